@@ -1,0 +1,1 @@
+export { createApi, startApi } from './start-api';

@@ -1,0 +1,5 @@
+import 'reflect-metadata';
+import { runProcess } from '@capstan/platform';
+import { startApi } from './start-api';
+
+runProcess(startApi);

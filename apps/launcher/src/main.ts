@@ -1,0 +1,115 @@
+import 'reflect-metadata';
+import { startApi } from '@capstan/api';
+import {
+  type CapstanConfig,
+  ConfigError,
+  EmbeddedPostgresServer,
+  EmbeddedRedisServer,
+  loadConfig,
+  PrismaService,
+  RedisServerMissingError,
+} from '@capstan/platform';
+import { startSlaMonitor } from '@capstan/sla-monitor';
+import { startWorker } from '@capstan/worker';
+import { execFileSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { LocalState } from './local-state';
+import { seedDemo } from './seed-demo';
+
+/**
+ * `npm start`: the whole of Capstan in one process for a laptop or a demo. API, worker and SLA
+ * monitor run as three Nest applications side by side (each also runs alone from its own
+ * main.ts). Where DATABASE_URL or REDIS_URL are not set, an embedded PostgreSQL and a local
+ * redis-server are started with their data under .capstan/, so data survives a restart.
+ */
+const workspaceRoot = resolve(__dirname, '..', '..', '..', '..');
+const EMBEDDED_POSTGRES_PORT = 54329;
+const EMBEDDED_REDIS_PORT = 63799;
+
+type Closable = { close(): Promise<unknown> };
+
+async function main(): Promise<void> {
+  const state = new LocalState(join(workspaceRoot, '.capstan'));
+  const stops: (() => Promise<unknown>)[] = [];
+  const env: NodeJS.ProcessEnv = { LOG_LEVEL: 'warn', ...process.env };
+
+  if (!env.DATABASE_URL) {
+    const postgres = new EmbeddedPostgresServer({ dataDir: state.path('postgres'), port: EMBEDDED_POSTGRES_PORT, database: 'capstan' });
+    say(`starting embedded PostgreSQL (data in ${state.path('postgres')})`);
+    await postgres.start();
+    stops.push(() => postgres.stop());
+    env.DATABASE_URL = postgres.url;
+  }
+  if (!env.REDIS_URL) {
+    const redis = new EmbeddedRedisServer({ dataDir: state.path('redis'), port: EMBEDDED_REDIS_PORT });
+    say('starting redis-server');
+    await redis.start();
+    stops.push(() => redis.stop());
+    env.REDIS_URL = redis.url;
+  }
+  env.SECRETS_KEYS ??= state.secretsKeyring();
+
+  const config = loadConfig(env);
+  say('applying database migrations');
+  execFileSync(join(workspaceRoot, 'node_modules', '.bin', 'prisma'), ['migrate', 'deploy'], {
+    cwd: workspaceRoot,
+    env: { ...process.env, DATABASE_URL: config.database.url },
+    stdio: 'pipe',
+  });
+
+  const credentials = await seedWith(config, state);
+  const apps: Closable[] = [await startApi(config), await startWorker(config), await startSlaMonitor(config)];
+
+  const shutdown = async (signal: string) => {
+    say(`${signal}: stopping`);
+    for (const app of apps.reverse()) await app.close().catch(() => undefined);
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+  const url = config.http.publicUrl;
+  process.stdout.write(
+    [
+      '',
+      'Capstan is running (simulated provider).',
+      `  API            ${url}/v1`,
+      `  API docs       ${url}/docs`,
+      `  OpenAPI        ${url}/openapi.json`,
+      `  readiness      ${url}/readyz`,
+      `  worker         http://${config.http.host}:${config.http.workerPort}/readyz`,
+      `  SLA monitor    http://${config.http.host}:${config.http.slaMonitorPort}/readyz`,
+      '',
+      `  demo token     ${credentials.customerToken}`,
+      `  staff token    ${credentials.staffToken}`,
+      '',
+      `  try: curl -H "Authorization: Bearer ${credentials.customerToken}" ${url}/v1/organization`,
+      '',
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+}
+
+async function seedWith(config: CapstanConfig, state: LocalState) {
+  const prisma = new PrismaService(config.database);
+  try {
+    return await seedDemo(prisma, state);
+  } finally {
+    await prisma.$disconnect();
+  }
+}
+
+function say(line: string): void {
+  process.stdout.write(`capstan: ${line}\n`);
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof RedisServerMissingError) {
+    process.stderr.write(`${error.message}\n`);
+  } else {
+    process.stderr.write(`capstan failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,1 @@
+export { startSlaMonitor } from './start-sla-monitor';

@@ -1,0 +1,4 @@
+export * from './zod';
+export * from './route';
+export * from './problem.schema';
+export * as systemRoutes from './system.routes';

@@ -1,0 +1,40 @@
+import { defineRoute } from './route';
+import { z } from './zod';
+
+const healthReport = z
+  .object({
+    status: z.enum(['ok', 'error']),
+    checks: z.record(z.string(), z.object({ status: z.enum(['up', 'down']), message: z.string().optional() })).optional(),
+  })
+  .openapi('HealthReport');
+
+export const liveness = defineRoute({
+  operationId: 'getLiveness',
+  method: 'GET',
+  path: '/healthz',
+  summary: 'Liveness: the process is up',
+  tags: ['System'],
+  access: 'public',
+  responses: { 200: { description: 'The process is up', schema: healthReport } },
+});
+
+export const readiness = defineRoute({
+  operationId: 'getReadiness',
+  method: 'GET',
+  path: '/readyz',
+  summary: 'Readiness: PostgreSQL and Redis are reachable',
+  tags: ['System'],
+  access: 'public',
+  responses: { 200: { description: 'Ready to serve', schema: healthReport } },
+  errors: [503],
+});
+
+export const metrics = defineRoute({
+  operationId: 'getMetrics',
+  method: 'GET',
+  path: '/metrics',
+  summary: 'Prometheus metrics',
+  tags: ['System'],
+  access: 'public',
+  responses: { 200: { description: 'Prometheus text exposition format', contentType: 'text/plain; version=0.0.4' } },
+});

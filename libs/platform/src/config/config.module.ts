@@ -1,0 +1,37 @@
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+import {
+  type CapstanConfig,
+  DatabaseConfig,
+  HttpConfig,
+  LogConfig,
+  ProviderConfig,
+  RedisConfig,
+  SecretsConfig,
+} from './config';
+
+export const CAPSTAN_CONFIG = Symbol('CAPSTAN_CONFIG');
+
+/**
+ * Provides each concern's config object under its class, so `constructor(db: DatabaseConfig)`
+ * is all a service writes. The config is loaded before the module graph is built (in each app's
+ * main), never inside decorators.
+ */
+@Global()
+@Module({})
+export class ConfigModule {
+  static forRoot(config: CapstanConfig): DynamicModule {
+    return {
+      module: ConfigModule,
+      providers: [
+        { provide: CAPSTAN_CONFIG, useValue: config },
+        { provide: HttpConfig, useValue: config.http },
+        { provide: DatabaseConfig, useValue: config.database },
+        { provide: RedisConfig, useValue: config.redis },
+        { provide: LogConfig, useValue: config.log },
+        { provide: SecretsConfig, useValue: config.secrets },
+        { provide: ProviderConfig, useValue: config.provider },
+      ],
+      exports: [CAPSTAN_CONFIG, HttpConfig, DatabaseConfig, RedisConfig, LogConfig, SecretsConfig, ProviderConfig],
+    };
+  }
+}

@@ -1,0 +1,158 @@
+import { z } from 'zod';
+
+/**
+ * Capstan's settings, read from the environment once at boot and validated here.
+ *
+ * Each concern gets its own typed object (injected as a class token, see config.module.ts), so a
+ * service asks for exactly the settings it uses and nothing reads `process.env` at random.
+ * A missing or malformed setting stops the process with one line naming it (ConfigError).
+ */
+
+const port = (fallback: number) =>
+  z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be an integer')
+    .min(0, 'must be between 0 and 65535')
+    .max(65535, 'must be between 0 and 65535')
+    .default(fallback);
+
+const postgresUrl = z
+  .string()
+  .url('must be a URL')
+  .refine((value) => /^postgres(ql)?:\/\//.test(value), 'must be a postgresql:// URL');
+
+const redisUrl = z
+  .string()
+  .url('must be a URL')
+  .refine((value) => /^rediss?:\/\//.test(value), 'must be a redis:// URL');
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1');
+
+/**
+ * `keyId:base64Key` pairs separated by commas; the first is used to seal, every one can open.
+ * Keeping retired keys in the ring is how rotation works without rewriting every secret at once.
+ */
+const secretsKeyring = z
+  .string()
+  .min(1)
+  .transform((value, ctx) => {
+    const keys = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+    const parsed: { id: string; key: Buffer }[] = [];
+    for (const entry of keys) {
+      const [id, material] = entry.split(':');
+      const key = material ? Buffer.from(material, 'base64') : Buffer.alloc(0);
+      if (!id || !/^[a-z0-9-]{1,32}$/.test(id) || key.length !== 32) {
+        ctx.addIssue({ code: 'custom', message: 'must be keyId:base64 pairs of 32-byte keys' });
+        return z.NEVER;
+      }
+      parsed.push({ id, key });
+    }
+    if (parsed.length === 0) {
+      ctx.addIssue({ code: 'custom', message: 'must hold at least one key' });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+
+export const environmentSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_PRETTY: booleanFlag.default(false),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: port(8080),
+  WORKER_PORT: port(8081),
+  SLA_MONITOR_PORT: port(8082),
+  PUBLIC_URL: z.string().url('must be a URL').optional(),
+  DATABASE_URL: postgresUrl,
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  REDIS_URL: redisUrl,
+  REDIS_PREFIX: z.string().regex(/^[a-z0-9:_-]{1,64}$/, 'must be a short key prefix').default('capstan'),
+  SECRETS_KEYS: secretsKeyring,
+  PROVIDER: z.enum(['simulated', 'rke2', 'gke']).default('simulated'),
+});
+
+export type Environment = z.input<typeof environmentSchema>;
+
+export class HttpConfig {
+  constructor(
+    readonly host: string,
+    readonly apiPort: number,
+    readonly workerPort: number,
+    readonly slaMonitorPort: number,
+    readonly publicUrl: string,
+  ) {}
+}
+
+export class DatabaseConfig {
+  constructor(readonly url: string, readonly poolSize: number) {}
+}
+
+export class RedisConfig {
+  constructor(readonly url: string, readonly prefix: string) {}
+}
+
+export class LogConfig {
+  constructor(readonly level: string, readonly pretty: boolean) {}
+}
+
+export class SecretsConfig {
+  constructor(readonly keyring: readonly { id: string; key: Buffer }[]) {}
+}
+
+export class ProviderConfig {
+  constructor(readonly driver: 'simulated' | 'rke2' | 'gke') {}
+}
+
+export interface CapstanConfig {
+  environment: 'development' | 'test' | 'production';
+  http: HttpConfig;
+  database: DatabaseConfig;
+  redis: RedisConfig;
+  log: LogConfig;
+  secrets: SecretsConfig;
+  provider: ProviderConfig;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly setting: string, problem: string) {
+    super(`Invalid configuration: ${setting} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates the environment; throws a ConfigError naming the first bad setting. */
+export function loadConfig(env: Record<string, string | undefined>): CapstanConfig {
+  // Blank values count as unset, as in most twelve-factor tooling.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = environmentSchema.safeParse(present);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const setting = String(issue.path[0] ?? 'environment');
+    const got = present[setting];
+    const shown = got === undefined ? 'is not set' : `${issue.message} (got "${redact(setting, got)}")`;
+    throw new ConfigError(setting, got === undefined ? `is required: ${shown}` : shown);
+  }
+  const e = result.data;
+  return {
+    environment: e.NODE_ENV,
+    http: new HttpConfig(e.HOST, e.PORT, e.WORKER_PORT, e.SLA_MONITOR_PORT, e.PUBLIC_URL ?? `http://${displayHost(e.HOST)}:${e.PORT}`),
+    database: new DatabaseConfig(e.DATABASE_URL, e.DATABASE_POOL_SIZE),
+    redis: new RedisConfig(e.REDIS_URL, e.REDIS_PREFIX),
+    log: new LogConfig(e.LOG_LEVEL, e.LOG_PRETTY),
+    secrets: new SecretsConfig(e.SECRETS_KEYS),
+    provider: new ProviderConfig(e.PROVIDER),
+  };
+}
+
+function displayHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+}
+
+/** Settings that may hold credentials are never echoed back, even when malformed. */
+function redact(setting: string, value: string): string {
+  if (/KEY|SECRET|PASSWORD|TOKEN/.test(setting)) return '<redacted>';
+  if (/_URL$/.test(setting)) return value.replace(/\/\/([^@/]*)@/, '//<credentials>@');
+  return value.length > 80 ? `${value.slice(0, 77)}...` : value;
+}

@@ -1,0 +1,23 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { PROBLEM_CONTENT_TYPE, toProblem } from './problem';
+
+/** The one place every error becomes an HTTP answer (RFC 9457 application/problem+json). */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ProblemDetails');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    sendProblem(request, reply, error, this.logger);
+  }
+}
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: unknown, logger: Pick<Logger, 'error'>): void {
+  const { status, problem, unexpected } = toProblem(error, request.url.split('?')[0], String(request.id));
+  if (unexpected) logger.error({ err: error, requestId: request.id }, 'unhandled error');
+  if (reply.sent) return;
+  void reply.status(status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
+}

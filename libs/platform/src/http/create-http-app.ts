@@ -1,0 +1,88 @@
+import { allRoutes } from '@capstan/contracts';
+import { type Type } from '@nestjs/common';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { IncomingMessage } from 'node:http';
+import { Logger } from 'nestjs-pino';
+import type { CapstanConfig } from '../config/config';
+import { ProblemDetailsFilter } from '../errors/problem-details.filter';
+import { newId } from '../ids';
+import { Metrics } from '../metrics/metrics';
+import { buildOpenApiDocument } from '../openapi/openapi-document';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+export const API_VERSION = '0.1.0';
+
+/** A caller's X-Request-Id is kept when it is a plain token; anything else gets a fresh id. */
+export function requestIdFor(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : newId('req');
+}
+
+export interface HttpAppOptions {
+  /** Serve /openapi.json and /docs (the customer-facing API does; health-only apps do not). */
+  docs?: boolean;
+}
+
+/**
+ * Builds a Nest application on Fastify with what every Capstan process serves the same way:
+ * request ids, JSON logs, problem+json errors, metrics timings, and optionally the API docs.
+ */
+export async function createHttpApp(
+  rootModule: Type<unknown>,
+  config: CapstanConfig,
+  service: string,
+  options: HttpAppOptions = {},
+): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: 1024 * 1024,
+    requestIdHeader: false,
+    genReqId: requestIdFor,
+    trustProxy: config.environment === 'production',
+    logger: false,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(rootModule, adapter, { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.enableShutdownHooks();
+
+  const fastify = app.getHttpAdapter().getInstance();
+  // Only JSON bodies are accepted: anything else is a 415 rather than a string to guess at.
+  fastify.removeContentTypeParser('text/plain');
+
+  const metrics = app.get(Metrics);
+  metrics.setServiceLabel(service);
+  fastify.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  fastify.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  if (options.docs) {
+    const document = buildOpenApiDocument(
+      allRoutes(),
+      {
+        title: 'Capstan API',
+        version: API_VERSION,
+        description: 'Managed Kubernetes control plane: clusters, node pools, operations, SLA reports.',
+      },
+      config.http.publicUrl,
+    );
+    fastify.get('/openapi.json', async () => document);
+    await app.register(fastifySwagger as never, { mode: 'static', specification: { document } });
+    await app.register(fastifySwaggerUi as never, { routePrefix: '/docs', staticCSP: true });
+  }
+
+  await app.init();
+  return app;
+}
+
+/** Listens on the configured host and port and says where, once. */
+export async function listen(app: NestFastifyApplication, host: string, port: number): Promise<string> {
+  await app.listen({ host, port });
+  return app.getUrl();
+}

@@ -1,0 +1,88 @@
+import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { problemSchema, type RouteContract } from '@capstan/contracts';
+import type { ZodObject } from 'zod';
+
+const PROBLEM_DESCRIPTIONS: Record<number, string> = {
+  400: 'The request is malformed or fails validation; `errors` names each offending field',
+  401: 'No valid credential',
+  403: 'The credential may not do this (scope, role, or a suspended organisation)',
+  404: 'No such object in your organisation',
+  409: 'The object is in a state that does not allow this',
+  412: 'If-Match does not match the current ETag',
+  413: 'The request body is too large',
+  415: 'The request body is not application/json',
+  422: 'Valid, but against a rule (quota, residency, version catalogue, idempotency key reuse)',
+  428: 'This update requires If-Match',
+  429: 'Rate limit exceeded; see RateLimit-* and Retry-After',
+  500: 'Internal error; quote request_id',
+  503: 'A dependency is unavailable',
+};
+
+/** Statuses any route of this access level can answer, besides its own `errors`. */
+function commonErrors(route: RouteContract): number[] {
+  const statuses = [500];
+  if (route.params || route.query || route.body) statuses.push(400);
+  if (route.body) statuses.push(413, 415);
+  if (route.access !== 'public') statuses.push(401, 403, 429);
+  if (route.params) statuses.push(404);
+  return statuses;
+}
+
+/** Builds the OpenAPI 3.1 document from the route contracts: nothing is described twice. */
+export function buildOpenApiDocument(routes: readonly RouteContract[], info: { title: string; version: string; description: string }, serverUrl: string) {
+  const registry = new OpenAPIRegistry();
+  const problem = registry.register('Problem', problemSchema);
+  registry.registerComponent('securitySchemes', 'customerToken', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An organisation API token (`cap_...`), created with POST /v1/tokens',
+  });
+  registry.registerComponent('securitySchemes', 'staffCredential', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A staff OIDC access token (JWT) or a staff API token (`capstaff_...`)',
+  });
+
+  for (const route of routes) {
+    const responses: RouteConfig['responses'] = {};
+    for (const [status, response] of Object.entries(route.responses)) {
+      responses[status] = response.schema
+        ? { description: response.description, content: { [response.contentType ?? 'application/json']: { schema: response.schema } } }
+        : response.contentType
+          ? { description: response.description, content: { [response.contentType]: { schema: { type: 'string' } } } }
+          : { description: response.description };
+    }
+    for (const status of new Set([...commonErrors(route), ...(route.errors ?? [])])) {
+      responses[String(status)] ??= {
+        description: PROBLEM_DESCRIPTIONS[status] ?? 'Error',
+        content: { 'application/problem+json': { schema: problem } },
+      };
+    }
+    const headers = [
+      ...(route.idempotent ? [{ name: 'Idempotency-Key', in: 'header' as const, required: false, schema: { type: 'string' as const, maxLength: 255 }, description: 'Retries with the same key and body return the first answer' }] : []),
+      ...(route.conditional ? [{ name: 'If-Match', in: 'header' as const, required: false, schema: { type: 'string' as const }, description: 'The ETag you last read; 412 if the object changed since' }] : []),
+    ];
+    registry.registerPath({
+      method: route.method.toLowerCase() as RouteConfig['method'],
+      path: route.path,
+      operationId: route.operationId,
+      summary: route.summary,
+      description: route.description,
+      tags: route.tags,
+      security: route.access === 'public' ? [] : route.access.startsWith('staff') ? [{ staffCredential: [] }] : [{ customerToken: [] }],
+      parameters: headers.length > 0 ? headers : undefined,
+      request: {
+        params: route.params as ZodObject | undefined,
+        query: route.query as ZodObject | undefined,
+        body: route.body ? { required: true, content: { 'application/json': { schema: route.body } } } : undefined,
+      },
+      responses,
+    });
+  }
+
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info,
+    servers: [{ url: serverUrl }],
+  });
+}

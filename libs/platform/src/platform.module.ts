@@ -1,0 +1,38 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ClsModule } from 'nestjs-cls';
+import { Clock, SystemClock } from './clock';
+import { type CapstanConfig } from './config/config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { LoggingModule } from './logging/logging.module';
+import { MetricsModule } from './metrics/metrics';
+import { RedisModule } from './redis/redis';
+
+/**
+ * What every Capstan process is built on: validated config, logs, Postgres, Redis, metrics,
+ * health endpoints, the clock and the request context (request id and caller, carried in CLS).
+ */
+@Module({})
+export class PlatformModule {
+  static forRoot(config: CapstanConfig, service: string): DynamicModule {
+    return {
+      module: PlatformModule,
+      global: true,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule.forRoot(config.log, service),
+        ClsModule.forRoot({
+          global: true,
+          middleware: { mount: true, generateId: true, idGenerator: (req: { id?: string }) => req.id ?? 'unknown' },
+        }),
+        DatabaseModule,
+        RedisModule,
+        MetricsModule,
+        HealthModule,
+      ],
+      providers: [{ provide: Clock, useClass: SystemClock }],
+      exports: [Clock],
+    };
+  }
+}

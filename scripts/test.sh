@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# `npm test`: unit, integration and end-to-end tests against real PostgreSQL and Redis
+# (DATABASE_URL / REDIS_URL, else 127.0.0.1:5432 and 127.0.0.1:6379). Extra arguments go to jest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-deps.sh
+# End-to-end tests run the built processes (kill -9, restarts), so build first.
+build_log=$(npm run --silent build 2>&1) || { echo "$build_log"; exit 1; }
+exec npx jest --maxWorkers="${JEST_WORKERS:-2}" "$@"
