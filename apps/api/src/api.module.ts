@@ -1,10 +1,13 @@
 import { type CapstanConfig, PlatformModule } from '@capstan/platform';
+import { ClustersModule } from '@capstan/clusters';
+import { OperationsModule } from '@capstan/operations';
+import { TenancyModule } from '@capstan/tenancy';
 import { type DynamicModule, Module } from '@nestjs/common';
 
 /** The customer and staff HTTP API: mounts the feature modules' controllers, nothing more. */
 @Module({})
 export class ApiModule {
   static forRoot(config: CapstanConfig): DynamicModule {
-    return { module: ApiModule, imports: [PlatformModule.forRoot(config, 'api')] };
+    return { module: ApiModule, imports: [PlatformModule.forRoot(config, 'api'), TenancyModule, OperationsModule, ClustersModule] };
   }
 }

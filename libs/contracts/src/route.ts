@@ -51,10 +51,10 @@ export interface RouteContract<
   errors?: number[];
 }
 
-type Parsed<T> = T extends ZodType ? zod.output<T> : undefined;
+type Parsed<T> = [Exclude<T, undefined>] extends [ZodType] ? zod.output<Exclude<T, undefined>> : undefined;
 
-/** The validated input a handler receives. */
-export interface RouteInput<R extends RouteContract> {
+/** The validated input a handler receives (a part the route does not declare is unknown). */
+export interface RouteInput<R extends RouteContract<ZodType, ZodType, ZodType>> {
   params: Parsed<R['params']>;
   query: Parsed<R['query']>;
   body: Parsed<R['body']>;

@@ -8,6 +8,7 @@ import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics';
 import { RedisModule } from './redis/redis';
+import { RequestContext, SOURCE_IP } from './http/request-context';
 
 /**
  * What every Capstan process is built on: validated config, logs, Postgres, Redis, metrics,
@@ -24,15 +25,20 @@ export class PlatformModule {
         LoggingModule.forRoot(config.log, service),
         ClsModule.forRoot({
           global: true,
-          middleware: { mount: true, generateId: true, idGenerator: (req: { id?: string }) => req.id ?? 'unknown' },
+          middleware: {
+            mount: true,
+            generateId: true,
+            idGenerator: (req: { id?: string }) => req.id ?? 'unknown',
+            setup: (cls, req: { ip?: string; socket?: { remoteAddress?: string } }) => cls.set(SOURCE_IP, req.ip ?? req.socket?.remoteAddress),
+          },
         }),
         DatabaseModule,
         RedisModule,
         MetricsModule,
         HealthModule,
       ],
-      providers: [{ provide: Clock, useClass: SystemClock }],
-      exports: [Clock],
+      providers: [{ provide: Clock, useClass: SystemClock }, RequestContext],
+      exports: [Clock, RequestContext],
     };
   }
 }

@@ -1,1 +1,6 @@
 export * from './tokens/token-secret';
+export * from './auth/caller';
+export * from './auth/current-caller';
+export * from './audit/audit-log';
+export * from './organizations/organizations.service';
+export * from './tenancy.module';

@@ -1,5 +1,6 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import {
+  AuthConfig,
   type CapstanConfig,
   DatabaseConfig,
   HttpConfig,
@@ -30,8 +31,9 @@ export class ConfigModule {
         { provide: LogConfig, useValue: config.log },
         { provide: SecretsConfig, useValue: config.secrets },
         { provide: ProviderConfig, useValue: config.provider },
+        { provide: AuthConfig, useValue: config.auth },
       ],
-      exports: [CAPSTAN_CONFIG, HttpConfig, DatabaseConfig, RedisConfig, LogConfig, SecretsConfig, ProviderConfig],
+      exports: [CAPSTAN_CONFIG, AuthConfig, HttpConfig, DatabaseConfig, RedisConfig, LogConfig, SecretsConfig, ProviderConfig],
     };
   }
 }

@@ -71,6 +71,11 @@ export const environmentSchema = z.object({
   REDIS_PREFIX: z.string().regex(/^[a-z0-9:_-]{1,64}$/, 'must be a short key prefix').default('capstan'),
   SECRETS_KEYS: secretsKeyring,
   PROVIDER: z.enum(['simulated', 'rke2', 'gke']).default('simulated'),
+  OIDC_ISSUER: z.string().url('must be a URL').optional(),
+  OIDC_AUDIENCE: z.string().min(1).optional(),
+  OIDC_JWKS_URL: z.string().url('must be a URL').optional(),
+  OIDC_ROLE_CLAIM: z.string().min(1).default('capstan_role'),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number({ message: 'must be a number' }).int().min(1).max(1_000_000).default(600),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -105,6 +110,21 @@ export class ProviderConfig {
   constructor(readonly driver: 'simulated' | 'rke2' | 'gke') {}
 }
 
+/** Staff sign-in through the provider's OIDC identity provider, when configured. */
+export interface OidcSettings {
+  issuer: string;
+  audience: string;
+  jwksUrl: string;
+  roleClaim: string;
+}
+
+export class AuthConfig {
+  constructor(
+    readonly oidc: OidcSettings | undefined,
+    readonly rateLimitPerMinute: number,
+  ) {}
+}
+
 export interface CapstanConfig {
   environment: 'development' | 'test' | 'production';
   http: HttpConfig;
@@ -113,6 +133,7 @@ export interface CapstanConfig {
   log: LogConfig;
   secrets: SecretsConfig;
   provider: ProviderConfig;
+  auth: AuthConfig;
 }
 
 export class ConfigError extends Error {
@@ -135,6 +156,11 @@ export function loadConfig(env: Record<string, string | undefined>): CapstanConf
     throw new ConfigError(setting, got === undefined ? `is required: ${shown}` : shown);
   }
   const e = result.data;
+  const oidcSet = [e.OIDC_ISSUER, e.OIDC_AUDIENCE, e.OIDC_JWKS_URL].filter(Boolean).length;
+  if (oidcSet > 0 && oidcSet < 3) {
+    const missing = (['OIDC_ISSUER', 'OIDC_AUDIENCE', 'OIDC_JWKS_URL'] as const).find((k) => !e[k])!;
+    throw new ConfigError(missing, 'is required when any OIDC_* setting is set');
+  }
   return {
     environment: e.NODE_ENV,
     http: new HttpConfig(e.HOST, e.PORT, e.WORKER_PORT, e.SLA_MONITOR_PORT, e.PUBLIC_URL ?? `http://${displayHost(e.HOST)}:${e.PORT}`),
@@ -143,6 +169,10 @@ export function loadConfig(env: Record<string, string | undefined>): CapstanConf
     log: new LogConfig(e.LOG_LEVEL, e.LOG_PRETTY),
     secrets: new SecretsConfig(e.SECRETS_KEYS),
     provider: new ProviderConfig(e.PROVIDER),
+    auth: new AuthConfig(
+      e.OIDC_ISSUER ? { issuer: e.OIDC_ISSUER, audience: e.OIDC_AUDIENCE!, jwksUrl: e.OIDC_JWKS_URL!, roleClaim: e.OIDC_ROLE_CLAIM } : undefined,
+      e.RATE_LIMIT_PER_MINUTE,
+    ),
   };
 }
 

@@ -1,0 +1,118 @@
+import { catalogueRoutes, clusterRoutes as routes, type RouteInput } from '@capstan/contracts';
+import { listMachineTypes, listRegions, listVersions } from '@capstan/domain';
+import { Clock, Endpoint, Input, withLocation } from '@capstan/platform';
+import { actorOf, CurrentCustomer, type CustomerCaller, OrganizationsService } from '@capstan/tenancy';
+import { Controller, Headers } from '@nestjs/common';
+import { ClustersService, type Requester } from './clusters.service';
+
+function requester(caller: CustomerCaller, idempotencyKey?: string): Requester {
+  return { organizationId: caller.organizationId, actor: actorOf(caller), idempotencyKey };
+}
+
+@Controller()
+export class ClustersController {
+  constructor(private readonly clusters: ClustersService) {}
+
+  @Endpoint(routes.createCluster)
+  async create(@CurrentCustomer() caller: CustomerCaller, @Input() { body }: RouteInput<typeof routes.createCluster>, @Headers('idempotency-key') key?: string) {
+    const result = await this.clusters.create(requester(caller, key), body);
+    return withLocation(result, `/v1/clusters/${result.cluster.id}`);
+  }
+
+  @Endpoint(routes.listClusters)
+  async list(@CurrentCustomer() caller: CustomerCaller, @Input() { query }: RouteInput<typeof routes.listClusters>) {
+    const page = await this.clusters.list({ organizationId: caller.organizationId, status: query.status, provider: query.provider, labelSelector: query.label_selector }, query.limit, query.cursor);
+    return { ...page, items: page.items.map(({ organization_id: _, ...cluster }) => cluster) };
+  }
+
+  @Endpoint(routes.getCluster)
+  get(@CurrentCustomer() caller: CustomerCaller, @Input() { params }: RouteInput<typeof routes.getCluster>) {
+    return this.clusters.get(caller.organizationId, params.cluster_id);
+  }
+
+  @Endpoint(routes.updateCluster)
+  update(@CurrentCustomer() caller: CustomerCaller, @Input() { params, body }: RouteInput<typeof routes.updateCluster>, @Headers('if-match') ifMatch?: string) {
+    return this.clusters.update(requester(caller), params.cluster_id, ifMatch, body);
+  }
+
+  @Endpoint(routes.deleteCluster)
+  delete(@CurrentCustomer() caller: CustomerCaller, @Input() { params }: RouteInput<typeof routes.deleteCluster>, @Headers('idempotency-key') key?: string) {
+    return this.clusters.delete(requester(caller, key), params.cluster_id);
+  }
+
+  @Endpoint(routes.listNodePools)
+  listNodePools(@CurrentCustomer() caller: CustomerCaller, @Input() { params, query }: RouteInput<typeof routes.listNodePools>) {
+    return this.clusters.listNodePools(caller.organizationId, params.cluster_id, query.limit, query.cursor);
+  }
+
+  @Endpoint(routes.createNodePool)
+  async createNodePool(@CurrentCustomer() caller: CustomerCaller, @Input() { params, body }: RouteInput<typeof routes.createNodePool>, @Headers('idempotency-key') key?: string) {
+    const result = await this.clusters.createNodePool(requester(caller, key), params.cluster_id, body);
+    return withLocation(result, `/v1/clusters/${params.cluster_id}/node-pools/${result.node_pool.id}`);
+  }
+
+  @Endpoint(routes.getNodePool)
+  getNodePool(@CurrentCustomer() caller: CustomerCaller, @Input() { params }: RouteInput<typeof routes.getNodePool>) {
+    return this.clusters.getNodePool(caller.organizationId, params.cluster_id, params.node_pool_id);
+  }
+
+  @Endpoint(routes.updateNodePool)
+  updateNodePool(
+    @CurrentCustomer() caller: CustomerCaller,
+    @Input() { params, body }: RouteInput<typeof routes.updateNodePool>,
+    @Headers('if-match') ifMatch?: string,
+    @Headers('idempotency-key') key?: string,
+  ) {
+    return this.clusters.updateNodePool(requester(caller, key), params.cluster_id, params.node_pool_id, ifMatch, body);
+  }
+
+  @Endpoint(routes.deleteNodePool)
+  deleteNodePool(@CurrentCustomer() caller: CustomerCaller, @Input() { params }: RouteInput<typeof routes.deleteNodePool>, @Headers('idempotency-key') key?: string) {
+    return this.clusters.deleteNodePool(requester(caller, key), params.cluster_id, params.node_pool_id);
+  }
+}
+
+@Controller()
+export class CatalogueController {
+  constructor(
+    private readonly organizations: OrganizationsService,
+    private readonly clock: Clock,
+  ) {}
+
+  @Endpoint(catalogueRoutes.listRegions)
+  async regions(@CurrentCustomer() caller: CustomerCaller, @Input() { query }: RouteInput<typeof catalogueRoutes.listRegions>) {
+    const { residency } = await this.organizations.get(caller.organizationId);
+    return { items: listRegions(query.provider).map((r) => ({ id: r.id, provider: r.provider, country: r.country, display_name: r.displayName, allowed: r.country === residency })) };
+  }
+
+  @Endpoint(catalogueRoutes.listVersions)
+  versions(@Input() { query }: RouteInput<typeof catalogueRoutes.listVersions>) {
+    return {
+      items: listVersions(this.clock.now(), query.provider).map((v) => ({
+        provider: v.provider,
+        minor: v.minor,
+        latest_patch: v.latestPatch,
+        state: v.state,
+        released_at: v.releasedAt,
+        maintenance_at: v.maintenanceAt,
+        end_of_support_at: v.endOfSupportAt,
+        source: v.source,
+      })),
+    };
+  }
+
+  @Endpoint(catalogueRoutes.listMachineTypes)
+  machineTypes(@Input() { query }: RouteInput<typeof catalogueRoutes.listMachineTypes>) {
+    return { items: listMachineTypes(query.provider).map((m) => ({ id: m.id, provider: m.provider, vcpus: m.vcpus, memory_gib: m.memoryGiB, monthly_price_cents: m.monthlyPriceCents })) };
+  }
+}
+
+@Controller()
+export class StaffClustersController {
+  constructor(private readonly clusters: ClustersService) {}
+
+  @Endpoint(routes.adminListClusters)
+  list(@Input() { query }: RouteInput<typeof routes.adminListClusters>) {
+    return this.clusters.list({ organizationId: query.organization_id, status: query.status, provider: query.provider, q: query.q }, query.limit, query.cursor);
+  }
+}

@@ -1,0 +1,3 @@
+export * from './clusters.module';
+export * from './clusters.service';
+export * from './cluster-view';

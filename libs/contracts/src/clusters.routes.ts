@@ -1,0 +1,417 @@
+import { dnsLabel, etag, idOf, labels, page, paginationQuery, timestamp } from './common.schema';
+import { defineRoute } from './route';
+import { z } from './zod';
+
+export const providerSchema = z.enum(['rke2', 'gke']).openapi({ description: 'rke2: the provider\'s own infrastructure (99.5% SLA); gke: Managed GKE (99.95% SLA)' });
+const clusterStatus = z.enum(['provisioning', 'running', 'updating', 'upgrading', 'degraded', 'error', 'deleting', 'deleted']);
+const nodePoolStatus = z.enum(['provisioning', 'running', 'updating', 'upgrading', 'error', 'deleting', 'deleted']);
+const operationStatus = z.enum(['pending', 'running', 'succeeded', 'failed', 'cancelled', 'needs_attention']);
+const operationType = z.enum([
+  'create_cluster', 'update_cluster', 'delete_cluster', 'create_node_pool', 'update_node_pool', 'delete_node_pool',
+  'scale_node_pool', 'upgrade_cluster', 'rotate_credentials', 'create_backup', 'restore_backup',
+]);
+const day = z.enum(['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU']);
+
+const taint = z
+  .object({
+    key: z.string().min(1).max(253),
+    value: z.string().max(63).default(''),
+    effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']),
+  })
+  .strict();
+
+const autoscaling = z.object({ min: z.number().int().min(0).max(1000), max: z.number().int().min(1).max(1000) }).strict();
+
+/** Either a fixed `count` or `autoscaling` bounds: the surge rules then apply per upgrade. */
+export const nodePoolSpec = z
+  .object({
+    name: dnsLabel,
+    machine_type: z.string().min(1).max(63),
+    count: z.number().int().min(1).max(1000).optional(),
+    autoscaling: autoscaling.optional(),
+    labels: labels.optional(),
+    taints: z.array(taint).max(50).optional(),
+    max_surge: z.number().int().min(0).max(100).default(1),
+    max_unavailable: z.number().int().min(0).max(100).default(0),
+  })
+  .strict()
+  .superRefine((pool, ctx) => {
+    if ((pool.count === undefined) === (pool.autoscaling === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['count'], message: 'give either count or autoscaling' });
+    }
+    if (pool.autoscaling && pool.autoscaling.min > pool.autoscaling.max) {
+      ctx.addIssue({ code: 'custom', path: ['autoscaling', 'min'], message: 'must not exceed autoscaling.max' });
+    }
+    if (pool.max_surge === 0 && pool.max_unavailable === 0) {
+      ctx.addIssue({ code: 'custom', path: ['max_surge'], message: 'max_surge and max_unavailable cannot both be 0' });
+    }
+  })
+  .openapi('NodePoolSpec');
+
+export const maintenanceWindow = z
+  .object({
+    time_zone: z.string().min(1).max(64).refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be an IANA time zone such as Europe/Zurich'),
+    days: z.array(day).min(1).max(7).refine((d) => new Set(d).size === d.length, 'must not repeat a day'),
+    start_time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM'),
+    duration_minutes: z.number().int().min(240, 'must be at least 240 (4 hours)').max(1440),
+  })
+  .strict()
+  .openapi('MaintenanceWindow', { description: 'Recurring window (RFC 5545 BYDAY style) in which automatic maintenance may run' });
+
+export const createClusterBody = z
+  .object({
+    name: dnsLabel,
+    provider: providerSchema,
+    region: z.string().min(1).max(63),
+    version: z.string().max(32).regex(/^\d+\.\d+(\.\d+(-gke\.\d+)?)?$/, 'must be a Kubernetes version such as 1.35 or 1.35.4').optional(),
+    release_channel: z.enum(['rapid', 'regular', 'stable', 'extended']).default('regular'),
+    auto_upgrade: z.boolean().default(true),
+    deletion_protection: z.boolean().default(false),
+    labels: labels.default({}),
+    maintenance_window: maintenanceWindow.optional(),
+    node_pools: z.array(nodePoolSpec).min(1).max(10).refine((pools) => new Set(pools.map((p) => p.name)).size === pools.length, 'node pool names must be unique'),
+  })
+  .strict()
+  .openapi('CreateClusterRequest');
+
+export const updateClusterBody = z
+  .object({
+    labels: labels.optional(),
+    auto_upgrade: z.boolean().optional(),
+    deletion_protection: z.boolean().optional(),
+    release_channel: z.enum(['rapid', 'regular', 'stable', 'extended']).optional(),
+    maintenance_window: maintenanceWindow.nullable().optional(),
+  })
+  .strict()
+  .refine((body) => Object.keys(body).length > 0, 'give at least one field to change')
+  .openapi('UpdateClusterRequest');
+
+export const nodePoolSchema = z
+  .object({
+    id: z.string(),
+    cluster_id: z.string(),
+    name: z.string(),
+    machine_type: z.string(),
+    count: z.number().int(),
+    autoscaling: z.object({ min: z.number().int(), max: z.number().int() }).nullable(),
+    version: z.string(),
+    labels: z.record(z.string(), z.string()),
+    taints: z.array(z.object({ key: z.string(), value: z.string(), effect: z.string() })),
+    max_surge: z.number().int(),
+    max_unavailable: z.number().int(),
+    status: nodePoolStatus,
+    etag,
+    created_at: timestamp,
+    updated_at: timestamp,
+  })
+  .openapi('NodePool');
+
+export const clusterSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    provider: providerSchema,
+    region: z.string(),
+    release_channel: z.string(),
+    status: clusterStatus,
+    status_reason: z.string().nullable(),
+    current_version: z.string(),
+    desired_version: z.string(),
+    endpoint: z.string().nullable(),
+    auto_upgrade: z.boolean(),
+    deletion_protection: z.boolean(),
+    labels: z.record(z.string(), z.string()),
+    sla: z.object({ target_percent: z.number() }),
+    maintenance_window: maintenanceWindow.nullable(),
+    node_pools: z.array(nodePoolSchema),
+    warnings: z.array(z.string()).optional(),
+    etag,
+    created_at: timestamp,
+    updated_at: timestamp,
+  })
+  .openapi('Cluster');
+
+export const operationSchema = z
+  .object({
+    id: z.string(),
+    type: operationType,
+    status: operationStatus,
+    target: z.object({ type: z.string(), id: z.string() }),
+    cluster_id: z.string().nullable(),
+    progress: z.number().int().min(0).max(100),
+    steps: z.array(
+      z.object({
+        name: z.string(),
+        status: z.enum(['pending', 'running', 'succeeded', 'failed', 'skipped', 'compensated']),
+        attempts: z.number().int(),
+        started_at: timestamp.nullable(),
+        finished_at: timestamp.nullable(),
+        error: z.unknown().nullable(),
+      }),
+    ),
+    error: z.object({ code: z.string(), message: z.string() }).catchall(z.unknown()).nullable(),
+    requested_by: z.object({ type: z.string(), id: z.string() }),
+    cancel_requested: z.boolean(),
+    created_at: timestamp,
+    started_at: timestamp.nullable(),
+    finished_at: timestamp.nullable(),
+  })
+  .openapi('Operation');
+
+const clusterAccepted = z.object({ cluster: clusterSchema, operation: operationSchema }).openapi('ClusterOperation');
+const nodePoolAccepted = z.object({ node_pool: nodePoolSchema, operation: operationSchema }).openapi('NodePoolOperation');
+const accepted = z.object({ operation: operationSchema }).openapi('OperationAccepted');
+
+const clusterParams = z.object({ cluster_id: idOf('cl') }).strict();
+const poolParams = z.object({ cluster_id: idOf('cl'), node_pool_id: idOf('np') }).strict();
+
+export const createCluster = defineRoute({
+  operationId: 'createCluster',
+  method: 'POST',
+  path: '/v1/clusters',
+  summary: 'Create a cluster with its node pools',
+  description: 'Answers 202 with the cluster (status provisioning) and the operation creating it.',
+  tags: ['Clusters'],
+  access: 'customer:write',
+  body: createClusterBody,
+  idempotent: true,
+  responses: { 202: { description: 'Accepted: follow the operation', schema: clusterAccepted } },
+  errors: [409, 422],
+});
+
+export const listClusters = defineRoute({
+  operationId: 'listClusters',
+  method: 'GET',
+  path: '/v1/clusters',
+  summary: 'List clusters, oldest first',
+  tags: ['Clusters'],
+  access: 'customer:read',
+  query: z
+    .object({
+      ...paginationQuery,
+      status: clusterStatus.optional(),
+      provider: providerSchema.optional(),
+      label_selector: z.string().max(1000).optional().openapi({ description: 'Kubernetes equality-based selector, e.g. env=prod,tier!=web' }),
+    })
+    .strict(),
+  responses: { 200: { description: 'A page of clusters', schema: page(clusterSchema, 'ClusterPage') } },
+});
+
+export const getCluster = defineRoute({
+  operationId: 'getCluster',
+  method: 'GET',
+  path: '/v1/clusters/{cluster_id}',
+  summary: 'One cluster',
+  tags: ['Clusters'],
+  access: 'customer:read',
+  params: clusterParams,
+  responses: { 200: { description: 'The cluster', schema: clusterSchema } },
+});
+
+export const updateCluster = defineRoute({
+  operationId: 'updateCluster',
+  method: 'PATCH',
+  path: '/v1/clusters/{cluster_id}',
+  summary: "Change a cluster's settings (labels, auto-upgrade, deletion protection, channel, maintenance window)",
+  tags: ['Clusters'],
+  access: 'customer:write',
+  params: clusterParams,
+  body: updateClusterBody,
+  conditional: true,
+  responses: { 200: { description: 'The cluster', schema: clusterSchema } },
+  errors: [409, 412],
+});
+
+export const deleteCluster = defineRoute({
+  operationId: 'deleteCluster',
+  method: 'DELETE',
+  path: '/v1/clusters/{cluster_id}',
+  summary: 'Delete a cluster (refused while deletion protection is on)',
+  tags: ['Clusters'],
+  access: 'customer:write',
+  params: clusterParams,
+  idempotent: true,
+  responses: { 202: { description: 'Accepted: follow the operation', schema: accepted } },
+  errors: [409],
+});
+
+export const listNodePools = defineRoute({
+  operationId: 'listNodePools',
+  method: 'GET',
+  path: '/v1/clusters/{cluster_id}/node-pools',
+  summary: "A cluster's node pools",
+  tags: ['Node pools'],
+  access: 'customer:read',
+  params: clusterParams,
+  query: z.object(paginationQuery).strict(),
+  responses: { 200: { description: 'A page of node pools', schema: page(nodePoolSchema, 'NodePoolPage') } },
+});
+
+export const createNodePool = defineRoute({
+  operationId: 'createNodePool',
+  method: 'POST',
+  path: '/v1/clusters/{cluster_id}/node-pools',
+  summary: 'Add a node pool',
+  tags: ['Node pools'],
+  access: 'customer:write',
+  params: clusterParams,
+  body: nodePoolSpec,
+  idempotent: true,
+  responses: { 202: { description: 'Accepted: follow the operation', schema: nodePoolAccepted } },
+  errors: [409, 422],
+});
+
+export const getNodePool = defineRoute({
+  operationId: 'getNodePool',
+  method: 'GET',
+  path: '/v1/clusters/{cluster_id}/node-pools/{node_pool_id}',
+  summary: 'One node pool',
+  tags: ['Node pools'],
+  access: 'customer:read',
+  params: poolParams,
+  responses: { 200: { description: 'The node pool', schema: nodePoolSchema } },
+});
+
+export const updateNodePool = defineRoute({
+  operationId: 'updateNodePool',
+  method: 'PATCH',
+  path: '/v1/clusters/{cluster_id}/node-pools/{node_pool_id}',
+  summary: 'Scale a node pool or change its labels, taints and surge settings',
+  tags: ['Node pools'],
+  access: 'customer:write',
+  params: poolParams,
+  conditional: true,
+  idempotent: true,
+  body: z
+    .object({
+      count: z.number().int().min(1).max(1000).optional(),
+      autoscaling: autoscaling.nullable().optional(),
+      labels: labels.optional(),
+      taints: z.array(taint).max(50).optional(),
+      max_surge: z.number().int().min(0).max(100).optional(),
+      max_unavailable: z.number().int().min(0).max(100).optional(),
+    })
+    .strict()
+    .refine((body) => Object.keys(body).length > 0, 'give at least one field to change')
+    .openapi('UpdateNodePoolRequest'),
+  responses: { 202: { description: 'Accepted: follow the operation', schema: nodePoolAccepted } },
+  errors: [409, 412, 422],
+});
+
+export const deleteNodePool = defineRoute({
+  operationId: 'deleteNodePool',
+  method: 'DELETE',
+  path: '/v1/clusters/{cluster_id}/node-pools/{node_pool_id}',
+  summary: 'Delete a node pool (its nodes are drained first)',
+  tags: ['Node pools'],
+  access: 'customer:write',
+  params: poolParams,
+  idempotent: true,
+  responses: { 202: { description: 'Accepted: follow the operation', schema: accepted } },
+  errors: [409],
+});
+
+const operationsQuery = z
+  .object({ ...paginationQuery, cluster_id: idOf('cl').optional(), status: operationStatus.optional(), type: operationType.optional() })
+  .strict();
+
+export const listOperations = defineRoute({
+  operationId: 'listOperations',
+  method: 'GET',
+  path: '/v1/operations',
+  summary: 'Long-running operations, newest first',
+  tags: ['Operations'],
+  access: 'customer:read',
+  query: operationsQuery,
+  responses: { 200: { description: 'A page of operations', schema: page(operationSchema, 'OperationPage') } },
+});
+
+export const getOperation = defineRoute({
+  operationId: 'getOperation',
+  method: 'GET',
+  path: '/v1/operations/{operation_id}',
+  summary: 'One operation, with its steps',
+  tags: ['Operations'],
+  access: 'customer:read',
+  params: z.object({ operation_id: idOf('op') }).strict(),
+  responses: { 200: { description: 'The operation', schema: operationSchema } },
+});
+
+export const cancelOperation = defineRoute({
+  operationId: 'cancelOperation',
+  method: 'POST',
+  path: '/v1/operations/{operation_id}/cancel',
+  summary: 'Cancel an operation: a pending one at once, a running one at its next step boundary',
+  tags: ['Operations'],
+  access: 'customer:write',
+  params: z.object({ operation_id: idOf('op') }).strict(),
+  responses: { 200: { description: 'The operation', schema: operationSchema } },
+  errors: [409],
+});
+
+// ------------------------------------------------------------------ staff
+
+export const adminListClusters = defineRoute({
+  operationId: 'adminListClusters',
+  method: 'GET',
+  path: '/admin/v1/clusters',
+  summary: 'Clusters across every organisation',
+  tags: ['Admin'],
+  access: 'staff:viewer',
+  query: z
+    .object({
+      ...paginationQuery,
+      organization_id: idOf('org').optional(),
+      status: clusterStatus.optional(),
+      provider: providerSchema.optional(),
+      q: z.string().max(63).optional(),
+    })
+    .strict(),
+  responses: { 200: { description: 'A page of clusters', schema: page(clusterSchema.extend({ organization_id: z.string() }), 'AdminClusterPage') } },
+});
+
+export const adminListOperations = defineRoute({
+  operationId: 'adminListOperations',
+  method: 'GET',
+  path: '/admin/v1/operations',
+  summary: 'Operations across every organisation (e.g. status=failed)',
+  tags: ['Admin'],
+  access: 'staff:viewer',
+  query: operationsQuery.extend({ organization_id: idOf('org').optional() }).strict(),
+  responses: { 200: { description: 'A page of operations', schema: page(operationSchema.extend({ organization_id: z.string() }), 'AdminOperationPage') } },
+});
+
+const staffReason = z.object({ reason: z.string().min(3).max(500) }).strict();
+
+export const adminRetryOperation = defineRoute({
+  operationId: 'adminRetryOperation',
+  method: 'POST',
+  path: '/admin/v1/operations/{operation_id}/retry',
+  summary: 'Retry a failed or stuck operation from its first unfinished step',
+  tags: ['Admin'],
+  access: 'staff:operator',
+  params: z.object({ operation_id: idOf('op') }).strict(),
+  body: staffReason.openapi('RetryOperationRequest'),
+  responses: { 200: { description: 'The operation', schema: operationSchema } },
+  errors: [409],
+});
+
+export const adminCancelOperation = defineRoute({
+  operationId: 'adminCancelOperation',
+  method: 'POST',
+  path: '/admin/v1/operations/{operation_id}/cancel',
+  summary: 'Cancel any operation',
+  tags: ['Admin'],
+  access: 'staff:operator',
+  params: z.object({ operation_id: idOf('op') }).strict(),
+  body: staffReason.openapi('CancelOperationRequest'),
+  responses: { 200: { description: 'The operation', schema: operationSchema } },
+  errors: [409],
+});

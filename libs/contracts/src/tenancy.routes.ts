@@ -1,0 +1,249 @@
+import { etag, idOf, page, paginationQuery, timestamp } from './common.schema';
+import { defineRoute } from './route';
+import { z } from './zod';
+
+const residency = z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 country code').openapi({ example: 'CH' });
+
+export const quotaSchema = z.object({ max_clusters: z.number().int(), max_nodes: z.number().int() }).openapi('Quota');
+
+export const organizationSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    display_name: z.string(),
+    residency,
+    plan: z.string(),
+    status: z.enum(['active', 'suspended']),
+    suspended_reason: z.string().nullable(),
+    quota: quotaSchema,
+    usage: z.object({ clusters: z.number().int(), nodes: z.number().int() }),
+    etag,
+    created_at: timestamp,
+  })
+  .openapi('Organization');
+
+const scope = z.enum(['read', 'write']);
+
+export const tokenSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    display_prefix: z.string().openapi({ description: 'The first characters of the secret' }),
+    scopes: z.array(scope),
+    expires_at: timestamp.nullable(),
+    last_used_at: timestamp.nullable(),
+    created_at: timestamp,
+  })
+  .openapi('ApiToken');
+
+export const createdTokenSchema = tokenSchema
+  .extend({ secret: z.string().openapi({ description: 'Shown once; store it now. Capstan keeps only its hash.' }) })
+  .openapi('CreatedApiToken');
+
+export const createTokenBody = z
+  .object({
+    name: z.string().min(1).max(100),
+    scopes: z.array(scope).min(1).max(2).default(['read', 'write']),
+    expires_in_seconds: z.number().int().min(60).max(2 * 365 * 24 * 3600).optional(),
+  })
+  .strict()
+  .openapi('CreateApiTokenRequest');
+
+export const auditEventSchema = z
+  .object({
+    id: z.string(),
+    organization_id: z.string().nullable(),
+    actor: z.object({ type: z.enum(['api_token', 'staff_user', 'staff_token', 'system']), id: z.string() }),
+    action: z.string().openapi({ example: 'cluster.create' }),
+    target: z.object({ type: z.string(), id: z.string() }),
+    request_id: z.string().nullable(),
+    source_ip: z.string().nullable(),
+    changes: z.record(z.string(), z.object({ before: z.unknown().optional(), after: z.unknown().optional() })),
+    reason: z.string().nullable(),
+    created_at: timestamp,
+  })
+  .openapi('AuditEvent');
+
+const auditQuery = z
+  .object({
+    ...paginationQuery,
+    action: z.string().max(100).optional(),
+    target_id: z.string().max(64).optional(),
+  })
+  .strict();
+
+// ------------------------------------------------------------------ customers
+
+export const getOrganization = defineRoute({
+  operationId: 'getOrganization',
+  method: 'GET',
+  path: '/v1/organization',
+  summary: 'Your organisation, with its quotas and current usage',
+  tags: ['Organization'],
+  access: 'customer:read',
+  responses: { 200: { description: 'The organisation', schema: organizationSchema } },
+});
+
+export const listTokens = defineRoute({
+  operationId: 'listTokens',
+  method: 'GET',
+  path: '/v1/tokens',
+  summary: "List your organisation's API tokens (never their secrets)",
+  tags: ['Tokens'],
+  access: 'customer:read',
+  query: z.object(paginationQuery).strict(),
+  responses: { 200: { description: 'A page of tokens', schema: page(tokenSchema, 'ApiTokenPage') } },
+});
+
+export const createToken = defineRoute({
+  operationId: 'createToken',
+  method: 'POST',
+  path: '/v1/tokens',
+  summary: 'Create an API token; its secret is shown once',
+  tags: ['Tokens'],
+  access: 'customer:write',
+  body: createTokenBody,
+  idempotent: true,
+  responses: { 201: { description: 'The token and its secret', schema: createdTokenSchema } },
+  errors: [409, 422],
+});
+
+export const revokeToken = defineRoute({
+  operationId: 'revokeToken',
+  method: 'DELETE',
+  path: '/v1/tokens/{token_id}',
+  summary: 'Revoke an API token; it answers 401 from now on',
+  tags: ['Tokens'],
+  access: 'customer:write',
+  params: z.object({ token_id: idOf('tok') }).strict(),
+  responses: { 204: { description: 'Revoked' } },
+});
+
+export const listAuditEvents = defineRoute({
+  operationId: 'listAuditEvents',
+  method: 'GET',
+  path: '/v1/audit-events',
+  summary: "Your organisation's audit log, newest first",
+  tags: ['Audit'],
+  access: 'customer:read',
+  query: auditQuery,
+  responses: { 200: { description: 'A page of audit events', schema: page(auditEventSchema, 'AuditEventPage') } },
+});
+
+// ------------------------------------------------------------------ staff
+
+const reason = z.string().min(3).max(500).openapi({ description: 'Why; kept in the audit log' });
+
+export const createOrganizationBody = z
+  .object({
+    name: z.string().min(2).max(63).regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label'),
+    display_name: z.string().min(1).max(200),
+    residency,
+    plan: z.string().min(1).max(50).default('standard'),
+    quota: z.object({ max_clusters: z.number().int().min(0).max(10_000), max_nodes: z.number().int().min(0).max(100_000) }).strict(),
+  })
+  .strict()
+  .openapi('CreateOrganizationRequest');
+
+const orgParams = z.object({ organization_id: idOf('org') }).strict();
+
+export const adminCreateOrganization = defineRoute({
+  operationId: 'adminCreateOrganization',
+  method: 'POST',
+  path: '/admin/v1/organizations',
+  summary: 'Onboard a customer organisation',
+  tags: ['Admin'],
+  access: 'staff:operator',
+  body: createOrganizationBody,
+  idempotent: true,
+  responses: { 201: { description: 'The organisation', schema: organizationSchema } },
+  errors: [409],
+});
+
+export const adminListOrganizations = defineRoute({
+  operationId: 'adminListOrganizations',
+  method: 'GET',
+  path: '/admin/v1/organizations',
+  summary: 'List and search organisations',
+  tags: ['Admin'],
+  access: 'staff:viewer',
+  query: z.object({ ...paginationQuery, q: z.string().max(100).optional(), status: z.enum(['active', 'suspended']).optional() }).strict(),
+  responses: { 200: { description: 'A page of organisations', schema: page(organizationSchema, 'OrganizationPage') } },
+});
+
+export const adminGetOrganization = defineRoute({
+  operationId: 'adminGetOrganization',
+  method: 'GET',
+  path: '/admin/v1/organizations/{organization_id}',
+  summary: 'One organisation',
+  tags: ['Admin'],
+  access: 'staff:viewer',
+  params: orgParams,
+  responses: { 200: { description: 'The organisation', schema: organizationSchema } },
+});
+
+export const adminUpdateQuota = defineRoute({
+  operationId: 'adminUpdateQuota',
+  method: 'PATCH',
+  path: '/admin/v1/organizations/{organization_id}/quota',
+  summary: "Change an organisation's quotas",
+  tags: ['Admin'],
+  access: 'staff:operator',
+  params: orgParams,
+  conditional: true,
+  body: z
+    .object({ max_clusters: z.number().int().min(0).max(10_000).optional(), max_nodes: z.number().int().min(0).max(100_000).optional(), reason })
+    .strict()
+    .openapi('UpdateQuotaRequest'),
+  responses: { 200: { description: 'The organisation', schema: organizationSchema } },
+  errors: [412],
+});
+
+export const adminSuspendOrganization = defineRoute({
+  operationId: 'adminSuspendOrganization',
+  method: 'POST',
+  path: '/admin/v1/organizations/{organization_id}/suspend',
+  summary: 'Suspend an organisation: its clusters stay up, its writes answer 403',
+  tags: ['Admin'],
+  access: 'staff:operator',
+  params: orgParams,
+  body: z.object({ reason }).strict().openapi('SuspendRequest'),
+  responses: { 200: { description: 'The organisation', schema: organizationSchema } },
+  errors: [409],
+});
+
+export const adminResumeOrganization = defineRoute({
+  operationId: 'adminResumeOrganization',
+  method: 'POST',
+  path: '/admin/v1/organizations/{organization_id}/resume',
+  summary: 'Resume a suspended organisation',
+  tags: ['Admin'],
+  access: 'staff:operator',
+  params: orgParams,
+  body: z.object({ reason }).strict().openapi('ResumeRequest'),
+  responses: { 200: { description: 'The organisation', schema: organizationSchema } },
+  errors: [409],
+});
+
+export const adminIssueToken = defineRoute({
+  operationId: 'adminIssueToken',
+  method: 'POST',
+  path: '/admin/v1/organizations/{organization_id}/tokens',
+  summary: "Issue an organisation's API token (e.g. its first); the secret is shown once",
+  tags: ['Admin'],
+  access: 'staff:operator',
+  params: orgParams,
+  body: createTokenBody.extend({ reason }).strict().openapi('AdminIssueTokenRequest'),
+  responses: { 201: { description: 'The token and its secret', schema: createdTokenSchema } },
+});
+
+export const adminListAuditEvents = defineRoute({
+  operationId: 'adminListAuditEvents',
+  method: 'GET',
+  path: '/admin/v1/audit-events',
+  summary: 'The audit log across all organisations, newest first',
+  tags: ['Admin'],
+  access: 'staff:viewer',
+  query: auditQuery.extend({ organization_id: idOf('org').optional() }).strict(),
+  responses: { 200: { description: 'A page of audit events', schema: page(auditEventSchema, 'AdminAuditEventPage') } },
+});

@@ -1,0 +1,162 @@
+/**
+ * Which operations a cluster accepts, what it shows while one runs, and how an operation's own
+ * status may move. Operations are long-running work like GKE's operations; the worker runs them.
+ */
+import { ConflictError } from '../errors/domain-error';
+
+export type ClusterStatus = 'provisioning' | 'running' | 'updating' | 'upgrading' | 'degraded' | 'error' | 'deleting' | 'deleted';
+
+export type OperationType =
+  | 'create_cluster'
+  | 'update_cluster'
+  | 'delete_cluster'
+  | 'create_node_pool'
+  | 'update_node_pool'
+  | 'delete_node_pool'
+  | 'scale_node_pool'
+  | 'upgrade_cluster'
+  | 'rotate_credentials'
+  | 'create_backup'
+  | 'restore_backup';
+
+export type OperationStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'needs_attention';
+
+/**
+ * Statuses in which an operation still holds its cluster. `needs_attention` counts: a paused drain
+ * (DOMAIN.md "Version skew and upgrade order") has left nodes cordoned, and a second operation
+ * on top of it would act on a half-upgraded cluster.
+ */
+export const ACTIVE_OPERATION_STATUSES: readonly OperationStatus[] = Object.freeze(['pending', 'running', 'needs_attention'] as const);
+
+export const TERMINAL_OPERATION_STATUSES: readonly OperationStatus[] = Object.freeze(['succeeded', 'failed', 'cancelled'] as const);
+
+const NODE_POOL_OPERATIONS: readonly OperationType[] = ['create_node_pool', 'update_node_pool', 'delete_node_pool', 'scale_node_pool'];
+
+/**
+ * Operations each cluster status accepts when no other operation holds the cluster.
+ *
+ * - `create_cluster` is never accepted for an existing cluster: it is what creates one.
+ * - `degraded` accepts everything but an upgrade: scaling, repairs and restores may be the way back
+ *   to health, but a control-plane hop needs a healthy etcd to snapshot and roll back to.
+ * - A transitional status with no active operation (the worker died mid-way) and `error` accept
+ *   only `delete_cluster`, so a customer can always get rid of a broken cluster.
+ * - `deleting` and `deleted` accept nothing.
+ */
+export const OPERATIONS_ACCEPTED: Readonly<Record<ClusterStatus, readonly OperationType[]>> = Object.freeze({
+  running: [
+    'update_cluster',
+    'delete_cluster',
+    ...NODE_POOL_OPERATIONS,
+    'upgrade_cluster',
+    'rotate_credentials',
+    'create_backup',
+    'restore_backup',
+  ],
+  degraded: ['update_cluster', 'delete_cluster', ...NODE_POOL_OPERATIONS, 'rotate_credentials', 'create_backup', 'restore_backup'],
+  provisioning: ['delete_cluster'],
+  updating: ['delete_cluster'],
+  upgrading: ['delete_cluster'],
+  error: ['delete_cluster'],
+  deleting: [],
+  deleted: [],
+});
+
+/**
+ * Refuses `type` on `cluster` unless the cluster can take it now.
+ *
+ * At most one operation changes a cluster at a time (the `mutating` column of `operations`), so any
+ * active operation makes the cluster busy; the 409 names it so the caller can watch or cancel it.
+ */
+export function assertClusterAccepts(
+  cluster: { id: string; status: ClusterStatus },
+  type: OperationType,
+  running?: { id: string; type: OperationType } | null,
+): void {
+  if (running) {
+    throw new ConflictError(
+      'cluster-busy',
+      `cluster ${cluster.id} is ${cluster.status}; operation ${running.id} (${running.type}) is running, so ${type} must wait until it finishes or is cancelled`,
+      { operation_id: running.id, operation_type: running.type, cluster_id: cluster.id },
+    );
+  }
+  const accepted = OPERATIONS_ACCEPTED[cluster.status];
+  if (accepted.includes(type)) return;
+
+  throw new ConflictError('cluster-state-conflict', stateConflictDetail(cluster, type, accepted), {
+    cluster_id: cluster.id,
+    status: cluster.status,
+    operation_type: type,
+    accepted: [...accepted],
+  });
+}
+
+function stateConflictDetail(cluster: { id: string; status: ClusterStatus }, type: OperationType, accepted: readonly OperationType[]): string {
+  if (type === 'create_cluster') return `cluster ${cluster.id} already exists; create_cluster only creates new clusters`;
+  if (accepted.length === 0) return `cluster ${cluster.id} is ${cluster.status} and accepts no operations`;
+  const needs = (Object.keys(OPERATIONS_ACCEPTED) as ClusterStatus[]).filter((s) => OPERATIONS_ACCEPTED[s].includes(type));
+  return `${type} needs cluster ${cluster.id} to be ${needs.join(' or ')}, but its status is ${cluster.status}, which accepts only ${accepted.join(', ')}`;
+}
+
+/** Whether `status` accepts `type` when nothing else is running (for showing available actions). */
+export function clusterAccepts(status: ClusterStatus, type: OperationType): boolean {
+  return OPERATIONS_ACCEPTED[status].includes(type);
+}
+
+/** The status a cluster shows while an operation of `type` runs on it. */
+export function clusterStatusDuring(type: OperationType): ClusterStatus {
+  switch (type) {
+    case 'create_cluster':
+      return 'provisioning';
+    case 'delete_cluster':
+      return 'deleting';
+    case 'upgrade_cluster':
+      return 'upgrading';
+    default:
+      return 'updating';
+  }
+}
+
+export function isActiveOperationStatus(s: OperationStatus): boolean {
+  return ACTIVE_OPERATION_STATUSES.includes(s);
+}
+
+/** Finished: the operation no longer holds its cluster (a failed one may still be retried by staff). */
+export function isTerminalOperationStatus(s: OperationStatus): boolean {
+  return TERMINAL_OPERATION_STATUSES.includes(s);
+}
+
+/**
+ * Legal moves of an operation's status. `running -> pending` is a retry after a transient failure
+ * (steps are checkpointed, so the retry resumes); `failed -> pending` is a staff retry; a paused
+ * `needs_attention` operation resumes, or is cancelled or failed by a person.
+ */
+export const OPERATION_TRANSITIONS: Readonly<Record<OperationStatus, readonly OperationStatus[]>> = Object.freeze({
+  pending: ['running', 'cancelled', 'failed'],
+  running: ['succeeded', 'failed', 'needs_attention', 'cancelled', 'pending'],
+  needs_attention: ['running', 'cancelled', 'failed'],
+  failed: ['pending'],
+  succeeded: [],
+  cancelled: [],
+});
+
+export function canTransitionOperation(from: OperationStatus, to: OperationStatus): boolean {
+  return OPERATION_TRANSITIONS[from].includes(to);
+}
+
+/** Refuses an illegal status change, so two writers racing on one operation cannot both win. */
+export function operationTransition(from: OperationStatus, to: OperationStatus, operationId?: string): void {
+  if (canTransitionOperation(from, to)) return;
+  const allowed = OPERATION_TRANSITIONS[from];
+  const subject = operationId ? `operation ${operationId}` : 'an operation';
+  const next = allowed.length > 0 ? `from ${from} it can only become ${allowed.join(', ')}` : `${from} is final`;
+  throw new ConflictError('operation-state-conflict', `${subject} cannot go from ${from} to ${to}; ${next}`, {
+    ...(operationId ? { operation_id: operationId } : {}),
+    from,
+    to,
+  });
+}
+
+/** Whether a customer may cancel an operation in this status. */
+export function canCancel(status: OperationStatus): boolean {
+  return canTransitionOperation(status, 'cancelled');
+}

@@ -1,0 +1,24 @@
+/**
+ * The ordered steps of each kind of operation. Each step is idempotent on its own (external names
+ * derive from our ids) and is checkpointed before the next starts, so a retry resumes at the first
+ * unfinished one. Customers see these names in the operation's `steps`.
+ */
+export const OPERATION_PLANS = {
+  create_cluster: ['reserve_endpoint', 'create_control_plane', 'wait_control_plane_ready', 'create_node_pools', 'install_addons', 'issue_admin_credentials', 'mark_running'],
+  update_cluster: ['apply_cluster_settings', 'mark_running'],
+  delete_cluster: ['delete_node_pools', 'delete_control_plane', 'release_endpoint', 'revoke_credentials', 'mark_deleted'],
+  create_node_pool: ['create_pool', 'wait_nodes_ready', 'mark_running'],
+  update_node_pool: ['apply_pool_settings', 'mark_running'],
+  scale_node_pool: ['resize_pool', 'wait_nodes_ready', 'mark_running'],
+  delete_node_pool: ['cordon_and_drain', 'delete_pool', 'mark_deleted'],
+  upgrade_cluster: ['preflight_removed_apis', 'snapshot_etcd', 'upgrade_control_plane', 'upgrade_node_pools', 'upgrade_addons', 'mark_running'],
+  rotate_credentials: ['issue_new_credentials', 'revoke_old_credentials'],
+  create_backup: ['take_backup', 'record_backup'],
+  restore_backup: ['preflight_restore', 'restore_backup', 'mark_running'],
+} as const satisfies Record<string, readonly string[]>;
+
+export type PlannedOperationType = keyof typeof OPERATION_PLANS;
+
+export function plannedSteps(type: PlannedOperationType): readonly string[] {
+  return OPERATION_PLANS[type];
+}

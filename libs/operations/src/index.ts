@@ -1,0 +1,4 @@
+export * from './operation-view';
+export * from './operations.repository';
+export * from './operations.service';
+export * from './operations.module';

@@ -1,0 +1,13 @@
+import { TenancyModule } from '@capstan/tenancy';
+import { Module } from '@nestjs/common';
+import { OperationsController, StaffOperationsController } from './operations.controller';
+import { OperationsRepository } from './operations.repository';
+import { OperationsService } from './operations.service';
+
+@Module({
+  imports: [TenancyModule],
+  controllers: [OperationsController, StaffOperationsController],
+  providers: [OperationsRepository, OperationsService],
+  exports: [OperationsRepository, OperationsService],
+})
+export class OperationsModule {}

@@ -1,0 +1,115 @@
+import { ConflictError, isTerminalOperationStatus, NotFoundError, type OperationStatus, type OperationType } from '@capstan/domain';
+import { Clock, decodeCursor, type Page, type PrismaTx, PrismaService, toPage } from '@capstan/platform';
+import { type Actor, AuditLog } from '@capstan/tenancy';
+import { Injectable } from '@nestjs/common';
+import { type OperationView, presentOperation, withSteps } from './operation-view';
+import { OperationsRepository } from './operations.repository';
+
+export interface OperationFilter {
+  organizationId?: string;
+  clusterId?: string;
+  status?: OperationStatus;
+  type?: OperationType;
+}
+
+/** Reading, cancelling and (for staff) retrying operations. Running them is the worker's job. */
+@Injectable()
+export class OperationsService {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly repository: OperationsRepository,
+    private readonly audit: AuditLog,
+    private readonly clock: Clock,
+  ) {}
+
+  /** `organizationId` undefined: staff, across organisations. */
+  async get(organizationId: string | undefined, id: string): Promise<OperationView & { organization_id: string }> {
+    const op = await this.prisma.operation.findFirst({ where: { id, organizationId }, include: withSteps });
+    if (!op) throw new NotFoundError('operation', id);
+    return { ...presentOperation(op), organization_id: op.organizationId };
+  }
+
+  async list(filter: OperationFilter, limit: number, cursor?: string): Promise<Page<OperationView & { organization_id: string }>> {
+    const before = decodeCursor(cursor);
+    const rows = await this.prisma.operation.findMany({
+      where: { organizationId: filter.organizationId, clusterId: filter.clusterId, status: filter.status, type: filter.type, ...(before ? { id: { lt: before } } : {}) },
+      include: withSteps,
+      orderBy: { id: 'desc' },
+      take: limit + 1,
+    });
+    return toPage(rows, limit, (op) => ({ ...presentOperation(op), organization_id: op.organizationId }));
+  }
+
+  /**
+   * A pending operation is cancelled at once and what it announced is undone (a cluster that was
+   * never created is gone, a busy status goes back). A running one is asked to stop at its next
+   * step boundary, where the worker runs the step's compensation.
+   */
+  async cancel(actor: Actor, organizationId: string | undefined, id: string, reason?: string): Promise<OperationView> {
+    const updated = await this.prisma.$transaction(async (tx) => {
+      const op = await tx.operation.findFirst({ where: { id, organizationId } });
+      if (!op) throw new NotFoundError('operation', id);
+      if (isTerminalOperationStatus(op.status)) {
+        throw new ConflictError('operation-finished', `operation ${id} has already finished (${op.status}); there is nothing to cancel`);
+      }
+      if (op.cancelRequestedAt === null) {
+        const now = this.clock.now();
+        if (op.status === 'pending') {
+          await tx.operation.update({ where: { id }, data: { status: 'cancelled', cancelRequestedAt: now, finishedAt: now } });
+          await undoAnnouncedChange(tx, op, now);
+        } else {
+          await tx.operation.update({ where: { id }, data: { cancelRequestedAt: now } });
+        }
+        await this.audit.record(tx, { organizationId: op.organizationId, actor, action: 'operation.cancel', target: { type: 'operation', id }, changes: { status: { before: op.status } }, reason });
+      }
+      return tx.operation.findUniqueOrThrow({ where: { id }, include: withSteps });
+    });
+    return presentOperation(updated);
+  }
+
+  /** Staff: run a failed or stuck operation again from its first unfinished step. */
+  async retry(actor: Actor, id: string, reason: string): Promise<OperationView> {
+    const updated = await this.prisma.$transaction(async (tx) => {
+      const op = await tx.operation.findUnique({ where: { id } });
+      if (!op) throw new NotFoundError('operation', id);
+      if (op.status !== 'failed' && op.status !== 'needs_attention') {
+        throw new ConflictError('operation-not-retryable', `operation ${id} is ${op.status}; only failed or needs_attention operations can be retried`);
+      }
+      if (op.clusterId) {
+        await lockCluster(tx, op.clusterId);
+        const active = await this.repository.activeOnCluster(tx, op.clusterId);
+        if (active && active.id !== id) {
+          throw new ConflictError('cluster-busy', `cluster ${op.clusterId} has operation ${active.id} (${active.type}) in progress`, { operation_id: active.id });
+        }
+      }
+      await tx.operation.update({ where: { id }, data: { status: 'pending', error: undefined, finishedAt: null, cancelRequestedAt: null } });
+      await tx.operationStep.updateMany({ where: { operationId: id, status: { in: ['failed', 'running'] } }, data: { status: 'pending' } });
+      await this.repository.publish(tx, id);
+      await this.audit.record(tx, { organizationId: op.organizationId, actor, action: 'operation.retry', target: { type: 'operation', id }, changes: { status: { before: op.status, after: 'pending' } }, reason });
+      return tx.operation.findUniqueOrThrow({ where: { id }, include: withSteps });
+    });
+    return presentOperation(updated);
+  }
+}
+
+/** Row lock on a cluster: the way concurrent changes to one cluster are put in line. */
+export async function lockCluster(tx: PrismaTx, clusterId: string): Promise<void> {
+  await tx.$queryRaw`SELECT id FROM clusters WHERE id = ${clusterId} FOR UPDATE`;
+}
+
+async function undoAnnouncedChange(tx: PrismaTx, op: { type: OperationType; clusterId: string | null; targetId: string }, now: Date): Promise<void> {
+  if (!op.clusterId) return;
+  switch (op.type) {
+    case 'create_cluster':
+      await tx.nodePool.updateMany({ where: { clusterId: op.clusterId }, data: { status: 'deleted', liveName: null, deletedAt: now } });
+      await tx.cluster.update({ where: { id: op.clusterId }, data: { status: 'deleted', liveName: null, deletedAt: now, statusReason: 'creation was cancelled before it started' } });
+      return;
+    case 'create_node_pool':
+      await tx.nodePool.update({ where: { id: op.targetId }, data: { status: 'deleted', liveName: null, deletedAt: now } });
+      await tx.cluster.update({ where: { id: op.clusterId }, data: { status: 'running' } });
+      return;
+    default:
+      await tx.nodePool.updateMany({ where: { clusterId: op.clusterId, deletedAt: null, status: { in: ['updating', 'upgrading', 'deleting'] } }, data: { status: 'running' } });
+      await tx.cluster.update({ where: { id: op.clusterId }, data: { status: 'running' } });
+  }
+}

@@ -1,0 +1,100 @@
+import { decodeCursor, newId, type Page, type PrismaTx, PrismaService, RequestContext, toPage } from '@capstan/platform';
+import { Injectable } from '@nestjs/common';
+import type { Actor } from '../auth/caller';
+
+export type Changes = Record<string, { before?: unknown; after?: unknown }>;
+
+export interface AuditEntry {
+  organizationId: string | null;
+  actor: Actor;
+  action: string;
+  target: { type: string; id: string };
+  changes?: Changes;
+  reason?: string | null;
+}
+
+const SECRET_FIELD = /secret|token|password|kubeconfig|private|credential|key$/i;
+
+/** Field-level before/after of what changed, secrets redacted before they reach the table. */
+export function changesBetween<T extends Record<string, unknown>>(before: Partial<T> | null, after: Partial<T> | null, fields: (keyof T & string)[]): Changes {
+  const changes: Changes = {};
+  for (const field of fields) {
+    const a = before?.[field];
+    const b = after?.[field];
+    if (JSON.stringify(a) === JSON.stringify(b)) continue;
+    changes[field] = SECRET_FIELD.test(field)
+      ? { before: a === undefined ? undefined : '[redacted]', after: b === undefined ? undefined : '[redacted]' }
+      : { before: a, after: b };
+  }
+  return changes;
+}
+
+export interface AuditEventView {
+  id: string;
+  organization_id: string | null;
+  actor: { type: Actor['type']; id: string };
+  action: string;
+  target: { type: string; id: string };
+  request_id: string | null;
+  source_ip: string | null;
+  changes: Changes;
+  reason: string | null;
+  created_at: string;
+}
+
+/**
+ * Audit events are written inside the transaction of the change they record, so a change without
+ * its event (or an event without its change) cannot exist.
+ */
+@Injectable()
+export class AuditLog {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly context: RequestContext,
+  ) {}
+
+  async record(tx: PrismaTx, entry: AuditEntry): Promise<void> {
+    await tx.auditEvent.create({
+      data: {
+        id: newId('aud'),
+        organizationId: entry.organizationId,
+        actorType: entry.actor.type,
+        actorId: entry.actor.id,
+        action: entry.action,
+        targetType: entry.target.type,
+        targetId: entry.target.id,
+        requestId: this.context.requestId,
+        sourceIp: this.context.sourceIp,
+        changes: (entry.changes ?? {}) as object,
+        reason: entry.reason ?? null,
+      },
+    });
+  }
+
+  /** Newest first. `organizationId` undefined lists every organisation (staff only). */
+  async list(filter: { organizationId?: string; action?: string; targetId?: string }, limit: number, cursor?: string): Promise<Page<AuditEventView>> {
+    const after = decodeCursor(cursor);
+    const rows = await this.prisma.auditEvent.findMany({
+      where: {
+        organizationId: filter.organizationId,
+        action: filter.action,
+        targetId: filter.targetId,
+        ...(after ? { id: { lt: after } } : {}),
+      },
+      orderBy: { id: 'desc' },
+      take: limit + 1,
+    });
+    return toPage(rows, limit, (row) => ({
+      id: row.id,
+      organization_id: row.organizationId,
+      actor: { type: row.actorType, id: row.actorId },
+      action: row.action,
+      target: { type: row.targetType, id: row.targetId },
+      request_id: row.requestId,
+      source_ip: row.sourceIp,
+      changes: row.changes as Changes,
+      reason: row.reason,
+      created_at: row.createdAt.toISOString(),
+    }));
+  }
+}

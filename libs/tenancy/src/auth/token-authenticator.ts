@@ -1,0 +1,63 @@
+import { UnauthenticatedError } from '@capstan/domain';
+import { Clock, PrismaService } from '@capstan/platform';
+import { Injectable } from '@nestjs/common';
+import { hashSecret, sameHash, tokenKindOf } from '../tokens/token-secret';
+import type { CustomerCaller, StaffCaller } from './caller';
+
+/** `last_used_at` is kept to the minute: a write per request would double the cost of every read. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+/** Checks presented API token secrets against their stored hashes. */
+@Injectable()
+export class TokenAuthenticator {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly clock: Clock,
+  ) {}
+
+  async customer(secret: string): Promise<CustomerCaller> {
+    if (tokenKindOf(secret) !== 'customer') throw new UnauthenticatedError('the bearer token is not a Capstan API token');
+    const hash = hashSecret(secret);
+    const token = await this.prisma.apiToken.findUnique({
+      where: { secretHash: hash },
+      include: { organization: { select: { status: true, suspendedReason: true } } },
+    });
+    if (!token || !sameHash(token.secretHash, hash)) throw new UnauthenticatedError('the API token is not valid');
+    this.assertUsable(token);
+    this.touch('apiToken', token.id, token.lastUsedAt);
+    return {
+      kind: 'customer',
+      organizationId: token.organizationId,
+      tokenId: token.id,
+      scopes: token.scopes,
+      organizationStatus: token.organization.status,
+      suspendedReason: token.organization.suspendedReason,
+    };
+  }
+
+  async staff(secret: string): Promise<StaffCaller> {
+    if (tokenKindOf(secret) !== 'staff') throw new UnauthenticatedError('the bearer token is not a Capstan staff token');
+    const hash = hashSecret(secret);
+    const token = await this.prisma.staffApiToken.findUnique({ where: { secretHash: hash }, include: { staffUser: true } });
+    if (!token || !sameHash(token.secretHash, hash)) throw new UnauthenticatedError('the staff token is not valid');
+    this.assertUsable(token);
+    if (token.staffUser.disabledAt) throw new UnauthenticatedError('the staff user is disabled');
+    this.touch('staffApiToken', token.id, token.lastUsedAt);
+    return { kind: 'staff', staffUserId: token.staffUserId, role: token.staffUser.role, via: 'token', tokenId: token.id };
+  }
+
+  private assertUsable(token: { revokedAt: Date | null; expiresAt: Date | null }): void {
+    if (token.revokedAt) throw new UnauthenticatedError('the token has been revoked');
+    if (token.expiresAt && token.expiresAt <= this.clock.now()) throw new UnauthenticatedError('the token has expired');
+  }
+
+  private touch(model: 'apiToken' | 'staffApiToken', id: string, lastUsedAt: Date | null): void {
+    const now = this.clock.now();
+    if (lastUsedAt && now.getTime() - lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
+    // Not awaited: recording use must not slow down or fail the request it belongs to.
+    const update = model === 'apiToken'
+      ? this.prisma.apiToken.update({ where: { id }, data: { lastUsedAt: now } })
+      : this.prisma.staffApiToken.update({ where: { id }, data: { lastUsedAt: now } });
+    update.catch(() => undefined);
+  }
+}

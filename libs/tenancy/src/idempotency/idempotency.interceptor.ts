@@ -1,0 +1,91 @@
+import type { RouteContract } from '@capstan/contracts';
+import { ConflictError, UnprocessableError, ValidationError } from '@capstan/domain';
+import { Clock, PrismaService, ROUTE_CONTRACT } from '@capstan/platform';
+import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { createHash } from 'node:crypto';
+import { ClsService } from 'nestjs-cls';
+import { from, lastValueFrom, type Observable } from 'rxjs';
+import { CALLER } from '../auth/access.guard';
+import type { Caller } from '../auth/caller';
+
+const KEY = /^[A-Za-z0-9._:-]{1,255}$/;
+const RETENTION_MS = 24 * 3600 * 1000;
+/** A placeholder's status while the first request with the key is still being served. */
+const IN_FLIGHT = 0;
+const REPLAYED_HEADERS = ['location', 'etag'];
+
+/**
+ * `Idempotency-Key` on writes (IETF draft httpapi-idempotency-key-header): the first answer is
+ * kept for 24 h and replayed for the same key and body; the same key with another body is a 422;
+ * a retry while the first is still running is a 409. The key is claimed before the handler runs,
+ * so two concurrent retries cannot both create.
+ */
+@Injectable()
+export class IdempotencyInterceptor implements NestInterceptor {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly prisma: PrismaService,
+    private readonly cls: ClsService,
+    private readonly clock: Clock,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const route = this.reflector.get<RouteContract | undefined>(ROUTE_CONTRACT, context.getHandler());
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const key = request.headers['idempotency-key'];
+    if (!route?.idempotent || key === undefined) return next.handle();
+    return from(this.handle(context, request, String(key), next));
+  }
+
+  private async handle(context: ExecutionContext, request: FastifyRequest, key: string, next: CallHandler): Promise<unknown> {
+    if (!KEY.test(key)) throw new ValidationError([{ field: 'Idempotency-Key', message: 'must be 1 to 255 characters of letters, digits and ._:-' }]);
+    const caller = this.cls.get<Caller>(CALLER);
+    const scope = caller.kind === 'customer' ? caller.organizationId : `staff:${caller.staffUserId}`;
+    const requestHash = createHash('sha256').update(`${request.method} ${request.url}\n${canonicalJson(request.body)}`).digest('hex');
+    const now = this.clock.now();
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
+
+    await this.prisma.idempotencyRecord.deleteMany({ where: { organizationId: scope, key, expiresAt: { lt: now } } });
+    const claimed = await this.prisma.idempotencyRecord.createMany({
+      data: [{ organizationId: scope, key, requestHash, responseStatus: IN_FLIGHT, responseBody: {}, responseHeaders: {}, expiresAt: new Date(now.getTime() + RETENTION_MS) }],
+      skipDuplicates: true,
+    });
+    if (claimed.count === 0) {
+      const first = await this.prisma.idempotencyRecord.findUniqueOrThrow({ where: { organizationId_key: { organizationId: scope, key } } });
+      if (first.requestHash !== requestHash) {
+        throw new UnprocessableError('idempotency-key-reused', `Idempotency-Key ${key} was already used with a different request`);
+      }
+      if (first.responseStatus === IN_FLIGHT) {
+        throw new ConflictError('idempotency-key-in-use', `a request with Idempotency-Key ${key} is still being processed; retry shortly`);
+      }
+      for (const [name, value] of Object.entries(first.responseHeaders as Record<string, string>)) void reply.header(name, value);
+      void reply.header('idempotent-replayed', 'true').status(first.responseStatus);
+      return first.responseBody;
+    }
+
+    try {
+      const body = await lastValueFrom(next.handle(), { defaultValue: undefined });
+      const headers = Object.fromEntries(REPLAYED_HEADERS.flatMap((h) => (reply.getHeader(h) ? [[h, String(reply.getHeader(h))]] : [])));
+      await this.prisma.idempotencyRecord.update({
+        where: { organizationId_key: { organizationId: scope, key } },
+        data: { responseStatus: reply.statusCode, responseBody: (body ?? null) as object, responseHeaders: headers },
+      });
+      return body;
+    } catch (error) {
+      // A failed first attempt leaves nothing behind: the client may retry with the same key.
+      await this.prisma.idempotencyRecord.delete({ where: { organizationId_key: { organizationId: scope, key } } }).catch(() => undefined);
+      throw error;
+    }
+  }
+}
+
+/** JSON with sorted keys, so the same body hashes the same whatever its key order. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}

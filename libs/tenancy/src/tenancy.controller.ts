@@ -1,0 +1,98 @@
+import { type RouteInput, tenancyRoutes as routes } from '@capstan/contracts';
+import { Endpoint, Input } from '@capstan/platform';
+import { Controller, Headers } from '@nestjs/common';
+import { actorOf, type CustomerCaller, type StaffCaller } from './auth/caller';
+import { CurrentCustomer, CurrentStaff } from './auth/current-caller';
+import { AuditLog } from './audit/audit-log';
+import { OrganizationsService } from './organizations/organizations.service';
+import { TokensService } from './tokens/tokens.service';
+
+@Controller()
+export class CustomerTenancyController {
+  constructor(
+    private readonly organizations: OrganizationsService,
+    private readonly tokens: TokensService,
+    private readonly audit: AuditLog,
+  ) {}
+
+  @Endpoint(routes.getOrganization)
+  getOrganization(@CurrentCustomer() caller: CustomerCaller) {
+    return this.organizations.get(caller.organizationId);
+  }
+
+  @Endpoint(routes.listTokens)
+  listTokens(@CurrentCustomer() caller: CustomerCaller, @Input() { query }: RouteInput<typeof routes.listTokens>) {
+    return this.tokens.list(caller.organizationId, query.limit, query.cursor);
+  }
+
+  @Endpoint(routes.createToken)
+  createToken(@CurrentCustomer() caller: CustomerCaller, @Input() { body }: RouteInput<typeof routes.createToken>) {
+    return this.tokens.create(actorOf(caller), caller.organizationId, { name: body.name, scopes: body.scopes, expiresInSeconds: body.expires_in_seconds });
+  }
+
+  @Endpoint(routes.revokeToken)
+  revokeToken(@CurrentCustomer() caller: CustomerCaller, @Input() { params }: RouteInput<typeof routes.revokeToken>) {
+    return this.tokens.revoke(actorOf(caller), caller.organizationId, params.token_id);
+  }
+
+  @Endpoint(routes.listAuditEvents)
+  listAuditEvents(@CurrentCustomer() caller: CustomerCaller, @Input() { query }: RouteInput<typeof routes.listAuditEvents>) {
+    return this.audit.list({ organizationId: caller.organizationId, action: query.action, targetId: query.target_id }, query.limit, query.cursor);
+  }
+}
+
+@Controller()
+export class StaffTenancyController {
+  constructor(
+    private readonly organizations: OrganizationsService,
+    private readonly tokens: TokensService,
+    private readonly audit: AuditLog,
+  ) {}
+
+  @Endpoint(routes.adminCreateOrganization)
+  create(@CurrentStaff() staff: StaffCaller, @Input() { body }: RouteInput<typeof routes.adminCreateOrganization>) {
+    return this.organizations.create(actorOf(staff), {
+      name: body.name,
+      displayName: body.display_name,
+      residency: body.residency,
+      plan: body.plan,
+      maxClusters: body.quota.max_clusters,
+      maxNodes: body.quota.max_nodes,
+    });
+  }
+
+  @Endpoint(routes.adminListOrganizations)
+  list(@Input() { query }: RouteInput<typeof routes.adminListOrganizations>) {
+    return this.organizations.list({ q: query.q, status: query.status }, query.limit, query.cursor);
+  }
+
+  @Endpoint(routes.adminGetOrganization)
+  get(@Input() { params }: RouteInput<typeof routes.adminGetOrganization>) {
+    return this.organizations.get(params.organization_id);
+  }
+
+  @Endpoint(routes.adminUpdateQuota)
+  updateQuota(@CurrentStaff() staff: StaffCaller, @Input() { params, body }: RouteInput<typeof routes.adminUpdateQuota>, @Headers('if-match') ifMatch?: string) {
+    return this.organizations.updateQuota(actorOf(staff), params.organization_id, ifMatch, { maxClusters: body.max_clusters, maxNodes: body.max_nodes }, body.reason);
+  }
+
+  @Endpoint(routes.adminSuspendOrganization)
+  suspend(@CurrentStaff() staff: StaffCaller, @Input() { params, body }: RouteInput<typeof routes.adminSuspendOrganization>) {
+    return this.organizations.suspend(actorOf(staff), params.organization_id, body.reason);
+  }
+
+  @Endpoint(routes.adminResumeOrganization)
+  resume(@CurrentStaff() staff: StaffCaller, @Input() { params, body }: RouteInput<typeof routes.adminResumeOrganization>) {
+    return this.organizations.resume(actorOf(staff), params.organization_id, body.reason);
+  }
+
+  @Endpoint(routes.adminIssueToken)
+  issueToken(@CurrentStaff() staff: StaffCaller, @Input() { params, body }: RouteInput<typeof routes.adminIssueToken>) {
+    return this.tokens.create(actorOf(staff), params.organization_id, { name: body.name, scopes: body.scopes, expiresInSeconds: body.expires_in_seconds }, body.reason);
+  }
+
+  @Endpoint(routes.adminListAuditEvents)
+  listAuditEvents(@Input() { query }: RouteInput<typeof routes.adminListAuditEvents>) {
+    return this.audit.list({ organizationId: query.organization_id, action: query.action, targetId: query.target_id }, query.limit, query.cursor);
+  }
+}

@@ -1,0 +1,38 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { PassportModule } from '@nestjs/passport';
+import { AccessGuard } from './auth/access.guard';
+import { CustomerTokenStrategy, StaffOidcStrategy, StaffTokenStrategy } from './auth/strategies';
+import { TokenAuthenticator } from './auth/token-authenticator';
+import { AuditLog } from './audit/audit-log';
+import { ResponseHeadersInterceptor } from './etag.interceptor';
+import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
+import { OrganizationsService } from './organizations/organizations.service';
+import { RateLimitGuard } from './rate-limit/rate-limit.guard';
+import { CustomerTenancyController, StaffTenancyController } from './tenancy.controller';
+import { TokensService } from './tokens/tokens.service';
+
+/**
+ * Who is calling and what they may do: API tokens, staff sign-in, access per route, rate limits,
+ * idempotency keys, the audit log and organisations. The guards and interceptors are global, so
+ * no route can forget them; each reads what its route's contract declares.
+ */
+@Module({
+  imports: [PassportModule.register({ session: false })],
+  controllers: [CustomerTenancyController, StaffTenancyController],
+  providers: [
+    TokenAuthenticator,
+    CustomerTokenStrategy,
+    StaffTokenStrategy,
+    StaffOidcStrategy,
+    AuditLog,
+    OrganizationsService,
+    TokensService,
+    { provide: APP_GUARD, useClass: AccessGuard },
+    { provide: APP_GUARD, useClass: RateLimitGuard },
+    { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+    { provide: APP_INTERCEPTOR, useClass: ResponseHeadersInterceptor },
+  ],
+  exports: [AuditLog, OrganizationsService],
+})
+export class TenancyModule {}
