@@ -4,3 +4,4 @@ export * from './test-config';
 export * from './api-harness';
 export * from './ports';
 export * from './postgres-process';
+export * from './fixtures';
