@@ -5,3 +5,5 @@ export * from './api-harness';
 export * from './ports';
 export * from './postgres-process';
 export * from './fixtures';
+export * from './route-samples';
+export * from './db-fingerprint';

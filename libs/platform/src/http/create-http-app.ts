@@ -43,7 +43,8 @@ export async function createHttpApp(
     trustProxy: config.environment === 'production',
     logger: false,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(rootModule, adapter, { bufferLogs: true });
+  // bodyParser off: Nest would add url-encoded forms; Fastify's own JSON parser is all we accept.
+  const app = await NestFactory.create<NestFastifyApplication>(rootModule, adapter, { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
   app.useGlobalFilters(new ProblemDetailsFilter());
   app.enableShutdownHooks();
