@@ -10,7 +10,7 @@ export function newId(prefix: IdPrefix): string {
   return `${prefix}_${nextUlid().toLowerCase()}`;
 }
 
-export type IdPrefix = 'org' | 'tok' | 'stf' | 'stok' | 'cl' | 'np' | 'op' | 'aud' | 'cred' | 'mx' | 'bk' | 'bks' | 'req' | 'evt' | 'wh';
+export type IdPrefix = 'org' | 'tok' | 'stf' | 'stok' | 'cl' | 'np' | 'op' | 'aud' | 'cred' | 'mx' | 'bk' | 'bks' | 'req' | 'evt' | 'wh' | 'whd' | 'snap';
 
 /** Whether `id` has the shape of an id with this prefix (a cheap check before any query). */
 export function isId(prefix: IdPrefix, id: string): boolean {

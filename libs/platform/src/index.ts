@@ -24,3 +24,4 @@ export * from './http/request-context';
 export * from './http/pagination';
 export * from './http/etag';
 export * from './http/response-headers';
+export * from './crypto/secret-box';

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ClsModule } from 'nestjs-cls';
 import { Clock, SystemClock } from './clock';
+import { SecretBox } from './crypto/secret-box';
 import { type CapstanConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
@@ -37,8 +38,8 @@ export class PlatformModule {
         MetricsModule,
         HealthModule,
       ],
-      providers: [{ provide: Clock, useClass: SystemClock }, RequestContext],
-      exports: [Clock, RequestContext],
+      providers: [{ provide: Clock, useClass: SystemClock }, RequestContext, SecretBox],
+      exports: [Clock, RequestContext, SecretBox],
     };
   }
 }
