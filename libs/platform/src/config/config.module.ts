@@ -3,6 +3,7 @@ import {
   AuthConfig,
   type CapstanConfig,
   DatabaseConfig,
+  EngineConfig,
   HttpConfig,
   LogConfig,
   ProviderConfig,
@@ -32,8 +33,9 @@ export class ConfigModule {
         { provide: SecretsConfig, useValue: config.secrets },
         { provide: ProviderConfig, useValue: config.provider },
         { provide: AuthConfig, useValue: config.auth },
+        { provide: EngineConfig, useValue: config.engine },
       ],
-      exports: [CAPSTAN_CONFIG, AuthConfig, HttpConfig, DatabaseConfig, RedisConfig, LogConfig, SecretsConfig, ProviderConfig],
+      exports: [CAPSTAN_CONFIG, AuthConfig, EngineConfig, HttpConfig, DatabaseConfig, RedisConfig, LogConfig, SecretsConfig, ProviderConfig],
     };
   }
 }

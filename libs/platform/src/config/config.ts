@@ -71,6 +71,11 @@ export const environmentSchema = z.object({
   REDIS_PREFIX: z.string().regex(/^[a-z0-9:_-]{1,64}$/, 'must be a short key prefix').default('capstan'),
   SECRETS_KEYS: secretsKeyring,
   PROVIDER: z.enum(['simulated', 'rke2', 'gke']).default('simulated'),
+  SIMULATOR_URL: z.string().url('must be a URL').default('http://127.0.0.1:8090'),
+  WORKER_CONCURRENCY: z.coerce.number({ message: 'must be a number' }).int().min(1).max(200).default(8),
+  OPERATION_MAX_ATTEMPTS: z.coerce.number({ message: 'must be a number' }).int().min(1).max(50).default(6),
+  OPERATION_BACKOFF_MS: z.coerce.number({ message: 'must be a number' }).int().min(0).max(600_000).default(2_000),
+  RECONCILE_INTERVAL_MS: z.coerce.number({ message: 'must be a number' }).int().min(100).max(3_600_000).default(30_000),
   OIDC_ISSUER: z.string().url('must be a URL').optional(),
   OIDC_AUDIENCE: z.string().min(1).optional(),
   OIDC_JWKS_URL: z.string().url('must be a URL').optional(),
@@ -107,7 +112,23 @@ export class SecretsConfig {
 }
 
 export class ProviderConfig {
-  constructor(readonly driver: 'simulated' | 'rke2' | 'gke') {}
+  constructor(
+    readonly driver: 'simulated' | 'rke2' | 'gke',
+    readonly simulatorUrl: string,
+  ) {}
+}
+
+/** How the worker runs operations. */
+export class EngineConfig {
+  constructor(
+    readonly concurrency: number,
+    /** Attempts per operation job before the operation is marked failed. */
+    readonly maxAttempts: number,
+    /** First retry delay; doubles with each attempt (BullMQ exponential backoff). */
+    readonly backoffMs: number,
+    /** How often the reconciler looks for operations that lost their job. */
+    readonly reconcileIntervalMs: number,
+  ) {}
 }
 
 /** Staff sign-in through the provider's OIDC identity provider, when configured. */
@@ -134,6 +155,7 @@ export interface CapstanConfig {
   secrets: SecretsConfig;
   provider: ProviderConfig;
   auth: AuthConfig;
+  engine: EngineConfig;
 }
 
 export class ConfigError extends Error {
@@ -168,7 +190,8 @@ export function loadConfig(env: Record<string, string | undefined>): CapstanConf
     redis: new RedisConfig(e.REDIS_URL, e.REDIS_PREFIX),
     log: new LogConfig(e.LOG_LEVEL, e.LOG_PRETTY),
     secrets: new SecretsConfig(e.SECRETS_KEYS),
-    provider: new ProviderConfig(e.PROVIDER),
+    provider: new ProviderConfig(e.PROVIDER, e.SIMULATOR_URL),
+    engine: new EngineConfig(e.WORKER_CONCURRENCY, e.OPERATION_MAX_ATTEMPTS, e.OPERATION_BACKOFF_MS, e.RECONCILE_INTERVAL_MS),
     auth: new AuthConfig(
       e.OIDC_ISSUER ? { issuer: e.OIDC_ISSUER, audience: e.OIDC_AUDIENCE!, jwksUrl: e.OIDC_JWKS_URL!, roleClaim: e.OIDC_ROLE_CLAIM } : undefined,
       e.RATE_LIMIT_PER_MINUTE,
