@@ -45,13 +45,12 @@ export class OrganizationsService {
    * which is what quotas limit.
    */
   async usage(tx: PrismaTx, organizationId: string): Promise<Usage> {
-    const [clusters, nodes] = await Promise.all([
-      tx.cluster.count({ where: { organizationId, deletedAt: null } }),
-      tx.$queryRaw<{ nodes: bigint | null }[]>`
-        SELECT SUM(COALESCE(autoscale_max, node_count))::bigint AS nodes
-        FROM node_pools WHERE organization_id = ${organizationId} AND deleted_at IS NULL`,
-    ]);
-    return { clusters, nodes: Number(nodes[0]?.nodes ?? 0) };
+    // One statement: inside a transaction there is one connection, which runs one query at a time.
+    const [row] = await tx.$queryRaw<{ clusters: bigint; nodes: bigint | null }[]>`
+      SELECT (SELECT count(*) FROM clusters WHERE organization_id = ${organizationId} AND deleted_at IS NULL) AS clusters,
+             (SELECT SUM(GREATEST(node_count, COALESCE(autoscale_max, node_count))) FROM node_pools
+               WHERE organization_id = ${organizationId} AND deleted_at IS NULL) AS nodes`;
+    return { clusters: Number(row?.clusters ?? 0), nodes: Number(row?.nodes ?? 0) };
   }
 
   async list(filter: { q?: string; status?: 'active' | 'suspended' }, limit: number, cursor?: string): Promise<Page<OrganizationView>> {

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# `npm run bench [-- http|prisma-vs-pg ...]`: the benchmarks under bench/, each printed as a ratio
+# against a baseline run side by side in the same run. Goals are reported, never enforced: a missed
+# goal does not fail this script (a bench that cannot run does). PostgreSQL and Redis come from
+# DATABASE_URL / REDIS_URL, else 127.0.0.1:5432 (user postgres) and 127.0.0.1:6379; every run
+# uses scratch databases and a Redis key prefix of its own and removes them at the end.
+#
+# Knobs for quick local runs (defaults in brackets): BENCH_SECONDS [8], BENCH_WARMUP_SECONDS [2],
+# BENCH_CONNECTIONS [10] for http; BENCH_ITERATIONS [2000], BENCH_WARMUP_ITERATIONS [200] for
+# prisma-vs-pg; BENCH_CPU_PROF=<dir> writes a .cpuprofile of each http server under test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-deps.sh
+
+all=(http prisma-vs-pg)
+selected=("$@")
+[ ${#selected[@]} -eq 0 ] && selected=("${all[@]}")
+for name in "${selected[@]}"; do
+  if [ ! -f "bench/${name}.bench.ts" ]; then
+    echo "bench: no bench named '${name}' (have: ${all[*]})" >&2
+    exit 2
+  fi
+done
+
+started=$SECONDS
+build_log=$(npm run --silent build 2>&1) || { echo "$build_log"; exit 1; }
+echo "bench: built in $((SECONDS - started)) s"
+
+for name in "${selected[@]}"; do
+  echo
+  node "dist/bench/${name}.bench.js"
+done
+echo
+echo "bench: ${selected[*]} finished in $((SECONDS - started)) s"
