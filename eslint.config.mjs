@@ -13,7 +13,7 @@ function boundaries({ tests }) {
   const withTesting = (tags) => (tests ? [...tags, 'type:testing'] : tags);
   return {
     enforceBuildableLibDependency: false,
-    allow: ['@capstan/api', '@capstan/worker', '@capstan/sla-monitor'],
+    allow: ['@capstan/api', '@capstan/worker', '@capstan/sla-monitor', '@capstan/simulator'],
     depConstraints: [
       { sourceTag: 'type:domain', onlyDependOnLibsWithTags: withTesting(['type:domain']), bannedExternalImports: tests ? [] : frameworkAndIo },
       { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: withTesting(['type:domain']), bannedExternalImports: tests ? [] : frameworkAndIo },
@@ -52,7 +52,7 @@ export default tseslint.config(
   },
   {
     // Configuration is the one place that reads the environment; tests and tooling set it up.
-    files: ['libs/platform/src/config/**/*.ts', 'libs/testing/**/*.ts', '**/*.spec.ts', '**/test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'prisma.config.ts', 'apps/launcher/**/*.ts'],
+    files: ['libs/platform/src/config/**/*.ts', 'libs/testing/**/*.ts', '**/*.spec.ts', '**/test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'prisma.config.ts', 'apps/launcher/**/*.ts', 'apps/simulator/src/config.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
 );

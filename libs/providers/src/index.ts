@@ -1,1 +1,3 @@
 export * from './cluster-provider';
+export * from './providers.module';
+export * from './simulated/simulated-provider';

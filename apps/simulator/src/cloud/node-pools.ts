@@ -1,0 +1,411 @@
+import { randomInt } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import type { Sql } from '../database';
+import { conflict, invalid, notFound } from '../errors';
+import { compareVersions, formatVersion, kubeletSkewRefusal, parseVersion } from '../versions';
+import { type CloudContext, findCluster, lockCluster, type ObjectPhase, oneStepLater, requireApiServer } from './context';
+import { recordCreated, recordDeleted } from './stats';
+
+export interface Taint {
+  key: string;
+  value: string;
+  effect: string;
+}
+
+export interface NodePoolSpec {
+  name: string;
+  machineType: string;
+  count: number;
+  autoscaling: { min: number; max: number } | null;
+  version: string;
+  labels: Record<string, string>;
+  taints: Taint[];
+  maxSurge: number;
+  maxUnavailable: number;
+}
+
+export interface NodeResource {
+  name: string;
+  version: string;
+  targetVersion: string | null;
+  ready: boolean;
+  unschedulable: boolean;
+  status: ObjectPhase;
+}
+
+export interface NodePoolResource {
+  cluster: string;
+  name: string;
+  machineType: string;
+  count: number;
+  autoscaling: { min: number; max: number } | null;
+  /** The oldest version any of its nodes runs: the pool is at a version once every node is. */
+  version: string;
+  labels: Record<string, string>;
+  taints: Taint[];
+  maxSurge: number;
+  maxUnavailable: number;
+  status: ObjectPhase;
+  nodes: NodeResource[];
+}
+
+export interface DrainResult {
+  drained: boolean;
+  blockedBy: { namespace: string; pod: string; podDisruptionBudget: string }[];
+}
+
+export interface DisruptionBudget {
+  namespace: string;
+  name: string;
+  pods: { name: string; node: string }[];
+}
+
+interface NodePoolRow {
+  cluster: string;
+  name: string;
+  machine_type: string;
+  count: number;
+  autoscaling: { min: number; max: number } | null;
+  version: string;
+  labels: Record<string, string>;
+  taints: Taint[];
+  max_surge: number;
+  max_unavailable: number;
+  phase: ObjectPhase;
+}
+
+interface NodeRow {
+  name: string;
+  pool: string;
+  version: string;
+  target_version: string | null;
+  unschedulable: boolean;
+  phase: ObjectPhase;
+}
+
+/** Kubernetes' generateName alphabet: no vowels, so no words, and no look-alike characters. */
+const NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+
+export class NodePools {
+  constructor(private readonly cloud: CloudContext) {}
+
+  async ensure(cluster: string, spec: NodePoolSpec): Promise<{ pool: NodePoolResource; created: boolean }> {
+    checkScale(spec);
+    const version = parseVersion(spec.version);
+    return this.cloud.db.transaction(async (sql) => {
+      const owner = await lockCluster(sql, cluster);
+      if (owner.phase === 'deleting') throw conflict(`cluster ${cluster} is being deleted`);
+      const existing = await this.findPool(sql, cluster, spec.name, true);
+      if (existing) {
+        if (existing.phase === 'deleting') throw conflict(`node pool ${spec.name} is being deleted; it can be created again once it is gone`);
+        return { pool: await this.read(sql, cluster, spec.name), created: false };
+      }
+      const skew = kubeletSkewRefusal(version, parseVersion(owner.version));
+      if (skew) throw conflict(skew);
+      await sql.query(
+        `INSERT INTO simulator.node_pools
+           (cluster, name, machine_type, count, autoscaling, version, labels, taints, max_surge, max_unavailable, phase, settles_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'provisioning', ${oneStepLater(11)})`,
+        [
+          cluster,
+          spec.name,
+          spec.machineType,
+          spec.count,
+          spec.autoscaling && JSON.stringify(spec.autoscaling),
+          spec.version,
+          JSON.stringify(spec.labels),
+          JSON.stringify(spec.taints),
+          spec.maxSurge,
+          spec.maxUnavailable,
+          this.cloud.stepDelayMs,
+        ],
+      );
+      await recordCreated(sql, 'nodePool', cluster, [spec.name]);
+      await this.addNodes(sql, cluster, spec.name, spec.version, spec.count);
+      return { pool: await this.read(sql, cluster, spec.name), created: true };
+    });
+  }
+
+  async get(cluster: string, pool: string): Promise<NodePoolResource> {
+    return this.cloud.db.transaction(async (sql) => {
+      if (!(await findCluster(sql, cluster))) throw notFound(`cluster ${cluster} does not exist`);
+      return this.read(sql, cluster, pool);
+    });
+  }
+
+  async list(cluster: string): Promise<NodePoolResource[]> {
+    return this.cloud.db.transaction(async (sql) => {
+      if (!(await findCluster(sql, cluster))) throw notFound(`cluster ${cluster} does not exist`);
+      const { rows } = await sql.query<{ name: string }>(`SELECT name FROM simulator.node_pools WHERE cluster = $1 ORDER BY name`, [cluster]);
+      return Promise.all(rows.map((r) => this.read(sql, cluster, r.name)));
+    });
+  }
+
+  /**
+   * Applies count, autoscaling, labels, taints and surge settings. Version and machine type are not
+   * changed here: nodes move to a new version one by one through upgradeNode.
+   */
+  async update(cluster: string, spec: NodePoolSpec): Promise<NodePoolResource> {
+    checkScale(spec);
+    return this.cloud.db.transaction(async (sql) => {
+      await lockCluster(sql, cluster);
+      const pool = await this.findPool(sql, cluster, spec.name, true);
+      if (!pool) throw notFound(`node pool ${spec.name} does not exist in cluster ${cluster}`);
+      if (pool.phase === 'deleting') throw conflict(`node pool ${spec.name} is being deleted`);
+
+      const { rows: nodes } = await sql.query<NodeRow>(
+        `SELECT * FROM simulator.nodes WHERE cluster = $1 AND pool = $2 AND phase <> 'deleting' ORDER BY seq`,
+        [cluster, spec.name],
+      );
+      if (spec.count > nodes.length) await this.addNodes(sql, cluster, spec.name, pool.version, spec.count - nodes.length);
+      if (spec.count < nodes.length) {
+        // Scale-down removes the newest nodes first, like a MachineSet's "Newest" delete policy.
+        const removed = nodes.slice(spec.count).map((n) => n.name);
+        await sql.query(
+          `UPDATE simulator.nodes SET phase = 'deleting', unschedulable = true, settles_at = ${oneStepLater(3)} WHERE cluster = $1 AND name = ANY($2::text[])`,
+          [cluster, removed, this.cloud.stepDelayMs],
+        );
+      }
+      const unchanged =
+        spec.count === nodes.length &&
+        spec.count === pool.count &&
+        isDeepStrictEqual(spec.autoscaling, pool.autoscaling) &&
+        isDeepStrictEqual(spec.labels, pool.labels) &&
+        isDeepStrictEqual(spec.taints, pool.taints) &&
+        spec.maxSurge === pool.max_surge &&
+        spec.maxUnavailable === pool.max_unavailable;
+      if (!unchanged) {
+        await sql.query(
+          `UPDATE simulator.node_pools
+              SET count = $3, autoscaling = $4, labels = $5, taints = $6, max_surge = $7, max_unavailable = $8,
+                  phase = CASE WHEN phase = 'provisioning' THEN phase ELSE 'updating' END,
+                  settles_at = greatest(settles_at, ${oneStepLater(9)})
+            WHERE cluster = $1 AND name = $2`,
+          [
+            cluster,
+            spec.name,
+            spec.count,
+            spec.autoscaling && JSON.stringify(spec.autoscaling),
+            JSON.stringify(spec.labels),
+            JSON.stringify(spec.taints),
+            spec.maxSurge,
+            spec.maxUnavailable,
+            this.cloud.stepDelayMs,
+          ],
+        );
+      }
+      return this.read(sql, cluster, spec.name);
+    });
+  }
+
+  /** Starts deleting the pool and its nodes; null when there is nothing to delete. */
+  async delete(cluster: string, pool: string): Promise<NodePoolResource | null> {
+    return this.cloud.db.transaction(async (sql) => {
+      if (!(await findCluster(sql, cluster, true))) return null;
+      const existing = await this.findPool(sql, cluster, pool, true);
+      if (!existing) return null;
+      if (existing.phase !== 'deleting') {
+        const later = oneStepLater(3);
+        await sql.query(`UPDATE simulator.node_pools SET phase = 'deleting', settles_at = ${later} WHERE cluster = $1 AND name = $2`, [
+          cluster,
+          pool,
+          this.cloud.stepDelayMs,
+        ]);
+        await sql.query(`UPDATE simulator.nodes SET phase = 'deleting', unschedulable = true, settles_at = ${later} WHERE cluster = $1 AND pool = $2`, [
+          cluster,
+          pool,
+          this.cloud.stepDelayMs,
+        ]);
+        await recordDeleted(sql, 'nodePool', cluster, pool);
+        await sql.query('SELECT simulator.settle($1)', [cluster]);
+      }
+      return (await this.findPool(sql, cluster, pool)) ? this.read(sql, cluster, pool) : null;
+    });
+  }
+
+  async setUnschedulable(cluster: string, node: string, unschedulable: boolean): Promise<NodeResource> {
+    return this.cloud.db.transaction(async (sql) => {
+      requireApiServer(await lockCluster(sql, cluster));
+      const { rows } = await sql.query<NodeRow>(`UPDATE simulator.nodes SET unschedulable = $3 WHERE cluster = $1 AND name = $2 RETURNING *`, [
+        cluster,
+        node,
+        unschedulable,
+      ]);
+      if (!rows[0]) throw notFound(`node ${node} does not exist in cluster ${cluster}`);
+      return renderNode(rows[0]);
+    });
+  }
+
+  /**
+   * Cordons the node and evicts its pods, as `kubectl drain` does. Pods whose PodDisruptionBudget
+   * allows no disruption answer the eviction with 429 and block the drain, unless `force` deletes
+   * them anyway. A blocked drain answers at once rather than after `timeoutSeconds`: the caller
+   * polls, and waiting inside one request would only hold a connection.
+   */
+  async drain(cluster: string, node: string, options: { timeoutSeconds: number; force: boolean }): Promise<DrainResult> {
+    return this.cloud.db.transaction(async (sql) => {
+      requireApiServer(await lockCluster(sql, cluster));
+      const { rowCount } = await sql.query(`UPDATE simulator.nodes SET unschedulable = true WHERE cluster = $1 AND name = $2`, [cluster, node]);
+      if (rowCount === 0) throw notFound(`node ${node} does not exist in cluster ${cluster}`);
+      const { rows } = await sql.query<{ namespace: string; pod: string; budget: string }>(
+        `SELECT namespace, pod, budget FROM simulator.disruption_budget_pods WHERE cluster = $1 AND node = $2 ORDER BY namespace, pod`,
+        [cluster, node],
+      );
+      if (rows.length > 0 && !options.force) {
+        return { drained: false, blockedBy: rows.map((r) => ({ namespace: r.namespace, pod: r.pod, podDisruptionBudget: r.budget })) };
+      }
+      await sql.query(`DELETE FROM simulator.disruption_budget_pods WHERE cluster = $1 AND node = $2`, [cluster, node]);
+      return { drained: true, blockedBy: [] };
+    });
+  }
+
+  /** Replaces the node's kubelet with `version`; never newer than the control plane, never down. */
+  async upgradeNode(cluster: string, node: string, version: string): Promise<NodeResource> {
+    const target = parseVersion(version);
+    return this.cloud.db.transaction(async (sql) => {
+      const owner = await lockCluster(sql, cluster);
+      const { rows } = await sql.query<NodeRow>(`SELECT * FROM simulator.nodes WHERE cluster = $1 AND name = $2 FOR UPDATE`, [cluster, node]);
+      const current = rows[0];
+      if (!current) throw notFound(`node ${node} does not exist in cluster ${cluster}`);
+      if (current.phase === 'deleting') throw conflict(`node ${node} is being deleted`);
+      if (current.phase === 'upgrading') {
+        if (current.target_version === version) return renderNode(current);
+        throw conflict(`node ${node} is already upgrading to ${current.target_version}`);
+      }
+      if (current.version === version) return renderNode(current);
+      const from = parseVersion(current.version);
+      if (compareVersions(target, from) < 0) throw conflict(`node downgrades are not supported (${formatVersion(from)} -> ${version})`);
+      const skew = kubeletSkewRefusal(target, parseVersion(owner.version));
+      if (skew) throw conflict(skew);
+
+      const { rows: upgraded } = await sql.query<NodeRow>(
+        `UPDATE simulator.nodes SET phase = 'upgrading', target_version = $3, settles_at = ${oneStepLater(4)}
+          WHERE cluster = $1 AND name = $2 RETURNING *`,
+        [cluster, node, version, this.cloud.stepDelayMs],
+      );
+      // New nodes of the pool (a scale-up mid-upgrade) start at the newest version asked for.
+      const pool = (await this.findPool(sql, cluster, current.pool, true))!;
+      if (compareVersions(target, parseVersion(pool.version)) > 0) {
+        await sql.query(`UPDATE simulator.node_pools SET version = $3 WHERE cluster = $1 AND name = $2`, [cluster, current.pool, version]);
+      }
+      return renderNode(upgraded[0]!);
+    });
+  }
+
+  /** Simulates a PodDisruptionBudget that allows no disruption, protecting `pods`. */
+  async putDisruptionBudget(cluster: string, budget: DisruptionBudget): Promise<DisruptionBudget> {
+    return this.cloud.db.transaction(async (sql) => {
+      await lockCluster(sql, cluster);
+      const nodes = [...new Set(budget.pods.map((p) => p.node))];
+      const { rows } = await sql.query<{ name: string }>(`SELECT name FROM simulator.nodes WHERE cluster = $1 AND name = ANY($2::text[])`, [cluster, nodes]);
+      const missing = nodes.filter((n) => !rows.some((r) => r.name === n));
+      if (missing.length > 0) throw invalid(`no node ${missing.join(', ')} in cluster ${cluster}`);
+      await sql.query(`DELETE FROM simulator.disruption_budget_pods WHERE cluster = $1 AND namespace = $2 AND budget = $3`, [
+        cluster,
+        budget.namespace,
+        budget.name,
+      ]);
+      await sql.query(
+        `INSERT INTO simulator.disruption_budget_pods (cluster, namespace, budget, pod, node)
+         SELECT $1, $2, $3, * FROM unnest($4::text[], $5::text[])
+         ON CONFLICT (cluster, namespace, pod) DO UPDATE SET budget = excluded.budget, node = excluded.node`,
+        [cluster, budget.namespace, budget.name, budget.pods.map((p) => p.name), budget.pods.map((p) => p.node)],
+      );
+      return budget;
+    });
+  }
+
+  async deleteDisruptionBudget(cluster: string, namespace: string, name: string): Promise<void> {
+    await this.cloud.db.query(`DELETE FROM simulator.disruption_budget_pods WHERE cluster = $1 AND namespace = $2 AND budget = $3`, [
+      cluster,
+      namespace,
+      name,
+    ]);
+  }
+
+  async listDisruptionBudgets(cluster: string): Promise<DisruptionBudget[]> {
+    const rows = await this.cloud.db.query<{ namespace: string; budget: string; pod: string; node: string }>(
+      `SELECT namespace, budget, pod, node FROM simulator.disruption_budget_pods WHERE cluster = $1 ORDER BY namespace, budget, pod`,
+      [cluster],
+    );
+    const budgets = new Map<string, DisruptionBudget>();
+    for (const row of rows) {
+      const key = `${row.namespace}/${row.budget}`;
+      const budget = budgets.get(key) ?? { namespace: row.namespace, name: row.budget, pods: [] };
+      budget.pods.push({ name: row.pod, node: row.node });
+      budgets.set(key, budget);
+    }
+    return [...budgets.values()];
+  }
+
+  private async findPool(sql: Sql, cluster: string, pool: string, lock = false): Promise<NodePoolRow | null> {
+    const { rows } = await sql.query<NodePoolRow>(`SELECT * FROM simulator.node_pools WHERE cluster = $1 AND name = $2${lock ? ' FOR UPDATE' : ''}`, [
+      cluster,
+      pool,
+    ]);
+    return rows[0] ?? null;
+  }
+
+  /** Nodes are named from their pool, `<pool>-<5 random characters>`, as MachineSets name machines. */
+  private async addNodes(sql: Sql, cluster: string, pool: string, version: string, count: number): Promise<void> {
+    let added: string[] = [];
+    while (added.length < count) {
+      const names = Array.from({ length: count - added.length }, () => `${pool}-${randomSuffix()}`);
+      const { rows } = await sql.query<{ name: string }>(
+        `INSERT INTO simulator.nodes (cluster, pool, name, version, phase, settles_at)
+         SELECT $1, $2, unnest($3::text[]), $4, 'provisioning', ${oneStepLater(5)}
+         ON CONFLICT (cluster, name) DO NOTHING RETURNING name`,
+        [cluster, pool, names, version, this.cloud.stepDelayMs],
+      );
+      added = [...added, ...rows.map((r) => r.name)];
+    }
+    await recordCreated(sql, 'node', cluster, added);
+  }
+
+  private async read(sql: Sql, cluster: string, name: string): Promise<NodePoolResource> {
+    await sql.query('SELECT simulator.settle($1)', [cluster]);
+    const pool = await this.findPool(sql, cluster, name);
+    if (!pool) throw notFound(`node pool ${name} does not exist in cluster ${cluster}`);
+    const { rows } = await sql.query<NodeRow>(`SELECT * FROM simulator.nodes WHERE cluster = $1 AND pool = $2 ORDER BY seq`, [cluster, name]);
+    const nodes = rows.map(renderNode);
+    const versions = rows.filter((n) => n.phase !== 'deleting').map((n) => parseVersion(n.version));
+    const oldest = versions.sort(compareVersions)[0];
+    const upgrading = rows.some((n) => n.phase === 'upgrading');
+    return {
+      cluster,
+      name: pool.name,
+      machineType: pool.machine_type,
+      count: pool.count,
+      autoscaling: pool.autoscaling,
+      version: oldest ? formatVersion(oldest) : pool.version,
+      labels: pool.labels,
+      taints: pool.taints,
+      maxSurge: pool.max_surge,
+      maxUnavailable: pool.max_unavailable,
+      status: pool.phase === 'running' && upgrading ? 'upgrading' : pool.phase,
+      nodes,
+    };
+  }
+}
+
+function checkScale(spec: NodePoolSpec): void {
+  const { autoscaling, count } = spec;
+  if (autoscaling && (autoscaling.min > autoscaling.max || count < autoscaling.min || count > autoscaling.max)) {
+    throw invalid(`count ${count} must lie within the autoscaling bounds ${autoscaling.min}..${autoscaling.max}`);
+  }
+}
+
+function randomSuffix(): string {
+  return Array.from({ length: 5 }, () => NAME_ALPHABET[randomInt(NAME_ALPHABET.length)]).join('');
+}
+
+function renderNode(row: NodeRow): NodeResource {
+  return {
+    name: row.name,
+    version: row.version,
+    targetVersion: row.target_version,
+    ready: row.phase === 'running',
+    unschedulable: row.unschedulable,
+    status: row.phase,
+  };
+}

@@ -1,0 +1,36 @@
+import { loadSimulatorConfig } from './config';
+
+describe('simulator configuration', () => {
+  it('defaults ports and the step delay, and takes DATABASE_URL when it has no database of its own', () => {
+    const config = loadSimulatorConfig({ DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/capstan' });
+
+    expect(config.options).toEqual({
+      databaseUrl: 'postgresql://postgres@127.0.0.1:5432/capstan',
+      host: '127.0.0.1',
+      apiPort: 8090,
+      kubePort: 8443,
+      stepDelayMs: 3000,
+    });
+  });
+
+  it('prefers SIMULATOR_DATABASE_URL and reads every setting', () => {
+    const config = loadSimulatorConfig({
+      DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/capstan',
+      SIMULATOR_DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/cloud',
+      SIMULATOR_HOST: '0.0.0.0',
+      SIMULATOR_PORT: '9090',
+      SIMULATOR_KUBE_PORT: '9443',
+      SIMULATOR_STEP_DELAY_MS: '0',
+    });
+
+    expect(config.options).toEqual({ databaseUrl: 'postgresql://postgres@127.0.0.1:5432/cloud', host: '0.0.0.0', apiPort: 9090, kubePort: 9443, stepDelayMs: 0 });
+  });
+
+  it('names the bad setting in one line', () => {
+    expect(() => loadSimulatorConfig({})).toThrow('Invalid configuration: SIMULATOR_DATABASE_URL is required (or DATABASE_URL)');
+    expect(() => loadSimulatorConfig({ DATABASE_URL: 'postgresql://x/y', SIMULATOR_PORT: 'eighty' })).toThrow(
+      'Invalid configuration: SIMULATOR_PORT must be a number (got "eighty")',
+    );
+    expect(() => loadSimulatorConfig({ DATABASE_URL: 'mysql://x/y' })).toThrow('Invalid configuration: DATABASE_URL must be a postgresql:// URL');
+  });
+});

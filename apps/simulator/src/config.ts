@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import type { SimulatorOptions } from './simulator';
+
+/**
+ * The simulator's settings when it runs alone (main.ts), read from the environment once and
+ * validated; the launcher and tests pass options to startSimulator directly instead.
+ */
+const port = (fallback: number) =>
+  z.coerce.number({ message: 'must be a number' }).int('must be an integer').min(0, 'must be between 0 and 65535').max(65535, 'must be between 0 and 65535').default(fallback);
+
+const postgresUrl = z
+  .string()
+  .url('must be a URL')
+  .refine((value) => /^postgres(ql)?:\/\//.test(value), 'must be a postgresql:// URL');
+
+const simulatorEnvironment = z.object({
+  SIMULATOR_DATABASE_URL: postgresUrl.optional(),
+  DATABASE_URL: postgresUrl.optional(),
+  SIMULATOR_HOST: z.string().min(1).default('127.0.0.1'),
+  SIMULATOR_PORT: port(8090),
+  SIMULATOR_KUBE_PORT: port(8443),
+  SIMULATOR_STEP_DELAY_MS: z.coerce.number({ message: 'must be a number' }).int('must be an integer').min(0).max(3_600_000).default(3000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface SimulatorConfig {
+  options: Omit<SimulatorOptions, 'log'>;
+  logLevel: string;
+}
+
+export class SimulatorConfigError extends Error {
+  constructor(setting: string, problem: string) {
+    super(`Invalid configuration: ${setting} ${problem}`);
+    this.name = 'SimulatorConfigError';
+  }
+}
+
+export function loadSimulatorConfig(env: Record<string, string | undefined> = process.env): SimulatorConfig {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = simulatorEnvironment.safeParse(present);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const setting = String(issue.path[0] ?? 'environment');
+    const got = present[setting];
+    throw new SimulatorConfigError(setting, /_URL$/.test(setting) ? issue.message : `${issue.message} (got "${got}")`);
+  }
+  const e = result.data;
+  const databaseUrl = e.SIMULATOR_DATABASE_URL ?? e.DATABASE_URL;
+  if (!databaseUrl) throw new SimulatorConfigError('SIMULATOR_DATABASE_URL', 'is required (or DATABASE_URL)');
+  return {
+    options: { databaseUrl, host: e.SIMULATOR_HOST, apiPort: e.SIMULATOR_PORT, kubePort: e.SIMULATOR_KUBE_PORT, stepDelayMs: e.SIMULATOR_STEP_DELAY_MS },
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,207 @@
+import { pgConnectionFromUrl } from '@capstan/platform';
+import { Pool, type PoolClient, type QueryResultRow } from 'pg';
+
+/**
+ * The simulated cloud's own state, in schema `simulator` of whatever database it is given.
+ *
+ * It is deliberately not Prisma and not in prisma/migrations: the simulator stands for someone
+ * else's cloud, so Capstan's schema must not know about it, and it must outlive a worker crash
+ * like a real cloud does. The tables are created at start, idempotently, under an advisory lock so
+ * that two simulators starting on one database do not race on the catalogue.
+ */
+export type Sql = Pick<PoolClient, 'query'>;
+
+export class SimulatorDatabase {
+  readonly pool: Pool;
+
+  constructor(databaseUrl: string, poolSize = 10) {
+    this.pool = new Pool({ ...pgConnectionFromUrl(databaseUrl), max: poolSize, application_name: 'capstan-simulator' });
+    // An idle client losing its connection (a Postgres restart) must not crash the simulator.
+    this.pool.on('error', () => undefined);
+  }
+
+  async query<R extends QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
+    return (await this.pool.query<R>(text, values)).rows;
+  }
+
+  async transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async migrate(): Promise<void> {
+    await this.transaction(async (sql) => {
+      await sql.query(`SELECT pg_advisory_xact_lock(hashtext('capstan-simulator-schema'))`);
+      await sql.query(SCHEMA);
+    });
+  }
+
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+}
+
+/** Every simulated object carries `phase` and `settles_at`: the phase it is in and when it leaves it. */
+const SCHEMA = /* sql */ `
+CREATE SCHEMA IF NOT EXISTS simulator;
+
+CREATE TABLE IF NOT EXISTS simulator.certificate_authority (
+  id smallint PRIMARY KEY CHECK (id = 1),
+  certificate_pem text NOT NULL,
+  private_key_pem text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS simulator.clusters (
+  name text PRIMARY KEY,
+  flavour text NOT NULL,
+  region text NOT NULL,
+  version text NOT NULL,
+  target_version text,
+  labels jsonb NOT NULL DEFAULT '{}',
+  phase text NOT NULL,
+  settles_at timestamptz NOT NULL,
+  api_server_up boolean NOT NULL DEFAULT true,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS simulator.node_pools (
+  cluster text NOT NULL REFERENCES simulator.clusters (name) ON DELETE CASCADE,
+  name text NOT NULL,
+  machine_type text NOT NULL,
+  count integer NOT NULL,
+  autoscaling jsonb,
+  version text NOT NULL,
+  labels jsonb NOT NULL DEFAULT '{}',
+  taints jsonb NOT NULL DEFAULT '[]',
+  max_surge integer NOT NULL,
+  max_unavailable integer NOT NULL,
+  phase text NOT NULL,
+  settles_at timestamptz NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (cluster, name)
+);
+
+CREATE TABLE IF NOT EXISTS simulator.nodes (
+  cluster text NOT NULL,
+  pool text NOT NULL,
+  name text NOT NULL,
+  seq bigserial NOT NULL,
+  version text NOT NULL,
+  target_version text,
+  unschedulable boolean NOT NULL DEFAULT false,
+  phase text NOT NULL,
+  settles_at timestamptz NOT NULL,
+  PRIMARY KEY (cluster, name),
+  FOREIGN KEY (cluster, pool) REFERENCES simulator.node_pools (cluster, name) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS nodes_by_pool ON simulator.nodes (cluster, pool, seq);
+
+CREATE TABLE IF NOT EXISTS simulator.credentials (
+  token_sha256 text PRIMARY KEY,
+  cluster text NOT NULL REFERENCES simulator.clusters (name) ON DELETE CASCADE,
+  expires_at timestamptz NOT NULL,
+  revoked_at timestamptz,
+  issued_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS credentials_by_cluster ON simulator.credentials (cluster) WHERE revoked_at IS NULL;
+
+CREATE TABLE IF NOT EXISTS simulator.addons (
+  cluster text NOT NULL REFERENCES simulator.clusters (name) ON DELETE CASCADE,
+  name text NOT NULL,
+  version text NOT NULL,
+  installed_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (cluster, name)
+);
+
+-- Objects in the tenant cluster, for removed-API preflights; namespace '' is cluster-scoped.
+CREATE TABLE IF NOT EXISTS simulator.objects (
+  cluster text NOT NULL REFERENCES simulator.clusters (name) ON DELETE CASCADE,
+  api_version text NOT NULL,
+  kind text NOT NULL,
+  namespace text NOT NULL DEFAULT '',
+  name text NOT NULL,
+  PRIMARY KEY (cluster, api_version, kind, namespace, name)
+);
+
+-- Pods protected by a PodDisruptionBudget that allows no disruption: they block a drain.
+CREATE TABLE IF NOT EXISTS simulator.disruption_budget_pods (
+  cluster text NOT NULL REFERENCES simulator.clusters (name) ON DELETE CASCADE,
+  namespace text NOT NULL,
+  budget text NOT NULL,
+  pod text NOT NULL,
+  node text NOT NULL,
+  PRIMARY KEY (cluster, namespace, pod)
+);
+CREATE INDEX IF NOT EXISTS disruption_budget_pods_by_node ON simulator.disruption_budget_pods (cluster, node);
+
+-- No foreign key: snapshots live in object storage and outlive their cluster, as backups must.
+CREATE TABLE IF NOT EXISTS simulator.snapshots (
+  cluster text NOT NULL,
+  name text NOT NULL,
+  version text NOT NULL,
+  size_bytes bigint NOT NULL,
+  addons jsonb NOT NULL,
+  objects jsonb NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (cluster, name)
+);
+
+CREATE TABLE IF NOT EXISTS simulator.faults (
+  id bigserial PRIMARY KEY,
+  call text NOT NULL,
+  cluster text,
+  mode text NOT NULL,
+  at text NOT NULL,
+  delay_ms integer NOT NULL,
+  retryable boolean NOT NULL,
+  remaining integer,
+  hits integer NOT NULL DEFAULT 0,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- How often each external object was created: the evidence that retries never create twice.
+CREATE TABLE IF NOT EXISTS simulator.object_stats (
+  kind text NOT NULL,
+  cluster text NOT NULL,
+  name text NOT NULL,
+  creates integer NOT NULL DEFAULT 0,
+  deletes integer NOT NULL DEFAULT 0,
+  losses integer NOT NULL DEFAULT 0,
+  last_created_at timestamptz,
+  PRIMARY KEY (kind, cluster, name)
+);
+
+CREATE TABLE IF NOT EXISTS simulator.call_stats (
+  call text NOT NULL,
+  cluster text NOT NULL,
+  count bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (call, cluster)
+);
+
+-- Time passes lazily: whoever touches a cluster first moves its objects past the transitions
+-- whose time has come (provisioning -> running, upgrading -> the new version, deleting -> gone).
+CREATE OR REPLACE FUNCTION simulator.settle(p_cluster text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM simulator.clusters WHERE name = p_cluster AND phase = 'deleting' AND settles_at <= now();
+  UPDATE simulator.clusters SET phase = 'running', version = coalesce(target_version, version), target_version = NULL
+   WHERE name = p_cluster AND phase IN ('provisioning', 'upgrading', 'updating') AND settles_at <= now();
+  DELETE FROM simulator.node_pools WHERE cluster = p_cluster AND phase = 'deleting' AND settles_at <= now();
+  UPDATE simulator.node_pools SET phase = 'running'
+   WHERE cluster = p_cluster AND phase IN ('provisioning', 'updating') AND settles_at <= now();
+  DELETE FROM simulator.nodes WHERE cluster = p_cluster AND phase = 'deleting' AND settles_at <= now();
+  UPDATE simulator.nodes SET phase = 'running', version = coalesce(target_version, version), target_version = NULL
+   WHERE cluster = p_cluster AND phase IN ('provisioning', 'upgrading') AND settles_at <= now();
+END
+$$;
+`;

@@ -1,0 +1,106 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Credentials } from './cloud/credentials';
+import { apiServerServes, type ClusterRow, findCluster } from './cloud/context';
+import type { SimulatorDatabase } from './database';
+import type { ServingCertificate } from './certificates';
+import type { SimulatorLogger } from './logger';
+
+/**
+ * Every simulated cluster's API server, on one HTTPS listener: `/clusters/<name>/...`. One socket
+ * for all of them is what lets ten thousand clusters fit on a laptop, where a listener each would
+ * run out of ports and file descriptors.
+ *
+ * Like kube-apiserver: `/readyz`, `/livez` and `/healthz` answer anyone (the SLA monitor probes
+ * them); `/version` needs a bearer token issued for that cluster; errors are `Status` objects.
+ */
+export interface KubeEndpoint {
+  port: number;
+  close(): Promise<void>;
+}
+
+const HEALTH_PATHS = new Set(['/readyz', '/livez', '/healthz']);
+
+export async function startKubeEndpoint(options: {
+  db: SimulatorDatabase;
+  credentials: Credentials;
+  certificate: ServingCertificate;
+  host: string;
+  port: number;
+  log: SimulatorLogger;
+}): Promise<KubeEndpoint> {
+  const { db, credentials, log } = options;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'https://simulator');
+    const match = /^\/clusters\/([a-z0-9]([-a-z0-9]*[a-z0-9])?)(\/.*)?$/.exec(url.pathname);
+    if (!match || req.method !== 'GET') return status(res, 404, 'NotFound', 'the server could not find the requested resource');
+    const name = match[1]!;
+    const path = match[3] ?? '/';
+
+    const cluster = await findCluster(db.pool, name);
+    if (!cluster) return status(res, 404, 'NotFound', `cluster ${name} does not exist`);
+
+    if (HEALTH_PATHS.has(path)) {
+      const ok = apiServerServes(cluster);
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' });
+      res.end(ok ? 'ok' : `[-]etcd failed: reason withheld\n${path.slice(1)} check failed`);
+      return;
+    }
+    if (!apiServerServes(cluster)) return status(res, 503, 'ServiceUnavailable', 'the server is currently unable to handle the request');
+
+    const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (!token || !(await credentials.authenticate(cluster.name, token))) return status(res, 401, 'Unauthorized', 'Unauthorized');
+
+    if (path === '/version') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(versionInfo(cluster)));
+      return;
+    }
+    return status(res, 404, 'NotFound', 'the server could not find the requested resource');
+  };
+
+  const server: Server = createServer({ key: options.certificate.privateKeyPem, cert: options.certificate.certificatePem, keepAliveTimeout: 30_000 }, (req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      log.error({ err: error, url: req.url }, 'simulated API server failed');
+      if (!res.headersSent) status(res, 500, 'InternalError', 'an error on the server prevented the request from succeeding');
+      else res.destroy();
+    });
+  });
+  // Thousands of probes share few connections; let them queue rather than be refused.
+  server.maxConnections = 100_000;
+  server.listen(options.port, options.host);
+  await once(server, 'listening');
+
+  return {
+    port: (server.address() as AddressInfo).port,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Kubernetes' `/version` document, with the distribution's build suffix. */
+function versionInfo(cluster: ClusterRow) {
+  const [major, minor] = cluster.version.split('.');
+  const gitVersion = cluster.flavour === 'gke' ? `v${cluster.version}-gke.1000` : `v${cluster.version}+rke2r1`;
+  return {
+    major,
+    minor,
+    gitVersion,
+    gitCommit: '0000000000000000000000000000000000000000',
+    gitTreeState: 'clean',
+    buildDate: cluster.created_at.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    goVersion: 'go1.24.0',
+    compiler: 'gc',
+    platform: 'linux/amd64',
+  };
+}
+
+function status(res: ServerResponse, code: number, reason: string, message: string): void {
+  res.writeHead(code, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code }));
+}

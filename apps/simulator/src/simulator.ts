@@ -1,0 +1,126 @@
+import { isIP } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { type CertificateAuthority, createCertificateAuthority, issueServingCertificate } from './certificates';
+import { Clusters } from './cloud/clusters';
+import type { CloudContext } from './cloud/context';
+import { Credentials } from './cloud/credentials';
+import { NodePools } from './cloud/node-pools';
+import { CloudStats } from './cloud/stats';
+import { Workloads } from './cloud/workloads';
+import { SimulatorDatabase } from './database';
+import { FaultInjector } from './faults';
+import { startKubeEndpoint } from './kube-endpoint';
+import { silentLogger, type SimulatorLogger } from './logger';
+import { buildRestApi } from './rest-api';
+
+export interface SimulatorOptions {
+  /** Any PostgreSQL database; the simulator keeps to its own schema `simulator` in it. */
+  databaseUrl: string;
+  host: string;
+  /** Port of the JSON API; 0 picks a free one. */
+  apiPort: number;
+  /** Port of the HTTPS listener serving every cluster's API server; 0 picks a free one. */
+  kubePort: number;
+  /** How long each transition takes (provisioning, upgrading, scaling, deleting). */
+  stepDelayMs: number;
+  databasePoolSize?: number;
+  log?: SimulatorLogger;
+}
+
+export interface RunningSimulator {
+  apiUrl: string;
+  kubeUrl: string;
+  /** PEM of the CA behind every simulated API server, the `caCertificate` of kubeconfigs. */
+  caCertificate: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the simulated cloud: its tables, its certificate authority, its JSON API and the one
+ * HTTPS listener for all the API servers of its clusters. Launcher and tests run it in-process;
+ * main.ts runs it alone.
+ */
+export async function startSimulator(options: SimulatorOptions): Promise<RunningSimulator> {
+  const log = options.log ?? silentLogger;
+  const db = new SimulatorDatabase(options.databaseUrl, options.databasePoolSize);
+  try {
+    await db.migrate();
+    const authority = await loadCertificateAuthority(db);
+    const urlHost = urlHostFor(options.host);
+    const certificate = issueServingCertificate(authority, certificateHosts(options.host));
+
+    // The kube listener starts first: cluster endpoints are built from its (maybe random) port.
+    const context: CloudContext = { db, stepDelayMs: options.stepDelayMs, kubeUrl: '', caCertificatePem: authority.certificatePem };
+    const credentials = new Credentials(context);
+    const kube = await startKubeEndpoint({ db, credentials, certificate, host: options.host, port: options.kubePort, log });
+    context.kubeUrl = `https://${urlHost}:${kube.port}`;
+
+    const api = await buildRestApi(
+      {
+        clusters: new Clusters(context),
+        nodePools: new NodePools(context),
+        credentials,
+        workloads: new Workloads(context),
+        faults: new FaultInjector(db),
+        stats: new CloudStats(db),
+      },
+      log,
+    );
+    try {
+      await api.listen({ host: options.host, port: options.apiPort });
+    } catch (error) {
+      await kube.close();
+      throw error;
+    }
+    const apiUrl = `http://${urlHost}:${(api.server.address() as AddressInfo).port}`;
+    log.info({ apiUrl, kubeUrl: context.kubeUrl, stepDelayMs: options.stepDelayMs }, 'simulated cloud started');
+
+    return {
+      apiUrl,
+      kubeUrl: context.kubeUrl,
+      caCertificate: authority.certificatePem,
+      async close() {
+        await Promise.allSettled([api.close(), kube.close()]);
+        await db.close();
+      },
+    };
+  } catch (error) {
+    await db.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * The CA is made once and kept in the simulator's tables: restarts reissue only the serving
+ * certificate, so kubeconfigs handed out earlier keep verifying.
+ */
+async function loadCertificateAuthority(db: SimulatorDatabase): Promise<CertificateAuthority> {
+  return db.transaction(async (sql) => {
+    // Two simulators starting on one database must end up with one CA.
+    await sql.query(`SELECT pg_advisory_xact_lock(hashtext('capstan-simulator-ca'))`);
+    const { rows } = await sql.query<{ certificate_pem: string; private_key_pem: string }>(
+      `SELECT certificate_pem, private_key_pem FROM simulator.certificate_authority WHERE id = 1`,
+    );
+    if (rows[0]) return { certificatePem: rows[0].certificate_pem, privateKeyPem: rows[0].private_key_pem };
+    const created = createCertificateAuthority('capstan-simulator-ca');
+    await sql.query(`INSERT INTO simulator.certificate_authority (id, certificate_pem, private_key_pem) VALUES (1, $1, $2)`, [
+      created.certificatePem,
+      created.privateKeyPem,
+    ]);
+    return created;
+  });
+}
+
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '';
+}
+
+function urlHostFor(host: string): string {
+  if (isWildcard(host)) return '127.0.0.1';
+  return isIP(host) === 6 ? `[${host}]` : host;
+}
+
+function certificateHosts(host: string): string[] {
+  const hosts = ['127.0.0.1', '::1', 'localhost'];
+  return isWildcard(host) ? hosts : [...hosts, host];
+}

@@ -1,0 +1,236 @@
+import {
+  type Addon,
+  type ClusterCredentials,
+  type ClusterObject,
+  ClusterProvider,
+  type DrainResult,
+  type ExternalClusterSpec,
+  type ExternalNodePoolSpec,
+  type ProviderCluster,
+  ProviderError,
+  type ProviderNodePool,
+  type ProviderObjectStatus,
+  type Snapshot,
+} from '../cluster-provider';
+
+export interface SimulatedProviderOptions {
+  /** The simulated cloud's JSON API, e.g. `http://127.0.0.1:8090`. */
+  apiUrl: string;
+  /** Per call; a call that takes longer fails as retryable, as a cloud API timing out does. */
+  timeoutMs?: number;
+}
+
+/** The simulator's wire shapes: the port's types with dates as ISO strings, plus fields we ignore. */
+interface ClusterBody {
+  name: string;
+  status: ProviderObjectStatus;
+  version: string;
+  endpoint: string | null;
+  caCertificate: string | null;
+}
+
+interface NodePoolBody {
+  name: string;
+  status: ProviderObjectStatus;
+  count: number;
+  version: string;
+  nodes: { name: string; version: string; ready: boolean; unschedulable: boolean }[];
+}
+
+interface CredentialsBody {
+  server: string;
+  caCertificate: string;
+  token: string;
+  expiresAt: string;
+}
+
+interface SnapshotBody {
+  name: string;
+  createdAt: string;
+  sizeBytes: number;
+  version: string;
+}
+
+interface ErrorBody {
+  code?: string;
+  message?: string;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * The default driver: an HTTP client of the simulated cloud (apps/simulator), which keeps its
+ * state in its own tables, outside the worker, so a worker crash finds what it had created.
+ *
+ * Errors follow the port's contract: connection failures, timeouts and 5xx may succeed later
+ * (retryable); 4xx will not, and carry the simulator's message.
+ */
+export class SimulatedProvider extends ClusterProvider {
+  readonly kind = 'simulated' as const;
+  private readonly apiUrl: string;
+  private readonly timeoutMs: number;
+
+  constructor(options: SimulatedProviderOptions) {
+    super();
+    this.apiUrl = options.apiUrl.replace(/\/+$/, '');
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  }
+
+  async ensureCluster(spec: ExternalClusterSpec): Promise<ProviderCluster> {
+    return toCluster(await this.call<ClusterBody>('PUT', clusterPath(spec.name), spec));
+  }
+
+  async getCluster(name: string): Promise<ProviderCluster | null> {
+    const body = await this.call<ClusterBody>('GET', clusterPath(name), undefined, { absentIsNull: true });
+    return body && toCluster(body);
+  }
+
+  async deleteCluster(name: string): Promise<void> {
+    await this.call('DELETE', clusterPath(name), undefined, { absentIsNull: true });
+  }
+
+  async ensureNodePool(cluster: string, spec: ExternalNodePoolSpec): Promise<ProviderNodePool> {
+    return toNodePool(await this.call<NodePoolBody>('PUT', poolPath(cluster, spec.name), spec));
+  }
+
+  async getNodePool(cluster: string, pool: string): Promise<ProviderNodePool | null> {
+    const body = await this.call<NodePoolBody>('GET', poolPath(cluster, pool), undefined, { absentIsNull: true });
+    return body && toNodePool(body);
+  }
+
+  async updateNodePool(cluster: string, spec: ExternalNodePoolSpec): Promise<ProviderNodePool> {
+    return toNodePool(await this.call<NodePoolBody>('PATCH', poolPath(cluster, spec.name), spec));
+  }
+
+  async deleteNodePool(cluster: string, pool: string): Promise<void> {
+    await this.call('DELETE', poolPath(cluster, pool), undefined, { absentIsNull: true });
+  }
+
+  async issueCredentials(cluster: string, ttlSeconds: number): Promise<ClusterCredentials> {
+    const body = await this.call<CredentialsBody>('POST', `${clusterPath(cluster)}/credentials`, { ttlSeconds });
+    return { server: body.server, caCertificate: body.caCertificate, token: body.token, expiresAt: new Date(body.expiresAt) };
+  }
+
+  async revokeCredentials(cluster: string): Promise<void> {
+    await this.call('DELETE', `${clusterPath(cluster)}/credentials`);
+  }
+
+  async upgradeControlPlane(cluster: string, version: string): Promise<void> {
+    await this.call('POST', `${clusterPath(cluster)}/control-plane/upgrade`, { version });
+  }
+
+  async cordonNode(cluster: string, node: string): Promise<void> {
+    await this.call('POST', `${nodePath(cluster, node)}/cordon`, {});
+  }
+
+  async drainNode(cluster: string, node: string, options: { timeoutSeconds: number; force: boolean }): Promise<DrainResult> {
+    const body = await this.call<DrainResult>('POST', `${nodePath(cluster, node)}/drain`, options);
+    return { drained: body.drained, blockedBy: body.blockedBy.map((b) => ({ namespace: b.namespace, pod: b.pod, podDisruptionBudget: b.podDisruptionBudget })) };
+  }
+
+  async upgradeNode(cluster: string, node: string, version: string): Promise<void> {
+    await this.call('POST', `${nodePath(cluster, node)}/upgrade`, { version });
+  }
+
+  async uncordonNode(cluster: string, node: string): Promise<void> {
+    await this.call('POST', `${nodePath(cluster, node)}/uncordon`, {});
+  }
+
+  async snapshot(cluster: string, name: string): Promise<Snapshot> {
+    const body = await this.call<SnapshotBody>('PUT', `${clusterPath(cluster)}/snapshots/${encodeURIComponent(name)}`, {});
+    return { name: body.name, createdAt: new Date(body.createdAt), sizeBytes: body.sizeBytes, version: body.version };
+  }
+
+  async restore(cluster: string, snapshot: string): Promise<void> {
+    await this.call('POST', `${clusterPath(cluster)}/restore`, { snapshot });
+  }
+
+  async installAddons(cluster: string, addons: Addon[]): Promise<void> {
+    await this.call('POST', `${clusterPath(cluster)}/addons`, { addons: addons.map((a) => ({ name: a.name, version: a.version })) });
+  }
+
+  async listAddons(cluster: string): Promise<Addon[]> {
+    const body = await this.call<{ items: Addon[] }>('GET', `${clusterPath(cluster)}/addons`);
+    return body.items.map((a) => ({ name: a.name, version: a.version }));
+  }
+
+  async listObjects(cluster: string): Promise<ClusterObject[]> {
+    const body = await this.call<{ items: ClusterObject[] }>('GET', `${clusterPath(cluster)}/objects`);
+    return body.items.map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.namespace, name: o.name }));
+  }
+
+  private call<T>(method: string, path: string, body?: unknown): Promise<T>;
+  private call<T>(method: string, path: string, body: unknown, options: { absentIsNull: true }): Promise<T | null>;
+  private async call<T>(method: string, path: string, body?: unknown, options: { absentIsNull?: boolean } = {}): Promise<T | null> {
+    const what = `${method} ${path}`;
+    let response: Response;
+    try {
+      response = await fetch(`${this.apiUrl}${path}`, {
+        method,
+        // No content-type without a body: servers refuse an empty body declared as JSON.
+        ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (error) {
+      throw unreachable(what, error, this.timeoutMs);
+    }
+
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      throw unreachable(what, error, this.timeoutMs);
+    }
+    if (response.ok) return (text ? JSON.parse(text) : null) as T;
+    if (response.status === 404 && options.absentIsNull) return null;
+
+    const problem = parseError(text);
+    const message = `simulated cloud: ${problem.message ?? `${what} answered ${response.status}`}`;
+    throw new ProviderError(message, response.status >= 500, problem.code ?? `http_${response.status}`);
+  }
+}
+
+function clusterPath(cluster: string): string {
+  return `/v1/clusters/${encodeURIComponent(cluster)}`;
+}
+
+function poolPath(cluster: string, pool: string): string {
+  return `${clusterPath(cluster)}/node-pools/${encodeURIComponent(pool)}`;
+}
+
+function nodePath(cluster: string, node: string): string {
+  return `${clusterPath(cluster)}/nodes/${encodeURIComponent(node)}`;
+}
+
+function toCluster(body: ClusterBody): ProviderCluster {
+  return { name: body.name, status: body.status, version: body.version, endpoint: body.endpoint, caCertificate: body.caCertificate };
+}
+
+function toNodePool(body: NodePoolBody): ProviderNodePool {
+  return {
+    name: body.name,
+    status: body.status,
+    count: body.count,
+    version: body.version,
+    nodes: body.nodes.map((n) => ({ name: n.name, version: n.version, ready: n.ready, unschedulable: n.unschedulable })),
+  };
+}
+
+function parseError(text: string): ErrorBody {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null ? (parsed as ErrorBody) : {};
+  } catch {
+    return {};
+  }
+}
+
+function unreachable(what: string, error: unknown, timeoutMs: number): ProviderError {
+  // Not `instanceof`: the abort's DOMException may come from another realm (test sandboxes).
+  const { name, message, cause } = (typeof error === 'object' && error !== null ? error : {}) as { name?: string; message?: string; cause?: { message?: string } };
+  if (name === 'TimeoutError' || name === 'AbortError') {
+    return new ProviderError(`simulated cloud: ${what} timed out after ${timeoutMs} ms`, true, 'timeout');
+  }
+  const reason = cause?.message ?? message ?? String(error);
+  return new ProviderError(`simulated cloud unreachable: ${what}: ${reason}`, true, 'unavailable');
+}
