@@ -86,7 +86,8 @@ describe('bad input, for every write body', () => {
     staffToken = (await seedStaff(prisma, 'admin')).token;
     const created = await api.app.inject({ method: 'POST', url: '/v1/clusters', headers: { authorization: `Bearer ${org.token}` }, payload: clusterRequest() });
     const { cluster, operation } = created.json();
-    objects = { organizationId: org.organizationId, clusterId: cluster.id, nodePoolId: cluster.node_pools[0].id, operationId: operation.id, tokenId: org.tokenId };
+    const webhook = await api.app.inject({ method: 'POST', url: '/v1/webhooks', headers: { authorization: `Bearer ${org.token}` }, payload: { url: 'https://hooks.example.com/ci' } });
+    objects = { organizationId: org.organizationId, clusterId: cluster.id, nodePoolId: cluster.node_pools[0].id, operationId: operation.id, tokenId: org.tokenId, webhookId: webhook.json().id };
     before = await databaseFingerprint(prisma);
   });
 

@@ -23,12 +23,15 @@ describe('tenant isolation, for every route', () => {
     const created = await api.app.inject({ method: 'POST', url: '/v1/clusters', headers: { authorization: `Bearer ${a.token}` }, payload: clusterRequest({ name: 'owners-secret-cluster' }) });
     expect(created.statusCode).toBe(202);
     const { cluster, operation } = created.json();
+    const webhook = await api.app.inject({ method: 'POST', url: '/v1/webhooks', headers: { authorization: `Bearer ${a.token}` }, payload: { url: 'https://hooks.example.com/owner' } });
+    expect(webhook.statusCode).toBe(201);
     owner = {
       organizationId: a.organizationId,
       clusterId: cluster.id,
       nodePoolId: cluster.node_pools[0].id,
       operationId: operation.id,
       tokenId: a.tokenId,
+      webhookId: webhook.json().id,
       token: a.token,
       clusterName: cluster.name,
     };
@@ -49,7 +52,7 @@ describe('tenant isolation, for every route', () => {
   /** What the answer says of the owner's objects beyond the ids the caller put in the URL itself. */
   const leaks = (route: RouteContract, body: string) => {
     const asked = pathFor(route, owner);
-    return [owner.clusterId, owner.nodePoolId, owner.operationId, owner.tokenId, owner.clusterName].filter((secret) => !asked.includes(secret) && body.includes(secret));
+    return [owner.clusterId, owner.nodePoolId, owner.operationId, owner.tokenId, owner.webhookId, owner.clusterName].filter((secret) => !asked.includes(secret) && body.includes(secret));
   };
 
   it('covers a meaningful route table', () => {

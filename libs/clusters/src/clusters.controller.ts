@@ -2,7 +2,8 @@ import { catalogueRoutes, clusterRoutes as routes, type RouteInput } from '@caps
 import { listMachineTypes, listRegions, listVersions } from '@capstan/domain';
 import { Clock, Endpoint, Input, withLocation } from '@capstan/platform';
 import { actorOf, CurrentCustomer, type CustomerCaller, OrganizationsService } from '@capstan/tenancy';
-import { Controller, Headers } from '@nestjs/common';
+import { Controller, Headers, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { ClustersService, type Requester } from './clusters.service';
 
 function requester(caller: CustomerCaller, idempotencyKey?: string): Requester {
@@ -38,6 +39,17 @@ export class ClustersController {
   @Endpoint(routes.deleteCluster)
   delete(@CurrentCustomer() caller: CustomerCaller, @Input() { params }: RouteInput<typeof routes.deleteCluster>, @Headers('idempotency-key') key?: string) {
     return this.clusters.delete(requester(caller, key), params.cluster_id);
+  }
+
+  @Endpoint(routes.getKubeconfig)
+  async kubeconfig(
+    @CurrentCustomer() caller: CustomerCaller,
+    @Input() { params, query }: RouteInput<typeof routes.getKubeconfig>,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const yaml = await this.clusters.kubeconfig(requester(caller), params.cluster_id, query.expiry_seconds);
+    void reply.header('content-type', 'application/yaml').header('cache-control', 'no-store');
+    return yaml;
   }
 
   @Endpoint(routes.listNodePools)

@@ -1,4 +1,5 @@
 import { OperationsModule } from '@capstan/operations';
+import { ProvidersModule } from '@capstan/providers';
 import { TenancyModule } from '@capstan/tenancy';
 import { Module } from '@nestjs/common';
 import { CatalogueController, ClustersController, StaffClustersController } from './clusters.controller';
@@ -6,7 +7,7 @@ import { ClustersRepository } from './clusters.repository';
 import { ClustersService } from './clusters.service';
 
 @Module({
-  imports: [TenancyModule, OperationsModule],
+  imports: [TenancyModule, OperationsModule, ProvidersModule],
   controllers: [ClustersController, CatalogueController, StaffClustersController],
   providers: [ClustersRepository, ClustersService],
   exports: [ClustersService],

@@ -12,11 +12,13 @@ import {
   resolveVersionForCreate,
 } from '@capstan/domain';
 import { OperationsRepository, presentOperation } from '@capstan/operations';
+import { ClusterProvider, externalClusterName } from '@capstan/providers';
 import { Clock, type db, decodeCursor, matchesEtag, etagOf, newId, type Page, type PrismaTx, PrismaService, toPage } from '@capstan/platform';
 import { type Actor, AuditLog, changesBetween, OrganizationsService } from '@capstan/tenancy';
 import { Injectable } from '@nestjs/common';
 import { presentCluster, presentNodePool, type ClusterWithRelations } from './cluster-view';
 import { ClustersRepository } from './clusters.repository';
+import { renderKubeconfig } from './kubeconfig';
 
 export interface NodePoolSpec {
   name: string;
@@ -77,7 +79,30 @@ export class ClustersService {
     private readonly organizations: OrganizationsService,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
+    private readonly provider: ClusterProvider,
   ) {}
+
+  /**
+   * A kubeconfig with a fresh short-lived credential from the provider. Nothing is stored; the
+   * download itself is audited (who, when, how long it is valid), never the token.
+   */
+  async kubeconfig(requester: Requester, id: string, expirySeconds: number): Promise<string> {
+    const cluster = await this.clusters.get(this.prisma, requester.organizationId, id);
+    if (!cluster.endpoint || !['running', 'updating', 'upgrading', 'degraded'].includes(cluster.status)) {
+      throw new ConflictError('cluster-not-ready', `cluster ${id} is ${cluster.status}; a kubeconfig is available once its API server runs`);
+    }
+    const credentials = await this.provider.issueCredentials(externalClusterName(id), expirySeconds);
+    await this.prisma.$transaction(async (tx) => {
+      await this.audit.record(tx, {
+        organizationId: requester.organizationId,
+        actor: requester.actor,
+        action: 'cluster.kubeconfig',
+        target: { type: 'cluster', id },
+        changes: { credential_expires_at: { after: credentials.expiresAt.toISOString() } },
+      });
+    });
+    return renderKubeconfig(cluster.name, credentials);
+  }
 
   async get(organizationId: string | undefined, id: string) {
     return presentCluster(await this.clusters.get(this.prisma, organizationId, id));
@@ -208,6 +233,7 @@ export class ClustersService {
         clusterId: id,
         type: 'delete_cluster',
         target: { type: 'cluster', id },
+        params: { previousClusterStatus: cluster.status },
         requestedBy: requester.actor,
         idempotencyKey: requester.idempotencyKey,
       });
@@ -258,6 +284,7 @@ export class ClustersService {
         clusterId,
         type: 'create_node_pool',
         target: { type: 'node_pool', id: pool.id },
+        params: { previousClusterStatus: cluster.status },
         requestedBy: requester.actor,
         idempotencyKey: requester.idempotencyKey,
       });
@@ -315,7 +342,7 @@ export class ClustersService {
         clusterId,
         type,
         target: { type: 'node_pool', id: poolId },
-        params: { ...change },
+        params: { change, previousClusterStatus: cluster.status, previousPool: previousPoolOf(pool) },
         requestedBy: requester.actor,
         idempotencyKey: requester.idempotencyKey,
       });
@@ -346,6 +373,7 @@ export class ClustersService {
         clusterId,
         type: 'delete_node_pool',
         target: { type: 'node_pool', id: poolId },
+        params: { previousClusterStatus: cluster.status, previousPool: previousPoolOf(pool) },
         requestedBy: requester.actor,
         idempotencyKey: requester.idempotencyKey,
       });
@@ -378,6 +406,19 @@ function assertEtag(resource: string, id: string, resourceVersion: number, ifMat
 async function assertNameFree(tx: PrismaTx, organizationId: string, name: string): Promise<void> {
   const existing = await tx.cluster.findFirst({ where: { organizationId, liveName: name }, select: { id: true } });
   if (existing) throw new ConflictError('name-taken', `a cluster named ${name} already exists (${existing.id})`, { cluster_id: existing.id });
+}
+
+function previousPoolOf(pool: ClusterWithRelations['nodePools'][number]) {
+  return {
+    nodeCount: pool.nodeCount,
+    autoscaleMin: pool.autoscaleMin,
+    autoscaleMax: pool.autoscaleMax,
+    labels: pool.labels,
+    taints: pool.taints,
+    maxSurge: pool.maxSurge,
+    maxUnavailable: pool.maxUnavailable,
+    status: pool.status,
+  };
 }
 
 function toPoolCounts(pool: Pick<NodePoolSpec, 'count' | 'autoscaling'>) {

@@ -318,6 +318,20 @@ export const deleteNodePool = defineRoute({
   errors: [409],
 });
 
+export const getKubeconfig = defineRoute({
+  operationId: 'getKubeconfig',
+  method: 'GET',
+  path: '/v1/clusters/{cluster_id}/kubeconfig',
+  summary: 'A kubeconfig with a short-lived credential (audited)',
+  description: 'The credential expires after expiry_seconds (default 1 hour, at most 24 hours). Each download is recorded in the audit log.',
+  tags: ['Clusters'],
+  access: 'customer:write',
+  params: clusterParams,
+  query: z.object({ expiry_seconds: z.coerce.number().int().min(600).max(86_400).default(3_600) }).strict(),
+  responses: { 200: { description: 'The kubeconfig (YAML)', contentType: 'application/yaml' } },
+  errors: [409],
+});
+
 const operationsQuery = z
   .object({ ...paginationQuery, cluster_id: idOf('cl').optional(), status: operationStatus.optional(), type: operationType.optional() })
   .strict();

@@ -6,3 +6,4 @@ export * from './common.schema';
 export * as tenancyRoutes from './tenancy.routes';
 export * as clusterRoutes from './clusters.routes';
 export * as catalogueRoutes from './catalogue.routes';
+export * as eventRoutes from './events.routes';

@@ -103,7 +103,7 @@ export const createToken = defineRoute({
   tags: ['Tokens'],
   access: 'customer:write',
   body: createTokenBody,
-  idempotent: true,
+  // Not idempotent on purpose: replaying the answer would mean keeping the secret to replay it.
   responses: { 201: { description: 'The token and its secret', schema: createdTokenSchema } },
   errors: [409, 422],
 });
@@ -194,6 +194,7 @@ export const adminUpdateQuota = defineRoute({
   body: z
     .object({ max_clusters: z.number().int().min(0).max(10_000).optional(), max_nodes: z.number().int().min(0).max(100_000).optional(), reason })
     .strict()
+    .refine((body) => body.max_clusters !== undefined || body.max_nodes !== undefined, { message: 'give max_clusters, max_nodes or both', path: ['max_clusters'] })
     .openapi('UpdateQuotaRequest'),
   responses: { 200: { description: 'The organisation', schema: organizationSchema } },
   errors: [412],

@@ -11,3 +11,4 @@ export * from './clusters/cluster-lifecycle';
 export * from './tenancy/quotas';
 export * from './sla/sla-tier';
 export * from './node-pools/surge';
+export * from './addons/managed-stack';

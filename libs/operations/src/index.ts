@@ -2,3 +2,5 @@ export * from './operation-view';
 export * from './operations.repository';
 export * from './operations.service';
 export * from './operations.module';
+export * from './engine';
+export * from './announced-state';

@@ -4,6 +4,7 @@ import { Injectable } from '@nestjs/common';
 import { type OperationWithSteps, withSteps } from './operation-view';
 
 export const OPERATIONS_TOPIC = 'operations';
+export const OUTBOX_CHANNEL = 'capstan_outbox';
 
 export interface NewOperation {
   organizationId: string;
@@ -54,6 +55,8 @@ export class OperationsRepository {
     await tx.outboxMessage.create({
       data: { topic: OPERATIONS_TOPIC, dedupeKey: operationId, payload: { operationId, requestId: this.context.requestId } },
     });
+    // NOTIFY is transactional: the relay wakes when (and only if) this transaction commits.
+    await tx.$executeRaw`SELECT pg_notify(${OUTBOX_CHANNEL}, '')`;
   }
 
   /**

@@ -3,6 +3,7 @@ import { Clock, decodeCursor, type Page, type PrismaTx, PrismaService, toPage } 
 import { type Actor, AuditLog } from '@capstan/tenancy';
 import { Injectable } from '@nestjs/common';
 import { type OperationView, presentOperation, withSteps } from './operation-view';
+import { restoreAnnouncedState } from './announced-state';
 import { OperationsRepository } from './operations.repository';
 
 export interface OperationFilter {
@@ -56,7 +57,7 @@ export class OperationsService {
         const now = this.clock.now();
         if (op.status === 'pending') {
           await tx.operation.update({ where: { id }, data: { status: 'cancelled', cancelRequestedAt: now, finishedAt: now } });
-          await undoAnnouncedChange(tx, op, now);
+          await restoreAnnouncedState(tx, op, now);
         } else {
           await tx.operation.update({ where: { id }, data: { cancelRequestedAt: now } });
         }
@@ -95,21 +96,4 @@ export class OperationsService {
 /** Row lock on a cluster: the way concurrent changes to one cluster are put in line. */
 export async function lockCluster(tx: PrismaTx, clusterId: string): Promise<void> {
   await tx.$queryRaw`SELECT id FROM clusters WHERE id = ${clusterId} FOR UPDATE`;
-}
-
-async function undoAnnouncedChange(tx: PrismaTx, op: { type: OperationType; clusterId: string | null; targetId: string }, now: Date): Promise<void> {
-  if (!op.clusterId) return;
-  switch (op.type) {
-    case 'create_cluster':
-      await tx.nodePool.updateMany({ where: { clusterId: op.clusterId }, data: { status: 'deleted', liveName: null, deletedAt: now } });
-      await tx.cluster.update({ where: { id: op.clusterId }, data: { status: 'deleted', liveName: null, deletedAt: now, statusReason: 'creation was cancelled before it started' } });
-      return;
-    case 'create_node_pool':
-      await tx.nodePool.update({ where: { id: op.targetId }, data: { status: 'deleted', liveName: null, deletedAt: now } });
-      await tx.cluster.update({ where: { id: op.clusterId }, data: { status: 'running' } });
-      return;
-    default:
-      await tx.nodePool.updateMany({ where: { clusterId: op.clusterId, deletedAt: null, status: { in: ['updating', 'upgrading', 'deleting'] } }, data: { status: 'running' } });
-      await tx.cluster.update({ where: { id: op.clusterId }, data: { status: 'running' } });
-  }
 }

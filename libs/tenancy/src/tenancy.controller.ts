@@ -1,5 +1,5 @@
 import { type RouteInput, tenancyRoutes as routes } from '@capstan/contracts';
-import { Endpoint, Input } from '@capstan/platform';
+import { Endpoint, Input, withLocation } from '@capstan/platform';
 import { Controller, Headers } from '@nestjs/common';
 import { actorOf, type CustomerCaller, type StaffCaller } from './auth/caller';
 import { CurrentCustomer, CurrentStaff } from './auth/current-caller';
@@ -50,8 +50,8 @@ export class StaffTenancyController {
   ) {}
 
   @Endpoint(routes.adminCreateOrganization)
-  create(@CurrentStaff() staff: StaffCaller, @Input() { body }: RouteInput<typeof routes.adminCreateOrganization>) {
-    return this.organizations.create(actorOf(staff), {
+  async create(@CurrentStaff() staff: StaffCaller, @Input() { body }: RouteInput<typeof routes.adminCreateOrganization>) {
+    const org = await this.organizations.create(actorOf(staff), {
       name: body.name,
       displayName: body.display_name,
       residency: body.residency,
@@ -59,6 +59,7 @@ export class StaffTenancyController {
       maxClusters: body.quota.max_clusters,
       maxNodes: body.quota.max_nodes,
     });
+    return withLocation(org, `/admin/v1/organizations/${org.id}`);
   }
 
   @Endpoint(routes.adminListOrganizations)

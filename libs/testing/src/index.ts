@@ -7,3 +7,5 @@ export * from './postgres-process';
 export * from './fixtures';
 export * from './route-samples';
 export * from './db-fingerprint';
+export * from './stack';
+export * from './https-get';

@@ -7,6 +7,7 @@ export interface OwnedObjects {
   nodePoolId: string;
   operationId: string;
   tokenId: string;
+  webhookId: string;
 }
 
 /** Fills `{param}` placeholders with the ids of `objects`. */
@@ -17,6 +18,7 @@ export function pathFor(route: RouteContract, objects: OwnedObjects): string {
     node_pool_id: objects.nodePoolId,
     operation_id: objects.operationId,
     token_id: objects.tokenId,
+    webhook_id: objects.webhookId,
   };
   return route.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
     const id = ids[name];
@@ -49,6 +51,7 @@ export const SAMPLE_BODIES: Record<string, unknown> = {
   adminIssueToken: { name: 'first', scopes: ['read', 'write'], reason: 'onboarding' },
   adminRetryOperation: { reason: 'provider outage over' },
   adminCancelOperation: { reason: 'customer asked' },
+  createWebhook: { url: 'https://hooks.example.com/capstan', event_types: ['dev.capstan.operation.succeeded'], description: 'CI notifications' },
 };
 
 export function sampleBody(route: RouteContract): unknown {

@@ -9,6 +9,7 @@ import {
   ProviderConfig,
   RedisConfig,
   SecretsConfig,
+  WebhookConfig,
 } from './config';
 
 export const CAPSTAN_CONFIG = Symbol('CAPSTAN_CONFIG');
@@ -34,8 +35,9 @@ export class ConfigModule {
         { provide: ProviderConfig, useValue: config.provider },
         { provide: AuthConfig, useValue: config.auth },
         { provide: EngineConfig, useValue: config.engine },
+        { provide: WebhookConfig, useValue: config.webhooks },
       ],
-      exports: [CAPSTAN_CONFIG, AuthConfig, EngineConfig, HttpConfig, DatabaseConfig, RedisConfig, LogConfig, SecretsConfig, ProviderConfig],
+      exports: [CAPSTAN_CONFIG, AuthConfig, EngineConfig, HttpConfig, DatabaseConfig, RedisConfig, LogConfig, SecretsConfig, ProviderConfig, WebhookConfig],
     };
   }
 }

@@ -75,12 +75,15 @@ export const environmentSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number({ message: 'must be a number' }).int().min(1).max(200).default(8),
   OPERATION_MAX_ATTEMPTS: z.coerce.number({ message: 'must be a number' }).int().min(1).max(50).default(6),
   OPERATION_BACKOFF_MS: z.coerce.number({ message: 'must be a number' }).int().min(0).max(600_000).default(2_000),
+  JOB_LOCK_MS: z.coerce.number({ message: 'must be a number' }).int().min(1_000).max(600_000).default(30_000),
+  STEP_TIMEOUT_MS: z.coerce.number({ message: 'must be a number' }).int().min(1_000).max(24 * 3_600_000).default(1_200_000),
   RECONCILE_INTERVAL_MS: z.coerce.number({ message: 'must be a number' }).int().min(100).max(3_600_000).default(30_000),
   OIDC_ISSUER: z.string().url('must be a URL').optional(),
   OIDC_AUDIENCE: z.string().min(1).optional(),
   OIDC_JWKS_URL: z.string().url('must be a URL').optional(),
   OIDC_ROLE_CLAIM: z.string().min(1).default('capstan_role'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number({ message: 'must be a number' }).int().min(1).max(1_000_000).default(600),
+  WEBHOOKS_ALLOW_PLAIN_HTTP: booleanFlag.default(false),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -128,6 +131,22 @@ export class EngineConfig {
     readonly backoffMs: number,
     /** How often the reconciler looks for operations that lost their job. */
     readonly reconcileIntervalMs: number,
+    /**
+     * How long a worker's claim on a job lasts without renewal. A killed worker's job is handed to
+     * another after about this long (BullMQ stalled-job detection); shorter means faster recovery
+     * but more Redis traffic and a risk of false stalls under CPU starvation.
+     */
+    readonly jobLockMs: number,
+    /** How long a wait step (control plane ready, nodes ready) may take before it fails. */
+    readonly stepTimeoutMs: number,
+  ) {}
+}
+
+/** Customer webhooks. */
+export class WebhookConfig {
+  constructor(
+    /** Accept `http://` endpoint URLs (development and tests); otherwise `https://` only. */
+    readonly allowPlainHttp: boolean,
   ) {}
 }
 
@@ -156,6 +175,7 @@ export interface CapstanConfig {
   provider: ProviderConfig;
   auth: AuthConfig;
   engine: EngineConfig;
+  webhooks: WebhookConfig;
 }
 
 export class ConfigError extends Error {
@@ -191,7 +211,8 @@ export function loadConfig(env: Record<string, string | undefined>): CapstanConf
     log: new LogConfig(e.LOG_LEVEL, e.LOG_PRETTY),
     secrets: new SecretsConfig(e.SECRETS_KEYS),
     provider: new ProviderConfig(e.PROVIDER, e.SIMULATOR_URL),
-    engine: new EngineConfig(e.WORKER_CONCURRENCY, e.OPERATION_MAX_ATTEMPTS, e.OPERATION_BACKOFF_MS, e.RECONCILE_INTERVAL_MS),
+    engine: new EngineConfig(e.WORKER_CONCURRENCY, e.OPERATION_MAX_ATTEMPTS, e.OPERATION_BACKOFF_MS, e.RECONCILE_INTERVAL_MS, e.JOB_LOCK_MS, e.STEP_TIMEOUT_MS),
+    webhooks: new WebhookConfig(e.WEBHOOKS_ALLOW_PLAIN_HTTP),
     auth: new AuthConfig(
       e.OIDC_ISSUER ? { issuer: e.OIDC_ISSUER, audience: e.OIDC_AUDIENCE!, jwksUrl: e.OIDC_JWKS_URL!, roleClaim: e.OIDC_ROLE_CLAIM } : undefined,
       e.RATE_LIMIT_PER_MINUTE,

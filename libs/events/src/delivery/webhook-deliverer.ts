@@ -1,0 +1,281 @@
+import { Clock, PrismaService } from '@capstan/platform';
+import { Injectable, Logger } from '@nestjs/common';
+import { signWebhook, WebhookSecrets } from '../webhooks/webhook-secrets';
+import { nextAttemptAfter } from './retry-schedule';
+
+/** How the deliverer paces itself. The defaults suit production; tests pass their own. */
+export class WebhookDeliverySettings {
+  constructor(
+    /** Deliveries in flight at once in this process. */
+    readonly concurrency = 32,
+    /**
+     * Deliveries of one organisation in flight at once in this process: a slow endpoint holds at
+     * most this many slots, so the other organisations always have the rest.
+     */
+    readonly perOrganization = 4,
+    /** An endpoint that has not answered by then counts as failed (and is retried). */
+    readonly timeoutMs = 5_000,
+    /** How often the worker looks for due deliveries (it also looks whenever a slot frees). */
+    readonly pollIntervalMs = 1_000,
+    /**
+     * How long a claimed delivery stays invisible to other replicas. Longer than any attempt can
+     * take, so only a worker that died mid-attempt lets it lapse; the delivery is then retried.
+     */
+    readonly leaseMs = 60_000,
+  ) {}
+}
+
+type EventRow = Awaited<ReturnType<PrismaService['event']['findFirstOrThrow']>>;
+type WebhookRow = Awaited<ReturnType<PrismaService['webhook']['findFirstOrThrow']>>;
+
+interface ClaimedDelivery {
+  id: string;
+  webhook_id: string;
+  organization_id: string;
+  event_id: string;
+  attempts: number;
+}
+
+type Outcome = { ok: true; statusCode: number } | { ok: false; statusCode: number | null; error: string };
+
+const MAX_ERROR_LENGTH = 500;
+
+/**
+ * Delivers webhook events: at least once, each delivery claimed by one worker replica at a time,
+ * fairly across organisations, with bounded concurrency.
+ *
+ * Claiming is one short statement (`FOR UPDATE SKIP LOCKED`, so replicas never wait on each
+ * other) that pushes the claimed rows' next_attempt_at a lease ahead; the HTTP request then runs
+ * with no transaction or connection held, and its outcome is written in a second statement.
+ * Holding a row lock across the request instead would pin one pooled connection per in-flight
+ * delivery, and slow endpoints would starve the operations engine of connections.
+ *
+ * Fairness: each claim takes the organisations whose due deliveries have waited longest, and at
+ * most `perOrganization` (minus those already in flight) from each, interleaved round-robin; so
+ * an organisation with ten thousand queued events, or with an endpoint that hangs until the
+ * timeout, cannot hold more than its share of the slots. (With more organisations waiting than
+ * free slots, the ones waiting longest go first: every wait is bounded by the work queued before it.)
+ */
+@Injectable()
+export class WebhookDeliverer {
+  private readonly logger = new Logger(WebhookDeliverer.name);
+  private readonly inFlight = new Map<string, { organizationId: string; done: Promise<void> }>();
+  /** Claims run one at a time in this process, so two cannot both fill the same free slots. */
+  private claims: Promise<unknown> = Promise.resolve();
+  private refillOnSettle = false;
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly secrets: WebhookSecrets,
+    private readonly clock: Clock,
+    private readonly settings: WebhookDeliverySettings,
+  ) {}
+
+  /** From now on, claim again whenever an attempt finishes, so a freed slot is refilled at once. */
+  keepSlotsFull(): void {
+    this.refillOnSettle = true;
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  /**
+   * Claims as many due deliveries as there are free slots and starts them without waiting for
+   * them. Resolves with how many it started.
+   */
+  dispatch(): Promise<number> {
+    const claim = this.claims.then(() => this.claimAndStart());
+    this.claims = claim.catch(() => undefined);
+    return claim;
+  }
+
+  /**
+   * Delivers everything due now (and whatever falls due while it runs), waiting for every attempt
+   * to finish. Resolves with the number of attempts made. For tests and one-off runs.
+   */
+  async deliverDue(): Promise<number> {
+    let attempts = 0;
+    for (;;) {
+      attempts += await this.dispatch();
+      if (this.inFlight.size === 0) {
+        const more = await this.dispatch();
+        if (more === 0 && this.inFlight.size === 0) return attempts;
+        attempts += more;
+      }
+      await Promise.race([...this.inFlight.values()].map((d) => d.done));
+    }
+  }
+
+  /** Stops refilling and waits for the attempts in flight (on shutdown; each ends within the timeout). */
+  async drain(): Promise<void> {
+    this.refillOnSettle = false;
+    await this.claims;
+    await Promise.all([...this.inFlight.values()].map((d) => d.done));
+  }
+
+  private async claimAndStart(): Promise<number> {
+    const free = this.settings.concurrency - this.inFlight.size;
+    if (free <= 0) return 0;
+    const claimed = await this.claim(free);
+    if (claimed.length === 0) return 0;
+
+    const [events, webhooks] = await Promise.all([
+      this.prisma.event.findMany({ where: { id: { in: [...new Set(claimed.map((c) => c.event_id))] } } }),
+      this.prisma.webhook.findMany({ where: { id: { in: [...new Set(claimed.map((c) => c.webhook_id))] } } }),
+    ]);
+    const eventById = new Map(events.map((e) => [e.id, e]));
+    const webhookById = new Map(webhooks.map((w) => [w.id, w]));
+
+    for (const delivery of claimed) {
+      const done = this.attempt(delivery, eventById.get(delivery.event_id), webhookById.get(delivery.webhook_id))
+        .catch((error: unknown) => {
+          // Only our own bookkeeping can fail here (e.g. Postgres away): the lease lapses and the
+          // delivery is tried again, so log and move on.
+          this.logger.error(`webhook delivery ${delivery.id} could not be recorded: ${String(error)}`);
+        })
+        .finally(() => {
+          this.inFlight.delete(delivery.id);
+          if (this.refillOnSettle) void this.dispatch().catch((error: unknown) => this.logger.error(`claiming webhook deliveries failed: ${String(error)}`));
+        });
+      this.inFlight.set(delivery.id, { organizationId: delivery.organization_id, done });
+    }
+    return claimed.length;
+  }
+
+  private async claim(limit: number): Promise<ClaimedDelivery[]> {
+    const now = this.clock.now();
+    const leaseUntil = new Date(now.getTime() + this.settings.leaseMs);
+    const perOrg = this.settings.perOrganization;
+    const busy = new Map<string, number>();
+    for (const { organizationId } of this.inFlight.values()) busy.set(organizationId, (busy.get(organizationId) ?? 0) + 1);
+    const busyOrgs = [...busy.keys()];
+    const busyCounts = busyOrgs.map((org) => busy.get(org)!);
+
+    return this.prisma.$queryRaw<ClaimedDelivery[]>`
+      WITH due_orgs AS (
+        SELECT d.organization_id,
+               min(coalesce(d.next_attempt_at, d.created_at)) AS waiting_since,
+               ${perOrg}::int - coalesce((SELECT b.n FROM unnest(${busyOrgs}::text[], ${busyCounts}::int[]) AS b(org, n) WHERE b.org = d.organization_id), 0) AS allowance
+        FROM webhook_deliveries d
+        WHERE d.status = 'pending' AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ${now})
+        GROUP BY d.organization_id
+      ), orgs AS (
+        SELECT * FROM due_orgs WHERE allowance > 0 ORDER BY waiting_since LIMIT ${limit}
+      ), picked AS (
+        SELECT p.id, row_number() OVER (PARTITION BY o.organization_id ORDER BY p.next_attempt_at NULLS FIRST, p.id) AS turn, o.waiting_since
+        FROM orgs o
+        CROSS JOIN LATERAL (
+          SELECT d.id, d.next_attempt_at
+          FROM webhook_deliveries d
+          JOIN webhooks w ON w.id = d.webhook_id AND w.disabled_at IS NULL
+          WHERE d.organization_id = o.organization_id
+            AND d.status = 'pending'
+            AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ${now})
+          ORDER BY d.next_attempt_at NULLS FIRST, d.id
+          LIMIT o.allowance
+          FOR UPDATE OF d SKIP LOCKED
+        ) p
+        ORDER BY turn, o.waiting_since
+        LIMIT ${limit}
+      )
+      UPDATE webhook_deliveries d
+      SET attempts = d.attempts + 1, next_attempt_at = ${leaseUntil}, updated_at = ${now}
+      FROM picked
+      WHERE d.id = picked.id
+      RETURNING d.id, d.webhook_id, d.organization_id, d.event_id, d.attempts`;
+  }
+
+  private async attempt(
+    delivery: ClaimedDelivery,
+    event: EventRow | undefined,
+    webhook: WebhookRow | undefined,
+  ): Promise<void> {
+    if (!event || !webhook || webhook.disabledAt) {
+      await this.finish(delivery, { ok: false, statusCode: null, error: !event ? 'the event no longer exists' : 'the webhook was deleted' }, null);
+      return;
+    }
+    let secret: string;
+    try {
+      secret = this.secrets.open(webhook);
+    } catch (error) {
+      // A key retired from SECRETS_KEYS too early: no retry can fix it, so say so once and stop.
+      this.logger.error(`webhook ${webhook.id}: signing secret cannot be opened: ${String(error)}`);
+      await this.finish(delivery, { ok: false, statusCode: null, error: 'the signing secret cannot be opened; contact support' }, null);
+      return;
+    }
+
+    // CloudEvents 1.0, JSON event format, structured content mode: the whole event is the body.
+    const body = JSON.stringify({
+      specversion: '1.0',
+      id: event.id,
+      type: event.type,
+      source: event.source,
+      ...(event.subject !== null ? { subject: event.subject } : {}),
+      time: event.time.toISOString(),
+      datacontenttype: 'application/json',
+      data: event.data,
+    });
+    const timestamp = Math.floor(this.clock.now().getTime() / 1000);
+    // The message id is the event id: the same on every retry, so receivers can deduplicate.
+    const outcome = await this.post(webhook.url, body, {
+      'content-type': 'application/cloudevents+json',
+      'user-agent': 'Capstan-Webhooks/1.0',
+      'webhook-id': event.id,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signWebhook(secret, event.id, timestamp, body),
+    });
+    await this.finish(delivery, outcome, event.time);
+  }
+
+  private async post(url: string, body: string, headers: Record<string, string>): Promise<Outcome> {
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers,
+        body,
+        // A redirect is an answer, not a new destination: following it would send signed events
+        // to wherever the endpoint points, including hosts the customer never registered.
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.settings.timeoutMs),
+      });
+      // The body is not ours to read; release the connection.
+      await response.body?.cancel().catch(() => undefined);
+      if (response.status >= 200 && response.status < 300) return { ok: true, statusCode: response.status };
+      return { ok: false, statusCode: response.status, error: `the endpoint answered HTTP ${response.status}` };
+    } catch (error) {
+      return { ok: false, statusCode: null, error: describeFailure(error, this.settings.timeoutMs) };
+    }
+  }
+
+  /** Records an attempt's outcome; a no-op if the delivery stopped being pending meanwhile. */
+  private async finish(delivery: ClaimedDelivery, outcome: Outcome, eventTime: Date | null): Promise<void> {
+    const now = this.clock.now();
+    if (outcome.ok) {
+      await this.prisma.webhookDelivery.updateMany({
+        where: { id: delivery.id, status: 'pending' },
+        data: { status: 'succeeded', lastStatusCode: outcome.statusCode, lastError: null, nextAttemptAt: null, deliveredAt: now },
+      });
+      return;
+    }
+    const next = eventTime ? nextAttemptAfter(now, delivery.attempts, eventTime) : null;
+    await this.prisma.webhookDelivery.updateMany({
+      where: { id: delivery.id, status: 'pending' },
+      data: {
+        status: next ? 'pending' : 'failed',
+        lastStatusCode: outcome.statusCode,
+        lastError: outcome.error.slice(0, MAX_ERROR_LENGTH),
+        nextAttemptAt: next,
+      },
+    });
+  }
+}
+
+function describeFailure(error: unknown, timeoutMs: number): string {
+  // Duck-typed rather than instanceof: fetch's errors may come from another realm (e.g. jest's).
+  const { name, message, cause } = (error ?? {}) as { name?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
+  if (name === 'TimeoutError' || name === 'AbortError') return `no answer within ${timeoutMs / 1000} s`;
+  if (typeof cause?.code === 'string') return `could not connect: ${cause.code}`;
+  if (typeof cause?.message === 'string') return `request failed: ${cause.message}`;
+  return `request failed: ${typeof message === 'string' ? message : String(error)}`;
+}

@@ -1,0 +1,42 @@
+import { Logger, Module, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { WebhookSecrets } from '../webhooks/webhook-secrets';
+import { WebhookDeliverer, WebhookDeliverySettings } from './webhook-deliverer';
+
+/**
+ * Runs webhook delivery in a worker process: polls for due deliveries every second and, in
+ * between, refills a slot as soon as an attempt finishes. Several replicas can run it at once
+ * (claims skip each other's locked rows). Needs the PlatformModule (Postgres, SecretBox, Clock).
+ */
+@Module({
+  providers: [WebhookSecrets, WebhookDeliverer, { provide: WebhookDeliverySettings, useValue: new WebhookDeliverySettings() }],
+  exports: [WebhookDeliverer],
+})
+export class WebhooksWorkerModule implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('WebhooksWorker');
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly deliverer: WebhookDeliverer,
+    private readonly settings: WebhookDeliverySettings,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.deliverer.keepSlotsFull();
+    this.timer = setInterval(() => {
+      this.deliverer.dispatch().catch((error: unknown) => this.logger.error(`claiming webhook deliveries failed: ${String(error)}`));
+    }, this.settings.pollIntervalMs);
+    // Timers alone must not keep a process alive that is otherwise shutting down.
+    this.timer.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.deliverer.drain();
+  }
+
+  /** Delivers everything due now and waits for the attempts to finish; resolves with their number. */
+  deliverDue(): Promise<number> {
+    return this.deliverer.deliverDue();
+  }
+}

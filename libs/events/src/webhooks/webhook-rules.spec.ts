@@ -1,0 +1,51 @@
+import { nextAttemptAfter, retryDelayMs } from '../delivery/retry-schedule';
+import { signWebhook } from './webhook-secrets';
+import { webhookUrlProblem } from './webhook-url';
+
+describe('webhook signatures', () => {
+  it('match the Standard Webhooks reference vector', () => {
+    // From the Standard Webhooks specification's test vectors (also Svix's documentation).
+    const signature = signWebhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, '{"test": 2432232314}');
+    expect(signature).toBe('v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
+  });
+
+  it('change with the id, the timestamp and the body', () => {
+    const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    const base = signWebhook(secret, 'evt_1', 1, '{}');
+    expect(signWebhook(secret, 'evt_2', 1, '{}')).not.toBe(base);
+    expect(signWebhook(secret, 'evt_1', 2, '{}')).not.toBe(base);
+    expect(signWebhook(secret, 'evt_1', 1, '{ }')).not.toBe(base);
+  });
+
+  it('refuse a key that is not a webhook secret', () => {
+    expect(() => signWebhook('cap_live_something', 'evt_1', 1, '{}')).toThrow('not a webhook signing secret');
+  });
+});
+
+describe('webhook URLs', () => {
+  it.each([
+    ['https://hooks.example.com/capstan', false, null],
+    ['https://hooks.example.com:8443/a?b=c', false, null],
+    ['http://hooks.example.com/a', false, 'must be an https:// URL'],
+    ['http://127.0.0.1:9000/a', true, null],
+    ['ftp://hooks.example.com/a', true, 'must be an http:// or https:// URL'],
+    ['https://user:pass@hooks.example.com/a', false, 'must not carry credentials (user:password@); deliveries are authenticated by their signature'],
+    ['https://user@hooks.example.com/a', true, 'must not carry credentials (user:password@); deliveries are authenticated by their signature'],
+    ['hooks.example.com', false, 'is not a URL'],
+  ])('%s (plain http allowed: %s) -> %s', (url, allowPlainHttp, problem) => {
+    expect(webhookUrlProblem(url, allowPlainHttp)).toBe(problem);
+  });
+});
+
+describe('retry schedule', () => {
+  it('doubles from 30 s and stays at one hour', () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 8, 9, 50].map((attempts) => retryDelayMs(attempts) / 1000)).toEqual([30, 60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]);
+  });
+
+  it('stops once the next attempt would be more than 24 h after the event', () => {
+    const event = new Date('2026-11-25T12:00:00Z');
+    expect(nextAttemptAfter(new Date('2026-11-26T10:00:00Z'), 20, event)).toEqual(new Date('2026-11-26T11:00:00Z'));
+    expect(nextAttemptAfter(new Date('2026-11-26T11:00:00Z'), 20, event)).toEqual(new Date('2026-11-26T12:00:00Z'));
+    expect(nextAttemptAfter(new Date('2026-11-26T11:00:01Z'), 20, event)).toBeNull();
+  });
+});

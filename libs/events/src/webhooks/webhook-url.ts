@@ -1,0 +1,27 @@
+import { UnprocessableError } from '@capstan/domain';
+
+/**
+ * Why an endpoint URL is refused, or null if it is acceptable. Plain http is only for development
+ * and tests (`WEBHOOKS_ALLOW_PLAIN_HTTP`): event payloads describe customers' infrastructure and
+ * must not cross the internet in clear. Credentials in the URL are refused because the URL is
+ * shown back in every listing and log line; endpoints authenticate deliveries by the signature.
+ */
+export function webhookUrlProblem(value: string, allowPlainHttp: boolean): string | null {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'is not a URL';
+  }
+  if (url.protocol !== 'https:' && !(allowPlainHttp && url.protocol === 'http:')) {
+    return allowPlainHttp ? 'must be an http:// or https:// URL' : 'must be an https:// URL';
+  }
+  if (url.username !== '' || url.password !== '') return 'must not carry credentials (user:password@); deliveries are authenticated by their signature';
+  if (url.hostname === '') return 'must name a host';
+  return null;
+}
+
+export function assertWebhookUrl(value: string, allowPlainHttp: boolean): void {
+  const problem = webhookUrlProblem(value, allowPlainHttp);
+  if (problem) throw new UnprocessableError('webhook-url-refused', `url ${problem}`, { field: 'url' });
+}

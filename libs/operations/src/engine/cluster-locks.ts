@@ -1,0 +1,52 @@
+import { DatabaseConfig, pgConnectionFromUrl } from '@capstan/platform';
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Pool, type PoolClient } from 'pg';
+
+export interface HeldLock {
+  release(): Promise<void>;
+}
+
+/**
+ * One operation at a time per cluster, across any number of workers: a PostgreSQL session
+ * advisory lock, held on its own connection while the operation runs. If the worker dies, its
+ * connection closes and the lock is gone with it, so there is no lease to expire or to steal.
+ */
+@Injectable()
+export class ClusterLocks implements OnModuleDestroy {
+  private readonly pool: Pool;
+
+  constructor(config: DatabaseConfig) {
+    this.pool = new Pool({ ...pgConnectionFromUrl(config.url), max: 64, idleTimeoutMillis: 10_000, connectionTimeoutMillis: 5_000 });
+    this.pool.on('error', () => undefined);
+  }
+
+  /** The lock for `key` (a cluster id), or undefined if another worker holds it. */
+  async tryAcquire(key: string): Promise<HeldLock | undefined> {
+    const client: PoolClient = await this.pool.connect();
+    try {
+      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [key]);
+      if (!rows[0]?.locked) {
+        client.release();
+        return undefined;
+      }
+    } catch (error) {
+      client.release(true);
+      throw error;
+    }
+    return {
+      release: async () => {
+        try {
+          await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]);
+          client.release();
+        } catch {
+          // A broken connection has released the lock already; do not reuse it.
+          client.release(true);
+        }
+      },
+    };
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,171 @@
+import { managedAddonsFor } from '@capstan/domain';
+import { newId } from '@capstan/platform';
+import { type ExternalNodePoolSpec, externalClusterName, externalNodePoolName, ProviderError } from '@capstan/providers';
+import { NeedsAttentionError, type NodePoolRow, type StepContext, type StepHandler } from './step-context';
+
+/** How long the admin credential the worker keeps for itself lives; rotated by rotate_credentials. */
+const ADMIN_CREDENTIAL_TTL_SECONDS = 365 * 24 * 3600;
+const DRAIN_TIMEOUT_SECONDS = 600;
+
+export function externalPoolSpec(pool: NodePoolRow): ExternalNodePoolSpec {
+  return {
+    name: externalNodePoolName(pool.id),
+    machineType: pool.machineType,
+    count: pool.nodeCount,
+    autoscaling: pool.autoscaleMin !== null && pool.autoscaleMax !== null ? { min: pool.autoscaleMin, max: pool.autoscaleMax } : null,
+    version: pool.version,
+    labels: pool.labels as Record<string, string>,
+    taints: pool.taints as unknown as ExternalNodePoolSpec['taints'],
+    maxSurge: pool.maxSurge,
+    maxUnavailable: pool.maxUnavailable,
+  };
+}
+
+const clusterName = (ctx: StepContext) => externalClusterName(ctx.cluster.id);
+const livePools = (ctx: StepContext) => ctx.cluster.nodePools.filter((p) => p.deletedAt === null);
+const targetPool = (ctx: StepContext) => {
+  const pool = ctx.cluster.nodePools.find((p) => p.id === ctx.operation.targetId);
+  if (!pool) throw new ProviderError(`node pool ${ctx.operation.targetId} no longer exists`, false, 'node_pool_missing');
+  return pool;
+};
+
+async function waitForPoolReady(ctx: StepContext, pool: NodePoolRow): Promise<Record<string, unknown>> {
+  const ready = await ctx.waitFor(`node pool ${pool.name} to be ready`, async () => {
+    const current = await ctx.provider.getNodePool(clusterName(ctx), externalNodePoolName(pool.id));
+    if (!current) throw new ProviderError(`the provider lost node pool ${pool.name}`, false, 'node_pool_lost');
+    return current.status === 'running' && current.nodes.length === current.count && current.nodes.every((n) => n.ready) ? current : undefined;
+  });
+  return { pool: pool.id, nodes: ready.nodes.length };
+}
+
+const createCluster: Record<string, StepHandler> = {
+  reserve_endpoint: async (ctx) => ({ externalName: clusterName(ctx) }),
+  create_control_plane: async (ctx) => {
+    const created = await ctx.provider.ensureCluster({
+      name: clusterName(ctx),
+      flavour: ctx.cluster.provider,
+      region: ctx.cluster.region,
+      version: ctx.cluster.desiredVersion,
+      labels: ctx.cluster.labels as Record<string, string>,
+    });
+    return { externalName: created.name };
+  },
+  wait_control_plane_ready: async (ctx) => {
+    const ready = await ctx.waitFor('the control plane to answer', async () => {
+      const current = await ctx.provider.getCluster(clusterName(ctx));
+      if (!current) throw new ProviderError('the provider lost the cluster while it was being created', false, 'cluster_lost');
+      return current.status === 'running' && current.endpoint ? current : undefined;
+    });
+    await ctx.prisma.cluster.update({ where: { id: ctx.cluster.id }, data: { endpoint: ready.endpoint, caCertificate: ready.caCertificate, currentVersion: ready.version } });
+    return { endpoint: ready.endpoint };
+  },
+  create_node_pools: async (ctx) => {
+    for (const pool of livePools(ctx)) await ctx.provider.ensureNodePool(clusterName(ctx), externalPoolSpec(pool));
+    const ready = [];
+    for (const pool of livePools(ctx)) ready.push(await waitForPoolReady(ctx, pool));
+    return { pools: ready };
+  },
+  install_addons: async (ctx) => {
+    const addons = managedAddonsFor(ctx.cluster.desiredVersion);
+    await ctx.provider.installAddons(clusterName(ctx), addons);
+    return { addons };
+  },
+  issue_admin_credentials: async (ctx) => {
+    const credentials = await ctx.provider.issueCredentials(clusterName(ctx), ADMIN_CREDENTIAL_TTL_SECONDS);
+    const id = newId('cred');
+    const sealed = ctx.secrets.seal(JSON.stringify(credentials), `cluster-credential:${id}`);
+    await ctx.prisma.$transaction([
+      ctx.prisma.clusterCredential.deleteMany({ where: { clusterId: ctx.cluster.id, purpose: 'admin' } }),
+      ctx.prisma.clusterCredential.create({
+        data: { id, clusterId: ctx.cluster.id, organizationId: ctx.cluster.organizationId, purpose: 'admin', keyId: sealed.keyId, sealed: new Uint8Array(sealed.sealed), expiresAt: credentials.expiresAt },
+      }),
+    ]);
+    return { credentialId: id };
+  },
+  mark_running: async (ctx) => {
+    await ctx.prisma.$transaction([
+      ctx.prisma.nodePool.updateMany({ where: { clusterId: ctx.cluster.id, deletedAt: null }, data: { status: 'running' } }),
+      ctx.prisma.cluster.update({ where: { id: ctx.cluster.id }, data: { status: 'running', statusReason: null } }),
+    ]);
+  },
+};
+
+const deleteCluster: Record<string, StepHandler> = {
+  delete_node_pools: async (ctx) => {
+    for (const pool of livePools(ctx)) await ctx.provider.deleteNodePool(clusterName(ctx), externalNodePoolName(pool.id));
+  },
+  delete_control_plane: async (ctx) => {
+    await ctx.provider.deleteCluster(clusterName(ctx));
+    await ctx.waitFor('the cluster to be gone', async () => ((await ctx.provider.getCluster(clusterName(ctx))) === null ? true : undefined));
+  },
+  release_endpoint: async (ctx) => {
+    await ctx.prisma.cluster.update({ where: { id: ctx.cluster.id }, data: { endpoint: null } });
+  },
+  revoke_credentials: async (ctx) => {
+    await ctx.prisma.clusterCredential.deleteMany({ where: { clusterId: ctx.cluster.id } });
+  },
+  mark_deleted: async (ctx) => {
+    const now = ctx.clock.now();
+    await ctx.prisma.$transaction([
+      ctx.prisma.nodePool.updateMany({ where: { clusterId: ctx.cluster.id, deletedAt: null }, data: { status: 'deleted', liveName: null, deletedAt: now } }),
+      ctx.prisma.cluster.update({ where: { id: ctx.cluster.id }, data: { status: 'deleted', liveName: null, deletedAt: now } }),
+    ]);
+  },
+};
+
+const markPoolRunning: StepHandler = async (ctx) => {
+  await ctx.prisma.$transaction([
+    ctx.prisma.nodePool.update({ where: { id: targetPool(ctx).id }, data: { status: 'running' } }),
+    ctx.prisma.cluster.update({ where: { id: ctx.cluster.id }, data: { status: 'running' } }),
+  ]);
+};
+
+const applyPool: StepHandler = async (ctx) => {
+  await ctx.provider.updateNodePool(clusterName(ctx), externalPoolSpec(targetPool(ctx)));
+};
+
+const nodePools = {
+  create_node_pool: {
+    create_pool: async (ctx: StepContext) => {
+      await ctx.provider.ensureNodePool(clusterName(ctx), externalPoolSpec(targetPool(ctx)));
+    },
+    wait_nodes_ready: (ctx: StepContext) => waitForPoolReady(ctx, targetPool(ctx)),
+    mark_running: markPoolRunning,
+  },
+  update_node_pool: { apply_pool_settings: applyPool, mark_running: markPoolRunning },
+  scale_node_pool: { resize_pool: applyPool, wait_nodes_ready: (ctx: StepContext) => waitForPoolReady(ctx, targetPool(ctx)), mark_running: markPoolRunning },
+  delete_node_pool: {
+    cordon_and_drain: async (ctx: StepContext) => {
+      const pool = targetPool(ctx);
+      const current = await ctx.provider.getNodePool(clusterName(ctx), externalNodePoolName(pool.id));
+      for (const node of current?.nodes ?? []) {
+        await ctx.provider.cordonNode(clusterName(ctx), node.name);
+        const result = await ctx.provider.drainNode(clusterName(ctx), node.name, { timeoutSeconds: DRAIN_TIMEOUT_SECONDS, force: false });
+        if (!result.drained) {
+          const blockers = result.blockedBy.map((b) => `${b.namespace}/${b.pod} (PodDisruptionBudget ${b.podDisruptionBudget})`).join(', ');
+          throw new NeedsAttentionError(`draining node ${node.name} is blocked by ${blockers}; relax the budget or move the workload, then ask support to retry`, {
+            node: node.name,
+            blocked_by: result.blockedBy,
+          });
+        }
+      }
+      return { drained: current?.nodes.map((n) => n.name) ?? [] };
+    },
+    delete_pool: async (ctx: StepContext) => {
+      await ctx.provider.deleteNodePool(clusterName(ctx), externalNodePoolName(targetPool(ctx).id));
+    },
+    mark_deleted: async (ctx: StepContext) => {
+      await ctx.prisma.$transaction([
+        ctx.prisma.nodePool.update({ where: { id: targetPool(ctx).id }, data: { status: 'deleted', liveName: null, deletedAt: ctx.clock.now() } }),
+        ctx.prisma.cluster.update({ where: { id: ctx.cluster.id }, data: { status: 'running' } }),
+      ]);
+    },
+  },
+} satisfies Record<string, Record<string, StepHandler>>;
+
+/** Step handlers per operation type. Types the API cannot create yet have none (see registry). */
+export const CLUSTER_STEP_HANDLERS: Record<string, Record<string, StepHandler>> = {
+  create_cluster: createCluster,
+  delete_cluster: deleteCluster,
+  ...nodePools,
+};

@@ -1,0 +1,39 @@
+import { EngineConfig, RedisConnections } from '@capstan/platform';
+import { ProvidersModule } from '@capstan/providers';
+import { BullModule } from '@nestjs/bullmq';
+import { Module } from '@nestjs/common';
+import { ClusterLocks } from './cluster-locks';
+import { OperationRunner } from './operation-runner';
+import { OPERATIONS_QUEUE } from './operations-queue';
+import { OperationsProcessor } from './operations.processor';
+import { OutboxRelay } from './outbox-relay';
+import { Reconciler } from './reconciler';
+
+/**
+ * The worker side of operations: outbox relay, BullMQ processor, runner and reconciler.
+ *
+ * Stalled jobs: a job's lock lasts `JOB_LOCK_MS` and is renewed at half that while the worker is
+ * alive; a killed worker's job is seen as stalled at the next check (every lock period) and handed
+ * to another worker. `maxStalledCount` is generous because a stall here means a dead worker, not
+ * a poisoned job (steps are idempotent); beyond it the job fails and the reconciler re-adds it.
+ */
+@Module({
+  imports: [
+    BullModule.forRootAsync({
+      inject: [RedisConnections, EngineConfig],
+      useFactory: (redis: RedisConnections, engine: EngineConfig) => ({
+        connection: redis.openForQueues('operations'),
+        prefix: `${redis.prefix}:bull`,
+        workerOptions: undefined,
+        defaultJobOptions: { removeOnComplete: true, removeOnFail: true, attempts: engine.maxAttempts },
+      }),
+    }),
+    BullModule.registerQueueAsync({
+      name: OPERATIONS_QUEUE,
+    }),
+    ProvidersModule,
+  ],
+  providers: [ClusterLocks, OperationRunner, OperationsProcessor, OutboxRelay, Reconciler],
+  exports: [OutboxRelay, Reconciler, OperationRunner],
+})
+export class OperationsEngineModule {}

@@ -1,0 +1,5 @@
+export * from './engine.module';
+export * from './operation-runner';
+export * from './outbox-relay';
+export * from './reconciler';
+export * from './operations-queue';

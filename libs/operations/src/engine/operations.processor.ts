@@ -1,0 +1,47 @@
+import { EngineConfig } from '@capstan/platform';
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { type OnApplicationBootstrap } from '@nestjs/common';
+import { DelayedError, type Job } from 'bullmq';
+import { ClsService } from 'nestjs-cls';
+import { type OperationJob, OPERATIONS_QUEUE } from './operations-queue';
+import { ClusterLockedError, OperationRunner } from './operation-runner';
+
+const LOCKED_RETRY_MS = 1_000;
+
+/**
+ * Thin: hands each job to the runner, inside a context that carries the request id of the API call
+ * that caused it. A cluster locked by another worker puts the job back for a second, without
+ * counting it as a failed attempt.
+ */
+@Processor(OPERATIONS_QUEUE, { autorun: false })
+export class OperationsProcessor extends WorkerHost implements OnApplicationBootstrap {
+  constructor(
+    private readonly runner: OperationRunner,
+    private readonly cls: ClsService,
+    private readonly config: EngineConfig,
+  ) {
+    super();
+  }
+
+  /** Worker settings come from the validated config, so the worker starts here, not in the decorator. */
+  onApplicationBootstrap(): void {
+    this.worker.concurrency = this.config.concurrency;
+    Object.assign(this.worker.opts, { lockDuration: this.config.jobLockMs, stalledInterval: this.config.jobLockMs, maxStalledCount: 10 });
+    void this.worker.run();
+  }
+
+  async process(job: Job<OperationJob>, token?: string): Promise<void> {
+    await this.cls.run(async () => {
+      this.cls.set('requestId', job.data.requestId ?? undefined);
+      try {
+        await this.runner.run(job.data.operationId, { final: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) });
+      } catch (error) {
+        if (error instanceof ClusterLockedError && token) {
+          await job.moveToDelayed(Date.now() + LOCKED_RETRY_MS, token);
+          throw new DelayedError();
+        }
+        throw error;
+      }
+    });
+  }
+}

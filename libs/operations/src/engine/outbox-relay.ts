@@ -1,0 +1,106 @@
+import { DatabaseConfig, EngineConfig, pgConnectionFromUrl, PrismaService } from '@capstan/platform';
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { Client } from 'pg';
+import { OPERATIONS_TOPIC, OUTBOX_CHANNEL } from '../operations.repository';
+import { type OperationJob, operationJobOptions, OPERATIONS_QUEUE } from './operations-queue';
+
+const BATCH = 200;
+const SWEEP_MS = 2_000;
+
+/**
+ * Moves outbox messages into BullMQ. Woken by LISTEN/NOTIFY when an API transaction commits, with
+ * a periodic sweep as the safety net (a missed notification, a Redis that was down). A message is
+ * marked dispatched only after BullMQ accepted it; one relayed twice is still one job (jobId).
+ */
+@Injectable()
+export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(OutboxRelay.name);
+  private listener: Client | undefined;
+  private sweep: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly database: DatabaseConfig,
+    private readonly engine: EngineConfig,
+    @InjectQueue(OPERATIONS_QUEUE) private readonly queue: Queue<OperationJob>,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    void this.listen();
+    this.sweep = setInterval(() => this.wake(), SWEEP_MS);
+    this.wake();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.sweep);
+    await this.listener?.end().catch(() => undefined);
+    await this.running;
+  }
+
+  /** Relays until the outbox is empty; calls during a run make it go round once more. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        try {
+          while ((await this.relayBatch()) === BATCH);
+        } catch (error) {
+          this.logger.warn({ err: error instanceof Error ? error.message : error }, 'outbox relay failed; will retry');
+        }
+      } while (this.again && !this.stopped);
+    })().finally(() => (this.running = undefined));
+  }
+
+  /** One batch, locked with SKIP LOCKED so several relays (worker replicas) share the work. */
+  async relayBatch(): Promise<number> {
+    return this.prisma.$transaction(async (tx) => {
+      const messages = await tx.$queryRaw<{ id: bigint; dedupe_key: string; payload: { operationId: string; requestId?: string | null } }[]>`
+        SELECT id, dedupe_key, payload FROM outbox_messages
+        WHERE dispatched_at IS NULL AND topic = ${OPERATIONS_TOPIC}
+        ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`;
+      if (messages.length === 0) return 0;
+      await this.queue.addBulk(
+        messages.map((m) => ({
+          name: 'run',
+          data: { operationId: m.payload.operationId, requestId: m.payload.requestId ?? null },
+          opts: operationJobOptions(this.engine, m.dedupe_key),
+        })),
+      );
+      await tx.outboxMessage.updateMany({ where: { id: { in: messages.map((m) => m.id) } }, data: { dispatchedAt: new Date(), attempts: { increment: 1 } } });
+      return messages.length;
+    });
+  }
+
+  private async listen(): Promise<void> {
+    while (!this.stopped) {
+      const client = new Client(pgConnectionFromUrl(this.database.url));
+      try {
+        await client.connect();
+        await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+        this.listener = client;
+        client.on('notification', () => this.wake());
+        // Anything committed while we were not listening is picked up now.
+        this.wake();
+        await new Promise<void>((resolve) => {
+          client.once('error', () => resolve());
+          client.once('end', () => resolve());
+        });
+      } catch {
+        // Postgres away: the sweep keeps trying; reconnect after a pause.
+      }
+      await client.end().catch(() => undefined);
+      if (!this.stopped) await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
+}

@@ -1,0 +1,119 @@
+import { createApi } from '@capstan/api';
+import { type CapstanConfig, PrismaService } from '@capstan/platform';
+import { startSimulator } from '@capstan/simulator';
+import { startWorker } from '@capstan/worker';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createTestDatabase, type TestDatabase } from './databases';
+import { freePort } from './ports';
+import { testConfig } from './test-config';
+import { WORKSPACE_ROOT } from './test-env';
+
+export interface StackOptions {
+  /** Environment overrides for API and workers (e.g. a REDIS_URL of the test's own). */
+  env?: Record<string, string>;
+  /** Simulated provider delay per step; 0 makes every step immediate. */
+  stepDelayMs?: number;
+  /** Run a worker inside the test process (fast), or none (start worker processes yourself). */
+  inProcessWorker?: boolean;
+  database?: TestDatabase;
+}
+
+export interface Stack {
+  config: CapstanConfig;
+  env: Record<string, string>;
+  api: NestFastifyApplication;
+  apiUrl: string;
+  prisma: PrismaService;
+  simulator: { apiUrl: string; kubeUrl: string };
+  db: TestDatabase;
+  /** Starts `node dist/apps/worker/src/main.js` with the stack's settings (npm test builds first). */
+  spawnWorker(extraEnv?: Record<string, string>): Promise<ChildProcess>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Capstan end to end on one machine: a database of its own, the simulated cloud, the API on a real
+ * port and, optionally, a worker. Fault tests spawn workers as real processes to kill them.
+ */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const db = options.database ?? (await createTestDatabase());
+  const simulator = await startSimulator({
+    databaseUrl: db.url,
+    host: '127.0.0.1',
+    apiPort: await freePort(),
+    kubePort: await freePort(),
+    stepDelayMs: options.stepDelayMs ?? 0,
+  });
+  const env: Record<string, string> = {
+    SIMULATOR_URL: simulator.apiUrl,
+    RECONCILE_INTERVAL_MS: '1000',
+    OPERATION_BACKOFF_MS: '100',
+    JOB_LOCK_MS: '2000',
+    WORKER_PORT: '0',
+    STEP_TIMEOUT_MS: '60000',
+    ...options.env,
+  };
+  const config = testConfig(db.url, env);
+  const api = await createApi(config);
+  await api.listen({ host: '127.0.0.1', port: 0 });
+  const worker = options.inProcessWorker === false ? undefined : await startWorker(config);
+  const children: ChildProcess[] = [];
+
+  const childEnv = (extra: Record<string, string>) => ({
+    PATH: process.env.PATH ?? '',
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    DATABASE_URL: config.database.url,
+    REDIS_URL: config.redis.url,
+    REDIS_PREFIX: config.redis.prefix,
+    SECRETS_KEYS: config.secrets.keyring.map((k) => `${k.id}:${k.key.toString('base64')}`).join(','),
+    ...env,
+    ...extra,
+  });
+
+  const apiUrl = (await api.getUrl()).replace('[::1]', '127.0.0.1');
+  return {
+    config,
+    env,
+    api,
+    apiUrl,
+    prisma: api.get(PrismaService),
+    simulator,
+    db,
+    async spawnWorker(extraEnv = {}) {
+      const child = spawn(process.execPath, [join(WORKSPACE_ROOT, 'dist', 'apps', 'worker', 'src', 'main.js')], {
+        env: childEnv(extraEnv),
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      children.push(child);
+      let errors = '';
+      child.stderr!.on('data', (chunk: Buffer) => (errors = (errors + chunk.toString()).slice(-4000)));
+      child.once('exit', (code, signal) => {
+        if (code && code !== 0 && signal === null) process.stderr.write(`worker exited with ${code}: ${errors}\n`);
+      });
+      return child;
+    },
+    async stop() {
+      for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await worker?.close();
+      await api.close();
+      await simulator.close();
+      if (!options.database) await db.drop();
+    },
+  };
+}
+
+/** Waits until an operation reaches one of `statuses`, failing with its last state if it does not. */
+export async function waitForOperation(prisma: PrismaService, id: string, statuses: string[] = ['succeeded'], timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const op = await prisma.operation.findUniqueOrThrow({ where: { id }, include: { steps: { orderBy: { position: 'asc' } } } });
+    if (statuses.includes(op.status)) return op;
+    if (['succeeded', 'failed', 'cancelled'].includes(op.status) || Date.now() > deadline) {
+      throw new Error(`operation ${id} is ${op.status} (wanted ${statuses.join('/')}): ${JSON.stringify(op.error)} steps ${op.steps.map((s) => `${s.name}:${s.status}`).join(', ')}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
