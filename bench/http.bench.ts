@@ -7,10 +7,10 @@
  */
 import { DatabaseConfig, PrismaService } from '@capstan/platform';
 import autocannon from 'autocannon';
-import IORedis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { clusterRequest, seedOrganization } from '../libs/testing/src/fixtures';
 import { numberSetting, REDIS_URL } from './support/environment';
+import { cleanRedis } from './support/redis';
 import { createScratchDatabase } from './support/scratch-database';
 import { HUGE_QUOTA, seedTenant } from './support/seed';
 import { type RunningServer, type ServerKind, type ServerOptions, startServer } from './support/servers';
@@ -97,21 +97,6 @@ async function checkParity(servers: Record<ServerKind, RunningServer>, cases: Ht
     if (full.status !== bare.status || difference) notes.push(`${c.name}: full ${full.status} vs bare ${bare.status}${difference ? `, bodies differ at ${difference}` : ''}`);
   }
   return notes;
-}
-
-async function cleanRedis(prefix: string): Promise<void> {
-  const redis = new IORedis(REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 async function main(): Promise<void> {

@@ -9,6 +9,7 @@ import {
   PrismaService,
   RedisServerMissingError,
 } from '@capstan/platform';
+import { startSimulator } from '@capstan/simulator';
 import { startSlaMonitor } from '@capstan/sla-monitor';
 import { startWorker } from '@capstan/worker';
 import { execFileSync } from 'node:child_process';
@@ -49,6 +50,17 @@ async function main(): Promise<void> {
   }
   env.SECRETS_KEYS ??= state.secretsKeyring();
 
+  // The simulated cloud: its own tables (schema `simulator`), API, and one HTTPS listener that
+  // serves every simulated cluster's API server.
+  const simulator = await startSimulator({
+    databaseUrl: env.DATABASE_URL,
+    host: '127.0.0.1',
+    apiPort: Number(env.SIMULATOR_PORT ?? 8090),
+    kubePort: Number(env.SIMULATOR_KUBE_PORT ?? 8443),
+    stepDelayMs: Number(env.SIMULATOR_STEP_DELAY_MS ?? 3000),
+  });
+  env.SIMULATOR_URL ??= simulator.apiUrl;
+
   const config = loadConfig(env);
   say('applying database migrations');
   execFileSync(join(workspaceRoot, 'node_modules', '.bin', 'prisma'), ['migrate', 'deploy'], {
@@ -58,7 +70,7 @@ async function main(): Promise<void> {
   });
 
   const credentials = await seedWith(config, state);
-  const apps: Closable[] = [await startApi(config), await startWorker(config), await startSlaMonitor(config)];
+  const apps: Closable[] = [simulator, await startApi(config), await startWorker(config), await startSlaMonitor(config)];
 
   const shutdown = async (signal: string) => {
     say(`${signal}: stopping`);
@@ -80,11 +92,17 @@ async function main(): Promise<void> {
       `  readiness      ${url}/readyz`,
       `  worker         http://${config.http.host}:${config.http.workerPort}/readyz`,
       `  SLA monitor    http://${config.http.host}:${config.http.slaMonitorPort}/readyz`,
+      `  simulated cloud ${simulator.apiUrl}  (cluster API servers on ${simulator.kubeUrl})`,
       '',
       `  demo token     ${credentials.customerToken}`,
       `  staff token    ${credentials.staffToken}`,
       '',
-      `  try: curl -H "Authorization: Bearer ${credentials.customerToken}" ${url}/v1/organization`,
+      '  try:',
+      `    export CAPSTAN_TOKEN=${credentials.customerToken}`,
+      `    curl -H "Authorization: Bearer $CAPSTAN_TOKEN" ${url}/v1/organization`,
+      `    curl -H "Authorization: Bearer $CAPSTAN_TOKEN" -H 'content-type: application/json' ${url}/v1/clusters \\`,
+      `      -d '{"name":"demo","provider":"rke2","region":"nine-cz41","node_pools":[{"name":"default","machine_type":"nine-standard-4","count":3}]}'`,
+      `    curl -H "Authorization: Bearer $CAPSTAN_TOKEN" ${url}/v1/operations   # watch it reach succeeded`,
       '',
       'Press Ctrl-C to stop.',
       '',

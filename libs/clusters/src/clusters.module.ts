@@ -5,10 +5,11 @@ import { Module } from '@nestjs/common';
 import { CatalogueController, ClustersController, StaffClustersController } from './clusters.controller';
 import { ClustersRepository } from './clusters.repository';
 import { ClustersService } from './clusters.service';
+import { SimulatorController } from './simulator.controller';
 
 @Module({
   imports: [TenancyModule, OperationsModule, ProvidersModule],
-  controllers: [ClustersController, CatalogueController, StaffClustersController],
+  controllers: [ClustersController, CatalogueController, StaffClustersController, SimulatorController],
   providers: [ClustersRepository, ClustersService],
   exports: [ClustersService],
 })

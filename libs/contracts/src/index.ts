@@ -7,3 +7,4 @@ export * as tenancyRoutes from './tenancy.routes';
 export * as clusterRoutes from './clusters.routes';
 export * as catalogueRoutes from './catalogue.routes';
 export * as eventRoutes from './events.routes';
+export * as simulatorRoutes from './simulator.routes';

@@ -4,3 +4,4 @@ export * from './operations.service';
 export * from './operations.module';
 export * from './engine';
 export * from './announced-state';
+export * from './operation-events';

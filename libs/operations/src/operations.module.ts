@@ -1,3 +1,4 @@
+import { EventRecordingModule } from '@capstan/events';
 import { TenancyModule } from '@capstan/tenancy';
 import { Module } from '@nestjs/common';
 import { OperationsController, StaffOperationsController } from './operations.controller';
@@ -5,7 +6,7 @@ import { OperationsRepository } from './operations.repository';
 import { OperationsService } from './operations.service';
 
 @Module({
-  imports: [TenancyModule],
+  imports: [TenancyModule, EventRecordingModule],
   controllers: [OperationsController, StaffOperationsController],
   providers: [OperationsRepository, OperationsService],
   exports: [OperationsRepository, OperationsService],

@@ -1,6 +1,8 @@
 import { ACTIVE_OPERATION_STATUSES, type OperationType, plannedSteps } from '@capstan/domain';
 import { newId, type PrismaTx, RequestContext } from '@capstan/platform';
+import { EventsService } from '@capstan/events';
 import { Injectable } from '@nestjs/common';
+import { operationEvent } from './operation-events';
 import { type OperationWithSteps, withSteps } from './operation-view';
 
 export const OPERATIONS_TOPIC = 'operations';
@@ -24,7 +26,10 @@ export interface NewOperation {
  */
 @Injectable()
 export class OperationsRepository {
-  constructor(private readonly context: RequestContext) {}
+  constructor(
+    private readonly context: RequestContext,
+    private readonly events: EventsService,
+  ) {}
 
   async enqueue(tx: PrismaTx, input: NewOperation): Promise<OperationWithSteps> {
     const id = newId('op');
@@ -46,6 +51,7 @@ export class OperationsRepository {
       },
       include: withSteps,
     });
+    await this.events.record(tx, operationEvent(operation, 'pending'));
     await this.publish(tx, id);
     return operation;
   }

@@ -1,7 +1,9 @@
 import { ConflictError, isTerminalOperationStatus, NotFoundError, type OperationStatus, type OperationType } from '@capstan/domain';
 import { Clock, decodeCursor, type Page, type PrismaTx, PrismaService, toPage } from '@capstan/platform';
 import { type Actor, AuditLog } from '@capstan/tenancy';
+import { EventsService } from '@capstan/events';
 import { Injectable } from '@nestjs/common';
+import { operationEvent } from './operation-events';
 import { type OperationView, presentOperation, withSteps } from './operation-view';
 import { restoreAnnouncedState } from './announced-state';
 import { OperationsRepository } from './operations.repository';
@@ -21,6 +23,7 @@ export class OperationsService {
     private readonly repository: OperationsRepository,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
+    private readonly events: EventsService,
   ) {}
 
   /** `organizationId` undefined: staff, across organisations. */
@@ -58,6 +61,7 @@ export class OperationsService {
         if (op.status === 'pending') {
           await tx.operation.update({ where: { id }, data: { status: 'cancelled', cancelRequestedAt: now, finishedAt: now } });
           await restoreAnnouncedState(tx, op, now);
+          await this.events.record(tx, operationEvent(op, 'cancelled'));
         } else {
           await tx.operation.update({ where: { id }, data: { cancelRequestedAt: now } });
         }
@@ -86,6 +90,7 @@ export class OperationsService {
       await tx.operation.update({ where: { id }, data: { status: 'pending', error: undefined, finishedAt: null, cancelRequestedAt: null } });
       await tx.operationStep.updateMany({ where: { operationId: id, status: { in: ['failed', 'running'] } }, data: { status: 'pending' } });
       await this.repository.publish(tx, id);
+      await this.events.record(tx, operationEvent(op, 'pending'));
       await this.audit.record(tx, { organizationId: op.organizationId, actor, action: 'operation.retry', target: { type: 'operation', id }, changes: { status: { before: op.status, after: 'pending' } }, reason });
       return tx.operation.findUniqueOrThrow({ where: { id }, include: withSteps });
     });

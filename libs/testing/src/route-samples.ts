@@ -51,6 +51,8 @@ export const SAMPLE_BODIES: Record<string, unknown> = {
   adminIssueToken: { name: 'first', scopes: ['read', 'write'], reason: 'onboarding' },
   adminRetryOperation: { reason: 'provider outage over' },
   adminCancelOperation: { reason: 'customer asked' },
+  adminInjectFault: { call: 'ensureNodePool', mode: 'fail_once', reason: 'demo of a failed step' },
+  adminSetApiServer: { state: 'down', reason: 'SLA demo' },
   createWebhook: { url: 'https://hooks.example.com/capstan', event_types: ['dev.capstan.operation.succeeded'], description: 'CI notifications' },
 };
 

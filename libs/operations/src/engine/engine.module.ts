@@ -1,4 +1,5 @@
 import { EngineConfig, RedisConnections } from '@capstan/platform';
+import { EventRecordingModule } from '@capstan/events';
 import { ProvidersModule } from '@capstan/providers';
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
@@ -32,6 +33,7 @@ import { Reconciler } from './reconciler';
       name: OPERATIONS_QUEUE,
     }),
     ProvidersModule,
+    EventRecordingModule,
   ],
   providers: [ClusterLocks, OperationRunner, OperationsProcessor, OutboxRelay, Reconciler],
   exports: [OutboxRelay, Reconciler, OperationRunner],

@@ -1,7 +1,9 @@
 import { isTerminalOperationStatus, type OperationType, plannedSteps } from '@capstan/domain';
-import { Clock, EngineConfig, type Prisma, PrismaService, SecretBox } from '@capstan/platform';
+import { Clock, EngineConfig, PrismaService, SecretBox } from '@capstan/platform';
 import { ClusterProvider, externalClusterName, externalNodePoolName, ProviderError } from '@capstan/providers';
+import { EventsService } from '@capstan/events';
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { operationEvent } from '../operation-events';
 import { ClusterLocks } from './cluster-locks';
 import { type AnnouncedChange, restoreAnnouncedState } from '../announced-state';
 import { CLUSTER_STEP_HANDLERS, externalPoolSpec } from './cluster-steps';
@@ -36,6 +38,7 @@ export class OperationRunner implements OnModuleInit {
     private readonly secrets: SecretBox,
     private readonly clock: Clock,
     private readonly config: EngineConfig,
+    private readonly events: EventsService,
   ) {}
 
   /** Refuses to boot when an operation type with handlers lacks one for a planned step. */
@@ -69,7 +72,10 @@ export class OperationRunner implements OnModuleInit {
       return;
     }
     if (op.status === 'pending') {
-      await this.prisma.operation.update({ where: { id: op.id }, data: { status: 'running', startedAt: op.startedAt ?? this.clock.now(), attempts: { increment: 1 } } });
+      await this.prisma.$transaction(async (tx) => {
+        await tx.operation.update({ where: { id: op.id }, data: { status: 'running', startedAt: op.startedAt ?? this.clock.now(), attempts: { increment: 1 } } });
+        await this.events.record(tx, operationEvent(op, 'running'));
+      });
     } else {
       await this.prisma.operation.update({ where: { id: op.id }, data: { attempts: { increment: 1 } } });
     }
@@ -164,8 +170,8 @@ export class OperationRunner implements OnModuleInit {
 
   /** The operation's end, and where its failure leaves the cluster: never half-way unrecorded. */
   private async finish(op: OperationRow, status: 'succeeded' | 'failed' | 'cancelled' | 'needs_attention', error: Record<string, unknown> | null): Promise<void> {
-    const writes: Prisma.PrismaPromise<unknown>[] = [
-      this.prisma.operation.update({
+    await this.prisma.$transaction(async (tx) => {
+      await tx.operation.update({
         where: { id: op.id },
         data: {
           status,
@@ -173,18 +179,18 @@ export class OperationRunner implements OnModuleInit {
           progress: status === 'succeeded' ? 100 : undefined,
           finishedAt: status === 'needs_attention' ? null : this.clock.now(),
         },
-      }),
-    ];
-    if (status === 'failed' && op.clusterId) {
-      const reason = String(error?.message ?? 'operation failed');
-      if (op.type === 'create_cluster' || op.type === 'delete_cluster') {
-        writes.push(this.prisma.cluster.update({ where: { id: op.clusterId }, data: { status: 'error', statusReason: reason } }));
-      } else if (op.targetType === 'node_pool') {
-        writes.push(this.prisma.cluster.update({ where: { id: op.clusterId }, data: { status: 'running' } }));
-        writes.push(this.prisma.nodePool.update({ where: { id: op.targetId }, data: { status: 'error' } }));
+      });
+      if (status === 'failed' && op.clusterId) {
+        const reason = String(error?.message ?? 'operation failed');
+        if (op.type === 'create_cluster' || op.type === 'delete_cluster') {
+          await tx.cluster.update({ where: { id: op.clusterId }, data: { status: 'error', statusReason: reason } });
+        } else if (op.targetType === 'node_pool') {
+          await tx.cluster.update({ where: { id: op.clusterId }, data: { status: 'running' } });
+          await tx.nodePool.update({ where: { id: op.targetId }, data: { status: 'error' } });
+        }
       }
-    }
-    await this.prisma.$transaction(writes);
+      await this.events.record(tx, operationEvent(op, status, error));
+    });
     this.logger.log({ operationId: op.id, type: op.type, status }, 'operation finished');
   }
 }

@@ -65,6 +65,15 @@ const DEFAULT_TIMEOUT_MS = 30_000;
  * Errors follow the port's contract: connection failures, timeouts and 5xx may succeed later
  * (retryable); 4xx will not, and carry the simulator's message.
  */
+export interface SimulatorFault {
+  id: string;
+  match: { call: string; cluster?: string | null };
+  mode: 'fail_once' | 'fail_always' | 'slow';
+  delayMs: number | null;
+  retryable: boolean;
+  hits: number;
+}
+
 export class SimulatedProvider extends ClusterProvider {
   readonly kind = 'simulated' as const;
   private readonly apiUrl: string;
@@ -157,6 +166,25 @@ export class SimulatedProvider extends ClusterProvider {
   async listObjects(cluster: string): Promise<ClusterObject[]> {
     const body = await this.call<{ items: ClusterObject[] }>('GET', `${clusterPath(cluster)}/objects`);
     return body.items.map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.namespace, name: o.name }));
+  }
+
+  // ---- chaos: only the simulated cloud has these, for demos, tests and staff fault injection ----
+
+  async injectFault(fault: { call: string; cluster?: string; mode: 'fail_once' | 'fail_always' | 'slow'; delayMs?: number; retryable: boolean }): Promise<SimulatorFault> {
+    return this.call('POST', '/v1/chaos/faults', { match: { call: fault.call, cluster: fault.cluster }, mode: fault.mode, delayMs: fault.delayMs, retryable: fault.retryable });
+  }
+
+  async listFaults(): Promise<SimulatorFault[]> {
+    return (await this.call<{ items: SimulatorFault[] }>('GET', '/v1/chaos/faults')).items;
+  }
+
+  async clearFaults(): Promise<void> {
+    await this.call('DELETE', '/v1/chaos/faults');
+  }
+
+  /** Takes a cluster's API server down (its /readyz answers 503) or brings it back. */
+  async setApiServer(cluster: string, up: boolean): Promise<void> {
+    await this.call('POST', `/v1/chaos/clusters/${encodeURIComponent(cluster)}/api-server/${up ? 'up' : 'down'}`);
   }
 
   private call<T>(method: string, path: string, body?: unknown): Promise<T>;
