@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm run bench [-- http|prisma-vs-pg ...]`: the benchmarks under bench/, each printed as a ratio
+# `npm run bench [-- http|prisma-vs-pg|operations ...]`: the benchmarks under bench/, each printed as a ratio
 # against a baseline run side by side in the same run. Goals are reported, never enforced: a missed
 # goal does not fail this script (a bench that cannot run does). PostgreSQL and Redis come from
 # DATABASE_URL / REDIS_URL, else 127.0.0.1:5432 (user postgres) and 127.0.0.1:6379; every run
@@ -7,12 +7,14 @@
 #
 # Knobs for quick local runs (defaults in brackets): BENCH_SECONDS [8], BENCH_WARMUP_SECONDS [2],
 # BENCH_CONNECTIONS [10] for http; BENCH_ITERATIONS [2000], BENCH_WARMUP_ITERATIONS [200] for
-# prisma-vs-pg; BENCH_CPU_PROF=<dir> writes a .cpuprofile of each http server under test.
+# prisma-vs-pg; BENCH_OPERATIONS [1000], BENCH_IN_FLIGHT [20], BENCH_WARMUP_OPERATIONS [20],
+# BENCH_TIMEOUT_SECONDS [150] for operations; BENCH_CPU_PROF=<dir> writes a .cpuprofile of each
+# http server under test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 
-all=(http prisma-vs-pg)
+all=(http prisma-vs-pg operations)
 selected=("$@")
 [ ${#selected[@]} -eq 0 ] && selected=("${all[@]}")
 for name in "${selected[@]}"; do

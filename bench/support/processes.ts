@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 
 /**
  * What other processes cost while a bench runs: resident memory (peak of samples taken every
@@ -48,33 +48,23 @@ export function cpuMs(pid: number): number {
   }
 }
 
-/** Busy and total CPU time of the whole machine, in ticks (all cores). */
+/** Busy and total CPU time of the whole machine in ms, summed over its cores. */
 export function machineCpu(): { busy: number; total: number } {
   if (!HAS_PROC) return { busy: Number.NaN, total: Number.NaN };
   const [, ...values] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
-  const ticks = values.map(Number);
-  const total = ticks.reduce((a, b) => a + b, 0);
-  // idle + iowait
-  return { busy: total - ticks[3]! - (ticks[4] ?? 0), total };
+  const ms = values.map((ticks) => (Number(ticks) * 1000) / CLOCK_TICKS_PER_SECOND);
+  const total = ms.reduce((a, b) => a + b, 0);
+  // Busy is all but idle and iowait.
+  return { busy: total - ms[3]! - (ms[4] ?? 0), total };
 }
 
-/**
- * Local PostgreSQL backends serving `database` (their command line names it), by pid. Empty when
- * the server is not on this machine or /proc is not there.
- */
-export function postgresBackends(database: string): number[] {
-  if (!HAS_PROC) return [];
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (cmdline.startsWith('postgres: ') && cmdline.includes(` ${database} `)) pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
+/** Whether `pid` is a PostgreSQL process on this machine (a backend pid the server reported may be remote). */
+export function isLocalPostgres(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('postgres');
+  } catch {
+    return false;
   }
-  return pids;
 }
 
 export interface ProcessUsage {
@@ -93,22 +83,15 @@ export interface ProcessSampler {
   stop(): Map<number, ProcessUsage>;
 }
 
-/**
- * Samples the given processes every `everyMs` until stopped. `discover`, if given, is called at
- * each sample to pick up processes that appear later (database backends opened on demand).
- */
-export function sampleProcesses(pids: number[], everyMs = 200, discover?: () => number[]): ProcessSampler {
+/** Samples the given processes (and those added later) every `everyMs` until stopped. */
+export function sampleProcesses(pids: number[], everyMs = 200): ProcessSampler {
   const followed = new Map<number, { peak: number; baseCpu: number; lastCpu: number }>();
   const add = (pid: number, baseCpu = cpuMs(pid)) => {
     if (!followed.has(pid)) followed.set(pid, { peak: Number.NaN, baseCpu, lastCpu: baseCpu });
   };
   for (const pid of pids) add(pid);
   let marked = false;
-  let samples = 0;
-  const sample = (force = false) => {
-    // Processes found after the window started count from zero (they did nothing before).
-    // Looked for once a second: walking /proc costs this process a few ms.
-    if (discover && (force || samples++ % 5 === 0)) for (const pid of discover()) add(pid, marked ? 0 : cpuMs(pid));
+  const sample = () => {
     for (const [pid, state] of followed) {
       const rss = rssKb(pid);
       if (rss !== undefined && !(rss <= state.peak)) state.peak = rss;
@@ -116,21 +99,19 @@ export function sampleProcesses(pids: number[], everyMs = 200, discover?: () => 
       if (Number.isFinite(cpu)) state.lastCpu = cpu;
     }
   };
-  sample(true);
+  sample();
   const timer = setInterval(sample, everyMs);
   timer.unref();
   return {
-    add: (pid) => {
-      add(pid);
-      sample();
-    },
+    // A process added after the window started counts from zero: it was not there before.
+    add: (pid) => add(pid, marked ? 0 : cpuMs(pid)),
     mark() {
-      sample(true);
+      sample();
       marked = true;
       for (const state of followed.values()) state.baseCpu = state.lastCpu;
     },
     stop() {
-      sample(true);
+      sample();
       clearInterval(timer);
       return new Map([...followed].map(([pid, s]) => [pid, { peakRssKb: s.peak, cpuMs: s.lastCpu - s.baseCpu }]));
     },
