@@ -12,6 +12,8 @@ module.exports = function jestProject(projectDir, overrides = {}) {
     displayName: path.relative(workspaceRoot, projectDir),
     rootDir: projectDir,
     testEnvironment: 'node',
+    // Property tests and end-to-end flows share 2 cores with parallel suites: be patient, not flaky.
+    testTimeout: 30_000,
     testMatch: ['<rootDir>/**/*.spec.ts', '<rootDir>/**/*.test.ts'],
     transform: {
       '^.+\\.[tj]s$': ['ts-jest', { tsconfig: path.join(workspaceRoot, 'tsconfig.spec.json') }],

@@ -12,3 +12,7 @@ export * from './tenancy/quotas';
 export * from './sla/sla-tier';
 export * from './node-pools/surge';
 export * from './addons/managed-stack';
+export * from './sla/sla-policy';
+export * from './sla/availability';
+export * from './sla/sla-report';
+export * from './sla/burn-rate';

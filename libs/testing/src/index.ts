@@ -9,3 +9,4 @@ export * from './route-samples';
 export * from './db-fingerprint';
 export * from './stack';
 export * from './https-get';
+export * from './simulator-client';

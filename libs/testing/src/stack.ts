@@ -97,9 +97,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     async stop() {
       for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await worker?.close();
-      await api.close();
-      await simulator.close();
+      // Bounded: a close stuck on a connection that died with its server must not hang the suite.
+      await withinSeconds(10, worker?.close());
+      await withinSeconds(10, api.close());
+      await withinSeconds(10, simulator.close());
       if (!options.database) await db.drop();
     },
   };
@@ -116,4 +117,11 @@ export async function waitForOperation(prisma: PrismaService, id: string, status
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+async function withinSeconds(seconds: number, work: Promise<unknown> | undefined): Promise<void> {
+  if (!work) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, seconds * 1000)))]);
+  clearTimeout(timer);
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 /**
  * Where tests find PostgreSQL and Redis: DATABASE_URL / REDIS_URL when set (CI, a laptop with
@@ -9,7 +9,16 @@ import { join } from 'node:path';
 export const TEST_DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-export const WORKSPACE_ROOT = join(__dirname, '..', '..', '..');
+/** The repository root, found from here whether this runs from source or from dist/. */
+export const WORKSPACE_ROOT = (() => {
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'prisma', 'schema.prisma'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no prisma/schema.prisma above ${__dirname}`);
+    dir = parent;
+  }
+  return dir;
+})();
 const MIGRATIONS_DIR = join(WORKSPACE_ROOT, 'prisma', 'migrations');
 
 /**

@@ -23,13 +23,18 @@ export class ClusterLocks implements OnModuleDestroy {
   /** The lock for `key` (a cluster id), or undefined if another worker holds it. */
   async tryAcquire(key: string): Promise<HeldLock | undefined> {
     const client: PoolClient = await this.pool.connect();
+    // A checked-out client reports a lost connection on itself; unheard, it would crash the worker.
+    const ignore = () => undefined;
+    client.on('error', ignore);
     try {
       const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [key]);
       if (!rows[0]?.locked) {
+        client.off('error', ignore);
         client.release();
         return undefined;
       }
     } catch (error) {
+      client.off('error', ignore);
       client.release(true);
       throw error;
     }
@@ -37,9 +42,11 @@ export class ClusterLocks implements OnModuleDestroy {
       release: async () => {
         try {
           await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]);
+          client.off('error', ignore);
           client.release();
         } catch {
           // A broken connection has released the lock already; do not reuse it.
+          client.off('error', ignore);
           client.release(true);
         }
       },

@@ -1,6 +1,6 @@
 import { EngineConfig } from '@capstan/platform';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { type OnApplicationBootstrap } from '@nestjs/common';
+import { Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DelayedError, type Job } from 'bullmq';
 import { ClsService } from 'nestjs-cls';
 import { type OperationJob, OPERATIONS_QUEUE } from './operations-queue';
@@ -15,6 +15,8 @@ const LOCKED_RETRY_MS = 1_000;
  */
 @Processor(OPERATIONS_QUEUE, { autorun: false })
 export class OperationsProcessor extends WorkerHost implements OnApplicationBootstrap {
+  private readonly logger = new Logger(OperationsProcessor.name);
+
   constructor(
     private readonly runner: OperationRunner,
     private readonly cls: ClsService,
@@ -26,6 +28,8 @@ export class OperationsProcessor extends WorkerHost implements OnApplicationBoot
   /** Worker settings come from the validated config, so the worker starts here, not in the decorator. */
   onApplicationBootstrap(): void {
     this.worker.concurrency = this.config.concurrency;
+    // BullMQ reports lost locks and a flushed Redis here; the reconciler repairs what they leave.
+    this.worker.on('error', (error) => this.logger.warn({ err: error.message }, 'queue worker error'));
     Object.assign(this.worker.opts, { lockDuration: this.config.jobLockMs, stalledInterval: this.config.jobLockMs, maxStalledCount: 10 });
     void this.worker.run();
   }

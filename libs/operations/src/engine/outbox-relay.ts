@@ -85,6 +85,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private async listen(): Promise<void> {
     while (!this.stopped) {
       const client = new Client(pgConnectionFromUrl(this.database.url));
+      // A lost connection must end this listener, not the process.
+      client.on('error', () => undefined);
       try {
         await client.connect();
         await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
@@ -93,8 +95,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
         // Anything committed while we were not listening is picked up now.
         this.wake();
         await new Promise<void>((resolve) => {
-          client.once('error', () => resolve());
-          client.once('end', () => resolve());
+          client.on('error', () => resolve());
+          client.on('end', () => resolve());
         });
       } catch {
         // Postgres away: the sweep keeps trying; reconnect after a pause.

@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { DatabaseConfig } from '../config/config';
 import { PrismaClient } from './generated/client';
@@ -10,7 +10,7 @@ import { pgConnectionFromUrl } from './pg-connection';
  * it is back: recovery needs no restart.
  */
 @Injectable()
-export class PrismaService extends PrismaClient implements OnModuleDestroy {
+export class PrismaService extends PrismaClient implements OnApplicationShutdown {
   constructor(config: DatabaseConfig) {
     super({
       adapter: new PrismaPg({
@@ -22,7 +22,8 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
     });
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** After the HTTP server has closed (Nest's last hook), so requests in flight can finish. */
+  async onApplicationShutdown(): Promise<void> {
     await this.$disconnect();
   }
 }

@@ -1,4 +1,4 @@
-import { Global, Injectable, Module, type OnModuleDestroy } from '@nestjs/common';
+import { Global, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import IORedis, { type Redis } from 'ioredis';
 import { RedisConfig } from '../config/config';
 
@@ -7,7 +7,7 @@ import { RedisConfig } from '../config/config';
  * for blocking connections) and closes every connection it opened on shutdown.
  */
 @Injectable()
-export class RedisConnections implements OnModuleDestroy {
+export class RedisConnections implements OnApplicationShutdown {
   private readonly opened: Redis[] = [];
 
   constructor(private readonly config: RedisConfig) {}
@@ -36,7 +36,7 @@ export class RedisConnections implements OnModuleDestroy {
     return connection;
   }
 
-  async onModuleDestroy(): Promise<void> {
+  async onApplicationShutdown(): Promise<void> {
     await Promise.all(this.opened.map((c) => c.quit().catch(() => c.disconnect())));
   }
 }
