@@ -17,7 +17,8 @@ import { RequestContext, SOURCE_IP } from './http/request-context';
  */
 @Module({})
 export class PlatformModule {
-  static forRoot(config: CapstanConfig, service: string): DynamicModule {
+  /** `clock` replaces the system clock (tests and demos that compress time). */
+  static forRoot(config: CapstanConfig, service: string, options: { clock?: Clock } = {}): DynamicModule {
     return {
       module: PlatformModule,
       global: true,
@@ -38,7 +39,7 @@ export class PlatformModule {
         MetricsModule,
         HealthModule,
       ],
-      providers: [{ provide: Clock, useClass: SystemClock }, RequestContext, SecretBox],
+      providers: [options.clock ? { provide: Clock, useValue: options.clock } : { provide: Clock, useClass: SystemClock }, RequestContext, SecretBox],
       exports: [Clock, RequestContext, SecretBox],
     };
   }

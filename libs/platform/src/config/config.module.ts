@@ -4,6 +4,7 @@ import {
   type CapstanConfig,
   DatabaseConfig,
   EngineConfig,
+  SlaMonitorConfig,
   HttpConfig,
   LogConfig,
   ProviderConfig,
@@ -35,9 +36,10 @@ export class ConfigModule {
         { provide: ProviderConfig, useValue: config.provider },
         { provide: AuthConfig, useValue: config.auth },
         { provide: EngineConfig, useValue: config.engine },
+        { provide: SlaMonitorConfig, useValue: config.slaMonitor },
         { provide: WebhookConfig, useValue: config.webhooks },
       ],
-      exports: [CAPSTAN_CONFIG, AuthConfig, EngineConfig, HttpConfig, DatabaseConfig, RedisConfig, LogConfig, SecretsConfig, ProviderConfig, WebhookConfig],
+      exports: [CAPSTAN_CONFIG, AuthConfig, EngineConfig, SlaMonitorConfig, HttpConfig, DatabaseConfig, RedisConfig, LogConfig, SecretsConfig, ProviderConfig, WebhookConfig],
     };
   }
 }

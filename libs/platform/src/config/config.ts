@@ -77,6 +77,12 @@ export const environmentSchema = z.object({
   OPERATION_BACKOFF_MS: z.coerce.number({ message: 'must be a number' }).int().min(0).max(600_000).default(2_000),
   JOB_LOCK_MS: z.coerce.number({ message: 'must be a number' }).int().min(1_000).max(600_000).default(30_000),
   STEP_TIMEOUT_MS: z.coerce.number({ message: 'must be a number' }).int().min(1_000).max(24 * 3_600_000).default(1_200_000),
+  SLA_PROBE_INTERVAL_MS: z.coerce.number({ message: 'must be a number' }).int().min(50).max(600_000).default(10_000),
+  SLA_PROBE_TIMEOUT_MS: z.coerce.number({ message: 'must be a number' }).int().min(50).max(60_000).default(2_000),
+  SLA_PROBE_CONCURRENCY: z.coerce.number({ message: 'must be a number' }).int().min(1).max(5_000).default(256),
+  SLA_FLUSH_INTERVAL_MS: z.coerce.number({ message: 'must be a number' }).int().min(50).max(60_000).default(1_000),
+  SLA_RAW_PROBE_RETENTION_MS: z.coerce.number({ message: 'must be a number' }).int().min(0).max(30 * 24 * 3_600_000).default(3_600_000),
+  SLA_VANTAGE: z.string().regex(/^[a-z0-9-]{1,32}$/, 'must be a short lower-case name').default('default'),
   RECONCILE_INTERVAL_MS: z.coerce.number({ message: 'must be a number' }).int().min(100).max(3_600_000).default(30_000),
   OIDC_ISSUER: z.string().url('must be a URL').optional(),
   OIDC_AUDIENCE: z.string().min(1).optional(),
@@ -165,6 +171,19 @@ export class AuthConfig {
   ) {}
 }
 
+/** The SLA monitor's prober. */
+export class SlaMonitorConfig {
+  constructor(
+    readonly probeIntervalMs: number,
+    readonly probeTimeoutMs: number,
+    readonly concurrency: number,
+    readonly flushIntervalMs: number,
+    readonly rawProbeRetentionMs: number,
+    /** This prober's vantage point (e.g. zrh, fra); replicas of one vantage share the clusters. */
+    readonly vantage: string,
+  ) {}
+}
+
 export interface CapstanConfig {
   environment: 'development' | 'test' | 'production';
   http: HttpConfig;
@@ -176,6 +195,7 @@ export interface CapstanConfig {
   auth: AuthConfig;
   engine: EngineConfig;
   webhooks: WebhookConfig;
+  slaMonitor: SlaMonitorConfig;
 }
 
 export class ConfigError extends Error {
@@ -211,6 +231,7 @@ export function loadConfig(env: Record<string, string | undefined>): CapstanConf
     log: new LogConfig(e.LOG_LEVEL, e.LOG_PRETTY),
     secrets: new SecretsConfig(e.SECRETS_KEYS),
     provider: new ProviderConfig(e.PROVIDER, e.SIMULATOR_URL),
+    slaMonitor: new SlaMonitorConfig(e.SLA_PROBE_INTERVAL_MS, e.SLA_PROBE_TIMEOUT_MS, e.SLA_PROBE_CONCURRENCY, e.SLA_FLUSH_INTERVAL_MS, e.SLA_RAW_PROBE_RETENTION_MS, e.SLA_VANTAGE),
     engine: new EngineConfig(e.WORKER_CONCURRENCY, e.OPERATION_MAX_ATTEMPTS, e.OPERATION_BACKOFF_MS, e.RECONCILE_INTERVAL_MS, e.JOB_LOCK_MS, e.STEP_TIMEOUT_MS),
     webhooks: new WebhookConfig(e.WEBHOOKS_ALLOW_PLAIN_HTTP),
     auth: new AuthConfig(

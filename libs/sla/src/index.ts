@@ -1,0 +1,4 @@
+export * from './probing/prober';
+export * from './probing/availability-recorder';
+export * from './probing/probe-scheduler';
+export * from './probing/sla-probing.module';

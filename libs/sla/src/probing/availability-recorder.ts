@@ -1,0 +1,123 @@
+import { type AvailabilityState } from '@capstan/domain';
+import { PrismaService } from '@capstan/platform';
+import type { ProbeResult } from './prober';
+
+interface OpenInterval {
+  clusterId: string;
+  id: bigint | null;
+  state: AvailabilityState;
+  startedAt: Date;
+  /** The last probe that confirmed the state. */
+  confirmedAt: Date;
+  confirmedAtMs: number;
+}
+
+/**
+ * Turns probe results into state-change intervals per cluster and vantage point, written in
+ * batches: an unchanged state only moves its interval's end forward (one UPDATE for the whole
+ * batch), a change closes it and opens another. A healthy month is one row per vantage point.
+ *
+ * An interval ends at the last probe that confirmed it. If probes stop (the monitor is down) and
+ * resume later than `maxGapMs`, a new interval starts: the gap between them is unknown, never up.
+ */
+export class AvailabilityRecorder {
+  private readonly open = new Map<string, OpenInterval>();
+  private pendingProbes: ProbeResult[] = [];
+  private dirty = new Set<string>();
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly vantage: string,
+    private readonly maxGapMs: number,
+    private readonly keepRawProbes: boolean,
+  ) {}
+
+  record(result: ProbeResult): void {
+    const state: AvailabilityState = result.success ? 'up' : 'down';
+    const current = this.open.get(result.clusterId);
+    const fresh = { clusterId: result.clusterId, id: null, state, startedAt: result.at, confirmedAt: result.at, confirmedAtMs: result.sentAtMs };
+    const continuous = current !== undefined && result.sentAtMs - current.confirmedAtMs <= this.maxGapMs;
+    if (current && continuous && current.state === state) {
+      current.confirmedAt = result.at;
+      current.confirmedAtMs = result.sentAtMs;
+    } else if (current && continuous) {
+      // A change: the old state held until this probe saw otherwise.
+      current.confirmedAt = result.at;
+      this.closing.push({ ...current });
+      this.open.set(result.clusterId, fresh);
+    } else {
+      this.open.set(result.clusterId, fresh);
+    }
+    this.dirty.add(result.clusterId);
+    if (this.keepRawProbes) this.pendingProbes.push(result);
+  }
+
+  private closing: OpenInterval[] = [];
+
+  /** Writes everything recorded since the last flush in one transaction of a few statements. */
+  async flush(): Promise<{ intervalsOpened: number; probes: number }> {
+    const dirtyIds = [...this.dirty];
+    const closing = this.closing;
+    const probes = this.pendingProbes;
+    this.dirty = new Set();
+    this.closing = [];
+    this.pendingProbes = [];
+    if (dirtyIds.length === 0 && closing.length === 0 && probes.length === 0) return { intervalsOpened: 0, probes: 0 };
+
+    // New intervals, including ones that opened and closed again between two flushes.
+    const toInsert = [
+      ...dirtyIds.map((id) => [id, this.open.get(id)!] as const).filter(([, i]) => i.id === null),
+      ...closing.filter((i) => i.id === null).map((i) => [i.clusterId, i] as const),
+    ];
+    const toExtend = [...dirtyIds.map((id) => this.open.get(id)!).filter((i) => i.id !== null), ...closing.filter((i) => i.id !== null)];
+    try {
+      await this.prisma.$transaction(async (tx) => {
+        if (toExtend.length > 0) {
+          await tx.$executeRaw`
+            UPDATE availability_intervals AS a SET ended_at = v.ended_at
+            FROM (SELECT unnest(${toExtend.map((i) => i.id!.toString())}::bigint[]) AS id,
+                         unnest(${toExtend.map((i) => i.confirmedAt)}::timestamptz[]) AS ended_at) AS v
+            WHERE a.id = v.id`;
+        }
+        if (toInsert.length > 0) {
+          const rows = await tx.$queryRaw<{ id: bigint; cluster_id: string; started_at: Date }[]>`
+            INSERT INTO availability_intervals (cluster_id, vantage, state, started_at, ended_at)
+            SELECT * FROM unnest(${toInsert.map(([id]) => id)}::text[], ${toInsert.map(() => this.vantage)}::text[],
+                                 ${toInsert.map(([, i]) => i.state)}::"AvailabilityState"[],
+                                 ${toInsert.map(([, i]) => i.startedAt)}::timestamptz[], ${toInsert.map(([, i]) => i.confirmedAt)}::timestamptz[])
+            RETURNING id, cluster_id, started_at`;
+          // Only the still-open intervals need their id remembered, to be extended later.
+          for (const row of rows) {
+            const open = this.open.get(row.cluster_id);
+            if (open && open.id === null && open.startedAt.getTime() === row.started_at.getTime()) open.id = row.id;
+          }
+        }
+        if (probes.length > 0) {
+          await tx.$executeRaw`
+            INSERT INTO probe_results (cluster_id, vantage, probed_at, success, status_code, latency_ms, error_kind)
+            SELECT * FROM unnest(${probes.map((p) => p.clusterId)}::text[], ${probes.map(() => this.vantage)}::text[],
+                                 ${probes.map((p) => p.at)}::timestamptz[], ${probes.map((p) => p.success)}::boolean[],
+                                 ${probes.map((p) => p.statusCode)}::int[], ${probes.map((p) => p.latencyMs)}::int[],
+                                 ${probes.map((p) => p.errorKind)}::text[])`;
+        }
+      });
+    } catch (error) {
+      // Keep what could not be written for the next flush (the database may be restarting).
+      for (const id of dirtyIds) this.dirty.add(id);
+      this.closing.push(...closing);
+      this.pendingProbes.unshift(...probes.slice(-10_000));
+      throw error;
+    }
+    return { intervalsOpened: toInsert.length, probes: probes.length };
+  }
+
+  /** Clusters this monitor stopped probing (deleted, or another replica's share now). */
+  forget(clusterIds: Iterable<string>): void {
+    for (const id of clusterIds) this.open.delete(id);
+  }
+
+  trackedClusters(): string[] {
+    return [...this.open.keys()];
+  }
+}
+

@@ -1,0 +1,137 @@
+import { Clock, PrismaService, RedisConnections, SlaMonitorConfig } from '@capstan/platform';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { createHash, randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { AvailabilityRecorder } from './availability-recorder';
+import { ReadyzProber, type ProbeTarget } from './prober';
+
+const TARGETS_REFRESH_MS = 5_000;
+const MEMBERSHIP_TTL_S = 15;
+
+/** Where a cluster falls among the live replicas of one vantage point (rendezvous hashing). */
+export function ownerOf(clusterId: string, replicas: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestScore = -1n;
+  for (const replica of replicas) {
+    const score = BigInt(`0x${createHash('sha1').update(`${replica}:${clusterId}`).digest('hex').slice(0, 15)}`);
+    if (score > bestScore) {
+      best = replica;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+/** A cluster's fixed place within the probe interval, so probes spread evenly (jitter by id). */
+export function probeOffsetMs(clusterId: string, intervalMs: number): number {
+  return Number(BigInt(`0x${createHash('sha1').update(clusterId).digest('hex').slice(0, 12)}`) % BigInt(intervalMs));
+}
+
+/**
+ * Probes every cluster of this replica's share once per interval. Replicas of a vantage point
+ * announce themselves in Redis with a short TTL; each owns the clusters that rendezvous-hash to it,
+ * so when a replica dies its share moves to the others within the TTL, and a new replica takes
+ * its share without coordination. Probes run with bounded concurrency; results are written in
+ * batches by the AvailabilityRecorder.
+ */
+@Injectable()
+export class ProbeScheduler implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(ProbeScheduler.name);
+  private readonly replicaId = randomUUID();
+  private readonly prober: ReadyzProber;
+  readonly recorder: AvailabilityRecorder;
+  private readonly redis: Redis;
+  private targets: ProbeTarget[] = [];
+  private readonly nextDue = new Map<string, number>();
+  private inFlight = 0;
+  private timers: NodeJS.Timeout[] = [];
+  private stopped = false;
+  probesSent = 0;
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly config: SlaMonitorConfig,
+    private readonly clock: Clock,
+    redis: RedisConnections,
+  ) {
+    this.prober = new ReadyzProber(config.probeTimeoutMs, () => clock.now());
+    // Three missed probes in a row without a result means the monitor itself was away.
+    this.recorder = new AvailabilityRecorder(prisma, config.vantage, 3 * config.probeIntervalMs + config.probeTimeoutMs, config.rawProbeRetentionMs > 0);
+    this.redis = redis.open('sla-monitor');
+    this.membershipKey = `${redis.prefix}:sla:replicas:${config.vantage}`;
+  }
+
+  private readonly membershipKey: string;
+
+  onApplicationBootstrap(): void {
+    void this.refreshTargets();
+    this.timers.push(setInterval(() => void this.refreshTargets(), TARGETS_REFRESH_MS));
+    this.timers.push(setInterval(() => this.tick(), Math.max(10, Math.min(100, this.config.probeIntervalMs / 10))));
+    this.timers.push(setInterval(() => void this.flush(), this.config.flushIntervalMs));
+    if (this.config.rawProbeRetentionMs > 0) this.timers.push(setInterval(() => void this.pruneRawProbes(), 60_000));
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers) clearInterval(timer);
+    await this.redis.zrem(this.membershipKey, this.replicaId).catch(() => undefined);
+    await this.flush();
+    this.prober.close();
+  }
+
+  /** Writes what was recorded; kept for the next flush when the database is away. */
+  async flush(): Promise<void> {
+    try {
+      await this.recorder.flush();
+    } catch (error) {
+      this.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'availability flush failed; will retry');
+    }
+  }
+
+  /** Re-reads which clusters exist and which of them are this replica's to probe. */
+  async refreshTargets(): Promise<void> {
+    try {
+      const now = Date.now();
+      await this.redis.zadd(this.membershipKey, now, this.replicaId);
+      await this.redis.zremrangebyscore(this.membershipKey, 0, now - MEMBERSHIP_TTL_S * 1000);
+      const replicas = await this.redis.zrange(this.membershipKey, 0, -1);
+      const clusters = await this.prisma.cluster.findMany({
+        where: { deletedAt: null, endpoint: { not: null }, caCertificate: { not: null }, status: { in: ['running', 'updating', 'upgrading', 'degraded', 'error'] } },
+        select: { id: true, endpoint: true, caCertificate: true },
+      });
+      const mine = clusters.filter((c) => ownerOf(c.id, replicas.length > 0 ? replicas : [this.replicaId]) === this.replicaId);
+      const kept = new Set(mine.map((c) => c.id));
+      this.recorder.forget(this.recorder.trackedClusters().filter((id) => !kept.has(id)));
+      this.targets = mine.map((c) => ({ clusterId: c.id, endpoint: c.endpoint!, caCertificate: c.caCertificate! }));
+      for (const target of this.targets) {
+        if (!this.nextDue.has(target.clusterId)) this.nextDue.set(target.clusterId, now + probeOffsetMs(target.clusterId, this.config.probeIntervalMs));
+      }
+    } catch (error) {
+      this.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'could not refresh probe targets');
+    }
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    const now = Date.now();
+    for (const target of this.targets) {
+      if (this.inFlight >= this.config.concurrency) return;
+      const due = this.nextDue.get(target.clusterId) ?? now;
+      if (due > now) continue;
+      // The next probe keeps its slot in the interval, even when this one ran late.
+      this.nextDue.set(target.clusterId, due + this.config.probeIntervalMs * Math.max(1, Math.ceil((now - due + 1) / this.config.probeIntervalMs)));
+      this.inFlight++;
+      this.probesSent++;
+      void this.prober
+        .probe(target)
+        .then((result) => this.recorder.record(result))
+        .finally(() => this.inFlight--);
+    }
+  }
+
+  private async pruneRawProbes(): Promise<void> {
+    await this.prisma.probeResult
+      .deleteMany({ where: { probedAt: { lt: new Date(this.clock.now().getTime() - this.config.rawProbeRetentionMs) } } })
+      .catch(() => undefined);
+  }
+}
