@@ -2,6 +2,7 @@ import { type CapstanConfig, PlatformModule } from '@capstan/platform';
 import { ClustersModule } from '@capstan/clusters';
 import { EventsModule } from '@capstan/events';
 import { OperationsModule } from '@capstan/operations';
+import { SlaReportsModule } from '@capstan/sla';
 import { TenancyModule } from '@capstan/tenancy';
 import { type DynamicModule, Module } from '@nestjs/common';
 
@@ -9,6 +10,6 @@ import { type DynamicModule, Module } from '@nestjs/common';
 @Module({})
 export class ApiModule {
   static forRoot(config: CapstanConfig): DynamicModule {
-    return { module: ApiModule, imports: [PlatformModule.forRoot(config, 'api'), TenancyModule, OperationsModule, ClustersModule, EventsModule] };
+    return { module: ApiModule, imports: [PlatformModule.forRoot(config, 'api'), TenancyModule, OperationsModule, ClustersModule, EventsModule, SlaReportsModule] };
   }
 }

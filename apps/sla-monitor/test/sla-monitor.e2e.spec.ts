@@ -1,4 +1,5 @@
 import { AcceleratedClock, type PrismaService } from '@capstan/platform';
+import { BurnRateAlerter } from '@capstan/sla';
 import { startSlaMonitor } from '@capstan/sla-monitor';
 import { clusterRequest, seedOrganization, seedStaff, type Stack, startStack, testConfig, waitForOperation } from '@capstan/testing';
 
@@ -30,6 +31,8 @@ describe('SLA monitor against simulated clusters', () => {
     };
     down = await create('will-go-down');
     healthy = await create('stays-up');
+    // Simulated time below runs in the past hour; the clusters must have existed by then.
+    await stack.prisma.cluster.updateMany({ where: { id: { in: [down.id, healthy.id] } }, data: { createdAt: new Date(Date.now() - 2 * 3_600_000) } });
   }, 60_000);
 
   afterAll(async () => {
@@ -48,13 +51,21 @@ describe('SLA monitor against simulated clusters', () => {
     });
 
   it('records a fault-injected outage as one down interval, the other cluster stays up, and a stopped monitor leaves a gap', async () => {
-    const clock = new AcceleratedClock(SPEED);
+    // Simulated time starts an hour ago, so everything it records is already in the past for the
+    // API's real clock, which computes the live month's report.
+    const clock = new AcceleratedClock(SPEED, new Date(Date.now() - 60 * 60_000));
     let monitor = await startSlaMonitor(monitorConfig(), { clock });
     await sleep(2_000);
     expect((await apiServer('down')).statusCode).toBe(200);
     await sleep(7_000);
     expect((await apiServer('up')).statusCode).toBe(200);
     await sleep(2_000);
+
+    // A 7-minute outage burns a 99.5% budget far faster than 14.4x over the last hour: a page.
+    const alerts = await monitor.get(BurnRateAlerter).evaluate();
+    expect(alerts).toEqual([{ clusterId: down.id, severity: 'page' }]);
+    const event = await stack.prisma.event.findFirstOrThrow({ where: { type: 'dev.capstan.sla.burn_rate.page' } });
+    expect(event.data).toMatchObject({ cluster_id: down.id, severity: 'page' });
 
     // The monitor stops for ~3 simulated minutes, then comes back.
     await monitor.close();
@@ -79,5 +90,19 @@ describe('SLA monitor against simulated clusters', () => {
     const other = await intervalsOf(stack.prisma, healthy.id);
     expect(other.every((i) => i.state === 'up')).toBe(true);
     expect(other.length).toBe(2);
+
+    // The customer's report shows the outage as a counted downtime period and the budget it used;
+    // the monitor's absence shows as reduced coverage, not downtime.
+    const month = outage.startedAt.toISOString().slice(0, 7);
+    const report = (await stack.api.inject({ method: 'GET', url: `/v1/clusters/${down.id}/sla?month=${month}`, headers: { authorization: `Bearer ${customer}` } })).json();
+    const counted = report.downtime_periods ?? report.downtimePeriods;
+    expect(counted.filter((p: { counted: boolean }) => p.counted)).toHaveLength(1);
+    const budget = report.error_budget ?? report.errorBudget;
+    const used = budget.used_minutes ?? budget.usedMinutes;
+    expect(used).toBeGreaterThanOrEqual(6);
+    expect(used).toBeLessThanOrEqual(9);
+    expect(report.breached).toBe(false);
+    const healthyReport = (await stack.api.inject({ method: 'GET', url: `/v1/clusters/${healthy.id}/sla?month=${month}`, headers: { authorization: `Bearer ${customer}` } })).json();
+    expect(healthyReport.availability_percent ?? healthyReport.availabilityPercent).toBe(100);
   }, 60_000);
 });

@@ -8,3 +8,4 @@ export * as clusterRoutes from './clusters.routes';
 export * as catalogueRoutes from './catalogue.routes';
 export * as eventRoutes from './events.routes';
 export * as simulatorRoutes from './simulator.routes';
+export * as slaRoutes from './sla.routes';

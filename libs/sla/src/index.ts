@@ -2,3 +2,5 @@ export * from './probing/prober';
 export * from './probing/availability-recorder';
 export * from './probing/probe-scheduler';
 export * from './probing/sla-probing.module';
+export * from './probing/burn-rate-alerter';
+export * from './reports';

@@ -1,0 +1,185 @@
+import { idOf, page, paginationQuery, timestamp } from './common.schema';
+import { providerSchema } from './clusters.routes';
+import { defineRoute } from './route';
+import { z } from './zod';
+
+/** `YYYY-MM`; the same rule as the domain's monthRange, checked here so a bad value is a 400 naming `month`. */
+const month = z
+  .string()
+  .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a calendar month written as YYYY-MM')
+  .openapi({ example: '2026-10', description: 'Calendar month in UTC, YYYY-MM; defaults to the current month' });
+
+const monthQuery = z.object({ month: month.optional() }).strict();
+const exclusionReason = z.enum(['scheduled_maintenance', 'customer_initiated', 'organization_suspended']);
+const percent = z.number().min(0).max(100);
+
+const errorBudget = z
+  .object({
+    total_minutes: z.number().openapi({ description: '(1 − target) × minutes in the month: 216 for 99.5% of 30 days' }),
+    used_minutes: z.number().int().openapi({ description: 'Counted downtime minutes' }),
+    remaining_minutes: z.number().openapi({ description: 'Negative once overspent' }),
+  })
+  .openapi('SlaErrorBudget');
+
+const creditOwed = {
+  percent: z.number().int().min(0).max(100).openapi({ description: 'Share of the monthly fee credited' }),
+  amount_cents: z.number().int().min(0),
+  currency: z.string(),
+};
+const credit = z
+  .object({ ...creditOwed, availability_percent: percent.openapi({ description: 'The availability the credit tier was chosen from' }) })
+  .openapi('SlaCredit');
+
+export const slaReportSchema = z
+  .object({
+    cluster_id: z.string(),
+    month: z.string(),
+    provider: providerSchema,
+    sla_version: z.string(),
+    target_percent: percent,
+    final: z.boolean().openapi({ description: 'Frozen: the month is over and these numbers will not change' }),
+    computed_at: timestamp,
+    minutes_in_month: z.number().int(),
+    measured_minutes: z.number().int().openapi({ description: 'Up + down minutes: those with probe data and no exclusion' }),
+    up_minutes: z.number().int(),
+    down_minutes: z.number().int().openapi({ description: 'Every down minute not excluded, blips included' }),
+    counted_downtime_minutes: z.number().int().openapi({ description: 'Down minutes in periods of at least 5 consecutive minutes' }),
+    excluded_minutes: z.number().int(),
+    unknown_minutes: z.number().int().openapi({ description: 'No probe result (the monitor was down): neither up nor down' }),
+    future_minutes: z.number().int(),
+    coverage_percent: percent,
+    availability_percent: percent.openapi({ description: '100 × (1 − counted downtime / minutes in the month), rounded down to 4 decimals' }),
+    error_budget: errorBudget,
+    breached: z.boolean(),
+    credit,
+    downtime_periods: z.array(z.object({ start: timestamp, end: timestamp, minutes: z.number().int(), counted: z.boolean() })),
+    exclusions: z.array(
+      z.object({
+        start: timestamp,
+        end: timestamp,
+        reason: exclusionReason,
+        reference: z.string().nullable().openapi({ description: 'The operation id, audit event id, or `cluster-not-present`' }),
+        excluded_from: timestamp.nullable(),
+        excluded_until: timestamp.nullable(),
+        minutes: z.number().int(),
+        down_minutes: z.number().int().openapi({ description: 'Down minutes this exclusion excused' }),
+      }),
+    ),
+    days: z.array(
+      z.object({
+        date: z.string(),
+        up_minutes: z.number().int(),
+        down_minutes: z.number().int(),
+        counted_downtime_minutes: z.number().int(),
+        excluded_minutes: z.number().int(),
+        unknown_minutes: z.number().int(),
+        future_minutes: z.number().int(),
+        availability_percent: percent,
+      }),
+    ),
+  })
+  .openapi('SlaReport');
+
+export const slaSummarySchema = z
+  .object({
+    cluster_id: z.string(),
+    cluster_name: z.string(),
+    provider: providerSchema,
+    month: z.string(),
+    sla_version: z.string(),
+    target_percent: percent,
+    final: z.boolean(),
+    availability_percent: percent,
+    coverage_percent: percent,
+    counted_downtime_minutes: z.number().int(),
+    error_budget: errorBudget,
+    breached: z.boolean(),
+    credit: z.object(creditOwed),
+  })
+  .openapi('SlaSummary');
+
+/** What billing applies: one row per cluster owed a credit. The CSV export has these columns, in this order. */
+export const slaCreditSchema = z
+  .object({
+    organization_id: z.string(),
+    cluster_id: z.string(),
+    cluster_name: z.string(),
+    provider: providerSchema,
+    month: z.string(),
+    sla_version: z.string(),
+    target_percent: percent,
+    availability_percent: percent,
+    counted_downtime_minutes: z.number().int(),
+    credit_percent: z.number().int(),
+    monthly_fee_cents: z.number().int(),
+    credit_amount_cents: z.number().int(),
+    currency: z.string(),
+    final: z.boolean().openapi({ description: 'false while the month is not frozen yet: the amounts may still change' }),
+  })
+  .openapi('SlaCreditRow');
+
+export const SLA_CREDIT_CSV_COLUMNS = Object.keys(slaCreditSchema.shape) as (keyof z.infer<typeof slaCreditSchema>)[];
+
+export const getClusterSla = defineRoute({
+  operationId: 'getClusterSla',
+  method: 'GET',
+  path: '/v1/clusters/{cluster_id}/sla',
+  summary: "A cluster's SLA report for one calendar month",
+  description:
+    'Per-day breakdown, downtime periods (blips under 5 minutes are listed but not counted), exclusions with their reasons, ' +
+    'coverage, error budget, breach and credit. Past months are frozen the first time they are asked for; the current month is live. ' +
+    'A future month, or one in which the cluster did not exist, is a 422.',
+  tags: ['SLA'],
+  access: 'customer:read',
+  params: z.object({ cluster_id: idOf('cl') }).strict(),
+  query: monthQuery,
+  responses: { 200: { description: 'The report', schema: slaReportSchema } },
+  errors: [422],
+});
+
+export const listSla = defineRoute({
+  operationId: 'listSla',
+  method: 'GET',
+  path: '/v1/sla',
+  summary: "One SLA summary per cluster of your organisation that existed during the month (deleted ones included)",
+  tags: ['SLA'],
+  access: 'customer:read',
+  query: z.object({ ...paginationQuery, month: month.optional() }).strict(),
+  responses: { 200: { description: 'A page of summaries, by cluster id', schema: page(slaSummarySchema, 'SlaSummaryPage') } },
+  errors: [422],
+});
+
+export const adminListSlaBreaches = defineRoute({
+  operationId: 'adminListSlaBreaches',
+  method: 'GET',
+  path: '/admin/v1/sla/breaches',
+  summary: 'Clusters of every organisation that missed their SLA target in the month',
+  tags: ['Admin'],
+  access: 'staff:viewer',
+  query: z.object({ ...paginationQuery, month: month.optional(), organization_id: idOf('org').optional() }).strict(),
+  responses: {
+    200: { description: 'A page of breached clusters, by cluster id', schema: page(slaSummarySchema.extend({ organization_id: z.string() }), 'AdminSlaBreachPage') },
+  },
+  errors: [422],
+});
+
+export const adminListCredits = defineRoute({
+  operationId: 'adminListCredits',
+  method: 'GET',
+  path: '/admin/v1/billing/credits',
+  summary: 'SLA credits owed for a month, for billing: JSON, or CSV with Accept: text/csv',
+  description:
+    'Every cluster whose month fell below its target, with the credit tier and amount. The whole month in one answer (no pages), ' +
+    'so the CSV is a complete file. Send `Accept: text/csv` for `text/csv; charset=utf-8` (RFC 4180, header row, ' +
+    'columns as in the JSON rows, attachment `capstan-credits-YYYY-MM.csv`).',
+  tags: ['Admin'],
+  access: 'staff:viewer',
+  query: monthQuery,
+  responses: {
+    200: {
+      description: 'The credits (application/json; text/csv when asked for with Accept)',
+      schema: z.object({ month: z.string(), items: z.array(slaCreditSchema) }).openapi('SlaCreditList'),
+    },
+  },
+  errors: [422],
+});

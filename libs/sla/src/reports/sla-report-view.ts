@@ -1,0 +1,91 @@
+import type { slaRoutes } from '@capstan/contracts';
+import type { z } from 'zod';
+import type { ClusterSlaReport } from './sla-reports.service';
+
+export type SlaReportView = z.infer<typeof slaRoutes.slaReportSchema>;
+export type SlaSummaryView = z.infer<typeof slaRoutes.slaSummarySchema>;
+export type SlaCreditView = z.infer<typeof slaRoutes.slaCreditSchema>;
+
+/** The full report, as the API shows it (snake_case, ISO instants). */
+export function presentReport({ cluster, final, computedAt, currency, report: r }: ClusterSlaReport): SlaReportView {
+  return {
+    cluster_id: cluster.id,
+    month: r.month,
+    provider: r.provider,
+    sla_version: r.slaVersion,
+    target_percent: r.targetPercent,
+    final,
+    computed_at: computedAt.toISOString(),
+    minutes_in_month: r.minutesInMonth,
+    measured_minutes: r.measuredMinutes,
+    up_minutes: r.upMinutes,
+    down_minutes: r.downMinutes,
+    counted_downtime_minutes: r.countedDowntimeMinutes,
+    excluded_minutes: r.excludedMinutes,
+    unknown_minutes: r.unknownMinutes,
+    future_minutes: r.futureMinutes,
+    coverage_percent: r.coveragePercent,
+    availability_percent: r.availabilityPercent,
+    error_budget: { total_minutes: r.errorBudget.totalMinutes, used_minutes: r.errorBudget.usedMinutes, remaining_minutes: r.errorBudget.remainingMinutes },
+    breached: r.breached,
+    credit: { percent: r.credit.percent, amount_cents: r.credit.amountCents, currency, availability_percent: r.credit.availabilityPercent },
+    downtime_periods: r.downtimePeriods.map((p) => ({ start: p.start, end: p.end, minutes: p.minutes, counted: p.counted })),
+    exclusions: r.exclusions.map((x) => ({
+      start: x.start,
+      end: x.end,
+      reason: x.reason,
+      reference: x.reference,
+      excluded_from: x.excludedFrom,
+      excluded_until: x.excludedUntil,
+      minutes: x.minutes,
+      down_minutes: x.downMinutes,
+    })),
+    days: r.days.map((d) => ({
+      date: d.date,
+      up_minutes: d.upMinutes,
+      down_minutes: d.downMinutes,
+      counted_downtime_minutes: d.countedDowntimeMinutes,
+      excluded_minutes: d.excludedMinutes,
+      unknown_minutes: d.unknownMinutes,
+      future_minutes: d.futureMinutes,
+      availability_percent: d.availabilityPercent,
+    })),
+  };
+}
+
+export function presentSummary({ cluster, final, currency, report: r }: ClusterSlaReport): SlaSummaryView {
+  return {
+    cluster_id: cluster.id,
+    cluster_name: cluster.name,
+    provider: r.provider,
+    month: r.month,
+    sla_version: r.slaVersion,
+    target_percent: r.targetPercent,
+    final,
+    availability_percent: r.availabilityPercent,
+    coverage_percent: r.coveragePercent,
+    counted_downtime_minutes: r.countedDowntimeMinutes,
+    error_budget: { total_minutes: r.errorBudget.totalMinutes, used_minutes: r.errorBudget.usedMinutes, remaining_minutes: r.errorBudget.remainingMinutes },
+    breached: r.breached,
+    credit: { percent: r.credit.percent, amount_cents: r.credit.amountCents, currency },
+  };
+}
+
+export function presentCredit({ cluster, final, monthlyFeeCents, currency, report: r }: ClusterSlaReport): SlaCreditView {
+  return {
+    organization_id: cluster.organizationId,
+    cluster_id: cluster.id,
+    cluster_name: cluster.name,
+    provider: r.provider,
+    month: r.month,
+    sla_version: r.slaVersion,
+    target_percent: r.targetPercent,
+    availability_percent: r.availabilityPercent,
+    counted_downtime_minutes: r.countedDowntimeMinutes,
+    credit_percent: r.credit.percent,
+    monthly_fee_cents: monthlyFeeCents,
+    credit_amount_cents: r.credit.amountCents,
+    currency,
+    final,
+  };
+}
