@@ -23,7 +23,7 @@ describe('API system endpoints', () => {
     const kept = await api.app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'trace-123' } });
     expect(kept.headers['x-request-id']).toBe('trace-123');
     const replaced = await api.app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'bad id\nwith newline' } });
-    expect(replaced.headers['x-request-id']).toMatch(/^req_[0-9a-z]{26}$/);
+    expect(replaced.headers['x-request-id']).toMatch(/^req_[0-9a-f]{32}$/);
   });
 
   it('answers an unknown route with a problem+json 404', async () => {

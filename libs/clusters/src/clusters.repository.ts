@@ -1,6 +1,7 @@
 import { type LabelRequirement, NotFoundError } from '@capstan/domain';
 import { type db, Prisma, type PrismaTx, PrismaService } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
+import { CLUSTER_WITH_RELATIONS_SQL, clusterFromRow } from './cluster-rows';
 import { clusterRelations, type ClusterWithRelations } from './cluster-view';
 
 export interface ClusterFilter {
@@ -21,9 +22,10 @@ export class ClustersRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   async get(tx: PrismaTx, organizationId: string | undefined, id: string): Promise<ClusterWithRelations> {
-    const cluster = await tx.cluster.findFirst({ where: { id, organizationId, deletedAt: null }, include: clusterRelations });
-    if (!cluster) throw new NotFoundError('cluster', id);
-    return cluster;
+    const [row] = await tx.$queryRaw<Record<string, unknown>[]>`${CLUSTER_WITH_RELATIONS_SQL}
+      WHERE c.id = ${id} AND c.deleted_at IS NULL ${organizationId === undefined ? Prisma.empty : Prisma.sql`AND c.organization_id = ${organizationId}`}`;
+    if (!row) throw new NotFoundError('cluster', id);
+    return clusterFromRow(row);
   }
 
   /** Locks the cluster row for the rest of the transaction, then reads it. */
@@ -44,8 +46,18 @@ export class ClustersRepository {
     };
     if (filter.labels && filter.labels.length > 0) {
       where.id = { in: await this.idsMatching(filter, limit), ...(filter.after ? { gt: filter.after } : {}) };
+      return this.prisma.cluster.findMany({ where, include: clusterRelations, orderBy: { id: 'asc' }, take: limit + 1 });
     }
-    return this.prisma.cluster.findMany({ where, include: clusterRelations, orderBy: { id: 'asc' }, take: limit + 1 });
+    // The common page (no label selector) in one statement.
+    const conditions = [Prisma.sql`c.deleted_at IS NULL`];
+    if (filter.organizationId) conditions.push(Prisma.sql`c.organization_id = ${filter.organizationId}`);
+    if (filter.status) conditions.push(Prisma.sql`c.status = ${filter.status}::"ClusterStatus"`);
+    if (filter.provider) conditions.push(Prisma.sql`c.provider = ${filter.provider}::"Provider"`);
+    if (filter.nameContains) conditions.push(Prisma.sql`c.name LIKE ${`%${filter.nameContains.replace(/[\\%_]/g, '\\$&')}%`}`);
+    if (filter.after) conditions.push(Prisma.sql`c.id > ${filter.after}`);
+    const rows = await this.prisma.$queryRaw<Record<string, unknown>[]>`${CLUSTER_WITH_RELATIONS_SQL}
+      WHERE ${Prisma.join(conditions, ' AND ')} ORDER BY c.id LIMIT ${limit + 1}`;
+    return rows.map(clusterFromRow);
   }
 
   /** Label selectors run in SQL on the jsonb column (`@>` for equality, `?` for existence). */

@@ -18,20 +18,22 @@ export class TokenAuthenticator {
   async customer(secret: string): Promise<CustomerCaller> {
     if (tokenKindOf(secret) !== 'customer') throw new UnauthenticatedError('the bearer token is not a Capstan API token');
     const hash = hashSecret(secret);
-    const token = await this.prisma.apiToken.findUnique({
-      where: { secretHash: hash },
-      include: { organization: { select: { status: true, suspendedReason: true } } },
-    });
-    if (!token || !sameHash(token.secretHash, hash)) throw new UnauthenticatedError('the API token is not valid');
-    this.assertUsable(token);
-    this.touch('apiToken', token.id, token.lastUsedAt);
+    // One statement on the hottest path of the API (every customer request): raw SQL skips
+    // Prisma's per-query compilation, and the join saves the second round trip of an include.
+    const [token] = await this.prisma.$queryRaw<
+      { id: string; organization_id: string; secret_hash: string; scopes: ('read' | 'write')[]; expires_at: Date | null; last_used_at: Date | null; revoked_at: Date | null; status: 'active' | 'suspended'; suspended_reason: string | null }[]
+    >`SELECT t.id, t.organization_id, t.secret_hash, t.scopes::text[] AS scopes, t.expires_at, t.last_used_at, t.revoked_at, o.status::text AS status, o.suspended_reason
+      FROM api_tokens t JOIN organizations o ON o.id = t.organization_id WHERE t.secret_hash = ${hash}`;
+    if (!token || !sameHash(token.secret_hash, hash)) throw new UnauthenticatedError('the API token is not valid');
+    this.assertUsable({ revokedAt: token.revoked_at, expiresAt: token.expires_at });
+    this.touch('apiToken', token.id, token.last_used_at);
     return {
       kind: 'customer',
-      organizationId: token.organizationId,
+      organizationId: token.organization_id,
       tokenId: token.id,
       scopes: token.scopes,
-      organizationStatus: token.organization.status,
-      suspendedReason: token.organization.suspendedReason,
+      organizationStatus: token.status,
+      suspendedReason: token.suspended_reason,
     };
   }
 
