@@ -54,7 +54,7 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly clock: Clock,
     redis: RedisConnections,
   ) {
-    this.prober = new ReadyzProber(config.probeTimeoutMs, () => clock.now());
+    this.prober = new ReadyzProber(config.probeTimeoutMs, () => clock.now(), config.concurrency);
     // Three missed probes in a row without a result means the monitor itself was away.
     this.recorder = new AvailabilityRecorder(prisma, config.vantage, 3 * config.probeIntervalMs + config.probeTimeoutMs, config.rawProbeRetentionMs > 0);
     this.redis = redis.open('sla-monitor');

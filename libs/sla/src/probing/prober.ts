@@ -33,6 +33,8 @@ export class ReadyzProber {
   constructor(
     private readonly timeoutMs: number,
     private readonly now: () => Date,
+    /** Sockets per CA: a fleet behind one provider CA shares them, so this caps probes in flight. */
+    private readonly maxSockets = 256,
   ) {}
 
   probe(target: ProbeTarget): Promise<ProbeResult> {
@@ -72,7 +74,7 @@ export class ReadyzProber {
     const key = createHash('sha256').update(ca).digest('hex');
     let agent = this.agents.get(key);
     if (!agent) {
-      agent = new Agent({ ca, keepAlive: true, maxSockets: 64, maxFreeSockets: 64, timeout: 30_000 });
+      agent = new Agent({ ca, keepAlive: true, maxSockets: this.maxSockets, maxFreeSockets: this.maxSockets, timeout: 30_000 });
       this.agents.set(key, agent);
     }
     return agent;
