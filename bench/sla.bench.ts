@@ -250,7 +250,13 @@ async function reports(prisma: PrismaService, pool: Pool): Promise<void> {
   const oc: string[] = [];
   const of: number[] = [];
   const ou: number[] = [];
-  for (const id of rawIds) for (const o of outages.get(id)!) (oc.push(id), of.push(o.from), ou.push(o.until));
+  for (const id of rawIds) {
+    for (const o of outages.get(id)!) {
+      oc.push(id);
+      of.push(o.from);
+      ou.push(o.until);
+    }
+  }
   const tw = performance.now();
   await pool.query(
     `WITH down AS (
