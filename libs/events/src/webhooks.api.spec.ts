@@ -1,23 +1,23 @@
 import { Clock, PrismaService, SecretBox } from '@capstan/platform';
-import { seedOrganization, seedStaff } from '@capstan/testing';
+import { type TestApi, seedOrganization, seedStaff, startTestApi } from '@capstan/testing';
 import { WebhookDeliverer, WebhookDeliverySettings } from './delivery/webhook-deliverer';
 import { EventsService, type NewEvent } from './events.service';
-import { type EventsApi, startEndpoint, startEventsApi, type TestEndpoint, verifiesWithSecret } from './test/harness';
+import { startEndpoint, type TestEndpoint, verifiesWithSecret } from './test/harness';
 import { WebhookSecrets } from './webhooks/webhook-secrets';
 
 const PROBLEMS = 'https://capstan.dev/problems/';
 
 describe('events and webhooks API', () => {
-  let api: EventsApi;
+  let api: TestApi;
   /** The same database, with WEBHOOKS_ALLOW_PLAIN_HTTP=true (local receivers speak plain http). */
-  let plainHttpApi: EventsApi;
+  let plainHttpApi: TestApi;
   let prisma: PrismaService;
 
   beforeAll(async () => {
-    api = await startEventsApi();
+    api = await startTestApi();
     // Same keyring, as every process of one deployment has.
     const keys = api.config.secrets.keyring.map((k) => `${k.id}:${k.key.toString('base64')}`).join(',');
-    plainHttpApi = await startEventsApi({ WEBHOOKS_ALLOW_PLAIN_HTTP: 'true', SECRETS_KEYS: keys }, api.db);
+    plainHttpApi = await startTestApi({ WEBHOOKS_ALLOW_PLAIN_HTTP: 'true', SECRETS_KEYS: keys }, api.db);
     prisma = api.app.get(PrismaService);
   });
 
@@ -26,7 +26,7 @@ describe('events and webhooks API', () => {
     await api.close();
   });
 
-  const as = (token: string, target: EventsApi = api) => ({
+  const as = (token: string, target: TestApi = api) => ({
     get: (url: string) => target.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } }),
     post: (url: string, payload: object) => target.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}` }, payload }),
     delete: (url: string) => target.app.inject({ method: 'DELETE', url, headers: { authorization: `Bearer ${token}` } }),

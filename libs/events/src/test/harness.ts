@@ -1,43 +1,6 @@
-import { type CapstanConfig, createHttpApp, PlatformModule } from '@capstan/platform';
-import { TenancyModule } from '@capstan/tenancy';
-import { createTestDatabase, type TestDatabase, testConfig } from '@capstan/testing';
-import { type DynamicModule, Module } from '@nestjs/common';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { EventsModule } from '../events.module';
-
-/** The API's composition (platform, tenancy guards, this feature), as apps/api mounts it. */
-@Module({})
-class EventsApiUnderTest {
-  static forRoot(config: CapstanConfig): DynamicModule {
-    return { module: EventsApiUnderTest, imports: [PlatformModule.forRoot(config, 'api'), TenancyModule, EventsModule] };
-  }
-}
-
-export interface EventsApi {
-  app: NestFastifyApplication;
-  config: CapstanConfig;
-  db: TestDatabase;
-  close(): Promise<void>;
-}
-
-/** The events API on its own migrated database (or a shared one), driven with `app.inject`. */
-export async function startEventsApi(env: Record<string, string> = {}, database?: TestDatabase): Promise<EventsApi> {
-  const db = database ?? (await createTestDatabase());
-  const config = testConfig(db.url, env);
-  const app = await createHttpApp(EventsApiUnderTest.forRoot(config) as never, config, 'api');
-  return {
-    app,
-    config,
-    db,
-    async close() {
-      await app.close();
-      if (!database) await db.drop();
-    },
-  };
-}
 
 export interface ReceivedRequest {
   headers: IncomingHttpHeaders;
