@@ -184,6 +184,41 @@ describe('API behaviour', () => {
     });
   });
 
+  describe('what a create stores', () => {
+    it('keeps every field of the request: labels, window, pools with autoscaling, taints and surge', async () => {
+      const org = await seedOrganization(prisma);
+      const body = clusterRequest({
+        name: 'complete',
+        labels: { env: 'prod', team: 'payments' },
+        deletion_protection: true,
+        release_channel: 'stable',
+        maintenance_window: { time_zone: 'Europe/Zurich', days: ['SA', 'SU'], start_time: '02:00', duration_minutes: 240 },
+        node_pools: [
+          { name: 'system', machine_type: 'nine-standard-2', count: 2, labels: { role: 'system' }, taints: [{ key: 'dedicated', value: 'system', effect: 'NoSchedule' }] },
+          { name: 'apps', machine_type: 'nine-standard-4', autoscaling: { min: 1, max: 4 }, max_surge: 2, max_unavailable: 1 },
+        ],
+      });
+      const created = await post('/v1/clusters', org.token, body);
+      expect(created.statusCode).toBe(202);
+      const cluster = (await get(`/v1/clusters/${created.json().cluster.id}`, org.token)).json();
+      expect(cluster).toMatchObject({
+        name: 'complete',
+        labels: { env: 'prod', team: 'payments' },
+        deletion_protection: true,
+        release_channel: 'stable',
+        status: 'provisioning',
+        maintenance_window: { time_zone: 'Europe/Zurich', days: ['SA', 'SU'], start_time: '02:00', duration_minutes: 240 },
+      });
+      expect(cluster.node_pools).toMatchObject([
+        { name: 'system', count: 2, autoscaling: null, labels: { role: 'system' }, taints: [{ key: 'dedicated', value: 'system', effect: 'NoSchedule' }], max_surge: 1, max_unavailable: 0 },
+        { name: 'apps', count: 1, autoscaling: { min: 1, max: 4 }, labels: {}, taints: [], max_surge: 2, max_unavailable: 1 },
+      ]);
+      expect(created.json().cluster).toEqual(cluster);
+      const usage = (await get('/v1/organization', org.token)).json().usage;
+      expect(usage).toEqual({ clusters: 1, nodes: 6 });
+    });
+  });
+
   describe('catalogue rules at create', () => {
     it('refuses a region outside the data residency, naming the rule', async () => {
       const org = await seedOrganization(prisma, { residency: 'CH' });

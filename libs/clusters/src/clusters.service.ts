@@ -146,25 +146,7 @@ export class ClustersService {
       await assertNameFree(tx, requester.organizationId, input.name);
 
       const clusterId = newId('cl');
-      await tx.cluster.create({
-        data: {
-          id: clusterId,
-          organizationId: requester.organizationId,
-          name: input.name,
-          liveName: input.name,
-          provider: input.provider,
-          region: input.region,
-          releaseChannel: input.release_channel,
-          currentVersion: version.patch,
-          desiredVersion: version.patch,
-          status: 'provisioning',
-          autoUpgrade: input.auto_upgrade,
-          deletionProtection: input.deletion_protection,
-          labels: input.labels,
-          nodePools: { create: input.node_pools.map((pool) => poolData(requester.organizationId, pool, version.patch)) },
-          ...(input.maintenance_window ? { maintenanceWindow: { create: windowData(input.maintenance_window) } } : {}),
-        },
-      });
+      await insertCluster(tx, clusterId, requester.organizationId, input, version.patch);
       const op = await this.operations.enqueue(tx, {
         organizationId: requester.organizationId,
         clusterId,
@@ -404,8 +386,41 @@ function assertEtag(resource: string, id: string, resourceVersion: number, ifMat
 }
 
 async function assertNameFree(tx: PrismaTx, organizationId: string, name: string): Promise<void> {
-  const existing = await tx.cluster.findFirst({ where: { organizationId, liveName: name }, select: { id: true } });
+  const [existing] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM clusters WHERE organization_id = ${organizationId} AND live_name = ${name}`;
   if (existing) throw new ConflictError('name-taken', `a cluster named ${name} already exists (${existing.id})`, { cluster_id: existing.id });
+}
+
+/**
+ * The cluster, its node pools and its maintenance window in one statement (data-modifying CTEs;
+ * the foreign keys are checked at the end of the statement). Creates run under the organisation's
+ * row lock, so every statement saved here is throughput for that organisation.
+ */
+async function insertCluster(tx: PrismaTx, clusterId: string, organizationId: string, input: CreateClusterInput, version: string): Promise<void> {
+  const pools = input.node_pools.map((pool) => poolData(organizationId, pool, version));
+  const window = input.maintenance_window ? windowData(input.maintenance_window) : null;
+  await tx.$executeRaw`
+    WITH cluster AS (
+      INSERT INTO clusters (id, organization_id, name, live_name, provider, region, release_channel, current_version, desired_version,
+                            status, auto_upgrade, deletion_protection, labels, updated_at)
+      VALUES (${clusterId}, ${organizationId}, ${input.name}, ${input.name}, ${input.provider}::"Provider", ${input.region},
+              ${input.release_channel}::"ReleaseChannel", ${version}, ${version}, 'provisioning', ${input.auto_upgrade},
+              ${input.deletion_protection}, ${JSON.stringify(input.labels)}::jsonb, now())
+    ), pools AS (
+      INSERT INTO node_pools (id, cluster_id, organization_id, name, live_name, machine_type, node_count, autoscale_min, autoscale_max,
+                              version, labels, taints, max_surge, max_unavailable, status, updated_at)
+      SELECT p.id, ${clusterId}, ${organizationId}, p.name, p.name, p.machine_type, p.node_count, p.autoscale_min, p.autoscale_max,
+             ${version}, p.labels, p.taints, p.max_surge, p.max_unavailable, 'provisioning', now()
+      FROM unnest(${pools.map((p) => p.id)}::text[], ${pools.map((p) => p.name)}::text[], ${pools.map((p) => p.machineType)}::text[],
+                  ${pools.map((p) => p.nodeCount)}::int[], ${pools.map((p) => p.autoscaleMin)}::int[], ${pools.map((p) => p.autoscaleMax)}::int[],
+                  ${pools.map((p) => JSON.stringify(p.labels))}::jsonb[], ${pools.map((p) => JSON.stringify(p.taints))}::jsonb[],
+                  ${pools.map((p) => p.maxSurge)}::int[], ${pools.map((p) => p.maxUnavailable)}::int[])
+        AS p(id, name, machine_type, node_count, autoscale_min, autoscale_max, labels, taints, max_surge, max_unavailable)
+    ), maintenance AS (
+      INSERT INTO maintenance_windows (cluster_id, time_zone, days, start_time, duration_minutes, updated_at)
+      SELECT ${clusterId}, ${window?.timeZone ?? ''}, ${window?.days ?? []}::text[], ${window?.startTime ?? ''}, ${window?.durationMinutes ?? 0}, now()
+      WHERE ${window !== null}
+    )
+    SELECT 1`;
 }
 
 function previousPoolOf(pool: ClusterWithRelations['nodePools'][number]) {

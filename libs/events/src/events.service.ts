@@ -1,5 +1,5 @@
 import { eventRoutes } from '@capstan/contracts';
-import { Clock, decodeCursor, newId, type Page, type Prisma, PrismaService, type PrismaTx, toPage } from '@capstan/platform';
+import { Clock, decodeCursor, newId, type Page, PrismaService, type PrismaTx, toPage } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
 
 type EventRow = Awaited<ReturnType<PrismaService['event']['findFirstOrThrow']>>;
@@ -57,24 +57,18 @@ export class EventsService {
     if (!eventRoutes.EVENT_TYPE_PATTERN.test(event.type)) throw new Error(`event type "${event.type}" is not a reverse-DNS name`);
     const id = newId('evt');
     const time = this.clock.now();
-    await tx.event.create({
-      data: {
-        id,
-        organizationId: event.organizationId,
-        type: event.type,
-        source: event.source,
-        subject: event.subject ?? null,
-        data: event.data as Prisma.InputJsonObject,
-        time,
-      },
-      select: { id: true },
-    });
+    // One statement for the common case (no webhook): the insert rides in a CTE of the lookup.
+    // Raw SQL because this runs on every operation state change and Prisma compiles per query.
+    const webhooks = await tx.$queryRaw<{ id: string }[]>`
+      WITH recorded AS (
+        INSERT INTO events (id, organization_id, type, source, subject, data, time)
+        VALUES (${id}, ${event.organizationId}, ${event.type}, ${event.source}, ${event.subject ?? null}, ${JSON.stringify(event.data)}::jsonb, ${time})
+      )
+      SELECT w.id FROM webhooks w
+      WHERE ${event.organizationId}::text IS NOT NULL AND w.organization_id = ${event.organizationId} AND w.disabled_at IS NULL
+        AND (cardinality(w.event_types) = 0 OR ${event.type} = ANY(w.event_types))`;
     if (event.organizationId === null) return { id, time, deliveries: 0 };
     const organizationId = event.organizationId;
-    const webhooks = await tx.webhook.findMany({
-      where: { organizationId, disabledAt: null, OR: [{ eventTypes: { isEmpty: true } }, { eventTypes: { has: event.type } }] },
-      select: { id: true },
-    });
     if (webhooks.length > 0) {
       // next_attempt_at null: due at once.
       await tx.webhookDelivery.createMany({

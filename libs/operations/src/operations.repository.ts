@@ -1,9 +1,9 @@
 import { ACTIVE_OPERATION_STATUSES, type OperationType, plannedSteps } from '@capstan/domain';
-import { newId, type PrismaTx, RequestContext } from '@capstan/platform';
+import { newId, type Prisma, type PrismaTx, RequestContext } from '@capstan/platform';
 import { EventsService } from '@capstan/events';
 import { Injectable } from '@nestjs/common';
 import { operationEvent } from './operation-events';
-import { type OperationWithSteps, withSteps } from './operation-view';
+import type { OperationWithSteps } from './operation-view';
 
 export const OPERATIONS_TOPIC = 'operations';
 export const OUTBOX_CHANNEL = 'capstan_outbox';
@@ -33,24 +33,59 @@ export class OperationsRepository {
 
   async enqueue(tx: PrismaTx, input: NewOperation): Promise<OperationWithSteps> {
     const id = newId('op');
-    const operation = await tx.operation.create({
-      data: {
-        id,
-        organizationId: input.organizationId,
-        clusterId: input.clusterId,
-        type: input.type,
-        mutating: input.mutating ?? true,
-        targetType: input.target.type,
-        targetId: input.target.id,
-        params: (input.params ?? {}) as object,
-        idempotencyKey: input.idempotencyKey,
-        requestedByType: input.requestedBy.type,
-        requestedById: input.requestedBy.id,
-        requestId: this.context.requestId,
-        steps: { create: plannedSteps(input.type).map((name, position) => ({ position, name })) },
-      },
-      include: withSteps,
-    });
+    const names = [...plannedSteps(input.type)];
+    const params = input.params ?? {};
+    const requestId = this.context.requestId;
+    // The operation and its planned steps in one statement: this runs inside every create, scale
+    // and delete transaction, while the organisation's or cluster's row lock is held.
+    const [inserted] = await tx.$queryRaw<{ created_at: Date; updated_at: Date }[]>`
+      WITH operation AS (
+        INSERT INTO operations (id, organization_id, cluster_id, type, mutating, target_type, target_id, params, idempotency_key,
+                                requested_by_type, requested_by_id, request_id, updated_at)
+        VALUES (${id}, ${input.organizationId}, ${input.clusterId}, ${input.type}::"OperationType", ${input.mutating ?? true},
+                ${input.target.type}, ${input.target.id}, ${JSON.stringify(params)}::jsonb, ${input.idempotencyKey ?? null},
+                ${input.requestedBy.type}::"ActorType", ${input.requestedBy.id}, ${requestId}, now())
+        RETURNING created_at, updated_at
+      ), steps AS (
+        INSERT INTO operation_steps (operation_id, position, name)
+        SELECT ${id}, step.ord - 1, step.name FROM unnest(${names}::text[]) WITH ORDINALITY AS step(name, ord)
+      )
+      SELECT created_at, updated_at FROM operation`;
+    const operation: OperationWithSteps = {
+      id,
+      organizationId: input.organizationId,
+      clusterId: input.clusterId,
+      type: input.type,
+      status: 'pending',
+      mutating: input.mutating ?? true,
+      targetType: input.target.type,
+      targetId: input.target.id,
+      params: params as Prisma.JsonValue,
+      result: null,
+      progress: 0,
+      error: null,
+      attempts: 0,
+      idempotencyKey: input.idempotencyKey ?? null,
+      requestedByType: input.requestedBy.type,
+      requestedById: input.requestedBy.id,
+      requestId,
+      cancelRequestedAt: null,
+      createdAt: inserted!.created_at,
+      startedAt: null,
+      finishedAt: null,
+      updatedAt: inserted!.updated_at,
+      steps: names.map((name, position) => ({
+        operationId: id,
+        position,
+        name,
+        status: 'pending',
+        attempts: 0,
+        checkpoint: null,
+        error: null,
+        startedAt: null,
+        finishedAt: null,
+      })),
+    };
     await this.events.record(tx, operationEvent(operation, 'pending'));
     await this.publish(tx, id);
     return operation;
@@ -58,11 +93,14 @@ export class OperationsRepository {
 
   /** Hands the operation (again) to the workers; the job id is the operation id, so never twice. */
   async publish(tx: PrismaTx, operationId: string): Promise<void> {
-    await tx.outboxMessage.create({
-      data: { topic: OPERATIONS_TOPIC, dedupeKey: operationId, payload: { operationId, requestId: this.context.requestId } },
-    });
-    // NOTIFY is transactional: the relay wakes when (and only if) this transaction commits.
-    await tx.$executeRaw`SELECT pg_notify(${OUTBOX_CHANNEL}, '')`;
+    // One statement; NOTIFY is transactional: the relay wakes when (and only if) this commits.
+    await tx.$queryRaw`
+      WITH message AS (
+        INSERT INTO outbox_messages (topic, dedupe_key, payload)
+        VALUES (${OPERATIONS_TOPIC}, ${operationId}, ${JSON.stringify({ operationId, requestId: this.context.requestId })}::jsonb)
+        RETURNING id
+      )
+      SELECT pg_notify(${OUTBOX_CHANNEL}, '')::text FROM message`;
   }
 
   /**
