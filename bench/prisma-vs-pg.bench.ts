@@ -13,12 +13,13 @@
  *           of extra statements, shown for what a rewrite would buy.
  */
 import { withSteps } from '@capstan/operations';
-import { DatabaseConfig, newId, pgConnectionFromUrl, PrismaService } from '@capstan/platform';
-import { hashSecret } from '@capstan/tenancy';
+import { DatabaseConfig, newId, pgConnectionFromUrl, PrismaService, type RequestContext, SystemClock } from '@capstan/platform';
+import { AuditLog, hashSecret, OrganizationsService } from '@capstan/tenancy';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { Pool } from 'pg';
 // Not exported from the libraries' indexes; imported from their modules.
 import { ClustersRepository } from '../libs/clusters/src/clusters.repository';
+import { TokenAuthenticator } from '../libs/tenancy/src/auth/token-authenticator';
 import { PrismaClient } from '../libs/platform/src/database/generated/client';
 import { numberSetting } from './support/environment';
 import { createScratchDatabase } from './support/scratch-database';
@@ -54,7 +55,6 @@ const col = (table: string, spec: string) => {
 const cols = (table: string, names: string) => names.split(/\s*,\s*/).map((n) => col(table, n)).join(', ');
 const params = (from: number, count: number) => Array.from({ length: count }, (_, i) => `$${from + i}`).join(',');
 
-const TOKEN_COLS = cols('api_tokens', 'id, organization_id, name, display_prefix, secret_hash, scopes::text[], expires_at, last_used_at, revoked_at, created_by, created_at');
 const CLUSTER_COLS = cols(
   'clusters',
   'id, organization_id, name, live_name, provider::text, region, release_channel::text, current_version, desired_version, status::text, status_reason, endpoint, ca_certificate, auto_upgrade, deletion_protection, labels, monthly_fee_cents, currency, resource_version, created_at, updated_at, deleted_at',
@@ -69,7 +69,6 @@ const OPERATION_COLS = cols(
   'id, organization_id, cluster_id, type::text, status::text, mutating, target_type, target_id, params, result, progress, error, attempts, idempotency_key, requested_by_type::text, requested_by_id, request_id, cancel_requested_at, created_at, started_at, finished_at, updated_at',
 );
 const STEP_COLS = cols('operation_steps', 'operation_id, position, name, status::text, attempts, checkpoint, error, started_at, finished_at');
-const AUDIT_COLS = cols('audit_events', 'id, organization_id, actor_type::text, actor_id, action, target_type, target_id, request_id, source_ip, changes, reason, created_at');
 
 interface Row {
   [column: string]: unknown;
@@ -116,22 +115,22 @@ function cases(t: SeededTenant): QueryCase[] {
 
   return [
     {
-      // libs/tenancy/src/auth/token-authenticator.ts, on every authenticated request
+      // TokenAuthenticator.customer: on every authenticated request (the app's own code)
       name: 'token by secret hash + organisation',
-      prisma: (p) => p.apiToken.findUnique({ where: { secretHash }, include: { organization: { select: { status: true, suspendedReason: true } } } }),
-      pg: async (db) => {
-        const token = (await db.query(`SELECT ${TOKEN_COLS} FROM "public"."api_tokens" WHERE ("public"."api_tokens"."secret_hash" = $1 AND 1=1) LIMIT $2 OFFSET $3`, [secretHash, 1, 0])).rows[0];
-        if (!token) return undefined;
-        const org = await db.query(
-          `SELECT "public"."organizations"."id", "public"."organizations"."status"::text, "public"."organizations"."suspended_reason" FROM "public"."organizations" WHERE "public"."organizations"."id" = $1 OFFSET $2`,
-          [token.organization_id, 0],
-        );
-        return { ...token, organization: org.rows[0] };
-      },
+      prisma: (p) => new TokenAuthenticator(p, new SystemClock()).customer(t.token),
+      pg: async (db) =>
+        (
+          await db.query(
+            `SELECT t.id, t.organization_id, t.secret_hash, t.scopes::text[] AS scopes, t.expires_at, t.last_used_at, t.revoked_at, o.status::text AS status, o.suspended_reason
+             FROM api_tokens t JOIN organizations o ON o.id = t.organization_id WHERE t.secret_hash = $1`,
+            [secretHash],
+          )
+        ).rows[0],
       hand: (db) => sql.tokenWithOrganization(db, secretHash),
       digest: (v, r) => {
         if (v === 'hand') return `${(r as sql.TokenRow).id} ${(r as sql.TokenRow).organization_status}`;
-        return `${(r as { id: string }).id} ${(r as { organization: { status: string } }).organization.status}`;
+        if (v === 'prisma') return `${(r as { tokenId: string }).tokenId} ${(r as { organizationStatus: string }).organizationStatus}`;
+        return `${(r as { id: string }).id} ${(r as { status: string }).status}`;
       },
     },
     {
@@ -194,29 +193,17 @@ function cases(t: SeededTenant): QueryCase[] {
     {
       // OrganizationsService.usage: quota checks of every create and scale, GET /v1/organization
       name: 'organisation usage (count + sum)',
-      prisma: async (p) => {
-        const [clusters, nodes] = await Promise.all([
-          p.cluster.count({ where: { organizationId: orgId, deletedAt: null } }),
-          p.$queryRaw<{ nodes: bigint | null }[]>`
-            SELECT SUM(COALESCE(autoscale_max, node_count))::bigint AS nodes
-            FROM node_pools WHERE organization_id = ${orgId} AND deleted_at IS NULL`,
-        ]);
-        return { clusters, nodes: Number(nodes[0]?.nodes ?? 0) };
-      },
+      prisma: (p) => new OrganizationsService(p, undefined as never).usage(p, orgId),
       pg: async (db) => {
-        const [count, nodes] = await Promise.all([
-          db.query<{ _count$_all: string }>(
-            `SELECT COUNT(*) AS "_count$_all" FROM (SELECT "public"."clusters"."id" FROM "public"."clusters" WHERE ("public"."clusters"."organization_id" = $1 AND "public"."clusters"."deleted_at" IS NULL) OFFSET $2) AS "sub"`,
-            [orgId, 0],
-          ),
-          db.query<{ nodes: string | null }>(
-            `
-            SELECT SUM(COALESCE(autoscale_max, node_count))::bigint AS nodes
-            FROM node_pools WHERE organization_id = $1 AND deleted_at IS NULL`,
+        const row = (
+          await db.query<{ clusters: string; nodes: string | null }>(
+            `SELECT (SELECT count(*) FROM clusters WHERE organization_id = $1 AND deleted_at IS NULL) AS clusters,
+                    (SELECT SUM(GREATEST(node_count, COALESCE(autoscale_max, node_count))) FROM node_pools
+                      WHERE organization_id = $1 AND deleted_at IS NULL) AS nodes`,
             [orgId],
-          ),
-        ]);
-        return { clusters: Number(count.rows[0]!._count$_all), nodes: Number(nodes.rows[0]?.nodes ?? 0) };
+          )
+        ).rows[0]!;
+        return { clusters: Number(row.clusters), nodes: Number(row.nodes ?? 0) };
       },
       hand: (db) => sql.usage(db, orgId),
       digest: (_v, r) => `${(r as { clusters: number }).clusters} clusters, ${(r as { nodes: number }).nodes} nodes`,
@@ -224,13 +211,24 @@ function cases(t: SeededTenant): QueryCase[] {
     {
       // AuditLog.record: inside the transaction of every change
       name: 'audit event insert',
-      prisma: (p) => p.auditEvent.create({ data: auditData() }),
+      prisma: (p) => {
+        const e = auditData();
+        return new AuditLog(p, { requestId: e.requestId, sourceIp: e.sourceIp } as RequestContext).record(p, {
+          organizationId: e.organizationId,
+          actor: { type: e.actorType, id: e.actorId },
+          action: e.action,
+          target: { type: e.targetType, id: e.targetId },
+          changes: e.changes,
+          reason: e.reason,
+        });
+      },
       pg: (db) => {
         const e = auditData();
         return db.query(
-          `INSERT INTO "public"."audit_events" ("id","organization_id","actor_type","actor_id","action","target_type","target_id","request_id","source_ip","changes","reason","created_at") VALUES ($1,$2,CAST($3::text AS "public"."ActorType"),$4,$5,$6,$7,$8,$9,$10,$11,$12) RETURNING ${AUDIT_COLS}`,
-          [e.id, e.organizationId, e.actorType, e.actorId, e.action, e.targetType, e.targetId, e.requestId, e.sourceIp, JSON.stringify(e.changes), e.reason, new Date()],
-        ).then((r) => r.rows[0]);
+          `INSERT INTO audit_events (id, organization_id, actor_type, actor_id, action, target_type, target_id, request_id, source_ip, changes, reason)
+           VALUES ($1, $2, $3::"ActorType", $4, $5, $6, $7, $8, $9, $10::jsonb, $11)`,
+          [e.id, e.organizationId, e.actorType, e.actorId, e.action, e.targetType, e.targetId, e.requestId, e.sourceIp, JSON.stringify(e.changes), e.reason],
+        );
       },
       hand: (db) => sql.insertAuditEvent(db, auditData()),
       digest: () => 'inserted',
