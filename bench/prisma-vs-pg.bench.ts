@@ -12,7 +12,7 @@
  *   hand    hand-written SQL (bench/support/sql.ts, what the HTTP baseline serves): joins instead
  *           of extra statements, shown for what a rewrite would buy.
  */
-import { withSteps } from '@capstan/operations';
+import { OperationsService } from '@capstan/operations';
 import { DatabaseConfig, newId, pgConnectionFromUrl, PrismaService, type RequestContext, SystemClock } from '@capstan/platform';
 import { AuditLog, hashSecret, OrganizationsService } from '@capstan/tenancy';
 import { PrismaPg } from '@prisma/adapter-pg';
@@ -174,7 +174,7 @@ function cases(t: SeededTenant): QueryCase[] {
     {
       // OperationsService.get: GET /v1/operations/{id}, what clients poll after every change
       name: 'operation with steps',
-      prisma: (p) => p.operation.findFirst({ where: { id: t.operationId, organizationId: orgId }, include: withSteps }),
+      prisma: (p) => new OperationsService(p, undefined as never, undefined as never, undefined as never, undefined as never).get(orgId, t.operationId),
       pg: async (db) => {
         const op = (await db.query(
           `SELECT ${OPERATION_COLS} FROM "public"."operations" WHERE ("public"."operations"."id" = $1 AND "public"."operations"."organization_id" = $2) LIMIT $3 OFFSET $4`,

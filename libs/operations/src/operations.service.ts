@@ -1,11 +1,12 @@
 import { ConflictError, isTerminalOperationStatus, NotFoundError, type OperationStatus, type OperationType } from '@capstan/domain';
-import { Clock, decodeCursor, type Page, type PrismaTx, PrismaService, toPage } from '@capstan/platform';
+import { Clock, decodeCursor, type Page, Prisma, type PrismaTx, PrismaService, toPage } from '@capstan/platform';
 import { type Actor, AuditLog } from '@capstan/tenancy';
 import { EventsService } from '@capstan/events';
 import { Injectable } from '@nestjs/common';
 import { operationEvent } from './operation-events';
 import { type OperationView, presentOperation, withSteps } from './operation-view';
 import { restoreAnnouncedState } from './announced-state';
+import { OPERATION_WITH_STEPS_SQL, operationFromRow } from './operation-rows';
 import { OperationsRepository } from './operations.repository';
 
 export interface OperationFilter {
@@ -28,8 +29,10 @@ export class OperationsService {
 
   /** `organizationId` undefined: staff, across organisations. */
   async get(organizationId: string | undefined, id: string): Promise<OperationView & { organization_id: string }> {
-    const op = await this.prisma.operation.findFirst({ where: { id, organizationId }, include: withSteps });
-    if (!op) throw new NotFoundError('operation', id);
+    const [row] = await this.prisma.$queryRaw<Record<string, unknown>[]>`${OPERATION_WITH_STEPS_SQL}
+      WHERE o.id = ${id} ${organizationId === undefined ? Prisma.empty : Prisma.sql`AND o.organization_id = ${organizationId}`}`;
+    if (!row) throw new NotFoundError('operation', id);
+    const op = operationFromRow(row);
     return { ...presentOperation(op), organization_id: op.organizationId };
   }
 
