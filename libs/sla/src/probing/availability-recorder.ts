@@ -32,15 +32,18 @@ export class AvailabilityRecorder {
     private readonly keepRawProbes: boolean,
   ) {}
 
-  record(result: ProbeResult): void {
+  /** Returns whether the cluster's state changed (the caller may flush at once to cut detection time). */
+  record(result: ProbeResult): boolean {
     const state: AvailabilityState = result.success ? 'up' : 'down';
     const current = this.open.get(result.clusterId);
     const fresh = { clusterId: result.clusterId, id: null, state, startedAt: result.at, confirmedAt: result.at, confirmedAtMs: result.sentAtMs };
     const continuous = current !== undefined && result.sentAtMs - current.confirmedAtMs <= this.maxGapMs;
+    let changed = false;
     if (current && continuous && current.state === state) {
       current.confirmedAt = result.at;
       current.confirmedAtMs = result.sentAtMs;
     } else if (current && continuous) {
+      changed = true;
       // A change: the old state held until this probe saw otherwise.
       current.confirmedAt = result.at;
       this.closing.push({ ...current });
@@ -50,12 +53,25 @@ export class AvailabilityRecorder {
     }
     this.dirty.add(result.clusterId);
     if (this.keepRawProbes) this.pendingProbes.push(result);
+    return changed;
   }
 
   private closing: OpenInterval[] = [];
 
-  /** Writes everything recorded since the last flush in one transaction of a few statements. */
-  async flush(): Promise<{ intervalsOpened: number; probes: number }> {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Writes everything recorded since the last flush in one transaction of a few statements.
+   * Flushes run one after another: an interval's id comes back from its INSERT, and the next
+   * flush must know it to extend the interval instead of inserting it twice.
+   */
+  flush(): Promise<{ intervalsOpened: number; probes: number }> {
+    const run = this.queue.then(() => this.flushNow());
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async flushNow(): Promise<{ intervalsOpened: number; probes: number }> {
     const dirtyIds = [...this.dirty];
     const closing = this.closing;
     const probes = this.pendingProbes;

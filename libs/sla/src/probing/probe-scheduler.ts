@@ -124,7 +124,11 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnModuleDestroy {
       this.probesSent++;
       void this.prober
         .probe(target)
-        .then((result) => this.recorder.record(result))
+        // A state change is written at once rather than at the next flush: detection time is what
+        // burn-rate alerts and customers wait on.
+        .then((result) => {
+          if (this.recorder.record(result)) void this.flush();
+        })
         .finally(() => this.inFlight--);
     }
   }
