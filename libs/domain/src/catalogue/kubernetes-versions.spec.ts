@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { DomainError, UnprocessableError, ValidationError } from '../errors/domain-error';
+import { UnprocessableError, ValidationError } from '../errors/domain-error';
 import {
   compareMinors,
   defaultVersionFor,
@@ -12,16 +12,7 @@ import {
   versionState,
 } from './kubernetes-versions';
 import rawCatalogue from './kubernetes-versions.json';
-
-function caught(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError, but nothing was thrown');
-}
+import { caught } from '../test/thrown';
 
 /** Rules are tested against this fixture, so staff updating the real catalogue never breaks them. */
 const NOW = new Date('2026-12-01T12:00:00Z');

@@ -1,15 +1,5 @@
-import { DomainError } from '../errors/domain-error';
 import { assertMachineType, listMachineTypes, MACHINE_TYPES } from './machine-types';
-
-function caught(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError, but nothing was thrown');
-}
+import { caught } from '../test/thrown';
 
 describe('machine types', () => {
   it('offers each provider its own machine types', () => {

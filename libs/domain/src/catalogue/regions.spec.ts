@@ -1,15 +1,6 @@
-import { DomainError, UnprocessableError } from '../errors/domain-error';
+import { UnprocessableError } from '../errors/domain-error';
 import { assertRegionAllowed, listRegions, REGIONS, regionsAllowed } from './regions';
-
-function caught(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError, but nothing was thrown');
-}
+import { caught } from '../test/thrown';
 
 describe('regions', () => {
   it("offers Nine's Swiss locations for RKE2 and three European regions for GKE", () => {

@@ -1,4 +1,4 @@
-import { ConflictError, DomainError } from '../errors/domain-error';
+import { ConflictError } from '../errors/domain-error';
 import {
   ACTIVE_OPERATION_STATUSES,
   assertClusterAccepts,
@@ -11,16 +11,7 @@ import {
   OperationStatus,
   OperationType,
 } from './cluster-lifecycle';
-
-function caught(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError, but nothing was thrown');
-}
+import { caught } from '../test/thrown';
 
 const CLUSTER_STATUSES: ClusterStatus[] = ['provisioning', 'running', 'updating', 'upgrading', 'degraded', 'error', 'deleting', 'deleted'];
 const OPERATION_TYPES: OperationType[] = [

@@ -1,16 +1,6 @@
 import fc from 'fast-check';
-import { ValidationError } from '../errors/domain-error';
 import { formatLabelSelector, LabelRequirement, matchesLabelSelector, parseLabelSelector } from './label-selector';
-
-function validationError(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ValidationError) return e;
-    throw e;
-  }
-  throw new Error('expected a ValidationError, but nothing was thrown');
-}
+import { validationError } from '../test/thrown';
 
 describe('parseLabelSelector', () => {
   it('reads equality, inequality, existence and absence terms', () => {

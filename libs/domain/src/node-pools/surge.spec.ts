@@ -1,15 +1,5 @@
-import { ValidationError } from '../errors/domain-error';
 import { DEFAULT_MAX_SURGE, DEFAULT_MAX_UNAVAILABLE, nodeCountOf, validateNodePoolSize, validateSurge } from './surge';
-
-function validationError(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ValidationError) return e;
-    throw e;
-  }
-  throw new Error('expected a ValidationError, but nothing was thrown');
-}
+import { validationError } from '../test/thrown';
 
 describe('validateSurge', () => {
   it('accepts the defaults (surge 1, unavailable 0)', () => {

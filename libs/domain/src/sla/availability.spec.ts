@@ -1,5 +1,4 @@
 import fc from 'fast-check';
-import { ValidationError } from '../errors/domain-error';
 import {
   AvailabilityState,
   combineVantageMinuteStates,
@@ -17,16 +16,7 @@ import {
   StateInterval,
 } from './availability';
 import { at, intervalsFromMinutes } from './test/timelines';
-
-function validationError(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ValidationError) return e;
-    throw e;
-  }
-  throw new Error('expected a ValidationError, but nothing was thrown');
-}
+import { validationError } from '../test/thrown';
 
 const interval = (state: AvailabilityState, start: string, end: string): StateInterval => ({ state, start: at(start), end: at(end) });
 /** Ten minutes from 10:00 UTC, the range most examples below classify. */

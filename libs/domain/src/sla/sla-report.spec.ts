@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { Provider } from '../catalogue/provider';
-import { ValidationError } from '../errors/domain-error';
 import { excludedMinuteMask, Exclusion, MINUTE_DOWN, MINUTE_UNKNOWN, MINUTE_UP, monthRange, StateInterval } from './availability';
 import { MS_PER_MINUTE } from './minute-range';
 import { currentSlaPolicy, SlaPolicy } from './sla-policy';
 import { computeSlaReport, MonthlySlaReport } from './sla-report';
 import { at, exclusionArb, exclusionsArb, intervalsFromMinutes, minuteCodesArb, monthArb, Paint, paintedMonth } from './test/timelines';
+import { validationError } from '../test/thrown';
 
 interface Given {
   provider?: Provider;
@@ -40,16 +40,6 @@ const excluded = (start: string, end: string, reason: Exclusion['reason'] = 'sch
   reason,
   ...(reference === undefined ? {} : { reference }),
 });
-
-function validationError(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ValidationError) return e;
-    throw e;
-  }
-  throw new Error('expected a ValidationError, but nothing was thrown');
-}
 
 describe('computeSlaReport', () => {
   describe('error budget (DOMAIN.md worked figures)', () => {

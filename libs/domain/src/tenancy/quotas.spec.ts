@@ -1,16 +1,7 @@
 import fc from 'fast-check';
-import { DomainError, UnprocessableError } from '../errors/domain-error';
+import { UnprocessableError } from '../errors/domain-error';
 import { assertWithinQuota } from './quotas';
-
-function caught(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError, but nothing was thrown');
-}
+import { caught } from '../test/thrown';
 
 describe('assertWithinQuota', () => {
   const quota = { maxClusters: 3, maxNodes: 10 };
