@@ -26,16 +26,27 @@ export class SimulatorDatabase {
 
   async transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    // A checked-out client reports a lost connection (a Postgres restart) on itself, not on the
+    // pool; between two statements nobody else hears it and it would crash the process.
+    let broken: Error | undefined;
+    const onError = (error: Error) => {
+      broken = error;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await work(client);
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      await client.query('ROLLBACK').catch((rollbackError: Error) => {
+        broken ??= rollbackError;
+      });
       throw error;
     } finally {
-      client.release();
+      client.off('error', onError);
+      // A client whose connection failed is not reused: the pool opens a fresh one.
+      client.release(broken);
     }
   }
 

@@ -84,7 +84,8 @@ describe('operations survive losing their dependencies', () => {
 
   it('never runs one cluster\'s operation twice at once, even when two workers get it', async () => {
     const stack = await startStack({ inProcessWorker: false, stepDelayMs: 200 });
-    const queue = new Queue(OPERATIONS_QUEUE, { connection: new IORedis(stack.config.redis.url, { maxRetriesPerRequest: null }), prefix: `${stack.config.redis.prefix}:bull` });
+    const connection = new IORedis(stack.config.redis.url, { maxRetriesPerRequest: null });
+    const queue = new Queue(OPERATIONS_QUEUE, { connection, prefix: `${stack.config.redis.prefix}:bull` });
     try {
       await Promise.all([stack.spawnWorker(), stack.spawnWorker()]);
       const token = (await seedOrganization(stack.prisma)).token;
@@ -100,7 +101,9 @@ describe('operations survive losing their dependencies', () => {
       }
       await expectEachCreatedOnce(stack, ops.map((o) => o.clusterId));
     } finally {
+      // A connection handed to BullMQ stays the caller's to close.
       await queue.close();
+      await connection.quit();
       await stack.stop();
     }
   }, 120_000);
