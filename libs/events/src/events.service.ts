@@ -1,6 +1,6 @@
-import { eventRoutes } from '@capstan/contracts';
-import { Clock, decodeCursor, newId, type Page, PrismaService, type PrismaTx, toPage } from '@capstan/platform';
+import { Clock, decodeCursor, type Page, PrismaService, type PrismaTx, toPage } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
+import { eventStatement } from './event-statement';
 
 type EventRow = Awaited<ReturnType<PrismaService['event']['findFirstOrThrow']>>;
 
@@ -48,34 +48,11 @@ export class EventsService {
     private readonly clock: Clock,
   ) {}
 
-  /**
-   * Writes the event and one pending delivery per enabled webhook of its organisation that
-   * subscribes to its type: one insert, one indexed select and one multi-row insert, because the
-   * operations engine calls it on every state change.
-   */
+  /** Writes the event and the deliveries it owes inside the caller's transaction (see eventStatement). */
   async record(tx: PrismaTx, event: NewEvent): Promise<RecordedEvent> {
-    if (!eventRoutes.EVENT_TYPE_PATTERN.test(event.type)) throw new Error(`event type "${event.type}" is not a reverse-DNS name`);
-    const id = newId('evt');
-    const time = this.clock.now();
-    // One statement for the common case (no webhook): the insert rides in a CTE of the lookup.
-    // Raw SQL because this runs on every operation state change and Prisma compiles per query.
-    const webhooks = await tx.$queryRaw<{ id: string }[]>`
-      WITH recorded AS (
-        INSERT INTO events (id, organization_id, type, source, subject, data, time)
-        VALUES (${id}, ${event.organizationId}, ${event.type}, ${event.source}, ${event.subject ?? null}, ${JSON.stringify(event.data)}::jsonb, ${time})
-      )
-      SELECT w.id FROM webhooks w
-      WHERE ${event.organizationId}::text IS NOT NULL AND w.organization_id = ${event.organizationId} AND w.disabled_at IS NULL
-        AND (cardinality(w.event_types) = 0 OR ${event.type} = ANY(w.event_types))`;
-    if (event.organizationId === null) return { id, time, deliveries: 0 };
-    const organizationId = event.organizationId;
-    if (webhooks.length > 0) {
-      // next_attempt_at null: due at once.
-      await tx.webhookDelivery.createMany({
-        data: webhooks.map((webhook) => ({ id: newId('whd'), webhookId: webhook.id, organizationId, eventId: id, eventType: event.type })),
-      });
-    }
-    return { id, time, deliveries: webhooks.length };
+    const { id, time, ctes } = eventStatement(event, this.clock.now());
+    const [row] = await tx.$queryRaw<{ deliveries: number }[]>`WITH ${ctes} SELECT count(*)::int AS deliveries FROM event_deliveries`;
+    return { id, time, deliveries: row?.deliveries ?? 0 };
   }
 
   /** An organisation's events, newest first. */

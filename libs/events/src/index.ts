@@ -6,3 +6,4 @@ export * from './webhooks/webhook-url';
 export * from './delivery/retry-schedule';
 export * from './delivery/webhook-deliverer';
 export * from './delivery/webhooks-worker.module';
+export * from './event-statement';

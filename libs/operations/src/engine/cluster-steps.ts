@@ -1,21 +1,22 @@
 import { managedAddonsFor } from '@capstan/domain';
-import { newId } from '@capstan/platform';
+import { newId, Prisma } from '@capstan/platform';
 import { type ExternalNodePoolSpec, externalClusterName, externalNodePoolName, ProviderError } from '@capstan/providers';
-import { NeedsAttentionError, type NodePoolRow, type StepContext, type StepHandler } from './step-context';
+import { type EngineNodePool, NeedsAttentionError, type StepContext, type StepHandler } from './step-context';
 
 /** How long the admin credential the worker keeps for itself lives; rotated by rotate_credentials. */
 const ADMIN_CREDENTIAL_TTL_SECONDS = 365 * 24 * 3600;
 const DRAIN_TIMEOUT_SECONDS = 600;
 
-export function externalPoolSpec(pool: NodePoolRow): ExternalNodePoolSpec {
+/** What the provider is asked to build for a pool (also used to put a cancelled change back). */
+export function externalPoolSpec(pool: Omit<EngineNodePool, 'deletedAt'>): ExternalNodePoolSpec {
   return {
     name: externalNodePoolName(pool.id),
     machineType: pool.machineType,
     count: pool.nodeCount,
     autoscaling: pool.autoscaleMin !== null && pool.autoscaleMax !== null ? { min: pool.autoscaleMin, max: pool.autoscaleMax } : null,
     version: pool.version,
-    labels: pool.labels as Record<string, string>,
-    taints: pool.taints as unknown as ExternalNodePoolSpec['taints'],
+    labels: pool.labels,
+    taints: pool.taints as ExternalNodePoolSpec['taints'],
     maxSurge: pool.maxSurge,
     maxUnavailable: pool.maxUnavailable,
   };
@@ -29,7 +30,7 @@ const targetPool = (ctx: StepContext) => {
   return pool;
 };
 
-async function waitForPoolReady(ctx: StepContext, pool: NodePoolRow): Promise<Record<string, unknown>> {
+async function waitForPoolReady(ctx: StepContext, pool: EngineNodePool): Promise<Record<string, unknown>> {
   const ready = await ctx.waitFor(`node pool ${pool.name} to be ready`, async () => {
     const current = await ctx.provider.getNodePool(clusterName(ctx), externalNodePoolName(pool.id));
     if (!current) throw new ProviderError(`the provider lost node pool ${pool.name}`, false, 'node_pool_lost');
@@ -46,7 +47,7 @@ const createCluster: Record<string, StepHandler> = {
       flavour: ctx.cluster.provider,
       region: ctx.cluster.region,
       version: ctx.cluster.desiredVersion,
-      labels: ctx.cluster.labels as Record<string, string>,
+      labels: ctx.cluster.labels,
     });
     return { externalName: created.name };
   },
@@ -56,7 +57,9 @@ const createCluster: Record<string, StepHandler> = {
       if (!current) throw new ProviderError('the provider lost the cluster while it was being created', false, 'cluster_lost');
       return current.status === 'running' && current.endpoint ? current : undefined;
     });
-    await ctx.prisma.cluster.update({ where: { id: ctx.cluster.id }, data: { endpoint: ready.endpoint, caCertificate: ready.caCertificate, currentVersion: ready.version } });
+    await ctx.sql(Prisma.sql`
+      UPDATE clusters SET endpoint = ${ready.endpoint}, ca_certificate = ${ready.caCertificate}, current_version = ${ready.version}, updated_at = ${ctx.clock.now()}::timestamptz
+      WHERE id = ${ctx.cluster.id}`);
     return { endpoint: ready.endpoint };
   },
   create_node_pools: async (ctx) => {
@@ -74,19 +77,18 @@ const createCluster: Record<string, StepHandler> = {
     const credentials = await ctx.provider.issueCredentials(clusterName(ctx), ADMIN_CREDENTIAL_TTL_SECONDS);
     const id = newId('cred');
     const sealed = ctx.secrets.seal(JSON.stringify(credentials), `cluster-credential:${id}`);
-    await ctx.prisma.$transaction([
-      ctx.prisma.clusterCredential.deleteMany({ where: { clusterId: ctx.cluster.id, purpose: 'admin' } }),
-      ctx.prisma.clusterCredential.create({
-        data: { id, clusterId: ctx.cluster.id, organizationId: ctx.cluster.organizationId, purpose: 'admin', keyId: sealed.keyId, sealed: new Uint8Array(sealed.sealed), expiresAt: credentials.expiresAt },
-      }),
-    ]);
+    // The previous admin credential goes in the statement that stores the new one.
+    await ctx.sql(Prisma.sql`
+      WITH previous AS (DELETE FROM cluster_credentials WHERE cluster_id = ${ctx.cluster.id} AND purpose = 'admin')
+      INSERT INTO cluster_credentials (id, cluster_id, organization_id, purpose, key_id, sealed, expires_at)
+      VALUES (${id}, ${ctx.cluster.id}, ${ctx.cluster.organizationId}, 'admin', ${sealed.keyId}, ${sealed.sealed}, ${credentials.expiresAt}::timestamptz)`);
     return { credentialId: id };
   },
   mark_running: async (ctx) => {
-    await ctx.prisma.$transaction([
-      ctx.prisma.nodePool.updateMany({ where: { clusterId: ctx.cluster.id, deletedAt: null }, data: { status: 'running' } }),
-      ctx.prisma.cluster.update({ where: { id: ctx.cluster.id }, data: { status: 'running', statusReason: null } }),
-    ]);
+    const now = ctx.clock.now();
+    await ctx.sql(Prisma.sql`
+      WITH pools AS (UPDATE node_pools SET status = 'running', updated_at = ${now}::timestamptz WHERE cluster_id = ${ctx.cluster.id} AND deleted_at IS NULL)
+      UPDATE clusters SET status = 'running', status_reason = NULL, updated_at = ${now}::timestamptz WHERE id = ${ctx.cluster.id}`);
   },
 };
 
@@ -99,25 +101,27 @@ const deleteCluster: Record<string, StepHandler> = {
     await ctx.waitFor('the cluster to be gone', async () => ((await ctx.provider.getCluster(clusterName(ctx))) === null ? true : undefined));
   },
   release_endpoint: async (ctx) => {
-    await ctx.prisma.cluster.update({ where: { id: ctx.cluster.id }, data: { endpoint: null } });
+    await ctx.sql(Prisma.sql`UPDATE clusters SET endpoint = NULL, updated_at = ${ctx.clock.now()}::timestamptz WHERE id = ${ctx.cluster.id}`);
   },
   revoke_credentials: async (ctx) => {
-    await ctx.prisma.clusterCredential.deleteMany({ where: { clusterId: ctx.cluster.id } });
+    await ctx.sql(Prisma.sql`DELETE FROM cluster_credentials WHERE cluster_id = ${ctx.cluster.id}`);
   },
   mark_deleted: async (ctx) => {
     const now = ctx.clock.now();
-    await ctx.prisma.$transaction([
-      ctx.prisma.nodePool.updateMany({ where: { clusterId: ctx.cluster.id, deletedAt: null }, data: { status: 'deleted', liveName: null, deletedAt: now } }),
-      ctx.prisma.cluster.update({ where: { id: ctx.cluster.id }, data: { status: 'deleted', liveName: null, deletedAt: now } }),
-    ]);
+    await ctx.sql(Prisma.sql`
+      WITH pools AS (
+        UPDATE node_pools SET status = 'deleted', live_name = NULL, deleted_at = ${now}::timestamptz, updated_at = ${now}::timestamptz
+        WHERE cluster_id = ${ctx.cluster.id} AND deleted_at IS NULL
+      )
+      UPDATE clusters SET status = 'deleted', live_name = NULL, deleted_at = ${now}::timestamptz, updated_at = ${now}::timestamptz WHERE id = ${ctx.cluster.id}`);
   },
 };
 
 const markPoolRunning: StepHandler = async (ctx) => {
-  await ctx.prisma.$transaction([
-    ctx.prisma.nodePool.update({ where: { id: targetPool(ctx).id }, data: { status: 'running' } }),
-    ctx.prisma.cluster.update({ where: { id: ctx.cluster.id }, data: { status: 'running' } }),
-  ]);
+  const now = ctx.clock.now();
+  await ctx.sql(Prisma.sql`
+    WITH pool AS (UPDATE node_pools SET status = 'running', updated_at = ${now}::timestamptz WHERE id = ${targetPool(ctx).id})
+    UPDATE clusters SET status = 'running', updated_at = ${now}::timestamptz WHERE id = ${ctx.cluster.id}`);
 };
 
 const applyPool: StepHandler = async (ctx) => {
@@ -155,10 +159,13 @@ const nodePools = {
       await ctx.provider.deleteNodePool(clusterName(ctx), externalNodePoolName(targetPool(ctx).id));
     },
     mark_deleted: async (ctx: StepContext) => {
-      await ctx.prisma.$transaction([
-        ctx.prisma.nodePool.update({ where: { id: targetPool(ctx).id }, data: { status: 'deleted', liveName: null, deletedAt: ctx.clock.now() } }),
-        ctx.prisma.cluster.update({ where: { id: ctx.cluster.id }, data: { status: 'running' } }),
-      ]);
+      const now = ctx.clock.now();
+      await ctx.sql(Prisma.sql`
+        WITH pool AS (
+          UPDATE node_pools SET status = 'deleted', live_name = NULL, deleted_at = ${now}::timestamptz, updated_at = ${now}::timestamptz
+          WHERE id = ${targetPool(ctx).id}
+        )
+        UPDATE clusters SET status = 'running', updated_at = ${now}::timestamptz WHERE id = ${ctx.cluster.id}`);
     },
   },
 } satisfies Record<string, Record<string, StepHandler>>;

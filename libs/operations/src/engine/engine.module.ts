@@ -3,7 +3,8 @@ import { EventRecordingModule } from '@capstan/events';
 import { ProvidersModule } from '@capstan/providers';
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
-import { ClusterLocks } from './cluster-locks';
+import { EngineDatabase } from './engine-database';
+import { OperationSessions } from './operation-sessions';
 import { OperationRunner } from './operation-runner';
 import { OPERATIONS_QUEUE } from './operations-queue';
 import { OperationsProcessor } from './operations.processor';
@@ -35,7 +36,7 @@ import { Reconciler } from './reconciler';
     ProvidersModule,
     EventRecordingModule,
   ],
-  providers: [ClusterLocks, OperationRunner, OperationsProcessor, OutboxRelay, Reconciler],
+  providers: [EngineDatabase, OperationSessions, OperationRunner, OperationsProcessor, OutboxRelay, Reconciler],
   exports: [OutboxRelay, Reconciler, OperationRunner],
 })
 export class OperationsEngineModule {}

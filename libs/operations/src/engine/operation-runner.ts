@@ -1,13 +1,14 @@
-import { isTerminalOperationStatus, type OperationType, plannedSteps } from '@capstan/domain';
-import { Clock, EngineConfig, PrismaService, SecretBox } from '@capstan/platform';
+import { type OperationType, plannedSteps } from '@capstan/domain';
+import { eventStatement } from '@capstan/events';
+import { Clock, EngineConfig, type Prisma, PrismaService, SecretBox } from '@capstan/platform';
 import { ClusterProvider, externalClusterName, externalNodePoolName, ProviderError } from '@capstan/providers';
-import { EventsService } from '@capstan/events';
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { operationEvent } from '../operation-events';
-import { ClusterLocks } from './cluster-locks';
 import { type AnnouncedChange, restoreAnnouncedState } from '../announced-state';
 import { CLUSTER_STEP_HANDLERS, externalPoolSpec } from './cluster-steps';
-import { NeedsAttentionError, type OperationRow, type StepContext, StepTimeoutError } from './step-context';
+import { OperationSessions, type OperationSession } from './operation-sessions';
+import { boundaryStatement, type ClaimRow, claimStatement, type Ending, endStatement, type FinishedStep, stepFailedStatement, toEngineOperation } from './run-statements';
+import { type EngineCluster, type EngineOperation, NeedsAttentionError, type StepContext, StepTimeoutError } from './step-context';
 
 export class ClusterLockedError extends Error {
   constructor(key: string) {
@@ -26,6 +27,10 @@ export interface Attempt {
  * steps are idempotent, so re-running the interrupted one is safe. Cancellation is honoured at
  * step boundaries. Failures either go back to BullMQ for a retry with backoff, or end the
  * operation with its error kept and its cluster in a defined state.
+ *
+ * Cost: a run is one statement to lock, one to claim, one per step boundary (checkpoint, next
+ * step, cancel check together), the steps' own writes, and one to end (with its event) — all on
+ * the connection that holds the cluster lock.
  */
 @Injectable()
 export class OperationRunner implements OnModuleInit {
@@ -34,11 +39,10 @@ export class OperationRunner implements OnModuleInit {
   constructor(
     private readonly prisma: PrismaService,
     private readonly provider: ClusterProvider,
-    private readonly locks: ClusterLocks,
+    private readonly sessions: OperationSessions,
     private readonly secrets: SecretBox,
     private readonly clock: Clock,
     private readonly config: EngineConfig,
-    private readonly events: EventsService,
   ) {}
 
   /** Refuses to boot when an operation type with handlers lacks one for a planned step. */
@@ -50,105 +54,95 @@ export class OperationRunner implements OnModuleInit {
   }
 
   async run(operationId: string, attempt: Attempt): Promise<void> {
-    const first = await this.prisma.operation.findUnique({ where: { id: operationId } });
-    // Gone, finished, or paused for a person: a duplicate or late delivery has nothing to do.
-    if (!first || isTerminalOperationStatus(first.status) || first.status === 'needs_attention') return;
-    const lock = await this.locks.tryAcquire(first.clusterId ?? first.id);
-    if (!lock) throw new ClusterLockedError(first.clusterId ?? first.id);
+    const opened = await this.sessions.open(operationId);
+    if (opened.state === 'idle') return;
+    if (opened.state === 'busy') throw new ClusterLockedError(opened.key);
     try {
-      await this.runLocked(operationId, attempt);
+      await this.runLocked(opened.session, attempt);
     } finally {
-      await lock.release();
+      await opened.session.release();
     }
   }
 
-  private async runLocked(operationId: string, attempt: Attempt): Promise<void> {
-    // Read again under the lock: another worker may have finished it meanwhile.
-    const op = await this.prisma.operation.findUniqueOrThrow({ where: { id: operationId }, include: { steps: { orderBy: { position: 'asc' } } } });
-    if (isTerminalOperationStatus(op.status) || op.status === 'needs_attention') return;
+  private async runLocked(session: OperationSession, attempt: Attempt): Promise<void> {
+    const locked = session.operation;
+    const [claimed] = await session.query<ClaimRow>(
+      claimStatement(locked.id, this.clock.now(), (when) => eventStatement(operationEvent(locked, 'running'), this.clock.now(), when)),
+    );
+    // Another worker finished it between our first look and the lock.
+    if (!claimed) return;
+    const op = toEngineOperation(claimed);
     const handlers = CLUSTER_STEP_HANDLERS[op.type];
     if (!handlers) {
-      await this.finish(op, 'failed', { code: 'unsupported_operation', message: `this Capstan release cannot run ${op.type} operations` });
+      await this.end(session, op, { status: 'failed', error: { code: 'unsupported_operation', message: `this Capstan release cannot run ${op.type} operations` } });
       return;
     }
-    if (op.status === 'pending') {
-      await this.prisma.$transaction(async (tx) => {
-        await tx.operation.update({ where: { id: op.id }, data: { status: 'running', startedAt: op.startedAt ?? this.clock.now(), attempts: { increment: 1 } } });
-        await this.events.record(tx, operationEvent(op, 'running'));
-      });
-    } else {
-      await this.prisma.operation.update({ where: { id: op.id }, data: { attempts: { increment: 1 } } });
+    if (!claimed.cluster) {
+      await this.end(session, op, { status: 'failed', error: { code: 'cluster_missing', message: 'the operation has no cluster to work on' } });
+      return;
     }
+    const ctx = this.context(session, op, claimed.cluster);
 
-    const checkpoints: Record<string, unknown> = Object.fromEntries(op.steps.filter((s) => s.status === 'succeeded').map((s) => [s.name, s.checkpoint]));
-    for (const step of op.steps) {
-      if (step.status === 'succeeded' || step.status === 'skipped') continue;
-      const { cancelRequestedAt } = await this.prisma.operation.findUniqueOrThrow({ where: { id: op.id }, select: { cancelRequestedAt: true } });
-      if (cancelRequestedAt) {
-        await this.cancel(op);
+    let finished: FinishedStep | undefined;
+    const remaining = op.steps.filter((s) => s.status !== 'succeeded' && s.status !== 'skipped');
+    for (const step of remaining) {
+      const [boundary] = await session.query<{ cancel_requested_at: Date | null }>(
+        boundaryStatement(op.id, finished, finished ? progressAfter(op, finished) : null, step.position, this.clock.now()),
+      );
+      if (boundary?.cancel_requested_at) {
+        await this.cancel(session, op);
         return;
       }
-      await this.prisma.operationStep.update({
-        where: { operationId_position: { operationId: op.id, position: step.position } },
-        data: { status: 'running', attempts: { increment: 1 }, startedAt: this.clock.now(), error: undefined },
-      });
       let checkpoint: Record<string, unknown> | void;
       try {
-        checkpoint = await handlers[step.name]!(await this.context(op, checkpoints));
+        checkpoint = await handlers[step.name]!(ctx);
       } catch (error) {
-        await this.stepFailed(op, step.position, error);
+        await session.query(stepFailedStatement(op.id, step.position, messageOf(error), this.clock.now()));
+        this.logger.warn({ operationId: op.id, position: step.position, err: messageOf(error) }, 'operation step failed');
         if (error instanceof NeedsAttentionError) {
-          await this.finish(op, 'needs_attention', { code: 'needs_attention', message: error.message, ...error.details });
+          await this.end(session, op, { status: 'needs_attention', error: { code: 'needs_attention', message: error.message, ...error.details } });
           return;
         }
         const retryable = error instanceof ProviderError ? error.retryable : !(error instanceof StepTimeoutError);
         if (retryable && !attempt.final) throw error;
-        await this.finish(op, 'failed', { code: error instanceof ProviderError ? error.code : 'step_failed', message: `step ${step.name} failed: ${messageOf(error)}`, step: step.name });
+        await this.end(session, op, this.failure(op, { code: error instanceof ProviderError ? error.code : 'step_failed', message: `step ${step.name} failed: ${messageOf(error)}`, step: step.name }));
         return;
       }
-      checkpoints[step.name] = checkpoint ?? null;
-      const done = op.steps.filter((s) => s.position <= step.position).length;
-      await this.prisma.$transaction([
-        this.prisma.operationStep.update({
-          where: { operationId_position: { operationId: op.id, position: step.position } },
-          data: { status: 'succeeded', finishedAt: this.clock.now(), checkpoint: (checkpoint ?? undefined) as object | undefined },
-        }),
-        this.prisma.operation.update({ where: { id: op.id }, data: { progress: Math.floor((100 * done) / op.steps.length) } }),
-      ]);
+      ctx.checkpoints[step.name] = checkpoint ?? null;
+      finished = { position: step.position, checkpoint: checkpoint ?? null };
     }
-    await this.finish(op, 'succeeded', null);
+    await this.end(session, op, { status: 'succeeded', error: null, lastStep: finished });
   }
 
-  private async context(op: OperationRow, checkpoints: Record<string, unknown>): Promise<StepContext> {
-    const cluster = await this.prisma.cluster.findUniqueOrThrow({ where: { id: op.clusterId! }, include: { nodePools: { orderBy: { id: 'asc' } } } });
+  private context(session: OperationSession, op: EngineOperation, cluster: EngineCluster): StepContext {
     return {
       operation: op,
       cluster,
       provider: this.provider,
-      prisma: this.prisma,
+      sql: (statement: Prisma.Sql) => session.query(statement),
       secrets: this.secrets,
       clock: this.clock,
-      checkpoints,
+      checkpoints: Object.fromEntries(op.steps.filter((s) => s.status === 'succeeded').map((s) => [s.name, s.checkpoint])),
       waitFor: (what, probe) => waitFor(what, probe, this.config.stepTimeoutMs),
     };
   }
 
-  private async stepFailed(op: OperationRow, position: number, error: unknown): Promise<void> {
-    this.logger.warn({ operationId: op.id, position, err: messageOf(error) }, 'operation step failed');
-    await this.prisma.operationStep.update({
-      where: { operationId_position: { operationId: op.id, position } },
-      data: { status: 'failed', error: { message: messageOf(error) } },
-    });
+  /** Where a failed operation leaves its cluster: never half-way unrecorded. */
+  private failure(op: EngineOperation, error: Record<string, unknown>): Ending {
+    const reason = String(error.message ?? 'operation failed');
+    if (op.type === 'create_cluster' || op.type === 'delete_cluster') return { status: 'failed', error, cluster: { status: 'error', reason } };
+    if (op.targetType === 'node_pool') return { status: 'failed', error, cluster: { status: 'running' }, failedPoolId: op.targetId };
+    return { status: 'failed', error };
   }
 
   /**
    * Stops at a step boundary and compensates what already reached the provider: a half-built
    * cluster or pool is deleted, a pool spec already applied is applied back; then the announced
-   * state is restored in Postgres, as for a cancel before the operation started.
+   * state is restored in Postgres, as for a cancel before the operation started. Rare, so it
+   * keeps Prisma's readability over the hot path's single statements.
    */
-  private async cancel(op: OperationRow): Promise<void> {
-    const steps = await this.prisma.operationStep.findMany({ where: { operationId: op.id } });
-    const reachedProvider = steps.some((s) => s.status === 'succeeded');
+  private async cancel(session: OperationSession, op: EngineOperation): Promise<void> {
+    const reachedProvider = (await this.prisma.operationStep.count({ where: { operationId: op.id, status: 'succeeded' } })) > 0;
     if (reachedProvider && op.clusterId) {
       const cluster = externalClusterName(op.clusterId);
       if (op.type === 'create_cluster') await this.provider.deleteCluster(cluster);
@@ -156,43 +150,34 @@ export class OperationRunner implements OnModuleInit {
       if (op.type === 'scale_node_pool' || op.type === 'update_node_pool') {
         const previous = (op.params as AnnouncedChange).previousPool;
         const pool = await this.prisma.nodePool.findUnique({ where: { id: op.targetId } });
-        if (previous && pool) await this.provider.updateNodePool(cluster, externalPoolSpec({ ...pool, ...previous } as typeof pool));
+        if (previous && pool) {
+          const restored = { ...pool, ...previous };
+          await this.provider.updateNodePool(
+            cluster,
+            externalPoolSpec({ ...restored, labels: restored.labels as Record<string, string>, taints: restored.taints as unknown[] }),
+          );
+        }
       }
     }
     const compensated = reachedProvider && ['create_cluster', 'create_node_pool', 'scale_node_pool', 'update_node_pool'].includes(op.type);
     await this.prisma.$transaction(async (tx) => {
-      await restoreAnnouncedState(tx, op, this.clock.now());
+      await restoreAnnouncedState(tx, { ...op, type: op.type as OperationType }, this.clock.now());
       if (compensated) await tx.operationStep.updateMany({ where: { operationId: op.id, status: 'succeeded' }, data: { status: 'compensated' } });
       await tx.operationStep.updateMany({ where: { operationId: op.id, status: { in: ['pending', 'running', 'failed'] } }, data: { status: 'skipped' } });
     });
-    await this.finish(op, 'cancelled', null);
+    await this.end(session, op, { status: 'cancelled', error: null });
   }
 
-  /** The operation's end, and where its failure leaves the cluster: never half-way unrecorded. */
-  private async finish(op: OperationRow, status: 'succeeded' | 'failed' | 'cancelled' | 'needs_attention', error: Record<string, unknown> | null): Promise<void> {
-    await this.prisma.$transaction(async (tx) => {
-      await tx.operation.update({
-        where: { id: op.id },
-        data: {
-          status,
-          error: error ? (error as object) : undefined,
-          progress: status === 'succeeded' ? 100 : undefined,
-          finishedAt: status === 'needs_attention' ? null : this.clock.now(),
-        },
-      });
-      if (status === 'failed' && op.clusterId) {
-        const reason = String(error?.message ?? 'operation failed');
-        if (op.type === 'create_cluster' || op.type === 'delete_cluster') {
-          await tx.cluster.update({ where: { id: op.clusterId }, data: { status: 'error', statusReason: reason } });
-        } else if (op.targetType === 'node_pool') {
-          await tx.cluster.update({ where: { id: op.clusterId }, data: { status: 'running' } });
-          await tx.nodePool.update({ where: { id: op.targetId }, data: { status: 'error' } });
-        }
-      }
-      await this.events.record(tx, operationEvent(op, status, error));
-    });
-    this.logger.log({ operationId: op.id, type: op.type, status }, 'operation finished');
+  private async end(session: OperationSession, op: EngineOperation, ending: Ending): Promise<void> {
+    const now = this.clock.now();
+    await session.query(endStatement(op.id, op.clusterId, ending, eventStatement(operationEvent(op, ending.status, ending.error), now), now));
+    this.logger.log({ operationId: op.id, type: op.type, status: ending.status }, 'operation finished');
   }
+}
+
+/** Percent of the operation's steps done once `finished` is. */
+function progressAfter(op: EngineOperation, finished: FinishedStep): number {
+  return Math.floor((100 * op.steps.filter((s) => s.position <= finished.position).length) / op.steps.length);
 }
 
 function messageOf(error: unknown): string {

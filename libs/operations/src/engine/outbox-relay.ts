@@ -1,9 +1,10 @@
-import { DatabaseConfig, EngineConfig, pgConnectionFromUrl, PrismaService } from '@capstan/platform';
+import { DatabaseConfig, EngineConfig, pgConnectionFromUrl, Prisma } from '@capstan/platform';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { Client } from 'pg';
 import { OPERATIONS_TOPIC, OUTBOX_CHANNEL } from '../operations.repository';
+import { EngineDatabase } from './engine-database';
 import { type OperationJob, operationJobOptions, OPERATIONS_QUEUE } from './operations-queue';
 
 const BATCH = 200;
@@ -24,8 +25,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private stopped = false;
 
   constructor(
-    private readonly prisma: PrismaService,
-    private readonly database: DatabaseConfig,
+    private readonly database: EngineDatabase,
+    private readonly databaseConfig: DatabaseConfig,
     private readonly engine: EngineConfig,
     @InjectQueue(OPERATIONS_QUEUE) private readonly queue: Queue<OperationJob>,
   ) {}
@@ -64,11 +65,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** One batch, locked with SKIP LOCKED so several relays (worker replicas) share the work. */
   async relayBatch(): Promise<number> {
-    return this.prisma.$transaction(async (tx) => {
-      const messages = await tx.$queryRaw<{ id: bigint; dedupe_key: string; payload: { operationId: string; requestId?: string | null } }[]>`
+    return this.database.transaction(async (query) => {
+      const messages = await query<{ id: string; dedupe_key: string; payload: { operationId: string; requestId?: string | null } }>(Prisma.sql`
         SELECT id, dedupe_key, payload FROM outbox_messages
         WHERE dispatched_at IS NULL AND topic = ${OPERATIONS_TOPIC}
-        ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`;
+        ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`);
       if (messages.length === 0) return 0;
       await this.queue.addBulk(
         messages.map((m) => ({
@@ -77,14 +78,16 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
           opts: operationJobOptions(this.engine, m.dedupe_key),
         })),
       );
-      await tx.outboxMessage.updateMany({ where: { id: { in: messages.map((m) => m.id) } }, data: { dispatchedAt: new Date(), attempts: { increment: 1 } } });
+      await query(Prisma.sql`
+        UPDATE outbox_messages SET dispatched_at = now(), attempts = attempts + 1
+        WHERE id = ANY(${messages.map((m) => m.id)}::bigint[])`);
       return messages.length;
     });
   }
 
   private async listen(): Promise<void> {
     while (!this.stopped) {
-      const client = new Client(pgConnectionFromUrl(this.database.url));
+      const client = new Client(pgConnectionFromUrl(this.databaseConfig.url));
       // A lost connection must end this listener, not the process.
       client.on('error', () => undefined);
       try {

@@ -1,19 +1,62 @@
-import type { Clock, PrismaService, SecretBox } from '@capstan/platform';
+import type { Clock, Prisma, SecretBox } from '@capstan/platform';
 import type { ClusterProvider } from '@capstan/providers';
 
-type OperationRow = Awaited<ReturnType<PrismaService['operation']['findFirstOrThrow']>>;
-type ClusterRow = Awaited<ReturnType<PrismaService['cluster']['findFirstOrThrow']>>;
-type NodePoolRow = Awaited<ReturnType<PrismaService['nodePool']['findFirstOrThrow']>>;
+/** A node pool as the steps see it (read once per run, with the operation's claim). */
+export interface EngineNodePool {
+  id: string;
+  name: string;
+  machineType: string;
+  nodeCount: number;
+  autoscaleMin: number | null;
+  autoscaleMax: number | null;
+  version: string;
+  labels: Record<string, string>;
+  taints: unknown[];
+  maxSurge: number;
+  maxUnavailable: number;
+  /** ISO time, or null while the pool exists. */
+  deletedAt: string | null;
+}
 
-export type ClusterWithPools = ClusterRow & { nodePools: NodePoolRow[] };
-export type { NodePoolRow, OperationRow };
+export interface EngineCluster {
+  id: string;
+  organizationId: string;
+  provider: 'rke2' | 'gke';
+  region: string;
+  desiredVersion: string;
+  labels: Record<string, string>;
+  nodePools: EngineNodePool[];
+}
 
-/** What a step needs: the operation, its cluster as it is now, the provider and its helpers. */
+export interface EngineStep {
+  position: number;
+  name: string;
+  status: string;
+  checkpoint: unknown;
+}
+
+export interface EngineOperation {
+  id: string;
+  organizationId: string;
+  clusterId: string | null;
+  type: string;
+  targetType: string;
+  targetId: string;
+  params: Prisma.JsonValue;
+  steps: EngineStep[];
+}
+
+/** What a step needs: the operation, its cluster, the provider and its helpers. */
 export interface StepContext {
-  operation: OperationRow;
-  cluster: ClusterWithPools;
+  operation: EngineOperation;
+  /**
+   * The cluster as it was when this run claimed the operation. Nothing else changes it meanwhile:
+   * the cluster lock keeps every other operation away, and steps that write it say so in SQL.
+   */
+  cluster: EngineCluster;
   provider: ClusterProvider;
-  prisma: PrismaService;
+  /** Runs one statement on the connection that holds the cluster lock. */
+  sql(statement: Prisma.Sql): Promise<unknown[]>;
   secrets: SecretBox;
   clock: Clock;
   /** Checkpoints of the steps that already finished, by step name. */

@@ -1,0 +1,73 @@
+import { DatabaseConfig, pgConnectionFromUrl, Prisma } from '@capstan/platform';
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Pool, type PoolClient, type QueryResultRow } from 'pg';
+
+export type Query = <R extends QueryResultRow>(statement: Prisma.Sql) => Promise<R[]>;
+
+/** A checked-out connection that nobody else will use until it is given back. */
+export interface Connection {
+  query: Query;
+  /** Gives the connection back; `broken` ones are closed instead of reused. */
+  release(broken?: boolean): void;
+}
+
+/**
+ * The engine's own PostgreSQL pool, beside Prisma's.
+ *
+ * Why plain `pg` and not Prisma here: an operation's statements run on the connection that holds
+ * its cluster lock (a session, which Prisma does not expose), one round trip each, and the engine
+ * runs them for every step of every operation — Prisma's per-query compilation was most of a
+ * worker's CPU (see bench/operations.bench.ts). Statements are built with `Prisma.sql`, so values
+ * are always parameters. Rare paths (cancellation, the reconciler) keep Prisma.
+ */
+@Injectable()
+export class EngineDatabase implements OnModuleDestroy {
+  private readonly pool: Pool;
+
+  constructor(config: DatabaseConfig) {
+    this.pool = new Pool({ ...pgConnectionFromUrl(config.url), max: 64, idleTimeoutMillis: 10_000, connectionTimeoutMillis: 5_000, application_name: 'capstan-engine' });
+    // An idle connection lost (a Postgres restart) is simply replaced.
+    this.pool.on('error', () => undefined);
+  }
+
+  async connect(): Promise<Connection> {
+    const client: PoolClient = await this.pool.connect();
+    // A checked-out client reports a lost connection on itself; unheard, it would crash the worker.
+    let lost = false;
+    const onError = () => {
+      lost = true;
+    };
+    client.on('error', onError);
+    return {
+      query: async <R extends QueryResultRow>(statement: Prisma.Sql) => (await client.query<R>(statement.text, statement.values)).rows,
+      release: (broken = false) => {
+        client.off('error', onError);
+        client.release(broken || lost);
+      },
+    };
+  }
+
+  /** `work` inside one transaction, on one connection. */
+  async transaction<T>(work: (query: Query) => Promise<T>): Promise<T> {
+    const connection = await this.connect();
+    const raw = (text: string) => connection.query(Prisma.raw(text));
+    try {
+      await raw('BEGIN');
+      const result = await work(connection.query);
+      await raw('COMMIT');
+      connection.release();
+      return result;
+    } catch (error) {
+      let broken = false;
+      await raw('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      connection.release(broken);
+      throw error;
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.pool.end();
+  }
+}
