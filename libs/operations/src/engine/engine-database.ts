@@ -1,5 +1,6 @@
 import { DatabaseConfig, pgConnectionFromUrl, Prisma } from '@capstan/platform';
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import { Pool, type PoolClient, type QueryResultRow } from 'pg';
 
 export type Query = <R extends QueryResultRow>(statement: Prisma.Sql) => Promise<R[]>;
@@ -9,6 +10,24 @@ export interface Connection {
   query: Query;
   /** Gives the connection back; `broken` ones are closed instead of reused. */
   release(broken?: boolean): void;
+}
+
+const names = new Map<string, string>();
+
+/**
+ * Every statement is prepared once per connection, under a name derived from its text: the engine
+ * sends the same few statements for every step of every operation, so the server parses them
+ * once instead of each time. The text never holds values (they are parameters), so the set of
+ * names stays small.
+ */
+function statementName(text: string): string | undefined {
+  if (/^(BEGIN|COMMIT|ROLLBACK)$/.test(text)) return undefined;
+  let name = names.get(text);
+  if (!name) {
+    name = `capstan_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+    names.set(text, name);
+  }
+  return name;
 }
 
 /**
@@ -39,7 +58,7 @@ export class EngineDatabase implements OnModuleDestroy {
     };
     client.on('error', onError);
     return {
-      query: async <R extends QueryResultRow>(statement: Prisma.Sql) => (await client.query<R>(statement.text, statement.values)).rows,
+      query: async <R extends QueryResultRow>(statement: Prisma.Sql) => (await client.query<R>({ name: statementName(statement.text), text: statement.text, values: statement.values })).rows,
       release: (broken = false) => {
         client.off('error', onError);
         client.release(broken || lost);

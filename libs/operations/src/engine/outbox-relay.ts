@@ -12,8 +12,9 @@ const SWEEP_MS = 2_000;
 
 /**
  * Moves outbox messages into BullMQ. Woken by LISTEN/NOTIFY when an API transaction commits, with
- * a periodic sweep as the safety net (a missed notification, a Redis that was down). A message is
- * marked dispatched only after BullMQ accepted it; one relayed twice is still one job (jobId).
+ * a periodic sweep as the safety net (a missed notification, a Redis that was down, a listener
+ * that died). A message is marked dispatched only after BullMQ accepted it; one relayed twice is
+ * still one job (jobId).
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
@@ -85,27 +86,37 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     });
   }
 
+  /**
+   * One relay of all the workers listens (the one holding the relay lock, a session advisory lock
+   * on its LISTEN connection): every commit wakes one relay instead of all of them racing for the
+   * same rows. The others only sweep, and take over within a sweep period when the listener's
+   * connection goes (its process died), since the lock goes with it.
+   */
   private async listen(): Promise<void> {
     while (!this.stopped) {
-      const client = new Client(pgConnectionFromUrl(this.databaseConfig.url));
+      const client = new Client({ ...pgConnectionFromUrl(this.databaseConfig.url), application_name: 'capstan-outbox-relay' });
       // A lost connection must end this listener, not the process.
       client.on('error', () => undefined);
       try {
         await client.connect();
-        await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
-        this.listener = client;
-        client.on('notification', () => this.wake());
-        // Anything committed while we were not listening is picked up now.
-        this.wake();
-        await new Promise<void>((resolve) => {
-          client.on('error', () => resolve());
-          client.on('end', () => resolve());
-        });
+        const { rows } = await client.query<{ leader: boolean }>(`SELECT pg_try_advisory_lock(hashtextextended('capstan-outbox-relay', 0)) AS leader`);
+        if (rows[0]?.leader) {
+          await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+          this.listener = client;
+          client.on('notification', () => this.wake());
+          // Anything committed while nobody was listening is picked up now.
+          this.wake();
+          await new Promise<void>((resolve) => {
+            client.on('error', () => resolve());
+            client.on('end', () => resolve());
+          });
+        }
       } catch {
         // Postgres away: the sweep keeps trying; reconnect after a pause.
       }
+      this.listener = undefined;
       await client.end().catch(() => undefined);
-      if (!this.stopped) await new Promise((r) => setTimeout(r, 1_000));
+      if (!this.stopped) await new Promise((r) => setTimeout(r, SWEEP_MS).unref());
     }
   }
 }
