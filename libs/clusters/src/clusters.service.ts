@@ -87,7 +87,7 @@ export class ClustersService {
    * download itself is audited (who, when, how long it is valid), never the token.
    */
   async kubeconfig(requester: Requester, id: string, expirySeconds: number): Promise<string> {
-    const cluster = await this.clusters.get(this.prisma, requester.organizationId, id);
+    const cluster = await this.clusters.get(requester.organizationId, id);
     if (!cluster.endpoint || !['running', 'updating', 'upgrading', 'degraded'].includes(cluster.status)) {
       throw new ConflictError('cluster-not-ready', `cluster ${id} is ${cluster.status}; a kubeconfig is available once its API server runs`);
     }
@@ -105,7 +105,7 @@ export class ClustersService {
   }
 
   async get(organizationId: string | undefined, id: string) {
-    return presentCluster(await this.clusters.get(this.prisma, organizationId, id));
+    return presentCluster(await this.clusters.get(organizationId, id));
   }
 
   async list(
@@ -138,7 +138,7 @@ export class ClustersService {
         SELECT residency, max_clusters, max_nodes FROM organizations WHERE id = ${requester.organizationId} FOR UPDATE`;
       if (!org) throw new NotFoundError('organization', requester.organizationId);
       assertRegionAllowed(input.region, input.provider, org.residency);
-      const usage = await this.organizations.usage(tx, requester.organizationId);
+      const usage = await this.organizations.usage(requester.organizationId, tx);
       assertWithinQuota({ maxClusters: org.max_clusters, maxNodes: org.max_nodes }, usage, {
         clusters: 1,
         nodes: input.node_pools.reduce((sum, pool) => sum + nodeCountOf(toPoolCounts(pool)), 0),
@@ -156,7 +156,7 @@ export class ClustersService {
         requestedBy: requester.actor,
         idempotencyKey: requester.idempotencyKey,
       });
-      const created = await this.clusters.get(tx, requester.organizationId, clusterId);
+      const created = await this.clusters.getIn(tx, requester.organizationId, clusterId);
       await this.audit.record(tx, {
         organizationId: requester.organizationId,
         actor: requester.actor,
@@ -189,7 +189,7 @@ export class ClustersService {
         const data = windowData(input.maintenance_window);
         await tx.maintenanceWindow.upsert({ where: { clusterId: id }, create: { clusterId: id, ...data }, update: data });
       }
-      const after = await this.clusters.get(tx, requester.organizationId, id);
+      const after = await this.clusters.getIn(tx, requester.organizationId, id);
       await this.audit.record(tx, {
         organizationId: requester.organizationId,
         actor: requester.actor,
@@ -234,7 +234,7 @@ export class ClustersService {
   // ---------------------------------------------------------------- node pools
 
   async listNodePools(organizationId: string, clusterId: string, limit: number, cursor?: string) {
-    await this.clusters.get(this.prisma, organizationId, clusterId);
+    await this.clusters.get(organizationId, clusterId);
     const after = decodeCursor(cursor);
     const rows = await this.prisma.nodePool.findMany({
       where: { clusterId, organizationId, deletedAt: null, ...(after ? { id: { gt: after } } : {}) },
@@ -374,7 +374,7 @@ export class ClustersService {
     const [org] = await tx.$queryRaw<{ max_clusters: number; max_nodes: number }[]>`
       SELECT max_clusters, max_nodes FROM organizations WHERE id = ${organizationId} FOR UPDATE`;
     if (!org) throw new NotFoundError('organization', organizationId);
-    const usage = await this.organizations.usage(tx, organizationId);
+    const usage = await this.organizations.usage(organizationId, tx);
     assertWithinQuota({ maxClusters: org.max_clusters, maxNodes: org.max_nodes }, usage, { nodes: addingNodes });
   }
 }

@@ -1,4 +1,4 @@
-import { decodeCursor, newId, type Page, type PrismaTx, PrismaService, RequestContext, toPage } from '@capstan/platform';
+import { decodeCursor, newId, type Page, Prisma, type PrismaTx, PrismaService, RequestContext, toPage } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
 import type { Actor } from '../auth/caller';
 
@@ -42,6 +42,14 @@ export interface AuditEventView {
   created_at: string;
 }
 
+/** The INSERT of one audit event, stamped with the request it came from. */
+export function auditEventInsert(entry: AuditEntry, request: Pick<RequestContext, 'requestId' | 'sourceIp'>): Prisma.Sql {
+  return Prisma.sql`
+    INSERT INTO audit_events (id, organization_id, actor_type, actor_id, action, target_type, target_id, request_id, source_ip, changes, reason)
+    VALUES (${newId('aud')}, ${entry.organizationId}, ${entry.actor.type}::"ActorType", ${entry.actor.id}, ${entry.action}, ${entry.target.type},
+            ${entry.target.id}, ${request.requestId}, ${request.sourceIp}, ${JSON.stringify(entry.changes ?? {})}::jsonb, ${entry.reason ?? null})`;
+}
+
 /**
  * Audit events are written inside the transaction of the change they record, so a change without
  * its event (or an event without its change) cannot exist.
@@ -55,10 +63,7 @@ export class AuditLog {
 
   async record(tx: PrismaTx, entry: AuditEntry): Promise<void> {
     // Raw SQL: every change writes one, inside its transaction, so it must be cheap.
-    await tx.$executeRaw`
-      INSERT INTO audit_events (id, organization_id, actor_type, actor_id, action, target_type, target_id, request_id, source_ip, changes, reason)
-      VALUES (${newId('aud')}, ${entry.organizationId}, ${entry.actor.type}::"ActorType", ${entry.actor.id}, ${entry.action}, ${entry.target.type},
-              ${entry.target.id}, ${this.context.requestId}, ${this.context.sourceIp}, ${JSON.stringify(entry.changes ?? {})}::jsonb, ${entry.reason ?? null})`;
+    await tx.$executeRaw(auditEventInsert(entry, this.context));
   }
 
   /** Newest first. `organizationId` undefined lists every organisation (staff only). */

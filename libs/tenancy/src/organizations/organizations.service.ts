@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError, PreconditionFailedError } from '@capstan/domain';
-import { decodeCursor, etagOf, matchesEtag, newId, type Page, type PrismaTx, PrismaService, toPage } from '@capstan/platform';
+import { decodeCursor, etagOf, matchesEtag, newId, type Page, Prisma, type PrismaTx, PrismaService, Sql, toPage } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
 import { type Actor } from '../auth/caller';
 import { AuditLog, changesBetween } from '../audit/audit-log';
@@ -31,25 +31,24 @@ export interface Usage {
 export class OrganizationsService {
   constructor(
     private readonly prisma: PrismaService,
+    private readonly sql: Sql,
     private readonly audit: AuditLog,
   ) {}
 
   async get(organizationId: string): Promise<OrganizationView> {
     const org = await this.prisma.organization.findUnique({ where: { id: organizationId } });
     if (!org) throw new NotFoundError('organization', organizationId);
-    return present(org, await this.usage(this.prisma, organizationId));
+    return present(org, await this.usage(organizationId));
   }
 
   /**
    * Clusters that exist and the nodes their pools may run (the autoscaling maximum where set),
-   * which is what quotas limit.
+   * which is what quotas limit. Inside a transaction (`tx`: quota checks, after the organisation
+   * row is locked) on that transaction's client; otherwise on `Sql`.
    */
-  async usage(tx: PrismaTx, organizationId: string): Promise<Usage> {
-    // One statement: inside a transaction there is one connection, which runs one query at a time.
-    const [row] = await tx.$queryRaw<{ clusters: bigint; nodes: bigint | null }[]>`
-      SELECT (SELECT count(*) FROM clusters WHERE organization_id = ${organizationId} AND deleted_at IS NULL) AS clusters,
-             (SELECT SUM(GREATEST(node_count, COALESCE(autoscale_max, node_count))) FROM node_pools
-               WHERE organization_id = ${organizationId} AND deleted_at IS NULL) AS nodes`;
+  async usage(organizationId: string, tx?: PrismaTx): Promise<Usage> {
+    const query = usageQuery(organizationId);
+    const [row] = tx ? await tx.$queryRaw<{ clusters: bigint; nodes: bigint | null }[]>(query) : await this.sql.rows<{ clusters: string; nodes: string | null }>(query);
     return { clusters: Number(row?.clusters ?? 0), nodes: Number(row?.nodes ?? 0) };
   }
 
@@ -64,7 +63,7 @@ export class OrganizationsService {
       orderBy: { id: 'asc' },
       take: limit + 1,
     });
-    const usages = await Promise.all(rows.slice(0, limit).map((row) => this.usage(this.prisma, row.id)));
+    const usages = await Promise.all(rows.slice(0, limit).map((row) => this.usage(row.id)));
     const byId = new Map(rows.slice(0, limit).map((row, i) => [row.id, usages[i]!]));
     return toPage(rows, limit, (row) => present(row, byId.get(row.id)!));
   }
@@ -140,8 +139,16 @@ export class OrganizationsService {
       });
       return after;
     });
-    return present(updated, await this.usage(this.prisma, updated.id));
+    return present(updated, await this.usage(updated.id));
   }
+}
+
+/** One statement: inside a transaction there is one connection, which runs one query at a time. */
+export function usageQuery(organizationId: string): Prisma.Sql {
+  return Prisma.sql`
+    SELECT (SELECT count(*) FROM clusters WHERE organization_id = ${organizationId} AND deleted_at IS NULL) AS clusters,
+           (SELECT SUM(GREATEST(node_count, COALESCE(autoscale_max, node_count))) FROM node_pools
+             WHERE organization_id = ${organizationId} AND deleted_at IS NULL) AS nodes`;
 }
 
 function present(org: OrganizationRow, usage: Usage): OrganizationView {
