@@ -9,7 +9,7 @@ const PROBLEMS = 'https://capstan.dev/problems/';
 
 describe('events and webhooks API', () => {
   let api: TestApi;
-  /** The same database, with WEBHOOKS_ALLOW_PLAIN_HTTP=true (local receivers speak plain http). */
+  /** The same database, with plain http and private networks allowed (local receivers speak plain http on loopback). */
   let plainHttpApi: TestApi;
   let prisma: PrismaService;
 
@@ -17,7 +17,7 @@ describe('events and webhooks API', () => {
     api = await startTestApi();
     // Same keyring, as every process of one deployment has.
     const keys = api.config.secrets.keyring.map((k) => `${k.id}:${k.key.toString('base64')}`).join(',');
-    plainHttpApi = await startTestApi({ WEBHOOKS_ALLOW_PLAIN_HTTP: 'true', SECRETS_KEYS: keys }, api.db);
+    plainHttpApi = await startTestApi({ WEBHOOKS_ALLOW_PLAIN_HTTP: 'true', WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true', SECRETS_KEYS: keys }, api.db);
     prisma = api.app.get(PrismaService);
   });
 
@@ -97,6 +97,19 @@ describe('events and webhooks API', () => {
         expect(refused.json().errors).toEqual([{ field: 'url', message: expect.any(String) }]);
       }
       expect(await prisma.webhook.count({ where: { organizationId: org.organizationId } })).toBe(1);
+    });
+
+    it('refuses URLs that point at private, loopback or link-local addresses, with nothing stored', async () => {
+      const org = await seedOrganization(prisma);
+      for (const url of ['https://169.254.169.254/latest/meta-data', 'https://10.0.0.5/hook', 'https://[::1]/hook', 'https://localhost/hook']) {
+        const refused = await as(org.token).post('/v1/webhooks', { url });
+        expect(refused.statusCode).toBe(422);
+        expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(refused.json()).toMatchObject({ type: `${PROBLEMS}webhook-url-refused`, detail: expect.stringMatching(/^url must not point at/) });
+      }
+      expect(await prisma.webhook.count({ where: { organizationId: org.organizationId } })).toBe(0);
+      // Where WEBHOOKS_ALLOW_PRIVATE_NETWORKS is set (development), they are accepted.
+      expect((await as(org.token, plainHttpApi).post('/v1/webhooks', { url: 'https://10.0.0.5/hook' })).statusCode).toBe(201);
     });
 
     it('refuses URLs that carry credentials', async () => {
@@ -240,7 +253,7 @@ describe('events and webhooks API', () => {
       const delivered = await record({ ...operationSucceeded(org.organizationId), data: { fail: false } });
       const refused = await record({ ...operationSucceeded(org.organizationId, 2), data: { fail: true } });
 
-      const deliverer = new WebhookDeliverer(prisma, api.app.get(WebhookSecrets), api.app.get(Clock), new WebhookDeliverySettings());
+      const deliverer = new WebhookDeliverer(prisma, api.app.get(WebhookSecrets), api.app.get(Clock), new WebhookDeliverySettings(undefined, undefined, undefined, undefined, undefined, true));
       expect(await deliverer.deliverDue()).toBe(2);
 
       const log = await as(org.token).get(`/v1/webhooks/${created.id}/deliveries`);

@@ -51,6 +51,8 @@ describe('WebhookDeliverer', () => {
         settings.timeoutMs ?? defaults.timeoutMs,
         settings.pollIntervalMs ?? defaults.pollIntervalMs,
         settings.leaseMs ?? defaults.leaseMs,
+        // The test endpoints listen on loopback.
+        settings.allowPrivateNetworks ?? true,
       ),
     );
   };
@@ -204,6 +206,31 @@ describe('WebhookDeliverer', () => {
     expect(await deliveryOf(redirected.id)).toMatchObject({ status: 'pending', lastStatusCode: 307, lastError: 'the endpoint answered HTTP 307' });
     expect(redirecting.received).toHaveLength(1);
     expect(elsewhere.received).toHaveLength(0);
+  });
+
+  it('refuses to deliver to addresses off the public internet unless private networks are allowed', async () => {
+    const org = await seedOrganization(prisma);
+    const receiver = await endpoint(() => 204);
+    // A name, not a literal: only the resolved address tells that it is loopback.
+    await webhook(org.organizationId, receiver.url.replace('127.0.0.1', 'localhost'));
+    const byName = await record(org.organizationId);
+    const other = await seedOrganization(prisma);
+    await webhook(other.organizationId, receiver.url);
+    const byLiteral = await record(other.organizationId);
+
+    expect(await deliverer({ allowPrivateNetworks: false }).deliverDue()).toBe(2);
+
+    expect(receiver.received).toHaveLength(0);
+    for (const event of [byName, byLiteral]) {
+      const delivery = await deliveryOf(event.id);
+      expect(delivery).toMatchObject({ status: 'pending', lastStatusCode: null });
+      expect(delivery.lastError).toMatch(/is not on the public internet .*deliveries there are refused$/);
+    }
+
+    // The same deliveries, where private networks are allowed (development): delivered.
+    clock.advance(retryDelayMs(1));
+    expect(await deliverer({ allowPrivateNetworks: true }).deliverDue()).toBe(2);
+    expect(receiver.received).toHaveLength(2);
   });
 
   it('gives an endpoint that does not answer 5 seconds', async () => {

@@ -1,5 +1,10 @@
 import { Clock, PrismaService } from '@capstan/platform';
 import { Injectable, Logger } from '@nestjs/common';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
+import { isPublicAddress } from '../webhooks/network-policy';
 import { signWebhook, WebhookSecrets } from '../webhooks/webhook-secrets';
 import { nextAttemptAfter } from './retry-schedule';
 
@@ -22,6 +27,12 @@ export class WebhookDeliverySettings {
      * take, so only a worker that died mid-attempt lets it lapse; the delivery is then retried.
      */
     readonly leaseMs = 60_000,
+    /**
+     * Deliver to loopback and private addresses (development and tests only). Otherwise every
+     * address a name resolves to is checked when connecting, so DNS cannot smuggle a delivery
+     * into the provider's own network (see network-policy.ts).
+     */
+    readonly allowPrivateNetworks = false,
   ) {}
 }
 
@@ -228,24 +239,45 @@ export class WebhookDeliverer {
     await this.finish(delivery, outcome, event.time);
   }
 
-  private async post(url: string, body: string, headers: Record<string, string>): Promise<Outcome> {
-    try {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers,
-        body,
-        // A redirect is an answer, not a new destination: following it would send signed events
-        // to wherever the endpoint points, including hosts the customer never registered.
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.settings.timeoutMs),
-      });
-      // The body is not ours to read; release the connection.
-      await response.body?.cancel().catch(() => undefined);
-      if (response.status >= 200 && response.status < 300) return { ok: true, statusCode: response.status };
-      return { ok: false, statusCode: response.status, error: `the endpoint answered HTTP ${response.status}` };
-    } catch (error) {
-      return { ok: false, statusCode: null, error: describeFailure(error, this.settings.timeoutMs) };
+  /**
+   * One POST with node's own client rather than fetch: it takes a `lookup`, so the address
+   * checked is the address connected to (no second resolution a DNS rebinding could change).
+   * Redirects are answers, not new destinations: following one would send signed events to
+   * wherever the endpoint points, including hosts the customer never registered.
+   */
+  private post(url: string, body: string, headers: Record<string, string>): Promise<Outcome> {
+    const target = new URL(url);
+    const literal = target.hostname.replace(/^\[(.*)\]$/, '$1');
+    // An IP literal never goes through `lookup`: judged here.
+    if (!this.settings.allowPrivateNetworks && isIP(literal) !== 0 && !isPublicAddress(literal)) {
+      return Promise.resolve({ ok: false, statusCode: null, error: describeFailure(new PrivateAddressError(target.hostname), this.settings.timeoutMs) });
     }
+    return new Promise<Outcome>((resolve) => {
+      const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+      const request = send(
+        target,
+        {
+          method: 'POST',
+          headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+          lookup: this.settings.allowPrivateNetworks ? undefined : publicOnlyLookup,
+          agent: false,
+        },
+        (response) => {
+          clearTimeout(deadline);
+          // The body is not ours to read; release the connection.
+          response.resume();
+          const status = response.statusCode ?? 0;
+          resolve(status >= 200 && status < 300 ? { ok: true, statusCode: status } : { ok: false, statusCode: status, error: `the endpoint answered HTTP ${status}` });
+        },
+      );
+      // The whole attempt, not each idle gap: an endpoint that trickles bytes is still too slow.
+      const deadline = setTimeout(() => request.destroy(new DeliveryTimeout()), this.settings.timeoutMs);
+      request.on('error', (error) => {
+        clearTimeout(deadline);
+        resolve({ ok: false, statusCode: null, error: describeFailure(error, this.settings.timeoutMs) });
+      });
+      request.end(body);
+    });
   }
 
   /** Records an attempt's outcome; a no-op if the delivery stopped being pending meanwhile. */
@@ -271,11 +303,33 @@ export class WebhookDeliverer {
   }
 }
 
+class DeliveryTimeout extends Error {
+  override readonly name = 'TimeoutError';
+}
+
+class PrivateAddressError extends Error {
+  readonly code = 'EPRIVATEADDRESS';
+  constructor(readonly host: string) {
+    super(`refused: ${host} is not on the public internet`);
+  }
+}
+
+/** dns.lookup that answers only public addresses, and fails when a name has nothing else. */
+const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
+  dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
+    if (error) return callback(error, '', 0);
+    const usable = addresses.filter((a) => isPublicAddress(a.address));
+    if (usable.length === 0) return callback(new PrivateAddressError(hostname), '', 0);
+    if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, usable);
+    return callback(null, usable[0]!.address, usable[0]!.family);
+  });
+};
+
 function describeFailure(error: unknown, timeoutMs: number): string {
-  // Duck-typed rather than instanceof: fetch's errors may come from another realm (e.g. jest's).
-  const { name, message, cause } = (error ?? {}) as { name?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
-  if (name === 'TimeoutError' || name === 'AbortError') return `no answer within ${timeoutMs / 1000} s`;
-  if (typeof cause?.code === 'string') return `could not connect: ${cause.code}`;
-  if (typeof cause?.message === 'string') return `request failed: ${cause.message}`;
+  if (error instanceof PrivateAddressError) return `${error.host} is not on the public internet (or resolves only to such addresses); deliveries there are refused`;
+  // Duck-typed rather than instanceof: errors may come from another realm (e.g. jest's).
+  const { name, code, message } = (error ?? {}) as { name?: unknown; code?: unknown; message?: unknown };
+  if (name === 'TimeoutError') return `no answer within ${timeoutMs / 1000} s`;
+  if (typeof code === 'string') return `could not connect: ${code}`;
   return `request failed: ${typeof message === 'string' ? message : String(error)}`;
 }

@@ -25,7 +25,7 @@ describe('WebhooksWorkerModule, running with the real clock', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    app = await NestFactory.createApplicationContext(WorkerUnderTest.forRoot(testConfig(db.url)) as never, { logger: false });
+    app = await NestFactory.createApplicationContext(WorkerUnderTest.forRoot(testConfig(db.url, { WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true' })) as never, { logger: false });
     prisma = app.get(PrismaService);
   });
 

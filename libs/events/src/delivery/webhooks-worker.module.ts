@@ -1,3 +1,4 @@
+import { WebhookConfig } from '@capstan/platform';
 import { Logger, Module, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { WebhookSecrets } from '../webhooks/webhook-secrets';
 import { WebhookDeliverer, WebhookDeliverySettings } from './webhook-deliverer';
@@ -8,7 +9,18 @@ import { WebhookDeliverer, WebhookDeliverySettings } from './webhook-deliverer';
  * (claims skip each other's locked rows). Needs the PlatformModule (Postgres, SecretBox, Clock).
  */
 @Module({
-  providers: [WebhookSecrets, WebhookDeliverer, { provide: WebhookDeliverySettings, useValue: new WebhookDeliverySettings() }],
+  providers: [
+    WebhookSecrets,
+    WebhookDeliverer,
+    {
+      provide: WebhookDeliverySettings,
+      inject: [WebhookConfig],
+      useFactory: (config: WebhookConfig) => {
+        const defaults = new WebhookDeliverySettings();
+        return new WebhookDeliverySettings(defaults.concurrency, defaults.perOrganization, defaults.timeoutMs, defaults.pollIntervalMs, defaults.leaseMs, config.allowPrivateNetworks);
+      },
+    },
+  ],
   exports: [WebhookDeliverer],
 })
 export class WebhooksWorkerModule implements OnApplicationBootstrap, OnModuleDestroy {

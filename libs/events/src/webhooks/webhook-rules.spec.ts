@@ -1,6 +1,7 @@
 import { nextAttemptAfter, retryDelayMs } from '../delivery/retry-schedule';
 import { signWebhook } from './webhook-secrets';
 import { webhookUrlProblem } from './webhook-url';
+import { isPublicAddress } from './network-policy';
 
 describe('webhook signatures', () => {
   it('match the Standard Webhooks reference vector', () => {
@@ -33,7 +34,46 @@ describe('webhook URLs', () => {
     ['https://user@hooks.example.com/a', true, 'must not carry credentials (user:password@); deliveries are authenticated by their signature'],
     ['hooks.example.com', false, 'is not a URL'],
   ])('%s (plain http allowed: %s) -> %s', (url, allowPlainHttp, problem) => {
-    expect(webhookUrlProblem(url, allowPlainHttp)).toBe(problem);
+    expect(webhookUrlProblem(url, { allowPlainHttp, allowPrivateNetworks: true })).toBe(problem);
+  });
+
+  const privateHost = 'must not point at a private, loopback, link-local or reserved address';
+  it.each([
+    ['https://127.0.0.1/a', privateHost],
+    ['https://10.1.2.3/a', privateHost],
+    ['https://172.20.0.1/a', privateHost],
+    ['https://192.168.1.1/a', privateHost],
+    ['https://169.254.169.254/latest/meta-data', privateHost],
+    ['https://100.64.0.1/a', privateHost],
+    ['https://0.0.0.0/a', privateHost],
+    ['https://[::1]/a', privateHost],
+    ['https://[fd00::1]/a', privateHost],
+    ['https://[fe80::1]/a', privateHost],
+    ['https://[::ffff:127.0.0.1]/a', privateHost],
+    ['https://2130706433/a', privateHost], // 127.0.0.1 written as one number
+    ['https://localhost/a', 'must not point at this machine (localhost)'],
+    ['https://api.LOCALHOST./a', 'must not point at this machine (localhost)'],
+    ['https://8.8.8.8/a', null],
+    ['https://[2001:4860:4860::8888]/a', null],
+    ['https://[::ffff:8.8.8.8]/a', null],
+    ['https://hooks.example.com/a', null],
+  ])('refuses hosts off the public internet: %s -> %s', (url, problem) => {
+    expect(webhookUrlProblem(url, { allowPlainHttp: false, allowPrivateNetworks: false })).toBe(problem);
+    expect(webhookUrlProblem(url, { allowPlainHttp: false, allowPrivateNetworks: true })).toBeNull();
+  });
+
+  it.each([
+    ['1.1.1.1', true],
+    ['192.0.2.10', false],
+    ['198.18.0.1', false],
+    ['224.0.0.1', false],
+    ['255.255.255.255', false],
+    ['2606:4700::1111', true],
+    ['::', false],
+    ['64:ff9b::a00:1', false],
+    ['not an address', false],
+  ])('isPublicAddress(%s) -> %s', (address, expected) => {
+    expect(isPublicAddress(address)).toBe(expected);
   });
 });
 

@@ -53,7 +53,7 @@ export class WebhooksService {
   ) {}
 
   async create(actor: Actor, organizationId: string, input: NewWebhook): Promise<WebhookView & { secret: string }> {
-    assertWebhookUrl(input.url, this.config.allowPlainHttp);
+    assertWebhookUrl(input.url, this.config);
     const id = newId('wh');
     const issued = this.secrets.issue(id);
     const webhook = await this.prisma.$transaction(async (tx) => {

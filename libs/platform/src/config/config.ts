@@ -90,6 +90,7 @@ export const environmentSchema = z.object({
   OIDC_ROLE_CLAIM: z.string().min(1).default('capstan_role'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number({ message: 'must be a number' }).int().min(1).max(1_000_000).default(600),
   WEBHOOKS_ALLOW_PLAIN_HTTP: booleanFlag.default(false),
+  WEBHOOKS_ALLOW_PRIVATE_NETWORKS: booleanFlag.default(false),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -153,6 +154,11 @@ export class WebhookConfig {
   constructor(
     /** Accept `http://` endpoint URLs (development and tests); otherwise `https://` only. */
     readonly allowPlainHttp: boolean,
+    /**
+     * Deliver to loopback and private addresses (development and tests). Off in production: a
+     * customer's endpoint must not reach the provider's own network (server-side request forgery).
+     */
+    readonly allowPrivateNetworks: boolean = false,
   ) {}
 }
 
@@ -233,7 +239,7 @@ export function loadConfig(env: Record<string, string | undefined>): CapstanConf
     provider: new ProviderConfig(e.PROVIDER, e.SIMULATOR_URL),
     slaMonitor: new SlaMonitorConfig(e.SLA_PROBE_INTERVAL_MS, e.SLA_PROBE_TIMEOUT_MS, e.SLA_PROBE_CONCURRENCY, e.SLA_FLUSH_INTERVAL_MS, e.SLA_RAW_PROBE_RETENTION_MS, e.SLA_VANTAGE),
     engine: new EngineConfig(e.WORKER_CONCURRENCY, e.OPERATION_MAX_ATTEMPTS, e.OPERATION_BACKOFF_MS, e.RECONCILE_INTERVAL_MS, e.JOB_LOCK_MS, e.STEP_TIMEOUT_MS),
-    webhooks: new WebhookConfig(e.WEBHOOKS_ALLOW_PLAIN_HTTP),
+    webhooks: new WebhookConfig(e.WEBHOOKS_ALLOW_PLAIN_HTTP, e.WEBHOOKS_ALLOW_PRIVATE_NETWORKS),
     auth: new AuthConfig(
       e.OIDC_ISSUER ? { issuer: e.OIDC_ISSUER, audience: e.OIDC_AUDIENCE!, jwksUrl: e.OIDC_JWKS_URL!, roleClaim: e.OIDC_ROLE_CLAIM } : undefined,
       e.RATE_LIMIT_PER_MINUTE,
