@@ -1,4 +1,4 @@
-import { monotonicFactory } from 'ulid';
+import { encodeTime, monotonicFactory } from 'ulid';
 
 const nextUlid = monotonicFactory();
 
@@ -11,6 +11,14 @@ export function newId(prefix: IdPrefix): string {
 }
 
 export type IdPrefix = 'org' | 'tok' | 'stf' | 'stok' | 'cl' | 'np' | 'op' | 'aud' | 'cred' | 'mx' | 'bk' | 'bks' | 'req' | 'evt' | 'wh' | 'whd' | 'snap';
+
+/**
+ * The smallest id of this kind made at `time`: every id made before then sorts below it, so
+ * "older than" becomes a range on the primary key.
+ */
+export function firstIdAt(prefix: IdPrefix, time: Date): string {
+  return `${prefix}_${encodeTime(time.getTime(), 10).toLowerCase()}${'0'.repeat(16)}`;
+}
 
 /** Whether `id` has the shape of an id with this prefix (a cheap check before any query). */
 export function isId(prefix: IdPrefix, id: string): boolean {

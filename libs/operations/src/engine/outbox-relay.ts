@@ -9,6 +9,9 @@ import { type OperationJob, operationJobOptions, OPERATIONS_QUEUE } from './oper
 
 const BATCH = 200;
 const SWEEP_MS = 2_000;
+/** Relayed messages are kept this long (to look into a delivery), then deleted hourly. */
+const KEEP_DISPATCHED_MS = 24 * 3_600_000;
+const PRUNE_EVERY_MS = 3_600_000;
 
 /**
  * Moves outbox messages into BullMQ. Woken by LISTEN/NOTIFY when an API transaction commits, with
@@ -21,6 +24,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(OutboxRelay.name);
   private listener: Client | undefined;
   private sweep: NodeJS.Timeout | undefined;
+  private pruning: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
@@ -35,12 +39,15 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   onApplicationBootstrap(): void {
     void this.listen();
     this.sweep = setInterval(() => this.wake(), SWEEP_MS);
+    this.pruning = setInterval(() => void this.pruneDispatched().catch((error) => this.logger.warn({ err: String(error) }, 'pruning the outbox failed')), PRUNE_EVERY_MS);
+    this.pruning.unref();
     this.wake();
   }
 
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     clearInterval(this.sweep);
+    clearInterval(this.pruning);
     await this.listener?.end().catch(() => undefined);
     await this.running;
   }
@@ -84,6 +91,22 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
         WHERE id = ANY(${messages.map((m) => m.id)}::bigint[])`);
       return messages.length;
     });
+  }
+
+  /** Deletes messages relayed more than a day ago, in short batches; returns how many. */
+  async pruneDispatched(now = new Date()): Promise<number> {
+    const cutoff = new Date(now.getTime() - KEEP_DISPATCHED_MS);
+    let total = 0;
+    for (;;) {
+      const deleted = await this.database.transaction((query) =>
+        query<{ id: string }>(Prisma.sql`
+          DELETE FROM outbox_messages WHERE id IN (
+            SELECT id FROM outbox_messages WHERE dispatched_at < ${cutoff}::timestamptz ORDER BY dispatched_at LIMIT 5000)
+          RETURNING id`),
+      );
+      total += deleted.length;
+      if (deleted.length < 5_000) return total;
+    }
   }
 
   /**

@@ -91,6 +91,7 @@ export const environmentSchema = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number({ message: 'must be a number' }).int().min(1).max(1_000_000).default(600),
   WEBHOOKS_ALLOW_PLAIN_HTTP: booleanFlag.default(false),
   WEBHOOKS_ALLOW_PRIVATE_NETWORKS: booleanFlag.default(false),
+  EVENT_RETENTION_DAYS: z.coerce.number({ message: 'must be a number' }).int().min(1).max(3650).default(90),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -159,6 +160,8 @@ export class WebhookConfig {
      * customer's endpoint must not reach the provider's own network (server-side request forgery).
      */
     readonly allowPrivateNetworks: boolean = false,
+    /** Events, and the log of their deliveries, are deleted this many days after they happened. */
+    readonly eventRetentionDays: number = 90,
   ) {}
 }
 
@@ -239,7 +242,7 @@ export function loadConfig(env: Record<string, string | undefined>): CapstanConf
     provider: new ProviderConfig(e.PROVIDER, e.SIMULATOR_URL),
     slaMonitor: new SlaMonitorConfig(e.SLA_PROBE_INTERVAL_MS, e.SLA_PROBE_TIMEOUT_MS, e.SLA_PROBE_CONCURRENCY, e.SLA_FLUSH_INTERVAL_MS, e.SLA_RAW_PROBE_RETENTION_MS, e.SLA_VANTAGE),
     engine: new EngineConfig(e.WORKER_CONCURRENCY, e.OPERATION_MAX_ATTEMPTS, e.OPERATION_BACKOFF_MS, e.RECONCILE_INTERVAL_MS, e.JOB_LOCK_MS, e.STEP_TIMEOUT_MS),
-    webhooks: new WebhookConfig(e.WEBHOOKS_ALLOW_PLAIN_HTTP, e.WEBHOOKS_ALLOW_PRIVATE_NETWORKS),
+    webhooks: new WebhookConfig(e.WEBHOOKS_ALLOW_PLAIN_HTTP, e.WEBHOOKS_ALLOW_PRIVATE_NETWORKS, e.EVENT_RETENTION_DAYS),
     auth: new AuthConfig(
       e.OIDC_ISSUER ? { issuer: e.OIDC_ISSUER, audience: e.OIDC_AUDIENCE!, jwksUrl: e.OIDC_JWKS_URL!, roleClaim: e.OIDC_ROLE_CLAIM } : undefined,
       e.RATE_LIMIT_PER_MINUTE,
