@@ -322,6 +322,10 @@ function report(capstan: CapstanResult, baseline: QueueBaselineResult): boolean 
       '',
     ]),
     ['worker CPU ms per operation | job (both)', ms(workerCpu(capstan.workers), 1), ms(workerCpu(baseline.workers), 2), ratio(workerCpu(capstan.workers) / workerCpu(baseline.workers)), ''],
+    // Context for the throughput goal, not a goal: an operation is an API request (auth, audit,
+    // outbox) and seven checkpointed steps with six cloud calls; a baseline job is one UPDATE.
+    // Transactions per second (each job's UPDATE is one) put both on the scale of the work.
+    ['Postgres transactions per s (all processes)', int(capstanRate * (capstan.database.commits / n)), int(baselineRate), ratio((capstanRate * (capstan.database.commits / n)) / baselineRate), ''],
   ];
   printTable(['metric', '>capstan', '>baseline', '>ratio', 'goal'], rows);
   console.log('  ratio = capstan / baseline: higher is better for throughput, lower for the rest; goals are reported, never enforced');
