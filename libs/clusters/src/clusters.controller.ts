@@ -21,9 +21,8 @@ export class ClustersController {
   }
 
   @Endpoint(routes.listClusters)
-  async list(@CurrentCustomer() caller: CustomerCaller, @Input() { query }: RouteInput<typeof routes.listClusters>) {
-    const page = await this.clusters.list({ organizationId: caller.organizationId, status: query.status, provider: query.provider, labelSelector: query.label_selector }, query.limit, query.cursor);
-    return { ...page, items: page.items.map(({ organization_id: _, ...cluster }) => cluster) };
+  list(@CurrentCustomer() caller: CustomerCaller, @Input() { query }: RouteInput<typeof routes.listClusters>) {
+    return this.clusters.list({ organizationId: caller.organizationId, status: query.status, provider: query.provider, labelSelector: query.label_selector }, query.limit, query.cursor);
   }
 
   @Endpoint(routes.getCluster)
@@ -125,6 +124,6 @@ export class StaffClustersController {
 
   @Endpoint(routes.adminListClusters)
   list(@Input() { query }: RouteInput<typeof routes.adminListClusters>) {
-    return this.clusters.list({ organizationId: query.organization_id, status: query.status, provider: query.provider, q: query.q }, query.limit, query.cursor);
+    return this.clusters.listForStaff({ organizationId: query.organization_id, status: query.status, provider: query.provider, q: query.q }, query.limit, query.cursor);
   }
 }

@@ -108,12 +108,30 @@ export class ClustersService {
     return presentCluster(await this.clusters.get(organizationId, id));
   }
 
+  /** A customer's page of its own clusters. */
   async list(
-    filter: { organizationId?: string; status?: db.ClusterStatus; provider?: db.Provider; labelSelector?: string; q?: string },
+    filter: { organizationId: string; status?: db.ClusterStatus; provider?: db.Provider; labelSelector?: string },
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<ReturnType<typeof presentCluster>>> {
+    return toPage(await this.rows(filter, limit, cursor), limit, (row) => presentCluster(row));
+  }
+
+  /** Staff's page across organisations, each cluster naming its organisation. */
+  async listForStaff(
+    filter: { organizationId?: string; status?: db.ClusterStatus; provider?: db.Provider; q?: string },
     limit: number,
     cursor?: string,
   ): Promise<Page<ReturnType<typeof presentCluster> & { organization_id: string }>> {
-    const rows = await this.clusters.list(
+    return toPage(await this.rows(filter, limit, cursor), limit, (row) => ({ ...presentCluster(row), organization_id: row.organizationId }));
+  }
+
+  private rows(
+    filter: { organizationId?: string; status?: db.ClusterStatus; provider?: db.Provider; labelSelector?: string; q?: string },
+    limit: number,
+    cursor: string | undefined,
+  ): Promise<ClusterWithRelations[]> {
+    return this.clusters.list(
       {
         organizationId: filter.organizationId,
         status: filter.status,
@@ -124,7 +142,6 @@ export class ClustersService {
       },
       limit,
     );
-    return toPage(rows, limit, (row) => ({ ...presentCluster(row), organization_id: row.organizationId }));
   }
 
   async create(requester: Requester, input: CreateClusterInput) {

@@ -25,4 +25,5 @@ export * from './http/request-context';
 export * from './http/pagination';
 export * from './http/etag';
 export * from './http/response-headers';
+export * from './http/idempotency.interceptor';
 export * from './crypto/secret-box';

@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ClsModule } from 'nestjs-cls';
+import { ClsService, ClsServiceManager } from 'nestjs-cls';
 import { Clock, SystemClock } from './clock';
 import { SecretBox } from './crypto/secret-box';
 import { type CapstanConfig } from './config/config';
@@ -9,7 +9,7 @@ import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics';
 import { RedisModule } from './redis/redis';
-import { RequestContext, SOURCE_IP } from './http/request-context';
+import { RequestContext } from './http/request-context';
 
 /**
  * What every Capstan process is built on: validated config, logs, Postgres, Redis, metrics,
@@ -25,22 +25,21 @@ export class PlatformModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggingModule.forRoot(config.log, service),
-        ClsModule.forRoot({
-          global: true,
-          middleware: {
-            mount: true,
-            generateId: true,
-            idGenerator: (req: { id?: string }) => req.id ?? 'unknown',
-            setup: (cls, req: { ip?: string; socket?: { remoteAddress?: string } }) => cls.set(SOURCE_IP, req.ip ?? req.socket?.remoteAddress),
-          },
-        }),
         DatabaseModule,
         RedisModule,
         MetricsModule,
         HealthModule,
       ],
-      providers: [options.clock ? { provide: Clock, useValue: options.clock } : { provide: Clock, useClass: SystemClock }, RequestContext, SecretBox],
-      exports: [Clock, RequestContext, SecretBox],
+      providers: [
+        options.clock ? { provide: Clock, useValue: options.clock } : { provide: Clock, useClass: SystemClock },
+        // nestjs-cls's service without its module: ClsModule.forRoot always mounts a guard and an
+        // interceptor of its own (no-ops here), and an interceptor costs every request an rxjs
+        // layer. createHttpApp opens each request's context itself (request id, source IP).
+        { provide: ClsService, useValue: ClsServiceManager.getClsService() },
+        RequestContext,
+        SecretBox,
+      ],
+      exports: [Clock, ClsService, RequestContext, SecretBox],
     };
   }
 }

@@ -1,12 +1,10 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { AccessGuard } from './auth/access.guard';
 import { CustomerTokenStrategy, StaffOidcStrategy, StaffTokenStrategy } from './auth/strategies';
 import { TokenAuthenticator } from './auth/token-authenticator';
 import { AuditLog } from './audit/audit-log';
-import { ResponseHeadersInterceptor } from './etag.interceptor';
-import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
 import { OrganizationsService } from './organizations/organizations.service';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { CustomerTenancyController, StaffTenancyController } from './tenancy.controller';
@@ -30,8 +28,6 @@ import { TokensService } from './tokens/tokens.service';
     TokensService,
     { provide: APP_GUARD, useClass: AccessGuard },
     { provide: APP_GUARD, useClass: RateLimitGuard },
-    { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
-    { provide: APP_INTERCEPTOR, useClass: ResponseHeadersInterceptor },
   ],
   exports: [AuditLog, OrganizationsService],
 })

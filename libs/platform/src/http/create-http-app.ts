@@ -6,11 +6,14 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { CLS_ID, ClsService, type ClsStore } from 'nestjs-cls';
 import { Logger } from 'nestjs-pino';
 import type { CapstanConfig } from '../config/config';
 import { ProblemDetailsFilter } from '../errors/problem-details.filter';
 import { Metrics } from '../metrics/metrics';
 import { buildOpenApiDocument } from '../openapi/openapi-document';
+import { SOURCE_IP } from './request-context';
+import { responseHeadersOf } from './response-headers';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export const API_VERSION = '0.1.0';
@@ -30,7 +33,8 @@ export interface HttpAppOptions {
 
 /**
  * Builds a Nest application on Fastify with what every Capstan process serves the same way:
- * request ids, JSON logs, problem+json errors, metrics timings, and optionally the API docs.
+ * request ids, JSON logs, problem+json errors, ETag and Location from the body, metrics timings,
+ * and optionally the API docs.
  */
 export async function createHttpApp(
   rootModule: Type<unknown>,
@@ -58,12 +62,29 @@ export async function createHttpApp(
 
   const metrics = app.get(Metrics);
   metrics.setServiceLabel(service);
-  fastify.addHook('onSend', async (request, reply) => {
-    void reply.header('x-request-id', request.id);
+  // Each request's context (RequestContext: request id, source IP; the caller once authenticated),
+  // opened right before the handler, after the body is read, so nothing on the way loses it.
+  const cls = app.get(ClsService);
+  fastify.addHook('preHandler', (request, _reply, done) => {
+    cls.runWith({ [CLS_ID]: request.id, [SOURCE_IP]: request.ip } as ClsStore, () => done());
   });
-  fastify.addHook('onResponse', async (request, reply) => {
+  // Callback-style hooks: an async hook costs a promise per request for nothing here.
+  // Headers that follow from the body (ETag, Location), for every route and every process; a
+  // Fastify hook rather than a Nest interceptor, which would cost an rxjs layer per request.
+  fastify.addHook('preSerialization', (_request, reply, payload, done) => {
+    const { etag, location } = responseHeadersOf(payload);
+    if (etag) void reply.header('etag', etag);
+    if (location) void reply.header('location', location);
+    done(null, payload);
+  });
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    void reply.header('x-request-id', request.id);
+    done(null, payload);
+  });
+  fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
   });
 
   if (options.docs) {

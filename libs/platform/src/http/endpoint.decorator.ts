@@ -1,5 +1,6 @@
 import type { RouteContract } from '@capstan/contracts';
-import { applyDecorators, HttpCode, RequestMethod, RequestMapping, SetMetadata } from '@nestjs/common';
+import { applyDecorators, HttpCode, RequestMethod, RequestMapping, SetMetadata, UseInterceptors } from '@nestjs/common';
+import { IdempotencyInterceptor } from './idempotency.interceptor';
 
 export const ROUTE_CONTRACT = Symbol('capstan:route-contract');
 
@@ -17,8 +18,9 @@ export function toRouterPath(openApiPath: string): string {
 }
 
 /**
- * Mounts a handler from its contract: method, path, success status and the contract itself as
- * metadata for the access guard and the `@Input()` validator.
+ * Mounts a handler from its contract: method, path, success status, the contract itself as
+ * metadata for the access guard and the `@Input()` validator, and Idempotency-Key handling on the
+ * routes the contract marks idempotent.
  */
 export function Endpoint(route: RouteContract): MethodDecorator {
   const success = Object.keys(route.responses).map(Number).find((status) => status >= 200 && status < 300) ?? 200;
@@ -26,5 +28,6 @@ export function Endpoint(route: RouteContract): MethodDecorator {
     RequestMapping({ path: toRouterPath(route.path), method: METHODS[route.method] }),
     HttpCode(success),
     SetMetadata(ROUTE_CONTRACT, route),
+    ...(route.idempotent ? [UseInterceptors(IdempotencyInterceptor)] : []),
   );
 }

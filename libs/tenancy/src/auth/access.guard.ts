@@ -1,6 +1,6 @@
 import type { RouteContract } from '@capstan/contracts';
 import { ForbiddenError, UnauthenticatedError } from '@capstan/domain';
-import { ROUTE_CONTRACT } from '@capstan/platform';
+import { IDEMPOTENCY_SCOPE, ROUTE_CONTRACT } from '@capstan/platform';
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
@@ -73,6 +73,8 @@ export class AccessGuard implements CanActivate {
       }
     }
     this.cls.set(CALLER, caller);
+    // Idempotency keys are per organisation for customers, per person for staff.
+    this.cls.set(IDEMPOTENCY_SCOPE, caller.kind === 'customer' ? caller.organizationId : `staff:${caller.staffUserId}`);
     return true;
   }
 }

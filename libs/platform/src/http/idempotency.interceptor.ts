@@ -1,14 +1,18 @@
-import type { RouteContract } from '@capstan/contracts';
-import { ConflictError, UnprocessableError, ValidationError } from '@capstan/domain';
-import { Clock, PrismaService, ROUTE_CONTRACT } from '@capstan/platform';
+import { ConflictError, UnauthenticatedError, UnprocessableError, ValidationError } from '@capstan/domain';
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import { ClsService } from 'nestjs-cls';
 import { from, lastValueFrom, type Observable } from 'rxjs';
-import { CALLER } from '../auth/access.guard';
-import type { Caller } from '../auth/caller';
+import { Clock } from '../clock';
+import { PrismaService } from '../database/prisma.service';
+import { responseHeadersOf } from './response-headers';
+
+/**
+ * Whose keys a request's Idempotency-Key lives among (an organisation, or one staff member), set
+ * in CLS by whatever authenticates the caller (tenancy's AccessGuard).
+ */
+export const IDEMPOTENCY_SCOPE = 'capstan:idempotency-scope';
 
 const KEY = /^[A-Za-z0-9._:-]{1,255}$/;
 const RETENTION_MS = 24 * 3600 * 1000;
@@ -21,28 +25,31 @@ const REPLAYED_HEADERS = ['location', 'etag'];
  * kept for 24 h and replayed for the same key and body; the same key with another body is a 422;
  * a retry while the first is still running is a 409. The key is claimed before the handler runs,
  * so two concurrent retries cannot both create.
+ *
+ * Mounted by `@Endpoint()` on exactly the routes whose contract says `idempotent`, rather than
+ * globally: a global interceptor puts every request through an rxjs layer and an
+ * AsyncResource.bind, a measurable share of a cached read's CPU (issue #3), and the contract
+ * still decides, so no idempotent route can go without it.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
   constructor(
-    private readonly reflector: Reflector,
     private readonly prisma: PrismaService,
     private readonly cls: ClsService,
     private readonly clock: Clock,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const route = this.reflector.get<RouteContract | undefined>(ROUTE_CONTRACT, context.getHandler());
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const key = request.headers['idempotency-key'];
-    if (!route?.idempotent || key === undefined) return next.handle();
+    if (key === undefined) return next.handle();
     return from(this.handle(context, request, String(key), next));
   }
 
   private async handle(context: ExecutionContext, request: FastifyRequest, key: string, next: CallHandler): Promise<unknown> {
     if (!KEY.test(key)) throw new ValidationError([{ field: 'Idempotency-Key', message: 'must be 1 to 255 characters of letters, digits and ._:-' }]);
-    const caller = this.cls.get<Caller>(CALLER);
-    const scope = caller.kind === 'customer' ? caller.organizationId : `staff:${caller.staffUserId}`;
+    const scope = this.cls.get<string | undefined>(IDEMPOTENCY_SCOPE);
+    if (!scope) throw new UnauthenticatedError();
     const requestHash = createHash('sha256').update(`${request.method} ${request.url}\n${canonicalJson(request.body)}`).digest('hex');
     const now = this.clock.now();
     const reply = context.switchToHttp().getResponse<FastifyReply>();
@@ -67,7 +74,12 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
     try {
       const body = await lastValueFrom(next.handle(), { defaultValue: undefined });
-      const headers = Object.fromEntries(REPLAYED_HEADERS.flatMap((h) => (reply.getHeader(h) ? [[h, String(reply.getHeader(h))]] : [])));
+      // ETag and Location are written from the body after this runs (createHttpApp); a handler may set others itself.
+      const fromBody: Record<string, string | undefined> = responseHeadersOf(body);
+      const headers = Object.fromEntries(REPLAYED_HEADERS.flatMap((h) => {
+        const value = reply.getHeader(h) ?? fromBody[h];
+        return value ? [[h, String(value)]] : [];
+      }));
       await this.prisma.idempotencyRecord.update({
         where: { organizationId_key: { organizationId: scope, key } },
         data: { responseStatus: reply.statusCode, responseBody: (body ?? null) as object, responseHeaders: headers },
