@@ -215,4 +215,54 @@ BEGIN
    WHERE cluster = p_cluster AND phase IN ('provisioning', 'upgrading') AND settles_at <= now();
 END
 $$;
+
+-- The cluster as of now, settled, and locked for the caller's transaction when asked: one round trip.
+CREATE OR REPLACE FUNCTION simulator.settled_cluster(p_name text, p_lock boolean DEFAULT false)
+RETURNS SETOF simulator.clusters LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM simulator.settle(p_name);
+  IF p_lock THEN
+    RETURN QUERY SELECT * FROM simulator.clusters c WHERE c.name = p_name FOR UPDATE;
+  ELSE
+    RETURN QUERY SELECT * FROM simulator.clusters c WHERE c.name = p_name;
+  END IF;
+END
+$$;
+
+-- A node pool with its nodes in creation order, settled first when asked.
+CREATE OR REPLACE FUNCTION simulator.node_pool_view(p_cluster text, p_pool text, p_settle boolean)
+RETURNS TABLE (pool simulator.node_pools, nodes json) LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+BEGIN
+  IF p_settle THEN
+    PERFORM simulator.settle(p_cluster);
+  END IF;
+  RETURN QUERY
+    SELECT p, coalesce((SELECT json_agg(n ORDER BY n.seq) FROM simulator.nodes n WHERE n.cluster = p.cluster AND n.pool = p.name), '[]'::json)
+      FROM simulator.node_pools p WHERE p.cluster = p_cluster AND p.name = p_pool;
+END
+$$;
+
+-- How every port call starts, in one round trip and its own transaction (a call that fails later
+-- is still counted): count it; tell whether faults are armed for it at either point; and, unless
+-- one may fail it before it acts, settle its cluster and return it. Reading the faults table on
+-- every call, rather than a cached view of it, is what lets a fault added through one simulator
+-- fail the very next call on another.
+CREATE OR REPLACE FUNCTION simulator.begin_call(p_call text, p_cluster text,
+  OUT request_faults boolean, OUT response_faults boolean, OUT cluster simulator.clusters)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+BEGIN
+  INSERT INTO simulator.call_stats AS s (call, cluster, count) VALUES (p_call, p_cluster, 1)
+    ON CONFLICT (call, cluster) DO UPDATE SET count = s.count + 1;
+  SELECT coalesce(bool_or(f.at = 'request'), false), coalesce(bool_or(f.at = 'response'), false)
+    INTO request_faults, response_faults
+    FROM simulator.faults f
+   WHERE f.call = p_call AND (f.cluster IS NULL OR f.cluster = p_cluster) AND (f.remaining IS NULL OR f.remaining > 0);
+  IF NOT request_faults THEN
+    PERFORM simulator.settle(p_cluster);
+    SELECT * INTO cluster FROM simulator.clusters c WHERE c.name = p_cluster;
+  END IF;
+END
+$$;
 `;

@@ -1,7 +1,9 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { CallAdmission } from './call-admission';
 import { PROVIDER_CALLS, type ProviderCall } from './calls';
 import type { Clusters } from './cloud/clusters';
+import type { ClusterRow } from './cloud/context';
 import type { Credentials } from './cloud/credentials';
 import type { NodePools } from './cloud/node-pools';
 import type { CloudStats } from './cloud/stats';
@@ -17,6 +19,7 @@ import type { SimulatorLogger } from './logger';
  * status: 404 absent, 409 refused in this state, 400/422 never going to work, 503 try again.
  */
 export interface CloudServices {
+  admission: CallAdmission;
   clusters: Clusters;
   nodePools: NodePools;
   credentials: Credentials;
@@ -61,13 +64,21 @@ const faultSpec = z.object({
   at: z.enum(['request', 'response']).optional(),
 });
 
+const credentialsRequest = z.object({ ttlSeconds: z.number().int().min(1).max(366 * 86_400) });
+const addonsRequest = z
+  .object({ addons: z.array(z.object({ name: dnsLabel, version: z.string().min(1).max(64) })) })
+  .refine((b) => new Set(b.addons.map((a) => a.name)).size === b.addons.length, 'names each add-on once');
+
 const clusterParams = z.object({ cluster: dnsLabel });
 const poolParams = clusterParams.extend({ pool: dnsLabel });
 const nodeParams = clusterParams.extend({ node: nodeName });
 
 export async function buildRestApi(services: CloudServices, log: SimulatorLogger): Promise<FastifyInstance> {
-  const { clusters, nodePools, credentials, workloads, faults, stats } = services;
-  const app = Fastify({ logger: false, bodyLimit: 4 * 1024 * 1024 });
+  const { admission, clusters, nodePools, credentials, workloads, faults, stats } = services;
+  // Closing drops every connection, as the kube listener's does: keep-alive clients may hold a
+  // connection that has not sent a request yet (undici opens one after an aborted call), which
+  // Node does not count as idle, so a graceful close would wait for the client to let it go.
+  const app = Fastify({ logger: false, bodyLimit: 4 * 1024 * 1024, forceCloseConnections: true });
   // Lenient where Fastify is strict: a bodiless DELETE or POST sent with a JSON content type
   // (curl scripts, generic HTTP clients) is an empty body, not a 400.
   app.removeContentTypeParser('application/json');
@@ -93,15 +104,17 @@ export async function buildRestApi(services: CloudServices, log: SimulatorLogger
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ code: 'not_found', message: `no route ${request.method} ${request.url}` }));
 
-  /** A port call: counted, subject to injected faults before it acts and before it answers. */
+  /**
+   * A port call: counted, subject to injected faults before it acts and before it answers, and
+   * handed its cluster as it found it (`found`, settled; null when there is none).
+   */
   const call =
-    <T>(name: ProviderCall, handler: (request: FastifyRequest, reply: FastifyReply, cluster: string) => Promise<T>) =>
+    <T>(name: ProviderCall, handler: (request: FastifyRequest, reply: FastifyReply, cluster: string, found: ClusterRow | null) => T | Promise<T>) =>
     async (request: FastifyRequest, reply: FastifyReply): Promise<T> => {
       const { cluster } = clusterParams.parse(request.params);
-      await stats.countCall(name, cluster);
-      await faults.intercept(name, cluster, 'request');
-      const result = await handler(request, reply, cluster);
-      await faults.intercept(name, cluster, 'response');
+      const admitted = await admission.admit(name, cluster);
+      const result = await handler(request, reply, cluster, admitted.cluster);
+      if (admitted.responseFaults) await faults.intercept(name, cluster, 'response');
       return result;
     };
 
@@ -114,21 +127,21 @@ export async function buildRestApi(services: CloudServices, log: SimulatorLogger
   });
   app.put(
     '/v1/clusters/:cluster',
-    call('ensureCluster', async (request, reply, name) => {
+    call('ensureCluster', async (request, reply, name, found) => {
       const spec = sameName(clusterSpec.parse(request.body), name);
-      const { cluster, created } = await clusters.ensure({ ...spec, name });
+      const { cluster, created } = await clusters.ensure({ ...spec, name }, found);
       reply.code(created ? 201 : 200);
       return cluster;
     }),
   );
   app.get(
     '/v1/clusters/:cluster',
-    call('getCluster', (_request, _reply, name) => clusters.get(name)),
+    call('getCluster', (_request, _reply, name, found) => clusters.get(name, found)),
   );
   app.delete(
     '/v1/clusters/:cluster',
-    call('deleteCluster', async (_request, reply, name) => {
-      const cluster = await clusters.delete(name);
+    call('deleteCluster', async (_request, reply, name, found) => {
+      const cluster = await clusters.delete(name, found);
       return cluster ? reply.code(202).send(cluster) : reply.code(204).send();
     }),
   );
@@ -145,17 +158,17 @@ export async function buildRestApi(services: CloudServices, log: SimulatorLogger
   app.get('/v1/clusters/:cluster/node-pools', async (request) => ({ items: await nodePools.list(clusterParams.parse(request.params).cluster) }));
   app.put(
     '/v1/clusters/:cluster/node-pools/:pool',
-    call('ensureNodePool', async (request, reply, cluster) => {
+    call('ensureNodePool', async (request, reply, cluster, found) => {
       const { pool: name } = poolParams.parse(request.params);
       const spec = sameName(nodePoolSpec.parse(request.body), name);
-      const { pool, created } = await nodePools.ensure(cluster, { ...spec, name });
+      const { pool, created } = await nodePools.ensure(cluster, { ...spec, name }, found);
       reply.code(created ? 201 : 200);
       return pool;
     }),
   );
   app.get(
     '/v1/clusters/:cluster/node-pools/:pool',
-    call('getNodePool', (request, _reply, cluster) => nodePools.get(cluster, poolParams.parse(request.params).pool)),
+    call('getNodePool', (request, _reply, cluster, found) => nodePools.get(cluster, poolParams.parse(request.params).pool, found)),
   );
   app.patch(
     '/v1/clusters/:cluster/node-pools/:pool',
@@ -166,18 +179,18 @@ export async function buildRestApi(services: CloudServices, log: SimulatorLogger
   );
   app.delete(
     '/v1/clusters/:cluster/node-pools/:pool',
-    call('deleteNodePool', async (request, reply, cluster) => {
-      const pool = await nodePools.delete(cluster, poolParams.parse(request.params).pool);
+    call('deleteNodePool', async (request, reply, cluster, found) => {
+      const pool = await nodePools.delete(cluster, poolParams.parse(request.params).pool, found);
       return pool ? reply.code(202).send(pool) : reply.code(204).send();
     }),
   );
   app.post(
     '/v1/clusters/:cluster/nodes/:node/cordon',
-    call('cordonNode', (request, _reply, cluster) => nodePools.setUnschedulable(cluster, nodeParams.parse(request.params).node, true)),
+    call('cordonNode', (request, _reply, cluster, found) => nodePools.setUnschedulable(cluster, nodeParams.parse(request.params).node, true, found)),
   );
   app.post(
     '/v1/clusters/:cluster/nodes/:node/uncordon',
-    call('uncordonNode', (request, _reply, cluster) => nodePools.setUnschedulable(cluster, nodeParams.parse(request.params).node, false)),
+    call('uncordonNode', (request, _reply, cluster, found) => nodePools.setUnschedulable(cluster, nodeParams.parse(request.params).node, false, found)),
   );
   app.post(
     '/v1/clusters/:cluster/nodes/:node/drain',
@@ -211,10 +224,10 @@ export async function buildRestApi(services: CloudServices, log: SimulatorLogger
   // --- credentials -----------------------------------------------------------------------------
   app.post(
     '/v1/clusters/:cluster/credentials',
-    call('issueCredentials', async (request, reply, cluster) => {
-      const body = z.object({ ttlSeconds: z.number().int().min(1).max(366 * 86_400) }).parse(request.body);
+    call('issueCredentials', async (request, reply, cluster, found) => {
+      const body = credentialsRequest.parse(request.body);
       reply.code(201);
-      return credentials.issue(cluster, body.ttlSeconds);
+      return credentials.issue(cluster, body.ttlSeconds, found);
     }),
   );
   app.delete(
@@ -246,22 +259,19 @@ export async function buildRestApi(services: CloudServices, log: SimulatorLogger
   );
   app.post(
     '/v1/clusters/:cluster/addons',
-    call('installAddons', async (request, reply, cluster) => {
-      const body = z
-        .object({ addons: z.array(z.object({ name: dnsLabel, version: z.string().min(1).max(64) })) })
-        .refine((b) => new Set(b.addons.map((a) => a.name)).size === b.addons.length, 'names each add-on once')
-        .parse(request.body);
-      await workloads.installAddons(cluster, body.addons);
+    call('installAddons', async (request, reply, cluster, found) => {
+      const body = addonsRequest.parse(request.body);
+      await workloads.installAddons(cluster, body.addons, found);
       return reply.code(204).send();
     }),
   );
   app.get(
     '/v1/clusters/:cluster/addons',
-    call('listAddons', async (_request, _reply, cluster) => ({ items: await workloads.listAddons(cluster) })),
+    call('listAddons', async (_request, _reply, cluster, found) => ({ items: await workloads.listAddons(cluster, found) })),
   );
   app.get(
     '/v1/clusters/:cluster/objects',
-    call('listObjects', async (_request, _reply, cluster) => ({ items: await workloads.listObjects(cluster) })),
+    call('listObjects', async (_request, _reply, cluster, found) => ({ items: await workloads.listObjects(cluster, found) })),
   );
   const seedObjects = (mode: 'replace' | 'add') => async (request: FastifyRequest) => {
     const { cluster } = clusterParams.parse(request.params);

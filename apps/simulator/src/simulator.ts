@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { CallAdmission } from './call-admission';
 import { type CertificateAuthority, createCertificateAuthority, issueServingCertificate } from './certificates';
 import { Clusters } from './cloud/clusters';
 import type { CloudContext } from './cloud/context';
@@ -55,13 +56,15 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     const kube = await startKubeEndpoint({ db, credentials, certificate, host: options.host, port: options.kubePort, log });
     context.kubeUrl = `https://${urlHost}:${kube.port}`;
 
+    const faults = new FaultInjector(db);
     const api = await buildRestApi(
       {
+        admission: new CallAdmission(db, faults),
         clusters: new Clusters(context),
         nodePools: new NodePools(context),
         credentials,
         workloads: new Workloads(context),
-        faults: new FaultInjector(db),
+        faults,
         stats: new CloudStats(db),
       },
       log,

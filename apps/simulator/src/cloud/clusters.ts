@@ -1,7 +1,7 @@
 import { conflict, notFound } from '../errors';
 import { controlPlaneUpgradeRefusal, kubeletSkewRefusal, parseVersion } from '../versions';
 import { type CloudContext, type ClusterRow, findCluster, lockCluster, type ObjectPhase, oneStepLater } from './context';
-import { recordCreated, recordDeleted } from './stats';
+import { countCreated, countDeleted, recordDeleted } from './stats';
 
 export interface ClusterSpec {
   name: string;
@@ -34,40 +34,45 @@ const BUILT_IN_OBJECTS = [
   ['v1', 'Service', 'default', 'kubernetes'],
   ['apps/v1', 'Deployment', 'kube-system', 'coredns'],
 ] as const;
+const BUILT_IN_COLUMNS = [0, 1, 2, 3].map((i) => BUILT_IN_OBJECTS.map((o) => o[i]));
 
 export class Clusters {
   constructor(private readonly cloud: CloudContext) {}
 
-  /** Creates the cluster unless it exists; either way answers with it. */
-  async ensure(spec: ClusterSpec): Promise<{ cluster: ClusterResource; created: boolean }> {
+  /**
+   * Creates the cluster unless it exists; either way answers with it. `found` is the cluster as the
+   * call found it: when it exists, that is the answer, with no further round trip.
+   */
+  async ensure(spec: ClusterSpec, found: ClusterRow | null): Promise<{ cluster: ClusterResource; created: boolean }> {
     parseVersion(spec.version);
-    return this.cloud.db.transaction(async (sql) => {
-      await sql.query('SELECT simulator.settle($1)', [spec.name]);
-      const inserted = await sql.query(
-        `INSERT INTO simulator.clusters (name, flavour, region, version, labels, phase, settles_at)
-         VALUES ($1, $2, $3, $4, $5, 'provisioning', ${oneStepLater(6)})
-         ON CONFLICT (name) DO NOTHING RETURNING name`,
-        [spec.name, spec.flavour, spec.region, spec.version, JSON.stringify(spec.labels), this.cloud.stepDelayMs],
+    let created = false;
+    let cluster = found;
+    if (!cluster) {
+      // One statement: the cluster, its built-in objects and its creation count stand or fall
+      // together. Of concurrent creators, the one whose insert wins counts; the others find it.
+      const [row] = await this.cloud.db.query<{ created: number }>(
+        `WITH cluster AS (
+           INSERT INTO simulator.clusters (name, flavour, region, version, labels, phase, settles_at)
+           VALUES ($1, $2, $3, $4, $5, 'provisioning', ${oneStepLater(6)})
+           ON CONFLICT (name) DO NOTHING RETURNING name),
+         built_in AS (
+           INSERT INTO simulator.objects (cluster, api_version, kind, namespace, name)
+           SELECT cluster.name, o.* FROM cluster, unnest($7::text[], $8::text[], $9::text[], $10::text[]) o),
+         counted AS (${countCreated(`SELECT 'cluster', name, name FROM cluster`)})
+         SELECT count(*)::integer AS created FROM cluster`,
+        [spec.name, spec.flavour, spec.region, spec.version, JSON.stringify(spec.labels), this.cloud.stepDelayMs, ...BUILT_IN_COLUMNS],
       );
-      const created = inserted.rowCount === 1;
-      if (created) {
-        await sql.query(
-          `INSERT INTO simulator.objects (cluster, api_version, kind, namespace, name)
-           SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])`,
-          [spec.name, ...[0, 1, 2, 3].map((i) => BUILT_IN_OBJECTS.map((o) => o[i]))],
-        );
-        await recordCreated(sql, 'cluster', spec.name, [spec.name]);
-      }
-      const cluster = (await findCluster(sql, spec.name))!;
-      if (cluster.phase === 'deleting') throw conflict(`cluster ${spec.name} is being deleted; it can be created again once it is gone`);
-      return { cluster: this.render(cluster), created };
-    });
+      created = row!.created === 1;
+      cluster = await findCluster(this.cloud.db.pool, spec.name);
+      if (!cluster) throw conflict(`cluster ${spec.name} vanished while it was being created; ensure it again`);
+    }
+    if (cluster.phase === 'deleting') throw conflict(`cluster ${spec.name} is being deleted; it can be created again once it is gone`);
+    return { cluster: this.render(cluster), created };
   }
 
-  async get(name: string): Promise<ClusterResource> {
-    const cluster = await findCluster(this.cloud.db.pool, name);
-    if (!cluster) throw notFound(`cluster ${name} does not exist`);
-    return this.render(cluster);
+  get(name: string, found: ClusterRow | null): ClusterResource {
+    if (!found) throw notFound(`cluster ${name} does not exist`);
+    return this.render(found);
   }
 
   async list(page: { limit: number; after?: string }): Promise<{ items: ClusterResource[]; next: string | null }> {
@@ -79,20 +84,20 @@ export class Clusters {
   }
 
   /** Starts deleting the cluster; null when it is already gone. */
-  async delete(name: string): Promise<ClusterResource | null> {
-    return this.cloud.db.transaction(async (sql) => {
-      const cluster = await findCluster(sql, name, true);
-      if (!cluster) return null;
-      if (cluster.phase !== 'deleting') {
-        await sql.query(`UPDATE simulator.clusters SET phase = 'deleting', target_version = NULL, settles_at = ${oneStepLater(2)} WHERE name = $1`, [
-          name,
-          this.cloud.stepDelayMs,
-        ]);
-        await recordDeleted(sql, 'cluster', name, name);
-      }
-      const after = await findCluster(sql, name);
-      return after && this.render(after);
-    });
+  async delete(name: string, found: ClusterRow | null): Promise<ClusterResource | null> {
+    if (!found) return null;
+    if (found.phase !== 'deleting') {
+      // Of concurrent deletes, only the one that moves it to `deleting` counts a deletion.
+      await this.cloud.db.query(
+        `WITH deleting AS (
+           UPDATE simulator.clusters SET phase = 'deleting', target_version = NULL, settles_at = ${oneStepLater(2)}
+            WHERE name = $1 AND phase <> 'deleting' RETURNING name)
+         ${countDeleted(`SELECT 'cluster', name, name FROM deleting`)}`,
+        [name, this.cloud.stepDelayMs],
+      );
+    }
+    const after = await findCluster(this.cloud.db.pool, name);
+    return after && this.render(after);
   }
 
   /** Moves the control plane to `version`: one minor at a time, never down, never past the nodes' skew. */

@@ -36,8 +36,7 @@ export const oneStepLater = (n: number) => `now() + $${n}::integer * interval '1
 
 /** The cluster as of now (transitions whose time has come applied), or null when there is none. */
 export async function findCluster(sql: Sql, name: string, lock = false): Promise<ClusterRow | null> {
-  await sql.query('SELECT simulator.settle($1)', [name]);
-  const { rows } = await sql.query<ClusterRow>(`SELECT * FROM simulator.clusters WHERE name = $1${lock ? ' FOR UPDATE' : ''}`, [name]);
+  const { rows } = await sql.query<ClusterRow>('SELECT * FROM simulator.settled_cluster($1, $2)', [name, lock]);
   return rows[0] ?? null;
 }
 
@@ -48,12 +47,18 @@ export async function lockCluster(sql: Sql, name: string): Promise<ClusterRow> {
   return cluster;
 }
 
+/**
+ * SERVING_PHASES for SQL: statements that act on a cluster in one round trip check "the API
+ * server serves" on the row they lock, with the same phases.
+ */
+export const SERVING_PHASE_LIST: string[] = [...SERVING_PHASES];
+
 export function apiServerServes(cluster: Pick<ClusterRow, 'phase' | 'api_server_up'>): boolean {
   return cluster.api_server_up && SERVING_PHASES.includes(cluster.phase);
 }
 
 /** Work that goes through the tenant cluster's API server (kubectl, Helm) fails while it is down. */
-export function requireApiServer(cluster: ClusterRow): void {
+export function requireApiServer(cluster: Pick<ClusterRow, 'name' | 'phase' | 'api_server_up'>): void {
   if (!apiServerServes(cluster)) {
     const why = cluster.api_server_up ? `the cluster is ${cluster.phase}` : 'it is down';
     throw unavailable(`the API server of cluster ${cluster.name} is not available: ${why}`);

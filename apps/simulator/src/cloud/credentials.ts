@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { conflict } from '../errors';
-import { type CloudContext, lockCluster } from './context';
+import { conflict, notFound } from '../errors';
+import type { CloudContext, ClusterRow } from './context';
 
 export interface IssuedCredentials {
   server: string;
@@ -18,23 +18,28 @@ const sha256 = (token: string) => createHash('sha256').update(token).digest('hex
 export class Credentials {
   constructor(private readonly cloud: CloudContext) {}
 
-  async issue(cluster: string, ttlSeconds: number): Promise<IssuedCredentials> {
+  async issue(cluster: string, ttlSeconds: number, found: ClusterRow | null): Promise<IssuedCredentials> {
+    if (!found) throw notFound(`cluster ${cluster} does not exist`);
+    if (found.phase === 'deleting') throw conflict(`cluster ${cluster} is being deleted`);
     const token = `sim_${randomBytes(32).toString('base64url')}`;
-    return this.cloud.db.transaction(async (sql) => {
-      const owner = await lockCluster(sql, cluster);
-      if (owner.phase === 'deleting') throw conflict(`cluster ${cluster} is being deleted`);
-      const { rows } = await sql.query<{ expires_at: Date }>(
-        `INSERT INTO simulator.credentials (token_sha256, cluster, expires_at)
-         VALUES ($1, $2, now() + $3::integer * interval '1 second') RETURNING expires_at`,
-        [sha256(token), cluster, ttlSeconds],
-      );
-      return {
-        server: `${this.cloud.kubeUrl}/clusters/${cluster}`,
-        caCertificate: this.cloud.caCertificatePem,
-        token,
-        expiresAt: rows[0]!.expires_at.toISOString(),
-      };
-    });
+    const { rows } = await this.cloud.db.pool.query<{ phase: string; expires_at: Date | null }>(
+      `WITH owner AS (SELECT name, phase FROM simulator.clusters WHERE name = $2 FOR UPDATE),
+       issued AS (
+         INSERT INTO simulator.credentials (token_sha256, cluster, expires_at)
+         SELECT $1, owner.name, now() + $3::integer * interval '1 second' FROM owner WHERE owner.phase <> 'deleting'
+         RETURNING expires_at)
+       SELECT owner.phase, (SELECT expires_at FROM issued) FROM owner`,
+      [sha256(token), cluster, ttlSeconds],
+    );
+    const locked = rows[0];
+    if (!locked) throw notFound(`cluster ${cluster} does not exist`);
+    if (!locked.expires_at) throw conflict(`cluster ${cluster} is being deleted`);
+    return {
+      server: `${this.cloud.kubeUrl}/clusters/${cluster}`,
+      caCertificate: this.cloud.caCertificatePem,
+      token,
+      expiresAt: locked.expires_at.toISOString(),
+    };
   }
 
   /** Invalidates every token issued so far for the cluster; later ones are valid again. */

@@ -1,10 +1,10 @@
 import { randomInt } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { Sql } from '../database';
-import { conflict, invalid, notFound } from '../errors';
+import { conflict, invalid, notFound, unavailable } from '../errors';
 import { compareVersions, formatVersion, kubeletSkewRefusal, parseVersion } from '../versions';
-import { type CloudContext, findCluster, lockCluster, type ObjectPhase, oneStepLater, requireApiServer } from './context';
-import { recordCreated, recordDeleted } from './stats';
+import { type CloudContext, type ClusterRow, findCluster, lockCluster, type ObjectPhase, oneStepLater, requireApiServer, SERVING_PHASE_LIST } from './context';
+import { countCreated, countDeleted, recordCreated } from './stats';
 
 export interface Taint {
   key: string;
@@ -89,23 +89,33 @@ const NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 export class NodePools {
   constructor(private readonly cloud: CloudContext) {}
 
-  async ensure(cluster: string, spec: NodePoolSpec): Promise<{ pool: NodePoolResource; created: boolean }> {
+  /**
+   * Creates the pool and its nodes unless the pool exists; either way answers with it. The checks
+   * are made on `found`, the cluster as the call found it, and the insert goes ahead only if the
+   * cluster, locked, is still as judged; if it moved meanwhile (an upgrade settled), it is judged
+   * again as it now is.
+   */
+  async ensure(cluster: string, spec: NodePoolSpec, found: ClusterRow | null): Promise<{ pool: NodePoolResource; created: boolean }> {
     checkScale(spec);
     const version = parseVersion(spec.version);
-    return this.cloud.db.transaction(async (sql) => {
-      const owner = await lockCluster(sql, cluster);
+    let owner = found;
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      if (!owner) throw notFound(`cluster ${cluster} does not exist`);
       if (owner.phase === 'deleting') throw conflict(`cluster ${cluster} is being deleted`);
-      const existing = await this.findPool(sql, cluster, spec.name, true);
-      if (existing) {
-        if (existing.phase === 'deleting') throw conflict(`node pool ${spec.name} is being deleted; it can be created again once it is gone`);
-        return { pool: await this.read(sql, cluster, spec.name), created: false };
-      }
       const skew = kubeletSkewRefusal(version, parseVersion(owner.version));
-      if (skew) throw conflict(skew);
-      await sql.query(
-        `INSERT INTO simulator.node_pools
-           (cluster, name, machine_type, count, autoscaling, version, labels, taints, max_surge, max_unavailable, phase, settles_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'provisioning', ${oneStepLater(11)})`,
+      const { rows } = await this.cloud.db.pool.query<ClusterRow & { created: number }>(
+        `WITH owner AS (SELECT * FROM simulator.clusters WHERE name = $1 FOR UPDATE),
+         pool AS (
+           INSERT INTO simulator.node_pools
+             (cluster, name, machine_type, count, autoscaling, version, labels, taints, max_surge, max_unavailable, phase, settles_at)
+           SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'provisioning', ${oneStepLater(11)}
+             FROM owner WHERE owner.phase = $12 AND owner.version = $13 AND $14::boolean
+           ON CONFLICT (cluster, name) DO NOTHING RETURNING name),
+         nodes AS (
+           INSERT INTO simulator.nodes (cluster, pool, name, version, phase, settles_at)
+           SELECT $1, pool.name, unnest($15::text[]), $6, 'provisioning', ${oneStepLater(11)} FROM pool RETURNING name),
+         counted AS (${countCreated(`SELECT 'nodePool', $1, name FROM pool UNION ALL SELECT 'node', $1, name FROM nodes`)})
+         SELECT owner.*, (SELECT count(*) FROM pool)::integer AS created FROM owner`,
         [
           cluster,
           spec.name,
@@ -118,19 +128,32 @@ export class NodePools {
           spec.maxSurge,
           spec.maxUnavailable,
           this.cloud.stepDelayMs,
+          owner.phase,
+          owner.version,
+          skew === null,
+          nodeNames(spec.name, spec.count),
         ],
       );
-      await recordCreated(sql, 'nodePool', cluster, [spec.name]);
-      await this.addNodes(sql, cluster, spec.name, spec.version, spec.count);
-      return { pool: await this.read(sql, cluster, spec.name), created: true };
-    });
+      const locked = rows[0];
+      if (locked?.created) return { pool: (await this.view(this.cloud.db.pool, cluster, spec.name, true))!, created: true };
+      if (!locked || locked.phase !== owner.phase || locked.version !== owner.version) {
+        owner = locked ?? null;
+        continue;
+      }
+      const existing = await this.view(this.cloud.db.pool, cluster, spec.name, true);
+      if (existing?.status === 'deleting') throw conflict(`node pool ${spec.name} is being deleted; it can be created again once it is gone`);
+      if (existing) return { pool: existing, created: false };
+      if (skew) throw conflict(skew);
+      // It existed when the insert ran and was gone by the read (its deletion settled): once more.
+    }
+    throw unavailable(`node pool ${spec.name} of cluster ${cluster} keeps changing; try again`);
   }
 
-  async get(cluster: string, pool: string): Promise<NodePoolResource> {
-    return this.cloud.db.transaction(async (sql) => {
-      if (!(await findCluster(sql, cluster))) throw notFound(`cluster ${cluster} does not exist`);
-      return this.read(sql, cluster, pool);
-    });
+  async get(cluster: string, pool: string, found: ClusterRow | null): Promise<NodePoolResource> {
+    if (!found) throw notFound(`cluster ${cluster} does not exist`);
+    const resource = await this.view(this.cloud.db.pool, cluster, pool, false);
+    if (!resource) throw notFound(`node pool ${pool} does not exist in cluster ${cluster}`);
+    return resource;
   }
 
   async list(cluster: string): Promise<NodePoolResource[]> {
@@ -199,41 +222,40 @@ export class NodePools {
   }
 
   /** Starts deleting the pool and its nodes; null when there is nothing to delete. */
-  async delete(cluster: string, pool: string): Promise<NodePoolResource | null> {
-    return this.cloud.db.transaction(async (sql) => {
-      if (!(await findCluster(sql, cluster, true))) return null;
-      const existing = await this.findPool(sql, cluster, pool, true);
-      if (!existing) return null;
-      if (existing.phase !== 'deleting') {
-        const later = oneStepLater(3);
-        await sql.query(`UPDATE simulator.node_pools SET phase = 'deleting', settles_at = ${later} WHERE cluster = $1 AND name = $2`, [
-          cluster,
-          pool,
-          this.cloud.stepDelayMs,
-        ]);
-        await sql.query(`UPDATE simulator.nodes SET phase = 'deleting', unschedulable = true, settles_at = ${later} WHERE cluster = $1 AND pool = $2`, [
-          cluster,
-          pool,
-          this.cloud.stepDelayMs,
-        ]);
-        await recordDeleted(sql, 'nodePool', cluster, pool);
-        await sql.query('SELECT simulator.settle($1)', [cluster]);
-      }
-      return (await this.findPool(sql, cluster, pool)) ? this.read(sql, cluster, pool) : null;
-    });
+  async delete(cluster: string, pool: string, found: ClusterRow | null): Promise<NodePoolResource | null> {
+    if (!found) return null;
+    // Of concurrent deletes, only the one that moves it to `deleting` counts a deletion.
+    await this.cloud.db.query(
+      `WITH owner AS (SELECT name FROM simulator.clusters WHERE name = $1 FOR UPDATE),
+       deleting AS (
+         UPDATE simulator.node_pools p SET phase = 'deleting', settles_at = ${oneStepLater(3)}
+           FROM owner WHERE p.cluster = owner.name AND p.name = $2 AND p.phase <> 'deleting' RETURNING p.name),
+       nodes AS (
+         UPDATE simulator.nodes n SET phase = 'deleting', unschedulable = true, settles_at = ${oneStepLater(3)}
+           FROM deleting WHERE n.cluster = $1 AND n.pool = deleting.name)
+       ${countDeleted(`SELECT 'nodePool', $1, name FROM deleting`)}`,
+      [cluster, pool, this.cloud.stepDelayMs],
+    );
+    return this.view(this.cloud.db.pool, cluster, pool, true);
   }
 
-  async setUnschedulable(cluster: string, node: string, unschedulable: boolean): Promise<NodeResource> {
-    return this.cloud.db.transaction(async (sql) => {
-      requireApiServer(await lockCluster(sql, cluster));
-      const { rows } = await sql.query<NodeRow>(`UPDATE simulator.nodes SET unschedulable = $3 WHERE cluster = $1 AND name = $2 RETURNING *`, [
-        cluster,
-        node,
-        unschedulable,
-      ]);
-      if (!rows[0]) throw notFound(`node ${node} does not exist in cluster ${cluster}`);
-      return renderNode(rows[0]);
-    });
+  async setUnschedulable(cluster: string, node: string, unschedulable: boolean, found: ClusterRow | null): Promise<NodeResource> {
+    if (!found) throw notFound(`cluster ${cluster} does not exist`);
+    requireApiServer(found);
+    const { rows } = await this.cloud.db.pool.query<Pick<ClusterRow, 'name' | 'phase' | 'api_server_up'> & { node: NodeRow | null }>(
+      `WITH owner AS (SELECT * FROM simulator.clusters WHERE name = $1 FOR UPDATE),
+       node AS (
+         UPDATE simulator.nodes n SET unschedulable = $3
+           FROM owner WHERE n.cluster = owner.name AND n.name = $2 AND owner.api_server_up AND owner.phase = ANY($4::text[])
+         RETURNING n.*)
+       SELECT owner.name, owner.phase, owner.api_server_up, to_json(node) AS node FROM owner LEFT JOIN node ON true`,
+      [cluster, node, unschedulable, SERVING_PHASE_LIST],
+    );
+    const locked = rows[0];
+    if (!locked) throw notFound(`cluster ${cluster} does not exist`);
+    requireApiServer(locked);
+    if (!locked.node) throw notFound(`node ${node} does not exist in cluster ${cluster}`);
+    return renderNode(locked.node);
   }
 
   /**
@@ -363,14 +385,24 @@ export class NodePools {
   }
 
   private async read(sql: Sql, cluster: string, name: string): Promise<NodePoolResource> {
-    await sql.query('SELECT simulator.settle($1)', [cluster]);
-    const pool = await this.findPool(sql, cluster, name);
+    const pool = await this.view(sql, cluster, name, true);
     if (!pool) throw notFound(`node pool ${name} does not exist in cluster ${cluster}`);
-    const { rows } = await sql.query<NodeRow>(`SELECT * FROM simulator.nodes WHERE cluster = $1 AND pool = $2 ORDER BY seq`, [cluster, name]);
-    const nodes = rows.map(renderNode);
-    const versions = rows.filter((n) => n.phase !== 'deleting').map((n) => parseVersion(n.version));
+    return pool;
+  }
+
+  /** The pool with its nodes, in one round trip; settled first when asked. */
+  private async view(sql: Sql, cluster: string, name: string, settle: boolean): Promise<NodePoolResource | null> {
+    const { rows } = await sql.query<NodePoolRow & { nodes: NodeRow[] }>('SELECT (v.pool).*, v.nodes FROM simulator.node_pool_view($1, $2, $3) v', [
+      cluster,
+      name,
+      settle,
+    ]);
+    const pool = rows[0];
+    if (!pool) return null;
+    const nodes = pool.nodes.map(renderNode);
+    const versions = pool.nodes.filter((n) => n.phase !== 'deleting').map((n) => parseVersion(n.version));
     const oldest = versions.sort(compareVersions)[0];
-    const upgrading = rows.some((n) => n.phase === 'upgrading');
+    const upgrading = pool.nodes.some((n) => n.phase === 'upgrading');
     return {
       cluster,
       name: pool.name,
@@ -393,6 +425,13 @@ function checkScale(spec: NodePoolSpec): void {
   if (autoscaling && (autoscaling.min > autoscaling.max || count < autoscaling.min || count > autoscaling.max)) {
     throw invalid(`count ${count} must lie within the autoscaling bounds ${autoscaling.min}..${autoscaling.max}`);
   }
+}
+
+/** `count` distinct names for the nodes of a new pool: no other pool's nodes can share them. */
+function nodeNames(pool: string, count: number): string[] {
+  const names = new Set<string>();
+  while (names.size < count) names.add(`${pool}-${randomSuffix()}`);
+  return [...names];
 }
 
 function randomSuffix(): string {

@@ -30,34 +30,31 @@ export interface StatsSummary {
   live: { clusters: number; nodePools: number; nodes: number; snapshots: number };
 }
 
+/**
+ * A statement counting one creation of each `(kind, cluster, name)` row that `rows` (SQL) yields:
+ * alone, or as a CTE of the statement that creates the objects, so that they and their count are
+ * written together in one round trip.
+ */
+export const countCreated = (rows: string) => `INSERT INTO simulator.object_stats AS s (kind, cluster, name, creates, last_created_at)
+  SELECT kind, cluster, name, 1, now() FROM (${rows}) AS created (kind, cluster, name)
+  ON CONFLICT (kind, cluster, name) DO UPDATE SET creates = s.creates + 1, last_created_at = now()`;
+
+/** Like countCreated, for deletions (`deletes`) or losses behind the owner's back (`losses`). */
+export const countDeleted = (rows: string, how: 'deletes' | 'losses' = 'deletes') => `INSERT INTO simulator.object_stats AS s (kind, cluster, name, ${how})
+  SELECT kind, cluster, name, 1 FROM (${rows}) AS deleted (kind, cluster, name)
+  ON CONFLICT (kind, cluster, name) DO UPDATE SET ${how} = s.${how} + 1`;
+
 export async function recordCreated(sql: Sql, kind: ObjectKind, cluster: string, names: string[]): Promise<void> {
   if (names.length === 0) return;
-  await sql.query(
-    `INSERT INTO simulator.object_stats (kind, cluster, name, creates, last_created_at)
-     SELECT $1, $2, unnest($3::text[]), 1, now()
-     ON CONFLICT (kind, cluster, name) DO UPDATE SET creates = object_stats.creates + 1, last_created_at = now()`,
-    [kind, cluster, names],
-  );
+  await sql.query(countCreated('SELECT $1::text, $2::text, unnest($3::text[])'), [kind, cluster, names]);
 }
 
 export async function recordDeleted(sql: Sql, kind: ObjectKind, cluster: string, name: string, how: 'deletes' | 'losses' = 'deletes'): Promise<void> {
-  await sql.query(
-    `INSERT INTO simulator.object_stats (kind, cluster, name, ${how}) VALUES ($1, $2, $3, 1)
-     ON CONFLICT (kind, cluster, name) DO UPDATE SET ${how} = object_stats.${how} + 1`,
-    [kind, cluster, name],
-  );
+  await sql.query(countDeleted('SELECT $1::text, $2::text, $3::text', how), [kind, cluster, name]);
 }
 
 export class CloudStats {
   constructor(private readonly db: SimulatorDatabase) {}
-
-  async countCall(call: string, cluster: string): Promise<void> {
-    await this.db.query(
-      `INSERT INTO simulator.call_stats (call, cluster, count) VALUES ($1, $2, 1)
-       ON CONFLICT (call, cluster) DO UPDATE SET count = call_stats.count + 1`,
-      [call, cluster],
-    );
-  }
 
   async summary(): Promise<StatsSummary> {
     const [calls, creates, live] = await Promise.all([

@@ -1,8 +1,8 @@
 import type { Sql } from '../database';
 import { conflict, notFound } from '../errors';
 import { compareVersions, parseVersion } from '../versions';
-import { type CloudContext, findCluster, lockCluster, oneStepLater, requireApiServer } from './context';
-import { recordCreated } from './stats';
+import { type CloudContext, type ClusterRow, lockCluster, oneStepLater, requireApiServer, SERVING_PHASE_LIST } from './context';
+import { countCreated, recordCreated } from './stats';
 
 export interface Addon {
   name: string;
@@ -85,26 +85,32 @@ export class Workloads {
   }
 
   /** Installs or moves each add-on to the given version (Helm upgrade --install). */
-  async installAddons(cluster: string, addons: Addon[]): Promise<void> {
-    await this.cloud.db.transaction(async (sql) => {
-      requireApiServer(await lockCluster(sql, cluster));
-      const installed = await this.insertAddons(sql, cluster, addons);
-      await recordCreated(sql, 'addon', cluster, installed);
-    });
+  async installAddons(cluster: string, addons: Addon[], found: ClusterRow | null): Promise<void> {
+    requireApiServer(this.existing(cluster, found));
+    const { rows } = await this.cloud.db.pool.query<Pick<ClusterRow, 'name' | 'phase' | 'api_server_up'>>(
+      `WITH owner AS (SELECT * FROM simulator.clusters WHERE name = $1 FOR UPDATE),
+       installed AS (
+         INSERT INTO simulator.addons (cluster, name, version)
+         SELECT owner.name, a.name, a.version FROM owner, unnest($2::text[], $3::text[]) AS a (name, version)
+          WHERE owner.api_server_up AND owner.phase = ANY($4::text[])
+         ON CONFLICT (cluster, name) DO UPDATE SET version = excluded.version, installed_at = now()
+         RETURNING name, (xmax = 0) AS inserted),
+       counted AS (${countCreated(`SELECT 'addon', $1, name FROM installed WHERE inserted`)})
+       SELECT owner.name, owner.phase, owner.api_server_up FROM owner`,
+      [cluster, addons.map((a) => a.name), addons.map((a) => a.version), SERVING_PHASE_LIST],
+    );
+    if (!rows[0]) throw notFound(`cluster ${cluster} does not exist`);
+    requireApiServer(rows[0]);
   }
 
-  async listAddons(cluster: string): Promise<Addon[]> {
-    return this.cloud.db.transaction(async (sql) => {
-      requireApiServer(await this.existing(sql, cluster));
-      return this.readAddons(sql, cluster);
-    });
+  async listAddons(cluster: string, found: ClusterRow | null): Promise<Addon[]> {
+    requireApiServer(this.existing(cluster, found));
+    return this.readAddons(this.cloud.db.pool, cluster);
   }
 
-  async listObjects(cluster: string): Promise<ClusterObject[]> {
-    return this.cloud.db.transaction(async (sql) => {
-      requireApiServer(await this.existing(sql, cluster));
-      return this.readObjects(sql, cluster);
-    });
+  async listObjects(cluster: string, found: ClusterRow | null): Promise<ClusterObject[]> {
+    requireApiServer(this.existing(cluster, found));
+    return this.readObjects(this.cloud.db.pool, cluster);
   }
 
   /** Seeds objects (e.g. an `extensions/v1beta1` Ingress for an upgrade preflight to find). */
@@ -117,10 +123,9 @@ export class Workloads {
     });
   }
 
-  private async existing(sql: Sql, cluster: string) {
-    const owner = await findCluster(sql, cluster);
-    if (!owner) throw notFound(`cluster ${cluster} does not exist`);
-    return owner;
+  private existing(cluster: string, found: ClusterRow | null): ClusterRow {
+    if (!found) throw notFound(`cluster ${cluster} does not exist`);
+    return found;
   }
 
   private async findSnapshot(sql: Sql, cluster: string, name: string): Promise<SnapshotRow | null> {

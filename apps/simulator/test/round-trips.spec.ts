@@ -1,0 +1,68 @@
+import { Client } from 'pg';
+import { clusterSpec, poolSpec, startTestSimulator, type TestSimulator } from './harness';
+
+/**
+ * The simulated cloud shares the machine with the Capstan it serves, so what a call costs it is
+ * taken from Capstan's throughput. Round trips to Postgres are the cost that can be counted
+ * exactly: the queries the simulator's connections send are counted (and still sent) here.
+ */
+describe('what a port call costs the simulated cloud', () => {
+  let sim: TestSimulator;
+  let queries: jest.SpyInstance;
+
+  beforeAll(async () => {
+    sim = await startTestSimulator();
+  });
+  beforeEach(() => {
+    queries = jest.spyOn(Client.prototype, 'query');
+  });
+  afterEach(() => queries.mockRestore());
+  afterAll(() => sim?.close());
+
+  const roundTrips = () => queries.mock.contexts.filter((client) => (client as { connectionParameters?: { application_name?: string } }).connectionParameters?.application_name === 'capstan-simulator').length;
+
+  it('makes at most three round trips per call of a cluster create, and one to read a cluster', async () => {
+    const counts: Record<string, number> = {};
+    const measure = async (call: string, work: () => Promise<unknown>) => {
+      const before = roundTrips();
+      await work();
+      counts[call] = roundTrips() - before;
+    };
+
+    await measure('ensureCluster', () => sim.provider.ensureCluster(clusterSpec('capstan-cost')));
+    await measure('getCluster', () => sim.provider.getCluster('capstan-cost'));
+    await measure('ensureNodePool', () => sim.provider.ensureNodePool('capstan-cost', poolSpec('pool-a', { count: 3 })));
+    await measure('ensureNodePool again', () => sim.provider.ensureNodePool('capstan-cost', poolSpec('pool-a', { count: 3 })));
+    await measure('getNodePool', () => sim.provider.getNodePool('capstan-cost', 'pool-a'));
+    await measure('installAddons', () => sim.provider.installAddons('capstan-cost', [{ name: 'cert-manager', version: '1.17.0' }]));
+    await measure('issueCredentials', () => sim.provider.issueCredentials('capstan-cost', 600));
+    await measure('ensureCluster again', () => sim.provider.ensureCluster(clusterSpec('capstan-cost')));
+
+    expect(counts).toEqual({
+      ensureCluster: 3,
+      getCluster: 1,
+      ensureNodePool: 3,
+      'ensureNodePool again': 3,
+      getNodePool: 2,
+      installAddons: 2,
+      issueCredentials: 2,
+      'ensureCluster again': 1,
+    });
+  });
+
+  it('pays for the fault machinery only while a fault is armed for the call', async () => {
+    await sim.provider.ensureCluster(clusterSpec('capstan-cost-fault'));
+    await sim.api('POST', '/v1/chaos/faults', { match: { call: 'getCluster', cluster: 'capstan-cost-fault' }, mode: 'slow', delayMs: 1 });
+
+    let before = roundTrips();
+    await sim.provider.getCluster('capstan-cost-fault');
+    const armed = roundTrips() - before;
+
+    await sim.api('DELETE', '/v1/chaos/faults');
+    before = roundTrips();
+    await sim.provider.getCluster('capstan-cost-fault');
+
+    expect(roundTrips() - before).toBe(1);
+    expect(armed).toBeGreaterThan(1);
+  });
+});
