@@ -7,18 +7,19 @@
  *   app     the app's own call (repository or service method, mapping included), on the path the
  *           app takes: `Sql` (plain pg on Prisma's pool; libs/platform/src/database/sql.ts) for
  *           the reads moved off Prisma, Prisma for the rest (the "path" column says which);
- *   pg      the same statement, text and parameters as the app builds them, through a pg Pool,
- *           rows unmapped. The goals are app / pg;
+ *   pg      the same statement, text and parameters as the app builds them, straight through
+ *           `pool.query` of pg, rows unmapped. The goals are app / pg;
  *   prisma  the same statement through Prisma's `$queryRaw` / `$executeRaw`: what the call costs
  *           on Prisma's raw path (for the Sql rows, what moving off Prisma saved);
  *   hand    hand-written SQL (bench/support/sql.ts, what the HTTP baseline serves).
+ * All four run on one pg pool (Prisma's), so on the same Postgres backend in turn.
  * Statements inside a transaction in the app (quota usage, audit insert) are measured on the root
  * client: the same Prisma raw path, without the BEGIN/COMMIT around them.
  */
 import { OperationsService } from '@capstan/operations';
-import { DatabaseConfig, newId, pgConnectionFromUrl, Prisma, PrismaService, type RequestContext, Sql, SystemClock } from '@capstan/platform';
+import { DatabaseConfig, newId, Prisma, PrismaService, type RequestContext, Sql, SystemClock } from '@capstan/platform';
 import { AuditLog, auditEventInsert, hashSecret, OrganizationsService } from '@capstan/tenancy';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 // Not exported from the libraries' indexes; imported from their modules.
 import { clusterPageQuery, clusterQuery, ClustersRepository } from '../libs/clusters/src/clusters.repository';
 import { OPERATION_WITH_STEPS_SQL } from '../libs/operations/src/operation-rows';
@@ -235,17 +236,20 @@ async function main(): Promise<void> {
   const db = await createScratchDatabase();
   const prisma = new PrismaService(new DatabaseConfig(db.url, POOL_SIZE));
   const app: AppDatabase = { prisma, sql: new Sql(prisma) };
-  const pool = new Pool({ ...pgConnectionFromUrl(db.url), max: POOL_SIZE, connectionTimeoutMillis: 3_000, idleTimeoutMillis: 30_000 });
+  // Every variant runs on this one pool (Prisma's own, which Sql shares), so all of them use the
+  // same Postgres backend in turn: with a pool each, a backend that the scheduler keeps on the
+  // busier core of a shared machine made one variant slower for a whole case.
+  const pool = prisma.pool;
   let cleaned: Promise<unknown> | undefined;
-  const cleanUp = () => (cleaned ??= Promise.allSettled([prisma.$disconnect(), pool.end()]).then(() => db.drop()));
+  const cleanUp = () => (cleaned ??= Promise.allSettled([prisma.$disconnect()]).then(() => db.drop()));
   // Ctrl-C still removes the scratch database.
   process.once('SIGINT', () => void cleanUp().finally(() => process.exit(130)));
   try {
     const tenant = await seedTenant(prisma, 50);
     console.log(`prisma-vs-pg: ${WARMUP} warm-up + ${ITERATIONS} sequential calls per query and variant, interleaved; scratch database ${db.name}`);
-    console.log('  app = the app\'s own call, on its path (Sql = plain pg on Prisma\'s pool, or Prisma); pg = the same statement through a pg Pool;');
+    console.log('  app = the app\'s own call, on its path (Sql = plain pg on Prisma\'s pool, or Prisma); pg = the same statement through pg (pool.query);');
     console.log('  prisma = the same statement through Prisma\'s $queryRaw/$executeRaw; hand = hand-written SQL (bench/support/sql.ts).');
-    console.log('  "in a transaction" rows are measured on the root client: the same Prisma path, without BEGIN/COMMIT.');
+    console.log('  All variants share one pg pool (Prisma\'s). "in a transaction" rows are measured on the root client: the same Prisma path, without BEGIN/COMMIT.');
     const rows: string[][] = [];
     const mismatches: string[] = [];
     for (const c of cases(tenant)) {
