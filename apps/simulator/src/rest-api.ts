@@ -64,6 +64,7 @@ const faultSpec = z.object({
   at: z.enum(['request', 'response']).optional(),
 });
 
+const drainRequest = z.object({ timeoutSeconds: z.number().int().min(0).max(86_400).default(300), force: z.boolean().default(false) });
 const credentialsRequest = z.object({ ttlSeconds: z.number().int().min(1).max(366 * 86_400) });
 const addonsRequest = z
   .object({ addons: z.array(z.object({ name: dnsLabel, version: z.string().min(1).max(64) })) })
@@ -194,9 +195,9 @@ export async function buildRestApi(services: CloudServices, log: SimulatorLogger
   );
   app.post(
     '/v1/clusters/:cluster/nodes/:node/drain',
-    call('drainNode', (request, _reply, cluster) => {
-      const options = z.object({ timeoutSeconds: z.number().int().min(0).max(86_400).default(300), force: z.boolean().default(false) }).parse(request.body ?? {});
-      return nodePools.drain(cluster, nodeParams.parse(request.params).node, options);
+    call('drainNode', (request, _reply, cluster, found) => {
+      const options = drainRequest.parse(request.body ?? {});
+      return nodePools.drain(cluster, nodeParams.parse(request.params).node, options, found);
     }),
   );
   app.post(

@@ -50,6 +50,21 @@ describe('what a port call costs the simulated cloud', () => {
     });
   });
 
+  it('cordons, drains and uncordons a node in two round trips each', async () => {
+    await sim.provider.ensureCluster(clusterSpec('capstan-cost-drain'));
+    const pool = await sim.provider.ensureNodePool('capstan-cost-drain', poolSpec('pool-d', { count: 1 }));
+    const node = pool.nodes[0]!.name;
+    await sim.api('PUT', '/v1/clusters/capstan-cost-drain/pod-disruption-budgets/shop/checkout', { pods: [{ name: 'checkout-0', node }] });
+
+    const before = roundTrips();
+    await sim.provider.cordonNode('capstan-cost-drain', node);
+    expect(await sim.provider.drainNode('capstan-cost-drain', node, { timeoutSeconds: 60, force: false })).toMatchObject({ drained: false });
+    expect(await sim.provider.drainNode('capstan-cost-drain', node, { timeoutSeconds: 60, force: true })).toMatchObject({ drained: true });
+    await sim.provider.uncordonNode('capstan-cost-drain', node);
+
+    expect(roundTrips() - before).toBe(8);
+  });
+
   it('pays for the fault machinery only while a fault is armed for the call', async () => {
     await sim.provider.ensureCluster(clusterSpec('capstan-cost-fault'));
     await sim.api('POST', '/v1/chaos/faults', { match: { call: 'getCluster', cluster: 'capstan-cost-fault' }, mode: 'slow', delayMs: 1 });

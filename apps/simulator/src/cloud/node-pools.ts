@@ -264,21 +264,38 @@ export class NodePools {
    * them anyway. A blocked drain answers at once rather than after `timeoutSeconds`: the caller
    * polls, and waiting inside one request would only hold a connection.
    */
-  async drain(cluster: string, node: string, options: { timeoutSeconds: number; force: boolean }): Promise<DrainResult> {
-    return this.cloud.db.transaction(async (sql) => {
-      requireApiServer(await lockCluster(sql, cluster));
-      const { rowCount } = await sql.query(`UPDATE simulator.nodes SET unschedulable = true WHERE cluster = $1 AND name = $2`, [cluster, node]);
-      if (rowCount === 0) throw notFound(`node ${node} does not exist in cluster ${cluster}`);
-      const { rows } = await sql.query<{ namespace: string; pod: string; budget: string }>(
-        `SELECT namespace, pod, budget FROM simulator.disruption_budget_pods WHERE cluster = $1 AND node = $2 ORDER BY namespace, pod`,
-        [cluster, node],
-      );
-      if (rows.length > 0 && !options.force) {
-        return { drained: false, blockedBy: rows.map((r) => ({ namespace: r.namespace, pod: r.pod, podDisruptionBudget: r.budget })) };
-      }
-      await sql.query(`DELETE FROM simulator.disruption_budget_pods WHERE cluster = $1 AND node = $2`, [cluster, node]);
-      return { drained: true, blockedBy: [] };
-    });
+  async drain(cluster: string, node: string, options: { timeoutSeconds: number; force: boolean }, found: ClusterRow | null): Promise<DrainResult> {
+    if (!found) throw notFound(`cluster ${cluster} does not exist`);
+    requireApiServer(found);
+    // One statement: cordon, find the pods whose budget refuses eviction, and evict unless they
+    // block (or `force`), all under the cluster's lock.
+    const { rows } = await this.cloud.db.pool.query<
+      Pick<ClusterRow, 'name' | 'phase' | 'api_server_up'> & { cordoned: number; blocking: { namespace: string; pod: string; budget: string }[] }
+    >(
+      `WITH owner AS (SELECT * FROM simulator.clusters WHERE name = $1 FOR UPDATE),
+       cordoned AS (
+         UPDATE simulator.nodes n SET unschedulable = true
+           FROM owner WHERE n.cluster = owner.name AND n.name = $2 AND owner.api_server_up AND owner.phase = ANY($4::text[])
+         RETURNING n.name),
+       blocking AS (
+         SELECT namespace, pod, budget FROM simulator.disruption_budget_pods
+          WHERE cluster = $1 AND node = $2 AND EXISTS (SELECT 1 FROM cordoned)),
+       evicted AS (
+         DELETE FROM simulator.disruption_budget_pods
+          WHERE cluster = $1 AND node = $2 AND EXISTS (SELECT 1 FROM cordoned) AND ($3::boolean OR NOT EXISTS (SELECT 1 FROM blocking)))
+       SELECT owner.name, owner.phase, owner.api_server_up, (SELECT count(*) FROM cordoned)::integer AS cordoned,
+              coalesce((SELECT json_agg(blocking ORDER BY namespace, pod) FROM blocking), '[]'::json) AS blocking
+         FROM owner`,
+      [cluster, node, options.force, SERVING_PHASE_LIST],
+    );
+    const locked = rows[0];
+    if (!locked) throw notFound(`cluster ${cluster} does not exist`);
+    requireApiServer(locked);
+    if (locked.cordoned === 0) throw notFound(`node ${node} does not exist in cluster ${cluster}`);
+    if (locked.blocking.length > 0 && !options.force) {
+      return { drained: false, blockedBy: locked.blocking.map((r) => ({ namespace: r.namespace, pod: r.pod, podDisruptionBudget: r.budget })) };
+    }
+    return { drained: true, blockedBy: [] };
   }
 
   /** Replaces the node's kubelet with `version`; never newer than the control plane, never down. */
