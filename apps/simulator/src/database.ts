@@ -265,4 +265,22 @@ BEGIN
   END IF;
 END
 $$;
+
+-- begin_call for the calls on a node pool, also returning the pool (as node_pool_view's row, in
+-- JSON) when the call goes ahead and the cluster exists: a poll of a pool is one round trip.
+CREATE OR REPLACE FUNCTION simulator.begin_pool_call(p_call text, p_cluster text, p_pool text,
+  OUT request_faults boolean, OUT response_faults boolean, OUT cluster simulator.clusters, OUT pool json)
+LANGUAGE plpgsql AS $$
+DECLARE
+  started record;
+BEGIN
+  SELECT * INTO started FROM simulator.begin_call(p_call, p_cluster);
+  request_faults := started.request_faults;
+  response_faults := started.response_faults;
+  cluster := started.cluster;
+  IF NOT request_faults AND (cluster).name IS NOT NULL THEN
+    SELECT to_json(v) INTO pool FROM simulator.node_pool_view(p_cluster, p_pool, false) v;
+  END IF;
+END
+$$;
 `;

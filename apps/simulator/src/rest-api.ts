@@ -5,7 +5,7 @@ import { PROVIDER_CALLS, type ProviderCall } from './calls';
 import type { Clusters } from './cloud/clusters';
 import type { ClusterRow } from './cloud/context';
 import type { Credentials } from './cloud/credentials';
-import type { NodePools } from './cloud/node-pools';
+import type { NodePoolRecord, NodePools } from './cloud/node-pools';
 import type { CloudStats } from './cloud/stats';
 import type { Workloads } from './cloud/workloads';
 import { invalid, SimulatorError } from './errors';
@@ -107,14 +107,19 @@ export async function buildRestApi(services: CloudServices, log: SimulatorLogger
 
   /**
    * A port call: counted, subject to injected faults before it acts and before it answers, and
-   * handed its cluster as it found it (`found`, settled; null when there is none).
+   * handed its cluster as it found it (`found`, settled; null when there is none) and, on a route
+   * of a node pool, the pool (`foundPool`; undefined when it was not read).
    */
   const call =
-    <T>(name: ProviderCall, handler: (request: FastifyRequest, reply: FastifyReply, cluster: string, found: ClusterRow | null) => T | Promise<T>) =>
+    <T>(
+      name: ProviderCall,
+      handler: (request: FastifyRequest, reply: FastifyReply, cluster: string, found: ClusterRow | null, foundPool?: NodePoolRecord | null) => T | Promise<T>,
+    ) =>
     async (request: FastifyRequest, reply: FastifyReply): Promise<T> => {
       const { cluster } = clusterParams.parse(request.params);
-      const admitted = await admission.admit(name, cluster);
-      const result = await handler(request, reply, cluster, admitted.cluster);
+      // Routes on a node pool have the pool read with the cluster; the handler validates its name.
+      const admitted = await admission.admit(name, cluster, (request.params as { pool?: string }).pool);
+      const result = await handler(request, reply, cluster, admitted.cluster, admitted.pool);
       if (admitted.responseFaults) await faults.intercept(name, cluster, 'response');
       return result;
     };
@@ -159,17 +164,17 @@ export async function buildRestApi(services: CloudServices, log: SimulatorLogger
   app.get('/v1/clusters/:cluster/node-pools', async (request) => ({ items: await nodePools.list(clusterParams.parse(request.params).cluster) }));
   app.put(
     '/v1/clusters/:cluster/node-pools/:pool',
-    call('ensureNodePool', async (request, reply, cluster, found) => {
+    call('ensureNodePool', async (request, reply, cluster, found, foundPool) => {
       const { pool: name } = poolParams.parse(request.params);
       const spec = sameName(nodePoolSpec.parse(request.body), name);
-      const { pool, created } = await nodePools.ensure(cluster, { ...spec, name }, found);
+      const { pool, created } = await nodePools.ensure(cluster, { ...spec, name }, found, foundPool);
       reply.code(created ? 201 : 200);
       return pool;
     }),
   );
   app.get(
     '/v1/clusters/:cluster/node-pools/:pool',
-    call('getNodePool', (request, _reply, cluster, found) => nodePools.get(cluster, poolParams.parse(request.params).pool, found)),
+    call('getNodePool', (request, _reply, cluster, found, foundPool) => nodePools.get(cluster, poolParams.parse(request.params).pool, found, foundPool)),
   );
   app.patch(
     '/v1/clusters/:cluster/node-pools/:pool',
@@ -180,8 +185,8 @@ export async function buildRestApi(services: CloudServices, log: SimulatorLogger
   );
   app.delete(
     '/v1/clusters/:cluster/node-pools/:pool',
-    call('deleteNodePool', async (request, reply, cluster, found) => {
-      const pool = await nodePools.delete(cluster, poolParams.parse(request.params).pool, found);
+    call('deleteNodePool', async (request, reply, cluster, found, foundPool) => {
+      const pool = await nodePools.delete(cluster, poolParams.parse(request.params).pool, found, foundPool);
       return pool ? reply.code(202).send(pool) : reply.code(204).send();
     }),
   );

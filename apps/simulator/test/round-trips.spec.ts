@@ -21,7 +21,7 @@ describe('what a port call costs the simulated cloud', () => {
 
   const roundTrips = () => queries.mock.contexts.filter((client) => (client as { connectionParameters?: { application_name?: string } }).connectionParameters?.application_name === 'capstan-simulator').length;
 
-  it('makes at most three round trips per call of a cluster create, and one to read a cluster', async () => {
+  it('makes at most three round trips per call of a cluster create, and one to read a cluster or a pool', async () => {
     const counts: Record<string, number> = {};
     const measure = async (call: string, work: () => Promise<unknown>) => {
       const before = roundTrips();
@@ -42,8 +42,8 @@ describe('what a port call costs the simulated cloud', () => {
       ensureCluster: 3,
       getCluster: 1,
       ensureNodePool: 3,
-      'ensureNodePool again': 3,
-      getNodePool: 2,
+      'ensureNodePool again': 1,
+      getNodePool: 1,
       installAddons: 2,
       issueCredentials: 2,
       'ensureCluster again': 1,
@@ -79,5 +79,20 @@ describe('what a port call costs the simulated cloud', () => {
 
     expect(roundTrips() - before).toBe(1);
     expect(armed).toBeGreaterThan(1);
+  });
+
+  it('answers a pool the same whether or not a fault was armed for the call', async () => {
+    await sim.provider.ensureCluster(clusterSpec('capstan-cost-pool'));
+    const created = await sim.provider.ensureNodePool('capstan-cost-pool', poolSpec('pool-f', { count: 2 }));
+
+    await sim.api('POST', '/v1/chaos/faults', { match: { call: 'getNodePool', cluster: 'capstan-cost-pool' }, mode: 'slow', delayMs: 1 });
+    const armed = await sim.provider.getNodePool('capstan-cost-pool', 'pool-f');
+    const absentArmed = await sim.provider.getNodePool('capstan-cost-pool', 'pool-none');
+    await sim.api('DELETE', '/v1/chaos/faults');
+
+    expect(armed).toEqual(created);
+    expect(await sim.provider.getNodePool('capstan-cost-pool', 'pool-f')).toEqual(created);
+    expect(absentArmed).toBeNull();
+    expect(await sim.provider.getNodePool('capstan-cost-pool', 'pool-none')).toBeNull();
   });
 });

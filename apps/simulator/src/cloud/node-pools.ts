@@ -83,6 +83,9 @@ interface NodeRow {
   phase: ObjectPhase;
 }
 
+/** A pool as stored, with its nodes in creation order (`simulator.node_pool_view`). */
+export type NodePoolRecord = NodePoolRow & { nodes: NodeRow[] };
+
 /** Kubernetes' generateName alphabet: no vowels, so no words, and no look-alike characters. */
 const NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
@@ -95,10 +98,19 @@ export class NodePools {
    * cluster, locked, is still as judged; if it moved meanwhile (an upgrade settled), it is judged
    * again as it now is.
    */
-  async ensure(cluster: string, spec: NodePoolSpec, found: ClusterRow | null): Promise<{ pool: NodePoolResource; created: boolean }> {
+  async ensure(
+    cluster: string,
+    spec: NodePoolSpec,
+    found: ClusterRow | null,
+    foundPool?: NodePoolRecord | null,
+  ): Promise<{ pool: NodePoolResource; created: boolean }> {
     checkScale(spec);
     const version = parseVersion(spec.version);
     let owner = found;
+    if (owner && owner.phase !== 'deleting' && foundPool) {
+      if (foundPool.phase === 'deleting') throw conflict(`node pool ${spec.name} is being deleted; it can be created again once it is gone`);
+      return { pool: renderPool(cluster, foundPool), created: false };
+    }
     for (let attempt = 0; attempt < 5; attempt += 1) {
       if (!owner) throw notFound(`cluster ${cluster} does not exist`);
       if (owner.phase === 'deleting') throw conflict(`cluster ${cluster} is being deleted`);
@@ -149,9 +161,9 @@ export class NodePools {
     throw unavailable(`node pool ${spec.name} of cluster ${cluster} keeps changing; try again`);
   }
 
-  async get(cluster: string, pool: string, found: ClusterRow | null): Promise<NodePoolResource> {
+  async get(cluster: string, pool: string, found: ClusterRow | null, foundPool?: NodePoolRecord | null): Promise<NodePoolResource> {
     if (!found) throw notFound(`cluster ${cluster} does not exist`);
-    const resource = await this.view(this.cloud.db.pool, cluster, pool, false);
+    const resource = foundPool === undefined ? await this.view(this.cloud.db.pool, cluster, pool, false) : foundPool && renderPool(cluster, foundPool);
     if (!resource) throw notFound(`node pool ${pool} does not exist in cluster ${cluster}`);
     return resource;
   }
@@ -222,8 +234,8 @@ export class NodePools {
   }
 
   /** Starts deleting the pool and its nodes; null when there is nothing to delete. */
-  async delete(cluster: string, pool: string, found: ClusterRow | null): Promise<NodePoolResource | null> {
-    if (!found) return null;
+  async delete(cluster: string, pool: string, found: ClusterRow | null, foundPool?: NodePoolRecord | null): Promise<NodePoolResource | null> {
+    if (!found || foundPool === null) return null;
     // Of concurrent deletes, only the one that moves it to `deleting` counts a deletion.
     await this.cloud.db.query(
       `WITH owner AS (SELECT name FROM simulator.clusters WHERE name = $1 FOR UPDATE),
@@ -409,32 +421,30 @@ export class NodePools {
 
   /** The pool with its nodes, in one round trip; settled first when asked. */
   private async view(sql: Sql, cluster: string, name: string, settle: boolean): Promise<NodePoolResource | null> {
-    const { rows } = await sql.query<NodePoolRow & { nodes: NodeRow[] }>('SELECT (v.pool).*, v.nodes FROM simulator.node_pool_view($1, $2, $3) v', [
-      cluster,
-      name,
-      settle,
-    ]);
-    const pool = rows[0];
-    if (!pool) return null;
-    const nodes = pool.nodes.map(renderNode);
-    const versions = pool.nodes.filter((n) => n.phase !== 'deleting').map((n) => parseVersion(n.version));
-    const oldest = versions.sort(compareVersions)[0];
-    const upgrading = pool.nodes.some((n) => n.phase === 'upgrading');
-    return {
-      cluster,
-      name: pool.name,
-      machineType: pool.machine_type,
-      count: pool.count,
-      autoscaling: pool.autoscaling,
-      version: oldest ? formatVersion(oldest) : pool.version,
-      labels: pool.labels,
-      taints: pool.taints,
-      maxSurge: pool.max_surge,
-      maxUnavailable: pool.max_unavailable,
-      status: pool.phase === 'running' && upgrading ? 'upgrading' : pool.phase,
-      nodes,
-    };
+    const { rows } = await sql.query<NodePoolRecord>('SELECT (v.pool).*, v.nodes FROM simulator.node_pool_view($1, $2, $3) v', [cluster, name, settle]);
+    return rows[0] ? renderPool(cluster, rows[0]) : null;
   }
+}
+
+function renderPool(cluster: string, pool: NodePoolRecord): NodePoolResource {
+  const nodes = pool.nodes.map(renderNode);
+  const versions = pool.nodes.filter((n) => n.phase !== 'deleting').map((n) => parseVersion(n.version));
+  const oldest = versions.sort(compareVersions)[0];
+  const upgrading = pool.nodes.some((n) => n.phase === 'upgrading');
+  return {
+    cluster,
+    name: pool.name,
+    machineType: pool.machine_type,
+    count: pool.count,
+    autoscaling: pool.autoscaling,
+    version: oldest ? formatVersion(oldest) : pool.version,
+    labels: pool.labels,
+    taints: pool.taints,
+    maxSurge: pool.max_surge,
+    maxUnavailable: pool.max_unavailable,
+    status: pool.phase === 'running' && upgrading ? 'upgrading' : pool.phase,
+    nodes,
+  };
 }
 
 function checkScale(spec: NodePoolSpec): void {
