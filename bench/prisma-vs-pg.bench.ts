@@ -13,11 +13,12 @@
  *           on Prisma's raw path (for the Sql rows, what moving off Prisma saved);
  *   hand    hand-written SQL (bench/support/sql.ts, what the HTTP baseline serves).
  * All four run on one pg pool (Prisma's), so on the same Postgres backend in turn.
- * Statements inside a transaction in the app (quota usage, audit insert) are measured on the root
- * client: the same Prisma raw path, without the BEGIN/COMMIT around them.
+ * Statements inside a transaction in the app (quota usage, audit insert) are measured outside one:
+ * a create's on the pool (Sql.transaction runs them on a plain pg connection), other changes' on
+ * Prisma's root client (the same Prisma raw path), without the BEGIN/COMMIT around them.
  */
 import { OperationsService } from '@capstan/operations';
-import { DatabaseConfig, newId, Prisma, PrismaService, type RequestContext, Sql, SystemClock } from '@capstan/platform';
+import { DatabaseConfig, newId, Prisma, PrismaService, type RawTx, type RequestContext, Sql, SystemClock } from '@capstan/platform';
 import { AuditLog, auditEventInsert, hashSecret, OrganizationsService } from '@capstan/tenancy';
 import type { Pool } from 'pg';
 // Not exported from the libraries' indexes; imported from their modules.
@@ -82,6 +83,23 @@ function cases(t: SeededTenant): QueryCase[] {
     reason: null,
   });
   const request = () => ({ requestId: newId('req'), sourceIp: '127.0.0.1' });
+  const handAuditInsert = (db: sql.Queryable) => {
+    const e = auditEntry();
+    const r = request();
+    return sql.insertAuditEvent(db, {
+      id: newId('aud'),
+      organizationId: e.organizationId,
+      actorType: e.actor.type,
+      actorId: e.actor.id,
+      action: e.action,
+      targetType: e.target.type,
+      targetId: e.target.id,
+      requestId: r.requestId,
+      sourceIp: r.sourceIp,
+      changes: e.changes,
+      reason: e.reason,
+    });
+  };
   const usageDigest = (v: Variant, r: unknown) => {
     const u = v === 'app' || v === 'hand' ? (r as { clusters: number; nodes: number }) : rowsOf(v, r)[0]!;
     return `${Number(u.clusters)} clusters, ${Number(u.nodes)} nodes`;
@@ -123,8 +141,8 @@ function cases(t: SeededTenant): QueryCase[] {
     {
       // OperationsService.get: GET /v1/operations/{id}, what clients poll after every change
       name: 'operation with steps',
-      path: 'Prisma',
-      app: ({ prisma }) => new OperationsService(prisma, undefined as never, undefined as never, undefined as never, undefined as never).get(orgId, t.operationId),
+      path: 'Sql',
+      app: ({ prisma, sql: s }) => new OperationsService(prisma, undefined as never, undefined as never, undefined as never, undefined as never, s).get(orgId, t.operationId),
       statement: () => Prisma.sql`${OPERATION_WITH_STEPS_SQL}
       WHERE o.id = ${t.operationId} AND o.organization_id = ${orgId}`,
       hand: (db) => sql.getOperation(db, orgId, t.operationId),
@@ -140,8 +158,17 @@ function cases(t: SeededTenant): QueryCase[] {
       digest: usageDigest,
     },
     {
-      // OrganizationsService.usage in the quota check of every create and scale (on the root client here)
-      name: 'organisation usage, in a transaction',
+      // OrganizationsService.usage in the quota check of every create (Sql.transaction; on the pool here)
+      name: "organisation usage, in a create's transaction",
+      path: 'Sql',
+      app: ({ prisma, sql: s }) => new OrganizationsService(prisma, s, undefined as never).usage(orgId, rawTx(s)),
+      statement: () => usageQuery(orgId),
+      hand: (db) => sql.usage(db, orgId),
+      digest: usageDigest,
+    },
+    {
+      // OrganizationsService.usage in the quota check of scales and new pools (Prisma transactions; on the root client here)
+      name: "organisation usage, in a scale's transaction",
       path: 'Prisma',
       app: ({ prisma, sql: s }) => new OrganizationsService(prisma, s, undefined as never).usage(orgId, prisma),
       statement: () => usageQuery(orgId),
@@ -149,31 +176,32 @@ function cases(t: SeededTenant): QueryCase[] {
       digest: usageDigest,
     },
     {
-      // AuditLog.record: inside the transaction of every change (on the root client here)
-      name: 'audit event insert, in a transaction',
+      // AuditLog.record inside a cluster create's transaction (Sql.transaction; on the pool here)
+      name: "audit event insert, in a create's transaction",
+      path: 'Sql',
+      app: ({ prisma, sql: s }) => new AuditLog(prisma, request() as RequestContext).record(rawTx(s), auditEntry()),
+      statement: () => auditEventInsert(auditEntry(), request()),
+      hand: (db) => handAuditInsert(db),
+      digest: () => 'inserted',
+    },
+    {
+      // AuditLog.record inside every other change's transaction (Prisma; on the root client here)
+      name: "audit event insert, in other changes' transactions",
       path: 'Prisma',
       app: ({ prisma }) => new AuditLog(prisma, request() as RequestContext).record(prisma, auditEntry()),
       statement: () => auditEventInsert(auditEntry(), request()),
-      hand: (db) => {
-        const e = auditEntry();
-        const r = request();
-        return sql.insertAuditEvent(db, {
-          id: newId('aud'),
-          organizationId: e.organizationId,
-          actorType: e.actor.type,
-          actorId: e.actor.id,
-          action: e.action,
-          targetType: e.target.type,
-          targetId: e.target.id,
-          requestId: r.requestId,
-          sourceIp: r.sourceIp,
-          changes: e.changes,
-          reason: e.reason,
-        });
-      },
+      hand: (db) => handAuditInsert(db),
       digest: () => 'inserted',
     },
   ];
+}
+
+/**
+ * What Sql.transaction hands a create's code: raw statements on a plain pg connection. Here on the
+ * pool, without the BEGIN/COMMIT around them (as the Prisma rows run on Prisma's root client).
+ */
+function rawTx(s: Sql): RawTx {
+  return { $queryRaw: (q: Prisma.Sql) => s.rows(q), $executeRaw: (q: Prisma.Sql) => s.execute(q) } as unknown as RawTx;
 }
 
 // ------------------------------------------------------------------ measurement

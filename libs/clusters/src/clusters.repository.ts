@@ -1,5 +1,5 @@
 import { type LabelRequirement, NotFoundError } from '@capstan/domain';
-import { type db, Prisma, type PrismaTx, PrismaService, Sql } from '@capstan/platform';
+import { type db, Prisma, type PrismaTx, PrismaService, type RawTx, Sql } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
 import { CLUSTER_WITH_RELATIONS_SQL, clusterFromRow } from './cluster-rows';
 import { clusterRelations, type ClusterWithRelations } from './cluster-view';
@@ -51,7 +51,7 @@ export class ClustersRepository {
   }
 
   /** Inside the transaction `tx`, so it sees that transaction's own changes. */
-  async getIn(tx: PrismaTx, organizationId: string | undefined, id: string): Promise<ClusterWithRelations> {
+  async getIn(tx: RawTx, organizationId: string | undefined, id: string): Promise<ClusterWithRelations> {
     const [row] = await tx.$queryRaw<Record<string, unknown>[]>(clusterQuery(organizationId, id));
     if (!row) throw new NotFoundError('cluster', id);
     return clusterFromRow(row);

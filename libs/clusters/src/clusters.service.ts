@@ -13,7 +13,7 @@ import {
 } from '@capstan/domain';
 import { OperationsRepository, presentOperation } from '@capstan/operations';
 import { ClusterProvider, externalClusterName } from '@capstan/providers';
-import { Clock, type db, decodeCursor, matchesEtag, etagOf, newId, type Page, type PrismaTx, PrismaService, toPage } from '@capstan/platform';
+import { Clock, type db, decodeCursor, matchesEtag, etagOf, newId, type Page, type PrismaTx, PrismaService, type RawTx, Sql, toPage } from '@capstan/platform';
 import { type Actor, AuditLog, changesBetween, OrganizationsService } from '@capstan/tenancy';
 import { Injectable } from '@nestjs/common';
 import { presentCluster, presentNodePool, type ClusterWithRelations } from './cluster-view';
@@ -80,6 +80,7 @@ export class ClustersService {
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly provider: ClusterProvider,
+    private readonly sql: Sql,
   ) {}
 
   /**
@@ -149,7 +150,9 @@ export class ClustersService {
     for (const pool of input.node_pools) assertMachineType(pool.machine_type, input.provider);
     const version = resolveVersionForCreate(input.provider, input.version, now);
 
-    const { cluster, operation } = await this.prisma.$transaction(async (tx) => {
+    // Plain pg (Sql.transaction): every statement here is raw, and the organisation's row lock is
+    // held from the first to the commit, so each one's cost is paid by every create queued behind.
+    const { cluster, operation } = await this.sql.transaction(async (tx) => {
       // Creates of one organisation queue here, so two cannot both squeeze under the quota.
       const [org] = await tx.$queryRaw<{ residency: string; max_clusters: number; max_nodes: number }[]>`
         SELECT residency, max_clusters, max_nodes FROM organizations WHERE id = ${requester.organizationId} FOR UPDATE`;
@@ -402,7 +405,7 @@ function assertEtag(resource: string, id: string, resourceVersion: number, ifMat
   }
 }
 
-async function assertNameFree(tx: PrismaTx, organizationId: string, name: string): Promise<void> {
+async function assertNameFree(tx: RawTx, organizationId: string, name: string): Promise<void> {
   const [existing] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM clusters WHERE organization_id = ${organizationId} AND live_name = ${name}`;
   if (existing) throw new ConflictError('name-taken', `a cluster named ${name} already exists (${existing.id})`, { cluster_id: existing.id });
 }
@@ -412,7 +415,7 @@ async function assertNameFree(tx: PrismaTx, organizationId: string, name: string
  * the foreign keys are checked at the end of the statement). Creates run under the organisation's
  * row lock, so every statement saved here is throughput for that organisation.
  */
-async function insertCluster(tx: PrismaTx, clusterId: string, organizationId: string, input: CreateClusterInput, version: string): Promise<void> {
+async function insertCluster(tx: RawTx, clusterId: string, organizationId: string, input: CreateClusterInput, version: string): Promise<void> {
   const pools = input.node_pools.map((pool) => poolData(organizationId, pool, version));
   const window = input.maintenance_window ? windowData(input.maintenance_window) : null;
   await tx.$executeRaw`

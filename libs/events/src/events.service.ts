@@ -1,4 +1,4 @@
-import { Clock, decodeCursor, type Page, PrismaService, type PrismaTx, toPage } from '@capstan/platform';
+import { Clock, decodeCursor, type Page, PrismaService, type RawTx, toPage } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
 import { eventStatement } from './event-statement';
 
@@ -49,7 +49,7 @@ export class EventsService {
   ) {}
 
   /** Writes the event and the deliveries it owes inside the caller's transaction (see eventStatement). */
-  async record(tx: PrismaTx, event: NewEvent): Promise<RecordedEvent> {
+  async record(tx: RawTx, event: NewEvent): Promise<RecordedEvent> {
     const { id, time, ctes } = eventStatement(event, this.clock.now());
     const [row] = await tx.$queryRaw<{ deliveries: number }[]>`WITH ${ctes} SELECT count(*)::int AS deliveries FROM event_deliveries`;
     return { id, time, deliveries: row?.deliveries ?? 0 };

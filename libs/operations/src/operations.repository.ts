@@ -1,5 +1,5 @@
 import { ACTIVE_OPERATION_STATUSES, type OperationType, plannedSteps } from '@capstan/domain';
-import { newId, type Prisma, type PrismaTx, RequestContext } from '@capstan/platform';
+import { newId, type Prisma, type PrismaTx, type RawTx, RequestContext } from '@capstan/platform';
 import { EventsService } from '@capstan/events';
 import { Injectable } from '@nestjs/common';
 import { operationEvent } from './operation-events';
@@ -31,7 +31,7 @@ export class OperationsRepository {
     private readonly events: EventsService,
   ) {}
 
-  async enqueue(tx: PrismaTx, input: NewOperation): Promise<OperationWithSteps> {
+  async enqueue(tx: RawTx, input: NewOperation): Promise<OperationWithSteps> {
     const id = newId('op');
     const names = [...plannedSteps(input.type)];
     const params = input.params ?? {};
@@ -92,7 +92,7 @@ export class OperationsRepository {
   }
 
   /** Hands the operation (again) to the workers; the job id is the operation id, so never twice. */
-  async publish(tx: PrismaTx, operationId: string): Promise<void> {
+  async publish(tx: RawTx, operationId: string): Promise<void> {
     // One statement; NOTIFY is transactional: the relay wakes when (and only if) this commits.
     await tx.$queryRaw`
       WITH message AS (

@@ -1,5 +1,5 @@
 import { ConflictError, isTerminalOperationStatus, NotFoundError, type OperationStatus, type OperationType } from '@capstan/domain';
-import { Clock, decodeCursor, type Page, Prisma, type PrismaTx, PrismaService, toPage } from '@capstan/platform';
+import { Clock, decodeCursor, type Page, Prisma, type PrismaTx, PrismaService, Sql, toPage } from '@capstan/platform';
 import { type Actor, AuditLog } from '@capstan/tenancy';
 import { EventsService } from '@capstan/events';
 import { Injectable } from '@nestjs/common';
@@ -25,12 +25,14 @@ export class OperationsService {
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly events: EventsService,
+    private readonly sql: Sql,
   ) {}
 
   /** `organizationId` undefined: staff, across organisations. */
   async get(organizationId: string | undefined, id: string): Promise<OperationView & { organization_id: string }> {
-    const [row] = await this.prisma.$queryRaw<Record<string, unknown>[]>`${OPERATION_WITH_STEPS_SQL}
-      WHERE o.id = ${id} ${organizationId === undefined ? Prisma.empty : Prisma.sql`AND o.organization_id = ${organizationId}`}`;
+    // Plain pg (see Sql): clients poll this after every change.
+    const [row] = await this.sql.rows<Record<string, unknown>>(Prisma.sql`${OPERATION_WITH_STEPS_SQL}
+      WHERE o.id = ${id} ${organizationId === undefined ? Prisma.empty : Prisma.sql`AND o.organization_id = ${organizationId}`}`);
     if (!row) throw new NotFoundError('operation', id);
     const op = operationFromRow(row);
     return { ...presentOperation(op), organization_id: op.organizationId };

@@ -1,4 +1,4 @@
-import { decodeCursor, newId, type Page, Prisma, type PrismaTx, PrismaService, RequestContext, toPage } from '@capstan/platform';
+import { decodeCursor, newId, type Page, Prisma, type RawTx, PrismaService, RequestContext, toPage } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
 import type { Actor } from '../auth/caller';
 
@@ -61,7 +61,7 @@ export class AuditLog {
     private readonly context: RequestContext,
   ) {}
 
-  async record(tx: PrismaTx, entry: AuditEntry): Promise<void> {
+  async record(tx: RawTx, entry: AuditEntry): Promise<void> {
     // Raw SQL: every change writes one, inside its transaction, so it must be cheap.
     await tx.$executeRaw(auditEventInsert(entry, this.context));
   }

@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError, PreconditionFailedError } from '@capstan/domain';
-import { decodeCursor, etagOf, matchesEtag, newId, type Page, Prisma, type PrismaTx, PrismaService, Sql, toPage } from '@capstan/platform';
+import { decodeCursor, etagOf, matchesEtag, newId, type Page, Prisma, type RawTx, PrismaService, Sql, toPage } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
 import { type Actor } from '../auth/caller';
 import { AuditLog, changesBetween } from '../audit/audit-log';
@@ -46,7 +46,7 @@ export class OrganizationsService {
    * which is what quotas limit. Inside a transaction (`tx`: quota checks, after the organisation
    * row is locked) on that transaction's client; otherwise on `Sql`.
    */
-  async usage(organizationId: string, tx?: PrismaTx): Promise<Usage> {
+  async usage(organizationId: string, tx?: RawTx): Promise<Usage> {
     const query = usageQuery(organizationId);
     const [row] = tx ? await tx.$queryRaw<{ clusters: bigint; nodes: bigint | null }[]>(query) : await this.sql.rows<{ clusters: string; nodes: string | null }>(query);
     return { clusters: Number(row?.clusters ?? 0), nodes: Number(row?.nodes ?? 0) };
