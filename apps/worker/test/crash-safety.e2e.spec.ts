@@ -15,7 +15,9 @@ describe('crash safety: kill -9 the worker in every step of a create', () => {
   beforeAll(async () => {
     stack = await startStack({ inProcessWorker: false, stepDelayMs: 200 });
     token = (await seedOrganization(stack.prisma)).token;
-    for (const call of ['ensureCluster', 'ensureNodePool', 'installAddons', 'issueCredentials']) {
+    // getCluster too: wait_control_plane_ready re-run by a new worker finds the cluster long ready
+    // and would finish between two looks of stepRunning() if its call were not held as well.
+    for (const call of ['ensureCluster', 'getCluster', 'ensureNodePool', 'installAddons', 'issueCredentials']) {
       await simulatorCall(stack.simulator.apiUrl, 'POST', '/v1/chaos/faults', { match: { call }, mode: 'slow', delayMs: 1500, at: 'response' });
     }
   }, 60_000);
