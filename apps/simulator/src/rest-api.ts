@@ -119,6 +119,8 @@ export async function buildRestApi(services: CloudServices, log: SimulatorLogger
       const { cluster } = clusterParams.parse(request.params);
       // Routes on a node pool have the pool read with the cluster; the handler validates its name.
       const admitted = await admission.admit(name, cluster, (request.params as { pool?: string }).pool);
+      // Handlers set the status and return the body (null for none) rather than sending it, so a
+      // response fault can still hold or fail the answer after the call took effect.
       const result = await handler(request, reply, cluster, admitted.cluster, admitted.pool);
       if (admitted.responseFaults) await faults.intercept(name, cluster, 'response');
       return result;
@@ -148,7 +150,8 @@ export async function buildRestApi(services: CloudServices, log: SimulatorLogger
     '/v1/clusters/:cluster',
     call('deleteCluster', async (_request, reply, name, found) => {
       const cluster = await clusters.delete(name, found);
-      return cluster ? reply.code(202).send(cluster) : reply.code(204).send();
+      reply.code(cluster ? 202 : 204);
+      return cluster ?? null;
     }),
   );
   app.post(
@@ -187,7 +190,8 @@ export async function buildRestApi(services: CloudServices, log: SimulatorLogger
     '/v1/clusters/:cluster/node-pools/:pool',
     call('deleteNodePool', async (request, reply, cluster, found, foundPool) => {
       const pool = await nodePools.delete(cluster, poolParams.parse(request.params).pool, found, foundPool);
-      return pool ? reply.code(202).send(pool) : reply.code(204).send();
+      reply.code(pool ? 202 : 204);
+      return pool ?? null;
     }),
   );
   app.post(
@@ -240,7 +244,8 @@ export async function buildRestApi(services: CloudServices, log: SimulatorLogger
     '/v1/clusters/:cluster/credentials',
     call('revokeCredentials', async (_request, reply, cluster) => {
       await credentials.revokeAll(cluster);
-      return reply.code(204).send();
+      reply.code(204);
+      return null;
     }),
   );
 
@@ -260,7 +265,8 @@ export async function buildRestApi(services: CloudServices, log: SimulatorLogger
     call('restore', async (request, reply, cluster) => {
       const body = z.object({ snapshot: dnsLabel }).parse(request.body);
       await workloads.restore(cluster, body.snapshot);
-      return reply.code(202).send();
+      reply.code(202);
+      return null;
     }),
   );
   app.post(
@@ -268,7 +274,8 @@ export async function buildRestApi(services: CloudServices, log: SimulatorLogger
     call('installAddons', async (request, reply, cluster, found) => {
       const body = addonsRequest.parse(request.body);
       await workloads.installAddons(cluster, body.addons, found);
-      return reply.code(204).send();
+      reply.code(204);
+      return null;
     }),
   );
   app.get(

@@ -305,6 +305,16 @@ describe('the simulated cloud, through SimulatedProvider', () => {
       expect(await creates('cluster', 'capstan-lost-answer')).toMatchObject({ creates: 1 });
     });
 
+    it('loses the answer of a call that answers without a body too (204), after it took effect', async () => {
+      await sim.provider.ensureCluster(clusterSpec('capstan-no-content'));
+      await sim.api('POST', '/v1/chaos/faults', { match: { call: 'installAddons', cluster: 'capstan-no-content' }, mode: 'fail_once', at: 'response' });
+
+      const error = await providerError(sim.provider.installAddons('capstan-no-content', [{ name: 'cilium', version: '1.18.2' }]));
+      expect(error.retryable).toBe(true);
+      // It took effect before the answer was lost.
+      expect(await sim.provider.listAddons('capstan-no-content')).toEqual([{ name: 'cilium', version: '1.18.2' }]);
+    });
+
     it('slows calls down, and a client that gives up first sees a retryable timeout', async () => {
       await sim.provider.ensureCluster(clusterSpec('capstan-slow'));
       await sim.api('POST', '/v1/chaos/faults', { match: { call: 'getCluster', cluster: 'capstan-slow' }, mode: 'slow', delayMs: 400 });
