@@ -38,6 +38,9 @@ function statementName(text: string): string | undefined {
  * runs them for every step of every operation — Prisma's per-query compilation was most of a
  * worker's CPU (see bench/operations.bench.ts). Statements are built with `Prisma.sql`, so values
  * are always parameters. Rare paths (cancellation, the reconciler) keep Prisma.
+ *
+ * A pool of its own rather than Prisma's (which `Sql` shares): every running operation holds a
+ * connection, with its cluster lock, for its whole run, and must not starve the other users.
  */
 @Injectable()
 export class EngineDatabase implements OnModuleDestroy {

@@ -1,5 +1,4 @@
 import { EngineConfig, RedisConnections } from '@capstan/platform';
-import { EventRecordingModule } from '@capstan/events';
 import { ProvidersModule } from '@capstan/providers';
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
@@ -34,7 +33,6 @@ import { Reconciler } from './reconciler';
       name: OPERATIONS_QUEUE,
     }),
     ProvidersModule,
-    EventRecordingModule,
   ],
   providers: [EngineDatabase, OperationSessions, OperationRunner, OperationsProcessor, OutboxRelay, Reconciler],
   exports: [OutboxRelay, Reconciler, OperationRunner],
