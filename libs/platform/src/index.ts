@@ -5,6 +5,7 @@ export * from './errors/problem-details.filter';
 export * from './database/pg-connection';
 export * from './database/prisma.service';
 export * from './database/sql';
+export * from './database/pg-transaction';
 export * from './database/database.module';
 export * from './redis/redis';
 export * from './metrics/metrics';

@@ -1,4 +1,4 @@
-import { DatabaseConfig, pgConnectionFromUrl, Prisma } from '@capstan/platform';
+import { checkOut, DatabaseConfig, inTransaction, pgConnectionFromUrl, type Prisma } from '@capstan/platform';
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { Pool, type PoolClient, type QueryResultRow } from 'pg';
@@ -14,14 +14,19 @@ export interface Connection {
 
 const names = new Map<string, string>();
 
+/** Statements on `client`, each prepared once per connection (see statementName). */
+function queryOn(client: PoolClient): Query {
+  return async <R extends QueryResultRow>(statement: Prisma.Sql) =>
+    (await client.query<R>({ name: statementName(statement.text), text: statement.text, values: statement.values })).rows;
+}
+
 /**
  * Every statement is prepared once per connection, under a name derived from its text: the engine
  * sends the same few statements for every step of every operation, so the server parses them
  * once instead of each time. The text never holds values (they are parameters), so the set of
  * names stays small.
  */
-function statementName(text: string): string | undefined {
-  if (/^(BEGIN|COMMIT|ROLLBACK)$/.test(text)) return undefined;
+function statementName(text: string): string {
   let name = names.get(text);
   if (!name) {
     name = `capstan_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
@@ -53,40 +58,13 @@ export class EngineDatabase implements OnModuleDestroy {
   }
 
   async connect(): Promise<Connection> {
-    const client: PoolClient = await this.pool.connect();
-    // A checked-out client reports a lost connection on itself; unheard, it would crash the worker.
-    let lost = false;
-    const onError = () => {
-      lost = true;
-    };
-    client.on('error', onError);
-    return {
-      query: async <R extends QueryResultRow>(statement: Prisma.Sql) => (await client.query<R>({ name: statementName(statement.text), text: statement.text, values: statement.values })).rows,
-      release: (broken = false) => {
-        client.off('error', onError);
-        client.release(broken || lost);
-      },
-    };
+    const { client, release } = await checkOut(this.pool);
+    return { query: queryOn(client), release };
   }
 
   /** `work` inside one transaction, on one connection. */
-  async transaction<T>(work: (query: Query) => Promise<T>): Promise<T> {
-    const connection = await this.connect();
-    const raw = (text: string) => connection.query(Prisma.raw(text));
-    try {
-      await raw('BEGIN');
-      const result = await work(connection.query);
-      await raw('COMMIT');
-      connection.release();
-      return result;
-    } catch (error) {
-      let broken = false;
-      await raw('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      connection.release(broken);
-      throw error;
-    }
+  transaction<T>(work: (query: Query) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, (client) => work(queryOn(client)));
   }
 
   async onModuleDestroy(): Promise<void> {

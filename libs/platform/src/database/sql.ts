@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import type { Pool, QueryResultRow } from 'pg';
 import { Prisma } from './generated/client';
+import { inTransaction } from './pg-transaction';
 import { PrismaService, type PrismaTx } from './prisma.service';
 
 /**
@@ -53,35 +54,17 @@ export class Sql {
    * the quota). Rolled back if `work` throws.
    */
   async transaction<T>(work: (tx: RawTx) => Promise<T>): Promise<T> {
-    const client: PoolClient = await this.pool.connect();
-    // A checked-out client reports a lost connection on itself; unheard, it would crash the process.
-    let lost: Error | undefined;
-    const onError = (error: Error) => {
-      lost = error;
-    };
-    client.on('error', onError);
-    const queryRaw: Raw = async (query, ...values) => {
-      const statement = statementOf(query, values);
-      return (await client.query(statement.text, statement.values)).rows;
-    };
-    const executeRaw: Raw = async (query, ...values) => {
-      const statement = statementOf(query, values);
-      return (await client.query(statement.text, statement.values)).rowCount ?? 0;
-    };
-    const tx = { $queryRaw: queryRaw, $executeRaw: executeRaw } as unknown as RawTx;
-    try {
-      await client.query('BEGIN');
-      const result = await work(tx);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch((rollbackError: Error) => {
-        lost ??= rollbackError;
-      });
-      throw error;
-    } finally {
-      client.off('error', onError);
-      client.release(lost);
-    }
+    return inTransaction(this.pool, (client) => {
+      const queryRaw: Raw = async (query, ...values) => {
+        const statement = statementOf(query, values);
+        return (await client.query(statement.text, statement.values)).rows;
+      };
+      const executeRaw: Raw = async (query, ...values) => {
+        const statement = statementOf(query, values);
+        return (await client.query(statement.text, statement.values)).rowCount ?? 0;
+      };
+      return work({ $queryRaw: queryRaw, $executeRaw: executeRaw } as unknown as RawTx);
+    });
   }
+
 }
