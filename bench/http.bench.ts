@@ -5,7 +5,7 @@
  * load, side by side in one run. Each server runs in a child process of its own; the load
  * generator runs here. Ratios are full / bare; goals are printed, never enforced.
  */
-import { DatabaseConfig, PrismaService } from '@capstan/platform';
+import { DatabaseConfig, DatabasePool, PrismaService } from '@capstan/platform';
 import autocannon from 'autocannon';
 import { randomBytes } from 'node:crypto';
 import { clusterRequest, seedOrganization } from '../libs/testing/src/fixtures';
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
   // Ctrl-C still removes the scratch database and the Redis keys.
   process.once('SIGINT', () => void cleanUp().finally(() => process.exit(130)));
   try {
-    const prisma = new PrismaService(new DatabaseConfig(db.url, 2));
+    const prisma = new PrismaService(new DatabasePool(new DatabaseConfig(db.url, 2)));
     const tenant = await seedTenant(prisma, CLUSTERS);
     // Creates go to an organisation per server, so each starts from the same empty state.
     const writers = { full: await seedOrganization(prisma, HUGE_QUOTA), bare: await seedOrganization(prisma, HUGE_QUOTA) };

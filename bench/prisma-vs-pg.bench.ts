@@ -18,7 +18,7 @@
  * Prisma's root client (the same Prisma raw path), without the BEGIN/COMMIT around them.
  */
 import { OperationsService } from '@capstan/operations';
-import { DatabaseConfig, newId, Prisma, PrismaService, type RawTx, type RequestContext, Sql, SystemClock } from '@capstan/platform';
+import { DatabaseConfig, newId, Prisma, DatabasePool, PrismaService, type RawTx, type RequestContext, Sql, SystemClock } from '@capstan/platform';
 import { AuditLog, auditEventInsert, hashSecret, OrganizationsService } from '@capstan/tenancy';
 import type { Pool } from 'pg';
 // Not exported from the libraries' indexes; imported from their modules.
@@ -262,7 +262,7 @@ async function measure(run: Record<Variant, () => Promise<unknown>>): Promise<Re
 async function main(): Promise<void> {
   const started = Date.now();
   const db = await createScratchDatabase();
-  const prisma = new PrismaService(new DatabaseConfig(db.url, POOL_SIZE));
+  const prisma = new PrismaService(new DatabasePool(new DatabaseConfig(db.url, POOL_SIZE)));
   const app: AppDatabase = { prisma, sql: new Sql(prisma) };
   // Every variant runs on this one pool (Prisma's own, which Sql shares), so all of them use the
   // same Postgres backend in turn: with a pool each, a backend that the scheduler keeps on the

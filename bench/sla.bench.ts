@@ -18,7 +18,7 @@
  * Goals are reported, never enforced.
  */
 import { computeSlaReport, monthRange, type StateInterval } from '@capstan/domain';
-import { DatabaseConfig, newId, pgConnectionFromUrl, PrismaService } from '@capstan/platform';
+import { DatabaseConfig, newId, pgConnectionFromUrl, DatabasePool, PrismaService } from '@capstan/platform';
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Pool } from 'pg';
@@ -545,7 +545,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const db = await createScratchDatabase();
   const simDb = await createScratchDatabase();
-  const prisma = new PrismaService(new DatabaseConfig(db.url, 10));
+  const prisma = new PrismaService(new DatabasePool(new DatabaseConfig(db.url, 10)));
   const pool = new Pool({ ...pgConnectionFromUrl(db.url), max: 10 });
   let cleaned: Promise<unknown> | undefined;
   const cleanUp = () => (cleaned ??= Promise.allSettled([prisma.$disconnect(), pool.end()]).then(() => Promise.allSettled([db.drop(), simDb.drop()])));

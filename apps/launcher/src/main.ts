@@ -6,7 +6,7 @@ import {
   EmbeddedPostgresServer,
   EmbeddedRedisServer,
   loadConfig,
-  PrismaService,
+  DatabasePool, PrismaService,
   RedisServerMissingError,
 } from '@capstan/platform';
 import { startSimulator } from '@capstan/simulator';
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
 }
 
 async function seedWith(config: CapstanConfig, state: LocalState) {
-  const prisma = new PrismaService(config.database);
+  const prisma = new PrismaService(new DatabasePool(config.database));
   try {
     return await seedDemo(prisma, state);
   } finally {

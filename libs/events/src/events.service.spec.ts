@@ -1,4 +1,4 @@
-import { DatabaseConfig, ManualClock, newId, PrismaService, SecretBox, SecretsConfig } from '@capstan/platform';
+import { DatabaseConfig, ManualClock, newId, DatabasePool, PrismaService, SecretBox, SecretsConfig } from '@capstan/platform';
 import { createTestDatabase, seedOrganization, type TestDatabase } from '@capstan/testing';
 import { randomBytes } from 'node:crypto';
 import { EventsService } from './events.service';
@@ -13,7 +13,7 @@ describe('EventsService.record', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    prisma = new PrismaService(new DatabaseConfig(db.url, 4));
+    prisma = new PrismaService(new DatabasePool(new DatabaseConfig(db.url, 4)));
     secrets = new WebhookSecrets(new SecretBox(new SecretsConfig([{ id: 'test', key: randomBytes(32) }])));
     events = new EventsService(prisma, clock);
   });

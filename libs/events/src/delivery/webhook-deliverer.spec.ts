@@ -1,4 +1,4 @@
-import { DatabaseConfig, ManualClock, newId, PrismaService, SecretBox, SecretsConfig } from '@capstan/platform';
+import { DatabaseConfig, ManualClock, newId, DatabasePool, PrismaService, SecretBox, SecretsConfig } from '@capstan/platform';
 import { createTestDatabase, seedOrganization, type TestDatabase } from '@capstan/testing';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
@@ -18,7 +18,7 @@ describe('WebhookDeliverer', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    prisma = new PrismaService(new DatabaseConfig(db.url, 4));
+    prisma = new PrismaService(new DatabasePool(new DatabaseConfig(db.url, 4)));
     secrets = new WebhookSecrets(new SecretBox(new SecretsConfig([{ id: 'test', key: randomBytes(32) }])));
   });
 
@@ -257,7 +257,7 @@ describe('WebhookDeliverer', () => {
       for (let n = 0; n < 10; n++) eventIds.push((await record(org.organizationId, { n })).id);
     }
     // Two replicas: separate connection pools, as two worker processes have.
-    const otherReplica = new PrismaService(new DatabaseConfig(db.url, 4));
+    const otherReplica = new PrismaService(new DatabasePool(new DatabaseConfig(db.url, 4)));
     try {
       const [a, b] = await Promise.all([deliverer({ concurrency: 8 }).deliverDue(), deliverer({ concurrency: 8 }, otherReplica).deliverDue()]);
       expect(a + b).toBe(30);
@@ -277,7 +277,7 @@ describe('WebhookDeliverer', () => {
     await webhook(org.organizationId, receiver.url);
     const locked = await record(org.organizationId, { n: 1 });
     const free = await record(org.organizationId, { n: 2 });
-    const otherReplica = new PrismaService(new DatabaseConfig(db.url, 1));
+    const otherReplica = new PrismaService(new DatabasePool(new DatabaseConfig(db.url, 1)));
     try {
       await otherReplica.$transaction(
         async (tx) => {

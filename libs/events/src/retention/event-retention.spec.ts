@@ -1,4 +1,4 @@
-import { DatabaseConfig, firstIdAt, ManualClock, newId, PrismaService, WebhookConfig } from '@capstan/platform';
+import { DatabaseConfig, firstIdAt, ManualClock, newId, DatabasePool, PrismaService, WebhookConfig } from '@capstan/platform';
 import { createTestDatabase, seedOrganization, type TestDatabase } from '@capstan/testing';
 import { EventRetention } from './event-retention';
 
@@ -11,7 +11,7 @@ describe('EventRetention', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    prisma = new PrismaService(new DatabaseConfig(db.url, 4));
+    prisma = new PrismaService(new DatabasePool(new DatabaseConfig(db.url, 4)));
   });
 
   afterAll(async () => {

@@ -1,4 +1,4 @@
-import { DatabaseConfig, EngineConfig, PrismaService } from '@capstan/platform';
+import { DatabaseConfig, EngineConfig, DatabasePool, PrismaService } from '@capstan/platform';
 import { createTestDatabase, type TestDatabase, testConfig } from '@capstan/testing';
 import { EngineDatabase } from './engine-database';
 import { OutboxRelay } from './outbox-relay';
@@ -10,7 +10,7 @@ describe('OutboxRelay.pruneDispatched', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    prisma = new PrismaService(new DatabaseConfig(db.url, 2));
+    prisma = new PrismaService(new DatabasePool(new DatabaseConfig(db.url, 2)));
     database = new EngineDatabase(new DatabaseConfig(db.url, 2));
   });
 

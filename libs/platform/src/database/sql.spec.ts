@@ -1,6 +1,7 @@
 import { createTestDatabase, type TestDatabase } from '@capstan/testing';
 import { DatabaseConfig } from '../config/config';
 import { Prisma } from './generated/client';
+import { DatabasePool } from './database';
 import { PrismaService } from './prisma.service';
 import { Sql } from './sql';
 
@@ -11,7 +12,7 @@ describe('Sql.transaction', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    prisma = new PrismaService(new DatabaseConfig(db.url, 2));
+    prisma = new PrismaService(new DatabasePool(new DatabaseConfig(db.url, 2)));
     sql = new Sql(prisma);
     await sql.execute(Prisma.sql`CREATE TABLE sql_tx_probe (n int PRIMARY KEY)`);
   });

@@ -1,0 +1,60 @@
+import { Injectable } from '@nestjs/common';
+import { Kysely, PostgresDialect } from 'kysely';
+import { Pool, types } from 'pg';
+import { DatabaseConfig } from '../config/config';
+import type { DB } from './generated/kysely-types';
+import { pgConnectionFromUrl } from './pg-connection';
+
+export type { DB } from './generated/kysely-types';
+
+const INT8_OID = 20;
+
+/**
+ * BIGINT comes back as `bigint`, everywhere, matching the generated table types
+ * (`bigIntTypeOverride` in prisma/schema.prisma): exact for ids, byte sizes and counts, and a type
+ * error instead of a silent string where code forgets to convert for JSON. Set per pool, not on
+ * pg's global registry, so other pg users in the process (tests, tools) are unaffected.
+ */
+function typeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
+  if (oid === INT8_OID) return (value: string) => BigInt(value);
+  return types.getTypeParser(oid, format as 'text');
+}
+
+/**
+ * The process's one PostgreSQL pool, sized by DATABASE_POOL_SIZE. It fails fast when Postgres is
+ * away (readiness answers quickly) and opens new connections as soon as it is back: recovery
+ * needs no restart.
+ */
+@Injectable()
+export class DatabasePool {
+  readonly pool: Pool;
+
+  constructor(config: DatabaseConfig) {
+    this.pool = new Pool({
+      ...pgConnectionFromUrl(config.url),
+      max: config.poolSize,
+      connectionTimeoutMillis: 3_000,
+      idleTimeoutMillis: 30_000,
+      types: { getTypeParser: typeParser as typeof types.getTypeParser },
+    });
+    // An idle connection that dies (Postgres restarted) is dropped by the pool and replaced on
+    // the next query; without a listener its 'error' would crash the process.
+    this.pool.on('error', () => undefined);
+  }
+
+  async end(): Promise<void> {
+    if (!this.pool.ended) await this.pool.end();
+  }
+}
+
+/**
+ * Kysely over the process's pool: the one query layer (docs/architecture.md, Data access).
+ * Queries are typed from the Prisma schema through prisma-kysely; Kysely only builds SQL text, so
+ * a statement costs what the same SQL through pg costs.
+ */
+@Injectable()
+export class Database extends Kysely<DB> {
+  constructor(pool: DatabasePool) {
+    super({ dialect: new PostgresDialect({ pool: pool.pool }) });
+  }
+}
