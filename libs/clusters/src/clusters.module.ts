@@ -3,6 +3,7 @@ import { ProvidersModule } from '@capstan/providers';
 import { TenancyModule } from '@capstan/tenancy';
 import { Module } from '@nestjs/common';
 import { CatalogueController, ClustersController, StaffClustersController } from './clusters.controller';
+import { ClusterUnitOfWork } from './cluster-change';
 import { ClustersRepository } from './clusters.repository';
 import { ClustersService } from './clusters.service';
 import { SimulatorController } from './simulator.controller';
@@ -10,7 +11,7 @@ import { SimulatorController } from './simulator.controller';
 @Module({
   imports: [TenancyModule, OperationsModule, ProvidersModule],
   controllers: [ClustersController, CatalogueController, StaffClustersController, SimulatorController],
-  providers: [ClustersRepository, ClustersService],
+  providers: [ClustersRepository, ClusterUnitOfWork, ClustersService],
   exports: [ClustersService],
 })
 export class ClustersModule {}

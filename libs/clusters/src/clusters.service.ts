@@ -11,59 +11,25 @@ import {
   PreconditionFailedError,
   resolveVersionForCreate,
 } from '@capstan/domain';
-import { OperationsRepository, presentOperation } from '@capstan/operations';
+import { clusterRoutes, type RouteInput, type z } from '@capstan/contracts';
+import { presentOperation } from '@capstan/operations';
 import { ClusterProvider, externalClusterName } from '@capstan/providers';
-import { Clock, type db, decodeCursor, matchesEtag, etagOf, newId, type Page, type PrismaTx, PrismaService, type RawTx, Sql, toPage } from '@capstan/platform';
-import { type Actor, AuditLog, changesBetween, OrganizationsService } from '@capstan/tenancy';
+import { Clock, Database, type db, decodeCursor, jsonb, matchesEtag, etagOf, newId, type Page, toPage, type UnitOfWork } from '@capstan/platform';
+import { AuditLog, changesBetween, OrganizationsService } from '@capstan/tenancy';
 import { Injectable } from '@nestjs/common';
-import { presentCluster, presentNodePool, type ClusterWithRelations } from './cluster-view';
+import { sql } from 'kysely';
+import { ClusterUnitOfWork, type Requester } from './cluster-change';
+import { type ClusterWithRelations, type NodePoolRow, presentCluster, presentMaintenanceWindow, presentNodePool } from './cluster-view';
 import { ClustersRepository } from './clusters.repository';
 import { renderKubeconfig } from './kubeconfig';
 
-export interface NodePoolSpec {
-  name: string;
-  machine_type: string;
-  count?: number;
-  autoscaling?: { min: number; max: number };
-  labels?: Record<string, string>;
-  taints?: { key: string; value: string; effect: string }[];
-  max_surge: number;
-  max_unavailable: number;
-}
-
-export interface MaintenanceWindowSpec {
-  time_zone: string;
-  days: string[];
-  start_time: string;
-  duration_minutes: number;
-}
-
-export interface CreateClusterInput {
-  name: string;
-  provider: db.Provider;
-  region: string;
-  version?: string;
-  release_channel: db.ReleaseChannel;
-  auto_upgrade: boolean;
-  deletion_protection: boolean;
-  labels: Record<string, string>;
-  maintenance_window?: MaintenanceWindowSpec;
-  node_pools: NodePoolSpec[];
-}
-
-export interface UpdateClusterInput {
-  labels?: Record<string, string>;
-  auto_upgrade?: boolean;
-  deletion_protection?: boolean;
-  release_channel?: db.ReleaseChannel;
-  maintenance_window?: MaintenanceWindowSpec | null;
-}
-
-export interface Requester {
-  organizationId: string;
-  actor: Actor;
-  idempotencyKey?: string;
-}
+/** Request bodies as the route contracts parse them. */
+export type NodePoolSpec = z.infer<typeof clusterRoutes.nodePoolSpec>;
+export type MaintenanceWindowSpec = z.infer<typeof clusterRoutes.maintenanceWindow>;
+export type CreateClusterInput = z.infer<typeof clusterRoutes.createClusterBody>;
+export type UpdateClusterInput = z.infer<typeof clusterRoutes.updateClusterBody>;
+export type NodePoolChange = RouteInput<typeof clusterRoutes.updateNodePool>['body'];
+export type { Requester };
 
 /**
  * Cluster use cases. Every change runs in one transaction with the cluster row locked, so the
@@ -73,14 +39,13 @@ export interface Requester {
 @Injectable()
 export class ClustersService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly db: Database,
     private readonly clusters: ClustersRepository,
-    private readonly operations: OperationsRepository,
+    private readonly unitOfWork: ClusterUnitOfWork,
     private readonly organizations: OrganizationsService,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly provider: ClusterProvider,
-    private readonly sql: Sql,
   ) {}
 
   /**
@@ -93,14 +58,12 @@ export class ClustersService {
       throw new ConflictError('cluster-not-ready', `cluster ${id} is ${cluster.status}; a kubeconfig is available once its API server runs`);
     }
     const credentials = await this.provider.issueCredentials(externalClusterName(id), expirySeconds);
-    await this.prisma.$transaction(async (tx) => {
-      await this.audit.record(tx, {
-        organizationId: requester.organizationId,
-        actor: requester.actor,
-        action: 'cluster.kubeconfig',
-        target: { type: 'cluster', id },
-        changes: { credential_expires_at: { after: credentials.expiresAt.toISOString() } },
-      });
+    await this.audit.record(this.db, {
+      organizationId: requester.organizationId,
+      actor: requester.actor,
+      action: 'cluster.kubeconfig',
+      target: { type: 'cluster', id },
+      changes: { credential_expires_at: { after: credentials.expiresAt.toISOString() } },
     });
     return renderKubeconfig(cluster.name, credentials);
   }
@@ -124,7 +87,7 @@ export class ClustersService {
     limit: number,
     cursor?: string,
   ): Promise<Page<ReturnType<typeof presentCluster> & { organization_id: string }>> {
-    return toPage(await this.rows(filter, limit, cursor), limit, (row) => ({ ...presentCluster(row), organization_id: row.organizationId }));
+    return toPage(await this.rows(filter, limit, cursor), limit, (row) => ({ ...presentCluster(row), organization_id: row.organization_id }));
   }
 
   private rows(
@@ -150,39 +113,25 @@ export class ClustersService {
     for (const pool of input.node_pools) assertMachineType(pool.machine_type, input.provider);
     const version = resolveVersionForCreate(input.provider, input.version, now);
 
-    // Plain pg (Sql.transaction): every statement here is raw, and the organisation's row lock is
-    // held from the first to the commit, so each one's cost is paid by every create queued behind.
-    const { cluster, operation } = await this.sql.transaction(async (tx) => {
-      // Creates of one organisation queue here, so two cannot both squeeze under the quota.
-      const [org] = await tx.$queryRaw<{ residency: string; max_clusters: number; max_nodes: number }[]>`
-        SELECT residency, max_clusters, max_nodes FROM organizations WHERE id = ${requester.organizationId} FOR UPDATE`;
-      if (!org) throw new NotFoundError('organization', requester.organizationId);
-      assertRegionAllowed(input.region, input.provider, org.residency);
-      const usage = await this.organizations.usage(requester.organizationId, tx);
-      assertWithinQuota({ maxClusters: org.max_clusters, maxNodes: org.max_nodes }, usage, {
+    // Creates of one organisation queue on its row, so two cannot both squeeze under the quota.
+    const { cluster, operation } = await this.unitOfWork.run(requester, { organization: true }, async ({ trx, organization, enqueue, audit }) => {
+      assertRegionAllowed(input.region, input.provider, organization!.residency);
+      const usage = await this.organizations.usage(requester.organizationId, trx);
+      assertWithinQuota({ maxClusters: organization!.max_clusters, maxNodes: organization!.max_nodes }, usage, {
         clusters: 1,
         nodes: input.node_pools.reduce((sum, pool) => sum + nodeCountOf(toPoolCounts(pool)), 0),
       });
-      await assertNameFree(tx, requester.organizationId, input.name);
+      const existing = await this.clusters.idByName(trx, requester.organizationId, input.name);
+      if (existing) throw new ConflictError('name-taken', `a cluster named ${input.name} already exists (${existing})`, { cluster_id: existing });
 
       const clusterId = newId('cl');
-      await insertCluster(tx, clusterId, requester.organizationId, input, version.patch);
-      const op = await this.operations.enqueue(tx, {
-        organizationId: requester.organizationId,
-        clusterId,
-        type: 'create_cluster',
-        target: { type: 'cluster', id: clusterId },
-        params: { version: version.patch },
-        requestedBy: requester.actor,
-        idempotencyKey: requester.idempotencyKey,
-      });
-      const created = await this.clusters.getIn(tx, requester.organizationId, clusterId);
-      await this.audit.record(tx, {
-        organizationId: requester.organizationId,
-        actor: requester.actor,
+      await insertCluster(trx, clusterId, requester.organizationId, input, version.patch);
+      const op = await enqueue({ clusterId, type: 'create_cluster', target: { type: 'cluster', id: clusterId }, params: { version: version.patch } });
+      const created = await this.clusters.get(requester.organizationId, clusterId, trx);
+      await audit({
         action: 'cluster.create',
         target: { type: 'cluster', id: clusterId },
-        changes: changesBetween(null, { ...created, nodePools: created.nodePools.map((p) => p.name) }, ['name', 'provider', 'region', 'currentVersion', 'labels', 'deletionProtection', 'nodePools']),
+        changes: changesBetween(null, audited(created), ['name', 'provider', 'region', 'currentVersion', 'labels', 'deletionProtection', 'nodePools']),
       });
       return { cluster: created, operation: op };
     });
@@ -190,32 +139,36 @@ export class ClustersService {
   }
 
   async update(requester: Requester, id: string, ifMatch: string | undefined, input: UpdateClusterInput) {
-    const updated = await this.prisma.$transaction(async (tx) => {
-      const cluster = await this.clusters.getForUpdate(tx, requester.organizationId, id);
-      assertEtag('cluster', cluster.id, cluster.resourceVersion, ifMatch);
-      if (cluster.status === 'deleting') throw new ConflictError('cluster-state-conflict', `cluster ${id} is being deleted; it can no longer be changed`);
-      await tx.cluster.update({
-        where: { id },
-        data: {
-          labels: input.labels,
-          autoUpgrade: input.auto_upgrade,
-          deletionProtection: input.deletion_protection,
-          releaseChannel: input.release_channel,
-          resourceVersion: { increment: 1 },
-        },
-      });
-      if (input.maintenance_window === null) await tx.maintenanceWindow.deleteMany({ where: { clusterId: id } });
+    const updated = await this.unitOfWork.run(requester, { clusterId: id }, async ({ trx, cluster, audit }) => {
+      const before = cluster!;
+      assertEtag('cluster', before.id, before.resource_version, ifMatch);
+      if (before.status === 'deleting') throw new ConflictError('cluster-state-conflict', `cluster ${id} is being deleted; it can no longer be changed`);
+      await trx
+        .updateTable('clusters')
+        .set((eb) => ({
+          labels: input.labels === undefined ? undefined : jsonb(input.labels),
+          auto_upgrade: input.auto_upgrade,
+          deletion_protection: input.deletion_protection,
+          release_channel: input.release_channel,
+          resource_version: eb('resource_version', '+', 1),
+          updated_at: new Date(),
+        }))
+        .where('id', '=', id)
+        .execute();
+      if (input.maintenance_window === null) await trx.deleteFrom('maintenance_windows').where('cluster_id', '=', id).execute();
       if (input.maintenance_window) {
-        const data = windowData(input.maintenance_window);
-        await tx.maintenanceWindow.upsert({ where: { clusterId: id }, create: { clusterId: id, ...data }, update: data });
+        const window = windowRow(input.maintenance_window);
+        await trx
+          .insertInto('maintenance_windows')
+          .values({ cluster_id: id, ...window })
+          .onConflict((conflict) => conflict.column('cluster_id').doUpdateSet(window))
+          .execute();
       }
-      const after = await this.clusters.getIn(tx, requester.organizationId, id);
-      await this.audit.record(tx, {
-        organizationId: requester.organizationId,
-        actor: requester.actor,
+      const after = await this.clusters.get(requester.organizationId, id, trx);
+      await audit({
         action: 'cluster.update',
         target: { type: 'cluster', id },
-        changes: changesBetween(cluster, after, ['labels', 'autoUpgrade', 'deletionProtection', 'releaseChannel', 'maintenanceWindow']),
+        changes: changesBetween(audited(before), audited(after), ['labels', 'autoUpgrade', 'deletionProtection', 'releaseChannel', 'maintenanceWindow']),
       });
       return after;
     });
@@ -223,29 +176,15 @@ export class ClustersService {
   }
 
   async delete(requester: Requester, id: string) {
-    const operation = await this.prisma.$transaction(async (tx) => {
-      const cluster = await this.clusters.getForUpdate(tx, requester.organizationId, id);
-      if (cluster.deletionProtection) {
+    const operation = await this.unitOfWork.run(requester, { clusterId: id }, async ({ trx, cluster, active, enqueue, audit }) => {
+      const before = cluster!;
+      if (before.deletion_protection) {
         throw new ConflictError('deletion-protected', `cluster ${id} has deletion protection; set deletion_protection to false first`);
       }
-      assertClusterAccepts(cluster, 'delete_cluster', await this.operations.activeOnCluster(tx, id));
-      await tx.cluster.update({ where: { id }, data: { status: clusterStatusDuring('delete_cluster'), resourceVersion: { increment: 1 } } });
-      const op = await this.operations.enqueue(tx, {
-        organizationId: requester.organizationId,
-        clusterId: id,
-        type: 'delete_cluster',
-        target: { type: 'cluster', id },
-        params: { previousClusterStatus: cluster.status },
-        requestedBy: requester.actor,
-        idempotencyKey: requester.idempotencyKey,
-      });
-      await this.audit.record(tx, {
-        organizationId: requester.organizationId,
-        actor: requester.actor,
-        action: 'cluster.delete',
-        target: { type: 'cluster', id },
-        changes: { status: { before: cluster.status, after: 'deleting' } },
-      });
+      assertClusterAccepts(before, 'delete_cluster', active);
+      await setClusterStatus(trx, id, clusterStatusDuring('delete_cluster'), { bumpVersion: true });
+      const op = await enqueue({ clusterId: id, type: 'delete_cluster', target: { type: 'cluster', id }, params: { previousClusterStatus: before.status } });
+      await audit({ action: 'cluster.delete', target: { type: 'cluster', id }, changes: { status: { before: before.status, after: 'deleting' } } });
       return op;
     });
     return { operation: presentOperation(operation) };
@@ -255,75 +194,57 @@ export class ClustersService {
 
   async listNodePools(organizationId: string, clusterId: string, limit: number, cursor?: string) {
     await this.clusters.get(organizationId, clusterId);
-    const after = decodeCursor(cursor);
-    const rows = await this.prisma.nodePool.findMany({
-      where: { clusterId, organizationId, deletedAt: null, ...(after ? { id: { gt: after } } : {}) },
-      orderBy: { id: 'asc' },
-      take: limit + 1,
-    });
+    const rows = await this.clusters.nodePools(organizationId, clusterId, limit, decodeCursor(cursor));
     return toPage(rows, limit, presentNodePool);
   }
 
   async getNodePool(organizationId: string, clusterId: string, poolId: string) {
-    const pool = await this.prisma.nodePool.findFirst({ where: { id: poolId, clusterId, organizationId, deletedAt: null } });
-    if (!pool) throw new NotFoundError('node pool', poolId);
-    return presentNodePool(pool);
+    return presentNodePool(await this.clusters.nodePool(organizationId, clusterId, poolId));
   }
 
   async createNodePool(requester: Requester, clusterId: string, spec: NodePoolSpec) {
-    return this.prisma.$transaction(async (tx) => {
-      const cluster = await this.clusters.getForUpdate(tx, requester.organizationId, clusterId);
-      assertClusterAccepts(cluster, 'create_node_pool', await this.operations.activeOnCluster(tx, clusterId));
-      assertMachineType(spec.machine_type, cluster.provider);
-      await this.assertNodeQuota(tx, requester.organizationId, nodeCountOf(toPoolCounts(spec)));
-      if (cluster.nodePools.some((p) => p.name === spec.name)) {
+    return this.unitOfWork.run(requester, { organization: true, clusterId }, async ({ trx, organization, cluster, active, enqueue, audit }) => {
+      const owner = cluster!;
+      assertClusterAccepts(owner, 'create_node_pool', active);
+      assertMachineType(spec.machine_type, owner.provider);
+      await this.assertNodeQuota(trx, requester.organizationId, organization!, nodeCountOf(toPoolCounts(spec)));
+      if (owner.node_pools.some((p) => p.name === spec.name)) {
         throw new ConflictError('name-taken', `cluster ${clusterId} already has a node pool named ${spec.name}`);
       }
-      const pool = await tx.nodePool.create({ data: { ...poolData(requester.organizationId, spec, cluster.currentVersion), clusterId } });
-      await tx.cluster.update({ where: { id: clusterId }, data: { status: clusterStatusDuring('create_node_pool') } });
-      const op = await this.operations.enqueue(tx, {
-        organizationId: requester.organizationId,
-        clusterId,
-        type: 'create_node_pool',
-        target: { type: 'node_pool', id: pool.id },
-        params: { previousClusterStatus: cluster.status },
-        requestedBy: requester.actor,
-        idempotencyKey: requester.idempotencyKey,
-      });
-      await this.audit.record(tx, {
-        organizationId: requester.organizationId,
-        actor: requester.actor,
+      const pool = await trx
+        .insertInto('node_pools')
+        .values({ ...poolRow(requester.organizationId, spec, owner.current_version), cluster_id: clusterId })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await setClusterStatus(trx, clusterId, clusterStatusDuring('create_node_pool'));
+      const op = await enqueue({ clusterId, type: 'create_node_pool', target: { type: 'node_pool', id: pool.id }, params: { previousClusterStatus: owner.status } });
+      await audit({
         action: 'node_pool.create',
         target: { type: 'node_pool', id: pool.id },
-        changes: changesBetween(null, pool, ['name', 'machineType', 'nodeCount', 'autoscaleMin', 'autoscaleMax', 'labels', 'taints']),
+        changes: changesBetween(null, auditedPool(pool), ['name', 'machineType', 'nodeCount', 'autoscaleMin', 'autoscaleMax', 'labels', 'taints']),
       });
       return { node_pool: presentNodePool(pool), operation: presentOperation(op) };
     });
   }
 
-  async updateNodePool(
-    requester: Requester,
-    clusterId: string,
-    poolId: string,
-    ifMatch: string | undefined,
-    change: { count?: number; autoscaling?: { min: number; max: number } | null; labels?: Record<string, string>; taints?: NodePoolSpec['taints']; max_surge?: number; max_unavailable?: number },
-  ) {
-    return this.prisma.$transaction(async (tx) => {
-      const cluster = await this.clusters.getForUpdate(tx, requester.organizationId, clusterId);
-      const pool = cluster.nodePools.find((p) => p.id === poolId);
+  async updateNodePool(requester: Requester, clusterId: string, poolId: string, ifMatch: string | undefined, change: NodePoolChange) {
+    // Growth is known only after the pool is read, so the organisation is locked up front, first.
+    return this.unitOfWork.run(requester, { organization: true, clusterId }, async ({ trx, organization, cluster, active, enqueue, audit }) => {
+      const owner = cluster!;
+      const pool = owner.node_pools.find((p) => p.id === poolId);
       if (!pool) throw new NotFoundError('node pool', poolId);
-      assertEtag('node pool', pool.id, pool.resourceVersion, ifMatch);
+      assertEtag('node pool', pool.id, pool.resource_version, ifMatch);
       const onlyScaling = Object.keys(change).every((k) => k === 'count' || k === 'autoscaling');
       const type = onlyScaling ? 'scale_node_pool' : 'update_node_pool';
-      assertClusterAccepts(cluster, type, await this.operations.activeOnCluster(tx, clusterId));
+      assertClusterAccepts(owner, type, active);
 
-      const autoscaling = change.autoscaling === undefined ? (pool.autoscaleMin !== null ? { min: pool.autoscaleMin, max: pool.autoscaleMax! } : null) : change.autoscaling;
+      const autoscaling = change.autoscaling === undefined ? (pool.autoscale_min !== null ? { min: pool.autoscale_min, max: pool.autoscale_max! } : null) : change.autoscaling;
       const next = {
-        nodeCount: change.count ?? (autoscaling ? Math.min(Math.max(pool.nodeCount, autoscaling.min), autoscaling.max) : pool.nodeCount),
+        nodeCount: change.count ?? (autoscaling ? Math.min(Math.max(pool.node_count, autoscaling.min), autoscaling.max) : pool.node_count),
         autoscaleMin: autoscaling?.min ?? null,
         autoscaleMax: autoscaling?.max ?? null,
-        maxSurge: change.max_surge ?? pool.maxSurge,
-        maxUnavailable: change.max_unavailable ?? pool.maxUnavailable,
+        maxSurge: change.max_surge ?? pool.max_surge,
+        maxUnavailable: change.max_unavailable ?? pool.max_unavailable,
       };
       if (autoscaling && autoscaling.min > autoscaling.max) {
         throw new ConflictError('invalid-autoscaling', `autoscaling.min ${autoscaling.min} exceeds autoscaling.max ${autoscaling.max}`);
@@ -331,71 +252,71 @@ export class ClustersService {
       if (next.maxSurge === 0 && next.maxUnavailable === 0) {
         throw new ConflictError('invalid-surge', 'max_surge and max_unavailable cannot both be 0: an upgrade could never replace a node');
       }
-      const growth = nodeCountOf(next) - nodeCountOf(pool);
-      if (growth > 0) await this.assertNodeQuota(tx, requester.organizationId, growth);
+      const growth = nodeCountOf(next) - nodeCountOf(auditedPool(pool));
+      if (growth > 0) await this.assertNodeQuota(trx, requester.organizationId, organization!, growth);
 
-      const updated = await tx.nodePool.update({
-        where: { id: poolId },
-        data: { ...next, labels: change.labels, taints: change.taints, status: 'updating', resourceVersion: { increment: 1 } },
-      });
-      await tx.cluster.update({ where: { id: clusterId }, data: { status: clusterStatusDuring(type) } });
-      const op = await this.operations.enqueue(tx, {
-        organizationId: requester.organizationId,
+      const updated = await trx
+        .updateTable('node_pools')
+        .set((eb) => ({
+          node_count: next.nodeCount,
+          autoscale_min: next.autoscaleMin,
+          autoscale_max: next.autoscaleMax,
+          max_surge: next.maxSurge,
+          max_unavailable: next.maxUnavailable,
+          labels: change.labels === undefined ? undefined : jsonb(change.labels),
+          taints: change.taints === undefined ? undefined : jsonb(change.taints),
+          status: 'updating',
+          resource_version: eb('resource_version', '+', 1),
+          updated_at: new Date(),
+        }))
+        .where('id', '=', poolId)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await setClusterStatus(trx, clusterId, clusterStatusDuring(type));
+      const op = await enqueue({
         clusterId,
         type,
         target: { type: 'node_pool', id: poolId },
-        params: { change, previousClusterStatus: cluster.status, previousPool: previousPoolOf(pool) },
-        requestedBy: requester.actor,
-        idempotencyKey: requester.idempotencyKey,
+        params: { change, previousClusterStatus: owner.status, previousPool: previousPoolOf(pool) },
       });
-      await this.audit.record(tx, {
-        organizationId: requester.organizationId,
-        actor: requester.actor,
+      await audit({
         action: onlyScaling ? 'node_pool.scale' : 'node_pool.update',
         target: { type: 'node_pool', id: poolId },
-        changes: changesBetween(pool, updated, ['nodeCount', 'autoscaleMin', 'autoscaleMax', 'labels', 'taints', 'maxSurge', 'maxUnavailable']),
+        changes: changesBetween(auditedPool(pool), auditedPool(updated), ['nodeCount', 'autoscaleMin', 'autoscaleMax', 'labels', 'taints', 'maxSurge', 'maxUnavailable']),
       });
       return { node_pool: presentNodePool(updated), operation: presentOperation(op) };
     });
   }
 
   async deleteNodePool(requester: Requester, clusterId: string, poolId: string) {
-    return this.prisma.$transaction(async (tx) => {
-      const cluster = await this.clusters.getForUpdate(tx, requester.organizationId, clusterId);
-      const pool = cluster.nodePools.find((p) => p.id === poolId);
+    return this.unitOfWork.run(requester, { clusterId }, async ({ trx, cluster, active, enqueue, audit }) => {
+      const owner = cluster!;
+      const pool = owner.node_pools.find((p) => p.id === poolId);
       if (!pool) throw new NotFoundError('node pool', poolId);
-      assertClusterAccepts(cluster, 'delete_node_pool', await this.operations.activeOnCluster(tx, clusterId));
-      if (cluster.nodePools.length === 1) {
+      assertClusterAccepts(owner, 'delete_node_pool', active);
+      if (owner.node_pools.length === 1) {
         throw new ConflictError('last-node-pool', `node pool ${poolId} is the last one of cluster ${clusterId}; delete the cluster instead`);
       }
-      await tx.nodePool.update({ where: { id: poolId }, data: { status: 'deleting', resourceVersion: { increment: 1 } } });
-      await tx.cluster.update({ where: { id: clusterId }, data: { status: clusterStatusDuring('delete_node_pool') } });
-      const op = await this.operations.enqueue(tx, {
-        organizationId: requester.organizationId,
+      await trx
+        .updateTable('node_pools')
+        .set((eb) => ({ status: 'deleting', resource_version: eb('resource_version', '+', 1), updated_at: new Date() }))
+        .where('id', '=', poolId)
+        .execute();
+      await setClusterStatus(trx, clusterId, clusterStatusDuring('delete_node_pool'));
+      const op = await enqueue({
         clusterId,
         type: 'delete_node_pool',
         target: { type: 'node_pool', id: poolId },
-        params: { previousClusterStatus: cluster.status, previousPool: previousPoolOf(pool) },
-        requestedBy: requester.actor,
-        idempotencyKey: requester.idempotencyKey,
+        params: { previousClusterStatus: owner.status, previousPool: previousPoolOf(pool) },
       });
-      await this.audit.record(tx, {
-        organizationId: requester.organizationId,
-        actor: requester.actor,
-        action: 'node_pool.delete',
-        target: { type: 'node_pool', id: poolId },
-        changes: { status: { before: pool.status, after: 'deleting' } },
-      });
+      await audit({ action: 'node_pool.delete', target: { type: 'node_pool', id: poolId }, changes: { status: { before: pool.status, after: 'deleting' } } });
       return { operation: presentOperation(op) };
     });
   }
 
-  private async assertNodeQuota(tx: PrismaTx, organizationId: string, addingNodes: number): Promise<void> {
-    const [org] = await tx.$queryRaw<{ max_clusters: number; max_nodes: number }[]>`
-      SELECT max_clusters, max_nodes FROM organizations WHERE id = ${organizationId} FOR UPDATE`;
-    if (!org) throw new NotFoundError('organization', organizationId);
-    const usage = await this.organizations.usage(organizationId, tx);
-    assertWithinQuota({ maxClusters: org.max_clusters, maxNodes: org.max_nodes }, usage, { nodes: addingNodes });
+  private async assertNodeQuota(trx: UnitOfWork, organizationId: string, organization: { max_clusters: number; max_nodes: number }, addingNodes: number): Promise<void> {
+    const usage = await this.organizations.usage(organizationId, trx);
+    assertWithinQuota({ maxClusters: organization.max_clusters, maxNodes: organization.max_nodes }, usage, { nodes: addingNodes });
   }
 }
 
@@ -405,9 +326,12 @@ function assertEtag(resource: string, id: string, resourceVersion: number, ifMat
   }
 }
 
-async function assertNameFree(tx: RawTx, organizationId: string, name: string): Promise<void> {
-  const [existing] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM clusters WHERE organization_id = ${organizationId} AND live_name = ${name}`;
-  if (existing) throw new ConflictError('name-taken', `a cluster named ${name} already exists (${existing.id})`, { cluster_id: existing.id });
+async function setClusterStatus(trx: UnitOfWork, id: string, status: db.ClusterStatus, options: { bumpVersion?: boolean } = {}): Promise<void> {
+  await trx
+    .updateTable('clusters')
+    .set((eb) => ({ status, updated_at: new Date(), ...(options.bumpVersion ? { resource_version: eb('resource_version', '+', 1) } : {}) }))
+    .where('id', '=', id)
+    .execute();
 }
 
 /**
@@ -415,43 +339,90 @@ async function assertNameFree(tx: RawTx, organizationId: string, name: string): 
  * the foreign keys are checked at the end of the statement). Creates run under the organisation's
  * row lock, so every statement saved here is throughput for that organisation.
  */
-async function insertCluster(tx: RawTx, clusterId: string, organizationId: string, input: CreateClusterInput, version: string): Promise<void> {
-  const pools = input.node_pools.map((pool) => poolData(organizationId, pool, version));
-  const window = input.maintenance_window ? windowData(input.maintenance_window) : null;
-  await tx.$executeRaw`
-    WITH cluster AS (
-      INSERT INTO clusters (id, organization_id, name, live_name, provider, region, release_channel, current_version, desired_version,
-                            status, auto_upgrade, deletion_protection, labels, updated_at)
-      VALUES (${clusterId}, ${organizationId}, ${input.name}, ${input.name}, ${input.provider}::"Provider", ${input.region},
-              ${input.release_channel}::"ReleaseChannel", ${version}, ${version}, 'provisioning', ${input.auto_upgrade},
-              ${input.deletion_protection}, ${JSON.stringify(input.labels)}::jsonb, now())
-    ), pools AS (
-      INSERT INTO node_pools (id, cluster_id, organization_id, name, live_name, machine_type, node_count, autoscale_min, autoscale_max,
-                              version, labels, taints, max_surge, max_unavailable, status, updated_at)
-      SELECT p.id, ${clusterId}, ${organizationId}, p.name, p.name, p.machine_type, p.node_count, p.autoscale_min, p.autoscale_max,
-             ${version}, p.labels, p.taints, p.max_surge, p.max_unavailable, 'provisioning', now()
-      FROM unnest(${pools.map((p) => p.id)}::text[], ${pools.map((p) => p.name)}::text[], ${pools.map((p) => p.machineType)}::text[],
-                  ${pools.map((p) => p.nodeCount)}::int[], ${pools.map((p) => p.autoscaleMin)}::int[], ${pools.map((p) => p.autoscaleMax)}::int[],
-                  ${pools.map((p) => JSON.stringify(p.labels))}::jsonb[], ${pools.map((p) => JSON.stringify(p.taints))}::jsonb[],
-                  ${pools.map((p) => p.maxSurge)}::int[], ${pools.map((p) => p.maxUnavailable)}::int[])
-        AS p(id, name, machine_type, node_count, autoscale_min, autoscale_max, labels, taints, max_surge, max_unavailable)
-    ), maintenance AS (
-      INSERT INTO maintenance_windows (cluster_id, time_zone, days, start_time, duration_minutes, updated_at)
-      SELECT ${clusterId}, ${window?.timeZone ?? ''}, ${window?.days ?? []}::text[], ${window?.startTime ?? ''}, ${window?.durationMinutes ?? 0}, now()
-      WHERE ${window !== null}
+async function insertCluster(trx: UnitOfWork, clusterId: string, organizationId: string, input: CreateClusterInput, version: string): Promise<void> {
+  const now = new Date();
+  const window = input.maintenance_window ? windowRow(input.maintenance_window) : null;
+  await trx
+    .with('cluster', (q) =>
+      q.insertInto('clusters').values({
+        id: clusterId,
+        organization_id: organizationId,
+        name: input.name,
+        live_name: input.name,
+        provider: input.provider,
+        region: input.region,
+        release_channel: input.release_channel,
+        current_version: version,
+        desired_version: version,
+        status: 'provisioning',
+        auto_upgrade: input.auto_upgrade,
+        deletion_protection: input.deletion_protection,
+        labels: jsonb(input.labels),
+        updated_at: now,
+      }),
     )
-    SELECT 1`;
+    .with('pools', (q) => q.insertInto('node_pools').values(input.node_pools.map((pool) => ({ ...poolRow(organizationId, pool, version), cluster_id: clusterId, updated_at: now }))))
+    .with('maintenance', (q) =>
+      q
+        .insertInto('maintenance_windows')
+        .columns(['cluster_id', 'time_zone', 'days', 'start_time', 'duration_minutes', 'updated_at'])
+        .expression(
+          trx
+            .selectNoFrom([
+              sql<string>`${clusterId}::text`.as('cluster_id'),
+              sql<string>`${window?.time_zone ?? ''}::text`.as('time_zone'),
+              sql<string[]>`${window?.days ?? []}::text[]`.as('days'),
+              sql<string>`${window?.start_time ?? ''}::text`.as('start_time'),
+              sql<number>`${window?.duration_minutes ?? 0}::int`.as('duration_minutes'),
+              sql<Date>`${now}::timestamptz`.as('updated_at'),
+            ])
+            .where(sql<boolean>`${window !== null}`),
+        ),
+    )
+    .selectNoFrom(sql<number>`1`.as('done'))
+    .execute();
 }
 
-function previousPoolOf(pool: ClusterWithRelations['nodePools'][number]) {
+/** The audit log keeps the field names it has always had (camelCase), whatever the row's. */
+function audited(cluster: ClusterWithRelations) {
   return {
-    nodeCount: pool.nodeCount,
-    autoscaleMin: pool.autoscaleMin,
-    autoscaleMax: pool.autoscaleMax,
+    name: cluster.name,
+    provider: cluster.provider,
+    region: cluster.region,
+    currentVersion: cluster.current_version,
+    labels: cluster.labels,
+    autoUpgrade: cluster.auto_upgrade,
+    deletionProtection: cluster.deletion_protection,
+    releaseChannel: cluster.release_channel,
+    maintenanceWindow: presentMaintenanceWindow(cluster.maintenance_window),
+    nodePools: cluster.node_pools.map((p) => p.name),
+  };
+}
+
+function auditedPool(pool: NodePoolRow) {
+  return {
+    name: pool.name,
+    machineType: pool.machine_type,
+    nodeCount: pool.node_count,
+    autoscaleMin: pool.autoscale_min,
+    autoscaleMax: pool.autoscale_max,
     labels: pool.labels,
     taints: pool.taints,
-    maxSurge: pool.maxSurge,
-    maxUnavailable: pool.maxUnavailable,
+    maxSurge: pool.max_surge,
+    maxUnavailable: pool.max_unavailable,
+  };
+}
+
+/** Kept in the operation's params (camelCase, as the operations library reads them) so a cancel can put it back. */
+function previousPoolOf(pool: NodePoolRow) {
+  return {
+    nodeCount: pool.node_count,
+    autoscaleMin: pool.autoscale_min,
+    autoscaleMax: pool.autoscale_max,
+    labels: pool.labels,
+    taints: pool.taints,
+    maxSurge: pool.max_surge,
+    maxUnavailable: pool.max_unavailable,
     status: pool.status,
   };
 }
@@ -460,26 +431,29 @@ function toPoolCounts(pool: Pick<NodePoolSpec, 'count' | 'autoscaling'>) {
   return { nodeCount: pool.count ?? pool.autoscaling?.min ?? 0, autoscaleMin: pool.autoscaling?.min ?? null, autoscaleMax: pool.autoscaling?.max ?? null };
 }
 
-function poolData(organizationId: string, pool: NodePoolSpec, version: string) {
+function poolRow(organizationId: string, pool: NodePoolSpec, version: string) {
   const counts = toPoolCounts(pool);
   return {
     id: newId('np'),
-    organizationId,
+    organization_id: organizationId,
     name: pool.name,
-    liveName: pool.name,
-    machineType: pool.machine_type,
-    ...counts,
+    live_name: pool.name,
+    machine_type: pool.machine_type,
+    node_count: counts.nodeCount,
+    autoscale_min: counts.autoscaleMin,
+    autoscale_max: counts.autoscaleMax,
     version,
-    labels: pool.labels ?? {},
-    taints: pool.taints ?? [],
-    maxSurge: pool.max_surge,
-    maxUnavailable: pool.max_unavailable,
+    labels: jsonb(pool.labels ?? {}),
+    taints: jsonb(pool.taints ?? []),
+    max_surge: pool.max_surge,
+    max_unavailable: pool.max_unavailable,
     status: 'provisioning' as const,
+    updated_at: new Date(),
   };
 }
 
-function windowData(window: MaintenanceWindowSpec) {
-  return { timeZone: window.time_zone, days: window.days, startTime: window.start_time, durationMinutes: window.duration_minutes };
+function windowRow(window: MaintenanceWindowSpec) {
+  return { time_zone: window.time_zone, days: window.days, start_time: window.start_time, duration_minutes: window.duration_minutes, updated_at: new Date() };
 }
 
 export type ClusterView = ReturnType<typeof presentCluster>;
