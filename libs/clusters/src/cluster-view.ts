@@ -59,3 +59,5 @@ export function presentCluster(cluster: ClusterWithRelations, warnings?: string[
     updated_at: cluster.updated_at.toISOString(),
   };
 }
+
+export type ClusterView = ReturnType<typeof presentCluster>;
