@@ -147,24 +147,34 @@ function cases(t: SeededTenant): QueryCase[] {
 
 // ------------------------------------------------------------------ measurement
 
-/** Statements one call of each variant sends (every variant runs on `pool.query` of the one pool). */
-async function countStatements(pool: Pool, run: Record<Variant, () => Promise<unknown>>): Promise<Record<Variant, number>> {
-  const original = pool.query;
+/**
+ * Statements one call of each variant sends: Kysely's through a plugin that counts the queries it
+ * compiles for execution (Kysely runs them on a checked-out client, not `pool.query`), the
+ * hand-written SQL's through a counting `Queryable`; the pg variant is one `pool.query` by construction.
+ */
+async function countStatements(c: QueryCase, db: Database, pool: Pool): Promise<Record<Variant, number>> {
   let n = 0;
-  pool.query = ((...args: Parameters<Pool['query']>) => {
-    n++;
-    return (original as (...a: unknown[]) => unknown).apply(pool, args);
-  }) as Pool['query'];
-  const counts = {} as Record<Variant, number>;
-  try {
-    for (const v of VARIANTS) {
-      n = 0;
-      await run[v]();
-      counts[v] = n;
-    }
-  } finally {
-    pool.query = original;
-  }
+  const counting = db.withPlugin({
+    transformQuery: (args) => {
+      n++;
+      return args.node;
+    },
+    transformResult: async (args) => args.result,
+  }) as Database;
+  const counts = { pg: 1 } as Record<Variant, number>;
+  n = 0;
+  await c.app(counting);
+  counts.app = n;
+  n = 0;
+  await c.statement(counting).execute();
+  counts.kysely = n;
+  let handStatements = 0;
+  const query = ((text: string, values?: unknown[]) => {
+    handStatements++;
+    return pool.query(text, values);
+  }) as sql.Queryable['query'];
+  await c.hand({ query });
+  counts.hand = handStatements;
   return counts;
 }
 
@@ -221,7 +231,7 @@ async function main(): Promise<void> {
       };
       const digests = await Promise.all(VARIANTS.map(async (v) => c.digest(v, await run[v]())));
       if (new Set(digests).size !== 1) mismatches.push(`${c.name}: ${VARIANTS.map((v, i) => `${v} -> ${digests[i]}`).join('; ')}`);
-      const statements = await countStatements(pool, run);
+      const statements = await countStatements(c, db, pool);
       const t = await measure(run);
       const p50 = (v: Variant) => percentile(t[v], 0.5);
       const p99 = (v: Variant) => percentile(t[v], 0.99);
