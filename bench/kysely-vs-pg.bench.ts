@@ -15,13 +15,13 @@
  * outside one, without the BEGIN/COMMIT around them.
  */
 import { Database, DatabaseConfig, DatabasePool, newId, PrismaService, type RequestContext, SystemClock } from '@capstan/platform';
-import { AuditLog, auditEventInsert, hashSecret, OrganizationsService } from '@capstan/tenancy';
+import { AuditLog, auditEventInsert, hashSecret } from '@capstan/tenancy';
 import type { CompiledQuery } from 'kysely';
 import type { Pool } from 'pg';
 // Not exported from the libraries' indexes; imported from their modules.
 import { clusterPageQuery, clusterQuery, ClustersRepository } from '../libs/clusters/src/clusters.repository';
 import { customerTokenQuery, TokenAuthenticator } from '../libs/tenancy/src/auth/token-authenticator';
-import { usageQuery } from '../libs/tenancy/src/organizations/organizations.service';
+import { ClusterUsage, usageQuery } from '../libs/clusters/src/cluster-usage';
 import { numberSetting } from './support/environment';
 import { createScratchDatabase } from './support/scratch-database';
 import { seedTenant, type SeededTenant } from './support/seed';
@@ -127,9 +127,9 @@ function cases(t: SeededTenant): QueryCase[] {
       digest: (v, r) => clusterDigest([single(v, r) as Clusterish]),
     },
     {
-      // OrganizationsService.usage: GET /v1/organization, staff lists, and every quota check
+      // ClusterUsage.usage (tenancy's OrganizationUsage): GET /v1/organization, staff lists, every quota check
       name: 'organisation usage (count + sum)',
-      app: (db) => new OrganizationsService(db, undefined as never).usage(orgId),
+      app: (db) => new ClusterUsage(db).usage(orgId),
       statement: (db) => usageQuery(db, orgId),
       hand: (db) => sql.usage(db, orgId),
       digest: usageDigest,

@@ -4,6 +4,7 @@ import { TenancyModule } from '@capstan/tenancy';
 import { Module } from '@nestjs/common';
 import { CatalogueController, ClustersController, StaffClustersController } from './clusters.controller';
 import { ClusterUnitOfWork } from './cluster-change';
+import { ClusterUsageModule } from './cluster-usage';
 import { ClustersRepository } from './clusters.repository';
 import { CreateCluster } from './use-cases/create-cluster';
 import { CreateNodePool } from './use-cases/create-node-pool';
@@ -16,7 +17,7 @@ import { UpdateNodePool } from './use-cases/update-node-pool';
 import { SimulatorController } from './simulator.controller';
 
 @Module({
-  imports: [TenancyModule, OperationsModule, ProvidersModule],
+  imports: [TenancyModule, OperationsModule, ProvidersModule, ClusterUsageModule],
   controllers: [ClustersController, CatalogueController, StaffClustersController, SimulatorController],
   providers: [
     ClustersRepository,

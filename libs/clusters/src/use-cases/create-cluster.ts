@@ -2,9 +2,10 @@ import { clusterRoutes, type z } from '@capstan/contracts';
 import { assertMachineType, assertRegionAllowed, assertWithinQuota, ConflictError, nodeCountOf, resolveVersionForCreate } from '@capstan/domain';
 import { presentOperation } from '@capstan/operations';
 import { Clock, newId } from '@capstan/platform';
-import { changesBetween, OrganizationsService } from '@capstan/tenancy';
+import { changesBetween } from '@capstan/tenancy';
 import { Injectable } from '@nestjs/common';
 import { ClusterUnitOfWork, type Requester } from '../cluster-change';
+import { ClusterUsage } from '../cluster-usage';
 import { presentCluster } from '../cluster-view';
 import { ClustersRepository } from '../clusters.repository';
 import { insertCluster } from '../cluster-writes';
@@ -22,7 +23,7 @@ export class CreateCluster {
   constructor(
     private readonly unitOfWork: ClusterUnitOfWork,
     private readonly clusters: ClustersRepository,
-    private readonly organizations: OrganizationsService,
+    private readonly usage: ClusterUsage,
     private readonly clock: Clock,
   ) {}
 
@@ -33,7 +34,7 @@ export class CreateCluster {
 
     const { cluster, operation } = await this.unitOfWork.run(requester, { organization: true }, async ({ trx, organization, enqueue, audit }) => {
       assertRegionAllowed(input.region, input.provider, organization!.residency);
-      const usage = await this.organizations.usage(requester.organizationId, trx);
+      const usage = await this.usage.usage(requester.organizationId, trx);
       assertWithinQuota({ maxClusters: organization!.max_clusters, maxNodes: organization!.max_nodes }, usage, {
         clusters: 1,
         nodes: input.node_pools.reduce((sum, pool) => sum + nodeCountOf(toPoolCounts(pool)), 0),

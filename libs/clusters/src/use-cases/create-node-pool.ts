@@ -1,8 +1,9 @@
 import { assertClusterAccepts, assertMachineType, assertWithinQuota, clusterStatusDuring, ConflictError, nodeCountOf } from '@capstan/domain';
 import { presentOperation } from '@capstan/operations';
-import { changesBetween, OrganizationsService } from '@capstan/tenancy';
+import { changesBetween } from '@capstan/tenancy';
 import { Injectable } from '@nestjs/common';
 import { ClusterUnitOfWork, type Requester } from '../cluster-change';
+import { ClusterUsage } from '../cluster-usage';
 import { presentNodePool } from '../cluster-view';
 import { insertNodePool, setClusterStatus } from '../cluster-writes';
 import { auditedPool, type NodePoolSpec, toPoolCounts } from './change-rows';
@@ -12,7 +13,7 @@ import { auditedPool, type NodePoolSpec, toPoolCounts } from './change-rows';
 export class CreateNodePool {
   constructor(
     private readonly unitOfWork: ClusterUnitOfWork,
-    private readonly organizations: OrganizationsService,
+    private readonly usage: ClusterUsage,
   ) {}
 
   async execute(requester: Requester, clusterId: string, spec: NodePoolSpec) {
@@ -20,7 +21,7 @@ export class CreateNodePool {
       const owner = cluster!;
       assertClusterAccepts(owner, 'create_node_pool', active);
       assertMachineType(spec.machine_type, owner.provider);
-      const usage = await this.organizations.usage(requester.organizationId, trx);
+      const usage = await this.usage.usage(requester.organizationId, trx);
       assertWithinQuota({ maxClusters: organization!.max_clusters, maxNodes: organization!.max_nodes }, usage, { nodes: nodeCountOf(toPoolCounts(spec)) });
       if (owner.node_pools.some((p) => p.name === spec.name)) {
         throw new ConflictError('name-taken', `cluster ${clusterId} already has a node pool named ${spec.name}`);

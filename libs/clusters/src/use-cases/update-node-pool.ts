@@ -1,9 +1,10 @@
 import { clusterRoutes, type RouteInput } from '@capstan/contracts';
 import { assertClusterAccepts, assertWithinQuota, clusterStatusDuring, ConflictError, NotFoundError, nodeCountOf } from '@capstan/domain';
 import { presentOperation } from '@capstan/operations';
-import { changesBetween, OrganizationsService } from '@capstan/tenancy';
+import { changesBetween } from '@capstan/tenancy';
 import { Injectable } from '@nestjs/common';
 import { ClusterUnitOfWork, type Requester } from '../cluster-change';
+import { ClusterUsage } from '../cluster-usage';
 import { presentNodePool } from '../cluster-view';
 import { setClusterStatus, updateNodePool } from '../cluster-writes';
 import { assertEtag, auditedPool, previousPoolOf } from './change-rows';
@@ -15,7 +16,7 @@ export type NodePoolChange = RouteInput<typeof clusterRoutes.updateNodePool>['bo
 export class UpdateNodePool {
   constructor(
     private readonly unitOfWork: ClusterUnitOfWork,
-    private readonly organizations: OrganizationsService,
+    private readonly usage: ClusterUsage,
   ) {}
 
   async execute(requester: Requester, clusterId: string, poolId: string, ifMatch: string | undefined, change: NodePoolChange) {
@@ -45,7 +46,7 @@ export class UpdateNodePool {
       }
       const growth = nodeCountOf(next) - nodeCountOf(auditedPool(pool));
       if (growth > 0) {
-        const usage = await this.organizations.usage(requester.organizationId, trx);
+        const usage = await this.usage.usage(requester.organizationId, trx);
         assertWithinQuota({ maxClusters: organization!.max_clusters, maxNodes: organization!.max_nodes }, usage, { nodes: growth });
       }
 

@@ -1,7 +1,7 @@
 import { ConflictError, NotFoundError, PreconditionFailedError } from '@capstan/domain';
 import { Database, decodeCursor, etagOf, matchesEtag, newId, type Page, toPage, type UnitOfWork } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
-import { type Selectable, sql } from 'kysely';
+import type { Selectable } from 'kysely';
 import type { DB } from '@capstan/platform';
 import { type Actor } from '../auth/caller';
 import { AuditLog, changesBetween } from '../audit/audit-log';
@@ -27,12 +27,23 @@ export interface Usage {
   nodes: number;
 }
 
+/**
+ * What an organisation uses of its quota: clusters that exist and the nodes their pools may run.
+ * Tenancy owns the quota but not the clusters, so the library that owns them provides this
+ * (`ClusterUsage` in libs/clusters; docs/architecture.md, Table owners): a port, not a query here.
+ */
+export abstract class OrganizationUsage {
+  /** Inside a transaction (`uow`, after the organisation's row is locked) it sees that transaction's rows. */
+  abstract usage(organizationId: string, uow?: UnitOfWork): Promise<Usage>;
+}
+
 /** Organisations: what a customer sees of its own, and what staff do to any. */
 @Injectable()
 export class OrganizationsService {
   constructor(
     private readonly db: Database,
     private readonly audit: AuditLog,
+    private readonly usages: OrganizationUsage,
   ) {}
 
   async get(organizationId: string): Promise<OrganizationView> {
@@ -41,14 +52,9 @@ export class OrganizationsService {
     return present(org, await this.usage(organizationId));
   }
 
-  /**
-   * Clusters that exist and the nodes their pools may run (the autoscaling maximum where set),
-   * which is what quotas limit. Inside a transaction (`tx`: quota checks, after the organisation
-   * row is locked) on that transaction; otherwise on the pool.
-   */
-  async usage(organizationId: string, tx: UnitOfWork = this.db): Promise<Usage> {
-    const row = await usageQuery(tx, organizationId).executeTakeFirst();
-    return { clusters: Number(row?.clusters ?? 0), nodes: Number(row?.nodes ?? 0) };
+  /** See OrganizationUsage. */
+  usage(organizationId: string, uow?: UnitOfWork): Promise<Usage> {
+    return this.usages.usage(organizationId, uow);
   }
 
   async list(filter: { q?: string; status?: 'active' | 'suspended' }, limit: number, cursor?: string): Promise<Page<OrganizationView>> {
@@ -165,19 +171,6 @@ export async function lockOrganization(trx: UnitOfWork, organizationId: string):
   const org = await trx.selectFrom('organizations').select(['id', 'residency', 'max_clusters', 'max_nodes']).where('id', '=', organizationId).forUpdate().executeTakeFirst();
   if (!org) throw new NotFoundError('organization', organizationId);
   return org;
-}
-
-/** One statement: inside a transaction there is one connection, which runs one query at a time. */
-export function usageQuery(db: UnitOfWork, organizationId: string) {
-  return db.selectNoFrom((eb) => [
-    eb.selectFrom('clusters').select((c) => c.fn.countAll<bigint>().as('n')).where('organization_id', '=', organizationId).where('deleted_at', 'is', null).as('clusters'),
-    eb
-      .selectFrom('node_pools')
-      .select(sql<bigint | null>`SUM(GREATEST(node_count, COALESCE(autoscale_max, node_count)))`.as('n'))
-      .where('organization_id', '=', organizationId)
-      .where('deleted_at', 'is', null)
-      .as('nodes'),
-  ]);
 }
 
 /** The audit log keeps the field names it has always had (camelCase), whatever the row's. */
