@@ -1,5 +1,5 @@
 import { createApi } from '@capstan/api';
-import { type CapstanConfig, PrismaService } from '@capstan/platform';
+import { type CapstanConfig, Database, PrismaService } from '@capstan/platform';
 import { startSimulator } from '@capstan/simulator';
 import { startWorker } from '@capstan/worker';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -26,6 +26,8 @@ export interface Stack {
   env: Record<string, string>;
   api: NestFastifyApplication;
   apiUrl: string;
+  /** The API's Kysely `Database` (new tests: query with this; `prisma` stays for existing ones). */
+  database: Database;
   prisma: PrismaService;
   simulator: { apiUrl: string; kubeUrl: string };
   db: TestDatabase;
@@ -80,6 +82,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     env,
     api,
     apiUrl,
+    database: api.get(Database),
     prisma: api.get(PrismaService),
     simulator,
     db,
