@@ -5,23 +5,33 @@ import nx from '@nx/eslint-plugin';
 const frameworkAndIo = ['@nestjs/*', '@prisma/*', 'prisma', 'bullmq', 'ioredis', 'pg', 'fastify', 'nestjs-*', '@kubernetes/*', '@google-cloud/*'];
 
 /**
- * Layering: domain is pure; contracts only describe; platform is shared infrastructure; features
- * build on those and on each other's public index; apps compose. The launcher (and the test
- * harness) may import the apps' entry points, which Nx otherwise forbids.
+ * Layering (docs/architecture.md, Layers): domain at the bottom; platform and contracts above it;
+ * then the core services (tenancy, events, providers), which may use each other's public index;
+ * then the engine (operations); the features (clusters, sla, ...) on top, never importing each
+ * other. Apps compose libraries; only the launcher (which runs the apps in one process) and the
+ * test harness may import an app's entry point.
  */
-function boundaries({ tests }) {
-  const withTesting = (tags) => (tests ? [...tags, 'type:testing'] : tags);
+const below = {
+  'layer:domain': [],
+  'layer:contracts': ['layer:domain'],
+  'layer:platform': ['layer:domain', 'layer:contracts'],
+  'layer:core': ['layer:domain', 'layer:contracts', 'layer:platform', 'layer:core'],
+  'layer:engine': ['layer:domain', 'layer:contracts', 'layer:platform', 'layer:core'],
+  'layer:feature': ['layer:domain', 'layer:contracts', 'layer:platform', 'layer:core', 'layer:engine'],
+  'layer:app': ['layer:domain', 'layer:contracts', 'layer:platform', 'layer:core', 'layer:engine', 'layer:feature'],
+};
+const apps = ['@capstan/api', '@capstan/worker', '@capstan/sla-monitor', '@capstan/simulator'];
+
+function boundaries({ tests, importsApps = false }) {
+  const withTesting = (tags) => (tests ? [...tags, 'layer:testing'] : tags);
+  const pure = (tag) => (tests || !['layer:domain', 'layer:contracts'].includes(tag) ? {} : { bannedExternalImports: frameworkAndIo });
   return {
     enforceBuildableLibDependency: false,
-    allow: ['@capstan/api', '@capstan/worker', '@capstan/sla-monitor', '@capstan/simulator'],
+    allow: importsApps || tests ? apps : [],
     depConstraints: [
-      { sourceTag: 'type:domain', onlyDependOnLibsWithTags: withTesting(['type:domain']), bannedExternalImports: tests ? [] : frameworkAndIo },
-      { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: withTesting(['type:domain']), bannedExternalImports: tests ? [] : frameworkAndIo },
-      { sourceTag: 'type:platform', onlyDependOnLibsWithTags: withTesting(['type:domain', 'type:contracts']) },
-      { sourceTag: 'type:feature', onlyDependOnLibsWithTags: withTesting(['type:domain', 'type:platform', 'type:contracts', 'type:feature']) },
-      { sourceTag: 'type:app', onlyDependOnLibsWithTags: withTesting(['type:domain', 'type:platform', 'type:contracts', 'type:feature']) },
-      { sourceTag: 'type:launcher', onlyDependOnLibsWithTags: ['type:app', 'type:platform', 'type:domain', 'type:feature'] },
-      { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['*'] },
+      ...Object.entries(below).map(([sourceTag, tags]) => ({ sourceTag, onlyDependOnLibsWithTags: withTesting(tags.length > 0 ? tags : [sourceTag]), ...pure(sourceTag) })),
+      { sourceTag: 'layer:launcher', onlyDependOnLibsWithTags: ['layer:app', 'layer:platform', 'layer:domain', 'layer:core', 'layer:feature'] },
+      { sourceTag: 'layer:testing', onlyDependOnLibsWithTags: ['*'] },
     ],
   };
 }
@@ -44,6 +54,11 @@ export default tseslint.config(
       ],
       '@nx/enforce-module-boundaries': ['error', boundaries({ tests: false })],
     },
+  },
+  {
+    // The launcher runs the apps in one process; the harness starts them for tests.
+    files: ['apps/launcher/**/*.ts', 'libs/testing/**/*.ts'],
+    rules: { '@nx/enforce-module-boundaries': ['error', boundaries({ tests: false, importsApps: true })] },
   },
   {
     // Tests may use the shared harness in libs/testing.

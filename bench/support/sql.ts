@@ -3,7 +3,7 @@ import type { QueryResult, QueryResultRow } from 'pg';
 
 /**
  * Hand-written SQL for the API's hottest reads and writes, over plain `pg`: what the bare
- * baseline server serves, and prisma-vs-pg's 'hand' reference column. Each statement is the
+ * baseline server serves, and kysely-vs-pg's 'hand' reference column. Each statement is the
  * one a person would write for the job (joins where they save a round trip), and each presenter
  * builds the same JSON as libs/clusters/src/cluster-view.ts and libs/operations/src/operation-view.ts.
  */

@@ -6,7 +6,8 @@ import {
   EmbeddedPostgresServer,
   EmbeddedRedisServer,
   loadConfig,
-  DatabasePool, PrismaService,
+  Database,
+  DatabasePool,
   RedisServerMissingError,
 } from '@capstan/platform';
 import { startSimulator } from '@capstan/simulator';
@@ -111,11 +112,11 @@ async function main(): Promise<void> {
 }
 
 async function seedWith(config: CapstanConfig, state: LocalState) {
-  const prisma = new PrismaService(new DatabasePool(config.database));
+  const pool = new DatabasePool(config.database);
   try {
-    return await seedDemo(prisma, state);
+    return await seedDemo(new Database(pool), state);
   } finally {
-    await prisma.$disconnect();
+    await pool.end();
   }
 }
 

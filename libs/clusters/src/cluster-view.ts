@@ -1,41 +1,37 @@
 import { slaTargetPercent } from '@capstan/domain';
-import { etagOf, type PrismaService } from '@capstan/platform';
+import { type DB, etagOf } from '@capstan/platform';
+import type { Selectable } from 'kysely';
 
-type ClusterRow = Awaited<ReturnType<PrismaService['cluster']['findFirstOrThrow']>>;
-type NodePoolRow = Awaited<ReturnType<PrismaService['nodePool']['findFirstOrThrow']>>;
-type WindowRow = Awaited<ReturnType<PrismaService['maintenanceWindow']['findFirstOrThrow']>>;
+export type ClusterRow = Selectable<DB['clusters']>;
+export type NodePoolRow = Selectable<DB['node_pools']>;
+export type WindowRow = Selectable<DB['maintenance_windows']>;
 
-export type ClusterWithRelations = ClusterRow & { nodePools: NodePoolRow[]; maintenanceWindow: WindowRow | null };
-
-/** What a cluster read includes: its live pools in creation order and its maintenance window. */
-export const clusterRelations = {
-  nodePools: { where: { deletedAt: null }, orderBy: { id: 'asc' as const } },
-  maintenanceWindow: true,
-};
+/** A cluster with its live node pools (creation order) and its maintenance window. */
+export type ClusterWithRelations = ClusterRow & { node_pools: NodePoolRow[]; maintenance_window: WindowRow | null };
 
 export function presentNodePool(pool: NodePoolRow) {
   return {
     id: pool.id,
-    cluster_id: pool.clusterId,
+    cluster_id: pool.cluster_id,
     name: pool.name,
-    machine_type: pool.machineType,
-    count: pool.nodeCount,
-    autoscaling: pool.autoscaleMin !== null && pool.autoscaleMax !== null ? { min: pool.autoscaleMin, max: pool.autoscaleMax } : null,
+    machine_type: pool.machine_type,
+    count: pool.node_count,
+    autoscaling: pool.autoscale_min !== null && pool.autoscale_max !== null ? { min: pool.autoscale_min, max: pool.autoscale_max } : null,
     version: pool.version,
     labels: pool.labels as Record<string, string>,
     taints: pool.taints as { key: string; value: string; effect: string }[],
-    max_surge: pool.maxSurge,
-    max_unavailable: pool.maxUnavailable,
+    max_surge: pool.max_surge,
+    max_unavailable: pool.max_unavailable,
     status: pool.status,
-    etag: etagOf(pool.resourceVersion),
-    created_at: pool.createdAt.toISOString(),
-    updated_at: pool.updatedAt.toISOString(),
+    etag: etagOf(pool.resource_version),
+    created_at: pool.created_at.toISOString(),
+    updated_at: pool.updated_at.toISOString(),
   };
 }
 
 export function presentMaintenanceWindow(window: WindowRow | null) {
   return window
-    ? { time_zone: window.timeZone, days: window.days as ('MO' | 'TU' | 'WE' | 'TH' | 'FR' | 'SA' | 'SU')[], start_time: window.startTime, duration_minutes: window.durationMinutes }
+    ? { time_zone: window.time_zone, days: window.days as ('MO' | 'TU' | 'WE' | 'TH' | 'FR' | 'SA' | 'SU')[], start_time: window.start_time, duration_minutes: window.duration_minutes }
     : null;
 }
 
@@ -45,21 +41,23 @@ export function presentCluster(cluster: ClusterWithRelations, warnings?: string[
     name: cluster.name,
     provider: cluster.provider,
     region: cluster.region,
-    release_channel: cluster.releaseChannel,
+    release_channel: cluster.release_channel,
     status: cluster.status,
-    status_reason: cluster.statusReason,
-    current_version: cluster.currentVersion,
-    desired_version: cluster.desiredVersion,
+    status_reason: cluster.status_reason,
+    current_version: cluster.current_version,
+    desired_version: cluster.desired_version,
     endpoint: cluster.endpoint,
-    auto_upgrade: cluster.autoUpgrade,
-    deletion_protection: cluster.deletionProtection,
+    auto_upgrade: cluster.auto_upgrade,
+    deletion_protection: cluster.deletion_protection,
     labels: cluster.labels as Record<string, string>,
     sla: { target_percent: slaTargetPercent(cluster.provider) },
-    maintenance_window: presentMaintenanceWindow(cluster.maintenanceWindow),
-    node_pools: cluster.nodePools.map(presentNodePool),
+    maintenance_window: presentMaintenanceWindow(cluster.maintenance_window),
+    node_pools: cluster.node_pools.map(presentNodePool),
     ...(warnings && warnings.length > 0 ? { warnings } : {}),
-    etag: etagOf(cluster.resourceVersion),
-    created_at: cluster.createdAt.toISOString(),
-    updated_at: cluster.updatedAt.toISOString(),
+    etag: etagOf(cluster.resource_version),
+    created_at: cluster.created_at.toISOString(),
+    updated_at: cluster.updated_at.toISOString(),
   };
 }
+
+export type ClusterView = ReturnType<typeof presentCluster>;

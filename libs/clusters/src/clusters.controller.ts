@@ -4,19 +4,37 @@ import { Clock, Endpoint, Input, withLocation } from '@capstan/platform';
 import { actorOf, CurrentCustomer, type CustomerCaller, OrganizationsService } from '@capstan/tenancy';
 import { Controller, Headers, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ClustersService, type Requester } from './clusters.service';
+import type { Requester } from './cluster-change';
+import { CreateCluster } from './use-cases/create-cluster';
+import { CreateNodePool } from './use-cases/create-node-pool';
+import { DeleteCluster } from './use-cases/delete-cluster';
+import { DeleteNodePool } from './use-cases/delete-node-pool';
+import { IssueKubeconfig } from './use-cases/issue-kubeconfig';
+import { ReadClusters } from './use-cases/read-clusters';
+import { UpdateCluster } from './use-cases/update-cluster';
+import { UpdateNodePool } from './use-cases/update-node-pool';
 
 function requester(caller: CustomerCaller, idempotencyKey?: string): Requester {
   return { organizationId: caller.organizationId, actor: actorOf(caller), idempotencyKey };
 }
 
+/** One line per route: auth and input from the route contract, then one use case. */
 @Controller()
 export class ClustersController {
-  constructor(private readonly clusters: ClustersService) {}
+  constructor(
+    private readonly clusters: ReadClusters,
+    private readonly createCluster: CreateCluster,
+    private readonly updateCluster: UpdateCluster,
+    private readonly deleteCluster: DeleteCluster,
+    private readonly issueKubeconfig: IssueKubeconfig,
+    private readonly createPool: CreateNodePool,
+    private readonly updatePool: UpdateNodePool,
+    private readonly deletePool: DeleteNodePool,
+  ) {}
 
   @Endpoint(routes.createCluster)
   async create(@CurrentCustomer() caller: CustomerCaller, @Input() { body }: RouteInput<typeof routes.createCluster>, @Headers('idempotency-key') key?: string) {
-    const result = await this.clusters.create(requester(caller, key), body);
+    const result = await this.createCluster.execute(requester(caller, key), body);
     return withLocation(result, `/v1/clusters/${result.cluster.id}`);
   }
 
@@ -32,12 +50,12 @@ export class ClustersController {
 
   @Endpoint(routes.updateCluster)
   update(@CurrentCustomer() caller: CustomerCaller, @Input() { params, body }: RouteInput<typeof routes.updateCluster>, @Headers('if-match') ifMatch?: string) {
-    return this.clusters.update(requester(caller), params.cluster_id, ifMatch, body);
+    return this.updateCluster.execute(requester(caller), params.cluster_id, ifMatch, body);
   }
 
   @Endpoint(routes.deleteCluster)
   delete(@CurrentCustomer() caller: CustomerCaller, @Input() { params }: RouteInput<typeof routes.deleteCluster>, @Headers('idempotency-key') key?: string) {
-    return this.clusters.delete(requester(caller, key), params.cluster_id);
+    return this.deleteCluster.execute(requester(caller, key), params.cluster_id);
   }
 
   @Endpoint(routes.getKubeconfig)
@@ -46,7 +64,7 @@ export class ClustersController {
     @Input() { params, query }: RouteInput<typeof routes.getKubeconfig>,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const yaml = await this.clusters.kubeconfig(requester(caller), params.cluster_id, query.expiry_seconds);
+    const yaml = await this.issueKubeconfig.execute(requester(caller), params.cluster_id, query.expiry_seconds);
     void reply.header('content-type', 'application/yaml').header('cache-control', 'no-store');
     return yaml;
   }
@@ -58,7 +76,7 @@ export class ClustersController {
 
   @Endpoint(routes.createNodePool)
   async createNodePool(@CurrentCustomer() caller: CustomerCaller, @Input() { params, body }: RouteInput<typeof routes.createNodePool>, @Headers('idempotency-key') key?: string) {
-    const result = await this.clusters.createNodePool(requester(caller, key), params.cluster_id, body);
+    const result = await this.createPool.execute(requester(caller, key), params.cluster_id, body);
     return withLocation(result, `/v1/clusters/${params.cluster_id}/node-pools/${result.node_pool.id}`);
   }
 
@@ -74,12 +92,12 @@ export class ClustersController {
     @Headers('if-match') ifMatch?: string,
     @Headers('idempotency-key') key?: string,
   ) {
-    return this.clusters.updateNodePool(requester(caller, key), params.cluster_id, params.node_pool_id, ifMatch, body);
+    return this.updatePool.execute(requester(caller, key), params.cluster_id, params.node_pool_id, ifMatch, body);
   }
 
   @Endpoint(routes.deleteNodePool)
   deleteNodePool(@CurrentCustomer() caller: CustomerCaller, @Input() { params }: RouteInput<typeof routes.deleteNodePool>, @Headers('idempotency-key') key?: string) {
-    return this.clusters.deleteNodePool(requester(caller, key), params.cluster_id, params.node_pool_id);
+    return this.deletePool.execute(requester(caller, key), params.cluster_id, params.node_pool_id);
   }
 }
 
@@ -120,7 +138,7 @@ export class CatalogueController {
 
 @Controller()
 export class StaffClustersController {
-  constructor(private readonly clusters: ClustersService) {}
+  constructor(private readonly clusters: ReadClusters) {}
 
   @Endpoint(routes.adminListClusters)
   list(@Input() { query }: RouteInput<typeof routes.adminListClusters>) {

@@ -3,14 +3,34 @@ import { ProvidersModule } from '@capstan/providers';
 import { TenancyModule } from '@capstan/tenancy';
 import { Module } from '@nestjs/common';
 import { CatalogueController, ClustersController, StaffClustersController } from './clusters.controller';
+import { ClusterUnitOfWork } from './cluster-change';
+import { ClusterUsageModule } from './cluster-usage';
 import { ClustersRepository } from './clusters.repository';
-import { ClustersService } from './clusters.service';
+import { CreateCluster } from './use-cases/create-cluster';
+import { CreateNodePool } from './use-cases/create-node-pool';
+import { DeleteCluster } from './use-cases/delete-cluster';
+import { DeleteNodePool } from './use-cases/delete-node-pool';
+import { IssueKubeconfig } from './use-cases/issue-kubeconfig';
+import { ReadClusters } from './use-cases/read-clusters';
+import { UpdateCluster } from './use-cases/update-cluster';
+import { UpdateNodePool } from './use-cases/update-node-pool';
 import { SimulatorController } from './simulator.controller';
 
 @Module({
-  imports: [TenancyModule, OperationsModule, ProvidersModule],
+  imports: [TenancyModule, OperationsModule, ProvidersModule, ClusterUsageModule],
   controllers: [ClustersController, CatalogueController, StaffClustersController, SimulatorController],
-  providers: [ClustersRepository, ClustersService],
-  exports: [ClustersService],
+  providers: [
+    ClustersRepository,
+    ClusterUnitOfWork,
+    ReadClusters,
+    CreateCluster,
+    UpdateCluster,
+    DeleteCluster,
+    IssueKubeconfig,
+    CreateNodePool,
+    UpdateNodePool,
+    DeleteNodePool,
+  ],
+  exports: [ReadClusters],
 })
 export class ClustersModule {}

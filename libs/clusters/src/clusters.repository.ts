@@ -1,8 +1,9 @@
 import { type LabelRequirement, NotFoundError } from '@capstan/domain';
-import { type db, Prisma, type PrismaTx, PrismaService, type RawTx, Sql } from '@capstan/platform';
+import { Database, type db, type UnitOfWork } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
-import { CLUSTER_WITH_RELATIONS_SQL, clusterFromRow } from './cluster-rows';
-import { clusterRelations, type ClusterWithRelations } from './cluster-view';
+import { type Expression, type SqlBool, sql } from 'kysely';
+import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres';
+import type { ClusterWithRelations, NodePoolRow, WindowRow } from './cluster-view';
 
 export interface ClusterFilter {
   organizationId?: string;
@@ -13,89 +14,134 @@ export interface ClusterFilter {
   after?: string;
 }
 
-/** One live cluster with its relations; `organizationId` undefined for staff. */
-export function clusterQuery(organizationId: string | undefined, id: string): Prisma.Sql {
-  return Prisma.sql`${CLUSTER_WITH_RELATIONS_SQL}
-    WHERE c.id = ${id} AND c.deleted_at IS NULL ${organizationId === undefined ? Prisma.empty : Prisma.sql`AND c.organization_id = ${organizationId}`}`;
+/**
+ * A cluster with its live node pools and maintenance window in ONE statement, for the read paths
+ * customers hit most (get and list): the relations come back as JSON built in the same query.
+ */
+function clustersWithRelations(db: UnitOfWork) {
+  return db
+    .selectFrom('clusters as c')
+    .selectAll('c')
+    .select((eb) => [
+      jsonArrayFrom(eb.selectFrom('node_pools as p').selectAll('p').whereRef('p.cluster_id', '=', 'c.id').where('p.deleted_at', 'is', null).orderBy('p.id')).as('node_pools'),
+      jsonObjectFrom(eb.selectFrom('maintenance_windows as w').selectAll('w').whereRef('w.cluster_id', '=', 'c.id')).as('maintenance_window'),
+    ]);
 }
 
-/** A page of live clusters, oldest first, `limit + 1` rows (the filter's label selector aside). */
-export function clusterPageQuery(filter: Omit<ClusterFilter, 'labels'>, limit: number): Prisma.Sql {
-  const conditions = [Prisma.sql`c.deleted_at IS NULL`];
-  if (filter.organizationId) conditions.push(Prisma.sql`c.organization_id = ${filter.organizationId}`);
-  if (filter.status) conditions.push(Prisma.sql`c.status = ${filter.status}::"ClusterStatus"`);
-  if (filter.provider) conditions.push(Prisma.sql`c.provider = ${filter.provider}::"Provider"`);
-  if (filter.nameContains) conditions.push(Prisma.sql`c.name LIKE ${`%${filter.nameContains.replace(/[\\%_]/g, '\\$&')}%`}`);
-  if (filter.after) conditions.push(Prisma.sql`c.id > ${filter.after}`);
-  return Prisma.sql`${CLUSTER_WITH_RELATIONS_SQL}
-    WHERE ${Prisma.join(conditions, ' AND ')} ORDER BY c.id LIMIT ${limit + 1}`;
+type Fetched = Awaited<ReturnType<ReturnType<typeof clustersWithRelations>['execute']>>[number];
+
+/** JSON carries timestamps as strings: the relations get their Dates back here, once. */
+function revived(row: Fetched): ClusterWithRelations {
+  const date = (value: string) => new Date(value);
+  const pool = (p: Fetched['node_pools'][number]): NodePoolRow => ({
+    ...p,
+    created_at: date(p.created_at),
+    updated_at: date(p.updated_at),
+    deleted_at: p.deleted_at === null ? null : date(p.deleted_at),
+  });
+  const window = (w: Fetched['maintenance_window']): WindowRow | null => (w === null ? null : { ...w, updated_at: date(w.updated_at) });
+  return { ...row, node_pools: row.node_pools.map(pool), maintenance_window: window(row.maintenance_window) };
+}
+
+/**
+ * A label selector requirement as a condition on the jsonb column (`@>` for equality, `?` for
+ * existence), so it is part of the same WHERE as every other filter: a page is a page of matches.
+ */
+function labelCondition(req: LabelRequirement): Expression<SqlBool> {
+  const pair = JSON.stringify({ [req.key]: req.value ?? '' });
+  switch (req.op) {
+    case '=':
+      return sql<SqlBool>`c.labels @> ${pair}::jsonb`;
+    case '!=':
+      return sql<SqlBool>`NOT (c.labels @> ${pair}::jsonb)`;
+    case 'exists':
+      return sql<SqlBool>`c.labels ? ${req.key}`;
+    case '!exists':
+      return sql<SqlBool>`NOT (c.labels ? ${req.key})`;
+  }
+}
+
+/** One live cluster with its relations; `organizationId` undefined for staff. */
+export function clusterQuery(db: UnitOfWork, organizationId: string | undefined, id: string) {
+  const query = clustersWithRelations(db).where('c.id', '=', id).where('c.deleted_at', 'is', null);
+  return organizationId === undefined ? query : query.where('c.organization_id', '=', organizationId);
+}
+
+/**
+ * A page of live clusters, oldest first, `limit + 1` rows so the caller can tell whether another
+ * page exists. Every filter, the label selector included, is one WHERE of one statement.
+ */
+export function clusterPageQuery(db: UnitOfWork, filter: ClusterFilter, limit: number) {
+  let query = clustersWithRelations(db).where('c.deleted_at', 'is', null);
+  if (filter.organizationId) query = query.where('c.organization_id', '=', filter.organizationId);
+  if (filter.status) query = query.where('c.status', '=', filter.status);
+  if (filter.provider) query = query.where('c.provider', '=', filter.provider);
+  if (filter.nameContains) query = query.where('c.name', 'like', `%${filter.nameContains.replace(/[\\%_]/g, '\\$&')}%`);
+  if (filter.after) query = query.where('c.id', '>', filter.after);
+  for (const requirement of filter.labels ?? []) query = query.where(labelCondition(requirement));
+  return query.orderBy('c.id').limit(limit + 1);
 }
 
 /**
  * Cluster reads, always scoped by organisation when a customer asks (staff pass none). A cluster
  * of another organisation is simply not found: the caller learns nothing of its existence.
- * Reads outside a transaction (GET, list) run on `Sql`; inside one, on the transaction's client.
+ * Every method takes the unit of work to read in (the pool, or a use case's transaction, whose
+ * own changes it then sees).
  */
 @Injectable()
 export class ClustersRepository {
-  constructor(
-    private readonly prisma: PrismaService,
-    private readonly sql: Sql,
-  ) {}
+  constructor(private readonly db: Database) {}
 
-  /** Outside any transaction (what a GET sees). */
-  async get(organizationId: string | undefined, id: string): Promise<ClusterWithRelations> {
-    const [row] = await this.sql.rows(clusterQuery(organizationId, id));
+  async get(organizationId: string | undefined, id: string, uow: UnitOfWork = this.db): Promise<ClusterWithRelations> {
+    const row = await clusterQuery(uow, organizationId, id).executeTakeFirst();
     if (!row) throw new NotFoundError('cluster', id);
-    return clusterFromRow(row);
+    return revived(row);
   }
 
-  /** Inside the transaction `tx`, so it sees that transaction's own changes. */
-  async getIn(tx: RawTx, organizationId: string | undefined, id: string): Promise<ClusterWithRelations> {
-    const [row] = await tx.$queryRaw<Record<string, unknown>[]>(clusterQuery(organizationId, id));
-    if (!row) throw new NotFoundError('cluster', id);
-    return clusterFromRow(row);
+  /** Locks the live cluster row for the rest of the transaction `trx`, then reads it. */
+  async getForUpdate(trx: UnitOfWork, organizationId: string, id: string): Promise<ClusterWithRelations> {
+    await trx.selectFrom('clusters').select('id').where('id', '=', id).where('organization_id', '=', organizationId).forUpdate().execute();
+    return this.get(organizationId, id, trx);
   }
 
-  /** Locks the cluster row for the rest of the transaction, then reads it. */
-  async getForUpdate(tx: PrismaTx, organizationId: string, id: string): Promise<ClusterWithRelations> {
-    await tx.$queryRaw`SELECT id FROM clusters WHERE id = ${id} AND organization_id = ${organizationId} FOR UPDATE`;
-    return this.getIn(tx, organizationId, id);
-  }
-
-  /** Oldest first, `limit + 1` rows so the caller can tell whether another page exists. */
+  /** A page of live clusters (see clusterPageQuery). */
   async list(filter: ClusterFilter, limit: number): Promise<ClusterWithRelations[]> {
-    const where: Prisma.ClusterWhereInput = {
-      organizationId: filter.organizationId,
-      deletedAt: null,
-      status: filter.status,
-      provider: filter.provider,
-      ...(filter.nameContains ? { name: { contains: filter.nameContains } } : {}),
-      ...(filter.after ? { id: { gt: filter.after } } : {}),
-    };
-    if (filter.labels && filter.labels.length > 0) {
-      where.id = { in: await this.idsMatching(filter, limit), ...(filter.after ? { gt: filter.after } : {}) };
-      return this.prisma.cluster.findMany({ where, include: clusterRelations, orderBy: { id: 'asc' }, take: limit + 1 });
-    }
-    // The common page (no label selector) in one statement.
-    const rows = await this.sql.rows(clusterPageQuery(filter, limit));
-    return rows.map(clusterFromRow);
+    return (await clusterPageQuery(this.db, filter, limit).execute()).map(revived);
   }
 
-  /** Label selectors run in SQL on the jsonb column (`@>` for equality, `?` for existence). */
-  private async idsMatching(filter: ClusterFilter, limit: number): Promise<string[]> {
-    const conditions = [Prisma.sql`deleted_at IS NULL`];
-    if (filter.organizationId) conditions.push(Prisma.sql`organization_id = ${filter.organizationId}`);
-    if (filter.after) conditions.push(Prisma.sql`id > ${filter.after}`);
-    for (const req of filter.labels ?? []) {
-      const pair = JSON.stringify({ [req.key]: req.value ?? '' });
-      if (req.op === '=') conditions.push(Prisma.sql`labels @> ${pair}::jsonb`);
-      if (req.op === '!=') conditions.push(Prisma.sql`NOT (labels @> ${pair}::jsonb)`);
-      if (req.op === 'exists') conditions.push(Prisma.sql`labels ? ${req.key}`);
-      if (req.op === '!exists') conditions.push(Prisma.sql`NOT (labels ? ${req.key})`);
-    }
-    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
-      SELECT id FROM clusters WHERE ${Prisma.join(conditions, ' AND ')} ORDER BY id LIMIT ${limit + 1}`;
-    return rows.map((r) => r.id);
+  /** The live cluster of that name in the organisation, if any (names are unique while alive). */
+  async idByName(uow: UnitOfWork, organizationId: string, name: string): Promise<string | undefined> {
+    const row = await uow.selectFrom('clusters').select('id').where('organization_id', '=', organizationId).where('live_name', '=', name).executeTakeFirst();
+    return row?.id;
+  }
+
+  /** Any live cluster by id, across organisations (staff tools), with its organisation. */
+  async findLive(id: string): Promise<{ id: string; organization_id: string } | undefined> {
+    return this.db.selectFrom('clusters').select(['id', 'organization_id']).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+  }
+
+  /** A page of a cluster's live node pools, oldest first, `limit + 1` rows. */
+  async nodePools(organizationId: string, clusterId: string, limit: number, after?: string): Promise<NodePoolRow[]> {
+    let query = this.db
+      .selectFrom('node_pools')
+      .selectAll()
+      .where('cluster_id', '=', clusterId)
+      .where('organization_id', '=', organizationId)
+      .where('deleted_at', 'is', null);
+    if (after) query = query.where('id', '>', after);
+    return query.orderBy('id').limit(limit + 1).execute();
+  }
+
+  async nodePool(organizationId: string, clusterId: string, poolId: string): Promise<NodePoolRow> {
+    const pool = await this.db
+      .selectFrom('node_pools')
+      .selectAll()
+      .where('id', '=', poolId)
+      .where('cluster_id', '=', clusterId)
+      .where('organization_id', '=', organizationId)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    if (!pool) throw new NotFoundError('node pool', poolId);
+    return pool;
   }
 }

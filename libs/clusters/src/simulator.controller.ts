@@ -1,9 +1,10 @@
 import { type RouteInput, simulatorRoutes as routes } from '@capstan/contracts';
 import { ConflictError, NotFoundError } from '@capstan/domain';
-import { Endpoint, Input, PrismaService } from '@capstan/platform';
+import { Database, Endpoint, Input } from '@capstan/platform';
 import { ClusterProvider, externalClusterName, SimulatedProvider, type SimulatorFault } from '@capstan/providers';
 import { actorOf, AuditLog, CurrentStaff, type StaffCaller } from '@capstan/tenancy';
 import { Controller } from '@nestjs/common';
+import { ClustersRepository } from './clusters.repository';
 
 /**
  * Staff fault injection into the simulated provider: the way to demo (and test) failed steps,
@@ -13,7 +14,8 @@ import { Controller } from '@nestjs/common';
 export class SimulatorController {
   constructor(
     private readonly provider: ClusterProvider,
-    private readonly prisma: PrismaService,
+    private readonly db: Database,
+    private readonly clusters: ClustersRepository,
     private readonly audit: AuditLog,
   ) {}
 
@@ -51,13 +53,13 @@ export class SimulatorController {
 
   private async cluster(id: string) {
     this.simulator();
-    const cluster = await this.prisma.cluster.findFirst({ where: { id, deletedAt: null }, select: { id: true, organizationId: true } });
+    const cluster = await this.clusters.findLive(id);
     if (!cluster) throw new NotFoundError('cluster', id);
-    return cluster;
+    return { id: cluster.id, organizationId: cluster.organization_id };
   }
 
   private async audited(staff: StaffCaller, organizationId: string | null, action: string, target: { type: string; id: string }, reason: string | null, changes: Record<string, { after: unknown }>) {
-    await this.prisma.$transaction((tx) => this.audit.record(tx, { organizationId, actor: actorOf(staff), action, target, reason, changes }));
+    await this.audit.record(this.db, { organizationId, actor: actorOf(staff), action, target, reason, changes });
   }
 }
 

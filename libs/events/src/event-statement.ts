@@ -1,5 +1,6 @@
 import { eventRoutes } from '@capstan/contracts';
-import { newId, Prisma } from '@capstan/platform';
+import { jsonb, newId, Prisma, type UnitOfWork } from '@capstan/platform';
+import { sql } from 'kysely';
 import type { NewEvent } from './events.service';
 
 export interface EventStatement {
@@ -46,4 +47,59 @@ export function eventStatement(event: NewEvent, time: Date, when: Prisma.Sql = P
       RETURNING 1
     )`;
   return { id, time, ctes };
+}
+
+/**
+ * The Kysely form of `eventStatement` for callers on a unit of work: the event, the webhooks of
+ * its organisation that subscribe to its type, and one delivery per such webhook, as one
+ * statement (data-modifying CTEs) that answers how many deliveries were queued. Delivery ids are
+ * minted here as in `eventStatement` and paired with the webhooks by their row number.
+ * (`eventStatement` stays for the operations engine, which embeds its CTEs in Prisma.sql
+ * statements of its own, until the engine is on Kysely.)
+ */
+export function recordEventQuery(db: UnitOfWork, event: NewEvent, time: Date): { id: string; query: ReturnType<typeof buildRecordEventQuery> } {
+  if (!eventRoutes.EVENT_TYPE_PATTERN.test(event.type)) throw new Error(`event type "${event.type}" is not a reverse-DNS name`);
+  const id = newId('evt');
+  const deliveryIds = event.organizationId === null ? [] : Array.from({ length: eventRoutes.MAX_WEBHOOKS_PER_ORGANIZATION }, () => newId('whd'));
+  return { id, query: buildRecordEventQuery(db, event, time, id, deliveryIds) };
+}
+
+function buildRecordEventQuery(db: UnitOfWork, event: NewEvent, time: Date, id: string, deliveryIds: string[]) {
+  return db
+    .with('recorded_event', (q) =>
+      q
+        .insertInto('events')
+        .values({ id, organization_id: event.organizationId, type: event.type, source: event.source, subject: event.subject ?? null, data: jsonb(event.data), time })
+        .returning('id'),
+    )
+    .with('event_hooks', (q) =>
+      q
+        .selectFrom('webhooks as w')
+        .select(['w.id', sql<number>`row_number() OVER (ORDER BY w.id)::int`.as('n')])
+        .where((eb) => eb.exists(eb.selectFrom('recorded_event').select('recorded_event.id')))
+        .where('w.organization_id', '=', sql<string>`${event.organizationId}::text`)
+        .where('w.disabled_at', 'is', null)
+        .where((eb) => eb.or([eb(eb.fn('cardinality', ['w.event_types']), '=', 0), eb(sql.val(event.type), '=', eb.fn.any('w.event_types'))])),
+    )
+    .with('event_deliveries', (q) =>
+      q
+        .insertInto('webhook_deliveries')
+        .columns(['id', 'webhook_id', 'organization_id', 'event_id', 'event_type', 'updated_at'])
+        .expression((eb) =>
+          eb
+            .selectFrom('event_hooks as h')
+            .select([
+              sql<string>`(${deliveryIds}::text[])[h.n]`.as('id'),
+              'h.id as webhook_id',
+              sql<string>`${event.organizationId}::text`.as('organization_id'),
+              sql<string>`${id}::text`.as('event_id'),
+              sql<string>`${event.type}::text`.as('event_type'),
+              sql<Date>`${time}::timestamptz`.as('updated_at'),
+            ])
+            .where('h.n', '<=', deliveryIds.length),
+        )
+        .returning('id'),
+    )
+    .selectFrom('event_deliveries')
+    .select(sql<number>`count(*)::int`.as('deliveries'));
 }

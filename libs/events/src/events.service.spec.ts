@@ -1,4 +1,4 @@
-import { DatabaseConfig, ManualClock, newId, DatabasePool, PrismaService, SecretBox, SecretsConfig } from '@capstan/platform';
+import { Database, DatabaseConfig, ManualClock, newId, DatabasePool, PrismaService, SecretBox, SecretsConfig } from '@capstan/platform';
 import { createTestDatabase, seedOrganization, type TestDatabase } from '@capstan/testing';
 import { randomBytes } from 'node:crypto';
 import { EventsService } from './events.service';
@@ -15,7 +15,7 @@ describe('EventsService.record', () => {
     db = await createTestDatabase();
     prisma = new PrismaService(new DatabasePool(new DatabaseConfig(db.url, 4)));
     secrets = new WebhookSecrets(new SecretBox(new SecretsConfig([{ id: 'test', key: randomBytes(32) }])));
-    events = new EventsService(prisma, clock);
+    events = new EventsService(new Database(prisma.databasePool), clock);
   });
 
   afterAll(async () => {

@@ -1,8 +1,9 @@
-import { Clock, decodeCursor, type Page, PrismaService, type RawTx, toPage } from '@capstan/platform';
+import { Clock, Database, type DB, decodeCursor, isUnitOfWork, type Page, type RawTx, runOnRawTx, toPage, type UnitOfWork } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
-import { eventStatement } from './event-statement';
+import type { Selectable } from 'kysely';
+import { recordEventQuery } from './event-statement';
 
-type EventRow = Awaited<ReturnType<PrismaService['event']['findFirstOrThrow']>>;
+type EventRow = Selectable<DB['events']>;
 
 /** What happened, in CloudEvents terms. */
 export interface NewEvent {
@@ -44,14 +45,18 @@ export interface AdminEventView extends EventView {
 @Injectable()
 export class EventsService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly db: Database,
     private readonly clock: Clock,
   ) {}
 
-  /** Writes the event and the deliveries it owes inside the caller's transaction (see eventStatement). */
-  async record(tx: RawTx, event: NewEvent): Promise<RecordedEvent> {
-    const { id, time, ctes } = eventStatement(event, this.clock.now());
-    const [row] = await tx.$queryRaw<{ deliveries: number }[]>`WITH ${ctes} SELECT count(*)::int AS deliveries FROM event_deliveries`;
+  /**
+   * Writes the event and the deliveries it owes inside the caller's unit of work, in one statement
+   * (see recordEventQuery). A `RawTx` is still accepted from libraries not yet on Kysely.
+   */
+  async record(tx: UnitOfWork | RawTx, event: NewEvent): Promise<RecordedEvent> {
+    const time = this.clock.now();
+    const { id, query } = recordEventQuery(isUnitOfWork(tx) ? tx : this.db, event, time);
+    const [row] = isUnitOfWork(tx) ? await query.execute() : await runOnRawTx(tx, query.compile());
     return { id, time, deliveries: row?.deliveries ?? 0 };
   }
 
@@ -62,16 +67,16 @@ export class EventsService {
 
   /** Every organisation's events (staff), newest first. */
   async listAll(filter: { organizationId?: string; type?: string }, limit: number, cursor?: string): Promise<Page<AdminEventView>> {
-    return toPage(await this.page(filter, limit, cursor), limit, (row) => ({ ...present(row), organization_id: row.organizationId }));
+    return toPage(await this.page(filter, limit, cursor), limit, (row) => ({ ...present(row), organization_id: row.organization_id }));
   }
 
   private page(filter: { organizationId?: string; type?: string }, limit: number, cursor: string | undefined): Promise<EventRow[]> {
     const before = decodeCursor(cursor);
-    return this.prisma.event.findMany({
-      where: { organizationId: filter.organizationId, type: filter.type, ...(before ? { id: { lt: before } } : {}) },
-      orderBy: { id: 'desc' },
-      take: limit + 1,
-    });
+    let query = this.db.selectFrom('events').selectAll();
+    if (filter.organizationId !== undefined) query = query.where('organization_id', '=', filter.organizationId);
+    if (filter.type !== undefined) query = query.where('type', '=', filter.type);
+    if (before) query = query.where('id', '<', before);
+    return query.orderBy('id', 'desc').limit(limit + 1).execute();
   }
 }
 

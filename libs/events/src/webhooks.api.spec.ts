@@ -1,4 +1,4 @@
-import { Clock, PrismaService, SecretBox } from '@capstan/platform';
+import { Clock, Database, PrismaService, SecretBox } from '@capstan/platform';
 import { type TestApi, seedOrganization, seedStaff, startTestApi } from '@capstan/testing';
 import { WebhookDeliverer, WebhookDeliverySettings } from './delivery/webhook-deliverer';
 import { EventsService, type NewEvent } from './events.service';
@@ -253,7 +253,7 @@ describe('events and webhooks API', () => {
       const delivered = await record({ ...operationSucceeded(org.organizationId), data: { fail: false } });
       const refused = await record({ ...operationSucceeded(org.organizationId, 2), data: { fail: true } });
 
-      const deliverer = new WebhookDeliverer(prisma, api.app.get(WebhookSecrets), api.app.get(Clock), new WebhookDeliverySettings(undefined, undefined, undefined, undefined, undefined, true));
+      const deliverer = new WebhookDeliverer(api.app.get(Database), api.app.get(WebhookSecrets), api.app.get(Clock), new WebhookDeliverySettings(undefined, undefined, undefined, undefined, undefined, true));
       expect(await deliverer.deliverDue()).toBe(2);
 
       const log = await as(org.token).get(`/v1/webhooks/${created.id}/deliveries`);

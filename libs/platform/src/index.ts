@@ -4,6 +4,7 @@ export * from './errors/problem';
 export * from './errors/problem-details.filter';
 export * from './database/pg-connection';
 export * from './database/database';
+export * from './database/unit-of-work';
 export * from './database/prisma.service';
 export * from './database/sql';
 export * from './database/pg-transaction';

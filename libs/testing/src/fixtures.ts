@@ -1,4 +1,5 @@
-import { newId, type PrismaService } from '@capstan/platform';
+import { Database, newId, type PrismaService, type UnitOfWork } from '@capstan/platform';
+import { sql } from 'kysely';
 import { issueSecret, type StaffRole, type TokenScope } from '@capstan/tenancy';
 
 export interface SeededOrganization {
@@ -8,33 +9,54 @@ export interface SeededOrganization {
   tokenId: string;
 }
 
+/** What fixtures write through: a test's Kysely unit of work, or a Prisma client (its pool is shared). */
+export type FixtureDatabase = UnitOfWork | PrismaService;
+
+/** Kysely over the same pool as `database`. */
+export function kyselyOf(database: FixtureDatabase): UnitOfWork {
+  // Duck-typed: a stack's client may come from another copy of the platform module.
+  return 'databasePool' in database ? new Database(database.databasePool) : database;
+}
+
 /** An organisation with one API token, written straight to the database (test setup only). */
 export async function seedOrganization(
-  prisma: PrismaService,
+  database: FixtureDatabase,
   options: { name?: string; residency?: string; maxClusters?: number; maxNodes?: number; scopes?: TokenScope[]; expiresAt?: Date } = {},
 ): Promise<SeededOrganization> {
   const organizationId = newId('org');
-  await prisma.organization.create({
-    data: {
+  await kyselyOf(database)
+    .insertInto('organizations')
+    .values({
       id: organizationId,
       name: options.name ?? `org-${organizationId.slice(-8)}`,
-      displayName: 'Test AG',
+      display_name: 'Test AG',
       residency: options.residency ?? 'CH',
       plan: 'standard',
-      maxClusters: options.maxClusters ?? 10,
-      maxNodes: options.maxNodes ?? 50,
-    },
-  });
-  const { token, tokenId } = await seedToken(prisma, organizationId, options.scopes ?? ['read', 'write'], options.expiresAt);
+      max_clusters: options.maxClusters ?? 10,
+      max_nodes: options.maxNodes ?? 50,
+      updated_at: new Date(),
+    })
+    .execute();
+  const { token, tokenId } = await seedToken(database, organizationId, options.scopes ?? ['read', 'write'], options.expiresAt);
   return { organizationId, token, tokenId };
 }
 
-export async function seedToken(prisma: PrismaService, organizationId: string, scopes: TokenScope[], expiresAt?: Date) {
+export async function seedToken(database: FixtureDatabase, organizationId: string, scopes: TokenScope[], expiresAt?: Date) {
   const issued = issueSecret('customer');
   const tokenId = newId('tok');
-  await prisma.apiToken.create({
-    data: { id: tokenId, organizationId, name: 'test', displayPrefix: issued.displayPrefix, secretHash: issued.secretHash, scopes, expiresAt, createdBy: 'test' },
-  });
+  await kyselyOf(database)
+    .insertInto('api_tokens')
+    .values({
+      id: tokenId,
+      organization_id: organizationId,
+      name: 'test',
+      display_prefix: issued.displayPrefix,
+      secret_hash: issued.secretHash,
+      scopes: sql<TokenScope[]>`${scopes}::"TokenScope"[]`,
+      expires_at: expiresAt ?? null,
+      created_by: 'test',
+    })
+    .execute();
   return { token: issued.secret, tokenId };
 }
 
@@ -44,13 +66,15 @@ export interface SeededStaff {
 }
 
 /** A staff user with a staff API token. */
-export async function seedStaff(prisma: PrismaService, role: StaffRole = 'admin'): Promise<SeededStaff> {
+export async function seedStaff(database: FixtureDatabase, role: StaffRole = 'admin'): Promise<SeededStaff> {
   const staffUserId = newId('stf');
-  await prisma.staffUser.create({ data: { id: staffUserId, email: `${staffUserId}@staff.test`, displayName: 'Test staff', role } });
   const issued = issueSecret('staff');
-  await prisma.staffApiToken.create({
-    data: { id: newId('stok'), staffUserId, name: 'test', displayPrefix: issued.displayPrefix, secretHash: issued.secretHash },
-  });
+  const db = kyselyOf(database);
+  await db.insertInto('staff_users').values({ id: staffUserId, email: `${staffUserId}@staff.test`, display_name: 'Test staff', role }).execute();
+  await db
+    .insertInto('staff_api_tokens')
+    .values({ id: newId('stok'), staff_user_id: staffUserId, name: 'test', display_prefix: issued.displayPrefix, secret_hash: issued.secretHash })
+    .execute();
   return { staffUserId, token: issued.secret };
 }
 

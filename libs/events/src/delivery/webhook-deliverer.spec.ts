@@ -1,4 +1,4 @@
-import { DatabaseConfig, ManualClock, newId, DatabasePool, PrismaService, SecretBox, SecretsConfig } from '@capstan/platform';
+import { Database, DatabaseConfig, ManualClock, newId, DatabasePool, PrismaService, SecretBox, SecretsConfig } from '@capstan/platform';
 import { createTestDatabase, seedOrganization, type TestDatabase } from '@capstan/testing';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
@@ -27,7 +27,7 @@ describe('WebhookDeliverer', () => {
     await prisma.webhookDelivery.deleteMany();
     await prisma.webhook.deleteMany();
     clock = new ManualClock(new Date('2026-11-25T12:00:00.000Z'));
-    events = new EventsService(prisma, clock);
+    events = new EventsService(new Database(prisma.databasePool), clock);
   });
 
   afterEach(async () => {
@@ -42,7 +42,7 @@ describe('WebhookDeliverer', () => {
   const deliverer = (settings: Partial<WebhookDeliverySettings> = {}, client: PrismaService = prisma) => {
     const defaults = new WebhookDeliverySettings();
     return new WebhookDeliverer(
-      client,
+      new Database(client.databasePool),
       secrets,
       clock,
       new WebhookDeliverySettings(

@@ -1,5 +1,6 @@
-import { Clock, PrismaService } from '@capstan/platform';
+import { Clock, Database, type DB } from '@capstan/platform';
 import { Injectable, Logger } from '@nestjs/common';
+import { type Selectable, sql } from 'kysely';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -36,16 +37,9 @@ export class WebhookDeliverySettings {
   ) {}
 }
 
-type EventRow = Awaited<ReturnType<PrismaService['event']['findFirstOrThrow']>>;
-type WebhookRow = Awaited<ReturnType<PrismaService['webhook']['findFirstOrThrow']>>;
-
-interface ClaimedDelivery {
-  id: string;
-  webhook_id: string;
-  organization_id: string;
-  event_id: string;
-  attempts: number;
-}
+type EventRow = Selectable<DB['events']>;
+type WebhookRow = Selectable<DB['webhooks']>;
+type ClaimedDelivery = Pick<Selectable<DB['webhook_deliveries']>, 'id' | 'webhook_id' | 'organization_id' | 'event_id' | 'attempts'>;
 
 type Outcome = { ok: true; statusCode: number } | { ok: false; statusCode: number | null; error: string };
 
@@ -76,7 +70,7 @@ export class WebhookDeliverer {
   private refillOnSettle = false;
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly db: Database,
     private readonly secrets: WebhookSecrets,
     private readonly clock: Clock,
     private readonly settings: WebhookDeliverySettings,
@@ -132,8 +126,8 @@ export class WebhookDeliverer {
     if (claimed.length === 0) return 0;
 
     const [events, webhooks] = await Promise.all([
-      this.prisma.event.findMany({ where: { id: { in: [...new Set(claimed.map((c) => c.event_id))] } } }),
-      this.prisma.webhook.findMany({ where: { id: { in: [...new Set(claimed.map((c) => c.webhook_id))] } } }),
+      this.db.selectFrom('events').selectAll().where('id', 'in', [...new Set(claimed.map((c) => c.event_id))]).execute(),
+      this.db.selectFrom('webhooks').selectAll().where('id', 'in', [...new Set(claimed.map((c) => c.webhook_id))]).execute(),
     ]);
     const eventById = new Map(events.map((e) => [e.id, e]));
     const webhookById = new Map(webhooks.map((w) => [w.id, w]));
@@ -163,38 +157,50 @@ export class WebhookDeliverer {
     const busyOrgs = [...busy.keys()];
     const busyCounts = busyOrgs.map((org) => busy.get(org)!);
 
-    return this.prisma.$queryRaw<ClaimedDelivery[]>`
-      WITH due_orgs AS (
-        SELECT d.organization_id,
-               min(coalesce(d.next_attempt_at, d.created_at)) AS waiting_since,
-               ${perOrg}::int - coalesce((SELECT b.n FROM unnest(${busyOrgs}::text[], ${busyCounts}::int[]) AS b(org, n) WHERE b.org = d.organization_id), 0) AS allowance
-        FROM webhook_deliveries d
-        WHERE d.status = 'pending' AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ${now})
-        GROUP BY d.organization_id
-      ), orgs AS (
-        SELECT * FROM due_orgs WHERE allowance > 0 ORDER BY waiting_since LIMIT ${limit}
-      ), picked AS (
-        SELECT p.id, row_number() OVER (PARTITION BY o.organization_id ORDER BY p.next_attempt_at NULLS FIRST, p.id) AS turn, o.waiting_since
-        FROM orgs o
-        CROSS JOIN LATERAL (
-          SELECT d.id, d.next_attempt_at
-          FROM webhook_deliveries d
-          JOIN webhooks w ON w.id = d.webhook_id AND w.disabled_at IS NULL
-          WHERE d.organization_id = o.organization_id
-            AND d.status = 'pending'
-            AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ${now})
-          ORDER BY d.next_attempt_at NULLS FIRST, d.id
-          LIMIT o.allowance
-          FOR UPDATE OF d SKIP LOCKED
-        ) p
-        ORDER BY turn, o.waiting_since
-        LIMIT ${limit}
+    // What this process already has in flight per organisation, as rows; an unnest with a column
+    // list is the one piece Kysely's builder does not express.
+    const allowance = sql<number>`${perOrg}::int - coalesce((SELECT b.n FROM unnest(${busyOrgs}::text[], ${busyCounts}::int[]) AS b(org, n) WHERE b.org = d.organization_id), 0)`;
+    return this.db
+      .with('due_orgs', (q) =>
+        q
+          .selectFrom('webhook_deliveries as d')
+          .select(['d.organization_id', sql<Date>`min(coalesce(d.next_attempt_at, d.created_at))`.as('waiting_since'), allowance.as('allowance')])
+          .where('d.status', '=', 'pending')
+          .where((eb) => eb.or([eb('d.next_attempt_at', 'is', null), eb('d.next_attempt_at', '<=', now)]))
+          .groupBy('d.organization_id'),
       )
-      UPDATE webhook_deliveries d
-      SET attempts = d.attempts + 1, next_attempt_at = ${leaseUntil}, updated_at = ${now}
-      FROM picked
-      WHERE d.id = picked.id
-      RETURNING d.id, d.webhook_id, d.organization_id, d.event_id, d.attempts`;
+      .with('orgs', (q) => q.selectFrom('due_orgs').selectAll().where('allowance', '>', 0).orderBy('waiting_since').limit(limit))
+      .with('picked', (q) =>
+        q
+          .selectFrom('orgs as o')
+          .innerJoinLateral(
+            (eb) =>
+              eb
+                .selectFrom('webhook_deliveries as d')
+                .innerJoin('webhooks as w', (join) => join.onRef('w.id', '=', 'd.webhook_id').on('w.disabled_at', 'is', null))
+                .select(['d.id', 'd.next_attempt_at'])
+                .whereRef('d.organization_id', '=', 'o.organization_id')
+                .where('d.status', '=', 'pending')
+                .where((eb) => eb.or([eb('d.next_attempt_at', 'is', null), eb('d.next_attempt_at', '<=', now)]))
+                .orderBy('d.next_attempt_at', (order) => order.asc().nullsFirst())
+                .orderBy('d.id')
+                .limit(sql<number>`o.allowance`)
+                .forUpdate('d')
+                .skipLocked()
+                .as('p'),
+            (join) => join.onTrue(),
+          )
+          .select(['p.id', 'o.waiting_since', sql<number>`row_number() OVER (PARTITION BY o.organization_id ORDER BY p.next_attempt_at NULLS FIRST, p.id)`.as('turn')])
+          .orderBy('turn')
+          .orderBy('o.waiting_since')
+          .limit(limit),
+      )
+      .updateTable('webhook_deliveries as d')
+      .from('picked')
+      .set((eb) => ({ attempts: eb('d.attempts', '+', 1), next_attempt_at: leaseUntil, updated_at: now }))
+      .whereRef('d.id', '=', 'picked.id')
+      .returning(['d.id', 'd.webhook_id', 'd.organization_id', 'd.event_id', 'd.attempts'])
+      .execute();
   }
 
   private async attempt(
@@ -202,13 +208,13 @@ export class WebhookDeliverer {
     event: EventRow | undefined,
     webhook: WebhookRow | undefined,
   ): Promise<void> {
-    if (!event || !webhook || webhook.disabledAt) {
+    if (!event || !webhook || webhook.disabled_at) {
       await this.finish(delivery, { ok: false, statusCode: null, error: !event ? 'the event no longer exists' : 'the webhook was deleted' }, null);
       return;
     }
     let secret: string;
     try {
-      secret = this.secrets.open(webhook);
+      secret = this.secrets.open({ id: webhook.id, secretKeyId: webhook.secret_key_id, secretSealed: webhook.secret_sealed });
     } catch (error) {
       // A key retired from SECRETS_KEYS too early: no retry can fix it, so say so once and stop.
       this.logger.error(`webhook ${webhook.id}: signing secret cannot be opened: ${String(error)}`);
@@ -283,23 +289,21 @@ export class WebhookDeliverer {
   /** Records an attempt's outcome; a no-op if the delivery stopped being pending meanwhile. */
   private async finish(delivery: ClaimedDelivery, outcome: Outcome, eventTime: Date | null): Promise<void> {
     const now = this.clock.now();
+    const pending = this.db.updateTable('webhook_deliveries').where('id', '=', delivery.id).where('status', '=', 'pending');
     if (outcome.ok) {
-      await this.prisma.webhookDelivery.updateMany({
-        where: { id: delivery.id, status: 'pending' },
-        data: { status: 'succeeded', lastStatusCode: outcome.statusCode, lastError: null, nextAttemptAt: null, deliveredAt: now },
-      });
+      await pending.set({ status: 'succeeded', last_status_code: outcome.statusCode, last_error: null, next_attempt_at: null, delivered_at: now, updated_at: now }).execute();
       return;
     }
     const next = eventTime ? nextAttemptAfter(now, delivery.attempts, eventTime) : null;
-    await this.prisma.webhookDelivery.updateMany({
-      where: { id: delivery.id, status: 'pending' },
-      data: {
+    await pending
+      .set({
         status: next ? 'pending' : 'failed',
-        lastStatusCode: outcome.statusCode,
-        lastError: outcome.error.slice(0, MAX_ERROR_LENGTH),
-        nextAttemptAt: next,
-      },
-    });
+        last_status_code: outcome.statusCode,
+        last_error: outcome.error.slice(0, MAX_ERROR_LENGTH),
+        next_attempt_at: next,
+        updated_at: now,
+      })
+      .execute();
   }
 }
 

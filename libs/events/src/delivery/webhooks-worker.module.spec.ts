@@ -1,4 +1,4 @@
-import { type CapstanConfig, DatabaseConfig, newId, PlatformModule, DatabasePool, PrismaService, SystemClock } from '@capstan/platform';
+import { type CapstanConfig, Database, DatabaseConfig, newId, PlatformModule, DatabasePool, PrismaService, SystemClock } from '@capstan/platform';
 import { createTestDatabase, seedOrganization, type TestDatabase, testConfig } from '@capstan/testing';
 import { type DynamicModule, type INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -124,7 +124,7 @@ describe('WebhooksWorkerModule, running with the real clock', () => {
 
     const after = new PrismaService(new DatabasePool(new DatabaseConfig(url, 1)));
     try {
-      const event = await after.$transaction((tx) => new EventsService(after, new SystemClock()).record(tx, { organizationId: org.organizationId, type: 'dev.capstan.operation.succeeded', source: '/v1/operations/op_2', data: {} }));
+      const event = await after.$transaction((tx) => new EventsService(new Database(after.databasePool), new SystemClock()).record(tx, { organizationId: org.organizationId, type: 'dev.capstan.operation.succeeded', source: '/v1/operations/op_2', data: {} }));
       await sleep(2_500);
       expect(receiver.received).toHaveLength(0);
       expect(await after.webhookDelivery.findFirstOrThrow({ where: { eventId: event.id } })).toMatchObject({ status: 'pending', attempts: 0 });

@@ -1,4 +1,4 @@
-import { DatabaseConfig, firstIdAt, ManualClock, newId, DatabasePool, PrismaService, WebhookConfig } from '@capstan/platform';
+import { Database, DatabaseConfig, firstIdAt, ManualClock, newId, DatabasePool, PrismaService, WebhookConfig } from '@capstan/platform';
 import { createTestDatabase, seedOrganization, type TestDatabase } from '@capstan/testing';
 import { EventRetention } from './event-retention';
 
@@ -54,12 +54,12 @@ describe('EventRetention', () => {
       ],
     });
 
-    const pruned = await new EventRetention(prisma, new ManualClock(now), new WebhookConfig(false, false, 90)).prune();
+    const pruned = await new EventRetention(new Database(prisma.databasePool), new ManualClock(now), new WebhookConfig(false, false, 90)).prune();
 
     expect(pruned).toEqual({ events: 3, deliveries: 2 });
     expect((await prisma.event.findMany({ orderBy: { id: 'asc' } })).map((e) => e.id)).toEqual(recent.map((e) => e.id));
     expect((await prisma.webhookDelivery.findMany({ orderBy: { id: 'asc' } })).map((d) => d.status)).toEqual(['pending', 'succeeded']);
     // Nothing left to do: a second run deletes nothing.
-    expect(await new EventRetention(prisma, new ManualClock(now), new WebhookConfig(false, false, 90)).prune()).toEqual({ events: 0, deliveries: 0 });
+    expect(await new EventRetention(new Database(prisma.databasePool), new ManualClock(now), new WebhookConfig(false, false, 90)).prune()).toEqual({ events: 0, deliveries: 0 });
   });
 });

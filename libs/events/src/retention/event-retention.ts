@@ -1,4 +1,4 @@
-import { Clock, firstIdAt, Prisma, PrismaService, WebhookConfig } from '@capstan/platform';
+import { Clock, Database, firstIdAt, WebhookConfig } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -20,25 +20,32 @@ export interface Pruned {
 @Injectable()
 export class EventRetention {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly db: Database,
     private readonly clock: Clock,
     private readonly config: WebhookConfig,
   ) {}
 
   async prune(): Promise<Pruned> {
     const cutoff = new Date(this.clock.now().getTime() - this.config.eventRetentionDays * DAY_MS);
-    const deliveries = await this.drain(Prisma.sql`
-      DELETE FROM webhook_deliveries WHERE id IN (
-        SELECT id FROM webhook_deliveries WHERE id < ${firstIdAt('whd', cutoff)} AND status <> 'pending' LIMIT ${BATCH})`);
-    const events = await this.drain(Prisma.sql`
-      DELETE FROM events WHERE id IN (SELECT id FROM events WHERE id < ${firstIdAt('evt', cutoff)} AND time < ${cutoff} LIMIT ${BATCH})`);
+    const deliveries = await this.drain(() =>
+      this.db
+        .deleteFrom('webhook_deliveries')
+        .where('id', 'in', (eb) => eb.selectFrom('webhook_deliveries').select('id').where('id', '<', firstIdAt('whd', cutoff)).where('status', '<>', 'pending').limit(BATCH))
+        .executeTakeFirst(),
+    );
+    const events = await this.drain(() =>
+      this.db
+        .deleteFrom('events')
+        .where('id', 'in', (eb) => eb.selectFrom('events').select('id').where('id', '<', firstIdAt('evt', cutoff)).where('time', '<', cutoff).limit(BATCH))
+        .executeTakeFirst(),
+    );
     return { events, deliveries };
   }
 
-  private async drain(statement: Prisma.Sql): Promise<number> {
+  private async drain(batch: () => Promise<{ numDeletedRows: bigint }>): Promise<number> {
     let total = 0;
     for (;;) {
-      const deleted = await this.prisma.$executeRaw(statement);
+      const deleted = Number((await batch()).numDeletedRows);
       total += deleted;
       if (deleted < BATCH) return total;
     }

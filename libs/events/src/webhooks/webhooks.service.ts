@@ -1,13 +1,14 @@
 import { eventRoutes } from '@capstan/contracts';
 import { NotFoundError, UnprocessableError } from '@capstan/domain';
-import { Clock, decodeCursor, newId, type Page, PrismaService, toPage, WebhookConfig } from '@capstan/platform';
-import { type Actor, AuditLog } from '@capstan/tenancy';
+import { Clock, Database, type DB, decodeCursor, newId, type Page, toPage, WebhookConfig } from '@capstan/platform';
+import { type Actor, AuditLog, lockOrganization } from '@capstan/tenancy';
 import { Injectable } from '@nestjs/common';
+import type { Selectable } from 'kysely';
 import { assertWebhookUrl } from './webhook-url';
 import { WebhookSecrets } from './webhook-secrets';
 
-type WebhookRow = Awaited<ReturnType<PrismaService['webhook']['findFirstOrThrow']>>;
-type DeliveryRow = Awaited<ReturnType<PrismaService['webhookDelivery']['findFirstOrThrow']>>;
+type WebhookRow = Selectable<DB['webhooks']>;
+type DeliveryRow = Selectable<DB['webhook_deliveries']>;
 
 export interface WebhookView {
   id: string;
@@ -45,7 +46,7 @@ export interface NewWebhook {
 @Injectable()
 export class WebhooksService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly db: Database,
     private readonly audit: AuditLog,
     private readonly secrets: WebhookSecrets,
     private readonly clock: Clock,
@@ -56,37 +57,43 @@ export class WebhooksService {
     assertWebhookUrl(input.url, this.config);
     const id = newId('wh');
     const issued = this.secrets.issue(id);
-    const webhook = await this.prisma.$transaction(async (tx) => {
+    const webhook = await this.db.transaction().execute(async (trx) => {
       // Serialises creates per organisation, so two concurrent requests cannot both be the 20th.
-      const [org] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM organizations WHERE id = ${organizationId} FOR UPDATE`;
-      if (!org) throw new NotFoundError('organization', organizationId);
-      const existing = await tx.webhook.count({ where: { organizationId, disabledAt: null } });
-      if (existing >= eventRoutes.MAX_WEBHOOKS_PER_ORGANIZATION) {
+      await lockOrganization(trx, organizationId);
+      const { existing } = await trx
+        .selectFrom('webhooks')
+        .select((eb) => eb.fn.countAll<bigint>().as('existing'))
+        .where('organization_id', '=', organizationId)
+        .where('disabled_at', 'is', null)
+        .executeTakeFirstOrThrow();
+      if (existing >= BigInt(eventRoutes.MAX_WEBHOOKS_PER_ORGANIZATION)) {
         throw new UnprocessableError(
           'webhook-limit-reached',
           `an organisation can have at most ${eventRoutes.MAX_WEBHOOKS_PER_ORGANIZATION} webhooks; delete one first`,
           { limit: eventRoutes.MAX_WEBHOOKS_PER_ORGANIZATION },
         );
       }
-      const created = await tx.webhook.create({
-        data: {
+      const created = await trx
+        .insertInto('webhooks')
+        .values({
           id,
-          organizationId,
+          organization_id: organizationId,
           url: input.url,
           description: input.description ?? null,
-          eventTypes: input.eventTypes,
-          secretKeyId: issued.secretKeyId,
-          secretSealed: issued.secretSealed,
-          createdAt: this.clock.now(),
-        },
-      });
+          event_types: input.eventTypes,
+          secret_key_id: issued.secretKeyId,
+          secret_sealed: Buffer.from(issued.secretSealed),
+          created_at: this.clock.now(),
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
       // The secret stays out of the audit log: it is shown once, to the caller, and kept sealed.
-      await this.audit.record(tx, {
+      await this.audit.record(trx, {
         organizationId,
         actor,
         action: 'webhook.create',
         target: { type: 'webhook', id },
-        changes: { url: { after: created.url }, event_types: { after: created.eventTypes }, description: { after: created.description } },
+        changes: { url: { after: created.url }, event_types: { after: created.event_types }, description: { after: created.description } },
       });
       return created;
     });
@@ -96,11 +103,9 @@ export class WebhooksService {
   /** Oldest first, like API tokens: a short list people scan, not a feed. */
   async list(organizationId: string, limit: number, cursor?: string): Promise<Page<WebhookView>> {
     const after = decodeCursor(cursor);
-    const rows = await this.prisma.webhook.findMany({
-      where: { organizationId, disabledAt: null, ...(after ? { id: { gt: after } } : {}) },
-      orderBy: { id: 'asc' },
-      take: limit + 1,
-    });
+    let query = this.db.selectFrom('webhooks').selectAll().where('organization_id', '=', organizationId).where('disabled_at', 'is', null);
+    if (after) query = query.where('id', '>', after);
+    const rows = await query.orderBy('id').limit(limit + 1).execute();
     return toPage(rows, limit, present);
   }
 
@@ -111,14 +116,22 @@ export class WebhooksService {
   /** Disables the webhook and abandons its pending deliveries, in one transaction. */
   async delete(actor: Actor, organizationId: string, webhookId: string): Promise<void> {
     const now = this.clock.now();
-    await this.prisma.$transaction(async (tx) => {
-      const disabled = await tx.webhook.updateMany({ where: { id: webhookId, organizationId, disabledAt: null }, data: { disabledAt: now } });
-      if (disabled.count === 0) throw new NotFoundError('webhook', webhookId);
-      await tx.webhookDelivery.updateMany({
-        where: { webhookId, status: 'pending' },
-        data: { status: 'failed', lastError: 'the webhook was deleted', nextAttemptAt: null },
-      });
-      await this.audit.record(tx, { organizationId, actor, action: 'webhook.delete', target: { type: 'webhook', id: webhookId } });
+    await this.db.transaction().execute(async (trx) => {
+      const disabled = await trx
+        .updateTable('webhooks')
+        .set({ disabled_at: now })
+        .where('id', '=', webhookId)
+        .where('organization_id', '=', organizationId)
+        .where('disabled_at', 'is', null)
+        .executeTakeFirst();
+      if (disabled.numUpdatedRows === 0n) throw new NotFoundError('webhook', webhookId);
+      await trx
+        .updateTable('webhook_deliveries')
+        .set({ status: 'failed', last_error: 'the webhook was deleted', next_attempt_at: null, updated_at: now })
+        .where('webhook_id', '=', webhookId)
+        .where('status', '=', 'pending')
+        .execute();
+      await this.audit.record(trx, { organizationId, actor, action: 'webhook.delete', target: { type: 'webhook', id: webhookId } });
     });
   }
 
@@ -132,16 +145,21 @@ export class WebhooksService {
   ): Promise<Page<WebhookDeliveryView>> {
     const before = decodeCursor(cursor);
     await this.find(organizationId, webhookId);
-    const rows = await this.prisma.webhookDelivery.findMany({
-      where: { webhookId, organizationId, status: filter.status, ...(before ? { id: { lt: before } } : {}) },
-      orderBy: { id: 'desc' },
-      take: limit + 1,
-    });
+    let query = this.db.selectFrom('webhook_deliveries').selectAll().where('webhook_id', '=', webhookId).where('organization_id', '=', organizationId);
+    if (filter.status) query = query.where('status', '=', filter.status);
+    if (before) query = query.where('id', '<', before);
+    const rows = await query.orderBy('id', 'desc').limit(limit + 1).execute();
     return toPage(rows, limit, presentDelivery);
   }
 
   private async find(organizationId: string, webhookId: string): Promise<WebhookRow> {
-    const webhook = await this.prisma.webhook.findFirst({ where: { id: webhookId, organizationId, disabledAt: null } });
+    const webhook = await this.db
+      .selectFrom('webhooks')
+      .selectAll()
+      .where('id', '=', webhookId)
+      .where('organization_id', '=', organizationId)
+      .where('disabled_at', 'is', null)
+      .executeTakeFirst();
     if (!webhook) throw new NotFoundError('webhook', webhookId);
     return webhook;
   }
@@ -152,23 +170,23 @@ function present(row: WebhookRow): WebhookView {
     id: row.id,
     url: row.url,
     description: row.description,
-    event_types: row.eventTypes,
-    created_at: row.createdAt.toISOString(),
+    event_types: row.event_types,
+    created_at: row.created_at.toISOString(),
   };
 }
 
 function presentDelivery(row: DeliveryRow): WebhookDeliveryView {
   return {
     id: row.id,
-    webhook_id: row.webhookId,
-    event_id: row.eventId,
-    event_type: row.eventType,
+    webhook_id: row.webhook_id,
+    event_id: row.event_id,
+    event_type: row.event_type,
     status: row.status,
     attempts: row.attempts,
-    last_status_code: row.lastStatusCode,
-    last_error: row.lastError,
-    next_attempt_at: row.nextAttemptAt?.toISOString() ?? null,
-    delivered_at: row.deliveredAt?.toISOString() ?? null,
-    created_at: row.createdAt.toISOString(),
+    last_status_code: row.last_status_code,
+    last_error: row.last_error,
+    next_attempt_at: row.next_attempt_at?.toISOString() ?? null,
+    delivered_at: row.delivered_at?.toISOString() ?? null,
+    created_at: row.created_at.toISOString(),
   };
 }

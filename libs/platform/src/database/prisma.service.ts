@@ -15,7 +15,7 @@ import { PrismaClient } from './generated/client';
 export class PrismaService extends PrismaClient implements OnApplicationShutdown {
   readonly pool: Pool;
 
-  constructor(private readonly databasePool: DatabasePool) {
+  constructor(readonly databasePool: DatabasePool) {
     super({ adapter: new PrismaPg(databasePool.pool, { disposeExternalPool: true }) });
     this.pool = databasePool.pool;
   }

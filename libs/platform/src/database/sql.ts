@@ -19,15 +19,10 @@ function statementOf(query: TemplateStringsArray | Prisma.Sql, values: unknown[]
 }
 
 /**
- * Plain `pg` on Prisma's own pool, for the few reads on the API's hottest paths that run outside
- * any transaction: the token lookup of every customer request, cluster get and list, organisation
- * usage. Everything else, and every statement inside a transaction, stays on Prisma.
- *
- * Why not Prisma there (issue #3): Prisma 6.19's client engine runs every call, raw SQL included,
- * through its wasm query compiler and plan interpreter, about 0.4-0.5 ms of CPU a statement on the
- * bench machine (as much as the round trip itself). That kept the cluster reads under their
- * throughput goal and the token lookup at 1.6x the same SQL through pg. Queries are still written
- * as `Prisma.sql` templates, so one statement can run here or on a transaction client.
+ * Transitional: plain `pg` on the process's pool for the code not yet on Kysely (libs/operations,
+ * libs/sla), which still writes `Prisma.sql` templates. Everything else queries through `Database`
+ * (docs/architecture.md, Data access); this class, `RawTx` and the bridges in unit-of-work.ts go
+ * once those libraries take a `UnitOfWork`.
  */
 @Injectable()
 export class Sql {

@@ -1,5 +1,8 @@
-import { decodeCursor, newId, type Page, Prisma, type RawTx, PrismaService, RequestContext, toPage } from '@capstan/platform';
+import { Database, type db, decodeCursor, jsonb, isUnitOfWork, newId, type Page, type RawTx, RequestContext, runOnRawTx, toPage, type UnitOfWork } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
+import { sql } from 'kysely';
+
+type ActorType = db.ActorType;
 import type { Actor } from '../auth/caller';
 
 export type Changes = Record<string, { before?: unknown; after?: unknown }>;
@@ -43,11 +46,20 @@ export interface AuditEventView {
 }
 
 /** The INSERT of one audit event, stamped with the request it came from. */
-export function auditEventInsert(entry: AuditEntry, request: Pick<RequestContext, 'requestId' | 'sourceIp'>): Prisma.Sql {
-  return Prisma.sql`
-    INSERT INTO audit_events (id, organization_id, actor_type, actor_id, action, target_type, target_id, request_id, source_ip, changes, reason)
-    VALUES (${newId('aud')}, ${entry.organizationId}, ${entry.actor.type}::"ActorType", ${entry.actor.id}, ${entry.action}, ${entry.target.type},
-            ${entry.target.id}, ${request.requestId}, ${request.sourceIp}, ${JSON.stringify(entry.changes ?? {})}::jsonb, ${entry.reason ?? null})`;
+export function auditEventInsert(db: UnitOfWork, entry: AuditEntry, request: Pick<RequestContext, 'requestId' | 'sourceIp'>) {
+  return db.insertInto('audit_events').values({
+    id: newId('aud'),
+    organization_id: entry.organizationId,
+    actor_type: sql<ActorType>`${entry.actor.type}::"ActorType"`,
+    actor_id: entry.actor.id,
+    action: entry.action,
+    target_type: entry.target.type,
+    target_id: entry.target.id,
+    request_id: request.requestId,
+    source_ip: request.sourceIp,
+    changes: jsonb(entry.changes ?? {}),
+    reason: entry.reason ?? null,
+  });
 }
 
 /**
@@ -57,39 +69,42 @@ export function auditEventInsert(entry: AuditEntry, request: Pick<RequestContext
 @Injectable()
 export class AuditLog {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly db: Database,
     private readonly context: RequestContext,
   ) {}
 
-  async record(tx: RawTx, entry: AuditEntry): Promise<void> {
-    // Raw SQL: every change writes one, inside its transaction, so it must be cheap.
-    await tx.$executeRaw(auditEventInsert(entry, this.context));
+  /**
+   * One INSERT inside the caller's unit of work. A `RawTx` is still accepted from libraries not
+   * yet on Kysely (operations, sla); the same statement then runs on it.
+   */
+  async record(tx: UnitOfWork | RawTx, entry: AuditEntry): Promise<void> {
+    if (isUnitOfWork(tx)) {
+      await auditEventInsert(tx, entry, this.context).execute();
+    } else {
+      await runOnRawTx(tx, auditEventInsert(this.db, entry, this.context).compile());
+    }
   }
 
   /** Newest first. `organizationId` undefined lists every organisation (staff only). */
   async list(filter: { organizationId?: string; action?: string; targetId?: string }, limit: number, cursor?: string): Promise<Page<AuditEventView>> {
     const after = decodeCursor(cursor);
-    const rows = await this.prisma.auditEvent.findMany({
-      where: {
-        organizationId: filter.organizationId,
-        action: filter.action,
-        targetId: filter.targetId,
-        ...(after ? { id: { lt: after } } : {}),
-      },
-      orderBy: { id: 'desc' },
-      take: limit + 1,
-    });
+    let query = this.db.selectFrom('audit_events').selectAll();
+    if (filter.organizationId !== undefined) query = query.where('organization_id', '=', filter.organizationId);
+    if (filter.action !== undefined) query = query.where('action', '=', filter.action);
+    if (filter.targetId !== undefined) query = query.where('target_id', '=', filter.targetId);
+    if (after) query = query.where('id', '<', after);
+    const rows = await query.orderBy('id', 'desc').limit(limit + 1).execute();
     return toPage(rows, limit, (row) => ({
       id: row.id,
-      organization_id: row.organizationId,
-      actor: { type: row.actorType, id: row.actorId },
+      organization_id: row.organization_id,
+      actor: { type: row.actor_type, id: row.actor_id },
       action: row.action,
-      target: { type: row.targetType, id: row.targetId },
-      request_id: row.requestId,
-      source_ip: row.sourceIp,
+      target: { type: row.target_type, id: row.target_id },
+      request_id: row.request_id,
+      source_ip: row.source_ip,
       changes: row.changes as Changes,
       reason: row.reason,
-      created_at: row.createdAt.toISOString(),
+      created_at: row.created_at.toISOString(),
     }));
   }
 }

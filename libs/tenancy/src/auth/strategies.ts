@@ -1,5 +1,5 @@
 import { UnauthenticatedError } from '@capstan/domain';
-import { AuthConfig, PrismaService, newId } from '@capstan/platform';
+import { AuthConfig, Database, newId } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { passportJwtSecret } from 'jwks-rsa';
@@ -45,7 +45,7 @@ const ROLES: readonly StaffRole[] = ['viewer', 'operator', 'admin'];
 export class StaffOidcStrategy extends PassportStrategy(JwtStrategy, STAFF_OIDC) {
   constructor(
     config: AuthConfig,
-    private readonly prisma: PrismaService,
+    private readonly db: Database,
   ) {
     const oidc = config.oidc;
     super({
@@ -68,12 +68,13 @@ export class StaffOidcStrategy extends PassportStrategy(JwtStrategy, STAFF_OIDC)
     const role = ROLES.find((r) => r === claimed || (Array.isArray(claimed) && claimed.includes(r)));
     if (!subject || !role) throw new UnauthenticatedError(`the token carries no Capstan role in its ${this.roleClaim} claim`);
     const email = typeof claims.email === 'string' ? claims.email : `${subject}@oidc`;
-    const user = await this.prisma.staffUser.upsert({
-      where: { oidcSubject: subject },
-      create: { id: newId('stf'), oidcSubject: subject, email, displayName: typeof claims.name === 'string' ? claims.name : email, role },
-      update: { role },
-    });
-    if (user.disabledAt) throw new UnauthenticatedError('the staff user is disabled');
+    const user = await this.db
+      .insertInto('staff_users')
+      .values({ id: newId('stf'), oidc_subject: subject, email, display_name: typeof claims.name === 'string' ? claims.name : email, role })
+      .onConflict((conflict) => conflict.column('oidc_subject').doUpdateSet({ role }))
+      .returning(['id', 'disabled_at'])
+      .executeTakeFirstOrThrow();
+    if (user.disabled_at) throw new UnauthenticatedError('the staff user is disabled');
     return { kind: 'staff', staffUserId: user.id, role, via: 'oidc' };
   }
 }

@@ -1,11 +1,15 @@
 import { NotFoundError } from '@capstan/domain';
-import { Clock, decodeCursor, newId, type Page, PrismaService, toPage } from '@capstan/platform';
+import { Clock, Database, type DB, decodeCursor, newId, type Page, toPage } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
+import { type Selectable, sql } from 'kysely';
 import type { Actor, TokenScope } from '../auth/caller';
 import { AuditLog } from '../audit/audit-log';
 import { issueSecret } from './token-secret';
 
-type TokenRow = Awaited<ReturnType<PrismaService['apiToken']['findFirstOrThrow']>>;
+/** What a token's answer shows; scopes as text[] (pg parses no array of an enum it does not know). */
+const TOKEN_COLUMNS = ['id', 'name', 'display_prefix', sql<TokenScope[]>`scopes::text[]`.as('scopes'), 'expires_at', 'last_used_at', 'created_at'] as const;
+
+type TokenRow = Pick<Selectable<DB['api_tokens']>, 'id' | 'name' | 'display_prefix' | 'scopes' | 'expires_at' | 'last_used_at' | 'created_at'>;
 
 export interface TokenView {
   id: string;
@@ -27,44 +31,44 @@ export interface NewToken {
 @Injectable()
 export class TokensService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly db: Database,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
   ) {}
 
   async list(organizationId: string, limit: number, cursor?: string): Promise<Page<TokenView>> {
     const after = decodeCursor(cursor);
-    const rows = await this.prisma.apiToken.findMany({
-      where: { organizationId, revokedAt: null, ...(after ? { id: { gt: after } } : {}) },
-      orderBy: { id: 'asc' },
-      take: limit + 1,
-    });
+    let query = this.db.selectFrom('api_tokens').select(TOKEN_COLUMNS).where('organization_id', '=', organizationId).where('revoked_at', 'is', null);
+    if (after) query = query.where('id', '>', after);
+    const rows: TokenRow[] = await query.orderBy('id').limit(limit + 1).execute();
     return toPage(rows, limit, present);
   }
 
   async create(actor: Actor, organizationId: string, input: NewToken, reason?: string): Promise<TokenView & { secret: string }> {
     const issued = issueSecret('customer');
-    const token = await this.prisma.$transaction(async (tx) => {
-      const org = await tx.organization.findUnique({ where: { id: organizationId }, select: { id: true } });
+    const token = await this.db.transaction().execute(async (trx) => {
+      const org = await trx.selectFrom('organizations').select('id').where('id', '=', organizationId).executeTakeFirst();
       if (!org) throw new NotFoundError('organization', organizationId);
-      const created = await tx.apiToken.create({
-        data: {
+      const created: TokenRow = await trx
+        .insertInto('api_tokens')
+        .values({
           id: newId('tok'),
-          organizationId,
+          organization_id: organizationId,
           name: input.name,
-          displayPrefix: issued.displayPrefix,
-          secretHash: issued.secretHash,
-          scopes: input.scopes,
-          expiresAt: input.expiresInSeconds ? new Date(this.clock.now().getTime() + input.expiresInSeconds * 1000) : null,
-          createdBy: `${actor.type}:${actor.id}`,
-        },
-      });
-      await this.audit.record(tx, {
+          display_prefix: issued.displayPrefix,
+          secret_hash: issued.secretHash,
+          scopes: sql<TokenScope[]>`${input.scopes}::"TokenScope"[]`,
+          expires_at: input.expiresInSeconds ? new Date(this.clock.now().getTime() + input.expiresInSeconds * 1000) : null,
+          created_by: `${actor.type}:${actor.id}`,
+        })
+        .returning(TOKEN_COLUMNS)
+        .executeTakeFirstOrThrow();
+      await this.audit.record(trx, {
         organizationId,
         actor,
         action: 'token.create',
         target: { type: 'api_token', id: created.id },
-        changes: { name: { after: created.name }, scopes: { after: created.scopes }, expires_at: { after: created.expiresAt?.toISOString() ?? null } },
+        changes: { name: { after: created.name }, scopes: { after: created.scopes }, expires_at: { after: created.expires_at?.toISOString() ?? null } },
         reason,
       });
       return created;
@@ -73,13 +77,16 @@ export class TokensService {
   }
 
   async revoke(actor: Actor, organizationId: string, tokenId: string): Promise<void> {
-    await this.prisma.$transaction(async (tx) => {
-      const revoked = await tx.apiToken.updateMany({
-        where: { id: tokenId, organizationId, revokedAt: null },
-        data: { revokedAt: this.clock.now() },
-      });
-      if (revoked.count === 0) throw new NotFoundError('api token', tokenId);
-      await this.audit.record(tx, { organizationId, actor, action: 'token.revoke', target: { type: 'api_token', id: tokenId } });
+    await this.db.transaction().execute(async (trx) => {
+      const revoked = await trx
+        .updateTable('api_tokens')
+        .set({ revoked_at: this.clock.now() })
+        .where('id', '=', tokenId)
+        .where('organization_id', '=', organizationId)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      if (revoked.numUpdatedRows === 0n) throw new NotFoundError('api token', tokenId);
+      await this.audit.record(trx, { organizationId, actor, action: 'token.revoke', target: { type: 'api_token', id: tokenId } });
     });
   }
 }
@@ -88,10 +95,10 @@ function present(token: TokenRow): TokenView {
   return {
     id: token.id,
     name: token.name,
-    display_prefix: token.displayPrefix,
+    display_prefix: token.display_prefix,
     scopes: token.scopes,
-    expires_at: token.expiresAt?.toISOString() ?? null,
-    last_used_at: token.lastUsedAt?.toISOString() ?? null,
-    created_at: token.createdAt.toISOString(),
+    expires_at: token.expires_at?.toISOString() ?? null,
+    last_used_at: token.last_used_at?.toISOString() ?? null,
+    created_at: token.created_at.toISOString(),
   };
 }

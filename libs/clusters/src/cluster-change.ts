@@ -1,0 +1,88 @@
+import { ACTIVE_OPERATION_STATUSES, type OperationType } from '@capstan/domain';
+import { type NewOperation, OperationsRepository, type OperationWithSteps } from '@capstan/operations';
+import { Database, rawTxOn, type TransactionOf } from '@capstan/platform';
+import { type Actor, type AuditEntry, AuditLog, lockOrganization } from '@capstan/tenancy';
+import { Injectable } from '@nestjs/common';
+import type { ClusterWithRelations } from './cluster-view';
+import { ClustersRepository } from './clusters.repository';
+
+/** Who asks for a change, and the Idempotency-Key their request carried. */
+export interface Requester {
+  organizationId: string;
+  actor: Actor;
+  idempotencyKey?: string;
+}
+
+/** What a change holds while it runs: its transaction, the rows it locked, and how to record itself. */
+export interface ClusterChange {
+  trx: TransactionOf;
+  /** The organisation's quota and residency, when the change was asked to lock it. */
+  organization?: { residency: string; max_clusters: number; max_nodes: number };
+  /** The cluster, locked, when the change names one. */
+  cluster?: ClusterWithRelations;
+  /** The operation that already changes this cluster, if any (read under the cluster's lock). */
+  active: { id: string; type: OperationType } | null;
+  /** The change's operation, its outbox message and its event, in this transaction. */
+  enqueue(operation: Pick<NewOperation, 'clusterId' | 'type' | 'target' | 'params'>): Promise<OperationWithSteps>;
+  /** The change's audit event, in this transaction. */
+  audit(entry: Pick<AuditEntry, 'action' | 'target' | 'changes'>): Promise<void>;
+}
+
+/**
+ * The one shape of every cluster and node-pool change (docs/architecture.md, "Locks and units of
+ * work"): one transaction; the organisation's row first when the change counts against its quota,
+ * then the cluster's row; the domain checks; the change, its operation, outbox message, event and
+ * audit event written in that transaction; the presented result. One lock order everywhere, so
+ * two changes can never wait on each other in opposite orders.
+ */
+@Injectable()
+export class ClusterUnitOfWork {
+  constructor(
+    private readonly db: Database,
+    private readonly clusters: ClustersRepository,
+    private readonly operations: OperationsRepository,
+    private readonly auditLog: AuditLog,
+  ) {}
+
+  run<T>(requester: Requester, locks: { organization?: boolean; clusterId?: string }, work: (change: ClusterChange) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(async (trx) => {
+      const organization = locks.organization ? await lockOrganization(trx, requester.organizationId) : undefined;
+      const cluster = locks.clusterId ? await this.clusters.getForUpdate(trx, requester.organizationId, locks.clusterId) : undefined;
+      const active = cluster ? await activeOperationOn(trx, cluster.id) : null;
+      return work({
+        trx,
+        organization,
+        cluster,
+        active,
+        // Transitional: the operations library still takes a RawTx (see rawTxOn).
+        enqueue: (operation) =>
+          this.operations.enqueue(rawTxOn(trx), {
+            ...operation,
+            organizationId: requester.organizationId,
+            requestedBy: requester.actor,
+            idempotencyKey: requester.idempotencyKey,
+          }),
+        audit: (entry) => this.auditLog.record(trx, { ...entry, organizationId: requester.organizationId, actor: requester.actor }),
+      });
+    });
+  }
+}
+
+/**
+ * The active mutating operation on a cluster, read after the cluster's row is locked so two
+ * requests cannot both find none. Transitional exception to table ownership (operations owns
+ * `operations`; docs/architecture.md lists it): `OperationsRepository.activeOnCluster` still takes
+ * a Prisma transaction, which a Kysely unit of work cannot hand it.
+ */
+async function activeOperationOn(trx: TransactionOf, clusterId: string): Promise<{ id: string; type: OperationType } | null> {
+  const row = await trx
+    .selectFrom('operations')
+    .select(['id', 'type'])
+    .where('cluster_id', '=', clusterId)
+    .where('mutating', '=', true)
+    .where('status', 'in', [...ACTIVE_OPERATION_STATUSES])
+    .orderBy('id')
+    .limit(1)
+    .executeTakeFirst();
+  return row ?? null;
+}

@@ -1,0 +1,43 @@
+import { Database, type UnitOfWork } from '@capstan/platform';
+import { OrganizationUsage, type Usage } from '@capstan/tenancy';
+import { Global, Injectable, Module } from '@nestjs/common';
+import { sql } from 'kysely';
+
+/**
+ * Clusters that exist and the nodes their pools may run (the autoscaling maximum where set), which
+ * is what quotas limit. One statement: inside a transaction there is one connection, which runs
+ * one query at a time.
+ */
+export function usageQuery(db: UnitOfWork, organizationId: string) {
+  return db.selectNoFrom((eb) => [
+    eb.selectFrom('clusters').select((c) => c.fn.countAll<bigint>().as('n')).where('organization_id', '=', organizationId).where('deleted_at', 'is', null).as('clusters'),
+    eb
+      .selectFrom('node_pools')
+      .select(sql<bigint | null>`SUM(GREATEST(node_count, COALESCE(autoscale_max, node_count)))`.as('n'))
+      .where('organization_id', '=', organizationId)
+      .where('deleted_at', 'is', null)
+      .as('nodes'),
+  ]);
+}
+
+/** Tenancy's `OrganizationUsage`, answered by the library that owns clusters and node pools. */
+@Injectable()
+export class ClusterUsage implements OrganizationUsage {
+  constructor(private readonly db: Database) {}
+
+  async usage(organizationId: string, uow: UnitOfWork = this.db): Promise<Usage> {
+    const row = await usageQuery(uow, organizationId).executeTakeFirst();
+    return { clusters: Number(row?.clusters ?? 0), nodes: Number(row?.nodes ?? 0) };
+  }
+}
+
+/**
+ * Global so that TenancyModule (below clusters, which imports it, not the other way round) is
+ * handed the implementation of its port.
+ */
+@Global()
+@Module({
+  providers: [ClusterUsage, { provide: OrganizationUsage, useExisting: ClusterUsage }],
+  exports: [ClusterUsage, OrganizationUsage],
+})
+export class ClusterUsageModule {}
