@@ -15,8 +15,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   }
 }
 
-export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: unknown, logger: Pick<Logger, 'error'>): void {
-  const { status, problem, unexpected } = toProblem(error, request.url.split('?')[0], String(request.id));
+/**
+ * `withInstance: false` for the router's own refusals (a bad or overlong path): the path is
+ * exactly what was wrong, and an answer never reflects hostile input.
+ */
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: unknown, logger: Pick<Logger, 'error'>, withInstance = true): void {
+  const { status, problem, unexpected } = toProblem(error, withInstance ? request.url.split('?')[0] : undefined, String(request.id));
   if (unexpected) logger.error({ err: error, requestId: request.id }, 'unhandled error');
   if (reply.sent) return;
   void reply.status(status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);

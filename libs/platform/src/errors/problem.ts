@@ -37,6 +37,7 @@ const FRAMEWORK_PROBLEMS: Record<number, { type: string; title: string }> = {
   405: { type: 'method-not-allowed', title: 'Method not allowed' },
   406: { type: 'not-acceptable', title: 'Not acceptable' },
   413: { type: 'payload-too-large', title: 'The request body is too large' },
+  414: { type: 'uri-too-long', title: 'The request URI is too long' },
   415: { type: 'unsupported-media-type', title: 'Unsupported media type' },
   429: { type: 'rate-limited', title: 'Too many requests' },
   503: { type: 'service-unavailable', title: 'Service unavailable' },
@@ -54,7 +55,7 @@ export interface ProblemResponse {
  * bare 500: their message may hold SQL, hostnames or secrets, so it goes to the log only.
  */
 export function toProblem(error: unknown, instance?: string, requestId?: string): ProblemResponse {
-  const base = { instance, request_id: requestId };
+  const base = { instance: instance === undefined ? undefined : safeInstance(instance), request_id: requestId };
   if (error instanceof DomainError) {
     const status = STATUS_BY_KIND[error.kind];
     return {
@@ -83,6 +84,16 @@ export function toProblem(error: unknown, instance?: string, requestId?: string)
       ...base,
     },
   };
+}
+
+const INSTANCE = /^\/[A-Za-z0-9\-._~%!$&'()*+,;=:@/]{0,199}$/;
+
+/**
+ * The request path as `instance`, only when it is short and plain (still percent-encoded as
+ * sent): an answer must never reflect a hostile path back, however it is escaped.
+ */
+function safeInstance(path: string): string | undefined {
+  return INSTANCE.test(path) ? path : undefined;
 }
 
 /** Nest HttpExceptions and Fastify's own client errors (bad JSON, media type, body size). */
@@ -115,6 +126,10 @@ function describeFastifyError(code: string, error: object): string {
       return 'the body is empty but the content type is application/json';
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return 'the request body exceeds the size limit';
+    case 'FST_ERR_BAD_URL':
+      return 'the URL is not valid: a path segment is not correctly percent-encoded UTF-8';
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return 'a path segment is longer than 100 characters';
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return 'the Content-Length header does not match the body';
     default:

@@ -1,15 +1,16 @@
 import { allRoutes } from '@capstan/contracts';
-import { type Type } from '@nestjs/common';
+import { Logger as NestLogger, type Type } from '@nestjs/common';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { CLS_ID, ClsService, type ClsStore } from 'nestjs-cls';
 import { Logger } from 'nestjs-pino';
 import type { CapstanConfig } from '../config/config';
-import { ProblemDetailsFilter } from '../errors/problem-details.filter';
+import { ProblemDetailsFilter, sendProblem } from '../errors/problem-details.filter';
 import { Metrics } from '../metrics/metrics';
 import { buildOpenApiDocument } from '../openapi/openapi-document';
 import { SOURCE_IP } from './request-context';
@@ -24,6 +25,21 @@ export function requestIdFor(req: IncomingMessage): string {
   // A random UUID, not a ULID: request ids need no ordering, and ulid's per-character random
   // draws cost several percent of a fast request's CPU.
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : `req_${randomUUID().replace(/-/g, '')}`;
+}
+
+/**
+ * Query strings decoded the WHATWG way: a byte sequence that is not UTF-8 becomes U+FFFD, which
+ * validation refuses (docs/input-rules.md), where Fastify's default parser would pass the raw
+ * `%ED%A0%80` through as if it were text. A repeated key gives an array, as before; keys land on
+ * an object without a prototype, so `__proto__` is just a key (and an unknown one).
+ */
+export function parseQueryString(query: string): Record<string, string | string[]> {
+  const parsed: Record<string, string | string[]> = Object.create(null);
+  for (const [key, value] of new URLSearchParams(query)) {
+    const previous = parsed[key];
+    parsed[key] = previous === undefined ? value : Array.isArray(previous) ? [...previous, value] : [previous, value];
+  }
+  return parsed;
 }
 
 export interface HttpAppOptions {
@@ -42,12 +58,17 @@ export async function createHttpApp(
   service: string,
   options: HttpAppOptions = {},
 ): Promise<NestFastifyApplication> {
+  const frameworkLogger = new NestLogger('ProblemDetails');
   const adapter = new FastifyAdapter({
     bodyLimit: 1024 * 1024,
     requestIdHeader: false,
     genReqId: requestIdFor,
     trustProxy: config.environment === 'production',
     logger: false,
+    // The router's own refusals (a path segment over 100 characters: 414; bad percent-encoding:
+    // 400) would otherwise be plain JSON that echoes the decoded path back: problem+json instead.
+    querystringParser: parseQueryString,
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => sendProblem(request, reply, error, frameworkLogger, false),
   });
   // bodyParser off: Nest would add url-encoded forms; Fastify's own JSON parser is all we accept.
   const app = await NestFactory.create<NestFastifyApplication>(rootModule, adapter, { bufferLogs: true, bodyParser: false });

@@ -10,6 +10,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   409: 'The object is in a state that does not allow this',
   412: 'If-Match does not match the current ETag',
   413: 'The request body is too large',
+  414: 'A path segment is longer than 100 characters',
   415: 'The request body is not application/json',
   422: 'Valid, but against a rule (quota, residency, version catalogue, idempotency key reuse)',
   428: 'This update requires If-Match',
@@ -24,7 +25,7 @@ function commonErrors(route: RouteContract): number[] {
   if (route.params || route.query || route.body) statuses.push(400);
   if (route.body) statuses.push(413, 415);
   if (route.access !== 'public') statuses.push(401, 403, 429);
-  if (route.params) statuses.push(404);
+  if (route.params) statuses.push(404, 414);
   return statuses;
 }
 
