@@ -123,6 +123,7 @@ export const createWebhook = defineRoute({
   body: createWebhookBody,
   // Not `idempotent`: a replayed answer would have to be kept, and it holds the signing secret,
   // which Capstan stores only sealed (DESIGN.md invariant 6).
+  oneTimeSecret: true,
   responses: { 201: { description: 'The webhook and its signing secret', schema: createdWebhookSchema } },
   errors: [422],
 });

@@ -108,6 +108,7 @@ export const createToken = defineRoute({
   access: 'customer:write',
   body: createTokenBody,
   // Not idempotent on purpose: replaying the answer would mean keeping the secret to replay it.
+  oneTimeSecret: true,
   responses: { 201: { description: 'The token and its secret', schema: createdTokenSchema } },
   errors: [409, 422],
 });
@@ -239,6 +240,7 @@ export const adminIssueToken = defineRoute({
   access: 'staff:operator',
   params: orgParams,
   body: createTokenBody.extend({ reason }).strict().openapi('AdminIssueTokenRequest'),
+  oneTimeSecret: true,
   responses: { 201: { description: 'The token and its secret', schema: createdTokenSchema } },
 });
 

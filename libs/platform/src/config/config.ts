@@ -89,6 +89,8 @@ export const environmentSchema = z.object({
   OIDC_JWKS_URL: z.string().url('must be a URL').optional(),
   OIDC_ROLE_CLAIM: z.string().min(1).default('capstan_role'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number({ message: 'must be a number' }).int().min(1).max(1_000_000).default(600),
+  AUTH_FAILURES_PER_MINUTE: z.coerce.number({ message: 'must be a number' }).int().min(1).max(1_000_000).default(30),
+  TOKENS_PER_ORGANIZATION: z.coerce.number({ message: 'must be a number' }).int().min(1).max(100_000).default(100),
   WEBHOOKS_ALLOW_PLAIN_HTTP: booleanFlag.default(false),
   WEBHOOKS_ALLOW_PRIVATE_NETWORKS: booleanFlag.default(false),
   EVENT_RETENTION_DAYS: z.coerce.number({ message: 'must be a number' }).int().min(1).max(3650).default(90),
@@ -177,6 +179,10 @@ export class AuthConfig {
   constructor(
     readonly oidc: OidcSettings | undefined,
     readonly rateLimitPerMinute: number,
+    /** Failed authentications one source address may make a minute before it gets 429s. */
+    readonly authFailuresPerMinute = 30,
+    /** Live (unrevoked, unexpired) API tokens an organisation may hold. */
+    readonly tokensPerOrganization = 100,
   ) {}
 }
 
@@ -246,6 +252,8 @@ export function loadConfig(env: Record<string, string | undefined>): CapstanConf
     auth: new AuthConfig(
       e.OIDC_ISSUER ? { issuer: e.OIDC_ISSUER, audience: e.OIDC_AUDIENCE!, jwksUrl: e.OIDC_JWKS_URL!, roleClaim: e.OIDC_ROLE_CLAIM } : undefined,
       e.RATE_LIMIT_PER_MINUTE,
+      e.AUTH_FAILURES_PER_MINUTE,
+      e.TOKENS_PER_ORGANIZATION,
     ),
   };
 }

@@ -23,5 +23,7 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
   const { status, problem, unexpected } = toProblem(error, withInstance ? request.url.split('?')[0] : undefined, String(request.id));
   if (unexpected) logger.error({ err: error, requestId: request.id }, 'unhandled error');
   if (reply.sent) return;
+  // RFC 9110 11.6.1: a 401 says how to authenticate; RFC 6750 3.1 adds why a presented token failed.
+  if (status === 401) void reply.header('www-authenticate', request.headers.authorization ? 'Bearer realm="capstan", error="invalid_token"' : 'Bearer realm="capstan"');
   void reply.status(status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
 }

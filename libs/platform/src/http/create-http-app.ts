@@ -1,5 +1,6 @@
 import { allRoutes } from '@capstan/contracts';
 import { Logger as NestLogger, type Type } from '@nestjs/common';
+import fastifyHelmet from '@fastify/helmet';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { NestFactory } from '@nestjs/core';
@@ -14,6 +15,7 @@ import { ProblemDetailsFilter, sendProblem } from '../errors/problem-details.fil
 import { Metrics } from '../metrics/metrics';
 import { buildOpenApiDocument } from '../openapi/openapi-document';
 import { SOURCE_IP } from './request-context';
+import { noneMatchHits } from './etag';
 import { responseHeadersOf } from './response-headers';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -78,6 +80,17 @@ export async function createHttpApp(
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
 
   const fastify = app.getHttpAdapter().getInstance();
+  // Security headers for an API (docs/http-security.md): nothing in a response may run as a page,
+  // be framed or sniffed into another type; /docs sets its own policy for Swagger UI below.
+  await app.register(fastifyHelmet as never, {
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    crossOriginEmbedderPolicy: false,
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+    referrerPolicy: { policy: 'no-referrer' },
+    frameguard: { action: 'deny' },
+    // HSTS only where TLS is terminated for us: over plain HTTP (local, tests) it would only mislead.
+    hsts: config.environment === 'production' ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+  });
   // Only JSON bodies are accepted: anything else is a 415 rather than a string to guess at.
   fastify.removeContentTypeParser('text/plain');
 
@@ -92,14 +105,23 @@ export async function createHttpApp(
   // Callback-style hooks: an async hook costs a promise per request for nothing here.
   // Headers that follow from the body (ETag, Location), for every route and every process; a
   // Fastify hook rather than a Nest interceptor, which would cost an rxjs layer per request.
-  fastify.addHook('preSerialization', (_request, reply, payload, done) => {
+  fastify.addHook('preSerialization', (request, reply, payload, done) => {
     const { etag, location } = responseHeadersOf(payload);
     if (etag) void reply.header('etag', etag);
+    // A conditional read of an unchanged object: 304, and Fastify sends no body with it.
+    const ifNoneMatch = request.headers['if-none-match'];
+    if (etag && ifNoneMatch && request.method === 'GET' && reply.statusCode === 200 && noneMatchHits(ifNoneMatch, etag)) void reply.code(304);
     if (location) void reply.header('location', location);
     done(null, payload);
   });
   fastify.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('x-request-id', request.id);
+    if (reply.statusCode === 304) {
+      // RFC 9110 15.4.5: a 304 has no content; Fastify would still write the serialised body.
+      void reply.removeHeader('content-type').removeHeader('content-length');
+      done(null, null);
+      return;
+    }
     done(null, payload);
   });
   fastify.addHook('onResponse', (request, reply, done) => {
@@ -120,7 +142,13 @@ export async function createHttpApp(
     );
     fastify.get('/openapi.json', async () => document);
     await app.register(fastifySwagger as never, { mode: 'static', specification: { document } });
-    await app.register(fastifySwaggerUi as never, { routePrefix: '/docs', staticCSP: true });
+    await app.register(fastifySwaggerUi as never, {
+      routePrefix: '/docs',
+      staticCSP: true,
+      // upgrade-insecure-requests makes the browser fetch Swagger UI's assets over https, which
+      // breaks /docs served over plain HTTP on any address but localhost.
+      transformStaticCSP: (header: string) => header.replace(/\s*upgrade-insecure-requests;?/g, ''),
+    });
   }
 
   await app.init();

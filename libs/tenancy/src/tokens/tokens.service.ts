@@ -1,5 +1,5 @@
-import { NotFoundError } from '@capstan/domain';
-import { Clock, decodeCursor, newId, type Page, PrismaService, toPage } from '@capstan/platform';
+import { NotFoundError, UnprocessableError } from '@capstan/domain';
+import { AuthConfig, Clock, Database, decodeCursor, newId, type Page, PrismaService, toPage } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
 import type { Actor, TokenScope } from '../auth/caller';
 import { AuditLog } from '../audit/audit-log';
@@ -30,6 +30,8 @@ export class TokensService {
     private readonly prisma: PrismaService,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
+    private readonly database: Database,
+    private readonly auth: AuthConfig,
   ) {}
 
   async list(organizationId: string, limit: number, cursor?: string): Promise<Page<TokenView>> {
@@ -43,6 +45,7 @@ export class TokensService {
   }
 
   async create(actor: Actor, organizationId: string, input: NewToken, reason?: string): Promise<TokenView & { secret: string }> {
+    await this.assertTokenQuota(organizationId);
     const issued = issueSecret('customer');
     const token = await this.prisma.$transaction(async (tx) => {
       const org = await tx.organization.findUnique({ where: { id: organizationId }, select: { id: true } });
@@ -70,6 +73,25 @@ export class TokensService {
       return created;
     });
     return { ...present(token), secret: issued.secret };
+  }
+
+  /**
+   * TOKENS_PER_ORGANIZATION live tokens at most: each token has its own rate limit, so unlimited
+   * tokens would be an unlimited rate. Counted before the insert, not under a lock: concurrent
+   * creates may overshoot by their number, which the cap's purpose tolerates.
+   */
+  private async assertTokenQuota(organizationId: string): Promise<void> {
+    const { live } = await this.database
+      .selectFrom('api_tokens')
+      .select((eb) => eb.fn.countAll<bigint>().as('live'))
+      .where('organization_id', '=', organizationId)
+      .where('revoked_at', 'is', null)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', this.clock.now())]))
+      .executeTakeFirstOrThrow();
+    const max = this.auth.tokensPerOrganization;
+    if (Number(live) >= max) {
+      throw new UnprocessableError('token-quota-exceeded', `the organisation already has ${max} live API tokens, its maximum; revoke one first`, { max_tokens: max });
+    }
   }
 
   async revoke(actor: Actor, organizationId: string, tokenId: string): Promise<void> {
