@@ -2,6 +2,7 @@ import { PrismaService } from '@capstan/platform';
 import { clusterRequest, seedOrganization, seedStaff, startTestApi, type TestApi } from '@capstan/testing';
 
 const PROBLEMS = 'https://capstan.dev/problems/';
+const METRICS_TOKEN = 'scrape-0123456789abcdef0123456789abcdef';
 
 describe('HTTP hardening: secrets, security headers, conditional requests, failed authentication', () => {
   let api: TestApi;
@@ -10,7 +11,7 @@ describe('HTTP hardening: secrets, security headers, conditional requests, faile
   let organizationId: string;
 
   beforeAll(async () => {
-    api = await startTestApi({ AUTH_FAILURES_PER_MINUTE: '5', TOKENS_PER_ORGANIZATION: '3' });
+    api = await startTestApi({ AUTH_FAILURES_PER_MINUTE: '5', TOKENS_PER_ORGANIZATION: '3', METRICS_TOKEN });
     const prisma = api.app.get(PrismaService);
     const org = await seedOrganization(prisma);
     token = org.token;
@@ -131,6 +132,20 @@ describe('HTTP hardening: secrets, security headers, conditional requests, faile
       expect(refused.json()).toMatchObject({ type: `${PROBLEMS}token-quota-exceeded`, max_tokens: 3 });
       expect((await api.app.inject({ method: 'DELETE', url: `/v1/tokens/${second.json().id}`, headers: customer() })).statusCode).toBe(204);
       expect((await create()).statusCode).toBe(201);
+    });
+  });
+
+  describe('metrics restricted to a configured token (finding 10)', () => {
+    it('answers /metrics only with METRICS_TOKEN', async () => {
+      const anonymous = await api.app.inject({ method: 'GET', url: '/metrics' });
+      expect(anonymous.statusCode).toBe(401);
+      expect(anonymous.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(anonymous.body).not.toContain('http_request');
+      const wrong = await api.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer scrape-wrong' } });
+      expect(wrong.statusCode).toBe(401);
+      const scraped = await api.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+      expect(scraped.statusCode).toBe(200);
+      expect(scraped.body).toContain('# TYPE');
     });
   });
 });

@@ -1,4 +1,14 @@
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+
+function isCidr(value: string): boolean {
+  try {
+    ipaddr.parseCIDR(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Capstan's settings, read from the environment once at boot and validated here.
@@ -65,6 +75,12 @@ export const environmentSchema = z.object({
   WORKER_PORT: port(8081),
   SLA_MONITOR_PORT: port(8082),
   PUBLIC_URL: z.string().url('must be a URL').optional(),
+  METRICS_TOKEN: z.string().regex(/^[A-Za-z0-9._~+/=-]{32,256}$/, 'must be 32 to 256 characters of a bearer token').optional(),
+  METRICS_ALLOWED_NETWORKS: z
+    .string()
+    .transform((value) => value.split(',').map((entry) => entry.trim()).filter(Boolean))
+    .refine((cidrs) => cidrs.every(isCidr), 'must be comma-separated CIDR ranges such as 10.0.0.0/8,fd00::/8')
+    .optional(),
   DATABASE_URL: postgresUrl,
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   REDIS_URL: redisUrl,
@@ -105,6 +121,10 @@ export class HttpConfig {
     readonly workerPort: number,
     readonly slaMonitorPort: number,
     readonly publicUrl: string,
+    /** When set, /metrics wants `Authorization: Bearer <token>`. */
+    readonly metricsToken?: string,
+    /** When set, /metrics answers only clients in these CIDR ranges. */
+    readonly metricsAllowedNetworks?: readonly string[],
   ) {}
 }
 
@@ -240,7 +260,7 @@ export function loadConfig(env: Record<string, string | undefined>): CapstanConf
   }
   return {
     environment: e.NODE_ENV,
-    http: new HttpConfig(e.HOST, e.PORT, e.WORKER_PORT, e.SLA_MONITOR_PORT, e.PUBLIC_URL ?? `http://${displayHost(e.HOST)}:${e.PORT}`),
+    http: new HttpConfig(e.HOST, e.PORT, e.WORKER_PORT, e.SLA_MONITOR_PORT, e.PUBLIC_URL ?? `http://${displayHost(e.HOST)}:${e.PORT}`, e.METRICS_TOKEN, e.METRICS_ALLOWED_NETWORKS),
     database: new DatabaseConfig(e.DATABASE_URL, e.DATABASE_POOL_SIZE),
     redis: new RedisConfig(e.REDIS_URL, e.REDIS_PREFIX),
     log: new LogConfig(e.LOG_LEVEL, e.LOG_PRETTY),

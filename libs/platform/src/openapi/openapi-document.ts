@@ -26,6 +26,10 @@ function commonErrors(route: RouteContract): number[] {
   if (route.body) statuses.push(413, 415);
   if (route.access !== 'public') statuses.push(401, 403, 429);
   if (route.params) statuses.push(404, 414);
+  // IdempotencyInterceptor: the key still in flight (409), or reused with another body (422).
+  if (route.idempotent) statuses.push(409, 422);
+  // A conditional update: If-Match stale (412) or missing where required (428).
+  if (route.conditional) statuses.push(412, 428);
   return statuses;
 }
 
@@ -83,7 +87,7 @@ export function buildOpenApiDocument(routes: readonly RouteContract[], info: { t
 
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
-    info,
+    info: { ...info, license: { name: 'Apache-2.0', identifier: 'Apache-2.0' } },
     servers: [{ url: serverUrl }],
   });
 }
