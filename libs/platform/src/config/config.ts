@@ -75,6 +75,7 @@ export const environmentSchema = z.object({
   WORKER_PORT: port(8081),
   SLA_MONITOR_PORT: port(8082),
   PUBLIC_URL: z.string().url('must be a URL').optional(),
+  IDEMPOTENCY_LEASE_MS: z.coerce.number({ message: 'must be a number' }).int().min(1_000).max(3_600_000).default(60_000),
   METRICS_TOKEN: z.string().regex(/^[A-Za-z0-9._~+/=-]{32,256}$/, 'must be 32 to 256 characters of a bearer token').optional(),
   METRICS_ALLOWED_NETWORKS: z
     .string()
@@ -125,6 +126,11 @@ export class HttpConfig {
     readonly metricsToken?: string,
     /** When set, /metrics answers only clients in these CIDR ranges. */
     readonly metricsAllowedNetworks?: readonly string[],
+    /**
+     * How long an Idempotency-Key stays "in flight" without an answer: about a request's longest
+     * run. A request whose process died frees its key after this, not after the 24 h retention.
+     */
+    readonly idempotencyLeaseMs = 60_000,
   ) {}
 }
 
@@ -260,7 +266,7 @@ export function loadConfig(env: Record<string, string | undefined>): CapstanConf
   }
   return {
     environment: e.NODE_ENV,
-    http: new HttpConfig(e.HOST, e.PORT, e.WORKER_PORT, e.SLA_MONITOR_PORT, e.PUBLIC_URL ?? `http://${displayHost(e.HOST)}:${e.PORT}`, e.METRICS_TOKEN, e.METRICS_ALLOWED_NETWORKS),
+    http: new HttpConfig(e.HOST, e.PORT, e.WORKER_PORT, e.SLA_MONITOR_PORT, e.PUBLIC_URL ?? `http://${displayHost(e.HOST)}:${e.PORT}`, e.METRICS_TOKEN, e.METRICS_ALLOWED_NETWORKS, e.IDEMPOTENCY_LEASE_MS),
     database: new DatabaseConfig(e.DATABASE_URL, e.DATABASE_POOL_SIZE),
     redis: new RedisConfig(e.REDIS_URL, e.REDIS_PREFIX),
     log: new LogConfig(e.LOG_LEVEL, e.LOG_PRETTY),
