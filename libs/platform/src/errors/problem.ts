@@ -1,5 +1,6 @@
 import { DomainError, type ErrorKind } from '@capstan/domain';
 import { HttpException } from '@nestjs/common';
+import { type Dependency, OUTAGE_RETRY_AFTER_SECONDS, unreachableDependency } from './dependency-outage';
 
 /** RFC 9457 problem details, plus Capstan's `request_id` so support can find the log lines. */
 export interface ProblemDetails {
@@ -48,6 +49,8 @@ export interface ProblemResponse {
   problem: ProblemDetails;
   /** Only unknown errors are worth a stack trace in the log; the client never sees it. */
   unexpected: boolean;
+  /** Set when the error was a dependency outage (logged once per outage, not per request). */
+  dependency?: Dependency;
 }
 
 /**
@@ -62,6 +65,22 @@ export function toProblem(error: unknown, instance?: string, requestId?: string)
       status,
       unexpected: false,
       problem: { ...error.extensions, type: PROBLEM_TYPE_BASE + error.type, title: error.title, status, detail: error.detail, ...base },
+    };
+  }
+  const dependency = unreachableDependency(error);
+  if (dependency) {
+    return {
+      status: 503,
+      unexpected: false,
+      dependency,
+      problem: {
+        type: PROBLEM_TYPE_BASE + 'dependency-unavailable',
+        title: 'A dependency is unavailable',
+        status: 503,
+        detail: `${dependency === 'postgres' ? 'the database' : 'the queue store'} is unreachable; retry in ${OUTAGE_RETRY_AFTER_SECONDS} s`,
+        retry_after: OUTAGE_RETRY_AFTER_SECONDS,
+        ...base,
+      },
     };
   }
   const framework = frameworkStatus(error);

@@ -5,6 +5,7 @@ import { HealthCheckService, HealthIndicatorService, PrismaHealthIndicator, type
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HttpConfig } from '../config/config';
 import { PrismaService } from '../database/prisma.service';
+import { outageLog } from '../errors/dependency-outage';
 import { Endpoint } from '../http/endpoint.decorator';
 import { Metrics } from '../metrics/metrics';
 import { MetricsAccess } from '../metrics/metrics-access';
@@ -48,6 +49,9 @@ export class HealthController {
         () => this.prismaIndicator.pingCheck('postgres', this.prisma, { timeout: CHECK_TIMEOUT_MS }),
         () => this.redisCheck(),
       ]);
+      // Both answered: any outage a request logged is over (logged once, as it began).
+      outageLog.succeeded('postgres');
+      outageLog.succeeded('redis');
       return { status: 'ok' as const, checks: summarise(result.details) };
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;

@@ -11,6 +11,7 @@ import type { IncomingMessage } from 'node:http';
 import { CLS_ID, ClsService, type ClsStore } from 'nestjs-cls';
 import { Logger } from 'nestjs-pino';
 import type { CapstanConfig } from '../config/config';
+import { outageLog } from '../errors/dependency-outage';
 import { ProblemDetailsFilter, sendProblem } from '../errors/problem-details.filter';
 import { Metrics } from '../metrics/metrics';
 import { buildOpenApiDocument } from '../openapi/openapi-document';
@@ -126,6 +127,8 @@ export async function createHttpApp(
   });
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
+    // An authenticated answer below 500 has read its caller from Postgres: the outage is over.
+    if (reply.statusCode < 500 && request.headers.authorization !== undefined && outageLog.isDown('postgres')) outageLog.succeeded('postgres');
     metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
     done();
   });

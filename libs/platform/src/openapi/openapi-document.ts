@@ -16,7 +16,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   428: 'This update requires If-Match',
   429: 'Rate limit exceeded; see RateLimit-* and Retry-After',
   500: 'Internal error; quote request_id',
-  503: 'A dependency is unavailable',
+  503: 'A dependency (PostgreSQL, Redis) is unreachable; retry after Retry-After seconds',
 };
 
 /** Statuses any route of this access level can answer, besides its own `errors`. */
@@ -24,7 +24,8 @@ function commonErrors(route: RouteContract): number[] {
   const statuses = [500];
   if (route.params || route.query || route.body) statuses.push(400);
   if (route.body) statuses.push(413, 415);
-  if (route.access !== 'public') statuses.push(401, 403, 429);
+  // Everything behind a credential reads Postgres: while it is unreachable, 503 with Retry-After.
+  if (route.access !== 'public') statuses.push(401, 403, 429, 503);
   if (route.params) statuses.push(404, 414);
   // IdempotencyInterceptor: the key still in flight (409), or reused with another body (422).
   if (route.idempotent) statuses.push(409, 422);
