@@ -89,6 +89,7 @@ export const environmentSchema = z.object({
   SECRETS_KEYS: secretsKeyring,
   PROVIDER: z.enum(['simulated', 'rke2', 'gke']).default('simulated'),
   SIMULATOR_URL: z.string().url('must be a URL').default('http://127.0.0.1:8090'),
+  SIMULATOR_API_TOKEN: z.string().regex(/^[A-Za-z0-9._~+/=-]{32,256}$/, 'must be 32 to 256 characters of a bearer token').optional(),
   WORKER_CONCURRENCY: z.coerce.number({ message: 'must be a number' }).int().min(1).max(200).default(8),
   OPERATION_MAX_ATTEMPTS: z.coerce.number({ message: 'must be a number' }).int().min(1).max(50).default(6),
   OPERATION_BACKOFF_MS: z.coerce.number({ message: 'must be a number' }).int().min(0).max(600_000).default(2_000),
@@ -154,6 +155,8 @@ export class ProviderConfig {
   constructor(
     readonly driver: 'simulated' | 'rke2' | 'gke',
     readonly simulatorUrl: string,
+    /** The simulated cloud's API credential, sent as a bearer token on every call. */
+    readonly simulatorToken?: string,
   ) {}
 }
 
@@ -271,7 +274,7 @@ export function loadConfig(env: Record<string, string | undefined>): CapstanConf
     redis: new RedisConfig(e.REDIS_URL, e.REDIS_PREFIX),
     log: new LogConfig(e.LOG_LEVEL, e.LOG_PRETTY),
     secrets: new SecretsConfig(e.SECRETS_KEYS),
-    provider: new ProviderConfig(e.PROVIDER, e.SIMULATOR_URL),
+    provider: new ProviderConfig(e.PROVIDER, e.SIMULATOR_URL, e.SIMULATOR_API_TOKEN),
     slaMonitor: new SlaMonitorConfig(e.SLA_PROBE_INTERVAL_MS, e.SLA_PROBE_TIMEOUT_MS, e.SLA_PROBE_CONCURRENCY, e.SLA_FLUSH_INTERVAL_MS, e.SLA_RAW_PROBE_RETENTION_MS, e.SLA_VANTAGE),
     engine: new EngineConfig(e.WORKER_CONCURRENCY, e.OPERATION_MAX_ATTEMPTS, e.OPERATION_BACKOFF_MS, e.RECONCILE_INTERVAL_MS, e.JOB_LOCK_MS, e.STEP_TIMEOUT_MS),
     webhooks: new WebhookConfig(e.WEBHOOKS_ALLOW_PLAIN_HTTP, e.WEBHOOKS_ALLOW_PRIVATE_NETWORKS, e.EVENT_RETENTION_DAYS),
