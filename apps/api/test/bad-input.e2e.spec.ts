@@ -94,11 +94,11 @@ describe('bad input, for every write body', () => {
     const webhook = await api.app.inject({ method: 'POST', url: '/v1/webhooks', headers: { authorization: `Bearer ${org.token}` }, payload: { url: 'https://hooks.example.com/ci' } });
     objects = { organizationId: org.organizationId, clusterId: cluster.id, nodePoolId: cluster.node_pools[0].id, operationId: operation.id, tokenId: org.tokenId, webhookId: webhook.json().id };
     before = await databaseFingerprint(api.app.get(Database));
-  });
+  }, 60_000);
 
   afterAll(async () => {
     await api.close();
-  });
+  }, 30_000);
 
   const send = (route: RouteContract, payload: string, contentType = 'application/json') =>
     api.app.inject({
@@ -328,10 +328,10 @@ describe('bad input, for every write body', () => {
         }),
         { seed: SEED, numRuns: RUNS_PER_ROUTE, endOnFailure: true },
       );
-    });
+    }, 60_000);
   });
 
   it('left the database exactly as it was', async () => {
     expect(await databaseFingerprint(api.app.get(Database))).toEqual(before);
-  });
+  }, 30_000);
 });

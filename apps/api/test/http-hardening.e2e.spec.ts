@@ -17,11 +17,11 @@ describe('HTTP hardening: secrets, security headers, conditional requests, faile
     token = org.token;
     organizationId = org.organizationId;
     staffToken = (await seedStaff(prisma, 'admin')).token;
-  });
+  }, 60_000);
 
   afterAll(async () => {
     await api.close();
-  });
+  }, 30_000);
 
   const customer = () => ({ authorization: `Bearer ${token}` });
 
@@ -76,7 +76,7 @@ describe('HTTP hardening: secrets, security headers, conditional requests, faile
       clusterId = created.json().cluster.id;
       etag = String((await api.app.inject({ method: 'GET', url: `/v1/clusters/${clusterId}`, headers: customer() })).headers.etag);
       expect(etag).toMatch(/^"\d+"$/);
-    });
+    }, 30_000);
 
     it('refuses a weak If-Match: updates use the strong comparison', async () => {
       const res = await api.app.inject({ method: 'PATCH', url: `/v1/clusters/${clusterId}`, headers: { ...customer(), 'if-match': `W/${etag}` }, payload: { labels: { env: 'weak' } } });

@@ -23,11 +23,11 @@ describe('Idempotency-Key after a crash mid-request', () => {
     const org = await seedOrganization(api.app.get(PrismaService));
     token = org.token;
     organizationId = org.organizationId;
-  });
+  }, 60_000);
 
   afterAll(async () => {
     await api.close();
-  });
+  }, 30_000);
 
   const create = (key: string, name: string) =>
     api.app.inject({ method: 'POST', url: '/v1/clusters', headers: { authorization: `Bearer ${token}`, 'idempotency-key': key }, payload: clusterRequest({ name }) });

@@ -70,7 +70,7 @@ export async function createHttpApp(
     logger: false,
     // The router's own refusals (a path segment over 100 characters: 414; bad percent-encoding:
     // 400) would otherwise be plain JSON that echoes the decoded path back: problem+json instead.
-    querystringParser: parseQueryString,
+    routerOptions: { querystringParser: parseQueryString },
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => sendProblem(request, reply, error, frameworkLogger, false),
   });
   // bodyParser off: Nest would add url-encoded forms; Fastify's own JSON parser is all we accept.
