@@ -258,9 +258,15 @@ describe('bad input, for every write body', () => {
       expect(res.body).not.toContain('%C0%AF');
     });
 
-    it('answers an unknown route, a body over 1 MiB and a wrong media type with problems', async () => {
+    it('answers an unknown route, a wrong method (405 with Allow), a body over 1 MiB and a wrong media type with problems', async () => {
       expectProblem(await api.app.inject({ method: 'GET', url: '/v1/no-such-thing', headers: customer() }), 404);
-      expectProblem(await api.app.inject({ method: 'PUT', url: '/v1/clusters', headers: customer() }), 404);
+      const wrongMethod = await api.app.inject({ method: 'PUT', url: '/v1/clusters', headers: customer() });
+      expectProblem(wrongMethod, 405);
+      expect(wrongMethod.headers.allow).toBe('GET, HEAD, POST');
+      expect(wrongMethod.json().type).toBe('https://capstan.dev/problems/method-not-allowed');
+      const onAnId = await api.app.inject({ method: 'POST', url: `/v1/clusters/${objects.clusterId}`, headers: customer() });
+      expectProblem(onAnId, 405);
+      expect(onAnId.headers.allow).toBe('DELETE, GET, HEAD, PATCH');
       const big = await api.app.inject({ method: 'POST', url: '/v1/tokens', headers: { ...customer(), 'content-type': 'application/json' }, payload: JSON.stringify({ name: 'x'.repeat(1_100_000) }) });
       expectProblem(big, 413);
       const xml = await api.app.inject({ method: 'POST', url: '/v1/tokens', headers: { ...customer(), 'content-type': 'application/xml' }, payload: '<name/>' });
