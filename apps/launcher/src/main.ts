@@ -14,6 +14,7 @@ import { startSimulator } from '@capstan/simulator';
 import { startSlaMonitor } from '@capstan/sla-monitor';
 import { startWorker } from '@capstan/worker';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { LocalState } from './local-state';
 import { seedDemo } from './seed-demo';
@@ -59,6 +60,8 @@ async function main(): Promise<void> {
     apiPort: Number(env.SIMULATOR_PORT ?? 8090),
     kubePort: Number(env.SIMULATOR_KUBE_PORT ?? 8443),
     stepDelayMs: Number(env.SIMULATOR_STEP_DELAY_MS ?? 3000),
+    // The simulated cloud wants a credential like a real one; API and worker get it from env.
+    apiToken: (env.SIMULATOR_API_TOKEN ??= randomBytes(32).toString('base64url')),
   });
   env.SIMULATOR_URL ??= simulator.apiUrl;
 

@@ -1,8 +1,10 @@
 import { loadSimulatorConfig } from './config';
 
+const TOKEN = 'sim-0123456789abcdef0123456789abcdef';
+
 describe('simulator configuration', () => {
   it('defaults ports and the step delay, and takes DATABASE_URL when it has no database of its own', () => {
-    const config = loadSimulatorConfig({ DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/capstan' });
+    const config = loadSimulatorConfig({ DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/capstan', SIMULATOR_API_TOKEN: TOKEN });
 
     expect(config.options).toEqual({
       databaseUrl: 'postgresql://postgres@127.0.0.1:5432/capstan',
@@ -10,6 +12,7 @@ describe('simulator configuration', () => {
       apiPort: 8090,
       kubePort: 8443,
       stepDelayMs: 3000,
+      apiToken: TOKEN,
     });
   });
 
@@ -21,16 +24,22 @@ describe('simulator configuration', () => {
       SIMULATOR_PORT: '9090',
       SIMULATOR_KUBE_PORT: '9443',
       SIMULATOR_STEP_DELAY_MS: '0',
+      SIMULATOR_API_TOKEN: TOKEN,
     });
 
-    expect(config.options).toEqual({ databaseUrl: 'postgresql://postgres@127.0.0.1:5432/cloud', host: '0.0.0.0', apiPort: 9090, kubePort: 9443, stepDelayMs: 0 });
+    expect(config.options).toEqual({ databaseUrl: 'postgresql://postgres@127.0.0.1:5432/cloud', host: '0.0.0.0', apiPort: 9090, kubePort: 9443, stepDelayMs: 0, apiToken: TOKEN });
   });
 
   it('names the bad setting in one line', () => {
-    expect(() => loadSimulatorConfig({})).toThrow('Invalid configuration: SIMULATOR_DATABASE_URL is required (or DATABASE_URL)');
-    expect(() => loadSimulatorConfig({ DATABASE_URL: 'postgresql://x/y', SIMULATOR_PORT: 'eighty' })).toThrow(
+    expect(() => loadSimulatorConfig({ SIMULATOR_API_TOKEN: TOKEN })).toThrow('Invalid configuration: SIMULATOR_DATABASE_URL is required (or DATABASE_URL)');
+    // Its API wants a credential like a real cloud's: running alone, it has to be given one.
+    expect(() => loadSimulatorConfig({ DATABASE_URL: 'postgresql://x/y' })).toThrow('Invalid configuration: SIMULATOR_API_TOKEN is required');
+    expect(() => loadSimulatorConfig({ DATABASE_URL: 'postgresql://x/y', SIMULATOR_API_TOKEN: 'short' })).toThrow(
+      'Invalid configuration: SIMULATOR_API_TOKEN must be 32 to 256 characters of a bearer token',
+    );
+    expect(() => loadSimulatorConfig({ DATABASE_URL: 'postgresql://x/y', SIMULATOR_API_TOKEN: TOKEN, SIMULATOR_PORT: 'eighty' })).toThrow(
       'Invalid configuration: SIMULATOR_PORT must be a number (got "eighty")',
     );
-    expect(() => loadSimulatorConfig({ DATABASE_URL: 'mysql://x/y' })).toThrow('Invalid configuration: DATABASE_URL must be a postgresql:// URL');
+    expect(() => loadSimulatorConfig({ DATABASE_URL: 'mysql://x/y', SIMULATOR_API_TOKEN: TOKEN })).toThrow('Invalid configuration: DATABASE_URL must be a postgresql:// URL');
   });
 });

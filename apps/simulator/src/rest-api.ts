@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { CallAdmission } from './call-admission';
@@ -74,7 +75,7 @@ const clusterParams = z.object({ cluster: dnsLabel });
 const poolParams = clusterParams.extend({ pool: dnsLabel });
 const nodeParams = clusterParams.extend({ node: nodeName });
 
-export async function buildRestApi(services: CloudServices, log: SimulatorLogger): Promise<FastifyInstance> {
+export async function buildRestApi(services: CloudServices, log: SimulatorLogger, apiToken?: string): Promise<FastifyInstance> {
   const { admission, clusters, nodePools, credentials, workloads, faults, stats } = services;
   // Closing drops every connection, as the kube listener's does: keep-alive clients may hold a
   // connection that has not sent a request yet (undici opens one after an aborted call), which
@@ -103,6 +104,16 @@ export async function buildRestApi(services: CloudServices, log: SimulatorLogger
     log.error({ err: error, method: request.method, url: request.url }, 'simulator request failed');
     return reply.code(500).send({ code: 'internal', message: 'the simulated cloud failed to handle the request' });
   });
+  if (apiToken !== undefined) {
+    // Every route wants the token, compared as digests in constant time; a real cloud API answers
+    // a missing or wrong credential with 401 the same way, before it looks at anything else.
+    const expected = createHash('sha256').update(apiToken).digest();
+    app.addHook('onRequest', (request, reply, done) => {
+      const presented = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+      if (presented && timingSafeEqual(createHash('sha256').update(presented).digest(), expected)) return done();
+      void reply.code(401).header('www-authenticate', 'Bearer realm="simulated-cloud"').send({ code: 'unauthenticated', message: 'the simulated cloud API wants its bearer token (SIMULATOR_API_TOKEN)' });
+    });
+  }
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ code: 'not_found', message: `no route ${request.method} ${request.url}` }));
 
   /**

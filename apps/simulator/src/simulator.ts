@@ -26,6 +26,11 @@ export interface SimulatorOptions {
   stepDelayMs: number;
   databasePoolSize?: number;
   log?: SimulatorLogger;
+  /**
+   * The bearer token the JSON API wants from every caller (Capstan's API and workers hold it as
+   * SIMULATOR_API_TOKEN), as a real cloud API wants credentials; unset only for in-process tests.
+   */
+  apiToken?: string;
 }
 
 export interface RunningSimulator {
@@ -68,6 +73,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
         stats: new CloudStats(db),
       },
       log,
+      options.apiToken,
     );
     try {
       await api.listen({ host: options.host, port: options.apiPort });

@@ -1,5 +1,7 @@
+import { isLabelKey, isLabelValue } from '@capstan/domain';
 import { dnsLabel, etag, idOf, labels, page, paginationQuery, timestamp } from './common.schema';
 import { defineRoute } from './route';
+import { printableText } from './text.schema';
 import { z } from './zod';
 
 export const providerSchema = z.enum(['rke2', 'gke']).openapi({ description: 'rke2: the provider\'s own infrastructure (99.5% SLA); gke: Managed GKE (99.95% SLA)' });
@@ -14,8 +16,9 @@ const day = z.enum(['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU']);
 
 const taint = z
   .object({
-    key: z.string().min(1).max(253),
-    value: z.string().max(63).default(''),
+    // A taint's key and value follow the syntax of a label's (Kubernetes validates them alike).
+    key: z.string().min(1).max(253).refine(isLabelKey, 'is not a valid taint key: [prefix/]name as for label keys'),
+    value: z.string().max(63).default('').refine(isLabelValue, 'is not a valid taint value: as for label values'),
     effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']),
   })
   .strict();
@@ -402,7 +405,7 @@ export const adminListOperations = defineRoute({
   responses: { 200: { description: 'A page of operations', schema: page(operationSchema.extend({ organization_id: z.string() }), 'AdminOperationPage') } },
 });
 
-const staffReason = z.object({ reason: z.string().min(3).max(500) }).strict();
+const staffReason = z.object({ reason: printableText(3, 500) }).strict();
 
 export const adminRetryOperation = defineRoute({
   operationId: 'adminRetryOperation',

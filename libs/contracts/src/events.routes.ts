@@ -1,5 +1,6 @@
 import { idOf, page, paginationQuery, timestamp } from './common.schema';
 import { defineRoute } from './route';
+import { printableText } from './text.schema';
 import { z } from './zod';
 
 /**
@@ -87,7 +88,7 @@ export const createWebhookBody = z
       .refine((types) => new Set(types).size === types.length, 'must not repeat a type')
       .default([])
       .openapi({ description: 'Event types to deliver; empty (the default) means every type' }),
-    description: z.string().min(1).max(500).optional(),
+    description: printableText(1, 500).optional(),
   })
   .strict()
   .openapi('CreateWebhookRequest');
@@ -122,6 +123,7 @@ export const createWebhook = defineRoute({
   body: createWebhookBody,
   // Not `idempotent`: a replayed answer would have to be kept, and it holds the signing secret,
   // which Capstan stores only sealed (DESIGN.md invariant 6).
+  oneTimeSecret: true,
   responses: { 201: { description: 'The webhook and its signing secret', schema: createdWebhookSchema } },
   errors: [422],
 });

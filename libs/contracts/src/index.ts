@@ -9,3 +9,5 @@ export * as catalogueRoutes from './catalogue.routes';
 export * as eventRoutes from './events.routes';
 export * as simulatorRoutes from './simulator.routes';
 export * as slaRoutes from './sla.routes';
+export * from './text.schema';
+export * from './countries';

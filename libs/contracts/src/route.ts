@@ -44,6 +44,8 @@ export interface RouteContract<
   body?: B;
   /** Writes that accept an `Idempotency-Key` header. */
   idempotent?: boolean;
+  /** The answer carries a secret shown once (a token, a signing secret): sent with `Cache-Control: no-store`. */
+  oneTimeSecret?: boolean;
   /** Updates that honour `If-Match`. */
   conditional?: boolean;
   responses: Record<number, RouteResponse>;

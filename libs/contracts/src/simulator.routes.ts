@@ -1,5 +1,6 @@
 import { idOf } from './common.schema';
 import { defineRoute } from './route';
+import { printableText } from './text.schema';
 import { z } from './zod';
 
 const PROVIDER_CALLS = [
@@ -8,7 +9,7 @@ const PROVIDER_CALLS = [
   'snapshot', 'restore', 'installAddons', 'listAddons', 'listObjects',
 ] as const;
 
-const reason = z.string().min(3).max(500);
+const reason = printableText(3, 500);
 
 export const faultSchema = z
   .object({

@@ -3,10 +3,14 @@ import { providerSchema } from './clusters.routes';
 import { defineRoute } from './route';
 import { z } from './zod';
 
-/** `YYYY-MM`; the same rule as the domain's monthRange, checked here so a bad value is a 400 naming `month`. */
+/**
+ * `YYYY-MM` from 2000-01 to 9999-12: the domain's monthRange accepts any four-digit year, but
+ * year 0000 does not exist for Postgres (docs/input-rules.md), and no SLA month precedes 2000.
+ * Checked here so a bad value is a 400 naming `month` on every route that takes one.
+ */
 const month = z
   .string()
-  .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a calendar month written as YYYY-MM')
+  .regex(/^([2-9]\d{3})-(0[1-9]|1[0-2])$/, 'must be a calendar month from 2000-01 to 9999-12 written as YYYY-MM')
   .openapi({ example: '2026-10', description: 'Calendar month in UTC, YYYY-MM; defaults to the current month' });
 
 const monthQuery = z.object({ month: month.optional() }).strict();

@@ -34,7 +34,9 @@ export const metrics = defineRoute({
   method: 'GET',
   path: '/metrics',
   summary: 'Prometheus metrics',
+  description: 'Open unless METRICS_TOKEN (then a bearer token is required) or METRICS_ALLOWED_NETWORKS (then only those clients) is set.',
   tags: ['System'],
   access: 'public',
   responses: { 200: { description: 'Prometheus text exposition format', contentType: 'text/plain; version=0.0.4' } },
+  errors: [401, 403],
 });

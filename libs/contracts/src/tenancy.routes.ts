@@ -1,8 +1,12 @@
 import { etag, idOf, page, paginationQuery, timestamp } from './common.schema';
+import { ISO_3166_1_ALPHA_2 } from './countries';
 import { defineRoute } from './route';
+import { humanName, printableText } from './text.schema';
 import { z } from './zod';
 
 const residency = z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 country code').openapi({ example: 'CH' });
+/** On input, only codes assigned to a country: `XX` or `EU` name no law the data could stay under. */
+const residencyInput = residency.refine((code) => ISO_3166_1_ALPHA_2.has(code), 'is not an assigned ISO 3166-1 alpha-2 country code');
 
 export const quotaSchema = z.object({ max_clusters: z.number().int(), max_nodes: z.number().int() }).openapi('Quota');
 
@@ -42,7 +46,7 @@ export const createdTokenSchema = tokenSchema
 
 export const createTokenBody = z
   .object({
-    name: z.string().min(1).max(100),
+    name: humanName(100),
     scopes: z.array(scope).min(1).max(2).default(['read', 'write']),
     expires_in_seconds: z.number().int().min(60).max(2 * 365 * 24 * 3600).optional(),
   })
@@ -104,6 +108,7 @@ export const createToken = defineRoute({
   access: 'customer:write',
   body: createTokenBody,
   // Not idempotent on purpose: replaying the answer would mean keeping the secret to replay it.
+  oneTimeSecret: true,
   responses: { 201: { description: 'The token and its secret', schema: createdTokenSchema } },
   errors: [409, 422],
 });
@@ -132,13 +137,13 @@ export const listAuditEvents = defineRoute({
 
 // ------------------------------------------------------------------ staff
 
-const reason = z.string().min(3).max(500).openapi({ description: 'Why; kept in the audit log' });
+const reason = printableText(3, 500).openapi({ description: 'Why; kept in the audit log' });
 
 export const createOrganizationBody = z
   .object({
     name: z.string().min(2).max(63).regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label'),
-    display_name: z.string().min(1).max(200),
-    residency,
+    display_name: printableText(1, 200),
+    residency: residencyInput,
     plan: z.string().min(1).max(50).default('standard'),
     quota: z.object({ max_clusters: z.number().int().min(0).max(10_000), max_nodes: z.number().int().min(0).max(100_000) }).strict(),
   })
@@ -235,6 +240,7 @@ export const adminIssueToken = defineRoute({
   access: 'staff:operator',
   params: orgParams,
   body: createTokenBody.extend({ reason }).strict().openapi('AdminIssueTokenRequest'),
+  oneTimeSecret: true,
   responses: { 201: { description: 'The token and its secret', schema: createdTokenSchema } },
 });
 

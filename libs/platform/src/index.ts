@@ -2,6 +2,7 @@ export * from './config/config';
 export * from './config/config.module';
 export * from './errors/problem';
 export * from './errors/problem-details.filter';
+export * from './errors/dependency-outage';
 export * from './database/pg-connection';
 export * from './database/database';
 export * from './database/unit-of-work';

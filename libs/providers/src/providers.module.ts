@@ -13,7 +13,7 @@ import { SimulatedProvider } from './simulated/simulated-provider';
       provide: ClusterProvider,
       inject: [ProviderConfig],
       useFactory: (config: ProviderConfig): ClusterProvider => {
-        if (config.driver === 'simulated') return new SimulatedProvider({ apiUrl: config.simulatorUrl });
+        if (config.driver === 'simulated') return new SimulatedProvider({ apiUrl: config.simulatorUrl, apiToken: config.simulatorToken });
         throw new Error(`PROVIDER=${config.driver} has no driver in this release; use PROVIDER=simulated`);
       },
     },

@@ -6,6 +6,7 @@ import { CustomerTokenStrategy, StaffOidcStrategy, StaffTokenStrategy } from './
 import { TokenAuthenticator } from './auth/token-authenticator';
 import { AuditLog } from './audit/audit-log';
 import { OrganizationsService } from './organizations/organizations.service';
+import { FailedAuthLimiter } from './rate-limit/failed-auth-limiter';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { CustomerTenancyController, StaffTenancyController } from './tenancy.controller';
 import { TokensService } from './tokens/tokens.service';
@@ -26,6 +27,7 @@ import { TokensService } from './tokens/tokens.service';
     AuditLog,
     OrganizationsService,
     TokensService,
+    FailedAuthLimiter,
     { provide: APP_GUARD, useClass: AccessGuard },
     { provide: APP_GUARD, useClass: RateLimitGuard },
   ],

@@ -39,11 +39,12 @@ export const SAMPLE_BODIES: Record<string, unknown> = {
     provider: 'rke2',
     region: 'nine-cz41',
     labels: { env: 'test' },
-    node_pools: [{ name: 'default', machine_type: 'nine-standard-4', count: 2 }],
+    node_pools: [{ name: 'default', machine_type: 'nine-standard-4', count: 2, taints: [{ key: 'example.com/dedicated', value: 'gpu', effect: 'NoSchedule' }] }],
+    maintenance_window: { time_zone: 'Europe/Zurich', days: ['SA'], start_time: '02:00', duration_minutes: 240 },
   },
   updateCluster: { labels: { env: 'staging' } },
   createNodePool: { name: 'extra', machine_type: 'nine-standard-2', count: 1 },
-  updateNodePool: { count: 2 },
+  updateNodePool: { count: 2, taints: [{ key: 'dedicated', value: '', effect: 'NoExecute' }] },
   adminCreateOrganization: { name: 'sample-org', display_name: 'Sample AG', residency: 'CH', quota: { max_clusters: 5, max_nodes: 20 } },
   adminUpdateQuota: { max_clusters: 6, reason: 'growth plan' },
   adminSuspendOrganization: { reason: 'unpaid invoices' },
@@ -60,4 +61,70 @@ export function sampleBody(route: RouteContract): unknown {
   if (!route.body) return undefined;
   if (!(route.operationId in SAMPLE_BODIES)) throw new Error(`no sample body for ${route.operationId}: add one to SAMPLE_BODIES`);
   return structuredClone(SAMPLE_BODIES[route.operationId]);
+}
+
+/** One input of a route that a request can set: a path or query parameter, or a body leaf. */
+export type InputSlot =
+  | { in: 'path' | 'query'; name: string; kind: InputKind }
+  | { in: 'body'; path: (string | number)[]; kind: InputKind | 'key' };
+
+/**
+ * What a slot holds: `date` for calendar values (months, times of day), `key` for a place where
+ * an object takes a key (labels take any, strict objects none).
+ */
+export type InputKind = 'string' | 'number' | 'date';
+
+const DATE_LIKE = /^(\d{4}-\d{2}|\d{2}:\d{2})$/;
+
+interface SchemaDef {
+  type?: string;
+  innerType?: { def?: SchemaDef };
+  in?: { def?: SchemaDef };
+}
+
+/** The kind of a query parameter's schema, seen through optional/default/nullable/pipe wrappers. */
+function queryKind(name: string, schema: unknown): InputKind {
+  let def = (schema as { def?: SchemaDef } | undefined)?.def;
+  while (def && ['optional', 'default', 'nullable', 'pipe', 'prefault', 'catch'].includes(def.type ?? '')) {
+    def = def.innerType?.def ?? def.in?.def;
+  }
+  if (def?.type === 'number') return 'number';
+  return name === 'month' ? 'date' : 'string';
+}
+
+/**
+ * Every input of a route, from its contract (path and query parameters) and its sample body (each
+ * string and number leaf, and each object as a place for keys): what a fuzz test generated from
+ * the route table varies, so a new route or field is covered without being listed.
+ */
+export function inputSlots(route: RouteContract): InputSlot[] {
+  const slots: InputSlot[] = [];
+  for (const [, name] of route.path.matchAll(/\{([^}]+)\}/g)) slots.push({ in: 'path', name: name!, kind: 'string' });
+  const shape = (route.query as { shape?: Record<string, unknown> } | undefined)?.shape ?? {};
+  for (const [name, schema] of Object.entries(shape)) slots.push({ in: 'query', name, kind: queryKind(name, schema) });
+  const visit = (value: unknown, path: (string | number)[]) => {
+    if (typeof value === 'string') slots.push({ in: 'body', path, kind: DATE_LIKE.test(value) ? 'date' : 'string' });
+    else if (typeof value === 'number') slots.push({ in: 'body', path, kind: 'number' });
+    else if (Array.isArray(value)) value.forEach((item, i) => visit(item, [...path, i]));
+    else if (value && typeof value === 'object') {
+      slots.push({ in: 'body', path, kind: 'key' });
+      for (const [key, child] of Object.entries(value)) visit(child, [...path, key]);
+    }
+  };
+  if (route.body) visit(sampleBody(route), []);
+  return slots;
+}
+
+/** `value` percent-encoded for a URL; a lone surrogate becomes its (invalid UTF-8) WTF-8 bytes. */
+export function percentEncode(value: string): string {
+  let out = '';
+  for (const char of value) {
+    const unit = char.charCodeAt(0);
+    if (char.length === 1 && unit >= 0xd800 && unit <= 0xdfff) {
+      out += [0xe0 | (unit >> 12), 0x80 | ((unit >> 6) & 0x3f), 0x80 | (unit & 0x3f)].map((b) => `%${b.toString(16).toUpperCase()}`).join('');
+    } else {
+      out += encodeURIComponent(char);
+    }
+  }
+  return out;
 }

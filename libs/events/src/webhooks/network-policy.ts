@@ -1,64 +1,37 @@
-import { BlockList, isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
+import { isIP } from 'node:net';
 
 /**
- * Where webhook deliveries must never go: addresses that are not on the public internet. A
- * customer who registers `https://10.0.0.5/` or a name that resolves to 169.254.169.254 must not
- * get Capstan's workers to post to the provider's own network, cloud metadata services or
- * loopback (server-side request forgery). From IANA's special-purpose address registries.
+ * Where webhook deliveries may go: global unicast addresses, and nothing else. A customer who
+ * registers `https://10.0.0.5/` or a name that resolves to 169.254.169.254 must not get
+ * Capstan's workers to post to the provider's own network, cloud metadata services or loopback
+ * (server-side request forgery).
+ *
+ * An allow-list, not a deny-list: ipaddr.js classifies an address by IANA's special-purpose
+ * registries and only what it calls `unicast` passes; an IPv6 address must moreover lie in
+ * 2000::/3, the only block IANA allocates for global unicast. So the forms a deny-list forgets
+ * are refused: IPv4-compatible `::a9fe:a9fe` (169.254.169.254), Teredo 2001::/32, site-local
+ * fec0::/10, NAT64 and 6to4 (which embed IPv4 addresses), and whatever IANA reserves next.
  */
-// Two lists: a BlockList also matches IPv4 addresses against IPv6 rules (as ::ffff:a.b.c.d).
-const NON_PUBLIC_V4 = new BlockList();
-const NON_PUBLIC_V6 = new BlockList();
-for (const [network, prefix] of [
-  ['0.0.0.0', 8], // "this network"
-  ['10.0.0.0', 8], // private
-  ['100.64.0.0', 10], // carrier-grade NAT
-  ['127.0.0.0', 8], // loopback
-  ['169.254.0.0', 16], // link-local, cloud metadata
-  ['172.16.0.0', 12], // private
-  ['192.0.0.0', 24], // IETF protocol assignments
-  ['192.0.2.0', 24], // documentation
-  ['192.88.99.0', 24], // 6to4 relay anycast (deprecated)
-  ['192.168.0.0', 16], // private
-  ['198.18.0.0', 15], // benchmarking
-  ['198.51.100.0', 24], // documentation
-  ['203.0.113.0', 24], // documentation
-  ['224.0.0.0', 4], // multicast
-  ['240.0.0.0', 4], // reserved, broadcast
-] as const) {
-  NON_PUBLIC_V4.addSubnet(network, prefix, 'ipv4');
-}
-for (const [network, prefix] of [
-  ['::', 128], // unspecified
-  ['::1', 128], // loopback
-  ['64:ff9b::', 96], // NAT64: embeds an IPv4 address
-  ['64:ff9b:1::', 48], // local-use NAT64
-  ['100::', 64], // discard
-  ['2001:db8::', 32], // documentation
-  ['2002::', 16], // 6to4: embeds an IPv4 address
-  ['fc00::', 7], // unique local
-  ['fe80::', 10], // link-local
-  ['ff00::', 8], // multicast
-] as const) {
-  NON_PUBLIC_V6.addSubnet(network, prefix, 'ipv6');
-}
+const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR('2000::/3') as [ipaddr.IPv6, number];
 
-/** Whether `address` (an IP literal) is on the public internet. */
+/** Whether `address` (an IP literal) is a global unicast address, on the public internet. */
 export function isPublicAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 0) return false;
-  if (family === 4) return !NON_PUBLIC_V4.check(address, 'ipv4');
-  // IPv4-mapped (::ffff:a.b.c.d, or ::ffff:xxxx:xxxx as URLs normalise it): judged as IPv4.
-  const dotted = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (dotted) return isPublicAddress(dotted[1]!);
-  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
-  if (hex) {
-    const [high, low] = [parseInt(hex[1]!, 16), parseInt(hex[2]!, 16)];
-    return isPublicAddress(`${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`);
+  if (isIP(address) === 0 || !ipaddr.isValid(address)) return false;
+  if (isIP(address) === 4) return ipaddr.IPv4.parse(address).range() === 'unicast';
+  // Parsed again from the WHATWG canonical text (what a URL and the socket use): ipaddr.js reads
+  // the deprecated IPv4-compatible `::a.b.c.d` as if it were IPv4-mapped.
+  let v6: ipaddr.IPv6;
+  try {
+    v6 = ipaddr.IPv6.parse(new URL(`http://[${address}]/`).hostname.slice(1, -1));
+  } catch {
+    return false; // a zone id (fe80::1%eth0) or anything else a URL cannot hold
   }
-  // Any other form of an IPv4-mapped address is refused rather than judged.
-  if (/^::ffff:/i.test(address)) return false;
-  return !NON_PUBLIC_V6.check(address, 'ipv6');
+  // Only the canonical IPv4-mapped form (::ffff:a.b.c.d, RFC 4291 2.5.5.2) stands for an IPv4
+  // peer and is judged as one; the deprecated IPv4-compatible ::a.b.c.d is not in 2000::/3.
+  const parts = v6.parts;
+  if (parts.slice(0, 5).every((p) => p === 0) && parts[5] === 0xffff) return isPublicAddress(v6.toIPv4Address().toString());
+  return v6.range() === 'unicast' && v6.match(GLOBAL_UNICAST_V6);
 }
 
 /**

@@ -33,6 +33,9 @@ describe('webhook URLs', () => {
     ['https://user:pass@hooks.example.com/a', false, 'must not carry credentials (user:password@); deliveries are authenticated by their signature'],
     ['https://user@hooks.example.com/a', true, 'must not carry credentials (user:password@); deliveries are authenticated by their signature'],
     ['hooks.example.com', false, 'is not a URL'],
+    ['https://hooks.example.com/a\r\nX-Injected: 1', false, 'must not contain spaces, line breaks or other control characters'],
+    ['https://hooks.exa\tmple.com/a', false, 'must not contain spaces, line breaks or other control characters'],
+    ['https://hooks.example.com/a b', false, 'must not contain spaces, line breaks or other control characters'],
   ])('%s (plain http allowed: %s) -> %s', (url, allowPlainHttp, problem) => {
     expect(webhookUrlProblem(url, { allowPlainHttp, allowPrivateNetworks: true })).toBe(problem);
   });
@@ -57,6 +60,14 @@ describe('webhook URLs', () => {
     ['https://[2001:4860:4860::8888]/a', null],
     ['https://[::ffff:8.8.8.8]/a', null],
     ['https://hooks.example.com/a', null],
+    // Forms a deny-list missed: only global unicast passes.
+    ['https://[::127.0.0.1]/a', privateHost], // IPv4-compatible loopback
+    ['https://[::a9fe:a9fe]/latest/meta-data', privateHost], // IPv4-compatible 169.254.169.254
+    ['https://[2001::a9fe:a9fe]/a', privateHost], // Teredo
+    ['https://[fec0::1]/a', privateHost], // site-local
+    ['https://[2002:a9fe:a9fe::1]/a', privateHost], // 6to4 of 169.254.169.254
+    ['https://[64:ff9b::a9fe:a9fe]/a', privateHost], // NAT64 of 169.254.169.254
+    ['https://[3fff::1]/a', privateHost], // documentation (RFC 9637)
   ])('refuses hosts off the public internet: %s -> %s', (url, problem) => {
     expect(webhookUrlProblem(url, { allowPlainHttp: false, allowPrivateNetworks: false })).toBe(problem);
     expect(webhookUrlProblem(url, { allowPlainHttp: false, allowPrivateNetworks: true })).toBeNull();
@@ -71,6 +82,13 @@ describe('webhook URLs', () => {
     ['2606:4700::1111', true],
     ['::', false],
     ['64:ff9b::a00:1', false],
+    ['::a9fe:a9fe', false],
+    ['::8.8.8.8', false],
+    ['2001::1', false],
+    ['fec0::1', false],
+    ['::ffff:169.254.169.254', false],
+    ['::ffff:1.1.1.1', true],
+    ['fe80::1%eth0', false],
     ['not an address', false],
   ])('isPublicAddress(%s) -> %s', (address, expected) => {
     expect(isPublicAddress(address)).toBe(expected);

@@ -17,6 +17,9 @@ export interface WebhookUrlPolicy {
  * to one is caught at delivery, where the address actually connected to is checked.
  */
 export function webhookUrlProblem(value: string, { allowPlainHttp, allowPrivateNetworks }: WebhookUrlPolicy): string | null {
+  // The URL parser silently drops tabs and line breaks; a URL that held them is refused, not
+  // "repaired" into something other than what the customer will see in the listing.
+  if (/[\p{Cc}\s]/u.test(value)) return 'must not contain spaces, line breaks or other control characters';
   let url: URL;
   try {
     url = new URL(value);

@@ -1,4 +1,14 @@
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+
+function isCidr(value: string): boolean {
+  try {
+    ipaddr.parseCIDR(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Capstan's settings, read from the environment once at boot and validated here.
@@ -65,6 +75,13 @@ export const environmentSchema = z.object({
   WORKER_PORT: port(8081),
   SLA_MONITOR_PORT: port(8082),
   PUBLIC_URL: z.string().url('must be a URL').optional(),
+  IDEMPOTENCY_LEASE_MS: z.coerce.number({ message: 'must be a number' }).int().min(1_000).max(3_600_000).default(60_000),
+  METRICS_TOKEN: z.string().regex(/^[A-Za-z0-9._~+/=-]{32,256}$/, 'must be 32 to 256 characters of a bearer token').optional(),
+  METRICS_ALLOWED_NETWORKS: z
+    .string()
+    .transform((value) => value.split(',').map((entry) => entry.trim()).filter(Boolean))
+    .refine((cidrs) => cidrs.every(isCidr), 'must be comma-separated CIDR ranges such as 10.0.0.0/8,fd00::/8')
+    .optional(),
   DATABASE_URL: postgresUrl,
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   REDIS_URL: redisUrl,
@@ -72,6 +89,7 @@ export const environmentSchema = z.object({
   SECRETS_KEYS: secretsKeyring,
   PROVIDER: z.enum(['simulated', 'rke2', 'gke']).default('simulated'),
   SIMULATOR_URL: z.string().url('must be a URL').default('http://127.0.0.1:8090'),
+  SIMULATOR_API_TOKEN: z.string().regex(/^[A-Za-z0-9._~+/=-]{32,256}$/, 'must be 32 to 256 characters of a bearer token').optional(),
   WORKER_CONCURRENCY: z.coerce.number({ message: 'must be a number' }).int().min(1).max(200).default(8),
   OPERATION_MAX_ATTEMPTS: z.coerce.number({ message: 'must be a number' }).int().min(1).max(50).default(6),
   OPERATION_BACKOFF_MS: z.coerce.number({ message: 'must be a number' }).int().min(0).max(600_000).default(2_000),
@@ -89,6 +107,8 @@ export const environmentSchema = z.object({
   OIDC_JWKS_URL: z.string().url('must be a URL').optional(),
   OIDC_ROLE_CLAIM: z.string().min(1).default('capstan_role'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number({ message: 'must be a number' }).int().min(1).max(1_000_000).default(600),
+  AUTH_FAILURES_PER_MINUTE: z.coerce.number({ message: 'must be a number' }).int().min(1).max(1_000_000).default(30),
+  TOKENS_PER_ORGANIZATION: z.coerce.number({ message: 'must be a number' }).int().min(1).max(100_000).default(100),
   WEBHOOKS_ALLOW_PLAIN_HTTP: booleanFlag.default(false),
   WEBHOOKS_ALLOW_PRIVATE_NETWORKS: booleanFlag.default(false),
   EVENT_RETENTION_DAYS: z.coerce.number({ message: 'must be a number' }).int().min(1).max(3650).default(90),
@@ -103,6 +123,15 @@ export class HttpConfig {
     readonly workerPort: number,
     readonly slaMonitorPort: number,
     readonly publicUrl: string,
+    /** When set, /metrics wants `Authorization: Bearer <token>`. */
+    readonly metricsToken?: string,
+    /** When set, /metrics answers only clients in these CIDR ranges. */
+    readonly metricsAllowedNetworks?: readonly string[],
+    /**
+     * How long an Idempotency-Key stays "in flight" without an answer: about a request's longest
+     * run. A request whose process died frees its key after this, not after the 24 h retention.
+     */
+    readonly idempotencyLeaseMs = 60_000,
   ) {}
 }
 
@@ -126,6 +155,8 @@ export class ProviderConfig {
   constructor(
     readonly driver: 'simulated' | 'rke2' | 'gke',
     readonly simulatorUrl: string,
+    /** The simulated cloud's API credential, sent as a bearer token on every call. */
+    readonly simulatorToken?: string,
   ) {}
 }
 
@@ -177,6 +208,10 @@ export class AuthConfig {
   constructor(
     readonly oidc: OidcSettings | undefined,
     readonly rateLimitPerMinute: number,
+    /** Failed authentications one source address may make a minute before it gets 429s. */
+    readonly authFailuresPerMinute = 30,
+    /** Live (unrevoked, unexpired) API tokens an organisation may hold. */
+    readonly tokensPerOrganization = 100,
   ) {}
 }
 
@@ -234,18 +269,20 @@ export function loadConfig(env: Record<string, string | undefined>): CapstanConf
   }
   return {
     environment: e.NODE_ENV,
-    http: new HttpConfig(e.HOST, e.PORT, e.WORKER_PORT, e.SLA_MONITOR_PORT, e.PUBLIC_URL ?? `http://${displayHost(e.HOST)}:${e.PORT}`),
+    http: new HttpConfig(e.HOST, e.PORT, e.WORKER_PORT, e.SLA_MONITOR_PORT, e.PUBLIC_URL ?? `http://${displayHost(e.HOST)}:${e.PORT}`, e.METRICS_TOKEN, e.METRICS_ALLOWED_NETWORKS, e.IDEMPOTENCY_LEASE_MS),
     database: new DatabaseConfig(e.DATABASE_URL, e.DATABASE_POOL_SIZE),
     redis: new RedisConfig(e.REDIS_URL, e.REDIS_PREFIX),
     log: new LogConfig(e.LOG_LEVEL, e.LOG_PRETTY),
     secrets: new SecretsConfig(e.SECRETS_KEYS),
-    provider: new ProviderConfig(e.PROVIDER, e.SIMULATOR_URL),
+    provider: new ProviderConfig(e.PROVIDER, e.SIMULATOR_URL, e.SIMULATOR_API_TOKEN),
     slaMonitor: new SlaMonitorConfig(e.SLA_PROBE_INTERVAL_MS, e.SLA_PROBE_TIMEOUT_MS, e.SLA_PROBE_CONCURRENCY, e.SLA_FLUSH_INTERVAL_MS, e.SLA_RAW_PROBE_RETENTION_MS, e.SLA_VANTAGE),
     engine: new EngineConfig(e.WORKER_CONCURRENCY, e.OPERATION_MAX_ATTEMPTS, e.OPERATION_BACKOFF_MS, e.RECONCILE_INTERVAL_MS, e.JOB_LOCK_MS, e.STEP_TIMEOUT_MS),
     webhooks: new WebhookConfig(e.WEBHOOKS_ALLOW_PLAIN_HTTP, e.WEBHOOKS_ALLOW_PRIVATE_NETWORKS, e.EVENT_RETENTION_DAYS),
     auth: new AuthConfig(
       e.OIDC_ISSUER ? { issuer: e.OIDC_ISSUER, audience: e.OIDC_AUDIENCE!, jwksUrl: e.OIDC_JWKS_URL!, roleClaim: e.OIDC_ROLE_CLAIM } : undefined,
       e.RATE_LIMIT_PER_MINUTE,
+      e.AUTH_FAILURES_PER_MINUTE,
+      e.TOKENS_PER_ORGANIZATION,
     ),
   };
 }

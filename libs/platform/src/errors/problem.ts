@@ -1,5 +1,6 @@
 import { DomainError, type ErrorKind } from '@capstan/domain';
 import { HttpException } from '@nestjs/common';
+import { type Dependency, OUTAGE_RETRY_AFTER_SECONDS, unreachableDependency } from './dependency-outage';
 
 /** RFC 9457 problem details, plus Capstan's `request_id` so support can find the log lines. */
 export interface ProblemDetails {
@@ -37,6 +38,7 @@ const FRAMEWORK_PROBLEMS: Record<number, { type: string; title: string }> = {
   405: { type: 'method-not-allowed', title: 'Method not allowed' },
   406: { type: 'not-acceptable', title: 'Not acceptable' },
   413: { type: 'payload-too-large', title: 'The request body is too large' },
+  414: { type: 'uri-too-long', title: 'The request URI is too long' },
   415: { type: 'unsupported-media-type', title: 'Unsupported media type' },
   429: { type: 'rate-limited', title: 'Too many requests' },
   503: { type: 'service-unavailable', title: 'Service unavailable' },
@@ -47,6 +49,8 @@ export interface ProblemResponse {
   problem: ProblemDetails;
   /** Only unknown errors are worth a stack trace in the log; the client never sees it. */
   unexpected: boolean;
+  /** Set when the error was a dependency outage (logged once per outage, not per request). */
+  dependency?: Dependency;
 }
 
 /**
@@ -54,13 +58,29 @@ export interface ProblemResponse {
  * bare 500: their message may hold SQL, hostnames or secrets, so it goes to the log only.
  */
 export function toProblem(error: unknown, instance?: string, requestId?: string): ProblemResponse {
-  const base = { instance, request_id: requestId };
+  const base = { instance: instance === undefined ? undefined : safeInstance(instance), request_id: requestId };
   if (error instanceof DomainError) {
     const status = STATUS_BY_KIND[error.kind];
     return {
       status,
       unexpected: false,
       problem: { ...error.extensions, type: PROBLEM_TYPE_BASE + error.type, title: error.title, status, detail: error.detail, ...base },
+    };
+  }
+  const dependency = unreachableDependency(error);
+  if (dependency) {
+    return {
+      status: 503,
+      unexpected: false,
+      dependency,
+      problem: {
+        type: PROBLEM_TYPE_BASE + 'dependency-unavailable',
+        title: 'A dependency is unavailable',
+        status: 503,
+        detail: `${dependency === 'postgres' ? 'the database' : 'the queue store'} is unreachable; retry in ${OUTAGE_RETRY_AFTER_SECONDS} s`,
+        retry_after: OUTAGE_RETRY_AFTER_SECONDS,
+        ...base,
+      },
     };
   }
   const framework = frameworkStatus(error);
@@ -83,6 +103,16 @@ export function toProblem(error: unknown, instance?: string, requestId?: string)
       ...base,
     },
   };
+}
+
+const INSTANCE = /^\/[A-Za-z0-9\-._~%!$&'()*+,;=:@/]{0,199}$/;
+
+/**
+ * The request path as `instance`, only when it is short and plain (still percent-encoded as
+ * sent): an answer must never reflect a hostile path back, however it is escaped.
+ */
+function safeInstance(path: string): string | undefined {
+  return INSTANCE.test(path) ? path : undefined;
 }
 
 /** Nest HttpExceptions and Fastify's own client errors (bad JSON, media type, body size). */
@@ -115,6 +145,10 @@ function describeFastifyError(code: string, error: object): string {
       return 'the body is empty but the content type is application/json';
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return 'the request body exceeds the size limit';
+    case 'FST_ERR_BAD_URL':
+      return 'the URL is not valid: a path segment is not correctly percent-encoded UTF-8';
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return 'a path segment is longer than 100 characters';
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return 'the Content-Length header does not match the body';
     default:

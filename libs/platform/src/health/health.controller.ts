@@ -1,11 +1,14 @@
 import { systemRoutes } from '@capstan/contracts';
 import { ServiceUnavailableError } from '@capstan/domain';
-import { Controller, Header, Res, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Header, Req, Res, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheckService, HealthIndicatorService, PrismaHealthIndicator, type HealthCheckResult } from '@nestjs/terminus';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { HttpConfig } from '../config/config';
 import { PrismaService } from '../database/prisma.service';
+import { outageLog } from '../errors/dependency-outage';
 import { Endpoint } from '../http/endpoint.decorator';
 import { Metrics } from '../metrics/metrics';
+import { MetricsAccess } from '../metrics/metrics-access';
 import { RedisConnections } from '../redis/redis';
 import type { Redis } from 'ioredis';
 
@@ -19,6 +22,7 @@ const CHECK_TIMEOUT_MS = 2_000;
 @Controller()
 export class HealthController {
   private readonly redis: Redis;
+  private readonly metricsAccess: MetricsAccess;
 
   constructor(
     private readonly health: HealthCheckService,
@@ -27,8 +31,10 @@ export class HealthController {
     private readonly prisma: PrismaService,
     private readonly metrics: Metrics,
     redis: RedisConnections,
+    http: HttpConfig,
   ) {
     this.redis = redis.open('health');
+    this.metricsAccess = new MetricsAccess(http);
   }
 
   @Endpoint(systemRoutes.liveness)
@@ -43,6 +49,9 @@ export class HealthController {
         () => this.prismaIndicator.pingCheck('postgres', this.prisma, { timeout: CHECK_TIMEOUT_MS }),
         () => this.redisCheck(),
       ]);
+      // Both answered: any outage a request logged is over (logged once, as it began).
+      outageLog.succeeded('postgres');
+      outageLog.succeeded('redis');
       return { status: 'ok' as const, checks: summarise(result.details) };
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;
@@ -54,7 +63,8 @@ export class HealthController {
 
   @Endpoint(systemRoutes.metrics)
   @Header('cache-control', 'no-store')
-  async scrape(@Res() reply: FastifyReply) {
+  async scrape(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    this.metricsAccess.assertAllowed(request.ip, request.headers.authorization);
     const body = await this.metrics.registry.metrics();
     void reply.header('content-type', this.metrics.registry.contentType).send(body);
   }

@@ -1,18 +1,22 @@
 import { allRoutes } from '@capstan/contracts';
-import { type Type } from '@nestjs/common';
+import { Logger as NestLogger, type Type } from '@nestjs/common';
+import fastifyHelmet from '@fastify/helmet';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { CLS_ID, ClsService, type ClsStore } from 'nestjs-cls';
 import { Logger } from 'nestjs-pino';
 import type { CapstanConfig } from '../config/config';
-import { ProblemDetailsFilter } from '../errors/problem-details.filter';
+import { outageLog } from '../errors/dependency-outage';
+import { ProblemDetailsFilter, sendProblem } from '../errors/problem-details.filter';
 import { Metrics } from '../metrics/metrics';
 import { buildOpenApiDocument } from '../openapi/openapi-document';
 import { SOURCE_IP } from './request-context';
+import { noneMatchHits } from './etag';
 import { responseHeadersOf } from './response-headers';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -24,6 +28,21 @@ export function requestIdFor(req: IncomingMessage): string {
   // A random UUID, not a ULID: request ids need no ordering, and ulid's per-character random
   // draws cost several percent of a fast request's CPU.
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : `req_${randomUUID().replace(/-/g, '')}`;
+}
+
+/**
+ * Query strings decoded the WHATWG way: a byte sequence that is not UTF-8 becomes U+FFFD, which
+ * validation refuses (docs/input-rules.md), where Fastify's default parser would pass the raw
+ * `%ED%A0%80` through as if it were text. A repeated key gives an array, as before; keys land on
+ * an object without a prototype, so `__proto__` is just a key (and an unknown one).
+ */
+export function parseQueryString(query: string): Record<string, string | string[]> {
+  const parsed: Record<string, string | string[]> = Object.create(null);
+  for (const [key, value] of new URLSearchParams(query)) {
+    const previous = parsed[key];
+    parsed[key] = previous === undefined ? value : Array.isArray(previous) ? [...previous, value] : [previous, value];
+  }
+  return parsed;
 }
 
 export interface HttpAppOptions {
@@ -42,12 +61,17 @@ export async function createHttpApp(
   service: string,
   options: HttpAppOptions = {},
 ): Promise<NestFastifyApplication> {
+  const frameworkLogger = new NestLogger('ProblemDetails');
   const adapter = new FastifyAdapter({
     bodyLimit: 1024 * 1024,
     requestIdHeader: false,
     genReqId: requestIdFor,
     trustProxy: config.environment === 'production',
     logger: false,
+    // The router's own refusals (a path segment over 100 characters: 414; bad percent-encoding:
+    // 400) would otherwise be plain JSON that echoes the decoded path back: problem+json instead.
+    routerOptions: { querystringParser: parseQueryString },
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => sendProblem(request, reply, error, frameworkLogger, false),
   });
   // bodyParser off: Nest would add url-encoded forms; Fastify's own JSON parser is all we accept.
   const app = await NestFactory.create<NestFastifyApplication>(rootModule, adapter, { bufferLogs: true, bodyParser: false });
@@ -57,6 +81,17 @@ export async function createHttpApp(
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
 
   const fastify = app.getHttpAdapter().getInstance();
+  // Security headers for an API (docs/http-security.md): nothing in a response may run as a page,
+  // be framed or sniffed into another type; /docs sets its own policy for Swagger UI below.
+  await app.register(fastifyHelmet as never, {
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    crossOriginEmbedderPolicy: false,
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+    referrerPolicy: { policy: 'no-referrer' },
+    frameguard: { action: 'deny' },
+    // HSTS only where TLS is terminated for us: over plain HTTP (local, tests) it would only mislead.
+    hsts: config.environment === 'production' ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+  });
   // Only JSON bodies are accepted: anything else is a 415 rather than a string to guess at.
   fastify.removeContentTypeParser('text/plain');
 
@@ -71,18 +106,29 @@ export async function createHttpApp(
   // Callback-style hooks: an async hook costs a promise per request for nothing here.
   // Headers that follow from the body (ETag, Location), for every route and every process; a
   // Fastify hook rather than a Nest interceptor, which would cost an rxjs layer per request.
-  fastify.addHook('preSerialization', (_request, reply, payload, done) => {
+  fastify.addHook('preSerialization', (request, reply, payload, done) => {
     const { etag, location } = responseHeadersOf(payload);
     if (etag) void reply.header('etag', etag);
+    // A conditional read of an unchanged object: 304, and Fastify sends no body with it.
+    const ifNoneMatch = request.headers['if-none-match'];
+    if (etag && ifNoneMatch && request.method === 'GET' && reply.statusCode === 200 && noneMatchHits(ifNoneMatch, etag)) void reply.code(304);
     if (location) void reply.header('location', location);
     done(null, payload);
   });
   fastify.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('x-request-id', request.id);
+    if (reply.statusCode === 304) {
+      // RFC 9110 15.4.5: a 304 has no content; Fastify would still write the serialised body.
+      void reply.removeHeader('content-type').removeHeader('content-length');
+      done(null, null);
+      return;
+    }
     done(null, payload);
   });
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
+    // An authenticated answer below 500 has read its caller from Postgres: the outage is over.
+    if (reply.statusCode < 500 && request.headers.authorization !== undefined && outageLog.isDown('postgres')) outageLog.succeeded('postgres');
     metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
     done();
   });
@@ -99,7 +145,13 @@ export async function createHttpApp(
     );
     fastify.get('/openapi.json', async () => document);
     await app.register(fastifySwagger as never, { mode: 'static', specification: { document } });
-    await app.register(fastifySwaggerUi as never, { routePrefix: '/docs', staticCSP: true });
+    await app.register(fastifySwaggerUi as never, {
+      routePrefix: '/docs',
+      staticCSP: true,
+      // upgrade-insecure-requests makes the browser fetch Swagger UI's assets over https, which
+      // breaks /docs served over plain HTTP on any address but localhost.
+      transformStaticCSP: (header: string) => header.replace(/\s*upgrade-insecure-requests;?/g, ''),
+    });
   }
 
   await app.init();

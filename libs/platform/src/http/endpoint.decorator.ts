@@ -1,5 +1,5 @@
 import type { RouteContract } from '@capstan/contracts';
-import { applyDecorators, HttpCode, RequestMethod, RequestMapping, SetMetadata, UseInterceptors } from '@nestjs/common';
+import { applyDecorators, Header, HttpCode, RequestMethod, RequestMapping, SetMetadata, UseInterceptors } from '@nestjs/common';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
 
 export const ROUTE_CONTRACT = Symbol('capstan:route-contract');
@@ -29,5 +29,7 @@ export function Endpoint(route: RouteContract): MethodDecorator {
     HttpCode(success),
     SetMetadata(ROUTE_CONTRACT, route),
     ...(route.idempotent ? [UseInterceptors(IdempotencyInterceptor)] : []),
+    // A secret shown once must not survive in a browser, proxy or CDN cache.
+    ...(route.oneTimeSecret ? [Header('cache-control', 'no-store')] : []),
   );
 }

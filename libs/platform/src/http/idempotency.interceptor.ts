@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { ClsService } from 'nestjs-cls';
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import { Clock } from '../clock';
+import { HttpConfig } from '../config/config';
 import { PrismaService } from '../database/prisma.service';
 import { responseHeadersOf } from './response-headers';
 
@@ -26,6 +27,12 @@ const REPLAYED_HEADERS = ['location', 'etag'];
  * a retry while the first is still running is a 409. The key is claimed before the handler runs,
  * so two concurrent retries cannot both create.
  *
+ * The claim is a lease of IDEMPOTENCY_LEASE_MS (about a request's longest run), extended to the
+ * 24 h retention only once the answer is stored. If the process dies mid-request, the key is
+ * free again when the lease ends and a retry runs the request anew: whatever the first attempt
+ * committed is then found by the write's own uniqueness (a cluster's name is unique among live
+ * clusters of an organisation), so a retry never creates a second object (docs/idempotency.md).
+ *
  * Mounted by `@Endpoint()` on exactly the routes whose contract says `idempotent`, rather than
  * globally: a global interceptor puts every request through an rxjs layer and an
  * AsyncResource.bind, a measurable share of a cached read's CPU (issue #3), and the contract
@@ -37,6 +44,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     private readonly prisma: PrismaService,
     private readonly cls: ClsService,
     private readonly clock: Clock,
+    private readonly http: HttpConfig,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -56,7 +64,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
     await this.prisma.idempotencyRecord.deleteMany({ where: { organizationId: scope, key, expiresAt: { lt: now } } });
     const claimed = await this.prisma.idempotencyRecord.createMany({
-      data: [{ organizationId: scope, key, requestHash, responseStatus: IN_FLIGHT, responseBody: {}, responseHeaders: {}, expiresAt: new Date(now.getTime() + RETENTION_MS) }],
+      data: [{ organizationId: scope, key, requestHash, responseStatus: IN_FLIGHT, responseBody: {}, responseHeaders: {}, expiresAt: new Date(now.getTime() + this.http.idempotencyLeaseMs) }],
       skipDuplicates: true,
     });
     if (claimed.count === 0) {
@@ -65,7 +73,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
         throw new UnprocessableError('idempotency-key-reused', `Idempotency-Key ${key} was already used with a different request`);
       }
       if (first.responseStatus === IN_FLIGHT) {
-        throw new ConflictError('idempotency-key-in-use', `a request with Idempotency-Key ${key} is still being processed; retry shortly`);
+        const retryAfter = Math.max(1, Math.ceil((first.expiresAt.getTime() - now.getTime()) / 1000));
+        void reply.header('retry-after', String(retryAfter));
+        throw new ConflictError('idempotency-key-in-use', `a request with Idempotency-Key ${key} is still being processed; retry in at most ${retryAfter} s`);
       }
       for (const [name, value] of Object.entries(first.responseHeaders as Record<string, string>)) void reply.header(name, value);
       void reply.header('idempotent-replayed', 'true').status(first.responseStatus);
@@ -82,7 +92,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
       }));
       await this.prisma.idempotencyRecord.update({
         where: { organizationId_key: { organizationId: scope, key } },
-        data: { responseStatus: reply.statusCode, responseBody: (body ?? null) as object, responseHeaders: headers },
+        data: { responseStatus: reply.statusCode, responseBody: (body ?? null) as object, responseHeaders: headers, expiresAt: new Date(this.clock.now().getTime() + RETENTION_MS) },
       });
       return body;
     } catch (error) {

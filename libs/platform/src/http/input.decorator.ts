@@ -1,4 +1,4 @@
-import type { RouteContract } from '@capstan/contracts';
+import { type RouteContract, textViolations } from '@capstan/contracts';
 import { type FieldViolation, ValidationError } from '@capstan/domain';
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
@@ -19,6 +19,13 @@ export function parseRouteInput(route: RouteContract, request: Pick<FastifyReque
   const violations: FieldViolation[] = [];
   const parse = (schema: ZodType | undefined, value: unknown, location: string) => {
     if (!schema) return undefined;
+    // Before the schema: no string anywhere may hold what Postgres cannot store or what
+    // disguises text (docs/input-rules.md), whatever field it is in or whether one is declared.
+    const hostile = textViolations(value, location);
+    if (hostile.length > 0) {
+      violations.push(...hostile);
+      return undefined;
+    }
     const result = schema.safeParse(value ?? (location === 'body' ? undefined : {}));
     if (result.success) return result.data;
     violations.push(...describe(result.error, location));
@@ -33,13 +40,32 @@ export function parseRouteInput(route: RouteContract, request: Pick<FastifyReque
   return input;
 }
 
+const PLAIN_KEY = /^[A-Za-z0-9_./-]{1,64}$/;
+
+/**
+ * A field's JSON path, cut before the first segment that is not a plain key: a label key is
+ * input too, and an answer never reflects arbitrary input (a 10 KB key, markup) back.
+ */
+function fieldOf(path: readonly PropertyKey[]): string {
+  const plain: string[] = [];
+  for (const segment of path) {
+    const text = String(segment);
+    if (typeof segment !== 'number' && !PLAIN_KEY.test(text)) break;
+    plain.push(text);
+  }
+  return plain.join('.');
+}
+
 function describe(error: ZodError, location: string): FieldViolation[] {
   return error.issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
-      const parent = issue.path.join('.');
-      return { field: issue.keys.map((k) => (parent ? `${parent}.${k}` : k)).join(', '), message: 'is not a known field' };
+      const parent = fieldOf(issue.path);
+      // Unknown keys are named only when they look like field names (see fieldOf).
+      const named = issue.keys.filter((k) => PLAIN_KEY.test(k));
+      if (named.length < issue.keys.length) return { field: parent || location, message: 'has fields that are not known' };
+      return { field: named.map((k) => (parent ? `${parent}.${k}` : k)).join(', '), message: 'is not a known field' };
     }
-    const field = issue.path.join('.');
+    const field = fieldOf(issue.path);
     if (location === 'body' && issue.path.length === 0 && issue.code === 'invalid_type') {
       return { field: 'body', message: 'a JSON object body is required' };
     }

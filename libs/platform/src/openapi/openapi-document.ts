@@ -10,12 +10,13 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   409: 'The object is in a state that does not allow this',
   412: 'If-Match does not match the current ETag',
   413: 'The request body is too large',
+  414: 'A path segment is longer than 100 characters',
   415: 'The request body is not application/json',
   422: 'Valid, but against a rule (quota, residency, version catalogue, idempotency key reuse)',
   428: 'This update requires If-Match',
   429: 'Rate limit exceeded; see RateLimit-* and Retry-After',
   500: 'Internal error; quote request_id',
-  503: 'A dependency is unavailable',
+  503: 'A dependency (PostgreSQL, Redis) is unreachable; retry after Retry-After seconds',
 };
 
 /** Statuses any route of this access level can answer, besides its own `errors`. */
@@ -23,8 +24,13 @@ function commonErrors(route: RouteContract): number[] {
   const statuses = [500];
   if (route.params || route.query || route.body) statuses.push(400);
   if (route.body) statuses.push(413, 415);
-  if (route.access !== 'public') statuses.push(401, 403, 429);
-  if (route.params) statuses.push(404);
+  // Everything behind a credential reads Postgres: while it is unreachable, 503 with Retry-After.
+  if (route.access !== 'public') statuses.push(401, 403, 429, 503);
+  if (route.params) statuses.push(404, 414);
+  // IdempotencyInterceptor: the key still in flight (409), or reused with another body (422).
+  if (route.idempotent) statuses.push(409, 422);
+  // A conditional update: If-Match stale (412) or missing where required (428).
+  if (route.conditional) statuses.push(412, 428);
   return statuses;
 }
 
@@ -82,7 +88,7 @@ export function buildOpenApiDocument(routes: readonly RouteContract[], info: { t
 
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
-    info,
+    info: { ...info, license: { name: 'Apache-2.0', identifier: 'Apache-2.0' } },
     servers: [{ url: serverUrl }],
   });
 }

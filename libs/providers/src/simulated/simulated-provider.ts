@@ -17,6 +17,8 @@ import {
 export interface SimulatedProviderOptions {
   /** The simulated cloud's JSON API, e.g. `http://127.0.0.1:8090`. */
   apiUrl: string;
+  /** Its credential (SIMULATOR_API_TOKEN), sent as `Authorization: Bearer` on every call. */
+  apiToken?: string;
   /**
    * Per call: a call whose answer does not start (or stalls) for this long fails as retryable, as
    * a cloud API timing out does.
@@ -92,6 +94,7 @@ export class SimulatedProvider extends ClusterProvider {
   /** The API's path prefix, if it is served below one (`http://host/sim`). */
   private readonly basePath: string;
   private readonly timeoutMs: number;
+  private readonly authorization: Record<string, string>;
 
   constructor(options: SimulatedProviderOptions) {
     super();
@@ -99,6 +102,7 @@ export class SimulatedProvider extends ClusterProvider {
     this.connections = new Pool(url.origin);
     this.basePath = url.pathname.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.authorization = options.apiToken ? { authorization: `Bearer ${options.apiToken}` } : {};
   }
 
   async ensureCluster(spec: ExternalClusterSpec): Promise<ProviderCluster> {
@@ -214,7 +218,8 @@ export class SimulatedProvider extends ClusterProvider {
         path: `${this.basePath}${path}`,
         method,
         // No content-type without a body: servers refuse an empty body declared as JSON.
-        ...(body === undefined ? {} : { headers: JSON_CONTENT, body: JSON.stringify(body) }),
+        headers: body === undefined ? this.authorization : { ...JSON_CONTENT, ...this.authorization },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         ...this.deadline(),
       });
       status = response.statusCode;

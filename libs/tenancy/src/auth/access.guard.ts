@@ -1,11 +1,12 @@
 import type { RouteContract } from '@capstan/contracts';
-import { ForbiddenError, UnauthenticatedError } from '@capstan/domain';
+import { DomainError, ForbiddenError, UnauthenticatedError } from '@capstan/domain';
 import { IDEMPOTENCY_SCOPE, ROUTE_CONTRACT } from '@capstan/platform';
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ClsService } from 'nestjs-cls';
+import { FailedAuthLimiter } from '../rate-limit/failed-auth-limiter';
 import { tokenKindOf } from '../tokens/token-secret';
 import { type Caller, roleAtLeast, type StaffRole } from './caller';
 import { CUSTOMER_TOKEN, STAFF_OIDC, STAFF_TOKEN } from './strategies';
@@ -38,11 +39,27 @@ export class AccessGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly cls: ClsService,
+    private readonly failures: FailedAuthLimiter,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const route = this.reflector.get<RouteContract | undefined>(ROUTE_CONTRACT, context.getHandler());
     if (!route || route.access === 'public') return true;
+    try {
+      return await this.authorize(context, route);
+    } catch (error) {
+      if (!(error instanceof DomainError && error.kind === 'unauthenticated')) throw error;
+      const request = context.switchToHttp().getRequest<FastifyRequest>();
+      // Only a credential that was presented and failed counts: a request without one guesses nothing.
+      if (request.headers.authorization === undefined) throw error;
+      const limited = await this.failures.failureFrom(request.ip);
+      if (!limited) throw error;
+      void context.switchToHttp().getResponse<FastifyReply>().header('retry-after', String(limited.retryAfterSeconds));
+      throw limited;
+    }
+  }
+
+  private async authorize(context: ExecutionContext, route: RouteContract): Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest & { user?: Caller }>();
     const presented = bearerOf(request);
     const [audience, level] = route.access.split(':') as ['customer' | 'staff', string];

@@ -9,13 +9,17 @@ import { ClsService } from 'nestjs-cls';
 import { CALLER } from '../auth/access.guard';
 import type { Caller } from '../auth/caller';
 
-class RateLimitedError extends DomainError {
+export class RateLimitedError extends DomainError {
   readonly type = 'rate-limited';
   readonly kind = 'rate_limited';
   readonly title = 'Too many requests';
 
-  constructor(limit: number, retryAfterSeconds: number) {
-    super(`this credential may make ${limit} requests a minute; retry in ${retryAfterSeconds} s`, { retry_after: retryAfterSeconds });
+  constructor(
+    limit: number,
+    readonly retryAfterSeconds: number,
+    what = 'requests',
+  ) {
+    super(`${what === 'requests' ? 'this credential may make' : 'at most'} ${limit} ${what} a minute; retry in ${retryAfterSeconds} s`, { retry_after: retryAfterSeconds });
   }
 }
 

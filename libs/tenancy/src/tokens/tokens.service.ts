@@ -1,7 +1,7 @@
-import { NotFoundError } from '@capstan/domain';
-import { Clock, Database, type DB, decodeCursor, newId, type Page, toPage } from '@capstan/platform';
+import { NotFoundError, UnprocessableError } from '@capstan/domain';
+import { AuthConfig, Clock, Database, type DB, decodeCursor, newId, type Page, toPage } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
-import { type Selectable, sql } from 'kysely';
+import { type Selectable, sql, type Transaction } from 'kysely';
 import type { Actor, TokenScope } from '../auth/caller';
 import { AuditLog } from '../audit/audit-log';
 import { issueSecret } from './token-secret';
@@ -34,6 +34,7 @@ export class TokensService {
     private readonly db: Database,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
+    private readonly auth: AuthConfig,
   ) {}
 
   async list(organizationId: string, limit: number, cursor?: string): Promise<Page<TokenView>> {
@@ -47,8 +48,10 @@ export class TokensService {
   async create(actor: Actor, organizationId: string, input: NewToken, reason?: string): Promise<TokenView & { secret: string }> {
     const issued = issueSecret('customer');
     const token = await this.db.transaction().execute(async (trx) => {
-      const org = await trx.selectFrom('organizations').select('id').where('id', '=', organizationId).executeTakeFirst();
+      // The organisation's row lock makes the token quota exact under concurrent creates.
+      const org = await trx.selectFrom('organizations').select('id').where('id', '=', organizationId).forUpdate().executeTakeFirst();
       if (!org) throw new NotFoundError('organization', organizationId);
+      await this.assertTokenQuota(trx, organizationId);
       const created: TokenRow = await trx
         .insertInto('api_tokens')
         .values({
@@ -74,6 +77,25 @@ export class TokensService {
       return created;
     });
     return { ...present(token), secret: issued.secret };
+  }
+
+  /**
+   * TOKENS_PER_ORGANIZATION live tokens at most: each token has its own rate limit, so unlimited
+   * tokens would be an unlimited rate. Counted under the organisation's row lock, so concurrent
+   * creates cannot overshoot.
+   */
+  private async assertTokenQuota(trx: Transaction<DB>, organizationId: string): Promise<void> {
+    const { live } = await trx
+      .selectFrom('api_tokens')
+      .select((eb) => eb.fn.countAll<bigint>().as('live'))
+      .where('organization_id', '=', organizationId)
+      .where('revoked_at', 'is', null)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', this.clock.now())]))
+      .executeTakeFirstOrThrow();
+    const max = this.auth.tokensPerOrganization;
+    if (Number(live) >= max) {
+      throw new UnprocessableError('token-quota-exceeded', `the organisation already has ${max} live API tokens, its maximum; revoke one first`, { max_tokens: max });
+    }
   }
 
   async revoke(actor: Actor, organizationId: string, tokenId: string): Promise<void> {

@@ -1,0 +1,151 @@
+import { PrismaService } from '@capstan/platform';
+import { clusterRequest, seedOrganization, seedStaff, startTestApi, type TestApi } from '@capstan/testing';
+
+const PROBLEMS = 'https://capstan.dev/problems/';
+const METRICS_TOKEN = 'scrape-0123456789abcdef0123456789abcdef';
+
+describe('HTTP hardening: secrets, security headers, conditional requests, failed authentication', () => {
+  let api: TestApi;
+  let token: string;
+  let staffToken: string;
+  let organizationId: string;
+
+  beforeAll(async () => {
+    api = await startTestApi({ AUTH_FAILURES_PER_MINUTE: '5', TOKENS_PER_ORGANIZATION: '3', METRICS_TOKEN });
+    const prisma = api.app.get(PrismaService);
+    const org = await seedOrganization(prisma);
+    token = org.token;
+    organizationId = org.organizationId;
+    staffToken = (await seedStaff(prisma, 'admin')).token;
+  }, 60_000);
+
+  afterAll(async () => {
+    await api.close();
+  }, 30_000);
+
+  const customer = () => ({ authorization: `Bearer ${token}` });
+
+  describe('responses that carry a one-time secret are never cached (finding 8)', () => {
+    it('sends Cache-Control: no-store with a new token, a new webhook and a staff-issued token', async () => {
+      const created = await api.app.inject({ method: 'POST', url: '/v1/tokens', headers: customer(), payload: { name: 'ci' } });
+      expect(created.statusCode).toBe(201);
+      expect(created.headers['cache-control']).toBe('no-store');
+      const webhook = await api.app.inject({ method: 'POST', url: '/v1/webhooks', headers: customer(), payload: { url: 'https://hooks.example.com/ci' } });
+      expect(webhook.statusCode).toBe(201);
+      expect(webhook.headers['cache-control']).toBe('no-store');
+      await api.app.inject({ method: 'DELETE', url: `/v1/tokens/${created.json().id}`, headers: customer() });
+      const issued = await api.app.inject({
+        method: 'POST',
+        url: `/admin/v1/organizations/${organizationId}/tokens`,
+        headers: { authorization: `Bearer ${staffToken}` },
+        payload: { name: 'onboarding', scopes: ['read'], reason: 'onboarding call' },
+      });
+      expect(issued.statusCode).toBe(201);
+      expect(issued.headers['cache-control']).toBe('no-store');
+      await api.app.inject({ method: 'DELETE', url: `/v1/tokens/${issued.json().id}`, headers: customer() });
+    });
+
+    it('sends security headers set for an API on answers and problems alike', async () => {
+      for (const res of [
+        await api.app.inject({ method: 'GET', url: '/v1/organization', headers: customer() }),
+        await api.app.inject({ method: 'GET', url: '/v1/organization' }),
+      ]) {
+        expect(res.headers['x-content-type-options']).toBe('nosniff');
+        expect(res.headers['x-frame-options']).toBe('DENY');
+        expect(res.headers['referrer-policy']).toBe('no-referrer');
+        expect(res.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
+      }
+    });
+
+    it('serves /docs with a policy Swagger UI works under over plain HTTP', async () => {
+      const docs = await api.app.inject({ method: 'GET', url: '/docs/' });
+      expect(docs.statusCode).toBe(200);
+      const csp = String(docs.headers['content-security-policy']);
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).not.toContain('upgrade-insecure-requests');
+    });
+  });
+
+  describe('conditional requests (finding 7)', () => {
+    let clusterId: string;
+    let etag: string;
+
+    beforeAll(async () => {
+      const created = await api.app.inject({ method: 'POST', url: '/v1/clusters', headers: customer(), payload: clusterRequest({ name: 'conditional' }) });
+      expect(created.statusCode).toBe(202);
+      clusterId = created.json().cluster.id;
+      etag = String((await api.app.inject({ method: 'GET', url: `/v1/clusters/${clusterId}`, headers: customer() })).headers.etag);
+      expect(etag).toMatch(/^"\d+"$/);
+    }, 30_000);
+
+    it('refuses a weak If-Match: updates use the strong comparison', async () => {
+      const res = await api.app.inject({ method: 'PATCH', url: `/v1/clusters/${clusterId}`, headers: { ...customer(), 'if-match': `W/${etag}` }, payload: { labels: { env: 'weak' } } });
+      expect(res.statusCode).toBe(412);
+      expect(res.json().type).toBe(`${PROBLEMS}precondition-failed`);
+    });
+
+    it('answers a GET whose If-None-Match holds the current ETag with a bodiless 304', async () => {
+      for (const ifNoneMatch of [etag, `W/${etag}`, `"999999", ${etag}`, '*']) {
+        const res = await api.app.inject({ method: 'GET', url: `/v1/clusters/${clusterId}`, headers: { ...customer(), 'if-none-match': ifNoneMatch } });
+        expect(res.statusCode).toBe(304);
+        expect(res.body).toBe('');
+        expect(res.headers.etag).toBe(etag);
+      }
+      const changed = await api.app.inject({ method: 'GET', url: `/v1/clusters/${clusterId}`, headers: { ...customer(), 'if-none-match': '"999999"' } });
+      expect(changed.statusCode).toBe(200);
+      expect(changed.json().id).toBe(clusterId);
+    });
+  });
+
+  describe('failed authentication and token quota (finding 6)', () => {
+    it('says how to authenticate on a 401', async () => {
+      const none = await api.app.inject({ method: 'GET', url: '/v1/clusters', remoteAddress: '198.51.100.1' });
+      expect(none.statusCode).toBe(401);
+      expect(none.headers['www-authenticate']).toBe('Bearer realm="capstan"');
+      const bad = await api.app.inject({ method: 'GET', url: '/v1/clusters', remoteAddress: '198.51.100.1', headers: { authorization: 'Bearer cap_nope' } });
+      expect(bad.statusCode).toBe(401);
+      expect(bad.headers['www-authenticate']).toBe('Bearer realm="capstan", error="invalid_token"');
+    });
+
+    it('answers 429 with Retry-After once an address fails too often, without locking out valid tokens or other addresses', async () => {
+      const attempt = (remoteAddress: string, authorization = 'Bearer cap_guess') =>
+        api.app.inject({ method: 'GET', url: '/v1/organization', remoteAddress, headers: { authorization } });
+      const statuses: number[] = [];
+      for (let i = 0; i < 7; i++) statuses.push((await attempt('203.0.113.7')).statusCode);
+      expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
+      const limited = await attempt('203.0.113.7');
+      expect(limited.headers['retry-after']).toMatch(/^\d+$/);
+      expect(limited.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(limited.json().type).toBe(`${PROBLEMS}rate-limited`);
+      expect((await attempt('203.0.113.7', `Bearer ${token}`)).statusCode).toBe(200);
+      expect((await attempt('203.0.113.8')).statusCode).toBe(401);
+    });
+
+    it('caps the live tokens of an organisation, counting neither revoked nor expired ones', async () => {
+      // The seeded token is one of the 3.
+      const create = () => api.app.inject({ method: 'POST', url: '/v1/tokens', headers: customer(), payload: { name: 'quota' } });
+      const second = await create();
+      expect(second.statusCode).toBe(201);
+      expect((await create()).statusCode).toBe(201);
+      const refused = await create();
+      expect(refused.statusCode).toBe(422);
+      expect(refused.json()).toMatchObject({ type: `${PROBLEMS}token-quota-exceeded`, max_tokens: 3 });
+      expect((await api.app.inject({ method: 'DELETE', url: `/v1/tokens/${second.json().id}`, headers: customer() })).statusCode).toBe(204);
+      expect((await create()).statusCode).toBe(201);
+    });
+  });
+
+  describe('metrics restricted to a configured token (finding 10)', () => {
+    it('answers /metrics only with METRICS_TOKEN', async () => {
+      const anonymous = await api.app.inject({ method: 'GET', url: '/metrics' });
+      expect(anonymous.statusCode).toBe(401);
+      expect(anonymous.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(anonymous.body).not.toContain('http_request');
+      const wrong = await api.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer scrape-wrong' } });
+      expect(wrong.statusCode).toBe(401);
+      const scraped = await api.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+      expect(scraped.statusCode).toBe(200);
+      expect(scraped.body).toContain('# TYPE');
+    });
+  });
+});

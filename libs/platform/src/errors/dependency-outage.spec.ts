@@ -1,0 +1,48 @@
+import { OutageLog, unreachableDependency } from './dependency-outage';
+import { toProblem } from './problem';
+
+const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
+
+describe('which errors are dependency outages', () => {
+  it.each([
+    ['a refused socket', withCode('connect ECONNREFUSED 10.0.0.5:5432', 'ECONNREFUSED'), 'postgres'],
+    ['pg losing its connection', new Error('Connection terminated unexpectedly'), 'postgres'],
+    ['the pool giving up', new Error('timeout exceeded when trying to connect'), 'postgres'],
+    ['Postgres shutting down', withCode('terminating connection due to administrator command', '57P01'), 'postgres'],
+    ['a connection-class SQLSTATE', withCode('connection failure', '08006'), 'postgres'],
+    ['Prisma unable to reach the server', withCode("Can't reach database server", 'P1001'), 'postgres'],
+    ['a wrapped driver error', new Error('query failed', { cause: withCode('read ECONNRESET', 'ECONNRESET') }), 'postgres'],
+    ['ioredis giving up', Object.assign(new Error('Reached the max retries per request limit (which is 3).'), { name: 'MaxRetriesPerRequestError' }), 'redis'],
+    ['ioredis closed', new Error('Connection is closed.'), 'redis'],
+  ])('%s is an outage of %s', (_, error, dependency) => {
+    expect(unreachableDependency(error)).toBe(dependency);
+  });
+
+  it.each([
+    ['a unique violation', withCode('duplicate key value violates unique constraint', '23505')],
+    ['an invalid text', withCode('invalid byte sequence for encoding "UTF8": 0x00', '22021')],
+    ['a bug', new TypeError("Cannot read properties of undefined (reading 'id')")],
+    ['not an error at all', 'oops'],
+  ])('%s is not', (_, error) => {
+    expect(unreachableDependency(error)).toBeUndefined();
+  });
+
+  it('is answered 503 with retry_after and no driver detail', () => {
+    const { status, problem, unexpected } = toProblem(withCode('connect ECONNREFUSED db.internal:5432', 'ECONNREFUSED'), '/v1/clusters', 'req_1');
+    expect({ status, unexpected }).toEqual({ status: 503, unexpected: false });
+    expect(problem).toMatchObject({ type: 'https://capstan.dev/problems/dependency-unavailable', retry_after: 5 });
+    expect(JSON.stringify(problem)).not.toContain('db.internal');
+  });
+
+  it('logs an outage once when it begins and once when it ends', () => {
+    const log = new OutageLog();
+    const warn = jest.spyOn((log as unknown as { logger: { warn: () => void } }).logger, 'warn').mockImplementation(() => undefined);
+    const info = jest.spyOn((log as unknown as { logger: { log: () => void } }).logger, 'log').mockImplementation(() => undefined);
+    for (let i = 0; i < 100; i++) log.failed('postgres', new Error('down'));
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(log.isDown('postgres')).toBe(true);
+    for (let i = 0; i < 10; i++) log.succeeded('postgres');
+    expect(info).toHaveBeenCalledTimes(1);
+    expect(log.isDown('postgres')).toBe(false);
+  });
+});

@@ -1,0 +1,68 @@
+import { Logger } from '@nestjs/common';
+
+export type Dependency = 'postgres' | 'redis';
+
+/** Seconds a client is told to wait before retrying during an outage: about a reconnect attempt. */
+export const OUTAGE_RETRY_AFTER_SECONDS = 5;
+
+// Socket-level failures, and the SQLSTATE classes of a server that is going or gone
+// (08: connection exception; 57P01-57P03: admin shutdown, crash shutdown, cannot connect now).
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const POSTGRES_STATES = /^(08\d{3}|57P0[123])$/;
+// Prisma's own codes for "cannot reach", "closed the connection" and "no connection from the pool in time".
+const PRISMA_CODES = new Set(['P1001', 'P1002', 'P1017', 'P2024']);
+const PG_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED|Can't reach database server/i;
+const REDIS_MESSAGES = /Connection is closed|Reached the max retries per request limit|Stream isn't writeable|enableOfflineQueue/i;
+
+/**
+ * Which dependency an error says is unreachable, if any: such an error is an outage, answered
+ * 503 with Retry-After, not a bug answered 500 with a stack trace (docs/dependency-outages.md).
+ * Walks the error's causes, since Prisma and Kysely wrap the driver's error.
+ */
+export function unreachableDependency(error: unknown): Dependency | undefined {
+  const seen = new Set<unknown>();
+  let current: unknown = error;
+  while (current && typeof current === 'object' && !seen.has(current)) {
+    seen.add(current);
+    const { name, code, message } = current as { name?: unknown; code?: unknown; message?: unknown };
+    const text = typeof message === 'string' ? message : '';
+    if (name === 'MaxRetriesPerRequestError' || REDIS_MESSAGES.test(text)) return 'redis';
+    if (typeof code === 'string' && (PRISMA_CODES.has(code) || POSTGRES_STATES.test(code))) return 'postgres';
+    if (name === 'PrismaClientInitializationError' || PG_MESSAGES.test(text)) return 'postgres';
+    if (typeof code === 'string' && NETWORK_CODES.has(code)) return /redis|6379/i.test(text) ? 'redis' : 'postgres';
+    current = (current as { cause?: unknown }).cause ?? (current as { meta?: { driverAdapterError?: unknown } }).meta?.driverAdapterError;
+  }
+  return undefined;
+}
+
+/**
+ * One log line per outage transition, not one per request: the first request that meets a
+ * dependency down logs that it is down, the first that succeeds with it afterwards logs that it
+ * is back. 164 failed requests in a 20 s outage are one "down" and one "back".
+ */
+export class OutageLog {
+  private readonly logger = new Logger('DependencyOutage');
+  private readonly down = new Map<Dependency, number>();
+
+  failed(dependency: Dependency, error: unknown): void {
+    if (this.down.has(dependency)) return;
+    this.down.set(dependency, Date.now());
+    const reason = error instanceof Error ? `${error.name}: ${String((error as { code?: unknown }).code ?? '')}`.trim() : 'unknown';
+    this.logger.warn({ dependency, reason }, `${dependency} unreachable: answering 503 with Retry-After until it is back`);
+  }
+
+  /** Called when a request that needed Postgres (every authenticated one) succeeded. */
+  succeeded(dependency: Dependency): void {
+    const since = this.down.get(dependency);
+    if (since === undefined) return;
+    this.down.delete(dependency);
+    this.logger.log({ dependency, outage_ms: Date.now() - since }, `${dependency} reachable again`);
+  }
+
+  isDown(dependency: Dependency): boolean {
+    return this.down.has(dependency);
+  }
+}
+
+/** The process's one outage log (every request of a process shares what it has seen). */
+export const outageLog = new OutageLog();
