@@ -1,5 +1,5 @@
 import { managedAddonsFor } from '@capstan/domain';
-import { newId, Prisma } from '@capstan/platform';
+import { newId } from '@capstan/platform';
 import { type ExternalNodePoolSpec, externalClusterName, externalNodePoolName, ProviderError } from '@capstan/providers';
 import { type EngineNodePool, NeedsAttentionError, type StepContext, type StepHandler } from './step-context';
 
@@ -30,12 +30,17 @@ const targetPool = (ctx: StepContext) => {
   return pool;
 };
 
-async function waitForPoolReady(ctx: StepContext, pool: EngineNodePool): Promise<Record<string, unknown>> {
-  const ready = await ctx.waitFor(`node pool ${pool.name} to be ready`, async () => {
-    const current = await ctx.provider.getNodePool(clusterName(ctx), externalNodePoolName(pool.id));
-    if (!current) throw new ProviderError(`the provider lost node pool ${pool.name}`, false, 'node_pool_lost');
-    return current.status === 'running' && current.nodes.length === current.count && current.nodes.every((n) => n.ready) ? current : undefined;
-  });
+/** `state`: what the step did before it began waiting (kept across its yields). */
+async function waitForPoolReady(ctx: StepContext, pool: EngineNodePool, state?: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const ready = await ctx.waitFor(
+    `node pool ${pool.name} to be ready`,
+    async () => {
+      const current = await ctx.provider.getNodePool(clusterName(ctx), externalNodePoolName(pool.id));
+      if (!current) throw new ProviderError(`the provider lost node pool ${pool.name}`, false, 'node_pool_lost');
+      return current.status === 'running' && current.nodes.length === current.count && current.nodes.every((n) => n.ready) ? current : undefined;
+    },
+    state,
+  );
   return { pool: pool.id, nodes: ready.nodes.length };
 }
 
@@ -57,15 +62,18 @@ const createCluster: Record<string, StepHandler> = {
       if (!current) throw new ProviderError('the provider lost the cluster while it was being created', false, 'cluster_lost');
       return current.status === 'running' && current.endpoint ? current : undefined;
     });
-    await ctx.sql(Prisma.sql`
-      UPDATE clusters SET endpoint = ${ready.endpoint}, ca_certificate = ${ready.caCertificate}, current_version = ${ready.version}, updated_at = ${ctx.clock.now()}::timestamptz
-      WHERE id = ${ctx.cluster.id}`);
+    await ctx.db
+      .updateTable('clusters')
+      .set({ endpoint: ready.endpoint, ca_certificate: ready.caCertificate, current_version: ready.version, updated_at: ctx.clock.now() })
+      .where('id', '=', ctx.cluster.id)
+      .execute();
     return { endpoint: ready.endpoint };
   },
   create_node_pools: async (ctx) => {
-    for (const pool of livePools(ctx)) await ctx.provider.ensureNodePool(clusterName(ctx), externalPoolSpec(pool));
+    // Asked for once: the polls that follow (each a new run of this step) only look.
+    if (!ctx.stepState.requested) for (const pool of livePools(ctx)) await ctx.provider.ensureNodePool(clusterName(ctx), externalPoolSpec(pool));
     const ready = [];
-    for (const pool of livePools(ctx)) ready.push(await waitForPoolReady(ctx, pool));
+    for (const pool of livePools(ctx)) ready.push(await waitForPoolReady(ctx, pool, { requested: true }));
     return { pools: ready };
   },
   install_addons: async (ctx) => {
@@ -78,17 +86,21 @@ const createCluster: Record<string, StepHandler> = {
     const id = newId('cred');
     const sealed = ctx.secrets.seal(JSON.stringify(credentials), `cluster-credential:${id}`);
     // The previous admin credential goes in the statement that stores the new one.
-    await ctx.sql(Prisma.sql`
-      WITH previous AS (DELETE FROM cluster_credentials WHERE cluster_id = ${ctx.cluster.id} AND purpose = 'admin')
-      INSERT INTO cluster_credentials (id, cluster_id, organization_id, purpose, key_id, sealed, expires_at)
-      VALUES (${id}, ${ctx.cluster.id}, ${ctx.cluster.organizationId}, 'admin', ${sealed.keyId}, ${sealed.sealed}, ${credentials.expiresAt}::timestamptz)`);
+    await ctx.db
+      .with('previous', (q) => q.deleteFrom('cluster_credentials').where('cluster_id', '=', ctx.cluster.id).where('purpose', '=', 'admin'))
+      .insertInto('cluster_credentials')
+      .values({ id, cluster_id: ctx.cluster.id, organization_id: ctx.cluster.organizationId, purpose: 'admin', key_id: sealed.keyId, sealed: sealed.sealed, expires_at: credentials.expiresAt })
+      .execute();
     return { credentialId: id };
   },
   mark_running: async (ctx) => {
     const now = ctx.clock.now();
-    await ctx.sql(Prisma.sql`
-      WITH pools AS (UPDATE node_pools SET status = 'running', updated_at = ${now}::timestamptz WHERE cluster_id = ${ctx.cluster.id} AND deleted_at IS NULL)
-      UPDATE clusters SET status = 'running', status_reason = NULL, updated_at = ${now}::timestamptz WHERE id = ${ctx.cluster.id}`);
+    await ctx.db
+      .with('pools', (q) => q.updateTable('node_pools').set({ status: 'running', updated_at: now }).where('cluster_id', '=', ctx.cluster.id).where('deleted_at', 'is', null))
+      .updateTable('clusters')
+      .set({ status: 'running', status_reason: null, updated_at: now })
+      .where('id', '=', ctx.cluster.id)
+      .execute();
   },
 };
 
@@ -97,31 +109,36 @@ const deleteCluster: Record<string, StepHandler> = {
     for (const pool of livePools(ctx)) await ctx.provider.deleteNodePool(clusterName(ctx), externalNodePoolName(pool.id));
   },
   delete_control_plane: async (ctx) => {
-    await ctx.provider.deleteCluster(clusterName(ctx));
-    await ctx.waitFor('the cluster to be gone', async () => ((await ctx.provider.getCluster(clusterName(ctx))) === null ? true : undefined));
+    if (!ctx.stepState.requested) await ctx.provider.deleteCluster(clusterName(ctx));
+    await ctx.waitFor('the cluster to be gone', async () => ((await ctx.provider.getCluster(clusterName(ctx))) === null ? true : undefined), { requested: true });
   },
   release_endpoint: async (ctx) => {
-    await ctx.sql(Prisma.sql`UPDATE clusters SET endpoint = NULL, updated_at = ${ctx.clock.now()}::timestamptz WHERE id = ${ctx.cluster.id}`);
+    await ctx.db.updateTable('clusters').set({ endpoint: null, updated_at: ctx.clock.now() }).where('id', '=', ctx.cluster.id).execute();
   },
   revoke_credentials: async (ctx) => {
-    await ctx.sql(Prisma.sql`DELETE FROM cluster_credentials WHERE cluster_id = ${ctx.cluster.id}`);
+    await ctx.db.deleteFrom('cluster_credentials').where('cluster_id', '=', ctx.cluster.id).execute();
   },
   mark_deleted: async (ctx) => {
     const now = ctx.clock.now();
-    await ctx.sql(Prisma.sql`
-      WITH pools AS (
-        UPDATE node_pools SET status = 'deleted', live_name = NULL, deleted_at = ${now}::timestamptz, updated_at = ${now}::timestamptz
-        WHERE cluster_id = ${ctx.cluster.id} AND deleted_at IS NULL
+    await ctx.db
+      .with('pools', (q) =>
+        q.updateTable('node_pools').set({ status: 'deleted', live_name: null, deleted_at: now, updated_at: now }).where('cluster_id', '=', ctx.cluster.id).where('deleted_at', 'is', null),
       )
-      UPDATE clusters SET status = 'deleted', live_name = NULL, deleted_at = ${now}::timestamptz, updated_at = ${now}::timestamptz WHERE id = ${ctx.cluster.id}`);
+      .updateTable('clusters')
+      .set({ status: 'deleted', live_name: null, deleted_at: now, updated_at: now })
+      .where('id', '=', ctx.cluster.id)
+      .execute();
   },
 };
 
 const markPoolRunning: StepHandler = async (ctx) => {
   const now = ctx.clock.now();
-  await ctx.sql(Prisma.sql`
-    WITH pool AS (UPDATE node_pools SET status = 'running', updated_at = ${now}::timestamptz WHERE id = ${targetPool(ctx).id})
-    UPDATE clusters SET status = 'running', updated_at = ${now}::timestamptz WHERE id = ${ctx.cluster.id}`);
+  await ctx.db
+    .with('pool', (q) => q.updateTable('node_pools').set({ status: 'running', updated_at: now }).where('id', '=', targetPool(ctx).id))
+    .updateTable('clusters')
+    .set({ status: 'running', updated_at: now })
+    .where('id', '=', ctx.cluster.id)
+    .execute();
 };
 
 const applyPool: StepHandler = async (ctx) => {
@@ -160,12 +177,12 @@ const nodePools = {
     },
     mark_deleted: async (ctx: StepContext) => {
       const now = ctx.clock.now();
-      await ctx.sql(Prisma.sql`
-        WITH pool AS (
-          UPDATE node_pools SET status = 'deleted', live_name = NULL, deleted_at = ${now}::timestamptz, updated_at = ${now}::timestamptz
-          WHERE id = ${targetPool(ctx).id}
-        )
-        UPDATE clusters SET status = 'running', updated_at = ${now}::timestamptz WHERE id = ${ctx.cluster.id}`);
+      await ctx.db
+        .with('pool', (q) => q.updateTable('node_pools').set({ status: 'deleted', live_name: null, deleted_at: now, updated_at: now }).where('id', '=', targetPool(ctx).id))
+        .updateTable('clusters')
+        .set({ status: 'running', updated_at: now })
+        .where('id', '=', ctx.cluster.id)
+        .execute();
     },
   },
 } satisfies Record<string, Record<string, StepHandler>>;

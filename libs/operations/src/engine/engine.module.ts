@@ -2,8 +2,6 @@ import { EngineConfig, RedisConnections } from '@capstan/platform';
 import { ProvidersModule } from '@capstan/providers';
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
-import { EngineDatabase } from './engine-database';
-import { OperationSessions } from './operation-sessions';
 import { OperationRunner } from './operation-runner';
 import { OPERATIONS_QUEUE } from './operations-queue';
 import { OperationsProcessor } from './operations.processor';
@@ -34,7 +32,7 @@ import { Reconciler } from './reconciler';
     }),
     ProvidersModule,
   ],
-  providers: [EngineDatabase, OperationSessions, OperationRunner, OperationsProcessor, OutboxRelay, Reconciler],
+  providers: [OperationRunner, OperationsProcessor, OutboxRelay, Reconciler],
   exports: [OutboxRelay, Reconciler, OperationRunner],
 })
 export class OperationsEngineModule {}

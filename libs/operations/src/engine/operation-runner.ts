@@ -1,45 +1,48 @@
 import { type OperationType, plannedSteps } from '@capstan/domain';
-import { eventStatement } from '@capstan/events';
-import { Clock, EngineConfig, type Prisma, PrismaService, SecretBox } from '@capstan/platform';
+import { Clock, Database, EngineConfig, PrismaService, SecretBox } from '@capstan/platform';
 import { ClusterProvider, externalClusterName, externalNodePoolName, ProviderError } from '@capstan/providers';
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { operationEvent } from '../operation-events';
 import { type AnnouncedChange, restoreAnnouncedState } from '../announced-state';
 import { CLUSTER_STEP_HANDLERS, externalPoolSpec } from './cluster-steps';
-import { OperationSessions, type OperationSession } from './operation-sessions';
-import { boundaryStatement, type ClaimRow, claimStatement, type Ending, endStatement, type FinishedStep, stepFailedStatement, toEngineOperation } from './run-statements';
-import { type EngineCluster, type EngineOperation, NeedsAttentionError, type StepContext, StepTimeoutError } from './step-context';
+import { boundary, claim, end, type Ending, type FinishedStep, renewLease, retryStep, type Run, stepFailed, yieldStep } from './run-statements';
+import { type EngineCluster, type EngineOperation, type EngineStep, NeedsAttentionError, type StepContext, StepTimeoutError, StepYield } from './step-context';
 
 export class ClusterLockedError extends Error {
   constructor(key: string) {
-    super(`another worker is running an operation on ${key}`);
+    super(`another operation or worker holds the lease on ${key}`);
   }
 }
 
-export interface Attempt {
-  /** No retry follows this one: a retryable failure now fails the operation. */
-  final: boolean;
-}
+/** What became of one run: the job is done, or is to come back after `delayMs`. */
+export type RunOutcome = { state: 'done' } | { state: 'later'; delayMs: number };
+
+const DONE: RunOutcome = { state: 'done' };
+/** The first poll of a wait comes soon (clouds often answer fast), then polls slow down. */
+const FIRST_POLL_MS = 100;
 
 /**
  * Runs an operation's steps in order. Each step's completion (and checkpoint) is written before
  * the next starts, so whatever kills a worker, the next run resumes at the first unfinished step;
  * steps are idempotent, so re-running the interrupted one is safe. Cancellation is honoured at
- * step boundaries. Failures either go back to BullMQ for a retry with backoff, or end the
- * operation with its error kept and its cluster in a defined state.
+ * step boundaries.
  *
- * Cost: a run is one statement to lock, one to claim, one per step boundary (checkpoint, next
- * step, cancel check together), the steps' own writes, and one to end (with its event) — all on
- * the connection that holds the cluster lock.
+ * A run holds no connection and no lock across statements: ownership is a lease row, renewed
+ * while the run works and guarded by every statement (docs/operations-engine.md). A wait step
+ * that finds nothing yet, and a retryable failure inside the retry budget, give the worker back:
+ * the run checkpoints, returns `later`, and the job comes back delayed.
  */
 @Injectable()
 export class OperationRunner implements OnModuleInit {
   private readonly logger = new Logger(OperationRunner.name);
+  private readonly process = `${hostname()}:${process.pid}`;
 
   constructor(
+    private readonly db: Database,
     private readonly prisma: PrismaService,
     private readonly provider: ClusterProvider,
-    private readonly sessions: OperationSessions,
     private readonly secrets: SecretBox,
     private readonly clock: Clock,
     private readonly config: EngineConfig,
@@ -53,77 +56,120 @@ export class OperationRunner implements OnModuleInit {
     }
   }
 
-  async run(operationId: string, attempt: Attempt): Promise<void> {
-    const opened = await this.sessions.open(operationId);
-    if (opened.state === 'idle') return;
-    if (opened.state === 'busy') throw new ClusterLockedError(opened.key);
+  async run(operationId: string): Promise<RunOutcome> {
+    // Unique per run, not per process: two deliveries of one operation in one worker are two
+    // owners, so only one of them runs it.
+    const owner = `${this.process}:${randomBytes(6).toString('hex')}`;
+    const claimed = await claim(this.db, operationId, owner, this.config.jobLockMs, this.clock.now(), (op) =>
+      operationEvent({ id: op.id, organizationId: op.organization_id, clusterId: op.cluster_id, type: op.type, targetType: op.target_type, targetId: op.target_id }, 'running'),
+    );
+    if (claimed.state === 'idle') return DONE;
+    if (claimed.state === 'busy') throw new ClusterLockedError(claimed.key);
+    const run: Run = { operationId, key: claimed.key, owner, leaseMs: this.config.jobLockMs };
+    // Renewed at a third of its length, so two missed renewals still leave it ours.
+    let lost = false;
+    const renewal = setInterval(() => {
+      void renewLease(this.db, run, this.clock.now()).then(
+        (held) => (lost ||= !held),
+        () => undefined,
+      );
+    }, Math.floor(this.config.jobLockMs / 3));
+    renewal.unref();
     try {
-      await this.runLocked(opened.session, attempt);
+      const outcome = await this.runClaimed(run, claimed.operation, claimed.cluster, claimed.resumed);
+      if (lost) this.logger.warn({ operationId }, 'the operation was taken over by another worker while this one ran it');
+      return outcome;
     } finally {
-      await opened.session.release();
+      clearInterval(renewal);
     }
   }
 
-  private async runLocked(session: OperationSession, attempt: Attempt): Promise<void> {
-    const locked = session.operation;
-    const [claimed] = await session.query<ClaimRow>(
-      claimStatement(locked.id, this.clock.now(), (when) => eventStatement(operationEvent(locked, 'running'), this.clock.now(), when)),
-    );
-    // Another worker finished it between our first look and the lock.
-    if (!claimed) return;
-    const op = toEngineOperation(claimed);
+  private async runClaimed(run: Run, op: EngineOperation, cluster: EngineCluster | null, resumed: boolean): Promise<RunOutcome> {
     const handlers = CLUSTER_STEP_HANDLERS[op.type];
     if (!handlers) {
-      await this.end(session, op, { status: 'failed', error: { code: 'unsupported_operation', message: `this Capstan release cannot run ${op.type} operations` } });
-      return;
+      await this.end(run, op, { status: 'failed', error: { code: 'unsupported_operation', message: `this Capstan release cannot run ${op.type} operations` } });
+      return DONE;
     }
-    if (!claimed.cluster) {
-      await this.end(session, op, { status: 'failed', error: { code: 'cluster_missing', message: 'the operation has no cluster to work on' } });
-      return;
+    if (!cluster) {
+      await this.end(run, op, { status: 'failed', error: { code: 'cluster_missing', message: 'the operation has no cluster to work on' } });
+      return DONE;
     }
-    const ctx = this.context(session, op, claimed.cluster);
 
     let finished: FinishedStep | undefined;
+    const checkpoints = Object.fromEntries(op.steps.filter((s) => s.status === 'succeeded').map((s) => [s.name, s.checkpoint]));
     const remaining = op.steps.filter((s) => s.status !== 'succeeded' && s.status !== 'skipped');
     for (const step of remaining) {
-      const [boundary] = await session.query<{ cancel_requested_at: Date | null }>(
-        boundaryStatement(op.id, finished, finished ? progressAfter(op, finished) : null, step.position, this.clock.now()),
-      );
-      if (boundary?.cancel_requested_at) {
-        await this.cancel(session, op);
-        return;
+      // Only the step that yielded continues its attempt; every later one starts a new one.
+      const continuing = resumed && step === remaining[0] && step.wait !== null;
+      const next = await boundary(this.db, run, finished, finished ? progressAfter(op, finished) : null, step.position, continuing, this.clock.now());
+      if (next.state === 'lost') return DONE;
+      if (next.state === 'cancel') {
+        await this.cancel(run, op);
+        return DONE;
       }
+      const ctx = this.context(op, cluster, step, checkpoints);
       let checkpoint: Record<string, unknown> | void;
       try {
         checkpoint = await handlers[step.name]!(ctx);
       } catch (error) {
-        await session.query(stepFailedStatement(op.id, step.position, messageOf(error), this.clock.now()));
-        this.logger.warn({ operationId: op.id, position: step.position, err: messageOf(error) }, 'operation step failed');
-        if (error instanceof NeedsAttentionError) {
-          await this.end(session, op, { status: 'needs_attention', error: { code: 'needs_attention', message: error.message, ...error.details } });
-          return;
-        }
-        const retryable = error instanceof ProviderError ? error.retryable : !(error instanceof StepTimeoutError);
-        if (retryable && !attempt.final) throw error;
-        await this.end(session, op, this.failure(op, { code: error instanceof ProviderError ? error.code : 'step_failed', message: `step ${step.name} failed: ${messageOf(error)}`, step: step.name }));
-        return;
+        return this.afterThrow(run, op, step, error);
       }
-      ctx.checkpoints[step.name] = checkpoint ?? null;
+      checkpoints[step.name] = checkpoint ?? null;
       finished = { position: step.position, checkpoint: checkpoint ?? null };
     }
-    await this.end(session, op, { status: 'succeeded', error: null, lastStep: finished });
+    await this.end(run, op, { status: 'succeeded', error: null, lastStep: finished });
+    return DONE;
   }
 
-  private context(session: OperationSession, op: EngineOperation, cluster: EngineCluster): StepContext {
+  /** A step threw: it waits, it retries later, it needs a person, or it failed for good. */
+  private async afterThrow(run: Run, op: EngineOperation, step: EngineStep, error: unknown): Promise<RunOutcome> {
+    const now = this.clock.now();
+    if (error instanceof StepYield) {
+      const held = await yieldStep(this.db, run, step.position, error.wait, new Date(now.getTime() + error.delayMs), now);
+      return held ? { state: 'later', delayMs: error.delayMs } : DONE;
+    }
+    this.logger.warn({ operationId: op.id, position: step.position, err: messageOf(error) }, 'operation step failed');
+    if (error instanceof NeedsAttentionError) {
+      await stepFailed(this.db, run, step.position, messageOf(error), now);
+      await this.end(run, op, { status: 'needs_attention', error: { code: 'needs_attention', message: error.message, ...error.details } });
+      return DONE;
+    }
+    const retryable = error instanceof ProviderError ? error.retryable : !(error instanceof StepTimeoutError);
+    const since = step.retryingSince ? new Date(step.retryingSince) : now;
+    if (retryable && now.getTime() - since.getTime() < this.config.retryForMs) {
+      // The step's attempts before this one: the backoff doubles with each failure in a row.
+      const delayMs = retryDelay(this.config, step.attempts + 1);
+      const held = await retryStep(this.db, run, step.position, messageOf(error), new Date(now.getTime() + delayMs), now);
+      return held ? { state: 'later', delayMs } : DONE;
+    }
+    await stepFailed(this.db, run, step.position, messageOf(error), now);
+    await this.end(run, op, this.failure(op, { code: error instanceof ProviderError ? error.code : 'step_failed', message: `step ${step.name} failed: ${messageOf(error)}`, step: step.name }));
+    return DONE;
+  }
+
+  private context(op: EngineOperation, cluster: EngineCluster, step: EngineStep, checkpoints: Record<string, unknown>): StepContext {
+    const previous = step.wait;
     return {
       operation: op,
       cluster,
       provider: this.provider,
-      sql: (statement: Prisma.Sql) => session.query(statement),
+      db: this.db,
       secrets: this.secrets,
       clock: this.clock,
-      checkpoints: Object.fromEntries(op.steps.filter((s) => s.status === 'succeeded').map((s) => [s.name, s.checkpoint])),
-      waitFor: (what, probe) => waitFor(what, probe, this.config.stepTimeoutMs),
+      checkpoints,
+      stepState: previous?.state ?? {},
+      waitFor: async (what, probe, state) => {
+        const value = await probe();
+        if (value !== undefined) return value;
+        const now = this.clock.now();
+        // A new thing to wait for starts its own clock; the same one keeps counting.
+        const same = previous?.what === what;
+        const since = same ? previous.since : now.toISOString();
+        if (now.getTime() - new Date(since).getTime() > this.config.stepTimeoutMs) throw new StepTimeoutError(what, this.config.stepTimeoutMs);
+        const polls = same ? previous.polls + 1 : 1;
+        const delayMs = Math.min(FIRST_POLL_MS * 2 ** (polls - 1), this.config.waitPollMaxMs);
+        throw new StepYield({ what, since, polls, state: state ?? previous?.state ?? {} }, delayMs);
+      },
     };
   }
 
@@ -138,10 +184,9 @@ export class OperationRunner implements OnModuleInit {
   /**
    * Stops at a step boundary and compensates what already reached the provider: a half-built
    * cluster or pool is deleted, a pool spec already applied is applied back; then the announced
-   * state is restored in Postgres, as for a cancel before the operation started. Rare, so it
-   * keeps Prisma's readability over the hot path's single statements.
+   * state is restored in Postgres, as for a cancel before the operation started.
    */
-  private async cancel(session: OperationSession, op: EngineOperation): Promise<void> {
+  private async cancel(run: Run, op: EngineOperation): Promise<void> {
     const reachedProvider = (await this.prisma.operationStep.count({ where: { operationId: op.id, status: 'succeeded' } })) > 0;
     if (reachedProvider && op.clusterId) {
       const cluster = externalClusterName(op.clusterId);
@@ -165,13 +210,14 @@ export class OperationRunner implements OnModuleInit {
       if (compensated) await tx.operationStep.updateMany({ where: { operationId: op.id, status: 'succeeded' }, data: { status: 'compensated' } });
       await tx.operationStep.updateMany({ where: { operationId: op.id, status: { in: ['pending', 'running', 'failed'] } }, data: { status: 'skipped' } });
     });
-    await this.end(session, op, { status: 'cancelled', error: null });
+    await this.end(run, op, { status: 'cancelled', error: null });
   }
 
-  private async end(session: OperationSession, op: EngineOperation, ending: Ending): Promise<void> {
+  private async end(run: Run, op: EngineOperation, ending: Ending): Promise<void> {
     const now = this.clock.now();
-    await session.query(endStatement(op.id, op.clusterId, ending, eventStatement(operationEvent(op, ending.status, ending.error), now), now));
-    this.logger.log({ operationId: op.id, type: op.type, status: ending.status }, 'operation finished');
+    const ended = await end(this.db, run, op.clusterId, ending, operationEvent(op, ending.status, ending.error), now);
+    if (ended) this.logger.log({ operationId: op.id, type: op.type, status: ending.status }, 'operation finished');
+    else this.logger.warn({ operationId: op.id }, 'the operation was taken over by another worker before this one could end it');
   }
 }
 
@@ -180,18 +226,15 @@ function progressAfter(op: EngineOperation, finished: FinishedStep): number {
   return Math.floor((100 * op.steps.filter((s) => s.position <= finished.position).length) / op.steps.length);
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/**
+ * Exponential from the base, capped, with "equal jitter" (half fixed, half random): operations
+ * that failed together in an outage do not all come back in the same instant.
+ */
+export function retryDelay(config: Pick<EngineConfig, 'backoffMs' | 'backoffMaxMs'>, failures: number, random = Math.random): number {
+  const capped = Math.min(config.backoffMaxMs, config.backoffMs * 2 ** Math.min(failures - 1, 30));
+  return Math.round(capped / 2 + random() * (capped / 2));
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let delay = 50;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new StepTimeoutError(what, timeoutMs);
-    await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(delay * 2, 2_000);
-  }
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

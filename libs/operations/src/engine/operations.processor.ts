@@ -10,8 +10,10 @@ const LOCKED_RETRY_MS = 1_000;
 
 /**
  * Thin: hands each job to the runner, inside a context that carries the request id of the API call
- * that caused it. A cluster locked by another worker puts the job back for a second, without
- * counting it as a failed attempt.
+ * that caused it. A run that yields (a wait polling, a retry backing off) and a cluster leased by
+ * another operation or worker put the job back, delayed, under the same job id, without counting
+ * it as a failed attempt: BullMQ's own attempts are left for failures of the engine itself (the
+ * database away), whose retries the runner cannot schedule.
  */
 @Processor(OPERATIONS_QUEUE, { autorun: false })
 export class OperationsProcessor extends WorkerHost implements OnApplicationBootstrap {
@@ -37,15 +39,18 @@ export class OperationsProcessor extends WorkerHost implements OnApplicationBoot
   async process(job: Job<OperationJob>, token?: string): Promise<void> {
     await this.cls.run(async () => {
       this.cls.set('requestId', job.data.requestId ?? undefined);
+      let delayMs: number;
       try {
-        await this.runner.run(job.data.operationId, { final: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) });
+        const outcome = await this.runner.run(job.data.operationId);
+        if (outcome.state === 'done') return;
+        delayMs = outcome.delayMs;
       } catch (error) {
-        if (error instanceof ClusterLockedError && token) {
-          await job.moveToDelayed(Date.now() + LOCKED_RETRY_MS, token);
-          throw new DelayedError();
-        }
-        throw error;
+        if (!(error instanceof ClusterLockedError)) throw error;
+        delayMs = LOCKED_RETRY_MS;
       }
+      if (!token) throw new Error('a job without a lock token cannot be delayed');
+      await job.moveToDelayed(Date.now() + delayMs, token);
+      throw new DelayedError();
     });
   }
 }
