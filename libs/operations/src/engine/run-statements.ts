@@ -353,7 +353,10 @@ export interface Ending {
  */
 export async function end(db: Database, run: Run, clusterId: string | null, ending: Ending, event: NewEvent, now: Date): Promise<boolean> {
   const { status, error, cluster } = ending;
-  const statement = heldLease(db, run, now)
+  // The lease is given back by the statement's guard itself: a DELETE of the row this run owns.
+  // (Not an UPDATE to renew it and a DELETE after: one statement cannot change a row twice.)
+  const statement = db
+    .with('held', (q) => q.deleteFrom('operation_leases').where('key', '=', run.key).where('operation_id', '=', run.operationId).where('owner', '=', run.owner).returning('key'))
     .with('finished_step', (q) =>
       q
         .updateTable('operation_steps')
@@ -398,13 +401,6 @@ export async function end(db: Database, run: Run, clusterId: string | null, endi
         .updateTable('node_pools')
         .set({ status: 'error', updated_at: now })
         .where('id', '=', ending.failedPoolId ?? '')
-        .where((eb) => eb.exists(eb.selectFrom('op').select('op.id'))),
-    )
-    .with('lease', (q) =>
-      q
-        .deleteFrom('operation_leases')
-        .where('key', '=', run.key)
-        .where('operation_id', '=', run.operationId)
         .where((eb) => eb.exists(eb.selectFrom('op').select('op.id'))),
     );
   const ended = expressionBuilder<{ op: { id: string } }, never>();
