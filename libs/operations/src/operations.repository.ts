@@ -1,4 +1,4 @@
-import { ACTIVE_OPERATION_STATUSES, type OperationType, plannedSteps } from '@capstan/domain';
+import { ACTIVE_OPERATION_STATUSES, isEnqueueable, type OperationType, plannedSteps } from '@capstan/domain';
 import { newId, type Prisma, type PrismaTx, type RawTx, RequestContext } from '@capstan/platform';
 import { EventsService } from '@capstan/events';
 import { Injectable } from '@nestjs/common';
@@ -32,6 +32,8 @@ export class OperationsRepository {
   ) {}
 
   async enqueue(tx: RawTx, input: NewOperation): Promise<OperationWithSteps> {
+    // The worker's boot check covers the enqueueable types only (docs/operations-engine.md).
+    if (!isEnqueueable(input.type)) throw new Error(`operation type ${input.type} is not enqueueable: add it to ENQUEUEABLE_OPERATION_TYPES with its step handlers`);
     const id = newId('op');
     const names = [...plannedSteps(input.type)];
     const params = input.params ?? {};

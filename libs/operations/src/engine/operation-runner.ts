@@ -1,13 +1,13 @@
-import { type OperationType, plannedSteps } from '@capstan/domain';
+import type { OperationType } from '@capstan/domain';
 import { Clock, Database, EngineConfig, PrismaService, SecretBox } from '@capstan/platform';
-import { ClusterProvider, externalClusterName, externalNodePoolName, ProviderError } from '@capstan/providers';
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { ClusterProvider, ProviderError } from '@capstan/providers';
+import { Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { operationEvent } from '../operation-events';
-import { type AnnouncedChange, restoreAnnouncedState } from '../announced-state';
-import { CLUSTER_STEP_HANDLERS, externalPoolSpec } from './cluster-steps';
+import { restoreAnnouncedState } from '../announced-state';
 import { boundary, claim, end, type Ending, type FinishedStep, renewLease, retryStep, type Run, stepFailed, yieldStep } from './run-statements';
+import { type OperationStepSet, StepRegistry } from './step-registry';
 import { type EngineCluster, type EngineOperation, type EngineStep, NeedsAttentionError, type StepContext, StepTimeoutError, StepYield } from './step-context';
 
 export class ClusterLockedError extends Error {
@@ -35,7 +35,7 @@ const FIRST_POLL_MS = 100;
  * the run checkpoints, returns `later`, and the job comes back delayed.
  */
 @Injectable()
-export class OperationRunner implements OnModuleInit {
+export class OperationRunner {
   private readonly logger = new Logger(OperationRunner.name);
   private readonly process = `${hostname()}:${process.pid}`;
 
@@ -43,18 +43,11 @@ export class OperationRunner implements OnModuleInit {
     private readonly db: Database,
     private readonly prisma: PrismaService,
     private readonly provider: ClusterProvider,
+    private readonly registry: StepRegistry,
     private readonly secrets: SecretBox,
     private readonly clock: Clock,
     private readonly config: EngineConfig,
   ) {}
-
-  /** Refuses to boot when an operation type with handlers lacks one for a planned step. */
-  onModuleInit(): void {
-    for (const [type, handlers] of Object.entries(CLUSTER_STEP_HANDLERS)) {
-      const missing = plannedSteps(type as OperationType).filter((step) => !handlers[step]);
-      if (missing.length > 0) throw new Error(`operation type ${type} has no handler for steps ${missing.join(', ')}`);
-    }
-  }
 
   async run(operationId: string): Promise<RunOutcome> {
     // Unique per run, not per process: two deliveries of one operation in one worker are two
@@ -85,8 +78,9 @@ export class OperationRunner implements OnModuleInit {
   }
 
   private async runClaimed(run: Run, op: EngineOperation, cluster: EngineCluster | null, resumed: boolean): Promise<RunOutcome> {
-    const handlers = CLUSTER_STEP_HANDLERS[op.type];
-    if (!handlers) {
+    const set = this.registry.forType(op.type);
+    const handlers = set?.steps;
+    if (!set || !handlers) {
       await this.end(run, op, { status: 'failed', error: { code: 'unsupported_operation', message: `this Capstan release cannot run ${op.type} operations` } });
       return DONE;
     }
@@ -104,13 +98,17 @@ export class OperationRunner implements OnModuleInit {
       const next = await boundary(this.db, run, finished, finished ? progressAfter(op, finished) : null, step.position, continuing, this.clock.now());
       if (next.state === 'lost') return DONE;
       if (next.state === 'cancel') {
-        await this.cancel(run, op);
+        await this.cancel(run, op, set, this.context(op, cluster, step, checkpoints));
         return DONE;
       }
       const ctx = this.context(op, cluster, step, checkpoints);
       let checkpoint: Record<string, unknown> | void;
+      const handler = handlers[step.name];
       try {
-        checkpoint = await handlers[step.name]!(ctx);
+        // A computed plan may hold a kind this release cannot run (the boot check covers the kinds
+        // of every enqueueable type; this covers rows written by another release).
+        if (!handler) throw new ProviderError(`this Capstan release has no handler for step ${step.name} of ${op.type}`, false, 'unsupported_step');
+        checkpoint = await handler(ctx);
       } catch (error) {
         return this.afterThrow(run, op, step, error);
       }
@@ -186,25 +184,9 @@ export class OperationRunner implements OnModuleInit {
    * cluster or pool is deleted, a pool spec already applied is applied back; then the announced
    * state is restored in Postgres, as for a cancel before the operation started.
    */
-  private async cancel(run: Run, op: EngineOperation): Promise<void> {
+  private async cancel(run: Run, op: EngineOperation, set: OperationStepSet, ctx: StepContext): Promise<void> {
     const reachedProvider = (await this.prisma.operationStep.count({ where: { operationId: op.id, status: 'succeeded' } })) > 0;
-    if (reachedProvider && op.clusterId) {
-      const cluster = externalClusterName(op.clusterId);
-      if (op.type === 'create_cluster') await this.provider.deleteCluster(cluster);
-      if (op.type === 'create_node_pool') await this.provider.deleteNodePool(cluster, externalNodePoolName(op.targetId));
-      if (op.type === 'scale_node_pool' || op.type === 'update_node_pool') {
-        const previous = (op.params as AnnouncedChange).previousPool;
-        const pool = await this.prisma.nodePool.findUnique({ where: { id: op.targetId } });
-        if (previous && pool) {
-          const restored = { ...pool, ...previous };
-          await this.provider.updateNodePool(
-            cluster,
-            externalPoolSpec({ ...restored, labels: restored.labels as Record<string, string>, taints: restored.taints as unknown[] }),
-          );
-        }
-      }
-    }
-    const compensated = reachedProvider && ['create_cluster', 'create_node_pool', 'scale_node_pool', 'update_node_pool'].includes(op.type);
+    const compensated = reachedProvider && set.compensate ? await set.compensate(ctx) : false;
     await this.prisma.$transaction(async (tx) => {
       await restoreAnnouncedState(tx, { ...op, type: op.type as OperationType }, this.clock.now());
       if (compensated) await tx.operationStep.updateMany({ where: { operationId: op.id, status: 'succeeded' }, data: { status: 'compensated' } });

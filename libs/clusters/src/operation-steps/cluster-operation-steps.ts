@@ -1,7 +1,17 @@
-import { managedAddonsFor } from '@capstan/domain';
+import { managedAddonsFor, type OperationType } from '@capstan/domain';
+import {
+  type AnnouncedChange,
+  type EngineNodePool,
+  NeedsAttentionError,
+  OperationStepHandlers,
+  type OperationStepProvider,
+  type OperationStepSet,
+  type StepContext,
+  type StepHandler,
+} from '@capstan/operations';
 import { newId } from '@capstan/platform';
 import { type ExternalNodePoolSpec, externalClusterName, externalNodePoolName, ProviderError } from '@capstan/providers';
-import { type EngineNodePool, NeedsAttentionError, type StepContext, type StepHandler } from './step-context';
+import { Injectable } from '@nestjs/common';
 
 /** How long the admin credential the worker keeps for itself lives; rotated by rotate_credentials. */
 const ADMIN_CREDENTIAL_TTL_SECONDS = 365 * 24 * 3600;
@@ -187,9 +197,41 @@ const nodePools = {
   },
 } satisfies Record<string, Record<string, StepHandler>>;
 
-/** Step handlers per operation type. Types the API cannot create yet have none (see registry). */
-export const CLUSTER_STEP_HANDLERS: Record<string, Record<string, StepHandler>> = {
-  create_cluster: createCluster,
-  delete_cluster: deleteCluster,
-  ...nodePools,
+/** A cancelled create leaves nothing at the provider: the half-built cluster or pool is deleted. */
+const deleteCreatedCluster = async (ctx: StepContext) => {
+  await ctx.provider.deleteCluster(clusterName(ctx));
+  return true;
 };
+const deleteCreatedPool = async (ctx: StepContext) => {
+  await ctx.provider.deleteNodePool(clusterName(ctx), externalNodePoolName(ctx.operation.targetId));
+  return true;
+};
+/** A cancelled change of a pool's spec is applied back as it was before the request. */
+const applyPreviousPool = async (ctx: StepContext) => {
+  const previous = (ctx.operation.params as AnnouncedChange | null)?.previousPool;
+  const pool = ctx.cluster.nodePools.find((p) => p.id === ctx.operation.targetId);
+  if (!previous || !pool) return false;
+  const restored = { ...pool, ...previous, labels: previous.labels as Record<string, string>, taints: previous.taints as unknown[] };
+  await ctx.provider.updateNodePool(clusterName(ctx), externalPoolSpec(restored));
+  return true;
+};
+
+/**
+ * The steps of the operations on clusters and node pools, registered with the engine
+ * (`@OperationStepHandlers()`, discovered at the worker's boot). They may query the clusters
+ * library's own tables (clusters, node_pools, cluster_credentials) directly.
+ */
+@Injectable()
+@OperationStepHandlers()
+export class ClusterOperationSteps implements OperationStepProvider {
+  stepSets(): Partial<Record<OperationType, OperationStepSet>> {
+    return {
+      create_cluster: { steps: createCluster, compensate: deleteCreatedCluster },
+      delete_cluster: { steps: deleteCluster },
+      create_node_pool: { steps: nodePools.create_node_pool, compensate: deleteCreatedPool },
+      update_node_pool: { steps: nodePools.update_node_pool, compensate: applyPreviousPool },
+      scale_node_pool: { steps: nodePools.scale_node_pool, compensate: applyPreviousPool },
+      delete_node_pool: { steps: nodePools.delete_node_pool },
+    };
+  }
+}
