@@ -197,9 +197,13 @@ const nodePools = {
   },
 } satisfies Record<string, Record<string, StepHandler>>;
 
-/** A cancelled create leaves nothing at the provider: the half-built cluster or pool is deleted. */
+/**
+ * A cancelled create leaves nothing at the provider: the half-built cluster or pool is deleted,
+ * and an admin credential it already issued (a year-long one) is revoked with it.
+ */
 const deleteCreatedCluster = async (ctx: StepContext) => {
   await ctx.provider.deleteCluster(clusterName(ctx));
+  await ctx.db.deleteFrom('cluster_credentials').where('cluster_id', '=', ctx.cluster.id).execute();
   return true;
 };
 const deleteCreatedPool = async (ctx: StepContext) => {

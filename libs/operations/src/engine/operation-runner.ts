@@ -69,7 +69,7 @@ export class OperationRunner {
     }, Math.floor(this.config.jobLockMs / 3));
     renewal.unref();
     try {
-      const outcome = await this.runClaimed(run, claimed.operation, claimed.cluster, claimed.resumed);
+      const outcome = await this.runClaimed(run, claimed.operation, claimed.cluster, claimed.resumed, claimed.cancelRequested);
       if (lost) this.logger.warn({ operationId }, 'the operation was taken over by another worker while this one ran it');
       return outcome;
     } finally {
@@ -77,7 +77,7 @@ export class OperationRunner {
     }
   }
 
-  private async runClaimed(run: Run, op: EngineOperation, cluster: EngineCluster | null, resumed: boolean): Promise<RunOutcome> {
+  private async runClaimed(run: Run, op: EngineOperation, cluster: EngineCluster | null, resumed: boolean, cancelRequested: boolean): Promise<RunOutcome> {
     const set = this.registry.forType(op.type);
     const handlers = set?.steps;
     if (!set || !handlers) {
@@ -89,9 +89,16 @@ export class OperationRunner {
       return DONE;
     }
 
-    let finished: FinishedStep | undefined;
     const checkpoints = Object.fromEntries(op.steps.filter((s) => s.status === 'succeeded').map((s) => [s.name, s.checkpoint]));
-    const remaining = op.steps.filter((s) => s.status !== 'succeeded' && s.status !== 'skipped');
+    // A cancel asked for before this run (or one whose worker died while carrying it out: steps
+    // already skipped or compensated) is carried out before anything else, so a cancelled
+    // operation ends `cancelled` whatever crashed in between, never `succeeded` for lack of steps.
+    if (cancelRequested) {
+      await this.cancel(run, op, set, this.context(op, cluster, op.steps[0]!, checkpoints));
+      return DONE;
+    }
+    let finished: FinishedStep | undefined;
+    const remaining = op.steps.filter((s) => s.status !== 'succeeded' && s.status !== 'skipped' && s.status !== 'compensated');
     for (const step of remaining) {
       // Only the step that yielded continues its attempt; every later one starts a new one.
       const continuing = resumed && step === remaining[0] && step.wait !== null;
@@ -187,12 +194,22 @@ export class OperationRunner {
   private async cancel(run: Run, op: EngineOperation, set: OperationStepSet, ctx: StepContext): Promise<void> {
     const reachedProvider = (await this.prisma.operationStep.count({ where: { operationId: op.id, status: 'succeeded' } })) > 0;
     const compensated = reachedProvider && set.compensate ? await set.compensate(ctx) : false;
+    this.crashPoint('cancel:compensated');
     await this.prisma.$transaction(async (tx) => {
       await restoreAnnouncedState(tx, { ...op, type: op.type as OperationType }, this.clock.now());
       if (compensated) await tx.operationStep.updateMany({ where: { operationId: op.id, status: 'succeeded' }, data: { status: 'compensated' } });
       await tx.operationStep.updateMany({ where: { operationId: op.id, status: { in: ['pending', 'running', 'failed'] } }, data: { status: 'skipped' } });
     });
+    this.crashPoint('cancel:steps-marked');
     await this.end(run, op, { status: 'cancelled', error: null });
+  }
+
+  /**
+   * A test hook (CAPSTAN_TEST_CRASH_AT, honoured only with NODE_ENV=test): the process dies here as
+   * if killed, so tests prove that every statement of a cancel can be interrupted.
+   */
+  private crashPoint(name: string): void {
+    if (this.config.crashAt.includes(name)) process.kill(process.pid, 'SIGKILL');
   }
 
   private async end(run: Run, op: EngineOperation, ending: Ending): Promise<void> {

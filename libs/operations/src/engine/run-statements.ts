@@ -38,7 +38,7 @@ export type Claim =
   | { state: 'idle' }
   /** Another operation holds the cluster, or another worker holds this operation's lease. */
   | { state: 'busy'; key: string }
-  | { state: 'claimed'; operation: EngineOperation; cluster: EngineCluster | null; key: string; resumed: boolean };
+  | { state: 'claimed'; operation: EngineOperation; cluster: EngineCluster | null; key: string; resumed: boolean; cancelRequested: boolean };
 
 /**
  * Takes the operation's lease and claims it, in one statement: the lease row is inserted, or
@@ -98,7 +98,7 @@ export async function claim(db: Database, operationId: string, owner: string, le
         .where('id', '=', operationId)
         .where('status', 'in', RUNNABLE)
         .where((eb) => eb.exists(eb.selectFrom('taken').select('taken.key')))
-        .returning(['id', 'organization_id', 'cluster_id', 'type', 'target_type', 'target_id', 'params']),
+        .returning(['id', 'organization_id', 'cluster_id', 'type', 'target_type', 'target_id', 'params', 'cancel_requested_at']),
     );
   const running = expressionBuilder<{ claimed: { id: string }; op: { status: string } }, never>();
   const [row] = await withEvent(
@@ -118,6 +118,7 @@ export async function claim(db: Database, operationId: string, owner: string, le
       'claimed.target_type',
       'claimed.target_id',
       'claimed.params',
+      'claimed.cancel_requested_at',
       jsonArrayFrom(
         eb
           .selectFrom('operation_steps as s')
@@ -174,7 +175,7 @@ export async function claim(db: Database, operationId: string, owner: string, le
     params: row.params as Prisma.JsonValue,
     steps: row.steps as unknown as EngineStep[],
   };
-  return { state: 'claimed', operation, cluster: row.cluster as unknown as EngineCluster | null, key, resumed: row.wake_at !== null };
+  return { state: 'claimed', operation, cluster: row.cluster as unknown as EngineCluster | null, key, resumed: row.wake_at !== null, cancelRequested: row.cancel_requested_at !== null };
 }
 
 export interface FinishedStep {
