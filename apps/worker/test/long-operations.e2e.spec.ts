@@ -90,6 +90,36 @@ describe('long operations: waits that yield the worker', () => {
     }
   }, 240_000);
 
+  it('a stopping worker finishes the step in flight, hands the operation back at the boundary and exits within its grace', async () => {
+    const stack = await startStack({ inProcessWorker: false, stepDelayMs: 0 });
+    try {
+      const token = (await seedOrganization(stack.prisma)).token;
+      await simulatorCall(stack.simulator.apiUrl, 'POST', '/v1/chaos/faults', { match: { call: 'installAddons' }, mode: 'slow', delayMs: 1_500 });
+      const first = await stack.spawnWorker({ WORKER_SHUTDOWN_GRACE_MS: '10000' });
+      const [op] = await createClusters(stack, token, ['handed-back']);
+      await until(
+        'install_addons running',
+        async () => ((await stack.prisma.operationStep.findFirstOrThrow({ where: { operationId: op!.operationId, name: 'install_addons' } })).status === 'running' ? true : undefined),
+        30_000,
+      );
+      const stoppedAt = Date.now();
+      await stopWorker(first);
+      expect(Date.now() - stoppedAt).toBeLessThan(10_000);
+      // The step in flight finished and nothing after it started: the operation waits for a worker.
+      const handedBack = await stack.prisma.operation.findUniqueOrThrow({ where: { id: op!.operationId }, include: { steps: { orderBy: { position: 'asc' } } } });
+      expect(handedBack.status).toBe('running');
+      expect(handedBack.steps.find((s) => s.name === 'install_addons')!.status).toBe('succeeded');
+      expect(handedBack.steps.find((s) => s.name === 'issue_admin_credentials')!.status).toBe('pending');
+      expect(await stack.prisma.operationLease.findFirst({ where: { operationId: op!.operationId } })).toMatchObject({ owner: null });
+
+      await stack.spawnWorker();
+      const done = await waitForOperation(stack.prisma, op!.operationId, ['succeeded'], 60_000);
+      expect(done.steps.map((s) => `${s.name}:${s.attempts}`)).toEqual(done.steps.map((s) => `${s.name}:1`));
+    } finally {
+      await stack.stop();
+    }
+  }, 120_000);
+
   it('500 operations wait at once on one worker with no more connections than its pool', async () => {
     const poolSize = 4;
     const stack = await startStack({ inProcessWorker: false, stepDelayMs: 60_000, env: { WAIT_POLL_MAX_MS: '2000' } });

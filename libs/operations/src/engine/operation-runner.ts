@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { operationEvent } from '../operation-events';
 import { restoreAnnouncedState } from '../announced-state';
-import { boundary, claim, end, type Ending, type FinishedStep, renewLease, retryStep, type Run, stepFailed, yieldStep } from './run-statements';
+import { boundary, claim, end, type Ending, type FinishedStep, handBack, renewLease, retryStep, type Run, stepFailed, yieldStep } from './run-statements';
 import { type OperationStepSet, StepRegistry } from './step-registry';
 import { type EngineCluster, type EngineOperation, type EngineStep, NeedsAttentionError, type StepContext, StepTimeoutError, StepYield } from './step-context';
 
@@ -38,6 +38,7 @@ const FIRST_POLL_MS = 100;
 export class OperationRunner {
   private readonly logger = new Logger(OperationRunner.name);
   private readonly process = `${hostname()}:${process.pid}`;
+  private stopping = false;
 
   constructor(
     private readonly db: Database,
@@ -48,6 +49,14 @@ export class OperationRunner {
     private readonly clock: Clock,
     private readonly config: EngineConfig,
   ) {}
+
+  /**
+   * The worker is stopping: runs hand their operation back at their next step boundary instead of
+   * starting another step (docs/operations-engine.md, Shutdown).
+   */
+  stop(): void {
+    this.stopping = true;
+  }
 
   async run(operationId: string): Promise<RunOutcome> {
     // Unique per run, not per process: two deliveries of one operation in one worker are two
@@ -100,6 +109,10 @@ export class OperationRunner {
     let finished: FinishedStep | undefined;
     const remaining = op.steps.filter((s) => s.status !== 'succeeded' && s.status !== 'skipped' && s.status !== 'compensated');
     for (const step of remaining) {
+      if (this.stopping && finished) {
+        await handBack(this.db, run, finished, this.clock.now());
+        return { state: 'later', delayMs: 0 };
+      }
       // Only the step that yielded continues its attempt; every later one starts a new one.
       const continuing = resumed && step === remaining[0] && step.wait !== null;
       const next = await boundary(this.db, run, finished, finished ? progressAfter(op, finished) : null, step.position, continuing, this.clock.now());

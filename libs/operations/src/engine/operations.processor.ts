@@ -1,6 +1,6 @@
 import { EngineConfig } from '@capstan/platform';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DelayedError, type Job } from 'bullmq';
 import { ClsService } from 'nestjs-cls';
 import { type OperationJob, OPERATIONS_QUEUE } from './operations-queue';
@@ -16,7 +16,7 @@ const LOCKED_RETRY_MS = 1_000;
  * database away), whose retries the runner cannot schedule.
  */
 @Processor(OPERATIONS_QUEUE, { autorun: false })
-export class OperationsProcessor extends WorkerHost implements OnApplicationBootstrap {
+export class OperationsProcessor extends WorkerHost implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(OperationsProcessor.name);
 
   constructor(
@@ -34,6 +34,26 @@ export class OperationsProcessor extends WorkerHost implements OnApplicationBoot
     this.worker.on('error', (error) => this.logger.warn({ err: error.message }, 'queue worker error'));
     Object.assign(this.worker.opts, { lockDuration: this.config.jobLockMs, stalledInterval: this.config.jobLockMs, maxStalledCount: 10 });
     void this.worker.run();
+  }
+
+  /**
+   * Before the pool and Redis close (their hooks come later): no new job is taken, runs in flight
+   * hand their operation back at their next step boundary, and the worker waits for them at most
+   * `shutdownGraceMs`. A step still running then (a long provider call) is abandoned: its job lock
+   * and lease expire and another worker runs the step again (steps are idempotent).
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.runner.stop();
+    let timer: NodeJS.Timeout | undefined;
+    const closed = await Promise.race([
+      this.worker.close().then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.config.shutdownGraceMs))),
+    ]);
+    clearTimeout(timer);
+    if (!closed) {
+      this.logger.warn({ graceMs: this.config.shutdownGraceMs }, 'steps still running at the end of the shutdown grace; left to another worker');
+      await this.worker.close(true);
+    }
   }
 
   async process(job: Job<OperationJob>, token?: string): Promise<void> {

@@ -325,6 +325,37 @@ const releasedLease = (db: Database, run: Run, until: Date) =>
       .returning('key'),
   );
 
+/**
+ * A stopping worker hands the operation back at a step boundary: the step that just finished is
+ * checkpointed and the lease left without an owner, so another worker resumes at the next step.
+ */
+export async function handBack(db: Database, run: Run, finished: FinishedStep, now: Date): Promise<boolean> {
+  const rows = await releasedLease(db, run, leaseUntil(now, run.leaseMs))
+    .with('finished_step', (q) =>
+      q
+        .updateTable('operation_steps')
+        .set((eb) => ({
+          status: 'succeeded',
+          finished_at: now,
+          wait: null,
+          retrying_since: null,
+          checkpoint: eb.fn.coalesce(sql<unknown>`${finished.checkpoint == null ? null : JSON.stringify(finished.checkpoint)}::jsonb`, 'checkpoint'),
+        }))
+        .where('operation_id', '=', run.operationId)
+        .where('position', '=', finished.position)
+        .where('status', '=', 'running')
+        .where((eb) => eb.exists(eb.selectFrom('released').select('released.key'))),
+    )
+    .updateTable('operations')
+    .set({ updated_at: now })
+    .where('id', '=', run.operationId)
+    .where('status', '=', 'running')
+    .where((eb) => eb.exists(eb.selectFrom('released').select('released.key')))
+    .returning('id')
+    .execute();
+  return rows.length > 0;
+}
+
 /** A step failed for good: its error kept, before the operation's end is written. */
 export async function stepFailed(db: Database, run: Run, position: number, message: string, now: Date): Promise<void> {
   await heldLease(db, run, now)
