@@ -5,6 +5,8 @@ import { DelayedError, type Job } from 'bullmq';
 import { ClsService } from 'nestjs-cls';
 import { type OperationJob, OPERATIONS_QUEUE } from './operations-queue';
 import { ClusterLockedError, OperationRunner } from './operation-runner';
+import { OutboxRelay } from './outbox-relay';
+import { PRUNE_OUTBOX_JOB, RECONCILE_JOB, Reconciler } from './reconciler';
 
 const LOCKED_RETRY_MS = 1_000;
 
@@ -21,6 +23,8 @@ export class OperationsProcessor extends WorkerHost implements OnApplicationBoot
 
   constructor(
     private readonly runner: OperationRunner,
+    private readonly reconciler: Reconciler,
+    private readonly relay: OutboxRelay,
     private readonly cls: ClsService,
     private readonly config: EngineConfig,
   ) {
@@ -57,6 +61,15 @@ export class OperationsProcessor extends WorkerHost implements OnApplicationBoot
   }
 
   async process(job: Job<OperationJob>, token?: string): Promise<void> {
+    // The fleet's periodic jobs (job schedulers) share the queue with the operations.
+    if (job.name === RECONCILE_JOB) {
+      await this.reconciler.reconcile();
+      return;
+    }
+    if (job.name === PRUNE_OUTBOX_JOB) {
+      await this.relay.pruneDispatched();
+      return;
+    }
     await this.cls.run(async () => {
       this.cls.set('requestId', job.data.requestId ?? undefined);
       let delayMs: number;

@@ -10,7 +10,6 @@ const BATCH = 200;
 const SWEEP_MS = 2_000;
 /** Relayed messages are kept this long (to look into a delivery), then deleted hourly. */
 const KEEP_DISPATCHED_MS = 24 * 3_600_000;
-const PRUNE_EVERY_MS = 3_600_000;
 
 /**
  * Moves outbox messages into BullMQ. Woken by LISTEN/NOTIFY when an API transaction commits, with
@@ -37,7 +36,6 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   onApplicationBootstrap(): void {
     void this.listen();
     this.background.every(SWEEP_MS, 'outbox sweep', async () => this.wake());
-    this.background.every(PRUNE_EVERY_MS, 'pruning the outbox', () => this.pruneDispatched());
     this.wake();
   }
 
@@ -100,7 +98,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     });
   }
 
-  /** Deletes messages relayed more than a day ago, in short batches; returns how many. */
+  /**
+   * Deletes messages relayed more than a day ago, in short batches; returns how many. Run hourly
+   * for the whole fleet by a job scheduler (see Reconciler), not by every worker.
+   */
   async pruneDispatched(now = new Date()): Promise<number> {
     const cutoff = new Date(now.getTime() - KEEP_DISPATCHED_MS);
     let total = 0;

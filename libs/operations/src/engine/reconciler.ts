@@ -8,11 +8,21 @@ import { type OperationJob, operationJobOptions, OPERATIONS_QUEUE } from './oper
 /** An operation younger than this may still be on its way through the outbox. */
 const GRACE_MS = 5_000;
 
+/** Names of the fleet-wide periodic jobs on the operations queue (BullMQ job schedulers). */
+export const RECONCILE_JOB = 'reconcile';
+export const PRUNE_OUTBOX_JOB = 'prune-outbox';
+const PRUNE_OUTBOX_EVERY_MS = 3_600_000;
+
 /**
  * Postgres is the truth, Redis only delivers (DESIGN.md invariant 1). Operations that should be
  * moving (pending or running) but have no live job — Redis was flushed, a job was dropped after
  * too many stalls — are handed to the workers again. Running one twice is safe: the runner takes
  * the operation's lease and resumes at the first unfinished step.
+ *
+ * Once per fleet, not once per worker: the reconcile and the outbox pruning are BullMQ job
+ * schedulers on the operations queue, so each period makes one job that one worker runs. Every
+ * worker (re)declares the schedulers at boot and every period (idempotent), so they come back by
+ * themselves after Redis lost its data.
  */
 @Injectable()
 export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
@@ -27,7 +37,15 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
-    this.background.every(this.config.reconcileIntervalMs, 'reconcile', () => this.reconcile());
+    const declare = () => this.declareSchedulers();
+    void this.background.track(declare().catch((error: unknown) => this.logger.warn({ err: String(error) }, 'declaring the periodic jobs failed; will retry')));
+    this.background.every(this.config.reconcileIntervalMs, 'declaring the periodic jobs', declare);
+  }
+
+  private async declareSchedulers(): Promise<void> {
+    const once = { removeOnComplete: true, removeOnFail: true, attempts: 1 };
+    await this.queue.upsertJobScheduler(RECONCILE_JOB, { every: this.config.reconcileIntervalMs }, { name: RECONCILE_JOB, opts: once });
+    await this.queue.upsertJobScheduler(PRUNE_OUTBOX_JOB, { every: PRUNE_OUTBOX_EVERY_MS }, { name: PRUNE_OUTBOX_JOB, opts: once });
   }
 
   async onModuleDestroy(): Promise<void> {
