@@ -1,4 +1,4 @@
-import type { OperationType } from '@capstan/domain';
+import { type OperationType, stepStatusesBefore } from '@capstan/domain';
 import { Clock, Database, EngineConfig, PrismaService, SecretBox } from '@capstan/platform';
 import { ClusterProvider, ProviderError } from '@capstan/providers';
 import { Injectable, Logger } from '@nestjs/common';
@@ -210,8 +210,8 @@ export class OperationRunner {
     this.crashPoint('cancel:compensated');
     await this.prisma.$transaction(async (tx) => {
       await restoreAnnouncedState(tx, { ...op, type: op.type as OperationType }, this.clock.now());
-      if (compensated) await tx.operationStep.updateMany({ where: { operationId: op.id, status: 'succeeded' }, data: { status: 'compensated' } });
-      await tx.operationStep.updateMany({ where: { operationId: op.id, status: { in: ['pending', 'running', 'failed'] } }, data: { status: 'skipped' } });
+      if (compensated) await tx.operationStep.updateMany({ where: { operationId: op.id, status: { in: stepStatusesBefore('compensated') } }, data: { status: 'compensated' } });
+      await tx.operationStep.updateMany({ where: { operationId: op.id, status: { in: stepStatusesBefore('skipped') } }, data: { status: 'skipped' } });
     });
     this.crashPoint('cancel:steps-marked');
     await this.end(run, op, { status: 'cancelled', error: null });

@@ -1,4 +1,4 @@
-import { ACTIVE_OPERATION_STATUSES } from '@capstan/domain';
+import { ACTIVE_OPERATION_STATUSES, operationTransition, stepStatusesBefore } from '@capstan/domain';
 import type { NewEvent } from '@capstan/events';
 import type { Database, Prisma } from '@capstan/platform';
 import { expressionBuilder, sql } from 'kysely';
@@ -229,7 +229,7 @@ export async function boundary(db: Database, run: Run, finished: FinishedStep | 
         }))
         .where('operation_id', '=', run.operationId)
         .where('position', '=', finished?.position ?? -1)
-        .where('status', '=', 'running')
+        .where('status', 'in', stepStatusesBefore('succeeded'))
         .where((eb) => eb.exists(eb.selectFrom('held').select('held.key'))),
     )
     .with('op', (q) =>
@@ -247,7 +247,7 @@ export async function boundary(db: Database, run: Run, finished: FinishedStep | 
         .set({ status: 'running', attempts: sql<number>`attempts + ${resumed ? 0 : 1}::int`, started_at: sql<Date>`coalesce(CASE WHEN ${resumed} THEN started_at END, ${now}::timestamptz)` })
         .where('operation_id', '=', run.operationId)
         .where('position', '=', next)
-        .where('status', 'in', ['pending', 'running', 'failed'])
+        .where('status', 'in', stepStatusesBefore('running'))
         .where((eb) => eb.exists(eb.selectFrom('op').select('op.cancel_requested_at').where('op.cancel_requested_at', 'is', null))),
     )
     .selectFrom('op')
@@ -385,6 +385,8 @@ export interface Ending {
  */
 export async function end(db: Database, run: Run, clusterId: string | null, ending: Ending, event: NewEvent, now: Date): Promise<boolean> {
   const { status, error, cluster } = ending;
+  // Only a running operation ends; the write below is guarded by that status.
+  operationTransition('running', status, run.operationId);
   // The lease is given back by the statement's guard itself: a DELETE of the row this run owns.
   // (Not an UPDATE to renew it and a DELETE after: one statement cannot change a row twice.)
   const statement = db
@@ -401,7 +403,7 @@ export async function end(db: Database, run: Run, clusterId: string | null, endi
         }))
         .where('operation_id', '=', run.operationId)
         .where('position', '=', ending.lastStep?.position ?? -1)
-        .where('status', '=', 'running')
+        .where('status', 'in', stepStatusesBefore('succeeded'))
         .where((eb) => eb.exists(eb.selectFrom('held').select('held.key'))),
     )
     .with('op', (q) =>
