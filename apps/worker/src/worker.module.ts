@@ -1,12 +1,17 @@
 import { type CapstanConfig, PlatformModule } from '@capstan/platform';
 import { WebhooksWorkerModule } from '@capstan/events';
+import { ClusterOperationStepsModule } from '@capstan/clusters';
 import { OperationsEngineModule } from '@capstan/operations';
 import { type DynamicModule, Module } from '@nestjs/common';
 
-/** The worker: runs operations (BullMQ) and relays the outbox; HTTP only for health and metrics. */
+/**
+ * The worker: runs operations (BullMQ) and relays the outbox; HTTP only for health and metrics.
+ * Each feature library's operation steps are registered here (the engine discovers them at boot
+ * and refuses to start if an enqueueable operation has a step kind without a handler).
+ */
 @Module({})
 export class WorkerModule {
   static forRoot(config: CapstanConfig): DynamicModule {
-    return { module: WorkerModule, imports: [PlatformModule.forRoot(config, 'worker'), OperationsEngineModule, WebhooksWorkerModule] };
+    return { module: WorkerModule, imports: [PlatformModule.forRoot(config, 'worker'), OperationsEngineModule, ClusterOperationStepsModule, WebhooksWorkerModule] };
   }
 }

@@ -6,3 +6,4 @@ export type { CreateClusterInput } from './use-cases/create-cluster';
 export type { UpdateClusterInput } from './use-cases/update-cluster';
 export type { NodePoolChange } from './use-cases/update-node-pool';
 export type { MaintenanceWindowSpec, NodePoolSpec } from './use-cases/change-rows';
+export * from './operation-steps';

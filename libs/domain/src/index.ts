@@ -16,3 +16,4 @@ export * from './sla/sla-policy';
 export * from './sla/availability';
 export * from './sla/sla-report';
 export * from './sla/burn-rate';
+export * from './operations/step-lifecycle';

@@ -1,4 +1,4 @@
-import { ACTIVE_OPERATION_STATUSES, type OperationType, plannedSteps } from '@capstan/domain';
+import { ACTIVE_OPERATION_STATUSES, isEnqueueable, type OperationType, plannedSteps } from '@capstan/domain';
 import { newId, type Prisma, type PrismaTx, type RawTx, RequestContext } from '@capstan/platform';
 import { EventsService } from '@capstan/events';
 import { Injectable } from '@nestjs/common';
@@ -32,6 +32,8 @@ export class OperationsRepository {
   ) {}
 
   async enqueue(tx: RawTx, input: NewOperation): Promise<OperationWithSteps> {
+    // The worker's boot check covers the enqueueable types only (docs/operations-engine.md).
+    if (!isEnqueueable(input.type)) throw new Error(`operation type ${input.type} is not enqueueable: add it to ENQUEUEABLE_OPERATION_TYPES with its step handlers`);
     const id = newId('op');
     const names = [...plannedSteps(input.type)];
     const params = input.params ?? {};
@@ -70,6 +72,7 @@ export class OperationsRepository {
       requestedById: input.requestedBy.id,
       requestId,
       cancelRequestedAt: null,
+      wakeAt: null,
       createdAt: inserted!.created_at,
       startedAt: null,
       finishedAt: null,
@@ -82,6 +85,8 @@ export class OperationsRepository {
         attempts: 0,
         checkpoint: null,
         error: null,
+        wait: null,
+        retryingSince: null,
         startedAt: null,
         finishedAt: null,
       })),

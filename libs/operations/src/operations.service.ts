@@ -1,4 +1,4 @@
-import { ConflictError, isTerminalOperationStatus, NotFoundError, type OperationStatus, type OperationType } from '@capstan/domain';
+import { canCancel, ConflictError, NotFoundError, type OperationStatus, type OperationType } from '@capstan/domain';
 import { Clock, decodeCursor, type Page, Prisma, type PrismaTx, PrismaService, Sql, toPage } from '@capstan/platform';
 import { type Actor, AuditLog } from '@capstan/tenancy';
 import { EventsService } from '@capstan/events';
@@ -51,26 +51,42 @@ export class OperationsService {
 
   /**
    * A pending operation is cancelled at once and what it announced is undone (a cluster that was
-   * never created is gone, a busy status goes back). A running one is asked to stop at its next
-   * step boundary, where the worker runs the step's compensation.
+   * never created is gone, a busy status goes back, its steps are `skipped`). A running one is
+   * asked to stop at its next step boundary, where the worker compensates what reached the cloud.
+   *
+   * The status is decided by guarded writes, not by what was read: a worker claiming the operation
+   * at the same moment either claims first (the pending-only write changes nothing and the cancel
+   * becomes a request the worker honours) or finds it cancelled (its claim, guarded by
+   * pending/running, changes nothing). Each outcome is one statement that either wins or does not.
    */
   async cancel(actor: Actor, organizationId: string | undefined, id: string, reason?: string): Promise<OperationView> {
     const updated = await this.prisma.$transaction(async (tx) => {
       const op = await tx.operation.findFirst({ where: { id, organizationId } });
       if (!op) throw new NotFoundError('operation', id);
-      if (isTerminalOperationStatus(op.status)) {
+      if (!canCancel(op.status)) {
         throw new ConflictError('operation-finished', `operation ${id} has already finished (${op.status}); there is nothing to cancel`);
       }
-      if (op.cancelRequestedAt === null) {
-        const now = this.clock.now();
-        if (op.status === 'pending') {
-          await tx.operation.update({ where: { id }, data: { status: 'cancelled', cancelRequestedAt: now, finishedAt: now } });
-          await restoreAnnouncedState(tx, op, now);
-          await this.events.record(tx, operationEvent(op, 'cancelled'));
-        } else {
-          await tx.operation.update({ where: { id }, data: { cancelRequestedAt: now } });
+      const now = this.clock.now();
+      const cancelled = await tx.operation.updateMany({
+        where: { id, status: 'pending', cancelRequestedAt: null },
+        data: { status: 'cancelled', cancelRequestedAt: now, finishedAt: now },
+      });
+      if (cancelled.count === 1) {
+        await restoreAnnouncedState(tx, op, now);
+        // None of its steps ever started.
+        await tx.operationStep.updateMany({ where: { operationId: id, status: 'pending' }, data: { status: 'skipped' } });
+        await this.events.record(tx, operationEvent(op, 'cancelled'));
+        await this.audit.record(tx, { organizationId: op.organizationId, actor, action: 'operation.cancel', target: { type: 'operation', id }, changes: { status: { before: 'pending', after: 'cancelled' } }, reason });
+      } else {
+        const requested = await tx.operation.updateMany({
+          where: { id, status: { in: ['running', 'needs_attention'] }, cancelRequestedAt: null },
+          data: { cancelRequestedAt: now },
+        });
+        if (requested.count === 1) {
+          await this.audit.record(tx, { organizationId: op.organizationId, actor, action: 'operation.cancel', target: { type: 'operation', id }, changes: { cancel_requested: { before: false, after: true } }, reason });
         }
-        await this.audit.record(tx, { organizationId: op.organizationId, actor, action: 'operation.cancel', target: { type: 'operation', id }, changes: { status: { before: op.status } }, reason });
+        // Otherwise a cancel was already asked for (asking again changes nothing), or the
+        // operation finished meanwhile: the answer below shows which.
       }
       return tx.operation.findUniqueOrThrow({ where: { id }, include: withSteps });
     });

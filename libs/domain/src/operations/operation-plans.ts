@@ -22,3 +22,30 @@ export type PlannedOperationType = keyof typeof OPERATION_PLANS;
 export function plannedSteps(type: PlannedOperationType): readonly string[] {
   return OPERATION_PLANS[type];
 }
+
+/**
+ * The operation types something can enqueue today. The worker refuses to boot unless each has a
+ * handler for every step kind its plan can contain, and enqueueing any other type is refused:
+ * a feature that adds one registers its handlers in the same change (docs/operations-engine.md,
+ * Step registry).
+ */
+export const ENQUEUEABLE_OPERATION_TYPES = Object.freeze([
+  'create_cluster',
+  'delete_cluster',
+  'create_node_pool',
+  'update_node_pool',
+  'scale_node_pool',
+  'delete_node_pool',
+] as const satisfies readonly PlannedOperationType[]);
+
+export function isEnqueueable(type: PlannedOperationType): boolean {
+  return (ENQUEUEABLE_OPERATION_TYPES as readonly string[]).includes(type);
+}
+
+/**
+ * The step kinds a plan of `type` can contain. Plans may be computed when an operation is created
+ * (one step per upgrade hop, per node pool), so handlers are checked per kind, not per fixed list.
+ */
+export function stepKinds(type: PlannedOperationType): readonly string[] {
+  return OPERATION_PLANS[type];
+}

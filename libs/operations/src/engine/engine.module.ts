@@ -2,13 +2,13 @@ import { EngineConfig, RedisConnections } from '@capstan/platform';
 import { ProvidersModule } from '@capstan/providers';
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
-import { EngineDatabase } from './engine-database';
-import { OperationSessions } from './operation-sessions';
+import { DiscoveryModule } from '@nestjs/core';
 import { OperationRunner } from './operation-runner';
 import { OPERATIONS_QUEUE } from './operations-queue';
 import { OperationsProcessor } from './operations.processor';
 import { OutboxRelay } from './outbox-relay';
 import { Reconciler } from './reconciler';
+import { StepRegistry } from './step-registry';
 
 /**
  * The worker side of operations: outbox relay, BullMQ processor, runner and reconciler.
@@ -33,8 +33,9 @@ import { Reconciler } from './reconciler';
       name: OPERATIONS_QUEUE,
     }),
     ProvidersModule,
+    DiscoveryModule,
   ],
-  providers: [EngineDatabase, OperationSessions, OperationRunner, OperationsProcessor, OutboxRelay, Reconciler],
+  providers: [StepRegistry, OperationRunner, OperationsProcessor, OutboxRelay, Reconciler],
   exports: [OutboxRelay, Reconciler, OperationRunner],
 })
 export class OperationsEngineModule {}

@@ -1,129 +1,193 @@
-import { type OperationType, plannedSteps } from '@capstan/domain';
-import { eventStatement } from '@capstan/events';
-import { Clock, EngineConfig, type Prisma, PrismaService, SecretBox } from '@capstan/platform';
-import { ClusterProvider, externalClusterName, externalNodePoolName, ProviderError } from '@capstan/providers';
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { type OperationType, stepStatusesBefore } from '@capstan/domain';
+import { Clock, Database, EngineConfig, PrismaService, SecretBox } from '@capstan/platform';
+import { ClusterProvider, ProviderError } from '@capstan/providers';
+import { Injectable, Logger } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { operationEvent } from '../operation-events';
-import { type AnnouncedChange, restoreAnnouncedState } from '../announced-state';
-import { CLUSTER_STEP_HANDLERS, externalPoolSpec } from './cluster-steps';
-import { OperationSessions, type OperationSession } from './operation-sessions';
-import { boundaryStatement, type ClaimRow, claimStatement, type Ending, endStatement, type FinishedStep, stepFailedStatement, toEngineOperation } from './run-statements';
-import { type EngineCluster, type EngineOperation, NeedsAttentionError, type StepContext, StepTimeoutError } from './step-context';
+import { restoreAnnouncedState } from '../announced-state';
+import { boundary, claim, end, type Ending, type FinishedStep, handBack, renewLease, retryStep, type Run, stepFailed, yieldStep } from './run-statements';
+import { type OperationStepSet, StepRegistry } from './step-registry';
+import { type EngineCluster, type EngineOperation, type EngineStep, NeedsAttentionError, type StepContext, StepTimeoutError, StepYield } from './step-context';
 
 export class ClusterLockedError extends Error {
   constructor(key: string) {
-    super(`another worker is running an operation on ${key}`);
+    super(`another operation or worker holds the lease on ${key}`);
   }
 }
 
-export interface Attempt {
-  /** No retry follows this one: a retryable failure now fails the operation. */
-  final: boolean;
-}
+/** What became of one run: the job is done, or is to come back after `delayMs`. */
+export type RunOutcome = { state: 'done' } | { state: 'later'; delayMs: number };
+
+const DONE: RunOutcome = { state: 'done' };
+/** The first poll of a wait comes soon (clouds often answer fast), then polls slow down. */
+const FIRST_POLL_MS = 100;
 
 /**
  * Runs an operation's steps in order. Each step's completion (and checkpoint) is written before
  * the next starts, so whatever kills a worker, the next run resumes at the first unfinished step;
  * steps are idempotent, so re-running the interrupted one is safe. Cancellation is honoured at
- * step boundaries. Failures either go back to BullMQ for a retry with backoff, or end the
- * operation with its error kept and its cluster in a defined state.
+ * step boundaries.
  *
- * Cost: a run is one statement to lock, one to claim, one per step boundary (checkpoint, next
- * step, cancel check together), the steps' own writes, and one to end (with its event) — all on
- * the connection that holds the cluster lock.
+ * A run holds no connection and no lock across statements: ownership is a lease row, renewed
+ * while the run works and guarded by every statement (docs/operations-engine.md). A wait step
+ * that finds nothing yet, and a retryable failure inside the retry budget, give the worker back:
+ * the run checkpoints, returns `later`, and the job comes back delayed.
  */
 @Injectable()
-export class OperationRunner implements OnModuleInit {
+export class OperationRunner {
   private readonly logger = new Logger(OperationRunner.name);
+  private readonly process = `${hostname()}:${process.pid}`;
+  private stopping = false;
 
   constructor(
+    private readonly db: Database,
     private readonly prisma: PrismaService,
     private readonly provider: ClusterProvider,
-    private readonly sessions: OperationSessions,
+    private readonly registry: StepRegistry,
     private readonly secrets: SecretBox,
     private readonly clock: Clock,
     private readonly config: EngineConfig,
   ) {}
 
-  /** Refuses to boot when an operation type with handlers lacks one for a planned step. */
-  onModuleInit(): void {
-    for (const [type, handlers] of Object.entries(CLUSTER_STEP_HANDLERS)) {
-      const missing = plannedSteps(type as OperationType).filter((step) => !handlers[step]);
-      if (missing.length > 0) throw new Error(`operation type ${type} has no handler for steps ${missing.join(', ')}`);
-    }
+  /**
+   * The worker is stopping: runs hand their operation back at their next step boundary instead of
+   * starting another step (docs/operations-engine.md, Shutdown).
+   */
+  stop(): void {
+    this.stopping = true;
   }
 
-  async run(operationId: string, attempt: Attempt): Promise<void> {
-    const opened = await this.sessions.open(operationId);
-    if (opened.state === 'idle') return;
-    if (opened.state === 'busy') throw new ClusterLockedError(opened.key);
-    try {
-      await this.runLocked(opened.session, attempt);
-    } finally {
-      await opened.session.release();
-    }
-  }
-
-  private async runLocked(session: OperationSession, attempt: Attempt): Promise<void> {
-    const locked = session.operation;
-    const [claimed] = await session.query<ClaimRow>(
-      claimStatement(locked.id, this.clock.now(), (when) => eventStatement(operationEvent(locked, 'running'), this.clock.now(), when)),
+  async run(operationId: string): Promise<RunOutcome> {
+    // Unique per run, not per process: two deliveries of one operation in one worker are two
+    // owners, so only one of them runs it.
+    const owner = `${this.process}:${randomBytes(6).toString('hex')}`;
+    const claimed = await claim(this.db, operationId, owner, this.config.jobLockMs, this.clock.now(), (op) =>
+      operationEvent({ id: op.id, organizationId: op.organization_id, clusterId: op.cluster_id, type: op.type, targetType: op.target_type, targetId: op.target_id }, 'running'),
     );
-    // Another worker finished it between our first look and the lock.
-    if (!claimed) return;
-    const op = toEngineOperation(claimed);
-    const handlers = CLUSTER_STEP_HANDLERS[op.type];
-    if (!handlers) {
-      await this.end(session, op, { status: 'failed', error: { code: 'unsupported_operation', message: `this Capstan release cannot run ${op.type} operations` } });
-      return;
-    }
-    if (!claimed.cluster) {
-      await this.end(session, op, { status: 'failed', error: { code: 'cluster_missing', message: 'the operation has no cluster to work on' } });
-      return;
-    }
-    const ctx = this.context(session, op, claimed.cluster);
-
-    let finished: FinishedStep | undefined;
-    const remaining = op.steps.filter((s) => s.status !== 'succeeded' && s.status !== 'skipped');
-    for (const step of remaining) {
-      const [boundary] = await session.query<{ cancel_requested_at: Date | null }>(
-        boundaryStatement(op.id, finished, finished ? progressAfter(op, finished) : null, step.position, this.clock.now()),
+    if (claimed.state === 'idle') return DONE;
+    if (claimed.state === 'busy') throw new ClusterLockedError(claimed.key);
+    const run: Run = { operationId, key: claimed.key, owner, leaseMs: this.config.jobLockMs };
+    // Renewed at a third of its length, so two missed renewals still leave it ours.
+    let lost = false;
+    const renewal = setInterval(() => {
+      void renewLease(this.db, run, this.clock.now()).then(
+        (held) => (lost ||= !held),
+        () => undefined,
       );
-      if (boundary?.cancel_requested_at) {
-        await this.cancel(session, op);
-        return;
+    }, Math.floor(this.config.jobLockMs / 3));
+    renewal.unref();
+    try {
+      const outcome = await this.runClaimed(run, claimed.operation, claimed.cluster, claimed.resumed, claimed.cancelRequested);
+      if (lost) this.logger.warn({ operationId }, 'the operation was taken over by another worker while this one ran it');
+      return outcome;
+    } finally {
+      clearInterval(renewal);
+    }
+  }
+
+  private async runClaimed(run: Run, op: EngineOperation, cluster: EngineCluster | null, resumed: boolean, cancelRequested: boolean): Promise<RunOutcome> {
+    const set = this.registry.forType(op.type);
+    const handlers = set?.steps;
+    if (!set || !handlers) {
+      await this.end(run, op, { status: 'failed', error: { code: 'unsupported_operation', message: `this Capstan release cannot run ${op.type} operations` } });
+      return DONE;
+    }
+    if (!cluster) {
+      await this.end(run, op, { status: 'failed', error: { code: 'cluster_missing', message: 'the operation has no cluster to work on' } });
+      return DONE;
+    }
+
+    const checkpoints = Object.fromEntries(op.steps.filter((s) => s.status === 'succeeded').map((s) => [s.name, s.checkpoint]));
+    // A cancel asked for before this run (or one whose worker died while carrying it out: steps
+    // already skipped or compensated) is carried out before anything else, so a cancelled
+    // operation ends `cancelled` whatever crashed in between, never `succeeded` for lack of steps.
+    if (cancelRequested) {
+      await this.cancel(run, op, set, this.context(op, cluster, op.steps[0]!, checkpoints));
+      return DONE;
+    }
+    let finished: FinishedStep | undefined;
+    const remaining = op.steps.filter((s) => s.status !== 'succeeded' && s.status !== 'skipped' && s.status !== 'compensated');
+    for (const step of remaining) {
+      if (this.stopping && finished) {
+        await handBack(this.db, run, finished, this.clock.now());
+        return { state: 'later', delayMs: 0 };
       }
+      // Only the step that yielded continues its attempt; every later one starts a new one.
+      const continuing = resumed && step === remaining[0] && step.wait !== null;
+      const next = await boundary(this.db, run, finished, finished ? progressAfter(op, finished) : null, step.position, continuing, this.clock.now());
+      if (next.state === 'lost') return DONE;
+      if (next.state === 'cancel') {
+        await this.cancel(run, op, set, this.context(op, cluster, step, checkpoints));
+        return DONE;
+      }
+      const ctx = this.context(op, cluster, step, checkpoints);
       let checkpoint: Record<string, unknown> | void;
+      const handler = handlers[step.name];
       try {
-        checkpoint = await handlers[step.name]!(ctx);
+        // A computed plan may hold a kind this release cannot run (the boot check covers the kinds
+        // of every enqueueable type; this covers rows written by another release).
+        if (!handler) throw new ProviderError(`this Capstan release has no handler for step ${step.name} of ${op.type}`, false, 'unsupported_step');
+        checkpoint = await handler(ctx);
       } catch (error) {
-        await session.query(stepFailedStatement(op.id, step.position, messageOf(error), this.clock.now()));
-        this.logger.warn({ operationId: op.id, position: step.position, err: messageOf(error) }, 'operation step failed');
-        if (error instanceof NeedsAttentionError) {
-          await this.end(session, op, { status: 'needs_attention', error: { code: 'needs_attention', message: error.message, ...error.details } });
-          return;
-        }
-        const retryable = error instanceof ProviderError ? error.retryable : !(error instanceof StepTimeoutError);
-        if (retryable && !attempt.final) throw error;
-        await this.end(session, op, this.failure(op, { code: error instanceof ProviderError ? error.code : 'step_failed', message: `step ${step.name} failed: ${messageOf(error)}`, step: step.name }));
-        return;
+        return this.afterThrow(run, op, step, error);
       }
-      ctx.checkpoints[step.name] = checkpoint ?? null;
+      checkpoints[step.name] = checkpoint ?? null;
       finished = { position: step.position, checkpoint: checkpoint ?? null };
     }
-    await this.end(session, op, { status: 'succeeded', error: null, lastStep: finished });
+    await this.end(run, op, { status: 'succeeded', error: null, lastStep: finished });
+    return DONE;
   }
 
-  private context(session: OperationSession, op: EngineOperation, cluster: EngineCluster): StepContext {
+  /** A step threw: it waits, it retries later, it needs a person, or it failed for good. */
+  private async afterThrow(run: Run, op: EngineOperation, step: EngineStep, error: unknown): Promise<RunOutcome> {
+    const now = this.clock.now();
+    if (error instanceof StepYield) {
+      const held = await yieldStep(this.db, run, step.position, error.wait, new Date(now.getTime() + error.delayMs), now);
+      return held ? { state: 'later', delayMs: error.delayMs } : DONE;
+    }
+    this.logger.warn({ operationId: op.id, position: step.position, err: messageOf(error) }, 'operation step failed');
+    if (error instanceof NeedsAttentionError) {
+      await stepFailed(this.db, run, step.position, messageOf(error), now);
+      await this.end(run, op, { status: 'needs_attention', error: { code: 'needs_attention', message: error.message, ...error.details } });
+      return DONE;
+    }
+    const retryable = error instanceof ProviderError ? error.retryable : !(error instanceof StepTimeoutError);
+    const since = step.retryingSince ? new Date(step.retryingSince) : now;
+    if (retryable && now.getTime() - since.getTime() < this.config.retryForMs) {
+      // The step's attempts before this one: the backoff doubles with each failure in a row.
+      const delayMs = retryDelay(this.config, step.attempts + 1);
+      const held = await retryStep(this.db, run, step.position, messageOf(error), new Date(now.getTime() + delayMs), now);
+      return held ? { state: 'later', delayMs } : DONE;
+    }
+    await stepFailed(this.db, run, step.position, messageOf(error), now);
+    await this.end(run, op, this.failure(op, { code: error instanceof ProviderError ? error.code : 'step_failed', message: `step ${step.name} failed: ${messageOf(error)}`, step: step.name }));
+    return DONE;
+  }
+
+  private context(op: EngineOperation, cluster: EngineCluster, step: EngineStep, checkpoints: Record<string, unknown>): StepContext {
+    const previous = step.wait;
     return {
       operation: op,
       cluster,
       provider: this.provider,
-      sql: (statement: Prisma.Sql) => session.query(statement),
+      db: this.db,
       secrets: this.secrets,
       clock: this.clock,
-      checkpoints: Object.fromEntries(op.steps.filter((s) => s.status === 'succeeded').map((s) => [s.name, s.checkpoint])),
-      waitFor: (what, probe) => waitFor(what, probe, this.config.stepTimeoutMs),
+      checkpoints,
+      stepState: previous?.state ?? {},
+      waitFor: async (what, probe, state) => {
+        const value = await probe();
+        if (value !== undefined) return value;
+        const now = this.clock.now();
+        // A new thing to wait for starts its own clock; the same one keeps counting.
+        const same = previous?.what === what;
+        const since = same ? previous.since : now.toISOString();
+        if (now.getTime() - new Date(since).getTime() > this.config.stepTimeoutMs) throw new StepTimeoutError(what, this.config.stepTimeoutMs);
+        const polls = same ? previous.polls + 1 : 1;
+        const delayMs = Math.min(FIRST_POLL_MS * 2 ** (polls - 1), this.config.waitPollMaxMs);
+        throw new StepYield({ what, since, polls, state: state ?? previous?.state ?? {} }, delayMs);
+      },
     };
   }
 
@@ -138,40 +202,34 @@ export class OperationRunner implements OnModuleInit {
   /**
    * Stops at a step boundary and compensates what already reached the provider: a half-built
    * cluster or pool is deleted, a pool spec already applied is applied back; then the announced
-   * state is restored in Postgres, as for a cancel before the operation started. Rare, so it
-   * keeps Prisma's readability over the hot path's single statements.
+   * state is restored in Postgres, as for a cancel before the operation started.
    */
-  private async cancel(session: OperationSession, op: EngineOperation): Promise<void> {
+  private async cancel(run: Run, op: EngineOperation, set: OperationStepSet, ctx: StepContext): Promise<void> {
     const reachedProvider = (await this.prisma.operationStep.count({ where: { operationId: op.id, status: 'succeeded' } })) > 0;
-    if (reachedProvider && op.clusterId) {
-      const cluster = externalClusterName(op.clusterId);
-      if (op.type === 'create_cluster') await this.provider.deleteCluster(cluster);
-      if (op.type === 'create_node_pool') await this.provider.deleteNodePool(cluster, externalNodePoolName(op.targetId));
-      if (op.type === 'scale_node_pool' || op.type === 'update_node_pool') {
-        const previous = (op.params as AnnouncedChange).previousPool;
-        const pool = await this.prisma.nodePool.findUnique({ where: { id: op.targetId } });
-        if (previous && pool) {
-          const restored = { ...pool, ...previous };
-          await this.provider.updateNodePool(
-            cluster,
-            externalPoolSpec({ ...restored, labels: restored.labels as Record<string, string>, taints: restored.taints as unknown[] }),
-          );
-        }
-      }
-    }
-    const compensated = reachedProvider && ['create_cluster', 'create_node_pool', 'scale_node_pool', 'update_node_pool'].includes(op.type);
+    const compensated = reachedProvider && set.compensate ? await set.compensate(ctx) : false;
+    this.crashPoint('cancel:compensated');
     await this.prisma.$transaction(async (tx) => {
       await restoreAnnouncedState(tx, { ...op, type: op.type as OperationType }, this.clock.now());
-      if (compensated) await tx.operationStep.updateMany({ where: { operationId: op.id, status: 'succeeded' }, data: { status: 'compensated' } });
-      await tx.operationStep.updateMany({ where: { operationId: op.id, status: { in: ['pending', 'running', 'failed'] } }, data: { status: 'skipped' } });
+      if (compensated) await tx.operationStep.updateMany({ where: { operationId: op.id, status: { in: stepStatusesBefore('compensated') } }, data: { status: 'compensated' } });
+      await tx.operationStep.updateMany({ where: { operationId: op.id, status: { in: stepStatusesBefore('skipped') } }, data: { status: 'skipped' } });
     });
-    await this.end(session, op, { status: 'cancelled', error: null });
+    this.crashPoint('cancel:steps-marked');
+    await this.end(run, op, { status: 'cancelled', error: null });
   }
 
-  private async end(session: OperationSession, op: EngineOperation, ending: Ending): Promise<void> {
+  /**
+   * A test hook (CAPSTAN_TEST_CRASH_AT, honoured only with NODE_ENV=test): the process dies here as
+   * if killed, so tests prove that every statement of a cancel can be interrupted.
+   */
+  private crashPoint(name: string): void {
+    if (this.config.crashAt.includes(name)) process.kill(process.pid, 'SIGKILL');
+  }
+
+  private async end(run: Run, op: EngineOperation, ending: Ending): Promise<void> {
     const now = this.clock.now();
-    await session.query(endStatement(op.id, op.clusterId, ending, eventStatement(operationEvent(op, ending.status, ending.error), now), now));
-    this.logger.log({ operationId: op.id, type: op.type, status: ending.status }, 'operation finished');
+    const ended = await end(this.db, run, op.clusterId, ending, operationEvent(op, ending.status, ending.error), now);
+    if (ended) this.logger.log({ operationId: op.id, type: op.type, status: ending.status }, 'operation finished');
+    else this.logger.warn({ operationId: op.id }, 'the operation was taken over by another worker before this one could end it');
   }
 }
 
@@ -180,18 +238,15 @@ function progressAfter(op: EngineOperation, finished: FinishedStep): number {
   return Math.floor((100 * op.steps.filter((s) => s.position <= finished.position).length) / op.steps.length);
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/**
+ * Exponential from the base, capped, with "equal jitter" (half fixed, half random): operations
+ * that failed together in an outage do not all come back in the same instant.
+ */
+export function retryDelay(config: Pick<EngineConfig, 'backoffMs' | 'backoffMaxMs'>, failures: number, random = Math.random): number {
+  const capped = Math.min(config.backoffMaxMs, config.backoffMs * 2 ** Math.min(failures - 1, 30));
+  return Math.round(capped / 2 + random() * (capped / 2));
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let delay = 50;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new StepTimeoutError(what, timeoutMs);
-    await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(delay * 2, 2_000);
-  }
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

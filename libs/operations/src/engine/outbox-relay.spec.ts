@@ -1,22 +1,23 @@
-import { DatabaseConfig, EngineConfig, DatabasePool, PrismaService } from '@capstan/platform';
+import { Database, DatabaseConfig, EngineConfig, DatabasePool, PrismaService } from '@capstan/platform';
 import { createTestDatabase, type TestDatabase, testConfig } from '@capstan/testing';
-import { EngineDatabase } from './engine-database';
 import { OutboxRelay } from './outbox-relay';
 
 describe('OutboxRelay.pruneDispatched', () => {
   let db: TestDatabase;
   let prisma: PrismaService;
-  let database: EngineDatabase;
+  let pool: DatabasePool;
+  let database: Database;
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    prisma = new PrismaService(new DatabasePool(new DatabaseConfig(db.url, 2)));
-    database = new EngineDatabase(new DatabaseConfig(db.url, 2));
+    pool = new DatabasePool(new DatabaseConfig(db.url, 2));
+    prisma = new PrismaService(pool);
+    database = new Database(pool);
   });
 
   afterAll(async () => {
-    await database.onModuleDestroy();
     await prisma.$disconnect();
+    await pool.end();
     await db.drop();
   });
 

@@ -1,17 +1,15 @@
-import { DatabaseConfig, EngineConfig, pgConnectionFromUrl, Prisma } from '@capstan/platform';
+import { BackgroundWork, Database, DatabaseConfig, EngineConfig, pgConnectionFromUrl } from '@capstan/platform';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { Client } from 'pg';
 import { OPERATIONS_TOPIC, OUTBOX_CHANNEL } from '../operations.repository';
-import { EngineDatabase } from './engine-database';
 import { type OperationJob, operationJobOptions, OPERATIONS_QUEUE } from './operations-queue';
 
 const BATCH = 200;
 const SWEEP_MS = 2_000;
 /** Relayed messages are kept this long (to look into a delivery), then deleted hourly. */
 const KEEP_DISPATCHED_MS = 24 * 3_600_000;
-const PRUNE_EVERY_MS = 3_600_000;
 
 /**
  * Moves outbox messages into BullMQ. Woken by LISTEN/NOTIFY when an API transaction commits, with
@@ -23,14 +21,13 @@ const PRUNE_EVERY_MS = 3_600_000;
 export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(OutboxRelay.name);
   private listener: Client | undefined;
-  private sweep: NodeJS.Timeout | undefined;
-  private pruning: NodeJS.Timeout | undefined;
+  private readonly background = new BackgroundWork(OutboxRelay.name);
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
 
   constructor(
-    private readonly database: EngineDatabase,
+    private readonly db: Database,
     private readonly databaseConfig: DatabaseConfig,
     private readonly engine: EngineConfig,
     @InjectQueue(OPERATIONS_QUEUE) private readonly queue: Queue<OperationJob>,
@@ -38,18 +35,15 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   onApplicationBootstrap(): void {
     void this.listen();
-    this.sweep = setInterval(() => this.wake(), SWEEP_MS);
-    this.pruning = setInterval(() => void this.pruneDispatched().catch((error) => this.logger.warn({ err: String(error) }, 'pruning the outbox failed')), PRUNE_EVERY_MS);
-    this.pruning.unref();
+    this.background.every(SWEEP_MS, 'outbox sweep', async () => this.wake());
     this.wake();
   }
 
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.sweep);
-    clearInterval(this.pruning);
     await this.listener?.end().catch(() => undefined);
-    await this.running;
+    // The relay run in flight (it is tracked) and a prune finish before the pool closes.
+    await this.background.stop();
   }
 
   /** Relays until the outbox is empty; calls during a run make it go round once more. */
@@ -59,7 +53,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
       this.again = true;
       return;
     }
-    this.running = (async () => {
+    this.running = this.background.track((async () => {
       do {
         this.again = false;
         try {
@@ -68,42 +62,55 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
           this.logger.warn({ err: error instanceof Error ? error.message : error }, 'outbox relay failed; will retry');
         }
       } while (this.again && !this.stopped);
-    })().finally(() => (this.running = undefined));
+    })().finally(() => (this.running = undefined)));
   }
 
   /** One batch, locked with SKIP LOCKED so several relays (worker replicas) share the work. */
   async relayBatch(): Promise<number> {
-    return this.database.transaction(async (query) => {
-      const messages = await query<{ id: string; dedupe_key: string; payload: { operationId: string; requestId?: string | null } }>(Prisma.sql`
-        SELECT id, dedupe_key, payload FROM outbox_messages
-        WHERE dispatched_at IS NULL AND topic = ${OPERATIONS_TOPIC}
-        ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`);
+    return this.db.transaction().execute(async (trx) => {
+      const messages = await trx
+        .selectFrom('outbox_messages')
+        .select(['id', 'dedupe_key', 'payload'])
+        .where('dispatched_at', 'is', null)
+        .where('topic', '=', OPERATIONS_TOPIC)
+        .orderBy('id')
+        .limit(BATCH)
+        .forUpdate()
+        .skipLocked()
+        .execute();
       if (messages.length === 0) return 0;
       await this.queue.addBulk(
-        messages.map((m) => ({
-          name: 'run',
-          data: { operationId: m.payload.operationId, requestId: m.payload.requestId ?? null },
-          opts: operationJobOptions(this.engine, m.dedupe_key),
-        })),
+        messages.map((m) => {
+          const payload = m.payload as { operationId: string; requestId?: string | null };
+          return { name: 'run', data: { operationId: payload.operationId, requestId: payload.requestId ?? null }, opts: operationJobOptions(this.engine, m.dedupe_key) };
+        }),
       );
-      await query(Prisma.sql`
-        UPDATE outbox_messages SET dispatched_at = now(), attempts = attempts + 1
-        WHERE id = ANY(${messages.map((m) => m.id)}::bigint[])`);
+      await trx
+        .updateTable('outbox_messages')
+        .set((eb) => ({ dispatched_at: new Date(), attempts: eb('attempts', '+', 1) }))
+        .where(
+          'id',
+          'in',
+          messages.map((m) => m.id),
+        )
+        .execute();
       return messages.length;
     });
   }
 
-  /** Deletes messages relayed more than a day ago, in short batches; returns how many. */
+  /**
+   * Deletes messages relayed more than a day ago, in short batches; returns how many. Run hourly
+   * for the whole fleet by a job scheduler (see Reconciler), not by every worker.
+   */
   async pruneDispatched(now = new Date()): Promise<number> {
     const cutoff = new Date(now.getTime() - KEEP_DISPATCHED_MS);
     let total = 0;
     for (;;) {
-      const deleted = await this.database.transaction((query) =>
-        query<{ id: string }>(Prisma.sql`
-          DELETE FROM outbox_messages WHERE id IN (
-            SELECT id FROM outbox_messages WHERE dispatched_at < ${cutoff}::timestamptz ORDER BY dispatched_at LIMIT 5000)
-          RETURNING id`),
-      );
+      const deleted = await this.db
+        .deleteFrom('outbox_messages')
+        .where('id', 'in', (eb) => eb.selectFrom('outbox_messages').select('id').where('dispatched_at', '<', cutoff).orderBy('dispatched_at').limit(5_000))
+        .returning('id')
+        .execute();
       total += deleted.length;
       if (deleted.length < 5_000) return total;
     }

@@ -1,68 +1,181 @@
-import type { EventStatement } from '@capstan/events';
-import { Prisma } from '@capstan/platform';
-import type { EngineCluster, EngineOperation, EngineStep } from './step-context';
+import { ACTIVE_OPERATION_STATUSES, operationTransition, stepStatusesBefore } from '@capstan/domain';
+import type { NewEvent } from '@capstan/events';
+import type { Database, Prisma } from '@capstan/platform';
+import { expressionBuilder, sql } from 'kysely';
+import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres';
+import { withEvent } from './engine-events';
+import type { EngineCluster, EngineOperation, EngineStep, StepWait } from './step-context';
 
 /**
- * The SQL of one operation run, one statement per state change: claim, step boundaries, end.
- * Each is a single statement (CTEs), so it is atomic without a transaction of its own and costs
- * one round trip on the session that holds the cluster lock. `updated_at` is set by hand
- * (Prisma's @updatedAt is not involved): the reconciler reads it to tell live operations from
- * stuck ones.
+ * The statements of one operation run, one per state change: claim, step boundaries, yields and
+ * retries, end. Each is a single statement (CTEs), atomic without a transaction of its own, one
+ * round trip on any connection of the process's pool: nothing depends on session state, so they
+ * work through PgBouncer in transaction mode (docs/operations-engine.md, Leases).
+ *
+ * Every one after the claim is guarded by the run's lease (`operation_leases.owner` = this run):
+ * a run that lost its lease (it stalled past the expiry and another worker took over) changes
+ * nothing and is told so. Status changes are guarded by the expected current status.
+ * `updated_at` is set by hand: the reconciler reads it to tell live operations from stuck ones.
  */
 
-export interface ClaimRow {
-  id: string;
-  organization_id: string;
-  cluster_id: string | null;
-  type: string;
-  target_type: string;
-  target_id: string;
-  params: Prisma.JsonValue;
-  steps: EngineStep[];
-  cluster: EngineCluster | null;
+/** Statuses an operation can be run in. */
+const RUNNABLE = ['pending', 'running'] as const;
+const ACTIVE = [...ACTIVE_OPERATION_STATUSES];
+
+export interface Run {
+  operationId: string;
+  /** The lease key: the cluster (one mutating operation per cluster), or the operation itself. */
+  key: string;
+  /** This run's owner token (unique per run, not per process). */
+  owner: string;
+  leaseMs: number;
 }
+
+const leaseUntil = (now: Date, ms: number) => new Date(now.getTime() + ms);
+
+export type Claim =
+  /** Gone, finished, or paused for a person: a duplicate or late delivery has nothing to do. */
+  | { state: 'idle' }
+  /** Another operation holds the cluster, or another worker holds this operation's lease. */
+  | { state: 'busy'; key: string }
+  | { state: 'claimed'; operation: EngineOperation; cluster: EngineCluster | null; key: string; resumed: boolean; cancelRequested: boolean };
 
 /**
- * Marks the operation running (if it still may run) and counts the attempt; returns it with its
- * steps and its cluster, or no row if it finished meanwhile. `running` is the event CTEs for the
- * pending -> running change, recorded only if that is the change this claim makes.
+ * Takes the operation's lease and claims it, in one statement: the lease row is inserted, or
+ * taken over when it belongs to this operation and has no owner (a yielded wait) or an expired one
+ * (a dead worker), or when the operation holding it is no longer active. Then the operation
+ * becomes `running` (its `running` event recorded only on the first claim), and comes back with
+ * its steps and its cluster. `resumed` says the run continues a yielded wait (not a new attempt).
  */
-export function claimStatement(operationId: string, now: Date, running: (when: Prisma.Sql) => EventStatement): Prisma.Sql {
-  const event = running(Prisma.sql`EXISTS (SELECT 1 FROM claimed) AND (SELECT status FROM previous) = 'pending'`);
-  return Prisma.sql`
-    WITH previous AS (
-      SELECT status FROM operations WHERE id = ${operationId}
-    ), claimed AS (
-      UPDATE operations SET status = 'running', started_at = coalesce(started_at, ${now}::timestamptz), attempts = attempts + 1, updated_at = ${now}::timestamptz
-      WHERE id = ${operationId} AND status IN ('pending', 'running')
-      RETURNING id, organization_id, cluster_id, type, target_type, target_id, params
-    ), ${event.ctes}
-    SELECT c.*,
-      (SELECT coalesce(json_agg(json_build_object('position', s.position, 'name', s.name, 'status', s.status, 'checkpoint', s.checkpoint) ORDER BY s.position), '[]')
-         FROM operation_steps s WHERE s.operation_id = c.id) AS steps,
-      (SELECT json_build_object(
-          'id', k.id, 'organizationId', k.organization_id, 'provider', k.provider, 'region', k.region,
-          'desiredVersion', k.desired_version, 'labels', k.labels,
-          'nodePools', (SELECT coalesce(json_agg(json_build_object(
-              'id', p.id, 'name', p.name, 'machineType', p.machine_type, 'nodeCount', p.node_count,
-              'autoscaleMin', p.autoscale_min, 'autoscaleMax', p.autoscale_max, 'version', p.version,
-              'labels', p.labels, 'taints', p.taints, 'maxSurge', p.max_surge, 'maxUnavailable', p.max_unavailable,
-              'deletedAt', p.deleted_at) ORDER BY p.id), '[]') FROM node_pools p WHERE p.cluster_id = k.id))
-         FROM clusters k WHERE k.id = c.cluster_id) AS cluster
-    FROM claimed c`;
-}
-
-export function toEngineOperation(row: ClaimRow): EngineOperation {
-  return {
+export async function claim(db: Database, operationId: string, owner: string, leaseMs: number, now: Date, runningEvent: (op: { id: string; organization_id: string; cluster_id: string | null; type: string; target_type: string; target_id: string }) => NewEvent): Promise<Claim> {
+  const [head] = await db.selectFrom('operations').select(['id', 'organization_id', 'cluster_id', 'type', 'target_type', 'target_id', 'status']).where('id', '=', operationId).execute();
+  if (!head || !(RUNNABLE as readonly string[]).includes(head.status)) return { state: 'idle' };
+  const key = head.cluster_id ?? head.id;
+  const expires = leaseUntil(now, leaseMs);
+  const base = db
+    .with('op', (q) => q.selectFrom('operations').select(['id', 'status', 'wake_at']).where('id', '=', operationId))
+    .with('taken', (q) =>
+      q
+        .insertInto('operation_leases')
+        .columns(['key', 'operation_id', 'owner', 'expires_at'])
+        .expression(
+          q
+            .selectFrom('op')
+            .select([sql<string>`${key}::text`.as('key'), 'op.id as operation_id', sql<string>`${owner}::text`.as('owner'), sql<Date>`${expires}::timestamptz`.as('expires_at')])
+            .where('op.status', 'in', RUNNABLE),
+        )
+        .onConflict((oc) =>
+          oc
+            .column('key')
+            .doUpdateSet((eb) => ({ operation_id: eb.ref('excluded.operation_id'), owner: eb.ref('excluded.owner'), expires_at: eb.ref('excluded.expires_at') }))
+            .where((eb) =>
+              eb.or([
+                eb.and([
+                  eb('operation_leases.operation_id', '=', eb.ref('excluded.operation_id')),
+                  eb.or([eb('operation_leases.owner', 'is', null), eb('operation_leases.expires_at', '<', now)]),
+                ]),
+                eb.and([
+                  eb('operation_leases.operation_id', '<>', eb.ref('excluded.operation_id')),
+                  eb.not(eb.exists(eb.selectFrom('operations as holder').select('holder.id').whereRef('holder.id', '=', 'operation_leases.operation_id').where('holder.status', 'in', ACTIVE))),
+                ]),
+              ]),
+            ),
+        )
+        .returning('key'),
+    )
+    .with('claimed', (q) =>
+      q
+        .updateTable('operations')
+        .set((eb) => ({
+          status: 'running',
+          started_at: eb.fn.coalesce('started_at', sql<Date>`${now}::timestamptz`),
+          // A poll after a yielded wait is the same attempt; anything else (a first run, a retry,
+          // a rerun after a crash) counts.
+          attempts: sql<number>`attempts + CASE WHEN wake_at IS NULL THEN 1 ELSE 0 END`,
+          wake_at: null,
+          updated_at: now,
+        }))
+        .where('id', '=', operationId)
+        .where('status', 'in', RUNNABLE)
+        .where((eb) => eb.exists(eb.selectFrom('taken').select('taken.key')))
+        .returning(['id', 'organization_id', 'cluster_id', 'type', 'target_type', 'target_id', 'params', 'cancel_requested_at']),
+    );
+  const running = expressionBuilder<{ claimed: { id: string }; op: { status: string } }, never>();
+  const [row] = await withEvent(
+    base,
+    runningEvent(head),
+    now,
+    running.and([running.exists(running.selectFrom('claimed').select('claimed.id')), running.exists(running.selectFrom('op').select('op.status').where('op.status', '=', 'pending'))]),
+  )
+    .selectFrom('op')
+    .leftJoin('claimed', 'claimed.id', 'op.id')
+    .select((eb) => [
+      'op.wake_at',
+      'claimed.id',
+      'claimed.organization_id',
+      'claimed.cluster_id',
+      'claimed.type',
+      'claimed.target_type',
+      'claimed.target_id',
+      'claimed.params',
+      'claimed.cancel_requested_at',
+      jsonArrayFrom(
+        eb
+          .selectFrom('operation_steps as s')
+          .select(['s.position', 's.name', 's.status', 's.attempts', 's.checkpoint', 's.wait', 's.retrying_since as retryingSince'])
+          .whereRef('s.operation_id', '=', 'claimed.id')
+          .orderBy('s.position'),
+      ).as('steps'),
+      jsonObjectFrom(
+        eb
+          .selectFrom('clusters as k')
+          .select((k) => [
+            'k.id',
+            'k.organization_id as organizationId',
+            'k.provider',
+            'k.region',
+            'k.desired_version as desiredVersion',
+            'k.labels',
+            jsonArrayFrom(
+              k
+                .selectFrom('node_pools as p')
+                .select([
+                  'p.id',
+                  'p.name',
+                  'p.machine_type as machineType',
+                  'p.node_count as nodeCount',
+                  'p.autoscale_min as autoscaleMin',
+                  'p.autoscale_max as autoscaleMax',
+                  'p.version',
+                  'p.labels',
+                  'p.taints',
+                  'p.max_surge as maxSurge',
+                  'p.max_unavailable as maxUnavailable',
+                  'p.deleted_at as deletedAt',
+                ])
+                .whereRef('p.cluster_id', '=', 'k.id')
+                .orderBy('p.id'),
+            ).as('nodePools'),
+          ])
+          .whereRef('k.id', '=', 'claimed.cluster_id'),
+      ).as('cluster'),
+    ])
+    .execute();
+  if (!row) return { state: 'idle' };
+  if (row.id === null) {
+    return { state: 'busy', key };
+  }
+  const operation: EngineOperation = {
     id: row.id,
-    organizationId: row.organization_id,
+    organizationId: row.organization_id!,
     clusterId: row.cluster_id,
-    type: row.type,
-    targetType: row.target_type,
-    targetId: row.target_id,
-    params: row.params,
-    steps: row.steps,
+    type: row.type!,
+    targetType: row.target_type!,
+    targetId: row.target_id!,
+    params: row.params as Prisma.JsonValue,
+    steps: row.steps as unknown as EngineStep[],
   };
+  return { state: 'claimed', operation, cluster: row.cluster as unknown as EngineCluster | null, key, resumed: row.wake_at !== null, cancelRequested: row.cancel_requested_at !== null };
 }
 
 export interface FinishedStep {
@@ -71,39 +184,187 @@ export interface FinishedStep {
   checkpoint: Record<string, unknown> | null;
 }
 
-/** Marks a step succeeded (its checkpoint kept) in a statement that does more. */
-function finishedStepCte(operationId: string, step: FinishedStep | undefined, now: Date): Prisma.Sql {
-  if (!step) return Prisma.empty;
-  return Prisma.sql`finished_step AS (
-      UPDATE operation_steps SET status = 'succeeded', finished_at = ${now}::timestamptz,
-             checkpoint = coalesce(${step.checkpoint === null ? null : JSON.stringify(step.checkpoint)}::jsonb, checkpoint)
-      WHERE operation_id = ${operationId} AND position = ${step.position}
-    ),`;
+/** Renews the run's lease; false when it was lost (another worker took the operation over). */
+export async function renewLease(db: Database, run: Run, now: Date): Promise<boolean> {
+  const renewed = await db
+    .updateTable('operation_leases')
+    .set({ expires_at: leaseUntil(now, run.leaseMs) })
+    .where('key', '=', run.key)
+    .where('operation_id', '=', run.operationId)
+    .where('owner', '=', run.owner)
+    .executeTakeFirst();
+  return renewed.numUpdatedRows > 0n;
 }
+
+/** The lease held by this run, renewed: the guard of every statement after the claim. */
+const heldLease = (db: Database, run: Run, now: Date) =>
+  db.with('held', (q) =>
+    q
+      .updateTable('operation_leases')
+      .set({ expires_at: leaseUntil(now, run.leaseMs) })
+      .where('key', '=', run.key)
+      .where('operation_id', '=', run.operationId)
+      .where('owner', '=', run.owner)
+      .returning('key'),
+  );
+
+export type Boundary = { state: 'lost' } | { state: 'go' } | { state: 'cancel' };
 
 /**
  * A step boundary: the step that just finished is checkpointed, progress moves, and the next step
- * starts unless a cancel was asked for meanwhile. Returns whether one was.
+ * starts unless a cancel was asked for meanwhile. `resumed` (the next step is a wait resumed after
+ * a yield) does not count as a new attempt of it.
  */
-export function boundaryStatement(operationId: string, finished: FinishedStep | undefined, progress: number | null, next: number, now: Date): Prisma.Sql {
-  return Prisma.sql`
-    WITH ${finishedStepCte(operationId, finished, now)} op AS (
-      UPDATE operations SET progress = coalesce(${progress}::int, progress), updated_at = ${now}::timestamptz
-      WHERE id = ${operationId} RETURNING cancel_requested_at
-    ), started AS (
-      UPDATE operation_steps SET status = 'running', attempts = attempts + 1, started_at = ${now}::timestamptz
-      WHERE operation_id = ${operationId} AND position = ${next} AND (SELECT cancel_requested_at FROM op) IS NULL
+export async function boundary(db: Database, run: Run, finished: FinishedStep | undefined, progress: number | null, next: number, resumed: boolean, now: Date): Promise<Boundary> {
+  const [row] = await heldLease(db, run, now)
+    .with('finished_step', (q) =>
+      q
+        .updateTable('operation_steps')
+        .set((eb) => ({
+          status: 'succeeded',
+          finished_at: now,
+          wait: null,
+          retrying_since: null,
+          checkpoint: eb.fn.coalesce(sql<unknown>`${finished?.checkpoint == null ? null : JSON.stringify(finished.checkpoint)}::jsonb`, 'checkpoint'),
+        }))
+        .where('operation_id', '=', run.operationId)
+        .where('position', '=', finished?.position ?? -1)
+        .where('status', 'in', stepStatusesBefore('succeeded'))
+        .where((eb) => eb.exists(eb.selectFrom('held').select('held.key'))),
     )
-    SELECT cancel_requested_at FROM op`;
+    .with('op', (q) =>
+      q
+        .updateTable('operations')
+        .set((eb) => ({ progress: eb.fn.coalesce(sql<number>`${progress}::int`, 'progress'), updated_at: now }))
+        .where('id', '=', run.operationId)
+        .where('status', '=', 'running')
+        .where((eb) => eb.exists(eb.selectFrom('held').select('held.key')))
+        .returning('cancel_requested_at'),
+    )
+    .with('started', (q) =>
+      q
+        .updateTable('operation_steps')
+        .set({ status: 'running', attempts: sql<number>`attempts + ${resumed ? 0 : 1}::int`, started_at: sql<Date>`coalesce(CASE WHEN ${resumed} THEN started_at END, ${now}::timestamptz)` })
+        .where('operation_id', '=', run.operationId)
+        .where('position', '=', next)
+        .where('status', 'in', stepStatusesBefore('running'))
+        .where((eb) => eb.exists(eb.selectFrom('op').select('op.cancel_requested_at').where('op.cancel_requested_at', 'is', null))),
+    )
+    .selectFrom('op')
+    .select('cancel_requested_at')
+    .execute();
+  if (!row) return { state: 'lost' };
+  return row.cancel_requested_at ? { state: 'cancel' } : { state: 'go' };
 }
 
-export function stepFailedStatement(operationId: string, position: number, message: string, now: Date): Prisma.Sql {
-  return Prisma.sql`
-    WITH step AS (
-      UPDATE operation_steps SET status = 'failed', error = ${JSON.stringify({ message })}::jsonb
-      WHERE operation_id = ${operationId} AND position = ${position}
+/**
+ * The step gives its worker back: what it waits for is checkpointed, the lease keeps the cluster
+ * for this operation but with no owner (whichever worker gets the delayed job takes it at once),
+ * and `wake_at` says when the job is due. Returns false when the lease was lost.
+ */
+export async function yieldStep(db: Database, run: Run, position: number, wait: StepWait, wakeAt: Date, now: Date): Promise<boolean> {
+  const rows = await releasedLease(db, run, leaseUntil(wakeAt, run.leaseMs))
+    .with('step', (q) =>
+      q
+        .updateTable('operation_steps')
+        .set({ wait: JSON.stringify(wait) })
+        .where('operation_id', '=', run.operationId)
+        .where('position', '=', position)
+        .where('status', '=', 'running')
+        .where((eb) => eb.exists(eb.selectFrom('released').select('released.key'))),
     )
-    UPDATE operations SET updated_at = ${now}::timestamptz WHERE id = ${operationId}`;
+    .updateTable('operations')
+    .set({ wake_at: wakeAt, updated_at: now })
+    .where('id', '=', run.operationId)
+    .where('status', '=', 'running')
+    .where((eb) => eb.exists(eb.selectFrom('released').select('released.key')))
+    .returning('id')
+    .execute();
+  return rows.length > 0;
+}
+
+/**
+ * A retryable failure inside the retry budget: the step is marked failed with its error (the next
+ * run retries it as a new attempt), the start of the run of failures is kept, and the lease is
+ * left without an owner until the backoff is over. Returns false when the lease was lost.
+ */
+export async function retryStep(db: Database, run: Run, position: number, message: string, retryAt: Date, now: Date): Promise<boolean> {
+  const rows = await releasedLease(db, run, leaseUntil(retryAt, run.leaseMs))
+    .with('step', (q) =>
+      q
+        .updateTable('operation_steps')
+        .set((eb) => ({ status: 'failed', error: JSON.stringify({ message }), wait: null, retrying_since: eb.fn.coalesce('retrying_since', sql<Date>`${now}::timestamptz`) }))
+        .where('operation_id', '=', run.operationId)
+        .where('position', '=', position)
+        .where('status', '=', 'running')
+        .where((eb) => eb.exists(eb.selectFrom('released').select('released.key'))),
+    )
+    .updateTable('operations')
+    .set({ updated_at: now })
+    .where('id', '=', run.operationId)
+    .where('status', '=', 'running')
+    .where((eb) => eb.exists(eb.selectFrom('released').select('released.key')))
+    .returning('id')
+    .execute();
+  return rows.length > 0;
+}
+
+/**
+ * The run's lease handed back without an owner: the cluster stays this operation's, and its next
+ * run (the delayed job, on any worker) takes it at once. `until` covers the pause and a lease
+ * period more; past it, the reconciler's rerun would take it anyway.
+ */
+const releasedLease = (db: Database, run: Run, until: Date) =>
+  db.with('released', (q) =>
+    q
+      .updateTable('operation_leases')
+      .set({ owner: null, expires_at: until })
+      .where('key', '=', run.key)
+      .where('operation_id', '=', run.operationId)
+      .where('owner', '=', run.owner)
+      .returning('key'),
+  );
+
+/**
+ * A stopping worker hands the operation back at a step boundary: the step that just finished is
+ * checkpointed and the lease left without an owner, so another worker resumes at the next step.
+ */
+export async function handBack(db: Database, run: Run, finished: FinishedStep, now: Date): Promise<boolean> {
+  const rows = await releasedLease(db, run, leaseUntil(now, run.leaseMs))
+    .with('finished_step', (q) =>
+      q
+        .updateTable('operation_steps')
+        .set((eb) => ({
+          status: 'succeeded',
+          finished_at: now,
+          wait: null,
+          retrying_since: null,
+          checkpoint: eb.fn.coalesce(sql<unknown>`${finished.checkpoint == null ? null : JSON.stringify(finished.checkpoint)}::jsonb`, 'checkpoint'),
+        }))
+        .where('operation_id', '=', run.operationId)
+        .where('position', '=', finished.position)
+        .where('status', '=', 'running')
+        .where((eb) => eb.exists(eb.selectFrom('released').select('released.key'))),
+    )
+    .updateTable('operations')
+    .set({ updated_at: now })
+    .where('id', '=', run.operationId)
+    .where('status', '=', 'running')
+    .where((eb) => eb.exists(eb.selectFrom('released').select('released.key')))
+    .returning('id')
+    .execute();
+  return rows.length > 0;
+}
+
+/** A step failed for good: its error kept, before the operation's end is written. */
+export async function stepFailed(db: Database, run: Run, position: number, message: string, now: Date): Promise<void> {
+  await heldLease(db, run, now)
+    .updateTable('operation_steps')
+    .set({ status: 'failed', error: JSON.stringify({ message }), wait: null })
+    .where('operation_id', '=', run.operationId)
+    .where('position', '=', position)
+    .where((eb) => eb.exists(eb.selectFrom('held').select('held.key')))
+    .execute();
 }
 
 export type EndStatus = 'succeeded' | 'failed' | 'cancelled' | 'needs_attention';
@@ -118,26 +379,67 @@ export interface Ending {
   failedPoolId?: string;
 }
 
-/** The operation's end, where it leaves the cluster, and its event: all or nothing. */
-export function endStatement(operationId: string, clusterId: string | null, ending: Ending, event: EventStatement, now: Date): Prisma.Sql {
+/**
+ * The operation's end, where it leaves the cluster, its event, and the cluster's lease given
+ * back: all or nothing. Returns false when the run had lost its lease (nothing was written).
+ */
+export async function end(db: Database, run: Run, clusterId: string | null, ending: Ending, event: NewEvent, now: Date): Promise<boolean> {
   const { status, error, cluster } = ending;
-  const clusterCte =
-    cluster && clusterId
-      ? Prisma.sql`cluster AS (
-          UPDATE clusters SET status = ${cluster.status}::"ClusterStatus", status_reason = coalesce(${cluster.reason ?? null}::text, status_reason), updated_at = ${now}::timestamptz
-          WHERE id = ${clusterId}
-        ),`
-      : Prisma.empty;
-  const poolCte = ending.failedPoolId
-    ? Prisma.sql`pool AS (UPDATE node_pools SET status = 'error', updated_at = ${now}::timestamptz WHERE id = ${ending.failedPoolId}),`
-    : Prisma.empty;
-  return Prisma.sql`
-    WITH ${finishedStepCte(operationId, ending.lastStep, now)} ${clusterCte} ${poolCte} op AS (
-      UPDATE operations SET status = ${status}::"OperationStatus",
-             error = coalesce(${error ? JSON.stringify(error) : null}::jsonb, error),
-             progress = coalesce(${status === 'succeeded' ? 100 : null}::int, progress),
-             finished_at = ${status === 'needs_attention' ? null : now}::timestamptz, updated_at = ${now}::timestamptz
-      WHERE id = ${operationId}
-    ), ${event.ctes}
-    SELECT count(*)::int AS deliveries FROM event_deliveries`;
+  // Only a running operation ends; the write below is guarded by that status.
+  operationTransition('running', status, run.operationId);
+  // The lease is given back by the statement's guard itself: a DELETE of the row this run owns.
+  // (Not an UPDATE to renew it and a DELETE after: one statement cannot change a row twice.)
+  const statement = db
+    .with('held', (q) => q.deleteFrom('operation_leases').where('key', '=', run.key).where('operation_id', '=', run.operationId).where('owner', '=', run.owner).returning('key'))
+    .with('finished_step', (q) =>
+      q
+        .updateTable('operation_steps')
+        .set((eb) => ({
+          status: 'succeeded',
+          finished_at: now,
+          wait: null,
+          retrying_since: null,
+          checkpoint: eb.fn.coalesce(sql<unknown>`${ending.lastStep?.checkpoint == null ? null : JSON.stringify(ending.lastStep.checkpoint)}::jsonb`, 'checkpoint'),
+        }))
+        .where('operation_id', '=', run.operationId)
+        .where('position', '=', ending.lastStep?.position ?? -1)
+        .where('status', 'in', stepStatusesBefore('succeeded'))
+        .where((eb) => eb.exists(eb.selectFrom('held').select('held.key'))),
+    )
+    .with('op', (q) =>
+      q
+        .updateTable('operations')
+        .set((eb) => ({
+          status,
+          error: eb.fn.coalesce(sql<unknown>`${error ? JSON.stringify(error) : null}::jsonb`, 'error'),
+          progress: eb.fn.coalesce(sql<number>`${status === 'succeeded' ? 100 : null}::int`, 'progress'),
+          finished_at: status === 'needs_attention' ? null : now,
+          wake_at: null,
+          updated_at: now,
+        }))
+        .where('id', '=', run.operationId)
+        .where('status', '=', 'running')
+        .where((eb) => eb.exists(eb.selectFrom('held').select('held.key')))
+        .returning('id'),
+    )
+    .with('cluster', (q) =>
+      q
+        .updateTable('clusters')
+        .set((eb) => ({ status: cluster?.status ?? 'running', status_reason: eb.fn.coalesce(sql<string>`${cluster?.reason ?? null}::text`, 'status_reason'), updated_at: now }))
+        .where('id', '=', clusterId ?? '')
+        .where(sql<boolean>`${cluster !== undefined}::boolean`)
+        .where((eb) => eb.exists(eb.selectFrom('op').select('op.id'))),
+    )
+    .with('pool', (q) =>
+      q
+        .updateTable('node_pools')
+        .set({ status: 'error', updated_at: now })
+        .where('id', '=', ending.failedPoolId ?? '')
+        .where((eb) => eb.exists(eb.selectFrom('op').select('op.id'))),
+    );
+  const ended = expressionBuilder<{ op: { id: string } }, never>();
+  const [row] = await withEvent(statement, event, now, ended.exists(ended.selectFrom('op').select('op.id')))
+    .selectNoFrom((eb) => [eb.exists(eb.selectFrom('op').select('op.id')).as('ended')])
+    .execute();
+  return row?.ended === true;
 }

@@ -1,4 +1,4 @@
-import type { Clock, Prisma, SecretBox } from '@capstan/platform';
+import type { Clock, Database, Prisma, SecretBox } from '@capstan/platform';
 import type { ClusterProvider } from '@capstan/providers';
 
 /** A node pool as the steps see it (read once per run, with the operation's claim). */
@@ -32,7 +32,22 @@ export interface EngineStep {
   position: number;
   name: string;
   status: string;
+  attempts: number;
   checkpoint: unknown;
+  /** Set while the step waits (it yielded its worker between two polls). */
+  wait: StepWait | null;
+  /** ISO time of the first of an unbroken run of retryable failures. */
+  retryingSince: string | null;
+}
+
+/** What a waiting step waits for, recorded when it yields its worker. */
+export interface StepWait {
+  what: string;
+  /** ISO time the wait began: the step timeout counts from here, across any number of workers. */
+  since: string;
+  polls: number;
+  /** What the step did before it began waiting, so the next poll does not do it again. */
+  state: Record<string, unknown>;
 }
 
 export interface EngineOperation {
@@ -51,18 +66,28 @@ export interface StepContext {
   operation: EngineOperation;
   /**
    * The cluster as it was when this run claimed the operation. Nothing else changes it meanwhile:
-   * the cluster lock keeps every other operation away, and steps that write it say so in SQL.
+   * the cluster's lease keeps every other operation away, and steps that write it say so in SQL.
    */
   cluster: EngineCluster;
   provider: ClusterProvider;
-  /** Runs one statement on the connection that holds the cluster lock. */
-  sql(statement: Prisma.Sql): Promise<unknown[]>;
+  /** The process's one pool (Kysely): a step's writes are single statements, no session state. */
+  db: Database;
   secrets: SecretBox;
   clock: Clock;
   /** Checkpoints of the steps that already finished, by step name. */
   checkpoints: Record<string, unknown>;
-  /** Polls `probe` until it returns a value; fails the step after the configured step timeout. */
-  waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T>;
+  /**
+   * What the running step recorded before it last yielded (see `waitFor`), or `{}` on its first
+   * run: a step that starts something and then waits reads it to skip what it already started.
+   */
+  stepState: Record<string, unknown>;
+  /**
+   * Probes once: returns the value if there is one. Otherwise the step yields its worker (it
+   * throws a `StepYield` the engine catches): the wait is checkpointed with `state`, the job is
+   * delayed, and the step runs again from its start at the next poll, with `stepState` = `state`.
+   * Fails the step once the wait has lasted the configured step timeout.
+   */
+  waitFor<T>(what: string, probe: () => Promise<T | undefined>, state?: Record<string, unknown>): Promise<T>;
 }
 
 /** A step returns what later steps or a retry need to know (it is stored as its checkpoint). */
@@ -76,6 +101,17 @@ export class NeedsAttentionError extends Error {
   constructor(message: string, readonly details: Record<string, unknown> = {}) {
     super(message);
     this.name = 'NeedsAttentionError';
+  }
+}
+
+/**
+ * Thrown by `waitFor` when there is nothing yet: not an error, the step gives its worker back
+ * until `delayMs` from now (docs/operations-engine.md, Waits that yield).
+ */
+export class StepYield extends Error {
+  constructor(readonly wait: StepWait, readonly delayMs: number) {
+    super(`waiting for ${wait.what}`);
+    this.name = 'StepYield';
   }
 }
 

@@ -112,6 +112,11 @@ export const environmentSchema = z.object({
   WEBHOOKS_ALLOW_PLAIN_HTTP: booleanFlag.default(false),
   WEBHOOKS_ALLOW_PRIVATE_NETWORKS: booleanFlag.default(false),
   EVENT_RETENTION_DAYS: z.coerce.number({ message: 'must be a number' }).int().min(1).max(3650).default(90),
+  OPERATION_RETRY_FOR_MS: z.coerce.number({ message: 'must be a number' }).int().min(0).max(7 * 24 * 3_600_000).default(1_800_000),
+  OPERATION_BACKOFF_MAX_MS: z.coerce.number({ message: 'must be a number' }).int().min(10).max(3_600_000).default(60_000),
+  WAIT_POLL_MAX_MS: z.coerce.number({ message: 'must be a number' }).int().min(10).max(600_000).default(5_000),
+  WORKER_SHUTDOWN_GRACE_MS: z.coerce.number({ message: 'must be a number' }).int().min(0).max(3_600_000).default(25_000),
+  CAPSTAN_TEST_CRASH_AT: z.string().regex(/^[a-z:,-]*$/, 'must be a comma-separated list of crash points').default(''),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -171,13 +176,29 @@ export class EngineConfig {
     /** How often the reconciler looks for operations that lost their job. */
     readonly reconcileIntervalMs: number,
     /**
-     * How long a worker's claim on a job lasts without renewal. A killed worker's job is handed to
-     * another after about this long (BullMQ stalled-job detection); shorter means faster recovery
-     * but more Redis traffic and a risk of false stalls under CPU starvation.
+     * How long a worker's claim on a job, and its lease on the operation, last without renewal. A
+     * killed worker's job is handed to another after about this long (BullMQ stalled-job
+     * detection), which then takes the expired lease over; shorter means faster recovery but more
+     * traffic and a risk of false stalls under CPU starvation (a lost lease only stops the slow
+     * run's writes: every statement is guarded by it).
      */
     readonly jobLockMs: number,
     /** How long a wait step (control plane ready, nodes ready) may take before it fails. */
     readonly stepTimeoutMs: number,
+    /** How long a step keeps retrying retryable provider errors before the operation fails. */
+    readonly retryForMs: number = 1_800_000,
+    /** The longest pause between two retries (backoff doubles from `backoffMs` up to this, jittered). */
+    readonly backoffMaxMs: number = 60_000,
+    /** The longest pause between two polls of a wait step (polls start fast and slow down to this). */
+    readonly waitPollMaxMs: number = 5_000,
+    /** Test hook (NODE_ENV=test only): points at which the worker kills itself, e.g. `cancel:compensated`. */
+    readonly crashAt: readonly string[] = [],
+    /**
+     * How long a stopping worker waits for the steps in flight; runs hand their operation back at
+     * their next step boundary, and what is still running after this is left to the lease expiry.
+     * The Helm chart's terminationGracePeriodSeconds is longer (deploy/helm, checked by a test).
+     */
+    readonly shutdownGraceMs: number = 25_000,
   ) {}
 }
 
@@ -276,7 +297,11 @@ export function loadConfig(env: Record<string, string | undefined>): CapstanConf
     secrets: new SecretsConfig(e.SECRETS_KEYS),
     provider: new ProviderConfig(e.PROVIDER, e.SIMULATOR_URL, e.SIMULATOR_API_TOKEN),
     slaMonitor: new SlaMonitorConfig(e.SLA_PROBE_INTERVAL_MS, e.SLA_PROBE_TIMEOUT_MS, e.SLA_PROBE_CONCURRENCY, e.SLA_FLUSH_INTERVAL_MS, e.SLA_RAW_PROBE_RETENTION_MS, e.SLA_VANTAGE),
-    engine: new EngineConfig(e.WORKER_CONCURRENCY, e.OPERATION_MAX_ATTEMPTS, e.OPERATION_BACKOFF_MS, e.RECONCILE_INTERVAL_MS, e.JOB_LOCK_MS, e.STEP_TIMEOUT_MS),
+    engine: new EngineConfig(e.WORKER_CONCURRENCY, e.OPERATION_MAX_ATTEMPTS, e.OPERATION_BACKOFF_MS, e.RECONCILE_INTERVAL_MS, e.JOB_LOCK_MS, e.STEP_TIMEOUT_MS,
+      e.OPERATION_RETRY_FOR_MS, e.OPERATION_BACKOFF_MAX_MS, e.WAIT_POLL_MAX_MS,
+      e.NODE_ENV === 'test' ? e.CAPSTAN_TEST_CRASH_AT.split(',').filter(Boolean) : [],
+      e.WORKER_SHUTDOWN_GRACE_MS,
+    ),
     webhooks: new WebhookConfig(e.WEBHOOKS_ALLOW_PLAIN_HTTP, e.WEBHOOKS_ALLOW_PRIVATE_NETWORKS, e.EVENT_RETENTION_DAYS),
     auth: new AuthConfig(
       e.OIDC_ISSUER ? { issuer: e.OIDC_ISSUER, audience: e.OIDC_AUDIENCE!, jwksUrl: e.OIDC_JWKS_URL!, roleClaim: e.OIDC_ROLE_CLAIM } : undefined,

@@ -40,6 +40,10 @@ export class DatabasePool {
     // An idle connection that dies (Postgres restarted) is dropped by the pool and replaced on
     // the next query; without a listener its 'error' would crash the process.
     this.pool.on('error', () => undefined);
+    // A client checked out of the pool (by Kysely, between or during its statements) reports a
+    // lost connection on itself, where pg-pool no longer listens: unheard, it would crash the
+    // process. Heard here; the pool then discards the client when it is released (not queryable).
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
   }
 
   async end(): Promise<void> {

@@ -1,0 +1,16 @@
+import { ENQUEUEABLE_OPERATION_TYPES } from '@capstan/domain';
+import { missingStepHandlers, type OperationStepSet } from '@capstan/operations';
+import { ClusterOperationSteps } from './cluster-operation-steps';
+
+describe('ClusterOperationSteps', () => {
+  it('has a handler for every step kind of every enqueueable operation type', () => {
+    const sets = new Map(Object.entries(new ClusterOperationSteps().stepSets()) as [string, OperationStepSet][]);
+    expect(missingStepHandlers(sets)).toEqual([]);
+    expect([...sets.keys()].sort()).toEqual([...ENQUEUEABLE_OPERATION_TYPES].sort());
+  });
+
+  it('compensates creates and spec changes, not deletes', () => {
+    const sets = new ClusterOperationSteps().stepSets();
+    expect(Object.entries(sets).filter(([, set]) => set?.compensate).map(([type]) => type).sort()).toEqual(['create_cluster', 'create_node_pool', 'scale_node_pool', 'update_node_pool']);
+  });
+});

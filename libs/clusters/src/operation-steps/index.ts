@@ -1,0 +1,2 @@
+export * from './cluster-operation-steps';
+export * from './cluster-operation-steps.module';

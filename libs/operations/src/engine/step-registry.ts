@@ -1,0 +1,66 @@
+import { ENQUEUEABLE_OPERATION_TYPES, type OperationType, stepKinds } from '@capstan/domain';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
+import type { StepContext, StepHandler } from './step-context';
+
+/** What a feature library registers for one operation type. */
+export interface OperationStepSet {
+  /** A handler per step kind the type's plans can contain. */
+  steps: Readonly<Record<string, StepHandler>>;
+  /**
+   * Undoes, at the provider, what the finished steps did, when the operation is cancelled after
+   * some of them ran (a half-built cluster is deleted, a pool spec is applied back). Returns
+   * whether anything was undone: only then are the finished steps marked `compensated`.
+   */
+  compensate?(ctx: StepContext): Promise<boolean>;
+}
+
+/** A provider that registers step sets: mark it with `@OperationStepHandlers()`. */
+export interface OperationStepProvider {
+  stepSets(): Partial<Record<OperationType, OperationStepSet>>;
+}
+
+/**
+ * Marks a provider of a feature library whose `stepSets()` the engine runs; it is discovered at
+ * boot, so the engine library never imports the features (docs/operations-engine.md).
+ */
+export const OperationStepHandlers = DiscoveryService.createDecorator<void>();
+
+/** Step kinds without a handler, per enqueueable type ("type: kind, kind"), for the boot check. */
+export function missingStepHandlers(sets: ReadonlyMap<string, OperationStepSet>, types: readonly OperationType[] = ENQUEUEABLE_OPERATION_TYPES): string[] {
+  const missing: string[] = [];
+  for (const type of types) {
+    const steps = sets.get(type)?.steps ?? {};
+    const kinds = stepKinds(type).filter((kind) => !steps[kind]);
+    if (kinds.length > 0) missing.push(`${type}: ${kinds.join(', ')}`);
+  }
+  return missing;
+}
+
+/**
+ * The step handlers of every operation type, collected at boot from the providers marked with
+ * `@OperationStepHandlers()`. The boot fails when an enqueueable type lacks a handler for a step
+ * kind its plans can contain, or when two providers register the same type.
+ */
+@Injectable()
+export class StepRegistry implements OnModuleInit {
+  private readonly sets = new Map<string, OperationStepSet>();
+
+  constructor(private readonly discovery: DiscoveryService) {}
+
+  onModuleInit(): void {
+    for (const wrapper of this.discovery.getProviders({ metadataKey: OperationStepHandlers.KEY })) {
+      const provider = wrapper.instance as OperationStepProvider;
+      for (const [type, set] of Object.entries(provider.stepSets())) {
+        if (this.sets.has(type)) throw new Error(`operation type ${type} has step handlers registered twice (again by ${wrapper.name})`);
+        this.sets.set(type, set as OperationStepSet);
+      }
+    }
+    const missing = missingStepHandlers(this.sets);
+    if (missing.length > 0) throw new Error(`operation steps without a handler (register them with @OperationStepHandlers()): ${missing.join('; ')}`);
+  }
+
+  forType(type: string): OperationStepSet | undefined {
+    return this.sets.get(type);
+  }
+}
