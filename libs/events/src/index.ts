@@ -7,3 +7,4 @@ export * from './delivery/retry-schedule';
 export * from './delivery/webhook-deliverer';
 export * from './delivery/webhooks-worker.module';
 export * from './event-statement';
+export * from './event-ctes';

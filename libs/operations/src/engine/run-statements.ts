@@ -3,7 +3,7 @@ import type { NewEvent } from '@capstan/events';
 import type { Database, Prisma } from '@capstan/platform';
 import { expressionBuilder, sql } from 'kysely';
 import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres';
-import { withEvent } from './engine-events';
+import { withEvent } from '@capstan/events';
 import type { EngineCluster, EngineOperation, EngineStep, StepWait } from './step-context';
 
 /**

@@ -1,5 +1,5 @@
 import { eventRoutes } from '@capstan/contracts';
-import type { NewEvent } from '@capstan/events';
+import type { NewEvent } from './events.service';
 import { type DB, newId } from '@capstan/platform';
 import { type Expression, type QueryCreator, sql, type SqlBool } from 'kysely';
 
