@@ -121,7 +121,10 @@ describe('long operations: waits that yield the worker', () => {
 
   it('500 operations wait at once on one worker with no more connections than its pool', async () => {
     const poolSize = 4;
-    const stack = await startStack({ inProcessWorker: false, stepDelayMs: 60_000, env: { WAIT_POLL_MAX_MS: '2000' } });
+    // Re-polls back off to 30 s: the operations that already wait must not keep the worker from
+    // bringing the others to their wait (at 2 s, 500 waiters were 250 polls a second, and a loaded
+    // 2-core machine never got all 500 there).
+    const stack = await startStack({ inProcessWorker: false, stepDelayMs: 600_000, env: { WAIT_POLL_MAX_MS: '30000' } });
     try {
       const token = (await seedOrganization(stack.prisma, { maxClusters: 600, maxNodes: 1_000 })).token;
       // PGAPPNAME names the worker's pooled connections (the relay's LISTEN connection names itself).
