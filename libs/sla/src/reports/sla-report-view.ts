@@ -25,11 +25,22 @@ export function presentReport({ cluster, final, computedAt, currency, report: r 
     unknown_minutes: r.unknownMinutes,
     future_minutes: r.futureMinutes,
     coverage_percent: r.coveragePercent,
+    min_coverage_percent: r.minCoveragePercent,
+    trustworthy: r.trustworthy,
     availability_percent: r.availabilityPercent,
     error_budget: { total_minutes: r.errorBudget.totalMinutes, used_minutes: r.errorBudget.usedMinutes, remaining_minutes: r.errorBudget.remainingMinutes },
     breached: r.breached,
     credit: { percent: r.credit.percent, amount_cents: r.credit.amountCents, currency, availability_percent: r.credit.availabilityPercent },
-    downtime_periods: r.downtimePeriods.map((p) => ({ start: p.start, end: p.end, minutes: p.minutes, counted: p.counted })),
+    downtime_periods: r.downtimePeriods.map((p) => ({
+      start: p.start,
+      end: p.end,
+      minutes: p.minutes,
+      down_minutes: p.downMinutes,
+      unknown_minutes: p.unknownMinutes,
+      counted: p.counted,
+      counted_minutes_in_month: p.countedMinutesInMonth,
+      excluded_minutes_in_month: p.excludedMinutesInMonth,
+    })),
     exclusions: r.exclusions.map((x) => ({
       start: x.start,
       end: x.end,
@@ -50,6 +61,7 @@ export function presentReport({ cluster, final, computedAt, currency, report: r 
       future_minutes: d.futureMinutes,
       availability_percent: d.availabilityPercent,
     })),
+    rules: { ...r.rules },
   };
 }
 
@@ -64,6 +76,7 @@ export function presentSummary({ cluster, final, currency, report: r }: ClusterS
     final,
     availability_percent: r.availabilityPercent,
     coverage_percent: r.coveragePercent,
+    trustworthy: r.trustworthy,
     counted_downtime_minutes: r.countedDowntimeMinutes,
     error_budget: { total_minutes: r.errorBudget.totalMinutes, used_minutes: r.errorBudget.usedMinutes, remaining_minutes: r.errorBudget.remainingMinutes },
     breached: r.breached,
