@@ -1,6 +1,6 @@
 /**
  * From probe-derived availability intervals to per-minute states, downtime periods and exclusions
- * (DOMAIN.md "SLA").
+ * (docs/sla.md).
  *
  * A month has at most 44,640 minutes, so every minute gets one byte in a `Uint8Array` and all the
  * arithmetic is O(minutes + intervals): a report is a few linear passes, with no per-minute objects.
@@ -66,7 +66,7 @@ export const MAX_UNKNOWN_GAP_MINUTES = 1_440;
  */
 export const PERIOD_CONTEXT_MINUTES = 2 * MAX_UNKNOWN_GAP_MINUTES;
 
-/** Why downtime is not held against the SLA (DOMAIN.md "SLA": scheduled maintenance, customer-caused outages). */
+/** Why downtime is not held against the SLA (docs/sla.md, "Exclusions"). */
 export type ExclusionReason = 'scheduled_maintenance' | 'customer_initiated' | 'organization_suspended';
 export const EXCLUSION_REASONS: readonly ExclusionReason[] = Object.freeze([
   'scheduled_maintenance',
@@ -124,8 +124,8 @@ export function monthRange(month: string): MonthRange {
  * The state of every minute of `range` from one timeline (for several vantage points, merge them
  * first with {@link mergeVantagePoints}, or use {@link minuteStatesAcrossVantagePoints}).
  *
- * DOMAIN.md: a minute is down "when at least half of its probes failed", up "when fewer did", and
- * unknown "when no probe result exists for it". Intervals stand for the probes, so a minute is
+ * docs/sla.md, "Minute states": a minute is down when at least half of its probes failed, up when
+ * fewer did, and unknown when no probe result exists for it. Intervals stand for the probes, so a minute is
  * down when the time observed down is at least the time observed up within it (with the whole
  * minute observed: at least 30 s down), up when less, unknown when nothing observed it. The share
  * is of the observed part rather than of 60 s, so a minute in which the monitor saw only failures
@@ -193,8 +193,8 @@ export function mergeVantagePoints(perVantage: readonly (readonly StateInterval[
 }
 
 /**
- * DOMAIN.md's rule taken literally, minute by minute: a minute is down when at least half of its
- * probes failed "at every vantage point that has data for it". Each vantage point's minutes are
+ * docs/sla.md's "Vantage points" rule taken literally, minute by minute: a minute is down when
+ * at least half of its probes failed at every vantage point that has data for it. Each vantage point's minutes are
  * classified on their own ({@link minuteStates}), then combined with
  * {@link combineVantageMinuteStates}. Unlike {@link mergeVantagePoints}, two vantage points that are
  * each down for most of a minute, but not at the same seconds, make the minute down.

@@ -1,5 +1,5 @@
 /**
- * A cluster's SLA report for one calendar month (DOMAIN.md "SLA"): the figures a customer's credit
+ * A cluster's SLA report for one calendar month (docs/sla.md): the figures a customer's credit
  * rests on, with every minute accounted for so the report can be audited minute by minute.
  */
 import { isProvider, Provider } from '../catalogue/provider';

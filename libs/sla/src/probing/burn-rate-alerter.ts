@@ -9,7 +9,7 @@ const LOOKBACK_MINUTES = 3 * 24 * 60;
 const EVALUATE_EVERY_MS = 15_000;
 
 /**
- * Burn-rate alerts over the 30-day error budget (DOMAIN.md "SLA"): page at 14.4x over 1h and 5m
+ * Burn-rate alerts over the 30-day error budget (docs/sla.md): page at 14.4x over 1h and 5m
  * or 6x over 6h and 30m; ticket at 3x over 1d and 2h or 1x over 3d and 6h. Only clusters with
  * downtime in the last three days can burn, so only those are evaluated. An alert is an event
  * (`dev.capstan.sla.burn_rate.page|ticket`) in the cluster's organisation, which its webhooks

@@ -120,7 +120,7 @@ export class SlaReportsService {
     return computeSlaReport({
       provider: cluster.provider,
       month,
-      // Each vantage point's minutes are classified on their own, then combined: DOMAIN.md's rule
+      // Each vantage point's minutes are classified on their own, then combined: docs/sla.md's rule
       // ("at least half of its probes failed, at every vantage point that has data for it") taken
       // minute by minute. Merging the timelines first (mergeVantagePoints) would call a minute up
       // when two locations each saw it mostly down, only not at the same seconds.
