@@ -1,7 +1,7 @@
 import { currentSlaPolicy, evaluateBurnRateAlerts, minuteStatesAcrossVantagePoints, slaTargetPercent, type StateInterval } from '@capstan/domain';
 import { EventsService } from '@capstan/events';
-import { Clock, PrismaService } from '@capstan/platform';
-import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { BackgroundWork, Clock, PrismaService } from '@capstan/platform';
+import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 
 const MINUTE = 60_000;
 /** The longest burn-rate window (3 days, SRE workbook): history older than this never matters. */
@@ -18,9 +18,8 @@ const EVALUATE_EVERY_MS = 15_000;
  */
 @Injectable()
 export class BurnRateAlerter implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(BurnRateAlerter.name);
   private readonly firing = new Map<string, string>();
-  private timer: NodeJS.Timeout | undefined;
+  private readonly work = new BackgroundWork(BurnRateAlerter.name);
 
   constructor(
     private readonly prisma: PrismaService,
@@ -29,11 +28,12 @@ export class BurnRateAlerter implements OnApplicationBootstrap, OnModuleDestroy 
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.evaluate().catch((e) => this.logger.warn({ err: String(e) }, 'burn-rate evaluation failed')), EVALUATE_EVERY_MS);
+    this.work.every(EVALUATE_EVERY_MS, 'burn-rate evaluation', () => this.evaluate());
   }
 
-  onModuleDestroy(): void {
-    clearInterval(this.timer);
+  /** Waits for an evaluation in flight: it must not write an event while the pool is closing. */
+  async onModuleDestroy(): Promise<void> {
+    await this.work.stop();
   }
 
   /** Evaluates every cluster that had downtime lately; returns the alerts raised now. */
@@ -48,6 +48,7 @@ export class BurnRateAlerter implements OnApplicationBootstrap, OnModuleDestroy 
     });
     const raised: { clusterId: string; severity: string }[] = [];
     for (const { clusterId } of burning) {
+      if (this.work.stopping) break;
       const cluster = await this.prisma.cluster.findUnique({ where: { id: clusterId }, select: { organizationId: true, provider: true, deletedAt: true } });
       if (!cluster || cluster.deletedAt) continue;
       const rows = await this.prisma.availabilityInterval.findMany({ where: { clusterId, endedAt: { gt: start }, startedAt: { lt: end } } });
