@@ -117,7 +117,7 @@ export class SlaReportsRepository {
    * plane ({@link CONTROL_PLANE_OPERATION_TYPES}) and ran during `range`: from start to finish,
    * or to `now` while still running. An operation that never started has no window.
    */
-  async customerOperations(clusterId: string, range: MonthRange, now: Date): Promise<Exclusion[]> {
+  async customerOperations(clusterId: string, range: MinuteRange, now: Date): Promise<Exclusion[]> {
     const rows = await this.db
       .selectFrom('operations')
       .select(['id', 'started_at', 'finished_at'])
@@ -138,7 +138,7 @@ export class SlaReportsRepository {
    * The organisation's suspensions from the audit log: each `organization.suspend` up to the next
    * `organization.resume` (or `now` while still suspended), referenced by the suspend event's id.
    */
-  async suspensions(organizationId: string, range: MonthRange, now: Date): Promise<Exclusion[]> {
+  async suspensions(organizationId: string, range: MinuteRange, now: Date): Promise<Exclusion[]> {
     const events = await this.db
       .selectFrom('audit_events')
       .select(['id', 'action', 'created_at'])
