@@ -1,13 +1,37 @@
 import type { slaRoutes } from '@capstan/contracts';
 import type { z } from 'zod';
+import { type MonthlySlaReport, SLA_REPORT_RULES } from '@capstan/domain';
 import type { ClusterSlaReport } from './sla-reports.service';
 
 export type SlaReportView = z.infer<typeof slaRoutes.slaReportSchema>;
 export type SlaSummaryView = z.infer<typeof slaRoutes.slaSummarySchema>;
 export type SlaCreditView = z.infer<typeof slaRoutes.slaCreditSchema>;
 
+/**
+ * A report frozen before reports carried coverage trust, period shares and rule citations, read
+ * with the values those fields have for it: frozen numbers are never recomputed, and every period
+ * then was a run of down minutes charged whole to its month.
+ */
+function withCurrentFields(r: MonthlySlaReport): MonthlySlaReport {
+  if (r.rules !== undefined) return r;
+  return {
+    ...r,
+    minCoveragePercent: r.targetPercent,
+    trustworthy: r.coveragePercent >= r.targetPercent,
+    downtimePeriods: r.downtimePeriods.map((p) => ({
+      ...p,
+      downMinutes: p.minutes,
+      unknownMinutes: 0,
+      countedMinutesInMonth: p.counted ? p.minutes : 0,
+      excludedMinutesInMonth: 0,
+    })),
+    rules: SLA_REPORT_RULES,
+  };
+}
+
 /** The full report, as the API shows it (snake_case, ISO instants). */
-export function presentReport({ cluster, final, computedAt, currency, report: r }: ClusterSlaReport): SlaReportView {
+export function presentReport({ cluster, final, computedAt, currency, report }: ClusterSlaReport): SlaReportView {
+  const r = withCurrentFields(report);
   return {
     cluster_id: cluster.id,
     month: r.month,
@@ -65,7 +89,8 @@ export function presentReport({ cluster, final, computedAt, currency, report: r 
   };
 }
 
-export function presentSummary({ cluster, final, currency, report: r }: ClusterSlaReport): SlaSummaryView {
+export function presentSummary({ cluster, final, currency, report }: ClusterSlaReport): SlaSummaryView {
+  const r = withCurrentFields(report);
   return {
     cluster_id: cluster.id,
     cluster_name: cluster.name,

@@ -1,4 +1,4 @@
-import { newId, PrismaService } from '@capstan/platform';
+import { newId, type Prisma, PrismaService } from '@capstan/platform';
 import { seedOrganization, seedStaff, startTestApi, type SeededOrganization, type TestApi } from '@capstan/testing';
 import { SlaReportsRepository } from './sla-reports.repository';
 import { SlaReportsService } from './sla-reports.service';
@@ -138,7 +138,7 @@ describe('SLA reports API', () => {
       ['down', '2026-10-10T07:00:00Z'],
       ['up', '2026-11-01T00:00:00Z'],
     ]);
-  });
+  }, 60_000); // a migrated database and the API on a loaded machine: more than jest's default 5 s
 
   afterAll(async () => {
     await api.close();
@@ -200,7 +200,7 @@ describe('SLA reports API', () => {
           finishedAt: at('2026-10-03T00:10:00Z'),
         },
       });
-    });
+    }, 30_000);
 
     it('counts an outage across a month boundary in both months, each its own minutes', async () => {
       const september = (await get(initech.token, `/v1/clusters/${ids.delta}/sla?month=2026-09`)).json();
@@ -506,6 +506,20 @@ describe('SLA reports API', () => {
       expect((await get(acme.token, '/v1/sla?month=2026-10')).json().items[0].counted_downtime_minutes).toBe(30);
       expect((await service.report(ids.alpha, '2026-10', new Date())).report.countedDowntimeMinutes).toBe(30);
       expect(await prisma.slaReport.count({ where: { clusterId: ids.alpha } })).toBe(1);
+    });
+
+    it('serves a report frozen before reports cited their rules, with the values those fields had', async () => {
+      // Given October's frozen details rewritten in the earlier format
+      const stored = await prisma.slaReport.findUniqueOrThrow({ where: { clusterId_month: { clusterId: ids.alpha, month: '2026-10' } } });
+      const { rules: _rules, trustworthy: _trustworthy, minCoveragePercent: _min, downtimePeriods, ...rest } = stored.details as Record<string, unknown> & { downtimePeriods: Record<string, unknown>[] };
+      const legacy = { ...rest, downtimePeriods: downtimePeriods.map((p) => ({ start: p.start, end: p.end, minutes: p.minutes, counted: p.counted })) };
+      await prisma.slaReport.update({ where: { clusterId_month: { clusterId: ids.alpha, month: '2026-10' } }, data: { details: legacy as Prisma.InputJsonObject } });
+
+      const res = await get(acme.token, `/v1/clusters/${ids.alpha}/sla?month=2026-10`);
+
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ counted_downtime_minutes: 30, trustworthy: true, min_coverage_percent: 99.5, rules: { availability_percent: 'docs/sla.md#availability' } });
+      expect(res.json().downtime_periods[1]).toEqual(expect.objectContaining({ minutes: 30, down_minutes: 30, counted_minutes_in_month: 30 }));
     });
   });
 });
