@@ -45,7 +45,7 @@ describe('BurnRateAlerter against Postgres', () => {
     api = await startTestApi();
     prisma = api.app.get(PrismaService);
     org = await seedOrganization(prisma, { name: 'alerted-ag' });
-  });
+  }, 60_000); // a migrated database and the API on a loaded machine: more than jest's default 5 s
 
   afterAll(async () => {
     await api.close();
