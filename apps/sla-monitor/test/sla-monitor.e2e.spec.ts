@@ -35,9 +35,18 @@ describe('SLA monitor against simulated clusters', () => {
     await stack.prisma.cluster.updateMany({ where: { id: { in: [down.id, healthy.id] } }, data: { createdAt: new Date(Date.now() - 2 * 3_600_000) } });
   }, 60_000);
 
+  /** Monitors the test started, closed here too, so a failed assertion cannot leave one running (and jest waiting). */
+  const started: { close(): Promise<void> }[] = [];
+  const monitorWith = async (clock: AcceleratedClock) => {
+    const monitor = await startSlaMonitor(monitorConfig(), { clock });
+    started.push(monitor);
+    return monitor;
+  };
+
   afterAll(async () => {
+    for (const monitor of started) await monitor.close().catch(() => undefined);
     await stack?.stop();
-  });
+  }, 60_000);
 
   const monitorConfig = () =>
     testConfig(stack.config.database.url, { ...stack.env, REDIS_URL: stack.config.redis.url, REDIS_PREFIX: stack.config.redis.prefix, SLA_MONITOR_PORT: '0', SLA_PROBE_INTERVAL_MS: '100', SLA_FLUSH_INTERVAL_MS: '100' });
@@ -54,7 +63,7 @@ describe('SLA monitor against simulated clusters', () => {
     // Simulated time starts an hour ago, so everything it records is already in the past for the
     // API's real clock, which computes the live month's report.
     const clock = new AcceleratedClock(SPEED, new Date(Date.now() - 60 * 60_000));
-    let monitor = await startSlaMonitor(monitorConfig(), { clock });
+    let monitor = await monitorWith(clock);
     await sleep(2_000);
     // The simulated instants around each fault switch: under load a request can take a simulated
     // minute, so the outage is judged against when the switches happened, not against the sleeps.
@@ -76,7 +85,7 @@ describe('SLA monitor against simulated clusters', () => {
     // The monitor stops for ~3 simulated minutes, then comes back.
     await monitor.close();
     await sleep(3_000);
-    monitor = await startSlaMonitor(monitorConfig(), { clock });
+    monitor = await monitorWith(clock);
     await sleep(2_000);
     await monitor.close();
 
