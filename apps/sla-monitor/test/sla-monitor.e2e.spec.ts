@@ -35,9 +35,18 @@ describe('SLA monitor against simulated clusters', () => {
     await stack.prisma.cluster.updateMany({ where: { id: { in: [down.id, healthy.id] } }, data: { createdAt: new Date(Date.now() - 2 * 3_600_000) } });
   }, 60_000);
 
+  /** Monitors the test started, closed here too, so a failed assertion cannot leave one running (and jest waiting). */
+  const started: { close(): Promise<void> }[] = [];
+  const monitorWith = async (clock: AcceleratedClock) => {
+    const monitor = await startSlaMonitor(monitorConfig(), { clock });
+    started.push(monitor);
+    return monitor;
+  };
+
   afterAll(async () => {
+    for (const monitor of started) await monitor.close().catch(() => undefined);
     await stack?.stop();
-  });
+  }, 60_000);
 
   const monitorConfig = () =>
     testConfig(stack.config.database.url, { ...stack.env, REDIS_URL: stack.config.redis.url, REDIS_PREFIX: stack.config.redis.prefix, SLA_MONITOR_PORT: '0', SLA_PROBE_INTERVAL_MS: '100', SLA_FLUSH_INTERVAL_MS: '100' });
@@ -54,11 +63,17 @@ describe('SLA monitor against simulated clusters', () => {
     // Simulated time starts an hour ago, so everything it records is already in the past for the
     // API's real clock, which computes the live month's report.
     const clock = new AcceleratedClock(SPEED, new Date(Date.now() - 60 * 60_000));
-    let monitor = await startSlaMonitor(monitorConfig(), { clock });
+    let monitor = await monitorWith(clock);
     await sleep(2_000);
+    // The simulated instants around each fault switch: under load a request can take a simulated
+    // minute, so the outage is judged against when the switches happened, not against the sleeps.
+    const downSent = clock.now();
     expect((await apiServer('down')).statusCode).toBe(200);
+    const downDone = clock.now();
     await sleep(7_000);
+    const upSent = clock.now();
     expect((await apiServer('up')).statusCode).toBe(200);
+    const upDone = clock.now();
     await sleep(2_000);
 
     // A 7-minute outage burns a 99.5% budget far faster than 14.4x over the last hour: a page.
@@ -70,26 +85,35 @@ describe('SLA monitor against simulated clusters', () => {
     // The monitor stops for ~3 simulated minutes, then comes back.
     await monitor.close();
     await sleep(3_000);
-    monitor = await startSlaMonitor(monitorConfig(), { clock });
+    monitor = await monitorWith(clock);
     await sleep(2_000);
     await monitor.close();
 
     const intervals = await intervalsOf(stack.prisma, down.id);
-    const states = intervals.map((i) => i.state);
-    expect(states.slice(0, 3)).toEqual(['up', 'down', 'up']);
-    const outage = intervals[1]!;
-    // Detection within a couple of probe intervals: the down interval is about the 7 minutes.
-    expect(minutes(outage.startedAt, outage.endedAt)).toBeGreaterThan(6);
-    expect(minutes(outage.startedAt, outage.endedAt)).toBeLessThan(8.5);
-    // A compact history: a handful of rows, not one per probe.
-    expect(intervals.length).toBeLessThanOrEqual(5);
+    // A monitor starved of CPU for longer than three probe intervals rightly starts a new interval
+    // after the gap, so the states are judged as runs: up, down, up.
+    const runs = intervals.reduce<{ state: string; startedAt: Date; endedAt: Date }[]>((list, i) => {
+      const last = list[list.length - 1];
+      if (last && last.state === i.state) last.endedAt = i.endedAt;
+      else list.push({ state: i.state, startedAt: i.startedAt, endedAt: i.endedAt });
+      return list;
+    }, []);
+    expect(runs.map((r) => r.state)).toEqual(['up', 'down', 'up']);
+    const outage = runs[1]!;
+    // Detection within a couple of probe intervals: the down interval is the time the API server was
+    // down (about 7 minutes), give or take one simulated minute (10 probe intervals) of scheduling.
+    expect(minutes(outage.startedAt, outage.endedAt)).toBeGreaterThan(minutes(downDone, upSent) - 1);
+    expect(minutes(outage.startedAt, outage.endedAt)).toBeLessThan(minutes(downSent, upDone) + 1);
+    // A compact history: a handful of rows, not one per probe (over a hundred were sent).
+    expect(intervals.length).toBeLessThanOrEqual(10);
     // The monitor's absence is a gap between intervals (unknown), not uptime.
-    const gap = minutes(intervals[2]!.endedAt, intervals[3]!.startedAt);
-    expect(gap).toBeGreaterThan(2);
+    const gaps = intervals.slice(1).map((i, k) => minutes(intervals[k]!.endedAt, i.startedAt));
+    expect(Math.max(...gaps)).toBeGreaterThan(2);
 
     const other = await intervalsOf(stack.prisma, healthy.id);
     expect(other.every((i) => i.state === 'up')).toBe(true);
-    expect(other.length).toBe(2);
+    expect(other.length).toBeGreaterThanOrEqual(2);
+    expect(other.length).toBeLessThanOrEqual(10);
 
     // The customer's report shows the outage as a counted downtime period and the budget it used;
     // the monitor's absence shows as reduced coverage, not downtime.
@@ -99,8 +123,8 @@ describe('SLA monitor against simulated clusters', () => {
     expect(counted.filter((p: { counted: boolean }) => p.counted)).toHaveLength(1);
     const budget = report.error_budget ?? report.errorBudget;
     const used = budget.used_minutes ?? budget.usedMinutes;
-    expect(used).toBeGreaterThanOrEqual(6);
-    expect(used).toBeLessThanOrEqual(9);
+    expect(used).toBeGreaterThanOrEqual(Math.floor(minutes(downDone, upSent) - 1));
+    expect(used).toBeLessThanOrEqual(Math.ceil(minutes(downSent, upDone) + 1));
     expect(report.breached).toBe(false);
     const healthyReport = (await stack.api.inject({ method: 'GET', url: `/v1/clusters/${healthy.id}/sla?month=${month}`, headers: { authorization: `Bearer ${customer}` } })).json();
     expect(healthyReport.availability_percent ?? healthyReport.availabilityPercent).toBe(100);

@@ -51,12 +51,25 @@ export const slaReportSchema = z
     excluded_minutes: z.number().int(),
     unknown_minutes: z.number().int().openapi({ description: 'No probe result (the monitor was down): neither up nor down' }),
     future_minutes: z.number().int(),
-    coverage_percent: percent,
+    coverage_percent: percent.openapi({ description: 'Measured minutes / (measured + unknown minutes): how much of the month the monitor saw (docs/sla.md, Coverage)' }),
+    min_coverage_percent: percent.openapi({ description: 'The least coverage at which the report is conclusive: the target itself' }),
+    trustworthy: z.boolean().openapi({ description: 'false when coverage is below min_coverage_percent: the unknown minutes could hide more downtime than the whole error budget' }),
     availability_percent: percent.openapi({ description: '100 × (1 − counted downtime / minutes in the month), rounded down to 4 decimals' }),
     error_budget: errorBudget,
     breached: z.boolean(),
     credit,
-    downtime_periods: z.array(z.object({ start: timestamp, end: timestamp, minutes: z.number().int(), counted: z.boolean() })),
+    downtime_periods: z.array(
+      z.object({
+        start: timestamp.openapi({ description: 'Start of the whole period, possibly in the previous month' }),
+        end: timestamp.openapi({ description: 'End of the whole period, possibly in the next month' }),
+        minutes: z.number().int().openapi({ description: 'Length of the whole period: down minutes and the unknown minutes between them' }),
+        down_minutes: z.number().int(),
+        unknown_minutes: z.number().int(),
+        counted: z.boolean().openapi({ description: 'At least 5 minutes long: its down minutes cost error budget' }),
+        counted_minutes_in_month: z.number().int().openapi({ description: 'Its down minutes in this month that no exclusion takes out, when counted' }),
+        excluded_minutes_in_month: z.number().int().openapi({ description: 'Its down minutes in this month that an exclusion takes out' }),
+      }),
+    ),
     exclusions: z.array(
       z.object({
         start: timestamp,
@@ -78,9 +91,12 @@ export const slaReportSchema = z
         excluded_minutes: z.number().int(),
         unknown_minutes: z.number().int(),
         future_minutes: z.number().int(),
-        availability_percent: percent,
+        availability_percent: percent.openapi({ description: '100 × (1 − counted downtime / 1,440): the month\'s definition over the day' }),
       }),
     ),
+    rules: z
+      .record(z.string(), z.string())
+      .openapi({ description: 'For each figure of the report, the section of the published SLA text (docs/sla.md) that defines it' }),
   })
   .openapi('SlaReport');
 
@@ -95,6 +111,7 @@ export const slaSummarySchema = z
     final: z.boolean(),
     availability_percent: percent,
     coverage_percent: percent,
+    trustworthy: z.boolean(),
     counted_downtime_minutes: z.number().int(),
     error_budget: errorBudget,
     breached: z.boolean(),

@@ -3,6 +3,7 @@ import {
   AvailabilityState,
   combineVantageMinuteStates,
   downtimePeriods,
+  MAX_UNKNOWN_GAP_MINUTES,
   excludedMinuteMask,
   Exclusion,
   exclusionMinuteSpan,
@@ -252,14 +253,25 @@ describe('downtimePeriods', () => {
     const periods = downtimePeriods(states('DDDDuuuDDDDDuuuuuuuD'), range, 5);
     // Then the blip is listed but not counted, the outage counted, and so is nothing else
     expect(periods).toEqual([
-      { start: at('2026-11-14T10:00:00Z'), end: at('2026-11-14T10:04:00Z'), minutes: 4, counted: false },
-      { start: at('2026-11-14T10:07:00Z'), end: at('2026-11-14T10:12:00Z'), minutes: 5, counted: true },
-      { start: at('2026-11-14T10:19:00Z'), end: at('2026-11-14T10:20:00Z'), minutes: 1, counted: false },
+      { start: at('2026-11-14T10:00:00Z'), end: at('2026-11-14T10:04:00Z'), minutes: 4, downMinutes: 4, unknownMinutes: 0, counted: false },
+      { start: at('2026-11-14T10:07:00Z'), end: at('2026-11-14T10:12:00Z'), minutes: 5, downMinutes: 5, unknownMinutes: 0, counted: true },
+      { start: at('2026-11-14T10:19:00Z'), end: at('2026-11-14T10:20:00Z'), minutes: 1, downMinutes: 1, unknownMinutes: 0, counted: false },
     ]);
   });
 
-  it('ends a run at an unknown minute: without data there is no evidence the outage went on', () => {
-    expect(downtimePeriods(states('DDD?DDDuuuuuuuuuuuuu'), range, 5).map((p) => p.minutes)).toEqual([3, 3]);
+  it('does not split an outage at a minute the monitor missed: down, unknown, down is one period', () => {
+    // Given 3 minutes down, 1 unknown (the monitor restarting), 3 down
+    const [period, ...others] = downtimePeriods(states('DDD?DDDuuuuuuuuuuuuu'), range, 5);
+    // Then it is one 7-minute period with 6 down minutes, long enough to count
+    expect(others).toEqual([]);
+    expect(period).toMatchObject({ minutes: 7, downMinutes: 6, unknownMinutes: 1, counted: true });
+  });
+
+  it('ends a period at its last down minute when unknown minutes are followed by up, or the gap is too long', () => {
+    expect(downtimePeriods(states('DDD??uuuuuuuuuuuuuuu'), range, 5).map((p) => [p.minutes, p.unknownMinutes])).toEqual([[3, 0]]);
+    expect(downtimePeriods(states('DDD???DDDuuuuuuuuuuu'), range, 5, 2).map((p) => p.minutes)).toEqual([3, 3]);
+    expect(downtimePeriods(states('DDD??DDDuuuuuuuuuuuu'), range, 5, 2).map((p) => p.minutes)).toEqual([8]);
+    expect(downtimePeriods(states('DDD???DDDuuuuuuuuuuu'), range, 5, MAX_UNKNOWN_GAP_MINUTES).map((p) => p.minutes)).toEqual([9]);
   });
 
   it('accounts for every down minute exactly once', () => {
@@ -267,8 +279,16 @@ describe('downtimePeriods', () => {
     fc.assert(
       fc.property(arbStates, fc.integer({ min: 1, max: 8 }), (list, min) => {
         const periods = downtimePeriods(Uint8Array.from(list), range, min);
-        expect(periods.reduce((n, p) => n + p.minutes, 0)).toBe(list.filter((s) => s === MINUTE_DOWN).length);
-        for (const p of periods) expect(p.counted).toBe(p.minutes >= min);
+        expect(periods.reduce((n, p) => n + p.downMinutes, 0)).toBe(list.filter((s) => s === MINUTE_DOWN).length);
+        for (const p of periods) {
+          expect(p.counted).toBe(p.minutes >= min);
+          expect(p.minutes).toBe(p.downMinutes + p.unknownMinutes);
+          // every period starts and ends with a down minute and holds no up minute
+          const first = (p.start.getTime() - range.start.getTime()) / 60_000;
+          const last = (p.end.getTime() - range.start.getTime()) / 60_000 - 1;
+          expect([list[first], list[last]]).toEqual([MINUTE_DOWN, MINUTE_DOWN]);
+          expect(list.slice(first, last + 1)).not.toContain(MINUTE_UP);
+        }
         periods.forEach((p, i) => i > 0 && expect(p.start.getTime()).toBeGreaterThan(periods[i - 1].end.getTime()));
       }),
     );

@@ -1,11 +1,12 @@
 /**
  * From probe-derived availability intervals to per-minute states, downtime periods and exclusions
- * (DOMAIN.md "SLA").
+ * (docs/sla.md).
  *
  * A month has at most 44,640 minutes, so every minute gets one byte in a `Uint8Array` and all the
  * arithmetic is O(minutes + intervals): a report is a few linear passes, with no per-minute objects.
  * All instants are UTC; intervals are half-open `[start, end)`.
  */
+import type { OperationType } from '../clusters/cluster-lifecycle';
 import { FieldViolation, ValidationError } from '../errors/domain-error';
 import { minuteRangeBounds, MS_PER_MINUTE } from './minute-range';
 
@@ -35,21 +36,58 @@ export const MINUTE_UNKNOWN = 0;
 export const MINUTE_UP = 1;
 export const MINUTE_DOWN = 2;
 
-/** A run of consecutive down minutes. */
+/**
+ * An outage on the continuous timeline (docs/sla.md, "Downtime periods"): from its first down
+ * minute to its last, through the unknown minutes between them.
+ */
 export interface DowntimePeriod {
   start: Date;
   end: Date;
+  /** Its length, `end - start` in minutes: the down minutes and the unknown minutes inside it. */
   minutes: number;
-  /** At least the policy's minimum period (5 minutes): it costs error budget. Shorter blips are listed only. */
+  downMinutes: number;
+  unknownMinutes: number;
+  /** At least the policy's minimum period (5 minutes): its down minutes cost error budget. Shorter blips are listed only. */
   counted: boolean;
 }
 
-/** Why downtime is not held against the SLA (DOMAIN.md "SLA": scheduled maintenance, customer-caused outages). */
+/**
+ * The longest run of unknown minutes that still joins the down minutes on either side into one
+ * period (docs/sla.md, "Downtime periods"). Bounded so that a period can always be decided from a
+ * fixed stretch of the adjacent months ({@link PERIOD_CONTEXT_MINUTES}); a monitor gap that long
+ * shows as insufficient coverage anyway.
+ */
+export const MAX_UNKNOWN_GAP_MINUTES = 1_440;
+/**
+ * How far into the adjacent months a report must see to find the periods crossing its month's
+ * boundaries: a period that runs on past this has a down minute more than
+ * {@link MAX_UNKNOWN_GAP_MINUTES} past the boundary, so it is long enough to count whatever
+ * follows, and both months agree on it.
+ */
+export const PERIOD_CONTEXT_MINUTES = 2 * MAX_UNKNOWN_GAP_MINUTES;
+
+/** Why downtime is not held against the SLA (docs/sla.md, "Exclusions"). */
 export type ExclusionReason = 'scheduled_maintenance' | 'customer_initiated' | 'organization_suspended';
 export const EXCLUSION_REASONS: readonly ExclusionReason[] = Object.freeze([
   'scheduled_maintenance',
   'customer_initiated',
   'organization_suspended',
+] as const);
+
+/**
+ * The customer's operations that can affect the cluster's API server, and so excuse downtime while
+ * they run (docs/sla.md, "Exclusions"): creating and deleting the cluster (it is not in service
+ * yet, or any more), changing or upgrading its control plane, rotating its credentials (the API
+ * server restarts with new certificates) and restoring a backup (etcd is reset). Node-pool work and
+ * taking a backup leave the API server alone, so downtime during them counts.
+ */
+export const CONTROL_PLANE_OPERATION_TYPES: readonly OperationType[] = Object.freeze([
+  'create_cluster',
+  'delete_cluster',
+  'update_cluster',
+  'upgrade_cluster',
+  'rotate_credentials',
+  'restore_backup',
 ] as const);
 
 /** A period the SLA does not cover, with its reason and what it refers to (maintenance window, operation id). */
@@ -86,8 +124,8 @@ export function monthRange(month: string): MonthRange {
  * The state of every minute of `range` from one timeline (for several vantage points, merge them
  * first with {@link mergeVantagePoints}, or use {@link minuteStatesAcrossVantagePoints}).
  *
- * DOMAIN.md: a minute is down "when at least half of its probes failed", up "when fewer did", and
- * unknown "when no probe result exists for it". Intervals stand for the probes, so a minute is
+ * docs/sla.md, "Minute states": a minute is down when at least half of its probes failed, up when
+ * fewer did, and unknown when no probe result exists for it. Intervals stand for the probes, so a minute is
  * down when the time observed down is at least the time observed up within it (with the whole
  * minute observed: at least 30 s down), up when less, unknown when nothing observed it. The share
  * is of the observed part rather than of 60 s, so a minute in which the monitor saw only failures
@@ -155,8 +193,8 @@ export function mergeVantagePoints(perVantage: readonly (readonly StateInterval[
 }
 
 /**
- * DOMAIN.md's rule taken literally, minute by minute: a minute is down when at least half of its
- * probes failed "at every vantage point that has data for it". Each vantage point's minutes are
+ * docs/sla.md's "Vantage points" rule taken literally, minute by minute: a minute is down when
+ * at least half of its probes failed at every vantage point that has data for it. Each vantage point's minutes are
  * classified on their own ({@link minuteStates}), then combined with
  * {@link combineVantageMinuteStates}. Unlike {@link mergeVantagePoints}, two vantage points that are
  * each down for most of a minute, but not at the same seconds, make the minute down.
@@ -185,15 +223,23 @@ export function combineVantageMinuteStates(perVantage: readonly MinuteStates[], 
 }
 
 /**
- * Runs of consecutive down minutes, in order. Any minute that is not {@link MINUTE_DOWN} (up,
- * unknown, or a caller's own code such as excluded) ends a run: without data there is no evidence
- * the outage went on. A run is `counted` when it lasts at least `minMinutes` (DOMAIN.md: "counts only
- * downtime periods of at least 5 consecutive minutes; shorter blips are recorded but not counted").
+ * Downtime periods, in order (docs/sla.md, "Downtime periods"). A period starts at a down minute
+ * and runs on through down minutes and through runs of unknown minutes of at most `maxGapMinutes`
+ * that are followed by another down minute: a monitor restart in the middle of an outage does
+ * not split it. An up minute, any other code (a caller's own, such as future), or a longer run of
+ * unknown minutes ends it at its last down minute. A period is `counted` when it lasts at least
+ * `minMinutes` ("downtime periods of at least 5 consecutive minutes"); unknown minutes inside it
+ * count toward its length but are not downtime themselves.
+ *
+ * Exclusions are deliberately not an input: an excluded minute keeps its measured state here, so
+ * an exclusion can neither split an outage nor join two blips; the report removes the excluded
+ * minutes from a period's count afterwards.
  */
-export function downtimePeriods(minutes: MinuteStates, range: MinuteRange, minMinutes: number): DowntimePeriod[] {
+export function downtimePeriods(minutes: MinuteStates, range: MinuteRange, minMinutes: number, maxGapMinutes = MAX_UNKNOWN_GAP_MINUTES): DowntimePeriod[] {
   const { startMs, minutes: length } = minuteRangeBounds(range);
   if (minutes.length !== length) throw new RangeError(`the range has ${length} minutes but ${minutes.length} states were given`);
   if (!Number.isInteger(minMinutes) || minMinutes < 1) throw new RangeError(`minMinutes must be a positive integer, got ${minMinutes}`);
+  if (!Number.isInteger(maxGapMinutes) || maxGapMinutes < 0) throw new RangeError(`maxGapMinutes must be a non-negative integer, got ${maxGapMinutes}`);
   const periods: DowntimePeriod[] = [];
   let i = 0;
   while (i < length) {
@@ -202,12 +248,28 @@ export function downtimePeriods(minutes: MinuteStates, range: MinuteRange, minMi
       continue;
     }
     const from = i;
-    while (i < length && minutes[i] === MINUTE_DOWN) i++;
+    let end = i; // one past the last down minute seen
+    let down = 0;
+    while (i < length) {
+      if (minutes[i] === MINUTE_DOWN) {
+        down++;
+        end = ++i;
+        continue;
+      }
+      if (minutes[i] !== MINUTE_UNKNOWN) break;
+      let gapEnd = i;
+      while (gapEnd < length && minutes[gapEnd] === MINUTE_UNKNOWN) gapEnd++;
+      if (gapEnd - i > maxGapMinutes || gapEnd === length || minutes[gapEnd] !== MINUTE_DOWN) break;
+      i = gapEnd;
+    }
+    i = end;
     periods.push({
       start: new Date(startMs + from * MS_PER_MINUTE),
-      end: new Date(startMs + i * MS_PER_MINUTE),
-      minutes: i - from,
-      counted: i - from >= minMinutes,
+      end: new Date(startMs + end * MS_PER_MINUTE),
+      minutes: end - from,
+      downMinutes: down,
+      unknownMinutes: end - from - down,
+      counted: end - from >= minMinutes,
     });
   }
   return periods;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { MINUTE_DOWN, MINUTE_UNKNOWN, MINUTE_UP } from './availability';
-import { burnRate, evaluateBurnRateAlerts } from './burn-rate';
+import { burnRate, evaluateBurnRateAlerts, MIN_MEASURED_WINDOW_SHARE } from './burn-rate';
 import { currentSlaPolicy } from './sla-policy';
 
 const THREE_DAYS = 3 * 1440;
@@ -82,13 +82,41 @@ describe('evaluateBurnRateAlerts', () => {
   });
 
   it('fires only when the rate is strictly above the factor, exactly as the SRE workbook writes it', () => {
-    // Given 200 measured minutes (the rest unknown) with one down minute now: exactly 1x at 99.5%
-    const exactlyOnce = endingNow([{ minutesAgo: THREE_DAYS, minutes: THREE_DAYS - 200, state: MINUTE_UNKNOWN }, { minutesAgo: 1, minutes: 1 }]);
+    // Given 4,000 measured minutes of 3 days (the rest unknown) with 20 down minutes now: exactly 1x at 99.5%
+    const exactlyOnce = endingNow([{ minutesAgo: THREE_DAYS, minutes: THREE_DAYS - 4_000, state: MINUTE_UNKNOWN }, { minutesAgo: 20, minutes: 20 }]);
     const at1x = evaluateBurnRateAlerts(exactlyOnce, 99.5, policy);
-    expect(at1x.rules[3]).toMatchObject({ fires: false, long: { measuredMinutes: 200, badMinutes: 1, rate: 1 } });
-    // and with 199 measured minutes it is just above
-    exactlyOnce[THREE_DAYS - 200] = MINUTE_UNKNOWN;
-    expect(evaluateBurnRateAlerts(exactlyOnce, 99.5, policy)).toMatchObject({ fires: 'ticket', rules: [{}, {}, {}, { fires: true }] });
+    expect(at1x.rules[3]).toMatchObject({ fires: false, long: { measuredMinutes: 4_000, badMinutes: 20, rate: 1 } });
+    // and with 3,999 measured minutes it is just above
+    exactlyOnce[THREE_DAYS - 4_000] = MINUTE_UNKNOWN;
+    expect(evaluateBurnRateAlerts(exactlyOnce, 99.5, policy).rules[3].fires).toBe(true);
+  });
+
+  it('does not page on a 2-minute blip of a cluster watched for 10 minutes (a 40x "burn" of almost no data)', () => {
+    // Before: 2 bad of 10 measured minutes read as 40x over the hour, and paged
+    const young = endingNow([{ minutesAgo: THREE_DAYS, minutes: THREE_DAYS - 10, state: MINUTE_UNKNOWN }, { minutesAgo: 2, minutes: 2 }]);
+    const result = evaluateBurnRateAlerts(young, 99.5, policy);
+    expect(result.fires).toBeNull();
+    expect(result.rules[0].long).toMatchObject({ measuredMinutes: 10, denominatorMinutes: 30, badMinutes: 2 });
+    // A real outage on a young cluster still pages: 7 minutes down of 11 watched
+    const outage = endingNow([{ minutesAgo: THREE_DAYS, minutes: THREE_DAYS - 11, state: MINUTE_UNKNOWN }, { minutesAgo: 7, minutes: 7 }]);
+    expect(evaluateBurnRateAlerts(outage, 99.5, policy).fires).toBe('page');
+  });
+
+  it('does not page on downtime the SLA excludes, nor count excluded minutes as measured', () => {
+    // Given a 20-minute outage going on, all inside a customer's upgrade
+    const states = endingNow([{ minutesAgo: 20, minutes: 20 }]);
+    const excluded = new Uint8Array(THREE_DAYS);
+    excluded.fill(1, THREE_DAYS - 20);
+    const result = evaluateBurnRateAlerts(states, 99.5, policy, excluded);
+    expect(result.fires).toBeNull();
+    expect(result.rules[0].long).toMatchObject({ badMinutes: 0, measuredMinutes: 40 });
+    // and an exclusion in the middle of an outage does not split it: 3 down, 1 excluded, 3 down pages
+    const split = endingNow([{ minutesAgo: 7, minutes: 7 }]);
+    const oneMinute = new Uint8Array(THREE_DAYS);
+    oneMinute[THREE_DAYS - 4] = 1;
+    const joined = evaluateBurnRateAlerts(split, 99.5, policy, oneMinute);
+    expect(joined.fires).toBe('page');
+    expect(joined.rules[0].long).toMatchObject({ badMinutes: 6, measuredMinutes: 59 });
   });
 
   it('leaves unknown minutes out of the rate, and never fires without data', () => {
@@ -114,6 +142,7 @@ describe('evaluateBurnRateAlerts', () => {
         const result = evaluateBurnRateAlerts(Uint8Array.from(list), target, policy);
         for (const rule of result.rules) {
           const exceeds = (w: { rate: number }) => w.rate > rule.factor * (1 + 1e-12);
+          for (const w of [rule.long, rule.short]) expect(w.denominatorMinutes).toBe(Math.max(w.measuredMinutes, Math.ceil(w.minutes * MIN_MEASURED_WINDOW_SHARE)));
           expect(rule.fires).toBe(exceeds(rule.long) && exceeds(rule.short));
           expect(rule.short.badMinutes).toBeLessThanOrEqual(rule.long.badMinutes);
         }

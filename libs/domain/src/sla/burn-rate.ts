@@ -1,9 +1,10 @@
 /**
- * Error-budget burn rates and the multiwindow alerts built on them (DOMAIN.md "SLA": "Burn-rate
- * alerts (SRE workbook, 30-day budget): page at 14.4x over 1h and 5m, or 6x over 6h and 30m;
- * ticket at 3x over 1d and 2h, or 1x over 3d and 6h"). The thresholds are policy data.
+ * Error-budget burn rates and the multiwindow alerts built on them (docs/sla.md, "Burn-rate
+ * alerts": page at 14.4x over 1h and 5m, or 6x over 6h and 30m; ticket at 3x over 1d and 2h, or
+ * 1x over 3d and 6h, after the SRE workbook). The thresholds are policy data.
  */
-import { MINUTE_DOWN, MINUTE_UP, MinuteStates } from './availability';
+import { downtimePeriods, MINUTE_DOWN, MINUTE_UP, MinuteStates } from './availability';
+import { MS_PER_MINUTE } from './minute-range';
 import { percentToPpm, PPM } from './parts-per-million';
 import { BurnRateRule, BurnRateSeverity, currentSlaPolicy, SlaPolicy } from './sla-policy';
 
@@ -24,10 +25,20 @@ export interface BurnRateWindow {
   minutes: number;
   /** Minutes in the window with data (up or down); unknown minutes are neither good nor bad. */
   measuredMinutes: number;
+  /** What the rate divides by: the measured minutes, but at least {@link MIN_MEASURED_WINDOW_SHARE} of the window. */
+  denominatorMinutes: number;
   /** Down minutes that spend budget (see {@link evaluateBurnRateAlerts}). */
   badMinutes: number;
   rate: number;
 }
+
+/**
+ * The least share of a window a rate is divided by. A rate over a few measured minutes is noise:
+ * a 2-minute blip on a cluster measured for 10 minutes read as a 40x burn of a 99.5% budget over
+ * the hour, and paged. Dividing by at least half the window (30 minutes of the hour) keeps that
+ * blip under 14.4x, while a real outage on a young cluster (7 minutes down of 11) still pages.
+ */
+export const MIN_MEASURED_WINDOW_SHARE = 0.5;
 
 export interface BurnRateRuleEvaluation extends BurnRateRule {
   long: BurnRateWindow;
@@ -50,40 +61,47 @@ export interface BurnRateAlertEvaluation {
  * (strictly, as in the SRE workbook's `> factor * (1 - SLO)`), so a page stops soon after the
  * outage ends while a short spike alone never pages.
  *
- * Bad minutes are the down minutes that spend budget in the report: those in runs of at least the
- * policy's minimum downtime period, plus the run still going on at the end, which may yet reach the
- * minimum (waiting for its 5th minute would delay every page by 5 minutes). Minutes the SLA
- * excludes should be passed as unknown (e.g. with `excludedMinuteMask`) so maintenance does not page.
- * The rate's denominator is the measured minutes of the window: unknown minutes dilute nothing.
+ * Bad minutes are the down minutes that spend budget in the report: those in downtime periods of at
+ * least the policy's minimum (found as the report finds them, through unknown minutes), plus the
+ * period still going on at the end, which may yet reach the minimum (waiting for its 5th minute
+ * would delay every page by 5 minutes). Minutes the SLA excludes (`excluded`, 1 per minute, e.g.
+ * from `excludedMinuteMask`) are neither bad nor measured, and, as in the report, they do not split
+ * a period. The rate's denominator is the measured minutes of the window, but at least
+ * {@link MIN_MEASURED_WINDOW_SHARE} of the window, so a few minutes of data cannot make a blip a page.
  */
 export function evaluateBurnRateAlerts(
   minutes: MinuteStates,
   targetPercent: number,
   policy: SlaPolicy = currentSlaPolicy(),
+  excluded?: Uint8Array,
 ): BurnRateAlertEvaluation {
   const allowedPpm = PPM - percentToPpm(targetPercent);
   const n = minutes.length;
+  if (excluded !== undefined && excluded.length !== n) throw new RangeError(`the excluded mask needs ${n} minutes, got ${excluded.length}`);
 
   // Prefix sums, so every window is two subtractions.
   const bad = new Int32Array(n + 1);
   const measured = new Int32Array(n + 1);
   const spends = budgetSpendingMinutes(minutes, policy.minDowntimePeriodMinutes);
   for (let i = 0; i < n; i++) {
-    bad[i + 1] = bad[i] + spends[i];
-    measured[i + 1] = measured[i] + (minutes[i] === MINUTE_UP || minutes[i] === MINUTE_DOWN ? 1 : 0);
+    const counts = excluded === undefined || excluded[i] === 0;
+    bad[i + 1] = bad[i] + (counts ? spends[i] : 0);
+    measured[i + 1] = measured[i] + (counts && (minutes[i] === MINUTE_UP || minutes[i] === MINUTE_DOWN) ? 1 : 0);
   }
 
   const window = (length: number, factorMilli: number): BurnRateWindow & { exceeds: boolean } => {
     const from = Math.max(0, n - length);
     const badMinutes = bad[n] - bad[from];
     const measuredMinutes = measured[n] - measured[from];
+    const denominatorMinutes = Math.max(measuredMinutes, Math.ceil(length * MIN_MEASURED_WINDOW_SHARE));
     return {
       minutes: length,
       measuredMinutes,
+      denominatorMinutes,
       badMinutes,
-      rate: burnRate(badMinutes, measuredMinutes, targetPercent),
-      // bad / measured > factor × allowed, multiplied out in integers (factor in thousandths).
-      exceeds: badMinutes > 0 && badMinutes * PPM * 1000 > factorMilli * allowedPpm * measuredMinutes,
+      rate: burnRate(badMinutes, denominatorMinutes, targetPercent),
+      // bad / denominator > factor × allowed, multiplied out in integers (factor in thousandths).
+      exceeds: badMinutes > 0 && badMinutes * PPM * 1000 > factorMilli * allowedPpm * denominatorMinutes,
     };
   };
 
@@ -97,18 +115,19 @@ export function evaluateBurnRateAlerts(
   return { fires, rules };
 }
 
-/** 1 for down minutes in runs of at least `minRun`, or in the run that reaches the end; else 0. */
-function budgetSpendingMinutes(minutes: MinuteStates, minRun: number): Uint8Array {
+/** 1 for the down minutes of periods of at least `minMinutes`, or of the period still going on at the end; else 0. */
+function budgetSpendingMinutes(minutes: MinuteStates, minMinutes: number): Uint8Array {
   const spends = new Uint8Array(minutes.length);
-  let i = 0;
-  while (i < minutes.length) {
-    if (minutes[i] !== MINUTE_DOWN) {
-      i++;
-      continue;
-    }
-    const from = i;
-    while (i < minutes.length && minutes[i] === MINUTE_DOWN) i++;
-    if (i - from >= minRun || i === minutes.length) spends.fill(1, from, i);
+  // Any whole-minute range of the right length: only the indexes matter here.
+  const range = { start: new Date(0), end: new Date(minutes.length * MS_PER_MINUTE) };
+  let last = minutes.length;
+  while (last > 0 && minutes[last - 1] !== MINUTE_DOWN && minutes[last - 1] !== MINUTE_UP) last--;
+  for (const period of downtimePeriods(minutes, range, minMinutes)) {
+    const from = period.start.getTime() / MS_PER_MINUTE;
+    const until = period.end.getTime() / MS_PER_MINUTE;
+    // Still going on: nothing but unknown minutes after it (the current minute may not be measured yet).
+    if (!period.counted && until !== last) continue;
+    for (let i = from; i < until; i++) if (minutes[i] === MINUTE_DOWN) spends[i] = 1;
   }
   return spends;
 }

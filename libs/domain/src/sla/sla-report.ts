@@ -1,5 +1,5 @@
 /**
- * A cluster's SLA report for one calendar month (DOMAIN.md "SLA"): the figures a customer's credit
+ * A cluster's SLA report for one calendar month (docs/sla.md): the figures a customer's credit
  * rests on, with every minute accounted for so the report can be audited minute by minute.
  */
 import { isProvider, Provider } from '../catalogue/provider';
@@ -12,13 +12,15 @@ import {
   MINUTE_DOWN,
   MINUTE_UNKNOWN,
   MINUTE_UP,
+  MinuteRange,
+  PERIOD_CONTEXT_MINUTES,
   minuteStates,
   minuteStatesAcrossVantagePoints,
   monthRange,
   StateInterval,
   validateExclusions,
 } from './availability';
-import { MINUTES_PER_DAY, MS_PER_MINUTE } from './minute-range';
+import { minuteRangeBounds, MINUTES_PER_DAY, MS_PER_MINUTE } from './minute-range';
 import { percentRoundedDown, percentToPpm, PPM, roundMinutes } from './parts-per-million';
 import { SlaPolicy, slaPolicyForMonth } from './sla-policy';
 
@@ -33,6 +35,13 @@ interface SlaReportCommonInput {
   policy?: SlaPolicy;
   /** For the month in progress: minutes that have not ended by `now` are future, not unknown. */
   now?: Date;
+  /**
+   * The whole minutes the intervals describe, containing the month: downtime periods are found on
+   * this continuous timeline, then only their minutes inside the month are attributed to it. Give
+   * the month with {@link PERIOD_CONTEXT_MINUTES} on each side ({@link reportTimeline}) so that an
+   * outage across a month boundary is judged whole. Defaults to the month alone.
+   */
+  timeline?: MinuteRange;
 }
 
 export type SlaReportInput = SlaReportCommonInput &
@@ -49,11 +58,20 @@ export type SlaReportInput = SlaReportCommonInput &
       }
   );
 
+/** A downtime period that has minutes in the month, as found on the continuous timeline. */
 export interface SlaReportDowntimePeriod {
+  /** Where the whole period starts and ends, possibly in the adjacent month. */
   start: string;
   end: string;
+  /** Its whole length: down minutes plus the unknown minutes between them (what the 5-minute rule judges). */
   minutes: number;
+  downMinutes: number;
+  unknownMinutes: number;
   counted: boolean;
+  /** Its down minutes inside this month that no exclusion takes out, when counted: what this month is charged. */
+  countedMinutesInMonth: number;
+  /** Its down minutes inside this month that an exclusion takes out. */
+  excludedMinutesInMonth: number;
 }
 
 export interface SlaReportExclusion {
@@ -103,6 +121,13 @@ export interface MonthlySlaReport {
   /** Minutes after `now` that no exclusion takes out (0 for a past month). */
   futureMinutes: number;
   coveragePercent: number;
+  /** The least coverage at which the report can be trusted: the target itself (docs/sla.md, "Coverage"). */
+  minCoveragePercent: number;
+  /**
+   * Coverage reaches {@link minCoveragePercent}. When false, the unknown minutes could have held
+   * more downtime than the whole error budget, so the figures cannot show whether the target was met.
+   */
+  trustworthy: boolean;
   availabilityPercent: number;
   errorBudget: { totalMinutes: number; usedMinutes: number; remainingMinutes: number };
   breached: boolean;
@@ -115,6 +140,37 @@ export interface MonthlySlaReport {
   downtimePeriods: SlaReportDowntimePeriod[];
   exclusions: SlaReportExclusion[];
   days: SlaReportDay[];
+  /** For each figure of the report (by its API field name), the rule in docs/sla.md it follows. */
+  rules: Readonly<Record<string, string>>;
+}
+
+/** The customer-facing rule behind each figure (docs/sla.md), cited in every report. */
+export const SLA_REPORT_RULES: Readonly<Record<string, string>> = Object.freeze({
+  up_minutes: 'docs/sla.md#minute-states',
+  down_minutes: 'docs/sla.md#minute-states',
+  unknown_minutes: 'docs/sla.md#minute-states',
+  future_minutes: 'docs/sla.md#minute-states',
+  measured_minutes: 'docs/sla.md#minute-states',
+  downtime_periods: 'docs/sla.md#downtime-periods',
+  counted_downtime_minutes: 'docs/sla.md#downtime-periods',
+  excluded_minutes: 'docs/sla.md#exclusions',
+  exclusions: 'docs/sla.md#exclusions',
+  minutes_in_month: 'docs/sla.md#clusters-created-or-deleted-mid-month',
+  availability_percent: 'docs/sla.md#availability',
+  days: 'docs/sla.md#availability',
+  coverage_percent: 'docs/sla.md#coverage',
+  trustworthy: 'docs/sla.md#coverage',
+  error_budget: 'docs/sla.md#error-budget',
+  breached: 'docs/sla.md#error-budget',
+  credit: 'docs/sla.md#credits',
+  sla_version: 'docs/sla.md#versions',
+});
+
+/** The month `YYYY-MM` with {@link PERIOD_CONTEXT_MINUTES} of the adjacent months on each side: what a report should be given data for. */
+export function reportTimeline(month: string): MinuteRange {
+  const range = monthRange(month);
+  const context = PERIOD_CONTEXT_MINUTES * MS_PER_MINUTE;
+  return { start: new Date(range.start.getTime() - context), end: new Date(range.end.getTime() + context) };
 }
 
 // Per-minute codes beyond availability.ts's UNKNOWN/UP/DOWN, local to the report.
@@ -123,31 +179,32 @@ const FUTURE = 4;
 const COUNTED_DOWN = 5;
 
 /**
- * Computes the SLA report of one cluster for one calendar month.
+ * Computes the SLA report of one cluster for one calendar month, by the rules customers read in
+ * docs/sla.md (each figure's rule is cited in the report's `rules`).
  *
  * Every minute of the month is exactly one of: excluded, future, unknown, up, down (and a down
  * minute is counted or not), so up + down + unknown + excluded + future = minutes in the month.
  * Precedence: excluded (an exclusion covers at least half of it) > future > its measured state.
  *
- * The formula (DOMAIN.md "SLA"; the month-based form EKS, GKE and DOKS use in their SLAs):
- * - Counted downtime C = down minutes in runs of at least `policy.minDowntimePeriodMinutes`
- *   ("counts only downtime periods of at least 5 consecutive minutes"). An excluded, unknown or up
- *   minute ends a run, so an exclusion never joins two blips into a counted period.
- * - availabilityPercent = 100 × (1 − C / M), M = minutes in the calendar month. Excluded minutes
- *   ("scheduled maintenance ... excluded") can never be counted downtime, and unknown minutes
- *   ("neither downtime nor uptime") are not downtime either; they show as reduced coverage.
- *   Why M and not the measured minutes: with a measured-minutes denominator, excluding a stretch
- *   of uptime would *lower* availability, and losing monitor data would move the figure, so a
- *   customer could be worse off for our maintenance. With M, adding an exclusion never lowers
- *   availability, and the budget is the contractual one (216 min for 99.5% of 30 days).
- * - coveragePercent = 100 × E / (E + unknown), E = up + down minutes measured.
- * - Error budget total = (1 − target) × M (216 min for 99.5% of a 30-day month, 22.32 min for
- *   99.95% of 31 days); used = C; remaining = total − used, negative once overspent.
- * - breached = C > total, i.e. availability < target. For the month in progress this means the
- *   target is already lost whatever happens next.
- * - Credit: when breached, the first policy tier whose minimum the availability reaches
- *   (below target but ≥ 99.0% → 10%, ≥ 95.0% → 25%, below → 100%); the fee share is rounded half
- *   up to a whole cent and never negative.
+ * - Downtime periods are found on the continuous measured timeline (`input.timeline`, the month
+ *   and some of its neighbours), before exclusions: unknown minutes between down minutes do not
+ *   split a period and neither does an exclusion. A period of at least
+ *   `policy.minDowntimePeriodMinutes` is counted; this month is charged its down minutes that fall
+ *   inside the month and that no exclusion takes out. So an outage across midnight or a month
+ *   boundary is judged whole and each month is charged its own part, and the months' counts add
+ *   up to the count over the joined timeline.
+ * - availabilityPercent = 100 × (1 − C / M), C = counted downtime minutes, M = minutes in the
+ *   calendar month; a day's figure is the same formula over the day's 1,440 minutes. Why M and not
+ *   the measured minutes: with a measured-minutes denominator, excluding a stretch of uptime would
+ *   *lower* availability and losing monitor data would move the figure; with M, an exclusion never
+ *   lowers availability and the budget is the contractual one (216 min for 99.5% of 30 days).
+ * - coveragePercent = 100 × E / (E + unknown), E = up + down minutes measured; the report is
+ *   trustworthy when coverage reaches the target itself, i.e. when the unknown minutes could not
+ *   by themselves have hidden more downtime than the error budget allows.
+ * - Error budget total = (1 − target) × M; used = C; remaining = total − used, negative once overspent.
+ * - breached = C > total, i.e. availability < target (for the month in progress: already lost).
+ * - Credit: when breached, the first policy tier whose minimum the availability reaches; the fee
+ *   share is rounded half up to a whole cent and never negative.
  * All comparisons are exact integer arithmetic in parts per million (see parts-per-million.ts).
  * Percentages are rounded down to four decimals only for output, so a breached month never shows
  * its target (99.49997% reads 99.4999, not 99.5); budget minutes are rounded to four decimals.
@@ -167,29 +224,61 @@ export function computeSlaReport(input: SlaReportInput): MonthlySlaReport {
   validateExclusions(input.exclusions);
   const policy = input.policy ?? slaPolicyForMonth(input.month);
   const targetPercent = policy.targetPercent[input.provider];
-  const allowedPpm = PPM - percentToPpm(targetPercent);
+  const targetPpm = percentToPpm(targetPercent);
+  const allowedPpm = PPM - targetPpm;
   const monthStartMs = range.start.getTime();
   const minutesInMonth = range.minutes;
 
-  const states =
-    input.vantagePoints !== undefined
-      ? minuteStatesAcrossVantagePoints(input.vantagePoints, range)
-      : minuteStates(input.intervals, range);
+  const timeline = input.timeline ?? range;
+  const { startMs: timelineStartMs, minutes: timelineMinutes } = minuteRangeBounds(timeline);
+  const offset = (monthStartMs - timelineStartMs) / MS_PER_MINUTE;
+  if (offset < 0 || offset + minutesInMonth > timelineMinutes) throw new RangeError('the timeline must contain the month');
 
-  // One code per minute, in order of precedence: excluded, future, then what was measured.
+  const measured =
+    input.vantagePoints !== undefined
+      ? minuteStatesAcrossVantagePoints(input.vantagePoints, timeline)
+      : minuteStates(input.intervals, timeline);
+  // Minutes not ended by `now` are not known yet: they end a period rather than extend it.
+  const pastOfTimeline =
+    input.now === undefined ? timelineMinutes : clamp(Math.floor((input.now.getTime() - timelineStartMs) / MS_PER_MINUTE), 0, timelineMinutes);
+  measured.fill(FUTURE, pastOfTimeline);
+  const periods = findDowntimePeriods(measured, timeline, policy.minDowntimePeriodMinutes);
+
+  // One code per minute of the month, in order of precedence: excluded, future, then what was measured.
+  const states = measured.subarray(offset, offset + minutesInMonth);
   const codes = states.slice();
-  const pastMinutes =
-    input.now === undefined ? minutesInMonth : clamp(Math.floor((input.now.getTime() - monthStartMs) / MS_PER_MINUTE), 0, minutesInMonth);
-  codes.fill(FUTURE, pastMinutes);
+  const pastMinutes = clamp(pastOfTimeline - offset, 0, minutesInMonth);
   const exclusions = input.exclusions
     .map((exclusion, order) => ({ exclusion, order, span: exclusionMinuteSpan(exclusion, range) }))
     .filter(({ exclusion }) => exclusion.end.getTime() > monthStartMs && exclusion.start.getTime() < range.end.getTime())
     .sort((a, b) => a.exclusion.start.getTime() - b.exclusion.start.getTime() || a.order - b.order);
   for (const { span } of exclusions) codes.fill(EXCLUDED, span.from, span.until);
 
-  const periods = findDowntimePeriods(codes, range, policy.minDowntimePeriodMinutes);
+  const monthPeriods: SlaReportDowntimePeriod[] = [];
   for (const period of periods) {
-    if (period.counted) codes.fill(COUNTED_DOWN, minuteIndex(period.start, monthStartMs), minuteIndex(period.end, monthStartMs));
+    const from = clamp(minuteIndex(period.start, monthStartMs), 0, minutesInMonth);
+    const until = clamp(minuteIndex(period.end, monthStartMs), 0, minutesInMonth);
+    if (until <= from) continue;
+    let countedInMonth = 0;
+    let excludedInMonth = 0;
+    for (let i = from; i < until; i++) {
+      if (states[i] !== MINUTE_DOWN) continue;
+      if (codes[i] === EXCLUDED) excludedInMonth++;
+      else if (period.counted) {
+        codes[i] = COUNTED_DOWN;
+        countedInMonth++;
+      }
+    }
+    monthPeriods.push({
+      start: period.start.toISOString(),
+      end: period.end.toISOString(),
+      minutes: period.minutes,
+      downMinutes: period.downMinutes,
+      unknownMinutes: period.unknownMinutes,
+      counted: period.counted,
+      countedMinutesInMonth: countedInMonth,
+      excludedMinutesInMonth: excludedInMonth,
+    });
   }
 
   const days: SlaReportDay[] = [];
@@ -200,7 +289,6 @@ export function computeSlaReport(input: SlaReportInput): MonthlySlaReport {
     const dayEnd = dayStart + MINUTES_PER_DAY;
     for (let i = dayStart; i < dayEnd; i++) tally[codes[i]]++;
     for (let c = 0; c < tally.length; c++) total[c] += tally[c];
-    const measured = tally[MINUTE_UP] + tally[MINUTE_DOWN] + tally[COUNTED_DOWN];
     days.push({
       date: new Date(monthStartMs + dayStart * MS_PER_MINUTE).toISOString().slice(0, 10),
       upMinutes: tally[MINUTE_UP],
@@ -209,7 +297,8 @@ export function computeSlaReport(input: SlaReportInput): MonthlySlaReport {
       excludedMinutes: tally[EXCLUDED],
       unknownMinutes: tally[MINUTE_UNKNOWN],
       futureMinutes: tally[FUTURE],
-      availabilityPercent: measured === 0 ? 100 : percentRoundedDown(measured - tally[COUNTED_DOWN], measured),
+      // The month's definition over the day's minutes (docs/sla.md, "Availability").
+      availabilityPercent: percentRoundedDown(MINUTES_PER_DAY - tally[COUNTED_DOWN], MINUTES_PER_DAY),
     });
   }
 
@@ -218,7 +307,7 @@ export function computeSlaReport(input: SlaReportInput): MonthlySlaReport {
   const counted = total[COUNTED_DOWN];
   const unknown = total[MINUTE_UNKNOWN];
   const future = total[FUTURE];
-  const measured = up + down;
+  const measuredMinutes = up + down;
   // The whole month is the base (see the formula above), also for the month in progress.
   const budgetBase = minutesInMonth;
   const breached = counted * PPM > allowedPpm * budgetBase;
@@ -231,14 +320,16 @@ export function computeSlaReport(input: SlaReportInput): MonthlySlaReport {
     targetPercent,
     final: pastMinutes === minutesInMonth,
     minutesInMonth,
-    measuredMinutes: measured,
+    measuredMinutes,
     upMinutes: up,
     downMinutes: down,
     countedDowntimeMinutes: counted,
     excludedMinutes: total[EXCLUDED],
     unknownMinutes: unknown,
     futureMinutes: future,
-    coveragePercent: measured + unknown === 0 ? 100 : percentRoundedDown(measured, measured + unknown),
+    coveragePercent: measuredMinutes + unknown === 0 ? 100 : percentRoundedDown(measuredMinutes, measuredMinutes + unknown),
+    minCoveragePercent: targetPercent,
+    trustworthy: measuredMinutes * PPM >= targetPpm * (measuredMinutes + unknown),
     availabilityPercent: percentRoundedDown(budgetBase - counted, budgetBase),
     errorBudget: {
       totalMinutes: roundMinutes((allowedPpm * budgetBase) / PPM),
@@ -251,7 +342,7 @@ export function computeSlaReport(input: SlaReportInput): MonthlySlaReport {
       amountCents: creditAmountCents(input.monthlyFeeCents, creditPercent),
       availabilityPercent: budgetBase === 0 ? 100 : percentRoundedDown(budgetBase - counted, budgetBase),
     },
-    downtimePeriods: periods.map((p) => ({ start: p.start.toISOString(), end: p.end.toISOString(), minutes: p.minutes, counted: p.counted })),
+    downtimePeriods: monthPeriods,
     exclusions: exclusions.map(({ exclusion, span }) => {
       let downMinutes = 0;
       for (let i = span.from; i < span.until; i++) if (states[i] === MINUTE_DOWN && i < pastMinutes) downMinutes++;
@@ -268,6 +359,7 @@ export function computeSlaReport(input: SlaReportInput): MonthlySlaReport {
       };
     }),
     days,
+    rules: SLA_REPORT_RULES,
   };
 }
 

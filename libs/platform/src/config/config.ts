@@ -117,6 +117,8 @@ export const environmentSchema = z.object({
   WAIT_POLL_MAX_MS: z.coerce.number({ message: 'must be a number' }).int().min(10).max(600_000).default(5_000),
   WORKER_SHUTDOWN_GRACE_MS: z.coerce.number({ message: 'must be a number' }).int().min(0).max(3_600_000).default(25_000),
   CAPSTAN_TEST_CRASH_AT: z.string().regex(/^[a-z:,-]*$/, 'must be a comma-separated list of crash points').default(''),
+  CLOCK_SPEED: z.coerce.number({ message: 'must be a number' }).min(1).max(100_000).default(1),
+  CLOCK_ORIGIN: z.string().datetime({ offset: true, message: 'must be an ISO-8601 instant, e.g. 2026-12-04T18:00:00Z' }).optional(),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
@@ -249,6 +251,18 @@ export class SlaMonitorConfig {
   ) {}
 }
 
+/**
+ * Time as every process sees it (docs/sla.md, "Demos and tests with a faster clock"). At speed 1
+ * it is the system clock; faster, it runs `speed` times real time from `origin`, the same instant
+ * for every process of a deployment, so the API, the workers and the monitor agree on "now".
+ */
+export class ClockConfig {
+  constructor(
+    readonly speed: number,
+    readonly origin: Date | undefined,
+  ) {}
+}
+
 export interface CapstanConfig {
   environment: 'development' | 'test' | 'production';
   http: HttpConfig;
@@ -261,6 +275,8 @@ export interface CapstanConfig {
   engine: EngineConfig;
   webhooks: WebhookConfig;
   slaMonitor: SlaMonitorConfig;
+  /** Absent in configs built by hand (tests): the system clock. */
+  clock?: ClockConfig;
 }
 
 export class ConfigError extends Error {
@@ -288,6 +304,8 @@ export function loadConfig(env: Record<string, string | undefined>): CapstanConf
     const missing = (['OIDC_ISSUER', 'OIDC_AUDIENCE', 'OIDC_JWKS_URL'] as const).find((k) => !e[k])!;
     throw new ConfigError(missing, 'is required when any OIDC_* setting is set');
   }
+  // Processes started at different moments must agree on simulated time: an explicit origin.
+  if (e.CLOCK_SPEED !== 1 && !e.CLOCK_ORIGIN) throw new ConfigError('CLOCK_ORIGIN', 'is required when CLOCK_SPEED is not 1 (the same instant for every process)');
   return {
     environment: e.NODE_ENV,
     http: new HttpConfig(e.HOST, e.PORT, e.WORKER_PORT, e.SLA_MONITOR_PORT, e.PUBLIC_URL ?? `http://${displayHost(e.HOST)}:${e.PORT}`, e.METRICS_TOKEN, e.METRICS_ALLOWED_NETWORKS, e.IDEMPOTENCY_LEASE_MS),
@@ -303,6 +321,7 @@ export function loadConfig(env: Record<string, string | undefined>): CapstanConf
       e.WORKER_SHUTDOWN_GRACE_MS,
     ),
     webhooks: new WebhookConfig(e.WEBHOOKS_ALLOW_PLAIN_HTTP, e.WEBHOOKS_ALLOW_PRIVATE_NETWORKS, e.EVENT_RETENTION_DAYS),
+    clock: new ClockConfig(e.CLOCK_SPEED, e.CLOCK_ORIGIN ? new Date(e.CLOCK_ORIGIN) : undefined),
     auth: new AuthConfig(
       e.OIDC_ISSUER ? { issuer: e.OIDC_ISSUER, audience: e.OIDC_AUDIENCE!, jwksUrl: e.OIDC_JWKS_URL!, roleClaim: e.OIDC_ROLE_CLAIM } : undefined,
       e.RATE_LIMIT_PER_MINUTE,

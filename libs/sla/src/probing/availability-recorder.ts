@@ -37,6 +37,10 @@ export class AvailabilityRecorder {
     const state: AvailabilityState = result.success ? 'up' : 'down';
     const current = this.open.get(result.clusterId);
     const fresh = { clusterId: result.clusterId, id: null, state, startedAt: result.at, confirmedAt: result.at, confirmedAtMs: result.sentAtMs };
+    // Probes finish out of order under load: a result sent before the one that last spoke for this
+    // cluster is stale. Recording it would close an interval before it started (ended_at before
+    // started_at), which no report or alert can read.
+    if (current !== undefined && result.sentAtMs < current.confirmedAtMs) return false;
     const continuous = current !== undefined && result.sentAtMs - current.confirmedAtMs <= this.maxGapMs;
     let changed = false;
     if (current && continuous && current.state === state) {

@@ -1,4 +1,4 @@
-import { Clock, PrismaService, RedisConnections, SlaMonitorConfig } from '@capstan/platform';
+import { BackgroundWork, Clock, PrismaService, RedisConnections, SlaMonitorConfig } from '@capstan/platform';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -44,8 +44,8 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   private targets: ProbeTarget[] = [];
   private readonly nextDue = new Map<string, number>();
   private inFlight = 0;
-  private timers: NodeJS.Timeout[] = [];
-  private stopped = false;
+  /** Every loop, probe and flush of this scheduler, so shutdown can wait for all of them. */
+  private readonly work = new BackgroundWork(ProbeScheduler.name);
   probesSent = 0;
 
   constructor(
@@ -64,19 +64,26 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly membershipKey: string;
 
   onApplicationBootstrap(): void {
-    void this.refreshTargets();
-    this.timers.push(setInterval(() => void this.refreshTargets(), TARGETS_REFRESH_MS));
-    this.timers.push(setInterval(() => this.tick(), Math.max(10, Math.min(100, this.config.probeIntervalMs / 10))));
-    this.timers.push(setInterval(() => void this.flush(), this.config.flushIntervalMs));
-    if (this.config.rawProbeRetentionMs > 0) this.timers.push(setInterval(() => void this.pruneRawProbes(), 60_000));
+    void this.work.track(this.refreshTargets());
+    this.work.every(TARGETS_REFRESH_MS, 'refreshing probe targets', () => this.refreshTargets());
+    this.work.every(Math.max(10, Math.min(100, this.config.probeIntervalMs / 10)), 'scheduling probes', async () => this.tick());
+    this.work.every(this.config.flushIntervalMs, 'flushing availability', () => this.flush());
+    if (this.config.rawProbeRetentionMs > 0) this.work.every(60_000, 'pruning raw probes', () => this.pruneRawProbes());
   }
 
+  /**
+   * Shutdown in an order where nothing touches the database after the final flush: stop the loops
+   * and wait for the probes in flight (each ends within the probe timeout) and the flushes they
+   * started; only then close the sockets, so no probe fails because its agent was destroyed; then
+   * the final flush. Before, closing the agents first made in-flight probes fail, and the state
+   * change they recorded started a flush after the final one, racing the pool's end (the Prisma
+   * transaction never gave its client back and `pool.end()` waited for ever).
+   */
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    for (const timer of this.timers) clearInterval(timer);
+    await this.work.stop(this.config.probeTimeoutMs + 5_000);
+    this.prober.close();
     await this.redis.zrem(this.membershipKey, this.replicaId).catch(() => undefined);
     await this.flush();
-    this.prober.close();
   }
 
   /** Writes what was recorded; kept for the next flush when the database is away. */
@@ -112,7 +119,7 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private tick(): void {
-    if (this.stopped) return;
+    if (this.work.stopping) return;
     const now = Date.now();
     for (const target of this.targets) {
       if (this.inFlight >= this.config.concurrency) return;
@@ -122,15 +129,21 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnModuleDestroy {
       this.nextDue.set(target.clusterId, due + this.config.probeIntervalMs * Math.max(1, Math.ceil((now - due + 1) / this.config.probeIntervalMs)));
       this.inFlight++;
       this.probesSent++;
-      void this.prober
-        .probe(target)
-        // A state change is written at once rather than at the next flush: detection time is what
-        // burn-rate alerts and customers wait on.
-        .then((result) => {
-          if (this.recorder.record(result)) void this.flush();
-        })
-        .finally(() => this.inFlight--);
+      void this.work.track(this.probeAndRecord(target));
     }
+  }
+
+  private async probeAndRecord(target: ProbeTarget): Promise<void> {
+    let result;
+    try {
+      result = await this.prober.probe(target);
+    } finally {
+      this.inFlight--;
+    }
+    // A state change is written at once rather than at the next flush: detection time is what
+    // burn-rate alerts and customers wait on. Part of this tracked work, so shutdown waits for it;
+    // once shutdown began, the final flush writes it instead.
+    if (this.recorder.record(result) && !this.work.stopping) await this.flush();
   }
 
   private async pruneRawProbes(): Promise<void> {

@@ -37,29 +37,49 @@ export class ReadyzProber {
     private readonly maxSockets = 256,
   ) {}
 
-  probe(target: ProbeTarget): Promise<ProbeResult> {
+  /**
+   * One probe. A connection error on a kept-alive socket that had been idle is tried once more on
+   * a fresh socket before it counts (docs/sla.md, "What is probed"): the peer or a middlebox may
+   * have dropped the idle connection without the client noticing, and the first probe after a
+   * pause would otherwise open a down interval for an API server that is fine. A timeout, a TLS
+   * failure or an error status is never retried, and neither is an error on a fresh socket.
+   */
+  async probe(target: ProbeTarget): Promise<ProbeResult> {
     const started = performance.now();
     const at = this.now();
     const sentAtMs = Date.now();
-    const done = (success: boolean, statusCode: number | null, errorKind: ProbeErrorKind | null): ProbeResult => ({
+    let outcome = await this.send(target, this.agentFor(target.caCertificate));
+    if (outcome.errorKind === 'connection' && outcome.reusedSocket) {
+      this.retriedOnFreshSocket++;
+      outcome = await this.send(target, false);
+    }
+    return {
       clusterId: target.clusterId,
       at,
       sentAtMs,
-      success,
-      statusCode,
+      success: outcome.success,
+      statusCode: outcome.statusCode,
       latencyMs: Math.round(performance.now() - started),
-      errorKind,
-    });
+      errorKind: outcome.errorKind,
+    };
+  }
+
+  /** How many probes were retried on a fresh socket after a connection error on a reused one. */
+  retriedOnFreshSocket = 0;
+
+  /** `agent: false` is a fresh connection of its own, trusting the same CA. */
+  private send(target: ProbeTarget, agent: Agent | false): Promise<{ success: boolean; statusCode: number | null; errorKind: ProbeErrorKind | null; reusedSocket: boolean }> {
     return new Promise((resolve) => {
-      const req = request(`${target.endpoint}/readyz`, { method: 'GET', agent: this.agentFor(target.caCertificate), timeout: this.timeoutMs }, (res) => {
+      const options = agent === false ? { method: 'GET', agent: false as const, ca: target.caCertificate, timeout: this.timeoutMs } : { method: 'GET', agent, timeout: this.timeoutMs };
+      const req = request(`${target.endpoint}/readyz`, options, (res) => {
         res.resume();
-        res.on('end', () => resolve(res.statusCode === 200 ? done(true, 200, null) : done(false, res.statusCode ?? null, 'http_status')));
-        res.on('error', () => resolve(done(false, res.statusCode ?? null, 'connection')));
+        res.on('end', () => resolve({ success: res.statusCode === 200, statusCode: res.statusCode ?? null, errorKind: res.statusCode === 200 ? null : 'http_status', reusedSocket: req.reusedSocket }));
+        res.on('error', () => resolve({ success: false, statusCode: res.statusCode ?? null, errorKind: 'connection', reusedSocket: req.reusedSocket }));
       });
       req.on('timeout', () => req.destroy(new Error('timeout')));
       req.on('error', (error: NodeJS.ErrnoException) => {
         const kind: ProbeErrorKind = error.message === 'timeout' ? 'timeout' : /CERT|SSL|TLS|self.signed/i.test(`${error.code} ${error.message}`) ? 'tls' : 'connection';
-        resolve(done(false, null, kind));
+        resolve({ success: false, statusCode: null, errorKind: kind, reusedSocket: req.reusedSocket });
       });
       req.end();
     });

@@ -1,13 +1,37 @@
 import type { slaRoutes } from '@capstan/contracts';
 import type { z } from 'zod';
+import { type MonthlySlaReport, SLA_REPORT_RULES } from '@capstan/domain';
 import type { ClusterSlaReport } from './sla-reports.service';
 
 export type SlaReportView = z.infer<typeof slaRoutes.slaReportSchema>;
 export type SlaSummaryView = z.infer<typeof slaRoutes.slaSummarySchema>;
 export type SlaCreditView = z.infer<typeof slaRoutes.slaCreditSchema>;
 
+/**
+ * A report frozen before reports carried coverage trust, period shares and rule citations, read
+ * with the values those fields have for it: frozen numbers are never recomputed, and every period
+ * then was a run of down minutes charged whole to its month.
+ */
+function withCurrentFields(r: MonthlySlaReport): MonthlySlaReport {
+  if (r.rules !== undefined) return r;
+  return {
+    ...r,
+    minCoveragePercent: r.targetPercent,
+    trustworthy: r.coveragePercent >= r.targetPercent,
+    downtimePeriods: r.downtimePeriods.map((p) => ({
+      ...p,
+      downMinutes: p.minutes,
+      unknownMinutes: 0,
+      countedMinutesInMonth: p.counted ? p.minutes : 0,
+      excludedMinutesInMonth: 0,
+    })),
+    rules: SLA_REPORT_RULES,
+  };
+}
+
 /** The full report, as the API shows it (snake_case, ISO instants). */
-export function presentReport({ cluster, final, computedAt, currency, report: r }: ClusterSlaReport): SlaReportView {
+export function presentReport({ cluster, final, computedAt, currency, report }: ClusterSlaReport): SlaReportView {
+  const r = withCurrentFields(report);
   return {
     cluster_id: cluster.id,
     month: r.month,
@@ -25,11 +49,22 @@ export function presentReport({ cluster, final, computedAt, currency, report: r 
     unknown_minutes: r.unknownMinutes,
     future_minutes: r.futureMinutes,
     coverage_percent: r.coveragePercent,
+    min_coverage_percent: r.minCoveragePercent,
+    trustworthy: r.trustworthy,
     availability_percent: r.availabilityPercent,
     error_budget: { total_minutes: r.errorBudget.totalMinutes, used_minutes: r.errorBudget.usedMinutes, remaining_minutes: r.errorBudget.remainingMinutes },
     breached: r.breached,
     credit: { percent: r.credit.percent, amount_cents: r.credit.amountCents, currency, availability_percent: r.credit.availabilityPercent },
-    downtime_periods: r.downtimePeriods.map((p) => ({ start: p.start, end: p.end, minutes: p.minutes, counted: p.counted })),
+    downtime_periods: r.downtimePeriods.map((p) => ({
+      start: p.start,
+      end: p.end,
+      minutes: p.minutes,
+      down_minutes: p.downMinutes,
+      unknown_minutes: p.unknownMinutes,
+      counted: p.counted,
+      counted_minutes_in_month: p.countedMinutesInMonth,
+      excluded_minutes_in_month: p.excludedMinutesInMonth,
+    })),
     exclusions: r.exclusions.map((x) => ({
       start: x.start,
       end: x.end,
@@ -50,10 +85,12 @@ export function presentReport({ cluster, final, computedAt, currency, report: r 
       future_minutes: d.futureMinutes,
       availability_percent: d.availabilityPercent,
     })),
+    rules: { ...r.rules },
   };
 }
 
-export function presentSummary({ cluster, final, currency, report: r }: ClusterSlaReport): SlaSummaryView {
+export function presentSummary({ cluster, final, currency, report }: ClusterSlaReport): SlaSummaryView {
+  const r = withCurrentFields(report);
   return {
     cluster_id: cluster.id,
     cluster_name: cluster.name,
@@ -64,6 +101,7 @@ export function presentSummary({ cluster, final, currency, report: r }: ClusterS
     final,
     availability_percent: r.availabilityPercent,
     coverage_percent: r.coveragePercent,
+    trustworthy: r.trustworthy,
     counted_downtime_minutes: r.countedDowntimeMinutes,
     error_budget: { total_minutes: r.errorBudget.totalMinutes, used_minutes: r.errorBudget.usedMinutes, remaining_minutes: r.errorBudget.remainingMinutes },
     breached: r.breached,

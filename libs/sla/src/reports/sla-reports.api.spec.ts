@@ -1,4 +1,4 @@
-import { newId, PrismaService } from '@capstan/platform';
+import { newId, type Prisma, PrismaService } from '@capstan/platform';
 import { seedOrganization, seedStaff, startTestApi, type SeededOrganization, type TestApi } from '@capstan/testing';
 import { SlaReportsRepository } from './sla-reports.repository';
 import { SlaReportsService } from './sla-reports.service';
@@ -41,8 +41,9 @@ describe('SLA reports API', () => {
   let prisma: PrismaService;
   let acme: SeededOrganization;
   let globex: SeededOrganization;
+  let initech: SeededOrganization;
   let staffToken: string;
-  const ids = { alpha: '', beta: '', gamma: '', gone: '', customerOp: '', suspendEvent: '' };
+  const ids = { alpha: '', beta: '', gamma: '', gone: '', customerOp: '', suspendEvent: '', delta: '', epsilon: '', ghost: '' };
 
   const get = (token: string, url: string, headers: Record<string, string> = {}) =>
     api.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}`, ...headers } });
@@ -137,10 +138,108 @@ describe('SLA reports API', () => {
       ['down', '2026-10-10T07:00:00Z'],
       ['up', '2026-11-01T00:00:00Z'],
     ]);
-  });
+  }, 60_000); // a migrated database and the API on a loaded machine: more than jest's default 5 s
 
   afterAll(async () => {
     await api.close();
+  });
+
+  describe('outages the count used to miss (issue 14)', () => {
+    beforeAll(async () => {
+      initech = await seedOrganization(prisma, { name: 'initech-ag' });
+      // delta: down 23:57 on 30 September to 00:02 on 1 October (3 + 2 minutes), and on 10 October
+      // down 3 minutes, a minute without data (the monitor restarting), down 3 more.
+      ids.delta = await seedCluster(initech.organizationId, 'delta', 'rke2', { fee: 10_000, createdAt: '2026-08-01T00:00:00Z' });
+      await seedTimeline(ids.delta, 'zrh', '2026-09-01T00:00:00Z', [
+        ['up', '2026-09-30T23:57:00Z'],
+        ['down', '2026-10-01T00:02:00Z'],
+        ['up', '2026-10-10T10:00:00Z'],
+        ['down', '2026-10-10T10:03:00Z'],
+        [null, '2026-10-10T10:04:00Z'],
+        ['down', '2026-10-10T10:07:00Z'],
+        ['up', '2026-11-01T00:00:00Z'],
+      ]);
+      // epsilon: down 20 minutes on 7 October while the customer scaled a node pool, which cannot
+      // take the API server down, so it excuses nothing.
+      ids.epsilon = await seedCluster(initech.organizationId, 'epsilon', 'rke2', { fee: 10_000, createdAt: '2026-08-01T00:00:00Z' });
+      await seedTimeline(ids.epsilon, 'zrh', '2026-10-01T00:00:00Z', [
+        ['up', '2026-10-07T10:00:00Z'],
+        ['down', '2026-10-07T10:20:00Z'],
+        ['up', '2026-11-01T00:00:00Z'],
+      ]);
+      await prisma.operation.create({
+        data: {
+          id: newId('op'),
+          organizationId: initech.organizationId,
+          clusterId: ids.epsilon,
+          type: 'scale_node_pool',
+          status: 'succeeded',
+          targetType: 'node_pool',
+          targetId: 'np_x',
+          requestedByType: 'api_token',
+          requestedById: initech.tokenId,
+          startedAt: at('2026-10-07T09:55:00Z'),
+          finishedAt: at('2026-10-07T10:30:00Z'),
+        },
+      });
+      // ghost: its creation failed on 3 October; it never served a request.
+      ids.ghost = await seedCluster(initech.organizationId, 'ghost', 'rke2', { fee: 10_000, createdAt: '2026-10-03T00:00:00Z' });
+      await prisma.cluster.update({ where: { id: ids.ghost }, data: { status: 'error' } });
+      await prisma.operation.create({
+        data: {
+          id: newId('op'),
+          organizationId: initech.organizationId,
+          clusterId: ids.ghost,
+          type: 'create_cluster',
+          status: 'failed',
+          targetType: 'cluster',
+          targetId: ids.ghost,
+          requestedByType: 'api_token',
+          requestedById: initech.tokenId,
+          startedAt: at('2026-10-03T00:00:01Z'),
+          finishedAt: at('2026-10-03T00:10:00Z'),
+        },
+      });
+    }, 30_000);
+
+    it('counts an outage across a month boundary in both months, each its own minutes', async () => {
+      const september = (await get(initech.token, `/v1/clusters/${ids.delta}/sla?month=2026-09`)).json();
+      const october = (await get(initech.token, `/v1/clusters/${ids.delta}/sla?month=2026-10`)).json();
+
+      // Before: 3 + 2 minutes, neither reaching 5, counted in neither month
+      expect(september.counted_downtime_minutes).toBe(3);
+      expect(september.downtime_periods).toEqual([
+        expect.objectContaining({ start: '2026-09-30T23:57:00.000Z', end: '2026-10-01T00:02:00.000Z', minutes: 5, counted: true, counted_minutes_in_month: 3 }),
+      ]);
+      expect(october.downtime_periods[0]).toEqual(expect.objectContaining({ start: '2026-09-30T23:57:00.000Z', minutes: 5, counted: true, counted_minutes_in_month: 2 }));
+    });
+
+    it('does not let a minute without data split an outage', async () => {
+      const october = (await get(initech.token, `/v1/clusters/${ids.delta}/sla?month=2026-10`)).json();
+
+      // 2 minutes from the boundary outage, 6 from 10 October (before: two 3-minute blips, 0 counted)
+      expect(october).toMatchObject({ counted_downtime_minutes: 8, unknown_minutes: 1, trustworthy: true });
+      expect(october.downtime_periods[1]).toEqual(
+        expect.objectContaining({ start: '2026-10-10T10:00:00.000Z', end: '2026-10-10T10:07:00.000Z', minutes: 7, down_minutes: 6, unknown_minutes: 1, counted: true, counted_minutes_in_month: 6 }),
+      );
+      expect(october.days[9]).toMatchObject({ date: '2026-10-10', counted_downtime_minutes: 6, availability_percent: 99.5833 }); // 1 − 6/1,440
+    });
+
+    it('does not excuse downtime during work that cannot affect the control plane (a node-pool scale)', async () => {
+      const report = (await get(initech.token, `/v1/clusters/${ids.epsilon}/sla?month=2026-10`)).json();
+
+      expect(report).toMatchObject({ counted_downtime_minutes: 20, excluded_minutes: 0, exclusions: [] });
+    });
+
+    it('does not list a cluster that never ran, and answers 422 for its report', async () => {
+      const list = (await get(initech.token, '/v1/sla?month=2026-10')).json();
+      expect(list.items.map((r: { cluster_name: string }) => r.cluster_name)).toEqual(['delta', 'epsilon']);
+
+      const res = await get(initech.token, `/v1/clusters/${ids.ghost}/sla?month=2026-10`);
+      expect(res.statusCode).toBe(422);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.json().type).toBe(`${PROBLEMS}cluster-never-ran`);
+    });
   });
 
   describe('a cluster report for a past month', () => {
@@ -164,10 +263,16 @@ describe('SLA reports API', () => {
         breached: false,
         credit: { percent: 0, amount_cents: 0, currency: 'CHF' },
       });
+      const period = { down_minutes: 0, unknown_minutes: 0, counted_minutes_in_month: 0, excluded_minutes_in_month: 0 };
       expect(report.downtime_periods).toEqual([
-        { start: '2026-10-14T10:00:00.000Z', end: '2026-10-14T10:30:00.000Z', minutes: 30, counted: true },
-        { start: '2026-10-20T08:00:00.000Z', end: '2026-10-20T08:04:00.000Z', minutes: 4, counted: false },
+        // down while suspended: a real outage, its minutes excused by the suspension
+        { ...period, start: '2026-10-05T12:00:00.000Z', end: '2026-10-05T12:30:00.000Z', minutes: 30, down_minutes: 30, counted: true, excluded_minutes_in_month: 30 },
+        { ...period, start: '2026-10-14T10:00:00.000Z', end: '2026-10-14T10:30:00.000Z', minutes: 30, down_minutes: 30, counted: true, counted_minutes_in_month: 30 },
+        { ...period, start: '2026-10-20T08:00:00.000Z', end: '2026-10-20T08:04:00.000Z', minutes: 4, down_minutes: 4, counted: false },
+        { ...period, start: '2026-10-25T09:00:00.000Z', end: '2026-10-25T09:15:00.000Z', minutes: 15, down_minutes: 15, counted: true, excluded_minutes_in_month: 15 },
       ]);
+      expect(report).toMatchObject({ trustworthy: true, min_coverage_percent: 99.5 });
+      expect(report.rules).toMatchObject({ counted_downtime_minutes: 'docs/sla.md#downtime-periods', availability_percent: 'docs/sla.md#availability' });
       expect(report.days).toHaveLength(31);
       expect(report.days[13]).toMatchObject({ date: '2026-10-14', counted_downtime_minutes: 30, down_minutes: 30, unknown_minutes: 0 });
       expect(report.days[19]).toMatchObject({ date: '2026-10-20', counted_downtime_minutes: 0, down_minutes: 4, availability_percent: 100 });
@@ -285,6 +390,7 @@ describe('SLA reports API', () => {
         final: true,
         availability_percent: 99.9327,
         coverage_percent: 99.7299,
+        trustworthy: true,
         counted_downtime_minutes: 30,
         error_budget: { total_minutes: 223.2, used_minutes: 30, remaining_minutes: 193.2 },
         breached: false,
@@ -313,7 +419,7 @@ describe('SLA reports API', () => {
       const report = res.json();
       expect(report.month).toBe(now.toISOString().slice(0, 7));
       expect(report).toMatchObject({ final: false, counted_downtime_minutes: 30, error_budget: { used_minutes: 30 } });
-      expect(report.downtime_periods).toEqual([{ start: minutesAgo(40), end: minutesAgo(10), minutes: 30, counted: true }]);
+      expect(report.downtime_periods).toEqual([expect.objectContaining({ start: minutesAgo(40), end: minutesAgo(10), minutes: 30, counted: true, counted_minutes_in_month: 30 })]);
       expect(report.future_minutes).toBeGreaterThan(0);
       expect(await prisma.slaReport.count({ where: { clusterId: ids.alpha, month: report.month } })).toBe(0);
     });
@@ -400,6 +506,20 @@ describe('SLA reports API', () => {
       expect((await get(acme.token, '/v1/sla?month=2026-10')).json().items[0].counted_downtime_minutes).toBe(30);
       expect((await service.report(ids.alpha, '2026-10', new Date())).report.countedDowntimeMinutes).toBe(30);
       expect(await prisma.slaReport.count({ where: { clusterId: ids.alpha } })).toBe(1);
+    });
+
+    it('serves a report frozen before reports cited their rules, with the values those fields had', async () => {
+      // Given October's frozen details rewritten in the earlier format
+      const stored = await prisma.slaReport.findUniqueOrThrow({ where: { clusterId_month: { clusterId: ids.alpha, month: '2026-10' } } });
+      const { rules: _rules, trustworthy: _trustworthy, minCoveragePercent: _min, downtimePeriods, ...rest } = stored.details as Record<string, unknown> & { downtimePeriods: Record<string, unknown>[] };
+      const legacy = { ...rest, downtimePeriods: downtimePeriods.map((p) => ({ start: p.start, end: p.end, minutes: p.minutes, counted: p.counted })) };
+      await prisma.slaReport.update({ where: { clusterId_month: { clusterId: ids.alpha, month: '2026-10' } }, data: { details: legacy as Prisma.InputJsonObject } });
+
+      const res = await get(acme.token, `/v1/clusters/${ids.alpha}/sla?month=2026-10`);
+
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ counted_downtime_minutes: 30, trustworthy: true, min_coverage_percent: 99.5, rules: { availability_percent: 'docs/sla.md#availability' } });
+      expect(res.json().downtime_periods[1]).toEqual(expect.objectContaining({ minutes: 30, down_minutes: 30, counted_minutes_in_month: 30 }));
     });
   });
 });

@@ -1,6 +1,8 @@
-import { type Exclusion, type MonthRange, NotFoundError, type StateInterval } from '@capstan/domain';
-import { type db, Prisma, PrismaService } from '@capstan/platform';
+import { CONTROL_PLANE_OPERATION_TYPES, type Exclusion, type MinuteRange, type MonthRange, NotFoundError, type StateInterval } from '@capstan/domain';
+import { Database, type db } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
+import { type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import type { DB } from '@capstan/platform';
 
 /** What a report needs of its cluster. Deleted clusters included: their past months still owe credits. */
 export interface SlaCluster {
@@ -19,7 +21,7 @@ export interface StoredSlaReport {
   month: string;
   final: boolean;
   computedAt: Date;
-  details: Prisma.JsonValue;
+  details: unknown;
 }
 
 /** The columns of a frozen report, besides its keys (see the `SlaReport` model). */
@@ -34,20 +36,9 @@ export interface SlaReportColumns {
   breached: boolean;
   creditPercent: number;
   creditAmountCents: number;
-  details: Prisma.InputJsonValue;
+  details: unknown;
   computedAt: Date;
 }
-
-const SLA_CLUSTER = {
-  id: true,
-  organizationId: true,
-  name: true,
-  provider: true,
-  monthlyFeeCents: true,
-  currency: true,
-  createdAt: true,
-  deletedAt: true,
-} satisfies Prisma.ClusterSelect;
 
 const SUSPEND = 'organization.suspend';
 const RESUME = 'organization.resume';
@@ -58,65 +49,88 @@ const RESUME = 'organization.resume';
  */
 @Injectable()
 export class SlaReportsRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly db: Database) {}
 
   async cluster(organizationId: string | undefined, clusterId: string): Promise<SlaCluster> {
-    const cluster = await this.prisma.cluster.findFirst({ where: { id: clusterId, organizationId }, select: SLA_CLUSTER });
-    if (!cluster) throw new NotFoundError('cluster', clusterId);
-    return cluster;
-  }
-
-  /** Clusters that existed at some moment of `range`, by id; `limit + 1` rows when a limit is given. */
-  clustersPresentIn(filter: { organizationId?: string; after?: string }, range: MonthRange, limit?: number): Promise<SlaCluster[]> {
-    return this.prisma.cluster.findMany({
-      where: {
-        organizationId: filter.organizationId,
-        createdAt: { lt: range.end },
-        OR: [{ deletedAt: null }, { deletedAt: { gt: range.start } }],
-        ...(filter.after ? { id: { gt: filter.after } } : {}),
-      },
-      select: SLA_CLUSTER,
-      orderBy: { id: 'asc' },
-      ...(limit !== undefined ? { take: limit + 1 } : {}),
-    });
+    const row = await this.selectClusters()
+      .where('c.id', '=', clusterId)
+      .$if(organizationId !== undefined, (q) => q.where('c.organization_id', '=', organizationId!))
+      .executeTakeFirst();
+    if (!row) throw new NotFoundError('cluster', clusterId);
+    return row;
   }
 
   /**
-   * Each vantage point's intervals overlapping `range`. A row covers `[startedAt, endedAt)`: endedAt is
-   * the last probe that confirmed the state, so what follows it is a gap (unknown) until the next row.
+   * Clusters that existed at some moment of `range` and had run by its end, by id; `limit + 1` rows
+   * when a limit is given. A cluster whose creation failed never served anyone: it has no SLA
+   * month to report (docs/sla.md, "Clusters created or deleted mid-month"), so it is not listed.
    */
-  async intervalsByVantage(clusterId: string, range: MonthRange): Promise<StateInterval[][]> {
-    const rows = await this.prisma.availabilityInterval.findMany({
-      where: { clusterId, startedAt: { lt: range.end }, endedAt: { gt: range.start } },
-      select: { vantage: true, state: true, startedAt: true, endedAt: true },
-      orderBy: [{ vantage: 'asc' }, { startedAt: 'asc' }],
-    });
+  clustersPresentIn(filter: { organizationId?: string; after?: string }, range: MonthRange, limit?: number): Promise<SlaCluster[]> {
+    return this.selectClusters()
+      .where('c.created_at', '<', range.end)
+      .where((eb) => eb.or([eb('c.deleted_at', 'is', null), eb('c.deleted_at', '>', range.start)]))
+      .where((eb) => ranBefore(eb, range.end))
+      .$if(filter.organizationId !== undefined, (q) => q.where('c.organization_id', '=', filter.organizationId!))
+      .$if(filter.after !== undefined, (q) => q.where('c.id', '>', filter.after!))
+      .orderBy('c.id')
+      .$if(limit !== undefined, (q) => q.limit(limit! + 1))
+      .execute();
+  }
+
+  /** Whether the cluster had run (was probed, or its creation succeeded) before `end`. */
+  async hasRun(clusterId: string, end: Date): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('clusters as c')
+      .select('c.id')
+      .where('c.id', '=', clusterId)
+      .where((eb) => ranBefore(eb, end))
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /**
+   * Each vantage point's intervals overlapping `range` (the month and the stretch of its neighbours
+   * a report looks at). A row covers `[started_at, ended_at)`: ended_at is the last probe that
+   * confirmed the state, so what follows it is a gap (unknown) until the next row.
+   */
+  async intervalsByVantage(clusterId: string, range: MinuteRange): Promise<StateInterval[][]> {
+    const rows = await this.db
+      .selectFrom('availability_intervals')
+      .select(['vantage', 'state', 'started_at', 'ended_at'])
+      .where('cluster_id', '=', clusterId)
+      .where('started_at', '<', range.end)
+      .where('ended_at', '>', range.start)
+      .orderBy('vantage')
+      .orderBy('started_at')
+      .execute();
     const byVantage = new Map<string, StateInterval[]>();
     for (const row of rows) {
       const list = byVantage.get(row.vantage) ?? [];
-      list.push({ state: row.state, start: row.startedAt, end: row.endedAt });
+      list.push({ state: row.state, start: row.started_at, end: row.ended_at });
       byVantage.set(row.vantage, list);
     }
     return [...byVantage.values()];
   }
 
   /**
-   * Operations the customer asked for (requested with an API token) that ran during `range`: from
-   * start to finish, or to `now` while still running. An operation that never started has no window.
+   * Operations the customer asked for (requested with an API token) that can affect the control
+   * plane ({@link CONTROL_PLANE_OPERATION_TYPES}) and ran during `range`: from start to finish,
+   * or to `now` while still running. An operation that never started has no window.
    */
-  async customerOperations(clusterId: string, range: MonthRange, now: Date): Promise<Exclusion[]> {
-    const rows = await this.prisma.operation.findMany({
-      where: {
-        clusterId,
-        requestedByType: 'api_token',
-        startedAt: { not: null, lt: range.end },
-        OR: [{ finishedAt: null }, { finishedAt: { gt: range.start } }],
-      },
-      select: { id: true, startedAt: true, finishedAt: true },
-      orderBy: { startedAt: 'asc' },
-    });
+  async customerOperations(clusterId: string, range: MinuteRange, now: Date): Promise<Exclusion[]> {
+    const rows = await this.db
+      .selectFrom('operations')
+      .select(['id', 'started_at', 'finished_at'])
+      .where('cluster_id', '=', clusterId)
+      .where('requested_by_type', '=', 'api_token')
+      .where('type', 'in', [...CONTROL_PLANE_OPERATION_TYPES])
+      .where('started_at', 'is not', null)
+      .where('started_at', '<', range.end)
+      .where((eb) => eb.or([eb('finished_at', 'is', null), eb('finished_at', '>', range.start)]))
+      .orderBy('started_at')
+      .execute();
     return rows
-      .map((op) => ({ start: op.startedAt!, end: op.finishedAt ?? now, reason: 'customer_initiated' as const, reference: op.id }))
+      .map((op) => ({ start: op.started_at!, end: op.finished_at ?? now, reason: 'customer_initiated' as const, reference: op.id }))
       .filter((x) => x.end.getTime() > x.start.getTime());
   }
 
@@ -124,18 +138,22 @@ export class SlaReportsRepository {
    * The organisation's suspensions from the audit log: each `organization.suspend` up to the next
    * `organization.resume` (or `now` while still suspended), referenced by the suspend event's id.
    */
-  async suspensions(organizationId: string, range: MonthRange, now: Date): Promise<Exclusion[]> {
-    const events = await this.prisma.auditEvent.findMany({
-      where: { organizationId, action: { in: [SUSPEND, RESUME] }, createdAt: { lt: range.end } },
-      select: { id: true, action: true, createdAt: true },
-      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-    });
+  async suspensions(organizationId: string, range: MinuteRange, now: Date): Promise<Exclusion[]> {
+    const events = await this.db
+      .selectFrom('audit_events')
+      .select(['id', 'action', 'created_at'])
+      .where('organization_id', '=', organizationId)
+      .where('action', 'in', [SUSPEND, RESUME])
+      .where('created_at', '<', range.end)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
     const periods: Exclusion[] = [];
     let open: { id: string; at: Date } | undefined;
     for (const event of events) {
-      if (event.action === SUSPEND && !open) open = { id: event.id, at: event.createdAt };
+      if (event.action === SUSPEND && !open) open = { id: event.id, at: event.created_at };
       if (event.action === RESUME && open) {
-        periods.push({ start: open.at, end: event.createdAt, reason: 'organization_suspended', reference: open.id });
+        periods.push({ start: open.at, end: event.created_at, reason: 'organization_suspended', reference: open.id });
         open = undefined;
       }
     }
@@ -144,11 +162,15 @@ export class SlaReportsRepository {
     return periods.filter((p) => p.end.getTime() > range.start.getTime());
   }
 
-  stored(clusterIds: readonly string[], month: string): Promise<StoredSlaReport[]> {
-    return this.prisma.slaReport.findMany({
-      where: { clusterId: { in: [...clusterIds] }, month },
-      select: { clusterId: true, month: true, final: true, computedAt: true, details: true },
-    });
+  async stored(clusterIds: readonly string[], month: string): Promise<StoredSlaReport[]> {
+    if (clusterIds.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('sla_reports')
+      .select(['cluster_id', 'month', 'final', 'computed_at', 'details'])
+      .where('cluster_id', 'in', [...clusterIds])
+      .where('month', '=', month)
+      .execute();
+    return rows.map(toStored);
   }
 
   /**
@@ -157,12 +179,68 @@ export class SlaReportsRepository {
    * non-final row (a live report someone cached) is replaced.
    */
   async freeze(clusterId: string, month: string, columns: SlaReportColumns): Promise<StoredSlaReport> {
-    const row = { clusterId, month, final: true, ...columns };
-    await this.prisma.slaReport.createMany({ data: [row], skipDuplicates: true });
-    await this.prisma.slaReport.updateMany({ where: { clusterId, month, final: false }, data: { ...columns, final: true } });
-    return this.prisma.slaReport.findUniqueOrThrow({
-      where: { clusterId_month: { clusterId, month } },
-      select: { clusterId: true, month: true, final: true, computedAt: true, details: true },
-    });
+    const values = {
+      organization_id: columns.organizationId,
+      sla_version: columns.slaVersion,
+      target_percent: String(columns.targetPercent),
+      availability: String(columns.availability),
+      downtime_minutes: columns.downtimeMinutes,
+      excluded_minutes: columns.excludedMinutes,
+      unknown_minutes: columns.unknownMinutes,
+      breached: columns.breached,
+      credit_percent: columns.creditPercent,
+      credit_amount_cents: columns.creditAmountCents,
+      details: JSON.stringify(columns.details),
+      final: true,
+      computed_at: columns.computedAt,
+    };
+    const row = await this.db
+      .insertInto('sla_reports')
+      .values({ cluster_id: clusterId, month, ...values })
+      .onConflict((oc) =>
+        oc
+          .columns(['cluster_id', 'month'])
+          .doUpdateSet(values)
+          .where('sla_reports.final', '=', false),
+      )
+      .returning(['cluster_id', 'month', 'final', 'computed_at', 'details'])
+      .executeTakeFirst();
+    if (row) return toStored(row);
+    // A final report was there first: serve its numbers.
+    const [stored] = await this.stored([clusterId], month);
+    return stored;
   }
+
+  private selectClusters() {
+    return this.db.selectFrom('clusters as c').select([
+      'c.id',
+      'c.organization_id as organizationId',
+      'c.name',
+      'c.provider',
+      'c.monthly_fee_cents as monthlyFeeCents',
+      'c.currency',
+      'c.created_at as createdAt',
+      'c.deleted_at as deletedAt',
+    ]);
+  }
+}
+
+/** The cluster `c` had been probed, or its creation had succeeded, before `end`. */
+function ranBefore(eb: ExpressionBuilder<DB & { c: DB['clusters'] }, 'c'>, end: Date): Expression<SqlBool> {
+  return eb.or([
+    eb.exists(eb.selectFrom('availability_intervals as ai').select('ai.id').whereRef('ai.cluster_id', '=', 'c.id').where('ai.started_at', '<', end)),
+    eb.exists(
+      eb
+        .selectFrom('operations as o')
+        .select('o.id')
+        .whereRef('o.cluster_id', '=', 'c.id')
+        .where('o.type', '=', 'create_cluster')
+        .where('o.status', '=', 'succeeded')
+        .where('o.finished_at', '<', end),
+    ),
+  ]);
+}
+
+function toStored(row: { cluster_id: string; month: string; final: boolean; computed_at: Date; details: unknown }): StoredSlaReport {
+  return { clusterId: row.cluster_id, month: row.month, final: row.final, computedAt: row.computed_at, details: row.details };
 }

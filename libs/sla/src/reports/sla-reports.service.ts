@@ -1,4 +1,4 @@
-import { computeSlaReport, type Exclusion, type MonthlySlaReport, monthRange, type MonthRange, UnprocessableError } from '@capstan/domain';
+import { computeSlaReport, type Exclusion, type MonthlySlaReport, monthRange, type MonthRange, reportTimeline, UnprocessableError } from '@capstan/domain';
 import { Clock, decodeCursor, encodeCursor, type Page } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
 import { type SlaCluster, SlaReportsRepository, type StoredSlaReport } from './sla-reports.repository';
@@ -109,15 +109,18 @@ export class SlaReportsService {
    */
   async compute(cluster: SlaCluster, month: string, now: Date): Promise<MonthlySlaReport> {
     const range = monthRange(month);
+    // Downtime periods are found on the continuous timeline, so an outage across the month's first
+    // or last minute is judged whole (docs/sla.md, "Downtime periods"): read into both neighbours.
+    const timeline = reportTimeline(month);
     const [vantagePoints, operations, suspensions] = await Promise.all([
-      this.repository.intervalsByVantage(cluster.id, range),
+      this.repository.intervalsByVantage(cluster.id, timeline),
       this.repository.customerOperations(cluster.id, range, now),
       this.repository.suspensions(cluster.organizationId, range, now),
     ]);
     return computeSlaReport({
       provider: cluster.provider,
       month,
-      // Each vantage point's minutes are classified on their own, then combined: DOMAIN.md's rule
+      // Each vantage point's minutes are classified on their own, then combined: docs/sla.md's rule
       // ("at least half of its probes failed, at every vantage point that has data for it") taken
       // minute by minute. Merging the timelines first (mergeVantagePoints) would call a minute up
       // when two locations each saw it mostly down, only not at the same seconds.
@@ -126,12 +129,16 @@ export class SlaReportsService {
       exclusions: [...lifetimeExclusions(cluster, range), ...operations, ...suspensions.filter((x) => overlapsLifetime(cluster, x))],
       monthlyFeeCents: cluster.monthlyFeeCents,
       now,
+      timeline,
     });
   }
 
   private async reportOf(cluster: SlaCluster, month: string, range: MonthRange, now: Date): Promise<ClusterSlaReport> {
     if (!presentIn(cluster, range)) {
       throw new UnprocessableError('cluster-not-present-in-month', `cluster ${cluster.id} did not exist in ${month}: it was created ${cluster.createdAt.toISOString()}${cluster.deletedAt ? ` and deleted ${cluster.deletedAt.toISOString()}` : ''}`);
+    }
+    if (!(await this.repository.hasRun(cluster.id, range.end))) {
+      throw new UnprocessableError('cluster-never-ran', `cluster ${cluster.id} never ran by the end of ${month} (its creation did not succeed), so it has no SLA report`);
     }
     const [stored] = await this.repository.stored([cluster.id], month);
     return this.resolve(cluster, month, range, now, stored);
@@ -164,7 +171,7 @@ export class SlaReportsService {
       breached: report.breached,
       creditPercent: report.credit.percent,
       creditAmountCents: report.credit.amountCents,
-      details: JSON.parse(JSON.stringify(details)),
+      details: JSON.parse(JSON.stringify(details)) as unknown,
       computedAt: now,
     });
     return fromStored(cluster, frozen);
