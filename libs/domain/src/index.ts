@@ -3,6 +3,7 @@ export * from './operations/operation-plans';
 export * from './time/utc-day';
 export * from './catalogue/provider';
 export * from './catalogue/kubernetes-versions';
+export * from './catalogue/release-channels';
 export * from './catalogue/regions';
 export * from './catalogue/machine-types';
 export * from './clusters/names';
