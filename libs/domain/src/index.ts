@@ -4,6 +4,8 @@ export * from './time/utc-day';
 export * from './catalogue/provider';
 export * from './catalogue/kubernetes-versions';
 export * from './catalogue/release-channels';
+export * from './upgrades/removed-apis';
+export * from './upgrades/upgrade-planner';
 export * from './catalogue/regions';
 export * from './catalogue/machine-types';
 export * from './clusters/names';
