@@ -9,3 +9,4 @@ export * as catalogueRoutes from './catalogue.routes';
 export * as eventRoutes from './events.routes';
 export * as simulatorRoutes from './simulator.routes';
 export * as slaRoutes from './sla.routes';
+export * as upgradeRoutes from './upgrades.routes';

@@ -141,11 +141,11 @@ export function planUpgrade(input: UpgradePlanInput): UpgradePlan {
       offered: offered.map((e) => e.minor),
     });
   }
-  if (versionState(targetEntry, input.now) === 'eol') {
-    throw new UpgradeRefusedError('version-end-of-life', 'never to an end-of-life version', `Kubernetes ${targetEntry.minor} reached end of life for ${input.provider} on ${targetEntry.endOfSupportAt}`);
-  }
   if (targetMinor.major !== current.major || targetMinor.minor < current.minor) {
     throw new UpgradeRefusedError('version-downgrade', 'never downgrade', `the cluster runs ${input.controlPlaneVersion}; Kubernetes does not support going back to ${targetEntry.minor}`);
+  }
+  if (versionState(targetEntry, input.now) === 'eol') {
+    throw new UpgradeRefusedError('version-end-of-life', 'never to an end-of-life version', `Kubernetes ${targetEntry.minor} reached end of life for ${input.provider} on ${targetEntry.endOfSupportAt}`);
   }
   const sameMinor = targetMinor.minor === current.minor;
   if (sameMinor && comparePatchesSafe(targetEntry.latestPatch, input.controlPlaneVersion) <= 0 && input.pools.every((p) => comparePatchesSafe(targetEntry.latestPatch, p.version) <= 0)) {
