@@ -11,6 +11,7 @@ import { ClustersRepository } from '../clusters.repository';
 import { insertCluster } from '../cluster-writes';
 import { audited, toPoolCounts } from './change-rows';
 import { ReadVersions } from './read-versions';
+import { checkedWindow } from './window-rules';
 
 export type CreateClusterInput = z.infer<typeof clusterRoutes.createClusterBody>;
 
@@ -32,6 +33,7 @@ export class CreateCluster {
   async execute(requester: Requester, input: CreateClusterInput) {
     const now = this.clock.now();
     for (const pool of input.node_pools) assertMachineType(pool.machine_type, input.provider);
+    input = { ...input, maintenance_window: checkedWindow(input.provider, input.maintenance_window, now) };
     const version = resolveVersionForCreate(input.provider, input.version, now, await this.versions.entries(input.provider));
 
     const { cluster, operation } = await this.unitOfWork.run(requester, { organization: true }, async ({ trx, organization, enqueue, audit }) => {
