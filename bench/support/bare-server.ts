@@ -14,6 +14,7 @@ import {
   plannedSteps,
   type Provider,
   resolveVersionForCreate,
+  VERSION_CATALOGUE,
   UnauthenticatedError,
   ValidationError,
 } from '@capstan/domain';
@@ -300,7 +301,7 @@ export async function buildBareServer(databaseUrl: string, poolSize: number): Pr
 async function createCluster(pool: Pool, caller: Caller, input: CreateClusterBody, context: { requestId: string; sourceIp: string }) {
   const now = new Date();
   for (const p of input.node_pools) assertMachineType(p.machine_type, input.provider);
-  const version = resolveVersionForCreate(input.provider, input.version, now);
+  const version = resolveVersionForCreate(input.provider, input.version, now, VERSION_CATALOGUE.entries);
   const organizationId = caller.organizationId;
 
   const client = await pool.connect();

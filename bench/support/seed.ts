@@ -1,4 +1,4 @@
-import { plannedSteps, resolveVersionForCreate } from '@capstan/domain';
+import { plannedSteps, resolveVersionForCreate, VERSION_CATALOGUE } from '@capstan/domain';
 import { newId, type PrismaService } from '@capstan/platform';
 import { clusterRequest, seedOrganization, type SeededOrganization } from '../../libs/testing/src/fixtures';
 
@@ -21,7 +21,7 @@ export interface SeededTenant extends SeededOrganization {
 export async function seedTenant(prisma: PrismaService, clusters: number): Promise<SeededTenant> {
   const org = await seedOrganization(prisma, HUGE_QUOTA);
   const template = clusterRequest();
-  const version = resolveVersionForCreate('rke2', undefined, new Date()).patch;
+  const version = resolveVersionForCreate('rke2', undefined, new Date(), VERSION_CATALOGUE.entries).patch;
   const clusterIds: string[] = [];
   for (let i = 1; i <= clusters; i++) {
     const id = newId('cl');

@@ -4,12 +4,25 @@ import { EventsModule } from '@capstan/events';
 import { OperationsModule } from '@capstan/operations';
 import { SlaReportsModule } from '@capstan/sla';
 import { TenancyModule } from '@capstan/tenancy';
+import { UpgradesModule } from '@capstan/upgrades';
 import { type DynamicModule, Module } from '@nestjs/common';
+import { ClustersForUpgrades } from './clusters-for-upgrades';
 
 /** The customer and staff HTTP API: mounts the feature modules' controllers, nothing more. */
 @Module({})
 export class ApiModule {
   static forRoot(config: CapstanConfig): DynamicModule {
-    return { module: ApiModule, imports: [PlatformModule.forRoot(config, 'api'), TenancyModule, OperationsModule, ClustersModule, EventsModule, SlaReportsModule] };
+    return {
+      module: ApiModule,
+      imports: [
+        PlatformModule.forRoot(config, 'api'),
+        TenancyModule,
+        OperationsModule,
+        ClustersModule,
+        UpgradesModule.withSource(ClustersForUpgrades, [ClustersModule]),
+        EventsModule,
+        SlaReportsModule,
+      ],
+    };
   }
 }

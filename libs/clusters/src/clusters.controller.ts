@@ -1,18 +1,21 @@
 import { catalogueRoutes, clusterRoutes as routes, type RouteInput } from '@capstan/contracts';
-import { listMachineTypes, listRegions, listVersions } from '@capstan/domain';
-import { Clock, Endpoint, Input, withLocation } from '@capstan/platform';
-import { actorOf, CurrentCustomer, type CustomerCaller, OrganizationsService } from '@capstan/tenancy';
+import { listMachineTypes, listRegions } from '@capstan/domain';
+import { Endpoint, Input, withLocation } from '@capstan/platform';
+import { actorOf, CurrentCustomer, CurrentStaff, type CustomerCaller, OrganizationsService, type StaffCaller } from '@capstan/tenancy';
 import { Controller, Headers, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { Requester } from './cluster-change';
 import { CreateCluster } from './use-cases/create-cluster';
 import { CreateNodePool } from './use-cases/create-node-pool';
+import { CreateVersion } from './use-cases/create-version';
 import { DeleteCluster } from './use-cases/delete-cluster';
 import { DeleteNodePool } from './use-cases/delete-node-pool';
 import { IssueKubeconfig } from './use-cases/issue-kubeconfig';
 import { ReadClusters } from './use-cases/read-clusters';
+import { ReadVersions } from './use-cases/read-versions';
 import { UpdateCluster } from './use-cases/update-cluster';
 import { UpdateNodePool } from './use-cases/update-node-pool';
+import { UpdateVersion } from './use-cases/update-version';
 
 function requester(caller: CustomerCaller, idempotencyKey?: string): Requester {
   return { organizationId: caller.organizationId, actor: actorOf(caller), idempotencyKey };
@@ -105,7 +108,7 @@ export class ClustersController {
 export class CatalogueController {
   constructor(
     private readonly organizations: OrganizationsService,
-    private readonly clock: Clock,
+    private readonly catalogue: ReadVersions,
   ) {}
 
   @Endpoint(catalogueRoutes.listRegions)
@@ -116,18 +119,7 @@ export class CatalogueController {
 
   @Endpoint(catalogueRoutes.listVersions)
   versions(@Input() { query }: RouteInput<typeof catalogueRoutes.listVersions>) {
-    return {
-      items: listVersions(this.clock.now(), query.provider).map((v) => ({
-        provider: v.provider,
-        minor: v.minor,
-        latest_patch: v.latestPatch,
-        state: v.state,
-        released_at: v.releasedAt,
-        maintenance_at: v.maintenanceAt,
-        end_of_support_at: v.endOfSupportAt,
-        source: v.source,
-      })),
-    };
+    return this.catalogue.list(query.provider);
   }
 
   @Endpoint(catalogueRoutes.listMachineTypes)
@@ -138,7 +130,21 @@ export class CatalogueController {
 
 @Controller()
 export class StaffClustersController {
-  constructor(private readonly clusters: ReadClusters) {}
+  constructor(
+    private readonly clusters: ReadClusters,
+    private readonly createVersion: CreateVersion,
+    private readonly updateVersion: UpdateVersion,
+  ) {}
+
+  @Endpoint(catalogueRoutes.adminCreateVersion)
+  async addVersion(@CurrentStaff() staff: StaffCaller, @Input() { body }: RouteInput<typeof catalogueRoutes.adminCreateVersion>) {
+    return withLocation(await this.createVersion.execute(actorOf(staff), body), `/admin/v1/versions/${body.provider}/${body.minor}`);
+  }
+
+  @Endpoint(catalogueRoutes.adminUpdateVersion)
+  changeVersion(@CurrentStaff() staff: StaffCaller, @Input() { params, body }: RouteInput<typeof catalogueRoutes.adminUpdateVersion>) {
+    return this.updateVersion.execute(actorOf(staff), params, body);
+  }
 
   @Endpoint(routes.adminListClusters)
   list(@Input() { query }: RouteInput<typeof routes.adminListClusters>) {

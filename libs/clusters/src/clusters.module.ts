@@ -14,6 +14,11 @@ import { IssueKubeconfig } from './use-cases/issue-kubeconfig';
 import { ReadClusters } from './use-cases/read-clusters';
 import { UpdateCluster } from './use-cases/update-cluster';
 import { UpdateNodePool } from './use-cases/update-node-pool';
+import { CreateVersion } from './use-cases/create-version';
+import { ReadVersions } from './use-cases/read-versions';
+import { UpdateVersion } from './use-cases/update-version';
+import { VersionCatalogueRepository } from './version-catalogue.repository';
+import { VersionCatalogueSeeder } from './version-catalogue-seeder';
 import { SimulatorController } from './simulator.controller';
 
 @Module({
@@ -30,7 +35,12 @@ import { SimulatorController } from './simulator.controller';
     CreateNodePool,
     UpdateNodePool,
     DeleteNodePool,
+    VersionCatalogueRepository,
+    VersionCatalogueSeeder,
+    ReadVersions,
+    CreateVersion,
+    UpdateVersion,
   ],
-  exports: [ReadClusters],
+  exports: [ReadClusters, ReadVersions],
 })
 export class ClustersModule {}

@@ -98,6 +98,18 @@ export class ClustersRepository {
     return revived(row);
   }
 
+  /** The cluster's maintenance exclusions, oldest start first; only when the cluster is the organisation's. */
+  async maintenanceExclusions(organizationId: string, clusterId: string, uow: UnitOfWork = this.db) {
+    return uow
+      .selectFrom('maintenance_exclusions as e')
+      .innerJoin('clusters as c', 'c.id', 'e.cluster_id')
+      .select(['e.id', 'e.name', 'e.scope', 'e.starts_at', 'e.ends_at'])
+      .where('e.cluster_id', '=', clusterId)
+      .where('c.organization_id', '=', organizationId)
+      .orderBy('e.starts_at')
+      .execute();
+  }
+
   /** Locks the live cluster row for the rest of the transaction `trx`, then reads it. */
   async getForUpdate(trx: UnitOfWork, organizationId: string, id: string): Promise<ClusterWithRelations> {
     await trx.selectFrom('clusters').select('id').where('id', '=', id).where('organization_id', '=', organizationId).forUpdate().execute();

@@ -11,3 +11,4 @@ export * as simulatorRoutes from './simulator.routes';
 export * as slaRoutes from './sla.routes';
 export * from './text.schema';
 export * from './countries';
+export * as upgradeRoutes from './upgrades.routes';

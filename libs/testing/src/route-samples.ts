@@ -19,6 +19,9 @@ export function pathFor(route: RouteContract, objects: OwnedObjects): string {
     operation_id: objects.operationId,
     token_id: objects.tokenId,
     webhook_id: objects.webhookId,
+    // the version catalogue is shared by every organisation: its keys are names, not owned ids
+    provider: 'rke2',
+    minor: '1.36',
   };
   return route.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
     const id = ids[name];
@@ -54,6 +57,18 @@ export const SAMPLE_BODIES: Record<string, unknown> = {
   adminCancelOperation: { reason: 'customer asked' },
   adminInjectFault: { call: 'ensureNodePool', mode: 'fail_once', reason: 'demo of a failed step' },
   adminSetApiServer: { state: 'down', reason: 'SLA demo' },
+  adminCreateVersion: {
+    provider: 'rke2',
+    minor: '1.99',
+    latest_patch: '1.99.0',
+    released_at: '2026-01-01',
+    maintenance_at: '2027-01-28',
+    end_of_support_at: '2027-03-28',
+    preview: true,
+    sources: { releasedAt: 'sample', maintenanceAt: 'sample', endOfSupportAt: 'sample', latestPatch: 'sample' },
+    reason: 'sample minor',
+  },
+  adminUpdateVersion: { preview: false, reason: 'qualified' },
   createWebhook: { url: 'https://hooks.example.com/capstan', event_types: ['dev.capstan.operation.succeeded'], description: 'CI notifications' },
 };
 

@@ -10,6 +10,8 @@ import { presentCluster } from '../cluster-view';
 import { ClustersRepository } from '../clusters.repository';
 import { insertCluster } from '../cluster-writes';
 import { audited, toPoolCounts } from './change-rows';
+import { ReadVersions } from './read-versions';
+import { checkedWindow } from './window-rules';
 
 export type CreateClusterInput = z.infer<typeof clusterRoutes.createClusterBody>;
 
@@ -24,13 +26,15 @@ export class CreateCluster {
     private readonly unitOfWork: ClusterUnitOfWork,
     private readonly clusters: ClustersRepository,
     private readonly usage: ClusterUsage,
+    private readonly versions: ReadVersions,
     private readonly clock: Clock,
   ) {}
 
   async execute(requester: Requester, input: CreateClusterInput) {
     const now = this.clock.now();
     for (const pool of input.node_pools) assertMachineType(pool.machine_type, input.provider);
-    const version = resolveVersionForCreate(input.provider, input.version, now);
+    input = { ...input, maintenance_window: checkedWindow(input.provider, input.maintenance_window, now) };
+    const version = resolveVersionForCreate(input.provider, input.version, now, await this.versions.entries(input.provider));
 
     const { cluster, operation } = await this.unitOfWork.run(requester, { organization: true }, async ({ trx, organization, enqueue, audit }) => {
       assertRegionAllowed(input.region, input.provider, organization!.residency);

@@ -15,6 +15,15 @@ export class ReadClusters {
     return presentCluster(await this.clusters.get(organizationId, id));
   }
 
+  /**
+   * The cluster's maintenance exclusions (public to other features: docs/architecture.md,
+   * "Feature-to-feature calls"). Ask {@link get} first: an unknown or foreign cluster has none here.
+   */
+  async maintenanceExclusions(organizationId: string, clusterId: string) {
+    const rows = await this.clusters.maintenanceExclusions(organizationId, clusterId);
+    return rows.map((e) => ({ id: e.id, name: e.name, scope: e.scope, startsAt: e.starts_at, endsAt: e.ends_at }));
+  }
+
   /** A customer's page of its own clusters. */
   async list(
     filter: { organizationId: string; status?: db.ClusterStatus; provider?: db.Provider; labelSelector?: string },

@@ -1,0 +1,49 @@
+import { ReadClusters, ReadVersions } from '@capstan/clusters';
+import { type MaintenanceWindowSpec, type Provider, validateWindow, type WindowDay } from '@capstan/domain';
+import { UpgradeClusterSource, type UpgradeClusterFacts } from '@capstan/upgrades';
+import { Injectable } from '@nestjs/common';
+
+/**
+ * libs/upgrades' view of a cluster, answered by the public reads of libs/clusters
+ * (docs/architecture.md, "Feature-to-feature calls"). Composition only: no rule lives here.
+ */
+@Injectable()
+export class ClustersForUpgrades extends UpgradeClusterSource {
+  constructor(
+    private readonly clusters: ReadClusters,
+    private readonly versions: ReadVersions,
+  ) {
+    super();
+  }
+
+  async cluster(organizationId: string, clusterId: string): Promise<UpgradeClusterFacts> {
+    const cluster = await this.clusters.get(organizationId, clusterId);
+    const exclusions = await this.clusters.maintenanceExclusions(organizationId, clusterId);
+    return {
+      id: cluster.id,
+      provider: cluster.provider,
+      controlPlaneVersion: cluster.current_version,
+      pools: cluster.node_pools.map((p) => ({ id: p.id, name: p.name, version: p.version, maxSurge: p.max_surge, maxUnavailable: p.max_unavailable })),
+      window: usableWindow(cluster.maintenance_window),
+      exclusions: exclusions.map((e) => ({ startsAt: e.startsAt, endsAt: e.endsAt, scope: e.scope })),
+      // The provider port lists no objects or PodDisruptionBudgets yet (the RKE2 driver's scan is to
+      // come): the plan says that the scans have not run rather than that nothing was found.
+      objects: null,
+      disruptionBudgets: null,
+    };
+  }
+
+  catalogue(provider: Provider) {
+    return this.versions.entries(provider);
+  }
+}
+
+/** A window stored before zones were validated (e.g. "CET") has no next occurrence to show. */
+function usableWindow(window: { time_zone: string; days: WindowDay[]; start_time: string; duration_minutes: number } | null): MaintenanceWindowSpec | null {
+  if (!window) return null;
+  try {
+    return validateWindow({ timeZone: window.time_zone, days: window.days, startTime: window.start_time, durationMinutes: window.duration_minutes });
+  } catch {
+    return null;
+  }
+}

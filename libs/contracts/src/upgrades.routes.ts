@@ -1,0 +1,81 @@
+import { idOf } from './common.schema';
+import { defineRoute } from './route';
+import { z } from './zod';
+
+const clusterParams = z.object({ cluster_id: idOf('cl') }).strict();
+
+const skewCheck = z.object({
+  ok: z.boolean(),
+  control_plane: z.string(),
+  violations: z.array(z.object({ pool: z.string(), version: z.string(), reason: z.string() })),
+});
+
+const upgradeStep = z
+  .object({
+    kind: z.enum(['node_pool_catch_up', 'control_plane', 'node_pool', 'addons']),
+    from: z.string().nullable(),
+    to: z.string().nullable(),
+    node_pool: z.object({ id: z.string(), name: z.string(), max_surge: z.number().int(), max_unavailable: z.number().int() }).nullable(),
+    addon_changes: z.array(z.object({ name: z.string(), from: z.string().nullable(), to: z.string().nullable() })),
+    skew_after: skewCheck,
+  })
+  .openapi('UpgradeStep');
+
+export const upgradePlanSchema = z
+  .object({
+    cluster_id: z.string(),
+    from: z.string(),
+    to: z.string(),
+    hops: z.array(z.object({ from: z.string(), to: z.string(), minor: z.boolean(), steps: z.array(upgradeStep) })),
+    blockers: z.array(
+      z.object({
+        kind: z.enum(['removed_api', 'addon_incompatible', 'pool_outside_skew', 'pdb_blocks_drain', 'active_exclusion']),
+        reason: z.string(),
+        details: z.record(z.string(), z.unknown()),
+      }),
+    ),
+    runnable: z.boolean().openapi({ description: 'True when nothing blocks the plan' }),
+    removed_api_scan: z.object({ ran: z.boolean(), note: z.string() }),
+    disruption_budget_scan: z.object({ ran: z.boolean(), note: z.string() }),
+    next_window: z
+      .object({ starts_at: z.string(), ends_at: z.string() })
+      .nullable()
+      .openapi({ description: "The next occurrence of the cluster's maintenance window; null without a window" }),
+  })
+  .openapi('UpgradePlan');
+
+export const upgradeOption = z
+  .object({
+    version: z.string(),
+    minor: z.string(),
+    state: z.enum(['preview', 'supported', 'maintenance', 'deprecated', 'eol']),
+    hops: z.number().int(),
+    runnable: z.boolean(),
+    blockers: z.array(z.string()),
+  })
+  .openapi('UpgradeOption');
+
+export const listClusterUpgrades = defineRoute({
+  operationId: 'listClusterUpgrades',
+  method: 'GET',
+  path: '/v1/clusters/{cluster_id}/upgrades',
+  summary: 'The versions a cluster may be upgraded to, each with its hop count and blockers',
+  tags: ['Upgrades'],
+  access: 'customer:read',
+  params: clusterParams,
+  responses: { 200: { description: 'Upgrade targets, nearest first', schema: z.object({ items: z.array(upgradeOption) }).openapi('UpgradeOptionList') } },
+});
+
+export const getUpgradePlan = defineRoute({
+  operationId: 'getUpgradePlan',
+  method: 'GET',
+  path: '/v1/clusters/{cluster_id}/upgrade-plan',
+  summary: 'An explainable upgrade plan: hops, steps, skew checks, blockers and the next window',
+  description: 'Without `version`, plans to the version new clusters get. A skip or a downgrade is refused with 422 naming the rule.',
+  tags: ['Upgrades'],
+  access: 'customer:read',
+  params: clusterParams,
+  query: z.object({ version: z.string().min(1).max(64).optional() }).strict(),
+  responses: { 200: { description: 'The plan', schema: upgradePlanSchema } },
+  errors: [422],
+});

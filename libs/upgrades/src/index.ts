@@ -1,0 +1,2 @@
+export * from './upgrade-cluster-source';
+export * from './upgrades.module';

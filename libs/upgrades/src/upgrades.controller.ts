@@ -1,0 +1,25 @@
+import { type RouteInput, upgradeRoutes as routes } from '@capstan/contracts';
+import { Endpoint, Input } from '@capstan/platform';
+import { CurrentCustomer, type CustomerCaller } from '@capstan/tenancy';
+import { Controller } from '@nestjs/common';
+import { ListClusterUpgrades } from './use-cases/list-cluster-upgrades';
+import { PlanClusterUpgrade } from './use-cases/plan-cluster-upgrade';
+
+/** One line per route: auth and input from the route contract, then one use case. */
+@Controller()
+export class UpgradesController {
+  constructor(
+    private readonly listUpgrades: ListClusterUpgrades,
+    private readonly planUpgrade: PlanClusterUpgrade,
+  ) {}
+
+  @Endpoint(routes.listClusterUpgrades)
+  list(@CurrentCustomer() caller: CustomerCaller, @Input() { params }: RouteInput<typeof routes.listClusterUpgrades>) {
+    return this.listUpgrades.execute(caller.organizationId, params.cluster_id);
+  }
+
+  @Endpoint(routes.getUpgradePlan)
+  plan(@CurrentCustomer() caller: CustomerCaller, @Input() { params, query }: RouteInput<typeof routes.getUpgradePlan>) {
+    return this.planUpgrade.execute(caller.organizationId, params.cluster_id, query);
+  }
+}

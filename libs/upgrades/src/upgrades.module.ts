@@ -1,0 +1,21 @@
+import { type DynamicModule, Module, type ModuleMetadata, type Type } from '@nestjs/common';
+import { UpgradeClusterSource } from './upgrade-cluster-source';
+import { UpgradesController } from './upgrades.controller';
+import { ListClusterUpgrades } from './use-cases/list-cluster-upgrades';
+import { PlanClusterUpgrade } from './use-cases/plan-cluster-upgrade';
+
+/**
+ * Upgrade planning routes. The composition root passes the class answering
+ * {@link UpgradeClusterSource} and the modules it needs (docs/architecture.md, "Feature-to-feature calls").
+ */
+@Module({})
+export class UpgradesModule {
+  static withSource(source: Type<UpgradeClusterSource>, imports: ModuleMetadata['imports'] = []): DynamicModule {
+    return {
+      module: UpgradesModule,
+      imports,
+      controllers: [UpgradesController],
+      providers: [{ provide: UpgradeClusterSource, useClass: source }, ListClusterUpgrades, PlanClusterUpgrade],
+    };
+  }
+}
