@@ -1,6 +1,6 @@
 import { type CapstanClient, type components, createCapstanClient } from '@capstan/sdk';
 import { Command, CommanderError, Option } from 'commander';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -392,6 +392,8 @@ export function buildProgram(options: RunOptions): Command {
       } else {
         writeFileSync(target, mergeKubeconfig(readFileSync(target, 'utf8'), text, opts.switch), { mode: 0o600 });
       }
+      // `mode` applies only to a new file: an existing kubeconfig now holds a credential, so narrow it too.
+      chmodSync(target, 0o600);
       stderr.write(`kubeconfig for ${clusterId} saved to ${target}; its credential expires at ${expires}\n`);
     });
 

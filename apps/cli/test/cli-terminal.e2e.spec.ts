@@ -1,7 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { seedOrganization, simulatorCall, type Stack, startStack, WORKSPACE_ROOT } from '@capstan/testing';
 
 const CLI = join(WORKSPACE_ROOT, 'dist', 'apps', 'cli', 'src', 'main.js');
@@ -17,6 +18,8 @@ describe('the capstan CLI in a terminal', () => {
   let home: string;
   const socket = `capstan-cli-test-${process.pid}`;
   let session = 0;
+  /** The cluster the first test creates, for the ones after it. */
+  let demoId: string;
 
   beforeAll(async () => {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
@@ -98,7 +101,41 @@ describe('the capstan CLI in a terminal', () => {
     const result = JSON.parse(stdout);
     expect(result.cluster).toMatchObject({ name: 'demo', status: 'running' });
     expect(result.operation).toMatchObject({ type: 'create_cluster', status: 'succeeded', progress: 100 });
+    demoId = result.cluster.id;
   }, 90_000);
+
+  it('lists as YAML and saves the kubeconfig: merged into ~/.kube/config (switching to it), or to a file', async () => {
+    const listed = await inTerminal(['clusters', 'list', '-o', 'yaml']);
+    expect(listed.exitCode).toBe(0);
+    expect(parse(listed.stdout).items).toEqual([expect.objectContaining({ id: demoId, name: 'demo', status: 'running' })]);
+
+    const kubeDir = join(home, '.kube');
+    mkdirSync(kubeDir, { recursive: true });
+    writeFileSync(
+      join(kubeDir, 'config'),
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'mine', cluster: { server: 'https://mine' } }],
+        contexts: [],
+        users: [],
+        'current-context': 'mine',
+      }),
+    );
+    const merged = await inTerminal(['kubeconfig', 'save', demoId, '--expiry', '600']);
+    expect(merged.exitCode).toBe(0);
+    expect(merged.screens.at(-1)).toMatch(/saved to .*\.kube\/config; its credential expires at \d{4}-\d\d-\d\dT/);
+    const config = parse(readFileSync(join(kubeDir, 'config'), 'utf8'));
+    expect(config.clusters.map((c: { name: string }) => c.name)).toEqual(['mine', expect.any(String)]);
+    expect(config.clusters[1].cluster.server).toMatch(/^https:\/\//);
+    expect(config['current-context']).not.toBe('mine');
+    expect(statSync(join(kubeDir, 'config')).mode & 0o777).toBe(0o600);
+
+    const file = join(home, 'demo.kubeconfig');
+    const saved = await inTerminal(['kubeconfig', 'save', demoId, '--file', file]);
+    expect(saved.exitCode).toBe(0);
+    expect(parse(readFileSync(file, 'utf8')).clusters).toHaveLength(1);
+  }, 60_000);
 
   it('exits 5 with the failed step and its error when the operation fails', async () => {
     await simulatorCall(stack.simulator.apiUrl, 'POST', '/v1/chaos/faults', { match: { call: 'installAddons' }, mode: 'fail_always', retryable: false });
