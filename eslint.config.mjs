@@ -19,6 +19,8 @@ const below = {
   'layer:engine': ['layer:domain', 'layer:contracts', 'layer:platform', 'layer:core'],
   'layer:feature': ['layer:domain', 'layer:contracts', 'layer:platform', 'layer:core', 'layer:engine'],
   'layer:app': ['layer:domain', 'layer:contracts', 'layer:platform', 'layer:core', 'layer:engine', 'layer:feature'],
+  // The CLI talks to the API over HTTP only: the SDK (contracts layer) and nothing of the server.
+  'layer:cli': ['layer:contracts'],
 };
 const apps = ['@capstan/api', '@capstan/worker', '@capstan/sla-monitor', '@capstan/simulator'];
 
@@ -67,7 +69,7 @@ export default tseslint.config(
   },
   {
     // Configuration is the one place that reads the environment; tests and tooling set it up.
-    files: ['libs/platform/src/config/**/*.ts', 'libs/testing/**/*.ts', '**/*.spec.ts', '**/test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'prisma.config.ts', 'apps/launcher/**/*.ts', 'apps/simulator/src/config.ts'],
+    files: ['libs/platform/src/config/**/*.ts', 'libs/testing/**/*.ts', '**/*.spec.ts', '**/test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'prisma.config.ts', 'apps/launcher/**/*.ts', 'apps/simulator/src/config.ts', 'apps/cli/src/main.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
 );

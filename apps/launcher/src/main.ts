@@ -18,6 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { LocalState } from './local-state';
 import { seedDemo } from './seed-demo';
+import { walkthrough } from './walkthrough';
 
 /**
  * `npm start`: the whole of Capstan in one process for a laptop or a demo. API, worker and SLA
@@ -34,6 +35,8 @@ type Closable = { close(): Promise<unknown> };
 async function main(): Promise<void> {
   const state = new LocalState(join(workspaceRoot, '.capstan'));
   const stops: (() => Promise<unknown>)[] = [];
+  // warn, not info: the banner below is the walk through, and a request log line per CLI poll
+  // would bury it. The README's configuration table says so; LOG_LEVEL set by you wins.
   const env: NodeJS.ProcessEnv = { LOG_LEVEL: 'warn', ...process.env };
 
   if (!env.DATABASE_URL) {
@@ -102,11 +105,12 @@ async function main(): Promise<void> {
       `  staff token    ${credentials.staffToken}`,
       '',
       '  try:',
-      `    export CAPSTAN_TOKEN=${credentials.customerToken}`,
-      `    curl -H "Authorization: Bearer $CAPSTAN_TOKEN" ${url}/v1/organization`,
-      `    curl -H "Authorization: Bearer $CAPSTAN_TOKEN" -H 'content-type: application/json' ${url}/v1/clusters \\`,
-      `      -d '{"name":"demo","provider":"rke2","region":"nine-cz41","node_pools":[{"name":"default","machine_type":"nine-standard-4","count":3}]}'`,
-      `    curl -H "Authorization: Bearer $CAPSTAN_TOKEN" ${url}/v1/operations   # watch it reach succeeded`,
+      ...walkthrough({
+        url,
+        customerToken: credentials.customerToken,
+        staffToken: credentials.staffToken,
+        cliPath: join(workspaceRoot, 'dist', 'apps', 'cli', 'src', 'main.js'),
+      }),
       '',
       'Press Ctrl-C to stop.',
       '',

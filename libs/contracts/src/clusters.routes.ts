@@ -185,7 +185,7 @@ export const createCluster = defineRoute({
   access: 'customer:write',
   body: createClusterBody,
   idempotent: true,
-  responses: { 202: { description: 'Accepted: follow the operation', schema: clusterAccepted } },
+  responses: { 202: { description: 'Accepted: follow the operation', schema: clusterAccepted, headers: { Location: 'The new cluster (/v1/clusters/{cluster_id})' } } },
   errors: [409, 422],
 });
 
@@ -267,7 +267,7 @@ export const createNodePool = defineRoute({
   params: clusterParams,
   body: nodePoolSpec,
   idempotent: true,
-  responses: { 202: { description: 'Accepted: follow the operation', schema: nodePoolAccepted } },
+  responses: { 202: { description: 'Accepted: follow the operation', schema: nodePoolAccepted, headers: { Location: 'The new node pool (/v1/clusters/{cluster_id}/node-pools/{node_pool_id})' } } },
   errors: [409, 422],
 });
 

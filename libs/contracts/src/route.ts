@@ -19,6 +19,10 @@ export interface RouteResponse {
   /** Omitted for bodiless answers (204) and for non-JSON bodies described by `contentType`. */
   schema?: ZodType;
   contentType?: string;
+  /** Response headers this answer carries besides the ones the OpenAPI builder derives (name -> description). */
+  headers?: Record<string, string>;
+  /** Other media types the same answer can take, chosen with Accept (content negotiation), e.g. text/csv. */
+  alternativeContentTypes?: string[];
 }
 
 /**

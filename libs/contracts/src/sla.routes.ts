@@ -198,6 +198,7 @@ export const adminListCredits = defineRoute({
   query: monthQuery,
   responses: {
     200: {
+      alternativeContentTypes: ['text/csv'],
       description: 'The credits (application/json; text/csv when asked for with Accept)',
       schema: z.object({ month: z.string(), items: z.array(slaCreditSchema) }).openapi('SlaCreditList'),
     },

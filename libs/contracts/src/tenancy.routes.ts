@@ -161,7 +161,7 @@ export const adminCreateOrganization = defineRoute({
   access: 'staff:operator',
   body: createOrganizationBody,
   idempotent: true,
-  responses: { 201: { description: 'The organisation', schema: organizationSchema } },
+  responses: { 201: { description: 'The organisation', schema: organizationSchema, headers: { Location: 'The new organisation (/admin/v1/organizations/{organization_id})' } } },
   errors: [409],
 });
 

@@ -34,6 +34,28 @@ function commonErrors(route: RouteContract): number[] {
   return statuses;
 }
 
+const header = (description: string) => ({ description, schema: { type: 'string' as const } });
+
+/** Answers that carry Retry-After: rate limits (429), outages (503), an Idempotency-Key still in flight (409). */
+function retryAfter(route: RouteContract, status: number): boolean {
+  return status === 429 || status === 503 || (status === 409 && route.idempotent === true);
+}
+
+/**
+ * The headers a 2xx answer carries (docs/idempotency.md): ETag whenever the body has an `etag`
+ * (createHttpApp writes it from the body), Idempotent-Replayed on a replay of an idempotent write,
+ * and whatever the contract declares (Location on creates).
+ */
+function successHeaders(route: RouteContract, status: number, response: RouteContract['responses'][number]) {
+  const headers: Record<string, ReturnType<typeof header>> = {};
+  if (status < 200 || status > 299) return headers;
+  const shape = (response.schema as { shape?: Record<string, unknown> } | undefined)?.shape;
+  if (shape && 'etag' in shape) headers.ETag = header('The object\'s version, as in the body: send it as If-Match to update, If-None-Match to read only a change');
+  if (route.idempotent) headers['Idempotent-Replayed'] = header('`true` when this is the stored answer to an earlier request with the same Idempotency-Key');
+  for (const [name, description] of Object.entries(response.headers ?? {})) headers[name] = header(description);
+  return headers;
+}
+
 /** Builds the OpenAPI 3.1 document from the route contracts: nothing is described twice. */
 export function buildOpenApiDocument(routes: readonly RouteContract[], info: { title: string; version: string; description: string }, serverUrl: string) {
   const registry = new OpenAPIRegistry();
@@ -52,16 +74,21 @@ export function buildOpenApiDocument(routes: readonly RouteContract[], info: { t
   for (const route of routes) {
     const responses: RouteConfig['responses'] = {};
     for (const [status, response] of Object.entries(route.responses)) {
-      responses[status] = response.schema
-        ? { description: response.description, content: { [response.contentType ?? 'application/json']: { schema: response.schema } } }
+      const content = response.schema
+        ? { [response.contentType ?? 'application/json']: { schema: response.schema } }
         : response.contentType
-          ? { description: response.description, content: { [response.contentType]: { schema: { type: 'string' } } } }
-          : { description: response.description };
+          ? { [response.contentType]: { schema: { type: 'string' as const } } }
+          : undefined;
+      // Alternatives are whole documents in another format (e.g. CSV): described as text.
+      for (const type of response.alternativeContentTypes ?? []) if (content) content[type] = { schema: { type: 'string' } };
+      const headers = successHeaders(route, Number(status), response);
+      responses[status] = { description: response.description, ...(content ? { content } : {}), ...(Object.keys(headers).length > 0 ? { headers } : {}) };
     }
     for (const status of new Set([...commonErrors(route), ...(route.errors ?? [])])) {
       responses[String(status)] ??= {
         description: PROBLEM_DESCRIPTIONS[status] ?? 'Error',
         content: { 'application/problem+json': { schema: problem } },
+        ...(retryAfter(route, status) ? { headers: { 'Retry-After': header('Seconds to wait before trying again') } } : {}),
       };
     }
     const headers = [

@@ -1,0 +1,111 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { freePort } from '@capstan/testing';
+import { parse } from 'yaml';
+import { configPath, readConfig, resolveContext, writeConfig } from './config';
+import { EXIT } from './errors';
+import { mergeKubeconfig, parseNodePool, run } from './program';
+
+function sink(): Writable & { text: string } {
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      stream.text += String(chunk);
+      done();
+    },
+  }) as Writable & { text: string };
+  stream.text = '';
+  return stream;
+}
+
+describe('--node-pool', () => {
+  it('reads the documented form, dashes as underscores and numbers as numbers', () => {
+    expect(parseNodePool('name=default,machine-type=nine-standard-4,count=3')).toEqual({ name: 'default', machine_type: 'nine-standard-4', count: 3 });
+    expect(parseNodePool('name=a,machine-type=m,min=1,max=5,max-surge=2')).toEqual({
+      name: 'a',
+      machine_type: 'm',
+      autoscaling: { min: 1, max: 5 },
+      max_surge: 2,
+    });
+  });
+
+  it.each([['name=a,count=3'], ['name=a,machine-type=m,count=three'], ['name=a,machine-type=m,colour=red'], ['name=a,machine-type']])(
+    'refuses %s as a usage error',
+    (value) => {
+      expect(() => parseNodePool(value)).toThrow(expect.objectContaining({ exitCode: EXIT.usage }));
+    },
+  );
+});
+
+describe('kubeconfig merge', () => {
+  const existing =
+    'apiVersion: v1\nkind: Config\nclusters:\n  - name: other\n    cluster: { server: https://other }\n  - name: demo\n    cluster: { server: https://old }\nusers:\n  - name: other\n    user: { token: t }\ncontexts:\n  - name: other\n    context: { cluster: other, user: other }\ncurrent-context: other\n';
+  const added =
+    'apiVersion: v1\nkind: Config\nclusters:\n  - name: demo\n    cluster: { server: https://new }\nusers:\n  - name: demo-admin\n    user: { token: n }\ncontexts:\n  - name: demo\n    context: { cluster: demo, user: demo-admin }\ncurrent-context: demo\n';
+
+  it('keeps the other entries, replaces same-named ones and switches context', () => {
+    const merged = parse(mergeKubeconfig(existing, added, true));
+    expect(merged.clusters.map((c: { name: string; cluster: { server: string } }) => `${c.name}=${c.cluster.server}`)).toEqual([
+      'other=https://other',
+      'demo=https://new',
+    ]);
+    expect(merged.users.map((u: { name: string }) => u.name)).toEqual(['other', 'demo-admin']);
+    expect(merged['current-context']).toBe('demo');
+  });
+
+  it('leaves current-context alone with --no-switch', () => {
+    expect(parse(mergeKubeconfig(existing, added, false))['current-context']).toBe('other');
+  });
+});
+
+describe('contexts', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'capstan-config-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('lives under XDG_CONFIG_HOME, readable by its owner only', () => {
+    const env = { XDG_CONFIG_HOME: dir };
+    writeConfig({ current: 'a', contexts: { a: { url: 'http://a', token: 'cap_a' } } }, configPath(env));
+    expect(configPath(env)).toBe(join(dir, 'capstan', 'config.json'));
+    expect(statSync(configPath(env)).mode & 0o777).toBe(0o600);
+    expect(readConfig(configPath(env)).current).toBe('a');
+  });
+
+  it('takes CAPSTAN_URL and CAPSTAN_TOKEN over the file, the current context otherwise, --context over that', () => {
+    const env = { XDG_CONFIG_HOME: dir };
+    writeConfig({ current: 'a', contexts: { a: { url: 'http://a/', token: 'cap_a' }, b: { url: 'http://b', token: 'cap_b' } } }, configPath(env));
+    expect(resolveContext(undefined, env)).toEqual({ url: 'http://a', token: 'cap_a' });
+    expect(resolveContext('b', env)).toEqual({ url: 'http://b', token: 'cap_b' });
+    expect(resolveContext('b', { ...env, CAPSTAN_URL: 'http://env', CAPSTAN_TOKEN: 'cap_env' })).toEqual({ url: 'http://env', token: 'cap_env' });
+    expect(() => resolveContext('c', env)).toThrow(expect.objectContaining({ exitCode: EXIT.usage }));
+  });
+
+  it('without any, says how to log in and exits 3', async () => {
+    const stderr = sink();
+    const code = await run(['node', 'capstan', 'clusters', 'list'], { env: { XDG_CONFIG_HOME: dir }, stdout: sink(), stderr });
+    expect(code).toBe(EXIT.auth);
+    expect(stderr.text).toContain('capstan login');
+  });
+});
+
+describe('exit codes for the command line itself', () => {
+  it('2 for an unknown command or a bad --output, 0 for --help', async () => {
+    const io = () => ({ env: {}, stdout: sink(), stderr: sink() });
+    expect(await run(['node', 'capstan', 'clusterz'], io())).toBe(EXIT.usage);
+    expect(await run(['node', 'capstan', '-o', 'xml', 'clusters', 'list'], io())).toBe(EXIT.usage);
+    expect(await run(['node', 'capstan', '--help'], io())).toBe(EXIT.ok);
+  });
+
+  it('7 when the API cannot be reached', async () => {
+    const stderr = sink();
+    const closed = await freePort(); // nothing listens there now
+    const code = await run(['node', 'capstan', 'clusters', 'list'], {
+      env: { CAPSTAN_URL: `http://127.0.0.1:${closed}`, CAPSTAN_TOKEN: 'cap_x' },
+      stdout: sink(),
+      stderr,
+    });
+    expect(code).toBe(EXIT.unreachable);
+    expect(stderr.text).toContain('ECONNREFUSED');
+  });
+});

@@ -1,0 +1,597 @@
+import { type CapstanClient, type components, createCapstanClient } from '@capstan/sdk';
+import { Command, CommanderError, Option } from 'commander';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { configPath, readConfig, resolveContext, writeConfig } from './config';
+import { CliError, EXIT, problemError } from './errors';
+import { type Column, type OutputFormat, outputFormat, print, printOne } from './output';
+import { assertSucceeded, watchOperation } from './progress';
+
+type Schemas = components['schemas'];
+type Cluster = Schemas['Cluster'];
+type NodePool = Schemas['NodePool'];
+type Operation = Schemas['Operation'];
+type NodePoolSpec = Schemas['NodePoolSpec'];
+
+interface Globals {
+  context?: string;
+  output: OutputFormat;
+}
+
+/** What openapi-fetch resolves to: the typed body of a 2xx, or the problem of anything else. */
+interface ApiResult<T> {
+  data?: T;
+  error?: unknown;
+  response: Response;
+}
+
+/** The body of a 2xx answer; otherwise the problem's title and detail as a CliError (exit code by status). */
+async function call<T>(request: Promise<ApiResult<T>>): Promise<T> {
+  let result: ApiResult<T>;
+  try {
+    result = await request;
+  } catch (error) {
+    throw new CliError(`cannot reach the API: ${networkReason(error)}`, EXIT.unreachable);
+  }
+  if (result.response.ok) return result.data as T;
+  throw problemError(result.response.status, result.error as Parameters<typeof problemError>[1]);
+}
+
+/** fetch says only "fetch failed": the reason (ECONNREFUSED, ENOTFOUND, ...) is in its cause, or the cause's errors. */
+function networkReason(error: unknown): string {
+  type Failure = { code?: string; message?: string; cause?: Failure; errors?: Failure[] };
+  const failure = error as Failure;
+  const cause = failure.cause;
+  return cause?.code ?? cause?.errors?.[0]?.code ?? cause?.message ?? failure.message ?? String(error);
+}
+
+const clusterColumns: Column<Cluster>[] = [
+  ['ID', (c) => c.id],
+  ['NAME', (c) => c.name],
+  ['PROVIDER', (c) => c.provider],
+  ['REGION', (c) => c.region],
+  ['VERSION', (c) => c.current_version],
+  ['STATUS', (c) => c.status],
+  ['NODES', (c) => c.node_pools.reduce((n, p) => n + p.count, 0)],
+];
+const poolColumns: Column<NodePool>[] = [
+  ['ID', (p) => p.id],
+  ['NAME', (p) => p.name],
+  ['MACHINE TYPE', (p) => p.machine_type],
+  ['COUNT', (p) => p.count],
+  ['VERSION', (p) => p.version],
+  ['STATUS', (p) => p.status],
+];
+const operationColumns: Column<Operation>[] = [
+  ['ID', (o) => o.id],
+  ['TYPE', (o) => o.type],
+  ['STATUS', (o) => o.status],
+  ['PROGRESS', (o) => `${o.progress}%`],
+  ['CLUSTER', (o) => o.cluster_id],
+  ['CREATED', (o) => o.created_at],
+];
+const stepColumns: Column<Operation['steps'][number]>[] = [
+  ['STEP', (s) => s.name],
+  ['STATUS', (s) => s.status],
+  ['ATTEMPTS', (s) => s.attempts],
+  ['STARTED', (s) => s.started_at],
+  ['FINISHED', (s) => s.finished_at],
+  ['ERROR', (s) => (s.error as { message?: string } | undefined)?.message],
+];
+
+const NODE_POOL_INTEGERS = new Set(['count', 'max_surge', 'max_unavailable']);
+
+/** `name=default,machine-type=nine-standard-4,count=3[,min=1,max=5]` as a NodePoolSpec. */
+export function parseNodePool(value: string): NodePoolSpec {
+  const spec: Record<string, unknown> = {};
+  for (const pair of value.split(',')) {
+    const [rawKey, ...rest] = pair.split('=');
+    const key = rawKey!.trim().replace(/-/g, '_');
+    const raw = rest.join('=').trim();
+    if (!key || rest.length === 0) throw new CliError(`--node-pool: expected key=value, got "${pair}"`, EXIT.usage);
+    if (NODE_POOL_INTEGERS.has(key) || key === 'min' || key === 'max') {
+      if (!/^\d+$/.test(raw)) throw new CliError(`--node-pool: ${rawKey} must be a whole number, got "${raw}"`, EXIT.usage);
+      if (key === 'min' || key === 'max') spec.autoscaling = { ...(spec.autoscaling as object), [key]: Number(raw) };
+      else spec[key] = Number(raw);
+    } else if (key === 'name' || key === 'machine_type') {
+      spec[key] = raw;
+    } else {
+      throw new CliError(`--node-pool: unknown key ${rawKey} (name, machine-type, count, min, max, max-surge, max-unavailable)`, EXIT.usage);
+    }
+  }
+  if (!spec.name || !spec.machine_type) throw new CliError('--node-pool needs at least name= and machine-type=', EXIT.usage);
+  return spec as unknown as NodePoolSpec;
+}
+
+/** `key=value` pairs (repeatable) as an object. */
+function parseLabels(values: string[]): Record<string, string> {
+  return Object.fromEntries(
+    values.map((v) => {
+      const at = v.indexOf('=');
+      if (at < 1) throw new CliError(`--label: expected key=value, got "${v}"`, EXIT.usage);
+      return [v.slice(0, at), v.slice(at + 1)];
+    }),
+  );
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function positiveSeconds(value: string): number {
+  if (!/^\d+$/.test(value)) throw new CliError(`expected a number of seconds, got "${value}"`, EXIT.usage);
+  return Number(value) * 1000;
+}
+
+export interface RunOptions {
+  /** The environment (CAPSTAN_URL, CAPSTAN_TOKEN, XDG_CONFIG_HOME, KUBECONFIG): main.ts passes the process's. */
+  env: NodeJS.ProcessEnv;
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+}
+
+export function buildProgram(options: RunOptions): Command {
+  const env = options.env;
+  const stdout = options.stdout ?? process.stdout;
+  const stderr = options.stderr ?? process.stderr;
+  const program = new Command('capstan')
+    .description('Managed Kubernetes from the command line (docs/cli.md)')
+    .version('0.1.0')
+    .option('--context <name>', 'the config file context to use (CAPSTAN_URL/CAPSTAN_TOKEN win over it)')
+    .addOption(new Option('-o, --output <format>', 'table, json or yaml').default('table').argParser(outputFormat))
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(s) });
+
+  const globals = (): Globals => program.opts<Globals>();
+  const client = (): CapstanClient => {
+    const context = resolveContext(globals().context, env);
+    return createCapstanClient({ baseUrl: context.url, token: context.token, idempotencyKeys: true });
+  };
+  const out = <T>(data: unknown, rows: T[], columns: Column<T>[]) => print(globals().output, data, rows, columns, stdout);
+  const outOne = (data: object) => printOne(globals().output, data as Record<string, unknown>, stdout);
+  const waitOptions = (command: Command) =>
+    command
+      .option('--wait', 'follow the operation until it finishes (exit 5 if it fails)')
+      .option('--timeout <seconds>', 'with --wait: give up after this long (exit 6)', positiveSeconds, 1_800_000)
+      .option('--interval <seconds>', 'with --wait: how often to ask', (v) => Math.max(200, Number(v) * 1000), 1000);
+  const follow = async (api: CapstanClient, operation: Operation, opts: { timeout: number; interval: number }) => {
+    const finished = await watchOperation(api, operation.id, { intervalMs: opts.interval, timeoutMs: opts.timeout, stream: stderr });
+    return finished;
+  };
+
+  // ---- login and contexts ------------------------------------------------------------------
+  program
+    .command('login')
+    .description('check a token against an API and save both as a context in the config file')
+    .requiredOption('--url <url>', 'the API root, e.g. https://capstan.example.com')
+    .option('--token <token>', 'a customer (cap_...) or staff (capstaff_...) token; default CAPSTAN_TOKEN')
+    .option('--name <context>', 'the context name', 'default')
+    .action(async (opts: { url: string; token?: string; name: string }) => {
+      const token = opts.token ?? env.CAPSTAN_TOKEN;
+      if (!token) throw new CliError('login needs --token or CAPSTAN_TOKEN', EXIT.usage);
+      const url = opts.url.replace(/\/+$/, '');
+      const api = createCapstanClient({ baseUrl: url, token });
+      // A staff token has no organisation: try the staff surface when the customer one says 403.
+      const org = await api.GET('/v1/organization').catch((error: Error) => {
+        throw new CliError(`cannot reach ${url}: ${networkReason(error)}`, EXIT.unreachable);
+      });
+      let who: string;
+      if (org.data) who = `organisation ${org.data.name}`;
+      else {
+        await call(api.GET('/admin/v1/organizations', { params: { query: { limit: 1 } } }));
+        who = 'staff';
+      }
+      const config = readConfig(configPath(env));
+      config.contexts[opts.name] = { url, token };
+      config.current = opts.name;
+      writeConfig(config, configPath(env));
+      stderr.write(`logged in to ${url} as ${who}; context ${opts.name} saved in ${configPath(env)}\n`);
+    });
+
+  const contexts = program.command('contexts').description('the API endpoints and tokens in the config file');
+  contexts.command('list').action(() => {
+    const config = readConfig(configPath(env));
+    const rows = Object.entries(config.contexts).map(([name, c]) => ({ name, url: c.url, current: name === config.current }));
+    out(rows, rows, [
+      ['CURRENT', (r) => (r.current ? '*' : '')],
+      ['NAME', (r) => r.name],
+      ['URL', (r) => r.url],
+    ]);
+  });
+  contexts.command('use <name>').action((name: string) => {
+    const config = readConfig(configPath(env));
+    if (!config.contexts[name]) throw new CliError(`no context named ${name}`, EXIT.usage);
+    config.current = name;
+    writeConfig(config, configPath(env));
+  });
+  contexts.command('delete <name>').action((name: string) => {
+    const config = readConfig(configPath(env));
+    if (!config.contexts[name]) throw new CliError(`no context named ${name}`, EXIT.usage);
+    delete config.contexts[name];
+    if (config.current === name) delete config.current;
+    writeConfig(config, configPath(env));
+  });
+
+  // ---- clusters ----------------------------------------------------------------------------
+  const clusters = program.command('clusters').description('your clusters');
+  waitOptions(
+    clusters
+      .command('create <name>')
+      .description('create a cluster (202: an operation runs it; --wait follows it)')
+      .requiredOption('--provider <provider>', 'rke2 or gke')
+      .requiredOption('--region <region>', 'see: capstan regions')
+      .requiredOption('--node-pool <spec>', 'name=...,machine-type=...,count=N[,min=N,max=N] (repeatable)', (v, prev: NodePoolSpec[] = []) => [
+        ...prev,
+        parseNodePool(v),
+      ])
+      .option('--version <version>', 'Kubernetes version (default: the channel default)')
+      .option('--release-channel <channel>', 'rapid, regular or stable')
+      .option('--label <key=value>', 'a label (repeatable)', collect)
+      .option('--deletion-protection', 'refuse deletes until turned off'),
+  ).action(
+    async (
+      name: string,
+      opts: {
+        provider: string;
+        region: string;
+        nodePool: NodePoolSpec[];
+        version?: string;
+        releaseChannel?: string;
+        label?: string[];
+        deletionProtection?: boolean;
+        wait?: boolean;
+        timeout: number;
+        interval: number;
+      },
+    ) => {
+      const api = client();
+      const body: Schemas['CreateClusterRequest'] = {
+        name,
+        provider: opts.provider as Schemas['CreateClusterRequest']['provider'],
+        region: opts.region,
+        node_pools: opts.nodePool,
+        ...(opts.version ? { version: opts.version } : {}),
+        ...(opts.releaseChannel ? { release_channel: opts.releaseChannel as Schemas['CreateClusterRequest']['release_channel'] } : {}),
+        ...(opts.label ? { labels: parseLabels(opts.label) } : {}),
+        ...(opts.deletionProtection ? { deletion_protection: true } : {}),
+      };
+      const created = await call(api.POST('/v1/clusters', { body }));
+      if (!opts.wait) return outOne(created);
+      stderr.write(`creating cluster ${created.cluster.name} (${created.cluster.id}), operation ${created.operation.id}\n`);
+      const operation = await follow(api, created.operation, opts);
+      const cluster = await call(api.GET('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: created.cluster.id } } }));
+      assertSucceeded(operation);
+      outOne({ cluster, operation });
+    },
+  );
+  clusters
+    .command('list')
+    .option('--status <status>')
+    .option('--provider <provider>')
+    .option('-l, --selector <selector>', 'label selector, e.g. env=prod')
+    .option('--limit <n>', 'page size', (v) => Number(v))
+    .action(async (opts: { status?: string; provider?: string; selector?: string; limit?: number }) => {
+      const query = { status: opts.status, provider: opts.provider, label_selector: opts.selector, limit: opts.limit } as never;
+      const page = await call(client().GET('/v1/clusters', { params: { query } }));
+      out(page, page.items, clusterColumns);
+    });
+  clusters.command('get <cluster-id>').action(async (id: string) => {
+    const cluster = await call(client().GET('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: id } } }));
+    if (globals().output === 'table') {
+      print('table', cluster, [cluster], clusterColumns, stdout);
+      print('table', cluster.node_pools, cluster.node_pools, poolColumns, stdout);
+    } else outOne(cluster);
+  });
+  clusters
+    .command('update <cluster-id>')
+    .description('change labels, auto-upgrade, deletion protection or release channel (reads the ETag first)')
+    .option('--label <key=value>', 'replace the labels with these (repeatable)', collect)
+    .option('--auto-upgrade <bool>', 'true or false', (v) => v === 'true')
+    .option('--deletion-protection <bool>', 'true or false', (v) => v === 'true')
+    .option('--release-channel <channel>')
+    .action(async (id: string, opts: { label?: string[]; autoUpgrade?: boolean; deletionProtection?: boolean; releaseChannel?: string }) => {
+      const api = client();
+      const current = await call(api.GET('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: id } } }));
+      const body: Schemas['UpdateClusterRequest'] = {
+        ...(opts.label ? { labels: parseLabels(opts.label) } : {}),
+        ...(opts.autoUpgrade !== undefined ? { auto_upgrade: opts.autoUpgrade } : {}),
+        ...(opts.deletionProtection !== undefined ? { deletion_protection: opts.deletionProtection } : {}),
+        ...(opts.releaseChannel ? { release_channel: opts.releaseChannel as Schemas['UpdateClusterRequest']['release_channel'] } : {}),
+      };
+      const updated = await call(api.PATCH('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: id }, header: { 'If-Match': current.etag } }, body }));
+      outOne(updated);
+    });
+  waitOptions(clusters.command('delete <cluster-id>')).action(async (id: string, opts: { wait?: boolean; timeout: number; interval: number }) => {
+    const api = client();
+    const accepted = await call(api.DELETE('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: id } } }));
+    if (!opts.wait) return outOne(accepted);
+    const operation = await follow(api, accepted.operation, opts);
+    assertSucceeded(operation);
+    outOne(operation);
+  });
+
+  // ---- node pools --------------------------------------------------------------------------
+  const pools = program.command('node-pools').description("a cluster's node pools");
+  pools.command('list <cluster-id>').action(async (clusterId: string) => {
+    const page = await call(client().GET('/v1/clusters/{cluster_id}/node-pools', { params: { path: { cluster_id: clusterId } } }));
+    out(page, page.items, poolColumns);
+  });
+  pools.command('get <cluster-id> <pool-id>').action(async (clusterId: string, poolId: string) => {
+    outOne(
+      await call(client().GET('/v1/clusters/{cluster_id}/node-pools/{node_pool_id}', { params: { path: { cluster_id: clusterId, node_pool_id: poolId } } })),
+    );
+  });
+  waitOptions(pools.command('create <cluster-id> <spec>').description('spec: name=...,machine-type=...,count=N')).action(
+    async (clusterId: string, spec: string, opts: { wait?: boolean; timeout: number; interval: number }) => {
+      const api = client();
+      const accepted = await call(api.POST('/v1/clusters/{cluster_id}/node-pools', { params: { path: { cluster_id: clusterId } }, body: parseNodePool(spec) }));
+      if (!opts.wait) return outOne(accepted);
+      const operation = await follow(api, accepted.operation, opts);
+      assertSucceeded(operation);
+      outOne(operation);
+    },
+  );
+  waitOptions(
+    pools
+      .command('update <cluster-id> <pool-id>')
+      .description('scale or change a pool (reads the ETag first)')
+      .option('--count <n>', 'nodes', (v) => Number(v))
+      .option('--label <key=value>', 'replace the labels (repeatable)', collect),
+  ).action(async (clusterId: string, poolId: string, opts: { count?: number; label?: string[]; wait?: boolean; timeout: number; interval: number }) => {
+    const api = client();
+    const path = { cluster_id: clusterId, node_pool_id: poolId };
+    const current = await call(api.GET('/v1/clusters/{cluster_id}/node-pools/{node_pool_id}', { params: { path } }));
+    const body: Schemas['UpdateNodePoolRequest'] = {
+      ...(opts.count !== undefined ? { count: opts.count } : {}),
+      ...(opts.label ? { labels: parseLabels(opts.label) } : {}),
+    };
+    const accepted = await call(
+      api.PATCH('/v1/clusters/{cluster_id}/node-pools/{node_pool_id}', { params: { path, header: { 'If-Match': current.etag } }, body }),
+    );
+    if (!opts.wait) return outOne(accepted);
+    const operation = await follow(api, accepted.operation, opts);
+    assertSucceeded(operation);
+    outOne(operation);
+  });
+  waitOptions(pools.command('delete <cluster-id> <pool-id>')).action(
+    async (clusterId: string, poolId: string, opts: { wait?: boolean; timeout: number; interval: number }) => {
+      const api = client();
+      const accepted = await call(
+        api.DELETE('/v1/clusters/{cluster_id}/node-pools/{node_pool_id}', { params: { path: { cluster_id: clusterId, node_pool_id: poolId } } }),
+      );
+      if (!opts.wait) return outOne(accepted);
+      const operation = await follow(api, accepted.operation, opts);
+      assertSucceeded(operation);
+      outOne(operation);
+    },
+  );
+
+  // ---- kubeconfig --------------------------------------------------------------------------
+  program
+    .command('kubeconfig')
+    .description("a cluster's kubeconfig with a short-lived credential")
+    .command('save <cluster-id>')
+    .description("merge into ~/.kube/config (or $KUBECONFIG's first file) and switch to it, or write --file")
+    .option('--file <path>', 'write this file (mode 600) instead of merging')
+    .option('--expiry <seconds>', 'credential lifetime, 600 to 86400', '3600')
+    .option('--no-switch', 'merge without changing current-context')
+    .action(async (clusterId: string, opts: { file?: string; expiry: string; switch: boolean }) => {
+      const expirySeconds = Number(opts.expiry);
+      const text = await call(
+        client().GET('/v1/clusters/{cluster_id}/kubeconfig', {
+          params: { path: { cluster_id: clusterId }, query: { expiry_seconds: expirySeconds } },
+          parseAs: 'text',
+        }) as Promise<ApiResult<string>>,
+      );
+      const expires = new Date(Date.now() + expirySeconds * 1000).toISOString();
+      const target = opts.file ?? (env.KUBECONFIG?.split(':')[0] || join(homedir(), '.kube', 'config'));
+      mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
+      if (opts.file || !existsSync(target)) {
+        writeFileSync(target, text, { mode: 0o600 });
+      } else {
+        writeFileSync(target, mergeKubeconfig(readFileSync(target, 'utf8'), text, opts.switch), { mode: 0o600 });
+      }
+      // `mode` applies only to a new file: an existing kubeconfig now holds a credential, so narrow it too.
+      chmodSync(target, 0o600);
+      stderr.write(`kubeconfig for ${clusterId} saved to ${target}; its credential expires at ${expires}\n`);
+    });
+
+  // ---- operations --------------------------------------------------------------------------
+  const operations = program.command('operations').description('long-running work: creates, upgrades, deletes, scaling');
+  operations
+    .command('list')
+    .option('--cluster <cluster-id>')
+    .option('--status <status>')
+    .option('--type <type>')
+    .option('--limit <n>', 'page size', (v) => Number(v))
+    .action(async (opts: { cluster?: string; status?: string; type?: string; limit?: number }) => {
+      const query = { cluster_id: opts.cluster, status: opts.status, type: opts.type, limit: opts.limit } as never;
+      const page = await call(client().GET('/v1/operations', { params: { query } }));
+      out(page, page.items, operationColumns);
+    });
+  operations.command('get <operation-id>').action(async (id: string) => {
+    const operation = await call(client().GET('/v1/operations/{operation_id}', { params: { path: { operation_id: id } } }));
+    if (globals().output === 'table') {
+      print('table', operation, [operation], operationColumns, stdout);
+      print('table', operation.steps, operation.steps, stepColumns, stdout);
+    } else outOne(operation);
+  });
+  operations
+    .command('watch <operation-id>')
+    .description('follow an operation until it finishes (exit 5 if it fails)')
+    .option('--timeout <seconds>', 'give up after this long (exit 6)', positiveSeconds, 1_800_000)
+    .option('--interval <seconds>', 'how often to ask', (v) => Math.max(200, Number(v) * 1000), 1000)
+    .action(async (id: string, opts: { timeout: number; interval: number }) => {
+      const operation = await watchOperation(client(), id, { intervalMs: opts.interval, timeoutMs: opts.timeout, stream: stderr });
+      assertSucceeded(operation);
+      if (globals().output !== 'table') outOne(operation);
+    });
+  operations.command('cancel <operation-id>').action(async (id: string) => {
+    outOne(await call(client().POST('/v1/operations/{operation_id}/cancel', { params: { path: { operation_id: id } } })));
+  });
+
+  // ---- SLA and events ----------------------------------------------------------------------
+  program
+    .command('sla')
+    .description('availability against the SLA')
+    .command('report <cluster-id>')
+    .option('--month <yyyy-mm>', 'default: this month (UTC)', new Date().toISOString().slice(0, 7))
+    .action(async (clusterId: string, opts: { month: string }) => {
+      const report = await call(client().GET('/v1/clusters/{cluster_id}/sla', { params: { path: { cluster_id: clusterId }, query: { month: opts.month } } }));
+      const { days: _days, downtime_periods: _downtime, exclusions: _exclusions, ...summary } = report;
+      outOne(globals().output === 'table' ? summary : report);
+    });
+  program
+    .command('events')
+    .description("your organisation's events (CloudEvents)")
+    .option('--type <type>')
+    .option('--limit <n>', 'page size', (v) => Number(v))
+    .action(async (opts: { type?: string; limit?: number }) => {
+      const page = await call(client().GET('/v1/events', { params: { query: { type: opts.type, limit: opts.limit } as never } }));
+      out(page, page.items, [
+        ['ID', (e) => e.id],
+        ['TIME', (e) => e.time],
+        ['TYPE', (e) => e.type],
+        ['SUBJECT', (e) => e.subject],
+      ]);
+    });
+  program
+    .command('regions')
+    .option('--provider <provider>')
+    .action(async (opts: { provider?: string }) => {
+      const list = await call(client().GET('/v1/regions', { params: { query: { provider: opts.provider } as never } }));
+      out(list, (list as { items: Record<string, unknown>[] }).items, [
+        ['ID', (r) => r.id ?? r.name],
+        ['PROVIDER', (r) => r.provider],
+        ['NAME', (r) => r.display_name ?? r.name],
+      ]);
+    });
+
+  // ---- staff -------------------------------------------------------------------------------
+  const admin = program.command('admin').description('staff commands (a staff token: capstaff_... or OIDC)');
+  const orgs = admin.command('organizations').alias('orgs');
+  orgs
+    .command('list')
+    .option('--q <text>', 'search')
+    .option('--status <status>')
+    .action(async (opts: { q?: string; status?: string }) => {
+      const page = await call(client().GET('/admin/v1/organizations', { params: { query: { q: opts.q, status: opts.status } as never } }));
+      out(page, page.items, [
+        ['ID', (o) => o.id],
+        ['NAME', (o) => o.name],
+        ['DISPLAY NAME', (o) => o.display_name],
+        ['PLAN', (o) => o.plan],
+        ['STATUS', (o) => o.status],
+      ]);
+    });
+  orgs.command('get <organization-id>').action(async (id: string) => {
+    outOne(await call(client().GET('/admin/v1/organizations/{organization_id}', { params: { path: { organization_id: id } } })));
+  });
+  orgs
+    .command('suspend <organization-id>')
+    .requiredOption('--reason <text>')
+    .action(async (id: string, opts: { reason: string }) => {
+      outOne(
+        await call(
+          client().POST('/admin/v1/organizations/{organization_id}/suspend', { params: { path: { organization_id: id } }, body: { reason: opts.reason } }),
+        ),
+      );
+    });
+  orgs
+    .command('resume <organization-id>')
+    .requiredOption('--reason <text>')
+    .action(async (id: string, opts: { reason: string }) => {
+      outOne(
+        await call(
+          client().POST('/admin/v1/organizations/{organization_id}/resume', { params: { path: { organization_id: id } }, body: { reason: opts.reason } }),
+        ),
+      );
+    });
+  admin
+    .command('tokens')
+    .command('issue <organization-id>')
+    .description('issue an API token for an organisation (its secret is shown once)')
+    .requiredOption('--name <name>')
+    .requiredOption('--reason <text>')
+    .option('--expires-in <seconds>', 'lifetime', (v) => Number(v))
+    .action(async (id: string, opts: { name: string; reason: string; expiresIn?: number }) => {
+      const body = { name: opts.name, reason: opts.reason, ...(opts.expiresIn ? { expires_in_seconds: opts.expiresIn } : {}) };
+      outOne(await call(client().POST('/admin/v1/organizations/{organization_id}/tokens', { params: { path: { organization_id: id } }, body })));
+    });
+  admin
+    .command('clusters')
+    .description("the fleet: every organisation's clusters")
+    .option('--organization <id>')
+    .option('--status <status>')
+    .option('--provider <provider>')
+    .action(async (opts: { organization?: string; status?: string; provider?: string }) => {
+      const page = await call(
+        client().GET('/admin/v1/clusters', {
+          params: { query: { organization_id: opts.organization, status: opts.status, provider: opts.provider } as never },
+        }),
+      );
+      out(page, page.items as unknown as Cluster[], [
+        ['ORGANIZATION', (c) => (c as unknown as { organization_id?: string }).organization_id],
+        ...clusterColumns,
+      ]);
+    });
+  admin
+    .command('operations')
+    .description("the fleet: every organisation's operations")
+    .option('--organization <id>')
+    .option('--status <status>')
+    .option('--type <type>')
+    .action(async (opts: { organization?: string; status?: string; type?: string }) => {
+      const page = await call(
+        client().GET('/admin/v1/operations', { params: { query: { organization_id: opts.organization, status: opts.status, type: opts.type } as never } }),
+      );
+      out(page, page.items as unknown as Operation[], operationColumns);
+    });
+  admin
+    .command('breaches')
+    .description('SLA breaches across the fleet')
+    .option('--month <yyyy-mm>')
+    .action(async (opts: { month?: string }) => {
+      const page = await call(client().GET('/admin/v1/sla/breaches', { params: { query: { month: opts.month } as never } }));
+      outOne(page);
+    });
+
+  return program;
+}
+
+/** Adds the new cluster, user and context (replacing ones of the same name) to an existing kubeconfig. */
+export function mergeKubeconfig(existingText: string, addedText: string, switchContext: boolean): string {
+  type Named = { name: string };
+  const existing = (parse(existingText) ?? {}) as Record<string, unknown>;
+  const added = parse(addedText) as Record<string, unknown>;
+  const merged: Record<string, unknown> = { apiVersion: 'v1', kind: 'Config', ...existing };
+  for (const key of ['clusters', 'users', 'contexts']) {
+    const incoming = (added[key] as Named[] | undefined) ?? [];
+    const names = new Set(incoming.map((e) => e.name));
+    merged[key] = [...((existing[key] as Named[] | undefined) ?? []).filter((e) => !names.has(e.name)), ...incoming];
+  }
+  if (switchContext || !merged['current-context']) merged['current-context'] = added['current-context'];
+  return stringify(merged);
+}
+
+/** Runs the CLI and answers its exit code (docs/cli.md, Exit codes); never calls process.exit itself. */
+export async function run(argv: string[], options: RunOptions): Promise<number> {
+  const stderr = options.stderr ?? process.stderr;
+  const program = buildProgram(options);
+  try {
+    await program.parseAsync(argv);
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version "fail" with exit code 0; every other commander error is a usage error.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof CliError) {
+      stderr.write(`Error: ${error.message}\n`);
+      return error.exitCode;
+    }
+    stderr.write(`Error: ${(error as Error).stack ?? String(error)}\n`);
+    return EXIT.apiError;
+  }
+}

@@ -1,0 +1,80 @@
+import type { CapstanClient, components } from '@capstan/sdk';
+import ora from 'ora';
+import { CliError, EXIT, problemError } from './errors';
+
+type Operation = components['schemas']['Operation'];
+
+const FINISHED_STEP = new Set(['succeeded', 'failed', 'skipped', 'compensated']);
+const FINISHED_OPERATION = new Set(['succeeded', 'failed', 'cancelled', 'needs_attention']);
+const SYMBOL: Record<string, string> = { succeeded: '✔', failed: '✖', skipped: '-', compensated: '↺' };
+
+export interface WatchOptions {
+  /** How often to ask the API, in ms. */
+  intervalMs: number;
+  /** Give up (exit 6) after this many ms; the operation itself goes on. */
+  timeoutMs: number;
+  /** Progress goes to stderr so that `-o json` on stdout stays parseable. */
+  stream?: NodeJS.WritableStream;
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`;
+}
+
+/**
+ * Follows an operation until it finishes: each step is printed once as it ends (with how long it
+ * took), a spinner shows the step running now, the percent and the time elapsed. On a terminal the
+ * spinner redraws in place (ora); elsewhere (CI logs) each step still gets one line.
+ */
+export async function watchOperation(client: CapstanClient, operationId: string, options: WatchOptions): Promise<Operation> {
+  const started = Date.now();
+  const spinner = ora({ stream: options.stream ?? process.stderr, text: `operation ${operationId}` });
+  const printed = new Set<string>();
+  // The step the live line shows; a new one restarts the spinner (on a non-terminal, one line per step).
+  let shown: string | undefined;
+  try {
+    for (;;) {
+      const { data, error, response } = await client.GET('/v1/operations/{operation_id}', { params: { path: { operation_id: operationId } } });
+      if (!data) throw problemError(response.status, error);
+      const total = data.steps.length;
+      for (const step of data.steps) {
+        if (!FINISHED_STEP.has(step.status) || printed.has(step.name)) continue;
+        printed.add(step.name);
+        const took = step.started_at && step.finished_at ? ` (${seconds(Date.parse(step.finished_at) - Date.parse(step.started_at))})` : '';
+        spinner.stopAndPersist({ symbol: SYMBOL[step.status] ?? '?', text: `${step.name} ${step.status}${took}` });
+        shown = undefined;
+      }
+      if (FINISHED_OPERATION.has(data.status)) {
+        spinner.stop();
+        return data;
+      }
+      const current = data.steps.find((s) => s.status === 'running') ?? data.steps.find((s) => s.status === 'pending');
+      const done = data.steps.filter((s) => FINISHED_STEP.has(s.status)).length;
+      const text = `[${Math.min(done + 1, total)}/${total}] ${current?.name ?? data.status} ${data.progress}% · ${seconds(Date.now() - started)} elapsed`;
+      const name = current?.name ?? data.status;
+      if (name !== shown) {
+        shown = name;
+        spinner.start(text);
+      } else {
+        spinner.text = text;
+      }
+      if (Date.now() - started > options.timeoutMs) {
+        spinner.stop();
+        throw new CliError(
+          `gave up waiting after ${seconds(options.timeoutMs)}: operation ${operationId} is still ${data.status} (see: capstan operations watch ${operationId})`,
+          EXIT.timeout,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
+    }
+  } finally {
+    if (spinner.isSpinning) spinner.stop();
+  }
+}
+
+/** Exit 5 with the operation's error unless it succeeded. */
+export function assertSucceeded(operation: Operation): void {
+  if (operation.status === 'succeeded') return;
+  const reason = operation.error ? `${operation.error.code}: ${operation.error.message}` : operation.status;
+  throw new CliError(`operation ${operation.id} (${operation.type}) ${operation.status}: ${reason}`, EXIT.operationFailed);
+}
