@@ -1,4 +1,4 @@
-import { canCancel, ConflictError, NotFoundError, type OperationStatus, type OperationType } from '@capstan/domain';
+import { canCancel, ConflictError, NotFoundError, operationTransition, type OperationStatus, type OperationType } from '@capstan/domain';
 import { Clock, Database, decodeCursor, type Page, toPage, type UnitOfWork } from '@capstan/platform';
 import { type Actor, AuditLog } from '@capstan/tenancy';
 import { EventsService } from '@capstan/events';
@@ -110,6 +110,9 @@ export class OperationsService {
       if (row.status !== 'failed' && row.status !== 'needs_attention') {
         throw new ConflictError('operation-not-retryable', `operation ${id} is ${row.status}; only failed or needs_attention operations can be retried`);
       }
+      // A retry hands the operation back to the workers (`pending`), never `running` directly: only
+      // a worker's claim makes it running, under its lease (docs/operations-engine.md).
+      operationTransition(row.status, 'pending', id);
       const op = { id: row.id, organizationId: row.organization_id, clusterId: row.cluster_id, type: row.type, targetType: row.target_type, targetId: row.target_id };
       if (op.clusterId) {
         await lockCluster(trx, op.clusterId);
