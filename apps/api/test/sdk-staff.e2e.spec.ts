@@ -243,6 +243,12 @@ describe('the SDK, as provider staff use it', () => {
     expect(retried.data!.steps.map((s) => s.status).slice(0, 2)).toEqual(['succeeded', 'pending']);
     expect((await viewer.GET('/admin/v1/operations', { params: { query: { status: 'failed' } } })).data!.items).toEqual([]);
     expectProblem(await operator.POST('/admin/v1/operations/{operation_id}/retry', { params: { path: { operation_id: pending.id } }, body: { reason: 'not failed' } }), 409, 'operation-not-retryable');
+
+    // and a paused (needs_attention) one is handed back to the workers as pending, never running
+    await prisma.operation.update({ where: { id: pending.id }, data: { status: 'needs_attention', startedAt: now } });
+    const resumed = await operator.POST('/admin/v1/operations/{operation_id}/retry', { params: { path: { operation_id: pending.id } }, body: { reason: 'PDB relaxed' } });
+    expect(resumed.response.status).toBe(200);
+    expect(resumed.data).toMatchObject({ id: pending.id, status: 'pending' });
   });
 
   it('keeps an admin audit log of every staff action, with the staff credential as actor and the reason', async () => {

@@ -1,6 +1,6 @@
-import { ACTIVE_OPERATION_STATUSES, type OperationType } from '@capstan/domain';
+import type { OperationType } from '@capstan/domain';
 import { type NewOperation, OperationsRepository, type OperationWithSteps } from '@capstan/operations';
-import { Database, rawTxOn, type TransactionOf } from '@capstan/platform';
+import { Database, type TransactionOf } from '@capstan/platform';
 import { type Actor, type AuditEntry, AuditLog, lockOrganization } from '@capstan/tenancy';
 import { Injectable } from '@nestjs/common';
 import type { ClusterWithRelations } from './cluster-view';
@@ -48,15 +48,15 @@ export class ClusterUnitOfWork {
     return this.db.transaction().execute(async (trx) => {
       const organization = locks.organization ? await lockOrganization(trx, requester.organizationId) : undefined;
       const cluster = locks.clusterId ? await this.clusters.getForUpdate(trx, requester.organizationId, locks.clusterId) : undefined;
-      const active = cluster ? await activeOperationOn(trx, cluster.id) : null;
+      // Read under the cluster's row lock, so two requests cannot both find none.
+      const active = cluster ? await this.operations.activeOnCluster(trx, cluster.id) : null;
       return work({
         trx,
         organization,
         cluster,
         active,
-        // Transitional: the operations library still takes a RawTx (see rawTxOn).
         enqueue: (operation) =>
-          this.operations.enqueue(rawTxOn(trx), {
+          this.operations.enqueue(trx, {
             ...operation,
             organizationId: requester.organizationId,
             requestedBy: requester.actor,
@@ -66,23 +66,4 @@ export class ClusterUnitOfWork {
       });
     });
   }
-}
-
-/**
- * The active mutating operation on a cluster, read after the cluster's row is locked so two
- * requests cannot both find none. Transitional exception to table ownership (operations owns
- * `operations`; docs/architecture.md lists it): `OperationsRepository.activeOnCluster` still takes
- * a Prisma transaction, which a Kysely unit of work cannot hand it.
- */
-async function activeOperationOn(trx: TransactionOf, clusterId: string): Promise<{ id: string; type: OperationType } | null> {
-  const row = await trx
-    .selectFrom('operations')
-    .select(['id', 'type'])
-    .where('cluster_id', '=', clusterId)
-    .where('mutating', '=', true)
-    .where('status', 'in', [...ACTIVE_OPERATION_STATUSES])
-    .orderBy('id')
-    .limit(1)
-    .executeTakeFirst();
-  return row ?? null;
 }

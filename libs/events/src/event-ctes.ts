@@ -14,8 +14,8 @@ export interface EventCtes {
  * Records an event, and queues one delivery per enabled webhook of its organisation that
  * subscribes to its type, as CTEs of the statement that makes the change the event reports: the
  * event exists if and only if the change commits, in the change's one round trip (the engine
- * writes one on every status change of every operation). The same rows as the events library's
- * `eventStatement`, written with Kysely for the engine's Kysely statements.
+ * writes one on every status change of every operation). The same rows as `recordEventQuery`,
+ * as CTEs for the engine's statements.
  *
  * Delivery ids are time-ordered ULIDs, so they come from the application: one per webhook an
  * organisation may have at most, paired with the webhooks by their row number.

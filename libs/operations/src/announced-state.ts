@@ -1,5 +1,6 @@
 import type { OperationType } from '@capstan/domain';
-import type { Prisma, PrismaTx } from '@capstan/platform';
+import { jsonb, type Prisma, type UnitOfWork } from '@capstan/platform';
+import { sql } from 'kysely';
 
 /** What an operation's request changed up front, kept in its params so a cancel can put it back. */
 export interface AnnouncedChange {
@@ -26,8 +27,8 @@ type PoolStatus = 'provisioning' | 'running' | 'updating' | 'upgrading' | 'error
  * already did is the worker's to compensate (OperationRunner).
  */
 export async function restoreAnnouncedState(
-  tx: PrismaTx,
-  op: { type: OperationType; clusterId: string | null; targetId: string; params: Prisma.JsonValue },
+  tx: UnitOfWork,
+  op: { type: OperationType; clusterId: string | null; targetId: string; params: unknown },
   now: Date,
 ): Promise<void> {
   if (!op.clusterId) return;
@@ -35,36 +36,40 @@ export async function restoreAnnouncedState(
   const clusterStatus = (params.previousClusterStatus ?? 'running') as ClusterStatus;
   switch (op.type) {
     case 'create_cluster':
-      await tx.nodePool.updateMany({ where: { clusterId: op.clusterId, deletedAt: null }, data: { status: 'deleted', liveName: null, deletedAt: now } });
-      await tx.cluster.update({ where: { id: op.clusterId }, data: { status: 'deleted', liveName: null, deletedAt: now, statusReason: 'creation was cancelled' } });
+      await tx.updateTable('node_pools').set({ status: 'deleted', live_name: null, deleted_at: now, updated_at: now }).where('cluster_id', '=', op.clusterId).where('deleted_at', 'is', null).execute();
+      await tx.updateTable('clusters').set({ status: 'deleted', live_name: null, deleted_at: now, status_reason: 'creation was cancelled', updated_at: now }).where('id', '=', op.clusterId).execute();
       return;
     case 'create_node_pool':
-      await tx.nodePool.update({ where: { id: op.targetId }, data: { status: 'deleted', liveName: null, deletedAt: now } });
+      await tx.updateTable('node_pools').set({ status: 'deleted', live_name: null, deleted_at: now, updated_at: now }).where('id', '=', op.targetId).execute();
       break;
     case 'update_node_pool':
     case 'scale_node_pool':
     case 'delete_node_pool': {
       const previous = params.previousPool;
-      await tx.nodePool.update({
-        where: { id: op.targetId },
-        data: previous
-          ? {
-              nodeCount: previous.nodeCount,
-              autoscaleMin: previous.autoscaleMin,
-              autoscaleMax: previous.autoscaleMax,
-              labels: previous.labels ?? {},
-              taints: previous.taints ?? [],
-              maxSurge: previous.maxSurge,
-              maxUnavailable: previous.maxUnavailable,
-              status: previous.status as PoolStatus,
-              resourceVersion: { increment: 1 },
-            }
-          : { status: 'running' },
-      });
+      await tx
+        .updateTable('node_pools')
+        .set(
+          previous
+            ? {
+                node_count: previous.nodeCount,
+                autoscale_min: previous.autoscaleMin,
+                autoscale_max: previous.autoscaleMax,
+                labels: jsonb(previous.labels ?? {}),
+                taints: jsonb(previous.taints ?? []),
+                max_surge: previous.maxSurge,
+                max_unavailable: previous.maxUnavailable,
+                status: previous.status as PoolStatus,
+                resource_version: sql<number>`resource_version + 1`,
+                updated_at: now,
+              }
+            : { status: 'running', updated_at: now },
+        )
+        .where('id', '=', op.targetId)
+        .execute();
       break;
     }
     default:
       break;
   }
-  await tx.cluster.update({ where: { id: op.clusterId }, data: { status: clusterStatus } });
+  await tx.updateTable('clusters').set({ status: clusterStatus, updated_at: now }).where('id', '=', op.clusterId).execute();
 }

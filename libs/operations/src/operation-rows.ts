@@ -1,48 +1,58 @@
-import { Prisma } from '@capstan/platform';
+import type { DB, Prisma, UnitOfWork } from '@capstan/platform';
+import type { ExpressionBuilder } from 'kysely';
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { OperationWithSteps } from './operation-view';
 
 /**
  * An operation with its ordered steps in ONE statement: GET /v1/operations/{id} is what clients
- * poll after every change, and Prisma's include would take two compiled statements.
+ * poll after every change, so it stays one round trip (the steps as a JSON array).
  */
-export const OPERATION_WITH_STEPS_SQL = Prisma.sql`
-  SELECT o.*, COALESCE((SELECT json_agg(s ORDER BY s.position) FROM operation_steps s WHERE s.operation_id = o.id), '[]'::json) AS steps
-  FROM operations o`;
+export function operationsWithSteps(db: UnitOfWork) {
+  return db
+    .selectFrom('operations as o')
+    .selectAll('o')
+    .select((eb: ExpressionBuilder<DB & { o: DB['operations'] }, 'o'>) =>
+      jsonArrayFrom(eb.selectFrom('operation_steps as s').selectAll('s').whereRef('s.operation_id', '=', 'o.id').orderBy('s.position')).as('steps'),
+    );
+}
 
-type Raw = Record<string, unknown>;
+/** JSON carries timestamps as strings; the operation's own columns come back as Dates. */
 const maybeDate = (value: unknown): Date | null => (value === null || value === undefined ? null : value instanceof Date ? value : new Date(String(value)));
 
-export function operationFromRow(row: Raw): OperationWithSteps {
+/** A row of `operationsWithSteps`: the operation's columns, and its steps as JSON (timestamps as strings). */
+export type OperationWithStepsRow = Awaited<ReturnType<ReturnType<typeof operationsWithSteps>['executeTakeFirstOrThrow']>>;
+
+export function operationFromRow(row: OperationWithStepsRow): OperationWithSteps {
   return {
-    id: row.id as string,
-    organizationId: row.organization_id as string,
-    clusterId: row.cluster_id as string | null,
-    type: row.type as OperationWithSteps['type'],
-    status: row.status as OperationWithSteps['status'],
-    mutating: row.mutating as boolean,
-    targetType: row.target_type as string,
-    targetId: row.target_id as string,
+    id: row.id,
+    organizationId: row.organization_id,
+    clusterId: row.cluster_id,
+    type: row.type,
+    status: row.status,
+    mutating: row.mutating,
+    targetType: row.target_type,
+    targetId: row.target_id,
     params: row.params as Prisma.JsonValue,
     result: (row.result ?? null) as Prisma.JsonValue,
-    progress: row.progress as number,
+    progress: row.progress,
     error: (row.error ?? null) as Prisma.JsonValue,
-    attempts: row.attempts as number,
-    idempotencyKey: row.idempotency_key as string | null,
-    requestedByType: row.requested_by_type as OperationWithSteps['requestedByType'],
-    requestedById: row.requested_by_id as string,
-    requestId: row.request_id as string | null,
+    attempts: row.attempts,
+    idempotencyKey: row.idempotency_key,
+    requestedByType: row.requested_by_type,
+    requestedById: row.requested_by_id,
+    requestId: row.request_id,
     cancelRequestedAt: maybeDate(row.cancel_requested_at),
     wakeAt: maybeDate(row.wake_at),
     createdAt: maybeDate(row.created_at)!,
     startedAt: maybeDate(row.started_at),
     finishedAt: maybeDate(row.finished_at),
     updatedAt: maybeDate(row.updated_at)!,
-    steps: (row.steps as Raw[]).map((s) => ({
-      operationId: s.operation_id as string,
-      position: s.position as number,
-      name: s.name as string,
-      status: s.status as OperationWithSteps['steps'][number]['status'],
-      attempts: s.attempts as number,
+    steps: row.steps.map((s) => ({
+      operationId: s.operation_id,
+      position: s.position,
+      name: s.name,
+      status: s.status,
+      attempts: s.attempts,
       checkpoint: (s.checkpoint ?? null) as Prisma.JsonValue,
       error: (s.error ?? null) as Prisma.JsonValue,
       wait: (s.wait ?? null) as Prisma.JsonValue,

@@ -27,8 +27,6 @@ export interface OperationView {
   finished_at: string | null;
 }
 
-export const withSteps = { steps: { orderBy: { position: 'asc' as const } } };
-
 export function presentOperation(op: OperationWithSteps): OperationView {
   return {
     id: op.id,

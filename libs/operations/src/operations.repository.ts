@@ -1,5 +1,6 @@
 import { ACTIVE_OPERATION_STATUSES, isEnqueueable, type OperationType, plannedSteps } from '@capstan/domain';
-import { newId, type Prisma, type PrismaTx, type RawTx, RequestContext } from '@capstan/platform';
+import { jsonb, newId, type Prisma, RequestContext, type UnitOfWork } from '@capstan/platform';
+import { sql } from 'kysely';
 import { EventsService } from '@capstan/events';
 import { Injectable } from '@nestjs/common';
 import { operationEvent } from './operation-events';
@@ -22,7 +23,8 @@ export interface NewOperation {
 /**
  * Operations are born inside the transaction of the change that needs them, together with their
  * planned steps and an outbox message (DESIGN.md invariant 1): if the change commits, the work is
- * recorded and will be delivered; if it rolls back, neither exists.
+ * recorded and will be delivered; if it rolls back, neither exists. Every method takes the
+ * caller's unit of work (docs/architecture.md, Data access).
  */
 @Injectable()
 export class OperationsRepository {
@@ -31,7 +33,7 @@ export class OperationsRepository {
     private readonly events: EventsService,
   ) {}
 
-  async enqueue(tx: RawTx, input: NewOperation): Promise<OperationWithSteps> {
+  async enqueue(tx: UnitOfWork, input: NewOperation): Promise<OperationWithSteps> {
     // The worker's boot check covers the enqueueable types only (docs/operations-engine.md).
     if (!isEnqueueable(input.type)) throw new Error(`operation type ${input.type} is not enqueueable: add it to ENQUEUEABLE_OPERATION_TYPES with its step handlers`);
     const id = newId('op');
@@ -40,19 +42,36 @@ export class OperationsRepository {
     const requestId = this.context.requestId;
     // The operation and its planned steps in one statement: this runs inside every create, scale
     // and delete transaction, while the organisation's or cluster's row lock is held.
-    const [inserted] = await tx.$queryRaw<{ created_at: Date; updated_at: Date }[]>`
-      WITH operation AS (
-        INSERT INTO operations (id, organization_id, cluster_id, type, mutating, target_type, target_id, params, idempotency_key,
-                                requested_by_type, requested_by_id, request_id, updated_at)
-        VALUES (${id}, ${input.organizationId}, ${input.clusterId}, ${input.type}::"OperationType", ${input.mutating ?? true},
-                ${input.target.type}, ${input.target.id}, ${JSON.stringify(params)}::jsonb, ${input.idempotencyKey ?? null},
-                ${input.requestedBy.type}::"ActorType", ${input.requestedBy.id}, ${requestId}, now())
-        RETURNING created_at, updated_at
-      ), steps AS (
-        INSERT INTO operation_steps (operation_id, position, name)
-        SELECT ${id}, step.ord - 1, step.name FROM unnest(${names}::text[]) WITH ORDINALITY AS step(name, ord)
+    const inserted = await tx
+      .with('operation', (q) =>
+        q
+          .insertInto('operations')
+          .values({
+            id,
+            organization_id: input.organizationId,
+            cluster_id: input.clusterId,
+            type: input.type,
+            mutating: input.mutating ?? true,
+            target_type: input.target.type,
+            target_id: input.target.id,
+            params: jsonb(params),
+            idempotency_key: input.idempotencyKey ?? null,
+            requested_by_type: input.requestedBy.type,
+            requested_by_id: input.requestedBy.id,
+            request_id: requestId,
+            updated_at: sql<Date>`now()`,
+          })
+          .returning(['created_at', 'updated_at']),
       )
-      SELECT created_at, updated_at FROM operation`;
+      .with('steps', (q) =>
+        q
+          .insertInto('operation_steps')
+          .columns(['operation_id', 'position', 'name'])
+          .expression(sql`SELECT ${id}::text, step.ord - 1, step.name FROM unnest(${names}::text[]) WITH ORDINALITY AS step(name, ord)`),
+      )
+      .selectFrom('operation')
+      .select(['created_at', 'updated_at'])
+      .executeTakeFirstOrThrow();
     const operation: OperationWithSteps = {
       id,
       organizationId: input.organizationId,
@@ -73,10 +92,10 @@ export class OperationsRepository {
       requestId,
       cancelRequestedAt: null,
       wakeAt: null,
-      createdAt: inserted!.created_at,
+      createdAt: inserted.created_at,
       startedAt: null,
       finishedAt: null,
-      updatedAt: inserted!.updated_at,
+      updatedAt: inserted.updated_at,
       steps: names.map((name, position) => ({
         operationId: id,
         position,
@@ -97,26 +116,34 @@ export class OperationsRepository {
   }
 
   /** Hands the operation (again) to the workers; the job id is the operation id, so never twice. */
-  async publish(tx: RawTx, operationId: string): Promise<void> {
+  async publish(tx: UnitOfWork, operationId: string): Promise<void> {
     // One statement; NOTIFY is transactional: the relay wakes when (and only if) this commits.
-    await tx.$queryRaw`
-      WITH message AS (
-        INSERT INTO outbox_messages (topic, dedupe_key, payload)
-        VALUES (${OPERATIONS_TOPIC}, ${operationId}, ${JSON.stringify({ operationId, requestId: this.context.requestId })}::jsonb)
-        RETURNING id
+    await tx
+      .with('message', (q) =>
+        q
+          .insertInto('outbox_messages')
+          .values({ topic: OPERATIONS_TOPIC, dedupe_key: operationId, payload: jsonb({ operationId, requestId: this.context.requestId }) })
+          .returning('id'),
       )
-      SELECT pg_notify(${OUTBOX_CHANNEL}, '')::text FROM message`;
+      .selectFrom('message')
+      .select(sql<string>`pg_notify(${OUTBOX_CHANNEL}, '')::text`.as('notified'))
+      .execute();
   }
 
   /**
    * The active mutating operation on a cluster, if any. Call it after locking the cluster row
    * (SELECT ... FOR UPDATE), so two requests cannot both find none.
    */
-  async activeOnCluster(tx: PrismaTx, clusterId: string): Promise<{ id: string; type: OperationType } | null> {
-    return tx.operation.findFirst({
-      where: { clusterId, mutating: true, status: { in: [...ACTIVE_OPERATION_STATUSES] } },
-      select: { id: true, type: true },
-      orderBy: { id: 'asc' },
-    });
+  async activeOnCluster(tx: UnitOfWork, clusterId: string): Promise<{ id: string; type: OperationType } | null> {
+    const row = await tx
+      .selectFrom('operations')
+      .select(['id', 'type'])
+      .where('cluster_id', '=', clusterId)
+      .where('mutating', '=', true)
+      .where('status', 'in', [...ACTIVE_OPERATION_STATUSES])
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
+    return row ?? null;
   }
 }

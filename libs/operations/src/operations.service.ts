@@ -1,12 +1,12 @@
-import { canCancel, ConflictError, NotFoundError, type OperationStatus, type OperationType } from '@capstan/domain';
-import { Clock, decodeCursor, type Page, Prisma, type PrismaTx, PrismaService, Sql, toPage } from '@capstan/platform';
+import { canCancel, ConflictError, NotFoundError, operationTransition, type OperationStatus, type OperationType } from '@capstan/domain';
+import { Clock, Database, decodeCursor, type Page, toPage, type UnitOfWork } from '@capstan/platform';
 import { type Actor, AuditLog } from '@capstan/tenancy';
 import { EventsService } from '@capstan/events';
 import { Injectable } from '@nestjs/common';
 import { operationEvent } from './operation-events';
-import { type OperationView, presentOperation, withSteps } from './operation-view';
+import { type OperationView, presentOperation } from './operation-view';
 import { restoreAnnouncedState } from './announced-state';
-import { OPERATION_WITH_STEPS_SQL, operationFromRow } from './operation-rows';
+import { operationFromRow, operationsWithSteps } from './operation-rows';
 import { OperationsRepository } from './operations.repository';
 
 export interface OperationFilter {
@@ -20,19 +20,18 @@ export interface OperationFilter {
 @Injectable()
 export class OperationsService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly db: Database,
     private readonly repository: OperationsRepository,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly events: EventsService,
-    private readonly sql: Sql,
   ) {}
 
   /** `organizationId` undefined: staff, across organisations. */
   async get(organizationId: string | undefined, id: string): Promise<OperationView & { organization_id: string }> {
-    // Plain pg (see Sql): clients poll this after every change.
-    const [row] = await this.sql.rows<Record<string, unknown>>(Prisma.sql`${OPERATION_WITH_STEPS_SQL}
-      WHERE o.id = ${id} ${organizationId === undefined ? Prisma.empty : Prisma.sql`AND o.organization_id = ${organizationId}`}`);
+    let query = operationsWithSteps(this.db).where('o.id', '=', id);
+    if (organizationId !== undefined) query = query.where('o.organization_id', '=', organizationId);
+    const row = await query.executeTakeFirst();
     if (!row) throw new NotFoundError('operation', id);
     const op = operationFromRow(row);
     return { ...presentOperation(op), organization_id: op.organizationId };
@@ -40,13 +39,14 @@ export class OperationsService {
 
   async list(filter: OperationFilter, limit: number, cursor?: string): Promise<Page<OperationView & { organization_id: string }>> {
     const before = decodeCursor(cursor);
-    const rows = await this.prisma.operation.findMany({
-      where: { organizationId: filter.organizationId, clusterId: filter.clusterId, status: filter.status, type: filter.type, ...(before ? { id: { lt: before } } : {}) },
-      include: withSteps,
-      orderBy: { id: 'desc' },
-      take: limit + 1,
-    });
-    return toPage(rows, limit, (op) => ({ ...presentOperation(op), organization_id: op.organizationId }));
+    let query = operationsWithSteps(this.db);
+    if (filter.organizationId !== undefined) query = query.where('o.organization_id', '=', filter.organizationId);
+    if (filter.clusterId !== undefined) query = query.where('o.cluster_id', '=', filter.clusterId);
+    if (filter.status !== undefined) query = query.where('o.status', '=', filter.status);
+    if (filter.type !== undefined) query = query.where('o.type', '=', filter.type);
+    if (before) query = query.where('o.id', '<', before);
+    const rows = await query.orderBy('o.id', 'desc').limit(limit + 1).execute();
+    return toPage(rows.map(operationFromRow), limit, (op) => ({ ...presentOperation(op), organization_id: op.organizationId }));
   }
 
   /**
@@ -60,66 +60,87 @@ export class OperationsService {
    * pending/running, changes nothing). Each outcome is one statement that either wins or does not.
    */
   async cancel(actor: Actor, organizationId: string | undefined, id: string, reason?: string): Promise<OperationView> {
-    const updated = await this.prisma.$transaction(async (tx) => {
-      const op = await tx.operation.findFirst({ where: { id, organizationId } });
-      if (!op) throw new NotFoundError('operation', id);
-      if (!canCancel(op.status)) {
-        throw new ConflictError('operation-finished', `operation ${id} has already finished (${op.status}); there is nothing to cancel`);
+    const updated = await this.db.transaction().execute(async (trx) => {
+      let read = trx.selectFrom('operations').selectAll().where('id', '=', id);
+      if (organizationId !== undefined) read = read.where('organization_id', '=', organizationId);
+      const row = await read.executeTakeFirst();
+      if (!row) throw new NotFoundError('operation', id);
+      if (!canCancel(row.status)) {
+        throw new ConflictError('operation-finished', `operation ${id} has already finished (${row.status}); there is nothing to cancel`);
       }
+      const op = { id: row.id, organizationId: row.organization_id, clusterId: row.cluster_id, type: row.type, targetType: row.target_type, targetId: row.target_id, params: row.params };
       const now = this.clock.now();
-      const cancelled = await tx.operation.updateMany({
-        where: { id, status: 'pending', cancelRequestedAt: null },
-        data: { status: 'cancelled', cancelRequestedAt: now, finishedAt: now },
-      });
-      if (cancelled.count === 1) {
-        await restoreAnnouncedState(tx, op, now);
+      const cancelled = await trx
+        .updateTable('operations')
+        .set({ status: 'cancelled', cancel_requested_at: now, finished_at: now, updated_at: now })
+        .where('id', '=', id)
+        .where('status', '=', 'pending')
+        .where('cancel_requested_at', 'is', null)
+        .executeTakeFirst();
+      if (cancelled.numUpdatedRows === 1n) {
+        await restoreAnnouncedState(trx, op, now);
         // None of its steps ever started.
-        await tx.operationStep.updateMany({ where: { operationId: id, status: 'pending' }, data: { status: 'skipped' } });
-        await this.events.record(tx, operationEvent(op, 'cancelled'));
-        await this.audit.record(tx, { organizationId: op.organizationId, actor, action: 'operation.cancel', target: { type: 'operation', id }, changes: { status: { before: 'pending', after: 'cancelled' } }, reason });
+        await trx.updateTable('operation_steps').set({ status: 'skipped' }).where('operation_id', '=', id).where('status', '=', 'pending').execute();
+        await this.events.record(trx, operationEvent(op, 'cancelled'));
+        await this.audit.record(trx, { organizationId: op.organizationId, actor, action: 'operation.cancel', target: { type: 'operation', id }, changes: { status: { before: 'pending', after: 'cancelled' } }, reason });
       } else {
-        const requested = await tx.operation.updateMany({
-          where: { id, status: { in: ['running', 'needs_attention'] }, cancelRequestedAt: null },
-          data: { cancelRequestedAt: now },
-        });
-        if (requested.count === 1) {
-          await this.audit.record(tx, { organizationId: op.organizationId, actor, action: 'operation.cancel', target: { type: 'operation', id }, changes: { cancel_requested: { before: false, after: true } }, reason });
+        const requested = await trx
+          .updateTable('operations')
+          .set({ cancel_requested_at: now, updated_at: now })
+          .where('id', '=', id)
+          .where('status', 'in', ['running', 'needs_attention'])
+          .where('cancel_requested_at', 'is', null)
+          .executeTakeFirst();
+        if (requested.numUpdatedRows === 1n) {
+          await this.audit.record(trx, { organizationId: op.organizationId, actor, action: 'operation.cancel', target: { type: 'operation', id }, changes: { cancel_requested: { before: false, after: true } }, reason });
         }
         // Otherwise a cancel was already asked for (asking again changes nothing), or the
         // operation finished meanwhile: the answer below shows which.
       }
-      return tx.operation.findUniqueOrThrow({ where: { id }, include: withSteps });
+      return operationsWithSteps(trx).where('o.id', '=', id).executeTakeFirstOrThrow();
     });
-    return presentOperation(updated);
+    return presentOperation(operationFromRow(updated));
   }
 
   /** Staff: run a failed or stuck operation again from its first unfinished step. */
   async retry(actor: Actor, id: string, reason: string): Promise<OperationView> {
-    const updated = await this.prisma.$transaction(async (tx) => {
-      const op = await tx.operation.findUnique({ where: { id } });
-      if (!op) throw new NotFoundError('operation', id);
-      if (op.status !== 'failed' && op.status !== 'needs_attention') {
-        throw new ConflictError('operation-not-retryable', `operation ${id} is ${op.status}; only failed or needs_attention operations can be retried`);
+    const updated = await this.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('operations').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!row) throw new NotFoundError('operation', id);
+      if (row.status !== 'failed' && row.status !== 'needs_attention') {
+        throw new ConflictError('operation-not-retryable', `operation ${id} is ${row.status}; only failed or needs_attention operations can be retried`);
       }
+      // A retry hands the operation back to the workers (`pending`), never `running` directly: only
+      // a worker's claim makes it running, under its lease (docs/operations-engine.md).
+      operationTransition(row.status, 'pending', id);
+      const op = { id: row.id, organizationId: row.organization_id, clusterId: row.cluster_id, type: row.type, targetType: row.target_type, targetId: row.target_id };
       if (op.clusterId) {
-        await lockCluster(tx, op.clusterId);
-        const active = await this.repository.activeOnCluster(tx, op.clusterId);
+        await lockCluster(trx, op.clusterId);
+        const active = await this.repository.activeOnCluster(trx, op.clusterId);
         if (active && active.id !== id) {
           throw new ConflictError('cluster-busy', `cluster ${op.clusterId} has operation ${active.id} (${active.type}) in progress`, { operation_id: active.id });
         }
       }
-      await tx.operation.update({ where: { id }, data: { status: 'pending', error: undefined, finishedAt: null, cancelRequestedAt: null } });
-      await tx.operationStep.updateMany({ where: { operationId: id, status: { in: ['failed', 'running'] } }, data: { status: 'pending' } });
-      await this.repository.publish(tx, id);
-      await this.events.record(tx, operationEvent(op, 'pending'));
-      await this.audit.record(tx, { organizationId: op.organizationId, actor, action: 'operation.retry', target: { type: 'operation', id }, changes: { status: { before: op.status, after: 'pending' } }, reason });
-      return tx.operation.findUniqueOrThrow({ where: { id }, include: withSteps });
+      const now = this.clock.now();
+      // Guarded by the status read above: a concurrent retry or cancel that got there first wins.
+      const reset = await trx
+        .updateTable('operations')
+        .set({ status: 'pending', finished_at: null, cancel_requested_at: null, updated_at: now })
+        .where('id', '=', id)
+        .where('status', '=', row.status)
+        .executeTakeFirst();
+      if (reset.numUpdatedRows !== 1n) throw new ConflictError('operation-not-retryable', `operation ${id} changed while it was being retried; read it again`);
+      await trx.updateTable('operation_steps').set({ status: 'pending' }).where('operation_id', '=', id).where('status', 'in', ['failed', 'running']).execute();
+      await this.repository.publish(trx, id);
+      await this.events.record(trx, operationEvent(op, 'pending'));
+      await this.audit.record(trx, { organizationId: op.organizationId, actor, action: 'operation.retry', target: { type: 'operation', id }, changes: { status: { before: row.status, after: 'pending' } }, reason });
+      return operationsWithSteps(trx).where('o.id', '=', id).executeTakeFirstOrThrow();
     });
-    return presentOperation(updated);
+    return presentOperation(operationFromRow(updated));
   }
 }
 
 /** Row lock on a cluster: the way concurrent changes to one cluster are put in line. */
-export async function lockCluster(tx: PrismaTx, clusterId: string): Promise<void> {
-  await tx.$queryRaw`SELECT id FROM clusters WHERE id = ${clusterId} FOR UPDATE`;
+export async function lockCluster(tx: UnitOfWork, clusterId: string): Promise<void> {
+  await tx.selectFrom('clusters').select('id').where('id', '=', clusterId).forUpdate().execute();
 }

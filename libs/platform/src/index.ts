@@ -7,8 +7,6 @@ export * from './database/pg-connection';
 export * from './database/database';
 export * from './database/unit-of-work';
 export * from './database/prisma.service';
-export * from './database/sql';
-export * from './database/pg-transaction';
 export * from './database/database.module';
 export * from './redis/redis';
 export * from './metrics/metrics';

@@ -137,7 +137,7 @@ describe('operation status', () => {
     'running>needs_attention',
     'running>cancelled',
     'running>pending',
-    'needs_attention>running',
+    'needs_attention>pending',
     'needs_attention>cancelled',
     'needs_attention>failed',
     'failed>pending',

@@ -128,12 +128,14 @@ export function isTerminalOperationStatus(s: OperationStatus): boolean {
 /**
  * Legal moves of an operation's status. `running -> pending` is a retry after a transient failure
  * (steps are checkpointed, so the retry resumes); `failed -> pending` is a staff retry; a paused
- * `needs_attention` operation resumes, or is cancelled or failed by a person.
+ * `needs_attention` operation resumes through a staff retry too (`-> pending`: it is handed back to
+ * the workers, whose claim alone makes an operation `running` under its lease), or is cancelled or
+ * failed by a person.
  */
 export const OPERATION_TRANSITIONS: Readonly<Record<OperationStatus, readonly OperationStatus[]>> = Object.freeze({
   pending: ['running', 'cancelled', 'failed'],
   running: ['succeeded', 'failed', 'needs_attention', 'cancelled', 'pending'],
-  needs_attention: ['running', 'cancelled', 'failed'],
+  needs_attention: ['pending', 'cancelled', 'failed'],
   failed: ['pending'],
   succeeded: [],
   cancelled: [],

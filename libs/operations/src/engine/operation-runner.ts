@@ -1,5 +1,5 @@
 import { type OperationType, stepStatusesBefore } from '@capstan/domain';
-import { Clock, Database, EngineConfig, PrismaService, SecretBox } from '@capstan/platform';
+import { Clock, Database, EngineConfig, SecretBox } from '@capstan/platform';
 import { ClusterProvider, ProviderError } from '@capstan/providers';
 import { Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
@@ -42,7 +42,6 @@ export class OperationRunner {
 
   constructor(
     private readonly db: Database,
-    private readonly prisma: PrismaService,
     private readonly provider: ClusterProvider,
     private readonly registry: StepRegistry,
     private readonly secrets: SecretBox,
@@ -205,13 +204,14 @@ export class OperationRunner {
    * state is restored in Postgres, as for a cancel before the operation started.
    */
   private async cancel(run: Run, op: EngineOperation, set: OperationStepSet, ctx: StepContext): Promise<void> {
-    const reachedProvider = (await this.prisma.operationStep.count({ where: { operationId: op.id, status: 'succeeded' } })) > 0;
+    const succeeded = await this.db.selectFrom('operation_steps').select((eb) => eb.fn.countAll<number>().as('n')).where('operation_id', '=', op.id).where('status', '=', 'succeeded').executeTakeFirstOrThrow();
+    const reachedProvider = Number(succeeded.n) > 0;
     const compensated = reachedProvider && set.compensate ? await set.compensate(ctx) : false;
     this.crashPoint('cancel:compensated');
-    await this.prisma.$transaction(async (tx) => {
-      await restoreAnnouncedState(tx, { ...op, type: op.type as OperationType }, this.clock.now());
-      if (compensated) await tx.operationStep.updateMany({ where: { operationId: op.id, status: { in: stepStatusesBefore('compensated') } }, data: { status: 'compensated' } });
-      await tx.operationStep.updateMany({ where: { operationId: op.id, status: { in: stepStatusesBefore('skipped') } }, data: { status: 'skipped' } });
+    await this.db.transaction().execute(async (trx) => {
+      await restoreAnnouncedState(trx, { ...op, type: op.type as OperationType }, this.clock.now());
+      if (compensated) await trx.updateTable('operation_steps').set({ status: 'compensated' }).where('operation_id', '=', op.id).where('status', 'in', stepStatusesBefore('compensated')).execute();
+      await trx.updateTable('operation_steps').set({ status: 'skipped' }).where('operation_id', '=', op.id).where('status', 'in', stepStatusesBefore('skipped')).execute();
     });
     this.crashPoint('cancel:steps-marked');
     await this.end(run, op, { status: 'cancelled', error: null });

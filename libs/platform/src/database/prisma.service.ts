@@ -9,7 +9,7 @@ import { PrismaClient } from './generated/client';
  * when Postgres is away, so readiness answers quickly, and new connections are opened as soon as
  * it is back: recovery needs no restart.
  *
- * It runs on the process's one pool (`DatabasePool`), shared with Kysely and `Sql`.
+ * It runs on the process's one pool (`DatabasePool`), shared with Kysely.
  */
 @Injectable()
 export class PrismaService extends PrismaClient implements OnApplicationShutdown {
@@ -23,7 +23,7 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
   /** After the HTTP server has closed (Nest's last hook), so requests in flight can finish. */
   async onApplicationShutdown(): Promise<void> {
     await this.$disconnect();
-    // The adapter ends the pool only if Prisma itself ever connected; Kysely or `Sql` may have used it alone.
+    // The adapter ends the pool only if Prisma itself ever connected; Kysely may have used it alone.
     await this.databasePool.end();
   }
 }

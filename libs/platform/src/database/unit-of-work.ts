@@ -1,6 +1,6 @@
-import { CompiledQuery, type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
+import { type CompiledQuery, type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
 import type { DB } from './generated/kysely-types';
-import type { RawTx } from './sql';
+import type { PrismaTx } from './prisma.service';
 import { Prisma } from './generated/client';
 
 /**
@@ -15,21 +15,11 @@ export type UnitOfWork = Kysely<DB>;
 export type TransactionOf = Transaction<DB>;
 
 /**
- * Transitional: code not yet converted to Kysely (libs/operations, libs/sla) still takes a
- * `RawTx` and runs `Prisma.sql` statements on it. This runs them on a Kysely transaction's
- * connection, so a converted use case can call them inside its own transaction. It goes with
- * `RawTx` once those libraries take a `UnitOfWork`.
+ * Transitional, for libs/sla only (the last library on Prisma transactions): what `EventsService`
+ * and `AuditLog` accept besides a `UnitOfWork`, so an SLA use case can record inside its Prisma
+ * transaction. It goes, with `isUnitOfWork` and `runOnRawTx`, once libs/sla takes a `UnitOfWork`.
  */
-export function rawTxOn(trx: UnitOfWork): RawTx {
-  const run = async (query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]) => {
-    const statement = query instanceof Prisma.Sql ? query : Prisma.sql(query, ...values);
-    return trx.executeQuery(CompiledQuery.raw(statement.text, statement.values));
-  };
-  return {
-    $queryRaw: async (query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]) => (await run(query, ...values)).rows,
-    $executeRaw: async (query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]) => Number((await run(query, ...values)).numAffectedRows ?? 0n),
-  } as unknown as RawTx;
-}
+export type RawTx = Pick<PrismaTx, '$queryRaw' | '$executeRaw'>;
 
 /** Whether `tx` is a Kysely unit of work rather than a transitional `RawTx`. */
 export function isUnitOfWork(tx: UnitOfWork | RawTx): tx is UnitOfWork {
@@ -38,7 +28,7 @@ export function isUnitOfWork(tx: UnitOfWork | RawTx): tx is UnitOfWork {
 
 /**
  * Transitional, the other way round: a Kysely statement run on a `RawTx` that a not-yet-converted
- * caller passed in (the operations engine's Prisma transactions). Kysely numbers its parameters
+ * caller passed in (libs/sla's Prisma transactions). Kysely numbers its parameters
  * `$1..$n` in order, each once, which is exactly the shape of a `Prisma.Sql`.
  */
 export async function runOnRawTx<R>(tx: RawTx, compiled: CompiledQuery<R>): Promise<R[]> {
