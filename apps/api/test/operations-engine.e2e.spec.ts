@@ -52,11 +52,13 @@ describe('operations engine, end to end', () => {
     const server = /server: (\S+)/.exec(kubeconfig.body)![1]!;
     const ca = Buffer.from(/certificate-authority-data: (\S+)/.exec(kubeconfig.body)![1]!, 'base64').toString('utf8');
     const bearer = /token: (\S+)/.exec(kubeconfig.body)![1]!;
-    expect((await httpsGet(`${server}/readyz`, { ca })).status).toBe(200);
-    const version = await httpsGet(`${server}/version`, { ca, token: bearer });
+    // The simulated cloud serves every cluster on one address and picks ours by this name.
+    const servername = /tls-server-name: (\S+)/.exec(kubeconfig.body)![1]!;
+    expect((await httpsGet(`${server}/readyz`, { ca, servername })).status).toBe(200);
+    const version = await httpsGet(`${server}/version`, { ca, token: bearer, servername });
     expect(version.status).toBe(200);
     expect((JSON.parse(version.body) as { gitVersion: string }).gitVersion).toContain(running.current_version);
-    expect((await httpsGet(`${server}/version`, { ca })).status).toBe(401);
+    expect((await httpsGet(`${server}/version`, { ca, servername })).status).toBe(401);
     const audit = await stack.prisma.auditEvent.findFirst({ where: { action: 'cluster.kubeconfig', targetId: cluster.id } });
     expect(JSON.stringify(audit)).not.toContain(bearer);
 

@@ -6,6 +6,8 @@ export interface ProbeTarget {
   /** The API server URL, e.g. https://127.0.0.1:8443/clusters/capstan-01j... */
   endpoint: string;
   caCertificate: string;
+  /** TLS server name when the endpoint serves several clusters on one address and picks one by SNI. */
+  serverName?: string;
 }
 
 export type ProbeErrorKind = 'timeout' | 'connection' | 'tls' | 'http_status';
@@ -51,7 +53,7 @@ export class ReadyzProber {
       errorKind,
     });
     return new Promise((resolve) => {
-      const req = request(`${target.endpoint}/readyz`, { method: 'GET', agent: this.agentFor(target.caCertificate), timeout: this.timeoutMs }, (res) => {
+      const req = request(`${target.endpoint}/readyz`, { method: 'GET', agent: this.agentFor(target.caCertificate), timeout: this.timeoutMs, ...(target.serverName ? { servername: target.serverName } : {}) }, (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode === 200 ? done(true, 200, null) : done(false, res.statusCode ?? null, 'http_status')));
         res.on('error', () => resolve(done(false, res.statusCode ?? null, 'connection')));
