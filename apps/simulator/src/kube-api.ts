@@ -24,6 +24,7 @@ const BUILT_IN_NAMESPACES = ['default', 'kube-node-lease', 'kube-public', 'kube-
 const RESOURCES_V1 = [
   { name: 'namespaces', singularName: 'namespace', namespaced: false, kind: 'Namespace', verbs: ['get', 'list'], shortNames: ['ns'] },
   { name: 'nodes', singularName: 'node', namespaced: false, kind: 'Node', verbs: ['get', 'list'], shortNames: ['no'] },
+  { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['get', 'list'], shortNames: ['po'] },
 ];
 
 export async function serveKubeApi(db: SimulatorDatabase, cluster: ClusterRow, path: string, query: URLSearchParams, accept: string): Promise<KubeAnswer> {
@@ -39,6 +40,16 @@ export async function serveKubeApi(db: SimulatorDatabase, cluster: ClusterRow, p
       return { body: asList('NodeList', await nodes(db, cluster), table ? NODE_TABLE : null) };
     case '/api/v1/namespaces':
       return { body: asList('NamespaceList', await namespaces(db, cluster), table ? NAMESPACE_TABLE : null) };
+  }
+  // No workloads are emulated yet: every namespace lists no pods (an unknown namespace is NotFound).
+  const pods = /^\/api\/v1\/(?:namespaces\/([^/]+)\/)?pods(?:\/([^/]+))?$/.exec(path);
+  if (pods) {
+    const [, namespace, name] = pods;
+    if (namespace && !(await namespaces(db, cluster)).some((ns) => ns.metadata.name === namespace)) {
+      return { status: 404, reason: 'NotFound', message: `namespaces "${namespace}" not found` };
+    }
+    if (name) return { status: 404, reason: 'NotFound', message: `pods "${name}" not found` };
+    return { body: { kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: '1' }, items: [] } };
   }
   const one = /^\/api\/v1\/(nodes|namespaces)\/([^/]+)$/.exec(path);
   if (one) {

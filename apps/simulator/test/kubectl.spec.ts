@@ -94,6 +94,12 @@ describe('kubectl against a simulated cluster', () => {
     expect(JSON.parse((await kubectl('get', '--raw', '/version')).stdout)).toMatchObject({ gitVersion: 'v1.32.4+rke2r1' });
   });
 
+  it('lists no pods yet, in every namespace', async () => {
+    expect(await kubectl('get', 'pods', '-A')).toMatchObject({ code: 0, stdout: '' });
+    expect((await kubectl('get', 'pods', '-n', 'kube-system', '-o', 'json')).stdout).toContain('"items": []');
+    expect((await kubectl('get', 'pods', '-n', 'nowhere', 'web-0')).stderr).toContain('not found');
+  });
+
   it('answers NotFound as a Status kubectl understands', async () => {
     const result = await kubectl('get', 'node', 'no-such-node');
     expect(result.code).toBe(1);
