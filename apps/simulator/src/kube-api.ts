@@ -27,7 +27,7 @@ const RESOURCES_V1 = [
   { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['get', 'list'], shortNames: ['po'] },
 ];
 
-export async function serveKubeApi(db: SimulatorDatabase, cluster: ClusterRow, path: string, query: URLSearchParams, accept: string): Promise<KubeAnswer> {
+export async function serveKubeApi(db: SimulatorDatabase, cluster: ClusterRow, path: string, accept: string): Promise<KubeAnswer> {
   const table = /as=Table/.test(accept);
   switch (path) {
     case '/api':
@@ -59,7 +59,6 @@ export async function serveKubeApi(db: SimulatorDatabase, cluster: ClusterRow, p
     if (!found) return { status: 404, reason: 'NotFound', message: `${resource} "${name}" not found` };
     return { body: table ? toTable(resource === 'nodes' ? NODE_TABLE : NAMESPACE_TABLE, [found]) : found };
   }
-  void query;
   return null;
 }
 

@@ -65,7 +65,7 @@ export async function startKubeEndpoint(options: {
       res.end(JSON.stringify(versionInfo(cluster)));
       return;
     }
-    const answer = await serveKubeApi(db, cluster, path, url.searchParams, req.headers.accept ?? '');
+    const answer = await serveKubeApi(db, cluster, path, req.headers.accept ?? '');
     if (!answer) return status(res, 404, 'NotFound', 'the server could not find the requested resource');
     if ('status' in answer) return status(res, answer.status, answer.reason, answer.message);
     res.writeHead(200, { 'content-type': 'application/json' });
