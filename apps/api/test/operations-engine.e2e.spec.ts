@@ -1,3 +1,8 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { externalClusterName, externalNodePoolName } from '@capstan/providers';
 import { clusterRequest, httpsGet, seedOrganization, type Stack, startStack, waitForOperation } from '@capstan/testing';
 
@@ -52,11 +57,27 @@ describe('operations engine, end to end', () => {
     const server = /server: (\S+)/.exec(kubeconfig.body)![1]!;
     const ca = Buffer.from(/certificate-authority-data: (\S+)/.exec(kubeconfig.body)![1]!, 'base64').toString('utf8');
     const bearer = /token: (\S+)/.exec(kubeconfig.body)![1]!;
-    expect((await httpsGet(`${server}/readyz`, { ca })).status).toBe(200);
-    const version = await httpsGet(`${server}/version`, { ca, token: bearer });
+    // The simulated cloud serves every cluster on one address and picks ours by this name.
+    const servername = /tls-server-name: (\S+)/.exec(kubeconfig.body)![1]!;
+    expect((await httpsGet(`${server}/readyz`, { ca, servername })).status).toBe(200);
+    const version = await httpsGet(`${server}/version`, { ca, token: bearer, servername });
     expect(version.status).toBe(200);
     expect((JSON.parse(version.body) as { gitVersion: string }).gitVersion).toContain(running.current_version);
-    expect((await httpsGet(`${server}/version`, { ca })).status).toBe(401);
+    expect((await httpsGet(`${server}/version`, { ca, servername })).status).toBe(401);
+    // The real kubectl, with the kubeconfig exactly as downloaded (asynchronously: the simulated
+    // cloud it talks to runs in this process).
+    const dir = mkdtempSync(join(tmpdir(), 'capstan-kubeconfig-'));
+    try {
+      writeFileSync(join(dir, 'kubeconfig'), kubeconfig.body);
+      const kubectl = async (...args: string[]) =>
+        (await promisify(execFile)('kubectl', ['--kubeconfig', join(dir, 'kubeconfig'), '--request-timeout=10s', ...args], { env: { ...process.env, HOME: dir } })).stdout;
+      expect(await kubectl('get', '--raw', '/readyz')).toBe('ok');
+      const nodes = (await kubectl('get', 'nodes', '--no-headers')).trim().split('\n');
+      expect(nodes.length).toBeGreaterThanOrEqual(5);
+      for (const line of nodes) expect(line).toMatch(new RegExp(`\\sReady\\s.*\\sv${running.current_version.replace(/\./g, '\\.')}\\+rke2r1$`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     const audit = await stack.prisma.auditEvent.findFirst({ where: { action: 'cluster.kubeconfig', targetId: cluster.id } });
     expect(JSON.stringify(audit)).not.toContain(bearer);
 

@@ -64,7 +64,8 @@ describe('cluster lifecycle through the SDK', () => {
     const yaml = kubeconfig.data as unknown as string;
     const server = /server: (\S+)/.exec(yaml)![1]!;
     const ca = Buffer.from(/certificate-authority-data: (\S+)/.exec(yaml)![1]!, 'base64').toString('utf8');
-    expect((await httpsGet(`${server}/readyz`, { ca })).status).toBe(200);
+    const servername = /tls-server-name: (\S+)/.exec(yaml)![1]!;
+    expect((await httpsGet(`${server}/readyz`, { ca, servername })).status).toBe(200);
 
     const deleted = await client.DELETE('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: clusterId } } });
     expect(deleted.response.status).toBe(202);

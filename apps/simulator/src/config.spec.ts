@@ -11,6 +11,7 @@ describe('simulator configuration', () => {
       host: '127.0.0.1',
       apiPort: 8090,
       kubePort: 8443,
+      kubeDomain: 'clusters.simulator.capstan.test',
       stepDelayMs: 3000,
       apiToken: TOKEN,
     });
@@ -23,11 +24,12 @@ describe('simulator configuration', () => {
       SIMULATOR_HOST: '0.0.0.0',
       SIMULATOR_PORT: '9090',
       SIMULATOR_KUBE_PORT: '9443',
+      SIMULATOR_KUBE_DOMAIN: 'kube.example.net',
       SIMULATOR_STEP_DELAY_MS: '0',
       SIMULATOR_API_TOKEN: TOKEN,
     });
 
-    expect(config.options).toEqual({ databaseUrl: 'postgresql://postgres@127.0.0.1:5432/cloud', host: '0.0.0.0', apiPort: 9090, kubePort: 9443, stepDelayMs: 0, apiToken: TOKEN });
+    expect(config.options).toEqual({ databaseUrl: 'postgresql://postgres@127.0.0.1:5432/cloud', host: '0.0.0.0', apiPort: 9090, kubePort: 9443, kubeDomain: 'kube.example.net', stepDelayMs: 0, apiToken: TOKEN });
   });
 
   it('names the bad setting in one line', () => {
@@ -39,6 +41,9 @@ describe('simulator configuration', () => {
     );
     expect(() => loadSimulatorConfig({ DATABASE_URL: 'postgresql://x/y', SIMULATOR_API_TOKEN: TOKEN, SIMULATOR_PORT: 'eighty' })).toThrow(
       'Invalid configuration: SIMULATOR_PORT must be a number (got "eighty")',
+    );
+    expect(() => loadSimulatorConfig({ DATABASE_URL: 'postgresql://x/y', SIMULATOR_API_TOKEN: TOKEN, SIMULATOR_KUBE_DOMAIN: 'Kube_Domain' })).toThrow(
+      'Invalid configuration: SIMULATOR_KUBE_DOMAIN must be a lower-case DNS name (got "Kube_Domain")',
     );
     expect(() => loadSimulatorConfig({ DATABASE_URL: 'mysql://x/y', SIMULATOR_API_TOKEN: TOKEN })).toThrow('Invalid configuration: DATABASE_URL must be a postgresql:// URL');
   });

@@ -19,6 +19,10 @@ const simulatorEnvironment = z.object({
   SIMULATOR_HOST: z.string().min(1).default('127.0.0.1'),
   SIMULATOR_PORT: port(8090),
   SIMULATOR_KUBE_PORT: port(8443),
+  SIMULATOR_KUBE_DOMAIN: z
+    .string()
+    .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a lower-case DNS name')
+    .default('clusters.simulator.capstan.test'),
   SIMULATOR_API_TOKEN: z.string().regex(/^[A-Za-z0-9._~+/=-]{32,256}$/, 'must be 32 to 256 characters of a bearer token'),
   SIMULATOR_STEP_DELAY_MS: z.coerce.number({ message: 'must be a number' }).int('must be an integer').min(0).max(3_600_000).default(3000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -50,7 +54,7 @@ export function loadSimulatorConfig(env: Record<string, string | undefined> = pr
   const databaseUrl = e.SIMULATOR_DATABASE_URL ?? e.DATABASE_URL;
   if (!databaseUrl) throw new SimulatorConfigError('SIMULATOR_DATABASE_URL', 'is required (or DATABASE_URL)');
   return {
-    options: { databaseUrl, host: e.SIMULATOR_HOST, apiPort: e.SIMULATOR_PORT, kubePort: e.SIMULATOR_KUBE_PORT, stepDelayMs: e.SIMULATOR_STEP_DELAY_MS, apiToken: e.SIMULATOR_API_TOKEN },
+    options: { databaseUrl, host: e.SIMULATOR_HOST, apiPort: e.SIMULATOR_PORT, kubePort: e.SIMULATOR_KUBE_PORT, kubeDomain: e.SIMULATOR_KUBE_DOMAIN, stepDelayMs: e.SIMULATOR_STEP_DELAY_MS, apiToken: e.SIMULATOR_API_TOKEN },
     logLevel: e.LOG_LEVEL,
   };
 }

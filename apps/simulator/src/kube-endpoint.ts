@@ -2,14 +2,19 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Credentials } from './cloud/credentials';
 import { apiServerServes, type ClusterRow, findCluster } from './cloud/context';
 import type { SimulatorDatabase } from './database';
+import { serveKubeApi } from './kube-api';
 import type { ServingCertificate } from './certificates';
 import type { SimulatorLogger } from './logger';
 
 /**
- * Every simulated cluster's API server, on one HTTPS listener: `/clusters/<name>/...`. One socket
+ * Every simulated cluster's API server, on one HTTPS listener. The cluster is chosen by the TLS
+ * server name (SNI) `<cluster>.<domain>`, which kubeconfigs carry as `tls-server-name`, so every
+ * kubectl path (raw ones included) reaches the right cluster; without a server name of ours the
+ * older `/clusters/<name>/...` path prefix still routes (see apps/simulator/README.md). One socket
  * for all of them is what lets ten thousand clusters fit on a laptop, where a listener each would
  * run out of ports and file descriptors.
  *
@@ -29,16 +34,17 @@ export async function startKubeEndpoint(options: {
   certificate: ServingCertificate;
   host: string;
   port: number;
+  /** Clusters are `<cluster>.<domain>` by SNI; the serving certificate covers `*.<domain>`. */
+  domain: string;
   log: SimulatorLogger;
 }): Promise<KubeEndpoint> {
   const { db, credentials, log } = options;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'https://simulator');
-    const match = /^\/clusters\/([a-z0-9]([-a-z0-9]*[a-z0-9])?)(\/.*)?$/.exec(url.pathname);
-    if (!match || req.method !== 'GET') return status(res, 404, 'NotFound', 'the server could not find the requested resource');
-    const name = match[1]!;
-    const path = match[3] ?? '/';
+    const target = routeOf(url.pathname, (req.socket as TLSSocket).servername, options.domain);
+    if (!target || req.method !== 'GET') return status(res, 404, 'NotFound', 'the server could not find the requested resource');
+    const { name, path } = target;
 
     const cluster = await findCluster(db.pool, name);
     if (!cluster) return status(res, 404, 'NotFound', `cluster ${name} does not exist`);
@@ -59,7 +65,11 @@ export async function startKubeEndpoint(options: {
       res.end(JSON.stringify(versionInfo(cluster)));
       return;
     }
-    return status(res, 404, 'NotFound', 'the server could not find the requested resource');
+    const answer = await serveKubeApi(db, cluster, path, req.headers.accept ?? '');
+    if (!answer) return status(res, 404, 'NotFound', 'the server could not find the requested resource');
+    if ('status' in answer) return status(res, answer.status, answer.reason, answer.message);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(answer.body));
   };
 
   const server: Server = createServer({ key: options.certificate.privateKeyPem, cert: options.certificate.certificatePem, keepAliveTimeout: 30_000 }, (req, res) => {
@@ -81,6 +91,19 @@ export async function startKubeEndpoint(options: {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+const CLUSTER_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Which cluster a request is for, and the path inside its API server. */
+export function routeOf(pathname: string, servername: string | false | null | undefined, domain: string): { name: string; path: string } | null {
+  const suffix = `.${domain}`;
+  if (servername && servername.toLowerCase().endsWith(suffix)) {
+    const name = servername.slice(0, -suffix.length).toLowerCase();
+    return CLUSTER_NAME.test(name) ? { name, path: pathname } : null;
+  }
+  const match = /^\/clusters\/([a-z0-9]([-a-z0-9]*[a-z0-9])?)(\/.*)?$/.exec(pathname);
+  return match ? { name: match[1]!, path: match[3] ?? '/' } : null;
 }
 
 /** Kubernetes' `/version` document, with the distribution's build suffix. */

@@ -22,6 +22,11 @@ export interface SimulatorOptions {
   apiPort: number;
   /** Port of the HTTPS listener serving every cluster's API server; 0 picks a free one. */
   kubePort: number;
+  /**
+   * Clusters are served as `<cluster>.<kubeDomain>` by TLS server name (SNI); kubeconfigs name it
+   * as `tls-server-name`, so it needs no DNS. Default `clusters.simulator.capstan.test`.
+   */
+  kubeDomain?: string;
   /** How long each transition takes (provisioning, upgrading, scaling, deleting). */
   stepDelayMs: number;
   databasePoolSize?: number;
@@ -53,12 +58,13 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     await db.migrate();
     const authority = await loadCertificateAuthority(db);
     const urlHost = urlHostFor(options.host);
-    const certificate = issueServingCertificate(authority, certificateHosts(options.host));
+    const kubeDomain = options.kubeDomain ?? DEFAULT_KUBE_DOMAIN;
+    const certificate = issueServingCertificate(authority, [...certificateHosts(options.host), `*.${kubeDomain}`]);
 
     // The kube listener starts first: cluster endpoints are built from its (maybe random) port.
-    const context: CloudContext = { db, stepDelayMs: options.stepDelayMs, kubeUrl: '', caCertificatePem: authority.certificatePem };
+    const context: CloudContext = { db, stepDelayMs: options.stepDelayMs, kubeUrl: '', kubeDomain, caCertificatePem: authority.certificatePem };
     const credentials = new Credentials(context);
-    const kube = await startKubeEndpoint({ db, credentials, certificate, host: options.host, port: options.kubePort, log });
+    const kube = await startKubeEndpoint({ db, credentials, certificate, host: options.host, port: options.kubePort, domain: kubeDomain, log });
     context.kubeUrl = `https://${urlHost}:${kube.port}`;
 
     const faults = new FaultInjector(db);
@@ -119,6 +125,8 @@ async function loadCertificateAuthority(db: SimulatorDatabase): Promise<Certific
     return created;
   });
 }
+
+export const DEFAULT_KUBE_DOMAIN = 'clusters.simulator.capstan.test';
 
 function isWildcard(host: string): boolean {
   return host === '0.0.0.0' || host === '::' || host === '';

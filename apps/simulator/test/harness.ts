@@ -10,7 +10,7 @@ export interface TestSimulator {
   /** A call to the simulator's JSON API (chaos, stats, seeding). */
   api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
   /** A GET on a simulated API server over HTTPS, trusting only the simulator's CA. */
-  kube(server: string, path: string, token?: string): Promise<{ status: number; body: string }>;
+  kube(server: string, path: string, token?: string, servername?: string): Promise<{ status: number; body: string }>;
   close(): Promise<void>;
 }
 
@@ -33,10 +33,11 @@ export async function startTestSimulator(options: { stepDelayMs?: number; databa
       const text = await response.text();
       return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
     },
-    kube(server: string, path: string, token?: string) {
+    kube(server: string, path: string, token?: string, servername?: string) {
       return new Promise((resolve, reject) => {
         const url = new URL(`${server}${path}`);
-        request(url, { agent, ca: simulator.caCertificate, headers: token ? { authorization: `Bearer ${token}` } : {} }, (res) => {
+        const headers = token ? { authorization: `Bearer ${token}` } : {};
+        request(url, { agent, ca: simulator.caCertificate, headers, ...(servername ? { servername } : {}) }, (res) => {
           let body = '';
           res.on('data', (chunk: Buffer) => (body += chunk.toString()));
           res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));

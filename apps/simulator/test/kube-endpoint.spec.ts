@@ -21,7 +21,7 @@ describe('simulated API servers', () => {
   it('answers /version to a token issued for the cluster, trusting the CA it was issued with', async () => {
     const credentials = await sim.provider.issueCredentials('capstan-kube', 600);
 
-    const response = await sim.kube(credentials.server, '/version', credentials.token);
+    const response = await sim.kube(credentials.server, '/version', credentials.token, credentials.tlsServerName);
 
     expect(response.status).toBe(200);
     expect(JSON.parse(response.body)).toMatchObject({ major: '1', minor: '34', gitVersion: 'v1.34.2+rke2r1', platform: 'linux/amd64' });
@@ -29,7 +29,7 @@ describe('simulated API servers', () => {
 
   it('names the distribution in gitVersion', async () => {
     const credentials = await sim.provider.issueCredentials('capstan-kube-gke', 600);
-    const response = await sim.kube(credentials.server, '/version', credentials.token);
+    const response = await sim.kube(credentials.server, '/version', credentials.token, credentials.tlsServerName);
     expect(JSON.parse(response.body)).toMatchObject({ minor: '35', gitVersion: 'v1.35.1-gke.1000' });
   });
 
@@ -46,20 +46,35 @@ describe('simulated API servers', () => {
 
   it('refuses revoked tokens, and accepts tokens issued after the revocation', async () => {
     const before = await sim.provider.issueCredentials('capstan-kube', 600);
-    expect((await sim.kube(before.server, '/version', before.token)).status).toBe(200);
+    expect((await sim.kube(before.server, '/version', before.token, before.tlsServerName)).status).toBe(200);
 
     await sim.provider.revokeCredentials('capstan-kube');
     const after = await sim.provider.issueCredentials('capstan-kube', 600);
 
-    expect((await sim.kube(before.server, '/version', before.token)).status).toBe(401);
-    expect((await sim.kube(after.server, '/version', after.token)).status).toBe(200);
+    expect((await sim.kube(before.server, '/version', before.token, before.tlsServerName)).status).toBe(401);
+    expect((await sim.kube(after.server, '/version', after.token, after.tlsServerName)).status).toBe(200);
   });
 
   it('refuses expired tokens', async () => {
     const credentials = await sim.provider.issueCredentials('capstan-kube', 1);
     await sleep(Math.max(0, credentials.expiresAt.getTime() - Date.now()) + 50);
 
-    expect((await sim.kube(credentials.server, '/version', credentials.token)).status).toBe(401);
+    expect((await sim.kube(credentials.server, '/version', credentials.token, credentials.tlsServerName)).status).toBe(401);
+  });
+
+  it('picks the cluster by TLS server name on the one listener, and knows no other name', async () => {
+    const rke2 = await sim.provider.issueCredentials('capstan-kube', 600);
+    const gke = await sim.provider.issueCredentials('capstan-kube-gke', 600);
+    expect(rke2.server).toBe(sim.simulator.kubeUrl);
+    expect(gke.server).toBe(sim.simulator.kubeUrl);
+
+    expect(JSON.parse((await sim.kube(gke.server, '/version', gke.token, gke.tlsServerName)).body)).toMatchObject({ minor: '35' });
+    expect(JSON.parse((await sim.kube(rke2.server, '/version', rke2.token, rke2.tlsServerName)).body)).toMatchObject({ minor: '34' });
+    // A token is good for its own cluster only, whichever name the client sends.
+    expect((await sim.kube(rke2.server, '/version', gke.token, rke2.tlsServerName)).status).toBe(401);
+    expect((await sim.kube(rke2.server, '/readyz', undefined, 'capstan-nothing.clusters.simulator.capstan.test')).status).toBe(404);
+    // Without a server name of ours there is no cluster at the root.
+    expect((await sim.kube(rke2.server, '/readyz')).status).toBe(404);
   });
 
   it('answers /readyz and /livez with 200 ok, and 503 while the API server is down', async () => {

@@ -248,7 +248,8 @@ describe('the simulated cloud, through SimulatedProvider', () => {
       await sim.provider.ensureCluster(clusterSpec('capstan-creds'));
       const credentials = await sim.provider.issueCredentials('capstan-creds', 600);
 
-      expect(credentials.server).toBe(`${sim.simulator.kubeUrl}/clusters/capstan-creds`);
+      expect(credentials.server).toBe(sim.simulator.kubeUrl);
+      expect(credentials.tlsServerName).toBe('capstan-creds.clusters.simulator.capstan.test');
       expect(credentials.caCertificate).toBe(sim.simulator.caCertificate);
       expect(credentials.token).toMatch(/^sim_[\w-]{43}$/);
       expect(credentials.expiresAt.getTime() - Date.now()).toBeGreaterThan(590_000);

@@ -15,6 +15,8 @@ export function renderKubeconfig(clusterName: string, credentials: ClusterCreden
     '  cluster:',
     `    server: ${credentials.server}`,
     `    certificate-authority-data: ${ca}`,
+    // One address can serve many clusters (the simulated cloud does): the server name picks ours.
+    ...(credentials.tlsServerName ? [`    tls-server-name: ${credentials.tlsServerName}`] : []),
     'users:',
     `- name: ${user}`,
     '  user:',

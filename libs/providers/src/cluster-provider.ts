@@ -74,6 +74,12 @@ export interface ProviderNodePool {
 
 export interface ClusterCredentials {
   server: string;
+  /**
+   * The TLS server name to send (and verify) when it differs from the server URL's host: an
+   * endpoint that serves many clusters on one address picks the cluster by it (kubeconfig
+   * `tls-server-name`).
+   */
+  tlsServerName?: string;
   caCertificate: string;
   /** Bearer token for the API server. */
   token: string;

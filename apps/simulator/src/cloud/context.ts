@@ -8,6 +8,8 @@ export interface CloudContext {
   stepDelayMs: number;
   /** `https://host:port` of the one listener that serves every cluster's API server. */
   kubeUrl: string;
+  /** Each cluster's API server is `<cluster>.<kubeDomain>` by TLS server name on that listener. */
+  kubeDomain: string;
   caCertificatePem: string;
 }
 

@@ -4,6 +4,8 @@ import type { CloudContext, ClusterRow } from './context';
 
 export interface IssuedCredentials {
   server: string;
+  /** The TLS server name that picks this cluster on the shared listener (kubeconfig `tls-server-name`). */
+  tlsServerName: string;
   caCertificate: string;
   token: string;
   expiresAt: string;
@@ -35,7 +37,8 @@ export class Credentials {
     if (!locked) throw notFound(`cluster ${cluster} does not exist`);
     if (!locked.expires_at) throw conflict(`cluster ${cluster} is being deleted`);
     return {
-      server: `${this.cloud.kubeUrl}/clusters/${cluster}`,
+      server: this.cloud.kubeUrl,
+      tlsServerName: `${cluster}.${this.cloud.kubeDomain}`,
       caCertificate: this.cloud.caCertificatePem,
       token,
       expiresAt: locked.expires_at.toISOString(),

@@ -45,6 +45,7 @@ interface NodePoolBody {
 
 interface CredentialsBody {
   server: string;
+  tlsServerName?: string;
   caCertificate: string;
   token: string;
   expiresAt: string;
@@ -137,7 +138,13 @@ export class SimulatedProvider extends ClusterProvider {
 
   async issueCredentials(cluster: string, ttlSeconds: number): Promise<ClusterCredentials> {
     const body = await this.call<CredentialsBody>('POST', `${clusterPath(cluster)}/credentials`, { ttlSeconds });
-    return { server: body.server, caCertificate: body.caCertificate, token: body.token, expiresAt: new Date(body.expiresAt) };
+    return {
+      server: body.server,
+      ...(body.tlsServerName ? { tlsServerName: body.tlsServerName } : {}),
+      caCertificate: body.caCertificate,
+      token: body.token,
+      expiresAt: new Date(body.expiresAt),
+    };
   }
 
   async revokeCredentials(cluster: string): Promise<void> {

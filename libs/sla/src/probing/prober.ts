@@ -6,6 +6,8 @@ export interface ProbeTarget {
   /** The API server URL, e.g. https://127.0.0.1:8443/clusters/capstan-01j... */
   endpoint: string;
   caCertificate: string;
+  /** TLS server name when the endpoint serves several clusters on one address and picks one by SNI. */
+  serverName?: string;
 }
 
 export type ProbeErrorKind = 'timeout' | 'connection' | 'tls' | 'http_status';
@@ -70,7 +72,9 @@ export class ReadyzProber {
   /** `agent: false` is a fresh connection of its own, trusting the same CA. */
   private send(target: ProbeTarget, agent: Agent | false): Promise<{ success: boolean; statusCode: number | null; errorKind: ProbeErrorKind | null; reusedSocket: boolean }> {
     return new Promise((resolve) => {
-      const options = agent === false ? { method: 'GET', agent: false as const, ca: target.caCertificate, timeout: this.timeoutMs } : { method: 'GET', agent, timeout: this.timeoutMs };
+      const servername = target.serverName ? { servername: target.serverName } : {};
+      const options =
+        agent === false ? { method: 'GET', agent: false as const, ca: target.caCertificate, timeout: this.timeoutMs, ...servername } : { method: 'GET', agent, timeout: this.timeoutMs, ...servername };
       const req = request(`${target.endpoint}/readyz`, options, (res) => {
         res.resume();
         res.on('end', () => resolve({ success: res.statusCode === 200, statusCode: res.statusCode ?? null, errorKind: res.statusCode === 200 ? null : 'http_status', reusedSocket: req.reusedSocket }));
