@@ -18,7 +18,7 @@
  * Goals are reported, never enforced.
  */
 import { computeSlaReport, monthRange, type StateInterval } from '@capstan/domain';
-import { DatabaseConfig, newId, pgConnectionFromUrl, DatabasePool, PrismaService } from '@capstan/platform';
+import { Database, DatabaseConfig, newId, pgConnectionFromUrl, DatabasePool, PrismaService } from '@capstan/platform';
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Pool } from 'pg';
@@ -107,7 +107,7 @@ async function ingest(prisma: PrismaService, pool: Pool): Promise<void> {
   const rows: string[][] = [];
   const runRecorder = async (keepRaw: boolean) => {
     await truncate();
-    const recorder = new AvailabilityRecorder(prisma, VANTAGE, 3 * 10_000 + PROBE_TIMEOUT_MS, keepRaw);
+    const recorder = new AvailabilityRecorder(new Database(prisma.databasePool), VANTAGE, 3 * 10_000 + PROBE_TIMEOUT_MS, keepRaw);
     const t0 = performance.now();
     for (const round of rounds) {
       for (const result of round) recorder.record(result);
@@ -418,7 +418,7 @@ async function probes(prisma: PrismaService, pool: Pool, simDb: ScratchDatabase,
     // The ProbeScheduler's loop, replicated: a fixed slot per cluster, bounded concurrency, ticks every
     // min(100, interval / 10) ms, results to the recorder, a flush every FLUSH_INTERVAL_MS.
     const prober = new ReadyzProber(PROBE_TIMEOUT_MS, () => new Date());
-    const recorder = new AvailabilityRecorder(prisma, VANTAGE, 3 * PROBE_INTERVAL_MS + PROBE_TIMEOUT_MS, false);
+    const recorder = new AvailabilityRecorder(new Database(prisma.databasePool), VANTAGE, 3 * PROBE_INTERVAL_MS + PROBE_TIMEOUT_MS, false);
     const nextDue = new Map<string, number>();
     const start = Date.now() + 200;
     for (const t of targets) nextDue.set(t.clusterId, start + probeOffsetMs(t.clusterId, PROBE_INTERVAL_MS));

@@ -15,9 +15,10 @@ export type UnitOfWork = Kysely<DB>;
 export type TransactionOf = Transaction<DB>;
 
 /**
- * Transitional, for libs/sla only (the last library on Prisma transactions): what `EventsService`
- * and `AuditLog` accept besides a `UnitOfWork`, so an SLA use case can record inside its Prisma
- * transaction. It goes, with `isUnitOfWork` and `runOnRawTx`, once libs/sla takes a `UnitOfWork`.
+ * Transitional: what `EventsService` and `AuditLog` accept besides a `UnitOfWork`. No product code
+ * passes one any more (libs/sla is on Kysely); their own tests still record inside Prisma
+ * transactions. It goes, with `isUnitOfWork` and `runOnRawTx`, once those tests do not
+ * (docs/architecture.md, Units of work).
  */
 export type RawTx = Pick<PrismaTx, '$queryRaw' | '$executeRaw'>;
 
@@ -28,7 +29,7 @@ export function isUnitOfWork(tx: UnitOfWork | RawTx): tx is UnitOfWork {
 
 /**
  * Transitional, the other way round: a Kysely statement run on a `RawTx` that a not-yet-converted
- * caller passed in (libs/sla's Prisma transactions). Kysely numbers its parameters
+ * caller passed in (today only tests' Prisma transactions). Kysely numbers its parameters
  * `$1..$n` in order, each once, which is exactly the shape of a `Prisma.Sql`.
  */
 export async function runOnRawTx<R>(tx: RawTx, compiled: CompiledQuery<R>): Promise<R[]> {

@@ -6,7 +6,8 @@ import { ClsService } from 'nestjs-cls';
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import { Clock } from '../clock';
 import { HttpConfig } from '../config/config';
-import { PrismaService } from '../database/prisma.service';
+import { Database } from '../database/database';
+import { jsonb } from '../database/unit-of-work';
 import { responseHeadersOf } from './response-headers';
 
 /**
@@ -41,7 +42,7 @@ const REPLAYED_HEADERS = ['location', 'etag'];
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly db: Database,
     private readonly cls: ClsService,
     private readonly clock: Clock,
     private readonly http: HttpConfig,
@@ -62,24 +63,25 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const now = this.clock.now();
     const reply = context.switchToHttp().getResponse<FastifyReply>();
 
-    await this.prisma.idempotencyRecord.deleteMany({ where: { organizationId: scope, key, expiresAt: { lt: now } } });
-    const claimed = await this.prisma.idempotencyRecord.createMany({
-      data: [{ organizationId: scope, key, requestHash, responseStatus: IN_FLIGHT, responseBody: {}, responseHeaders: {}, expiresAt: new Date(now.getTime() + this.http.idempotencyLeaseMs) }],
-      skipDuplicates: true,
-    });
-    if (claimed.count === 0) {
-      const first = await this.prisma.idempotencyRecord.findUniqueOrThrow({ where: { organizationId_key: { organizationId: scope, key } } });
-      if (first.requestHash !== requestHash) {
+    await this.db.deleteFrom('idempotency_records').where('organization_id', '=', scope).where('key', '=', key).where('expires_at', '<', now).execute();
+    const claimed = await this.db
+      .insertInto('idempotency_records')
+      .values({ organization_id: scope, key, request_hash: requestHash, response_status: IN_FLIGHT, response_body: jsonb({}), response_headers: jsonb({}), expires_at: new Date(now.getTime() + this.http.idempotencyLeaseMs) })
+      .onConflict((oc) => oc.columns(['organization_id', 'key']).doNothing())
+      .executeTakeFirst();
+    if (claimed.numInsertedOrUpdatedRows === 0n) {
+      const first = await this.db.selectFrom('idempotency_records').selectAll().where('organization_id', '=', scope).where('key', '=', key).executeTakeFirstOrThrow();
+      if (first.request_hash !== requestHash) {
         throw new UnprocessableError('idempotency-key-reused', `Idempotency-Key ${key} was already used with a different request`);
       }
-      if (first.responseStatus === IN_FLIGHT) {
-        const retryAfter = Math.max(1, Math.ceil((first.expiresAt.getTime() - now.getTime()) / 1000));
+      if (first.response_status === IN_FLIGHT) {
+        const retryAfter = Math.max(1, Math.ceil((first.expires_at.getTime() - now.getTime()) / 1000));
         void reply.header('retry-after', String(retryAfter));
         throw new ConflictError('idempotency-key-in-use', `a request with Idempotency-Key ${key} is still being processed; retry in at most ${retryAfter} s`);
       }
-      for (const [name, value] of Object.entries(first.responseHeaders as Record<string, string>)) void reply.header(name, value);
-      void reply.header('idempotent-replayed', 'true').status(first.responseStatus);
-      return first.responseBody;
+      for (const [name, value] of Object.entries(first.response_headers as Record<string, string>)) void reply.header(name, value);
+      void reply.header('idempotent-replayed', 'true').status(first.response_status);
+      return first.response_body;
     }
 
     try {
@@ -90,14 +92,16 @@ export class IdempotencyInterceptor implements NestInterceptor {
         const value = reply.getHeader(h) ?? fromBody[h];
         return value ? [[h, String(value)]] : [];
       }));
-      await this.prisma.idempotencyRecord.update({
-        where: { organizationId_key: { organizationId: scope, key } },
-        data: { responseStatus: reply.statusCode, responseBody: (body ?? null) as object, responseHeaders: headers, expiresAt: new Date(this.clock.now().getTime() + RETENTION_MS) },
-      });
+      await this.db
+        .updateTable('idempotency_records')
+        .set({ response_status: reply.statusCode, response_body: jsonb(body ?? null), response_headers: jsonb(headers), expires_at: new Date(this.clock.now().getTime() + RETENTION_MS) })
+        .where('organization_id', '=', scope)
+        .where('key', '=', key)
+        .execute();
       return body;
     } catch (error) {
       // A failed first attempt leaves nothing behind: the client may retry with the same key.
-      await this.prisma.idempotencyRecord.delete({ where: { organizationId_key: { organizationId: scope, key } } }).catch(() => undefined);
+      await this.db.deleteFrom('idempotency_records').where('organization_id', '=', scope).where('key', '=', key).execute().catch(() => undefined);
       throw error;
     }
   }

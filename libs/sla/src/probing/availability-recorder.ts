@@ -1,5 +1,6 @@
 import { type AvailabilityState } from '@capstan/domain';
-import { PrismaService } from '@capstan/platform';
+import { Database } from '@capstan/platform';
+import { sql } from 'kysely';
 import type { ProbeResult } from './prober';
 
 interface OpenInterval {
@@ -26,7 +27,7 @@ export class AvailabilityRecorder {
   private dirty = new Set<string>();
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly db: Database,
     private readonly vantage: string,
     private readonly maxGapMs: number,
     private readonly keepRawProbes: boolean,
@@ -91,21 +92,31 @@ export class AvailabilityRecorder {
     ];
     const toExtend = [...dirtyIds.map((id) => this.open.get(id)!).filter((i) => i.id !== null), ...closing.filter((i) => i.id !== null)];
     try {
-      await this.prisma.$transaction(async (tx) => {
+      // The same three statements as before, each one round trip: `unnest` turns the batch's arrays
+      // into rows, so a flush costs the same whatever the number of clusters.
+      await this.db.transaction().execute(async (trx) => {
         if (toExtend.length > 0) {
-          await tx.$executeRaw`
-            UPDATE availability_intervals AS a SET ended_at = v.ended_at
-            FROM (SELECT unnest(${toExtend.map((i) => i.id!.toString())}::bigint[]) AS id,
-                         unnest(${toExtend.map((i) => i.confirmedAt)}::timestamptz[]) AS ended_at) AS v
-            WHERE a.id = v.id`;
+          await trx
+            .updateTable('availability_intervals as a')
+            .from(
+              sql<{ id: bigint; ended_at: Date }>`(SELECT unnest(${toExtend.map((i) => i.id!.toString())}::bigint[]) AS id,
+                         unnest(${toExtend.map((i) => i.confirmedAt)}::timestamptz[]) AS ended_at)`.as('v'),
+            )
+            .set((eb) => ({ ended_at: eb.ref('v.ended_at') }))
+            .whereRef('a.id', '=', 'v.id')
+            .execute();
         }
         if (toInsert.length > 0) {
-          const rows = await tx.$queryRaw<{ id: bigint; cluster_id: string; started_at: Date }[]>`
-            INSERT INTO availability_intervals (cluster_id, vantage, state, started_at, ended_at)
-            SELECT * FROM unnest(${toInsert.map(([id]) => id)}::text[], ${toInsert.map(() => this.vantage)}::text[],
+          const rows = await trx
+            .insertInto('availability_intervals')
+            .columns(['cluster_id', 'vantage', 'state', 'started_at', 'ended_at'])
+            .expression(
+              sql`SELECT * FROM unnest(${toInsert.map(([id]) => id)}::text[], ${toInsert.map(() => this.vantage)}::text[],
                                  ${toInsert.map(([, i]) => i.state)}::"AvailabilityState"[],
-                                 ${toInsert.map(([, i]) => i.startedAt)}::timestamptz[], ${toInsert.map(([, i]) => i.confirmedAt)}::timestamptz[])
-            RETURNING id, cluster_id, started_at`;
+                                 ${toInsert.map(([, i]) => i.startedAt)}::timestamptz[], ${toInsert.map(([, i]) => i.confirmedAt)}::timestamptz[])`,
+            )
+            .returning(['id', 'cluster_id', 'started_at'])
+            .execute();
           // Only the still-open intervals need their id remembered, to be extended later.
           for (const row of rows) {
             const open = this.open.get(row.cluster_id);
@@ -113,12 +124,16 @@ export class AvailabilityRecorder {
           }
         }
         if (probes.length > 0) {
-          await tx.$executeRaw`
-            INSERT INTO probe_results (cluster_id, vantage, probed_at, success, status_code, latency_ms, error_kind)
-            SELECT * FROM unnest(${probes.map((p) => p.clusterId)}::text[], ${probes.map(() => this.vantage)}::text[],
+          await trx
+            .insertInto('probe_results')
+            .columns(['cluster_id', 'vantage', 'probed_at', 'success', 'status_code', 'latency_ms', 'error_kind'])
+            .expression(
+              sql`SELECT * FROM unnest(${probes.map((p) => p.clusterId)}::text[], ${probes.map(() => this.vantage)}::text[],
                                  ${probes.map((p) => p.at)}::timestamptz[], ${probes.map((p) => p.success)}::boolean[],
                                  ${probes.map((p) => p.statusCode)}::int[], ${probes.map((p) => p.latencyMs)}::int[],
-                                 ${probes.map((p) => p.errorKind)}::text[])`;
+                                 ${probes.map((p) => p.errorKind)}::text[])`,
+            )
+            .execute();
         }
       });
     } catch (error) {

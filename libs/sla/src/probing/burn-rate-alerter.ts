@@ -13,7 +13,6 @@ import { EventsService } from '@capstan/events';
 import { BackgroundWork, Clock, Database } from '@capstan/platform';
 import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { SlaReportsRepository } from '../reports/sla-reports.repository';
-import { rawTxOf } from './kysely-raw-tx';
 
 const MINUTE = 60_000;
 /** The longest burn-rate window (3 days, SRE workbook): history older than this never matters. */
@@ -129,7 +128,7 @@ export class BurnRateAlerter implements OnApplicationBootstrap, OnModuleDestroy 
             ).numUpdatedRows;
       // Another replica made this change first: it recorded the event.
       if (!written) return false;
-      await this.events.record(rawTxOf(trx), alertEvent(clusterId, cluster.organization_id, cluster.provider, fires, firing, evaluation));
+      await this.events.record(trx, alertEvent(clusterId, cluster.organization_id, cluster.provider, fires, firing, evaluation));
       return true;
     });
     return changed ? { clusterId, severity: fires ?? 'resolved' } : undefined;

@@ -1,4 +1,4 @@
-import { BackgroundWork, Clock, PrismaService, RedisConnections, SlaMonitorConfig } from '@capstan/platform';
+import { BackgroundWork, Clock, Database, RedisConnections, SlaMonitorConfig } from '@capstan/platform';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -49,14 +49,14 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   probesSent = 0;
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly db: Database,
     private readonly config: SlaMonitorConfig,
     private readonly clock: Clock,
     redis: RedisConnections,
   ) {
     this.prober = new ReadyzProber(config.probeTimeoutMs, () => clock.now(), config.concurrency);
     // Three missed probes in a row without a result means the monitor itself was away.
-    this.recorder = new AvailabilityRecorder(prisma, config.vantage, 3 * config.probeIntervalMs + config.probeTimeoutMs, config.rawProbeRetentionMs > 0);
+    this.recorder = new AvailabilityRecorder(db, config.vantage, 3 * config.probeIntervalMs + config.probeTimeoutMs, config.rawProbeRetentionMs > 0);
     this.redis = redis.open('sla-monitor');
     this.membershipKey = `${redis.prefix}:sla:replicas:${config.vantage}`;
   }
@@ -102,14 +102,18 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnModuleDestroy {
       await this.redis.zadd(this.membershipKey, now, this.replicaId);
       await this.redis.zremrangebyscore(this.membershipKey, 0, now - MEMBERSHIP_TTL_S * 1000);
       const replicas = await this.redis.zrange(this.membershipKey, 0, -1);
-      const clusters = await this.prisma.cluster.findMany({
-        where: { deletedAt: null, endpoint: { not: null }, caCertificate: { not: null }, status: { in: ['running', 'updating', 'upgrading', 'degraded', 'error'] } },
-        select: { id: true, endpoint: true, caCertificate: true },
-      });
+      const clusters = await this.db
+        .selectFrom('clusters')
+        .select(['id', 'endpoint', 'ca_certificate'])
+        .where('deleted_at', 'is', null)
+        .where('endpoint', 'is not', null)
+        .where('ca_certificate', 'is not', null)
+        .where('status', 'in', ['running', 'updating', 'upgrading', 'degraded', 'error'])
+        .execute();
       const mine = clusters.filter((c) => ownerOf(c.id, replicas.length > 0 ? replicas : [this.replicaId]) === this.replicaId);
       const kept = new Set(mine.map((c) => c.id));
       this.recorder.forget(this.recorder.trackedClusters().filter((id) => !kept.has(id)));
-      this.targets = mine.map((c) => ({ clusterId: c.id, endpoint: c.endpoint!, caCertificate: c.caCertificate! }));
+      this.targets = mine.map((c) => ({ clusterId: c.id, endpoint: c.endpoint!, caCertificate: c.ca_certificate! }));
       for (const target of this.targets) {
         if (!this.nextDue.has(target.clusterId)) this.nextDue.set(target.clusterId, now + probeOffsetMs(target.clusterId, this.config.probeIntervalMs));
       }
@@ -147,8 +151,10 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async pruneRawProbes(): Promise<void> {
-    await this.prisma.probeResult
-      .deleteMany({ where: { probedAt: { lt: new Date(this.clock.now().getTime() - this.config.rawProbeRetentionMs) } } })
+    await this.db
+      .deleteFrom('probe_results')
+      .where('probed_at', '<', new Date(this.clock.now().getTime() - this.config.rawProbeRetentionMs))
+      .execute()
       .catch(() => undefined);
   }
 }
