@@ -49,8 +49,8 @@ describe('EventsService.record', () => {
     await webhook(org.organizationId, [], { disabled: true });
     await webhook(other.organizationId, []);
 
-    const succeeded = await prisma.$transaction((tx) => events.record(tx, operationSucceeded(org.organizationId)));
-    const deleted = await prisma.$transaction((tx) =>
+    const succeeded = await new Database(prisma.databasePool).transaction().execute((tx) => events.record(tx, operationSucceeded(org.organizationId)));
+    const deleted = await new Database(prisma.databasePool).transaction().execute((tx) =>
       events.record(tx, { organizationId: org.organizationId, type: 'dev.capstan.cluster.deleted', source: '/v1/clusters/cl_1', data: {} }),
     );
 
@@ -75,7 +75,7 @@ describe('EventsService.record', () => {
   it('writes a CloudEvents-shaped event stamped by the injected clock', async () => {
     const org = await seedOrganization(prisma);
     clock.set(new Date('2027-01-02T03:04:05.678Z'));
-    const { id } = await prisma.$transaction((tx) => events.record(tx, { ...operationSucceeded(org.organizationId), subject: undefined }));
+    const { id } = await new Database(prisma.databasePool).transaction().execute((tx) => events.record(tx, { ...operationSucceeded(org.organizationId), subject: undefined }));
 
     expect(await prisma.event.findUniqueOrThrow({ where: { id } })).toEqual({
       id,
@@ -91,7 +91,7 @@ describe('EventsService.record', () => {
   it('delivers fleet-wide events to no webhook', async () => {
     const org = await seedOrganization(prisma);
     await webhook(org.organizationId, []);
-    const recorded = await prisma.$transaction((tx) => events.record(tx, operationSucceeded(null)));
+    const recorded = await new Database(prisma.databasePool).transaction().execute((tx) => events.record(tx, operationSucceeded(null)));
     expect(recorded.deliveries).toBe(0);
     expect(await prisma.webhookDelivery.count({ where: { eventId: recorded.id } })).toBe(0);
     expect(await prisma.event.findUniqueOrThrow({ where: { id: recorded.id } })).toMatchObject({ organizationId: null });
@@ -102,7 +102,7 @@ describe('EventsService.record', () => {
     await webhook(org.organizationId, []);
     let recordedId = '';
     await expect(
-      prisma.$transaction(async (tx) => {
+      new Database(prisma.databasePool).transaction().execute(async (tx) => {
         recordedId = (await events.record(tx, operationSucceeded(org.organizationId))).id;
         throw new Error('the operation update failed');
       }),
@@ -115,7 +115,7 @@ describe('EventsService.record', () => {
   it('refuses an event type that is not reverse-DNS, writing nothing', async () => {
     const org = await seedOrganization(prisma);
     const before = await prisma.event.count();
-    await expect(prisma.$transaction((tx) => events.record(tx, { ...operationSucceeded(org.organizationId), type: 'OperationSucceeded' }))).rejects.toThrow(
+    await expect(new Database(prisma.databasePool).transaction().execute((tx) => events.record(tx, { ...operationSucceeded(org.organizationId), type: 'OperationSucceeded' }))).rejects.toThrow(
       'event type "OperationSucceeded" is not a reverse-DNS name',
     );
     expect(await prisma.event.count()).toBe(before);

@@ -1,4 +1,4 @@
-import { Clock, Database, type DB, decodeCursor, isUnitOfWork, type Page, type RawTx, runOnRawTx, toPage, type UnitOfWork } from '@capstan/platform';
+import { Clock, Database, type DB, decodeCursor, type Page, toPage, type UnitOfWork } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
 import type { Selectable } from 'kysely';
 import { recordEventQuery } from './event-statement';
@@ -51,12 +51,12 @@ export class EventsService {
 
   /**
    * Writes the event and the deliveries it owes inside the caller's unit of work, in one statement
-   * (see recordEventQuery). A `RawTx` is still accepted from libraries not yet on Kysely.
+   * (see recordEventQuery).
    */
-  async record(tx: UnitOfWork | RawTx, event: NewEvent): Promise<RecordedEvent> {
+  async record(tx: UnitOfWork, event: NewEvent): Promise<RecordedEvent> {
     const time = this.clock.now();
-    const { id, query } = recordEventQuery(isUnitOfWork(tx) ? tx : this.db, event, time);
-    const [row] = isUnitOfWork(tx) ? await query.execute() : await runOnRawTx(tx, query.compile());
+    const { id, query } = recordEventQuery(tx, event, time);
+    const [row] = await query.execute();
     return { id, time, deliveries: row?.deliveries ?? 0 };
   }
 

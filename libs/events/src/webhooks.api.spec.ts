@@ -32,7 +32,7 @@ describe('events and webhooks API', () => {
     delete: (url: string) => target.app.inject({ method: 'DELETE', url, headers: { authorization: `Bearer ${token}` } }),
   });
 
-  const record = (event: NewEvent) => prisma.$transaction((tx) => api.app.get(EventsService).record(tx, event));
+  const record = (event: NewEvent) => new Database(prisma.databasePool).transaction().execute((tx) => api.app.get(EventsService).record(tx, event));
   const operationSucceeded = (organizationId: string, n = 1): NewEvent => ({
     organizationId,
     type: 'dev.capstan.operation.succeeded',

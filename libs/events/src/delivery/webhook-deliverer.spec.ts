@@ -72,7 +72,7 @@ describe('WebhookDeliverer', () => {
   }
 
   const record = (organizationId: string, data: Record<string, unknown> = {}, extra: Partial<NewEvent> = {}) =>
-    prisma.$transaction((tx) => events.record(tx, { organizationId, type: 'dev.capstan.operation.succeeded', source: '/v1/operations/op_1', data, ...extra }));
+    new Database(prisma.databasePool).transaction().execute((tx) => events.record(tx, { organizationId, type: 'dev.capstan.operation.succeeded', source: '/v1/operations/op_1', data, ...extra }));
 
   const deliveryOf = (eventId: string) => prisma.webhookDelivery.findFirstOrThrow({ where: { eventId } });
 

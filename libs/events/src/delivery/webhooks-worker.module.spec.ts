@@ -49,7 +49,7 @@ describe('WebhooksWorkerModule, running with the real clock', () => {
   }
 
   const record = (organizationId: string, data: Record<string, unknown> = {}) =>
-    prisma.$transaction((tx) => app.get(EventsService).record(tx, { organizationId, type: 'dev.capstan.operation.succeeded', source: '/v1/operations/op_1', data }));
+    new Database(prisma.databasePool).transaction().execute((tx) => app.get(EventsService).record(tx, { organizationId, type: 'dev.capstan.operation.succeeded', source: '/v1/operations/op_1', data }));
 
   async function until(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
     const deadline = performance.now() + timeoutMs;
@@ -124,7 +124,7 @@ describe('WebhooksWorkerModule, running with the real clock', () => {
 
     const after = new PrismaService(new DatabasePool(new DatabaseConfig(url, 1)));
     try {
-      const event = await after.$transaction((tx) => new EventsService(new Database(after.databasePool), new SystemClock()).record(tx, { organizationId: org.organizationId, type: 'dev.capstan.operation.succeeded', source: '/v1/operations/op_2', data: {} }));
+      const event = await new Database(after.databasePool).transaction().execute((tx) => new EventsService(new Database(after.databasePool), new SystemClock()).record(tx, { organizationId: org.organizationId, type: 'dev.capstan.operation.succeeded', source: '/v1/operations/op_2', data: {} }));
       await sleep(2_500);
       expect(receiver.received).toHaveLength(0);
       expect(await after.webhookDelivery.findFirstOrThrow({ where: { eventId: event.id } })).toMatchObject({ status: 'pending', attempts: 0 });

@@ -1,4 +1,4 @@
-import { Database, type db, decodeCursor, jsonb, isUnitOfWork, newId, type Page, type RawTx, RequestContext, runOnRawTx, toPage, type UnitOfWork } from '@capstan/platform';
+import { Database, type db, decodeCursor, jsonb, newId, type Page, RequestContext, toPage, type UnitOfWork } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
 import { sql } from 'kysely';
 
@@ -73,16 +73,9 @@ export class AuditLog {
     private readonly context: RequestContext,
   ) {}
 
-  /**
-   * One INSERT inside the caller's unit of work. A `RawTx` is still accepted from libraries not
-   * yet on Kysely (operations, sla); the same statement then runs on it.
-   */
-  async record(tx: UnitOfWork | RawTx, entry: AuditEntry): Promise<void> {
-    if (isUnitOfWork(tx)) {
-      await auditEventInsert(tx, entry, this.context).execute();
-    } else {
-      await runOnRawTx(tx, auditEventInsert(this.db, entry, this.context).compile());
-    }
+  /** One INSERT inside the caller's unit of work. */
+  async record(tx: UnitOfWork, entry: AuditEntry): Promise<void> {
+    await auditEventInsert(tx, entry, this.context).execute();
   }
 
   /** Newest first. `organizationId` undefined lists every organisation (staff only). */
