@@ -31,7 +31,11 @@ function boundaries({ tests, importsApps = false }) {
     enforceBuildableLibDependency: false,
     allow: importsApps || tests ? apps : [],
     depConstraints: [
-      ...Object.entries(below).map(([sourceTag, tags]) => ({ sourceTag, onlyDependOnLibsWithTags: withTesting(tags.length > 0 ? tags : [sourceTag]), ...pure(sourceTag) })),
+      ...Object.entries(below).map(([sourceTag, tags]) => ({
+        sourceTag,
+        onlyDependOnLibsWithTags: withTesting(tags.length > 0 ? tags : [sourceTag]),
+        ...pure(sourceTag),
+      })),
       { sourceTag: 'layer:launcher', onlyDependOnLibsWithTags: ['layer:app', 'layer:platform', 'layer:domain', 'layer:core', 'layer:feature'] },
       { sourceTag: 'layer:testing', onlyDependOnLibsWithTags: ['*'] },
     ],
@@ -52,7 +56,10 @@ export default tseslint.config(
       // which needs value imports of classes that look type-only to the rule.
       'no-restricted-syntax': [
         'error',
-        { selector: "MemberExpression[object.name='process'][property.name='env']", message: 'Read settings through the validated config in libs/platform/config, not process.env.' },
+        {
+          selector: "MemberExpression[object.name='process'][property.name='env']",
+          message: 'Read settings through the validated config in libs/platform/config, not process.env.',
+        },
       ],
       '@nx/enforce-module-boundaries': ['error', boundaries({ tests: false })],
     },
@@ -69,7 +76,18 @@ export default tseslint.config(
   },
   {
     // Configuration is the one place that reads the environment; tests and tooling set it up.
-    files: ['libs/platform/src/config/**/*.ts', 'libs/testing/**/*.ts', '**/*.spec.ts', '**/test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'prisma.config.ts', 'apps/launcher/**/*.ts', 'apps/simulator/src/config.ts', 'apps/cli/src/main.ts'],
+    files: [
+      'libs/platform/src/config/**/*.ts',
+      'libs/testing/**/*.ts',
+      '**/*.spec.ts',
+      '**/test/**/*.ts',
+      'bench/**/*.ts',
+      'scripts/**/*.ts',
+      'prisma.config.ts',
+      'apps/launcher/**/*.ts',
+      'apps/simulator/src/config.ts',
+      'apps/cli/src/main.ts',
+    ],
     rules: { 'no-restricted-syntax': 'off' },
   },
 );

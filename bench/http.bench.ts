@@ -90,11 +90,16 @@ async function checkParity(servers: Record<ServerKind, RunningServer>, cases: Ht
   const notes: string[] = [];
   for (const c of cases) {
     const [full, bare] = await Promise.all([send(servers.full.url, c.request('full')), send(servers.bare.url, c.request('bare'))]);
-    for (const [kind, answer] of [['full', full], ['bare', bare]] as const) {
-      if (answer.status < 200 || answer.status >= 300) throw new Error(`${kind} server answered ${c.name} with ${answer.status}: ${JSON.stringify(answer.body)}`);
+    for (const [kind, answer] of [
+      ['full', full],
+      ['bare', bare],
+    ] as const) {
+      if (answer.status < 200 || answer.status >= 300)
+        throw new Error(`${kind} server answered ${c.name} with ${answer.status}: ${JSON.stringify(answer.body)}`);
     }
     const difference = firstDifference(full.body, bare.body, c.request('full').method === 'POST');
-    if (full.status !== bare.status || difference) notes.push(`${c.name}: full ${full.status} vs bare ${bare.status}${difference ? `, bodies differ at ${difference}` : ''}`);
+    if (full.status !== bare.status || difference)
+      notes.push(`${c.name}: full ${full.status} vs bare ${bare.status}${difference ? `, bodies differ at ${difference}` : ''}`);
   }
   return notes;
 }
@@ -154,7 +159,9 @@ async function main(): Promise<void> {
         `full = the API (createApi), bare = Fastify + pg baseline, each in a child process; load from this process; ${CLUSTERS} clusters seeded; scratch database ${db.name}`,
     );
     const parity = await checkParity(servers, cases);
-    console.log(parity.length === 0 ? '  parity: both servers answer every case alike (GET bodies equal, create bodies of equal shape)' : '  parity: DIFFERENCES');
+    console.log(
+      parity.length === 0 ? '  parity: both servers answer every case alike (GET bodies equal, create bodies of equal shape)' : '  parity: DIFFERENCES',
+    );
     for (const note of parity) console.log(`    ${note}`);
 
     const rows: string[][] = [];
@@ -169,7 +176,16 @@ async function main(): Promise<void> {
         if (r.non2xx > 0 || r.errors > 0) problems.push(`${c.name} on ${kind}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
       }
       const { full, bare } = results;
-      rows.push([c.name, int(full.rps), int(bare.rps), ratio(full.rps / bare.rps), goal(full.rps / bare.rps, c.goal), ms(full.p99), ms(bare.p99), ratio(full.p99 / bare.p99)]);
+      rows.push([
+        c.name,
+        int(full.rps),
+        int(bare.rps),
+        ratio(full.rps / bare.rps),
+        goal(full.rps / bare.rps, c.goal),
+        ms(full.p99),
+        ms(bare.p99),
+        ratio(full.p99 / bare.p99),
+      ]);
     }
     console.log('');
     printTable(['case', '>full req/s', '>bare req/s', '>req/s ratio', 'goal', '>full p99 ms', '>bare p99 ms', '>p99 ratio'], rows);

@@ -252,10 +252,23 @@ async function main(): Promise<void> {
     }
     console.log('');
     printTable(
-      ['query', '>stmts app/kysely/pg/hand', '>kysely p50', '>pg p50', '>p50 ratio', 'goal', '>kysely p99', '>pg p99', '>p99 ratio', 'goal', '>app/pg p50', '>hand p50'],
+      [
+        'query',
+        '>stmts app/kysely/pg/hand',
+        '>kysely p50',
+        '>pg p50',
+        '>p50 ratio',
+        'goal',
+        '>kysely p99',
+        '>pg p99',
+        '>p99 ratio',
+        'goal',
+        '>app/pg p50',
+        '>hand p50',
+      ],
       rows,
     );
-    console.log('  times in ms per call; ratios are kysely / pg (lower is better); app/pg includes the app\'s mapping; goals are reported, never enforced');
+    console.log("  times in ms per call; ratios are kysely / pg (lower is better); app/pg includes the app's mapping; goals are reported, never enforced");
     for (const m of mismatches) console.log(`  WARNING results differ between variants: ${m}`);
     console.log(`kysely-vs-pg: done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   } finally {

@@ -173,7 +173,8 @@ async function runCapstan(db: ScratchDatabase, redisPrefix: string, concurrency:
   });
   own.stack = stack;
   own.afterStart?.();
-  if (stack.config.engine.concurrency !== concurrency) throw new Error(`workers run ${stack.config.engine.concurrency} jobs at a time, the baseline ${concurrency}`);
+  if (stack.config.engine.concurrency !== concurrency)
+    throw new Error(`workers run ${stack.config.engine.concurrency} jobs at a time, the baseline ${concurrency}`);
   const warmupOrg = await seedOrganization(stack.prisma, HUGE_QUOTA);
   const org = await seedOrganization(stack.prisma, HUGE_QUOTA);
 
@@ -191,7 +192,9 @@ async function runCapstan(db: ScratchDatabase, redisPrefix: string, concurrency:
   await waitForOperationWorkers(stack, WORKERS, children);
 
   const poll = new Client({ ...pgConnectionFromUrl(db.url), application_name: 'capstan-bench' });
-  const here = PROFILE_DIR ? countCalls((application) => (application === 'capstan-simulator' ? 'simulator' : application === 'capstan-bench' ? 'bench' : 'api')) : undefined;
+  const here = PROFILE_DIR
+    ? countCalls((application) => (application === 'capstan-simulator' ? 'simulator' : application === 'capstan-bench' ? 'bench' : 'api'))
+    : undefined;
   await poll.connect();
   // Statements of this process, which are not Capstan's, taken off the database's counters.
   let polls = 0;
@@ -255,7 +258,9 @@ async function runCapstan(db: ScratchDatabase, redisPrefix: string, concurrency:
       const files = children.map((c) => join(PROFILE_DIR, `worker-${c.pid}.cpuprofile`));
       const deadline = Date.now() + 30_000;
       while (!files.every((f) => existsSync(f)) && Date.now() < deadline) await sleep(200);
-      console.log(`  CPU profiles in ${PROFILE_DIR}: bench-${process.pid}.cpuprofile (API + simulated cloud), ${files.map((f) => f.slice(PROFILE_DIR.length + 1)).join(', ')}`);
+      console.log(
+        `  CPU profiles in ${PROFILE_DIR}: bench-${process.pid}.cpuprofile (API + simulated cloud), ${files.map((f) => f.slice(PROFILE_DIR.length + 1)).join(', ')}`,
+      );
       const workerCalls = children.map((c) => JSON.parse(readFileSync(join(PROFILE_DIR, `worker-${c.pid}.calls.json`), 'utf8')) as CallCounts);
       calls = { workers: mergeCounts(workerCalls), here: hereCalls };
     }
@@ -340,8 +345,20 @@ function report(capstan: CapstanResult, baseline: QueueBaselineResult): boolean 
   const rows: string[][] = [
     ['throughput, per s (operations | jobs)', ms(capstanRate, 1), int(baselineRate), ratio(capstanRate / baselineRate), goal(capstanRate / baselineRate, GOAL)],
     ['wall time s (first 202 | add -> last done)', ms(capstan.wallMs / 1000, 1), ms(baseline.wallMs / 1000, 2), ratio(capstan.wallMs / baseline.wallMs), ''],
-    ['latency p50 ms (created -> finished)', ms(percentile(latency, 0.5), 0), ms(percentile(baseline.latencies, 0.5), 1), ratio(percentile(latency, 0.5) / percentile(baseline.latencies, 0.5)), ''],
-    ['latency p99 ms', ms(percentile(latency, 0.99), 0), ms(percentile(baseline.latencies, 0.99), 1), ratio(percentile(latency, 0.99) / percentile(baseline.latencies, 0.99)), ''],
+    [
+      'latency p50 ms (created -> finished)',
+      ms(percentile(latency, 0.5), 0),
+      ms(percentile(baseline.latencies, 0.5), 1),
+      ratio(percentile(latency, 0.5) / percentile(baseline.latencies, 0.5)),
+      '',
+    ],
+    [
+      'latency p99 ms',
+      ms(percentile(latency, 0.99), 0),
+      ms(percentile(baseline.latencies, 0.99), 1),
+      ratio(percentile(latency, 0.99) / percentile(baseline.latencies, 0.99)),
+      '',
+    ],
     ...capstan.workers.map((w, i) => [
       `worker ${i + 1} peak RSS MB`,
       mb(w.peakRssKb),
@@ -349,11 +366,23 @@ function report(capstan: CapstanResult, baseline: QueueBaselineResult): boolean 
       ratio(w.peakRssKb / (baseline.workers[i]?.peakRssKb ?? Number.NaN)),
       '',
     ]),
-    ['worker CPU ms per operation | job (both)', ms(workerCpu(capstan.workers), 1), ms(workerCpu(baseline.workers), 2), ratio(workerCpu(capstan.workers) / workerCpu(baseline.workers)), ''],
+    [
+      'worker CPU ms per operation | job (both)',
+      ms(workerCpu(capstan.workers), 1),
+      ms(workerCpu(baseline.workers), 2),
+      ratio(workerCpu(capstan.workers) / workerCpu(baseline.workers)),
+      '',
+    ],
     // Context for the throughput goal, not a goal: an operation is an API request (auth, audit,
     // outbox) and seven checkpointed steps with six cloud calls; a baseline job is one UPDATE.
     // Transactions per second (each job's UPDATE is one) put both on the scale of the work.
-    ['Postgres transactions per s (all processes)', int(capstanRate * (capstan.database.commits / n)), int(baselineRate), ratio((capstanRate * (capstan.database.commits / n)) / baselineRate), ''],
+    [
+      'Postgres transactions per s (all processes)',
+      int(capstanRate * (capstan.database.commits / n)),
+      int(baselineRate),
+      ratio((capstanRate * (capstan.database.commits / n)) / baselineRate),
+      '',
+    ],
   ];
   printTable(['metric', '>capstan', '>baseline', '>ratio', 'goal'], rows);
 
@@ -366,7 +395,12 @@ function report(capstan: CapstanResult, baseline: QueueBaselineResult): boolean 
     ['issue 9 goal', '>measured', 'goal', ''],
     [
       ['peak operations in flight (accepted, unfinished)', int(capstan.peakInFlight), 'context', ''],
-      ['(a) peak Postgres connections, 2 workers', int(capstan.peakWorkerConnections), `<= ${GOALS.workerConnections}`, verdict(capstan.peakWorkerConnections <= GOALS.workerConnections)],
+      [
+        '(a) peak Postgres connections, 2 workers',
+        int(capstan.peakWorkerConnections),
+        `<= ${GOALS.workerConnections}`,
+        verdict(capstan.peakWorkerConnections <= GOALS.workerConnections),
+      ],
       ['(a) peak RSS MB, largest worker', ms(peakRssMb, 0), `< ${GOALS.workerRssMb}`, verdict(peakRssMb < GOALS.workerRssMb)],
       ['(c) outbox relay lag p50 ms', ms(percentile(relayLag, 0.5), 1), `<= ${GOALS.relayP50Ms}`, verdict(percentile(relayLag, 0.5) <= GOALS.relayP50Ms)],
       ['(c) outbox relay lag p99 ms', ms(percentile(relayLag, 0.99), 1), `<= ${GOALS.relayP99Ms}`, verdict(percentile(relayLag, 0.99) <= GOALS.relayP99Ms)],
@@ -409,7 +443,9 @@ function report(capstan: CapstanResult, baseline: QueueBaselineResult): boolean 
   const ok = succeeded.length === n && once === n && baseline.exactlyOnce === n;
   console.log(
     `  check: ${succeeded.length}/${n} operations succeeded` +
-      (succeeded.length === n ? '' : ` (${[...statuses].map(([s, c]) => `${c} ${s}`).join(', ')}${capstan.refused.length ? `, ${capstan.refused.length} creates refused` : ''})`) +
+      (succeeded.length === n
+        ? ''
+        : ` (${[...statuses].map(([s, c]) => `${c} ${s}`).join(', ')}${capstan.refused.length ? `, ${capstan.refused.length} creates refused` : ''})`) +
       `; the simulated cloud created ${once}/${n} clusters exactly once; baseline: ${baseline.exactlyOnce}/${n} jobs ran exactly once — ${ok ? 'OK' : 'FAILED'}`,
   );
   for (const refusal of capstan.refused.slice(0, 3)) console.log(`  WARNING create refused: ${refusal}`);
@@ -434,7 +470,10 @@ async function main(): Promise<void> {
     })());
   // Ctrl-C or SIGTERM still removes the scratch database, the Redis keys and the worker processes
   // (the baseline's workers exit by themselves when this process goes: they watch their IPC channel).
-  const signals = [['SIGINT', 130], ['SIGTERM', 143]] as const;
+  const signals = [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const;
   const handlers = new Map(
     signals.map(([signal, code]) => [
       signal,

@@ -51,7 +51,13 @@ const skipped = new Set((process.env.BENCH_SLA_SKIP ?? '').split(',').filter(Boo
 // ------------------------------------------------------------------ shared
 
 /** `count` live clusters of one organisation, written in one statement. */
-async function seedClusters(prisma: PrismaService, pool: Pool, count: number, endpoint?: (name: string) => string, ca?: string): Promise<{ ids: string[]; names: string[] }> {
+async function seedClusters(
+  prisma: PrismaService,
+  pool: Pool,
+  count: number,
+  endpoint?: (name: string) => string,
+  ca?: string,
+): Promise<{ ids: string[]; names: string[] }> {
   const org = await seedOrganization(prisma, HUGE_QUOTA);
   const ids = Array.from({ length: count }, () => newId('cl'));
   const names = ids.map((_, i) => `sla-${String(i).padStart(5, '0')}`);
@@ -97,7 +103,15 @@ async function ingest(prisma: PrismaService, pool: Pool): Promise<void> {
     for (let c = 0; c < INGEST_CLUSTERS; c++) {
       if (random() < 0.005) down[c] ^= 1;
       const t = base + r * 10_000 + (c % 10_000);
-      round.push({ clusterId: ids[c]!, at: new Date(t), sentAtMs: t, success: down[c] === 0, statusCode: down[c] ? 503 : 200, latencyMs: 3, errorKind: down[c] ? 'http_status' : null });
+      round.push({
+        clusterId: ids[c]!,
+        at: new Date(t),
+        sentAtMs: t,
+        success: down[c] === 0,
+        statusCode: down[c] ? 503 : 200,
+        latencyMs: 3,
+        errorKind: down[c] ? 'http_status' : null,
+      });
     }
     rounds.push(round);
   }
@@ -129,12 +143,26 @@ async function ingest(prisma: PrismaService, pool: Pool): Promise<void> {
   await pool.query(
     `INSERT INTO probe_results (cluster_id, vantage, probed_at, success, status_code, latency_ms, error_kind)
      SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::boolean[], $5::int[], $6::int[], $7::text[])`,
-    [all.map((p) => p.clusterId), all.map(() => VANTAGE), all.map((p) => p.at), all.map((p) => p.success), all.map((p) => p.statusCode), all.map((p) => p.latencyMs), all.map((p) => p.errorKind)],
+    [
+      all.map((p) => p.clusterId),
+      all.map(() => VANTAGE),
+      all.map((p) => p.at),
+      all.map((p) => p.success),
+      all.map((p) => p.statusCode),
+      all.map((p) => p.latencyMs),
+      all.map((p) => p.errorKind),
+    ],
   );
   await pool.query(
     `INSERT INTO availability_intervals (cluster_id, vantage, state, started_at, ended_at)
      SELECT * FROM unnest($1::text[], $2::text[], $3::"AvailabilityState"[], $4::timestamptz[], $5::timestamptz[])`,
-    [intervals.map((i) => i.clusterId), intervals.map(() => VANTAGE), intervals.map((i) => i.state), intervals.map((i) => i.start), intervals.map((i) => i.end)],
+    [
+      intervals.map((i) => i.clusterId),
+      intervals.map(() => VANTAGE),
+      intervals.map((i) => i.state),
+      intervals.map((i) => i.start),
+      intervals.map((i) => i.end),
+    ],
   );
   await pool.query('COMMIT');
   const bulk = performance.now() - t0;
@@ -355,12 +383,40 @@ async function reports(prisma: PrismaService, pool: Pool): Promise<void> {
   printTable(
     ['path', '>clusters', '>rows', '>total ms', '>ms/cluster', '>speedup', 'goal', '>bytes', '>bytes/cluster', '>bytes ratio', 'goal'],
     [
-      ['intervals + computeSlaReport', int(a.counted.size), int(intervalRows), ms(a.elapsed, 1), ms(perA, 4), ratio(perB / perA), goal(perB / perA, { atLeast: 100 }), int(intervalBytes), int(bytesA), ms(bytesA / bytesB, 5), `<= ${(1 / 50).toFixed(5)} ${bytesA / bytesB <= 1 / 50 ? 'met' : 'MISSED'}`],
-      ['raw rows + SQL aggregation (baseline)', int(b.counted.size), int(rawRows), ms(b.elapsed, 1), ms(perB, 4), '1.00x', '', int(rawBytes), int(bytesB), '1', ''],
+      [
+        'intervals + computeSlaReport',
+        int(a.counted.size),
+        int(intervalRows),
+        ms(a.elapsed, 1),
+        ms(perA, 4),
+        ratio(perB / perA),
+        goal(perB / perA, { atLeast: 100 }),
+        int(intervalBytes),
+        int(bytesA),
+        ms(bytesA / bytesB, 5),
+        `<= ${(1 / 50).toFixed(5)} ${bytesA / bytesB <= 1 / 50 ? 'met' : 'MISSED'}`,
+      ],
+      [
+        'raw rows + SQL aggregation (baseline)',
+        int(b.counted.size),
+        int(rawRows),
+        ms(b.elapsed, 1),
+        ms(perB, 4),
+        '1.00x',
+        '',
+        int(rawBytes),
+        int(bytesB),
+        '1',
+        '',
+      ],
     ],
   );
-  console.log(`  speedup = raw ms/cluster / intervals ms/cluster (higher is better); bytes = pg_total_relation_size (heap + indexes), bytes ratio = intervals / raw per cluster`);
-  console.log(`  intervals timing includes loading them from the database; total counted downtime over all ${int(REPORT_CLUSTERS)} clusters: ${int(totalCounted)} min`);
+  console.log(
+    `  speedup = raw ms/cluster / intervals ms/cluster (higher is better); bytes = pg_total_relation_size (heap + indexes), bytes ratio = intervals / raw per cluster`,
+  );
+  console.log(
+    `  intervals timing includes loading them from the database; total counted downtime over all ${int(REPORT_CLUSTERS)} clusters: ${int(totalCounted)} min`,
+  );
   console.log(
     `  counted downtime, intervals vs raw, on the ${compared} clusters both have (${withDowntime} with counted downtime): ${Number.isFinite(diff) ? int(diff) : 'n/a'} minutes of difference ${diff === 0 ? '(OK: zero)' : '(MISMATCH)'}`,
   );
@@ -394,9 +450,11 @@ async function stopSimulator(sim: Simulator): Promise<void> {
 
 async function inParallel<T>(items: T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) await run(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) await run(items[next++]!);
+    }),
+  );
 }
 
 async function probes(prisma: PrismaService, pool: Pool, simDb: ScratchDatabase, runDetection: boolean): Promise<void> {
@@ -413,7 +471,8 @@ async function probes(prisma: PrismaService, pool: Pool, simDb: ScratchDatabase,
     const createMs = performance.now() - t0;
     const described = (await (await fetch(`${sim.apiUrl}/v1/clusters/${names[0]}`)).json()) as { endpoint?: string; caCertificate?: string; status?: string };
     const targets: ProbeTarget[] = ids.map((id, i) => ({ clusterId: id, endpoint: `${sim.kubeUrl}/clusters/${names[i]}`, caCertificate: sim.caCertificate }));
-    if (described.endpoint && described.endpoint !== targets[0]!.endpoint) console.log(`  note: simulator endpoint ${described.endpoint} differs from ${targets[0]!.endpoint}`);
+    if (described.endpoint && described.endpoint !== targets[0]!.endpoint)
+      console.log(`  note: simulator endpoint ${described.endpoint} differs from ${targets[0]!.endpoint}`);
 
     // The ProbeScheduler's loop, replicated: a fixed slot per cluster, bounded concurrency, ticks every
     // min(100, interval / 10) ms, results to the recorder, a flush every FLUSH_INTERVAL_MS.
@@ -489,7 +548,12 @@ async function probes(prisma: PrismaService, pool: Pool, simDb: ScratchDatabase,
           ['scheduled probes /s', int(expected), '1.00x', ''],
           ['probes completed (failed)', `${int(done)} (${int(failed)})`, '', ''],
           ['jitter p50 ms', ms(percentile(j, 0.5), 0), '', ''],
-          ['jitter p99 ms', ms(percentile(j, 0.99), 0), ratio(percentile(j, 0.99) / PROBE_INTERVAL_MS) + ' of interval', `< 2,000 ms ${percentile(j, 0.99) < 2000 ? 'met' : 'MISSED'}`],
+          [
+            'jitter p99 ms',
+            ms(percentile(j, 0.99), 0),
+            ratio(percentile(j, 0.99) / PROBE_INTERVAL_MS) + ' of interval',
+            `< 2,000 ms ${percentile(j, 0.99) < 2000 ? 'met' : 'MISSED'}`,
+          ],
           ['jitter max ms', ms(percentile(j, 1), 0), '', ''],
           ['prober CPU (% of one core)', ms((100 * cpu) / windowMs, 0), '', ''],
           ['prober peak RSS MiB', ms(peakRss / 1024, 0), '', ''],
@@ -497,7 +561,9 @@ async function probes(prisma: PrismaService, pool: Pool, simDb: ScratchDatabase,
           ['simulator peak RSS MiB', ms(simPeakRss / 1024, 0), '', ''],
         ],
       );
-      console.log('  jitter = when probe() was called - the slot it was due in (the agent may still queue it: maxSockets 64 per CA); vs schedule = sent / scheduled');
+      console.log(
+        '  jitter = when probe() was called - the slot it was due in (the agent may still queue it: maxSockets 64 per CA); vs schedule = sent / scheduled',
+      );
       console.log('  CPU of the bench process covers the prober, the recorder and its flushes; the simulator is measured apart');
 
       if (runDetection) {

@@ -89,7 +89,9 @@ async function main() {
     `${BANNER}\n/** \`METHOD /path/{param}\` of every operation that accepts an Idempotency-Key header. */\n` +
       `export const IDEMPOTENT_OPERATIONS: ReadonlySet<string> = new Set(${JSON.stringify(idempotent.sort(), null, 2)});\n`,
   );
-  console.log(`sdk: ${Object.keys(document.paths).length} paths, ${idempotent.length} idempotent writes -> libs/sdk/src/generated (${Date.now() - started} ms)`);
+  console.log(
+    `sdk: ${Object.keys(document.paths).length} paths, ${idempotent.length} idempotent writes -> libs/sdk/src/generated (${Date.now() - started} ms)`,
+  );
 }
 
 main().catch((error) => {

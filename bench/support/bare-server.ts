@@ -183,10 +183,13 @@ function refineCreateBody(body: CreateClusterBody): void {
     const at = `node_pools.${i}`;
     checkLabels(pool.labels, `${at}.labels`);
     if ((pool.count === undefined) === (pool.autoscaling === undefined)) violations.push({ field: `${at}.count`, message: 'give either count or autoscaling' });
-    if (pool.autoscaling && pool.autoscaling.min > pool.autoscaling.max) violations.push({ field: `${at}.autoscaling.min`, message: 'must not exceed autoscaling.max' });
-    if (pool.max_surge === 0 && pool.max_unavailable === 0) violations.push({ field: `${at}.max_surge`, message: 'max_surge and max_unavailable cannot both be 0' });
+    if (pool.autoscaling && pool.autoscaling.min > pool.autoscaling.max)
+      violations.push({ field: `${at}.autoscaling.min`, message: 'must not exceed autoscaling.max' });
+    if (pool.max_surge === 0 && pool.max_unavailable === 0)
+      violations.push({ field: `${at}.max_surge`, message: 'max_surge and max_unavailable cannot both be 0' });
   });
-  if (new Set(body.node_pools.map((p) => p.name)).size !== body.node_pools.length) violations.push({ field: 'node_pools', message: 'node pool names must be unique' });
+  if (new Set(body.node_pools.map((p) => p.name)).size !== body.node_pools.length)
+    violations.push({ field: 'node_pools', message: 'node pool names must be unique' });
   if (body.maintenance_window) {
     try {
       new Intl.DateTimeFormat('en', { timeZone: body.maintenance_window.time_zone });
@@ -220,14 +223,23 @@ export async function buildBareServer(databaseUrl: string, poolSize: number): Pr
   app.setErrorHandler((error: FastifyError | DomainError, request, reply) => {
     if (error instanceof DomainError) {
       const status = STATUS_BY_KIND[error.kind];
-      return reply.status(status).type('application/problem+json').send({ ...error.extensions, type: error.type, title: error.title, status, detail: error.detail, request_id: request.id });
+      return reply
+        .status(status)
+        .type('application/problem+json')
+        .send({ ...error.extensions, type: error.type, title: error.title, status, detail: error.detail, request_id: request.id });
     }
     if ('validation' in error && error.validation) {
       const errors = error.validation.map((v) => ({ field: v.instancePath.slice(1).replace(/\//g, '.') || 'body', message: v.message ?? 'is not valid' }));
-      return reply.status(400).type('application/problem+json').send({ type: 'validation-failed', title: 'The request is not valid', status: 400, detail: error.message, errors });
+      return reply
+        .status(400)
+        .type('application/problem+json')
+        .send({ type: 'validation-failed', title: 'The request is not valid', status: 400, detail: error.message, errors });
     }
     const status = 'statusCode' in error && error.statusCode && error.statusCode < 500 ? error.statusCode : 500;
-    return reply.status(status).type('application/problem+json').send({ type: 'error', title: 'Request failed', status, detail: status < 500 ? error.message : 'internal error' });
+    return reply
+      .status(status)
+      .type('application/problem+json')
+      .send({ type: 'error', title: 'Request failed', status, detail: status < 500 ? error.message : 'internal error' });
   });
 
   /** Bearer secret -> hash -> token row with its organisation's status (one query) -> checks. */
@@ -238,12 +250,14 @@ export async function buildBareServer(databaseUrl: string, poolSize: number): Pr
     if (secret.startsWith('capstaff_')) throw new ForbiddenError('customer-route', 'staff credentials are not a customer of any organisation');
     const hash = createHash('sha256').update(secret, 'utf8').digest('hex');
     const token = await tokenWithOrganization(pool, hash);
-    if (!token || !timingSafeEqual(Buffer.from(token.secret_hash, 'hex'), Buffer.from(hash, 'hex'))) throw new UnauthenticatedError('the API token is not valid');
+    if (!token || !timingSafeEqual(Buffer.from(token.secret_hash, 'hex'), Buffer.from(hash, 'hex')))
+      throw new UnauthenticatedError('the API token is not valid');
     const now = new Date();
     if (token.revoked_at) throw new UnauthenticatedError('the token has been revoked');
     if (token.expires_at && token.expires_at <= now) throw new UnauthenticatedError('the token has expired');
     if (!token.scopes.includes(level)) throw new ForbiddenError('insufficient-scope', `this endpoint needs a token with the ${level} scope`);
-    if (level === 'write' && token.organization_status === 'suspended') throw new ForbiddenError('organization-suspended', `the organisation is suspended: ${token.suspended_reason ?? 'no reason given'}`);
+    if (level === 'write' && token.organization_status === 'suspended')
+      throw new ForbiddenError('organization-suspended', `the organisation is suspended: ${token.suspended_reason ?? 'no reason given'}`);
     if (!token.last_used_at || now.getTime() - token.last_used_at.getTime() >= LAST_USED_RESOLUTION_MS) {
       pool.query('UPDATE api_tokens SET last_used_at = $2 WHERE id = $1', [token.id, now]).catch(() => undefined);
     }
@@ -308,59 +322,100 @@ async function createCluster(pool: Pool, caller: Caller, input: CreateClusterBod
   try {
     await client.query('BEGIN');
     const created = await (async (tx: PoolClient) => {
-      const org = (await tx.query<{ residency: string; max_clusters: number; max_nodes: number }>(
-        'SELECT residency, max_clusters, max_nodes FROM organizations WHERE id = $1 FOR UPDATE',
-        [organizationId],
-      )).rows[0];
+      const org = (
+        await tx.query<{ residency: string; max_clusters: number; max_nodes: number }>(
+          'SELECT residency, max_clusters, max_nodes FROM organizations WHERE id = $1 FOR UPDATE',
+          [organizationId],
+        )
+      ).rows[0];
       if (!org) throw new NotFoundError('organization', organizationId);
       assertRegionAllowed(input.region, input.provider, org.residency);
       assertWithinQuota({ maxClusters: org.max_clusters, maxNodes: org.max_nodes }, await usage(tx, organizationId), {
         clusters: 1,
         nodes: input.node_pools.reduce((sum, p) => sum + nodeCountOf(poolCounts(p)), 0),
       });
-      const existing = (await tx.query<{ id: string }>('SELECT id FROM clusters WHERE organization_id = $1 AND live_name = $2', [organizationId, input.name])).rows[0];
+      const existing = (await tx.query<{ id: string }>('SELECT id FROM clusters WHERE organization_id = $1 AND live_name = $2', [organizationId, input.name]))
+        .rows[0];
       if (existing) throw new ConflictError('name-taken', `a cluster named ${input.name} already exists (${existing.id})`, { cluster_id: existing.id });
 
       const clusterId = newId('cl');
-      const cluster = (await tx.query<ClusterRow>(
-        `INSERT INTO clusters (id, organization_id, name, live_name, provider, region, release_channel, current_version, desired_version, status,
+      const cluster = (
+        await tx.query<ClusterRow>(
+          `INSERT INTO clusters (id, organization_id, name, live_name, provider, region, release_channel, current_version, desired_version, status,
                                auto_upgrade, deletion_protection, labels, created_at, updated_at)
          VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $7, 'provisioning', $8, $9, $10, $11, $11) RETURNING ${CLUSTER_COLUMNS}`,
-        [clusterId, organizationId, input.name, input.provider, input.region, input.release_channel, version.patch, input.auto_upgrade, input.deletion_protection, JSON.stringify(input.labels), now],
-      )).rows[0]!;
+          [
+            clusterId,
+            organizationId,
+            input.name,
+            input.provider,
+            input.region,
+            input.release_channel,
+            version.patch,
+            input.auto_upgrade,
+            input.deletion_protection,
+            JSON.stringify(input.labels),
+            now,
+          ],
+        )
+      ).rows[0]!;
       const pools: NodePoolRow[] = [];
       for (const spec of input.node_pools) {
         const counts = poolCounts(spec);
-        pools.push((await tx.query<NodePoolRow>(
-          `INSERT INTO node_pools (id, cluster_id, organization_id, name, live_name, machine_type, node_count, autoscale_min, autoscale_max, version,
+        pools.push(
+          (
+            await tx.query<NodePoolRow>(
+              `INSERT INTO node_pools (id, cluster_id, organization_id, name, live_name, machine_type, node_count, autoscale_min, autoscale_max, version,
                                    labels, taints, max_surge, max_unavailable, status, created_at, updated_at)
            VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'provisioning', $14, $14) RETURNING ${NODE_POOL_COLUMNS}`,
-          [newId('np'), clusterId, organizationId, spec.name, spec.machine_type, counts.nodeCount, counts.autoscaleMin, counts.autoscaleMax, version.patch,
-            JSON.stringify(spec.labels ?? {}), JSON.stringify(spec.taints ?? []), spec.max_surge, spec.max_unavailable, now],
-        )).rows[0]!);
+              [
+                newId('np'),
+                clusterId,
+                organizationId,
+                spec.name,
+                spec.machine_type,
+                counts.nodeCount,
+                counts.autoscaleMin,
+                counts.autoscaleMax,
+                version.patch,
+                JSON.stringify(spec.labels ?? {}),
+                JSON.stringify(spec.taints ?? []),
+                spec.max_surge,
+                spec.max_unavailable,
+                now,
+              ],
+            )
+          ).rows[0]!,
+        );
       }
       pools.sort((a, b) => (a.id < b.id ? -1 : 1));
       const mw = input.maintenance_window;
       const window = mw
-        ? (await tx.query<WindowRow>(
-            `INSERT INTO maintenance_windows (cluster_id, time_zone, days, start_time, duration_minutes, updated_at)
+        ? (
+            await tx.query<WindowRow>(
+              `INSERT INTO maintenance_windows (cluster_id, time_zone, days, start_time, duration_minutes, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING time_zone, days, start_time, duration_minutes`,
-            [clusterId, mw.time_zone, mw.days, mw.start_time, mw.duration_minutes, now],
-          )).rows[0]!
+              [clusterId, mw.time_zone, mw.days, mw.start_time, mw.duration_minutes, now],
+            )
+          ).rows[0]!
         : null;
 
       const operationId = newId('op');
-      const operation = (await tx.query<OperationRow>(
-        `INSERT INTO operations (id, organization_id, cluster_id, type, mutating, target_type, target_id, params, requested_by_type, requested_by_id,
+      const operation = (
+        await tx.query<OperationRow>(
+          `INSERT INTO operations (id, organization_id, cluster_id, type, mutating, target_type, target_id, params, requested_by_type, requested_by_id,
                                  request_id, created_at, updated_at)
          VALUES ($1, $2, $3, 'create_cluster', true, 'cluster', $3, $4, 'api_token', $5, $6, $7, $7) RETURNING ${OPERATION_COLUMNS}`,
-        [operationId, organizationId, clusterId, JSON.stringify({ version: version.patch }), caller.tokenId, context.requestId, now],
-      )).rows[0]!;
-      const steps = (await tx.query<StepRow>(
-        `INSERT INTO operation_steps (operation_id, position, name)
+          [operationId, organizationId, clusterId, JSON.stringify({ version: version.patch }), caller.tokenId, context.requestId, now],
+        )
+      ).rows[0]!;
+      const steps = (
+        await tx.query<StepRow>(
+          `INSERT INTO operation_steps (operation_id, position, name)
          SELECT $1, s.ord - 1, s.name FROM unnest($2::text[]) WITH ORDINALITY AS s(name, ord) RETURNING ${STEP_COLUMNS}`,
-        [operationId, [...plannedSteps('create_cluster')]],
-      )).rows.sort((a, b) => a.position - b.position);
+          [operationId, [...plannedSteps('create_cluster')]],
+        )
+      ).rows.sort((a, b) => a.position - b.position);
       await tx.query('INSERT INTO outbox_messages (topic, dedupe_key, payload) VALUES ($1, $2, $3)', [
         'operations',
         operationId,

@@ -166,7 +166,9 @@ export async function runQueueBaseline(options: QueueBaselineOptions): Promise<Q
       await add(n);
       firstAdded ??= Date.now();
     });
-    await waitUntil(async () => (await doneAbove(options.warmupJobs)) >= options.jobs, options.timeoutMs, `${options.jobs} baseline jobs`).catch(() => undefined);
+    await waitUntil(async () => (await doneAbove(options.warmupJobs)) >= options.jobs, options.timeoutMs, `${options.jobs} baseline jobs`).catch(
+      () => undefined,
+    );
     const cpu = process.cpuUsage(producerCpu);
     const usage = sampler.stop();
 

@@ -75,7 +75,16 @@ export async function seedTenant(prisma: PrismaService, clusters: number): Promi
       params: { version },
       requestedByType: 'api_token',
       requestedById: org.tokenId,
-      steps: { create: plannedSteps('create_cluster').map((name, position) => ({ position, name, status: 'succeeded' as const, attempts: 1, startedAt: new Date(), finishedAt: new Date() })) },
+      steps: {
+        create: plannedSteps('create_cluster').map((name, position) => ({
+          position,
+          name,
+          status: 'succeeded' as const,
+          attempts: 1,
+          startedAt: new Date(),
+          finishedAt: new Date(),
+        })),
+      },
     },
   });
   return { ...org, clusterIds, clusterWithWindowId, operationId };

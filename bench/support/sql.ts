@@ -97,7 +97,9 @@ export interface NodePoolRow {
 
 export const CLUSTER_COLUMNS = `id, organization_id, name, provider, region, release_channel, status, status_reason, current_version,
   desired_version, endpoint, auto_upgrade, deletion_protection, labels, resource_version, created_at, updated_at`;
-const CLUSTER_WITH_WINDOW_COLUMNS = `${CLUSTER_COLUMNS.split(',').map((c) => `c.${c.trim()}`).join(', ')},
+const CLUSTER_WITH_WINDOW_COLUMNS = `${CLUSTER_COLUMNS.split(',')
+  .map((c) => `c.${c.trim()}`)
+  .join(', ')},
   w.time_zone AS mw_time_zone, w.days AS mw_days, w.start_time AS mw_start_time, w.duration_minutes AS mw_duration_minutes`;
 export const NODE_POOL_COLUMNS = `id, cluster_id, name, machine_type, node_count, autoscale_min, autoscale_max, version, labels, taints,
   max_surge, max_unavailable, status, resource_version, created_at, updated_at`;

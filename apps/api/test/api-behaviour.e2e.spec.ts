@@ -90,12 +90,20 @@ describe('API behaviour', () => {
 
     it('refuses pools and scaling over the node quota', async () => {
       const org = await seedOrganization(prisma, { maxNodes: 5 });
-      const tooBig = await post('/v1/clusters', org.token, clusterRequest({ name: 'big', node_pools: [{ name: 'a', machine_type: 'nine-standard-2', count: 6 }] }));
+      const tooBig = await post(
+        '/v1/clusters',
+        org.token,
+        clusterRequest({ name: 'big', node_pools: [{ name: 'a', machine_type: 'nine-standard-2', count: 6 }] }),
+      );
       expect(tooBig.statusCode).toBe(422);
       expect(tooBig.json()).toMatchObject({ quota: 'nodes', limit: 5, usage: 0, requested: 6 });
       expect(tooBig.json().detail).toContain('5');
 
-      const ok = await post('/v1/clusters', org.token, clusterRequest({ name: 'small', node_pools: [{ name: 'a', machine_type: 'nine-standard-2', count: 3 }] }));
+      const ok = await post(
+        '/v1/clusters',
+        org.token,
+        clusterRequest({ name: 'small', node_pools: [{ name: 'a', machine_type: 'nine-standard-2', count: 3 }] }),
+      );
       expect(ok.statusCode).toBe(202);
       const { cluster, operation } = ok.json();
       await prisma.operation.update({ where: { id: operation.id }, data: { status: 'succeeded' } });
@@ -194,7 +202,13 @@ describe('API behaviour', () => {
         release_channel: 'stable',
         maintenance_window: { time_zone: 'Europe/Zurich', days: ['SA', 'SU'], start_time: '02:00', duration_minutes: 240 },
         node_pools: [
-          { name: 'system', machine_type: 'nine-standard-2', count: 2, labels: { role: 'system' }, taints: [{ key: 'dedicated', value: 'system', effect: 'NoSchedule' }] },
+          {
+            name: 'system',
+            machine_type: 'nine-standard-2',
+            count: 2,
+            labels: { role: 'system' },
+            taints: [{ key: 'dedicated', value: 'system', effect: 'NoSchedule' }],
+          },
           { name: 'apps', machine_type: 'nine-standard-4', autoscaling: { min: 1, max: 4 }, max_surge: 2, max_unavailable: 1 },
         ],
       });
@@ -210,7 +224,15 @@ describe('API behaviour', () => {
         maintenance_window: { time_zone: 'Europe/Zurich', days: ['SA', 'SU'], start_time: '02:00', duration_minutes: 240 },
       });
       expect(cluster.node_pools).toMatchObject([
-        { name: 'system', count: 2, autoscaling: null, labels: { role: 'system' }, taints: [{ key: 'dedicated', value: 'system', effect: 'NoSchedule' }], max_surge: 1, max_unavailable: 0 },
+        {
+          name: 'system',
+          count: 2,
+          autoscaling: null,
+          labels: { role: 'system' },
+          taints: [{ key: 'dedicated', value: 'system', effect: 'NoSchedule' }],
+          max_surge: 1,
+          max_unavailable: 0,
+        },
         { name: 'apps', count: 1, autoscaling: { min: 1, max: 4 }, labels: {}, taints: [], max_surge: 2, max_unavailable: 1 },
       ]);
       expect(created.json().cluster).toEqual(cluster);
@@ -222,7 +244,11 @@ describe('API behaviour', () => {
   describe('catalogue rules at create', () => {
     it('refuses a region outside the data residency, naming the rule', async () => {
       const org = await seedOrganization(prisma, { residency: 'CH' });
-      const res = await post('/v1/clusters', org.token, clusterRequest({ provider: 'gke', region: 'europe-west3', node_pools: [{ name: 'a', machine_type: 'e2-standard-4', count: 1 }] }));
+      const res = await post(
+        '/v1/clusters',
+        org.token,
+        clusterRequest({ provider: 'gke', region: 'europe-west3', node_pools: [{ name: 'a', machine_type: 'e2-standard-4', count: 1 }] }),
+      );
       expect(res.statusCode).toBe(422);
       expect(res.json().type).toBe('https://capstan.dev/problems/data-residency-violation');
       expect(res.json().detail).toContain('CH');

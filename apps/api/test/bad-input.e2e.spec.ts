@@ -59,15 +59,35 @@ function badCases(route: RouteContract): BadCase[] {
     const pool = (base.node_pools as Body[])[0]!;
     cases.push(
       { label: 'a pool with a negative count', body: { ...base, node_pools: [{ ...pool, count: -1 }] }, field: 'node_pools.0.count' },
-      { label: 'a pool with both count and autoscaling', body: { ...base, node_pools: [{ ...pool, autoscaling: { min: 1, max: 3 } }] }, field: 'node_pools.0.count' },
-      { label: 'a pool with autoscaling min above max', body: { ...base, node_pools: [{ name: 'a', machine_type: 'nine-standard-2', autoscaling: { min: 5, max: 2 } }] }, field: 'node_pools.0.autoscaling.min' },
-      { label: 'a pool with max_surge and max_unavailable both 0', body: { ...base, node_pools: [{ ...pool, max_surge: 0, max_unavailable: 0 }] }, field: 'node_pools.0.max_surge' },
+      {
+        label: 'a pool with both count and autoscaling',
+        body: { ...base, node_pools: [{ ...pool, autoscaling: { min: 1, max: 3 } }] },
+        field: 'node_pools.0.count',
+      },
+      {
+        label: 'a pool with autoscaling min above max',
+        body: { ...base, node_pools: [{ name: 'a', machine_type: 'nine-standard-2', autoscaling: { min: 5, max: 2 } }] },
+        field: 'node_pools.0.autoscaling.min',
+      },
+      {
+        label: 'a pool with max_surge and max_unavailable both 0',
+        body: { ...base, node_pools: [{ ...pool, max_surge: 0, max_unavailable: 0 }] },
+        field: 'node_pools.0.max_surge',
+      },
       { label: 'a pool with an unknown field', body: { ...base, node_pools: [{ ...pool, gpu: true }] }, field: 'node_pools.0.gpu' },
       { label: 'no node pools', body: { ...base, node_pools: [] }, field: 'node_pools' },
       { label: 'an invalid label key', body: { ...base, labels: { 'bad key!': 'x' } }, field: 'labels' },
       { label: 'a version that is not a version', body: { ...base, version: 'latest' }, field: 'version' },
-      { label: 'a maintenance window shorter than 4 hours', body: { ...base, maintenance_window: { time_zone: 'Europe/Zurich', days: ['SA'], start_time: '02:00', duration_minutes: 60 } }, field: 'maintenance_window.duration_minutes' },
-      { label: 'a maintenance window in an unknown time zone', body: { ...base, maintenance_window: { time_zone: 'Mars/Olympus', days: ['SA'], start_time: '02:00', duration_minutes: 240 } }, field: 'maintenance_window.time_zone' },
+      {
+        label: 'a maintenance window shorter than 4 hours',
+        body: { ...base, maintenance_window: { time_zone: 'Europe/Zurich', days: ['SA'], start_time: '02:00', duration_minutes: 60 } },
+        field: 'maintenance_window.duration_minutes',
+      },
+      {
+        label: 'a maintenance window in an unknown time zone',
+        body: { ...base, maintenance_window: { time_zone: 'Mars/Olympus', days: ['SA'], start_time: '02:00', duration_minutes: 240 } },
+        field: 'maintenance_window.time_zone',
+      },
     );
   }
   // Only mutations the contract itself rejects: a valid mutation would change the database.
@@ -91,8 +111,20 @@ describe('bad input, for every write body', () => {
     staffToken = (await seedStaff(prisma, 'admin')).token;
     const created = await api.app.inject({ method: 'POST', url: '/v1/clusters', headers: { authorization: `Bearer ${org.token}` }, payload: clusterRequest() });
     const { cluster, operation } = created.json();
-    const webhook = await api.app.inject({ method: 'POST', url: '/v1/webhooks', headers: { authorization: `Bearer ${org.token}` }, payload: { url: 'https://hooks.example.com/ci' } });
-    objects = { organizationId: org.organizationId, clusterId: cluster.id, nodePoolId: cluster.node_pools[0].id, operationId: operation.id, tokenId: org.tokenId, webhookId: webhook.json().id };
+    const webhook = await api.app.inject({
+      method: 'POST',
+      url: '/v1/webhooks',
+      headers: { authorization: `Bearer ${org.token}` },
+      payload: { url: 'https://hooks.example.com/ci' },
+    });
+    objects = {
+      organizationId: org.organizationId,
+      clusterId: cluster.id,
+      nodePoolId: cluster.node_pools[0].id,
+      operationId: operation.id,
+      tokenId: org.tokenId,
+      webhookId: webhook.json().id,
+    };
     before = await databaseFingerprint(api.app.get(Database));
   }, 60_000);
 
@@ -122,7 +154,8 @@ describe('bad input, for every write body', () => {
     expect(problem.type).toBe('https://capstan.dev/problems/validation-failed');
     const fields: string[] = problem.errors.map((e: { field: string }) => e.field);
     // An update left with no field at all is wrong as a whole, and says so of the body.
-    if (badCase.body && typeof badCase.body === 'object' && Object.keys(badCase.body).length === 0) fields.push(...fields.filter((f) => f === 'body').map(() => badCase.field));
+    if (badCase.body && typeof badCase.body === 'object' && Object.keys(badCase.body).length === 0)
+      fields.push(...fields.filter((f) => f === 'body').map(() => badCase.field));
     expect(fields.some((f) => f === badCase.field || f.startsWith(`${badCase.field}.`) || f.split(', ').includes(badCase.field))).toBe(true);
   });
 
@@ -153,13 +186,22 @@ describe('bad input, for every write body', () => {
 
     const badQuery = await api.app.inject({ method: 'GET', url: '/v1/clusters?limit=1000&colour=blue', headers: { authorization: `Bearer ${customerToken}` } });
     expect(badQuery.statusCode).toBe(400);
-    expect(badQuery.json().errors.map((e: { field: string }) => e.field).sort()).toEqual(['colour', 'limit']);
+    expect(
+      badQuery
+        .json()
+        .errors.map((e: { field: string }) => e.field)
+        .sort(),
+    ).toEqual(['colour', 'limit']);
 
     const badCursor = await api.app.inject({ method: 'GET', url: '/v1/clusters?cursor=garbage', headers: { authorization: `Bearer ${customerToken}` } });
     expect(badCursor.statusCode).toBe(400);
     expect(badCursor.json().errors[0].field).toBe('cursor');
 
-    const badSelector = await api.app.inject({ method: 'GET', url: '/v1/clusters?label_selector=env%20in%20(a)', headers: { authorization: `Bearer ${customerToken}` } });
+    const badSelector = await api.app.inject({
+      method: 'GET',
+      url: '/v1/clusters?label_selector=env%20in%20(a)',
+      headers: { authorization: `Bearer ${customerToken}` },
+    });
     expect(badSelector.statusCode).toBe(400);
     expect(badSelector.json().errors[0].field).toBe('label_selector');
   });
@@ -181,7 +223,13 @@ describe('bad input, for every write body', () => {
       ['markup in a token name', '/v1/tokens', customer, { name: '<script>' }, 'name'],
       ['a NUL in a webhook description', '/v1/webhooks', customer, { url: 'https://hooks.example.com/x', description: 'a\u0000' }, 'description'],
       ['CR/LF in a webhook description', '/v1/webhooks', customer, { url: 'https://hooks.example.com/x', description: 'line\r\nInjected: yes' }, 'description'],
-      ['a zero-width space in a display name', '/admin/v1/organizations', staff, { name: 'zw-org', display_name: 'Acme\u200b AG', residency: 'CH' }, 'display_name'],
+      [
+        'a zero-width space in a display name',
+        '/admin/v1/organizations',
+        staff,
+        { name: 'zw-org', display_name: 'Acme\u200b AG', residency: 'CH' },
+        'display_name',
+      ],
       ['a lone surrogate in an organisation name', '/admin/v1/organizations', staff, { name: 'org\udc00', display_name: 'Acme', residency: 'CH' }, 'name'],
       ['a residency that is no country', '/admin/v1/organizations', staff, { name: 'xx-org', display_name: 'Acme', residency: 'XX' }, 'residency'],
       ['a NUL in a label key', '/v1/clusters', customer, { ...clusterRequest(), labels: { 'a\u0000': 'b' } }, 'labels'],
@@ -193,7 +241,12 @@ describe('bad input, for every write body', () => {
     });
 
     it('refuses a NUL in a staff reason and a taint key of a cluster', async () => {
-      const retry = await api.app.inject({ method: 'POST', url: `/admin/v1/operations/${objects.operationId}/retry`, headers: staff(), payload: { reason: 'bad\u0000reason' } });
+      const retry = await api.app.inject({
+        method: 'POST',
+        url: `/admin/v1/operations/${objects.operationId}/retry`,
+        headers: staff(),
+        payload: { reason: 'bad\u0000reason' },
+      });
       expectProblem(retry, 400);
       expect(fieldsOf(retry)).toEqual(['reason']);
       const pool = { name: 'p', machine_type: 'nine-standard-2', count: 1, taints: [{ key: 'a\u0000b', value: 'x', effect: 'NoSchedule' }] };
@@ -212,7 +265,10 @@ describe('bad input, for every write body', () => {
     it('refuses JSON nested deeper than any contract', async () => {
       // Written by hand: JSON.stringify itself overflows the stack on this; JSON.parse does not.
       const deep = `{"name":${'['.repeat(100_000)}"x"${']'.repeat(100_000)}}`;
-      const res = await send(allRoutes().find((r) => r.operationId === 'createToken')!, deep);
+      const res = await send(
+        allRoutes().find((r) => r.operationId === 'createToken')!,
+        deep,
+      );
       expectProblem(res, 400);
     });
   });
@@ -267,9 +323,19 @@ describe('bad input, for every write body', () => {
       const onAnId = await api.app.inject({ method: 'POST', url: `/v1/clusters/${objects.clusterId}`, headers: customer() });
       expectProblem(onAnId, 405);
       expect(onAnId.headers.allow).toBe('DELETE, GET, HEAD, PATCH');
-      const big = await api.app.inject({ method: 'POST', url: '/v1/tokens', headers: { ...customer(), 'content-type': 'application/json' }, payload: JSON.stringify({ name: 'x'.repeat(1_100_000) }) });
+      const big = await api.app.inject({
+        method: 'POST',
+        url: '/v1/tokens',
+        headers: { ...customer(), 'content-type': 'application/json' },
+        payload: JSON.stringify({ name: 'x'.repeat(1_100_000) }),
+      });
       expectProblem(big, 413);
-      const xml = await api.app.inject({ method: 'POST', url: '/v1/tokens', headers: { ...customer(), 'content-type': 'application/xml' }, payload: '<name/>' });
+      const xml = await api.app.inject({
+        method: 'POST',
+        url: '/v1/tokens',
+        headers: { ...customer(), 'content-type': 'application/xml' },
+        payload: '<name/>',
+      });
       expectProblem(xml, 415);
     });
   });
@@ -278,7 +344,25 @@ describe('bad input, for every write body', () => {
     /** Seeded so a failure reproduces; FUZZ_SEED explores other inputs. */
     const SEED = Number(process.env.FUZZ_SEED ?? 20261204);
     const RUNS_PER_ROUTE = 24;
-    const FORBIDDEN = ['\u0000', '\ud800', '\udfff', '\u0001', '\u0008', '\u001b', '\u007f', '\u0085', '\r\n', '\n', '\t', '\u202e', '\u2066', '\u200b', '\u200f', '\ufeff', '\u2028'];
+    const FORBIDDEN = [
+      '\u0000',
+      '\ud800',
+      '\udfff',
+      '\u0001',
+      '\u0008',
+      '\u001b',
+      '\u007f',
+      '\u0085',
+      '\r\n',
+      '\n',
+      '\t',
+      '\u202e',
+      '\u2066',
+      '\u200b',
+      '\u200f',
+      '\ufeff',
+      '\u2028',
+    ];
     const hostileString = fc.oneof(
       fc.tuple(fc.string({ maxLength: 6 }), fc.constantFrom(...FORBIDDEN), fc.string({ maxLength: 6 })).map(([a, c, b]) => a + c + b),
       fc.integer({ min: 10_240, max: 12_000 }).map((n) => 'a'.repeat(n)),
@@ -303,7 +387,10 @@ describe('bad input, for every write body', () => {
       return copy;
     };
 
-    const fuzzed = allRoutes().filter((r) => r.access !== 'public').map((r) => [r.operationId, r, inputSlots(r)] as const).filter(([, , slots]) => slots.length > 0);
+    const fuzzed = allRoutes()
+      .filter((r) => r.access !== 'public')
+      .map((r) => [r.operationId, r, inputSlots(r)] as const)
+      .filter(([, , slots]) => slots.length > 0);
 
     it('covers every route that takes input, and every kind of input', () => {
       expect(fuzzed.length).toBeGreaterThanOrEqual(40);
@@ -311,30 +398,37 @@ describe('bad input, for every write body', () => {
       expect([...kinds].sort()).toEqual(['body:date', 'body:key', 'body:number', 'body:string', 'path:string', 'query:date', 'query:number', 'query:string']);
     });
 
-    it.each(fuzzed)('%s answers hostile input with a 4xx problem that reflects nothing', async (_, route, slots) => {
-      const request = fc.constantFrom(...slots).chain((slot) => valueFor(slot).map((value) => ({ slot, value })));
-      await fc.assert(
-        fc.asyncProperty(request, async ({ slot, value }) => {
-          let url = pathFor(route, objects);
-          let body = sampleBody(route);
-          if (slot.in === 'path') url = route.path.replace(/\{([^}]+)\}/g, (m, name: string) => (name === slot.name ? percentEncode(String(value)) : pathFor({ ...route, path: m }, objects)));
-          if (slot.in === 'query') url += `?${slot.name}=${percentEncode(String(value))}`;
-          if (slot.in === 'body') body = setAt(body, slot.path, value, slot.kind === 'key');
-          const res = await api.app.inject({
-            method: route.method,
-            url,
-            headers: { ...(route.access.startsWith('staff') ? staff() : customer()), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-            ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
-          });
-          expect([400, 404, 413, 414, 422, 428]).toContain(res.statusCode);
-          expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-          expect(res.json().status).toBe(res.statusCode);
-          // Nothing of a long hostile value comes back (a reflected path was finding 5).
-          expect(res.body.length).toBeLessThan(4096);
-        }),
-        { seed: SEED, numRuns: RUNS_PER_ROUTE, endOnFailure: true },
-      );
-    }, 60_000);
+    it.each(fuzzed)(
+      '%s answers hostile input with a 4xx problem that reflects nothing',
+      async (_, route, slots) => {
+        const request = fc.constantFrom(...slots).chain((slot) => valueFor(slot).map((value) => ({ slot, value })));
+        await fc.assert(
+          fc.asyncProperty(request, async ({ slot, value }) => {
+            let url = pathFor(route, objects);
+            let body = sampleBody(route);
+            if (slot.in === 'path')
+              url = route.path.replace(/\{([^}]+)\}/g, (m, name: string) =>
+                name === slot.name ? percentEncode(String(value)) : pathFor({ ...route, path: m }, objects),
+              );
+            if (slot.in === 'query') url += `?${slot.name}=${percentEncode(String(value))}`;
+            if (slot.in === 'body') body = setAt(body, slot.path, value, slot.kind === 'key');
+            const res = await api.app.inject({
+              method: route.method,
+              url,
+              headers: { ...(route.access.startsWith('staff') ? staff() : customer()), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+              ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+            });
+            expect([400, 404, 413, 414, 422, 428]).toContain(res.statusCode);
+            expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+            expect(res.json().status).toBe(res.statusCode);
+            // Nothing of a long hostile value comes back (a reflected path was finding 5).
+            expect(res.body.length).toBeLessThan(4096);
+          }),
+          { seed: SEED, numRuns: RUNS_PER_ROUTE, endOnFailure: true },
+        );
+      },
+      60_000,
+    );
   });
 
   it('left the database exactly as it was', async () => {

@@ -79,7 +79,12 @@ describe('HTTP hardening: secrets, security headers, conditional requests, faile
     }, 30_000);
 
     it('refuses a weak If-Match: updates use the strong comparison', async () => {
-      const res = await api.app.inject({ method: 'PATCH', url: `/v1/clusters/${clusterId}`, headers: { ...customer(), 'if-match': `W/${etag}` }, payload: { labels: { env: 'weak' } } });
+      const res = await api.app.inject({
+        method: 'PATCH',
+        url: `/v1/clusters/${clusterId}`,
+        headers: { ...customer(), 'if-match': `W/${etag}` },
+        payload: { labels: { env: 'weak' } },
+      });
       expect(res.statusCode).toBe(412);
       expect(res.json().type).toBe(`${PROBLEMS}precondition-failed`);
     });

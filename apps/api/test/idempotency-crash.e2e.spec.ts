@@ -30,7 +30,12 @@ describe('Idempotency-Key after a crash mid-request', () => {
   }, 30_000);
 
   const create = (key: string, name: string) =>
-    api.app.inject({ method: 'POST', url: '/v1/clusters', headers: { authorization: `Bearer ${token}`, 'idempotency-key': key }, payload: clusterRequest({ name }) });
+    api.app.inject({
+      method: 'POST',
+      url: '/v1/clusters',
+      headers: { authorization: `Bearer ${token}`, 'idempotency-key': key },
+      payload: clusterRequest({ name }),
+    });
 
   /** What a process killed between claiming the key and storing the answer leaves behind. */
   async function crashedMidRequest(key: string, claimedMsAgo: number) {
@@ -70,14 +75,22 @@ describe('Idempotency-Key after a crash mid-request', () => {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     });
-    const claim = await database.selectFrom('idempotency_records').select(['expires_at', 'response_status']).where('key', '=', 'in-flight').executeTakeFirstOrThrow();
+    const claim = await database
+      .selectFrom('idempotency_records')
+      .select(['expires_at', 'response_status'])
+      .where('key', '=', 'in-flight')
+      .executeTakeFirstOrThrow();
     expect(claim.response_status).toBe(0);
     expect(claim.expires_at.getTime()).toBeGreaterThanOrEqual(claimedAt + LEASE_MS - 1_000);
     expect(claim.expires_at.getTime()).toBeLessThanOrEqual(Date.now() + LEASE_MS);
 
     const res = await create('lease-length', 'lease-length');
     expect(res.statusCode).toBe(202);
-    const stored = await database.selectFrom('idempotency_records').select(['expires_at', 'created_at']).where('key', '=', 'lease-length').executeTakeFirstOrThrow();
+    const stored = await database
+      .selectFrom('idempotency_records')
+      .select(['expires_at', 'created_at'])
+      .where('key', '=', 'lease-length')
+      .executeTakeFirstOrThrow();
     expect(stored.expires_at.getTime() - stored.created_at.getTime()).toBeGreaterThan(23 * 3600_000);
   });
 
@@ -111,7 +124,10 @@ describe('Idempotency-Key after a crash mid-request', () => {
     expect(first.statusCode).toBe(202);
     // Undo the cluster as if its transaction had never committed, and leave the claim behind.
     const clusterId = first.json().cluster.id as string;
-    await database.deleteFrom('operation_steps').where('operation_id', 'in', database.selectFrom('operations').select('id').where('cluster_id', '=', clusterId)).execute();
+    await database
+      .deleteFrom('operation_steps')
+      .where('operation_id', 'in', database.selectFrom('operations').select('id').where('cluster_id', '=', clusterId))
+      .execute();
     await database.deleteFrom('outbox_messages').execute();
     await database.deleteFrom('operations').where('cluster_id', '=', clusterId).execute();
     await database.deleteFrom('node_pools').where('cluster_id', '=', clusterId).execute();

@@ -27,13 +27,17 @@ describe('operations engine, end to end', () => {
     stack.api.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(payload ? { payload } : {}) });
 
   it('creates a cluster with two pools through every step, then scales, serves a kubeconfig and deletes it', async () => {
-    const created = await call('POST', '/v1/clusters', clusterRequest({
-      name: 'e2e',
-      node_pools: [
-        { name: 'system', machine_type: 'nine-standard-2', count: 2 },
-        { name: 'apps', machine_type: 'nine-standard-4', autoscaling: { min: 1, max: 3 } },
-      ],
-    }));
+    const created = await call(
+      'POST',
+      '/v1/clusters',
+      clusterRequest({
+        name: 'e2e',
+        node_pools: [
+          { name: 'system', machine_type: 'nine-standard-2', count: 2 },
+          { name: 'apps', machine_type: 'nine-standard-4', autoscaling: { min: 1, max: 3 } },
+        ],
+      }),
+    );
     expect(created.statusCode).toBe(202);
     const { cluster, operation } = created.json();
 
@@ -70,7 +74,11 @@ describe('operations engine, end to end', () => {
     try {
       writeFileSync(join(dir, 'kubeconfig'), kubeconfig.body);
       const kubectl = async (...args: string[]) =>
-        (await promisify(execFile)('kubectl', ['--kubeconfig', join(dir, 'kubeconfig'), '--request-timeout=10s', ...args], { env: { ...process.env, HOME: dir } })).stdout;
+        (
+          await promisify(execFile)('kubectl', ['--kubeconfig', join(dir, 'kubeconfig'), '--request-timeout=10s', ...args], {
+            env: { ...process.env, HOME: dir },
+          })
+        ).stdout;
       expect(await kubectl('get', '--raw', '/readyz')).toBe('ok');
       const nodes = (await kubectl('get', 'nodes', '--no-headers')).trim().split('\n');
       expect(nodes.length).toBeGreaterThanOrEqual(5);
@@ -88,18 +96,26 @@ describe('operations engine, end to end', () => {
   }, 60_000);
 
   it('pauses a node pool deletion blocked by a PodDisruptionBudget as needs_attention, naming the budget', async () => {
-    const { cluster, operation } = (await call('POST', '/v1/clusters', clusterRequest({
-      name: 'pdb',
-      node_pools: [
-        { name: 'a', machine_type: 'nine-standard-2', count: 1 },
-        { name: 'b', machine_type: 'nine-standard-2', count: 1 },
-      ],
-    }))).json();
+    const { cluster, operation } = (
+      await call(
+        'POST',
+        '/v1/clusters',
+        clusterRequest({
+          name: 'pdb',
+          node_pools: [
+            { name: 'a', machine_type: 'nine-standard-2', count: 1 },
+            { name: 'b', machine_type: 'nine-standard-2', count: 1 },
+          ],
+        }),
+      )
+    ).json();
     await waitForOperation(stack.prisma, operation.id);
     const pool = cluster.node_pools[1];
     // A customer's PodDisruptionBudget that allows no disruption protects a pod on the pool's node.
     const external = externalClusterName(cluster.id);
-    const simulatedPool = (await (await fetch(`${stack.simulator.apiUrl}/v1/clusters/${external}/node-pools/${externalNodePoolName(pool.id)}`)).json()) as { nodes: { name: string }[] };
+    const simulatedPool = (await (await fetch(`${stack.simulator.apiUrl}/v1/clusters/${external}/node-pools/${externalNodePoolName(pool.id)}`)).json()) as {
+      nodes: { name: string }[];
+    };
     const budget = await fetch(`${stack.simulator.apiUrl}/v1/clusters/${external}/pod-disruption-budgets/payments/api-pdb`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },

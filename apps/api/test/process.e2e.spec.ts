@@ -8,7 +8,15 @@ describe.each(['api', 'worker', 'sla-monitor'])('the %s process', (app) => {
 
   it('stops with one line naming a malformed setting', () => {
     const result = spawnSync(process.execPath, [main], {
-      env: { PATH: process.env.PATH, PORT: 'abc', WORKER_PORT: 'abc', SLA_MONITOR_PORT: 'abc', DATABASE_URL: 'postgresql://x@127.0.0.1/x', REDIS_URL: 'redis://127.0.0.1:6379', SECRETS_KEYS: `k:${Buffer.alloc(32).toString('base64')}` },
+      env: {
+        PATH: process.env.PATH,
+        PORT: 'abc',
+        WORKER_PORT: 'abc',
+        SLA_MONITOR_PORT: 'abc',
+        DATABASE_URL: 'postgresql://x@127.0.0.1/x',
+        REDIS_URL: 'redis://127.0.0.1:6379',
+        SECRETS_KEYS: `k:${Buffer.alloc(32).toString('base64')}`,
+      },
       encoding: 'utf8',
       timeout: 20_000,
     });

@@ -47,11 +47,20 @@ describe('the SDK, as a customer uses it', () => {
   /** Stands in for the worker: what a successful run leaves (steps done, cluster and live pools running). */
   async function finishAsWorkerWould(operation: Operation): Promise<void> {
     const now = new Date();
-    await prisma.operationStep.updateMany({ where: { operationId: operation.id }, data: { status: 'succeeded', attempts: 1, startedAt: now, finishedAt: now } });
+    await prisma.operationStep.updateMany({
+      where: { operationId: operation.id },
+      data: { status: 'succeeded', attempts: 1, startedAt: now, finishedAt: now },
+    });
     await prisma.operation.update({ where: { id: operation.id }, data: { status: 'succeeded', progress: 100, attempts: 1, startedAt: now, finishedAt: now } });
     if (operation.cluster_id) {
-      await prisma.nodePool.updateMany({ where: { clusterId: operation.cluster_id, deletedAt: null }, data: { status: 'running', resourceVersion: { increment: 1 } } });
-      await prisma.cluster.update({ where: { id: operation.cluster_id }, data: { status: 'running', endpoint: `https://${operation.cluster_id}.k8s.test:6443`, resourceVersion: { increment: 1 } } });
+      await prisma.nodePool.updateMany({
+        where: { clusterId: operation.cluster_id, deletedAt: null },
+        data: { status: 'running', resourceVersion: { increment: 1 } },
+      });
+      await prisma.cluster.update({
+        where: { id: operation.cluster_id },
+        data: { status: 'running', endpoint: `https://${operation.cluster_id}.k8s.test:6443`, resourceVersion: { increment: 1 } },
+      });
     }
   }
 
@@ -86,12 +95,24 @@ describe('the SDK, as a customer uses it', () => {
     const smallClient = createCapstanClient({ baseUrl, token: small.token });
     const before = await smallClient.GET('/v1/organization');
     expect(before.response.status).toBe(200);
-    expect(before.data).toMatchObject({ id: small.organizationId, name: 'small-gmbh', residency: 'CH', status: 'active', quota: { max_clusters: 2, max_nodes: 12 }, usage: { clusters: 0, nodes: 0 } });
+    expect(before.data).toMatchObject({
+      id: small.organizationId,
+      name: 'small-gmbh',
+      residency: 'CH',
+      status: 'active',
+      quota: { max_clusters: 2, max_nodes: 12 },
+      usage: { clusters: 0, nodes: 0 },
+    });
     expect(before.response.headers.get('etag')).toBe(before.data!.etag);
 
     // when it creates a cluster of 3 fixed nodes and a pool autoscaling up to 5
     const created = await smallClient.POST('/v1/clusters', {
-      body: clusterRequest('usage', { node_pools: [{ name: 'fixed', machine_type: 'nine-standard-2', count: 3 }, { name: 'elastic', machine_type: 'nine-standard-2', autoscaling: { min: 1, max: 5 } }] }),
+      body: clusterRequest('usage', {
+        node_pools: [
+          { name: 'fixed', machine_type: 'nine-standard-2', count: 3 },
+          { name: 'elastic', machine_type: 'nine-standard-2', autoscaling: { min: 1, max: 5 } },
+        ],
+      }),
     });
     expect(created.response.status).toBe(202);
 
@@ -99,7 +120,9 @@ describe('the SDK, as a customer uses it', () => {
     const after = await smallClient.GET('/v1/organization');
     expect(after.data?.usage).toEqual({ clusters: 1, nodes: 8 });
     // and a cluster that would pass the node quota is refused, naming the quota
-    const tooBig = await smallClient.POST('/v1/clusters', { body: clusterRequest('too-big', { node_pools: [{ name: 'big', machine_type: 'nine-standard-2', count: 5 }] }) });
+    const tooBig = await smallClient.POST('/v1/clusters', {
+      body: clusterRequest('too-big', { node_pools: [{ name: 'big', machine_type: 'nine-standard-2', count: 5 }] }),
+    });
     expect(expectProblem(tooBig, 422, 'quota-exceeded')).toMatchObject({ quota: 'nodes', limit: 12, usage: 8, requested: 5 });
   });
 
@@ -131,7 +154,13 @@ describe('the SDK, as a customer uses it', () => {
         labels: { env: 'prod' },
         node_pools: [
           { name: 'system', machine_type: 'nine-standard-4', count: 3 },
-          { name: 'workers', machine_type: 'nine-highmem-4', autoscaling: { min: 2, max: 6 }, labels: { role: 'worker' }, taints: [{ key: 'dedicated', value: 'batch', effect: 'NoSchedule' }] },
+          {
+            name: 'workers',
+            machine_type: 'nine-highmem-4',
+            autoscaling: { min: 2, max: 6 },
+            labels: { role: 'worker' },
+            taints: [{ key: 'dedicated', value: 'batch', effect: 'NoSchedule' }],
+          },
         ],
       }),
     });
@@ -141,14 +170,36 @@ describe('the SDK, as a customer uses it', () => {
     const { cluster, operation } = data!;
     expect(cluster.id).toMatch(/^cl_[0-9a-z]{26}$/);
     expect(response.headers.get('location')).toBe(`/v1/clusters/${cluster.id}`);
-    expect(cluster).toMatchObject({ name: 'prod-zrh', provider: 'rke2', region: 'nine-cz41', status: 'provisioning', labels: { env: 'prod' }, release_channel: 'regular', auto_upgrade: true, deletion_protection: false });
+    expect(cluster).toMatchObject({
+      name: 'prod-zrh',
+      provider: 'rke2',
+      region: 'nine-cz41',
+      status: 'provisioning',
+      labels: { env: 'prod' },
+      release_channel: 'regular',
+      auto_upgrade: true,
+      deletion_protection: false,
+    });
     expect(cluster.sla.target_percent).toBe(99.5);
     expect(cluster.node_pools.map((p) => [p.name, p.machine_type, p.count, p.autoscaling])).toEqual([
       ['system', 'nine-standard-4', 3, null],
       ['workers', 'nine-highmem-4', 2, { min: 2, max: 6 }],
     ]);
-    expect(cluster.node_pools[1]).toMatchObject({ labels: { role: 'worker' }, taints: [{ key: 'dedicated', value: 'batch', effect: 'NoSchedule' }], status: 'provisioning', version: cluster.current_version });
-    expect(operation).toMatchObject({ type: 'create_cluster', status: 'pending', target: { type: 'cluster', id: cluster.id }, cluster_id: cluster.id, progress: 0, cancel_requested: false, requested_by: { type: 'api_token', id: org.tokenId } });
+    expect(cluster.node_pools[1]).toMatchObject({
+      labels: { role: 'worker' },
+      taints: [{ key: 'dedicated', value: 'batch', effect: 'NoSchedule' }],
+      status: 'provisioning',
+      version: cluster.current_version,
+    });
+    expect(operation).toMatchObject({
+      type: 'create_cluster',
+      status: 'pending',
+      target: { type: 'cluster', id: cluster.id },
+      cluster_id: cluster.id,
+      progress: 0,
+      cancel_requested: false,
+      requested_by: { type: 'api_token', id: org.tokenId },
+    });
     expect(operation.steps.map((s) => s.name)).toEqual([...plannedSteps('create_cluster')]);
     expect(operation.steps.every((s) => s.status === 'pending' && s.attempts === 0)).toBe(true);
 
@@ -174,7 +225,9 @@ describe('the SDK, as a customer uses it', () => {
   });
 
   it('refuses an invalid cluster with a 400 that names each offending field', async () => {
-    const invalid = await client.POST('/v1/clusters', { body: clusterRequest('Not_A_DNS_Label', { node_pools: [{ name: 'default', machine_type: 'nine-standard-4' }] }) });
+    const invalid = await client.POST('/v1/clusters', {
+      body: clusterRequest('Not_A_DNS_Label', { node_pools: [{ name: 'default', machine_type: 'nine-standard-4' }] }),
+    });
     const problem = expectProblem(invalid, 400, 'validation-failed');
     expect(problem.errors?.map((e) => e.field)).toEqual(expect.arrayContaining(['name', 'node_pools.0.count']));
   });
@@ -280,7 +333,9 @@ describe('the SDK, as a customer uses it', () => {
     await finishAsWorkerWould(added.data!.operation);
 
     // when it is scaled under its current etag
-    const current = await client.GET('/v1/clusters/{cluster_id}/node-pools/{node_pool_id}', { params: { path: { cluster_id: cluster.id, node_pool_id: pool.id } } });
+    const current = await client.GET('/v1/clusters/{cluster_id}/node-pools/{node_pool_id}', {
+      params: { path: { cluster_id: cluster.id, node_pool_id: pool.id } },
+    });
     expect(current.response.headers.get('etag')).toBe(current.data!.etag);
     const scaled = await client.PATCH('/v1/clusters/{cluster_id}/node-pools/{node_pool_id}', {
       params: { path: { cluster_id: cluster.id, node_pool_id: pool.id }, header: { 'If-Match': current.data!.etag } },
@@ -363,7 +418,10 @@ describe('the SDK, as a customer uses it', () => {
   it('lists its operations newest first, filtered by cluster, status and type', async () => {
     // given a cluster with a finished create and a pending pool
     const cluster = await runningCluster('ops-list');
-    const added = await client.POST('/v1/clusters/{cluster_id}/node-pools', { params: { path: { cluster_id: cluster.id } }, body: { name: 'more', machine_type: 'nine-standard-2', count: 1 } });
+    const added = await client.POST('/v1/clusters/{cluster_id}/node-pools', {
+      params: { path: { cluster_id: cluster.id } },
+      body: { name: 'more', machine_type: 'nine-standard-2', count: 1 },
+    });
     const pendingId = added.data!.operation.id;
 
     // when / then
@@ -384,7 +442,11 @@ describe('the SDK, as a customer uses it', () => {
     const created = await client.POST('/v1/clusters', { body: clusterRequest('audited'), headers: { 'X-Request-Id': 'sdk-e2e-create-audited' } });
     expect(created.response.headers.get('x-request-id')).toBe('sdk-e2e-create-audited');
     const clusterId = created.data!.cluster.id;
-    await client.PATCH('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: clusterId } }, body: { labels: { audited: 'yes' } }, headers: { 'X-Request-Id': 'sdk-e2e-update-audited' } });
+    await client.PATCH('/v1/clusters/{cluster_id}', {
+      params: { path: { cluster_id: clusterId } },
+      body: { labels: { audited: 'yes' } },
+      headers: { 'X-Request-Id': 'sdk-e2e-update-audited' },
+    });
 
     // when
     const { data, response } = await client.GET('/v1/audit-events', { params: { query: { target_id: clusterId } } });
@@ -396,7 +458,11 @@ describe('the SDK, as a customer uses it', () => {
       ['cluster.create', 'sdk-e2e-create-audited'],
     ]);
     for (const event of data!.items) {
-      expect(event).toMatchObject({ organization_id: org.organizationId, actor: { type: 'api_token', id: org.tokenId }, target: { type: 'cluster', id: clusterId } });
+      expect(event).toMatchObject({
+        organization_id: org.organizationId,
+        actor: { type: 'api_token', id: org.tokenId },
+        target: { type: 'cluster', id: clusterId },
+      });
     }
     expect(data!.items[0]!.changes).toEqual({ labels: { before: {}, after: { audited: 'yes' } } });
     expect(data!.items[1]!.changes).toMatchObject({ name: { after: 'audited' }, region: { after: 'nine-cz41' } });

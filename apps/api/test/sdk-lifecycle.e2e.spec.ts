@@ -59,7 +59,10 @@ describe('cluster lifecycle through the SDK', () => {
     expect(scale.response.status).toBe(202);
     expect((await watch(scale.data!.operation.id)).operation.status).toBe('succeeded');
 
-    const kubeconfig = await client.GET('/v1/clusters/{cluster_id}/kubeconfig', { params: { path: { cluster_id: clusterId }, query: { expiry_seconds: 600 } }, parseAs: 'text' });
+    const kubeconfig = await client.GET('/v1/clusters/{cluster_id}/kubeconfig', {
+      params: { path: { cluster_id: clusterId }, query: { expiry_seconds: 600 } },
+      parseAs: 'text',
+    });
     expect(kubeconfig.response.status).toBe(200);
     const yaml = kubeconfig.data as unknown as string;
     const server = /server: (\S+)/.exec(yaml)![1]!;

@@ -63,9 +63,24 @@ describe('the SDK, as provider staff use it', () => {
     // then
     expect(created.response.status).toBe(201);
     const organization = created.data!;
-    expect(organization).toMatchObject({ name: 'globex', display_name: 'Globex Schweiz AG', residency: 'CH', plan: 'enterprise', status: 'active', suspended_reason: null, quota: { max_clusters: 4, max_nodes: 32 }, usage: { clusters: 0, nodes: 0 } });
+    expect(organization).toMatchObject({
+      name: 'globex',
+      display_name: 'Globex Schweiz AG',
+      residency: 'CH',
+      plan: 'enterprise',
+      status: 'active',
+      suspended_reason: null,
+      quota: { max_clusters: 4, max_nodes: 32 },
+      usage: { clusters: 0, nodes: 0 },
+    });
     expect(organization.id).toMatch(/^org_[0-9a-z]{26}$/);
-    expectProblem(await operator.POST('/admin/v1/organizations', { body: { name: 'globex', display_name: 'Another', residency: 'DE', quota: { max_clusters: 1, max_nodes: 1 } } }), 409, 'name-taken');
+    expectProblem(
+      await operator.POST('/admin/v1/organizations', {
+        body: { name: 'globex', display_name: 'Another', residency: 'DE', quota: { max_clusters: 1, max_nodes: 1 } },
+      }),
+      409,
+      'name-taken',
+    );
 
     // when its first token is issued
     const issued = await operator.POST('/admin/v1/organizations/{organization_id}/tokens', {
@@ -126,7 +141,9 @@ describe('the SDK, as provider staff use it', () => {
     expect(lowered.data!.quota).toEqual({ max_clusters: 1, max_nodes: 3 });
     expect(lowered.data!.etag).not.toBe(read.data!.etag);
     expect((await customer.GET('/v1/organization')).data!.quota).toEqual({ max_clusters: 1, max_nodes: 3 });
-    const tooMany = await customer.POST('/v1/clusters', { body: clusterRequest('too-many-nodes', { node_pools: [{ name: 'default', machine_type: 'nine-standard-4', count: 4 }] }) });
+    const tooMany = await customer.POST('/v1/clusters', {
+      body: clusterRequest('too-many-nodes', { node_pools: [{ name: 'default', machine_type: 'nine-standard-4', count: 4 }] }),
+    });
     expect(expectProblem(tooMany, 422, 'quota-exceeded')).toMatchObject({ quota: 'nodes', limit: 3 });
 
     // and a change under the old etag is refused and changes nothing
@@ -139,7 +156,7 @@ describe('the SDK, as provider staff use it', () => {
     expect(after.data!.quota).toEqual({ max_clusters: 1, max_nodes: 3 });
   });
 
-  it("suspends an organisation: its writes answer 403 with the reason while reads still work; resuming restores writes", async () => {
+  it('suspends an organisation: its writes answer 403 with the reason while reads still work; resuming restores writes', async () => {
     // given
     const { organization, customer } = await onboard('soylent');
     const before = await customer.POST('/v1/clusters', { body: clusterRequest('before-suspension') });
@@ -164,7 +181,10 @@ describe('the SDK, as provider staff use it', () => {
     const listed = await viewer.GET('/admin/v1/organizations', { params: { query: { status: 'suspended' } } });
     expect(listed.data!.items.map((o) => o.id)).toEqual([organization.id]);
     expectProblem(
-      await operator.POST('/admin/v1/organizations/{organization_id}/suspend', { params: { path: { organization_id: organization.id } }, body: { reason: 'twice' } }),
+      await operator.POST('/admin/v1/organizations/{organization_id}/suspend', {
+        params: { path: { organization_id: organization.id } },
+        body: { reason: 'twice' },
+      }),
       409,
       'already-suspended',
     );
@@ -180,7 +200,10 @@ describe('the SDK, as provider staff use it', () => {
     expect(resumed.data).toMatchObject({ status: 'active', suspended_reason: null });
     expect((await customer.POST('/v1/clusters', { body: clusterRequest('after-suspension') })).response.status).toBe(202);
     expectProblem(
-      await operator.POST('/admin/v1/organizations/{organization_id}/resume', { params: { path: { organization_id: organization.id } }, body: { reason: 'twice' } }),
+      await operator.POST('/admin/v1/organizations/{organization_id}/resume', {
+        params: { path: { organization_id: organization.id } },
+        body: { reason: 'twice' },
+      }),
       409,
       'not-suspended',
     );
@@ -191,7 +214,15 @@ describe('the SDK, as provider staff use it', () => {
     const a = await onboard('tenant-a');
     const b = await onboard('tenant-b');
     const clusterA = (await a.customer.POST('/v1/clusters', { body: clusterRequest('alpha-prod') })).data!.cluster;
-    const clusterB = (await b.customer.POST('/v1/clusters', { body: clusterRequest('beta-prod', { provider: 'gke', region: 'europe-west6', node_pools: [{ name: 'default', machine_type: 'e2-standard-4', count: 3 }] }) })).data!.cluster;
+    const clusterB = (
+      await b.customer.POST('/v1/clusters', {
+        body: clusterRequest('beta-prod', {
+          provider: 'gke',
+          region: 'europe-west6',
+          node_pools: [{ name: 'default', machine_type: 'e2-standard-4', count: 3 }],
+        }),
+      })
+    ).data!.cluster;
 
     // when / then
     const all = await viewer.GET('/admin/v1/clusters', { params: { query: { limit: 100 } } });
@@ -218,9 +249,18 @@ describe('the SDK, as provider staff use it', () => {
     const pending = (await b.customer.POST('/v1/clusters', { body: clusterRequest('still-pending') })).data!.operation;
     // Stands in for the worker, which does not run operations yet: the control plane step failed.
     const now = new Date();
-    await prisma.operationStep.updateMany({ where: { operationId: failing.id, name: 'reserve_endpoint' }, data: { status: 'succeeded', attempts: 1, startedAt: now, finishedAt: now } });
-    await prisma.operationStep.updateMany({ where: { operationId: failing.id, name: 'create_control_plane' }, data: { status: 'failed', attempts: 3, startedAt: now, finishedAt: now, error: { code: 'provider_error', message: 'quota exhausted in nine-cz41' } } });
-    await prisma.operation.update({ where: { id: failing.id }, data: { status: 'failed', attempts: 3, startedAt: now, finishedAt: now, error: { code: 'provider_error', message: 'quota exhausted in nine-cz41' } } });
+    await prisma.operationStep.updateMany({
+      where: { operationId: failing.id, name: 'reserve_endpoint' },
+      data: { status: 'succeeded', attempts: 1, startedAt: now, finishedAt: now },
+    });
+    await prisma.operationStep.updateMany({
+      where: { operationId: failing.id, name: 'create_control_plane' },
+      data: { status: 'failed', attempts: 3, startedAt: now, finishedAt: now, error: { code: 'provider_error', message: 'quota exhausted in nine-cz41' } },
+    });
+    await prisma.operation.update({
+      where: { id: failing.id },
+      data: { status: 'failed', attempts: 3, startedAt: now, finishedAt: now, error: { code: 'provider_error', message: 'quota exhausted in nine-cz41' } },
+    });
 
     // when
     const failed = await viewer.GET('/admin/v1/operations', { params: { query: { status: 'failed' } } });
@@ -228,25 +268,46 @@ describe('the SDK, as provider staff use it', () => {
     // then only the failed one, with its organisation and error
     expect(failed.response.status).toBe(200);
     expect(failed.data!.items.map((o) => o.id)).toEqual([failing.id]);
-    expect(failed.data!.items[0]).toMatchObject({ organization_id: a.organization.id, type: 'create_cluster', error: { code: 'provider_error', message: 'quota exhausted in nine-cz41' } });
+    expect(failed.data!.items[0]).toMatchObject({
+      organization_id: a.organization.id,
+      type: 'create_cluster',
+      error: { code: 'provider_error', message: 'quota exhausted in nine-cz41' },
+    });
     expect(failed.data!.items[0]!.steps.map((s) => s.status).slice(0, 3)).toEqual(['succeeded', 'failed', 'pending']);
     const pendingOfB = await viewer.GET('/admin/v1/operations', { params: { query: { status: 'pending', organization_id: b.organization.id } } });
     expect(pendingOfB.data!.items.map((o) => o.id)).toEqual([pending.id]);
 
     // when an operator retries it; a viewer may not
-    expectProblem(await viewer.POST('/admin/v1/operations/{operation_id}/retry', { params: { path: { operation_id: failing.id } }, body: { reason: 'provider quota raised' } }), 403, 'insufficient-role');
-    const retried = await operator.POST('/admin/v1/operations/{operation_id}/retry', { params: { path: { operation_id: failing.id } }, body: { reason: 'provider quota raised' } });
+    expectProblem(
+      await viewer.POST('/admin/v1/operations/{operation_id}/retry', {
+        params: { path: { operation_id: failing.id } },
+        body: { reason: 'provider quota raised' },
+      }),
+      403,
+      'insufficient-role',
+    );
+    const retried = await operator.POST('/admin/v1/operations/{operation_id}/retry', {
+      params: { path: { operation_id: failing.id } },
+      body: { reason: 'provider quota raised' },
+    });
 
     // then it is pending again from the failed step, and no longer listed as failed
     expect(retried.response.status).toBe(200);
     expect(retried.data).toMatchObject({ id: failing.id, status: 'pending', finished_at: null });
     expect(retried.data!.steps.map((s) => s.status).slice(0, 2)).toEqual(['succeeded', 'pending']);
     expect((await viewer.GET('/admin/v1/operations', { params: { query: { status: 'failed' } } })).data!.items).toEqual([]);
-    expectProblem(await operator.POST('/admin/v1/operations/{operation_id}/retry', { params: { path: { operation_id: pending.id } }, body: { reason: 'not failed' } }), 409, 'operation-not-retryable');
+    expectProblem(
+      await operator.POST('/admin/v1/operations/{operation_id}/retry', { params: { path: { operation_id: pending.id } }, body: { reason: 'not failed' } }),
+      409,
+      'operation-not-retryable',
+    );
 
     // and a paused (needs_attention) one is handed back to the workers as pending, never running
     await prisma.operation.update({ where: { id: pending.id }, data: { status: 'needs_attention', startedAt: now } });
-    const resumed = await operator.POST('/admin/v1/operations/{operation_id}/retry', { params: { path: { operation_id: pending.id } }, body: { reason: 'PDB relaxed' } });
+    const resumed = await operator.POST('/admin/v1/operations/{operation_id}/retry', {
+      params: { path: { operation_id: pending.id } },
+      body: { reason: 'PDB relaxed' },
+    });
     expect(resumed.response.status).toBe(200);
     expect(resumed.data).toMatchObject({ id: pending.id, status: 'pending' });
   });
@@ -259,7 +320,10 @@ describe('the SDK, as provider staff use it', () => {
       params: { path: { organization_id: organization.id }, header: { 'If-Match': read.data!.etag } },
       body: { max_nodes: 80, reason: 'capacity for Black Friday' },
     });
-    await operator.POST('/admin/v1/organizations/{organization_id}/suspend', { params: { path: { organization_id: organization.id } }, body: { reason: 'security incident SEC-77' } });
+    await operator.POST('/admin/v1/organizations/{organization_id}/suspend', {
+      params: { path: { organization_id: organization.id } },
+      body: { reason: 'security incident SEC-77' },
+    });
     await operator.POST('/admin/v1/organizations/{organization_id}/resume', {
       params: { path: { organization_id: organization.id } },
       body: { reason: 'incident closed' },
@@ -283,7 +347,10 @@ describe('the SDK, as provider staff use it', () => {
       expect(event.request_id).toEqual(expect.any(String));
     }
     expect(data!.items[0]!.request_id).toBe('sdk-e2e-resume');
-    expect(data!.items[0]!.changes).toEqual({ status: { before: 'suspended', after: 'active' }, suspendedReason: { before: 'security incident SEC-77', after: null } });
+    expect(data!.items[0]!.changes).toEqual({
+      status: { before: 'suspended', after: 'active' },
+      suspendedReason: { before: 'security incident SEC-77', after: null },
+    });
     expect(data!.items[2]!.changes).toEqual({ maxNodes: { before: 40, after: 80 } });
     expect(data!.items[3]!.target).toEqual({ type: 'api_token', id: token.id });
     expect(JSON.stringify(data)).not.toContain(token.secret);
@@ -301,7 +368,14 @@ describe('the SDK, as provider staff use it', () => {
     const seeded = await seedOrganization(prisma, { name: 'curious-customer' });
     const customer = createCapstanClient({ baseUrl, token: seeded.token });
     expect(expectProblem(await customer.GET('/admin/v1/organizations'), 403, 'staff-route').detail).toMatch(/customer API tokens/);
-    expectProblem(await customer.POST('/admin/v1/organizations/{organization_id}/suspend', { params: { path: { organization_id: seeded.organizationId } }, body: { reason: 'suspend myself' } }), 403, 'staff-route');
+    expectProblem(
+      await customer.POST('/admin/v1/organizations/{organization_id}/suspend', {
+        params: { path: { organization_id: seeded.organizationId } },
+        body: { reason: 'suspend myself' },
+      }),
+      403,
+      'staff-route',
+    );
     expectProblem(await operator.GET('/v1/clusters'), 403, 'customer-route');
     const anonymous = await fetch(`${baseUrl}/admin/v1/organizations`);
     expect(anonymous.status).toBe(401);
@@ -313,10 +387,21 @@ describe('the SDK, as provider staff use it', () => {
     const { organization } = await onboard('viewer-target');
 
     // when / then
-    const suspend = await viewer.POST('/admin/v1/organizations/{organization_id}/suspend', { params: { path: { organization_id: organization.id } }, body: { reason: 'viewer tries' } });
+    const suspend = await viewer.POST('/admin/v1/organizations/{organization_id}/suspend', {
+      params: { path: { organization_id: organization.id } },
+      body: { reason: 'viewer tries' },
+    });
     expect(expectProblem(suspend, 403, 'insufficient-role').detail).toBe('this endpoint needs the operator role; you have viewer');
-    expectProblem(await viewer.POST('/admin/v1/organizations', { body: { name: 'by-a-viewer', display_name: 'No', residency: 'CH', quota: { max_clusters: 1, max_nodes: 1 } } }), 403, 'insufficient-role');
-    expect((await viewer.GET('/admin/v1/organizations/{organization_id}', { params: { path: { organization_id: organization.id } } })).data!.status).toBe('active');
+    expectProblem(
+      await viewer.POST('/admin/v1/organizations', {
+        body: { name: 'by-a-viewer', display_name: 'No', residency: 'CH', quota: { max_clusters: 1, max_nodes: 1 } },
+      }),
+      403,
+      'insufficient-role',
+    );
+    expect((await viewer.GET('/admin/v1/organizations/{organization_id}', { params: { path: { organization_id: organization.id } } })).data!.status).toBe(
+      'active',
+    );
     const events = await viewer.GET('/admin/v1/audit-events', { params: { query: { organization_id: organization.id, action: 'organization.suspend' } } });
     expect(events.data!.items).toEqual([]);
   });

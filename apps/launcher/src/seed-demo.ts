@@ -20,7 +20,16 @@ export async function seedDemo(db: Database, state: LocalState): Promise<DemoCre
     // Each row is written once and found by its unique key on every later start.
     await trx
       .insertInto('organizations')
-      .values({ id: newId('org'), name: 'demo', display_name: 'Demo AG', residency: 'CH', plan: 'standard', max_clusters: 10, max_nodes: 50, updated_at: new Date() })
+      .values({
+        id: newId('org'),
+        name: 'demo',
+        display_name: 'Demo AG',
+        residency: 'CH',
+        plan: 'standard',
+        max_clusters: 10,
+        max_nodes: 50,
+        updated_at: new Date(),
+      })
       .onConflict((conflict) => conflict.column('name').doNothing())
       .execute();
     const org = await trx.selectFrom('organizations').select('id').where('name', '=', 'demo').executeTakeFirstOrThrow();

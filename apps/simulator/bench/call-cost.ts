@@ -135,10 +135,7 @@ async function run(clusters: number, inFlight: number, adminUrl: string): Promis
 }
 
 const [mode, ...rest] = process.argv.slice(2);
-const main =
-  mode === 'serve'
-    ? serve(rest[0]!)
-    : run(Number(mode ?? 300), Number(rest[0] ?? 1), rest[1] ?? 'postgresql://postgres@127.0.0.1:5432/postgres');
+const main = mode === 'serve' ? serve(rest[0]!) : run(Number(mode ?? 300), Number(rest[0] ?? 1), rest[1] ?? 'postgresql://postgres@127.0.0.1:5432/postgres');
 main.catch((error: unknown) => {
   console.error(error);
   process.exit(1);

@@ -29,7 +29,9 @@ export class CallAdmission {
   ) {}
 
   async admit(call: ProviderCall, cluster: string, pool?: string): Promise<AdmittedCall> {
-    const [row] = await this.db.query<ClusterRow & { request_faults: boolean; response_faults: boolean; pool?: { pool: NodePoolRecord; nodes: NodePoolRecord['nodes'] } | null }>(
+    const [row] = await this.db.query<
+      ClusterRow & { request_faults: boolean; response_faults: boolean; pool?: { pool: NodePoolRecord; nodes: NodePoolRecord['nodes'] } | null }
+    >(
       pool === undefined
         ? 'SELECT a.request_faults, a.response_faults, (a.cluster).* FROM simulator.begin_call($1, $2) a'
         : 'SELECT a.request_faults, a.response_faults, a.pool, (a.cluster).* FROM simulator.begin_pool_call($1, $2, $3) a',

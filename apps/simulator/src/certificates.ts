@@ -132,7 +132,9 @@ function distinguishedName(commonName: string): Buffer {
 }
 
 function keyIdentifier(publicKey: KeyObject): Buffer {
-  return createHash('sha1').update(publicKey.export({ type: 'spki', format: 'der' })).digest();
+  return createHash('sha1')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest();
 }
 
 function extension(oid: string, critical: boolean, value: Buffer): Buffer {
@@ -209,7 +211,10 @@ function objectId(dotted: string): Buffer {
 
 /** UTCTime until 2049, GeneralizedTime after, as RFC 5280 section 4.1.2.5 requires. */
 function time(date: Date): Buffer {
-  const iso = date.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:T]/g, '');
+  const iso = date
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:T]/g, '');
   return date.getUTCFullYear() < 2050 ? tagged(0x17, Buffer.from(iso.slice(2), 'ascii')) : tagged(0x18, Buffer.from(iso, 'ascii'));
 }
 

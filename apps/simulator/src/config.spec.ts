@@ -29,7 +29,15 @@ describe('simulator configuration', () => {
       SIMULATOR_API_TOKEN: TOKEN,
     });
 
-    expect(config.options).toEqual({ databaseUrl: 'postgresql://postgres@127.0.0.1:5432/cloud', host: '0.0.0.0', apiPort: 9090, kubePort: 9443, kubeDomain: 'kube.example.net', stepDelayMs: 0, apiToken: TOKEN });
+    expect(config.options).toEqual({
+      databaseUrl: 'postgresql://postgres@127.0.0.1:5432/cloud',
+      host: '0.0.0.0',
+      apiPort: 9090,
+      kubePort: 9443,
+      kubeDomain: 'kube.example.net',
+      stepDelayMs: 0,
+      apiToken: TOKEN,
+    });
   });
 
   it('names the bad setting in one line', () => {
@@ -45,6 +53,8 @@ describe('simulator configuration', () => {
     expect(() => loadSimulatorConfig({ DATABASE_URL: 'postgresql://x/y', SIMULATOR_API_TOKEN: TOKEN, SIMULATOR_KUBE_DOMAIN: 'Kube_Domain' })).toThrow(
       'Invalid configuration: SIMULATOR_KUBE_DOMAIN must be a lower-case DNS name (got "Kube_Domain")',
     );
-    expect(() => loadSimulatorConfig({ DATABASE_URL: 'mysql://x/y', SIMULATOR_API_TOKEN: TOKEN })).toThrow('Invalid configuration: DATABASE_URL must be a postgresql:// URL');
+    expect(() => loadSimulatorConfig({ DATABASE_URL: 'mysql://x/y', SIMULATOR_API_TOKEN: TOKEN })).toThrow(
+      'Invalid configuration: DATABASE_URL must be a postgresql:// URL',
+    );
   });
 });

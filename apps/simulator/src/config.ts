@@ -6,7 +6,12 @@ import type { SimulatorOptions } from './simulator';
  * validated; the launcher and tests pass options to startSimulator directly instead.
  */
 const port = (fallback: number) =>
-  z.coerce.number({ message: 'must be a number' }).int('must be an integer').min(0, 'must be between 0 and 65535').max(65535, 'must be between 0 and 65535').default(fallback);
+  z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be an integer')
+    .min(0, 'must be between 0 and 65535')
+    .max(65535, 'must be between 0 and 65535')
+    .default(fallback);
 
 const postgresUrl = z
   .string()
@@ -54,7 +59,15 @@ export function loadSimulatorConfig(env: Record<string, string | undefined> = pr
   const databaseUrl = e.SIMULATOR_DATABASE_URL ?? e.DATABASE_URL;
   if (!databaseUrl) throw new SimulatorConfigError('SIMULATOR_DATABASE_URL', 'is required (or DATABASE_URL)');
   return {
-    options: { databaseUrl, host: e.SIMULATOR_HOST, apiPort: e.SIMULATOR_PORT, kubePort: e.SIMULATOR_KUBE_PORT, kubeDomain: e.SIMULATOR_KUBE_DOMAIN, stepDelayMs: e.SIMULATOR_STEP_DELAY_MS, apiToken: e.SIMULATOR_API_TOKEN },
+    options: {
+      databaseUrl,
+      host: e.SIMULATOR_HOST,
+      apiPort: e.SIMULATOR_PORT,
+      kubePort: e.SIMULATOR_KUBE_PORT,
+      kubeDomain: e.SIMULATOR_KUBE_DOMAIN,
+      stepDelayMs: e.SIMULATOR_STEP_DELAY_MS,
+      apiToken: e.SIMULATOR_API_TOKEN,
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

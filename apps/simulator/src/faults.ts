@@ -58,7 +58,15 @@ export class FaultInjector {
     const [row] = await this.db.query<FaultRow>(
       `INSERT INTO simulator.faults (call, cluster, mode, at, delay_ms, retryable, remaining)
        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-      [spec.match.call, spec.match.cluster ?? null, spec.mode, spec.at ?? 'request', spec.delayMs ?? 0, spec.retryable ?? true, spec.mode === 'fail_once' ? 1 : null],
+      [
+        spec.match.call,
+        spec.match.cluster ?? null,
+        spec.mode,
+        spec.at ?? 'request',
+        spec.delayMs ?? 0,
+        spec.retryable ?? true,
+        spec.mode === 'fail_once' ? 1 : null,
+      ],
     );
     return toFault(row!);
   }
@@ -79,10 +87,11 @@ export class FaultInjector {
   /** Applies the faults matching this call at this point: waits, and throws when one fails it. */
   async intercept(call: ProviderCall, cluster: string, at: FaultPoint): Promise<void> {
     const matching = `call = $1 AND at = $2 AND (cluster IS NULL OR cluster = $3)`;
-    const rows = await this.db.query<FaultRow>(
-      `SELECT * FROM simulator.faults WHERE ${matching} AND (remaining IS NULL OR remaining > 0) ORDER BY id`,
-      [call, at, cluster],
-    );
+    const rows = await this.db.query<FaultRow>(`SELECT * FROM simulator.faults WHERE ${matching} AND (remaining IS NULL OR remaining > 0) ORDER BY id`, [
+      call,
+      at,
+      cluster,
+    ]);
     if (rows.length === 0) return;
 
     const slow = rows.filter((r) => r.mode === 'slow');

@@ -72,13 +72,16 @@ export async function startKubeEndpoint(options: {
     res.end(JSON.stringify(answer.body));
   };
 
-  const server: Server = createServer({ key: options.certificate.privateKeyPem, cert: options.certificate.certificatePem, keepAliveTimeout: 30_000 }, (req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      log.error({ err: error, url: req.url }, 'simulated API server failed');
-      if (!res.headersSent) status(res, 500, 'InternalError', 'an error on the server prevented the request from succeeding');
-      else res.destroy();
-    });
-  });
+  const server: Server = createServer(
+    { key: options.certificate.privateKeyPem, cert: options.certificate.certificatePem, keepAliveTimeout: 30_000 },
+    (req, res) => {
+      handle(req, res).catch((error: unknown) => {
+        log.error({ err: error, url: req.url }, 'simulated API server failed');
+        if (!res.headersSent) status(res, 500, 'InternalError', 'an error on the server prevented the request from succeeding');
+        else res.destroy();
+      });
+    },
+  );
   // Thousands of probes share few connections; let them queue rather than be refused.
   server.maxConnections = 100_000;
   server.listen(options.port, options.host);

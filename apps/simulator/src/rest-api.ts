@@ -55,7 +55,12 @@ const nodePoolSpec = z.object({
   maxUnavailable: z.number().int().min(0).max(100).default(0),
 });
 
-const clusterObject = z.object({ apiVersion: z.string().min(1), kind: z.string().min(1), namespace: z.string().min(1).nullable().default(null), name: z.string().min(1) });
+const clusterObject = z.object({
+  apiVersion: z.string().min(1),
+  kind: z.string().min(1),
+  namespace: z.string().min(1).nullable().default(null),
+  name: z.string().min(1),
+});
 
 const faultSpec = z.object({
   match: z.object({ call: z.enum(PROVIDER_CALLS), cluster: dnsLabel.optional() }),
@@ -66,7 +71,13 @@ const faultSpec = z.object({
 });
 
 const drainRequest = z.object({ timeoutSeconds: z.number().int().min(0).max(86_400).default(300), force: z.boolean().default(false) });
-const credentialsRequest = z.object({ ttlSeconds: z.number().int().min(1).max(366 * 86_400) });
+const credentialsRequest = z.object({
+  ttlSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(366 * 86_400),
+});
 const addonsRequest = z
   .object({ addons: z.array(z.object({ name: dnsLabel, version: z.string().min(1).max(64) })) })
   .refine((b) => new Set(b.addons.map((a) => a.name)).size === b.addons.length, 'names each add-on once');
@@ -111,7 +122,10 @@ export async function buildRestApi(services: CloudServices, log: SimulatorLogger
     app.addHook('onRequest', (request, reply, done) => {
       const presented = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
       if (presented && timingSafeEqual(createHash('sha256').update(presented).digest(), expected)) return done();
-      void reply.code(401).header('www-authenticate', 'Bearer realm="simulated-cloud"').send({ code: 'unauthenticated', message: 'the simulated cloud API wants its bearer token (SIMULATOR_API_TOKEN)' });
+      void reply
+        .code(401)
+        .header('www-authenticate', 'Bearer realm="simulated-cloud"')
+        .send({ code: 'unauthenticated', message: 'the simulated cloud API wants its bearer token (SIMULATOR_API_TOKEN)' });
     });
   }
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ code: 'not_found', message: `no route ${request.method} ${request.url}` }));

@@ -20,7 +20,12 @@ describe('the simulated cloud API credential', () => {
   });
 
   it('answers a caller without the token, or with another, 401 and nothing else', async () => {
-    for (const headers of [{} as Record<string, string>, { authorization: 'Bearer sim-wrong' }, { authorization: `Bearer ${TOKEN}x` }, { authorization: TOKEN }]) {
+    for (const headers of [
+      {} as Record<string, string>,
+      { authorization: 'Bearer sim-wrong' },
+      { authorization: `Bearer ${TOKEN}x` },
+      { authorization: TOKEN },
+    ]) {
       const res = await fetch(`${simulator.apiUrl}/v1/clusters`, { headers });
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toBe('Bearer realm="simulated-cloud"');

@@ -54,7 +54,13 @@ export async function startTestSimulator(options: { stepDelayMs?: number; databa
   };
 }
 
-export const clusterSpec = (name: string, version = '1.34.2') => ({ name, flavour: 'rke2' as const, region: 'ch-gva-2', version, labels: { team: 'payments' } });
+export const clusterSpec = (name: string, version = '1.34.2') => ({
+  name,
+  flavour: 'rke2' as const,
+  region: 'ch-gva-2',
+  version,
+  labels: { team: 'payments' },
+});
 
 export const poolSpec = (name: string, overrides: Partial<{ count: number; version: string }> = {}) => ({
   name,

@@ -40,7 +40,15 @@ describe('simulated API servers', () => {
     for (const token of [undefined, 'sim_not-a-token', otherCluster.token]) {
       const response = await sim.kube(server, '/version', token);
       expect(response.status).toBe(401);
-      expect(JSON.parse(response.body)).toEqual({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 });
+      expect(JSON.parse(response.body)).toEqual({
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: 'Unauthorized',
+        reason: 'Unauthorized',
+        code: 401,
+      });
     }
   });
 

@@ -19,7 +19,10 @@ describe('what a port call costs the simulated cloud', () => {
   afterEach(() => queries.mockRestore());
   afterAll(() => sim?.close());
 
-  const roundTrips = () => queries.mock.contexts.filter((client) => (client as { connectionParameters?: { application_name?: string } }).connectionParameters?.application_name === 'capstan-simulator').length;
+  const roundTrips = () =>
+    queries.mock.contexts.filter(
+      (client) => (client as { connectionParameters?: { application_name?: string } }).connectionParameters?.application_name === 'capstan-simulator',
+    ).length;
 
   it('makes at most three round trips per call of a cluster create, and one to read a cluster or a pool', async () => {
     const counts: Record<string, number> = {};

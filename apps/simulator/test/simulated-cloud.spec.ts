@@ -283,7 +283,11 @@ describe('the simulated cloud, through SimulatedProvider', () => {
     it('fails every call of a kind, not retryable when asked, only for the matching cluster, until cleared', async () => {
       await sim.provider.ensureCluster(clusterSpec('capstan-fault-always'));
       await sim.provider.ensureCluster(clusterSpec('capstan-fault-other'));
-      await sim.api('POST', '/v1/chaos/faults', { match: { call: 'issueCredentials', cluster: 'capstan-fault-always' }, mode: 'fail_always', retryable: false });
+      await sim.api('POST', '/v1/chaos/faults', {
+        match: { call: 'issueCredentials', cluster: 'capstan-fault-always' },
+        mode: 'fail_always',
+        retryable: false,
+      });
 
       for (let i = 0; i < 3; i += 1) {
         const error = await providerError(sim.provider.issueCredentials('capstan-fault-always', 60));
@@ -376,7 +380,11 @@ describe('the simulated cloud, through SimulatedProvider', () => {
     const empty = await fetch(`${sim.simulator.apiUrl}/v1/chaos/faults`, { method: 'DELETE', headers: { 'content-type': 'application/json' } });
     expect(empty.status).toBe(204);
 
-    const broken = await fetch(`${sim.simulator.apiUrl}/v1/clusters/capstan-json`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{' });
+    const broken = await fetch(`${sim.simulator.apiUrl}/v1/clusters/capstan-json`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: '{',
+    });
     expect(broken.status).toBe(400);
     expect(await broken.json()).toEqual({ code: 'invalid_request', message: 'the body is not valid JSON' });
   });

@@ -50,9 +50,7 @@ describe('two simulators on one database', () => {
   it('fires a fail_once fault exactly once across concurrent calls to both', async () => {
     await second.api('POST', '/v1/chaos/faults', { match: { call: 'getCluster' }, mode: 'fail_once' });
 
-    const outcomes = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => outcome((i % 2 === 0 ? first : second).provider.getCluster('capstan-shared'))),
-    );
+    const outcomes = await Promise.all(Array.from({ length: 12 }, (_, i) => outcome((i % 2 === 0 ? first : second).provider.getCluster('capstan-shared'))));
 
     expect(outcomes.filter((o) => o === 'injected_fault')).toHaveLength(1);
     expect(outcomes.filter((o) => o === 'ok')).toHaveLength(11);

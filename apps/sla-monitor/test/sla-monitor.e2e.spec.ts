@@ -25,7 +25,12 @@ describe('SLA monitor against simulated clusters', () => {
     customer = (await seedOrganization(stack.prisma)).token;
     staff = (await seedStaff(stack.prisma, 'operator')).token;
     const create = async (name: string) => {
-      const res = await stack.api.inject({ method: 'POST', url: '/v1/clusters', headers: { authorization: `Bearer ${customer}` }, payload: clusterRequest({ name }) });
+      const res = await stack.api.inject({
+        method: 'POST',
+        url: '/v1/clusters',
+        headers: { authorization: `Bearer ${customer}` },
+        payload: clusterRequest({ name }),
+      });
       await waitForOperation(stack.prisma, res.json().operation.id);
       return { id: res.json().cluster.id as string };
     };
@@ -49,7 +54,14 @@ describe('SLA monitor against simulated clusters', () => {
   }, 60_000);
 
   const monitorConfig = () =>
-    testConfig(stack.config.database.url, { ...stack.env, REDIS_URL: stack.config.redis.url, REDIS_PREFIX: stack.config.redis.prefix, SLA_MONITOR_PORT: '0', SLA_PROBE_INTERVAL_MS: '100', SLA_FLUSH_INTERVAL_MS: '100' });
+    testConfig(stack.config.database.url, {
+      ...stack.env,
+      REDIS_URL: stack.config.redis.url,
+      REDIS_PREFIX: stack.config.redis.prefix,
+      SLA_MONITOR_PORT: '0',
+      SLA_PROBE_INTERVAL_MS: '100',
+      SLA_FLUSH_INTERVAL_MS: '100',
+    });
 
   const apiServer = (state: 'down' | 'up') =>
     stack.api.inject({
@@ -118,7 +130,9 @@ describe('SLA monitor against simulated clusters', () => {
     // The customer's report shows the outage as a counted downtime period and the budget it used;
     // the monitor's absence shows as reduced coverage, not downtime.
     const month = outage.startedAt.toISOString().slice(0, 7);
-    const report = (await stack.api.inject({ method: 'GET', url: `/v1/clusters/${down.id}/sla?month=${month}`, headers: { authorization: `Bearer ${customer}` } })).json();
+    const report = (
+      await stack.api.inject({ method: 'GET', url: `/v1/clusters/${down.id}/sla?month=${month}`, headers: { authorization: `Bearer ${customer}` } })
+    ).json();
     const counted = report.downtime_periods ?? report.downtimePeriods;
     expect(counted.filter((p: { counted: boolean }) => p.counted)).toHaveLength(1);
     const budget = report.error_budget ?? report.errorBudget;
@@ -126,7 +140,9 @@ describe('SLA monitor against simulated clusters', () => {
     expect(used).toBeGreaterThanOrEqual(Math.floor(minutes(downDone, upSent) - 1));
     expect(used).toBeLessThanOrEqual(Math.ceil(minutes(downSent, upDone) + 1));
     expect(report.breached).toBe(false);
-    const healthyReport = (await stack.api.inject({ method: 'GET', url: `/v1/clusters/${healthy.id}/sla?month=${month}`, headers: { authorization: `Bearer ${customer}` } })).json();
+    const healthyReport = (
+      await stack.api.inject({ method: 'GET', url: `/v1/clusters/${healthy.id}/sla?month=${month}`, headers: { authorization: `Bearer ${customer}` } })
+    ).json();
     expect(healthyReport.availability_percent ?? healthyReport.availabilityPercent).toBe(100);
   }, 60_000);
 });

@@ -48,12 +48,23 @@ describe('SLA reports through the API with a faster clock', () => {
     expect(res.statusCode).toBe(200);
   };
   const report = async (clusterId: string, month: string) => {
-    const res = await stack.api.inject({ method: 'GET', url: `/v1/clusters/${clusterId}/sla?month=${month}`, headers: { authorization: `Bearer ${customer}` } });
+    const res = await stack.api.inject({
+      method: 'GET',
+      url: `/v1/clusters/${clusterId}/sla?month=${month}`,
+      headers: { authorization: `Bearer ${customer}` },
+    });
     expect(res.statusCode).toBe(200);
     return res.json();
   };
   const monitorConfig = () =>
-    testConfig(stack.config.database.url, { ...stack.env, REDIS_URL: stack.config.redis.url, REDIS_PREFIX: stack.config.redis.prefix, SLA_MONITOR_PORT: '0', SLA_PROBE_INTERVAL_MS: '100', SLA_FLUSH_INTERVAL_MS: '100' });
+    testConfig(stack.config.database.url, {
+      ...stack.env,
+      REDIS_URL: stack.config.redis.url,
+      REDIS_PREFIX: stack.config.redis.prefix,
+      SLA_MONITOR_PORT: '0',
+      SLA_PROBE_INTERVAL_MS: '100',
+      SLA_FLUSH_INTERVAL_MS: '100',
+    });
 
   beforeAll(async () => {
     stack = await startStack({ env: clockEnv });
@@ -61,7 +72,12 @@ describe('SLA reports through the API with a faster clock', () => {
     customer = (await seedOrganization(stack.prisma)).token;
     staff = (await seedStaff(stack.prisma, 'operator')).token;
     const create = async (name: string) => {
-      const res = await stack.api.inject({ method: 'POST', url: '/v1/clusters', headers: { authorization: `Bearer ${customer}` }, payload: clusterRequest({ name }) });
+      const res = await stack.api.inject({
+        method: 'POST',
+        url: '/v1/clusters',
+        headers: { authorization: `Bearer ${customer}` },
+        payload: clusterRequest({ name }),
+      });
       await waitForOperation(stack.prisma, res.json().operation.id);
       return res.json().cluster.id as string;
     };
@@ -102,7 +118,8 @@ describe('SLA reports through the API with a faster clock', () => {
     const oldMonth = at(-1).toISOString().slice(0, 7);
     const before = await report(acrossMonths, oldMonth);
     const after = await report(acrossMonths, newMonth);
-    const period = (r: { downtime_periods: { counted: boolean; start: string; end: string }[] }) => r.downtime_periods.find((p) => p.start < boundary.toISOString() && p.end > boundary.toISOString());
+    const period = (r: { downtime_periods: { counted: boolean; start: string; end: string }[] }) =>
+      r.downtime_periods.find((p) => p.start < boundary.toISOString() && p.end > boundary.toISOString());
     // One period across midnight, judged whole, each month charged its own minutes
     expect(period(before)).toMatchObject({ counted: true });
     expect(period(after)).toMatchObject({ counted: true, start: period(before)!.start, end: period(before)!.end });

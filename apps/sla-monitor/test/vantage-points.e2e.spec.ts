@@ -16,7 +16,12 @@ describe('SLA monitors at two vantage points', () => {
   beforeAll(async () => {
     stack = await startStack();
     customer = (await seedOrganization(stack.prisma)).token;
-    const res = await stack.api.inject({ method: 'POST', url: '/v1/clusters', headers: { authorization: `Bearer ${customer}` }, payload: clusterRequest({ name: 'two-views' }) });
+    const res = await stack.api.inject({
+      method: 'POST',
+      url: '/v1/clusters',
+      headers: { authorization: `Bearer ${customer}` },
+      payload: clusterRequest({ name: 'two-views' }),
+    });
     await waitForOperation(stack.prisma, res.json().operation.id);
     clusterId = res.json().cluster.id;
     // The views below cover the past hour; the cluster must have existed by then.
@@ -29,7 +34,15 @@ describe('SLA monitors at two vantage points', () => {
 
   const deployment = (vantage: string) =>
     startSlaMonitor(
-      testConfig(stack.config.database.url, { ...stack.env, REDIS_URL: stack.config.redis.url, REDIS_PREFIX: stack.config.redis.prefix, SLA_MONITOR_PORT: '0', SLA_PROBE_INTERVAL_MS: '100', SLA_FLUSH_INTERVAL_MS: '100', SLA_VANTAGE: vantage }),
+      testConfig(stack.config.database.url, {
+        ...stack.env,
+        REDIS_URL: stack.config.redis.url,
+        REDIS_PREFIX: stack.config.redis.prefix,
+        SLA_MONITOR_PORT: '0',
+        SLA_PROBE_INTERVAL_MS: '100',
+        SLA_FLUSH_INTERVAL_MS: '100',
+        SLA_VANTAGE: vantage,
+      }),
     );
 
   it('records each location under its own name, and counts a minute down only when both saw it down', async () => {
@@ -49,7 +62,8 @@ describe('SLA monitors at two vantage points', () => {
     // Up to an hour of each location's view, within this month, so whole minutes are at stake
     const from = new Date(Math.max(end.getTime() - 3_600_000, Date.parse(`${month}-01T00:00:00Z`)));
     const minutes = Math.floor((end.getTime() - from.getTime()) / 60_000);
-    const report = async () => (await stack.api.inject({ method: 'GET', url: `/v1/clusters/${clusterId}/sla?month=${month}`, headers: { authorization: `Bearer ${customer}` } })).json();
+    const report = async () =>
+      (await stack.api.inject({ method: 'GET', url: `/v1/clusters/${clusterId}/sla?month=${month}`, headers: { authorization: `Bearer ${customer}` } })).json();
     await stack.prisma.availabilityInterval.deleteMany({ where: { clusterId } });
     const hour = (vantage: string, state: 'up' | 'down') => ({ clusterId, vantage, state, startedAt: from, endedAt: end });
     await stack.prisma.availabilityInterval.createMany({ data: [hour('zrh', 'up'), hour('fra', 'down')] });

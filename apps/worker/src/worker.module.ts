@@ -12,6 +12,9 @@ import { type DynamicModule, Module } from '@nestjs/common';
 @Module({})
 export class WorkerModule {
   static forRoot(config: CapstanConfig): DynamicModule {
-    return { module: WorkerModule, imports: [PlatformModule.forRoot(config, 'worker'), OperationsEngineModule, ClusterOperationStepsModule, WebhooksWorkerModule] };
+    return {
+      module: WorkerModule,
+      imports: [PlatformModule.forRoot(config, 'worker'), OperationsEngineModule, ClusterOperationStepsModule, WebhooksWorkerModule],
+    };
   }
 }

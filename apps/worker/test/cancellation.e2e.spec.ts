@@ -6,7 +6,8 @@ import type { ChildProcess } from 'node:child_process';
  * A cancelled operation ends `cancelled` whatever happens meanwhile: a cancel racing the worker's
  * claim, and a worker killed after each statement of its side of a cancel.
  */
-const exited = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+const exited = (child: ChildProcess) =>
+  new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
 
 async function create(stack: Stack, token: string, name: string): Promise<{ clusterId: string; operationId: string }> {
   const res = await stack.api.inject({
@@ -29,7 +30,11 @@ async function expectCleanlyCancelled(stack: Stack, token: string, op: { cluster
   expect((await stack.api.inject({ method: 'GET', url: `/v1/clusters/${op.clusterId}`, headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(404);
   expect(await stack.prisma.clusterCredential.count({ where: { clusterId: op.clusterId } })).toBe(0);
   // Whatever reached the cloud was deleted there.
-  const stats = await simulatorCall<{ items: { name: string; creates: number; deletes: number }[] }>(stack.simulator.apiUrl, 'GET', '/v1/stats/objects?kind=cluster');
+  const stats = await simulatorCall<{ items: { name: string; creates: number; deletes: number }[] }>(
+    stack.simulator.apiUrl,
+    'GET',
+    '/v1/stats/objects?kind=cluster',
+  );
   const cloud = stats.items.find((i) => i.name === externalClusterName(op.clusterId));
   if (cloud) expect(cloud.deletes).toBeGreaterThanOrEqual(cloud.creates);
   expect(await stack.prisma.operationLease.count({ where: { operationId: op.operationId } })).toBe(0);

@@ -45,7 +45,13 @@ describe('crash safety: kill -9 the worker in every step of a create', () => {
       method: 'POST',
       url: '/v1/clusters',
       headers: { authorization: `Bearer ${token}` },
-      payload: clusterRequest({ name: 'crashy', node_pools: [{ name: 'a', machine_type: 'nine-standard-2', count: 2 }, { name: 'b', machine_type: 'nine-standard-2', count: 1 }] }),
+      payload: clusterRequest({
+        name: 'crashy',
+        node_pools: [
+          { name: 'a', machine_type: 'nine-standard-2', count: 2 },
+          { name: 'b', machine_type: 'nine-standard-2', count: 1 },
+        ],
+      }),
     });
     const { cluster, operation } = created.json();
 

@@ -21,7 +21,12 @@ import { join } from 'node:path';
 async function createClusters(stack: Stack, token: string, names: string[]) {
   const operations: { clusterId: string; operationId: string }[] = [];
   for (const name of names) {
-    const res = await stack.api.inject({ method: 'POST', url: '/v1/clusters', headers: { authorization: `Bearer ${token}` }, payload: clusterRequest({ name }) });
+    const res = await stack.api.inject({
+      method: 'POST',
+      url: '/v1/clusters',
+      headers: { authorization: `Bearer ${token}` },
+      payload: clusterRequest({ name }),
+    });
     expect(res.statusCode).toBe(202);
     operations.push({ clusterId: res.json().cluster.id, operationId: res.json().operation.id });
   }
@@ -50,7 +55,10 @@ describe('operations survive losing their dependencies', () => {
       await admin.quit();
 
       for (const op of ops) await waitForOperation(stack.prisma, op.operationId, ['succeeded'], 60_000);
-      await expectEachCreatedOnce(stack, ops.map((o) => o.clusterId));
+      await expectEachCreatedOnce(
+        stack,
+        ops.map((o) => o.clusterId),
+      );
     } finally {
       await stack.stop();
       await redis.stop();
@@ -74,7 +82,10 @@ describe('operations survive losing their dependencies', () => {
       await postgres.start();
 
       for (const op of ops) await waitForOperation(stack.prisma, op.operationId, ['succeeded'], 120_000);
-      await expectEachCreatedOnce(stack, ops.map((o) => o.clusterId));
+      await expectEachCreatedOnce(
+        stack,
+        ops.map((o) => o.clusterId),
+      );
     } finally {
       await stack.stop();
       await postgres.stop();
@@ -82,7 +93,7 @@ describe('operations survive losing their dependencies', () => {
     }
   }, 240_000);
 
-  it('never runs one cluster\'s operation twice at once, even when two workers get it', async () => {
+  it("never runs one cluster's operation twice at once, even when two workers get it", async () => {
     const stack = await startStack({ inProcessWorker: false, stepDelayMs: 200 });
     const connection = new IORedis(stack.config.redis.url, { maxRetriesPerRequest: null });
     const queue = new Queue(OPERATIONS_QUEUE, { connection, prefix: `${stack.config.redis.prefix}:bull` });
@@ -99,7 +110,10 @@ describe('operations survive losing their dependencies', () => {
         // the operation finished.
         expect(done.steps.map((s) => s.attempts)).toEqual(done.steps.map(() => 1));
       }
-      await expectEachCreatedOnce(stack, ops.map((o) => o.clusterId));
+      await expectEachCreatedOnce(
+        stack,
+        ops.map((o) => o.clusterId),
+      );
     } finally {
       // A connection handed to BullMQ stays the caller's to close.
       await queue.close();

@@ -24,7 +24,11 @@ describe('the Helm chart and the worker agree on the shutdown grace', () => {
 
   it('passes the chart grace to the worker as WORKER_SHUTDOWN_GRACE_MS, which the config reads', () => {
     expect(template).toMatch(/- name: WORKER_SHUTDOWN_GRACE_MS\s+value: \{\{ \.Values\.worker\.shutdownGraceMs \| quote \}\}/);
-    const env = { DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/x', REDIS_URL: 'redis://127.0.0.1:6379', SECRETS_KEYS: `k1:${Buffer.alloc(32).toString('base64')}` };
+    const env = {
+      DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/x',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      SECRETS_KEYS: `k1:${Buffer.alloc(32).toString('base64')}`,
+    };
     expect(loadConfig({ ...env, WORKER_SHUTDOWN_GRACE_MS: String(values.worker.shutdownGraceMs) }).engine.shutdownGraceMs).toBe(values.worker.shutdownGraceMs);
     // The default without the chart fits the chart's period too (a chart that forgets the variable).
     expect(loadConfig(env).engine.shutdownGraceMs + CLOSE_MARGIN_MS).toBeLessThanOrEqual(values.worker.terminationGracePeriodSeconds * 1000);

@@ -34,7 +34,8 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-const exited = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+const exited = (child: ChildProcess) =>
+  new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
 
 /** A graceful stop, as a rollout does it: SIGTERM, then wait for the process to be gone. */
 async function stopWorker(child: ChildProcess): Promise<void> {
@@ -59,7 +60,10 @@ describe('long operations: waits that yield the worker', () => {
         until(
           'the operation parked in its wait',
           async () => {
-            const row = await stack.prisma.operation.findUniqueOrThrow({ where: { id: op!.operationId }, include: { steps: { where: { name: 'wait_control_plane_ready' } } } });
+            const row = await stack.prisma.operation.findUniqueOrThrow({
+              where: { id: op!.operationId },
+              include: { steps: { where: { name: 'wait_control_plane_ready' } } },
+            });
             return row.wakeAt !== null && row.steps[0]?.status === 'running' ? true : undefined;
           },
           30_000,
@@ -98,14 +102,20 @@ describe('long operations: waits that yield the worker', () => {
       const [op] = await createClusters(stack, token, ['handed-back']);
       await until(
         'install_addons running',
-        async () => ((await stack.prisma.operationStep.findFirstOrThrow({ where: { operationId: op!.operationId, name: 'install_addons' } })).status === 'running' ? true : undefined),
+        async () =>
+          (await stack.prisma.operationStep.findFirstOrThrow({ where: { operationId: op!.operationId, name: 'install_addons' } })).status === 'running'
+            ? true
+            : undefined,
         30_000,
       );
       const stoppedAt = Date.now();
       await stopWorker(first);
       expect(Date.now() - stoppedAt).toBeLessThan(10_000);
       // The step in flight finished and nothing after it started: the operation waits for a worker.
-      const handedBack = await stack.prisma.operation.findUniqueOrThrow({ where: { id: op!.operationId }, include: { steps: { orderBy: { position: 'asc' } } } });
+      const handedBack = await stack.prisma.operation.findUniqueOrThrow({
+        where: { id: op!.operationId },
+        include: { steps: { orderBy: { position: 'asc' } } },
+      });
       expect(handedBack.status).toBe('running');
       expect(handedBack.steps.find((s) => s.name === 'install_addons')!.status).toBe('succeeded');
       expect(handedBack.steps.find((s) => s.name === 'issue_admin_credentials')!.status).toBe('pending');
@@ -142,9 +152,13 @@ describe('long operations: waits that yield the worker', () => {
         'all 500 operations waiting at once',
         async () => {
           // pg_stat_activity is not in the schema's types, hence Kysely's sql template.
-          const { rows } = await sql<{ n: bigint }>`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'capstan-worker-under-test'`.execute(db);
+          const { rows } = await sql<{ n: bigint }>`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'capstan-worker-under-test'`.execute(
+            db,
+          );
           most = Math.max(most, Number(rows[0]!.n));
-          const waitingNow = await stack.prisma.operationStep.count({ where: { name: 'wait_control_plane_ready', status: 'running', NOT: { wait: { equals: Prisma.DbNull } } } });
+          const waitingNow = await stack.prisma.operationStep.count({
+            where: { name: 'wait_control_plane_ready', status: 'running', NOT: { wait: { equals: Prisma.DbNull } } },
+          });
           const yielded = await stack.prisma.operation.count({ where: { wakeAt: { not: null } } });
           return waitingNow === 500 && yielded > 0 ? true : undefined;
         },
@@ -169,7 +183,11 @@ describe('long operations: waits that yield the worker', () => {
         token,
         Array.from({ length: 100 }, (_, i) => `outage-${i}`),
       );
-      await until('some creates under way', async () => ((await stack.prisma.operation.count({ where: { status: 'succeeded' } })) >= 5 ? true : undefined), 60_000);
+      await until(
+        'some creates under way',
+        async () => ((await stack.prisma.operation.count({ where: { status: 'succeeded' } })) >= 5 ? true : undefined),
+        60_000,
+      );
       for (const call of ['ensureCluster', 'getCluster', 'ensureNodePool', 'getNodePool', 'installAddons', 'issueCredentials']) {
         await simulatorCall(stack.simulator.apiUrl, 'POST', '/v1/chaos/faults', { match: { call }, mode: 'fail_always', retryable: true });
       }

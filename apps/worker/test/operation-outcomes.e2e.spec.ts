@@ -114,7 +114,11 @@ describe('operation outcomes', () => {
       'mark_running:skipped',
     ]);
     // Compensation: the half-built cluster is deleted in the cloud, and gone from the API.
-    const stats = await simulatorCall<{ items: { name: string; creates: number; deletes: number }[] }>(stack.simulator.apiUrl, 'GET', '/v1/stats/objects?kind=cluster');
+    const stats = await simulatorCall<{ items: { name: string; creates: number; deletes: number }[] }>(
+      stack.simulator.apiUrl,
+      'GET',
+      '/v1/stats/objects?kind=cluster',
+    );
     expect(stats.items.find((i) => i.name === externalClusterName(clusterId))).toMatchObject({ creates: 1, deletes: 1 });
     expect((await call('GET', `/v1/clusters/${clusterId}`)).statusCode).toBe(404);
     expect(await eventTypes(operationId)).toEqual(['dev.capstan.operation.pending', 'dev.capstan.operation.running', 'dev.capstan.operation.cancelled']);

@@ -10,7 +10,12 @@ import { sql } from 'kysely';
  */
 export function usageQuery(db: UnitOfWork, organizationId: string) {
   return db.selectNoFrom((eb) => [
-    eb.selectFrom('clusters').select((c) => c.fn.countAll<bigint>().as('n')).where('organization_id', '=', organizationId).where('deleted_at', 'is', null).as('clusters'),
+    eb
+      .selectFrom('clusters')
+      .select((c) => c.fn.countAll<bigint>().as('n'))
+      .where('organization_id', '=', organizationId)
+      .where('deleted_at', 'is', null)
+      .as('clusters'),
     eb
       .selectFrom('node_pools')
       .select(sql<bigint | null>`SUM(GREATEST(node_count, COALESCE(autoscale_max, node_count)))`.as('n'))

@@ -31,7 +31,12 @@ export function presentNodePool(pool: NodePoolRow) {
 
 export function presentMaintenanceWindow(window: WindowRow | null) {
   return window
-    ? { time_zone: window.time_zone, days: window.days as ('MO' | 'TU' | 'WE' | 'TH' | 'FR' | 'SA' | 'SU')[], start_time: window.start_time, duration_minutes: window.duration_minutes }
+    ? {
+        time_zone: window.time_zone,
+        days: window.days as ('MO' | 'TU' | 'WE' | 'TH' | 'FR' | 'SA' | 'SU')[],
+        start_time: window.start_time,
+        duration_minutes: window.duration_minutes,
+      }
     : null;
 }
 

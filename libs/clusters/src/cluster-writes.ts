@@ -38,7 +38,11 @@ export async function insertCluster(trx: UnitOfWork, clusterId: string, organiza
         updated_at: now,
       }),
     )
-    .with('pools', (q) => q.insertInto('node_pools').values(input.node_pools.map((pool) => ({ ...poolRow(organizationId, pool, version), cluster_id: clusterId, updated_at: now }))))
+    .with('pools', (q) =>
+      q
+        .insertInto('node_pools')
+        .values(input.node_pools.map((pool) => ({ ...poolRow(organizationId, pool, version), cluster_id: clusterId, updated_at: now }))),
+    )
     .with('maintenance', (q) =>
       q
         .insertInto('maintenance_windows')
@@ -72,7 +76,13 @@ export async function setClusterStatus(trx: UnitOfWork, id: string, status: db.C
 export async function updateClusterSettings(
   trx: UnitOfWork,
   id: string,
-  input: { labels?: Record<string, string>; auto_upgrade?: boolean; deletion_protection?: boolean; release_channel?: db.ReleaseChannel; maintenance_window?: MaintenanceWindowSpec | null },
+  input: {
+    labels?: Record<string, string>;
+    auto_upgrade?: boolean;
+    deletion_protection?: boolean;
+    release_channel?: db.ReleaseChannel;
+    maintenance_window?: MaintenanceWindowSpec | null;
+  },
 ): Promise<void> {
   await trx
     .updateTable('clusters')

@@ -36,14 +36,22 @@ export class ClustersController {
   ) {}
 
   @Endpoint(routes.createCluster)
-  async create(@CurrentCustomer() caller: CustomerCaller, @Input() { body }: RouteInput<typeof routes.createCluster>, @Headers('idempotency-key') key?: string) {
+  async create(
+    @CurrentCustomer() caller: CustomerCaller,
+    @Input() { body }: RouteInput<typeof routes.createCluster>,
+    @Headers('idempotency-key') key?: string,
+  ) {
     const result = await this.createCluster.execute(requester(caller, key), body);
     return withLocation(result, `/v1/clusters/${result.cluster.id}`);
   }
 
   @Endpoint(routes.listClusters)
   list(@CurrentCustomer() caller: CustomerCaller, @Input() { query }: RouteInput<typeof routes.listClusters>) {
-    return this.clusters.list({ organizationId: caller.organizationId, status: query.status, provider: query.provider, labelSelector: query.label_selector }, query.limit, query.cursor);
+    return this.clusters.list(
+      { organizationId: caller.organizationId, status: query.status, provider: query.provider, labelSelector: query.label_selector },
+      query.limit,
+      query.cursor,
+    );
   }
 
   @Endpoint(routes.getCluster)
@@ -78,7 +86,11 @@ export class ClustersController {
   }
 
   @Endpoint(routes.createNodePool)
-  async createNodePool(@CurrentCustomer() caller: CustomerCaller, @Input() { params, body }: RouteInput<typeof routes.createNodePool>, @Headers('idempotency-key') key?: string) {
+  async createNodePool(
+    @CurrentCustomer() caller: CustomerCaller,
+    @Input() { params, body }: RouteInput<typeof routes.createNodePool>,
+    @Headers('idempotency-key') key?: string,
+  ) {
     const result = await this.createPool.execute(requester(caller, key), params.cluster_id, body);
     return withLocation(result, `/v1/clusters/${params.cluster_id}/node-pools/${result.node_pool.id}`);
   }
@@ -99,7 +111,11 @@ export class ClustersController {
   }
 
   @Endpoint(routes.deleteNodePool)
-  deleteNodePool(@CurrentCustomer() caller: CustomerCaller, @Input() { params }: RouteInput<typeof routes.deleteNodePool>, @Headers('idempotency-key') key?: string) {
+  deleteNodePool(
+    @CurrentCustomer() caller: CustomerCaller,
+    @Input() { params }: RouteInput<typeof routes.deleteNodePool>,
+    @Headers('idempotency-key') key?: string,
+  ) {
     return this.deletePool.execute(requester(caller, key), params.cluster_id, params.node_pool_id);
   }
 }
@@ -114,7 +130,15 @@ export class CatalogueController {
   @Endpoint(catalogueRoutes.listRegions)
   async regions(@CurrentCustomer() caller: CustomerCaller, @Input() { query }: RouteInput<typeof catalogueRoutes.listRegions>) {
     const { residency } = await this.organizations.get(caller.organizationId);
-    return { items: listRegions(query.provider).map((r) => ({ id: r.id, provider: r.provider, country: r.country, display_name: r.displayName, allowed: r.country === residency })) };
+    return {
+      items: listRegions(query.provider).map((r) => ({
+        id: r.id,
+        provider: r.provider,
+        country: r.country,
+        display_name: r.displayName,
+        allowed: r.country === residency,
+      })),
+    };
   }
 
   @Endpoint(catalogueRoutes.listVersions)
@@ -124,7 +148,15 @@ export class CatalogueController {
 
   @Endpoint(catalogueRoutes.listMachineTypes)
   machineTypes(@Input() { query }: RouteInput<typeof catalogueRoutes.listMachineTypes>) {
-    return { items: listMachineTypes(query.provider).map((m) => ({ id: m.id, provider: m.provider, vcpus: m.vcpus, memory_gib: m.memoryGiB, monthly_price_cents: m.monthlyPriceCents })) };
+    return {
+      items: listMachineTypes(query.provider).map((m) => ({
+        id: m.id,
+        provider: m.provider,
+        vcpus: m.vcpus,
+        memory_gib: m.memoryGiB,
+        monthly_price_cents: m.monthlyPriceCents,
+      })),
+    };
   }
 }
 
@@ -148,6 +180,10 @@ export class StaffClustersController {
 
   @Endpoint(routes.adminListClusters)
   list(@Input() { query }: RouteInput<typeof routes.adminListClusters>) {
-    return this.clusters.listForStaff({ organizationId: query.organization_id, status: query.status, provider: query.provider, q: query.q }, query.limit, query.cursor);
+    return this.clusters.listForStaff(
+      { organizationId: query.organization_id, status: query.status, provider: query.provider, q: query.q },
+      query.limit,
+      query.cursor,
+    );
   }
 }

@@ -23,7 +23,9 @@ function clustersWithRelations(db: UnitOfWork) {
     .selectFrom('clusters as c')
     .selectAll('c')
     .select((eb) => [
-      jsonArrayFrom(eb.selectFrom('node_pools as p').selectAll('p').whereRef('p.cluster_id', '=', 'c.id').where('p.deleted_at', 'is', null).orderBy('p.id')).as('node_pools'),
+      jsonArrayFrom(eb.selectFrom('node_pools as p').selectAll('p').whereRef('p.cluster_id', '=', 'c.id').where('p.deleted_at', 'is', null).orderBy('p.id')).as(
+        'node_pools',
+      ),
       jsonObjectFrom(eb.selectFrom('maintenance_windows as w').selectAll('w').whereRef('w.cluster_id', '=', 'c.id')).as('maintenance_window'),
     ]);
 }
@@ -141,7 +143,10 @@ export class ClustersRepository {
       .where('organization_id', '=', organizationId)
       .where('deleted_at', 'is', null);
     if (after) query = query.where('id', '>', after);
-    return query.orderBy('id').limit(limit + 1).execute();
+    return query
+      .orderBy('id')
+      .limit(limit + 1)
+      .execute();
   }
 
   async nodePool(organizationId: string, clusterId: string, poolId: string): Promise<NodePoolRow> {

@@ -22,8 +22,17 @@ export class SimulatorController {
   @Endpoint(routes.injectFault)
   async inject(@CurrentStaff() staff: StaffCaller, @Input() { body }: RouteInput<typeof routes.injectFault>) {
     const cluster = body.cluster_id ? await this.cluster(body.cluster_id) : undefined;
-    const fault = await this.simulator().injectFault({ call: body.call, cluster: cluster && externalClusterName(cluster.id), mode: body.mode, delayMs: body.delay_ms, retryable: body.retryable });
-    await this.audited(staff, cluster?.organizationId ?? null, 'simulator.fault.inject', { type: 'simulator_fault', id: fault.id }, body.reason, { call: { after: body.call }, mode: { after: body.mode } });
+    const fault = await this.simulator().injectFault({
+      call: body.call,
+      cluster: cluster && externalClusterName(cluster.id),
+      mode: body.mode,
+      delayMs: body.delay_ms,
+      retryable: body.retryable,
+    });
+    await this.audited(staff, cluster?.organizationId ?? null, 'simulator.fault.inject', { type: 'simulator_fault', id: fault.id }, body.reason, {
+      call: { after: body.call },
+      mode: { after: body.mode },
+    });
     return present(fault);
   }
 
@@ -42,12 +51,15 @@ export class SimulatorController {
   async setApiServer(@CurrentStaff() staff: StaffCaller, @Input() { params, body }: RouteInput<typeof routes.setApiServer>) {
     const cluster = await this.cluster(params.cluster_id);
     await this.simulator().setApiServer(externalClusterName(cluster.id), body.state === 'up');
-    await this.audited(staff, cluster.organizationId, `simulator.api_server.${body.state}`, { type: 'cluster', id: cluster.id }, body.reason, { api_server: { after: body.state } });
+    await this.audited(staff, cluster.organizationId, `simulator.api_server.${body.state}`, { type: 'cluster', id: cluster.id }, body.reason, {
+      api_server: { after: body.state },
+    });
     return { cluster_id: cluster.id, api_server: body.state };
   }
 
   private simulator(): SimulatedProvider {
-    if (!(this.provider instanceof SimulatedProvider)) throw new ConflictError('not-simulated', `fault injection needs PROVIDER=simulated; this Capstan runs ${this.provider.kind}`);
+    if (!(this.provider instanceof SimulatedProvider))
+      throw new ConflictError('not-simulated', `fault injection needs PROVIDER=simulated; this Capstan runs ${this.provider.kind}`);
     return this.provider;
   }
 
@@ -58,7 +70,14 @@ export class SimulatorController {
     return { id: cluster.id, organizationId: cluster.organization_id };
   }
 
-  private async audited(staff: StaffCaller, organizationId: string | null, action: string, target: { type: string; id: string }, reason: string | null, changes: Record<string, { after: unknown }>) {
+  private async audited(
+    staff: StaffCaller,
+    organizationId: string | null,
+    action: string,
+    target: { type: string; id: string },
+    reason: string | null,
+    changes: Record<string, { after: unknown }>,
+  ) {
     await this.audit.record(this.db, { organizationId, actor: actorOf(staff), action, target, reason, changes });
   }
 }

@@ -36,6 +36,8 @@ export class VersionCatalogueSeeder implements OnApplicationBootstrap, OnApplica
     if (this.seeded) return;
     await this.versions.seed(VERSION_CATALOGUE);
     this.seeded = true;
-    this.log.log(`version catalogue seeded from revision ${VERSION_CATALOGUE.revision} (${VERSION_CATALOGUE.entries.length} entries, checked ${VERSION_CATALOGUE.checkedOn})`);
+    this.log.log(
+      `version catalogue seeded from revision ${VERSION_CATALOGUE.revision} (${VERSION_CATALOGUE.entries.length} entries, checked ${VERSION_CATALOGUE.checkedOn})`,
+    );
   }
 }

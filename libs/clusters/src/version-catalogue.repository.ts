@@ -129,7 +129,9 @@ export class VersionCatalogueRepository {
               .doUpdateSet({
                 ...columns,
                 // the patch history grows; a patch the seed no longer names is kept
-                patches: sql<string[]>`CASE WHEN ${entry.latestPatch} = ANY(kubernetes_versions.patches) THEN kubernetes_versions.patches ELSE array_append(kubernetes_versions.patches, ${entry.latestPatch}) END`,
+                patches: sql<
+                  string[]
+                >`CASE WHEN ${entry.latestPatch} = ANY(kubernetes_versions.patches) THEN kubernetes_versions.patches ELSE array_append(kubernetes_versions.patches, ${entry.latestPatch}) END`,
               })
               .where('kubernetes_versions.seed_revision', 'is not', null)
               .where('kubernetes_versions.seed_revision', '<', catalogue.revision),

@@ -20,7 +20,12 @@ describe('the version catalogue in Postgres', () => {
     released_at: '2030-01-10',
     maintenance_at: '2031-01-28',
     end_of_support_at: '2031-03-28',
-    sources: { releasedAt: 'https://kubernetes.io/releases/1.99/', maintenanceAt: 'https://kubernetes.io/releases/1.99/', endOfSupportAt: 'https://kubernetes.io/releases/1.99/', latestPatch: 'test' },
+    sources: {
+      releasedAt: 'https://kubernetes.io/releases/1.99/',
+      maintenanceAt: 'https://kubernetes.io/releases/1.99/',
+      endOfSupportAt: 'https://kubernetes.io/releases/1.99/',
+      latestPatch: 'test',
+    },
   };
 
   beforeAll(async () => {
@@ -70,7 +75,13 @@ describe('the version catalogue in Postgres', () => {
   });
 
   it('refuses a date without its source, and dates out of order, as 422', async () => {
-    const noSource = await call('POST', '/admin/v1/versions', staff, { provider: 'rke2', minor: '1.98', ...farFuture, sources: { releasedAt: 'x-source' }, reason: 'test' });
+    const noSource = await call('POST', '/admin/v1/versions', staff, {
+      provider: 'rke2',
+      minor: '1.98',
+      ...farFuture,
+      sources: { releasedAt: 'x-source' },
+      reason: 'test',
+    });
     expect(noSource.statusCode).toBe(422);
     expect(noSource.json().detail).toContain('sources.endOfSupportAt');
     const corrected = await call('PATCH', '/admin/v1/versions/rke2/1.99', staff, { end_of_support_at: '2029-01-01', reason: 'typo' });
@@ -117,7 +128,15 @@ describe('the version catalogue in Postgres', () => {
 
   it('keeps staff edits when the seed runs again, and refuses creation on an EOL minor', async () => {
     // given an EOL minor added by staff
-    const eol = { provider: 'gke', minor: '1.20', latest_patch: '1.20.1-gke.1', released_at: '2020-01-01', end_of_support_at: '2021-01-01', sources: { releasedAt: 'test', endOfSupportAt: 'test', latestPatch: 'test' }, reason: 'history' };
+    const eol = {
+      provider: 'gke',
+      minor: '1.20',
+      latest_patch: '1.20.1-gke.1',
+      released_at: '2020-01-01',
+      end_of_support_at: '2021-01-01',
+      sources: { releasedAt: 'test', endOfSupportAt: 'test', latestPatch: 'test' },
+      reason: 'history',
+    };
     expect((await call('POST', '/admin/v1/versions', staff, eol)).statusCode).toBe(201);
     // when the seed runs again (another replica starting)
     await api.app.get(VersionCatalogueRepository).seed(VERSION_CATALOGUE);

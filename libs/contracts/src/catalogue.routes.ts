@@ -5,7 +5,13 @@ import { z } from './zod';
 const providerQuery = z.object({ provider: providerSchema.optional() }).strict();
 
 export const regionSchema = z
-  .object({ id: z.string(), provider: providerSchema, country: z.string(), display_name: z.string(), allowed: z.boolean().openapi({ description: "Whether your organisation's data residency allows it" }) })
+  .object({
+    id: z.string(),
+    provider: providerSchema,
+    country: z.string(),
+    display_name: z.string(),
+    allowed: z.boolean().openapi({ description: "Whether your organisation's data residency allows it" }),
+  })
   .openapi('Region');
 
 export const versionSchema = z
@@ -14,7 +20,8 @@ export const versionSchema = z
     minor: z.string(),
     latest_patch: z.string(),
     state: z.enum(['preview', 'supported', 'maintenance', 'deprecated', 'eol']).openapi({
-      description: 'maintenance: upstream maintenance mode (critical fixes only); deprecated: past the provider\'s end of standard support. Both warn on create; eol is refused.',
+      description:
+        "maintenance: upstream maintenance mode (critical fixes only); deprecated: past the provider's end of standard support. Both warn on create; eol is refused.",
     }),
     released_at: z.string(),
     maintenance_at: z.string().nullable(),
@@ -86,7 +93,7 @@ export const adminCreateVersion = defineRoute({
   operationId: 'adminCreateVersion',
   method: 'POST',
   path: '/admin/v1/versions',
-  summary: 'Add a Kubernetes minor to a provider\'s catalogue',
+  summary: "Add a Kubernetes minor to a provider's catalogue",
   tags: ['Admin'],
   access: 'staff:operator',
   body: z
@@ -113,7 +120,8 @@ export const adminUpdateVersion = defineRoute({
   method: 'PATCH',
   path: '/admin/v1/versions/{provider}/{minor}',
   summary: 'Add a patch, correct a date or set the default for new clusters',
-  description: 'A changed date needs its source in `sources`. `latest_patch` adds a patch (newer than the current one). `default_for_new: true` makes this minor the default of its provider.',
+  description:
+    'A changed date needs its source in `sources`. `latest_patch` adds a patch (newer than the current one). `default_for_new: true` makes this minor the default of its provider.',
   tags: ['Admin'],
   access: 'staff:operator',
   params: versionParams,

@@ -4,13 +4,24 @@ import { defineRoute } from './route';
 import { printableText } from './text.schema';
 import { z } from './zod';
 
-export const providerSchema = z.enum(['rke2', 'gke']).openapi({ description: 'rke2: the provider\'s own infrastructure (99.5% SLA); gke: Managed GKE (99.95% SLA)' });
+export const providerSchema = z
+  .enum(['rke2', 'gke'])
+  .openapi({ description: "rke2: the provider's own infrastructure (99.5% SLA); gke: Managed GKE (99.95% SLA)" });
 const clusterStatus = z.enum(['provisioning', 'running', 'updating', 'upgrading', 'degraded', 'error', 'deleting', 'deleted']);
 const nodePoolStatus = z.enum(['provisioning', 'running', 'updating', 'upgrading', 'error', 'deleting', 'deleted']);
 const operationStatus = z.enum(['pending', 'running', 'succeeded', 'failed', 'cancelled', 'needs_attention']);
 const operationType = z.enum([
-  'create_cluster', 'update_cluster', 'delete_cluster', 'create_node_pool', 'update_node_pool', 'delete_node_pool',
-  'scale_node_pool', 'upgrade_cluster', 'rotate_credentials', 'create_backup', 'restore_backup',
+  'create_cluster',
+  'update_cluster',
+  'delete_cluster',
+  'create_node_pool',
+  'update_node_pool',
+  'delete_node_pool',
+  'scale_node_pool',
+  'upgrade_cluster',
+  'rotate_credentials',
+  'create_backup',
+  'restore_backup',
 ]);
 const day = z.enum(['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU']);
 
@@ -53,15 +64,23 @@ export const nodePoolSpec = z
 
 export const maintenanceWindow = z
   .object({
-    time_zone: z.string().min(1).max(64).refine((tz) => {
-      try {
-        new Intl.DateTimeFormat('en', { timeZone: tz });
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'must be an IANA time zone such as Europe/Zurich'),
-    days: z.array(day).min(1).max(7).refine((d) => new Set(d).size === d.length, 'must not repeat a day'),
+    time_zone: z
+      .string()
+      .min(1)
+      .max(64)
+      .refine((tz) => {
+        try {
+          new Intl.DateTimeFormat('en', { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'must be an IANA time zone such as Europe/Zurich'),
+    days: z
+      .array(day)
+      .min(1)
+      .max(7)
+      .refine((d) => new Set(d).size === d.length, 'must not repeat a day'),
     start_time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM'),
     duration_minutes: z.number().int().min(240, 'must be at least 240 (4 hours)').max(1440),
   })
@@ -73,13 +92,21 @@ export const createClusterBody = z
     name: dnsLabel,
     provider: providerSchema,
     region: z.string().min(1).max(63),
-    version: z.string().max(32).regex(/^\d+\.\d+(\.\d+(-gke\.\d+)?)?$/, 'must be a Kubernetes version such as 1.35 or 1.35.4').optional(),
+    version: z
+      .string()
+      .max(32)
+      .regex(/^\d+\.\d+(\.\d+(-gke\.\d+)?)?$/, 'must be a Kubernetes version such as 1.35 or 1.35.4')
+      .optional(),
     release_channel: z.enum(['rapid', 'regular', 'stable', 'extended']).default('regular'),
     auto_upgrade: z.boolean().default(true),
     deletion_protection: z.boolean().default(false),
     labels: labels.default({}),
     maintenance_window: maintenanceWindow.optional(),
-    node_pools: z.array(nodePoolSpec).min(1).max(10).refine((pools) => new Set(pools.map((p) => p.name)).size === pools.length, 'node pool names must be unique'),
+    node_pools: z
+      .array(nodePoolSpec)
+      .min(1)
+      .max(10)
+      .refine((pools) => new Set(pools.map((p) => p.name)).size === pools.length, 'node pool names must be unique'),
   })
   .strict()
   .openapi('CreateClusterRequest');
@@ -185,7 +212,9 @@ export const createCluster = defineRoute({
   access: 'customer:write',
   body: createClusterBody,
   idempotent: true,
-  responses: { 202: { description: 'Accepted: follow the operation', schema: clusterAccepted, headers: { Location: 'The new cluster (/v1/clusters/{cluster_id})' } } },
+  responses: {
+    202: { description: 'Accepted: follow the operation', schema: clusterAccepted, headers: { Location: 'The new cluster (/v1/clusters/{cluster_id})' } },
+  },
   errors: [409, 422],
 });
 
@@ -267,7 +296,13 @@ export const createNodePool = defineRoute({
   params: clusterParams,
   body: nodePoolSpec,
   idempotent: true,
-  responses: { 202: { description: 'Accepted: follow the operation', schema: nodePoolAccepted, headers: { Location: 'The new node pool (/v1/clusters/{cluster_id}/node-pools/{node_pool_id})' } } },
+  responses: {
+    202: {
+      description: 'Accepted: follow the operation',
+      schema: nodePoolAccepted,
+      headers: { Location: 'The new node pool (/v1/clusters/{cluster_id}/node-pools/{node_pool_id})' },
+    },
+  },
   errors: [409, 422],
 });
 

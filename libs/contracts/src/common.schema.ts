@@ -10,10 +10,7 @@ export const dnsLabel = z
 
 /** Kubernetes-style labels: at most 64, keys and values as Kubernetes validates them. */
 export const labels = z
-  .record(
-    z.string().max(253).refine(isLabelKey, 'is not a valid label key'),
-    z.string().max(63).refine(isLabelValue, 'is not a valid label value'),
-  )
+  .record(z.string().max(253).refine(isLabelKey, 'is not a valid label key'), z.string().max(63).refine(isLabelValue, 'is not a valid label value'))
   .refine((value) => Object.keys(value).length <= 64, 'at most 64 labels')
   .openapi({ example: { env: 'prod', team: 'payments' } });
 

@@ -124,7 +124,13 @@ export const createWebhook = defineRoute({
   // Not `idempotent`: a replayed answer would have to be kept, and it holds the signing secret,
   // which Capstan stores only sealed (DESIGN.md invariant 6).
   oneTimeSecret: true,
-  responses: { 201: { description: 'The webhook and its signing secret', schema: createdWebhookSchema, headers: { Location: 'The new webhook (/v1/webhooks/{webhook_id})' } } },
+  responses: {
+    201: {
+      description: 'The webhook and its signing secret',
+      schema: createdWebhookSchema,
+      headers: { Location: 'The new webhook (/v1/webhooks/{webhook_id})' },
+    },
+  },
   errors: [422],
 });
 

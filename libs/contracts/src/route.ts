@@ -4,13 +4,7 @@ import type { ZodType, z as zod } from 'zod';
  * Who may call a route. `customer:*` needs an organisation's API token with that scope;
  * `staff:*` a staff credential with at least that role; `public` nothing.
  */
-export type RouteAccess =
-  | 'public'
-  | 'customer:read'
-  | 'customer:write'
-  | 'staff:viewer'
-  | 'staff:operator'
-  | 'staff:admin';
+export type RouteAccess = 'public' | 'customer:read' | 'customer:write' | 'staff:viewer' | 'staff:operator' | 'staff:admin';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
@@ -30,11 +24,7 @@ export interface RouteResponse {
  * controllers from it, validation uses its schemas, /openapi.json is generated from the list of
  * them, and the tenant-isolation suite walks the same list: one source of truth.
  */
-export interface RouteContract<
-  P extends ZodType = ZodType,
-  Q extends ZodType = ZodType,
-  B extends ZodType = ZodType,
-> {
+export interface RouteContract<P extends ZodType = ZodType, Q extends ZodType = ZodType, B extends ZodType = ZodType> {
   operationId: string;
   method: HttpMethod;
   /** OpenAPI-style path, e.g. `/v1/clusters/{cluster_id}`. */
@@ -68,9 +58,7 @@ export interface RouteInput<R extends RouteContract<ZodType, ZodType, ZodType>> 
 
 const routes: RouteContract[] = [];
 
-export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodType>(
-  route: RouteContract<P, Q, B>,
-): RouteContract<P, Q, B> {
+export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodType>(route: RouteContract<P, Q, B>): RouteContract<P, Q, B> {
   if (routes.some((r) => r.operationId === route.operationId)) {
     throw new Error(`duplicate operationId ${route.operationId}`);
   }

@@ -4,9 +4,25 @@ import { printableText } from './text.schema';
 import { z } from './zod';
 
 const PROVIDER_CALLS = [
-  'ensureCluster', 'getCluster', 'deleteCluster', 'ensureNodePool', 'getNodePool', 'updateNodePool', 'deleteNodePool',
-  'issueCredentials', 'revokeCredentials', 'upgradeControlPlane', 'cordonNode', 'drainNode', 'upgradeNode', 'uncordonNode',
-  'snapshot', 'restore', 'installAddons', 'listAddons', 'listObjects',
+  'ensureCluster',
+  'getCluster',
+  'deleteCluster',
+  'ensureNodePool',
+  'getNodePool',
+  'updateNodePool',
+  'deleteNodePool',
+  'issueCredentials',
+  'revokeCredentials',
+  'upgradeControlPlane',
+  'cordonNode',
+  'drainNode',
+  'upgradeNode',
+  'uncordonNode',
+  'snapshot',
+  'restore',
+  'installAddons',
+  'listAddons',
+  'listObjects',
 ] as const;
 
 const reason = printableText(3, 500);
@@ -75,7 +91,12 @@ export const setApiServer = defineRoute({
   tags: ['Admin', 'Simulator'],
   access: 'staff:operator',
   params: z.object({ cluster_id: idOf('cl') }).strict(),
-  body: z.object({ state: z.enum(['down', 'up']), reason }).strict().openapi('SetApiServerRequest'),
-  responses: { 200: { description: 'The new state', schema: z.object({ cluster_id: z.string(), api_server: z.enum(['down', 'up']) }).openapi('ApiServerState') } },
+  body: z
+    .object({ state: z.enum(['down', 'up']), reason })
+    .strict()
+    .openapi('SetApiServerRequest'),
+  responses: {
+    200: { description: 'The new state', schema: z.object({ cluster_id: z.string(), api_server: z.enum(['down', 'up']) }).openapi('ApiServerState') },
+  },
   errors: [409],
 });

@@ -51,9 +51,13 @@ export const slaReportSchema = z
     excluded_minutes: z.number().int(),
     unknown_minutes: z.number().int().openapi({ description: 'No probe result (the monitor was down): neither up nor down' }),
     future_minutes: z.number().int(),
-    coverage_percent: percent.openapi({ description: 'Measured minutes / (measured + unknown minutes): how much of the month the monitor saw (docs/sla.md, Coverage)' }),
+    coverage_percent: percent.openapi({
+      description: 'Measured minutes / (measured + unknown minutes): how much of the month the monitor saw (docs/sla.md, Coverage)',
+    }),
     min_coverage_percent: percent.openapi({ description: 'The least coverage at which the report is conclusive: the target itself' }),
-    trustworthy: z.boolean().openapi({ description: 'false when coverage is below min_coverage_percent: the unknown minutes could hide more downtime than the whole error budget' }),
+    trustworthy: z
+      .boolean()
+      .openapi({ description: 'false when coverage is below min_coverage_percent: the unknown minutes could hide more downtime than the whole error budget' }),
     availability_percent: percent.openapi({ description: '100 × (1 − counted downtime / minutes in the month), rounded down to 4 decimals' }),
     error_budget: errorBudget,
     breached: z.boolean(),
@@ -91,7 +95,7 @@ export const slaReportSchema = z
         excluded_minutes: z.number().int(),
         unknown_minutes: z.number().int(),
         future_minutes: z.number().int(),
-        availability_percent: percent.openapi({ description: '100 × (1 − counted downtime / 1,440): the month\'s definition over the day' }),
+        availability_percent: percent.openapi({ description: "100 × (1 − counted downtime / 1,440): the month's definition over the day" }),
       }),
     ),
     rules: z
@@ -162,7 +166,7 @@ export const listSla = defineRoute({
   operationId: 'listSla',
   method: 'GET',
   path: '/v1/sla',
-  summary: "One SLA summary per cluster of your organisation that existed during the month (deleted ones included)",
+  summary: 'One SLA summary per cluster of your organisation that existed during the month (deleted ones included)',
   tags: ['SLA'],
   access: 'customer:read',
   query: z.object({ ...paginationQuery, month: month.optional() }).strict(),
@@ -179,7 +183,10 @@ export const adminListSlaBreaches = defineRoute({
   access: 'staff:viewer',
   query: z.object({ ...paginationQuery, month: month.optional(), organization_id: idOf('org').optional() }).strict(),
   responses: {
-    200: { description: 'A page of breached clusters, by cluster id', schema: page(slaSummarySchema.extend({ organization_id: z.string() }), 'AdminSlaBreachPage') },
+    200: {
+      description: 'A page of breached clusters, by cluster id',
+      schema: page(slaSummarySchema.extend({ organization_id: z.string() }), 'AdminSlaBreachPage'),
+    },
   },
   errors: [422],
 });

@@ -4,7 +4,10 @@ import { defineRoute } from './route';
 import { humanName, printableText } from './text.schema';
 import { z } from './zod';
 
-const residency = z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 country code').openapi({ example: 'CH' });
+const residency = z
+  .string()
+  .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 country code')
+  .openapi({ example: 'CH' });
 /** On input, only codes assigned to a country: `XX` or `EU` name no law the data could stay under. */
 const residencyInput = residency.refine((code) => ISO_3166_1_ALPHA_2.has(code), 'is not an assigned ISO 3166-1 alpha-2 country code');
 
@@ -48,7 +51,12 @@ export const createTokenBody = z
   .object({
     name: humanName(100),
     scopes: z.array(scope).min(1).max(2).default(['read', 'write']),
-    expires_in_seconds: z.number().int().min(60).max(2 * 365 * 24 * 3600).optional(),
+    expires_in_seconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(2 * 365 * 24 * 3600)
+      .optional(),
   })
   .strict()
   .openapi('CreateApiTokenRequest');
@@ -141,7 +149,11 @@ const reason = printableText(3, 500).openapi({ description: 'Why; kept in the au
 
 export const createOrganizationBody = z
   .object({
-    name: z.string().min(2).max(63).regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label'),
+    name: z
+      .string()
+      .min(2)
+      .max(63)
+      .regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label'),
     display_name: printableText(1, 200),
     residency: residencyInput,
     plan: z.string().min(1).max(50).default('standard'),
@@ -161,7 +173,13 @@ export const adminCreateOrganization = defineRoute({
   access: 'staff:operator',
   body: createOrganizationBody,
   idempotent: true,
-  responses: { 201: { description: 'The organisation', schema: organizationSchema, headers: { Location: 'The new organisation (/admin/v1/organizations/{organization_id})' } } },
+  responses: {
+    201: {
+      description: 'The organisation',
+      schema: organizationSchema,
+      headers: { Location: 'The new organisation (/admin/v1/organizations/{organization_id})' },
+    },
+  },
   errors: [409],
 });
 
@@ -199,7 +217,10 @@ export const adminUpdateQuota = defineRoute({
   body: z
     .object({ max_clusters: z.number().int().min(0).max(10_000).optional(), max_nodes: z.number().int().min(0).max(100_000).optional(), reason })
     .strict()
-    .refine((body) => body.max_clusters !== undefined || body.max_nodes !== undefined, { message: 'give max_clusters, max_nodes or both', path: ['max_clusters'] })
+    .refine((body) => body.max_clusters !== undefined || body.max_nodes !== undefined, {
+      message: 'give max_clusters, max_nodes or both',
+      path: ['max_clusters'],
+    })
     .openapi('UpdateQuotaRequest'),
   responses: { 200: { description: 'The organisation', schema: organizationSchema } },
   errors: [412],

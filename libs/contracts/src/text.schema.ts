@@ -8,8 +8,7 @@ import { z } from './zod';
  * isolates, zero-width characters, the byte-order mark, line and paragraph separators), and
  * U+FFFD, which only appears where bytes failed to decode as UTF-8 (a query string's do silently).
  */
-const FORBIDDEN_CHARACTER =
-  /[\p{Cc}\p{Cs}\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffd]/u;
+const FORBIDDEN_CHARACTER = /[\p{Cc}\p{Cs}\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffd]/u;
 
 /** The first forbidden character of `value`, as `U+XXXX` (never the input itself), or undefined. */
 export function forbiddenCharacterIn(value: string): string | undefined {

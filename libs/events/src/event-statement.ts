@@ -23,7 +23,15 @@ function buildRecordEventQuery(db: UnitOfWork, event: NewEvent, time: Date, id: 
     .with('recorded_event', (q) =>
       q
         .insertInto('events')
-        .values({ id, organization_id: event.organizationId, type: event.type, source: event.source, subject: event.subject ?? null, data: jsonb(event.data), time })
+        .values({
+          id,
+          organization_id: event.organizationId,
+          type: event.type,
+          source: event.source,
+          subject: event.subject ?? null,
+          data: jsonb(event.data),
+          time,
+        })
         .returning('id'),
     )
     .with('event_hooks', (q) =>

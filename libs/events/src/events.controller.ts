@@ -21,7 +21,11 @@ export class WebhooksController {
 
   @Endpoint(routes.createWebhook)
   async create(@CurrentCustomer() caller: CustomerCaller, @Input() { body }: RouteInput<typeof routes.createWebhook>) {
-    const webhook = await this.webhooks.create(actorOf(caller), caller.organizationId, { url: body.url, eventTypes: body.event_types, description: body.description });
+    const webhook = await this.webhooks.create(actorOf(caller), caller.organizationId, {
+      url: body.url,
+      eventTypes: body.event_types,
+      description: body.description,
+    });
     return withLocation(webhook, `/v1/webhooks/${webhook.id}`);
   }
 

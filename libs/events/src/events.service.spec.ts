@@ -27,7 +27,15 @@ describe('EventsService.record', () => {
     const id = newId('wh');
     const issued = secrets.issue(id);
     await prisma.webhook.create({
-      data: { id, organizationId, url: `https://hooks.example.com/${id}`, eventTypes, secretKeyId: issued.secretKeyId, secretSealed: issued.secretSealed, disabledAt: options.disabled ? clock.now() : null },
+      data: {
+        id,
+        organizationId,
+        url: `https://hooks.example.com/${id}`,
+        eventTypes,
+        secretKeyId: issued.secretKeyId,
+        secretSealed: issued.secretSealed,
+        disabledAt: options.disabled ? clock.now() : null,
+      },
     });
     return id;
   }
@@ -50,9 +58,9 @@ describe('EventsService.record', () => {
     await webhook(other.organizationId, []);
 
     const succeeded = await new Database(prisma.databasePool).transaction().execute((tx) => events.record(tx, operationSucceeded(org.organizationId)));
-    const deleted = await new Database(prisma.databasePool).transaction().execute((tx) =>
-      events.record(tx, { organizationId: org.organizationId, type: 'dev.capstan.cluster.deleted', source: '/v1/clusters/cl_1', data: {} }),
-    );
+    const deleted = await new Database(prisma.databasePool)
+      .transaction()
+      .execute((tx) => events.record(tx, { organizationId: org.organizationId, type: 'dev.capstan.cluster.deleted', source: '/v1/clusters/cl_1', data: {} }));
 
     expect(succeeded).toEqual({ id: expect.stringMatching(/^evt_[0-9a-z]{26}$/), time: clock.now(), deliveries: 2 });
     const forSucceeded = await prisma.webhookDelivery.findMany({ where: { eventId: succeeded.id }, orderBy: { webhookId: 'asc' } });
@@ -75,7 +83,9 @@ describe('EventsService.record', () => {
   it('writes a CloudEvents-shaped event stamped by the injected clock', async () => {
     const org = await seedOrganization(prisma);
     clock.set(new Date('2027-01-02T03:04:05.678Z'));
-    const { id } = await new Database(prisma.databasePool).transaction().execute((tx) => events.record(tx, { ...operationSucceeded(org.organizationId), subject: undefined }));
+    const { id } = await new Database(prisma.databasePool)
+      .transaction()
+      .execute((tx) => events.record(tx, { ...operationSucceeded(org.organizationId), subject: undefined }));
 
     expect(await prisma.event.findUniqueOrThrow({ where: { id } })).toEqual({
       id,
@@ -115,9 +125,11 @@ describe('EventsService.record', () => {
   it('refuses an event type that is not reverse-DNS, writing nothing', async () => {
     const org = await seedOrganization(prisma);
     const before = await prisma.event.count();
-    await expect(new Database(prisma.databasePool).transaction().execute((tx) => events.record(tx, { ...operationSucceeded(org.organizationId), type: 'OperationSucceeded' }))).rejects.toThrow(
-      'event type "OperationSucceeded" is not a reverse-DNS name',
-    );
+    await expect(
+      new Database(prisma.databasePool)
+        .transaction()
+        .execute((tx) => events.record(tx, { ...operationSucceeded(org.organizationId), type: 'OperationSucceeded' })),
+    ).rejects.toThrow('event type "OperationSucceeded" is not a reverse-DNS name');
     expect(await prisma.event.count()).toBe(before);
   });
 });

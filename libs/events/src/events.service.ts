@@ -76,7 +76,10 @@ export class EventsService {
     if (filter.organizationId !== undefined) query = query.where('organization_id', '=', filter.organizationId);
     if (filter.type !== undefined) query = query.where('type', '=', filter.type);
     if (before) query = query.where('id', '<', before);
-    return query.orderBy('id', 'desc').limit(limit + 1).execute();
+    return query
+      .orderBy('id', 'desc')
+      .limit(limit + 1)
+      .execute();
   }
 }
 

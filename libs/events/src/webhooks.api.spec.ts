@@ -44,7 +44,11 @@ describe('events and webhooks API', () => {
   describe('creating a webhook', () => {
     it('answers 201 with the signing secret once, and never shows it again', async () => {
       const org = await seedOrganization(prisma);
-      const created = await as(org.token).post('/v1/webhooks', { url: 'https://hooks.example.com/a', event_types: ['dev.capstan.operation.succeeded'], description: 'ops' });
+      const created = await as(org.token).post('/v1/webhooks', {
+        url: 'https://hooks.example.com/a',
+        event_types: ['dev.capstan.operation.succeeded'],
+        description: 'ops',
+      });
 
       expect(created.statusCode).toBe(201);
       const webhook = created.json();
@@ -179,7 +183,9 @@ describe('events and webhooks API', () => {
       expect((await as(org.token).get(`/v1/webhooks/${id}/deliveries`)).statusCode).toBe(404);
       expect((await as(org.token).delete(`/v1/webhooks/${id}`)).statusCode).toBe(404);
       expect((await as(org.token).get('/v1/webhooks')).json().items).toEqual([]);
-      expect(await prisma.webhookDelivery.findMany({ where: { webhookId: id } })).toMatchObject([{ status: 'failed', lastError: 'the webhook was deleted', nextAttemptAt: null }]);
+      expect(await prisma.webhookDelivery.findMany({ where: { webhookId: id } })).toMatchObject([
+        { status: 'failed', lastError: 'the webhook was deleted', nextAttemptAt: null },
+      ]);
       expect(await prisma.auditEvent.count({ where: { action: 'webhook.delete', targetId: id, actorId: org.tokenId } })).toBe(1);
 
       // No new deliveries for it either.
@@ -192,7 +198,10 @@ describe('events and webhooks API', () => {
       const org = await seedOrganization(prisma);
       const other = await seedOrganization(prisma);
       const ids: string[] = [];
-      for (let n = 1; n <= 5; n++) ids.push((await record({ ...operationSucceeded(org.organizationId, n), type: n % 2 ? 'dev.capstan.operation.succeeded' : 'dev.capstan.operation.failed' })).id);
+      for (let n = 1; n <= 5; n++)
+        ids.push(
+          (await record({ ...operationSucceeded(org.organizationId, n), type: n % 2 ? 'dev.capstan.operation.succeeded' : 'dev.capstan.operation.failed' })).id,
+        );
       await record(operationSucceeded(other.organizationId, 99));
 
       const all = (await as(org.token).get('/v1/events')).json();
@@ -253,7 +262,12 @@ describe('events and webhooks API', () => {
       const delivered = await record({ ...operationSucceeded(org.organizationId), data: { fail: false } });
       const refused = await record({ ...operationSucceeded(org.organizationId, 2), data: { fail: true } });
 
-      const deliverer = new WebhookDeliverer(api.app.get(Database), api.app.get(WebhookSecrets), api.app.get(Clock), new WebhookDeliverySettings(undefined, undefined, undefined, undefined, undefined, true));
+      const deliverer = new WebhookDeliverer(
+        api.app.get(Database),
+        api.app.get(WebhookSecrets),
+        api.app.get(Clock),
+        new WebhookDeliverySettings(undefined, undefined, undefined, undefined, undefined, true),
+      );
       expect(await deliverer.deliverDue()).toBe(2);
 
       const log = await as(org.token).get(`/v1/webhooks/${created.id}/deliveries`);
@@ -270,7 +284,14 @@ describe('events and webhooks API', () => {
         next_attempt_at: null,
         delivered_at: expect.any(String),
       });
-      expect(newest).toMatchObject({ event_id: refused.id, status: 'pending', attempts: 1, last_status_code: 503, last_error: 'the endpoint answered HTTP 503', delivered_at: null });
+      expect(newest).toMatchObject({
+        event_id: refused.id,
+        status: 'pending',
+        attempts: 1,
+        last_status_code: 503,
+        last_error: 'the endpoint answered HTTP 503',
+        delivered_at: null,
+      });
       const retryIn = Date.parse(newest.next_attempt_at) - Date.now();
       expect(retryIn).toBeGreaterThan(20_000);
       expect(retryIn).toBeLessThanOrEqual(30_000);

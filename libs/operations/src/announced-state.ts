@@ -36,8 +36,17 @@ export async function restoreAnnouncedState(
   const clusterStatus = (params.previousClusterStatus ?? 'running') as ClusterStatus;
   switch (op.type) {
     case 'create_cluster':
-      await tx.updateTable('node_pools').set({ status: 'deleted', live_name: null, deleted_at: now, updated_at: now }).where('cluster_id', '=', op.clusterId).where('deleted_at', 'is', null).execute();
-      await tx.updateTable('clusters').set({ status: 'deleted', live_name: null, deleted_at: now, status_reason: 'creation was cancelled', updated_at: now }).where('id', '=', op.clusterId).execute();
+      await tx
+        .updateTable('node_pools')
+        .set({ status: 'deleted', live_name: null, deleted_at: now, updated_at: now })
+        .where('cluster_id', '=', op.clusterId)
+        .where('deleted_at', 'is', null)
+        .execute();
+      await tx
+        .updateTable('clusters')
+        .set({ status: 'deleted', live_name: null, deleted_at: now, status_reason: 'creation was cancelled', updated_at: now })
+        .where('id', '=', op.clusterId)
+        .execute();
       return;
     case 'create_node_pool':
       await tx.updateTable('node_pools').set({ status: 'deleted', live_name: null, deleted_at: now, updated_at: now }).where('id', '=', op.targetId).execute();

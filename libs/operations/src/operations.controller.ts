@@ -10,7 +10,11 @@ export class OperationsController {
 
   @Endpoint(routes.listOperations)
   async list(@CurrentCustomer() caller: CustomerCaller, @Input() { query }: RouteInput<typeof routes.listOperations>) {
-    const page = await this.operations.list({ organizationId: caller.organizationId, clusterId: query.cluster_id, status: query.status, type: query.type }, query.limit, query.cursor);
+    const page = await this.operations.list(
+      { organizationId: caller.organizationId, clusterId: query.cluster_id, status: query.status, type: query.type },
+      query.limit,
+      query.cursor,
+    );
     return { ...page, items: page.items.map(({ organization_id: _, ...op }) => op) };
   }
 
@@ -32,7 +36,11 @@ export class StaffOperationsController {
 
   @Endpoint(routes.adminListOperations)
   list(@Input() { query }: RouteInput<typeof routes.adminListOperations>) {
-    return this.operations.list({ organizationId: query.organization_id, clusterId: query.cluster_id, status: query.status, type: query.type }, query.limit, query.cursor);
+    return this.operations.list(
+      { organizationId: query.organization_id, clusterId: query.cluster_id, status: query.status, type: query.type },
+      query.limit,
+      query.cursor,
+    );
   }
 
   @Endpoint(routes.adminRetryOperation)

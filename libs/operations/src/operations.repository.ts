@@ -35,7 +35,8 @@ export class OperationsRepository {
 
   async enqueue(tx: UnitOfWork, input: NewOperation): Promise<OperationWithSteps> {
     // The worker's boot check covers the enqueueable types only (docs/operations-engine.md).
-    if (!isEnqueueable(input.type)) throw new Error(`operation type ${input.type} is not enqueueable: add it to ENQUEUEABLE_OPERATION_TYPES with its step handlers`);
+    if (!isEnqueueable(input.type))
+      throw new Error(`operation type ${input.type} is not enqueueable: add it to ENQUEUEABLE_OPERATION_TYPES with its step handlers`);
     const id = newId('op');
     const names = [...plannedSteps(input.type)];
     const params = input.params ?? {};

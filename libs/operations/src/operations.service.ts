@@ -45,7 +45,10 @@ export class OperationsService {
     if (filter.status !== undefined) query = query.where('o.status', '=', filter.status);
     if (filter.type !== undefined) query = query.where('o.type', '=', filter.type);
     if (before) query = query.where('o.id', '<', before);
-    const rows = await query.orderBy('o.id', 'desc').limit(limit + 1).execute();
+    const rows = await query
+      .orderBy('o.id', 'desc')
+      .limit(limit + 1)
+      .execute();
     return toPage(rows.map(operationFromRow), limit, (op) => ({ ...presentOperation(op), organization_id: op.organizationId }));
   }
 
@@ -68,7 +71,15 @@ export class OperationsService {
       if (!canCancel(row.status)) {
         throw new ConflictError('operation-finished', `operation ${id} has already finished (${row.status}); there is nothing to cancel`);
       }
-      const op = { id: row.id, organizationId: row.organization_id, clusterId: row.cluster_id, type: row.type, targetType: row.target_type, targetId: row.target_id, params: row.params };
+      const op = {
+        id: row.id,
+        organizationId: row.organization_id,
+        clusterId: row.cluster_id,
+        type: row.type,
+        targetType: row.target_type,
+        targetId: row.target_id,
+        params: row.params,
+      };
       const now = this.clock.now();
       const cancelled = await trx
         .updateTable('operations')
@@ -82,7 +93,14 @@ export class OperationsService {
         // None of its steps ever started.
         await trx.updateTable('operation_steps').set({ status: 'skipped' }).where('operation_id', '=', id).where('status', '=', 'pending').execute();
         await this.events.record(trx, operationEvent(op, 'cancelled'));
-        await this.audit.record(trx, { organizationId: op.organizationId, actor, action: 'operation.cancel', target: { type: 'operation', id }, changes: { status: { before: 'pending', after: 'cancelled' } }, reason });
+        await this.audit.record(trx, {
+          organizationId: op.organizationId,
+          actor,
+          action: 'operation.cancel',
+          target: { type: 'operation', id },
+          changes: { status: { before: 'pending', after: 'cancelled' } },
+          reason,
+        });
       } else {
         const requested = await trx
           .updateTable('operations')
@@ -92,7 +110,14 @@ export class OperationsService {
           .where('cancel_requested_at', 'is', null)
           .executeTakeFirst();
         if (requested.numUpdatedRows === 1n) {
-          await this.audit.record(trx, { organizationId: op.organizationId, actor, action: 'operation.cancel', target: { type: 'operation', id }, changes: { cancel_requested: { before: false, after: true } }, reason });
+          await this.audit.record(trx, {
+            organizationId: op.organizationId,
+            actor,
+            action: 'operation.cancel',
+            target: { type: 'operation', id },
+            changes: { cancel_requested: { before: false, after: true } },
+            reason,
+          });
         }
         // Otherwise a cancel was already asked for (asking again changes nothing), or the
         // operation finished meanwhile: the answer below shows which.
@@ -113,12 +138,21 @@ export class OperationsService {
       // A retry hands the operation back to the workers (`pending`), never `running` directly: only
       // a worker's claim makes it running, under its lease (docs/operations-engine.md).
       operationTransition(row.status, 'pending', id);
-      const op = { id: row.id, organizationId: row.organization_id, clusterId: row.cluster_id, type: row.type, targetType: row.target_type, targetId: row.target_id };
+      const op = {
+        id: row.id,
+        organizationId: row.organization_id,
+        clusterId: row.cluster_id,
+        type: row.type,
+        targetType: row.target_type,
+        targetId: row.target_id,
+      };
       if (op.clusterId) {
         await lockCluster(trx, op.clusterId);
         const active = await this.repository.activeOnCluster(trx, op.clusterId);
         if (active && active.id !== id) {
-          throw new ConflictError('cluster-busy', `cluster ${op.clusterId} has operation ${active.id} (${active.type}) in progress`, { operation_id: active.id });
+          throw new ConflictError('cluster-busy', `cluster ${op.clusterId} has operation ${active.id} (${active.type}) in progress`, {
+            operation_id: active.id,
+          });
         }
       }
       const now = this.clock.now();
@@ -133,7 +167,14 @@ export class OperationsService {
       await trx.updateTable('operation_steps').set({ status: 'pending' }).where('operation_id', '=', id).where('status', 'in', ['failed', 'running']).execute();
       await this.repository.publish(trx, id);
       await this.events.record(trx, operationEvent(op, 'pending'));
-      await this.audit.record(trx, { organizationId: op.organizationId, actor, action: 'operation.retry', target: { type: 'operation', id }, changes: { status: { before: row.status, after: 'pending' } }, reason });
+      await this.audit.record(trx, {
+        organizationId: op.organizationId,
+        actor,
+        action: 'operation.retry',
+        target: { type: 'operation', id },
+        changes: { status: { before: row.status, after: 'pending' } },
+        reason,
+      });
       return operationsWithSteps(trx).where('o.id', '=', id).executeTakeFirstOrThrow();
     });
     return presentOperation(operationFromRow(updated));

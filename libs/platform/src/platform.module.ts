@@ -22,14 +22,7 @@ export class PlatformModule {
     return {
       module: PlatformModule,
       global: true,
-      imports: [
-        ConfigModule.forRoot(config),
-        LoggingModule.forRoot(config.log, service),
-        DatabaseModule,
-        RedisModule,
-        MetricsModule,
-        HealthModule,
-      ],
+      imports: [ConfigModule.forRoot(config), LoggingModule.forRoot(config.log, service), DatabaseModule, RedisModule, MetricsModule, HealthModule],
       providers: [
         options.clock ? { provide: Clock, useValue: options.clock } : { provide: Clock, useClass: SystemClock },
         // nestjs-cls's service without its module: ClsModule.forRoot always mounts a guard and an

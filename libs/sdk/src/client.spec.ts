@@ -21,7 +21,12 @@ describe('createCapstanClient', () => {
     return { client, requests };
   }
 
-  const clusterBody = { name: 'prod-zrh', provider: 'rke2' as const, region: 'nine-cz41', node_pools: [{ name: 'default', machine_type: 'nine-standard-4', count: 3 }] };
+  const clusterBody = {
+    name: 'prod-zrh',
+    provider: 'rke2' as const,
+    region: 'nine-cz41',
+    node_pools: [{ name: 'default', machine_type: 'nine-standard-4', count: 3 }],
+  };
 
   it('sends the token as a bearer credential, with path and query parameters in the URL', async () => {
     // given
@@ -55,7 +60,11 @@ describe('createCapstanClient', () => {
     await client.GET('/v1/clusters');
     // then
     const keys = requests.map((r) => r.headers.get('idempotency-key'));
-    expect(keys.slice(0, 3)).toEqual([expect.stringMatching(/^[0-9a-f-]{36}$/), expect.stringMatching(/^[0-9a-f-]{36}$/), expect.stringMatching(/^[0-9a-f-]{36}$/)]);
+    expect(keys.slice(0, 3)).toEqual([
+      expect.stringMatching(/^[0-9a-f-]{36}$/),
+      expect.stringMatching(/^[0-9a-f-]{36}$/),
+      expect.stringMatching(/^[0-9a-f-]{36}$/),
+    ]);
     expect(new Set(keys.slice(0, 3)).size).toBe(3);
     // PATCH /v1/clusters/{id} is guarded by If-Match, not by idempotency keys; GETs need neither.
     expect(keys.slice(3)).toEqual([null, null]);
@@ -70,7 +79,13 @@ describe('createCapstanClient', () => {
 
   it('returns a problem+json answer as a typed error with the response', async () => {
     // given
-    const problem = { type: 'https://capstan.dev/problems/cluster-busy', title: 'Conflict', status: 409, detail: 'cluster cl_x is provisioning', operation_id: 'op_y' };
+    const problem = {
+      type: 'https://capstan.dev/problems/cluster-busy',
+      title: 'Conflict',
+      status: 409,
+      detail: 'cluster cl_x is provisioning',
+      operation_id: 'op_y',
+    };
     const { client } = recordingClient(() => new Response(JSON.stringify(problem), { status: 409, headers: { 'content-type': 'application/problem+json' } }));
     // when
     const { data, error, response } = await client.POST('/v1/clusters', { body: clusterBody });

@@ -73,8 +73,18 @@ export class StaffTenancyController {
   }
 
   @Endpoint(routes.adminUpdateQuota)
-  updateQuota(@CurrentStaff() staff: StaffCaller, @Input() { params, body }: RouteInput<typeof routes.adminUpdateQuota>, @Headers('if-match') ifMatch?: string) {
-    return this.organizations.updateQuota(actorOf(staff), params.organization_id, ifMatch, { maxClusters: body.max_clusters, maxNodes: body.max_nodes }, body.reason);
+  updateQuota(
+    @CurrentStaff() staff: StaffCaller,
+    @Input() { params, body }: RouteInput<typeof routes.adminUpdateQuota>,
+    @Headers('if-match') ifMatch?: string,
+  ) {
+    return this.organizations.updateQuota(
+      actorOf(staff),
+      params.organization_id,
+      ifMatch,
+      { maxClusters: body.max_clusters, maxNodes: body.max_nodes },
+      body.reason,
+    );
   }
 
   @Endpoint(routes.adminSuspendOrganization)
@@ -89,7 +99,12 @@ export class StaffTenancyController {
 
   @Endpoint(routes.adminIssueToken)
   issueToken(@CurrentStaff() staff: StaffCaller, @Input() { params, body }: RouteInput<typeof routes.adminIssueToken>) {
-    return this.tokens.create(actorOf(staff), params.organization_id, { name: body.name, scopes: body.scopes, expiresInSeconds: body.expires_in_seconds }, body.reason);
+    return this.tokens.create(
+      actorOf(staff),
+      params.organization_id,
+      { name: body.name, scopes: body.scopes, expiresInSeconds: body.expires_in_seconds },
+      body.reason,
+    );
   }
 
   @Endpoint(routes.adminListAuditEvents)

@@ -70,7 +70,10 @@ export async function seedStaff(database: FixtureDatabase, role: StaffRole = 'ad
   const staffUserId = newId('stf');
   const issued = issueSecret('staff');
   const db = kyselyOf(database);
-  await db.insertInto('staff_users').values({ id: staffUserId, email: `${staffUserId}@staff.test`, display_name: 'Test staff', role }).execute();
+  await db
+    .insertInto('staff_users')
+    .values({ id: staffUserId, email: `${staffUserId}@staff.test`, display_name: 'Test staff', role })
+    .execute();
   await db
     .insertInto('staff_api_tokens')
     .values({ id: newId('stok'), staff_user_id: staffUserId, name: 'test', display_prefix: issued.displayPrefix, secret_hash: issued.secretHash })

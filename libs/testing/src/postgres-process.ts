@@ -10,7 +10,10 @@ import { WORKSPACE_ROOT } from './test-env';
 export class PostgresProcess {
   private child: ChildProcess | undefined;
 
-  constructor(private readonly dataDir: string, readonly port: number) {}
+  constructor(
+    private readonly dataDir: string,
+    readonly port: number,
+  ) {}
 
   get url(): string {
     return `postgresql://postgres:postgres@127.0.0.1:${this.port}/capstan`;

@@ -42,7 +42,9 @@ export const SAMPLE_BODIES: Record<string, unknown> = {
     provider: 'rke2',
     region: 'nine-cz41',
     labels: { env: 'test' },
-    node_pools: [{ name: 'default', machine_type: 'nine-standard-4', count: 2, taints: [{ key: 'example.com/dedicated', value: 'gpu', effect: 'NoSchedule' }] }],
+    node_pools: [
+      { name: 'default', machine_type: 'nine-standard-4', count: 2, taints: [{ key: 'example.com/dedicated', value: 'gpu', effect: 'NoSchedule' }] },
+    ],
     maintenance_window: { time_zone: 'Europe/Zurich', days: ['SA'], start_time: '02:00', duration_minutes: 240 },
   },
   updateCluster: { labels: { env: 'staging' } },
@@ -79,9 +81,7 @@ export function sampleBody(route: RouteContract): unknown {
 }
 
 /** One input of a route that a request can set: a path or query parameter, or a body leaf. */
-export type InputSlot =
-  | { in: 'path' | 'query'; name: string; kind: InputKind }
-  | { in: 'body'; path: (string | number)[]; kind: InputKind | 'key' };
+export type InputSlot = { in: 'path' | 'query'; name: string; kind: InputKind } | { in: 'body'; path: (string | number)[]; kind: InputKind | 'key' };
 
 /**
  * What a slot holds: `date` for calendar values (months, times of day), `key` for a place where

@@ -121,7 +121,9 @@ export async function waitForOperation(database: FixtureDatabase, id: string, st
     const op = { ...row, finishedAt: row.finished_at, steps };
     if (statuses.includes(op.status)) return op;
     if (['succeeded', 'failed', 'cancelled'].includes(op.status) || Date.now() > deadline) {
-      throw new Error(`operation ${id} is ${op.status} (wanted ${statuses.join('/')}): ${JSON.stringify(op.error)} steps ${op.steps.map((s) => `${s.name}:${s.status}`).join(', ')}`);
+      throw new Error(
+        `operation ${id} is ${op.status} (wanted ${statuses.join('/')}): ${JSON.stringify(op.error)} steps ${op.steps.map((s) => `${s.name}:${s.status}`).join(', ')}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 50));
   }

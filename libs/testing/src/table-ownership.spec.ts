@@ -22,7 +22,12 @@ function markdownTable(section: string): string[][] {
   for (const line of text.slice(start + section.length + 2).split('\n')) {
     if (line.startsWith('#')) break;
     if (!line.startsWith('|') || /^\|\s*-/.test(line)) continue;
-    rows.push(line.split('|').slice(1, -1).map((cell) => cell.trim()));
+    rows.push(
+      line
+        .split('|')
+        .slice(1, -1)
+        .map((cell) => cell.trim()),
+    );
   }
   return rows.slice(1); // the header
 }
@@ -49,13 +54,17 @@ function sourceFiles(dir: string): string[] {
 export function tablesQueried(source: string, tables: Set<string>, models: Map<string, string>): Set<string> {
   const found = new Set<string>();
   const ctes = new Set([...source.matchAll(/\.with\(\s*'(\w+)'/g)].map((m) => m[1]!));
-  for (const m of source.matchAll(/\b(?:selectFrom|insertInto|updateTable|deleteFrom|mergeInto|innerJoin|leftJoin|rightJoin|fullJoin|innerJoinLateral|leftJoinLateral)\(\s*'(\w+)/g)) {
+  for (const m of source.matchAll(
+    /\b(?:selectFrom|insertInto|updateTable|deleteFrom|mergeInto|innerJoin|leftJoin|rightJoin|fullJoin|innerJoinLateral|leftJoinLateral)\(\s*'(\w+)/g,
+  )) {
     if (!ctes.has(m[1]!)) found.add(m[1]!);
   }
   for (const m of source.matchAll(/\b(?:FROM|JOIN|INTO|UPDATE)\s+"?(\w+)"?/g)) {
     if (tables.has(m[1]!)) found.add(m[1]!);
   }
-  for (const m of source.matchAll(/\.(\w+)\.(?:findUnique|findUniqueOrThrow|findFirst|findFirstOrThrow|findMany|create|createMany|update|updateMany|upsert|delete|deleteMany|count|aggregate|groupBy)\(/g)) {
+  for (const m of source.matchAll(
+    /\.(\w+)\.(?:findUnique|findUniqueOrThrow|findFirst|findFirstOrThrow|findMany|create|createMany|update|updateMany|upsert|delete|deleteMany|count|aggregate|groupBy)\(/g,
+  )) {
     const table = models.get(m[1]!);
     if (table) found.add(table);
   }
@@ -67,7 +76,9 @@ describe('table ownership', () => {
   const exceptions = markdownTable('### Known exceptions (to remove)').map(([library, table]) => `${library} -> ${table}`);
   const models = modelTables();
   const tables = new Set(models.values());
-  const libraries = readdirSync(join(WORKSPACE_ROOT, 'libs')).filter((name) => !EXEMPT.has(name) && statSync(join(WORKSPACE_ROOT, 'libs', name, 'src')).isDirectory());
+  const libraries = readdirSync(join(WORKSPACE_ROOT, 'libs')).filter(
+    (name) => !EXEMPT.has(name) && statSync(join(WORKSPACE_ROOT, 'libs', name, 'src')).isDirectory(),
+  );
 
   /** `library -> table` for every query of a table the library does not own, with where it is. */
   function foreignQueries(): Map<string, string[]> {

@@ -1,4 +1,12 @@
-import type { ClusterObject, ExclusionScope, MaintenanceWindowSpec, PlannedPool, PodDisruptionBudgetState, Provider, VersionCatalogueEntry } from '@capstan/domain';
+import type {
+  ClusterObject,
+  ExclusionScope,
+  MaintenanceWindowSpec,
+  PlannedPool,
+  PodDisruptionBudgetState,
+  Provider,
+  VersionCatalogueEntry,
+} from '@capstan/domain';
 
 /** What the planner needs to know about one cluster. */
 export interface UpgradeClusterFacts {

@@ -40,7 +40,19 @@ describe('upgrade planning routes', () => {
       .execute();
     await db
       .insertInto('clusters')
-      .values({ id: clusterId, organization_id: owner.organizationId, name: 'shop', live_name: 'shop', provider: 'rke2', region: 'nine-cz41', current_version: '1.34.2', desired_version: '1.34.2', status: 'running', labels: sql`'{}'::jsonb`, updated_at: now })
+      .values({
+        id: clusterId,
+        organization_id: owner.organizationId,
+        name: 'shop',
+        live_name: 'shop',
+        provider: 'rke2',
+        region: 'nine-cz41',
+        current_version: '1.34.2',
+        desired_version: '1.34.2',
+        status: 'running',
+        labels: sql`'{}'::jsonb`,
+        updated_at: now,
+      })
       .execute();
     await db
       .insertInto('node_pools')
@@ -61,7 +73,10 @@ describe('upgrade planning routes', () => {
         })),
       )
       .execute();
-    await db.insertInto('maintenance_windows').values({ cluster_id: clusterId, time_zone: 'Europe/Zurich', days: ['SA', 'SU'], start_time: '22:00', duration_minutes: 360, updated_at: now }).execute();
+    await db
+      .insertInto('maintenance_windows')
+      .values({ cluster_id: clusterId, time_zone: 'Europe/Zurich', days: ['SA', 'SU'], start_time: '22:00', duration_minutes: 360, updated_at: now })
+      .execute();
   });
 
   afterAll(async () => {
@@ -77,11 +92,11 @@ describe('upgrade planning routes', () => {
     expect(res.statusCode).toBe(200);
     const plan = res.json();
     expect(plan.hops.map((h: { from: string; to: string }) => `${h.from}->${h.to}`)).toEqual(['1.34.2->1.35.5', '1.35.5->1.36.5']);
-    expect(plan.hops[0].steps.map((s: { kind: string; node_pool: { name: string; max_surge: number } | null }) => (s.node_pool ? `${s.kind}:${s.node_pool.name}:${s.node_pool.max_surge}` : s.kind))).toEqual([
-      'control_plane',
-      'node_pool:default:1',
-      'node_pool:batch:0',
-    ]);
+    expect(
+      plan.hops[0].steps.map((s: { kind: string; node_pool: { name: string; max_surge: number } | null }) =>
+        s.node_pool ? `${s.kind}:${s.node_pool.name}:${s.node_pool.max_surge}` : s.kind,
+      ),
+    ).toEqual(['control_plane', 'node_pool:default:1', 'node_pool:batch:0']);
     expect(plan.hops.flatMap((h: { steps: { skew_after: { ok: boolean } }[] }) => h.steps.map((s) => s.skew_after.ok))).not.toContain(false);
     // honest about what it could not check
     expect(plan.removed_api_scan).toEqual({ ran: false, note: expect.stringContaining('no removed-API scan has run') });
@@ -115,7 +130,14 @@ describe('upgrade planning routes', () => {
   it('blocks a minor upgrade during an active no_minor_upgrades exclusion', async () => {
     await db
       .insertInto('maintenance_exclusions')
-      .values({ id: newId('mx'), cluster_id: clusterId, name: 'black-friday', scope: 'no_minor_upgrades', starts_at: new Date(Date.now() - 3_600_000), ends_at: new Date(Date.now() + 86_400_000) })
+      .values({
+        id: newId('mx'),
+        cluster_id: clusterId,
+        name: 'black-friday',
+        scope: 'no_minor_upgrades',
+        starts_at: new Date(Date.now() - 3_600_000),
+        ends_at: new Date(Date.now() + 86_400_000),
+      })
       .execute();
     const plan = (await get(`/v1/clusters/${clusterId}/upgrade-plan?version=1.35`)).json();
     expect(plan.runnable).toBe(false);

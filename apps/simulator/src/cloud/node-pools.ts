@@ -188,10 +188,10 @@ export class NodePools {
       if (!pool) throw notFound(`node pool ${spec.name} does not exist in cluster ${cluster}`);
       if (pool.phase === 'deleting') throw conflict(`node pool ${spec.name} is being deleted`);
 
-      const { rows: nodes } = await sql.query<NodeRow>(
-        `SELECT * FROM simulator.nodes WHERE cluster = $1 AND pool = $2 AND phase <> 'deleting' ORDER BY seq`,
-        [cluster, spec.name],
-      );
+      const { rows: nodes } = await sql.query<NodeRow>(`SELECT * FROM simulator.nodes WHERE cluster = $1 AND pool = $2 AND phase <> 'deleting' ORDER BY seq`, [
+        cluster,
+        spec.name,
+      ]);
       if (spec.count > nodes.length) await this.addNodes(sql, cluster, spec.name, pool.version, spec.count - nodes.length);
       if (spec.count < nodes.length) {
         // Scale-down removes the newest nodes first, like a MachineSet's "Newest" delete policy.
@@ -367,11 +367,7 @@ export class NodePools {
   }
 
   async deleteDisruptionBudget(cluster: string, namespace: string, name: string): Promise<void> {
-    await this.cloud.db.query(`DELETE FROM simulator.disruption_budget_pods WHERE cluster = $1 AND namespace = $2 AND budget = $3`, [
-      cluster,
-      namespace,
-      name,
-    ]);
+    await this.cloud.db.query(`DELETE FROM simulator.disruption_budget_pods WHERE cluster = $1 AND namespace = $2 AND budget = $3`, [cluster, namespace, name]);
   }
 
   async listDisruptionBudgets(cluster: string): Promise<DisruptionBudget[]> {

@@ -71,7 +71,8 @@ export class Workloads {
   async restore(cluster: string, snapshot: string): Promise<void> {
     await this.cloud.db.transaction(async (sql) => {
       const owner = await lockCluster(sql, cluster);
-      if (owner.phase !== 'running' && owner.phase !== 'updating') throw conflict(`cluster ${cluster} is ${owner.phase}; it can be restored once it is running`);
+      if (owner.phase !== 'running' && owner.phase !== 'updating')
+        throw conflict(`cluster ${cluster} is ${owner.phase}; it can be restored once it is running`);
       const source = (await this.findSnapshot(sql, cluster, snapshot)) ?? notFoundSnapshot(cluster, snapshot);
       if (compareVersions(parseVersion(source.version), parseVersion(owner.version)) > 0) {
         throw conflict(`snapshot ${snapshot} was taken at ${source.version} and cannot be restored onto a ${owner.version} control plane`);

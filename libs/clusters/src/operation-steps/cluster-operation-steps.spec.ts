@@ -11,6 +11,11 @@ describe('ClusterOperationSteps', () => {
 
   it('compensates creates and spec changes, not deletes', () => {
     const sets = new ClusterOperationSteps().stepSets();
-    expect(Object.entries(sets).filter(([, set]) => set?.compensate).map(([type]) => type).sort()).toEqual(['create_cluster', 'create_node_pool', 'scale_node_pool', 'update_node_pool']);
+    expect(
+      Object.entries(sets)
+        .filter(([, set]) => set?.compensate)
+        .map(([type]) => type)
+        .sort(),
+    ).toEqual(['create_cluster', 'create_node_pool', 'scale_node_pool', 'update_node_pool']);
   });
 });

@@ -99,14 +99,24 @@ const createCluster: Record<string, StepHandler> = {
     await ctx.db
       .with('previous', (q) => q.deleteFrom('cluster_credentials').where('cluster_id', '=', ctx.cluster.id).where('purpose', '=', 'admin'))
       .insertInto('cluster_credentials')
-      .values({ id, cluster_id: ctx.cluster.id, organization_id: ctx.cluster.organizationId, purpose: 'admin', key_id: sealed.keyId, sealed: sealed.sealed, expires_at: credentials.expiresAt })
+      .values({
+        id,
+        cluster_id: ctx.cluster.id,
+        organization_id: ctx.cluster.organizationId,
+        purpose: 'admin',
+        key_id: sealed.keyId,
+        sealed: sealed.sealed,
+        expires_at: credentials.expiresAt,
+      })
       .execute();
     return { credentialId: id };
   },
   mark_running: async (ctx) => {
     const now = ctx.clock.now();
     await ctx.db
-      .with('pools', (q) => q.updateTable('node_pools').set({ status: 'running', updated_at: now }).where('cluster_id', '=', ctx.cluster.id).where('deleted_at', 'is', null))
+      .with('pools', (q) =>
+        q.updateTable('node_pools').set({ status: 'running', updated_at: now }).where('cluster_id', '=', ctx.cluster.id).where('deleted_at', 'is', null),
+      )
       .updateTable('clusters')
       .set({ status: 'running', status_reason: null, updated_at: now })
       .where('id', '=', ctx.cluster.id)
@@ -120,7 +130,9 @@ const deleteCluster: Record<string, StepHandler> = {
   },
   delete_control_plane: async (ctx) => {
     if (!ctx.stepState.requested) await ctx.provider.deleteCluster(clusterName(ctx));
-    await ctx.waitFor('the cluster to be gone', async () => ((await ctx.provider.getCluster(clusterName(ctx))) === null ? true : undefined), { requested: true });
+    await ctx.waitFor('the cluster to be gone', async () => ((await ctx.provider.getCluster(clusterName(ctx))) === null ? true : undefined), {
+      requested: true,
+    });
   },
   release_endpoint: async (ctx) => {
     await ctx.db.updateTable('clusters').set({ endpoint: null, updated_at: ctx.clock.now() }).where('id', '=', ctx.cluster.id).execute();
@@ -132,7 +144,11 @@ const deleteCluster: Record<string, StepHandler> = {
     const now = ctx.clock.now();
     await ctx.db
       .with('pools', (q) =>
-        q.updateTable('node_pools').set({ status: 'deleted', live_name: null, deleted_at: now, updated_at: now }).where('cluster_id', '=', ctx.cluster.id).where('deleted_at', 'is', null),
+        q
+          .updateTable('node_pools')
+          .set({ status: 'deleted', live_name: null, deleted_at: now, updated_at: now })
+          .where('cluster_id', '=', ctx.cluster.id)
+          .where('deleted_at', 'is', null),
       )
       .updateTable('clusters')
       .set({ status: 'deleted', live_name: null, deleted_at: now, updated_at: now })
@@ -174,10 +190,13 @@ const nodePools = {
         const result = await ctx.provider.drainNode(clusterName(ctx), node.name, { timeoutSeconds: DRAIN_TIMEOUT_SECONDS, force: false });
         if (!result.drained) {
           const blockers = result.blockedBy.map((b) => `${b.namespace}/${b.pod} (PodDisruptionBudget ${b.podDisruptionBudget})`).join(', ');
-          throw new NeedsAttentionError(`draining node ${node.name} is blocked by ${blockers}; relax the budget or move the workload, then ask support to retry`, {
-            node: node.name,
-            blocked_by: result.blockedBy,
-          });
+          throw new NeedsAttentionError(
+            `draining node ${node.name} is blocked by ${blockers}; relax the budget or move the workload, then ask support to retry`,
+            {
+              node: node.name,
+              blocked_by: result.blockedBy,
+            },
+          );
         }
       }
       return { drained: current?.nodes.map((n) => n.name) ?? [] };
@@ -188,7 +207,9 @@ const nodePools = {
     mark_deleted: async (ctx: StepContext) => {
       const now = ctx.clock.now();
       await ctx.db
-        .with('pool', (q) => q.updateTable('node_pools').set({ status: 'deleted', live_name: null, deleted_at: now, updated_at: now }).where('id', '=', targetPool(ctx).id))
+        .with('pool', (q) =>
+          q.updateTable('node_pools').set({ status: 'deleted', live_name: null, deleted_at: now, updated_at: now }).where('id', '=', targetPool(ctx).id),
+        )
         .updateTable('clusters')
         .set({ status: 'running', updated_at: now })
         .where('id', '=', ctx.cluster.id)

@@ -9,7 +9,9 @@ export type MaintenanceWindowSpec = z.infer<typeof clusterRoutes.maintenanceWind
 
 export function assertEtag(resource: string, id: string, resourceVersion: number, ifMatch: string | undefined): void {
   if (ifMatch !== undefined && !matchesEtag(ifMatch, resourceVersion)) {
-    throw new PreconditionFailedError(`${resource} ${id} has changed since you read it; its etag is now ${etagOf(resourceVersion)}`, { etag: etagOf(resourceVersion) });
+    throw new PreconditionFailedError(`${resource} ${id} has changed since you read it; its etag is now ${etagOf(resourceVersion)}`, {
+      etag: etagOf(resourceVersion),
+    });
   }
 }
 
@@ -60,5 +62,3 @@ export function previousPoolOf(pool: NodePoolRow) {
 export function toPoolCounts(pool: Pick<NodePoolSpec, 'count' | 'autoscaling'>) {
   return { nodeCount: pool.count ?? pool.autoscaling?.min ?? 0, autoscaleMin: pool.autoscaling?.min ?? null, autoscaleMax: pool.autoscaling?.max ?? null };
 }
-
-

@@ -28,7 +28,12 @@ export class CreateNodePool {
       }
       const pool = await insertNodePool(trx, requester.organizationId, clusterId, spec, owner.current_version);
       await setClusterStatus(trx, clusterId, clusterStatusDuring('create_node_pool'));
-      const op = await enqueue({ clusterId, type: 'create_node_pool', target: { type: 'node_pool', id: pool.id }, params: { previousClusterStatus: owner.status } });
+      const op = await enqueue({
+        clusterId,
+        type: 'create_node_pool',
+        target: { type: 'node_pool', id: pool.id },
+        params: { previousClusterStatus: owner.status },
+      });
       await audit({
         action: 'node_pool.create',
         target: { type: 'node_pool', id: pool.id },

@@ -12,7 +12,9 @@ export type CreateVersionInput = RouteInput<typeof catalogueRoutes.adminCreateVe
 export function assertValidEntry(entry: VersionCatalogueEntry): void {
   const problems = versionEntryProblems(entry as unknown as Record<string, unknown>);
   if (problems.length > 0) {
-    throw new UnprocessableError('version-entry-invalid', `the ${entry.provider} ${entry.minor} catalogue entry is invalid: ${problems.join('; ')}`, { problems });
+    throw new UnprocessableError('version-entry-invalid', `the ${entry.provider} ${entry.minor} catalogue entry is invalid: ${problems.join('; ')}`, {
+      problems,
+    });
   }
 }
 
@@ -41,14 +43,25 @@ export class CreateVersion {
     assertValidEntry(entry);
     await this.db.transaction().execute(async (trx) => {
       if (!(await this.versions.insert(trx, entry))) {
-        throw new ConflictError('version-exists', `Kubernetes ${entry.minor} is already in the ${entry.provider} catalogue; correct it with PATCH /admin/v1/versions/${entry.provider}/${entry.minor}`);
+        throw new ConflictError(
+          'version-exists',
+          `Kubernetes ${entry.minor} is already in the ${entry.provider} catalogue; correct it with PATCH /admin/v1/versions/${entry.provider}/${entry.minor}`,
+        );
       }
       await this.auditLog.record(trx, {
         organizationId: null,
         actor,
         action: 'version.create',
         target: { type: 'kubernetes_version', id: `${entry.provider}/${entry.minor}` },
-        changes: changesBetween(null, { ...entry }, ['latestPatch', 'releasedAt', 'maintenanceAt', 'standardSupportEndsAt', 'endOfSupportAt', 'preview', 'sources']),
+        changes: changesBetween(null, { ...entry }, [
+          'latestPatch',
+          'releasedAt',
+          'maintenanceAt',
+          'standardSupportEndsAt',
+          'endOfSupportAt',
+          'preview',
+          'sources',
+        ]),
         reason: input.reason,
       });
     });

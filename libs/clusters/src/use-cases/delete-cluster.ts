@@ -7,9 +7,7 @@ import { setClusterStatus } from '../cluster-writes';
 /** DELETE /v1/clusters/{id}: refused under deletion protection or while another operation runs. */
 @Injectable()
 export class DeleteCluster {
-  constructor(
-    private readonly unitOfWork: ClusterUnitOfWork,
-  ) {}
+  constructor(private readonly unitOfWork: ClusterUnitOfWork) {}
 
   async execute(requester: Requester, id: string) {
     const operation = await this.unitOfWork.run(requester, { clusterId: id }, async ({ trx, cluster, active, enqueue, audit }) => {

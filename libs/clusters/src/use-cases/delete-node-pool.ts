@@ -8,9 +8,7 @@ import { previousPoolOf } from './change-rows';
 /** DELETE /v1/clusters/{id}/node-pools/{pool}: never the last pool of a cluster. */
 @Injectable()
 export class DeleteNodePool {
-  constructor(
-    private readonly unitOfWork: ClusterUnitOfWork,
-  ) {}
+  constructor(private readonly unitOfWork: ClusterUnitOfWork) {}
 
   async execute(requester: Requester, clusterId: string, poolId: string) {
     return this.unitOfWork.run(requester, { clusterId }, async ({ trx, cluster, active, enqueue, audit }) => {

@@ -7,9 +7,7 @@ import { ClustersRepository } from '../clusters.repository';
 /** The cluster and node-pool reads (GET and lists), on the pool: no transaction, no lock. */
 @Injectable()
 export class ReadClusters {
-  constructor(
-    private readonly clusters: ClustersRepository,
-  ) {}
+  constructor(private readonly clusters: ClustersRepository) {}
 
   async get(organizationId: string | undefined, id: string) {
     return presentCluster(await this.clusters.get(organizationId, id));

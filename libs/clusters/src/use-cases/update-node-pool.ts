@@ -30,7 +30,8 @@ export class UpdateNodePool {
       const type = onlyScaling ? 'scale_node_pool' : 'update_node_pool';
       assertClusterAccepts(owner, type, active);
 
-      const autoscaling = change.autoscaling === undefined ? (pool.autoscale_min !== null ? { min: pool.autoscale_min, max: pool.autoscale_max! } : null) : change.autoscaling;
+      const autoscaling =
+        change.autoscaling === undefined ? (pool.autoscale_min !== null ? { min: pool.autoscale_min, max: pool.autoscale_max! } : null) : change.autoscaling;
       const next = {
         nodeCount: change.count ?? (autoscaling ? Math.min(Math.max(pool.node_count, autoscaling.min), autoscaling.max) : pool.node_count),
         autoscaleMin: autoscaling?.min ?? null,
@@ -61,7 +62,15 @@ export class UpdateNodePool {
       await audit({
         action: onlyScaling ? 'node_pool.scale' : 'node_pool.update',
         target: { type: 'node_pool', id: poolId },
-        changes: changesBetween(auditedPool(pool), auditedPool(updated), ['nodeCount', 'autoscaleMin', 'autoscaleMax', 'labels', 'taints', 'maxSurge', 'maxUnavailable']),
+        changes: changesBetween(auditedPool(pool), auditedPool(updated), [
+          'nodeCount',
+          'autoscaleMin',
+          'autoscaleMax',
+          'labels',
+          'taints',
+          'maxSurge',
+          'maxUnavailable',
+        ]),
       });
       return { node_pool: presentNodePool(updated), operation: presentOperation(op) };
     });

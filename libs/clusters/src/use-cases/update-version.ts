@@ -49,9 +49,13 @@ export class UpdateVersion {
       let patches = current.patches;
       if (input.latest_patch !== undefined && input.latest_patch !== current.latestPatch) {
         if (comparePatches(input.latest_patch, current.latestPatch) <= 0) {
-          throw new UnprocessableError('patch-not-newer', `${input.latest_patch} is not newer than the latest patch of ${provider} ${minor}, ${current.latestPatch}`, {
-            latest_patch: current.latestPatch,
-          });
+          throw new UnprocessableError(
+            'patch-not-newer',
+            `${input.latest_patch} is not newer than the latest patch of ${provider} ${minor}, ${current.latestPatch}`,
+            {
+              latest_patch: current.latestPatch,
+            },
+          );
         }
         next.latestPatch = input.latest_patch;
         patches = [...current.patches, input.latest_patch];

@@ -19,14 +19,69 @@ const NOW = new Date('2026-12-01T12:00:00Z');
 const src = { releasedAt: 'test', maintenanceAt: 'test', standardSupportEndsAt: 'test', endOfSupportAt: 'test', latestPatch: 'test' };
 const FIXTURE: VersionCatalogueEntry[] = [
   // 1.9 and 1.10 sit side by side so a string sort would get the order wrong.
-  { provider: 'gke', minor: '1.9', latestPatch: '1.9.3-gke.200', releasedAt: '2026-01-01', maintenanceAt: null, standardSupportEndsAt: '2027-04-01', endOfSupportAt: '2027-06-01', sources: src },
-  { provider: 'gke', minor: '1.10', latestPatch: '1.10.1-gke.100', releasedAt: '2026-10-01', maintenanceAt: null, standardSupportEndsAt: '2027-11-01', endOfSupportAt: '2028-01-01', preview: true, sources: src },
+  {
+    provider: 'gke',
+    minor: '1.9',
+    latestPatch: '1.9.3-gke.200',
+    releasedAt: '2026-01-01',
+    maintenanceAt: null,
+    standardSupportEndsAt: '2027-04-01',
+    endOfSupportAt: '2027-06-01',
+    sources: src,
+  },
+  {
+    provider: 'gke',
+    minor: '1.10',
+    latestPatch: '1.10.1-gke.100',
+    releasedAt: '2026-10-01',
+    maintenanceAt: null,
+    standardSupportEndsAt: '2027-11-01',
+    endOfSupportAt: '2028-01-01',
+    preview: true,
+    sources: src,
+  },
   // past its end of standard support on NOW, before its end of life: deprecated.
-  { provider: 'gke', minor: '1.8', latestPatch: '1.8.7-gke.300', releasedAt: '2025-06-01', maintenanceAt: null, standardSupportEndsAt: '2026-11-01', endOfSupportAt: '2027-01-10', sources: src },
-  { provider: 'gke', minor: '1.7', latestPatch: '1.7.9-gke.400', releasedAt: '2025-01-01', maintenanceAt: null, standardSupportEndsAt: '2026-04-01', endOfSupportAt: '2026-06-01', sources: src },
-  { provider: 'rke2', minor: '1.9', latestPatch: '1.9.4', releasedAt: '2026-01-01', maintenanceAt: '2026-12-28', standardSupportEndsAt: null, endOfSupportAt: '2027-02-28', sources: src },
+  {
+    provider: 'gke',
+    minor: '1.8',
+    latestPatch: '1.8.7-gke.300',
+    releasedAt: '2025-06-01',
+    maintenanceAt: null,
+    standardSupportEndsAt: '2026-11-01',
+    endOfSupportAt: '2027-01-10',
+    sources: src,
+  },
+  {
+    provider: 'gke',
+    minor: '1.7',
+    latestPatch: '1.7.9-gke.400',
+    releasedAt: '2025-01-01',
+    maintenanceAt: null,
+    standardSupportEndsAt: '2026-04-01',
+    endOfSupportAt: '2026-06-01',
+    sources: src,
+  },
+  {
+    provider: 'rke2',
+    minor: '1.9',
+    latestPatch: '1.9.4',
+    releasedAt: '2026-01-01',
+    maintenanceAt: '2026-12-28',
+    standardSupportEndsAt: null,
+    endOfSupportAt: '2027-02-28',
+    sources: src,
+  },
   // in upstream maintenance mode on NOW.
-  { provider: 'rke2', minor: '1.8', latestPatch: '1.8.6', releasedAt: '2025-06-01', maintenanceAt: '2026-11-28', standardSupportEndsAt: null, endOfSupportAt: '2027-01-28', sources: src },
+  {
+    provider: 'rke2',
+    minor: '1.8',
+    latestPatch: '1.8.6',
+    releasedAt: '2025-06-01',
+    maintenanceAt: '2026-11-28',
+    standardSupportEndsAt: null,
+    endOfSupportAt: '2027-01-28',
+    sources: src,
+  },
 ];
 
 describe('versionState', () => {
@@ -70,13 +125,21 @@ describe('versionState', () => {
     const rank = { preview: 0, supported: 0, maintenance: 1, deprecated: 2, eol: 3 } as const;
     const day = fc.integer({ min: 0, max: 4000 }).map((n) => new Date(Date.UTC(2024, 0, 1) + n * 86_400_000));
     fc.assert(
-      fc.property(day, fc.option(day, { nil: null }), fc.option(day, { nil: null }), fc.boolean(), day, day, (eos, maintenance, standardEnd, preview, t1, t2) => {
-        // the catalogue's own check keeps maintenance before the end of standard support where both exist
-        fc.pre(maintenance === null || standardEnd === null || maintenance <= standardEnd);
-        const entry = { endOfSupportAt: eos, maintenanceAt: maintenance, standardSupportEndsAt: standardEnd, preview };
-        const [early, late] = t1 <= t2 ? [t1, t2] : [t2, t1];
-        expect(rank[versionState(entry, early)]).toBeLessThanOrEqual(rank[versionState(entry, late)]);
-      }),
+      fc.property(
+        day,
+        fc.option(day, { nil: null }),
+        fc.option(day, { nil: null }),
+        fc.boolean(),
+        day,
+        day,
+        (eos, maintenance, standardEnd, preview, t1, t2) => {
+          // the catalogue's own check keeps maintenance before the end of standard support where both exist
+          fc.pre(maintenance === null || standardEnd === null || maintenance <= standardEnd);
+          const entry = { endOfSupportAt: eos, maintenanceAt: maintenance, standardSupportEndsAt: standardEnd, preview };
+          const [early, late] = t1 <= t2 ? [t1, t2] : [t2, t1];
+          expect(rank[versionState(entry, early)]).toBeLessThanOrEqual(rank[versionState(entry, late)]);
+        },
+      ),
     );
   });
 });
@@ -217,9 +280,7 @@ describe('resolveVersionForCreate', () => {
   it('refuses an older patch, pointing at the latest patch of that minor', () => {
     const error = caught(() => resolveVersionForCreate('gke', '1.9.3', NOW, FIXTURE));
     expect(error.type).toBe('version-not-offered');
-    expect(error.detail).toBe(
-      'Kubernetes 1.9.3 is not offered for gke: only the latest patch of 1.9, 1.9.3-gke.200, is; ask for "1.9" or "1.9.3-gke.200"',
-    );
+    expect(error.detail).toBe('Kubernetes 1.9.3 is not offered for gke: only the latest patch of 1.9, 1.9.3-gke.200, is; ask for "1.9" or "1.9.3-gke.200"');
   });
 
   it('refuses to pick a default when no version is generally supported', () => {

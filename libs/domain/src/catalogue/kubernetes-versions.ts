@@ -82,9 +82,7 @@ const VERSION = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)(?:\.(0|[1-9]\d*)(?:[-+][0-9A-Za-z
 export function parseMinor(version: string): { major: number; minor: number } {
   const m = VERSION.exec(version);
   if (!m) {
-    throw new ValidationError([
-      { field: 'version', message: `"${version}" is not a Kubernetes version such as 1.35 or 1.35.4` },
-    ]);
+    throw new ValidationError([{ field: 'version', message: `"${version}" is not a Kubernetes version such as 1.35 or 1.35.4` }]);
   }
   return { major: Number(m[1]), minor: Number(m[2]) };
 }
@@ -170,7 +168,8 @@ export function versionEntryProblems(e: Record<string, unknown>): string[] {
     if (typeof e[field] !== 'string' || !isIsoDay(e[field] as string)) problems.push(`${field} must be a day written as YYYY-MM-DD`);
   }
   for (const field of ['maintenanceAt', 'standardSupportEndsAt'] as const) {
-    if (e[field] !== null && (typeof e[field] !== 'string' || !isIsoDay(e[field] as string))) problems.push(`${field} must be a day written as YYYY-MM-DD, or null`);
+    if (e[field] !== null && (typeof e[field] !== 'string' || !isIsoDay(e[field] as string)))
+      problems.push(`${field} must be a day written as YYYY-MM-DD, or null`);
   }
   if (e.preview !== undefined && typeof e.preview !== 'boolean') problems.push('preview must be true or false when present');
   const sources = e.sources;
@@ -210,11 +209,7 @@ function patchPattern(provider: unknown, minor: string): RegExp {
 export const VERSION_CATALOGUE: VersionCatalogue = parseVersionCatalogue(rawCatalogue);
 
 /** Every catalogue version with its state on `now`, by provider, newest minor first. */
-export function listVersions(
-  now: Date,
-  provider: Provider | undefined,
-  catalogue: readonly VersionCatalogueEntry[],
-): KubernetesVersion[] {
+export function listVersions(now: Date, provider: Provider | undefined, catalogue: readonly VersionCatalogueEntry[]): KubernetesVersion[] {
   return catalogue
     .filter((e) => provider === undefined || e.provider === provider)
     .map((e) => ({

@@ -21,7 +21,9 @@ describe('machine types', () => {
     const error = caught(() => assertMachineType('m5.large', 'rke2'));
     expect(error.type).toBe('machine-type-not-offered');
     expect(error.kind).toBe('unprocessable');
-    expect(error.detail).toBe('machine type m5.large is not offered for rke2; rke2 machine types are nine-standard-2, nine-standard-4, nine-standard-8, nine-highmem-4');
+    expect(error.detail).toBe(
+      'machine type m5.large is not offered for rke2; rke2 machine types are nine-standard-2, nine-standard-4, nine-standard-8, nine-highmem-4',
+    );
   });
 
   it("refuses another provider's machine type", () => {

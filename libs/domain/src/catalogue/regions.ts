@@ -47,7 +47,9 @@ export function regionsAllowed(provider: Provider, residency: string): Region[] 
  */
 export function assertRegionAllowed(regionId: string, provider: Provider, residency: string): Region {
   const region = REGIONS.find((r) => r.id === regionId);
-  const ofProvider = listRegions(provider).map((r) => `${r.id} (${r.country})`).join(', ');
+  const ofProvider = listRegions(provider)
+    .map((r) => `${r.id} (${r.country})`)
+    .join(', ');
   if (!region || region.provider !== provider) {
     const why = region ? `is a ${region.provider} region, not a ${provider} one` : `is not offered for ${provider}`;
     throw new UnprocessableError('region-not-offered', `region ${regionId} ${why}; ${provider} regions are ${ofProvider}`, {

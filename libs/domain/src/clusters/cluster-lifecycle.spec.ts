@@ -45,7 +45,9 @@ describe('assertClusterAccepts', () => {
   });
 
   it('refuses even a delete while another operation holds the cluster', () => {
-    expect(caught(() => assertClusterAccepts({ id: 'cl_x', status: 'running' }, 'delete_cluster', { id: 'op_1', type: 'create_backup' })).type).toBe('cluster-busy');
+    expect(caught(() => assertClusterAccepts({ id: 'cl_x', status: 'running' }, 'delete_cluster', { id: 'op_1', type: 'create_backup' })).type).toBe(
+      'cluster-busy',
+    );
   });
 
   it('accepts every operation but create on a running cluster', () => {
@@ -90,7 +92,9 @@ describe('assertClusterAccepts', () => {
 
   it('refuses to upgrade a degraded cluster but lets it be repaired', () => {
     const degraded = { id: 'cl_x', status: 'degraded' as const };
-    expect(caught(() => assertClusterAccepts(degraded, 'upgrade_cluster')).detail).toMatch(/^upgrade_cluster needs cluster cl_x to be running, but its status is degraded/);
+    expect(caught(() => assertClusterAccepts(degraded, 'upgrade_cluster')).detail).toMatch(
+      /^upgrade_cluster needs cluster cl_x to be running, but its status is degraded/,
+    );
     expect(() => assertClusterAccepts(degraded, 'scale_node_pool')).not.toThrow();
     expect(() => assertClusterAccepts(degraded, 'restore_backup')).not.toThrow();
   });

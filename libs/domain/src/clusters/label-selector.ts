@@ -29,9 +29,13 @@ export function parseLabelSelector(s: string): LabelRequirement[] {
     }
     const requirement = parseTerm(term);
     if (!isLabelKey(requirement.key)) {
-      problems.push(`${at} ("${term}"): "${requirement.key}" is not a label key (optional DNS-subdomain prefix and "/", then up to 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit)`);
+      problems.push(
+        `${at} ("${term}"): "${requirement.key}" is not a label key (optional DNS-subdomain prefix and "/", then up to 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit)`,
+      );
     } else if (requirement.value !== undefined && !isLabelValue(requirement.value)) {
-      problems.push(`${at} ("${term}"): "${requirement.value}" is not a label value (up to 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit, or empty)`);
+      problems.push(
+        `${at} ("${term}"): "${requirement.value}" is not a label value (up to 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit, or empty)`,
+      );
     } else {
       requirements.push(requirement);
     }

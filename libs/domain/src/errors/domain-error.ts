@@ -48,11 +48,11 @@ export class ValidationError extends DomainError {
   readonly kind = 'invalid';
   readonly title = 'The request is not valid';
 
-  constructor(readonly violations: FieldViolation[], detail?: string) {
-    super(
-      detail ?? violations.map((v) => (v.field ? `${v.field}: ${v.message}` : v.message)).join('; '),
-      { errors: violations },
-    );
+  constructor(
+    readonly violations: FieldViolation[],
+    detail?: string,
+  ) {
+    super(detail ?? violations.map((v) => (v.field ? `${v.field}: ${v.message}` : v.message)).join('; '), { errors: violations });
   }
 }
 

@@ -3,7 +3,12 @@ import { ValidationError } from '../errors/domain-error';
 import { caught } from '../test/thrown';
 import { assertEnoughAvailability, type MaintenanceWindowSpec, nextWindow, normaliseTimeZone, occurrences, validateWindow } from './maintenance-window';
 
-const zurich = (days: MaintenanceWindowSpec['days'], startTime: string, durationMinutes: number): MaintenanceWindowSpec => ({ timeZone: 'Europe/Zurich', days, startTime, durationMinutes });
+const zurich = (days: MaintenanceWindowSpec['days'], startTime: string, durationMinutes: number): MaintenanceWindowSpec => ({
+  timeZone: 'Europe/Zurich',
+  days,
+  startTime,
+  durationMinutes,
+});
 const iso = (o: { startsAt: Date; endsAt: Date }) => [o.startsAt.toISOString(), o.endsAt.toISOString()];
 
 describe('time zones', () => {
@@ -55,21 +60,28 @@ describe('occurrences in Europe/Zurich across DST changes', () => {
 
   it('yields only the days listed, in order, each starting at the local time', () => {
     fc.assert(
-      fc.property(fc.subarray(['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const, { minLength: 1 }), fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 364 }), (days, hour, offset) => {
-        const from = new Date(Date.UTC(2026, 0, 1) + offset * 86_400_000);
-        const start = `${String(hour).padStart(2, '0')}:00`;
-        const list = occurrences(zurich(days, start, 240), from, new Date(from.getTime() + 14 * 86_400_000));
-        const names = ['SU', 'MO', 'TU', 'WE', 'TH', 'FR', 'SA'];
-        for (const o of list) {
-          const local = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Zurich', weekday: 'short', hour: '2-digit', hourCycle: 'h23' }).formatToParts(o.startsAt);
-          const weekday = names[['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(local.find((p) => p.type === 'weekday')!.value)]!;
-          const localHour = Number(local.find((p) => p.type === 'hour')!.value);
-          expect(days).toContain(weekday as (typeof days)[number]);
-          // a start in the spring gap moves forward by one hour
-          expect([hour, hour + 1]).toContain(localHour);
-        }
-        expect(list.map((o) => o.startsAt.getTime())).toEqual([...list.map((o) => o.startsAt.getTime())].sort((a, b) => a - b));
-      }),
+      fc.property(
+        fc.subarray(['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const, { minLength: 1 }),
+        fc.integer({ min: 0, max: 23 }),
+        fc.integer({ min: 0, max: 364 }),
+        (days, hour, offset) => {
+          const from = new Date(Date.UTC(2026, 0, 1) + offset * 86_400_000);
+          const start = `${String(hour).padStart(2, '0')}:00`;
+          const list = occurrences(zurich(days, start, 240), from, new Date(from.getTime() + 14 * 86_400_000));
+          const names = ['SU', 'MO', 'TU', 'WE', 'TH', 'FR', 'SA'];
+          for (const o of list) {
+            const local = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Zurich', weekday: 'short', hour: '2-digit', hourCycle: 'h23' }).formatToParts(
+              o.startsAt,
+            );
+            const weekday = names[['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(local.find((p) => p.type === 'weekday')!.value)]!;
+            const localHour = Number(local.find((p) => p.type === 'hour')!.value);
+            expect(days).toContain(weekday as (typeof days)[number]);
+            // a start in the spring gap moves forward by one hour
+            expect([hour, hour + 1]).toContain(localHour);
+          }
+          expect(list.map((o) => o.startsAt.getTime())).toEqual([...list.map((o) => o.startsAt.getTime())].sort((a, b) => a - b));
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -86,7 +98,9 @@ describe('the 48 h in any 32 days rule', () => {
 
   it('does not count occurrences shorter than 4 h', () => {
     // every day for 3 h is 96 h a month, but none counts
-    expect(caught(() => assertEnoughAvailability(zurich(['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'], '01:00', 180), from)).type).toBe('maintenance-window-too-short');
+    expect(caught(() => assertEnoughAvailability(zurich(['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'], '01:00', 180), from)).type).toBe(
+      'maintenance-window-too-short',
+    );
   });
 
   it('accepts two 6 h windows a week, and a daily 4 h window, across a year of DST changes', () => {
@@ -97,7 +111,9 @@ describe('the 48 h in any 32 days rule', () => {
   it('holds exactly at the boundary: two 6 h windows a week give 48 h in the worst 32 days, one minute less does not', () => {
     // the worst 32-day span holds 8 occurrences; checked over a year including both DST changes
     expect(() => assertEnoughAvailability(zurich(['SA', 'SU'], '00:00', 360), new Date('2027-02-20T00:00:00Z'))).not.toThrow();
-    expect(caught(() => assertEnoughAvailability(zurich(['SA', 'SU'], '00:00', 359), new Date('2027-02-20T00:00:00Z'))).type).toBe('maintenance-window-too-short');
+    expect(caught(() => assertEnoughAvailability(zurich(['SA', 'SU'], '00:00', 359), new Date('2027-02-20T00:00:00Z'))).type).toBe(
+      'maintenance-window-too-short',
+    );
   });
 });
 

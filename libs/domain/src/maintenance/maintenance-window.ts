@@ -55,8 +55,10 @@ export function normaliseTimeZone(zone: string): string {
 export function validateWindow(spec: MaintenanceWindowSpec): MaintenanceWindowSpec {
   const timeZone = normaliseTimeZone(spec.timeZone);
   const violations: { field: string; message: string }[] = [];
-  if (spec.days.length === 0 || spec.days.some((d) => !(d in RRULE_DAYS))) violations.push({ field: 'maintenance_window.days', message: 'must list days as MO, TU, WE, TH, FR, SA, SU' });
-  if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(spec.startTime)) violations.push({ field: 'maintenance_window.start_time', message: 'must be a local time written as HH:MM' });
+  if (spec.days.length === 0 || spec.days.some((d) => !(d in RRULE_DAYS)))
+    violations.push({ field: 'maintenance_window.days', message: 'must list days as MO, TU, WE, TH, FR, SA, SU' });
+  if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(spec.startTime))
+    violations.push({ field: 'maintenance_window.start_time', message: 'must be a local time written as HH:MM' });
   if (!Number.isInteger(spec.durationMinutes) || spec.durationMinutes < 60 || spec.durationMinutes > 24 * 60) {
     violations.push({ field: 'maintenance_window.duration_minutes', message: 'must be a whole number of minutes between 60 and 1440' });
   }
@@ -110,7 +112,9 @@ export function assertEnoughAvailability(spec: MaintenanceWindowSpec, from: Date
   // The covered time of a sliding 32-day span is smallest when the span begins as an occurrence
   // ends or ends as one begins, so those spans (over a year, DST changes included) are the ones to check.
   const last = from.getTime() + 366 * 86_400_000 - span;
-  const starts = [...counted.map((o) => o.endsAt.getTime()), ...counted.map((o) => o.startsAt.getTime() - span)].filter((t) => t >= from.getTime() && t <= last);
+  const starts = [...counted.map((o) => o.endsAt.getTime()), ...counted.map((o) => o.startsAt.getTime() - span)].filter(
+    (t) => t >= from.getTime() && t <= last,
+  );
   let worst = counted.length === 0 ? 0 : Math.min(covered(from.getTime()), ...starts.map(covered)) / 60_000;
   if (!Number.isFinite(worst)) worst = 0;
   if (worst < MIN_AVAILABILITY_MINUTES_PER_32_DAYS) {

@@ -13,7 +13,10 @@ export const DEFAULT_MAX_UNAVAILABLE = 0;
  */
 export function validateSurge(maxSurge: number, maxUnavailable: number): void {
   const violations: FieldViolation[] = [];
-  for (const [field, value] of [['max_surge', maxSurge], ['max_unavailable', maxUnavailable]] as const) {
+  for (const [field, value] of [
+    ['max_surge', maxSurge],
+    ['max_unavailable', maxUnavailable],
+  ] as const) {
     if (!Number.isInteger(value) || value < 0) violations.push({ field, message: `must be a whole number of nodes, 0 or more; got ${value}` });
   }
   if (violations.length === 0 && maxSurge === 0 && maxUnavailable === 0) {

@@ -4,7 +4,15 @@
  * unfinished one. Customers see these names in the operation's `steps`.
  */
 export const OPERATION_PLANS = {
-  create_cluster: ['reserve_endpoint', 'create_control_plane', 'wait_control_plane_ready', 'create_node_pools', 'install_addons', 'issue_admin_credentials', 'mark_running'],
+  create_cluster: [
+    'reserve_endpoint',
+    'create_control_plane',
+    'wait_control_plane_ready',
+    'create_node_pools',
+    'install_addons',
+    'issue_admin_credentials',
+    'mark_running',
+  ],
   update_cluster: ['apply_cluster_settings', 'mark_running'],
   delete_cluster: ['delete_node_pools', 'delete_control_plane', 'release_endpoint', 'revoke_credentials', 'mark_deleted'],
   create_node_pool: ['create_pool', 'wait_nodes_ready', 'mark_running'],

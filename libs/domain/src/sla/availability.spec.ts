@@ -109,9 +109,11 @@ describe('minuteStates', () => {
   it('refuses an interval that ends before it starts, naming it', () => {
     const error = validationError(() => minuteStates([interval('up', '2026-11-14T10:05:00Z', '2026-11-14T10:04:00Z')], tenMinutes));
     expect(error.violations).toEqual([{ field: 'intervals.0.end', message: expect.stringContaining('before start') }]);
-    expect(validationError(() => minuteStates([{ state: 'sideways' as AvailabilityState, start: at('2026-11-14T10:00:00Z'), end: at('2026-11-14T10:01:00Z') }], tenMinutes)).violations[0].field).toBe(
-      'intervals.0.state',
-    );
+    expect(
+      validationError(() =>
+        minuteStates([{ state: 'sideways' as AvailabilityState, start: at('2026-11-14T10:00:00Z'), end: at('2026-11-14T10:01:00Z') }], tenMinutes),
+      ).violations[0].field,
+    ).toBe('intervals.0.state');
   });
 
   it('refuses a range that is not whole minutes, as a programming error', () => {
@@ -125,7 +127,11 @@ describe('minuteStates', () => {
     const start = at('2026-11-14T10:00:00Z').getTime();
     const seconds = 30 * 60;
     const arbInterval = fc
-      .record({ from: fc.integer({ min: -60, max: seconds + 60 }), length: fc.integer({ min: 0, max: 600 }), state: fc.constantFrom<AvailabilityState>('up', 'down', 'down', 'unknown') })
+      .record({
+        from: fc.integer({ min: -60, max: seconds + 60 }),
+        length: fc.integer({ min: 0, max: 600 }),
+        state: fc.constantFrom<AvailabilityState>('up', 'down', 'down', 'unknown'),
+      })
       .map(({ from, length, state }) => ({ state, start: new Date(start + from * 1000), end: new Date(start + (from + length) * 1000) }));
     fc.assert(
       fc.property(fc.array(arbInterval, { maxLength: 25 }), (intervals) => {
@@ -180,7 +186,11 @@ describe('mergeVantagePoints', () => {
   it('returns sorted, disjoint, coalesced intervals whose state at every moment follows the rule', () => {
     const start = at('2026-11-14T10:00:00Z').getTime();
     const arbInterval = fc
-      .record({ from: fc.integer({ min: 0, max: 3600 }), length: fc.integer({ min: 0, max: 900 }), state: fc.constantFrom<AvailabilityState>('up', 'down', 'unknown') })
+      .record({
+        from: fc.integer({ min: 0, max: 3600 }),
+        length: fc.integer({ min: 0, max: 900 }),
+        state: fc.constantFrom<AvailabilityState>('up', 'down', 'unknown'),
+      })
       .map(({ from, length, state }) => ({ state, start: new Date(start + from * 1000), end: new Date(start + (from + length) * 1000) }));
     const stateAt = (intervals: StateInterval[], t: number) => {
       const covering = intervals.filter((x) => x.start.getTime() <= t && t < x.end.getTime()).map((x) => x.state);
@@ -318,7 +328,10 @@ describe('exclusions', () => {
 
   it('masks the union of all exclusions', () => {
     const mask = excludedMinuteMask(
-      [maintenance('2026-11-14T09:00:00Z', '2026-11-14T10:02:00Z'), { ...maintenance('2026-11-14T10:05:00Z', '2026-11-14T10:07:00Z'), reason: 'customer_initiated' }],
+      [
+        maintenance('2026-11-14T09:00:00Z', '2026-11-14T10:02:00Z'),
+        { ...maintenance('2026-11-14T10:05:00Z', '2026-11-14T10:07:00Z'), reason: 'customer_initiated' },
+      ],
       tenMinutes,
     );
     expect(Array.from(mask).join('')).toBe('1100011000');

@@ -68,11 +68,7 @@ export const PERIOD_CONTEXT_MINUTES = 2 * MAX_UNKNOWN_GAP_MINUTES;
 
 /** Why downtime is not held against the SLA (docs/sla.md, "Exclusions"). */
 export type ExclusionReason = 'scheduled_maintenance' | 'customer_initiated' | 'organization_suspended';
-export const EXCLUSION_REASONS: readonly ExclusionReason[] = Object.freeze([
-  'scheduled_maintenance',
-  'customer_initiated',
-  'organization_suspended',
-] as const);
+export const EXCLUSION_REASONS: readonly ExclusionReason[] = Object.freeze(['scheduled_maintenance', 'customer_initiated', 'organization_suspended'] as const);
 
 /**
  * The customer's operations that can affect the cluster's API server, and so excuse downtime while
@@ -371,7 +367,7 @@ function resolveTimeline(sources: readonly { intervals: readonly StateInterval[]
   let down = 0;
   let current = MINUTE_UNKNOWN;
   let since = 0;
-  for (let k = 0; k < order.length; ) {
+  for (let k = 0; k < order.length;) {
     const t = times[order[k]];
     for (; k < order.length && times[order[k]] === t; k++) {
       up += upDelta[order[k]];

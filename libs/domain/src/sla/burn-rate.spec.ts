@@ -60,7 +60,9 @@ describe('evaluateBurnRateAlerts', () => {
     expect(result.fires).toBe('page');
 
     // and 40 minutes later neither page fires
-    expect(evaluateBurnRateAlerts(endingNow([{ minutesAgo: 66, minutes: 20 }]), 99.5, policy).rules.filter((r) => r.severity === 'page' && r.fires)).toEqual([]);
+    expect(evaluateBurnRateAlerts(endingNow([{ minutesAgo: 66, minutes: 20 }]), 99.5, policy).rules.filter((r) => r.severity === 'page' && r.fires)).toEqual(
+      [],
+    );
   });
 
   it('opens a ticket for a slow burn: a 5-minute outage every 6 hours', () => {
@@ -83,7 +85,10 @@ describe('evaluateBurnRateAlerts', () => {
 
   it('fires only when the rate is strictly above the factor, exactly as the SRE workbook writes it', () => {
     // Given 4,000 measured minutes of 3 days (the rest unknown) with 20 down minutes now: exactly 1x at 99.5%
-    const exactlyOnce = endingNow([{ minutesAgo: THREE_DAYS, minutes: THREE_DAYS - 4_000, state: MINUTE_UNKNOWN }, { minutesAgo: 20, minutes: 20 }]);
+    const exactlyOnce = endingNow([
+      { minutesAgo: THREE_DAYS, minutes: THREE_DAYS - 4_000, state: MINUTE_UNKNOWN },
+      { minutesAgo: 20, minutes: 20 },
+    ]);
     const at1x = evaluateBurnRateAlerts(exactlyOnce, 99.5, policy);
     expect(at1x.rules[3]).toMatchObject({ fires: false, long: { measuredMinutes: 4_000, badMinutes: 20, rate: 1 } });
     // and with 3,999 measured minutes it is just above
@@ -93,12 +98,18 @@ describe('evaluateBurnRateAlerts', () => {
 
   it('does not page on a 2-minute blip of a cluster watched for 10 minutes (a 40x "burn" of almost no data)', () => {
     // Before: 2 bad of 10 measured minutes read as 40x over the hour, and paged
-    const young = endingNow([{ minutesAgo: THREE_DAYS, minutes: THREE_DAYS - 10, state: MINUTE_UNKNOWN }, { minutesAgo: 2, minutes: 2 }]);
+    const young = endingNow([
+      { minutesAgo: THREE_DAYS, minutes: THREE_DAYS - 10, state: MINUTE_UNKNOWN },
+      { minutesAgo: 2, minutes: 2 },
+    ]);
     const result = evaluateBurnRateAlerts(young, 99.5, policy);
     expect(result.fires).toBeNull();
     expect(result.rules[0].long).toMatchObject({ measuredMinutes: 10, denominatorMinutes: 30, badMinutes: 2 });
     // A real outage on a young cluster still pages: 7 minutes down of 11 watched
-    const outage = endingNow([{ minutesAgo: THREE_DAYS, minutes: THREE_DAYS - 11, state: MINUTE_UNKNOWN }, { minutesAgo: 7, minutes: 7 }]);
+    const outage = endingNow([
+      { minutesAgo: THREE_DAYS, minutes: THREE_DAYS - 11, state: MINUTE_UNKNOWN },
+      { minutesAgo: 7, minutes: 7 },
+    ]);
     expect(evaluateBurnRateAlerts(outage, 99.5, policy).fires).toBe('page');
   });
 
@@ -142,7 +153,8 @@ describe('evaluateBurnRateAlerts', () => {
         const result = evaluateBurnRateAlerts(Uint8Array.from(list), target, policy);
         for (const rule of result.rules) {
           const exceeds = (w: { rate: number }) => w.rate > rule.factor * (1 + 1e-12);
-          for (const w of [rule.long, rule.short]) expect(w.denominatorMinutes).toBe(Math.max(w.measuredMinutes, Math.ceil(w.minutes * MIN_MEASURED_WINDOW_SHARE)));
+          for (const w of [rule.long, rule.short])
+            expect(w.denominatorMinutes).toBe(Math.max(w.measuredMinutes, Math.ceil(w.minutes * MIN_MEASURED_WINDOW_SHARE)));
           expect(rule.fires).toBe(exceeds(rule.long) && exceeds(rule.short));
           expect(rule.short.badMinutes).toBeLessThanOrEqual(rule.long.badMinutes);
         }

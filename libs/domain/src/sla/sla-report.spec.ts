@@ -221,7 +221,14 @@ describe('computeSlaReport', () => {
       }
       const intervals = intervalsFromMinutes(codes, joined.start);
       const report = (month: string) =>
-        computeSlaReport({ provider: 'rke2', month, intervals, exclusions: [], monthlyFeeCents: 0, timeline: { start: timeline.start, end: reportTimeline(month).end } });
+        computeSlaReport({
+          provider: 'rke2',
+          month,
+          intervals,
+          exclusions: [],
+          monthlyFeeCents: 0,
+          timeline: { start: timeline.start, end: reportTimeline(month).end },
+        });
       return { november: report('2026-11'), december: report('2026-12') };
     };
 
@@ -231,9 +238,18 @@ describe('computeSlaReport', () => {
       expect(november.countedDowntimeMinutes).toBe(3);
       expect(december.countedDowntimeMinutes).toBe(2);
       // Both months list the whole period, each with its own share
-      for (const [report, share] of [[november, 3], [december, 2]] as const) {
+      for (const [report, share] of [
+        [november, 3],
+        [december, 2],
+      ] as const) {
         expect(report.downtimePeriods).toEqual([
-          expect.objectContaining({ start: '2026-11-30T23:57:00.000Z', end: '2026-12-01T00:02:00.000Z', minutes: 5, counted: true, countedMinutesInMonth: share }),
+          expect.objectContaining({
+            start: '2026-11-30T23:57:00.000Z',
+            end: '2026-12-01T00:02:00.000Z',
+            minutes: 5,
+            counted: true,
+            countedMinutesInMonth: share,
+          }),
         ]);
       }
     });
@@ -245,7 +261,11 @@ describe('computeSlaReport', () => {
 
     it('joins an outage across the boundary through unknown minutes', () => {
       // 3 down before midnight, the monitor away for 2 minutes across it, 2 down after
-      const { november, december } = acrossMonths([down('2026-11-30T23:56:00Z', 3), { from: '2026-11-30T23:59:00Z', minutes: 2, state: 'unknown' }, down('2026-12-01T00:01:00Z', 2)]);
+      const { november, december } = acrossMonths([
+        down('2026-11-30T23:56:00Z', 3),
+        { from: '2026-11-30T23:59:00Z', minutes: 2, state: 'unknown' },
+        down('2026-12-01T00:01:00Z', 2),
+      ]);
       expect([november.countedDowntimeMinutes, december.countedDowntimeMinutes]).toEqual([3, 2]);
     });
 
@@ -256,7 +276,9 @@ describe('computeSlaReport', () => {
     });
 
     it('refuses a timeline that does not contain the month', () => {
-      expect(() => computeSlaReport({ provider: 'rke2', month: '2026-11', intervals: [], exclusions: [], monthlyFeeCents: 0, timeline: reportTimeline('2026-12') })).toThrow(RangeError);
+      expect(() =>
+        computeSlaReport({ provider: 'rke2', month: '2026-11', intervals: [], exclusions: [], monthlyFeeCents: 0, timeline: reportTimeline('2026-12') }),
+      ).toThrow(RangeError);
     });
   });
 
@@ -304,16 +326,23 @@ describe('computeSlaReport', () => {
     const now = at('2026-11-10T12:00:30Z');
     const observedUntilNow: StateInterval[] = [{ state: 'up', start: at('2026-11-01T00:00:00Z'), end: now }];
 
-    it('treats minutes after now as future, not unknown, and keeps the whole month\'s budget', () => {
+    it("treats minutes after now as future, not unknown, and keeps the whole month's budget", () => {
       const report = reportFor({ intervals: observedUntilNow, now });
       // 9.5 days have ended; the minute in progress (12:00) is still future
-      expect(report).toMatchObject({ final: false, upMinutes: 13_680, unknownMinutes: 0, futureMinutes: 29_520, coveragePercent: 100, availabilityPercent: 100 });
+      expect(report).toMatchObject({
+        final: false,
+        upMinutes: 13_680,
+        unknownMinutes: 0,
+        futureMinutes: 29_520,
+        coveragePercent: 100,
+        availabilityPercent: 100,
+      });
       expect(report.errorBudget).toEqual({ totalMinutes: 216, usedMinutes: 0, remainingMinutes: 216 });
       expect(report.days[9]).toMatchObject({ upMinutes: 720, futureMinutes: 720 });
       expect(report.days[29]).toMatchObject({ upMinutes: 0, unknownMinutes: 0, futureMinutes: 1_440 });
     });
 
-    it('calls it breached only once the month\'s target is already lost', () => {
+    it("calls it breached only once the month's target is already lost", () => {
       // Given 10 counted minutes by noon on the 1st: 206 minutes of the month's budget left
       const early = at('2026-11-01T12:00:00Z');
       const intervals = paintedMonth('2026-11', [down('2026-11-01T01:00:00Z', 10)]);
@@ -327,7 +356,12 @@ describe('computeSlaReport', () => {
     });
 
     it('treats a month that has not started as all future, and a past month as final', () => {
-      expect(reportFor({ now: at('2026-10-31T23:59:59Z') })).toMatchObject({ final: false, futureMinutes: 43_200, measuredMinutes: 0, availabilityPercent: 100 });
+      expect(reportFor({ now: at('2026-10-31T23:59:59Z') })).toMatchObject({
+        final: false,
+        futureMinutes: 43_200,
+        measuredMinutes: 0,
+        availabilityPercent: 100,
+      });
       expect(reportFor({ now: at('2026-12-01T00:00:00Z') })).toMatchObject({ final: true, futureMinutes: 0, upMinutes: 43_200 });
     });
 
@@ -366,17 +400,29 @@ describe('computeSlaReport', () => {
 
     it("takes an exclusion's own minutes out of an outage without splitting it", () => {
       // 8 minutes down with one excluded minute at minute 5: before, two blips (4 + 3) and 0 counted
-      const one = reportFor({ paints: [down('2026-11-14T10:00:00Z', 8)], exclusions: [excluded('2026-11-14T10:04:00Z', '2026-11-14T10:05:00Z', 'customer_initiated', 'op-1')] });
+      const one = reportFor({
+        paints: [down('2026-11-14T10:00:00Z', 8)],
+        exclusions: [excluded('2026-11-14T10:04:00Z', '2026-11-14T10:05:00Z', 'customer_initiated', 'op-1')],
+      });
       expect(one).toMatchObject({ downMinutes: 7, countedDowntimeMinutes: 7, excludedMinutes: 1 });
       expect(one.downtimePeriods).toEqual([expect.objectContaining({ minutes: 8, counted: true, countedMinutesInMonth: 7, excludedMinutesInMonth: 1 })]);
       // 12 minutes down, the middle 4 customer-initiated: the 8 outside it count
-      const split = reportFor({ paints: [down('2026-11-14T10:00:00Z', 12)], exclusions: [excluded('2026-11-14T10:04:00Z', '2026-11-14T10:08:00Z', 'customer_initiated', 'op-1')] });
+      const split = reportFor({
+        paints: [down('2026-11-14T10:00:00Z', 12)],
+        exclusions: [excluded('2026-11-14T10:04:00Z', '2026-11-14T10:08:00Z', 'customer_initiated', 'op-1')],
+      });
       expect(split).toMatchObject({ downMinutes: 8, countedDowntimeMinutes: 8, excludedMinutes: 4 });
       // and an exclusion over uptime never joins two blips into a period
-      const blips = reportFor({ paints: [down('2026-11-14T10:00:00Z', 3), down('2026-11-14T10:04:00Z', 3)], exclusions: [excluded('2026-11-14T10:03:00Z', '2026-11-14T10:04:00Z')] });
+      const blips = reportFor({
+        paints: [down('2026-11-14T10:00:00Z', 3), down('2026-11-14T10:04:00Z', 3)],
+        exclusions: [excluded('2026-11-14T10:03:00Z', '2026-11-14T10:04:00Z')],
+      });
       expect(blips.countedDowntimeMinutes).toBe(0);
       // 14 minutes down: 4 before and 6 after; the 6 count
-      const longer = reportFor({ paints: [down('2026-11-14T10:00:00Z', 14)], exclusions: [excluded('2026-11-14T10:04:00Z', '2026-11-14T10:08:00Z', 'customer_initiated')] });
+      const longer = reportFor({
+        paints: [down('2026-11-14T10:00:00Z', 14)],
+        exclusions: [excluded('2026-11-14T10:04:00Z', '2026-11-14T10:08:00Z', 'customer_initiated')],
+      });
       expect(longer).toMatchObject({ downMinutes: 10, countedDowntimeMinutes: 10 });
       expect(longer.exclusions[0].reference).toBeNull();
     });
@@ -428,7 +474,10 @@ describe('computeSlaReport', () => {
     });
 
     it('is plain JSON that survives a round trip unchanged', () => {
-      const report = reportFor({ paints: [down('2026-11-14T10:00:00Z', 30)], exclusions: [excluded('2026-11-20T00:00:00Z', '2026-11-20T01:00:00Z', 'scheduled_maintenance', 'mw-1')] });
+      const report = reportFor({
+        paints: [down('2026-11-14T10:00:00Z', 30)],
+        exclusions: [excluded('2026-11-20T00:00:00Z', '2026-11-20T01:00:00Z', 'scheduled_maintenance', 'mw-1')],
+      });
       expect(JSON.parse(JSON.stringify(report))).toEqual(report);
     });
   });
@@ -463,7 +512,12 @@ describe('computeSlaReport', () => {
       fc.assert(
         fc.property(scenarioArb, (s) => {
           const report = run(s);
-          for (const percent of [report.availabilityPercent, report.coveragePercent, report.credit.availabilityPercent, ...report.days.map((d) => d.availabilityPercent)]) {
+          for (const percent of [
+            report.availabilityPercent,
+            report.coveragePercent,
+            report.credit.availabilityPercent,
+            ...report.days.map((d) => d.availabilityPercent),
+          ]) {
             expect(percent).toBeGreaterThanOrEqual(0);
             expect(percent).toBeLessThanOrEqual(100);
           }
@@ -574,7 +628,14 @@ describe('computeSlaReport', () => {
         const joined = { start: a.start, end: monthRange(second).end };
         const minutes = (joined.end.getTime() - joined.start.getTime()) / MS_PER_MINUTE;
         // Outages near the boundary are what matters: shift the timeline's runs to end around it
-        return fc.record({ first: fc.constant(first), second: fc.constant(second), joined: fc.constant(joined), codes: minuteCodesArb(minutes), shift: fc.integer({ min: 0, max: a.minutes }), exclusions: exclusionsArb(joined) });
+        return fc.record({
+          first: fc.constant(first),
+          second: fc.constant(second),
+          joined: fc.constant(joined),
+          codes: minuteCodesArb(minutes),
+          shift: fc.integer({ min: 0, max: a.minutes }),
+          exclusions: exclusionsArb(joined),
+        });
       });
       fc.assert(
         fc.property(twoMonthsArb, ({ first, second, joined, codes: raw, shift, exclusions }) => {
@@ -662,7 +723,9 @@ describe('computeSlaReport', () => {
         intervals.push({ state, start: new Date(t), end: new Date(Math.min(t + (state === 'up' ? length : length / 50), range.end.getTime())) });
         t = intervals[intervals.length - 1].end.getTime();
       }
-      const exclusions = [excluded(new Date(range.start.getTime() + random() * 20 * 86_400_000).toISOString(), new Date(range.start.getTime() + 21 * 86_400_000).toISOString())];
+      const exclusions = [
+        excluded(new Date(range.start.getTime() + random() * 20 * 86_400_000).toISOString(), new Date(range.start.getTime() + 21 * 86_400_000).toISOString()),
+      ];
       const report = computeSlaReport({ provider: random() < 0.5 ? 'rke2' : 'gke', month, intervals, exclusions, monthlyFeeCents: 9_900 });
       if (report.breached) breaches++;
     }

@@ -234,10 +234,7 @@ export function computeSlaReport(input: SlaReportInput): MonthlySlaReport {
   const offset = (monthStartMs - timelineStartMs) / MS_PER_MINUTE;
   if (offset < 0 || offset + minutesInMonth > timelineMinutes) throw new RangeError('the timeline must contain the month');
 
-  const measured =
-    input.vantagePoints !== undefined
-      ? minuteStatesAcrossVantagePoints(input.vantagePoints, timeline)
-      : minuteStates(input.intervals, timeline);
+  const measured = input.vantagePoints !== undefined ? minuteStatesAcrossVantagePoints(input.vantagePoints, timeline) : minuteStates(input.intervals, timeline);
   // Minutes not ended by `now` are not known yet: they end a period rather than extend it.
   const pastOfTimeline =
     input.now === undefined ? timelineMinutes : clamp(Math.floor((input.now.getTime() - timelineStartMs) / MS_PER_MINUTE), 0, timelineMinutes);

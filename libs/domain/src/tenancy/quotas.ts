@@ -24,12 +24,7 @@ type Dimension = { quota: 'clusters' | 'nodes'; limit: number; usage: number; re
  *
  * `action` starts the sentence, e.g. "creating this cluster" or "scaling node pool np_1".
  */
-export function assertWithinQuota(
-  quota: Quota,
-  usage: Usage,
-  adding: { clusters?: number; nodes?: number },
-  action = 'this request',
-): void {
+export function assertWithinQuota(quota: Quota, usage: Usage, adding: { clusters?: number; nodes?: number }, action = 'this request'): void {
   const dimensions: Dimension[] = [
     { quota: 'clusters', limit: quota.maxClusters, usage: usage.clusters, requested: adding.clusters ?? 0 },
     { quota: 'nodes', limit: quota.maxNodes, usage: usage.nodes, requested: adding.nodes ?? 0 },

@@ -25,7 +25,10 @@ export const REMOVED_APIS: readonly RemovedApi[] = Object.freeze([
   ...rows('1.22', 'extensions/v1beta1', 'networking.k8s.io/v1', ['Ingress']),
   ...rows('1.22', 'networking.k8s.io/v1beta1', 'networking.k8s.io/v1', ['Ingress', 'IngressClass']),
   ...rows('1.22', 'apiextensions.k8s.io/v1beta1', 'apiextensions.k8s.io/v1', ['CustomResourceDefinition']),
-  ...rows('1.22', 'admissionregistration.k8s.io/v1beta1', 'admissionregistration.k8s.io/v1', ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']),
+  ...rows('1.22', 'admissionregistration.k8s.io/v1beta1', 'admissionregistration.k8s.io/v1', [
+    'MutatingWebhookConfiguration',
+    'ValidatingWebhookConfiguration',
+  ]),
   ...rows('1.22', 'apiregistration.k8s.io/v1beta1', 'apiregistration.k8s.io/v1', ['APIService']),
   ...rows('1.22', 'certificates.k8s.io/v1beta1', 'certificates.k8s.io/v1', ['CertificateSigningRequest']),
   ...rows('1.22', 'coordination.k8s.io/v1beta1', 'coordination.k8s.io/v1', ['Lease']),

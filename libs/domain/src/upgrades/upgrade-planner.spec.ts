@@ -11,7 +11,16 @@ function catalogue(lo: number, hi: number, without: number[] = []): VersionCatal
   const entries: VersionCatalogueEntry[] = [];
   for (let m = lo; m <= hi; m++) {
     if (without.includes(m)) continue;
-    entries.push({ provider: 'rke2', minor: `1.${m}`, latestPatch: `1.${m}.5`, releasedAt: '2025-01-01', maintenanceAt: '2029-01-01', standardSupportEndsAt: null, endOfSupportAt: '2029-03-01', sources: src });
+    entries.push({
+      provider: 'rke2',
+      minor: `1.${m}`,
+      latestPatch: `1.${m}.5`,
+      releasedAt: '2025-01-01',
+      maintenanceAt: '2029-01-01',
+      standardSupportEndsAt: null,
+      endOfSupportAt: '2029-03-01',
+      sources: src,
+    });
   }
   return entries;
 }
@@ -61,9 +70,15 @@ describe('planUpgrade', () => {
 
   it('catches a pool up before a control-plane hop would leave it outside the skew window', () => {
     // given a pool three minors behind (the most allowed)
-    const plan = planUpgrade(input({ controlPlaneVersion: '1.34.5', pools: [{ id: 'np_a', name: 'old', version: '1.31.5', maxSurge: 1, maxUnavailable: 0 }], target: '1.35' }));
+    const plan = planUpgrade(
+      input({ controlPlaneVersion: '1.34.5', pools: [{ id: 'np_a', name: 'old', version: '1.31.5', maxSurge: 1, maxUnavailable: 0 }], target: '1.35' }),
+    );
     // then it goes to 1.34 before the control plane goes to 1.35
-    expect(plan.hops[0]!.steps.map((s) => `${s.kind} ${'to' in s ? s.to : ''}`)).toEqual(['node_pool_catch_up 1.34.5', 'control_plane 1.35.5', 'node_pool 1.35.5']);
+    expect(plan.hops[0]!.steps.map((s) => `${s.kind} ${'to' in s ? s.to : ''}`)).toEqual([
+      'node_pool_catch_up 1.34.5',
+      'control_plane 1.35.5',
+      'node_pool 1.35.5',
+    ]);
     expect(plan.hops[0]!.steps.every((s) => s.skew.ok)).toBe(true);
   });
 
@@ -80,7 +95,10 @@ describe('planUpgrade', () => {
     ];
     const plan = planUpgrade(input({ controlPlaneVersion: '1.31.5', pools: [], target: '1.33', objects }));
     expect(plan.blockers).toEqual([
-      expect.objectContaining({ kind: 'removed_api', details: expect.objectContaining({ name: 'custom', removed_in: '1.32', replacement: 'flowcontrol.apiserver.k8s.io/v1' }) }),
+      expect.objectContaining({
+        kind: 'removed_api',
+        details: expect.objectContaining({ name: 'custom', removed_in: '1.32', replacement: 'flowcontrol.apiserver.k8s.io/v1' }),
+      }),
     ]);
   });
 
@@ -106,7 +124,10 @@ describe('planUpgrade', () => {
         ],
       }),
     );
-    expect(plan.blockers.map((b) => `${b.kind} ${JSON.stringify(b.details.name ?? b.details.pool)}`)).toEqual(['pool_outside_skew "ahead"', 'pdb_blocks_drain "postgres"']);
+    expect(plan.blockers.map((b) => `${b.kind} ${JSON.stringify(b.details.name ?? b.details.pool)}`)).toEqual([
+      'pool_outside_skew "ahead"',
+      'pdb_blocks_drain "postgres"',
+    ]);
   });
 
   it('blocks during an active exclusion whose scope covers the work, not otherwise', () => {
@@ -147,15 +168,13 @@ describe('planUpgrade', () => {
 describe('planUpgrade properties', () => {
   const LO = 20;
   const HI = 40;
-  const scenario = fc
-    .integer({ min: LO, max: HI })
-    .chain((cp) =>
-      fc.record({
-        cp: fc.constant(cp),
-        pools: fc.array(fc.integer({ min: Math.max(LO, cp - MAX_KUBELET_SKEW), max: cp }), { minLength: 0, maxLength: 4 }),
-        target: fc.integer({ min: LO, max: HI }),
-      }),
-    );
+  const scenario = fc.integer({ min: LO, max: HI }).chain((cp) =>
+    fc.record({
+      cp: fc.constant(cp),
+      pools: fc.array(fc.integer({ min: Math.max(LO, cp - MAX_KUBELET_SKEW), max: cp }), { minLength: 0, maxLength: 4 }),
+      target: fc.integer({ min: LO, max: HI }),
+    }),
+  );
 
   it('any plan between two catalogue versions has no skipped minor, respects skew after every step and ends at the target', () => {
     fc.assert(

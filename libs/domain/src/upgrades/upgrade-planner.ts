@@ -95,7 +95,12 @@ export interface UpgradePlan {
 
 /** A request the version rules forbid. `rule` names the rule, for the problem+json body. */
 export class UpgradeRefusedError extends UnprocessableError {
-  constructor(type: 'version-downgrade' | 'version-skip' | 'already-at-version' | 'version-not-offered' | 'version-end-of-life', rule: string, detail: string, extensions: Record<string, unknown> = {}) {
+  constructor(
+    type: 'version-downgrade' | 'version-skip' | 'already-at-version' | 'version-not-offered' | 'version-end-of-life',
+    rule: string,
+    detail: string,
+    extensions: Record<string, unknown> = {},
+  ) {
     super(type, detail, { rule, ...extensions });
   }
 }
@@ -110,7 +115,12 @@ export function skewCheck(controlPlane: string, pools: readonly { name: string; 
   for (const p of pools) {
     const m = minorOf(p.version);
     if (m > cp) violations.push({ pool: p.name, version: p.version, reason: `kubelet ${p.version} is newer than the control plane ${controlPlane}` });
-    else if (cp - m > MAX_KUBELET_SKEW) violations.push({ pool: p.name, version: p.version, reason: `kubelet ${p.version} is more than ${MAX_KUBELET_SKEW} minors older than the control plane ${controlPlane}` });
+    else if (cp - m > MAX_KUBELET_SKEW)
+      violations.push({
+        pool: p.name,
+        version: p.version,
+        reason: `kubelet ${p.version} is more than ${MAX_KUBELET_SKEW} minors older than the control plane ${controlPlane}`,
+      });
   }
   return { ok: violations.length === 0, controlPlane, violations };
 }
@@ -120,12 +130,21 @@ export function assertSingleMinorHop(from: string, to: string): void {
   const a = parseMinor(from);
   const b = parseMinor(to);
   if (a.major !== b.major || b.minor < a.minor) {
-    throw new UpgradeRefusedError('version-downgrade', 'never downgrade', `the control plane cannot go from ${from} back to ${to}: Kubernetes does not support downgrades`);
+    throw new UpgradeRefusedError(
+      'version-downgrade',
+      'never downgrade',
+      `the control plane cannot go from ${from} back to ${to}: Kubernetes does not support downgrades`,
+    );
   }
   if (b.minor - a.minor > 1) {
-    throw new UpgradeRefusedError('version-skip', 'one minor at a time', `the control plane cannot go from ${from} to ${to} in one step: it must pass through every minor in between`, {
-      next_minor: minorText(a.major, a.minor + 1),
-    });
+    throw new UpgradeRefusedError(
+      'version-skip',
+      'one minor at a time',
+      `the control plane cannot go from ${from} to ${to} in one step: it must pass through every minor in between`,
+      {
+        next_minor: minorText(a.major, a.minor + 1),
+      },
+    );
   }
 }
 
@@ -137,19 +156,40 @@ export function planUpgrade(input: UpgradePlanInput): UpgradePlan {
   const targetMinor = parseMinor(wanted);
   const targetEntry = offered.find((e) => compareMinorNumbers(e.minor, targetMinor) === 0);
   if (!targetEntry || (wanted !== targetEntry.minor && wanted !== targetEntry.latestPatch)) {
-    throw new UpgradeRefusedError('version-not-offered', 'only catalogue versions', `Kubernetes ${wanted.slice(0, 64)} is not offered for ${input.provider}; ask for a minor of the catalogue or its latest patch`, {
-      offered: offered.map((e) => e.minor),
-    });
+    throw new UpgradeRefusedError(
+      'version-not-offered',
+      'only catalogue versions',
+      `Kubernetes ${wanted.slice(0, 64)} is not offered for ${input.provider}; ask for a minor of the catalogue or its latest patch`,
+      {
+        offered: offered.map((e) => e.minor),
+      },
+    );
   }
   if (targetMinor.major !== current.major || targetMinor.minor < current.minor) {
-    throw new UpgradeRefusedError('version-downgrade', 'never downgrade', `the cluster runs ${input.controlPlaneVersion}; Kubernetes does not support going back to ${targetEntry.minor}`);
+    throw new UpgradeRefusedError(
+      'version-downgrade',
+      'never downgrade',
+      `the cluster runs ${input.controlPlaneVersion}; Kubernetes does not support going back to ${targetEntry.minor}`,
+    );
   }
   if (versionState(targetEntry, input.now) === 'eol') {
-    throw new UpgradeRefusedError('version-end-of-life', 'never to an end-of-life version', `Kubernetes ${targetEntry.minor} reached end of life for ${input.provider} on ${targetEntry.endOfSupportAt}`);
+    throw new UpgradeRefusedError(
+      'version-end-of-life',
+      'never to an end-of-life version',
+      `Kubernetes ${targetEntry.minor} reached end of life for ${input.provider} on ${targetEntry.endOfSupportAt}`,
+    );
   }
   const sameMinor = targetMinor.minor === current.minor;
-  if (sameMinor && comparePatchesSafe(targetEntry.latestPatch, input.controlPlaneVersion) <= 0 && input.pools.every((p) => comparePatchesSafe(targetEntry.latestPatch, p.version) <= 0)) {
-    throw new UpgradeRefusedError('already-at-version', 'upgrades move forward', `the cluster already runs ${input.controlPlaneVersion}, the latest patch of ${targetEntry.minor} Capstan offers`);
+  if (
+    sameMinor &&
+    comparePatchesSafe(targetEntry.latestPatch, input.controlPlaneVersion) <= 0 &&
+    input.pools.every((p) => comparePatchesSafe(targetEntry.latestPatch, p.version) <= 0)
+  ) {
+    throw new UpgradeRefusedError(
+      'already-at-version',
+      'upgrades move forward',
+      `the cluster already runs ${input.controlPlaneVersion}, the latest patch of ${targetEntry.minor} Capstan offers`,
+    );
   }
 
   // Every minor in between must be in the catalogue: a gap would force a skip.
@@ -157,9 +197,14 @@ export function planUpgrade(input: UpgradePlanInput): UpgradePlan {
   for (let m = current.minor + 1; m <= targetMinor.minor; m++) {
     const entry = offered.find((e) => compareMinorNumbers(e.minor, { major: current.major, minor: m }) === 0);
     if (!entry) {
-      throw new UpgradeRefusedError('version-skip', 'one minor at a time', `going from ${input.controlPlaneVersion} to ${targetEntry.minor} would skip ${minorText(current.major, m)}, which the ${input.provider} catalogue does not offer`, {
-        missing_minor: minorText(current.major, m),
-      });
+      throw new UpgradeRefusedError(
+        'version-skip',
+        'one minor at a time',
+        `going from ${input.controlPlaneVersion} to ${targetEntry.minor} would skip ${minorText(current.major, m)}, which the ${input.provider} catalogue does not offer`,
+        {
+          missing_minor: minorText(current.major, m),
+        },
+      );
     }
     path.push(entry);
   }
@@ -168,7 +213,11 @@ export function planUpgrade(input: UpgradePlanInput): UpgradePlan {
   const pools = input.pools.map((p) => ({ ...p }));
   const initialSkew = skewCheck(input.controlPlaneVersion, pools);
   for (const v of initialSkew.violations) {
-    blockers.push({ kind: 'pool_outside_skew', reason: `node pool ${v.pool}: ${v.reason}; repair it before upgrading`, details: { pool: v.pool, version: v.version } });
+    blockers.push({
+      kind: 'pool_outside_skew',
+      reason: `node pool ${v.pool}: ${v.reason}; repair it before upgrading`,
+      details: { pool: v.pool, version: v.version },
+    });
   }
 
   let cp = input.controlPlaneVersion;
@@ -184,7 +233,16 @@ export function planUpgrade(input: UpgradePlanInput): UpgradePlan {
       if (hopMinor - minorOf(p.version) > MAX_KUBELET_SKEW && minorOf(p.version) <= minorOf(cp)) {
         const before = p.version;
         p.version = cp;
-        steps.push({ kind: 'node_pool_catch_up', pool: p.name, poolId: p.id, from: before, to: cp, maxSurge: p.maxSurge, maxUnavailable: p.maxUnavailable, skew: skewCheck(cp, pools) });
+        steps.push({
+          kind: 'node_pool_catch_up',
+          pool: p.name,
+          poolId: p.id,
+          from: before,
+          to: cp,
+          maxSurge: p.maxSurge,
+          maxUnavailable: p.maxUnavailable,
+          skew: skewCheck(cp, pools),
+        });
       }
     }
     if (comparePatchesSafe(toPatch, cp) > 0) {
@@ -195,7 +253,16 @@ export function planUpgrade(input: UpgradePlanInput): UpgradePlan {
       if (comparePatchesSafe(cp, p.version) <= 0) continue;
       const before = p.version;
       p.version = cp;
-      steps.push({ kind: 'node_pool', pool: p.name, poolId: p.id, from: before, to: cp, maxSurge: p.maxSurge, maxUnavailable: p.maxUnavailable, skew: skewCheck(cp, pools) });
+      steps.push({
+        kind: 'node_pool',
+        pool: p.name,
+        poolId: p.id,
+        from: before,
+        to: cp,
+        maxSurge: p.maxSurge,
+        maxUnavailable: p.maxUnavailable,
+        skew: skewCheck(cp, pools),
+      });
     }
     const changes = addonChanges(from, cp);
     if (changes.length > 0) steps.push({ kind: 'addons', changes, skew: skewCheck(cp, pools) });
@@ -227,8 +294,15 @@ export function planUpgrade(input: UpgradePlanInput): UpgradePlan {
       const name = o.namespace ? `${o.namespace}/${o.name}` : o.name;
       blockers.push({
         kind: 'removed_api',
-        reason: `${o.kind} ${name} uses ${o.apiVersion}, removed in ${removal.removedIn}; ${removal.replacement ? `migrate it to ${removal.replacement}` : removal.note ?? 'it has no successor'}`,
-        details: { kind: o.kind, namespace: o.namespace ?? null, name: o.name, api_version: o.apiVersion, removed_in: removal.removedIn, replacement: removal.replacement },
+        reason: `${o.kind} ${name} uses ${o.apiVersion}, removed in ${removal.removedIn}; ${removal.replacement ? `migrate it to ${removal.replacement}` : (removal.note ?? 'it has no successor')}`,
+        details: {
+          kind: o.kind,
+          namespace: o.namespace ?? null,
+          name: o.name,
+          api_version: o.apiVersion,
+          removed_in: removal.removedIn,
+          replacement: removal.replacement,
+        },
       });
     }
   }
@@ -253,7 +327,8 @@ export function planUpgrade(input: UpgradePlanInput): UpgradePlan {
   const nodeWork = hops.some((h) => h.steps.some((s) => s.kind !== 'control_plane' && s.kind !== 'addons'));
   for (const ex of input.exclusions) {
     if (!(ex.startsAt <= input.now && input.now < ex.endsAt)) continue;
-    const blocks = ex.scope === 'no_upgrades' || (ex.scope === 'no_minor_upgrades' && minorHop) || (ex.scope === 'no_minor_or_node_upgrades' && (minorHop || nodeWork));
+    const blocks =
+      ex.scope === 'no_upgrades' || (ex.scope === 'no_minor_upgrades' && minorHop) || (ex.scope === 'no_minor_or_node_upgrades' && (minorHop || nodeWork));
     if (!blocks) continue;
     blockers.push({
       kind: 'active_exclusion',

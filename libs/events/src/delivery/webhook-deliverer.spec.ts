@@ -72,7 +72,9 @@ describe('WebhookDeliverer', () => {
   }
 
   const record = (organizationId: string, data: Record<string, unknown> = {}, extra: Partial<NewEvent> = {}) =>
-    new Database(prisma.databasePool).transaction().execute((tx) => events.record(tx, { organizationId, type: 'dev.capstan.operation.succeeded', source: '/v1/operations/op_1', data, ...extra }));
+    new Database(prisma.databasePool)
+      .transaction()
+      .execute((tx) => events.record(tx, { organizationId, type: 'dev.capstan.operation.succeeded', source: '/v1/operations/op_1', data, ...extra }));
 
   const deliveryOf = (eventId: string) => prisma.webhookDelivery.findFirstOrThrow({ where: { eventId } });
 
@@ -107,7 +109,14 @@ describe('WebhookDeliverer', () => {
     expect(verifiesWithSecret(`whsec_${randomBytes(32).toString('base64')}`, request!)).toBe(false);
     expect(verifiesWithSecret(hook.secret, { ...request!, body: request!.body.replace('succeeded', 'failed') })).toBe(false);
 
-    expect(await deliveryOf(event.id)).toMatchObject({ status: 'succeeded', attempts: 1, lastStatusCode: 204, lastError: null, nextAttemptAt: null, deliveredAt: clock.now() });
+    expect(await deliveryOf(event.id)).toMatchObject({
+      status: 'succeeded',
+      attempts: 1,
+      lastStatusCode: 204,
+      lastError: null,
+      nextAttemptAt: null,
+      deliveredAt: clock.now(),
+    });
     expect(await deliverer().deliverDue()).toBe(0);
     expect(receiver.received).toHaveLength(1);
   });
@@ -121,7 +130,13 @@ describe('WebhookDeliverer', () => {
     const start = clock.now().getTime();
 
     expect(await worker.deliverDue()).toBe(1);
-    expect(await deliveryOf(event.id)).toMatchObject({ status: 'pending', attempts: 1, lastStatusCode: 500, lastError: 'the endpoint answered HTTP 500', nextAttemptAt: new Date(start + 30_000) });
+    expect(await deliveryOf(event.id)).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      lastStatusCode: 500,
+      lastError: 'the endpoint answered HTTP 500',
+      nextAttemptAt: new Date(start + 30_000),
+    });
 
     clock.advance(29_999);
     expect(await worker.deliverDue()).toBe(0);
@@ -137,7 +152,14 @@ describe('WebhookDeliverer', () => {
     expect(await worker.deliverDue()).toBe(0);
     clock.advance(1_000);
     expect(await worker.deliverDue()).toBe(1);
-    expect(await deliveryOf(event.id)).toMatchObject({ status: 'succeeded', attempts: 4, lastStatusCode: 200, lastError: null, nextAttemptAt: null, deliveredAt: clock.now() });
+    expect(await deliveryOf(event.id)).toMatchObject({
+      status: 'succeeded',
+      attempts: 4,
+      lastStatusCode: 200,
+      lastError: null,
+      nextAttemptAt: null,
+      deliveredAt: clock.now(),
+    });
 
     // Every attempt carries the same message id (receivers deduplicate on it) and its own valid signature.
     expect(receiver.received.map((r) => r.headers['webhook-id'])).toEqual([event.id, event.id, event.id, event.id]);

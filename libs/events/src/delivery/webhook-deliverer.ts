@@ -126,8 +126,16 @@ export class WebhookDeliverer {
     if (claimed.length === 0) return 0;
 
     const [events, webhooks] = await Promise.all([
-      this.db.selectFrom('events').selectAll().where('id', 'in', [...new Set(claimed.map((c) => c.event_id))]).execute(),
-      this.db.selectFrom('webhooks').selectAll().where('id', 'in', [...new Set(claimed.map((c) => c.webhook_id))]).execute(),
+      this.db
+        .selectFrom('events')
+        .selectAll()
+        .where('id', 'in', [...new Set(claimed.map((c) => c.event_id))])
+        .execute(),
+      this.db
+        .selectFrom('webhooks')
+        .selectAll()
+        .where('id', 'in', [...new Set(claimed.map((c) => c.webhook_id))])
+        .execute(),
     ]);
     const eventById = new Map(events.map((e) => [e.id, e]));
     const webhookById = new Map(webhooks.map((w) => [w.id, w]));
@@ -190,7 +198,11 @@ export class WebhookDeliverer {
                 .as('p'),
             (join) => join.onTrue(),
           )
-          .select(['p.id', 'o.waiting_since', sql<number>`row_number() OVER (PARTITION BY o.organization_id ORDER BY p.next_attempt_at NULLS FIRST, p.id)`.as('turn')])
+          .select([
+            'p.id',
+            'o.waiting_since',
+            sql<number>`row_number() OVER (PARTITION BY o.organization_id ORDER BY p.next_attempt_at NULLS FIRST, p.id)`.as('turn'),
+          ])
           .orderBy('turn')
           .orderBy('o.waiting_since')
           .limit(limit),
@@ -203,11 +215,7 @@ export class WebhookDeliverer {
       .execute();
   }
 
-  private async attempt(
-    delivery: ClaimedDelivery,
-    event: EventRow | undefined,
-    webhook: WebhookRow | undefined,
-  ): Promise<void> {
+  private async attempt(delivery: ClaimedDelivery, event: EventRow | undefined, webhook: WebhookRow | undefined): Promise<void> {
     if (!event || !webhook || webhook.disabled_at) {
       await this.finish(delivery, { ok: false, statusCode: null, error: !event ? 'the event no longer exists' : 'the webhook was deleted' }, null);
       return;
@@ -273,7 +281,9 @@ export class WebhookDeliverer {
           // The body is not ours to read; release the connection.
           response.resume();
           const status = response.statusCode ?? 0;
-          resolve(status >= 200 && status < 300 ? { ok: true, statusCode: status } : { ok: false, statusCode: status, error: `the endpoint answered HTTP ${status}` });
+          resolve(
+            status >= 200 && status < 300 ? { ok: true, statusCode: status } : { ok: false, statusCode: status, error: `the endpoint answered HTTP ${status}` },
+          );
         },
       );
       // The whole attempt, not each idle gap: an endpoint that trickles bytes is still too slow.
@@ -291,7 +301,9 @@ export class WebhookDeliverer {
     const now = this.clock.now();
     const pending = this.db.updateTable('webhook_deliveries').where('id', '=', delivery.id).where('status', '=', 'pending');
     if (outcome.ok) {
-      await pending.set({ status: 'succeeded', last_status_code: outcome.statusCode, last_error: null, next_attempt_at: null, delivered_at: now, updated_at: now }).execute();
+      await pending
+        .set({ status: 'succeeded', last_status_code: outcome.statusCode, last_error: null, next_attempt_at: null, delivered_at: now, updated_at: now })
+        .execute();
       return;
     }
     const next = eventTime ? nextAttemptAfter(now, delivery.attempts, eventTime) : null;
@@ -330,7 +342,8 @@ const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
 };
 
 function describeFailure(error: unknown, timeoutMs: number): string {
-  if (error instanceof PrivateAddressError) return `${error.host} is not on the public internet (or resolves only to such addresses); deliveries there are refused`;
+  if (error instanceof PrivateAddressError)
+    return `${error.host} is not on the public internet (or resolves only to such addresses); deliveries there are refused`;
   // Duck-typed rather than instanceof: errors may come from another realm (e.g. jest's).
   const { name, code, message } = (error ?? {}) as { name?: unknown; code?: unknown; message?: unknown };
   if (name === 'TimeoutError') return `no answer within ${timeoutMs / 1000} s`;

@@ -25,7 +25,9 @@ describe('WebhooksWorkerModule, running with the real clock', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    app = await NestFactory.createApplicationContext(WorkerUnderTest.forRoot(testConfig(db.url, { WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true' })) as never, { logger: false });
+    app = await NestFactory.createApplicationContext(WorkerUnderTest.forRoot(testConfig(db.url, { WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true' })) as never, {
+      logger: false,
+    });
     prisma = app.get(PrismaService);
   });
 
@@ -49,7 +51,9 @@ describe('WebhooksWorkerModule, running with the real clock', () => {
   }
 
   const record = (organizationId: string, data: Record<string, unknown> = {}) =>
-    new Database(prisma.databasePool).transaction().execute((tx) => app.get(EventsService).record(tx, { organizationId, type: 'dev.capstan.operation.succeeded', source: '/v1/operations/op_1', data }));
+    new Database(prisma.databasePool)
+      .transaction()
+      .execute((tx) => app.get(EventsService).record(tx, { organizationId, type: 'dev.capstan.operation.succeeded', source: '/v1/operations/op_1', data }));
 
   async function until(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
     const deadline = performance.now() + timeoutMs;
@@ -108,7 +112,10 @@ describe('WebhooksWorkerModule, running with the real clock', () => {
     expect(sleeper.received.length).toBeLessThanOrEqual(4);
 
     // The sleeper's attempts time out after 5 s and are rescheduled, not lost.
-    await until(async () => (await prisma.webhookDelivery.count({ where: { organizationId: slowOrg.organizationId, lastError: 'no answer within 5 s' } })) >= 1, 8_000);
+    await until(
+      async () => (await prisma.webhookDelivery.count({ where: { organizationId: slowOrg.organizationId, lastError: 'no answer within 5 s' } })) >= 1,
+      8_000,
+    );
     const timedOut = await prisma.webhookDelivery.findFirstOrThrow({ where: { organizationId: slowOrg.organizationId, lastError: { not: null } } });
     expect(timedOut).toMatchObject({ status: 'pending', attempts: 1, lastStatusCode: null });
     expect(timedOut.nextAttemptAt!.getTime() - Date.now()).toBeGreaterThan(20_000);
@@ -124,7 +131,14 @@ describe('WebhooksWorkerModule, running with the real clock', () => {
 
     const after = new PrismaService(new DatabasePool(new DatabaseConfig(url, 1)));
     try {
-      const event = await new Database(after.databasePool).transaction().execute((tx) => new EventsService(new Database(after.databasePool), new SystemClock()).record(tx, { organizationId: org.organizationId, type: 'dev.capstan.operation.succeeded', source: '/v1/operations/op_2', data: {} }));
+      const event = await new Database(after.databasePool).transaction().execute((tx) =>
+        new EventsService(new Database(after.databasePool), new SystemClock()).record(tx, {
+          organizationId: org.organizationId,
+          type: 'dev.capstan.operation.succeeded',
+          source: '/v1/operations/op_2',
+          data: {},
+        }),
+      );
       await sleep(2_500);
       expect(receiver.received).toHaveLength(0);
       expect(await after.webhookDelivery.findFirstOrThrow({ where: { eventId: event.id } })).toMatchObject({ status: 'pending', attempts: 0 });

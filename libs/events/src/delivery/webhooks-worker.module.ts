@@ -22,7 +22,14 @@ import { WebhookDeliverer, WebhookDeliverySettings } from './webhook-deliverer';
       inject: [WebhookConfig],
       useFactory: (config: WebhookConfig) => {
         const defaults = new WebhookDeliverySettings();
-        return new WebhookDeliverySettings(defaults.concurrency, defaults.perOrganization, defaults.timeoutMs, defaults.pollIntervalMs, defaults.leaseMs, config.allowPrivateNetworks);
+        return new WebhookDeliverySettings(
+          defaults.concurrency,
+          defaults.perOrganization,
+          defaults.timeoutMs,
+          defaults.pollIntervalMs,
+          defaults.leaseMs,
+          config.allowPrivateNetworks,
+        );
       },
     },
   ],

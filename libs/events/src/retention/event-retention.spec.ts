@@ -20,11 +20,21 @@ describe('EventRetention', () => {
   });
 
   /** An id as one made `daysAgo` days before `now` looks (ids are time-ordered). */
-  const idFrom = (prefix: 'evt' | 'whd', daysAgo: number, n: number) => `${firstIdAt(prefix, new Date(now.getTime() - daysAgo * DAY)).slice(0, -4)}${String(n).padStart(4, '0')}`;
+  const idFrom = (prefix: 'evt' | 'whd', daysAgo: number, n: number) =>
+    `${firstIdAt(prefix, new Date(now.getTime() - daysAgo * DAY)).slice(0, -4)}${String(n).padStart(4, '0')}`;
 
   it('deletes events and finished deliveries older than the retention, and keeps the rest', async () => {
     const org = await seedOrganization(prisma);
-    const webhook = await prisma.webhook.create({ data: { id: newId('wh'), organizationId: org.organizationId, url: 'https://hooks.example.com/a', eventTypes: [], secretKeyId: 'k', secretSealed: new Uint8Array([1]) } });
+    const webhook = await prisma.webhook.create({
+      data: {
+        id: newId('wh'),
+        organizationId: org.organizationId,
+        url: 'https://hooks.example.com/a',
+        eventTypes: [],
+        secretKeyId: 'k',
+        secretSealed: new Uint8Array([1]),
+      },
+    });
     const event = (daysAgo: number, n: number) => ({
       id: idFrom('evt', daysAgo, n),
       organizationId: org.organizationId,
@@ -60,6 +70,9 @@ describe('EventRetention', () => {
     expect((await prisma.event.findMany({ orderBy: { id: 'asc' } })).map((e) => e.id)).toEqual(recent.map((e) => e.id));
     expect((await prisma.webhookDelivery.findMany({ orderBy: { id: 'asc' } })).map((d) => d.status)).toEqual(['pending', 'succeeded']);
     // Nothing left to do: a second run deletes nothing.
-    expect(await new EventRetention(new Database(prisma.databasePool), new ManualClock(now), new WebhookConfig(false, false, 90)).prune()).toEqual({ events: 0, deliveries: 0 });
+    expect(await new EventRetention(new Database(prisma.databasePool), new ManualClock(now), new WebhookConfig(false, false, 90)).prune()).toEqual({
+      events: 0,
+      deliveries: 0,
+    });
   });
 });

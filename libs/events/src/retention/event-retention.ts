@@ -30,7 +30,9 @@ export class EventRetention {
     const deliveries = await this.drain(() =>
       this.db
         .deleteFrom('webhook_deliveries')
-        .where('id', 'in', (eb) => eb.selectFrom('webhook_deliveries').select('id').where('id', '<', firstIdAt('whd', cutoff)).where('status', '<>', 'pending').limit(BATCH))
+        .where('id', 'in', (eb) =>
+          eb.selectFrom('webhook_deliveries').select('id').where('id', '<', firstIdAt('whd', cutoff)).where('status', '<>', 'pending').limit(BATCH),
+        )
         .executeTakeFirst(),
     );
     const events = await this.drain(() =>

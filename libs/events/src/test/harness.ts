@@ -20,7 +20,9 @@ export interface TestEndpoint {
 
 export type EndpointAnswer = number | { status: number; headers: Record<string, string> };
 
-export async function startEndpoint(respond: (request: ReceivedRequest, index: number) => EndpointAnswer | Promise<EndpointAnswer> = () => 204): Promise<TestEndpoint> {
+export async function startEndpoint(
+  respond: (request: ReceivedRequest, index: number) => EndpointAnswer | Promise<EndpointAnswer> = () => 204,
+): Promise<TestEndpoint> {
   const received: ReceivedRequest[] = [];
   const waiters: (() => void)[] = [];
   const server: Server = createServer((req, res) => {

@@ -39,7 +39,10 @@ export function isPublicAddress(address: string): boolean {
  * and names that always mean this machine. Names are checked again, resolved, at every delivery.
  */
 export function hostProblem(hostname: string): string | null {
-  const host = hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase().replace(/\.$/, '');
+  const host = hostname
+    .replace(/^\[(.*)\]$/, '$1')
+    .toLowerCase()
+    .replace(/\.$/, '');
   if (host === 'localhost' || host.endsWith('.localhost')) return 'must not point at this machine (localhost)';
   if (isIP(host) !== 0 && !isPublicAddress(host)) return 'must not point at a private, loopback, link-local or reserved address';
   return null;

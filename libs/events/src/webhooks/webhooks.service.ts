@@ -105,7 +105,10 @@ export class WebhooksService {
     const after = decodeCursor(cursor);
     let query = this.db.selectFrom('webhooks').selectAll().where('organization_id', '=', organizationId).where('disabled_at', 'is', null);
     if (after) query = query.where('id', '>', after);
-    const rows = await query.orderBy('id').limit(limit + 1).execute();
+    const rows = await query
+      .orderBy('id')
+      .limit(limit + 1)
+      .execute();
     return toPage(rows, limit, present);
   }
 
@@ -148,7 +151,10 @@ export class WebhooksService {
     let query = this.db.selectFrom('webhook_deliveries').selectAll().where('webhook_id', '=', webhookId).where('organization_id', '=', organizationId);
     if (filter.status) query = query.where('status', '=', filter.status);
     if (before) query = query.where('id', '<', before);
-    const rows = await query.orderBy('id', 'desc').limit(limit + 1).execute();
+    const rows = await query
+      .orderBy('id', 'desc')
+      .limit(limit + 1)
+      .execute();
     return toPage(rows, limit, presentDelivery);
   }
 

@@ -62,19 +62,25 @@ export class OperationRunner {
     // owners, so only one of them runs it.
     const owner = `${this.process}:${randomBytes(6).toString('hex')}`;
     const claimed = await claim(this.db, operationId, owner, this.config.jobLockMs, this.clock.now(), (op) =>
-      operationEvent({ id: op.id, organizationId: op.organization_id, clusterId: op.cluster_id, type: op.type, targetType: op.target_type, targetId: op.target_id }, 'running'),
+      operationEvent(
+        { id: op.id, organizationId: op.organization_id, clusterId: op.cluster_id, type: op.type, targetType: op.target_type, targetId: op.target_id },
+        'running',
+      ),
     );
     if (claimed.state === 'idle') return DONE;
     if (claimed.state === 'busy') throw new ClusterLockedError(claimed.key);
     const run: Run = { operationId, key: claimed.key, owner, leaseMs: this.config.jobLockMs };
     // Renewed at a third of its length, so two missed renewals still leave it ours.
     let lost = false;
-    const renewal = setInterval(() => {
-      void renewLease(this.db, run, this.clock.now()).then(
-        (held) => (lost ||= !held),
-        () => undefined,
-      );
-    }, Math.floor(this.config.jobLockMs / 3));
+    const renewal = setInterval(
+      () => {
+        void renewLease(this.db, run, this.clock.now()).then(
+          (held) => (lost ||= !held),
+          () => undefined,
+        );
+      },
+      Math.floor(this.config.jobLockMs / 3),
+    );
     renewal.unref();
     try {
       const outcome = await this.runClaimed(run, claimed.operation, claimed.cluster, claimed.resumed, claimed.cancelRequested);
@@ -160,7 +166,15 @@ export class OperationRunner {
       return held ? { state: 'later', delayMs } : DONE;
     }
     await stepFailed(this.db, run, step.position, messageOf(error), now);
-    await this.end(run, op, this.failure(op, { code: error instanceof ProviderError ? error.code : 'step_failed', message: `step ${step.name} failed: ${messageOf(error)}`, step: step.name }));
+    await this.end(
+      run,
+      op,
+      this.failure(op, {
+        code: error instanceof ProviderError ? error.code : 'step_failed',
+        message: `step ${step.name} failed: ${messageOf(error)}`,
+        step: step.name,
+      }),
+    );
     return DONE;
   }
 
@@ -204,14 +218,30 @@ export class OperationRunner {
    * state is restored in Postgres, as for a cancel before the operation started.
    */
   private async cancel(run: Run, op: EngineOperation, set: OperationStepSet, ctx: StepContext): Promise<void> {
-    const succeeded = await this.db.selectFrom('operation_steps').select((eb) => eb.fn.countAll<number>().as('n')).where('operation_id', '=', op.id).where('status', '=', 'succeeded').executeTakeFirstOrThrow();
+    const succeeded = await this.db
+      .selectFrom('operation_steps')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('operation_id', '=', op.id)
+      .where('status', '=', 'succeeded')
+      .executeTakeFirstOrThrow();
     const reachedProvider = Number(succeeded.n) > 0;
     const compensated = reachedProvider && set.compensate ? await set.compensate(ctx) : false;
     this.crashPoint('cancel:compensated');
     await this.db.transaction().execute(async (trx) => {
       await restoreAnnouncedState(trx, { ...op, type: op.type as OperationType }, this.clock.now());
-      if (compensated) await trx.updateTable('operation_steps').set({ status: 'compensated' }).where('operation_id', '=', op.id).where('status', 'in', stepStatusesBefore('compensated')).execute();
-      await trx.updateTable('operation_steps').set({ status: 'skipped' }).where('operation_id', '=', op.id).where('status', 'in', stepStatusesBefore('skipped')).execute();
+      if (compensated)
+        await trx
+          .updateTable('operation_steps')
+          .set({ status: 'compensated' })
+          .where('operation_id', '=', op.id)
+          .where('status', 'in', stepStatusesBefore('compensated'))
+          .execute();
+      await trx
+        .updateTable('operation_steps')
+        .set({ status: 'skipped' })
+        .where('operation_id', '=', op.id)
+        .where('status', 'in', stepStatusesBefore('skipped'))
+        .execute();
     });
     this.crashPoint('cancel:steps-marked');
     await this.end(run, op, { status: 'cancelled', error: null });

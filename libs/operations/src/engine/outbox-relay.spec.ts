@@ -24,7 +24,13 @@ describe('OutboxRelay.pruneDispatched', () => {
   it('deletes messages relayed more than a day ago and keeps recent and undelivered ones', async () => {
     const now = new Date('2026-11-25T12:00:00.000Z');
     const hoursAgo = (h: number) => new Date(now.getTime() - h * 3_600_000);
-    const message = (key: string, dispatchedAt: Date | null, createdAt: Date) => ({ topic: 'operations', dedupeKey: key, payload: { operationId: key }, dispatchedAt, createdAt });
+    const message = (key: string, dispatchedAt: Date | null, createdAt: Date) => ({
+      topic: 'operations',
+      dedupeKey: key,
+      payload: { operationId: key },
+      dispatchedAt,
+      createdAt,
+    });
     await prisma.outboxMessage.createMany({
       data: [
         message('op_old_1', hoursAgo(48), hoursAgo(48)),

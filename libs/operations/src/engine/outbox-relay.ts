@@ -53,16 +53,18 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
       this.again = true;
       return;
     }
-    this.running = this.background.track((async () => {
-      do {
-        this.again = false;
-        try {
-          while ((await this.relayBatch()) === BATCH);
-        } catch (error) {
-          this.logger.warn({ err: error instanceof Error ? error.message : error }, 'outbox relay failed; will retry');
-        }
-      } while (this.again && !this.stopped);
-    })().finally(() => (this.running = undefined)));
+    this.running = this.background.track(
+      (async () => {
+        do {
+          this.again = false;
+          try {
+            while ((await this.relayBatch()) === BATCH);
+          } catch (error) {
+            this.logger.warn({ err: error instanceof Error ? error.message : error }, 'outbox relay failed; will retry');
+          }
+        } while (this.again && !this.stopped);
+      })().finally(() => (this.running = undefined)),
+    );
   }
 
   /** One batch, locked with SKIP LOCKED so several relays (worker replicas) share the work. */
@@ -82,7 +84,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
       await this.queue.addBulk(
         messages.map((m) => {
           const payload = m.payload as { operationId: string; requestId?: string | null };
-          return { name: 'run', data: { operationId: payload.operationId, requestId: payload.requestId ?? null }, opts: operationJobOptions(this.engine, m.dedupe_key) };
+          return {
+            name: 'run',
+            data: { operationId: payload.operationId, requestId: payload.requestId ?? null },
+            opts: operationJobOptions(this.engine, m.dedupe_key),
+          };
         }),
       );
       await trx

@@ -47,8 +47,19 @@ export type Claim =
  * becomes `running` (its `running` event recorded only on the first claim), and comes back with
  * its steps and its cluster. `resumed` says the run continues a yielded wait (not a new attempt).
  */
-export async function claim(db: Database, operationId: string, owner: string, leaseMs: number, now: Date, runningEvent: (op: { id: string; organization_id: string; cluster_id: string | null; type: string; target_type: string; target_id: string }) => NewEvent): Promise<Claim> {
-  const [head] = await db.selectFrom('operations').select(['id', 'organization_id', 'cluster_id', 'type', 'target_type', 'target_id', 'status']).where('id', '=', operationId).execute();
+export async function claim(
+  db: Database,
+  operationId: string,
+  owner: string,
+  leaseMs: number,
+  now: Date,
+  runningEvent: (op: { id: string; organization_id: string; cluster_id: string | null; type: string; target_type: string; target_id: string }) => NewEvent,
+): Promise<Claim> {
+  const [head] = await db
+    .selectFrom('operations')
+    .select(['id', 'organization_id', 'cluster_id', 'type', 'target_type', 'target_id', 'status'])
+    .where('id', '=', operationId)
+    .execute();
   if (!head || !(RUNNABLE as readonly string[]).includes(head.status)) return { state: 'idle' };
   const key = head.cluster_id ?? head.id;
   const expires = leaseUntil(now, leaseMs);
@@ -61,13 +72,22 @@ export async function claim(db: Database, operationId: string, owner: string, le
         .expression(
           q
             .selectFrom('op')
-            .select([sql<string>`${key}::text`.as('key'), 'op.id as operation_id', sql<string>`${owner}::text`.as('owner'), sql<Date>`${expires}::timestamptz`.as('expires_at')])
+            .select([
+              sql<string>`${key}::text`.as('key'),
+              'op.id as operation_id',
+              sql<string>`${owner}::text`.as('owner'),
+              sql<Date>`${expires}::timestamptz`.as('expires_at'),
+            ])
             .where('op.status', 'in', RUNNABLE),
         )
         .onConflict((oc) =>
           oc
             .column('key')
-            .doUpdateSet((eb) => ({ operation_id: eb.ref('excluded.operation_id'), owner: eb.ref('excluded.owner'), expires_at: eb.ref('excluded.expires_at') }))
+            .doUpdateSet((eb) => ({
+              operation_id: eb.ref('excluded.operation_id'),
+              owner: eb.ref('excluded.owner'),
+              expires_at: eb.ref('excluded.expires_at'),
+            }))
             .where((eb) =>
               eb.or([
                 eb.and([
@@ -76,7 +96,15 @@ export async function claim(db: Database, operationId: string, owner: string, le
                 ]),
                 eb.and([
                   eb('operation_leases.operation_id', '<>', eb.ref('excluded.operation_id')),
-                  eb.not(eb.exists(eb.selectFrom('operations as holder').select('holder.id').whereRef('holder.id', '=', 'operation_leases.operation_id').where('holder.status', 'in', ACTIVE))),
+                  eb.not(
+                    eb.exists(
+                      eb
+                        .selectFrom('operations as holder')
+                        .select('holder.id')
+                        .whereRef('holder.id', '=', 'operation_leases.operation_id')
+                        .where('holder.status', 'in', ACTIVE),
+                    ),
+                  ),
                 ]),
               ]),
             ),
@@ -105,7 +133,10 @@ export async function claim(db: Database, operationId: string, owner: string, le
     base,
     runningEvent(head),
     now,
-    running.and([running.exists(running.selectFrom('claimed').select('claimed.id')), running.exists(running.selectFrom('op').select('op.status').where('op.status', '=', 'pending'))]),
+    running.and([
+      running.exists(running.selectFrom('claimed').select('claimed.id')),
+      running.exists(running.selectFrom('op').select('op.status').where('op.status', '=', 'pending')),
+    ]),
   )
     .selectFrom('op')
     .leftJoin('claimed', 'claimed.id', 'op.id')
@@ -175,7 +206,14 @@ export async function claim(db: Database, operationId: string, owner: string, le
     params: row.params as Prisma.JsonValue,
     steps: row.steps as unknown as EngineStep[],
   };
-  return { state: 'claimed', operation, cluster: row.cluster as unknown as EngineCluster | null, key, resumed: row.wake_at !== null, cancelRequested: row.cancel_requested_at !== null };
+  return {
+    state: 'claimed',
+    operation,
+    cluster: row.cluster as unknown as EngineCluster | null,
+    key,
+    resumed: row.wake_at !== null,
+    cancelRequested: row.cancel_requested_at !== null,
+  };
 }
 
 export interface FinishedStep {
@@ -215,7 +253,15 @@ export type Boundary = { state: 'lost' } | { state: 'go' } | { state: 'cancel' }
  * starts unless a cancel was asked for meanwhile. `resumed` (the next step is a wait resumed after
  * a yield) does not count as a new attempt of it.
  */
-export async function boundary(db: Database, run: Run, finished: FinishedStep | undefined, progress: number | null, next: number, resumed: boolean, now: Date): Promise<Boundary> {
+export async function boundary(
+  db: Database,
+  run: Run,
+  finished: FinishedStep | undefined,
+  progress: number | null,
+  next: number,
+  resumed: boolean,
+  now: Date,
+): Promise<Boundary> {
   const [row] = await heldLease(db, run, now)
     .with('finished_step', (q) =>
       q
@@ -244,7 +290,11 @@ export async function boundary(db: Database, run: Run, finished: FinishedStep | 
     .with('started', (q) =>
       q
         .updateTable('operation_steps')
-        .set({ status: 'running', attempts: sql<number>`attempts + ${resumed ? 0 : 1}::int`, started_at: sql<Date>`coalesce(CASE WHEN ${resumed} THEN started_at END, ${now}::timestamptz)` })
+        .set({
+          status: 'running',
+          attempts: sql<number>`attempts + ${resumed ? 0 : 1}::int`,
+          started_at: sql<Date>`coalesce(CASE WHEN ${resumed} THEN started_at END, ${now}::timestamptz)`,
+        })
         .where('operation_id', '=', run.operationId)
         .where('position', '=', next)
         .where('status', 'in', stepStatusesBefore('running'))
@@ -293,7 +343,12 @@ export async function retryStep(db: Database, run: Run, position: number, messag
     .with('step', (q) =>
       q
         .updateTable('operation_steps')
-        .set((eb) => ({ status: 'failed', error: JSON.stringify({ message }), wait: null, retrying_since: eb.fn.coalesce('retrying_since', sql<Date>`${now}::timestamptz`) }))
+        .set((eb) => ({
+          status: 'failed',
+          error: JSON.stringify({ message }),
+          wait: null,
+          retrying_since: eb.fn.coalesce('retrying_since', sql<Date>`${now}::timestamptz`),
+        }))
         .where('operation_id', '=', run.operationId)
         .where('position', '=', position)
         .where('status', '=', 'running')
@@ -390,7 +445,9 @@ export async function end(db: Database, run: Run, clusterId: string | null, endi
   // The lease is given back by the statement's guard itself: a DELETE of the row this run owns.
   // (Not an UPDATE to renew it and a DELETE after: one statement cannot change a row twice.)
   const statement = db
-    .with('held', (q) => q.deleteFrom('operation_leases').where('key', '=', run.key).where('operation_id', '=', run.operationId).where('owner', '=', run.owner).returning('key'))
+    .with('held', (q) =>
+      q.deleteFrom('operation_leases').where('key', '=', run.key).where('operation_id', '=', run.operationId).where('owner', '=', run.owner).returning('key'),
+    )
     .with('finished_step', (q) =>
       q
         .updateTable('operation_steps')
@@ -399,7 +456,10 @@ export async function end(db: Database, run: Run, clusterId: string | null, endi
           finished_at: now,
           wait: null,
           retrying_since: null,
-          checkpoint: eb.fn.coalesce(sql<unknown>`${ending.lastStep?.checkpoint == null ? null : JSON.stringify(ending.lastStep.checkpoint)}::jsonb`, 'checkpoint'),
+          checkpoint: eb.fn.coalesce(
+            sql<unknown>`${ending.lastStep?.checkpoint == null ? null : JSON.stringify(ending.lastStep.checkpoint)}::jsonb`,
+            'checkpoint',
+          ),
         }))
         .where('operation_id', '=', run.operationId)
         .where('position', '=', ending.lastStep?.position ?? -1)
@@ -425,7 +485,11 @@ export async function end(db: Database, run: Run, clusterId: string | null, endi
     .with('cluster', (q) =>
       q
         .updateTable('clusters')
-        .set((eb) => ({ status: cluster?.status ?? 'running', status_reason: eb.fn.coalesce(sql<string>`${cluster?.reason ?? null}::text`, 'status_reason'), updated_at: now }))
+        .set((eb) => ({
+          status: cluster?.status ?? 'running',
+          status_reason: eb.fn.coalesce(sql<string>`${cluster?.reason ?? null}::text`, 'status_reason'),
+          updated_at: now,
+        }))
         .where('id', '=', clusterId ?? '')
         .where(sql<boolean>`${cluster !== undefined}::boolean`)
         .where((eb) => eb.exists(eb.selectFrom('op').select('op.id'))),

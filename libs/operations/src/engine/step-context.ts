@@ -98,7 +98,10 @@ export type StepHandler = (ctx: StepContext) => Promise<Record<string, unknown> 
  * pauses as `needs_attention`, naming what blocks it, and is never forced.
  */
 export class NeedsAttentionError extends Error {
-  constructor(message: string, readonly details: Record<string, unknown> = {}) {
+  constructor(
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
     super(message);
     this.name = 'NeedsAttentionError';
   }
@@ -109,7 +112,10 @@ export class NeedsAttentionError extends Error {
  * until `delayMs` from now (docs/operations-engine.md, Waits that yield).
  */
 export class StepYield extends Error {
-  constructor(readonly wait: StepWait, readonly delayMs: number) {
+  constructor(
+    readonly wait: StepWait,
+    readonly delayMs: number,
+  ) {
     super(`waiting for ${wait.what}`);
     this.name = 'StepYield';
   }

@@ -11,7 +11,15 @@ class CompleteClusterSteps implements OperationStepProvider {
     return {
       create_cluster: {
         steps: Object.fromEntries(
-          ['reserve_endpoint', 'create_control_plane', 'wait_control_plane_ready', 'create_node_pools', 'install_addons', 'issue_admin_credentials', 'mark_running'].map((k) => [k, noop]),
+          [
+            'reserve_endpoint',
+            'create_control_plane',
+            'wait_control_plane_ready',
+            'create_node_pools',
+            'install_addons',
+            'issue_admin_credentials',
+            'mark_running',
+          ].map((k) => [k, noop]),
         ),
       },
     };

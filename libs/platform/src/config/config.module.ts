@@ -39,7 +39,19 @@ export class ConfigModule {
         { provide: SlaMonitorConfig, useValue: config.slaMonitor },
         { provide: WebhookConfig, useValue: config.webhooks },
       ],
-      exports: [CAPSTAN_CONFIG, AuthConfig, EngineConfig, SlaMonitorConfig, HttpConfig, DatabaseConfig, RedisConfig, LogConfig, SecretsConfig, ProviderConfig, WebhookConfig],
+      exports: [
+        CAPSTAN_CONFIG,
+        AuthConfig,
+        EngineConfig,
+        SlaMonitorConfig,
+        HttpConfig,
+        DatabaseConfig,
+        RedisConfig,
+        LogConfig,
+        SecretsConfig,
+        ProviderConfig,
+        WebhookConfig,
+      ],
     };
   }
 }

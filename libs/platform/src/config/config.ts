@@ -36,9 +36,7 @@ const redisUrl = z
   .url('must be a URL')
   .refine((value) => /^rediss?:\/\//.test(value), 'must be a redis:// URL');
 
-const booleanFlag = z
-  .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
-  .transform((v) => v === 'true' || v === '1');
+const booleanFlag = z.enum(['true', 'false', '1', '0'], { message: 'must be true or false' }).transform((v) => v === 'true' || v === '1');
 
 /**
  * `keyId:base64Key` pairs separated by commas; the first is used to seal, every one can open.
@@ -48,7 +46,10 @@ const secretsKeyring = z
   .string()
   .min(1)
   .transform((value, ctx) => {
-    const keys = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+    const keys = value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean);
     const parsed: { id: string; key: Buffer }[] = [];
     for (const entry of keys) {
       const [id, material] = entry.split(':');
@@ -76,31 +77,58 @@ export const environmentSchema = z.object({
   SLA_MONITOR_PORT: port(8082),
   PUBLIC_URL: z.string().url('must be a URL').optional(),
   IDEMPOTENCY_LEASE_MS: z.coerce.number({ message: 'must be a number' }).int().min(1_000).max(3_600_000).default(60_000),
-  METRICS_TOKEN: z.string().regex(/^[A-Za-z0-9._~+/=-]{32,256}$/, 'must be 32 to 256 characters of a bearer token').optional(),
+  METRICS_TOKEN: z
+    .string()
+    .regex(/^[A-Za-z0-9._~+/=-]{32,256}$/, 'must be 32 to 256 characters of a bearer token')
+    .optional(),
   METRICS_ALLOWED_NETWORKS: z
     .string()
-    .transform((value) => value.split(',').map((entry) => entry.trim()).filter(Boolean))
+    .transform((value) =>
+      value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
     .refine((cidrs) => cidrs.every(isCidr), 'must be comma-separated CIDR ranges such as 10.0.0.0/8,fd00::/8')
     .optional(),
   DATABASE_URL: postgresUrl,
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   REDIS_URL: redisUrl,
-  REDIS_PREFIX: z.string().regex(/^[a-z0-9:_-]{1,64}$/, 'must be a short key prefix').default('capstan'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9:_-]{1,64}$/, 'must be a short key prefix')
+    .default('capstan'),
   SECRETS_KEYS: secretsKeyring,
   PROVIDER: z.enum(['simulated', 'rke2', 'gke']).default('simulated'),
   SIMULATOR_URL: z.string().url('must be a URL').default('http://127.0.0.1:8090'),
-  SIMULATOR_API_TOKEN: z.string().regex(/^[A-Za-z0-9._~+/=-]{32,256}$/, 'must be 32 to 256 characters of a bearer token').optional(),
+  SIMULATOR_API_TOKEN: z
+    .string()
+    .regex(/^[A-Za-z0-9._~+/=-]{32,256}$/, 'must be 32 to 256 characters of a bearer token')
+    .optional(),
   WORKER_CONCURRENCY: z.coerce.number({ message: 'must be a number' }).int().min(1).max(200).default(8),
   OPERATION_MAX_ATTEMPTS: z.coerce.number({ message: 'must be a number' }).int().min(1).max(50).default(6),
   OPERATION_BACKOFF_MS: z.coerce.number({ message: 'must be a number' }).int().min(0).max(600_000).default(2_000),
   JOB_LOCK_MS: z.coerce.number({ message: 'must be a number' }).int().min(1_000).max(600_000).default(30_000),
-  STEP_TIMEOUT_MS: z.coerce.number({ message: 'must be a number' }).int().min(1_000).max(24 * 3_600_000).default(1_200_000),
+  STEP_TIMEOUT_MS: z.coerce
+    .number({ message: 'must be a number' })
+    .int()
+    .min(1_000)
+    .max(24 * 3_600_000)
+    .default(1_200_000),
   SLA_PROBE_INTERVAL_MS: z.coerce.number({ message: 'must be a number' }).int().min(50).max(600_000).default(10_000),
   SLA_PROBE_TIMEOUT_MS: z.coerce.number({ message: 'must be a number' }).int().min(50).max(60_000).default(2_000),
   SLA_PROBE_CONCURRENCY: z.coerce.number({ message: 'must be a number' }).int().min(1).max(5_000).default(256),
   SLA_FLUSH_INTERVAL_MS: z.coerce.number({ message: 'must be a number' }).int().min(50).max(60_000).default(1_000),
-  SLA_RAW_PROBE_RETENTION_MS: z.coerce.number({ message: 'must be a number' }).int().min(0).max(30 * 24 * 3_600_000).default(3_600_000),
-  SLA_VANTAGE: z.string().regex(/^[a-z0-9-]{1,32}$/, 'must be a short lower-case name').default('default'),
+  SLA_RAW_PROBE_RETENTION_MS: z.coerce
+    .number({ message: 'must be a number' })
+    .int()
+    .min(0)
+    .max(30 * 24 * 3_600_000)
+    .default(3_600_000),
+  SLA_VANTAGE: z
+    .string()
+    .regex(/^[a-z0-9-]{1,32}$/, 'must be a short lower-case name')
+    .default('default'),
   RECONCILE_INTERVAL_MS: z.coerce.number({ message: 'must be a number' }).int().min(100).max(3_600_000).default(30_000),
   OIDC_ISSUER: z.string().url('must be a URL').optional(),
   OIDC_AUDIENCE: z.string().min(1).optional(),
@@ -112,11 +140,19 @@ export const environmentSchema = z.object({
   WEBHOOKS_ALLOW_PLAIN_HTTP: booleanFlag.default(false),
   WEBHOOKS_ALLOW_PRIVATE_NETWORKS: booleanFlag.default(false),
   EVENT_RETENTION_DAYS: z.coerce.number({ message: 'must be a number' }).int().min(1).max(3650).default(90),
-  OPERATION_RETRY_FOR_MS: z.coerce.number({ message: 'must be a number' }).int().min(0).max(7 * 24 * 3_600_000).default(1_800_000),
+  OPERATION_RETRY_FOR_MS: z.coerce
+    .number({ message: 'must be a number' })
+    .int()
+    .min(0)
+    .max(7 * 24 * 3_600_000)
+    .default(1_800_000),
   OPERATION_BACKOFF_MAX_MS: z.coerce.number({ message: 'must be a number' }).int().min(10).max(3_600_000).default(60_000),
   WAIT_POLL_MAX_MS: z.coerce.number({ message: 'must be a number' }).int().min(10).max(600_000).default(5_000),
   WORKER_SHUTDOWN_GRACE_MS: z.coerce.number({ message: 'must be a number' }).int().min(0).max(3_600_000).default(25_000),
-  CAPSTAN_TEST_CRASH_AT: z.string().regex(/^[a-z:,-]*$/, 'must be a comma-separated list of crash points').default(''),
+  CAPSTAN_TEST_CRASH_AT: z
+    .string()
+    .regex(/^[a-z:,-]*$/, 'must be a comma-separated list of crash points')
+    .default(''),
   CLOCK_SPEED: z.coerce.number({ message: 'must be a number' }).min(1).max(100_000).default(1),
   CLOCK_ORIGIN: z.string().datetime({ offset: true, message: 'must be an ISO-8601 instant, e.g. 2026-12-04T18:00:00Z' }).optional(),
 });
@@ -143,15 +179,24 @@ export class HttpConfig {
 }
 
 export class DatabaseConfig {
-  constructor(readonly url: string, readonly poolSize: number) {}
+  constructor(
+    readonly url: string,
+    readonly poolSize: number,
+  ) {}
 }
 
 export class RedisConfig {
-  constructor(readonly url: string, readonly prefix: string) {}
+  constructor(
+    readonly url: string,
+    readonly prefix: string,
+  ) {}
 }
 
 export class LogConfig {
-  constructor(readonly level: string, readonly pretty: boolean) {}
+  constructor(
+    readonly level: string,
+    readonly pretty: boolean,
+  ) {}
 }
 
 export class SecretsConfig {
@@ -280,7 +325,10 @@ export interface CapstanConfig {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly setting: string, problem: string) {
+  constructor(
+    readonly setting: string,
+    problem: string,
+  ) {
     super(`Invalid configuration: ${setting} ${problem}`);
     this.name = 'ConfigError';
   }
@@ -305,18 +353,43 @@ export function loadConfig(env: Record<string, string | undefined>): CapstanConf
     throw new ConfigError(missing, 'is required when any OIDC_* setting is set');
   }
   // Processes started at different moments must agree on simulated time: an explicit origin.
-  if (e.CLOCK_SPEED !== 1 && !e.CLOCK_ORIGIN) throw new ConfigError('CLOCK_ORIGIN', 'is required when CLOCK_SPEED is not 1 (the same instant for every process)');
+  if (e.CLOCK_SPEED !== 1 && !e.CLOCK_ORIGIN)
+    throw new ConfigError('CLOCK_ORIGIN', 'is required when CLOCK_SPEED is not 1 (the same instant for every process)');
   return {
     environment: e.NODE_ENV,
-    http: new HttpConfig(e.HOST, e.PORT, e.WORKER_PORT, e.SLA_MONITOR_PORT, e.PUBLIC_URL ?? `http://${displayHost(e.HOST)}:${e.PORT}`, e.METRICS_TOKEN, e.METRICS_ALLOWED_NETWORKS, e.IDEMPOTENCY_LEASE_MS),
+    http: new HttpConfig(
+      e.HOST,
+      e.PORT,
+      e.WORKER_PORT,
+      e.SLA_MONITOR_PORT,
+      e.PUBLIC_URL ?? `http://${displayHost(e.HOST)}:${e.PORT}`,
+      e.METRICS_TOKEN,
+      e.METRICS_ALLOWED_NETWORKS,
+      e.IDEMPOTENCY_LEASE_MS,
+    ),
     database: new DatabaseConfig(e.DATABASE_URL, e.DATABASE_POOL_SIZE),
     redis: new RedisConfig(e.REDIS_URL, e.REDIS_PREFIX),
     log: new LogConfig(e.LOG_LEVEL, e.LOG_PRETTY),
     secrets: new SecretsConfig(e.SECRETS_KEYS),
     provider: new ProviderConfig(e.PROVIDER, e.SIMULATOR_URL, e.SIMULATOR_API_TOKEN),
-    slaMonitor: new SlaMonitorConfig(e.SLA_PROBE_INTERVAL_MS, e.SLA_PROBE_TIMEOUT_MS, e.SLA_PROBE_CONCURRENCY, e.SLA_FLUSH_INTERVAL_MS, e.SLA_RAW_PROBE_RETENTION_MS, e.SLA_VANTAGE),
-    engine: new EngineConfig(e.WORKER_CONCURRENCY, e.OPERATION_MAX_ATTEMPTS, e.OPERATION_BACKOFF_MS, e.RECONCILE_INTERVAL_MS, e.JOB_LOCK_MS, e.STEP_TIMEOUT_MS,
-      e.OPERATION_RETRY_FOR_MS, e.OPERATION_BACKOFF_MAX_MS, e.WAIT_POLL_MAX_MS,
+    slaMonitor: new SlaMonitorConfig(
+      e.SLA_PROBE_INTERVAL_MS,
+      e.SLA_PROBE_TIMEOUT_MS,
+      e.SLA_PROBE_CONCURRENCY,
+      e.SLA_FLUSH_INTERVAL_MS,
+      e.SLA_RAW_PROBE_RETENTION_MS,
+      e.SLA_VANTAGE,
+    ),
+    engine: new EngineConfig(
+      e.WORKER_CONCURRENCY,
+      e.OPERATION_MAX_ATTEMPTS,
+      e.OPERATION_BACKOFF_MS,
+      e.RECONCILE_INTERVAL_MS,
+      e.JOB_LOCK_MS,
+      e.STEP_TIMEOUT_MS,
+      e.OPERATION_RETRY_FOR_MS,
+      e.OPERATION_BACKOFF_MAX_MS,
+      e.WAIT_POLL_MAX_MS,
       e.NODE_ENV === 'test' ? e.CAPSTAN_TEST_CRASH_AT.split(',').filter(Boolean) : [],
       e.WORKER_SHUTDOWN_GRACE_MS,
     ),

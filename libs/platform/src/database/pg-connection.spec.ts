@@ -15,11 +15,23 @@ describe('pgConnectionFromUrl', () => {
   const tls = (query: string) => pgConnectionFromUrl(`${base}?${query}`).ssl as ConnectionOptions;
 
   it('reads host, port, user, a percent-encoded password and the database', () => {
-    expect(pgConnectionFromUrl(base)).toEqual({ host: 'db.example.com', port: 6432, user: 'capstan', password: 's@cret/x', database: 'capstan', ssl: undefined });
+    expect(pgConnectionFromUrl(base)).toEqual({
+      host: 'db.example.com',
+      port: 6432,
+      user: 'capstan',
+      password: 's@cret/x',
+      database: 'capstan',
+      ssl: undefined,
+    });
   });
 
   it('defaults to 127.0.0.1:5432 as postgres, and takes a socket directory from ?host=', () => {
-    expect(pgConnectionFromUrl('postgresql:///capstan?host=/var/run/postgresql')).toMatchObject({ host: '/var/run/postgresql', port: 5432, user: 'postgres', database: 'capstan' });
+    expect(pgConnectionFromUrl('postgresql:///capstan?host=/var/run/postgresql')).toMatchObject({
+      host: '/var/run/postgresql',
+      port: 5432,
+      user: 'postgres',
+      database: 'capstan',
+    });
     expect(pgConnectionFromUrl('postgres://localhost/capstan')).toMatchObject({ host: 'localhost', port: 5432, user: 'postgres', password: undefined });
   });
 

@@ -5,7 +5,8 @@ import { DatabaseConfig } from '../config/config';
 import { DatabasePool } from './database';
 import { PrismaService } from './prisma.service';
 
-const versionOf = (name: string) => (JSON.parse(readFileSync(join(WORKSPACE_ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+const versionOf = (name: string) =>
+  (JSON.parse(readFileSync(join(WORKSPACE_ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
 
 /**
  * `@prisma/client` 6.19 runs on `@prisma/adapter-pg` 7.x (an npm alias; docs/architecture.md,
@@ -57,7 +58,9 @@ describe('Prisma 6.19 client over the pg driver adapter 7.x', () => {
   it('rolls an interactive transaction back when its work throws', async () => {
     await expect(
       prisma.$transaction(async (tx) => {
-        await tx.organization.create({ data: { id: 'org_rolled_back', name: 'rolled-back', displayName: 'R', residency: 'CH', plan: 'standard', maxClusters: 1, maxNodes: 1 } });
+        await tx.organization.create({
+          data: { id: 'org_rolled_back', name: 'rolled-back', displayName: 'R', residency: 'CH', plan: 'standard', maxClusters: 1, maxNodes: 1 },
+        });
         throw new Error('abort');
       }),
     ).rejects.toThrow('abort');

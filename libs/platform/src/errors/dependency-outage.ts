@@ -11,7 +11,8 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE
 const POSTGRES_STATES = /^(08\d{3}|57P0[123])$/;
 // Prisma's own codes for "cannot reach", "closed the connection" and "no connection from the pool in time".
 const PRISMA_CODES = new Set(['P1001', 'P1002', 'P1017', 'P2024']);
-const PG_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED|Can't reach database server/i;
+const PG_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED|Can't reach database server/i;
 const REDIS_MESSAGES = /Connection is closed|Reached the max retries per request limit|Stream isn't writeable|enableOfflineQueue/i;
 
 /**

@@ -38,7 +38,8 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
     }
   }
   // RFC 9110 11.6.1: a 401 says how to authenticate; RFC 6750 3.1 adds why a presented token failed.
-  if (status === 401) void reply.header('www-authenticate', request.headers.authorization ? 'Bearer realm="capstan", error="invalid_token"' : 'Bearer realm="capstan"');
+  if (status === 401)
+    void reply.header('www-authenticate', request.headers.authorization ? 'Bearer realm="capstan", error="invalid_token"' : 'Bearer realm="capstan"');
   void reply.status(status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
 }
 

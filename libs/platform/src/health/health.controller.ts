@@ -56,7 +56,9 @@ export class HealthController {
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;
       const checks = summarise((error.getResponse() as HealthCheckResult).details);
-      const down = Object.entries(checks).filter(([, c]) => c.status === 'down').map(([name]) => name);
+      const down = Object.entries(checks)
+        .filter(([, c]) => c.status === 'down')
+        .map(([name]) => name);
       throw new ServiceUnavailableError(`not ready: ${down.join(' and ')} unreachable`, { checks });
     }
   }

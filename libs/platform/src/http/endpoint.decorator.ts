@@ -23,7 +23,10 @@ export function toRouterPath(openApiPath: string): string {
  * routes the contract marks idempotent.
  */
 export function Endpoint(route: RouteContract): MethodDecorator {
-  const success = Object.keys(route.responses).map(Number).find((status) => status >= 200 && status < 300) ?? 200;
+  const success =
+    Object.keys(route.responses)
+      .map(Number)
+      .find((status) => status >= 200 && status < 300) ?? 200;
   return applyDecorators(
     RequestMapping({ path: toRouterPath(route.path), method: METHODS[route.method] }),
     HttpCode(success),

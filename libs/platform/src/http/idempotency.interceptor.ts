@@ -59,18 +59,33 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (!KEY.test(key)) throw new ValidationError([{ field: 'Idempotency-Key', message: 'must be 1 to 255 characters of letters, digits and ._:-' }]);
     const scope = this.cls.get<string | undefined>(IDEMPOTENCY_SCOPE);
     if (!scope) throw new UnauthenticatedError();
-    const requestHash = createHash('sha256').update(`${request.method} ${request.url}\n${canonicalJson(request.body)}`).digest('hex');
+    const requestHash = createHash('sha256')
+      .update(`${request.method} ${request.url}\n${canonicalJson(request.body)}`)
+      .digest('hex');
     const now = this.clock.now();
     const reply = context.switchToHttp().getResponse<FastifyReply>();
 
     await this.db.deleteFrom('idempotency_records').where('organization_id', '=', scope).where('key', '=', key).where('expires_at', '<', now).execute();
     const claimed = await this.db
       .insertInto('idempotency_records')
-      .values({ organization_id: scope, key, request_hash: requestHash, response_status: IN_FLIGHT, response_body: jsonb({}), response_headers: jsonb({}), expires_at: new Date(now.getTime() + this.http.idempotencyLeaseMs) })
+      .values({
+        organization_id: scope,
+        key,
+        request_hash: requestHash,
+        response_status: IN_FLIGHT,
+        response_body: jsonb({}),
+        response_headers: jsonb({}),
+        expires_at: new Date(now.getTime() + this.http.idempotencyLeaseMs),
+      })
       .onConflict((oc) => oc.columns(['organization_id', 'key']).doNothing())
       .executeTakeFirst();
     if (claimed.numInsertedOrUpdatedRows === 0n) {
-      const first = await this.db.selectFrom('idempotency_records').selectAll().where('organization_id', '=', scope).where('key', '=', key).executeTakeFirstOrThrow();
+      const first = await this.db
+        .selectFrom('idempotency_records')
+        .selectAll()
+        .where('organization_id', '=', scope)
+        .where('key', '=', key)
+        .executeTakeFirstOrThrow();
       if (first.request_hash !== requestHash) {
         throw new UnprocessableError('idempotency-key-reused', `Idempotency-Key ${key} was already used with a different request`);
       }
@@ -88,20 +103,32 @@ export class IdempotencyInterceptor implements NestInterceptor {
       const body = await lastValueFrom(next.handle(), { defaultValue: undefined });
       // ETag and Location are written from the body after this runs (createHttpApp); a handler may set others itself.
       const fromBody: Record<string, string | undefined> = responseHeadersOf(body);
-      const headers = Object.fromEntries(REPLAYED_HEADERS.flatMap((h) => {
-        const value = reply.getHeader(h) ?? fromBody[h];
-        return value ? [[h, String(value)]] : [];
-      }));
+      const headers = Object.fromEntries(
+        REPLAYED_HEADERS.flatMap((h) => {
+          const value = reply.getHeader(h) ?? fromBody[h];
+          return value ? [[h, String(value)]] : [];
+        }),
+      );
       await this.db
         .updateTable('idempotency_records')
-        .set({ response_status: reply.statusCode, response_body: jsonb(body ?? null), response_headers: jsonb(headers), expires_at: new Date(this.clock.now().getTime() + RETENTION_MS) })
+        .set({
+          response_status: reply.statusCode,
+          response_body: jsonb(body ?? null),
+          response_headers: jsonb(headers),
+          expires_at: new Date(this.clock.now().getTime() + RETENTION_MS),
+        })
         .where('organization_id', '=', scope)
         .where('key', '=', key)
         .execute();
       return body;
     } catch (error) {
       // A failed first attempt leaves nothing behind: the client may retry with the same key.
-      await this.db.deleteFrom('idempotency_records').where('organization_id', '=', scope).where('key', '=', key).execute().catch(() => undefined);
+      await this.db
+        .deleteFrom('idempotency_records')
+        .where('organization_id', '=', scope)
+        .where('key', '=', key)
+        .execute()
+        .catch(() => undefined);
       throw error;
     }
   }
@@ -111,7 +138,10 @@ export class IdempotencyInterceptor implements NestInterceptor {
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value ?? null);
 }

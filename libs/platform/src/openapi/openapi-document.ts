@@ -50,7 +50,8 @@ function successHeaders(route: RouteContract, status: number, response: RouteCon
   const headers: Record<string, ReturnType<typeof header>> = {};
   if (status < 200 || status > 299) return headers;
   const shape = (response.schema as { shape?: Record<string, unknown> } | undefined)?.shape;
-  if (shape && 'etag' in shape) headers.ETag = header('The object\'s version, as in the body: send it as If-Match to update, If-None-Match to read only a change');
+  if (shape && 'etag' in shape)
+    headers.ETag = header("The object's version, as in the body: send it as If-Match to update, If-None-Match to read only a change");
   if (route.idempotent) headers['Idempotent-Replayed'] = header('`true` when this is the stored answer to an earlier request with the same Idempotency-Key');
   for (const [name, description] of Object.entries(response.headers ?? {})) headers[name] = header(description);
   return headers;
@@ -92,8 +93,28 @@ export function buildOpenApiDocument(routes: readonly RouteContract[], info: { t
       };
     }
     const headers = [
-      ...(route.idempotent ? [{ name: 'Idempotency-Key', in: 'header' as const, required: false, schema: { type: 'string' as const, maxLength: 255 }, description: 'Retries with the same key and body return the first answer' }] : []),
-      ...(route.conditional ? [{ name: 'If-Match', in: 'header' as const, required: false, schema: { type: 'string' as const }, description: 'The ETag you last read; 412 if the object changed since' }] : []),
+      ...(route.idempotent
+        ? [
+            {
+              name: 'Idempotency-Key',
+              in: 'header' as const,
+              required: false,
+              schema: { type: 'string' as const, maxLength: 255 },
+              description: 'Retries with the same key and body return the first answer',
+            },
+          ]
+        : []),
+      ...(route.conditional
+        ? [
+            {
+              name: 'If-Match',
+              in: 'header' as const,
+              required: false,
+              schema: { type: 'string' as const },
+              description: 'The ETag you last read; 412 if the object changed since',
+            },
+          ]
+        : []),
     ];
     registry.registerPath({
       method: route.method.toLowerCase() as RouteConfig['method'],

@@ -49,7 +49,9 @@ describe('the OpenAPI document', () => {
     const paths = documentOf(allRoutes()).paths as Record<string, Record<string, { responses: Record<string, unknown> }>>;
     const statuses = (method: string, path: string) => Object.keys(paths[path]![method]!.responses).sort();
     // A customer write with a body, path parameters, If-Match and a conflict rule.
-    expect(statuses('patch', '/v1/clusters/{cluster_id}')).toEqual(expect.arrayContaining(['200', '400', '401', '403', '404', '412', '413', '414', '415', '428', '429', '500']));
+    expect(statuses('patch', '/v1/clusters/{cluster_id}')).toEqual(
+      expect.arrayContaining(['200', '400', '401', '403', '404', '412', '413', '414', '415', '428', '429', '500']),
+    );
     // An idempotent create: a key still in flight (409) or reused with another body (422).
     expect(statuses('post', '/v1/clusters')).toEqual(expect.arrayContaining(['202', '400', '409', '413', '415', '422', '429']));
     // Restricted metrics.

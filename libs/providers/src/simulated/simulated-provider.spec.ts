@@ -82,7 +82,11 @@ describe('SimulatedProvider', () => {
     expect(await rejection(provider.getCluster('capstan-d'))).toMatchObject({ retryable: true, code: 'injected_fault' });
 
     answer = { status: 502 };
-    expect(await rejection(provider.getCluster('capstan-d'))).toMatchObject({ retryable: true, code: 'http_502', message: 'simulated cloud: GET /v1/clusters/capstan-d answered 502' });
+    expect(await rejection(provider.getCluster('capstan-d'))).toMatchObject({
+      retryable: true,
+      code: 'http_502',
+      message: 'simulated cloud: GET /v1/clusters/capstan-d answered 502',
+    });
   });
 
   it('gives up after its timeout with a retryable error', async () => {
@@ -91,13 +95,30 @@ describe('SimulatedProvider', () => {
   });
 
   it('reads dates in credentials and snapshots as Dates', async () => {
-    answer = { status: 201, body: { server: 'https://127.0.0.1:8443/clusters/capstan-f', caCertificate: 'PEM', token: 'sim_x', expiresAt: '2030-01-01T00:00:00.000Z' } };
+    answer = {
+      status: 201,
+      body: { server: 'https://127.0.0.1:8443/clusters/capstan-f', caCertificate: 'PEM', token: 'sim_x', expiresAt: '2030-01-01T00:00:00.000Z' },
+    };
     expect((await provider.issueCredentials('capstan-f', 60)).expiresAt).toEqual(new Date('2030-01-01T00:00:00.000Z'));
 
-    answer = { status: 201, body: { server: 'https://127.0.0.1:8443', tlsServerName: 'capstan-f.clusters.test', caCertificate: 'PEM', token: 'sim_x', expiresAt: '2030-01-01T00:00:00.000Z' } };
+    answer = {
+      status: 201,
+      body: {
+        server: 'https://127.0.0.1:8443',
+        tlsServerName: 'capstan-f.clusters.test',
+        caCertificate: 'PEM',
+        token: 'sim_x',
+        expiresAt: '2030-01-01T00:00:00.000Z',
+      },
+    };
     expect(await provider.issueCredentials('capstan-f', 60)).toMatchObject({ server: 'https://127.0.0.1:8443', tlsServerName: 'capstan-f.clusters.test' });
 
     answer = { status: 200, body: { cluster: 'capstan-f', name: 'snap-1', version: '1.34.2', sizeBytes: 5, createdAt: '2030-01-02T00:00:00.000Z' } };
-    expect(await provider.snapshot('capstan-f', 'snap-1')).toEqual({ name: 'snap-1', version: '1.34.2', sizeBytes: 5, createdAt: new Date('2030-01-02T00:00:00.000Z') });
+    expect(await provider.snapshot('capstan-f', 'snap-1')).toEqual({
+      name: 'snap-1',
+      version: '1.34.2',
+      sizeBytes: 5,
+      createdAt: new Date('2030-01-02T00:00:00.000Z'),
+    });
   });
 });

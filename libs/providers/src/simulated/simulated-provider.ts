@@ -161,7 +161,10 @@ export class SimulatedProvider extends ClusterProvider {
 
   async drainNode(cluster: string, node: string, options: { timeoutSeconds: number; force: boolean }): Promise<DrainResult> {
     const body = await this.call<DrainResult>('POST', `${nodePath(cluster, node)}/drain`, options);
-    return { drained: body.drained, blockedBy: body.blockedBy.map((b) => ({ namespace: b.namespace, pod: b.pod, podDisruptionBudget: b.podDisruptionBudget })) };
+    return {
+      drained: body.drained,
+      blockedBy: body.blockedBy.map((b) => ({ namespace: b.namespace, pod: b.pod, podDisruptionBudget: b.podDisruptionBudget })),
+    };
   }
 
   async upgradeNode(cluster: string, node: string, version: string): Promise<void> {
@@ -197,8 +200,19 @@ export class SimulatedProvider extends ClusterProvider {
 
   // ---- chaos: only the simulated cloud has these, for demos, tests and staff fault injection ----
 
-  async injectFault(fault: { call: string; cluster?: string; mode: 'fail_once' | 'fail_always' | 'slow'; delayMs?: number; retryable: boolean }): Promise<SimulatorFault> {
-    return this.call('POST', '/v1/chaos/faults', { match: { call: fault.call, cluster: fault.cluster }, mode: fault.mode, delayMs: fault.delayMs, retryable: fault.retryable });
+  async injectFault(fault: {
+    call: string;
+    cluster?: string;
+    mode: 'fail_once' | 'fail_always' | 'slow';
+    delayMs?: number;
+    retryable: boolean;
+  }): Promise<SimulatorFault> {
+    return this.call('POST', '/v1/chaos/faults', {
+      match: { call: fault.call, cluster: fault.cluster },
+      mode: fault.mode,
+      delayMs: fault.delayMs,
+      retryable: fault.retryable,
+    });
   }
 
   async listFaults(): Promise<SimulatorFault[]> {
@@ -248,7 +262,9 @@ export class SimulatedProvider extends ClusterProvider {
    * set. Those get an abort signal, which costs a timer per call.
    */
   private deadline(): { headersTimeout: number; bodyTimeout: number } | { signal: AbortSignal } {
-    return this.timeoutMs >= PRECISE_TIMEOUT_BELOW_MS ? { headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs } : { signal: AbortSignal.timeout(this.timeoutMs) };
+    return this.timeoutMs >= PRECISE_TIMEOUT_BELOW_MS
+      ? { headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs }
+      : { signal: AbortSignal.timeout(this.timeoutMs) };
   }
 }
 

@@ -155,4 +155,3 @@ export class AvailabilityRecorder {
     return [...this.open.keys()];
   }
 }
-

@@ -24,7 +24,18 @@ describe('BurnRateAlerter against Postgres', () => {
   async function clusterWith(downs: { from: number; minutes: number }[]): Promise<string> {
     const id = newId('cl');
     await prisma.cluster.create({
-      data: { id, organizationId: org.organizationId, name: id.slice(-12), liveName: id.slice(-12), provider: 'rke2', region: 'nine-cz41', currentVersion: '1.35.2', desiredVersion: '1.35.2', status: 'running', createdAt: minutesAgo(5 * 1440) },
+      data: {
+        id,
+        organizationId: org.organizationId,
+        name: id.slice(-12),
+        liveName: id.slice(-12),
+        provider: 'rke2',
+        region: 'nine-cz41',
+        currentVersion: '1.35.2',
+        desiredVersion: '1.35.2',
+        status: 'running',
+        createdAt: minutesAgo(5 * 1440),
+      },
     });
     let start = minutesAgo(3 * 1440);
     const rows = [];
@@ -97,13 +108,28 @@ describe('BurnRateAlerter against Postgres', () => {
     // Before, a page still "active" in one process's memory swallowed the second outage
     await then(id, 'down', 8);
     expect((await alerter().evaluate()).filter((c) => c.clusterId === id)).toEqual([{ clusterId: id, severity: 'page' }]);
-    expect((await eventsOf(id)).map((e) => e.type)).toEqual(['dev.capstan.sla.burn_rate.page', 'dev.capstan.sla.burn_rate.resolved', 'dev.capstan.sla.burn_rate.page']);
+    expect((await eventsOf(id)).map((e) => e.type)).toEqual([
+      'dev.capstan.sla.burn_rate.page',
+      'dev.capstan.sla.burn_rate.resolved',
+      'dev.capstan.sla.burn_rate.page',
+    ]);
   });
 
   it('does not page on a 2-minute blip of a cluster watched for 10 minutes', async () => {
     const id = newId('cl');
     await prisma.cluster.create({
-      data: { id, organizationId: org.organizationId, name: 'young', liveName: 'young', provider: 'rke2', region: 'nine-cz41', currentVersion: '1.35.2', desiredVersion: '1.35.2', status: 'running', createdAt: minutesAgo(15) },
+      data: {
+        id,
+        organizationId: org.organizationId,
+        name: 'young',
+        liveName: 'young',
+        provider: 'rke2',
+        region: 'nine-cz41',
+        currentVersion: '1.35.2',
+        desiredVersion: '1.35.2',
+        status: 'running',
+        createdAt: minutesAgo(15),
+      },
     });
     await prisma.availabilityInterval.createMany({
       data: [
@@ -121,7 +147,18 @@ describe('BurnRateAlerter against Postgres', () => {
     const scaled = await clusterWith([{ from: 20, minutes: 20 }]);
     const operation = (clusterId: string, type: 'upgrade_cluster' | 'scale_node_pool') =>
       prisma.operation.create({
-        data: { id: newId('op'), organizationId: org.organizationId, clusterId, type, status: 'running', targetType: 'cluster', targetId: clusterId, requestedByType: 'api_token', requestedById: org.tokenId, startedAt: minutesAgo(25) },
+        data: {
+          id: newId('op'),
+          organizationId: org.organizationId,
+          clusterId,
+          type,
+          status: 'running',
+          targetType: 'cluster',
+          targetId: clusterId,
+          requestedByType: 'api_token',
+          requestedById: org.tokenId,
+          startedAt: minutesAgo(25),
+        },
       });
     await operation(upgraded, 'upgrade_cluster');
     await operation(scaled, 'scale_node_pool');

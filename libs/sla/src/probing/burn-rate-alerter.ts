@@ -115,7 +115,9 @@ export class BurnRateAlerter implements OnApplicationBootstrap, OnModuleDestroy 
               await trx
                 .insertInto('sla_alerts')
                 .values({ cluster_id: clusterId, organization_id: cluster.organization_id, severity: fires, firing_since: now, updated_at: now })
-                .onConflict((oc) => oc.column('cluster_id').doUpdateSet({ severity: fires, firing_since: now, updated_at: now }).where('sla_alerts.severity', 'is', null))
+                .onConflict((oc) =>
+                  oc.column('cluster_id').doUpdateSet({ severity: fires, firing_since: now, updated_at: now }).where('sla_alerts.severity', 'is', null),
+                )
                 .executeTakeFirst()
             ).numInsertedOrUpdatedRows
           : (

@@ -11,7 +11,7 @@ describe('sharding clusters across monitor replicas', () => {
     for (const n of counts.values()) expect(Math.abs(n - 1_000)).toBeLessThan(150);
   });
 
-  it('hands only the dead replica\'s share to the others when one dies', () => {
+  it("hands only the dead replica's share to the others when one dies", () => {
     const before = new Map(clusters.map((id) => [id, ownerOf(id, ['a', 'b', 'c'])]));
     const after = new Map(clusters.map((id) => [id, ownerOf(id, ['a', 'c'])]));
     for (const id of clusters) {

@@ -70,19 +70,32 @@ export class ReadyzProber {
   retriedOnFreshSocket = 0;
 
   /** `agent: false` is a fresh connection of its own, trusting the same CA. */
-  private send(target: ProbeTarget, agent: Agent | false): Promise<{ success: boolean; statusCode: number | null; errorKind: ProbeErrorKind | null; reusedSocket: boolean }> {
+  private send(
+    target: ProbeTarget,
+    agent: Agent | false,
+  ): Promise<{ success: boolean; statusCode: number | null; errorKind: ProbeErrorKind | null; reusedSocket: boolean }> {
     return new Promise((resolve) => {
       const servername = target.serverName ? { servername: target.serverName } : {};
       const options =
-        agent === false ? { method: 'GET', agent: false as const, ca: target.caCertificate, timeout: this.timeoutMs, ...servername } : { method: 'GET', agent, timeout: this.timeoutMs, ...servername };
+        agent === false
+          ? { method: 'GET', agent: false as const, ca: target.caCertificate, timeout: this.timeoutMs, ...servername }
+          : { method: 'GET', agent, timeout: this.timeoutMs, ...servername };
       const req = request(`${target.endpoint}/readyz`, options, (res) => {
         res.resume();
-        res.on('end', () => resolve({ success: res.statusCode === 200, statusCode: res.statusCode ?? null, errorKind: res.statusCode === 200 ? null : 'http_status', reusedSocket: req.reusedSocket }));
+        res.on('end', () =>
+          resolve({
+            success: res.statusCode === 200,
+            statusCode: res.statusCode ?? null,
+            errorKind: res.statusCode === 200 ? null : 'http_status',
+            reusedSocket: req.reusedSocket,
+          }),
+        );
         res.on('error', () => resolve({ success: false, statusCode: res.statusCode ?? null, errorKind: 'connection', reusedSocket: req.reusedSocket }));
       });
       req.on('timeout', () => req.destroy(new Error('timeout')));
       req.on('error', (error: NodeJS.ErrnoException) => {
-        const kind: ProbeErrorKind = error.message === 'timeout' ? 'timeout' : /CERT|SSL|TLS|self.signed/i.test(`${error.code} ${error.message}`) ? 'tls' : 'connection';
+        const kind: ProbeErrorKind =
+          error.message === 'timeout' ? 'timeout' : /CERT|SSL|TLS|self.signed/i.test(`${error.code} ${error.message}`) ? 'tls' : 'connection';
         resolve({ success: false, statusCode: null, errorKind: kind, reusedSocket: req.reusedSocket });
       });
       req.end();

@@ -2,9 +2,7 @@ import { prefersCsv, toCsv } from './csv';
 
 describe('toCsv', () => {
   it('writes a header row and CRLF-terminated rows, quoting only fields that need it (RFC 4180)', () => {
-    const rows = [
-      { name: 'plain', note: 'a, b', quote: 'say "hi"', lines: 'one\ntwo', padded: ' x', n: 12.5, ok: true, none: null },
-    ];
+    const rows = [{ name: 'plain', note: 'a, b', quote: 'say "hi"', lines: 'one\ntwo', padded: ' x', n: 12.5, ok: true, none: null }];
     expect(toCsv(['name', 'note', 'quote', 'lines', 'padded', 'n', 'ok', 'none'], rows)).toBe(
       'name,note,quote,lines,padded,n,ok,none\r\n' + 'plain,"a, b","say ""hi""","one\ntwo"," x",12.5,true,\r\n',
     );

@@ -48,7 +48,12 @@ describe('SLA reports API', () => {
   const get = (token: string, url: string, headers: Record<string, string> = {}) =>
     api.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}`, ...headers } });
 
-  async function seedCluster(organizationId: string, name: string, provider: 'rke2' | 'gke', options: { fee: number; currency?: string; createdAt: string; deletedAt?: string }) {
+  async function seedCluster(
+    organizationId: string,
+    name: string,
+    provider: 'rke2' | 'gke',
+    options: { fee: number; currency?: string; createdAt: string; deletedAt?: string },
+  ) {
     const id = newId('cl');
     await prisma.cluster.create({
       data: {
@@ -112,16 +117,43 @@ describe('SLA reports API', () => {
       ['up', '2026-10-14T11:00:00Z'],
     ]);
     ids.customerOp = newId('op');
-    const operation = { organizationId: acme.organizationId, clusterId: ids.alpha, type: 'upgrade_cluster' as const, status: 'succeeded' as const, targetType: 'cluster', targetId: ids.alpha };
+    const operation = {
+      organizationId: acme.organizationId,
+      clusterId: ids.alpha,
+      type: 'upgrade_cluster' as const,
+      status: 'succeeded' as const,
+      targetType: 'cluster',
+      targetId: ids.alpha,
+    };
     await prisma.operation.create({
-      data: { ...operation, id: ids.customerOp, requestedByType: 'api_token', requestedById: acme.tokenId, startedAt: at('2026-10-25T09:00:00Z'), finishedAt: at('2026-10-25T09:20:00Z') },
+      data: {
+        ...operation,
+        id: ids.customerOp,
+        requestedByType: 'api_token',
+        requestedById: acme.tokenId,
+        startedAt: at('2026-10-25T09:00:00Z'),
+        finishedAt: at('2026-10-25T09:20:00Z'),
+      },
     });
     // Staff ran something across the outage: that is not the customer's doing, so it excuses nothing.
     await prisma.operation.create({
-      data: { ...operation, id: newId('op'), requestedByType: 'staff_user', requestedById: 'stf_x', startedAt: at('2026-10-14T09:55:00Z'), finishedAt: at('2026-10-14T10:40:00Z') },
+      data: {
+        ...operation,
+        id: newId('op'),
+        requestedByType: 'staff_user',
+        requestedById: 'stf_x',
+        startedAt: at('2026-10-14T09:55:00Z'),
+        finishedAt: at('2026-10-14T10:40:00Z'),
+      },
     });
     ids.suspendEvent = newId('aud');
-    const audit = { organizationId: acme.organizationId, actorType: 'staff_user' as const, actorId: 'stf_x', targetType: 'organization', targetId: acme.organizationId };
+    const audit = {
+      organizationId: acme.organizationId,
+      actorType: 'staff_user' as const,
+      actorId: 'stf_x',
+      targetType: 'organization',
+      targetId: acme.organizationId,
+    };
     await prisma.auditEvent.create({ data: { ...audit, id: ids.suspendEvent, action: 'organization.suspend', createdAt: at('2026-10-05T11:00:00Z') } });
     await prisma.auditEvent.create({ data: { ...audit, id: newId('aud'), action: 'organization.resume', createdAt: at('2026-10-05T14:00:00Z') } });
 
@@ -211,7 +243,9 @@ describe('SLA reports API', () => {
       expect(september.downtime_periods).toEqual([
         expect.objectContaining({ start: '2026-09-30T23:57:00.000Z', end: '2026-10-01T00:02:00.000Z', minutes: 5, counted: true, counted_minutes_in_month: 3 }),
       ]);
-      expect(october.downtime_periods[0]).toEqual(expect.objectContaining({ start: '2026-09-30T23:57:00.000Z', minutes: 5, counted: true, counted_minutes_in_month: 2 }));
+      expect(october.downtime_periods[0]).toEqual(
+        expect.objectContaining({ start: '2026-09-30T23:57:00.000Z', minutes: 5, counted: true, counted_minutes_in_month: 2 }),
+      );
     });
 
     it('does not let a minute without data split an outage', async () => {
@@ -220,7 +254,15 @@ describe('SLA reports API', () => {
       // 2 minutes from the boundary outage, 6 from 10 October (before: two 3-minute blips, 0 counted)
       expect(october).toMatchObject({ counted_downtime_minutes: 8, unknown_minutes: 1, trustworthy: true });
       expect(october.downtime_periods[1]).toEqual(
-        expect.objectContaining({ start: '2026-10-10T10:00:00.000Z', end: '2026-10-10T10:07:00.000Z', minutes: 7, down_minutes: 6, unknown_minutes: 1, counted: true, counted_minutes_in_month: 6 }),
+        expect.objectContaining({
+          start: '2026-10-10T10:00:00.000Z',
+          end: '2026-10-10T10:07:00.000Z',
+          minutes: 7,
+          down_minutes: 6,
+          unknown_minutes: 1,
+          counted: true,
+          counted_minutes_in_month: 6,
+        }),
       );
       expect(october.days[9]).toMatchObject({ date: '2026-10-10', counted_downtime_minutes: 6, availability_percent: 99.5833 }); // 1 − 6/1,440
     });
@@ -266,10 +308,34 @@ describe('SLA reports API', () => {
       const period = { down_minutes: 0, unknown_minutes: 0, counted_minutes_in_month: 0, excluded_minutes_in_month: 0 };
       expect(report.downtime_periods).toEqual([
         // down while suspended: a real outage, its minutes excused by the suspension
-        { ...period, start: '2026-10-05T12:00:00.000Z', end: '2026-10-05T12:30:00.000Z', minutes: 30, down_minutes: 30, counted: true, excluded_minutes_in_month: 30 },
-        { ...period, start: '2026-10-14T10:00:00.000Z', end: '2026-10-14T10:30:00.000Z', minutes: 30, down_minutes: 30, counted: true, counted_minutes_in_month: 30 },
+        {
+          ...period,
+          start: '2026-10-05T12:00:00.000Z',
+          end: '2026-10-05T12:30:00.000Z',
+          minutes: 30,
+          down_minutes: 30,
+          counted: true,
+          excluded_minutes_in_month: 30,
+        },
+        {
+          ...period,
+          start: '2026-10-14T10:00:00.000Z',
+          end: '2026-10-14T10:30:00.000Z',
+          minutes: 30,
+          down_minutes: 30,
+          counted: true,
+          counted_minutes_in_month: 30,
+        },
         { ...period, start: '2026-10-20T08:00:00.000Z', end: '2026-10-20T08:04:00.000Z', minutes: 4, down_minutes: 4, counted: false },
-        { ...period, start: '2026-10-25T09:00:00.000Z', end: '2026-10-25T09:15:00.000Z', minutes: 15, down_minutes: 15, counted: true, excluded_minutes_in_month: 15 },
+        {
+          ...period,
+          start: '2026-10-25T09:00:00.000Z',
+          end: '2026-10-25T09:15:00.000Z',
+          minutes: 15,
+          down_minutes: 15,
+          counted: true,
+          excluded_minutes_in_month: 15,
+        },
       ]);
       expect(report).toMatchObject({ trustworthy: true, min_coverage_percent: 99.5 });
       expect(report.rules).toMatchObject({ counted_downtime_minutes: 'docs/sla.md#downtime-periods', availability_percent: 'docs/sla.md#availability' });
@@ -320,9 +386,23 @@ describe('SLA reports API', () => {
     it('shows a cluster that was up whenever it existed at 100%, its minutes before creation excluded', async () => {
       const report = (await get(acme.token, `/v1/clusters/${ids.beta}/sla?month=2026-10`)).json();
 
-      expect(report).toMatchObject({ provider: 'gke', target_percent: 99.95, availability_percent: 100, counted_downtime_minutes: 0, unknown_minutes: 0, coverage_percent: 100, breached: false });
+      expect(report).toMatchObject({
+        provider: 'gke',
+        target_percent: 99.95,
+        availability_percent: 100,
+        counted_downtime_minutes: 0,
+        unknown_minutes: 0,
+        coverage_percent: 100,
+        breached: false,
+      });
       expect(report.exclusions).toEqual([
-        expect.objectContaining({ reason: 'customer_initiated', reference: 'cluster-not-present', start: '2026-10-01T00:00:00.000Z', end: '2026-10-10T00:00:00.000Z', minutes: 9 * 1440 }),
+        expect.objectContaining({
+          reason: 'customer_initiated',
+          reference: 'cluster-not-present',
+          start: '2026-10-01T00:00:00.000Z',
+          end: '2026-10-10T00:00:00.000Z',
+          minutes: 9 * 1440,
+        }),
       ]);
     });
 
@@ -419,7 +499,9 @@ describe('SLA reports API', () => {
       const report = res.json();
       expect(report.month).toBe(now.toISOString().slice(0, 7));
       expect(report).toMatchObject({ final: false, counted_downtime_minutes: 30, error_budget: { used_minutes: 30 } });
-      expect(report.downtime_periods).toEqual([expect.objectContaining({ start: minutesAgo(40), end: minutesAgo(10), minutes: 30, counted: true, counted_minutes_in_month: 30 })]);
+      expect(report.downtime_periods).toEqual([
+        expect.objectContaining({ start: minutesAgo(40), end: minutesAgo(10), minutes: 30, counted: true, counted_minutes_in_month: 30 }),
+      ]);
       expect(report.future_minutes).toBeGreaterThan(0);
       expect(await prisma.slaReport.count({ where: { clusterId: ids.alpha, month: report.month } })).toBe(0);
     });
@@ -431,7 +513,15 @@ describe('SLA reports API', () => {
 
       expect(res.statusCode).toBe(200);
       expect(res.json()).toEqual({
-        items: [expect.objectContaining({ organization_id: globex.organizationId, cluster_id: ids.gamma, cluster_name: 'gamma', breached: true, availability_percent: 99.8655 })],
+        items: [
+          expect.objectContaining({
+            organization_id: globex.organizationId,
+            cluster_id: ids.gamma,
+            cluster_name: 'gamma',
+            breached: true,
+            availability_percent: 99.8655,
+          }),
+        ],
         next_cursor: null,
       });
       expect((await get(staffToken, `/admin/v1/sla/breaches?month=2026-10&organization_id=${acme.organizationId}`)).json().items).toEqual([]);
@@ -478,7 +568,9 @@ describe('SLA reports API', () => {
       for (const accept of ['*/*', 'application/json', 'application/json, text/csv;q=0.5']) {
         expect((await get(staffToken, '/admin/v1/billing/credits?month=2026-10', { accept })).headers['content-type']).toMatch(/^application\/json/);
       }
-      expect((await get(staffToken, '/admin/v1/billing/credits?month=2026-10', { accept: 'text/csv, */*;q=0.8' })).headers['content-type']).toMatch(/^text\/csv/);
+      expect((await get(staffToken, '/admin/v1/billing/credits?month=2026-10', { accept: 'text/csv, */*;q=0.8' })).headers['content-type']).toMatch(
+        /^text\/csv/,
+      );
     });
   });
 
@@ -486,7 +578,16 @@ describe('SLA reports API', () => {
     it('stores the month once, recomputes to the same numbers, and serves them even after the inputs change', async () => {
       // Given October was asked for above, so it is stored as final
       const stored = await prisma.slaReport.findUniqueOrThrow({ where: { clusterId_month: { clusterId: ids.alpha, month: '2026-10' } } });
-      expect(stored).toMatchObject({ final: true, organizationId: acme.organizationId, slaVersion: '2026-11', downtimeMinutes: 30, excludedMinutes: 200, unknownMinutes: 120, breached: false, creditPercent: 0 });
+      expect(stored).toMatchObject({
+        final: true,
+        organizationId: acme.organizationId,
+        slaVersion: '2026-11',
+        downtimeMinutes: 30,
+        excludedMinutes: 200,
+        unknownMinutes: 120,
+        breached: false,
+        creditPercent: 0,
+      });
       expect(stored.availability.toNumber()).toBe(99.9327);
       const service = api.app.get(SlaReportsService);
       const cluster = await api.app.get(SlaReportsRepository).cluster(undefined, ids.alpha);
@@ -502,7 +603,12 @@ describe('SLA reports API', () => {
       // Then the report, the list and the service still give the frozen numbers
       const after = await get(acme.token, `/v1/clusters/${ids.alpha}/sla?month=2026-10`);
       expect(after.json()).toEqual(before);
-      expect(after.json()).toMatchObject({ counted_downtime_minutes: 30, availability_percent: 99.9327, final: true, computed_at: stored.computedAt.toISOString() });
+      expect(after.json()).toMatchObject({
+        counted_downtime_minutes: 30,
+        availability_percent: 99.9327,
+        final: true,
+        computed_at: stored.computedAt.toISOString(),
+      });
       expect((await get(acme.token, '/v1/sla?month=2026-10')).json().items[0].counted_downtime_minutes).toBe(30);
       expect((await service.report(ids.alpha, '2026-10', new Date())).report.countedDowntimeMinutes).toBe(30);
       expect(await prisma.slaReport.count({ where: { clusterId: ids.alpha } })).toBe(1);
@@ -511,14 +617,28 @@ describe('SLA reports API', () => {
     it('serves a report frozen before reports cited their rules, with the values those fields had', async () => {
       // Given October's frozen details rewritten in the earlier format
       const stored = await prisma.slaReport.findUniqueOrThrow({ where: { clusterId_month: { clusterId: ids.alpha, month: '2026-10' } } });
-      const { rules: _rules, trustworthy: _trustworthy, minCoveragePercent: _min, downtimePeriods, ...rest } = stored.details as Record<string, unknown> & { downtimePeriods: Record<string, unknown>[] };
+      const {
+        rules: _rules,
+        trustworthy: _trustworthy,
+        minCoveragePercent: _min,
+        downtimePeriods,
+        ...rest
+      } = stored.details as Record<string, unknown> & { downtimePeriods: Record<string, unknown>[] };
       const legacy = { ...rest, downtimePeriods: downtimePeriods.map((p) => ({ start: p.start, end: p.end, minutes: p.minutes, counted: p.counted })) };
-      await prisma.slaReport.update({ where: { clusterId_month: { clusterId: ids.alpha, month: '2026-10' } }, data: { details: legacy as Prisma.InputJsonObject } });
+      await prisma.slaReport.update({
+        where: { clusterId_month: { clusterId: ids.alpha, month: '2026-10' } },
+        data: { details: legacy as Prisma.InputJsonObject },
+      });
 
       const res = await get(acme.token, `/v1/clusters/${ids.alpha}/sla?month=2026-10`);
 
       expect(res.statusCode).toBe(200);
-      expect(res.json()).toMatchObject({ counted_downtime_minutes: 30, trustworthy: true, min_coverage_percent: 99.5, rules: { availability_percent: 'docs/sla.md#availability' } });
+      expect(res.json()).toMatchObject({
+        counted_downtime_minutes: 30,
+        trustworthy: true,
+        min_coverage_percent: 99.5,
+        rules: { availability_percent: 'docs/sla.md#availability' },
+      });
       expect(res.json().downtime_periods[1]).toEqual(expect.objectContaining({ minutes: 30, down_minutes: 30, counted_minutes_in_month: 30 }));
     });
   });

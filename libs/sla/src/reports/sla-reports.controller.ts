@@ -35,7 +35,11 @@ export class StaffSlaReportsController {
 
   /** JSON by default; the same rows as CSV for `Accept: text/csv` (content negotiation, not a second route). */
   @Endpoint(routes.adminListCredits)
-  async credits(@Input() { query }: RouteInput<typeof routes.adminListCredits>, @Res({ passthrough: true }) reply: FastifyReply, @Headers('accept') accept?: string) {
+  async credits(
+    @Input() { query }: RouteInput<typeof routes.adminListCredits>,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Headers('accept') accept?: string,
+  ) {
     const credits = await this.sla.credits(query.month);
     const items = credits.items.map(presentCredit);
     void reply.header('vary', 'accept');

@@ -197,12 +197,7 @@ export class SlaReportsRepository {
     const row = await this.db
       .insertInto('sla_reports')
       .values({ cluster_id: clusterId, month, ...values })
-      .onConflict((oc) =>
-        oc
-          .columns(['cluster_id', 'month'])
-          .doUpdateSet(values)
-          .where('sla_reports.final', '=', false),
-      )
+      .onConflict((oc) => oc.columns(['cluster_id', 'month']).doUpdateSet(values).where('sla_reports.final', '=', false))
       .returning(['cluster_id', 'month', 'final', 'computed_at', 'details'])
       .executeTakeFirst();
     if (row) return toStored(row);
@@ -212,16 +207,18 @@ export class SlaReportsRepository {
   }
 
   private selectClusters() {
-    return this.db.selectFrom('clusters as c').select([
-      'c.id',
-      'c.organization_id as organizationId',
-      'c.name',
-      'c.provider',
-      'c.monthly_fee_cents as monthlyFeeCents',
-      'c.currency',
-      'c.created_at as createdAt',
-      'c.deleted_at as deletedAt',
-    ]);
+    return this.db
+      .selectFrom('clusters as c')
+      .select([
+        'c.id',
+        'c.organization_id as organizationId',
+        'c.name',
+        'c.provider',
+        'c.monthly_fee_cents as monthlyFeeCents',
+        'c.currency',
+        'c.created_at as createdAt',
+        'c.deleted_at as deletedAt',
+      ]);
   }
 }
 

@@ -67,7 +67,13 @@ export class SlaReportsService {
   }
 
   /** One report per cluster that existed during the month, by cluster id, a page at a time. */
-  async page(filter: SlaListFilter, month: string | undefined, limit: number, cursor?: string, now = this.clock.now()): Promise<{ month: string; page: Page<ClusterSlaReport> }> {
+  async page(
+    filter: SlaListFilter,
+    month: string | undefined,
+    limit: number,
+    cursor?: string,
+    now = this.clock.now(),
+  ): Promise<{ month: string; page: Page<ClusterSlaReport> }> {
     const chosen = month ?? currentMonth(now);
     const range = this.reportableMonth(chosen, now);
     const after = decodeCursor(cursor);
@@ -135,10 +141,16 @@ export class SlaReportsService {
 
   private async reportOf(cluster: SlaCluster, month: string, range: MonthRange, now: Date): Promise<ClusterSlaReport> {
     if (!presentIn(cluster, range)) {
-      throw new UnprocessableError('cluster-not-present-in-month', `cluster ${cluster.id} did not exist in ${month}: it was created ${cluster.createdAt.toISOString()}${cluster.deletedAt ? ` and deleted ${cluster.deletedAt.toISOString()}` : ''}`);
+      throw new UnprocessableError(
+        'cluster-not-present-in-month',
+        `cluster ${cluster.id} did not exist in ${month}: it was created ${cluster.createdAt.toISOString()}${cluster.deletedAt ? ` and deleted ${cluster.deletedAt.toISOString()}` : ''}`,
+      );
     }
     if (!(await this.repository.hasRun(cluster.id, range.end))) {
-      throw new UnprocessableError('cluster-never-ran', `cluster ${cluster.id} never ran by the end of ${month} (its creation did not succeed), so it has no SLA report`);
+      throw new UnprocessableError(
+        'cluster-never-ran',
+        `cluster ${cluster.id} never ran by the end of ${month} (its creation did not succeed), so it has no SLA report`,
+      );
     }
     const [stored] = await this.repository.stored([cluster.id], month);
     return this.resolve(cluster, month, range, now, stored);
@@ -146,7 +158,14 @@ export class SlaReportsService {
 
   /** Reports of several clusters, reading the frozen ones in one query. */
   private async reportsOf(clusters: SlaCluster[], month: string, range: MonthRange, now: Date): Promise<ClusterSlaReport[]> {
-    const stored = new Map((await this.repository.stored(clusters.map((c) => c.id), month)).map((s) => [s.clusterId, s]));
+    const stored = new Map(
+      (
+        await this.repository.stored(
+          clusters.map((c) => c.id),
+          month,
+        )
+      ).map((s) => [s.clusterId, s]),
+    );
     const reports: ClusterSlaReport[] = [];
     // One cluster at a time: a fleet-wide list should not take every database connection at once.
     for (const cluster of clusters) reports.push(await this.resolve(cluster, month, range, now, stored.get(cluster.id)));

@@ -86,7 +86,10 @@ export class AuditLog {
     if (filter.action !== undefined) query = query.where('action', '=', filter.action);
     if (filter.targetId !== undefined) query = query.where('target_id', '=', filter.targetId);
     if (after) query = query.where('id', '<', after);
-    const rows = await query.orderBy('id', 'desc').limit(limit + 1).execute();
+    const rows = await query
+      .orderBy('id', 'desc')
+      .limit(limit + 1)
+      .execute();
     return toPage(rows, limit, (row) => ({
       id: row.id,
       organization_id: row.organization_id,

@@ -76,7 +76,10 @@ export class AccessGuard implements CanActivate {
         throw new ForbiddenError('insufficient-scope', `this endpoint needs a token with the ${level} scope; this token has ${caller.scopes.join(', ')}`);
       }
       if (level === 'write' && caller.organizationStatus === 'suspended') {
-        throw new ForbiddenError('organization-suspended', `the organisation is suspended: ${caller.suspendedReason ?? 'no reason given'}; reads still work, changes do not`);
+        throw new ForbiddenError(
+          'organization-suspended',
+          `the organisation is suspended: ${caller.suspendedReason ?? 'no reason given'}; reads still work, changes do not`,
+        );
       }
     } else {
       if (presented && tokenKindOf(presented) === 'customer') {

@@ -16,7 +16,17 @@ export function customerTokenQuery(db: Database, secretHash: string) {
   return db
     .selectFrom('api_tokens as t')
     .innerJoin('organizations as o', 'o.id', 't.organization_id')
-    .select(['t.id', 't.organization_id', 't.secret_hash', sql<TokenScope[]>`t.scopes::text[]`.as('scopes'), 't.expires_at', 't.last_used_at', 't.revoked_at', 'o.status', 'o.suspended_reason'])
+    .select([
+      't.id',
+      't.organization_id',
+      't.secret_hash',
+      sql<TokenScope[]>`t.scopes::text[]`.as('scopes'),
+      't.expires_at',
+      't.last_used_at',
+      't.revoked_at',
+      'o.status',
+      'o.suspended_reason',
+    ])
     .where('t.secret_hash', '=', secretHash);
 }
 
@@ -72,6 +82,11 @@ export class TokenAuthenticator {
     const now = this.clock.now();
     if (lastUsedAt && now.getTime() - lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
     // Not awaited: recording use must not slow down or fail the request it belongs to.
-    this.db.updateTable(table).set({ last_used_at: now }).where('id', '=', id).execute().catch(() => undefined);
+    this.db
+      .updateTable(table)
+      .set({ last_used_at: now })
+      .where('id', '=', id)
+      .execute()
+      .catch(() => undefined);
   }
 }

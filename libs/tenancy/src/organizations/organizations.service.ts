@@ -66,7 +66,10 @@ export class OrganizationsService {
       query = query.where((eb) => eb.or([eb('name', 'ilike', pattern), eb('display_name', 'ilike', pattern)]));
     }
     if (after) query = query.where('id', '>', after);
-    const rows = await query.orderBy('id').limit(limit + 1).execute();
+    const rows = await query
+      .orderBy('id')
+      .limit(limit + 1)
+      .execute();
     const usages = await Promise.all(rows.slice(0, limit).map((row) => this.usage(row.id)));
     const byId = new Map(rows.slice(0, limit).map((row, i) => [row.id, usages[i]!]));
     return toPage(rows, limit, (row) => present(row, byId.get(row.id)!));
@@ -107,7 +110,10 @@ export class OrganizationsService {
   }
 
   async updateQuota(actor: Actor, organizationId: string, ifMatch: string | undefined, quota: { maxClusters?: number; maxNodes?: number }, reason: string) {
-    return this.change(actor, organizationId, 'organization.update_quota', reason, ifMatch, () => ({ max_clusters: quota.maxClusters, max_nodes: quota.maxNodes }));
+    return this.change(actor, organizationId, 'organization.update_quota', reason, ifMatch, () => ({
+      max_clusters: quota.maxClusters,
+      max_nodes: quota.maxNodes,
+    }));
   }
 
   async suspend(actor: Actor, organizationId: string, reason: string) {
@@ -167,8 +173,16 @@ export class OrganizationsService {
  * its quota needs. Every library that serialises per-organisation changes (cluster creates, node
  * quota, webhook limits) takes this lock through here, always first (docs/architecture.md, Locks).
  */
-export async function lockOrganization(trx: UnitOfWork, organizationId: string): Promise<Pick<OrganizationRow, 'id' | 'residency' | 'max_clusters' | 'max_nodes'>> {
-  const org = await trx.selectFrom('organizations').select(['id', 'residency', 'max_clusters', 'max_nodes']).where('id', '=', organizationId).forUpdate().executeTakeFirst();
+export async function lockOrganization(
+  trx: UnitOfWork,
+  organizationId: string,
+): Promise<Pick<OrganizationRow, 'id' | 'residency' | 'max_clusters' | 'max_nodes'>> {
+  const org = await trx
+    .selectFrom('organizations')
+    .select(['id', 'residency', 'max_clusters', 'max_nodes'])
+    .where('id', '=', organizationId)
+    .forUpdate()
+    .executeTakeFirst();
   if (!org) throw new NotFoundError('organization', organizationId);
   return org;
 }

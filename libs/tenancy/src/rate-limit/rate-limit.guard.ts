@@ -19,7 +19,9 @@ export class RateLimitedError extends DomainError {
     readonly retryAfterSeconds: number,
     what = 'requests',
   ) {
-    super(`${what === 'requests' ? 'this credential may make' : 'at most'} ${limit} ${what} a minute; retry in ${retryAfterSeconds} s`, { retry_after: retryAfterSeconds });
+    super(`${what === 'requests' ? 'this credential may make' : 'at most'} ${limit} ${what} a minute; retry in ${retryAfterSeconds} s`, {
+      retry_after: retryAfterSeconds,
+    });
   }
 }
 

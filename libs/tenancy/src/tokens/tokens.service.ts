@@ -41,7 +41,10 @@ export class TokensService {
     const after = decodeCursor(cursor);
     let query = this.db.selectFrom('api_tokens').select(TOKEN_COLUMNS).where('organization_id', '=', organizationId).where('revoked_at', 'is', null);
     if (after) query = query.where('id', '>', after);
-    const rows: TokenRow[] = await query.orderBy('id').limit(limit + 1).execute();
+    const rows: TokenRow[] = await query
+      .orderBy('id')
+      .limit(limit + 1)
+      .execute();
     return toPage(rows, limit, present);
   }
 
@@ -94,7 +97,9 @@ export class TokensService {
       .executeTakeFirstOrThrow();
     const max = this.auth.tokensPerOrganization;
     if (Number(live) >= max) {
-      throw new UnprocessableError('token-quota-exceeded', `the organisation already has ${max} live API tokens, its maximum; revoke one first`, { max_tokens: max });
+      throw new UnprocessableError('token-quota-exceeded', `the organisation already has ${max} live API tokens, its maximum; revoke one first`, {
+        max_tokens: max,
+      });
     }
   }
 

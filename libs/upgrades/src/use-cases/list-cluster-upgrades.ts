@@ -27,7 +27,14 @@ export class ListClusterUpgrades {
     for (const v of candidates) {
       try {
         const plan = planUpgrade({ ...cluster, target: v.latestPatch, catalogue, now });
-        items.push({ version: v.latestPatch, minor: v.minor, state: v.state, hops: plan.hops.length, runnable: plan.blockers.length === 0, blockers: plan.blockers.map((b) => b.reason) });
+        items.push({
+          version: v.latestPatch,
+          minor: v.minor,
+          state: v.state,
+          hops: plan.hops.length,
+          runnable: plan.blockers.length === 0,
+          blockers: plan.blockers.map((b) => b.reason),
+        });
       } catch (error) {
         if (error instanceof DomainError) continue;
         throw error;

@@ -8,7 +8,8 @@ type PlanView = ReturnType<typeof presentPlan>;
 type Query = RouteInput<typeof upgradeRoutes.getUpgradePlan>['query'];
 
 function presentStep(s: UpgradeStep) {
-  const pool = s.kind === 'node_pool' || s.kind === 'node_pool_catch_up' ? { id: s.poolId, name: s.pool, max_surge: s.maxSurge, max_unavailable: s.maxUnavailable } : null;
+  const pool =
+    s.kind === 'node_pool' || s.kind === 'node_pool_catch_up' ? { id: s.poolId, name: s.pool, max_surge: s.maxSurge, max_unavailable: s.maxUnavailable } : null;
   return {
     kind: s.kind,
     from: s.kind === 'addons' ? null : s.from,
@@ -50,7 +51,8 @@ export class PlanClusterUpgrade {
     const cluster = await this.source.cluster(organizationId, clusterId);
     const catalogue = await this.source.catalogue(cluster.provider);
     const target = query.version ?? defaultVersionFor(cluster.provider, now, catalogue)?.minor;
-    if (!target) throw new UnprocessableError('version-not-offered', `no Kubernetes version of ${cluster.provider} is generally supported today; name one with ?version=`);
+    if (!target)
+      throw new UnprocessableError('version-not-offered', `no Kubernetes version of ${cluster.provider} is generally supported today; name one with ?version=`);
     const plan = planUpgrade({
       provider: cluster.provider,
       controlPlaneVersion: cluster.controlPlaneVersion,

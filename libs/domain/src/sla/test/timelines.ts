@@ -3,16 +3,7 @@
  * timelines and exclusions. Test-only (imported by the sla specs, not by the library's index).
  */
 import fc from 'fast-check';
-import {
-  AvailabilityState,
-  Exclusion,
-  ExclusionReason,
-  MINUTE_DOWN,
-  MINUTE_UNKNOWN,
-  MINUTE_UP,
-  monthRange,
-  StateInterval,
-} from '../availability';
+import { AvailabilityState, Exclusion, ExclusionReason, MINUTE_DOWN, MINUTE_UNKNOWN, MINUTE_UP, monthRange, StateInterval } from '../availability';
 import { MS_PER_MINUTE } from '../minute-range';
 
 export const at = (iso: string): Date => new Date(iso);
