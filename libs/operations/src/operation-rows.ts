@@ -1,5 +1,5 @@
 import type { DB, Prisma, UnitOfWork } from '@capstan/platform';
-import type { ExpressionBuilder } from 'kysely';
+import type { ExpressionBuilder, Selectable } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { OperationWithSteps } from './operation-view';
 
@@ -14,6 +14,19 @@ export function operationsWithSteps(db: UnitOfWork) {
     .select((eb: ExpressionBuilder<DB & { o: DB['operations'] }, 'o'>) =>
       jsonArrayFrom(eb.selectFrom('operation_steps as s').selectAll('s').whereRef('s.operation_id', '=', 'o.id').orderBy('s.position')).as('steps'),
     );
+}
+
+/** What cancel and retry need of an operation they read (its events, the state it announced), from its row. */
+export function operationRef(row: Selectable<DB['operations']>) {
+  return {
+    id: row.id,
+    organizationId: row.organization_id,
+    clusterId: row.cluster_id,
+    type: row.type,
+    targetType: row.target_type,
+    targetId: row.target_id,
+    params: row.params,
+  };
 }
 
 /** JSON carries timestamps as strings; the operation's own columns come back as Dates. */

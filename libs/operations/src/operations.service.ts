@@ -6,7 +6,7 @@ import { Injectable } from '@nestjs/common';
 import { operationEvent } from './operation-events';
 import { type OperationView, presentOperation } from './operation-view';
 import { restoreAnnouncedState } from './announced-state';
-import { operationFromRow, operationsWithSteps } from './operation-rows';
+import { operationFromRow, operationRef, operationsWithSteps } from './operation-rows';
 import { OperationsRepository } from './operations.repository';
 
 export interface OperationFilter {
@@ -71,15 +71,7 @@ export class OperationsService {
       if (!canCancel(row.status)) {
         throw new ConflictError('operation-finished', `operation ${id} has already finished (${row.status}); there is nothing to cancel`);
       }
-      const op = {
-        id: row.id,
-        organizationId: row.organization_id,
-        clusterId: row.cluster_id,
-        type: row.type,
-        targetType: row.target_type,
-        targetId: row.target_id,
-        params: row.params,
-      };
+      const op = operationRef(row);
       const now = this.clock.now();
       const cancelled = await trx
         .updateTable('operations')
@@ -138,14 +130,7 @@ export class OperationsService {
       // A retry hands the operation back to the workers (`pending`), never `running` directly: only
       // a worker's claim makes it running, under its lease (docs/operations-engine.md).
       operationTransition(row.status, 'pending', id);
-      const op = {
-        id: row.id,
-        organizationId: row.organization_id,
-        clusterId: row.cluster_id,
-        type: row.type,
-        targetType: row.target_type,
-        targetId: row.target_id,
-      };
+      const op = operationRef(row);
       if (op.clusterId) {
         await lockCluster(trx, op.clusterId);
         const active = await this.repository.activeOnCluster(trx, op.clusterId);
