@@ -1,3 +1,4 @@
 export * from './cluster-provider';
 export * from './providers.module';
 export * from './simulated/simulated-provider';
+export * from './infrastructure-driver';

@@ -1,0 +1,76 @@
+import type { ExternalClusterSpec, ExternalNodePoolSpec, ProviderCluster, ProviderNodePool } from './cluster-provider';
+
+/**
+ * The infrastructure port: what differs between the provider's own RKE2 (Cluster API + CAPRKE2
+ * objects on a management cluster) and Managed GKE (Container API v1). Work *inside* a tenant
+ * cluster (cordon, drain, the removed-API scan, add-ons, customer credentials) is not here: it is
+ * the same Kubernetes API on both and lives in `@capstan/kube`.
+ *
+ * The contract of ClusterProvider holds for every method: names derive from Capstan ids
+ * (`externalClusterName`, `externalNodePoolName`) so a call repeated after a crash finds what the
+ * first one made; `ensure*` creates when absent; `delete*` of an absent object succeeds; calls
+ * return once the provider accepted the request; failures throw ProviderError with `retryable`.
+ */
+export type InfrastructureProvider = 'rke2' | 'gke';
+
+/**
+ * A long provider-side change (an upgrade, a resize GKE runs as an operation, a CAPI rollout),
+ * JSON-serialisable so a step checkpoints it and a restarted worker resumes following the same
+ * change instead of starting another one.
+ */
+export interface ProviderOperation {
+  provider: InfrastructureProvider;
+  /** Driver-specific: `gke-operation` (name = GKE operation name), `capi-rollout` (name = object). */
+  kind: string;
+  name: string;
+  /** What it changes (cluster or node pool external name) and to which version, for messages. */
+  target: string;
+  version?: string;
+}
+
+export interface ProviderOperationStatus {
+  done: boolean;
+  /** Set when it ended in failure; `retryable` says whether asking again may help. */
+  error?: { message: string; retryable: boolean; code?: string };
+  /** A short human line: "2 of 3 machines updated". */
+  progress?: string;
+}
+
+/** How Capstan itself reaches a cluster's API server (never handed to customers as is). */
+export interface ClusterAccess {
+  server: string;
+  /** TLS server name to send and verify when it differs from the URL's host (kubeconfig `tls-server-name`). */
+  tlsServerName?: string;
+  caCertificate: string;
+  token: string;
+  /** When the token stops working; null = until revoked. */
+  expiresAt: Date | null;
+}
+
+export abstract class InfrastructureDriver {
+  abstract readonly provider: InfrastructureProvider;
+
+  abstract ensureCluster(spec: ExternalClusterSpec): Promise<ProviderCluster>;
+  abstract getCluster(name: string): Promise<ProviderCluster | null>;
+  abstract deleteCluster(name: string): Promise<void>;
+
+  abstract ensureNodePool(cluster: string, spec: ExternalNodePoolSpec): Promise<ProviderNodePool>;
+  abstract getNodePool(cluster: string, pool: string): Promise<ProviderNodePool | null>;
+  /** Applies count, autoscaling, labels, taints and surge settings of `spec` (not its version). */
+  abstract updateNodePool(cluster: string, spec: ExternalNodePoolSpec): Promise<ProviderNodePool>;
+  abstract deleteNodePool(cluster: string, pool: string): Promise<void>;
+
+  /** Capstan's own (admin) access to the cluster's API server. */
+  abstract adminAccess(cluster: string): Promise<ClusterAccess>;
+
+  /** Starts moving the control plane to `version` (one minor at most: the caller plans the hops). */
+  abstract upgradeControlPlane(cluster: string, version: string): Promise<ProviderOperation>;
+  /** Starts moving a node pool's nodes to `version`; the provider replaces them by its surge settings. */
+  abstract upgradeNodePool(cluster: string, pool: string, version: string): Promise<ProviderOperation>;
+  abstract getOperation(operation: ProviderOperation): Promise<ProviderOperationStatus>;
+}
+
+/** Resolves the driver for a cluster from its `provider`: one installation sells both. */
+export abstract class DriverRegistry {
+  abstract driverFor(provider: InfrastructureProvider): InfrastructureDriver;
+}
