@@ -1,4 +1,5 @@
 export * from './cluster-provider';
+export * from './cluster-providers';
 export * from './providers.module';
 export * from './simulated/simulated-provider';
 export * from './infrastructure-driver';

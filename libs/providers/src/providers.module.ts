@@ -1,6 +1,7 @@
 import { ProviderConfig } from '@capstan/platform';
 import { Module } from '@nestjs/common';
 import { ClusterProvider } from './cluster-provider';
+import { ClusterProviders } from './cluster-providers';
 import { SimulatedProvider } from './simulated/simulated-provider';
 
 /**
@@ -17,7 +18,13 @@ import { SimulatedProvider } from './simulated/simulated-provider';
         throw new Error(`PROVIDER=${config.driver} has no driver in this release; use PROVIDER=simulated`);
       },
     },
+    {
+      // The simulated cloud stands in for both tiers: it takes the tier from each create's spec.
+      provide: ClusterProviders,
+      inject: [ClusterProvider],
+      useFactory: (simulated: ClusterProvider): ClusterProviders => ({ for: () => simulated }),
+    },
   ],
-  exports: [ClusterProvider],
+  exports: [ClusterProvider, ClusterProviders],
 })
 export class ProvidersModule {}

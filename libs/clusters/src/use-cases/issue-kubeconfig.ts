@@ -1,5 +1,5 @@
 import { ConflictError } from '@capstan/domain';
-import { ClusterProvider, externalClusterName } from '@capstan/providers';
+import { ClusterProviders, externalClusterName } from '@capstan/providers';
 import { Database } from '@capstan/platform';
 import { AuditLog } from '@capstan/tenancy';
 import { Injectable } from '@nestjs/common';
@@ -14,7 +14,7 @@ export class IssueKubeconfig {
     private readonly db: Database,
     private readonly clusters: ClustersRepository,
     private readonly audit: AuditLog,
-    private readonly provider: ClusterProvider,
+    private readonly providers: ClusterProviders,
   ) {}
 
   /**
@@ -26,7 +26,7 @@ export class IssueKubeconfig {
     if (!cluster.endpoint || !['running', 'updating', 'upgrading', 'degraded'].includes(cluster.status)) {
       throw new ConflictError('cluster-not-ready', `cluster ${id} is ${cluster.status}; a kubeconfig is available once its API server runs`);
     }
-    const credentials = await this.provider.issueCredentials(externalClusterName(id), expirySeconds);
+    const credentials = await this.providers.for(cluster.provider).issueCredentials(externalClusterName(id), expirySeconds);
     await this.audit.record(this.db, {
       organizationId: requester.organizationId,
       actor: requester.actor,

@@ -1,6 +1,6 @@
 import { type OperationType, stepStatusesBefore } from '@capstan/domain';
 import { Clock, Database, EngineConfig, SecretBox } from '@capstan/platform';
-import { ClusterProvider, ProviderError } from '@capstan/providers';
+import { ClusterProviders, ProviderError } from '@capstan/providers';
 import { Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -42,7 +42,7 @@ export class OperationRunner {
 
   constructor(
     private readonly db: Database,
-    private readonly provider: ClusterProvider,
+    private readonly providers: ClusterProviders,
     private readonly registry: StepRegistry,
     private readonly secrets: SecretBox,
     private readonly clock: Clock,
@@ -183,7 +183,7 @@ export class OperationRunner {
     return {
       operation: op,
       cluster,
-      provider: this.provider,
+      provider: this.providers.for(cluster.provider),
       db: this.db,
       secrets: this.secrets,
       clock: this.clock,
