@@ -34,6 +34,11 @@ export interface ProviderCluster {
   endpoint: string | null;
   /** PEM of the CA that signs the API server's certificate. */
   caCertificate: string | null;
+  /**
+   * The TLS server name to send when the endpoint serves many clusters on one address and picks
+   * one by SNI (kubeconfig `tls-server-name`); absent when the endpoint's host names the cluster.
+   */
+  tlsServerName?: string;
 }
 
 export interface Taint {

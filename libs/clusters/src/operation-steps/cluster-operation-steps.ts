@@ -74,7 +74,13 @@ const createCluster: Record<string, StepHandler> = {
     });
     await ctx.db
       .updateTable('clusters')
-      .set({ endpoint: ready.endpoint, ca_certificate: ready.caCertificate, current_version: ready.version, updated_at: ctx.clock.now() })
+      .set({
+        endpoint: ready.endpoint,
+        ca_certificate: ready.caCertificate,
+        tls_server_name: ready.tlsServerName ?? null,
+        current_version: ready.version,
+        updated_at: ctx.clock.now(),
+      })
       .where('id', '=', ctx.cluster.id)
       .execute();
     return { endpoint: ready.endpoint };
@@ -135,7 +141,7 @@ const deleteCluster: Record<string, StepHandler> = {
     });
   },
   release_endpoint: async (ctx) => {
-    await ctx.db.updateTable('clusters').set({ endpoint: null, updated_at: ctx.clock.now() }).where('id', '=', ctx.cluster.id).execute();
+    await ctx.db.updateTable('clusters').set({ endpoint: null, tls_server_name: null, updated_at: ctx.clock.now() }).where('id', '=', ctx.cluster.id).execute();
   },
   revoke_credentials: async (ctx) => {
     await ctx.db.deleteFrom('cluster_credentials').where('cluster_id', '=', ctx.cluster.id).execute();

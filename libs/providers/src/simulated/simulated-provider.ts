@@ -32,6 +32,7 @@ interface ClusterBody {
   status: ProviderObjectStatus;
   version: string;
   endpoint: string | null;
+  tlsServerName?: string | null;
   caCertificate: string | null;
 }
 
@@ -281,7 +282,14 @@ function nodePath(cluster: string, node: string): string {
 }
 
 function toCluster(body: ClusterBody): ProviderCluster {
-  return { name: body.name, status: body.status, version: body.version, endpoint: body.endpoint, caCertificate: body.caCertificate };
+  return {
+    name: body.name,
+    status: body.status,
+    version: body.version,
+    endpoint: body.endpoint,
+    caCertificate: body.caCertificate,
+    ...(body.tlsServerName ? { tlsServerName: body.tlsServerName } : {}),
+  };
 }
 
 function toNodePool(body: NodePoolBody): ProviderNodePool {

@@ -104,7 +104,7 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnModuleDestroy {
       const replicas = await this.redis.zrange(this.membershipKey, 0, -1);
       const clusters = await this.db
         .selectFrom('clusters')
-        .select(['id', 'endpoint', 'ca_certificate'])
+        .select(['id', 'endpoint', 'ca_certificate', 'tls_server_name'])
         .where('deleted_at', 'is', null)
         .where('endpoint', 'is not', null)
         .where('ca_certificate', 'is not', null)
@@ -113,7 +113,12 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnModuleDestroy {
       const mine = clusters.filter((c) => ownerOf(c.id, replicas.length > 0 ? replicas : [this.replicaId]) === this.replicaId);
       const kept = new Set(mine.map((c) => c.id));
       this.recorder.forget(this.recorder.trackedClusters().filter((id) => !kept.has(id)));
-      this.targets = mine.map((c) => ({ clusterId: c.id, endpoint: c.endpoint!, caCertificate: c.ca_certificate! }));
+      this.targets = mine.map((c) => ({
+        clusterId: c.id,
+        endpoint: c.endpoint!,
+        caCertificate: c.ca_certificate!,
+        ...(c.tls_server_name ? { serverName: c.tls_server_name } : {}),
+      }));
       for (const target of this.targets) {
         if (!this.nextDue.has(target.clusterId)) this.nextDue.set(target.clusterId, now + probeOffsetMs(target.clusterId, this.config.probeIntervalMs));
       }
