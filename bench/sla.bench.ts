@@ -3,9 +3,9 @@
  * each against a baseline measured in the same run, on scratch databases of this run's own.
  *
  *   ingest     probe results through AvailabilityRecorder (one flush per round of 2,000 clusters,
- *              as the monitor flushes) vs one bulk multi-row `INSERT ... SELECT unnest(...)` of the
- *              same rows (pg-copy-streams is not installed, so no COPY; the bulk INSERT stands in);
- *              single-row INSERTs shown as the naive reference.
+ *              as the monitor flushes) vs `COPY FROM STDIN` of the same rows in one transaction
+ *              (the baseline); one bulk `INSERT ... SELECT unnest(...)` and single-row INSERTs are
+ *              shown as references.
  *   reports    a synthetic month with random outages: computeSlaReport over intervals loaded from the
  *              database vs SQL aggregation over one raw probe row per cluster per minute (fewer
  *              clusters on the raw side; compared per cluster), storage bytes of both, and the
@@ -18,7 +18,7 @@
  * Goals are reported, never enforced.
  */
 import { computeSlaReport, monthRange, type StateInterval } from '@capstan/domain';
-import { Database, DatabaseConfig, newId, pgConnectionFromUrl, DatabasePool, PrismaService } from '@capstan/platform';
+import { copyInto as copyRows, Database, DatabaseConfig, newId, pgConnectionFromUrl, DatabasePool, PrismaService } from '@capstan/platform';
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Pool } from 'pg';
@@ -167,6 +167,30 @@ async function ingest(prisma: PrismaService, pool: Pool): Promise<void> {
   await pool.query('COMMIT');
   const bulk = performance.now() - t0;
 
+  // COPY baseline: the same rows by COPY FROM STDIN, one transaction.
+  await truncate();
+  const tc = performance.now();
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await copyRows(
+      client,
+      'probe_results',
+      ['cluster_id', 'vantage', 'probed_at', 'success', 'status_code', 'latency_ms', 'error_kind'],
+      all.map((p) => [p.clusterId, VANTAGE, p.at, p.success, p.statusCode, p.latencyMs, p.errorKind]),
+    );
+    await copyRows(
+      client,
+      'availability_intervals',
+      ['cluster_id', 'vantage', 'state', 'started_at', 'ended_at'],
+      intervals.map((i) => [i.clusterId, VANTAGE, i.state, i.start, i.end]),
+    );
+    await client.query('COMMIT');
+  } finally {
+    client.release();
+  }
+  const copied = performance.now() - tc;
+
   // Naive reference: one INSERT per probe result, autocommit, sequential.
   await truncate();
   const naiveN = Math.min(2_000, all.length);
@@ -180,20 +204,21 @@ async function ingest(prisma: PrismaService, pool: Pool): Promise<void> {
   const naive = performance.now() - t1;
   await truncate();
 
-  const bulkRate = total / (bulk / 1000);
+  const copyRate = total / (copied / 1000);
   const line = (name: string, n: number, elapsed: number, written: string, isGoal: boolean) => {
     const rate = n / (elapsed / 1000);
-    rows.push([name, int(n), seconds(elapsed), int(rate), written, ratio(rate / bulkRate), isGoal ? goal(rate / bulkRate, { atLeast: 0.3 }) : '']);
+    rows.push([name, int(n), seconds(elapsed), int(rate), written, ratio(rate / copyRate), isGoal ? goal(rate / copyRate, { atLeast: 0.5 }) : '']);
   };
   line('AvailabilityRecorder (intervals only)', total, recorderIntervals.elapsed, `${int(recorderIntervals.intervals)} intervals`, true);
   line('AvailabilityRecorder (+ raw probes)', total, recorderRaw.elapsed, `${int(recorderRaw.intervals)} intervals + ${int(recorderRaw.raw)} raw`, true);
-  line('bulk INSERT unnest (baseline)', total, bulk, `${int(intervals.length)} intervals + ${int(total)} raw`, false);
+  line('COPY FROM STDIN (baseline)', total, copied, `${int(intervals.length)} intervals + ${int(total)} raw`, false);
+  line('bulk INSERT unnest', total, bulk, `${int(intervals.length)} intervals + ${int(total)} raw`, false);
   line('single-row INSERT (naive)', naiveN, naive, `${int(naiveN)} raw`, false);
   console.log('');
   console.log(`ingest: ${int(INGEST_CLUSTERS)} clusters x ${INGEST_ROUNDS} rounds, one flush per round; ~0.5% state changes per round`);
-  printTable(['path', '>probe results', '>seconds', '>rows/s', 'written', '>vs bulk', 'goal'], rows);
-  console.log('  rows/s = probe results ingested per second; baseline = one multi-row INSERT ... SELECT unnest(...) of all rows in one transaction');
-  console.log('  (pg-copy-streams is not installed, so COPY FROM STDIN is not available through pg; the bulk INSERT stands in for it)');
+  printTable(['path', '>probe results', '>seconds', '>rows/s', 'written', '>vs COPY', 'goal'], rows);
+  console.log('  rows/s = probe results ingested per second; baseline = COPY FROM STDIN (pg-copy-streams) of all rows and intervals in one transaction');
+  console.log('  the recorder flushes once per round (as the monitor does): intervals by UPDATE/INSERT ... unnest, raw probes by COPY');
 }
 
 /** The intervals the recorder makes of these results (ends at the last confirming probe; a change closes at the changing probe). */

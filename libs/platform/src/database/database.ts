@@ -58,7 +58,11 @@ export class DatabasePool {
  */
 @Injectable()
 export class Database extends Kysely<DB> {
+  /** The pg pool under Kysely, for the one thing Kysely cannot build: COPY (see copy.ts). */
+  readonly pgPool: Pool;
+
   constructor(pool: DatabasePool) {
     super({ dialect: new PostgresDialect({ pool: pool.pool }) });
+    this.pgPool = pool.pool;
   }
 }

@@ -1,5 +1,5 @@
 import { type AvailabilityState } from '@capstan/domain';
-import { Database } from '@capstan/platform';
+import { copyInto, Database, withCopyTransaction } from '@capstan/platform';
 import { sql } from 'kysely';
 import type { ProbeResult } from './prober';
 
@@ -11,6 +11,8 @@ interface OpenInterval {
   /** The last probe that confirmed the state. */
   confirmedAt: Date;
   confirmedAtMs: number;
+  /** `confirmedAtMs` as last written, or null before the first write. */
+  writtenAtMs: number | null;
 }
 
 /**
@@ -31,13 +33,29 @@ export class AvailabilityRecorder {
     private readonly vantage: string,
     private readonly maxGapMs: number,
     private readonly keepRawProbes: boolean,
+    /**
+     * How far an `up` interval's stored end may trail its last probe. Moving every healthy
+     * cluster's end on every flush was most of the monitor's writes (a row version per cluster per
+     * probe, and no HOT update: `ended_at` is indexed); a state change and a `down` interval are
+     * still written at once, so detection and live downtime do not wait. If the monitor dies, at
+     * most this much confirmed-up time becomes unknown (docs/sla.md), never down.
+     */
+    private readonly extendUpEveryMs = 0,
   ) {}
 
   /** Returns whether the cluster's state changed (the caller may flush at once to cut detection time). */
   record(result: ProbeResult): boolean {
     const state: AvailabilityState = result.success ? 'up' : 'down';
     const current = this.open.get(result.clusterId);
-    const fresh = { clusterId: result.clusterId, id: null, state, startedAt: result.at, confirmedAt: result.at, confirmedAtMs: result.sentAtMs };
+    const fresh = {
+      clusterId: result.clusterId,
+      id: null,
+      state,
+      startedAt: result.at,
+      confirmedAt: result.at,
+      confirmedAtMs: result.sentAtMs,
+      writtenAtMs: null,
+    };
     // Probes finish out of order under load: a result sent before the one that last spoke for this
     // cluster is stale. Recording it would close an interval before it started (ended_at before
     // started_at), which no report or alert can read.
@@ -70,13 +88,13 @@ export class AvailabilityRecorder {
    * Flushes run one after another: an interval's id comes back from its INSERT, and the next
    * flush must know it to extend the interval instead of inserting it twice.
    */
-  flush(): Promise<{ intervalsOpened: number; probes: number }> {
-    const run = this.queue.then(() => this.flushNow());
+  flush(options: { everything?: boolean } = {}): Promise<{ intervalsOpened: number; probes: number }> {
+    const run = this.queue.then(() => this.flushNow(options.everything ?? false));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async flushNow(): Promise<{ intervalsOpened: number; probes: number }> {
+  private async flushNow(everything: boolean): Promise<{ intervalsOpened: number; probes: number }> {
     const dirtyIds = [...this.dirty];
     const closing = this.closing;
     const probes = this.pendingProbes;
@@ -86,56 +104,68 @@ export class AvailabilityRecorder {
     if (dirtyIds.length === 0 && closing.length === 0 && probes.length === 0) return { intervalsOpened: 0, probes: 0 };
 
     // New intervals, including ones that opened and closed again between two flushes.
+    // A cluster forgotten since it was recorded (deleted, moved to another replica) is left out.
+    const dirtyOpen = dirtyIds.flatMap((id) => this.open.get(id) ?? []);
     const toInsert = [
-      ...dirtyIds.map((id) => [id, this.open.get(id)!] as const).filter(([, i]) => i.id === null),
+      ...dirtyOpen.filter((i) => i.id === null).map((i) => [i.clusterId, i] as const),
       ...closing.filter((i) => i.id === null).map((i) => [i.clusterId, i] as const),
     ];
-    const toExtend = [...dirtyIds.map((id) => this.open.get(id)!).filter((i) => i.id !== null), ...closing.filter((i) => i.id !== null)];
+    const due = (i: OpenInterval) => everything || i.state !== 'up' || i.writtenAtMs === null || i.confirmedAtMs - i.writtenAtMs >= this.extendUpEveryMs;
+    const extendable = dirtyOpen.filter((i) => i.id !== null);
+    // Up intervals not due yet stay dirty for a later flush.
+    const waiting = extendable.filter((i) => !due(i));
+    const toExtend = [...extendable.filter(due), ...closing.filter((i) => i.id !== null)];
+    if (toInsert.length === 0 && toExtend.length === 0 && probes.length === 0) {
+      for (const i of waiting) this.dirty.add(i.clusterId);
+      return { intervalsOpened: 0, probes: 0 };
+    }
+    // What each row's end is written as: probes recorded while this flush runs move it further.
+    const written = new Map<OpenInterval, number>([...toExtend, ...toInsert.map(([, i]) => i)].map((i) => [i, i.confirmedAtMs]));
     try {
-      // The same three statements as before, each one round trip: `unnest` turns the batch's arrays
-      // into rows, so a flush costs the same whatever the number of clusters.
-      await this.db.transaction().execute(async (trx) => {
+      // One transaction of at most three round trips whatever the number of clusters: `unnest`
+      // turns the batch's arrays into rows, and raw probes (the bulk of the bytes) go by COPY.
+      await withCopyTransaction(this.db, async (tx) => {
         if (toExtend.length > 0) {
-          await trx
-            .updateTable('availability_intervals as a')
-            .from(
-              sql<{ id: bigint; ended_at: Date }>`(SELECT unnest(${toExtend.map((i) => i.id!.toString())}::bigint[]) AS id,
+          await tx.run(
+            this.db
+              .updateTable('availability_intervals as a')
+              .from(
+                sql<{ id: bigint; ended_at: Date }>`(SELECT unnest(${toExtend.map((i) => i.id!.toString())}::bigint[]) AS id,
                          unnest(${toExtend.map((i) => i.confirmedAt)}::timestamptz[]) AS ended_at)`.as('v'),
-            )
-            .set((eb) => ({ ended_at: eb.ref('v.ended_at') }))
-            .whereRef('a.id', '=', 'v.id')
-            .execute();
+              )
+              .set((eb) => ({ ended_at: eb.ref('v.ended_at') }))
+              .whereRef('a.id', '=', 'v.id')
+              .compile(),
+          );
         }
         if (toInsert.length > 0) {
-          const rows = await trx
-            .insertInto('availability_intervals')
-            .columns(['cluster_id', 'vantage', 'state', 'started_at', 'ended_at'])
-            .expression(
-              sql`SELECT * FROM unnest(${toInsert.map(([id]) => id)}::text[], ${toInsert.map(() => this.vantage)}::text[],
+          const rows = await tx.run(
+            this.db
+              .insertInto('availability_intervals')
+              .columns(['cluster_id', 'vantage', 'state', 'started_at', 'ended_at'])
+              .expression(
+                sql`SELECT * FROM unnest(${toInsert.map(([id]) => id)}::text[], ${toInsert.map(() => this.vantage)}::text[],
                                  ${toInsert.map(([, i]) => i.state)}::"AvailabilityState"[],
                                  ${toInsert.map(([, i]) => i.startedAt)}::timestamptz[], ${toInsert.map(([, i]) => i.confirmedAt)}::timestamptz[])`,
-            )
-            .returning(['id', 'cluster_id', 'started_at'])
-            .execute();
+              )
+              .returning(['id', 'cluster_id', 'started_at'])
+              .compile(),
+          );
           // Only the still-open intervals need their id remembered, to be extended later.
           for (const row of rows) {
             const open = this.open.get(row.cluster_id);
             if (open && open.id === null && open.startedAt.getTime() === row.started_at.getTime()) open.id = row.id;
           }
         }
-        if (probes.length > 0) {
-          await trx
-            .insertInto('probe_results')
-            .columns(['cluster_id', 'vantage', 'probed_at', 'success', 'status_code', 'latency_ms', 'error_kind'])
-            .expression(
-              sql`SELECT * FROM unnest(${probes.map((p) => p.clusterId)}::text[], ${probes.map(() => this.vantage)}::text[],
-                                 ${probes.map((p) => p.at)}::timestamptz[], ${probes.map((p) => p.success)}::boolean[],
-                                 ${probes.map((p) => p.statusCode)}::int[], ${probes.map((p) => p.latencyMs)}::int[],
-                                 ${probes.map((p) => p.errorKind)}::text[])`,
-            )
-            .execute();
-        }
+        await copyInto(
+          tx.client,
+          'probe_results',
+          ['cluster_id', 'vantage', 'probed_at', 'success', 'status_code', 'latency_ms', 'error_kind'],
+          probes.map((p) => [p.clusterId, this.vantage, p.at, p.success, p.statusCode, p.latencyMs, p.errorKind]),
+        );
       });
+      for (const i of waiting) this.dirty.add(i.clusterId);
+      for (const [i, at] of written) i.writtenAtMs = at;
     } catch (error) {
       // Keep what could not be written for the next flush (the database may be restarting).
       for (const id of dirtyIds) this.dirty.add(id);

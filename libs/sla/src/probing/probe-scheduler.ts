@@ -56,7 +56,14 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   ) {
     this.prober = new ReadyzProber(config.probeTimeoutMs, () => clock.now(), config.concurrency);
     // Three missed probes in a row without a result means the monitor itself was away.
-    this.recorder = new AvailabilityRecorder(db, config.vantage, 3 * config.probeIntervalMs + config.probeTimeoutMs, config.rawProbeRetentionMs > 0);
+    // A healthy cluster's interval end is written every third probe (see AvailabilityRecorder).
+    this.recorder = new AvailabilityRecorder(
+      db,
+      config.vantage,
+      3 * config.probeIntervalMs + config.probeTimeoutMs,
+      config.rawProbeRetentionMs > 0,
+      3 * config.probeIntervalMs,
+    );
     this.redis = redis.open('sla-monitor');
     this.membershipKey = `${redis.prefix}:sla:replicas:${config.vantage}`;
   }
@@ -83,13 +90,13 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnModuleDestroy {
     await this.work.stop(this.config.probeTimeoutMs + 5_000);
     this.prober.close();
     await this.redis.zrem(this.membershipKey, this.replicaId).catch(() => undefined);
-    await this.flush();
+    await this.flush({ everything: true });
   }
 
   /** Writes what was recorded; kept for the next flush when the database is away. */
-  async flush(): Promise<void> {
+  async flush(options: { everything?: boolean } = {}): Promise<void> {
     try {
-      await this.recorder.flush();
+      await this.recorder.flush(options);
     } catch (error) {
       this.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'availability flush failed; will retry');
     }
