@@ -149,3 +149,54 @@ function poolSegments(pool: MeteredPool, span: { start: Date; end: Date | null }
   segments.push({ start, end: span.end, nodes });
   return segments.filter((s) => s.nodes > 0);
 }
+
+/** A cluster as Capstan records it: its rows and the operations that changed it. */
+export interface RecordedCluster {
+  id: string;
+  organizationId: string;
+  name: string;
+  provider: string;
+  region: string;
+  createdAt: Date;
+  deletedAt: Date | null;
+  pools: { id: string; machineType: string; nodeCount: number; createdAt: Date; deletedAt: Date | null }[];
+  backups: { id: string; sizeBytes: bigint | null; status: string; completedAt: Date | null; expiresAt: Date | null }[];
+  /** Its operations that create or resize (create_cluster, create_node_pool, scale_node_pool, update_node_pool). */
+  operations: { type: string; status: string; targetId: string; finishedAt: Date | null; previousNodeCount: number | null }[];
+}
+
+const RESIZES = new Set(['scale_node_pool', 'update_node_pool']);
+
+/**
+ * The metering facts of a recorded cluster (docs/billing.md, "When a change counts"): it runs
+ * from its successful creation; a pool created with it runs from then, a pool added later from
+ * its own successful creation; a resize counts from the success of the operation that applied it,
+ * with the size it replaced from that operation's parameters; a backup is stored from its
+ * completion until it expires (a deleted backup records no instant of deletion, so it is not metered).
+ */
+export function meteringFactsOf(cluster: RecordedCluster): ClusterMeteringFacts {
+  const succeeded = cluster.operations.filter((op) => op.status === 'succeeded' && op.finishedAt !== null);
+  const created = succeeded.find((op) => op.type === 'create_cluster');
+  const runningFrom = created?.finishedAt ?? null;
+  const pools: MeteredPool[] = cluster.pools.map((pool) => {
+    const ownCreate = cluster.operations.filter((op) => op.type === 'create_node_pool' && op.targetId === pool.id);
+    const startedAt = ownCreate.length > 0 ? (ownCreate.find((op) => op.status === 'succeeded')?.finishedAt ?? null) : runningFrom;
+    const resizes = succeeded
+      .filter((op) => RESIZES.has(op.type) && op.targetId === pool.id && op.previousNodeCount !== null)
+      .map((op) => ({ at: op.finishedAt!, previousNodeCount: op.previousNodeCount! }));
+    return { id: pool.id, machineType: pool.machineType, startedAt, endedAt: pool.deletedAt, nodeCount: pool.nodeCount, resizes };
+  });
+  const backups: MeteredBackup[] = cluster.backups
+    .filter((b) => b.completedAt !== null && b.sizeBytes !== null && ['succeeded', 'expired'].includes(b.status))
+    .map((b) => ({ id: b.id, sizeBytes: b.sizeBytes!, startedAt: b.completedAt!, endedAt: b.expiresAt }));
+  return {
+    id: cluster.id,
+    organizationId: cluster.organizationId,
+    provider: cluster.provider,
+    runningFrom,
+    endedAt: cluster.deletedAt,
+    pools,
+    addons: [],
+    backups,
+  };
+}
