@@ -30,7 +30,8 @@ export class BillingFacts extends BillingFactsSource {
         { type: op.type, status: op.status, targetId: op.targetId, finishedAt: op.finishedAt, previousNodeCount: op.previousNodeCount },
       ]);
     }
-    return clusters.map((c) => ({ ...c, operations: byCluster.get(c.id) ?? [] }));
+    // No backup sizes yet: `backups` belongs to the coming libs/backups (docs/billing.md, "Backup storage").
+    return clusters.map((c) => ({ ...c, backups: [], operations: byCluster.get(c.id) ?? [] }));
   }
 
   async slaCredits(month: string): Promise<SlaCreditFact[]> {

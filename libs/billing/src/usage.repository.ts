@@ -1,5 +1,6 @@
 import type { UsageInterval } from '@capstan/domain';
 import { Database, type UnitOfWork } from '@capstan/platform';
+import { sql } from 'kysely';
 import { Injectable } from '@nestjs/common';
 import { trimDecimal } from './invoices.repository';
 
@@ -46,7 +47,10 @@ export class UsageRepository {
   async overlapping(range: { start: Date; end: Date }, organizationId?: string, uow: UnitOfWork = this.db): Promise<UsageInterval[]> {
     const rows = await uow
       .selectFrom('usage_intervals')
-      .select(['organization_id', 'cluster_id', 'kind', 'resource_id', 'sku', 'quantity', 'started_at', 'ended_at'])
+      .select(['organization_id', 'cluster_id', 'kind', 'resource_id', 'sku', 'quantity'])
+      // Epoch milliseconds as float8 rather than timestamptz: a fleet's month is tens of thousands of
+      // rows, and parsing two timestamps per row was most of the time of reading them.
+      .select([sql<number>`extract(epoch from started_at) * 1000`.as('start_ms'), sql<number | null>`extract(epoch from ended_at) * 1000`.as('end_ms')])
       .where('started_at', '<', range.end)
       .where((eb) => eb.or([eb('ended_at', 'is', null), eb('ended_at', '>', range.start)]))
       .$if(organizationId !== undefined, (q) => q.where('organization_id', '=', organizationId!))
@@ -58,8 +62,8 @@ export class UsageRepository {
       resourceId: r.resource_id,
       sku: r.sku,
       quantity: trimDecimal(String(r.quantity)),
-      start: r.started_at,
-      end: r.ended_at,
+      start: new Date(Number(r.start_ms)),
+      end: r.end_ms === null ? null : new Date(Number(r.end_ms)),
     }));
   }
 }

@@ -11,14 +11,14 @@ export interface MeteredClusterRows {
   createdAt: Date;
   deletedAt: Date | null;
   pools: { id: string; machineType: string; nodeCount: number; createdAt: Date; deletedAt: Date | null }[];
-  backups: { id: string; sizeBytes: bigint | null; status: string; completedAt: Date | null; expiresAt: Date | null }[];
 }
 
 /**
- * Clusters, their node pools and backups as billing needs them (docs/architecture.md,
+ * Clusters and their node pools as billing needs them (docs/architecture.md,
  * "Feature-to-feature calls"): every cluster that existed at some moment of `[start, end)`,
- * deleted ones included (and deleted ones whose backups are still kept), across organisations or
- * of one. Three statements whatever the count.
+ * deleted ones included, across organisations or of one. Two statements whatever the count.
+ * Backups are not read here: `backups` belongs to the coming libs/backups, which is to export their
+ * sizes for billing (docs/billing.md, "Backup storage").
  */
 @Injectable()
 export class ReadMeteredClusters {
@@ -29,40 +29,18 @@ export class ReadMeteredClusters {
       .selectFrom('clusters')
       .select(['id', 'organization_id', 'name', 'provider', 'region', 'created_at', 'deleted_at'])
       .where('created_at', '<', range.end)
-      .where((eb) =>
-        eb.or([
-          eb('deleted_at', 'is', null),
-          eb('deleted_at', '>', range.start),
-          // A deleted cluster's backups are still stored (and billed) until they expire.
-          eb.exists(
-            eb
-              .selectFrom('backups as b')
-              .select('b.id')
-              .whereRef('b.cluster_id', '=', 'clusters.id')
-              .where('b.completed_at', '<', range.end)
-              .where((b) => b.or([b('b.expires_at', 'is', null), b('b.expires_at', '>', range.start)])),
-          ),
-        ]),
-      )
+      .where((eb) => eb.or([eb('deleted_at', 'is', null), eb('deleted_at', '>', range.start)]))
       .$if(organizationId !== undefined, (q) => q.where('organization_id', '=', organizationId!))
       .orderBy('id')
       .execute();
     if (clusters.length === 0) return [];
     const ids = clusters.map((c) => c.id);
-    const [pools, backups] = await Promise.all([
-      this.db
-        .selectFrom('node_pools')
-        .select(['id', 'cluster_id', 'machine_type', 'node_count', 'created_at', 'deleted_at'])
-        .where('cluster_id', 'in', ids)
-        .orderBy('id')
-        .execute(),
-      this.db
-        .selectFrom('backups')
-        .select(['id', 'cluster_id', 'size_bytes', 'status', 'completed_at', 'expires_at'])
-        .where('cluster_id', 'in', ids)
-        .orderBy('id')
-        .execute(),
-    ]);
+    const pools = await this.db
+      .selectFrom('node_pools')
+      .select(['id', 'cluster_id', 'machine_type', 'node_count', 'created_at', 'deleted_at'])
+      .where('cluster_id', 'in', ids)
+      .orderBy('id')
+      .execute();
     const byCluster = new Map<string, MeteredClusterRows>(
       clusters.map((c) => [
         c.id,
@@ -75,7 +53,6 @@ export class ReadMeteredClusters {
           createdAt: c.created_at,
           deletedAt: c.deleted_at,
           pools: [],
-          backups: [],
         },
       ]),
     );
@@ -83,9 +60,6 @@ export class ReadMeteredClusters {
       byCluster
         .get(p.cluster_id)
         ?.pools.push({ id: p.id, machineType: p.machine_type, nodeCount: p.node_count, createdAt: p.created_at, deletedAt: p.deleted_at });
-    }
-    for (const b of backups) {
-      byCluster.get(b.cluster_id)?.backups.push({ id: b.id, sizeBytes: b.size_bytes, status: b.status, completedAt: b.completed_at, expiresAt: b.expires_at });
     }
     return [...byCluster.values()];
   }

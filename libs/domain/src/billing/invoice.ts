@@ -4,7 +4,7 @@
  */
 import { UnprocessableError } from '../errors/domain-error';
 import type { UsageInterval } from './metering';
-import { Money, plainDecimal, QUANTITY_PLACES, toCents } from './money';
+import { divideRounded, formatScaled, Money, parseScaled, plainDecimal, QUANTITY_PLACES, toCents } from './money';
 import { PRICE_UNITS, type PriceEntry, priceKey, priceSpans, type UsageKind } from './price-catalogue';
 
 export const SLA_CREDIT_KIND = 'sla_credit';
@@ -52,7 +52,10 @@ export interface InvoiceInput {
   creditPercents: ReadonlyMap<string, number>;
 }
 
-const SECONDS_PER_HOUR = 3600;
+/** Quantities and prices carry at most 9 decimal places (the columns' scale). */
+const PLACES = 9;
+const NANO = 10n ** BigInt(PLACES);
+const MS_PER_HOUR = 3_600_000n;
 const KIND_ORDER: readonly InvoiceLineKind[] = ['cluster_fee', 'node', 'addon', 'backup_storage', SLA_CREDIT_KIND];
 
 interface Accumulator {
@@ -60,8 +63,10 @@ interface Accumulator {
   kind: UsageKind;
   sku: string;
   price: PriceEntry;
-  /** Σ quantity × seconds, exact. */
-  unitSeconds: Money;
+  /** Σ quantity × duration, exact: in 10^-9 units × milliseconds (fractional quantities, and overflow of `unitMs`). */
+  unitNanoMs: bigint;
+  /** Σ quantity × duration for whole quantities, in units × milliseconds: plain numbers while exact (the common case, and cheap). */
+  unitMs: number;
   start: number;
   end: number;
 }
@@ -74,7 +79,10 @@ interface Accumulator {
 export function invoiceLines(input: InvoiceInput): InvoiceLine[] {
   const { range } = input;
   const cutoff = Math.min(range.end.getTime(), input.asOf.getTime());
-  const monthSeconds = new Money(range.end.getTime() - range.start.getTime()).dividedBy(1000);
+  const monthMs = BigInt(range.end.getTime() - range.start.getTime());
+  // Few distinct quantities (node counts, sizes): parse each once.
+  const quantities = new Map<string, { whole: number | null; nano: bigint }>();
+  const unitPrices = new Map<string, { scaled: bigint; written: string }>();
   const spans = priceSpans(input.prices);
   const lines = new Map<string, Accumulator>();
 
@@ -87,7 +95,8 @@ export function invoiceLines(input: InvoiceInput): InvoiceLine[] {
     const key = priceKey(interval.kind, interval.sku);
     const priced = spans.get(key) ?? [];
     let covered = start;
-    for (const [index, span] of priced.entries()) {
+    for (let index = 0; index < priced.length; index++) {
+      const span = priced[index]!;
       const s = Math.max(start, span.from.getTime());
       const e = Math.min(end, span.until?.getTime() ?? end);
       if (e <= s) continue;
@@ -99,11 +108,19 @@ export function invoiceLines(input: InvoiceInput): InvoiceLine[] {
         kind: interval.kind,
         sku: interval.sku,
         price: span.price,
-        unitSeconds: new Money(0),
+        unitNanoMs: 0n,
+        unitMs: 0,
         start: s,
         end: e,
       };
-      line.unitSeconds = line.unitSeconds.plus(new Money(interval.quantity).times(e - s).dividedBy(1000));
+      let quantity = quantities.get(interval.quantity);
+      if (quantity === undefined) {
+        const nano = parseScaled(interval.quantity, PLACES);
+        quantities.set(interval.quantity, (quantity = { whole: nano % NANO === 0n ? Number(nano / NANO) : null, nano }));
+      }
+      const product = quantity.whole === null ? Number.NaN : quantity.whole * (e - s);
+      if (Number.isSafeInteger(product) && Number.isSafeInteger(line.unitMs + product)) line.unitMs += product;
+      else line.unitNanoMs += quantity.nano * BigInt(e - s);
       line.start = Math.min(line.start, s);
       line.end = Math.max(line.end, e);
       lines.set(lineKey, line);
@@ -118,9 +135,17 @@ export function invoiceLines(input: InvoiceInput): InvoiceLine[] {
   }
 
   const usage: InvoiceLine[] = [...lines.values()].map((line) => {
-    // Hours for time-based prices; for storage, the share of this month's length (a GiB-month).
-    const quantity = line.kind === 'backup_storage' ? line.unitSeconds.dividedBy(monthSeconds) : line.unitSeconds.dividedBy(SECONDS_PER_HOUR);
-    const unitPrice = new Money(line.price.unitPrice);
+    // Unit-hours for time-based prices; for storage, the share of this month's length (a GiB-month).
+    // Integers throughout: quantity = Σ/denominator, amount = Σ × price / denominator, each rounded once.
+    const denominator = NANO * (line.kind === 'backup_storage' ? monthMs : MS_PER_HOUR);
+    let price = unitPrices.get(line.price.unitPrice);
+    if (!price)
+      unitPrices.set(
+        line.price.unitPrice,
+        (price = { scaled: parseScaled(line.price.unitPrice, PLACES), written: plainDecimal(new Money(line.price.unitPrice)) }),
+      );
+    const quantityScale = 10n ** BigInt(QUANTITY_PLACES);
+    const unitNanoMs = line.unitNanoMs + BigInt(line.unitMs) * NANO;
     return {
       organizationId: line.cluster.organizationId,
       clusterId: line.cluster.id,
@@ -130,10 +155,10 @@ export function invoiceLines(input: InvoiceInput): InvoiceLine[] {
       kind: line.kind,
       sku: line.sku,
       description: describe(line.kind, line.sku, line.cluster.name),
-      quantity: plainDecimal(quantity, QUANTITY_PLACES),
+      quantity: formatScaled(divideRounded(unitNanoMs * quantityScale, denominator), QUANTITY_PLACES),
       unit: PRICE_UNITS[line.kind],
-      unitPrice: plainDecimal(unitPrice),
-      amountCents: toCents(quantity.times(unitPrice)),
+      unitPrice: price.written,
+      amountCents: safeCents(divideRounded(unitNanoMs * price.scaled * 100n, denominator * NANO)),
       currency: line.price.currency,
       periodStart: new Date(line.start),
       periodEnd: new Date(line.end),
@@ -168,6 +193,12 @@ export function invoiceLines(input: InvoiceInput): InvoiceLine[] {
   }
 
   return [...usage, ...credits].sort(lineOrder);
+}
+
+function safeCents(cents: bigint): number {
+  const value = Number(cents);
+  if (!Number.isSafeInteger(value)) throw new RangeError(`${cents} cents is beyond exact cents`);
+  return value;
 }
 
 function describe(kind: UsageKind, sku: string, cluster: string): string {

@@ -33,3 +33,35 @@ export function plainDecimal(value: Money, places?: number): string {
   const fixed = places === undefined ? value.toFixed() : value.toDecimalPlaces(places, Money.ROUND_HALF_UP).toFixed();
   return fixed === '-0' ? '0' : fixed;
 }
+
+/**
+ * Integer arithmetic for the hot path (an invoice sums tens of thousands of intervals): a decimal
+ * string as an integer count of 10^-`places` units, exactly, or a RangeError when it has more places.
+ */
+export function parseScaled(value: string, places: number): bigint {
+  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(value);
+  if (!m) throw new RangeError(`${JSON.stringify(value)} is not a plain decimal`);
+  const fraction = m[3] ?? '';
+  if (fraction.length > places && /[1-9]/.test(fraction.slice(places))) throw new RangeError(`${value} has more than ${places} decimal places`);
+  const scaled = BigInt(m[2]! + fraction.slice(0, places).padEnd(places, '0'));
+  return m[1] ? -scaled : scaled;
+}
+
+/** `numerator / denominator` rounded to an integer, half away from zero (the one rounding rule). */
+export function divideRounded(numerator: bigint, denominator: bigint): bigint {
+  if (denominator <= 0n) throw new RangeError('the denominator must be positive');
+  const negative = numerator < 0n;
+  const n = negative ? -numerator : numerator;
+  const q = (2n * n + denominator) / (2n * denominator);
+  return negative ? -q : q;
+}
+
+/** An integer count of 10^-`places` units written as a plain decimal, trailing zeros trimmed. */
+export function formatScaled(value: bigint, places: number): string {
+  const negative = value < 0n;
+  const digits = (negative ? -value : value).toString().padStart(places + 1, '0');
+  const whole = digits.slice(0, digits.length - places);
+  const fraction = digits.slice(digits.length - places).replace(/0+$/, '');
+  const text = fraction ? `${whole}.${fraction}` : whole;
+  return negative && text !== '0' ? `-${text}` : text;
+}
