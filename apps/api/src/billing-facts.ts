@@ -34,8 +34,8 @@ export class BillingFacts extends BillingFactsSource {
     return clusters.map((c) => ({ ...c, backups: [], operations: byCluster.get(c.id) ?? [] }));
   }
 
-  async slaCredits(month: string): Promise<SlaCreditFact[]> {
-    const { items } = await this.sla.credits(month);
+  async slaCredits(month: string, organizationId?: string): Promise<SlaCreditFact[]> {
+    const { items } = await this.sla.credits(month, undefined, { organizationId });
     return items.map((r) => ({
       organizationId: r.cluster.organizationId,
       clusterId: r.cluster.id,

@@ -26,6 +26,6 @@ export interface SlaCreditFact {
 export abstract class BillingFactsSource {
   /** Every cluster that existed at some moment of `range` (deleted ones included), of one organisation or all. */
   abstract clusters(range: { start: Date; end: Date }, organizationId?: string): Promise<RecordedCluster[]>;
-  /** Every cluster owed an SLA credit for `month` (a month that has begun), across organisations. */
-  abstract slaCredits(month: string): Promise<SlaCreditFact[]>;
+  /** Every cluster owed an SLA credit for `month` (a month that has begun), of one organisation or all. */
+  abstract slaCredits(month: string, organizationId?: string): Promise<SlaCreditFact[]>;
 }

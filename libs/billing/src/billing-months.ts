@@ -102,7 +102,7 @@ export class BillingMonths {
     const [intervals, prices, credits] = await Promise.all([
       this.usage.overlapping(range, organizationId),
       this.prices.all(),
-      options.withCredits === false || recorded.length === 0 ? Promise.resolve([]) : this.facts.slaCredits(month),
+      options.withCredits === false || recorded.length === 0 ? Promise.resolve([]) : this.facts.slaCredits(month, organizationId),
     ]);
     const clusters = new Map<string, InvoiceCluster>(
       recorded.map((c) => [c.id, { id: c.id, organizationId: c.organizationId, name: c.name, provider: c.provider, region: c.region }]),

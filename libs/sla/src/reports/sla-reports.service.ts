@@ -103,10 +103,10 @@ export class SlaReportsService {
    * list so a billing export is complete. The percentage only: billing turns it into money
    * (docs/billing.md), through a port the API binds to this function.
    */
-  async credits(month: string | undefined, now = this.clock.now()): Promise<{ month: string; items: ClusterSlaReport[] }> {
+  async credits(month: string | undefined, now = this.clock.now(), filter: SlaListFilter = {}): Promise<{ month: string; items: ClusterSlaReport[] }> {
     const chosen = month ?? currentMonth(now);
     const range = this.reportableMonth(chosen, now);
-    const all = await this.reportsOf(await this.repository.clustersPresentIn({}, range), chosen, range, now);
+    const all = await this.reportsOf(await this.repository.clustersPresentIn({ organizationId: filter.organizationId }, range), chosen, range, now);
     return { month: chosen, items: all.filter((r) => r.report.credit.percent > 0) };
   }
 
