@@ -255,6 +255,13 @@ describe('billing API', () => {
       expect(usage.projection.through).toBe(monthRange(usage.month).end.toISOString());
     });
 
+    it('meters the same clusters from concurrent requests without conflict or double counting', async () => {
+      const responses = await Promise.all(Array.from({ length: 4 }, () => get(globex.token, '/v1/billing/usage')));
+      expect(responses.map((r) => r.statusCode)).toEqual([200, 200, 200, 200]);
+      const rows = await prisma.usageInterval.findMany({ where: { clusterId: ids.gamma } });
+      expect(rows.map((r) => r.kind).sort()).toEqual(['cluster_fee', 'node']);
+    });
+
     it('refuses a month that has not begun', async () => {
       const res = await get(globex.token, '/v1/billing/usage?month=2999-01');
       expect(res.statusCode).toBe(422);

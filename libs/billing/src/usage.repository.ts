@@ -39,6 +39,17 @@ export class UsageRepository {
             ended_at: x.end,
           })),
         )
+        // Two requests metering the same clusters at once derive the same intervals: the second one
+        // to commit finds the first one's rows (its DELETE did not see them) and converges on them.
+        .onConflict((oc) =>
+          oc.columns(['kind', 'resource_id', 'started_at']).doUpdateSet((eb) => ({
+            organization_id: eb.ref('excluded.organization_id'),
+            cluster_id: eb.ref('excluded.cluster_id'),
+            sku: eb.ref('excluded.sku'),
+            quantity: eb.ref('excluded.quantity'),
+            ended_at: eb.ref('excluded.ended_at'),
+          })),
+        )
         .execute();
     }
   }
