@@ -344,7 +344,7 @@ async function reports(prisma: PrismaService, pool: Pool): Promise<void> {
     }
     const counted = new Map<string, number>();
     for (const [id, intervals] of byCluster) {
-      const report = computeSlaReport({ provider: 'rke2', month: MONTH, exclusions: [], monthlyFeeCents: 10_000, intervals });
+      const report = computeSlaReport({ provider: 'rke2', month: MONTH, exclusions: [], intervals });
       counted.set(id, report.countedDowntimeMinutes);
     }
     return { elapsed: performance.now() - t0, counted };

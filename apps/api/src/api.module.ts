@@ -1,3 +1,4 @@
+import { BillingModule } from '@capstan/billing';
 import { type CapstanConfig, PlatformModule } from '@capstan/platform';
 import { ClustersModule } from '@capstan/clusters';
 import { EventsModule } from '@capstan/events';
@@ -6,6 +7,7 @@ import { SlaReportsModule } from '@capstan/sla';
 import { TenancyModule } from '@capstan/tenancy';
 import { UpgradesModule } from '@capstan/upgrades';
 import { type DynamicModule, Module } from '@nestjs/common';
+import { BillingFacts } from './billing-facts';
 import { ClustersForUpgrades } from './clusters-for-upgrades';
 
 /** The customer and staff HTTP API: mounts the feature modules' controllers, nothing more. */
@@ -22,6 +24,7 @@ export class ApiModule {
         UpgradesModule.withSource(ClustersForUpgrades, [ClustersModule]),
         EventsModule,
         SlaReportsModule,
+        BillingModule.withFacts(BillingFacts, [ClustersModule, OperationsModule, SlaReportsModule]),
       ],
     };
   }

@@ -1,1 +1,3 @@
-export {};
+export * from './billing-facts';
+export * from './billing-months';
+export * from './billing.module';

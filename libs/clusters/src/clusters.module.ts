@@ -12,6 +12,7 @@ import { DeleteCluster } from './use-cases/delete-cluster';
 import { DeleteNodePool } from './use-cases/delete-node-pool';
 import { IssueKubeconfig } from './use-cases/issue-kubeconfig';
 import { ReadClusters } from './use-cases/read-clusters';
+import { ReadMeteredClusters } from './use-cases/read-metered-clusters';
 import { UpdateCluster } from './use-cases/update-cluster';
 import { UpdateNodePool } from './use-cases/update-node-pool';
 import { CreateVersion } from './use-cases/create-version';
@@ -28,6 +29,7 @@ import { SimulatorController } from './simulator.controller';
     ClustersRepository,
     ClusterUnitOfWork,
     ReadClusters,
+    ReadMeteredClusters,
     CreateCluster,
     UpdateCluster,
     DeleteCluster,
@@ -41,6 +43,6 @@ import { SimulatorController } from './simulator.controller';
     CreateVersion,
     UpdateVersion,
   ],
-  exports: [ReadClusters, ReadVersions],
+  exports: [ReadClusters, ReadVersions, ReadMeteredClusters],
 })
 export class ClustersModule {}

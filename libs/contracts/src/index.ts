@@ -12,3 +12,4 @@ export * as slaRoutes from './sla.routes';
 export * from './text.schema';
 export * from './countries';
 export * as upgradeRoutes from './upgrades.routes';
+export * as billingRoutes from './billing.routes';

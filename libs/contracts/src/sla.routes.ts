@@ -8,12 +8,12 @@ import { z } from './zod';
  * year 0000 does not exist for Postgres (docs/input-rules.md), and no SLA month precedes 2000.
  * Checked here so a bad value is a 400 naming `month` on every route that takes one.
  */
-const month = z
+export const month = z
   .string()
   .regex(/^([2-9]\d{3})-(0[1-9]|1[0-2])$/, 'must be a calendar month from 2000-01 to 9999-12 written as YYYY-MM')
   .openapi({ example: '2026-10', description: 'Calendar month in UTC, YYYY-MM; defaults to the current month' });
 
-const monthQuery = z.object({ month: month.optional() }).strict();
+export const monthQuery = z.object({ month: month.optional() }).strict();
 const exclusionReason = z.enum(['scheduled_maintenance', 'customer_initiated', 'organization_suspended']);
 const percent = z.number().min(0).max(100);
 
@@ -25,10 +25,9 @@ const errorBudget = z
   })
   .openapi('SlaErrorBudget');
 
+/** The SLA owns the percentage; the amount is billing's (GET /v1/billing/usage, docs/billing.md). */
 const creditOwed = {
-  percent: z.number().int().min(0).max(100).openapi({ description: 'Share of the monthly fee credited' }),
-  amount_cents: z.number().int().min(0),
-  currency: z.string(),
+  percent: z.number().int().min(0).max(100).openapi({ description: "Share of the cluster's charges for the month credited (docs/billing.md)" }),
 };
 const credit = z
   .object({ ...creditOwed, availability_percent: percent.openapi({ description: 'The availability the credit tier was chosen from' }) })
@@ -123,28 +122,6 @@ export const slaSummarySchema = z
   })
   .openapi('SlaSummary');
 
-/** What billing applies: one row per cluster owed a credit. The CSV export has these columns, in this order. */
-export const slaCreditSchema = z
-  .object({
-    organization_id: z.string(),
-    cluster_id: z.string(),
-    cluster_name: z.string(),
-    provider: providerSchema,
-    month: z.string(),
-    sla_version: z.string(),
-    target_percent: percent,
-    availability_percent: percent,
-    counted_downtime_minutes: z.number().int(),
-    credit_percent: z.number().int(),
-    monthly_fee_cents: z.number().int(),
-    credit_amount_cents: z.number().int(),
-    currency: z.string(),
-    final: z.boolean().openapi({ description: 'false while the month is not frozen yet: the amounts may still change' }),
-  })
-  .openapi('SlaCreditRow');
-
-export const SLA_CREDIT_CSV_COLUMNS = Object.keys(slaCreditSchema.shape) as (keyof z.infer<typeof slaCreditSchema>)[];
-
 export const getClusterSla = defineRoute({
   operationId: 'getClusterSla',
   method: 'GET',
@@ -186,28 +163,6 @@ export const adminListSlaBreaches = defineRoute({
     200: {
       description: 'A page of breached clusters, by cluster id',
       schema: page(slaSummarySchema.extend({ organization_id: z.string() }), 'AdminSlaBreachPage'),
-    },
-  },
-  errors: [422],
-});
-
-export const adminListCredits = defineRoute({
-  operationId: 'adminListCredits',
-  method: 'GET',
-  path: '/admin/v1/billing/credits',
-  summary: 'SLA credits owed for a month, for billing: JSON, or CSV with Accept: text/csv',
-  description:
-    'Every cluster whose month fell below its target, with the credit tier and amount. The whole month in one answer (no pages), ' +
-    'so the CSV is a complete file. Send `Accept: text/csv` for `text/csv; charset=utf-8` (RFC 4180, header row, ' +
-    'columns as in the JSON rows, attachment `capstan-credits-YYYY-MM.csv`).',
-  tags: ['Admin'],
-  access: 'staff:viewer',
-  query: monthQuery,
-  responses: {
-    200: {
-      alternativeContentTypes: ['text/csv'],
-      description: 'The credits (application/json; text/csv when asked for with Accept)',
-      schema: z.object({ month: z.string(), items: z.array(slaCreditSchema) }).openapi('SlaCreditList'),
     },
   },
   errors: [422],

@@ -21,3 +21,7 @@ export * from './sla/availability';
 export * from './sla/sla-report';
 export * from './sla/burn-rate';
 export * from './operations/step-lifecycle';
+export * from './billing/money';
+export * from './billing/price-catalogue';
+export * from './billing/metering';
+export * from './billing/invoice';

@@ -1,6 +1,7 @@
 import { EventRecordingModule } from '@capstan/events';
 import { TenancyModule } from '@capstan/tenancy';
 import { Module } from '@nestjs/common';
+import { OperationHistory } from './operation-history';
 import { OperationsController, StaffOperationsController } from './operations.controller';
 import { OperationsRepository } from './operations.repository';
 import { OperationsService } from './operations.service';
@@ -8,7 +9,7 @@ import { OperationsService } from './operations.service';
 @Module({
   imports: [TenancyModule, EventRecordingModule],
   controllers: [OperationsController, StaffOperationsController],
-  providers: [OperationsRepository, OperationsService],
-  exports: [OperationsRepository, OperationsService],
+  providers: [OperationsRepository, OperationsService, OperationHistory],
+  exports: [OperationsRepository, OperationsService, OperationHistory],
 })
 export class OperationsModule {}

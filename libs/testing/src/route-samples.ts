@@ -71,6 +71,8 @@ export const SAMPLE_BODIES: Record<string, unknown> = {
     reason: 'sample minor',
   },
   adminUpdateVersion: { preview: false, reason: 'qualified' },
+  // Far ahead, so the sample never falls in a closed month whatever the test clock says.
+  adminCreatePrice: { kind: 'addon', sku: 'sample-addon', unit_price: '0.015', effective_from: '2099-01-01T00:00:00.000Z', reason: 'sample price' },
   createWebhook: { url: 'https://hooks.example.com/capstan', event_types: ['dev.capstan.operation.succeeded'], description: 'CI notifications' },
 };
 

@@ -13,7 +13,6 @@ interface Given {
   paints?: Paint[];
   intervals?: StateInterval[];
   exclusions?: Exclusion[];
-  fee?: number;
   now?: Date;
   policy?: SlaPolicy;
 }
@@ -26,7 +25,6 @@ function reportFor(given: Given = {}): MonthlySlaReport {
     month,
     intervals: given.intervals ?? paintedMonth(month, given.paints ?? []),
     exclusions: given.exclusions ?? [],
-    monthlyFeeCents: given.fee ?? 10_000,
     policy: given.policy,
     now: given.now,
   });
@@ -84,11 +82,11 @@ describe('computeSlaReport', () => {
 
     it('does not breach at 216 counted minutes in a 30-day month at 99.5%, and breaches at 217', () => {
       const at216 = reportFor({ paints: [down('2026-11-14T10:00:00Z', 216)] });
-      expect(at216).toMatchObject({ countedDowntimeMinutes: 216, availabilityPercent: 99.5, breached: false, credit: { percent: 0, amountCents: 0 } });
+      expect(at216).toMatchObject({ countedDowntimeMinutes: 216, availabilityPercent: 99.5, breached: false, credit: { percent: 0 } });
       expect(at216.errorBudget).toEqual({ totalMinutes: 216, usedMinutes: 216, remainingMinutes: 0 });
 
       const at217 = reportFor({ paints: [down('2026-11-14T10:00:00Z', 217)] });
-      expect(at217).toMatchObject({ countedDowntimeMinutes: 217, availabilityPercent: 99.4976, breached: true, credit: { percent: 10, amountCents: 1_000 } });
+      expect(at217).toMatchObject({ countedDowntimeMinutes: 217, availabilityPercent: 99.4976, breached: true, credit: { percent: 10 } });
       expect(at217.errorBudget).toEqual({ totalMinutes: 216, usedMinutes: 217, remainingMinutes: -1 });
     });
 
@@ -123,32 +121,17 @@ describe('computeSlaReport', () => {
 
   describe('credits', () => {
     it.each([
-      [216, 99.5, 0, 0],
-      [217, 99.4976, 10, 12_346], // 99.49768% shows rounded down; 12,345.7 cents rounds up
-      [432, 99.0, 10, 12_346], // exactly 99.0%: still the 10% tier
-      [433, 98.9976, 25, 30_864], // just below 99.0%: 30,864.25 rounds down
-      [2_160, 95.0, 25, 30_864], // exactly 95.0%: still the 25% tier
-      [2_161, 94.9976, 100, 123_457], // just below 95.0%: the whole fee
-    ])('credits %i counted minutes of 43,200 (%d%%) with %i%% of the fee', (minutes, availability, percent, amountCents) => {
-      const report = reportFor({ paints: [down('2026-11-02T00:00:00Z', minutes)], fee: 123_457 });
+      [216, 99.5, 0],
+      [217, 99.4976, 10], // 99.49768% shows rounded down
+      [432, 99.0, 10], // exactly 99.0%: still the 10% tier
+      [433, 98.9976, 25], // just below 99.0%
+      [2_160, 95.0, 25], // exactly 95.0%: still the 25% tier
+      [2_161, 94.9976, 100], // just below 95.0%: all of the charges
+    ])('credits %i counted minutes of 43,200 (%d%%) with %i%% of the charges', (minutes, availability, percent) => {
+      const report = reportFor({ paints: [down('2026-11-02T00:00:00Z', minutes)] });
       expect(report.availabilityPercent).toBe(availability);
-      expect(report.credit).toEqual({ percent, amountCents, availabilityPercent: availability });
-    });
-
-    it('rounds a credit half up to a whole cent', () => {
-      expect(reportFor({ paints: [down('2026-11-02T00:00:00Z', 300)], fee: 12_345 }).credit.amountCents).toBe(1_235); // 1,234.5
-      expect(reportFor({ paints: [down('2026-11-02T00:00:00Z', 300)], fee: 12_344 }).credit.amountCents).toBe(1_234); // 1,234.4
-    });
-
-    it('keeps a credit exact for the largest fee a number can hold', () => {
-      const fee = Number.MAX_SAFE_INTEGER; // 9,007,199,254,740,991 cents; 10% ends in .1
-      expect(reportFor({ paints: [down('2026-11-02T00:00:00Z', 300)], fee }).credit.amountCents).toBe(900_719_925_474_099);
-    });
-
-    it('credits nothing on a free cluster, and refuses a negative or fractional fee', () => {
-      expect(reportFor({ paints: [down('2026-11-02T00:00:00Z', 5_000)], fee: 0 }).credit).toMatchObject({ percent: 100, amountCents: 0 });
-      expect(validationError(() => reportFor({ fee: -1 })).violations[0].field).toBe('monthly_fee_cents');
-      expect(validationError(() => reportFor({ fee: 10.5 })).violations[0].field).toBe('monthly_fee_cents');
+      // The amount is billing's: the percentage of the cluster's charges (docs/billing.md).
+      expect(report.credit).toEqual({ percent, availabilityPercent: availability });
     });
   });
 
@@ -159,10 +142,10 @@ describe('computeSlaReport', () => {
       const zurich = paintedMonth(month, [down('2026-11-14T10:00:00Z', 30)]);
       const frankfurt = paintedMonth(month);
       // When reported from both vantage points, minute by minute or merged first
-      const report = computeSlaReport({ provider: 'rke2', month, vantagePoints: [zurich, frankfurt], exclusions: [], monthlyFeeCents: 100 });
+      const report = computeSlaReport({ provider: 'rke2', month, vantagePoints: [zurich, frankfurt], exclusions: [] });
       // Then there is no downtime, but Zurich alone would have made 30 minutes of it
       expect(report).toMatchObject({ downMinutes: 0, countedDowntimeMinutes: 0, availabilityPercent: 100 });
-      expect(computeSlaReport({ provider: 'rke2', month, vantagePoints: [zurich], exclusions: [], monthlyFeeCents: 100 }).countedDowntimeMinutes).toBe(30);
+      expect(computeSlaReport({ provider: 'rke2', month, vantagePoints: [zurich], exclusions: [] }).countedDowntimeMinutes).toBe(30);
     });
 
     it('shows unknown minutes as reduced coverage, never as downtime', () => {
@@ -226,7 +209,6 @@ describe('computeSlaReport', () => {
           month,
           intervals,
           exclusions: [],
-          monthlyFeeCents: 0,
           timeline: { start: timeline.start, end: reportTimeline(month).end },
         });
       return { november: report('2026-11'), december: report('2026-12') };
@@ -276,9 +258,9 @@ describe('computeSlaReport', () => {
     });
 
     it('refuses a timeline that does not contain the month', () => {
-      expect(() =>
-        computeSlaReport({ provider: 'rke2', month: '2026-11', intervals: [], exclusions: [], monthlyFeeCents: 0, timeline: reportTimeline('2026-12') }),
-      ).toThrow(RangeError);
+      expect(() => computeSlaReport({ provider: 'rke2', month: '2026-11', intervals: [], exclusions: [], timeline: reportTimeline('2026-12') })).toThrow(
+        RangeError,
+      );
     });
   });
 
@@ -503,7 +485,6 @@ describe('computeSlaReport', () => {
         month: s.month,
         intervals: intervalsFromMinutes(s.codes, range.start),
         exclusions,
-        monthlyFeeCents: 50_000,
         now: s.nowMinute === undefined ? undefined : new Date(range.start.getTime() + s.nowMinute * MS_PER_MINUTE),
       });
     };
@@ -522,8 +503,6 @@ describe('computeSlaReport', () => {
             expect(percent).toBeLessThanOrEqual(100);
           }
           expect([0, 10, 25, 100]).toContain(report.credit.percent);
-          expect(report.credit.amountCents).toBeGreaterThanOrEqual(0);
-          expect(report.credit.amountCents).toBeLessThanOrEqual(50_000);
         }),
         { numRuns: 60 },
       );
@@ -642,7 +621,7 @@ describe('computeSlaReport', () => {
           const codes = new Uint8Array(raw.length).fill(MINUTE_UP);
           codes.set(raw.subarray(0, raw.length - shift), shift);
           const intervals = intervalsFromMinutes(codes, joined.start);
-          const report = (month: string) => computeSlaReport({ provider: 'rke2', month, intervals, exclusions, monthlyFeeCents: 0, timeline: joined });
+          const report = (month: string) => computeSlaReport({ provider: 'rke2', month, intervals, exclusions, timeline: joined });
           const expected = countedByReference(codes, excludedMinuteMask(exclusions, joined));
           expect(report(first).countedDowntimeMinutes + report(second).countedDowntimeMinutes).toBe(expected);
         }),
@@ -726,7 +705,7 @@ describe('computeSlaReport', () => {
       const exclusions = [
         excluded(new Date(range.start.getTime() + random() * 20 * 86_400_000).toISOString(), new Date(range.start.getTime() + 21 * 86_400_000).toISOString()),
       ];
-      const report = computeSlaReport({ provider: random() < 0.5 ? 'rke2' : 'gke', month, intervals, exclusions, monthlyFeeCents: 9_900 });
+      const report = computeSlaReport({ provider: random() < 0.5 ? 'rke2' : 'gke', month, intervals, exclusions });
       if (report.breached) breaches++;
     }
     expect(breaches).toBeGreaterThan(0);

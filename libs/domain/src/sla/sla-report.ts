@@ -29,8 +29,6 @@ interface SlaReportCommonInput {
   /** Calendar month in UTC, `YYYY-MM`. */
   month: string;
   exclusions: readonly Exclusion[];
-  /** The cluster's fee for the month, in integer cents; the credit is a share of it. */
-  monthlyFeeCents: number;
   /** Defaults to the policy governing `month` ({@link slaPolicyForMonth}). */
   policy?: SlaPolicy;
   /** For the month in progress: minutes that have not ended by `now` are future, not unknown. */
@@ -132,8 +130,8 @@ export interface MonthlySlaReport {
   errorBudget: { totalMinutes: number; usedMinutes: number; remainingMinutes: number };
   breached: boolean;
   credit: {
+    /** The share of the cluster's charges for the month credited; billing owns the money (docs/billing.md). */
     percent: number;
-    amountCents: number;
     /** The availability the tier was chosen from (for a month in progress: if no further downtime occurs). */
     availabilityPercent: number;
   };
@@ -212,9 +210,6 @@ const COUNTED_DOWN = 5;
 export function computeSlaReport(input: SlaReportInput): MonthlySlaReport {
   const violations: FieldViolation[] = [];
   if (!isProvider(input.provider)) violations.push({ field: 'provider', message: `must be rke2 or gke, got ${JSON.stringify(input.provider)}` });
-  if (!Number.isSafeInteger(input.monthlyFeeCents) || input.monthlyFeeCents < 0) {
-    violations.push({ field: 'monthly_fee_cents', message: `must be a non-negative whole number of cents, got ${input.monthlyFeeCents}` });
-  }
   if (input.now !== undefined && !(input.now instanceof Date && Number.isFinite(input.now.getTime()))) {
     violations.push({ field: 'now', message: 'must be a valid instant' });
   }
@@ -336,7 +331,6 @@ export function computeSlaReport(input: SlaReportInput): MonthlySlaReport {
     breached,
     credit: {
       percent: creditPercent,
-      amountCents: creditAmountCents(input.monthlyFeeCents, creditPercent),
       availabilityPercent: budgetBase === 0 ? 100 : percentRoundedDown(budgetBase - counted, budgetBase),
     },
     downtimePeriods: monthPeriods,
@@ -367,13 +361,6 @@ function creditTierPercent(good: number, eligible: number, policy: SlaPolicy): n
   }
   // Tiers should end at 0%; if a policy's do not, a breach below them still owes the largest credit.
   return Math.max(0, ...policy.creditTiers.map((t) => t.creditPercent));
-}
-
-/** `percent` of the fee in whole cents, halves rounded up; BigInt so large fees stay exact. */
-function creditAmountCents(feeCents: number, percent: number): number {
-  if (percent <= 0 || feeCents <= 0) return 0;
-  const numerator = BigInt(feeCents) * BigInt(percentToPpm(percent));
-  return Number((2n * numerator + BigInt(PPM)) / (2n * BigInt(PPM)));
 }
 
 function minuteIndex(instant: Date, startMs: number): number {

@@ -5,7 +5,6 @@ import type { ClusterSlaReport } from './sla-reports.service';
 
 export type SlaReportView = z.infer<typeof slaRoutes.slaReportSchema>;
 export type SlaSummaryView = z.infer<typeof slaRoutes.slaSummarySchema>;
-export type SlaCreditView = z.infer<typeof slaRoutes.slaCreditSchema>;
 
 /**
  * A report frozen before reports carried coverage trust, period shares and rule citations, read
@@ -30,7 +29,7 @@ function withCurrentFields(r: MonthlySlaReport): MonthlySlaReport {
 }
 
 /** The full report, as the API shows it (snake_case, ISO instants). */
-export function presentReport({ cluster, final, computedAt, currency, report }: ClusterSlaReport): SlaReportView {
+export function presentReport({ cluster, final, computedAt, report }: ClusterSlaReport): SlaReportView {
   const r = withCurrentFields(report);
   return {
     cluster_id: cluster.id,
@@ -54,7 +53,7 @@ export function presentReport({ cluster, final, computedAt, currency, report }: 
     availability_percent: r.availabilityPercent,
     error_budget: { total_minutes: r.errorBudget.totalMinutes, used_minutes: r.errorBudget.usedMinutes, remaining_minutes: r.errorBudget.remainingMinutes },
     breached: r.breached,
-    credit: { percent: r.credit.percent, amount_cents: r.credit.amountCents, currency, availability_percent: r.credit.availabilityPercent },
+    credit: { percent: r.credit.percent, availability_percent: r.credit.availabilityPercent },
     downtime_periods: r.downtimePeriods.map((p) => ({
       start: p.start,
       end: p.end,
@@ -89,7 +88,7 @@ export function presentReport({ cluster, final, computedAt, currency, report }: 
   };
 }
 
-export function presentSummary({ cluster, final, currency, report }: ClusterSlaReport): SlaSummaryView {
+export function presentSummary({ cluster, final, report }: ClusterSlaReport): SlaSummaryView {
   const r = withCurrentFields(report);
   return {
     cluster_id: cluster.id,
@@ -105,25 +104,6 @@ export function presentSummary({ cluster, final, currency, report }: ClusterSlaR
     counted_downtime_minutes: r.countedDowntimeMinutes,
     error_budget: { total_minutes: r.errorBudget.totalMinutes, used_minutes: r.errorBudget.usedMinutes, remaining_minutes: r.errorBudget.remainingMinutes },
     breached: r.breached,
-    credit: { percent: r.credit.percent, amount_cents: r.credit.amountCents, currency },
-  };
-}
-
-export function presentCredit({ cluster, final, monthlyFeeCents, currency, report: r }: ClusterSlaReport): SlaCreditView {
-  return {
-    organization_id: cluster.organizationId,
-    cluster_id: cluster.id,
-    cluster_name: cluster.name,
-    provider: r.provider,
-    month: r.month,
-    sla_version: r.slaVersion,
-    target_percent: r.targetPercent,
-    availability_percent: r.availabilityPercent,
-    counted_downtime_minutes: r.countedDowntimeMinutes,
-    credit_percent: r.credit.percent,
-    monthly_fee_cents: monthlyFeeCents,
-    credit_amount_cents: r.credit.amountCents,
-    currency,
-    final,
+    credit: { percent: r.credit.percent },
   };
 }

@@ -4,7 +4,7 @@ import { SlaReportsController, StaffSlaReportsController } from './sla-reports.c
 import { SlaReportsRepository } from './sla-reports.repository';
 import { SlaReportsService } from './sla-reports.service';
 
-/** SLA reports over HTTP: customers' monthly reports and summaries, staff breaches and billing credits. */
+/** SLA reports over HTTP: customers' monthly reports and summaries, staff breaches. The credits in money are libs/billing's. */
 @Module({
   imports: [TenancyModule],
   controllers: [SlaReportsController, StaffSlaReportsController],

@@ -10,8 +10,6 @@ export interface SlaCluster {
   organizationId: string;
   name: string;
   provider: db.Provider;
-  monthlyFeeCents: number;
-  currency: string;
   createdAt: Date;
   deletedAt: Date | null;
 }
@@ -35,7 +33,6 @@ export interface SlaReportColumns {
   unknownMinutes: number;
   breached: boolean;
   creditPercent: number;
-  creditAmountCents: number;
   details: unknown;
   computedAt: Date;
 }
@@ -189,7 +186,6 @@ export class SlaReportsRepository {
       unknown_minutes: columns.unknownMinutes,
       breached: columns.breached,
       credit_percent: columns.creditPercent,
-      credit_amount_cents: columns.creditAmountCents,
       details: JSON.stringify(columns.details),
       final: true,
       computed_at: columns.computedAt,
@@ -209,16 +205,7 @@ export class SlaReportsRepository {
   private selectClusters() {
     return this.db
       .selectFrom('clusters as c')
-      .select([
-        'c.id',
-        'c.organization_id as organizationId',
-        'c.name',
-        'c.provider',
-        'c.monthly_fee_cents as monthlyFeeCents',
-        'c.currency',
-        'c.created_at as createdAt',
-        'c.deleted_at as deletedAt',
-      ]);
+      .select(['c.id', 'c.organization_id as organizationId', 'c.name', 'c.provider', 'c.created_at as createdAt', 'c.deleted_at as deletedAt']);
   }
 }
 

@@ -27,14 +27,15 @@ export interface ClusterSlaReport {
   /** Frozen in sla_reports: served as stored from now on. */
   final: boolean;
   computedAt: Date;
-  /** The fee and currency the credit was computed from (as stored, for a frozen month). */
-  monthlyFeeCents: number;
-  currency: string;
   report: MonthlySlaReport;
 }
 
-/** What `sla_reports.details` holds: the report as computed, with the fee its credit is a share of. */
-type StoredDetails = MonthlySlaReport & { monthlyFeeCents: number; currency: string };
+/**
+ * What `sla_reports.details` holds: the report as computed. Reports frozen before billing owned
+ * money also held the cluster's currency; the fee and the credit amount were taken out of them by
+ * the migration that restated them (docs/billing.md, "From fees on clusters to prices").
+ */
+type StoredDetails = MonthlySlaReport & { currency?: string };
 
 export interface SlaListFilter {
   organizationId?: string;
@@ -98,13 +99,14 @@ export class SlaReportsService {
   }
 
   /**
-   * Every cluster owed a credit for the month (a breach always falls in a credit tier; the amount
-   * is 0 for a cluster without a fee), in one list so a billing export is complete.
+   * Every cluster owed a credit for the month (a breach always falls in a credit tier), in one
+   * list so a billing export is complete. The percentage only: billing turns it into money
+   * (docs/billing.md), through a port the API binds to this function.
    */
-  async credits(month: string | undefined, now = this.clock.now()): Promise<{ month: string; items: ClusterSlaReport[] }> {
+  async credits(month: string | undefined, now = this.clock.now(), filter: SlaListFilter = {}): Promise<{ month: string; items: ClusterSlaReport[] }> {
     const chosen = month ?? currentMonth(now);
     const range = this.reportableMonth(chosen, now);
-    const all = await this.reportsOf(await this.repository.clustersPresentIn({}, range), chosen, range, now);
+    const all = await this.reportsOf(await this.repository.clustersPresentIn({ organizationId: filter.organizationId }, range), chosen, range, now);
     return { month: chosen, items: all.filter((r) => r.report.credit.percent > 0) };
   }
 
@@ -133,7 +135,6 @@ export class SlaReportsService {
       vantagePoints,
       // A suspension while the cluster did not exist excused nothing of it: not listed on its report.
       exclusions: [...lifetimeExclusions(cluster, range), ...operations, ...suspensions.filter((x) => overlapsLifetime(cluster, x))],
-      monthlyFeeCents: cluster.monthlyFeeCents,
       now,
       timeline,
     });
@@ -176,9 +177,9 @@ export class SlaReportsService {
     if (stored?.final) return fromStored(cluster, stored);
     const report = await this.compute(cluster, month, now);
     if (range.end.getTime() > now.getTime() - SLA_FREEZE_GRACE_MS) {
-      return { cluster, final: false, computedAt: now, monthlyFeeCents: cluster.monthlyFeeCents, currency: cluster.currency, report };
+      return { cluster, final: false, computedAt: now, report };
     }
-    const details: StoredDetails = { ...report, monthlyFeeCents: cluster.monthlyFeeCents, currency: cluster.currency };
+    const details: StoredDetails = report;
     const frozen = await this.repository.freeze(cluster.id, month, {
       organizationId: cluster.organizationId,
       slaVersion: report.slaVersion,
@@ -189,7 +190,6 @@ export class SlaReportsService {
       unknownMinutes: report.unknownMinutes,
       breached: report.breached,
       creditPercent: report.credit.percent,
-      creditAmountCents: report.credit.amountCents,
       details: JSON.parse(JSON.stringify(details)) as unknown,
       computedAt: now,
     });
@@ -207,8 +207,8 @@ export class SlaReportsService {
 }
 
 function fromStored(cluster: SlaCluster, stored: StoredSlaReport): ClusterSlaReport {
-  const { monthlyFeeCents, currency, ...report } = stored.details as unknown as StoredDetails;
-  return { cluster, final: stored.final, computedAt: stored.computedAt, monthlyFeeCents, currency, report };
+  const { currency: _currency, ...report } = stored.details as unknown as StoredDetails;
+  return { cluster, final: stored.final, computedAt: stored.computedAt, report };
 }
 
 export function currentMonth(now: Date): string {

@@ -1,0 +1,53 @@
+import { BillingFactsSource, type SlaCreditFact } from '@capstan/billing';
+import { ReadMeteredClusters } from '@capstan/clusters';
+import type { RecordedCluster } from '@capstan/domain';
+import { OperationHistory } from '@capstan/operations';
+import { SlaReportsService } from '@capstan/sla';
+import { Injectable } from '@nestjs/common';
+
+/**
+ * libs/billing's view of clusters, their operations and SLA credits, answered by the public
+ * functions of @capstan/clusters, @capstan/operations and @capstan/sla (docs/architecture.md,
+ * "Feature-to-feature calls"). Composition only: the metering rules live in libs/domain/billing.
+ */
+@Injectable()
+export class BillingFacts extends BillingFactsSource {
+  constructor(
+    private readonly clustersRead: ReadMeteredClusters,
+    private readonly history: OperationHistory,
+    private readonly sla: SlaReportsService,
+  ) {
+    super();
+  }
+
+  async clusters(range: { start: Date; end: Date }, organizationId?: string): Promise<RecordedCluster[]> {
+    const clusters = await this.clustersRead.presentIn(range, organizationId);
+    const operations = await this.history.sizingOperations(clusters.map((c) => c.id));
+    const byCluster = new Map<string, RecordedCluster['operations']>();
+    for (const op of operations) {
+      byCluster.set(op.clusterId, [
+        ...(byCluster.get(op.clusterId) ?? []),
+        { type: op.type, status: op.status, targetId: op.targetId, finishedAt: op.finishedAt, previousNodeCount: op.previousNodeCount },
+      ]);
+    }
+    // No backup sizes yet: `backups` belongs to the coming libs/backups (docs/billing.md, "Backup storage").
+    return clusters.map((c) => ({ ...c, backups: [], operations: byCluster.get(c.id) ?? [] }));
+  }
+
+  async slaCredits(month: string, organizationId?: string): Promise<SlaCreditFact[]> {
+    const { items } = await this.sla.credits(month, undefined, { organizationId });
+    return items.map((r) => ({
+      organizationId: r.cluster.organizationId,
+      clusterId: r.cluster.id,
+      clusterName: r.cluster.name,
+      provider: r.cluster.provider,
+      month: r.report.month,
+      slaVersion: r.report.slaVersion,
+      targetPercent: r.report.targetPercent,
+      availabilityPercent: r.report.availabilityPercent,
+      countedDowntimeMinutes: r.report.countedDowntimeMinutes,
+      creditPercent: r.report.credit.percent,
+      final: r.final,
+    }));
+  }
+}
