@@ -20,6 +20,7 @@ export const clusterBootstrapController: EmulatedController = {
       for (const object of namespaceDefaults(event.object.metadata.name, caCertificatePem)) await createIfAbsent(server, object);
       return;
     }
+    if (!reconcileScope(server, context, [], 'workload/cluster-bootstrap')) return;
     const kubeSystem = await server.get({ ...NAMESPACE, name: 'kube-system' });
     const key = `${server.name}/${kubeSystem?.metadata.uid ?? ''}`;
     if (kubeSystem && bootstrapped.has(key)) return;
@@ -40,7 +41,7 @@ export const nodeTaintController: EmulatedController = {
   name: 'workload/node-taints',
   roles: ['workload'],
   async reconcile(server: ApiServerClient, _info: ApiServerInfo, context: ControllerContext) {
-    if (!reconcileScope(server, context, ['Node'])) return;
+    if (!reconcileScope(server, context, ['Node'], 'workload/node-taints')) return;
     if (context.event?.type === 'DELETED') return;
     // The event's copy may be stale; patching taints from it could drop one added since.
     const current = context.event ? await server.get({ ...NODE, name: context.event.object.metadata.name }) : null;

@@ -48,7 +48,7 @@ export const daemonSetController: EmulatedController = {
   name: 'workload/daemonsets',
   roles: ['workload'],
   async reconcile(server: ApiServerClient, _info: ApiServerInfo, context: ControllerContext) {
-    const scope = reconcileScope(server, context, ['DaemonSet', 'Pod', 'Node']);
+    const scope = reconcileScope(server, context, ['DaemonSet', 'Pod', 'Node'], 'workload/daemonsets');
     if (!scope) return;
     const daemonSets = await server.list(DAEMON_SET.apiVersion, DAEMON_SET.kind, listOptions(scope));
     if (daemonSets.length === 0 && scope.namespace) return;

@@ -36,7 +36,7 @@ export const deploymentController: EmulatedController = {
   name: 'workload/deployments',
   roles: ['workload'],
   async reconcile(server: ApiServerClient, _info: ApiServerInfo, context: ControllerContext) {
-    const scope = reconcileScope(server, context, ['Deployment', 'ReplicaSet']);
+    const scope = reconcileScope(server, context, ['Deployment', 'ReplicaSet'], 'workload/deployments');
     if (!scope) return;
     const sets = await server.list(REPLICA_SET.apiVersion, REPLICA_SET.kind, listOptions(scope));
     const deployments = await server.list(DEPLOYMENT.apiVersion, DEPLOYMENT.kind, listOptions(scope));

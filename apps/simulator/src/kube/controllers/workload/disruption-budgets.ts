@@ -13,7 +13,7 @@ export const disruptionBudgetController: EmulatedController = {
   name: 'workload/disruption-budgets',
   roles: ['workload'],
   async reconcile(server: ApiServerClient, _info: ApiServerInfo, context: ControllerContext) {
-    const scope = reconcileScope(server, context, ['PodDisruptionBudget', 'Pod', 'ReplicaSet', 'Deployment', 'StatefulSet']);
+    const scope = reconcileScope(server, context, ['PodDisruptionBudget', 'Pod', 'ReplicaSet', 'Deployment', 'StatefulSet'], 'workload/disruption-budgets');
     if (!scope) return;
     const budgets = (await server.list(PDB.apiVersion, PDB.kind, listOptions(scope))).filter((pdb) => !isTerminating(pdb));
     if (budgets.length === 0) return;

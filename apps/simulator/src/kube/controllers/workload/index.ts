@@ -6,6 +6,8 @@
  * - cluster-bootstrap: system namespaces and kube-system workloads per distribution; `default`
  *   ServiceAccount and `kube-root-ca.crt` in every new namespace;
  * - node-taints: a cordon carries the `unschedulable` taint;
+ * - static-pods: the mirror pods of kube-proxy (and, on RKE2 server nodes, etcd and the control
+ *   plane) that every node runs;
  * - deployments, replicasets, daemonsets: Deployment -> ReplicaSet -> Pods with rolling updates;
  *   one daemon pod per eligible node;
  * - scheduler: binds pending pods to Ready nodes (nodeSelector, affinity, taints/tolerations);
@@ -40,6 +42,7 @@ import { kubeletController } from './kubelet';
 import { replicaSetController } from './replicasets';
 import { schedulerController } from './scheduler';
 import { serviceAccountTokenController, tokenRequestSubresource } from './service-account-tokens';
+import { staticPodController } from './static-pods';
 
 export { deleteNode, isNodeReady, type NodeDescription, nodeObject, setNodeKubeletVersion, setNodeReady } from './nodes';
 export { serviceAccountSubject } from './service-account-tokens';
@@ -48,6 +51,7 @@ export { systemObjects } from './system-workloads';
 export const WORKLOAD_CONTROLLERS: readonly EmulatedController[] = [
   clusterBootstrapController,
   nodeTaintController,
+  staticPodController,
   deploymentController,
   replicaSetController,
   daemonSetController,

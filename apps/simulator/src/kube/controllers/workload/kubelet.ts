@@ -18,7 +18,7 @@ export const kubeletController: EmulatedController = {
   name: 'workload/kubelet',
   roles: ['workload'],
   async reconcile(server: ApiServerClient, _info: ApiServerInfo, context: ControllerContext) {
-    const scope = reconcileScope(server, context, ['Pod', 'Node']);
+    const scope = reconcileScope(server, context, ['Pod', 'Node'], 'workload/kubelet');
     if (!scope) return;
     const pods = await server.list(POD.apiVersion, POD.kind);
     const bound = pods.filter((pod) => !!podSpec(pod).nodeName);

@@ -29,7 +29,7 @@ export const replicaSetController: EmulatedController = {
   name: 'workload/replicasets',
   roles: ['workload'],
   async reconcile(server: ApiServerClient, _info: ApiServerInfo, context: ControllerContext) {
-    const scope = reconcileScope(server, context, ['ReplicaSet', 'Pod']);
+    const scope = reconcileScope(server, context, ['ReplicaSet', 'Pod'], 'workload/replicasets');
     if (!scope) return;
     // Pods before ReplicaSets: a pod in the list then always has its ReplicaSet in the next one.
     const pods = await server.list(POD.apiVersion, POD.kind, listOptions(scope));

@@ -7,14 +7,38 @@ import { type ApiServerClient, type ControllerContext, KubeApiError, type KubeOb
  */
 
 /**
- * Null: the event cannot concern this controller. Otherwise the namespace to reconcile
- * (undefined = all of them, for ticks and for cluster-scoped objects such as Nodes).
+ * Null: the event cannot concern this controller, or it is a tick and this controller swept this
+ * server less than TICK_FLOOR_MS ago. Otherwise the namespace to reconcile (undefined = all of
+ * them, for ticks and for cluster-scoped objects such as Nodes).
+ *
+ * Events drive the controllers; ticks only advance timed transitions and catch up with events
+ * the runner coalesced away. The runner may tick every 50 ms; a full sweep lists several kinds,
+ * so on a shared 2-core machine ticks are thinned out per controller and server.
  */
-export function reconcileScope(server: ApiServerClient, context: ControllerContext, kinds: readonly string[]): { namespace?: string } | null {
+export function reconcileScope(
+  server: ApiServerClient,
+  context: ControllerContext,
+  kinds: readonly string[],
+  controller: string,
+): { namespace?: string } | null {
   const { event } = context;
-  if (!event) return {};
+  if (!event) return tickDue(controller, server.name) ? {} : null;
   if (event.server !== server.name || !kinds.includes(event.object.kind)) return null;
   return event.object.metadata.namespace ? { namespace: event.object.metadata.namespace } : {};
+}
+
+export const TICK_FLOOR_MS = 250;
+const lastSweep = new Map<string, number>();
+
+function tickDue(controller: string, server: string): boolean {
+  const key = `${controller}\u0000${server}`;
+  const now = performance.now();
+  const last = lastSweep.get(key);
+  if (last !== undefined && now - last < TICK_FLOOR_MS) return false;
+  lastSweep.set(key, now);
+  // Forget servers that stopped ticking (removed) so the map does not grow without bound.
+  if (lastSweep.size > 50_000) for (const [k, at] of lastSweep) if (now - at > 60_000) lastSweep.delete(k);
+  return true;
 }
 
 export function listOptions(scope: { namespace?: string }): { namespace?: string } {

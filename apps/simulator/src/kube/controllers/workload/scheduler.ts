@@ -13,7 +13,7 @@ export const schedulerController: EmulatedController = {
   name: 'workload/scheduler',
   roles: ['workload'],
   async reconcile(server: ApiServerClient, _info: ApiServerInfo, context: ControllerContext) {
-    if (!reconcileScope(server, context, ['Pod', 'Node'])) return;
+    if (!reconcileScope(server, context, ['Pod', 'Node'], 'workload/scheduler')) return;
     const pods = await server.list(POD.apiVersion, POD.kind);
     const waiting = pods.filter(
       (pod) => !podSpec(pod).nodeName && !isTerminating(pod) && (podSpec(pod).schedulerName ?? 'default-scheduler') === 'default-scheduler',
