@@ -15,7 +15,8 @@ import {
 } from './api';
 import { falseCondition, setConditions, summary, trueCondition, type ConditionInput } from './conditions';
 import { drainNode, type Evictor } from './drain';
-import { nodeInfo, rke2Node } from './node';
+import { deleteNode } from '../workload';
+import { rke2Node } from './node';
 import type { ClusterPass } from './pass';
 
 /**
@@ -211,7 +212,7 @@ export async function reconcileMachine(pass: ClusterPass, machine: KubeObject, w
       clusterName: pass.clusterName,
       version,
       providerID: stringField(machine, 'spec', 'providerID') ?? `in-memory://${machine.metadata.name}`,
-      address: machineAddresses(machine.metadata.name)[0]!.address,
+      internalIP: machineAddresses(machine.metadata.name)[0]!.address,
       controlPlane: isControlPlaneMachine(machine),
       nodeLabels: stringList(field(agent, 'nodeLabels')),
       nodeTaints: stringList(field(agent, 'nodeTaints')),
@@ -232,7 +233,7 @@ export async function reconcileMachine(pass: ClusterPass, machine: KubeObject, w
       phase: 'Running',
       lastUpdated: pass.now.toISOString(),
       nodeRef: { apiVersion: 'v1', kind: 'Node', name: node.metadata.name, uid: node.metadata.uid },
-      nodeInfo: nodeInfo(node.metadata.name, version),
+      nodeInfo: node.status?.nodeInfo,
       conditions: machineConditions(machine, pass.now, [trueCondition('NodeHealthy')]),
     });
   }
@@ -294,11 +295,7 @@ async function reconcileMachineDeletion(pass: ClusterPass, machine: KubeObject, 
   }
   if (!pass.elapsed(stringField(machine, 'status', 'lastUpdated'), pass.machineStepMs)) return;
   if (nodeName && workload) {
-    try {
-      await workload.delete({ apiVersion: 'v1', kind: 'Node', name: nodeName });
-    } catch (error) {
-      if (!(error instanceof KubeApiError && error.code === 404)) throw error;
-    }
+    await deleteNode(workload, nodeName);
   }
   await pass.removeFinalizer(machine, FINALIZER.machine);
 }
