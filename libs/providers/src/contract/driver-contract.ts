@@ -177,7 +177,13 @@ export function describeDriverContract(provider: 'rke2' | 'gke', start: () => Pr
     }, 300_000);
 
     it("upgrades the node pool to the control plane's version", async () => {
+      await h.faults.loseNextResponse('upgradeNodePool', cluster);
+      await expectProviderError(h.driver().upgradeNodePool(cluster, pool, h.versions.next), { retryable: true });
       const operation = await h.driver().upgradeNodePool(cluster, pool, h.versions.next);
+      // Asked again mid-rollout (a worker that crashed before checkpointing): the same change, not a second one.
+      const before = await h.inventory(cluster);
+      expect(await h.driver().upgradeNodePool(cluster, pool, h.versions.next)).toEqual(operation);
+      expect(await h.inventory(cluster)).toEqual(before);
       const status = await followed(operation);
       expect(status.error).toBeUndefined();
       const upgraded = await readyPool(pool, 3, h.versions.next);
