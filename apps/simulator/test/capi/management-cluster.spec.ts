@@ -150,6 +150,55 @@ describe('the emulated Cluster API management cluster', () => {
     expect(sets).toHaveLength(1);
   });
 
+  it('keeps a machine Deleting while a PodDisruptionBudget blocks its drain, and finishes once the budget is relaxed', async () => {
+    await create(clusterObjects({ name: 'capstan-drain', version: V135, pools: [{ name: 'workers', replicas: 2 }] }));
+    await eventually(() => running('capstan-drain', 3), WAIT_MS, 50);
+    const workload = sim.kube.server('capstan-drain');
+    const workers = (await machines('capstan-drain')).filter((m) => m.metadata.labels?.[LABEL.controlPlane] === undefined);
+    for (const [i, machine] of workers.entries()) {
+      await workload.create({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `web-${i}`, namespace: 'default', labels: { app: 'web' } },
+        spec: { nodeName: String((machine.status!.nodeRef as { name: string }).name), containers: [{ name: 'web', image: 'nginx:1.29' }] },
+      });
+    }
+    const pdb = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', name: 'web', namespace: 'default' };
+    await workload.create({
+      apiVersion: pdb.apiVersion,
+      kind: pdb.kind,
+      metadata: { name: 'web', namespace: 'default' },
+      spec: { minAvailable: 2, selector: { matchLabels: { app: 'web' } } },
+    });
+    await eventually(async () => (await workload.get(pdb))?.status?.currentHealthy === 2, WAIT_MS, 50);
+
+    await management.mergePatch(
+      { apiVersion: CLUSTER_API, kind: 'MachineDeployment', name: 'capstan-drain-workers', namespace: NAMESPACE },
+      { spec: { replicas: 1 } },
+    );
+    const draining = async () => (await machines('capstan-drain')).find((m) => m.metadata.deletionTimestamp);
+    const blockedMessage = async () => {
+      const machine = await draining();
+      const condition = (machine?.status?.conditions as { type: string; status: string; message?: string }[] | undefined)?.find(
+        (c) => c.type === 'DrainingSucceeded',
+      );
+      return condition?.status === 'False' ? (condition.message ?? '') : '';
+    };
+    await eventually(async () => (await blockedMessage()).includes('disruption budget web'), WAIT_MS, 50);
+    const victim = (await draining())!;
+    expect(victim.status!.phase).toBe('Deleting');
+    const node = (await workload.get({ apiVersion: 'v1', kind: 'Node', name: victim.metadata.name }))!;
+    expect(node.spec!.unschedulable).toBe(true);
+    // Still held many steps later: a drain never forces past a budget.
+    await new Promise((resolve) => setTimeout(resolve, STEP_MS * 10));
+    expect((await draining())?.metadata.name).toBe(victim.metadata.name);
+    expect(await blockedMessage()).toMatch(/web-\d/);
+
+    await workload.mergePatch(pdb, { spec: { minAvailable: 1 } });
+    await eventually(async () => (await running('capstan-drain', 2)) && (await workloadNodes('capstan-drain')).length === 2, WAIT_MS, 50);
+    expect(await workload.get({ apiVersion: 'v1', kind: 'Node', name: victim.metadata.name })).toBeNull();
+  });
+
   it('shows the objects to the real kubectl with the upstream printer columns', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'capstan-capi-kubectl-'));
     try {
