@@ -150,6 +150,43 @@ describe('the emulated Cluster API management cluster', () => {
     expect(sets).toHaveLength(1);
   });
 
+  it('brings up a three-server control plane one server at a time and replaces them one at a time on an upgrade', async () => {
+    await create(clusterObjects({ name: 'capstan-ha', version: V135, controlPlaneReplicas: 3 }));
+    let mostProvisioning = 0;
+    await eventually(
+      async () => {
+        const all = await machines('capstan-ha');
+        mostProvisioning = Math.max(mostProvisioning, all.filter((m) => m.status?.phase !== 'Running').length);
+        return running('capstan-ha', 3);
+      },
+      WAIT_MS,
+      20,
+    );
+    expect(mostProvisioning).toBe(1);
+    const nodes = sim.kube.server('capstan-ha');
+    const servers = await nodes.list('v1', 'Node', { labelSelector: 'node-role.kubernetes.io/control-plane=true' });
+    expect(servers.map((n) => n.metadata.labels?.['node-role.kubernetes.io/etcd'])).toEqual(['true', 'true', 'true']);
+
+    const cpRef = { apiVersion: CONTROL_PLANE_API, kind: 'RKE2ControlPlane', name: 'capstan-ha-control-plane', namespace: NAMESPACE };
+    await management.mergePatch(cpRef, { spec: { version: V136 } });
+    let most = 0;
+    let apiServerMovedEarly = false;
+    await eventually(
+      async () => {
+        const active = (await machines('capstan-ha')).filter((m) => !m.metadata.deletionTimestamp);
+        most = Math.max(most, active.length);
+        const version = (await sim.kube.getApiServer('capstan-ha'))!.version;
+        if (version === '1.36.4+rke2r1' && active.some((m) => m.spec!.version === V135)) apiServerMovedEarly = true;
+        return version === '1.36.4+rke2r1' && (await running('capstan-ha', 3));
+      },
+      WAIT_MS,
+      20,
+    );
+    expect(most).toBe(4);
+    expect(apiServerMovedEarly).toBe(false);
+    expect((await machines('capstan-ha')).every((m) => m.spec!.version === V136)).toBe(true);
+  });
+
   it('keeps a machine Deleting while a PodDisruptionBudget blocks its drain, and finishes once the budget is relaxed', async () => {
     await create(clusterObjects({ name: 'capstan-drain', version: V135, pools: [{ name: 'workers', replicas: 2 }] }));
     await eventually(() => running('capstan-drain', 3), WAIT_MS, 50);
@@ -229,7 +266,7 @@ describe('the emulated Cluster API management cluster', () => {
         expect.any(String),
         V136,
       ]);
-      const machineLines = lines.filter((l) => l[1]?.startsWith('machine.cluster.x-k8s.io/'));
+      const machineLines = lines.filter((l) => l[1]?.startsWith('machine.cluster.x-k8s.io/capstan-c1-'));
       expect(machineLines).toHaveLength(3);
       for (const line of machineLines)
         expect(line).toEqual([
