@@ -266,7 +266,7 @@ async function serveSubresource(
   if (!handler) throw pathNotFound();
   const verb = ({ GET: 'get', POST: 'create', PUT: 'update', PATCH: 'patch' } as const)[req.method as 'GET' | 'POST' | 'PUT' | 'PATCH'];
   if (!verb) throw methodNotAllowed();
-  const body = verb === 'get' ? null : await readJson(req);
+  const body = verb === 'get' ? null : await readSubresourceBody(req);
   const answer = await handler.handle({
     verb,
     server: emulator.server(info.name),
@@ -306,6 +306,10 @@ function parseLimit(text: string): number {
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readBytes(req)).toString('utf8');
+}
+
+async function readBytes(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -313,7 +317,16 @@ async function readBody(req: IncomingMessage): Promise<string> {
     if (size > MAX_BODY_BYTES) throw new KubeApiError(413, 'RequestEntityTooLarge', 'the request body is too large');
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Subresource handlers also take Kubernetes protobuf bodies as bytes (kubectl's typed client sends
+ * `create token`'s TokenRequest so); each decodes the kinds it accepts.
+ */
+async function readSubresourceBody(req: IncomingMessage): Promise<unknown> {
+  const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+  return contentType === 'application/vnd.kubernetes.protobuf' ? readBytes(req) : readJson(req);
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
