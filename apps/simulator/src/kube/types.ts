@@ -10,6 +10,8 @@
  * `<name>.<kubeDomain>` by TLS server name (kubeconfig `tls-server-name`).
  */
 
+import type { SubresourceRegistration } from './subresources';
+
 export interface ObjectMeta {
   name: string;
   namespace?: string;
@@ -112,8 +114,11 @@ export interface ApiServerClient {
   updateStatus(object: KubeObject): Promise<KubeObject>;
   /** RFC 7386 JSON merge patch of the object (or of its status with `subresource: 'status'`). */
   mergePatch(ref: ObjectRef, patch: Record<string, unknown>, options?: { subresource?: 'status' }): Promise<KubeObject>;
-  /** With finalizers the object gets `deletionTimestamp` and stays until they are removed; NotFound when absent. */
-  delete(ref: ObjectRef): Promise<void>;
+  /**
+   * With finalizers the object gets `deletionTimestamp` and stays until they are removed; NotFound when absent.
+   * Dependents (ownerReferences) go after it (Background, the default), before it (Foreground) or stay (Orphan).
+   */
+  delete(ref: ObjectRef, options?: { propagationPolicy?: 'Background' | 'Foreground' | 'Orphan' }): Promise<void>;
 }
 
 /**
@@ -140,6 +145,19 @@ export interface ControllerContext {
   event: ChangeEvent | null;
 }
 
+/**
+ * Subresources that are behaviour (`pods/eviction`, `serviceaccounts/token`) are served by
+ * handlers registered with `registerSubresource` (list yours in controllers/index.ts,
+ * `KUBE_SUBRESOURCES`; the simulator registers them at start). Signature:
+ *
+ *   registerSubresource({ group: '', resource: 'pods', subresource: 'eviction',
+ *     handle(request: SubresourceRequest): Promise<{ status?: number; body: unknown }> })
+ *
+ * `request` carries the verb (`create` for POST), the server's client and info, the namespace
+ * and parent name from the path, the parsed JSON body and the query. Throw KubeApiError for a
+ * `Status` error (e.g. 429 TooManyRequests when a PodDisruptionBudget blocks an eviction).
+ * See subresources.ts for the types.
+ */
 export interface KubeEmulator {
   ensureApiServer(info: Omit<ApiServerInfo, 'serving'> & { serving?: boolean }): Promise<ApiServerInfo>;
   getApiServer(name: string): Promise<ApiServerInfo | null>;
@@ -161,4 +179,5 @@ export interface KubeEmulator {
   readonly url: string;
   readonly kubeDomain: string;
   readonly caCertificatePem: string;
+  registerSubresource(registration: SubresourceRegistration): void;
 }
