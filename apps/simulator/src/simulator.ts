@@ -12,6 +12,8 @@ import { SimulatorDatabase } from './database';
 import { FaultInjector } from './faults';
 import { ControllerRunner } from './kube/controller-runner';
 import { KUBE_CONTROLLERS, KUBE_SUBRESOURCES } from './kube/controllers';
+import { clusterApiControllers, MachineFaults, subresourceEvictor } from './kube/controllers/capi';
+import { installClusterApiCrds } from './kube/crds';
 import { createKubeEmulator, type KubeEmulatorRuntime } from './kube/emulator';
 import { kubeconfigYaml } from './kube/kubeconfig';
 import type { KubeEmulator } from './kube/types';
@@ -85,6 +87,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     context.kubeUrl = `https://${urlHost}:${kube.port}`;
     emulator.setUrl(context.kubeUrl);
     await emulator.ensureApiServer(MANAGEMENT_API_SERVER);
+    await installClusterApiCrds(emulator.server(MANAGEMENT_API_SERVER.name));
+    const machineFaults = new MachineFaults(db);
+    await machineFaults.migrate();
     const admin = await emulator.issueToken(MANAGEMENT_API_SERVER.name, { subject: 'capstan-simulator-admin', ttlSeconds: null });
     const managementKubeconfig = kubeconfigYaml({
       name: MANAGEMENT_API_SERVER.name,
@@ -95,7 +100,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     });
     const controllers = new ControllerRunner({
       emulator,
-      controllers: KUBE_CONTROLLERS,
+      controllers: [...KUBE_CONTROLLERS, ...clusterApiControllers({ faults: machineFaults, evict: subresourceEvictor(emulator) })],
       stepDelayMs: options.stepDelayMs,
       tickMs: options.kubeTickMs ?? Math.min(1000, Math.max(50, options.stepDelayMs)),
       log,
@@ -111,6 +116,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
         credentials,
         workloads: new Workloads(context),
         faults,
+        machineFaults,
         stats: new CloudStats(db),
       },
       log,

@@ -86,6 +86,7 @@ describe('an emulated workload cluster', () => {
       const d = await server.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'default', name: 'web' });
       const progressing = (d?.status?.['conditions'] as { type: string; reason: string }[] | undefined)?.find((c) => c.type === 'Progressing');
       return (
+        d?.status?.['observedGeneration'] === d?.metadata.generation &&
         d?.status?.['updatedReplicas'] === 3 &&
         d.status['replicas'] === 3 &&
         d.status['availableReplicas'] === 3 &&
