@@ -75,7 +75,8 @@ describe('TenantKube cordon and drain', () => {
       return now.length === 3 && now.every(isRunning) && now;
     }, 'three web pods running');
     await eventually(
-      async () => (await server.get({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', namespace: 'default', name: 'web-budget' }))?.status?.['expectedPods'] === 3,
+      async () =>
+        (await server.get({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', namespace: 'default', name: 'web-budget' }))?.status?.['expectedPods'] === 3,
       'the budget counts the pods',
     );
     const node = pods[0]!.spec!['nodeName'] as string;
@@ -108,7 +109,10 @@ describe('TenantKube cordon and drain', () => {
   });
 
   it('reports an unreachable API server as retryable', async () => {
-    const unreachable = new TenantKube({ ...(await clusters.cluster(NAME, '1.31.4+rke2r1')).access, server: 'https://127.0.0.1:1' }, { requestTimeoutMs: 5_000 });
+    const unreachable = new TenantKube(
+      { ...(await clusters.cluster(NAME, '1.31.4+rke2r1')).access, server: 'https://127.0.0.1:1' },
+      { requestTimeoutMs: 5_000 },
+    );
     await expect(unreachable.cordon('node-a')).rejects.toMatchObject({ retryable: true, code: 'kube_unavailable' });
   });
 });

@@ -89,7 +89,9 @@ export function readyNode(name: string, kubeletVersion: string): KubeObject {
     status: {
       capacity,
       allocatable: capacity,
-      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }],
+      conditions: [
+        { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now },
+      ],
       nodeInfo: { kubeletVersion, containerRuntimeVersion: 'containerd://2.0.5-k3s1', operatingSystem: 'linux', architecture: 'amd64' },
     },
   };

@@ -6,7 +6,15 @@ import { isNotFound, toKubeError } from '../client/kube-errors';
 import type { TenantClients } from '../client/tenant-clients';
 import { servedGroupVersions } from '../scan/removed-api-scan';
 import { CHART_SOURCES, DISTRIBUTION_BUNDLED, type Distribution } from './chart-sources';
-import { ADDON_LABEL, type AddonRequest, addonFromHelmChart, HELM_CHART_API_VERSION, HELM_CHART_NAMESPACE, helmChartFor, type InstalledAddon } from './helm-charts';
+import {
+  ADDON_LABEL,
+  type AddonRequest,
+  addonFromHelmChart,
+  HELM_CHART_API_VERSION,
+  HELM_CHART_NAMESPACE,
+  helmChartFor,
+  type InstalledAddon,
+} from './helm-charts';
 import { helmControllerManifests } from './helm-controller';
 
 export interface AddonInstallResult {
@@ -71,7 +79,8 @@ async function ensureHelmController(clients: TenantClients, distribution: Distri
   // A new CRD is served once the API server has established it, which takes a moment.
   const deadline = Date.now() + CRD_ESTABLISHED_TIMEOUT_MS;
   while (!(await servesHelmCharts(clients))) {
-    if (Date.now() > deadline) throw new ProviderError('the HelmChart CRD was applied but the cluster does not serve helm.cattle.io/v1 yet', true, 'addon_crd_pending');
+    if (Date.now() > deadline)
+      throw new ProviderError('the HelmChart CRD was applied but the cluster does not serve helm.cattle.io/v1 yet', true, 'addon_crd_pending');
     await sleep(250);
   }
   return true;

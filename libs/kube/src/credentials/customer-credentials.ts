@@ -17,7 +17,11 @@ export const MIN_TOKEN_SECONDS = 600;
  */
 export async function issueCustomerCredentials(clients: TenantClients, access: ClusterAccess, ttlSeconds: number): Promise<ClusterCredentials> {
   if (!Number.isInteger(ttlSeconds) || ttlSeconds < MIN_TOKEN_SECONDS)
-    throw new ProviderError(`a customer token must last a whole number of seconds, at least ${MIN_TOKEN_SECONDS}; asked for ${ttlSeconds}`, false, 'kube_invalid');
+    throw new ProviderError(
+      `a customer token must last a whole number of seconds, at least ${MIN_TOKEN_SECONDS}; asked for ${ttlSeconds}`,
+      false,
+      'kube_invalid',
+    );
   await ensureCustomerAccount(clients);
   const doing = `issuing a token for ${CAPSTAN_NAMESPACE}/${CUSTOMER_ACCOUNT}`;
   try {
@@ -51,7 +55,11 @@ export async function revokeCustomerCredentials(clients: TenantClients, timeoutM
   let uid: string | undefined;
   try {
     uid = (await clients.core.readNamespacedServiceAccount({ name: CUSTOMER_ACCOUNT, namespace: CAPSTAN_NAMESPACE })).metadata?.uid;
-    await clients.core.deleteNamespacedServiceAccount({ name: CUSTOMER_ACCOUNT, namespace: CAPSTAN_NAMESPACE, body: { preconditions: uid ? { uid } : undefined } });
+    await clients.core.deleteNamespacedServiceAccount({
+      name: CUSTOMER_ACCOUNT,
+      namespace: CAPSTAN_NAMESPACE,
+      body: { preconditions: uid ? { uid } : undefined },
+    });
   } catch (error) {
     // No account (never issued, or a revocation cut short before re-creating it): nothing to end.
     if (!isNotFound(error)) throw toKubeError(error, doing);

@@ -54,7 +54,12 @@ type EvictionOutcome = { kind: 'evicted' } | { kind: 'gone' } | { kind: 'blocked
  * `drained: false` naming each blocked pod with its budget; pods without a controller stop the
  * drain before anything is evicted unless `force` (a final ProviderError naming them).
  */
-export async function drainNode(clients: TenantClients, node: string, options: DrainOptions, backoff: EvictionBackoff = DEFAULT_BACKOFF): Promise<NodeDrainResult> {
+export async function drainNode(
+  clients: TenantClients,
+  node: string,
+  options: DrainOptions,
+  backoff: EvictionBackoff = DEFAULT_BACKOFF,
+): Promise<NodeDrainResult> {
   const deadline = Date.now() + options.timeoutSeconds * 1000;
   await setUnschedulable(clients, node, true);
   const pods = await podsOn(clients, node);
@@ -116,7 +121,11 @@ function podFacts(pod: V1Pod): PodFacts {
     ...(meta.uid ? { uid: meta.uid } : {}),
     labels: meta.labels ?? {},
     annotations: meta.annotations ?? {},
-    ownerReferences: (meta.ownerReferences ?? []).map((o) => ({ kind: o.kind, name: o.name, ...(o.controller !== undefined ? { controller: o.controller } : {}) })),
+    ownerReferences: (meta.ownerReferences ?? []).map((o) => ({
+      kind: o.kind,
+      name: o.name,
+      ...(o.controller !== undefined ? { controller: o.controller } : {}),
+    })),
     ...(pod.status?.phase ? { phase: pod.status.phase } : {}),
     deleting: Boolean(meta.deletionTimestamp),
   };

@@ -90,7 +90,18 @@ async function listAll(clients: TenantClients, apiVersion: string, kind: string)
   do {
     let page: { items: KubernetesObject[]; metadata?: { _continue?: string; continue?: string } };
     try {
-      page = (await clients.objects.list(apiVersion, kind, undefined, undefined, undefined, undefined, undefined, undefined, PAGE, continueToken)) as typeof page;
+      page = (await clients.objects.list(
+        apiVersion,
+        kind,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        PAGE,
+        continueToken,
+      )) as typeof page;
     } catch (error) {
       if (error instanceof Error && error.message.startsWith('Unrecognized API version and kind')) return null;
       if (statusCode(error) === 404 && objects.length === 0) return null;

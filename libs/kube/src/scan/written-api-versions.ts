@@ -75,7 +75,12 @@ export function asClusterObjects(object: ObjectTraces): ClusterObject[] {
 }
 
 /** Findings for a hop from minor `from` to minor `to`: every trace of an API removed after `from` and by `to`. */
-export function removedApiFindings(objects: readonly ObjectTraces[], from: number, to: number, table: readonly RemovedApi[] = REMOVED_APIS): RemovedApiFinding[] {
+export function removedApiFindings(
+  objects: readonly ObjectTraces[],
+  from: number,
+  to: number,
+  table: readonly RemovedApi[] = REMOVED_APIS,
+): RemovedApiFinding[] {
   const findings: RemovedApiFinding[] = [];
   for (const object of objects) {
     const seen = new Set<string>();
