@@ -1,3 +1,6 @@
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ApiServerClient } from '@capstan/simulator';
 import { TenantKube } from '../src';
 import { type EmulatedClusters, startEmulatedClusters } from './emulated-cluster';
@@ -28,12 +31,12 @@ describe('TenantKube removed-API scan', () => {
   });
 
   const kubectlApply = async (yaml: string) => {
-    const file = `${require('node:os').tmpdir()}/scan-${Math.random().toString(36).slice(2)}.yaml`;
-    await require('node:fs/promises').writeFile(file, yaml);
+    const file = join(tmpdir(), `scan-${Math.random().toString(36).slice(2)}.yaml`);
+    await writeFile(file, yaml);
     try {
       return await clusters.kubectl(NAME, token, 'apply', '-f', file);
     } finally {
-      await require('node:fs/promises').rm(file, { force: true });
+      await rm(file, { force: true });
     }
   };
 
