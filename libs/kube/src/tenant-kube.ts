@@ -60,8 +60,8 @@ export class TenantKube {
     return drainNode(this.clients, node, options, this.backoff);
   }
 
-  /** Objects written through APIs that the hop to `target` removes; see scanRemovedApis. */
-  scanRemovedApis(target: string): Promise<RemovedApiScan> {
+  /** Objects written through APIs that the hop to `target` (null: any later minor) removes; see scanRemovedApis. */
+  scanRemovedApis(target: string | null): Promise<RemovedApiScan> {
     return scanRemovedApis(this.clients, target);
   }
 

@@ -18,6 +18,12 @@ describe('TenantKube cordon and drain', () => {
     server = cluster.server;
     for (const name of ['node-a', 'node-b', 'node-c']) await server.create(readyNode(name, 'v1.31.4+rke2r1'));
     kube = new TenantKube(cluster.access, { evictionBackoff: { initialMs: 100, maxMs: 500, pollMs: 100 } });
+    // Every node runs its DaemonSet (cilium) and mirror (kube-proxy) pods before anything is drained.
+    await eventually(async () => {
+      const system = await livePods(server, 'kube-system', '');
+      const placed = (prefix: string) => new Set(system.filter((p) => p.metadata.name.startsWith(prefix)).map((p) => p.spec?.['nodeName'])).size;
+      return placed('cilium-') === 3 && placed('kube-proxy-') === 3;
+    }, 'cilium and kube-proxy on every node');
   });
   afterAll(async () => {
     await clusters?.close();
@@ -79,6 +85,8 @@ describe('TenantKube cordon and drain', () => {
         (await server.get({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', namespace: 'default', name: 'web-budget' }))?.status?.['expectedPods'] === 3,
       'the budget counts the pods',
     );
+    await eventually(async () => (await kube.readDisruptionBudgets()).find((b) => b.name === 'web-budget')?.expectedPods === 3, 'budget status read');
+    expect(await kube.readDisruptionBudgets()).toContainEqual({ namespace: 'default', name: 'web-budget', disruptionsAllowed: 0, expectedPods: 3 });
     const node = pods[0]!.spec!['nodeName'] as string;
     const onNode = pods.filter((p) => p.spec!['nodeName'] === node).map((p) => p.metadata.name);
 
@@ -94,7 +102,8 @@ describe('TenantKube cordon and drain', () => {
     await server.mergePatch({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', namespace: 'default', name: 'web-budget' }, { spec: { minAvailable: 2 } });
     const drained = await kube.drain(node, { timeoutSeconds: 60, force: false });
     expect(drained).toMatchObject({ drained: true, blockedBy: [], pending: [], terminating: [] });
-    expect(drained.evicted.sort()).toEqual(onNode.map((pod) => `default/${pod}`).sort());
+    // Deployment pods of kube-system on that node (CoreDNS, metrics-server) are evicted as well.
+    expect(drained.evicted.filter((p) => p.startsWith('default/')).sort()).toEqual(onNode.map((pod) => `default/${pod}`).sort());
     for (const pod of onNode) expect(await server.get({ apiVersion: 'v1', kind: 'Pod', namespace: 'default', name: pod })).toBeNull();
     // The replacements run elsewhere: the node is cordoned.
     const replaced = await eventually(async () => {

@@ -94,6 +94,10 @@ describe('TenantKube removed-API scan', () => {
     // What the upgrade planner takes: the FlowSchema under the version its manifest used.
     expect(scan.objects).toContainEqual({ apiVersion: 'flowcontrol.apiserver.k8s.io/v1beta3', kind: 'FlowSchema', namespace: null, name: 'batch-jobs' });
     expect(scan.scanned).toContainEqual({ apiVersion: 'flowcontrol.apiserver.k8s.io/v1', kind: 'FlowSchema', objects: 1 });
+
+    // Without a target: every later removal, as the list of upgrade targets needs.
+    const anyTarget = await kube.scanRemovedApis(null);
+    expect(anyTarget.findings.map((f) => `${f.kind} ${f.name}`)).toEqual(['FlowSchema batch-jobs']);
   });
 
   it('finds nothing to block a patch upgrade within 1.31', async () => {

@@ -7,7 +7,8 @@ import { asClusterObjects, kindsToScan, removedBetween, minorOf, type ObjectTrac
 export interface RemovedApiScan {
   /** The cluster's version as it reports it (`v1.31.4+rke2r1`). */
   clusterVersion: string;
-  target: string;
+  /** The version scanned for, or null for every removal after the cluster's minor. */
+  target: string | null;
   /** Every group/version the cluster serves now (discovery). */
   served: string[];
   /** Served group versions of kinds the target no longer serves at that version. */
@@ -23,15 +24,16 @@ export interface RemovedApiScan {
 const PAGE = 500;
 
 /**
- * The removed-API preflight for a hop to `target` (a minor or a patch): discovery of what the
+ * The removed-API preflight for a hop to `target` (a minor or a patch; null: any later minor, for
+ * the upgrade planner's list of targets): discovery of what the
  * cluster serves, then every object of a kind with a removal between the cluster's minor and the
  * target's, listed through any served version of its group, and judged by the API version it was
  * written with (see written-api-versions.ts).
  */
-export async function scanRemovedApis(clients: TenantClients, target: string): Promise<RemovedApiScan> {
+export async function scanRemovedApis(clients: TenantClients, target: string | null): Promise<RemovedApiScan> {
   const clusterVersion = await serverVersion(clients);
   const from = minorOf(clusterVersion);
-  const to = minorOf(target);
+  const to = target === null ? null : minorOf(target);
   const served = await servedGroupVersions(clients);
 
   const scanned: RemovedApiScan['scanned'] = [];
@@ -54,7 +56,7 @@ export async function scanRemovedApis(clients: TenantClients, target: string): P
     served,
     servedButRemoved: served.filter((gv) => REMOVED_APIS.some((r) => r.apiVersion === gv && removedBetween(r, from, to))),
     scanned,
-    findings: removedApiFindings(listed, from, to),
+    findings: removedApiFindings(listed, from, to ?? Number.MAX_SAFE_INTEGER),
     objects: listed.flatMap(asClusterObjects),
   };
 }
