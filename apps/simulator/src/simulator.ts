@@ -11,6 +11,7 @@ import { Workloads } from './cloud/workloads';
 import { SimulatorDatabase } from './database';
 import { FaultInjector } from './faults';
 import { ControllerRunner } from './kube/controller-runner';
+import { GarbageCollector } from './kube/garbage-collector';
 import { KUBE_CONTROLLERS, KUBE_SUBRESOURCES } from './kube/controllers';
 import { clusterApiControllers, MachineFaults, subresourceEvictor } from './kube/controllers/capi';
 import { installClusterApiCrds } from './kube/crds';
@@ -100,7 +101,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     });
     const controllers = new ControllerRunner({
       emulator,
-      controllers: [...KUBE_CONTROLLERS, ...clusterApiControllers({ faults: machineFaults, evict: subresourceEvictor(emulator) })],
+      controllers: [new GarbageCollector(emulator), ...KUBE_CONTROLLERS, ...clusterApiControllers({ faults: machineFaults, evict: subresourceEvictor(emulator) })],
       stepDelayMs: options.stepDelayMs,
       tickMs: options.kubeTickMs ?? Math.min(1000, Math.max(50, options.stepDelayMs)),
       log,
