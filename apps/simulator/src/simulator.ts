@@ -101,7 +101,11 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     });
     const controllers = new ControllerRunner({
       emulator,
-      controllers: [new GarbageCollector(emulator), ...KUBE_CONTROLLERS, ...clusterApiControllers({ faults: machineFaults, evict: subresourceEvictor(emulator) })],
+      controllers: [
+        new GarbageCollector(emulator),
+        ...KUBE_CONTROLLERS,
+        ...clusterApiControllers({ faults: machineFaults, evict: subresourceEvictor(emulator) }),
+      ],
       stepDelayMs: options.stepDelayMs,
       tickMs: options.kubeTickMs ?? Math.min(1000, Math.max(50, options.stepDelayMs)),
       log,
