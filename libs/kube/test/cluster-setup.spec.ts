@@ -53,13 +53,13 @@ describe('TenantKube cluster setup', () => {
       expect(namespace?.metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted', 'app.kubernetes.io/managed-by': 'capstan' });
       expect(await list(server, 'v1', 'ServiceAccount', CAPSTAN_NAMESPACE)).toEqual(expect.arrayContaining(['capstan-operator', CUSTOMER_ACCOUNT]));
       expect(await list(server, 'networking.k8s.io/v1', 'NetworkPolicy', CAPSTAN_NAMESPACE)).toEqual(['allow-same-namespace', 'default-deny-ingress']);
-      const customer = await server.get({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', name: 'capstan:customer-admin' });
+      const customer = await server.get({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', name: 'capstan-customer-admin' });
       expect(customer).toMatchObject({
         roleRef: { kind: 'ClusterRole', name: 'cluster-admin' },
         subjects: [{ kind: 'ServiceAccount', name: CUSTOMER_ACCOUNT, namespace: CAPSTAN_NAMESPACE }],
       });
-      const operator = await server.get({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', name: 'capstan:operator' });
-      expect(operator).toMatchObject({ roleRef: { kind: 'ClusterRole', name: 'capstan:operator' } });
+      const operator = await server.get({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', name: 'capstan-operator' });
+      expect(operator).toMatchObject({ roleRef: { kind: 'ClusterRole', name: 'capstan-operator' } });
     });
 
     it('installs the managed add-ons as HelmCharts once, leaves the bundled ones to RKE2, and moves a version in place', async () => {

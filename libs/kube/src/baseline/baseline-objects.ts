@@ -4,7 +4,7 @@ import { type Manifest, MANAGED_BY } from '../client/apply';
  * What Capstan puts into every tenant cluster besides add-ons, identical on RKE2 and GKE:
  *
  * - namespace `capstan-system` (Pod Security `restricted` enforced: nothing privileged runs there);
- * - ServiceAccount `capstan-operator` with ClusterRole `capstan:operator`: what Capstan's own
+ * - ServiceAccount `capstan-operator` with ClusterRole `capstan-operator`: what Capstan's own
  *   in-cluster work needs (cordon/drain, the removed-API scan reads every kind, add-ons are
  *   HelmCharts and, where helm-controller is missing, its CRDs and Deployment, the baseline itself,
  *   and TokenRequests for customer credentials) — never cluster-admin;
@@ -17,8 +17,8 @@ import { type Manifest, MANAGED_BY } from '../client/apply';
 export const CAPSTAN_NAMESPACE = 'capstan-system';
 export const OPERATOR_ACCOUNT = 'capstan-operator';
 export const CUSTOMER_ACCOUNT = 'customer-admin';
-export const OPERATOR_ROLE = 'capstan:operator';
-export const CUSTOMER_BINDING = 'capstan:customer-admin';
+export const OPERATOR_ROLE = 'capstan-operator';
+export const CUSTOMER_BINDING = 'capstan-customer-admin';
 
 const RBAC = 'rbac.authorization.k8s.io/v1';
 
