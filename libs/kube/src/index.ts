@@ -1,4 +1,5 @@
 export { TenantKube, type TenantKubeOptions } from './tenant-kube';
+export { TenantKubes } from './tenant-kubes';
 export { kubeConfigFor } from './client/kube-config';
 export { toKubeError } from './client/kube-errors';
 export { FIELD_MANAGER } from './client/apply';

@@ -117,6 +117,12 @@ describe('TenantKube cordon and drain', () => {
     await expect(kube.cordon('no-such-node')).rejects.toMatchObject({ retryable: false, code: 'kube_notfound' });
   });
 
+  it('reaches the cluster by its TLS server name: without it the request lands elsewhere on the shared listener', async () => {
+    const { access } = await clusters.cluster(NAME, '1.31.4+rke2r1');
+    const { tlsServerName: _, ...withoutName } = access;
+    await expect(new TenantKube(withoutName, { requestTimeoutMs: 5_000 }).cordon('node-a')).rejects.toThrow('(HTTP 404)');
+  });
+
   it('reports an unreachable API server as retryable', async () => {
     const unreachable = new TenantKube(
       { ...(await clusters.cluster(NAME, '1.31.4+rke2r1')).access, server: 'https://127.0.0.1:1' },
