@@ -1,3 +1,4 @@
+import { mapConcurrently } from './concurrency';
 import { MIRROR_POD_ANNOTATION, type PodFacts, planDrain } from './drain-plan';
 import { budgetNamedIn, budgetsCovering, selectorMatches } from './disruption-budgets';
 
@@ -76,5 +77,21 @@ describe('disruption budgets', () => {
       { namespace: 'default', name: 'api', selector: { matchLabels: { app: 'api' } } },
     ];
     expect(budgetsCovering({ namespace: 'default', labels: { app: 'web' } }, budgets)).toEqual(['web']);
+  });
+});
+
+describe('mapConcurrently', () => {
+  it('keeps input order and never runs more than the limit at once', async () => {
+    let running = 0;
+    let most = 0;
+    const results = await mapConcurrently([5, 1, 4, 2, 3], 2, async (n) => {
+      running++;
+      most = Math.max(most, running);
+      await new Promise((resolve) => setTimeout(resolve, n));
+      running--;
+      return n * 10;
+    });
+    expect(results).toEqual([50, 10, 40, 20, 30]);
+    expect(most).toBe(2);
   });
 });

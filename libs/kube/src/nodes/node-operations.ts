@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { TenantClients } from '../client/tenant-clients';
 import { isNotFound, statusBody, statusCode, toKubeError } from '../client/kube-errors';
 import { type BudgetFacts, budgetNamedIn, budgetsCovering } from './disruption-budgets';
+import { mapConcurrently } from './concurrency';
 import { type PodFacts, planDrain, podKey } from './drain-plan';
 
 export interface DrainOptions {
@@ -33,6 +34,9 @@ export interface EvictionBackoff {
 
 /** kubectl drain retries a refused eviction every 5 s; starting lower lets a budget that relaxes soon cost less. */
 export const DEFAULT_BACKOFF: EvictionBackoff = { initialMs: 1_000, maxMs: 5_000, pollMs: 1_000 };
+
+/** kubectl drain evicts every pod at once; a bound keeps a big node from flooding the API server. */
+const PARALLEL_EVICTIONS = 8;
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -76,8 +80,10 @@ export async function drainNode(
   const evicted = new Map<string, PodFacts>();
   const blocked = new Map<string, string[]>();
   for (let delay = backoff.initialMs; ; delay = Math.min(delay * 2, backoff.maxMs)) {
-    for (const [key, pod] of pending) {
-      const outcome = await evict(clients, pod);
+    const round = [...pending.entries()];
+    const outcomes = await mapConcurrently(round, PARALLEL_EVICTIONS, ([, pod]) => evict(clients, pod));
+    for (const [index, [key, pod]] of round.entries()) {
+      const outcome = outcomes[index]!;
       if (outcome.kind === 'blocked') {
         blocked.set(key, outcome.budgets);
         continue;
@@ -181,16 +187,16 @@ async function budgetsIn(clients: TenantClients, namespace: string): Promise<Bud
 async function waitUntilGone(clients: TenantClients, pods: PodFacts[], deadline: number, pollMs: number): Promise<string[]> {
   let remaining = pods;
   for (;;) {
-    const still: PodFacts[] = [];
-    for (const pod of remaining) {
+    const present = await mapConcurrently(remaining, PARALLEL_EVICTIONS, async (pod) => {
       try {
         const current = await clients.core.readNamespacedPod({ name: pod.name, namespace: pod.namespace });
-        if (!pod.uid || current.metadata?.uid === pod.uid) still.push(pod);
+        return !pod.uid || current.metadata?.uid === pod.uid;
       } catch (error) {
-        if (!isNotFound(error)) throw toKubeError(error, `waiting for pod ${podKey(pod)} to terminate`);
+        if (isNotFound(error)) return false;
+        throw toKubeError(error, `waiting for pod ${podKey(pod)} to terminate`);
       }
-    }
-    remaining = still;
+    });
+    remaining = remaining.filter((_, index) => present[index]);
     if (remaining.length === 0 || Date.now() + pollMs > deadline) return remaining.map(podKey);
     await sleep(pollMs);
   }
