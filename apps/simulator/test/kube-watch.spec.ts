@@ -1,5 +1,8 @@
 import { Agent, request } from 'node:https';
+import type { KubeObject } from '../src';
 import { startTestSimulator, type TestSimulator } from './harness';
+
+type WatchEvent = { type: string; object: KubeObject & { code?: number; reason?: string } };
 
 /** Watches over HTTP: from a resourceVersion, bookmarks, timeoutSeconds, 410 Expired. */
 describe('watching the emulated API server', () => {
@@ -19,20 +22,19 @@ describe('watching the emulated API server', () => {
     await sim?.close();
   });
 
-  const watch = (path: string, done: (events: { type: string; object: any }[]) => boolean) => watchAt(new URL(path, sim.simulator.kubeUrl), agent, done); // eslint-disable-line @typescript-eslint/no-explicit-any
+  const watch = (path: string, done: (events: WatchEvent[]) => boolean) => watchAt(new URL(path, sim.simulator.kubeUrl), agent, done);
 
   /** Reads a watch stream until `done` says so (or the server ends it); returns its events. */
-  function watchAt(url: URL, agent: Agent, done: (events: { type: string; object: any }[]) => boolean): Promise<{ type: string; object: any }[]> {
-    // eslint-disable-line @typescript-eslint/no-explicit-any
+  function watchAt(url: URL, agent: Agent, done: (events: WatchEvent[]) => boolean): Promise<WatchEvent[]> {
     return new Promise((resolve, reject) => {
-      const events: { type: string; object: any }[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any
+      const events: WatchEvent[] = [];
       let buffer = '';
       const req = request(url, { agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
         res.on('data', (chunk: Buffer) => {
           buffer += chunk.toString();
           let newline;
           while ((newline = buffer.indexOf('\n')) >= 0) {
-            events.push(JSON.parse(buffer.slice(0, newline)) as { type: string; object: unknown });
+            events.push(JSON.parse(buffer.slice(0, newline)) as WatchEvent);
             buffer = buffer.slice(newline + 1);
           }
           if (done(events)) {
@@ -71,7 +73,7 @@ describe('watching the emulated API server', () => {
     try {
       const otherAgent = new Agent({ ca: other.simulator.caCertificate, servername, keepAlive: false });
       const url = (path: string) => new URL(path, other.simulator.kubeUrl);
-      const watchOther = (path: string, done: (events: { type: string; object: any }[]) => boolean) => watchAt(url(path), otherAgent, done); // eslint-disable-line @typescript-eslint/no-explicit-any
+      const watchOther = (path: string, done: (events: WatchEvent[]) => boolean) => watchAt(url(path), otherAgent, done);
       const expired = await watchOther('/api/v1/namespaces?watch=true&resourceVersion=1', (e) => e.length >= 1);
       expect(expired[0]).toMatchObject({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } });
 
