@@ -322,11 +322,16 @@ async function readBytes(req: IncomingMessage): Promise<Buffer> {
 
 /**
  * Subresource handlers also take Kubernetes protobuf bodies as bytes (kubectl's typed client sends
- * `create token`'s TokenRequest so); each decodes the kinds it accepts.
+ * `create token`'s TokenRequest so), each decoding the kinds it accepts, and patches as parsed
+ * JSON (`kubectl scale` merge-patches `scale`): an array is a JSON patch, an object a merge patch.
  */
+const PATCH_TYPES = new Set(['application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/json-patch+json']);
+
 async function readSubresourceBody(req: IncomingMessage): Promise<unknown> {
   const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
-  return contentType === 'application/vnd.kubernetes.protobuf' ? readBytes(req) : readJson(req);
+  if (contentType === 'application/vnd.kubernetes.protobuf') return readBytes(req);
+  if (req.method === 'PATCH' && PATCH_TYPES.has(contentType)) return parseJson(await readBody(req));
+  return readJson(req);
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
@@ -334,7 +339,10 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   if (contentType !== 'application/json' && contentType !== '*/*') {
     throw new KubeApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json`);
   }
-  const text = await readBody(req);
+  return parseJson(await readBody(req));
+}
+
+function parseJson(text: string): unknown {
   if (!text.trim()) throw badRequest('the request body is empty');
   try {
     return JSON.parse(text) as unknown;
