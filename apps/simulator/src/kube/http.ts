@@ -354,12 +354,20 @@ function parseJson(text: string): unknown {
 async function readDeleteOptions(
   req: IncomingMessage,
   query: URLSearchParams,
-): Promise<{ dryRun: boolean; uid?: string; resourceVersion?: string; propagationPolicy?: PropagationPolicy }> {
+): Promise<{ dryRun: boolean; uid?: string; resourceVersion?: string; propagationPolicy?: PropagationPolicy; gracePeriodSeconds?: number }> {
   const text = await readBody(req);
   let dryRun = isDryRun(query);
   const fromQuery = query.get('propagationPolicy');
-  if (!text.trim()) return { dryRun, ...(fromQuery ? { propagationPolicy: propagation(fromQuery) } : {}) };
-  let options: { dryRun?: string[]; preconditions?: { uid?: string; resourceVersion?: string }; propagationPolicy?: string; orphanDependents?: boolean };
+  const graceFromQuery = query.get('gracePeriodSeconds');
+  const grace = graceFromQuery === null ? {} : { gracePeriodSeconds: gracePeriod(graceFromQuery) };
+  if (!text.trim()) return { dryRun, ...(fromQuery ? { propagationPolicy: propagation(fromQuery) } : {}), ...grace };
+  let options: {
+    dryRun?: string[];
+    preconditions?: { uid?: string; resourceVersion?: string };
+    propagationPolicy?: string;
+    orphanDependents?: boolean;
+    gracePeriodSeconds?: unknown;
+  };
   try {
     options = JSON.parse(text) as typeof options;
   } catch {
@@ -375,7 +383,17 @@ async function readDeleteOptions(
     ...(policy ? { propagationPolicy: propagation(policy) } : {}),
     ...(options.preconditions?.uid ? { uid: options.preconditions.uid } : {}),
     ...(options.preconditions?.resourceVersion ? { resourceVersion: options.preconditions.resourceVersion } : {}),
+    ...(options.gracePeriodSeconds !== undefined && options.gracePeriodSeconds !== null
+      ? { gracePeriodSeconds: gracePeriod(options.gracePeriodSeconds) }
+      : grace),
   };
+}
+
+function gracePeriod(value: unknown): number {
+  const seconds = typeof value === 'string' ? Number(value) : value;
+  if (typeof seconds !== 'number' || !Number.isInteger(seconds)) throw badRequest(`invalid gracePeriodSeconds "${String(value)}"`);
+  // kube-apiserver turns a negative grace period into 1 s.
+  return seconds < 0 ? 1 : seconds;
 }
 
 function propagation(value: string): PropagationPolicy {
