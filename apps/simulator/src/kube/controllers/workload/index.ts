@@ -34,12 +34,13 @@
  */
 import type { SubresourceRegistration } from '../../subresources';
 import type { EmulatedController } from '../../types';
-import { clusterBootstrapController, nodeTaintController } from './cluster-bootstrap';
+import { clusterBootstrapController } from './cluster-bootstrap';
 import { daemonSetController } from './daemonsets';
 import { deploymentController } from './deployments';
 import { disruptionBudgetController } from './disruption-budgets';
 import { evictionSubresource } from './eviction';
 import { kubeletController } from './kubelet';
+import { nodeTaintController } from './node-taints';
 import { replicaSetController } from './replicasets';
 import { scaleSubresources } from './scale';
 import { schedulerController } from './scheduler';
