@@ -2,7 +2,6 @@ import type { SubresourceRegistration, SubresourceRequest, SubresourceResponse }
 import { KubeApiError, type KubeObject } from '../../types';
 import { decideEviction } from './disruption';
 import { PDB, POD } from './model';
-import { decodeEviction, fromProtobuf, isKubeProtobuf } from './protobuf';
 
 /**
  * `POST /api/v1/namespaces/{ns}/pods/{name}/eviction` with a policy/v1 Eviction: the API-initiated
@@ -67,7 +66,7 @@ async function evict(request: SubresourceRequest): Promise<SubresourceResponse> 
 }
 
 function parseEviction(request: SubresourceRequest): Eviction {
-  const body = isKubeProtobuf(request.body) ? fromProtobuf(request.body, decodeEviction) : request.body;
+  const body = request.body;
   if (!body || typeof body !== 'object' || Array.isArray(body))
     throw new KubeApiError(400, 'BadRequest', 'the body of the request must be a policy/v1 Eviction object');
   const eviction = body as Eviction;
