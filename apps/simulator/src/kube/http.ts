@@ -265,7 +265,7 @@ async function serveSubresource(
   if (!handler) throw pathNotFound();
   const verb = ({ GET: 'get', POST: 'create', PUT: 'update', PATCH: 'patch' } as const)[req.method as 'GET' | 'POST' | 'PUT' | 'PATCH'];
   if (!verb) throw methodNotAllowed();
-  const body = verb === 'get' ? null : await readJson(req);
+  const body = verb === 'get' ? null : await readSubresourceBody(req);
   const answer = await handler.handle({
     verb,
     server: emulator.server(info.name),
@@ -315,6 +315,17 @@ async function readBytes(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/**
+ * Subresource handlers take patches as parsed JSON too (`kubectl scale` merge-patches `scale`):
+ * an array is a JSON patch, an object a merge patch.
+ */
+const PATCH_TYPES = new Set(['application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/json-patch+json']);
+
+async function readSubresourceBody(req: IncomingMessage): Promise<unknown> {
+  if (req.method === 'PATCH' && PATCH_TYPES.has(contentTypeOf(req))) return parseJson(await readBody(req));
+  return readJson(req);
+}
+
 async function readBody(req: IncomingMessage): Promise<string> {
   return (await readBytes(req)).toString('utf8');
 }
@@ -325,7 +336,10 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   if (contentType !== 'application/json' && contentType !== '*/*') {
     throw new KubeApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json`);
   }
-  const text = await readBody(req);
+  return parseJson(await readBody(req));
+}
+
+function parseJson(text: string): unknown {
   if (!text.trim()) throw badRequest('the request body is empty');
   try {
     return JSON.parse(text) as unknown;
@@ -337,12 +351,20 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 async function readDeleteOptions(
   req: IncomingMessage,
   query: URLSearchParams,
-): Promise<{ dryRun: boolean; uid?: string; resourceVersion?: string; propagationPolicy?: PropagationPolicy }> {
+): Promise<{ dryRun: boolean; uid?: string; resourceVersion?: string; propagationPolicy?: PropagationPolicy; gracePeriodSeconds?: number }> {
   const text = await readBody(req);
   let dryRun = isDryRun(query);
   const fromQuery = query.get('propagationPolicy');
-  if (!text.trim()) return { dryRun, ...(fromQuery ? { propagationPolicy: propagation(fromQuery) } : {}) };
-  let options: { dryRun?: string[]; preconditions?: { uid?: string; resourceVersion?: string }; propagationPolicy?: string; orphanDependents?: boolean };
+  const graceFromQuery = query.get('gracePeriodSeconds');
+  const grace = graceFromQuery === null ? {} : { gracePeriodSeconds: gracePeriod(graceFromQuery) };
+  if (!text.trim()) return { dryRun, ...(fromQuery ? { propagationPolicy: propagation(fromQuery) } : {}), ...grace };
+  let options: {
+    dryRun?: string[];
+    preconditions?: { uid?: string; resourceVersion?: string };
+    propagationPolicy?: string;
+    orphanDependents?: boolean;
+    gracePeriodSeconds?: unknown;
+  };
   try {
     options = JSON.parse(text) as typeof options;
   } catch {
@@ -358,7 +380,17 @@ async function readDeleteOptions(
     ...(policy ? { propagationPolicy: propagation(policy) } : {}),
     ...(options.preconditions?.uid ? { uid: options.preconditions.uid } : {}),
     ...(options.preconditions?.resourceVersion ? { resourceVersion: options.preconditions.resourceVersion } : {}),
+    ...(options.gracePeriodSeconds !== undefined && options.gracePeriodSeconds !== null
+      ? { gracePeriodSeconds: gracePeriod(options.gracePeriodSeconds) }
+      : grace),
   };
+}
+
+function gracePeriod(value: unknown): number {
+  const seconds = typeof value === 'string' ? Number(value) : value;
+  if (typeof seconds !== 'number' || !Number.isInteger(seconds)) throw badRequest(`invalid gracePeriodSeconds "${String(value)}"`);
+  // kube-apiserver turns a negative grace period into 1 s.
+  return seconds < 0 ? 1 : seconds;
 }
 
 function propagation(value: string): PropagationPolicy {
