@@ -201,8 +201,9 @@ export async function reconcileMachine(pass: ClusterPass, machine: KubeObject, w
   if (phase === 'Provisioned') {
     if (!due) return;
     // The node joins the workload API server, which exists once the first server booted.
+    // A kubelet registers through the API server: while it is down (a fault), the node waits.
     const apiServer = await pass.emulator.getApiServer(pass.clusterName);
-    if (!apiServer) return;
+    if (!apiServer?.serving) return;
     const version = stringField(machine, 'spec', 'version') ?? `v${apiServer.version}`;
     const config = await pass.get(bootstrapRef);
     const agent = field(config, 'spec', 'agentConfig');
@@ -264,7 +265,21 @@ async function reconcileMachineDeletion(pass: ClusterPass, machine: KubeObject, 
   const nodeName = stringField(machine, 'status', 'nodeRef', 'name');
   // A cluster being deleted loses its API server whole: CAPI skips drain and node deletion then.
   const apiServer = nodeName && !pass.isClusterDeleting() ? await pass.emulator.getApiServer(pass.clusterName) : null;
-  const workload = apiServer?.serving ? pass.emulator.server(pass.clusterName) : null;
+  if (apiServer && !apiServer.serving) {
+    // CAPI drains through the workload cluster's API: unreachable, the drain is retried, never skipped.
+    await pass.patchStatus(machine, {
+      conditions: machineConditions(machine, pass.now, [
+        falseCondition(
+          'DrainingSucceeded',
+          'DrainingFailed',
+          'Warning',
+          `Drain failed: the workload cluster's API server ${pass.clusterName} is not reachable`,
+        ),
+      ]),
+    });
+    return;
+  }
+  const workload = apiServer ? pass.emulator.server(pass.clusterName) : null;
   if (nodeName && workload) {
     const drain = await drainNode(workload, nodeName, world.evict);
     if (!drain.done) {
