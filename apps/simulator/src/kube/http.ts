@@ -322,11 +322,16 @@ async function readBytes(req: IncomingMessage): Promise<Buffer> {
 
 /**
  * Subresource handlers also take Kubernetes protobuf bodies as bytes (kubectl's typed client sends
- * `create token`'s TokenRequest so); each decodes the kinds it accepts.
+ * `create token`'s TokenRequest so), each decoding the kinds it accepts, and patches as parsed
+ * JSON (`kubectl scale` merge-patches `scale`): an array is a JSON patch, an object a merge patch.
  */
+const PATCH_TYPES = new Set(['application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/json-patch+json']);
+
 async function readSubresourceBody(req: IncomingMessage): Promise<unknown> {
   const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
-  return contentType === 'application/vnd.kubernetes.protobuf' ? readBytes(req) : readJson(req);
+  if (contentType === 'application/vnd.kubernetes.protobuf') return readBytes(req);
+  if (req.method === 'PATCH' && PATCH_TYPES.has(contentType)) return parseJson(await readBody(req));
+  return readJson(req);
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
@@ -334,7 +339,10 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   if (contentType !== 'application/json' && contentType !== '*/*') {
     throw new KubeApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json`);
   }
-  const text = await readBody(req);
+  return parseJson(await readBody(req));
+}
+
+function parseJson(text: string): unknown {
   if (!text.trim()) throw badRequest('the request body is empty');
   try {
     return JSON.parse(text) as unknown;
@@ -346,12 +354,20 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 async function readDeleteOptions(
   req: IncomingMessage,
   query: URLSearchParams,
-): Promise<{ dryRun: boolean; uid?: string; resourceVersion?: string; propagationPolicy?: PropagationPolicy }> {
+): Promise<{ dryRun: boolean; uid?: string; resourceVersion?: string; propagationPolicy?: PropagationPolicy; gracePeriodSeconds?: number }> {
   const text = await readBody(req);
   let dryRun = isDryRun(query);
   const fromQuery = query.get('propagationPolicy');
-  if (!text.trim()) return { dryRun, ...(fromQuery ? { propagationPolicy: propagation(fromQuery) } : {}) };
-  let options: { dryRun?: string[]; preconditions?: { uid?: string; resourceVersion?: string }; propagationPolicy?: string; orphanDependents?: boolean };
+  const graceFromQuery = query.get('gracePeriodSeconds');
+  const grace = graceFromQuery === null ? {} : { gracePeriodSeconds: gracePeriod(graceFromQuery) };
+  if (!text.trim()) return { dryRun, ...(fromQuery ? { propagationPolicy: propagation(fromQuery) } : {}), ...grace };
+  let options: {
+    dryRun?: string[];
+    preconditions?: { uid?: string; resourceVersion?: string };
+    propagationPolicy?: string;
+    orphanDependents?: boolean;
+    gracePeriodSeconds?: unknown;
+  };
   try {
     options = JSON.parse(text) as typeof options;
   } catch {
@@ -367,7 +383,17 @@ async function readDeleteOptions(
     ...(policy ? { propagationPolicy: propagation(policy) } : {}),
     ...(options.preconditions?.uid ? { uid: options.preconditions.uid } : {}),
     ...(options.preconditions?.resourceVersion ? { resourceVersion: options.preconditions.resourceVersion } : {}),
+    ...(options.gracePeriodSeconds !== undefined && options.gracePeriodSeconds !== null
+      ? { gracePeriodSeconds: gracePeriod(options.gracePeriodSeconds) }
+      : grace),
   };
+}
+
+function gracePeriod(value: unknown): number {
+  const seconds = typeof value === 'string' ? Number(value) : value;
+  if (typeof seconds !== 'number' || !Number.isInteger(seconds)) throw badRequest(`invalid gracePeriodSeconds "${String(value)}"`);
+  // kube-apiserver turns a negative grace period into 1 s.
+  return seconds < 0 ? 1 : seconds;
 }
 
 function propagation(value: string): PropagationPolicy {

@@ -21,7 +21,7 @@ interface Eviction {
   apiVersion?: string;
   kind?: string;
   metadata?: { name?: string; namespace?: string };
-  deleteOptions?: { preconditions?: { uid?: string; resourceVersion?: string }; dryRun?: string[] } | null;
+  deleteOptions?: { preconditions?: { uid?: string; resourceVersion?: string }; dryRun?: string[]; gracePeriodSeconds?: number } | null;
 }
 
 const ATTEMPTS = 5;
@@ -55,7 +55,8 @@ async function evict(request: SubresourceRequest): Promise<SubresourceResponse> 
     }
     if (!dryRun) {
       try {
-        await request.server.delete({ ...POD, namespace, name: request.name });
+        const grace = eviction.deleteOptions?.gracePeriodSeconds;
+        await request.server.delete({ ...POD, namespace, name: request.name }, typeof grace === 'number' ? { gracePeriodSeconds: Math.max(grace, 0) } : {});
       } catch (error) {
         // Deleted meanwhile: what the eviction wanted.
         if (!(error instanceof KubeApiError && error.code === 404)) throw error;

@@ -108,6 +108,7 @@ export function evictedByTaint(pod: KubeObject, node: KubeObject, now: Date): bo
   });
 }
 
+/** What the kubelet does once the containers stopped (and pod GC for a vanished node): delete with grace 0. */
 async function forceDelete(server: ApiServerClient, pod: KubeObject): Promise<void> {
-  await deleteIfPresent(server, refOf(pod));
+  await racing(() => server.delete(refOf(pod), { gracePeriodSeconds: 0 }));
 }
