@@ -39,6 +39,7 @@ describe('the emulated Cluster API management cluster', () => {
     await db?.drop();
   });
 
+  const refOfMachine = (machine: KubeObject) => ({ apiVersion: CLUSTER_API, kind: 'Machine', name: machine.metadata.name, namespace: NAMESPACE });
   const create = async (objects: KubeObject[]) => {
     for (const object of objects) await management.create(object);
   };
@@ -236,6 +237,42 @@ describe('the emulated Cluster API management cluster', () => {
     await workload.mergePatch(pdb, { spec: { minAvailable: 1 } });
     await eventually(async () => (await running('capstan-drain', 2)) && (await workloadNodes('capstan-drain')).length === 2, WAIT_MS, 50);
     expect(await workload.get({ apiVersion: 'v1', kind: 'Node', name: victim.metadata.name })).toBeNull();
+  });
+
+  it('removes a machine whose drain a budget blocks once nodeDrainTimeout has passed, as CAPI does', async () => {
+    const objects = clusterObjects({ name: 'capstan-timeout', version: V135, pools: [{ name: 'workers', replicas: 1 }] });
+    const md = objects.find((o) => o.kind === 'MachineDeployment')!;
+    (md.spec!.template as { spec: Record<string, unknown> }).spec.nodeDrainTimeout = '1s';
+    await create(objects);
+    await eventually(() => running('capstan-timeout', 2), WAIT_MS, 50);
+    const workload = sim.kube.server('capstan-timeout');
+    const worker = (await machines('capstan-timeout')).find((m) => m.metadata.labels?.[LABEL.controlPlane] === undefined)!;
+    expect(worker.spec!.nodeDrainTimeout).toBe('1s');
+    await workload.create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'db', namespace: 'default', labels: { app: 'db' } },
+      spec: { nodeName: worker.metadata.name, containers: [{ name: 'db', image: 'postgres:18' }] },
+    });
+    await workload.create({
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: 'db', namespace: 'default' },
+      spec: { minAvailable: 1, selector: { matchLabels: { app: 'db' } } },
+    });
+    await eventually(
+      async () =>
+        (await workload.get({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', name: 'db', namespace: 'default' }))?.status?.currentHealthy === 1,
+      WAIT_MS,
+      50,
+    );
+
+    await management.mergePatch(
+      { apiVersion: CLUSTER_API, kind: 'MachineDeployment', name: 'capstan-timeout-workers', namespace: NAMESPACE },
+      { spec: { replicas: 0 } },
+    );
+    await eventually(async () => (await management.get({ ...refOfMachine(worker) })) === null, WAIT_MS, 50);
+    expect(await workload.get({ apiVersion: 'v1', kind: 'Node', name: worker.metadata.name })).toBeNull();
   });
 
   it('removes a pool with its MachineDeployment: machines drained and gone, nodes removed', async () => {

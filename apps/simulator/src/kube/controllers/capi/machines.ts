@@ -6,6 +6,7 @@ import {
   FINALIZER,
   INFRASTRUCTURE_API,
   LABEL,
+  durationMs,
   field,
   isDeleting,
   isRecord,
@@ -217,6 +218,7 @@ export async function reconcileMachine(pass: ClusterPass, machine: KubeObject, w
       controlPlane: isControlPlaneMachine(machine),
       nodeLabels: stringList(field(agent, 'nodeLabels')),
       nodeTaints: stringList(field(agent, 'nodeTaints')),
+      machineTaints: Array.isArray(field(machine, 'spec', 'taints')) ? (field(machine, 'spec', 'taints') as Record<string, unknown>[]) : [],
     });
     let node = await workload.get({ apiVersion: 'v1', kind: 'Node', name: wanted.metadata.name });
     if (!node) {
@@ -280,7 +282,22 @@ async function reconcileMachineDeletion(pass: ClusterPass, machine: KubeObject, 
     return;
   }
   const workload = apiServer ? pass.emulator.server(pass.clusterName) : null;
-  if (nodeName && workload) {
+  const drainStarted = stringField(machine, 'status', 'deletion', 'nodeDrainStartTime');
+  const drainTimeout = durationMs(field(machine, 'spec', 'nodeDrainTimeout'));
+  const timedOut = drainStarted !== undefined && drainTimeout !== null && drainTimeout > 0 && pass.elapsed(drainStarted, drainTimeout);
+  if (nodeName && workload && timedOut) {
+    // Past `spec.nodeDrainTimeout` CAPI stops draining and deletes the machine anyway.
+    machine = await pass.patchStatus(machine, {
+      conditions: machineConditions(machine, pass.now, [
+        falseCondition(
+          'DrainingSucceeded',
+          'DrainingFailed',
+          'Warning',
+          `Drain not completed within nodeDrainTimeout ${String(machine.spec?.nodeDrainTimeout)}: the node is removed anyway`,
+        ),
+      ]),
+    });
+  } else if (nodeName && workload) {
     const drain = await drainNode(workload, nodeName, world.evict);
     if (!drain.done) {
       const message = drain.blocked.length
