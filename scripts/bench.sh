@@ -12,12 +12,13 @@
 # http server under test. sla: BENCH_SLA_INGEST_CLUSTERS [2000], BENCH_SLA_INGEST_ROUNDS [100],
 # BENCH_SLA_REPORT_CLUSTERS [2000], BENCH_SLA_RAW_CLUSTERS [100], BENCH_SLA_PROBE_CLUSTERS [2000],
 # BENCH_SLA_PROBE_INTERVAL_MS [2000], BENCH_SLA_PROBE_SECONDS [20], BENCH_SLA_CONCURRENCY [256],
-# BENCH_SLA_SKIP=ingest,reports,probes,detection.
+# BENCH_SLA_SKIP=ingest,reports,probes,detection. kube-emulator: BENCH_KUBE_SERVERS [1000],
+# BENCH_KUBE_PROBE_INTERVAL_MS [10000], BENCH_KUBE_WRITES_PER_SECOND [10], BENCH_KUBE_SECONDS [60].
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 
-all=(http kysely-vs-pg operations sla)
+all=(http kysely-vs-pg operations sla kube-emulator)
 selected=("$@")
 [ ${#selected[@]} -eq 0 ] && selected=("${all[@]}")
 for name in "${selected[@]}"; do

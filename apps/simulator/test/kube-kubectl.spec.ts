@@ -74,6 +74,17 @@ describe('kubectl against the emulated management API server', () => {
     expect(Number(stored.metadata.resourceVersion)).toBeGreaterThan(0);
   });
 
+  it('creates namespaces, ConfigMaps and Secrets with kubectl’s generators (which send protobuf)', async () => {
+    expect(await kubectl('create', 'namespace', 'team-b')).toMatchObject({ code: 0, stdout: 'namespace/team-b created\n' });
+    expect(await kubectl('create', 'configmap', 'generated', '-n', 'team-b', '--from-literal=a=b', '--from-literal=c=d')).toMatchObject({ code: 0 });
+    expect(await kubectl('create', 'secret', 'generic', 'secret', '-n', 'team-b', '--from-literal=password=hunter2')).toMatchObject({ code: 0 });
+    expect(JSON.parse((await kubectl('get', 'cm', 'generated', '-n', 'team-b', '-o', 'json')).stdout)).toMatchObject({ data: { a: 'b', c: 'd' } });
+    expect(JSON.parse((await kubectl('get', 'secret', 'secret', '-n', 'team-b', '-o', 'json')).stdout)).toMatchObject({
+      type: 'Opaque',
+      data: { password: Buffer.from('hunter2').toString('base64') },
+    });
+  });
+
   it('answers a stale update with 409 Conflict', async () => {
     const created = join(dir, 'stale.json');
     await writeFile(created, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'stale', namespace: 'default' }, data: { a: '1' } }));

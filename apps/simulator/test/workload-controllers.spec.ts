@@ -233,3 +233,60 @@ describe('an emulated workload cluster', () => {
     await eventually(async () => (await sim.kube(sim.simulator.kubeUrl, '/api/v1/namespaces', body.status.token, servername)).status === 401, 'token revoked');
   });
 });
+
+/** With transitions that take time, the in-between states a client can see. */
+describe('an emulated workload cluster in emulator time', () => {
+  let sim: TestSimulator;
+
+  beforeAll(async () => {
+    sim = await startTestSimulator({ stepDelayMs: 1500 });
+  });
+  afterAll(async () => {
+    await sim?.close();
+  });
+
+  it('starts a pod through ContainerCreating, and deletes it gracefully: Terminating first, then gone', async () => {
+    await sim.simulator.kube.ensureApiServer({ name: 'capstan-slow', role: 'workload', distribution: 'rke2', version: '1.36.4+rke2r1' });
+    const server = sim.simulator.kube.server('capstan-slow');
+    await addNodes(server, ['s1']);
+    const ref = { apiVersion: 'v1', kind: 'Pod', namespace: 'default', name: 'solo' };
+    await server.create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'solo', namespace: 'default' },
+      spec: { terminationGracePeriodSeconds: 45, containers: [{ name: 'c', image: 'busybox' }] },
+    });
+    const creating = await eventually(async () => {
+      const pod = await server.get(ref);
+      const statuses = pod?.status?.['containerStatuses'] as { state: { waiting?: { reason: string } } }[] | undefined;
+      return statuses?.[0]?.state.waiting?.reason === 'ContainerCreating' && pod;
+    }, 'ContainerCreating');
+    expect(creating.status?.['phase']).toBe('Pending');
+    await eventually(async () => {
+      const pod = await server.get(ref);
+      return pod && isRunningReady(pod);
+    }, 'Running after the start-up delay');
+
+    const before = Date.now();
+    await server.delete(ref);
+    const terminating = await server.get(ref);
+    expect(terminating?.metadata.deletionGracePeriodSeconds).toBe(45);
+    expect(Date.parse(terminating!.metadata.deletionTimestamp!) - before).toBeGreaterThan(40_000);
+    await eventually(async () => (await server.get(ref)) === null, 'pod gone once its containers stopped');
+    expect(Date.now() - before).toBeLessThan(30_000);
+  });
+
+  it('removes a pod at once when forced with grace period 0', async () => {
+    const server = sim.simulator.kube.server('capstan-slow');
+    const ref = { apiVersion: 'v1', kind: 'Pod', namespace: 'default', name: 'forced' };
+    await server.create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'forced', namespace: 'default' },
+      spec: { containers: [{ name: 'c', image: 'busybox' }] },
+    });
+    await eventually(async () => !!(await server.get(ref))?.spec?.['nodeName'], 'scheduled');
+    await server.delete(ref, { gracePeriodSeconds: 0 });
+    expect(await server.get(ref)).toBeNull();
+  });
+});

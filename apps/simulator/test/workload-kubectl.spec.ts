@@ -148,6 +148,26 @@ describe('kubectl against an emulated workload cluster', () => {
     expect((await kubectl('get', 'node', node, '--no-headers')).stdout).toMatch(new RegExp(`^${node}\\s+Ready\\s`));
   });
 
+  it('scales the Deployment with kubectl scale and restarts it with a rolling update', async () => {
+    expect(await kubectl('scale', 'deployment/web', '--replicas=4')).toMatchObject({ code: 0, stdout: 'deployment.apps/web scaled\n' });
+    await eventually(async () => (await webPods()).filter((p) => p.status === 'Running' && p.ready === '1/1').length === 4, '4 web pods');
+    expect((await kubectl('get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}')).stdout).toBe('4');
+    expect((await kubectl('scale', 'deployment/web', '--replicas=-1')).code).not.toBe(0);
+
+    const before = new Set((await webPods()).map((p) => p.name));
+    expect(await kubectl('rollout', 'restart', 'deployment/web')).toMatchObject({ code: 0 });
+    expect(await kubectl('rollout', 'status', 'deployment/web', '--timeout=60s')).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('successfully rolled out'),
+    });
+    const after = await eventually(async () => {
+      const now = await webPods();
+      return now.length === 4 && now.every((p) => p.status === 'Running' && !before.has(p.name)) && now;
+    }, 'every web pod replaced');
+    expect(after).toHaveLength(4);
+    expect((await kubectl('rollout', 'history', 'deployment/web')).stdout).toMatch(/\n1\s.*\n2\s/s);
+  });
+
   it('creates a ServiceAccount token that authenticates, and stops working once the account is deleted', async () => {
     const account = join(dir, 'deployer.yaml');
     await writeFile(account, 'apiVersion: v1\nkind: ServiceAccount\nmetadata: { name: deployer, namespace: default }\n');

@@ -1,1 +1,13 @@
-export {};
+export { TenantKube, type TenantKubeOptions } from './tenant-kube';
+export { TenantKubes } from './tenant-kubes';
+export { kubeConfigFor } from './client/kube-config';
+export { toKubeError } from './client/kube-errors';
+export { FIELD_MANAGER } from './client/apply';
+export type { DrainOptions, EvictionBackoff, NodeDrainResult } from './nodes/node-operations';
+export type { RemovedApiScan } from './scan/removed-api-scan';
+export { type RemovedApiFinding, writtenApiVersions } from './scan/written-api-versions';
+export type { AddonInstallResult } from './addons/addons';
+export type { AddonRequest, InstalledAddon } from './addons/helm-charts';
+export { distributionOf, type Distribution } from './addons/chart-sources';
+export type { BaselineResult } from './baseline/baseline';
+export { CAPSTAN_NAMESPACE, CUSTOMER_ACCOUNT, OPERATOR_ACCOUNT } from './baseline/baseline-objects';

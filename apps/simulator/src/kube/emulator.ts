@@ -382,7 +382,7 @@ class InProcessClient implements ApiServerClient {
     return this.emulator.store.patch(this.name, type, version, ref.namespace, ref.name, (current) => applyMergePatch(current, patch) as KubeObject, options);
   }
 
-  async delete(ref: ObjectRef, options: { propagationPolicy?: PropagationPolicy } = {}): Promise<void> {
+  async delete(ref: ObjectRef, options: { propagationPolicy?: PropagationPolicy; gracePeriodSeconds?: number } = {}): Promise<void> {
     const { type, version } = await this.typeOf(ref.apiVersion, ref.kind);
     await this.emulator.store.delete(this.name, type, version, ref.namespace, ref.name, options);
   }

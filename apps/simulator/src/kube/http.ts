@@ -8,6 +8,7 @@ import { applyMergePatch, badRequest, checkShape, notFound } from './object-rule
 import { asVersion, type PropagationPolicy } from './object-store';
 import { splitApiVersion, type ResourceIndex, type ResourceType } from './resources';
 import { openApiV3GroupVersion, openApiV3Root } from './openapi';
+import { decodeProtobuf } from './protobuf';
 import { applyStrategicMergePatch } from './strategic-merge';
 import { toTable } from './table';
 import { serveWatch } from './watch';
@@ -152,11 +153,9 @@ async function serveCollection(context: RequestContext, type: ResourceType, vers
     case 'POST': {
       const body = await readJson(req);
       checkShape(body, type, version, namespace);
-      const created = await emulator.store.create(info.name, type, version, namespace ?? body.metadata.namespace, body, {
-        keepStatus: false,
-        dryRun: isDryRun(query),
-      });
-      return sendObject(context, 201, type, created);
+      const options = writeOptions(query);
+      const created = await emulator.store.create(info.name, type, version, namespace ?? body.metadata.namespace, body, { keepStatus: false, ...options });
+      return sendObject(context, 201, type, created, options.warnings);
     }
     case 'DELETE': {
       const options = await readDeleteOptions(req, query);
@@ -255,7 +254,7 @@ async function serveSubresource(
           context,
           200,
           type,
-          await emulator.store.patch(info.name, type, version, namespace, name, change, { subresource: 'status', dryRun: isDryRun(query) }),
+          await emulator.store.patch(info.name, type, version, namespace, name, change, { subresource: 'status', ...writeOptions(query) }),
         );
       }
       default:
@@ -305,10 +304,6 @@ function parseLimit(text: string): number {
   return limit;
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  return (await readBytes(req)).toString('utf8');
-}
-
 async function readBytes(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -321,20 +316,30 @@ async function readBytes(req: IncomingMessage): Promise<Buffer> {
 }
 
 /**
- * Subresource handlers also take Kubernetes protobuf bodies as bytes (kubectl's typed client sends
- * `create token`'s TokenRequest so); each decodes the kinds it accepts.
+ * Subresource handlers take patches as parsed JSON too (`kubectl scale` merge-patches `scale`):
+ * an array is a JSON patch, an object a merge patch.
  */
+const PATCH_TYPES = new Set(['application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/json-patch+json']);
+
 async function readSubresourceBody(req: IncomingMessage): Promise<unknown> {
-  const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
-  return contentType === 'application/vnd.kubernetes.protobuf' ? readBytes(req) : readJson(req);
+  if (req.method === 'PATCH' && PATCH_TYPES.has(contentTypeOf(req))) return parseJson(await readBody(req));
+  return readJson(req);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readBytes(req)).toString('utf8');
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
-  const contentType = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim();
+  const contentType = contentTypeOf(req) || 'application/json';
+  if (contentType === 'application/vnd.kubernetes.protobuf') return decodeProtobuf(await readBytes(req));
   if (contentType !== 'application/json' && contentType !== '*/*') {
     throw new KubeApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json`);
   }
-  const text = await readBody(req);
+  return parseJson(await readBody(req));
+}
+
+function parseJson(text: string): unknown {
   if (!text.trim()) throw badRequest('the request body is empty');
   try {
     return JSON.parse(text) as unknown;
@@ -346,12 +351,20 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 async function readDeleteOptions(
   req: IncomingMessage,
   query: URLSearchParams,
-): Promise<{ dryRun: boolean; uid?: string; resourceVersion?: string; propagationPolicy?: PropagationPolicy }> {
+): Promise<{ dryRun: boolean; uid?: string; resourceVersion?: string; propagationPolicy?: PropagationPolicy; gracePeriodSeconds?: number }> {
   const text = await readBody(req);
   let dryRun = isDryRun(query);
   const fromQuery = query.get('propagationPolicy');
-  if (!text.trim()) return { dryRun, ...(fromQuery ? { propagationPolicy: propagation(fromQuery) } : {}) };
-  let options: { dryRun?: string[]; preconditions?: { uid?: string; resourceVersion?: string }; propagationPolicy?: string; orphanDependents?: boolean };
+  const graceFromQuery = query.get('gracePeriodSeconds');
+  const grace = graceFromQuery === null ? {} : { gracePeriodSeconds: gracePeriod(graceFromQuery) };
+  if (!text.trim()) return { dryRun, ...(fromQuery ? { propagationPolicy: propagation(fromQuery) } : {}), ...grace };
+  let options: {
+    dryRun?: string[];
+    preconditions?: { uid?: string; resourceVersion?: string };
+    propagationPolicy?: string;
+    orphanDependents?: boolean;
+    gracePeriodSeconds?: unknown;
+  };
   try {
     options = JSON.parse(text) as typeof options;
   } catch {
@@ -367,7 +380,17 @@ async function readDeleteOptions(
     ...(policy ? { propagationPolicy: propagation(policy) } : {}),
     ...(options.preconditions?.uid ? { uid: options.preconditions.uid } : {}),
     ...(options.preconditions?.resourceVersion ? { resourceVersion: options.preconditions.resourceVersion } : {}),
+    ...(options.gracePeriodSeconds !== undefined && options.gracePeriodSeconds !== null
+      ? { gracePeriodSeconds: gracePeriod(options.gracePeriodSeconds) }
+      : grace),
   };
+}
+
+function gracePeriod(value: unknown): number {
+  const seconds = typeof value === 'string' ? Number(value) : value;
+  if (typeof seconds !== 'number' || !Number.isInteger(seconds)) throw badRequest(`invalid gracePeriodSeconds "${String(value)}"`);
+  // kube-apiserver turns a negative grace period into 1 s.
+  return seconds < 0 ? 1 : seconds;
 }
 
 function propagation(value: string): PropagationPolicy {

@@ -131,6 +131,8 @@ export function prepareCreate(
   const object: KubeObject = { ...input, apiVersion: joinApiVersion(type.group, version), kind: type.kind, metadata };
   if (!keepStatus && type.subresources.includes('status') && type.kind !== 'Node') delete object.status;
   if (type.kind === 'Namespace') object.status = { phase: 'Active' };
+  // kube-apiserver's defaulting of the one field kubectl's generators leave empty.
+  if (type.kind === 'Secret' && !object.type) object.type = 'Opaque';
   checkLabels(type, object);
   return object;
 }

@@ -253,13 +253,17 @@ export class ObjectStore {
     version: string,
     namespace: string | undefined,
     name: string,
-    options: WriteOptions & { uid?: string; resourceVersion?: string; propagationPolicy?: PropagationPolicy } = {},
+    options: WriteOptions & { uid?: string; resourceVersion?: string; propagationPolicy?: PropagationPolicy; gracePeriodSeconds?: number } = {},
   ): Promise<KubeObject> {
     return this.mutate(server, type, version, namespace, name, options, async (current, tx) => {
       if (!current) throw notFound(type, name);
       if (options.uid && options.uid !== current.metadata.uid) throw conflict(type, name);
       if (options.resourceVersion && options.resourceVersion !== current.metadata.resourceVersion) throw conflict(type, name);
       if (type.kind === 'Namespace') return tx.deleteNamespace(current);
+      if (type.kind === 'Pod' && type.group === '') {
+        const terminating = terminatePod(current, this.now(), options.gracePeriodSeconds);
+        if (terminating) return terminating;
+      }
       return markOrRemove(current, this.now(), options.propagationPolicy);
     });
   }
@@ -316,9 +320,29 @@ function checkPreconditions(type: ResourceType, current: KubeObject, input: Kube
 
 /** After an update: nothing changed -> no write; deleted and no finalizer left -> gone. */
 function settle(current: KubeObject, next: KubeObject): Outcome {
-  if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0) return { remove: next };
+  // A pod in its grace period stays until its kubelet deletes it (terminatePod).
+  const graceful = (next.metadata.deletionGracePeriodSeconds ?? 0) > 0;
+  if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && !graceful) return { remove: next };
   if (sameObject(current, next)) return { unchanged: current };
   return { put: next };
+}
+
+/**
+ * kube-apiserver's graceful pod deletion: a pod running on a node is marked with
+ * `deletionTimestamp` = now + grace period and left for its kubelet (the workload controllers'
+ * kubelet) to stop and delete with grace 0; a shorter grace period on a later delete brings the
+ * deadline forward. Unscheduled and finished pods, and a grace period of 0, go at once (null).
+ */
+function terminatePod(current: KubeObject, now: Date, gracePeriodSeconds: number | undefined): Outcome | null {
+  const spec = (current.spec ?? {}) as { nodeName?: string; terminationGracePeriodSeconds?: number };
+  const phase = current.status?.['phase'];
+  if (!spec.nodeName || phase === 'Succeeded' || phase === 'Failed') return null;
+  const grace = gracePeriodSeconds ?? spec.terminationGracePeriodSeconds ?? 30;
+  if (grace <= 0) return null;
+  const deadline = new Date(now.getTime() + grace * 1000);
+  const marked = current.metadata.deletionTimestamp;
+  if (marked && Date.parse(marked) <= deadline.getTime()) return { unchanged: current };
+  return { put: { ...current, metadata: { ...current.metadata, deletionTimestamp: timestamp(deadline), deletionGracePeriodSeconds: grace } } };
 }
 
 /**

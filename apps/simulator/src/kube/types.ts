@@ -117,8 +117,11 @@ export interface ApiServerClient {
   /**
    * With finalizers the object gets `deletionTimestamp` and stays until they are removed; NotFound when absent.
    * Dependents (ownerReferences) go after it (Background, the default), before it (Foreground) or stay (Orphan).
+   * A Pod bound to a node is deleted gracefully: it gets `deletionTimestamp` = now + grace period
+   * (`gracePeriodSeconds`, else its `terminationGracePeriodSeconds`, else 30) and stays until its
+   * kubelet deletes it with `gracePeriodSeconds: 0`, which also forces any pod away at once.
    */
-  delete(ref: ObjectRef, options?: { propagationPolicy?: 'Background' | 'Foreground' | 'Orphan' }): Promise<void>;
+  delete(ref: ObjectRef, options?: { propagationPolicy?: 'Background' | 'Foreground' | 'Orphan'; gracePeriodSeconds?: number }): Promise<void>;
 }
 
 /**

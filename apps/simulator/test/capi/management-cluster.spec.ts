@@ -12,6 +12,7 @@ import { clusterObjects, NAMESPACE } from './objects';
 
 const run = promisify(execFile);
 const STEP_MS = 40;
+jest.setTimeout(120_000);
 const WAIT_MS = 60_000;
 const V135 = 'v1.35.4+rke2r1';
 const V136 = 'v1.36.4+rke2r1';
@@ -38,6 +39,7 @@ describe('the emulated Cluster API management cluster', () => {
     await db?.drop();
   });
 
+  const refOfMachine = (machine: KubeObject) => ({ apiVersion: CLUSTER_API, kind: 'Machine', name: machine.metadata.name, namespace: NAMESPACE });
   const create = async (objects: KubeObject[]) => {
     for (const object of objects) await management.create(object);
   };
@@ -146,8 +148,9 @@ describe('the emulated Cluster API management cluster', () => {
     expect(nodes.every((n) => n.version === V136)).toBe(true);
     expect((await machines('capstan-c1')).some((m) => before.has(m.metadata.name))).toBe(false);
     // The old MachineSet went once emptied.
-    const sets = await management.list(CLUSTER_API, 'MachineSet', { namespace: NAMESPACE, labelSelector: `${LABEL.deploymentName}=capstan-c1-workers` });
-    expect(sets).toHaveLength(1);
+    const sets = () => management.list(CLUSTER_API, 'MachineSet', { namespace: NAMESPACE, labelSelector: `${LABEL.deploymentName}=capstan-c1-workers` });
+    await eventually(async () => (await sets()).length === 1, WAIT_MS, 50);
+    expect((await sets())[0]!.spec!.template).toMatchObject({ spec: { version: V136 } });
   });
 
   it('brings up a three-server control plane one server at a time and replaces them one at a time on an upgrade', async () => {
@@ -234,6 +237,67 @@ describe('the emulated Cluster API management cluster', () => {
     await workload.mergePatch(pdb, { spec: { minAvailable: 1 } });
     await eventually(async () => (await running('capstan-drain', 2)) && (await workloadNodes('capstan-drain')).length === 2, WAIT_MS, 50);
     expect(await workload.get({ apiVersion: 'v1', kind: 'Node', name: victim.metadata.name })).toBeNull();
+  });
+
+  it('removes a machine whose drain a budget blocks once nodeDrainTimeout has passed, as CAPI does', async () => {
+    const objects = clusterObjects({ name: 'capstan-timeout', version: V135, pools: [{ name: 'workers', replicas: 1 }] });
+    const md = objects.find((o) => o.kind === 'MachineDeployment')!;
+    (md.spec!.template as { spec: Record<string, unknown> }).spec.nodeDrainTimeout = '1s';
+    await create(objects);
+    await eventually(() => running('capstan-timeout', 2), WAIT_MS, 50);
+    const workload = sim.kube.server('capstan-timeout');
+    const worker = (await machines('capstan-timeout')).find((m) => m.metadata.labels?.[LABEL.controlPlane] === undefined)!;
+    expect(worker.spec!.nodeDrainTimeout).toBe('1s');
+    await workload.create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'db', namespace: 'default', labels: { app: 'db' } },
+      spec: { nodeName: worker.metadata.name, containers: [{ name: 'db', image: 'postgres:18' }] },
+    });
+    await workload.create({
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: 'db', namespace: 'default' },
+      spec: { minAvailable: 1, selector: { matchLabels: { app: 'db' } } },
+    });
+    await eventually(
+      async () =>
+        (await workload.get({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', name: 'db', namespace: 'default' }))?.status?.currentHealthy === 1,
+      WAIT_MS,
+      50,
+    );
+
+    await management.mergePatch(
+      { apiVersion: CLUSTER_API, kind: 'MachineDeployment', name: 'capstan-timeout-workers', namespace: NAMESPACE },
+      { spec: { replicas: 0 } },
+    );
+    await eventually(async () => (await management.get({ ...refOfMachine(worker) })) === null, WAIT_MS, 50);
+    expect(await workload.get({ apiVersion: 'v1', kind: 'Node', name: worker.metadata.name })).toBeNull();
+  });
+
+  it('removes a pool with its MachineDeployment: machines drained and gone, nodes removed', async () => {
+    // The budget of the drain test would now hold its last pod: gone, the drain can finish.
+    await sim.kube.server('capstan-drain').delete({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', name: 'web', namespace: 'default' });
+    const deployment = { apiVersion: CLUSTER_API, kind: 'MachineDeployment', name: 'capstan-drain-workers', namespace: NAMESPACE };
+    await management.delete(deployment);
+    await eventually(async () => (await management.get(deployment)) === null, WAIT_MS, 50);
+    expect(await management.list(CLUSTER_API, 'MachineSet', { namespace: NAMESPACE, labelSelector: `${LABEL.deploymentName}=capstan-drain-workers` })).toEqual(
+      [],
+    );
+    expect(await running('capstan-drain', 1)).toBe(true);
+    const nodes = await workloadNodes('capstan-drain');
+    expect(nodes).toHaveLength(1);
+  });
+
+  it('leaves a paused cluster alone until it is unpaused', async () => {
+    const objects = clusterObjects({ name: 'capstan-paused', version: V135 });
+    const cluster = objects.find((o) => o.kind === 'Cluster')!;
+    cluster.spec = { ...cluster.spec, paused: true };
+    await create(objects);
+    await new Promise((resolve) => setTimeout(resolve, STEP_MS * 10));
+    expect(await machines('capstan-paused')).toEqual([]);
+    await management.mergePatch({ apiVersion: CLUSTER_API, kind: 'Cluster', name: 'capstan-paused', namespace: NAMESPACE }, { spec: { paused: false } });
+    await eventually(() => running('capstan-paused', 1), WAIT_MS, 50);
   });
 
   it('shows the objects to the real kubectl with the upstream printer columns', async () => {

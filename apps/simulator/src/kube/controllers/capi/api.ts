@@ -96,3 +96,12 @@ export function withoutV(version: string): string {
 export function withV(version: string): string {
   return version.startsWith('v') ? version : `v${version}`;
 }
+
+/** A Go `time.Duration` string (`10m`, `1h30m`, `90s`, `500ms`) in milliseconds, as CAPI's `metav1.Duration` fields take; null when absent or malformed. */
+export function durationMs(value: unknown): number | null {
+  if (typeof value !== 'string' || !/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(value)) return null;
+  const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  for (const [, amount, , suffix] of value.matchAll(/(\d+(\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(amount) * unit[suffix!]!;
+  return total;
+}

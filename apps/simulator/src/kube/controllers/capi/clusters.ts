@@ -13,12 +13,14 @@ import type { Evictor } from './drain';
  * the infrastructure cluster (ready after one step, with the control plane endpoint), the
  * machines, the control plane, the machine deployments, then the Cluster's own status (phase
  * Pending -> Provisioning -> Provisioned, infrastructureReady, controlPlaneReady, conditions).
- * Deleting a Cluster deletes its MachineDeployments, then its control plane, then its
+ * A paused Cluster (`spec.paused`) is left alone until unpaused. Deleting a Cluster deletes its MachineDeployments, then its control plane, then its
  * infrastructure cluster, each once the previous is gone, then the workload API server and the
  * kubeconfig Secret, and finally drops the finalizer.
  */
 export async function reconcileCluster(pass: ClusterPass, evict: Evictor): Promise<void> {
   if (isDeleting(pass.cluster)) return reconcileClusterDeletion(pass, evict);
+  // `spec.paused` stops every Cluster API controller from touching the cluster's objects.
+  if (pass.cluster.spec?.paused === true) return;
   pass.cluster = await pass.addFinalizer(pass.cluster, FINALIZER.cluster);
   const cluster = pass.cluster;
 

@@ -6,6 +6,7 @@ import {
   FINALIZER,
   INFRASTRUCTURE_API,
   LABEL,
+  durationMs,
   field,
   isDeleting,
   isRecord,
@@ -201,8 +202,9 @@ export async function reconcileMachine(pass: ClusterPass, machine: KubeObject, w
   if (phase === 'Provisioned') {
     if (!due) return;
     // The node joins the workload API server, which exists once the first server booted.
+    // A kubelet registers through the API server: while it is down (a fault), the node waits.
     const apiServer = await pass.emulator.getApiServer(pass.clusterName);
-    if (!apiServer) return;
+    if (!apiServer?.serving) return;
     const version = stringField(machine, 'spec', 'version') ?? `v${apiServer.version}`;
     const config = await pass.get(bootstrapRef);
     const agent = field(config, 'spec', 'agentConfig');
@@ -216,6 +218,7 @@ export async function reconcileMachine(pass: ClusterPass, machine: KubeObject, w
       controlPlane: isControlPlaneMachine(machine),
       nodeLabels: stringList(field(agent, 'nodeLabels')),
       nodeTaints: stringList(field(agent, 'nodeTaints')),
+      machineTaints: Array.isArray(field(machine, 'spec', 'taints')) ? (field(machine, 'spec', 'taints') as Record<string, unknown>[]) : [],
     });
     let node = await workload.get({ apiVersion: 'v1', kind: 'Node', name: wanted.metadata.name });
     if (!node) {
@@ -264,8 +267,37 @@ async function reconcileMachineDeletion(pass: ClusterPass, machine: KubeObject, 
   const nodeName = stringField(machine, 'status', 'nodeRef', 'name');
   // A cluster being deleted loses its API server whole: CAPI skips drain and node deletion then.
   const apiServer = nodeName && !pass.isClusterDeleting() ? await pass.emulator.getApiServer(pass.clusterName) : null;
-  const workload = apiServer?.serving ? pass.emulator.server(pass.clusterName) : null;
-  if (nodeName && workload) {
+  if (apiServer && !apiServer.serving) {
+    // CAPI drains through the workload cluster's API: unreachable, the drain is retried, never skipped.
+    await pass.patchStatus(machine, {
+      conditions: machineConditions(machine, pass.now, [
+        falseCondition(
+          'DrainingSucceeded',
+          'DrainingFailed',
+          'Warning',
+          `Drain failed: the workload cluster's API server ${pass.clusterName} is not reachable`,
+        ),
+      ]),
+    });
+    return;
+  }
+  const workload = apiServer ? pass.emulator.server(pass.clusterName) : null;
+  const drainStarted = stringField(machine, 'status', 'deletion', 'nodeDrainStartTime');
+  const drainTimeout = durationMs(field(machine, 'spec', 'nodeDrainTimeout'));
+  const timedOut = drainStarted !== undefined && drainTimeout !== null && drainTimeout > 0 && pass.elapsed(drainStarted, drainTimeout);
+  if (nodeName && workload && timedOut) {
+    // Past `spec.nodeDrainTimeout` CAPI stops draining and deletes the machine anyway.
+    machine = await pass.patchStatus(machine, {
+      conditions: machineConditions(machine, pass.now, [
+        falseCondition(
+          'DrainingSucceeded',
+          'DrainingFailed',
+          'Warning',
+          `Drain not completed within nodeDrainTimeout ${String(machine.spec?.nodeDrainTimeout)}: the node is removed anyway`,
+        ),
+      ]),
+    });
+  } else if (nodeName && workload) {
     const drain = await drainNode(workload, nodeName, world.evict);
     if (!drain.done) {
       const message = drain.blocked.length

@@ -19,6 +19,8 @@ export interface NodeInput {
   controlPlane: boolean;
   nodeLabels: string[];
   nodeTaints: string[];
+  /** `spec.taints` of the Machine (from its MachineDeployment's template), which CAPI puts on the Node. */
+  machineTaints?: Record<string, unknown>[];
 }
 
 export function rke2Node(input: NodeInput): KubeObject {
@@ -44,7 +46,7 @@ export function rke2Node(input: NodeInput): KubeObject {
     name,
     kubeletVersion: input.version,
     labels,
-    taints: input.nodeTaints.map(parseTaint).filter((t) => t !== null),
+    taints: [...input.nodeTaints.map(parseTaint), ...(input.machineTaints ?? []).map(machineTaint)].filter((t) => t !== null),
     providerID: input.providerID,
     internalIP: input.internalIP,
   });
@@ -59,8 +61,16 @@ export function rke2Node(input: NodeInput): KubeObject {
   return node;
 }
 
-function parseTaint(entry: string): { key: string; value?: string; effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute' } | null {
+type Taint = { key: string; value?: string; effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute' };
+
+function parseTaint(entry: string): Taint | null {
   const match = /^([^=:]+)(?:=([^:]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/.exec(entry);
   if (!match) return null;
   return { key: match[1]!, ...(match[2] !== undefined ? { value: match[2] } : {}), effect: match[3] as 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute' };
+}
+
+function machineTaint(taint: Record<string, unknown>): Taint | null {
+  const { key, value, effect } = taint;
+  if (typeof key !== 'string' || (effect !== 'NoSchedule' && effect !== 'PreferNoSchedule' && effect !== 'NoExecute')) return null;
+  return { key, ...(typeof value === 'string' ? { value } : {}), effect };
 }

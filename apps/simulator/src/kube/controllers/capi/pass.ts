@@ -46,6 +46,11 @@ export class ClusterPass {
 
   /** Objects of a kind in the cluster's namespace that belong to it (by `spec.clusterName` or the cluster-name label). */
   async listOwned(apiVersion: string, kind: string): Promise<KubeObject[]> {
+    // Machines and MachineSets are the emulator's own and always carry the label (upstream's
+    // defaulting webhook adds it too): a selector keeps the read to this cluster's.
+    if (kind === 'Machine' || kind === 'MachineSet') {
+      return this.server.list(apiVersion, kind, { namespace: this.namespace, labelSelector: `${LABEL.clusterName}=${this.clusterName}` });
+    }
     const all = await this.server.list(apiVersion, kind, { namespace: this.namespace });
     return all.filter((o) => stringField(o, 'spec', 'clusterName') === this.clusterName || o.metadata.labels?.[LABEL.clusterName] === this.clusterName);
   }

@@ -1,7 +1,6 @@
 import type { ApiServerClient, ApiServerInfo, ControllerContext, EmulatedController } from '../../types';
-import { NAMESPACE, NODE, sameJson } from './model';
-import { withSchedulingTaint } from './nodes';
-import { createIfAbsent, racing, reconcileScope } from './runtime';
+import { NAMESPACE } from './model';
+import { createIfAbsent, reconcileScope } from './runtime';
 import { namespaceDefaults, systemObjects } from './system-workloads';
 
 /**
@@ -32,30 +31,3 @@ export const clusterBootstrapController: EmulatedController = {
 
 /** API servers (by name and kube-system uid) this process has bootstrapped; a re-created server has a new uid. */
 const bootstrapped = new Set<string>();
-
-/**
- * The node lifecycle controller's share that is not about readiness: a cordon
- * (`spec.unschedulable`) carries the `node.kubernetes.io/unschedulable:NoSchedule` taint.
- */
-export const nodeTaintController: EmulatedController = {
-  name: 'workload/node-taints',
-  roles: ['workload'],
-  async reconcile(server: ApiServerClient, _info: ApiServerInfo, context: ControllerContext) {
-    if (!reconcileScope(server, context, ['Node'], 'workload/node-taints')) return;
-    if (context.event?.type === 'DELETED') return;
-    // The event's copy may be stale; patching taints from it could drop one added since.
-    const current = context.event ? await server.get({ ...NODE, name: context.event.object.metadata.name }) : null;
-    const nodes = context.event ? (current ? [current] : []) : await server.list(NODE.apiVersion, NODE.kind);
-    for (const node of nodes) {
-      const next = withSchedulingTaint(node, context.now());
-      if (!sameJson(next.spec, node.spec)) {
-        await racing(() =>
-          server.mergePatch(
-            { ...NODE, name: node.metadata.name },
-            { metadata: { resourceVersion: node.metadata.resourceVersion }, spec: { taints: next.spec?.['taints'] ?? null } },
-          ),
-        );
-      }
-    }
-  },
-};

@@ -1,6 +1,5 @@
 import type { ApiServerClient, ApiServerInfo, ControllerContext, EmulatedController, KubeObject } from '../../types';
 import {
-  controllerOf,
   controllerReference,
   DAEMON_SET,
   isOwnedBy,
@@ -51,16 +50,8 @@ export const daemonSetController: EmulatedController = {
     const scope = reconcileScope(server, context, ['DaemonSet', 'Pod', 'Node'], 'workload/daemonsets');
     if (!scope) return;
     const daemonSets = await server.list(DAEMON_SET.apiVersion, DAEMON_SET.kind, listOptions(scope));
-    if (daemonSets.length === 0 && scope.namespace) return;
-    const pods = await server.list(POD.apiVersion, POD.kind, listOptions(scope));
-    const uids = new Set(daemonSets.map((ds) => ds.metadata.uid));
-    // Orphans only on a full pass: a namespaced pass sees every DaemonSet of that namespace too.
-    for (const pod of pods) {
-      const owner = controllerOf(pod);
-      if (owner?.kind === 'DaemonSet' && !uids.has(owner.uid) && !isTerminating(pod) && (await isGone(server, pod, owner.name)))
-        await deleteIfPresent(server, refOf(pod));
-    }
     if (daemonSets.length === 0) return;
+    const pods = await server.list(POD.apiVersion, POD.kind, listOptions(scope));
     const nodes = await server.list(NODE.apiVersion, NODE.kind);
     for (const ds of daemonSets) {
       if (isTerminating(ds)) continue;
@@ -74,11 +65,6 @@ export const daemonSetController: EmulatedController = {
     }
   },
 };
-
-async function isGone(server: ApiServerClient, pod: KubeObject, name: string): Promise<boolean> {
-  const ds = await server.get({ ...DAEMON_SET, namespace: pod.metadata.namespace!, name });
-  return !ds || ds.metadata.uid !== controllerOf(pod)?.uid;
-}
 
 export function daemonPodTolerations(template: ReturnType<typeof templateOf>): Toleration[] {
   const own = template.spec?.tolerations ?? [];

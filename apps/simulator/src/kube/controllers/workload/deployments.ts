@@ -2,7 +2,6 @@ import type { ApiServerClient, ApiServerInfo, ControllerContext, EmulatedControl
 import {
   type Condition,
   conditionOf,
-  controllerOf,
   controllerReference,
   DEPLOYMENT,
   isOwnedBy,
@@ -40,11 +39,6 @@ export const deploymentController: EmulatedController = {
     if (!scope) return;
     const sets = await server.list(REPLICA_SET.apiVersion, REPLICA_SET.kind, listOptions(scope));
     const deployments = await server.list(DEPLOYMENT.apiVersion, DEPLOYMENT.kind, listOptions(scope));
-    const uids = new Set(deployments.map((d) => d.metadata.uid));
-    for (const rs of sets) {
-      const owner = controllerOf(rs);
-      if (owner?.kind === 'Deployment' && !uids.has(owner.uid) && !isTerminating(rs)) await deleteIfPresent(server, refOf(rs));
-    }
     for (const deployment of deployments) {
       if (isTerminating(deployment)) continue;
       await syncDeployment(
@@ -82,7 +76,7 @@ async function syncDeployment(server: ApiServerClient, deployment: KubeObject, o
   let scaled = false;
 
   if (!fresh && !paused) {
-    const planned = plan(settings, { name: '', replicas: 0, available: 0, created: timestamp(now) }, old.map(stateOf), await oldPodsRunning(server, old));
+    const planned = await plan(server, settings, { name: '', replicas: 0, available: 0, created: timestamp(now) }, old);
     const created = await createIfAbsent(server, newReplicaSet(deployment, hash, planned.get('') ?? 0, maxRevision + 1, settings));
     if (!created) {
       // The name is someone else's ReplicaSet (not ours, or a different template): count a collision, try another hash.
@@ -98,7 +92,7 @@ async function syncDeployment(server: ApiServerClient, deployment: KubeObject, o
       // A rollback to an older template makes that ReplicaSet the newest revision again.
       fresh = (await racing(() => server.mergePatch(refOf(fresh!), { metadata: { annotations: { [REVISION]: String(maxRevision + 1) } } }))) ?? fresh;
     }
-    const step = plan(settings, stateOf(fresh), old.map(stateOf), await oldPodsRunning(server, old));
+    const step = await plan(server, settings, stateOf(fresh), old);
     for (const rs of owned) {
       const replicas = step.get(rs.metadata.name);
       if (replicas === undefined) continue;
@@ -127,8 +121,11 @@ async function syncDeployment(server: ApiServerClient, deployment: KubeObject, o
   if (isComplete(deployment, status)) await trimHistory(server, deployment, old);
 }
 
-function plan(settings: RolloutSettings, fresh: ReplicaSetState, old: ReplicaSetState[], oldRunning: number) {
-  return settings.strategy === 'Recreate' ? planRecreateStep(settings, fresh, old, oldRunning) : planRollingStep(settings, fresh, old);
+async function plan(server: ApiServerClient, settings: RolloutSettings, fresh: ReplicaSetState, old: KubeObject[]) {
+  const states = old.map(stateOf);
+  return settings.strategy === 'Recreate'
+    ? planRecreateStep(settings, fresh, states, await oldPodsRunning(server, old))
+    : planRollingStep(settings, fresh, states);
 }
 
 async function oldPodsRunning(server: ApiServerClient, old: KubeObject[]): Promise<number> {

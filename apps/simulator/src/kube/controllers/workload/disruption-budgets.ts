@@ -18,7 +18,7 @@ export const disruptionBudgetController: EmulatedController = {
     const budgets = (await server.list(PDB.apiVersion, PDB.kind, listOptions(scope))).filter((pdb) => !isTerminating(pdb));
     if (budgets.length === 0) return;
     const pods = await server.list(POD.apiVersion, POD.kind, listOptions(scope));
-    const scaleOf = (await needsScale(budgets)) ? await scaleLookup(server, scope) : () => undefined;
+    const scaleOf = needsScale(budgets) ? await scaleLookup(server, scope) : () => undefined;
     const now = context.now();
     for (const pdb of budgets) {
       const status = computeDisruptionStatus(pdb, pods, scaleOf, now);
@@ -31,7 +31,7 @@ export const disruptionBudgetController: EmulatedController = {
   },
 };
 
-async function needsScale(budgets: KubeObject[]): Promise<boolean> {
+function needsScale(budgets: KubeObject[]): boolean {
   return budgets.some((pdb) => typeof pdb.spec?.['minAvailable'] !== 'number');
 }
 

@@ -2,7 +2,6 @@ import type { SubresourceRegistration, SubresourceRequest, SubresourceResponse }
 import { KubeApiError, type KubeObject } from '../../types';
 import { decideEviction } from './disruption';
 import { PDB, POD } from './model';
-import { decodeEviction, fromProtobuf, isKubeProtobuf } from './protobuf';
 
 /**
  * `POST /api/v1/namespaces/{ns}/pods/{name}/eviction` with a policy/v1 Eviction: the API-initiated
@@ -21,7 +20,7 @@ interface Eviction {
   apiVersion?: string;
   kind?: string;
   metadata?: { name?: string; namespace?: string };
-  deleteOptions?: { preconditions?: { uid?: string; resourceVersion?: string }; dryRun?: string[] } | null;
+  deleteOptions?: { preconditions?: { uid?: string; resourceVersion?: string }; dryRun?: string[]; gracePeriodSeconds?: number } | null;
 }
 
 const ATTEMPTS = 5;
@@ -55,7 +54,8 @@ async function evict(request: SubresourceRequest): Promise<SubresourceResponse> 
     }
     if (!dryRun) {
       try {
-        await request.server.delete({ ...POD, namespace, name: request.name });
+        const grace = eviction.deleteOptions?.gracePeriodSeconds;
+        await request.server.delete({ ...POD, namespace, name: request.name }, typeof grace === 'number' ? { gracePeriodSeconds: Math.max(grace, 0) } : {});
       } catch (error) {
         // Deleted meanwhile: what the eviction wanted.
         if (!(error instanceof KubeApiError && error.code === 404)) throw error;
@@ -66,7 +66,7 @@ async function evict(request: SubresourceRequest): Promise<SubresourceResponse> 
 }
 
 function parseEviction(request: SubresourceRequest): Eviction {
-  const body = isKubeProtobuf(request.body) ? fromProtobuf(request.body, decodeEviction) : request.body;
+  const body = request.body;
   if (!body || typeof body !== 'object' || Array.isArray(body))
     throw new KubeApiError(400, 'BadRequest', 'the body of the request must be a policy/v1 Eviction object');
   const eviction = body as Eviction;

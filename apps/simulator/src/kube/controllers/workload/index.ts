@@ -17,7 +17,8 @@
  * - serviceaccount-tokens: revokes a deleted ServiceAccount's tokens.
  *
  * Subresources (`WORKLOAD_SUBRESOURCES`): `pods/eviction` (PodDisruptionBudgets decide, 429 with
- * the budget named when blocked) and `serviceaccounts/token` (TokenRequest).
+ * the budget named when blocked), `serviceaccounts/token` (TokenRequest) and `scale` of
+ * Deployments, ReplicaSets and StatefulSets (`kubectl scale`).
  *
  * For whoever creates Nodes (the emulated Cluster API controllers, the GKE emulator):
  * - `nodeObject({ name, kubeletVersion, labels, taints, ready, providerID, unschedulable })`
@@ -33,13 +34,15 @@
  */
 import type { SubresourceRegistration } from '../../subresources';
 import type { EmulatedController } from '../../types';
-import { clusterBootstrapController, nodeTaintController } from './cluster-bootstrap';
+import { clusterBootstrapController } from './cluster-bootstrap';
 import { daemonSetController } from './daemonsets';
 import { deploymentController } from './deployments';
 import { disruptionBudgetController } from './disruption-budgets';
 import { evictionSubresource } from './eviction';
 import { kubeletController } from './kubelet';
+import { nodeTaintController } from './node-taints';
 import { replicaSetController } from './replicasets';
+import { scaleSubresources } from './scale';
 import { schedulerController } from './scheduler';
 import { serviceAccountTokenController, tokenRequestSubresource } from './service-account-tokens';
 import { staticPodController } from './static-pods';
@@ -61,4 +64,4 @@ export const WORKLOAD_CONTROLLERS: readonly EmulatedController[] = [
   serviceAccountTokenController,
 ];
 
-export const WORKLOAD_SUBRESOURCES: readonly SubresourceRegistration[] = [evictionSubresource, tokenRequestSubresource];
+export const WORKLOAD_SUBRESOURCES: readonly SubresourceRegistration[] = [evictionSubresource, tokenRequestSubresource, ...scaleSubresources];

@@ -1,5 +1,5 @@
 import type { ApiServerClient, ApiServerInfo, ControllerContext, EmulatedController, KubeObject } from '../../types';
-import { conditionOf, isPodActive, isTerminating, NODE, POD, podPhase, podSpec, refOf } from './model';
+import { conditionOf, isPodActive, isTerminating, NODE, POD, podPhase, podSpec, refOf, timestamp } from './model';
 import { isNodeReady } from './nodes';
 import { allocatePodIP, creatingStatus, runningStatus } from './pods';
 import { deleteIfPresent, podStartupMs, racing, reconcileScope } from './runtime';
@@ -81,7 +81,7 @@ async function advance(
 /** The node controller marks the pods of a node it lost touch with as not Ready. */
 async function markNotReady(server: ApiServerClient, pod: KubeObject, now: Date): Promise<void> {
   if (conditionOf(pod, 'Ready')?.status !== 'True') return;
-  const at = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const at = timestamp(now);
   const conditions = ((pod.status?.['conditions'] as { type: string }[] | undefined) ?? []).map((c) =>
     c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, status: 'False', lastTransitionTime: at } : c,
   );
@@ -108,6 +108,7 @@ export function evictedByTaint(pod: KubeObject, node: KubeObject, now: Date): bo
   });
 }
 
+/** What the kubelet does once the containers stopped (and pod GC for a vanished node): delete with grace 0. */
 async function forceDelete(server: ApiServerClient, pod: KubeObject): Promise<void> {
-  await deleteIfPresent(server, refOf(pod));
+  await racing(() => server.delete(refOf(pod), { gracePeriodSeconds: 0 }));
 }

@@ -1,7 +1,6 @@
 import type { ApiServerClient, ApiServerInfo, ControllerContext, EmulatedController, KubeObject } from '../../types';
 import {
   conditionOf,
-  controllerOf,
   controllerReference,
   isOwnedBy,
   isPodActive,
@@ -22,8 +21,8 @@ import { createIfAbsent, deleteIfPresent, listOptions, racing, reconcileScope } 
 /**
  * ReplicaSet -> Pods: as many active pods as `spec.replicas`, the surplus removed in the order
  * upstream picks (unscheduled, then pending, then not ready, then the youngest), and the status
- * counts Deployments and PodDisruptionBudgets read. Pods of a ReplicaSet that is gone are garbage
- * collected, as background deletion propagation does.
+ * counts Deployments and PodDisruptionBudgets read. (Pods of a deleted ReplicaSet go through the
+ * emulator's garbage collector.)
  */
 export const replicaSetController: EmulatedController = {
   name: 'workload/replicasets',
@@ -31,14 +30,8 @@ export const replicaSetController: EmulatedController = {
   async reconcile(server: ApiServerClient, _info: ApiServerInfo, context: ControllerContext) {
     const scope = reconcileScope(server, context, ['ReplicaSet', 'Pod'], 'workload/replicasets');
     if (!scope) return;
-    // Pods before ReplicaSets: a pod in the list then always has its ReplicaSet in the next one.
     const pods = await server.list(POD.apiVersion, POD.kind, listOptions(scope));
     const sets = await server.list(REPLICA_SET.apiVersion, REPLICA_SET.kind, listOptions(scope));
-    const uids = new Set(sets.map((rs) => rs.metadata.uid));
-    for (const pod of pods) {
-      const owner = controllerOf(pod);
-      if (owner?.kind === 'ReplicaSet' && !uids.has(owner.uid) && !isTerminating(pod)) await deleteIfPresent(server, refOf(pod));
-    }
     for (const rs of sets) {
       if (isTerminating(rs)) continue;
       await syncReplicaSet(

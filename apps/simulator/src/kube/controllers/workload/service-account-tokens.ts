@@ -1,7 +1,6 @@
 import type { SubresourceRegistration, SubresourceRequest, SubresourceResponse } from '../../subresources';
 import { type ApiServerClient, type ApiServerInfo, type ControllerContext, type EmulatedController, KubeApiError, type KubeObject } from '../../types';
 import { POD, SERVICE_ACCOUNT, timestamp } from './model';
-import { decodeTokenRequest, fromProtobuf, isKubeProtobuf } from './protobuf';
 
 /**
  * TokenRequest (`POST /api/v1/namespaces/{ns}/serviceaccounts/{name}/token`,
@@ -42,7 +41,7 @@ interface TokenRequestBody {
 
 async function requestToken(request: SubresourceRequest): Promise<SubresourceResponse> {
   if (request.verb !== 'create') throw new KubeApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
-  const body = (isKubeProtobuf(request.body) ? fromProtobuf(request.body, decodeTokenRequest) : (request.body ?? {})) as TokenRequestBody;
+  const body = (request.body ?? {}) as TokenRequestBody;
   if (typeof body !== 'object' || Array.isArray(body))
     throw new KubeApiError(400, 'BadRequest', 'the body of the request must be an authentication.k8s.io/v1 TokenRequest');
   if (body.kind !== undefined && body.kind !== 'TokenRequest') throw new KubeApiError(400, 'BadRequest', `kind ${String(body.kind)} is not TokenRequest`);

@@ -1,0 +1,167 @@
+import { KubeApiError } from './types';
+
+/**
+ * Request bodies in Kubernetes' protobuf encoding (`application/vnd.kubernetes.protobuf`), for
+ * the few kinds kubectl 1.32 sends that way: its typed clients (`kubectl create namespace |
+ * configmap | secret | serviceaccount`, `kubectl create token`, `kubectl drain`'s evictions) always
+ * write protobuf, without a JSON fallback. The envelope is `k8s\0` + runtime.Unknown{typeMeta,
+ * raw}; field numbers are those of k8s.io/api's generated.proto. Other kinds answer 415.
+ * Responses are always JSON, which those clients accept.
+ */
+type Fields = Map<number, (Buffer | bigint)[]>;
+
+const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
+
+function readVarint(buf: Buffer, at: number): [bigint, number] {
+  let result = 0n;
+  let shift = 0n;
+  for (;;) {
+    if (at >= buf.length) throw malformed();
+    const byte = buf[at++]!;
+    result |= BigInt(byte & 0x7f) << shift;
+    if ((byte & 0x80) === 0) return [result, at];
+    shift += 7n;
+  }
+}
+
+function malformed(): KubeApiError {
+  return new KubeApiError(400, 'BadRequest', 'the protobuf request body is malformed');
+}
+
+/** Field number -> values (varints as bigint, length-delimited as Buffer); fixed-width fields are skipped. */
+function fields(buf: Buffer): Fields {
+  const out: Fields = new Map();
+  let at = 0;
+  while (at < buf.length) {
+    const [tag, next] = readVarint(buf, at);
+    at = next;
+    const field = Number(tag >> 3n);
+    const wire = Number(tag & 7n);
+    let value: Buffer | bigint;
+    if (wire === 0) {
+      [value, at] = readVarint(buf, at);
+    } else if (wire === 2) {
+      const [length, start] = readVarint(buf, at);
+      const end = start + Number(length);
+      if (end > buf.length) throw malformed();
+      value = buf.subarray(start, end);
+      at = end;
+    } else if (wire === 1) {
+      at += 8;
+      continue;
+    } else if (wire === 5) {
+      at += 4;
+      continue;
+    } else throw malformed();
+    out.set(field, [...(out.get(field) ?? []), value]);
+  }
+  return out;
+}
+
+const str = (f: Fields, n: number): string | undefined => {
+  const v = f.get(n)?.[0];
+  return Buffer.isBuffer(v) ? v.toString('utf8') : undefined;
+};
+const strs = (f: Fields, n: number): string[] => (f.get(n) ?? []).filter(Buffer.isBuffer).map((b) => b.toString('utf8'));
+const msg = (f: Fields, n: number): Fields | undefined => {
+  const v = f.get(n)?.[0];
+  return Buffer.isBuffer(v) ? fields(v) : undefined;
+};
+const msgs = (f: Fields, n: number): Fields[] => (f.get(n) ?? []).filter(Buffer.isBuffer).map(fields);
+const int = (f: Fields, n: number): number | undefined => {
+  const v = f.get(n)?.[0];
+  return typeof v === 'bigint' ? Number(BigInt.asIntN(64, v)) : undefined;
+};
+const bool = (f: Fields, n: number): boolean | undefined => {
+  const v = f.get(n)?.[0];
+  return typeof v === 'bigint' ? v !== 0n : undefined;
+};
+function map(f: Fields, n: number, bytes = false): Record<string, string> | undefined {
+  const entries = msgs(f, n);
+  if (entries.length === 0) return undefined;
+  return Object.fromEntries(
+    entries.map((e) => {
+      const raw = e.get(2)?.[0];
+      const value = Buffer.isBuffer(raw) ? (bytes ? raw.toString('base64') : raw.toString('utf8')) : '';
+      return [str(e, 1) ?? '', value];
+    }),
+  );
+}
+
+/** Drops undefined fields, as JSON would not have them. */
+function compact<T extends Record<string, unknown>>(object: T): T {
+  return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0))) as T;
+}
+
+function objectMeta(f: Fields | undefined): Record<string, unknown> {
+  if (!f) return {};
+  return compact({
+    name: str(f, 1) || undefined,
+    generateName: str(f, 2) || undefined,
+    namespace: str(f, 3) || undefined,
+    uid: str(f, 5) || undefined,
+    resourceVersion: str(f, 6) || undefined,
+    labels: map(f, 11),
+    annotations: map(f, 12),
+    ownerReferences: msgs(f, 13).map((r) =>
+      compact({ apiVersion: str(r, 5), kind: str(r, 1), name: str(r, 3), uid: str(r, 4), controller: bool(r, 6), blockOwnerDeletion: bool(r, 7) }),
+    ),
+    finalizers: strs(f, 14),
+  });
+}
+
+const DECODERS: Record<string, (f: Fields) => Record<string, unknown>> = {
+  'v1/Namespace': (f) => compact({ metadata: objectMeta(msg(f, 1)), spec: compact({ finalizers: strs(msg(f, 2) ?? new Map(), 1) }) }),
+  'v1/ConfigMap': (f) => compact({ metadata: objectMeta(msg(f, 1)), data: map(f, 2), binaryData: map(f, 3, true), immutable: bool(f, 4) }),
+  'v1/Secret': (f) => compact({ metadata: objectMeta(msg(f, 1)), data: map(f, 2, true), type: str(f, 3), stringData: map(f, 4), immutable: bool(f, 5) }),
+  'v1/ServiceAccount': (f) =>
+    compact({
+      metadata: objectMeta(msg(f, 1)),
+      secrets: msgs(f, 2).map((r) => compact({ kind: str(r, 1), namespace: str(r, 2), name: str(r, 3) })),
+      imagePullSecrets: msgs(f, 3).map((r) => compact({ name: str(r, 1) })),
+      automountServiceAccountToken: bool(f, 4),
+    }),
+  'authentication.k8s.io/v1/TokenRequest': (f) => {
+    const spec = msg(f, 2) ?? new Map();
+    const bound = msg(spec, 3);
+    return compact({
+      metadata: objectMeta(msg(f, 1)),
+      spec: compact({
+        audiences: strs(spec, 1),
+        expirationSeconds: int(spec, 4),
+        boundObjectRef: bound ? compact({ kind: str(bound, 1), apiVersion: str(bound, 2), name: str(bound, 3), uid: str(bound, 4) }) : undefined,
+      }),
+    });
+  },
+  'policy/v1/Eviction': (f) => {
+    const options = msg(f, 2);
+    return compact({
+      metadata: objectMeta(msg(f, 1)),
+      deleteOptions: options
+        ? compact({
+            gracePeriodSeconds: int(options, 1),
+            propagationPolicy: str(options, 4),
+            dryRun: strs(options, 5),
+          })
+        : undefined,
+    });
+  },
+};
+
+export function decodeProtobuf(body: Buffer): Record<string, unknown> {
+  if (body.length < 4 || !body.subarray(0, 4).equals(MAGIC)) throw malformed();
+  const unknown = fields(body.subarray(4));
+  const typeMeta = msg(unknown, 1) ?? new Map();
+  const apiVersion = str(typeMeta, 1) ?? '';
+  const kind = str(typeMeta, 2) ?? '';
+  const decoder = DECODERS[`${apiVersion}/${kind}`];
+  if (!decoder) {
+    throw new KubeApiError(
+      415,
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format - accepted media types include: application/json (protobuf only for ${Object.keys(DECODERS).join(', ')})`,
+    );
+  }
+  const raw = unknown.get(2)?.[0];
+  return { apiVersion, kind, ...decoder(Buffer.isBuffer(raw) ? fields(raw) : new Map()) };
+}
