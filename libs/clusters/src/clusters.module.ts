@@ -1,5 +1,5 @@
 import { OperationsModule } from '@capstan/operations';
-import { ProvidersModule } from '@capstan/providers';
+import { ClusterProvidersModule } from '@capstan/kube';
 import { TenancyModule } from '@capstan/tenancy';
 import { Module } from '@nestjs/common';
 import { CatalogueController, ClustersController, StaffClustersController } from './clusters.controller';
@@ -23,7 +23,7 @@ import { VersionCatalogueSeeder } from './version-catalogue-seeder';
 import { SimulatorController } from './simulator.controller';
 
 @Module({
-  imports: [TenancyModule, OperationsModule, ProvidersModule, ClusterUsageModule],
+  imports: [TenancyModule, OperationsModule, ClusterProvidersModule, ClusterUsageModule],
   controllers: [ClustersController, CatalogueController, StaffClustersController, SimulatorController],
   providers: [
     ClustersRepository,

@@ -11,3 +11,5 @@ export type { AddonRequest, InstalledAddon } from './addons/helm-charts';
 export { distributionOf, type Distribution } from './addons/chart-sources';
 export type { BaselineResult } from './baseline/baseline';
 export { CAPSTAN_NAMESPACE, CUSTOMER_ACCOUNT, OPERATOR_ACCOUNT } from './baseline/baseline-objects';
+export { DriverBackedProvider } from './driver-backed-provider';
+export { ClusterProvidersModule } from './cluster-providers.module';

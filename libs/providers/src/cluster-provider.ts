@@ -132,6 +132,13 @@ export class ProviderError extends Error {
   }
 }
 
+/**
+ * What the engine's steps call. On the real drivers it is DriverBackedProvider (@capstan/kube):
+ * an InfrastructureDriver plus the work inside the cluster. Per-node upgrades, snapshots and the
+ * object listing of the simulated cloud are not part of it: Cluster API and GKE upgrade whole
+ * pools (InfrastructureDriver.upgradeNodePool), the removed-API scan is TenantKube's, and backups
+ * get their own port with the backups issue.
+ */
 export abstract class ClusterProvider {
   abstract readonly kind: ProviderKind;
 
@@ -153,17 +160,10 @@ export abstract class ClusterProvider {
   abstract upgradeControlPlane(cluster: string, version: string): Promise<void>;
   abstract cordonNode(cluster: string, node: string): Promise<void>;
   abstract drainNode(cluster: string, node: string, options: { timeoutSeconds: number; force: boolean }): Promise<DrainResult>;
-  abstract upgradeNode(cluster: string, node: string, version: string): Promise<void>;
   abstract uncordonNode(cluster: string, node: string): Promise<void>;
-
-  abstract snapshot(cluster: string, name: string): Promise<Snapshot>;
-  abstract restore(cluster: string, snapshot: string): Promise<void>;
 
   abstract installAddons(cluster: string, addons: Addon[]): Promise<void>;
   abstract listAddons(cluster: string): Promise<Addon[]>;
-
-  /** Objects in the tenant cluster, for the removed-API preflight of an upgrade. */
-  abstract listObjects(cluster: string): Promise<ClusterObject[]>;
 }
 
 /** `cl_01j...` -> `capstan-01j...`: DNS-safe, unique, and the same on every retry. */

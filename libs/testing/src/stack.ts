@@ -51,6 +51,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   });
   const env: Record<string, string> = {
     SIMULATOR_URL: simulator.apiUrl,
+    PROVIDER: 'simulated',
     RECONCILE_INTERVAL_MS: '1000',
     OPERATION_BACKOFF_MS: '100',
     JOB_LOCK_MS: '2000',

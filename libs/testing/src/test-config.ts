@@ -13,6 +13,8 @@ export function testConfig(databaseUrl: string, overrides: Record<string, string
     REDIS_PREFIX: `capstan-test-${randomBytes(4).toString('hex')}`,
     SECRETS_KEYS: `test:${randomBytes(32).toString('base64')}`,
     PORT: '0',
+    // Tests built on the simulated cloud's fault injection; driver tests pass PROVIDER=drivers.
+    PROVIDER: 'simulated',
     ...overrides,
   });
 }

@@ -1,5 +1,5 @@
 import { EngineConfig, RedisConnections } from '@capstan/platform';
-import { ProvidersModule } from '@capstan/providers';
+import { ClusterProvidersModule } from '@capstan/kube';
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
@@ -32,7 +32,7 @@ import { StepRegistry } from './step-registry';
     BullModule.registerQueueAsync({
       name: OPERATIONS_QUEUE,
     }),
-    ProvidersModule,
+    ClusterProvidersModule,
     DiscoveryModule,
   ],
   providers: [StepRegistry, OperationRunner, OperationsProcessor, OutboxRelay, Reconciler],

@@ -23,7 +23,7 @@ describe('loadConfig', () => {
     expect(config.http.publicUrl).toBe('http://127.0.0.1:8080');
     expect(config.database.url).toBe(valid.DATABASE_URL);
     expect(config.secrets.keyring[0]?.id).toBe('k1');
-    expect(config.provider.driver).toBe('simulated');
+    expect(config.provider.driver).toBe('drivers');
   });
 
   it('names a malformed setting in one line', () => {

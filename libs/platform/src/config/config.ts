@@ -99,7 +99,9 @@ export const environmentSchema = z.object({
     .regex(/^[a-z0-9:_-]{1,64}$/, 'must be a short key prefix')
     .default('capstan'),
   SECRETS_KEYS: secretsKeyring,
-  PROVIDER: z.enum(['simulated', 'rke2', 'gke']).default('simulated'),
+  // `drivers`: each cluster's own driver (RKE2 via Cluster API, GKE via the Container API), against
+  // real backends or the emulators; `simulated`: the older simulated cloud API for every cluster.
+  PROVIDER: z.enum(['drivers', 'simulated']).default('drivers'),
   SIMULATOR_URL: z.string().url('must be a URL').default('http://127.0.0.1:8090'),
   SIMULATOR_API_TOKEN: z
     .string()
@@ -239,7 +241,8 @@ export class SecretsConfig {
 
 export class ProviderConfig {
   constructor(
-    readonly driver: 'simulated' | 'rke2' | 'gke',
+    /** `drivers` (per cluster, see ClusterProvidersModule in @capstan/kube) or the older `simulated` cloud. */
+    readonly driver: 'drivers' | 'simulated',
     readonly simulatorUrl: string,
     /** The simulated cloud's API credential, sent as a bearer token on every call. */
     readonly simulatorToken?: string,
