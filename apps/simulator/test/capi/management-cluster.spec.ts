@@ -153,6 +153,40 @@ describe('the emulated Cluster API management cluster', () => {
     expect((await sets())[0]!.spec!.template).toMatchObject({ spec: { version: V136 } });
   });
 
+  it('changes pool labels and taints in place: machines keep their names, nodes get and lose the taint', async () => {
+    const deployment = { apiVersion: CLUSTER_API, kind: 'MachineDeployment', name: 'capstan-c1-workers', namespace: NAMESPACE };
+    const workers = async () => (await machines('capstan-c1')).filter((m) => m.metadata.labels?.[LABEL.controlPlane] === undefined);
+    const before = (await workers()).map((m) => m.metadata.name).sort();
+    const taint = { key: 'dedicated', value: 'db', effect: 'NoSchedule', propagation: 'Always' };
+    const nodeTaint = { key: 'dedicated', value: 'db', effect: 'NoSchedule' };
+    await management.mergePatch(deployment, { spec: { template: { metadata: { labels: { tier: 'gold' } }, spec: { taints: [taint] } } } });
+    const workerNodes = async () => {
+      const nodes = await sim.kube.server('capstan-c1').list('v1', 'Node');
+      return nodes.filter((n) => before.includes(n.metadata.name));
+    };
+    await eventually(
+      async () => {
+        const nodes = await workerNodes();
+        return (
+          nodes.length === 2 &&
+          nodes.every((n) => ((n.spec?.taints as object[] | undefined) ?? []).some((t) => JSON.stringify(t) === JSON.stringify(nodeTaint)))
+        );
+      },
+      WAIT_MS,
+      50,
+    );
+    expect((await workers()).every((m) => m.metadata.labels?.tier === 'gold')).toBe(true);
+    expect((await workers()).map((m) => m.metadata.name).sort()).toEqual(before);
+
+    await management.mergePatch(deployment, { spec: { template: { spec: { taints: null } } } });
+    await eventually(
+      async () => (await workerNodes()).every((n) => !((n.spec?.taints as { key: string }[] | undefined) ?? []).some((t) => t.key === 'dedicated')),
+      WAIT_MS,
+      50,
+    );
+    expect((await workers()).map((m) => m.metadata.name).sort()).toEqual(before);
+  });
+
   it('brings up a three-server control plane one server at a time and replaces them one at a time on an upgrade', async () => {
     await create(clusterObjects({ name: 'capstan-ha', version: V135, controlPlaneReplicas: 3 }));
     let mostProvisioning = 0;
