@@ -86,6 +86,17 @@ describe('the emulated Cluster API management cluster', () => {
       expect(machine.status).toMatchObject({ bootstrapReady: true, infrastructureReady: true, nodeRef: { kind: 'Node', name: machine.metadata.name } });
       expect(machine.spec!.providerID).toBe(`in-memory://${machine.metadata.name}`);
     }
+
+    // Settled, the controllers write nothing more: every write would wake them again.
+    await eventually(async () => (await get(CONTROL_PLANE_API, 'RKE2ControlPlane', 'capstan-c1-control-plane'))!.status?.conditions !== undefined, WAIT_MS, 50);
+    await new Promise((resolve) => setTimeout(resolve, STEP_MS * 5));
+    const writes: string[] = [];
+    const stop = sim.kube.onChange((event) => {
+      if (event.server === 'management') writes.push(`${event.type} ${event.object.kind}/${event.object.metadata.name}`);
+    });
+    await new Promise((resolve) => setTimeout(resolve, STEP_MS * 25));
+    stop();
+    expect(writes).toEqual([]);
   });
 
   it('scales a pool up and down by its MachineDeployment replicas', async () => {
