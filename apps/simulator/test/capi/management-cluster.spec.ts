@@ -86,6 +86,17 @@ describe('the emulated Cluster API management cluster', () => {
       expect(machine.status).toMatchObject({ bootstrapReady: true, infrastructureReady: true, nodeRef: { kind: 'Node', name: machine.metadata.name } });
       expect(machine.spec!.providerID).toBe(`in-memory://${machine.metadata.name}`);
     }
+
+    // Settled, the controllers write nothing more: every write would wake them again.
+    await eventually(async () => (await get(CONTROL_PLANE_API, 'RKE2ControlPlane', 'capstan-c1-control-plane'))!.status?.conditions !== undefined, WAIT_MS, 50);
+    await new Promise((resolve) => setTimeout(resolve, STEP_MS * 5));
+    const writes: string[] = [];
+    const stop = sim.kube.onChange((event) => {
+      if (event.server === 'management') writes.push(`${event.type} ${event.object.kind}/${event.object.metadata.name}`);
+    });
+    await new Promise((resolve) => setTimeout(resolve, STEP_MS * 25));
+    stop();
+    expect(writes).toEqual([]);
   });
 
   it('scales a pool up and down by its MachineDeployment replicas', async () => {
@@ -151,6 +162,40 @@ describe('the emulated Cluster API management cluster', () => {
     const sets = () => management.list(CLUSTER_API, 'MachineSet', { namespace: NAMESPACE, labelSelector: `${LABEL.deploymentName}=capstan-c1-workers` });
     await eventually(async () => (await sets()).length === 1, WAIT_MS, 50);
     expect((await sets())[0]!.spec!.template).toMatchObject({ spec: { version: V136 } });
+  });
+
+  it('changes pool labels and taints in place: machines keep their names, nodes get and lose the taint', async () => {
+    const deployment = { apiVersion: CLUSTER_API, kind: 'MachineDeployment', name: 'capstan-c1-workers', namespace: NAMESPACE };
+    const workers = async () => (await machines('capstan-c1')).filter((m) => m.metadata.labels?.[LABEL.controlPlane] === undefined);
+    const before = (await workers()).map((m) => m.metadata.name).sort();
+    const taint = { key: 'dedicated', value: 'db', effect: 'NoSchedule', propagation: 'Always' };
+    const nodeTaint = { key: 'dedicated', value: 'db', effect: 'NoSchedule' };
+    await management.mergePatch(deployment, { spec: { template: { metadata: { labels: { tier: 'gold' } }, spec: { taints: [taint] } } } });
+    const workerNodes = async () => {
+      const nodes = await sim.kube.server('capstan-c1').list('v1', 'Node');
+      return nodes.filter((n) => before.includes(n.metadata.name));
+    };
+    await eventually(
+      async () => {
+        const nodes = await workerNodes();
+        return (
+          nodes.length === 2 &&
+          nodes.every((n) => ((n.spec?.taints as object[] | undefined) ?? []).some((t) => JSON.stringify(t) === JSON.stringify(nodeTaint)))
+        );
+      },
+      WAIT_MS,
+      50,
+    );
+    expect((await workers()).every((m) => m.metadata.labels?.tier === 'gold')).toBe(true);
+    expect((await workers()).map((m) => m.metadata.name).sort()).toEqual(before);
+
+    await management.mergePatch(deployment, { spec: { template: { spec: { taints: null } } } });
+    await eventually(
+      async () => (await workerNodes()).every((n) => !((n.spec?.taints as { key: string }[] | undefined) ?? []).some((t) => t.key === 'dedicated')),
+      WAIT_MS,
+      50,
+    );
+    expect((await workers()).map((m) => m.metadata.name).sort()).toEqual(before);
   });
 
   it('brings up a three-server control plane one server at a time and replaces them one at a time on an upgrade', async () => {

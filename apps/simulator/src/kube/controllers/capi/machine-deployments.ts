@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../../types';
 import { CLUSTER_API, FINALIZER, LABEL, ANNOTATION, field, isDeleting, isRecord, numberField, ownerReference, referenced, refOf, stringField } from './api';
 import { falseCondition, setConditions, summary, trueCondition, type ConditionInput } from './conditions';
@@ -56,6 +57,13 @@ async function reconcileDeployment(pass: ClusterPass, deployment: KubeObject, se
   if (!newSet) {
     const oldReplicas = oldSets.reduce((total, s) => total + (numberField(s, 'spec', 'replicas') ?? 0), 0);
     newSet = await pass.createIfAbsent(newMachineSet(pass, deployment, template, hash, oldReplicas > 0 ? 0 : replicas));
+  } else {
+    // Fields outside the hash (labels, annotations, taints, timeouts) change in place, as CAPI
+    // propagates them to the current MachineSet rather than rolling the machines.
+    const wanted = newMachineSet(pass, deployment, template, hash, 0).spec!.template;
+    if (!isDeepStrictEqual(newSet.spec?.template, wanted)) {
+      newSet = await pass.server.update({ ...newSet, spec: { ...newSet.spec, template: wanted } });
+    }
   }
 
   const strategy = stringField(deployment, 'spec', 'strategy', 'type') ?? 'RollingUpdate';
@@ -174,6 +182,8 @@ async function reconcileMachineSet(pass: ClusterPass, set: KubeObject, machines:
     for (const machine of deletionOrder(active).slice(0, active.length - replicas)) await pass.deleteIfPresent(refOf(machine));
   }
 
+  for (const machine of active) await propagateInPlace(pass, set, machine);
+
   const running = machines.filter(isRunning);
   const failed = machines.find((m) => machinePhase(m) === 'Failed');
   const conditions: ConditionInput[] = [
@@ -228,6 +238,28 @@ async function createSetMachine(pass: ClusterPass, set: KubeObject, name: string
     },
   });
   return true;
+}
+
+/** Labels the controllers own on a Machine; every other label comes from the template. */
+const SYSTEM_LABEL = /^(cluster\.x-k8s\.io\/|machine-template-hash$)/;
+
+/** The template's labels, taints and nodeDrainTimeout onto an existing machine (CAPI's in-place propagation). */
+async function propagateInPlace(pass: ClusterPass, set: KubeObject, machine: KubeObject): Promise<void> {
+  const template = field(set, 'spec', 'template');
+  const wantedLabels = (field(template, 'metadata', 'labels') as Record<string, string> | undefined) ?? {};
+  const labels: Record<string, string | null> = {};
+  for (const [key, value] of Object.entries(wantedLabels)) if (machine.metadata.labels?.[key] !== value) labels[key] = value;
+  for (const key of Object.keys(machine.metadata.labels ?? {})) if (!(key in wantedLabels) && !SYSTEM_LABEL.test(key)) labels[key] = null;
+  const spec: Record<string, unknown> = {};
+  for (const key of ['taints', 'nodeDrainTimeout']) {
+    const wanted = field(template, 'spec', key) ?? null;
+    if (!isDeepStrictEqual(machine.spec?.[key] ?? null, wanted)) spec[key] = wanted;
+  }
+  if (Object.keys(labels).length === 0 && Object.keys(spec).length === 0) return;
+  await pass.server.mergePatch(refOf(machine), {
+    ...(Object.keys(labels).length > 0 ? { metadata: { labels } } : {}),
+    ...(Object.keys(spec).length > 0 ? { spec } : {}),
+  });
 }
 
 /** Which machines a shrinking set gives up first: those marked for deletion, then failed or unready ones, then the newest. */

@@ -12,6 +12,7 @@ import {
   isRecord,
   ownerReference,
   referenced,
+  refOf,
   stringField,
 } from './api';
 import { falseCondition, setConditions, summary, trueCondition, type ConditionInput } from './conditions';
@@ -121,7 +122,8 @@ export async function reconcileMachine(pass: ClusterPass, machine: KubeObject, w
   if (isDeleting(machine)) return reconcileMachineDeletion(pass, machine, world);
   machine = await pass.addFinalizer(machine, FINALIZER.machine);
   const phase = machinePhase(machine);
-  if (phase === 'Failed' || phase === 'Running') return;
+  if (phase === 'Running') return syncNodeTaints(pass, machine);
+  if (phase === 'Failed') return;
   const status = machine.status ?? {};
   const bootstrapRef = referenced(machine, field(machine, 'spec', 'bootstrap', 'configRef'));
   const infraRef = referenced(machine, field(machine, 'spec', 'infrastructureRef'));
@@ -331,6 +333,34 @@ async function reconcileMachineDeletion(pass: ClusterPass, machine: KubeObject, 
   }
   await pass.removeFinalizer(machine, FINALIZER.machine);
 }
+
+/**
+ * Keeps the Node's taints in step with the Machine's `spec.taints` of propagation `Always`: adds
+ * the missing ones and removes those it added earlier and the Machine no longer lists (recorded in
+ * an annotation on the Node), leaving every other taint alone, as CAPI manages only its own.
+ */
+async function syncNodeTaints(pass: ClusterPass, machine: KubeObject): Promise<void> {
+  const wanted = (Array.isArray(machine.spec?.taints) ? (machine.spec.taints as Record<string, unknown>[]) : [])
+    .filter((t) => t.propagation !== 'OnInitialization')
+    .map((t) => ({ key: String(t.key), ...(typeof t.value === 'string' ? { value: t.value } : {}), effect: String(t.effect) }));
+  const wantedKey = JSON.stringify(wanted);
+  if ((machine.metadata.annotations?.[MANAGED_TAINTS] ?? '[]') === wantedKey) return;
+  const nodeName = stringField(machine, 'status', 'nodeRef', 'name');
+  const apiServer = nodeName ? await pass.emulator.getApiServer(pass.clusterName) : null;
+  if (!nodeName || !apiServer?.serving) return;
+  const workload = pass.emulator.server(pass.clusterName);
+  const node = await workload.get({ apiVersion: 'v1', kind: 'Node', name: nodeName });
+  if (!node) return;
+  const previous = JSON.parse(machine.metadata.annotations?.[MANAGED_TAINTS] ?? '[]') as { key: string; effect: string }[];
+  const same = (a: { key: string; effect: string }, b: { key: string; effect: string }) => a.key === b.key && a.effect === b.effect;
+  const current = Array.isArray(node.spec?.taints) ? (node.spec.taints as { key: string; effect: string }[]) : [];
+  const kept = current.filter((t) => !previous.some((p) => same(p, t)) && !wanted.some((w) => same(w, t)));
+  await workload.mergePatch({ apiVersion: 'v1', kind: 'Node', name: nodeName }, { spec: { taints: [...kept, ...wanted] } });
+  await pass.server.mergePatch(refOf(machine), { metadata: { annotations: { [MANAGED_TAINTS]: wantedKey } } });
+}
+
+/** On the Machine: the taints it last put on its Node (what CAPI tracks to remove only its own). */
+const MANAGED_TAINTS = 'simulator.capstan.dev/node-taints';
 
 /** CAPI's Machine controller makes itself the controller owner of its bootstrap and infrastructure objects. */
 async function adopt(pass: ClusterPass, object: KubeObject, machine: KubeObject): Promise<void> {
