@@ -5,3 +5,4 @@ export * from './operations.module';
 export * from './engine';
 export * from './announced-state';
 export * from './operation-events';
+export * from './orphans.service';
