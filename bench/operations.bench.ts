@@ -34,6 +34,7 @@ import { type QueueBaselineResult, runQueueBaseline, withBoundedConcurrency } fr
 import { databaseUrl, numberSetting, REDIS_URL } from './support/environment';
 import { isLocalPostgres, machineCpu, type ProcessUsage, sampleProcesses } from './support/processes';
 import { type CallCounts, countCalls } from './support/call-counter';
+import { recordOutboxCommits } from './support/commit-times';
 import { startCpuProfile } from './support/cpu-profile';
 import { cleanRedis } from './support/redis';
 import { createScratchDatabase, type ScratchDatabase } from './support/scratch-database';
@@ -101,6 +102,8 @@ interface CapstanResult {
   creates: Map<string, number>;
   /** With BENCH_CPU_PROF: round trips of the workers (summed) and of this process. */
   calls?: { workers: CallCounts; here: CallCounts };
+  /** Operation id -> when the API's transaction that wrote its outbox message committed (epoch ms). */
+  commits: Map<string, number>;
 }
 
 const sleep = (msec: number) => new Promise((r) => setTimeout(r, msec));
@@ -241,12 +244,14 @@ async function runCapstan(db: ScratchDatabase, redisPrefix: string, concurrency:
     here?.reset();
     const profile = PROFILE_DIR ? startCpuProfile() : undefined;
     if (PROFILE_DIR) for (const child of children) child.kill('SIGWINCH');
+    const outboxCommits = recordOutboxCommits();
     const machineBefore = machineCpu();
     const benchBefore = process.cpuUsage();
     let firstAccepted: number | undefined;
     const sent = await sendCreates(stack, org.token, 'bench', OPERATIONS, () => (firstAccepted ??= Date.now()));
     await waitForTerminal(org.organizationId, sent.operationIds.length, TIMEOUT_MS);
     const bench = process.cpuUsage(benchBefore);
+    outboxCommits.stop();
     const machineAfter = machineCpu();
     const usage = sampler.stop();
     const backendUsage = backends.stop();
@@ -306,6 +311,7 @@ async function runCapstan(db: ScratchDatabase, redisPrefix: string, concurrency:
       simulatorCalls,
       creates: new Map(objects.items.map((o) => [o.name, o.creates])),
       calls,
+      commits: outboxCommits.commits,
     };
   } finally {
     sampler.stop();
@@ -386,9 +392,13 @@ function report(capstan: CapstanResult, baseline: QueueBaselineResult): boolean 
   ];
   printTable(['metric', '>capstan', '>baseline', '>ratio', 'goal'], rows);
 
-  // Issue 9's goals (a) and (c). The outbox message's created_at is its transaction's start (now()),
-  // so the lag counts the rest of the API's transaction too: an upper bound on the relay's own lag.
-  const relayLag = sorted(succeeded.map((r) => Number(r.dispatched) - Number(r.queued)));
+  // Issue 9's goals (a) and (c). The relay's lag runs from the API's COMMIT (as the API saw it
+  // return, support/commit-times.ts) to the message's dispatch (BullMQ accepted the job). It
+  // once ran from the transaction's start (now()), which counted the create's wait on the
+  // organisation's row lock: with 20 creates in flight for one organisation, a queue of ~1 s.
+  const relayLag = sorted(succeeded.map((r) => Number(r.dispatched) - (capstan.commits.get(r.id) ?? Number.NaN)));
+  const written = sorted(succeeded.map((r) => Number(r.dispatched) - Number(r.queued)));
+  const committed = succeeded.filter((r) => capstan.commits.has(r.id)).length;
   const peakRssMb = Math.max(...capstan.workers.map((w) => w.peakRssKb / 1024));
   const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
   printTable(
@@ -407,6 +417,10 @@ function report(capstan: CapstanResult, baseline: QueueBaselineResult): boolean 
     ],
   );
   console.log('  ratio = capstan / baseline: higher is better for throughput, lower for the rest; goals are reported, never enforced');
+  console.log(
+    `  (c) measured on ${committed}/${succeeded.length} operations (those whose COMMIT this process saw); ` +
+      `from the message's write (clock_timestamp(), inside the API's transaction) to dispatch: p50 ${ms(percentile(written, 0.5), 1)} / p99 ${ms(percentile(written, 0.99), 1)} ms`,
+  );
 
   // Where the time goes, Capstan side.
   const split = (from: keyof OperationRow, to: keyof OperationRow) => {
@@ -414,7 +428,7 @@ function report(capstan: CapstanResult, baseline: QueueBaselineResult): boolean 
     return `${ms(percentile(values, 0.5), 0)}/${ms(percentile(values, 0.99), 0)}`;
   };
   console.log(
-    `  capstan latency split, p50/p99 ms: API commit -> relayed to BullMQ ${split('created', 'dispatched')}, ` +
+    `  capstan latency split, p50/p99 ms: API transaction start -> relayed to BullMQ ${split('created', 'dispatched')}, ` +
       `relayed -> started by a worker ${split('dispatched', 'started')}, started -> finished ${split('started', 'finished')}`,
   );
   console.log(

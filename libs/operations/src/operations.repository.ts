@@ -9,6 +9,14 @@ import type { OperationWithSteps } from './operation-view';
 export const OPERATIONS_TOPIC = 'operations';
 export const OUTBOX_CHANNEL = 'capstan_outbox';
 
+/** What a NOTIFY on OUTBOX_CHANNEL says: the message written, enough to relay it unread. */
+export interface OutboxNotice {
+  /** outbox_messages.id, as text (a bigint). */
+  id: string;
+  operationId: string;
+  requestId: string | null;
+}
+
 export interface NewOperation {
   organizationId: string;
   clusterId: string | null;
@@ -118,16 +126,30 @@ export class OperationsRepository {
 
   /** Hands the operation (again) to the workers; the job id is the operation id, so never twice. */
   async publish(tx: UnitOfWork, operationId: string): Promise<void> {
-    // One statement; NOTIFY is transactional: the relay wakes when (and only if) this commits.
+    const requestId = this.context.requestId ?? null;
+    // One statement; NOTIFY is transactional: the relay hears of it when (and only if) this
+    // commits. The notification carries the message (`OutboxNotice`), so the relay puts the job in
+    // BullMQ at once, without reading the outbox first.
     await tx
       .with('message', (q) =>
         q
           .insertInto('outbox_messages')
-          .values({ topic: OPERATIONS_TOPIC, dedupe_key: operationId, payload: jsonb({ operationId, requestId: this.context.requestId }) })
+          .values({
+            topic: OPERATIONS_TOPIC,
+            dedupe_key: operationId,
+            payload: jsonb({ operationId, requestId }),
+            // When the message was written, near the commit: not the transaction's start (now()),
+            // which can be long before, after waits on the organisation's or cluster's row lock.
+            created_at: sql<Date>`clock_timestamp()`,
+          })
           .returning('id'),
       )
       .selectFrom('message')
-      .select(sql<string>`pg_notify(${OUTBOX_CHANNEL}, '')::text`.as('notified'))
+      .select(
+        sql<string>`pg_notify(${OUTBOX_CHANNEL}, json_build_object('id', message.id::text, 'operationId', ${operationId}::text, 'requestId', ${requestId}::text)::text)::text`.as(
+          'notified',
+        ),
+      )
       .execute();
   }
 
