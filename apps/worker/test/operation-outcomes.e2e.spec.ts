@@ -35,21 +35,23 @@ describe('operation outcomes', () => {
   const eventTypes = async (operationId: string) =>
     (await stack.prisma.event.findMany({ where: { source: `/v1/operations/${operationId}` }, orderBy: { id: 'asc' } })).map((e) => e.type);
 
-  it('fails the operation when a step fails for good: the step and its error are kept and the cluster is in error', async () => {
+  it('fails the operation when a step fails for good: the step and its error are kept, what it built is removed and the cluster is in error', async () => {
     await simulatorCall(stack.simulator.apiUrl, 'POST', '/v1/chaos/faults', { match: { call: 'installAddons' }, mode: 'fail_always', retryable: false });
     const { clusterId, operationId } = await create('doomed');
 
     const failed = await waitForOperation(stack.prisma, operationId, ['failed']);
     expect(failed.error).toMatchObject({ step: 'install_addons', message: expect.stringMatching(/^step install_addons failed: .*injected fault/) });
     expect(failed.finishedAt).not.toBeNull();
+    expect(failed.error).toMatchObject({ compensation: 'done' });
+    // What reached the cloud was undone; what never ran is skipped; the failed step says why.
     expect(failed.steps.map((s) => `${s.name}:${s.status}`)).toEqual([
-      'reserve_endpoint:succeeded',
-      'create_control_plane:succeeded',
-      'wait_control_plane_ready:succeeded',
-      'create_node_pools:succeeded',
+      'reserve_endpoint:compensated',
+      'create_control_plane:compensated',
+      'wait_control_plane_ready:compensated',
+      'create_node_pools:compensated',
       'install_addons:failed',
-      'issue_admin_credentials:pending',
-      'mark_running:pending',
+      'issue_admin_credentials:skipped',
+      'mark_running:skipped',
     ]);
     expect(failed.steps[4]!.error).toMatchObject({ message: expect.stringContaining('injected fault') });
     // A non-retryable failure is not retried.
@@ -57,8 +59,15 @@ describe('operation outcomes', () => {
     const cluster = await stack.prisma.cluster.findUniqueOrThrow({ where: { id: clusterId } });
     expect(cluster.status).toBe('error');
     expect(cluster.statusReason).toContain('install_addons');
-    // What the steps before learnt stays: the endpoint was recorded.
-    expect(cluster.endpoint).toMatch(/^https:\/\//);
+    expect(cluster.statusReason).toContain('was removed');
+    // The half-built cluster is gone from the cloud, and its endpoint with it.
+    expect(cluster.endpoint).toBeNull();
+    const stats = await simulatorCall<{ items: { name: string; creates: number; deletes: number }[] }>(
+      stack.simulator.apiUrl,
+      'GET',
+      '/v1/stats/objects?kind=cluster',
+    );
+    expect(stats.items.find((i) => i.name === externalClusterName(clusterId))).toMatchObject({ creates: 1, deletes: 1 });
     expect(await eventTypes(operationId)).toEqual(['dev.capstan.operation.pending', 'dev.capstan.operation.running', 'dev.capstan.operation.failed']);
     const failedEvent = await stack.prisma.event.findFirstOrThrow({ where: { source: `/v1/operations/${operationId}`, type: 'dev.capstan.operation.failed' } });
     expect(failedEvent.data).toMatchObject({ operation_id: operationId, status: 'failed', error: { step: 'install_addons' } });

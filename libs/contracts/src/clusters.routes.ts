@@ -467,3 +467,44 @@ export const adminCancelOperation = defineRoute({
   responses: { 200: { description: 'The operation', schema: operationSchema } },
   errors: [409],
 });
+
+/** What a failed create left at the provider when undoing it failed too (docs/operations-engine.md). */
+export const orphanSchema = z
+  .object({
+    id: z.string(),
+    organization_id: z.string(),
+    cluster_id: z.string().nullable(),
+    operation_id: z.string().openapi({ description: 'The failed operation whose undoing left it' }),
+    provider: providerSchema,
+    kind: z.enum(['cluster', 'node_pool']),
+    external_cluster: z.string().openapi({ description: "The cluster's name at the provider" }),
+    external_name: z.string().openapi({ description: "The object's name at the provider (the cluster's own for a cluster)" }),
+    reason: z.string(),
+    status: z.enum(['open', 'resolved']).openapi({ description: 'open: the reconciler is still deleting it; resolved: the provider has it no more' }),
+    attempts: z.number().int().openapi({ description: 'Cleanup attempts by the reconciler so far' }),
+    last_error: z.string().nullable(),
+    next_attempt_at: timestamp.nullable().openapi({ description: 'When the reconciler tries again; null once resolved' }),
+    created_at: timestamp,
+    resolved_at: timestamp.nullable(),
+  })
+  .openapi('Orphan');
+
+export const adminListOrphans = defineRoute({
+  operationId: 'adminListOrphans',
+  method: 'GET',
+  path: '/admin/v1/orphans',
+  summary: 'Provider objects left by failed creates that could not be undone, newest first',
+  description: 'The reconciler deletes each one with backoff and marks it resolved once the provider has it no more.',
+  tags: ['Admin'],
+  access: 'staff:viewer',
+  query: z
+    .object({
+      ...paginationQuery,
+      status: z.enum(['open', 'resolved']).optional(),
+      organization_id: idOf('org').optional(),
+      cluster_id: idOf('cl').optional(),
+      operation_id: idOf('op').optional(),
+    })
+    .strict(),
+  responses: { 200: { description: 'A page of orphans', schema: page(orphanSchema, 'OrphanPage') } },
+});

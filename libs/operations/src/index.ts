@@ -5,4 +5,8 @@ export * from './operations.module';
 export * from './engine';
 export * from './announced-state';
 export * from './operation-events';
+<<<<<<< HEAD
 export * from './operation-history';
+=======
+export * from './orphans.service';
+>>>>>>> ops

@@ -3,6 +3,7 @@ import { Endpoint, Input } from '@capstan/platform';
 import { actorOf, CurrentCustomer, CurrentStaff, type CustomerCaller, type StaffCaller } from '@capstan/tenancy';
 import { Controller } from '@nestjs/common';
 import { OperationsService } from './operations.service';
+import { OrphansService } from './orphans.service';
 
 @Controller()
 export class OperationsController {
@@ -51,5 +52,19 @@ export class StaffOperationsController {
   @Endpoint(routes.adminCancelOperation)
   cancel(@CurrentStaff() staff: StaffCaller, @Input() { params, body }: RouteInput<typeof routes.adminCancelOperation>) {
     return this.operations.cancel(actorOf(staff), undefined, params.operation_id, body.reason);
+  }
+}
+
+@Controller()
+export class StaffOrphansController {
+  constructor(private readonly orphans: OrphansService) {}
+
+  @Endpoint(routes.adminListOrphans)
+  list(@Input() { query }: RouteInput<typeof routes.adminListOrphans>) {
+    return this.orphans.list(
+      { status: query.status, organizationId: query.organization_id, clusterId: query.cluster_id, operationId: query.operation_id },
+      query.limit,
+      query.cursor,
+    );
   }
 }

@@ -127,6 +127,21 @@ export class OperationsService {
       if (row.status !== 'failed' && row.status !== 'needs_attention') {
         throw new ConflictError('operation-not-retryable', `operation ${id} is ${row.status}; only failed or needs_attention operations can be retried`);
       }
+      // A failure that was undone cannot be resumed: the work of its finished steps is gone (or is
+      // being deleted by the reconciler as orphans, which would delete what a retry built again).
+      const undone = await trx
+        .selectFrom('operation_steps')
+        .select('position')
+        .where('operation_id', '=', id)
+        .where('status', '=', 'compensated')
+        .limit(1)
+        .executeTakeFirst();
+      if (undone) {
+        throw new ConflictError(
+          'operation-not-retryable',
+          `operation ${id} failed and what it had built was undone; it cannot be resumed. Make the change again as a new request`,
+        );
+      }
       // A retry hands the operation back to the workers (`pending`), never `running` directly: only
       // a worker's claim makes it running, under its lease (docs/operations-engine.md).
       operationTransition(row.status, 'pending', id);

@@ -229,8 +229,15 @@ const nodePools = {
  * and an admin credential it already issued (a year-long one) is revoked with it.
  */
 const deleteCreatedCluster = async (ctx: StepContext) => {
+  // Capstan's copy of the credential and the endpoint go first: neither may outlive a provider
+  // call that fails below.
+  await ctx.db
+    .with('credentials', (q) => q.deleteFrom('cluster_credentials').where('cluster_id', '=', ctx.cluster.id))
+    .updateTable('clusters')
+    .set({ endpoint: null, ca_certificate: null, updated_at: ctx.clock.now() })
+    .where('id', '=', ctx.cluster.id)
+    .execute();
   await ctx.provider.deleteCluster(clusterName(ctx));
-  await ctx.db.deleteFrom('cluster_credentials').where('cluster_id', '=', ctx.cluster.id).execute();
   return true;
 };
 const deleteCreatedPool = async (ctx: StepContext) => {
@@ -257,9 +264,20 @@ const applyPreviousPool = async (ctx: StepContext) => {
 export class ClusterOperationSteps implements OperationStepProvider {
   stepSets(): Partial<Record<OperationType, OperationStepSet>> {
     return {
-      create_cluster: { steps: createCluster, compensate: deleteCreatedCluster },
+      create_cluster: {
+        steps: createCluster,
+        compensate: deleteCreatedCluster,
+        compensateOnFailure: true,
+        // The cluster takes its node pools with it.
+        leftovers: (ctx) => [{ kind: 'cluster', cluster: clusterName(ctx) }],
+      },
       delete_cluster: { steps: deleteCluster },
-      create_node_pool: { steps: nodePools.create_node_pool, compensate: deleteCreatedPool },
+      create_node_pool: {
+        steps: nodePools.create_node_pool,
+        compensate: deleteCreatedPool,
+        compensateOnFailure: true,
+        leftovers: (ctx) => [{ kind: 'node_pool', cluster: clusterName(ctx), name: externalNodePoolName(ctx.operation.targetId) }],
+      },
       update_node_pool: { steps: nodePools.update_node_pool, compensate: applyPreviousPool },
       scale_node_pool: { steps: nodePools.scale_node_pool, compensate: applyPreviousPool },
       delete_node_pool: { steps: nodePools.delete_node_pool },

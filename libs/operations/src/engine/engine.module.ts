@@ -7,6 +7,7 @@ import { OperationRunner } from './operation-runner';
 import { OPERATIONS_QUEUE } from './operations-queue';
 import { OperationsProcessor } from './operations.processor';
 import { OutboxRelay } from './outbox-relay';
+import { OrphanCleaner } from './orphan-cleaner';
 import { Reconciler } from './reconciler';
 import { StepRegistry } from './step-registry';
 
@@ -35,7 +36,7 @@ import { StepRegistry } from './step-registry';
     ClusterProvidersModule,
     DiscoveryModule,
   ],
-  providers: [StepRegistry, OperationRunner, OperationsProcessor, OutboxRelay, Reconciler],
-  exports: [OutboxRelay, Reconciler, OperationRunner],
+  providers: [StepRegistry, OperationRunner, OperationsProcessor, OutboxRelay, Reconciler, OrphanCleaner],
+  exports: [OutboxRelay, Reconciler, OperationRunner, OrphanCleaner],
 })
 export class OperationsEngineModule {}

@@ -5,3 +5,4 @@ export * from './reconciler';
 export * from './operations-queue';
 export * from './step-context';
 export * from './step-registry';
+export * from './orphan-cleaner';

@@ -1,12 +1,30 @@
 import { type OperationType, stepStatusesBefore } from '@capstan/domain';
+<<<<<<< HEAD
 import { Clock, Database, EngineConfig, SecretBox } from '@capstan/platform';
 import { ClusterProviders, ProviderError } from '@capstan/providers';
+=======
+import { Clock, Database, EngineConfig, newId, SecretBox } from '@capstan/platform';
+import { ClusterProvider, ProviderError } from '@capstan/providers';
+>>>>>>> ops
 import { Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { operationEvent } from '../operation-events';
 import { restoreAnnouncedState } from '../announced-state';
-import { boundary, claim, end, type Ending, type FinishedStep, handBack, renewLease, retryStep, type Run, stepFailed, yieldStep } from './run-statements';
+import {
+  boundary,
+  claim,
+  end,
+  type Ending,
+  type FinishedStep,
+  handBack,
+  type NewOrphan,
+  renewLease,
+  retryStep,
+  type Run,
+  stepFailed,
+  yieldStep,
+} from './run-statements';
 import { type OperationStepSet, StepRegistry } from './step-registry';
 import { type EngineCluster, type EngineOperation, type EngineStep, NeedsAttentionError, type StepContext, StepTimeoutError, StepYield } from './step-context';
 
@@ -135,7 +153,7 @@ export class OperationRunner {
         if (!handler) throw new ProviderError(`this Capstan release has no handler for step ${step.name} of ${op.type}`, false, 'unsupported_step');
         checkpoint = await handler(ctx);
       } catch (error) {
-        return this.afterThrow(run, op, step, error);
+        return this.afterThrow(run, op, set, ctx, step, error);
       }
       checkpoints[step.name] = checkpoint ?? null;
       finished = { position: step.position, checkpoint: checkpoint ?? null };
@@ -145,7 +163,7 @@ export class OperationRunner {
   }
 
   /** A step threw: it waits, it retries later, it needs a person, or it failed for good. */
-  private async afterThrow(run: Run, op: EngineOperation, step: EngineStep, error: unknown): Promise<RunOutcome> {
+  private async afterThrow(run: Run, op: EngineOperation, set: OperationStepSet, ctx: StepContext, step: EngineStep, error: unknown): Promise<RunOutcome> {
     const now = this.clock.now();
     if (error instanceof StepYield) {
       const held = await yieldStep(this.db, run, step.position, error.wait, new Date(now.getTime() + error.delayMs), now);
@@ -166,16 +184,58 @@ export class OperationRunner {
       return held ? { state: 'later', delayMs } : DONE;
     }
     await stepFailed(this.db, run, step.position, messageOf(error), now);
-    await this.end(
-      run,
-      op,
-      this.failure(op, {
-        code: error instanceof ProviderError ? error.code : 'step_failed',
-        message: `step ${step.name} failed: ${messageOf(error)}`,
-        step: step.name,
-      }),
-    );
+    const failure = this.failure(op, {
+      code: error instanceof ProviderError ? error.code : 'step_failed',
+      message: `step ${step.name} failed: ${messageOf(error)}`,
+      step: step.name,
+    });
+    await this.end(run, op, set.compensateOnFailure ? await this.undoFailure(op, set, ctx, failure) : failure);
     return DONE;
+  }
+
+  /**
+   * A create that failed for good deletes what it half-built (its `compensate`), whether or not a
+   * step finished: the failing call itself may have taken effect. When that fails too, what may be
+   * left is recorded as orphans with the end, for staff to see and the reconciler to delete.
+   * Either way the finished steps end `compensated`, and a staff retry is refused (their work is
+   * gone or going), so the reconciler never deletes what a retry builds again.
+   */
+  private async undoFailure(op: EngineOperation, set: OperationStepSet, ctx: StepContext, failure: Ending): Promise<Ending> {
+    const reason = String(failure.error?.message ?? 'operation failed');
+    // Only a cluster left in error says why; a failed pool leaves its cluster running as it was.
+    const withReason = (suffix: string): Ending['cluster'] =>
+      failure.cluster?.status === 'error' ? { ...failure.cluster, reason: `${failure.cluster.reason ?? reason}; ${suffix}` } : failure.cluster;
+    try {
+      await set.compensate!(ctx);
+      return {
+        ...failure,
+        error: { ...failure.error, compensation: 'done' },
+        cluster: withReason('what it had built at the provider was removed'),
+        undo: { orphans: [] },
+      };
+    } catch (error) {
+      const leftovers = set.leftovers!(ctx);
+      this.logger.warn(
+        { operationId: op.id, err: messageOf(error), leftovers: leftovers.length },
+        'undoing a failed operation failed; its leftovers are recorded as orphans',
+      );
+      const orphans: NewOrphan[] = leftovers.map((leftover) => ({
+        id: newId('orph'),
+        organizationId: op.organizationId,
+        clusterId: op.clusterId,
+        provider: ctx.cluster.provider,
+        kind: leftover.kind,
+        externalCluster: leftover.cluster,
+        externalName: leftover.kind === 'cluster' ? leftover.cluster : leftover.name,
+        reason: `undoing ${op.type} ${op.id} failed: ${messageOf(error)}`,
+      }));
+      return {
+        ...failure,
+        error: { ...failure.error, compensation: 'left_for_cleanup' },
+        cluster: withReason('removing what it had built failed; it is recorded for cleanup'),
+        undo: { orphans },
+      };
+    }
   }
 
   private context(op: EngineOperation, cluster: EngineCluster, step: EngineStep, checkpoints: Record<string, unknown>): StepContext {

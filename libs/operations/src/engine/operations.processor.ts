@@ -5,6 +5,7 @@ import { DelayedError, type Job } from 'bullmq';
 import { ClsService } from 'nestjs-cls';
 import { type OperationJob, OPERATIONS_QUEUE } from './operations-queue';
 import { ClusterLockedError, OperationRunner } from './operation-runner';
+import { OrphanCleaner } from './orphan-cleaner';
 import { OutboxRelay } from './outbox-relay';
 import { PRUNE_OUTBOX_JOB, RECONCILE_JOB, Reconciler } from './reconciler';
 
@@ -25,6 +26,7 @@ export class OperationsProcessor extends WorkerHost implements OnApplicationBoot
     private readonly runner: OperationRunner,
     private readonly reconciler: Reconciler,
     private readonly relay: OutboxRelay,
+    private readonly orphans: OrphanCleaner,
     private readonly cls: ClsService,
     private readonly config: EngineConfig,
   ) {
@@ -64,6 +66,8 @@ export class OperationsProcessor extends WorkerHost implements OnApplicationBoot
     // The fleet's periodic jobs (job schedulers) share the queue with the operations.
     if (job.name === RECONCILE_JOB) {
       await this.reconciler.reconcile();
+      // What failed creates could not undo is the same fleet-wide repair, on the same period.
+      await this.orphans.clean();
       return;
     }
     if (job.name === PRUNE_OUTBOX_JOB) {

@@ -3,7 +3,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { Client } from 'pg';
-import { OPERATIONS_TOPIC, OUTBOX_CHANNEL } from '../operations.repository';
+import { OPERATIONS_TOPIC, OUTBOX_CHANNEL, type OutboxNotice } from '../operations.repository';
 import { type OperationJob, operationJobOptions, OPERATIONS_QUEUE } from './operations-queue';
 
 const BATCH = 200;
@@ -12,10 +12,18 @@ const SWEEP_MS = 2_000;
 const KEEP_DISPATCHED_MS = 24 * 3_600_000;
 
 /**
- * Moves outbox messages into BullMQ. Woken by LISTEN/NOTIFY when an API transaction commits, with
- * a periodic sweep as the safety net (a missed notification, a Redis that was down, a listener
- * that died). A message is marked dispatched only after BullMQ accepted it; one relayed twice is
- * still one job (jobId).
+ * Moves outbox messages into BullMQ. The fast path is the notification: each NOTIFY (sent when an
+ * API transaction commits) carries its message (`OutboxNotice`), so the listening relay adds the
+ * job to BullMQ at once, with no read of the outbox before it, then marks the messages
+ * dispatched in one UPDATE, batched, off the path of the next jobs. The slow path is the
+ * periodic sweep (a missed notification, a Redis that was down, a listener that died, a message
+ * from a release whose notification carried nothing): it reads undispatched messages in batches.
+ * A message is marked dispatched only after BullMQ accepted it; one relayed twice, by both paths
+ * or by two relays, is still one job (jobId).
+ *
+ * Why the notification carries the message: reading it back first (a transaction of BEGIN,
+ * SELECT ... FOR UPDATE, the Redis add, UPDATE, COMMIT) put four Postgres round trips between
+ * the commit and the job, each one waiting on a busy pool and CPU.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
@@ -25,6 +33,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  /** Notified messages not yet added to BullMQ, and the loop adding them. */
+  private notified: OutboxNotice[] = [];
+  private relayingNotified: Promise<void> | undefined;
+  /** Marks of relayed messages, one UPDATE at a time, in order. */
+  private marking: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly db: Database,
@@ -65,6 +78,57 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
         } while (this.again && !this.stopped);
       })().finally(() => (this.running = undefined)),
     );
+  }
+
+  /** A notification heard: its message goes to BullMQ now; one that carries nothing wakes the sweep. */
+  onNotification(payload: string | undefined): void {
+    const notice = parseNotice(payload);
+    if (!notice) return this.wake();
+    if (this.stopped) return;
+    this.notified.push(notice);
+    this.relayingNotified ??= this.background.track(this.relayNotified().finally(() => (this.relayingNotified = undefined)));
+  }
+
+  /**
+   * Adds the notified messages' jobs, all those heard meanwhile in one addBulk; the marks follow
+   * on their own. A failed add (Redis away) leaves the messages to the sweep, which is woken.
+   */
+  private async relayNotified(): Promise<void> {
+    while (this.notified.length > 0 && !this.stopped) {
+      const batch = this.notified.splice(0, BATCH);
+      try {
+        await this.queue.addBulk(
+          batch.map((n) => ({
+            name: 'run',
+            data: { operationId: n.operationId, requestId: n.requestId },
+            opts: operationJobOptions(this.engine, n.operationId),
+          })),
+        );
+      } catch (error) {
+        this.logger.warn({ err: error instanceof Error ? error.message : error }, 'outbox relay failed; the sweep will retry');
+        this.wake();
+        continue;
+      }
+      const at = new Date();
+      const ids = batch.map((n) => BigInt(n.id));
+      this.marking = this.background.track(
+        this.marking.then(() =>
+          this.markDispatched(ids, at).catch((error: unknown) =>
+            // Unmarked, they are relayed again by the sweep: the same jobs (jobId), nothing doubled.
+            this.logger.warn({ err: error instanceof Error ? error.message : error }, 'marking relayed outbox messages failed'),
+          ),
+        ),
+      );
+    }
+  }
+
+  private async markDispatched(ids: bigint[], at: Date): Promise<void> {
+    await this.db
+      .updateTable('outbox_messages')
+      .set((eb) => ({ dispatched_at: at, attempts: eb('attempts', '+', 1) }))
+      .where('id', 'in', ids)
+      .where('dispatched_at', 'is', null)
+      .execute();
   }
 
   /** One batch, locked with SKIP LOCKED so several relays (worker replicas) share the work. */
@@ -139,7 +203,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
         if (rows[0]?.leader) {
           await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
           this.listener = client;
-          client.on('notification', () => this.wake());
+          client.on('notification', (message) => this.onNotification(message.payload));
           // Anything committed while nobody was listening is picked up now.
           this.wake();
           await new Promise<void>((resolve) => {
@@ -154,5 +218,17 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
       await client.end().catch(() => undefined);
       if (!this.stopped) await new Promise((r) => setTimeout(r, SWEEP_MS).unref());
     }
+  }
+}
+
+/** The notice in a NOTIFY payload, or undefined when it carries none (an older release, a hand-made NOTIFY). */
+export function parseNotice(payload: string | undefined): OutboxNotice | undefined {
+  if (!payload) return undefined;
+  try {
+    const value = JSON.parse(payload) as Partial<OutboxNotice>;
+    if (typeof value.id !== 'string' || !/^\d+$/.test(value.id) || typeof value.operationId !== 'string') return undefined;
+    return { id: value.id, operationId: value.operationId, requestId: typeof value.requestId === 'string' ? value.requestId : null };
+  } catch {
+    return undefined;
   }
 }

@@ -432,6 +432,28 @@ export interface Ending {
   /** Where a failure leaves the cluster and the pool it targeted. */
   cluster?: { status: 'error' | 'running'; reason?: string };
   failedPoolId?: string;
+  /** A failure for good that was undone (docs/operations-engine.md, Failures for good). */
+  undo?: FailureUndo;
+}
+
+/**
+ * What undoing a failure did: the finished steps become `compensated` (their work is gone, or
+ * recorded as orphans for the reconciler to delete), the steps that never ran `skipped`, and
+ * the orphans are recorded in the same statement as the end, so none is lost to a crash.
+ */
+export interface FailureUndo {
+  orphans: NewOrphan[];
+}
+
+export interface NewOrphan {
+  id: string;
+  organizationId: string;
+  clusterId: string | null;
+  provider: 'rke2' | 'gke';
+  kind: 'cluster' | 'node_pool';
+  externalCluster: string;
+  externalName: string;
+  reason: string;
 }
 
 /**
@@ -500,6 +522,37 @@ export async function end(db: Database, run: Run, clusterId: string | null, endi
         .set({ status: 'error', updated_at: now })
         .where('id', '=', ending.failedPoolId ?? '')
         .where((eb) => eb.exists(eb.selectFrom('op').select('op.id'))),
+    )
+    .with('compensated_steps', (q) =>
+      q
+        .updateTable('operation_steps')
+        .set({ status: 'compensated' })
+        .where('operation_id', '=', run.operationId)
+        .where('status', 'in', stepStatusesBefore('compensated'))
+        .where(sql<boolean>`${ending.undo !== undefined}::boolean`)
+        .where((eb) => eb.exists(eb.selectFrom('op').select('op.id'))),
+    )
+    .with('skipped_steps', (q) =>
+      q
+        .updateTable('operation_steps')
+        .set({ status: 'skipped' })
+        .where('operation_id', '=', run.operationId)
+        // The step that failed stays `failed`: it says where and why.
+        .where('status', '=', 'pending')
+        .where(sql<boolean>`${ending.undo !== undefined}::boolean`)
+        .where((eb) => eb.exists(eb.selectFrom('op').select('op.id'))),
+    )
+    .with('orphans', (q) =>
+      q
+        .insertInto('orphans')
+        .columns(['id', 'organization_id', 'cluster_id', 'operation_id', 'provider', 'kind', 'external_cluster', 'external_name', 'reason', 'updated_at'])
+        .expression(
+          sql`SELECT o.id, o.organization_id, o.cluster_id, ${run.operationId}::text, o.provider::"Provider", o.kind::"OrphanKind", o.external_cluster, o.external_name, o.reason, ${now}::timestamptz
+                FROM jsonb_to_recordset(${JSON.stringify(orphanRows(ending.undo?.orphans ?? []))}::jsonb)
+                  AS o(id text, organization_id text, cluster_id text, provider text, kind text, external_cluster text, external_name text, reason text)
+               WHERE EXISTS (SELECT 1 FROM op)`,
+        )
+        .onConflict((oc) => oc.columns(['operation_id', 'kind', 'external_cluster', 'external_name']).doNothing()),
     );
   const ended = expressionBuilder<{ op: { id: string } }, never>();
   const [row] = await withEvent(statement, event, now, ended.exists(ended.selectFrom('op').select('op.id')))
@@ -507,3 +560,15 @@ export async function end(db: Database, run: Run, clusterId: string | null, endi
     .execute();
   return row?.ended === true;
 }
+
+const orphanRows = (orphans: NewOrphan[]) =>
+  orphans.map((o) => ({
+    id: o.id,
+    organization_id: o.organizationId,
+    cluster_id: o.clusterId,
+    provider: o.provider,
+    kind: o.kind,
+    external_cluster: o.externalCluster,
+    external_name: o.externalName,
+    reason: o.reason,
+  }));

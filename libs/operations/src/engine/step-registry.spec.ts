@@ -57,4 +57,16 @@ describe('StepRegistry', () => {
     class AgainClusterSteps extends CompleteClusterSteps {}
     await expect(boot(CompleteClusterSteps, AgainClusterSteps)).rejects.toThrow(/create_cluster has step handlers registered twice/);
   });
+
+  it('refuses a type that undoes its failures but cannot name what undoing may leave behind', async () => {
+    @Injectable()
+    @OperationStepHandlers()
+    class LeakyClusterSteps extends CompleteClusterSteps {
+      override stepSets() {
+        const { create_cluster } = super.stepSets();
+        return { create_cluster: { ...create_cluster, compensate: async () => true, compensateOnFailure: true } };
+      }
+    }
+    await expect(boot(LeakyClusterSteps)).rejects.toThrow(/create_cluster compensates its failures but lacks compensate\(\) or leftovers\(\)/);
+  });
 });

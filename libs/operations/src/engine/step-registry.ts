@@ -3,6 +3,12 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import type { StepContext, StepHandler } from './step-context';
 
+/**
+ * Something an operation may have built at the provider, named as the provider knows it: what is
+ * recorded as an orphan when undoing a failed create fails too (docs/operations-engine.md).
+ */
+export type ProviderLeftover = { kind: 'cluster'; cluster: string } | { kind: 'node_pool'; cluster: string; name: string };
+
 /** What a feature library registers for one operation type. */
 export interface OperationStepSet {
   /** A handler per step kind the type's plans can contain. */
@@ -13,6 +19,16 @@ export interface OperationStepSet {
    * whether anything was undone: only then are the finished steps marked `compensated`.
    */
   compensate?(ctx: StepContext): Promise<boolean>;
+  /**
+   * A failure for good is undone as a cancel is (`compensate`), not only a cancel: a create that
+   * cannot finish deletes what it half-built. Needs `compensate` and `leftovers`.
+   */
+  compensateOnFailure?: boolean;
+  /**
+   * What may still exist at the provider when `compensate` failed: the engine records it as
+   * orphans with the operation's end, and the reconciler deletes them later.
+   */
+  leftovers?(ctx: StepContext): ProviderLeftover[];
 }
 
 /** A provider that registers step sets: mark it with `@OperationStepHandlers()`. */
@@ -55,6 +71,11 @@ export class StepRegistry implements OnModuleInit {
         if (this.sets.has(type)) throw new Error(`operation type ${type} has step handlers registered twice (again by ${wrapper.name})`);
         this.sets.set(type, set as OperationStepSet);
       }
+    }
+    for (const [type, set] of this.sets) {
+      // Undoing a failure with nothing to record when the undoing fails would be a silent leak.
+      if (set.compensateOnFailure && (!set.compensate || !set.leftovers))
+        throw new Error(`operation type ${type} compensates its failures but lacks compensate() or leftovers()`);
     }
     const missing = missingStepHandlers(this.sets);
     if (missing.length > 0) throw new Error(`operation steps without a handler (register them with @OperationStepHandlers()): ${missing.join('; ')}`);

@@ -1,4 +1,4 @@
-import { OutageLog, unreachableDependency } from './dependency-outage';
+import { isPoolExhausted, OutageLog, unreachableDependency } from './dependency-outage';
 import { toProblem } from './problem';
 
 const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
@@ -7,7 +7,7 @@ describe('which errors are dependency outages', () => {
   it.each([
     ['a refused socket', withCode('connect ECONNREFUSED 10.0.0.5:5432', 'ECONNREFUSED'), 'postgres'],
     ['pg losing its connection', new Error('Connection terminated unexpectedly'), 'postgres'],
-    ['the pool giving up', new Error('timeout exceeded when trying to connect'), 'postgres'],
+    ['a new connection not opened in time', new Error('Connection terminated due to connection timeout'), 'postgres'],
     ['Postgres shutting down', withCode('terminating connection due to administrator command', '57P01'), 'postgres'],
     ['a connection-class SQLSTATE', withCode('connection failure', '08006'), 'postgres'],
     ['Prisma unable to reach the server', withCode("Can't reach database server", 'P1001'), 'postgres'],
@@ -23,13 +23,24 @@ describe('which errors are dependency outages', () => {
     ['an invalid text', withCode('invalid byte sequence for encoding "UTF8": 0x00', '22021')],
     ['a bug', new TypeError("Cannot read properties of undefined (reading 'id')")],
     ['not an error at all', 'oops'],
+    ['a full pool (every connection in use)', new Error('timeout exceeded when trying to connect')],
   ])('%s is not', (_, error) => {
     expect(unreachableDependency(error)).toBeUndefined();
+  });
+
+  it('answers a full pool 503 server-busy with a short retry, without declaring Postgres down', () => {
+    const full = new Error('query failed', { cause: new Error('timeout exceeded when trying to connect') });
+    expect(isPoolExhausted(full)).toBe(true);
+    expect(isPoolExhausted(new Error('Connection terminated due to connection timeout'))).toBe(false);
+    const { status, problem, dependency, retryAfter } = toProblem(full, '/v1/clusters', 'req_1');
+    expect({ status, dependency, retryAfter }).toEqual({ status: 503, dependency: undefined, retryAfter: 1 });
+    expect(problem).toMatchObject({ type: 'https://capstan.dev/problems/server-busy', retry_after: 1 });
   });
 
   it('is answered 503 with retry_after and no driver detail', () => {
     const { status, problem, unexpected } = toProblem(withCode('connect ECONNREFUSED db.internal:5432', 'ECONNREFUSED'), '/v1/clusters', 'req_1');
     expect({ status, unexpected }).toEqual({ status: 503, unexpected: false });
+    expect(toProblem(withCode('connect ECONNREFUSED db.internal:5432', 'ECONNREFUSED')).retryAfter).toBe(5);
     expect(problem).toMatchObject({ type: 'https://capstan.dev/problems/dependency-unavailable', retry_after: 5 });
     expect(JSON.stringify(problem)).not.toContain('db.internal');
   });

@@ -9,10 +9,19 @@ export const OUTAGE_RETRY_AFTER_SECONDS = 5;
 // (08: connection exception; 57P01-57P03: admin shutdown, crash shutdown, cannot connect now).
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 const POSTGRES_STATES = /^(08\d{3}|57P0[123])$/;
-// Prisma's own codes for "cannot reach", "closed the connection" and "no connection from the pool in time".
-const PRISMA_CODES = new Set(['P1001', 'P1002', 'P1017', 'P2024']);
-const PG_MESSAGES =
-  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED|Can't reach database server/i;
+// Prisma's own codes for "cannot reach" and "closed the connection".
+const PRISMA_CODES = new Set(['P1001', 'P1002', 'P1017']);
+// pg-pool's "Connection terminated due to connection timeout" is a new connection that could not
+// be opened in time: the server is away or not accepting.
+const PG_MESSAGES = /Connection terminated|Client has encountered a connection error|connect ECONNREFUSED|Can't reach database server/i;
+// pg-pool's checkout that waited its whole connectionTimeoutMillis in the pool's queue because
+// every connection was in use, and Prisma's code for the same: the server answers, this process
+// is saturated.
+const POOL_EXHAUSTED_MESSAGE = /timeout exceeded when trying to connect/i;
+const POOL_EXHAUSTED_CODE = 'P2024';
+
+/** Seconds a client is told to wait when this process's pool was full: about a request's length. */
+export const BUSY_RETRY_AFTER_SECONDS = 1;
 const REDIS_MESSAGES = /Connection is closed|Reached the max retries per request limit|Stream isn't writeable|enableOfflineQueue/i;
 
 /**
@@ -34,6 +43,24 @@ export function unreachableDependency(error: unknown): Dependency | undefined {
     current = (current as { cause?: unknown }).cause ?? (current as { meta?: { driverAdapterError?: unknown } }).meta?.driverAdapterError;
   }
   return undefined;
+}
+
+/**
+ * Whether an error is a pool checkout that timed out because every connection of this process was
+ * in use (load), which is not an outage: Postgres answers, and another replica, or this one a
+ * moment later, can serve the request. It is answered 503 `server-busy` with a short Retry-After,
+ * and neither logs an outage nor marks Postgres down (docs/dependency-outages.md, Overload).
+ */
+export function isPoolExhausted(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  let current: unknown = error;
+  while (current && typeof current === 'object' && !seen.has(current)) {
+    seen.add(current);
+    const { code, message } = current as { code?: unknown; message?: unknown };
+    if (code === POOL_EXHAUSTED_CODE || (typeof message === 'string' && POOL_EXHAUSTED_MESSAGE.test(message))) return true;
+    current = (current as { cause?: unknown }).cause ?? (current as { meta?: { driverAdapterError?: unknown } }).meta?.driverAdapterError;
+  }
+  return false;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { allRoutes } from '@capstan/contracts';
 import { type ArgumentsHost, Catch, type ExceptionFilter, Logger, NotFoundException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { OUTAGE_RETRY_AFTER_SECONDS, outageLog } from './dependency-outage';
+import { outageLog } from './dependency-outage';
 import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, toProblem } from './problem';
 
 /** The one place every error becomes an HTTP answer (RFC 9457 application/problem+json). */
@@ -22,11 +22,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
  * exactly what was wrong, and an answer never reflects hostile input.
  */
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: unknown, logger: Pick<Logger, 'error'>, withInstance = true): void {
-  const { status, problem, unexpected, dependency } = toProblem(error, withInstance ? request.url.split('?')[0] : undefined, String(request.id));
+  const { status, problem, unexpected, dependency, retryAfter } = toProblem(error, withInstance ? request.url.split('?')[0] : undefined, String(request.id));
   if (unexpected) logger.error({ err: error, requestId: request.id }, 'unhandled error');
   if (dependency) outageLog.failed(dependency, error);
   if (reply.sent) return;
-  if (dependency) void reply.header('retry-after', String(OUTAGE_RETRY_AFTER_SECONDS));
+  if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
   if (status === 404 && error instanceof NotFoundException) {
     // The router found no route for this method; if the path has routes for others, say which.
     const allow = allowedMethods(request);

@@ -1,6 +1,6 @@
 import { DomainError, type ErrorKind } from '@capstan/domain';
 import { HttpException } from '@nestjs/common';
-import { type Dependency, OUTAGE_RETRY_AFTER_SECONDS, unreachableDependency } from './dependency-outage';
+import { BUSY_RETRY_AFTER_SECONDS, type Dependency, isPoolExhausted, OUTAGE_RETRY_AFTER_SECONDS, unreachableDependency } from './dependency-outage';
 
 /** RFC 9457 problem details, plus Capstan's `request_id` so support can find the log lines. */
 export interface ProblemDetails {
@@ -51,6 +51,8 @@ export interface ProblemResponse {
   unexpected: boolean;
   /** Set when the error was a dependency outage (logged once per outage, not per request). */
   dependency?: Dependency;
+  /** Seconds for the Retry-After header, when the client should come back. */
+  retryAfter?: number;
 }
 
 /**
@@ -67,12 +69,29 @@ export function toProblem(error: unknown, instance?: string, requestId?: string)
       problem: { ...error.extensions, type: PROBLEM_TYPE_BASE + error.type, title: error.title, status, detail: error.detail, ...base },
     };
   }
+  // Before the outage check: a full pool is load on this process, not Postgres away.
+  if (isPoolExhausted(error)) {
+    return {
+      status: 503,
+      unexpected: false,
+      retryAfter: BUSY_RETRY_AFTER_SECONDS,
+      problem: {
+        type: PROBLEM_TYPE_BASE + 'server-busy',
+        title: 'The server is busy',
+        status: 503,
+        detail: `every database connection of this server is in use; retry in ${BUSY_RETRY_AFTER_SECONDS} s`,
+        retry_after: BUSY_RETRY_AFTER_SECONDS,
+        ...base,
+      },
+    };
+  }
   const dependency = unreachableDependency(error);
   if (dependency) {
     return {
       status: 503,
       unexpected: false,
       dependency,
+      retryAfter: OUTAGE_RETRY_AFTER_SECONDS,
       problem: {
         type: PROBLEM_TYPE_BASE + 'dependency-unavailable',
         title: 'A dependency is unavailable',
