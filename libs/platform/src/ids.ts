@@ -11,11 +11,7 @@ export function newId(prefix: IdPrefix): string {
 }
 
 export type IdPrefix =
-<<<<<<< HEAD
-  'org' | 'tok' | 'stf' | 'stok' | 'cl' | 'np' | 'op' | 'aud' | 'cred' | 'mx' | 'bk' | 'bks' | 'req' | 'evt' | 'wh' | 'whd' | 'snap' | 'price';
-=======
-  'org' | 'tok' | 'stf' | 'stok' | 'cl' | 'np' | 'op' | 'aud' | 'cred' | 'mx' | 'bk' | 'bks' | 'req' | 'evt' | 'wh' | 'whd' | 'snap' | 'orph';
->>>>>>> ops
+  'org' | 'tok' | 'stf' | 'stok' | 'cl' | 'np' | 'op' | 'aud' | 'cred' | 'mx' | 'bk' | 'bks' | 'req' | 'evt' | 'wh' | 'whd' | 'snap' | 'price' | 'orph';
 
 /**
  * The smallest id of this kind made at `time`: every id made before then sorts below it, so

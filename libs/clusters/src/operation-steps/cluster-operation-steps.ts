@@ -63,6 +63,7 @@ const createCluster: Record<string, StepHandler> = {
       region: ctx.cluster.region,
       version: ctx.cluster.desiredVersion,
       labels: ctx.cluster.labels,
+      organizationId: ctx.cluster.organizationId,
     });
     return { externalName: created.name };
   },

@@ -1,11 +1,6 @@
 import { type OperationType, stepStatusesBefore } from '@capstan/domain';
-<<<<<<< HEAD
-import { Clock, Database, EngineConfig, SecretBox } from '@capstan/platform';
-import { ClusterProviders, ProviderError } from '@capstan/providers';
-=======
 import { Clock, Database, EngineConfig, newId, SecretBox } from '@capstan/platform';
-import { ClusterProvider, ProviderError } from '@capstan/providers';
->>>>>>> ops
+import { ClusterProviders, ProviderError } from '@capstan/providers';
 import { Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';

@@ -1,5 +1,5 @@
 import { Clock, Database, EngineConfig } from '@capstan/platform';
-import { ClusterProvider } from '@capstan/providers';
+import { ClusterProviders } from '@capstan/providers';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Selectable } from 'kysely';
 import type { DB } from '@capstan/platform';
@@ -13,7 +13,7 @@ const BATCH = 100;
  */
 const CLAIM_MS = 120_000;
 
-type OrphanRow = Pick<Selectable<DB['orphans']>, 'id' | 'kind' | 'external_cluster' | 'external_name' | 'attempts'>;
+type OrphanRow = Pick<Selectable<DB['orphans']>, 'id' | 'kind' | 'provider' | 'external_cluster' | 'external_name' | 'attempts'>;
 
 /**
  * Deletes, at the provider, what failed creates left behind when undoing them failed too
@@ -28,7 +28,7 @@ export class OrphanCleaner {
 
   constructor(
     private readonly db: Database,
-    private readonly provider: ClusterProvider,
+    private readonly providers: ClusterProviders,
     private readonly clock: Clock,
     private readonly config: EngineConfig,
   ) {}
@@ -50,7 +50,7 @@ export class OrphanCleaner {
           .forUpdate()
           .skipLocked(),
       )
-      .returning(['id', 'kind', 'external_cluster', 'external_name', 'attempts'])
+      .returning(['id', 'kind', 'provider', 'external_cluster', 'external_name', 'attempts'])
       .execute();
     let resolved = 0;
     for (const orphan of due) if (await this.cleanOne(orphan)) resolved++;
@@ -62,13 +62,14 @@ export class OrphanCleaner {
     let gone = false;
     let error: string | null = null;
     try {
+      const provider = this.providers.for(orphan.provider);
       // Deleting what is absent succeeds (the provider contract), so a repeat is harmless.
       if (orphan.kind === 'cluster') {
-        await this.provider.deleteCluster(orphan.external_cluster);
-        gone = (await this.provider.getCluster(orphan.external_cluster)) === null;
+        await provider.deleteCluster(orphan.external_cluster);
+        gone = (await provider.getCluster(orphan.external_cluster)) === null;
       } else {
-        await this.provider.deleteNodePool(orphan.external_cluster, orphan.external_name);
-        gone = (await this.provider.getNodePool(orphan.external_cluster, orphan.external_name)) === null;
+        await provider.deleteNodePool(orphan.external_cluster, orphan.external_name);
+        gone = (await provider.getNodePool(orphan.external_cluster, orphan.external_name)) === null;
       }
     } catch (failure) {
       error = failure instanceof Error ? failure.message : String(failure);
