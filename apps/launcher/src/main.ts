@@ -10,11 +10,12 @@ import {
   DatabasePool,
   RedisServerMissingError,
 } from '@capstan/platform';
-import { startSimulator } from '@capstan/simulator';
+import { type ApiServerClient, startSimulator } from '@capstan/simulator';
 import { startSlaMonitor } from '@capstan/sla-monitor';
 import { startWorker } from '@capstan/worker';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LocalState } from './local-state';
 import { seedDemo } from './seed-demo';
@@ -68,6 +69,16 @@ async function main(): Promise<void> {
   });
   env.SIMULATOR_URL ??= simulator.apiUrl;
 
+  // The product's own drivers run against the emulators: RKE2 through Cluster API objects on the
+  // emulated management cluster, reached by the kubeconfig a real installation would be given.
+  env.PROVIDER ??= 'drivers';
+  if (!env.RKE2_MANAGEMENT_KUBECONFIG) {
+    env.RKE2_MANAGEMENT_KUBECONFIG = state.path('management.kubeconfig');
+    writeFileSync(env.RKE2_MANAGEMENT_KUBECONFIG, simulator.managementKubeconfig, { mode: 0o600 });
+    // What an installation's operator creates once: the namespace the driver keeps clusters in.
+    await ensureNamespace(simulator.kube.server('management'), env.RKE2_NAMESPACE ?? 'capstan-clusters');
+  }
+
   const config = loadConfig(env);
   say('applying database migrations');
   execFileSync(join(workspaceRoot, 'node_modules', '.bin', 'prisma'), ['migrate', 'deploy'], {
@@ -92,7 +103,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     [
       '',
-      'Capstan is running (simulated provider).',
+      `Capstan is running (${config.provider.driver === 'drivers' ? 'RKE2 and GKE drivers against the emulated cloud' : 'simulated provider'}).`,
       `  API            ${url}/v1`,
       `  API docs       ${url}/docs`,
       `  OpenAPI        ${url}/openapi.json`,
@@ -100,6 +111,7 @@ async function main(): Promise<void> {
       `  worker         http://${config.http.host}:${config.http.workerPort}/readyz`,
       `  SLA monitor    http://${config.http.host}:${config.http.slaMonitorPort}/readyz`,
       `  simulated cloud ${simulator.apiUrl}  (cluster API servers on ${simulator.kubeUrl})`,
+      `  management     kubectl --kubeconfig ${env.RKE2_MANAGEMENT_KUBECONFIG} get clusters.cluster.x-k8s.io,machinedeployments,machines -A`,
       '',
       `  demo token     ${credentials.customerToken}`,
       `  staff token    ${credentials.staffToken}`,
@@ -125,6 +137,11 @@ async function seedWith(config: CapstanConfig, state: LocalState) {
   } finally {
     await pool.end();
   }
+}
+
+async function ensureNamespace(server: ApiServerClient, name: string): Promise<void> {
+  if (await server.get({ apiVersion: 'v1', kind: 'Namespace', name })) return;
+  await server.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
 }
 
 function say(line: string): void {

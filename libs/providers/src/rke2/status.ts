@@ -69,7 +69,7 @@ export interface ClusterReading {
   cluster: Manifest | null;
   controlPlane: Manifest | null;
   /** From the `<cluster>-kubeconfig` Secret, once the control plane provider wrote it. */
-  access: { server: string; caCertificate: string } | null;
+  access: { server: string; tlsServerName?: string; caCertificate: string } | null;
 }
 
 export function presentCluster(name: string, reading: ClusterReading): ProviderCluster | null {
@@ -82,6 +82,8 @@ export function presentCluster(name: string, reading: ClusterReading): ProviderC
     version,
     endpoint: access?.server ?? endpointOf(cluster),
     caCertificate: access?.caCertificate ?? null,
+    // The SLA prober and kubeconfigs need it where one endpoint serves many clusters.
+    ...(access?.tlsServerName ? { tlsServerName: access.tlsServerName } : {}),
   };
 }
 
