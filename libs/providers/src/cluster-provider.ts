@@ -24,6 +24,11 @@ export interface ExternalClusterSpec {
   /** Exact Kubernetes version, e.g. "1.35.4". */
   version: string;
   labels: Record<string, string>;
+  /**
+   * The owning organisation's id, for drivers that label what they create with it (the RKE2
+   * driver's objects on the management cluster). Optional: the cluster's id is in `name`.
+   */
+  organizationId?: string;
 }
 
 export interface ProviderCluster {

@@ -1,0 +1,79 @@
+import { ApiException } from '@kubernetes/client-node';
+import { ProviderError } from '../cluster-provider';
+
+/** Node's codes for a connection that failed or dropped: the management cluster may answer later. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
+
+export interface KubeStatusBody {
+  reason?: string;
+  message?: string;
+}
+
+/** The HTTP status of a Kubernetes API answer carried by `error`, or null when there was none. */
+export function kubeStatusCode(error: unknown): number | null {
+  return error instanceof ApiException ? error.code : null;
+}
+
+export function kubeStatusBody(error: unknown): KubeStatusBody {
+  if (!(error instanceof ApiException)) return {};
+  const body: unknown = error.body;
+  if (body && typeof body === 'object') return body as KubeStatusBody;
+  if (typeof body === 'string') {
+    try {
+      return JSON.parse(body) as KubeStatusBody;
+    } catch {
+      return { message: body.slice(0, 200) };
+    }
+  }
+  return {};
+}
+
+/**
+ * A failed call to the management cluster as the port's ProviderError. `doing` names the work in
+ * words a customer can read ("creating the control plane of capstan-01j..."). Retryable: no answer
+ * (network, timeout), 429, 5xx, and 409 Conflict (a concurrent write: read again and retry).
+ * Final: every other 4xx, with the API server's own message.
+ */
+export function toProviderError(error: unknown, doing: string): ProviderError {
+  if (error instanceof ProviderError) return error;
+  const code = kubeStatusCode(error);
+  if (code === null) {
+    const reason = networkReason(error);
+    if (reason) return new ProviderError(`the management cluster did not answer while ${doing} (${reason}); Capstan retries`, true, 'provider_unavailable');
+    // Not an answer and not the network: e.g. the API server does not serve the kind at all.
+    const message = error instanceof Error ? error.message.split('\n')[0]!.slice(0, 200) : String(error);
+    return new ProviderError(`${doing} failed: ${message}`, false, 'provider_error');
+  }
+  const { reason, message } = kubeStatusBody(error);
+  const said = message ? `: ${message}` : '';
+  if (code === 429) return new ProviderError(`the management cluster is throttling requests while ${doing}${said}`, true, 'provider_throttled');
+  if (code >= 500) return new ProviderError(`the management cluster failed while ${doing} (HTTP ${code})${said}`, true, 'provider_unavailable');
+  if (code === 409 && reason !== 'AlreadyExists')
+    return new ProviderError(`a concurrent change got in the way while ${doing}${said}`, true, 'provider_conflict');
+  if (code === 401 || code === 403)
+    return new ProviderError(
+      `the management cluster refused Capstan's credentials while ${doing} (HTTP ${code}); staff must check its access`,
+      false,
+      'provider_forbidden',
+    );
+  if (code === 404)
+    return new ProviderError(
+      `the management cluster does not serve what ${doing} needs${said}; is Cluster API with the RKE2 provider installed?`,
+      false,
+      'provider_not_found',
+    );
+  return new ProviderError(`the management cluster refused ${doing}${said}`, false, reason ? `provider_${reason.toLowerCase()}` : 'provider_rejected');
+}
+
+/** Why no answer came (a connection error code, a timeout), or null when `error` is something else. */
+function networkReason(error: unknown): string | null {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
+    const { code, errno, name, type } = current as { code?: unknown; errno?: unknown; name?: unknown; type?: unknown };
+    for (const candidate of [code, errno]) if (typeof candidate === 'string' && NETWORK_CODES.has(candidate)) return candidate;
+    if (name === 'AbortError' || name === 'TimeoutError' || type === 'aborted' || type === 'request-timeout') return 'timed out';
+    if (name === 'FetchError' || type === 'system') return 'connection failed';
+    current = (current as { cause?: unknown }).cause;
+  }
+  return null;
+}

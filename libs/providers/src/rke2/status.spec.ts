@@ -1,0 +1,173 @@
+import type { Manifest } from './manifest';
+import { presentCluster, presentNodePool, rolloutStatus } from './status';
+
+const CLUSTER = 'capstan-01jf8zq3w6e4m0t9d4x7c2v5b8';
+const access = { server: 'https://127.0.0.1:6443', caCertificate: 'PEM' };
+
+const object = (
+  kind: string,
+  name: string,
+  spec: Record<string, unknown>,
+  status: Record<string, unknown> = {},
+  metadata: Partial<Manifest['metadata']> = {},
+): Manifest => ({
+  apiVersion: 'x/v1beta1',
+  kind,
+  metadata: { name, namespace: 'capstan-clusters', generation: 1, ...metadata },
+  spec,
+  status,
+});
+
+const readyCluster = (status: Record<string, unknown> = {}) =>
+  object('Cluster', CLUSTER, {}, { phase: 'Provisioned', controlPlaneReady: true, infrastructureReady: true, observedGeneration: 1, ...status });
+const controlPlane = (version: string, status: Record<string, unknown>, metadata: Partial<Manifest['metadata']> = {}) =>
+  object('RKE2ControlPlane', CLUSTER, { replicas: 3, version: `v${version}+rke2r1` }, { observedGeneration: 1, ...status }, metadata);
+const settledControlPlane = (version: string) =>
+  controlPlane(version, { ready: true, initialized: true, version: `v${version}+rke2r1`, replicas: 3, updatedReplicas: 3, readyReplicas: 3 });
+
+const machine = (name: string, version: string, options: { ready?: boolean; deleting?: boolean; failed?: string; node?: boolean } = {}) =>
+  object(
+    'Machine',
+    name,
+    { version: `v${version}+rke2r1` },
+    {
+      phase: options.failed ? 'Failed' : 'Running',
+      ...(options.node === false ? {} : { nodeRef: { name: `node-${name}` }, nodeInfo: { kubeletVersion: `v${version}+rke2r1` } }),
+      conditions: [{ type: 'NodeHealthy', status: options.ready === false ? 'False' : 'True', lastTransitionTime: '2026-12-04T20:00:00Z' }],
+      ...(options.failed ? { failureReason: 'BootstrapFailed', failureMessage: options.failed } : {}),
+    },
+    options.deleting ? { deletionTimestamp: '2026-12-04T20:00:00Z' } : {},
+  );
+
+const deployment = (version: string, replicas: number, status: Record<string, unknown>, metadata: Partial<Manifest['metadata']> = {}) =>
+  object(
+    'MachineDeployment',
+    `${CLUSTER}-pool`,
+    { replicas, template: { spec: { version: `v${version}+rke2r1` } } },
+    { observedGeneration: 1, ...status },
+    metadata,
+  );
+
+describe('presentCluster', () => {
+  it('is null without a Cluster object', () => {
+    expect(presentCluster(CLUSTER, { cluster: null, controlPlane: null, access: null })).toBeNull();
+  });
+
+  it('is provisioning until the control plane is ready and its kubeconfig written', () => {
+    expect(
+      presentCluster(CLUSTER, { cluster: object('Cluster', CLUSTER, {}, { phase: 'Provisioning' }), controlPlane: controlPlane('1.35.4', {}), access: null }),
+    ).toMatchObject({
+      status: 'provisioning',
+      version: '1.35.4',
+      endpoint: null,
+    });
+    expect(presentCluster(CLUSTER, { cluster: readyCluster(), controlPlane: settledControlPlane('1.35.4'), access: null })?.status).toBe('provisioning');
+  });
+
+  it('is running with the endpoint and CA of its kubeconfig once every server is ready at its version', () => {
+    expect(presentCluster(CLUSTER, { cluster: readyCluster(), controlPlane: settledControlPlane('1.35.4'), access })).toEqual({
+      name: CLUSTER,
+      status: 'running',
+      version: '1.35.4',
+      endpoint: access.server,
+      caCertificate: 'PEM',
+    });
+  });
+
+  it('is upgrading while the servers move to a new version, reporting the lowest version they run', () => {
+    const moving = controlPlane('1.36.0', { ready: true, initialized: true, version: 'v1.35.4+rke2r1', replicas: 4, updatedReplicas: 1, readyReplicas: 4 });
+    expect(presentCluster(CLUSTER, { cluster: readyCluster(), controlPlane: moving, access })).toMatchObject({ status: 'upgrading', version: '1.35.4' });
+  });
+
+  it('is in error when Cluster API reports a failure, and deleting once deletion started', () => {
+    expect(
+      presentCluster(CLUSTER, { cluster: readyCluster({ failureReason: 'InvalidConfiguration' }), controlPlane: settledControlPlane('1.35.4'), access })
+        ?.status,
+    ).toBe('error');
+    const deleting = object('Cluster', CLUSTER, {}, { phase: 'Deleting' }, { deletionTimestamp: '2026-12-04T20:00:00Z' });
+    expect(presentCluster(CLUSTER, { cluster: deleting, controlPlane: settledControlPlane('1.35.4'), access })?.status).toBe('deleting');
+  });
+});
+
+describe('presentNodePool', () => {
+  const settled = (replicas: number) => ({ replicas, updatedReplicas: replicas, readyReplicas: replicas, availableReplicas: replicas });
+
+  it('lists the nodes of machines that have one, with their kubelet version and readiness', () => {
+    const pool = presentNodePool('pool-a', deployment('1.35.4', 2, settled(2)), [
+      machine('m1', '1.35.4'),
+      machine('m2', '1.35.4', { ready: false }),
+      machine('m3', '1.35.4', { node: false }),
+    ]);
+    expect(pool).toMatchObject({ name: 'pool-a', count: 2, version: '1.35.4', status: 'updating' });
+    expect(pool?.nodes).toEqual([
+      { name: 'node-m1', version: '1.35.4', ready: true, unschedulable: false },
+      { name: 'node-m2', version: '1.35.4', ready: false, unschedulable: false },
+    ]);
+  });
+
+  it('is running when every replica is up to date and ready', () => {
+    expect(presentNodePool('pool-a', deployment('1.35.4', 2, settled(2)), [machine('m1', '1.35.4'), machine('m2', '1.35.4')])?.status).toBe('running');
+  });
+
+  it('is updating while a removed machine still drains (its node cordoned)', () => {
+    const pool = presentNodePool('pool-a', deployment('1.35.4', 1, { replicas: 2, updatedReplicas: 2, readyReplicas: 2 }), [
+      machine('m1', '1.35.4'),
+      machine('m2', '1.35.4', { deleting: true }),
+    ]);
+    expect(pool?.status).toBe('updating');
+    expect(pool?.nodes.find((n) => n.name === 'node-m2')?.unschedulable).toBe(true);
+  });
+
+  it('is upgrading while nodes run another version, in error when a machine failed', () => {
+    expect(presentNodePool('pool-a', deployment('1.36.0', 1, settled(1)), [machine('m1', '1.35.4')])?.status).toBe('upgrading');
+    expect(presentNodePool('pool-a', deployment('1.35.4', 1, settled(1)), [machine('m1', '1.35.4', { failed: 'cloud-init exited 1' })])?.status).toBe('error');
+  });
+
+  it('is provisioning before Cluster API has seen it', () => {
+    expect(presentNodePool('pool-a', deployment('1.35.4', 2, { observedGeneration: undefined }), [])?.status).toBe('provisioning');
+  });
+});
+
+describe('rolloutStatus', () => {
+  it('is not done while machines still run the old version, and says how far it got', () => {
+    const moving = controlPlane('1.36.0', { version: 'v1.35.4+rke2r1', replicas: 4, updatedReplicas: 1, readyReplicas: 4 });
+    expect(
+      rolloutStatus('control-plane', moving, [machine('a', '1.35.4'), machine('b', '1.35.4'), machine('c', '1.35.4'), machine('d', '1.36.0')], '1.36.0'),
+    ).toEqual({
+      done: false,
+      progress: '1 of 3 control-plane machines at 1.36.0',
+    });
+  });
+
+  it('is done once every machine runs the version, is ready, and none is left over', () => {
+    const done = settledControlPlane('1.36.0');
+    expect(rolloutStatus('control-plane', done, [machine('b', '1.36.0'), machine('c', '1.36.0'), machine('d', '1.36.0')], '1.36.0')).toEqual({
+      done: true,
+      progress: '3 of 3 control-plane machines at 1.36.0',
+    });
+    expect(
+      rolloutStatus(
+        'control-plane',
+        done,
+        [machine('a', '1.35.4', { deleting: true }), machine('b', '1.36.0'), machine('c', '1.36.0'), machine('d', '1.36.0')],
+        '1.36.0',
+      ).done,
+    ).toBe(false);
+  });
+
+  it('follows a node pool by its MachineDeployment', () => {
+    const md = deployment('1.36.0', 2, { replicas: 2, updatedReplicas: 2, readyReplicas: 2 });
+    expect(rolloutStatus('node-pool', md, [machine('x', '1.36.0'), machine('y', '1.36.0')], '1.36.0').done).toBe(true);
+    expect(rolloutStatus('node-pool', md, [machine('x', '1.36.0'), machine('y', '1.36.0', { ready: false })], '1.36.0').done).toBe(false);
+  });
+
+  it('fails for good when a machine fails, when the object is gone, or when its version was changed meanwhile', () => {
+    const md = deployment('1.36.0', 2, {});
+    expect(rolloutStatus('node-pool', md, [machine('x', '1.36.0', { failed: 'bootstrap timed out' })], '1.36.0')).toMatchObject({
+      done: true,
+      error: { retryable: false, code: 'rollout_failed', message: expect.stringContaining('machine x: BootstrapFailed: bootstrap timed out') },
+    });
+    expect(rolloutStatus('node-pool', null, [], '1.36.0').error?.code).toBe('rollout_target_gone');
+    expect(rolloutStatus('node-pool', deployment('1.37.1', 2, {}), [], '1.36.0').error).toMatchObject({ code: 'rollout_superseded', retryable: false });
+  });
+});
