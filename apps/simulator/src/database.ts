@@ -1,5 +1,6 @@
 import { pgConnectionFromUrl } from '@capstan/platform';
 import { Pool, type PoolClient, type QueryResultRow } from 'pg';
+import { KUBE_SCHEMA } from './kube/schema';
 
 /**
  * The simulated cloud's own state, in schema `simulator` of whatever database it is given.
@@ -54,6 +55,7 @@ export class SimulatorDatabase {
     await this.transaction(async (sql) => {
       await sql.query(`SELECT pg_advisory_xact_lock(hashtext('capstan-simulator-schema'))`);
       await sql.query(SCHEMA);
+      await sql.query(KUBE_SCHEMA);
     });
   }
 

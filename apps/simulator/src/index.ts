@@ -4,3 +4,7 @@ export type { SimulatorLogger } from './logger';
 export type { FaultSpec, Fault, FaultMode, FaultPoint } from './faults';
 export type { ProviderCall } from './calls';
 export { PROVIDER_CALLS } from './calls';
+export { MANAGEMENT_API_SERVER } from './simulator';
+export * from './kube/types';
+export type { SubresourceRegistration, SubresourceRequest, SubresourceResponse } from './kube/subresources';
+export { kubeconfigYaml } from './kube/kubeconfig';

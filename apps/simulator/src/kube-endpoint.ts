@@ -9,6 +9,8 @@ import type { SimulatorDatabase } from './database';
 import { serveKubeApi } from './kube-api';
 import type { ServingCertificate } from './certificates';
 import type { SimulatorLogger } from './logger';
+import type { KubeEmulatorRuntime } from './kube/emulator';
+import { serveApiServer } from './kube/http';
 
 /**
  * Every simulated cluster's API server, on one HTTPS listener. The cluster is chosen by the TLS
@@ -17,6 +19,10 @@ import type { SimulatorLogger } from './logger';
  * older `/clusters/<name>/...` path prefix still routes (see apps/simulator/README.md). One socket
  * for all of them is what lets ten thousand clusters fit on a laptop, where a listener each would
  * run out of ports and file descriptors.
+ *
+ * A server name that is an API server of the Kubernetes API emulator (kube/, `management` and the
+ * workload clusters of the Cluster API and GKE emulation) is served by it (kube/http.ts); any
+ * other name is one of the older simulated clusters, served as below.
  *
  * Like kube-apiserver: `/readyz`, `/livez` and `/healthz` answer anyone (the SLA monitor probes
  * them); `/version` needs a bearer token issued for that cluster; errors are `Status` objects.
@@ -37,12 +43,16 @@ export async function startKubeEndpoint(options: {
   /** Clusters are `<cluster>.<domain>` by SNI; the serving certificate covers `*.<domain>`. */
   domain: string;
   log: SimulatorLogger;
+  /** The Kubernetes API emulator: a server name it knows goes to it, any other to the simulated clusters. */
+  kube?: KubeEmulatorRuntime;
 }): Promise<KubeEndpoint> {
   const { db, credentials, log } = options;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'https://simulator');
     const target = routeOf(url.pathname, (req.socket as TLSSocket).servername, options.domain);
+    const emulated = target && options.kube ? await options.kube.getApiServer(target.name) : null;
+    if (emulated) return serveApiServer(options.kube!, emulated, req, res, url, target!.path);
     if (!target || req.method !== 'GET') return status(res, 404, 'NotFound', 'the server could not find the requested resource');
     const { name, path } = target;
 

@@ -11,6 +11,11 @@ import { Workloads } from './cloud/workloads';
 import { SimulatorDatabase } from './database';
 import { FaultInjector } from './faults';
 import { startGkeEmulator } from './gke';
+import { ControllerRunner } from './kube/controller-runner';
+import { KUBE_CONTROLLERS, KUBE_SUBRESOURCES } from './kube/controllers';
+import { createKubeEmulator, type KubeEmulatorRuntime } from './kube/emulator';
+import { kubeconfigYaml } from './kube/kubeconfig';
+import type { KubeEmulator } from './kube/types';
 import { startKubeEndpoint } from './kube-endpoint';
 import { silentLogger, type SimulatorLogger } from './logger';
 import { buildRestApi } from './rest-api';
@@ -39,7 +44,12 @@ export interface SimulatorOptions {
    * SIMULATOR_API_TOKEN), as a real cloud API wants credentials; unset only for in-process tests.
    */
   apiToken?: string;
+  /** How often the emulated Kubernetes controllers run without an event; default min(1 s, max(50 ms, stepDelayMs)). */
+  kubeTickMs?: number;
 }
+
+/** The management cluster's API server: its name on the listener and the Kubernetes it reports. */
+export const MANAGEMENT_API_SERVER = { name: 'management', role: 'management', distribution: 'kubernetes', version: '1.36.4' } as const;
 
 export interface RunningSimulator {
   apiUrl: string;
@@ -48,6 +58,10 @@ export interface RunningSimulator {
   gkeUrl: string;
   /** PEM of the CA behind every simulated API server, the `caCertificate` of kubeconfigs. */
   caCertificate: string;
+  /** The Kubernetes API emulator: the management cluster and every workload cluster's API server. */
+  kube: KubeEmulator;
+  /** cluster-admin kubeconfig (YAML) of the management cluster's API server. */
+  managementKubeconfig: string;
   close(): Promise<void>;
 }
 
@@ -59,6 +73,7 @@ export interface RunningSimulator {
 export async function startSimulator(options: SimulatorOptions): Promise<RunningSimulator> {
   const log = options.log ?? silentLogger;
   const db = new SimulatorDatabase(options.databaseUrl, options.databasePoolSize);
+  let emulator: KubeEmulatorRuntime | undefined;
   try {
     await db.migrate();
     const authority = await loadCertificateAuthority(db);
@@ -69,8 +84,28 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     // The kube listener starts first: cluster endpoints are built from its (maybe random) port.
     const context: CloudContext = { db, stepDelayMs: options.stepDelayMs, kubeUrl: '', kubeDomain, caCertificatePem: authority.certificatePem };
     const credentials = new Credentials(context);
-    const kube = await startKubeEndpoint({ db, credentials, certificate, host: options.host, port: options.kubePort, domain: kubeDomain, log });
+    emulator = await createKubeEmulator({ db, databaseUrl: options.databaseUrl, kubeDomain, caCertificatePem: authority.certificatePem, log });
+    for (const registration of KUBE_SUBRESOURCES) emulator.registerSubresource(registration);
+    const kube = await startKubeEndpoint({ db, credentials, certificate, host: options.host, port: options.kubePort, domain: kubeDomain, log, kube: emulator });
     context.kubeUrl = `https://${urlHost}:${kube.port}`;
+    emulator.setUrl(context.kubeUrl);
+    await emulator.ensureApiServer(MANAGEMENT_API_SERVER);
+    const admin = await emulator.issueToken(MANAGEMENT_API_SERVER.name, { subject: 'capstan-simulator-admin', ttlSeconds: null });
+    const managementKubeconfig = kubeconfigYaml({
+      name: MANAGEMENT_API_SERVER.name,
+      url: context.kubeUrl,
+      kubeDomain,
+      caCertificatePem: authority.certificatePem,
+      token: admin.token,
+    });
+    const controllers = new ControllerRunner({
+      emulator,
+      controllers: KUBE_CONTROLLERS,
+      stepDelayMs: options.stepDelayMs,
+      tickMs: options.kubeTickMs ?? Math.min(1000, Math.max(50, options.stepDelayMs)),
+      log,
+    });
+    controllers.start();
 
     const faults = new FaultInjector(db);
     const api = await buildRestApi(
@@ -89,6 +124,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     try {
       await api.listen({ host: options.host, port: options.apiPort });
     } catch (error) {
+      await controllers.stop();
       await kube.close();
       throw error;
     }
@@ -107,6 +143,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
         log,
       });
     } catch (error) {
+      await controllers.stop();
       await Promise.allSettled([api.close(), kube.close()]);
       throw error;
     }
@@ -117,12 +154,17 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       kubeUrl: context.kubeUrl,
       gkeUrl: gke.url,
       caCertificate: authority.certificatePem,
+      kube: emulator,
+      managementKubeconfig,
       async close() {
+        await controllers.stop();
         await Promise.allSettled([api.close(), kube.close(), gke.close()]);
+        await emulator?.close();
         await db.close();
       },
     };
   } catch (error) {
+    await emulator?.close().catch(() => undefined);
     await db.close().catch(() => undefined);
     throw error;
   }

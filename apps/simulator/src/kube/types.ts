@@ -10,6 +10,8 @@
  * `<name>.<kubeDomain>` by TLS server name (kubeconfig `tls-server-name`).
  */
 
+import type { SubresourceRegistration } from './subresources';
+
 export interface ObjectMeta {
   name: string;
   namespace?: string;
@@ -140,6 +142,19 @@ export interface ControllerContext {
   event: ChangeEvent | null;
 }
 
+/**
+ * Subresources that are behaviour (`pods/eviction`, `serviceaccounts/token`) are served by
+ * handlers registered with `registerSubresource` (list yours in controllers/index.ts,
+ * `KUBE_SUBRESOURCES`; the simulator registers them at start). Signature:
+ *
+ *   registerSubresource({ group: '', resource: 'pods', subresource: 'eviction',
+ *     handle(request: SubresourceRequest): Promise<{ status?: number; body: unknown }> })
+ *
+ * `request` carries the verb (`create` for POST), the server's client and info, the namespace
+ * and parent name from the path, the parsed JSON body and the query. Throw KubeApiError for a
+ * `Status` error (e.g. 429 TooManyRequests when a PodDisruptionBudget blocks an eviction).
+ * See subresources.ts for the types.
+ */
 export interface KubeEmulator {
   ensureApiServer(info: Omit<ApiServerInfo, 'serving'> & { serving?: boolean }): Promise<ApiServerInfo>;
   getApiServer(name: string): Promise<ApiServerInfo | null>;
@@ -161,4 +176,5 @@ export interface KubeEmulator {
   readonly url: string;
   readonly kubeDomain: string;
   readonly caCertificatePem: string;
+  registerSubresource(registration: SubresourceRegistration): void;
 }

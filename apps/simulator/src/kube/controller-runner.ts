@@ -1,0 +1,112 @@
+import { BackgroundWork } from '@capstan/platform';
+import type { SimulatorLogger } from '../logger';
+import type { KubeEmulatorRuntime } from './emulator';
+import type { ApiServerInfo, ChangeEvent, EmulatedController } from './types';
+
+/**
+ * Runs the emulated controllers: for every change event on a server of a role they watch, and
+ * for every such server on each tick (so timed transitions advance without events). One run per
+ * (controller, server) at a time; events arriving meanwhile are coalesced into one more run with
+ * the latest of them (controllers are level-based: they read the world, not the event). `stop`
+ * stops new runs and waits for those in flight.
+ */
+export interface ControllerRunnerOptions {
+  emulator: KubeEmulatorRuntime;
+  controllers: readonly EmulatedController[];
+  stepDelayMs: number;
+  tickMs: number;
+  log: SimulatorLogger;
+  now?: () => Date;
+}
+
+interface Slot {
+  running: boolean;
+  /** undefined: nothing queued; null: a tick queued; an event: that event queued. */
+  queued: ChangeEvent | null | undefined;
+}
+
+export class ControllerRunner {
+  private readonly work = new BackgroundWork('kube-controllers');
+  private readonly slots = new Map<string, Slot>();
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(private readonly options: ControllerRunnerOptions) {}
+
+  start(): void {
+    if (this.options.controllers.length === 0) return;
+    this.unsubscribe = this.options.emulator.onChange((event) => {
+      void this.work
+        .track(this.onEvent(event))
+        .catch((error: unknown) => this.options.log.warn({ err: error, server: event.server }, 'kube controllers failed on an event'));
+    });
+    this.work.every(this.options.tickMs, 'kube controller tick', () => this.tick());
+  }
+
+  async stop(graceMs = 10_000): Promise<void> {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    await this.work.stop(graceMs);
+  }
+
+  /** Runs every controller once on every server of its roles (what a tick does); for tests and the tick. */
+  async tick(): Promise<void> {
+    const servers = await this.options.emulator.listApiServers();
+    await Promise.all(servers.flatMap((info) => this.controllersFor(info).map((controller) => this.schedule(controller, info, null))));
+  }
+
+  private async onEvent(event: ChangeEvent): Promise<void> {
+    const info = await this.options.emulator.getApiServer(event.server);
+    if (!info) return;
+    await Promise.all(this.controllersFor(info).map((controller) => this.schedule(controller, info, event)));
+  }
+
+  private controllersFor(info: ApiServerInfo): readonly EmulatedController[] {
+    return this.options.controllers.filter((c) => c.roles.includes(info.role));
+  }
+
+  private async schedule(controller: EmulatedController, info: ApiServerInfo, event: ChangeEvent | null): Promise<void> {
+    if (this.work.stopping) return;
+    const key = `${controller.name}\u0000${info.name}`;
+    let slot = this.slots.get(key);
+    if (!slot) {
+      slot = { running: false, queued: undefined };
+      this.slots.set(key, slot);
+    }
+    if (slot.running) {
+      // An event outranks a queued tick: the controller then learns what changed.
+      if (slot.queued === undefined || event !== null) slot.queued = event;
+      return;
+    }
+    slot.running = true;
+    try {
+      let next: ChangeEvent | null | undefined = event;
+      while (next !== undefined && !this.work.stopping) {
+        slot.queued = undefined;
+        await this.runOnce(controller, info, next);
+        next = slot.queued;
+      }
+    } finally {
+      slot.running = false;
+      this.slots.delete(key);
+    }
+  }
+
+  private async runOnce(controller: EmulatedController, info: ApiServerInfo, event: ChangeEvent | null): Promise<void> {
+    const { emulator } = this.options;
+    try {
+      // The server may have changed (version, serving) or gone since the run was queued.
+      const latest = await emulator.getApiServer(info.name);
+      if (!latest) return;
+      await controller.reconcile(emulator.server(info.name), latest, {
+        emulator,
+        stepDelayMs: this.options.stepDelayMs,
+        now: this.options.now ?? (() => new Date()),
+        event,
+      });
+    } catch (error) {
+      // A conflict is another writer winning a race; the next event or tick retries.
+      const code = (error as { code?: unknown }).code;
+      if (code !== 409) this.options.log.warn({ err: error, controller: controller.name, server: info.name }, 'emulated controller failed');
+    }
+  }
+}

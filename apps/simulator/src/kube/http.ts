@@ -1,0 +1,430 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { applyPatch, type Operation } from 'fast-json-patch';
+import { apiGroupList, apiResourceList, apiVersions } from './discovery';
+import type { KubeEmulatorRuntime } from './emulator';
+import { applyMergePatch, badRequest, checkShape, notFound } from './object-rules';
+import { asVersion } from './object-store';
+import { splitApiVersion, type ResourceIndex, type ResourceType } from './resources';
+import { openApiV3GroupVersion, openApiV3Root } from './openapi';
+import { toTable } from './table';
+import { serveWatch } from './watch';
+import { type ApiServerInfo, KubeApiError, type KubeObject } from './types';
+
+/**
+ * One emulated API server over HTTP: health, /version, discovery and the REST paths of its
+ * resources, with kube-apiserver's status codes and `Status` bodies. The listener picks the
+ * server by TLS server name (kube-endpoint.ts) and hands the request here.
+ */
+const HEALTH_PATHS = /^\/(readyz|livez|healthz)(\/.*)?$/;
+/** kube-apiserver refuses bodies over 3 MiB. */
+const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+export interface RequestContext {
+  emulator: KubeEmulatorRuntime;
+  info: ApiServerInfo;
+  req: IncomingMessage;
+  res: ServerResponse;
+  path: string;
+  query: URLSearchParams;
+}
+
+export async function serveApiServer(
+  emulator: KubeEmulatorRuntime,
+  info: ApiServerInfo,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  path: string,
+): Promise<void> {
+  const context: RequestContext = { emulator, info, req, res, path, query: url.searchParams };
+  try {
+    await route(context);
+  } catch (error) {
+    if (error instanceof KubeApiError) return sendStatus(res, error);
+    throw error;
+  }
+}
+
+async function route(context: RequestContext): Promise<void> {
+  const { emulator, info, req, res, path } = context;
+  const health = HEALTH_PATHS.exec(path);
+  if (health) {
+    res.writeHead(info.serving ? 200 : 503, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' });
+    res.end(info.serving ? 'ok' : `[-]etcd failed: reason withheld\n${health[1]} check failed`);
+    return;
+  }
+  if (!info.serving) throw new KubeApiError(503, 'ServiceUnavailable', 'the server is currently unable to handle the request');
+
+  const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+  if (!token || !(await emulator.authenticate(info.name, token))) throw new KubeApiError(401, 'Unauthorized', 'Unauthorized');
+
+  if (path === '/version' || path === '/version/') {
+    if (req.method !== 'GET') throw methodNotAllowed();
+    return sendJson(res, 200, versionInfo(info));
+  }
+  const index = await emulator.resources(info.name);
+  if (path === '/api' || path === '/api/') return sendJson(res, 200, apiVersions());
+  if (path === '/openapi/v3' || path === '/openapi/v3/') return sendJson(res, 200, openApiV3Root(index));
+  const openapi = /^\/openapi\/v3\/(?:api\/([^/]+)|apis\/([^/]+)\/([^/]+))$/.exec(path);
+  if (openapi) {
+    const doc = openapi[1] ? openApiV3GroupVersion(index, '', openapi[1]) : openApiV3GroupVersion(index, openapi[2]!, openapi[3]!);
+    if (!doc) throw pathNotFound();
+    return sendJson(res, 200, doc);
+  }
+  if (path === '/apis' || path === '/apis/') return sendJson(res, 200, apiGroupList(index));
+  const segments = path
+    .split('/')
+    .filter((s) => s.length > 0)
+    .map(decodeURIComponent);
+
+  let group: string;
+  let version: string;
+  let rest: string[];
+  if (segments[0] === 'api' && segments.length >= 2) {
+    group = '';
+    version = segments[1]!;
+    rest = segments.slice(2);
+  } else if (segments[0] === 'apis' && segments.length >= 3) {
+    group = segments[1]!;
+    version = segments[2]!;
+    rest = segments.slice(3);
+  } else if (segments[0] === 'apis' && segments.length === 2) {
+    const doc = (apiGroupList(index) as { groups: { name: string }[] }).groups.find((g) => g.name === segments[1]);
+    if (!doc) throw pathNotFound();
+    return sendJson(res, 200, { kind: 'APIGroup', apiVersion: 'v1', ...doc });
+  } else throw pathNotFound();
+
+  if (rest.length === 0) {
+    const list = apiResourceList(index, group, version);
+    if (!list) throw pathNotFound();
+    return sendJson(res, 200, list);
+  }
+  return serveResource(context, index, group, version, rest);
+}
+
+function serveResource(context: RequestContext, index: ResourceIndex, group: string, version: string, rest: string[]): Promise<void> {
+  let namespace: string | undefined;
+  let parts = rest;
+  // `/namespaces/<ns>/<resource>...` names a namespaced resource; `/namespaces/<ns>[/status|/finalize]` the Namespace.
+  const namespaceSubresource = group === '' && rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize');
+  if (rest[0] === 'namespaces' && rest.length >= 3 && !namespaceSubresource) {
+    namespace = rest[1];
+    parts = rest.slice(2);
+  }
+  const [resource, name, subresource, ...extra] = parts as [string, string | undefined, string | undefined, ...string[]];
+  const type = index.byResource(group, version, resource);
+  if (!type || extra.length > 0) throw pathNotFound();
+  if (namespace !== undefined && !type.namespaced) throw pathNotFound();
+
+  if (subresource !== undefined) return serveSubresource(context, type, version, namespace, name!, subresource);
+  if (name === undefined) return serveCollection(context, type, version, namespace);
+  return serveItem(context, type, version, namespace, name);
+}
+
+async function serveCollection(context: RequestContext, type: ResourceType, version: string, namespace: string | undefined): Promise<void> {
+  const { emulator, info, req, res, query } = context;
+  switch (req.method) {
+    case 'GET': {
+      if (isTrue(query.get('watch'))) return serveWatch(context, type, version, namespace);
+      const limit = query.get('limit');
+      const result = await emulator.store.list(info.name, type, version, {
+        ...(namespace !== undefined ? { namespace } : {}),
+        labelSelector: query.get('labelSelector') ?? undefined,
+        fieldSelector: query.get('fieldSelector') ?? undefined,
+        limit: limit ? parseLimit(limit) : undefined,
+        continue: query.get('continue') ?? undefined,
+      });
+      const extra = {
+        ...(result.continue ? { continue: result.continue } : {}),
+        ...(result.remainingItemCount !== undefined ? { remainingItemCount: result.remainingItemCount } : {}),
+      };
+      if (wantsTable(req)) return sendJson(res, 200, toTable(type, result.items, result.resourceVersion, extra));
+      return sendJson(res, 200, {
+        kind: type.listKind,
+        apiVersion: apiVersionOf(type, version),
+        metadata: { resourceVersion: result.resourceVersion, ...extra },
+        items: result.items,
+      });
+    }
+    case 'POST': {
+      const body = await readJson(req);
+      checkShape(body, type, version, namespace);
+      const created = await emulator.store.create(info.name, type, version, namespace ?? body.metadata.namespace, body, {
+        keepStatus: false,
+        dryRun: isDryRun(query),
+      });
+      return sendObject(context, 201, type, created);
+    }
+    case 'DELETE': {
+      const options = await readDeleteOptions(req, query);
+      const result = await emulator.store.list(info.name, type, version, {
+        ...(namespace !== undefined ? { namespace } : {}),
+        labelSelector: query.get('labelSelector') ?? undefined,
+        fieldSelector: query.get('fieldSelector') ?? undefined,
+      });
+      const items: KubeObject[] = [];
+      for (const item of result.items) {
+        try {
+          items.push(await emulator.store.delete(info.name, type, version, item.metadata.namespace, item.metadata.name, options));
+        } catch (error) {
+          if (!(error instanceof KubeApiError && error.code === 404)) throw error;
+        }
+      }
+      return sendJson(res, 200, { kind: type.listKind, apiVersion: apiVersionOf(type, version), metadata: { resourceVersion: result.resourceVersion }, items });
+    }
+    default:
+      throw methodNotAllowed();
+  }
+}
+
+async function serveItem(context: RequestContext, type: ResourceType, version: string, namespace: string | undefined, name: string): Promise<void> {
+  const { emulator, info, req, query } = context;
+  if (type.namespaced && namespace === undefined) throw pathNotFound();
+  switch (req.method) {
+    case 'GET': {
+      const object = await emulator.store.get(info.name, type, version, namespace, name);
+      if (!object) throw notFound(type, name);
+      return sendObject(context, 200, type, object);
+    }
+    case 'PUT': {
+      const body = await readJson(req);
+      checkShape(body, type, version, namespace);
+      if (body.metadata.name !== name) throw badRequest(`the name of the object (${String(body.metadata.name)}) does not match the name on the URL (${name})`);
+      const updated = await emulator.store.update(info.name, type, version, namespace, body, { dryRun: isDryRun(query) });
+      return sendObject(context, 200, type, updated);
+    }
+    case 'PATCH': {
+      const change = await readPatch(req);
+      const patched = await emulator.store.patch(info.name, type, version, namespace, name, change, { dryRun: isDryRun(query) });
+      return sendObject(context, 200, type, patched);
+    }
+    case 'DELETE': {
+      const options = await readDeleteOptions(req, query);
+      const deleted = await emulator.store.delete(info.name, type, version, namespace, name, options);
+      return sendObject(context, 200, type, deleted);
+    }
+    default:
+      throw methodNotAllowed();
+  }
+}
+
+async function serveSubresource(
+  context: RequestContext,
+  type: ResourceType,
+  version: string,
+  namespace: string | undefined,
+  name: string,
+  subresource: string,
+): Promise<void> {
+  const { emulator, info, req, res, query } = context;
+  if (!type.subresources.includes(subresource)) throw pathNotFound();
+  if (type.namespaced && namespace === undefined) throw pathNotFound();
+  if (subresource === 'status') {
+    switch (req.method) {
+      case 'GET': {
+        const object = await emulator.store.get(info.name, type, version, namespace, name);
+        if (!object) throw notFound(type, name);
+        return sendObject(context, 200, type, object);
+      }
+      case 'PUT': {
+        const body = await readJson(req);
+        checkShape(body, type, version, namespace);
+        if (body.metadata.name !== name)
+          throw badRequest(`the name of the object (${String(body.metadata.name)}) does not match the name on the URL (${name})`);
+        return sendObject(context, 200, type, await emulator.store.updateStatus(info.name, type, version, namespace, body, { dryRun: isDryRun(query) }));
+      }
+      case 'PATCH': {
+        const change = await readPatch(req);
+        return sendObject(
+          context,
+          200,
+          type,
+          await emulator.store.patch(info.name, type, version, namespace, name, change, { subresource: 'status', dryRun: isDryRun(query) }),
+        );
+      }
+      default:
+        throw methodNotAllowed();
+    }
+  }
+  const handler = emulator.subresource(type.group, type.resource, subresource);
+  if (!handler) throw pathNotFound();
+  const verb = ({ GET: 'get', POST: 'create', PUT: 'update', PATCH: 'patch' } as const)[req.method as 'GET' | 'POST' | 'PUT' | 'PATCH'];
+  if (!verb) throw methodNotAllowed();
+  const body = verb === 'get' ? null : await readJson(req);
+  const answer = await handler.handle({
+    verb,
+    server: emulator.server(info.name),
+    info,
+    emulator,
+    ...(namespace !== undefined ? { namespace } : {}),
+    name,
+    body,
+    query,
+  });
+  return sendJson(res, answer.status ?? (verb === 'create' ? 201 : 200), answer.body);
+}
+
+// ---- requests ----
+
+function isTrue(value: string | null): boolean {
+  return value === 'true' || value === '1';
+}
+
+function isDryRun(query: URLSearchParams): boolean {
+  const values = query.getAll('dryRun');
+  for (const value of values) if (value !== 'All') throw badRequest(`Invalid dry run value "${value}": only "All" is supported`);
+  return values.length > 0;
+}
+
+function parseLimit(text: string): number {
+  const limit = Number(text);
+  if (!Number.isInteger(limit) || limit < 0) throw badRequest(`invalid limit "${text}"`);
+  return limit;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new KubeApiError(413, 'RequestEntityTooLarge', 'the request body is too large');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const contentType = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim();
+  if (contentType !== 'application/json' && contentType !== '*/*') {
+    throw new KubeApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json`);
+  }
+  const text = await readBody(req);
+  if (!text.trim()) throw badRequest('the request body is empty');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw badRequest(`the request body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+async function readDeleteOptions(req: IncomingMessage, query: URLSearchParams): Promise<{ dryRun: boolean; uid?: string; resourceVersion?: string }> {
+  const text = await readBody(req);
+  let dryRun = isDryRun(query);
+  if (!text.trim()) return { dryRun };
+  let options: { dryRun?: string[]; preconditions?: { uid?: string; resourceVersion?: string } };
+  try {
+    options = JSON.parse(text) as typeof options;
+  } catch {
+    throw badRequest('the DeleteOptions body is not valid JSON');
+  }
+  if (Array.isArray(options.dryRun) && options.dryRun.length > 0) {
+    if (options.dryRun.some((v) => v !== 'All')) throw badRequest('only dryRun "All" is supported');
+    dryRun = true;
+  }
+  return {
+    dryRun,
+    ...(options.preconditions?.uid ? { uid: options.preconditions.uid } : {}),
+    ...(options.preconditions?.resourceVersion ? { resourceVersion: options.preconditions.resourceVersion } : {}),
+  };
+}
+
+/** A PATCH body as a change to the current object, by its content type. */
+async function readPatch(req: IncomingMessage): Promise<(current: KubeObject) => KubeObject> {
+  const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+  const text = await readBody(req);
+  let patch: unknown;
+  try {
+    patch = JSON.parse(text) as unknown;
+  } catch {
+    throw badRequest('the patch is not valid JSON');
+  }
+  switch (contentType) {
+    case 'application/merge-patch+json':
+      if (!patch || typeof patch !== 'object' || Array.isArray(patch)) throw badRequest('a merge patch must be a JSON object');
+      return (current) => applyMergePatch(current, patch) as KubeObject;
+    case 'application/json-patch+json':
+      if (!Array.isArray(patch)) throw badRequest('a JSON patch must be an array of operations');
+      return (current) => {
+        try {
+          return applyPatch(structuredClone(current), patch as Operation[], true, true).newDocument;
+        } catch (error) {
+          throw new KubeApiError(422, 'Invalid', `the JSON patch could not be applied: ${(error as Error).message}`);
+        }
+      };
+    default:
+      throw new KubeApiError(415, 'UnsupportedMediaType', `the server does not support the patch type "${contentType}"`);
+  }
+}
+
+export function wantsTable(req: IncomingMessage): boolean {
+  return /as=Table/.test(req.headers.accept ?? '');
+}
+
+// ---- responses ----
+
+function apiVersionOf(type: ResourceType, version: string): string {
+  return type.group ? `${type.group}/${version}` : version;
+}
+
+function sendObject(context: RequestContext, code: number, type: ResourceType, object: KubeObject): void {
+  const shown = asVersion(object, type, splitApiVersion(object.apiVersion).version);
+  if (wantsTable(context.req)) return sendJson(context.res, code, toTable(type, [shown], shown.metadata.resourceVersion ?? ''));
+  sendJson(context.res, code, shown);
+}
+
+export function sendJson(res: ServerResponse, code: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export function sendStatus(res: ServerResponse, error: KubeApiError): void {
+  // A stream (a watch) that fails after its head was sent can only be cut.
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const details = error.details ?? {};
+  sendJson(res, error.code, {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: error.message,
+    reason: error.reason,
+    ...(Object.keys(details).length > 0 ? { details } : {}),
+    code: error.code,
+  });
+}
+
+function pathNotFound(): KubeApiError {
+  return new KubeApiError(404, 'NotFound', 'the server could not find the requested resource');
+}
+
+function methodNotAllowed(): KubeApiError {
+  return new KubeApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+}
+
+/** Kubernetes' `/version` document, with the distribution's build suffix (the version is stored in that form). */
+export function versionInfo(info: ApiServerInfo): unknown {
+  const match = /^v?(\d+)\.(\d+)\.(\d+)(.*)$/.exec(info.version);
+  const [major, minor] = match ? [match[1]!, match[2]!] : ['1', '0'];
+  return {
+    major,
+    minor,
+    gitVersion: gitVersion(info),
+    gitCommit: '0000000000000000000000000000000000000000',
+    gitTreeState: 'clean',
+    buildDate: '2026-01-01T00:00:00Z',
+    goVersion: 'go1.24.0',
+    compiler: 'gc',
+    platform: 'linux/amd64',
+  };
+}
+
+/** `v1.36.4+rke2r1`, `v1.36.2-gke.1100`: the version as given, or with the distribution's usual build suffix when it has none. */
+export function gitVersion(info: Pick<ApiServerInfo, 'distribution' | 'version'>): string {
+  const version = info.version.replace(/^v/, '');
+  if (/[+-]/.test(version) || info.distribution === 'kubernetes') return `v${version}`;
+  return info.distribution === 'rke2' ? `v${version}+rke2r1` : `v${version}-gke.1100`;
+}

@@ -1,0 +1,213 @@
+import { randomUUID } from 'node:crypto';
+import type { ResourceType } from './resources';
+import { joinApiVersion } from './resources';
+import { KubeApiError, type KubeObject } from './types';
+
+/**
+ * What kube-apiserver does to an object's metadata on create and update, without I/O: names
+ * (generateName, validation), uid, creationTimestamp, generation, what an update may not change.
+ */
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** Kinds whose names must be DNS labels rather than subdomains. */
+const LABEL_NAMED = new Set(['Namespace', 'Service']);
+const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+
+export function timestamp(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** The error kube-apiserver gives for a malformed object: 422 Invalid with its causes. */
+export function invalid(type: ResourceType, name: string, causes: { field: string; message: string }[]): KubeApiError {
+  const text = causes.map((c) => `${c.field}: ${c.message}`).join(', ');
+  return new KubeApiError(422, 'Invalid', `${type.kind} "${name}" is invalid: ${text}`, {
+    name,
+    group: type.group,
+    kind: type.kind,
+    causes: causes.map((c) => ({ reason: 'FieldValueInvalid', message: c.message, field: c.field })),
+  });
+}
+
+export function notFound(type: ResourceType, name: string): KubeApiError {
+  return new KubeApiError(404, 'NotFound', `${type.resource}${type.group ? `.${type.group}` : ''} "${name}" not found`, {
+    name,
+    group: type.group,
+    kind: type.resource,
+  });
+}
+
+export function alreadyExists(type: ResourceType, name: string): KubeApiError {
+  return new KubeApiError(409, 'AlreadyExists', `${type.resource}${type.group ? `.${type.group}` : ''} "${name}" already exists`, {
+    name,
+    group: type.group,
+    kind: type.resource,
+  });
+}
+
+export function conflict(type: ResourceType, name: string): KubeApiError {
+  return new KubeApiError(
+    409,
+    'Conflict',
+    `Operation cannot be fulfilled on ${type.resource}${type.group ? `.${type.group}` : ''} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+    { name, group: type.group, kind: type.resource },
+  );
+}
+
+export function badRequest(message: string): KubeApiError {
+  return new KubeApiError(400, 'BadRequest', message);
+}
+
+/** Checks the header and names of an object about to be written at `type`/`namespace`. */
+export function checkShape(object: unknown, type: ResourceType, version: string, namespace: string | undefined): asserts object is KubeObject {
+  if (!object || typeof object !== 'object' || Array.isArray(object)) throw badRequest('the request body must be a JSON object');
+  const o = object as Partial<KubeObject>;
+  const apiVersion = joinApiVersion(type.group, version);
+  if (o.kind !== undefined && o.kind !== type.kind) throw badRequest(`the kind "${String(o.kind)}" does not match the expected kind "${type.kind}"`);
+  if (o.apiVersion !== undefined && o.apiVersion !== apiVersion)
+    throw badRequest(`the API version in the data (${String(o.apiVersion)}) does not match the expected API version (${apiVersion})`);
+  if (!o.metadata || typeof o.metadata !== 'object') throw badRequest('metadata is required');
+  if (type.namespaced && o.metadata.namespace !== undefined && namespace !== undefined && o.metadata.namespace !== namespace) {
+    throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+  }
+}
+
+export function generatedName(prefix: string): string {
+  let suffix = '';
+  for (let i = 0; i < 5; i++) suffix += GENERATE_ALPHABET[Math.floor(Math.random() * GENERATE_ALPHABET.length)];
+  return `${prefix}${suffix}`;
+}
+
+function checkName(type: ResourceType, name: string): void {
+  const label = LABEL_NAMED.has(type.kind);
+  const ok = label ? DNS_LABEL.test(name) && name.length <= 63 : DNS_SUBDOMAIN.test(name) && name.length <= 253;
+  if (!ok) {
+    const rule = label
+      ? "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character"
+      : "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
+    throw invalid(type, name, [{ field: 'metadata.name', message: `Invalid value: "${name}": ${rule}` }]);
+  }
+}
+
+function checkLabels(type: ResourceType, object: KubeObject): void {
+  for (const [key, value] of Object.entries(object.metadata.labels ?? {})) {
+    if (typeof value !== 'string' || !/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(value) || value.length > 63) {
+      throw invalid(type, object.metadata.name, [{ field: `metadata.labels`, message: `Invalid value: "${String(value)}" for label ${key}` }]);
+    }
+  }
+}
+
+/**
+ * The object as stored on create: a name (from generateName), namespace, uid, timestamps,
+ * generation 1. `keepStatus` false drops a given status where the kind has a status subresource,
+ * as kube-apiserver's create strategies do.
+ */
+export function prepareCreate(
+  type: ResourceType,
+  version: string,
+  input: KubeObject,
+  namespace: string | undefined,
+  now: Date,
+  keepStatus: boolean,
+): KubeObject {
+  const metadata = { ...input.metadata };
+  if (!metadata.name) {
+    if (!metadata.generateName) throw invalid(type, '', [{ field: 'metadata.name', message: 'Required value: name or generateName is required' }]);
+    metadata.name = generatedName(metadata.generateName);
+  }
+  checkName(type, metadata.name);
+  if (type.namespaced) {
+    const ns = namespace ?? metadata.namespace;
+    if (!ns) throw badRequest('the server could not find the requested resource: a namespace is required');
+    metadata.namespace = ns;
+  } else delete metadata.namespace;
+  metadata.uid = randomUUID();
+  metadata.creationTimestamp = timestamp(now);
+  metadata.generation = 1;
+  delete metadata.deletionTimestamp;
+  delete metadata.deletionGracePeriodSeconds;
+  delete metadata.resourceVersion;
+  if (type.kind === 'Namespace') metadata.labels = { ...metadata.labels, 'kubernetes.io/metadata.name': metadata.name };
+  const object: KubeObject = { ...input, apiVersion: joinApiVersion(type.group, version), kind: type.kind, metadata };
+  if (!keepStatus && type.subresources.includes('status') && type.kind !== 'Node') delete object.status;
+  if (type.kind === 'Namespace') object.status = { phase: 'Active' };
+  checkLabels(type, object);
+  return object;
+}
+
+/**
+ * The object as stored after a replace (PUT): what metadata an update cannot change is carried
+ * over; status too, where it has its own subresource; generation moves when anything but
+ * metadata and status changed.
+ */
+export function prepareUpdate(type: ResourceType, version: string, current: KubeObject, input: KubeObject): KubeObject {
+  const metadata = {
+    ...input.metadata,
+    name: current.metadata.name,
+    uid: current.metadata.uid,
+    creationTimestamp: current.metadata.creationTimestamp,
+    generation: current.metadata.generation,
+  };
+  if (current.metadata.namespace) metadata.namespace = current.metadata.namespace;
+  else delete metadata.namespace;
+  if (current.metadata.deletionTimestamp) metadata.deletionTimestamp = current.metadata.deletionTimestamp;
+  else delete metadata.deletionTimestamp;
+  if (type.kind === 'Namespace') metadata.labels = { ...metadata.labels, 'kubernetes.io/metadata.name': metadata.name };
+  const next: KubeObject = { ...input, apiVersion: joinApiVersion(type.group, version), kind: type.kind, metadata };
+  if (type.subresources.includes('status')) {
+    if (current.status === undefined) delete next.status;
+    else next.status = current.status;
+  }
+  if (!deepEqual(specOf(current), specOf(next))) metadata.generation = (current.metadata.generation ?? 1) + 1;
+  checkLabels(type, next);
+  return next;
+}
+
+/** Replaces status only (the status subresource): everything else stays as it is. */
+export function prepareStatusUpdate(current: KubeObject, input: KubeObject): KubeObject {
+  const next: KubeObject = { ...current, metadata: { ...current.metadata } };
+  if (input.status === undefined) delete next.status;
+  else next.status = input.status;
+  return next;
+}
+
+/** Everything but metadata and status: what generation counts changes of. */
+function specOf(object: KubeObject): Record<string, unknown> {
+  const rest: Record<string, unknown> = { ...object };
+  delete rest.metadata;
+  delete rest.status;
+  delete rest.apiVersion;
+  return rest;
+}
+
+/** Whether two objects differ in anything but their resourceVersion (an update that changes nothing does not write). */
+export function sameObject(a: KubeObject, b: KubeObject): boolean {
+  return deepEqual(
+    { ...a, apiVersion: '', metadata: { ...a.metadata, resourceVersion: '' } },
+    { ...b, apiVersion: '', metadata: { ...b.metadata, resourceVersion: '' } },
+  );
+}
+
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((v, i) => deepEqual(v, bb[i]));
+  }
+  const ak = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const bk = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  return ak.length === bk.length && ak.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/** RFC 7386: objects merge recursively, null deletes, anything else replaces. */
+export function applyMergePatch(target: unknown, patch: unknown): unknown {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const result: Record<string, unknown> = target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete result[key];
+    else result[key] = applyMergePatch(result[key], value);
+  }
+  return result;
+}

@@ -1,0 +1,412 @@
+import type { SimulatorDatabase, Sql } from '../database';
+import { parseFieldSelector, parseLabelSelector } from './selectors';
+import { alreadyExists, badRequest, conflict, notFound, prepareCreate, prepareStatusUpdate, prepareUpdate, sameObject, timestamp } from './object-rules';
+import { joinApiVersion, type ResourceType } from './resources';
+import { KUBE_CHANNEL } from './schema';
+import { KubeApiError, type KubeObject, type WatchEventType } from './types';
+import type { LoggedEvent } from './event-hub';
+
+/**
+ * Objects of the emulated API servers in Postgres. Every write is one transaction that first
+ * locks its server's row (so one server's revisions commit in order), takes a revision per
+ * changed object from the global sequence, and announces each change with NOTIFY; the caller
+ * hears the events only after the commit. Finalizers and namespace deletion follow
+ * kube-apiserver: an object with finalizers gets `deletionTimestamp` and stays until the last is
+ * removed; deleting a namespace deletes what is in it (simplified: in the same transaction, not
+ * by a namespace controller), and the namespace stays `Terminating` while finalizers hold some.
+ */
+export interface ObjectKey {
+  group: string;
+  resource: string;
+  namespace: string;
+  name: string;
+}
+
+export interface ListResult {
+  items: KubeObject[];
+  resourceVersion: string;
+  continue?: string;
+  remainingItemCount?: number;
+}
+
+export interface ListQuery {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  continue?: string;
+}
+
+export interface WriteOptions {
+  dryRun?: boolean;
+}
+
+/** What a mutation decided: write this object, delete it, or leave it be. */
+export type Outcome = { put: KubeObject } | { remove: KubeObject } | { unchanged: KubeObject };
+
+/** NOTIFY payloads are limited to 8000 bytes: a bigger object is announced by its key. */
+const NOTIFY_LIMIT = 7800;
+
+class DryRun extends Error {
+  constructor(readonly result: KubeObject) {
+    super('dry run');
+  }
+}
+
+export class ObjectStore {
+  constructor(
+    private readonly db: SimulatorDatabase,
+    private readonly instance: string,
+    private readonly publish: (events: LoggedEvent[]) => void,
+    private readonly now: () => Date,
+  ) {}
+
+  keyOf(type: ResourceType, namespace: string | undefined, name: string): ObjectKey {
+    return { group: type.group, resource: type.resource, namespace: type.namespaced ? (namespace ?? '') : '', name };
+  }
+
+  async get(server: string, type: ResourceType, version: string, namespace: string | undefined, name: string): Promise<KubeObject | null> {
+    const key = this.keyOf(type, namespace, name);
+    const rows = await this.db.query<{ body: KubeObject }>(
+      `SELECT body FROM simulator.kube_objects WHERE server = $1 AND api_group = $2 AND resource = $3 AND namespace = $4 AND name = $5`,
+      [server, key.group, key.resource, key.namespace, key.name],
+    );
+    return rows[0] ? asVersion(rows[0].body, type, version) : null;
+  }
+
+  /** The server's current revision and the objects, read in one statement (one snapshot). */
+  async list(server: string, type: ResourceType, version: string, query: ListQuery = {}): Promise<ListResult> {
+    const labels = parseLabelSelector(query.labelSelector);
+    const fields = parseFieldSelector(query.fieldSelector, type.kind);
+    let after: { namespace: string; name: string } | null = null;
+    if (query.continue) after = decodeContinue(query.continue);
+    const namespace = type.namespaced && query.namespace ? query.namespace : null;
+    const rows = await this.db.query<{ server_rv: string; body: KubeObject | null }>(
+      `SELECT s.resource_version::text AS server_rv, o.body
+         FROM simulator.api_servers s
+         LEFT JOIN simulator.kube_objects o
+           ON o.server = s.name AND o.api_group = $2 AND o.resource = $3
+          AND ($4::text IS NULL OR o.namespace = $4)
+          AND ($5::text IS NULL OR (o.namespace, o.name) > ($5, $6))
+        WHERE s.name = $1
+        ORDER BY o.namespace, o.name`,
+      [server, type.group, type.resource, namespace, after?.namespace ?? null, after?.name ?? ''],
+    );
+    if (rows.length === 0) throw new KubeApiError(404, 'NotFound', `API server ${server} does not exist`);
+    const resourceVersion = rows[0]!.server_rv;
+    const matching = rows.flatMap((r) => (r.body && labels(r.body) && fields(r.body) ? [asVersion(r.body, type, version)] : []));
+    const limit = query.limit && query.limit > 0 ? query.limit : undefined;
+    if (limit === undefined || matching.length <= limit) return { items: matching, resourceVersion };
+    const items = matching.slice(0, limit);
+    const last = items[items.length - 1]!;
+    return {
+      items,
+      resourceVersion,
+      continue: encodeContinue(last.metadata.namespace ?? '', last.metadata.name),
+      remainingItemCount: matching.length - limit,
+    };
+  }
+
+  async create(
+    server: string,
+    type: ResourceType,
+    version: string,
+    namespace: string | undefined,
+    input: KubeObject,
+    options: WriteOptions & { keepStatus: boolean },
+  ): Promise<KubeObject> {
+    const object = prepareCreate(type, version, input, namespace, this.now(), options.keepStatus);
+    return this.mutate(server, type, version, object.metadata.namespace, object.metadata.name, options, async (current, tx) => {
+      if (current) throw alreadyExists(type, object.metadata.name);
+      if (type.namespaced) await tx.requireActiveNamespace(object.metadata.namespace!);
+      return { put: object };
+    });
+  }
+
+  async update(
+    server: string,
+    type: ResourceType,
+    version: string,
+    namespace: string | undefined,
+    input: KubeObject,
+    options: WriteOptions = {},
+  ): Promise<KubeObject> {
+    return this.mutate(server, type, version, namespace ?? input.metadata.namespace, input.metadata.name, options, (current) => {
+      if (!current) throw notFound(type, input.metadata.name);
+      checkPreconditions(type, current, input);
+      return Promise.resolve(settle(current, prepareUpdate(type, version, current, input)));
+    });
+  }
+
+  async updateStatus(
+    server: string,
+    type: ResourceType,
+    version: string,
+    namespace: string | undefined,
+    input: KubeObject,
+    options: WriteOptions = {},
+  ): Promise<KubeObject> {
+    return this.mutate(server, type, version, namespace ?? input.metadata.namespace, input.metadata.name, options, (current) => {
+      if (!current) throw notFound(type, input.metadata.name);
+      checkPreconditions(type, current, input);
+      return Promise.resolve(settle(current, prepareStatusUpdate(current, input)));
+    });
+  }
+
+  /**
+   * Applies `change` to the object as it is under the write lock, so a patch never loses a race
+   * (kube-apiserver retries patches on conflict; here the lock makes that unnecessary). Only a
+   * resourceVersion the change itself sets is a precondition.
+   */
+  async patch(
+    server: string,
+    type: ResourceType,
+    version: string,
+    namespace: string | undefined,
+    name: string,
+    change: (current: KubeObject) => KubeObject,
+    options: WriteOptions & { subresource?: 'status' } = {},
+  ): Promise<KubeObject> {
+    return this.mutate(server, type, version, namespace, name, options, (current) => {
+      if (!current) throw notFound(type, name);
+      const patched = change(asVersion(current, type, version));
+      if (!patched || typeof patched !== 'object' || !patched.metadata || typeof patched.metadata !== 'object')
+        throw badRequest('the patched object has no metadata');
+      if (patched.metadata.name !== undefined && patched.metadata.name !== name) throw badRequest('the patch may not change metadata.name');
+      const input: KubeObject = { ...patched, metadata: { ...patched.metadata, name } };
+      checkPreconditions(type, current, input);
+      return Promise.resolve(
+        settle(current, options.subresource === 'status' ? prepareStatusUpdate(current, input) : prepareUpdate(type, version, current, input)),
+      );
+    });
+  }
+
+  /** Deletes, or marks deleted while finalizers remain; the object as it was or now is. */
+  async delete(
+    server: string,
+    type: ResourceType,
+    version: string,
+    namespace: string | undefined,
+    name: string,
+    options: WriteOptions & { uid?: string; resourceVersion?: string } = {},
+  ): Promise<KubeObject> {
+    return this.mutate(server, type, version, namespace, name, options, async (current, tx) => {
+      if (!current) throw notFound(type, name);
+      if (options.uid && options.uid !== current.metadata.uid) throw conflict(type, name);
+      if (options.resourceVersion && options.resourceVersion !== current.metadata.resourceVersion) throw conflict(type, name);
+      if (type.kind === 'Namespace') return tx.deleteNamespace(current);
+      return markOrRemove(current, this.now());
+    });
+  }
+
+  /**
+   * The one write path: reads the object locked, lets `decide` say what becomes of it, writes
+   * that with a fresh revision and NOTIFY, and publishes the events after the commit.
+   */
+  async mutate(
+    server: string,
+    type: ResourceType,
+    version: string,
+    namespace: string | undefined,
+    name: string,
+    options: WriteOptions,
+    decide: (current: KubeObject | null, tx: WriteTransaction) => Promise<Outcome>,
+  ): Promise<KubeObject> {
+    const key = this.keyOf(type, namespace, name);
+    if (type.namespaced && !key.namespace) throw badRequest('a namespace is required');
+    let events: LoggedEvent[] = [];
+    try {
+      const result = await this.db.transaction(async (sql) => {
+        const tx = new WriteTransaction(sql, server, this.instance, this.now);
+        await tx.lockServer();
+        const current = await tx.read(key);
+        const outcome = await decide(current, tx);
+        let result: KubeObject;
+        if ('put' in outcome) result = await tx.put(key, outcome.put, current ? 'MODIFIED' : 'ADDED');
+        else if ('remove' in outcome) result = await tx.remove(key, outcome.remove);
+        else result = outcome.unchanged;
+        await tx.afterWrite(key);
+        if (options.dryRun) throw new DryRun(result);
+        events = tx.events;
+        return result;
+      });
+      this.publish(events);
+      return asVersion(result, type, version);
+    } catch (error) {
+      if (error instanceof DryRun) return asVersion(error.result, type, version);
+      throw error;
+    }
+  }
+}
+
+function checkPreconditions(type: ResourceType, current: KubeObject, input: KubeObject): void {
+  const rv = input.metadata.resourceVersion;
+  if (rv !== undefined && rv !== '' && rv !== current.metadata.resourceVersion) throw conflict(type, current.metadata.name);
+  const uid = input.metadata.uid;
+  if (uid && uid !== current.metadata.uid) throw conflict(type, current.metadata.name);
+}
+
+/** After an update: nothing changed -> no write; deleted and no finalizer left -> gone. */
+function settle(current: KubeObject, next: KubeObject): Outcome {
+  if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0) return { remove: next };
+  if (sameObject(current, next)) return { unchanged: current };
+  return { put: next };
+}
+
+function markOrRemove(current: KubeObject, now: Date): Outcome {
+  if ((current.metadata.finalizers ?? []).length === 0) return { remove: current };
+  if (current.metadata.deletionTimestamp) return { unchanged: current };
+  return { put: { ...current, metadata: { ...current.metadata, deletionTimestamp: timestamp(now), deletionGracePeriodSeconds: 0 } } };
+}
+
+/** The statements of one write transaction, and the events they make. */
+export class WriteTransaction {
+  readonly events: LoggedEvent[] = [];
+
+  constructor(
+    readonly sql: Sql,
+    readonly server: string,
+    private readonly instance: string,
+    private readonly now: () => Date,
+  ) {}
+
+  async lockServer(): Promise<void> {
+    const { rows } = await this.sql.query(`SELECT 1 FROM simulator.api_servers WHERE name = $1 FOR UPDATE`, [this.server]);
+    if (rows.length === 0) throw new KubeApiError(404, 'NotFound', `API server ${this.server} does not exist`);
+  }
+
+  async read(key: ObjectKey): Promise<KubeObject | null> {
+    const { rows } = await this.sql.query<{ body: KubeObject }>(
+      `SELECT body FROM simulator.kube_objects WHERE server = $1 AND api_group = $2 AND resource = $3 AND namespace = $4 AND name = $5 FOR UPDATE`,
+      [this.server, key.group, key.resource, key.namespace, key.name],
+    );
+    return rows[0]?.body ?? null;
+  }
+
+  async requireActiveNamespace(namespace: string): Promise<void> {
+    const ns = await this.read({ group: '', resource: 'namespaces', namespace: '', name: namespace });
+    if (!ns) throw new KubeApiError(404, 'NotFound', `namespaces "${namespace}" not found`, { name: namespace, group: '', kind: 'namespaces' });
+    if (ns.metadata.deletionTimestamp) {
+      throw new KubeApiError(403, 'Forbidden', `unable to create new content in namespace ${namespace} because it is being terminated`, {
+        name: namespace,
+        group: '',
+        kind: 'namespaces',
+      });
+    }
+  }
+
+  private async nextRevision(): Promise<bigint> {
+    const { rows } = await this.sql.query<{ rv: string }>(
+      `UPDATE simulator.api_servers SET resource_version = nextval('simulator.kube_resource_version') WHERE name = $1 RETURNING resource_version::text AS rv`,
+      [this.server],
+    );
+    return BigInt(rows[0]!.rv);
+  }
+
+  async put(key: ObjectKey, object: KubeObject, type: WatchEventType): Promise<KubeObject> {
+    const revision = await this.nextRevision();
+    const stored: KubeObject = { ...object, metadata: { ...object.metadata, resourceVersion: revision.toString() } };
+    await this.sql.query(
+      `INSERT INTO simulator.kube_objects (server, api_group, resource, namespace, name, uid, resource_version, body)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (server, api_group, resource, namespace, name) DO UPDATE SET uid = EXCLUDED.uid, resource_version = EXCLUDED.resource_version, body = EXCLUDED.body`,
+      [this.server, key.group, key.resource, key.namespace, key.name, stored.metadata.uid, revision.toString(), stored],
+    );
+    await this.announce(key, { server: this.server, type, object: stored, resourceVersion: revision });
+    return stored;
+  }
+
+  async remove(key: ObjectKey, object: KubeObject): Promise<KubeObject> {
+    const revision = await this.nextRevision();
+    await this.sql.query(`DELETE FROM simulator.kube_objects WHERE server = $1 AND api_group = $2 AND resource = $3 AND namespace = $4 AND name = $5`, [
+      this.server,
+      key.group,
+      key.resource,
+      key.namespace,
+      key.name,
+    ]);
+    // As kube-apiserver does, the deleted object's last state carries the deletion's revision.
+    const gone: KubeObject = { ...object, metadata: { ...object.metadata, resourceVersion: revision.toString() } };
+    await this.announce(key, { server: this.server, type: 'DELETED', object: gone, resourceVersion: revision });
+    return gone;
+  }
+
+  /** Deletes what is in the namespace; the namespace goes too unless finalizers hold something. */
+  async deleteNamespace(namespace: KubeObject): Promise<Outcome> {
+    const name = namespace.metadata.name;
+    const { rows } = await this.sql.query<{ api_group: string; resource: string; name: string; body: KubeObject }>(
+      `SELECT api_group, resource, name, body FROM simulator.kube_objects WHERE server = $1 AND namespace = $2 ORDER BY api_group, resource, name FOR UPDATE`,
+      [this.server, name],
+    );
+    let held = false;
+    for (const row of rows) {
+      const key = { group: row.api_group, resource: row.resource, namespace: name, name: row.name };
+      const outcome = markOrRemove(row.body, this.now());
+      if ('remove' in outcome) await this.remove(key, outcome.remove);
+      else {
+        held = true;
+        if ('put' in outcome) await this.put(key, outcome.put, 'MODIFIED');
+      }
+    }
+    if (!held && (namespace.metadata.finalizers ?? []).length === 0) return { remove: namespace };
+    if (namespace.metadata.deletionTimestamp) return { unchanged: namespace };
+    return {
+      put: {
+        ...namespace,
+        metadata: { ...namespace.metadata, deletionTimestamp: timestamp(this.now()) },
+        status: { ...namespace.status, phase: 'Terminating' },
+      },
+    };
+  }
+
+  /** A terminating namespace whose last object just went goes as well. */
+  async afterWrite(key: ObjectKey): Promise<void> {
+    if (!key.namespace) return;
+    const nsKey = { group: '', resource: 'namespaces', namespace: '', name: key.namespace };
+    const ns = await this.read(nsKey);
+    if (!ns?.metadata.deletionTimestamp || (ns.metadata.finalizers ?? []).length > 0) return;
+    const { rows } = await this.sql.query(`SELECT 1 FROM simulator.kube_objects WHERE server = $1 AND namespace = $2 LIMIT 1`, [this.server, key.namespace]);
+    if (rows.length === 0) await this.remove(nsKey, ns);
+  }
+
+  private async announce(key: ObjectKey, event: LoggedEvent): Promise<void> {
+    this.events.push(event);
+    const full = JSON.stringify({ i: this.instance, s: event.server, t: event.type, v: event.resourceVersion.toString(), o: event.object });
+    const payload =
+      full.length <= NOTIFY_LIMIT
+        ? full
+        : JSON.stringify({
+            i: this.instance,
+            s: event.server,
+            t: event.type,
+            v: event.resourceVersion.toString(),
+            k: key,
+            o: {
+              apiVersion: event.object.apiVersion,
+              kind: event.object.kind,
+              metadata: { ...event.object.metadata, managedFields: undefined, annotations: undefined },
+            },
+          });
+    await this.sql.query(`SELECT pg_notify($1, $2)`, [KUBE_CHANNEL, payload]);
+  }
+}
+
+/** The stored object as the requested version presents it (the kinds served share one shape). */
+export function asVersion(object: KubeObject, type: ResourceType, version: string): KubeObject {
+  const apiVersion = joinApiVersion(type.group, version);
+  return object.apiVersion === apiVersion ? object : { ...object, apiVersion };
+}
+
+function encodeContinue(namespace: string, name: string): string {
+  return Buffer.from(JSON.stringify({ ns: namespace, n: name })).toString('base64url');
+}
+
+function decodeContinue(token: string): { namespace: string; name: string } {
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString()) as { ns?: unknown; n?: unknown };
+    if (typeof parsed.ns === 'string' && typeof parsed.n === 'string') return { namespace: parsed.ns, name: parsed.n };
+  } catch {
+    // falls through to the error below
+  }
+  throw badRequest('continue key is not valid');
+}

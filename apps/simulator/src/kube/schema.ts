@@ -1,0 +1,48 @@
+/**
+ * The emulated Kubernetes API servers' tables, in schema `simulator` beside the simulated cloud's
+ * (created by SimulatorDatabase.migrate, idempotently). Objects are stored once per group and
+ * resource, whichever version wrote them: the emulator serves every served version of a kind from
+ * the same row (the kinds it serves have the same shape across their versions, or close enough
+ * for an emulator). `resource_version` comes from ONE sequence for every server, as etcd's
+ * revision is one counter per cluster; each server's latest revision is kept on its row, whose
+ * lock serialises that server's writes so that revisions commit in order (what lets a watch
+ * resume from a resourceVersion without missing an event).
+ */
+export const KUBE_SCHEMA = /* sql */ `
+CREATE SEQUENCE IF NOT EXISTS simulator.kube_resource_version;
+
+CREATE TABLE IF NOT EXISTS simulator.api_servers (
+  name text PRIMARY KEY,
+  role text NOT NULL,
+  distribution text NOT NULL,
+  version text NOT NULL,
+  serving boolean NOT NULL DEFAULT true,
+  resource_version bigint NOT NULL DEFAULT 0,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS simulator.kube_objects (
+  server text NOT NULL REFERENCES simulator.api_servers (name) ON DELETE CASCADE,
+  api_group text NOT NULL,
+  resource text NOT NULL,
+  namespace text NOT NULL DEFAULT '',
+  name text NOT NULL,
+  uid uuid NOT NULL,
+  resource_version bigint NOT NULL,
+  body jsonb NOT NULL,
+  PRIMARY KEY (server, api_group, resource, namespace, name)
+);
+CREATE INDEX IF NOT EXISTS kube_objects_by_namespace ON simulator.kube_objects (server, namespace) WHERE namespace <> '';
+
+CREATE TABLE IF NOT EXISTS simulator.kube_tokens (
+  token_sha256 text PRIMARY KEY,
+  server text NOT NULL REFERENCES simulator.api_servers (name) ON DELETE CASCADE,
+  subject text NOT NULL,
+  expires_at timestamptz,
+  issued_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS kube_tokens_by_subject ON simulator.kube_tokens (server, subject);
+`;
+
+/** The NOTIFY channel every write is announced on, for the other simulator processes. */
+export const KUBE_CHANNEL = 'capstan_kube';
