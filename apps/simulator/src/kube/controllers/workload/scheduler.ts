@@ -1,0 +1,44 @@
+import type { ApiServerClient, ApiServerInfo, ControllerContext, EmulatedController, KubeObject } from '../../types';
+import { conditionOf, isTerminating, NODE, POD, podSpec, refOf } from './model';
+import { choosePlacement } from './placement';
+import { scheduledCondition, unschedulableCondition } from './pods';
+import { racing, reconcileScope } from './runtime';
+
+/**
+ * The default scheduler: binds each pending, unbound pod to a node `choosePlacement` picks, or
+ * records why none fits in the PodScheduled condition (what `kubectl describe pod` shows), and
+ * tries again when pods or nodes change.
+ */
+export const schedulerController: EmulatedController = {
+  name: 'workload/scheduler',
+  roles: ['workload'],
+  async reconcile(server: ApiServerClient, _info: ApiServerInfo, context: ControllerContext) {
+    if (!reconcileScope(server, context, ['Pod', 'Node'], 'workload/scheduler')) return;
+    const pods = await server.list(POD.apiVersion, POD.kind);
+    const waiting = pods.filter(
+      (pod) => !podSpec(pod).nodeName && !isTerminating(pod) && (podSpec(pod).schedulerName ?? 'default-scheduler') === 'default-scheduler',
+    );
+    if (waiting.length === 0) return;
+    const nodes = await server.list(NODE.apiVersion, NODE.kind);
+    const placed = [...pods];
+    for (const pod of waiting.sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? ''))) {
+      const placement = choosePlacement(pod, nodes, placed);
+      const now = context.now();
+      if ('node' in placement) {
+        const bound = await bind(server, pod, placement.node, now);
+        if (bound) placed.push(bound);
+      } else if (conditionOf(pod, 'PodScheduled')?.message !== placement.unschedulable) {
+        const conditions = [unschedulableCondition(placement.unschedulable, now)];
+        await racing(() => server.mergePatch(refOf(pod), { status: { phase: 'Pending', conditions } }, { subresource: 'status' }));
+      }
+    }
+  },
+};
+
+/** What a Binding does: sets spec.nodeName once (a stale pod answers Conflict), then PodScheduled. */
+async function bind(server: ApiServerClient, pod: KubeObject, node: string, now: Date): Promise<KubeObject | undefined> {
+  const bound = await racing(() => server.update({ ...pod, spec: { ...pod.spec, nodeName: node } }));
+  if (!bound) return undefined;
+  const conditions = [scheduledCondition(now)];
+  return (await racing(() => server.mergePatch(refOf(bound), { status: { conditions } }, { subresource: 'status' }))) ?? bound;
+}

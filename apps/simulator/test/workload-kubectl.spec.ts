@@ -1,0 +1,192 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'node:https';
+import { promisify } from 'node:util';
+import { kubeconfigYaml } from '../src/kube/kubeconfig';
+import type { ApiServerClient } from '../src/kube/types';
+import { startTestSimulator, type TestSimulator } from './harness';
+import { addNodes, eventually } from './workload-support';
+
+const run = promisify(execFile);
+
+/**
+ * The real kubectl (1.32) against one emulated workload cluster with three Ready nodes: what a
+ * customer does with the kubeconfig Capstan hands out, down to a drain blocked by a
+ * PodDisruptionBudget until the budget is relaxed.
+ */
+describe('kubectl against an emulated workload cluster', () => {
+  const NAME = 'capstan-kubectl-wl';
+  let sim: TestSimulator;
+  let server: ApiServerClient;
+  let dir: string;
+  let kubeconfig: string;
+  let adminToken: string;
+
+  const kubectl = async (...args: string[]) => {
+    try {
+      const { stdout, stderr } = await run('kubectl', ['--kubeconfig', kubeconfig, '--request-timeout=20s', ...args], { env: { ...process.env, HOME: dir } });
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const failed = error as { code: number; stdout: string; stderr: string };
+      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+    }
+  };
+  const webPods = async () =>
+    (await kubectl('get', 'pods', '-l', 'app=web', '-o', 'wide', '--no-headers')).stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split(/\s+/))
+      .map(([name, ready, status, restarts, age, ip, node]) => ({ name: name!, ready, status, restarts, age, ip: ip!, node: node! }));
+
+  beforeAll(async () => {
+    sim = await startTestSimulator();
+    dir = await mkdtemp(join(tmpdir(), 'capstan-wl-'));
+    const kube = sim.simulator.kube;
+    await kube.ensureApiServer({ name: NAME, role: 'workload', distribution: 'rke2', version: '1.36.4+rke2r1' });
+    server = kube.server(NAME);
+    await addNodes(server, ['worker-a', 'worker-b', 'worker-c']);
+    const { token } = await kube.issueToken(NAME, { subject: 'capstan-admin', ttlSeconds: null });
+    adminToken = token;
+    kubeconfig = join(dir, 'kubeconfig');
+    await writeFile(kubeconfig, kubeconfigYaml({ name: NAME, url: kube.url, kubeDomain: kube.kubeDomain, caCertificatePem: kube.caCertificatePem, token }));
+  });
+  afterAll(async () => {
+    await sim?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('shows the kube-system pods a real RKE2 cluster runs', async () => {
+    const pods = await eventually(async () => {
+      const out = (await kubectl('get', 'pods', '-A', '--no-headers')).stdout;
+      const lines = out.trim().split('\n');
+      return lines.length >= 8 && lines.every((l) => /\s1\/1\s+Running\s/.test(l)) && lines;
+    }, 'kube-system pods Running');
+    expect(pods.filter((l) => /^kube-system\s+cilium-[a-z0-9]{5}\s/.test(l))).toHaveLength(3);
+    expect(pods.filter((l) => /^kube-system\s+rke2-coredns-rke2-coredns-[a-z0-9]+-[a-z0-9]{5}\s/.test(l))).toHaveLength(2);
+    expect(pods.some((l) => /^kube-system\s+rke2-metrics-server-/.test(l))).toBe(true);
+  });
+
+  it('runs an applied Deployment on the nodes, and a PodDisruptionBudget blocks the drain until relaxed', async () => {
+    const manifest = join(dir, 'web.yaml');
+    await writeFile(
+      manifest,
+      [
+        'apiVersion: apps/v1',
+        'kind: Deployment',
+        'metadata: { name: web, namespace: default }',
+        'spec:',
+        '  replicas: 3',
+        '  selector: { matchLabels: { app: web } }',
+        '  template:',
+        '    metadata: { labels: { app: web } }',
+        '    spec: { containers: [ { name: web, image: "nginx:1.27" } ] }',
+        '---',
+        'apiVersion: policy/v1',
+        'kind: PodDisruptionBudget',
+        'metadata: { name: web, namespace: default }',
+        'spec:',
+        '  minAvailable: 3',
+        '  selector: { matchLabels: { app: web } }',
+        '',
+      ].join('\n'),
+    );
+    expect(await kubectl('apply', '-f', manifest)).toMatchObject({ code: 0, stdout: 'deployment.apps/web created\npoddisruptionbudget.policy/web created\n' });
+    expect(await kubectl('rollout', 'status', 'deployment/web', '--timeout=30s')).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('successfully rolled out'),
+    });
+
+    const pods = await eventually(async () => {
+      const now = await webPods();
+      return now.length === 3 && now.every((p) => p.status === 'Running' && p.ready === '1/1') && now;
+    }, 'web pods Running');
+    for (const pod of pods) {
+      expect(['worker-a', 'worker-b', 'worker-c']).toContain(pod.node);
+      expect(pod.ip).toMatch(/^10\.42\.\d+\.\d+$/);
+    }
+    await eventually(async () => /web\s+3\s+N\/A\s+0\s/.test((await kubectl('get', 'pdb', 'web', '--no-headers')).stdout), 'pdb allows no disruption');
+
+    const node = pods[0]!.node;
+    const blocked = await kubectl('drain', node, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=15s');
+    expect(blocked.code).not.toBe(0);
+    expect(blocked.stderr).toContain("Cannot evict pod as it would violate the pod's disruption budget.");
+    expect(blocked.stdout).toContain(`node/${node} cordoned`);
+
+    // The Status body behind that message names the budget, as kube-apiserver's does.
+    const eviction = await evict(adminToken, pods[0]!.name);
+    expect(eviction.status).toBe(429);
+    expect(eviction.body).toMatchObject({
+      kind: 'Status',
+      reason: 'TooManyRequests',
+      code: 429,
+      details: { causes: [{ reason: 'DisruptionBudget', message: 'The disruption budget web needs 3 healthy pods and has 3 currently' }] },
+    });
+
+    expect(await kubectl('patch', 'pdb', 'web', '--type=merge', '-p', '{"spec":{"minAvailable":2}}')).toMatchObject({ code: 0 });
+    const drained = await kubectl('drain', node, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=30s');
+    expect(drained).toMatchObject({ code: 0, stdout: expect.stringContaining(`node/${node} drained`) });
+    expect(drained.stdout).toContain(`pod/${pods[0]!.name} evicted`);
+
+    const after = await eventually(async () => {
+      const now = await webPods();
+      return now.length === 3 && now.every((p) => p.status === 'Running' && p.node !== node) && now;
+    }, 'web back to 3 pods off the drained node');
+    expect(after.map((p) => p.name)).not.toContain(pods[0]!.name);
+    expect((await kubectl('get', 'node', node, '--no-headers')).stdout).toMatch(/Ready,SchedulingDisabled/);
+    // Daemon pods stay on a drained node.
+    expect(
+      (await kubectl('get', 'pods', '-n', 'kube-system', '-l', 'k8s-app=cilium', '--field-selector', `spec.nodeName=${node}`, '--no-headers')).stdout,
+    ).toMatch(/Running/);
+
+    expect(await kubectl('uncordon', node)).toMatchObject({ code: 0, stdout: `node/${node} uncordoned\n` });
+    expect((await kubectl('get', 'node', node, '--no-headers')).stdout).toMatch(new RegExp(`^${node}\\s+Ready\\s`));
+  });
+
+  it('creates a ServiceAccount token that authenticates, and stops working once the account is deleted', async () => {
+    expect(await kubectl('create', 'serviceaccount', 'deployer')).toMatchObject({ code: 0 });
+    const created = await kubectl('create', 'token', 'deployer', '--duration=1h');
+    expect(created.code).toBe(0);
+    const token = created.stdout.trim();
+    expect(token.length).toBeGreaterThan(20);
+    const asDeployer = ['--token', token, '--kubeconfig', kubeconfig];
+    const get = async () => {
+      try {
+        await run('kubectl', [...asDeployer, 'get', 'ns', '-o', 'name'], { env: { ...process.env, HOME: dir } });
+        return 0;
+      } catch (error) {
+        return (error as { code: number }).code;
+      }
+    };
+    expect(await get()).toBe(0);
+    expect((await kubectl('create', 'token', 'deployer', '--duration=1m')).stderr).toContain('may not specify a duration less than 10 minutes');
+    expect((await kubectl('create', 'token', 'nobody')).stderr).toContain('serviceaccounts "nobody" not found');
+    expect(await kubectl('delete', 'serviceaccount', 'deployer')).toMatchObject({ code: 0 });
+    await eventually(async () => (await get()) !== 0, 'token revoked');
+  });
+
+  async function evict(token: string, pod: string): Promise<{ status: number; body: unknown }> {
+    const url = new URL(`${sim.simulator.kube.url}/api/v1/namespaces/default/pods/${pod}/eviction`);
+    const payload = JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod, namespace: 'default' } });
+    return new Promise((resolve, reject) => {
+      const req = request(
+        url,
+        {
+          method: 'POST',
+          ca: sim.simulator.kube.caCertificatePem,
+          servername: `${NAME}.${sim.simulator.kube.kubeDomain}`,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(body) as unknown }));
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+});
