@@ -11,6 +11,7 @@ import { Workloads } from './cloud/workloads';
 import { SimulatorDatabase } from './database';
 import { FaultInjector } from './faults';
 import { startGkeEmulator } from './gke';
+import { gkeKubeBridge } from './gke/kube-bridge';
 import { ControllerRunner } from './kube/controller-runner';
 import { KUBE_CONTROLLERS, KUBE_SUBRESOURCES } from './kube/controllers';
 import { createKubeEmulator, type KubeEmulatorRuntime } from './kube/emulator';
@@ -134,7 +135,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       gke = await startGkeEmulator({
         db,
         faults,
-        kube: null,
+        kube: gkeKubeBridge(emulator),
         host: options.host,
         port: options.gkePort ?? 0,
         urlHost,

@@ -108,6 +108,19 @@ describe('the emulated GKE Container API v1', () => {
     });
     const list = await gke<{ clusters: { name: string }[] }>('GET', `${parent}/clusters`);
     expect(list.body.clusters.map((c) => c.name)).toContain('orders');
+
+    // Its API server is a workload cluster of the Kubernetes API emulator, with a Node per node.
+    expect(await fast.kube.getApiServer('orders')).toMatchObject({ role: 'workload', distribution: 'gke', version: '1.35.8-gke.1225000', serving: true });
+    expect(cluster.body).toMatchObject({
+      endpoint: new URL(fast.kubeUrl).host,
+      controlPlaneEndpointsConfig: { dnsEndpointConfig: { endpoint: 'orders.clusters.simulator.capstan.test' } },
+      masterAuth: { clusterCaCertificate: Buffer.from(fast.caCertificate).toString('base64') },
+    });
+    const nodes = await fast.kube.server('orders').list('v1', 'Node');
+    expect(nodes.map((n) => n.metadata.labels)).toEqual([
+      expect.objectContaining({ 'cloud.google.com/gke-nodepool': 'system', 'topology.kubernetes.io/zone': 'europe-west6-a' }),
+    ]);
+    expect(nodes[0]!.status).toMatchObject({ nodeInfo: { kubeletVersion: 'v1.35.8-gke.1225000' } });
   });
 
   it('answers unknown clusters, pools and operations with 404 NOT_FOUND', async () => {
@@ -226,6 +239,7 @@ describe('the emulated GKE Container API v1', () => {
     expect(resized.body.operationType).toBe('SET_NODE_POOL_SIZE');
     await operationDone(resized.body.name);
     expect((await gke('GET', `${parent}/clusters/pools`)).body['currentNodeCount']).toBe(1 + 4);
+    expect(await fast.kube.server('pools').list('v1', 'Node', { labelSelector: 'cloud.google.com/gke-nodepool=workers' })).toHaveLength(4);
 
     const autoscaled = await gke<{ name: string }>('POST', `${parent}/clusters/pools/nodePools/workers:setAutoscaling`, {
       autoscaling: { enabled: true, minNodeCount: 1, maxNodeCount: 3 },
@@ -299,6 +313,7 @@ describe('the emulated GKE Container API v1', () => {
     await operationDone(deleting.body.name);
 
     expect((await gke('GET', `${parent}/clusters/short-lived`)).status).toBe(404);
+    expect(await fast.kube.getApiServer('short-lived')).toBeNull();
     const client = new Client({ connectionString: db.url });
     await client.connect();
     try {
