@@ -269,7 +269,8 @@ export class GkeDriver extends InfrastructureDriver {
     // A repeated call (the first answer lost, a worker restarted) follows what the first one started.
     const running = await this.openOperation(cluster, 'UPGRADE_MASTER', target);
     if (running) return this.handle(running, clusterName, version);
-    if (cluster.currentMasterVersion === version) {
+    // Read again: listing the operations may have seen the first upgrade finish meanwhile.
+    if ((await this.requireCluster(clusterName)).currentMasterVersion === version) {
       const done = await this.latestOperation(cluster, 'UPGRADE_MASTER', target);
       if (done) return this.handle(done, clusterName, version);
     }
@@ -287,7 +288,7 @@ export class GkeDriver extends InfrastructureDriver {
     const target = `${this.clusterName(cluster)}/nodePools/${poolName}`;
     const running = await this.openOperation(cluster, 'UPGRADE_NODES', target);
     if (running) return this.handle(running, poolName, version);
-    if (pool.version === version) {
+    if (poolOf(await this.requireCluster(clusterName), poolName)?.version === version) {
       const done = await this.latestOperation(cluster, 'UPGRADE_NODES', target);
       if (done) return this.handle(done, poolName, version);
     }
