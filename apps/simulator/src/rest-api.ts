@@ -11,6 +11,7 @@ import type { CloudStats } from './cloud/stats';
 import type { Workloads } from './cloud/workloads';
 import { invalid, SimulatorError } from './errors';
 import type { FaultInjector } from './faults';
+import { type MachineFaults, registerMachineFaultRoutes } from './kube/controllers/capi';
 import type { SimulatorLogger } from './logger';
 
 /**
@@ -26,6 +27,8 @@ export interface CloudServices {
   credentials: Credentials;
   workloads: Workloads;
   faults: FaultInjector;
+  /** Faults of the emulated Cluster API machines (`/v1/chaos/machine-faults`). */
+  machineFaults?: MachineFaults;
   stats: CloudStats;
 }
 
@@ -333,6 +336,7 @@ export async function buildRestApi(services: CloudServices, log: SimulatorLogger
     await faults.remove(z.object({ id: z.string() }).parse(request.params).id);
     return reply.code(204).send();
   });
+  if (services.machineFaults) registerMachineFaultRoutes(app, services.machineFaults);
   app.post('/v1/chaos/clusters/:cluster/lose', async (request, reply) => {
     await clusters.lose(clusterParams.parse(request.params).cluster);
     return reply.code(204).send();

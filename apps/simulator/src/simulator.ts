@@ -14,6 +14,8 @@ import { startGkeEmulator } from './gke';
 import { gkeKubeBridge } from './gke/kube-bridge';
 import { ControllerRunner } from './kube/controller-runner';
 import { KUBE_CONTROLLERS, KUBE_SUBRESOURCES } from './kube/controllers';
+import { clusterApiControllers, MachineFaults, subresourceEvictor } from './kube/controllers/capi';
+import { installClusterApiCrds } from './kube/crds';
 import { createKubeEmulator, type KubeEmulatorRuntime } from './kube/emulator';
 import { kubeconfigYaml } from './kube/kubeconfig';
 import type { KubeEmulator } from './kube/types';
@@ -91,6 +93,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     context.kubeUrl = `https://${urlHost}:${kube.port}`;
     emulator.setUrl(context.kubeUrl);
     await emulator.ensureApiServer(MANAGEMENT_API_SERVER);
+    await installClusterApiCrds(emulator.server(MANAGEMENT_API_SERVER.name));
+    const machineFaults = new MachineFaults(db);
+    await machineFaults.migrate();
     const admin = await emulator.issueToken(MANAGEMENT_API_SERVER.name, { subject: 'capstan-simulator-admin', ttlSeconds: null });
     const managementKubeconfig = kubeconfigYaml({
       name: MANAGEMENT_API_SERVER.name,
@@ -101,7 +106,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     });
     const controllers = new ControllerRunner({
       emulator,
-      controllers: KUBE_CONTROLLERS,
+      controllers: [...KUBE_CONTROLLERS, ...clusterApiControllers({ faults: machineFaults, evict: subresourceEvictor(emulator) })],
       stepDelayMs: options.stepDelayMs,
       tickMs: options.kubeTickMs ?? Math.min(1000, Math.max(50, options.stepDelayMs)),
       log,
@@ -117,6 +122,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
         credentials,
         workloads: new Workloads(context),
         faults,
+        machineFaults,
         stats: new CloudStats(db),
       },
       log,

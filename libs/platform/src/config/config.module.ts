@@ -9,6 +9,7 @@ import {
   LogConfig,
   ProviderConfig,
   RedisConfig,
+  Rke2Config,
   SecretsConfig,
   WebhookConfig,
 } from './config';
@@ -34,6 +35,7 @@ export class ConfigModule {
         { provide: LogConfig, useValue: config.log },
         { provide: SecretsConfig, useValue: config.secrets },
         { provide: ProviderConfig, useValue: config.provider },
+        { provide: Rke2Config, useValue: config.rke2 },
         { provide: AuthConfig, useValue: config.auth },
         { provide: EngineConfig, useValue: config.engine },
         { provide: SlaMonitorConfig, useValue: config.slaMonitor },
@@ -50,6 +52,7 @@ export class ConfigModule {
         LogConfig,
         SecretsConfig,
         ProviderConfig,
+        Rke2Config,
         WebhookConfig,
       ],
     };

@@ -154,10 +154,44 @@ export const environmentSchema = z.object({
     .regex(/^[a-z:,-]*$/, 'must be a comma-separated list of crash points')
     .default(''),
   CLOCK_SPEED: z.coerce.number({ message: 'must be a number' }).min(1).max(100_000).default(1),
+  // The RKE2 driver (Cluster API + CAPRKE2 on a management cluster), see Rke2Config.
+  RKE2_MANAGEMENT_KUBECONFIG: z.string().min(1).optional(),
+  RKE2_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a namespace name (a DNS label)')
+    .default('capstan-clusters'),
+  RKE2_INFRASTRUCTURE_TEMPLATE_API_VERSION: z
+    .string()
+    .regex(/^[a-z0-9.-]+\/v[a-z0-9]+$/, 'must be group/version, e.g. infrastructure.cluster.x-k8s.io/v1beta1')
+    .default('infrastructure.cluster.x-k8s.io/v1beta1'),
+  RKE2_INFRASTRUCTURE_TEMPLATE_KIND: z
+    .string()
+    .regex(/^[A-Z][A-Za-z0-9]*$/, 'must be a Kubernetes kind, e.g. Metal3MachineTemplate')
+    .default('DevMachineTemplate'),
+  RKE2_INFRASTRUCTURE_CLUSTER_KIND: z
+    .string()
+    .regex(/^[A-Z][A-Za-z0-9]*$/, 'must be a Kubernetes kind, e.g. Metal3Cluster')
+    .optional(),
+  RKE2_INFRASTRUCTURE_MACHINE_SPEC: z
+    .string()
+    .refine((value) => isJsonObject(value.replaceAll('{{machineType}}', 'x')), 'must be a JSON object (the machine template spec)')
+    .optional(),
+  RKE2_CONTROL_PLANE_REPLICAS: z.enum(['1', '3', '5'], { message: 'must be 1, 3 or 5' }).transform(Number).default(3),
+  RKE2_CONTROL_PLANE_MACHINE_TYPE: z.string().min(1).max(253).default('control-plane'),
+  RKE2_REQUEST_TIMEOUT_MS: z.coerce.number({ message: 'must be a number' }).int().min(100).max(600_000).default(30_000),
   CLOCK_ORIGIN: z.string().datetime({ offset: true, message: 'must be an ISO-8601 instant, e.g. 2026-12-04T18:00:00Z' }).optional(),
 });
 
 export type Environment = z.input<typeof environmentSchema>;
+
+function isJsonObject(value: string): boolean {
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+  } catch {
+    return false;
+  }
+}
 
 export class HttpConfig {
   constructor(
@@ -209,6 +243,29 @@ export class ProviderConfig {
     readonly simulatorUrl: string,
     /** The simulated cloud's API credential, sent as a bearer token on every call. */
     readonly simulatorToken?: string,
+  ) {}
+}
+
+/**
+ * The RKE2 driver: Capstan's clusters as Cluster API + CAPRKE2 objects on a management cluster
+ * (docs/rke2-driver.md). Without a kubeconfig the driver is not available (a clear error when a
+ * cluster needs it, not at boot: an installation may sell GKE alone).
+ */
+export class Rke2Config {
+  constructor(
+    /** Path of the management cluster's kubeconfig file. */
+    readonly managementKubeconfigPath: string | undefined,
+    /** The one namespace that holds every cluster's objects. */
+    readonly namespace: string,
+    readonly infrastructureApiVersion: string,
+    readonly infrastructureTemplateKind: string,
+    /** Unset: the template kind with `MachineTemplate` replaced by `Cluster` (Cluster API's convention). */
+    readonly infrastructureClusterKind: string | undefined,
+    /** JSON of the machine template's `spec.template.spec`; `{{machineType}}` is replaced per pool. */
+    readonly infrastructureMachineSpec: string | undefined,
+    readonly controlPlaneReplicas: number,
+    readonly controlPlaneMachineType: string,
+    readonly requestTimeoutMs: number,
   ) {}
 }
 
@@ -320,6 +377,7 @@ export interface CapstanConfig {
   engine: EngineConfig;
   webhooks: WebhookConfig;
   slaMonitor: SlaMonitorConfig;
+  rke2: Rke2Config;
   /** Absent in configs built by hand (tests): the system clock. */
   clock?: ClockConfig;
 }
@@ -372,6 +430,17 @@ export function loadConfig(env: Record<string, string | undefined>): CapstanConf
     log: new LogConfig(e.LOG_LEVEL, e.LOG_PRETTY),
     secrets: new SecretsConfig(e.SECRETS_KEYS),
     provider: new ProviderConfig(e.PROVIDER, e.SIMULATOR_URL, e.SIMULATOR_API_TOKEN),
+    rke2: new Rke2Config(
+      e.RKE2_MANAGEMENT_KUBECONFIG,
+      e.RKE2_NAMESPACE,
+      e.RKE2_INFRASTRUCTURE_TEMPLATE_API_VERSION,
+      e.RKE2_INFRASTRUCTURE_TEMPLATE_KIND,
+      e.RKE2_INFRASTRUCTURE_CLUSTER_KIND,
+      e.RKE2_INFRASTRUCTURE_MACHINE_SPEC,
+      e.RKE2_CONTROL_PLANE_REPLICAS,
+      e.RKE2_CONTROL_PLANE_MACHINE_TYPE,
+      e.RKE2_REQUEST_TIMEOUT_MS,
+    ),
     slaMonitor: new SlaMonitorConfig(
       e.SLA_PROBE_INTERVAL_MS,
       e.SLA_PROBE_TIMEOUT_MS,

@@ -1,5 +1,5 @@
 import { ProviderError } from '../cluster-provider';
-import { accessFromKubeconfigSecret } from './kubeconfig-secret';
+import { accessFromKubeconfigSecret, readKubeconfigSecret } from './kubeconfig-secret';
 
 const CA = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 
@@ -44,6 +44,8 @@ describe('accessFromKubeconfigSecret', () => {
   it('refuses, for good and saying why, a kubeconfig it cannot use', () => {
     const certificateOnly = secret('    client-certificate-data: AAAA\n    client-key-data: AAAA');
     expect(() => accessFromKubeconfigSecret('capstan-a', certificateOnly)).toThrow(/without a bearer token/);
+    // The cluster itself still reads as reachable: only Capstan's own access needs the token.
+    expect(readKubeconfigSecret('capstan-a', certificateOnly)).toMatchObject({ server: 'https://127.0.0.1:6443', caCertificate: CA, token: null });
     const noCa = secret('    token: abc', '    server: https://127.0.0.1:6443');
     expect(() => accessFromKubeconfigSecret('capstan-a', noCa)).toThrow(ProviderError);
     expect(() => accessFromKubeconfigSecret('capstan-a', { data: { value: Buffer.from(': : :').toString('base64') } })).toThrow(/kubeconfig/);

@@ -12,6 +12,20 @@ import type { ClusterAccess } from '../infrastructure-driver';
  * (docs/rke2-driver.md).
  */
 export function accessFromKubeconfigSecret(cluster: string, secret: { data?: Record<string, string> } | null): ClusterAccess | null {
+  const kubeconfig = readKubeconfigSecret(cluster, secret);
+  if (!kubeconfig) return null;
+  if (!kubeconfig.token) throw unreadable(cluster, 'authenticates without a bearer token, which Capstan cannot use yet');
+  return { ...kubeconfig, token: kubeconfig.token, expiresAt: null };
+}
+
+/**
+ * Where the cluster's API server is and who signs its certificate, from the same Secret; its
+ * credential may be of any kind (a cluster is running whatever Capstan's own access needs).
+ */
+export function readKubeconfigSecret(
+  cluster: string,
+  secret: { data?: Record<string, string> } | null,
+): { server: string; tlsServerName?: string; caCertificate: string; token: string | null } | null {
   const encoded = secret?.data?.value;
   if (!encoded) return null;
   const config = new KubeConfig();
@@ -21,17 +35,14 @@ export function accessFromKubeconfigSecret(cluster: string, secret: { data?: Rec
     throw unreadable(cluster, 'is not a kubeconfig');
   }
   const server = config.getCurrentCluster();
-  const user = config.getCurrentUser();
   if (!server?.server) throw unreadable(cluster, 'names no server');
   const caCertificate = server.caData ? Buffer.from(server.caData, 'base64').toString('utf8') : null;
   if (!caCertificate) throw unreadable(cluster, 'carries no certificate authority');
-  if (!user?.token) throw unreadable(cluster, 'authenticates without a bearer token, which Capstan cannot use yet');
   return {
     server: server.server,
     ...(server.tlsServerName ? { tlsServerName: server.tlsServerName } : {}),
     caCertificate,
-    token: user.token,
-    expiresAt: null,
+    token: config.getCurrentUser()?.token ?? null,
   };
 }
 

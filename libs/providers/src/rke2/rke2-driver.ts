@@ -13,7 +13,7 @@ import {
   ORGANIZATION_LABEL,
 } from './api-versions';
 import { buildClusterObjects } from './cluster-objects';
-import { accessFromKubeconfigSecret } from './kubeconfig-secret';
+import { accessFromKubeconfigSecret, readKubeconfigSecret } from './kubeconfig-secret';
 import { keyOf, ManagementCluster, type ObjectKey } from './management-cluster';
 import type { Manifest } from './manifest';
 import { clusterIdOf, clusterObjectNames, kubernetesVersionOf, nodePoolObjectNames, rke2Version } from './naming';
@@ -74,7 +74,7 @@ export class Rke2Driver extends InfrastructureDriver {
       this.management.get(this.controlPlaneKey(name), doing),
       this.management.get({ apiVersion: 'v1', kind: 'Secret', name: names.kubeconfigSecret }, doing),
     ]);
-    return presentCluster(name, { cluster, controlPlane, access: accessFromKubeconfigSecret(name, secret as { data?: Record<string, string> } | null) });
+    return presentCluster(name, { cluster, controlPlane, access: readKubeconfigSecret(name, secret as { data?: Record<string, string> } | null) });
   }
 
   /**

@@ -63,7 +63,7 @@ export function configuredInfrastructure(options: {
   const isDev = options.apiVersion === dev.apiVersion && options.machineTemplateKind === dev.machineTemplateKind;
   const clusterKind = options.clusterKind ?? options.machineTemplateKind.replace(/MachineTemplate$/, 'Cluster');
   if (clusterKind === options.machineTemplateKind)
-    throw new Error(`cannot tell the infrastructure cluster kind of ${options.machineTemplateKind}; configure it`);
+    throw new Error(`cannot tell the infrastructure cluster kind of ${options.machineTemplateKind}; set RKE2_INFRASTRUCTURE_CLUSTER_KIND`);
   const clusterSpec = options.clusterSpecJson ? parseObject(options.clusterSpecJson, 'cluster spec') : isDev ? dev.clusterSpec : {};
   const machineSpecJson = options.machineSpecJson;
   if (machineSpecJson) parseObject(machineSpecJson.replaceAll('{{machineType}}', 'x'), 'machine spec');

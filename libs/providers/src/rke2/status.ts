@@ -57,7 +57,7 @@ function controlPlaneSettled(controlPlane: Manifest): boolean {
   const spec = specOf(controlPlane);
   const replicas = spec.replicas ?? 1;
   return (
-    s.version === spec.version &&
+    kubernetesVersionOf(s.version) === kubernetesVersionOf(spec.version) &&
     s.replicas === replicas &&
     s.updatedReplicas === replicas &&
     s.readyReplicas === replicas &&
@@ -93,7 +93,7 @@ function clusterStatus(cluster: Manifest, controlPlane: Manifest | null, hasKube
   const ready = cs.controlPlaneReady === true && cs.infrastructureReady === true && status(controlPlane).ready === true && hasKubeconfig;
   if (!ready) return hasKubeconfig && status(controlPlane).initialized ? 'updating' : 'provisioning';
   if (controlPlaneSettled(controlPlane)) return 'running';
-  return status(controlPlane).version !== specOf(controlPlane).version ? 'upgrading' : 'updating';
+  return kubernetesVersionOf(status(controlPlane).version) !== kubernetesVersionOf(specOf(controlPlane).version) ? 'upgrading' : 'updating';
 }
 
 function endpointOf(cluster: Manifest): string | null {

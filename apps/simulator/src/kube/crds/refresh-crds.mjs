@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// Regenerates the CRD data in this folder from the upstream repositories (bare git clones or work
+// trees), keeping only the version the emulator serves. Usage:
+//   node apps/simulator/src/kube/crds/refresh-crds.mjs <cluster-api git dir> <cluster-api-provider-rke2 git dir>
+// Then run prettier over the folder. Each file records where it came from (annotations below).
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+
+const SERVED_VERSION = 'v1beta1';
+const here = dirname(fileURLToPath(import.meta.url));
+const [capiDir, rke2Dir] = process.argv.slice(2);
+if (!capiDir || !rke2Dir) {
+  console.error('usage: refresh-crds.mjs <cluster-api git dir> <cluster-api-provider-rke2 git dir>');
+  process.exit(2);
+}
+
+const sources = [
+  [capiDir, 'kubernetes-sigs/cluster-api', 'core/config/crd/bases/cluster.x-k8s.io_clusters.yaml'],
+  [capiDir, 'kubernetes-sigs/cluster-api', 'core/config/crd/bases/cluster.x-k8s.io_machinedeployments.yaml'],
+  [capiDir, 'kubernetes-sigs/cluster-api', 'core/config/crd/bases/cluster.x-k8s.io_machinesets.yaml'],
+  [capiDir, 'kubernetes-sigs/cluster-api', 'core/config/crd/bases/cluster.x-k8s.io_machines.yaml'],
+  [rke2Dir, 'rancher/cluster-api-provider-rke2', 'controlplane/config/crd/bases/controlplane.cluster.x-k8s.io_rke2controlplanes.yaml'],
+  [rke2Dir, 'rancher/cluster-api-provider-rke2', 'bootstrap/config/crd/bases/bootstrap.cluster.x-k8s.io_rke2configs.yaml'],
+  [rke2Dir, 'rancher/cluster-api-provider-rke2', 'bootstrap/config/crd/bases/bootstrap.cluster.x-k8s.io_rke2configtemplates.yaml'],
+  [capiDir, 'kubernetes-sigs/cluster-api', 'test/infrastructure/docker/config/crd/bases/infrastructure.cluster.x-k8s.io_devclusters.yaml'],
+  [capiDir, 'kubernetes-sigs/cluster-api', 'test/infrastructure/docker/config/crd/bases/infrastructure.cluster.x-k8s.io_devmachines.yaml'],
+  [capiDir, 'kubernetes-sigs/cluster-api', 'test/infrastructure/docker/config/crd/bases/infrastructure.cluster.x-k8s.io_devmachinetemplates.yaml'],
+];
+
+for (const [dir, repo, path] of sources) {
+  const git = (...args) => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const commit = git('rev-parse', 'HEAD').trim();
+  const crd = parse(git('show', `HEAD:${path}`));
+  const version = crd.spec.versions.find((v) => v.name === SERVED_VERSION);
+  if (!version) throw new Error(`${path} has no ${SERVED_VERSION}`);
+  // Upstream stores v1beta2 and converts through a webhook; served alone, v1beta1 is the storage
+  // version and needs no conversion.
+  delete version.deprecated;
+  delete version.deprecationWarning;
+  version.served = true;
+  version.storage = true;
+  delete crd.spec.conversion;
+  crd.spec.versions = [version];
+  crd.metadata.annotations = {
+    ...crd.metadata.annotations,
+    'simulator.capstan.dev/source': `https://github.com/${repo}/blob/${commit}/${path}`,
+    'simulator.capstan.dev/license': 'Apache-2.0',
+  };
+  const file = `${crd.metadata.name}.json`;
+  writeFileSync(join(here, file), JSON.stringify(crd, null, 2) + '\n');
+  console.log(`${file} <- ${repo}@${commit.slice(0, 12)} ${path}`);
+}

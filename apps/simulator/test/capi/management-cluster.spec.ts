@@ -1,0 +1,238 @@
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { createTestDatabase, eventually, type TestDatabase } from '@capstan/testing';
+import { startSimulator, type RunningSimulator } from '../../src';
+import { CLUSTER_API, CONTROL_PLANE_API, LABEL } from '../../src/kube/controllers/capi/api';
+import type { ApiServerClient, KubeObject } from '../../src/kube/types';
+import { clusterObjects, NAMESPACE } from './objects';
+
+const run = promisify(execFile);
+const STEP_MS = 40;
+const WAIT_MS = 60_000;
+const V135 = 'v1.35.4+rke2r1';
+const V136 = 'v1.36.4+rke2r1';
+
+/**
+ * The management cluster as the RKE2 driver meets it: the objects it writes, moved by the emulated
+ * Cluster API and CAPRKE2 controllers on the real store, to machines Running, Nodes in a workload
+ * API server reached through the kubeconfig Secret, rollouts and deletion.
+ */
+describe('the emulated Cluster API management cluster', () => {
+  let db: TestDatabase;
+  let sim: RunningSimulator;
+  let management: ApiServerClient;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    sim = await startSimulator({ databaseUrl: db.url, host: '127.0.0.1', apiPort: 0, kubePort: 0, stepDelayMs: STEP_MS });
+    management = sim.kube.server('management');
+    await management.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
+  });
+
+  afterAll(async () => {
+    await sim?.close();
+    await db?.drop();
+  });
+
+  const create = async (objects: KubeObject[]) => {
+    for (const object of objects) await management.create(object);
+  };
+  const machines = (cluster: string) => management.list(CLUSTER_API, 'Machine', { namespace: NAMESPACE, labelSelector: `${LABEL.clusterName}=${cluster}` });
+  const get = (apiVersion: string, kind: string, name: string) => management.get({ apiVersion, kind, name, namespace: NAMESPACE });
+  const running = async (cluster: string, count: number) => {
+    const all = await machines(cluster);
+    return all.length === count && all.every((m) => m.status?.phase === 'Running' && !m.metadata.deletionTimestamp);
+  };
+
+  /** The workload cluster as a customer reaches it: through the kubeconfig in `<cluster>-kubeconfig`. */
+  const workloadNodes = async (cluster: string) => {
+    const secret = await get('v1', 'Secret', `${cluster}-kubeconfig`);
+    const config = new KubeConfig();
+    config.loadFromString(Buffer.from(String((secret!.data as Record<string, string>).value), 'base64').toString());
+    const nodes = await config.makeApiClient(CoreV1Api).listNode();
+    return nodes.items.map((n) => ({ name: n.metadata!.name!, version: n.status!.nodeInfo!.kubeletVersion, unschedulable: n.spec?.unschedulable ?? false }));
+  };
+
+  it('provisions a cluster: machines Running, its nodes in a workload API server reached with the kubeconfig Secret', async () => {
+    await create(clusterObjects({ name: 'capstan-c1', version: V135, controlPlaneReplicas: 1, pools: [{ name: 'workers', replicas: 2 }] }));
+    await eventually(() => running('capstan-c1', 3), WAIT_MS, 50);
+
+    const cluster = await get(CLUSTER_API, 'Cluster', 'capstan-c1');
+    expect(cluster!.status).toMatchObject({ phase: 'Provisioned', infrastructureReady: true, controlPlaneReady: true });
+    expect(cluster!.spec!.controlPlaneEndpoint).toEqual({ host: `capstan-c1.${sim.kube.kubeDomain}`, port: Number(new URL(sim.kube.url).port) });
+    await eventually(async () => ((await get(CLUSTER_API, 'Cluster', 'capstan-c1'))!.status!.conditions as { type: string; status: string }[]).every((c) => c.status === 'True'), WAIT_MS, 50);
+    const cp = await get(CONTROL_PLANE_API, 'RKE2ControlPlane', 'capstan-c1-control-plane');
+    expect(cp!.status).toMatchObject({ initialized: true, ready: true, replicas: 1, readyReplicas: 1, updatedReplicas: 1, version: V135 });
+    const secret = await get('v1', 'Secret', 'capstan-c1-kubeconfig');
+    expect(secret).toMatchObject({ type: 'cluster.x-k8s.io/secret', metadata: { labels: { [LABEL.clusterName]: 'capstan-c1' } } });
+    await eventually(async () => (await get(CLUSTER_API, 'MachineDeployment', 'capstan-c1-workers'))?.status?.phase === 'Running', WAIT_MS, 50);
+
+    const nodes = await workloadNodes('capstan-c1');
+    expect(nodes.map((n) => n.name).sort()).toEqual((await machines('capstan-c1')).map((m) => m.metadata.name).sort());
+    expect(nodes.every((n) => n.version === V135)).toBe(true);
+    expect(await sim.kube.getApiServer('capstan-c1')).toMatchObject({ role: 'workload', distribution: 'rke2', version: '1.35.4+rke2r1' });
+    for (const machine of await machines('capstan-c1')) {
+      expect(machine.status).toMatchObject({ bootstrapReady: true, infrastructureReady: true, nodeRef: { kind: 'Node', name: machine.metadata.name } });
+      expect(machine.spec!.providerID).toBe(`in-memory://${machine.metadata.name}`);
+    }
+  });
+
+  it('scales a pool up and down by its MachineDeployment replicas', async () => {
+    const deployment = { apiVersion: CLUSTER_API, kind: 'MachineDeployment', name: 'capstan-c1-workers', namespace: NAMESPACE };
+    await management.mergePatch(deployment, { spec: { replicas: 3 } });
+    await eventually(() => running('capstan-c1', 4), WAIT_MS, 50);
+    expect(await workloadNodes('capstan-c1')).toHaveLength(4);
+
+    await management.mergePatch(deployment, { spec: { replicas: 1 } });
+    await eventually(async () => (await running('capstan-c1', 2)) && (await workloadNodes('capstan-c1')).length === 2, WAIT_MS, 50);
+    const md = await management.get(deployment);
+    await eventually(async () => (await management.get(deployment))!.status?.phase === 'Running', WAIT_MS, 50);
+    expect(md!.spec!.replicas).toBe(1);
+  });
+
+  it('rolls the control plane to a new version, then the pool, one surge machine at a time', async () => {
+    const cpRef = { apiVersion: CONTROL_PLANE_API, kind: 'RKE2ControlPlane', name: 'capstan-c1-control-plane', namespace: NAMESPACE };
+    const before = new Set((await machines('capstan-c1')).map((m) => m.metadata.name));
+    await management.mergePatch(cpRef, { spec: { version: V136 } });
+    let most = 0;
+    await eventually(
+      async () => {
+        const cpMachines = (await machines('capstan-c1')).filter((m) => m.metadata.labels?.[LABEL.controlPlane] !== undefined);
+        most = Math.max(most, cpMachines.length);
+        return (await sim.kube.getApiServer('capstan-c1'))!.version === '1.36.4+rke2r1';
+      },
+      WAIT_MS,
+      20,
+    );
+    expect(most).toBeLessThanOrEqual(2);
+    const cp = await management.get(cpRef);
+    expect(cp!.status).toMatchObject({ version: V136, updatedReplicas: 1, readyReplicas: 1 });
+
+    const deployment = { apiVersion: CLUSTER_API, kind: 'MachineDeployment', name: 'capstan-c1-workers', namespace: NAMESPACE };
+    await management.mergePatch(deployment, { spec: { replicas: 2 } });
+    await eventually(() => running('capstan-c1', 3), WAIT_MS, 50);
+    await management.mergePatch(deployment, { spec: { template: { spec: { version: V136 } } } });
+    let mostWorkers = 0;
+    await eventually(
+      async () => {
+        const workers = (await machines('capstan-c1')).filter((m) => m.metadata.labels?.[LABEL.controlPlane] === undefined);
+        mostWorkers = Math.max(mostWorkers, workers.length);
+        const md = await management.get(deployment);
+        return workers.length === 2 && workers.every((m) => m.spec!.version === V136 && m.status?.phase === 'Running') && md!.status?.phase === 'Running';
+      },
+      WAIT_MS,
+      20,
+    );
+    expect(mostWorkers).toBeLessThanOrEqual(3);
+    expect((await management.get(deployment))!.status).toMatchObject({ replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 });
+    const nodes = await workloadNodes('capstan-c1');
+    expect(nodes).toHaveLength(3);
+    expect(nodes.every((n) => n.version === V136)).toBe(true);
+    expect((await machines('capstan-c1')).some((m) => before.has(m.metadata.name))).toBe(false);
+    // The old MachineSet went once emptied.
+    const sets = await management.list(CLUSTER_API, 'MachineSet', { namespace: NAMESPACE, labelSelector: `${LABEL.deploymentName}=capstan-c1-workers` });
+    expect(sets).toHaveLength(1);
+  });
+
+  it('shows the objects to the real kubectl with the upstream printer columns', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'capstan-capi-kubectl-'));
+    try {
+      const kubeconfig = join(dir, 'management');
+      await writeFile(kubeconfig, sim.managementKubeconfig);
+      const { stdout } = await run('kubectl', ['--kubeconfig', kubeconfig, '--request-timeout=20s', 'get', 'clusters.cluster.x-k8s.io,machinedeployments,machines', '-A'], {
+        env: { ...process.env, HOME: dir },
+      });
+      const lines = stdout.split('\n').map((line) => line.trim().split(/\s{2,}/));
+      expect(lines).toContainEqual(['NAMESPACE', 'NAME', 'CLUSTERCLASS', 'PHASE', 'AGE', 'VERSION']);
+      expect(lines).toContainEqual(['NAMESPACE', 'NAME', 'CLUSTER', 'DESIRED', 'REPLICAS', 'READY', 'UPDATED', 'UNAVAILABLE', 'PHASE', 'AGE', 'VERSION']);
+      expect(lines).toContainEqual(['NAMESPACE', 'NAME', 'CLUSTER', 'NODENAME', 'PROVIDERID', 'PHASE', 'AGE', 'VERSION']);
+      expect(lines.find((line) => line[1] === 'cluster.cluster.x-k8s.io/capstan-c1')).toContain('Provisioned');
+      expect(lines).toContainEqual([NAMESPACE, 'machinedeployment.cluster.x-k8s.io/capstan-c1-workers', 'capstan-c1', '2', '2', '2', '2', '0', 'Running', expect.any(String), V136]);
+      const machineLines = lines.filter((l) => l[1]?.startsWith('machine.cluster.x-k8s.io/'));
+      expect(machineLines).toHaveLength(3);
+      for (const line of machineLines) expect(line).toEqual([NAMESPACE, expect.any(String), 'capstan-c1', expect.any(String), expect.stringMatching(/^in-memory:\/\//), 'Running', expect.any(String), V136]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('deletes a cluster with everything it made, the workload API server included', async () => {
+    await create(clusterObjects({ name: 'capstan-gone', version: V135, pools: [{ name: 'p', replicas: 1 }] }));
+    await eventually(() => running('capstan-gone', 2), WAIT_MS, 50);
+    await management.delete({ apiVersion: CLUSTER_API, kind: 'Cluster', name: 'capstan-gone', namespace: NAMESPACE });
+    await eventually(async () => (await get(CLUSTER_API, 'Cluster', 'capstan-gone')) === null, WAIT_MS, 50);
+
+    const selector = { namespace: NAMESPACE, labelSelector: `${LABEL.clusterName}=capstan-gone` };
+    for (const [apiVersion, kind] of [
+      [CLUSTER_API, 'Machine'],
+      [CLUSTER_API, 'MachineSet'],
+      [CLUSTER_API, 'MachineDeployment'],
+      [CONTROL_PLANE_API, 'RKE2ControlPlane'],
+      ['bootstrap.cluster.x-k8s.io/v1beta1', 'RKE2Config'],
+      ['infrastructure.cluster.x-k8s.io/v1beta1', 'DevMachine'],
+      ['infrastructure.cluster.x-k8s.io/v1beta1', 'DevCluster'],
+      ['v1', 'Secret'],
+    ] as const) {
+      expect([kind, await management.list(apiVersion, kind, selector)]).toEqual([kind, []]);
+    }
+    expect(await sim.kube.getApiServer('capstan-gone')).toBeNull();
+    // The other cluster is untouched.
+    expect(await running('capstan-c1', 3)).toBe(true);
+  });
+
+  describe('machine faults (the REST chaos routes)', () => {
+    const chaos = async (method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${sim.apiUrl}/v1/chaos/machine-faults${path}`, {
+        method,
+        ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      });
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : undefined };
+    };
+
+    afterEach(async () => {
+      expect((await chaos('DELETE', '')).status).toBe(204);
+    });
+
+    it('refuses a malformed fault with a 400 that says why', async () => {
+      expect(await chaos('POST', '', { kind: 'melt' })).toMatchObject({ status: 400, body: { code: 'invalid_request' } });
+      expect(await chaos('POST', '', { kind: 'stuck_machine', factor: 3 })).toMatchObject({ status: 400, body: { message: expect.stringContaining('factor') } });
+      expect(await chaos('POST', '', { kind: 'stuck_machine', cluster: 'Not A Label' })).toMatchObject({ status: 400 });
+      expect((await chaos('DELETE', '/12345')).status).toBe(404);
+    });
+
+    it('keeps a machine in Provisioning while a stuck-machine fault holds its cluster, and lets it go when removed', async () => {
+      const fault = await chaos('POST', '', { kind: 'stuck_machine', cluster: 'capstan-stuck' });
+      expect(fault).toMatchObject({ status: 201, body: { kind: 'stuck_machine', cluster: 'capstan-stuck' } });
+      expect((await chaos('GET', '')).body.items).toHaveLength(1);
+      await create(clusterObjects({ name: 'capstan-stuck', version: V135 }));
+      await eventually(async () => (await machines('capstan-stuck'))[0]?.status?.phase === 'Provisioning', WAIT_MS, 50);
+      await new Promise((resolve) => setTimeout(resolve, STEP_MS * 10));
+      expect((await machines('capstan-stuck'))[0]!.status!.phase).toBe('Provisioning');
+      expect((await chaos('DELETE', `/${fault.body.id}`)).status).toBe(204);
+      await eventually(() => running('capstan-stuck', 1), WAIT_MS, 50);
+    });
+
+    it('fails a machine whose bootstrap fails, with failureReason and failureMessage', async () => {
+      await chaos('POST', '', { kind: 'failed_bootstrap' });
+      await create(clusterObjects({ name: 'capstan-failed', version: V135 }));
+      await eventually(async () => (await machines('capstan-failed'))[0]?.status?.phase === 'Failed', WAIT_MS, 50);
+      const [machine] = await machines('capstan-failed');
+      expect(machine!.status).toMatchObject({ failureReason: 'CreateError', failureMessage: expect.stringContaining('RKE2Config') });
+      expect((await get(CLUSTER_API, 'Cluster', 'capstan-failed'))!.status).toMatchObject({ controlPlaneReady: false });
+    });
+
+    it('stretches each machine transition by the slow-rollout factor', async () => {
+      await chaos('POST', '', { kind: 'slow_rollout', cluster: 'capstan-slow', factor: 4 });
+      const started = Date.now();
+      await create(clusterObjects({ name: 'capstan-slow', version: V135 }));
+      await eventually(() => running('capstan-slow', 1), WAIT_MS, 50);
+      // Pending, Provisioning and Provisioned each take at least 4 steps.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(3 * 4 * STEP_MS);
+    });
+  });
+});
