@@ -18,6 +18,8 @@ export const GKE_CALLS = [
   'gke.operations.list',
   'gke.operations.cancel',
   'gke.serverConfig.get',
+  // Not a method: the point where an operation's new nodes join, for faults that fail them.
+  'gke.nodes.create',
 ] as const;
 
 export type GkeCall = (typeof GKE_CALLS)[number];

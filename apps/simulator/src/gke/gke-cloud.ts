@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { SimulatorDatabase, Sql } from '../database';
+import { SimulatorError } from '../errors';
+import type { FaultInjector } from '../faults';
 import { assertNodeLocations, type GkeLocation, requireLocation } from './locations';
 import { type ClusterUpdateInput, type CreateClusterInput, type MaintenancePolicyInput, type NodePoolInput, type UpdateNodePoolInput } from './requests';
 import type { ClusterResource, MaintenancePolicyResource, NodePoolResource, OperationResource, OperationStatus, OperationType } from './resources';
@@ -79,6 +81,8 @@ export interface GkeCloudOptions {
   /** `http://host:port` of the emulated API, for selfLink and targetLink. */
   baseUrl: () => string;
   kube: GkeKubeBridge | null;
+  /** Injected faults; `gke.nodes.create` fails the nodes an operation brings up. */
+  faults?: FaultInjector;
 }
 
 /**
@@ -511,9 +515,15 @@ export class GkeCloud {
   private async complete(sql: Sql, key: ClusterKey, op: OperationRow): Promise<void> {
     const effect = op.effect;
     let error: { code: number; message: string } | null = null;
+    const nodesFailed = !effect.aborted && (effect.kind === 'upgradeNodes' || effect.kind === 'createNodePool') ? await this.newNodesFail(key) : null;
     if (effect.aborted) {
       error = { code: GRPC_CODE.CANCELLED, message: `Operation ${op.name} was cancelled.` };
       await this.abort(sql, key, effect);
+    } else if (nodesFailed && 'pool' in effect) {
+      error = { code: GRPC_CODE.FAILED_PRECONDITION, message: `Node pool ${effect.pool}: new nodes did not become ready (${nodesFailed}).` };
+      const status = effect.kind === 'createNodePool' ? 'ERROR' : 'RUNNING_WITH_ERROR';
+      await this.patchPool(sql, { ...key, pool: effect.pool }, { status, statusMessage: error.message });
+      await this.refreshCluster(sql, key, 'RUNNING');
     } else {
       await this.apply(sql, key, effect);
     }
@@ -528,6 +538,21 @@ export class GkeCloud {
     }
     const state = await this.state(sql, key);
     if (state && this.options.kube && state.cluster.status !== 'ERROR') await this.options.kube.sync(state.cluster, state.pools);
+  }
+
+  /**
+   * Whether the nodes an operation brings up fail to join (a failed bootstrap, a stockout): the
+   * chaos hook `gke.nodes.create`, a fault as every other, checked when the operation completes.
+   */
+  private async newNodesFail(key: ClusterKey): Promise<string | null> {
+    if (!this.options.faults) return null;
+    try {
+      await this.options.faults.intercept('gke.nodes.create', key.cluster, 'request');
+      return null;
+    } catch (error) {
+      if (error instanceof SimulatorError) return error.message;
+      throw error;
+    }
   }
 
   private async apply(sql: Sql, key: ClusterKey, effect: Effect): Promise<void> {
@@ -635,10 +660,12 @@ export class GkeCloud {
   }
 
   private async patchPool(sql: Sql, key: PoolKey, change: Partial<NodePoolResource>): Promise<void> {
+    // A pool back to RUNNING drops the message of an earlier failure.
+    const removed = change.status === 'RUNNING' ? ['statusMessage'] : [];
     await sql.query(
-      `UPDATE simulator.gke_node_pools SET resource = resource || $5::jsonb || jsonb_build_object('etag', $6::text)
+      `UPDATE simulator.gke_node_pools SET resource = (resource - $7::text[]) || $5::jsonb || jsonb_build_object('etag', $6::text)
         WHERE project = $1 AND location = $2 AND cluster = $3 AND name = $4`,
-      [key.project, key.location, key.cluster, key.pool, JSON.stringify(change), etag()],
+      [key.project, key.location, key.cluster, key.pool, JSON.stringify(change), etag(), removed],
     );
   }
 

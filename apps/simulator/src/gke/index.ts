@@ -46,7 +46,7 @@ export async function startGkeEmulator(options: GkeEmulatorOptions): Promise<Run
   await migrateGke(options.db);
   let url = '';
   const versions = catalogueVersionSet();
-  const cloud = new GkeCloud({ db: options.db, versions, stepDelayMs: options.stepDelayMs, baseUrl: () => url, kube: options.kube });
+  const cloud = new GkeCloud({ db: options.db, versions, stepDelayMs: options.stepDelayMs, baseUrl: () => url, kube: options.kube, faults: options.faults });
   const tokens = new GkeTokens(options.db, options.apiToken);
   const app = await buildGkeApi({ cloud, tokens, faults: options.faults, db: options.db, versions, kube: options.kube }, options.log);
   await app.listen({ host: options.host, port: options.port });
