@@ -2,7 +2,12 @@ import { listVersions, VERSION_CATALOGUE } from '@capstan/domain';
 import { type RunningSimulator, startSimulator } from '@capstan/simulator';
 import { createTestDatabase, eventually, type TestDatabase } from '@capstan/testing';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { type ExternalClusterSpec, type ExternalNodePoolSpec, ProviderError } from '../cluster-provider';
 import type { ProviderOperation } from '../infrastructure-driver';
@@ -117,6 +122,35 @@ describe('GkeDriver against the emulated GKE', () => {
     });
     const nodes = await config.makeApiClient(CoreV1Api).listNode();
     expect(nodes.items.map((n) => n.metadata?.labels?.['cloud.google.com/gke-nodepool'])).toEqual(['capstan-system']);
+  });
+
+  it('hands out access the real kubectl uses: kubectl get nodes lists the GKE nodes', async () => {
+    await driver.ensureCluster(clusterSpec('capstan-kubectl'));
+    await running('capstan-kubectl');
+    const access = await driver.adminAccess('capstan-kubectl');
+    const dir = mkdtempSync(join(tmpdir(), 'gke-kubectl-'));
+    try {
+      const kubeconfig = join(dir, 'config');
+      writeFileSync(
+        kubeconfig,
+        [
+          'apiVersion: v1',
+          'kind: Config',
+          'clusters:',
+          `- name: gke\n  cluster:\n    server: ${access.server}\n    tls-server-name: ${access.tlsServerName}\n    certificate-authority-data: ${Buffer.from(access.caCertificate).toString('base64')}`,
+          `users:\n- name: capstan\n  user:\n    token: ${access.token}`,
+          'contexts:\n- name: gke\n  context:\n    cluster: gke\n    user: capstan',
+          'current-context: gke',
+          '',
+        ].join('\n'),
+      );
+      const { stdout } = await promisify(execFile)('kubectl', ['--kubeconfig', kubeconfig, '--request-timeout=20s', 'get', 'nodes', '-o', 'name'], {
+        env: { ...process.env, HOME: dir },
+      });
+      expect(stdout.trim().split('\n')).toEqual([expect.stringMatching(/^node\/gke-capstan-kubect-capstan-syst-[0-9a-f]{8}-[0-9a-f]{4}$/)]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('sends the cluster’s labels, release channel and maintenance policy in GKE’s form', async () => {
