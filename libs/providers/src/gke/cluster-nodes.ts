@@ -35,7 +35,12 @@ export async function listPoolNodes(access: ClusterAccess, pool: string, timeout
     ]);
     nodes = list.items;
   } catch (error) {
-    throw new ProviderError(`GKE listing the nodes of pool ${pool}: ${(error as Error).message}`, true, 'gke_api_server_unavailable');
+    const unauthorized = (error as { code?: number }).code === 401;
+    throw new ProviderError(
+      `GKE listing the nodes of pool ${pool}: ${(error as Error).message}`,
+      true,
+      unauthorized ? 'gke_api_server_unauthorized' : 'gke_api_server_unavailable',
+    );
   }
   return nodes
     .map((n) => ({

@@ -16,6 +16,7 @@ const RENEW_BEFORE_MS = 60_000;
  */
 export class GkeTokenSource {
   private cached: { token: BearerToken; renewAt: number } | null = null;
+  private readonly clusterTokens = new Map<string, { token: BearerToken; renewAt: number }>();
 
   constructor(
     private readonly credentials: GkeCredentials,
@@ -33,7 +34,17 @@ export class GkeTokenSource {
   /** A token for the API server of the cluster `resourceName` (`projects/p/locations/l/clusters/c`). */
   async clusterToken(resourceName: string): Promise<BearerToken> {
     if (this.credentials.kind === 'static') return { token: this.credentials.token, expiresAt: null };
-    return this.request(resourceName);
+    // Polls of a pool read its nodes with this token: one per cluster until near its expiry, not one per poll.
+    const cached = this.clusterTokens.get(resourceName);
+    if (cached && Date.now() < cached.renewAt) return cached.token;
+    const token = await this.request(resourceName);
+    this.clusterTokens.set(resourceName, { token, renewAt: token.expiresAt ? token.expiresAt.getTime() - RENEW_BEFORE_MS : Number.POSITIVE_INFINITY });
+    return token;
+  }
+
+  /** Drops a cluster token its API server no longer accepts (the cluster was replaced). */
+  forgetClusterToken(resourceName: string): void {
+    this.clusterTokens.delete(resourceName);
   }
 
   private async request(resource?: string): Promise<BearerToken> {

@@ -231,7 +231,8 @@ export class GkeDriver extends InfrastructureDriver {
     }
     const updated = await this.readPool(cluster, spec.name);
     if (!updated) throw new ProviderError(`node pool ${spec.name} of cluster ${clusterName} disappeared`, true, 'gke_not_found');
-    return this.presentPool(cluster, updated);
+    // GKE's pool shows no target size: while a resize runs, the size is the one just asked for.
+    return this.presentPool(cluster, updated, !spec.autoscaling && updated.status !== 'RUNNING' ? spec.count : undefined);
   }
 
   async deleteNodePool(clusterName: string, poolName: string): Promise<void> {
@@ -399,7 +400,14 @@ export class GkeDriver extends InfrastructureDriver {
   }
 
   private async nodesOf(cluster: Cluster, pool: string) {
-    return listPoolNodes(await this.adminAccess(cluster.name ?? ''), pool, this.settings.timeoutMs);
+    try {
+      return await listPoolNodes(await this.adminAccess(cluster.name ?? ''), pool, this.settings.timeoutMs);
+    } catch (error) {
+      if (!(error instanceof ProviderError && error.code === 'gke_api_server_unauthorized')) throw error;
+      // A cached token of a cluster since deleted and made again under the same name: ask anew, once.
+      this.tokens.forgetClusterToken(this.clusterName(cluster));
+      return listPoolNodes(await this.adminAccess(cluster.name ?? ''), pool, this.settings.timeoutMs);
+    }
   }
 
   /**
@@ -407,11 +415,17 @@ export class GkeDriver extends InfrastructureDriver {
    * pool resource has no size of its own, and once GKE calls the pool RUNNING (its operation is
    * done) the nodes listed are its size.
    */
-  private async presentPool(cluster: Cluster, pool: NodePool): Promise<ProviderNodePool> {
+  private async presentPool(cluster: Cluster, pool: NodePool, requestedCount?: number): Promise<ProviderNodePool> {
     const status = nodePoolStatus(pool.status);
     const clusterServes = cluster.status === 'RUNNING' || cluster.status === 'RECONCILING';
-    const nodes = clusterServes ? await this.nodesOf(cluster, pool.name ?? '') : [];
-    return { name: pool.name ?? '', status, count: nodes.length, version: pool.version ?? '', nodes };
+    const nodes = clusterServes && status !== 'provisioning' ? await this.nodesOf(cluster, pool.name ?? '') : [];
+    return {
+      name: pool.name ?? '',
+      status,
+      count: requestedCount ?? (status === 'provisioning' ? initialSize(pool) : nodes.length),
+      version: pool.version ?? '',
+      nodes,
+    };
   }
 
   private async operations(cluster: Cluster): Promise<Operation[]> {
@@ -471,6 +485,13 @@ export function operationStatus(operation: Operation): ProviderOperationStatus {
 function channelOf(requested: string | undefined, fallback: GkeReleaseChannel): GkeReleaseChannel {
   const upper = requested?.toUpperCase();
   return upper === 'RAPID' || upper === 'REGULAR' || upper === 'STABLE' || upper === 'EXTENDED' ? upper : fallback;
+}
+
+/** The size GKE brings a new pool up to: its initial count in each of its zones, within its autoscaling bounds. */
+function initialSize(pool: NodePool): number {
+  let perZone = pool.initialNodeCount ?? 0;
+  if (pool.autoscaling?.enabled) perZone = Math.min(Math.max(perZone, pool.autoscaling.minNodeCount ?? 0), pool.autoscaling.maxNodeCount ?? perZone);
+  return perZone * Math.max(pool.locations?.length ?? 1, 1);
 }
 
 function poolOf(cluster: Cluster, name: string): NodePool | null {
