@@ -13,6 +13,7 @@ import { FaultInjector } from './faults';
 import { startGkeEmulator } from './gke';
 import { gkeKubeBridge } from './gke/kube-bridge';
 import { ControllerRunner } from './kube/controller-runner';
+import { GarbageCollector } from './kube/garbage-collector';
 import { KUBE_CONTROLLERS, KUBE_SUBRESOURCES } from './kube/controllers';
 import { clusterApiControllers, MachineFaults, subresourceEvictor } from './kube/controllers/capi';
 import { installClusterApiCrds } from './kube/crds';
@@ -106,7 +107,11 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     });
     const controllers = new ControllerRunner({
       emulator,
-      controllers: [...KUBE_CONTROLLERS, ...clusterApiControllers({ faults: machineFaults, evict: subresourceEvictor(emulator) })],
+      controllers: [
+        new GarbageCollector(emulator),
+        ...KUBE_CONTROLLERS,
+        ...clusterApiControllers({ faults: machineFaults, evict: subresourceEvictor(emulator) }),
+      ],
       stepDelayMs: options.stepDelayMs,
       tickMs: options.kubeTickMs ?? Math.min(1000, Math.max(50, options.stepDelayMs)),
       log,

@@ -107,7 +107,10 @@ describe('kubectl against an emulated workload cluster', () => {
       expect(['worker-a', 'worker-b', 'worker-c']).toContain(pod.node);
       expect(pod.ip).toMatch(/^10\.42\.\d+\.\d+$/);
     }
-    await eventually(async () => /web\s+3\s+N\/A\s+0\s/.test((await kubectl('get', 'pdb', 'web', '--no-headers')).stdout), 'pdb allows no disruption');
+    await eventually(
+      async () => (await kubectl('get', 'pdb', 'web', '-o', 'jsonpath={.status.currentHealthy}/{.status.disruptionsAllowed}')).stdout === '3/0',
+      'pdb sees 3 healthy pods and allows no disruption',
+    );
 
     const node = pods[0]!.node;
     const blocked = await kubectl('drain', node, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=15s');
@@ -146,7 +149,9 @@ describe('kubectl against an emulated workload cluster', () => {
   });
 
   it('creates a ServiceAccount token that authenticates, and stops working once the account is deleted', async () => {
-    expect(await kubectl('create', 'serviceaccount', 'deployer')).toMatchObject({ code: 0 });
+    const account = join(dir, 'deployer.yaml');
+    await writeFile(account, 'apiVersion: v1\nkind: ServiceAccount\nmetadata: { name: deployer, namespace: default }\n');
+    expect(await kubectl('apply', '-f', account)).toMatchObject({ code: 0 });
     const created = await kubectl('create', 'token', 'deployer', '--duration=1h');
     expect(created.code).toBe(0);
     const token = created.stdout.trim();

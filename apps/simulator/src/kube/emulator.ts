@@ -5,7 +5,7 @@ import type { SimulatorDatabase } from '../database';
 import type { SimulatorLogger } from '../logger';
 import { EventHub, type LoggedEvent } from './event-hub';
 import { applyMergePatch } from './object-rules';
-import { ObjectStore } from './object-store';
+import { ObjectStore, type PropagationPolicy } from './object-store';
 import { builtInResources, crdResource, ResourceIndex, splitApiVersion, type ResourceType } from './resources';
 import { KUBE_CHANNEL } from './schema';
 import type { SubresourceRegistration } from './subresources';
@@ -382,9 +382,9 @@ class InProcessClient implements ApiServerClient {
     return this.emulator.store.patch(this.name, type, version, ref.namespace, ref.name, (current) => applyMergePatch(current, patch) as KubeObject, options);
   }
 
-  async delete(ref: ObjectRef): Promise<void> {
+  async delete(ref: ObjectRef, options: { propagationPolicy?: PropagationPolicy } = {}): Promise<void> {
     const { type, version } = await this.typeOf(ref.apiVersion, ref.kind);
-    await this.emulator.store.delete(this.name, type, version, ref.namespace, ref.name);
+    await this.emulator.store.delete(this.name, type, version, ref.namespace, ref.name, options);
   }
 }
 

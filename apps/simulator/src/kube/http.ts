@@ -1,11 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { applyPatch, type Operation } from 'fast-json-patch';
+import { parse as parseYaml } from 'yaml';
+import type { FieldValidation } from './crd-validation';
 import { apiGroupList, apiResourceList, apiVersions } from './discovery';
 import type { KubeEmulatorRuntime } from './emulator';
 import { applyMergePatch, badRequest, checkShape, notFound } from './object-rules';
-import { asVersion } from './object-store';
+import { asVersion, type PropagationPolicy } from './object-store';
 import { splitApiVersion, type ResourceIndex, type ResourceType } from './resources';
 import { openApiV3GroupVersion, openApiV3Root } from './openapi';
+import { applyStrategicMergePatch } from './strategic-merge';
 import { toTable } from './table';
 import { serveWatch } from './watch';
 import { type ApiServerInfo, KubeApiError, type KubeObject } from './types';
@@ -190,13 +193,26 @@ async function serveItem(context: RequestContext, type: ResourceType, version: s
       const body = await readJson(req);
       checkShape(body, type, version, namespace);
       if (body.metadata.name !== name) throw badRequest(`the name of the object (${String(body.metadata.name)}) does not match the name on the URL (${name})`);
-      const updated = await emulator.store.update(info.name, type, version, namespace, body, { dryRun: isDryRun(query) });
-      return sendObject(context, 200, type, updated);
+      const options = writeOptions(query);
+      const updated = await emulator.store.update(info.name, type, version, namespace, body, options);
+      return sendObject(context, 200, type, updated, options.warnings);
     }
     case 'PATCH': {
-      const change = await readPatch(req);
-      const patched = await emulator.store.patch(info.name, type, version, namespace, name, change, { dryRun: isDryRun(query) });
-      return sendObject(context, 200, type, patched);
+      const options = writeOptions(query);
+      if (contentTypeOf(req) === 'application/apply-patch+yaml') {
+        const manager = query.get('fieldManager');
+        if (!manager) throw badRequest('PATCH, fieldManager is required for apply requests');
+        const config = await readApplyConfiguration(req);
+        checkShape(config, type, version, namespace);
+        if (config.metadata.name !== undefined && config.metadata.name !== name)
+          throw badRequest(`the name of the object (${String(config.metadata.name)}) does not match the name on the URL (${name})`);
+        const force = isTrue(query.get('force'));
+        const result = await emulator.store.apply(info.name, type, version, namespace, name, config, { manager, force }, options);
+        return sendObject(context, result.created ? 201 : 200, type, result.object, options.warnings);
+      }
+      const change = await readPatch(req, type);
+      const patched = await emulator.store.patch(info.name, type, version, namespace, name, change, options);
+      return sendObject(context, 200, type, patched, options.warnings);
     }
     case 'DELETE': {
       const options = await readDeleteOptions(req, query);
@@ -231,10 +247,10 @@ async function serveSubresource(
         checkShape(body, type, version, namespace);
         if (body.metadata.name !== name)
           throw badRequest(`the name of the object (${String(body.metadata.name)}) does not match the name on the URL (${name})`);
-        return sendObject(context, 200, type, await emulator.store.updateStatus(info.name, type, version, namespace, body, { dryRun: isDryRun(query) }));
+        return sendObject(context, 200, type, await emulator.store.updateStatus(info.name, type, version, namespace, body, writeOptions(query)));
       }
       case 'PATCH': {
-        const change = await readPatch(req);
+        const change = await readPatch(req, type);
         return sendObject(
           context,
           200,
@@ -250,7 +266,7 @@ async function serveSubresource(
   if (!handler) throw pathNotFound();
   const verb = ({ GET: 'get', POST: 'create', PUT: 'update', PATCH: 'patch' } as const)[req.method as 'GET' | 'POST' | 'PUT' | 'PATCH'];
   if (!verb) throw methodNotAllowed();
-  const body = verb === 'get' ? null : await readJson(req);
+  const body = verb === 'get' ? null : await readSubresourceBody(req);
   const answer = await handler.handle({
     verb,
     server: emulator.server(info.name),
@@ -270,6 +286,13 @@ function isTrue(value: string | null): boolean {
   return value === 'true' || value === '1';
 }
 
+/** dryRun and fieldValidation of a write request; `warnings` collects what to send back as `Warning` headers. */
+function writeOptions(query: URLSearchParams): { dryRun: boolean; fieldValidation: FieldValidation; warnings: string[] } {
+  const value = query.get('fieldValidation') ?? 'Warn';
+  if (value !== 'Strict' && value !== 'Warn' && value !== 'Ignore') throw badRequest(`fieldValidation must be one of Strict, Warn, Ignore, not "${value}"`);
+  return { dryRun: isDryRun(query), fieldValidation: value, warnings: [] };
+}
+
 function isDryRun(query: URLSearchParams): boolean {
   const values = query.getAll('dryRun');
   for (const value of values) if (value !== 'All') throw badRequest(`Invalid dry run value "${value}": only "All" is supported`);
@@ -283,6 +306,10 @@ function parseLimit(text: string): number {
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readBytes(req)).toString('utf8');
+}
+
+async function readBytes(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -290,7 +317,16 @@ async function readBody(req: IncomingMessage): Promise<string> {
     if (size > MAX_BODY_BYTES) throw new KubeApiError(413, 'RequestEntityTooLarge', 'the request body is too large');
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Subresource handlers also take Kubernetes protobuf bodies as bytes (kubectl's typed client sends
+ * `create token`'s TokenRequest so); each decodes the kinds it accepts.
+ */
+async function readSubresourceBody(req: IncomingMessage): Promise<unknown> {
+  const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+  return contentType === 'application/vnd.kubernetes.protobuf' ? readBytes(req) : readJson(req);
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
@@ -307,11 +343,15 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-async function readDeleteOptions(req: IncomingMessage, query: URLSearchParams): Promise<{ dryRun: boolean; uid?: string; resourceVersion?: string }> {
+async function readDeleteOptions(
+  req: IncomingMessage,
+  query: URLSearchParams,
+): Promise<{ dryRun: boolean; uid?: string; resourceVersion?: string; propagationPolicy?: PropagationPolicy }> {
   const text = await readBody(req);
   let dryRun = isDryRun(query);
-  if (!text.trim()) return { dryRun };
-  let options: { dryRun?: string[]; preconditions?: { uid?: string; resourceVersion?: string } };
+  const fromQuery = query.get('propagationPolicy');
+  if (!text.trim()) return { dryRun, ...(fromQuery ? { propagationPolicy: propagation(fromQuery) } : {}) };
+  let options: { dryRun?: string[]; preconditions?: { uid?: string; resourceVersion?: string }; propagationPolicy?: string; orphanDependents?: boolean };
   try {
     options = JSON.parse(text) as typeof options;
   } catch {
@@ -321,15 +361,36 @@ async function readDeleteOptions(req: IncomingMessage, query: URLSearchParams): 
     if (options.dryRun.some((v) => v !== 'All')) throw badRequest('only dryRun "All" is supported');
     dryRun = true;
   }
+  const policy = options.propagationPolicy ?? fromQuery ?? (options.orphanDependents === true ? 'Orphan' : null);
   return {
     dryRun,
+    ...(policy ? { propagationPolicy: propagation(policy) } : {}),
     ...(options.preconditions?.uid ? { uid: options.preconditions.uid } : {}),
     ...(options.preconditions?.resourceVersion ? { resourceVersion: options.preconditions.resourceVersion } : {}),
   };
 }
 
+function propagation(value: string): PropagationPolicy {
+  if (value === 'Background' || value === 'Foreground' || value === 'Orphan') return value;
+  throw badRequest(`unsupported propagationPolicy "${value}": Background, Foreground or Orphan`);
+}
+
+function contentTypeOf(req: IncomingMessage): string {
+  return (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+}
+
+/** An apply configuration: YAML (which JSON is too). */
+async function readApplyConfiguration(req: IncomingMessage): Promise<unknown> {
+  const text = await readBody(req);
+  try {
+    return parseYaml(text) as unknown;
+  } catch (error) {
+    throw badRequest(`the apply configuration is not valid YAML: ${(error as Error).message}`);
+  }
+}
+
 /** A PATCH body as a change to the current object, by its content type. */
-async function readPatch(req: IncomingMessage): Promise<(current: KubeObject) => KubeObject> {
+async function readPatch(req: IncomingMessage, type: ResourceType): Promise<(current: KubeObject) => KubeObject> {
   const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
   const text = await readBody(req);
   let patch: unknown;
@@ -351,6 +412,10 @@ async function readPatch(req: IncomingMessage): Promise<(current: KubeObject) =>
           throw new KubeApiError(422, 'Invalid', `the JSON patch could not be applied: ${(error as Error).message}`);
         }
       };
+    case 'application/strategic-merge-patch+json':
+      // As kube-apiserver: custom resources have no Go types to take merge keys from.
+      if (type.schemas) throw new KubeApiError(415, 'UnsupportedMediaType', `strategic merge patch is not supported for ${type.resource}.${type.group}`);
+      return (current) => applyStrategicMergePatch(current, patch) as KubeObject;
     default:
       throw new KubeApiError(415, 'UnsupportedMediaType', `the server does not support the patch type "${contentType}"`);
   }
@@ -366,7 +431,12 @@ function apiVersionOf(type: ResourceType, version: string): string {
   return type.group ? `${type.group}/${version}` : version;
 }
 
-function sendObject(context: RequestContext, code: number, type: ResourceType, object: KubeObject): void {
+function sendObject(context: RequestContext, code: number, type: ResourceType, object: KubeObject, warnings: string[] = []): void {
+  if (warnings.length > 0)
+    context.res.setHeader(
+      'Warning',
+      warnings.map((w) => `299 - ${JSON.stringify(w)}`),
+    );
   const shown = asVersion(object, type, splitApiVersion(object.apiVersion).version);
   if (wantsTable(context.req)) return sendJson(context.res, code, toTable(type, [shown], shown.metadata.resourceVersion ?? ''));
   sendJson(context.res, code, shown);

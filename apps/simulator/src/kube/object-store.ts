@@ -3,6 +3,8 @@ import { parseFieldSelector, parseLabelSelector } from './selectors';
 import { alreadyExists, badRequest, conflict, notFound, prepareCreate, prepareStatusUpdate, prepareUpdate, sameObject, timestamp } from './object-rules';
 import { joinApiVersion, type ResourceType } from './resources';
 import { KUBE_CHANNEL } from './schema';
+import { type FieldValidation, validateCustomResource } from './crd-validation';
+import { serverSideApply } from './server-side-apply';
 import { KubeApiError, type KubeObject, type WatchEventType } from './types';
 import type { LoggedEvent } from './event-hub';
 
@@ -39,6 +41,19 @@ export interface ListQuery {
 
 export interface WriteOptions {
   dryRun?: boolean;
+  /** How unknown fields of a custom resource are reported (they are pruned in every case); default Ignore. */
+  fieldValidation?: FieldValidation;
+  /** Receives the warnings (`Warning` headers) the write produced. */
+  warnings?: string[];
+}
+
+/** DeleteOptions.propagationPolicy: who deletes the dependents (ownerReferences), and when. */
+export type PropagationPolicy = 'Background' | 'Foreground' | 'Orphan';
+
+export interface StoredRow {
+  group: string;
+  resource: string;
+  object: KubeObject;
 }
 
 /** What a mutation decided: write this object, delete it, or leave it be. */
@@ -153,6 +168,25 @@ export class ObjectStore {
     });
   }
 
+  /** Every object of the server with an ownerReference to `uid`, whatever its kind. */
+  async dependents(server: string, uid: string): Promise<StoredRow[]> {
+    const rows = await this.db.query<{ api_group: string; resource: string; body: KubeObject }>(
+      `SELECT api_group, resource, body FROM simulator.kube_objects
+        WHERE server = $1 AND body -> 'metadata' -> 'ownerReferences' @> $2::jsonb ORDER BY api_group, resource, namespace, name`,
+      [server, JSON.stringify([{ uid }])],
+    );
+    return rows.map((r) => ({ group: r.api_group, resource: r.resource, object: r.body }));
+  }
+
+  /** The object with that uid, whatever its kind (owners are named by uid). */
+  async byUid(server: string, uid: string): Promise<StoredRow | null> {
+    const rows = await this.db.query<{ api_group: string; resource: string; body: KubeObject }>(
+      `SELECT api_group, resource, body FROM simulator.kube_objects WHERE server = $1 AND uid = $2`,
+      [server, uid],
+    );
+    return rows[0] ? { group: rows[0].api_group, resource: rows[0].resource, object: rows[0].body } : null;
+  }
+
   /**
    * Applies `change` to the object as it is under the write lock, so a patch never loses a race
    * (kube-apiserver retries patches on conflict; here the lock makes that unnecessary). Only a
@@ -181,6 +215,37 @@ export class ObjectStore {
     });
   }
 
+  /**
+   * Server-side apply of `config` by `manager` (see server-side-apply.ts); creates the object when
+   * it does not exist. `created` tells which happened (201 or 200).
+   */
+  async apply(
+    server: string,
+    type: ResourceType,
+    version: string,
+    namespace: string | undefined,
+    name: string,
+    config: KubeObject,
+    apply: { manager: string; force: boolean },
+    options: WriteOptions = {},
+  ): Promise<{ object: KubeObject; created: boolean }> {
+    let created = false;
+    const apiVersion = joinApiVersion(type.group, version);
+    const object = await this.mutate(server, type, version, namespace, name, options, async (current, tx) => {
+      const now = this.now();
+      if (!current) {
+        if (type.namespaced) await tx.requireActiveNamespace(namespace!);
+        created = true;
+        const applied = serverSideApply(null, { ...config, metadata: { ...config.metadata, name } }, apply.manager, apply.force, apiVersion, timestamp(now));
+        return { put: prepareCreate(type, version, applied, namespace, now, false) };
+      }
+      checkPreconditions(type, current, config);
+      const applied = serverSideApply(asVersion(current, type, version), config, apply.manager, apply.force, apiVersion, timestamp(now));
+      return settle(current, prepareUpdate(type, version, current, { ...applied, metadata: { ...applied.metadata, resourceVersion: undefined } }));
+    });
+    return { object, created };
+  }
+
   /** Deletes, or marks deleted while finalizers remain; the object as it was or now is. */
   async delete(
     server: string,
@@ -188,14 +253,14 @@ export class ObjectStore {
     version: string,
     namespace: string | undefined,
     name: string,
-    options: WriteOptions & { uid?: string; resourceVersion?: string } = {},
+    options: WriteOptions & { uid?: string; resourceVersion?: string; propagationPolicy?: PropagationPolicy } = {},
   ): Promise<KubeObject> {
     return this.mutate(server, type, version, namespace, name, options, async (current, tx) => {
       if (!current) throw notFound(type, name);
       if (options.uid && options.uid !== current.metadata.uid) throw conflict(type, name);
       if (options.resourceVersion && options.resourceVersion !== current.metadata.resourceVersion) throw conflict(type, name);
       if (type.kind === 'Namespace') return tx.deleteNamespace(current);
-      return markOrRemove(current, this.now());
+      return markOrRemove(current, this.now(), options.propagationPolicy);
     });
   }
 
@@ -222,8 +287,11 @@ export class ObjectStore {
         const current = await tx.read(key);
         const outcome = await decide(current, tx);
         let result: KubeObject;
-        if ('put' in outcome) result = await tx.put(key, outcome.put, current ? 'MODIFIED' : 'ADDED');
-        else if ('remove' in outcome) result = await tx.remove(key, outcome.remove);
+        if ('put' in outcome) {
+          const checked = validateCustomResource(type, version, outcome.put, options.fieldValidation ?? 'Ignore');
+          options.warnings?.push(...checked.warnings);
+          result = await tx.put(key, checked.object, current ? 'MODIFIED' : 'ADDED');
+        } else if ('remove' in outcome) result = await tx.remove(key, outcome.remove);
         else result = outcome.unchanged;
         await tx.afterWrite(key);
         if (options.dryRun) throw new DryRun(result);
@@ -253,10 +321,17 @@ function settle(current: KubeObject, next: KubeObject): Outcome {
   return { put: next };
 }
 
-function markOrRemove(current: KubeObject, now: Date): Outcome {
-  if ((current.metadata.finalizers ?? []).length === 0) return { remove: current };
+/**
+ * Foreground and Orphan deletion hold the object with a finalizer of that name until the garbage
+ * collector has dealt with its dependents, as kube-apiserver does.
+ */
+function markOrRemove(current: KubeObject, now: Date, policy?: PropagationPolicy): Outcome {
+  const held = policy === 'Foreground' ? 'foregroundDeletion' : policy === 'Orphan' ? 'orphan' : null;
+  const finalizers = current.metadata.finalizers ?? [];
+  if (finalizers.length === 0 && !held) return { remove: current };
   if (current.metadata.deletionTimestamp) return { unchanged: current };
-  return { put: { ...current, metadata: { ...current.metadata, deletionTimestamp: timestamp(now), deletionGracePeriodSeconds: 0 } } };
+  const next = held && !finalizers.includes(held) ? [...finalizers, held] : finalizers;
+  return { put: { ...current, metadata: { ...current.metadata, finalizers: next, deletionTimestamp: timestamp(now), deletionGracePeriodSeconds: 0 } } };
 }
 
 /** The statements of one write transaction, and the events they make. */

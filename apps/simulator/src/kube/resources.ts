@@ -264,6 +264,11 @@ export class ResourceIndex {
     return this.types.find((t) => t.group === group && t.resource === resource && t.versions.includes(version));
   }
 
+  /** By group + plural in whatever version is served (the store's key). */
+  byGroupResource(group: string, resource: string): ResourceType | undefined {
+    return this.types.find((t) => t.group === group && t.resource === resource);
+  }
+
   /** By `apiVersion` + kind (an object's own header), only if that version is served. */
   byKind(apiVersion: string, kind: string): ResourceType | undefined {
     const { group, version } = splitApiVersion(apiVersion);

@@ -32,6 +32,8 @@ CREATE TABLE IF NOT EXISTS simulator.kube_objects (
   body jsonb NOT NULL,
   PRIMARY KEY (server, api_group, resource, namespace, name)
 );
+CREATE INDEX IF NOT EXISTS kube_objects_by_uid ON simulator.kube_objects (server, uid);
+CREATE INDEX IF NOT EXISTS kube_objects_by_owner ON simulator.kube_objects USING gin ((body -> 'metadata' -> 'ownerReferences') jsonb_path_ops);
 CREATE INDEX IF NOT EXISTS kube_objects_by_namespace ON simulator.kube_objects (server, namespace) WHERE namespace <> '';
 
 CREATE TABLE IF NOT EXISTS simulator.kube_tokens (

@@ -14,7 +14,7 @@ export interface SubresourceRequest {
   namespace?: string;
   /** The parent object's name (`/namespaces/ns/pods/<name>/eviction`). */
   name: string;
-  /** The parsed JSON body (null for GET). */
+  /** The parsed JSON body (null for GET), or the bytes of an `application/vnd.kubernetes.protobuf` body for the handler to decode. */
   body: unknown;
   query: URLSearchParams;
 }

@@ -114,8 +114,11 @@ export interface ApiServerClient {
   updateStatus(object: KubeObject): Promise<KubeObject>;
   /** RFC 7386 JSON merge patch of the object (or of its status with `subresource: 'status'`). */
   mergePatch(ref: ObjectRef, patch: Record<string, unknown>, options?: { subresource?: 'status' }): Promise<KubeObject>;
-  /** With finalizers the object gets `deletionTimestamp` and stays until they are removed; NotFound when absent. */
-  delete(ref: ObjectRef): Promise<void>;
+  /**
+   * With finalizers the object gets `deletionTimestamp` and stays until they are removed; NotFound when absent.
+   * Dependents (ownerReferences) go after it (Background, the default), before it (Foreground) or stay (Orphan).
+   */
+  delete(ref: ObjectRef, options?: { propagationPolicy?: 'Background' | 'Foreground' | 'Orphan' }): Promise<void>;
 }
 
 /**

@@ -64,7 +64,12 @@ describe('the emulated Cluster API management cluster', () => {
     const cluster = await get(CLUSTER_API, 'Cluster', 'capstan-c1');
     expect(cluster!.status).toMatchObject({ phase: 'Provisioned', infrastructureReady: true, controlPlaneReady: true });
     expect(cluster!.spec!.controlPlaneEndpoint).toEqual({ host: `capstan-c1.${sim.kube.kubeDomain}`, port: Number(new URL(sim.kube.url).port) });
-    await eventually(async () => ((await get(CLUSTER_API, 'Cluster', 'capstan-c1'))!.status!.conditions as { type: string; status: string }[]).every((c) => c.status === 'True'), WAIT_MS, 50);
+    await eventually(
+      async () =>
+        ((await get(CLUSTER_API, 'Cluster', 'capstan-c1'))!.status!.conditions as { type: string; status: string }[]).every((c) => c.status === 'True'),
+      WAIT_MS,
+      50,
+    );
     const cp = await get(CONTROL_PLANE_API, 'RKE2ControlPlane', 'capstan-c1-control-plane');
     expect(cp!.status).toMatchObject({ initialized: true, ready: true, replicas: 1, readyReplicas: 1, updatedReplicas: 1, version: V135 });
     const secret = await get('v1', 'Secret', 'capstan-c1-kubeconfig');
@@ -101,7 +106,7 @@ describe('the emulated Cluster API management cluster', () => {
     let most = 0;
     await eventually(
       async () => {
-        const cpMachines = (await machines('capstan-c1')).filter((m) => m.metadata.labels?.[LABEL.controlPlane] !== undefined);
+        const cpMachines = (await machines('capstan-c1')).filter((m) => m.metadata.labels?.[LABEL.controlPlane] !== undefined && !m.metadata.deletionTimestamp);
         most = Math.max(most, cpMachines.length);
         return (await sim.kube.getApiServer('capstan-c1'))!.version === '1.36.4+rke2r1';
       },
@@ -109,8 +114,14 @@ describe('the emulated Cluster API management cluster', () => {
       20,
     );
     expect(most).toBeLessThanOrEqual(2);
-    const cp = await management.get(cpRef);
-    expect(cp!.status).toMatchObject({ version: V136, updatedReplicas: 1, readyReplicas: 1 });
+    await eventually(
+      async () => {
+        const status = (await management.get(cpRef))!.status!;
+        return status.version === V136 && status.replicas === 1 && status.updatedReplicas === 1 && status.readyReplicas === 1;
+      },
+      WAIT_MS,
+      50,
+    );
 
     const deployment = { apiVersion: CLUSTER_API, kind: 'MachineDeployment', name: 'capstan-c1-workers', namespace: NAMESPACE };
     await management.mergePatch(deployment, { spec: { replicas: 2 } });
@@ -120,7 +131,8 @@ describe('the emulated Cluster API management cluster', () => {
     await eventually(
       async () => {
         const workers = (await machines('capstan-c1')).filter((m) => m.metadata.labels?.[LABEL.controlPlane] === undefined);
-        mostWorkers = Math.max(mostWorkers, workers.length);
+        // maxSurge bounds the machines asked for; one being drained and deleted is on its way out (as upstream counts).
+        mostWorkers = Math.max(mostWorkers, workers.filter((m) => !m.metadata.deletionTimestamp).length);
         const md = await management.get(deployment);
         return workers.length === 2 && workers.every((m) => m.spec!.version === V136 && m.status?.phase === 'Running') && md!.status?.phase === 'Running';
       },
@@ -138,23 +150,135 @@ describe('the emulated Cluster API management cluster', () => {
     expect(sets).toHaveLength(1);
   });
 
+  it('brings up a three-server control plane one server at a time and replaces them one at a time on an upgrade', async () => {
+    await create(clusterObjects({ name: 'capstan-ha', version: V135, controlPlaneReplicas: 3 }));
+    let mostProvisioning = 0;
+    await eventually(
+      async () => {
+        const all = await machines('capstan-ha');
+        mostProvisioning = Math.max(mostProvisioning, all.filter((m) => m.status?.phase !== 'Running').length);
+        return running('capstan-ha', 3);
+      },
+      WAIT_MS,
+      20,
+    );
+    expect(mostProvisioning).toBe(1);
+    const nodes = sim.kube.server('capstan-ha');
+    const servers = await nodes.list('v1', 'Node', { labelSelector: 'node-role.kubernetes.io/control-plane=true' });
+    expect(servers.map((n) => n.metadata.labels?.['node-role.kubernetes.io/etcd'])).toEqual(['true', 'true', 'true']);
+
+    const cpRef = { apiVersion: CONTROL_PLANE_API, kind: 'RKE2ControlPlane', name: 'capstan-ha-control-plane', namespace: NAMESPACE };
+    await management.mergePatch(cpRef, { spec: { version: V136 } });
+    let most = 0;
+    let apiServerMovedEarly = false;
+    await eventually(
+      async () => {
+        const active = (await machines('capstan-ha')).filter((m) => !m.metadata.deletionTimestamp);
+        most = Math.max(most, active.length);
+        const version = (await sim.kube.getApiServer('capstan-ha'))!.version;
+        if (version === '1.36.4+rke2r1' && active.some((m) => m.spec!.version === V135)) apiServerMovedEarly = true;
+        return version === '1.36.4+rke2r1' && (await running('capstan-ha', 3));
+      },
+      WAIT_MS,
+      20,
+    );
+    expect(most).toBe(4);
+    expect(apiServerMovedEarly).toBe(false);
+    expect((await machines('capstan-ha')).every((m) => m.spec!.version === V136)).toBe(true);
+  });
+
+  it('keeps a machine Deleting while a PodDisruptionBudget blocks its drain, and finishes once the budget is relaxed', async () => {
+    await create(clusterObjects({ name: 'capstan-drain', version: V135, pools: [{ name: 'workers', replicas: 2 }] }));
+    await eventually(() => running('capstan-drain', 3), WAIT_MS, 50);
+    const workload = sim.kube.server('capstan-drain');
+    const workers = (await machines('capstan-drain')).filter((m) => m.metadata.labels?.[LABEL.controlPlane] === undefined);
+    for (const [i, machine] of workers.entries()) {
+      await workload.create({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `web-${i}`, namespace: 'default', labels: { app: 'web' } },
+        spec: { nodeName: String((machine.status!.nodeRef as { name: string }).name), containers: [{ name: 'web', image: 'nginx:1.29' }] },
+      });
+    }
+    const pdb = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', name: 'web', namespace: 'default' };
+    await workload.create({
+      apiVersion: pdb.apiVersion,
+      kind: pdb.kind,
+      metadata: { name: 'web', namespace: 'default' },
+      spec: { minAvailable: 2, selector: { matchLabels: { app: 'web' } } },
+    });
+    await eventually(async () => (await workload.get(pdb))?.status?.currentHealthy === 2, WAIT_MS, 50);
+
+    await management.mergePatch(
+      { apiVersion: CLUSTER_API, kind: 'MachineDeployment', name: 'capstan-drain-workers', namespace: NAMESPACE },
+      { spec: { replicas: 1 } },
+    );
+    const draining = async () => (await machines('capstan-drain')).find((m) => m.metadata.deletionTimestamp);
+    const blockedMessage = async () => {
+      const machine = await draining();
+      const condition = (machine?.status?.conditions as { type: string; status: string; message?: string }[] | undefined)?.find(
+        (c) => c.type === 'DrainingSucceeded',
+      );
+      return condition?.status === 'False' ? (condition.message ?? '') : '';
+    };
+    await eventually(async () => (await blockedMessage()).includes('disruption budget web'), WAIT_MS, 50);
+    const victim = (await draining())!;
+    expect(victim.status!.phase).toBe('Deleting');
+    const node = (await workload.get({ apiVersion: 'v1', kind: 'Node', name: victim.metadata.name }))!;
+    expect(node.spec!.unschedulable).toBe(true);
+    // Still held many steps later: a drain never forces past a budget.
+    await new Promise((resolve) => setTimeout(resolve, STEP_MS * 10));
+    expect((await draining())?.metadata.name).toBe(victim.metadata.name);
+    expect(await blockedMessage()).toMatch(/web-\d/);
+
+    await workload.mergePatch(pdb, { spec: { minAvailable: 1 } });
+    await eventually(async () => (await running('capstan-drain', 2)) && (await workloadNodes('capstan-drain')).length === 2, WAIT_MS, 50);
+    expect(await workload.get({ apiVersion: 'v1', kind: 'Node', name: victim.metadata.name })).toBeNull();
+  });
+
   it('shows the objects to the real kubectl with the upstream printer columns', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'capstan-capi-kubectl-'));
     try {
       const kubeconfig = join(dir, 'management');
       await writeFile(kubeconfig, sim.managementKubeconfig);
-      const { stdout } = await run('kubectl', ['--kubeconfig', kubeconfig, '--request-timeout=20s', 'get', 'clusters.cluster.x-k8s.io,machinedeployments,machines', '-A'], {
-        env: { ...process.env, HOME: dir },
-      });
+      const { stdout } = await run(
+        'kubectl',
+        ['--kubeconfig', kubeconfig, '--request-timeout=20s', 'get', 'clusters.cluster.x-k8s.io,machinedeployments,machines', '-A'],
+        {
+          env: { ...process.env, HOME: dir },
+        },
+      );
       const lines = stdout.split('\n').map((line) => line.trim().split(/\s{2,}/));
       expect(lines).toContainEqual(['NAMESPACE', 'NAME', 'CLUSTERCLASS', 'PHASE', 'AGE', 'VERSION']);
-      expect(lines).toContainEqual(['NAMESPACE', 'NAME', 'CLUSTER', 'DESIRED', 'REPLICAS', 'READY', 'UPDATED', 'UNAVAILABLE', 'PHASE', 'AGE', 'VERSION']);
+      // DESIRED is a priority-10 column upstream: only `-o wide` shows it.
+      expect(lines).toContainEqual(['NAMESPACE', 'NAME', 'CLUSTER', 'REPLICAS', 'READY', 'UPDATED', 'UNAVAILABLE', 'PHASE', 'AGE', 'VERSION']);
       expect(lines).toContainEqual(['NAMESPACE', 'NAME', 'CLUSTER', 'NODENAME', 'PROVIDERID', 'PHASE', 'AGE', 'VERSION']);
       expect(lines.find((line) => line[1] === 'cluster.cluster.x-k8s.io/capstan-c1')).toContain('Provisioned');
-      expect(lines).toContainEqual([NAMESPACE, 'machinedeployment.cluster.x-k8s.io/capstan-c1-workers', 'capstan-c1', '2', '2', '2', '2', '0', 'Running', expect.any(String), V136]);
-      const machineLines = lines.filter((l) => l[1]?.startsWith('machine.cluster.x-k8s.io/'));
+      expect(lines).toContainEqual([
+        NAMESPACE,
+        'machinedeployment.cluster.x-k8s.io/capstan-c1-workers',
+        'capstan-c1',
+        '2',
+        '2',
+        '2',
+        '0',
+        'Running',
+        expect.any(String),
+        V136,
+      ]);
+      const machineLines = lines.filter((l) => l[1]?.startsWith('machine.cluster.x-k8s.io/capstan-c1-'));
       expect(machineLines).toHaveLength(3);
-      for (const line of machineLines) expect(line).toEqual([NAMESPACE, expect.any(String), 'capstan-c1', expect.any(String), expect.stringMatching(/^in-memory:\/\//), 'Running', expect.any(String), V136]);
+      for (const line of machineLines)
+        expect(line).toEqual([
+          NAMESPACE,
+          expect.any(String),
+          'capstan-c1',
+          expect.any(String),
+          expect.stringMatching(/^in-memory:\/\//),
+          'Running',
+          expect.any(String),
+          V136,
+        ]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -200,7 +324,10 @@ describe('the emulated Cluster API management cluster', () => {
 
     it('refuses a malformed fault with a 400 that says why', async () => {
       expect(await chaos('POST', '', { kind: 'melt' })).toMatchObject({ status: 400, body: { code: 'invalid_request' } });
-      expect(await chaos('POST', '', { kind: 'stuck_machine', factor: 3 })).toMatchObject({ status: 400, body: { message: expect.stringContaining('factor') } });
+      expect(await chaos('POST', '', { kind: 'stuck_machine', factor: 3 })).toMatchObject({
+        status: 400,
+        body: { message: expect.stringContaining('factor') },
+      });
       expect(await chaos('POST', '', { kind: 'stuck_machine', cluster: 'Not A Label' })).toMatchObject({ status: 400 });
       expect((await chaos('DELETE', '/12345')).status).toBe(404);
     });

@@ -42,7 +42,7 @@ export async function drainNode(workload: ApiServerClient, nodeName: string, evi
     } catch (error) {
       if (error instanceof KubeApiError && error.code === 404) continue;
       if (error instanceof KubeApiError && error.code === 429) {
-        blocked.push(`${pod.metadata.namespace}/${pod.metadata.name}: ${error.message}`);
+        blocked.push(`${pod.metadata.namespace}/${pod.metadata.name}: ${[error.message, ...causes(error)].join(' ')}`);
         continue;
       }
       throw error;
@@ -54,6 +54,12 @@ export async function drainNode(workload: ApiServerClient, nodeName: string, evi
     terminating +
     (evicted > 0 ? (await workload.list('v1', 'Pod', { fieldSelector: `spec.nodeName=${nodeName}` })).filter(mustMove).length : 0);
   return { done: left === 0, blocked, evicted };
+}
+
+/** The `details.causes[].message` of a Status error: for an eviction, which budget refused it. */
+function causes(error: KubeApiError): string[] {
+  const list = error.details?.causes;
+  return Array.isArray(list) ? list.map((cause) => (typeof cause?.message === 'string' ? cause.message : '')).filter(Boolean) : [];
 }
 
 function mustMove(pod: KubeObject): boolean {

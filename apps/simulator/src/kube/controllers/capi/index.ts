@@ -23,7 +23,9 @@ export function clusterApiControllers(deps: { faults: MachineFaultSource; evict:
  * Evicts through the `pods/eviction` handler registered with the emulator, in process: the same
  * code a `kubectl drain` reaches over HTTP, so PodDisruptionBudgets decide alike.
  */
-export function subresourceEvictor(emulator: KubeEmulator & { subresource(group: string, resource: string, subresource: string): SubresourceRegistration | undefined }): Evictor {
+export function subresourceEvictor(
+  emulator: KubeEmulator & { subresource(group: string, resource: string, subresource: string): SubresourceRegistration | undefined },
+): Evictor {
   return async (workload: ApiServerClient, pod: KubeObject) => {
     const handler = emulator.subresource('', 'pods', 'eviction');
     if (!handler) throw new Error('no pods/eviction handler is registered: the workload controllers are not installed');
