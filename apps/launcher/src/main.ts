@@ -63,11 +63,19 @@ async function main(): Promise<void> {
     host: '127.0.0.1',
     apiPort: Number(env.SIMULATOR_PORT ?? 8090),
     kubePort: Number(env.SIMULATOR_KUBE_PORT ?? 8443),
+    gkePort: Number(env.SIMULATOR_GKE_PORT ?? 8091),
     stepDelayMs: Number(env.SIMULATOR_STEP_DELAY_MS ?? 3000),
     // The simulated cloud wants a credential like a real one; API and worker get it from env.
     apiToken: (env.SIMULATOR_API_TOKEN ??= randomBytes(32).toString('base64url')),
   });
   env.SIMULATOR_URL ??= simulator.apiUrl;
+  // The GKE driver talks to the simulated cloud's Container API emulator, with its token endpoint
+  // for credentials and each cluster's DNS endpoint as TLS server name on the shared listener.
+  env.GKE_PROJECT ??= 'capstan-local';
+  env.GKE_API_ENDPOINT ??= simulator.gkeUrl;
+  env.GKE_TOKEN_URL ??= `${simulator.gkeUrl}/token`;
+  env.GKE_CLIENT_SECRET ??= env.SIMULATOR_API_TOKEN;
+  env.GKE_TLS_SERVER_NAME_FROM_DNS_ENDPOINT ??= 'true';
 
   // The product's own drivers run against the emulators: RKE2 through Cluster API objects on the
   // emulated management cluster, reached by the kubeconfig a real installation would be given.
@@ -110,7 +118,7 @@ async function main(): Promise<void> {
       `  readiness      ${url}/readyz`,
       `  worker         http://${config.http.host}:${config.http.workerPort}/readyz`,
       `  SLA monitor    http://${config.http.host}:${config.http.slaMonitorPort}/readyz`,
-      `  simulated cloud ${simulator.apiUrl}  (cluster API servers on ${simulator.kubeUrl})`,
+      `  simulated cloud ${simulator.apiUrl}  (cluster API servers on ${simulator.kubeUrl}, GKE Container API on ${simulator.gkeUrl})`,
       `  management     kubectl --kubeconfig ${env.RKE2_MANAGEMENT_KUBECONFIG} get clusters.cluster.x-k8s.io,machinedeployments,machines -A`,
       '',
       `  demo token     ${credentials.customerToken}`,

@@ -24,6 +24,7 @@ const simulatorEnvironment = z.object({
   SIMULATOR_HOST: z.string().min(1).default('127.0.0.1'),
   SIMULATOR_PORT: port(8090),
   SIMULATOR_KUBE_PORT: port(8443),
+  SIMULATOR_GKE_PORT: port(8091),
   SIMULATOR_KUBE_DOMAIN: z
     .string()
     .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a lower-case DNS name')
@@ -64,6 +65,7 @@ export function loadSimulatorConfig(env: Record<string, string | undefined> = pr
       host: e.SIMULATOR_HOST,
       apiPort: e.SIMULATOR_PORT,
       kubePort: e.SIMULATOR_KUBE_PORT,
+      gkePort: e.SIMULATOR_GKE_PORT,
       kubeDomain: e.SIMULATOR_KUBE_DOMAIN,
       stepDelayMs: e.SIMULATOR_STEP_DELAY_MS,
       apiToken: e.SIMULATOR_API_TOKEN,

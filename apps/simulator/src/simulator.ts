@@ -10,6 +10,8 @@ import { CloudStats } from './cloud/stats';
 import { Workloads } from './cloud/workloads';
 import { SimulatorDatabase } from './database';
 import { FaultInjector } from './faults';
+import { startGkeEmulator } from './gke';
+import { gkeKubeBridge } from './gke/kube-bridge';
 import { ControllerRunner } from './kube/controller-runner';
 import { GarbageCollector } from './kube/garbage-collector';
 import { KUBE_CONTROLLERS, KUBE_SUBRESOURCES } from './kube/controllers';
@@ -30,6 +32,8 @@ export interface SimulatorOptions {
   apiPort: number;
   /** Port of the HTTPS listener serving every cluster's API server; 0 picks a free one. */
   kubePort: number;
+  /** Port of the emulated GKE Container API v1 (plain HTTP); 0 or unset picks a free one. */
+  gkePort?: number;
   /**
    * Clusters are served as `<cluster>.<kubeDomain>` by TLS server name (SNI); kubeconfigs name it
    * as `tls-server-name`, so it needs no DNS. Default `clusters.simulator.capstan.test`.
@@ -54,6 +58,8 @@ export const MANAGEMENT_API_SERVER = { name: 'management', role: 'management', d
 export interface RunningSimulator {
   apiUrl: string;
   kubeUrl: string;
+  /** `http://host:port` of the emulated GKE Container API v1 (its REST root, as `https://container.googleapis.com`). */
+  gkeUrl: string;
   /** PEM of the CA behind every simulated API server, the `caCertificate` of kubeconfigs. */
   caCertificate: string;
   /** The Kubernetes API emulator: the management cluster and every workload cluster's API server. */
@@ -135,17 +141,36 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       throw error;
     }
     const apiUrl = `http://${urlHost}:${(api.server.address() as AddressInfo).port}`;
-    log.info({ apiUrl, kubeUrl: context.kubeUrl, stepDelayMs: options.stepDelayMs }, 'simulated cloud started');
+    let gke;
+    try {
+      gke = await startGkeEmulator({
+        db,
+        faults,
+        kube: gkeKubeBridge(emulator),
+        host: options.host,
+        port: options.gkePort ?? 0,
+        urlHost,
+        stepDelayMs: options.stepDelayMs,
+        apiToken: options.apiToken,
+        log,
+      });
+    } catch (error) {
+      await controllers.stop();
+      await Promise.allSettled([api.close(), kube.close()]);
+      throw error;
+    }
+    log.info({ apiUrl, kubeUrl: context.kubeUrl, gkeUrl: gke.url, stepDelayMs: options.stepDelayMs }, 'simulated cloud started');
 
     return {
       apiUrl,
       kubeUrl: context.kubeUrl,
+      gkeUrl: gke.url,
       caCertificate: authority.certificatePem,
       kube: emulator,
       managementKubeconfig,
       async close() {
         await controllers.stop();
-        await Promise.allSettled([api.close(), kube.close()]);
+        await Promise.allSettled([api.close(), kube.close(), gke.close()]);
         await emulator?.close();
         await db.close();
       },

@@ -29,6 +29,18 @@ export interface ExternalClusterSpec {
    * driver's objects on the management cluster). Optional: the cluster's id is in `name`.
    */
   organizationId?: string;
+  /**
+   * For providers that upgrade clusters themselves (GKE): the release channel (`rapid`, `regular`,
+   * `stable`, `extended`) and when upgrades may run. Drivers of other providers ignore both.
+   */
+  releaseChannel?: string;
+  maintenance?: ProviderMaintenancePolicy;
+}
+
+/** A cluster's maintenance window and exclusions, as Capstan keeps them (docs/upgrades.md). */
+export interface ProviderMaintenancePolicy {
+  window: { timeZone: string; days: readonly ('MO' | 'TU' | 'WE' | 'TH' | 'FR' | 'SA' | 'SU')[]; startTime: string; durationMinutes: number } | null;
+  exclusions: readonly { name: string; startsAt: Date; endsAt: Date; scope: 'no_upgrades' | 'no_minor_upgrades' | 'no_minor_or_node_upgrades' }[];
 }
 
 export interface ProviderCluster {

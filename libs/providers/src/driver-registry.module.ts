@@ -1,7 +1,8 @@
-import { Rke2Config } from '@capstan/platform';
+import { GkeConfig, Rke2Config } from '@capstan/platform';
 import { Module } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import { ConfiguredDriverRegistry, type DriverSource } from './driver-registry';
+import { gkeDriverSource } from './gke/gke-source';
 import { DriverRegistry } from './infrastructure-driver';
 import { Rke2Driver } from './rke2/rke2-driver';
 import { configuredInfrastructure, DEFAULT_RKE2_SETTINGS, type Rke2DriverSettings } from './rke2/rke2-settings';
@@ -39,9 +40,6 @@ export function rke2DriverSource(config: Rke2Config): DriverSource {
   return { create: () => new Rke2Driver({ kubeconfig, settings, timeoutMs: config.requestTimeoutMs }) };
 }
 
-/** The GKE driver arrives with issue #12; until then GKE clusters fail with this reason. */
-const GKE_PENDING: DriverSource = { unavailable: 'the GKE driver is not part of this release yet' };
-
 /**
  * Provides DriverRegistry: the infrastructure driver for each cluster, from its `provider`
  * (one installation sells both RKE2 and GKE).
@@ -50,8 +48,9 @@ const GKE_PENDING: DriverSource = { unavailable: 'the GKE driver is not part of 
   providers: [
     {
       provide: DriverRegistry,
-      inject: [Rke2Config],
-      useFactory: (rke2: Rke2Config): DriverRegistry => new ConfiguredDriverRegistry({ rke2: rke2DriverSource(rke2), gke: GKE_PENDING }),
+      inject: [Rke2Config, GkeConfig],
+      useFactory: (rke2: Rke2Config, gke: GkeConfig): DriverRegistry =>
+        new ConfiguredDriverRegistry({ rke2: rke2DriverSource(rke2), gke: gkeDriverSource(gke) }),
     },
   ],
   exports: [DriverRegistry],

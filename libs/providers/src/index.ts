@@ -6,3 +6,4 @@ export * from './infrastructure-driver';
 export * from './driver-registry';
 export * from './driver-registry.module';
 export * from './rke2';
+export * from './gke';

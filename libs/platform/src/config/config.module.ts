@@ -4,6 +4,7 @@ import {
   type CapstanConfig,
   DatabaseConfig,
   EngineConfig,
+  GkeConfig,
   SlaMonitorConfig,
   HttpConfig,
   LogConfig,
@@ -36,6 +37,7 @@ export class ConfigModule {
         { provide: SecretsConfig, useValue: config.secrets },
         { provide: ProviderConfig, useValue: config.provider },
         { provide: Rke2Config, useValue: config.rke2 },
+        { provide: GkeConfig, useValue: config.gke },
         { provide: AuthConfig, useValue: config.auth },
         { provide: EngineConfig, useValue: config.engine },
         { provide: SlaMonitorConfig, useValue: config.slaMonitor },
@@ -53,6 +55,7 @@ export class ConfigModule {
         SecretsConfig,
         ProviderConfig,
         Rke2Config,
+        GkeConfig,
         WebhookConfig,
       ],
     };

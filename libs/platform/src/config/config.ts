@@ -67,6 +67,14 @@ const secretsKeyring = z
     return parsed;
   });
 
+/** `region=value,region=value`: per-region settings of the GKE driver. */
+function regionMap(what: string) {
+  return z
+    .string()
+    .regex(/^[a-z0-9-]+=[a-z0-9-]+(,[a-z0-9-]+=[a-z0-9-]+)*$/, `must be region=value pairs separated by commas (${what})`)
+    .transform((value) => Object.fromEntries(value.split(',').map((pair) => pair.split('=') as [string, string])));
+}
+
 export const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -181,6 +189,24 @@ export const environmentSchema = z.object({
   RKE2_CONTROL_PLANE_REPLICAS: z.enum(['1', '3', '5'], { message: 'must be 1, 3 or 5' }).transform(Number).default(3),
   RKE2_CONTROL_PLANE_MACHINE_TYPE: z.string().min(1).max(253).default('control-plane'),
   RKE2_REQUEST_TIMEOUT_MS: z.coerce.number({ message: 'must be a number' }).int().min(100).max(600_000).default(30_000),
+  // The GKE driver (Container API v1), see GkeConfig.
+  GKE_PROJECT: z
+    .string()
+    .regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, 'must be a Google Cloud project id')
+    .optional(),
+  GKE_API_ENDPOINT: z
+    .string()
+    .url('must be a URL')
+    .refine((value) => /^https?:\/\/[^/]+\/?$/.test(value), 'must be a scheme and host (and port), e.g. https://container.googleapis.com')
+    .default('https://container.googleapis.com'),
+  GKE_TOKEN_URL: z.string().url('must be a URL').optional(),
+  GKE_CLIENT_SECRET: z.string().min(1).max(512).optional(),
+  GKE_ACCESS_TOKEN: z.string().min(1).max(4096).optional(),
+  GKE_RELEASE_CHANNEL: z.enum(['RAPID', 'REGULAR', 'STABLE', 'EXTENDED'], { message: 'must be RAPID, REGULAR, STABLE or EXTENDED' }).default('REGULAR'),
+  GKE_LOCATIONS: regionMap('GKE locations').optional(),
+  GKE_NODE_ZONES: regionMap('zones').optional(),
+  GKE_TLS_SERVER_NAME_FROM_DNS_ENDPOINT: booleanFlag.default(false),
+  GKE_REQUEST_TIMEOUT_MS: z.coerce.number({ message: 'must be a number' }).int().min(100).max(600_000).default(30_000),
   CLOCK_ORIGIN: z.string().datetime({ offset: true, message: 'must be an ISO-8601 instant, e.g. 2026-12-04T18:00:00Z' }).optional(),
 });
 
@@ -268,6 +294,31 @@ export class Rke2Config {
     readonly infrastructureMachineSpec: string | undefined,
     readonly controlPlaneReplicas: number,
     readonly controlPlaneMachineType: string,
+    readonly requestTimeoutMs: number,
+  ) {}
+}
+
+/**
+ * The GKE driver: Managed GKE through the Container API v1 (docs/gke-driver.md). Without a
+ * project the driver is not available (a clear error when a GKE cluster needs it, not at boot).
+ * Credentials are explicit, a token endpoint (client credentials) or a static token: Google's
+ * application-default credential discovery is not used.
+ */
+export class GkeConfig {
+  constructor(
+    readonly project: string | undefined,
+    /** Root of the Container API: Google's, or the simulated cloud's emulator (`http://127.0.0.1:8091`). */
+    readonly apiEndpoint: string,
+    readonly tokenUrl: string | undefined,
+    readonly clientSecret: string | undefined,
+    readonly accessToken: string | undefined,
+    readonly releaseChannel: 'RAPID' | 'REGULAR' | 'STABLE' | 'EXTENDED',
+    /** Capstan region -> GKE location; unset regions are their own location (regional clusters). */
+    readonly locations: Readonly<Record<string, string>>,
+    /** Capstan region -> the zone its node pools run in; default `<region>-b`. */
+    readonly nodeZones: Readonly<Record<string, string>>,
+    /** Send the cluster's DNS endpoint as TLS server name (the emulator serves every cluster on one address). */
+    readonly tlsServerNameFromDnsEndpoint: boolean,
     readonly requestTimeoutMs: number,
   ) {}
 }
@@ -381,6 +432,7 @@ export interface CapstanConfig {
   webhooks: WebhookConfig;
   slaMonitor: SlaMonitorConfig;
   rke2: Rke2Config;
+  gke: GkeConfig;
   /** Absent in configs built by hand (tests): the system clock. */
   clock?: ClockConfig;
 }
@@ -443,6 +495,18 @@ export function loadConfig(env: Record<string, string | undefined>): CapstanConf
       e.RKE2_CONTROL_PLANE_REPLICAS,
       e.RKE2_CONTROL_PLANE_MACHINE_TYPE,
       e.RKE2_REQUEST_TIMEOUT_MS,
+    ),
+    gke: new GkeConfig(
+      e.GKE_PROJECT,
+      e.GKE_API_ENDPOINT.replace(/\/$/, ''),
+      e.GKE_TOKEN_URL,
+      e.GKE_CLIENT_SECRET,
+      e.GKE_ACCESS_TOKEN,
+      e.GKE_RELEASE_CHANNEL,
+      e.GKE_LOCATIONS ?? {},
+      e.GKE_NODE_ZONES ?? {},
+      e.GKE_TLS_SERVER_NAME_FROM_DNS_ENDPOINT,
+      e.GKE_REQUEST_TIMEOUT_MS,
     ),
     slaMonitor: new SlaMonitorConfig(
       e.SLA_PROBE_INTERVAL_MS,

@@ -1,0 +1,319 @@
+import { listVersions, VERSION_CATALOGUE } from '@capstan/domain';
+import { type RunningSimulator, startSimulator } from '@capstan/simulator';
+import { createTestDatabase, eventually, type TestDatabase } from '@capstan/testing';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Client } from 'pg';
+import { type ExternalClusterSpec, type ExternalNodePoolSpec, ProviderError } from '../cluster-provider';
+import type { ProviderOperation } from '../infrastructure-driver';
+import { GkeDriver } from './gke-driver';
+import { DEFAULT_GKE_SETTINGS, type GkeDriverSettings } from './gke-settings';
+
+const PROJECT = 'capstan-driver-test';
+
+/**
+ * GkeDriver against the emulated Container API of the simulated cloud, through the official
+ * client: what the worker relies on, end to end, including what a restarted worker does.
+ */
+describe('GkeDriver against the emulated GKE', () => {
+  let db: TestDatabase;
+  let sim: RunningSimulator;
+  let driver: GkeDriver;
+  let stats: Client;
+  /** Every host a TCP connection was opened to while the suite ran. */
+  const contacted = new Set<string>();
+  const realConnect = Socket.prototype.connect;
+
+  const settings = (): GkeDriverSettings => ({
+    ...DEFAULT_GKE_SETTINGS,
+    project: PROJECT,
+    apiEndpoint: sim.gkeUrl,
+    credentials: { kind: 'token-endpoint', url: `${sim.gkeUrl}/token` },
+    serverNameFromDnsEndpoint: true,
+    timeoutMs: 10_000,
+    changeWaitMs: 30_000,
+  });
+  const clusterSpec = (name: string, version = '1.35.8-gke.1225000', extra: Partial<ExternalClusterSpec> = {}): ExternalClusterSpec => ({
+    name,
+    flavour: 'gke',
+    region: 'europe-west6',
+    version,
+    labels: { Team: 'Payments' },
+    ...extra,
+  });
+  const poolSpec = (name: string, count: number, version = '1.35.8-gke.1225000'): ExternalNodePoolSpec => ({
+    name,
+    machineType: 'e2-standard-4',
+    count,
+    autoscaling: null,
+    version,
+    labels: { workload: 'general' },
+    taints: [],
+    maxSurge: 1,
+    maxUnavailable: 0,
+  });
+  const running = async (name: string) => {
+    await eventually(async () => (await driver.getCluster(name))?.status === 'running', 20_000, 50);
+    return (await driver.getCluster(name))!;
+  };
+  const poolReady = async (cluster: string, pool: string, count: number) => {
+    await eventually(
+      async () => {
+        const current = await driver.getNodePool(cluster, pool);
+        return current?.status === 'running' && current.nodes.length === count && current.nodes.every((n) => n.ready);
+      },
+      20_000,
+      50,
+    );
+    return (await driver.getNodePool(cluster, pool))!;
+  };
+  const followed = async (operation: ProviderOperation, by = driver) => {
+    await eventually(async () => (await by.getOperation(operation)).done, 20_000, 50);
+    return by.getOperation(operation);
+  };
+  const calls = async (call: string, cluster: string) => {
+    const { rows } = await stats.query<{ count: string }>(`SELECT count FROM simulator.call_stats WHERE call = $1 AND cluster = $2`, [call, cluster]);
+    return Number(rows[0]?.count ?? 0);
+  };
+
+  beforeAll(async () => {
+    // The tripwire: every outgoing TCP connection of this process is recorded.
+    Socket.prototype.connect = function (this: Socket, ...args: unknown[]) {
+      const first = (Array.isArray(args[0]) ? args[0][0] : args[0]) as { host?: string; port?: number | string; path?: string } | number | string;
+      if (typeof first === 'object' && first !== null && !first.path) contacted.add(`${first.host ?? 'localhost'}:${first.port}`);
+      if (typeof first === 'number' || (typeof first === 'string' && /^\d+$/.test(first)))
+        contacted.add(`${typeof args[1] === 'string' ? args[1] : 'localhost'}:${first}`);
+      return (realConnect as (...a: unknown[]) => Socket).apply(this, args);
+    } as typeof Socket.prototype.connect;
+    db = await createTestDatabase();
+    sim = await startSimulator({ databaseUrl: db.url, host: '127.0.0.1', apiPort: 0, kubePort: 0, gkePort: 0, stepDelayMs: 50 });
+    driver = new GkeDriver(settings());
+    stats = new Client({ connectionString: db.url });
+    await stats.connect();
+  });
+  afterAll(async () => {
+    Socket.prototype.connect = realConnect;
+    await driver?.close();
+    await stats?.end();
+    await sim?.close();
+    await db?.drop();
+  });
+
+  it('creates a regional cluster in europe-west6 that reaches running, with an API server kubectl-style clients reach', async () => {
+    const created = await driver.ensureCluster(clusterSpec('capstan-run'));
+    expect(created.name).toBe('capstan-run');
+
+    const cluster = await running('capstan-run');
+    expect(cluster).toMatchObject({ version: '1.35.8-gke.1225000', endpoint: `https://${new URL(sim.kubeUrl).host}`, caCertificate: sim.caCertificate });
+
+    const access = await driver.adminAccess('capstan-run');
+    expect(access).toMatchObject({ server: cluster.endpoint, tlsServerName: 'capstan-run.clusters.simulator.capstan.test', caCertificate: sim.caCertificate });
+    const config = new KubeConfig();
+    config.loadFromOptions({
+      clusters: [{ name: 'c', server: access.server, caData: Buffer.from(access.caCertificate).toString('base64'), tlsServerName: access.tlsServerName }],
+      users: [{ name: 'u', token: access.token }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    const nodes = await config.makeApiClient(CoreV1Api).listNode();
+    expect(nodes.items.map((n) => n.metadata?.labels?.['cloud.google.com/gke-nodepool'])).toEqual(['capstan-system']);
+  });
+
+  it('hands out access the real kubectl uses: kubectl get nodes lists the GKE nodes', async () => {
+    await driver.ensureCluster(clusterSpec('capstan-kubectl'));
+    await running('capstan-kubectl');
+    const access = await driver.adminAccess('capstan-kubectl');
+    const dir = mkdtempSync(join(tmpdir(), 'gke-kubectl-'));
+    try {
+      const kubeconfig = join(dir, 'config');
+      writeFileSync(
+        kubeconfig,
+        [
+          'apiVersion: v1',
+          'kind: Config',
+          'clusters:',
+          `- name: gke\n  cluster:\n    server: ${access.server}\n    tls-server-name: ${access.tlsServerName}\n    certificate-authority-data: ${Buffer.from(access.caCertificate).toString('base64')}`,
+          `users:\n- name: capstan\n  user:\n    token: ${access.token}`,
+          'contexts:\n- name: gke\n  context:\n    cluster: gke\n    user: capstan',
+          'current-context: gke',
+          '',
+        ].join('\n'),
+      );
+      const { stdout } = await promisify(execFile)('kubectl', ['--kubeconfig', kubeconfig, '--request-timeout=20s', 'get', 'nodes', '-o', 'name'], {
+        env: { ...process.env, HOME: dir },
+      });
+      expect(stdout.trim().split('\n')).toEqual([expect.stringMatching(/^node\/gke-capstan-kubect-capstan-syst-[0-9a-f]{8}-[0-9a-f]{4}$/)]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('sends the cluster’s labels, release channel and maintenance policy in GKE’s form', async () => {
+    await driver.ensureCluster(
+      clusterSpec('capstan-policy', undefined, {
+        releaseChannel: 'stable',
+        maintenance: {
+          window: { timeZone: 'Europe/Zurich', days: ['SA', 'SU'], startTime: '00:30', durationMinutes: 300 },
+          exclusions: [
+            { name: 'black friday', startsAt: new Date('2027-11-26T00:00:00Z'), endsAt: new Date('2027-11-30T00:00:00Z'), scope: 'no_minor_upgrades' },
+          ],
+        },
+      }),
+    );
+    const token = (
+      (await (await fetch(`${sim.gkeUrl}/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials' }) })).json()) as {
+        access_token: string;
+      }
+    ).access_token;
+    const raw = (await (
+      await fetch(`${sim.gkeUrl}/v1/projects/${PROJECT}/locations/europe-west6/clusters/capstan-policy`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as Record<string, unknown>;
+
+    expect(raw).toMatchObject({
+      resourceLabels: { team: 'payments', 'capstan-managed': 'true' },
+      releaseChannel: { channel: 'STABLE' },
+      maintenancePolicy: {
+        window: {
+          // 00:30 in Zurich is 23:30 UTC the evening before: the UTC days move back one.
+          recurringWindow: { recurrence: 'FREQ=WEEKLY;BYDAY=FR,SA' },
+          maintenanceExclusions: { 'black-friday': { maintenanceExclusionOptions: { scope: 'NO_MINOR_UPGRADES' } } },
+        },
+      },
+    });
+    const window = (raw['maintenancePolicy'] as { window: { recurringWindow: { window: { startTime: string; endTime: string } } } }).window.recurringWindow
+      .window;
+    expect(new Date(window.startTime).getUTCHours()).toBe(23);
+    expect(Date.parse(window.endTime) - Date.parse(window.startTime)).toBe(300 * 60_000);
+  });
+
+  it('creates a node pool of the asked size, scales it, and reports its nodes from the cluster', async () => {
+    await driver.ensureCluster(clusterSpec('capstan-pools'));
+    await running('capstan-pools');
+
+    await driver.ensureNodePool('capstan-pools', poolSpec('pool-a', 2));
+    const created = await poolReady('capstan-pools', 'pool-a', 2);
+    expect(created.nodes.map((n) => n.version)).toEqual(['1.35.8-gke.1225000', '1.35.8-gke.1225000']);
+    expect(await driver.ensureNodePool('capstan-pools', poolSpec('pool-a', 2))).toMatchObject({ name: 'pool-a', count: 2 });
+
+    await driver.updateNodePool('capstan-pools', { ...poolSpec('pool-a', 3), labels: { workload: 'batch' }, maxSurge: 2 });
+    const scaled = await poolReady('capstan-pools', 'pool-a', 3);
+    expect(scaled.count).toBe(3);
+    expect(await calls('gke.nodePools.create', 'capstan-pools')).toBe(1);
+
+    await driver.deleteNodePool('capstan-pools', 'pool-a');
+    await eventually(async () => (await driver.getNodePool('capstan-pools', 'pool-a')) === null, 20_000, 50);
+    await expect(driver.deleteNodePool('capstan-pools', 'pool-a')).resolves.toBeUndefined();
+  });
+
+  it('upgrades the control plane one minor and then the nodes, each followed to done as a GKE operation', async () => {
+    await driver.ensureCluster(clusterSpec('capstan-upgrade', '1.34.11-gke.1209000'));
+    await running('capstan-upgrade');
+    await driver.ensureNodePool('capstan-upgrade', poolSpec('pool-u', 1, '1.34.11-gke.1209000'));
+    await poolReady('capstan-upgrade', 'pool-u', 1);
+
+    const controlPlane = await driver.upgradeControlPlane('capstan-upgrade', '1.35.8-gke.1225000');
+    expect(controlPlane).toMatchObject({ provider: 'gke', kind: 'gke-operation', target: 'capstan-upgrade', version: '1.35.8-gke.1225000' });
+    expect(controlPlane.name).toMatch(new RegExp(`^projects/${PROJECT}/locations/europe-west6/operations/operation-`));
+    expect(await followed(controlPlane)).toEqual({ done: true });
+    expect((await driver.getCluster('capstan-upgrade'))!.version).toBe('1.35.8-gke.1225000');
+
+    const nodes = await driver.upgradeNodePool('capstan-upgrade', 'pool-u', '1.35.8-gke.1225000');
+    expect(await followed(nodes)).toEqual({ done: true });
+    expect((await poolReady('capstan-upgrade', 'pool-u', 1)).nodes[0]!.version).toBe('1.35.8-gke.1225000');
+  });
+
+  it('resumes after a worker restart: a new driver follows the same operation by name and sends no second upgrade', async () => {
+    await driver.ensureCluster(clusterSpec('capstan-restart', '1.34.11-gke.1209000'));
+    await running('capstan-restart');
+    const started = await driver.upgradeControlPlane('capstan-restart', '1.35.8-gke.1225000');
+    const checkpoint = JSON.parse(JSON.stringify(started)) as ProviderOperation;
+
+    // The worker dies; another process builds its own driver and replays the step.
+    const restarted = new GkeDriver(settings());
+    try {
+      const replayed = await restarted.upgradeControlPlane('capstan-restart', '1.35.8-gke.1225000');
+      expect(replayed.name).toBe(started.name);
+      expect(await followed(checkpoint, restarted)).toEqual({ done: true });
+      expect((await restarted.upgradeControlPlane('capstan-restart', '1.35.8-gke.1225000')).name).toBe(started.name);
+    } finally {
+      await restarted.close();
+    }
+    expect(await calls('gke.clusters.updateMaster', 'capstan-restart')).toBe(1);
+  });
+
+  it('retries a create whose answer was lost without sending a second create', async () => {
+    await fetch(`${sim.apiUrl}/v1/chaos/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ match: { call: 'gke.clusters.create', cluster: 'capstan-lost' }, mode: 'fail_once', at: 'response' }),
+    });
+    const first = await driver.ensureCluster(clusterSpec('capstan-lost')).catch((error: unknown) => error);
+    expect(first).toBeInstanceOf(ProviderError);
+    expect(first).toMatchObject({ retryable: true, code: 'gke_unavailable' });
+
+    const again = await driver.ensureCluster(clusterSpec('capstan-lost'));
+    expect(again.name).toBe('capstan-lost');
+    expect(await calls('gke.clusters.create', 'capstan-lost')).toBe(1);
+  });
+
+  it('maps GKE refusals to final errors and a busy cluster to a retryable one', async () => {
+    await expect(driver.ensureCluster(clusterSpec('capstan-bad-version', '1.35.4'))).rejects.toMatchObject({ retryable: false, code: 'gke_invalid_argument' });
+    // A simulator whose operations take a minute, on the same cloud: the cluster stays busy.
+    const slow = await startSimulator({ databaseUrl: db.url, host: '127.0.0.1', apiPort: 0, kubePort: 0, gkePort: 0, stepDelayMs: 60_000 });
+    const slowDriver = new GkeDriver({ ...settings(), apiEndpoint: slow.gkeUrl, credentials: { kind: 'token-endpoint', url: `${slow.gkeUrl}/token` } });
+    try {
+      expect(await slowDriver.ensureCluster(clusterSpec('capstan-busy'))).toMatchObject({ status: 'provisioning', endpoint: null, caCertificate: null });
+      await expect(slowDriver.upgradeControlPlane('capstan-busy', '1.36.4-gke.1391000')).rejects.toMatchObject({
+        retryable: true,
+        message: expect.stringContaining('incompatible operation'),
+      });
+    } finally {
+      await slowDriver.close();
+      await slow.close();
+    }
+    await driver.ensureCluster(clusterSpec('capstan-refused'));
+    await running('capstan-refused');
+    await expect(driver.upgradeControlPlane('capstan-refused', '1.34.11-gke.1209000')).rejects.toMatchObject({
+      retryable: false,
+      code: 'gke_failed_precondition',
+    });
+  });
+
+  it('deletes a cluster so that nothing of it is left in the emulator', async () => {
+    await driver.ensureCluster(clusterSpec('capstan-gone'));
+    await running('capstan-gone');
+    await driver.deleteCluster('capstan-gone');
+    await eventually(async () => (await driver.getCluster('capstan-gone')) === null, 20_000, 50);
+
+    expect(await sim.kube.getApiServer('capstan-gone')).toBeNull();
+    const { rows } = await stats.query<{ n: number }>(
+      `SELECT (SELECT count(*) FROM simulator.gke_clusters WHERE name = $1)::int + (SELECT count(*) FROM simulator.gke_node_pools WHERE cluster = $1)::int AS n`,
+      ['capstan-gone'],
+    );
+    expect(rows[0]!.n).toBe(0);
+    await expect(driver.deleteCluster('capstan-gone')).resolves.toBeUndefined();
+  });
+
+  it('creates a cluster on every GKE version the catalogue offers as supported', async () => {
+    const supported = listVersions(new Date(), 'gke', VERSION_CATALOGUE.entries).filter((v) => v.state === 'supported');
+    expect(supported.length).toBeGreaterThan(0);
+    for (const version of supported) {
+      const name = `capstan-v${version.minor.replace('.', '-')}`;
+      await driver.ensureCluster(clusterSpec(name, version.latestPatch));
+      expect(await running(name)).toMatchObject({ version: version.latestPatch });
+    }
+  });
+
+  it('talks to no host but this machine (no metadata server, no Google endpoint)', () => {
+    // The tripwire saw the driver's own connections (so it sees connections at all)...
+    expect(contacted).toContain(`127.0.0.1:${new URL(sim.gkeUrl).port}`);
+    expect(contacted).toContain(`127.0.0.1:${new URL(sim.kubeUrl).port}`);
+    // ...and nothing else: neither 169.254.169.254 nor metadata.google.internal nor *.googleapis.com.
+    expect([...contacted].filter((target) => !/^(127\.0\.0\.1|localhost|::1):\d+$/.test(target))).toEqual([]);
+  });
+});

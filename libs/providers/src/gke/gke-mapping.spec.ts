@@ -1,0 +1,174 @@
+import { loadConfig } from '@capstan/platform';
+import { ProviderError } from '../cluster-provider';
+import { operationStatus } from './gke-driver';
+import { clusterStatus, maintenancePolicyOf, nodePoolOf, resourceLabelsOf, RPC, taintsOf, toProviderCluster, toProviderError } from './gke-mapping';
+import { gkeSettingsFrom } from './gke-source';
+
+const gaxError = (code: number, message: string) => Object.assign(new Error(message), { code });
+
+describe('GKE mapping', () => {
+  it('maps every cluster status GKE reports to the port’s', () => {
+    expect(['PROVISIONING', 'RUNNING', 'RECONCILING', 'STOPPING', 'ERROR', 'DEGRADED', 'STATUS_UNSPECIFIED'].map((s) => clusterStatus(s as never))).toEqual([
+      'provisioning',
+      'running',
+      'updating',
+      'deleting',
+      'error',
+      'error',
+      'error',
+    ]);
+  });
+
+  it('reports the endpoint and the decoded CA only while the control plane serves', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const resource = {
+      name: 'c',
+      currentMasterVersion: '1.35.8-gke.1225000',
+      endpoint: '10.0.0.1',
+      masterAuth: { clusterCaCertificate: Buffer.from(pem).toString('base64') },
+    };
+    expect(toProviderCluster({ ...resource, status: 'RUNNING' })).toEqual({
+      name: 'c',
+      status: 'running',
+      version: '1.35.8-gke.1225000',
+      endpoint: 'https://10.0.0.1',
+      caCertificate: pem,
+    });
+    expect(toProviderCluster({ ...resource, status: 'PROVISIONING' })).toMatchObject({ endpoint: null, caCertificate: null });
+  });
+
+  it.each([
+    [RPC.UNAVAILABLE, 'backend unavailable', true, 'gke_unavailable'],
+    [RPC.RESOURCE_EXHAUSTED, 'quota exceeded', true, 'gke_resource_exhausted'],
+    [RPC.FAILED_PRECONDITION, 'Cluster is running incompatible operation operation-1-a.', true, 'gke_failed_precondition'],
+    [RPC.FAILED_PRECONDITION, 'master version cannot be downgraded', false, 'gke_failed_precondition'],
+    [RPC.INVALID_ARGUMENT, 'bad version', false, 'gke_invalid_argument'],
+    [RPC.PERMISSION_DENIED, 'no', false, 'gke_permission_denied'],
+  ])('maps google.rpc.Code %s (%s) to retryable=%s', (code, message, retryable, name) => {
+    expect(toProviderError(gaxError(code, message), 'doing it')).toMatchObject({ retryable, code: name, message: `GKE doing it: ${message}` });
+  });
+
+  it('treats an answer that never came (no code) as retryable', () => {
+    expect(toProviderError(new TypeError('fetch failed'), 'reading')).toMatchObject({ retryable: true, code: 'gke_unreachable' });
+  });
+
+  it('follows an operation to done, with its failure retryable or not by its code', () => {
+    expect(operationStatus({ status: 'RUNNING', operationType: 'UPGRADE_MASTER' })).toEqual({ done: false, progress: 'UPGRADE_MASTER running' });
+    expect(operationStatus({ status: 'DONE', error: { code: 0 } })).toEqual({ done: true });
+    expect(operationStatus({ status: 'DONE', error: { code: RPC.FAILED_PRECONDITION, message: 'nodes did not join' } })).toMatchObject({
+      done: true,
+      error: { retryable: false, message: 'nodes did not join' },
+    });
+    expect(operationStatus({ status: 'DONE', error: { code: RPC.CANCELLED, message: 'cancelled' } }).error?.retryable).toBe(true);
+  });
+
+  it('keeps labels within GCE’s rules', () => {
+    expect(resourceLabelsOf({ Team: 'Payments EU', '9lives': 'x', 'a.b/c': 'v' })).toEqual({ team: 'payments_eu', l9lives: 'x', a_b_c: 'v' });
+  });
+
+  it('builds a node pool in one zone with the port’s surge, autoscaling and taints', () => {
+    const pool = nodePoolOf(
+      {
+        name: 'pool-a',
+        machineType: 'e2-standard-4',
+        count: 3,
+        autoscaling: { min: 1, max: 5 },
+        version: '1.35.8-gke.1225000',
+        labels: { a: 'b' },
+        taints: [{ key: 'gpu', value: 'true', effect: 'NoSchedule' }],
+        maxSurge: 2,
+        maxUnavailable: 1,
+      },
+      'europe-west6-b',
+    );
+    expect(pool).toMatchObject({
+      initialNodeCount: 3,
+      locations: ['europe-west6-b'],
+      autoscaling: { enabled: true, minNodeCount: 1, maxNodeCount: 5 },
+      upgradeSettings: { maxSurge: 2, maxUnavailable: 1 },
+      config: { taints: [{ key: 'gpu', value: 'true', effect: 'NO_SCHEDULE' }] },
+    });
+    expect(() => taintsOf({ taints: [{ key: 'k', value: 'v', effect: 'Sometimes' }] })).toThrow(ProviderError);
+  });
+
+  it('writes a window in UTC, moving the days when the local start is on another UTC day', () => {
+    const now = new Date('2026-12-04T12:00:00Z');
+    const night = maintenancePolicyOf(
+      { window: { timeZone: 'Europe/Zurich', days: ['SA', 'SU'], startTime: '00:30', durationMinutes: 240 }, exclusions: [] },
+      now,
+    );
+    expect(night.window?.recurringWindow).toEqual({
+      window: {
+        startTime: { seconds: Date.parse('2026-12-04T23:30:00Z') / 1000, nanos: 0 },
+        endTime: { seconds: Date.parse('2026-12-05T03:30:00Z') / 1000, nanos: 0 },
+      },
+      recurrence: 'FREQ=WEEKLY;BYDAY=FR,SA',
+    });
+    const day = maintenancePolicyOf({ window: { timeZone: 'Europe/Zurich', days: ['TU'], startTime: '10:00', durationMinutes: 240 }, exclusions: [] }, now);
+    expect(day.window?.recurringWindow?.recurrence).toBe('FREQ=WEEKLY;BYDAY=TU');
+
+    const excluded = maintenancePolicyOf(
+      {
+        window: null,
+        exclusions: [
+          { name: 'year end', startsAt: new Date('2026-12-20T00:00:00Z'), endsAt: new Date('2027-01-04T00:00:00Z'), scope: 'no_minor_or_node_upgrades' },
+        ],
+      },
+      now,
+    );
+    expect(excluded.window).toEqual({
+      maintenanceExclusions: {
+        'year-end': {
+          startTime: { seconds: Date.parse('2026-12-20T00:00:00Z') / 1000, nanos: 0 },
+          endTime: { seconds: Date.parse('2027-01-04T00:00:00Z') / 1000, nanos: 0 },
+          maintenanceExclusionOptions: { scope: 'NO_MINOR_OR_NODE_UPGRADES' },
+        },
+      },
+    });
+  });
+});
+
+describe('GKE settings from the configuration', () => {
+  const env = {
+    DATABASE_URL: 'postgresql://capstan@127.0.0.1:5432/capstan',
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    SECRETS_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
+  };
+
+  it('say why there is no driver without a project or without explicit credentials', () => {
+    expect(gkeSettingsFrom(loadConfig(env).gke)).toEqual({ unavailable: expect.stringContaining('GKE_PROJECT') });
+    expect(gkeSettingsFrom(loadConfig({ ...env, GKE_PROJECT: 'capstan-prod' }).gke)).toEqual({ unavailable: expect.stringContaining('GKE_TOKEN_URL') });
+  });
+
+  it('point the driver at the configured endpoint with a token endpoint and per-region locations', () => {
+    const settings = gkeSettingsFrom(
+      loadConfig({
+        ...env,
+        GKE_PROJECT: 'capstan-prod',
+        GKE_API_ENDPOINT: 'http://127.0.0.1:8091/',
+        GKE_TOKEN_URL: 'http://127.0.0.1:8091/token',
+        GKE_CLIENT_SECRET: 's3cret',
+        GKE_RELEASE_CHANNEL: 'STABLE',
+        GKE_NODE_ZONES: 'europe-west6=europe-west6-c',
+        GKE_TLS_SERVER_NAME_FROM_DNS_ENDPOINT: 'true',
+      }).gke,
+    );
+    expect(settings).toMatchObject({
+      project: 'capstan-prod',
+      apiEndpoint: 'http://127.0.0.1:8091',
+      credentials: { kind: 'token-endpoint', url: 'http://127.0.0.1:8091/token', clientSecret: 's3cret' },
+      releaseChannel: 'STABLE',
+      nodeZones: { 'europe-west6': 'europe-west6-c' },
+      serverNameFromDnsEndpoint: true,
+    });
+  });
+
+  it.each([
+    ['GKE_PROJECT', 'Capstan_Prod', 'must be a Google Cloud project id'],
+    ['GKE_RELEASE_CHANNEL', 'weekly', 'must be RAPID, REGULAR, STABLE or EXTENDED'],
+    ['GKE_NODE_ZONES', 'europe-west6', 'must be region=value pairs'],
+    ['GKE_API_ENDPOINT', 'http://127.0.0.1:8091/v1', 'must be a scheme and host'],
+  ])('refuse %s=%s in one line', (setting, value, message) => {
+    expect(() => loadConfig({ ...env, [setting]: value })).toThrow(`Invalid configuration: ${setting} ${message}`);
+  });
+});

@@ -1,0 +1,196 @@
+import type { protos } from '@google-cloud/container';
+import { nextWindow } from '@capstan/domain';
+import { type ExternalNodePoolSpec, type ProviderCluster, type ProviderMaintenancePolicy, type ProviderObjectStatus, ProviderError } from '../cluster-provider';
+
+/**
+ * Pure translations between Capstan's port and GKE's Container API v1 resources: statuses,
+ * requests, the maintenance policy and errors. No I/O, so each rule is unit-tested on its own.
+ */
+type Cluster = protos.google.container.v1.ICluster;
+type NodePool = protos.google.container.v1.INodePool;
+type MaintenancePolicy = protos.google.container.v1.IMaintenancePolicy;
+
+/** google.rpc.Code values (as google-gax puts them on errors). */
+export const RPC = {
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+} as const;
+
+const RETRYABLE_CODES = new Set<number>([RPC.UNKNOWN, RPC.DEADLINE_EXCEEDED, RPC.RESOURCE_EXHAUSTED, RPC.ABORTED, RPC.INTERNAL, RPC.UNAVAILABLE]);
+
+export function clusterStatus(status: Cluster['status']): ProviderObjectStatus {
+  switch (status) {
+    case 'PROVISIONING':
+      return 'provisioning';
+    case 'RUNNING':
+      return 'running';
+    case 'RECONCILING':
+      return 'updating';
+    case 'STOPPING':
+      return 'deleting';
+    default:
+      // ERROR, DEGRADED and anything GKE adds later: not a state Capstan can build on.
+      return 'error';
+  }
+}
+
+export function nodePoolStatus(status: NodePool['status']): ProviderObjectStatus {
+  switch (status) {
+    case 'PROVISIONING':
+      return 'provisioning';
+    case 'RUNNING':
+      return 'running';
+    case 'RECONCILING':
+      return 'updating';
+    case 'STOPPING':
+      return 'deleting';
+    default:
+      return 'error';
+  }
+}
+
+/** The cluster as the port reports it; the endpoint only once the control plane is up. */
+export function toProviderCluster(cluster: Cluster): ProviderCluster {
+  const status = clusterStatus(cluster.status);
+  const serving = status === 'running' || status === 'updating';
+  const ca = cluster.masterAuth?.clusterCaCertificate;
+  return {
+    name: cluster.name ?? '',
+    status,
+    version: cluster.currentMasterVersion ?? '',
+    endpoint: serving && cluster.endpoint ? `https://${cluster.endpoint}` : null,
+    // GKE hands the CA out base64-encoded.
+    caCertificate: serving && ca ? Buffer.from(ca, 'base64').toString('utf8') : null,
+  };
+}
+
+const TAINT_EFFECTS: Record<string, 'NO_SCHEDULE' | 'PREFER_NO_SCHEDULE' | 'NO_EXECUTE'> = {
+  NoSchedule: 'NO_SCHEDULE',
+  PreferNoSchedule: 'PREFER_NO_SCHEDULE',
+  NoExecute: 'NO_EXECUTE',
+};
+
+export function taintsOf(spec: Pick<ExternalNodePoolSpec, 'taints'>): protos.google.container.v1.INodeTaint[] {
+  return spec.taints.map((t) => {
+    const effect = TAINT_EFFECTS[t.effect];
+    if (!effect) throw new ProviderError(`taint effect ${t.effect} is not one of ${Object.keys(TAINT_EFFECTS).join(', ')}`, false, 'gke_invalid');
+    return { key: t.key, value: t.value, effect };
+  });
+}
+
+/** The node pool GKE is asked to create for a Capstan pool, in one zone so its size is exactly `count`. */
+export function nodePoolOf(spec: ExternalNodePoolSpec, zone: string): NodePool {
+  return {
+    name: spec.name,
+    initialNodeCount: spec.count,
+    locations: [zone],
+    version: spec.version,
+    config: { machineType: spec.machineType, labels: { ...spec.labels }, taints: taintsOf(spec) },
+    ...(spec.autoscaling ? { autoscaling: { enabled: true, minNodeCount: spec.autoscaling.min, maxNodeCount: spec.autoscaling.max } } : {}),
+    upgradeSettings: { maxSurge: spec.maxSurge, maxUnavailable: spec.maxUnavailable },
+    // Release channels require both; Capstan steers GKE's own upgrades with the maintenance policy.
+    management: { autoUpgrade: true, autoRepair: true },
+  };
+}
+
+/** GCE label rules: lower-case keys starting with a letter, values of [a-z0-9_-], 63 characters each. */
+export function resourceLabelsOf(labels: Record<string, string>): Record<string, string> {
+  const clean = (text: string) =>
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9_-]/g, '_')
+      .slice(0, 63);
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(labels)) {
+    let k = clean(key);
+    if (!/^[a-z]/.test(k)) k = `l${k}`.slice(0, 63);
+    out[k] = clean(value);
+  }
+  return out;
+}
+
+const DAYS = ['SU', 'MO', 'TU', 'WE', 'TH', 'FR', 'SA'] as const;
+const SCOPES = { no_upgrades: 'NO_UPGRADES', no_minor_upgrades: 'NO_MINOR_UPGRADES', no_minor_or_node_upgrades: 'NO_MINOR_OR_NODE_UPGRADES' } as const;
+
+/**
+ * Capstan's window (local days and time in an IANA zone) as GKE's recurring window (a first
+ * occurrence in UTC plus an RRULE of UTC days). The first occurrence comes from the domain's own
+ * occurrence rules; days move with it when the local start falls on another UTC day. GKE repeats
+ * the UTC time, so across a DST change the window keeps its UTC hour, a shift GKE has too.
+ */
+export function maintenancePolicyOf(policy: ProviderMaintenancePolicy, now: Date): MaintenancePolicy {
+  const exclusions = Object.fromEntries(
+    policy.exclusions.map((e) => [
+      exclusionName(e.name),
+      { startTime: timestamp(e.startsAt), endTime: timestamp(e.endsAt), maintenanceExclusionOptions: { scope: SCOPES[e.scope] } },
+    ]),
+  );
+  const window = policy.window;
+  const first = window ? nextWindow({ ...window, days: [...window.days] }, now) : null;
+  if (!window || !first) return { window: { maintenanceExclusions: exclusions } };
+  const localDay = new Intl.DateTimeFormat('en-US', { timeZone: window.timeZone, weekday: 'short' }).format(first.startsAt).slice(0, 2).toUpperCase();
+  const shift = (first.startsAt.getUTCDay() - DAYS.indexOf(localDay as (typeof DAYS)[number]) + 7) % 7;
+  const days = window.days.map((d) => DAYS[(DAYS.indexOf(d) + shift) % 7]);
+  return {
+    window: {
+      recurringWindow: {
+        window: { startTime: timestamp(first.startsAt), endTime: timestamp(first.endsAt) },
+        recurrence: `FREQ=WEEKLY;BYDAY=${days.join(',')}`,
+      },
+      maintenanceExclusions: exclusions,
+    },
+  };
+}
+
+function exclusionName(name: string): string {
+  return name.replace(/[^-a-zA-Z0-9_.]/g, '-').slice(0, 63) || 'exclusion';
+}
+
+function timestamp(date: Date): protos.google.protobuf.ITimestamp {
+  const ms = date.getTime();
+  return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
+}
+
+interface GaxLikeError {
+  code?: number;
+  message?: string;
+  details?: string;
+}
+
+export function rpcCode(error: unknown): number | undefined {
+  const code = (error as GaxLikeError | null)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** Another operation holds the cluster: GKE says FAILED_PRECONDITION, and it will pass. */
+export function isIncompatibleOperation(error: unknown): boolean {
+  return rpcCode(error) === RPC.FAILED_PRECONDITION && /incompatible operation/i.test((error as GaxLikeError).message ?? '');
+}
+
+/**
+ * GKE's answer as a ProviderError: temporary conditions (unavailable, throttled, aborted, internal,
+ * a busy cluster, no answer at all) may succeed when tried again; refusals of the request will not.
+ */
+export function toProviderError(error: unknown, doing: string): ProviderError {
+  if (error instanceof ProviderError) return error;
+  const code = rpcCode(error);
+  const message = `GKE ${doing}: ${(error as Error)?.message ?? String(error)}`;
+  if (code === undefined) return new ProviderError(message, true, 'gke_unreachable');
+  const retryable = RETRYABLE_CODES.has(code) || isIncompatibleOperation(error);
+  const name =
+    Object.entries(RPC)
+      .find(([, value]) => value === code)?.[0]
+      ?.toLowerCase() ?? `code_${code}`;
+  return new ProviderError(message, retryable, `gke_${name}`);
+}
