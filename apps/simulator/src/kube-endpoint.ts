@@ -94,7 +94,8 @@ export async function startKubeEndpoint(options: {
   );
   // Thousands of probes share few connections; let them queue rather than be refused.
   server.maxConnections = 100_000;
-  server.listen(options.port, options.host);
+  // A fleet's probes and watches connect in bursts; the default backlog (511) drops some of them.
+  server.listen({ port: options.port, host: options.host, backlog: 4096 });
   await once(server, 'listening');
 
   return {

@@ -78,7 +78,18 @@ describe('kubectl against the emulated management API server', () => {
     expect(await kubectl('create', 'namespace', 'team-b')).toMatchObject({ code: 0, stdout: 'namespace/team-b created\n' });
     expect(await kubectl('create', 'configmap', 'generated', '-n', 'team-b', '--from-literal=a=b', '--from-literal=c=d')).toMatchObject({ code: 0 });
     expect(await kubectl('create', 'secret', 'generic', 'secret', '-n', 'team-b', '--from-literal=password=hunter2')).toMatchObject({ code: 0 });
+    expect(await kubectl('create', 'deployment', 'web', '-n', 'team-b', '--image=nginx:1.27', '--replicas=2', '--port=80')).toMatchObject({ code: 0 });
     expect(JSON.parse((await kubectl('get', 'cm', 'generated', '-n', 'team-b', '-o', 'json')).stdout)).toMatchObject({ data: { a: 'b', c: 'd' } });
+    expect(JSON.parse((await kubectl('get', 'deployment', 'web', '-n', 'team-b', '-o', 'json')).stdout)).toMatchObject({
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'web' } },
+        template: {
+          metadata: { labels: { app: 'web' } },
+          spec: { containers: [{ name: 'nginx', image: 'nginx:1.27', ports: [{ containerPort: 80, protocol: 'TCP' }] }] },
+        },
+      },
+    });
     expect(JSON.parse((await kubectl('get', 'secret', 'secret', '-n', 'team-b', '-o', 'json')).stdout)).toMatchObject({
       type: 'Opaque',
       data: { password: Buffer.from('hunter2').toString('base64') },

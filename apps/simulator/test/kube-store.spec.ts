@@ -138,10 +138,22 @@ describe('Kubernetes API emulator store', () => {
         group: 'example.capstan.io',
         scope: 'Namespaced',
         names: { plural: 'widgets', singular: 'widget', kind: 'Widget', listKind: 'WidgetList' },
-        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object' } }, subresources: { status: {} } }],
+        versions: [
+          {
+            name: 'v1',
+            served: true,
+            storage: true,
+            schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'integer', minimum: 1 } } } } } },
+            subresources: { status: {} },
+          },
+        ],
       },
     });
-    expect(await server.create(widget)).toMatchObject({ kind: 'Widget', spec: { size: 2 } });
+    // Fields the schema does not know are pruned; values it forbids are Invalid.
+    expect(await server.create({ ...widget, spec: { size: 2, colour: 'red' } })).toMatchObject({ kind: 'Widget', spec: { size: 2 } });
+    expect((await server.get({ apiVersion: widget.apiVersion, kind: 'Widget', name: 'w1', namespace: 'default' }))?.spec).toEqual({ size: 2 });
+    const invalid = await rejection(server.create({ ...widget, metadata: { name: 'w2', namespace: 'default' }, spec: { size: 0 } }));
+    expect([invalid.code, invalid.reason]).toEqual([422, 'Invalid']);
   });
 
   it('authenticates issued tokens until they are revoked', async () => {

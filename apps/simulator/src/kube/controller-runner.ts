@@ -39,7 +39,7 @@ export class ControllerRunner {
         .track(this.onEvent(event))
         .catch((error: unknown) => this.options.log.warn({ err: error, server: event.server }, 'kube controllers failed on an event'));
     });
-    this.work.every(this.options.tickMs, 'kube controller tick', () => this.tick());
+    if (this.options.controllers.some((c) => c.ticks !== false)) this.work.every(this.options.tickMs, 'kube controller tick', () => this.tick());
   }
 
   async stop(graceMs = 10_000): Promise<void> {
@@ -51,7 +51,13 @@ export class ControllerRunner {
   /** Runs every controller once on every server of its roles (what a tick does); for tests and the tick. */
   async tick(): Promise<void> {
     const servers = await this.options.emulator.listApiServers();
-    await Promise.all(servers.flatMap((info) => this.controllersFor(info).map((controller) => this.schedule(controller, info, null))));
+    await Promise.all(
+      servers.flatMap((info) =>
+        this.controllersFor(info)
+          .filter((controller) => controller.ticks !== false)
+          .map((controller) => this.schedule(controller, info, null)),
+      ),
+    );
   }
 
   private async onEvent(event: ChangeEvent): Promise<void> {

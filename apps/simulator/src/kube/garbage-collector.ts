@@ -17,6 +17,7 @@ import { KubeApiError } from './types';
 export class GarbageCollector implements EmulatedController {
   readonly name = 'garbage-collector';
   readonly roles: ApiServerInfo['role'][] = ['management', 'workload'];
+  readonly ticks = false;
 
   constructor(private readonly emulator: KubeEmulatorRuntime) {}
 

@@ -3,7 +3,8 @@ import { KubeApiError } from './types';
 /**
  * Request bodies in Kubernetes' protobuf encoding (`application/vnd.kubernetes.protobuf`), for
  * the few kinds kubectl 1.32 sends that way: its typed clients (`kubectl create namespace |
- * configmap | secret | serviceaccount`, `kubectl create token`, `kubectl drain`'s evictions) always
+ * configmap | secret | serviceaccount | deployment` (the fields its generator sets), `kubectl
+ * create token`, `kubectl drain`'s evictions) always
  * write protobuf, without a JSON fallback. The envelope is `k8s\0` + runtime.Unknown{typeMeta,
  * raw}; field numbers are those of k8s.io/api's generated.proto. Other kinds answer 415.
  * Responses are always JSON, which those clients accept.
@@ -58,9 +59,10 @@ function fields(buf: Buffer): Fields {
   return out;
 }
 
+/** Go's generated marshallers write unset strings as ''; JSON would leave them out. */
 const str = (f: Fields, n: number): string | undefined => {
   const v = f.get(n)?.[0];
-  return Buffer.isBuffer(v) ? v.toString('utf8') : undefined;
+  return Buffer.isBuffer(v) && v.length > 0 ? v.toString('utf8') : undefined;
 };
 const strs = (f: Fields, n: number): string[] => (f.get(n) ?? []).filter(Buffer.isBuffer).map((b) => b.toString('utf8'));
 const msg = (f: Fields, n: number): Fields | undefined => {
@@ -110,7 +112,49 @@ function objectMeta(f: Fields | undefined): Record<string, unknown> {
   });
 }
 
+function container(f: Fields): Record<string, unknown> {
+  return compact({
+    name: str(f, 1),
+    image: str(f, 2),
+    command: strs(f, 3),
+    args: strs(f, 4),
+    workingDir: str(f, 5),
+    ports: msgs(f, 6).map((p) => compact({ name: str(p, 1), hostPort: int(p, 2) || undefined, containerPort: int(p, 3), protocol: str(p, 4) ?? 'TCP' })),
+    env: msgs(f, 7).map((e) => compact({ name: str(e, 1), value: str(e, 2) })),
+    resources: f.has(8) ? {} : undefined,
+    imagePullPolicy: str(f, 14),
+  });
+}
+
+/** The fields `kubectl create deployment` sets (replicas, selector, template with containers, strategy). */
+function deployment(f: Fields): Record<string, unknown> {
+  const spec = msg(f, 2) ?? new Map();
+  const selector = msg(spec, 2);
+  const template = msg(spec, 3);
+  const podSpec = template ? msg(template, 2) : undefined;
+  const strategy = msg(spec, 4);
+  return compact({
+    metadata: objectMeta(msg(f, 1)),
+    spec: compact({
+      replicas: int(spec, 1),
+      selector: selector ? compact({ matchLabels: map(selector, 1) }) : undefined,
+      template: template
+        ? compact({
+            metadata: objectMeta(msg(template, 1)),
+            spec: podSpec
+              ? compact({ containers: msgs(podSpec, 2).map(container), initContainers: msgs(podSpec, 20).map(container), nodeSelector: map(podSpec, 7) })
+              : undefined,
+          })
+        : undefined,
+      // kube-apiserver's default strategy, which `kubectl create deployment` leaves empty.
+      strategy:
+        strategy && str(strategy, 1) ? { type: str(strategy, 1) } : { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } },
+    }),
+  });
+}
+
 const DECODERS: Record<string, (f: Fields) => Record<string, unknown>> = {
+  'apps/v1/Deployment': deployment,
   'v1/Namespace': (f) => compact({ metadata: objectMeta(msg(f, 1)), spec: compact({ finalizers: strs(msg(f, 2) ?? new Map(), 1) }) }),
   'v1/ConfigMap': (f) => compact({ metadata: objectMeta(msg(f, 1)), data: map(f, 2), binaryData: map(f, 3, true), immutable: bool(f, 4) }),
   'v1/Secret': (f) => compact({ metadata: objectMeta(msg(f, 1)), data: map(f, 2, true), type: str(f, 3), stringData: map(f, 4), immutable: bool(f, 5) }),

@@ -136,6 +136,8 @@ export interface EmulatedController {
   readonly name: string;
   /** Which API servers it watches: `management`, every `workload` server, or both. */
   readonly roles: ApiServerRole[];
+  /** False for controllers that act on events only (the garbage collector): the tick skips them. Default true. */
+  readonly ticks?: boolean;
   reconcile(server: ApiServerClient, info: ApiServerInfo, context: ControllerContext): Promise<void>;
 }
 
