@@ -14,20 +14,26 @@ export const clusterBootstrapController: EmulatedController = {
   async reconcile(server: ApiServerClient, info: ApiServerInfo, context: ControllerContext) {
     const caCertificatePem = context.emulator.caCertificatePem;
     const { event } = context;
-    if (event?.server === server.name && event.object.kind === 'Namespace' && event.type === 'ADDED' && !event.object.metadata.deletionTimestamp) {
-      for (const object of namespaceDefaults(event.object.metadata.name, caCertificatePem)) await createIfAbsent(server, object);
+    if (event?.server === server.name && event.object.kind === 'Namespace') {
+      if (event.type === 'ADDED' && !event.object.metadata.deletionTimestamp && isBootstrapped(server.name)) {
+        for (const object of namespaceDefaults(event.object.metadata.name, caCertificatePem)) await createIfAbsent(server, object);
+      }
       return;
     }
-    // The distribution installs its system workloads once the first node has joined (RKE2's
-    // helm-controller runs on a server node), so a fleet of node-less API servers stays idle.
+    // The cluster comes up with its first node (RKE2's helm-controller runs on a server node):
+    // until then it has only the namespaces kube-apiserver makes, and a fleet of node-less API
+    // servers costs no writes at all.
     if (!reconcileScope(server, context, ['Node'], 'workload/cluster-bootstrap')) return;
     const kubeSystem = await server.get({ ...NAMESPACE, name: 'kube-system' });
-    if (!(kubeSystem && bootstrapped.has(`${server.name}/${kubeSystem.metadata.uid}`)) && (await server.list(NODE.apiVersion, NODE.kind)).length > 0) {
+    if (!kubeSystem) return;
+    if (bootstrapped.get(server.name) !== kubeSystem.metadata.uid) {
+      if ((await server.list(NODE.apiVersion, NODE.kind)).length === 0) return;
       for (const object of systemObjects(info, caCertificatePem)) await createIfAbsent(server, object);
-      const created = await server.get({ ...NAMESPACE, name: 'kube-system' });
-      if (created) bootstrapped.add(`${server.name}/${created.metadata.uid}`);
+      bootstrapped.set(server.name, kubeSystem.metadata.uid!);
+      await fillNamespaces(server, caCertificatePem);
+    } else if (!event) {
+      await fillNamespaces(server, caCertificatePem);
     }
-    if (!event) await fillNamespaces(server, caCertificatePem);
   },
 };
 
@@ -41,5 +47,7 @@ async function fillNamespaces(server: ApiServerClient, caCertificatePem: string)
   }
 }
 
-/** API servers (by name and kube-system uid) this process has bootstrapped; a re-created server has a new uid. */
-const bootstrapped = new Set<string>();
+/** API servers this process has bootstrapped, by name, to their kube-system uid (a re-created server has a new one). */
+const bootstrapped = new Map<string, string>();
+
+const isBootstrapped = (server: string) => bootstrapped.has(server);
