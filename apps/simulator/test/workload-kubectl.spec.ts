@@ -62,7 +62,13 @@ describe('kubectl against an emulated workload cluster', () => {
     const pods = await eventually(async () => {
       const out = (await kubectl('get', 'pods', '-A', '--no-headers')).stdout;
       const lines = out.trim().split('\n');
-      return lines.length >= 8 && lines.every((l) => /\s1\/1\s+Running\s/.test(l)) && lines;
+      const count = (pattern: RegExp) => lines.filter((l) => pattern.test(l)).length;
+      const complete =
+        count(/^kube-system\s+cilium-[a-z0-9]{5}\s/) === 3 &&
+        count(/^kube-system\s+rke2-coredns-rke2-coredns-[a-z0-9]+-[a-z0-9]{5}\s/) === 2 &&
+        count(/^kube-system\s+rke2-metrics-server-/) === 1 &&
+        count(/^kube-system\s+kube-proxy-worker-[abc]\s/) === 3;
+      return complete && lines.every((l) => /\s1\/1\s+Running\s/.test(l)) && lines;
     }, 'kube-system pods Running');
     expect(pods.filter((l) => /^kube-system\s+cilium-[a-z0-9]{5}\s/.test(l))).toHaveLength(3);
     expect(pods.filter((l) => /^kube-system\s+rke2-coredns-rke2-coredns-[a-z0-9]+-[a-z0-9]{5}\s/.test(l))).toHaveLength(2);

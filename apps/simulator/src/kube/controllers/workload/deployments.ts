@@ -19,7 +19,7 @@ import {
 } from './model';
 import { templateHash } from './names';
 import { fenceposts, maxUnavailable, planRecreateStep, planRollingStep, type ReplicaSetState, type RolloutSettings } from './rollout';
-import { createIfAbsent, deleteIfPresent, listOptions, racing, reconcileScope } from './runtime';
+import { createIfAbsent, deleteIfPresent, listOptions, racing, reconcileScope, wakeAfter } from './runtime';
 
 /**
  * Deployment -> ReplicaSets: the ReplicaSet of the current template (named
@@ -119,6 +119,10 @@ async function syncDeployment(server: ApiServerClient, deployment: KubeObject, o
   if (!sameJson(deployment.status ?? {}, status))
     await racing(() => server.mergePatch(refOf(deployment), { status: replacing(deployment.status, status) }, { subresource: 'status' }));
   if (isComplete(deployment, status)) await trimHistory(server, deployment, old);
+  else {
+    const deadlineIn = progressDeadlineInMs(deployment, status, now);
+    if (deadlineIn > 0) wakeAfter('workload/deployments', server.name, deadlineIn);
+  }
 }
 
 async function plan(server: ApiServerClient, settings: RolloutSettings, fresh: ReplicaSetState, old: KubeObject[]) {
@@ -255,6 +259,14 @@ export function deploymentStatus(
   }
   status['conditions'] = [availableCondition, progressing];
   return status;
+}
+
+/** Until the Progressing condition would time out, for a sweep then. */
+function progressDeadlineInMs(deployment: KubeObject, status: Record<string, unknown>, now: Date): number {
+  const progressing = (status['conditions'] as Condition[]).find((c) => c.type === 'Progressing');
+  const deadline = (deployment.spec?.['progressDeadlineSeconds'] as number | undefined) ?? 600;
+  const since = Date.parse(progressing?.lastUpdateTime ?? '');
+  return Number.isFinite(since) ? since + deadline * 1000 + 1000 - now.getTime() : deadline * 1000;
 }
 
 function timedOut(deployment: KubeObject, progressing: Condition, now: Date): boolean {

@@ -1,7 +1,7 @@
 import type { ApiServerClient, ApiServerInfo, ControllerContext, EmulatedController, KubeObject } from '../../types';
-import { computeDisruptionStatus } from './disruption';
+import { computeDisruptionStatus, DISRUPTED_POD_TIMEOUT_MS } from './disruption';
 import { controllerOf, DEPLOYMENT, isTerminating, PDB, POD, REPLICA_SET, refOf, replacing, replicasOf, sameJson, STATEFUL_SET } from './model';
-import { listOptions, racing, reconcileScope } from './runtime';
+import { listOptions, racing, reconcileScope, wakeAfter } from './runtime';
 
 /**
  * The disruption controller: keeps each PodDisruptionBudget's status (currentHealthy,
@@ -22,6 +22,10 @@ export const disruptionBudgetController: EmulatedController = {
     const now = context.now();
     for (const pdb of budgets) {
       const status = computeDisruptionStatus(pdb, pods, scaleOf, now);
+      // An eviction the budget recorded stops counting after a while even if its pod never goes.
+      for (const at of Object.values(status.disruptedPods ?? {})) {
+        wakeAfter('workload/disruption-budgets', server.name, Date.parse(at) + DISRUPTED_POD_TIMEOUT_MS - now.getTime());
+      }
       if (!sameJson(pdb.status ?? {}, status)) {
         await racing(() =>
           server.mergePatch(refOf(pdb), { status: replacing(pdb.status, status as unknown as Record<string, unknown>) }, { subresource: 'status' }),

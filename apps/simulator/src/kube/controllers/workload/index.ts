@@ -2,8 +2,9 @@
  * What an emulated workload cluster does by itself, as `EmulatedController`s for role `workload`
  * and subresource handlers. See each module's header for the upstream behaviour it follows.
  *
- * Controllers (`WORKLOAD_CONTROLLERS`, add them to the runner's list):
- * - cluster-bootstrap: system namespaces and kube-system workloads per distribution; `default`
+ * Controllers (`WORKLOAD_CONTROLLER_STEPS`, run in one pass by `workloadClusterController`,
+ * which is what `WORKLOAD_CONTROLLERS` hands the runner):
+ * - cluster-bootstrap: kube-system workloads per distribution once a node joins; `default`
  *   ServiceAccount and `kube-root-ca.crt` in every new namespace;
  * - node-taints: a cordon carries the `unschedulable` taint;
  * - static-pods: the mirror pods of kube-proxy (and, on RKE2 server nodes, etcd and the control
@@ -42,6 +43,7 @@ import { evictionSubresource } from './eviction';
 import { kubeletController } from './kubelet';
 import { nodeTaintController } from './node-taints';
 import { replicaSetController } from './replicasets';
+import { markActive } from './runtime';
 import { scaleSubresources } from './scale';
 import { schedulerController } from './scheduler';
 import { serviceAccountTokenController, tokenRequestSubresource } from './service-account-tokens';
@@ -51,7 +53,8 @@ export { deleteNode, isNodeReady, type NodeDescription, nodeObject, setNodeKubel
 export { serviceAccountSubject } from './service-account-tokens';
 export { systemObjects } from './system-workloads';
 
-export const WORKLOAD_CONTROLLERS: readonly EmulatedController[] = [
+/** In the order one pass runs them: each step's writes are then seen by the next steps' reads. */
+export const WORKLOAD_CONTROLLER_STEPS: readonly EmulatedController[] = [
   clusterBootstrapController,
   nodeTaintController,
   staticPodController,
@@ -63,5 +66,33 @@ export const WORKLOAD_CONTROLLERS: readonly EmulatedController[] = [
   disruptionBudgetController,
   serviceAccountTokenController,
 ];
+
+/** The kinds the steps act on; changes to others (ConfigMaps, CRs) do not wake a cluster up. */
+const WORKLOAD_KINDS = new Set(['Namespace', 'Node', 'Pod', 'Deployment', 'ReplicaSet', 'DaemonSet', 'StatefulSet', 'PodDisruptionBudget', 'ServiceAccount']);
+
+/**
+ * One controller for the runner: a pass runs every step in turn on a server. The runner then
+ * keeps one slot per workload server instead of one per step, which is what a fleet of idle
+ * servers costs on each tick; each step still decides for itself whether the event or tick
+ * concerns it. A failing step does not stop the others; the first failure is reported.
+ */
+export const workloadClusterController: EmulatedController = {
+  name: 'workload-cluster',
+  roles: ['workload'],
+  async reconcile(server, info, context) {
+    if (context.event?.server === server.name && WORKLOAD_KINDS.has(context.event.object.kind)) markActive(server.name);
+    let failure: unknown;
+    for (const step of WORKLOAD_CONTROLLER_STEPS) {
+      try {
+        await step.reconcile(server, info, context);
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+    if (failure !== undefined) throw failure;
+  },
+};
+
+export const WORKLOAD_CONTROLLERS: readonly EmulatedController[] = [workloadClusterController];
 
 export const WORKLOAD_SUBRESOURCES: readonly SubresourceRegistration[] = [evictionSubresource, tokenRequestSubresource, ...scaleSubresources];

@@ -2,7 +2,7 @@ import type { ApiServerClient, ApiServerInfo, ControllerContext, EmulatedControl
 import { conditionOf, isPodActive, isTerminating, NODE, POD, podPhase, podSpec, refOf, timestamp } from './model';
 import { isNodeReady } from './nodes';
 import { allocatePodIP, creatingStatus, runningStatus } from './pods';
-import { deleteIfPresent, podStartupMs, racing, reconcileScope } from './runtime';
+import { deleteIfPresent, podStartupMs, racing, reconcileScope, wakeAfter } from './runtime';
 import { type Taint, tolerates, type Toleration } from './selectors';
 
 /**
@@ -39,23 +39,29 @@ export const kubeletController: EmulatedController = {
         continue;
       }
       if (isTerminating(pod)) {
-        if (terminationDone(pod, now, startupMs)) await forceDelete(server, pod);
+        const left = terminationLeftMs(pod, now, startupMs);
+        if (left <= 0) await forceDelete(server, pod);
+        else wakeAfter('workload/kubelet', server.name, left);
         continue;
       }
       if (!isPodActive(pod)) continue;
-      if (evictedByTaint(pod, node, now)) {
+      const eviction = taintEvictionInMs(pod, node, now);
+      if (eviction === 0) {
         await deleteIfPresent(server, refOf(pod));
         continue;
       }
+      if (eviction !== null) wakeAfter('workload/kubelet', server.name, eviction);
       if (!isNodeReady(node)) {
         await markNotReady(server, pod, now);
         continue;
       }
-      await advance(server, pod, node, now, startupMs, taken);
+      const startsIn = await advance(server, pod, node, now, startupMs, taken);
+      if (startsIn > 0) wakeAfter('workload/kubelet', server.name, startsIn);
     }
   },
 };
 
+/** Moves the pod along its start-up; answers how long until it is due to run (0: nothing to wait for). */
 async function advance(
   server: ApiServerClient,
   pod: KubeObject,
@@ -63,9 +69,9 @@ async function advance(
   now: Date,
   startupMs: number,
   taken: Map<string, Set<string>>,
-): Promise<void> {
+): Promise<number> {
   const phase = podPhase(pod);
-  if (phase === 'Running' && conditionOf(pod, 'Ready')?.status === 'True') return;
+  if (phase === 'Running' && conditionOf(pod, 'Ready')?.status === 'True') return 0;
   const scheduledAt = Date.parse(conditionOf(pod, 'PodScheduled')?.lastTransitionTime ?? pod.metadata.creationTimestamp ?? now.toISOString());
   if (now.getTime() - scheduledAt >= startupMs || phase === 'Running') {
     const used = taken.get(node.metadata.name) ?? new Set<string>();
@@ -73,9 +79,10 @@ async function advance(
     used.add(ip);
     taken.set(node.metadata.name, used);
     await racing(() => server.updateStatus({ ...pod, status: runningStatus(pod, node, ip, now) }));
-  } else if (!pod.status?.['containerStatuses']) {
-    await racing(() => server.updateStatus({ ...pod, status: creatingStatus(pod, node, now) }));
+    return 0;
   }
+  if (!pod.status?.['containerStatuses']) await racing(() => server.updateStatus({ ...pod, status: creatingStatus(pod, node, now) }));
+  return scheduledAt + startupMs - now.getTime();
 }
 
 /** The node controller marks the pods of a node it lost touch with as not Ready. */
@@ -88,24 +95,31 @@ async function markNotReady(server: ApiServerClient, pod: KubeObject, now: Date)
   await racing(() => server.updateStatus({ ...pod, status: { ...pod.status, conditions } }));
 }
 
-/** The containers have stopped: quickly in emulator time, never later than the grace period. */
-function terminationDone(pod: KubeObject, now: Date, startupMs: number): boolean {
+/** Until the containers have stopped: quickly in emulator time, never later than the grace period. */
+function terminationLeftMs(pod: KubeObject, now: Date, startupMs: number): number {
   const deadline = Date.parse(pod.metadata.deletionTimestamp!);
   const grace = (pod.metadata.deletionGracePeriodSeconds ?? podSpec(pod).terminationGracePeriodSeconds ?? 30) * 1000;
-  return now.getTime() >= Math.min(deadline, deadline - grace + startupMs);
+  return Math.min(deadline, deadline - grace + startupMs) - now.getTime();
 }
 
-export function evictedByTaint(pod: KubeObject, node: KubeObject, now: Date): boolean {
+/**
+ * When the node's NoExecute taints evict the pod: 0 now, a delay while a toleration with
+ * tolerationSeconds still holds, null never.
+ */
+export function taintEvictionInMs(pod: KubeObject, node: KubeObject, now: Date): number | null {
   const taints = ((node.spec?.['taints'] as Taint[] | undefined) ?? []).filter((t) => t.effect === 'NoExecute');
   const tolerations: Toleration[] = podSpec(pod).tolerations ?? [];
-  return taints.some((taint) => {
+  let soonest: number | null = null;
+  for (const taint of taints) {
     const matching = tolerations.filter((t) => tolerates(t, taint));
-    if (matching.length === 0) return true;
-    if (matching.some((t) => t.tolerationSeconds === undefined)) return false;
+    if (matching.length === 0) return 0;
+    if (matching.some((t) => t.tolerationSeconds === undefined)) continue;
     const seconds = Math.min(...matching.map((t) => t.tolerationSeconds!));
-    const added = Date.parse(taint.timeAdded ?? now.toISOString());
-    return now.getTime() - added >= Math.max(0, seconds) * 1000;
-  });
+    const left = Date.parse(taint.timeAdded ?? now.toISOString()) + Math.max(0, seconds) * 1000 - now.getTime();
+    if (left <= 0) return 0;
+    soonest = soonest === null ? left : Math.min(soonest, left);
+  }
+  return soonest;
 }
 
 /** What the kubelet does once the containers stopped (and pod GC for a vanished node): delete with grace 0. */

@@ -16,7 +16,7 @@ import {
   templateOf,
 } from './model';
 import { podFromTemplate } from './pods';
-import { createIfAbsent, deleteIfPresent, listOptions, racing, reconcileScope } from './runtime';
+import { createIfAbsent, deleteIfPresent, listOptions, racing, reconcileScope, wakeAfter } from './runtime';
 
 /**
  * ReplicaSet -> Pods: as many active pods as `spec.replicas`, the surplus removed in the order
@@ -34,17 +34,19 @@ export const replicaSetController: EmulatedController = {
     const sets = await server.list(REPLICA_SET.apiVersion, REPLICA_SET.kind, listOptions(scope));
     for (const rs of sets) {
       if (isTerminating(rs)) continue;
-      await syncReplicaSet(
+      const availableIn = await syncReplicaSet(
         server,
         rs,
         pods.filter((pod) => isOwnedBy(pod, rs)),
         context.now(),
       );
+      if (availableIn > 0) wakeAfter('workload/replicasets', server.name, availableIn);
     }
   },
 };
 
-async function syncReplicaSet(server: ApiServerClient, rs: KubeObject, owned: KubeObject[], now: Date): Promise<void> {
+/** Answers how long until a ready pod becomes available (minReadySeconds), 0 when none waits. */
+async function syncReplicaSet(server: ApiServerClient, rs: KubeObject, owned: KubeObject[], now: Date): Promise<number> {
   const active = owned.filter(isPodActive);
   const wanted = replicasOf(rs);
   if (active.length < wanted) {
@@ -69,6 +71,12 @@ async function syncReplicaSet(server: ApiServerClient, rs: KubeObject, owned: Ku
   };
   for (const key of ['readyReplicas', 'availableReplicas', 'fullyLabeledReplicas'] as const) if (status[key] === 0) delete status[key];
   if (!sameJson(rs.status ?? {}, status)) await racing(() => server.updateStatus({ ...rs, status }));
+  const waiting = ready.filter((pod) => !availableSince(pod, minReadySeconds, now)).map((pod) => readySince(pod) + minReadySeconds * 1000 - now.getTime());
+  return waiting.length ? Math.max(1, Math.min(...waiting)) : 0;
+}
+
+function readySince(pod: KubeObject): number {
+  return Date.parse(conditionOf(pod, 'Ready')?.lastTransitionTime ?? '') || 0;
 }
 
 /** Ready for at least minReadySeconds (Kubernetes' definition of an available replica). */

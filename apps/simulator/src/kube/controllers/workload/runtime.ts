@@ -7,13 +7,16 @@ import { type ApiServerClient, type ControllerContext, KubeApiError, type KubeOb
  */
 
 /**
- * Null: the event cannot concern this controller, or it is a tick and this controller swept this
- * server less than TICK_FLOOR_MS ago. Otherwise the namespace to reconcile (undefined = all of
- * them, for ticks and for cluster-scoped objects such as Nodes).
+ * Null: the event cannot concern this controller, or it is a tick with nothing for it to do here.
+ * Otherwise the namespace to reconcile (undefined = all of them, for ticks and for
+ * cluster-scoped objects such as Nodes).
  *
- * Events drive the controllers; ticks only advance timed transitions and catch up with events
- * the runner coalesced away. The runner may tick every 50 ms; a full sweep lists several kinds,
- * so on a shared 2-core machine ticks are thinned out per controller and server.
+ * Events drive the controllers; a tick sweeps a server only while it is busy (`markActive`: an
+ * event of a workload kind within ACTIVE_WINDOW_MS; the runner coalesces events, so a sweep
+ * catches those a controller never saw), when
+ * a timer the controller set is due (`wakeAfter`: a pod finishing its start-up), and otherwise
+ * every IDLE_SWEEP_MS as a safety net. A fleet of idle workload clusters then costs a map lookup
+ * per tick, not a round of list queries.
  */
 export function reconcileScope(
   server: ApiServerClient,
@@ -22,23 +25,66 @@ export function reconcileScope(
   controller: string,
 ): { namespace?: string } | null {
   const { event } = context;
-  if (!event) return tickDue(controller, server.name) ? {} : null;
-  if (event.server !== server.name || !kinds.includes(event.object.kind)) return null;
-  return event.object.metadata.namespace ? { namespace: event.object.metadata.namespace } : {};
+  const state = stateOf(controller, server.name);
+  const now = performance.now();
+  if (event) {
+    if (event.server !== server.name || !kinds.includes(event.object.kind)) return null;
+    return event.object.metadata.namespace ? { namespace: event.object.metadata.namespace } : {};
+  }
+  const busy = now - (activeAt.get(server.name) ?? Number.NEGATIVE_INFINITY) < ACTIVE_WINDOW_MS || now >= state.wakeAt;
+  if (now - state.lastSweep < (busy ? TICK_FLOOR_MS : IDLE_SWEEP_MS)) return null;
+  state.lastSweep = now;
+  state.wakeAt = Number.POSITIVE_INFINITY;
+  return {};
+}
+
+/**
+ * Marks a server busy: every controller sweeps it on ticks for ACTIVE_WINDOW_MS, whichever event
+ * each one saw (the runner keeps only the latest of the events that arrive during a pass).
+ */
+export function markActive(server: string): void {
+  activeAt.set(server, performance.now());
+  if (activeAt.size > 10_000) {
+    const now = performance.now();
+    for (const [name, at] of activeAt) if (now - at > ACTIVE_WINDOW_MS) activeAt.delete(name);
+  }
+}
+
+const activeAt = new Map<string, number>();
+
+/** Asks for a sweep of this server `delayMs` from now (a timed transition), whatever else happens. */
+export function wakeAfter(controller: string, server: string, delayMs: number): void {
+  const state = stateOf(controller, server);
+  state.wakeAt = Math.min(state.wakeAt, performance.now() + Math.max(0, delayMs));
 }
 
 export const TICK_FLOOR_MS = 250;
-const lastSweep = new Map<string, number>();
+export const ACTIVE_WINDOW_MS = 5_000;
+export const IDLE_SWEEP_MS = 120_000;
 
-function tickDue(controller: string, server: string): boolean {
+interface SweepState {
+  lastSweep: number;
+  wakeAt: number;
+}
+const sweeps = new Map<string, SweepState>();
+
+function stateOf(controller: string, server: string): SweepState {
   const key = `${controller}\u0000${server}`;
-  const now = performance.now();
-  const last = lastSweep.get(key);
-  if (last !== undefined && now - last < TICK_FLOOR_MS) return false;
-  lastSweep.set(key, now);
-  // Forget servers that stopped ticking (removed) so the map does not grow without bound.
-  if (lastSweep.size > 50_000) for (const [k, at] of lastSweep) if (now - at > 60_000) lastSweep.delete(k);
-  return true;
+  let state = sweeps.get(key);
+  if (!state) {
+    const now = performance.now();
+    // The first sweep of a server this process has not seen comes soon, spread over a few seconds
+    // so that a process starting with a fleet does not sweep it all at once.
+    state = { lastSweep: now - IDLE_SWEEP_MS + Math.random() * 5_000, wakeAt: Number.POSITIVE_INFINITY };
+    sweeps.set(key, state);
+    if (sweeps.size % 10_000 === 0) forgetStale(now);
+  }
+  return state;
+}
+
+/** Servers that stopped existing stop ticking; forget them so the map does not grow without bound. */
+function forgetStale(now: number): void {
+  for (const [key, state] of sweeps) if (now - state.lastSweep > 4 * IDLE_SWEEP_MS) sweeps.delete(key);
 }
 
 export function listOptions(scope: { namespace?: string }): { namespace?: string } {

@@ -1,5 +1,13 @@
 import type { SubresourceRegistration, SubresourceRequest, SubresourceResponse } from '../../subresources';
-import { type ApiServerClient, type ApiServerInfo, type ControllerContext, type EmulatedController, KubeApiError, type KubeObject } from '../../types';
+import {
+  type ApiServerClient,
+  type ApiServerInfo,
+  type ControllerContext,
+  type EmulatedController,
+  KubeApiError,
+  type KubeEmulator,
+  type KubeObject,
+} from '../../types';
 import { POD, SERVICE_ACCOUNT, timestamp } from './model';
 
 /**
@@ -110,15 +118,33 @@ function invalid(name: string, field: string, value: unknown, message: string): 
   );
 }
 
-/** Revokes a ServiceAccount's tokens when it is deleted (the token controller's job). */
+/**
+ * Revokes a ServiceAccount's tokens when it is deleted (the token controller's job). It listens
+ * to the emulator's change feed itself rather than waiting for a reconcile: the runner keeps only
+ * the latest of the events that arrive during a pass, and a deletion must not be among those lost.
+ */
+export function revokeTokensOfDeletedAccounts(emulator: KubeEmulator): () => void {
+  return emulator.onChange((event) => {
+    if (event.object.kind !== 'ServiceAccount' || event.type !== 'DELETED') return;
+    const revoke = () => emulator.revokeTokens(event.server, serviceAccountSubject(event.object));
+    // One retry for a passing database hiccup; every other simulator process revokes too.
+    revoke()
+      .catch(revoke)
+      .catch(() => undefined);
+  });
+}
+
+const listening = new WeakSet<KubeEmulator>();
+
+/** Starts `revokeTokensOfDeletedAccounts` once per emulator, from the first reconcile it runs. */
 export const serviceAccountTokenController: EmulatedController = {
   name: 'workload/serviceaccount-tokens',
   roles: ['workload'],
-  async reconcile(server: ApiServerClient, info: ApiServerInfo, context: ControllerContext) {
-    const event = context.event;
-    if (!event || event.server !== server.name || event.object.kind !== 'ServiceAccount') return;
-    if (event.type === 'DELETED' || event.object.metadata.deletionTimestamp) {
-      await context.emulator.revokeTokens(info.name, serviceAccountSubject(event.object));
+  reconcile(_server: ApiServerClient, _info: ApiServerInfo, context: ControllerContext) {
+    if (!listening.has(context.emulator)) {
+      listening.add(context.emulator);
+      revokeTokensOfDeletedAccounts(context.emulator);
     }
+    return Promise.resolve();
   },
 };
