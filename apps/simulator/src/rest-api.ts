@@ -12,6 +12,7 @@ import type { Workloads } from './cloud/workloads';
 import { invalid, SimulatorError } from './errors';
 import type { FaultInjector } from './faults';
 import { type MachineFaults, registerMachineFaultRoutes } from './kube/controllers/capi';
+import type { KubeEmulator } from './kube/types';
 import type { SimulatorLogger } from './logger';
 
 /**
@@ -30,6 +31,8 @@ export interface CloudServices {
   /** Faults of the emulated Cluster API machines (`/v1/chaos/machine-faults`). */
   machineFaults?: MachineFaults;
   stats: CloudStats;
+  /** The Kubernetes API emulator: the API servers of the clusters the real drivers made. */
+  kube?: KubeEmulator;
 }
 
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a DNS-1123 label (lower-case letters, digits and dashes)');
@@ -341,8 +344,14 @@ export async function buildRestApi(services: CloudServices, log: SimulatorLogger
     await clusters.lose(clusterParams.parse(request.params).cluster);
     return reply.code(204).send();
   });
-  app.post('/v1/chaos/clusters/:cluster/api-server/down', async (request) => clusters.setApiServer(clusterParams.parse(request.params).cluster, false));
-  app.post('/v1/chaos/clusters/:cluster/api-server/up', async (request) => clusters.setApiServer(clusterParams.parse(request.params).cluster, true));
+  // A cluster the real drivers made is an emulated API server; the older simulated ones are rows.
+  const setApiServer = async (name: string, up: boolean) => {
+    const emulated = await services.kube?.getApiServer(name);
+    if (emulated?.role === 'workload') return services.kube!.updateApiServer(name, { serving: up });
+    return clusters.setApiServer(name, up);
+  };
+  app.post('/v1/chaos/clusters/:cluster/api-server/down', async (request) => setApiServer(clusterParams.parse(request.params).cluster, false));
+  app.post('/v1/chaos/clusters/:cluster/api-server/up', async (request) => setApiServer(clusterParams.parse(request.params).cluster, true));
 
   // --- stats -----------------------------------------------------------------------------------
   app.get('/v1/stats', async () => stats.summary());

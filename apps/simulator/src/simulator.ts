@@ -129,6 +129,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
         faults,
         machineFaults,
         stats: new CloudStats(db),
+        kube: emulator,
       },
       log,
       options.apiToken,

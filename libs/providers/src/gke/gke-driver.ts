@@ -78,7 +78,7 @@ export class GkeDriver extends InfrastructureDriver {
     const location = locationOf(this.settings, spec.region);
     const name = `${this.parent(location)}/clusters/${spec.name}`;
     const existing = await this.readCluster(name, 'reading a cluster');
-    if (existing) return toProviderCluster(existing);
+    if (existing) return toProviderCluster(existing, this.settings);
     const zone = nodeZoneOf(this.settings, spec.region);
     const { systemPool } = this.settings;
     try {
@@ -114,12 +114,12 @@ export class GkeDriver extends InfrastructureDriver {
     this.locations.set(spec.name, location);
     const created = await this.readCluster(name, 'reading a cluster');
     if (!created) throw new ProviderError(`GKE accepted cluster ${spec.name} but does not list it yet`, true, 'gke_not_yet_visible');
-    return toProviderCluster(created);
+    return toProviderCluster(created, this.settings);
   }
 
   async getCluster(name: string): Promise<ProviderCluster | null> {
     const cluster = await this.findCluster(name);
-    return cluster && toProviderCluster(cluster);
+    return cluster && toProviderCluster(cluster, this.settings);
   }
 
   async deleteCluster(name: string): Promise<void> {

@@ -37,6 +37,20 @@ describe('GKE mapping', () => {
     expect(toProviderCluster({ ...resource, status: 'PROVISIONING' })).toMatchObject({ endpoint: null, caCertificate: null });
   });
 
+  it('names the API server by its DNS endpoint when the endpoint is shared (the SLA prober sends it by SNI)', () => {
+    const shared = {
+      name: 'c',
+      status: 'RUNNING' as const,
+      endpoint: '127.0.0.1:8443',
+      currentMasterVersion: '1.35.8-gke.1225000',
+      masterAuth: { clusterCaCertificate: Buffer.from('pem').toString('base64') },
+      controlPlaneEndpointsConfig: { dnsEndpointConfig: { endpoint: 'c.clusters.simulator.capstan.test' } },
+    };
+    expect(toProviderCluster(shared, { serverNameFromDnsEndpoint: true }).tlsServerName).toBe('c.clusters.simulator.capstan.test');
+    expect(toProviderCluster(shared).tlsServerName).toBeUndefined();
+    expect(toProviderCluster({ ...shared, status: 'PROVISIONING' }, { serverNameFromDnsEndpoint: true }).tlsServerName).toBeUndefined();
+  });
+
   it.each([
     [RPC.UNAVAILABLE, 'backend unavailable', true, 'gke_unavailable'],
     [RPC.RESOURCE_EXHAUSTED, 'quota exceeded', true, 'gke_resource_exhausted'],

@@ -61,10 +61,15 @@ export function nodePoolStatus(status: NodePool['status']): ProviderObjectStatus
 }
 
 /** The cluster as the port reports it; the endpoint only once the control plane is up. */
-export function toProviderCluster(cluster: Cluster): ProviderCluster {
+/**
+ * `serverNameFromDnsEndpoint`: the endpoint is shared and picks the cluster by TLS server name,
+ * which is the cluster's DNS endpoint (the emulator); the SLA prober and kubeconfigs send it.
+ */
+export function toProviderCluster(cluster: Cluster, options: { serverNameFromDnsEndpoint?: boolean } = {}): ProviderCluster {
   const status = clusterStatus(cluster.status);
   const serving = status === 'running' || status === 'updating';
   const ca = cluster.masterAuth?.clusterCaCertificate;
+  const dns = cluster.controlPlaneEndpointsConfig?.dnsEndpointConfig?.endpoint;
   return {
     name: cluster.name ?? '',
     status,
@@ -72,6 +77,7 @@ export function toProviderCluster(cluster: Cluster): ProviderCluster {
     endpoint: serving && cluster.endpoint ? `https://${cluster.endpoint}` : null,
     // GKE hands the CA out base64-encoded.
     caCertificate: serving && ca ? Buffer.from(ca, 'base64').toString('utf8') : null,
+    ...(options.serverNameFromDnsEndpoint && serving && dns ? { tlsServerName: dns } : {}),
   };
 }
 
