@@ -10,12 +10,11 @@ import {
   DatabasePool,
   RedisServerMissingError,
 } from '@capstan/platform';
-import { type ApiServerClient, startSimulator } from '@capstan/simulator';
+import { driverEnvironment, startSimulator } from '@capstan/simulator';
 import { startSlaMonitor } from '@capstan/sla-monitor';
 import { startWorker } from '@capstan/worker';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LocalState } from './local-state';
 import { seedDemo } from './seed-demo';
@@ -69,23 +68,10 @@ async function main(): Promise<void> {
     apiToken: (env.SIMULATOR_API_TOKEN ??= randomBytes(32).toString('base64url')),
   });
   env.SIMULATOR_URL ??= simulator.apiUrl;
-  // The GKE driver talks to the simulated cloud's Container API emulator, with its token endpoint
-  // for credentials and each cluster's DNS endpoint as TLS server name on the shared listener.
-  env.GKE_PROJECT ??= 'capstan-local';
-  env.GKE_API_ENDPOINT ??= simulator.gkeUrl;
-  env.GKE_TOKEN_URL ??= `${simulator.gkeUrl}/token`;
-  env.GKE_CLIENT_SECRET ??= env.SIMULATOR_API_TOKEN;
-  env.GKE_TLS_SERVER_NAME_FROM_DNS_ENDPOINT ??= 'true';
-
-  // The product's own drivers run against the emulators: RKE2 through Cluster API objects on the
-  // emulated management cluster, reached by the kubeconfig a real installation would be given.
-  env.PROVIDER ??= 'drivers';
-  if (!env.RKE2_MANAGEMENT_KUBECONFIG) {
-    env.RKE2_MANAGEMENT_KUBECONFIG = state.path('management.kubeconfig');
-    writeFileSync(env.RKE2_MANAGEMENT_KUBECONFIG, simulator.managementKubeconfig, { mode: 0o600 });
-    // What an installation's operator creates once: the namespace the driver keeps clusters in.
-    await ensureNamespace(simulator.kube.server('management'), env.RKE2_NAMESPACE ?? 'capstan-clusters');
-  }
+  // The product's own drivers run against the emulators, each setting you set yourself winning
+  // (a real management cluster's kubeconfig, say).
+  const emulated = await driverEnvironment(simulator, { kubeconfigPath: state.path('management.kubeconfig'), apiToken: env.SIMULATOR_API_TOKEN });
+  for (const [name, value] of Object.entries(emulated)) env[name] ??= value;
 
   const config = loadConfig(env);
   say('applying database migrations');
@@ -145,11 +131,6 @@ async function seedWith(config: CapstanConfig, state: LocalState) {
   } finally {
     await pool.end();
   }
-}
-
-async function ensureNamespace(server: ApiServerClient, name: string): Promise<void> {
-  if (await server.get({ apiVersion: 'v1', kind: 'Namespace', name })) return;
-  await server.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
 }
 
 function say(line: string): void {

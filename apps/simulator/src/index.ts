@@ -8,3 +8,4 @@ export { MANAGEMENT_API_SERVER } from './simulator';
 export * from './kube/types';
 export type { SubresourceRegistration, SubresourceRequest, SubresourceResponse } from './kube/subresources';
 export { kubeconfigYaml } from './kube/kubeconfig';
+export { driverEnvironment } from './driver-environment';

@@ -1,9 +1,12 @@
 import { createApi } from '@capstan/api';
 import { type CapstanConfig, Database, PrismaService } from '@capstan/platform';
-import { startSimulator } from '@capstan/simulator';
+import { driverEnvironment, type RunningSimulator, startSimulator } from '@capstan/simulator';
 import { startWorker } from '@capstan/worker';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from './databases';
 import { type FixtureDatabase, kyselyOf } from './fixtures';
@@ -19,6 +22,11 @@ export interface StackOptions {
   /** Run a worker inside the test process (fast), or none (start worker processes yourself). */
   inProcessWorker?: boolean;
   database?: TestDatabase;
+  /**
+   * Run the real drivers (RKE2 through Cluster API, GKE through the Container API) against the
+   * simulator's emulators, as `npm start` does, instead of the older simulated cloud API.
+   */
+  drivers?: boolean;
 }
 
 export interface Stack {
@@ -29,7 +37,7 @@ export interface Stack {
   /** The API's Kysely `Database` (new tests: query with this; `prisma` stays for existing ones). */
   database: Database;
   prisma: PrismaService;
-  simulator: { apiUrl: string; kubeUrl: string };
+  simulator: RunningSimulator;
   db: TestDatabase;
   /** Starts `node dist/apps/worker/src/main.js` with the stack's settings (npm test builds first). */
   spawnWorker(extraEnv?: Record<string, string>): Promise<ChildProcess>;
@@ -42,16 +50,25 @@ export interface Stack {
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const db = options.database ?? (await createTestDatabase());
+  // Driver stacks use the emulators' credentials as an installation would; the older tests call
+  // the simulated cloud's API without one.
+  const apiToken = options.drivers ? randomBytes(32).toString('base64url') : undefined;
   const simulator = await startSimulator({
     databaseUrl: db.url,
     host: '127.0.0.1',
     apiPort: await freePort(),
     kubePort: await freePort(),
+    gkePort: await freePort(),
     stepDelayMs: options.stepDelayMs ?? 0,
+    ...(apiToken ? { apiToken } : {}),
   });
+  const drivers = apiToken
+    ? await driverEnvironment(simulator, { kubeconfigPath: join(mkdtempSync(join(tmpdir(), 'capstan-stack-')), 'management.kubeconfig'), apiToken })
+    : { PROVIDER: 'simulated' };
   const env: Record<string, string> = {
     SIMULATOR_URL: simulator.apiUrl,
-    PROVIDER: 'simulated',
+    ...(apiToken ? { SIMULATOR_API_TOKEN: apiToken } : {}),
+    ...drivers,
     RECONCILE_INTERVAL_MS: '1000',
     OPERATION_BACKOFF_MS: '100',
     JOB_LOCK_MS: '2000',

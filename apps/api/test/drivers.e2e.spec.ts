@@ -1,0 +1,155 @@
+import { createCapstanClient } from '@capstan/sdk';
+import { externalClusterName } from '@capstan/providers';
+import { seedOrganization, type Stack, startStack } from '@capstan/testing';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+interface NodeList {
+  items: {
+    metadata: { name: string; labels: Record<string, string> };
+    status: { conditions: { type: string; status: string }[]; nodeInfo: { kubeletVersion: string } };
+  }[];
+}
+
+/**
+ * Capstan on its real drivers, end to end, as `npm start` runs it: RKE2 clusters as Cluster API +
+ * CAPRKE2 objects on the emulated management cluster, GKE clusters through the Container API
+ * emulator, and every cluster's API server judged by the real kubectl with the kubeconfig a
+ * customer downloads.
+ */
+describe('clusters on the real drivers (emulated management cluster and GKE)', () => {
+  let stack: Stack;
+  let client: ReturnType<typeof createCapstanClient>;
+  let dir: string;
+
+  beforeAll(async () => {
+    stack = await startStack({ drivers: true, stepDelayMs: 20 });
+    client = createCapstanClient({ baseUrl: stack.apiUrl, token: (await seedOrganization(stack.prisma)).token, idempotencyKeys: true });
+    dir = await mkdtemp(join(tmpdir(), 'capstan-drivers-'));
+  }, 90_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  async function finished(operationId: string): Promise<{ status: string; error: unknown }> {
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const { data } = await client.GET('/v1/operations/{operation_id}', { params: { path: { operation_id: operationId } } });
+      if (data && ['succeeded', 'failed', 'cancelled'].includes(data.status)) return data;
+      if (Date.now() > deadline) throw new Error(`operation ${operationId} is still ${data?.status}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async function kubectl(kubeconfig: string, ...args: string[]): Promise<string> {
+    const { stdout } = await run('kubectl', ['--kubeconfig', kubeconfig, '--request-timeout=20s', ...args], { env: { ...process.env, HOME: dir } });
+    return stdout;
+  }
+
+  async function kubeconfigOf(clusterId: string): Promise<string> {
+    const { data, response } = await client.GET('/v1/clusters/{cluster_id}/kubeconfig', { params: { path: { cluster_id: clusterId } }, parseAs: 'text' });
+    expect(response.status).toBe(200);
+    const file = join(dir, `${clusterId}.kubeconfig`);
+    await writeFile(file, data as string, { mode: 0o600 });
+    return file;
+  }
+
+  const readyNodes = (nodes: NodeList) => nodes.items.filter((n) => n.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True'));
+
+  it('creates an RKE2 cluster through Cluster API, reaches it with kubectl, scales it and deletes it without leftovers', async () => {
+    const created = await client.POST('/v1/clusters', {
+      body: { name: 'capi-e2e', provider: 'rke2', region: 'nine-cz41', node_pools: [{ name: 'apps', machine_type: 'nine-standard-4', count: 2 }] },
+    });
+    expect(created.response.status).toBe(202);
+    const clusterId = created.data!.cluster.id;
+    expect(await finished(created.data!.operation.id)).toMatchObject({ status: 'succeeded' });
+
+    const cluster = (await client.GET('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: clusterId } } })).data!;
+    const kubeconfig = await kubeconfigOf(clusterId);
+    const nodes = JSON.parse(await kubectl(kubeconfig, 'get', 'nodes', '-o', 'json')) as NodeList;
+    const workers = readyNodes(nodes).filter((n) => !('node-role.kubernetes.io/control-plane' in n.metadata.labels));
+    expect(workers).toHaveLength(2);
+    for (const node of readyNodes(nodes)) expect(node.status.nodeInfo.kubeletVersion).toBe(`v${cluster.current_version}+rke2r1`);
+    expect((await kubectl(kubeconfig, 'get', '--raw', '/readyz')).trim()).toBe('ok');
+
+    // What Capstan wrote on the management cluster, as an operator sees it.
+    const management = stack.env.RKE2_MANAGEMENT_KUBECONFIG!;
+    const objects = JSON.parse(await kubectl(management, 'get', 'clusters.cluster.x-k8s.io,machinedeployments', '-A', '-o', 'json')) as {
+      items: { kind: string; metadata: { name: string; labels?: Record<string, string> }; spec: { replicas?: number } }[];
+    };
+    const external = externalClusterName(clusterId);
+    expect(objects.items.filter((o) => o.kind === 'Cluster').map((o) => o.metadata.name)).toEqual([external]);
+    expect(objects.items.find((o) => o.kind === 'MachineDeployment')!.spec.replicas).toBe(2);
+
+    const scale = await client.PATCH('/v1/clusters/{cluster_id}/node-pools/{node_pool_id}', {
+      params: { path: { cluster_id: clusterId, node_pool_id: cluster.node_pools[0]!.id } },
+      body: { count: 3 },
+    });
+    expect(scale.response.status).toBe(202);
+    expect(await finished(scale.data!.operation.id)).toMatchObject({ status: 'succeeded' });
+    const scaled = JSON.parse(await kubectl(kubeconfig, 'get', 'nodes', '-o', 'json')) as NodeList;
+    expect(readyNodes(scaled).filter((n) => !('node-role.kubernetes.io/control-plane' in n.metadata.labels))).toHaveLength(3);
+
+    const row = await stack.database.selectFrom('clusters').select(['endpoint', 'tls_server_name']).where('id', '=', clusterId).executeTakeFirstOrThrow();
+    expect(row.tls_server_name).toBe(`${external}.${stack.simulator.kube.kubeDomain}`);
+
+    const deleted = await client.DELETE('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: clusterId } } });
+    expect(await finished(deleted.data!.operation.id)).toMatchObject({ status: 'succeeded' });
+    const left = JSON.parse(await kubectl(management, 'get', 'clusters.cluster.x-k8s.io,machinedeployments,machines', '-A', '-o', 'json')) as {
+      items: unknown[];
+    };
+    expect(left.items).toEqual([]);
+    expect(await stack.simulator.kube.getApiServer(external)).toBeNull();
+  }, 240_000);
+
+  it('creates a GKE cluster in europe-west6 through the Container API and reaches it with kubectl', async () => {
+    const created = await client.POST('/v1/clusters', {
+      body: { name: 'gke-e2e', provider: 'gke', region: 'europe-west6', node_pools: [{ name: 'apps', machine_type: 'e2-standard-4', count: 2 }] },
+    });
+    expect(created.response.status).toBe(202);
+    const clusterId = created.data!.cluster.id;
+    expect(await finished(created.data!.operation.id)).toMatchObject({ status: 'succeeded' });
+    const cluster = (await client.GET('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: clusterId } } })).data!;
+    expect(cluster.current_version).toMatch(/^\d+\.\d+\.\d+-gke\.\d+$/);
+
+    const kubeconfig = await kubeconfigOf(clusterId);
+    const nodes = readyNodes(JSON.parse(await kubectl(kubeconfig, 'get', 'nodes', '-o', 'json')) as NodeList);
+    expect(nodes.filter((n) => n.metadata.labels['cloud.google.com/gke-nodepool'] !== 'capstan-system')).toHaveLength(2);
+    for (const node of nodes) expect(node.status.nodeInfo.kubeletVersion).toBe(`v${cluster.current_version}`);
+
+    const deleted = await client.DELETE('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: clusterId } } });
+    expect(await finished(deleted.data!.operation.id)).toMatchObject({ status: 'succeeded' });
+    expect(await stack.simulator.kube.getApiServer(externalClusterName(clusterId))).toBeNull();
+  }, 240_000);
+
+  it('creates a cluster at every version the catalogue offers as supported, on both providers', async () => {
+    const regions = { rke2: 'nine-cz41', gke: 'europe-west6' } as const;
+    const machines = { rke2: 'nine-standard-2', gke: 'e2-standard-4' } as const;
+    const versions = (await client.GET('/v1/versions', {})).data!.items.filter((v) => v.state === 'supported');
+    expect(new Set(versions.map((v) => v.provider))).toEqual(new Set(['rke2', 'gke']));
+    const outcomes = await Promise.all(
+      versions.map(async (v, i) => {
+        const created = await client.POST('/v1/clusters', {
+          body: {
+            name: `v${i}-${v.provider}`,
+            provider: v.provider,
+            region: regions[v.provider],
+            version: v.latest_patch,
+            node_pools: [{ name: 'apps', machine_type: machines[v.provider], count: 1 }],
+          },
+        });
+        if (created.response.status !== 202) return `${v.provider} ${v.latest_patch}: ${created.response.status} ${JSON.stringify(created.error)}`;
+        const operation = await finished(created.data!.operation.id);
+        return `${v.provider} ${v.latest_patch}: ${operation.status}${operation.error ? ` ${JSON.stringify(operation.error)}` : ''}`;
+      }),
+    );
+    expect(outcomes).toEqual(versions.map((v) => `${v.provider} ${v.latest_patch}: succeeded`));
+  }, 300_000);
+});

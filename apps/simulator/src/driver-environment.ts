@@ -1,0 +1,32 @@
+import { writeFileSync } from 'node:fs';
+import { MANAGEMENT_API_SERVER, type RunningSimulator } from './simulator';
+
+/**
+ * The settings that point Capstan's real drivers at this simulated cloud, as an installation
+ * would point them at its own management cluster and at Google: RKE2 through Cluster API objects
+ * on the emulated management cluster (its kubeconfig written to `kubeconfigPath`, and the
+ * namespace the driver keeps clusters in, which an operator creates once), GKE through the
+ * Container API emulator with its token endpoint. `npm start` and the end-to-end tests use it.
+ */
+export async function driverEnvironment(
+  simulator: RunningSimulator,
+  options: { kubeconfigPath: string; apiToken: string; namespace?: string },
+): Promise<Record<string, string>> {
+  const namespace = options.namespace ?? 'capstan-clusters';
+  writeFileSync(options.kubeconfigPath, simulator.managementKubeconfig, { mode: 0o600 });
+  const management = simulator.kube.server(MANAGEMENT_API_SERVER.name);
+  if (!(await management.get({ apiVersion: 'v1', kind: 'Namespace', name: namespace }))) {
+    await management.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+  }
+  return {
+    PROVIDER: 'drivers',
+    RKE2_MANAGEMENT_KUBECONFIG: options.kubeconfigPath,
+    RKE2_NAMESPACE: namespace,
+    GKE_PROJECT: 'capstan-local',
+    GKE_API_ENDPOINT: simulator.gkeUrl,
+    GKE_TOKEN_URL: `${simulator.gkeUrl}/token`,
+    GKE_CLIENT_SECRET: options.apiToken,
+    // One listener serves every emulated API server and picks it by name (SNI).
+    GKE_TLS_SERVER_NAME_FROM_DNS_ENDPOINT: 'true',
+  };
+}
