@@ -15,8 +15,8 @@ export type Sql = Pick<PoolClient, 'query'>;
 export class SimulatorDatabase {
   readonly pool: Pool;
 
-  constructor(databaseUrl: string, poolSize = 10) {
-    this.pool = new Pool({ ...pgConnectionFromUrl(databaseUrl), max: poolSize, application_name: 'capstan-simulator' });
+  constructor(databaseUrl: string, poolSize = 10, applicationName = 'capstan-simulator') {
+    this.pool = new Pool({ ...pgConnectionFromUrl(databaseUrl), max: poolSize, application_name: applicationName });
     // An idle client losing its connection (a Postgres restart) must not crash the simulator.
     this.pool.on('error', () => undefined);
   }

@@ -77,6 +77,9 @@ export interface RunningSimulator {
 export async function startSimulator(options: SimulatorOptions): Promise<RunningSimulator> {
   const log = options.log ?? silentLogger;
   const db = new SimulatorDatabase(options.databaseUrl, options.databasePoolSize);
+  // The Kubernetes emulator and its controllers work in the background all the time: a pool of
+  // their own keeps them from queueing the cloud API's calls, and tells them apart in pg_stat_activity.
+  const kubeDb = new SimulatorDatabase(options.databaseUrl, Math.max(2, Math.ceil((options.databasePoolSize ?? 10) / 2)), 'capstan-simulator-kube');
   let emulator: KubeEmulatorRuntime | undefined;
   try {
     await db.migrate();
@@ -88,14 +91,14 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     // The kube listener starts first: cluster endpoints are built from its (maybe random) port.
     const context: CloudContext = { db, stepDelayMs: options.stepDelayMs, kubeUrl: '', kubeDomain, caCertificatePem: authority.certificatePem };
     const credentials = new Credentials(context);
-    emulator = await createKubeEmulator({ db, databaseUrl: options.databaseUrl, kubeDomain, caCertificatePem: authority.certificatePem, log });
+    emulator = await createKubeEmulator({ db: kubeDb, databaseUrl: options.databaseUrl, kubeDomain, caCertificatePem: authority.certificatePem, log });
     for (const registration of KUBE_SUBRESOURCES) emulator.registerSubresource(registration);
     const kube = await startKubeEndpoint({ db, credentials, certificate, host: options.host, port: options.kubePort, domain: kubeDomain, log, kube: emulator });
     context.kubeUrl = `https://${urlHost}:${kube.port}`;
     emulator.setUrl(context.kubeUrl);
     await emulator.ensureApiServer(MANAGEMENT_API_SERVER);
     await installClusterApiCrds(emulator.server(MANAGEMENT_API_SERVER.name));
-    const machineFaults = new MachineFaults(db);
+    const machineFaults = new MachineFaults(kubeDb);
     await machineFaults.migrate();
     const admin = await emulator.issueToken(MANAGEMENT_API_SERVER.name, { subject: 'capstan-simulator-admin', ttlSeconds: null });
     const managementKubeconfig = kubeconfigYaml({
@@ -173,12 +176,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
         await controllers.stop();
         await Promise.allSettled([api.close(), kube.close(), gke.close()]);
         await emulator?.close();
-        await db.close();
+        await Promise.all([db.close(), kubeDb.close()]);
       },
     };
   } catch (error) {
     await emulator?.close().catch(() => undefined);
-    await db.close().catch(() => undefined);
+    await Promise.all([db.close().catch(() => undefined), kubeDb.close().catch(() => undefined)]);
     throw error;
   }
 }
