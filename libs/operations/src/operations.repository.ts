@@ -1,5 +1,5 @@
 import { ACTIVE_OPERATION_STATUSES, isEnqueueable, type OperationType, plannedSteps } from '@capstan/domain';
-import { jsonb, newId, type Prisma, RequestContext, type UnitOfWork } from '@capstan/platform';
+import { jsonb, Metrics, newId, type Prisma, RequestContext, type UnitOfWork } from '@capstan/platform';
 import { sql } from 'kysely';
 import { EventsService } from '@capstan/events';
 import { Injectable } from '@nestjs/common';
@@ -31,6 +31,7 @@ export class OperationsRepository {
   constructor(
     private readonly context: RequestContext,
     private readonly events: EventsService,
+    private readonly metrics: Metrics,
   ) {}
 
   async enqueue(tx: UnitOfWork, input: NewOperation): Promise<OperationWithSteps> {
@@ -73,6 +74,9 @@ export class OperationsRepository {
       .selectFrom('operation')
       .select(['created_at', 'updated_at'])
       .executeTakeFirstOrThrow();
+    // Counted when written: a transaction rolled back after this is rare (the change it carries
+    // failed a later check) and counts once too often, never too seldom.
+    this.metrics.operationsEnqueued.inc({ type: input.type });
     const operation: OperationWithSteps = {
       id,
       organizationId: input.organizationId,

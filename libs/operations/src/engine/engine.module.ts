@@ -3,6 +3,7 @@ import { ProvidersModule } from '@capstan/providers';
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { EngineGauges } from './engine-gauges';
 import { OperationRunner } from './operation-runner';
 import { OPERATIONS_QUEUE } from './operations-queue';
 import { OperationsProcessor } from './operations.processor';
@@ -35,7 +36,7 @@ import { StepRegistry } from './step-registry';
     ProvidersModule,
     DiscoveryModule,
   ],
-  providers: [StepRegistry, OperationRunner, OperationsProcessor, OutboxRelay, Reconciler],
+  providers: [StepRegistry, OperationRunner, OperationsProcessor, OutboxRelay, Reconciler, EngineGauges],
   exports: [OutboxRelay, Reconciler, OperationRunner],
 })
 export class OperationsEngineModule {}
