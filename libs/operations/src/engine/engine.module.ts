@@ -5,7 +5,7 @@ import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { EngineGauges } from './engine-gauges';
 import { OperationRunner } from './operation-runner';
-import { OPERATIONS_QUEUE } from './operations-queue';
+import { OPERATIONS_QUEUE, queuePrefix } from './operations-queue';
 import { OperationsProcessor } from './operations.processor';
 import { OutboxRelay } from './outbox-relay';
 import { Reconciler } from './reconciler';
@@ -25,7 +25,7 @@ import { StepRegistry } from './step-registry';
       inject: [RedisConnections, EngineConfig],
       useFactory: (redis: RedisConnections, engine: EngineConfig) => ({
         connection: redis.openForQueues('operations'),
-        prefix: `${redis.prefix}:bull`,
+        prefix: queuePrefix(redis),
         workerOptions: undefined,
         defaultJobOptions: { removeOnComplete: true, removeOnFail: true, attempts: engine.maxAttempts },
       }),

@@ -1,0 +1,97 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { FastifyAdapter as BoardAdapter } from '@bull-board/fastify';
+import { ForbiddenError, UnauthenticatedError } from '@capstan/domain';
+import { openOperationsQueue } from '@capstan/operations';
+import { HttpConfig, RedisConnections, sendProblem } from '@capstan/platform';
+import { BOARD_COOKIE, BOARD_PATH, boardCookie, BoardSessions, cookieValue, servedOverHttps } from '@capstan/tenancy';
+import { Logger } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+/** Bull Board's page loads its own scripts, styles and fonts; nothing from elsewhere runs, and it is never framed. */
+const BOARD_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline' https://fonts.googleapis.com",
+  "font-src 'self' data: https://fonts.gstatic.com",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join(';');
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * The staff queue board (Bull Board) under /admin/queues (docs/observability.md, "Queue board").
+ * Browsers cannot send bearer tokens, so the board answers only to the session cookie that
+ * `POST /admin/v1/session` sets; the cookie is scoped to this path and nothing else reads it, so
+ * it never stands in for a bearer token on /v1 or /admin/v1. Changes (retry, promote, remove,
+ * clean, pause) also need an Origin header naming this server: with SameSite=Strict, that is the
+ * CSRF defence for browsers too old to honour SameSite.
+ */
+export async function mountQueueBoard(app: NestFastifyApplication): Promise<void> {
+  const sessions = app.get(BoardSessions);
+  const http = app.get(HttpConfig);
+  const queue = openOperationsQueue(app.get(RedisConnections));
+  const logger = new Logger('QueueBoard');
+  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  fastify.addHook('onClose', async () => queue.close());
+
+  const board = new BoardAdapter();
+  // `as never`: the adapter declares its types against its own nested copy of @bull-board/api
+  // (6.14.1 beside our 6.14.2); the two agree at runtime, only their private fields differ.
+  board.setBasePath(BOARD_PATH);
+  createBullBoard({
+    queues: [new BullMQAdapter(queue, { readOnlyMode: false })],
+    serverAdapter: board as never,
+    options: { uiConfig: { boardTitle: 'Capstan queues' } },
+  });
+
+  await app.register(
+    async (scope: FastifyInstance) => {
+      scope.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+        try {
+          const staff = await sessions.caller(cookieValue(request.headers.cookie, BOARD_COOKIE));
+          if (!staff)
+            throw new UnauthenticatedError('the queue board needs a staff session: POST /admin/v1/session with a staff bearer token (docs/observability.md)');
+          if (!SAFE_METHODS.has(request.method) && !sameOrigin(request, http)) {
+            throw new ForbiddenError('cross-origin', 'changes on the queue board need an Origin header naming this server');
+          }
+        } catch (error) {
+          sendProblem(request, reply, error, logger, false);
+          return reply;
+        }
+      });
+      scope.addHook('onSend', async (_request, reply, payload) => {
+        // The board is a page, not JSON: its own policy instead of the API's `default-src 'none'`.
+        if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) void reply.header('content-security-policy', BOARD_CSP);
+        void reply.header('cache-control', 'no-store');
+        return payload;
+      });
+      // Signing out ends the session at once and deletes the cookie.
+      scope.post('/logout', async (request, reply) => {
+        await sessions.close(cookieValue(request.headers.cookie, BOARD_COOKIE));
+        void reply.header('set-cookie', boardCookie(BOARD_COOKIE, '', { path: BOARD_PATH, maxAgeSeconds: 0, secure: servedOverHttps(request, http) }));
+        return reply.code(204).send();
+      });
+      await scope.register(board.registerPlugin() as never);
+    },
+    { prefix: BOARD_PATH },
+  );
+}
+
+/** The request's Origin is this server as the browser reached it, or the configured public URL. */
+function sameOrigin(request: FastifyRequest, http: Pick<HttpConfig, 'publicUrl'>): boolean {
+  const origin = request.headers.origin;
+  if (!origin) return false;
+  const own = new Set([`${request.protocol}://${request.host}`]);
+  try {
+    own.add(new URL(http.publicUrl).origin);
+  } catch {
+    // No usable public URL: only the request's own origin counts.
+  }
+  return own.has(origin);
+}
