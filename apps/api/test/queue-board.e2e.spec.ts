@@ -129,6 +129,36 @@ describe('the staff queue board under /admin/queues', () => {
     expect(resume.statusCode).toBe(200);
   });
 
+  it('shows a browser the sign-in form, and signs it in with a staff token posted from this origin', async () => {
+    const page = await board('/admin/queues/', undefined, { accept: 'text/html,application/xhtml+xml' });
+    expect(page.statusCode).toBe(401);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.body).toContain('<form method="post" action="/admin/queues/login">');
+    expect(String(page.headers['content-security-policy'])).toContain("default-src 'none'");
+
+    const signIn = (token: string, headers: Record<string, string>) =>
+      api.app.inject({
+        method: 'POST',
+        url: '/admin/queues/login',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', ...headers },
+        payload: new URLSearchParams({ token }).toString(),
+      });
+    // Login CSRF: another site's form cannot sign a browser in.
+    expect((await signIn(operator.token, { origin: 'https://evil.example' })).statusCode).toBe(403);
+    expect((await signIn(operator.token, {})).statusCode).toBe(403);
+    const wrong = await signIn('stok_not-a-real-token', { origin });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.body).toContain('<p role="alert">');
+    expect(wrong.headers['set-cookie']).toBeUndefined();
+    expect((await signIn(viewer, { origin })).statusCode).toBe(403);
+
+    const ok = await signIn(operator.token, { origin });
+    expect(ok.statusCode).toBe(303);
+    expect(ok.headers.location).toBe('/admin/queues/');
+    expect(setCookieOf(ok.headers).split('; ')).toEqual(expect.arrayContaining(['Path=/admin/queues', 'HttpOnly', 'SameSite=Strict']));
+    expect((await board('/admin/queues/api/queues', sessionOf(setCookieOf(ok.headers)))).statusCode).toBe(200);
+  });
+
   it('ends the session at logout: the cookie is deleted and no longer opens the board', async () => {
     const session = sessionOf(setCookieOf((await openSession(api.app, operator.token)).headers));
     const logout = await api.app.inject({ method: 'POST', url: '/admin/queues/logout', headers: { cookie: `capstan_board=${session}`, origin } });

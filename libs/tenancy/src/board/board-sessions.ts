@@ -1,9 +1,12 @@
+import { DomainError, ForbiddenError } from '@capstan/domain';
 import { AuthConfig, Clock, Database, RedisConnections } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { createHash, randomBytes } from 'node:crypto';
 import { AuditLog } from '../audit/audit-log';
 import { actorOf, roleAtLeast, type StaffCaller, type StaffRole } from '../auth/caller';
+import { TokenAuthenticator } from '../auth/token-authenticator';
+import { FailedAuthLimiter } from '../rate-limit/failed-auth-limiter';
 
 /** The cookie's name and the only path browsers send it to (docs/observability.md, "Queue board"). */
 export const BOARD_COOKIE = 'capstan_board';
@@ -43,6 +46,8 @@ export class BoardSessions {
     private readonly clock: Clock,
     private readonly db: Database,
     private readonly audit: AuditLog,
+    private readonly tokens: TokenAuthenticator,
+    private readonly failures: FailedAuthLimiter,
   ) {
     this.redis = redis.open('board-sessions');
     this.prefix = `${redis.prefix}:board-session:`;
@@ -65,6 +70,23 @@ export class BoardSessions {
       changes: { expires_at: { after: expiresAt.toISOString() } },
     });
     return { secret, expiresAt };
+  }
+
+  /**
+   * The browser sign-in (the board's form): a staff API token, checked as the bearer guard checks
+   * it, failures counted per address like every failed authentication (AUTH_FAILURES_PER_MINUTE).
+   */
+  async openWithStaffToken(token: string, sourceIp: string): Promise<{ secret: string; expiresAt: Date }> {
+    let staff: StaffCaller;
+    try {
+      staff = await this.tokens.staff(token.trim());
+    } catch (error) {
+      if (!(error instanceof DomainError && error.kind === 'unauthenticated')) throw error;
+      throw (await this.failures.failureFrom(sourceIp)) ?? error;
+    }
+    if (!roleAtLeast(staff.role, BOARD_ROLE))
+      throw new ForbiddenError('insufficient-role', `the queue board needs the ${BOARD_ROLE} role; you have ${staff.role}`);
+    return this.open(staff);
   }
 
   /**
