@@ -96,6 +96,14 @@ describe('the alert rules and dashboard in the Helm chart', () => {
     expect(unknown).toEqual([]);
   });
 
+  it('are all in the metrics table of docs/observability.md, which lists no metric that does not exist', () => {
+    const doc = readFileSync(join(WORKSPACE_ROOT, 'docs', 'observability.md'), 'utf8');
+    const documented = new Set([...doc.matchAll(/^\| `(capstan_[a-z0-9_]+)`/gm)].map((m) => m[1]!));
+    const ours = [...exported].filter((name) => name.startsWith('capstan_'));
+    expect(ours.filter((name) => !documented.has(name))).toEqual([]);
+    expect([...documented].filter((name) => !exported.has(name))).toEqual([]);
+  });
+
   it('the catalogue check itself catches a name the processes do not export', () => {
     const names = metricNamesIn('sum(rate(capstan_operations_finishd_total[5m])) / sum(capstan_queue_jobs)');
     expect(names.map((n) => baseName(n, exported)).filter((n) => !exported.has(n))).toEqual(['capstan_operations_finishd_total']);
