@@ -7,8 +7,9 @@ import { type ClusterProvider, ProviderError } from '@capstan/providers';
  * set; a cache keeps one wrapper per driver and provider, so steps pay no allocation per call.
  */
 export function instrumentedProvider(provider: ClusterProvider, name: string, metrics: Metrics): ClusterProvider {
-  const key = name;
-  const known = cache.get(provider)?.get(key);
+  let perMetrics = cache.get(metrics);
+  if (!perMetrics) cache.set(metrics, (perMetrics = new WeakMap()));
+  const known = perMetrics.get(provider)?.get(name);
   if (known) return known;
   const wrapped = new Proxy(provider, {
     get(target, property, receiver) {
@@ -30,9 +31,9 @@ export function instrumentedProvider(provider: ClusterProvider, name: string, me
       };
     },
   });
-  const perProvider = cache.get(provider) ?? new Map<string, ClusterProvider>();
-  perProvider.set(key, wrapped);
-  cache.set(provider, perProvider);
+  const perProvider = perMetrics.get(provider) ?? new Map<string, ClusterProvider>();
+  perProvider.set(name, wrapped);
+  perMetrics.set(provider, perProvider);
   return wrapped;
 }
 
@@ -42,4 +43,5 @@ function codeOf(error: unknown): string {
   return /^[a-z0-9_]{1,40}$/.test(error.code) ? error.code : 'other';
 }
 
-const cache = new WeakMap<ClusterProvider, Map<string, ClusterProvider>>();
+/** Per registry (tests run several processes in one), per driver, per provider name. */
+const cache = new WeakMap<Metrics, WeakMap<ClusterProvider, Map<string, ClusterProvider>>>();
