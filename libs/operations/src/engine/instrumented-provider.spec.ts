@@ -22,7 +22,7 @@ describe('provider calls seen by steps are timed and their failures counted', ()
     await expect(provider.getCluster('c1')).resolves.toEqual({ name: 'c1' });
     expect(provider.kind).toBe('simulated');
     const counts = (await series(metrics, 'capstan_provider_call_duration_seconds')).filter(
-      (v) => v.metricName === 'capstan_provider_call_duration_seconds_count',
+      (v) => (v as { metricName?: string }).metricName === 'capstan_provider_call_duration_seconds_count',
     );
     expect(counts).toEqual([expect.objectContaining({ labels: { provider: 'rke2', call: 'getCluster', outcome: 'ok' }, value: 1 })]);
   });
