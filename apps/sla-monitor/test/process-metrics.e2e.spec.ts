@@ -119,5 +119,7 @@ describe('metrics of the API, the worker and the SLA monitor after a create', ()
     expect(sample(probed, 'capstan_probe_duration_seconds_count', { result: 'up' })).toBeGreaterThanOrEqual(3);
     expect(sample(probed, 'capstan_probes_total', { result: 'down' }) ?? 0).toBe(0);
     expect(sample(probed, 'capstan_sla_alerts_firing', { severity: 'page' })).toBe(0);
+    // Computed at boot from the monthly reports: nothing was down, nothing is breached.
+    expect(sample(probed, 'capstan_sla_breaches', { provider: 'rke2' })).toBe(0);
   }, 120_000);
 });

@@ -83,6 +83,11 @@ export class Metrics {
   readonly burnRateAlertChanges = this.counter('capstan_sla_burn_rate_alert_changes_total', 'Burn-rate alerts raised, changed or resolved, by new severity', [
     'severity',
   ]);
+  readonly slaBreaches = this.gauge(
+    'capstan_sla_breaches',
+    'Clusters whose SLA for the month in progress is already breached, by provider (recomputed every few minutes)',
+    ['provider'],
+  );
   readonly slaAlertsFiring = this.gauge('capstan_sla_alerts_firing', 'Clusters with a burn-rate alert firing, by severity (sampled from Postgres)', [
     'severity',
   ]);
