@@ -45,9 +45,9 @@ export async function mountQueueBoard(app: NestFastifyApplication): Promise<void
   fastify.addHook('onClose', async () => queue.close());
 
   const boardUi = new BoardAdapter();
+  boardUi.setBasePath(BOARD_PATH);
   // `as never`: the adapter declares its types against its own nested copy of @bull-board/api
   // (6.14.1 beside our 6.14.2); the two agree at runtime, only their private fields differ.
-  boardUi.setBasePath(BOARD_PATH);
   createBullBoard({
     queues: [new BullMQAdapter(queue, { readOnlyMode: false })],
     serverAdapter: boardUi as never,

@@ -45,7 +45,7 @@ describe('the staff queue board under /admin/queues', () => {
     api.app.inject({ method: 'GET', url, headers: { ...(cookie ? { cookie: `capstan_board=${cookie}` } : {}), ...extra } });
 
   it('answers 401 problem+json without a session, for the page and its API alike', async () => {
-    for (const url of ['/admin/queues/', '/admin/queues/api/queues', '/admin/queues/queue/operations']) {
+    for (const url of ['/admin/queues', '/admin/queues/', '/admin/queues/api/queues', '/admin/queues/queue/operations', '/admin/queues/static/js/x.js']) {
       const res = await board(url);
       expect(res.statusCode).toBe(401);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -93,6 +93,9 @@ describe('the staff queue board under /admin/queues', () => {
     expect(page.body).toContain('<base href="/admin/queues');
     expect(String(page.headers['content-security-policy'])).toContain("script-src 'self'");
     expect(String(page.headers['content-security-policy'])).toContain("frame-ancestors 'none'");
+
+    // Without the trailing slash too, as people type it.
+    expect((await board('/admin/queues', session)).statusCode).toBe(200);
 
     const queues = await board('/admin/queues/api/queues', session);
     expect(queues.statusCode).toBe(200);
