@@ -104,6 +104,12 @@ describe('the alert rules and dashboard in the Helm chart', () => {
     expect([...documented].filter((name) => !exported.has(name))).toEqual([]);
   });
 
+  it('keep the `service` label they select on: the ServiceMonitor honours the series own labels', () => {
+    const rules = readFileSync(rulesFile, 'utf8');
+    expect(rules).toMatch(/service="worker"/);
+    expect(readFileSync(join(chart, 'templates', 'servicemonitor.yaml'), 'utf8')).toMatch(/^\s+honorLabels: true$/m);
+  });
+
   it('the catalogue check itself catches a name the processes do not export', () => {
     const names = metricNamesIn('sum(rate(capstan_operations_finishd_total[5m])) / sum(capstan_queue_jobs)');
     expect(names.map((n) => baseName(n, exported)).filter((n) => !exported.has(n))).toEqual(['capstan_operations_finishd_total']);
