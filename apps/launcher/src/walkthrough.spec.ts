@@ -14,6 +14,10 @@ describe('the start-up banner walk through', () => {
     expect(lines).not.toMatch(/cap_\.\.\.|capstaff_\.\.\./);
   });
 
+  it('points staff at the queue board on this URL', () => {
+    expect(lines).toContain('http://127.0.0.1:8080/admin/queues/ (sign in with STAFF_TOKEN)');
+  });
+
   it('walks the whole way, CLI first and curl second: create, watch, kubeconfig, staff fault, SLA', () => {
     const order = [
       'capstan clusters create demo',

@@ -28,6 +28,7 @@ export function walkthrough({ url, customerToken, staffToken, cliPath }: Walkthr
     `      ${url}/admin/v1/simulator/clusters/<id>/api-server -d '{"state":"down","reason":"demo"}'`,
     '    capstan sla report <id>',
     `    CAPSTAN_TOKEN=$STAFF_TOKEN capstan admin clusters        # the fleet, as staff`,
+    `    # staff: the queue board in a browser, ${url}/admin/queues/ (sign in with STAFF_TOKEN)`,
     '',
     '  or with curl:',
     `    curl -H "Authorization: Bearer $CAPSTAN_TOKEN" ${url}/v1/organization`,

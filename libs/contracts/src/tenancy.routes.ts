@@ -275,3 +275,31 @@ export const adminListAuditEvents = defineRoute({
   query: auditQuery.extend({ organization_id: idOf('org').optional() }).strict(),
   responses: { 200: { description: 'A page of audit events', schema: page(auditEventSchema, 'AdminAuditEventPage') } },
 });
+
+export const boardSessionSchema = z
+  .object({
+    expires_at: z.string().datetime().openapi({ description: 'When the session cookie stops opening the board' }),
+    board_url: z.string().openapi({ example: '/admin/queues/' }),
+  })
+  .openapi('BoardSession');
+
+export const adminCreateBoardSession = defineRoute({
+  operationId: 'adminCreateBoardSession',
+  method: 'POST',
+  path: '/admin/v1/session',
+  summary: 'Exchange a staff credential for a queue-board session cookie',
+  description:
+    'Browsers cannot send bearer tokens: this sets a short-lived HttpOnly, SameSite=Strict cookie (Secure over https) scoped to /admin/queues, ' +
+    'the staff queue board. The cookie opens nothing else: /v1 and /admin/v1 want a bearer token as before. Audited.',
+  tags: ['Admin'],
+  access: 'staff:operator',
+  // The cookie carries a secret: no cache may keep the answer.
+  oneTimeSecret: true,
+  responses: {
+    201: {
+      description: 'The session; its secret travels only in the cookie',
+      schema: boardSessionSchema,
+      headers: { 'Set-Cookie': 'capstan_board=...; Path=/admin/queues; Max-Age=...; HttpOnly; SameSite=Strict (and Secure over https)' },
+    },
+  },
+});

@@ -1,5 +1,5 @@
 import { ACTIVE_OPERATION_STATUSES, isEnqueueable, type OperationType, plannedSteps } from '@capstan/domain';
-import { Clock, type DB, jsonb, newId, type Prisma, RequestContext, type UnitOfWork } from '@capstan/platform';
+import { Clock, type DB, jsonb, Metrics, newId, type Prisma, RequestContext, type UnitOfWork } from '@capstan/platform';
 import { type QueryCreator, sql } from 'kysely';
 import { withEvent } from '@capstan/events';
 import { Injectable } from '@nestjs/common';
@@ -39,6 +39,7 @@ export class OperationsRepository {
   constructor(
     private readonly context: RequestContext,
     private readonly clock: Clock,
+    private readonly metrics: Metrics,
   ) {}
 
   async enqueue(tx: UnitOfWork, input: NewOperation): Promise<OperationWithSteps> {
@@ -88,6 +89,9 @@ export class OperationsRepository {
       .selectFrom(['operation', 'message'])
       .select(['operation.created_at', 'operation.updated_at', this.notification(id)])
       .executeTakeFirstOrThrow();
+    // Counted when written: a transaction rolled back after this is rare (the change it carries
+    // failed a later check) and counts once too often, never too seldom.
+    this.metrics.operationsEnqueued.inc({ type: input.type });
     const operation: OperationWithSteps = {
       id,
       organizationId: input.organizationId,

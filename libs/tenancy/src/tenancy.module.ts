@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { AccessGuard } from './auth/access.guard';
+import { BoardSessionController } from './board/board-session.controller';
+import { BoardSessions } from './board/board-sessions';
 import { CustomerTokenStrategy, StaffOidcStrategy, StaffTokenStrategy } from './auth/strategies';
 import { TokenAuthenticator } from './auth/token-authenticator';
 import { AuditLog } from './audit/audit-log';
@@ -18,7 +20,7 @@ import { TokensService } from './tokens/tokens.service';
  */
 @Module({
   imports: [PassportModule.register({ session: false })],
-  controllers: [CustomerTenancyController, StaffTenancyController],
+  controllers: [CustomerTenancyController, StaffTenancyController, BoardSessionController],
   providers: [
     TokenAuthenticator,
     CustomerTokenStrategy,
@@ -28,9 +30,10 @@ import { TokensService } from './tokens/tokens.service';
     OrganizationsService,
     TokensService,
     FailedAuthLimiter,
+    BoardSessions,
     { provide: APP_GUARD, useClass: AccessGuard },
     { provide: APP_GUARD, useClass: RateLimitGuard },
   ],
-  exports: [AuditLog, OrganizationsService],
+  exports: [AuditLog, OrganizationsService, BoardSessions],
 })
 export class TenancyModule {}

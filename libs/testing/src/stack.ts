@@ -34,6 +34,8 @@ export interface Stack {
   env: Record<string, string>;
   api: NestFastifyApplication;
   apiUrl: string;
+  /** The in-process worker (absent with `inProcessWorker: false`), e.g. to scrape its /metrics. */
+  worker?: NestFastifyApplication;
   /** The API's Kysely `Database` (new tests: query with this; `prisma` stays for existing ones). */
   database: Database;
   prisma: PrismaService;
@@ -100,6 +102,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     env,
     api,
     apiUrl,
+    worker,
     database: api.get(Database),
     prisma: api.get(PrismaService),
     simulator,

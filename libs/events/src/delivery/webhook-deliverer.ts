@@ -1,5 +1,5 @@
-import { Clock, Database, type DB } from '@capstan/platform';
-import { Injectable, Logger } from '@nestjs/common';
+import { Clock, Database, type DB, Metrics } from '@capstan/platform';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { type Selectable, sql } from 'kysely';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request as httpRequest } from 'node:http';
@@ -74,6 +74,7 @@ export class WebhookDeliverer {
     private readonly secrets: WebhookSecrets,
     private readonly clock: Clock,
     private readonly settings: WebhookDeliverySettings,
+    @Optional() private readonly metrics?: Metrics,
   ) {}
 
   /** From now on, claim again whenever an attempt finishes, so a freed slot is refilled at once. */
@@ -242,6 +243,7 @@ export class WebhookDeliverer {
       data: event.data,
     });
     const timestamp = Math.floor(this.clock.now().getTime() / 1000);
+    const started = performance.now();
     // The message id is the event id: the same on every retry, so receivers can deduplicate.
     const outcome = await this.post(webhook.url, body, {
       'content-type': 'application/cloudevents+json',
@@ -250,6 +252,10 @@ export class WebhookDeliverer {
       'webhook-timestamp': String(timestamp),
       'webhook-signature': signWebhook(secret, event.id, timestamp, body),
     });
+    // Outcomes are a bounded set: succeeded, or why not (an HTTP status class, or no answer).
+    const result = outcome.ok ? 'succeeded' : outcome.statusCode ? `http_${Math.floor(outcome.statusCode / 100)}xx` : 'no_answer';
+    this.metrics?.webhookDeliveries.inc({ outcome: result });
+    this.metrics?.webhookDeliveryDuration.observe({ outcome: result }, (performance.now() - started) / 1000);
     await this.finish(delivery, outcome, event.time);
   }
 

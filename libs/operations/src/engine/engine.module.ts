@@ -3,8 +3,9 @@ import { ClusterProvidersModule } from '@capstan/kube';
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { EngineGauges } from './engine-gauges';
 import { OperationRunner } from './operation-runner';
-import { OPERATIONS_QUEUE } from './operations-queue';
+import { OPERATIONS_QUEUE, queuePrefix } from './operations-queue';
 import { OperationsProcessor } from './operations.processor';
 import { OutboxRelay } from './outbox-relay';
 import { OrphanCleaner } from './orphan-cleaner';
@@ -25,7 +26,7 @@ import { StepRegistry } from './step-registry';
       inject: [RedisConnections, EngineConfig],
       useFactory: (redis: RedisConnections, engine: EngineConfig) => ({
         connection: redis.openForQueues('operations'),
-        prefix: `${redis.prefix}:bull`,
+        prefix: queuePrefix(redis),
         workerOptions: undefined,
         defaultJobOptions: { removeOnComplete: true, removeOnFail: true, attempts: engine.maxAttempts },
       }),
@@ -36,7 +37,7 @@ import { StepRegistry } from './step-registry';
     ClusterProvidersModule,
     DiscoveryModule,
   ],
-  providers: [StepRegistry, OperationRunner, OperationsProcessor, OutboxRelay, Reconciler, OrphanCleaner],
+  providers: [StepRegistry, OperationRunner, OperationsProcessor, OutboxRelay, Reconciler, OrphanCleaner, EngineGauges],
   exports: [OutboxRelay, Reconciler, OperationRunner, OrphanCleaner],
 })
 export class OperationsEngineModule {}

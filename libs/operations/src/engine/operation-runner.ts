@@ -1,10 +1,12 @@
 import { type OperationType, stepStatusesBefore } from '@capstan/domain';
-import { Clock, Database, EngineConfig, newId, SecretBox } from '@capstan/platform';
+import { Clock, Database, EngineConfig, Metrics, newId, SecretBox } from '@capstan/platform';
 import { ClusterProviders, ProviderError } from '@capstan/providers';
 import { Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import { decodeTime } from 'ulid';
 import { hostname } from 'node:os';
 import { operationEvent } from '../operation-events';
+import { instrumentedProvider } from './instrumented-provider';
 import { restoreAnnouncedState } from '../announced-state';
 import {
   boundary,
@@ -60,6 +62,7 @@ export class OperationRunner {
     private readonly secrets: SecretBox,
     private readonly clock: Clock,
     private readonly config: EngineConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   /**
@@ -95,12 +98,14 @@ export class OperationRunner {
       Math.floor(this.config.jobLockMs / 3),
     );
     renewal.unref();
+    this.metrics.operationRunsInFlight.inc();
     try {
       const outcome = await this.runClaimed(run, claimed.operation, claimed.cluster, claimed.resumed, claimed.cancelRequested);
       if (lost) this.logger.warn({ operationId }, 'the operation was taken over by another worker while this one ran it');
       return outcome;
     } finally {
       clearInterval(renewal);
+      this.metrics.operationRunsInFlight.dec();
     }
   }
 
@@ -142,14 +147,18 @@ export class OperationRunner {
       const ctx = this.context(op, cluster, step, checkpoints);
       let checkpoint: Record<string, unknown> | void;
       const handler = handlers[step.name];
+      const stepStarted = performance.now();
       try {
         // A computed plan may hold a kind this release cannot run (the boot check covers the kinds
         // of every enqueueable type; this covers rows written by another release).
         if (!handler) throw new ProviderError(`this Capstan release has no handler for step ${step.name} of ${op.type}`, false, 'unsupported_step');
         checkpoint = await handler(ctx);
       } catch (error) {
+        this.metrics.operationStepDuration.observe({ type: op.type }, (performance.now() - stepStarted) / 1000);
         return this.afterThrow(run, op, set, ctx, step, error);
       }
+      this.metrics.operationStepDuration.observe({ type: op.type }, (performance.now() - stepStarted) / 1000);
+      this.metrics.operationSteps.inc({ type: op.type, result: 'succeeded' });
       checkpoints[step.name] = checkpoint ?? null;
       finished = { position: step.position, checkpoint: checkpoint ?? null };
     }
@@ -161,11 +170,13 @@ export class OperationRunner {
   private async afterThrow(run: Run, op: EngineOperation, set: OperationStepSet, ctx: StepContext, step: EngineStep, error: unknown): Promise<RunOutcome> {
     const now = this.clock.now();
     if (error instanceof StepYield) {
+      this.metrics.operationSteps.inc({ type: op.type, result: 'waiting' });
       const held = await yieldStep(this.db, run, step.position, error.wait, new Date(now.getTime() + error.delayMs), now);
       return held ? { state: 'later', delayMs: error.delayMs } : DONE;
     }
     this.logger.warn({ operationId: op.id, position: step.position, err: messageOf(error) }, 'operation step failed');
     if (error instanceof NeedsAttentionError) {
+      this.metrics.operationSteps.inc({ type: op.type, result: 'needs_attention' });
       await stepFailed(this.db, run, step.position, messageOf(error), now);
       await this.end(run, op, { status: 'needs_attention', error: { code: 'needs_attention', message: error.message, ...error.details } });
       return DONE;
@@ -175,9 +186,12 @@ export class OperationRunner {
     if (retryable && now.getTime() - since.getTime() < this.config.retryForMs) {
       // The step's attempts before this one: the backoff doubles with each failure in a row.
       const delayMs = retryDelay(this.config, step.attempts + 1);
+      this.metrics.operationSteps.inc({ type: op.type, result: 'retried' });
+      this.metrics.operationRetries.inc({ type: op.type });
       const held = await retryStep(this.db, run, step.position, messageOf(error), new Date(now.getTime() + delayMs), now);
       return held ? { state: 'later', delayMs } : DONE;
     }
+    this.metrics.operationSteps.inc({ type: op.type, result: 'failed' });
     await stepFailed(this.db, run, step.position, messageOf(error), now);
     const failure = this.failure(op, {
       code: error instanceof ProviderError ? error.code : 'step_failed',
@@ -238,7 +252,7 @@ export class OperationRunner {
     return {
       operation: op,
       cluster,
-      provider: this.providers.for(cluster.provider),
+      provider: instrumentedProvider(this.providers.for(cluster.provider), cluster.provider, this.metrics),
       db: this.db,
       secrets: this.secrets,
       clock: this.clock,
@@ -313,8 +327,24 @@ export class OperationRunner {
   private async end(run: Run, op: EngineOperation, ending: Ending): Promise<void> {
     const now = this.clock.now();
     const ended = await end(this.db, run, op.clusterId, ending, operationEvent(op, ending.status, ending.error), now);
-    if (ended) this.logger.log({ operationId: op.id, type: op.type, status: ending.status }, 'operation finished');
-    else this.logger.warn({ operationId: op.id }, 'the operation was taken over by another worker before this one could end it');
+    if (ended) {
+      this.logger.log({ operationId: op.id, type: op.type, status: ending.status }, 'operation finished');
+      this.metrics.operationsFinished.inc({ type: op.type, outcome: ending.status });
+      this.metrics.operationDuration.observe({ type: op.type, outcome: ending.status }, requestedSecondsAgo(op.id));
+    } else this.logger.warn({ operationId: op.id }, 'the operation was taken over by another worker before this one could end it');
+  }
+}
+
+/**
+ * Seconds since the operation was requested, read from its id (a ULID carries its creation time),
+ * so ending an operation costs no extra query. Wall-clock time: ids are minted by the system
+ * clock even when tests inject another.
+ */
+function requestedSecondsAgo(operationId: string): number {
+  try {
+    return Math.max(0, (Date.now() - decodeTime(operationId.slice(operationId.indexOf('_') + 1).toUpperCase())) / 1000);
+  } catch {
+    return 0;
   }
 }
 

@@ -1,5 +1,5 @@
-import type { EngineConfig } from '@capstan/platform';
-import type { JobsOptions } from 'bullmq';
+import type { EngineConfig, RedisConnections } from '@capstan/platform';
+import { type JobsOptions, Queue } from 'bullmq';
 
 export const OPERATIONS_QUEUE = 'operations';
 
@@ -22,4 +22,17 @@ export function operationJobOptions(config: EngineConfig, operationId: string): 
     removeOnComplete: true,
     removeOnFail: true,
   };
+}
+
+/** Where BullMQ keeps Capstan's queues in Redis (under the installation's REDIS_PREFIX). */
+export function queuePrefix(redis: RedisConnections): string {
+  return `${redis.prefix}:bull`;
+}
+
+/**
+ * The operations queue for a process that only looks at it (the API's staff queue board): no
+ * worker, its own connection, closed by the caller.
+ */
+export function openOperationsQueue(redis: RedisConnections): Queue<OperationJob> {
+  return new Queue<OperationJob>(OPERATIONS_QUEUE, { connection: redis.openForQueues('queue-board'), prefix: queuePrefix(redis) });
 }

@@ -1,6 +1,6 @@
-import { BackgroundWork, Database, DatabaseConfig, EngineConfig, pgConnectionFromUrl } from '@capstan/platform';
+import { BackgroundWork, Database, DatabaseConfig, EngineConfig, Metrics, pgConnectionFromUrl } from '@capstan/platform';
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, Optional } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { Client } from 'pg';
 import { OPERATIONS_TOPIC, OUTBOX_CHANNEL, type OutboxNotice } from '../operations.repository';
@@ -44,6 +44,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly databaseConfig: DatabaseConfig,
     private readonly engine: EngineConfig,
     @InjectQueue(OPERATIONS_QUEUE) private readonly queue: Queue<OperationJob>,
+    @Optional() private readonly metrics?: Metrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -164,6 +165,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
           messages.map((m) => m.id),
         )
         .execute();
+      this.metrics?.outboxRelayed.inc(messages.length);
       return messages.length;
     });
   }

@@ -147,6 +147,7 @@ export const environmentSchema = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number({ message: 'must be a number' }).int().min(1).max(1_000_000).default(600),
   AUTH_FAILURES_PER_MINUTE: z.coerce.number({ message: 'must be a number' }).int().min(1).max(1_000_000).default(30),
   TOKENS_PER_ORGANIZATION: z.coerce.number({ message: 'must be a number' }).int().min(1).max(100_000).default(100),
+  BOARD_SESSION_TTL_SECONDS: z.coerce.number({ message: 'must be a number' }).int().min(1).max(43_200).default(900),
   WEBHOOKS_ALLOW_PLAIN_HTTP: booleanFlag.default(false),
   WEBHOOKS_ALLOW_PRIVATE_NETWORKS: booleanFlag.default(false),
   EVENT_RETENTION_DAYS: z.coerce.number({ message: 'must be a number' }).int().min(1).max(3650).default(90),
@@ -391,6 +392,8 @@ export class AuthConfig {
     readonly authFailuresPerMinute = 30,
     /** Live (unrevoked, unexpired) API tokens an organisation may hold. */
     readonly tokensPerOrganization = 100,
+    /** How long a staff queue-board session cookie lives (docs/observability.md). */
+    readonly boardSessionTtlSeconds = 900,
   ) {}
 }
 
@@ -536,6 +539,7 @@ export function loadConfig(env: Record<string, string | undefined>): CapstanConf
       e.RATE_LIMIT_PER_MINUTE,
       e.AUTH_FAILURES_PER_MINUTE,
       e.TOKENS_PER_ORGANIZATION,
+      e.BOARD_SESSION_TTL_SECONDS,
     ),
   };
 }

@@ -48,6 +48,8 @@ export function parseQueryString(query: string): Record<string, string | string[
 export interface HttpAppOptions {
   /** Serve /openapi.json and /docs (the customer-facing API does; health-only apps do not). */
   docs?: boolean;
+  /** Mounts what is not a Nest controller (the API's queue board), once the common hooks are in place. */
+  mount?: (app: NestFastifyApplication) => Promise<void>;
 }
 
 /**
@@ -154,6 +156,7 @@ export async function createHttpApp(
     });
   }
 
+  await options.mount?.(app);
   await app.init();
   return app;
 }

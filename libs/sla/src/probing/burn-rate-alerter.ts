@@ -10,8 +10,8 @@ import {
   slaTargetPercent,
 } from '@capstan/domain';
 import { EventsService } from '@capstan/events';
-import { BackgroundWork, Clock, Database } from '@capstan/platform';
-import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { BackgroundWork, Clock, Database, Metrics } from '@capstan/platform';
+import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy, Optional } from '@nestjs/common';
 import { SlaReportsRepository } from '../reports/sla-reports.repository';
 
 const MINUTE = 60_000;
@@ -48,10 +48,28 @@ export class BurnRateAlerter implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly reports: SlaReportsRepository,
     private readonly events: EventsService,
     private readonly clock: Clock,
+    @Optional() private readonly metrics?: Metrics,
   ) {}
 
   onApplicationBootstrap(): void {
-    this.work.every(EVALUATE_EVERY_MS, 'burn-rate evaluation', () => this.evaluate());
+    this.work.every(EVALUATE_EVERY_MS, 'burn-rate evaluation', async () => {
+      for (const change of await this.evaluate()) this.metrics?.burnRateAlertChanges.inc({ severity: change.severity });
+    });
+    const metrics = this.metrics;
+    if (metrics) metrics.sampleWith([metrics.slaAlertsFiring], () => this.sampleFiring(metrics));
+  }
+
+  /** Clusters with an alert firing, by severity, fleet-wide (the table is the truth, not this replica's memory). */
+  private async sampleFiring(metrics: Metrics): Promise<void> {
+    const rows = await this.db
+      .selectFrom('sla_alerts')
+      .select((eb) => ['severity', eb.fn.countAll<string>().as('n')])
+      .where('severity', 'is not', null)
+      .groupBy('severity')
+      .execute();
+    metrics.slaAlertsFiring.reset();
+    for (const severity of ['page', 'ticket'] as const) metrics.slaAlertsFiring.set({ severity }, 0);
+    for (const row of rows) if (row.severity) metrics.slaAlertsFiring.set({ severity: row.severity }, Number(row.n));
   }
 
   /** Waits for an evaluation in flight: it must not write an event while the pool is closing. */

@@ -1,4 +1,4 @@
-import { BackgroundWork, Clock, Database, RedisConnections, SlaMonitorConfig } from '@capstan/platform';
+import { BackgroundWork, Clock, Database, Metrics, RedisConnections, SlaMonitorConfig } from '@capstan/platform';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -53,6 +53,7 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly config: SlaMonitorConfig,
     private readonly clock: Clock,
     redis: RedisConnections,
+    private readonly metrics: Metrics,
   ) {
     this.prober = new ReadyzProber(config.probeTimeoutMs, () => clock.now(), config.concurrency);
     // Three missed probes in a row without a result means the monitor itself was away.
@@ -96,8 +97,10 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnModuleDestroy {
   /** Writes what was recorded; kept for the next flush when the database is away. */
   async flush(options: { everything?: boolean } = {}): Promise<void> {
     try {
-      await this.recorder.flush(options);
+      const { intervalsOpened } = await this.recorder.flush(options);
+      this.metrics.availabilityIntervalsWritten.inc(intervalsOpened);
     } catch (error) {
+      this.metrics.availabilityFlushFailures.inc();
       this.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'availability flush failed; will retry');
     }
   }
@@ -126,6 +129,7 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnModuleDestroy {
         caCertificate: c.ca_certificate!,
         ...(c.tls_server_name ? { serverName: c.tls_server_name } : {}),
       }));
+      this.metrics.probeTargets.set(this.targets.length);
       for (const target of this.targets) {
         if (!this.nextDue.has(target.clusterId)) this.nextDue.set(target.clusterId, now + probeOffsetMs(target.clusterId, this.config.probeIntervalMs));
       }
@@ -156,6 +160,10 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnModuleDestroy {
     } finally {
       this.inFlight--;
     }
+    const outcome = result.success ? 'up' : 'down';
+    this.metrics.probesSent.inc({ result: outcome });
+    this.metrics.probeLatency.observe({ result: outcome }, result.latencyMs / 1000);
+    if (!result.success) this.metrics.probeFailures.inc({ kind: result.errorKind ?? 'unknown' });
     // A state change is written at once rather than at the next flush: detection time is what
     // burn-rate alerts and customers wait on. Part of this tracked work, so shutdown waits for it;
     // once shutdown began, the final flush writes it instead.

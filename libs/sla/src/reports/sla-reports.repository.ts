@@ -62,16 +62,24 @@ export class SlaReportsRepository {
    * when a limit is given. A cluster whose creation failed never served anyone: it has no SLA
    * month to report (docs/sla.md, "Clusters created or deleted mid-month"), so it is not listed.
    */
-  clustersPresentIn(filter: { organizationId?: string; after?: string }, range: MonthRange, limit?: number): Promise<SlaCluster[]> {
-    return this.selectClusters()
-      .where('c.created_at', '<', range.end)
-      .where((eb) => eb.or([eb('c.deleted_at', 'is', null), eb('c.deleted_at', '>', range.start)]))
-      .where((eb) => ranBefore(eb, range.end))
-      .$if(filter.organizationId !== undefined, (q) => q.where('c.organization_id', '=', filter.organizationId!))
-      .$if(filter.after !== undefined, (q) => q.where('c.id', '>', filter.after!))
-      .orderBy('c.id')
-      .$if(limit !== undefined, (q) => q.limit(limit! + 1))
-      .execute();
+  clustersPresentIn(filter: { organizationId?: string; after?: string; downSince?: Date }, range: MonthRange, limit?: number): Promise<SlaCluster[]> {
+    return (
+      this.selectClusters()
+        .where('c.created_at', '<', range.end)
+        .where((eb) => eb.or([eb('c.deleted_at', 'is', null), eb('c.deleted_at', '>', range.start)]))
+        .where((eb) => ranBefore(eb, range.end))
+        .$if(filter.organizationId !== undefined, (q) => q.where('c.organization_id', '=', filter.organizationId!))
+        .$if(filter.after !== undefined, (q) => q.where('c.id', '>', filter.after!))
+        // Only clusters seen down since then: without downtime no budget can be spent.
+        .$if(filter.downSince !== undefined, (q) =>
+          q.where('c.id', 'in', (eb) =>
+            eb.selectFrom('availability_intervals').select('cluster_id').where('state', '=', 'down').where('ended_at', '>=', filter.downSince!),
+          ),
+        )
+        .orderBy('c.id')
+        .$if(limit !== undefined, (q) => q.limit(limit! + 1))
+        .execute()
+    );
   }
 
   /** Whether the cluster had run (was probed, or its creation succeeded) before `end`. */

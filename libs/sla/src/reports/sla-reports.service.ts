@@ -99,6 +99,18 @@ export class SlaReportsService {
   }
 
   /**
+   * Clusters whose month in progress is already breached (docs/sla.md, "Error budget"), for the
+   * SLA monitor's breach gauge. Only clusters with downtime this month are computed: a breach
+   * needs counted downtime, so a healthy fleet costs one query.
+   */
+  async breachedThisMonth(now = this.clock.now()): Promise<ClusterSlaReport[]> {
+    const month = currentMonth(now);
+    const range = this.reportableMonth(month, now);
+    const reports = await this.reportsOf(await this.repository.clustersPresentIn({ downSince: range.start }, range), month, range, now);
+    return reports.filter((r) => r.report.breached);
+  }
+
+  /**
    * Every cluster owed a credit for the month (a breach always falls in a credit tier), in one
    * list so a billing export is complete. The percentage only: billing turns it into money
    * (docs/billing.md), through a port the API binds to this function.
