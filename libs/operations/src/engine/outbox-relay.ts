@@ -110,6 +110,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
         this.wake();
         continue;
       }
+      this.metrics?.outboxRelayed.inc(batch.length);
       const at = new Date();
       const ids = batch.map((n) => BigInt(n.id));
       this.marking = this.background.track(
