@@ -230,8 +230,13 @@ interface Workload {
 const chartDir = join(WORKSPACE_ROOT, 'deploy', 'helm', 'capstan');
 const SECRET = 'capstan-credentials';
 
+function renderWithNotes(values: Record<string, unknown> = {}) {
+  const rendered = renderChart(chartDir, { release: 'prod', values: { secrets: { existingSecret: SECRET }, ...values } });
+  return { objects: rendered.objects as unknown as Workload[], notes: rendered.files['NOTES.txt']! };
+}
+
 function render(values: Record<string, unknown> = {}) {
-  return renderChart(chartDir, { release: 'prod', values: { secrets: { existingSecret: SECRET }, ...values } }).objects as unknown as Workload[];
+  return renderWithNotes(values).objects;
 }
 
 function find(objects: Workload[], kind: string, name: string): Workload {
@@ -327,8 +332,11 @@ describe('the Helm chart', () => {
       },
     });
 
-    it('runs no simulator', () => {
+    it('runs no simulator, and says where clusters go after the install', () => {
       expect(objects.filter((o) => o.metadata.name.endsWith('-simulator'))).toEqual([]);
+      const { notes } = renderWithNotes({ rke2: { managementKubeconfigSecret: 'mgmt' } });
+      expect(notes).toContain('RKE2 on the management cluster of Secret mgmt (namespace capstan-clusters)');
+      expect(renderWithNotes().notes).toContain('RKE2 and GKE run against the simulator prod-capstan-simulator');
     });
 
     it.each(APPS)("mounts the kubeconfig Secret into %s read-only and gives GKE the project's credentials", (name) => {

@@ -41,7 +41,7 @@ export class HelmTemplateError extends Error {
 export interface RenderedChart {
   /** Every rendered object, in template order. */
   objects: Record<string, unknown>[];
-  /** The rendered text of each template file. */
+  /** The rendered text of each template file, NOTES.txt included. */
   files: Record<string, string>;
 }
 
@@ -59,7 +59,7 @@ export function renderChart(chartDir: string, options: { release?: string; names
   const defines = new Map<string, Node[]>();
   const bodies = new Map<string, Node[]>();
   for (const name of names) {
-    if (!/\.(yaml|yml|tpl)$/.test(name)) continue;
+    if (!/\.(yaml|yml|tpl)$/.test(name) && name !== 'NOTES.txt') continue;
     bodies.set(name, parseTemplate(readFileSync(join(templatesDir, name), 'utf8'), defines, name));
   }
   const renderer = new Renderer(defines);
@@ -69,6 +69,8 @@ export function renderChart(chartDir: string, options: { release?: string; names
     if (name.startsWith('_')) continue;
     const text = renderer.run(body, { dot: root, vars: [new Map([['$', root]])] });
     files[name] = text;
+    // NOTES.txt is the text helm prints after an install, not objects.
+    if (name === 'NOTES.txt') continue;
     for (const document of parseAllDocuments(text)) {
       if (document.errors.length > 0) throw new HelmTemplateError(`${name}: the rendered YAML does not parse: ${document.errors[0]!.message}\n${text}`);
       const object = document.toJS() as unknown;
