@@ -1,4 +1,4 @@
-import { loadConfig } from '@capstan/platform';
+import { loadConfig, preflight } from '@capstan/platform';
 import { rke2DriverSource } from '@capstan/providers';
 import { HelmTemplateError, renderChart, WORKSPACE_ROOT } from '@capstan/testing';
 import { readFileSync } from 'node:fs';
@@ -191,8 +191,9 @@ describe('docker-compose.yml', () => {
     });
 
     it('stops the processes at boot with one line when the mounted kubeconfig cannot be read', () => {
-      const config = loadConfig({ ...environment(real.services.worker!), RKE2_MANAGEMENT_KUBECONFIG: '/nonexistent/management.kubeconfig' });
-      expect(() => rke2DriverSource(config.rke2)).toThrow(/^RKE2_MANAGEMENT_KUBECONFIG: cannot read \/nonexistent\/management\.kubeconfig \(ENOENT\)$/);
+      // The mounted path of the real variant does not exist on this machine: what a typo on the host gives.
+      const config = loadConfig(environment(real.services.worker!));
+      expect(preflight(config)?.message).toBe(`Invalid configuration: RKE2_MANAGEMENT_KUBECONFIG does not exist: ${config.rke2.managementKubeconfigPath}`);
     });
   });
 });
