@@ -4,6 +4,8 @@
 #   API          node dist/apps/api/src/main.js                (default, PORT 8080)
 #   worker       node dist/apps/worker/src/main.js             (WORKER_PORT 8081)
 #   SLA monitor  node dist/apps/sla-monitor/src/main.js        (SLA_MONITOR_PORT 8082)
+#   simulator    node dist/apps/simulator/src/main.js          (emulated cloud: SIMULATOR_PORT 8090,
+#                                                               SIMULATOR_GKE_PORT 8091, SIMULATOR_KUBE_PORT 8443)
 #
 #   docker build --target runtime -t capstan:0.1.0 .
 #   docker build --target migrate -t capstan:0.1.0-migrate .
@@ -71,8 +73,12 @@ RUN --mount=type=cache,target=/root/.npm \
     npm ci --omit=dev --omit=optional --ignore-scripts
 # Owned by root and read-only for the app user: the process cannot modify its own code.
 COPY --from=build /app/dist ./dist
+# Where the simulator writes the management cluster's kubeconfig. Made here, owned by the app user,
+# because a new Docker named volume takes the ownership of the image directory it is mounted on:
+# otherwise the volume's root would belong to root and the simulator could not write to it.
+RUN mkdir -p /var/lib/capstan/simulator && chown 1000:1000 /var/lib/capstan/simulator
 USER 1000:1000
-EXPOSE 8080 8081 8082
+EXPOSE 8080 8081 8082 8090 8091 8443
 # node runs as PID 1 without an init: the apps install their own SIGTERM handlers (Nest shutdown
 # hooks), so `docker stop` and pod termination shut them down gracefully.
 CMD ["node", "dist/apps/api/src/main.js"]

@@ -16,6 +16,8 @@ describe('simulator configuration', () => {
       stepDelayMs: 3000,
       apiToken: TOKEN,
     });
+    expect(config.options).not.toHaveProperty('advertiseHost');
+    expect(config.management).toEqual({ namespace: 'capstan-clusters' });
   });
 
   it('prefers SIMULATOR_DATABASE_URL and reads every setting', () => {
@@ -23,6 +25,9 @@ describe('simulator configuration', () => {
       DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/capstan',
       SIMULATOR_DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/cloud',
       SIMULATOR_HOST: '0.0.0.0',
+      SIMULATOR_ADVERTISE_HOST: 'simulator',
+      SIMULATOR_MANAGEMENT_KUBECONFIG: '/var/lib/capstan/simulator/management.kubeconfig',
+      SIMULATOR_CLUSTERS_NAMESPACE: 'rke2-clusters',
       SIMULATOR_PORT: '9090',
       SIMULATOR_KUBE_PORT: '9443',
       SIMULATOR_GKE_PORT: '9091',
@@ -34,6 +39,7 @@ describe('simulator configuration', () => {
     expect(config.options).toEqual({
       databaseUrl: 'postgresql://postgres@127.0.0.1:5432/cloud',
       host: '0.0.0.0',
+      advertiseHost: 'simulator',
       apiPort: 9090,
       kubePort: 9443,
       gkePort: 9091,
@@ -41,6 +47,7 @@ describe('simulator configuration', () => {
       stepDelayMs: 0,
       apiToken: TOKEN,
     });
+    expect(config.management).toEqual({ kubeconfigPath: '/var/lib/capstan/simulator/management.kubeconfig', namespace: 'rke2-clusters' });
   });
 
   it('names the bad setting in one line', () => {
@@ -55,6 +62,12 @@ describe('simulator configuration', () => {
     );
     expect(() => loadSimulatorConfig({ DATABASE_URL: 'postgresql://x/y', SIMULATOR_API_TOKEN: TOKEN, SIMULATOR_KUBE_DOMAIN: 'Kube_Domain' })).toThrow(
       'Invalid configuration: SIMULATOR_KUBE_DOMAIN must be a lower-case DNS name (got "Kube_Domain")',
+    );
+    expect(() => loadSimulatorConfig({ DATABASE_URL: 'postgresql://x/y', SIMULATOR_API_TOKEN: TOKEN, SIMULATOR_ADVERTISE_HOST: 'http://simulator' })).toThrow(
+      'Invalid configuration: SIMULATOR_ADVERTISE_HOST must be a lower-case DNS name or an IP address (got "http://simulator")',
+    );
+    expect(() => loadSimulatorConfig({ DATABASE_URL: 'postgresql://x/y', SIMULATOR_API_TOKEN: TOKEN, SIMULATOR_CLUSTERS_NAMESPACE: 'Clusters' })).toThrow(
+      'Invalid configuration: SIMULATOR_CLUSTERS_NAMESPACE must be a namespace name (a DNS label) (got "Clusters")',
     );
     expect(() => loadSimulatorConfig({ DATABASE_URL: 'mysql://x/y', SIMULATOR_API_TOKEN: TOKEN })).toThrow(
       'Invalid configuration: DATABASE_URL must be a postgresql:// URL',

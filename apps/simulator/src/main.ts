@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { loadSimulatorConfig, SimulatorConfigError, type SimulatorConfig } from './config';
+import { prepareManagementCluster } from './driver-environment';
 import { startSimulator } from './simulator';
 
 /** Runs the simulated cloud alone: `node dist/apps/simulator/src/main.js`. */
@@ -15,8 +16,24 @@ async function main(): Promise<void> {
     throw error;
   }
   const log = pino({ name: 'simulator', level: config.logLevel });
-  const simulator = await startSimulator({ ...config.options, log });
-  process.stdout.write(`simulated cloud API ${simulator.apiUrl}, cluster API servers ${simulator.kubeUrl}/clusters/<name>\n`);
+  const simulator = await startSimulator({ ...config.options, log, readyAtStart: false });
+  // Before /readyz can be trusted by whoever waits on it (Compose, the kubelet) the kubeconfig is
+  // on disk and the namespace exists: the drivers' processes read the file once, at boot.
+  try {
+    await prepareManagementCluster(simulator, config.management);
+  } catch (error) {
+    await simulator.close().catch(() => undefined);
+    throw error;
+  }
+  simulator.markReady();
+  process.stdout.write(
+    [
+      `simulated cloud API ${simulator.apiUrl} (readiness ${simulator.apiUrl}/readyz)`,
+      `cluster API servers ${simulator.kubeUrl} (by TLS server name), GKE Container API ${simulator.gkeUrl}`,
+      `management cluster kubeconfig ${config.management.kubeconfigPath ?? `${simulator.apiUrl}/v1/management/kubeconfig`}, clusters in namespace ${config.management.namespace}`,
+      '',
+    ].join('\n'),
+  );
 
   const stop = (signal: string) => {
     log.info({ signal }, 'stopping');

@@ -33,6 +33,13 @@ export interface CloudServices {
   stats: CloudStats;
   /** The Kubernetes API emulator: the API servers of the clusters the real drivers made. */
   kube?: KubeEmulator;
+  /** Readiness of the simulated cloud (`/readyz`): rejects while its database does not answer. */
+  ready?: () => Promise<void>;
+  /**
+   * The management cluster's kubeconfig (`GET /v1/management/kubeconfig`): how pods that share no
+   * volume with the simulator (the Helm chart's) get it, with the API's bearer token.
+   */
+  managementKubeconfig?: string;
 }
 
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a DNS-1123 label (lower-case letters, digits and dashes)');
@@ -126,6 +133,9 @@ export async function buildRestApi(services: CloudServices, log: SimulatorLogger
     // a missing or wrong credential with 401 the same way, before it looks at anything else.
     const expected = createHash('sha256').update(apiToken).digest();
     app.addHook('onRequest', (request, reply, done) => {
+      // Readiness is asked by the container runtime and the kubelet, which hold no credential; it
+      // says nothing but "up" or "not yet".
+      if (request.method === 'GET' && request.url === '/readyz') return done();
       const presented = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
       if (presented && timingSafeEqual(createHash('sha256').update(presented).digest(), expected)) return done();
       void reply
@@ -158,6 +168,18 @@ export async function buildRestApi(services: CloudServices, log: SimulatorLogger
     };
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    try {
+      await services.ready?.();
+      return { status: 'ready' };
+    } catch (error) {
+      return reply.code(503).send({ code: 'unavailable', message: `not ready: ${(error as Error).message}` });
+    }
+  });
+  app.get('/v1/management/kubeconfig', async (_request, reply) => {
+    if (services.managementKubeconfig === undefined) throw new SimulatorError(404, 'not_found', 'this simulated cloud has no management cluster');
+    return reply.type('application/yaml').send(services.managementKubeconfig);
+  });
 
   // --- clusters ------------------------------------------------------------------------------
   app.get('/v1/clusters', async (request) => {

@@ -28,6 +28,12 @@ export interface SimulatorOptions {
   /** Any PostgreSQL database; the simulator keeps to its own schema `simulator` in it. */
   databaseUrl: string;
   host: string;
+  /**
+   * The name other machines reach the simulator by (a Compose service or Kubernetes Service name):
+   * used in every URL it hands out (kubeconfigs, GKE endpoints) and covered by the serving
+   * certificate. Default: `host`, or 127.0.0.1 when that is a wildcard.
+   */
+  advertiseHost?: string;
   /** Port of the JSON API; 0 picks a free one. */
   apiPort: number;
   /** Port of the HTTPS listener serving every cluster's API server; 0 picks a free one. */
@@ -48,6 +54,11 @@ export interface SimulatorOptions {
    * SIMULATOR_API_TOKEN), as a real cloud API wants credentials; unset only for in-process tests.
    */
   apiToken?: string;
+  /**
+   * false: `/readyz` answers 503 until `markReady()`, so whoever waits on it also waits for the
+   * caller's own setup (main.ts writes the management kubeconfig first). Default true.
+   */
+  readyAtStart?: boolean;
   /** How often the emulated Kubernetes controllers run without an event; default min(1 s, max(50 ms, stepDelayMs)). */
   kubeTickMs?: number;
 }
@@ -66,6 +77,8 @@ export interface RunningSimulator {
   kube: KubeEmulator;
   /** cluster-admin kubeconfig (YAML) of the management cluster's API server. */
   managementKubeconfig: string;
+  /** Lets `/readyz` answer 200 (see `readyAtStart`). */
+  markReady(): void;
   close(): Promise<void>;
 }
 
@@ -80,13 +93,15 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   // The Kubernetes emulator and its controllers work in the background all the time: a pool of
   // their own keeps them from queueing the cloud API's calls, and tells them apart in pg_stat_activity.
   const kubeDb = new SimulatorDatabase(options.databaseUrl, Math.max(2, Math.ceil((options.databasePoolSize ?? 10) / 2)), 'capstan-simulator-kube');
+  let setUp = options.readyAtStart ?? true;
   let emulator: KubeEmulatorRuntime | undefined;
   try {
     await db.migrate();
     const authority = await loadCertificateAuthority(db);
-    const urlHost = urlHostFor(options.host);
+    const urlHost = urlHostFor(options.advertiseHost ?? options.host);
     const kubeDomain = options.kubeDomain ?? DEFAULT_KUBE_DOMAIN;
-    const certificate = issueServingCertificate(authority, [...certificateHosts(options.host), `*.${kubeDomain}`]);
+    const servingHosts = [...certificateHosts(options.host), ...(options.advertiseHost ? [options.advertiseHost] : [])];
+    const certificate = issueServingCertificate(authority, [...new Set(servingHosts), `*.${kubeDomain}`]);
 
     // The kube listener starts first: cluster endpoints are built from its (maybe random) port.
     const context: CloudContext = { db, stepDelayMs: options.stepDelayMs, kubeUrl: '', kubeDomain, caCertificatePem: authority.certificatePem };
@@ -133,6 +148,11 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
         machineFaults,
         stats: new CloudStats(db),
         kube: emulator,
+        ready: async () => {
+          if (!setUp) throw new Error('the simulated cloud is still being set up');
+          await db.query('SELECT 1');
+        },
+        managementKubeconfig,
       },
       log,
       options.apiToken,
@@ -172,6 +192,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       caCertificate: authority.certificatePem,
       kube: emulator,
       managementKubeconfig,
+      markReady() {
+        setUp = true;
+      },
       async close() {
         await controllers.stop();
         await Promise.allSettled([api.close(), kube.close(), gke.close()]);

@@ -31,3 +31,4 @@ export * from './http/response-headers';
 export * from './http/idempotency.interceptor';
 export * from './crypto/secret-box';
 export * from './lifecycle/background-work';
+export * from './config/preflight';

@@ -10,3 +10,4 @@ export * from './db-fingerprint';
 export * from './stack';
 export * from './https-get';
 export * from './simulator-client';
+export * from './helm-template';

@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig, type CapstanConfig } from './config';
+import { preflight } from './preflight';
 
 /**
  * The entry point of every Capstan process: load and validate the config once, start, and turn
@@ -14,6 +15,11 @@ export function runProcess(start: (config: CapstanConfig) => Promise<unknown>, e
       process.exit(1);
     }
     throw error;
+  }
+  const unusable = preflight(config);
+  if (unusable) {
+    process.stderr.write(`${unusable.message}\n`);
+    process.exit(1);
   }
   start(config).catch((error: unknown) => {
     process.stderr.write(`failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
