@@ -1,6 +1,7 @@
-import { type OperationType, stepStatusesBefore } from '@capstan/domain';
+import { type OperationType, stepKindOf, stepStatusesBefore } from '@capstan/domain';
+import { ClusterBackends } from '@capstan/kube';
 import { Clock, Database, EngineConfig, newId, SecretBox } from '@capstan/platform';
-import { ClusterProviders, ProviderError } from '@capstan/providers';
+import { ClusterProviders, externalClusterName, ProviderError } from '@capstan/providers';
 import { Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -60,6 +61,7 @@ export class OperationRunner {
     private readonly secrets: SecretBox,
     private readonly clock: Clock,
     private readonly config: EngineConfig,
+    private readonly backends: ClusterBackends,
   ) {}
 
   /**
@@ -141,7 +143,7 @@ export class OperationRunner {
       }
       const ctx = this.context(op, cluster, step, checkpoints);
       let checkpoint: Record<string, unknown> | void;
-      const handler = handlers[step.name];
+      const handler = handlers[stepKindOf(step.name)];
       try {
         // A computed plan may hold a kind this release cannot run (the boot check covers the kinds
         // of every enqueueable type; this covers rows written by another release).
@@ -239,6 +241,9 @@ export class OperationRunner {
       operation: op,
       cluster,
       provider: this.providers.for(cluster.provider),
+      step: { position: step.position, name: step.name },
+      infrastructure: () => this.backends.infrastructure(cluster.provider),
+      kube: () => this.backends.kube(cluster.provider, externalClusterName(cluster.id)),
       db: this.db,
       secrets: this.secrets,
       clock: this.clock,
@@ -263,6 +268,8 @@ export class OperationRunner {
   private failure(op: EngineOperation, error: Record<string, unknown>): Ending {
     const reason = String(error.message ?? 'operation failed');
     if (op.type === 'create_cluster' || op.type === 'delete_cluster') return { status: 'failed', error, cluster: { status: 'error', reason } };
+    // A failed upgrade leaves the cluster at the versions its finished steps recorded, still serving.
+    if (op.type === 'upgrade_cluster') return { status: 'failed', error, cluster: { status: 'running', reason } };
     if (op.targetType === 'node_pool') return { status: 'failed', error, cluster: { status: 'running' }, failedPoolId: op.targetId };
     return { status: 'failed', error };
   }
