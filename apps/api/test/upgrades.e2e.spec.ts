@@ -1,6 +1,6 @@
 import { createCapstanClient } from '@capstan/sdk';
 import { Rke2Driver } from '@capstan/providers';
-import { seedOrganization, type Stack, startStack } from '@capstan/testing';
+import { seedOrganization, type Stack, startStack, waitForOperation } from '@capstan/testing';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -200,4 +200,45 @@ describe('cluster upgrades on the real drivers', () => {
     expect(cluster).toMatchObject({ status: 'running', current_version: target });
     expect(await kubeletVersions(clusterId)).toEqual([`v${target}`]);
   }, 300_000);
+});
+
+describe('cluster upgrades on the older simulated cloud (PROVIDER=simulated)', () => {
+  let stack: Stack;
+  let client: ReturnType<typeof createCapstanClient>;
+
+  beforeAll(async () => {
+    stack = await startStack();
+    client = createCapstanClient({ baseUrl: stack.apiUrl, token: (await seedOrganization(stack.prisma)).token, idempotencyKeys: true });
+  }, 90_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('fails the upgrade for good at its preflight, saying upgrades need the drivers, and leaves the cluster running', async () => {
+    const versions = (await client.GET('/v1/versions', {})).data!.items;
+    const created = await client.POST('/v1/clusters', {
+      body: {
+        name: 'simulated',
+        provider: 'rke2',
+        region: 'nine-cz41',
+        version: versions.find((v) => v.provider === 'rke2' && v.minor === '1.35')!.latest_patch,
+        node_pools: [{ name: 'apps', machine_type: 'nine-standard-2', count: 1 }],
+      },
+    });
+    await waitForOperation(stack.database, created.data!.operation.id, ['succeeded'], 60_000);
+    const accepted = await client.POST('/v1/clusters/{cluster_id}/upgrade', {
+      params: { path: { cluster_id: created.data!.cluster.id } },
+      body: { version: '1.36' },
+    });
+    expect(accepted.response.status).toBe(202);
+    const failed = await waitForOperation(stack.database, accepted.data!.operation.id, ['failed'], 60_000);
+    expect(failed.error).toMatchObject({
+      code: 'driver_unavailable',
+      step: 'preflight_removed_apis',
+      message: expect.stringContaining('upgrades run only on the drivers'),
+    });
+    const cluster = (await client.GET('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: created.data!.cluster.id } } })).data!;
+    expect(cluster).toMatchObject({ status: 'running', current_version: expect.stringMatching(/^1\.35\./) });
+  }, 120_000);
 });
