@@ -23,6 +23,7 @@ export class ClustersForUpgrades extends UpgradeClusterSource {
     return {
       id: cluster.id,
       provider: cluster.provider,
+      status: cluster.status,
       controlPlaneVersion: cluster.current_version,
       pools: plannedPools(cluster.node_pools),
       window: usableWindow(cluster.maintenance_window),

@@ -182,6 +182,34 @@ describe('cluster upgrades on the real drivers', () => {
     expect(await getCluster(clusterId)).toMatchObject({ status: 'running', current_version: expect.stringMatching(/^1\.36\./) });
   }, 300_000);
 
+  it('installs the managed add-ons that go with the new minor after a hop that changes them (1.32 to 1.33)', async () => {
+    // Both minors are end of life by the seeded dates; this suite's catalogue keeps them supported.
+    await stack.database
+      .updateTable('kubernetes_versions')
+      .set({ maintenance_at: null, end_of_support_at: new Date('2099-01-01') })
+      .where('provider', '=', 'rke2')
+      .where('minor', 'in', ['1.32', '1.33'])
+      .execute();
+    const clusterId = await createCluster('rke2', 'upgrade-addons', '1.32', ['apps']);
+    const accepted = await upgrade(clusterId, '1.33');
+    expect(accepted.response.status).toBe(202);
+    const names = accepted.data!.operation.steps.map((s) => s.name);
+    expect(names.slice(-2)).toEqual([expect.stringMatching(/^upgrade_addons:1\.33\./), 'mark_upgraded']);
+    expect(await finished(accepted.data!.operation.id)).toMatchObject({ status: 'succeeded' });
+
+    // CoreDNS is the add-on 1.33 changes, and RKE2 bundles it: it moved with the control plane,
+    // while Capstan's own charts were applied again at their versions for 1.33.
+    const step = await stack.database
+      .selectFrom('operation_steps')
+      .select(['checkpoint'])
+      .where('operation_id', '=', accepted.data!.operation.id)
+      .where('name', 'like', 'upgrade_addons:%')
+      .executeTakeFirstOrThrow();
+    expect(step.checkpoint).toMatchObject({ changes: [{ name: 'coredns', from: '1.11.3', to: '1.14.6' }], bundled: expect.arrayContaining(['coredns']) });
+    expect((step.checkpoint as { applied: string[] }).applied).toContain('cert-manager');
+    expect((await getCluster(clusterId)).current_version).toMatch(/^1\.33\./);
+  }, 300_000);
+
   it('upgrades a GKE cluster by one minor through the Container API operations', async () => {
     const clusterId = await createCluster('gke', 'upgrade-gke', '1.35', ['apps']);
     const target = (await client.GET('/v1/versions', {})).data!.items.find((v) => v.provider === 'gke' && v.minor === '1.36')!.latest_patch;

@@ -1,5 +1,6 @@
 import type {
   ClusterObject,
+  ClusterStatus,
   ExclusionScope,
   MaintenanceWindowSpec,
   PlannedPool,
@@ -13,6 +14,7 @@ import type { Actor } from '@capstan/tenancy';
 export interface UpgradeClusterFacts {
   id: string;
   provider: Provider;
+  status: ClusterStatus;
   controlPlaneVersion: string;
   pools: PlannedPool[];
   window: MaintenanceWindowSpec | null;

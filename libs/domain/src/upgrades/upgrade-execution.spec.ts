@@ -53,4 +53,27 @@ describe('upgradeOperationSteps', () => {
     expect(upgradeStepSpec({ steps }, 'upgrade_node_pool:other:1.36.5')).toBeUndefined();
     expect(upgradeStepSpec(null, 'mark_upgraded')).toBeUndefined();
   });
+
+  it('reinstalls the managed add-ons after a hop whose minor changes their versions', () => {
+    const across = planUpgrade({
+      provider: 'rke2',
+      controlPlaneVersion: '1.32.1',
+      pools: [{ id: 'np_a', name: 'apps', version: '1.32.1', maxSurge: 1, maxUnavailable: 0 }],
+      target: '1.33',
+      catalogue: ['1.32', '1.33'].map(entry),
+      now: new Date('2026-01-01'),
+      objects: [],
+      disruptionBudgets: null,
+      exclusions: [],
+    });
+    const steps = upgradeOperationSteps(across);
+    expect(steps.map((s) => s.name)).toEqual([
+      'preflight_removed_apis',
+      'upgrade_control_plane:1.33.5',
+      'upgrade_node_pool:apps:1.33.5',
+      'upgrade_addons:1.33.5',
+      'mark_upgraded',
+    ]);
+    expect(steps[3]).toMatchObject({ kind: 'upgrade_addons', changes: [{ name: 'coredns', from: '1.11.3', to: '1.14.6' }] });
+  });
 });

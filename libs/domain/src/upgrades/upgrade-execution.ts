@@ -5,8 +5,8 @@
  * - First a preflight: the removed-API scan against the target, run again by the worker (objects
  *   may have been written since the request was accepted).
  * - Then per hop, in the planner's order: pools the hop would leave too far behind, the control
- *   plane, then each node pool. The planner's `addons` steps are not run yet (the managed add-ons
- *   are reinstalled at their new versions by a later change).
+ *   plane, each node pool, then the managed add-ons at the versions that go with the new minor
+ *   (only when they change).
  * - Last, the cluster is marked upgraded.
  */
 import { stepKindOf } from '../operations/operation-plans';
@@ -16,6 +16,7 @@ export type UpgradeStepSpec =
   | { name: string; kind: 'preflight_removed_apis'; target: string }
   | { name: string; kind: 'upgrade_control_plane'; from: string; to: string }
   | { name: string; kind: 'upgrade_node_pool'; poolId: string; pool: string; from: string; to: string }
+  | { name: string; kind: 'upgrade_addons'; version: string; changes: { name: string; from: string | null; to: string | null }[] }
   | { name: string; kind: 'mark_upgraded'; version: string };
 
 /** What an upgrade operation keeps in its params: its target and the work of each named step. */
@@ -40,6 +41,7 @@ export function upgradeOperationSteps(plan: UpgradePlan): UpgradeStepSpec[] {
           from: step.from,
           to: step.to,
         });
+      else if (step.kind === 'addons') steps.push({ name: `upgrade_addons:${hop.to}`, kind: 'upgrade_addons', version: hop.to, changes: step.changes });
     }
   }
   steps.push({ name: 'mark_upgraded', kind: 'mark_upgraded', version: plan.to });

@@ -1,4 +1,4 @@
-import { type OperationType, type UpgradeStepSpec, upgradeStepSpec } from '@capstan/domain';
+import { managedAddonsFor, type OperationType, type UpgradeStepSpec, upgradeStepSpec } from '@capstan/domain';
 import { OperationStepHandlers, type OperationStepProvider, type OperationStepSet, type StepContext, type StepHandler } from '@capstan/operations';
 import { externalClusterName, externalNodePoolName, type InfrastructureDriver, type ProviderOperation, ProviderError } from '@capstan/providers';
 import { Injectable } from '@nestjs/common';
@@ -61,6 +61,13 @@ function steps(versions: UpgradeVersions): Record<string, StepHandler> {
       const operation = await startAndFollow(ctx, `node pool ${spec.pool} to reach ${spec.to}`, (driver) => driver.upgradeNodePool(cluster, pool, spec.to));
       await versions.nodePoolAt(ctx.cluster.id, spec.poolId, spec.to);
       return { operation, pool: spec.poolId, version: spec.to };
+    },
+    upgrade_addons: async (ctx) => {
+      const spec = specOf(ctx, 'upgrade_addons');
+      // The whole set at the new minor's versions: applying it again changes nothing. What the
+      // distribution bundles (CoreDNS, Cilium on RKE2 and GKE) moved with its control plane.
+      const result = await (await ctx.kube()).installAddons(managedAddonsFor(spec.version));
+      return { version: spec.version, changes: spec.changes, applied: result.applied, bundled: result.bundled };
     },
     mark_upgraded: async (ctx) => {
       const spec = specOf(ctx, 'mark_upgraded');

@@ -1,5 +1,13 @@
 import type { RouteInput, upgradeRoutes } from '@capstan/contracts';
-import { type ClusterObject, planUpgrade, UnprocessableError, type UpgradeBlocker, type UpgradeOperationParams, upgradeOperationSteps } from '@capstan/domain';
+import {
+  assertClusterAccepts,
+  type ClusterObject,
+  planUpgrade,
+  UnprocessableError,
+  type UpgradeBlocker,
+  type UpgradeOperationParams,
+  upgradeOperationSteps,
+} from '@capstan/domain';
 import { ClusterBackends } from '@capstan/kube';
 import { Clock } from '@capstan/platform';
 import { externalClusterName, ProviderError } from '@capstan/providers';
@@ -27,6 +35,8 @@ export class StartUpgrade {
   async execute(requester: UpgradeRequester, clusterId: string, body: Body) {
     const now = this.clock.now();
     const cluster = await this.source.cluster(requester.organizationId, clusterId);
+    // Early, so a cluster that cannot take an upgrade is not scanned first; the check under the lock decides.
+    assertClusterAccepts(cluster, 'upgrade_cluster');
     const catalogue = await this.source.catalogue(cluster.provider);
     const input = { ...cluster, target: body.version, catalogue, now, disruptionBudgets: null };
     // A skip, a downgrade or an unknown version is refused here, before the cluster is asked anything.
