@@ -1,6 +1,6 @@
-import { ReadClusters, ReadVersions } from '@capstan/clusters';
+import { ReadClusters, ReadVersions, StartClusterUpgrade } from '@capstan/clusters';
 import { type MaintenanceWindowSpec, type Provider, validateWindow, type WindowDay } from '@capstan/domain';
-import { UpgradeClusterSource, type UpgradeClusterFacts } from '@capstan/upgrades';
+import { type LockedClusterVersions, type PlannedUpgrade, UpgradeClusterSource, type UpgradeClusterFacts, type UpgradeRequester } from '@capstan/upgrades';
 import { Injectable } from '@nestjs/common';
 
 /**
@@ -12,6 +12,7 @@ export class ClustersForUpgrades extends UpgradeClusterSource {
   constructor(
     private readonly clusters: ReadClusters,
     private readonly versions: ReadVersions,
+    private readonly upgrades: StartClusterUpgrade,
   ) {
     super();
   }
@@ -22,12 +23,13 @@ export class ClustersForUpgrades extends UpgradeClusterSource {
     return {
       id: cluster.id,
       provider: cluster.provider,
+      status: cluster.status,
       controlPlaneVersion: cluster.current_version,
-      pools: cluster.node_pools.map((p) => ({ id: p.id, name: p.name, version: p.version, maxSurge: p.max_surge, maxUnavailable: p.max_unavailable })),
+      pools: plannedPools(cluster.node_pools),
       window: usableWindow(cluster.maintenance_window),
       exclusions: exclusions.map((e) => ({ startsAt: e.startsAt, endsAt: e.endsAt, scope: e.scope })),
-      // The provider port lists no objects or PodDisruptionBudgets yet (the RKE2 driver's scan is to
-      // come): the plan says that the scans have not run rather than that nothing was found.
+      // Read routes do not reach into the cluster: the plan says that the scans have not run
+      // rather than that nothing was found (POST .../upgrade runs the removed-API scan).
       objects: null,
       disruptionBudgets: null,
     };
@@ -36,6 +38,16 @@ export class ClustersForUpgrades extends UpgradeClusterSource {
   catalogue(provider: Provider) {
     return this.versions.entries(provider);
   }
+
+  startUpgrade(requester: UpgradeRequester, clusterId: string, plan: (cluster: LockedClusterVersions) => PlannedUpgrade) {
+    return this.upgrades.execute(requester, clusterId, (cluster) =>
+      plan({ controlPlaneVersion: cluster.current_version, pools: plannedPools(cluster.node_pools) }),
+    );
+  }
+}
+
+function plannedPools(pools: { id: string; name: string; version: string; max_surge: number; max_unavailable: number }[]) {
+  return pools.map((p) => ({ id: p.id, name: p.name, version: p.version, maxSurge: p.max_surge, maxUnavailable: p.max_unavailable }));
 }
 
 /** A window stored before zones were validated (e.g. "CET") has no next occurrence to show. */

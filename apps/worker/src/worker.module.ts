@@ -2,7 +2,9 @@ import { type CapstanConfig, PlatformModule } from '@capstan/platform';
 import { WebhooksWorkerModule } from '@capstan/events';
 import { ClusterOperationStepsModule } from '@capstan/clusters';
 import { OperationsEngineModule } from '@capstan/operations';
+import { UpgradeOperationStepsModule } from '@capstan/upgrades';
 import { type DynamicModule, Module } from '@nestjs/common';
+import { ClusterUpgradeVersions } from './upgrade-versions';
 
 /**
  * The worker: runs operations (BullMQ) and relays the outbox; HTTP only for health and metrics.
@@ -14,7 +16,13 @@ export class WorkerModule {
   static forRoot(config: CapstanConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [PlatformModule.forRoot(config, 'worker'), OperationsEngineModule, ClusterOperationStepsModule, WebhooksWorkerModule],
+      imports: [
+        PlatformModule.forRoot(config, 'worker'),
+        OperationsEngineModule,
+        ClusterOperationStepsModule,
+        UpgradeOperationStepsModule.withVersions(ClusterUpgradeVersions, [ClusterOperationStepsModule]),
+        WebhooksWorkerModule,
+      ],
     };
   }
 }

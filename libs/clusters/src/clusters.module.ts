@@ -18,6 +18,7 @@ import { UpdateNodePool } from './use-cases/update-node-pool';
 import { CreateVersion } from './use-cases/create-version';
 import { ReadVersions } from './use-cases/read-versions';
 import { UpdateVersion } from './use-cases/update-version';
+import { StartClusterUpgrade } from './use-cases/start-cluster-upgrade';
 import { VersionCatalogueRepository } from './version-catalogue.repository';
 import { VersionCatalogueSeeder } from './version-catalogue-seeder';
 import { SimulatorController } from './simulator.controller';
@@ -42,7 +43,8 @@ import { SimulatorController } from './simulator.controller';
     ReadVersions,
     CreateVersion,
     UpdateVersion,
+    StartClusterUpgrade,
   ],
-  exports: [ReadClusters, ReadVersions, ReadMeteredClusters],
+  exports: [ReadClusters, ReadVersions, ReadMeteredClusters, StartClusterUpgrade],
 })
 export class ClustersModule {}

@@ -1,3 +1,4 @@
+import { operationSchema } from './clusters.routes';
 import { idOf } from './common.schema';
 import { defineRoute } from './route';
 import { z } from './zod';
@@ -78,4 +79,22 @@ export const getUpgradePlan = defineRoute({
   query: z.object({ version: z.string().min(1).max(64).optional() }).strict(),
   responses: { 200: { description: 'The plan', schema: upgradePlanSchema } },
   errors: [422],
+});
+
+export const startClusterUpgrade = defineRoute({
+  operationId: 'startClusterUpgrade',
+  method: 'POST',
+  path: '/v1/clusters/{cluster_id}/upgrade',
+  summary: 'Upgrade a cluster to a catalogue version: one minor hop at a time, control plane first, then each node pool',
+  description:
+    "The plan is computed when the request is accepted (as GET .../upgrade-plan shows it) and becomes the operation's steps. " +
+    'A skip, a downgrade, a version the catalogue does not offer and a plan with blockers (objects written through APIs the target removes, ' +
+    'an active maintenance exclusion...) are refused with 422 naming the rule; a busy cluster with 409.',
+  tags: ['Upgrades'],
+  access: 'customer:write',
+  params: clusterParams,
+  body: z.object({ version: z.string().min(1).max(64).openapi({ description: 'A minor ("1.36") or the latest patch the catalogue offers for it' }) }).strict(),
+  idempotent: true,
+  responses: { 202: { description: 'Accepted: follow the operation', schema: z.object({ operation: operationSchema }).openapi('UpgradeAccepted') } },
+  errors: [409, 422],
 });

@@ -6,6 +6,7 @@ export * from './catalogue/kubernetes-versions';
 export * from './catalogue/release-channels';
 export * from './upgrades/removed-apis';
 export * from './upgrades/upgrade-planner';
+export * from './upgrades/upgrade-execution';
 export * from './maintenance/maintenance-window';
 export * from './catalogue/regions';
 export * from './catalogue/machine-types';

@@ -13,3 +13,4 @@ export type { BaselineResult } from './baseline/baseline';
 export { CAPSTAN_NAMESPACE, CUSTOMER_ACCOUNT, OPERATOR_ACCOUNT } from './baseline/baseline-objects';
 export { DriverBackedProvider } from './driver-backed-provider';
 export { ClusterProvidersModule } from './cluster-providers.module';
+export { ClusterBackends, UnavailableClusterBackends } from './cluster-backends';

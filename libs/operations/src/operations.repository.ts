@@ -1,4 +1,4 @@
-import { ACTIVE_OPERATION_STATUSES, isEnqueueable, type OperationType, plannedSteps } from '@capstan/domain';
+import { ACTIVE_OPERATION_STATUSES, isEnqueueable, type OperationType, plannedSteps, stepKindOf, stepKinds } from '@capstan/domain';
 import { Clock, type DB, jsonb, Metrics, newId, type Prisma, RequestContext, type UnitOfWork } from '@capstan/platform';
 import { type QueryCreator, sql } from 'kysely';
 import { withEvent } from '@capstan/events';
@@ -26,6 +26,8 @@ export interface NewOperation {
   requestedBy: { type: 'api_token' | 'staff_user' | 'staff_token' | 'system'; id: string };
   idempotencyKey?: string;
   mutating?: boolean;
+  /** A plan computed for this operation (step names, `kind` or `kind:what`); the type's fixed plan otherwise. */
+  steps?: readonly string[];
 }
 
 /**
@@ -47,7 +49,10 @@ export class OperationsRepository {
     if (!isEnqueueable(input.type))
       throw new Error(`operation type ${input.type} is not enqueueable: add it to ENQUEUEABLE_OPERATION_TYPES with its step handlers`);
     const id = newId('op');
-    const names = [...plannedSteps(input.type)];
+    const names = [...(input.steps ?? plannedSteps(input.type))];
+    // The boot check covers the kinds a type can have, so a computed plan may hold only those.
+    const unknown = names.filter((name) => !stepKinds(input.type).includes(stepKindOf(name)));
+    if (unknown.length > 0) throw new Error(`${input.type} has no step kind for ${unknown.join(', ')}`);
     const params = input.params ?? {};
     const requestId = this.context.requestId;
     const event = operationEvent(

@@ -49,6 +49,7 @@ export const SAMPLE_BODIES: Record<string, unknown> = {
   },
   updateCluster: { labels: { env: 'staging' } },
   createNodePool: { name: 'extra', machine_type: 'nine-standard-2', count: 1 },
+  startClusterUpgrade: { version: '1.36' },
   updateNodePool: { count: 2, taints: [{ key: 'dedicated', value: '', effect: 'NoExecute' }] },
   adminCreateOrganization: { name: 'sample-org', display_name: 'Sample AG', residency: 'CH', quota: { max_clusters: 5, max_nodes: 20 } },
   adminUpdateQuota: { max_clusters: 6, reason: 'growth plan' },

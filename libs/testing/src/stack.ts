@@ -43,6 +43,11 @@ export interface Stack {
   db: TestDatabase;
   /** Starts `node dist/apps/worker/src/main.js` with the stack's settings (npm test builds first). */
   spawnWorker(extraEnv?: Record<string, string>): Promise<ChildProcess>;
+  /**
+   * Closes the in-process worker (as a rollout's SIGTERM does: runs hand their operations back)
+   * and starts a new one with the same settings: waits and checkpoints must carry across.
+   */
+  restartWorker(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -81,7 +86,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const config = testConfig(db.url, env);
   const api = await createApi(config);
   await api.listen({ host: '127.0.0.1', port: 0 });
-  const worker = options.inProcessWorker === false ? undefined : await startWorker(config);
+  let worker = options.inProcessWorker === false ? undefined : await startWorker(config);
   const children: ChildProcess[] = [];
 
   const childEnv = (extra: Record<string, string>) => ({
@@ -119,6 +124,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         if (code && code !== 0 && signal === null) process.stderr.write(`worker exited with ${code}: ${errors}\n`);
       });
       return child;
+    },
+    async restartWorker() {
+      await worker?.close();
+      worker = await startWorker(config);
     },
     async stop() {
       for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -1,2 +1,3 @@
 export * from './upgrade-cluster-source';
 export * from './upgrades.module';
+export * from './operation-steps';

@@ -1,5 +1,6 @@
 import type {
   ClusterObject,
+  ClusterStatus,
   ExclusionScope,
   MaintenanceWindowSpec,
   PlannedPool,
@@ -7,11 +8,13 @@ import type {
   Provider,
   VersionCatalogueEntry,
 } from '@capstan/domain';
+import type { Actor } from '@capstan/tenancy';
 
 /** What the planner needs to know about one cluster. */
 export interface UpgradeClusterFacts {
   id: string;
   provider: Provider;
+  status: ClusterStatus;
   controlPlaneVersion: string;
   pools: PlannedPool[];
   window: MaintenanceWindowSpec | null;
@@ -32,4 +35,32 @@ export abstract class UpgradeClusterSource {
   /** The caller's cluster; another organisation's answers NotFoundError (404). */
   abstract cluster(organizationId: string, clusterId: string): Promise<UpgradeClusterFacts>;
   abstract catalogue(provider: Provider): Promise<VersionCatalogueEntry[]>;
+  /**
+   * Starts the cluster's upgrade operation: under the cluster's lock, with the state machine and
+   * the one-mutating-operation rule checked, `plan` computes the steps from the cluster as locked.
+   */
+  abstract startUpgrade(
+    requester: UpgradeRequester,
+    clusterId: string,
+    plan: (cluster: LockedClusterVersions) => PlannedUpgrade,
+  ): Promise<{ operation: unknown }>;
+}
+
+/** Who asks for an upgrade, and the Idempotency-Key their request carried. */
+export interface UpgradeRequester {
+  organizationId: string;
+  actor: Actor;
+  idempotencyKey?: string;
+}
+
+/** The versions of a cluster read under its lock. */
+export interface LockedClusterVersions {
+  controlPlaneVersion: string;
+  pools: PlannedPool[];
+}
+
+export interface PlannedUpgrade {
+  target: string;
+  steps: readonly string[];
+  params: Record<string, unknown>;
 }

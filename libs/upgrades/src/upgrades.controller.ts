@@ -1,9 +1,10 @@
 import { type RouteInput, upgradeRoutes as routes } from '@capstan/contracts';
 import { Endpoint, Input } from '@capstan/platform';
-import { CurrentCustomer, type CustomerCaller } from '@capstan/tenancy';
-import { Controller } from '@nestjs/common';
+import { actorOf, CurrentCustomer, type CustomerCaller } from '@capstan/tenancy';
+import { Controller, Headers } from '@nestjs/common';
 import { ListClusterUpgrades } from './use-cases/list-cluster-upgrades';
 import { PlanClusterUpgrade } from './use-cases/plan-cluster-upgrade';
+import { StartUpgrade } from './use-cases/start-upgrade';
 
 /** One line per route: auth and input from the route contract, then one use case. */
 @Controller()
@@ -11,6 +12,7 @@ export class UpgradesController {
   constructor(
     private readonly listUpgrades: ListClusterUpgrades,
     private readonly planUpgrade: PlanClusterUpgrade,
+    private readonly startUpgrade: StartUpgrade,
   ) {}
 
   @Endpoint(routes.listClusterUpgrades)
@@ -21,5 +23,14 @@ export class UpgradesController {
   @Endpoint(routes.getUpgradePlan)
   plan(@CurrentCustomer() caller: CustomerCaller, @Input() { params, query }: RouteInput<typeof routes.getUpgradePlan>) {
     return this.planUpgrade.execute(caller.organizationId, params.cluster_id, query);
+  }
+
+  @Endpoint(routes.startClusterUpgrade)
+  start(
+    @CurrentCustomer() caller: CustomerCaller,
+    @Input() { params, body }: RouteInput<typeof routes.startClusterUpgrade>,
+    @Headers('idempotency-key') key?: string,
+  ) {
+    return this.startUpgrade.execute({ organizationId: caller.organizationId, actor: actorOf(caller), idempotencyKey: key }, params.cluster_id, body);
   }
 }

@@ -1,11 +1,13 @@
+import { ClusterProvidersModule } from '@capstan/kube';
 import { type DynamicModule, Module, type ModuleMetadata, type Type } from '@nestjs/common';
 import { UpgradeClusterSource } from './upgrade-cluster-source';
 import { UpgradesController } from './upgrades.controller';
 import { ListClusterUpgrades } from './use-cases/list-cluster-upgrades';
 import { PlanClusterUpgrade } from './use-cases/plan-cluster-upgrade';
+import { StartUpgrade } from './use-cases/start-upgrade';
 
 /**
- * Upgrade planning routes. The composition root passes the class answering
+ * Upgrade planning and starting routes. The composition root passes the class answering
  * {@link UpgradeClusterSource} and the modules it needs (docs/architecture.md, "Feature-to-feature calls").
  */
 @Module({})
@@ -13,9 +15,9 @@ export class UpgradesModule {
   static withSource(source: Type<UpgradeClusterSource>, imports: ModuleMetadata['imports'] = []): DynamicModule {
     return {
       module: UpgradesModule,
-      imports,
+      imports: [...(imports ?? []), ClusterProvidersModule],
       controllers: [UpgradesController],
-      providers: [{ provide: UpgradeClusterSource, useClass: source }, ListClusterUpgrades, PlanClusterUpgrade],
+      providers: [{ provide: UpgradeClusterSource, useClass: source }, ListClusterUpgrades, PlanClusterUpgrade, StartUpgrade],
     };
   }
 }

@@ -148,4 +148,40 @@ describe('upgrade planning routes', () => {
     expect((await get(`/v1/clusters/${clusterId}/upgrade-plan`, intruder.token)).statusCode).toBe(404);
     expect((await get(`/v1/clusters/${clusterId}/upgrades`, intruder.token)).statusCode).toBe(404);
   });
+
+  const post = (body: unknown, token = owner.token) =>
+    api.app.inject({ method: 'POST', url: `/v1/clusters/${clusterId}/upgrade`, headers: { authorization: `Bearer ${token}` }, payload: body as object });
+
+  it('refuses to start an upgrade its plan blocks (the active exclusion), a foreign cluster, and a bad body', async () => {
+    const blocked = await post({ version: '1.35' });
+    expect(blocked.statusCode).toBe(422);
+    expect(blocked.headers['content-type']).toContain('application/problem+json');
+    expect(blocked.json()).toMatchObject({ type: expect.stringContaining('upgrade-blocked'), blockers: [{ kind: 'active_exclusion' }] });
+    expect((await post({ version: '1.35' }, intruder.token)).statusCode).toBe(404);
+    expect((await post({ version: '1.35', start: 'whenever' })).statusCode).toBe(400);
+    const row = await db.selectFrom('clusters').select(['status', 'desired_version']).where('id', '=', clusterId).executeTakeFirstOrThrow();
+    expect(row).toEqual({ status: 'running', desired_version: '1.34.2' });
+  });
+
+  it('starts a two-minor upgrade as two hops, control plane before the pools in each, and marks the cluster upgrading', async () => {
+    await db.deleteFrom('maintenance_exclusions').where('cluster_id', '=', clusterId).execute();
+    const res = await post({ version: '1.36' });
+    expect(res.statusCode).toBe(202);
+    const { operation } = res.json();
+    expect(operation).toMatchObject({ type: 'upgrade_cluster', status: 'pending' });
+    expect(operation.steps.map((s: { name: string }) => s.name)).toEqual([
+      'preflight_removed_apis',
+      'upgrade_control_plane:1.35.5',
+      'upgrade_node_pool:default:1.35.5',
+      'upgrade_node_pool:batch:1.35.5',
+      'upgrade_control_plane:1.36.5',
+      'upgrade_node_pool:default:1.36.5',
+      'upgrade_node_pool:batch:1.36.5',
+      'mark_upgraded',
+    ]);
+    const row = await db.selectFrom('clusters').select(['status', 'desired_version']).where('id', '=', clusterId).executeTakeFirstOrThrow();
+    expect(row).toEqual({ status: 'upgrading', desired_version: '1.36.5' });
+    // one mutating operation per cluster
+    expect((await post({ version: '1.36' })).statusCode).toBe(409);
+  });
 });

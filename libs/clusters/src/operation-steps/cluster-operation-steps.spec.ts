@@ -3,10 +3,11 @@ import { missingStepHandlers, type OperationStepSet } from '@capstan/operations'
 import { ClusterOperationSteps } from './cluster-operation-steps';
 
 describe('ClusterOperationSteps', () => {
-  it('has a handler for every step kind of every enqueueable operation type', () => {
+  it('has a handler for every step kind of every enqueueable operation type but upgrades (libs/upgrades registers those)', () => {
     const sets = new Map(Object.entries(new ClusterOperationSteps().stepSets()) as [string, OperationStepSet][]);
-    expect(missingStepHandlers(sets)).toEqual([]);
-    expect([...sets.keys()].sort()).toEqual([...ENQUEUEABLE_OPERATION_TYPES].sort());
+    const types = ENQUEUEABLE_OPERATION_TYPES.filter((type) => type !== 'upgrade_cluster');
+    expect(missingStepHandlers(sets, types)).toEqual([]);
+    expect([...sets.keys()].sort()).toEqual([...types].sort());
   });
 
   it('compensates creates and spec changes, not deletes', () => {

@@ -1,2 +1,3 @@
 export * from './cluster-operation-steps';
 export * from './cluster-operation-steps.module';
+export * from './upgrade-progress';

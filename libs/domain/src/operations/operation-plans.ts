@@ -19,7 +19,8 @@ export const OPERATION_PLANS = {
   update_node_pool: ['apply_pool_settings', 'mark_running'],
   scale_node_pool: ['resize_pool', 'wait_nodes_ready', 'mark_running'],
   delete_node_pool: ['cordon_and_drain', 'delete_pool', 'mark_deleted'],
-  upgrade_cluster: ['preflight_removed_apis', 'snapshot_etcd', 'upgrade_control_plane', 'upgrade_node_pools', 'upgrade_addons', 'mark_running'],
+  // The step kinds of an upgrade; its plan is computed per operation (upgradeOperationSteps).
+  upgrade_cluster: ['preflight_removed_apis', 'upgrade_control_plane', 'upgrade_node_pool', 'upgrade_addons', 'mark_upgraded'],
   rotate_credentials: ['issue_new_credentials', 'revoke_old_credentials'],
   create_backup: ['take_backup', 'record_backup'],
   restore_backup: ['preflight_restore', 'restore_backup', 'mark_running'],
@@ -44,6 +45,7 @@ export const ENQUEUEABLE_OPERATION_TYPES = Object.freeze([
   'update_node_pool',
   'scale_node_pool',
   'delete_node_pool',
+  'upgrade_cluster',
 ] as const satisfies readonly PlannedOperationType[]);
 
 export function isEnqueueable(type: PlannedOperationType): boolean {
@@ -56,4 +58,14 @@ export function isEnqueueable(type: PlannedOperationType): boolean {
  */
 export function stepKinds(type: PlannedOperationType): readonly string[] {
   return OPERATION_PLANS[type];
+}
+
+/**
+ * A step's name is its kind, or its kind and what it works on after a colon
+ * (`upgrade_node_pool:apps:1.36.5`): plans computed per operation name each step, and the engine
+ * runs the handler of the name's kind.
+ */
+export function stepKindOf(name: string): string {
+  const colon = name.indexOf(':');
+  return colon === -1 ? name : name.slice(0, colon);
 }

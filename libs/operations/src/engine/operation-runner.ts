@@ -1,6 +1,7 @@
-import { type OperationType, stepStatusesBefore } from '@capstan/domain';
+import { type OperationType, stepKindOf, stepStatusesBefore } from '@capstan/domain';
+import { ClusterBackends } from '@capstan/kube';
 import { Clock, Database, EngineConfig, Metrics, newId, SecretBox } from '@capstan/platform';
-import { ClusterProviders, ProviderError } from '@capstan/providers';
+import { ClusterProviders, externalClusterName, ProviderError } from '@capstan/providers';
 import { Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { decodeTime } from 'ulid';
@@ -63,6 +64,7 @@ export class OperationRunner {
     private readonly clock: Clock,
     private readonly config: EngineConfig,
     private readonly metrics: Metrics,
+    private readonly backends: ClusterBackends,
   ) {}
 
   /**
@@ -146,7 +148,7 @@ export class OperationRunner {
       }
       const ctx = this.context(op, cluster, step, checkpoints);
       let checkpoint: Record<string, unknown> | void;
-      const handler = handlers[step.name];
+      const handler = handlers[stepKindOf(step.name)];
       const stepStarted = performance.now();
       try {
         // A computed plan may hold a kind this release cannot run (the boot check covers the kinds
@@ -253,6 +255,9 @@ export class OperationRunner {
       operation: op,
       cluster,
       provider: instrumentedProvider(this.providers.for(cluster.provider), cluster.provider, this.metrics),
+      step: { position: step.position, name: step.name },
+      infrastructure: () => this.backends.infrastructure(cluster.provider),
+      kube: () => this.backends.kube(cluster.provider, externalClusterName(cluster.id)),
       db: this.db,
       secrets: this.secrets,
       clock: this.clock,
@@ -277,6 +282,8 @@ export class OperationRunner {
   private failure(op: EngineOperation, error: Record<string, unknown>): Ending {
     const reason = String(error.message ?? 'operation failed');
     if (op.type === 'create_cluster' || op.type === 'delete_cluster') return { status: 'failed', error, cluster: { status: 'error', reason } };
+    // A failed upgrade leaves the cluster at the versions its finished steps recorded, still serving.
+    if (op.type === 'upgrade_cluster') return { status: 'failed', error, cluster: { status: 'running', reason } };
     if (op.targetType === 'node_pool') return { status: 'failed', error, cluster: { status: 'running' }, failedPoolId: op.targetId };
     return { status: 'failed', error };
   }

@@ -1,5 +1,6 @@
 import type { Clock, Database, Prisma, SecretBox } from '@capstan/platform';
-import type { ClusterProvider } from '@capstan/providers';
+import type { TenantKube } from '@capstan/kube';
+import type { ClusterProvider, InfrastructureDriver } from '@capstan/providers';
 
 /** A node pool as the steps see it (read once per run, with the operation's claim). */
 export interface EngineNodePool {
@@ -70,6 +71,15 @@ export interface StepContext {
    */
   cluster: EngineCluster;
   provider: ClusterProvider;
+  /** The step being run: its name says what it works on (`upgrade_node_pool:apps:1.36.5`). */
+  step: { position: number; name: string };
+  /**
+   * The cluster's InfrastructureDriver, for steps that checkpoint the ProviderOperation it returns.
+   * Throws a final ProviderError where the installation has none (PROVIDER=simulated).
+   */
+  infrastructure(): InfrastructureDriver;
+  /** Capstan's admin client inside the cluster, with access asked for anew on each call. */
+  kube(): Promise<TenantKube>;
   /** The process's one pool (Kysely): a step's writes are single statements, no session state. */
   db: Database;
   secrets: SecretBox;
