@@ -3,6 +3,7 @@ export * from './cluster-providers';
 export * from './providers.module';
 export * from './simulated/simulated-provider';
 export * from './infrastructure-driver';
+export * from './kube-answers';
 export * from './driver-registry';
 export * from './driver-registry.module';
 export * from './rke2';

@@ -1,35 +1,8 @@
-import { ApiException } from '@kubernetes/client-node';
-import { ProviderError } from '@capstan/providers';
+import { kubeNetworkReason as networkReason, kubeStatusBody, kubeStatusCode, ProviderError } from '@capstan/providers';
 
-/** Node's codes for a connection that failed or dropped: the API server may answer later. */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
-
-/** The parts of a Kubernetes `Status` body Capstan reads. */
-export interface KubeStatus {
-  reason?: string;
-  message?: string;
-  details?: { name?: string; kind?: string; causes?: { reason?: string; message?: string; field?: string }[]; retryAfterSeconds?: number };
-}
-
-/** The HTTP status of the API server's answer carried by `error`, or null when none came. */
-export function statusCode(error: unknown): number | null {
-  return error instanceof ApiException ? (error as ApiException<unknown>).code : null;
-}
-
-/** The `Status` body of an error answer (client-node hands it over parsed or as text). */
-export function statusBody(error: unknown): KubeStatus {
-  if (!(error instanceof ApiException)) return {};
-  const body: unknown = (error as ApiException<unknown>).body;
-  if (body && typeof body === 'object') return body as KubeStatus;
-  if (typeof body === 'string') {
-    try {
-      return JSON.parse(body) as KubeStatus;
-    } catch {
-      return { message: body.slice(0, 200) };
-    }
-  }
-  return {};
-}
+/** Re-exported under the names libs/kube's modules use (the reading itself is shared with the RKE2 driver). */
+export const statusCode = kubeStatusCode;
+export const statusBody = kubeStatusBody;
 
 export const isNotFound = (error: unknown): boolean => statusCode(error) === 404;
 
@@ -56,17 +29,4 @@ export function toKubeError(error: unknown, doing: string): ProviderError {
   if (code === 401 || code === 403)
     return new ProviderError(`the cluster refused Capstan's credentials while ${doing} (HTTP ${code})${said}`, false, 'kube_forbidden');
   return new ProviderError(`the cluster refused ${doing} (HTTP ${code})${said}`, false, reason ? `kube_${reason.toLowerCase()}` : 'kube_rejected');
-}
-
-/** Why no answer came (a connection error code, a timeout), or null when `error` is something else. */
-function networkReason(error: unknown): string | null {
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
-    const { code, errno, name, type } = current as { code?: unknown; errno?: unknown; name?: unknown; type?: unknown };
-    for (const candidate of [code, errno]) if (typeof candidate === 'string' && NETWORK_CODES.has(candidate)) return candidate;
-    if (name === 'AbortError' || name === 'TimeoutError' || type === 'aborted' || type === 'request-timeout') return 'timed out';
-    if (name === 'FetchError' || type === 'system') return 'connection failed';
-    current = (current as { cause?: unknown }).cause;
-  }
-  return null;
 }

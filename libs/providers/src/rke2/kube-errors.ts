@@ -1,32 +1,7 @@
-import { ApiException } from '@kubernetes/client-node';
 import { ProviderError } from '../cluster-provider';
+import { kubeNetworkReason as networkReason, kubeStatusBody, kubeStatusCode } from '../kube-answers';
 
-/** Node's codes for a connection that failed or dropped: the management cluster may answer later. */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
-
-export interface KubeStatusBody {
-  reason?: string;
-  message?: string;
-}
-
-/** The HTTP status of a Kubernetes API answer carried by `error`, or null when there was none. */
-export function kubeStatusCode(error: unknown): number | null {
-  return error instanceof ApiException ? error.code : null;
-}
-
-export function kubeStatusBody(error: unknown): KubeStatusBody {
-  if (!(error instanceof ApiException)) return {};
-  const body: unknown = error.body;
-  if (body && typeof body === 'object') return body as KubeStatusBody;
-  if (typeof body === 'string') {
-    try {
-      return JSON.parse(body) as KubeStatusBody;
-    } catch {
-      return { message: body.slice(0, 200) };
-    }
-  }
-  return {};
-}
+export { kubeStatusBody, kubeStatusCode } from '../kube-answers';
 
 /**
  * A failed call to the management cluster as the port's ProviderError. `doing` names the work in
@@ -63,17 +38,4 @@ export function toProviderError(error: unknown, doing: string): ProviderError {
       'provider_not_found',
     );
   return new ProviderError(`the management cluster refused ${doing}${said}`, false, reason ? `provider_${reason.toLowerCase()}` : 'provider_rejected');
-}
-
-/** Why no answer came (a connection error code, a timeout), or null when `error` is something else. */
-function networkReason(error: unknown): string | null {
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
-    const { code, errno, name, type } = current as { code?: unknown; errno?: unknown; name?: unknown; type?: unknown };
-    for (const candidate of [code, errno]) if (typeof candidate === 'string' && NETWORK_CODES.has(candidate)) return candidate;
-    if (name === 'AbortError' || name === 'TimeoutError' || type === 'aborted' || type === 'request-timeout') return 'timed out';
-    if (name === 'FetchError' || type === 'system') return 'connection failed';
-    current = (current as { cause?: unknown }).cause;
-  }
-  return null;
 }
