@@ -8,3 +8,5 @@ export * from './driver-registry';
 export * from './driver-registry.module';
 export * from './rke2';
 export * from './gke';
+export * from './backup-driver';
+export * from './backup-drivers.module';
