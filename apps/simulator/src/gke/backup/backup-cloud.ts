@@ -127,11 +127,18 @@ export class GkeBackupCloud {
     return row.resource;
   }
 
+  /** `-` as location lists every location's plans, as Google's list methods read it. */
   async listBackupPlans(key: LocationKey): Promise<BackupPlanResource[]> {
-    requireLocation(key.location);
-    await this.settle(key);
+    if (key.location !== '-') requireLocation(key.location);
+    const locations =
+      key.location === '-'
+        ? (await this.db.query<{ location: string }>(`SELECT DISTINCT location FROM simulator.gke_backup_plans WHERE project = $1`, [key.project])).map(
+            (r) => r.location,
+          )
+        : [key.location];
+    for (const location of locations) await this.settle({ project: key.project, location });
     const rows = await this.db.query<{ resource: BackupPlanResource }>(
-      `SELECT resource FROM simulator.gke_backup_plans WHERE project = $1 AND location = $2 ORDER BY name`,
+      `SELECT resource FROM simulator.gke_backup_plans WHERE project = $1 AND ($2 = '-' OR location = $2) ORDER BY location, name`,
       [key.project, key.location],
     );
     return rows.map((r) => r.resource);
