@@ -172,6 +172,30 @@ describe('GkeBackupDriver against the emulated Backup for GKE', () => {
     expect(await calls('gkebackup.restores.create')).toBe(1);
   });
 
+  it('restores a workload backup into another cluster of the project, leaving the source as it is', async () => {
+    const target = 'capstan-01jbackupdrivertarget00000';
+    await clusters.ensureCluster({ name: target, flavour: 'gke', region: 'europe-west6', version: '1.35.8-gke.1225000', labels: {} });
+    await eventually(async () => (await clusters.getCluster(target))?.status === 'running', 30_000, 50);
+    const backup = (await driver.getBackup(CLUSTER, 'bk_01jbackupone0000000000000', 'workload'))!;
+
+    const restoring = await driver.startRestore({
+      restoreId: 'op_01jrestoreelsewhere0000000',
+      backup: { backupId: backup.backupId, cluster: CLUSTER, kind: 'workload', location: null },
+      targetCluster: target,
+      scope: 'workloads',
+      includedNamespaces: [],
+    });
+    expect(await followed(restoring)).toEqual({ done: true });
+
+    // (kube-root-ca.crt is the target's own, made by its controllers whenever they get to it.)
+    const targetObjects = (await sim.kube.server(target).list('v1', 'ConfigMap', { namespace: 'orders' })).filter(
+      (c) => c.metadata.name !== 'kube-root-ca.crt',
+    );
+    expect(targetObjects.map((c) => c.metadata.name).sort()).toEqual(['before', 'changed']);
+    expect(targetObjects.find((c) => c.metadata.name === 'changed')?.['data']).toEqual({ v: 'original' });
+    expect(await configMaps('orders')).toEqual(['configmap/before', 'configmap/changed']);
+  });
+
   it('resumes after a crash with the create sent and its answer lost: one backup, followed by name from a new driver', async () => {
     const fault = await fetch(`${sim.apiUrl}/v1/chaos/faults`, {
       method: 'POST',
