@@ -241,6 +241,27 @@ describe('the emulated Backup for GKE API', () => {
     expect(restore).toMatchObject({ state: 'FAILED', stateReason: expect.stringContaining('shop') });
   });
 
+  it('fails a backup taken while the cluster’s API server does not answer, saying so', async () => {
+    await sim.kube.updateApiServer('shop', { serving: false });
+    try {
+      const op = await gke<Operation>('POST', `${parent}/backupPlans/shop-plan/backups?backupId=while-down`, {});
+      expect(op.status).toBe(200);
+      await finished(op.body);
+      const backup = await settled<{ state: string; stateReason?: string; resourceCount: number }>(`${parent}/backupPlans/shop-plan/backups/while-down`, [
+        'SUCCEEDED',
+        'FAILED',
+      ]);
+      expect(backup).toMatchObject({ state: 'FAILED', stateReason: expect.stringContaining('could not reach its API server'), resourceCount: 0 });
+    } finally {
+      await sim.kube.updateApiServer('shop', { serving: true });
+    }
+    const refused = await gke<{ error: { status: string; message: string } }>('POST', `${parent}/restorePlans/shop-revert/restores?restoreId=from-failed`, {
+      backup: `${parent}/backupPlans/shop-plan/backups/while-down`,
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({ status: 'FAILED_PRECONDITION', message: expect.stringContaining('only a SUCCEEDED backup') });
+  });
+
   it('deletes a backup through DELETING, and keeps a delete-locked one', async () => {
     const locked = await gke<Operation>('POST', `${parent}/backupPlans/shop-plan/backups?backupId=locked-1`, { deleteLockDays: 7, retainDays: 30 });
     await finished(locked.body);
@@ -253,6 +274,9 @@ describe('the emulated Backup for GKE API', () => {
     expect(deleting.body.metadata.verb).toBe('delete');
     await eventually(async () => (await gke('GET', `${parent}/backupPlans/shop-plan/backups/nightly-1`)).status === 404, 20_000, 25);
     const list = await gke<{ backups: { name: string }[] }>('GET', `${parent}/backupPlans/shop-plan/backups`);
-    expect(list.body.backups.map((b) => b.name)).toEqual([`${parent}/backupPlans/shop-plan/backups/locked-1`]);
+    expect(list.body.backups.map((b) => b.name).sort()).toEqual([
+      `${parent}/backupPlans/shop-plan/backups/locked-1`,
+      `${parent}/backupPlans/shop-plan/backups/while-down`,
+    ]);
   });
 });
