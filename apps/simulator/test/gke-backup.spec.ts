@@ -226,6 +226,34 @@ describe('the emulated Backup for GKE API', () => {
     expect((await gke('GET', `${parent}/backupPlans/shop-plan/backups/nope`)).status).toBe(404);
   });
 
+  it('merges on MERGE_SKIP_ON_CONFLICT (what exists stays) and MERGE_REPLACE_ON_CONFLICT (the backup’s version wins)', async () => {
+    await kubectl('patch', 'configmap', 'prices', '-n', 'shop', '--type=merge', '-p', '{"data":{"coffee":"9.99"}}');
+    await apply('extra', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  namespace: shop');
+    const restoreWith = async (mode: string) => {
+      const plan = await gke<Operation>('POST', `${parent}/restorePlans?restorePlanId=shop-${mode.toLowerCase().replace(/_/g, '-')}`, {
+        backupPlan: `${parent}/backupPlans/shop-plan`,
+        cluster: `${parent}/clusters/shop`,
+        restoreConfig: { selectedNamespaces: { namespaces: ['shop'] }, namespacedResourceRestoreMode: mode },
+      });
+      expect(plan.status).toBe(200);
+      await finished(plan.body);
+      const planId = plan.body.metadata.target.split('/').pop()!;
+      const op = await gke<Operation>('POST', `${parent}/restorePlans/${planId}/restores?restoreId=merge-1`, {
+        backup: `${parent}/backupPlans/shop-plan/backups/nightly-1`,
+      });
+      await finished(op.body);
+      return settled<{ state: string }>(`${parent}/restorePlans/${planId}/restores/merge-1`, ['SUCCEEDED', 'FAILED']);
+    };
+
+    expect(await restoreWith('MERGE_SKIP_ON_CONFLICT')).toMatchObject({ state: 'SUCCEEDED' });
+    expect(await kubectl('get', 'configmap', 'prices', '-n', 'shop', '-o', 'jsonpath={.data.coffee}')).toBe('9.99');
+
+    expect(await restoreWith('MERGE_REPLACE_ON_CONFLICT')).toMatchObject({ state: 'SUCCEEDED' });
+    expect(await kubectl('get', 'configmap', 'prices', '-n', 'shop', '-o', 'jsonpath={.data.coffee}')).toBe('4.20');
+    // Merging keeps what the backup does not hold.
+    expect(await names('configmaps', 'shop')).toEqual(['configmap/extra', 'configmap/prices']);
+  });
+
   it('fails a FAIL_ON_CONFLICT restore into namespaces that exist, naming them', async () => {
     const plan = await gke<Operation>('POST', `${parent}/restorePlans?restorePlanId=shop-strict`, {
       backupPlan: `${parent}/backupPlans/shop-plan`,

@@ -134,7 +134,8 @@ export function gkeWorkloads(emulator: KubeEmulatorRuntime): GkeWorkloads {
             counts.failures.push(`${object.kind} ${object.namespace ? `${object.namespace}/` : ''}${object.name}: ${(error as Error).message}`);
             continue;
           }
-          if (onConflict === 'skip' || object.kind === 'Namespace' || PER_NAMESPACE_OBJECTS.has(`${object.kind}/${object.name}`)) {
+          // A Namespace that exists stays as it is: its objects are what the modes are about.
+          if (onConflict === 'skip' || object.kind === 'Namespace') {
             counts.excluded += 1;
             continue;
           }
