@@ -4,7 +4,15 @@ import { requireLocation } from '../locations';
 import type { ClusterResource } from '../resources';
 import { alreadyExists, failedPrecondition, GkeApiError, GRPC_CODE, invalidArgument, notFound } from '../rpc-status';
 import { type BackupInput, type BackupPlanInput, CLUSTER_NAME, RESOURCE_ID, type RestoreInput, type RestorePlanInput } from './requests';
-import type { BackupPlanResource, BackupResource, LongRunningOperation, RestoreConfigResource, RestorePlanResource, RestoreResource } from './resources';
+import type {
+  BackupPlanResource,
+  BackupResource,
+  GroupKind,
+  LongRunningOperation,
+  RestoreConfigResource,
+  RestorePlanResource,
+  RestoreResource,
+} from './resources';
 import { type CapturedObject, type GkeWorkloads, isManagedNamespace } from './workloads';
 
 export interface GkeBackupCloudOptions {
@@ -539,7 +547,8 @@ export class GkeBackupCloud {
       if (row.settles_at.getTime() > Date.now()) return;
       if (!(await this.claimRestore(row, 'writing', 'done', {}))) return;
       const replace = config.namespacedResourceRestoreMode === 'MERGE_REPLACE_ON_CONFLICT';
-      const counts = await workloads.restore(cluster, objects, replace ? 'replace' : 'skip');
+      const clusterReplace = config.clusterResourceConflictPolicy === 'USE_BACKUP_VERSION';
+      const counts = await workloads.restore(cluster, objects, replace ? 'replace' : 'skip', clusterReplace ? 'replace' : 'skip');
       const outcome = {
         resourcesRestoredCount: counts.restored,
         resourcesExcludedCount: counts.excluded + (contents.length - objects.length),
@@ -653,8 +662,22 @@ export class GkeBackupCloud {
 
 const TYPE = (message: string) => `type.googleapis.com/google.cloud.gkebackup.v1.${message}`;
 
-/** Which of a backup's objects a restore config selects: its namespaces, minus managed ones (never restored). */
+/**
+ * Which of a backup's objects a restore config selects: cluster-scoped ones by the group kinds of
+ * `clusterResourceRestoreScope` (none when it is absent), the others by their namespace, minus
+ * managed namespaces (never restored).
+ */
 function inRestoreScope(object: CapturedObject, config: RestoreConfigResource): boolean {
+  if (object.namespace === null && object.kind !== 'Namespace') {
+    const scope = config.clusterResourceRestoreScope;
+    const group = object.apiVersion.includes('/') ? object.apiVersion.slice(0, object.apiVersion.indexOf('/')) : '';
+    const matches = (kinds: readonly GroupKind[] | undefined) => (kinds ?? []).some((k) => k.resourceGroup === group && k.resourceKind === object.kind);
+    if (!scope || scope.noGroupKinds) return false;
+    if (scope.allGroupKinds) return true;
+    if (scope.selectedGroupKinds) return matches(scope.selectedGroupKinds);
+    if (scope.excludedGroupKinds) return !matches(scope.excludedGroupKinds);
+    return false;
+  }
   const namespace = object.kind === 'Namespace' ? object.name : object.namespace;
   if (namespace === null || isManagedNamespace(namespace)) return false;
   if (config.noNamespaces) return false;

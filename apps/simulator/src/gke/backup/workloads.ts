@@ -16,9 +16,15 @@ export interface GkeWorkloads {
   namespaces(cluster: string): Promise<string[]>;
   /** Deletes these namespaces (and so everything in them); returns those still present (finalizers hold them). */
   deleteNamespaces(cluster: string, namespaces: readonly string[]): Promise<string[]>;
-  /** Writes the objects back; what exists already is skipped or replaced by `onConflict`. */
-  restore(cluster: string, objects: readonly CapturedObject[], onConflict: 'skip' | 'replace'): Promise<RestoreCounts>;
+  /**
+   * Writes the objects back, cluster-scoped ones (CRDs first) before Namespaces before what is in
+   * them; what exists already is skipped or replaced, per `onConflict` (namespaced objects) and
+   * `onClusterConflict` (cluster-scoped ones).
+   */
+  restore(cluster: string, objects: readonly CapturedObject[], onConflict: Conflict, onClusterConflict: Conflict): Promise<RestoreCounts>;
 }
+
+export type Conflict = 'skip' | 'replace';
 
 export interface CaptureScope {
   /** null: every namespace. */
@@ -30,6 +36,7 @@ export interface CaptureScope {
 export interface CapturedObject {
   apiVersion: string;
   kind: string;
+  /** null for cluster-scoped objects, Namespaces included. */
   namespace: string | null;
   name: string;
   body: KubeObject;
@@ -61,6 +68,22 @@ export const MANAGED_NAMESPACES: ReadonlySet<string> = new Set([
 /** Kinds the cluster makes by itself or that describe the moment (events): neither backed up nor restored. */
 const SKIPPED_KINDS = new Set(['/Event', 'events.k8s.io/Event', 'coordination.k8s.io/Lease']);
 
+/**
+ * Cluster-scoped kinds a backup leaves out: what RestoreConfig.ClusterResourceRestoreScope calls
+ * unreasonable to restore (Node, ComponentStatus, CSINode, VolumeAttachment), what other settings
+ * drive (Namespace, PersistentVolume), and the API server's own flow-control objects.
+ */
+const UNCAPTURED_CLUSTER_KINDS = new Set([
+  '/Node',
+  '/ComponentStatus',
+  '/Namespace',
+  '/PersistentVolume',
+  'storage.k8s.io/CSINode',
+  'storage.k8s.io/VolumeAttachment',
+  'flowcontrol.apiserver.k8s.io/FlowSchema',
+  'flowcontrol.apiserver.k8s.io/PriorityLevelConfiguration',
+]);
+
 /** Objects each new namespace gets from the cluster itself (kube-controller-manager): the restore leaves them to it. */
 const PER_NAMESPACE_OBJECTS = new Set(['ServiceAccount/default', 'ConfigMap/kube-root-ca.crt']);
 
@@ -70,9 +93,14 @@ export function isManagedNamespace(namespace: KubeObject | string): boolean {
 }
 
 export function gkeWorkloads(emulator: KubeEmulatorRuntime): GkeWorkloads {
-  const namespacedTypes = async (cluster: string): Promise<ResourceType[]> =>
+  const typesOf = async (cluster: string, namespaced: boolean): Promise<ResourceType[]> =>
     (await emulator.resources(cluster)).types.filter(
-      (t) => t.namespaced && t.verbs.includes('list') && t.verbs.includes('create') && !SKIPPED_KINDS.has(`${t.group}/${t.kind}`),
+      (t) =>
+        t.namespaced === namespaced &&
+        t.verbs.includes('list') &&
+        t.verbs.includes('create') &&
+        !SKIPPED_KINDS.has(`${t.group}/${t.kind}`) &&
+        !UNCAPTURED_CLUSTER_KINDS.has(`${t.group}/${t.kind}`),
     );
 
   return {
@@ -92,7 +120,14 @@ export function gkeWorkloads(emulator: KubeEmulatorRuntime): GkeWorkloads {
         (n) => !isManagedNamespace(n) && !n.metadata.deletionTimestamp && (scope.namespaces === null || scope.namespaces.includes(n.metadata.name)),
       );
       const captured: CapturedObject[] = wanted.map((n) => capturedOf(n, null));
-      const types = await namespacedTypes(cluster);
+      // Cluster-scoped resources go into every backup, as Backup for GKE's do; the restore plan's
+      // clusterResourceRestoreScope decides which come back. The API server's own are left out.
+      for (const type of await typesOf(cluster, false)) {
+        for (const object of await server.list(joinApiVersion(type.group, type.versions[0]!), type.kind)) {
+          if (!object.metadata.deletionTimestamp && !object.metadata.name.startsWith('system:')) captured.push(capturedOf(object, null));
+        }
+      }
+      const types = await typesOf(cluster, true);
       for (const namespace of wanted) {
         for (const type of types) {
           if (!scope.includeSecrets && type.group === '' && type.kind === 'Secret') continue;
@@ -114,11 +149,12 @@ export function gkeWorkloads(emulator: KubeEmulatorRuntime): GkeWorkloads {
       return namespaces.filter((n) => left.has(n));
     },
 
-    async restore(cluster, objects, onConflict) {
+    async restore(cluster, objects, onConflict, onClusterConflict) {
       const server = emulator.server(cluster);
       const counts: RestoreCounts = { restored: 0, excluded: 0, failed: 0, failures: [] };
-      // Namespaces first, as kubectl apply and Backup for GKE order them: their objects need them.
-      const ordered = [...objects].sort((a, b) => Number(b.kind === 'Namespace') - Number(a.kind === 'Namespace'));
+      // CRDs, then other cluster-scoped objects, then Namespaces, then what is in them: each needs what comes before.
+      const rank = (o: CapturedObject) => (o.kind === 'CustomResourceDefinition' ? 0 : o.namespace === null ? (o.kind === 'Namespace' ? 2 : 1) : 3);
+      const ordered = [...objects].sort((a, b) => rank(a) - rank(b));
       for (const object of ordered) {
         if (!restorable(object)) {
           counts.excluded += 1;
@@ -135,7 +171,8 @@ export function gkeWorkloads(emulator: KubeEmulatorRuntime): GkeWorkloads {
             continue;
           }
           // A Namespace that exists stays as it is: its objects are what the modes are about.
-          if (onConflict === 'skip' || object.kind === 'Namespace') {
+          const conflict = object.namespace === null ? onClusterConflict : onConflict;
+          if (conflict === 'skip' || object.kind === 'Namespace') {
             counts.excluded += 1;
             continue;
           }

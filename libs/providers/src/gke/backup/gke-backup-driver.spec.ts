@@ -14,6 +14,25 @@ import { DEFAULT_GKE_SETTINGS } from '../gke-settings';
 import { GkeBackupDriver, type GkeBackupDriverSettings } from './gke-backup-driver';
 
 const run = promisify(execFile);
+const COUPON_CRD = [
+  'apiVersion: apiextensions.k8s.io/v1',
+  'kind: CustomResourceDefinition',
+  'metadata:',
+  '  name: coupons.shop.example.com',
+  'spec:',
+  '  group: shop.example.com',
+  '  scope: Namespaced',
+  '  names: {plural: coupons, singular: coupon, kind: Coupon, listKind: CouponList}',
+  '  versions:',
+  '  - name: v1',
+  '    served: true',
+  '    storage: true',
+  '    schema:',
+  '      openAPIV3Schema:',
+  '        type: object',
+  '        properties:',
+  '          spec: {type: object, properties: {percent: {type: integer}}}',
+].join('\n');
 const PROJECT = 'capstan-backup-driver';
 const CLUSTER = 'capstan-01jbackupdrivertest0000000';
 
@@ -121,6 +140,20 @@ describe('GkeBackupDriver against the emulated Backup for GKE', () => {
   });
 
   it('takes a workload backup and restores it: kubectl shows the backup’s objects, not those made after it', async () => {
+    // A custom resource and its definition, for the restore into another cluster below.
+    await apply(COUPON_CRD);
+    await eventually(
+      async () => {
+        try {
+          await apply('apiVersion: shop.example.com/v1\nkind: Coupon\nmetadata:\n  name: winter\n  namespace: default\nspec:\n  percent: 10');
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      30_000,
+      200,
+    );
     await apply(
       [
         'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: orders',
@@ -187,6 +220,14 @@ describe('GkeBackupDriver against the emulated Backup for GKE', () => {
     });
     expect(await followed(restoring)).toEqual({ done: true });
 
+    // The custom resource came with its definition, which the target did not have.
+    const targetServer = sim.kube.server(target);
+    expect(
+      await targetServer.get({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: 'coupons.shop.example.com' }),
+    ).not.toBeNull();
+    expect((await targetServer.list('shop.example.com/v1', 'Coupon', { namespace: 'default' })).map((c) => [c.metadata.name, c.spec])).toEqual([
+      ['winter', { percent: 10 }],
+    ]);
     // (kube-root-ca.crt is the target's own, made by its controllers whenever they get to it.)
     const targetObjects = (await sim.kube.server(target).list('v1', 'ConfigMap', { namespace: 'orders' })).filter(
       (c) => c.metadata.name !== 'kube-root-ca.crt',
