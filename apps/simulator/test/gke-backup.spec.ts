@@ -307,4 +307,22 @@ describe('the emulated Backup for GKE API', () => {
       `${parent}/backupPlans/shop-plan/backups/while-down`,
     ]);
   });
+
+  it('refuses a restore into a cluster of an older minor, as Google allows the backup’s minor up to three newer', async () => {
+    await gke('POST', `${parent}/clusters`, {
+      cluster: { name: 'old-shop', initialClusterVersion: '1.34', nodePools: [{ name: 'system', initialNodeCount: 1, locations: ['europe-west6-b'] }] },
+    });
+    await eventually(async () => (await gke<{ status: string }>('GET', `${parent}/clusters/old-shop`)).body.status === 'RUNNING', 20_000, 25);
+    const plan = await gke<Operation>('POST', `${parent}/restorePlans?restorePlanId=to-old-shop`, {
+      backupPlan: `${parent}/backupPlans/shop-plan`,
+      cluster: `${parent}/clusters/old-shop`,
+      restoreConfig: { allNamespaces: true, namespacedResourceRestoreMode: 'DELETE_AND_RESTORE' },
+    });
+    await finished(plan.body);
+    const refused = await gke<{ error: { status: string; message: string } }>('POST', `${parent}/restorePlans/to-old-shop/restores?restoreId=downgrade`, {
+      backup: `${parent}/backupPlans/shop-plan/backups/locked-1`,
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({ status: 'FAILED_PRECONDITION', message: expect.stringContaining('restores only into 1.35 to 1.38') });
+  });
 });
