@@ -1,0 +1,2 @@
+export { Rke2BackupDriver } from './rke2-backup-driver';
+export { ETCD_RESTORE_OPERATION, ETCD_SNAPSHOT_OPERATION } from './etcd-objects';
