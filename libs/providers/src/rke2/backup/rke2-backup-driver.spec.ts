@@ -189,6 +189,41 @@ describe('Rke2BackupDriver', () => {
     await backups.deleteBackup(cluster, backupId, 'etcd_snapshot');
   }, 180_000);
 
+  it('reports the S3 copy as the location when the installation sends snapshots to S3', async () => {
+    const s3Settings = { ...settings, etcdS3: { endpoint: 'objects.example.ch', bucket: 'capstan-etcd', folder: 'zrh' } };
+    const s3Clusters = new Rke2Driver({ kubeconfig: simulator.managementKubeconfig, settings: s3Settings, timeoutMs: 15_000 });
+    const s3Backups = new Rke2BackupDriver({ kubeconfig: simulator.managementKubeconfig, settings: s3Settings, timeoutMs: 15_000 });
+    const name = externalClusterName(newId('cl'));
+    await s3Clusters.ensureCluster({ name, flavour: 'rke2', region: 'nine-cz41', version: '1.35.4', labels: {}, organizationId: 'org_backups' });
+    await eventually('the S3 cluster running', 120_000, async () => ((await s3Clusters.getCluster(name))?.status === 'running' ? true : undefined));
+
+    const backupId = newId('bk');
+    const operation = await s3Backups.startBackup({ ...etcdBackup(backupId), cluster: name });
+    await eventually('the S3 snapshot', 120_000, async () => ((await s3Backups.getOperation(operation)).done ? true : undefined));
+    const backup = await s3Backups.getBackup(name, backupId, 'etcd_snapshot');
+    expect(backup?.state).toBe('succeeded');
+    expect(backup!.location).toMatch(new RegExp(`^s3://capstan-etcd/zrh/${backupId.toLowerCase().replace('_', '-')}-`));
+    // RKE2 lists the file twice: on the server's disk and in the bucket.
+    const files = (await simulator.kube.server(name).list(SNAPSHOT_FILES, 'ETCDSnapshotFile')).map((f) => String(f.spec?.location)).sort();
+    expect(files).toHaveLength(2);
+    expect(files[0]).toMatch(/^file:\/\/\/var\/lib\/rancher\/rke2\/server\/db\/snapshots\//);
+    expect(files[1]).toBe(backup!.location);
+  }, 240_000);
+
+  it('fails a snapshot of a cluster whose API server is down, saying why, and reports the backup failed', async () => {
+    const down = await fetch(`${simulator.apiUrl}/v1/chaos/clusters/${cluster}/api-server/down`, { method: 'POST' });
+    expect(down.status).toBe(200);
+    try {
+      const backupId = newId('bk');
+      const status = await followed(backups.startBackup(etcdBackup(backupId)));
+      expect(status.error).toMatchObject({ retryable: false, code: 'snapshot_failed' });
+      expect(status.error!.message).toContain('is down');
+      expect(await backups.getBackup(cluster, backupId, 'etcd_snapshot')).toMatchObject({ state: 'failed', location: null });
+    } finally {
+      await fetch(`${simulator.apiUrl}/v1/chaos/clusters/${cluster}/api-server/up`, { method: 'POST' });
+    }
+  }, 180_000);
+
   it('refuses, for good, what RKE2 backups cannot do, before writing anything', async () => {
     const workloadKind = await rejection(backups.startBackup(etcdBackup(newId('bk'), { kind: 'workload' })));
     expect({ retryable: workloadKind.retryable, code: workloadKind.code }).toEqual({ retryable: false, code: 'backup_kind_unsupported' });
