@@ -17,6 +17,7 @@ import { GarbageCollector } from './kube/garbage-collector';
 import { KUBE_CONTROLLERS, KUBE_SUBRESOURCES } from './kube/controllers';
 import { clusterApiControllers, EtcdBackupController, MachineFaults, subresourceEvictor } from './kube/controllers/capi';
 import { EtcdSnapshots } from './kube/etcd-snapshots';
+import { VeleroBackupStore, VeleroController } from './kube/velero/velero';
 import { installClusterApiCrds } from './kube/crds';
 import { createKubeEmulator, type KubeEmulatorRuntime } from './kube/emulator';
 import { kubeconfigYaml } from './kube/kubeconfig';
@@ -117,6 +118,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     const machineFaults = new MachineFaults(kubeDb);
     await machineFaults.migrate();
     const etcdSnapshots = new EtcdSnapshots(kubeDb, emulator.store);
+    const veleroBackups = new VeleroBackupStore(kubeDb);
+    await veleroBackups.migrate();
     const admin = await emulator.issueToken(MANAGEMENT_API_SERVER.name, { subject: 'capstan-simulator-admin', ttlSeconds: null });
     const managementKubeconfig = kubeconfigYaml({
       name: MANAGEMENT_API_SERVER.name,
@@ -132,6 +135,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
         ...KUBE_CONTROLLERS,
         ...clusterApiControllers({ faults: machineFaults, evict: subresourceEvictor(emulator) }),
         new EtcdBackupController(etcdSnapshots),
+        new VeleroController(veleroBackups),
       ],
       stepDelayMs: options.stepDelayMs,
       tickMs: options.kubeTickMs ?? Math.min(1000, Math.max(50, options.stepDelayMs)),

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Regenerates the CRD data in this folder from the upstream repositories (bare git clones or work
 // trees), keeping only the version the emulator serves. Usage:
-//   node apps/simulator/src/kube/crds/refresh-crds.mjs <cluster-api git dir> <cluster-api-provider-rke2 git dir> <turtles git dir>
+//   node apps/simulator/src/kube/crds/refresh-crds.mjs <cluster-api git dir> <cluster-api-provider-rke2 git dir> <turtles git dir> <velero git dir>
 // Then run prettier over the folder. Each file records where it came from (annotations below).
 // Rancher Turtles' etcd snapshot and restore kinds (its experimental "day2" operations) were
 // removed from turtles after v0.24; they are read from the last commit that had them.
@@ -14,9 +14,9 @@ import { parse } from 'yaml';
 const SERVED_VERSION = 'v1beta1';
 const TURTLES_DAY2_COMMIT = 'cb6476e3c33e5b46e1930096185e7fef3cbcb4bd';
 const here = dirname(fileURLToPath(import.meta.url));
-const [capiDir, rke2Dir, turtlesDir] = process.argv.slice(2);
-if (!capiDir || !rke2Dir || !turtlesDir) {
-  console.error('usage: refresh-crds.mjs <cluster-api git dir> <cluster-api-provider-rke2 git dir> <turtles git dir>');
+const [capiDir, rke2Dir, turtlesDir, veleroDir] = process.argv.slice(2);
+if (!capiDir || !rke2Dir || !turtlesDir || !veleroDir) {
+  console.error('usage: refresh-crds.mjs <cluster-api git dir> <cluster-api-provider-rke2 git dir> <turtles git dir> <velero git dir>');
   process.exit(2);
 }
 
@@ -33,9 +33,13 @@ const sources = [
   [capiDir, 'kubernetes-sigs/cluster-api', 'test/infrastructure/docker/config/crd/bases/infrastructure.cluster.x-k8s.io_devmachinetemplates.yaml'],
   [turtlesDir, 'rancher/turtles', 'exp/day2/config/crd/bases/turtles-capi.cattle.io_etcdmachinesnapshots.yaml', 'v1alpha1', TURTLES_DAY2_COMMIT],
   [turtlesDir, 'rancher/turtles', 'exp/day2/config/crd/bases/turtles-capi.cattle.io_etcdsnapshotrestores.yaml', 'v1alpha1', TURTLES_DAY2_COMMIT],
+  // Velero's kinds live on workload clusters (installed with the velero add-on), in velero/.
+  [veleroDir, 'vmware-tanzu/velero', 'config/crd/v1/bases/velero.io_backups.yaml', 'v1', 'HEAD', 'velero'],
+  [veleroDir, 'vmware-tanzu/velero', 'config/crd/v1/bases/velero.io_restores.yaml', 'v1', 'HEAD', 'velero'],
+  [veleroDir, 'vmware-tanzu/velero', 'config/crd/v1/bases/velero.io_deletebackuprequests.yaml', 'v1', 'HEAD', 'velero'],
 ];
 
-for (const [dir, repo, path, served = SERVED_VERSION, at = 'HEAD'] of sources) {
+for (const [dir, repo, path, served = SERVED_VERSION, at = 'HEAD', folder = '.'] of sources) {
   const git = (...args) => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
   const commit = git('rev-parse', at).trim();
   const crd = parse(git('show', `${commit}:${path}`));
@@ -55,6 +59,6 @@ for (const [dir, repo, path, served = SERVED_VERSION, at = 'HEAD'] of sources) {
     'simulator.capstan.dev/license': 'Apache-2.0',
   };
   const file = `${crd.metadata.name}.json`;
-  writeFileSync(join(here, file), JSON.stringify(crd, null, 2) + '\n');
+  writeFileSync(join(here, folder, file), JSON.stringify(crd, null, 2) + '\n');
   console.log(`${file} <- ${repo}@${commit.slice(0, 12)} ${path}`);
 }

@@ -30,6 +30,8 @@ describe('Rke2BackupDriver', () => {
   let backups: Rke2BackupDriver;
   let settings: Rke2DriverSettings;
   let cluster: string;
+  /** A cluster without Velero (the S3 test's). */
+  let s3Cluster: string;
   let dir: string;
   let kubeconfig: string;
 
@@ -59,9 +61,46 @@ describe('Rke2BackupDriver', () => {
     expect(error).toBeInstanceOf(ProviderError);
     return error as ProviderError;
   };
-  const kubectl = async (...args: string[]) => {
-    const { stdout } = await run('kubectl', ['--kubeconfig', kubeconfig, '--request-timeout=30s', ...args], { env: { ...process.env, HOME: dir } });
+  const kubeconfigOf = async (name: string) => {
+    const access = await clusters.adminAccess(name);
+    const path = join(dir, `kubeconfig-${name}`);
+    await writeFile(
+      path,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        `clusters: [{ name: c, cluster: { server: "${access.server}", tls-server-name: "${access.tlsServerName ?? ''}", certificate-authority-data: "${Buffer.from(access.caCertificate).toString('base64')}" } }]`,
+        `users: [{ name: u, user: { token: "${access.token}" } }]`,
+        'contexts: [{ name: c, context: { cluster: c, user: u } }]',
+        'current-context: c',
+      ].join('\n'),
+    );
+    return path;
+  };
+  const kubectlOn = async (config: string, ...args: string[]) => {
+    const { stdout } = await run('kubectl', ['--kubeconfig', config, '--request-timeout=30s', ...args], { env: { ...process.env, HOME: dir } });
     return stdout;
+  };
+  const kubectl = (...args: string[]) => kubectlOn(kubeconfig, ...args);
+  const newCluster = async () => {
+    const name = externalClusterName(newId('cl'));
+    await clusters.ensureCluster({ name, flavour: 'rke2', region: 'nine-cz41', version: '1.35.4', labels: {}, organizationId: 'org_backups' });
+    await eventually(`cluster ${name} running`, 120_000, async () => ((await clusters.getCluster(name))?.status === 'running' ? true : undefined));
+    return name;
+  };
+  /** What the velero add-on writes (an RKE2 HelmChart); the emulator then serves Velero's kinds. */
+  const installVelero = async (name: string) => {
+    await simulator.kube.server(name).create({
+      apiVersion: 'helm.cattle.io/v1',
+      kind: 'HelmChart',
+      metadata: { name: 'velero', namespace: 'kube-system' },
+      spec: { chart: 'velero', repo: 'https://vmware-tanzu.github.io/helm-charts', version: '11.1.1', targetNamespace: 'velero' },
+    });
+    await eventually(`Velero on ${name}`, 60_000, async () =>
+      (await simulator.kube.server(name).get({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: 'restores.velero.io' }))
+        ? true
+        : undefined,
+    );
   };
   const configMaps = async (namespace: string) =>
     (await kubectl('get', 'configmaps', '-n', namespace, '-l', 'backup-test', '-o', 'name')).trim().split('\n').filter(Boolean).sort();
@@ -88,20 +127,8 @@ describe('Rke2BackupDriver', () => {
     cluster = externalClusterName(newId('cl'));
     await clusters.ensureCluster({ name: cluster, flavour: 'rke2', region: 'nine-cz41', version: '1.35.4', labels: {}, organizationId: 'org_backups' });
     await eventually('the cluster running', 120_000, async () => ((await clusters.getCluster(cluster))?.status === 'running' ? true : undefined));
-    const access = await clusters.adminAccess(cluster);
     dir = await mkdtemp(join(tmpdir(), 'capstan-rke2-backup-'));
-    kubeconfig = join(dir, 'kubeconfig');
-    await writeFile(
-      kubeconfig,
-      [
-        'apiVersion: v1',
-        'kind: Config',
-        `clusters: [{ name: c, cluster: { server: "${access.server}", tls-server-name: "${access.tlsServerName ?? ''}", certificate-authority-data: "${Buffer.from(access.caCertificate).toString('base64')}" } }]`,
-        `users: [{ name: u, user: { token: "${access.token}" } }]`,
-        'contexts: [{ name: c, context: { cluster: c, user: u } }]',
-        'current-context: c',
-      ].join('\n'),
-    );
+    kubeconfig = await kubeconfigOf(cluster);
   }, 180_000);
   afterAll(async () => {
     await simulator?.close();
@@ -194,6 +221,7 @@ describe('Rke2BackupDriver', () => {
     const s3Clusters = new Rke2Driver({ kubeconfig: simulator.managementKubeconfig, settings: s3Settings, timeoutMs: 15_000 });
     const s3Backups = new Rke2BackupDriver({ kubeconfig: simulator.managementKubeconfig, settings: s3Settings, timeoutMs: 15_000 });
     const name = externalClusterName(newId('cl'));
+    s3Cluster = name;
     await s3Clusters.ensureCluster({ name, flavour: 'rke2', region: 'nine-cz41', version: '1.35.4', labels: {}, organizationId: 'org_backups' });
     await eventually('the S3 cluster running', 120_000, async () => ((await s3Clusters.getCluster(name))?.status === 'running' ? true : undefined));
 
@@ -224,9 +252,52 @@ describe('Rke2BackupDriver', () => {
     }
   }, 180_000);
 
+  it('backs up chosen namespaces and labels through Velero and restores them into another cluster of the organisation', async () => {
+    const other = await newCluster();
+    await installVelero(cluster);
+    await installVelero(other);
+    await kubectl('create', 'namespace', 'web');
+    await kubectl('create', 'namespace', 'db');
+    await kubectl('create', 'configmap', 'shop', '-n', 'web', '--from-literal=v=1');
+    await kubectl('create', 'configmap', 'cache', '-n', 'web', '--from-literal=v=1');
+    await kubectl('create', 'configmap', 'tables', '-n', 'db', '--from-literal=v=1');
+    await kubectl('label', 'configmap', 'shop', '-n', 'web', 'app=shop');
+    await kubectl('label', 'configmap', 'cache', '-n', 'web', 'app=cache');
+    await kubectl('label', 'configmap', 'tables', '-n', 'db', 'app=shop');
+
+    const backupId = newId('bk');
+    const spec = etcdBackup(backupId, { kind: 'workload', includedNamespaces: ['web', 'db'], excludedNamespaces: ['db'], labelSelector: 'app=shop' });
+    const first = await backups.startBackup(spec);
+    expect(await backups.startBackup(spec)).toEqual(first); // repeated after a crash: one Velero Backup
+    expect((await followed(Promise.resolve(first))).error).toBeUndefined();
+    expect(await backups.getBackup(cluster, backupId, 'workload')).toMatchObject({
+      state: 'succeeded',
+      location: `velero://default/backups/${backupId.toLowerCase().replace('_', '-')}`,
+    });
+
+    const restored = await followed(
+      backups.startRestore(restoreOf(backupId, { backup: { backupId, cluster, kind: 'workload', location: null }, targetCluster: other, scope: 'workloads' })),
+    );
+    expect(restored.error).toBeUndefined();
+    const otherConfig = await kubeconfigOf(other);
+    expect((await kubectlOn(otherConfig, 'get', 'configmaps', '-n', 'web', '-l', 'app', '-o', 'name')).trim()).toBe('configmap/shop');
+    expect((await kubectlOn(otherConfig, 'get', 'namespaces', '-o', 'name')).trim().split('\n')).not.toContain('namespace/db');
+    expect((await kubectlOn(otherConfig, 'get', 'configmap', 'shop', '-n', 'web', '-o', 'jsonpath={.metadata.labels.velero\\.io/backup-name}')).trim()).toBe(
+      backupId.toLowerCase().replace('_', '-'),
+    );
+
+    await backups.deleteBackup(cluster, backupId, 'workload');
+    await eventually('the workload backup gone', 60_000, async () => ((await backups.getBackup(cluster, backupId, 'workload')) === null ? true : undefined));
+    await backups.deleteBackup(cluster, backupId, 'workload');
+  }, 300_000);
+
   it('refuses, for good, what RKE2 backups cannot do, before writing anything', async () => {
-    const workloadKind = await rejection(backups.startBackup(etcdBackup(newId('bk'), { kind: 'workload' })));
-    expect({ retryable: workloadKind.retryable, code: workloadKind.code }).toEqual({ retryable: false, code: 'backup_kind_unsupported' });
+    const noVelero = await rejection(backups.startBackup(etcdBackup(newId('bk'), { kind: 'workload', cluster: s3Cluster })));
+    expect({ retryable: noVelero.retryable, code: noVelero.code }).toEqual({ retryable: false, code: 'velero_missing' });
+    expect((await rejection(backups.startBackup(etcdBackup(newId('bk'), { kind: 'workload', labelSelector: 'app in (a' })))).code).toBe(
+      'invalid_label_selector',
+    );
+    expect((await rejection(backups.startRestore(restoreOf(newId('bk'), { scope: 'workloads' })))).code).toBe('restore_unsupported');
     expect((await rejection(backups.startRestore(restoreOf(newId('bk'))))).code).toBe('backup_missing');
     expect((await rejection(backups.startRestore(restoreOf(newId('bk'), { targetCluster: externalClusterName(newId('cl')) })))).code).toBe(
       'restore_target_invalid',

@@ -1,14 +1,14 @@
-import { createConfiguration, KubeConfig, KubernetesObjectApi, ServerConfiguration } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
 import { type BackupKindName, BackupDriver, type BackupSpec, type ProviderBackup, type RestoreSpec } from '../../backup-driver';
 import { ProviderError } from '../../cluster-provider';
 import type { ProviderOperation, ProviderOperationStatus } from '../../infrastructure-driver';
-import { kubeNetworkReason, kubeStatusCode } from '../../kube-answers';
 import { CAPI_CLUSTER_NAME_LABEL, CAPI_CONTROL_PLANE_LABEL, CLUSTER_API_VERSION } from '../api-versions';
 import { ManagementCluster } from '../management-cluster';
 import type { Manifest } from '../manifest';
 import { clusterObjectNames } from '../naming';
 import type { Rke2DriverOptions } from '../rke2-driver';
 import {
+  BACKUP_LABEL,
   backupLabels,
   ETCD_RESTORE_KIND,
   ETCD_RESTORE_OPERATION,
@@ -24,6 +24,19 @@ import {
   snapshotOperationStatus,
   TURTLES_API_VERSION,
 } from './etcd-objects';
+import {
+  buildVeleroBackup,
+  buildVeleroRestore,
+  presentVeleroBackup,
+  VELERO_API_VERSION,
+  VELERO_BACKUP_OPERATION,
+  VELERO_NAMESPACE,
+  VELERO_RESTORE_OPERATION,
+  veleroBackupName,
+  veleroOperationStatus,
+  veleroRestoreName,
+} from './velero-objects';
+import { WorkloadCluster } from './workload-cluster';
 
 /**
  * Backups of RKE2 clusters through their management cluster (docs/rke2-driver.md, "Backups").
@@ -35,7 +48,12 @@ import {
  * readiness. A control-plane restore is an `ETCDSnapshotRestore` named from the restore id: the
  * controller pauses the cluster, stops RKE2 on every server, runs `rke2 server --cluster-reset
  * --cluster-reset-restore-path=<file>` on the machine that took the snapshot, starts RKE2 again
- * and unpauses. Workload backups (Velero's model) are not offered on RKE2 yet.
+ * and unpauses.
+ *
+ * A workload backup is a Velero `Backup` (velero.io/v1, namespace `velero`) on the workload
+ * cluster itself, named from the backup id (namespaces, label selector); a workload restore is a
+ * Velero `Restore` of it on the target cluster, which may be another cluster of the organisation
+ * whose Velero shares the backup storage location. Velero comes with the `velero` add-on.
  */
 export class Rke2BackupDriver extends BackupDriver {
   readonly provider = 'rke2' as const;
@@ -50,7 +68,7 @@ export class Rke2BackupDriver extends BackupDriver {
   }
 
   async startBackup(spec: BackupSpec): Promise<ProviderOperation> {
-    assertEtcd(spec.kind);
+    if (spec.kind === 'workload') return this.startVeleroBackup(spec);
     const name = snapshotObjectName(spec.backupId);
     const doing = `taking etcd snapshot ${spec.backupId} of cluster ${spec.cluster}`;
     const operation: ProviderOperation = { provider: 'rke2', kind: ETCD_SNAPSHOT_OPERATION, name: `${ETCD_SNAPSHOT_KIND}/${name}`, target: spec.cluster };
@@ -74,7 +92,11 @@ export class Rke2BackupDriver extends BackupDriver {
   }
 
   async getBackup(cluster: string, backupId: string, kind: BackupKindName): Promise<ProviderBackup | null> {
-    assertEtcd(kind);
+    if (kind === 'workload') {
+      const doing = `reading workload backup ${backupId} of cluster ${cluster}`;
+      const backup = await (await this.workload(cluster, doing)).get(this.veleroBackupKey(backupId), doing);
+      return backup ? presentVeleroBackup(backupId, backup) : null;
+    }
     const doing = `reading etcd snapshot ${backupId} of cluster ${cluster}`;
     const snapshot = await this.management.get(this.snapshotKey(snapshotObjectName(backupId)), doing);
     if (!snapshot || (snapshot.spec as { clusterName?: string } | undefined)?.clusterName !== cluster) return null;
@@ -88,7 +110,7 @@ export class Rke2BackupDriver extends BackupDriver {
    * etcd-snapshot delete`, on disk and in S3) before the object goes; absent is fine.
    */
   async deleteBackup(cluster: string, backupId: string, kind: BackupKindName): Promise<void> {
-    assertEtcd(kind);
+    if (kind === 'workload') return this.deleteVeleroBackup(cluster, backupId);
     const doing = `deleting etcd snapshot ${backupId} of cluster ${cluster}`;
     const key = this.snapshotKey(snapshotObjectName(backupId));
     const snapshot = await this.management.get(key, doing);
@@ -99,9 +121,12 @@ export class Rke2BackupDriver extends BackupDriver {
 
   async startRestore(spec: RestoreSpec): Promise<ProviderOperation> {
     const { backup } = spec;
+    if (spec.scope === 'workloads' && backup.kind === 'workload') return this.startVeleroRestore(spec);
     if (spec.scope !== 'control_plane' || backup.kind !== 'etcd_snapshot')
       throw new ProviderError(
-        'RKE2 clusters restore their control plane from etcd snapshots; workload restores are not available on RKE2 yet',
+        spec.scope === 'control_plane'
+          ? 'a control-plane restore needs an etcd snapshot; a workload backup restores workloads'
+          : 'a workload restore needs a workload backup; an etcd snapshot restores the whole control plane',
         false,
         'restore_unsupported',
       );
@@ -155,7 +180,90 @@ export class Rke2BackupDriver extends BackupDriver {
       );
       return restoreOperationStatus(restore, operation.target);
     }
-    throw new ProviderError(`operation ${operation.kind} ${operation.name} is not an RKE2 backup or restore`, false, 'unknown_operation');
+    if (operation.provider === 'rke2' && (operation.kind === VELERO_BACKUP_OPERATION || operation.kind === VELERO_RESTORE_OPERATION) && name) {
+      const what = operation.kind === VELERO_BACKUP_OPERATION ? 'backup' : 'restore';
+      if (kind !== (what === 'backup' ? 'Backup' : 'Restore')) throw unknownOperation(operation);
+      const doing = `following the workload ${what} on cluster ${operation.target}`;
+      const object = await (
+        await this.workload(operation.target, doing)
+      ).get({ apiVersion: VELERO_API_VERSION, kind, name, namespace: VELERO_NAMESPACE }, doing);
+      return veleroOperationStatus(object, what, operation.target);
+    }
+    throw unknownOperation(operation);
+  }
+
+  private async startVeleroBackup(spec: BackupSpec): Promise<ProviderOperation> {
+    const doing = `taking workload backup ${spec.backupId} of cluster ${spec.cluster}`;
+    const object = buildVeleroBackup(spec);
+    const operation: ProviderOperation = { provider: 'rke2', kind: VELERO_BACKUP_OPERATION, name: `Backup/${object.metadata.name}`, target: spec.cluster };
+    await this.liveCluster(spec.cluster, doing);
+    const { object: found } = await (await this.workload(spec.cluster, doing)).create(object, doing);
+    if (found.metadata.labels?.[BACKUP_LABEL] !== spec.backupId)
+      throw new ProviderError(
+        `Velero backup ${object.metadata.name} on cluster ${spec.cluster} was not made by Capstan for backup ${spec.backupId}`,
+        false,
+        'name_taken',
+      );
+    return operation;
+  }
+
+  /**
+   * Velero deletes a backup (its Backup object and what it wrote to the storage location) on a
+   * DeleteBackupRequest; deleting the Backup object alone would bring it back at the next sync.
+   */
+  private async deleteVeleroBackup(cluster: string, backupId: string): Promise<void> {
+    const doing = `deleting workload backup ${backupId} of cluster ${cluster}`;
+    const workload = await this.workload(cluster, doing);
+    if (!(await workload.get(this.veleroBackupKey(backupId), doing))) return;
+    const name = `delete-${veleroBackupName(backupId)}`;
+    await workload.create(
+      {
+        apiVersion: VELERO_API_VERSION,
+        kind: 'DeleteBackupRequest',
+        metadata: { name, namespace: VELERO_NAMESPACE, labels: { 'velero.io/backup-name': veleroBackupName(backupId), [BACKUP_LABEL]: backupId } },
+        spec: { backupName: veleroBackupName(backupId) },
+      },
+      doing,
+    );
+  }
+
+  private async startVeleroRestore(spec: RestoreSpec): Promise<ProviderOperation> {
+    const { backup } = spec;
+    const doing = `restoring workload backup ${backup.backupId} into cluster ${spec.targetCluster}`;
+    const object = buildVeleroRestore(spec);
+    const operation: ProviderOperation = {
+      provider: 'rke2',
+      kind: VELERO_RESTORE_OPERATION,
+      name: `Restore/${veleroRestoreName(spec.restoreId)}`,
+      target: spec.targetCluster,
+    };
+    const target = await this.workload(spec.targetCluster, doing);
+    const existing = await target.get({ apiVersion: VELERO_API_VERSION, kind: 'Restore', name: object.metadata.name, namespace: VELERO_NAMESPACE }, doing);
+    if (existing) return operation;
+    const source = await (await this.workload(backup.cluster, doing)).get(this.veleroBackupKey(backup.backupId), doing);
+    if (!source) throw new ProviderError(`cluster ${backup.cluster} has no workload backup ${backup.backupId}`, false, 'backup_missing');
+    if (presentVeleroBackup(backup.backupId, source).state !== 'succeeded')
+      throw new ProviderError(
+        `workload backup ${backup.backupId} of cluster ${backup.cluster} has not succeeded; it cannot be restored`,
+        false,
+        'backup_not_ready',
+      );
+    await this.liveCluster(spec.targetCluster, doing);
+    await target.create(object, doing);
+    return operation;
+  }
+
+  private veleroBackupKey(backupId: string) {
+    return { apiVersion: VELERO_API_VERSION, kind: 'Backup', name: veleroBackupName(backupId), namespace: VELERO_NAMESPACE };
+  }
+
+  /** The workload cluster through its admin kubeconfig; retryable while CAPRKE2 has not written it. */
+  private async workload(cluster: string, doing: string): Promise<WorkloadCluster> {
+    const secret = await this.management.get({ apiVersion: 'v1', kind: 'Secret', name: clusterObjectNames(cluster).kubeconfigSecret }, doing);
+    const workload = WorkloadCluster.fromKubeconfigSecret(cluster, secret as { data?: Record<string, string> } | null, this.timeoutMs);
+    if (workload) return workload;
+    await this.liveCluster(cluster, doing);
+    throw new ProviderError(`cluster ${cluster} has no admin kubeconfig yet: its control plane is still starting`, true, 'kubeconfig_pending');
   }
 
   private snapshotKey(name: string) {
@@ -208,48 +316,25 @@ export class Rke2BackupDriver extends BackupDriver {
    */
   private async snapshotFiles(cluster: string, file: string, doing: string): Promise<Manifest[] | null> {
     const secret = await this.management.get({ apiVersion: 'v1', kind: 'Secret', name: clusterObjectNames(cluster).kubeconfigSecret }, doing);
-    const encoded = (secret as { data?: Record<string, string> } | null)?.data?.value;
-    if (!encoded) return null;
-    let api: KubernetesObjectApi;
+    const workload = WorkloadCluster.fromKubeconfigSecret(cluster, secret as { data?: Record<string, string> } | null, this.timeoutMs);
+    if (!workload) return null;
     try {
-      api = objectApi(loadKubeconfig(Buffer.from(encoded, 'base64').toString('utf8')), this.timeoutMs);
-    } catch {
-      return null;
-    }
-    try {
-      const list = await api.list(SNAPSHOT_FILE_API_VERSION, SNAPSHOT_FILE_KIND);
-      return (list.items as unknown as Manifest[]).filter((item) => (item.spec as { snapshotName?: string } | undefined)?.snapshotName === file);
+      const files = await workload.list(SNAPSHOT_FILE_API_VERSION, SNAPSHOT_FILE_KIND, doing);
+      return files.filter((item) => (item.spec as { snapshotName?: string } | undefined)?.snapshotName === file);
     } catch (error) {
       // Down or unreachable: the cluster may be the one being repaired; what the management cluster knows still answers.
-      if (kubeNetworkReason(error) || (kubeStatusCode(error) ?? 0) >= 500) return null;
-      throw new ProviderError(
-        `${doing}: the workload cluster refused to list its etcd snapshot files (${error instanceof Error ? error.message.split('\n')[0]!.slice(0, 200) : 'unknown error'})`,
-        false,
-        'provider_rejected',
-      );
+      if (error instanceof ProviderError && error.retryable) return null;
+      throw error;
     }
   }
 }
 
-function assertEtcd(kind: BackupKindName): void {
-  if (kind !== 'etcd_snapshot')
-    throw new ProviderError('RKE2 clusters are backed up as etcd snapshots; workload backups are not available on RKE2 yet', false, 'backup_kind_unsupported');
+function unknownOperation(operation: ProviderOperation): ProviderError {
+  return new ProviderError(`operation ${operation.kind} ${operation.name} is not an RKE2 backup or restore`, false, 'unknown_operation');
 }
 
 function loadKubeconfig(yaml: string): KubeConfig {
   const config = new KubeConfig();
   config.loadFromString(yaml);
   return config;
-}
-
-function objectApi(config: KubeConfig, timeoutMs: number): KubernetesObjectApi {
-  const cluster = config.getCurrentCluster();
-  if (!cluster) throw new Error('the kubeconfig has no current cluster');
-  return new KubernetesObjectApi(
-    createConfiguration({
-      baseServer: new ServerConfiguration(cluster.server, {}),
-      authMethods: { default: config },
-      promiseMiddleware: [{ pre: async (context) => (context.setSignal(AbortSignal.timeout(timeoutMs)), context), post: async (response) => response }],
-    }),
-  );
 }
