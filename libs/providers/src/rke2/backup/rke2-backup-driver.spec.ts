@@ -187,8 +187,13 @@ describe('Rke2BackupDriver', () => {
     await breakEtcd();
     expect((await kubectl('get', 'namespaces', '-o', 'name')).trim().split('\n')).not.toContain('namespace/shop');
 
-    const restored = await followed(backups.startRestore(restoreOf(backupId)));
+    const restore = restoreOf(backupId);
+    const operation = await backups.startRestore(restore);
+    // Asked again after a crash: the same restore, not a second reset.
+    expect(await backups.startRestore(restore)).toEqual(operation);
+    const restored = await followed(Promise.resolve(operation));
     expect(restored.error).toBeUndefined();
+    expect(await management().list(TURTLES, 'ETCDSnapshotRestore', { namespace: NAMESPACE, labelSelector: `capstan.io/backup=${backupId}` })).toHaveLength(1);
 
     expect(await configMaps('shop')).toEqual(['configmap/changed', 'configmap/deleted-later', 'configmap/kept']);
     expect((await kubectl('get', 'configmap', 'changed', '-n', 'shop', '-o', 'jsonpath={.data.v}')).trim()).toBe('before');
@@ -203,6 +208,10 @@ describe('Rke2BackupDriver', () => {
     const capiCluster = await management().get({ apiVersion: 'cluster.x-k8s.io/v1beta1', kind: 'Cluster', name: cluster, namespace: NAMESPACE });
     expect(capiCluster?.spec?.paused).not.toBe(true);
     expect(await backups.getBackup(cluster, backupId, 'etcd_snapshot')).toMatchObject({ state: 'succeeded' });
+    expect((await kubectl('get', '--raw', '/readyz')).trim()).toBe('ok');
+    await eventually('the cluster running after the restore', 60_000, async () =>
+      (await clusters.getCluster(cluster))?.status === 'running' ? true : undefined,
+    );
   }, 300_000);
 
   it('deletes a backup with its snapshot files; deleting it again succeeds', async () => {
