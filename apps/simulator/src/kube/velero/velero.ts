@@ -1,5 +1,13 @@
 import type { SimulatorDatabase } from '../../database';
-import { KubeApiError, type ApiServerClient, type ApiServerInfo, type ApiServerRole, type ControllerContext, type EmulatedController, type KubeObject } from '../types';
+import {
+  KubeApiError,
+  type ApiServerClient,
+  type ApiServerInfo,
+  type ApiServerRole,
+  type ControllerContext,
+  type EmulatedController,
+  type KubeObject,
+} from '../types';
 import { parseLabelSelector } from '../selectors';
 import backupsCrd from '../crds/velero/backups.velero.io.json';
 import deleteBackupRequestsCrd from '../crds/velero/deletebackuprequests.velero.io.json';
@@ -144,7 +152,7 @@ export class VeleroController implements EmulatedController {
     if (!event || event.type === 'DELETED') return;
     const object = event.object;
     try {
-      if (object.apiVersion === 'helm.cattle.io/v1' && object.kind === 'HelmChart' && object.spec?.chart === 'velero') await this.install(server);
+      if (object.apiVersion === 'helm.cattle.io/v1' && object.kind === 'HelmChart' && isVeleroChart(object.spec?.chart)) await this.install(server);
       if (object.apiVersion !== VELERO_API) return;
       const current = await server.get({ apiVersion: VELERO_API, kind: object.kind, name: object.metadata.name, namespace: object.metadata.namespace });
       if (!current) return;
@@ -249,6 +257,11 @@ function restoredCopy(object: KubeObject, backup: string, restore: string): Kube
     ...object,
     metadata: { ...metadata, labels: { ...metadata.labels, 'velero.io/backup-name': backup, 'velero.io/restore-name': restore } },
   };
+}
+
+/** The velero chart by name (`velero`), repository path (`vmware-tanzu/velero`) or archive URL. */
+function isVeleroChart(chart: unknown): boolean {
+  return typeof chart === 'string' && /(^|\/)velero(-\d[^/]*\.tgz)?$/.test(chart);
 }
 
 async function createIfAbsent(server: ApiServerClient, object: KubeObject): Promise<void> {
