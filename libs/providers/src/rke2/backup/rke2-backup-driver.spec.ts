@@ -261,7 +261,7 @@ describe('Rke2BackupDriver', () => {
     }
   }, 180_000);
 
-  it('backs up chosen namespaces and labels through Velero and restores them into another cluster of the organisation', async () => {
+  it('backs up chosen namespaces and labels through Velero, restores them into another cluster of the organisation and into its own', async () => {
     const other = await newCluster();
     await installVelero(cluster);
     await installVelero(other);
@@ -294,6 +294,20 @@ describe('Rke2BackupDriver', () => {
     expect((await kubectlOn(otherConfig, 'get', 'configmap', 'shop', '-n', 'web', '-o', 'jsonpath={.metadata.labels.velero\\.io/backup-name}')).trim()).toBe(
       backupId.toLowerCase().replace('_', '-'),
     );
+
+    // Into its own cluster, after the namespace was lost: it comes back; what exists is left alone.
+    await kubectl('delete', 'namespace', 'web', '--wait=true');
+    await eventually('namespace web gone', 60_000, async () =>
+      (await kubectl('get', 'namespaces', '-o', 'name')).includes('namespace/web') ? undefined : true,
+    );
+    const again = await followed(
+      backups.startRestore(
+        restoreOf(backupId, { backup: { backupId, cluster, kind: 'workload', location: null }, scope: 'workloads', includedNamespaces: ['web'] }),
+      ),
+    );
+    expect(again.error).toBeUndefined();
+    expect((await kubectl('get', 'configmaps', '-n', 'web', '-l', 'app', '-o', 'name')).trim()).toBe('configmap/shop');
+    expect((await kubectl('get', 'configmap', 'tables', '-n', 'db', '-o', 'name')).trim()).toBe('configmap/tables');
 
     await backups.deleteBackup(cluster, backupId, 'workload');
     await eventually('the workload backup gone', 60_000, async () => ((await backups.getBackup(cluster, backupId, 'workload')) === null ? true : undefined));
