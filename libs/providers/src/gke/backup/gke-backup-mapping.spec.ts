@@ -97,7 +97,7 @@ describe('the GKE backup driver source', () => {
   };
 
   it('says why there is none without a GKE project, as a final error when a backup needs it', () => {
-    const drivers = new ConfiguredBackupDrivers(backupDriverSources(loadConfig(env).gke));
+    const drivers = new ConfiguredBackupDrivers(backupDriverSources(loadConfig(env)));
     expect(() => drivers.driverFor('gke')).toThrow(ProviderError);
     expect(() => drivers.driverFor('gke')).toThrow(/GKE_PROJECT/);
   });
@@ -106,7 +106,7 @@ describe('the GKE backup driver source', () => {
     const config = loadConfig({ ...env, GKE_PROJECT: 'capstan-prod', GKE_ACCESS_TOKEN: 'ya29.x', GKE_BACKUP_API_ENDPOINT: 'http://127.0.0.1:8091/' }).gke;
     expect(config.backupApiEndpoint).toBe('http://127.0.0.1:8091');
     expect(loadConfig({ ...env }).gke.backupApiEndpoint).toBe('https://gkebackup.googleapis.com');
-    const driver = new ConfiguredBackupDrivers(backupDriverSources(config)).driverFor('gke');
+    const driver = new ConfiguredBackupDrivers(backupDriverSources({ rke2: loadConfig(env).rke2, gke: config })).driverFor('gke');
     expect(driver).toBeInstanceOf(GkeBackupDriver);
     await (driver as GkeBackupDriver).close();
     expect(() => loadConfig({ ...env, GKE_BACKUP_API_ENDPOINT: 'http://127.0.0.1:8091/v1' })).toThrow('GKE_BACKUP_API_ENDPOINT must be a scheme and host');
