@@ -24,12 +24,20 @@ export class AddonsController {
   }
 
   @Endpoint(routes.putClusterAddon)
-  put(@CurrentCustomer() caller: CustomerCaller, @Input() { params, body }: RouteInput<typeof routes.putClusterAddon>, @Headers('idempotency-key') key?: string) {
+  put(
+    @CurrentCustomer() caller: CustomerCaller,
+    @Input() { params, body }: RouteInput<typeof routes.putClusterAddon>,
+    @Headers('idempotency-key') key?: string,
+  ) {
     return this.addons.put({ organizationId: caller.organizationId, actor: actorOf(caller), idempotencyKey: key }, params, body);
   }
 
   @Endpoint(routes.deleteClusterAddon)
-  remove(@CurrentCustomer() caller: CustomerCaller, @Input() { params }: RouteInput<typeof routes.deleteClusterAddon>, @Headers('idempotency-key') key?: string) {
+  remove(
+    @CurrentCustomer() caller: CustomerCaller,
+    @Input() { params }: RouteInput<typeof routes.deleteClusterAddon>,
+    @Headers('idempotency-key') key?: string,
+  ) {
     return this.addons.remove({ organizationId: caller.organizationId, actor: actorOf(caller), idempotencyKey: key }, params);
   }
 }

@@ -1,7 +1,16 @@
 import { ClusterProvidersModule } from '@capstan/kube';
 import { ADDON_CATALOGUE_SEED } from '@capstan/domain';
 import { BackgroundWork, Database } from '@capstan/platform';
-import { type DynamicModule, Injectable, Logger, Module, type ModuleMetadata, type OnApplicationBootstrap, type OnApplicationShutdown, type Type } from '@nestjs/common';
+import {
+  type DynamicModule,
+  Injectable,
+  Logger,
+  Module,
+  type ModuleMetadata,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type Type,
+} from '@nestjs/common';
 import { AddonCatalogue } from './addon-catalogue';
 import { AddonClusterSource } from './addon-cluster-source';
 import { AddonReleasesRepository } from './addon-releases.repository';

@@ -40,7 +40,10 @@ export class ClusterAddonsRepository {
   }
 
   /** The customer's choice, in the transaction that also writes its operation. */
-  async choose(db: UnitOfWork, row: { organizationId: string; clusterId: string; name: string; enabled: boolean; settings: Record<string, unknown> }): Promise<void> {
+  async choose(
+    db: UnitOfWork,
+    row: { organizationId: string; clusterId: string; name: string; enabled: boolean; settings: Record<string, unknown> },
+  ): Promise<void> {
     const now = new Date();
     await db
       .insertInto('cluster_addons')

@@ -36,7 +36,10 @@ export const clusterAddonSchema = z
     tier,
     enabled: z.boolean(),
     removable: z.boolean(),
-    desired_version: z.string().nullable().openapi({ description: "The catalogue's chart version for the cluster's minor; null when disabled or none is qualified" }),
+    desired_version: z
+      .string()
+      .nullable()
+      .openapi({ description: "The catalogue's chart version for the cluster's minor; null when disabled or none is qualified" }),
     installed_version: z
       .string()
       .nullable()
@@ -44,7 +47,9 @@ export const clusterAddonSchema = z
     managed_by: z.enum(['capstan', 'distribution']),
     status: z.enum(['installed', 'installing', 'pending', 'failed', 'removed', 'disabled', 'bundled', 'unknown']),
     message: z.string().nullable(),
-    observed: z.enum(['live', 'last_operation']).openapi({ description: 'Whether installed_version and status were read from the cluster now or by the last add-on operation' }),
+    observed: z
+      .enum(['live', 'last_operation'])
+      .openapi({ description: 'Whether installed_version and status were read from the cluster now or by the last add-on operation' }),
     settings: z.record(z.string(), z.unknown()),
   })
   .openapi('ClusterAddon');

@@ -19,7 +19,9 @@ function steps(rows: ClusterAddonsRepository): Record<string, StepHandler> {
       const kube = await ctx.kube();
       await kube.ensureBaseline();
       if (p.action === 'remove') return { removed: (await kube.removeAddon(p.addon)).removed };
-      const result = await kube.installAddons([{ name: p.addon, version: p.version!, chartRepo: p.chartRepo, chart: p.chart, namespace: p.namespace, values: p.values }]);
+      const result = await kube.installAddons([
+        { name: p.addon, version: p.version!, chartRepo: p.chartRepo, chart: p.chart, namespace: p.namespace, values: p.values },
+      ]);
       return { applied: result.applied, bundled: result.bundled, deployedHelmController: result.deployedHelmController };
     },
     /**
@@ -34,14 +36,27 @@ function steps(rows: ClusterAddonsRepository): Record<string, StepHandler> {
         const entry = (await kube.listAddons()).find((a) => a.name === p.addon);
         if (p.action === 'remove') return entry && entry.managedBy === 'capstan' ? undefined : { installedVersion: null, status: 'removed' };
         if (entry?.managedBy === 'distribution') return { installedVersion: null, status: 'bundled' };
-        if (entry?.state === 'failed') throw new ProviderError(`helm-controller could not install ${p.addon} ${p.version}: ${entry.message ?? 'install job failed'}`, false, 'addon_install_failed');
-        return entry?.state === 'installed' && entry.installedVersion === p.version ? { installedVersion: entry.installedVersion, status: 'installed' } : undefined;
+        if (entry?.state === 'failed')
+          throw new ProviderError(
+            `helm-controller could not install ${p.addon} ${p.version}: ${entry.message ?? 'install job failed'}`,
+            false,
+            'addon_install_failed',
+          );
+        return entry?.state === 'installed' && entry.installedVersion === p.version
+          ? { installedVersion: entry.installedVersion, status: 'installed' }
+          : undefined;
       });
       const now = ctx.clock.now();
       const current = (await rows.list(ctx.db, { clusterId: ctx.cluster.id })).find((r) => r.name === p.addon);
       // Optional add-ons are billed per add-on-hour from their install until their removal (docs/billing.md).
       const billedSince = p.tier !== 'optional' ? null : p.action === 'install' ? (current?.billedSince ?? now) : null;
-      await rows.record(ctx.db, ctx.cluster.id, p.addon, { status: seen.status, installedVersion: seen.installedVersion, message: null, observedAt: now, billedSince });
+      await rows.record(ctx.db, ctx.cluster.id, p.addon, {
+        status: seen.status,
+        installedVersion: seen.installedVersion,
+        message: null,
+        observedAt: now,
+        billedSince,
+      });
       return { addon: p.addon, status: seen.status, installedVersion: seen.installedVersion };
     },
   };

@@ -26,7 +26,13 @@ function present(
   enabled: boolean,
   desired: string | null,
   settings: Record<string, unknown>,
-  observed: { installedVersion: string | null; status: string; message: string | null; managedBy: 'capstan' | 'distribution'; source: 'live' | 'last_operation' },
+  observed: {
+    installedVersion: string | null;
+    status: string;
+    message: string | null;
+    managedBy: 'capstan' | 'distribution';
+    source: 'live' | 'last_operation';
+  },
 ) {
   return {
     name: release.name,
@@ -73,9 +79,23 @@ export class ClusterAddons {
       const desired = enabled ? (addonReleaseFor(releases, release.name, cluster.version)?.version ?? null) : null;
       const seen = live?.find((a) => a.name === release.name);
       if (live && seen?.managedBy === 'distribution')
-        return present(release, true, desired, row?.settings ?? {}, { installedVersion: null, status: 'bundled', message: 'run and upgraded by the distribution', managedBy: 'distribution', source: 'live' });
+        return present(release, true, desired, row?.settings ?? {}, {
+          installedVersion: null,
+          status: 'bundled',
+          message: 'run and upgraded by the distribution',
+          managedBy: 'distribution',
+          source: 'live',
+        });
       if (live) {
-        const status = seen ? (seen.state === 'installed' && seen.installedVersion ? 'installed' : seen.state) : enabled ? (row?.status === 'pending' ? 'pending' : 'unknown') : 'disabled';
+        const status = seen
+          ? seen.state === 'installed' && seen.installedVersion
+            ? 'installed'
+            : seen.state
+          : enabled
+            ? row?.status === 'pending'
+              ? 'pending'
+              : 'unknown'
+            : 'disabled';
         return present(release, enabled, desired, row?.settings ?? {}, {
           installedVersion: seen?.installedVersion ?? null,
           status,
@@ -103,7 +123,12 @@ export class ClusterAddons {
     return this.change(requester, params, 'remove', {});
   }
 
-  private async change(requester: AddonRequester, { cluster_id: clusterId, name }: { cluster_id: string; name: string }, action: 'install' | 'remove', settings: Record<string, unknown>) {
+  private async change(
+    requester: AddonRequester,
+    { cluster_id: clusterId, name }: { cluster_id: string; name: string },
+    action: 'install' | 'remove',
+    settings: Record<string, unknown>,
+  ) {
     // The cluster first: another organisation's cluster is a 404 whatever the add-on.
     await this.source.cluster(requester.organizationId, clusterId);
     const releases = await this.catalogue.releases();

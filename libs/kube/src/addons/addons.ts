@@ -63,7 +63,11 @@ export async function listAddons(clients: TenantClients, distribution: Distribut
     const addon = addonFromHelmChart(body);
     if (!addon) continue;
     const installedVersion = await releaseVersion(clients, chart.metadata?.name ?? '', body.spec?.chart ?? '', body.spec?.targetNamespace ?? '');
-    installed.push(addon.state === 'installing' && addon.jobName ? { ...addon, installedVersion, state: await jobState(clients, addon.jobName) } : { ...addon, installedVersion });
+    installed.push(
+      addon.state === 'installing' && addon.jobName
+        ? { ...addon, installedVersion, state: await jobState(clients, addon.jobName) }
+        : { ...addon, installedVersion },
+    );
   }
   installed.sort((a, b) => a.name.localeCompare(b.name));
   return [...bundled, ...installed];
@@ -76,7 +80,11 @@ export async function listAddons(clients: TenantClients, distribution: Distribut
 export async function removeAddon(clients: TenantClients, name: string): Promise<{ removed: boolean }> {
   if (!(await servesHelmCharts(clients))) return { removed: false };
   try {
-    await clients.objects.delete({ apiVersion: HELM_CHART_API_VERSION, kind: 'HelmChart', metadata: { name: helmChartName(name), namespace: HELM_CHART_NAMESPACE } });
+    await clients.objects.delete({
+      apiVersion: HELM_CHART_API_VERSION,
+      kind: 'HelmChart',
+      metadata: { name: helmChartName(name), namespace: HELM_CHART_NAMESPACE },
+    });
     return { removed: true };
   } catch (error) {
     if (isNotFound(error)) return { removed: false };

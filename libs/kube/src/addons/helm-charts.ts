@@ -23,8 +23,7 @@ export const helmChartName = (addon: string) => `capstan-${addon}`;
 /** The HelmChart for one managed add-on, or an error for an add-on Capstan has no chart for. */
 export function helmChartFor(addon: AddonRequest): Manifest {
   const seeded = CHART_SOURCES[addon.name];
-  const source =
-    addon.chartRepo && addon.chart && addon.namespace ? { repo: addon.chartRepo, chart: addon.chart, targetNamespace: addon.namespace } : seeded;
+  const source = addon.chartRepo && addon.chart && addon.namespace ? { repo: addon.chartRepo, chart: addon.chart, targetNamespace: addon.namespace } : seeded;
   if (!source) throw new Error(`no chart source for add-on ${addon.name}`);
   const values = addon.values && Object.keys(addon.values).length > 0 ? { set: addon.values } : {};
   return {

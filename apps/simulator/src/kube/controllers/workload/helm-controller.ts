@@ -42,7 +42,12 @@ export const helmControllerEmulation: EmulatedController = {
     }
     if (event) {
       // Capstan deploying the controller on a cluster that does not bundle it starts it.
-      if (event.server === server.name && event.object.kind === 'Deployment' && event.object.metadata.name === 'helm-controller' && (await runsHelmController(server, info)))
+      if (
+        event.server === server.name &&
+        event.object.kind === 'Deployment' &&
+        event.object.metadata.name === 'helm-controller' &&
+        (await runsHelmController(server, info))
+      )
         return reconcileAll(server);
       return;
     }
@@ -98,7 +103,18 @@ async function install(server: ApiServerClient, chart: KubeObject): Promise<void
       metadata: { name: jobName, namespace: SYSTEM, labels: { [RELEASE_LABEL]: release }, annotations: { [HASH_ANNOTATION]: hash } },
       spec: { backoffLimit: 1000, template: { spec: { restartPolicy: 'OnFailure', containers: [{ name: 'helm', image: 'rancher/klipper-helm:v0.9.8' }] } } },
       status: failing
-        ? { failed: 1, conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: `chart ${chartName} ${version} failed to install`, lastTransitionTime: now }] }
+        ? {
+            failed: 1,
+            conditions: [
+              {
+                type: 'Failed',
+                status: 'True',
+                reason: 'BackoffLimitExceeded',
+                message: `chart ${chartName} ${version} failed to install`,
+                lastTransitionTime: now,
+              },
+            ],
+          }
         : { succeeded: 1, startTime: now, completionTime: now, conditions: [{ type: 'Complete', status: 'True', lastTransitionTime: now }] },
     });
   }
@@ -122,7 +138,9 @@ async function install(server: ApiServerClient, chart: KubeObject): Promise<void
         template: {
           metadata: { labels: selector },
           spec: {
-            containers: [{ name: chartName, image: `registry.simulator.capstan.io/${chartName}:${version}`, resources: { requests: { cpu: '10m', memory: '16Mi' } } }],
+            containers: [
+              { name: chartName, image: `registry.simulator.capstan.io/${chartName}:${version}`, resources: { requests: { cpu: '10m', memory: '16Mi' } } },
+            ],
             tolerations: [{ operator: 'Exists' }],
           },
         },
@@ -131,7 +149,9 @@ async function install(server: ApiServerClient, chart: KubeObject): Promise<void
     const current = await server.get({ ...DEPLOYMENT, namespace, name: release });
     if (!current) await createIfAbsent(server, desired);
     else if (current.metadata.labels?.['helm.sh/chart'] !== labels['helm.sh/chart']) {
-      await racing(() => server.update({ ...current, metadata: { ...current.metadata, labels: { ...current.metadata.labels, ...labels } }, spec: desired.spec }));
+      await racing(() =>
+        server.update({ ...current, metadata: { ...current.metadata, labels: { ...current.metadata.labels, ...labels } }, spec: desired.spec }),
+      );
     }
   }
 
