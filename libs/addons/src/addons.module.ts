@@ -1,4 +1,5 @@
 import { ClusterProvidersModule } from '@capstan/kube';
+import { TenancyModule } from '@capstan/tenancy';
 import { ADDON_CATALOGUE_SEED } from '@capstan/domain';
 import { BackgroundWork, Database } from '@capstan/platform';
 import {
@@ -67,7 +68,7 @@ export class AddonsModule {
   static withSource(source: Type<AddonClusterSource>, imports: ModuleMetadata['imports'] = []): DynamicModule {
     return {
       module: AddonsModule,
-      imports: [...(imports ?? []), ClusterProvidersModule],
+      imports: [...(imports ?? []), TenancyModule, ClusterProvidersModule],
       controllers: [AddonsController, StaffAddonsController],
       providers: [
         { provide: AddonClusterSource, useClass: source },

@@ -60,6 +60,40 @@ describe('TenantKube cluster setup', () => {
       });
       const operator = await server.get({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', name: 'capstan-operator' });
       expect(operator).toMatchObject({ roleRef: { kind: 'ClusterRole', name: 'capstan-operator' } });
+
+      // customer namespaces: default deny with DNS allowed; system namespaces are left alone
+      expect(await list(server, 'networking.k8s.io/v1', 'NetworkPolicy', 'default')).toEqual([
+        'capstan-allow-dns',
+        'capstan-allow-same-namespace',
+        'capstan-default-deny',
+      ]);
+      expect(await list(server, 'networking.k8s.io/v1', 'NetworkPolicy', 'kube-system')).toEqual([]);
+      const dns = await server.get({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', namespace: 'default', name: 'capstan-allow-dns' });
+      expect(dns?.spec).toMatchObject({
+        policyTypes: ['Egress'],
+        egress: [
+          {
+            ports: [
+              { protocol: 'UDP', port: 53 },
+              { protocol: 'TCP', port: 53 },
+            ],
+          },
+        ],
+      });
+      expect(first.clusterAdminServiceAccounts).toEqual([]);
+
+      // a customer's ServiceAccount bound to cluster-admin is reported (never silently kept)
+      await server.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
+      await server.create({
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: 'shop-admin' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+        subjects: [{ kind: 'ServiceAccount', name: 'deployer', namespace: 'shop' }],
+      });
+      const third = await kube.ensureBaseline();
+      expect(third.clusterAdminServiceAccounts).toEqual(['shop/deployer via shop-admin']);
+      expect(third.applied).toContain('NetworkPolicy shop/capstan-default-deny');
     });
 
     it('installs the managed add-ons as HelmCharts once, leaves the bundled ones to RKE2, and moves a version in place', async () => {

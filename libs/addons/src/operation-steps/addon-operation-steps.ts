@@ -17,12 +17,13 @@ function steps(rows: ClusterAddonsRepository): Record<string, StepHandler> {
     apply_addon: async (ctx) => {
       const p = paramsOf(ctx);
       const kube = await ctx.kube();
-      await kube.ensureBaseline();
-      if (p.action === 'remove') return { removed: (await kube.removeAddon(p.addon)).removed };
+      const baseline = await kube.ensureBaseline();
+      const findings = { clusterAdminServiceAccounts: baseline.clusterAdminServiceAccounts };
+      if (p.action === 'remove') return { removed: (await kube.removeAddon(p.addon)).removed, ...findings };
       const result = await kube.installAddons([
         { name: p.addon, version: p.version!, chartRepo: p.chartRepo, chart: p.chart, namespace: p.namespace, values: p.values },
       ]);
-      return { applied: result.applied, bundled: result.bundled, deployedHelmController: result.deployedHelmController };
+      return { applied: result.applied, bundled: result.bundled, deployedHelmController: result.deployedHelmController, ...findings };
     },
     /**
      * Waits for helm-controller's outcome and records the version the release's own workloads

@@ -208,6 +208,13 @@ export const environmentSchema = z.object({
   GKE_NODE_ZONES: regionMap('zones').optional(),
   GKE_TLS_SERVER_NAME_FROM_DNS_ENDPOINT: booleanFlag.default(false),
   GKE_REQUEST_TIMEOUT_MS: z.coerce.number({ message: 'must be a number' }).int().min(100).max(600_000).default(30_000),
+  GKE_DATABASE_ENCRYPTION_KEY: z
+    .string()
+    .regex(
+      /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/,
+      'must be a Cloud KMS key name, projects/P/locations/L/keyRings/R/cryptoKeys/K',
+    )
+    .optional(),
   CLOCK_ORIGIN: z.string().datetime({ offset: true, message: 'must be an ISO-8601 instant, e.g. 2026-12-04T18:00:00Z' }).optional(),
 });
 
@@ -321,6 +328,11 @@ export class GkeConfig {
     /** Send the cluster's DNS endpoint as TLS server name (the emulator serves every cluster on one address). */
     readonly tlsServerNameFromDnsEndpoint: boolean,
     readonly requestTimeoutMs: number,
+    /**
+     * Cloud KMS key for GKE's application-layer Secrets encryption (`databaseEncryption`; docs/addons.md,
+     * "Security baseline"); null: GKE's default encryption at rest only.
+     */
+    readonly databaseEncryptionKey: string | null = null,
   ) {}
 }
 
@@ -510,6 +522,7 @@ export function loadConfig(env: Record<string, string | undefined>): CapstanConf
       e.GKE_NODE_ZONES ?? {},
       e.GKE_TLS_SERVER_NAME_FROM_DNS_ENDPOINT,
       e.GKE_REQUEST_TIMEOUT_MS,
+      e.GKE_DATABASE_ENCRYPTION_KEY ?? null,
     ),
     slaMonitor: new SlaMonitorConfig(
       e.SLA_PROBE_INTERVAL_MS,
