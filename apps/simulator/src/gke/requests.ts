@@ -113,7 +113,7 @@ export const createClusterRequest = z.object({
     maintenancePolicy: maintenancePolicy.optional(),
     databaseEncryption: z
       .object({
-        state: z.enum(['ENCRYPTED', 'DECRYPTED']),
+        state: enumOf(['UNKNOWN', 'ENCRYPTED', 'DECRYPTED'] as const),
         keyName: z.string().regex(/^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/),
       })
       .optional(),
