@@ -75,7 +75,7 @@ describe('managed add-ons on the real drivers', () => {
     return created.data!.cluster.id;
   }
 
-  const enable = (clusterId: string, name: string, settings: Record<string, unknown> = {}, as = client) =>
+  const enable = (clusterId: string, name: string, settings: Record<string, string | number | boolean> = {}, as = client) =>
     as.PUT('/v1/clusters/{cluster_id}/addons/{name}', { params: { path: { cluster_id: clusterId, name } }, body: { settings } });
   const addons = async (clusterId: string) =>
     (await client.GET('/v1/clusters/{cluster_id}/addons', { params: { path: { cluster_id: clusterId } } })).data!.items;
@@ -189,7 +189,7 @@ describe('managed add-ons on the real drivers', () => {
         app_version: 'v3.4.0',
         min_minor: '1.34',
         max_minor: '1.36',
-        settings_schema: argo.settings_schema,
+        settings_schema: argo.settings_schema as { type: 'object'; additionalProperties: false; properties: Record<string, Record<string, unknown>> },
         source: 'argo-cd.readthedocs.io/en/release-3.4/operator-manual/installation/#tested-versions',
         reason: 'Argo CD 3.4 is tested on 1.36',
       },

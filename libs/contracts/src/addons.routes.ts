@@ -10,6 +10,23 @@ const addonName = z
 const tier = z.enum(['always_on', 'default', 'optional']);
 const minor = z.string().regex(/^1\.\d{1,3}$/);
 const clusterAddonParams = z.object({ cluster_id: idOf('cl'), name: addonName }).strict();
+/** A setting's name, as the add-on's settings schema spells it. */
+const settingName = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/);
+const settings = z
+  .record(settingName, z.union([z.string().max(1000), z.number(), z.boolean()]))
+  .refine((value) => Object.keys(value).length <= 32, 'at most 32 settings')
+  .openapi({ description: "Values for the add-on's settings schema (see GET /v1/addons)" });
+/** A JSON Schema keyword (`type`, `minimum`, `x-helm-value`, ...). */
+const keyword = z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{0,39}$/);
+const settingsSchema = z
+  .object({
+    type: z.literal('object'),
+    additionalProperties: z.literal(false),
+    properties: z.record(settingName, z.record(keyword, z.unknown())).refine((value) => Object.keys(value).length <= 32, 'at most 32 settings'),
+    required: z.array(settingName).max(32).optional(),
+  })
+  .strict()
+  .openapi({ description: 'JSON Schema of the settings: an object of named properties, each with `x-helm-value` naming the chart value it sets' });
 
 export const addonReleaseSchema = z
   .object({
@@ -85,7 +102,7 @@ export const putClusterAddon = defineRoute({
   tags: ['Add-ons'],
   access: 'customer:write',
   params: clusterAddonParams,
-  body: z.object({ settings: z.record(z.string(), z.unknown()).default({}) }).strict(),
+  body: z.object({ settings: settings.default({}) }).strict(),
   idempotent: true,
   responses: { 202: { description: 'Accepted: follow the operation', schema: z.object({ operation: operationSchema }).openapi('AddonChangeAccepted') } },
   errors: [404, 409, 422],
@@ -139,7 +156,7 @@ export const adminPutAddonVersion = defineRoute({
       app_version: z.string().max(64).nullable().default(null),
       min_minor: minor,
       max_minor: minor,
-      settings_schema: z.record(z.string(), z.unknown()),
+      settings_schema: settingsSchema,
       checked: z.boolean().default(true),
       source: z.string().min(3).max(500),
       reason: z.string().min(3).max(500).openapi({ description: 'Why; kept in the audit log' }),
