@@ -141,7 +141,6 @@ async function install(server: ApiServerClient, chart: KubeObject): Promise<void
             containers: [
               { name: chartName, image: `registry.simulator.capstan.io/${chartName}:${version}`, resources: { requests: { cpu: '10m', memory: '16Mi' } } },
             ],
-            tolerations: [{ operator: 'Exists' }],
           },
         },
       },
