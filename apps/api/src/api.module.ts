@@ -1,3 +1,4 @@
+import { AddonCatalogueModule, AddonsModule } from '@capstan/addons';
 import { BillingModule } from '@capstan/billing';
 import { type CapstanConfig, PlatformModule } from '@capstan/platform';
 import { ClustersModule } from '@capstan/clusters';
@@ -8,6 +9,7 @@ import { TenancyModule } from '@capstan/tenancy';
 import { UpgradesModule } from '@capstan/upgrades';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { BillingFacts } from './billing-facts';
+import { ClustersForAddons } from './clusters-for-addons';
 import { ClustersForUpgrades } from './clusters-for-upgrades';
 
 /** The customer and staff HTTP API: mounts the feature modules' controllers, nothing more. */
@@ -21,7 +23,8 @@ export class ApiModule {
         TenancyModule,
         OperationsModule,
         ClustersModule,
-        UpgradesModule.withSource(ClustersForUpgrades, [ClustersModule]),
+        UpgradesModule.withSource(ClustersForUpgrades, [ClustersModule, AddonCatalogueModule]),
+        AddonsModule.withSource(ClustersForAddons, [ClustersModule]),
         EventsModule,
         SlaReportsModule,
         BillingModule.withFacts(BillingFacts, [ClustersModule, OperationsModule, SlaReportsModule]),

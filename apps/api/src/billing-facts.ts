@@ -27,7 +27,7 @@ export class BillingFacts extends BillingFactsSource {
     for (const op of operations) {
       byCluster.set(op.clusterId, [
         ...(byCluster.get(op.clusterId) ?? []),
-        { type: op.type, status: op.status, targetId: op.targetId, finishedAt: op.finishedAt, previousNodeCount: op.previousNodeCount },
+        { type: op.type, status: op.status, targetId: op.targetId, finishedAt: op.finishedAt, previousNodeCount: op.previousNodeCount, addon: op.addon },
       ]);
     }
     // No backup sizes yet: `backups` belongs to the coming libs/backups (docs/billing.md, "Backup storage").

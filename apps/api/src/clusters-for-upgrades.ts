@@ -1,3 +1,4 @@
+import { AddonCatalogue } from '@capstan/addons';
 import { ReadClusters, ReadVersions, StartClusterUpgrade } from '@capstan/clusters';
 import { type MaintenanceWindowSpec, type Provider, validateWindow, type WindowDay } from '@capstan/domain';
 import { type LockedClusterVersions, type PlannedUpgrade, UpgradeClusterSource, type UpgradeClusterFacts, type UpgradeRequester } from '@capstan/upgrades';
@@ -13,6 +14,7 @@ export class ClustersForUpgrades extends UpgradeClusterSource {
     private readonly clusters: ReadClusters,
     private readonly versions: ReadVersions,
     private readonly upgrades: StartClusterUpgrade,
+    private readonly addons: AddonCatalogue,
   ) {
     super();
   }
@@ -32,6 +34,7 @@ export class ClustersForUpgrades extends UpgradeClusterSource {
       // rather than that nothing was found (POST .../upgrade runs the removed-API scan).
       objects: null,
       disruptionBudgets: null,
+      addons: await this.addons.planInput(cluster.id, organizationId),
     };
   }
 

@@ -205,7 +205,14 @@ describe('cluster upgrades on the real drivers', () => {
       .where('operation_id', '=', accepted.data!.operation.id)
       .where('name', 'like', 'upgrade_addons:%')
       .executeTakeFirstOrThrow();
-    expect(step.checkpoint).toMatchObject({ changes: [{ name: 'coredns', from: '1.11.3', to: '1.14.6' }], bundled: expect.arrayContaining(['coredns']) });
+    // the add-on catalogue's releases for 1.33 (docs/addons.md): CoreDNS moves with RKE2, cert-manager to its 1.33 release
+    expect(step.checkpoint).toMatchObject({
+      changes: expect.arrayContaining([
+        { name: 'coredns', from: '1.11.3', to: '1.14.6' },
+        { name: 'cert-manager', from: 'v1.19.1', to: 'v1.21.2' },
+      ]),
+      bundled: expect.arrayContaining(['coredns']),
+    });
     expect((step.checkpoint as { applied: string[] }).applied).toContain('cert-manager');
     expect((await getCluster(clusterId)).current_version).toMatch(/^1\.33\./);
   }, 300_000);

@@ -3,6 +3,7 @@ import { WebhooksWorkerModule } from '@capstan/events';
 import { ClusterOperationStepsModule } from '@capstan/clusters';
 import { OperationsEngineModule } from '@capstan/operations';
 import { UpgradeOperationStepsModule } from '@capstan/upgrades';
+import { AddonCatalogueModule, AddonOperationStepsModule } from '@capstan/addons';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ClusterUpgradeVersions } from './upgrade-versions';
 
@@ -20,7 +21,8 @@ export class WorkerModule {
         PlatformModule.forRoot(config, 'worker'),
         OperationsEngineModule,
         ClusterOperationStepsModule,
-        UpgradeOperationStepsModule.withVersions(ClusterUpgradeVersions, [ClusterOperationStepsModule]),
+        UpgradeOperationStepsModule.withVersions(ClusterUpgradeVersions, [ClusterOperationStepsModule, AddonCatalogueModule]),
+        AddonOperationStepsModule,
         WebhooksWorkerModule,
       ],
     };

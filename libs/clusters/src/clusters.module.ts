@@ -19,6 +19,7 @@ import { CreateVersion } from './use-cases/create-version';
 import { ReadVersions } from './use-cases/read-versions';
 import { UpdateVersion } from './use-cases/update-version';
 import { StartClusterUpgrade } from './use-cases/start-cluster-upgrade';
+import { StartClusterOperation } from './use-cases/start-cluster-operation';
 import { VersionCatalogueRepository } from './version-catalogue.repository';
 import { VersionCatalogueSeeder } from './version-catalogue-seeder';
 import { SimulatorController } from './simulator.controller';
@@ -44,7 +45,8 @@ import { SimulatorController } from './simulator.controller';
     CreateVersion,
     UpdateVersion,
     StartClusterUpgrade,
+    StartClusterOperation,
   ],
-  exports: [ReadClusters, ReadVersions, ReadMeteredClusters, StartClusterUpgrade],
+  exports: [ReadClusters, ReadVersions, ReadMeteredClusters, StartClusterUpgrade, StartClusterOperation],
 })
 export class ClustersModule {}

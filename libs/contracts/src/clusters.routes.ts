@@ -22,6 +22,7 @@ const operationType = z.enum([
   'rotate_credentials',
   'create_backup',
   'restore_backup',
+  'update_addons',
 ]);
 const day = z.enum(['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU']);
 

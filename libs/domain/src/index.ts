@@ -17,6 +17,7 @@ export * from './tenancy/quotas';
 export * from './sla/sla-tier';
 export * from './node-pools/surge';
 export * from './addons/managed-stack';
+export * from './addons/addon-catalogue';
 export * from './sla/sla-policy';
 export * from './sla/availability';
 export * from './sla/sla-report';

@@ -1,6 +1,6 @@
 import type { PodDisruptionBudgetState } from '@capstan/domain';
 import type { ClusterAccess, ClusterCredentials } from '@capstan/providers';
-import { type AddonInstallResult, installAddons, listAddons } from './addons/addons';
+import { type AddonInstallResult, installAddons, listAddons, removeAddon } from './addons/addons';
 import { type Distribution, distributionOf } from './addons/chart-sources';
 import type { AddonRequest, InstalledAddon } from './addons/helm-charts';
 import { applyBaseline, type BaselineResult } from './baseline/baseline';
@@ -75,6 +75,11 @@ export class TenantKube {
 
   async listAddons(): Promise<InstalledAddon[]> {
     return listAddons(this.clients, await this.detectDistribution());
+  }
+
+  /** Deletes the add-on's HelmChart, so helm-controller uninstalls it; see removeAddon. */
+  removeAddon(name: string): Promise<{ removed: boolean }> {
+    return removeAddon(this.clients, name);
   }
 
   ensureBaseline(): Promise<BaselineResult> {

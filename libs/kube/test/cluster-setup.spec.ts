@@ -60,10 +60,44 @@ describe('TenantKube cluster setup', () => {
       });
       const operator = await server.get({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', name: 'capstan-operator' });
       expect(operator).toMatchObject({ roleRef: { kind: 'ClusterRole', name: 'capstan-operator' } });
+
+      // customer namespaces: default deny with DNS allowed; system namespaces are left alone
+      expect(await list(server, 'networking.k8s.io/v1', 'NetworkPolicy', 'default')).toEqual([
+        'capstan-allow-dns',
+        'capstan-allow-same-namespace',
+        'capstan-default-deny',
+      ]);
+      expect(await list(server, 'networking.k8s.io/v1', 'NetworkPolicy', 'kube-system')).toEqual([]);
+      const dns = await server.get({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', namespace: 'default', name: 'capstan-allow-dns' });
+      expect(dns?.spec).toMatchObject({
+        policyTypes: ['Egress'],
+        egress: [
+          {
+            ports: [
+              { protocol: 'UDP', port: 53 },
+              { protocol: 'TCP', port: 53 },
+            ],
+          },
+        ],
+      });
+      expect(first.clusterAdminServiceAccounts).toEqual([]);
+
+      // a customer's ServiceAccount bound to cluster-admin is reported (never silently kept)
+      await server.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
+      await server.create({
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: 'shop-admin' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+        subjects: [{ kind: 'ServiceAccount', name: 'deployer', namespace: 'shop' }],
+      });
+      const third = await kube.ensureBaseline();
+      expect(third.clusterAdminServiceAccounts).toEqual(['shop/deployer via shop-admin']);
+      expect(third.applied).toContain('NetworkPolicy shop/capstan-default-deny');
     });
 
     it('installs the managed add-ons as HelmCharts once, leaves the bundled ones to RKE2, and moves a version in place', async () => {
-      const addons = managedAddonsFor('1.31.4');
+      const addons = [...managedAddonsFor('1.31.4'), { name: 'keda', version: '2.18.1' }];
       const first = await kube.installAddons(addons);
       expect(first.bundled.sort()).toEqual(['cilium', 'coredns']);
       expect(first.deployedHelmController).toBe(false);
@@ -72,31 +106,29 @@ describe('TenantKube cluster setup', () => {
       const charts = await server.list('helm.cattle.io/v1', 'HelmChart', { namespace: 'kube-system' });
       expect(charts.map((c) => c.metadata.name).sort()).toEqual(first.applied.map((name) => `capstan-${name}`).sort());
 
-      await kube.installAddons(addons.map((a) => (a.name === 'keda' ? { ...a, version: '2.19.0' } : a)));
-      const keda = await server.get({ apiVersion: 'helm.cattle.io/v1', kind: 'HelmChart', namespace: 'kube-system', name: 'capstan-keda' });
-      expect(keda?.spec).toMatchObject({ chart: 'keda', version: '2.19.0', targetNamespace: 'keda' });
-      expect((await server.list('helm.cattle.io/v1', 'HelmChart', { namespace: 'kube-system' })).length).toBe(charts.length);
+      // RKE2's helm-controller (emulated) runs the install job; the version is read back from the release's workloads.
+      await eventually(async () => (await kube.listAddons()).find((a) => a.name === 'keda')?.installedVersion === '2.18.1', 'keda 2.18.1 to be installed');
+      expect((await kube.listAddons()).find((a) => a.name === 'keda')).toMatchObject({ version: '2.18.1', state: 'installed', managedBy: 'capstan' });
 
-      // helm-controller's part: it starts an install job and reports it on the chart.
-      await server.mergePatch(
-        { apiVersion: 'helm.cattle.io/v1', kind: 'HelmChart', namespace: 'kube-system', name: 'capstan-keda' },
-        { status: { jobName: 'helm-install-capstan-keda' } },
-        { subresource: 'status' },
-      );
-      await server.create({
-        apiVersion: 'batch/v1',
-        kind: 'Job',
-        metadata: { name: 'helm-install-capstan-keda', namespace: 'kube-system' },
-        spec: { template: { spec: { restartPolicy: 'OnFailure', containers: [{ name: 'helm', image: 'rancher/klipper-helm:v0.9.4' }] } } },
-      });
-      const job = { apiVersion: 'batch/v1', kind: 'Job', namespace: 'kube-system', name: 'helm-install-capstan-keda' };
-      expect((await kube.listAddons()).find((a) => a.name === 'keda')).toMatchObject({ version: '2.19.0', state: 'installing' });
-      await server.mergePatch(job, { status: { succeeded: 1 } }, { subresource: 'status' });
+      await kube.installAddons([{ name: 'keda', version: '2.19.0', values: { 'operator.replicaCount': 2 } }]);
+      const keda = await server.get({ apiVersion: 'helm.cattle.io/v1', kind: 'HelmChart', namespace: 'kube-system', name: 'capstan-keda' });
+      expect(keda?.spec).toMatchObject({ chart: 'keda', version: '2.19.0', targetNamespace: 'keda', set: { 'operator.replicaCount': 2 } });
+      expect((await server.list('helm.cattle.io/v1', 'HelmChart', { namespace: 'kube-system' })).length).toBe(charts.length);
+      await eventually(async () => (await kube.listAddons()).find((a) => a.name === 'keda')?.installedVersion === '2.19.0', 'keda to move to 2.19.0');
+      const workload = await server.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'keda', name: 'capstan-keda' });
+      expect(workload?.metadata.labels).toMatchObject({ 'helm.sh/chart': 'keda-2.19.0', 'app.kubernetes.io/instance': 'capstan-keda' });
 
       const listed = await kube.listAddons();
-      expect(listed.find((a) => a.name === 'keda')).toMatchObject({ version: '2.19.0', state: 'installed', managedBy: 'capstan' });
-      expect(listed.find((a) => a.name === 'cert-manager')).toMatchObject({ version: '1.19.1', state: 'pending', managedBy: 'capstan' });
       expect(listed.find((a) => a.name === 'cilium')).toMatchObject({ managedBy: 'distribution' });
+
+      // Removing deletes the HelmChart; helm-controller uninstalls the release.
+      expect(await kube.removeAddon('keda')).toEqual({ removed: true });
+      expect(await kube.removeAddon('keda')).toEqual({ removed: false });
+      await eventually(
+        async () => (await server.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'keda', name: 'capstan-keda' })) === null,
+        'the keda release to be uninstalled',
+      );
+      expect((await kube.listAddons()).find((a) => a.name === 'keda')).toBeUndefined();
     });
 
     it('refuses an add-on it has no chart for before writing anything', async () => {
@@ -133,21 +165,27 @@ describe('TenantKube cluster setup', () => {
   });
 
   describe('on GKE', () => {
-    it('deploys helm-controller first, then the add-ons, and leaves Dataplane V2 and kube-dns to GKE', async () => {
+    it('deploys helm-controller first, then the add-ons, and leaves Dataplane V2, kube-dns and the PD CSI driver to GKE', async () => {
       const cluster = await clusters.cluster('capstan-setup-gke', '1.33.5-gke.1201000', 'gke');
       const kube = new TenantKube(cluster.access);
       const addons = managedAddonsFor('1.33.5');
       const first = await kube.installAddons(addons);
       expect(first).toMatchObject({ deployedHelmController: true });
-      expect(first.bundled.sort()).toEqual(['cilium', 'coredns']);
+      expect(first.bundled.sort()).toEqual(['cilium', 'coredns', 'csi-driver']);
       expect(await cluster.server.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'kube-system', name: 'helm-controller' })).toMatchObject({
         spec: { template: { spec: { serviceAccountName: 'helm-controller' } } },
       });
-      expect(await cluster.server.list('helm.cattle.io/v1', 'HelmChart', { namespace: 'kube-system' })).toHaveLength(addons.length - 2);
+      expect(await cluster.server.list('helm.cattle.io/v1', 'HelmChart', { namespace: 'kube-system' })).toHaveLength(addons.length - 3);
 
       const again = await kube.installAddons(addons);
       expect(again.deployedHelmController).toBe(false);
-      expect(await cluster.server.list('helm.cattle.io/v1', 'HelmChart', { namespace: 'kube-system' })).toHaveLength(addons.length - 2);
+      expect(await cluster.server.list('helm.cattle.io/v1', 'HelmChart', { namespace: 'kube-system' })).toHaveLength(addons.length - 3);
+      // The helm-controller Capstan deployed (emulated) installs them, as RKE2's does.
+      await eventually(
+        async () =>
+          (await kube.listAddons()).filter((a) => a.managedBy === 'capstan').every((a) => a.state === 'installed' && a.installedVersion === a.version),
+        'every add-on to be installed by helm-controller',
+      );
       expect((await kube.listAddons()).filter((a) => a.managedBy === 'capstan').map((a) => a.name)).toEqual(first.applied.sort());
     });
   });

@@ -10,12 +10,15 @@ export interface SizingOperation {
   finishedAt: Date | null;
   /** The node count a pool change replaced (its `params.previousPool.nodeCount`); null for creates. */
   previousNodeCount: number | null;
+  /** For `update_addons`: the add-on it installed or removed, and its tier (its params); null otherwise. */
+  addon: { name: string; action: 'install' | 'remove'; tier: string } | null;
 }
 
-const SIZING: db.OperationType[] = ['create_cluster', 'create_node_pool', 'scale_node_pool', 'update_node_pool'];
+const SIZING: db.OperationType[] = ['create_cluster', 'create_node_pool', 'scale_node_pool', 'update_node_pool', 'update_addons'];
 
 /**
- * The operations that create clusters and pools or change a pool's size, of the given clusters
+ * The operations that create clusters and pools, change a pool's size, or install or remove an
+ * add-on, of the given clusters
  * (docs/architecture.md, "Feature-to-feature calls": billing meters usage from them). One statement.
  */
 @Injectable()
@@ -39,6 +42,7 @@ export class OperationHistory {
       targetId: row.target_id,
       finishedAt: row.finished_at,
       previousNodeCount: previousNodeCount(row.params),
+      addon: addonChange(row.params),
     }));
   }
 }
@@ -46,4 +50,10 @@ export class OperationHistory {
 function previousNodeCount(params: unknown): number | null {
   const previous = (params as { previousPool?: { nodeCount?: unknown } } | null)?.previousPool;
   return typeof previous?.nodeCount === 'number' ? previous.nodeCount : null;
+}
+
+function addonChange(params: unknown): SizingOperation['addon'] {
+  const p = params as { addon?: unknown; action?: unknown; tier?: unknown } | null;
+  if (typeof p?.addon !== 'string' || (p.action !== 'install' && p.action !== 'remove')) return null;
+  return { name: p.addon, action: p.action, tier: typeof p.tier === 'string' ? p.tier : 'optional' };
 }

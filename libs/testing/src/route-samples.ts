@@ -22,6 +22,9 @@ export function pathFor(route: RouteContract, objects: OwnedObjects): string {
     // the version catalogue is shared by every organisation: its keys are names, not owned ids
     provider: 'rke2',
     minor: '1.36',
+    // so is the add-on catalogue: an add-on's name and a chart version
+    name: 'keda',
+    version: '9.9.9',
   };
   return route.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
     const id = ids[name];
@@ -72,6 +75,20 @@ export const SAMPLE_BODIES: Record<string, unknown> = {
     reason: 'sample minor',
   },
   adminUpdateVersion: { preview: false, reason: 'qualified' },
+  putClusterAddon: { settings: { operator_replicas: 2 } },
+  adminPutAddonVersion: {
+    title: 'KEDA',
+    tier: 'optional',
+    chart_repo: 'https://kedacore.github.io/charts',
+    chart: 'keda',
+    namespace: 'keda',
+    app_version: '9.9.9',
+    min_minor: '1.34',
+    max_minor: '1.36',
+    settings_schema: { type: 'object', additionalProperties: false, properties: {} },
+    source: 'sample source',
+    reason: 'sample release',
+  },
   // Far ahead, so the sample never falls in a closed month whatever the test clock says.
   adminCreatePrice: { kind: 'addon', sku: 'sample-addon', unit_price: '0.015', effective_from: '2099-01-01T00:00:00.000Z', reason: 'sample price' },
   createWebhook: { url: 'https://hooks.example.com/capstan', event_types: ['dev.capstan.operation.succeeded'], description: 'CI notifications' },

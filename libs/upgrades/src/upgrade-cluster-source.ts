@@ -1,4 +1,5 @@
 import type {
+  AddonRelease,
   ClusterObject,
   ClusterStatus,
   ExclusionScope,
@@ -23,6 +24,8 @@ export interface UpgradeClusterFacts {
   objects: ClusterObject[] | null;
   /** PodDisruptionBudgets read from the cluster, or null when they were not read. */
   disruptionBudgets: PodDisruptionBudgetState[] | null;
+  /** The add-on catalogue rows and the add-ons the cluster runs (libs/addons); absent: the catalogue seed's defaults. */
+  addons?: { releases: AddonRelease[]; enabled: string[] };
 }
 
 /**

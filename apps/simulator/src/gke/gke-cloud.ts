@@ -210,6 +210,8 @@ export class GkeCloud {
       labelFingerprint: fingerprint(input.resourceLabels),
       releaseChannel: { channel: input.releaseChannel?.channel ?? 'REGULAR' },
       ...(input.maintenancePolicy ? { maintenancePolicy: maintenanceResource(input.maintenancePolicy) } : {}),
+      // Without application-layer encryption GKE reports DECRYPTED (its default storage encryption still applies).
+      databaseEncryption: input.databaseEncryption ?? { state: 'DECRYPTED' },
       conditions: [],
       etag: etag(),
     };

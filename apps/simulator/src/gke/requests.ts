@@ -111,6 +111,12 @@ export const createClusterRequest = z.object({
     resourceLabels: z.record(labelKey, labelValue).default({}),
     releaseChannel: z.object({ channel: enumOf(CHANNELS).default('UNSPECIFIED') }).optional(),
     maintenancePolicy: maintenancePolicy.optional(),
+    databaseEncryption: z
+      .object({
+        state: enumOf(['UNKNOWN', 'ENCRYPTED', 'DECRYPTED'] as const),
+        keyName: z.string().regex(/^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/),
+      })
+      .optional(),
   }),
   parent: z.string().optional(),
 });

@@ -56,6 +56,7 @@ export interface ClusterResource {
   labelFingerprint: string;
   releaseChannel: { channel: string };
   maintenancePolicy?: MaintenancePolicyResource;
+  databaseEncryption?: { state: string; keyName?: string };
   conditions: { code: string; message: string; canonicalCode?: string }[];
   etag: string;
   nodePools?: NodePoolResource[];

@@ -87,6 +87,35 @@ describe('metering what Capstan recorded of a cluster', () => {
     expect(nodes.every((i) => i.end?.toISOString() === '2026-11-20T00:00:00.000Z')).toBe(true);
   });
 
+  it('bills an optional add-on from its successful install until its successful removal, and never a default one', () => {
+    const addon = (finishedAt: string, name: string, action: 'install' | 'remove', tier = 'optional', status = 'succeeded') => ({
+      ...op('update_addons', 'cl_1', finishedAt, status),
+      addon: { name, action, tier },
+    });
+    const facts = meteringFactsOf(
+      recorded({
+        operations: [
+          op('create_cluster', 'cl_1', '2026-11-01T09:00:00Z'),
+          addon('2026-11-02T10:00:00Z', 'keda', 'install'),
+          // a settings change of a running add-on does not restart its period
+          addon('2026-11-03T10:00:00Z', 'keda', 'install'),
+          addon('2026-11-04T10:00:00Z', 'keda', 'remove'),
+          addon('2026-11-05T10:00:00Z', 'argo-cd', 'install', 'optional', 'failed'),
+          addon('2026-11-06T10:00:00Z', 'argo-cd', 'install'),
+          addon('2026-11-06T11:00:00Z', 'cert-manager', 'remove', 'default'),
+        ],
+      }),
+    );
+    expect(facts.addons).toEqual([
+      { name: 'keda', startedAt: at('2026-11-02T10:00:00Z'), endedAt: at('2026-11-04T10:00:00Z') },
+      { name: 'argo-cd', startedAt: at('2026-11-06T10:00:00Z'), endedAt: null },
+    ]);
+    expect(meterCluster(facts).filter((i) => i.kind === 'addon')).toEqual([
+      expect.objectContaining({ sku: 'keda', resourceId: 'cl_1/keda', start: at('2026-11-02T10:00:00Z'), end: at('2026-11-04T10:00:00Z') }),
+      expect.objectContaining({ sku: 'argo-cd', start: at('2026-11-06T10:00:00Z'), end: null }),
+    ]);
+  });
+
   it('meters a backup in GiB from its completion until it expires', () => {
     const intervals = meterCluster(
       meteringFactsOf(

@@ -162,7 +162,15 @@ export interface RecordedCluster {
   pools: { id: string; machineType: string; nodeCount: number; createdAt: Date; deletedAt: Date | null }[];
   backups: { id: string; sizeBytes: bigint | null; status: string; completedAt: Date | null; expiresAt: Date | null }[];
   /** Its operations that create or resize (create_cluster, create_node_pool, scale_node_pool, update_node_pool). */
-  operations: { type: string; status: string; targetId: string; finishedAt: Date | null; previousNodeCount: number | null }[];
+  operations: {
+    type: string;
+    status: string;
+    targetId: string;
+    finishedAt: Date | null;
+    previousNodeCount: number | null;
+    /** For `update_addons`: the add-on installed or removed, with its tier. */
+    addon?: { name: string; action: 'install' | 'remove'; tier: string } | null;
+  }[];
 }
 
 const RESIZES = new Set(['scale_node_pool', 'update_node_pool']);
@@ -196,7 +204,31 @@ export function meteringFactsOf(cluster: RecordedCluster): ClusterMeteringFacts 
     runningFrom,
     endedAt: cluster.deletedAt,
     pools,
-    addons: [],
+    addons: addonPeriods(succeeded),
     backups,
   };
+}
+
+/**
+ * Optional add-ons are billed per add-on-hour from the success of the operation that installed
+ * them until the success of the one that removed them (docs/billing.md, "Add-ons"); a settings
+ * change of a running add-on neither starts nor ends a period. Always-on and default add-ons are
+ * part of the cluster fee.
+ */
+function addonPeriods(succeeded: RecordedCluster['operations']): MeteredAddon[] {
+  const open = new Map<string, Date>();
+  const periods: MeteredAddon[] = [];
+  const changes = succeeded
+    .filter((op) => op.type === 'update_addons' && op.addon?.tier === 'optional')
+    .sort((a, b) => a.finishedAt!.getTime() - b.finishedAt!.getTime());
+  for (const op of changes) {
+    const { name, action } = op.addon!;
+    if (action === 'install' && !open.has(name)) open.set(name, op.finishedAt!);
+    if (action === 'remove' && open.has(name)) {
+      periods.push({ name, startedAt: open.get(name)!, endedAt: op.finishedAt! });
+      open.delete(name);
+    }
+  }
+  for (const [name, startedAt] of open) periods.push({ name, startedAt, endedAt: null });
+  return periods;
 }

@@ -17,7 +17,8 @@ export type OperationType =
   | 'upgrade_cluster'
   | 'rotate_credentials'
   | 'create_backup'
-  | 'restore_backup';
+  | 'restore_backup'
+  | 'update_addons';
 
 export type OperationStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'needs_attention';
 
@@ -43,8 +44,8 @@ const NODE_POOL_OPERATIONS: readonly OperationType[] = ['create_node_pool', 'upd
  * - `deleting` and `deleted` accept nothing.
  */
 export const OPERATIONS_ACCEPTED: Readonly<Record<ClusterStatus, readonly OperationType[]>> = Object.freeze({
-  running: ['update_cluster', 'delete_cluster', ...NODE_POOL_OPERATIONS, 'upgrade_cluster', 'rotate_credentials', 'create_backup', 'restore_backup'],
-  degraded: ['update_cluster', 'delete_cluster', ...NODE_POOL_OPERATIONS, 'rotate_credentials', 'create_backup', 'restore_backup'],
+  running: ['update_cluster', 'delete_cluster', ...NODE_POOL_OPERATIONS, 'upgrade_cluster', 'rotate_credentials', 'create_backup', 'restore_backup', 'update_addons'],
+  degraded: ['update_cluster', 'delete_cluster', ...NODE_POOL_OPERATIONS, 'rotate_credentials', 'create_backup', 'restore_backup', 'update_addons'],
   provisioning: ['delete_cluster'],
   updating: ['delete_cluster'],
   upgrading: ['delete_cluster'],

@@ -24,6 +24,9 @@ export const OPERATION_PLANS = {
   rotate_credentials: ['issue_new_credentials', 'revoke_old_credentials'],
   create_backup: ['take_backup', 'record_backup'],
   restore_backup: ['preflight_restore', 'restore_backup', 'mark_running'],
+  // One add-on installed, changed or removed (libs/addons): the HelmChart applied or deleted, then
+  // helm-controller's result read back from the cluster's own objects.
+  update_addons: ['apply_addon', 'verify_addon'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type PlannedOperationType = keyof typeof OPERATION_PLANS;
@@ -46,6 +49,7 @@ export const ENQUEUEABLE_OPERATION_TYPES = Object.freeze([
   'scale_node_pool',
   'delete_node_pool',
   'upgrade_cluster',
+  'update_addons',
 ] as const satisfies readonly PlannedOperationType[]);
 
 export function isEnqueueable(type: PlannedOperationType): boolean {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import type { VersionCatalogueEntry } from '../catalogue/kubernetes-versions';
+import { ADDON_CATALOGUE_SEED, defaultAddonNames } from '../addons/addon-catalogue';
 import { caught } from '../test/thrown';
 import { assertSingleMinorHop, MAX_KUBELET_SKEW, planUpgrade, skewCheck, type UpgradePlanInput, UpgradeRefusedError } from './upgrade-planner';
 
@@ -85,7 +86,7 @@ describe('planUpgrade', () => {
   it('names the add-on changes of a hop', () => {
     const plan = planUpgrade(input({ controlPlaneVersion: '1.32.5', pools: [], target: '1.33' }));
     const addons = plan.hops[0]!.steps.find((s) => s.kind === 'addons');
-    expect(addons).toMatchObject({ changes: [{ name: 'coredns', from: '1.11.3', to: '1.14.6' }] });
+    expect(addons).toMatchObject({ changes: expect.arrayContaining([{ name: 'coredns', from: '1.11.3', to: '1.14.6' }]) });
   });
 
   it('blocks on objects using an API removed on the way, naming each with its replacement', () => {
@@ -112,6 +113,21 @@ describe('planUpgrade', () => {
     // the managed add-ons are qualified up to 1.36
     const plan = planUpgrade(input({ controlPlaneVersion: '1.36.5', pools: [], target: '1.37' }));
     expect(plan.blockers.map((b) => b.kind)).toContain('addon_incompatible');
+  });
+
+  it('blocks on an optional add-on the cluster enabled when the catalogue rows have no release of it for a minor on the path', () => {
+    const releases = ADDON_CATALOGUE_SEED.releases;
+    const enabled = [...defaultAddonNames(releases), 'argo-cd', 'keda'];
+    const plan = planUpgrade(input({ controlPlaneVersion: '1.35.2', pools: [], target: '1.36', addons: { releases, enabled } }));
+    expect(plan.blockers).toEqual([
+      expect.objectContaining({ kind: 'addon_incompatible', details: { minor: '1.36', addons: ['argo-cd'] }, reason: expect.stringContaining('argo-cd') }),
+    ]);
+    // the same path for a cluster without Argo CD is clear, and a staff-added release clears it too
+    expect(planUpgrade(input({ controlPlaneVersion: '1.35.2', pools: [], target: '1.36', addons: { releases, enabled: ['keda'] } })).blockers).toEqual([]);
+    const argo = releases.find((r) => r.name === 'argo-cd')!;
+    const widened = [...releases, { ...argo, version: '9.9.0', minMinor: '1.34', maxMinor: '1.36' }];
+    const cleared = planUpgrade(input({ controlPlaneVersion: '1.35.2', pools: [], target: '1.36', addons: { releases: widened, enabled } }));
+    expect(cleared.blockers).toEqual([]);
   });
 
   it('blocks on a PodDisruptionBudget that allows no disruption, and on pools already outside skew', () => {

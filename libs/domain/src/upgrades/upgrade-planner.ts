@@ -13,7 +13,7 @@
  * - Blockers say why a plan cannot run now; the plan is still shown so the customer sees the path.
  */
 import { UnprocessableError } from '../errors/domain-error';
-import { managedAddonsFor } from '../addons/managed-stack';
+import { ADDON_CATALOGUE_SEED, type AddonRelease, addonChangesBetween, addonsMissingAt, defaultAddonNames } from '../addons/addon-catalogue';
 import { comparePatches, parseMinor, type Provider, type VersionCatalogueEntry, versionState } from '../catalogue/kubernetes-versions';
 import { type ClusterObject, type RemovedApi, REMOVED_APIS, removalAffecting } from './removed-apis';
 
@@ -53,6 +53,11 @@ export interface UpgradePlanInput {
   disruptionBudgets: readonly PodDisruptionBudgetState[] | null;
   exclusions: readonly { startsAt: Date; endsAt: Date; scope: ExclusionScope }[];
   removedApis?: readonly RemovedApi[];
+  /**
+   * The add-on catalogue rows and the add-ons the cluster runs (docs/addons.md, "Upgrades"). Without
+   * it, the catalogue seed and its always-on and default add-ons.
+   */
+  addons?: { releases: readonly AddonRelease[]; enabled: readonly string[] };
 }
 
 export interface SkewCheck {
@@ -210,6 +215,7 @@ export function planUpgrade(input: UpgradePlanInput): UpgradePlan {
   }
 
   const blockers: UpgradeBlocker[] = [];
+  const addons = input.addons ?? { releases: ADDON_CATALOGUE_SEED.releases, enabled: defaultAddonNames(ADDON_CATALOGUE_SEED.releases) };
   const pools = input.pools.map((p) => ({ ...p }));
   const initialSkew = skewCheck(input.controlPlaneVersion, pools);
   for (const v of initialSkew.violations) {
@@ -264,16 +270,14 @@ export function planUpgrade(input: UpgradePlanInput): UpgradePlan {
         skew: skewCheck(cp, pools),
       });
     }
-    const changes = addonChanges(from, cp);
+    const changes = addonChangesBetween(addons.releases, addons.enabled, from, cp);
     if (changes.length > 0) steps.push({ kind: 'addons', changes, skew: skewCheck(cp, pools) });
     hops.push({ from, to: cp, minor: minorOf(from) !== minorOf(cp), steps });
   }
 
-  // add-ons that have no version for a minor on the path
-  const installed = managedAddonsFor(input.controlPlaneVersion).map((a) => a.name);
+  // add-ons the cluster runs that have no qualified release for a minor on the path
   for (const entry of path) {
-    const available = new Set(managedAddonsFor(entry.minor).map((a) => a.name));
-    const missing = installed.filter((name) => !available.has(name));
+    const missing = addonsMissingAt(addons.releases, entry.minor, addons.enabled);
     if (missing.length > 0) {
       blockers.push({
         kind: 'addon_incompatible',
@@ -338,13 +342,6 @@ export function planUpgrade(input: UpgradePlanInput): UpgradePlan {
   }
 
   return { from: input.controlPlaneVersion, to: cp, hops, blockers, removedApiScan, disruptionBudgetScan };
-}
-
-function addonChanges(from: string, to: string): { name: string; from: string | null; to: string | null }[] {
-  const before = new Map(managedAddonsFor(from).map((a) => [a.name, a.version]));
-  const after = new Map(managedAddonsFor(to).map((a) => [a.name, a.version]));
-  const names = [...new Set([...before.keys(), ...after.keys()])].sort();
-  return names.filter((n) => before.get(n) !== after.get(n)).map((n) => ({ name: n, from: before.get(n) ?? null, to: after.get(n) ?? null }));
 }
 
 function compareMinorNumbers(minor: string, v: { major: number; minor: number }): number {

@@ -13,6 +13,7 @@ import {
   HELM_CHART_API_VERSION,
   HELM_CHART_NAMESPACE,
   helmChartFor,
+  helmChartName,
   type InstalledAddon,
 } from './helm-charts';
 import { helmControllerManifests } from './helm-controller';
@@ -58,12 +59,61 @@ export async function listAddons(clients: TenantClients, distribution: Distribut
   }
   const installed: InstalledAddon[] = [];
   for (const chart of charts) {
-    const addon = addonFromHelmChart(chart as Parameters<typeof addonFromHelmChart>[0]);
+    const body = chart as Parameters<typeof addonFromHelmChart>[0];
+    const addon = addonFromHelmChart(body);
     if (!addon) continue;
-    installed.push(addon.state === 'installing' && addon.jobName ? { ...addon, state: await jobState(clients, addon.jobName) } : addon);
+    const installedVersion = await releaseVersion(clients, chart.metadata?.name ?? '', body.spec?.chart ?? '', body.spec?.targetNamespace ?? '');
+    installed.push(
+      addon.state === 'installing' && addon.jobName
+        ? { ...addon, installedVersion, state: await jobState(clients, addon.jobName) }
+        : { ...addon, installedVersion },
+    );
   }
   installed.sort((a, b) => a.name.localeCompare(b.name));
   return [...bundled, ...installed];
+}
+
+/**
+ * Removes an add-on Capstan installed: deleting its HelmChart makes helm-controller uninstall the
+ * release (its `helm-delete` job). Absent is fine, so a repeated removal changes nothing.
+ */
+export async function removeAddon(clients: TenantClients, name: string): Promise<{ removed: boolean }> {
+  if (!(await servesHelmCharts(clients))) return { removed: false };
+  try {
+    await clients.objects.delete({
+      apiVersion: HELM_CHART_API_VERSION,
+      kind: 'HelmChart',
+      metadata: { name: helmChartName(name), namespace: HELM_CHART_NAMESPACE },
+    });
+    return { removed: true };
+  } catch (error) {
+    if (isNotFound(error)) return { removed: false };
+    throw toKubeError(error, `removing add-on ${name}`);
+  }
+}
+
+/**
+ * The chart version a Helm release's own workloads carry: Helm charts label what they install with
+ * `app.kubernetes.io/instance: <release>` and `helm.sh/chart: <chart>-<version>` (Helm's chart best
+ * practices, "Labels and Annotations"). Null while nothing of the release runs.
+ */
+async function releaseVersion(clients: TenantClients, release: string, chart: string, namespace: string): Promise<string | null> {
+  if (!release || !chart || !namespace) return null;
+  const selector = `app.kubernetes.io/instance=${release}`;
+  for (const kind of ['Deployment', 'DaemonSet', 'StatefulSet']) {
+    let items: KubernetesObject[];
+    try {
+      items = (await clients.objects.list('apps/v1', kind, namespace, undefined, undefined, undefined, undefined, selector)).items;
+    } catch (error) {
+      if (isNotFound(error)) continue;
+      throw toKubeError(error, `reading the workloads of add-on release ${release}`);
+    }
+    for (const item of items) {
+      const label = item.metadata?.labels?.['helm.sh/chart'];
+      if (label?.startsWith(`${chart}-`)) return label.slice(chart.length + 1);
+    }
+  }
+  return null;
 }
 
 async function servesHelmCharts(clients: TenantClients): Promise<boolean> {

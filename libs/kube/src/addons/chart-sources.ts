@@ -1,8 +1,9 @@
+import { ADDON_CATALOGUE_SEED, addonNames } from '@capstan/domain';
+
 /**
- * Where each managed add-on's Helm chart comes from, and the namespace it runs in. The versions
- * come from libs/domain (MANAGED_ADDONS) and go into the HelmChart's `spec.version` as they are:
- * the domain table holds chart versions, so an add-on whose chart numbers differ from the
- * application (argo-cd, velero, coredns) must carry the chart's number there.
+ * Where each managed add-on's Helm chart comes from, and the namespace it runs in: read from the
+ * add-on catalogue (docs/addons.md, "The catalogue"), the one source of truth. A request that
+ * names its chart (the add-on operations pass the catalogue row they were given) wins over this.
  */
 export interface ChartSource {
   repo: string;
@@ -10,29 +11,21 @@ export interface ChartSource {
   targetNamespace: string;
 }
 
-export const CHART_SOURCES: Readonly<Record<string, ChartSource>> = Object.freeze({
-  cilium: { repo: 'https://helm.cilium.io/', chart: 'cilium', targetNamespace: 'kube-system' },
-  coredns: { repo: 'https://coredns.github.io/helm', chart: 'coredns', targetNamespace: 'kube-system' },
-  'haproxy-ingress': { repo: 'https://haproxy-ingress.github.io/charts', chart: 'haproxy-ingress', targetNamespace: 'ingress-haproxy' },
-  'cert-manager': { repo: 'https://charts.jetstack.io', chart: 'cert-manager', targetNamespace: 'cert-manager' },
-  'kube-prometheus-stack': { repo: 'https://prometheus-community.github.io/helm-charts', chart: 'kube-prometheus-stack', targetNamespace: 'monitoring' },
-  loki: { repo: 'https://grafana.github.io/helm-charts', chart: 'loki', targetNamespace: 'monitoring' },
-  'argo-cd': { repo: 'https://argoproj.github.io/argo-helm', chart: 'argo-cd', targetNamespace: 'argocd' },
-  'external-secrets': { repo: 'https://charts.external-secrets.io', chart: 'external-secrets', targetNamespace: 'external-secrets' },
-  keda: { repo: 'https://kedacore.github.io/charts', chart: 'keda', targetNamespace: 'keda' },
-  velero: { repo: 'https://vmware-tanzu.github.io/helm-charts', chart: 'velero', targetNamespace: 'velero' },
-});
+export const CHART_SOURCES: Readonly<Record<string, ChartSource>> = Object.freeze(
+  Object.fromEntries(addonNames(ADDON_CATALOGUE_SEED.releases).map((r) => [r.name, { repo: r.chartRepo, chart: r.chart, targetNamespace: r.namespace }])),
+);
 
 export type Distribution = 'rke2' | 'gke' | 'kubernetes';
 
 /**
  * Add-ons the distribution itself runs and upgrades with the cluster: RKE2 ships Cilium and CoreDNS
- * as its own `rke2-cilium`/`rke2-coredns` charts; GKE runs Dataplane V2 (Cilium) and kube-dns. A
- * second copy from Capstan would fight them, so Capstan leaves these to the distribution.
+ * as its own `rke2-cilium`/`rke2-coredns` charts; GKE runs Dataplane V2 (Cilium), kube-dns and the
+ * Compute Engine persistent disk CSI driver. A second copy from Capstan would fight them, so
+ * Capstan leaves these to the distribution.
  */
 export const DISTRIBUTION_BUNDLED: Readonly<Record<Distribution, readonly string[]>> = Object.freeze({
   rke2: ['cilium', 'coredns'],
-  gke: ['cilium', 'coredns'],
+  gke: ['cilium', 'coredns', 'csi-driver'],
   kubernetes: [],
 });
 

@@ -9,17 +9,28 @@ export const ADDON_LABEL = 'capstan.io/addon';
 export interface AddonRequest {
   name: string;
   version: string;
+  /** The catalogue row's chart; without it, the seed's (CHART_SOURCES). */
+  chartRepo?: string;
+  chart?: string;
+  namespace?: string;
+  /** Helm values from the customer's validated settings (HelmChart `spec.set`). */
+  values?: Record<string, string | number | boolean>;
 }
+
+/** The HelmChart's name for an add-on: also its Helm release name, which its objects carry. */
+export const helmChartName = (addon: string) => `capstan-${addon}`;
 
 /** The HelmChart for one managed add-on, or an error for an add-on Capstan has no chart for. */
 export function helmChartFor(addon: AddonRequest): Manifest {
-  const source = CHART_SOURCES[addon.name];
+  const seeded = CHART_SOURCES[addon.name];
+  const source = addon.chartRepo && addon.chart && addon.namespace ? { repo: addon.chartRepo, chart: addon.chart, targetNamespace: addon.namespace } : seeded;
   if (!source) throw new Error(`no chart source for add-on ${addon.name}`);
+  const values = addon.values && Object.keys(addon.values).length > 0 ? { set: addon.values } : {};
   return {
     apiVersion: HELM_CHART_API_VERSION,
     kind: 'HelmChart',
     metadata: {
-      name: `capstan-${addon.name}`,
+      name: helmChartName(addon.name),
       namespace: HELM_CHART_NAMESPACE,
       labels: { ...MANAGED_BY, [ADDON_LABEL]: addon.name },
     },
@@ -29,6 +40,7 @@ export function helmChartFor(addon: AddonRequest): Manifest {
       version: addon.version,
       targetNamespace: source.targetNamespace,
       createNamespace: true,
+      ...values,
     },
   };
 }
@@ -48,11 +60,16 @@ export interface InstalledAddon {
   managedBy: 'capstan' | 'distribution';
   /** The helm-controller job that installs it, to read its outcome. */
   jobName?: string;
+  /**
+   * The chart version the release's own workloads carry (`helm.sh/chart: <chart>-<version>`), read
+   * from the cluster; null until helm-controller has installed them.
+   */
+  installedVersion?: string | null;
 }
 
 interface HelmChartBody {
   metadata?: { labels?: Record<string, string> };
-  spec?: { version?: string };
+  spec?: { version?: string; chart?: string; targetNamespace?: string };
   status?: { jobName?: string; conditions?: { type?: string; status?: string; message?: string; reason?: string }[] };
 }
 

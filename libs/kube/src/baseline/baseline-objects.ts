@@ -10,9 +10,13 @@ import { type Manifest, MANAGED_BY } from '../client/apply';
  *   and TokenRequests for customer credentials) — never cluster-admin;
  * - ServiceAccount `customer-admin` bound to the built-in `cluster-admin` ClusterRole: the identity
  *   behind customer kubeconfig downloads (the customer owns the cluster's workloads);
- * - NetworkPolicies in `capstan-system` only: `default-deny-ingress` (no pod there takes traffic
- *   unless a policy says so) and `allow-same-namespace`. Customer namespaces are left alone, since
- *   a default deny there would break running applications the moment Capstan adopts a cluster.
+ * - NetworkPolicies in `capstan-system`: `default-deny-ingress` (no pod there takes traffic
+ *   unless a policy says so) and `allow-same-namespace`;
+ * - in every customer namespace (customerNamespacePolicies; docs/addons.md, "Security baseline"):
+ *   `capstan-default-deny` (no ingress, no egress), `capstan-allow-dns` (egress to the cluster's DNS,
+ *   `k8s-app: kube-dns` in kube-system, UDP and TCP 53) and `capstan-allow-same-namespace`. The
+ *   customer opens more with policies of their own; a namespace labelled
+ *   `capstan.io/network-baseline: "off"` is left alone.
  */
 export const CAPSTAN_NAMESPACE = 'capstan-system';
 export const OPERATOR_ACCOUNT = 'capstan-operator';
@@ -99,5 +103,51 @@ export function baselineManifests(): Manifest[] {
     clusterRoleBinding(CUSTOMER_BINDING, 'cluster-admin', CUSTOMER_ACCOUNT),
     networkPolicy('default-deny-ingress', []),
     networkPolicy('allow-same-namespace', [{ from: [{ podSelector: {} }] }]),
+  ];
+}
+
+/** Namespaces that are not the customer's: the system's, Capstan's and its add-ons' (their charts bring their own policies). */
+export const NETWORK_BASELINE_OPT_OUT = 'capstan.io/network-baseline';
+const SYSTEM_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease', CAPSTAN_NAMESPACE];
+
+export function isCustomerNamespace(name: string, labels: Record<string, string>, addonNamespaces: readonly string[]): boolean {
+  if (SYSTEM_NAMESPACES.includes(name) || addonNamespaces.includes(name) || name.startsWith('gke-') || name.startsWith('gmp-')) return false;
+  return labels[NETWORK_BASELINE_OPT_OUT] !== 'off';
+}
+
+/**
+ * Default deny with DNS allowed, for one customer namespace. Pods may still talk to each other
+ * within the namespace; everything else (ingress from other namespaces, egress beyond DNS) needs
+ * the customer's own policy (kubernetes.io/docs/concepts/services-networking/network-policies,
+ * "Default policies").
+ */
+export function customerNamespacePolicies(namespace: string): Manifest[] {
+  const policy = (name: string, spec: Record<string, unknown>): Manifest => ({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name, namespace, labels: { ...MANAGED_BY } },
+    spec: { podSelector: {}, ...spec },
+  });
+  return [
+    policy('capstan-default-deny', { policyTypes: ['Ingress', 'Egress'] }),
+    policy('capstan-allow-dns', {
+      policyTypes: ['Egress'],
+      egress: [
+        {
+          to: [
+            { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } },
+          ],
+          ports: [
+            { protocol: 'UDP', port: 53 },
+            { protocol: 'TCP', port: 53 },
+          ],
+        },
+      ],
+    }),
+    policy('capstan-allow-same-namespace', {
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: [{ from: [{ podSelector: {} }] }],
+      egress: [{ to: [{ podSelector: {} }] }],
+    }),
   ];
 }

@@ -234,6 +234,13 @@ export const environmentSchema = z.object({
     .url('must be a URL')
     .refine((value) => /^https?:\/\/[^/]+\/?$/.test(value), 'must be a scheme and host (and port), e.g. https://gkebackup.googleapis.com')
     .default('https://gkebackup.googleapis.com'),
+  GKE_DATABASE_ENCRYPTION_KEY: z
+    .string()
+    .regex(
+      /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/,
+      'must be a Cloud KMS key name, projects/P/locations/L/keyRings/R/cryptoKeys/K',
+    )
+    .optional(),
   CLOCK_ORIGIN: z.string().datetime({ offset: true, message: 'must be an ISO-8601 instant, e.g. 2026-12-04T18:00:00Z' }).optional(),
 });
 
@@ -364,6 +371,11 @@ export class GkeConfig {
     readonly requestTimeoutMs: number,
     /** Root of the Backup for GKE API (gkebackup v1): Google's, or the emulator's (it serves both APIs on one port). */
     readonly backupApiEndpoint: string = 'https://gkebackup.googleapis.com',
+    /**
+     * Cloud KMS key for GKE's application-layer Secrets encryption (`databaseEncryption`; docs/addons.md,
+     * "Security baseline"); null: GKE's default encryption at rest only.
+     */
+    readonly databaseEncryptionKey: string | null = null,
   ) {}
 }
 
@@ -563,6 +575,7 @@ export function loadConfig(env: Record<string, string | undefined>): CapstanConf
       e.GKE_TLS_SERVER_NAME_FROM_DNS_ENDPOINT,
       e.GKE_REQUEST_TIMEOUT_MS,
       e.GKE_BACKUP_API_ENDPOINT.replace(/\/$/, ''),
+      e.GKE_DATABASE_ENCRYPTION_KEY ?? null,
     ),
     slaMonitor: new SlaMonitorConfig(
       e.SLA_PROBE_INTERVAL_MS,

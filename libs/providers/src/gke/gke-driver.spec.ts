@@ -191,6 +191,23 @@ describe('GkeDriver against the emulated GKE', () => {
     expect(Date.parse(window.endTime) - Date.parse(window.startTime)).toBe(300 * 60_000);
   });
 
+  it("asks for application-layer Secrets encryption with the installation's KMS key, and for none without one", async () => {
+    const keyName = 'projects/capstan/locations/europe-west6/keyRings/capstan/cryptoKeys/etcd-secrets';
+    await new GkeDriver({ ...settings(), databaseEncryptionKey: keyName }).ensureCluster(clusterSpec('capstan-encrypted'));
+    await driver.ensureCluster(clusterSpec('capstan-plain'));
+    const token = (
+      (await (await fetch(`${sim.gkeUrl}/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials' }) })).json()) as {
+        access_token: string;
+      }
+    ).access_token;
+    const read = async (name: string) =>
+      (await (
+        await fetch(`${sim.gkeUrl}/v1/projects/${PROJECT}/locations/europe-west6/clusters/${name}`, { headers: { authorization: `Bearer ${token}` } })
+      ).json()) as Record<string, unknown>;
+    expect(await read('capstan-encrypted')).toMatchObject({ databaseEncryption: { state: 'ENCRYPTED', keyName } });
+    expect(await read('capstan-plain')).toMatchObject({ databaseEncryption: { state: 'DECRYPTED' } });
+  });
+
   it('creates a node pool of the asked size, scales it, and reports its nodes from the cluster', async () => {
     await driver.ensureCluster(clusterSpec('capstan-pools'));
     await running('capstan-pools');

@@ -92,6 +92,8 @@ export class GkeDriver extends InfrastructureDriver {
             resourceLabels: resourceLabelsOf({ ...spec.labels, 'capstan-managed': 'true' }),
             releaseChannel: { channel: channelOf(spec.releaseChannel, this.settings.releaseChannel) },
             ...(spec.maintenance ? { maintenancePolicy: maintenancePolicyOf(spec.maintenance, new Date()) } : {}),
+            // Application-layer Secrets encryption with the installation's Cloud KMS key (docs/addons.md, "Security baseline").
+            ...(this.settings.databaseEncryptionKey ? { databaseEncryption: { state: 'ENCRYPTED', keyName: this.settings.databaseEncryptionKey } } : {}),
             // GKE starts no cluster without nodes: a small system pool, Capstan's pools come after.
             nodePools: [
               {

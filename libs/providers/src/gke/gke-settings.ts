@@ -32,6 +32,8 @@ export interface GkeDriverSettings {
   timeoutMs: number;
   /** How long updateNodePool waits for one change to finish before sending the next (GKE runs one at a time). */
   changeWaitMs: number;
+  /** Cloud KMS key for application-layer Secrets encryption of new clusters; null: none asked for. */
+  databaseEncryptionKey: string | null;
 }
 
 export const DEFAULT_GKE_SETTINGS: Omit<GkeDriverSettings, 'project' | 'apiEndpoint' | 'credentials'> = {
@@ -42,6 +44,7 @@ export const DEFAULT_GKE_SETTINGS: Omit<GkeDriverSettings, 'project' | 'apiEndpo
   systemPool: { name: 'capstan-system', machineType: 'e2-standard-2', nodeCount: 1 },
   timeoutMs: 30_000,
   changeWaitMs: 120_000,
+  databaseEncryptionKey: null,
 };
 
 export function locationOf(settings: GkeDriverSettings, region: string): string {

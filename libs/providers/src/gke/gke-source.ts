@@ -25,6 +25,7 @@ export function gkeSettingsFrom(config: GkeConfig): GkeDriverSettings | { unavai
     nodeZones: config.nodeZones,
     serverNameFromDnsEndpoint: config.tlsServerNameFromDnsEndpoint,
     timeoutMs: config.requestTimeoutMs,
+    databaseEncryptionKey: config.databaseEncryptionKey,
   };
 }
 

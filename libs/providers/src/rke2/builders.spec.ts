@@ -96,14 +96,14 @@ describe('buildClusterObjects', () => {
     for (const object of Object.values(objects)) valid(object);
   });
 
-  it('asks for the configured servers at the RKE2 release of the version, with Cilium and etcd snapshots', () => {
+  it('asks for the configured servers at the RKE2 release of the version, with Cilium, etcd snapshots and Secrets encrypted at rest', () => {
     const { controlPlane } = buildClusterObjects(clusterSpec(), { ...settings, controlPlaneReplicas: 5 });
     expect(controlPlane.spec).toMatchObject({
       replicas: 5,
       version: 'v1.35.4+rke2r1',
       rolloutStrategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1 } },
       registrationMethod: 'control-plane-endpoint',
-      serverConfig: { cni: 'cilium', etcd: { backupConfig: { scheduleCron: '0 */12 * * *', retention: '5' } } },
+      serverConfig: { cni: 'cilium', etcd: { backupConfig: { scheduleCron: '0 */12 * * *', retention: '5' } }, secretsEncryption: { provider: 'aescbc' } },
     });
   });
 

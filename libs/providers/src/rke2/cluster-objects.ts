@@ -92,6 +92,10 @@ export function buildClusterObjects(spec: ExternalClusterSpec, settings: Rke2Dri
         // ingress-nginx is retired upstream (docs: ingress and CVEs).
         ingressController: ['none'],
         etcd: { backupConfig: etcdBackupConfig(settings) },
+        // Secrets encrypted at rest (RKE2's `secrets-encryption`, on by default; said here so a
+        // changed default cannot turn it off): aescbc, RKE2's default and its FIPS-compliant one
+        // (docs/addons.md, "Security baseline").
+        secretsEncryption: { provider: 'aescbc' },
       },
       agentConfig: {},
     },

@@ -66,7 +66,8 @@ function steps(versions: UpgradeVersions): Record<string, StepHandler> {
       const spec = specOf(ctx, 'upgrade_addons');
       // The whole set at the new minor's versions: applying it again changes nothing. What the
       // distribution bundles (CoreDNS, Cilium on RKE2 and GKE) moved with its control plane.
-      const result = await (await ctx.kube()).installAddons(managedAddonsFor(spec.version));
+      const addons = (await versions.addonsAt(ctx.cluster.id, spec.version)) ?? managedAddonsFor(spec.version);
+      const result = await (await ctx.kube()).installAddons(addons);
       return { version: spec.version, changes: spec.changes, applied: result.applied, bundled: result.bundled };
     },
     mark_upgraded: async (ctx) => {

@@ -63,6 +63,7 @@ export class PlanClusterUpgrade {
       objects: cluster.objects,
       disruptionBudgets: cluster.disruptionBudgets,
       exclusions: cluster.exclusions,
+      addons: cluster.addons,
     });
     return presentPlan(cluster.id, plan, cluster.window ? nextWindow(cluster.window, now) : null);
   }

@@ -16,6 +16,7 @@
  *   removes pods of deleted nodes and pods a NotReady node's NoExecute taint evicts;
  * - disruption-budgets: PodDisruptionBudget status;
  * - serviceaccount-tokens: revokes a deleted ServiceAccount's tokens.
+ * - helm-controller (its own slot): installs HelmCharts as Jobs and labelled Deployments.
  *
  * Subresources (`WORKLOAD_SUBRESOURCES`): `pods/eviction` (PodDisruptionBudgets decide, 429 with
  * the budget named when blocked), `serviceaccounts/token` (TokenRequest) and `scale` of
@@ -40,6 +41,7 @@ import { daemonSetController } from './daemonsets';
 import { deploymentController } from './deployments';
 import { disruptionBudgetController } from './disruption-budgets';
 import { evictionSubresource } from './eviction';
+import { helmControllerEmulation } from './helm-controller';
 import { kubeletController } from './kubelet';
 import { nodeTaintController } from './node-taints';
 import { replicaSetController } from './replicasets';
@@ -93,6 +95,10 @@ export const workloadClusterController: EmulatedController = {
   },
 };
 
-export const WORKLOAD_CONTROLLERS: readonly EmulatedController[] = [workloadClusterController];
+/**
+ * helm-controller has a slot of its own: it acts on HelmCharts, which do not wake the workload
+ * steps (WORKLOAD_KINDS), and on its own Deployment appearing (see helm-controller.ts).
+ */
+export const WORKLOAD_CONTROLLERS: readonly EmulatedController[] = [workloadClusterController, helmControllerEmulation];
 
 export const WORKLOAD_SUBRESOURCES: readonly SubresourceRegistration[] = [evictionSubresource, tokenRequestSubresource, ...scaleSubresources];
