@@ -1,4 +1,4 @@
-import { Database, type UnitOfWork } from '@capstan/platform';
+import { CompiledOnce, Database, type UnitOfWork } from '@capstan/platform';
 import { OrganizationUsage, type Usage } from '@capstan/tenancy';
 import { Global, Injectable, Module } from '@nestjs/common';
 import { sql } from 'kysely';
@@ -29,13 +29,20 @@ export function usageQuery(db: UnitOfWork, organizationId: string, excludingClus
   });
 }
 
+/** Counted under the organisation's lock by every quota check: compiled once (CompiledOnce). */
+const usage = new CompiledOnce((db, p: { organizationId: string }) => usageQuery(db, p.organizationId));
+const usageExcluding = new CompiledOnce((db, p: { organizationId: string; clusterId: string }) => usageQuery(db, p.organizationId, p.clusterId));
+
 /** Tenancy's `OrganizationUsage`, answered by the library that owns clusters and node pools. */
 @Injectable()
 export class ClusterUsage implements OrganizationUsage {
   constructor(private readonly db: Database) {}
 
   async usage(organizationId: string, uow: UnitOfWork = this.db, options: { excludingClusterId?: string } = {}): Promise<Usage> {
-    const row = await usageQuery(uow, organizationId, options.excludingClusterId).executeTakeFirst();
+    const row =
+      options.excludingClusterId === undefined
+        ? await usage.executeTakeFirst(uow, { organizationId })
+        : await usageExcluding.executeTakeFirst(uow, { organizationId, clusterId: options.excludingClusterId });
     return { clusters: Number(row?.clusters ?? 0), nodes: Number(row?.nodes ?? 0) };
   }
 }

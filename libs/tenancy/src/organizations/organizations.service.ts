@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError, PreconditionFailedError } from '@capstan/domain';
-import { Database, decodeCursor, etagOf, matchesEtag, newId, type Page, toPage, type UnitOfWork } from '@capstan/platform';
+import { CompiledOnce, Database, decodeCursor, etagOf, matchesEtag, newId, type Page, toPage, type UnitOfWork } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
 import type { Selectable } from 'kysely';
 import type { DB } from '@capstan/platform';
@@ -168,6 +168,10 @@ export class OrganizationsService {
   }
 }
 
+const organizationLock = new CompiledOnce((db, p: { organizationId: string }) =>
+  db.selectFrom('organizations').select(['id', 'residency', 'max_clusters', 'max_nodes']).where('id', '=', p.organizationId).forNoKeyUpdate(),
+);
+
 /**
  * Locks the organisation's row for the rest of the transaction `trx` and reads what a change under
  * its quota needs. Every library that serialises per-organisation changes (cluster creates, node
@@ -184,12 +188,7 @@ export async function lockOrganization(
   trx: UnitOfWork,
   organizationId: string,
 ): Promise<Pick<OrganizationRow, 'id' | 'residency' | 'max_clusters' | 'max_nodes'>> {
-  const org = await trx
-    .selectFrom('organizations')
-    .select(['id', 'residency', 'max_clusters', 'max_nodes'])
-    .where('id', '=', organizationId)
-    .forNoKeyUpdate()
-    .executeTakeFirst();
+  const org = await organizationLock.executeTakeFirst(trx, { organizationId });
   if (!org) throw new NotFoundError('organization', organizationId);
   return org;
 }
