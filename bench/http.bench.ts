@@ -19,6 +19,11 @@ import { goal, int, ms, percentile, printTable, ratio, sortedCopy } from './supp
 const SECONDS = numberSetting('BENCH_SECONDS', 8);
 const WARMUP_SECONDS = numberSetting('BENCH_WARMUP_SECONDS', 2);
 const CONNECTIONS = numberSetting('BENCH_CONNECTIONS', 10);
+/** Only the cases whose name contains one of these (comma-separated), e.g. `GET /v1/clusters/{id}` for a profile of one route. */
+const CASES = (process.env.BENCH_HTTP_CASES ?? '')
+  .split(',')
+  .map((c) => c.trim())
+  .filter(Boolean);
 const CLUSTERS = 50;
 const POOL_SIZE = 10;
 
@@ -31,6 +36,8 @@ interface HttpCase {
 
 interface LoadResult {
   rps: number;
+  /** Server CPU (user + system) per answered request, µs: what a request costs, however loaded the machine is. */
+  cpuPerRequest: number;
   p50: number;
   p99: number;
   non2xx: number;
@@ -38,15 +45,26 @@ interface LoadResult {
 }
 
 /** Runs autocannon for `seconds`; latencies of 2xx answers are kept exactly (autocannon's own histogram has 1 ms steps). */
-async function load(url: string, request: autocannon.Request, seconds: number): Promise<LoadResult> {
+async function load(server: RunningServer, request: autocannon.Request, seconds: number): Promise<LoadResult> {
   const latencies: number[] = [];
-  const instance = autocannon({ url, connections: CONNECTIONS, duration: seconds, timeout: 30, requests: [request] });
+  let answered = 0;
+  const cpuBefore = await server.cpuMicros();
+  const instance = autocannon({ url: server.url, connections: CONNECTIONS, duration: seconds, timeout: 30, requests: [request] });
   instance.on('response', (_client: unknown, status: number, _bytes: number, time: number) => {
+    answered++;
     if (status >= 200 && status < 300) latencies.push(time);
   });
   const result = await instance;
+  const cpu = (await server.cpuMicros()) - cpuBefore;
   const sorted = sortedCopy(latencies);
-  return { rps: latencies.length / result.duration, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), non2xx: result.non2xx, errors: result.errors };
+  return {
+    rps: latencies.length / result.duration,
+    cpuPerRequest: cpu / Math.max(1, answered),
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
 }
 
 /** The first path at which two JSON values differ (`shapeOnly`: types and keys, not values). */
@@ -138,7 +156,7 @@ async function main(): Promise<void> {
 
     const read = (path: string) => () => ({ method: 'GET', path, headers: { authorization: `Bearer ${tenant.token}` } });
     const names = { full: 0, bare: 0 };
-    const cases: HttpCase[] = [
+    const allCases: HttpCase[] = [
       { name: 'GET /healthz', request: () => ({ method: 'GET', path: '/healthz' }) },
       { name: 'GET /v1/clusters?limit=20', goal: { atLeast: 0.6 }, request: read('/v1/clusters?limit=20') },
       { name: 'GET /v1/clusters/{id}', goal: { atLeast: 0.6 }, request: read(`/v1/clusters/${tenant.clusterWithWindowId}`) },
@@ -153,6 +171,7 @@ async function main(): Promise<void> {
         }),
       },
     ];
+    const cases = CASES.length === 0 ? allCases : allCases.filter((c) => CASES.some((wanted) => c.name.includes(wanted)));
 
     console.log(
       `http: ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s measured per case and server; ` +
@@ -170,8 +189,8 @@ async function main(): Promise<void> {
       const results = {} as Record<ServerKind, LoadResult>;
       // Alternate which server goes first, so slow drift (e.g. a growing table) does not favour one.
       for (const kind of (i % 2 === 0 ? ['full', 'bare'] : ['bare', 'full']) as ServerKind[]) {
-        await load(servers[kind].url, c.request(kind), WARMUP_SECONDS);
-        results[kind] = await load(servers[kind].url, c.request(kind), SECONDS);
+        await load(servers[kind], c.request(kind), WARMUP_SECONDS);
+        results[kind] = await load(servers[kind], c.request(kind), SECONDS);
         const r = results[kind];
         if (r.non2xx > 0 || r.errors > 0) problems.push(`${c.name} on ${kind}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
       }
@@ -185,11 +204,32 @@ async function main(): Promise<void> {
         ms(full.p99),
         ms(bare.p99),
         ratio(full.p99 / bare.p99),
+        ms(full.cpuPerRequest / 1000, 3),
+        ms(bare.cpuPerRequest / 1000, 3),
+        ratio(bare.cpuPerRequest / full.cpuPerRequest),
       ]);
     }
     console.log('');
-    printTable(['case', '>full req/s', '>bare req/s', '>req/s ratio', 'goal', '>full p99 ms', '>bare p99 ms', '>p99 ratio'], rows);
-    console.log('  req/s ratio = full / bare (higher is better); p99 ratio = full / bare (lower is better); goals are reported, never enforced');
+    printTable(
+      [
+        'case',
+        '>full req/s',
+        '>bare req/s',
+        '>req/s ratio',
+        'goal',
+        '>full p99 ms',
+        '>bare p99 ms',
+        '>p99 ratio',
+        '>full CPU ms/req',
+        '>bare CPU ms/req',
+        '>CPU ratio',
+      ],
+      rows,
+    );
+    console.log(
+      '  req/s ratio = full / bare (higher is better); p99 ratio = full / bare (lower is better); goals are reported, never enforced;\n' +
+        '  CPU ms/req = the server process CPU (user + system) per request; CPU ratio = bare / full (what the req/s ratio is on a machine with a core free per server)',
+    );
     for (const p of problems) console.log(`  WARNING ${p}`);
     console.log(`http: done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   } finally {

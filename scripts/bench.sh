@@ -6,7 +6,7 @@
 # uses scratch databases and a Redis key prefix of its own and removes them at the end.
 #
 # Knobs for quick local runs (defaults in brackets): BENCH_SECONDS [8], BENCH_WARMUP_SECONDS [2],
-# BENCH_CONNECTIONS [10] for http; BENCH_ITERATIONS [2000], BENCH_WARMUP_ITERATIONS [200] for
+# BENCH_CONNECTIONS [10], BENCH_HTTP_CASES [all; comma-separated parts of case names] for http; BENCH_ITERATIONS [2000], BENCH_WARMUP_ITERATIONS [200] for
 # kysely-vs-pg; BENCH_OPERATIONS [1000], BENCH_IN_FLIGHT [20], BENCH_WARMUP_OPERATIONS [20],
 # BENCH_TIMEOUT_SECONDS [150] for operations; BENCH_INFLIGHT_OPERATIONS [10000],
 # BENCH_INFLIGHT_STEP_SECONDS [900], BENCH_INFLIGHT_HOLD_SECONDS [30], BENCH_INFLIGHT_POOL_SIZE [15],

@@ -40,6 +40,11 @@ async function main(): Promise<void> {
     if (message.type === 'stop') {
       void close().finally(() => process.exit(0));
     }
+    // The CPU this process has used so far (user + system, µs): the bench's CPU per request.
+    if (message.type === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      process.send!({ type: 'cpu', micros: user + system });
+    }
   });
   // The parent went away without saying stop: do not linger holding connections.
   process.on('disconnect', () => process.exit(1));

@@ -15,6 +15,8 @@ export interface ServerOptions {
 export interface RunningServer {
   kind: ServerKind;
   url: string;
+  /** CPU time (user + system, µs) the server process has used so far. */
+  cpuMicros(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -49,6 +51,16 @@ export async function startServer(kind: ServerKind, options: ServerOptions): Pro
   return {
     kind,
     url: `http://127.0.0.1:${port}`,
+    cpuMicros: () =>
+      new Promise<number>((resolve, reject) => {
+        const onMessage = (message: { type?: string; micros?: number }) => {
+          if (message.type !== 'cpu' || typeof message.micros !== 'number') return;
+          child.off('message', onMessage);
+          resolve(message.micros);
+        };
+        child.on('message', onMessage);
+        child.send({ type: 'cpu' }, (error) => error && reject(error));
+      }),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

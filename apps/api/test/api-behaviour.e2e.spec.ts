@@ -124,6 +124,48 @@ describe('API behaviour', () => {
       expect(answers.map((a) => a.statusCode).sort()).toEqual([202, 422, 422]);
       expect(await prisma.cluster.count({ where: { organizationId: org.organizationId } })).toBe(1);
     });
+
+    // Creates take the organisation's lock last, after writing their rows (docs/architecture.md,
+    // "Locks and units of work"): the quota must stay exact however they interleave.
+    it('keeps the node quota exact when many creates race for the last nodes', async () => {
+      const org = await seedOrganization(prisma, { maxNodes: 10 });
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          post('/v1/clusters', org.token, clusterRequest({ name: `nodes-${i}`, node_pools: [{ name: 'a', machine_type: 'nine-standard-2', count: 3 }] })),
+        ),
+      );
+      const statuses = answers.map((a) => a.statusCode).sort();
+      expect(statuses).toEqual([202, 202, 202, 422, 422, 422, 422, 422]);
+      for (const refused of answers.filter((a) => a.statusCode === 422)) expect(refused.json()).toMatchObject({ quota: 'nodes', limit: 10, requested: 3 });
+      const pools = await prisma.nodePool.findMany({ where: { organizationId: org.organizationId } });
+      expect(pools.reduce((sum, p) => sum + p.nodeCount, 0)).toBe(9);
+    });
+
+    it('lets one of a cluster create and a node-pool create racing for the last nodes through', async () => {
+      for (let round = 0; round < 4; round++) {
+        const org = await seedOrganization(prisma, { maxNodes: 4 });
+        const created = (
+          await post('/v1/clusters', org.token, clusterRequest({ name: 'base', node_pools: [{ name: 'a', machine_type: 'nine-standard-2', count: 2 }] }))
+        ).json();
+        await prisma.operation.update({ where: { id: created.operation.id }, data: { status: 'succeeded' } });
+        await prisma.cluster.update({ where: { id: created.cluster.id }, data: { status: 'running' } });
+        const answers = await Promise.all([
+          post('/v1/clusters', org.token, clusterRequest({ name: 'second', node_pools: [{ name: 'a', machine_type: 'nine-standard-2', count: 2 }] })),
+          post(`/v1/clusters/${created.cluster.id}/node-pools`, org.token, { name: 'b', machine_type: 'nine-standard-2', count: 2 }),
+        ]);
+        expect(answers.map((a) => a.statusCode).sort()).toEqual([202, 422]);
+        const pools = await prisma.nodePool.findMany({ where: { organizationId: org.organizationId } });
+        expect(pools.reduce((sum, p) => sum + p.nodeCount, 0)).toBe(4);
+      }
+    });
+
+    it('answers 409 name-taken, not an error, to creates of one name racing each other', async () => {
+      const org = await seedOrganization(prisma);
+      const answers = await Promise.all(Array.from({ length: 4 }, () => post('/v1/clusters', org.token, clusterRequest({ name: 'same-name' }))));
+      expect(answers.map((a) => a.statusCode).sort()).toEqual([202, 409, 409, 409]);
+      for (const refused of answers.filter((a) => a.statusCode === 409)) expect(refused.json().type).toBe('https://capstan.dev/problems/name-taken');
+      expect(await prisma.cluster.count({ where: { organizationId: org.organizationId } })).toBe(1);
+    });
   });
 
   describe('one mutating operation per cluster', () => {

@@ -17,7 +17,7 @@ export interface Requester {
 export interface ClusterChange {
   trx: TransactionOf;
   /** The organisation's quota and residency, when the change was asked to lock it. */
-  organization?: { residency: string; max_clusters: number; max_nodes: number };
+  organization?: OrganizationLimits;
   /** The cluster, locked, when the change names one. */
   cluster?: ClusterWithRelations;
   /** The operation that already changes this cluster, if any (read under the cluster's lock). */
@@ -26,7 +26,14 @@ export interface ClusterChange {
   enqueue(operation: Pick<NewOperation, 'clusterId' | 'type' | 'target' | 'params' | 'steps'>): Promise<OperationWithSteps>;
   /** The change's audit event, in this transaction. */
   audit(entry: Pick<AuditEntry, 'action' | 'target' | 'changes'>): Promise<void>;
+  /**
+   * The organisation's row lock taken as the transaction's last step, for a change that has only
+   * added rows no other transaction can see yet (a cluster create); see ClusterUnitOfWork.
+   */
+  lockOrganizationLast(): Promise<OrganizationLimits>;
 }
+
+export type OrganizationLimits = { residency: string; max_clusters: number; max_nodes: number };
 
 /**
  * The one shape of every cluster and node-pool change (docs/architecture.md, "Locks and units of
@@ -34,6 +41,14 @@ export interface ClusterChange {
  * then the cluster's row; the domain checks; the change, its operation, outbox message, event and
  * audit event written in that transaction; the presented result. One lock order everywhere, so
  * two changes can never wait on each other in opposite orders.
+ *
+ * The one exception is a cluster create, which locks no cluster and only adds rows that no other
+ * transaction can see until it commits: it writes everything first and takes the organisation's
+ * lock last (`lockOrganizationLast`), right before its quota count and COMMIT. Creates of one
+ * organisation then queue on that lock for two statements, not for the whole transaction. It
+ * cannot deadlock: what it holds before asking (its own invisible rows, and the key-share locks
+ * its inserts take on the organisation's row, which the NO KEY UPDATE lock does not conflict
+ * with) is nothing another change ever waits for.
  */
 @Injectable()
 export class ClusterUnitOfWork {
@@ -63,6 +78,11 @@ export class ClusterUnitOfWork {
             idempotencyKey: requester.idempotencyKey,
           }),
         audit: (entry) => this.auditLog.record(trx, { ...entry, organizationId: requester.organizationId, actor: requester.actor }),
+        lockOrganizationLast: () => {
+          // Taken first, or after a cluster's row, it would break the lock order instead.
+          if (organization || cluster) throw new Error('lockOrganizationLast is for changes that lock nothing else');
+          return lockOrganization(trx, requester.organizationId);
+        },
       });
     });
   }

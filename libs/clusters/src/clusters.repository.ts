@@ -1,5 +1,5 @@
 import { type LabelRequirement, NotFoundError } from '@capstan/domain';
-import { Database, type db, type UnitOfWork } from '@capstan/platform';
+import { CompiledOnce, Database, type db, type UnitOfWork } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
 import { type Expression, type SqlBool, sql } from 'kysely';
 import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres';
@@ -74,6 +74,10 @@ export function clusterQuery(db: UnitOfWork, organizationId: string | undefined,
  * page exists. Every filter, the label selector included, is one WHERE of one statement.
  */
 export function clusterPageQuery(db: UnitOfWork, filter: ClusterFilter, limit: number) {
+  return pageOf(db, filter, limit + 1);
+}
+
+function pageOf(db: UnitOfWork, filter: ClusterFilter, rows: number) {
   let query = clustersWithRelations(db).where('c.deleted_at', 'is', null);
   if (filter.organizationId) query = query.where('c.organization_id', '=', filter.organizationId);
   if (filter.status) query = query.where('c.status', '=', filter.status);
@@ -81,7 +85,33 @@ export function clusterPageQuery(db: UnitOfWork, filter: ClusterFilter, limit: n
   if (filter.nameContains) query = query.where('c.name', 'like', `%${filter.nameContains.replace(/[\\%_]/g, '\\$&')}%`);
   if (filter.after) query = query.where('c.id', '>', filter.after);
   for (const requirement of filter.labels ?? []) query = query.where(labelCondition(requirement));
-  return query.orderBy('c.id').limit(limit + 1);
+  return query.orderBy('c.id').limit(rows);
+}
+
+/*
+ * The reads customers hit most, compiled once (CompiledOnce): one statement per shape. A page's
+ * shape is which of its plain filters are set; a page with a label selector or a name search
+ * (whose conditions vary with their input) is built per call.
+ */
+const customerCluster = new CompiledOnce((db, p: { organizationId: string; id: string }) => clusterQuery(db, p.organizationId, p.id));
+const anyCluster = new CompiledOnce((db, p: { id: string }) => clusterQuery(db, undefined, p.id));
+type PageParameters = Pick<ClusterFilter, 'organizationId' | 'status' | 'provider' | 'after'> & { rows: number };
+const clusterIdByName = new CompiledOnce((db, p: { organizationId: string; name: string }) =>
+  db.selectFrom('clusters').select('id').where('organization_id', '=', p.organizationId).where('live_name', '=', p.name),
+);
+const pages = new Map<string, CompiledOnce<PageParameters, Fetched>>();
+
+function pageStatement(filter: ClusterFilter): { statement: CompiledOnce<PageParameters, Fetched>; parameters: PageParameters } | undefined {
+  if (filter.nameContains || (filter.labels && filter.labels.length > 0)) return undefined;
+  const parameters: Record<string, unknown> = {};
+  for (const key of ['organizationId', 'status', 'provider', 'after'] as const) if (filter[key]) parameters[key] = filter[key];
+  const shape = Object.keys(parameters).join(',');
+  let statement = pages.get(shape);
+  if (!statement) {
+    statement = new CompiledOnce((db, p: PageParameters) => pageOf(db, p, p.rows));
+    pages.set(shape, statement);
+  }
+  return { statement, parameters: parameters as PageParameters };
 }
 
 /**
@@ -95,7 +125,8 @@ export class ClustersRepository {
   constructor(private readonly db: Database) {}
 
   async get(organizationId: string | undefined, id: string, uow: UnitOfWork = this.db): Promise<ClusterWithRelations> {
-    const row = await clusterQuery(uow, organizationId, id).executeTakeFirst();
+    const row =
+      organizationId === undefined ? await anyCluster.executeTakeFirst(uow, { id }) : await customerCluster.executeTakeFirst(uow, { organizationId, id });
     if (!row) throw new NotFoundError('cluster', id);
     return revived(row);
   }
@@ -120,13 +151,16 @@ export class ClustersRepository {
 
   /** A page of live clusters (see clusterPageQuery). */
   async list(filter: ClusterFilter, limit: number): Promise<ClusterWithRelations[]> {
-    return (await clusterPageQuery(this.db, filter, limit).execute()).map(revived);
+    const cached = pageStatement(filter);
+    const rows = cached
+      ? await cached.statement.execute(this.db, { ...cached.parameters, rows: limit + 1 })
+      : await clusterPageQuery(this.db, filter, limit).execute();
+    return rows.map(revived);
   }
 
   /** The live cluster of that name in the organisation, if any (names are unique while alive). */
   async idByName(uow: UnitOfWork, organizationId: string, name: string): Promise<string | undefined> {
-    const row = await uow.selectFrom('clusters').select('id').where('organization_id', '=', organizationId).where('live_name', '=', name).executeTakeFirst();
-    return row?.id;
+    return (await clusterIdByName.executeTakeFirst(uow, { organizationId, name }))?.id;
   }
 
   /** Any live cluster by id, across organisations (staff tools), with its organisation. */

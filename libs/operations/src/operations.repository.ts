@@ -94,8 +94,9 @@ export class OperationsRepository {
       .selectFrom(['operation', 'message'])
       .select(['operation.created_at', 'operation.updated_at', this.notification(id)])
       .executeTakeFirstOrThrow();
-    // Counted when written: a transaction rolled back after this is rare (the change it carries
-    // failed a later check) and counts once too often, never too seldom.
+    // Counted when written: a transaction rolled back after this (the change it carries failed a
+    // later check: a cluster create refused for its quota or residency, which it checks last,
+    // under the organisation's lock) counts once too often, never too seldom.
     this.metrics.operationsEnqueued.inc({ type: input.type });
     const operation: OperationWithSteps = {
       id,

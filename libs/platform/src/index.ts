@@ -5,6 +5,7 @@ export * from './errors/problem-details.filter';
 export * from './errors/dependency-outage';
 export * from './database/pg-connection';
 export * from './database/database';
+export * from './database/compiled-once';
 export * from './database/copy';
 export * from './database/unit-of-work';
 export * from './database/prisma.service';

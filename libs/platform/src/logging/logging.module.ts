@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { hostname } from 'node:os';
 import { LoggerModule } from 'nestjs-pino';
 import type { LogConfig } from '../config/config';
 
@@ -34,7 +35,9 @@ export class LoggingModule {
             redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
             // Fastify assigns the id (from X-Request-Id or a new one); middie copies it to req.id.
             genReqId: (req) => (req as { id?: string }).id ?? 'unknown',
-            customProps: () => ({ service }),
+            // `service` in the base bindings, serialised once, rather than pino-http's customProps,
+            // which cost every request a second child logger and a stringify when it ended.
+            base: { pid: process.pid, hostname: hostname(), service },
             autoLogging: { ignore: (req) => ['/healthz', '/readyz', '/metrics'].includes((req.url ?? '').split('?')[0]!) },
             serializers: {
               req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),

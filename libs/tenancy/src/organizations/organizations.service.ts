@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError, PreconditionFailedError } from '@capstan/domain';
-import { Database, decodeCursor, etagOf, matchesEtag, newId, type Page, toPage, type UnitOfWork } from '@capstan/platform';
+import { CompiledOnce, Database, decodeCursor, etagOf, matchesEtag, newId, type Page, toPage, type UnitOfWork } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
 import type { Selectable } from 'kysely';
 import type { DB } from '@capstan/platform';
@@ -168,21 +168,27 @@ export class OrganizationsService {
   }
 }
 
+const organizationLock = new CompiledOnce((db, p: { organizationId: string }) =>
+  db.selectFrom('organizations').select(['id', 'residency', 'max_clusters', 'max_nodes']).where('id', '=', p.organizationId).forNoKeyUpdate(),
+);
+
 /**
  * Locks the organisation's row for the rest of the transaction `trx` and reads what a change under
  * its quota needs. Every library that serialises per-organisation changes (cluster creates, node
- * quota, webhook limits) takes this lock through here, always first (docs/architecture.md, Locks).
+ * quota, webhook limits) takes this lock through here (docs/architecture.md, Locks and units of
+ * work): first, except a cluster create, which takes it last.
+ *
+ * FOR NO KEY UPDATE, not FOR UPDATE: it serialises these changes just the same (it conflicts with
+ * itself), but not with the FOR KEY SHARE lock that every insert referencing the organisation
+ * (a cluster, an operation, an audit event) takes on it. Under FOR UPDATE, two creates that
+ * each inserted their rows and then asked for the lock would wait on each other's key-share
+ * lock: a deadlock.
  */
 export async function lockOrganization(
   trx: UnitOfWork,
   organizationId: string,
 ): Promise<Pick<OrganizationRow, 'id' | 'residency' | 'max_clusters' | 'max_nodes'>> {
-  const org = await trx
-    .selectFrom('organizations')
-    .select(['id', 'residency', 'max_clusters', 'max_nodes'])
-    .where('id', '=', organizationId)
-    .forUpdate()
-    .executeTakeFirst();
+  const org = await organizationLock.executeTakeFirst(trx, { organizationId });
   if (!org) throw new NotFoundError('organization', organizationId);
   return org;
 }

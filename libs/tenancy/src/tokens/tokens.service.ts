@@ -51,8 +51,9 @@ export class TokensService {
   async create(actor: Actor, organizationId: string, input: NewToken, reason?: string): Promise<TokenView & { secret: string }> {
     const issued = issueSecret('customer');
     const token = await this.db.transaction().execute(async (trx) => {
-      // The organisation's row lock makes the token quota exact under concurrent creates.
-      const org = await trx.selectFrom('organizations').select('id').where('id', '=', organizationId).forUpdate().executeTakeFirst();
+      // The organisation's row lock makes the token quota exact under concurrent creates (NO KEY
+      // UPDATE, like lockOrganization: it must not wait on the key-share locks of inserts).
+      const org = await trx.selectFrom('organizations').select('id').where('id', '=', organizationId).forNoKeyUpdate().executeTakeFirst();
       if (!org) throw new NotFoundError('organization', organizationId);
       await this.assertTokenQuota(trx, organizationId);
       const created: TokenRow = await trx
