@@ -44,7 +44,16 @@ const NODE_POOL_OPERATIONS: readonly OperationType[] = ['create_node_pool', 'upd
  * - `deleting` and `deleted` accept nothing.
  */
 export const OPERATIONS_ACCEPTED: Readonly<Record<ClusterStatus, readonly OperationType[]>> = Object.freeze({
-  running: ['update_cluster', 'delete_cluster', ...NODE_POOL_OPERATIONS, 'upgrade_cluster', 'rotate_credentials', 'create_backup', 'restore_backup', 'update_addons'],
+  running: [
+    'update_cluster',
+    'delete_cluster',
+    ...NODE_POOL_OPERATIONS,
+    'upgrade_cluster',
+    'rotate_credentials',
+    'create_backup',
+    'restore_backup',
+    'update_addons',
+  ],
   degraded: ['update_cluster', 'delete_cluster', ...NODE_POOL_OPERATIONS, 'rotate_credentials', 'create_backup', 'restore_backup', 'update_addons'],
   provisioning: ['delete_cluster'],
   updating: ['delete_cluster'],
