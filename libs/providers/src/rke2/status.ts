@@ -169,7 +169,15 @@ export function rolloutStatus(kind: 'control-plane' | 'node-pool', object: Manif
       },
     };
   }
-  const failure = failureOf(object) ?? machines.map((m) => (failureOf(m) ? `machine ${m.metadata.name}: ${failureOf(m)}` : null)).find(Boolean) ?? null;
+  // Only machines of the version rolled to count: a failed machine of the version being rolled away
+  // from (what a rollback replaces) is what the rollout removes, not a failure of it.
+  const failure =
+    failureOf(object) ??
+    machines
+      .filter((m) => machineVersion(m) === version)
+      .map((m) => (failureOf(m) ? `machine ${m.metadata.name}: ${failureOf(m)}` : null))
+      .find(Boolean) ??
+    null;
   if (failure) return { done: true, error: { message: `${what} failed while moving to ${version}: ${failure}`, retryable: false, code: 'rollout_failed' } };
 
   const s = status(object);
