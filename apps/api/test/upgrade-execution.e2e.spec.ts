@@ -123,11 +123,13 @@ describe('upgrades node by node on the real drivers', () => {
         });
         const now = Date.now();
         for (const m of machines) {
-          if (seen.has(m.metadata.name)) continue;
+          // By uid: a replacement may reuse the name of a machine it replaced.
+          const key = m.metadata.uid ?? m.metadata.name;
+          if (seen.has(key)) continue;
           const version = String((m.spec as { version?: string }).version ?? '')
             .replace(/^v/, '')
             .replace(/\+.*$/, '');
-          seen.set(m.metadata.name, { controlPlane: m.metadata.labels?.['cluster.x-k8s.io/control-plane'] !== undefined, version, at: now });
+          seen.set(key, { controlPlane: m.metadata.labels?.['cluster.x-k8s.io/control-plane'] !== undefined, version, at: now });
         }
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -186,7 +188,10 @@ describe('upgrades node by node on the real drivers', () => {
     ] as const) {
       const cp = at(true, version);
       const pools = at(false, version);
-      expect(cp.length).toBeGreaterThan(0);
+      if (cp.length === 0)
+        throw new Error(
+          `no control-plane machine at ${version} was seen: ${[...seen.values()].map((m) => `${m.controlPlane ? 'cp' : 'pool'}@${m.version}`).join(', ')}`,
+        );
       expect(pools).toHaveLength(2);
       expect(Math.max(...cp)).toBeLessThanOrEqual(Math.min(...pools));
       if (next) expect(Math.max(...pools)).toBeLessThanOrEqual(Math.min(...at(true, next)));
@@ -315,9 +320,8 @@ describe('a drain a PodDisruptionBudget blocks (RKE2)', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('pauses the upgrade as needs_attention naming the budget and its pod; after kubectl relaxes it, resume finishes the upgrade', async () => {
-    const clusterId = await h.createCluster('rke2', 'drain-blocked', '1.35', ['apps']);
-    const target = await h.patchOf('rke2', '1.36');
+  /** A pod on the pool's node that a PodDisruptionBudget allows no eviction of. */
+  async function protectedPod(clusterId: string) {
     const kubeconfig = await h.kubeconfigOf(clusterId);
     const poolId = (await h.getCluster(clusterId)).node_pools[0]!.id;
     const node = (await h.nodes(clusterId)).find((n) => n.metadata.labels['capstan.io/node-pool'] === poolId)!.metadata.name;
@@ -347,6 +351,13 @@ describe('a drain a PodDisruptionBudget blocks (RKE2)', () => {
       if (Date.now() > deadline) throw new Error(`the budget never counted its pod: ${JSON.stringify(pdb.status)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
+    return { kubeconfig, node };
+  }
+
+  it('pauses the upgrade as needs_attention naming the budget and its pod; after kubectl relaxes it, resume finishes the upgrade', async () => {
+    const clusterId = await h.createCluster('rke2', 'drain-blocked', '1.35', ['apps']);
+    const target = await h.patchOf('rke2', '1.36');
+    const { kubeconfig, node } = await protectedPod(clusterId);
 
     const accepted = await h.upgrade(clusterId, '1.36');
     expect(accepted.response.status).toBe(202);
@@ -388,8 +399,8 @@ describe('a drain a PodDisruptionBudget blocks (RKE2)', () => {
     await h.kubectl(kubeconfig, 'patch', 'pdb', 'web', '-n', 'default', '--type', 'merge', '-p', '{"spec":{"minAvailable":0}}');
     const resumed = await client.POST('/v1/operations/{operation_id}/resume', { params: { path: { operation_id: operationId } } });
     expect(resumed.response.status).toBe(200);
-    expect(resumed.data!.status).toBe('pending');
-    expect(await h.finished(operationId)).toMatchObject({ status: 'succeeded' });
+    expect(resumed.data).toMatchObject({ status: 'pending', error: null });
+    expect(await h.finished(operationId)).toMatchObject({ status: 'succeeded', error: null });
     const cluster = await h.getCluster(clusterId);
     expect(cluster).toMatchObject({ status: 'running', current_version: target, desired_version: target });
     expect(cluster.node_pools.map((p) => p.version)).toEqual([target]);
@@ -400,5 +411,28 @@ describe('a drain a PodDisruptionBudget blocks (RKE2)', () => {
       .where('action', '=', 'operation.resume')
       .execute();
     expect(audit).toHaveLength(1);
+  }, 420_000);
+
+  it('cancels a paused upgrade: it ends cancelled, the cluster runs again and desires what runs', async () => {
+    const clusterId = await h.createCluster('rke2', 'drain-cancel', '1.35', ['apps']);
+    await protectedPod(clusterId);
+    const operationId = (await h.upgrade(clusterId, '1.36')).data!.operation.id;
+    expect(await h.finished(operationId)).toMatchObject({ status: 'needs_attention' });
+    const cancel = await client.POST('/v1/operations/{operation_id}/cancel', { params: { path: { operation_id: operationId } } });
+    expect(cancel.response.status).toBe(200);
+    expect(cancel.data).toMatchObject({ status: 'pending', cancel_requested: true });
+    // A cancel asked for is not resumed.
+    expect((await client.POST('/v1/operations/{operation_id}/resume', { params: { path: { operation_id: operationId } } })).response.status).toBe(409);
+    const cancelled = await h.finished(operationId);
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.steps.filter((s) => s.status === 'succeeded').map((s) => s.name)).toEqual([
+      'preflight_removed_apis',
+      expect.stringMatching(/^upgrade_control_plane:/),
+    ]);
+    const cluster = await h.getCluster(clusterId);
+    // The control plane reached 1.36; the pool did not: the cluster desires what its control plane runs.
+    expect(cluster).toMatchObject({ status: 'running', current_version: expect.stringMatching(/^1\.36\./) });
+    expect(cluster.desired_version).toBe(cluster.current_version);
+    expect(cluster.node_pools[0]!.version).toMatch(/^1\.35\./);
   }, 420_000);
 });

@@ -156,7 +156,8 @@ export class OperationsService {
       const now = this.clock.now();
       const reset = await trx
         .updateTable('operations')
-        .set({ status: 'pending', updated_at: now })
+        // What paused it is no longer the operation's error: a later failure or success says its own.
+        .set({ status: 'pending', error: null, updated_at: now })
         .where('id', '=', id)
         .where('status', '=', 'needs_attention')
         .where('cancel_requested_at', 'is', null)
