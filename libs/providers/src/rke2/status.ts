@@ -170,9 +170,11 @@ export function rolloutStatus(kind: 'control-plane' | 'node-pool', object: Manif
     };
   }
   // Only machines of the version rolled to count: a failed machine of the version being rolled away
-  // from (what a rollback replaces) is what the rollout removes, not a failure of it.
+  // from (what a rollback replaces) is what the rollout removes, not a failure of it. The object's
+  // own `phase: Failed` is a roll-up of its machines' failures, so only its failureReason/Message count.
+  const s0 = status(object);
   const failure =
-    failureOf(object) ??
+    (s0.failureReason || s0.failureMessage ? [s0.failureReason, s0.failureMessage].filter(Boolean).join(': ') : null) ??
     machines
       .filter((m) => machineVersion(m) === version)
       .map((m) => (failureOf(m) ? `machine ${m.metadata.name}: ${failureOf(m)}` : null))
