@@ -436,3 +436,58 @@ describe('a drain a PodDisruptionBudget blocks (RKE2)', () => {
     expect(cluster.node_pools[0]!.version).toMatch(/^1\.35\./);
   }, 420_000);
 });
+
+describe('an upgrade whose worker is killed (kill -9) mid-rollout', () => {
+  let stack: Stack;
+  let client: Client;
+  let dir: string;
+  const h = helpers(
+    () => stack,
+    () => client,
+    () => dir,
+  );
+
+  beforeAll(async () => {
+    stack = await startStack({ drivers: true, stepDelayMs: 20, inProcessWorker: false });
+    client = createCapstanClient({ baseUrl: stack.apiUrl, token: (await seedOrganization(stack.prisma, { maxClusters: 10 })).token, idempotencyKeys: true });
+    dir = await mkdtemp(join(tmpdir(), 'capstan-upgrade-kill-'));
+  }, 90_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('loses nothing: the next worker follows the same rollout to the end, and the pool is rolled once', async () => {
+    const first = await stack.spawnWorker();
+    const clusterId = await h.createCluster('rke2', 'killed-worker', '1.35', ['apps']);
+    const target = await h.patchOf('rke2', '1.36');
+    const operationId = (await h.upgrade(clusterId, '1.36')).data!.operation.id;
+    const poolStep = `upgrade_node_pool:apps:${target}`;
+    const deadline = Date.now() + 180_000;
+    let handle: { name: string } | undefined;
+    while (!handle) {
+      const step = (await h.steps(operationId)).find((s) => s.name === poolStep)!;
+      handle = (step.wait as { state?: { operation?: { name: string } } } | null)?.state?.operation;
+      if (step.status === 'succeeded') throw new Error('the pool step finished before the worker could be killed in it');
+      if (Date.now() > deadline) throw new Error('the pool step never waited');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    first.kill('SIGKILL');
+    await new Promise((r) => first.once('exit', r));
+    await stack.spawnWorker();
+
+    expect(await h.finished(operationId)).toMatchObject({ status: 'succeeded' });
+    const step = (await h.steps(operationId)).find((s) => s.name === poolStep)!;
+    expect((step.checkpoint as { operation: { name: string } }).operation.name).toBe(handle.name);
+    // One rollout of the pool: its MachineDeployment has one MachineSet left, at the target, with one machine.
+    const management = stack.simulator.kube.server('management');
+    const sets = await management.list('cluster.x-k8s.io/v1beta1', 'MachineSet', {
+      labelSelector: `cluster.x-k8s.io/cluster-name=${externalClusterName(clusterId)}`,
+    });
+    expect(sets.map((s) => String((s.spec as { template: { spec: { version: string } } }).template.spec.version))).toEqual([`v${target}+rke2r1`]);
+    const cluster = await h.getCluster(clusterId);
+    expect(cluster).toMatchObject({ status: 'running', current_version: target, desired_version: target });
+    expect(cluster.node_pools.map((p) => p.version)).toEqual([target]);
+  }, 420_000);
+});
