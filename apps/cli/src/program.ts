@@ -430,6 +430,18 @@ export function buildProgram(options: RunOptions): Command {
   operations.command('cancel <operation-id>').action(async (id: string) => {
     outOne(await call(client().POST('/v1/operations/{operation_id}/cancel', { params: { path: { operation_id: id } } })));
   });
+  operations
+    .command('resume <operation-id>')
+    .description('continue an operation that needs attention (e.g. after relaxing a PodDisruptionBudget)')
+    .action(async (id: string) => {
+      outOne(await call(client().POST('/v1/operations/{operation_id}/resume', { params: { path: { operation_id: id } } })));
+    });
+  operations
+    .command('rollback <operation-id>')
+    .description('roll the node pools of a failed or cancelled upgrade back; the control plane stays')
+    .action(async (id: string) => {
+      outOne((await call(client().POST('/v1/operations/{operation_id}/rollback', { params: { path: { operation_id: id } } }))).operation);
+    });
 
   // ---- SLA and events ----------------------------------------------------------------------
   program

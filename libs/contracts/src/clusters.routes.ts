@@ -185,6 +185,23 @@ export const operationSchema = z
         started_at: timestamp.nullable(),
         finished_at: timestamp.nullable(),
         error: z.unknown().nullable(),
+        progress: z
+          .object({
+            summary: z.string().openapi({ description: 'Where the provider stands, e.g. "1 of 2 machines at 1.36.5; draining node ..."' }),
+            nodes: z
+              .array(
+                z.object({
+                  machine: z.string(),
+                  node: z.string().nullable(),
+                  version: z.string().nullable(),
+                  state: z.enum(['waiting', 'draining', 'removing', 'joining', 'ready']),
+                }),
+              )
+              .optional(),
+          })
+          .nullable()
+          .optional()
+          .openapi({ description: 'Node-level progress of a step that follows a provider rollout, while it runs and as it ended' }),
       }),
     ),
     error: z.object({ code: z.string(), message: z.string() }).catchall(z.unknown()).nullable(),
@@ -406,6 +423,21 @@ export const cancelOperation = defineRoute({
   access: 'customer:write',
   params: z.object({ operation_id: idOf('op') }).strict(),
   responses: { 200: { description: 'The operation', schema: operationSchema } },
+  errors: [409],
+});
+
+export const resumeOperation = defineRoute({
+  operationId: 'resumeOperation',
+  method: 'POST',
+  path: '/v1/operations/{operation_id}/resume',
+  summary: 'Continue an operation that needs attention (e.g. after relaxing the PodDisruptionBudget that blocked a drain)',
+  description:
+    'The operation goes back to the workers and resumes at the step that paused, which looks again at where the provider stands. ' +
+    'Only an operation in `needs_attention` resumes; anything else is a 409 naming the rule.',
+  tags: ['Operations'],
+  access: 'customer:write',
+  params: z.object({ operation_id: idOf('op') }).strict(),
+  responses: { 200: { description: 'The operation, pending again', schema: operationSchema } },
   errors: [409],
 });
 

@@ -98,3 +98,20 @@ export const startClusterUpgrade = defineRoute({
   responses: { 202: { description: 'Accepted: follow the operation', schema: z.object({ operation: operationSchema }).openapi('UpgradeAccepted') } },
   errors: [409, 422],
 });
+
+export const rollbackUpgrade = defineRoute({
+  operationId: 'rollbackUpgrade',
+  method: 'POST',
+  path: '/v1/operations/{operation_id}/rollback',
+  summary: 'Roll the node pools of a failed or cancelled upgrade back to the version they ran; the control plane stays',
+  description:
+    'Starts an `upgrade_cluster` operation whose steps move each pool the upgrade left unfinished back to its recorded version ' +
+    '(one minor down at most, within the skew the control plane allows). A control plane is never rolled back: its failure names the ' +
+    "backup taken before the hop, to restore from. Anything else is a 409 naming the rule; another organisation's operation is a 404.",
+  tags: ['Upgrades'],
+  access: 'customer:write',
+  params: z.object({ operation_id: idOf('op') }).strict(),
+  idempotent: true,
+  responses: { 202: { description: 'Accepted: follow the operation', schema: z.object({ operation: operationSchema }).openapi('RollbackAccepted') } },
+  errors: [409, 422],
+});

@@ -77,6 +77,14 @@ export async function restoreAnnouncedState(
         .execute();
       break;
     }
+    case 'upgrade_cluster':
+      // The target was announced as the desired version; a stopped upgrade desires what runs.
+      await tx
+        .updateTable('clusters')
+        .set((eb) => ({ desired_version: eb.ref('current_version') }))
+        .where('id', '=', op.clusterId)
+        .execute();
+      break;
     default:
       break;
   }

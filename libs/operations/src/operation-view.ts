@@ -18,6 +18,7 @@ export interface OperationView {
     started_at: string | null;
     finished_at: string | null;
     error: unknown;
+    progress?: StepProgress | null;
   }[];
   error: { code: string; message: string } | null;
   requested_by: { type: string; id: string };
@@ -25,6 +26,23 @@ export interface OperationView {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+}
+
+/** Node-level progress a step recorded (docs/upgrades.md, "Node by node"). */
+export interface StepProgress {
+  summary: string;
+  nodes?: { machine: string; node: string | null; version: string | null; state: 'waiting' | 'draining' | 'removing' | 'joining' | 'ready' }[];
+}
+
+/**
+ * What a step shows of its progress: what its wait last recorded while it runs, else what its
+ * checkpoint kept when it ended (steps that follow a provider's rollout record `progress`).
+ */
+function stepProgress(step: StepRow): StepProgress | null {
+  const fromWait = (step.wait as { state?: { progress?: StepProgress } } | null)?.state?.progress;
+  const fromCheckpoint = (step.checkpoint as { progress?: StepProgress } | null)?.progress;
+  const progress = fromWait ?? fromCheckpoint;
+  return progress && typeof progress.summary === 'string' ? progress : null;
 }
 
 export function presentOperation(op: OperationWithSteps): OperationView {
@@ -42,6 +60,7 @@ export function presentOperation(op: OperationWithSteps): OperationView {
       started_at: step.startedAt?.toISOString() ?? null,
       finished_at: step.finishedAt?.toISOString() ?? null,
       error: step.error ?? null,
+      progress: stepProgress(step),
     })),
     error: (op.error as { code: string; message: string } | null) ?? null,
     requested_by: { type: op.requestedByType, id: op.requestedById },

@@ -29,6 +29,11 @@ export class OperationsController {
   cancel(@CurrentCustomer() caller: CustomerCaller, @Input() { params }: RouteInput<typeof routes.cancelOperation>) {
     return this.operations.cancel(actorOf(caller), caller.organizationId, params.operation_id);
   }
+
+  @Endpoint(routes.resumeOperation)
+  resume(@CurrentCustomer() caller: CustomerCaller, @Input() { params }: RouteInput<typeof routes.resumeOperation>) {
+    return this.operations.resume(actorOf(caller), caller.organizationId, params.operation_id);
+  }
 }
 
 @Controller()

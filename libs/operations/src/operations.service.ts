@@ -94,13 +94,27 @@ export class OperationsService {
           reason,
         });
       } else {
-        const requested = await trx
+        // A paused operation (needs_attention) has no worker to see the request: it goes back to the
+        // workers as `pending` with its cancel asked for, and the claiming worker carries the cancel
+        // out at once (compensating what its type undoes), never resuming its steps.
+        const paused = await trx
           .updateTable('operations')
-          .set({ cancel_requested_at: now, updated_at: now })
+          .set({ status: 'pending', cancel_requested_at: now, updated_at: now })
           .where('id', '=', id)
-          .where('status', 'in', ['running', 'needs_attention'])
+          .where('status', '=', 'needs_attention')
           .where('cancel_requested_at', 'is', null)
           .executeTakeFirst();
+        if (paused.numUpdatedRows === 1n) await this.repository.publish(trx, id);
+        const requested =
+          paused.numUpdatedRows === 1n
+            ? paused
+            : await trx
+                .updateTable('operations')
+                .set({ cancel_requested_at: now, updated_at: now })
+                .where('id', '=', id)
+                .where('status', '=', 'running')
+                .where('cancel_requested_at', 'is', null)
+                .executeTakeFirst();
         if (requested.numUpdatedRows === 1n) {
           await this.audit.record(trx, {
             organizationId: op.organizationId,
@@ -114,6 +128,53 @@ export class OperationsService {
         // Otherwise a cancel was already asked for (asking again changes nothing), or the
         // operation finished meanwhile: the answer below shows which.
       }
+      return operationsWithSteps(trx).where('o.id', '=', id).executeTakeFirstOrThrow();
+    });
+    return presentOperation(operationFromRow(updated));
+  }
+
+  /**
+   * The customer continues an operation that paused for them (`needs_attention`: a drain a
+   * PodDisruptionBudget blocked, once they relaxed it): it goes back to the workers as `pending`
+   * and resumes at the step that paused, which looks again at where the provider stands. Anything
+   * else is a 409 naming the rule; another organisation's operation is a 404.
+   */
+  async resume(actor: Actor, organizationId: string, id: string): Promise<OperationView> {
+    const updated = await this.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('operations').selectAll().where('id', '=', id).where('organization_id', '=', organizationId).executeTakeFirst();
+      if (!row) throw new NotFoundError('operation', id);
+      if (row.status !== 'needs_attention' || row.cancel_requested_at !== null) {
+        throw new ConflictError(
+          'operation-not-resumable',
+          row.cancel_requested_at !== null && row.status !== 'cancelled'
+            ? `operation ${id} is being cancelled; it cannot be resumed`
+            : `operation ${id} is ${row.status}; only an operation that needs attention can be resumed`,
+          { rule: 'only needs_attention operations resume', status: row.status },
+        );
+      }
+      operationTransition(row.status, 'pending', id);
+      const now = this.clock.now();
+      const reset = await trx
+        .updateTable('operations')
+        // What paused it is no longer the operation's error: a later failure or success says its own.
+        .set({ status: 'pending', error: null, updated_at: now })
+        .where('id', '=', id)
+        .where('status', '=', 'needs_attention')
+        .where('cancel_requested_at', 'is', null)
+        .executeTakeFirst();
+      if (reset.numUpdatedRows !== 1n) throw new ConflictError('operation-not-resumable', `operation ${id} changed while it was being resumed; read it again`);
+      // The step that paused runs again; the ones before it stay done.
+      await trx.updateTable('operation_steps').set({ status: 'pending' }).where('operation_id', '=', id).where('status', 'in', ['failed', 'running']).execute();
+      const op = operationRef(row);
+      await this.repository.publish(trx, id);
+      await this.events.record(trx, operationEvent(op, 'pending'));
+      await this.audit.record(trx, {
+        organizationId: op.organizationId,
+        actor,
+        action: 'operation.resume',
+        target: { type: 'operation', id },
+        changes: { status: { before: 'needs_attention', after: 'pending' } },
+      });
       return operationsWithSteps(trx).where('o.id', '=', id).executeTakeFirstOrThrow();
     });
     return presentOperation(operationFromRow(updated));

@@ -34,6 +34,36 @@ export interface ProviderOperationStatus {
   error?: { message: string; retryable: boolean; code?: string };
   /** A short human line: "2 of 3 machines updated". */
   progress?: string;
+  /** Node by node, where the provider names them (a Cluster API rollout's machines). */
+  nodes?: RolloutNode[];
+  /** Drains the provider has started and not finished, with what holds each one up. */
+  drains?: PendingDrain[];
+}
+
+/**
+ * One machine of a rollout: `waiting` (old, not replaced yet), `draining` (being deleted, its node
+ * cordoned and drained), `removing` (drained, being deleted), `joining` (new, not ready yet),
+ * `ready` (new and ready).
+ */
+export interface RolloutNode {
+  machine: string;
+  node: string | null;
+  version: string | null;
+  state: 'waiting' | 'draining' | 'removing' | 'joining' | 'ready';
+}
+
+/** A node drain that has not finished: since when, and the pods (and their budgets) still on it. */
+export interface PendingDrain {
+  machine: string;
+  node: string | null;
+  /** ISO time the provider started draining. */
+  since: string;
+  /** Pods still on the node, each with why it is still there. */
+  pods: { namespace: string; name: string; reason: string }[];
+  /** PodDisruptionBudgets that refused an eviction (namespace of the pod they protect). */
+  budgets: { namespace: string; name: string }[];
+  /** The provider's own words. */
+  message: string;
 }
 
 /** How Capstan itself reaches a cluster's API server (never handed to customers as is). */
@@ -49,6 +79,11 @@ export interface ClusterAccess {
 
 export abstract class InfrastructureDriver {
   abstract readonly provider: InfrastructureProvider;
+  /**
+   * The provider's own node pool that is none of the customer's (GKE's `capstan-system`, which
+   * GKE needs to start a cluster), or null. An upgrade moves it too, after the customer's pools.
+   */
+  abstract readonly systemNodePool: string | null;
 
   abstract ensureCluster(spec: ExternalClusterSpec): Promise<ProviderCluster>;
   abstract getCluster(name: string): Promise<ProviderCluster | null>;
@@ -67,6 +102,11 @@ export abstract class InfrastructureDriver {
   abstract upgradeControlPlane(cluster: string, version: string): Promise<ProviderOperation>;
   /** Starts moving a node pool's nodes to `version`; the provider replaces them by its surge settings. */
   abstract upgradeNodePool(cluster: string, pool: string, version: string): Promise<ProviderOperation>;
+  /**
+   * Starts moving a node pool back to the version it ran before a failed or stopped upgrade (one
+   * minor down at most, within the skew the control plane allows); the control plane stays.
+   */
+  abstract rollbackNodePool(cluster: string, pool: string, version: string): Promise<ProviderOperation>;
   abstract getOperation(operation: ProviderOperation): Promise<ProviderOperationStatus>;
 }
 

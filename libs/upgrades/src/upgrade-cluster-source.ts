@@ -66,4 +66,6 @@ export interface PlannedUpgrade {
   target: string;
   steps: readonly string[];
   params: Record<string, unknown>;
+  /** The audit action; `cluster.upgrade` unless said otherwise. */
+  action?: string;
 }

@@ -4,6 +4,7 @@ import { actorOf, CurrentCustomer, type CustomerCaller } from '@capstan/tenancy'
 import { Controller, Headers } from '@nestjs/common';
 import { ListClusterUpgrades } from './use-cases/list-cluster-upgrades';
 import { PlanClusterUpgrade } from './use-cases/plan-cluster-upgrade';
+import { RollbackUpgrade } from './use-cases/rollback-upgrade';
 import { StartUpgrade } from './use-cases/start-upgrade';
 
 /** One line per route: auth and input from the route contract, then one use case. */
@@ -13,6 +14,7 @@ export class UpgradesController {
     private readonly listUpgrades: ListClusterUpgrades,
     private readonly planUpgrade: PlanClusterUpgrade,
     private readonly startUpgrade: StartUpgrade,
+    private readonly rollbackUpgrade: RollbackUpgrade,
   ) {}
 
   @Endpoint(routes.listClusterUpgrades)
@@ -32,5 +34,14 @@ export class UpgradesController {
     @Headers('idempotency-key') key?: string,
   ) {
     return this.startUpgrade.execute({ organizationId: caller.organizationId, actor: actorOf(caller), idempotencyKey: key }, params.cluster_id, body);
+  }
+
+  @Endpoint(routes.rollbackUpgrade)
+  rollback(
+    @CurrentCustomer() caller: CustomerCaller,
+    @Input() { params }: RouteInput<typeof routes.rollbackUpgrade>,
+    @Headers('idempotency-key') key?: string,
+  ) {
+    return this.rollbackUpgrade.execute({ organizationId: caller.organizationId, actor: actorOf(caller), idempotencyKey: key }, params.operation_id);
   }
 }

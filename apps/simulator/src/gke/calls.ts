@@ -14,6 +14,7 @@ export const GKE_CALLS = [
   'gke.nodePools.update',
   'gke.nodePools.setSize',
   'gke.nodePools.setAutoscaling',
+  'gke.nodePools.rollback',
   'gke.operations.get',
   'gke.operations.list',
   'gke.operations.cancel',

@@ -45,7 +45,8 @@ type Effect =
   | { kind: 'reconcileCluster' }
   | { kind: 'createNodePool'; pool: string }
   | { kind: 'deleteNodePool'; pool: string }
-  | { kind: 'upgradeNodes'; pool: string; version: string }
+  | { kind: 'upgradeNodes'; pool: string; version: string; nodes?: number }
+  | { kind: 'rollbackNodes'; pool: string; nodes?: number }
   | { kind: 'resizeNodePool'; pool: string; nodeCount: number }
   | { kind: 'reconcileNodePool'; pool: string };
 
@@ -338,7 +339,8 @@ export class GkeCloud {
         assertNodeVersion(version, cluster.currentMasterVersion);
         await this.patchPool(sql, key, { ...change, status: 'RECONCILING' });
         await this.setClusterStatus(sql, key, 'RECONCILING');
-        return this.startOperation(sql, key, key.pool, 'UPGRADE_NODES', { kind: 'upgradeNodes', pool: key.pool, version });
+        const nodes = pool.node_count * pool.resource.locations.length;
+        return this.startOperation(sql, key, key.pool, 'UPGRADE_NODES', { kind: 'upgradeNodes', pool: key.pool, version, nodes });
       }
       if (Object.keys(change).length === 0 && version === undefined) {
         throw invalidArgument('UpdateNodePoolRequest changes nothing: set nodeVersion, labels, taints, upgradeSettings or locations');
@@ -346,6 +348,20 @@ export class GkeCloud {
       await this.patchPool(sql, key, { ...change, status: 'RECONCILING' });
       await this.setClusterStatus(sql, key, 'RECONCILING');
       return this.startOperation(sql, key, key.pool, 'UPDATE_CLUSTER', { kind: 'reconcileNodePool', pool: key.pool }, 0.5);
+    });
+  }
+
+  /**
+   * `nodePools.rollback`: rolls back a node upgrade that failed or was aborted, to the version the
+   * pool ran before it (GKE keeps it as the pool's version until an upgrade completes). After an
+   * upgrade that completed it changes nothing, as GKE documents. Runs as an UPGRADE_NODES operation.
+   */
+  async rollbackNodePool(key: PoolKey): Promise<OperationResource> {
+    return this.mutatePool(key, async (sql, _cluster, pool) => {
+      await this.patchPool(sql, key, { status: 'RECONCILING' });
+      await this.setClusterStatus(sql, key, 'RECONCILING');
+      const nodes = pool.node_count * pool.resource.locations.length;
+      return this.startOperation(sql, key, key.pool, 'UPGRADE_NODES', { kind: 'rollbackNodes', pool: key.pool, nodes });
     });
   }
 
@@ -582,6 +598,9 @@ export class GkeCloud {
       case 'upgradeNodes':
         await this.patchPool(sql, { ...key, pool: effect.pool }, { version: effect.version, status: 'RUNNING' });
         break;
+      case 'rollbackNodes':
+        await this.patchPool(sql, { ...key, pool: effect.pool }, { status: 'RUNNING', statusMessage: undefined });
+        break;
       case 'resizeNodePool':
         await sql.query(`UPDATE simulator.gke_node_pools SET node_count = $5 WHERE project = $1 AND location = $2 AND cluster = $3 AND name = $4`, [
           key.project,
@@ -689,8 +708,37 @@ export class GkeCloud {
       startTime: row.start_time.toISOString(),
       ...(row.end_time ? { endTime: row.end_time.toISOString() } : {}),
       ...(row.error ? { error: row.error } : {}),
+      ...nodeProgress(row),
     };
   }
+}
+
+/**
+ * A node upgrade's progress as GKE reports it (`progress.metrics`: NODES_TOTAL, NODES_DONE,
+ * NODES_COMPLETE, NODES_FAILED, NODE_PDB_DELAY_SECONDS). The emulator moves the nodes' kubelets at
+ * the operation's end, so while it runs the nodes done are counted from the time it has run.
+ */
+function nodeProgress(row: OperationRow): Pick<OperationResource, 'progress'> {
+  const effect = row.effect;
+  if ((effect.kind !== 'upgradeNodes' && effect.kind !== 'rollbackNodes') || effect.nodes === undefined) return {};
+  const total = effect.nodes;
+  const span = row.settles_at.getTime() - row.running_at.getTime();
+  const ran = row.status === 'RUNNING' && span > 0 ? (Date.now() - row.running_at.getTime()) / span : 0;
+  const failed = row.status === 'DONE' && row.error !== null;
+  const done = row.status === 'DONE' ? (failed ? 0 : total) : Math.min(total - 1, Math.max(0, Math.floor(total * ran)));
+  const metric = (name: string, value: number) => ({ name, intValue: String(value) });
+  return {
+    progress: {
+      status: row.status,
+      metrics: [
+        metric('NODES_TOTAL', total),
+        metric('NODES_FAILED', failed ? total : 0),
+        metric('NODES_COMPLETE', done),
+        metric('NODES_DONE', done + (failed ? total : 0)),
+        metric('NODE_PDB_DELAY_SECONDS', 0),
+      ],
+    },
+  };
 }
 
 /** How long an operation stays PENDING (and ABORTING) at most: GKE picks work up within moments. */

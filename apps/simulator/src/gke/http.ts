@@ -206,6 +206,10 @@ function routeOf(request: FastifyRequest, services: GkeApiServices): Route {
       const input = parseRequest(setNodePoolSizeRequest, body);
       return { call: 'gke.nodePools.setSize', cluster: key.cluster, run: () => cloud.setNodePoolSize(key, input.nodeCount) };
     }
+    if (verb === 'rollback' && method === 'POST') {
+      // RollbackNodePoolUpgradeRequest: `respectPdb` is accepted; the emulator's drains always respect budgets.
+      return { call: 'gke.nodePools.rollback', cluster: key.cluster, run: () => cloud.rollbackNodePool(key) };
+    }
     if (verb === 'setAutoscaling' && method === 'POST') {
       const input = parseRequest(setNodePoolAutoscalingRequest, body);
       return { call: 'gke.nodePools.setAutoscaling', cluster: key.cluster, run: () => cloud.setNodePoolAutoscaling(key, input.autoscaling) };

@@ -96,4 +96,6 @@ export interface OperationResource {
   startTime: string;
   endTime?: string;
   error?: { code: number; message: string };
+  /** GKE's `OperationProgress`: for node upgrades, the node counts as `gcloud container operations describe` shows them. */
+  progress?: { status: OperationStatus; metrics: { name: string; intValue: string }[] };
 }

@@ -13,6 +13,8 @@ export interface PlannedClusterUpgrade {
   steps: readonly string[];
   /** What the steps need (the work of each named step), kept as the operation's params. */
   params: Record<string, unknown>;
+  /** The audit action; `cluster.upgrade` unless said otherwise (a rollback says `cluster.rollback`). */
+  action?: string;
 }
 
 /**
@@ -44,7 +46,7 @@ export class StartClusterUpgrade {
         steps: planned.steps,
       });
       await audit({
-        action: 'cluster.upgrade',
+        action: planned.action ?? 'cluster.upgrade',
         target: { type: 'cluster', id: clusterId },
         changes: { version: { before: before.current_version, after: planned.target }, status: { before: before.status, after: status } },
       });

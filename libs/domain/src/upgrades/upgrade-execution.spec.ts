@@ -1,7 +1,7 @@
 import { stepKindOf, stepKinds } from '../operations/operation-plans';
 import type { VersionCatalogueEntry } from '../catalogue/kubernetes-versions';
 import { planUpgrade } from './upgrade-planner';
-import { upgradeOperationSteps, upgradeStepSpec } from './upgrade-execution';
+import { rollbackOperationSteps, upgradeOperationSteps, upgradeStepSpec } from './upgrade-execution';
 
 const entry = (minor: string): VersionCatalogueEntry => ({
   provider: 'rke2',
@@ -76,5 +76,50 @@ describe('upgradeOperationSteps', () => {
     ]);
     expect(steps[3]).toMatchObject({ kind: 'upgrade_addons' });
     expect(steps[3]!.kind === 'upgrade_addons' && steps[3]!.changes).toContainEqual({ name: 'coredns', from: '1.11.3', to: '1.14.6' });
+  });
+
+  it("moves the provider's own system pool after the customer's pools of each hop, before the hop's add-ons", () => {
+    expect(upgradeOperationSteps(plan, { systemPool: 'capstan-system' }).map((s) => s.name)).toEqual([
+      'preflight_removed_apis',
+      'upgrade_control_plane:1.35.5',
+      'upgrade_node_pool:apps:1.35.5',
+      'upgrade_node_pool:batch:1.35.5',
+      'upgrade_system_pool:capstan-system:1.35.5',
+      'upgrade_control_plane:1.36.5',
+      'upgrade_node_pool:apps:1.36.5',
+      'upgrade_node_pool:batch:1.36.5',
+      'upgrade_system_pool:capstan-system:1.36.5',
+      'mark_upgraded',
+    ]);
+    const across = planUpgrade({
+      provider: 'rke2',
+      controlPlaneVersion: '1.32.1',
+      pools: [{ id: 'np_a', name: 'apps', version: '1.32.1', maxSurge: 1, maxUnavailable: 0 }],
+      target: '1.33',
+      catalogue: ['1.32', '1.33'].map(entry),
+      now: new Date('2026-01-01'),
+      objects: [],
+      disruptionBudgets: null,
+      exclusions: [],
+    });
+    expect(upgradeOperationSteps(across, { systemPool: 'capstan-system' }).map((s) => s.name)).toEqual([
+      'preflight_removed_apis',
+      'upgrade_control_plane:1.33.5',
+      'upgrade_node_pool:apps:1.33.5',
+      'upgrade_system_pool:capstan-system:1.33.5',
+      'upgrade_addons:1.33.5',
+      'mark_upgraded',
+    ]);
+  });
+});
+
+describe('rollbackOperationSteps', () => {
+  it('moves each pool back to the version it ran, then marks the cluster at its control plane, with kinds the engine knows', () => {
+    const steps = rollbackOperationSteps('op_x', [{ poolId: 'np_a', pool: 'apps', from: '1.36.5', to: '1.35.5' }], '1.36.5');
+    expect(steps).toEqual([
+      { name: 'rollback_node_pool:apps:1.35.5', kind: 'rollback_node_pool', poolId: 'np_a', pool: 'apps', from: '1.36.5', to: '1.35.5', rollbackOf: 'op_x' },
+      { name: 'mark_upgraded', kind: 'mark_upgraded', version: '1.36.5' },
+    ]);
+    for (const step of steps) expect(stepKinds('upgrade_cluster')).toContain(stepKindOf(step.name));
   });
 });

@@ -5,9 +5,14 @@
  * - First a preflight: the removed-API scan against the target, run again by the worker (objects
  *   may have been written since the request was accepted).
  * - Then per hop, in the planner's order: pools the hop would leave too far behind, the control
- *   plane, each node pool, then the managed add-ons at the versions that go with the new minor
- *   (only when they change).
+ *   plane, each node pool, then the provider's own system pool when it has one (GKE's
+ *   `capstan-system`, after the customer's pools), then the managed add-ons at the versions that go
+ *   with the new minor (only when they change).
  * - Last, the cluster is marked upgraded.
+ *
+ * A rollback of node pools after a failed or stopped upgrade is an `upgrade_cluster` operation of
+ * its own (`rollbackOperationSteps`): each pool back to the version it ran, then the cluster marked
+ * at the control plane's version, which stays.
  */
 import { stepKindOf } from '../operations/operation-plans';
 import type { UpgradePlan } from './upgrade-planner';
@@ -16,6 +21,8 @@ export type UpgradeStepSpec =
   | { name: string; kind: 'preflight_removed_apis'; target: string }
   | { name: string; kind: 'upgrade_control_plane'; from: string; to: string }
   | { name: string; kind: 'upgrade_node_pool'; poolId: string; pool: string; from: string; to: string }
+  | { name: string; kind: 'upgrade_system_pool'; pool: string; to: string }
+  | { name: string; kind: 'rollback_node_pool'; poolId: string; pool: string; from: string; to: string; rollbackOf: string }
   | { name: string; kind: 'upgrade_addons'; version: string; changes: { name: string; from: string | null; to: string | null }[] }
   | { name: string; kind: 'mark_upgraded'; version: string };
 
@@ -25,10 +32,22 @@ export interface UpgradeOperationParams {
   from: string;
   target: string;
   steps: UpgradeStepSpec[];
+  /** Set on a rollback: the failed or stopped upgrade whose pools it moves back. */
+  rollbackOf?: string;
 }
 
-export function upgradeOperationSteps(plan: UpgradePlan): UpgradeStepSpec[] {
+export interface UpgradeExecutionOptions {
+  /** The provider's own node pool that is not the customer's (GKE: `capstan-system`), upgraded after theirs. */
+  systemPool?: string;
+}
+
+export function upgradeOperationSteps(plan: UpgradePlan, options: UpgradeExecutionOptions = {}): UpgradeStepSpec[] {
   const steps: UpgradeStepSpec[] = [{ name: 'preflight_removed_apis', kind: 'preflight_removed_apis', target: plan.to }];
+  // The system pool follows the customer's pools of its hop, before the hop's add-ons (once per hop).
+  const systemPool = (hop: UpgradePlan['hops'][number]) => {
+    const name = options.systemPool ? `upgrade_system_pool:${options.systemPool}:${hop.to}` : null;
+    if (name && !steps.some((s) => s.name === name)) steps.push({ name, kind: 'upgrade_system_pool', pool: options.systemPool!, to: hop.to });
+  };
   for (const hop of plan.hops) {
     for (const step of hop.steps) {
       if (step.kind === 'control_plane') steps.push({ name: `upgrade_control_plane:${step.to}`, kind: 'upgrade_control_plane', from: step.from, to: step.to });
@@ -41,11 +60,41 @@ export function upgradeOperationSteps(plan: UpgradePlan): UpgradeStepSpec[] {
           from: step.from,
           to: step.to,
         });
-      else if (step.kind === 'addons') steps.push({ name: `upgrade_addons:${hop.to}`, kind: 'upgrade_addons', version: hop.to, changes: step.changes });
+      else if (step.kind === 'addons') {
+        systemPool(hop);
+        steps.push({ name: `upgrade_addons:${hop.to}`, kind: 'upgrade_addons', version: hop.to, changes: step.changes });
+      }
     }
+    systemPool(hop);
   }
   steps.push({ name: 'mark_upgraded', kind: 'mark_upgraded', version: plan.to });
   return steps;
+}
+
+/** A pool to move back after a failed or stopped upgrade: to the version it ran before it. */
+export interface PoolRollback {
+  poolId: string;
+  pool: string;
+  /** What the provider was moving it to (the failed step's target). */
+  from: string;
+  /** What it ran before, as Capstan recorded it (a pool's version is written only once it is reached). */
+  to: string;
+}
+
+/** The steps of a rollback: each pool back, then the cluster marked at its control plane's version. */
+export function rollbackOperationSteps(rollbackOf: string, pools: readonly PoolRollback[], controlPlaneVersion: string): UpgradeStepSpec[] {
+  return [
+    ...pools.map((p): UpgradeStepSpec => ({
+      name: `rollback_node_pool:${p.pool}:${p.to}`,
+      kind: 'rollback_node_pool',
+      poolId: p.poolId,
+      pool: p.pool,
+      from: p.from,
+      to: p.to,
+      rollbackOf,
+    })),
+    { name: 'mark_upgraded', kind: 'mark_upgraded', version: controlPlaneVersion },
+  ];
 }
 
 /** The spec of the step named `name` in an upgrade operation's params, or undefined. */

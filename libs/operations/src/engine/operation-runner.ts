@@ -196,6 +196,7 @@ export class OperationRunner {
     this.metrics.operationSteps.inc({ type: op.type, result: 'failed' });
     await stepFailed(this.db, run, step.position, messageOf(error), now);
     const failure = this.failure(op, {
+      ...detailsOf(error),
       code: error instanceof ProviderError ? error.code : 'step_failed',
       message: `step ${step.name} failed: ${messageOf(error)}`,
       step: step.name,
@@ -282,8 +283,9 @@ export class OperationRunner {
   private failure(op: EngineOperation, error: Record<string, unknown>): Ending {
     const reason = String(error.message ?? 'operation failed');
     if (op.type === 'create_cluster' || op.type === 'delete_cluster') return { status: 'failed', error, cluster: { status: 'error', reason } };
-    // A failed upgrade leaves the cluster at the versions its finished steps recorded, still serving.
-    if (op.type === 'upgrade_cluster') return { status: 'failed', error, cluster: { status: 'running', reason } };
+    // A failed upgrade leaves the cluster at the versions its finished steps recorded, still serving,
+    // and no longer desiring the target it did not reach (docs/upgrades.md, "When an upgrade fails").
+    if (op.type === 'upgrade_cluster') return { status: 'failed', error, cluster: { status: 'running', reason, desiredIsCurrent: true } };
     if (op.targetType === 'node_pool') return { status: 'failed', error, cluster: { status: 'running' }, failedPoolId: op.targetId };
     return { status: 'failed', error };
   }
@@ -367,6 +369,15 @@ function progressAfter(op: EngineOperation, finished: FinishedStep): number {
 export function retryDelay(config: Pick<EngineConfig, 'backoffMs' | 'backoffMaxMs'>, failures: number, random = Math.random): number {
   const capped = Math.min(config.backoffMaxMs, config.backoffMs * 2 ** Math.min(failures - 1, 30));
   return Math.round(capped / 2 + random() * (capped / 2));
+}
+
+/**
+ * What a failing step adds to the operation's error besides its message (e.g. the backup taken
+ * before a failed control-plane hop): an error's own `details` record, when it has one.
+ */
+function detailsOf(error: unknown): Record<string, unknown> {
+  const details = (error as { details?: unknown } | null)?.details;
+  return details && typeof details === 'object' && !Array.isArray(details) ? (details as Record<string, unknown>) : {};
 }
 
 function messageOf(error: unknown): string {

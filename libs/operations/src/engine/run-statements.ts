@@ -430,7 +430,7 @@ export interface Ending {
   /** The last step, when the ending is its success. */
   lastStep?: FinishedStep;
   /** Where a failure leaves the cluster and the pool it targeted. */
-  cluster?: { status: 'error' | 'running'; reason?: string };
+  cluster?: { status: 'error' | 'running'; reason?: string; /** The desired version becomes what runs (a failed upgrade). */ desiredIsCurrent?: boolean };
   failedPoolId?: string;
   /** A failure for good that was undone (docs/operations-engine.md, Failures for good). */
   undo?: FailureUndo;
@@ -510,6 +510,7 @@ export async function end(db: Database, run: Run, clusterId: string | null, endi
         .set((eb) => ({
           status: cluster?.status ?? 'running',
           status_reason: eb.fn.coalesce(sql<string>`${cluster?.reason ?? null}::text`, 'status_reason'),
+          desired_version: cluster?.desiredIsCurrent ? eb.ref('current_version') : eb.ref('desired_version'),
           updated_at: now,
         }))
         .where('id', '=', clusterId ?? '')

@@ -95,7 +95,8 @@ export interface StepContext {
    * Probes once: returns the value if there is one. Otherwise the step yields its worker (it
    * throws a `StepYield` the engine catches): the wait is checkpointed with `state`, the job is
    * delayed, and the step runs again from its start at the next poll, with `stepState` = `state`.
-   * Fails the step once the wait has lasted the configured step timeout.
+   * Fails the step once the wait has lasted the configured step timeout. `state` is recorded as it
+   * is when the probe has answered, so a probe may add what it saw (a rollout's progress) to it.
    */
   waitFor<T>(what: string, probe: () => Promise<T | undefined>, state?: Record<string, unknown>): Promise<T>;
 }

@@ -160,6 +160,13 @@ export const environmentSchema = z.object({
   OPERATION_BACKOFF_MAX_MS: z.coerce.number({ message: 'must be a number' }).int().min(10).max(3_600_000).default(60_000),
   WAIT_POLL_MAX_MS: z.coerce.number({ message: 'must be a number' }).int().min(10).max(600_000).default(5_000),
   WORKER_SHUTDOWN_GRACE_MS: z.coerce.number({ message: 'must be a number' }).int().min(0).max(3_600_000).default(25_000),
+  // How long a node drain may stay unfinished before the upgrade asks a person (docs/upgrades.md, "Drains").
+  UPGRADE_DRAIN_TIMEOUT_MS: z.coerce
+    .number({ message: 'must be a number' })
+    .int()
+    .min(0)
+    .max(24 * 3_600_000)
+    .default(900_000),
   CAPSTAN_TEST_CRASH_AT: z
     .string()
     .regex(/^[a-z:,-]*$/, 'must be a comma-separated list of crash points')
@@ -413,6 +420,11 @@ export class EngineConfig {
      * The Helm chart's terminationGracePeriodSeconds is longer (deploy/helm, checked by a test).
      */
     readonly shutdownGraceMs: number = 25_000,
+    /**
+     * How long a node drain of an upgrade may stay unfinished (a PodDisruptionBudget that allows no
+     * eviction) before the operation pauses as `needs_attention`; the drain itself goes on.
+     */
+    readonly drainTimeoutMs: number = 900_000,
   ) {}
 }
 
@@ -597,6 +609,7 @@ export function loadConfig(env: Record<string, string | undefined>): CapstanConf
       e.WAIT_POLL_MAX_MS,
       e.NODE_ENV === 'test' ? e.CAPSTAN_TEST_CRASH_AT.split(',').filter(Boolean) : [],
       e.WORKER_SHUTDOWN_GRACE_MS,
+      e.UPGRADE_DRAIN_TIMEOUT_MS,
     ),
     webhooks: new WebhookConfig(e.WEBHOOKS_ALLOW_PLAIN_HTTP, e.WEBHOOKS_ALLOW_PRIVATE_NETWORKS, e.EVENT_RETENTION_DAYS),
     clock: new ClockConfig(e.CLOCK_SPEED, e.CLOCK_ORIGIN ? new Date(e.CLOCK_ORIGIN) : undefined),

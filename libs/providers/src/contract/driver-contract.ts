@@ -200,6 +200,20 @@ export function describeDriverContract(provider: 'rke2' | 'gke', start: () => Pr
       expect(status.error?.message).toBeTruthy();
     }, 300_000);
 
+    it('rolls the failed pool back to the version it ran while the control plane stays, also when asked twice', async () => {
+      await h.faults.clear();
+      const operation = await h.driver().rollbackNodePool(cluster, secondPool, h.versions.initial);
+      expect(operation).toMatchObject({ provider, version: h.versions.initial });
+      const status = await followed(operation);
+      expect(status.error).toBeUndefined();
+      const back = await readyPool(secondPool, 1, h.versions.initial);
+      expect(back.version).toBe(h.versions.initial);
+      expect((await h.driver().getCluster(cluster))?.version).toBe(h.versions.next);
+      // Asked again once done (a worker that crashed after the rollback): nothing is left to do.
+      expect((await followed(await h.driver().rollbackNodePool(cluster, secondPool, h.versions.initial))).error).toBeUndefined();
+      expect((await h.driver().getNodePool(cluster, secondPool))?.version).toBe(h.versions.initial);
+    }, 300_000);
+
     it('reads what is not there as absent, deletes it as done, and refuses to build on a missing cluster', async () => {
       const ghost = externalClusterName(newId('cl'));
       const ghostPool = externalNodePoolName(newId('np'));

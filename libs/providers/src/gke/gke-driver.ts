@@ -49,6 +49,9 @@ const RETRYABLE_OPERATION_CODES = new Set<number>([
  */
 export class GkeDriver extends InfrastructureDriver {
   readonly provider = 'gke' as const;
+  get systemNodePool(): string {
+    return this.settings.systemPool.name;
+  }
   private readonly client: v1.ClusterManagerClient;
   private readonly tokens: GkeTokenSource;
   /** Cluster name -> location, learnt from creates and lists; a cache only, GKE is the truth. */
@@ -317,6 +320,27 @@ export class GkeDriver extends InfrastructureDriver {
     return this.handle(operation, poolName, version);
   }
 
+  /**
+   * `nodePools.rollback` (respecting PodDisruptionBudgets): GKE moves back the nodes of an upgrade
+   * that failed or was aborted, to the version the pool still records; after an upgrade that
+   * completed it changes nothing. A repeated call follows the rollback already running.
+   */
+  async rollbackNodePool(clusterName: string, poolName: string, version: string): Promise<ProviderOperation> {
+    const cluster = await this.requireCluster(clusterName);
+    const pool = poolOf(cluster, poolName);
+    if (!pool) throw new ProviderError(`node pool ${poolName} of cluster ${clusterName} does not exist`, false, 'gke_not_found');
+    if (pool.version && pool.version !== version)
+      throw new ProviderError(`node pool ${poolName} records version ${pool.version}; GKE rolls back to that version, not to ${version}`, false, 'gke_invalid');
+    const target = `${this.clusterName(cluster)}/nodePools/${poolName}`;
+    const running = await this.openOperation(cluster, 'UPGRADE_NODES', target);
+    if (running) return this.handle(running, poolName, version);
+    const [operation] = await this.call(
+      () => this.client.rollbackNodePoolUpgrade({ name: target, respectPdb: true }, this.callOptions()),
+      `rolling node pool ${poolName} of ${clusterName} back to ${version}`,
+    );
+    return this.handle(operation, poolName, version);
+  }
+
   async getOperation(handle: ProviderOperation): Promise<ProviderOperationStatus> {
     if (handle.kind !== GKE_OPERATION_KIND) throw new ProviderError(`the GKE driver cannot follow a ${handle.kind} operation`, false, 'gke_invalid');
     let operation: Operation;
@@ -482,7 +506,10 @@ export class GkeDriver extends InfrastructureDriver {
 /** The operation's state for the port: done or not, and how it failed. */
 export function operationStatus(operation: Operation): ProviderOperationStatus {
   if (operation.status !== 'DONE') {
-    return { done: false, progress: `${operation.operationType ?? 'operation'} ${String(operation.status ?? 'PENDING').toLowerCase()}` };
+    return {
+      done: false,
+      progress: surgeProgress(operation) ?? `${operation.operationType ?? 'operation'} ${String(operation.status ?? 'PENDING').toLowerCase()}`,
+    };
   }
   const error = operation.error;
   if (error && (error.code ?? 0) !== 0) {
@@ -496,7 +523,28 @@ export function operationStatus(operation: Operation): ProviderOperationStatus {
       },
     };
   }
-  return { done: true };
+  const progress = surgeProgress(operation);
+  return { done: true, ...(progress ? { progress } : {}) };
+}
+
+/**
+ * A node upgrade's surge progress from the operation's `progress.metrics` (NODES_TOTAL,
+ * NODES_DONE, NODES_FAILED, NODE_PDB_DELAY_SECONDS), as GKE reports it for UPGRADE_NODES.
+ */
+export function surgeProgress(operation: Operation): string | null {
+  const metrics = new Map((operation.progress?.metrics ?? []).map((m) => [m.name ?? '', Number(String(m.intValue ?? m.doubleValue ?? Number.NaN))]));
+  const total = metrics.get('NODES_TOTAL');
+  if (total === undefined || Number.isNaN(total)) return null;
+  const done = metrics.get('NODES_COMPLETE') ?? metrics.get('NODES_DONE') ?? 0;
+  const failed = metrics.get('NODES_FAILED') ?? 0;
+  const pdbDelay = metrics.get('NODE_PDB_DELAY_SECONDS') ?? 0;
+  return [
+    `${done} of ${total} nodes upgraded by surge`,
+    failed > 0 ? `${failed} failed` : null,
+    pdbDelay > 0 ? `${pdbDelay} s waiting on PodDisruptionBudgets` : null,
+  ]
+    .filter(Boolean)
+    .join('; ');
 }
 
 function channelOf(requested: string | undefined, fallback: GkeReleaseChannel): GkeReleaseChannel {

@@ -35,8 +35,11 @@ const SERVICE_CIDR = '10.43.0.0/16';
 const ETCD_SNAPSHOT_SCHEDULE = '0 */12 * * *';
 const ETCD_SNAPSHOT_RETENTION = '5';
 
-/** How long Cluster API waits for a node's pods to leave before it replaces the machine anyway. */
-export const NODE_DRAIN_TIMEOUT = '10m';
+/*
+ * No `nodeDrainTimeout` on machines: without it Cluster API drains for as long as it takes and
+ * never deletes a machine whose pods a PodDisruptionBudget still protects. Capstan's own drain
+ * timeout (UPGRADE_DRAIN_TIMEOUT_MS) decides when a person is needed (docs/upgrades.md, "Drains").
+ */
 
 /** Labels every object of a cluster carries: who owns it in Capstan, and Cluster API's own. */
 export function clusterLabels(cluster: string, organizationId: string | undefined): Record<string, string> {
@@ -85,7 +88,7 @@ export function buildClusterObjects(spec: ExternalClusterSpec, settings: Rke2Dri
       // One server at a time, a new one first: etcd keeps its quorum through the rollout.
       rolloutStrategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1 } },
       registrationMethod: settings.registrationMethod,
-      machineTemplate: { infrastructureRef: referenceTo(controlPlaneMachineTemplate), nodeDrainTimeout: NODE_DRAIN_TIMEOUT },
+      machineTemplate: { infrastructureRef: referenceTo(controlPlaneMachineTemplate) },
       serverConfig: {
         cni: 'cilium',
         // New clusters get the HAProxy ingress controller as a Capstan add-on; RKE2's packaged

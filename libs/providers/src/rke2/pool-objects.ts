@@ -9,7 +9,6 @@ import {
   MACHINE_TYPE_ANNOTATION,
   NODE_POOL_LABEL,
 } from './api-versions';
-import { NODE_DRAIN_TIMEOUT } from './cluster-objects';
 import { type Manifest, referenceTo } from './manifest';
 import { nodePoolIdOf, nodePoolObjectNames, rke2Version } from './naming';
 import type { Rke2DriverSettings } from './rke2-settings';
@@ -80,7 +79,6 @@ export function buildNodePoolObjects(
           version: rke2Version(spec.version, settings.rke2Revision),
           bootstrap: { configRef: referenceTo(bootstrapTemplate) },
           infrastructureRef: referenceTo(infrastructureTemplate),
-          nodeDrainTimeout: NODE_DRAIN_TIMEOUT,
           ...(spec.taints.length > 0 ? { taints: machineTaints(spec.taints) } : {}),
         },
       },

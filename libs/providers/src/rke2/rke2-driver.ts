@@ -44,6 +44,7 @@ const MACHINE_DEPLOYMENT_KIND = 'MachineDeployment';
  */
 export class Rke2Driver extends InfrastructureDriver {
   readonly provider = 'rke2' as const;
+  readonly systemNodePool = null;
   private readonly management: ManagementCluster;
   private readonly settings: Rke2DriverSettings;
 
@@ -157,7 +158,15 @@ export class Rke2Driver extends InfrastructureDriver {
     const current = kubernetesVersionOf((controlPlane.status as { version?: string } | undefined)?.version) ?? kubernetesVersionOf(specVersion(controlPlane));
     assertOneMinorUp(current, version, `the control plane of cluster ${cluster}`);
     const wanted = rke2Version(version, this.settings.rke2Revision);
-    if (specVersion(controlPlane) !== wanted) await this.management.mergePatch(key, { spec: { version: wanted } }, doing);
+    // A drain timeout left by an older release goes with the change: Cluster API would delete a
+    // machine whose pods a budget protects once it passed (docs/upgrades.md, "Drains").
+    const timeout = (controlPlane.spec as { machineTemplate?: { nodeDrainTimeout?: string } } | undefined)?.machineTemplate?.nodeDrainTimeout;
+    if (specVersion(controlPlane) !== wanted || timeout !== undefined)
+      await this.management.mergePatch(
+        key,
+        { spec: { version: wanted, ...(timeout !== undefined ? { machineTemplate: { nodeDrainTimeout: null } } : {}) } },
+        doing,
+      );
     return { provider: 'rke2', kind: CAPI_ROLLOUT, name: `${CONTROL_PLANE_KIND}/${key.name}`, target: cluster, version };
   }
 
@@ -173,10 +182,49 @@ export class Rke2Driver extends InfrastructureDriver {
         false,
         'version_skew',
       );
-    const template = (machineDeployment.spec as { template?: { spec?: { version?: string } } } | undefined)?.template?.spec;
+    const template = (machineDeployment.spec as { template?: { spec?: { version?: string; nodeDrainTimeout?: string } } } | undefined)?.template?.spec;
     assertOneMinorUp(kubernetesVersionOf(template?.version), version, `node pool ${pool}`);
+    return this.rollPool(key, cluster, pool, template, version, doing);
+  }
+
+  /**
+   * Rolls a pool back to `version` after a failed or stopped upgrade (docs/upgrades.md, "Rolling a
+   * pool back"): one minor down at most, never below what the control plane allows (three minors).
+   * Cluster API replaces the machines again, by the same surge settings and drains.
+   */
+  async rollbackNodePool(cluster: string, pool: string, version: string): Promise<ProviderOperation> {
+    const doing = `rolling node pool ${pool} of cluster ${cluster} back to ${version}`;
+    const key = this.machineDeploymentKey(cluster, pool);
+    const [machineDeployment, controlPlane] = await Promise.all([this.management.get(key, doing), this.management.get(this.controlPlaneKey(cluster), doing)]);
+    if (!machineDeployment || !controlPlane) throw new ProviderError(`node pool ${pool} of cluster ${cluster} does not exist`, false, 'node_pool_missing');
+    const template = (machineDeployment.spec as { template?: { spec?: { version?: string; nodeDrainTimeout?: string } } } | undefined)?.template?.spec;
+    const current = kubernetesVersionOf(template?.version);
+    const controlPlaneVersion = kubernetesVersionOf((controlPlane.status as { version?: string } | undefined)?.version);
+    if (current && compareVersions(version, current) > 0)
+      throw new ProviderError(`node pool ${pool} runs ${current}; ${version} is not a rollback`, false, 'not_a_rollback');
+    if (current && minorOf(current) - minorOf(version) > 1)
+      throw new ProviderError(`node pool ${pool} runs ${current}; a rollback goes back one minor at most, not to ${version}`, false, 'version_skip');
+    if (controlPlaneVersion && minorOf(controlPlaneVersion) - minorOf(version) > 3)
+      throw new ProviderError(`the control plane runs ${controlPlaneVersion}; nodes at ${version} would be outside the version skew`, false, 'version_skew');
+    return this.rollPool(key, cluster, pool, template, version, doing);
+  }
+
+  private async rollPool(
+    key: ObjectKey,
+    cluster: string,
+    pool: string,
+    template: { version?: string; nodeDrainTimeout?: string } | undefined,
+    version: string,
+    doing: string,
+  ): Promise<ProviderOperation> {
     const wanted = rke2Version(version, this.settings.rke2Revision);
-    if (template?.version !== wanted) await this.management.mergePatch(key, { spec: { template: { spec: { version: wanted } } } }, doing);
+    // A drain timeout left by an older release goes with the change (see upgradeControlPlane).
+    if (template?.version !== wanted || template?.nodeDrainTimeout !== undefined)
+      await this.management.mergePatch(
+        key,
+        { spec: { template: { spec: { version: wanted, ...(template?.nodeDrainTimeout !== undefined ? { nodeDrainTimeout: null } : {}) } } } },
+        doing,
+      );
     return { provider: 'rke2', kind: CAPI_ROLLOUT, name: `${MACHINE_DEPLOYMENT_KIND}/${key.name}`, target: `${cluster}/${pool}`, version };
   }
 
@@ -251,6 +299,10 @@ function describe(object: Manifest): string {
 
 function specVersion(object: Manifest): string | undefined {
   return (object.spec as { version?: string } | undefined)?.version;
+}
+
+function minorOf(version: string): number {
+  return Number(version.split('.')[1]);
 }
 
 function compareVersions(a: string, b: string): number {

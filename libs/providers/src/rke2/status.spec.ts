@@ -1,5 +1,5 @@
 import type { Manifest } from './manifest';
-import { presentCluster, presentNodePool, rolloutStatus } from './status';
+import { parseDrainMessage, presentCluster, presentNodePool, rolloutStatus } from './status';
 
 const CLUSTER = 'capstan-01jf8zq3w6e4m0t9d4x7c2v5b8';
 const access = { server: 'https://127.0.0.1:6443', caCertificate: 'PEM' };
@@ -133,15 +133,16 @@ describe('rolloutStatus', () => {
     const moving = controlPlane('1.36.0', { version: 'v1.35.4+rke2r1', replicas: 4, updatedReplicas: 1, readyReplicas: 4 });
     expect(
       rolloutStatus('control-plane', moving, [machine('a', '1.35.4'), machine('b', '1.35.4'), machine('c', '1.35.4'), machine('d', '1.36.0')], '1.36.0'),
-    ).toEqual({
+    ).toMatchObject({
       done: false,
       progress: '1 of 3 control-plane machines at 1.36.0',
+      drains: [],
     });
   });
 
   it('is done once every machine runs the version, is ready, and none is left over', () => {
     const done = settledControlPlane('1.36.0');
-    expect(rolloutStatus('control-plane', done, [machine('b', '1.36.0'), machine('c', '1.36.0'), machine('d', '1.36.0')], '1.36.0')).toEqual({
+    expect(rolloutStatus('control-plane', done, [machine('b', '1.36.0'), machine('c', '1.36.0'), machine('d', '1.36.0')], '1.36.0')).toMatchObject({
       done: true,
       progress: '3 of 3 control-plane machines at 1.36.0',
     });
@@ -169,5 +170,76 @@ describe('rolloutStatus', () => {
     });
     expect(rolloutStatus('node-pool', null, [], '1.36.0').error?.code).toBe('rollout_target_gone');
     expect(rolloutStatus('node-pool', deployment('1.37.1', 2, {}), [], '1.36.0').error).toMatchObject({ code: 'rollout_superseded', retryable: false });
+  });
+});
+
+describe('node-level progress and drains', () => {
+  const drainMessage = [
+    'Drain not completed yet (started at 2026-12-04T20:00:00Z):',
+    "* Pod shop/web-0: Cannot evict pod as it would violate the pod's disruption budget. The disruption budget web needs 1 healthy pods and has 1 currently",
+    '* Pods shop/cache-0, shop/cache-1: deletionTimestamp set, but still not removed from the Node',
+  ].join('\n');
+  const draining = (message: string, reason = 'Draining') => {
+    const m = machine('old', '1.35.4', { deleting: true });
+    m.status = {
+      ...m.status,
+      deletion: { nodeDrainStartTime: '2026-12-04T20:00:00Z' },
+      conditions: [{ type: 'DrainingSucceeded', status: 'False', reason, severity: 'Info', message, lastTransitionTime: '2026-12-04T20:00:00Z' }],
+    };
+    return m;
+  };
+
+  it('says node by node which machines wait, drain, join and are ready', () => {
+    const md = deployment('1.36.0', 2, { replicas: 3, updatedReplicas: 1, readyReplicas: 2 });
+    const status = rolloutStatus(
+      'node-pool',
+      md,
+      [draining(drainMessage), machine('kept', '1.35.4'), machine('new', '1.36.0'), machine('joining', '1.36.0', { ready: false })],
+      '1.36.0',
+    );
+    expect(status.nodes).toEqual([
+      { machine: 'old', node: 'node-old', version: '1.35.4', state: 'draining' },
+      { machine: 'kept', node: 'node-kept', version: '1.35.4', state: 'waiting' },
+      { machine: 'new', node: 'node-new', version: '1.36.0', state: 'ready' },
+      { machine: 'joining', node: 'node-joining', version: '1.36.0', state: 'joining' },
+    ]);
+    expect(status.progress).toBe('1 of 2 machines at 1.36.0; draining node-old, joining node-joining');
+  });
+
+  it('reports a drain Cluster API has not finished with the pods and budgets that hold it, since it started', () => {
+    const md = deployment('1.36.0', 1, {});
+    expect(rolloutStatus('node-pool', md, [draining(drainMessage)], '1.36.0').drains).toEqual([
+      {
+        machine: 'old',
+        node: 'node-old',
+        since: '2026-12-04T20:00:00Z',
+        message: drainMessage,
+        pods: [
+          { namespace: 'shop', name: 'web-0', reason: expect.stringContaining('The disruption budget web needs 1 healthy pods') },
+          { namespace: 'shop', name: 'cache-0', reason: 'deletionTimestamp set, but still not removed from the Node' },
+          { namespace: 'shop', name: 'cache-1', reason: 'deletionTimestamp set, but still not removed from the Node' },
+        ],
+        budgets: [{ namespace: 'shop', name: 'web' }],
+      },
+    ]);
+    // A drain that failed outright (the workload API unreachable) is not a drain in progress.
+    expect(rolloutStatus('node-pool', md, [draining('Drain failed: unreachable', 'DrainingFailed')], '1.36.0').drains).toEqual([]);
+  });
+
+  it("reads Cluster API 1.11's grouped drain message too", () => {
+    const grouped = [
+      'Drain not completed yet (started at 2026-12-04T20:00:00Z):',
+      '* Pods with deletionTimestamp that still exist: shop/a',
+      '* Pods with eviction failed:',
+      "  * Cannot evict pod as it would violate the pod's disruption budget. The disruption budget db needs 2 healthy pods and has 2 currently: data/db-0, data/db-1, ... (3 more)",
+    ].join('\n');
+    expect(parseDrainMessage(grouped)).toEqual({
+      pods: [
+        { namespace: 'shop', name: 'a', reason: 'deletionTimestamp set, but still not removed from the Node' },
+        { namespace: 'data', name: 'db-0', reason: expect.stringContaining('disruption budget db') },
+        { namespace: 'data', name: 'db-1', reason: expect.stringContaining('disruption budget db') },
+      ],
+      budgets: [{ namespace: 'data', name: 'db' }],
+    });
   });
 });

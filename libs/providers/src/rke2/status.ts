@@ -1,5 +1,5 @@
 import type { ProviderCluster, ProviderNode, ProviderNodePool, ProviderObjectStatus } from '../cluster-provider';
-import type { ProviderOperationStatus } from '../infrastructure-driver';
+import type { PendingDrain, ProviderOperationStatus, RolloutNode } from '../infrastructure-driver';
 import type { Manifest } from './manifest';
 import { kubernetesVersionOf } from './naming';
 
@@ -35,6 +35,7 @@ interface CommonStatus {
   conditions?: Condition[];
   nodeRef?: { name: string };
   nodeInfo?: { kubeletVersion?: string };
+  deletion?: { nodeDrainStartTime?: string };
 }
 
 const status = (object: Manifest | null | undefined): CommonStatus => (object?.status ?? {}) as CommonStatus;
@@ -168,7 +169,17 @@ export function rolloutStatus(kind: 'control-plane' | 'node-pool', object: Manif
       },
     };
   }
-  const failure = failureOf(object) ?? machines.map((m) => (failureOf(m) ? `machine ${m.metadata.name}: ${failureOf(m)}` : null)).find(Boolean) ?? null;
+  // Only machines of the version rolled to count: a failed machine of the version being rolled away
+  // from (what a rollback replaces) is what the rollout removes, not a failure of it. The object's
+  // own `phase: Failed` is a roll-up of its machines' failures, so only its failureReason/Message count.
+  const s0 = status(object);
+  const failure =
+    (s0.failureReason || s0.failureMessage ? [s0.failureReason, s0.failureMessage].filter(Boolean).join(': ') : null) ??
+    machines
+      .filter((m) => machineVersion(m) === version)
+      .map((m) => (failureOf(m) ? `machine ${m.metadata.name}: ${failureOf(m)}` : null))
+      .find(Boolean) ??
+    null;
   if (failure) return { done: true, error: { message: `${what} failed while moving to ${version}: ${failure}`, retryable: false, code: 'rollout_failed' } };
 
   const s = status(object);
@@ -185,7 +196,72 @@ export function rolloutStatus(kind: 'control-plane' | 'node-pool', object: Manif
     machines.length === replicas &&
     upToDate === replicas;
   const noun = kind === 'control-plane' ? 'control-plane machines' : 'machines';
-  return { done, progress: `${Math.min(upToDate, replicas)} of ${replicas} ${noun} at ${version}` };
+  const nodes = machines.map((m) => rolloutNode(m, version));
+  const drains = machines.map(pendingDrain).filter((d): d is PendingDrain => d !== null);
+  const moving = nodes.filter((n) => n.state === 'draining' || n.state === 'removing' || n.state === 'joining');
+  const detail = moving.map((n) => `${n.state} ${n.node ?? n.machine}`).join(', ');
+  return {
+    done,
+    progress: `${Math.min(upToDate, replicas)} of ${replicas} ${noun} at ${version}${detail ? `; ${detail}` : ''}`,
+    nodes,
+    drains,
+  };
+}
+
+/** Where one machine of a rollout to `version` stands (docs/upgrades.md, "Node by node"). */
+function rolloutNode(machine: Manifest, version: string): RolloutNode {
+  const node = status(machine).nodeRef?.name ?? null;
+  const at = machineVersion(machine);
+  const base = { machine: machine.metadata.name, node, version: at };
+  if (isDeleting(machine)) return { ...base, state: condition(machine, 'DrainingSucceeded')?.status === 'True' ? 'removing' : 'draining' };
+  if (at !== version) return { ...base, state: 'waiting' };
+  return { ...base, state: nodeOf(machine)?.ready ? 'ready' : 'joining' };
+}
+
+/**
+ * A drain Cluster API started and has not finished: a Machine being deleted whose
+ * `DrainingSucceeded` is False with reason `Draining`, since `status.deletion.nodeDrainStartTime`.
+ * Cluster API keeps retrying it (without `nodeDrainTimeout`, for as long as it takes).
+ */
+function pendingDrain(machine: Manifest): PendingDrain | null {
+  if (!isDeleting(machine)) return null;
+  const draining = condition(machine, 'DrainingSucceeded');
+  const since = status(machine).deletion?.nodeDrainStartTime;
+  if (!since || draining?.status !== 'False' || draining.reason !== 'Draining') return null;
+  const message = draining.message ?? '';
+  return { machine: machine.metadata.name, node: status(machine).nodeRef?.name ?? null, since, message, ...parseDrainMessage(message) };
+}
+
+/**
+ * The pods and PodDisruptionBudgets named in Cluster API's drain message (`EvictionResult.
+ * ConditionMessage`): `* Pod ns/a: <why>` lines (1.9, 1.10) or, from 1.11, `* Pods with eviction
+ * failed:` followed by `  * <why>: ns/a, ns/b` lines. At most three pods per line are named there
+ * (`... (n more)`); budgets come from the eviction's cause, "The disruption budget <name> needs ...".
+ */
+export function parseDrainMessage(message: string): Pick<PendingDrain, 'pods' | 'budgets'> {
+  const pods: PendingDrain['pods'] = [];
+  const budgets = new Map<string, { namespace: string; name: string }>();
+  const add = (list: string, reason: string) => {
+    for (const entry of list.split(', ')) {
+      const pod = entry.trim();
+      if (!pod || pod.startsWith('...')) continue;
+      const [namespace, name] = pod.includes('/') ? pod.split('/', 2) : ['', pod];
+      pods.push({ namespace: namespace!, name: name!, reason });
+      const budget = /disruption budget (\S+) /.exec(reason)?.[1];
+      if (budget) budgets.set(`${namespace}/${budget}`, { namespace: namespace!, name: budget });
+    }
+  };
+  for (const line of message.split('\n')) {
+    const older = /^\* Pods? (.+?): (.+)$/.exec(line);
+    const newer = /^ {2}\* (.+): (.+)$/.exec(line);
+    if (newer) add(newer[2]!, newer[1]!);
+    else if (older && !older[1]!.startsWith('with ')) add(older[1]!, older[2]!);
+    else {
+      const grouped = /^\* Pods with deletionTimestamp that still exist: (.+)$/.exec(line);
+      if (grouped) add(grouped[1]!, 'deletionTimestamp set, but still not removed from the Node');
+    }
+  }
+  return { pods, budgets: [...budgets.values()] };
 }
 
 function machineVersion(machine: Manifest): string | null {

@@ -42,13 +42,24 @@ export class StartUpgrade {
     // A skip, a downgrade or an unknown version is refused here, before the cluster is asked anything.
     const unscanned = planUpgrade({ ...input, objects: null });
     const objects = await this.scan(cluster.provider, clusterId, unscanned.to);
+    const systemPool = this.systemPool(cluster.provider);
     return this.source.startUpgrade(requester, clusterId, (locked) => {
       const plan = planUpgrade({ ...input, controlPlaneVersion: locked.controlPlaneVersion, pools: locked.pools, objects });
       if (plan.blockers.length > 0) throw blocked(plan.to, plan.blockers);
-      const steps = upgradeOperationSteps(plan);
+      const steps = upgradeOperationSteps(plan, systemPool ? { systemPool } : {});
       const params: Omit<UpgradeOperationParams, 'previousClusterStatus'> = { from: plan.from, target: plan.to, steps };
       return { target: plan.to, steps: steps.map((s) => s.name), params };
     });
+  }
+
+  /** The provider's own pool an upgrade moves too (GKE's), or none where there is no driver. */
+  private systemPool(provider: 'rke2' | 'gke'): string | null {
+    try {
+      return this.backends.infrastructure(provider).systemNodePool;
+    } catch (error) {
+      if (error instanceof ProviderError) return null;
+      throw error;
+    }
   }
 
   /**

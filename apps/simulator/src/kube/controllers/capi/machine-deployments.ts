@@ -66,6 +66,14 @@ async function reconcileDeployment(pass: ClusterPass, deployment: KubeObject, se
     }
   }
 
+  // The drain timeout reaches old MachineSets too (CAPI propagates the deletion timeouts in place
+  // to every MachineSet of the deployment): the machines a rollout deletes drain by the current rule.
+  const drainTimeout = templateSpec.nodeDrainTimeout ?? null;
+  for (const set of oldSets) {
+    if (isDeepStrictEqual(field(set, 'spec', 'template', 'spec', 'nodeDrainTimeout') ?? null, drainTimeout)) continue;
+    await pass.server.mergePatch(refOf(set), { spec: { template: { spec: { nodeDrainTimeout: drainTimeout } } } });
+  }
+
   const strategy = stringField(deployment, 'spec', 'strategy', 'type') ?? 'RollingUpdate';
   const fenceposts = resolveFenceposts(
     replicas,

@@ -16,7 +16,7 @@ import {
   stringField,
 } from './api';
 import { falseCondition, setConditions, summary, trueCondition, type ConditionInput } from './conditions';
-import { drainNode, type Evictor } from './drain';
+import { drainConditionMessage, drainNode, type Evictor } from './drain';
 import { deleteNode } from '../workload';
 import { rke2Node } from './node';
 import type { ClusterPass } from './pass';
@@ -302,13 +302,13 @@ async function reconcileMachineDeletion(pass: ClusterPass, machine: KubeObject, 
   } else if (nodeName && workload) {
     const drain = await drainNode(workload, nodeName, world.evict);
     if (!drain.done) {
-      const message = drain.blocked.length
-        ? `Drain not completed yet: cannot evict pods as it would violate their PodDisruptionBudgets: ${drain.blocked.join('; ')}`
-        : 'Drain not completed yet: waiting for evicted pods to terminate';
+      const startedAt = stringField(machine, 'status', 'deletion', 'nodeDrainStartTime') ?? pass.now.toISOString();
+      const message =
+        drain.failedEviction.size > 0 || drain.terminating.length > 0 ? drainConditionMessage(startedAt, drain) : 'Draining the node before deletion';
       await pass.patchStatus(machine, {
         deletion: {
           ...(isRecord(machine.status?.deletion) ? machine.status.deletion : {}),
-          nodeDrainStartTime: stringField(machine, 'status', 'deletion', 'nodeDrainStartTime') ?? pass.now.toISOString(),
+          nodeDrainStartTime: startedAt,
         },
         conditions: machineConditions(machine, pass.now, [falseCondition('DrainingSucceeded', 'Draining', 'Info', message)]),
       });
