@@ -13,6 +13,8 @@ const versions: UpgradeVersions = {
   controlPlaneAt: async (_c, v) => void recorded.push(`cp@${v}`),
   nodePoolAt: async (_c, p, v) => void recorded.push(`${p}@${v}`),
   upgraded: async (_c, v) => void recorded.push(`upgraded@${v}`),
+  // No add-on records for the cluster: the step falls back to the catalogue's managed set.
+  addonsAt: async () => null,
 };
 const handlers = new UpgradeOperationSteps(versions, engine).stepSets().upgrade_cluster!.steps;
 
