@@ -125,3 +125,21 @@ export function assertEnoughAvailability(spec: MaintenanceWindowSpec, from: Date
     );
   }
 }
+
+/**
+ * Whether work may start a new step now (docs/upgrades.md, "Starting in the next window"): inside
+ * an occurrence with at least `minRemainingMs` of it left, it may; otherwise it waits for the next
+ * occurrence to start. Null when the window has no occurrence within the coming 8 days.
+ */
+export function windowGate(
+  spec: MaintenanceWindowSpec,
+  now: Date,
+  minRemainingMs: number,
+): { open: true; endsAt: Date } | { open: false; opensAt: Date } | null {
+  const horizon = new Date(now.getTime() + 8 * 86_400_000);
+  for (const o of occurrences(spec, now, horizon)) {
+    if (o.startsAt <= now && o.endsAt.getTime() - now.getTime() >= minRemainingMs) return { open: true, endsAt: o.endsAt };
+    if (o.startsAt > now) return { open: false, opensAt: o.startsAt };
+  }
+  return null;
+}
