@@ -29,3 +29,4 @@ export * from './billing/invoice';
 export * from './upgrades/fleet-rollout';
 export * from './upgrades/advisories';
 export * from './maintenance/bulk-occurrences';
+export * from './sla/scheduled-maintenance';

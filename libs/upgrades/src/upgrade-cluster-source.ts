@@ -63,4 +63,6 @@ export interface PlannedUpgrade {
   target: string;
   steps: readonly string[];
   params: Record<string, unknown>;
+  /** Not to start before this time (`start: next_window`). */
+  notBefore?: Date;
 }

@@ -13,6 +13,8 @@ export interface PlannedClusterUpgrade {
   steps: readonly string[];
   /** What the steps need (the work of each named step), kept as the operation's params. */
   params: Record<string, unknown>;
+  /** Not to start before this time (the next maintenance window): the operation waits pending. */
+  notBefore?: Date;
 }
 
 /**
@@ -42,11 +44,16 @@ export class StartClusterUpgrade {
         target: { type: 'cluster', id: clusterId },
         params: { ...planned.params, previousClusterStatus: before.status },
         steps: planned.steps,
+        notBefore: planned.notBefore,
       });
       await audit({
         action: 'cluster.upgrade',
         target: { type: 'cluster', id: clusterId },
-        changes: { version: { before: before.current_version, after: planned.target }, status: { before: before.status, after: status } },
+        changes: {
+          version: { before: before.current_version, after: planned.target },
+          status: { before: before.status, after: status },
+          ...(planned.notBefore ? { not_before: { after: planned.notBefore.toISOString() } } : {}),
+        },
       });
       return { operation: presentOperation(op) };
     });

@@ -11,6 +11,14 @@ import type { ExclusionScope } from './upgrade-planner';
 
 const DAY_MS = 86_400_000;
 
+/**
+ * Work bound to a maintenance window starts a step (a control-plane hop, a node pool's rollout)
+ * only with at least this much of the window left; once started, a step runs to its end, because
+ * a pool's rollout stopped half-way leaves nodes on two versions (docs/upgrades.md, "Starting in
+ * the next window").
+ */
+export const MIN_WINDOW_LEFT_FOR_A_STEP_MS = 30 * 60_000;
+
 export interface FleetCluster {
   id: string;
   organizationId: string;

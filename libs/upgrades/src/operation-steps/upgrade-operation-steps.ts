@@ -1,4 +1,12 @@
-import { managedAddonsFor, type OperationType, type UpgradeStepSpec, upgradeStepSpec } from '@capstan/domain';
+import {
+  type MaintenanceWindowSpec,
+  managedAddonsFor,
+  MIN_WINDOW_LEFT_FOR_A_STEP_MS,
+  type OperationType,
+  type UpgradeStepSpec,
+  upgradeStepSpec,
+  windowGate,
+} from '@capstan/domain';
 import { OperationStepHandlers, type OperationStepProvider, type OperationStepSet, type StepContext, type StepHandler } from '@capstan/operations';
 import { externalClusterName, externalNodePoolName, type InfrastructureDriver, type ProviderOperation, ProviderError } from '@capstan/providers';
 import { Injectable } from '@nestjs/common';
@@ -19,7 +27,10 @@ function specOf<K extends UpgradeStepSpec['kind']>(ctx: StepContext, kind: K): E
  */
 async function startAndFollow(ctx: StepContext, what: string, start: (driver: InfrastructureDriver) => Promise<ProviderOperation>): Promise<ProviderOperation> {
   const driver = ctx.infrastructure();
-  const handle = (ctx.stepState.operation as ProviderOperation | undefined) ?? (await start(driver));
+  const started = ctx.stepState.operation as ProviderOperation | undefined;
+  // Only a step that has not started its change waits for a window: one already rolling is never paused.
+  if (!started) await inWindow(ctx);
+  const handle = started ?? (await start(driver));
   const status = await ctx.waitFor(
     what,
     async () => {
@@ -30,6 +41,19 @@ async function startAndFollow(ctx: StepContext, what: string, start: (driver: In
   );
   if (status.error) throw new ProviderError(`${what} failed: ${status.error.message}`, status.error.retryable, status.error.code ?? 'upgrade_failed');
   return handle;
+}
+
+/**
+ * Work bound to a maintenance window (`start: next_window`, fleet upgrades: the operation's params
+ * carry the window) starts a step only inside an occurrence with enough of it left; otherwise the
+ * step yields until the next occurrence (docs/upgrades.md, "Starting in the next window"). The
+ * check is at a step boundary, before the step starts anything, so a pool's rollout is never cut.
+ */
+async function inWindow(ctx: StepContext): Promise<void> {
+  const window = (ctx.operation.params as { window?: MaintenanceWindowSpec } | null)?.window;
+  if (!window) return;
+  const gate = windowGate(window, ctx.clock.now(), MIN_WINDOW_LEFT_FOR_A_STEP_MS);
+  if (gate && !gate.open) await ctx.waitUntil(`the next maintenance window (${gate.opensAt.toISOString()})`, gate.opensAt);
 }
 
 function steps(versions: UpgradeVersions): Record<string, StepHandler> {
@@ -64,6 +88,7 @@ function steps(versions: UpgradeVersions): Record<string, StepHandler> {
     },
     upgrade_addons: async (ctx) => {
       const spec = specOf(ctx, 'upgrade_addons');
+      await inWindow(ctx);
       // The whole set at the new minor's versions: applying it again changes nothing. What the
       // distribution bundles (CoreDNS, Cilium on RKE2 and GKE) moved with its control plane.
       const result = await (await ctx.kube()).installAddons(managedAddonsFor(spec.version));
