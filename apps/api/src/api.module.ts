@@ -3,11 +3,12 @@ import { type CapstanConfig, PlatformModule } from '@capstan/platform';
 import { ClustersModule } from '@capstan/clusters';
 import { EventsModule } from '@capstan/events';
 import { OperationsModule } from '@capstan/operations';
-import { SlaReportsModule } from '@capstan/sla';
+import { ClusterDowntimeModule, SlaReportsModule } from '@capstan/sla';
 import { TenancyModule } from '@capstan/tenancy';
 import { UpgradesModule } from '@capstan/upgrades';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { BillingFacts } from './billing-facts';
+import { ClustersForFleet } from './clusters-for-fleet';
 import { ClustersForUpgrades } from './clusters-for-upgrades';
 
 /** The customer and staff HTTP API: mounts the feature modules' controllers, nothing more. */
@@ -21,7 +22,7 @@ export class ApiModule {
         TenancyModule,
         OperationsModule,
         ClustersModule,
-        UpgradesModule.withSource(ClustersForUpgrades, [ClustersModule]),
+        UpgradesModule.withSource(ClustersForUpgrades, [ClustersModule, ClusterDowntimeModule], { source: ClustersForFleet }),
         EventsModule,
         SlaReportsModule,
         BillingModule.withFacts(BillingFacts, [ClustersModule, OperationsModule, SlaReportsModule]),

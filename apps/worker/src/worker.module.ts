@@ -1,9 +1,11 @@
 import { type CapstanConfig, PlatformModule } from '@capstan/platform';
 import { WebhooksWorkerModule } from '@capstan/events';
-import { ClusterOperationStepsModule } from '@capstan/clusters';
+import { ClusterFleetModule, ClusterOperationStepsModule } from '@capstan/clusters';
+import { ClusterDowntimeModule } from '@capstan/sla';
 import { OperationsEngineModule } from '@capstan/operations';
-import { UpgradeOperationStepsModule } from '@capstan/upgrades';
+import { FleetSchedulerModule, UpgradeOperationStepsModule } from '@capstan/upgrades';
 import { type DynamicModule, Module } from '@nestjs/common';
+import { ClustersForFleet } from './clusters-for-fleet';
 import { ClusterUpgradeVersions } from './upgrade-versions';
 
 /**
@@ -22,6 +24,8 @@ export class WorkerModule {
         ClusterOperationStepsModule,
         UpgradeOperationStepsModule.withVersions(ClusterUpgradeVersions, [ClusterOperationStepsModule]),
         WebhooksWorkerModule,
+        // The fleet auto-upgrade scheduler (docs/upgrades.md, "Fleet auto-upgrade").
+        FleetSchedulerModule.withSource(ClustersForFleet, [ClusterFleetModule, ClusterDowntimeModule]),
       ],
     };
   }

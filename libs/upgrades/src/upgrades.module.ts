@@ -2,6 +2,14 @@ import { ClusterProvidersModule } from '@capstan/kube';
 import { type DynamicModule, Module, type ModuleMetadata, type Type } from '@nestjs/common';
 import { UpgradeClusterSource } from './upgrade-cluster-source';
 import { UpgradesController } from './upgrades.controller';
+import { AdvisoriesController, StaffFleetController } from './fleet/fleet.controller';
+import { AdvisoriesRepository, AdvisorySeeder, ClusterComponentInventory, ListAdvisories, ManagedStackInventory } from './fleet/advisories';
+import { FleetClusterSource } from './fleet/fleet-cluster-source';
+import { RolloutsRepository } from './fleet/rollouts.repository';
+import { StaffSecurityUpgrade } from './fleet/security-upgrade';
+import { StaffRollouts } from './fleet/staff-rollouts';
+import { EventRecordingModule } from '@capstan/events';
+import { AuditLog } from '@capstan/tenancy';
 import { ListClusterUpgrades } from './use-cases/list-cluster-upgrades';
 import { PlanClusterUpgrade } from './use-cases/plan-cluster-upgrade';
 import { StartUpgrade } from './use-cases/start-upgrade';
@@ -12,12 +20,30 @@ import { StartUpgrade } from './use-cases/start-upgrade';
  */
 @Module({})
 export class UpgradesModule {
-  static withSource(source: Type<UpgradeClusterSource>, imports: ModuleMetadata['imports'] = []): DynamicModule {
+  static withSource(
+    source: Type<UpgradeClusterSource>,
+    imports: ModuleMetadata['imports'] = [],
+    fleet?: { source: Type<FleetClusterSource>; inventory?: Type<ClusterComponentInventory> },
+  ): DynamicModule {
+    const base = [{ provide: UpgradeClusterSource, useClass: source }, ListClusterUpgrades, PlanClusterUpgrade, StartUpgrade];
+    if (!fleet) return { module: UpgradesModule, imports: [...(imports ?? []), ClusterProvidersModule], controllers: [UpgradesController], providers: base };
+    // With a fleet source: staff's rollouts, advisories and the security override, customers' advisories.
     return {
       module: UpgradesModule,
-      imports: [...(imports ?? []), ClusterProvidersModule],
-      controllers: [UpgradesController],
-      providers: [{ provide: UpgradeClusterSource, useClass: source }, ListClusterUpgrades, PlanClusterUpgrade, StartUpgrade],
+      imports: [...(imports ?? []), ClusterProvidersModule, EventRecordingModule],
+      controllers: [UpgradesController, AdvisoriesController, StaffFleetController],
+      providers: [
+        ...base,
+        { provide: FleetClusterSource, useClass: fleet.source },
+        { provide: ClusterComponentInventory, useClass: fleet.inventory ?? ManagedStackInventory },
+        RolloutsRepository,
+        AuditLog,
+        StaffRollouts,
+        AdvisoriesRepository,
+        AdvisorySeeder,
+        ListAdvisories,
+        StaffSecurityUpgrade,
+      ],
     };
   }
 }

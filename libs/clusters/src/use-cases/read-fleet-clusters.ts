@@ -6,6 +6,7 @@ import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres';
 export interface FleetClusterRow {
   id: string;
   organization_id: string;
+  name: string;
   provider: 'rke2' | 'gke';
   status: string;
   current_version: string;
@@ -28,10 +29,29 @@ export class ReadFleetClusters {
   constructor(private readonly db: Database) {}
 
   /** Live clusters with an id after `after`, by id, at most `limit`. */
-  async page(after: string | undefined, limit: number, now: Date): Promise<FleetClusterRow[]> {
-    const rows = await this.db
+  page(after: string | undefined, limit: number, now: Date): Promise<FleetClusterRow[]> {
+    return this.query(now, (q) => q.$if(after !== undefined, (w) => w.where('c.id', '>', after!)).limit(limit));
+  }
+
+  /** An organisation's live clusters, by id. */
+  ofOrganization(organizationId: string, now: Date): Promise<FleetClusterRow[]> {
+    return this.query(now, (q) => q.where('c.organization_id', '=', organizationId));
+  }
+
+  /** The live clusters among `ids`, by id. */
+  byIds(ids: readonly string[], now: Date): Promise<FleetClusterRow[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.query(now, (q) => q.where('c.id', 'in', [...ids]));
+  }
+
+  private async query<Q>(now: Date, narrow: (q: ReturnType<ReadFleetClusters['base']>) => Q & { execute(): Promise<unknown[]> }): Promise<FleetClusterRow[]> {
+    return (await narrow(this.base(now)).execute()) as unknown as FleetClusterRow[];
+  }
+
+  private base(now: Date) {
+    return this.db
       .selectFrom('clusters as c')
-      .select(['c.id', 'c.organization_id', 'c.provider', 'c.status', 'c.current_version', 'c.release_channel', 'c.auto_upgrade', 'c.labels'])
+      .select(['c.id', 'c.organization_id', 'c.name', 'c.provider', 'c.status', 'c.current_version', 'c.release_channel', 'c.auto_upgrade', 'c.labels'])
       .select((eb) => [
         jsonArrayFrom(
           eb
@@ -57,10 +77,6 @@ export class ReadFleetClusters {
         ).as('exclusions'),
       ])
       .where('c.deleted_at', 'is', null)
-      .$if(after !== undefined, (q) => q.where('c.id', '>', after!))
-      .orderBy('c.id')
-      .limit(limit)
-      .execute();
-    return rows as unknown as FleetClusterRow[];
+      .orderBy('c.id');
   }
 }

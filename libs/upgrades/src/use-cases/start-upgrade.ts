@@ -40,7 +40,12 @@ export class StartUpgrade {
     private readonly clock: Clock,
   ) {}
 
-  async execute(requester: UpgradeRequester, clusterId: string, body: Body) {
+  /**
+   * `override`: staff's security override (docs/upgrades.md, "Advisories"): the cluster's
+   * exclusions do not block this upgrade; the operation's params keep the override and the
+   * exclusions it overrode, next to its `cluster.upgrade` audit event in the same transaction.
+   */
+  async execute(requester: UpgradeRequester, clusterId: string, body: Body, override?: { advisoryId: string; reason: string }) {
     const now = this.clock.now();
     const cluster = await this.source.cluster(requester.organizationId, clusterId);
     // Early, so a cluster that cannot take an upgrade is not scanned first; the check under the lock decides.
@@ -61,7 +66,7 @@ export class StartUpgrade {
     const objects = await this.scan(cluster.provider, clusterId, unscanned.to);
     return this.source.startUpgrade(requester, clusterId, (locked) => {
       // An exclusion that does not overlap the chosen window does not block work planned for it.
-      const exclusions = when?.notBefore ? [] : input.exclusions;
+      const exclusions = when?.notBefore || override ? [] : input.exclusions;
       const plan = planUpgrade({ ...input, exclusions, controlPlaneVersion: locked.controlPlaneVersion, pools: locked.pools, objects });
       if (plan.blockers.length > 0) throw blocked(plan.to, plan.blockers);
       const steps = upgradeOperationSteps(plan);
@@ -70,6 +75,17 @@ export class StartUpgrade {
         target: plan.to,
         steps,
         ...(when ? { start: 'next_window', window: when.window } : {}),
+        ...(override
+          ? {
+              exclusion_override: {
+                advisory_id: override.advisoryId,
+                reason: override.reason,
+                overridden: input.exclusions
+                  .filter((e) => e.startsAt <= now && now < e.endsAt)
+                  .map((e) => ({ scope: e.scope, starts_at: e.startsAt.toISOString(), ends_at: e.endsAt.toISOString() })),
+              },
+            }
+          : {}),
       };
       return { target: plan.to, steps: steps.map((s) => s.name), params, notBefore: when?.notBefore };
     });
