@@ -20,6 +20,9 @@ const WEEKDAYS: readonly WindowDay[] = ['SU', 'MO', 'TU', 'WE', 'TH', 'FR', 'SA'
 class ZoneOffsets {
   readonly starts: number[] = [];
   readonly offsets: number[] = [];
+  /** The distinct offsets, and the largest: every candidate instant of a local time uses one of them. */
+  private readonly distinct: number[];
+  private readonly largest: number;
 
   constructor(zone: string, from: number, to: number) {
     let zdt = Temporal.Instant.fromEpochMilliseconds(from).toZonedDateTimeISO(zone);
@@ -32,6 +35,8 @@ class ZoneOffsets {
       this.offsets.push(next.offsetNanoseconds / NS_PER_MS);
       zdt = next;
     }
+    this.distinct = [...new Set(this.offsets)];
+    this.largest = Math.max(...this.offsets);
   }
 
   offsetAt(epochMs: number): number {
@@ -42,14 +47,15 @@ class ZoneOffsets {
 
   /** The instant of a local wall-clock time (given as if it were UTC), `compatible` disambiguation. */
   instantOf(localMs: number): number {
-    const valid: number[] = [];
-    for (const offset of new Set(this.offsets)) {
+    // The earliest valid candidate: a time that exists twice takes its first instant.
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const offset of this.distinct) {
       const candidate = localMs - offset;
-      if (this.offsetAt(candidate) === offset) valid.push(candidate);
+      if (candidate < earliest && this.offsetAt(candidate) === offset) earliest = candidate;
     }
-    if (valid.length > 0) return Math.min(...valid);
+    if (earliest !== Number.POSITIVE_INFINITY) return earliest;
     // In a gap: the offset before the transition, which lands the given length of the gap later.
-    return localMs - this.offsetAt(localMs - Math.max(...this.offsets) - 1);
+    return localMs - this.offsetAt(localMs - this.largest - 1);
   }
 }
 
@@ -99,7 +105,8 @@ export class BulkOccurrences {
     const lastLocal = to + zone.offsetAt(to);
     const result: WindowOccurrence[] = [];
     for (let day = Math.floor(firstLocal / DAY_MS) * DAY_MS - DAY_MS; day <= lastLocal; day += DAY_MS) {
-      if (!days.has(WEEKDAYS[new Date(day).getUTCDay()]!)) continue;
+      // 1970-01-01 (day 0) was a Thursday, getUTCDay() 4.
+      if (!days.has(WEEKDAYS[(((Math.floor(day / DAY_MS) + 4) % 7) + 7) % 7]!)) continue;
       const startsAt = zone.instantOf(day + hour * 3_600_000 + minute * 60_000);
       const endsAt = startsAt + durationMs;
       if (endsAt > from && startsAt < to) result.push({ startsAt: new Date(startsAt), endsAt: new Date(endsAt) });

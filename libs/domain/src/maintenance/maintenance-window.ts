@@ -37,6 +37,18 @@ export const MIN_COUNTED_WINDOW_MINUTES = 4 * 60;
  * A link such as `Europe/Busingen` or `Etc/UTC` is kept as given (Temporal keeps link names).
  */
 export function normaliseTimeZone(zone: string): string {
+  // Asking Temporal costs a fraction of a millisecond, and a fleet pass asks for the same few zones
+  // thousands of times: names it accepted are remembered (refusals are not, they are rare).
+  const known = acceptedZones.get(zone);
+  if (known !== undefined) return known;
+  const accepted = checkTimeZone(zone);
+  if (acceptedZones.size < 1_000) acceptedZones.set(zone, accepted);
+  return accepted;
+}
+
+const acceptedZones = new Map<string, string>();
+
+function checkTimeZone(zone: string): string {
   const refuse = (why: string) => new ValidationError([{ field: 'maintenance_window.time_zone', message: why }]);
   if (!/^[A-Za-z_]+(?:\/[A-Za-z0-9_+-]+){1,2}$|^UTC$/.test(zone)) {
     throw refuse(`"${zone.slice(0, 64)}" is not an IANA time zone such as Europe/Zurich (abbreviations such as CET name no place and are refused)`);

@@ -61,7 +61,7 @@ export const DEFAULT_FLEET_POLICY: FleetPolicy = Object.freeze({
   announceLeadMs: 48 * 3_600_000,
   soakMs: 24 * 3_600_000,
   horizonDays: 70,
-  maxWaveSize: 1_000,
+  maxWaveSize: 2_500,
   maxFailureRate: 0.1,
 });
 

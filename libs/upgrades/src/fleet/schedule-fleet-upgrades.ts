@@ -56,16 +56,24 @@ export class ScheduleFleetUpgrades {
     const refused: UnplannedCluster[] = [];
     let considered = 0;
     let after: string | undefined;
+    // Clusters on the same versions have the same need and the same verdict of the version rules:
+    // each is computed once per pass (a fleet holds a few dozen combinations, not thousands).
+    const needs = new Map<string, UpgradeNeed | null>();
+    const refusals = new Map<string, string | null>();
     for (;;) {
       const page = await this.source.page(after, PAGE, now);
       for (const cluster of page) {
         considered++;
         if (cluster.status !== 'running' || busy.has(cluster.id)) continue;
-        const need = upgradeNeed(cluster, catalogue, now, policy);
+        const needKey = `${cluster.provider}|${cluster.controlPlaneVersion}|${cluster.autoUpgrade}`;
+        let need = needs.get(needKey);
+        if (need === undefined) needs.set(needKey, (need = upgradeNeed(cluster, catalogue, now, policy)));
         if (!need) continue;
         // The version rules hold for fleet work too (no skip, the pools within skew): a cluster the
         // planner refuses or blocks is listed with why instead of planned.
-        const reason = this.refusal(cluster, need, catalogue, now);
+        const refusalKey = `${needKey}|${need.target}|${cluster.pools.map((p) => `${p.name}:${p.version}`).join(',')}`;
+        let reason = refusals.get(refusalKey);
+        if (reason === undefined) refusals.set(refusalKey, (reason = this.refusal(cluster, need, catalogue, now)));
         if (reason) refused.push({ clusterId: cluster.id, organizationId: cluster.organizationId, need, reason });
         else needing.push({ ...cluster, need });
       }
