@@ -1,7 +1,7 @@
 import { ClusterFleetModule } from '@capstan/clusters';
 import { exclusionCovers, isProductionCluster, occurrences, SEEDED_ADVISORIES, type WindowDay } from '@capstan/domain';
 import { Database, ManualClock, newId, PlatformModule } from '@capstan/platform';
-import { ClusterDowntimeModule } from '@capstan/sla';
+import { ClusterDowntimeModule, SlaReportsRepository, SlaReportsService } from '@capstan/sla';
 import { createTestDatabase, seedFleet, seedFleetCatalogue, seedOrganization, testConfig, type TestDatabase } from '@capstan/testing';
 import {
   AdvanceRollouts,
@@ -190,6 +190,24 @@ describe('fleet rollouts', () => {
     // nothing of the production wave ever starts
     clock.set(new Date('2026-12-26T21:05:00Z'));
     expect((await advance.execute()).started).toBe(0);
+
+    // The SLA report: the work counts as scheduled maintenance only for the part that ran inside
+    // the announced window (21:00-01:00 UTC), never the part that overran it.
+    const overran = started[2]!;
+    await db
+      .updateTable('operations')
+      .set({ status: 'succeeded', started_at: new Date('2026-12-12T21:05:00Z'), finished_at: new Date('2026-12-13T02:00:00Z') })
+      .where('id', '=', overran.operationId)
+      .execute();
+    const reports = new SlaReportsService(new SlaReportsRepository(db), clock);
+    const report = await reports.compute(
+      { id: overran.clusterId, organizationId: orgs[0]!, name: 'x', provider: 'rke2', createdAt: new Date('2026-11-01T00:00:00Z'), deletedAt: null },
+      '2026-12',
+      clock.now(),
+    );
+    expect(report.exclusions.filter((e) => e.reason === 'scheduled_maintenance')).toEqual([
+      expect.objectContaining({ start: '2026-12-12T21:05:00.000Z', end: '2026-12-13T01:00:00.000Z', reference: overran.operationId }),
+    ]);
     await retire(ids);
   }, 120_000);
 
