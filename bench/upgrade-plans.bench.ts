@@ -81,6 +81,7 @@ async function main(): Promise<void> {
         return Promise.resolve(new Set<string>());
       }
     })();
+    // plan() records nothing: the events service is not needed for what is measured
     const schedule = new ScheduleFleetUpgrades(source, new RolloutsRepository(database), undefined as never, database, clock, new FleetPolicyConfig());
 
     const floor = async () => {

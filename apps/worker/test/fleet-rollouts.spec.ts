@@ -281,4 +281,19 @@ describe('fleet rollouts', () => {
     ).toEqual([mine!.id, theirs!.id].sort());
     expect(moduleRef.get(RolloutsRepository)).toBeDefined();
   }, 120_000);
+
+  it('plans again on the tick only when the catalogue changed', async () => {
+    clock.set(NOW);
+    await schedule.execute('tick', { onlyIfCatalogueChanged: true });
+    expect(await schedule.execute('tick', { onlyIfCatalogueChanged: true })).toMatchObject({ skippedBecauseUnchanged: true });
+    // staff publish a new patch of 1.35
+    await db
+      .updateTable('kubernetes_versions')
+      .set({ latest_patch: '1.35.6', patches: ['1.35.5', '1.35.6'] })
+      .where('provider', '=', 'rke2')
+      .where('minor', '=', '1.35')
+      .execute();
+    const pass = await schedule.execute('tick', { onlyIfCatalogueChanged: true });
+    expect(pass.skippedBecauseUnchanged).toBeUndefined();
+  }, 120_000);
 });

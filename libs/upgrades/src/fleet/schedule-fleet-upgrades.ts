@@ -36,6 +36,7 @@ export interface FleetPass {
 @Injectable()
 export class ScheduleFleetUpgrades {
   private readonly logger = new Logger(ScheduleFleetUpgrades.name);
+  private lastPassFingerprint: string | undefined;
 
   constructor(
     private readonly source: FleetClusterSource,
@@ -90,11 +91,14 @@ export class ScheduleFleetUpgrades {
    */
   async execute(trigger: string, options: { onlyIfCatalogueChanged?: boolean } = {}): Promise<FleetPass> {
     if (options.onlyIfCatalogueChanged) {
-      const last = await this.rollouts.lastFingerprint();
       const current = catalogueFingerprint(await this.source.catalogue());
-      if (last === current) return { rolloutId: null, planned: 0, unplanned: [], skippedBecauseUnchanged: true };
+      // A pass that planned nothing writes no rollout: this process remembers its catalogue too,
+      // so an unchanged catalogue is not planned again every tick (another worker may, once).
+      if (current === this.lastPassFingerprint || current === (await this.rollouts.lastFingerprint()))
+        return { rolloutId: null, planned: 0, unplanned: [], skippedBecauseUnchanged: true };
     }
     const plan = await this.plan();
+    this.lastPassFingerprint = plan.fingerprint;
     if (plan.waves.length === 0) return { rolloutId: null, planned: 0, unplanned: plan.unplanned };
     const now = this.clock.now();
     const id = newId('ro');
