@@ -26,7 +26,15 @@ describe('BulkOccurrences', () => {
           };
           const from = new Date(Date.UTC(2026, 0, 1) + startHour * 3_600_000);
           const to = new Date(from.getTime() + spanDays * 86_400_000);
-          expect(new BulkOccurrences(from, to).of(spec)).toEqual(occurrences(spec, from, to));
+          const bulk = new BulkOccurrences(from, to);
+          const reference = occurrences(spec, from, to);
+          expect(bulk.of(spec)).toEqual(reference);
+          // the first one from a later moment, taking every other occurrence
+          const later = new Date(from.getTime() + (to.getTime() - from.getTime()) / 3);
+          let n = 0;
+          const everyOther = () => n++ % 2 === 1;
+          let m = 0;
+          expect(bulk.first(spec, later, everyOther)).toEqual(reference.filter((o) => o.startsAt >= later).find(() => m++ % 2 === 1) ?? null);
         },
       ),
       { numRuns: 300 },

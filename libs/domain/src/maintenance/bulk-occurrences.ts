@@ -92,6 +92,30 @@ export class BulkOccurrences {
     return offsets;
   }
 
+  /**
+   * The first occurrence of `spec` that starts at or after `notBefore` (within the span) and that
+   * `accept` takes, computed day by day up to it: planning needs only that one, not the whole span.
+   * The same as the first such element of {@link of}.
+   */
+  first(spec: MaintenanceWindowSpec, notBefore: Date, accept: (o: WindowOccurrence) => boolean): WindowOccurrence | null {
+    const zone = this.zone(spec.timeZone);
+    const [hour, minute] = spec.startTime.split(':').map(Number) as [number, number];
+    const durationMs = spec.durationMinutes * 60_000;
+    const days = new Set(spec.days);
+    const from = Math.max(this.from.getTime(), notBefore.getTime());
+    const to = this.to.getTime();
+    const firstLocal = from + zone.offsetAt(from);
+    const lastLocal = to + zone.offsetAt(to);
+    for (let day = Math.floor(firstLocal / DAY_MS) * DAY_MS - DAY_MS; day <= lastLocal; day += DAY_MS) {
+      if (!days.has(WEEKDAYS[(((Math.floor(day / DAY_MS) + 4) % 7) + 7) % 7]!)) continue;
+      const startsAt = zone.instantOf(day + hour * 3_600_000 + minute * 60_000);
+      if (startsAt < from || startsAt >= to) continue;
+      const o = { startsAt: new Date(startsAt), endsAt: new Date(startsAt + durationMs) };
+      if (accept(o)) return o;
+    }
+    return null;
+  }
+
   private compute(spec: MaintenanceWindowSpec): WindowOccurrence[] {
     const zone = this.zone(spec.timeZone);
     const [hour, minute] = spec.startTime.split(':').map(Number) as [number, number];

@@ -207,7 +207,8 @@ export function planRollout(
     for (let i = 0; i < members.length; i += policy.maxWaveSize) {
       const planned: PlannedClusterUpgrade[] = [];
       for (const c of members.slice(i, i + policy.maxWaveSize)) {
-        const slot = plannedSlot(windows.of(c.window!), c.exclusions, c.need, notBefore);
+        const blocking = c.exclusions.filter((e) => exclusionCovers(e.scope, c.need));
+        const slot = windows.first(c.window!, notBefore, (o) => !blocking.some((e) => e.startsAt < o.endsAt && o.startsAt < e.endsAt));
         if (slot) planned.push({ clusterId: c.id, organizationId: c.organizationId, from: c.controlPlaneVersion, need: c.need, slot });
         else
           unplanned.push({
