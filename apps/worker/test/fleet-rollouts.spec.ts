@@ -59,7 +59,7 @@ describe('fleet rollouts', () => {
 
   /** Takes a test's clusters out of the fleet (deleted), so the next test's pass plans only its own. */
   const retire = (ids: string[]) => db.updateTable('clusters').set({ deleted_at: clock.now(), live_name: null }).where('id', 'in', ids).execute();
-  const rolloutClusters = (rolloutId: string) => db.selectFrom('upgrade_rollout_clusters').selectAll().where('rollout_id', '=', rolloutId).execute();
+  const rolloutClusters = (rolloutId: string) => db.selectFrom('rollout_clusters').selectAll().where('rollout_id', '=', rolloutId).execute();
 
   it('plans 500 clusters across versions: every plan inside its window, none in an exclusion, non-production first, each announced ahead', async () => {
     // given

@@ -20,7 +20,7 @@ CREATE TABLE "upgrade_rollouts" (
 );
 
 -- CreateTable
-CREATE TABLE "upgrade_rollout_clusters" (
+CREATE TABLE "rollout_clusters" (
     "rollout_id" TEXT NOT NULL,
     "cluster_id" TEXT NOT NULL,
     "organization_id" TEXT NOT NULL,
@@ -38,7 +38,7 @@ CREATE TABLE "upgrade_rollout_clusters" (
     "started_at" TIMESTAMPTZ(3),
     "updated_at" TIMESTAMPTZ(3) NOT NULL,
 
-    CONSTRAINT "upgrade_rollout_clusters_pkey" PRIMARY KEY ("rollout_id","cluster_id")
+    CONSTRAINT "rollout_clusters_pkey" PRIMARY KEY ("rollout_id","cluster_id")
 );
 
 -- CreateTable
@@ -64,14 +64,14 @@ CREATE TABLE "advisories" (
 CREATE INDEX "upgrade_rollouts_state_id_idx" ON "upgrade_rollouts"("state", "id");
 
 -- CreateIndex
-CREATE INDEX "upgrade_rollout_clusters_cluster_id_state_idx" ON "upgrade_rollout_clusters"("cluster_id", "state");
+CREATE INDEX "rollout_clusters_cluster_id_state_idx" ON "rollout_clusters"("cluster_id", "state");
 
 -- CreateIndex
-CREATE INDEX "upgrade_rollout_clusters_state_planned_start_idx" ON "upgrade_rollout_clusters"("state", "planned_start");
+CREATE INDEX "rollout_clusters_state_planned_start_idx" ON "rollout_clusters"("state", "planned_start");
 
 -- CreateIndex
 CREATE INDEX "advisories_component_idx" ON "advisories"("component");
 
 -- AddForeignKey
-ALTER TABLE "upgrade_rollout_clusters" ADD CONSTRAINT "upgrade_rollout_clusters_rollout_id_fkey" FOREIGN KEY ("rollout_id") REFERENCES "upgrade_rollouts"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+ALTER TABLE "rollout_clusters" ADD CONSTRAINT "rollout_clusters_rollout_id_fkey" FOREIGN KEY ("rollout_id") REFERENCES "upgrade_rollouts"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 

@@ -115,7 +115,7 @@ describe('fleet routes', () => {
       .values({ id: rolloutId, trigger: 'test', catalogue_fingerprint: 'x', max_failure_rate: 0.1, updated_at: now })
       .execute();
     await db
-      .insertInto('upgrade_rollout_clusters')
+      .insertInto('rollout_clusters')
       .values({
         rollout_id: rolloutId,
         cluster_id: withoutWindow,

@@ -34,7 +34,7 @@ export interface RolloutClusterRow {
   updated_at: Date;
 }
 
-/** Rows in the tables libs/upgrades owns: `upgrade_rollouts` and `upgrade_rollout_clusters`. */
+/** Rows in the tables libs/upgrades owns: `upgrade_rollouts` and `rollout_clusters`. */
 @Injectable()
 export class RolloutsRepository {
   constructor(private readonly db: Database) {}
@@ -42,7 +42,7 @@ export class RolloutsRepository {
   /** Clusters already planned or running in a rollout that is not over: a new pass leaves them alone. */
   async clustersInOpenRollouts(): Promise<Set<string>> {
     const rows = await this.db
-      .selectFrom('upgrade_rollout_clusters as rc')
+      .selectFrom('rollout_clusters as rc')
       .innerJoin('upgrade_rollouts as r', 'r.id', 'rc.rollout_id')
       .select('rc.cluster_id')
       .where('r.state', 'in', ['active', 'paused'])
@@ -93,7 +93,7 @@ export class RolloutsRepository {
     // Multi-row VALUES in chunks (a statement carries at most 65535 parameters).
     for (let i = 0; i < rows.length; i += 2_000)
       await tx
-        .insertInto('upgrade_rollout_clusters')
+        .insertInto('rollout_clusters')
         .values(rows.slice(i, i + 2_000))
         .execute();
   }
@@ -125,7 +125,7 @@ export class RolloutsRepository {
   async clusters(rolloutIds: readonly string[], uow: UnitOfWork = this.db): Promise<RolloutClusterRow[]> {
     if (rolloutIds.length === 0) return [];
     return uow
-      .selectFrom('upgrade_rollout_clusters')
+      .selectFrom('rollout_clusters')
       .selectAll()
       .where('rollout_id', 'in', [...rolloutIds])
       .orderBy('wave')
@@ -172,7 +172,7 @@ export class RolloutsRepository {
     now: Date,
   ): Promise<boolean> {
     const res = await uow
-      .updateTable('upgrade_rollout_clusters')
+      .updateTable('rollout_clusters')
       .set({
         state: change.state,
         ...(change.reason !== undefined ? { state_reason: change.reason } : {}),
@@ -193,7 +193,7 @@ export class RolloutsRepository {
   /** Every planned cluster of the rollout is skipped, with why (a halt). */
   async skipPlanned(uow: UnitOfWork, rolloutId: string, reason: string, now: Date): Promise<number> {
     const res = await uow
-      .updateTable('upgrade_rollout_clusters')
+      .updateTable('rollout_clusters')
       .set({ state: 'skipped', state_reason: reason, updated_at: now })
       .where('rollout_id', '=', rolloutId)
       .where('state', '=', 'planned')
@@ -205,7 +205,7 @@ export class RolloutsRepository {
   async counts(rolloutIds: readonly string[]): Promise<Map<string, Record<string, number>>> {
     if (rolloutIds.length === 0) return new Map();
     const rows = await this.db
-      .selectFrom('upgrade_rollout_clusters')
+      .selectFrom('rollout_clusters')
       .select(['rollout_id', 'state', sql<string>`count(*)`.as('n')])
       .where('rollout_id', 'in', [...rolloutIds])
       .groupBy(['rollout_id', 'state'])
