@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm run bench [-- http|kysely-vs-pg|operations|operations-in-flight|sla|kube-emulator|billing ...]`: the benchmarks under bench/, each printed as a ratio
+# `npm run bench [-- http|kysely-vs-pg|operations|operations-in-flight|sla|kube-emulator|billing|upgrade-plans ...]`: the benchmarks under bench/, each printed as a ratio
 # against a baseline run side by side in the same run. Goals are reported, never enforced: a missed
 # goal does not fail this script (a bench that cannot run does). PostgreSQL and Redis come from
 # DATABASE_URL / REDIS_URL, else 127.0.0.1:5432 (user postgres) and 127.0.0.1:6379; every run
@@ -17,11 +17,12 @@
 # BENCH_SLA_PROBE_INTERVAL_MS [2000], BENCH_SLA_PROBE_SECONDS [20], BENCH_SLA_CONCURRENCY [256],
 # BENCH_SLA_SKIP=ingest,reports,probes,detection. kube-emulator: BENCH_KUBE_SERVERS [1000],
 # BENCH_KUBE_PROBE_INTERVAL_MS [10000], BENCH_KUBE_WRITES_PER_SECOND [10], BENCH_KUBE_SECONDS [60].
+# upgrade-plans: BENCH_UPGRADE_CLUSTERS [10000], BENCH_UPGRADE_ORGANIZATIONS [100], BENCH_UPGRADE_RUNS [5].
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 
-all=(http kysely-vs-pg operations operations-in-flight sla kube-emulator billing)
+all=(http kysely-vs-pg operations operations-in-flight sla kube-emulator billing upgrade-plans)
 selected=("$@")
 [ ${#selected[@]} -eq 0 ] && selected=("${all[@]}")
 for name in "${selected[@]}"; do

@@ -4,12 +4,13 @@ import { type CapstanConfig, PlatformModule } from '@capstan/platform';
 import { ClustersModule } from '@capstan/clusters';
 import { EventsModule } from '@capstan/events';
 import { OperationsModule } from '@capstan/operations';
-import { SlaReportsModule } from '@capstan/sla';
+import { ClusterDowntimeModule, SlaReportsModule } from '@capstan/sla';
 import { TenancyModule } from '@capstan/tenancy';
 import { UpgradesModule } from '@capstan/upgrades';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { BillingFacts } from './billing-facts';
 import { ClustersForAddons } from './clusters-for-addons';
+import { ClustersForFleet } from './clusters-for-fleet';
 import { ClustersForUpgrades } from './clusters-for-upgrades';
 
 /** The customer and staff HTTP API: mounts the feature modules' controllers, nothing more. */
@@ -23,7 +24,7 @@ export class ApiModule {
         TenancyModule,
         OperationsModule,
         ClustersModule,
-        UpgradesModule.withSource(ClustersForUpgrades, [ClustersModule, AddonCatalogueModule]),
+        UpgradesModule.withSource(ClustersForUpgrades, [ClustersModule, AddonCatalogueModule, ClusterDowntimeModule], { source: ClustersForFleet }),
         AddonsModule.withSource(ClustersForAddons, [ClustersModule]),
         EventsModule,
         SlaReportsModule,

@@ -1,10 +1,12 @@
 import { type CapstanConfig, PlatformModule } from '@capstan/platform';
 import { WebhooksWorkerModule } from '@capstan/events';
-import { ClusterOperationStepsModule } from '@capstan/clusters';
+import { ClusterFleetModule, ClusterOperationStepsModule } from '@capstan/clusters';
+import { ClusterDowntimeModule } from '@capstan/sla';
 import { OperationsEngineModule } from '@capstan/operations';
-import { UpgradeOperationStepsModule } from '@capstan/upgrades';
+import { FleetSchedulerModule, UpgradeOperationStepsModule } from '@capstan/upgrades';
 import { AddonCatalogueModule, AddonOperationStepsModule } from '@capstan/addons';
 import { type DynamicModule, Module } from '@nestjs/common';
+import { ClustersForFleet } from './clusters-for-fleet';
 import { ClusterUpgradeVersions } from './upgrade-versions';
 
 /**
@@ -24,6 +26,8 @@ export class WorkerModule {
         UpgradeOperationStepsModule.withVersions(ClusterUpgradeVersions, [ClusterOperationStepsModule, AddonCatalogueModule]),
         AddonOperationStepsModule,
         WebhooksWorkerModule,
+        // The fleet auto-upgrade scheduler (docs/upgrades.md, "Fleet auto-upgrade").
+        FleetSchedulerModule.withSource(ClustersForFleet, [ClusterFleetModule, ClusterDowntimeModule]),
       ],
     };
   }

@@ -23,7 +23,7 @@ export interface ClusterChange {
   /** The operation that already changes this cluster, if any (read under the cluster's lock). */
   active: { id: string; type: OperationType } | null;
   /** The change's operation, its outbox message and its event, in this transaction. */
-  enqueue(operation: Pick<NewOperation, 'clusterId' | 'type' | 'target' | 'params' | 'steps'>): Promise<OperationWithSteps>;
+  enqueue(operation: Pick<NewOperation, 'clusterId' | 'type' | 'target' | 'params' | 'steps' | 'notBefore'>): Promise<OperationWithSteps>;
   /** The change's audit event, in this transaction. */
   audit(entry: Pick<AuditEntry, 'action' | 'target' | 'changes'>): Promise<void>;
   /**

@@ -12,6 +12,7 @@ import { DeleteCluster } from './use-cases/delete-cluster';
 import { DeleteNodePool } from './use-cases/delete-node-pool';
 import { IssueKubeconfig } from './use-cases/issue-kubeconfig';
 import { ReadClusters } from './use-cases/read-clusters';
+import { ReadFleetClusters } from './use-cases/read-fleet-clusters';
 import { ReadMeteredClusters } from './use-cases/read-metered-clusters';
 import { UpdateCluster } from './use-cases/update-cluster';
 import { UpdateNodePool } from './use-cases/update-node-pool';
@@ -31,6 +32,7 @@ import { SimulatorController } from './simulator.controller';
     ClustersRepository,
     ClusterUnitOfWork,
     ReadClusters,
+    ReadFleetClusters,
     ReadMeteredClusters,
     CreateCluster,
     UpdateCluster,
@@ -47,6 +49,6 @@ import { SimulatorController } from './simulator.controller';
     StartClusterUpgrade,
     StartClusterOperation,
   ],
-  exports: [ReadClusters, ReadVersions, ReadMeteredClusters, StartClusterUpgrade, StartClusterOperation],
+  exports: [ReadClusters, ReadVersions, ReadMeteredClusters, StartClusterUpgrade, StartClusterOperation, ReadFleetClusters],
 })
 export class ClustersModule {}

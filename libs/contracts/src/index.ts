@@ -14,3 +14,4 @@ export * from './countries';
 export * as upgradeRoutes from './upgrades.routes';
 export * as billingRoutes from './billing.routes';
 export * as addonRoutes from './addons.routes';
+export * as fleetRoutes from './fleet.routes';

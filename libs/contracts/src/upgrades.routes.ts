@@ -93,7 +93,20 @@ export const startClusterUpgrade = defineRoute({
   tags: ['Upgrades'],
   access: 'customer:write',
   params: clusterParams,
-  body: z.object({ version: z.string().min(1).max(64).openapi({ description: 'A minor ("1.36") or the latest patch the catalogue offers for it' }) }).strict(),
+  body: z
+    .object({
+      version: z.string().min(1).max(64).openapi({ description: 'A minor ("1.36") or the latest patch the catalogue offers for it' }),
+      start: z
+        .enum(['now', 'next_window'])
+        .default('now')
+        .openapi({
+          description:
+            "now: at once. next_window: in the cluster's next maintenance window free of exclusions covering the work (at once when one is running now): " +
+            'the operation waits `pending` until then, and every later step starts only inside a window (work that would overrun it pauses at a step boundary ' +
+            'and resumes in the next one). Without a maintenance window: 422.',
+        }),
+    })
+    .strict(),
   idempotent: true,
   responses: { 202: { description: 'Accepted: follow the operation', schema: z.object({ operation: operationSchema }).openapi('UpgradeAccepted') } },
   errors: [409, 422],

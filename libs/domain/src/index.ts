@@ -27,3 +27,7 @@ export * from './billing/money';
 export * from './billing/price-catalogue';
 export * from './billing/metering';
 export * from './billing/invoice';
+export * from './upgrades/fleet-rollout';
+export * from './upgrades/advisories';
+export * from './maintenance/bulk-occurrences';
+export * from './sla/scheduled-maintenance';

@@ -45,6 +45,17 @@ export class OperationHistory {
       addon: addonChange(row.params),
     }));
   }
+
+  /** The status of each operation named (fleet rollouts follow the upgrades they started); unknown ids are left out. */
+  async statuses(ids: readonly string[]): Promise<Map<string, { status: db.OperationStatus; startedAt: Date | null; finishedAt: Date | null }>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('operations')
+      .select(['id', 'status', 'started_at', 'finished_at'])
+      .where('id', 'in', [...ids])
+      .execute();
+    return new Map(rows.map((r) => [r.id, { status: r.status, startedAt: r.started_at, finishedAt: r.finished_at }]));
+  }
 }
 
 function previousNodeCount(params: unknown): number | null {

@@ -28,6 +28,8 @@ export interface NewOperation {
   mutating?: boolean;
   /** A plan computed for this operation (step names, `kind` or `kind:what`); the type's fixed plan otherwise. */
   steps?: readonly string[];
+  /** Not to start before this time (`start: next_window`): kept as the pending operation's `wake_at`. */
+  notBefore?: Date;
 }
 
 /**
@@ -80,6 +82,7 @@ export class OperationsRepository {
             requested_by_type: input.requestedBy.type,
             requested_by_id: input.requestedBy.id,
             request_id: requestId,
+            wake_at: input.notBefore ?? null,
             updated_at: sql<Date>`now()`,
           })
           .returning(['created_at', 'updated_at']),
@@ -117,7 +120,7 @@ export class OperationsRepository {
       requestedById: input.requestedBy.id,
       requestId,
       cancelRequestedAt: null,
-      wakeAt: null,
+      wakeAt: input.notBefore ?? null,
       createdAt: inserted.created_at,
       startedAt: null,
       finishedAt: null,

@@ -11,7 +11,7 @@ export function newId(prefix: IdPrefix): string {
 }
 
 export type IdPrefix =
-  'org' | 'tok' | 'stf' | 'stok' | 'cl' | 'np' | 'op' | 'aud' | 'cred' | 'mx' | 'bk' | 'bks' | 'req' | 'evt' | 'wh' | 'whd' | 'snap' | 'price' | 'orph';
+  'org' | 'tok' | 'stf' | 'stok' | 'cl' | 'np' | 'op' | 'aud' | 'cred' | 'mx' | 'bk' | 'bks' | 'req' | 'evt' | 'wh' | 'whd' | 'snap' | 'price' | 'orph' | 'ro';
 
 /**
  * The smallest id of this kind made at `time`: every id made before then sorts below it, so

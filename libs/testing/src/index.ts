@@ -11,3 +11,4 @@ export * from './stack';
 export * from './https-get';
 export * from './simulator-client';
 export * from './helm-template';
+export * from './fleet-fixtures';

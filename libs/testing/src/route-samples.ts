@@ -25,6 +25,8 @@ export function pathFor(route: RouteContract, objects: OwnedObjects): string {
     // so is the add-on catalogue: an add-on's name and a chart version
     name: 'keda',
     version: '9.9.9',
+    // fleet rollouts are staff's and fleet-wide: no organisation owns one (this one does not exist)
+    rollout_id: 'ro_01jd3z6q4e5k8w2x9v7b0c1n2m',
   };
   return route.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
     const id = ids[name];
@@ -52,7 +54,7 @@ export const SAMPLE_BODIES: Record<string, unknown> = {
   },
   updateCluster: { labels: { env: 'staging' } },
   createNodePool: { name: 'extra', machine_type: 'nine-standard-2', count: 1 },
-  startClusterUpgrade: { version: '1.36' },
+  startClusterUpgrade: { version: '1.36', start: 'now' },
   updateNodePool: { count: 2, taints: [{ key: 'dedicated', value: '', effect: 'NoExecute' }] },
   adminCreateOrganization: { name: 'sample-org', display_name: 'Sample AG', residency: 'CH', quota: { max_clusters: 5, max_nodes: 20 } },
   adminUpdateQuota: { max_clusters: 6, reason: 'growth plan' },
@@ -89,6 +91,10 @@ export const SAMPLE_BODIES: Record<string, unknown> = {
     source: 'sample source',
     reason: 'sample release',
   },
+  adminPauseRollout: { reason: 'holiday freeze' },
+  adminResumeRollout: { reason: 'freeze over' },
+  adminHaltRollout: { reason: 'bad patch' },
+  adminSecurityUpgrade: { version: '1.36', advisory_id: 'CVE-2025-1974', reason: 'critical advisory' },
   // Far ahead, so the sample never falls in a closed month whatever the test clock says.
   adminCreatePrice: { kind: 'addon', sku: 'sample-addon', unit_price: '0.015', effective_from: '2099-01-01T00:00:00.000Z', reason: 'sample price' },
   createWebhook: { url: 'https://hooks.example.com/capstan', event_types: ['dev.capstan.operation.succeeded'], description: 'CI notifications' },

@@ -68,4 +68,6 @@ export interface PlannedUpgrade {
   params: Record<string, unknown>;
   /** The audit action; `cluster.upgrade` unless said otherwise. */
   action?: string;
+  /** Not to start before this time (`start: next_window`). */
+  notBefore?: Date;
 }

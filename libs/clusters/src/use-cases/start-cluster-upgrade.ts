@@ -15,6 +15,8 @@ export interface PlannedClusterUpgrade {
   params: Record<string, unknown>;
   /** The audit action; `cluster.upgrade` unless said otherwise (a rollback says `cluster.rollback`). */
   action?: string;
+  /** Not to start before this time (the next maintenance window): the operation waits pending. */
+  notBefore?: Date;
 }
 
 /**
@@ -44,11 +46,16 @@ export class StartClusterUpgrade {
         target: { type: 'cluster', id: clusterId },
         params: { ...planned.params, previousClusterStatus: before.status },
         steps: planned.steps,
+        notBefore: planned.notBefore,
       });
       await audit({
         action: planned.action ?? 'cluster.upgrade',
         target: { type: 'cluster', id: clusterId },
-        changes: { version: { before: before.current_version, after: planned.target }, status: { before: before.status, after: status } },
+        changes: {
+          version: { before: before.current_version, after: planned.target },
+          status: { before: before.status, after: status },
+          ...(planned.notBefore ? { not_before: { after: planned.notBefore.toISOString() } } : {}),
+        },
       });
       return { operation: presentOperation(op) };
     });

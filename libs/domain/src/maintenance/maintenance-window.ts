@@ -37,6 +37,18 @@ export const MIN_COUNTED_WINDOW_MINUTES = 4 * 60;
  * A link such as `Europe/Busingen` or `Etc/UTC` is kept as given (Temporal keeps link names).
  */
 export function normaliseTimeZone(zone: string): string {
+  // Asking Temporal costs a fraction of a millisecond, and a fleet pass asks for the same few zones
+  // thousands of times: names it accepted are remembered (refusals are not, they are rare).
+  const known = acceptedZones.get(zone);
+  if (known !== undefined) return known;
+  const accepted = checkTimeZone(zone);
+  if (acceptedZones.size < 1_000) acceptedZones.set(zone, accepted);
+  return accepted;
+}
+
+const acceptedZones = new Map<string, string>();
+
+function checkTimeZone(zone: string): string {
   const refuse = (why: string) => new ValidationError([{ field: 'maintenance_window.time_zone', message: why }]);
   if (!/^[A-Za-z_]+(?:\/[A-Za-z0-9_+-]+){1,2}$|^UTC$/.test(zone)) {
     throw refuse(`"${zone.slice(0, 64)}" is not an IANA time zone such as Europe/Zurich (abbreviations such as CET name no place and are refused)`);
@@ -124,4 +136,22 @@ export function assertEnoughAvailability(spec: MaintenanceWindowSpec, from: Date
       { rule: 'at least 48 h of availability in any 32 days, in windows of at least 4 h', available_minutes: Math.round(worst) },
     );
   }
+}
+
+/**
+ * Whether work may start a new step now (docs/upgrades.md, "Starting in the next window"): inside
+ * an occurrence with at least `minRemainingMs` of it left, it may; otherwise it waits for the next
+ * occurrence to start. Null when the window has no occurrence within the coming 8 days.
+ */
+export function windowGate(
+  spec: MaintenanceWindowSpec,
+  now: Date,
+  minRemainingMs: number,
+): { open: true; endsAt: Date } | { open: false; opensAt: Date } | null {
+  const horizon = new Date(now.getTime() + 8 * 86_400_000);
+  for (const o of occurrences(spec, now, horizon)) {
+    if (o.startsAt <= now && o.endsAt.getTime() - now.getTime() >= minRemainingMs) return { open: true, endsAt: o.endsAt };
+    if (o.startsAt > now) return { open: false, opensAt: o.startsAt };
+  }
+  return null;
 }

@@ -86,6 +86,8 @@ export class OperationRunner {
       ),
     );
     if (claimed.state === 'idle') return DONE;
+    // Created to start later (`start: next_window`): the job comes back when it is due.
+    if (claimed.state === 'not_before') return { state: 'later', delayMs: Math.max(0, claimed.at.getTime() - this.clock.now().getTime()) };
     if (claimed.state === 'busy') throw new ClusterLockedError(claimed.key);
     const run: Run = { operationId, key: claimed.key, owner, leaseMs: this.config.jobLockMs };
     // Renewed at a third of its length, so two missed renewals still leave it ours.
@@ -275,6 +277,15 @@ export class OperationRunner {
         const polls = same ? previous.polls + 1 : 1;
         const delayMs = Math.min(FIRST_POLL_MS * 2 ** (polls - 1), this.config.waitPollMaxMs);
         throw new StepYield({ what, since, polls, state: state ?? previous?.state ?? {} }, delayMs);
+      },
+      waitUntil: async (what, at, state) => {
+        const now = this.clock.now();
+        if (now >= at) return;
+        const same = previous?.what === what;
+        throw new StepYield(
+          { what, since: same ? previous.since : now.toISOString(), polls: same ? previous.polls + 1 : 1, state: state ?? previous?.state ?? {} },
+          at.getTime() - now.getTime(),
+        );
       },
     };
   }

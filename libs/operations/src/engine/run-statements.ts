@@ -36,6 +36,8 @@ const leaseUntil = (now: Date, ms: number) => new Date(now.getTime() + ms);
 export type Claim =
   /** Gone, finished, or paused for a person: a duplicate or late delivery has nothing to do. */
   | { state: 'idle' }
+  /** A pending operation created with a not-before time (`wake_at`) that has not come yet. */
+  | { state: 'not_before'; at: Date }
   /** Another operation holds the cluster, or another worker holds this operation's lease. */
   | { state: 'busy'; key: string }
   | { state: 'claimed'; operation: EngineOperation; cluster: EngineCluster | null; key: string; resumed: boolean; cancelRequested: boolean };
@@ -57,10 +59,11 @@ export async function claim(
 ): Promise<Claim> {
   const [head] = await db
     .selectFrom('operations')
-    .select(['id', 'organization_id', 'cluster_id', 'type', 'target_type', 'target_id', 'status'])
+    .select(['id', 'organization_id', 'cluster_id', 'type', 'target_type', 'target_id', 'status', 'wake_at'])
     .where('id', '=', operationId)
     .execute();
   if (!head || !(RUNNABLE as readonly string[]).includes(head.status)) return { state: 'idle' };
+  if (head.status === 'pending' && head.wake_at !== null && head.wake_at > now) return { state: 'not_before', at: head.wake_at };
   const key = head.cluster_id ?? head.id;
   const expires = leaseUntil(now, leaseMs);
   const base = db
@@ -119,7 +122,8 @@ export async function claim(
           started_at: eb.fn.coalesce('started_at', sql<Date>`${now}::timestamptz`),
           // A poll after a yielded wait is the same attempt; anything else (a first run, a retry,
           // a rerun after a crash) counts.
-          attempts: sql<number>`attempts + CASE WHEN wake_at IS NULL THEN 1 ELSE 0 END`,
+          // (A pending operation's wake_at is its not-before time: its first claim is an attempt.)
+          attempts: sql<number>`attempts + CASE WHEN wake_at IS NULL OR status = 'pending' THEN 1 ELSE 0 END`,
           wake_at: null,
           updated_at: now,
         }))
@@ -142,6 +146,7 @@ export async function claim(
     .leftJoin('claimed', 'claimed.id', 'op.id')
     .select((eb) => [
       'op.wake_at',
+      'op.status',
       'claimed.id',
       'claimed.organization_id',
       'claimed.cluster_id',
@@ -211,7 +216,7 @@ export async function claim(
     operation,
     cluster: row.cluster as unknown as EngineCluster | null,
     key,
-    resumed: row.wake_at !== null,
+    resumed: row.wake_at !== null && row.status !== 'pending',
     cancelRequested: row.cancel_requested_at !== null,
   };
 }

@@ -99,6 +99,12 @@ export interface StepContext {
    * is when the probe has answered, so a probe may add what it saw (a rollout's progress) to it.
    */
   waitFor<T>(what: string, probe: () => Promise<T | undefined>, state?: Record<string, unknown>): Promise<T>;
+  /**
+   * Returns at once when `at` has come; otherwise the step yields its worker until then (a wait
+   * for a time, such as the next maintenance window: no step timeout applies) and runs again from
+   * its start, with `stepState` = `state`.
+   */
+  waitUntil(what: string, at: Date, state?: Record<string, unknown>): Promise<void>;
 }
 
 /** A step returns what later steps or a retry need to know (it is stored as its checkpoint). */

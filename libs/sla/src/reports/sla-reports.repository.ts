@@ -1,4 +1,13 @@
-import { CONTROL_PLANE_OPERATION_TYPES, type Exclusion, type MinuteRange, type MonthRange, NotFoundError, type StateInterval } from '@capstan/domain';
+import {
+  type AnnouncedMaintenance,
+  CONTROL_PLANE_OPERATION_TYPES,
+  type Exclusion,
+  scheduledMaintenanceExclusion,
+  type MinuteRange,
+  type MonthRange,
+  NotFoundError,
+  type StateInterval,
+} from '@capstan/domain';
 import { Database, type db } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
 import { type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
@@ -137,6 +146,28 @@ export class SlaReportsRepository {
     return rows
       .map((op) => ({ start: op.started_at!, end: op.finished_at ?? now, reason: 'customer_initiated' as const, reference: op.id }))
       .filter((x) => x.end.getTime() > x.start.getTime());
+  }
+
+  /**
+   * Provider-initiated work (started by the system, e.g. a fleet auto-upgrade) announced ahead,
+   * for the part of it that ran inside its announced window (`scheduledMaintenanceExclusion`).
+   */
+  async scheduledMaintenance(clusterId: string, range: MinuteRange, now: Date): Promise<Exclusion[]> {
+    const rows = await this.db
+      .selectFrom('operations')
+      .select(['id', 'started_at', 'finished_at', 'params'])
+      .where('cluster_id', '=', clusterId)
+      .where('requested_by_type', '=', 'system')
+      .where('started_at', 'is not', null)
+      .where('started_at', '<', range.end)
+      .where((eb) => eb.or([eb('finished_at', 'is', null), eb('finished_at', '>', range.start)]))
+      .orderBy('started_at')
+      .execute();
+    return rows.flatMap((op) => {
+      const maintenance = (op.params as { maintenance?: Partial<AnnouncedMaintenance> } | null)?.maintenance;
+      const exclusion = scheduledMaintenanceExclusion({ id: op.id, startedAt: op.started_at!, finishedAt: op.finished_at, maintenance }, now);
+      return exclusion ? [exclusion] : [];
+    });
   }
 
   /**

@@ -132,9 +132,10 @@ export class SlaReportsService {
     // Downtime periods are found on the continuous timeline, so an outage across the month's first
     // or last minute is judged whole (docs/sla.md, "Downtime periods"): read into both neighbours.
     const timeline = reportTimeline(month);
-    const [vantagePoints, operations, suspensions] = await Promise.all([
+    const [vantagePoints, operations, maintenance, suspensions] = await Promise.all([
       this.repository.intervalsByVantage(cluster.id, timeline),
       this.repository.customerOperations(cluster.id, range, now),
+      this.repository.scheduledMaintenance(cluster.id, range, now),
       this.repository.suspensions(cluster.organizationId, range, now),
     ]);
     return computeSlaReport({
@@ -146,7 +147,7 @@ export class SlaReportsService {
       // when two locations each saw it mostly down, only not at the same seconds.
       vantagePoints,
       // A suspension while the cluster did not exist excused nothing of it: not listed on its report.
-      exclusions: [...lifetimeExclusions(cluster, range), ...operations, ...suspensions.filter((x) => overlapsLifetime(cluster, x))],
+      exclusions: [...lifetimeExclusions(cluster, range), ...operations, ...maintenance, ...suspensions.filter((x) => overlapsLifetime(cluster, x))],
       now,
       timeline,
     });

@@ -1,4 +1,12 @@
-import { managedAddonsFor, type OperationType, type UpgradeStepSpec, upgradeStepSpec } from '@capstan/domain';
+import {
+  type MaintenanceWindowSpec,
+  managedAddonsFor,
+  MIN_WINDOW_LEFT_FOR_A_STEP_MS,
+  type OperationType,
+  type UpgradeStepSpec,
+  upgradeStepSpec,
+  windowGate,
+} from '@capstan/domain';
 import {
   NeedsAttentionError,
   OperationStepHandlers,
@@ -70,7 +78,10 @@ async function startAndFollow(
   start: (driver: InfrastructureDriver) => Promise<ProviderOperation>,
 ): Promise<{ operation: ProviderOperation; progress?: RolloutProgress }> {
   const driver = ctx.infrastructure();
-  const handle = (ctx.stepState.operation as ProviderOperation | undefined) ?? (await start(driver));
+  const started = ctx.stepState.operation as ProviderOperation | undefined;
+  // Only a step that has not started its change waits for a window: one already rolling is never paused.
+  if (!started) await inWindow(ctx);
+  const handle = started ?? (await start(driver));
   const watchingSince = (ctx.stepState.watchingSince as string | undefined) ?? ctx.clock.now().toISOString();
   const state: Record<string, unknown> = { operation: handle, watchingSince };
   const status = await ctx.waitFor(
@@ -132,6 +143,19 @@ function backupBeforeHop(ctx: StepContext, version: string): Record<string, unkn
   if (!name) return null;
   const checkpoint = ctx.checkpoints[name];
   return { step: name, ...(checkpoint && typeof checkpoint === 'object' ? (checkpoint as Record<string, unknown>) : {}) };
+}
+
+/**
+ * Work bound to a maintenance window (`start: next_window`, fleet upgrades: the operation's params
+ * carry the window) starts a step only inside an occurrence with enough of it left; otherwise the
+ * step yields until the next occurrence (docs/upgrades.md, "Starting in the next window"). The
+ * check is at a step boundary, before the step starts anything, so a pool's rollout is never cut.
+ */
+async function inWindow(ctx: StepContext): Promise<void> {
+  const window = (ctx.operation.params as { window?: MaintenanceWindowSpec } | null)?.window;
+  if (!window) return;
+  const gate = windowGate(window, ctx.clock.now(), MIN_WINDOW_LEFT_FOR_A_STEP_MS);
+  if (gate && !gate.open) await ctx.waitUntil(`the next maintenance window (${gate.opensAt.toISOString()})`, gate.opensAt);
 }
 
 function steps(versions: UpgradeVersions, drainTimeoutMs: number): Record<string, StepHandler> {
@@ -200,6 +224,7 @@ function steps(versions: UpgradeVersions, drainTimeoutMs: number): Record<string
     },
     upgrade_addons: async (ctx) => {
       const spec = specOf(ctx, 'upgrade_addons');
+      await inWindow(ctx);
       // The whole set at the new minor's versions: applying it again changes nothing. What the
       // distribution bundles (CoreDNS, Cilium on RKE2 and GKE) moved with its control plane.
       const addons = (await versions.addonsAt(ctx.cluster.id, spec.version)) ?? managedAddonsFor(spec.version);
