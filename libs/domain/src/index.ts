@@ -26,3 +26,6 @@ export * from './billing/money';
 export * from './billing/price-catalogue';
 export * from './billing/metering';
 export * from './billing/invoice';
+export * from './backups/backup-schedule';
+export * from './backups/retention';
+export * from './backups/restore-rules';

@@ -20,10 +20,10 @@ export const OPERATION_PLANS = {
   scale_node_pool: ['resize_pool', 'wait_nodes_ready', 'mark_running'],
   delete_node_pool: ['cordon_and_drain', 'delete_pool', 'mark_deleted'],
   // The step kinds of an upgrade; its plan is computed per operation (upgradeOperationSteps).
-  upgrade_cluster: ['preflight_removed_apis', 'upgrade_control_plane', 'upgrade_node_pool', 'upgrade_addons', 'mark_upgraded'],
+  upgrade_cluster: ['preflight_removed_apis', 'backup_before_hop', 'upgrade_control_plane', 'upgrade_node_pool', 'upgrade_addons', 'mark_upgraded'],
   rotate_credentials: ['issue_new_credentials', 'revoke_old_credentials'],
   create_backup: ['take_backup', 'record_backup'],
-  restore_backup: ['preflight_restore', 'restore_backup', 'mark_running'],
+  restore_backup: ['preflight_restore', 'restore_backup', 'mark_restored'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type PlannedOperationType = keyof typeof OPERATION_PLANS;
@@ -46,6 +46,8 @@ export const ENQUEUEABLE_OPERATION_TYPES = Object.freeze([
   'scale_node_pool',
   'delete_node_pool',
   'upgrade_cluster',
+  'create_backup',
+  'restore_backup',
 ] as const satisfies readonly PlannedOperationType[]);
 
 export function isEnqueueable(type: PlannedOperationType): boolean {
