@@ -1,3 +1,4 @@
+import { BackupsModule } from '@capstan/backups';
 import { BillingModule } from '@capstan/billing';
 import { type CapstanConfig, PlatformModule } from '@capstan/platform';
 import { ClustersModule } from '@capstan/clusters';
@@ -8,6 +9,7 @@ import { TenancyModule } from '@capstan/tenancy';
 import { UpgradesModule } from '@capstan/upgrades';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { BillingFacts } from './billing-facts';
+import { ClustersForBackups } from './clusters-for-backups';
 import { ClustersForUpgrades } from './clusters-for-upgrades';
 
 /** The customer and staff HTTP API: mounts the feature modules' controllers, nothing more. */
@@ -22,6 +24,7 @@ export class ApiModule {
         OperationsModule,
         ClustersModule,
         UpgradesModule.withSource(ClustersForUpgrades, [ClustersModule]),
+        BackupsModule.withSource(ClustersForBackups, [ClustersModule, TenancyModule]),
         EventsModule,
         SlaReportsModule,
         BillingModule.withFacts(BillingFacts, [ClustersModule, OperationsModule, SlaReportsModule]),

@@ -1,9 +1,11 @@
 import { type CapstanConfig, PlatformModule } from '@capstan/platform';
 import { WebhooksWorkerModule } from '@capstan/events';
-import { ClusterOperationStepsModule } from '@capstan/clusters';
+import { BackupOperationStepsModule } from '@capstan/backups';
+import { ClusterBackupWorkModule, ClusterOperationStepsModule } from '@capstan/clusters';
 import { OperationsEngineModule } from '@capstan/operations';
 import { UpgradeOperationStepsModule } from '@capstan/upgrades';
 import { type DynamicModule, Module } from '@nestjs/common';
+import { ClusterRestores, ClustersForBackups } from './clusters-for-backups';
 import { ClusterUpgradeVersions } from './upgrade-versions';
 
 /**
@@ -21,6 +23,7 @@ export class WorkerModule {
         OperationsEngineModule,
         ClusterOperationStepsModule,
         UpgradeOperationStepsModule.withVersions(ClusterUpgradeVersions, [ClusterOperationStepsModule]),
+        BackupOperationStepsModule.withClusters(ClustersForBackups, ClusterRestores, [ClusterBackupWorkModule, ClusterOperationStepsModule]),
         WebhooksWorkerModule,
       ],
     };

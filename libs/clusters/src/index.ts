@@ -4,6 +4,7 @@ export type { Requester } from './cluster-change';
 export { ReadClusters } from './use-cases/read-clusters';
 export { ReadVersions } from './use-cases/read-versions';
 export { StartClusterUpgrade, type PlannedClusterUpgrade } from './use-cases/start-cluster-upgrade';
+export { StartBackupOperation, type PlannedBackupWork } from './use-cases/start-backup-operation';
 export { ReadMeteredClusters, type MeteredClusterRows } from './use-cases/read-metered-clusters';
 export type { CreateClusterInput } from './use-cases/create-cluster';
 export type { UpdateClusterInput } from './use-cases/update-cluster';

@@ -13,3 +13,4 @@ export * from './text.schema';
 export * from './countries';
 export * as upgradeRoutes from './upgrades.routes';
 export * as billingRoutes from './billing.routes';
+export * as backupRoutes from './backups.routes';

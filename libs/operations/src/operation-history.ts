@@ -22,6 +22,16 @@ const SIZING: db.OperationType[] = ['create_cluster', 'create_node_pool', 'scale
 export class OperationHistory {
   constructor(private readonly db: Database) {}
 
+  /**
+   * The status of each of these operations (an id that names none is left out): libs/backups keeps
+   * a backup while the restore reading it is active and a pre-upgrade one until its upgrade succeeded.
+   */
+  async statuses(ids: readonly string[]): Promise<Map<string, db.OperationStatus>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db.selectFrom('operations').select(['id', 'status']).where('id', 'in', [...new Set(ids)]).execute();
+    return new Map(rows.map((r) => [r.id, r.status]));
+  }
+
   async sizingOperations(clusterIds: readonly string[]): Promise<SizingOperation[]> {
     if (clusterIds.length === 0) return [];
     const rows = await this.db

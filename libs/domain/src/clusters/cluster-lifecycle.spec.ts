@@ -64,15 +64,16 @@ describe('assertClusterAccepts', () => {
     }
   });
 
-  it('accepts nothing but delete on a cluster in error', () => {
+  it('accepts nothing but delete and a restore on a cluster in error', () => {
     // given
     const cluster = { id: 'cl_x', status: 'error' as const };
     // then
     expect(() => assertClusterAccepts(cluster, 'delete_cluster')).not.toThrow();
+    expect(() => assertClusterAccepts(cluster, 'restore_backup')).not.toThrow();
     const error = caught(() => assertClusterAccepts(cluster, 'scale_node_pool'));
     expect(error.type).toBe('cluster-state-conflict');
-    expect(error.detail).toBe('scale_node_pool needs cluster cl_x to be running or degraded, but its status is error, which accepts only delete_cluster');
-    expect(error.extensions).toMatchObject({ cluster_id: 'cl_x', status: 'error', accepted: ['delete_cluster'] });
+    expect(error.detail).toBe('scale_node_pool needs cluster cl_x to be running or degraded, but its status is error, which accepts only delete_cluster, restore_backup');
+    expect(error.extensions).toMatchObject({ cluster_id: 'cl_x', status: 'error', accepted: ['delete_cluster', 'restore_backup'] });
   });
 
   it.each(['deleting', 'deleted'] as const)('accepts nothing on a %s cluster', (status) => {

@@ -38,8 +38,9 @@ const NODE_POOL_OPERATIONS: readonly OperationType[] = ['create_node_pool', 'upd
  * - `create_cluster` is never accepted for an existing cluster: it is what creates one.
  * - `degraded` accepts everything but an upgrade: scaling, repairs and restores may be the way back
  *   to health, but a control-plane hop needs a healthy etcd to snapshot and roll back to.
- * - A transitional status with no active operation (the worker died mid-way) and `error` accept
- *   only `delete_cluster`, so a customer can always get rid of a broken cluster.
+ * - A transitional status with no active operation (the worker died mid-way) accepts only
+ *   `delete_cluster`, so a customer can always get rid of a broken cluster; `error` also accepts
+ *   `restore_backup`: restoring a backup is the way back from a broken etcd (docs/backups.md).
  * - `restoring` (a control-plane restore resets etcd) is transitional like `upgrading`.
  * - `deleting` and `deleted` accept nothing.
  */
@@ -50,7 +51,7 @@ export const OPERATIONS_ACCEPTED: Readonly<Record<ClusterStatus, readonly Operat
   updating: ['delete_cluster'],
   upgrading: ['delete_cluster'],
   restoring: ['delete_cluster'],
-  error: ['delete_cluster'],
+  error: ['delete_cluster', 'restore_backup'],
   deleting: [],
   deleted: [],
 });
