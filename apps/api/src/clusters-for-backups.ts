@@ -4,7 +4,10 @@ import type { UnitOfWork } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
 
 /** The presented cluster as libs/backups needs it. */
-export function backupFacts(cluster: { id: string; provider: 'rke2' | 'gke'; region: string; status: BackupClusterFacts['status']; current_version: string }, organizationId: string): BackupClusterFacts {
+export function backupFacts(
+  cluster: { id: string; provider: 'rke2' | 'gke'; region: string; status: BackupClusterFacts['status']; current_version: string },
+  organizationId: string,
+): BackupClusterFacts {
   return { id: cluster.id, organizationId, provider: cluster.provider, region: cluster.region, status: cluster.status, version: cluster.current_version };
 }
 

@@ -3,7 +3,10 @@ import { type BackupClusterFacts, BackupClusterSource, type BackupRequester, typ
 import type { UnitOfWork } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
 
-function backupFacts(cluster: { id: string; provider: 'rke2' | 'gke'; region: string; status: BackupClusterFacts['status']; current_version: string }, organizationId: string): BackupClusterFacts {
+function backupFacts(
+  cluster: { id: string; provider: 'rke2' | 'gke'; region: string; status: BackupClusterFacts['status']; current_version: string },
+  organizationId: string,
+): BackupClusterFacts {
   return { id: cluster.id, organizationId, provider: cluster.provider, region: cluster.region, status: cluster.status, version: cluster.current_version };
 }
 

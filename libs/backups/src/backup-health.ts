@@ -27,8 +27,7 @@ export class BackupHealth {
     private readonly clock: Clock,
   ) {}
 
-  async clusters(): Promise<ClusterBackupHealth[]> {
-    const now = this.clock.now();
+  async clusters(now: Date = this.clock.now()): Promise<ClusterBackupHealth[]> {
     const byCluster = new Map<string, BackupScheduleRow[]>();
     for (const s of await this.backups.activeSchedules()) byCluster.set(s.cluster_id, [...(byCluster.get(s.cluster_id) ?? []), s]);
     const lastGood = await this.backups.lastGood([...byCluster.keys()]);

@@ -64,7 +64,11 @@ export class BackupsController {
   }
 
   @Endpoint(routes.createBackup)
-  async backup(@CurrentCustomer() caller: CustomerCaller, @Input() { params, body }: RouteInput<typeof routes.createBackup>, @Headers('idempotency-key') key?: string) {
+  async backup(
+    @CurrentCustomer() caller: CustomerCaller,
+    @Input() { params, body }: RouteInput<typeof routes.createBackup>,
+    @Headers('idempotency-key') key?: string,
+  ) {
     const result = await this.takeBackup.execute(requester(caller, key), params.cluster_id, {
       kind: body.kind,
       purpose: 'on_demand',
@@ -92,7 +96,11 @@ export class BackupsController {
   }
 
   @Endpoint(routes.restoreBackup)
-  restore(@CurrentCustomer() caller: CustomerCaller, @Input() { params, body }: RouteInput<typeof routes.restoreBackup>, @Headers('idempotency-key') key?: string) {
+  restore(
+    @CurrentCustomer() caller: CustomerCaller,
+    @Input() { params, body }: RouteInput<typeof routes.restoreBackup>,
+    @Headers('idempotency-key') key?: string,
+  ) {
     return this.restoreBackup.execute(requester(caller, key), params.cluster_id, body);
   }
 }

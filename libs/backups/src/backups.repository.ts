@@ -58,7 +58,10 @@ export class BackupsRepository {
   schedules(organizationId: string, clusterId: string, limit: number, after?: string): Promise<BackupScheduleRow[]> {
     let query = this.db.selectFrom('backup_schedules').selectAll().where('organization_id', '=', organizationId).where('cluster_id', '=', clusterId);
     if (after) query = query.where('id', '>', after);
-    return query.orderBy('id').limit(limit + 1).execute();
+    return query
+      .orderBy('id')
+      .limit(limit + 1)
+      .execute();
   }
 
   async updateSchedule(uow: UnitOfWork, id: string, set: Updateable<DB['backup_schedules']>): Promise<BackupScheduleRow> {
@@ -88,7 +91,11 @@ export class BackupsRepository {
 
   async schedulesByIds(ids: readonly string[]): Promise<Map<string, BackupScheduleRow>> {
     if (ids.length === 0) return new Map();
-    const rows = await this.db.selectFrom('backup_schedules').selectAll().where('id', 'in', [...new Set(ids)]).execute();
+    const rows = await this.db
+      .selectFrom('backup_schedules')
+      .selectAll()
+      .where('id', 'in', [...new Set(ids)])
+      .execute();
     return new Map(rows.map((r) => [r.id, r]));
   }
 
@@ -113,7 +120,11 @@ export class BackupsRepository {
 
   async setStaleSince(uow: UnitOfWork, ids: readonly string[], since: Date | null): Promise<void> {
     if (ids.length === 0) return;
-    await uow.updateTable('backup_schedules').set({ stale_since: since }).where('id', 'in', [...ids]).execute();
+    await uow
+      .updateTable('backup_schedules')
+      .set({ stale_since: since })
+      .where('id', 'in', [...ids])
+      .execute();
   }
 
   // ------------------------------------------------------------------ backups
@@ -149,12 +160,21 @@ export class BackupsRepository {
   }
 
   /** A cluster's backups, newest first. */
-  backups(organizationId: string, clusterId: string, filter: { state?: BackupState; scheduleId?: string }, limit: number, before?: string): Promise<BackupRow[]> {
+  backups(
+    organizationId: string,
+    clusterId: string,
+    filter: { state?: BackupState; scheduleId?: string },
+    limit: number,
+    before?: string,
+  ): Promise<BackupRow[]> {
     let query = this.db.selectFrom('backups').selectAll().where('organization_id', '=', organizationId).where('cluster_id', '=', clusterId);
     if (filter.state) query = query.where('status', '=', filter.state);
     if (filter.scheduleId) query = query.where('schedule_id', '=', filter.scheduleId);
     if (before) query = query.where('id', '<', before);
-    return query.orderBy('id', 'desc').limit(limit + 1).execute();
+    return query
+      .orderBy('id', 'desc')
+      .limit(limit + 1)
+      .execute();
   }
 
   /** Backups across the fleet (staff), newest first. */
@@ -164,7 +184,10 @@ export class BackupsRepository {
     if (filter.organizationId) query = query.where('organization_id', '=', filter.organizationId);
     if (filter.clusterId) query = query.where('cluster_id', '=', filter.clusterId);
     if (before) query = query.where('id', '<', before);
-    return query.orderBy('id', 'desc').limit(limit + 1).execute();
+    return query
+      .orderBy('id', 'desc')
+      .limit(limit + 1)
+      .execute();
   }
 
   async setOperation(uow: UnitOfWork, backupId: string, operationId: string): Promise<void> {

@@ -13,8 +13,16 @@ const backupKind = z
   .openapi({ description: "etcd_snapshot: the control plane's whole state (restored by a cluster reset); workload: namespaces and objects (Velero's model)" });
 const backupState = z.enum(['pending', 'running', 'succeeded', 'failed', 'expired', 'deleted']);
 const namespaceList = z.array(dnsLabel).max(100);
-const labelSelector = z.string().min(1).max(1000).openapi({ description: 'Workload backups only: a Kubernetes equality-based selector, e.g. app=web,tier!=cache' });
-const cron = z.string().min(9).max(100).openapi({ description: 'Five-field cron (minute hour day-of-month month day-of-week), read in time_zone', example: '0 */12 * * *' });
+const labelSelector = z
+  .string()
+  .min(1)
+  .max(1000)
+  .openapi({ description: 'Workload backups only: a Kubernetes equality-based selector, e.g. app=web,tier!=cache' });
+const cron = z
+  .string()
+  .min(9)
+  .max(100)
+  .openapi({ description: 'Five-field cron (minute hour day-of-month month day-of-week), read in time_zone', example: '0 */12 * * *' });
 const timeZone = z.string().min(1).max(64).openapi({ description: 'IANA time zone the cron is read in', example: 'Europe/Zurich' });
 const retentionCount = z.number().int().min(1).max(1000).openapi({ description: 'Keep the newest N good backups of the schedule' });
 const retainDays = z.number().int().min(1).max(3650).openapi({ description: 'Keep each backup N days after it finished' });
@@ -134,7 +142,11 @@ export const createBackupSchedule = defineRoute({
   body: createBackupScheduleBody,
   idempotent: true,
   responses: {
-    201: { description: 'The schedule', schema: backupScheduleSchema, headers: { Location: 'The new schedule (/v1/clusters/{cluster_id}/backup-schedules/{schedule_id})' } },
+    201: {
+      description: 'The schedule',
+      schema: backupScheduleSchema,
+      headers: { Location: 'The new schedule (/v1/clusters/{cluster_id}/backup-schedules/{schedule_id})' },
+    },
   },
   errors: [409, 422],
 });
@@ -251,7 +263,7 @@ export const restoreBackup = defineRoute({
   path: '/v1/clusters/{cluster_id}/restore',
   summary: "Restore one of the cluster's backups (an operation)",
   description:
-    "control_plane: an etcd snapshot restored into its own cluster (status restoring, then running). workloads: a workload backup into this " +
+    'control_plane: an etcd snapshot restored into its own cluster (status restoring, then running). workloads: a workload backup into this ' +
     'cluster or another of your organisation in the same residency. Never across organisations (404), residency or Kubernetes minors (422).',
   tags: ['Backups'],
   access: 'customer:write',
@@ -271,9 +283,7 @@ export const adminListBackups = defineRoute({
   summary: 'Backups across the fleet, newest first (e.g. ?state=failed)',
   tags: ['Admin'],
   access: 'staff:viewer',
-  query: z
-    .object({ ...paginationQuery, state: backupState.optional(), organization_id: idOf('org').optional(), cluster_id: idOf('cl').optional() })
-    .strict(),
+  query: z.object({ ...paginationQuery, state: backupState.optional(), organization_id: idOf('org').optional(), cluster_id: idOf('cl').optional() }).strict(),
   responses: { 200: { description: 'A page of backups', schema: page(adminBackupSchema, 'AdminBackupPage') } },
 });
 
@@ -283,7 +293,11 @@ export const backupHealthSchema = z
     organization_id: z.string(),
     last_good_backup_at: timestamp.nullable(),
     age_seconds: z.number().int().nullable().openapi({ description: 'Age of the last good backup; null when there is none' }),
-    schedule_interval_seconds: z.number().int().nullable().openapi({ description: "The longest gap between the windows of the cluster's most frequent active schedule" }),
+    schedule_interval_seconds: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: "The longest gap between the windows of the cluster's most frequent active schedule" }),
     stale: z.boolean().openapi({ description: 'The last good backup is older than twice the schedule interval' }),
   })
   .openapi('BackupHealth');

@@ -28,7 +28,11 @@ export class OperationHistory {
    */
   async statuses(ids: readonly string[]): Promise<Map<string, db.OperationStatus>> {
     if (ids.length === 0) return new Map();
-    const rows = await this.db.selectFrom('operations').select(['id', 'status']).where('id', 'in', [...new Set(ids)]).execute();
+    const rows = await this.db
+      .selectFrom('operations')
+      .select(['id', 'status'])
+      .where('id', 'in', [...new Set(ids)])
+      .execute();
     return new Map(rows.map((r) => [r.id, r.status]));
   }
 

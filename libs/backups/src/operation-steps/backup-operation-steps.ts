@@ -196,7 +196,10 @@ export class BackupOperationSteps implements OperationStepProvider {
       return { backupId: backup.id, before: spec.to, operation, location: found.location };
     } catch (error) {
       if (error instanceof ProviderError && error.code === 'driver_unavailable') {
-        this.logger.warn({ operationId: ctx.operation.id, backupId: backup.id, err: error.message }, 'no backup driver: the upgrade hop goes on without its snapshot');
+        this.logger.warn(
+          { operationId: ctx.operation.id, backupId: backup.id, err: error.message },
+          'no backup driver: the upgrade hop goes on without its snapshot',
+        );
         return { backupId: backup.id, before: spec.to, skipped: error.message };
       }
       throw error;

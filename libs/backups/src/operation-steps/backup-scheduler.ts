@@ -67,8 +67,15 @@ export class BackupScheduler implements OnApplicationBootstrap, OnModuleDestroy 
   ) {}
 
   onApplicationBootstrap(): void {
-    const declare = () => this.queue.upsertJobScheduler(BACKUP_TICK_JOB, { every: BACKUP_TICK_MS }, { name: BACKUP_TICK_JOB, opts: { removeOnComplete: true, removeOnFail: true, attempts: 1 } });
-    void this.background.track(declare().catch((error: unknown) => this.logger.warn({ err: String(error) }, 'declaring the backup scheduler failed; will retry')));
+    const declare = () =>
+      this.queue.upsertJobScheduler(
+        BACKUP_TICK_JOB,
+        { every: BACKUP_TICK_MS },
+        { name: BACKUP_TICK_JOB, opts: { removeOnComplete: true, removeOnFail: true, attempts: 1 } },
+      );
+    void this.background.track(
+      declare().catch((error: unknown) => this.logger.warn({ err: String(error) }, 'declaring the backup scheduler failed; will retry')),
+    );
     this.background.every(BACKUP_TICK_MS, 'declaring the backup scheduler', declare);
   }
 
@@ -76,23 +83,23 @@ export class BackupScheduler implements OnApplicationBootstrap, OnModuleDestroy 
     await this.background.stop();
   }
 
-  async tick(): Promise<TickResult> {
+  /** One pass at `now` (the injected Clock's; tests hand it an instant to drive schedules). */
+  async tick(now: Date = this.clock.now()): Promise<TickResult> {
     const result: TickResult = { created: 0, skippedWindows: 0, pruned: 0, stale: 0 };
     if (this.busy) return result;
     this.busy = true;
     try {
-      await this.runDue(result);
-      await this.settleUnfinished();
-      result.pruned = await this.prune();
-      result.stale = await this.raiseStale();
+      await this.runDue(result, now);
+      await this.settleUnfinished(now);
+      result.pruned = await this.prune(now);
+      result.stale = await this.raiseStale(now);
       return result;
     } finally {
       this.busy = false;
     }
   }
 
-  private async runDue(result: TickResult): Promise<void> {
-    const now = this.clock.now();
+  private async runDue(result: TickResult, now: Date): Promise<void> {
     for (const schedule of await this.backups.dueSchedules(now, DUE_PER_TICK)) {
       const found = schedule.last_run_at;
       const due = dueRun({ cron: schedule.cron, timeZone: schedule.time_zone }, found ?? schedule.created_at, now);
@@ -128,19 +135,21 @@ export class BackupScheduler implements OnApplicationBootstrap, OnModuleDestroy 
     }
   }
 
-  private async settleUnfinished(): Promise<void> {
+  private async settleUnfinished(now: Date): Promise<void> {
     const unfinished = await this.backups.unfinished();
     const statuses = await this.history.statuses(unfinished.map((b) => b.operation_id!));
-    const now = this.clock.now();
     for (const backup of unfinished) {
       const status = statuses.get(backup.operation_id!);
       if (status === 'failed' || status === 'cancelled')
-        await this.backups.markFailedIfUnfinished(backup.id, { code: `operation_${status}`, message: `operation ${backup.operation_id} ${status} before the backup finished` }, now);
+        await this.backups.markFailedIfUnfinished(
+          backup.id,
+          { code: `operation_${status}`, message: `operation ${backup.operation_id} ${status} before the backup finished` },
+          now,
+        );
     }
   }
 
-  private async prune(): Promise<number> {
-    const now = this.clock.now();
+  private async prune(now: Date): Promise<number> {
     const rows = await this.backups.retained();
     const holds = rows.flatMap((r) => [r.restore_operation_id, r.purpose === 'pre_upgrade' ? r.operation_id : null]).filter((id): id is string => id !== null);
     const statuses = await this.history.statuses(holds);
@@ -166,31 +175,33 @@ export class BackupScheduler implements OnApplicationBootstrap, OnModuleDestroy 
         inUseByRestore: r.restore_operation_id !== null && ['pending', 'running', 'needs_attention'].includes(statuses.get(r.restore_operation_id) ?? ''),
         upgradeSucceeded: r.operation_id !== null && statuses.get(r.operation_id) === 'succeeded',
       }));
-      for (const id of backupsToPrune(retained, policy, now)) if (await this.remove(byId.get(id)!)) pruned++;
+      for (const id of backupsToPrune(retained, policy, now)) if (await this.remove(byId.get(id)!, now)) pruned++;
     }
     return pruned;
   }
 
   /** Deletes the artefact at the provider, then the row; a refusal leaves both for the next tick. */
-  private async remove(backup: BackupRow): Promise<boolean> {
+  private async remove(backup: BackupRow, now: Date): Promise<boolean> {
     try {
       const cluster = await this.source.cluster(backup.organization_id, backup.cluster_id);
       await this.drivers.driverFor(cluster.provider).deleteBackup(externalClusterName(backup.cluster_id), backup.id, backup.kind);
     } catch (error) {
       const nothingThere = backup.location === null && error instanceof ProviderError && error.code === 'driver_unavailable';
       if (!(error instanceof NotFoundError) && !nothingThere) {
-        this.logger.warn({ backupId: backup.id, err: error instanceof Error ? error.message : String(error) }, 'pruning a backup failed; the next tick tries again');
+        this.logger.warn(
+          { backupId: backup.id, err: error instanceof Error ? error.message : String(error) },
+          'pruning a backup failed; the next tick tries again',
+        );
         return false;
       }
     }
-    await this.backups.markDeleted(backup.id, this.clock.now());
+    await this.backups.markDeleted(backup.id, now);
     return true;
   }
 
-  private async raiseStale(): Promise<number> {
+  private async raiseStale(now: Date): Promise<number> {
     let raised = 0;
-    const now = this.clock.now();
-    for (const cluster of await this.health.clusters()) {
+    for (const cluster of await this.health.clusters(now)) {
       const flagged = cluster.schedules.filter((s) => s.stale_since !== null).map((s) => s.id);
       if (!cluster.stale) {
         if (flagged.length > 0) await this.backups.setStaleSince(this.db, flagged, null);

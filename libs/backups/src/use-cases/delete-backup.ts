@@ -35,7 +35,10 @@ export class DeleteBackup {
         });
       if (backup.status === 'deleted' || backup.status === 'expired') return presentBackup(backup);
       if (backup.status === 'pending' || backup.status === 'running')
-        throw new ConflictError('backup-running', `backup ${backupId} is ${backup.status}; delete it once it has finished`, { backup_id: backupId, operation_id: backup.operation_id });
+        throw new ConflictError('backup-running', `backup ${backupId} is ${backup.status}; delete it once it has finished`, {
+          backup_id: backupId,
+          operation_id: backup.operation_id,
+        });
       if (backup.restore_operation_id) {
         const status = (await this.history.statuses([backup.restore_operation_id])).get(backup.restore_operation_id);
         if (status === 'pending' || status === 'running' || status === 'needs_attention')

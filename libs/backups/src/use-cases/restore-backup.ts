@@ -32,11 +32,10 @@ export class RestoreBackup {
 
   async execute(requester: BackupRequester, clusterId: string, body: Body) {
     if (body.scope === 'control_plane' && (body.target_cluster_id !== undefined || body.namespaces.length > 0)) {
-      const fields = [
-        ...(body.target_cluster_id !== undefined ? ['target_cluster_id'] : []),
-        ...(body.namespaces.length > 0 ? ['namespaces'] : []),
-      ];
-      throw new ValidationError(fields.map((field) => ({ field, message: "is for workload restores only: a control-plane restore resets the backup's own cluster whole" })));
+      const fields = [...(body.target_cluster_id !== undefined ? ['target_cluster_id'] : []), ...(body.namespaces.length > 0 ? ['namespaces'] : [])];
+      throw new ValidationError(
+        fields.map((field) => ({ field, message: "is for workload restores only: a control-plane restore resets the backup's own cluster whole" })),
+      );
     }
     await this.source.cluster(requester.organizationId, clusterId);
     const backup = await this.backups.backup(requester.organizationId, clusterId, body.backup_id);

@@ -29,7 +29,12 @@ export interface PlannedBackupWork {
 export class StartBackupOperation {
   constructor(private readonly unitOfWork: ClusterUnitOfWork) {}
 
-  execute(requester: Requester, clusterId: string, type: PlannedBackupWork['type'], plan: (cluster: ClusterView, trx: UnitOfWork) => Promise<PlannedBackupWork>) {
+  execute(
+    requester: Requester,
+    clusterId: string,
+    type: PlannedBackupWork['type'],
+    plan: (cluster: ClusterView, trx: UnitOfWork) => Promise<PlannedBackupWork>,
+  ) {
     return this.unitOfWork.run(requester, { clusterId }, async ({ trx, cluster, active, enqueue, audit }) => {
       const before = cluster!;
       assertClusterAccepts(before, type, active);
@@ -52,7 +57,8 @@ export class StartBackupOperation {
       await work.enqueued?.(op.id, trx);
       await audit({
         ...work.audit,
-        changes: work.status && work.status !== before.status ? { ...work.audit.changes, status: { before: before.status, after: work.status } } : work.audit.changes,
+        changes:
+          work.status && work.status !== before.status ? { ...work.audit.changes, status: { before: before.status, after: work.status } } : work.audit.changes,
       });
       return { operation: presentOperation(op) };
     });
