@@ -9,9 +9,10 @@ import type { Credentials } from './cloud/credentials';
 import type { NodePoolRecord, NodePools } from './cloud/node-pools';
 import type { CloudStats } from './cloud/stats';
 import type { Workloads } from './cloud/workloads';
-import { invalid, SimulatorError } from './errors';
+import { invalid, notFound, SimulatorError } from './errors';
 import type { FaultInjector } from './faults';
 import { type MachineFaults, registerMachineFaultRoutes } from './kube/controllers/capi';
+import type { EtcdSnapshots } from './kube/etcd-snapshots';
 import type { KubeEmulator } from './kube/types';
 import type { SimulatorLogger } from './logger';
 
@@ -30,6 +31,8 @@ export interface CloudServices {
   faults: FaultInjector;
   /** Faults of the emulated Cluster API machines (`/v1/chaos/machine-faults`). */
   machineFaults?: MachineFaults;
+  /** The etcd snapshot files of emulated RKE2 clusters (`/v1/chaos/clusters/:cluster/etcd/data-loss`). */
+  etcdSnapshots?: EtcdSnapshots;
   stats: CloudStats;
   /** The Kubernetes API emulator: the API servers of the clusters the real drivers made. */
   kube?: KubeEmulator;
@@ -374,6 +377,15 @@ export async function buildRestApi(services: CloudServices, log: SimulatorLogger
   };
   app.post('/v1/chaos/clusters/:cluster/api-server/down', async (request) => setApiServer(clusterParams.parse(request.params).cluster, false));
   app.post('/v1/chaos/clusters/:cluster/api-server/up', async (request) => setApiServer(clusterParams.parse(request.params).cluster, true));
+  // etcd loses its data: every object of an emulated RKE2 cluster goes (its snapshot files stay,
+  // as files on disk and in S3 do), so a restore from a snapshot is what brings it back.
+  app.post('/v1/chaos/clusters/:cluster/etcd/data-loss', async (request) => {
+    const name = clusterParams.parse(request.params).cluster;
+    const emulated = await services.kube?.getApiServer(name);
+    if (!services.etcdSnapshots || emulated?.role !== 'workload' || emulated.distribution !== 'rke2')
+      throw notFound(`cluster ${name} is not an emulated RKE2 cluster`);
+    return services.etcdSnapshots.wipe(name);
+  });
 
   // --- stats -----------------------------------------------------------------------------------
   app.get('/v1/stats', async () => stats.summary());

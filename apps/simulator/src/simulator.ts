@@ -15,7 +15,9 @@ import { gkeKubeBridge } from './gke/kube-bridge';
 import { ControllerRunner } from './kube/controller-runner';
 import { GarbageCollector } from './kube/garbage-collector';
 import { KUBE_CONTROLLERS, KUBE_SUBRESOURCES } from './kube/controllers';
-import { clusterApiControllers, MachineFaults, subresourceEvictor } from './kube/controllers/capi';
+import { clusterApiControllers, EtcdBackupController, MachineFaults, subresourceEvictor } from './kube/controllers/capi';
+import { EtcdSnapshots } from './kube/etcd-snapshots';
+import { VeleroBackupStore, VeleroController } from './kube/velero/velero';
 import { installClusterApiCrds } from './kube/crds';
 import { createKubeEmulator, type KubeEmulatorRuntime } from './kube/emulator';
 import { kubeconfigYaml } from './kube/kubeconfig';
@@ -115,6 +117,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     await installClusterApiCrds(emulator.server(MANAGEMENT_API_SERVER.name));
     const machineFaults = new MachineFaults(kubeDb);
     await machineFaults.migrate();
+    const etcdSnapshots = new EtcdSnapshots(kubeDb, emulator.store);
+    const veleroBackups = new VeleroBackupStore(kubeDb);
+    await veleroBackups.migrate();
     const admin = await emulator.issueToken(MANAGEMENT_API_SERVER.name, { subject: 'capstan-simulator-admin', ttlSeconds: null });
     const managementKubeconfig = kubeconfigYaml({
       name: MANAGEMENT_API_SERVER.name,
@@ -129,6 +134,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
         new GarbageCollector(emulator),
         ...KUBE_CONTROLLERS,
         ...clusterApiControllers({ faults: machineFaults, evict: subresourceEvictor(emulator) }),
+        new EtcdBackupController(etcdSnapshots),
+        new VeleroController(veleroBackups),
       ],
       stepDelayMs: options.stepDelayMs,
       tickMs: options.kubeTickMs ?? Math.min(1000, Math.max(50, options.stepDelayMs)),
@@ -146,6 +153,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
         workloads: new Workloads(context),
         faults,
         machineFaults,
+        etcdSnapshots,
         stats: new CloudStats(db),
         kube: emulator,
         ready: async () => {

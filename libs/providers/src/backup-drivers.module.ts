@@ -1,17 +1,41 @@
+import { Rke2Config } from '@capstan/platform';
 import { Module } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
 import { BackupDrivers, ConfiguredBackupDrivers, type BackupDriverSource } from './backup-driver';
+import { rke2SettingsFrom } from './driver-registry.module';
+import { Rke2BackupDriver } from './rke2/backup';
+
+/**
+ * RKE2 backups go through the same management cluster as the RKE2 driver (RKE2_* settings): none
+ * configured, none available. The kubeconfig is read at boot, as the RKE2 driver's is.
+ */
+export function rke2BackupDriverSource(config: Rke2Config): BackupDriverSource {
+  const path = config.managementKubeconfigPath;
+  if (!path)
+    return { unavailable: 'backups of RKE2 clusters need a management cluster, and this installation has none configured (RKE2_MANAGEMENT_KUBECONFIG)' };
+  let kubeconfig: string;
+  try {
+    kubeconfig = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`RKE2_MANAGEMENT_KUBECONFIG: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+  }
+  const settings = rke2SettingsFrom(config);
+  return { create: () => new Rke2BackupDriver({ kubeconfig, settings, timeoutMs: config.requestTimeoutMs }) };
+}
 
 /** Where each provider's backup driver comes from; a source per provider is added with its driver. */
-export function backupDriverSources(): Record<'rke2' | 'gke', BackupDriverSource> {
+export function backupDriverSources(rke2: Rke2Config): Record<'rke2' | 'gke', BackupDriverSource> {
   return {
-    rke2: { unavailable: 'backups of RKE2 clusters are not available in this installation yet' },
+    rke2: rke2BackupDriverSource(rke2),
     gke: { unavailable: 'backups of GKE clusters are not available in this installation yet' },
   };
 }
 
 /** Provides BackupDrivers: the backup driver for each cluster, from its `provider`. */
 @Module({
-  providers: [{ provide: BackupDrivers, useFactory: (): BackupDrivers => new ConfiguredBackupDrivers(backupDriverSources()) }],
+  providers: [
+    { provide: BackupDrivers, inject: [Rke2Config], useFactory: (rke2: Rke2Config): BackupDrivers => new ConfiguredBackupDrivers(backupDriverSources(rke2)) },
+  ],
   exports: [BackupDrivers],
 })
 export class BackupDriversModule {}

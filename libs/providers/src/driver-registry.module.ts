@@ -14,6 +14,7 @@ export function rke2SettingsFrom(config: Rke2Config): Rke2DriverSettings {
     namespace: config.namespace,
     controlPlaneReplicas: config.controlPlaneReplicas,
     controlPlaneMachineType: config.controlPlaneMachineType,
+    etcdS3: config.etcdS3,
     infrastructure: configuredInfrastructure({
       apiVersion: config.infrastructureApiVersion,
       machineTemplateKind: config.infrastructureTemplateKind,

@@ -269,6 +269,61 @@ export class ObjectStore {
   }
 
   /**
+   * Makes the server's objects exactly `wanted` (an etcd restore, or a wipe with none), in one
+   * transaction under the server's lock: objects not wanted are deleted, wanted ones that differ
+   * from what is stored (or are missing) are written with a fresh revision. Revisions only move
+   * forward and every change is an event, so watches see a restore as DELETED/ADDED/MODIFIED.
+   * Resources for which `spared` answers true are left as they are on both sides.
+   */
+  async replaceObjects(
+    server: string,
+    wanted: StoredRow[],
+    spared: (group: string, resource: string) => boolean,
+  ): Promise<{ removed: number; written: number }> {
+    let events: LoggedEvent[] = [];
+    const counts = await this.db.transaction(async (sql) => {
+      const tx = new WriteTransaction(sql, server, this.instance, this.now);
+      await tx.lockServer();
+      const { rows } = await sql.query<{ api_group: string; resource: string; namespace: string; name: string; body: KubeObject }>(
+        `SELECT api_group, resource, namespace, name, body FROM simulator.kube_objects WHERE server = $1 FOR UPDATE`,
+        [server],
+      );
+      const current = new Map(
+        rows.filter((r) => !spared(r.api_group, r.resource)).map((r) => [rowKey(r.api_group, r.resource, r.namespace, r.name), r] as const),
+      );
+      const target = new Map(
+        wanted
+          .filter((w) => !spared(w.group, w.resource))
+          .map((w) => [rowKey(w.group, w.resource, w.object.metadata.namespace ?? '', w.object.metadata.name), w] as const),
+      );
+      let removed = 0;
+      let written = 0;
+      // Contents before their namespaces on the way out, namespaces first on the way in, as a
+      // watcher would see them from kube-apiserver.
+      const isNamespace = (group: string, resource: string) => group === '' && resource === 'namespaces';
+      const leaving = [...current.entries()].filter(([key]) => !target.has(key)).map(([, row]) => row);
+      leaving.sort((a, b) => Number(isNamespace(a.api_group, a.resource)) - Number(isNamespace(b.api_group, b.resource)));
+      for (const row of leaving) {
+        await tx.remove({ group: row.api_group, resource: row.resource, namespace: row.namespace, name: row.name }, row.body);
+        removed++;
+      }
+      const coming = [...target.entries()];
+      coming.sort(([, a], [, b]) => Number(isNamespace(b.group, b.resource)) - Number(isNamespace(a.group, a.resource)));
+      for (const [key, row] of coming) {
+        const existing = current.get(key);
+        if (existing && JSON.stringify(existing.body) === JSON.stringify(row.object)) continue;
+        const objectKey = { group: row.group, resource: row.resource, namespace: row.object.metadata.namespace ?? '', name: row.object.metadata.name };
+        await tx.put(objectKey, row.object, existing ? 'MODIFIED' : 'ADDED');
+        written++;
+      }
+      events = tx.events;
+      return { removed, written };
+    });
+    this.publish(events);
+    return counts;
+  }
+
+  /**
    * The one write path: reads the object locked, lets `decide` say what becomes of it, writes
    * that with a fresh revision and NOTIFY, and publishes the events after the commit.
    */
@@ -309,6 +364,11 @@ export class ObjectStore {
       throw error;
     }
   }
+}
+
+/** Where an object sits in the store: its row key as one string. */
+function rowKey(group: string, resource: string, namespace: string, name: string): string {
+  return `${group}/${resource}/${namespace}/${name}`;
 }
 
 function checkPreconditions(type: ResourceType, current: KubeObject, input: KubeObject): void {

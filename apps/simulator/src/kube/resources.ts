@@ -158,6 +158,8 @@ const BUILT_INS: BuiltIn[] = [
   },
   { group: 'helm.cattle.io', versions: v1, resource: 'helmcharts', kind: 'HelmChart', namespaced: true, subresources: ['status'], distribution: 'rke2' },
   { group: 'helm.cattle.io', versions: v1, resource: 'helmchartconfigs', kind: 'HelmChartConfig', namespaced: true, distribution: 'rke2' },
+  // RKE2 (k3s) registers it in code and lists every etcd snapshot file, on disk or in S3, as one (cluster-scoped, no status subresource).
+  { group: 'k3s.cattle.io', versions: v1, resource: 'etcdsnapshotfiles', kind: 'ETCDSnapshotFile', namespaced: false, distribution: 'rke2' },
 ];
 
 /** The minor of a version string in any distribution's form: "1.32.4+rke2r1" -> 32. */

@@ -44,6 +44,22 @@ CREATE TABLE IF NOT EXISTS simulator.kube_tokens (
   issued_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS kube_tokens_by_subject ON simulator.kube_tokens (server, subject);
+
+-- etcd snapshot files of RKE2 workload clusters (etcd-snapshots.ts): a copy of the server's
+-- objects as of one revision. No foreign key: like a file on disk or in S3 it is not an object
+-- of the API server, and a restore or a wipe leaves it where it is.
+CREATE TABLE IF NOT EXISTS simulator.kube_etcd_snapshots (
+  server text NOT NULL,
+  name text NOT NULL,
+  node text NOT NULL,
+  location text NOT NULL,
+  s3 jsonb,
+  resource_version bigint NOT NULL,
+  objects jsonb NOT NULL,
+  size_bytes bigint NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (server, name)
+);
 `;
 
 /** The NOTIFY channel every write is announced on, for the other simulator processes. */

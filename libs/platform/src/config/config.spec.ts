@@ -26,6 +26,18 @@ describe('loadConfig', () => {
     expect(config.provider.driver).toBe('drivers');
   });
 
+  it('sends RKE2 etcd snapshots to S3 only when a bucket is set, with RKE2 endpoint default', () => {
+    expect(loadConfig(valid).rke2.etcdS3).toBeNull();
+    expect(loadConfig({ ...valid, RKE2_ETCD_S3_BUCKET: 'capstan-etcd', RKE2_ETCD_S3_FOLDER: 'zrh' }).rke2.etcdS3).toEqual({
+      endpoint: 's3.amazonaws.com',
+      bucket: 'capstan-etcd',
+      folder: 'zrh',
+    });
+    expect(errorFor({ ...valid, RKE2_ETCD_S3_BUCKET: 'capstan-etcd', RKE2_ETCD_S3_ENDPOINT: 'https://objects.example.ch' }).setting).toBe(
+      'RKE2_ETCD_S3_ENDPOINT',
+    );
+  });
+
   it('names a malformed setting in one line', () => {
     const error = errorFor({ ...valid, PORT: 'abc' });
     expect(error.setting).toBe('PORT');

@@ -190,6 +190,27 @@ export const environmentSchema = z.object({
   RKE2_CONTROL_PLANE_REPLICAS: z.enum(['1', '3', '5'], { message: 'must be 1, 3 or 5' }).transform(Number).default(3),
   RKE2_CONTROL_PLANE_MACHINE_TYPE: z.string().min(1).max(253).default('control-plane'),
   RKE2_REQUEST_TIMEOUT_MS: z.coerce.number({ message: 'must be a number' }).int().min(100).max(600_000).default(30_000),
+  // Where RKE2 clusters upload their etcd snapshots (RKE2's etcd-s3-* server settings); unset bucket = on the servers' disks only.
+  RKE2_ETCD_S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name')
+    .optional(),
+  RKE2_ETCD_S3_ENDPOINT: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+(:\d+)?$/, 'must be a host name with an optional port, without a scheme (RKE2 etcd-s3-endpoint)')
+    .default('s3.amazonaws.com'),
+  RKE2_ETCD_S3_FOLDER: z
+    .string()
+    .regex(/^[A-Za-z0-9._/-]{0,200}$/, 'must be a folder path')
+    .optional(),
+  RKE2_ETCD_S3_REGION: z
+    .string()
+    .regex(/^[a-z0-9-]{1,50}$/, 'must be a region name')
+    .optional(),
+  RKE2_ETCD_S3_CREDENTIALS_SECRET: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'must be a Secret name in RKE2_NAMESPACE')
+    .optional(),
   // The GKE driver (Container API v1), see GkeConfig.
   GKE_PROJECT: z
     .string()
@@ -296,7 +317,22 @@ export class Rke2Config {
     readonly controlPlaneReplicas: number,
     readonly controlPlaneMachineType: string,
     readonly requestTimeoutMs: number,
+    /** Where clusters upload their etcd snapshots; null = on the servers' disks only. */
+    readonly etcdS3: Rke2EtcdS3Config | null = null,
   ) {}
+}
+
+/**
+ * RKE2's `etcd-s3-*` server settings for every cluster, as CAPRKE2's
+ * `serverConfig.etcd.backupConfig.s3` carries them; the credentials are a Secret in the clusters'
+ * namespace with `aws_access_key_id` and `aws_secret_access_key` (none: the servers' IAM role).
+ */
+export interface Rke2EtcdS3Config {
+  endpoint: string;
+  bucket: string;
+  folder?: string;
+  region?: string;
+  credentialsSecret?: string;
 }
 
 /**
@@ -498,6 +534,15 @@ export function loadConfig(env: Record<string, string | undefined>): CapstanConf
       e.RKE2_CONTROL_PLANE_REPLICAS,
       e.RKE2_CONTROL_PLANE_MACHINE_TYPE,
       e.RKE2_REQUEST_TIMEOUT_MS,
+      e.RKE2_ETCD_S3_BUCKET
+        ? {
+            endpoint: e.RKE2_ETCD_S3_ENDPOINT,
+            bucket: e.RKE2_ETCD_S3_BUCKET,
+            ...(e.RKE2_ETCD_S3_FOLDER ? { folder: e.RKE2_ETCD_S3_FOLDER } : {}),
+            ...(e.RKE2_ETCD_S3_REGION ? { region: e.RKE2_ETCD_S3_REGION } : {}),
+            ...(e.RKE2_ETCD_S3_CREDENTIALS_SECRET ? { credentialsSecret: e.RKE2_ETCD_S3_CREDENTIALS_SECRET } : {}),
+          }
+        : null,
     ),
     gke: new GkeConfig(
       e.GKE_PROJECT,

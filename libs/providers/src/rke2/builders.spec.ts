@@ -107,6 +107,25 @@ describe('buildClusterObjects', () => {
     });
   });
 
+  it('sends etcd snapshots to the configured S3 bucket and folder, in a shape the CRD accepts', () => {
+    const s3 = { endpoint: 'objects.example.ch', bucket: 'capstan-etcd', folder: 'zrh', region: 'ch-zrh-1', credentialsSecret: 'etcd-s3' };
+    const { controlPlane } = buildClusterObjects(clusterSpec(), { ...settings, etcdS3: s3 });
+    valid(controlPlane);
+    expect((controlPlane.spec as { serverConfig: { etcd: unknown } }).serverConfig.etcd).toEqual({
+      backupConfig: {
+        scheduleCron: '0 */12 * * *',
+        retention: '5',
+        s3: {
+          endpoint: 'objects.example.ch',
+          bucket: 'capstan-etcd',
+          folder: 'zrh',
+          region: 'ch-zrh-1',
+          s3CredentialSecret: { apiVersion: 'v1', kind: 'Secret', name: 'etcd-s3', namespace: settings.namespace },
+        },
+      },
+    });
+  });
+
   it('references exactly the objects it builds, all in the one namespace', () => {
     const objects = buildClusterObjects(clusterSpec(), { ...settings, namespace: 'tenants' });
     const spec = objects.cluster.spec as { controlPlaneRef: unknown; infrastructureRef: unknown };

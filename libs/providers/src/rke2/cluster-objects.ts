@@ -91,7 +91,7 @@ export function buildClusterObjects(spec: ExternalClusterSpec, settings: Rke2Dri
         // New clusters get the HAProxy ingress controller as a Capstan add-on; RKE2's packaged
         // ingress-nginx is retired upstream (docs: ingress and CVEs).
         ingressController: ['none'],
-        etcd: { backupConfig: { scheduleCron: ETCD_SNAPSHOT_SCHEDULE, retention: ETCD_SNAPSHOT_RETENTION } },
+        etcd: { backupConfig: etcdBackupConfig(settings) },
       },
       agentConfig: {},
     },
@@ -107,4 +107,30 @@ export function buildClusterObjects(spec: ExternalClusterSpec, settings: Rke2Dri
     },
   };
   return { infrastructureCluster, controlPlaneMachineTemplate, controlPlane, cluster };
+}
+
+/**
+ * RKE2's snapshot settings as CAPRKE2 carries them: schedule and retention (RKE2's defaults),
+ * and the S3 target when the installation has one (docs/rke2-driver.md, "Backups"). CAPRKE2
+ * wants the credentials as a reference to a Secret in the cluster's namespace.
+ */
+function etcdBackupConfig(settings: Rke2DriverSettings): Record<string, unknown> {
+  const s3 = settings.etcdS3;
+  return {
+    scheduleCron: ETCD_SNAPSHOT_SCHEDULE,
+    retention: ETCD_SNAPSHOT_RETENTION,
+    ...(s3
+      ? {
+          s3: {
+            endpoint: s3.endpoint,
+            bucket: s3.bucket,
+            ...(s3.folder ? { folder: s3.folder } : {}),
+            ...(s3.region ? { region: s3.region } : {}),
+            ...(s3.credentialsSecret
+              ? { s3CredentialSecret: { apiVersion: 'v1', kind: 'Secret', name: s3.credentialsSecret, namespace: settings.namespace } }
+              : {}),
+          },
+        }
+      : {}),
+  };
 }

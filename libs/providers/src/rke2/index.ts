@@ -8,3 +8,4 @@ export {
 } from './rke2-settings';
 export * from './api-versions';
 export { clusterObjectNames, nodePoolObjectNames } from './naming';
+export { Rke2BackupDriver, ETCD_RESTORE_OPERATION, ETCD_SNAPSHOT_OPERATION, VELERO_BACKUP_OPERATION, VELERO_RESTORE_OPERATION } from './backup';

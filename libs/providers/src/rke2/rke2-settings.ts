@@ -31,6 +31,21 @@ export interface Rke2DriverSettings {
   rke2Revision: string;
   registrationMethod: RegistrationMethod;
   infrastructure: InfrastructureProviderSettings;
+  /**
+   * Where every cluster uploads its etcd snapshots besides the servers' disks (RKE2's
+   * `etcd-s3-*`); absent = disks only, which a lost server takes with it.
+   */
+  etcdS3?: EtcdS3Settings | null;
+}
+
+export interface EtcdS3Settings {
+  /** Host (and port) without a scheme, RKE2's `etcd-s3-endpoint`. */
+  endpoint: string;
+  bucket: string;
+  folder?: string;
+  region?: string;
+  /** A Secret in the clusters' namespace with `aws_access_key_id` and `aws_secret_access_key`. */
+  credentialsSecret?: string;
 }
 
 /**

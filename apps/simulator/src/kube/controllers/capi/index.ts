@@ -13,6 +13,7 @@ import type { MachineFaultSource } from './machine-faults';
 export { ClusterApiController } from './controller';
 export { MachineFaults, MACHINE_FAULT_KINDS, type MachineFault, type MachineFaultSpec } from './machine-faults';
 export { registerMachineFaultRoutes } from './machine-fault-routes';
+export { EtcdBackupController, RESTORE_KIND, SNAPSHOT_FILE_API, SNAPSHOT_FILE_KIND, SNAPSHOT_KIND, TURTLES_API } from './etcd-backups';
 export { BOOTSTRAP_API, CLUSTER_API, CONTROL_PLANE_API, INFRASTRUCTURE_API } from './api';
 
 export function clusterApiControllers(deps: { faults: MachineFaultSource; evict: Evictor }): EmulatedController[] {
