@@ -16,6 +16,7 @@ import { ClustersForUpgrades } from './clusters-for-upgrades';
 @Module({})
 export class ApiModule {
   static forRoot(config: CapstanConfig): DynamicModule {
+    const backups = BackupsModule.withSource(ClustersForBackups, [ClustersModule, TenancyModule]);
     return {
       module: ApiModule,
       imports: [
@@ -24,10 +25,10 @@ export class ApiModule {
         OperationsModule,
         ClustersModule,
         UpgradesModule.withSource(ClustersForUpgrades, [ClustersModule]),
-        BackupsModule.withSource(ClustersForBackups, [ClustersModule, TenancyModule]),
+        backups,
         EventsModule,
         SlaReportsModule,
-        BillingModule.withFacts(BillingFacts, [ClustersModule, OperationsModule, SlaReportsModule]),
+        BillingModule.withFacts(BillingFacts, [ClustersModule, OperationsModule, SlaReportsModule, backups]),
       ],
     };
   }

@@ -115,6 +115,9 @@ describe('cluster upgrades on the real drivers', () => {
     for (let i = 1; i < steps.length; i++) expect(steps[i]!.started_at!.getTime()).toBeGreaterThanOrEqual(steps[i - 1]!.finished_at!.getTime());
     // (step 1 is the etcd snapshot before the hop; docs/backups.md)
     expect(steps[2]!.checkpoint).toMatchObject({ operation: { provider: 'rke2', kind: expect.any(String), version: target } });
+    // the etcd snapshot before the hop, kept until the upgrade succeeded (docs/backups.md)
+    const snapshot = await stack.database.selectFrom('backups').selectAll().where('operation_id', '=', operation.id).executeTakeFirstOrThrow();
+    expect(snapshot).toMatchObject({ purpose: 'pre_upgrade', kind: 'etcd_snapshot', status: 'succeeded', taken_before_version: target });
 
     const cluster = await getCluster(clusterId);
     expect(cluster).toMatchObject({ status: 'running', current_version: target });

@@ -2,6 +2,7 @@ import { OperationHistory } from '@capstan/operations';
 import { type DynamicModule, Module, type ModuleMetadata, type Type } from '@nestjs/common';
 import { BackupClusterSource } from './backup-cluster-source';
 import { BackupHealth } from './backup-health';
+import { ReadBackupStorage } from './backup-storage';
 import { BackupsController, StaffBackupsController } from './backups.controller';
 import { BackupsRepository } from './backups.repository';
 import { CreateBackupSchedule } from './use-cases/create-backup-schedule';
@@ -36,7 +37,9 @@ export class BackupsModule {
         TakeBackup,
         DeleteBackup,
         RestoreBackup,
+        ReadBackupStorage,
       ],
+      exports: [ReadBackupStorage],
     };
   }
 }
