@@ -98,4 +98,75 @@ describe('backup and restore of an RKE2 cluster, end to end', () => {
     expect(await configMaps()).toEqual(['configmap/before-backup']);
     expect((await kubectl(kubeconfig, 'get', 'configmap', 'before-backup', '-n', 'shop', '-o', 'jsonpath={.data.state}')).trim()).toBe('kept');
   }, 400_000);
+
+  async function runningCluster(name: string): Promise<{ id: string; kubeconfig: string }> {
+    const created = await call('POST', '/v1/clusters', {
+      name,
+      provider: 'rke2',
+      region: 'nine-cz41',
+      node_pools: [{ name: 'apps', machine_type: 'nine-standard-2', count: 1 }],
+    });
+    expect(created.statusCode).toBe(202);
+    await waitForOperation(stack.database, created.json().operation.id, ['succeeded'], 120_000);
+    const id = created.json().cluster.id as string;
+    const issued = await call('GET', `/v1/clusters/${id}/kubeconfig?expiry_seconds=3600`);
+    const kubeconfig = join(dir, `${name}.kubeconfig`);
+    await writeFile(kubeconfig, issued.body, { mode: 0o600 });
+    return { id, kubeconfig };
+  }
+
+  /** What the velero add-on writes (an RKE2 HelmChart); the emulated cluster then runs Velero. */
+  async function installVelero(kubeconfig: string): Promise<void> {
+    const chart = join(dir, 'velero-helmchart.yaml');
+    await writeFile(
+      chart,
+      [
+        'apiVersion: helm.cattle.io/v1',
+        'kind: HelmChart',
+        'metadata: { name: velero, namespace: kube-system }',
+        'spec: { chart: velero, repo: "https://vmware-tanzu.github.io/helm-charts", version: "11.1.1", targetNamespace: velero }',
+      ].join('\n'),
+    );
+    await kubectl(kubeconfig, 'apply', '-f', chart);
+    const deadline = Date.now() + 60_000;
+    while (!(await kubectl(kubeconfig, 'get', 'crd', '-o', 'name')).includes('restores.velero.io')) {
+      if (Date.now() > deadline) throw new Error('Velero never came up');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  it("restores one namespace of a workload backup into another cluster of the organisation, and only that namespace", async () => {
+    const source = await runningCluster('velero-source');
+    const target = await runningCluster('velero-target');
+    for (const c of [source, target]) await installVelero(c.kubeconfig);
+    for (const ns of ['web', 'db']) {
+      await kubectl(source.kubeconfig, 'create', 'namespace', ns);
+      await kubectl(source.kubeconfig, 'create', 'configmap', `${ns}-settings`, '-n', ns, '--from-literal=owner=source');
+    }
+
+    const taken = await call('POST', `/v1/clusters/${source.id}/backups`, { kind: 'workload', included_namespaces: ['web', 'db'] });
+    expect(taken.statusCode).toBe(202);
+    await waitForOperation(stack.database, taken.json().operation.id, ['succeeded'], 120_000);
+    const backupId = taken.json().backup.id as string;
+    expect((await call('GET', `/v1/clusters/${source.id}/backups/${backupId}`)).json()).toMatchObject({
+      state: 'succeeded',
+      kind: 'workload',
+      location: expect.stringContaining('velero://'),
+    });
+
+    const restore = await call('POST', `/v1/clusters/${source.id}/restore`, {
+      backup_id: backupId,
+      scope: 'workloads',
+      target_cluster_id: target.id,
+      namespaces: ['web'],
+    });
+    expect(restore.statusCode).toBe(202);
+    expect(restore.json().operation).toMatchObject({ cluster_id: target.id, type: 'restore_backup' });
+    await waitForOperation(stack.database, restore.json().operation.id, ['succeeded'], 120_000);
+
+    expect((await kubectl(target.kubeconfig, 'get', 'configmap', 'web-settings', '-n', 'web', '-o', 'jsonpath={.data.owner}')).trim()).toBe('source');
+    await expect(kubectl(target.kubeconfig, 'get', 'namespace', 'db')).rejects.toThrow();
+    // a workload restore leaves both clusters serving as they were
+    for (const c of [source, target]) expect((await call('GET', `/v1/clusters/${c.id}`)).json().status).toBe('running');
+  }, 400_000);
 });
