@@ -135,7 +135,7 @@ describe('backup and restore of an RKE2 cluster, end to end', () => {
     }
   }
 
-  it("restores one namespace of a workload backup into another cluster of the organisation, and only that namespace", async () => {
+  it('restores one namespace of a workload backup into another cluster of the organisation, and only that namespace', async () => {
     const source = await runningCluster('velero-source');
     const target = await runningCluster('velero-target');
     for (const c of [source, target]) await installVelero(c.kubeconfig);
