@@ -35,6 +35,8 @@ export async function driverEnvironment(
     RKE2_NAMESPACE: namespace,
     GKE_PROJECT: 'capstan-local',
     GKE_API_ENDPOINT: simulator.gkeUrl,
+    // The emulator serves Backup for GKE on the same port.
+    GKE_BACKUP_API_ENDPOINT: simulator.gkeUrl,
     GKE_TOKEN_URL: `${simulator.gkeUrl}/token`,
     GKE_CLIENT_SECRET: options.apiToken,
     // One listener serves every emulated API server and picks it by name (SNI).

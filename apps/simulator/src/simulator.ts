@@ -10,7 +10,7 @@ import { CloudStats } from './cloud/stats';
 import { Workloads } from './cloud/workloads';
 import { SimulatorDatabase } from './database';
 import { FaultInjector } from './faults';
-import { startGkeEmulator } from './gke';
+import { gkeWorkloads, startGkeEmulator } from './gke';
 import { gkeKubeBridge } from './gke/kube-bridge';
 import { ControllerRunner } from './kube/controller-runner';
 import { GarbageCollector } from './kube/garbage-collector';
@@ -179,6 +179,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
         db,
         faults,
         kube: gkeKubeBridge(emulator),
+        workloads: gkeWorkloads(emulator),
         host: options.host,
         port: options.gkePort ?? 0,
         urlHost,

@@ -1,8 +1,9 @@
-import { Rke2Config } from '@capstan/platform';
+import { GkeConfig, Rke2Config } from '@capstan/platform';
 import { Module } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import { BackupDrivers, ConfiguredBackupDrivers, type BackupDriverSource } from './backup-driver';
 import { rke2SettingsFrom } from './driver-registry.module';
+import { gkeBackupDriverSource } from './gke/backup/gke-backup-source';
 import { Rke2BackupDriver } from './rke2/backup';
 
 /**
@@ -24,17 +25,22 @@ export function rke2BackupDriverSource(config: Rke2Config): BackupDriverSource {
 }
 
 /** Where each provider's backup driver comes from; a source per provider is added with its driver. */
-export function backupDriverSources(rke2: Rke2Config): Record<'rke2' | 'gke', BackupDriverSource> {
+export function backupDriverSources(rke2: Rke2Config, gke: GkeConfig): Record<'rke2' | 'gke', BackupDriverSource> {
   return {
     rke2: rke2BackupDriverSource(rke2),
-    gke: { unavailable: 'backups of GKE clusters are not available in this installation yet' },
+    // Backup for GKE, with the GKE driver's project and credentials (docs/gke-driver.md, "Backups").
+    gke: gkeBackupDriverSource(gke),
   };
 }
 
 /** Provides BackupDrivers: the backup driver for each cluster, from its `provider`. */
 @Module({
   providers: [
-    { provide: BackupDrivers, inject: [Rke2Config], useFactory: (rke2: Rke2Config): BackupDrivers => new ConfiguredBackupDrivers(backupDriverSources(rke2)) },
+    {
+      provide: BackupDrivers,
+      inject: [Rke2Config, GkeConfig],
+      useFactory: (rke2: Rke2Config, gke: GkeConfig): BackupDrivers => new ConfiguredBackupDrivers(backupDriverSources(rke2, gke)),
+    },
   ],
   exports: [BackupDrivers],
 })

@@ -20,6 +20,23 @@ export const GKE_CALLS = [
   'gke.serverConfig.get',
   // Not a method: the point where an operation's new nodes join, for faults that fail them.
   'gke.nodes.create',
+  // Backup for GKE (gkebackup.googleapis.com v1), served by the same emulator.
+  'gkebackup.backupPlans.create',
+  'gkebackup.backupPlans.get',
+  'gkebackup.backupPlans.list',
+  'gkebackup.backupPlans.delete',
+  'gkebackup.backups.create',
+  'gkebackup.backups.get',
+  'gkebackup.backups.list',
+  'gkebackup.backups.delete',
+  'gkebackup.restorePlans.create',
+  'gkebackup.restorePlans.get',
+  'gkebackup.restorePlans.list',
+  'gkebackup.restorePlans.delete',
+  'gkebackup.restores.create',
+  'gkebackup.restores.get',
+  'gkebackup.restores.list',
+  'gkebackup.operations.get',
 ] as const;
 
 export type GkeCall = (typeof GKE_CALLS)[number];

@@ -3,6 +3,8 @@ import type { FaultInjector } from '../faults';
 import { SimulatorError } from '../errors';
 import type { SimulatorDatabase } from '../database';
 import type { SimulatorLogger } from '../logger';
+import { type GkeBackupCloud } from './backup/backup-cloud';
+import { backupRouteOf } from './backup/routes';
 import type { GkeCall } from './calls';
 import type { GkeCloud, GkeKubeBridge } from './gke-cloud';
 import {
@@ -27,6 +29,8 @@ export interface GkeApiServices {
   db: SimulatorDatabase;
   versions: GkeVersionSet;
   kube: GkeKubeBridge | null;
+  /** Backup for GKE, served on the same port (both APIs share `projects/*\/locations/*`). */
+  backups: GkeBackupCloud;
 }
 
 /** One request, routed: the Container API method, the cluster it concerns (for faults) and its work. */
@@ -141,6 +145,9 @@ function routeOf(request: FastifyRequest, services: GkeApiServices): Route {
   if (!base) throw none();
   const [, project, location, rest] = base as unknown as [string, string, string, string];
   if (!PROJECT.test(project)) throw invalidArgument(`Invalid project id "${project}": 6 to 30 lower-case letters, digits or hyphens, starting with a letter.`);
+
+  const backupRoute = backupRouteOf({ project, location, rest, method, body, query: (request.query ?? {}) as Record<string, unknown> }, services.backups);
+  if (backupRoute) return backupRoute;
 
   if (rest === 'serverConfig' && method === 'GET') {
     return {

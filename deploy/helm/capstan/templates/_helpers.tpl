@@ -233,6 +233,9 @@ the real thing.
   value: capstan-local
 - name: GKE_API_ENDPOINT
   value: "http://{{ $simulator }}:{{ .Values.emulator.ports.gke }}"
+# The emulator serves Backup for GKE on the same port.
+- name: GKE_BACKUP_API_ENDPOINT
+  value: "http://{{ $simulator }}:{{ .Values.emulator.ports.gke }}"
 - name: GKE_TOKEN_URL
   value: "http://{{ $simulator }}:{{ .Values.emulator.ports.gke }}/token"
 - name: GKE_CLIENT_SECRET
@@ -250,6 +253,8 @@ the real thing.
   value: {{ .Values.gke.project | quote }}
 - name: GKE_API_ENDPOINT
   value: {{ .Values.gke.apiEndpoint | quote }}
+- name: GKE_BACKUP_API_ENDPOINT
+  value: {{ .Values.gke.backupApiEndpoint | default "https://gkebackup.googleapis.com" | quote }}
 - name: GKE_RELEASE_CHANNEL
   value: {{ .Values.gke.releaseChannel | quote }}
 {{- with .Values.gke.tokenUrl }}

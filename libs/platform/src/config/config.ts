@@ -229,6 +229,11 @@ export const environmentSchema = z.object({
   GKE_NODE_ZONES: regionMap('zones').optional(),
   GKE_TLS_SERVER_NAME_FROM_DNS_ENDPOINT: booleanFlag.default(false),
   GKE_REQUEST_TIMEOUT_MS: z.coerce.number({ message: 'must be a number' }).int().min(100).max(600_000).default(30_000),
+  GKE_BACKUP_API_ENDPOINT: z
+    .string()
+    .url('must be a URL')
+    .refine((value) => /^https?:\/\/[^/]+\/?$/.test(value), 'must be a scheme and host (and port), e.g. https://gkebackup.googleapis.com')
+    .default('https://gkebackup.googleapis.com'),
   CLOCK_ORIGIN: z.string().datetime({ offset: true, message: 'must be an ISO-8601 instant, e.g. 2026-12-04T18:00:00Z' }).optional(),
 });
 
@@ -357,6 +362,8 @@ export class GkeConfig {
     /** Send the cluster's DNS endpoint as TLS server name (the emulator serves every cluster on one address). */
     readonly tlsServerNameFromDnsEndpoint: boolean,
     readonly requestTimeoutMs: number,
+    /** Root of the Backup for GKE API (gkebackup v1): Google's, or the emulator's (it serves both APIs on one port). */
+    readonly backupApiEndpoint: string = 'https://gkebackup.googleapis.com',
   ) {}
 }
 
@@ -555,6 +562,7 @@ export function loadConfig(env: Record<string, string | undefined>): CapstanConf
       e.GKE_NODE_ZONES ?? {},
       e.GKE_TLS_SERVER_NAME_FROM_DNS_ENDPOINT,
       e.GKE_REQUEST_TIMEOUT_MS,
+      e.GKE_BACKUP_API_ENDPOINT.replace(/\/$/, ''),
     ),
     slaMonitor: new SlaMonitorConfig(
       e.SLA_PROBE_INTERVAL_MS,

@@ -122,6 +122,21 @@ export class GkeDriver extends InfrastructureDriver {
     return cluster && toProviderCluster(cluster, this.settings);
   }
 
+  /**
+   * The cluster's GKE resource name, location and control-plane version, or null: what other
+   * Google APIs about the cluster (Backup for GKE) name it by.
+   */
+  async locateCluster(name: string): Promise<{ resourceName: string; location: string; version: string; status: string } | null> {
+    const cluster = await this.findCluster(name);
+    if (!cluster) return null;
+    return {
+      resourceName: this.clusterName(cluster),
+      location: cluster.location ?? '',
+      version: cluster.currentMasterVersion ?? '',
+      status: String(cluster.status ?? ''),
+    };
+  }
+
   async deleteCluster(name: string): Promise<void> {
     const cluster = await this.findCluster(name);
     if (!cluster || cluster.status === 'STOPPING') return;
