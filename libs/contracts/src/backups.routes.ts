@@ -76,7 +76,7 @@ export const backupSchema = z
 export const createBackupScheduleBody = z
   .object({
     name: dnsLabel,
-    kind: backupKind.default('etcd_snapshot'),
+    kind: backupKind.optional().openapi({ description: 'etcd_snapshot on RKE2 by default; GKE offers workload backups only' }),
     cron: cron.default(DEFAULT_BACKUP_CRON),
     time_zone: timeZone.default('UTC'),
     retention_count: retentionCount.optional(),
@@ -107,7 +107,7 @@ export const updateBackupScheduleBody = z
 
 export const createBackupBody = z
   .object({
-    kind: backupKind.default('etcd_snapshot'),
+    kind: backupKind.optional().openapi({ description: 'etcd_snapshot on RKE2 by default; GKE offers workload backups only' }),
     included_namespaces: namespaceList.default([]),
     excluded_namespaces: namespaceList.default([]),
     label_selector: labelSelector.optional(),

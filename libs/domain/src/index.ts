@@ -29,3 +29,4 @@ export * from './billing/invoice';
 export * from './backups/backup-schedule';
 export * from './backups/retention';
 export * from './backups/restore-rules';
+export * from './backups/backup-kinds';

@@ -1,4 +1,4 @@
-import { expiryOf, type OperationType, type UpgradeStepSpec, upgradeStepSpec } from '@capstan/domain';
+import { backupKindsOffered, expiryOf, type OperationType, type UpgradeStepSpec, upgradeStepSpec } from '@capstan/domain';
 import { OperationStepHandlers, type OperationStepProvider, type OperationStepSet, type StepContext, type StepHandler } from '@capstan/operations';
 import { newId } from '@capstan/platform';
 import {
@@ -167,6 +167,10 @@ export class BackupOperationSteps implements OperationStepProvider {
   private async backupBeforeHop(ctx: StepContext): Promise<Record<string, unknown>> {
     const spec = upgradeStepSpec(ctx.operation.params, ctx.step.name) as Extract<UpgradeStepSpec, { kind: 'backup_before_hop' }> | undefined;
     if (!spec || spec.kind !== 'backup_before_hop') throw new ProviderError(`step ${ctx.step.name} is not in the operation's plan`, false, 'step_not_planned');
+    // GKE runs the control plane and gives no access to its etcd: there is no snapshot to take, and
+    // GKE itself guards its control-plane upgrades (docs/backups.md, "Before an upgrade").
+    if (!backupKindsOffered(ctx.cluster.provider).includes('etcd_snapshot'))
+      return { before: spec.to, skipped: `${ctx.cluster.provider} offers no etcd snapshots` };
     const backup =
       (await this.backups.preUpgradeBackup(ctx.operation.id, spec.to)) ??
       (await this.backups

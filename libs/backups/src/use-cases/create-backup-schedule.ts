@@ -1,5 +1,5 @@
 import type { backupRoutes, RouteInput } from '@capstan/contracts';
-import { assertRegionAllowed, ConflictError, validateBackupCron } from '@capstan/domain';
+import { assertRegionAllowed, backupKindFor, ConflictError, validateBackupCron } from '@capstan/domain';
 import { Clock, Database, newId } from '@capstan/platform';
 import { AuditLog, OrganizationsService } from '@capstan/tenancy';
 import { Injectable } from '@nestjs/common';
@@ -25,7 +25,8 @@ export class CreateBackupSchedule {
   async execute(requester: BackupRequester, clusterId: string, body: Body) {
     const cluster = await this.source.cluster(requester.organizationId, clusterId);
     const spec = validateBackupCron({ cron: body.cron, timeZone: body.time_zone });
-    assertWorkloadFields(body.kind, body);
+    const kind = backupKindFor(cluster.provider, body.kind);
+    assertWorkloadFields(kind, body);
     const retention = retentionOf(body.retention_count, body.retain_days);
     const { residency } = await this.organizations.get(requester.organizationId);
     const region = assertRegionAllowed(body.region ?? cluster.region, cluster.provider, residency).id;
@@ -40,7 +41,7 @@ export class CreateBackupSchedule {
           cluster_id: clusterId,
           organization_id: requester.organizationId,
           name: body.name,
-          kind: body.kind,
+          kind,
           cron: spec.cron,
           time_zone: spec.timeZone,
           ...retention,

@@ -1,4 +1,4 @@
-import type { BackupPurpose } from '@capstan/domain';
+import { backupKindFor, type BackupPurpose } from '@capstan/domain';
 import { Clock, newId, type UnitOfWork } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
 import { BackupClusterSource, type BackupRequester } from '../backup-cluster-source';
@@ -7,7 +7,8 @@ import { BackupsRepository } from '../backups.repository';
 import { assertWorkloadFields } from './schedule-rules';
 
 export interface BackupRequest {
-  kind: 'etcd_snapshot' | 'workload';
+  /** The provider's default when absent (an etcd snapshot where there is one). */
+  kind?: 'etcd_snapshot' | 'workload';
   purpose: Extract<BackupPurpose, 'scheduled' | 'on_demand'>;
   includedNamespaces: string[];
   excludedNamespaces: string[];
@@ -38,7 +39,8 @@ export class TakeBackup {
   ) {}
 
   async execute(requester: BackupRequester, clusterId: string, request: BackupRequest) {
-    assertWorkloadFields(request.kind, {
+    const kind = backupKindFor((await this.source.cluster(requester.organizationId, clusterId)).provider, request.kind);
+    assertWorkloadFields(kind, {
       included_namespaces: request.includedNamespaces,
       excluded_namespaces: request.excludedNamespaces,
       label_selector: request.labelSelector,
@@ -51,7 +53,7 @@ export class TakeBackup {
         cluster_id: clusterId,
         organization_id: requester.organizationId,
         schedule_id: request.scheduleId ?? null,
-        kind: request.kind,
+        kind,
         status: 'pending',
         region: request.region ?? cluster.region,
         cluster_version: cluster.version,
@@ -69,7 +71,7 @@ export class TakeBackup {
         audit: {
           action: 'backup.create',
           target: { type: 'backup', id: backupId },
-          changes: { kind: { before: null, after: request.kind }, purpose: { before: null, after: request.purpose } },
+          changes: { kind: { before: null, after: kind }, purpose: { before: null, after: request.purpose } },
         },
         enqueued: (operationId, tx) => this.backups.setOperation(tx, backupId, operationId),
       };

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { caught, validationError } from '../test/thrown';
 import { dueRun, isBackupStale, longestInterval, nextOccurrence, nextOccurrences, validateBackupCron } from './backup-schedule';
+import { backupKindFor } from './backup-kinds';
 import { assertRestoreAllowed, type RestorableBackup, type RestoreTarget } from './restore-rules';
 import { backupsToPrune, expiryOf, type RetainedBackup } from './retention';
 
@@ -230,5 +231,14 @@ describe('restore rules', () => {
   it('restores only a backup that succeeded: 409 while it runs, 422 when it failed', () => {
     expect(caught(() => assertRestoreAllowed({ ...allowed, backup: { ...backup, status: 'running' } })).kind).toBe('conflict');
     expect(caught(() => assertRestoreAllowed({ ...allowed, backup: { ...backup, status: 'failed' } })).type).toBe('backup-not-restorable');
+  });
+});
+
+describe('backup kinds', () => {
+  it('offers etcd snapshots on RKE2 (its default) and workload backups only on GKE, refusing an etcd snapshot there with 422', () => {
+    expect(backupKindFor('rke2', undefined)).toBe('etcd_snapshot');
+    expect(backupKindFor('gke', undefined)).toBe('workload');
+    expect(backupKindFor('rke2', 'workload')).toBe('workload');
+    expect(caught(() => backupKindFor('gke', 'etcd_snapshot'))).toMatchObject({ kind: 'unprocessable', type: 'backup-kind-unsupported' });
   });
 });
