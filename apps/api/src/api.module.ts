@@ -1,4 +1,5 @@
 import { AddonCatalogueModule, AddonsModule } from '@capstan/addons';
+import { BackupsModule } from '@capstan/backups';
 import { BillingModule } from '@capstan/billing';
 import { type CapstanConfig, PlatformModule } from '@capstan/platform';
 import { ClustersModule } from '@capstan/clusters';
@@ -11,12 +12,14 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { BillingFacts } from './billing-facts';
 import { ClustersForAddons } from './clusters-for-addons';
 import { ClustersForFleet } from './clusters-for-fleet';
+import { ClustersForBackups } from './clusters-for-backups';
 import { ClustersForUpgrades } from './clusters-for-upgrades';
 
 /** The customer and staff HTTP API: mounts the feature modules' controllers, nothing more. */
 @Module({})
 export class ApiModule {
   static forRoot(config: CapstanConfig): DynamicModule {
+    const backups = BackupsModule.withSource(ClustersForBackups, [ClustersModule, TenancyModule]);
     return {
       module: ApiModule,
       imports: [
@@ -26,9 +29,10 @@ export class ApiModule {
         ClustersModule,
         UpgradesModule.withSource(ClustersForUpgrades, [ClustersModule, AddonCatalogueModule, ClusterDowntimeModule], { source: ClustersForFleet }),
         AddonsModule.withSource(ClustersForAddons, [ClustersModule]),
+        backups,
         EventsModule,
         SlaReportsModule,
-        BillingModule.withFacts(BillingFacts, [ClustersModule, OperationsModule, SlaReportsModule]),
+        BillingModule.withFacts(BillingFacts, [ClustersModule, OperationsModule, SlaReportsModule, backups]),
       ],
     };
   }

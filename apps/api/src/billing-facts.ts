@@ -1,3 +1,4 @@
+import { ReadBackupStorage } from '@capstan/backups';
 import { BillingFactsSource, type SlaCreditFact } from '@capstan/billing';
 import { ReadMeteredClusters } from '@capstan/clusters';
 import type { RecordedCluster } from '@capstan/domain';
@@ -16,6 +17,7 @@ export class BillingFacts extends BillingFactsSource {
     private readonly clustersRead: ReadMeteredClusters,
     private readonly history: OperationHistory,
     private readonly sla: SlaReportsService,
+    private readonly storage: ReadBackupStorage,
   ) {
     super();
   }
@@ -30,8 +32,9 @@ export class BillingFacts extends BillingFactsSource {
         { type: op.type, status: op.status, targetId: op.targetId, finishedAt: op.finishedAt, previousNodeCount: op.previousNodeCount, addon: op.addon },
       ]);
     }
-    // No backup sizes yet: `backups` belongs to the coming libs/backups (docs/billing.md, "Backup storage").
-    return clusters.map((c) => ({ ...c, backups: [], operations: byCluster.get(c.id) ?? [] }));
+    const backups = new Map<string, RecordedCluster['backups']>();
+    for (const b of await this.storage.of(clusters.map((c) => c.id))) backups.set(b.clusterId, [...(backups.get(b.clusterId) ?? []), b]);
+    return clusters.map((c) => ({ ...c, backups: backups.get(c.id) ?? [], operations: byCluster.get(c.id) ?? [] }));
   }
 
   async slaCredits(month: string, organizationId?: string): Promise<SlaCreditFact[]> {

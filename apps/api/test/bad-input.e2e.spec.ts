@@ -9,6 +9,7 @@ import {
   pathFor,
   percentEncode,
   sampleBody,
+  seedBackups,
   seedOrganization,
   seedStaff,
   startTestApi,
@@ -124,6 +125,7 @@ describe('bad input, for every write body', () => {
       operationId: operation.id,
       tokenId: org.tokenId,
       webhookId: webhook.json().id,
+      ...(await seedBackups(prisma, { organizationId: org.organizationId, clusterId: cluster.id })),
     };
     before = await databaseFingerprint(api.app.get(Database));
   }, 60_000);

@@ -1,6 +1,6 @@
 import { allRoutes, type RouteContract } from '@capstan/contracts';
 import { PrismaService } from '@capstan/platform';
-import { clusterRequest, type OwnedObjects, pathFor, sampleBody, seedOrganization, seedStaff, startTestApi, type TestApi } from '@capstan/testing';
+import { clusterRequest, seedBackups, type OwnedObjects, pathFor, sampleBody, seedOrganization, seedStaff, startTestApi, type TestApi } from '@capstan/testing';
 
 /**
  * Generated from the route table: every route is called with a second organisation's credential
@@ -42,6 +42,7 @@ describe('tenant isolation, for every route', () => {
       operationId: operation.id,
       tokenId: a.tokenId,
       webhookId: webhook.json().id,
+      ...(await seedBackups(prisma, { organizationId: a.organizationId, clusterId: cluster.id })),
       token: a.token,
       clusterName: cluster.name,
     };
@@ -62,7 +63,7 @@ describe('tenant isolation, for every route', () => {
   /** What the answer says of the owner's objects beyond the ids the caller put in the URL itself. */
   const leaks = (route: RouteContract, body: string) => {
     const asked = pathFor(route, owner);
-    return [owner.clusterId, owner.nodePoolId, owner.operationId, owner.tokenId, owner.webhookId, owner.clusterName].filter(
+    return [owner.clusterId, owner.nodePoolId, owner.operationId, owner.tokenId, owner.webhookId, owner.scheduleId, owner.backupId, owner.clusterName].filter(
       (secret) => !asked.includes(secret) && body.includes(secret),
     );
   };

@@ -91,6 +91,7 @@ describe('cluster upgrades on the real drivers', () => {
     expect(operation.type).toBe('upgrade_cluster');
     expect(operation.steps.map((s) => s.name)).toEqual([
       'preflight_removed_apis',
+      `backup_before_hop:${target}`,
       `upgrade_control_plane:${target}`,
       `upgrade_node_pool:apps:${target}`,
       `upgrade_node_pool:batch:${target}`,
@@ -112,7 +113,11 @@ describe('cluster upgrades on the real drivers', () => {
       .orderBy('position')
       .execute();
     for (let i = 1; i < steps.length; i++) expect(steps[i]!.started_at!.getTime()).toBeGreaterThanOrEqual(steps[i - 1]!.finished_at!.getTime());
-    expect(steps[1]!.checkpoint).toMatchObject({ operation: { provider: 'rke2', kind: expect.any(String), version: target } });
+    // (step 1 is the etcd snapshot before the hop; docs/backups.md)
+    expect(steps[2]!.checkpoint).toMatchObject({ operation: { provider: 'rke2', kind: expect.any(String), version: target } });
+    // the etcd snapshot before the hop, kept until the upgrade succeeded (docs/backups.md)
+    const snapshot = await stack.database.selectFrom('backups').selectAll().where('operation_id', '=', operation.id).executeTakeFirstOrThrow();
+    expect(snapshot).toMatchObject({ purpose: 'pre_upgrade', kind: 'etcd_snapshot', status: 'succeeded', taken_before_version: target });
 
     const cluster = await getCluster(clusterId);
     expect(cluster).toMatchObject({ status: 'running', current_version: target });
@@ -164,7 +169,7 @@ describe('cluster upgrades on the real drivers', () => {
         .selectFrom('operation_steps')
         .select(['wait'])
         .where('operation_id', '=', operation.id)
-        .where('position', '=', 1)
+        .where('position', '=', 2)
         .executeTakeFirstOrThrow();
       wait = step.wait as Wait | null;
       await new Promise((r) => setTimeout(r, 20));
@@ -176,7 +181,7 @@ describe('cluster upgrades on the real drivers', () => {
       .selectFrom('operation_steps')
       .select(['checkpoint'])
       .where('operation_id', '=', operation.id)
-      .where('position', '=', 1)
+      .where('position', '=', 2)
       .executeTakeFirstOrThrow();
     expect((step.checkpoint as { operation: { name: string } }).operation.name).toBe(wait!.state.operation!.name);
     expect(await getCluster(clusterId)).toMatchObject({ status: 'running', current_version: expect.stringMatching(/^1\.36\./) });
@@ -228,7 +233,7 @@ describe('cluster upgrades on the real drivers', () => {
       .selectFrom('operation_steps')
       .select(['checkpoint'])
       .where('operation_id', '=', accepted.data!.operation.id)
-      .where('position', '=', 1)
+      .where('position', '=', 2)
       .executeTakeFirstOrThrow();
     expect(controlPlane.checkpoint).toMatchObject({ operation: { provider: 'gke', kind: 'gke-operation', version: target } });
     const cluster = await getCluster(clusterId);

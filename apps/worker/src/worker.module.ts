@@ -1,12 +1,14 @@
 import { type CapstanConfig, PlatformModule } from '@capstan/platform';
 import { WebhooksWorkerModule } from '@capstan/events';
-import { ClusterFleetModule, ClusterOperationStepsModule } from '@capstan/clusters';
+import { BackupOperationStepsModule } from '@capstan/backups';
+import { ClusterBackupWorkModule, ClusterFleetModule, ClusterOperationStepsModule } from '@capstan/clusters';
 import { ClusterDowntimeModule } from '@capstan/sla';
 import { OperationsEngineModule } from '@capstan/operations';
 import { FleetSchedulerModule, UpgradeOperationStepsModule } from '@capstan/upgrades';
 import { AddonCatalogueModule, AddonOperationStepsModule } from '@capstan/addons';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ClustersForFleet } from './clusters-for-fleet';
+import { ClusterRestores, ClustersForBackups } from './clusters-for-backups';
 import { ClusterUpgradeVersions } from './upgrade-versions';
 
 /**
@@ -25,6 +27,7 @@ export class WorkerModule {
         ClusterOperationStepsModule,
         UpgradeOperationStepsModule.withVersions(ClusterUpgradeVersions, [ClusterOperationStepsModule, AddonCatalogueModule]),
         AddonOperationStepsModule,
+        BackupOperationStepsModule.withClusters(ClustersForBackups, ClusterRestores, [ClusterBackupWorkModule, ClusterOperationStepsModule]),
         WebhooksWorkerModule,
         // The fleet auto-upgrade scheduler (docs/upgrades.md, "Fleet auto-upgrade").
         FleetSchedulerModule.withSource(ClustersForFleet, [ClusterFleetModule, ClusterDowntimeModule]),

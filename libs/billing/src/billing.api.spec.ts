@@ -348,6 +348,35 @@ describe('billing API', () => {
     });
   });
 
+  it('meters stored backups per GiB-month from completion until deletion (libs/backups feeds the sizes)', async () => {
+    const initech = await seedOrganization(prisma, { name: 'initech-ag' });
+    const id = await cluster(initech.organizationId, 'delta', 'rke2', '2026-10-01T00:00:00Z');
+    await operation(initech.organizationId, id, 'create_cluster', id, '2026-10-01T00:00:00Z');
+    const backup = (over: object) =>
+      prisma.backup.create({
+        data: {
+          id: newId('bk'),
+          clusterId: id,
+          organizationId: initech.organizationId,
+          kind: 'etcd_snapshot',
+          region: 'nine-cz41',
+          clusterVersion: '1.35.2',
+          sizeBytes: 10n * 1024n ** 3n,
+          completedAt: at('2026-10-11T00:00:00Z'),
+          ...over,
+        },
+      });
+    // 10 GiB stored for ten days, then deleted; and one that failed (no storage).
+    await backup({ status: 'deleted', updatedAt: at('2026-10-21T00:00:00Z') });
+    await backup({ status: 'failed', sizeBytes: null });
+    const usage = (await get(initech.token, '/v1/billing/usage?month=2026-10')).json();
+    const storage = usage.lines.filter((l: { item: string }) => l.item === 'backup_storage');
+    expect(storage).toHaveLength(1);
+    // 10 GiB × 10 of October's 31 days
+    expect(Number(storage[0].quantity)).toBeCloseTo((10 * 10) / 31, 5);
+    expect(storage[0]).toMatchObject({ charge_period_start: '2026-10-11T00:00:00.000Z', charge_period_end: '2026-10-21T00:00:00.000Z' });
+  });
+
   it('keeps staff reports from customers', async () => {
     for (const url of ['/admin/v1/billing/invoices?month=2026-11', '/admin/v1/billing/focus?month=2026-11', '/admin/v1/billing/credits?month=2026-11']) {
       expect((await get(acme.token, url)).statusCode).toBe(403);

@@ -1,6 +1,6 @@
-import { OperationsModule } from '@capstan/operations';
+import { OperationsModule, OperationsRepository } from '@capstan/operations';
 import { ClusterProvidersModule } from '@capstan/kube';
-import { TenancyModule } from '@capstan/tenancy';
+import { AuditLog, TenancyModule } from '@capstan/tenancy';
 import { Module } from '@nestjs/common';
 import { CatalogueController, ClustersController, StaffClustersController } from './clusters.controller';
 import { ClusterUnitOfWork } from './cluster-change';
@@ -21,6 +21,7 @@ import { ReadVersions } from './use-cases/read-versions';
 import { UpdateVersion } from './use-cases/update-version';
 import { StartClusterUpgrade } from './use-cases/start-cluster-upgrade';
 import { StartClusterOperation } from './use-cases/start-cluster-operation';
+import { StartBackupOperation } from './use-cases/start-backup-operation';
 import { VersionCatalogueRepository } from './version-catalogue.repository';
 import { VersionCatalogueSeeder } from './version-catalogue-seeder';
 import { SimulatorController } from './simulator.controller';
@@ -48,7 +49,18 @@ import { SimulatorController } from './simulator.controller';
     UpdateVersion,
     StartClusterUpgrade,
     StartClusterOperation,
+    StartBackupOperation,
   ],
-  exports: [ReadClusters, ReadVersions, ReadMeteredClusters, StartClusterUpgrade, StartClusterOperation, ReadFleetClusters],
+  exports: [ReadClusters, ReadVersions, ReadMeteredClusters, StartClusterUpgrade, StartClusterOperation, ReadFleetClusters, StartBackupOperation],
 })
 export class ClustersModule {}
+
+/**
+ * What the worker's backup scheduler needs of libs/clusters, without the HTTP controllers of
+ * ClustersModule (the worker serves health and metrics only): the reads and StartBackupOperation.
+ */
+@Module({
+  providers: [ClustersRepository, ClusterUnitOfWork, OperationsRepository, AuditLog, ReadClusters, StartBackupOperation],
+  exports: [ReadClusters, StartBackupOperation],
+})
+export class ClusterBackupWorkModule {}

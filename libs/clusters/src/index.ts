@@ -6,6 +6,7 @@ export { ReadVersions } from './use-cases/read-versions';
 export { ReadFleetClusters, type FleetClusterRow } from './use-cases/read-fleet-clusters';
 export { StartClusterUpgrade, type PlannedClusterUpgrade } from './use-cases/start-cluster-upgrade';
 export { StartClusterOperation, type PlannedClusterOperation } from './use-cases/start-cluster-operation';
+export { StartBackupOperation, type PlannedBackupWork } from './use-cases/start-backup-operation';
 export { ReadMeteredClusters, type MeteredClusterRows } from './use-cases/read-metered-clusters';
 export type { CreateClusterInput } from './use-cases/create-cluster';
 export type { UpdateClusterInput } from './use-cases/update-cluster';

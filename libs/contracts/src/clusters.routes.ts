@@ -7,7 +7,7 @@ import { z } from './zod';
 export const providerSchema = z
   .enum(['rke2', 'gke'])
   .openapi({ description: "rke2: the provider's own infrastructure (99.5% SLA); gke: Managed GKE (99.95% SLA)" });
-const clusterStatus = z.enum(['provisioning', 'running', 'updating', 'upgrading', 'degraded', 'error', 'deleting', 'deleted']);
+const clusterStatus = z.enum(['provisioning', 'running', 'updating', 'upgrading', 'restoring', 'degraded', 'error', 'deleting', 'deleted']);
 const nodePoolStatus = z.enum(['provisioning', 'running', 'updating', 'upgrading', 'error', 'deleting', 'deleted']);
 const operationStatus = z.enum(['pending', 'running', 'succeeded', 'failed', 'cancelled', 'needs_attention']);
 const operationType = z.enum([

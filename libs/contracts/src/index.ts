@@ -15,3 +15,4 @@ export * as upgradeRoutes from './upgrades.routes';
 export * as billingRoutes from './billing.routes';
 export * as addonRoutes from './addons.routes';
 export * as fleetRoutes from './fleet.routes';
+export * as backupRoutes from './backups.routes';

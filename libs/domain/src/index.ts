@@ -31,3 +31,7 @@ export * from './upgrades/fleet-rollout';
 export * from './upgrades/advisories';
 export * from './maintenance/bulk-occurrences';
 export * from './sla/scheduled-maintenance';
+export * from './backups/backup-schedule';
+export * from './backups/retention';
+export * from './backups/restore-rules';
+export * from './backups/backup-kinds';

@@ -17,7 +17,7 @@ export interface AnnouncedChange {
   };
 }
 
-type ClusterStatus = 'provisioning' | 'running' | 'updating' | 'upgrading' | 'degraded' | 'error' | 'deleting' | 'deleted';
+type ClusterStatus = 'provisioning' | 'running' | 'updating' | 'upgrading' | 'restoring' | 'degraded' | 'error' | 'deleting' | 'deleted';
 type PoolStatus = 'provisioning' | 'running' | 'updating' | 'upgrading' | 'error' | 'deleting' | 'deleted';
 
 /**

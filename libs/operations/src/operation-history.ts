@@ -46,13 +46,17 @@ export class OperationHistory {
     }));
   }
 
-  /** The status of each operation named (fleet rollouts follow the upgrades they started); unknown ids are left out. */
+  /**
+   * The status of each operation named, with when it started and ended (an id that names none is
+   * left out): fleet rollouts follow the upgrades they started; libs/backups keeps a backup while the
+   * restore reading it is active and a pre-upgrade one until its upgrade succeeded.
+   */
   async statuses(ids: readonly string[]): Promise<Map<string, { status: db.OperationStatus; startedAt: Date | null; finishedAt: Date | null }>> {
     if (ids.length === 0) return new Map();
     const rows = await this.db
       .selectFrom('operations')
       .select(['id', 'status', 'started_at', 'finished_at'])
-      .where('id', 'in', [...ids])
+      .where('id', 'in', [...new Set(ids)])
       .execute();
     return new Map(rows.map((r) => [r.id, { status: r.status, startedAt: r.started_at, finishedAt: r.finished_at }]));
   }

@@ -91,3 +91,55 @@ export function clusterRequest(overrides: Record<string, unknown> = {}) {
     ...overrides,
   };
 }
+
+/**
+ * A backup schedule and a finished on-demand etcd snapshot of a cluster, written straight to the
+ * tables (as the scheduler and a create_backup operation would leave them), for suites that need
+ * ids for every route's path.
+ */
+export async function seedBackups(
+  database: FixtureDatabase,
+  owner: { organizationId: string; clusterId: string; region?: string; version?: string },
+): Promise<{ scheduleId: string; backupId: string }> {
+  const db = kyselyOf(database);
+  const now = new Date();
+  const scheduleId = newId('bks');
+  const backupId = newId('bk');
+  await db
+    .insertInto('backup_schedules')
+    .values({
+      id: scheduleId,
+      cluster_id: owner.clusterId,
+      organization_id: owner.organizationId,
+      name: `nightly-${scheduleId.slice(-6)}`,
+      kind: 'etcd_snapshot',
+      cron: '0 2 * * *',
+      time_zone: 'Europe/Zurich',
+      retention_count: 5,
+      included_namespaces: [],
+      excluded_namespaces: [],
+      region: owner.region ?? 'nine-cz41',
+      last_run_at: now,
+      updated_at: now,
+    })
+    .execute();
+  await db
+    .insertInto('backups')
+    .values({
+      id: backupId,
+      cluster_id: owner.clusterId,
+      organization_id: owner.organizationId,
+      kind: 'etcd_snapshot',
+      status: 'succeeded',
+      purpose: 'on_demand',
+      region: owner.region ?? 'nine-cz41',
+      location: `s3://capstan-backups/${owner.clusterId}/${backupId}`,
+      size_bytes: 1024n,
+      cluster_version: owner.version ?? '1.35.2',
+      started_at: now,
+      completed_at: now,
+      updated_at: now,
+    })
+    .execute();
+  return { scheduleId, backupId };
+}

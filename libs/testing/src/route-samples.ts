@@ -8,6 +8,8 @@ export interface OwnedObjects {
   operationId: string;
   tokenId: string;
   webhookId: string;
+  scheduleId: string;
+  backupId: string;
 }
 
 /** Fills `{param}` placeholders with the ids of `objects`. */
@@ -19,6 +21,8 @@ export function pathFor(route: RouteContract, objects: OwnedObjects): string {
     operation_id: objects.operationId,
     token_id: objects.tokenId,
     webhook_id: objects.webhookId,
+    schedule_id: objects.scheduleId,
+    backup_id: objects.backupId,
     // the version catalogue is shared by every organisation: its keys are names, not owned ids
     provider: 'rke2',
     minor: '1.36',
@@ -97,6 +101,10 @@ export const SAMPLE_BODIES: Record<string, unknown> = {
   adminSecurityUpgrade: { version: '1.36', advisory_id: 'CVE-2025-1974', reason: 'critical advisory' },
   // Far ahead, so the sample never falls in a closed month whatever the test clock says.
   adminCreatePrice: { kind: 'addon', sku: 'sample-addon', unit_price: '0.015', effective_from: '2099-01-01T00:00:00.000Z', reason: 'sample price' },
+  createBackupSchedule: { name: 'nightly', cron: '0 2 * * *', time_zone: 'Europe/Zurich', retention_count: 7 },
+  updateBackupSchedule: { cron: '30 3 * * *', paused: false },
+  createBackup: { kind: 'etcd_snapshot', retain_days: 14 },
+  restoreBackup: { backup_id: 'bk_01jd3z6q4e5k8w2x9v7b0c1n2m', scope: 'control_plane' },
   createWebhook: { url: 'https://hooks.example.com/capstan', event_types: ['dev.capstan.operation.succeeded'], description: 'CI notifications' },
 };
 

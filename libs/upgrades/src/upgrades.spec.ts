@@ -171,9 +171,11 @@ describe('upgrade planning routes', () => {
     expect(operation).toMatchObject({ type: 'upgrade_cluster', status: 'pending' });
     expect(operation.steps.map((s: { name: string }) => s.name)).toEqual([
       'preflight_removed_apis',
+      'backup_before_hop:1.35.5',
       'upgrade_control_plane:1.35.5',
       'upgrade_node_pool:default:1.35.5',
       'upgrade_node_pool:batch:1.35.5',
+      'backup_before_hop:1.36.5',
       'upgrade_control_plane:1.36.5',
       'upgrade_node_pool:default:1.36.5',
       'upgrade_node_pool:batch:1.36.5',

@@ -3,9 +3,10 @@ import { missingStepHandlers, type OperationStepSet } from '@capstan/operations'
 import { ClusterOperationSteps } from './cluster-operation-steps';
 
 describe('ClusterOperationSteps', () => {
-  it('has a handler for every step kind of every enqueueable operation type but upgrades (libs/upgrades registers those)', () => {
+  it('has a handler for every step kind of every enqueueable operation type but upgrades and backups (libs/upgrades and libs/backups register those)', () => {
     const sets = new Map(Object.entries(new ClusterOperationSteps().stepSets()) as [string, OperationStepSet][]);
-    const types = ENQUEUEABLE_OPERATION_TYPES.filter((type) => type !== 'upgrade_cluster' && type !== 'update_addons');
+    const elsewhere = ['upgrade_cluster', 'update_addons', 'create_backup', 'restore_backup'];
+    const types = ENQUEUEABLE_OPERATION_TYPES.filter((type) => !elsewhere.includes(type));
     expect(missingStepHandlers(sets, types)).toEqual([]);
     expect([...sets.keys()].sort()).toEqual([...types].sort());
   });

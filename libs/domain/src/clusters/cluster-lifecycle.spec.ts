@@ -5,6 +5,7 @@ import {
   canCancel,
   ClusterStatus,
   clusterStatusDuring,
+  clusterStatusDuringBackupWork,
   isActiveOperationStatus,
   isTerminalOperationStatus,
   operationTransition,
@@ -13,7 +14,7 @@ import {
 } from './cluster-lifecycle';
 import { caught } from '../test/thrown';
 
-const CLUSTER_STATUSES: ClusterStatus[] = ['provisioning', 'running', 'updating', 'upgrading', 'degraded', 'error', 'deleting', 'deleted'];
+const CLUSTER_STATUSES: ClusterStatus[] = ['provisioning', 'running', 'updating', 'upgrading', 'restoring', 'degraded', 'error', 'deleting', 'deleted'];
 const OPERATION_TYPES: OperationType[] = [
   'create_cluster',
   'update_cluster',
@@ -63,15 +64,16 @@ describe('assertClusterAccepts', () => {
     }
   });
 
-  it('accepts nothing but delete on a cluster in error', () => {
+  it('accepts nothing but delete and a restore on a cluster in error', () => {
     // given
     const cluster = { id: 'cl_x', status: 'error' as const };
     // then
     expect(() => assertClusterAccepts(cluster, 'delete_cluster')).not.toThrow();
+    expect(() => assertClusterAccepts(cluster, 'restore_backup')).not.toThrow();
     const error = caught(() => assertClusterAccepts(cluster, 'scale_node_pool'));
     expect(error.type).toBe('cluster-state-conflict');
-    expect(error.detail).toBe('scale_node_pool needs cluster cl_x to be running or degraded, but its status is error, which accepts only delete_cluster');
-    expect(error.extensions).toMatchObject({ cluster_id: 'cl_x', status: 'error', accepted: ['delete_cluster'] });
+    expect(error.detail).toBe('scale_node_pool needs cluster cl_x to be running or degraded, but its status is error, which accepts only delete_cluster, restore_backup');
+    expect(error.extensions).toMatchObject({ cluster_id: 'cl_x', status: 'error', accepted: ['delete_cluster', 'restore_backup'] });
   });
 
   it.each(['deleting', 'deleted'] as const)('accepts nothing on a %s cluster', (status) => {
@@ -100,7 +102,7 @@ describe('assertClusterAccepts', () => {
   });
 
   it('lets a cluster stuck in a transitional status with no operation be deleted, and nothing else', () => {
-    for (const status of ['provisioning', 'updating', 'upgrading'] as const) {
+    for (const status of ['provisioning', 'updating', 'upgrading', 'restoring'] as const) {
       expect(() => assertClusterAccepts({ id: 'cl_x', status }, 'delete_cluster', null)).not.toThrow();
       expect(caught(() => assertClusterAccepts({ id: 'cl_x', status }, 'update_cluster', null)).type).toBe('cluster-state-conflict');
     }
@@ -124,9 +126,15 @@ describe('clusterStatusDuring', () => {
     ['upgrade_cluster', 'upgrading'],
     ['scale_node_pool', 'updating'],
     ['rotate_credentials', 'updating'],
-    ['restore_backup', 'updating'],
+    ['restore_backup', 'restoring'],
   ] as const)('shows %s as %s', (type, status) => {
     expect(clusterStatusDuring(type)).toBe(status);
+  });
+
+  it('leaves a cluster serving as it was while a backup or a workload restore runs, restoring while its etcd is reset', () => {
+    expect(clusterStatusDuringBackupWork('backup')).toBeNull();
+    expect(clusterStatusDuringBackupWork('restore_workloads')).toBeNull();
+    expect(clusterStatusDuringBackupWork('restore_control_plane')).toBe('restoring');
   });
 });
 

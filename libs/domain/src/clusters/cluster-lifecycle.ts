@@ -4,7 +4,7 @@
  */
 import { ConflictError } from '../errors/domain-error';
 
-export type ClusterStatus = 'provisioning' | 'running' | 'updating' | 'upgrading' | 'degraded' | 'error' | 'deleting' | 'deleted';
+export type ClusterStatus = 'provisioning' | 'running' | 'updating' | 'upgrading' | 'restoring' | 'degraded' | 'error' | 'deleting' | 'deleted';
 
 export type OperationType =
   | 'create_cluster'
@@ -39,8 +39,10 @@ const NODE_POOL_OPERATIONS: readonly OperationType[] = ['create_node_pool', 'upd
  * - `create_cluster` is never accepted for an existing cluster: it is what creates one.
  * - `degraded` accepts everything but an upgrade: scaling, repairs and restores may be the way back
  *   to health, but a control-plane hop needs a healthy etcd to snapshot and roll back to.
- * - A transitional status with no active operation (the worker died mid-way) and `error` accept
- *   only `delete_cluster`, so a customer can always get rid of a broken cluster.
+ * - A transitional status with no active operation (the worker died mid-way) accepts only
+ *   `delete_cluster`, so a customer can always get rid of a broken cluster; `error` also accepts
+ *   `restore_backup`: restoring a backup is the way back from a broken etcd (docs/backups.md).
+ * - `restoring` (a control-plane restore resets etcd) is transitional like `upgrading`.
  * - `deleting` and `deleted` accept nothing.
  */
 export const OPERATIONS_ACCEPTED: Readonly<Record<ClusterStatus, readonly OperationType[]>> = Object.freeze({
@@ -58,7 +60,8 @@ export const OPERATIONS_ACCEPTED: Readonly<Record<ClusterStatus, readonly Operat
   provisioning: ['delete_cluster'],
   updating: ['delete_cluster'],
   upgrading: ['delete_cluster'],
-  error: ['delete_cluster'],
+  restoring: ['delete_cluster'],
+  error: ['delete_cluster', 'restore_backup'],
   deleting: [],
   deleted: [],
 });
@@ -113,9 +116,22 @@ export function clusterStatusDuring(type: OperationType): ClusterStatus {
       return 'deleting';
     case 'upgrade_cluster':
       return 'upgrading';
+    // A control-plane restore (a workload restore and a backup leave the status as it is:
+    // `clusterStatusDuringBackupWork`).
+    case 'restore_backup':
+      return 'restoring';
     default:
       return 'updating';
   }
+}
+
+/**
+ * The status a cluster shows while backup work runs on it: a backup and a workload restore leave it
+ * serving as it was (`null`: no change); a control-plane restore resets its etcd, so it is
+ * `restoring` until the restore ends (docs/backups.md, "Restore").
+ */
+export function clusterStatusDuringBackupWork(work: 'backup' | 'restore_workloads' | 'restore_control_plane'): ClusterStatus | null {
+  return work === 'restore_control_plane' ? clusterStatusDuring('restore_backup') : null;
 }
 
 export function isActiveOperationStatus(s: OperationStatus): boolean {

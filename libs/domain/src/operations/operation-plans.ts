@@ -22,6 +22,7 @@ export const OPERATION_PLANS = {
   // The step kinds of an upgrade; its plan is computed per operation (upgradeOperationSteps).
   upgrade_cluster: [
     'preflight_removed_apis',
+    'backup_before_hop',
     'upgrade_control_plane',
     'upgrade_node_pool',
     'upgrade_system_pool',
@@ -31,7 +32,7 @@ export const OPERATION_PLANS = {
   ],
   rotate_credentials: ['issue_new_credentials', 'revoke_old_credentials'],
   create_backup: ['take_backup', 'record_backup'],
-  restore_backup: ['preflight_restore', 'restore_backup', 'mark_running'],
+  restore_backup: ['preflight_restore', 'restore_backup', 'mark_restored'],
   // One add-on installed, changed or removed (libs/addons): the HelmChart applied or deleted, then
   // helm-controller's result read back from the cluster's own objects.
   update_addons: ['apply_addon', 'verify_addon'],
@@ -58,6 +59,8 @@ export const ENQUEUEABLE_OPERATION_TYPES = Object.freeze([
   'delete_node_pool',
   'upgrade_cluster',
   'update_addons',
+  'create_backup',
+  'restore_backup',
 ] as const satisfies readonly PlannedOperationType[]);
 
 export function isEnqueueable(type: PlannedOperationType): boolean {

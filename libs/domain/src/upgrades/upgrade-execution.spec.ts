@@ -30,12 +30,14 @@ describe('upgradeOperationSteps', () => {
     exclusions: [],
   });
 
-  it('runs the preflight, then per hop the control plane before each pool, then marks the cluster', () => {
+  it('runs the preflight, then per hop an etcd snapshot and the control plane before each pool, then marks the cluster', () => {
     expect(upgradeOperationSteps(plan).map((s) => s.name)).toEqual([
       'preflight_removed_apis',
+      'backup_before_hop:1.35.5',
       'upgrade_control_plane:1.35.5',
       'upgrade_node_pool:apps:1.35.5',
       'upgrade_node_pool:batch:1.35.5',
+      'backup_before_hop:1.36.5',
       'upgrade_control_plane:1.36.5',
       'upgrade_node_pool:apps:1.36.5',
       'upgrade_node_pool:batch:1.36.5',
@@ -69,22 +71,25 @@ describe('upgradeOperationSteps', () => {
     const steps = upgradeOperationSteps(across);
     expect(steps.map((s) => s.name)).toEqual([
       'preflight_removed_apis',
+      'backup_before_hop:1.33.5',
       'upgrade_control_plane:1.33.5',
       'upgrade_node_pool:apps:1.33.5',
       'upgrade_addons:1.33.5',
       'mark_upgraded',
     ]);
-    expect(steps[3]).toMatchObject({ kind: 'upgrade_addons' });
-    expect(steps[3]!.kind === 'upgrade_addons' && steps[3]!.changes).toContainEqual({ name: 'coredns', from: '1.11.3', to: '1.14.6' });
+    expect(steps[4]).toMatchObject({ kind: 'upgrade_addons' });
+    expect(steps[4]!.kind === 'upgrade_addons' && steps[4]!.changes).toContainEqual({ name: 'coredns', from: '1.11.3', to: '1.14.6' });
   });
 
   it("moves the provider's own system pool after the customer's pools of each hop, before the hop's add-ons", () => {
     expect(upgradeOperationSteps(plan, { systemPool: 'capstan-system' }).map((s) => s.name)).toEqual([
       'preflight_removed_apis',
+      'backup_before_hop:1.35.5',
       'upgrade_control_plane:1.35.5',
       'upgrade_node_pool:apps:1.35.5',
       'upgrade_node_pool:batch:1.35.5',
       'upgrade_system_pool:capstan-system:1.35.5',
+      'backup_before_hop:1.36.5',
       'upgrade_control_plane:1.36.5',
       'upgrade_node_pool:apps:1.36.5',
       'upgrade_node_pool:batch:1.36.5',
@@ -104,6 +109,7 @@ describe('upgradeOperationSteps', () => {
     });
     expect(upgradeOperationSteps(across, { systemPool: 'capstan-system' }).map((s) => s.name)).toEqual([
       'preflight_removed_apis',
+      'backup_before_hop:1.33.5',
       'upgrade_control_plane:1.33.5',
       'upgrade_node_pool:apps:1.33.5',
       'upgrade_system_pool:capstan-system:1.33.5',

@@ -4,10 +4,11 @@
  *
  * - First a preflight: the removed-API scan against the target, run again by the worker (objects
  *   may have been written since the request was accepted).
- * - Then per hop, in the planner's order: pools the hop would leave too far behind, the control
- *   plane, each node pool, then the provider's own system pool when it has one (GKE's
- *   `capstan-system`, after the customer's pools), then the managed add-ons at the versions that go
- *   with the new minor (only when they change).
+ * - Then per hop, in the planner's order: pools the hop would leave too far behind, an etcd
+ *   snapshot before a minor hop's control plane (the way back if the hop fails; docs/backups.md,
+ *   "Before an upgrade"), the control plane, each node pool, then the provider's own system pool
+ *   when it has one (GKE's `capstan-system`, after the customer's pools), then the managed add-ons
+ *   at the versions that go with the new minor (only when they change).
  * - Last, the cluster is marked upgraded.
  *
  * A rollback of node pools after a failed or stopped upgrade is an `upgrade_cluster` operation of
@@ -19,6 +20,7 @@ import type { UpgradePlan } from './upgrade-planner';
 
 export type UpgradeStepSpec =
   | { name: string; kind: 'preflight_removed_apis'; target: string }
+  | { name: string; kind: 'backup_before_hop'; from: string; to: string }
   | { name: string; kind: 'upgrade_control_plane'; from: string; to: string }
   | { name: string; kind: 'upgrade_node_pool'; poolId: string; pool: string; from: string; to: string }
   | { name: string; kind: 'upgrade_system_pool'; pool: string; to: string }
@@ -50,6 +52,8 @@ export function upgradeOperationSteps(plan: UpgradePlan, options: UpgradeExecuti
   };
   for (const hop of plan.hops) {
     for (const step of hop.steps) {
+      if (step.kind === 'control_plane' && hop.minor)
+        steps.push({ name: `backup_before_hop:${step.to}`, kind: 'backup_before_hop', from: step.from, to: step.to });
       if (step.kind === 'control_plane') steps.push({ name: `upgrade_control_plane:${step.to}`, kind: 'upgrade_control_plane', from: step.from, to: step.to });
       else if (step.kind === 'node_pool' || step.kind === 'node_pool_catch_up')
         steps.push({

@@ -297,6 +297,10 @@ export class OperationRunner {
     // A failed upgrade leaves the cluster at the versions its finished steps recorded, still serving,
     // and no longer desiring the target it did not reach (docs/upgrades.md, "When an upgrade fails").
     if (op.type === 'upgrade_cluster') return { status: 'failed', error, cluster: { status: 'running', reason, desiredIsCurrent: true } };
+    // A control-plane restore that failed leaves etcd in a state nobody vouches for: the cluster is in
+    // error, saying why, and accepts another restore (docs/backups.md, "Restore").
+    if (op.type === 'restore_backup' && (op.params as { scope?: string } | null)?.scope === 'control_plane')
+      return { status: 'failed', error, cluster: { status: 'error', reason } };
     if (op.targetType === 'node_pool') return { status: 'failed', error, cluster: { status: 'running' }, failedPoolId: op.targetId };
     return { status: 'failed', error };
   }

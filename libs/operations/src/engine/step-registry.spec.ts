@@ -55,7 +55,37 @@ describe('StepRegistry', () => {
     @Injectable()
     @OperationStepHandlers()
     class AgainClusterSteps extends CompleteClusterSteps {}
-    await expect(boot(CompleteClusterSteps, AgainClusterSteps)).rejects.toThrow(/create_cluster has step handlers registered twice/);
+    await expect(boot(CompleteClusterSteps, AgainClusterSteps)).rejects.toThrow(/create_cluster has step handlers registered twice for reserve_endpoint/);
+  });
+
+  it("lets a second library add step kinds to a type, but not replace one nor compensate another library's type", async () => {
+    @Injectable()
+    @OperationStepHandlers()
+    class FirstHalf implements OperationStepProvider {
+      stepSets() {
+        const { create_cluster } = new CompleteClusterSteps().stepSets();
+        const { mark_running: _, ...steps } = create_cluster.steps;
+        return { create_cluster: { steps } };
+      }
+    }
+    @Injectable()
+    @OperationStepHandlers()
+    class SecondHalf implements OperationStepProvider {
+      stepSets() {
+        return { create_cluster: { steps: { mark_running: noop } } };
+      }
+    }
+    @Injectable()
+    @OperationStepHandlers()
+    class CompensatingHalf implements OperationStepProvider {
+      stepSets() {
+        return { create_cluster: { steps: { mark_running: noop }, compensate: async () => true } };
+      }
+    }
+    const merged = await boot(FirstHalf, SecondHalf).catch((e: Error) => e);
+    // Only the types nobody registered are missing: create_cluster is whole.
+    expect(String(merged)).not.toContain('create_cluster');
+    await expect(boot(FirstHalf, CompensatingHalf)).rejects.toThrow(/may only add step kinds/);
   });
 
   it('refuses a type that undoes its failures but cannot name what undoing may leave behind', async () => {

@@ -54,9 +54,22 @@ export function missingStepHandlers(sets: ReadonlyMap<string, OperationStepSet>,
 }
 
 /**
+ * A second library may add step kinds to a type another one owns (libs/backups adds
+ * `backup_before_hop` to `upgrade_cluster`), never replace one: a kind registered twice, or a second
+ * `compensate`, fails the boot, so which code runs a step is never a matter of discovery order.
+ */
+function mergedStepSet(type: string, first: OperationStepSet, second: OperationStepSet, by: string): OperationStepSet {
+  const twice = Object.keys(second.steps).filter((kind) => kind in first.steps);
+  if (twice.length > 0) throw new Error(`operation type ${type} has step handlers registered twice for ${twice.join(', ')} (again by ${by})`);
+  if (second.compensate || second.compensateOnFailure || second.leftovers)
+    throw new Error(`operation type ${type} is compensated by the library that owns it; ${by} may only add step kinds`);
+  return { ...first, steps: { ...first.steps, ...second.steps } };
+}
+
+/**
  * The step handlers of every operation type, collected at boot from the providers marked with
  * `@OperationStepHandlers()`. The boot fails when an enqueueable type lacks a handler for a step
- * kind its plans can contain, or when two providers register the same type.
+ * kind its plans can contain, or when two providers register a handler for the same step kind.
  */
 @Injectable()
 export class StepRegistry implements OnModuleInit {
@@ -68,8 +81,8 @@ export class StepRegistry implements OnModuleInit {
     for (const wrapper of this.discovery.getProviders({ metadataKey: OperationStepHandlers.KEY })) {
       const provider = wrapper.instance as OperationStepProvider;
       for (const [type, set] of Object.entries(provider.stepSets())) {
-        if (this.sets.has(type)) throw new Error(`operation type ${type} has step handlers registered twice (again by ${wrapper.name})`);
-        this.sets.set(type, set as OperationStepSet);
+        const existing = this.sets.get(type);
+        this.sets.set(type, existing ? mergedStepSet(type, existing, set as OperationStepSet, wrapper.name) : (set as OperationStepSet));
       }
     }
     for (const [type, set] of this.sets) {

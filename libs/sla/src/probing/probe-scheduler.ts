@@ -118,7 +118,7 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnModuleDestroy {
         .where('deleted_at', 'is', null)
         .where('endpoint', 'is not', null)
         .where('ca_certificate', 'is not', null)
-        .where('status', 'in', ['running', 'updating', 'upgrading', 'degraded', 'error'])
+        .where('status', 'in', ['running', 'updating', 'upgrading', 'restoring', 'degraded', 'error'])
         .execute();
       const mine = clusters.filter((c) => ownerOf(c.id, replicas.length > 0 ? replicas : [this.replicaId]) === this.replicaId);
       const kept = new Set(mine.map((c) => c.id));

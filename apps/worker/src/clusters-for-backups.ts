@@ -1,0 +1,50 @@
+import { RecordRestore, ReadClusters, StartBackupOperation } from '@capstan/clusters';
+import { type BackupClusterFacts, BackupClusterSource, type BackupRequester, type PlannedBackupOperation, RestoredClusters } from '@capstan/backups';
+import type { UnitOfWork } from '@capstan/platform';
+import { Injectable } from '@nestjs/common';
+
+function backupFacts(
+  cluster: { id: string; provider: 'rke2' | 'gke'; region: string; status: BackupClusterFacts['status']; current_version: string },
+  organizationId: string,
+): BackupClusterFacts {
+  return { id: cluster.id, organizationId, provider: cluster.provider, region: cluster.region, status: cluster.status, version: cluster.current_version };
+}
+
+/**
+ * The backup scheduler's view of clusters, answered by ReadClusters and StartBackupOperation of
+ * libs/clusters (docs/architecture.md, "Feature-to-feature calls"). Composition only.
+ */
+@Injectable()
+export class ClustersForBackups extends BackupClusterSource {
+  constructor(
+    private readonly clusters: ReadClusters,
+    private readonly start_: StartBackupOperation,
+  ) {
+    super();
+  }
+
+  async cluster(organizationId: string, clusterId: string): Promise<BackupClusterFacts> {
+    return backupFacts(await this.clusters.get(organizationId, clusterId), organizationId);
+  }
+
+  start(
+    requester: BackupRequester,
+    clusterId: string,
+    type: PlannedBackupOperation['type'],
+    plan: (cluster: BackupClusterFacts, trx: UnitOfWork) => Promise<PlannedBackupOperation>,
+  ) {
+    return this.start_.execute(requester, clusterId, type, (cluster, trx) => plan(backupFacts(cluster, requester.organizationId), trx));
+  }
+}
+
+/** Restore steps put the cluster back to running through libs/clusters' RecordRestore. */
+@Injectable()
+export class ClusterRestores extends RestoredClusters {
+  constructor(private readonly record: RecordRestore) {
+    super();
+  }
+
+  restored(clusterId: string) {
+    return this.record.restored(clusterId);
+  }
+}

@@ -1,0 +1,3 @@
+export * from './backup-operation-steps';
+export * from './backup-operation-steps.module';
+export * from './backup-scheduler';
