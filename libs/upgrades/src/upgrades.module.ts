@@ -28,7 +28,13 @@ export class UpgradesModule {
     fleet?: { source: Type<FleetClusterSource>; inventory?: Type<ClusterComponentInventory> },
   ): DynamicModule {
     const base = [{ provide: UpgradeClusterSource, useClass: source }, ListClusterUpgrades, PlanClusterUpgrade, StartUpgrade, RollbackUpgrade];
-    if (!fleet) return { module: UpgradesModule, imports: [...(imports ?? []), ClusterProvidersModule, OperationsModule], controllers: [UpgradesController], providers: base };
+    if (!fleet)
+      return {
+        module: UpgradesModule,
+        imports: [...(imports ?? []), ClusterProvidersModule, OperationsModule],
+        controllers: [UpgradesController],
+        providers: base,
+      };
     // With a fleet source: staff's rollouts, advisories and the security override, customers' advisories.
     return {
       module: UpgradesModule,

@@ -72,7 +72,9 @@ describe('assertClusterAccepts', () => {
     expect(() => assertClusterAccepts(cluster, 'restore_backup')).not.toThrow();
     const error = caught(() => assertClusterAccepts(cluster, 'scale_node_pool'));
     expect(error.type).toBe('cluster-state-conflict');
-    expect(error.detail).toBe('scale_node_pool needs cluster cl_x to be running or degraded, but its status is error, which accepts only delete_cluster, restore_backup');
+    expect(error.detail).toBe(
+      'scale_node_pool needs cluster cl_x to be running or degraded, but its status is error, which accepts only delete_cluster, restore_backup',
+    );
     expect(error.extensions).toMatchObject({ cluster_id: 'cl_x', status: 'error', accepted: ['delete_cluster', 'restore_backup'] });
   });
 
