@@ -140,10 +140,12 @@ describe('upgrades node by node on the real drivers', () => {
     const operation = accepted.data!.operation;
     expect(operation.steps.map((s) => s.name)).toEqual([
       'preflight_removed_apis',
+      `backup_before_hop:${hop1}`,
       `upgrade_control_plane:${hop1}`,
       `upgrade_node_pool:apps:${hop1}`,
       `upgrade_node_pool:batch:${hop1}`,
       ...operation.steps.filter((s) => s.name === `upgrade_addons:${hop1}`).map((s) => s.name),
+      `backup_before_hop:${hop2}`,
       `upgrade_control_plane:${hop2}`,
       `upgrade_node_pool:apps:${hop2}`,
       `upgrade_node_pool:batch:${hop2}`,
@@ -212,10 +214,12 @@ describe('upgrades node by node on the real drivers', () => {
     const names = accepted.data!.operation.steps.map((s) => s.name).filter((n) => !n.startsWith('upgrade_addons:'));
     expect(names).toEqual([
       'preflight_removed_apis',
+      `backup_before_hop:${hop1}`,
       `upgrade_control_plane:${hop1}`,
       `upgrade_node_pool:apps:${hop1}`,
       `upgrade_node_pool:batch:${hop1}`,
       `upgrade_system_pool:capstan-system:${hop1}`,
+      `backup_before_hop:${hop2}`,
       `upgrade_control_plane:${hop2}`,
       `upgrade_node_pool:apps:${hop2}`,
       `upgrade_node_pool:batch:${hop2}`,
@@ -309,7 +313,7 @@ describe('a drain a PodDisruptionBudget blocks (RKE2)', () => {
 
   beforeAll(async () => {
     // A short drain timeout: past it, the upgrade asks for a person instead of waiting on.
-    stack = await startStack({ drivers: true, stepDelayMs: 20, env: { UPGRADE_DRAIN_TIMEOUT_MS: '3000' } });
+    stack = await startStack({ drivers: true, stepDelayMs: 20, env: { UPGRADE_DRAIN_TIMEOUT_MS: '15000' } });
     client = createCapstanClient({ baseUrl: stack.apiUrl, token: (await seedOrganization(stack.prisma, { maxClusters: 10 })).token, idempotencyKeys: true });
     other = createCapstanClient({ baseUrl: stack.apiUrl, token: (await seedOrganization(stack.prisma, { name: 'other-org' })).token });
     dir = await mkdtemp(join(tmpdir(), 'capstan-upgrade-drain-'));
@@ -427,6 +431,7 @@ describe('a drain a PodDisruptionBudget blocks (RKE2)', () => {
     expect(cancelled.status).toBe('cancelled');
     expect(cancelled.steps.filter((s) => s.status === 'succeeded').map((s) => s.name)).toEqual([
       'preflight_removed_apis',
+      expect.stringMatching(/^backup_before_hop:/),
       expect.stringMatching(/^upgrade_control_plane:/),
     ]);
     const cluster = await h.getCluster(clusterId);
