@@ -22,7 +22,7 @@ import { copyInto as copyRows, Database, DatabaseConfig, newId, pgConnectionFrom
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Pool } from 'pg';
-import { AvailabilityRecorder } from '../libs/sla/src/probing/availability-recorder';
+import { AvailabilityRecorder, recorderTimings } from '../libs/sla/src/probing/availability-recorder';
 import { ReadyzProber, type ProbeResult, type ProbeTarget } from '../libs/sla/src/probing/prober';
 import { probeOffsetMs } from '../libs/sla/src/probing/probe-scheduler';
 import { seedOrganization } from '../libs/testing/src/fixtures';
@@ -119,9 +119,11 @@ async function ingest(prisma: PrismaService, pool: Pool): Promise<void> {
   const truncate = () => pool.query('TRUNCATE probe_results, availability_intervals');
 
   const rows: string[][] = [];
-  const runRecorder = async (keepRaw: boolean) => {
+  // The monitor's timings for probes 10 s apart: a healthy cluster's end is written every third round.
+  const timings = recorderTimings(10_000, PROBE_TIMEOUT_MS);
+  const runRecorder = async (keepRaw: boolean, extendUpEveryMs = timings.extendUpEveryMs) => {
     await truncate();
-    const recorder = new AvailabilityRecorder(new Database(prisma.databasePool), VANTAGE, 3 * 10_000 + PROBE_TIMEOUT_MS, keepRaw);
+    const recorder = new AvailabilityRecorder(new Database(prisma.databasePool), VANTAGE, timings.maxGapMs, keepRaw, extendUpEveryMs);
     const t0 = performance.now();
     for (const round of rounds) {
       for (const result of round) recorder.record(result);
@@ -134,6 +136,8 @@ async function ingest(prisma: PrismaService, pool: Pool): Promise<void> {
   };
   const recorderIntervals = await runRecorder(false);
   const recorderRaw = await runRecorder(true);
+  // Every end on every flush, the recorder's write load before ends were spaced out.
+  const recorderRawEveryFlush = await runRecorder(true, 0);
 
   // Bulk baseline: the same probe rows and the intervals they make, one INSERT each.
   await truncate();
@@ -211,6 +215,13 @@ async function ingest(prisma: PrismaService, pool: Pool): Promise<void> {
   };
   line('AvailabilityRecorder (intervals only)', total, recorderIntervals.elapsed, `${int(recorderIntervals.intervals)} intervals`, true);
   line('AvailabilityRecorder (+ raw probes)', total, recorderRaw.elapsed, `${int(recorderRaw.intervals)} intervals + ${int(recorderRaw.raw)} raw`, true);
+  line(
+    '  same, every end on every flush',
+    total,
+    recorderRawEveryFlush.elapsed,
+    `${int(recorderRawEveryFlush.intervals)} intervals + ${int(recorderRawEveryFlush.raw)} raw`,
+    false,
+  );
   line('COPY FROM STDIN (baseline)', total, copied, `${int(intervals.length)} intervals + ${int(total)} raw`, false);
   line('bulk INSERT unnest', total, bulk, `${int(intervals.length)} intervals + ${int(total)} raw`, false);
   line('single-row INSERT (naive)', naiveN, naive, `${int(naiveN)} raw`, false);
@@ -218,7 +229,9 @@ async function ingest(prisma: PrismaService, pool: Pool): Promise<void> {
   console.log(`ingest: ${int(INGEST_CLUSTERS)} clusters x ${INGEST_ROUNDS} rounds, one flush per round; ~0.5% state changes per round`);
   printTable(['path', '>probe results', '>seconds', '>rows/s', 'written', '>vs COPY', 'goal'], rows);
   console.log('  rows/s = probe results ingested per second; baseline = COPY FROM STDIN (pg-copy-streams) of all rows and intervals in one transaction');
-  console.log('  the recorder flushes once per round (as the monitor does): intervals by UPDATE/INSERT ... unnest, raw probes by COPY');
+  console.log(
+    `  the recorder flushes once per round with the monitor's timings (a healthy end every ${timings.extendUpEveryMs / 10_000} rounds): intervals by UPDATE/INSERT ... unnest, raw probes by COPY`,
+  );
 }
 
 /** The intervals the recorder makes of these results (ends at the last confirming probe; a change closes at the changing probe). */
@@ -502,7 +515,8 @@ async function probes(prisma: PrismaService, pool: Pool, simDb: ScratchDatabase,
     // The ProbeScheduler's loop, replicated: a fixed slot per cluster, bounded concurrency, ticks every
     // min(100, interval / 10) ms, results to the recorder, a flush every FLUSH_INTERVAL_MS.
     const prober = new ReadyzProber(PROBE_TIMEOUT_MS, () => new Date());
-    const recorder = new AvailabilityRecorder(new Database(prisma.databasePool), VANTAGE, 3 * PROBE_INTERVAL_MS + PROBE_TIMEOUT_MS, false);
+    const probeTimings = recorderTimings(PROBE_INTERVAL_MS, PROBE_TIMEOUT_MS);
+    const recorder = new AvailabilityRecorder(new Database(prisma.databasePool), VANTAGE, probeTimings.maxGapMs, false, probeTimings.extendUpEveryMs);
     const nextDue = new Map<string, number>();
     const start = Date.now() + 200;
     for (const t of targets) nextDue.set(t.clusterId, start + probeOffsetMs(t.clusterId, PROBE_INTERVAL_MS));
