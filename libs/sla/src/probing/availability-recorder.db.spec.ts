@@ -107,6 +107,88 @@ describe('AvailabilityRecorder against Postgres', () => {
     ]);
   });
 
+  /**
+   * Holds `table` in `mode` on a connection of its own until `release`. `waiter` waits until a flush
+   * queues behind the lock; `terminateWaiter` ends that flush's connection, as a database restart would.
+   */
+  async function holdTable(
+    table: string,
+    mode: string,
+  ): Promise<{ waiter: () => Promise<number>; terminateWaiter: () => Promise<void>; release: () => Promise<void> }> {
+    const holder = await db.pgPool.connect();
+    await holder.query('BEGIN');
+    await holder.query(`LOCK TABLE ${table} IN ${mode} MODE`);
+    const waiter = async () => {
+      for (;;) {
+        // Inside a transaction pg_stat_activity is read once and kept: read it afresh every time.
+        await holder.query('SELECT pg_stat_clear_snapshot()');
+        const { rows } = await holder.query<{ pid: number }>(
+          `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+        );
+        if (rows[0]) return rows[0].pid;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    return {
+      waiter,
+      terminateWaiter: async () => {
+        await holder.query('SELECT pg_terminate_backend($1)', [await waiter()]);
+      },
+      release: async () => {
+        await holder.query('ROLLBACK');
+        holder.release();
+      },
+    };
+  }
+
+  it('inserts an interval again when the flush that inserted it was rolled back (connection lost mid-flush)', async () => {
+    const recorder = new AvailabilityRecorder(db, 'zrh', 40_000, true, 30_000);
+    recorder.record(probe(0, true));
+    // The flush inserts the interval, then stops at the raw probes' COPY; its connection dies there.
+    const lock = await holdTable('probe_results', 'ACCESS EXCLUSIVE');
+    const flushing = recorder.flush();
+    await lock.terminateWaiter();
+    await expect(flushing).rejects.toThrow();
+    await lock.release();
+    expect(await intervals()).toEqual([]);
+
+    recorder.record(probe(10_000, true));
+    await recorder.flush();
+    expect((await intervals()).map((i) => [i.state, offsetOf(i.started_at), offsetOf(i.ended_at)])).toEqual([['up', 0, 10_000]]);
+  }, 60_000);
+
+  it('writes an interval once when a probe closes it while the flush that inserts it is running', async () => {
+    const recorder = new AvailabilityRecorder(db, 'zrh', 40_000, false, 30_000);
+    recorder.record(probe(0, true));
+    const lock = await holdTable('availability_intervals', 'EXCLUSIVE');
+    const flushing = recorder.flush();
+    await lock.waiter();
+    // The cluster goes down before the flush has the up interval's id.
+    expect(recorder.record(probe(10_000, false))).toBe(true);
+    await lock.release();
+    await flushing;
+    await recorder.flush();
+    expect((await intervals()).map((i) => [i.state, offsetOf(i.started_at), offsetOf(i.ended_at)])).toEqual([
+      ['up', 0, 10_000],
+      ['down', 10_000, 10_000],
+    ]);
+  }, 60_000);
+
+  it('moves ends with HOT updates: no index holds ended_at, and every page keeps room for a new row version', async () => {
+    // PostgreSQL writes an update as heap-only (no index entries) only when it changes no indexed
+    // column and the row's page has room (docs/sla.md, "How availability is stored").
+    const { rows: indexed } = await db.pgPool.query<{ index: string }>(
+      `SELECT i.indexrelid::regclass::text AS index FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid
+        WHERE i.indrelid = 'availability_intervals'::regclass AND a.attname = 'ended_at'
+          AND (a.attnum = ANY (i.indkey) OR pg_get_expr(i.indexprs, i.indrelid) LIKE '%ended_at%' OR pg_get_expr(i.indpred, i.indrelid) LIKE '%ended_at%')`,
+    );
+    expect(indexed).toEqual([]);
+    const { rows: options } = await db.pgPool.query<{ reloptions: string[] | null }>(
+      `SELECT reloptions FROM pg_class WHERE oid = 'availability_intervals'::regclass`,
+    );
+    expect(options[0]!.reloptions).toContain('fillfactor=70');
+  });
+
   it('leaves out a cluster forgotten between recording and flushing', async () => {
     const recorder = new AvailabilityRecorder(db, 'zrh', 40_000, false, 30_000);
     recorder.record(probe(0, true));

@@ -3,6 +3,19 @@ import { copyInto, Database, withCopyTransaction } from '@capstan/platform';
 import { sql } from 'kysely';
 import type { ProbeResult } from './prober';
 
+/**
+ * The recorder's timings for a probe schedule, as the SLA monitor runs it; the ingest bench uses
+ * the same, so it measures what the monitor does.
+ *
+ * - `maxGapMs`: three missed probes in a row (plus a timeout) mean the monitor itself was away, so
+ *   the next result opens a new interval and the gap stays unknown (docs/sla.md, "Minute states").
+ * - `extendUpEveryMs`: a healthy cluster's interval end is written every third probe, not every
+ *   flush (docs/sla.md, "What is probed").
+ */
+export function recorderTimings(probeIntervalMs: number, probeTimeoutMs: number): { maxGapMs: number; extendUpEveryMs: number } {
+  return { maxGapMs: 3 * probeIntervalMs + probeTimeoutMs, extendUpEveryMs: 3 * probeIntervalMs };
+}
+
 interface OpenInterval {
   clusterId: string;
   id: bigint | null;
@@ -124,7 +137,7 @@ export class AvailabilityRecorder {
     try {
       // One transaction of at most three round trips whatever the number of clusters: `unnest`
       // turns the batch's arrays into rows, and raw probes (the bulk of the bytes) go by COPY.
-      await withCopyTransaction(this.db, async (tx) => {
+      const inserted = await withCopyTransaction(this.db, async (tx) => {
         if (toExtend.length > 0) {
           await tx.run(
             this.db
@@ -138,8 +151,9 @@ export class AvailabilityRecorder {
               .compile(),
           );
         }
+        let rows: { id: bigint; cluster_id: string; started_at: Date }[] = [];
         if (toInsert.length > 0) {
-          const rows = await tx.run(
+          rows = await tx.run(
             this.db
               .insertInto('availability_intervals')
               .columns(['cluster_id', 'vantage', 'state', 'started_at', 'ended_at'])
@@ -151,11 +165,6 @@ export class AvailabilityRecorder {
               .returning(['id', 'cluster_id', 'started_at'])
               .compile(),
           );
-          // Only the still-open intervals need their id remembered, to be extended later.
-          for (const row of rows) {
-            const open = this.open.get(row.cluster_id);
-            if (open && open.id === null && open.startedAt.getTime() === row.started_at.getTime()) open.id = row.id;
-          }
         }
         await copyInto(
           tx.client,
@@ -163,7 +172,20 @@ export class AvailabilityRecorder {
           ['cluster_id', 'vantage', 'probed_at', 'success', 'status_code', 'latency_ms', 'error_kind'],
           probes.map((p) => [p.clusterId, this.vantage, p.at, p.success, p.statusCode, p.latencyMs, p.errorKind]),
         );
+        return rows;
       });
+      // Only the still-open intervals need their id remembered, to be extended later; and only once
+      // committed: an id from a rolled-back INSERT would send every later extension to no row, and
+      // the interval would never be written.
+      for (const row of inserted) {
+        const started = row.started_at.getTime();
+        const isRow = (i: OpenInterval) => i.id === null && i.clusterId === row.cluster_id && i.startedAt.getTime() === started;
+        const open = this.open.get(row.cluster_id);
+        if (open && isRow(open)) open.id = row.id;
+        // Closed by a probe while this flush ran: the next flush moves the row's end to the change
+        // instead of inserting the interval a second time.
+        for (const closed of this.closing) if (isRow(closed)) closed.id = row.id;
+      }
       for (const i of waiting) this.dirty.add(i.clusterId);
       for (const [i, at] of written) i.writtenAtMs = at;
     } catch (error) {

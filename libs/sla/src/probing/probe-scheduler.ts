@@ -2,7 +2,7 @@ import { BackgroundWork, Clock, Database, Metrics, RedisConnections, SlaMonitorC
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { AvailabilityRecorder } from './availability-recorder';
+import { AvailabilityRecorder, recorderTimings } from './availability-recorder';
 import { ReadyzProber, type ProbeTarget } from './prober';
 
 const TARGETS_REFRESH_MS = 5_000;
@@ -56,15 +56,8 @@ export class ProbeScheduler implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly metrics: Metrics,
   ) {
     this.prober = new ReadyzProber(config.probeTimeoutMs, () => clock.now(), config.concurrency);
-    // Three missed probes in a row without a result means the monitor itself was away.
-    // A healthy cluster's interval end is written every third probe (see AvailabilityRecorder).
-    this.recorder = new AvailabilityRecorder(
-      db,
-      config.vantage,
-      3 * config.probeIntervalMs + config.probeTimeoutMs,
-      config.rawProbeRetentionMs > 0,
-      3 * config.probeIntervalMs,
-    );
+    const timings = recorderTimings(config.probeIntervalMs, config.probeTimeoutMs);
+    this.recorder = new AvailabilityRecorder(db, config.vantage, timings.maxGapMs, config.rawProbeRetentionMs > 0, timings.extendUpEveryMs);
     this.redis = redis.open('sla-monitor');
     this.membershipKey = `${redis.prefix}:sla:replicas:${config.vantage}`;
   }
