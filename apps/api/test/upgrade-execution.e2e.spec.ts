@@ -172,10 +172,14 @@ describe('upgrades node by node on the real drivers', () => {
     // Order from the operation: each step started after the one before it finished.
     const rows = await h.steps(operation.id);
     for (let i = 1; i < rows.length; i++) expect(rows[i]!.started_at!.getTime()).toBeGreaterThanOrEqual(rows[i - 1]!.finished_at!.getTime());
-    // Each rollout was asked for once: every driver step followed its own provider change.
-    const handles = rows.map((r) => (r.checkpoint as { operation?: { name: string; version: string } } | null)?.operation).filter(Boolean);
-    expect(handles).toHaveLength(6);
-    expect(new Set(handles.map((o) => `${o!.name}@${o!.version}`)).size).toBe(6);
+    // Each rollout was asked for once: every driver step followed its own provider change. The
+    // backup before each hop checkpoints an etcd-snapshot handle of its own (one per hop).
+    type Handle = { kind: string; name: string; version: string };
+    const handles = rows.map((r) => (r.checkpoint as { operation?: Handle } | null)?.operation).filter((o): o is Handle => !!o);
+    const rollouts = handles.filter((o) => o.kind === 'capi-rollout');
+    expect(rollouts).toHaveLength(6);
+    expect(new Set(rollouts.map((o) => `${o.name}@${o.version}`)).size).toBe(6);
+    expect(handles.filter((o) => o.kind === 'etcd-snapshot')).toHaveLength(2);
     // Node-level progress kept with each pool step.
     const poolStep = done.steps.find((s) => s.name === `upgrade_node_pool:apps:${hop2}`)!;
     expect(poolStep.progress).toMatchObject({ summary: `1 of 1 machines at ${hop2}`, nodes: [{ state: 'ready', version: hop2 }] });

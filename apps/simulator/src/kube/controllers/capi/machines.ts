@@ -370,7 +370,10 @@ async function adopt(pass: ClusterPass, object: KubeObject, machine: KubeObject)
 }
 
 function machineConditions(machine: KubeObject, now: Date, changes: ConditionInput[]) {
-  const merged = setConditions(machine.status?.conditions, changes, now).filter((c) => c.type !== 'Ready');
+  // Ready stays in: setConditions keeps its lastTransitionTime while its status holds. Rebuilt from
+  // scratch it got a new one on every pass, so a machine whose drain waits (a PodDisruptionBudget,
+  // a pod still terminating) was rewritten, and woke every CAPI controller, many times a second.
+  const merged = setConditions(machine.status?.conditions, changes, now);
   const gating = ['BootstrapReady', 'InfrastructureReady', 'NodeHealthy'];
   const ready = summary(merged.filter((c) => gating.includes(c.type)) as ConditionInput[]);
   return setConditions(merged, [ready], now);
