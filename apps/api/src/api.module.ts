@@ -11,6 +11,7 @@ import { UpgradesModule } from '@capstan/upgrades';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { BillingFacts } from './billing-facts';
 import { ClustersForAddons } from './clusters-for-addons';
+import { AddonInventory } from './addon-inventory';
 import { ClustersForFleet } from './clusters-for-fleet';
 import { ClustersForBackups } from './clusters-for-backups';
 import { ClustersForUpgrades } from './clusters-for-upgrades';
@@ -27,7 +28,10 @@ export class ApiModule {
         TenancyModule,
         OperationsModule,
         ClustersModule,
-        UpgradesModule.withSource(ClustersForUpgrades, [ClustersModule, AddonCatalogueModule, ClusterDowntimeModule], { source: ClustersForFleet }),
+        UpgradesModule.withSource(ClustersForUpgrades, [ClustersModule, AddonCatalogueModule, ClusterDowntimeModule], {
+          source: ClustersForFleet,
+          inventory: AddonInventory,
+        }),
         AddonsModule.withSource(ClustersForAddons, [ClustersModule]),
         backups,
         EventsModule,

@@ -77,6 +77,41 @@ export class AddonCatalogue {
     return { releases, enabled: await this.enabledNames(clusterId, releases, organizationId) };
   }
 
+  /**
+   * The add-on versions each cluster runs, as advisories judge them: per cluster, the add-ons on at
+   * its minor (its choices, else the tier's default) at the chart version last read back from the
+   * cluster, or, where nothing was read back yet, the catalogue version Capstan installs at that
+   * minor. One read of the choices for all clusters (docs/addons.md, "Advisories").
+   */
+  async installedVersions(clusters: readonly { id: string; version: string }[]): Promise<Map<string, { name: string; version: string }[]>> {
+    const releases = await this.releases();
+    const choices = new Map<string, Map<string, { enabled: boolean; installedVersion: string | null }>>();
+    for (const row of await this.clusterAddons.ofClusters(
+      this.db,
+      clusters.map((c) => c.id),
+    )) {
+      const mine = choices.get(row.clusterId) ?? new Map<string, { enabled: boolean; installedVersion: string | null }>();
+      mine.set(row.name, row);
+      choices.set(row.clusterId, mine);
+    }
+    const result = new Map<string, { name: string; version: string }[]>();
+    for (const cluster of clusters) {
+      const mine = choices.get(cluster.id) ?? new Map();
+      const on = addonNames(releases)
+        .filter((r) => mine.get(r.name)?.enabled ?? defaultAddonNames([r]).length > 0)
+        .map((r) => r.name);
+      const atMinor = new Map(addonsAt(releases, cluster.version, on).map((a) => [a.name, a.version]));
+      result.set(
+        cluster.id,
+        on.flatMap((name) => {
+          const version = mine.get(name)?.installedVersion ?? atMinor.get(name);
+          return version ? [{ name, version }] : [];
+        }),
+      );
+    }
+    return result;
+  }
+
   /** The HelmChart requests of a cluster's add-ons at `version` (an upgrade's `upgrade_addons` step), with their settings. */
   async requestsAt(clusterId: string, version: string) {
     const releases = await this.releases();

@@ -39,6 +39,20 @@ export class ClusterAddonsRepository {
     }));
   }
 
+  /** Every add-on choice of these clusters, with what was read back from each (fleet advisories). */
+  async ofClusters(
+    db: UnitOfWork,
+    clusterIds: readonly string[],
+  ): Promise<{ clusterId: string; name: string; enabled: boolean; installedVersion: string | null }[]> {
+    if (clusterIds.length === 0) return [];
+    const rows = await db
+      .selectFrom('cluster_addons')
+      .select(['cluster_id', 'name', 'enabled', 'installed_version'])
+      .where('cluster_id', 'in', [...new Set(clusterIds)])
+      .execute();
+    return rows.map((r) => ({ clusterId: r.cluster_id, name: r.name, enabled: r.enabled, installedVersion: r.installed_version }));
+  }
+
   /** The customer's choice, in the transaction that also writes its operation. */
   async choose(
     db: UnitOfWork,
