@@ -3,5 +3,9 @@ module.exports = {
   // testTimeout is a global option: set in a project's config (jest.preset.js) it is ignored when
   // the projects run together, and hooks that boot an API on a loaded machine fell back to 5 s.
   testTimeout: 30_000,
+  // One jest worker runs ~85 test files in a row and every file's module registry (Nest apps,
+  // client-node, ts-jest output) adds to its heap; a CI run once died with "Jest worker ran out of
+  // memory" near the end. A worker whose heap passes this after a file is replaced by a fresh one.
+  workerIdleMemoryLimit: '1.5GB',
   projects: ['<rootDir>/apps/*/jest.config.js', '<rootDir>/libs/*/jest.config.js'],
 };
