@@ -249,11 +249,19 @@ export interface StepRow {
   error: unknown;
   started_at: Date | null;
   finished_at: Date | null;
+  wait: { state?: { progress?: StepProgress } } | null;
+  checkpoint: { progress?: StepProgress } | null;
+}
+
+/** Node-level progress a step recorded, as libs/operations/src/operation-view.ts shows it. */
+export interface StepProgress {
+  summary: string;
+  nodes?: { machine: string; node: string | null; version: string | null; state: string }[];
 }
 
 export const OPERATION_COLUMNS = `id, organization_id, cluster_id, type, status, target_type, target_id, progress, error, requested_by_type,
   requested_by_id, cancel_requested_at, created_at, started_at, finished_at`;
-export const STEP_COLUMNS = 'position, name, status, attempts, error, started_at, finished_at';
+export const STEP_COLUMNS = 'position, name, status, attempts, error, started_at, finished_at, wait, checkpoint';
 
 /** An operation of the organisation with its steps in order, or undefined. */
 export async function getOperation(db: Queryable, organizationId: string, id: string): Promise<{ operation: OperationRow; steps: StepRow[] } | undefined> {
@@ -261,6 +269,12 @@ export async function getOperation(db: Queryable, organizationId: string, id: st
   if (!rows[0]) return undefined;
   const steps = await db.query<StepRow>(`SELECT ${STEP_COLUMNS} FROM operation_steps WHERE operation_id = $1 ORDER BY position`, [id]);
   return { operation: rows[0], steps: steps.rows };
+}
+
+/** What its wait last recorded while the step runs, else what its checkpoint kept when it ended. */
+function stepProgress(step: StepRow): StepProgress | null {
+  const progress = step.wait?.state?.progress ?? step.checkpoint?.progress;
+  return progress && typeof progress.summary === 'string' ? progress : null;
 }
 
 export function presentOperation(op: OperationRow, steps: StepRow[]) {
@@ -278,6 +292,7 @@ export function presentOperation(op: OperationRow, steps: StepRow[]) {
       started_at: step.started_at?.toISOString() ?? null,
       finished_at: step.finished_at?.toISOString() ?? null,
       error: step.error ?? null,
+      progress: stepProgress(step),
     })),
     error: op.error ?? null,
     requested_by: { type: op.requested_by_type, id: op.requested_by_id },

@@ -9,11 +9,11 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { CLS_ID, ClsService, type ClsStore } from 'nestjs-cls';
-import { Logger } from 'nestjs-pino';
 import type { CapstanConfig } from '../config/config';
 import { outageLog } from '../errors/dependency-outage';
 import { ProblemDetailsFilter, sendProblem } from '../errors/problem-details.filter';
 import { Metrics } from '../metrics/metrics';
+import { HTTP_REQUEST, StructuredLogger } from '../logging/structured-logger';
 import { buildOpenApiDocument } from '../openapi/openapi-document';
 import { SOURCE_IP } from './request-context';
 import { noneMatchHits } from './etag';
@@ -54,7 +54,7 @@ export interface HttpAppOptions {
 
 /**
  * Builds a Nest application on Fastify with what every Capstan process serves the same way:
- * request ids, JSON logs, problem+json errors, ETag and Location from the body, metrics timings,
+ * request ids, JSON logs (a line per answer), problem+json errors, ETag and Location from the body, metrics timings,
  * and optionally the API docs.
  */
 export async function createHttpApp(
@@ -77,7 +77,8 @@ export async function createHttpApp(
   });
   // bodyParser off: Nest would add url-encoded forms; Fastify's own JSON parser is all we accept.
   const app = await NestFactory.create<NestFastifyApplication>(rootModule, adapter, { bufferLogs: true, bodyParser: false });
-  app.useLogger(app.get(Logger));
+  const logger = app.get(StructuredLogger);
+  app.useLogger(logger);
   app.useGlobalFilters(new ProblemDetailsFilter());
   // Only the signals that mean "stop": SIGUSR2 and friends are for profilers and debuggers.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
@@ -103,11 +104,12 @@ export async function createHttpApp(
 
   const metrics = app.get(Metrics);
   metrics.setServiceLabel(service);
-  // Each request's context (RequestContext: request id, source IP; the caller once authenticated),
-  // opened right before the handler, after the body is read, so nothing on the way loses it.
+  // Each request's context (RequestContext: request id, source IP; the caller once authenticated;
+  // the request itself, for its log lines), opened right before the handler, after the body is
+  // read, so nothing on the way loses it.
   const cls = app.get(ClsService);
   fastify.addHook('preHandler', (request, _reply, done) => {
-    cls.runWith({ [CLS_ID]: request.id, [SOURCE_IP]: request.ip } as ClsStore, () => done());
+    cls.runWith({ [CLS_ID]: request.id, [SOURCE_IP]: request.ip, [HTTP_REQUEST]: request } as ClsStore, () => done());
   });
   // Callback-style hooks: an async hook costs a promise per request for nothing here.
   // Headers that follow from the body (ETag, Location), for every route and every process; a
@@ -136,6 +138,7 @@ export async function createHttpApp(
     // An authenticated answer below 500 has read its caller from Postgres: the outage is over.
     if (reply.statusCode < 500 && request.headers.authorization !== undefined && outageLog.isDown('postgres')) outageLog.succeeded('postgres');
     metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    logger.requestCompleted(request, reply);
     done();
   });
 
