@@ -5,7 +5,7 @@ import { createTestDatabase, seedFleet, seedOrganization, testConfig, type TestD
 import type { FleetClusterFacts } from '@capstan/upgrades';
 import { type INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { AddonInventory } from '../src/addon-inventory';
+import { AddonInventory } from './addon-inventory';
 
 /**
  * Advisories judge the add-on versions a cluster runs (docs/addons.md, "Advisories"): what was read
