@@ -7,9 +7,10 @@ const frameworkAndIo = ['@nestjs/*', '@prisma/*', 'prisma', 'bullmq', 'ioredis',
 /**
  * Layering (docs/architecture.md, Layers): domain at the bottom; platform and contracts above it;
  * then the core services (tenancy, events, providers), which may use each other's public index;
- * then the engine (operations); the features (clusters, sla, ...) on top, never importing each
- * other. Apps compose libraries; only the launcher (which runs the apps in one process) and the
- * test harness may import an app's entry point.
+ * then the engine (operations); the features (clusters, sla, ...), never importing each other;
+ * above them composition, which binds one feature's port to another's public functions and is
+ * imported by apps alone. Apps compose libraries; only the launcher (which runs the apps in one
+ * process) and the test harness may import an app's entry point.
  */
 const below = {
   'layer:domain': [],
@@ -18,7 +19,8 @@ const below = {
   'layer:core': ['layer:domain', 'layer:contracts', 'layer:platform', 'layer:core'],
   'layer:engine': ['layer:domain', 'layer:contracts', 'layer:platform', 'layer:core'],
   'layer:feature': ['layer:domain', 'layer:contracts', 'layer:platform', 'layer:core', 'layer:engine'],
-  'layer:app': ['layer:domain', 'layer:contracts', 'layer:platform', 'layer:core', 'layer:engine', 'layer:feature'],
+  'layer:composition': ['layer:domain', 'layer:contracts', 'layer:platform', 'layer:core', 'layer:engine', 'layer:feature'],
+  'layer:app': ['layer:domain', 'layer:contracts', 'layer:platform', 'layer:core', 'layer:engine', 'layer:feature', 'layer:composition'],
   // The CLI talks to the API over HTTP only: the SDK (contracts layer) and nothing of the server.
   'layer:cli': ['layer:contracts'],
 };

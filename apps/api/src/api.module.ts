@@ -9,12 +9,7 @@ import { ClusterDowntimeModule, SlaReportsModule } from '@capstan/sla';
 import { TenancyModule } from '@capstan/tenancy';
 import { UpgradesModule } from '@capstan/upgrades';
 import { type DynamicModule, Module } from '@nestjs/common';
-import { BillingFacts } from './billing-facts';
-import { ClustersForAddons } from './clusters-for-addons';
-import { AddonInventory } from './addon-inventory';
-import { ClustersForFleet } from './clusters-for-fleet';
-import { ClustersForBackups } from './clusters-for-backups';
-import { ClustersForUpgrades } from './clusters-for-upgrades';
+import { AddonInventory, BillingFacts, ClustersForAddons, ClustersForBackups, ClustersForFleet, ClustersForUpgrades } from '@capstan/composition';
 
 /** The customer and staff HTTP API: mounts the feature modules' controllers, nothing more. */
 @Module({})

@@ -1,11 +1,11 @@
 import { AddonCatalogue, AddonCatalogueModule } from '@capstan/addons';
+import { AddonInventory } from '@capstan/composition';
 import { ADDON_CATALOGUE_SEED, type Advisory, addonNames, findingsFor } from '@capstan/domain';
 import { Database, ManualClock, PlatformModule } from '@capstan/platform';
 import { createTestDatabase, seedFleet, seedOrganization, testConfig, type TestDatabase } from '@capstan/testing';
 import type { FleetClusterFacts } from '@capstan/upgrades';
 import { type INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { AddonInventory } from '../src/addon-inventory';
 
 /**
  * Advisories judge the add-on versions a cluster runs (docs/addons.md, "Advisories"): what was read

@@ -1,12 +1,6 @@
 import { createCapstanClient } from '@capstan/sdk';
-import { seedOrganization, seedStaff, type Stack, startStack } from '@capstan/testing';
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { seedOrganization, seedStaff } from '@capstan/testing';
+import { type Client, DriverSuite, onDriverStack } from './driver-suite';
 
 interface ObjectList {
   items: { metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: { chart?: string; version?: string } }[];
@@ -19,68 +13,24 @@ interface ObjectList {
  * objects; an add-on the catalogue has no release of for the next minor blocks the upgrade plan.
  */
 describe('managed add-ons on the real drivers', () => {
-  let stack: Stack;
-  let client: ReturnType<typeof createCapstanClient>;
-  let other: ReturnType<typeof createCapstanClient>;
-  let staff: ReturnType<typeof createCapstanClient>;
-  let organizationId: string;
-  let dir: string;
+  const suite = onDriverStack(new DriverSuite(), 'capstan-addons-');
+  let other: Client;
+  let staff: Client;
 
   beforeAll(async () => {
-    stack = await startStack({ drivers: true, stepDelayMs: 20 });
-    const org = await seedOrganization(stack.prisma, { maxClusters: 10 });
-    organizationId = org.organizationId;
-    client = createCapstanClient({ baseUrl: stack.apiUrl, token: org.token, idempotencyKeys: true });
-    other = createCapstanClient({ baseUrl: stack.apiUrl, token: (await seedOrganization(stack.prisma)).token, idempotencyKeys: true });
-    staff = createCapstanClient({ baseUrl: stack.apiUrl, token: (await seedStaff(stack.prisma, 'operator')).token });
-    dir = await mkdtemp(join(tmpdir(), 'capstan-addons-'));
-  }, 90_000);
-
-  afterAll(async () => {
-    await stack?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    other = createCapstanClient({ baseUrl: suite.stack.apiUrl, token: (await seedOrganization(suite.stack.prisma)).token, idempotencyKeys: true });
+    staff = createCapstanClient({ baseUrl: suite.stack.apiUrl, token: (await seedStaff(suite.stack.prisma, 'operator')).token });
   });
 
-  async function finished(operationId: string, timeoutMs = 180_000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const { data } = await client.GET('/v1/operations/{operation_id}', { params: { path: { operation_id: operationId } } });
-      if (data && ['succeeded', 'failed', 'cancelled', 'needs_attention'].includes(data.status)) return data;
-      if (Date.now() > deadline) throw new Error(`operation ${operationId} is still ${data?.status}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  /** kubectl on the cluster with a kubeconfig issued for this call. */
+  const kubectl = async (clusterId: string, ...args: string[]) => suite.kubectl(await suite.kubeconfigOf(clusterId), ...args);
 
-  async function kubectl(clusterId: string, ...args: string[]): Promise<string> {
-    const { data } = await client.GET('/v1/clusters/{cluster_id}/kubeconfig', { params: { path: { cluster_id: clusterId } }, parseAs: 'text' });
-    const file = join(dir, `${clusterId}.kubeconfig`);
-    await writeFile(file, data as string, { mode: 0o600 });
-    const { stdout } = await run('kubectl', ['--kubeconfig', file, '--request-timeout=20s', ...args], { env: { ...process.env, HOME: dir } });
-    return stdout;
-  }
-
-  async function createCluster(provider: 'rke2' | 'gke', name: string, minor: string) {
-    const version = (await client.GET('/v1/versions', {})).data!.items.find((v) => v.provider === provider && v.minor === minor)!.latest_patch;
-    const created = await client.POST('/v1/clusters', {
-      body: {
-        name,
-        provider,
-        region: provider === 'rke2' ? 'nine-cz41' : 'europe-west6',
-        version,
-        node_pools: [{ name: 'apps', machine_type: provider === 'rke2' ? 'nine-standard-2' : 'e2-standard-4', count: 1 }],
-      },
-    });
-    expect(created.response.status).toBe(202);
-    expect(await finished(created.data!.operation.id)).toMatchObject({ status: 'succeeded' });
-    return created.data!.cluster.id;
-  }
-
-  const enable = (clusterId: string, name: string, settings: Record<string, string | number | boolean> = {}, as = client) =>
+  const enable = (clusterId: string, name: string, settings: Record<string, string | number | boolean> = {}, as = suite.client) =>
     as.PUT('/v1/clusters/{cluster_id}/addons/{name}', { params: { path: { cluster_id: clusterId, name } }, body: { settings } });
   const addons = async (clusterId: string) =>
-    (await client.GET('/v1/clusters/{cluster_id}/addons', { params: { path: { cluster_id: clusterId } } })).data!.items;
+    (await suite.client.GET('/v1/clusters/{cluster_id}/addons', { params: { path: { cluster_id: clusterId } } })).data!.items;
   const catalogueVersion = async (name: string, minor: string) => {
-    const rows = (await client.GET('/v1/addons', {})).data!.items.filter((r) => r.name === name);
+    const rows = (await suite.client.GET('/v1/addons', {})).data!.items.filter((r) => r.name === name);
     const m = Number(minor.split('.')[1]);
     const covering = rows.filter((r) => Number(r.min_minor.split('.')[1]) <= m && m <= Number(r.max_minor.split('.')[1]));
     return covering.sort((a, b) => a.version.localeCompare(b.version, undefined, { numeric: true })).at(-1)!.version;
@@ -88,7 +38,7 @@ describe('managed add-ons on the real drivers', () => {
 
   for (const provider of ['rke2', 'gke'] as const) {
     it(`enables ArgoCD and KEDA on ${provider}: helm-controller installs them at the catalogue's versions, read back from the cluster's own objects`, async () => {
-      const clusterId = await createCluster(provider, `addons-${provider}`, '1.35');
+      const clusterId = await suite.createCluster(provider, `addons-${provider}`, '1.35');
       const before = await addons(clusterId);
       // defaults on, optional off, the bundled ones left to the distribution
       expect(before.find((a) => a.name === 'cert-manager')).toMatchObject({ tier: 'default', enabled: true, removable: true });
@@ -104,7 +54,7 @@ describe('managed add-ons on the real drivers', () => {
         const accepted = await enable(clusterId, name, settings);
         expect(accepted.response.status).toBe(202);
         expect(accepted.data!.operation).toMatchObject({ type: 'update_addons', steps: [{ name: 'apply_addon' }, { name: 'verify_addon' }] });
-        expect(await finished(accepted.data!.operation.id)).toMatchObject({ status: 'succeeded' });
+        expect(await suite.finished(accepted.data!.operation.id)).toMatchObject({ status: 'succeeded' });
       }
 
       const after = await addons(clusterId);
@@ -134,15 +84,15 @@ describe('managed add-ons on the real drivers', () => {
       expect(chartLabel('capstan-argo-cd')).toBe(`argo-cd-${argoVersion}`);
 
       // Each change is audited and recorded with what the operation read back.
-      const audit = await stack.database
+      const audit = await suite.stack.database
         .selectFrom('audit_events')
         .select(['action', 'target_id'])
-        .where('organization_id', '=', organizationId)
+        .where('organization_id', '=', suite.organizationId)
         .where('action', '=', 'cluster.addon.update')
         .where('target_id', 'in', [`${clusterId}/argo-cd`, `${clusterId}/keda`])
         .execute();
       expect(audit).toHaveLength(2);
-      const rows = await stack.database
+      const rows = await suite.stack.database
         .selectFrom('cluster_addons')
         .select(['name', 'installed_version', 'status'])
         .where('cluster_id', '=', clusterId)
@@ -150,11 +100,11 @@ describe('managed add-ons on the real drivers', () => {
       expect(rows.find((r) => r.name === 'keda')).toMatchObject({ installed_version: kedaVersion, status: 'installed' });
 
       // Removing KEDA uninstalls it; an always-on add-on cannot be removed.
-      const removed = await client.DELETE('/v1/clusters/{cluster_id}/addons/{name}', { params: { path: { cluster_id: clusterId, name: 'keda' } } });
+      const removed = await suite.client.DELETE('/v1/clusters/{cluster_id}/addons/{name}', { params: { path: { cluster_id: clusterId, name: 'keda' } } });
       expect(removed.response.status).toBe(202);
-      expect(await finished(removed.data!.operation.id)).toMatchObject({ status: 'succeeded' });
+      expect(await suite.finished(removed.data!.operation.id)).toMatchObject({ status: 'succeeded' });
       expect((await addons(clusterId)).find((a) => a.name === 'keda')).toMatchObject({ enabled: false, installed_version: null });
-      const alwaysOn = await client.DELETE('/v1/clusters/{cluster_id}/addons/{name}', { params: { path: { cluster_id: clusterId, name: 'coredns' } } });
+      const alwaysOn = await suite.client.DELETE('/v1/clusters/{cluster_id}/addons/{name}', { params: { path: { cluster_id: clusterId, name: 'coredns' } } });
       expect(alwaysOn.response.status).toBe(422);
       expect(alwaysOn.response.headers.get('content-type')).toContain('application/problem+json');
       expect(alwaysOn.error).toMatchObject({ type: expect.stringContaining('addon-always-on'), rule: 'always-on add-ons stay' });
@@ -162,22 +112,22 @@ describe('managed add-ons on the real drivers', () => {
   }
 
   it('blocks the upgrade plan of a cluster running an add-on the catalogue has no release of for the next minor, until staff add one', async () => {
-    const clusterId = await createCluster('rke2', 'addons-blocked', '1.35');
+    const clusterId = await suite.createCluster('rke2', 'addons-blocked', '1.35');
     const plan = async () =>
-      (await client.GET('/v1/clusters/{cluster_id}/upgrade-plan', { params: { path: { cluster_id: clusterId }, query: { version: '1.36' } } })).data!;
+      (await suite.client.GET('/v1/clusters/{cluster_id}/upgrade-plan', { params: { path: { cluster_id: clusterId }, query: { version: '1.36' } } })).data!;
     expect((await plan()).blockers).toEqual([]);
 
     const accepted = await enable(clusterId, 'argo-cd');
-    expect(await finished(accepted.data!.operation.id)).toMatchObject({ status: 'succeeded' });
+    expect(await suite.finished(accepted.data!.operation.id)).toMatchObject({ status: 'succeeded' });
     const blocked = await plan();
     expect(blocked.runnable).toBe(false);
     expect(blocked.blockers).toEqual([expect.objectContaining({ kind: 'addon_incompatible', details: { minor: '1.36', addons: ['argo-cd'] } })]);
-    const refused = await client.POST('/v1/clusters/{cluster_id}/upgrade', { params: { path: { cluster_id: clusterId } }, body: { version: '1.36' } });
+    const refused = await suite.client.POST('/v1/clusters/{cluster_id}/upgrade', { params: { path: { cluster_id: clusterId } }, body: { version: '1.36' } });
     expect(refused.response.status).toBe(422);
     expect(refused.error).toMatchObject({ type: expect.stringContaining('upgrade-blocked') });
 
     // Staff qualify a release for 1.36, with its source; the same plan is clear.
-    const argo = (await client.GET('/v1/addons', {})).data!.items.filter((r) => r.name === 'argo-cd').at(-1)!;
+    const argo = (await suite.client.GET('/v1/addons', {})).data!.items.filter((r) => r.name === 'argo-cd').at(-1)!;
     const put = await staff.PUT('/admin/v1/addon-versions/{name}/{version}', {
       params: { path: { name: 'argo-cd', version: '9.6.0' } },
       body: {
@@ -196,11 +146,11 @@ describe('managed add-ons on the real drivers', () => {
     });
     expect(put.response.status).toBe(200);
     expect((await plan()).blockers).toEqual([]);
-    const audit = await stack.database.selectFrom('audit_events').select(['action', 'reason']).where('target_id', '=', 'argo-cd/9.6.0').execute();
+    const audit = await suite.stack.database.selectFrom('audit_events').select(['action', 'reason']).where('target_id', '=', 'argo-cd/9.6.0').execute();
     expect(audit).toEqual([{ action: 'addon_version.create', reason: 'Argo CD 3.4 is tested on 1.36' }]);
 
     // A customer cannot edit the catalogue.
-    const customerPut = await client.PUT('/admin/v1/addon-versions/{name}/{version}', {
+    const customerPut = await suite.client.PUT('/admin/v1/addon-versions/{name}/{version}', {
       params: { path: { name: 'argo-cd', version: '9.7.0' } },
       body: { ...put.data!, settings_schema: argo.settings_schema, reason: 'not staff', app_version: null } as never,
     });
@@ -208,7 +158,7 @@ describe('managed add-ons on the real drivers', () => {
   }, 300_000);
 
   it('validates settings against the schema (422 naming each violation), keeps other organisations out (404) and refuses unknown add-ons (404)', async () => {
-    const clusterId = await createCluster('gke', 'addons-rules', '1.35');
+    const clusterId = await suite.createCluster('gke', 'addons-rules', '1.35');
     const bad = await enable(clusterId, 'keda', { operator_replicas: 9, colour: 'blue' });
     expect(bad.response.status).toBe(422);
     expect(bad.response.headers.get('content-type')).toContain('application/problem+json');
@@ -227,7 +177,7 @@ describe('managed add-ons on the real drivers', () => {
       await other.DELETE('/v1/clusters/{cluster_id}/addons/{name}', { params: { path: { cluster_id: clusterId, name: 'cert-manager' } } }),
     ])
       expect(res.response.status).toBe(404);
-    const rows = await stack.database.selectFrom('cluster_addons').select('name').where('cluster_id', '=', clusterId).execute();
+    const rows = await suite.stack.database.selectFrom('cluster_addons').select('name').where('cluster_id', '=', clusterId).execute();
     expect(rows).toEqual([]);
   }, 300_000);
 });

@@ -1,20 +1,10 @@
 import { createCapstanClient } from '@capstan/sdk';
 import { externalClusterName, externalNodePoolName } from '@capstan/providers';
-import { seedOrganization, type Stack, startStack } from '@capstan/testing';
+import { seedOrganization } from '@capstan/testing';
 import { sql } from 'kysely';
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
-
-type Client = ReturnType<typeof createCapstanClient>;
-
-interface NodeList {
-  items: { metadata: { name: string; labels: Record<string, string> }; status: { nodeInfo: { kubeletVersion: string } } }[];
-}
+import { type Client, DriverSuite, onDriverStack } from './driver-suite';
 
 /**
  * Upgrades run node by node on the real drivers against the emulators (docs/upgrades.md, "Running
@@ -22,89 +12,38 @@ interface NodeList {
  * a worker restart in the middle, GKE's system pool, a failed pool rolled back, and a drain a
  * PodDisruptionBudget blocks pausing the operation until the customer relaxes it and resumes.
  */
-function helpers(stackOf: () => Stack, clientOf: () => Client, dirOf: () => string) {
-  const client = () => clientOf();
-  async function finished(operationId: string, timeoutMs = 240_000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const { data } = await client().GET('/v1/operations/{operation_id}', { params: { path: { operation_id: operationId } } });
-      if (data && ['succeeded', 'failed', 'cancelled', 'needs_attention'].includes(data.status)) return data;
-      if (Date.now() > deadline) throw new Error(`operation ${operationId} is still ${data?.status}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+/** The driver suite with what these upgrade suites add; an upgrade of two hops may take its time. */
+class UpgradeSuite extends DriverSuite {
+  constructor() {
+    super(240_000);
   }
-  async function kubectl(kubeconfig: string, ...args: string[]): Promise<string> {
-    const { stdout } = await run('kubectl', ['--kubeconfig', kubeconfig, '--request-timeout=20s', ...args], { env: { ...process.env, HOME: dirOf() } });
-    return stdout;
-  }
-  async function kubeconfigOf(clusterId: string): Promise<string> {
-    const { data } = await client().GET('/v1/clusters/{cluster_id}/kubeconfig', { params: { path: { cluster_id: clusterId } }, parseAs: 'text' });
-    const file = join(dirOf(), `${clusterId}.kubeconfig`);
-    await writeFile(file, data as string, { mode: 0o600 });
-    return file;
-  }
-  async function nodes(clusterId: string): Promise<NodeList['items']> {
-    return (JSON.parse(await kubectl(await kubeconfigOf(clusterId), 'get', 'nodes', '-o', 'json')) as NodeList).items;
-  }
+
   /** Both minors are end of life by the seeded dates; these suites keep them supported. */
-  async function keepSupported(provider: 'rke2' | 'gke', minors: string[]) {
-    await stackOf()
-      .database.updateTable('kubernetes_versions')
+  async keepSupported(provider: 'rke2' | 'gke', minors: string[]) {
+    await this.stack.database
+      .updateTable('kubernetes_versions')
       .set({ maintenance_at: null, standard_support_ends_at: null, end_of_support_at: new Date('2099-01-01') })
       .where('provider', '=', provider)
       .where('minor', 'in', minors)
       .execute();
   }
-  async function patchOf(provider: 'rke2' | 'gke', minor: string) {
-    return (await client().GET('/v1/versions', {})).data!.items.find((v) => v.provider === provider && v.minor === minor)!.latest_patch;
+
+  upgrade(clusterId: string, version: string) {
+    return this.client.POST('/v1/clusters/{cluster_id}/upgrade', { params: { path: { cluster_id: clusterId } }, body: { version } });
   }
-  async function createCluster(provider: 'rke2' | 'gke', name: string, minor: string, pools: string[]) {
-    const created = await client().POST('/v1/clusters', {
-      body: {
-        name,
-        provider,
-        region: provider === 'rke2' ? 'nine-cz41' : 'europe-west6',
-        version: await patchOf(provider, minor),
-        node_pools: pools.map((pool) => ({ name: pool, machine_type: provider === 'rke2' ? 'nine-standard-2' : 'e2-standard-4', count: 1 })),
-      },
-    });
-    expect(created.response.status).toBe(202);
-    expect(await finished(created.data!.operation.id)).toMatchObject({ status: 'succeeded' });
-    return created.data!.cluster.id;
-  }
-  const upgrade = (clusterId: string, version: string) =>
-    client().POST('/v1/clusters/{cluster_id}/upgrade', { params: { path: { cluster_id: clusterId } }, body: { version } });
-  const getCluster = async (clusterId: string) => (await client().GET('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: clusterId } } })).data!;
-  const steps = (operationId: string) =>
-    stackOf()
-      .database.selectFrom('operation_steps')
+
+  steps(operationId: string) {
+    return this.stack.database
+      .selectFrom('operation_steps')
       .select(['name', 'status', 'started_at', 'finished_at', 'checkpoint', 'wait'])
       .where('operation_id', '=', operationId)
       .orderBy('position')
       .execute();
-  return { finished, kubectl, kubeconfigOf, nodes, keepSupported, patchOf, createCluster, upgrade, getCluster, steps };
+  }
 }
 
 describe('upgrades node by node on the real drivers', () => {
-  let stack: Stack;
-  let client: Client;
-  let dir: string;
-  const h = helpers(
-    () => stack,
-    () => client,
-    () => dir,
-  );
-
-  beforeAll(async () => {
-    stack = await startStack({ drivers: true, stepDelayMs: 20 });
-    client = createCapstanClient({ baseUrl: stack.apiUrl, token: (await seedOrganization(stack.prisma, { maxClusters: 10 })).token, idempotencyKeys: true });
-    dir = await mkdtemp(join(tmpdir(), 'capstan-upgrade-execution-'));
-  }, 90_000);
-
-  afterAll(async () => {
-    await stack?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  const h = onDriverStack(new UpgradeSuite(), 'capstan-upgrade-execution-');
 
   it('RKE2: two minors with two pools run as two hops in order, control plane first, through a worker restart; the Machines say the same', async () => {
     await h.keepSupported('rke2', ['1.34', '1.35']);
@@ -113,7 +52,7 @@ describe('upgrades node by node on the real drivers', () => {
 
     // Every Machine of the cluster as the management cluster shows it, first seen when: replaced
     // machines are gone by the end, so the order is read while the rollout runs.
-    const management = stack.simulator.kube.server('management');
+    const management = h.stack.simulator.kube.server('management');
     const seen = new Map<string, { controlPlane: boolean; version: string; at: number }>();
     let watching = true;
     const watcher = (async () => {
@@ -162,7 +101,7 @@ describe('upgrades node by node on the real drivers', () => {
       if (Date.now() > deadline) throw new Error('the first pool step never waited');
       await new Promise((r) => setTimeout(r, 20));
     }
-    await stack.restartWorker();
+    await h.stack.restartWorker();
 
     const done = await h.finished(operation.id);
     watching = false;
@@ -238,7 +177,7 @@ describe('upgrades node by node on the real drivers', () => {
     const { rows } = await sql<{ operation_type: string; node_pool: string | null; version: string | null }>`
       SELECT operation_type, node_pool, effect->>'version' AS version FROM simulator.gke_operations
        WHERE cluster = ${externalClusterName(clusterId)} AND operation_type IN ('UPGRADE_MASTER', 'UPGRADE_NODES') ORDER BY start_time, name`.execute(
-      stack.database,
+      h.stack.database,
     );
     const pools = (await h.getCluster(clusterId)).node_pools;
     const external = (name: string) => externalNodePoolName(pools.find((p) => p.name === name)!.id);
@@ -263,26 +202,26 @@ describe('upgrades node by node on the real drivers', () => {
     const clusterId = await h.createCluster('gke', 'rollback-gke', '1.34', ['apps']);
     const [from, hop1] = [await h.patchOf('gke', '1.34'), await h.patchOf('gke', '1.35')];
     // New nodes fail to come up: the control plane moves, the pool's upgrade fails.
-    const armed = await fetch(`${stack.simulator.apiUrl}/v1/chaos/faults`, {
+    const armed = await fetch(`${h.stack.simulator.apiUrl}/v1/chaos/faults`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.env.SIMULATOR_API_TOKEN}` },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${h.stack.env.SIMULATOR_API_TOKEN}` },
       body: JSON.stringify({ match: { call: 'gke.nodes.create', cluster: externalClusterName(clusterId) }, mode: 'fail_always', retryable: false }),
     });
     expect(armed.status).toBe(201);
     const accepted = await h.upgrade(clusterId, '1.36');
     const failed = await h.finished(accepted.data!.operation.id);
-    await fetch(`${stack.simulator.apiUrl}/v1/chaos/faults`, { method: 'DELETE', headers: { authorization: `Bearer ${stack.env.SIMULATOR_API_TOKEN}` } });
+    await fetch(`${h.stack.simulator.apiUrl}/v1/chaos/faults`, { method: 'DELETE', headers: { authorization: `Bearer ${h.stack.env.SIMULATOR_API_TOKEN}` } });
     expect(failed).toMatchObject({ status: 'failed', error: { step: `upgrade_node_pool:apps:${hop1}` } });
     // The target 1.36 is not left as what the cluster desires: it desires what runs (1.35).
     expect(await h.getCluster(clusterId)).toMatchObject({ status: 'running', current_version: hop1, desired_version: hop1 });
 
-    const notAnUpgrade = await client.POST('/v1/operations/{operation_id}/rollback', {
+    const notAnUpgrade = await h.client.POST('/v1/operations/{operation_id}/rollback', {
       params: { path: { operation_id: accepted.data!.operation.id.replace(/.$/, '0') } },
     });
     expect(notAnUpgrade.response.status).toBe(404);
     expect(notAnUpgrade.response.headers.get('content-type')).toContain('application/problem+json');
 
-    const rollback = await client.POST('/v1/operations/{operation_id}/rollback', { params: { path: { operation_id: accepted.data!.operation.id } } });
+    const rollback = await h.client.POST('/v1/operations/{operation_id}/rollback', { params: { path: { operation_id: accepted.data!.operation.id } } });
     expect(rollback.response.status).toBe(202);
     expect(rollback.data!.operation.steps.map((s) => s.name)).toEqual([`rollback_node_pool:apps:${from}`, 'mark_upgraded']);
     expect(await h.finished(rollback.data!.operation.id)).toMatchObject({ status: 'succeeded' });
@@ -291,10 +230,10 @@ describe('upgrades node by node on the real drivers', () => {
     expect(cluster.node_pools.map((p) => p.version)).toEqual([from]);
 
     // A finished rollback is not rolled back again, and says why.
-    const again = await client.POST('/v1/operations/{operation_id}/rollback', { params: { path: { operation_id: rollback.data!.operation.id } } });
+    const again = await h.client.POST('/v1/operations/{operation_id}/rollback', { params: { path: { operation_id: rollback.data!.operation.id } } });
     expect(again.response.status).toBe(409);
     expect(again.error).toMatchObject({ type: expect.stringContaining('operation-not-rollbackable'), rule: expect.any(String) });
-    const audit = await stack.database
+    const audit = await h.stack.database
       .selectFrom('audit_events')
       .select('action')
       .where('target_id', '=', clusterId)
@@ -305,27 +244,12 @@ describe('upgrades node by node on the real drivers', () => {
 });
 
 describe('a drain a PodDisruptionBudget blocks (RKE2)', () => {
-  let stack: Stack;
-  let client: Client;
+  // A short drain timeout: past it, the upgrade asks for a person instead of waiting on.
+  const h = onDriverStack(new UpgradeSuite(), 'capstan-upgrade-drain-', { env: { UPGRADE_DRAIN_TIMEOUT_MS: '15000' } });
   let other: Client;
-  let dir: string;
-  const h = helpers(
-    () => stack,
-    () => client,
-    () => dir,
-  );
 
   beforeAll(async () => {
-    // A short drain timeout: past it, the upgrade asks for a person instead of waiting on.
-    stack = await startStack({ drivers: true, stepDelayMs: 20, env: { UPGRADE_DRAIN_TIMEOUT_MS: '15000' } });
-    client = createCapstanClient({ baseUrl: stack.apiUrl, token: (await seedOrganization(stack.prisma, { maxClusters: 10 })).token, idempotencyKeys: true });
-    other = createCapstanClient({ baseUrl: stack.apiUrl, token: (await seedOrganization(stack.prisma, { name: 'other-org' })).token });
-    dir = await mkdtemp(join(tmpdir(), 'capstan-upgrade-drain-'));
-  }, 90_000);
-
-  afterAll(async () => {
-    await stack?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    other = createCapstanClient({ baseUrl: h.stack.apiUrl, token: (await seedOrganization(h.stack.prisma, { name: 'other-org' })).token });
   });
 
   /** A pod on the pool's node that a PodDisruptionBudget allows no eviction of. */
@@ -333,7 +257,7 @@ describe('a drain a PodDisruptionBudget blocks (RKE2)', () => {
     const kubeconfig = await h.kubeconfigOf(clusterId);
     const poolId = (await h.getCluster(clusterId)).node_pools[0]!.id;
     const node = (await h.nodes(clusterId)).find((n) => n.metadata.labels['capstan.io/node-pool'] === poolId)!.metadata.name;
-    const manifest = join(dir, 'web.yaml');
+    const manifest = join(h.dir, 'web.yaml');
     await writeFile(
       manifest,
       [
@@ -398,21 +322,21 @@ describe('a drain a PodDisruptionBudget blocks (RKE2)', () => {
     // Another organisation does not see it; an operation that is not paused does not resume.
     const foreign = await other.POST('/v1/operations/{operation_id}/resume', { params: { path: { operation_id: operationId } } });
     expect(foreign.response.status).toBe(404);
-    const createOp = (await client.GET('/v1/operations', { params: { query: { cluster_id: clusterId, type: 'create_cluster' } } })).data!.items[0]!;
-    const notPaused = await client.POST('/v1/operations/{operation_id}/resume', { params: { path: { operation_id: createOp.id } } });
+    const createOp = (await h.client.GET('/v1/operations', { params: { query: { cluster_id: clusterId, type: 'create_cluster' } } })).data!.items[0]!;
+    const notPaused = await h.client.POST('/v1/operations/{operation_id}/resume', { params: { path: { operation_id: createOp.id } } });
     expect(notPaused.response.status).toBe(409);
     expect(notPaused.response.headers.get('content-type')).toContain('application/problem+json');
     expect(notPaused.error).toMatchObject({ type: expect.stringContaining('operation-not-resumable'), rule: 'only needs_attention operations resume' });
 
     await h.kubectl(kubeconfig, 'patch', 'pdb', 'web', '-n', 'default', '--type', 'merge', '-p', '{"spec":{"minAvailable":0}}');
-    const resumed = await client.POST('/v1/operations/{operation_id}/resume', { params: { path: { operation_id: operationId } } });
+    const resumed = await h.client.POST('/v1/operations/{operation_id}/resume', { params: { path: { operation_id: operationId } } });
     expect(resumed.response.status).toBe(200);
     expect(resumed.data).toMatchObject({ status: 'pending', error: null });
     expect(await h.finished(operationId)).toMatchObject({ status: 'succeeded', error: null });
     const cluster = await h.getCluster(clusterId);
     expect(cluster).toMatchObject({ status: 'running', current_version: target, desired_version: target });
     expect(cluster.node_pools.map((p) => p.version)).toEqual([target]);
-    const audit = await stack.database
+    const audit = await h.stack.database
       .selectFrom('audit_events')
       .select('action')
       .where('target_id', '=', operationId)
@@ -426,11 +350,11 @@ describe('a drain a PodDisruptionBudget blocks (RKE2)', () => {
     await protectedPod(clusterId);
     const operationId = (await h.upgrade(clusterId, '1.36')).data!.operation.id;
     expect(await h.finished(operationId)).toMatchObject({ status: 'needs_attention' });
-    const cancel = await client.POST('/v1/operations/{operation_id}/cancel', { params: { path: { operation_id: operationId } } });
+    const cancel = await h.client.POST('/v1/operations/{operation_id}/cancel', { params: { path: { operation_id: operationId } } });
     expect(cancel.response.status).toBe(200);
     expect(cancel.data).toMatchObject({ status: 'pending', cancel_requested: true });
     // A cancel asked for is not resumed.
-    expect((await client.POST('/v1/operations/{operation_id}/resume', { params: { path: { operation_id: operationId } } })).response.status).toBe(409);
+    expect((await h.client.POST('/v1/operations/{operation_id}/resume', { params: { path: { operation_id: operationId } } })).response.status).toBe(409);
     const cancelled = await h.finished(operationId);
     expect(cancelled.status).toBe('cancelled');
     expect(cancelled.steps.filter((s) => s.status === 'succeeded').map((s) => s.name)).toEqual([
@@ -447,28 +371,10 @@ describe('a drain a PodDisruptionBudget blocks (RKE2)', () => {
 });
 
 describe('an upgrade whose worker is killed (kill -9) mid-rollout', () => {
-  let stack: Stack;
-  let client: Client;
-  let dir: string;
-  const h = helpers(
-    () => stack,
-    () => client,
-    () => dir,
-  );
-
-  beforeAll(async () => {
-    stack = await startStack({ drivers: true, stepDelayMs: 20, inProcessWorker: false });
-    client = createCapstanClient({ baseUrl: stack.apiUrl, token: (await seedOrganization(stack.prisma, { maxClusters: 10 })).token, idempotencyKeys: true });
-    dir = await mkdtemp(join(tmpdir(), 'capstan-upgrade-kill-'));
-  }, 90_000);
-
-  afterAll(async () => {
-    await stack?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  const h = onDriverStack(new UpgradeSuite(), 'capstan-upgrade-kill-', { inProcessWorker: false });
 
   it('loses nothing: the next worker follows the same rollout to the end, and the pool is rolled once', async () => {
-    const first = await stack.spawnWorker();
+    const first = await h.stack.spawnWorker();
     const clusterId = await h.createCluster('rke2', 'killed-worker', '1.35', ['apps']);
     const target = await h.patchOf('rke2', '1.36');
     const operationId = (await h.upgrade(clusterId, '1.36')).data!.operation.id;
@@ -484,13 +390,13 @@ describe('an upgrade whose worker is killed (kill -9) mid-rollout', () => {
     }
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
-    await stack.spawnWorker();
+    await h.stack.spawnWorker();
 
     expect(await h.finished(operationId)).toMatchObject({ status: 'succeeded' });
     const step = (await h.steps(operationId)).find((s) => s.name === poolStep)!;
     expect((step.checkpoint as { operation: { name: string } }).operation.name).toBe(handle.name);
     // One rollout of the pool: its MachineDeployment has one MachineSet left, at the target, with one machine.
-    const management = stack.simulator.kube.server('management');
+    const management = h.stack.simulator.kube.server('management');
     const sets = await management.list('cluster.x-k8s.io/v1beta1', 'MachineSet', {
       labelSelector: `cluster.x-k8s.io/cluster-name=${externalClusterName(clusterId)}`,
     });

@@ -1,17 +1,7 @@
 import { createCapstanClient } from '@capstan/sdk';
 import { Rke2Driver } from '@capstan/providers';
 import { seedOrganization, type Stack, startStack, waitForOperation } from '@capstan/testing';
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
-
-interface NodeList {
-  items: { metadata: { name: string; labels: Record<string, string> }; status: { nodeInfo: { kubeletVersion: string } } }[];
-}
+import { DriverSuite, onDriverStack } from './driver-suite';
 
 /**
  * POST /v1/clusters/{id}/upgrade on the real drivers against the emulators (docs/upgrades.md,
@@ -20,70 +10,22 @@ interface NodeList {
  * the new version.
  */
 describe('cluster upgrades on the real drivers', () => {
-  let stack: Stack;
-  let client: ReturnType<typeof createCapstanClient>;
-  let dir: string;
+  const suite = onDriverStack(new DriverSuite(), 'capstan-upgrades-');
 
-  beforeAll(async () => {
-    stack = await startStack({ drivers: true, stepDelayMs: 20 });
-    client = createCapstanClient({ baseUrl: stack.apiUrl, token: (await seedOrganization(stack.prisma, { maxClusters: 10 })).token, idempotencyKeys: true });
-    dir = await mkdtemp(join(tmpdir(), 'capstan-upgrades-'));
-  }, 90_000);
-
-  afterAll(async () => {
-    jest.restoreAllMocks();
-    await stack?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
-
-  async function finished(operationId: string, timeoutMs = 180_000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const { data } = await client.GET('/v1/operations/{operation_id}', { params: { path: { operation_id: operationId } } });
-      if (data && ['succeeded', 'failed', 'cancelled', 'needs_attention'].includes(data.status)) return data;
-      if (Date.now() > deadline) throw new Error(`operation ${operationId} is still ${data?.status}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
-  async function kubectl(kubeconfig: string, ...args: string[]): Promise<string> {
-    const { stdout } = await run('kubectl', ['--kubeconfig', kubeconfig, '--request-timeout=20s', ...args], { env: { ...process.env, HOME: dir } });
-    return stdout;
-  }
+  afterAll(() => jest.restoreAllMocks());
 
   async function kubeletVersions(clusterId: string): Promise<string[]> {
-    const { data } = await client.GET('/v1/clusters/{cluster_id}/kubeconfig', { params: { path: { cluster_id: clusterId } }, parseAs: 'text' });
-    const file = join(dir, `${clusterId}.kubeconfig`);
-    await writeFile(file, data as string, { mode: 0o600 });
-    const nodes = JSON.parse(await kubectl(file, 'get', 'nodes', '-o', 'json')) as NodeList;
     // GKE's own system pool is not one of the customer's pools (see docs/upgrades.md, "Running an upgrade").
-    const customers = nodes.items.filter((n) => n.metadata.labels['cloud.google.com/gke-nodepool'] !== 'capstan-system');
+    const customers = (await suite.nodes(clusterId)).filter((n) => n.metadata.labels['cloud.google.com/gke-nodepool'] !== 'capstan-system');
     return [...new Set(customers.map((n) => n.status.nodeInfo.kubeletVersion))];
   }
 
-  async function createCluster(provider: 'rke2' | 'gke', name: string, minor: string, pools: string[]) {
-    const version = (await client.GET('/v1/versions', {})).data!.items.find((v) => v.provider === provider && v.minor === minor)!.latest_patch;
-    const created = await client.POST('/v1/clusters', {
-      body: {
-        name,
-        provider,
-        region: provider === 'rke2' ? 'nine-cz41' : 'europe-west6',
-        version,
-        node_pools: pools.map((pool) => ({ name: pool, machine_type: provider === 'rke2' ? 'nine-standard-2' : 'e2-standard-4', count: 1 })),
-      },
-    });
-    expect(created.response.status).toBe(202);
-    expect(await finished(created.data!.operation.id)).toMatchObject({ status: 'succeeded' });
-    return created.data!.cluster.id;
-  }
-
   const upgrade = (clusterId: string, version: string) =>
-    client.POST('/v1/clusters/{cluster_id}/upgrade', { params: { path: { cluster_id: clusterId } }, body: { version } });
-  const getCluster = async (clusterId: string) => (await client.GET('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: clusterId } } })).data!;
+    suite.client.POST('/v1/clusters/{cluster_id}/upgrade', { params: { path: { cluster_id: clusterId } }, body: { version } });
 
   it('upgrades an RKE2 cluster from 1.35 to 1.36: control plane first, then each pool; kubectl sees every node at 1.36', async () => {
-    const clusterId = await createCluster('rke2', 'upgrade-rke2', '1.35', ['apps', 'batch']);
-    const target = (await client.GET('/v1/versions', {})).data!.items.find((v) => v.provider === 'rke2' && v.minor === '1.36')!.latest_patch;
+    const clusterId = await suite.createCluster('rke2', 'upgrade-rke2', '1.35', ['apps', 'batch']);
+    const target = await suite.patchOf('rke2', '1.36');
 
     const accepted = await upgrade(clusterId, '1.36');
     expect(accepted.response.status).toBe(202);
@@ -97,16 +39,16 @@ describe('cluster upgrades on the real drivers', () => {
       `upgrade_node_pool:batch:${target}`,
       'mark_upgraded',
     ]);
-    expect((await getCluster(clusterId)).status).toBe('upgrading');
+    expect((await suite.getCluster(clusterId)).status).toBe('upgrading');
     // one mutating operation per cluster
     const second = await upgrade(clusterId, '1.36');
     expect(second.response.status).toBe(409);
     expect(second.response.headers.get('content-type')).toContain('application/problem+json');
 
-    const done = await finished(operation.id);
+    const done = await suite.finished(operation.id);
     expect(done).toMatchObject({ status: 'succeeded' });
     // Each step started after the one before it finished: the control plane before any pool.
-    const steps = await stack.database
+    const steps = await suite.stack.database
       .selectFrom('operation_steps')
       .select(['name', 'started_at', 'finished_at', 'checkpoint'])
       .where('operation_id', '=', operation.id)
@@ -116,15 +58,15 @@ describe('cluster upgrades on the real drivers', () => {
     // (step 1 is the etcd snapshot before the hop; docs/backups.md)
     expect(steps[2]!.checkpoint).toMatchObject({ operation: { provider: 'rke2', kind: expect.any(String), version: target } });
     // the etcd snapshot before the hop, kept until the upgrade succeeded (docs/backups.md)
-    const snapshot = await stack.database.selectFrom('backups').selectAll().where('operation_id', '=', operation.id).executeTakeFirstOrThrow();
+    const snapshot = await suite.stack.database.selectFrom('backups').selectAll().where('operation_id', '=', operation.id).executeTakeFirstOrThrow();
     expect(snapshot).toMatchObject({ purpose: 'pre_upgrade', kind: 'etcd_snapshot', status: 'succeeded', taken_before_version: target });
 
-    const cluster = await getCluster(clusterId);
+    const cluster = await suite.getCluster(clusterId);
     expect(cluster).toMatchObject({ status: 'running', current_version: target });
     expect(cluster.node_pools.map((p) => p.version)).toEqual([target, target]);
     expect(await kubeletVersions(clusterId)).toEqual([`v${target}+rke2r1`]);
 
-    const audit = await stack.database
+    const audit = await suite.stack.database
       .selectFrom('audit_events')
       .select(['action'])
       .where('target_id', '=', clusterId)
@@ -134,7 +76,7 @@ describe('cluster upgrades on the real drivers', () => {
   }, 300_000);
 
   it('refuses with problem+json what the planner refuses: a downgrade, an unknown version, a blocked two-minor plan', async () => {
-    const clusterId = await createCluster('rke2', 'upgrade-refusals', '1.35', ['apps']);
+    const clusterId = await suite.createCluster('rke2', 'upgrade-refusals', '1.35', ['apps']);
     const problem = async (version: string) => {
       const res = await upgrade(clusterId, version);
       expect(res.response.status).toBe(422);
@@ -144,18 +86,18 @@ describe('cluster upgrades on the real drivers', () => {
     expect(await problem('1.34')).toMatchObject({ type: expect.stringContaining('version-downgrade'), rule: 'never downgrade' });
     expect(await problem('1.99')).toMatchObject({ type: expect.stringContaining('version-not-offered') });
     // 1.35 -> 1.37 is planned as two hops; the managed add-ons have no qualified version for 1.37 yet.
-    const plan = (await client.GET('/v1/clusters/{cluster_id}/upgrade-plan', { params: { path: { cluster_id: clusterId }, query: { version: '1.37' } } }))
+    const plan = (await suite.client.GET('/v1/clusters/{cluster_id}/upgrade-plan', { params: { path: { cluster_id: clusterId }, query: { version: '1.37' } } }))
       .data!;
     expect(plan.hops.map((h) => h.to.split('.').slice(0, 2).join('.'))).toEqual(['1.36', '1.37']);
     const blocked = await problem('1.37');
     expect(blocked).toMatchObject({ type: expect.stringContaining('upgrade-blocked') });
     expect(blocked.blockers!.map((b) => b.kind)).toEqual(plan.blockers.map((b) => b.kind));
     // nothing was started
-    expect(await getCluster(clusterId)).toMatchObject({ status: 'running', desired_version: plan.from });
+    expect(await suite.getCluster(clusterId)).toMatchObject({ status: 'running', desired_version: plan.from });
   }, 300_000);
 
   it('resumes the same ProviderOperation after a worker restart mid-wait: the control plane is asked to upgrade once', async () => {
-    const clusterId = await createCluster('rke2', 'upgrade-restart', '1.35', ['apps']);
+    const clusterId = await suite.createCluster('rke2', 'upgrade-restart', '1.35', ['apps']);
     const calls = jest.spyOn(Rke2Driver.prototype, 'upgradeControlPlane');
     calls.mockClear();
     const operation = (await upgrade(clusterId, '1.36')).data!.operation;
@@ -165,7 +107,7 @@ describe('cluster upgrades on the real drivers', () => {
     let wait = null as Wait | null;
     while (!wait?.state.operation) {
       if (Date.now() > deadline) throw new Error('the control-plane step never waited');
-      const step = await stack.database
+      const step = await suite.stack.database
         .selectFrom('operation_steps')
         .select(['wait'])
         .where('operation_id', '=', operation.id)
@@ -174,37 +116,37 @@ describe('cluster upgrades on the real drivers', () => {
       wait = step.wait as Wait | null;
       await new Promise((r) => setTimeout(r, 20));
     }
-    await stack.restartWorker();
-    expect(await finished(operation.id)).toMatchObject({ status: 'succeeded' });
+    await suite.stack.restartWorker();
+    expect(await suite.finished(operation.id)).toMatchObject({ status: 'succeeded' });
     expect(calls).toHaveBeenCalledTimes(1);
-    const step = await stack.database
+    const step = await suite.stack.database
       .selectFrom('operation_steps')
       .select(['checkpoint'])
       .where('operation_id', '=', operation.id)
       .where('position', '=', 2)
       .executeTakeFirstOrThrow();
     expect((step.checkpoint as { operation: { name: string } }).operation.name).toBe(wait!.state.operation!.name);
-    expect(await getCluster(clusterId)).toMatchObject({ status: 'running', current_version: expect.stringMatching(/^1\.36\./) });
+    expect(await suite.getCluster(clusterId)).toMatchObject({ status: 'running', current_version: expect.stringMatching(/^1\.36\./) });
   }, 300_000);
 
   it('installs the managed add-ons that go with the new minor after a hop that changes them (1.32 to 1.33)', async () => {
     // Both minors are end of life by the seeded dates; this suite's catalogue keeps them supported.
-    await stack.database
+    await suite.stack.database
       .updateTable('kubernetes_versions')
       .set({ maintenance_at: null, end_of_support_at: new Date('2099-01-01') })
       .where('provider', '=', 'rke2')
       .where('minor', 'in', ['1.32', '1.33'])
       .execute();
-    const clusterId = await createCluster('rke2', 'upgrade-addons', '1.32', ['apps']);
+    const clusterId = await suite.createCluster('rke2', 'upgrade-addons', '1.32', ['apps']);
     const accepted = await upgrade(clusterId, '1.33');
     expect(accepted.response.status).toBe(202);
     const names = accepted.data!.operation.steps.map((s) => s.name);
     expect(names.slice(-2)).toEqual([expect.stringMatching(/^upgrade_addons:1\.33\./), 'mark_upgraded']);
-    expect(await finished(accepted.data!.operation.id)).toMatchObject({ status: 'succeeded' });
+    expect(await suite.finished(accepted.data!.operation.id)).toMatchObject({ status: 'succeeded' });
 
     // CoreDNS is the add-on 1.33 changes, and RKE2 bundles it: it moved with the control plane,
     // while Capstan's own charts were applied again at their versions for 1.33.
-    const step = await stack.database
+    const step = await suite.stack.database
       .selectFrom('operation_steps')
       .select(['checkpoint'])
       .where('operation_id', '=', accepted.data!.operation.id)
@@ -219,24 +161,24 @@ describe('cluster upgrades on the real drivers', () => {
       bundled: expect.arrayContaining(['coredns']),
     });
     expect((step.checkpoint as { applied: string[] }).applied).toContain('cert-manager');
-    expect((await getCluster(clusterId)).current_version).toMatch(/^1\.33\./);
+    expect((await suite.getCluster(clusterId)).current_version).toMatch(/^1\.33\./);
   }, 300_000);
 
   it('upgrades a GKE cluster by one minor through the Container API operations', async () => {
-    const clusterId = await createCluster('gke', 'upgrade-gke', '1.35', ['apps']);
-    const target = (await client.GET('/v1/versions', {})).data!.items.find((v) => v.provider === 'gke' && v.minor === '1.36')!.latest_patch;
+    const clusterId = await suite.createCluster('gke', 'upgrade-gke', '1.35', ['apps']);
+    const target = await suite.patchOf('gke', '1.36');
     const accepted = await upgrade(clusterId, target);
     expect(accepted.response.status).toBe(202);
-    const done = await finished(accepted.data!.operation.id);
+    const done = await suite.finished(accepted.data!.operation.id);
     expect(done).toMatchObject({ status: 'succeeded' });
-    const controlPlane = await stack.database
+    const controlPlane = await suite.stack.database
       .selectFrom('operation_steps')
       .select(['checkpoint'])
       .where('operation_id', '=', accepted.data!.operation.id)
       .where('position', '=', 2)
       .executeTakeFirstOrThrow();
     expect(controlPlane.checkpoint).toMatchObject({ operation: { provider: 'gke', kind: 'gke-operation', version: target } });
-    const cluster = await getCluster(clusterId);
+    const cluster = await suite.getCluster(clusterId);
     expect(cluster).toMatchObject({ status: 'running', current_version: target });
     expect(await kubeletVersions(clusterId)).toEqual([`v${target}`]);
   }, 300_000);

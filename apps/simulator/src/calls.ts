@@ -1,26 +1,9 @@
+import { simulatorRoutes } from '@capstan/contracts';
 import { GKE_CALLS } from './gke/calls';
 
-/** The simulated cloud's operations, one per ClusterProvider method: what faults match and stats count. */
+/** What faults match and stats count: the ClusterProvider calls staff can fault through the API, and the GKE methods. */
 export const PROVIDER_CALLS = [
-  'ensureCluster',
-  'getCluster',
-  'deleteCluster',
-  'ensureNodePool',
-  'getNodePool',
-  'updateNodePool',
-  'deleteNodePool',
-  'issueCredentials',
-  'revokeCredentials',
-  'upgradeControlPlane',
-  'cordonNode',
-  'drainNode',
-  'upgradeNode',
-  'uncordonNode',
-  'snapshot',
-  'restore',
-  'installAddons',
-  'listAddons',
-  'listObjects',
+  ...simulatorRoutes.PROVIDER_CALLS,
   // The emulated GKE Container API's methods (apps/simulator/src/gke), named as Google names them.
   ...GKE_CALLS,
 ] as const;

@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { startSlaMonitor } from '@capstan/sla-monitor';
-import { clusterRequest, seedOrganization, type Stack, startStack, testConfig, waitForOperation } from '@capstan/testing';
+import { clusterRequest, seedOrganization, type Stack, startStack, waitForOperation } from '@capstan/testing';
+import { monitorConfig } from './monitor-support';
 
 /**
  * Every process's /metrics after a cluster create (docs/observability.md): the API counts the
@@ -101,16 +102,7 @@ describe('metrics of the API, the worker and the SLA monitor after a create', ()
     expect(sample(done, 'capstan_operation_oldest_active_age_seconds', { type: 'create_cluster' })).toBeUndefined();
 
     // The SLA monitor finds the running cluster, probes it and writes its first interval.
-    monitor = await startSlaMonitor(
-      testConfig(stack.config.database.url, {
-        ...stack.env,
-        REDIS_URL: stack.config.redis.url,
-        REDIS_PREFIX: stack.config.redis.prefix,
-        SLA_MONITOR_PORT: '0',
-        SLA_PROBE_INTERVAL_MS: '100',
-        SLA_FLUSH_INTERVAL_MS: '100',
-      }),
-    );
+    monitor = await startSlaMonitor(monitorConfig(stack));
     const probed = await scrapeUntil(
       monitor,
       (t) => (sample(t, 'capstan_probes_total', { result: 'up' }) ?? 0) >= 3 && (sample(t, 'capstan_availability_intervals_written_total') ?? 0) >= 1,

@@ -1,7 +1,8 @@
 import { AcceleratedClock, type PrismaService } from '@capstan/platform';
 import { BurnRateAlerter } from '@capstan/sla';
 import { startSlaMonitor } from '@capstan/sla-monitor';
-import { clusterRequest, seedOrganization, seedStaff, type Stack, startStack, testConfig, waitForOperation } from '@capstan/testing';
+import { seedOrganization, seedStaff, type Stack, startStack } from '@capstan/testing';
+import { monitorConfig, runningCluster } from './monitor-support';
 
 /** 60 simulated seconds per real second: a 7-minute outage takes 7 s to watch. */
 const SPEED = 60;
@@ -24,18 +25,8 @@ describe('SLA monitor against simulated clusters', () => {
     stack = await startStack();
     customer = (await seedOrganization(stack.prisma)).token;
     staff = (await seedStaff(stack.prisma, 'operator')).token;
-    const create = async (name: string) => {
-      const res = await stack.api.inject({
-        method: 'POST',
-        url: '/v1/clusters',
-        headers: { authorization: `Bearer ${customer}` },
-        payload: clusterRequest({ name }),
-      });
-      await waitForOperation(stack.prisma, res.json().operation.id);
-      return { id: res.json().cluster.id as string };
-    };
-    down = await create('will-go-down');
-    healthy = await create('stays-up');
+    down = { id: await runningCluster(stack, customer, 'will-go-down') };
+    healthy = { id: await runningCluster(stack, customer, 'stays-up') };
     // Simulated time below runs in the past hour; the clusters must have existed by then.
     await stack.prisma.cluster.updateMany({ where: { id: { in: [down.id, healthy.id] } }, data: { createdAt: new Date(Date.now() - 2 * 3_600_000) } });
   }, 60_000);
@@ -43,7 +34,7 @@ describe('SLA monitor against simulated clusters', () => {
   /** Monitors the test started, closed here too, so a failed assertion cannot leave one running (and jest waiting). */
   const started: { close(): Promise<void> }[] = [];
   const monitorWith = async (clock: AcceleratedClock) => {
-    const monitor = await startSlaMonitor(monitorConfig(), { clock });
+    const monitor = await startSlaMonitor(monitorConfig(stack), { clock });
     started.push(monitor);
     return monitor;
   };
@@ -52,16 +43,6 @@ describe('SLA monitor against simulated clusters', () => {
     for (const monitor of started) await monitor.close().catch(() => undefined);
     await stack?.stop();
   }, 60_000);
-
-  const monitorConfig = () =>
-    testConfig(stack.config.database.url, {
-      ...stack.env,
-      REDIS_URL: stack.config.redis.url,
-      REDIS_PREFIX: stack.config.redis.prefix,
-      SLA_MONITOR_PORT: '0',
-      SLA_PROBE_INTERVAL_MS: '100',
-      SLA_FLUSH_INTERVAL_MS: '100',
-    });
 
   const apiServer = (state: 'down' | 'up') =>
     stack.api.inject({

@@ -1,6 +1,7 @@
 import { Clock } from '@capstan/platform';
 import { startSlaMonitor } from '@capstan/sla-monitor';
-import { clusterRequest, seedOrganization, seedStaff, type Stack, startStack, testConfig, waitForOperation } from '@capstan/testing';
+import { seedOrganization, seedStaff, type Stack, startStack } from '@capstan/testing';
+import { monitorConfig, runningCluster } from './monitor-support';
 
 /**
  * Issue 14's outages that escaped the count, watched end to end through the API with the clock
@@ -56,32 +57,13 @@ describe('SLA reports through the API with a faster clock', () => {
     expect(res.statusCode).toBe(200);
     return res.json();
   };
-  const monitorConfig = () =>
-    testConfig(stack.config.database.url, {
-      ...stack.env,
-      REDIS_URL: stack.config.redis.url,
-      REDIS_PREFIX: stack.config.redis.prefix,
-      SLA_MONITOR_PORT: '0',
-      SLA_PROBE_INTERVAL_MS: '100',
-      SLA_FLUSH_INTERVAL_MS: '100',
-    });
 
   beforeAll(async () => {
     stack = await startStack({ env: clockEnv });
     clock = stack.api.get(Clock);
     customer = (await seedOrganization(stack.prisma)).token;
     staff = (await seedStaff(stack.prisma, 'operator')).token;
-    const create = async (name: string) => {
-      const res = await stack.api.inject({
-        method: 'POST',
-        url: '/v1/clusters',
-        headers: { authorization: `Bearer ${customer}` },
-        payload: clusterRequest({ name }),
-      });
-      await waitForOperation(stack.prisma, res.json().operation.id);
-      return res.json().cluster.id as string;
-    };
-    [acrossMonths, gapInside] = await Promise.all([create('across-months'), create('gap-inside')]);
+    [acrossMonths, gapInside] = await Promise.all([runningCluster(stack, customer, 'across-months'), runningCluster(stack, customer, 'gap-inside')]);
   }, 60_000);
 
   afterAll(async () => {
@@ -91,7 +73,7 @@ describe('SLA reports through the API with a faster clock', () => {
   it('counts an outage across the month boundary in both months, and one with a monitor restart inside it', async () => {
     // The API, the worker and this monitor all read the same simulated time, still before the outage
     expect(clock.now().getTime()).toBeLessThan(at(-5).getTime());
-    let monitor = await startSlaMonitor(monitorConfig());
+    let monitor = await startSlaMonitor(monitorConfig(stack));
     expect(Math.abs(monitor.get(Clock).now().getTime() - clock.now().getTime())).toBeLessThan(MINUTE / 2);
 
     // across-months is down from 4 minutes before midnight to 4 after (before: 4 + 4, neither part
@@ -108,7 +90,7 @@ describe('SLA reports through the API with a faster clock', () => {
     await until(at(7));
     await monitor.close();
     await until(at(9));
-    monitor = await startSlaMonitor(monitorConfig());
+    monitor = await startSlaMonitor(monitorConfig(stack));
     await until(at(12));
     await apiServer(gapInside, 'up');
     await until(at(14));

@@ -1,5 +1,6 @@
 import { startSlaMonitor } from '@capstan/sla-monitor';
-import { clusterRequest, seedOrganization, type Stack, startStack, testConfig, waitForOperation } from '@capstan/testing';
+import { seedOrganization, type Stack, startStack } from '@capstan/testing';
+import { monitorConfig, runningCluster } from './monitor-support';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -16,14 +17,7 @@ describe('SLA monitors at two vantage points', () => {
   beforeAll(async () => {
     stack = await startStack();
     customer = (await seedOrganization(stack.prisma)).token;
-    const res = await stack.api.inject({
-      method: 'POST',
-      url: '/v1/clusters',
-      headers: { authorization: `Bearer ${customer}` },
-      payload: clusterRequest({ name: 'two-views' }),
-    });
-    await waitForOperation(stack.prisma, res.json().operation.id);
-    clusterId = res.json().cluster.id;
+    clusterId = await runningCluster(stack, customer, 'two-views');
     // The views below cover the past hour; the cluster must have existed by then.
     await stack.prisma.cluster.update({ where: { id: clusterId }, data: { createdAt: new Date(Date.now() - 2 * 3_600_000) } });
   }, 60_000);
@@ -32,18 +26,7 @@ describe('SLA monitors at two vantage points', () => {
     await stack?.stop();
   });
 
-  const deployment = (vantage: string) =>
-    startSlaMonitor(
-      testConfig(stack.config.database.url, {
-        ...stack.env,
-        REDIS_URL: stack.config.redis.url,
-        REDIS_PREFIX: stack.config.redis.prefix,
-        SLA_MONITOR_PORT: '0',
-        SLA_PROBE_INTERVAL_MS: '100',
-        SLA_FLUSH_INTERVAL_MS: '100',
-        SLA_VANTAGE: vantage,
-      }),
-    );
+  const deployment = (vantage: string) => startSlaMonitor(monitorConfig(stack, { SLA_VANTAGE: vantage }));
 
   it('records each location under its own name, and counts a minute down only when both saw it down', async () => {
     // Given a deployment in Zurich and one in Frankfurt, watching for a few seconds

@@ -7,9 +7,7 @@ import { OperationsEngineModule } from '@capstan/operations';
 import { FleetSchedulerModule, UpgradeOperationStepsModule } from '@capstan/upgrades';
 import { AddonCatalogueModule, AddonOperationStepsModule } from '@capstan/addons';
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ClustersForFleet } from './clusters-for-fleet';
-import { ClusterRestores, ClustersForBackups } from './clusters-for-backups';
-import { ClusterUpgradeVersions } from './upgrade-versions';
+import { ClusterRestores, ClustersForBackups, ClustersForFleet, ClusterUpgradeVersions } from '@capstan/composition';
 
 /**
  * The worker: runs operations (BullMQ) and relays the outbox; HTTP only for health and metrics.

@@ -1,4 +1,5 @@
 import { ClusterFleetModule } from '@capstan/clusters';
+import { ClustersForFleet } from '@capstan/composition';
 import { exclusionCovers, isProductionCluster, occurrences, SEEDED_ADVISORIES, type WindowDay } from '@capstan/domain';
 import { Database, ManualClock, newId, PlatformModule } from '@capstan/platform';
 import { ClusterDowntimeModule, SlaReportsRepository, SlaReportsService } from '@capstan/sla';
@@ -16,7 +17,6 @@ import {
 } from '@capstan/upgrades';
 import { type INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ClustersForFleet } from '../src/clusters-for-fleet';
 
 /**
  * The fleet auto-upgrade on a real database with an injected clock (docs/upgrades.md, "Fleet

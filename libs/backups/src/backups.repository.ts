@@ -30,29 +30,19 @@ export class BackupsRepository {
     return uow.insertInto('backup_schedules').values(row).returningAll().executeTakeFirstOrThrow();
   }
 
-  async schedule(organizationId: string, clusterId: string, id: string, uow: UnitOfWork = this.db): Promise<BackupScheduleRow> {
-    const row = await uow
-      .selectFrom('backup_schedules')
-      .selectAll()
-      .where('organization_id', '=', organizationId)
-      .where('cluster_id', '=', clusterId)
-      .where('id', '=', id)
-      .executeTakeFirst();
-    if (!row) throw new NotFoundError('backup schedule', id);
-    return row;
+  schedule(organizationId: string, clusterId: string, id: string, uow: UnitOfWork = this.db): Promise<BackupScheduleRow> {
+    return found('backup schedule', id, this.scheduleOf(uow, organizationId, clusterId, id).executeTakeFirst());
   }
 
-  async scheduleForUpdate(uow: UnitOfWork, organizationId: string, clusterId: string, id: string): Promise<BackupScheduleRow> {
-    const row = await uow
+  scheduleForUpdate(uow: UnitOfWork, organizationId: string, clusterId: string, id: string): Promise<BackupScheduleRow> {
+    return found('backup schedule', id, this.scheduleOf(uow, organizationId, clusterId, id).forUpdate().executeTakeFirst());
+  }
+
+  private scheduleOf(uow: UnitOfWork, organizationId: string, clusterId: string, id: string) {
+    return uow
       .selectFrom('backup_schedules')
       .selectAll()
-      .where('organization_id', '=', organizationId)
-      .where('cluster_id', '=', clusterId)
-      .where('id', '=', id)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!row) throw new NotFoundError('backup schedule', id);
-    return row;
+      .where((eb) => eb.and({ organization_id: organizationId, cluster_id: clusterId, id }));
   }
 
   schedules(organizationId: string, clusterId: string, limit: number, after?: string): Promise<BackupScheduleRow[]> {
@@ -137,16 +127,16 @@ export class BackupsRepository {
       .executeTakeFirstOrThrow();
   }
 
-  async backup(organizationId: string, clusterId: string, id: string, uow: UnitOfWork = this.db): Promise<BackupRow> {
-    const row = await uow
-      .selectFrom('backups')
-      .selectAll()
-      .where('organization_id', '=', organizationId)
-      .where('cluster_id', '=', clusterId)
-      .where('id', '=', id)
-      .executeTakeFirst();
-    if (!row) throw new NotFoundError('backup', id);
-    return row;
+  backup(organizationId: string, clusterId: string, id: string, uow: UnitOfWork = this.db): Promise<BackupRow> {
+    return found(
+      'backup',
+      id,
+      uow
+        .selectFrom('backups')
+        .selectAll()
+        .where((eb) => eb.and({ organization_id: organizationId, cluster_id: clusterId, id }))
+        .executeTakeFirst(),
+    );
   }
 
   /** A backup by id alone, for the worker (its operation names it). */
@@ -266,4 +256,11 @@ export class BackupsRepository {
       .execute();
     return new Map(rows.filter((r) => r.last !== null).map((r) => [r.cluster_id, r.last as Date]));
   }
+}
+
+/** A row scoped by the caller's organisation and cluster: another tenant's id does not exist for them. */
+async function found<R>(what: string, id: string, row: Promise<R | undefined>): Promise<R> {
+  const r = await row;
+  if (!r) throw new NotFoundError(what, id);
+  return r;
 }

@@ -3,7 +3,8 @@ import { defineRoute } from './route';
 import { printableText } from './text.schema';
 import { z } from './zod';
 
-const PROVIDER_CALLS = [
+/** The simulated cloud's operations, one per ClusterProvider method: what a staff fault can match. */
+export const PROVIDER_CALLS = [
   'ensureCluster',
   'getCluster',
   'deleteCluster',

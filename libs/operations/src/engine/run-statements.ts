@@ -1,7 +1,7 @@
 import { ACTIVE_OPERATION_STATUSES, operationTransition, stepStatusesBefore } from '@capstan/domain';
 import type { NewEvent } from '@capstan/events';
-import type { Database, Prisma } from '@capstan/platform';
-import { expressionBuilder, sql } from 'kysely';
+import type { Database, DB, Prisma } from '@capstan/platform';
+import { type ExpressionBuilder, expressionBuilder, sql, type Updateable, type UpdateObject } from 'kysely';
 import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres';
 import { withEvent } from '@capstan/events';
 import type { EngineCluster, EngineOperation, EngineStep, StepWait } from './step-context';
@@ -271,13 +271,7 @@ export async function boundary(
     .with('finished_step', (q) =>
       q
         .updateTable('operation_steps')
-        .set((eb) => ({
-          status: 'succeeded',
-          finished_at: now,
-          wait: null,
-          retrying_since: null,
-          checkpoint: eb.fn.coalesce(sql<unknown>`${finished?.checkpoint == null ? null : JSON.stringify(finished.checkpoint)}::jsonb`, 'checkpoint'),
-        }))
+        .set(succeeded(finished, now))
         .where('operation_id', '=', run.operationId)
         .where('position', '=', finished?.position ?? -1)
         .where('status', 'in', stepStatusesBefore('succeeded'))
@@ -317,25 +311,8 @@ export async function boundary(
  * for this operation but with no owner (whichever worker gets the delayed job takes it at once),
  * and `wake_at` says when the job is due. Returns false when the lease was lost.
  */
-export async function yieldStep(db: Database, run: Run, position: number, wait: StepWait, wakeAt: Date, now: Date): Promise<boolean> {
-  const rows = await releasedLease(db, run, leaseUntil(wakeAt, run.leaseMs))
-    .with('step', (q) =>
-      q
-        .updateTable('operation_steps')
-        .set({ wait: JSON.stringify(wait) })
-        .where('operation_id', '=', run.operationId)
-        .where('position', '=', position)
-        .where('status', '=', 'running')
-        .where((eb) => eb.exists(eb.selectFrom('released').select('released.key'))),
-    )
-    .updateTable('operations')
-    .set({ wake_at: wakeAt, updated_at: now })
-    .where('id', '=', run.operationId)
-    .where('status', '=', 'running')
-    .where((eb) => eb.exists(eb.selectFrom('released').select('released.key')))
-    .returning('id')
-    .execute();
-  return rows.length > 0;
+export function yieldStep(db: Database, run: Run, position: number, wait: StepWait, wakeAt: Date, now: Date): Promise<boolean> {
+  return handedBack(db, run, leaseUntil(wakeAt, run.leaseMs), position, { wait: JSON.stringify(wait) }, { wake_at: wakeAt, updated_at: now });
 }
 
 /**
@@ -343,30 +320,14 @@ export async function yieldStep(db: Database, run: Run, position: number, wait: 
  * run retries it as a new attempt), the start of the run of failures is kept, and the lease is
  * left without an owner until the backoff is over. Returns false when the lease was lost.
  */
-export async function retryStep(db: Database, run: Run, position: number, message: string, retryAt: Date, now: Date): Promise<boolean> {
-  const rows = await releasedLease(db, run, leaseUntil(retryAt, run.leaseMs))
-    .with('step', (q) =>
-      q
-        .updateTable('operation_steps')
-        .set((eb) => ({
-          status: 'failed',
-          error: JSON.stringify({ message }),
-          wait: null,
-          retrying_since: eb.fn.coalesce('retrying_since', sql<Date>`${now}::timestamptz`),
-        }))
-        .where('operation_id', '=', run.operationId)
-        .where('position', '=', position)
-        .where('status', '=', 'running')
-        .where((eb) => eb.exists(eb.selectFrom('released').select('released.key'))),
-    )
-    .updateTable('operations')
-    .set({ updated_at: now })
-    .where('id', '=', run.operationId)
-    .where('status', '=', 'running')
-    .where((eb) => eb.exists(eb.selectFrom('released').select('released.key')))
-    .returning('id')
-    .execute();
-  return rows.length > 0;
+export function retryStep(db: Database, run: Run, position: number, message: string, retryAt: Date, now: Date): Promise<boolean> {
+  const failed = (eb: ExpressionBuilder<DB, 'operation_steps'>) => ({
+    status: 'failed' as const,
+    error: JSON.stringify({ message }),
+    wait: null,
+    retrying_since: eb.fn.coalesce('retrying_since', sql<Date>`${now}::timestamptz`),
+  });
+  return handedBack(db, run, leaseUntil(retryAt, run.leaseMs), position, failed, { updated_at: now });
 }
 
 /**
@@ -389,25 +350,35 @@ const releasedLease = (db: Database, run: Run, until: Date) =>
  * A stopping worker hands the operation back at a step boundary: the step that just finished is
  * checkpointed and the lease left without an owner, so another worker resumes at the next step.
  */
-export async function handBack(db: Database, run: Run, finished: FinishedStep, now: Date): Promise<boolean> {
-  const rows = await releasedLease(db, run, leaseUntil(now, run.leaseMs))
-    .with('finished_step', (q) =>
+export function handBack(db: Database, run: Run, finished: FinishedStep, now: Date): Promise<boolean> {
+  return handedBack(db, run, leaseUntil(now, run.leaseMs), finished.position, succeeded(finished, now), { updated_at: now });
+}
+
+/**
+ * One statement of a run that gives its worker back (a yield, a retry's backoff, a hand-back): the
+ * lease released until `until`, the running step at `position` changed by `step`, the operation by
+ * `operation`, each only while the lease was still this run's. False when it was lost.
+ */
+async function handedBack(
+  db: Database,
+  run: Run,
+  until: Date,
+  position: number,
+  step: UpdateObject<DB, 'operation_steps'> | ((eb: ExpressionBuilder<DB, 'operation_steps'>) => UpdateObject<DB, 'operation_steps'>),
+  operation: Updateable<DB['operations']>,
+): Promise<boolean> {
+  const rows = await releasedLease(db, run, until)
+    .with('step', (q) =>
       q
         .updateTable('operation_steps')
-        .set((eb) => ({
-          status: 'succeeded',
-          finished_at: now,
-          wait: null,
-          retrying_since: null,
-          checkpoint: eb.fn.coalesce(sql<unknown>`${finished.checkpoint == null ? null : JSON.stringify(finished.checkpoint)}::jsonb`, 'checkpoint'),
-        }))
+        .set(step)
         .where('operation_id', '=', run.operationId)
-        .where('position', '=', finished.position)
+        .where('position', '=', position)
         .where('status', '=', 'running')
         .where((eb) => eb.exists(eb.selectFrom('released').select('released.key'))),
     )
     .updateTable('operations')
-    .set({ updated_at: now })
+    .set(operation)
     .where('id', '=', run.operationId)
     .where('status', '=', 'running')
     .where((eb) => eb.exists(eb.selectFrom('released').select('released.key')))
@@ -415,6 +386,15 @@ export async function handBack(db: Database, run: Run, finished: FinishedStep, n
     .execute();
   return rows.length > 0;
 }
+
+/** What a step that succeeded records: its end, and its checkpoint unless it learnt nothing (null keeps the one it had). */
+const succeeded = (finished: FinishedStep | undefined, now: Date) => (eb: ExpressionBuilder<DB, 'operation_steps'>) => ({
+  status: 'succeeded' as const,
+  finished_at: now,
+  wait: null,
+  retrying_since: null,
+  checkpoint: eb.fn.coalesce(sql<unknown>`${finished?.checkpoint == null ? null : JSON.stringify(finished.checkpoint)}::jsonb`, 'checkpoint'),
+});
 
 /** A step failed for good: its error kept, before the operation's end is written. */
 export async function stepFailed(db: Database, run: Run, position: number, message: string, now: Date): Promise<void> {
@@ -478,16 +458,7 @@ export async function end(db: Database, run: Run, clusterId: string | null, endi
     .with('finished_step', (q) =>
       q
         .updateTable('operation_steps')
-        .set((eb) => ({
-          status: 'succeeded',
-          finished_at: now,
-          wait: null,
-          retrying_since: null,
-          checkpoint: eb.fn.coalesce(
-            sql<unknown>`${ending.lastStep?.checkpoint == null ? null : JSON.stringify(ending.lastStep.checkpoint)}::jsonb`,
-            'checkpoint',
-          ),
-        }))
+        .set(succeeded(ending.lastStep, now))
         .where('operation_id', '=', run.operationId)
         .where('position', '=', ending.lastStep?.position ?? -1)
         .where('status', 'in', stepStatusesBefore('succeeded'))

@@ -3,6 +3,7 @@ import { type BackupClusterFacts, BackupClusterSource, type BackupRequester, typ
 import type { UnitOfWork } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
 
+/** The presented cluster as libs/backups needs it. */
 function backupFacts(
   cluster: { id: string; provider: 'rke2' | 'gke'; region: string; status: BackupClusterFacts['status']; current_version: string },
   organizationId: string,
@@ -11,8 +12,9 @@ function backupFacts(
 }
 
 /**
- * The backup scheduler's view of clusters, answered by ReadClusters and StartBackupOperation of
- * libs/clusters (docs/architecture.md, "Feature-to-feature calls"). Composition only.
+ * libs/backups' view of clusters (the API's routes, the worker's scheduler and steps), answered by
+ * ReadClusters and StartBackupOperation of libs/clusters (docs/architecture.md, "Feature-to-feature
+ * calls"). Composition only: no rule lives here.
  */
 @Injectable()
 export class ClustersForBackups extends BackupClusterSource {
@@ -37,7 +39,7 @@ export class ClustersForBackups extends BackupClusterSource {
   }
 }
 
-/** Restore steps put the cluster back to running through libs/clusters' RecordRestore. */
+/** Restore steps put the cluster back to running through libs/clusters' RecordRestore (the worker). */
 @Injectable()
 export class ClusterRestores extends RestoredClusters {
   constructor(private readonly record: RecordRestore) {
