@@ -9,7 +9,9 @@
  * 3. A control-plane restore is an etcd `cluster-reset` of the cluster the snapshot came from: only
  *    into the backup's own cluster, and only from an etcd snapshot (422).
  * 4. A workload restore needs a workload backup (Velero's model), into the same cluster or another
- *    of the organisation (422 otherwise).
+ *    of the organisation on the same provider (422 otherwise): a Velero backup of an RKE2 cluster
+ *    lies in the installation's object store, a Backup for GKE backup is a Google resource that
+ *    only Backup for GKE restores, into GKE clusters.
  * 5. Not across Kubernetes minors: objects stored at one minor may be served by APIs another minor
  *    no longer has, and an etcd snapshot restored under another minor's apiserver is unsupported (422).
  * 6. Only a backup that succeeded can be restored (409 while it runs, 422 when it failed or is gone).
@@ -17,6 +19,7 @@
 import { REGIONS } from '../catalogue/regions';
 import { ConflictError, NotFoundError, UnprocessableError } from '../errors/domain-error';
 import { parseMinor } from '../catalogue/kubernetes-versions';
+import type { Provider } from '../catalogue/provider';
 
 export type RestoreScopeName = 'control_plane' | 'workloads';
 
@@ -28,11 +31,14 @@ export interface RestorableBackup {
   status: string;
   region: string;
   clusterVersion: string;
+  /** The provider of the cluster it was taken of. */
+  provider: Provider;
 }
 
 export interface RestoreTarget {
   id: string;
   organizationId: string;
+  provider: Provider;
   region: string;
   /** The control plane's version now. */
   version: string;
@@ -104,6 +110,12 @@ export function assertRestoreAllowed(input: {
       scope,
     });
   }
+  if (backup.provider !== target.provider)
+    throw new UnprocessableError(
+      'restore-provider-mismatch',
+      `backup ${backup.id} was taken of a ${backup.provider} cluster and only restores into ${backup.provider} clusters; cluster ${target.id} is ${target.provider}`,
+      { rule: "workload restores stay on the backup's provider", backup_provider: backup.provider, target_provider: target.provider },
+    );
 
   if (minorOf(backup.clusterVersion) !== minorOf(target.version))
     throw new UnprocessableError(
