@@ -26,7 +26,7 @@ export class RollbackUpgrade {
     if (op.status !== 'failed' && op.status !== 'cancelled')
       throw refuse(
         `operation ${operationId} is ${op.status}; only a failed or cancelled upgrade rolls back${op.status === 'needs_attention' ? ' (resume or cancel it first)' : ''}`,
-        { status: op.status },
+        { operation_status: op.status },
       );
     // Pool steps that reached the provider and did not finish: their rollouts may be half-way.
     const unfinished = op.steps.filter((s) => stepKindOf(s.name) === 'upgrade_node_pool' && s.started_at !== null && s.status !== 'succeeded');
