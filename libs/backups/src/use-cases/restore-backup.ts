@@ -42,7 +42,14 @@ export class RestoreBackup {
     const targetId = body.target_cluster_id ?? clusterId;
     const { residency } = await this.organizations.get(requester.organizationId);
     const check = (target: BackupClusterFacts) =>
-      assertRestoreAllowed({ organizationId: requester.organizationId, residency, backup: restorable(backup, own.provider), target, scope: body.scope });
+      assertRestoreAllowed({
+        organizationId: requester.organizationId,
+        residency,
+        backup: restorable(backup, own.provider),
+        target,
+        scope: body.scope,
+        namespaces: body.namespaces,
+      });
     check(await this.source.cluster(requester.organizationId, targetId));
     const params: RestoreParams = { backupId: backup.id, scope: body.scope, sourceClusterId: clusterId, namespaces: body.namespaces };
     return this.source.start(requester, targetId, 'restore_backup', async (target) => {
@@ -73,5 +80,7 @@ function restorable(b: BackupRow, provider: BackupClusterFacts['provider']) {
     region: b.region,
     clusterVersion: b.cluster_version,
     provider,
+    includedNamespaces: b.included_namespaces ?? [],
+    excludedNamespaces: b.excluded_namespaces ?? [],
   };
 }

@@ -183,6 +183,8 @@ describe('restore rules', () => {
     region: 'nine-cz41',
     clusterVersion: '1.35.2',
     provider: 'rke2',
+    includedNamespaces: [],
+    excludedNamespaces: [],
   };
   const own: RestoreTarget = { id: 'cl_a', organizationId: 'org_a', provider: 'rke2', region: 'nine-cz41', version: '1.35.4' };
   const allowed = { organizationId: 'org_a', residency: 'CH', backup, target: own, scope: 'control_plane' as const };
@@ -237,6 +239,21 @@ describe('restore rules', () => {
     });
     const gkeBackup = { ...veleroBackup, provider: 'gke' as const, region: 'europe-west6' };
     expect(caught(() => assertRestoreAllowed({ ...allowed, backup: gkeBackup, scope: 'workloads' })).type).toBe('restore-provider-mismatch');
+  });
+
+  it('refuses with 422 a workload restore of namespaces the backup does not hold: it would succeed and restore nothing', () => {
+    const workload = { ...backup, kind: 'workload' as const, includedNamespaces: ['default', 'shop'], excludedNamespaces: [] };
+    const input = { ...allowed, backup: workload, scope: 'workloads' as const };
+    expect(() => assertRestoreAllowed({ ...input, namespaces: ['shop'] })).not.toThrow();
+    expect(caught(() => assertRestoreAllowed({ ...input, namespaces: ['shop', 'billing'] }))).toMatchObject({
+      kind: 'unprocessable',
+      type: 'restore-namespace-not-in-backup',
+      extensions: { rule: 'restore only namespaces the backup holds', namespaces: ['billing'], backup_namespaces: ['default', 'shop'] },
+    });
+    // A backup of every namespace holds all but the ones it excluded.
+    const everything = { ...workload, includedNamespaces: [], excludedNamespaces: ['scratch'] };
+    expect(() => assertRestoreAllowed({ ...input, backup: everything, namespaces: ['billing'] })).not.toThrow();
+    expect(caught(() => assertRestoreAllowed({ ...input, backup: everything, namespaces: ['scratch'] })).type).toBe('restore-namespace-not-in-backup');
   });
 
   it('refuses a restore onto another Kubernetes minor', () => {
