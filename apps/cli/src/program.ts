@@ -182,8 +182,11 @@ export function buildProgram(options: RunOptions): Command {
   const stderr = options.stderr ?? process.stderr;
   const program = new Command('capstan')
     .description('Managed Kubernetes from the command line (docs/cli.md)')
-    .version('0.1.0')
+    // No .version(): commander would take `--version` anywhere on the line as its own, so
+    // `clusters create --version 1.35` printed the CLI's version and created nothing. `run` answers
+    // `capstan --version` alone.
     .option('--context <name>', 'the config file context to use (CAPSTAN_URL/CAPSTAN_TOKEN win over it)')
+    .addHelpText('after', '\nOn its own, -V or --version prints the CLI version.')
     .addOption(new Option('-o, --output <format>', 'table, json or yaml').default('table').argParser(outputFormat))
     .showHelpAfterError()
     .exitOverride()
@@ -858,9 +861,16 @@ export function mergeKubeconfig(existingText: string, addedText: string, switchC
   return stringify(merged);
 }
 
+export const CLI_VERSION = '0.1.0';
+
 /** Runs the CLI and answers its exit code (docs/cli.md, Exit codes); never calls process.exit itself. */
 export async function run(argv: string[], options: RunOptions): Promise<number> {
   const stderr = options.stderr ?? process.stderr;
+  const args = argv.slice(2);
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+    (options.stdout ?? process.stdout).write(`${CLI_VERSION}\n`);
+    return EXIT.ok;
+  }
   const program = buildProgram(options);
   try {
     await program.parseAsync(argv);
