@@ -84,6 +84,19 @@ describe('the capstan CLI: backups, restores, add-ons and upgrades', () => {
     expect(unknown.code).toBe(4);
   }, 120_000);
 
+  it('stops quietly when its reader goes away early (capstan backups list | head -1), without a stack trace', async () => {
+    const child = spawn(process.execPath, [CLI, 'backups', 'list', clusterId], {
+      env: { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), CAPSTAN_URL: stack.apiUrl, CAPSTAN_TOKEN: token },
+    });
+    // The reader closes its end before the CLI has its answer to print, as head does after a line.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (c) => (stderr += String(c)));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).not.toContain('EPIPE');
+    expect(code).toBe(0);
+  }, 30_000);
+
   it('creates, lists and deletes a schedule; a bad cron is refused with the field named (exit 1)', async () => {
     const created = await capstan(
       '-o',
