@@ -210,6 +210,11 @@ describe('backups and restore', () => {
       expect(residency.statusCode).toBe(422);
       expect(residency.json()).toMatchObject({ type: expect.stringContaining('data-residency-violation'), rule: 'restores stay in the residency country' });
 
+      const gkeZurich = await insertCluster(owner.organizationId, { name: 'zrh', provider: 'gke', region: 'europe-west6' });
+      const provider = await call('POST', `${base}/restore`, { backup_id: workload, scope: 'workloads', target_cluster_id: gkeZurich });
+      expect(provider.statusCode).toBe(422);
+      expect(provider.json()).toMatchObject({ type: expect.stringContaining('restore-provider-mismatch'), backup_provider: 'rke2', target_provider: 'gke' });
+
       const newer = await insertCluster(owner.organizationId, { name: 'newer', version: '1.36.1' });
       const minor = await call('POST', `${base}/restore`, { backup_id: workload, scope: 'workloads', target_cluster_id: newer });
       expect(minor.statusCode).toBe(422);
@@ -220,7 +225,7 @@ describe('backups and restore', () => {
       expect(elsewhere.json().errors[0].field).toBe('target_cluster_id');
       const wrongKind = await call('POST', `${base}/restore`, { backup_id: workload, scope: 'control_plane' });
       expect(wrongKind.json().type).toContain('restore-scope-mismatch');
-      for (const id of [frankfurt, newer]) expect((await clusterStatus(id)).status).toBe('running');
+      for (const id of [frankfurt, gkeZurich, newer]) expect((await clusterStatus(id)).status).toBe('running');
     });
 
     it('a control-plane restore sets the cluster restoring; one that fails leaves it in error, from where a restore is accepted again', async () => {

@@ -233,6 +233,10 @@ describe('upgrades node by node on the real drivers', () => {
     const again = await h.client.POST('/v1/operations/{operation_id}/rollback', { params: { path: { operation_id: rollback.data!.operation.id } } });
     expect(again.response.status).toBe(409);
     expect(again.error).toMatchObject({ type: expect.stringContaining('operation-not-rollbackable'), rule: expect.any(String) });
+    // Nor is the failed upgrade rolled back twice: its pool is no longer where it left it.
+    const twice = await h.client.POST('/v1/operations/{operation_id}/rollback', { params: { path: { operation_id: accepted.data!.operation.id } } });
+    expect(twice.response.status).toBe(409);
+    expect(twice.error).toMatchObject({ type: expect.stringContaining('operation-not-rollbackable'), superseded_by: rollback.data!.operation.id });
     const audit = await h.stack.database
       .selectFrom('audit_events')
       .select('action')

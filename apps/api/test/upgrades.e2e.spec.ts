@@ -222,5 +222,11 @@ describe('cluster upgrades on the older simulated cloud (PROVIDER=simulated)', (
     });
     const cluster = (await client.GET('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: created.data!.cluster.id } } })).data!;
     expect(cluster).toMatchObject({ status: 'running', current_version: expect.stringMatching(/^1\.35\./) });
+
+    // A failed operation does not resume; the problem names the operation's status in a member of
+    // its own, since `status` is the problem's HTTP status (RFC 9457).
+    const resumed = await client.POST('/v1/operations/{operation_id}/resume', { params: { path: { operation_id: accepted.data!.operation.id } } });
+    expect(resumed.response.status).toBe(409);
+    expect(resumed.error).toMatchObject({ status: 409, type: expect.stringContaining('operation-not-resumable'), operation_status: 'failed' });
   }, 120_000);
 });

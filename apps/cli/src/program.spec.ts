@@ -97,6 +97,32 @@ describe('exit codes for the command line itself', () => {
     expect(await run(['node', 'capstan', '--help'], io())).toBe(EXIT.ok);
   });
 
+  it("leaves --version after a command to that command's option: clusters create --version asks the API, capstan --version prints the CLI's", async () => {
+    const closed = await freePort();
+    const env = { CAPSTAN_URL: `http://127.0.0.1:${closed}`, CAPSTAN_TOKEN: 'cap_x' };
+    const stdout = sink();
+    const create = [
+      'clusters',
+      'create',
+      'x',
+      '--provider',
+      'rke2',
+      '--region',
+      'nine-cz41',
+      '--version',
+      '1.35',
+      '--node-pool',
+      'name=a,machine-type=m,count=1',
+    ];
+    // Exit 7: it went for the API with the version, rather than printing its own and exiting 0.
+    expect(await run(['node', 'capstan', ...create], { env, stdout, stderr: sink() })).toBe(EXIT.unreachable);
+    expect(await run(['node', 'capstan', 'clusters', 'upgrade', 'cl_x', '--version', '1.36'], { env, stdout, stderr: sink() })).toBe(EXIT.unreachable);
+    expect(stdout.text).toBe('');
+    const version = sink();
+    expect(await run(['node', 'capstan', '--version'], { env, stdout: version, stderr: sink() })).toBe(EXIT.ok);
+    expect(version.text).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+
   it('7 when the API cannot be reached', async () => {
     const stderr = sink();
     const closed = await freePort(); // nothing listens there now

@@ -14,6 +14,9 @@ type Cluster = Schemas['Cluster'];
 type NodePool = Schemas['NodePool'];
 type Operation = Schemas['Operation'];
 type NodePoolSpec = Schemas['NodePoolSpec'];
+type Backup = Schemas['Backup'];
+type BackupSchedule = Schemas['BackupSchedule'];
+type ClusterAddon = Schemas['ClusterAddon'];
 
 interface Globals {
   context?: string;
@@ -81,6 +84,49 @@ const stepColumns: Column<Operation['steps'][number]>[] = [
   ['ERROR', (s) => (s.error as { message?: string } | undefined)?.message],
 ];
 
+const backupColumns: Column<Backup>[] = [
+  ['ID', (b) => b.id],
+  ['KIND', (b) => b.kind],
+  ['PURPOSE', (b) => b.purpose],
+  ['STATE', (b) => b.state],
+  ['VERSION', (b) => b.cluster_version],
+  ['SIZE', (b) => b.size_bytes],
+  ['FINISHED', (b) => b.finished_at],
+  ['EXPIRES', (b) => b.expires_at],
+  ['ERROR', (b) => b.error?.message],
+];
+const scheduleColumns: Column<BackupSchedule>[] = [
+  ['ID', (s) => s.id],
+  ['NAME', (s) => s.name],
+  ['KIND', (s) => s.kind],
+  ['CRON', (s) => s.cron],
+  ['TIME ZONE', (s) => s.time_zone],
+  ['RETENTION', (s) => (s.retention.count !== null ? `${s.retention.count} backups` : `${s.retention.days} days`)],
+  ['PAUSED', (s) => s.paused],
+  ['NEXT RUN', (s) => s.next_run_at],
+];
+const addonColumns: Column<ClusterAddon>[] = [
+  ['NAME', (a) => a.name],
+  ['TIER', (a) => a.tier],
+  ['ENABLED', (a) => a.enabled],
+  ['DESIRED', (a) => a.desired_version],
+  ['INSTALLED', (a) => a.installed_version],
+  ['STATUS', (a) => a.status],
+];
+
+/** `--set key=value` (repeatable) as add-on settings: true/false as booleans, whole numbers as numbers. */
+export function parseSettings(values: string[]): Record<string, string | number | boolean> {
+  return Object.fromEntries(
+    values.map((v) => {
+      const at = v.indexOf('=');
+      if (at < 1) throw new CliError(`--set: expected key=value, got "${v}"`, EXIT.usage);
+      const raw = v.slice(at + 1);
+      const value = raw === 'true' ? true : raw === 'false' ? false : /^-?\d+$/.test(raw) ? Number(raw) : raw;
+      return [v.slice(0, at), value];
+    }),
+  );
+}
+
 const NODE_POOL_INTEGERS = new Set(['count', 'max_surge', 'max_unavailable']);
 
 /** `name=default,machine-type=nine-standard-4,count=3[,min=1,max=5]` as a NodePoolSpec. */
@@ -136,8 +182,11 @@ export function buildProgram(options: RunOptions): Command {
   const stderr = options.stderr ?? process.stderr;
   const program = new Command('capstan')
     .description('Managed Kubernetes from the command line (docs/cli.md)')
-    .version('0.1.0')
+    // No .version(): commander would take `--version` anywhere on the line as its own, so
+    // `clusters create --version 1.35` printed the CLI's version and created nothing. `run` answers
+    // `capstan --version` alone.
     .option('--context <name>', 'the config file context to use (CAPSTAN_URL/CAPSTAN_TOKEN win over it)')
+    .addHelpText('after', '\nOn its own, -V or --version prints the CLI version.')
     .addOption(new Option('-o, --output <format>', 'table, json or yaml').default('table').argParser(outputFormat))
     .showHelpAfterError()
     .exitOverride()
@@ -311,6 +360,57 @@ export function buildProgram(options: RunOptions): Command {
     outOne(operation);
   });
 
+  waitOptions(
+    clusters
+      .command('upgrade <cluster-id>')
+      .description('upgrade to a catalogue version, one minor at a time (see: clusters upgrade-plan)')
+      .requiredOption('--version <version>', 'a minor ("1.36") or its latest patch')
+      .option('--next-window', "start in the cluster's next maintenance window instead of now"),
+  ).action(async (id: string, opts: { version: string; nextWindow?: boolean; wait?: boolean; timeout: number; interval: number }) => {
+    const api = client();
+    const body = { version: opts.version, start: opts.nextWindow ? ('next_window' as const) : ('now' as const) };
+    const accepted = await call(api.POST('/v1/clusters/{cluster_id}/upgrade', { params: { path: { cluster_id: id } }, body }));
+    if (!opts.wait) return outOne(accepted);
+    const operation = await follow(api, accepted.operation, opts);
+    assertSucceeded(operation);
+    outOne(operation);
+  });
+  clusters
+    .command('upgrade-plan <cluster-id>')
+    .description('the steps an upgrade would take and what blocks it')
+    .option('--version <version>', 'target (default: the version new clusters get)')
+    .action(async (id: string, opts: { version?: string }) => {
+      const query = opts.version ? { version: opts.version } : {};
+      const plan = await call(client().GET('/v1/clusters/{cluster_id}/upgrade-plan', { params: { path: { cluster_id: id }, query } }));
+      if (globals().output !== 'table') return outOne(plan);
+      stdout.write(`${plan.from} -> ${plan.to}: ${plan.runnable ? 'runnable' : 'blocked'}\n`);
+      const steps = plan.hops.flatMap((hop) => hop.steps.map((step) => ({ hop: `${hop.from} -> ${hop.to}`, step })));
+      print(
+        'table',
+        steps,
+        steps,
+        [
+          ['HOP', (r) => r.hop],
+          ['STEP', (r) => r.step.kind],
+          ['NODE POOL', (r) => r.step.node_pool?.name],
+          ['FROM', (r) => r.step.from],
+          ['TO', (r) => r.step.to],
+        ],
+        stdout,
+      );
+      if (plan.blockers.length > 0)
+        print(
+          'table',
+          plan.blockers,
+          plan.blockers,
+          [
+            ['BLOCKER', (b) => b.kind],
+            ['REASON', (b) => b.reason],
+          ],
+          stdout,
+        );
+    });
+
   // ---- node pools --------------------------------------------------------------------------
   const pools = program.command('node-pools').description("a cluster's node pools");
   pools.command('list <cluster-id>').action(async (clusterId: string) => {
@@ -443,6 +543,168 @@ export function buildProgram(options: RunOptions): Command {
       outOne((await call(client().POST('/v1/operations/{operation_id}/rollback', { params: { path: { operation_id: id } } }))).operation);
     });
 
+  // ---- backups and restores ----------------------------------------------------------------
+  const backups = program.command('backups').description("a cluster's backups, schedules and restores (docs/backups.md)");
+  backups
+    .command('list <cluster-id>')
+    .option('--state <state>', 'pending, running, succeeded, failed, expired or deleted')
+    .option('--schedule <schedule-id>')
+    .option('--limit <n>', 'page size', (v) => Number(v))
+    .action(async (clusterId: string, opts: { state?: string; schedule?: string; limit?: number }) => {
+      const query = { state: opts.state, schedule_id: opts.schedule, limit: opts.limit } as never;
+      const page = await call(client().GET('/v1/clusters/{cluster_id}/backups', { params: { path: { cluster_id: clusterId }, query } }));
+      out(page, page.items, backupColumns);
+    });
+  backups.command('get <cluster-id> <backup-id>').action(async (clusterId: string, backupId: string) => {
+    outOne(await call(client().GET('/v1/clusters/{cluster_id}/backups/{backup_id}', { params: { path: { cluster_id: clusterId, backup_id: backupId } } })));
+  });
+  waitOptions(
+    backups
+      .command('create <cluster-id>')
+      .description('take a backup now (an operation)')
+      .option('--kind <kind>', 'etcd_snapshot (RKE2 default) or workload (GKE: the only kind)')
+      .option('--namespace <name>', 'workload backups: include this namespace (repeatable; default all)', collect)
+      .option('--exclude-namespace <name>', 'workload backups: leave this namespace out (repeatable)', collect)
+      .option('--selector <selector>', 'workload backups: only objects with these labels, e.g. app=web')
+      .option('--retain-days <n>', 'remove it this many days after it finished (default: kept until deleted)', (v) => Number(v)),
+  ).action(
+    async (
+      clusterId: string,
+      opts: {
+        kind?: string;
+        namespace?: string[];
+        excludeNamespace?: string[];
+        selector?: string;
+        retainDays?: number;
+        wait?: boolean;
+        timeout: number;
+        interval: number;
+      },
+    ) => {
+      const api = client();
+      const body: Schemas['CreateBackupRequest'] = {
+        ...(opts.kind ? { kind: opts.kind as Schemas['CreateBackupRequest']['kind'] } : {}),
+        ...(opts.namespace ? { included_namespaces: opts.namespace } : {}),
+        ...(opts.excludeNamespace ? { excluded_namespaces: opts.excludeNamespace } : {}),
+        ...(opts.selector ? { label_selector: opts.selector } : {}),
+        ...(opts.retainDays !== undefined ? { retain_days: opts.retainDays } : {}),
+      };
+      const accepted = await call(api.POST('/v1/clusters/{cluster_id}/backups', { params: { path: { cluster_id: clusterId } }, body }));
+      if (!opts.wait) return outOne(accepted);
+      stderr.write(`backup ${accepted.backup.id}, operation ${accepted.operation.id}\n`);
+      const operation = await follow(api, accepted.operation, opts);
+      assertSucceeded(operation);
+      outOne(
+        await call(api.GET('/v1/clusters/{cluster_id}/backups/{backup_id}', { params: { path: { cluster_id: clusterId, backup_id: accepted.backup.id } } })),
+      );
+    },
+  );
+  backups
+    .command('delete <cluster-id> <backup-id>')
+    .description('delete an on-demand backup (scheduled and pre-upgrade ones go by their retention)')
+    .action(async (clusterId: string, backupId: string) => {
+      outOne(
+        await call(client().DELETE('/v1/clusters/{cluster_id}/backups/{backup_id}', { params: { path: { cluster_id: clusterId, backup_id: backupId } } })),
+      );
+    });
+  waitOptions(
+    backups
+      .command('restore <cluster-id> <backup-id>')
+      .description("restore one of the cluster's backups (an operation)")
+      .requiredOption('--scope <scope>', 'control_plane (an etcd snapshot into its own cluster) or workloads')
+      .option('--target <cluster-id>', 'workloads: restore into this cluster of your organisation instead')
+      .option('--namespace <name>', 'workloads: restore only this namespace (repeatable)', collect),
+  ).action(
+    async (
+      clusterId: string,
+      backupId: string,
+      opts: { scope: string; target?: string; namespace?: string[]; wait?: boolean; timeout: number; interval: number },
+    ) => {
+      const api = client();
+      const body: Schemas['RestoreRequest'] = {
+        backup_id: backupId,
+        scope: opts.scope as Schemas['RestoreRequest']['scope'],
+        ...(opts.target ? { target_cluster_id: opts.target } : {}),
+        ...(opts.namespace ? { namespaces: opts.namespace } : {}),
+      };
+      const accepted = await call(api.POST('/v1/clusters/{cluster_id}/restore', { params: { path: { cluster_id: clusterId } }, body }));
+      if (!opts.wait) return outOne(accepted);
+      const operation = await follow(api, accepted.operation, opts);
+      assertSucceeded(operation);
+      outOne(operation);
+    },
+  );
+  const schedules = backups.command('schedules').description("a cluster's backup schedules");
+  schedules.command('list <cluster-id>').action(async (clusterId: string) => {
+    const page = await call(client().GET('/v1/clusters/{cluster_id}/backup-schedules', { params: { path: { cluster_id: clusterId } } }));
+    out(page, page.items, scheduleColumns);
+  });
+  schedules
+    .command('create <cluster-id> <name>')
+    .option('--kind <kind>', 'etcd_snapshot (RKE2 default) or workload')
+    .option('--cron <expression>', 'five fields, read in --time-zone (default 0 */12 * * *)')
+    .option('--time-zone <zone>', 'IANA zone, e.g. Europe/Zurich (default UTC)')
+    .option('--keep <n>', 'keep the newest N good backups (default 5)', (v) => Number(v))
+    .option('--retain-days <n>', 'keep each backup N days instead', (v) => Number(v))
+    .option('--namespace <name>', 'workload schedules: include this namespace (repeatable)', collect)
+    .option('--paused', 'create it paused')
+    .action(
+      async (
+        clusterId: string,
+        name: string,
+        opts: { kind?: string; cron?: string; timeZone?: string; keep?: number; retainDays?: number; namespace?: string[]; paused?: boolean },
+      ) => {
+        const body: Schemas['CreateBackupScheduleRequest'] = {
+          name,
+          ...(opts.kind ? { kind: opts.kind as Schemas['CreateBackupScheduleRequest']['kind'] } : {}),
+          ...(opts.cron ? { cron: opts.cron } : {}),
+          ...(opts.timeZone ? { time_zone: opts.timeZone } : {}),
+          ...(opts.keep !== undefined ? { retention_count: opts.keep } : {}),
+          ...(opts.retainDays !== undefined ? { retain_days: opts.retainDays } : {}),
+          ...(opts.namespace ? { included_namespaces: opts.namespace } : {}),
+          ...(opts.paused ? { paused: true } : {}),
+        };
+        outOne(await call(client().POST('/v1/clusters/{cluster_id}/backup-schedules', { params: { path: { cluster_id: clusterId } }, body })));
+      },
+    );
+  schedules.command('delete <cluster-id> <schedule-id>').action(async (clusterId: string, scheduleId: string) => {
+    await call(
+      client().DELETE('/v1/clusters/{cluster_id}/backup-schedules/{schedule_id}', { params: { path: { cluster_id: clusterId, schedule_id: scheduleId } } }),
+    );
+    stderr.write(`schedule ${scheduleId} deleted; the backups it took stay until their retention removes them\n`);
+  });
+
+  // ---- add-ons -----------------------------------------------------------------------------
+  const addons = program.command('addons').description("a cluster's managed add-ons (docs/addons.md)");
+  addons.command('list <cluster-id>').action(async (clusterId: string) => {
+    const list = await call(client().GET('/v1/clusters/{cluster_id}/addons', { params: { path: { cluster_id: clusterId } } }));
+    out(list, list.items, addonColumns);
+  });
+  waitOptions(
+    addons
+      .command('enable <cluster-id> <name>')
+      .description("enable an add-on or change its settings (an operation; see GET /v1/addons for each one's settings)")
+      .option('--set <key=value>', 'a setting (repeatable)', collect),
+  ).action(async (clusterId: string, name: string, opts: { set?: string[]; wait?: boolean; timeout: number; interval: number }) => {
+    const api = client();
+    const body = { settings: parseSettings(opts.set ?? []) };
+    const accepted = await call(api.PUT('/v1/clusters/{cluster_id}/addons/{name}', { params: { path: { cluster_id: clusterId, name } }, body }));
+    if (!opts.wait) return outOne(accepted);
+    const operation = await follow(api, accepted.operation, opts);
+    assertSucceeded(operation);
+    outOne(operation);
+  });
+  waitOptions(addons.command('disable <cluster-id> <name>').description('remove a default or optional add-on (an operation)')).action(
+    async (clusterId: string, name: string, opts: { wait?: boolean; timeout: number; interval: number }) => {
+      const api = client();
+      const accepted = await call(api.DELETE('/v1/clusters/{cluster_id}/addons/{name}', { params: { path: { cluster_id: clusterId, name } } }));
+      if (!opts.wait) return outOne(accepted);
+      const operation = await follow(api, accepted.operation, opts);
+      assertSucceeded(operation);
+      outOne(operation);
+    },
+  );
+
   // ---- SLA and events ----------------------------------------------------------------------
   program
     .command('sla')
@@ -561,6 +823,18 @@ export function buildProgram(options: RunOptions): Command {
       out(page, page.items as unknown as Operation[], operationColumns);
     });
   admin
+    .command('backups')
+    .description('backups across the fleet, newest first')
+    .option('--state <state>', 'e.g. failed')
+    .option('--organization <id>')
+    .option('--cluster <cluster-id>')
+    .action(async (opts: { state?: string; organization?: string; cluster?: string }) => {
+      const page = await call(
+        client().GET('/admin/v1/backups', { params: { query: { state: opts.state, organization_id: opts.organization, cluster_id: opts.cluster } as never } }),
+      );
+      out(page, page.items as unknown as Backup[], [['CLUSTER', (b) => b.cluster_id], ...backupColumns]);
+    });
+  admin
     .command('breaches')
     .description('SLA breaches across the fleet')
     .option('--month <yyyy-mm>')
@@ -587,9 +861,16 @@ export function mergeKubeconfig(existingText: string, addedText: string, switchC
   return stringify(merged);
 }
 
+export const CLI_VERSION = '0.1.0';
+
 /** Runs the CLI and answers its exit code (docs/cli.md, Exit codes); never calls process.exit itself. */
 export async function run(argv: string[], options: RunOptions): Promise<number> {
   const stderr = options.stderr ?? process.stderr;
+  const args = argv.slice(2);
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+    (options.stdout ?? process.stdout).write(`${CLI_VERSION}\n`);
+    return EXIT.ok;
+  }
   const program = buildProgram(options);
   try {
     await program.parseAsync(argv);

@@ -149,7 +149,7 @@ export class OperationsService {
           row.cancel_requested_at !== null && row.status !== 'cancelled'
             ? `operation ${id} is being cancelled; it cannot be resumed`
             : `operation ${id} is ${row.status}; only an operation that needs attention can be resumed`,
-          { rule: 'only needs_attention operations resume', status: row.status },
+          { rule: 'only needs_attention operations resume', operation_status: row.status },
         );
       }
       operationTransition(row.status, 'pending', id);

@@ -37,12 +37,19 @@ export class RestoreBackup {
         fields.map((field) => ({ field, message: "is for workload restores only: a control-plane restore resets the backup's own cluster whole" })),
       );
     }
-    await this.source.cluster(requester.organizationId, clusterId);
+    const own = await this.source.cluster(requester.organizationId, clusterId);
     const backup = await this.backups.backup(requester.organizationId, clusterId, body.backup_id);
     const targetId = body.target_cluster_id ?? clusterId;
     const { residency } = await this.organizations.get(requester.organizationId);
     const check = (target: BackupClusterFacts) =>
-      assertRestoreAllowed({ organizationId: requester.organizationId, residency, backup: restorable(backup), target, scope: body.scope });
+      assertRestoreAllowed({
+        organizationId: requester.organizationId,
+        residency,
+        backup: restorable(backup, own.provider),
+        target,
+        scope: body.scope,
+        namespaces: body.namespaces,
+      });
     check(await this.source.cluster(requester.organizationId, targetId));
     const params: RestoreParams = { backupId: backup.id, scope: body.scope, sourceClusterId: clusterId, namespaces: body.namespaces };
     return this.source.start(requester, targetId, 'restore_backup', async (target) => {
@@ -63,7 +70,7 @@ export class RestoreBackup {
   }
 }
 
-function restorable(b: BackupRow) {
+function restorable(b: BackupRow, provider: BackupClusterFacts['provider']) {
   return {
     id: b.id,
     organizationId: b.organization_id,
@@ -72,5 +79,8 @@ function restorable(b: BackupRow) {
     status: b.status,
     region: b.region,
     clusterVersion: b.cluster_version,
+    provider,
+    includedNamespaces: b.included_namespaces ?? [],
+    excludedNamespaces: b.excluded_namespaces ?? [],
   };
 }

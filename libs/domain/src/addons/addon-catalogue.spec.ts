@@ -59,6 +59,20 @@ describe('add-on catalogue', () => {
     expect(thrown(() => assertValidAddonRelease({ ...base, settingsSchema: { type: 'object' } })).message).toContain('additionalProperties');
   });
 
+  it('refuses a settings property that names no chart value: a customer would set it and nothing would change', () => {
+    const base = keda('2.21.0', '1.34', '1.36');
+    const schema = (properties: Record<string, unknown>) => ({ type: 'object', additionalProperties: false, properties });
+    const unmapped = thrown(() => assertValidAddonRelease({ ...base, settingsSchema: schema({ replicas: { type: 'integer' } }) }));
+    expect(unmapped).toMatchObject({ type: 'addon-release-invalid' });
+    expect(unmapped.message).toContain('settings_schema property replicas has no x-helm-value');
+    expect(
+      thrown(() => assertValidAddonRelease({ ...base, settingsSchema: schema({ replicas: { type: 'integer', 'x-helm-value': ' ' } }) })).message,
+    ).toContain('replicas');
+    expect(() =>
+      assertValidAddonRelease({ ...base, settingsSchema: schema({ replicas: { type: 'integer', 'x-helm-value': 'operator.replicaCount' } }) }),
+    ).not.toThrow();
+  });
+
   it('turns settings into the Helm values their schema names', () => {
     const argo = releases.find((r) => r.name === 'argo-cd')!;
     expect(helmValuesFor(argo, { ha: true, server_replicas: 2 })).toEqual({ 'redis-ha.enabled': true, 'server.replicas': 2 });

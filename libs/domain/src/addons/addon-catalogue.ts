@@ -75,6 +75,14 @@ export function assertValidAddonRelease(release: AddonRelease): void {
   if (release.source.trim().length === 0) problems.push('every compatibility claim needs its source');
   if (release.settingsSchema['type'] !== 'object' || release.settingsSchema['additionalProperties'] !== false)
     problems.push('settings_schema must be an object schema with additionalProperties: false');
+  // helmValuesFor skips a property without its chart value, so such a setting would be accepted and do nothing.
+  const properties = release.settingsSchema['properties'];
+  if (properties !== null && typeof properties === 'object')
+    for (const [key, property] of Object.entries(properties as Record<string, unknown>)) {
+      const path = (property as { 'x-helm-value'?: unknown } | null)?.['x-helm-value'];
+      if (typeof path !== 'string' || path.trim().length === 0)
+        problems.push(`settings_schema property ${key} has no x-helm-value naming the chart value it sets`);
+    }
   if (problems.length > 0)
     throw new UnprocessableError('addon-release-invalid', `add-on release ${release.name} ${release.version}: ${problems.join('; ')}`, {
       rule: 'catalogue rows are installable and sourced',

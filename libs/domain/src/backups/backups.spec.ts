@@ -182,8 +182,11 @@ describe('restore rules', () => {
     status: 'succeeded',
     region: 'nine-cz41',
     clusterVersion: '1.35.2',
+    provider: 'rke2',
+    includedNamespaces: [],
+    excludedNamespaces: [],
   };
-  const own: RestoreTarget = { id: 'cl_a', organizationId: 'org_a', region: 'nine-cz41', version: '1.35.4' };
+  const own: RestoreTarget = { id: 'cl_a', organizationId: 'org_a', provider: 'rke2', region: 'nine-cz41', version: '1.35.4' };
   const allowed = { organizationId: 'org_a', residency: 'CH', backup, target: own, scope: 'control_plane' as const };
 
   it('restores an etcd snapshot into its own cluster at another patch of the same minor', () => {
@@ -197,7 +200,7 @@ describe('restore rules', () => {
 
   it('refuses with 422 a restore that would move data out of the residency country', () => {
     const workload = { ...backup, kind: 'workload' as const };
-    const frankfurt = { id: 'cl_de', organizationId: 'org_a', region: 'europe-west3', version: '1.35.0' };
+    const frankfurt = { id: 'cl_de', organizationId: 'org_a', provider: 'gke' as const, region: 'europe-west3', version: '1.35.0' };
     const error = caught(() => assertRestoreAllowed({ ...allowed, backup: workload, target: frankfurt, scope: 'workloads' }));
     expect(error).toMatchObject({ kind: 'unprocessable', type: 'data-residency-violation', extensions: { rule: 'restores stay in the residency country' } });
     // nor a backup whose region is outside the residency (an organisation that changed country)
@@ -218,9 +221,39 @@ describe('restore rules', () => {
         ...allowed,
         backup: workload,
         scope: 'workloads',
-        target: { id: 'cl_b', organizationId: 'org_a', region: 'nine-es34', version: '1.35.0' },
+        target: { id: 'cl_b', organizationId: 'org_a', provider: 'rke2', region: 'nine-es34', version: '1.35.0' },
       }),
     ).not.toThrow();
+  });
+
+  it("refuses with 422 a workload restore into a cluster of another provider: each provider's backups are restored by its own tool", () => {
+    // A Velero backup of an RKE2 cluster sits in the installation's object store; a Backup for GKE
+    // backup is a Google resource that only Backup for GKE restores, and only into GKE clusters.
+    const veleroBackup = { ...backup, kind: 'workload' as const };
+    const gkeZurich: RestoreTarget = { id: 'cl_g', organizationId: 'org_a', provider: 'gke', region: 'europe-west6', version: '1.35.0' };
+    const intoGke = caught(() => assertRestoreAllowed({ ...allowed, backup: veleroBackup, scope: 'workloads', target: gkeZurich }));
+    expect(intoGke).toMatchObject({
+      kind: 'unprocessable',
+      type: 'restore-provider-mismatch',
+      extensions: { rule: "workload restores stay on the backup's provider", backup_provider: 'rke2', target_provider: 'gke' },
+    });
+    const gkeBackup = { ...veleroBackup, provider: 'gke' as const, region: 'europe-west6' };
+    expect(caught(() => assertRestoreAllowed({ ...allowed, backup: gkeBackup, scope: 'workloads' })).type).toBe('restore-provider-mismatch');
+  });
+
+  it('refuses with 422 a workload restore of namespaces the backup does not hold: it would succeed and restore nothing', () => {
+    const workload = { ...backup, kind: 'workload' as const, includedNamespaces: ['default', 'shop'], excludedNamespaces: [] };
+    const input = { ...allowed, backup: workload, scope: 'workloads' as const };
+    expect(() => assertRestoreAllowed({ ...input, namespaces: ['shop'] })).not.toThrow();
+    expect(caught(() => assertRestoreAllowed({ ...input, namespaces: ['shop', 'billing'] }))).toMatchObject({
+      kind: 'unprocessable',
+      type: 'restore-namespace-not-in-backup',
+      extensions: { rule: 'restore only namespaces the backup holds', namespaces: ['billing'], backup_namespaces: ['default', 'shop'] },
+    });
+    // A backup of every namespace holds all but the ones it excluded.
+    const everything = { ...workload, includedNamespaces: [], excludedNamespaces: ['scratch'] };
+    expect(() => assertRestoreAllowed({ ...input, backup: everything, namespaces: ['billing'] })).not.toThrow();
+    expect(caught(() => assertRestoreAllowed({ ...input, backup: everything, namespaces: ['scratch'] })).type).toBe('restore-namespace-not-in-backup');
   });
 
   it('refuses a restore onto another Kubernetes minor', () => {

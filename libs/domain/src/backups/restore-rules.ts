@@ -9,14 +9,19 @@
  * 3. A control-plane restore is an etcd `cluster-reset` of the cluster the snapshot came from: only
  *    into the backup's own cluster, and only from an etcd snapshot (422).
  * 4. A workload restore needs a workload backup (Velero's model), into the same cluster or another
- *    of the organisation (422 otherwise).
+ *    of the organisation on the same provider (422 otherwise): a Velero backup of an RKE2 cluster
+ *    lies in the installation's object store, a Backup for GKE backup is a Google resource that
+ *    only Backup for GKE restores, into GKE clusters.
  * 5. Not across Kubernetes minors: objects stored at one minor may be served by APIs another minor
  *    no longer has, and an etcd snapshot restored under another minor's apiserver is unsupported (422).
  * 6. Only a backup that succeeded can be restored (409 while it runs, 422 when it failed or is gone).
+ * 7. A workload restore of some namespaces names only namespaces the backup holds (422): the
+ *    tools restore a namespace the backup lacks as nothing and report success.
  */
 import { REGIONS } from '../catalogue/regions';
 import { ConflictError, NotFoundError, UnprocessableError } from '../errors/domain-error';
 import { parseMinor } from '../catalogue/kubernetes-versions';
+import type { Provider } from '../catalogue/provider';
 
 export type RestoreScopeName = 'control_plane' | 'workloads';
 
@@ -28,11 +33,17 @@ export interface RestorableBackup {
   status: string;
   region: string;
   clusterVersion: string;
+  /** The provider of the cluster it was taken of. */
+  provider: Provider;
+  /** Workload backups: the namespaces it holds (empty: all) and those it left out. */
+  includedNamespaces: readonly string[];
+  excludedNamespaces: readonly string[];
 }
 
 export interface RestoreTarget {
   id: string;
   organizationId: string;
+  provider: Provider;
   region: string;
   /** The control plane's version now. */
   version: string;
@@ -53,6 +64,8 @@ export function assertRestoreAllowed(input: {
   backup: RestorableBackup;
   target: RestoreTarget;
   scope: RestoreScopeName;
+  /** Workload restores: only these namespaces (empty: everything the backup holds). */
+  namespaces?: readonly string[];
 }): void {
   const { backup, target, scope } = input;
   if (backup.organizationId !== input.organizationId) throw new NotFoundError('backup', backup.id);
@@ -104,6 +117,27 @@ export function assertRestoreAllowed(input: {
       scope,
     });
   }
+  // Velero and Backup for GKE restore a namespace the backup lacks as nothing, and succeed.
+  const missing = (input.namespaces ?? []).filter(
+    (ns) => (backup.includedNamespaces.length > 0 && !backup.includedNamespaces.includes(ns)) || backup.excludedNamespaces.includes(ns),
+  );
+  if (missing.length > 0)
+    throw new UnprocessableError(
+      'restore-namespace-not-in-backup',
+      `backup ${backup.id} does not hold namespace${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; a restore of ${missing.length > 1 ? 'them' : 'it'} would restore nothing`,
+      {
+        rule: 'restore only namespaces the backup holds',
+        namespaces: missing,
+        backup_namespaces: [...backup.includedNamespaces],
+        backup_excluded_namespaces: [...backup.excludedNamespaces],
+      },
+    );
+  if (backup.provider !== target.provider)
+    throw new UnprocessableError(
+      'restore-provider-mismatch',
+      `backup ${backup.id} was taken of a ${backup.provider} cluster and only restores into ${backup.provider} clusters; cluster ${target.id} is ${target.provider}`,
+      { rule: "workload restores stay on the backup's provider", backup_provider: backup.provider, target_provider: target.provider },
+    );
 
   if (minorOf(backup.clusterVersion) !== minorOf(target.version))
     throw new UnprocessableError(

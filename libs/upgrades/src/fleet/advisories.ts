@@ -1,5 +1,5 @@
 import type { fleetRoutes, z } from '@capstan/contracts';
-import { type Advisory, type AdvisoryKind, type AdvisorySeverity, findingsFor, managedAddonsFor, SEEDED_ADVISORIES } from '@capstan/domain';
+import { type Advisory, type AdvisoryKind, type AdvisorySeverity, findingsFor, managedAddonsFor, NotFoundError, SEEDED_ADVISORIES } from '@capstan/domain';
 import { Clock, Database, jsonb } from '@capstan/platform';
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { type FleetClusterFacts, FleetClusterSource } from './fleet-cluster-source';
@@ -158,7 +158,7 @@ export class ListAdvisories {
   /** Whether a critical advisory affects the cluster (the staff override's precondition). */
   async affects(cluster: FleetClusterFacts, advisoryId: string): Promise<Advisory | null> {
     const advisory = (await this.advisories.list()).find((a) => a.id === advisoryId);
-    if (!advisory) return null;
+    if (!advisory) throw new NotFoundError('advisory', advisoryId);
     const components = (await this.inventory.components([cluster])).get(cluster.id) ?? [];
     return findingsFor(components, [advisory]).length > 0 ? advisory : null;
   }

@@ -176,6 +176,14 @@ describe('fleet routes', () => {
     });
     expect(res.statusCode).toBe(422);
     expect(res.json()).toMatchObject({ type: expect.stringContaining('advisory-not-affecting') });
+    // An advisory Capstan does not know is not found, rather than said not to affect the cluster.
+    const unknown = await call('POST', `/admin/v1/clusters/${withoutWindow}/security-upgrade`, staff.token, {
+      version: '1.35',
+      advisory_id: 'CVE-1999-0000',
+      reason: 'patch now',
+    });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toMatchObject({ type: expect.stringContaining('not-found'), resource: 'advisory', id: 'CVE-1999-0000' });
     expect(
       (await call('POST', `/admin/v1/clusters/${newId('cl')}/security-upgrade`, staff.token, { version: '1.35', advisory_id: 'x', reason: 'patch now' }))
         .statusCode,

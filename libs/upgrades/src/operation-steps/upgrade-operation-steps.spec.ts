@@ -123,6 +123,18 @@ describe('UpgradeOperationSteps', () => {
     });
   });
 
+  it('says how long the drain waited as the setting reads: minutes, or seconds under a minute', async () => {
+    const { ctx } = context('upgrade_node_pool:apps:1.36.5', blockedDrain, {
+      now: '2026-12-04T20:10:00Z',
+      stepState: { watchingSince: '2026-12-04T19:50:00Z' },
+    });
+    expect(((await handlers.upgrade_node_pool!(ctx).catch((e: unknown) => e)) as Error).message).toContain('has not finished in 10 min');
+    const short = new EngineConfig(1, 1, 1, 1, 1_000, 1_000, undefined, undefined, undefined, undefined, undefined, 15_000);
+    const shortHandlers = new UpgradeOperationSteps(versions, short).stepSets().upgrade_cluster!.steps;
+    const again = context('upgrade_node_pool:apps:1.36.5', blockedDrain, { now: '2026-12-04T20:10:00Z', stepState: { watchingSince: '2026-12-04T19:50:00Z' } });
+    expect(((await shortHandlers.upgrade_node_pool!(again.ctx).catch((e: unknown) => e)) as Error).message).toContain('has not finished in 15 s');
+  });
+
   it('gives a resumed step a full drain timeout again before it asks once more', async () => {
     // The drain started long ago, but the step (re)started watching two minutes ago.
     const { ctx } = context('upgrade_node_pool:apps:1.36.5', blockedDrain, {

@@ -110,9 +110,10 @@ function stopWhenDrainBlocked(
   const now = ctx.clock.now().getTime();
   const overdue = (status.drains ?? []).filter((d) => now - Math.max(Date.parse(d.since), Date.parse(watchingSince)) >= drainTimeoutMs);
   if (overdue.length === 0) return;
-  const minutes = Math.max(1, Math.round(drainTimeoutMs / 60_000));
+  // A timeout under a minute (UPGRADE_DRAIN_TIMEOUT_MS is a setting) is said in seconds, not rounded to "1 min".
+  const waited = drainTimeoutMs < 60_000 ? `${Math.round(drainTimeoutMs / 1000)} s` : `${Math.round(drainTimeoutMs / 60_000)} min`;
   throw new NeedsAttentionError(
-    `${what}: ${overdue.map((d) => describeDrain(d)).join('; ')}. The drain has not finished in ${minutes} min and is never forced: ` +
+    `${what}: ${overdue.map((d) => describeDrain(d)).join('; ')}. The drain has not finished in ${waited} and is never forced: ` +
       `relax the PodDisruptionBudget (or add replicas), then POST /v1/operations/${ctx.operation.id}/resume; or cancel the operation`,
     {
       reason: 'drain_blocked',

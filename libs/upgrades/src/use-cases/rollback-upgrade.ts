@@ -26,8 +26,18 @@ export class RollbackUpgrade {
     if (op.status !== 'failed' && op.status !== 'cancelled')
       throw refuse(
         `operation ${operationId} is ${op.status}; only a failed or cancelled upgrade rolls back${op.status === 'needs_attention' ? ' (resume or cancel it first)' : ''}`,
-        { status: op.status },
+        { operation_status: op.status },
       );
+    // A later upgrade of the cluster that succeeded (this one's rollback, or a new upgrade) moved
+    // its pools since: they are no longer where this operation left them, and its steps say nothing
+    // of where they are now.
+    const [newest] = (
+      await this.operations.list({ organizationId: requester.organizationId, clusterId: op.cluster_id, type: 'upgrade_cluster', status: 'succeeded' }, 1)
+    ).items;
+    if (newest && newest.id > operationId)
+      throw refuse(`operation ${operationId} was followed by ${newest.id}, which succeeded: its node pools are no longer where ${operationId} left them`, {
+        superseded_by: newest.id,
+      });
     // Pool steps that reached the provider and did not finish: their rollouts may be half-way.
     const unfinished = op.steps.filter((s) => stepKindOf(s.name) === 'upgrade_node_pool' && s.started_at !== null && s.status !== 'succeeded');
     if (unfinished.length === 0) {
