@@ -12,6 +12,7 @@ import {
 import { newId } from '@capstan/platform';
 import { type ExternalNodePoolSpec, externalClusterName, externalNodePoolName, ProviderError } from '@capstan/providers';
 import { Injectable } from '@nestjs/common';
+import { sql } from 'kysely';
 
 /** How long the admin credential the worker keeps for itself lives; rotated by rotate_credentials. */
 const ADMIN_CREDENTIAL_TTL_SECONDS = 365 * 24 * 3600;
@@ -73,17 +74,22 @@ const createCluster: Record<string, StepHandler> = {
       if (!current) throw new ProviderError('the provider lost the cluster while it was being created', false, 'cluster_lost');
       return current.status === 'running' && current.endpoint ? current : undefined;
     });
-    await ctx.db
-      .updateTable('clusters')
-      .set({
-        endpoint: ready.endpoint,
-        ca_certificate: ready.caCertificate,
-        tls_server_name: ready.tlsServerName ?? null,
-        current_version: ready.version,
-        updated_at: ctx.clock.now(),
-      })
-      .where('id', '=', ctx.cluster.id)
-      .execute();
+    const now = ctx.clock.now();
+    ctx.writeWithCheckpoint((db, guard) =>
+      db.with('step_cluster', (q) =>
+        q
+          .updateTable('clusters')
+          .set({
+            endpoint: ready.endpoint,
+            ca_certificate: ready.caCertificate,
+            tls_server_name: ready.tlsServerName ?? null,
+            current_version: ready.version,
+            updated_at: now,
+          })
+          .where('id', '=', ctx.cluster.id)
+          .where(guard),
+      ),
+    );
     return { endpoint: ready.endpoint };
   },
   create_node_pools: async (ctx) => {
@@ -103,31 +109,46 @@ const createCluster: Record<string, StepHandler> = {
     const id = newId('cred');
     const sealed = ctx.secrets.seal(JSON.stringify(credentials), `cluster-credential:${id}`);
     // The previous admin credential goes in the statement that stores the new one.
-    await ctx.db
-      .with('previous', (q) => q.deleteFrom('cluster_credentials').where('cluster_id', '=', ctx.cluster.id).where('purpose', '=', 'admin'))
-      .insertInto('cluster_credentials')
-      .values({
-        id,
-        cluster_id: ctx.cluster.id,
-        organization_id: ctx.cluster.organizationId,
-        purpose: 'admin',
-        key_id: sealed.keyId,
-        sealed: sealed.sealed,
-        expires_at: credentials.expiresAt,
-      })
-      .execute();
+    ctx.writeWithCheckpoint((db, guard) =>
+      db
+        .with('step_previous', (q) => q.deleteFrom('cluster_credentials').where('cluster_id', '=', ctx.cluster.id).where('purpose', '=', 'admin').where(guard))
+        .with('step_credential', (q) =>
+          q
+            .insertInto('cluster_credentials')
+            .columns(['id', 'cluster_id', 'organization_id', 'purpose', 'key_id', 'sealed', 'expires_at'])
+            .expression(
+              q
+                .selectNoFrom([
+                  sql<string>`${id}::text`.as('id'),
+                  sql<string>`${ctx.cluster.id}::text`.as('cluster_id'),
+                  sql<string>`${ctx.cluster.organizationId}::text`.as('organization_id'),
+                  sql<string>`'admin'::text`.as('purpose'),
+                  sql<string>`${sealed.keyId}::text`.as('key_id'),
+                  sql<Buffer>`${sealed.sealed}::bytea`.as('sealed'),
+                  sql<Date>`${credentials.expiresAt}::timestamptz`.as('expires_at'),
+                ])
+                .where(guard),
+            ),
+        ),
+    );
     return { credentialId: id };
   },
   mark_running: async (ctx) => {
     const now = ctx.clock.now();
-    await ctx.db
-      .with('pools', (q) =>
-        q.updateTable('node_pools').set({ status: 'running', updated_at: now }).where('cluster_id', '=', ctx.cluster.id).where('deleted_at', 'is', null),
-      )
-      .updateTable('clusters')
-      .set({ status: 'running', status_reason: null, updated_at: now })
-      .where('id', '=', ctx.cluster.id)
-      .execute();
+    ctx.writeWithCheckpoint((db, guard) =>
+      db
+        .with('step_pools', (q) =>
+          q
+            .updateTable('node_pools')
+            .set({ status: 'running', updated_at: now })
+            .where('cluster_id', '=', ctx.cluster.id)
+            .where('deleted_at', 'is', null)
+            .where(guard),
+        )
+        .with('step_cluster', (q) =>
+          q.updateTable('clusters').set({ status: 'running', status_reason: null, updated_at: now }).where('id', '=', ctx.cluster.id).where(guard),
+        ),
+    );
   },
 };
 

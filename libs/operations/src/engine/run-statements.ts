@@ -1,10 +1,10 @@
 import { ACTIVE_OPERATION_STATUSES, operationTransition, stepStatusesBefore } from '@capstan/domain';
 import type { NewEvent } from '@capstan/events';
-import type { Database, Prisma } from '@capstan/platform';
-import { expressionBuilder, sql } from 'kysely';
+import { CompiledOnce, type Database, type DB, type Prisma } from '@capstan/platform';
+import { expressionBuilder, type Kysely, type QueryCreator, sql } from 'kysely';
 import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres';
-import { withEvent } from '@capstan/events';
-import type { EngineCluster, EngineOperation, EngineStep, StepWait } from './step-context';
+import { eventValues, type EventValues, withEventValues } from '@capstan/events';
+import type { EngineCluster, EngineOperation, EngineStep, StepWait, StepWrites } from './step-context';
 
 /**
  * The statements of one operation run, one per state change: claim, step boundaries, yields and
@@ -16,6 +16,12 @@ import type { EngineCluster, EngineOperation, EngineStep, StepWait } from './ste
  * a run that lost its lease (it stalled past the expiry and another worker took over) changes
  * nothing and is told so. Status changes are guarded by the expected current status.
  * `updated_at` is set by hand: the reconciler reads it to tell live operations from stuck ones.
+ *
+ * The statements every run makes (claim, step boundary, end) are CompiledOnce: built and compiled
+ * once per process, each call only giving its parameters (docs/architecture.md, "Data access").
+ * Their shape therefore never depends on a value: what varies is a parameter (a CASE, a boolean
+ * guard). A boundary or end that carries a step's own writes is built per call, as its shape is
+ * the step's.
  */
 
 /** Statuses an operation can be run in. */
@@ -32,6 +38,52 @@ export interface Run {
 }
 
 const leaseUntil = (now: Date, ms: number) => new Date(now.getTime() + ms);
+
+/** An event's values as named statement parameters (CompiledOnce takes a flat record). */
+type EventParameters = {
+  eventId: string;
+  eventOrganizationId: string | null;
+  eventHookOrganizationId: string;
+  eventType: string;
+  eventSource: string;
+  eventSubject: string | null;
+  eventData: string;
+  eventTime: Date;
+  eventDeliveryIds: string[];
+};
+
+const eventParameters = (e: EventValues): EventParameters => ({
+  eventId: e.id,
+  eventOrganizationId: e.organizationId,
+  eventHookOrganizationId: e.hookOrganizationId,
+  eventType: e.type,
+  eventSource: e.source,
+  eventSubject: e.subject,
+  eventData: e.data,
+  eventTime: e.time,
+  eventDeliveryIds: e.deliveryIds,
+});
+
+const eventOf = (p: EventParameters): EventValues => ({
+  id: p.eventId,
+  organizationId: p.eventOrganizationId,
+  hookOrganizationId: p.eventHookOrganizationId,
+  type: p.eventType,
+  source: p.eventSource,
+  subject: p.eventSubject,
+  data: p.eventData,
+  time: p.eventTime,
+  deliveryIds: p.eventDeliveryIds,
+});
+
+/**
+ * A step's own writes added to a statement of the engine (`StepContext.writeWithCheckpoint`),
+ * guarded by `guard` (the run's lease): they commit with the step's checkpoint or not at all.
+ */
+function withStepWrites<T>(creator: T, writes: StepWrites | undefined, guard: string): T {
+  if (!writes) return creator;
+  return writes(creator as unknown as QueryCreator<DB>, sql<boolean>`EXISTS (SELECT 1 FROM ${sql.table(guard)})`) as unknown as T;
+}
 
 export type Claim =
   /** Gone, finished, or paused for a person: a duplicate or late delivery has nothing to do. */
@@ -57,17 +109,60 @@ export async function claim(
   now: Date,
   runningEvent: (op: { id: string; organization_id: string; cluster_id: string | null; type: string; target_type: string; target_id: string }) => NewEvent,
 ): Promise<Claim> {
-  const [head] = await db
-    .selectFrom('operations')
-    .select(['id', 'organization_id', 'cluster_id', 'type', 'target_type', 'target_id', 'status', 'wake_at'])
-    .where('id', '=', operationId)
-    .execute();
+  const head = await claimHead.executeTakeFirst(db, { operationId });
   if (!head || !(RUNNABLE as readonly string[]).includes(head.status)) return { state: 'idle' };
   if (head.status === 'pending' && head.wake_at !== null && head.wake_at > now) return { state: 'not_before', at: head.wake_at };
   const key = head.cluster_id ?? head.id;
-  const expires = leaseUntil(now, leaseMs);
+  const row = await claimStatement.executeTakeFirst(db, {
+    operationId,
+    key,
+    owner,
+    expiresAt: leaseUntil(now, leaseMs),
+    now,
+    ...eventParameters(eventValues(runningEvent(head), now)),
+  });
+  if (!row) return { state: 'idle' };
+  if (row.id === null) {
+    return { state: 'busy', key };
+  }
+  const operation: EngineOperation = {
+    id: row.id,
+    organizationId: row.organization_id!,
+    clusterId: row.cluster_id,
+    type: row.type!,
+    targetType: row.target_type!,
+    targetId: row.target_id!,
+    params: row.params as Prisma.JsonValue,
+    steps: row.steps as unknown as EngineStep[],
+  };
+  return {
+    state: 'claimed',
+    operation,
+    cluster: row.cluster as unknown as EngineCluster | null,
+    key,
+    resumed: row.wake_at !== null && row.status !== 'pending',
+    cancelRequested: row.cancel_requested_at !== null,
+  };
+}
+
+const claimHead = new CompiledOnce((db, p: { operationId: string }) =>
+  db
+    .selectFrom('operations')
+    .select(['id', 'organization_id', 'cluster_id', 'type', 'target_type', 'target_id', 'status', 'wake_at'])
+    .where('id', '=', p.operationId),
+);
+
+type ClaimParameters = EventParameters & {
+  operationId: string;
+  key: string;
+  owner: string;
+  expiresAt: Date;
+  now: Date;
+};
+
+const claimStatement = new CompiledOnce((db: Kysely<DB>, p: ClaimParameters) => {
   const base = db
-    .with('op', (q) => q.selectFrom('operations').select(['id', 'status', 'wake_at']).where('id', '=', operationId))
+    .with('op', (q) => q.selectFrom('operations').select(['id', 'status', 'wake_at']).where('id', '=', p.operationId))
     .with('taken', (q) =>
       q
         .insertInto('operation_leases')
@@ -76,10 +171,10 @@ export async function claim(
           q
             .selectFrom('op')
             .select([
-              sql<string>`${key}::text`.as('key'),
+              sql<string>`${p.key}::text`.as('key'),
               'op.id as operation_id',
-              sql<string>`${owner}::text`.as('owner'),
-              sql<Date>`${expires}::timestamptz`.as('expires_at'),
+              sql<string>`${p.owner}::text`.as('owner'),
+              sql<Date>`${p.expiresAt}::timestamptz`.as('expires_at'),
             ])
             .where('op.status', 'in', RUNNABLE),
         )
@@ -95,7 +190,7 @@ export async function claim(
               eb.or([
                 eb.and([
                   eb('operation_leases.operation_id', '=', eb.ref('excluded.operation_id')),
-                  eb.or([eb('operation_leases.owner', 'is', null), eb('operation_leases.expires_at', '<', now)]),
+                  eb.or([eb('operation_leases.owner', 'is', null), eb('operation_leases.expires_at', '<', p.now)]),
                 ]),
                 eb.and([
                   eb('operation_leases.operation_id', '<>', eb.ref('excluded.operation_id')),
@@ -119,24 +214,23 @@ export async function claim(
         .updateTable('operations')
         .set((eb) => ({
           status: 'running',
-          started_at: eb.fn.coalesce('started_at', sql<Date>`${now}::timestamptz`),
+          started_at: eb.fn.coalesce('started_at', sql<Date>`${p.now}::timestamptz`),
           // A poll after a yielded wait is the same attempt; anything else (a first run, a retry,
           // a rerun after a crash) counts.
           // (A pending operation's wake_at is its not-before time: its first claim is an attempt.)
           attempts: sql<number>`attempts + CASE WHEN wake_at IS NULL OR status = 'pending' THEN 1 ELSE 0 END`,
           wake_at: null,
-          updated_at: now,
+          updated_at: p.now,
         }))
-        .where('id', '=', operationId)
+        .where('id', '=', p.operationId)
         .where('status', 'in', RUNNABLE)
         .where((eb) => eb.exists(eb.selectFrom('taken').select('taken.key')))
         .returning(['id', 'organization_id', 'cluster_id', 'type', 'target_type', 'target_id', 'params', 'cancel_requested_at']),
     );
   const running = expressionBuilder<{ claimed: { id: string }; op: { status: string } }, never>();
-  const [row] = await withEvent(
+  return withEventValues(
     base,
-    runningEvent(head),
-    now,
+    eventOf(p),
     running.and([
       running.exists(running.selectFrom('claimed').select('claimed.id')),
       running.exists(running.selectFrom('op').select('op.status').where('op.status', '=', 'pending')),
@@ -195,36 +289,15 @@ export async function claim(
           ])
           .whereRef('k.id', '=', 'claimed.cluster_id'),
       ).as('cluster'),
-    ])
-    .execute();
-  if (!row) return { state: 'idle' };
-  if (row.id === null) {
-    return { state: 'busy', key };
-  }
-  const operation: EngineOperation = {
-    id: row.id,
-    organizationId: row.organization_id!,
-    clusterId: row.cluster_id,
-    type: row.type!,
-    targetType: row.target_type!,
-    targetId: row.target_id!,
-    params: row.params as Prisma.JsonValue,
-    steps: row.steps as unknown as EngineStep[],
-  };
-  return {
-    state: 'claimed',
-    operation,
-    cluster: row.cluster as unknown as EngineCluster | null,
-    key,
-    resumed: row.wake_at !== null && row.status !== 'pending',
-    cancelRequested: row.cancel_requested_at !== null,
-  };
-}
+    ]);
+});
 
 export interface FinishedStep {
   position: number;
   /** Null keeps what the step had (a step that learnt nothing). */
   checkpoint: Record<string, unknown> | null;
+  /** The step's own writes, committed with its checkpoint (`StepContext.writeWithCheckpoint`). */
+  writes?: StepWrites;
 }
 
 /** Renews the run's lease; false when it was lost (another worker took the operation over). */
@@ -240,23 +313,84 @@ export async function renewLease(db: Database, run: Run, now: Date): Promise<boo
 }
 
 /** The lease held by this run, renewed: the guard of every statement after the claim. */
-const heldLease = (db: Database, run: Run, now: Date) =>
+const heldLease = (db: Database, run: Run, now: Date) => heldLeaseOf(db, { ...run, expiresAt: leaseUntil(now, run.leaseMs) });
+
+const heldLeaseOf = (db: Kysely<DB>, p: { key: string; operationId: string; owner: string; expiresAt: Date }) =>
   db.with('held', (q) =>
     q
       .updateTable('operation_leases')
-      .set({ expires_at: leaseUntil(now, run.leaseMs) })
-      .where('key', '=', run.key)
-      .where('operation_id', '=', run.operationId)
-      .where('owner', '=', run.owner)
+      .set({ expires_at: p.expiresAt })
+      .where('key', '=', p.key)
+      .where('operation_id', '=', p.operationId)
+      .where('owner', '=', p.owner)
       .returning('key'),
   );
 
 export type Boundary = { state: 'lost' } | { state: 'go' } | { state: 'cancel' };
 
+type BoundaryParameters = {
+  operationId: string;
+  key: string;
+  owner: string;
+  expiresAt: Date;
+  /** -1 when no step finished (the run's first boundary). */
+  finishedPosition: number;
+  /** JSON text, or null to keep the step's checkpoint. */
+  checkpoint: string | null;
+  progress: number | null;
+  next: number;
+  resumed: boolean;
+  now: Date;
+};
+
+function boundaryQuery(db: Kysely<DB>, p: BoundaryParameters, writes?: StepWrites) {
+  const statement = heldLeaseOf(db, p)
+    .with('finished_step', (q) =>
+      q
+        .updateTable('operation_steps')
+        .set((eb) => ({
+          status: 'succeeded',
+          finished_at: p.now,
+          wait: null,
+          retrying_since: null,
+          checkpoint: eb.fn.coalesce(sql<unknown>`${p.checkpoint}::jsonb`, 'checkpoint'),
+        }))
+        .where('operation_id', '=', p.operationId)
+        .where('position', '=', p.finishedPosition)
+        .where('status', 'in', stepStatusesBefore('succeeded'))
+        .where((eb) => eb.exists(eb.selectFrom('held').select('held.key'))),
+    )
+    .with('op', (q) =>
+      q
+        .updateTable('operations')
+        .set((eb) => ({ progress: eb.fn.coalesce(sql<number>`${p.progress}::int`, 'progress'), updated_at: p.now }))
+        .where('id', '=', p.operationId)
+        .where('status', '=', 'running')
+        .where((eb) => eb.exists(eb.selectFrom('held').select('held.key')))
+        .returning('cancel_requested_at'),
+    )
+    .with('started', (q) =>
+      q
+        .updateTable('operation_steps')
+        .set({
+          status: 'running',
+          attempts: sql<number>`attempts + CASE WHEN ${p.resumed}::boolean THEN 0 ELSE 1 END`,
+          started_at: sql<Date>`coalesce(CASE WHEN ${p.resumed}::boolean THEN started_at END, ${p.now}::timestamptz)`,
+        })
+        .where('operation_id', '=', p.operationId)
+        .where('position', '=', p.next)
+        .where('status', 'in', stepStatusesBefore('running'))
+        .where((eb) => eb.exists(eb.selectFrom('op').select('op.cancel_requested_at').where('op.cancel_requested_at', 'is', null))),
+    );
+  return withStepWrites(statement, writes, 'held').selectFrom('op').select('cancel_requested_at');
+}
+
+const boundaryStatement = new CompiledOnce((db, p: BoundaryParameters) => boundaryQuery(db, p));
+
 /**
- * A step boundary: the step that just finished is checkpointed, progress moves, and the next step
- * starts unless a cancel was asked for meanwhile. `resumed` (the next step is a wait resumed after
- * a yield) does not count as a new attempt of it.
+ * A step boundary: the step that just finished is checkpointed (with its own writes, if it has
+ * any), progress moves, and the next step starts unless a cancel was asked for meanwhile.
+ * `resumed` (the next step is a wait resumed after a yield) does not count as a new attempt of it.
  */
 export async function boundary(
   db: Database,
@@ -267,47 +401,19 @@ export async function boundary(
   resumed: boolean,
   now: Date,
 ): Promise<Boundary> {
-  const [row] = await heldLease(db, run, now)
-    .with('finished_step', (q) =>
-      q
-        .updateTable('operation_steps')
-        .set((eb) => ({
-          status: 'succeeded',
-          finished_at: now,
-          wait: null,
-          retrying_since: null,
-          checkpoint: eb.fn.coalesce(sql<unknown>`${finished?.checkpoint == null ? null : JSON.stringify(finished.checkpoint)}::jsonb`, 'checkpoint'),
-        }))
-        .where('operation_id', '=', run.operationId)
-        .where('position', '=', finished?.position ?? -1)
-        .where('status', 'in', stepStatusesBefore('succeeded'))
-        .where((eb) => eb.exists(eb.selectFrom('held').select('held.key'))),
-    )
-    .with('op', (q) =>
-      q
-        .updateTable('operations')
-        .set((eb) => ({ progress: eb.fn.coalesce(sql<number>`${progress}::int`, 'progress'), updated_at: now }))
-        .where('id', '=', run.operationId)
-        .where('status', '=', 'running')
-        .where((eb) => eb.exists(eb.selectFrom('held').select('held.key')))
-        .returning('cancel_requested_at'),
-    )
-    .with('started', (q) =>
-      q
-        .updateTable('operation_steps')
-        .set({
-          status: 'running',
-          attempts: sql<number>`attempts + ${resumed ? 0 : 1}::int`,
-          started_at: sql<Date>`coalesce(CASE WHEN ${resumed} THEN started_at END, ${now}::timestamptz)`,
-        })
-        .where('operation_id', '=', run.operationId)
-        .where('position', '=', next)
-        .where('status', 'in', stepStatusesBefore('running'))
-        .where((eb) => eb.exists(eb.selectFrom('op').select('op.cancel_requested_at').where('op.cancel_requested_at', 'is', null))),
-    )
-    .selectFrom('op')
-    .select('cancel_requested_at')
-    .execute();
+  const parameters: BoundaryParameters = {
+    operationId: run.operationId,
+    key: run.key,
+    owner: run.owner,
+    expiresAt: leaseUntil(now, run.leaseMs),
+    finishedPosition: finished?.position ?? -1,
+    checkpoint: finished?.checkpoint == null ? null : JSON.stringify(finished.checkpoint),
+    progress,
+    next,
+    resumed,
+    now,
+  };
+  const [row] = finished?.writes ? await boundaryQuery(db, parameters, finished.writes).execute() : await boundaryStatement.execute(db, parameters);
   if (!row) return { state: 'lost' };
   return row.cancel_requested_at ? { state: 'cancel' } : { state: 'go' };
 }
@@ -387,25 +493,25 @@ const releasedLease = (db: Database, run: Run, until: Date) =>
 
 /**
  * A stopping worker hands the operation back at a step boundary: the step that just finished is
- * checkpointed and the lease left without an owner, so another worker resumes at the next step.
+ * checkpointed (with its own writes) and the lease left without an owner, so another worker resumes at the next step.
  */
 export async function handBack(db: Database, run: Run, finished: FinishedStep, now: Date): Promise<boolean> {
-  const rows = await releasedLease(db, run, leaseUntil(now, run.leaseMs))
-    .with('finished_step', (q) =>
-      q
-        .updateTable('operation_steps')
-        .set((eb) => ({
-          status: 'succeeded',
-          finished_at: now,
-          wait: null,
-          retrying_since: null,
-          checkpoint: eb.fn.coalesce(sql<unknown>`${finished.checkpoint == null ? null : JSON.stringify(finished.checkpoint)}::jsonb`, 'checkpoint'),
-        }))
-        .where('operation_id', '=', run.operationId)
-        .where('position', '=', finished.position)
-        .where('status', '=', 'running')
-        .where((eb) => eb.exists(eb.selectFrom('released').select('released.key'))),
-    )
+  const statement = releasedLease(db, run, leaseUntil(now, run.leaseMs)).with('finished_step', (q) =>
+    q
+      .updateTable('operation_steps')
+      .set((eb) => ({
+        status: 'succeeded',
+        finished_at: now,
+        wait: null,
+        retrying_since: null,
+        checkpoint: eb.fn.coalesce(sql<unknown>`${finished.checkpoint == null ? null : JSON.stringify(finished.checkpoint)}::jsonb`, 'checkpoint'),
+      }))
+      .where('operation_id', '=', run.operationId)
+      .where('position', '=', finished.position)
+      .where('status', '=', 'running')
+      .where((eb) => eb.exists(eb.selectFrom('released').select('released.key'))),
+  );
+  const rows = await withStepWrites(statement, finished.writes, 'released')
     .updateTable('operations')
     .set({ updated_at: now })
     .where('id', '=', run.operationId)
@@ -469,27 +575,74 @@ export async function end(db: Database, run: Run, clusterId: string | null, endi
   const { status, error, cluster } = ending;
   // Only a running operation ends; the write below is guarded by that status.
   operationTransition('running', status, run.operationId);
+  const parameters: EndParameters = {
+    operationId: run.operationId,
+    key: run.key,
+    owner: run.owner,
+    lastPosition: ending.lastStep?.position ?? -1,
+    checkpoint: ending.lastStep?.checkpoint == null ? null : JSON.stringify(ending.lastStep.checkpoint),
+    status,
+    error: error ? JSON.stringify(error) : null,
+    progress: status === 'succeeded' ? 100 : null,
+    finishedAt: status === 'needs_attention' ? null : now,
+    now,
+    clusterId: clusterId ?? '',
+    touchesCluster: cluster !== undefined,
+    clusterStatus: cluster?.status ?? 'running',
+    clusterReason: cluster?.reason ?? null,
+    desiredIsCurrent: cluster?.desiredIsCurrent === true,
+    failedPoolId: ending.failedPoolId ?? '',
+    undone: ending.undo !== undefined,
+    orphans: JSON.stringify(orphanRows(ending.undo?.orphans ?? [])),
+    ...eventParameters(eventValues(event, now)),
+  };
+  const writes = ending.lastStep?.writes;
+  const [row] = writes ? await endQuery(db, parameters, writes).execute() : await endStatement.execute(db, parameters);
+  return row?.ended === true;
+}
+
+type EndParameters = EventParameters & {
+  operationId: string;
+  key: string;
+  owner: string;
+  /** The last step, when the ending is its success; else -1. */
+  lastPosition: number;
+  checkpoint: string | null;
+  status: EndStatus;
+  error: string | null;
+  progress: number | null;
+  finishedAt: Date | null;
+  now: Date;
+  clusterId: string;
+  touchesCluster: boolean;
+  clusterStatus: 'error' | 'running';
+  clusterReason: string | null;
+  desiredIsCurrent: boolean;
+  failedPoolId: string;
+  undone: boolean;
+  /** JSON text of the orphans' rows. */
+  orphans: string;
+};
+
+function endQuery(db: Kysely<DB>, p: EndParameters, writes?: StepWrites) {
   // The lease is given back by the statement's guard itself: a DELETE of the row this run owns.
   // (Not an UPDATE to renew it and a DELETE after: one statement cannot change a row twice.)
   const statement = db
     .with('held', (q) =>
-      q.deleteFrom('operation_leases').where('key', '=', run.key).where('operation_id', '=', run.operationId).where('owner', '=', run.owner).returning('key'),
+      q.deleteFrom('operation_leases').where('key', '=', p.key).where('operation_id', '=', p.operationId).where('owner', '=', p.owner).returning('key'),
     )
     .with('finished_step', (q) =>
       q
         .updateTable('operation_steps')
         .set((eb) => ({
           status: 'succeeded',
-          finished_at: now,
+          finished_at: p.now,
           wait: null,
           retrying_since: null,
-          checkpoint: eb.fn.coalesce(
-            sql<unknown>`${ending.lastStep?.checkpoint == null ? null : JSON.stringify(ending.lastStep.checkpoint)}::jsonb`,
-            'checkpoint',
-          ),
+          checkpoint: eb.fn.coalesce(sql<unknown>`${p.checkpoint}::jsonb`, 'checkpoint'),
         }))
-        .where('operation_id', '=', run.operationId)
-        .where('position', '=', ending.lastStep?.position ?? -1)
+        .where('operation_id', '=', p.operationId)
+        .where('position', '=', p.lastPosition)
         .where('status', 'in', stepStatusesBefore('succeeded'))
         .where((eb) => eb.exists(eb.selectFrom('held').select('held.key'))),
     )
@@ -497,14 +650,14 @@ export async function end(db: Database, run: Run, clusterId: string | null, endi
       q
         .updateTable('operations')
         .set((eb) => ({
-          status,
-          error: eb.fn.coalesce(sql<unknown>`${error ? JSON.stringify(error) : null}::jsonb`, 'error'),
-          progress: eb.fn.coalesce(sql<number>`${status === 'succeeded' ? 100 : null}::int`, 'progress'),
-          finished_at: status === 'needs_attention' ? null : now,
+          status: p.status,
+          error: eb.fn.coalesce(sql<unknown>`${p.error}::jsonb`, 'error'),
+          progress: eb.fn.coalesce(sql<number>`${p.progress}::int`, 'progress'),
+          finished_at: p.finishedAt,
           wake_at: null,
-          updated_at: now,
+          updated_at: p.now,
         }))
-        .where('id', '=', run.operationId)
+        .where('id', '=', p.operationId)
         .where('status', '=', 'running')
         .where((eb) => eb.exists(eb.selectFrom('held').select('held.key')))
         .returning('id'),
@@ -513,39 +666,39 @@ export async function end(db: Database, run: Run, clusterId: string | null, endi
       q
         .updateTable('clusters')
         .set((eb) => ({
-          status: cluster?.status ?? 'running',
-          status_reason: eb.fn.coalesce(sql<string>`${cluster?.reason ?? null}::text`, 'status_reason'),
-          desired_version: cluster?.desiredIsCurrent ? eb.ref('current_version') : eb.ref('desired_version'),
-          updated_at: now,
+          status: p.clusterStatus,
+          status_reason: eb.fn.coalesce(sql<string>`${p.clusterReason}::text`, 'status_reason'),
+          desired_version: sql<string>`CASE WHEN ${p.desiredIsCurrent}::boolean THEN current_version ELSE desired_version END`,
+          updated_at: p.now,
         }))
-        .where('id', '=', clusterId ?? '')
-        .where(sql<boolean>`${cluster !== undefined}::boolean`)
+        .where('id', '=', p.clusterId)
+        .where(sql<boolean>`${p.touchesCluster}::boolean`)
         .where((eb) => eb.exists(eb.selectFrom('op').select('op.id'))),
     )
     .with('pool', (q) =>
       q
         .updateTable('node_pools')
-        .set({ status: 'error', updated_at: now })
-        .where('id', '=', ending.failedPoolId ?? '')
+        .set({ status: 'error', updated_at: p.now })
+        .where('id', '=', p.failedPoolId)
         .where((eb) => eb.exists(eb.selectFrom('op').select('op.id'))),
     )
     .with('compensated_steps', (q) =>
       q
         .updateTable('operation_steps')
         .set({ status: 'compensated' })
-        .where('operation_id', '=', run.operationId)
+        .where('operation_id', '=', p.operationId)
         .where('status', 'in', stepStatusesBefore('compensated'))
-        .where(sql<boolean>`${ending.undo !== undefined}::boolean`)
+        .where(sql<boolean>`${p.undone}::boolean`)
         .where((eb) => eb.exists(eb.selectFrom('op').select('op.id'))),
     )
     .with('skipped_steps', (q) =>
       q
         .updateTable('operation_steps')
         .set({ status: 'skipped' })
-        .where('operation_id', '=', run.operationId)
+        .where('operation_id', '=', p.operationId)
         // The step that failed stays `failed`: it says where and why.
         .where('status', '=', 'pending')
-        .where(sql<boolean>`${ending.undo !== undefined}::boolean`)
+        .where(sql<boolean>`${p.undone}::boolean`)
         .where((eb) => eb.exists(eb.selectFrom('op').select('op.id'))),
     )
     .with('orphans', (q) =>
@@ -553,19 +706,20 @@ export async function end(db: Database, run: Run, clusterId: string | null, endi
         .insertInto('orphans')
         .columns(['id', 'organization_id', 'cluster_id', 'operation_id', 'provider', 'kind', 'external_cluster', 'external_name', 'reason', 'updated_at'])
         .expression(
-          sql`SELECT o.id, o.organization_id, o.cluster_id, ${run.operationId}::text, o.provider::"Provider", o.kind::"OrphanKind", o.external_cluster, o.external_name, o.reason, ${now}::timestamptz
-                FROM jsonb_to_recordset(${JSON.stringify(orphanRows(ending.undo?.orphans ?? []))}::jsonb)
+          sql`SELECT o.id, o.organization_id, o.cluster_id, ${p.operationId}::text, o.provider::"Provider", o.kind::"OrphanKind", o.external_cluster, o.external_name, o.reason, ${p.now}::timestamptz
+                FROM jsonb_to_recordset(${p.orphans}::jsonb)
                   AS o(id text, organization_id text, cluster_id text, provider text, kind text, external_cluster text, external_name text, reason text)
                WHERE EXISTS (SELECT 1 FROM op)`,
         )
         .onConflict((oc) => oc.columns(['operation_id', 'kind', 'external_cluster', 'external_name']).doNothing()),
     );
   const ended = expressionBuilder<{ op: { id: string } }, never>();
-  const [row] = await withEvent(statement, event, now, ended.exists(ended.selectFrom('op').select('op.id')))
-    .selectNoFrom((eb) => [eb.exists(eb.selectFrom('op').select('op.id')).as('ended')])
-    .execute();
-  return row?.ended === true;
+  return withEventValues(withStepWrites(statement, writes, 'held'), eventOf(p), ended.exists(ended.selectFrom('op').select('op.id'))).selectNoFrom((eb) => [
+    eb.exists(eb.selectFrom('op').select('op.id')).as('ended'),
+  ]);
 }
+
+const endStatement = new CompiledOnce((db, p: EndParameters) => endQuery(db, p));
 
 const orphanRows = (orphans: NewOrphan[]) =>
   orphans.map((o) => ({
