@@ -31,6 +31,7 @@ import {
   NeedsAttentionError,
   type StepContext,
   StepTimeoutError,
+  type PendingStepWrites,
   type StepWrites,
   StepYield,
 } from './step-context';
@@ -157,7 +158,7 @@ export class OperationRunner {
         await this.cancel(run, op, set, this.context(op, cluster, step, checkpoints));
         return DONE;
       }
-      const written: { writes?: StepWrites } = {};
+      const written: { writes?: PendingStepWrites } = {};
       const ctx = this.context(op, cluster, step, checkpoints, written);
       let checkpoint: Record<string, unknown> | void;
       const handler = handlers[stepKindOf(step.name)];
@@ -268,7 +269,7 @@ export class OperationRunner {
     cluster: EngineCluster,
     step: EngineStep,
     checkpoints: Record<string, unknown>,
-    written?: { writes?: StepWrites },
+    written?: { writes?: PendingStepWrites },
   ): StepContext {
     const previous = step.wait;
     return {
@@ -304,10 +305,10 @@ export class OperationRunner {
           at.getTime() - now.getTime(),
         );
       },
-      writeWithCheckpoint: (writes) => {
+      writeWithCheckpoint: <P extends Record<string, unknown>>(statement: StepWrites<P>, parameters: P) => {
         if (!written) throw new Error('writeWithCheckpoint is for step handlers; a compensation writes through ctx.db');
         if (written.writes) throw new Error(`step ${step.name} asked twice to write with its checkpoint`);
-        written.writes = writes;
+        written.writes = { statement: statement as StepWrites<Record<string, unknown>>, parameters };
       },
     };
   }

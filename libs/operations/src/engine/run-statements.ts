@@ -1,10 +1,10 @@
 import { ACTIVE_OPERATION_STATUSES, operationTransition, stepStatusesBefore } from '@capstan/domain';
 import type { NewEvent } from '@capstan/events';
 import { CompiledOnce, type Database, type DB, type Prisma } from '@capstan/platform';
-import { expressionBuilder, type Kysely, type QueryCreator, sql } from 'kysely';
+import { type Compilable, type Expression, expressionBuilder, type Kysely, type QueryCreator, sql, type SqlBool } from 'kysely';
 import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres';
 import { eventValues, type EventValues, withEventValues } from '@capstan/events';
-import type { EngineCluster, EngineOperation, EngineStep, StepWait, StepWrites } from './step-context';
+import type { EngineCluster, EngineOperation, EngineStep, PendingStepWrites, StepWait, StepWrites, StepWritesAdded } from './step-context';
 
 /**
  * The statements of one operation run, one per state change: claim, step boundaries, yields and
@@ -20,8 +20,8 @@ import type { EngineCluster, EngineOperation, EngineStep, StepWait, StepWrites }
  * The statements every run makes (claim, step boundary, end) are CompiledOnce: built and compiled
  * once per process, each call only giving its parameters (docs/architecture.md, "Data access").
  * Their shape therefore never depends on a value: what varies is a parameter (a CASE, a boolean
- * guard). A boundary or end that carries a step's own writes is built per call, as its shape is
- * the step's.
+ * guard). A boundary or end that carries a step's own writes is compiled once per declaration of
+ * those writes (`StepWrites`, declared at module scope), their values named apart (`step:`).
  */
 
 /** Statuses an operation can be run in. */
@@ -76,13 +76,45 @@ const eventOf = (p: EventParameters): EventValues => ({
   deliveryIds: p.eventDeliveryIds,
 });
 
+/** A step's writes with their values bound (or placeholders, while a statement is compiled). */
+type BoundWrites = (db: QueryCreator<DB>, guard: Expression<SqlBool>) => StepWritesAdded;
+
 /**
  * A step's own writes added to a statement of the engine (`StepContext.writeWithCheckpoint`),
  * guarded by `guard` (the run's lease): they commit with the step's checkpoint or not at all.
  */
-function withStepWrites<T>(creator: T, writes: StepWrites | undefined, guard: string): T {
+function withStepWrites<T>(creator: T, writes: BoundWrites | undefined, guard: string): T {
   if (!writes) return creator;
   return writes(creator as unknown as QueryCreator<DB>, sql<boolean>`EXISTS (SELECT 1 FROM ${sql.table(guard)})`) as unknown as T;
+}
+
+const STEP_PARAMETER = 'step:';
+
+/** The step's values as statement parameters, named apart from the engine's own. */
+const stepParameters = (writes: PendingStepWrites | undefined): Record<string, unknown> =>
+  writes ? Object.fromEntries(Object.entries(writes.parameters).map(([name, value]) => [STEP_PARAMETER + name, value])) : {};
+
+const ofStep = (parameters: Record<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries(
+    Object.entries(parameters)
+      .filter(([name]) => name.startsWith(STEP_PARAMETER))
+      .map(([name, value]) => [name.slice(STEP_PARAMETER.length), value]),
+  );
+
+type Declared = StepWrites<Record<string, unknown>>;
+
+/** The engine's statement with a step's writes added, compiled once per declaration of them. */
+function compiledWithWrites<P extends Record<string, unknown>, R>(
+  cache: WeakMap<Declared, CompiledOnce<P, R>>,
+  declared: Declared,
+  build: (db: Kysely<DB>, p: P, writes: BoundWrites) => Compilable<R>,
+): CompiledOnce<P, R> {
+  let statement = cache.get(declared);
+  if (!statement) {
+    statement = new CompiledOnce((db, p: P) => build(db, p, (creator, guard) => declared(creator, guard, ofStep(p))));
+    cache.set(declared, statement);
+  }
+  return statement;
 }
 
 export type Claim =
@@ -297,7 +329,7 @@ export interface FinishedStep {
   /** Null keeps what the step had (a step that learnt nothing). */
   checkpoint: Record<string, unknown> | null;
   /** The step's own writes, committed with its checkpoint (`StepContext.writeWithCheckpoint`). */
-  writes?: StepWrites;
+  writes?: PendingStepWrites;
 }
 
 /** Renews the run's lease; false when it was lost (another worker took the operation over). */
@@ -343,7 +375,7 @@ type BoundaryParameters = {
   now: Date;
 };
 
-function boundaryQuery(db: Kysely<DB>, p: BoundaryParameters, writes?: StepWrites) {
+function boundaryQuery(db: Kysely<DB>, p: BoundaryParameters, writes?: BoundWrites) {
   const statement = heldLeaseOf(db, p)
     .with('finished_step', (q) =>
       q
@@ -386,6 +418,7 @@ function boundaryQuery(db: Kysely<DB>, p: BoundaryParameters, writes?: StepWrite
 }
 
 const boundaryStatement = new CompiledOnce((db, p: BoundaryParameters) => boundaryQuery(db, p));
+const boundariesWithWrites = new WeakMap<Declared, CompiledOnce<BoundaryParameters, { cancel_requested_at: Date | null }>>();
 
 /**
  * A step boundary: the step that just finished is checkpointed (with its own writes, if it has
@@ -413,7 +446,9 @@ export async function boundary(
     resumed,
     now,
   };
-  const [row] = finished?.writes ? await boundaryQuery(db, parameters, finished.writes).execute() : await boundaryStatement.execute(db, parameters);
+  const writes = finished?.writes;
+  const statement = writes ? compiledWithWrites(boundariesWithWrites, writes.statement, boundaryQuery) : boundaryStatement;
+  const [row] = await statement.execute(db, { ...parameters, ...stepParameters(writes) });
   if (!row) return { state: 'lost' };
   return row.cancel_requested_at ? { state: 'cancel' } : { state: 'go' };
 }
@@ -511,7 +546,9 @@ export async function handBack(db: Database, run: Run, finished: FinishedStep, n
       .where('status', '=', 'running')
       .where((eb) => eb.exists(eb.selectFrom('released').select('released.key'))),
   );
-  const rows = await withStepWrites(statement, finished.writes, 'released')
+  const writes = finished.writes;
+  const bound: BoundWrites | undefined = writes && ((creator, guard) => writes.statement(creator, guard, writes.parameters));
+  const rows = await withStepWrites(statement, bound, 'released')
     .updateTable('operations')
     .set({ updated_at: now })
     .where('id', '=', run.operationId)
@@ -597,7 +634,8 @@ export async function end(db: Database, run: Run, clusterId: string | null, endi
     ...eventParameters(eventValues(event, now)),
   };
   const writes = ending.lastStep?.writes;
-  const [row] = writes ? await endQuery(db, parameters, writes).execute() : await endStatement.execute(db, parameters);
+  const statement = writes ? compiledWithWrites(endsWithWrites, writes.statement, endQuery) : endStatement;
+  const [row] = await statement.execute(db, { ...parameters, ...stepParameters(writes) });
   return row?.ended === true;
 }
 
@@ -624,7 +662,7 @@ type EndParameters = EventParameters & {
   orphans: string;
 };
 
-function endQuery(db: Kysely<DB>, p: EndParameters, writes?: StepWrites) {
+function endQuery(db: Kysely<DB>, p: EndParameters, writes?: BoundWrites) {
   // The lease is given back by the statement's guard itself: a DELETE of the row this run owns.
   // (Not an UPDATE to renew it and a DELETE after: one statement cannot change a row twice.)
   const statement = db
@@ -720,6 +758,7 @@ function endQuery(db: Kysely<DB>, p: EndParameters, writes?: StepWrites) {
 }
 
 const endStatement = new CompiledOnce((db, p: EndParameters) => endQuery(db, p));
+const endsWithWrites = new WeakMap<Declared, CompiledOnce<EndParameters, { ended: SqlBool }>>();
 
 const orphanRows = (orphans: NewOrphan[]) =>
   orphans.map((o) => ({

@@ -113,18 +113,26 @@ export interface StepContext {
    * at the provider is done; a step that throws afterwards writes nothing. At most once per step;
    * compensations write through `db` instead.
    */
-  writeWithCheckpoint(writes: StepWrites): void;
+  writeWithCheckpoint<P extends Record<string, unknown>>(writes: StepWrites<P>, parameters: P): void;
 }
 
 /**
  * A step's own writes, as CTEs added to the engine's statement that records the step finished
  * (`StepContext.writeWithCheckpoint`). Every statement added must have `guard` in its WHERE (the
- * run still holds its lease), and its CTE names start with `step_` (the engine's own are not).
+ * run still holds its lease), and its CTE names start with `step_` (the engine's own do not).
+ * Declare it once, at module scope, and use `parameters` only as plain values: the engine
+ * compiles its statement once per declaration (CompiledOnce) and gives it the values per call.
  */
-export type StepWrites = (db: QueryCreator<DB>, guard: Expression<SqlBool>) => StepWritesAdded;
+export type StepWrites<P extends Record<string, unknown>> = (db: QueryCreator<DB>, guard: Expression<SqlBool>, parameters: P) => StepWritesAdded;
 
 /** `db` with the step's CTEs added (its type names them, so it is not `QueryCreator<DB>` any more). */
 export type StepWritesAdded = object;
+
+/** A step's writes and their values for this run, kept until its boundary. */
+export interface PendingStepWrites {
+  statement: StepWrites<Record<string, unknown>>;
+  parameters: Record<string, unknown>;
+}
 
 /** A step returns what later steps or a retry need to know (it is stored as its checkpoint). */
 export type StepHandler = (ctx: StepContext) => Promise<Record<string, unknown> | void>;
