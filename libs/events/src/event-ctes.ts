@@ -12,28 +12,33 @@ export interface EventCtes {
 
 /**
  * The values of one event's rows, as plain SQL parameters (`withEventValues`): a statement that
- * records an event can then be compiled once (CompiledOnce) and given these on each call.
+ * records an event can then be compiled once (CompiledOnce) and given these on each call. A
+ * statement that knows the event's row only in SQL gives expressions for what it reads there.
  */
 export interface EventValues {
   id: string;
-  organizationId: string | null;
+  /** A value, or an expression over the statement's earlier CTEs (the row the event is about). */
+  organizationId: string | null | Expression<string | null>;
   /** The organisation whose webhooks receive it ('' for a fleet-wide event: none). */
-  hookOrganizationId: string;
+  hookOrganizationId: string | Expression<string>;
   type: string;
   source: string;
-  subject: string | null;
+  subject: string | null | Expression<string | null>;
   /** The event's data as JSON text. */
-  data: string;
+  data: string | Expression<string>;
   time: Date;
   /** One time-ordered id per webhook the organisation may have (none for a fleet-wide event). */
   deliveryIds: string[];
 }
 
+/** Event values that are all plain values (no expression), as `eventValues` makes them. */
+export type PlainEventValues = EventValues & { organizationId: string | null; hookOrganizationId: string; subject: string | null; data: string };
+
 /**
  * Delivery ids are time-ordered ULIDs, so they come from the application: one per webhook an
  * organisation may have at most, paired with the webhooks by their row number.
  */
-export function eventValues(event: NewEvent, time: Date): EventValues {
+export function eventValues(event: NewEvent, time: Date): PlainEventValues {
   if (!eventRoutes.EVENT_TYPE_PATTERN.test(event.type)) throw new Error(`event type "${event.type}" is not a reverse-DNS name`);
   return {
     id: newId('evt'),
@@ -44,8 +49,13 @@ export function eventValues(event: NewEvent, time: Date): EventValues {
     subject: event.subject ?? null,
     data: JSON.stringify(event.data),
     time,
-    deliveryIds: event.organizationId === null ? [] : Array.from({ length: eventRoutes.MAX_WEBHOOKS_PER_ORGANIZATION }, () => newId('whd')),
+    deliveryIds: event.organizationId === null ? [] : newDeliveryIds(),
   };
+}
+
+/** Ids for the deliveries of an organisation's event: one per webhook it may have at most. */
+export function newDeliveryIds(): string[] {
+  return Array.from({ length: eventRoutes.MAX_WEBHOOKS_PER_ORGANIZATION }, () => newId('whd'));
 }
 
 /**

@@ -89,12 +89,7 @@ export class OperationRunner {
     // Unique per run, not per process: two deliveries of one operation in one worker are two
     // owners, so only one of them runs it.
     const owner = `${this.process}:${randomBytes(6).toString('hex')}`;
-    const claimed = await claim(this.db, operationId, owner, this.config.jobLockMs, this.clock.now(), (op) =>
-      operationEvent(
-        { id: op.id, organizationId: op.organization_id, clusterId: op.cluster_id, type: op.type, targetType: op.target_type, targetId: op.target_id },
-        'running',
-      ),
-    );
+    const claimed = await claim(this.db, operationId, owner, this.config.jobLockMs, this.clock.now());
     if (claimed.state === 'idle') return DONE;
     // Created to start later (`start: next_window`): the job comes back when it is due.
     if (claimed.state === 'not_before') return { state: 'later', delayMs: Math.max(0, claimed.at.getTime() - this.clock.now().getTime()) };

@@ -1,9 +1,10 @@
 import { ACTIVE_OPERATION_STATUSES, operationTransition, stepStatusesBefore } from '@capstan/domain';
 import type { NewEvent } from '@capstan/events';
-import { CompiledOnce, type Database, type DB, type Prisma } from '@capstan/platform';
+import { CompiledOnce, type Database, type DB, newId, type Prisma } from '@capstan/platform';
 import { type Compilable, type Expression, expressionBuilder, type Kysely, type QueryCreator, sql, type SqlBool } from 'kysely';
 import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres';
-import { eventValues, type EventValues, withEventValues } from '@capstan/events';
+import { eventValues, type EventValues, newDeliveryIds, type PlainEventValues, withEventValues } from '@capstan/events';
+import { operationEventColumns } from '../operation-events';
 import type { EngineCluster, EngineOperation, EngineStep, PendingStepWrites, StepWait, StepWrites, StepWritesAdded } from './step-context';
 
 /**
@@ -52,7 +53,7 @@ type EventParameters = {
   eventDeliveryIds: string[];
 };
 
-const eventParameters = (e: EventValues): EventParameters => ({
+const eventParameters = (e: PlainEventValues): EventParameters => ({
   eventId: e.id,
   eventOrganizationId: e.organizationId,
   eventHookOrganizationId: e.hookOrganizationId,
@@ -132,31 +133,22 @@ export type Claim =
  * (a dead worker), or when the operation holding it is no longer active. Then the operation
  * becomes `running` (its `running` event recorded only on the first claim), and comes back with
  * its steps and its cluster. `resumed` says the run continues a yielded wait (not a new attempt).
+ * The lease key (the operation's cluster, else the operation) and the event are read from the
+ * operation's row inside the statement: a claim is one round trip, with no read before it.
  */
-export async function claim(
-  db: Database,
-  operationId: string,
-  owner: string,
-  leaseMs: number,
-  now: Date,
-  runningEvent: (op: { id: string; organization_id: string; cluster_id: string | null; type: string; target_type: string; target_id: string }) => NewEvent,
-): Promise<Claim> {
-  const head = await claimHead.executeTakeFirst(db, { operationId });
-  if (!head || !(RUNNABLE as readonly string[]).includes(head.status)) return { state: 'idle' };
-  if (head.status === 'pending' && head.wake_at !== null && head.wake_at > now) return { state: 'not_before', at: head.wake_at };
-  const key = head.cluster_id ?? head.id;
+export async function claim(db: Database, operationId: string, owner: string, leaseMs: number, now: Date): Promise<Claim> {
   const row = await claimStatement.executeTakeFirst(db, {
     operationId,
-    key,
     owner,
     expiresAt: leaseUntil(now, leaseMs),
     now,
-    ...eventParameters(eventValues(runningEvent(head), now)),
+    eventId: newId('evt'),
+    eventSource: `/v1/operations/${operationId}`,
+    eventDeliveryIds: newDeliveryIds(),
   });
-  if (!row) return { state: 'idle' };
-  if (row.id === null) {
-    return { state: 'busy', key };
-  }
+  if (!row || !(RUNNABLE as readonly string[]).includes(row.status)) return { state: 'idle' };
+  if (row.status === 'pending' && row.wake_at !== null && row.wake_at > now) return { state: 'not_before', at: row.wake_at };
+  if (row.id === null) return { state: 'busy', key: row.key };
   const operation: EngineOperation = {
     id: row.id,
     organizationId: row.organization_id!,
@@ -171,30 +163,40 @@ export async function claim(
     state: 'claimed',
     operation,
     cluster: row.cluster as unknown as EngineCluster | null,
-    key,
+    key: row.key,
     resumed: row.wake_at !== null && row.status !== 'pending',
     cancelRequested: row.cancel_requested_at !== null,
   };
 }
 
-const claimHead = new CompiledOnce((db, p: { operationId: string }) =>
-  db
-    .selectFrom('operations')
-    .select(['id', 'organization_id', 'cluster_id', 'type', 'target_type', 'target_id', 'status', 'wake_at'])
-    .where('id', '=', p.operationId),
-);
-
-type ClaimParameters = EventParameters & {
+type ClaimParameters = {
   operationId: string;
-  key: string;
   owner: string;
   expiresAt: Date;
   now: Date;
+  eventId: string;
+  eventSource: string;
+  eventDeliveryIds: string[];
 };
 
 const claimStatement = new CompiledOnce((db: Kysely<DB>, p: ClaimParameters) => {
   const base = db
-    .with('op', (q) => q.selectFrom('operations').select(['id', 'status', 'wake_at']).where('id', '=', p.operationId))
+    .with('op', (q) =>
+      q
+        .selectFrom('operations')
+        .select([
+          'id',
+          'status',
+          'wake_at',
+          'organization_id',
+          'cluster_id',
+          'type',
+          'target_type',
+          'target_id',
+          sql<string>`coalesce(cluster_id, id)`.as('key'),
+        ])
+        .where('id', '=', p.operationId),
+    )
     .with('taken', (q) =>
       q
         .insertInto('operation_leases')
@@ -202,13 +204,10 @@ const claimStatement = new CompiledOnce((db: Kysely<DB>, p: ClaimParameters) => 
         .expression(
           q
             .selectFrom('op')
-            .select([
-              sql<string>`${p.key}::text`.as('key'),
-              'op.id as operation_id',
-              sql<string>`${p.owner}::text`.as('owner'),
-              sql<Date>`${p.expiresAt}::timestamptz`.as('expires_at'),
-            ])
-            .where('op.status', 'in', RUNNABLE),
+            .select(['op.key', 'op.id as operation_id', sql<string>`${p.owner}::text`.as('owner'), sql<Date>`${p.expiresAt}::timestamptz`.as('expires_at')])
+            .where('op.status', 'in', RUNNABLE)
+            // Created to start later (`start: next_window`): not claimed before its time.
+            .where((eb) => eb.or([eb('op.status', '=', 'running'), eb('op.wake_at', 'is', null), eb('op.wake_at', '<=', p.now)])),
         )
         .onConflict((oc) =>
           oc
@@ -260,9 +259,20 @@ const claimStatement = new CompiledOnce((db: Kysely<DB>, p: ClaimParameters) => 
         .returning(['id', 'organization_id', 'cluster_id', 'type', 'target_type', 'target_id', 'params', 'cancel_requested_at']),
     );
   const running = expressionBuilder<{ claimed: { id: string }; op: { status: string } }, never>();
+  const fromRow = operationEventColumns('op');
   return withEventValues(
     base,
-    eventOf(p),
+    {
+      id: p.eventId,
+      organizationId: fromRow.organizationId,
+      hookOrganizationId: fromRow.organizationId,
+      type: 'dev.capstan.operation.running',
+      source: p.eventSource,
+      subject: fromRow.subject,
+      data: fromRow.data('running'),
+      time: p.now,
+      deliveryIds: p.eventDeliveryIds,
+    },
     running.and([
       running.exists(running.selectFrom('claimed').select('claimed.id')),
       running.exists(running.selectFrom('op').select('op.status').where('op.status', '=', 'pending')),
@@ -271,6 +281,7 @@ const claimStatement = new CompiledOnce((db: Kysely<DB>, p: ClaimParameters) => 
     .selectFrom('op')
     .leftJoin('claimed', 'claimed.id', 'op.id')
     .select((eb) => [
+      'op.key',
       'op.wake_at',
       'op.status',
       'claimed.id',
