@@ -8,10 +8,12 @@ import {
   type OperationStepSet,
   type StepContext,
   type StepHandler,
+  type StepWrites,
 } from '@capstan/operations';
 import { newId } from '@capstan/platform';
 import { type ExternalNodePoolSpec, externalClusterName, externalNodePoolName, ProviderError } from '@capstan/providers';
 import { Injectable } from '@nestjs/common';
+import { sql } from 'kysely';
 
 /** How long the admin credential the worker keeps for itself lives; rotated by rotate_credentials. */
 const ADMIN_CREDENTIAL_TTL_SECONDS = 365 * 24 * 3600;
@@ -54,6 +56,63 @@ async function waitForPoolReady(ctx: StepContext, pool: EngineNodePool, state?: 
   return { pool: pool.id, nodes: ready.nodes.length };
 }
 
+/**
+ * Rows create_cluster's steps write with their checkpoints (`StepContext.writeWithCheckpoint`):
+ * the step's rows and its completion are one commit.
+ */
+const controlPlaneReady: StepWrites<{
+  clusterId: string;
+  endpoint: string | null;
+  caCertificate: string | null;
+  tlsServerName: string | null;
+  version: string;
+  now: Date;
+}> = (db, guard, p) =>
+  db.with('step_cluster', (q) =>
+    q
+      .updateTable('clusters')
+      .set({ endpoint: p.endpoint, ca_certificate: p.caCertificate, tls_server_name: p.tlsServerName, current_version: p.version, updated_at: p.now })
+      .where('id', '=', p.clusterId)
+      .where(guard),
+  );
+
+/** The previous admin credential goes in the statement that stores the new one. */
+const adminCredential: StepWrites<{ id: string; clusterId: string; organizationId: string; keyId: string; sealed: Buffer; expiresAt: Date }> = (db, guard, p) =>
+  db
+    .with('step_previous', (q) => q.deleteFrom('cluster_credentials').where('cluster_id', '=', p.clusterId).where('purpose', '=', 'admin').where(guard))
+    .with('step_credential', (q) =>
+      q
+        .insertInto('cluster_credentials')
+        .columns(['id', 'cluster_id', 'organization_id', 'purpose', 'key_id', 'sealed', 'expires_at'])
+        .expression(
+          q
+            .selectNoFrom([
+              sql<string>`${p.id}::text`.as('id'),
+              sql<string>`${p.clusterId}::text`.as('cluster_id'),
+              sql<string>`${p.organizationId}::text`.as('organization_id'),
+              sql<string>`'admin'::text`.as('purpose'),
+              sql<string>`${p.keyId}::text`.as('key_id'),
+              sql<Buffer>`${p.sealed}::bytea`.as('sealed'),
+              sql<Date>`${p.expiresAt}::timestamptz`.as('expires_at'),
+            ])
+            .where(guard),
+        ),
+    );
+
+const clusterRunning: StepWrites<{ clusterId: string; now: Date }> = (db, guard, p) =>
+  db
+    .with('step_pools', (q) =>
+      q
+        .updateTable('node_pools')
+        .set({ status: 'running', updated_at: p.now })
+        .where('cluster_id', '=', p.clusterId)
+        .where('deleted_at', 'is', null)
+        .where(guard),
+    )
+    .with('step_cluster', (q) =>
+      q.updateTable('clusters').set({ status: 'running', status_reason: null, updated_at: p.now }).where('id', '=', p.clusterId).where(guard),
+    );
+
 const createCluster: Record<string, StepHandler> = {
   reserve_endpoint: async (ctx) => ({ externalName: clusterName(ctx) }),
   create_control_plane: async (ctx) => {
@@ -73,17 +132,14 @@ const createCluster: Record<string, StepHandler> = {
       if (!current) throw new ProviderError('the provider lost the cluster while it was being created', false, 'cluster_lost');
       return current.status === 'running' && current.endpoint ? current : undefined;
     });
-    await ctx.db
-      .updateTable('clusters')
-      .set({
-        endpoint: ready.endpoint,
-        ca_certificate: ready.caCertificate,
-        tls_server_name: ready.tlsServerName ?? null,
-        current_version: ready.version,
-        updated_at: ctx.clock.now(),
-      })
-      .where('id', '=', ctx.cluster.id)
-      .execute();
+    ctx.writeWithCheckpoint(controlPlaneReady, {
+      clusterId: ctx.cluster.id,
+      endpoint: ready.endpoint,
+      caCertificate: ready.caCertificate,
+      tlsServerName: ready.tlsServerName ?? null,
+      version: ready.version,
+      now: ctx.clock.now(),
+    });
     return { endpoint: ready.endpoint };
   },
   create_node_pools: async (ctx) => {
@@ -102,32 +158,18 @@ const createCluster: Record<string, StepHandler> = {
     const credentials = await ctx.provider.issueCredentials(clusterName(ctx), ADMIN_CREDENTIAL_TTL_SECONDS);
     const id = newId('cred');
     const sealed = ctx.secrets.seal(JSON.stringify(credentials), `cluster-credential:${id}`);
-    // The previous admin credential goes in the statement that stores the new one.
-    await ctx.db
-      .with('previous', (q) => q.deleteFrom('cluster_credentials').where('cluster_id', '=', ctx.cluster.id).where('purpose', '=', 'admin'))
-      .insertInto('cluster_credentials')
-      .values({
-        id,
-        cluster_id: ctx.cluster.id,
-        organization_id: ctx.cluster.organizationId,
-        purpose: 'admin',
-        key_id: sealed.keyId,
-        sealed: sealed.sealed,
-        expires_at: credentials.expiresAt,
-      })
-      .execute();
+    ctx.writeWithCheckpoint(adminCredential, {
+      id,
+      clusterId: ctx.cluster.id,
+      organizationId: ctx.cluster.organizationId,
+      keyId: sealed.keyId,
+      sealed: sealed.sealed,
+      expiresAt: credentials.expiresAt,
+    });
     return { credentialId: id };
   },
   mark_running: async (ctx) => {
-    const now = ctx.clock.now();
-    await ctx.db
-      .with('pools', (q) =>
-        q.updateTable('node_pools').set({ status: 'running', updated_at: now }).where('cluster_id', '=', ctx.cluster.id).where('deleted_at', 'is', null),
-      )
-      .updateTable('clusters')
-      .set({ status: 'running', status_reason: null, updated_at: now })
-      .where('id', '=', ctx.cluster.id)
-      .execute();
+    ctx.writeWithCheckpoint(clusterRunning, { clusterId: ctx.cluster.id, now: ctx.clock.now() });
   },
 };
 

@@ -1,5 +1,6 @@
 import { Database, DatabaseConfig, DatabasePool, newId, PrismaService } from '@capstan/platform';
 import { createTestDatabase, seedOrganization, type TestDatabase } from '@capstan/testing';
+import { operationEvent } from '../operation-events';
 import { claim } from './run-statements';
 
 /**
@@ -62,10 +63,9 @@ describe('claim of an operation with a not-before time', () => {
       })
       .execute();
     await database.insertInto('operation_steps').values({ operation_id: operationId, position: 0, name: 'mark_upgraded' }).execute();
-    const event = () => ({ organizationId, type: 'dev.capstan.operation.running', source: `/v1/operations/${operationId}`, data: {} });
 
     // when a worker gets the job early
-    const early = await claim(database, operationId, 'w1', 30_000, new Date('2026-12-12T20:59:00.000Z'), event);
+    const early = await claim(database, operationId, 'w1', 30_000, new Date('2026-12-12T20:59:00.000Z'));
     // then it is told when to come back, and nothing changed
     expect(early).toEqual({ state: 'not_before', at: notBefore });
     const untouched = await database.selectFrom('operations').select(['status', 'attempts']).where('id', '=', operationId).executeTakeFirstOrThrow();
@@ -73,9 +73,23 @@ describe('claim of an operation with a not-before time', () => {
     expect(await database.selectFrom('operation_leases').selectAll().execute()).toEqual([]);
 
     // when it comes back on time
-    const onTime = await claim(database, operationId, 'w2', 30_000, new Date('2026-12-12T21:00:01.000Z'), event);
+    const onTime = await claim(database, operationId, 'w2', 30_000, new Date('2026-12-12T21:00:01.000Z'));
     expect(onTime).toMatchObject({ state: 'claimed', resumed: false });
     const running = await database.selectFrom('operations').select(['status', 'attempts', 'wake_at']).where('id', '=', operationId).executeTakeFirstOrThrow();
     expect(running).toEqual({ status: 'running', attempts: 1, wake_at: null });
+    // and its `running` event, written from the operation's row inside the claim, is the one
+    // operationEvent describes
+    const expected = operationEvent(
+      { id: operationId, organizationId, clusterId, type: 'upgrade_cluster', targetType: 'cluster', targetId: clusterId },
+      'running',
+    );
+    const recorded = await database
+      .selectFrom('events')
+      .select(['organization_id', 'type', 'source', 'subject', 'data'])
+      .where('source', '=', `/v1/operations/${operationId}`)
+      .execute();
+    expect(recorded).toEqual([
+      { organization_id: organizationId, type: expected.type, source: expected.source, subject: expected.subject, data: expected.data },
+    ]);
   });
 });

@@ -24,7 +24,17 @@ import {
   yieldStep,
 } from './run-statements';
 import { type OperationStepSet, StepRegistry } from './step-registry';
-import { type EngineCluster, type EngineOperation, type EngineStep, NeedsAttentionError, type StepContext, StepTimeoutError, StepYield } from './step-context';
+import {
+  type EngineCluster,
+  type EngineOperation,
+  type EngineStep,
+  NeedsAttentionError,
+  type StepContext,
+  StepTimeoutError,
+  type PendingStepWrites,
+  type StepWrites,
+  StepYield,
+} from './step-context';
 
 export class ClusterLockedError extends Error {
   constructor(key: string) {
@@ -79,12 +89,7 @@ export class OperationRunner {
     // Unique per run, not per process: two deliveries of one operation in one worker are two
     // owners, so only one of them runs it.
     const owner = `${this.process}:${randomBytes(6).toString('hex')}`;
-    const claimed = await claim(this.db, operationId, owner, this.config.jobLockMs, this.clock.now(), (op) =>
-      operationEvent(
-        { id: op.id, organizationId: op.organization_id, clusterId: op.cluster_id, type: op.type, targetType: op.target_type, targetId: op.target_id },
-        'running',
-      ),
-    );
+    const claimed = await claim(this.db, operationId, owner, this.config.jobLockMs, this.clock.now());
     if (claimed.state === 'idle') return DONE;
     // Created to start later (`start: next_window`): the job comes back when it is due.
     if (claimed.state === 'not_before') return { state: 'later', delayMs: Math.max(0, claimed.at.getTime() - this.clock.now().getTime()) };
@@ -148,7 +153,8 @@ export class OperationRunner {
         await this.cancel(run, op, set, this.context(op, cluster, step, checkpoints));
         return DONE;
       }
-      const ctx = this.context(op, cluster, step, checkpoints);
+      const written: { writes?: PendingStepWrites } = {};
+      const ctx = this.context(op, cluster, step, checkpoints, written);
       let checkpoint: Record<string, unknown> | void;
       const handler = handlers[stepKindOf(step.name)];
       const stepStarted = performance.now();
@@ -164,7 +170,7 @@ export class OperationRunner {
       this.metrics.operationStepDuration.observe({ type: op.type }, (performance.now() - stepStarted) / 1000);
       this.metrics.operationSteps.inc({ type: op.type, result: 'succeeded' });
       checkpoints[step.name] = checkpoint ?? null;
-      finished = { position: step.position, checkpoint: checkpoint ?? null };
+      finished = { position: step.position, checkpoint: checkpoint ?? null, writes: written.writes };
     }
     await this.end(run, op, { status: 'succeeded', error: null, lastStep: finished });
     return DONE;
@@ -252,7 +258,14 @@ export class OperationRunner {
     }
   }
 
-  private context(op: EngineOperation, cluster: EngineCluster, step: EngineStep, checkpoints: Record<string, unknown>): StepContext {
+  /** `written`: where a step's `writeWithCheckpoint` is kept until its boundary; none for compensations. */
+  private context(
+    op: EngineOperation,
+    cluster: EngineCluster,
+    step: EngineStep,
+    checkpoints: Record<string, unknown>,
+    written?: { writes?: PendingStepWrites },
+  ): StepContext {
     const previous = step.wait;
     return {
       operation: op,
@@ -286,6 +299,11 @@ export class OperationRunner {
           { what, since: same ? previous.since : now.toISOString(), polls: same ? previous.polls + 1 : 1, state: state ?? previous?.state ?? {} },
           at.getTime() - now.getTime(),
         );
+      },
+      writeWithCheckpoint: <P extends Record<string, unknown>>(statement: StepWrites<P>, parameters: P) => {
+        if (!written) throw new Error('writeWithCheckpoint is for step handlers; a compensation writes through ctx.db');
+        if (written.writes) throw new Error(`step ${step.name} asked twice to write with its checkpoint`);
+        written.writes = { statement: statement as StepWrites<Record<string, unknown>>, parameters };
       },
     };
   }

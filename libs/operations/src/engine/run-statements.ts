@@ -1,10 +1,11 @@
 import { ACTIVE_OPERATION_STATUSES, operationTransition, stepStatusesBefore } from '@capstan/domain';
 import type { NewEvent } from '@capstan/events';
-import type { Database, DB, Prisma } from '@capstan/platform';
-import { type ExpressionBuilder, expressionBuilder, sql, type Updateable, type UpdateObject } from 'kysely';
+import { CompiledOnce, type Database, type DB, newId, type Prisma } from '@capstan/platform';
+import { type Compilable, type Expression, expressionBuilder, type Kysely, type QueryCreator, sql, type SqlBool } from 'kysely';
 import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres';
-import { withEvent } from '@capstan/events';
-import type { EngineCluster, EngineOperation, EngineStep, StepWait } from './step-context';
+import { eventValues, type EventValues, newDeliveryIds, type PlainEventValues, withEventValues } from '@capstan/events';
+import { operationEventColumns } from '../operation-events';
+import type { EngineCluster, EngineOperation, EngineStep, PendingStepWrites, StepWait, StepWrites, StepWritesAdded } from './step-context';
 
 /**
  * The statements of one operation run, one per state change: claim, step boundaries, yields and
@@ -16,6 +17,12 @@ import type { EngineCluster, EngineOperation, EngineStep, StepWait } from './ste
  * a run that lost its lease (it stalled past the expiry and another worker took over) changes
  * nothing and is told so. Status changes are guarded by the expected current status.
  * `updated_at` is set by hand: the reconciler reads it to tell live operations from stuck ones.
+ *
+ * The statements every run makes (claim, step boundary, end) are CompiledOnce: built and compiled
+ * once per process, each call only giving its parameters (docs/architecture.md, "Data access").
+ * Their shape therefore never depends on a value: what varies is a parameter (a CASE, a boolean
+ * guard). A boundary or end that carries a step's own writes is compiled once per declaration of
+ * those writes (`StepWrites`, declared at module scope), their values named apart (`step:`).
  */
 
 /** Statuses an operation can be run in. */
@@ -33,6 +40,84 @@ export interface Run {
 
 const leaseUntil = (now: Date, ms: number) => new Date(now.getTime() + ms);
 
+/** An event's values as named statement parameters (CompiledOnce takes a flat record). */
+type EventParameters = {
+  eventId: string;
+  eventOrganizationId: string | null;
+  eventHookOrganizationId: string;
+  eventType: string;
+  eventSource: string;
+  eventSubject: string | null;
+  eventData: string;
+  eventTime: Date;
+  eventDeliveryIds: string[];
+};
+
+const eventParameters = (e: PlainEventValues): EventParameters => ({
+  eventId: e.id,
+  eventOrganizationId: e.organizationId,
+  eventHookOrganizationId: e.hookOrganizationId,
+  eventType: e.type,
+  eventSource: e.source,
+  eventSubject: e.subject,
+  eventData: e.data,
+  eventTime: e.time,
+  eventDeliveryIds: e.deliveryIds,
+});
+
+const eventOf = (p: EventParameters): EventValues => ({
+  id: p.eventId,
+  organizationId: p.eventOrganizationId,
+  hookOrganizationId: p.eventHookOrganizationId,
+  type: p.eventType,
+  source: p.eventSource,
+  subject: p.eventSubject,
+  data: p.eventData,
+  time: p.eventTime,
+  deliveryIds: p.eventDeliveryIds,
+});
+
+/** A step's writes with their values bound (or placeholders, while a statement is compiled). */
+type BoundWrites = (db: QueryCreator<DB>, guard: Expression<SqlBool>) => StepWritesAdded;
+
+/**
+ * A step's own writes added to a statement of the engine (`StepContext.writeWithCheckpoint`),
+ * guarded by `guard` (the run's lease): they commit with the step's checkpoint or not at all.
+ */
+function withStepWrites<T>(creator: T, writes: BoundWrites | undefined, guard: string): T {
+  if (!writes) return creator;
+  return writes(creator as unknown as QueryCreator<DB>, sql<boolean>`EXISTS (SELECT 1 FROM ${sql.table(guard)})`) as unknown as T;
+}
+
+const STEP_PARAMETER = 'step:';
+
+/** The step's values as statement parameters, named apart from the engine's own. */
+const stepParameters = (writes: PendingStepWrites | undefined): Record<string, unknown> =>
+  writes ? Object.fromEntries(Object.entries(writes.parameters).map(([name, value]) => [STEP_PARAMETER + name, value])) : {};
+
+const ofStep = (parameters: Record<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries(
+    Object.entries(parameters)
+      .filter(([name]) => name.startsWith(STEP_PARAMETER))
+      .map(([name, value]) => [name.slice(STEP_PARAMETER.length), value]),
+  );
+
+type Declared = StepWrites<Record<string, unknown>>;
+
+/** The engine's statement with a step's writes added, compiled once per declaration of them. */
+function compiledWithWrites<P extends Record<string, unknown>, R>(
+  cache: WeakMap<Declared, CompiledOnce<P, R>>,
+  declared: Declared,
+  build: (db: Kysely<DB>, p: P, writes: BoundWrites) => Compilable<R>,
+): CompiledOnce<P, R> {
+  let statement = cache.get(declared);
+  if (!statement) {
+    statement = new CompiledOnce((db, p: P) => build(db, p, (creator, guard) => declared(creator, guard, ofStep(p))));
+    cache.set(declared, statement);
+  }
+  return statement;
+}
+
 export type Claim =
   /** Gone, finished, or paused for a person: a duplicate or late delivery has nothing to do. */
   | { state: 'idle' }
@@ -48,26 +133,70 @@ export type Claim =
  * (a dead worker), or when the operation holding it is no longer active. Then the operation
  * becomes `running` (its `running` event recorded only on the first claim), and comes back with
  * its steps and its cluster. `resumed` says the run continues a yielded wait (not a new attempt).
+ * The lease key (the operation's cluster, else the operation) and the event are read from the
+ * operation's row inside the statement: a claim is one round trip, with no read before it.
  */
-export async function claim(
-  db: Database,
-  operationId: string,
-  owner: string,
-  leaseMs: number,
-  now: Date,
-  runningEvent: (op: { id: string; organization_id: string; cluster_id: string | null; type: string; target_type: string; target_id: string }) => NewEvent,
-): Promise<Claim> {
-  const [head] = await db
-    .selectFrom('operations')
-    .select(['id', 'organization_id', 'cluster_id', 'type', 'target_type', 'target_id', 'status', 'wake_at'])
-    .where('id', '=', operationId)
-    .execute();
-  if (!head || !(RUNNABLE as readonly string[]).includes(head.status)) return { state: 'idle' };
-  if (head.status === 'pending' && head.wake_at !== null && head.wake_at > now) return { state: 'not_before', at: head.wake_at };
-  const key = head.cluster_id ?? head.id;
-  const expires = leaseUntil(now, leaseMs);
+export async function claim(db: Database, operationId: string, owner: string, leaseMs: number, now: Date): Promise<Claim> {
+  const row = await claimStatement.executeTakeFirst(db, {
+    operationId,
+    owner,
+    expiresAt: leaseUntil(now, leaseMs),
+    now,
+    eventId: newId('evt'),
+    eventSource: `/v1/operations/${operationId}`,
+    eventDeliveryIds: newDeliveryIds(),
+  });
+  if (!row || !(RUNNABLE as readonly string[]).includes(row.status)) return { state: 'idle' };
+  if (row.status === 'pending' && row.wake_at !== null && row.wake_at > now) return { state: 'not_before', at: row.wake_at };
+  if (row.id === null) return { state: 'busy', key: row.key };
+  const operation: EngineOperation = {
+    id: row.id,
+    organizationId: row.organization_id!,
+    clusterId: row.cluster_id,
+    type: row.type!,
+    targetType: row.target_type!,
+    targetId: row.target_id!,
+    params: row.params as Prisma.JsonValue,
+    steps: row.steps as unknown as EngineStep[],
+  };
+  return {
+    state: 'claimed',
+    operation,
+    cluster: row.cluster as unknown as EngineCluster | null,
+    key: row.key,
+    resumed: row.wake_at !== null && row.status !== 'pending',
+    cancelRequested: row.cancel_requested_at !== null,
+  };
+}
+
+type ClaimParameters = {
+  operationId: string;
+  owner: string;
+  expiresAt: Date;
+  now: Date;
+  eventId: string;
+  eventSource: string;
+  eventDeliveryIds: string[];
+};
+
+const claimStatement = new CompiledOnce((db: Kysely<DB>, p: ClaimParameters) => {
   const base = db
-    .with('op', (q) => q.selectFrom('operations').select(['id', 'status', 'wake_at']).where('id', '=', operationId))
+    .with('op', (q) =>
+      q
+        .selectFrom('operations')
+        .select([
+          'id',
+          'status',
+          'wake_at',
+          'organization_id',
+          'cluster_id',
+          'type',
+          'target_type',
+          'target_id',
+          sql<string>`coalesce(cluster_id, id)`.as('key'),
+        ])
+        .where('id', '=', p.operationId),
+    )
     .with('taken', (q) =>
       q
         .insertInto('operation_leases')
@@ -75,13 +204,10 @@ export async function claim(
         .expression(
           q
             .selectFrom('op')
-            .select([
-              sql<string>`${key}::text`.as('key'),
-              'op.id as operation_id',
-              sql<string>`${owner}::text`.as('owner'),
-              sql<Date>`${expires}::timestamptz`.as('expires_at'),
-            ])
-            .where('op.status', 'in', RUNNABLE),
+            .select(['op.key', 'op.id as operation_id', sql<string>`${p.owner}::text`.as('owner'), sql<Date>`${p.expiresAt}::timestamptz`.as('expires_at')])
+            .where('op.status', 'in', RUNNABLE)
+            // Created to start later (`start: next_window`): not claimed before its time.
+            .where((eb) => eb.or([eb('op.status', '=', 'running'), eb('op.wake_at', 'is', null), eb('op.wake_at', '<=', p.now)])),
         )
         .onConflict((oc) =>
           oc
@@ -95,7 +221,7 @@ export async function claim(
               eb.or([
                 eb.and([
                   eb('operation_leases.operation_id', '=', eb.ref('excluded.operation_id')),
-                  eb.or([eb('operation_leases.owner', 'is', null), eb('operation_leases.expires_at', '<', now)]),
+                  eb.or([eb('operation_leases.owner', 'is', null), eb('operation_leases.expires_at', '<', p.now)]),
                 ]),
                 eb.and([
                   eb('operation_leases.operation_id', '<>', eb.ref('excluded.operation_id')),
@@ -119,24 +245,34 @@ export async function claim(
         .updateTable('operations')
         .set((eb) => ({
           status: 'running',
-          started_at: eb.fn.coalesce('started_at', sql<Date>`${now}::timestamptz`),
+          started_at: eb.fn.coalesce('started_at', sql<Date>`${p.now}::timestamptz`),
           // A poll after a yielded wait is the same attempt; anything else (a first run, a retry,
           // a rerun after a crash) counts.
           // (A pending operation's wake_at is its not-before time: its first claim is an attempt.)
           attempts: sql<number>`attempts + CASE WHEN wake_at IS NULL OR status = 'pending' THEN 1 ELSE 0 END`,
           wake_at: null,
-          updated_at: now,
+          updated_at: p.now,
         }))
-        .where('id', '=', operationId)
+        .where('id', '=', p.operationId)
         .where('status', 'in', RUNNABLE)
         .where((eb) => eb.exists(eb.selectFrom('taken').select('taken.key')))
         .returning(['id', 'organization_id', 'cluster_id', 'type', 'target_type', 'target_id', 'params', 'cancel_requested_at']),
     );
   const running = expressionBuilder<{ claimed: { id: string }; op: { status: string } }, never>();
-  const [row] = await withEvent(
+  const fromRow = operationEventColumns('op');
+  return withEventValues(
     base,
-    runningEvent(head),
-    now,
+    {
+      id: p.eventId,
+      organizationId: fromRow.organizationId,
+      hookOrganizationId: fromRow.organizationId,
+      type: 'dev.capstan.operation.running',
+      source: p.eventSource,
+      subject: fromRow.subject,
+      data: fromRow.data('running'),
+      time: p.now,
+      deliveryIds: p.eventDeliveryIds,
+    },
     running.and([
       running.exists(running.selectFrom('claimed').select('claimed.id')),
       running.exists(running.selectFrom('op').select('op.status').where('op.status', '=', 'pending')),
@@ -145,6 +281,7 @@ export async function claim(
     .selectFrom('op')
     .leftJoin('claimed', 'claimed.id', 'op.id')
     .select((eb) => [
+      'op.key',
       'op.wake_at',
       'op.status',
       'claimed.id',
@@ -195,36 +332,15 @@ export async function claim(
           ])
           .whereRef('k.id', '=', 'claimed.cluster_id'),
       ).as('cluster'),
-    ])
-    .execute();
-  if (!row) return { state: 'idle' };
-  if (row.id === null) {
-    return { state: 'busy', key };
-  }
-  const operation: EngineOperation = {
-    id: row.id,
-    organizationId: row.organization_id!,
-    clusterId: row.cluster_id,
-    type: row.type!,
-    targetType: row.target_type!,
-    targetId: row.target_id!,
-    params: row.params as Prisma.JsonValue,
-    steps: row.steps as unknown as EngineStep[],
-  };
-  return {
-    state: 'claimed',
-    operation,
-    cluster: row.cluster as unknown as EngineCluster | null,
-    key,
-    resumed: row.wake_at !== null && row.status !== 'pending',
-    cancelRequested: row.cancel_requested_at !== null,
-  };
-}
+    ]);
+});
 
 export interface FinishedStep {
   position: number;
   /** Null keeps what the step had (a step that learnt nothing). */
   checkpoint: Record<string, unknown> | null;
+  /** The step's own writes, committed with its checkpoint (`StepContext.writeWithCheckpoint`). */
+  writes?: PendingStepWrites;
 }
 
 /** Renews the run's lease; false when it was lost (another worker took the operation over). */
@@ -240,23 +356,85 @@ export async function renewLease(db: Database, run: Run, now: Date): Promise<boo
 }
 
 /** The lease held by this run, renewed: the guard of every statement after the claim. */
-const heldLease = (db: Database, run: Run, now: Date) =>
+const heldLease = (db: Database, run: Run, now: Date) => heldLeaseOf(db, { ...run, expiresAt: leaseUntil(now, run.leaseMs) });
+
+const heldLeaseOf = (db: Kysely<DB>, p: { key: string; operationId: string; owner: string; expiresAt: Date }) =>
   db.with('held', (q) =>
     q
       .updateTable('operation_leases')
-      .set({ expires_at: leaseUntil(now, run.leaseMs) })
-      .where('key', '=', run.key)
-      .where('operation_id', '=', run.operationId)
-      .where('owner', '=', run.owner)
+      .set({ expires_at: p.expiresAt })
+      .where('key', '=', p.key)
+      .where('operation_id', '=', p.operationId)
+      .where('owner', '=', p.owner)
       .returning('key'),
   );
 
 export type Boundary = { state: 'lost' } | { state: 'go' } | { state: 'cancel' };
 
+type BoundaryParameters = {
+  operationId: string;
+  key: string;
+  owner: string;
+  expiresAt: Date;
+  /** -1 when no step finished (the run's first boundary). */
+  finishedPosition: number;
+  /** JSON text, or null to keep the step's checkpoint. */
+  checkpoint: string | null;
+  progress: number | null;
+  next: number;
+  resumed: boolean;
+  now: Date;
+};
+
+function boundaryQuery(db: Kysely<DB>, p: BoundaryParameters, writes?: BoundWrites) {
+  const statement = heldLeaseOf(db, p)
+    .with('finished_step', (q) =>
+      q
+        .updateTable('operation_steps')
+        .set((eb) => ({
+          status: 'succeeded',
+          finished_at: p.now,
+          wait: null,
+          retrying_since: null,
+          checkpoint: eb.fn.coalesce(sql<unknown>`${p.checkpoint}::jsonb`, 'checkpoint'),
+        }))
+        .where('operation_id', '=', p.operationId)
+        .where('position', '=', p.finishedPosition)
+        .where('status', 'in', stepStatusesBefore('succeeded'))
+        .where((eb) => eb.exists(eb.selectFrom('held').select('held.key'))),
+    )
+    .with('op', (q) =>
+      q
+        .updateTable('operations')
+        .set((eb) => ({ progress: eb.fn.coalesce(sql<number>`${p.progress}::int`, 'progress'), updated_at: p.now }))
+        .where('id', '=', p.operationId)
+        .where('status', '=', 'running')
+        .where((eb) => eb.exists(eb.selectFrom('held').select('held.key')))
+        .returning('cancel_requested_at'),
+    )
+    .with('started', (q) =>
+      q
+        .updateTable('operation_steps')
+        .set({
+          status: 'running',
+          attempts: sql<number>`attempts + CASE WHEN ${p.resumed}::boolean THEN 0 ELSE 1 END`,
+          started_at: sql<Date>`coalesce(CASE WHEN ${p.resumed}::boolean THEN started_at END, ${p.now}::timestamptz)`,
+        })
+        .where('operation_id', '=', p.operationId)
+        .where('position', '=', p.next)
+        .where('status', 'in', stepStatusesBefore('running'))
+        .where((eb) => eb.exists(eb.selectFrom('op').select('op.cancel_requested_at').where('op.cancel_requested_at', 'is', null))),
+    );
+  return withStepWrites(statement, writes, 'held').selectFrom('op').select('cancel_requested_at');
+}
+
+const boundaryStatement = new CompiledOnce((db, p: BoundaryParameters) => boundaryQuery(db, p));
+const boundariesWithWrites = new WeakMap<Declared, CompiledOnce<BoundaryParameters, { cancel_requested_at: Date | null }>>();
+
 /**
- * A step boundary: the step that just finished is checkpointed, progress moves, and the next step
- * starts unless a cancel was asked for meanwhile. `resumed` (the next step is a wait resumed after
- * a yield) does not count as a new attempt of it.
+ * A step boundary: the step that just finished is checkpointed (with its own writes, if it has
+ * any), progress moves, and the next step starts unless a cancel was asked for meanwhile.
+ * `resumed` (the next step is a wait resumed after a yield) does not count as a new attempt of it.
  */
 export async function boundary(
   db: Database,
@@ -267,41 +445,21 @@ export async function boundary(
   resumed: boolean,
   now: Date,
 ): Promise<Boundary> {
-  const [row] = await heldLease(db, run, now)
-    .with('finished_step', (q) =>
-      q
-        .updateTable('operation_steps')
-        .set(succeeded(finished, now))
-        .where('operation_id', '=', run.operationId)
-        .where('position', '=', finished?.position ?? -1)
-        .where('status', 'in', stepStatusesBefore('succeeded'))
-        .where((eb) => eb.exists(eb.selectFrom('held').select('held.key'))),
-    )
-    .with('op', (q) =>
-      q
-        .updateTable('operations')
-        .set((eb) => ({ progress: eb.fn.coalesce(sql<number>`${progress}::int`, 'progress'), updated_at: now }))
-        .where('id', '=', run.operationId)
-        .where('status', '=', 'running')
-        .where((eb) => eb.exists(eb.selectFrom('held').select('held.key')))
-        .returning('cancel_requested_at'),
-    )
-    .with('started', (q) =>
-      q
-        .updateTable('operation_steps')
-        .set({
-          status: 'running',
-          attempts: sql<number>`attempts + ${resumed ? 0 : 1}::int`,
-          started_at: sql<Date>`coalesce(CASE WHEN ${resumed} THEN started_at END, ${now}::timestamptz)`,
-        })
-        .where('operation_id', '=', run.operationId)
-        .where('position', '=', next)
-        .where('status', 'in', stepStatusesBefore('running'))
-        .where((eb) => eb.exists(eb.selectFrom('op').select('op.cancel_requested_at').where('op.cancel_requested_at', 'is', null))),
-    )
-    .selectFrom('op')
-    .select('cancel_requested_at')
-    .execute();
+  const parameters: BoundaryParameters = {
+    operationId: run.operationId,
+    key: run.key,
+    owner: run.owner,
+    expiresAt: leaseUntil(now, run.leaseMs),
+    finishedPosition: finished?.position ?? -1,
+    checkpoint: finished?.checkpoint == null ? null : JSON.stringify(finished.checkpoint),
+    progress,
+    next,
+    resumed,
+    now,
+  };
+  const writes = finished?.writes;
+  const statement = writes ? compiledWithWrites(boundariesWithWrites, writes.statement, boundaryQuery) : boundaryStatement;
+  const [row] = await statement.execute(db, { ...parameters, ...stepParameters(writes) });
   if (!row) return { state: 'lost' };
   return row.cancel_requested_at ? { state: 'cancel' } : { state: 'go' };
 }
@@ -311,8 +469,25 @@ export async function boundary(
  * for this operation but with no owner (whichever worker gets the delayed job takes it at once),
  * and `wake_at` says when the job is due. Returns false when the lease was lost.
  */
-export function yieldStep(db: Database, run: Run, position: number, wait: StepWait, wakeAt: Date, now: Date): Promise<boolean> {
-  return handedBack(db, run, leaseUntil(wakeAt, run.leaseMs), position, { wait: JSON.stringify(wait) }, { wake_at: wakeAt, updated_at: now });
+export async function yieldStep(db: Database, run: Run, position: number, wait: StepWait, wakeAt: Date, now: Date): Promise<boolean> {
+  const rows = await releasedLease(db, run, leaseUntil(wakeAt, run.leaseMs))
+    .with('step', (q) =>
+      q
+        .updateTable('operation_steps')
+        .set({ wait: JSON.stringify(wait) })
+        .where('operation_id', '=', run.operationId)
+        .where('position', '=', position)
+        .where('status', '=', 'running')
+        .where((eb) => eb.exists(eb.selectFrom('released').select('released.key'))),
+    )
+    .updateTable('operations')
+    .set({ wake_at: wakeAt, updated_at: now })
+    .where('id', '=', run.operationId)
+    .where('status', '=', 'running')
+    .where((eb) => eb.exists(eb.selectFrom('released').select('released.key')))
+    .returning('id')
+    .execute();
+  return rows.length > 0;
 }
 
 /**
@@ -320,14 +495,30 @@ export function yieldStep(db: Database, run: Run, position: number, wait: StepWa
  * run retries it as a new attempt), the start of the run of failures is kept, and the lease is
  * left without an owner until the backoff is over. Returns false when the lease was lost.
  */
-export function retryStep(db: Database, run: Run, position: number, message: string, retryAt: Date, now: Date): Promise<boolean> {
-  const failed = (eb: ExpressionBuilder<DB, 'operation_steps'>) => ({
-    status: 'failed' as const,
-    error: JSON.stringify({ message }),
-    wait: null,
-    retrying_since: eb.fn.coalesce('retrying_since', sql<Date>`${now}::timestamptz`),
-  });
-  return handedBack(db, run, leaseUntil(retryAt, run.leaseMs), position, failed, { updated_at: now });
+export async function retryStep(db: Database, run: Run, position: number, message: string, retryAt: Date, now: Date): Promise<boolean> {
+  const rows = await releasedLease(db, run, leaseUntil(retryAt, run.leaseMs))
+    .with('step', (q) =>
+      q
+        .updateTable('operation_steps')
+        .set((eb) => ({
+          status: 'failed',
+          error: JSON.stringify({ message }),
+          wait: null,
+          retrying_since: eb.fn.coalesce('retrying_since', sql<Date>`${now}::timestamptz`),
+        }))
+        .where('operation_id', '=', run.operationId)
+        .where('position', '=', position)
+        .where('status', '=', 'running')
+        .where((eb) => eb.exists(eb.selectFrom('released').select('released.key'))),
+    )
+    .updateTable('operations')
+    .set({ updated_at: now })
+    .where('id', '=', run.operationId)
+    .where('status', '=', 'running')
+    .where((eb) => eb.exists(eb.selectFrom('released').select('released.key')))
+    .returning('id')
+    .execute();
+  return rows.length > 0;
 }
 
 /**
@@ -348,37 +539,29 @@ const releasedLease = (db: Database, run: Run, until: Date) =>
 
 /**
  * A stopping worker hands the operation back at a step boundary: the step that just finished is
- * checkpointed and the lease left without an owner, so another worker resumes at the next step.
+ * checkpointed (with its own writes) and the lease left without an owner, so another worker resumes at the next step.
  */
-export function handBack(db: Database, run: Run, finished: FinishedStep, now: Date): Promise<boolean> {
-  return handedBack(db, run, leaseUntil(now, run.leaseMs), finished.position, succeeded(finished, now), { updated_at: now });
-}
-
-/**
- * One statement of a run that gives its worker back (a yield, a retry's backoff, a hand-back): the
- * lease released until `until`, the running step at `position` changed by `step`, the operation by
- * `operation`, each only while the lease was still this run's. False when it was lost.
- */
-async function handedBack(
-  db: Database,
-  run: Run,
-  until: Date,
-  position: number,
-  step: UpdateObject<DB, 'operation_steps'> | ((eb: ExpressionBuilder<DB, 'operation_steps'>) => UpdateObject<DB, 'operation_steps'>),
-  operation: Updateable<DB['operations']>,
-): Promise<boolean> {
-  const rows = await releasedLease(db, run, until)
-    .with('step', (q) =>
-      q
-        .updateTable('operation_steps')
-        .set(step)
-        .where('operation_id', '=', run.operationId)
-        .where('position', '=', position)
-        .where('status', '=', 'running')
-        .where((eb) => eb.exists(eb.selectFrom('released').select('released.key'))),
-    )
+export async function handBack(db: Database, run: Run, finished: FinishedStep, now: Date): Promise<boolean> {
+  const statement = releasedLease(db, run, leaseUntil(now, run.leaseMs)).with('finished_step', (q) =>
+    q
+      .updateTable('operation_steps')
+      .set((eb) => ({
+        status: 'succeeded',
+        finished_at: now,
+        wait: null,
+        retrying_since: null,
+        checkpoint: eb.fn.coalesce(sql<unknown>`${finished.checkpoint == null ? null : JSON.stringify(finished.checkpoint)}::jsonb`, 'checkpoint'),
+      }))
+      .where('operation_id', '=', run.operationId)
+      .where('position', '=', finished.position)
+      .where('status', '=', 'running')
+      .where((eb) => eb.exists(eb.selectFrom('released').select('released.key'))),
+  );
+  const writes = finished.writes;
+  const bound: BoundWrites | undefined = writes && ((creator, guard) => writes.statement(creator, guard, writes.parameters));
+  const rows = await withStepWrites(statement, bound, 'released')
     .updateTable('operations')
-    .set(operation)
+    .set({ updated_at: now })
     .where('id', '=', run.operationId)
     .where('status', '=', 'running')
     .where((eb) => eb.exists(eb.selectFrom('released').select('released.key')))
@@ -386,15 +569,6 @@ async function handedBack(
     .execute();
   return rows.length > 0;
 }
-
-/** What a step that succeeded records: its end, and its checkpoint unless it learnt nothing (null keeps the one it had). */
-const succeeded = (finished: FinishedStep | undefined, now: Date) => (eb: ExpressionBuilder<DB, 'operation_steps'>) => ({
-  status: 'succeeded' as const,
-  finished_at: now,
-  wait: null,
-  retrying_since: null,
-  checkpoint: eb.fn.coalesce(sql<unknown>`${finished?.checkpoint == null ? null : JSON.stringify(finished.checkpoint)}::jsonb`, 'checkpoint'),
-});
 
 /** A step failed for good: its error kept, before the operation's end is written. */
 export async function stepFailed(db: Database, run: Run, position: number, message: string, now: Date): Promise<void> {
@@ -449,18 +623,75 @@ export async function end(db: Database, run: Run, clusterId: string | null, endi
   const { status, error, cluster } = ending;
   // Only a running operation ends; the write below is guarded by that status.
   operationTransition('running', status, run.operationId);
+  const parameters: EndParameters = {
+    operationId: run.operationId,
+    key: run.key,
+    owner: run.owner,
+    lastPosition: ending.lastStep?.position ?? -1,
+    checkpoint: ending.lastStep?.checkpoint == null ? null : JSON.stringify(ending.lastStep.checkpoint),
+    status,
+    error: error ? JSON.stringify(error) : null,
+    progress: status === 'succeeded' ? 100 : null,
+    finishedAt: status === 'needs_attention' ? null : now,
+    now,
+    clusterId: clusterId ?? '',
+    touchesCluster: cluster !== undefined,
+    clusterStatus: cluster?.status ?? 'running',
+    clusterReason: cluster?.reason ?? null,
+    desiredIsCurrent: cluster?.desiredIsCurrent === true,
+    failedPoolId: ending.failedPoolId ?? '',
+    undone: ending.undo !== undefined,
+    orphans: JSON.stringify(orphanRows(ending.undo?.orphans ?? [])),
+    ...eventParameters(eventValues(event, now)),
+  };
+  const writes = ending.lastStep?.writes;
+  const statement = writes ? compiledWithWrites(endsWithWrites, writes.statement, endQuery) : endStatement;
+  const [row] = await statement.execute(db, { ...parameters, ...stepParameters(writes) });
+  return row?.ended === true;
+}
+
+type EndParameters = EventParameters & {
+  operationId: string;
+  key: string;
+  owner: string;
+  /** The last step, when the ending is its success; else -1. */
+  lastPosition: number;
+  checkpoint: string | null;
+  status: EndStatus;
+  error: string | null;
+  progress: number | null;
+  finishedAt: Date | null;
+  now: Date;
+  clusterId: string;
+  touchesCluster: boolean;
+  clusterStatus: 'error' | 'running';
+  clusterReason: string | null;
+  desiredIsCurrent: boolean;
+  failedPoolId: string;
+  undone: boolean;
+  /** JSON text of the orphans' rows. */
+  orphans: string;
+};
+
+function endQuery(db: Kysely<DB>, p: EndParameters, writes?: BoundWrites) {
   // The lease is given back by the statement's guard itself: a DELETE of the row this run owns.
   // (Not an UPDATE to renew it and a DELETE after: one statement cannot change a row twice.)
   const statement = db
     .with('held', (q) =>
-      q.deleteFrom('operation_leases').where('key', '=', run.key).where('operation_id', '=', run.operationId).where('owner', '=', run.owner).returning('key'),
+      q.deleteFrom('operation_leases').where('key', '=', p.key).where('operation_id', '=', p.operationId).where('owner', '=', p.owner).returning('key'),
     )
     .with('finished_step', (q) =>
       q
         .updateTable('operation_steps')
-        .set(succeeded(ending.lastStep, now))
-        .where('operation_id', '=', run.operationId)
-        .where('position', '=', ending.lastStep?.position ?? -1)
+        .set((eb) => ({
+          status: 'succeeded',
+          finished_at: p.now,
+          wait: null,
+          retrying_since: null,
+          checkpoint: eb.fn.coalesce(sql<unknown>`${p.checkpoint}::jsonb`, 'checkpoint'),
+        }))
+        .where('operation_id', '=', p.operationId)
+        .where('position', '=', p.lastPosition)
         .where('status', 'in', stepStatusesBefore('succeeded'))
         .where((eb) => eb.exists(eb.selectFrom('held').select('held.key'))),
     )
@@ -468,14 +699,14 @@ export async function end(db: Database, run: Run, clusterId: string | null, endi
       q
         .updateTable('operations')
         .set((eb) => ({
-          status,
-          error: eb.fn.coalesce(sql<unknown>`${error ? JSON.stringify(error) : null}::jsonb`, 'error'),
-          progress: eb.fn.coalesce(sql<number>`${status === 'succeeded' ? 100 : null}::int`, 'progress'),
-          finished_at: status === 'needs_attention' ? null : now,
+          status: p.status,
+          error: eb.fn.coalesce(sql<unknown>`${p.error}::jsonb`, 'error'),
+          progress: eb.fn.coalesce(sql<number>`${p.progress}::int`, 'progress'),
+          finished_at: p.finishedAt,
           wake_at: null,
-          updated_at: now,
+          updated_at: p.now,
         }))
-        .where('id', '=', run.operationId)
+        .where('id', '=', p.operationId)
         .where('status', '=', 'running')
         .where((eb) => eb.exists(eb.selectFrom('held').select('held.key')))
         .returning('id'),
@@ -484,39 +715,39 @@ export async function end(db: Database, run: Run, clusterId: string | null, endi
       q
         .updateTable('clusters')
         .set((eb) => ({
-          status: cluster?.status ?? 'running',
-          status_reason: eb.fn.coalesce(sql<string>`${cluster?.reason ?? null}::text`, 'status_reason'),
-          desired_version: cluster?.desiredIsCurrent ? eb.ref('current_version') : eb.ref('desired_version'),
-          updated_at: now,
+          status: p.clusterStatus,
+          status_reason: eb.fn.coalesce(sql<string>`${p.clusterReason}::text`, 'status_reason'),
+          desired_version: sql<string>`CASE WHEN ${p.desiredIsCurrent}::boolean THEN current_version ELSE desired_version END`,
+          updated_at: p.now,
         }))
-        .where('id', '=', clusterId ?? '')
-        .where(sql<boolean>`${cluster !== undefined}::boolean`)
+        .where('id', '=', p.clusterId)
+        .where(sql<boolean>`${p.touchesCluster}::boolean`)
         .where((eb) => eb.exists(eb.selectFrom('op').select('op.id'))),
     )
     .with('pool', (q) =>
       q
         .updateTable('node_pools')
-        .set({ status: 'error', updated_at: now })
-        .where('id', '=', ending.failedPoolId ?? '')
+        .set({ status: 'error', updated_at: p.now })
+        .where('id', '=', p.failedPoolId)
         .where((eb) => eb.exists(eb.selectFrom('op').select('op.id'))),
     )
     .with('compensated_steps', (q) =>
       q
         .updateTable('operation_steps')
         .set({ status: 'compensated' })
-        .where('operation_id', '=', run.operationId)
+        .where('operation_id', '=', p.operationId)
         .where('status', 'in', stepStatusesBefore('compensated'))
-        .where(sql<boolean>`${ending.undo !== undefined}::boolean`)
+        .where(sql<boolean>`${p.undone}::boolean`)
         .where((eb) => eb.exists(eb.selectFrom('op').select('op.id'))),
     )
     .with('skipped_steps', (q) =>
       q
         .updateTable('operation_steps')
         .set({ status: 'skipped' })
-        .where('operation_id', '=', run.operationId)
+        .where('operation_id', '=', p.operationId)
         // The step that failed stays `failed`: it says where and why.
         .where('status', '=', 'pending')
-        .where(sql<boolean>`${ending.undo !== undefined}::boolean`)
+        .where(sql<boolean>`${p.undone}::boolean`)
         .where((eb) => eb.exists(eb.selectFrom('op').select('op.id'))),
     )
     .with('orphans', (q) =>
@@ -524,19 +755,21 @@ export async function end(db: Database, run: Run, clusterId: string | null, endi
         .insertInto('orphans')
         .columns(['id', 'organization_id', 'cluster_id', 'operation_id', 'provider', 'kind', 'external_cluster', 'external_name', 'reason', 'updated_at'])
         .expression(
-          sql`SELECT o.id, o.organization_id, o.cluster_id, ${run.operationId}::text, o.provider::"Provider", o.kind::"OrphanKind", o.external_cluster, o.external_name, o.reason, ${now}::timestamptz
-                FROM jsonb_to_recordset(${JSON.stringify(orphanRows(ending.undo?.orphans ?? []))}::jsonb)
+          sql`SELECT o.id, o.organization_id, o.cluster_id, ${p.operationId}::text, o.provider::"Provider", o.kind::"OrphanKind", o.external_cluster, o.external_name, o.reason, ${p.now}::timestamptz
+                FROM jsonb_to_recordset(${p.orphans}::jsonb)
                   AS o(id text, organization_id text, cluster_id text, provider text, kind text, external_cluster text, external_name text, reason text)
                WHERE EXISTS (SELECT 1 FROM op)`,
         )
         .onConflict((oc) => oc.columns(['operation_id', 'kind', 'external_cluster', 'external_name']).doNothing()),
     );
   const ended = expressionBuilder<{ op: { id: string } }, never>();
-  const [row] = await withEvent(statement, event, now, ended.exists(ended.selectFrom('op').select('op.id')))
-    .selectNoFrom((eb) => [eb.exists(eb.selectFrom('op').select('op.id')).as('ended')])
-    .execute();
-  return row?.ended === true;
+  return withEventValues(withStepWrites(statement, writes, 'held'), eventOf(p), ended.exists(ended.selectFrom('op').select('op.id'))).selectNoFrom((eb) => [
+    eb.exists(eb.selectFrom('op').select('op.id')).as('ended'),
+  ]);
 }
+
+const endStatement = new CompiledOnce((db, p: EndParameters) => endQuery(db, p));
+const endsWithWrites = new WeakMap<Declared, CompiledOnce<EndParameters, { ended: SqlBool }>>();
 
 const orphanRows = (orphans: NewOrphan[]) =>
   orphans.map((o) => ({

@@ -1,4 +1,5 @@
-import type { Clock, Database, Prisma, SecretBox } from '@capstan/platform';
+import type { Clock, Database, DB, Prisma, SecretBox } from '@capstan/platform';
+import type { Expression, QueryCreator, SqlBool } from 'kysely';
 import type { TenantKube } from '@capstan/kube';
 import type { ClusterProvider, InfrastructureDriver } from '@capstan/providers';
 
@@ -105,6 +106,32 @@ export interface StepContext {
    * its start, with `stepState` = `state`.
    */
   waitUntil(what: string, at: Date, state?: Record<string, unknown>): Promise<void>;
+  /**
+   * The step's own rows, written by the statement that records the step finished with its
+   * checkpoint: one commit instead of two, and the rows exist if and only if the step is recorded
+   * done (a run that lost its lease writes neither). For a step's last writes, made once its work
+   * at the provider is done; a step that throws afterwards writes nothing. At most once per step;
+   * compensations write through `db` instead.
+   */
+  writeWithCheckpoint<P extends Record<string, unknown>>(writes: StepWrites<P>, parameters: P): void;
+}
+
+/**
+ * A step's own writes, as CTEs added to the engine's statement that records the step finished
+ * (`StepContext.writeWithCheckpoint`). Every statement added must have `guard` in its WHERE (the
+ * run still holds its lease), and its CTE names start with `step_` (the engine's own do not).
+ * Declare it once, at module scope, and use `parameters` only as plain values: the engine
+ * compiles its statement once per declaration (CompiledOnce) and gives it the values per call.
+ */
+export type StepWrites<P extends Record<string, unknown>> = (db: QueryCreator<DB>, guard: Expression<SqlBool>, parameters: P) => StepWritesAdded;
+
+/** `db` with the step's CTEs added (its type names them, so it is not `QueryCreator<DB>` any more). */
+export type StepWritesAdded = object;
+
+/** A step's writes and their values for this run, kept until its boundary. */
+export interface PendingStepWrites {
+  statement: StepWrites<Record<string, unknown>>;
+  parameters: Record<string, unknown>;
 }
 
 /** A step returns what later steps or a retry need to know (it is stored as its checkpoint). */
