@@ -468,6 +468,69 @@ describe('the emulated Cluster API management cluster', () => {
       expect((await get(CLUSTER_API, 'Cluster', 'capstan-failed'))!.status).toMatchObject({ controlPlaneReady: false });
     });
 
+    it('reports a failed machine on the Machine and MachinesReady, not as a MachineSet failure, so a rollback leaves no Failed behind', async () => {
+      await create(clusterObjects({ name: 'capstan-rollback', version: V136, pools: [{ name: 'workers', replicas: 1, version: V135 }] }));
+      await eventually(() => running('capstan-rollback', 2), WAIT_MS, 50);
+      const deployment = { apiVersion: CLUSTER_API, kind: 'MachineDeployment', name: 'capstan-rollback-workers', namespace: NAMESPACE };
+      const sets = () =>
+        management.list(CLUSTER_API, 'MachineSet', { namespace: NAMESPACE, labelSelector: `${LABEL.deploymentName}=capstan-rollback-workers` });
+      const phases = new Set<string>();
+      const phase = async () => {
+        const md = await management.get(deployment);
+        phases.add(String(md!.status?.phase));
+        return md!;
+      };
+
+      await chaos('POST', '', { kind: 'failed_bootstrap', cluster: 'capstan-rollback' });
+      await management.mergePatch(deployment, { spec: { template: { spec: { version: V136 } } } });
+      const failedMachine = async () => (await machines('capstan-rollback')).find((m) => m.spec!.version === V136 && m.status?.phase === 'Failed');
+      await eventually(
+        async () => {
+          await phase();
+          return (await failedMachine()) !== undefined;
+        },
+        WAIT_MS,
+        20,
+      );
+      const failed = (await failedMachine())!;
+      expect(failed.status).toMatchObject({ failureReason: 'CreateError' });
+      await eventually(
+        async () => {
+          await phase();
+          const set = (await sets()).find((s) => (s.spec!.template as { spec: { version: string } }).spec.version === V136);
+          const ready = (set?.status?.conditions as { type: string; status: string; severity?: string; reason?: string }[] | undefined)?.find(
+            (c) => c.type === 'MachinesReady',
+          );
+          return ready?.status === 'False' && ready.severity === 'Error' && ready.reason === 'BootstrapFailed';
+        },
+        WAIT_MS,
+        20,
+      );
+      for (const set of await sets()) expect(set.status).not.toHaveProperty('failureReason');
+
+      await chaos('DELETE', '');
+      await management.mergePatch(deployment, { spec: { template: { spec: { version: V135 } } } });
+      await eventually(
+        async () => {
+          const md = await phase();
+          const workers = (await machines('capstan-rollback')).filter((m) => m.metadata.labels?.[LABEL.controlPlane] === undefined);
+          const settled =
+            md.status?.observedGeneration === md.metadata.generation &&
+            md.status?.replicas === 1 &&
+            md.status?.updatedReplicas === 1 &&
+            md.status?.readyReplicas === 1;
+          return settled && workers.length === 1 && workers[0]!.spec!.version === V135 && workers[0]!.status?.phase === 'Running';
+        },
+        WAIT_MS,
+        20,
+      );
+      expect((await machines('capstan-rollback')).some((m) => m.metadata.name === failed.metadata.name)).toBe(false);
+      // Upstream's MachineDeployment reads Failed only for a MachineSet's own failureReason, which
+      // its MachineSet controller never derives from a machine.
+      expect(phases).not.toContain('Failed');
+      await eventually(async () => (await phase()).status?.phase === 'Running', WAIT_MS, 50);
+    });
+
     it('stretches each machine transition by the slow-rollout factor', async () => {
       await chaos('POST', '', { kind: 'slow_rollout', cluster: 'capstan-slow', factor: 4 });
       const started = Date.now();

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import type { Manifest } from './manifest';
 import { parseDrainMessage, presentCluster, presentNodePool, rolloutStatus } from './status';
 
@@ -160,6 +161,71 @@ describe('rolloutStatus', () => {
     const md = deployment('1.36.0', 2, { replicas: 2, updatedReplicas: 2, readyReplicas: 2 });
     expect(rolloutStatus('node-pool', md, [machine('x', '1.36.0'), machine('y', '1.36.0')], '1.36.0').done).toBe(true);
     expect(rolloutStatus('node-pool', md, [machine('x', '1.36.0'), machine('y', '1.36.0', { ready: false })], '1.36.0').done).toBe(false);
+  });
+
+  it('is not done while the MachineDeployment reads Failed, when the pool reads error, and done once it no longer does', () => {
+    // A rollback's reading: the failed machine of the version rolled away from is gone, but the
+    // deployment still rolls up the failure of its old MachineSet.
+    const machines = [machine('x', '1.35.4')];
+    const rolledBack = (phase: string) => deployment('1.35.4', 1, { replicas: 1, updatedReplicas: 1, readyReplicas: 1, phase });
+    expect(presentNodePool('pool-a', rolledBack('Failed'), machines)?.status).toBe('error');
+    expect(rolloutStatus('node-pool', rolledBack('Failed'), machines, '1.35.4')).toMatchObject({
+      done: false,
+      progress: `1 of 1 machines at 1.35.4; MachineDeployment ${CLUSTER}-pool reads Failed`,
+    });
+    expect(rolloutStatus('node-pool', rolledBack('Failed'), machines, '1.35.4').error).toBeUndefined();
+    expect(presentNodePool('pool-a', rolledBack('Running'), machines)?.status).toBe('running');
+    expect(rolloutStatus('node-pool', rolledBack('Running'), machines, '1.35.4')).toMatchObject({ done: true, progress: '1 of 1 machines at 1.35.4' });
+  });
+
+  it('is done without an error only on a reading of which the node pool reads running at the version', () => {
+    const versions = ['1.35.4', '1.36.0'];
+    // Half the time a counter equals the replicas asked for, so settled readings come up often.
+    const counter = fc.oneof(fc.constant('asked' as const), fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }));
+    const reading = fc.record({
+      version: fc.constantFrom(...versions),
+      replicas: fc.integer({ min: 0, max: 3 }),
+      generation: fc.integer({ min: 1, max: 2 }),
+      status: fc.record({
+        observedGeneration: fc.option(fc.integer({ min: 1, max: 2 }), { nil: undefined }),
+        replicas: counter,
+        updatedReplicas: counter,
+        readyReplicas: counter,
+        phase: fc.constantFrom('Running', 'ScalingUp', 'ScalingDown', 'Failed', undefined),
+      }),
+      machines: fc.array(
+        fc.record({
+          version: fc.constantFrom(...versions),
+          ready: fc.boolean(),
+          deleting: fc.boolean(),
+          node: fc.boolean(),
+          failed: fc.option(fc.constant('cloud-init exited 1'), { nil: undefined }),
+        }),
+        { maxLength: 4 },
+      ),
+    });
+    fc.assert(
+      fc.property(reading, (r) => {
+        const counted = (value: number | 'asked' | undefined) => (value === 'asked' ? r.replicas : value);
+        const status = {
+          ...r.status,
+          replicas: counted(r.status.replicas),
+          updatedReplicas: counted(r.status.updatedReplicas),
+          readyReplicas: counted(r.status.readyReplicas),
+        };
+        const md = deployment(r.version, r.replicas, status, { generation: r.generation });
+        const machines = r.machines.map((m, i) => machine(`m${i}`, m.version, m));
+        const rollout = rolloutStatus('node-pool', md, machines, r.version);
+        if (!rollout.done || rollout.error) return;
+        const pool = presentNodePool('pool-a', md, machines);
+        expect({ status: pool?.status, version: pool?.version, ready: pool?.nodes.filter((n) => n.ready).length }).toEqual({
+          status: 'running',
+          version: r.version,
+          ready: r.replicas,
+        });
+      }),
+      { numRuns: 5000 },
+    );
   });
 
   it('fails for good when a machine fails, when the object is gone, or when its version was changed meanwhile', () => {

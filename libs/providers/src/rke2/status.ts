@@ -151,8 +151,10 @@ function poolStatus(machineDeployment: Manifest, machines: Manifest[], nodes: Pr
 /**
  * Where a rollout to `version` stands, from the object that rolls (RKE2ControlPlane or
  * MachineDeployment) and its Machines. Done once every machine runs the version and is ready with
- * none left over; failed when the object was deleted, was moved to another version meanwhile, or
- * Cluster API reports a failure of it or of one of its machines.
+ * none left over, and the object reads no failure; failed when the object was deleted, was moved
+ * to another version meanwhile, or Cluster API reports a failure of it or of one of its machines.
+ * A node pool's rollout done without an error means presentNodePool reads the same objects as
+ * running at the version: the upgrade engine goes on to its next step on that word.
  */
 export function rolloutStatus(kind: 'control-plane' | 'node-pool', object: Manifest | null, machines: Manifest[], version: string): ProviderOperationStatus {
   const what = kind === 'control-plane' ? 'the control plane' : 'the node pool';
@@ -170,8 +172,10 @@ export function rolloutStatus(kind: 'control-plane' | 'node-pool', object: Manif
     };
   }
   // Only machines of the version rolled to count: a failed machine of the version being rolled away
-  // from (what a rollback replaces) is what the rollout removes, not a failure of it. The object's
-  // own `phase: Failed` is a roll-up of its machines' failures, so only its failureReason/Message count.
+  // from (what a rollback replaces) is what the rollout removes, not a failure of it. A
+  // MachineDeployment has no failureReason of its own; its `phase: Failed` rolls up the
+  // failureReason of any of its MachineSets, old ones included, so it may name a set the rollout
+  // leaves behind: it holds `done` back (below) rather than failing the rollout.
   const s0 = status(object);
   const failure =
     (s0.failureReason || s0.failureMessage ? [s0.failureReason, s0.failureMessage].filter(Boolean).join(': ') : null) ??
@@ -187,7 +191,11 @@ export function rolloutStatus(kind: 'control-plane' | 'node-pool', object: Manif
   const current = machines.filter((m) => !isDeleting(m));
   const upToDate = current.filter((m) => machineVersion(m) === version && nodeOf(m)?.ready === true).length;
   const counters = kind === 'control-plane' ? kubernetesVersionOf(s.version) === version : true;
+  // The pool (or cluster) reads error while the object reads Failed (failureOf): not done then,
+  // else the engine would go on from a pool that reads error.
+  const flagged = failureOf(object);
   const done =
+    !flagged &&
     counters &&
     (s.observedGeneration ?? 0) >= (object.metadata.generation ?? 0) &&
     s.updatedReplicas === replicas &&
@@ -199,10 +207,11 @@ export function rolloutStatus(kind: 'control-plane' | 'node-pool', object: Manif
   const nodes = machines.map((m) => rolloutNode(m, version));
   const drains = machines.map(pendingDrain).filter((d): d is PendingDrain => d !== null);
   const moving = nodes.filter((n) => n.state === 'draining' || n.state === 'removing' || n.state === 'joining');
-  const detail = moving.map((n) => `${n.state} ${n.node ?? n.machine}`).join(', ');
+  const detail = moving.map((n) => `${n.state} ${n.node ?? n.machine}`);
+  if (flagged) detail.push(`${object.kind} ${object.metadata.name} reads Failed`);
   return {
     done,
-    progress: `${Math.min(upToDate, replicas)} of ${replicas} ${noun} at ${version}${detail ? `; ${detail}` : ''}`,
+    progress: `${Math.min(upToDate, replicas)} of ${replicas} ${noun} at ${version}${detail.length > 0 ? `; ${detail.join(', ')}` : ''}`,
     nodes,
     drains,
   };

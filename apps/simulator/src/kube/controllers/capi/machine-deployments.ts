@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../../types';
 import { CLUSTER_API, FINALIZER, LABEL, ANNOTATION, field, isDeleting, isRecord, numberField, ownerReference, referenced, refOf, stringField } from './api';
-import { falseCondition, setConditions, summary, trueCondition, type ConditionInput } from './conditions';
+import { falseCondition, setConditions, summary, trueCondition, type Condition, type ConditionInput } from './conditions';
 import { createMachine, isRunning, machinePhase } from './machines';
 import { creationOrder, ownedBy, type ClusterPass } from './pass';
 import { machineName, planRollingUpdate, resolveFenceposts, templateHash, type MachineSetCounts } from './rollout';
@@ -193,12 +193,25 @@ async function reconcileMachineSet(pass: ClusterPass, set: KubeObject, machines:
   for (const machine of active) await propagateInPlace(pass, set, machine);
 
   const running = machines.filter(isRunning);
-  const failed = machines.find((m) => machinePhase(m) === 'Failed');
+  // A failed Machine is reported on the Machine and through MachinesReady, never as the set's own
+  // failureReason/failureMessage: upstream keeps those for a terminal problem with the set itself
+  // (its template, the controller's configuration) and never derives them from a machine. Copied
+  // here they outlived the failed machine (a merge patch cannot drop a field by leaving it out), so
+  // the MachineDeployment read Failed after a rollback had already replaced it.
+  const failed = active.find((m) => machinePhase(m) === 'Failed');
+  const failedReady = failed ? (failed.status?.conditions as Condition[] | undefined)?.find((c) => c.type === 'Ready') : undefined;
   const conditions: ConditionInput[] = [
     trueCondition('MachinesCreated'),
     running.length === active.length
       ? trueCondition('MachinesReady')
-      : falseCondition('MachinesReady', 'MachinesNotReady', 'Info', `${active.length - running.length} of ${active.length} machines are not ready`),
+      : failed
+        ? falseCondition(
+            'MachinesReady',
+            failedReady?.reason ?? 'MachineFailed',
+            'Error',
+            `Machine ${failed.metadata.name}: ${failedReady?.message ?? 'failed'}`,
+          )
+        : falseCondition('MachinesReady', 'MachinesNotReady', 'Info', `${active.length - running.length} of ${active.length} machines are not ready`),
     active.length === replicas
       ? trueCondition('Resized')
       : falseCondition(
@@ -213,8 +226,6 @@ async function reconcileMachineSet(pass: ClusterPass, set: KubeObject, machines:
     fullyLabeledReplicas: machines.length,
     readyReplicas: running.length,
     availableReplicas: running.length,
-    failureReason: failed ? stringField(failed, 'status', 'failureReason') : undefined,
-    failureMessage: failed ? stringField(failed, 'status', 'failureMessage') : undefined,
     selector: selectorString(field(set, 'spec', 'selector')),
     observedGeneration: set.metadata.generation,
     conditions: setConditions(set.status?.conditions, [...conditions, summary(conditions)], pass.now),
