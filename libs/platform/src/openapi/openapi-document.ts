@@ -127,7 +127,8 @@ export function buildOpenApiDocument(routes: readonly RouteContract[], info: { t
       request: {
         params: route.params as ZodObject | undefined,
         query: route.query as ZodObject | undefined,
-        body: route.body ? { required: true, content: { 'application/json': { schema: route.body } } } : undefined,
+        // A write that takes no input (noInputBody) accepts a request without a body.
+        body: route.body ? { required: !route.body.safeParse(undefined).success, content: { 'application/json': { schema: route.body } } } : undefined,
       },
       responses,
     });
