@@ -104,6 +104,8 @@ describe('managed add-ons on the real drivers', () => {
       expect(removed.response.status).toBe(202);
       expect(await suite.finished(removed.data!.operation.id)).toMatchObject({ status: 'succeeded' });
       expect((await addons(clusterId)).find((a) => a.name === 'keda')).toMatchObject({ enabled: false, installed_version: null });
+      const again = await suite.client.DELETE('/v1/clusters/{cluster_id}/addons/{name}', { params: { path: { cluster_id: clusterId, name: 'keda' } } });
+      expect(again.response.status).toBe(404);
       const alwaysOn = await suite.client.DELETE('/v1/clusters/{cluster_id}/addons/{name}', { params: { path: { cluster_id: clusterId, name: 'coredns' } } });
       expect(alwaysOn.response.status).toBe(422);
       expect(alwaysOn.response.headers.get('content-type')).toContain('application/problem+json');
@@ -169,6 +171,14 @@ describe('managed add-ons on the real drivers', () => {
     });
     const unknown = await enable(clusterId, 'mystery');
     expect(unknown.response.status).toBe(404);
+
+    // Removing an add-on that was never enabled would start an operation that changes nothing.
+    const neverEnabled = await suite.client.DELETE('/v1/clusters/{cluster_id}/addons/{name}', { params: { path: { cluster_id: clusterId, name: 'loki' } } });
+    expect(neverEnabled.response.status).toBe(404);
+    expect(neverEnabled.response.headers.get('content-type')).toContain('application/problem+json');
+    expect(neverEnabled.error).toMatchObject({ type: expect.stringContaining('not-found'), detail: expect.stringContaining('loki is not enabled') });
+    const operations = await suite.stack.database.selectFrom('operations').select('type').where('cluster_id', '=', clusterId).execute();
+    expect(operations.map((o) => o.type)).toEqual(['create_cluster']);
 
     // another organisation's cluster is not found, whatever the route
     for (const res of [
