@@ -151,6 +151,33 @@ describe('managed add-ons on the real drivers', () => {
     const audit = await suite.stack.database.selectFrom('audit_events').select(['action', 'reason']).where('target_id', '=', 'argo-cd/9.6.0').execute();
     expect(audit).toEqual([{ action: 'addon_version.create', reason: 'Argo CD 3.4 is tested on 1.36' }]);
 
+    // One version of an add-on cannot take another tier than its others, nor move into kube-system.
+    const badRow = {
+      title: argo.title,
+      tier: argo.tier,
+      chart_repo: argo.chart_repo,
+      chart: argo.chart,
+      namespace: argo.namespace,
+      min_minor: '1.34',
+      max_minor: '1.36',
+      settings_schema: argo.settings_schema as { type: 'object'; additionalProperties: false; properties: Record<string, Record<string, unknown>> },
+      source: 'a source',
+      reason: 'a bad row',
+    };
+    for (const [change, rule] of [
+      [{ tier: 'default' }, 'one tier per add-on'],
+      [{ namespace: 'kube-system' }, 'kube-system belongs to the distribution'],
+    ] as const) {
+      const refusedPut = await staff.PUT('/admin/v1/addon-versions/{name}/{version}', {
+        params: { path: { name: 'argo-cd', version: '9.8.0' } },
+        body: { ...badRow, ...change },
+      });
+      expect(refusedPut.response.status).toBe(422);
+      expect(refusedPut.response.headers.get('content-type')).toContain('application/problem+json');
+      expect(refusedPut.error).toMatchObject({ type: expect.stringContaining('addon-release-invalid'), rule });
+    }
+    expect(await suite.stack.database.selectFrom('addon_releases').select('version').where('version', '=', '9.8.0').execute()).toEqual([]);
+
     // A customer cannot edit the catalogue.
     const customerPut = await suite.client.PUT('/admin/v1/addon-versions/{name}/{version}', {
       params: { path: { name: 'argo-cd', version: '9.7.0' } },
