@@ -104,6 +104,8 @@ describe('managed add-ons on the real drivers', () => {
       expect(removed.response.status).toBe(202);
       expect(await suite.finished(removed.data!.operation.id)).toMatchObject({ status: 'succeeded' });
       expect((await addons(clusterId)).find((a) => a.name === 'keda')).toMatchObject({ enabled: false, installed_version: null });
+      const again = await suite.client.DELETE('/v1/clusters/{cluster_id}/addons/{name}', { params: { path: { cluster_id: clusterId, name: 'keda' } } });
+      expect(again.response.status).toBe(404);
       const alwaysOn = await suite.client.DELETE('/v1/clusters/{cluster_id}/addons/{name}', { params: { path: { cluster_id: clusterId, name: 'coredns' } } });
       expect(alwaysOn.response.status).toBe(422);
       expect(alwaysOn.response.headers.get('content-type')).toContain('application/problem+json');
@@ -149,6 +151,33 @@ describe('managed add-ons on the real drivers', () => {
     const audit = await suite.stack.database.selectFrom('audit_events').select(['action', 'reason']).where('target_id', '=', 'argo-cd/9.6.0').execute();
     expect(audit).toEqual([{ action: 'addon_version.create', reason: 'Argo CD 3.4 is tested on 1.36' }]);
 
+    // One version of an add-on cannot take another tier than its others, nor move into kube-system.
+    const badRow = {
+      title: argo.title,
+      tier: argo.tier,
+      chart_repo: argo.chart_repo,
+      chart: argo.chart,
+      namespace: argo.namespace,
+      min_minor: '1.34',
+      max_minor: '1.36',
+      settings_schema: argo.settings_schema as { type: 'object'; additionalProperties: false; properties: Record<string, Record<string, unknown>> },
+      source: 'a source',
+      reason: 'a bad row',
+    };
+    for (const [change, rule] of [
+      [{ tier: 'default' }, 'one tier per add-on'],
+      [{ namespace: 'kube-system' }, 'kube-system belongs to the distribution'],
+    ] as const) {
+      const refusedPut = await staff.PUT('/admin/v1/addon-versions/{name}/{version}', {
+        params: { path: { name: 'argo-cd', version: '9.8.0' } },
+        body: { ...badRow, ...change },
+      });
+      expect(refusedPut.response.status).toBe(422);
+      expect(refusedPut.response.headers.get('content-type')).toContain('application/problem+json');
+      expect(refusedPut.error).toMatchObject({ type: expect.stringContaining('addon-release-invalid'), rule });
+    }
+    expect(await suite.stack.database.selectFrom('addon_releases').select('version').where('version', '=', '9.8.0').execute()).toEqual([]);
+
     // A customer cannot edit the catalogue.
     const customerPut = await suite.client.PUT('/admin/v1/addon-versions/{name}/{version}', {
       params: { path: { name: 'argo-cd', version: '9.7.0' } },
@@ -169,6 +198,14 @@ describe('managed add-ons on the real drivers', () => {
     });
     const unknown = await enable(clusterId, 'mystery');
     expect(unknown.response.status).toBe(404);
+
+    // Removing an add-on that was never enabled would start an operation that changes nothing.
+    const neverEnabled = await suite.client.DELETE('/v1/clusters/{cluster_id}/addons/{name}', { params: { path: { cluster_id: clusterId, name: 'loki' } } });
+    expect(neverEnabled.response.status).toBe(404);
+    expect(neverEnabled.response.headers.get('content-type')).toContain('application/problem+json');
+    expect(neverEnabled.error).toMatchObject({ type: expect.stringContaining('not-found'), detail: expect.stringContaining('loki is not enabled') });
+    const operations = await suite.stack.database.selectFrom('operations').select('type').where('cluster_id', '=', clusterId).execute();
+    expect(operations.map((o) => o.type)).toEqual(['create_cluster']);
 
     // another organisation's cluster is not found, whatever the route
     for (const res of [

@@ -146,6 +146,20 @@ describe('bad input, for every write body', () => {
     expect(writeRoutes.length).toBeGreaterThanOrEqual(10);
   });
 
+  it('declares a body on every POST, PUT and PATCH, so none takes fields it then ignores', () => {
+    const undeclared = allRoutes().filter((r) => ['POST', 'PUT', 'PATCH'].includes(r.method) && !r.body);
+    expect(undeclared.map((r) => r.operationId)).toEqual([]);
+  });
+
+  // Each would act on the sample operation if the field were ignored; their bodiless calls are in upgrade-execution.e2e.spec.ts.
+  it.each(['resumeOperation', 'rollbackUpgrade', 'cancelOperation'])('%s refuses a body with a field it does not take', async (operationId) => {
+    const route = allRoutes().find((r) => r.operationId === operationId)!;
+    const res = await send(route, JSON.stringify({ surprise_field: 1 }));
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.json().errors).toEqual([{ field: 'surprise_field', message: 'is not a known field' }]);
+  });
+
   const table = writeRoutes.flatMap((route) => badCases(route).map((c) => [route.operationId, c.label, route, c] as const));
 
   it.each(table)('%s refuses %s with a 400 naming the field', async (_, __, route, badCase) => {

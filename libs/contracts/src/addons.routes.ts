@@ -113,6 +113,7 @@ export const deleteClusterAddon = defineRoute({
   method: 'DELETE',
   path: '/v1/clusters/{cluster_id}/addons/{name}',
   summary: 'Remove a default or optional add-on (an operation); always-on add-ons are refused with 422 `addon-always-on`',
+  description: 'An add-on that is not enabled on the cluster (never enabled, or already removed) is a 404, and no operation starts.',
   tags: ['Add-ons'],
   access: 'customer:write',
   params: clusterAddonParams,

@@ -1,5 +1,5 @@
 import { isLabelKey, isLabelValue } from '@capstan/domain';
-import { dnsLabel, etag, idOf, labels, page, paginationQuery, timestamp } from './common.schema';
+import { dnsLabel, etag, idOf, labels, noInputBody, page, paginationQuery, timestamp } from './common.schema';
 import { defineRoute } from './route';
 import { printableText } from './text.schema';
 import { z } from './zod';
@@ -422,6 +422,7 @@ export const cancelOperation = defineRoute({
   tags: ['Operations'],
   access: 'customer:write',
   params: z.object({ operation_id: idOf('op') }).strict(),
+  body: noInputBody,
   responses: { 200: { description: 'The operation', schema: operationSchema } },
   errors: [409],
 });
@@ -437,6 +438,7 @@ export const resumeOperation = defineRoute({
   tags: ['Operations'],
   access: 'customer:write',
   params: z.object({ operation_id: idOf('op') }).strict(),
+  body: noInputBody,
   responses: { 200: { description: 'The operation, pending again', schema: operationSchema } },
   errors: [409],
 });

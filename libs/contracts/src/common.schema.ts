@@ -39,3 +39,9 @@ export function page<T extends z.ZodType>(item: T, name: string) {
 
 /** Versioned objects carry an etag: send it back in If-Match to update only what you read. */
 export const etag = z.string().openapi({ example: '"3"' });
+
+/**
+ * The body of a write that takes no input. Sending none is the usual call; a body that is sent
+ * must be an empty object, so a field meant for another route is a 400 rather than ignored.
+ */
+export const noInputBody = z.object({}).strict().openapi('NoInput').optional();

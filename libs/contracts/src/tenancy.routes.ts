@@ -1,4 +1,4 @@
-import { etag, idOf, page, paginationQuery, timestamp } from './common.schema';
+import { etag, idOf, noInputBody, page, paginationQuery, timestamp } from './common.schema';
 import { ISO_3166_1_ALPHA_2 } from './countries';
 import { defineRoute } from './route';
 import { humanName, printableText } from './text.schema';
@@ -293,6 +293,7 @@ export const adminCreateBoardSession = defineRoute({
     'the staff queue board. The cookie opens nothing else: /v1 and /admin/v1 want a bearer token as before. Audited.',
   tags: ['Admin'],
   access: 'staff:operator',
+  body: noInputBody,
   // The cookie carries a secret: no cache may keep the answer.
   oneTimeSecret: true,
   responses: {

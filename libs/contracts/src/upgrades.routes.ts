@@ -1,5 +1,5 @@
 import { operationSchema } from './clusters.routes';
-import { idOf } from './common.schema';
+import { idOf, noInputBody } from './common.schema';
 import { defineRoute } from './route';
 import { z } from './zod';
 
@@ -124,6 +124,7 @@ export const rollbackUpgrade = defineRoute({
   tags: ['Upgrades'],
   access: 'customer:write',
   params: z.object({ operation_id: idOf('op') }).strict(),
+  body: noInputBody,
   idempotent: true,
   responses: { 202: { description: 'Accepted: follow the operation', schema: z.object({ operation: operationSchema }).openapi('RollbackAccepted') } },
   errors: [409, 422],

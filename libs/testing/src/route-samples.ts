@@ -105,6 +105,10 @@ export const SAMPLE_BODIES: Record<string, unknown> = {
   updateBackupSchedule: { cron: '30 3 * * *', paused: false },
   createBackup: { kind: 'etcd_snapshot', retain_days: 14 },
   restoreBackup: { backup_id: 'bk_01jd3z6q4e5k8w2x9v7b0c1n2m', scope: 'control_plane' },
+  resumeOperation: {},
+  rollbackUpgrade: {},
+  cancelOperation: {},
+  adminCreateBoardSession: {},
   createWebhook: { url: 'https://hooks.example.com/capstan', event_types: ['dev.capstan.operation.succeeded'], description: 'CI notifications' },
 };
 

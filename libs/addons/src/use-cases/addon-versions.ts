@@ -1,5 +1,5 @@
 import type { addonRoutes, RouteInput } from '@capstan/contracts';
-import { type AddonRelease, assertValidAddonRelease } from '@capstan/domain';
+import { type AddonRelease, assertReleaseFitsCatalogue, assertValidAddonRelease } from '@capstan/domain';
 import { Database } from '@capstan/platform';
 import { type Actor, AuditLog, changesBetween } from '@capstan/tenancy';
 import { Injectable } from '@nestjs/common';
@@ -68,7 +68,13 @@ export class AddonVersions {
     assertValidAddonRelease(release);
     settingsValidator(release.settingsSchema);
     await this.db.transaction().execute(async (trx) => {
-      const before = (await this.repo.list(trx, { withdrawn: true })).find((r) => r.name === release.name && r.version === release.version);
+      const rows = await this.repo.list(trx, { withdrawn: true });
+      // Against the catalogue as customers see it: a withdrawn version no longer installs anywhere.
+      assertReleaseFitsCatalogue(
+        release,
+        rows.filter((r) => r.withdrawnAt === null),
+      );
+      const before = rows.find((r) => r.name === release.name && r.version === release.version);
       await this.repo.put(trx, release);
       const fields = ['title', 'tier', 'chartRepo', 'chart', 'namespace', 'appVersion', 'minMinor', 'maxMinor', 'settingsSchema', 'checked', 'source'] as const;
       await this.auditLog.record(trx, {

@@ -149,6 +149,11 @@ export class ClusterAddons {
         });
       const target = qualified ?? release;
       const previous = (await this.rows.list(trx, { organizationId: requester.organizationId, clusterId })).find((r) => r.name === name);
+      // Removing what is not there would be an operation that changes nothing. A removal that did
+      // not finish leaves its row `pending` (verify_addon records `removed` only once it is gone): that one may be sent again.
+      const enabledBefore = previous?.enabled ?? release.tier !== 'optional';
+      if (action === 'remove' && !enabledBefore && (!previous || previous.status === 'removed'))
+        throw new NotFoundError('add-on', name, `${name} is not enabled on cluster ${clusterId}: there is nothing to remove`);
       await this.rows.choose(trx, { organizationId: requester.organizationId, clusterId, name, enabled: action === 'install', settings });
       const params: AddonChangeParams = {
         addon: name,
@@ -167,7 +172,7 @@ export class ClusterAddons {
           action: action === 'install' ? 'cluster.addon.update' : 'cluster.addon.remove',
           target: { type: 'cluster_addon', id: `${clusterId}/${name}` },
           changes: {
-            enabled: { before: previous?.enabled ?? release.tier !== 'optional', after: action === 'install' },
+            enabled: { before: enabledBefore, after: action === 'install' },
             settings: { before: previous?.settings ?? {}, after: settings },
             version: { before: previous?.installedVersion ?? null, after: qualified?.version ?? null },
           },

@@ -5,6 +5,7 @@ import {
   addonChangesBetween,
   addonReleaseFor,
   addonsMissingAt,
+  assertReleaseFitsCatalogue,
   assertValidAddonRelease,
   compareChartVersions,
   helmValuesFor,
@@ -57,6 +58,31 @@ describe('add-on catalogue', () => {
     expect(thrown(() => assertValidAddonRelease({ ...base, source: ' ' }))).toMatchObject({ type: 'addon-release-invalid' });
     expect(thrown(() => assertValidAddonRelease({ ...base, minMinor: '1.36', maxMinor: '1.34' })).message).toContain('min_minor is after max_minor');
     expect(thrown(() => assertValidAddonRelease({ ...base, settingsSchema: { type: 'object' } })).message).toContain('additionalProperties');
+  });
+
+  it('refuses a version of an add-on with another tier than its other versions, naming the rule', () => {
+    const next = keda('9.0.0', '1.34', '1.36');
+    expect(() => assertReleaseFitsCatalogue(next, releases)).not.toThrow();
+    expect(thrown(() => assertReleaseFitsCatalogue({ ...next, tier: 'default' }, releases))).toMatchObject({
+      type: 'addon-release-invalid',
+      extensions: { rule: 'one tier per add-on' },
+    });
+    // The only version of an add-on may change tier: there is no other to disagree with.
+    expect(() => assertReleaseFitsCatalogue({ ...next, name: 'brand-new', tier: 'default' }, releases)).not.toThrow();
+  });
+
+  it("refuses kube-system for an add-on that is not already there: it is the distribution's own namespace", () => {
+    const next = keda('9.0.0', '1.34', '1.36');
+    expect(thrown(() => assertReleaseFitsCatalogue({ ...next, namespace: 'kube-system' }, releases))).toMatchObject({
+      type: 'addon-release-invalid',
+      extensions: { rule: 'kube-system belongs to the distribution' },
+    });
+    expect(thrown(() => assertReleaseFitsCatalogue({ ...next, name: 'brand-new', namespace: 'kube-system' }, releases))).toMatchObject({
+      extensions: { rule: 'kube-system belongs to the distribution' },
+    });
+    // CoreDNS and Cilium are the distribution's components and stay where they run.
+    const coredns = releases.find((r) => r.name === 'coredns')!;
+    expect(() => assertReleaseFitsCatalogue({ ...coredns, version: '9.9.9' }, releases)).not.toThrow();
   });
 
   it('refuses a settings property that names no chart value: a customer would set it and nothing would change', () => {

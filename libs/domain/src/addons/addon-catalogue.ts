@@ -90,6 +90,32 @@ export function assertValidAddonRelease(release: AddonRelease): void {
     });
 }
 
+/** The namespace of the distribution's own components (CoreDNS, Cilium): an add-on installed there could clash with them. */
+const DISTRIBUTION_NAMESPACE = 'kube-system';
+
+/**
+ * Refuses a staff row that disagrees with the catalogue it joins: the tier is the add-on's, not a
+ * version's (a cluster's add-on would become removable or billed by its version), and only the
+ * add-ons already in kube-system (the seed's always-on ones) may have a release there.
+ */
+export function assertReleaseFitsCatalogue(release: AddonRelease, catalogue: readonly AddonRelease[]): void {
+  const others = catalogue.filter((r) => r.name === release.name && r.version !== release.version);
+  const otherTiers = [...new Set(others.map((r) => r.tier))];
+  if (otherTiers.some((tier) => tier !== release.tier))
+    throw new UnprocessableError(
+      'addon-release-invalid',
+      `add-on release ${release.name} ${release.version}: tier ${release.tier} differs from its other versions (${otherTiers.join(', ')})`,
+      { rule: 'one tier per add-on', tier: release.tier, other_tiers: otherTiers },
+    );
+  const existing = catalogue.filter((r) => r.name === release.name);
+  if (release.namespace === DISTRIBUTION_NAMESPACE && (existing.length === 0 || existing.some((r) => r.namespace !== DISTRIBUTION_NAMESPACE)))
+    throw new UnprocessableError(
+      'addon-release-invalid',
+      `add-on release ${release.name} ${release.version}: namespace ${DISTRIBUTION_NAMESPACE} holds the distribution's own components; choose a namespace of the add-on's own`,
+      { rule: 'kube-system belongs to the distribution', namespace: release.namespace },
+    );
+}
+
 function loadSeed(raw: { revision: number; checkedOn: string; addons: SeedAddon[] }): AddonCatalogueSeed {
   const releases: AddonRelease[] = [];
   for (const addon of raw.addons) {

@@ -61,8 +61,9 @@ export class NotFoundError extends DomainError {
   readonly kind = 'not_found';
   readonly title = 'Not found';
 
-  constructor(resource: string, id: string) {
-    super(`${resource} ${id} does not exist`, { resource, id });
+  /** `detail` when the object exists in some sense but not as the request needs it (an add-on that is not enabled). */
+  constructor(resource: string, id: string, detail?: string) {
+    super(detail ?? `${resource} ${id} does not exist`, { resource, id });
   }
 }
 

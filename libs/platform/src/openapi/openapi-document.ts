@@ -13,7 +13,6 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   414: 'A path segment is longer than 100 characters',
   415: 'The request body is not application/json',
   422: 'Valid, but against a rule (quota, residency, version catalogue, idempotency key reuse)',
-  428: 'This update requires If-Match',
   429: 'Rate limit exceeded; see RateLimit-* and Retry-After',
   500: 'Internal error; quote request_id',
   503: 'A dependency (PostgreSQL, Redis) is unreachable; retry after Retry-After seconds',
@@ -29,8 +28,8 @@ function commonErrors(route: RouteContract): number[] {
   if (route.params) statuses.push(404, 414);
   // IdempotencyInterceptor: the key still in flight (409), or reused with another body (422).
   if (route.idempotent) statuses.push(409, 422);
-  // A conditional update: If-Match stale (412) or missing where required (428).
-  if (route.conditional) statuses.push(412, 428);
+  // A conditional update: a stale If-Match is a 412. If-Match is optional, so never a 428.
+  if (route.conditional) statuses.push(412);
   return statuses;
 }
 
@@ -128,7 +127,8 @@ export function buildOpenApiDocument(routes: readonly RouteContract[], info: { t
       request: {
         params: route.params as ZodObject | undefined,
         query: route.query as ZodObject | undefined,
-        body: route.body ? { required: true, content: { 'application/json': { schema: route.body } } } : undefined,
+        // A write that takes no input (noInputBody) accepts a request without a body.
+        body: route.body ? { required: !route.body.safeParse(undefined).success, content: { 'application/json': { schema: route.body } } } : undefined,
       },
       responses,
     });

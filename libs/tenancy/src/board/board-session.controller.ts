@@ -1,5 +1,5 @@
 import { tenancyRoutes as routes } from '@capstan/contracts';
-import { Endpoint, HttpConfig } from '@capstan/platform';
+import { Endpoint, HttpConfig, Input } from '@capstan/platform';
 import { Controller, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { StaffCaller } from '../auth/caller';
@@ -15,7 +15,13 @@ export class BoardSessionController {
   ) {}
 
   @Endpoint(routes.adminCreateBoardSession)
-  async open(@CurrentStaff() staff: StaffCaller, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+  async open(
+    @CurrentStaff() staff: StaffCaller,
+    // Parsed only so that a body with fields is refused: the route takes none.
+    @Input() _input: unknown,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
     const { secret, expiresAt } = await this.sessions.open(staff);
     void reply.header(
       'set-cookie',

@@ -317,6 +317,15 @@ describe('Rke2BackupDriver', () => {
   it('refuses, for good, what RKE2 backups cannot do, before writing anything', async () => {
     const noVelero = await rejection(backups.startBackup(etcdBackup(newId('bk'), { kind: 'workload', cluster: s3Cluster })));
     expect({ retryable: noVelero.retryable, code: noVelero.code }).toEqual({ retryable: false, code: 'velero_missing' });
+    // A restore into a cluster without Velero says what it was doing: restoring, not taking a backup.
+    const backupId = newId('bk');
+    const restoreWithoutVelero = await rejection(
+      backups.startRestore(
+        restoreOf(backupId, { backup: { backupId, cluster, kind: 'workload', location: null }, scope: 'workloads', targetCluster: s3Cluster }),
+      ),
+    );
+    expect({ retryable: restoreWithoutVelero.retryable, code: restoreWithoutVelero.code }).toEqual({ retryable: false, code: 'velero_missing' });
+    expect(restoreWithoutVelero.message).toContain('to restore workload backups into it');
     expect((await rejection(backups.startBackup(etcdBackup(newId('bk'), { kind: 'workload', labelSelector: 'app in (a' })))).code).toBe(
       'invalid_label_selector',
     );

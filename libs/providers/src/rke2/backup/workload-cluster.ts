@@ -90,7 +90,7 @@ export class WorkloadCluster {
     if (code === 404 && notServed(error)) {
       if (kind === 'Backup' || kind === 'Restore' || kind === 'DeleteBackupRequest')
         return new ProviderError(
-          `Velero is not installed on cluster ${this.cluster}: enable the velero add-on to take workload backups`,
+          `Velero is not installed on cluster ${this.cluster}: enable the velero add-on on it ${kind === 'Restore' ? 'to restore workload backups into it' : 'to take workload backups'}`,
           false,
           'velero_missing',
         );
