@@ -122,7 +122,7 @@ export const createWebhook = defineRoute({
   access: 'customer:write',
   body: createWebhookBody,
   // Not `idempotent`: a replayed answer would have to be kept, and it holds the signing secret,
-  // which Capstan stores only sealed (DESIGN.md invariant 6).
+  // which Capstan stores only sealed (docs/observability.md, "Secrets in logs").
   oneTimeSecret: true,
   responses: {
     201: {

@@ -34,7 +34,7 @@ export interface NewOperation {
 
 /**
  * Operations are born inside the transaction of the change that needs them, together with their
- * planned steps and an outbox message (DESIGN.md invariant 1): if the change commits, the work is
+ * planned steps and an outbox message (docs/operations-engine.md, "The outbox relay"): if the change commits, the work is
  * recorded and will be delivered; if it rolls back, neither exists. Every method takes the
  * caller's unit of work (docs/architecture.md, Data access).
  */

@@ -1,4 +1,4 @@
-/** The managed Kubernetes offerings Capstan drives (DOMAIN.md "SLA"): RKE2 on own infrastructure and GKE. */
+/** The managed Kubernetes offerings Capstan drives (docs/sla.md, "Targets"): RKE2 on own infrastructure and GKE. */
 export type Provider = 'rke2' | 'gke';
 
 export const PROVIDERS: readonly Provider[] = Object.freeze(['rke2', 'gke'] as const);

@@ -24,7 +24,7 @@ export type OperationStatus = 'pending' | 'running' | 'succeeded' | 'failed' | '
 
 /**
  * Statuses in which an operation still holds its cluster. `needs_attention` counts: a paused drain
- * (DOMAIN.md "Version skew and upgrade order") has left nodes cordoned, and a second operation
+ * (docs/upgrades.md, "Version skew") has left nodes cordoned, and a second operation
  * on top of it would act on a half-upgraded cluster.
  */
 export const ACTIVE_OPERATION_STATUSES: readonly OperationStatus[] = Object.freeze(['pending', 'running', 'needs_attention'] as const);

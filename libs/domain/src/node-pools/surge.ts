@@ -1,6 +1,6 @@
 /**
  * Rolling-replacement settings of a node pool and the node count it is charged against quota.
- * Surge per pool follows Cluster API / GKE surge upgrades (DOMAIN.md "Version skew and upgrade order").
+ * Surge per pool follows Cluster API / GKE surge upgrades (docs/upgrades.md, "Version skew").
  */
 import { FieldViolation, ValidationError } from '../errors/domain-error';
 
@@ -9,7 +9,7 @@ export const DEFAULT_MAX_UNAVAILABLE = 0;
 
 /**
  * Refuses surge settings that could never make progress: with maxSurge 0 and maxUnavailable 0 no
- * node may be added and none taken away, so a rolling upgrade would stall (DOMAIN.md: "never both 0").
+ * node may be added and none taken away, so a rolling upgrade would stall (Cluster API's RollingUpdate: maxSurge and maxUnavailable are never both 0).
  */
 export function validateSurge(maxSurge: number, maxUnavailable: number): void {
   const violations: FieldViolation[] = [];

@@ -1,5 +1,5 @@
 /**
- * The SLA's rules as versioned data (DOMAIN.md "SLA").
+ * The SLA's rules as versioned data (docs/sla.md, "Targets").
  *
  * Targets, the counting rule, credit tiers and alert thresholds are contract terms that change by
  * agreement, not by refactoring, so they live here as data with their sources (DOMAIN.md: "keeps it

@@ -61,7 +61,7 @@ function countedByReference(codes: Uint8Array, excluded: Uint8Array): number {
 }
 
 describe('computeSlaReport', () => {
-  describe('error budget (DOMAIN.md worked figures)', () => {
+  describe('error budget (docs/sla.md, "Error budget")', () => {
     it.each([
       ['rke2', '2026-11', 43_200, 216],
       ['rke2', '2026-12', 44_640, 223.2],

@@ -1,5 +1,5 @@
 /**
- * Availability targets per provider, per cluster per calendar month (DOMAIN.md "SLA"):
+ * Availability targets per provider, per cluster per calendar month (docs/sla.md, "Targets"):
  * RKE2 on own infrastructure 99.5%, Managed GKE 99.95%.
  */
 import { Provider } from '../catalogue/provider';
@@ -12,7 +12,7 @@ export function slaTargetPercent(provider: Provider): number {
 
 /**
  * Minutes of downtime the target allows in a month of `daysInMonth` days: 216 min for RKE2 and
- * 21.6 min for GKE in 30 days (DOMAIN.md "SLA"). Computed in hundredths of a percent so 99.95
+ * 21.6 min for GKE in 30 days (docs/sla.md, "Targets"). Computed in hundredths of a percent so 99.95
  * does not pick up a binary floating-point tail.
  */
 export function monthlyDowntimeBudgetMinutes(provider: Provider, daysInMonth: number): number {

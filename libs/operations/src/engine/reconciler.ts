@@ -14,7 +14,7 @@ export const PRUNE_OUTBOX_JOB = 'prune-outbox';
 const PRUNE_OUTBOX_EVERY_MS = 3_600_000;
 
 /**
- * Postgres is the truth, Redis only delivers (DESIGN.md invariant 1). Operations that should be
+ * Postgres is the truth, Redis only delivers (docs/operations-engine.md, "The outbox relay"). Operations that should be
  * moving (pending or running) but have no live job — Redis was flushed, a job was dropped after
  * too many stalls — are handed to the workers again. Running one twice is safe: the runner takes
  * the operation's lease and resumes at the first unfinished step.

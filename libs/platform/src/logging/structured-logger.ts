@@ -9,7 +9,7 @@ const SECRET_KEYS = ['token', 'secret', 'password', 'kubeconfig', 'privateKey', 
 
 /**
  * Paths pino blanks in every log line. Tokens, kubeconfigs and keys must never reach a log, even
- * when a request or error object is logged whole (DESIGN.md invariant 6): each secret key at the
+ * when a request or error object is logged whole (docs/observability.md, "Secrets in logs"): each secret key at the
  * top of a line and one level down (`*.token` alone matches only the latter).
  */
 export const REDACTED_LOG_PATHS = [
