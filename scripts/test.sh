@@ -8,7 +8,7 @@ bash scripts/ensure-deps.sh
 build_log=$(npm run --silent build 2>&1) || { echo "$build_log"; exit 1; }
 results=$(mktemp)
 status=0
-npx jest --maxWorkers="${JEST_WORKERS:-2}" --json --outputFile="$results" "$@" 2>&1 | grep -v "^Test results written to" || status=${PIPESTATUS[0]}
+NODE_OPTIONS="--max-old-space-size=8192 ${NODE_OPTIONS:-}" npx jest --maxWorkers="${JEST_WORKERS:-2}" --json --outputFile="$results" "$@" 2>&1 | grep -v "^Test results written to" || status=${PIPESTATUS[0]}
 # One plain closing line that any CI reader understands.
 node -e 'const r = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8")); console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed`)' "$results" || true
 rm -f "$results"
