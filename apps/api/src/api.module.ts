@@ -15,7 +15,7 @@ import { AddonInventory, BillingFacts, ClustersForAddons, ClustersForBackups, Cl
 @Module({})
 export class ApiModule {
   static forRoot(config: CapstanConfig): DynamicModule {
-    const backups = BackupsModule.withSource(ClustersForBackups, [ClustersModule, TenancyModule]);
+    const backups = BackupsModule.withSource(ClustersForBackups, [ClustersModule, AddonCatalogueModule, TenancyModule]);
     return {
       module: ApiModule,
       imports: [

@@ -94,21 +94,22 @@ describe('backup and restore of an RKE2 cluster, end to end', () => {
     expect((await kubectl(kubeconfig, 'get', 'configmap', 'before-backup', '-n', 'shop', '-o', 'jsonpath={.data.state}')).trim()).toBe('kept');
   }, 400_000);
 
-  /** What the velero add-on writes (an RKE2 HelmChart); the emulated cluster then runs Velero. */
-  async function installVelero(kubeconfig: string): Promise<void> {
-    const chart = join(suite.dir, 'velero-helmchart.yaml');
-    await writeFile(
-      chart,
-      [
-        'apiVersion: helm.cattle.io/v1',
-        'kind: HelmChart',
-        'metadata: { name: velero, namespace: kube-system }',
-        'spec: { chart: velero, repo: "https://vmware-tanzu.github.io/helm-charts", version: "11.1.1", targetNamespace: velero }',
-      ].join('\n'),
-    );
-    await kubectl(kubeconfig, 'apply', '-f', chart);
+  /**
+   * Velero through Capstan's own add-on route (docs/addons.md), as a customer enables it: the API
+   * refuses RKE2 workload backups and restores without it (docs/backups.md, "The model"). Its
+   * HelmChart makes the emulated cluster run Velero; the CRD is waited for as Velero's pods would be.
+   */
+  async function enableVelero(cluster: { id: string; kubeconfig: string }): Promise<void> {
+    const put = await suite.stack.api.inject({
+      method: 'PUT',
+      url: `/v1/clusters/${cluster.id}/addons/velero`,
+      headers: { authorization: `Bearer ${suite.token}` },
+      payload: { settings: {} },
+    });
+    expect(put.statusCode).toBe(202);
+    await waitForOperation(suite.stack.database, put.json().operation.id, ['succeeded'], 120_000);
     const deadline = Date.now() + 60_000;
-    while (!(await kubectl(kubeconfig, 'get', 'crd', '-o', 'name')).includes('restores.velero.io')) {
+    while (!(await kubectl(cluster.kubeconfig, 'get', 'crd', '-o', 'name')).includes('restores.velero.io')) {
       if (Date.now() > deadline) throw new Error('Velero never came up');
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -117,7 +118,11 @@ describe('backup and restore of an RKE2 cluster, end to end', () => {
   it('restores one namespace of a workload backup into another cluster of the organisation, and only that namespace', async () => {
     const source = await runningCluster('velero-source');
     const target = await runningCluster('velero-target');
-    for (const c of [source, target]) await installVelero(c.kubeconfig);
+    // Without the add-on the API refuses the backup up front, and nothing starts.
+    const refused = await call('POST', `/v1/clusters/${source.id}/backups`, { kind: 'workload' });
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json().type).toContain('velero-addon-required');
+    for (const c of [source, target]) await enableVelero(c);
     for (const ns of ['web', 'db']) {
       await kubectl(source.kubeconfig, 'create', 'namespace', ns);
       await kubectl(source.kubeconfig, 'create', 'configmap', `${ns}-settings`, '-n', ns, '--from-literal=owner=source');

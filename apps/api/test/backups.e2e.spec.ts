@@ -18,7 +18,10 @@ describe('backups and restore', () => {
   let intruderCluster: string;
   const clusterId = newId('cl');
 
-  const insertCluster = async (organizationId: string, over: { id?: string; name: string; provider?: 'rke2' | 'gke'; region?: string; version?: string }) => {
+  const insertCluster = async (
+    organizationId: string,
+    over: { id?: string; name: string; provider?: 'rke2' | 'gke'; region?: string; version?: string; status?: 'running' | 'error' },
+  ) => {
     const id = over.id ?? newId('cl');
     await stack.database
       .insertInto('clusters')
@@ -31,7 +34,7 @@ describe('backups and restore', () => {
         region: over.region ?? 'nine-cz41',
         current_version: over.version ?? '1.35.2',
         desired_version: over.version ?? '1.35.2',
-        status: 'running',
+        status: over.status ?? 'running',
         labels: sql`'{}'::jsonb`,
         updated_at: new Date(),
       })
@@ -248,6 +251,135 @@ describe('backups and restore', () => {
       const again = await call('POST', `${base}/restore`, { backup_id: good, scope: 'control_plane' });
       expect(again.statusCode).toBe(202);
       await waitForOperation(stack.database, again.json().operation.id, ['failed']);
+    });
+
+    it('refuses a workload backup, schedule or restore on an RKE2 cluster without the velero add-on (422), writing nothing; with it, they start', async () => {
+      const bare = await insertCluster(owner.organizationId, { name: 'no-velero', version: '1.35.0' });
+      const workload = await workloadBackup();
+      const written = async () =>
+        Promise.all(
+          (['operations', 'backups', 'backup_schedules', 'audit_events'] as const).map(async (table) =>
+            Number(
+              (
+                await stack.database
+                  .selectFrom(table)
+                  .select((eb) => eb.fn.countAll().as('n'))
+                  .executeTakeFirstOrThrow()
+              ).n,
+            ),
+          ),
+        );
+      const before = await written();
+      const refused = [
+        await call('POST', `${base}/restore`, { backup_id: workload, scope: 'workloads', target_cluster_id: bare }),
+        await call('POST', `/v1/clusters/${bare}/backups`, { kind: 'workload' }),
+        await call('POST', `/v1/clusters/${bare}/backup-schedules`, { name: 'apps', kind: 'workload' }),
+      ];
+      for (const res of refused) {
+        expect(res.statusCode).toBe(422);
+        expect(res.headers['content-type']).toContain('application/problem+json');
+        expect(res.json()).toMatchObject({
+          type: expect.stringContaining('velero-addon-required'),
+          rule: 'RKE2 workload backups and restores need the velero add-on',
+          cluster_id: bare,
+          addon: 'velero',
+        });
+      }
+      expect(refused[0]!.json().detail).toContain(`PUT /v1/clusters/${bare}/addons/velero`);
+      expect(await written()).toEqual(before);
+      expect((await clusterStatus(bare)).status).toBe('running');
+      // an etcd snapshot needs no add-on
+      const etcd = await call('POST', `/v1/clusters/${bare}/backups`, { kind: 'etcd_snapshot' });
+      expect(etcd.statusCode).toBe(202);
+      await waitForOperation(stack.database, etcd.json().operation.id, ['failed']);
+
+      // The customer's choice of the add-on (what PUT .../addons/velero writes) lets each start.
+      const now = new Date();
+      await stack.database
+        .insertInto('cluster_addons')
+        .values({
+          cluster_id: bare,
+          organization_id: owner.organizationId,
+          name: 'velero',
+          enabled: true,
+          status: 'installed',
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+      expect((await call('POST', `/v1/clusters/${bare}/backup-schedules`, { name: 'apps', kind: 'workload' })).statusCode).toBe(201);
+      const restore = await call('POST', `${base}/restore`, { backup_id: workload, scope: 'workloads', target_cluster_id: bare });
+      expect(restore.statusCode).toBe(202);
+      await waitForOperation(stack.database, restore.json().operation.id, ['failed']);
+      // removed again (its row says so): refused again
+      await stack.database.updateTable('cluster_addons').set({ enabled: false }).where('cluster_id', '=', bare).execute();
+      expect((await call('POST', `/v1/clusters/${bare}/backups`, { kind: 'workload' })).json().type).toContain('velero-addon-required');
+    });
+
+    it('a deleted cluster takes its node-local etcd snapshots with it: marked deleted with the reason; S3 and workload backups stay', async () => {
+      const doomed = await insertCluster(owner.organizationId, { name: 'doomed' });
+      const snapshot = async (kind: 'etcd_snapshot' | 'workload', location: string) => {
+        const id = newId('bk');
+        await stack.database
+          .insertInto('backups')
+          .values({
+            id,
+            cluster_id: doomed,
+            organization_id: owner.organizationId,
+            kind,
+            status: 'succeeded',
+            purpose: 'on_demand',
+            region: 'nine-cz41',
+            cluster_version: '1.35.2',
+            location,
+            completed_at: new Date(),
+          })
+          .execute();
+        return id;
+      };
+      const local = await snapshot('etcd_snapshot', 'file:///var/lib/rancher/rke2/server/db/snapshots/doomed-1');
+      const offsite = await snapshot('etcd_snapshot', 's3://capstan-etcd/doomed-1');
+      const velero = await snapshot('workload', 'velero://doomed');
+
+      const deleted = await call('DELETE', `/v1/clusters/${doomed}`);
+      expect(deleted.statusCode).toBe(202);
+      const op = await waitForOperation(stack.database, deleted.json().operation.id, ['succeeded'], 60_000);
+      expect(op.steps.map((s) => s.name)).toEqual([
+        'delete_node_pools',
+        'delete_control_plane',
+        'forget_local_snapshots',
+        'release_endpoint',
+        'revoke_credentials',
+        'mark_deleted',
+      ]);
+      const rows = await stack.database.selectFrom('backups').select(['id', 'status', 'error']).where('cluster_id', '=', doomed).orderBy('id').execute();
+      expect(new Map(rows.map((r) => [r.id, r]))).toEqual(
+        new Map([
+          [
+            local,
+            {
+              id: local,
+              status: 'deleted',
+              error: expect.objectContaining({ code: 'cluster_deleted', message: expect.stringContaining("cluster's own servers") }),
+            },
+          ],
+          [offsite, { id: offsite, status: 'succeeded', error: null }],
+          [velero, { id: velero, status: 'succeeded', error: null }],
+        ]),
+      );
+
+      // A cluster left in error (a delete that failed after its control plane went) accepts a
+      // restore; one from a snapshot that went with the servers is refused, saying why.
+      const survivor = await insertCluster(owner.organizationId, { name: 'half-deleted', status: 'error' });
+      await stack.database.updateTable('backups').set({ cluster_id: survivor }).where('id', '=', local).execute();
+      const restore = await call('POST', `/v1/clusters/${survivor}/restore`, { backup_id: local, scope: 'control_plane' });
+      expect(restore.statusCode).toBe(422);
+      expect(restore.json()).toMatchObject({
+        type: expect.stringContaining('backup-not-restorable'),
+        rule: 'restore only a backup that succeeded',
+        backup_status: 'deleted',
+        reason: expect.stringContaining('deleted with the cluster'),
+      });
     });
 
     async function workloadBackup(): Promise<string> {

@@ -25,7 +25,11 @@ export class WorkerModule {
         ClusterOperationStepsModule,
         UpgradeOperationStepsModule.withVersions(ClusterUpgradeVersions, [ClusterOperationStepsModule, AddonCatalogueModule]),
         AddonOperationStepsModule,
-        BackupOperationStepsModule.withClusters(ClustersForBackups, ClusterRestores, [ClusterBackupWorkModule, ClusterOperationStepsModule]),
+        BackupOperationStepsModule.withClusters(ClustersForBackups, ClusterRestores, [
+          ClusterBackupWorkModule,
+          ClusterOperationStepsModule,
+          AddonCatalogueModule,
+        ]),
         WebhooksWorkerModule,
         // The fleet auto-upgrade scheduler (docs/upgrades.md, "Fleet auto-upgrade").
         FleetSchedulerModule.withSource(ClustersForFleet, [ClusterFleetModule, ClusterDowntimeModule]),

@@ -1,5 +1,5 @@
 import { ADDON_CATALOGUE_SEED, type AddonRelease, addonNames, addonsAt, defaultAddonNames, helmValuesFor, UnprocessableError } from '@capstan/domain';
-import { Database } from '@capstan/platform';
+import { Database, type UnitOfWork } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
@@ -55,8 +55,8 @@ export class AddonCatalogue {
     private readonly clusterAddons: ClusterAddonsRepository,
   ) {}
 
-  async releases(): Promise<AddonRelease[]> {
-    const rows = await this.releasesRepo.list(this.db);
+  async releases(uow: UnitOfWork = this.db): Promise<AddonRelease[]> {
+    const rows = await this.releasesRepo.list(uow);
     return rows.length > 0 ? rows : [...ADDON_CATALOGUE_SEED.releases];
   }
 
@@ -64,11 +64,21 @@ export class AddonCatalogue {
    * The add-ons a cluster runs: its choices, and for add-ons it never changed, the tier's default
    * (always-on and default add-ons on). `organizationId` scopes the read for API callers.
    */
-  async enabledNames(clusterId: string, releases: readonly AddonRelease[], organizationId?: string): Promise<string[]> {
-    const rows = new Map((await this.clusterAddons.list(this.db, { organizationId, clusterId })).map((r) => [r.name, r]));
+  async enabledNames(clusterId: string, releases: readonly AddonRelease[], organizationId?: string, uow: UnitOfWork = this.db): Promise<string[]> {
+    const rows = new Map((await this.clusterAddons.list(uow, { organizationId, clusterId })).map((r) => [r.name, r]));
     return addonNames(releases)
       .filter((r) => rows.get(r.name)?.enabled ?? defaultAddonNames([r]).length > 0)
       .map((r) => r.name);
+  }
+
+  /**
+   * The names of the add-ons a cluster runs, as {@link enabledNames} counts them (public to other
+   * features: docs/architecture.md, "Feature-to-feature calls"; backups asks whether Velero is
+   * there). `uow` lets a caller read them in the transaction that holds the cluster's lock, where
+   * an add-on change, which takes that lock too, cannot move them.
+   */
+  async enabledAddons(clusterId: string, organizationId?: string, uow: UnitOfWork = this.db): Promise<string[]> {
+    return this.enabledNames(clusterId, await this.releases(uow), organizationId, uow);
   }
 
   /** What the planner takes: the catalogue rows and the add-ons the cluster runs. */

@@ -35,13 +35,20 @@ export interface PlannedBackupOperation {
 
 /**
  * The port through which libs/backups reads clusters and starts its operations on them, both
- * owned by libs/clusters. Features do not import each other (docs/architecture.md,
- * "Feature-to-feature calls"); each app's composition root binds this to ReadClusters and
- * StartBackupOperation of @capstan/clusters.
+ * owned by libs/clusters, and reads the add-ons a cluster runs, owned by libs/addons. Features do
+ * not import each other (docs/architecture.md, "Feature-to-feature calls"); each app's composition
+ * root binds this to ReadClusters and StartBackupOperation of @capstan/clusters and
+ * AddonCatalogue.enabledAddons of @capstan/addons.
  */
 export abstract class BackupClusterSource {
   /** The caller's cluster; another organisation's answers NotFoundError (404). */
   abstract cluster(organizationId: string, clusterId: string): Promise<BackupClusterFacts>;
+  /**
+   * The names of the add-ons the cluster runs (its choices, else its tier's defaults), owned by
+   * libs/addons: an RKE2 workload backup or restore needs `velero`. Pass the transaction of
+   * {@link start}'s `plan` to read them under the cluster's lock.
+   */
+  abstract enabledAddons(organizationId: string, clusterId: string, trx?: UnitOfWork): Promise<string[]>;
   /**
    * Starts a backup operation under the cluster's lock, with the state machine and the
    * one-mutating-operation rule checked; `plan` sees the cluster as locked and writes the backups

@@ -239,6 +239,34 @@ export class BackupsRepository {
       .execute();
   }
 
+  /**
+   * Marks `deleted`, with `reason` in `error`, the cluster's good backups that `lost` says went
+   * with it (docs/backups.md, "When a cluster is deleted"); the row's change ends its storage for
+   * billing. Returns their ids. Repeating it changes nothing.
+   */
+  async markLostWithCluster(
+    clusterId: string,
+    lost: (backup: Pick<BackupRow, 'kind' | 'location'>) => boolean,
+    reason: { code: string; message: string },
+    now: Date,
+  ): Promise<string[]> {
+    const good = await this.db
+      .selectFrom('backups')
+      .select(['id', 'kind', 'location'])
+      .where('cluster_id', '=', clusterId)
+      .where('status', '=', 'succeeded')
+      .execute();
+    const ids = good.filter(lost).map((b) => b.id);
+    if (ids.length === 0) return [];
+    await this.db
+      .updateTable('backups')
+      .set({ status: 'deleted', error: jsonb(reason), updated_at: now })
+      .where('id', 'in', ids)
+      .where('status', '=', 'succeeded')
+      .execute();
+    return ids;
+  }
+
   /** Backups whose operation ended without recording their end (it failed or was cancelled). */
   unfinished(): Promise<BackupRow[]> {
     return this.db.selectFrom('backups').selectAll().where('status', 'in', ['pending', 'running']).where('operation_id', 'is not', null).execute();

@@ -1,3 +1,4 @@
+import { AddonCatalogue } from '@capstan/addons';
 import { RecordRestore, ReadClusters, StartBackupOperation } from '@capstan/clusters';
 import { type BackupClusterFacts, BackupClusterSource, type BackupRequester, type PlannedBackupOperation, RestoredClusters } from '@capstan/backups';
 import type { UnitOfWork } from '@capstan/platform';
@@ -13,20 +14,25 @@ function backupFacts(
 
 /**
  * libs/backups' view of clusters (the API's routes, the worker's scheduler and steps), answered by
- * ReadClusters and StartBackupOperation of libs/clusters (docs/architecture.md, "Feature-to-feature
- * calls"). Composition only: no rule lives here.
+ * ReadClusters and StartBackupOperation of libs/clusters and AddonCatalogue of libs/addons
+ * (docs/architecture.md, "Feature-to-feature calls"). Composition only: no rule lives here.
  */
 @Injectable()
 export class ClustersForBackups extends BackupClusterSource {
   constructor(
     private readonly clusters: ReadClusters,
     private readonly start_: StartBackupOperation,
+    private readonly addons: AddonCatalogue,
   ) {
     super();
   }
 
   async cluster(organizationId: string, clusterId: string): Promise<BackupClusterFacts> {
     return backupFacts(await this.clusters.get(organizationId, clusterId), organizationId);
+  }
+
+  enabledAddons(organizationId: string, clusterId: string, trx?: UnitOfWork): Promise<string[]> {
+    return this.addons.enabledAddons(clusterId, organizationId, trx);
   }
 
   start(

@@ -1,4 +1,4 @@
-import { backupKindsOffered, expiryOf, type OperationType, type UpgradeStepSpec, upgradeStepSpec } from '@capstan/domain';
+import { backupKindsOffered, expiryOf, LOST_WITH_CLUSTER, lostWithCluster, type OperationType, type UpgradeStepSpec, upgradeStepSpec } from '@capstan/domain';
 import { OperationStepHandlers, type OperationStepProvider, type OperationStepSet, type StepContext, type StepHandler } from '@capstan/operations';
 import { newId } from '@capstan/platform';
 import {
@@ -55,7 +55,17 @@ export class BackupOperationSteps implements OperationStepProvider {
       restore_backup: { steps: this.restoreSteps() },
       // One more kind for the type libs/upgrades owns: the snapshot before each minor hop.
       upgrade_cluster: { steps: { backup_before_hop: (ctx) => this.backupBeforeHop(ctx) } },
+      // And one for the type libs/clusters owns: once the control plane is gone, so are the etcd
+      // snapshots that lay only on its servers (docs/backups.md, "When a cluster is deleted").
+      delete_cluster: { steps: { forget_local_snapshots: (ctx) => this.forgetLocalSnapshots(ctx) } },
     };
+  }
+
+  private async forgetLocalSnapshots(ctx: StepContext): Promise<{ deleted: string[] }> {
+    const deleted = await this.backups.markLostWithCluster(ctx.cluster.id, lostWithCluster, LOST_WITH_CLUSTER, ctx.clock.now());
+    if (deleted.length > 0)
+      this.logger.log({ clusterId: ctx.cluster.id, backups: deleted.length }, 'node-local etcd snapshots marked deleted with their cluster');
+    return { deleted };
   }
 
   private async backupOf(id: unknown): Promise<BackupRow> {

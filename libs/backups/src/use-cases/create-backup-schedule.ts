@@ -1,5 +1,5 @@
 import type { backupRoutes, RouteInput } from '@capstan/contracts';
-import { assertRegionAllowed, backupKindFor, ConflictError, validateBackupCron } from '@capstan/domain';
+import { assertRegionAllowed, assertWorkloadBackupTool, backupKindFor, ConflictError, validateBackupCron } from '@capstan/domain';
 import { Clock, Database, newId } from '@capstan/platform';
 import { AuditLog, OrganizationsService } from '@capstan/tenancy';
 import { Injectable } from '@nestjs/common';
@@ -30,6 +30,10 @@ export class CreateBackupSchedule {
     const retention = retentionOf(body.retention_count, body.retain_days);
     const { residency } = await this.organizations.get(requester.organizationId);
     const region = assertRegionAllowed(body.region ?? cluster.region, cluster.provider, residency).id;
+    // An RKE2 workload schedule needs the velero add-on now (docs/backups.md, "The model"); one
+    // removed later makes its backups fail with `velero_missing`, which the customer sees.
+    if (kind === 'workload' && cluster.provider === 'rke2')
+      assertWorkloadBackupTool(cluster, kind, await this.source.enabledAddons(requester.organizationId, clusterId), 'schedule workload backups of');
     const now = this.clock.now();
     const id = newId('bks');
     return this.db.transaction().execute(async (trx) => {

@@ -1,5 +1,6 @@
 import type { backupRoutes, RouteInput } from '@capstan/contracts';
 import { assertRestoreAllowed, clusterStatusDuringBackupWork, ValidationError } from '@capstan/domain';
+import type { UnitOfWork } from '@capstan/platform';
 import { OrganizationsService } from '@capstan/tenancy';
 import { Injectable } from '@nestjs/common';
 import { type BackupClusterFacts, BackupClusterSource, type BackupRequester } from '../backup-cluster-source';
@@ -41,7 +42,7 @@ export class RestoreBackup {
     const backup = await this.backups.backup(requester.organizationId, clusterId, body.backup_id);
     const targetId = body.target_cluster_id ?? clusterId;
     const { residency } = await this.organizations.get(requester.organizationId);
-    const check = (target: BackupClusterFacts) =>
+    const check = (target: BackupClusterFacts, targetAddons: readonly string[]) =>
       assertRestoreAllowed({
         organizationId: requester.organizationId,
         residency,
@@ -49,11 +50,17 @@ export class RestoreBackup {
         target,
         scope: body.scope,
         namespaces: body.namespaces,
+        targetAddons,
       });
-    check(await this.source.cluster(requester.organizationId, targetId));
+    // Only an RKE2 workload restore asks about add-ons (rule 8, the velero add-on on the target).
+    const addonsOf = (target: BackupClusterFacts, trx?: UnitOfWork) =>
+      body.scope === 'workloads' && target.provider === 'rke2' ? this.source.enabledAddons(requester.organizationId, target.id, trx) : Promise.resolve([]);
+    const target = await this.source.cluster(requester.organizationId, targetId);
+    check(target, await addonsOf(target));
     const params: RestoreParams = { backupId: backup.id, scope: body.scope, sourceClusterId: clusterId, namespaces: body.namespaces };
-    return this.source.start(requester, targetId, 'restore_backup', async (target) => {
-      check(target);
+    return this.source.start(requester, targetId, 'restore_backup', async (target, trx) => {
+      // Again under the lock: an add-on change takes it too, so what is read here holds until commit.
+      check(target, await addonsOf(target, trx));
       return {
         type: 'restore_backup',
         status: clusterStatusDuringBackupWork(body.scope === 'control_plane' ? 'restore_control_plane' : 'restore_workloads'),
@@ -77,10 +84,17 @@ function restorable(b: BackupRow, provider: BackupClusterFacts['provider']) {
     clusterId: b.cluster_id,
     kind: b.kind,
     status: b.status,
+    statusReason: b.status === 'deleted' || b.status === 'failed' ? reasonOf(b.error) : null,
     region: b.region,
     clusterVersion: b.cluster_version,
     provider,
     includedNamespaces: b.included_namespaces ?? [],
     excludedNamespaces: b.excluded_namespaces ?? [],
   };
+}
+
+/** The message a backup's `error` records (why it failed, or why it went: docs/backups.md). */
+function reasonOf(error: unknown): string | null {
+  const message = error && typeof error === 'object' ? (error as { message?: unknown }).message : undefined;
+  return typeof message === 'string' ? message : null;
 }

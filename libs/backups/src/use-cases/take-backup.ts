@@ -1,4 +1,4 @@
-import { backupKindFor, type BackupPurpose } from '@capstan/domain';
+import { assertWorkloadBackupTool, backupKindFor, type BackupPurpose } from '@capstan/domain';
 import { Clock, newId, type UnitOfWork } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
 import { BackupClusterSource, type BackupRequester } from '../backup-cluster-source';
@@ -39,15 +39,27 @@ export class TakeBackup {
   ) {}
 
   async execute(requester: BackupRequester, clusterId: string, request: BackupRequest) {
-    const kind = backupKindFor((await this.source.cluster(requester.organizationId, clusterId)).provider, request.kind);
+    const facts = await this.source.cluster(requester.organizationId, clusterId);
+    const kind = backupKindFor(facts.provider, request.kind);
     assertWorkloadFields(kind, {
       included_namespaces: request.includedNamespaces,
       excluded_namespaces: request.excludedNamespaces,
       label_selector: request.labelSelector,
     });
+    // An on-demand RKE2 workload backup needs the velero add-on (docs/backups.md, "The model"),
+    // checked now and again under the lock. A scheduled one is not refused here: a refused window
+    // would stay due and be retried every tick unseen, while a backup that fails with
+    // `velero_missing` shows the customer and staff what is wrong.
+    const toolCheck = request.purpose === 'on_demand' && kind === 'workload' && facts.provider === 'rke2';
+    const assertTool = async (trx?: UnitOfWork) => {
+      if (toolCheck)
+        assertWorkloadBackupTool(facts, kind, await this.source.enabledAddons(requester.organizationId, clusterId, trx), 'take workload backups of');
+    };
+    await assertTool();
     const backupId = newId('bk');
     const { operation } = await this.source.start(requester, clusterId, 'create_backup', async (cluster, trx) => {
       if (request.claim && !(await request.claim(trx))) throw new AlreadyHandled();
+      await assertTool(trx);
       await this.backups.insertBackup(trx, {
         id: backupId,
         cluster_id: clusterId,

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { caught, validationError } from '../test/thrown';
 import { dueRun, isBackupStale, longestInterval, nextOccurrence, nextOccurrences, validateBackupCron } from './backup-schedule';
-import { backupKindFor } from './backup-kinds';
+import { assertWorkloadBackupTool, backupKindFor, lostWithCluster } from './backup-kinds';
 import { assertRestoreAllowed, type RestorableBackup, type RestoreTarget } from './restore-rules';
 import { backupsToPrune, expiryOf, type RetainedBackup } from './retention';
 
@@ -187,7 +187,7 @@ describe('restore rules', () => {
     excludedNamespaces: [],
   };
   const own: RestoreTarget = { id: 'cl_a', organizationId: 'org_a', provider: 'rke2', region: 'nine-cz41', version: '1.35.4' };
-  const allowed = { organizationId: 'org_a', residency: 'CH', backup, target: own, scope: 'control_plane' as const };
+  const allowed = { organizationId: 'org_a', residency: 'CH', backup, target: own, scope: 'control_plane' as const, targetAddons: [] as string[] };
 
   it('restores an etcd snapshot into its own cluster at another patch of the same minor', () => {
     expect(() => assertRestoreAllowed(allowed)).not.toThrow();
@@ -222,6 +222,7 @@ describe('restore rules', () => {
         backup: workload,
         scope: 'workloads',
         target: { id: 'cl_b', organizationId: 'org_a', provider: 'rke2', region: 'nine-es34', version: '1.35.0' },
+        targetAddons: ['velero'],
       }),
     ).not.toThrow();
   });
@@ -243,7 +244,7 @@ describe('restore rules', () => {
 
   it('refuses with 422 a workload restore of namespaces the backup does not hold: it would succeed and restore nothing', () => {
     const workload = { ...backup, kind: 'workload' as const, includedNamespaces: ['default', 'shop'], excludedNamespaces: [] };
-    const input = { ...allowed, backup: workload, scope: 'workloads' as const };
+    const input = { ...allowed, backup: workload, scope: 'workloads' as const, targetAddons: ['velero'] };
     expect(() => assertRestoreAllowed({ ...input, namespaces: ['shop'] })).not.toThrow();
     expect(caught(() => assertRestoreAllowed({ ...input, namespaces: ['shop', 'billing'] }))).toMatchObject({
       kind: 'unprocessable',
@@ -261,13 +262,50 @@ describe('restore rules', () => {
     expect(error).toMatchObject({ kind: 'unprocessable', type: 'restore-version-mismatch', extensions: { rule: 'no restore across Kubernetes minors' } });
   });
 
-  it('restores only a backup that succeeded: 409 while it runs, 422 when it failed', () => {
+  it('restores only a backup that succeeded: 409 while it runs, 422 when it failed or went with its cluster, saying why', () => {
     expect(caught(() => assertRestoreAllowed({ ...allowed, backup: { ...backup, status: 'running' } })).kind).toBe('conflict');
     expect(caught(() => assertRestoreAllowed({ ...allowed, backup: { ...backup, status: 'failed' } })).type).toBe('backup-not-restorable');
+    const gone = caught(() => assertRestoreAllowed({ ...allowed, backup: { ...backup, status: 'deleted', statusReason: 'deleted with the cluster' } }));
+    expect(gone).toMatchObject({ type: 'backup-not-restorable', extensions: { backup_status: 'deleted', reason: 'deleted with the cluster' } });
+    expect(gone.message).toContain('deleted with the cluster');
+  });
+
+  it('refuses with 422 a workload restore into an RKE2 cluster without the velero add-on, not into GKE nor a control-plane restore', () => {
+    const workload = { ...backup, kind: 'workload' as const };
+    const input = { ...allowed, backup: workload, scope: 'workloads' as const };
+    expect(caught(() => assertRestoreAllowed({ ...input, targetAddons: ['cilium', 'cert-manager'] }))).toMatchObject({
+      kind: 'unprocessable',
+      type: 'velero-addon-required',
+      extensions: { rule: 'RKE2 workload backups and restores need the velero add-on', cluster_id: 'cl_a', addon: 'velero' },
+    });
+    expect(() => assertRestoreAllowed({ ...input, targetAddons: ['velero'] })).not.toThrow();
+    // an etcd snapshot is restored by RKE2 itself
+    expect(() => assertRestoreAllowed(allowed)).not.toThrow();
+    // Backup for GKE needs no add-on of Capstan's
+    const gkeZurich: RestoreTarget = { id: 'cl_g', organizationId: 'org_a', provider: 'gke', region: 'europe-west6', version: '1.35.0' };
+    expect(() => assertRestoreAllowed({ ...input, backup: { ...workload, provider: 'gke', region: 'europe-west6' }, target: gkeZurich })).not.toThrow();
   });
 });
 
 describe('backup kinds', () => {
+  it('takes and schedules RKE2 workload backups only with the velero add-on; etcd snapshots and GKE need none', () => {
+    const rke2 = { id: 'cl_a', provider: 'rke2' as const };
+    expect(caught(() => assertWorkloadBackupTool(rke2, 'workload', ['cilium'], 'take workload backups of'))).toMatchObject({
+      kind: 'unprocessable',
+      type: 'velero-addon-required',
+    });
+    expect(() => assertWorkloadBackupTool(rke2, 'workload', ['velero'], 'take workload backups of')).not.toThrow();
+    expect(() => assertWorkloadBackupTool(rke2, 'etcd_snapshot', [], 'take workload backups of')).not.toThrow();
+    expect(() => assertWorkloadBackupTool({ id: 'cl_g', provider: 'gke' }, 'workload', [], 'schedule workload backups of')).not.toThrow();
+  });
+
+  it('loses node-local etcd snapshots with the cluster, and keeps those in S3 and every workload backup', () => {
+    expect(lostWithCluster({ kind: 'etcd_snapshot', location: 'file:///var/lib/rancher/rke2/server/db/snapshots/x' })).toBe(true);
+    expect(lostWithCluster({ kind: 'etcd_snapshot', location: null })).toBe(true);
+    expect(lostWithCluster({ kind: 'etcd_snapshot', location: 's3://capstan-etcd/shop/x' })).toBe(false);
+    expect(lostWithCluster({ kind: 'workload', location: 'velero://shop' })).toBe(false);
+  });
+
   it('offers etcd snapshots on RKE2 (its default) and workload backups only on GKE, refusing an etcd snapshot there with 422', () => {
     expect(backupKindFor('rke2', undefined)).toBe('etcd_snapshot');
     expect(backupKindFor('gke', undefined)).toBe('workload');

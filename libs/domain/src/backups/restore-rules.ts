@@ -17,11 +17,14 @@
  * 6. Only a backup that succeeded can be restored (409 while it runs, 422 when it failed or is gone).
  * 7. A workload restore of some namespaces names only namespaces the backup holds (422): the
  *    tools restore a namespace the backup lacks as nothing and report success.
+ * 8. A workload restore into an RKE2 cluster needs the `velero` add-on on the target (422,
+ *    {@link assertWorkloadBackupTool}): the restore is a Velero `Restore` on the target itself.
  */
 import { REGIONS } from '../catalogue/regions';
 import { ConflictError, NotFoundError, UnprocessableError } from '../errors/domain-error';
 import { parseMinor } from '../catalogue/kubernetes-versions';
 import type { Provider } from '../catalogue/provider';
+import { assertWorkloadBackupTool } from './backup-kinds';
 
 export type RestoreScopeName = 'control_plane' | 'workloads';
 
@@ -31,6 +34,8 @@ export interface RestorableBackup {
   clusterId: string;
   kind: 'etcd_snapshot' | 'workload';
   status: string;
+  /** Why it is no longer restorable, when it says (a snapshot deleted with its cluster). */
+  statusReason?: string | null;
   region: string;
   clusterVersion: string;
   /** The provider of the cluster it was taken of. */
@@ -66,6 +71,8 @@ export function assertRestoreAllowed(input: {
   scope: RestoreScopeName;
   /** Workload restores: only these namespaces (empty: everything the backup holds). */
   namespaces?: readonly string[];
+  /** The add-ons the target runs (its choices, else its tier's defaults). */
+  targetAddons: readonly string[];
 }): void {
   const { backup, target, scope } = input;
   if (backup.organizationId !== input.organizationId) throw new NotFoundError('backup', backup.id);
@@ -74,14 +81,19 @@ export function assertRestoreAllowed(input: {
   if (backup.status === 'pending' || backup.status === 'running')
     throw new ConflictError('backup-not-finished', `backup ${backup.id} is ${backup.status}; it can be restored once it has succeeded`, {
       backup_id: backup.id,
-      status: backup.status,
+      backup_status: backup.status,
     });
   if (backup.status !== 'succeeded')
-    throw new UnprocessableError('backup-not-restorable', `backup ${backup.id} is ${backup.status}; only a backup that succeeded can be restored`, {
-      rule: 'restore only a backup that succeeded',
-      backup_id: backup.id,
-      status: backup.status,
-    });
+    throw new UnprocessableError(
+      'backup-not-restorable',
+      `backup ${backup.id} is ${backup.status}${backup.statusReason ? ` (${backup.statusReason})` : ''}; only a backup that succeeded can be restored`,
+      {
+        rule: 'restore only a backup that succeeded',
+        backup_id: backup.id,
+        backup_status: backup.status,
+        ...(backup.statusReason ? { reason: backup.statusReason } : {}),
+      },
+    );
 
   const residency = input.residency.trim().toUpperCase();
   const from = countryOf(backup.region);
@@ -145,4 +157,6 @@ export function assertRestoreAllowed(input: {
       `backup ${backup.id} was taken at Kubernetes ${backup.clusterVersion}, cluster ${target.id} runs ${target.version}; a restore onto another minor is refused`,
       { rule: 'no restore across Kubernetes minors', backup_version: backup.clusterVersion, target_version: target.version },
     );
+
+  if (scope === 'workloads') assertWorkloadBackupTool(target, backup.kind, input.targetAddons, 'restore workload backups into');
 }

@@ -14,7 +14,8 @@ export const OPERATION_PLANS = {
     'mark_running',
   ],
   update_cluster: ['apply_cluster_settings', 'mark_running'],
-  delete_cluster: ['delete_node_pools', 'delete_control_plane', 'release_endpoint', 'revoke_credentials', 'mark_deleted'],
+  // `forget_local_snapshots` is libs/backups': etcd snapshots kept only on the servers went with them.
+  delete_cluster: ['delete_node_pools', 'delete_control_plane', 'forget_local_snapshots', 'release_endpoint', 'revoke_credentials', 'mark_deleted'],
   create_node_pool: ['create_pool', 'wait_nodes_ready', 'mark_running'],
   update_node_pool: ['apply_pool_settings', 'mark_running'],
   scale_node_pool: ['resize_pool', 'wait_nodes_ready', 'mark_running'],
