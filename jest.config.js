@@ -4,7 +4,7 @@ module.exports = {
   // the projects run together, and hooks that boot an API on a loaded machine fell back to 5 s.
   testTimeout: 30_000,
   // One jest worker runs ~85 test files in a row and every file's module registry (Nest apps,
-  // client-node, ts-jest output) adds to its heap; a CI run once died with "Jest worker ran out of
+  // client-node, transpiled sources) adds to its heap; a CI run once died with "Jest worker ran out of
   // memory" near the end (Node's default heap limit here is ~4.3 GB). scripts/test.sh raises the
   // limit to 8 GB, and a worker whose heap (garbage included) passes 4 GB after a file is replaced.
   // Not lower: with 1.5 GB the whole suite took 1,127 s of jest instead of ~800 s (workers replaced often).
