@@ -8,7 +8,7 @@
 // before `tsc` runs (the build and the typecheck both compile libs/sdk), so the generator cannot
 // be part of that compilation, and a separate `tsc` pass just for it costs seconds. Instead the
 // contracts, the domain rules they use and the OpenAPI builder are transpiled file by file as they
-// are required (`ts.transpileModule`, the transpile-only mode ts-jest uses for every test; the
+// are required (`ts.transpileModule`: per-file transpiling, as the tests do with SWC; the
 // workspace compiles with isolatedModules, so that is safe), and `@capstan/*` aliases resolve
 // through tsconfig.base.json `paths`. About one second; no type checking here, `tsc` does that.
 'use strict';
