@@ -4,7 +4,7 @@ import { KubeApiError } from './types';
  * Request bodies in Kubernetes' protobuf encoding (`application/vnd.kubernetes.protobuf`), for
  * the few kinds kubectl 1.32 sends that way: its typed clients (`kubectl create namespace |
  * configmap | secret | serviceaccount | deployment` (the fields its generator sets), `kubectl
- * create token`, `kubectl drain`'s evictions) always
+ * create token`, `kubectl drain`'s evictions, `kubectl auth whoami | can-i`'s reviews) always
  * write protobuf, without a JSON fallback. The envelope is `k8s\0` + runtime.Unknown{typeMeta,
  * raw}; field numbers are those of k8s.io/api's generated.proto. Other kinds answer 415.
  * Responses are always JSON, which those clients accept.
@@ -153,7 +153,39 @@ function deployment(f: Fields): Record<string, unknown> {
   });
 }
 
+/** authorization/v1 ResourceAttributes and NonResourceAttributes (`kubectl auth can-i`). */
+function accessSpec(spec: Fields): Record<string, unknown> {
+  const resource = msg(spec, 1);
+  const nonResource = msg(spec, 2);
+  return compact({
+    resourceAttributes: resource
+      ? compact({
+          namespace: str(resource, 1),
+          verb: str(resource, 2),
+          group: str(resource, 3),
+          version: str(resource, 4),
+          resource: str(resource, 5),
+          subresource: str(resource, 6),
+          name: str(resource, 7),
+        })
+      : undefined,
+    nonResourceAttributes: nonResource ? compact({ path: str(nonResource, 1), verb: str(nonResource, 2) }) : undefined,
+  });
+}
+
 const DECODERS: Record<string, (f: Fields) => Record<string, unknown>> = {
+  'authentication.k8s.io/v1/SelfSubjectReview': (f) => compact({ metadata: objectMeta(msg(f, 1)) }),
+  'authentication.k8s.io/v1/TokenReview': (f) => {
+    const spec = msg(f, 2) ?? new Map();
+    return compact({ metadata: objectMeta(msg(f, 1)), spec: compact({ token: str(spec, 1), audiences: strs(spec, 2) }) });
+  },
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': (f) => compact({ metadata: objectMeta(msg(f, 1)), spec: accessSpec(msg(f, 2) ?? new Map()) }),
+  'authorization.k8s.io/v1/SubjectAccessReview': (f) => {
+    const spec = msg(f, 2) ?? new Map();
+    return compact({ metadata: objectMeta(msg(f, 1)), spec: compact({ ...accessSpec(spec), user: str(spec, 3), groups: strs(spec, 4), uid: str(spec, 6) }) });
+  },
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': (f) =>
+    compact({ metadata: objectMeta(msg(f, 1)), spec: compact({ namespace: str(msg(f, 2) ?? new Map(), 1) }) }),
   'apps/v1/Deployment': deployment,
   'v1/Namespace': (f) => compact({ metadata: objectMeta(msg(f, 1)), spec: compact({ finalizers: strs(msg(f, 2) ?? new Map(), 1) }) }),
   'v1/ConfigMap': (f) => compact({ metadata: objectMeta(msg(f, 1)), data: map(f, 2), binaryData: map(f, 3, true), immutable: bool(f, 4) }),
