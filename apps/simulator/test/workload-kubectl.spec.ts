@@ -235,6 +235,35 @@ describe('kubectl against an emulated workload cluster', () => {
       /^cilium\s+3\s+3\s+3\s+3\s+3\s+kubernetes\.io\/os=linux\s/,
     );
     expect((await kubectl('get', 'cm', 'kube-root-ca.crt', '--no-headers')).stdout).toMatch(/^kube-root-ca\.crt\s+1\s/);
+
+    // kubectl's generators write these as protobuf.
+    for (const args of [
+      ['create', 'service', 'nodeport', 'judge-np', '--tcp=80:8080'],
+      ['create', 'job', 'judge-job', '--image=busybox'],
+      ['create', 'poddisruptionbudget', 'judge-pdb', '--selector=app=judge', '--min-available=50%'],
+      ['create', 'role', 'judge-reader', '--verb=get,list', '--resource=pods,deployments.apps'],
+      ['create', 'rolebinding', 'judge-reader', '--role=judge-reader', '--user=jane'],
+      ['create', 'clusterrole', 'judge-viewer', '--verb=get', '--resource=nodes'],
+      ['create', 'clusterrolebinding', 'judge-viewer', '--clusterrole=judge-viewer', '--serviceaccount=default:default'],
+    ])
+      expect(await kubectl(...args)).toMatchObject({ code: 0, stdout: expect.stringMatching(/ created\n$/) });
+    expect((await kubectl('get', 'svc', 'judge-np', '--no-headers')).stdout).toMatch(/^judge-np\s+NodePort\s+10\.43\.\d+\.\d+\s+<none>\s+80:3\d{4}\/TCP\s/);
+    expect(JSON.parse((await kubectl('get', 'role', 'judge-reader', '-o', 'jsonpath={.rules}')).stdout)).toEqual([
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
+      { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list'] },
+    ]);
+    expect((await kubectl('get', 'rolebinding', 'judge-reader', '-o', 'jsonpath={.roleRef.kind}/{.roleRef.name} {.subjects[0].name}')).stdout).toBe(
+      'Role/judge-reader jane',
+    );
+    expect((await kubectl('get', 'pdb', 'judge-pdb', '-o', 'jsonpath={.spec.minAvailable} {.spec.selector.matchLabels.app}')).stdout).toBe('50% judge');
+    expect(
+      (await kubectl('get', 'job', 'judge-job', '-o', 'jsonpath={.spec.template.spec.restartPolicy} {.spec.template.spec.containers[0].image}')).stdout,
+    ).toBe('Never busybox');
+    // What the emulator does not do says so in a Status.
+    const pod = (await kubectl('get', 'pods', '-n', 'kube-system', '-l', 'k8s-app=cilium', '-o', 'jsonpath={.items[0].metadata.name}')).stdout;
+    expect((await kubectl('exec', '-n', 'kube-system', pod, '--', 'true')).stderr).toContain(
+      'Error from server (MethodNotAllowed): pods/exec is not supported by this emulated API server',
+    );
   });
 
   it('creates Services with their defaults, logs what a container emulates, and patches without echoing the object', async () => {

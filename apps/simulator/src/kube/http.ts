@@ -159,6 +159,12 @@ function serveHealth(context: RequestContext, endpoint: string, checkPath: strin
   else res.end(query.has('verbose') ? `${lines.join('\n')}\n${endpoint} check passed\n` : 'ok');
 }
 
+/**
+ * Streaming subresources the emulator deliberately lacks (kubectl exec, attach, port-forward,
+ * cp, proxy): a 405 `Status` saying so, instead of a bare 404 (apps/simulator/README.md).
+ */
+const UNSUPPORTED_SUBRESOURCES = new Set(['/pods/exec', '/pods/attach', '/pods/portforward', '/pods/proxy', '/services/proxy', '/nodes/proxy']);
+
 function serveResource(context: RequestContext, index: ResourceIndex, group: string, version: string, rest: string[]): Promise<void> {
   let namespace: string | undefined;
   let parts = rest;
@@ -170,6 +176,13 @@ function serveResource(context: RequestContext, index: ResourceIndex, group: str
   }
   const [resource, name, subresource, ...extra] = parts as [string, string | undefined, string | undefined, ...string[]];
   const type = index.byResource(group, version, resource);
+  if (type && subresource !== undefined && UNSUPPORTED_SUBRESOURCES.has(`${type.group}/${type.resource}/${subresource}`)) {
+    throw new KubeApiError(
+      405,
+      'MethodNotAllowed',
+      `${type.resource}/${subresource} is not supported by this emulated API server (Capstan's simulator): its containers run no process and it proxies nothing`,
+    );
+  }
   if (!type || extra.length > 0) throw pathNotFound();
   if (namespace !== undefined && !type.namespaced) throw pathNotFound();
 
