@@ -282,6 +282,10 @@ const SHAPES: Record<string, Shape> = {
       ];
     },
   },
+  CustomResourceDefinition: {
+    columns: [name, { name: 'Created At', type: 'date', description: 'When the definition was created' }],
+    cells: (crd) => [crd.metadata.name, crd.metadata.creationTimestamp ?? null],
+  },
   Namespace: {
     columns: [name, { name: 'Status', type: 'string', description: 'The phase of the namespace' }, ageColumn],
     cells: (ns) => [ns.metadata.name, (ns.status?.phase as string | undefined) ?? 'Active', age(ns)],
