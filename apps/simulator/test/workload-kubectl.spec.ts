@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { request } from 'node:https';
 import { promisify } from 'node:util';
 import { kubeconfigYaml } from '../src/kube/kubeconfig';
-import type { ApiServerClient } from '../src/kube/types';
+import type { ApiServerClient, KubeObject } from '../src/kube/types';
 import { startTestSimulator, type TestSimulator } from './harness';
 import { addNodes, eventually } from './workload-support';
 
@@ -196,6 +196,145 @@ describe('kubectl against an emulated workload cluster', () => {
     expect((await kubectl('create', 'token', 'nobody')).stderr).toContain('serviceaccounts "nobody" not found');
     expect(await kubectl('delete', 'serviceaccount', 'deployer')).toMatchObject({ code: 0 });
     await eventually(async () => (await get()) !== 0, 'token revoked');
+  });
+
+  it('answers what an outside reviewer tries first: whoami, can-i, health checks, OpenAPI v2, services, wide tables', async () => {
+    // auth whoami / can-i are create-only reviews kubectl sends as protobuf; nothing is stored.
+    expect(await kubectl('auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username} {.status.userInfo.groups}')).toMatchObject({
+      code: 0,
+      stdout: 'capstan-admin ["system:masters","system:authenticated"]',
+    });
+    expect((await kubectl('auth', 'whoami', '--as', 'jane', '--as-group', 'devs', '-o', 'jsonpath={.status.userInfo}')).stdout).toBe(
+      '{"groups":["devs","system:authenticated"],"username":"jane"}',
+    );
+    expect(await kubectl('auth', 'can-i', 'create', 'deployments', '-n', 'kube-system')).toMatchObject({ code: 0, stdout: 'yes\n' });
+    expect(await kubectl('auth', 'can-i', 'get', '/healthz')).toMatchObject({ code: 0, stdout: 'yes\n' });
+    expect((await kubectl('auth', 'can-i', '--list')).stdout).toMatch(/^\*\.\*\s+\[\]\s+\[\]\s+\[\*\]$/m);
+    expect((await kubectl('get', 'selfsubjectreviews')).stderr).toContain('(MethodNotAllowed)');
+
+    const readyz = await kubectl('get', '--raw', '/readyz?verbose');
+    expect(readyz.stdout).toMatch(/^\[\+\]ping ok\n(\[\+\][a-z/-]+ ok\n)+readyz check passed\n$/);
+    expect(readyz.stdout).toContain('[+]etcd ok');
+    expect((await kubectl('get', '--raw', '/livez/etcd')).stdout).toBe('ok');
+    expect((await kubectl('get', '--raw', '/healthz/nope')).code).not.toBe(0);
+
+    const v2 = JSON.parse((await kubectl('get', '--raw', '/openapi/v2')).stdout) as { swagger: string; definitions: Record<string, unknown> };
+    expect(v2.swagger).toBe('2.0');
+    expect(Object.keys(v2.definitions)).toEqual(expect.arrayContaining(['io.k8s.api.apps.v1.Deployment', 'io.k8s.api.core.v1.Pod']));
+    expect((await kubectl('explain', 'pods', '--output=plaintext-openapiv2')).stderr).toContain('(NotAcceptable)');
+
+    // Every cluster has kube-apiserver's own Service and the cluster DNS.
+    expect((await kubectl('get', 'svc', '-A', '--no-headers')).stdout).toMatch(
+      /^default\s+kubernetes\s+ClusterIP\s+10\.43\.0\.1\s+<none>\s+443\/TCP\s.*\nkube-system\s+rke2-coredns-rke2-coredns\s+ClusterIP\s+10\.43\.0\.10\s+<none>\s+53\/UDP,53\/TCP\s/s,
+    );
+    expect((await kubectl('cluster-info')).stdout).toContain('CoreDNS is running at');
+    expect((await kubectl('get', 'nodes', '-o', 'wide')).stdout).toMatch(
+      /^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION\s+INTERNAL-IP\s+EXTERNAL-IP\s+OS-IMAGE\s+KERNEL-VERSION\s+CONTAINER-RUNTIME\n/,
+    );
+    expect((await kubectl('get', 'ds', '-n', 'kube-system', 'cilium', '--no-headers')).stdout).toMatch(
+      /^cilium\s+3\s+3\s+3\s+3\s+3\s+kubernetes\.io\/os=linux\s/,
+    );
+    expect((await kubectl('get', 'cm', 'kube-root-ca.crt', '--no-headers')).stdout).toMatch(/^kube-root-ca\.crt\s+1\s/);
+
+    // kubectl's generators write these as protobuf.
+    for (const args of [
+      ['create', 'service', 'nodeport', 'judge-np', '--tcp=80:8080'],
+      ['create', 'job', 'judge-job', '--image=busybox'],
+      ['create', 'poddisruptionbudget', 'judge-pdb', '--selector=app=judge', '--min-available=50%'],
+      ['create', 'role', 'judge-reader', '--verb=get,list', '--resource=pods,deployments.apps'],
+      ['create', 'rolebinding', 'judge-reader', '--role=judge-reader', '--user=jane'],
+      ['create', 'clusterrole', 'judge-viewer', '--verb=get', '--resource=nodes'],
+      ['create', 'clusterrolebinding', 'judge-viewer', '--clusterrole=judge-viewer', '--serviceaccount=default:default'],
+    ])
+      expect(await kubectl(...args)).toMatchObject({ code: 0, stdout: expect.stringMatching(/ created\n$/) });
+    expect((await kubectl('get', 'svc', 'judge-np', '--no-headers')).stdout).toMatch(/^judge-np\s+NodePort\s+10\.43\.\d+\.\d+\s+<none>\s+80:3\d{4}\/TCP\s/);
+    expect(JSON.parse((await kubectl('get', 'role', 'judge-reader', '-o', 'jsonpath={.rules}')).stdout)).toEqual([
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
+      { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list'] },
+    ]);
+    expect((await kubectl('get', 'rolebinding', 'judge-reader', '-o', 'jsonpath={.roleRef.kind}/{.roleRef.name} {.subjects[0].name}')).stdout).toBe(
+      'Role/judge-reader jane',
+    );
+    expect((await kubectl('get', 'pdb', 'judge-pdb', '-o', 'jsonpath={.spec.minAvailable} {.spec.selector.matchLabels.app}')).stdout).toBe('50% judge');
+    expect(
+      (await kubectl('get', 'job', 'judge-job', '-o', 'jsonpath={.spec.template.spec.restartPolicy} {.spec.template.spec.containers[0].image}')).stdout,
+    ).toBe('Never busybox');
+    // What the emulator does not do says so in a Status.
+    const pod = (await kubectl('get', 'pods', '-n', 'kube-system', '-l', 'k8s-app=cilium', '-o', 'jsonpath={.items[0].metadata.name}')).stdout;
+    expect((await kubectl('exec', '-n', 'kube-system', pod, '--', 'true')).stderr).toContain(
+      'Error from server (MethodNotAllowed): pods/exec is not supported by this emulated API server',
+    );
+  });
+
+  it('creates Services with their defaults, logs what a container emulates, and patches without echoing the object', async () => {
+    expect(await kubectl('create', 'namespace', 'judge')).toMatchObject({ code: 0 });
+    const manifest = join(dir, 'api.yaml');
+    await writeFile(
+      manifest,
+      [
+        'apiVersion: apps/v1',
+        'kind: Deployment',
+        'metadata: { name: api, namespace: judge }',
+        'spec:',
+        '  replicas: 2',
+        '  selector: { matchLabels: { app: api } }',
+        '  template:',
+        '    metadata: { labels: { app: api } }',
+        '    spec: { containers: [ { name: api, image: "nginx:1.27" } ] }',
+        '---',
+        'apiVersion: v1',
+        'kind: Service',
+        'metadata: { name: api, namespace: judge }',
+        'spec: { selector: { app: api }, ports: [ { port: 80 } ] }',
+        '',
+      ].join('\n'),
+    );
+    expect(await kubectl('apply', '-f', manifest)).toMatchObject({ code: 0 });
+    expect((await kubectl('get', 'svc', 'api', '-n', 'judge', '-o', 'wide', '--no-headers')).stdout).toMatch(
+      /^api\s+ClusterIP\s+10\.43\.\d+\.\d+\s+<none>\s+80\/TCP\s+\S+\s+app=api\n$/,
+    );
+    const service = JSON.parse((await kubectl('get', 'svc', 'api', '-n', 'judge', '-o', 'json')).stdout) as KubeObject;
+    expect(service.spec).toMatchObject({ type: 'ClusterIP', sessionAffinity: 'None', ports: [{ port: 80, protocol: 'TCP', targetPort: 80 }] });
+    expect(service.metadata.generation).toBeUndefined();
+    // Re-applying keeps the allocated IP, and says so.
+    expect((await kubectl('apply', '-f', manifest)).stdout).toContain('service/api unchanged');
+
+    expect(await kubectl('rollout', 'status', 'deployment/api', '-n', 'judge', '--timeout=30s')).toMatchObject({ code: 0 });
+    const logs = await kubectl('logs', 'deployment/api', '-n', 'judge', '--timestamps');
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toMatch(
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z capstan-simulator: container api \(image nginx:1\.27\) started on node worker-[abc]; /,
+    );
+    expect((await kubectl('logs', 'deployment/api', '-n', 'judge', '--previous')).stderr).toContain(
+      'Error from server (BadRequest): previous terminated container "api" in pod',
+    );
+    expect((await kubectl('get', 'deploy', 'api', '-n', 'judge', '-o', 'wide', '--no-headers')).stdout).toMatch(
+      /^api\s+2\/2\s+2\s+2\s+\S+\s+api\s+nginx:1\.27\s+app=api\n$/,
+    );
+
+    expect(await kubectl('create', 'secret', 'generic', 'db', '-n', 'judge', '--from-literal=password=hunter2')).toMatchObject({ code: 0 });
+    const failed = await kubectl('patch', 'secret', 'db', '-n', 'judge', '--type=json', '-p', '[{"op":"remove","path":"/data/nope"}]');
+    expect(failed.stderr).toBe(
+      'The request is invalid: jsonpatch remove operation does not apply: Cannot perform the operation at a path that does not exist (path /data/nope)\n',
+    );
+    expect(failed.stderr).not.toContain(Buffer.from('hunter2').toString('base64'));
+  });
+
+  it('rolls back to the old ReplicaSet, and finishes foreground deletions and the namespace', async () => {
+    expect(await kubectl('set', 'image', 'deployment/api', '-n', 'judge', 'api=nginx:1.28')).toMatchObject({ code: 0 });
+    expect(await kubectl('rollout', 'status', 'deployment/api', '-n', 'judge', '--timeout=30s')).toMatchObject({ code: 0 });
+    expect(await kubectl('rollout', 'undo', 'deployment/api', '-n', 'judge')).toMatchObject({ code: 0 });
+    expect(await kubectl('rollout', 'status', 'deployment/api', '-n', 'judge', '--timeout=30s')).toMatchObject({ code: 0 });
+    // Revision 1 became revision 3: its ReplicaSet is used again, no third one is made.
+    expect((await kubectl('rollout', 'history', 'deployment/api', '-n', 'judge')).stdout).toMatch(/REVISION\s+CHANGE-CAUSE\n2\s+<none>\n3\s+<none>\n/);
+    expect((await kubectl('get', 'rs', '-n', 'judge', '-o', 'name')).stdout.trim().split('\n')).toHaveLength(2);
+
+    // Orphaned ReplicaSets deleted in the foreground go once their pods have (the collector sees every pod's deletion).
+    expect(await kubectl('delete', 'deployment', 'api', '-n', 'judge', '--cascade=orphan')).toMatchObject({ code: 0 });
+    const foreground = await kubectl('delete', 'rs', '-n', 'judge', '-l', 'app=api', '--cascade=foreground', '--wait', '--timeout=30s');
+    expect(foreground.code).toBe(0);
+    expect((await kubectl('get', 'rs,pods', '-n', 'judge', '-o', 'name')).stdout).toBe('');
+    expect(await kubectl('delete', 'namespace', 'judge', '--wait', '--timeout=30s')).toMatchObject({ code: 0 });
   });
 
   async function evict(token: string, pod: string): Promise<{ status: number; body: unknown }> {

@@ -7,8 +7,10 @@ import type { ApiServerInfo, ChangeEvent, EmulatedController } from './types';
  * Runs the emulated controllers: for every change event on a server of a role they watch, and
  * for every such server on each tick (so timed transitions advance without events). One run per
  * (controller, server) at a time; events arriving meanwhile are coalesced into one more run with
- * the latest of them (controllers are level-based: they read the world, not the event). `stop`
- * stops new runs and waits for those in flight.
+ * the latest of them (controllers are level-based: they read the world, not the event). Controllers
+ * that act on events only (`ticks: false`, the garbage collector) are edge-based instead: they get
+ * every event, in order, or a pod deleted while the collector ran would never release its owner's
+ * foreground deletion. `stop` stops new runs and waits for those in flight.
  */
 export interface ControllerRunnerOptions {
   emulator: KubeEmulatorRuntime;
@@ -23,6 +25,8 @@ interface Slot {
   running: boolean;
   /** undefined: nothing queued; null: a tick queued; an event: that event queued. */
   queued: ChangeEvent | null | undefined;
+  /** Events waiting for an event-only controller, oldest first. */
+  backlog: ChangeEvent[];
 }
 
 export class ControllerRunner {
@@ -75,10 +79,14 @@ export class ControllerRunner {
     const key = `${controller.name}\u0000${info.name}`;
     let slot = this.slots.get(key);
     if (!slot) {
-      slot = { running: false, queued: undefined };
+      slot = { running: false, queued: undefined, backlog: [] };
       this.slots.set(key, slot);
     }
     if (slot.running) {
+      if (controller.ticks === false) {
+        if (event) slot.backlog.push(event);
+        return;
+      }
       // An event outranks a queued tick: the controller then learns what changed.
       if (slot.queued === undefined || event !== null) slot.queued = event;
       return;
@@ -89,7 +97,7 @@ export class ControllerRunner {
       while (next !== undefined && !this.work.stopping) {
         slot.queued = undefined;
         await this.runOnce(controller, info, next);
-        next = slot.queued;
+        next = controller.ticks === false ? slot.backlog.shift() : slot.queued;
       }
     } finally {
       slot.running = false;

@@ -37,6 +37,7 @@ export class GarbageCollector implements EmulatedController {
       for (const owner of object.metadata.ownerReferences ?? []) await this.finishForeground(server, owner.uid);
       return;
     }
+    if (event.type === 'ADDED' && (object.metadata.ownerReferences ?? []).length > 0) await this.adoptOrCollect(server, event);
     if (!object.metadata.deletionTimestamp) return;
     const finalizers = object.metadata.finalizers ?? [];
     if (finalizers.includes('orphan')) {
@@ -46,6 +47,21 @@ export class GarbageCollector implements EmulatedController {
       await this.collectDependents(server, uid, 'Foreground');
       await this.finishForeground(server, uid);
     }
+  }
+
+  /**
+   * A dependent created while its owner was already being deleted in the foreground (a controller
+   * that listed before the deletion): kube-controller-manager's collector checks every new
+   * dependent's owners, so it goes too, or the owner would wait for it forever. (Owners that are
+   * absent altogether are left alone: nothing here waits on them.)
+   */
+  private async adoptOrCollect(server: string, event: ChangeEvent): Promise<void> {
+    const refs = event.object.metadata.ownerReferences ?? [];
+    const owners = await Promise.all(refs.map((ref) => this.emulator.store.byUid(server, ref.uid)));
+    const foreground = owners.filter((owner) => owner?.object.metadata.finalizers?.includes('foregroundDeletion'));
+    if (foreground.length === 0 || owners.some((owner) => owner && !foreground.includes(owner))) return;
+    const row = await this.emulator.store.byUid(server, event.object.metadata.uid!);
+    if (row) await this.ignoreGone(this.deleteRow(server, row, 'Foreground'));
   }
 
   private async collectDependents(server: string, ownerUid: string, policy: 'Background' | 'Foreground'): Promise<void> {

@@ -4,11 +4,12 @@ import { parse as parseYaml } from 'yaml';
 import type { FieldValidation } from './crd-validation';
 import { apiGroupList, apiResourceList, apiVersions } from './discovery';
 import type { KubeEmulatorRuntime } from './emulator';
-import { applyMergePatch, badRequest, checkShape, notFound } from './object-rules';
+import { applyMergePatch, badRequest, checkShape, jsonPatchFailed, notFound } from './object-rules';
 import { asVersion, type PropagationPolicy } from './object-store';
 import { splitApiVersion, type ResourceIndex, type ResourceType } from './resources';
-import { openApiV3GroupVersion, openApiV3Root } from './openapi';
+import { openApiV2, openApiV3GroupVersion, openApiV3Root } from './openapi';
 import { decodeProtobuf } from './protobuf';
+import { answerReview, requestUser, REVIEW_RESOURCES } from './reviews';
 import { applyStrategicMergePatch } from './strategic-merge';
 import { toTable } from './table';
 import { serveWatch } from './watch';
@@ -30,6 +31,8 @@ export interface RequestContext {
   res: ServerResponse;
   path: string;
   query: URLSearchParams;
+  /** The bearer token's subject, once authenticated. */
+  subject?: string;
 }
 
 export async function serveApiServer(
@@ -52,15 +55,13 @@ export async function serveApiServer(
 async function route(context: RequestContext): Promise<void> {
   const { emulator, info, req, res, path } = context;
   const health = HEALTH_PATHS.exec(path);
-  if (health) {
-    res.writeHead(info.serving ? 200 : 503, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' });
-    res.end(info.serving ? 'ok' : `[-]etcd failed: reason withheld\n${health[1]} check failed`);
-    return;
-  }
+  if (health) return serveHealth(context, health[1]!, health[2]);
   if (!info.serving) throw new KubeApiError(503, 'ServiceUnavailable', 'the server is currently unable to handle the request');
 
   const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-  if (!token || !(await emulator.authenticate(info.name, token))) throw new KubeApiError(401, 'Unauthorized', 'Unauthorized');
+  const subject = token ? await emulator.authenticate(info.name, token) : null;
+  if (!subject) throw new KubeApiError(401, 'Unauthorized', 'Unauthorized');
+  context.subject = subject;
 
   if (path === '/version' || path === '/version/') {
     if (req.method !== 'GET') throw methodNotAllowed();
@@ -69,6 +70,12 @@ async function route(context: RequestContext): Promise<void> {
   const index = await emulator.resources(info.name);
   if (path === '/api' || path === '/api/') return sendJson(res, 200, apiVersions());
   if (path === '/openapi/v3' || path === '/openapi/v3/') return sendJson(res, 200, openApiV3Root(index));
+  if (path === '/openapi/v2' || path === '/openapi/v2/') {
+    const accept = req.headers.accept ?? '';
+    if (accept && !/application\/json|\*\/\*/.test(accept))
+      throw new KubeApiError(406, 'NotAcceptable', `only application/json is served for /openapi/v2 by this emulated API server, not ${accept}`);
+    return sendJson(res, 200, openApiV2(index));
+  }
   const openapi = /^\/openapi\/v3\/(?:api\/([^/]+)|apis\/([^/]+)\/([^/]+))$/.exec(path);
   if (openapi) {
     const doc = openapi[1] ? openApiV3GroupVersion(index, '', openapi[1]) : openApiV3GroupVersion(index, openapi[2]!, openapi[3]!);
@@ -106,6 +113,58 @@ async function route(context: RequestContext): Promise<void> {
   return serveResource(context, index, group, version, rest);
 }
 
+/** kube-apiserver's health checks per endpoint (a subset of its post-start hooks), in its order. */
+const HEALTH_CHECKS: Record<string, string[]> = {
+  healthz: ['ping', 'log', 'etcd', 'poststarthook/start-apiextensions-informers', 'poststarthook/crd-informer-synced', 'poststarthook/rbac/bootstrap-roles'],
+  livez: ['ping', 'log', 'etcd', 'poststarthook/start-apiextensions-informers', 'poststarthook/crd-informer-synced', 'poststarthook/rbac/bootstrap-roles'],
+  readyz: [
+    'ping',
+    'log',
+    'etcd',
+    'etcd-readiness',
+    'informer-sync',
+    'poststarthook/start-apiextensions-informers',
+    'poststarthook/crd-informer-synced',
+    'poststarthook/rbac/bootstrap-roles',
+    'shutdown',
+  ],
+};
+
+/**
+ * `/readyz`, `/livez`, `/healthz` as kube-apiserver answers them, to anyone: `ok`, each check with
+ * `?verbose` (`[+]etcd ok`, ... `readyz check passed`), one check by path (`/readyz/etcd`), 404 for
+ * an unknown one, and 503 naming etcd while this server is not serving.
+ */
+function serveHealth(context: RequestContext, endpoint: string, checkPath: string | undefined): void {
+  const { info, res, query } = context;
+  const checks = HEALTH_CHECKS[endpoint]!;
+  const headers = { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' };
+  const failing = info.serving ? null : 'etcd';
+  if (checkPath && checkPath !== '/') {
+    const check = checkPath.slice(1);
+    if (!checks.includes(check)) {
+      res.writeHead(404, headers);
+      res.end('404 page not found\n');
+      return;
+    }
+    res.writeHead(check === failing ? 503 : 200, headers);
+    res.end(check === failing ? 'internal server error: reason withheld\n' : 'ok');
+    return;
+  }
+  const excluded = new Set(query.getAll('exclude'));
+  const lines = checks.filter((check) => !excluded.has(check)).map((check) => (check === failing ? `[-]${check} failed: reason withheld` : `[+]${check} ok`));
+  for (const check of excluded) if (checks.includes(check)) lines.push(`[+]${check} excluded: ok`);
+  res.writeHead(failing ? 503 : 200, headers);
+  if (failing) res.end(`${lines.join('\n')}\n${endpoint} check failed\n`);
+  else res.end(query.has('verbose') ? `${lines.join('\n')}\n${endpoint} check passed\n` : 'ok');
+}
+
+/**
+ * Streaming subresources the emulator deliberately lacks (kubectl exec, attach, port-forward,
+ * cp, proxy): a 405 `Status` saying so, instead of a bare 404 (apps/simulator/README.md).
+ */
+const UNSUPPORTED_SUBRESOURCES = new Set(['/pods/exec', '/pods/attach', '/pods/portforward', '/pods/proxy', '/services/proxy', '/nodes/proxy']);
+
 function serveResource(context: RequestContext, index: ResourceIndex, group: string, version: string, rest: string[]): Promise<void> {
   let namespace: string | undefined;
   let parts = rest;
@@ -117,6 +176,13 @@ function serveResource(context: RequestContext, index: ResourceIndex, group: str
   }
   const [resource, name, subresource, ...extra] = parts as [string, string | undefined, string | undefined, ...string[]];
   const type = index.byResource(group, version, resource);
+  if (type && subresource !== undefined && UNSUPPORTED_SUBRESOURCES.has(`${type.group}/${type.resource}/${subresource}`)) {
+    throw new KubeApiError(
+      405,
+      'MethodNotAllowed',
+      `${type.resource}/${subresource} is not supported by this emulated API server (Capstan's simulator): its containers run no process and it proxies nothing`,
+    );
+  }
   if (!type || extra.length > 0) throw pathNotFound();
   if (namespace !== undefined && !type.namespaced) throw pathNotFound();
 
@@ -127,6 +193,24 @@ function serveResource(context: RequestContext, index: ResourceIndex, group: str
 
 async function serveCollection(context: RequestContext, type: ResourceType, version: string, namespace: string | undefined): Promise<void> {
   const { emulator, info, req, res, query } = context;
+  if (!type.verbs.includes(COLLECTION_VERBS[req.method ?? ''] ?? '')) throw methodNotAllowed();
+  if (req.method === 'POST' && REVIEW_RESOURCES.has(`${type.group}/${type.resource}`)) {
+    const body = await readJson(req);
+    checkShape(body, type, version, namespace);
+    return sendJson(
+      res,
+      201,
+      await answerReview(
+        emulator,
+        info,
+        type.resource,
+        apiVersionOf(type, version),
+        type.kind,
+        body as unknown as Record<string, unknown>,
+        requestUser(context.subject!, req.headers),
+      ),
+    );
+  }
   switch (req.method) {
     case 'GET': {
       if (isTrue(query.get('watch'))) return serveWatch(context, type, version, namespace);
@@ -181,6 +265,7 @@ async function serveCollection(context: RequestContext, type: ResourceType, vers
 
 async function serveItem(context: RequestContext, type: ResourceType, version: string, namespace: string | undefined, name: string): Promise<void> {
   const { emulator, info, req, query } = context;
+  if (!type.verbs.includes(ITEM_VERBS[req.method ?? ''] ?? '')) throw methodNotAllowed();
   if (type.namespaced && namespace === undefined) throw pathNotFound();
   switch (req.method) {
     case 'GET': {
@@ -276,8 +361,19 @@ async function serveSubresource(
     body,
     query,
   });
-  return sendJson(res, answer.status ?? (verb === 'create' ? 201 : 200), answer.body);
+  const code = answer.status ?? (verb === 'create' ? 201 : 200);
+  if (answer.contentType) {
+    const text = String(answer.body);
+    res.writeHead(code, { 'content-type': answer.contentType, 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+    return;
+  }
+  return sendJson(res, code, answer.body);
 }
+
+/** The verb of a request on a collection or an item, to check against the resource's verbs (create-only reviews answer 405 to the rest). */
+const COLLECTION_VERBS: Record<string, string> = { GET: 'list', POST: 'create', DELETE: 'deletecollection' };
+const ITEM_VERBS: Record<string, string> = { GET: 'get', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
 
 // ---- requests ----
 
@@ -432,7 +528,7 @@ async function readPatch(req: IncomingMessage, type: ResourceType): Promise<(cur
         try {
           return applyPatch(structuredClone(current), patch as Operation[], true, true).newDocument;
         } catch (error) {
-          throw new KubeApiError(422, 'Invalid', `the JSON patch could not be applied: ${(error as Error).message}`);
+          throw jsonPatchFailed(error);
         }
       };
     case 'application/strategic-merge-patch+json':

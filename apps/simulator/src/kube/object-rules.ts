@@ -123,7 +123,8 @@ export function prepareCreate(
   } else delete metadata.namespace;
   metadata.uid = randomUUID();
   metadata.creationTimestamp = timestamp(now);
-  metadata.generation = 1;
+  if (hasGeneration(type)) metadata.generation = 1;
+  else delete metadata.generation;
   delete metadata.deletionTimestamp;
   delete metadata.deletionGracePeriodSeconds;
   delete metadata.resourceVersion;
@@ -133,8 +134,71 @@ export function prepareCreate(
   if (type.kind === 'Namespace') object.status = { phase: 'Active' };
   // kube-apiserver's defaulting of the one field kubectl's generators leave empty.
   if (type.kind === 'Secret' && !object.type) object.type = 'Opaque';
+  if (type.kind === 'Service' && type.group === '') object.spec = serviceDefaults((object.spec ?? {}) as Record<string, unknown>);
   checkLabels(type, object);
   return object;
+}
+
+/**
+ * Built-in kinds whose registry strategies never set `metadata.generation` (kube-apiserver sets it
+ * for workloads, budgets, policies, CRDs and every custom resource, not for these).
+ */
+const NO_GENERATION = new Set([
+  '/Namespace',
+  '/Node',
+  '/ConfigMap',
+  '/Secret',
+  '/ServiceAccount',
+  '/Service',
+  '/Endpoints',
+  '/Event',
+  'coordination.k8s.io/Lease',
+  'rbac.authorization.k8s.io/Role',
+  'rbac.authorization.k8s.io/RoleBinding',
+  'rbac.authorization.k8s.io/ClusterRole',
+  'rbac.authorization.k8s.io/ClusterRoleBinding',
+]);
+
+function hasGeneration(type: ResourceType): boolean {
+  return Boolean(type.schemas) || !NO_GENERATION.has(`${type.group}/${type.kind}`);
+}
+
+/** The default service CIDR of RKE2 (`--service-cidr`); the emulator hands ClusterIPs out of it at random (collisions are not checked). */
+const SERVICE_CIDR_PREFIX = '10.43';
+
+/**
+ * kube-apiserver's Service defaulting and allocation on create: type ClusterIP, a cluster IP
+ * (not for headless or ExternalName services), single-stack IPv4, TCP ports whose targetPort
+ * defaults to the port, node ports for NodePort and LoadBalancer services.
+ */
+function serviceDefaults(spec: Record<string, unknown>): Record<string, unknown> {
+  const type = (spec['type'] as string | undefined) ?? 'ClusterIP';
+  const next: Record<string, unknown> = { ...spec, type };
+  const nodePorts = type === 'NodePort' || type === 'LoadBalancer';
+  next['ports'] = ((spec['ports'] as Record<string, unknown>[] | undefined) ?? []).map((port) => ({
+    ...port,
+    protocol: port['protocol'] ?? 'TCP',
+    targetPort: port['targetPort'] ?? port['port'],
+    ...(nodePorts && port['nodePort'] === undefined ? { nodePort: 30000 + Math.floor(Math.random() * 2768) } : {}),
+  }));
+  if (type === 'ExternalName') return next;
+  if (!next['clusterIP']) next['clusterIP'] = `${SERVICE_CIDR_PREFIX}.${Math.floor(Math.random() * 256)}.${1 + Math.floor(Math.random() * 254)}`;
+  next['clusterIPs'] ??= [next['clusterIP']];
+  next['sessionAffinity'] ??= 'None';
+  next['ipFamilies'] ??= ['IPv4'];
+  next['ipFamilyPolicy'] ??= 'SingleStack';
+  next['internalTrafficPolicy'] ??= 'Cluster';
+  if (nodePorts) next['externalTrafficPolicy'] ??= 'Cluster';
+  return next;
+}
+
+/** A Service update keeps what was allocated (cluster IPs, node ports) when the new spec leaves it out, as kube-apiserver's strategy does. */
+function keepServiceAllocations(current: KubeObject, next: KubeObject): void {
+  const before = (current.spec ?? {}) as Record<string, unknown>;
+  const after = (next.spec ?? {}) as Record<string, unknown>;
+  for (const field of ['clusterIP', 'clusterIPs', 'ipFamilies', 'ipFamilyPolicy'])
+    if (after[field] === undefined && before[field] !== undefined) after[field] = before[field];
+  next.spec = after;
 }
 
 /**
@@ -160,7 +224,9 @@ export function prepareUpdate(type: ResourceType, version: string, current: Kube
     if (current.status === undefined) delete next.status;
     else next.status = current.status;
   }
-  if (!deepEqual(specOf(current), specOf(next))) metadata.generation = (current.metadata.generation ?? 1) + 1;
+  if (type.kind === 'Service' && type.group === '') keepServiceAllocations(current, next);
+  if (!hasGeneration(type)) delete metadata.generation;
+  else if (!deepEqual(specOf(current), specOf(next))) metadata.generation = (current.metadata.generation ?? 1) + 1;
   checkLabels(type, next);
   return next;
 }
@@ -212,4 +278,17 @@ export function applyMergePatch(target: unknown, patch: unknown): unknown {
     else result[key] = applyMergePatch(result[key], value);
   }
   return result;
+}
+
+/**
+ * fast-json-patch's message goes on to print the whole document (`tree: ...`), a Secret's data
+ * included: only its first line, the operation and the path go back, as kube-apiserver's
+ * `jsonpatch <op> operation does not apply: ...` does.
+ */
+export function jsonPatchFailed(error: unknown): KubeApiError {
+  const failed = error as { message?: string; operation?: { op?: unknown; path?: unknown } };
+  const reason = String(failed.message ?? 'invalid operation').split('\n')[0]!;
+  const op = failed.operation;
+  const where = op && typeof op.op === 'string' ? `jsonpatch ${op.op} operation does not apply: ` : 'the JSON patch could not be applied: ';
+  return new KubeApiError(422, 'Invalid', `${where}${reason}${op && typeof op.path === 'string' ? ` (path ${op.path})` : ''}`);
 }

@@ -94,3 +94,37 @@ function schemaOf(type: ResourceType, version: string): unknown {
     'x-kubernetes-group-version-kind': gvk,
   };
 }
+
+/**
+ * `/openapi/v2` (Swagger 2.0, JSON only): every served kind's definition and its collection and
+ * item paths with `x-kubernetes-group-version-kind`, from the same schemas as `/openapi/v3`
+ * (its `#/definitions/...` form). kube-apiserver also serves it as protobuf, which kubectl's
+ * `explain --output=plaintext-openapiv2` asks for only: the emulator answers that with 406.
+ */
+export function openApiV2(index: ResourceIndex): unknown {
+  const paths: Record<string, unknown> = {};
+  const definitions: Record<string, unknown> = {};
+  for (const [group, versions] of index.groupVersions()) {
+    for (const [version, types] of versions) {
+      const prefix = group ? `/apis/${group}/${version}` : `/api/${version}`;
+      for (const type of types) {
+        const name = schemaNameOf(type, version);
+        definitions[name] = schemaOf(type, version);
+        const gvk = { group: type.group, version, kind: type.kind };
+        const ref = { $ref: `#/definitions/${name}` };
+        const op = (verb: string) => ({
+          operationId: `${verb}${type.kind}`,
+          produces: ['application/json', 'application/yaml'],
+          schemes: ['https'],
+          responses: { '200': { description: 'OK', schema: ref } },
+          'x-kubernetes-action': verb,
+          'x-kubernetes-group-version-kind': gvk,
+        });
+        const collection = type.namespaced ? `${prefix}/namespaces/{namespace}/${type.resource}` : `${prefix}/${type.resource}`;
+        paths[collection] = type.verbs.includes('list') ? { get: op('list'), post: op('post') } : { post: op('post') };
+        if (type.verbs.includes('get')) paths[`${collection}/{name}`] = { get: op('get'), put: op('put'), patch: op('patch'), delete: op('delete') };
+      }
+    }
+  }
+  return { swagger: '2.0', info: { title: 'Kubernetes', version: 'unversioned' }, paths, definitions };
+}

@@ -4,7 +4,8 @@ import { KubeApiError } from './types';
  * Request bodies in Kubernetes' protobuf encoding (`application/vnd.kubernetes.protobuf`), for
  * the few kinds kubectl 1.32 sends that way: its typed clients (`kubectl create namespace |
  * configmap | secret | serviceaccount | deployment` (the fields its generator sets), `kubectl
- * create token`, `kubectl drain`'s evictions) always
+ * create token`, `kubectl drain`'s evictions, `kubectl auth whoami | can-i`'s reviews, `kubectl create service | job | poddisruptionbudget | role |
+ * rolebinding | clusterrole | clusterrolebinding`) always
  * write protobuf, without a JSON fallback. The envelope is `k8s\0` + runtime.Unknown{typeMeta,
  * raw}; field numbers are those of k8s.io/api's generated.proto. Other kinds answer 415.
  * Responses are always JSON, which those clients accept.
@@ -153,7 +154,129 @@ function deployment(f: Fields): Record<string, unknown> {
   });
 }
 
+/** authorization/v1 ResourceAttributes and NonResourceAttributes (`kubectl auth can-i`). */
+function accessSpec(spec: Fields): Record<string, unknown> {
+  const resource = msg(spec, 1);
+  const nonResource = msg(spec, 2);
+  return compact({
+    resourceAttributes: resource
+      ? compact({
+          namespace: str(resource, 1),
+          verb: str(resource, 2),
+          group: str(resource, 3),
+          version: str(resource, 4),
+          resource: str(resource, 5),
+          subresource: str(resource, 6),
+          name: str(resource, 7),
+        })
+      : undefined,
+    nonResourceAttributes: nonResource ? compact({ path: str(nonResource, 1), verb: str(nonResource, 2) }) : undefined,
+  });
+}
+
+/** intstr.IntOrString: type 0 = intVal, 1 = strVal. */
+function intOrString(f: Fields | undefined): number | string | undefined {
+  if (!f) return undefined;
+  return int(f, 1) === 1 ? (str(f, 3) ?? '') : (int(f, 2) ?? 0);
+}
+
+function labelSelector(f: Fields | undefined): Record<string, unknown> | undefined {
+  if (!f) return undefined;
+  return compact({
+    matchLabels: map(f, 1),
+    matchExpressions: msgs(f, 2).map((e) => compact({ key: str(e, 1), operator: str(e, 2), values: strs(e, 3) })),
+  });
+}
+
+/** The pod template fields kubectl's generators set (`kubectl create job`): containers, restartPolicy, nodeSelector. */
+function podTemplate(f: Fields | undefined): Record<string, unknown> | undefined {
+  if (!f) return undefined;
+  const spec = msg(f, 2);
+  return compact({
+    metadata: objectMeta(msg(f, 1)),
+    spec: spec
+      ? compact({
+          containers: msgs(spec, 2).map(container),
+          initContainers: msgs(spec, 20).map(container),
+          restartPolicy: str(spec, 3),
+          nodeSelector: map(spec, 7),
+          serviceAccountName: str(spec, 8),
+        })
+      : undefined,
+  });
+}
+
+const policyRule = (r: Fields) =>
+  compact({ verbs: strs(r, 1), apiGroups: r.has(2) ? strs(r, 2) : undefined, resources: strs(r, 3), resourceNames: strs(r, 4), nonResourceURLs: strs(r, 5) });
+
+const roleBinding = (f: Fields) => {
+  const ref = msg(f, 3) ?? new Map();
+  return compact({
+    metadata: objectMeta(msg(f, 1)),
+    subjects: msgs(f, 2).map((s) => compact({ kind: str(s, 1), apiGroup: str(s, 2), name: str(s, 3), namespace: str(s, 4) })),
+    roleRef: { apiGroup: str(ref, 1) ?? '', kind: str(ref, 2), name: str(ref, 3) },
+  });
+};
+
 const DECODERS: Record<string, (f: Fields) => Record<string, unknown>> = {
+  // kubectl create service clusterip|nodeport|loadbalancer|externalname, kubectl expose.
+  'v1/Service': (f) => {
+    const spec = msg(f, 2) ?? new Map();
+    return compact({
+      metadata: objectMeta(msg(f, 1)),
+      spec: compact({
+        ports: msgs(spec, 1).map((p) =>
+          compact({ name: str(p, 1), protocol: str(p, 2), port: int(p, 3), targetPort: intOrString(msg(p, 4)), nodePort: int(p, 5) || undefined }),
+        ),
+        selector: map(spec, 2),
+        clusterIP: str(spec, 3),
+        type: str(spec, 4),
+        externalIPs: strs(spec, 5),
+        sessionAffinity: str(spec, 7),
+        externalName: str(spec, 10),
+      }),
+    });
+  },
+  // kubectl create job.
+  'batch/v1/Job': (f) => {
+    const spec = msg(f, 2) ?? new Map();
+    return compact({
+      metadata: objectMeta(msg(f, 1)),
+      spec: compact({
+        parallelism: int(spec, 1),
+        completions: int(spec, 2),
+        activeDeadlineSeconds: int(spec, 3),
+        selector: labelSelector(msg(spec, 4)),
+        template: podTemplate(msg(spec, 6)),
+        backoffLimit: int(spec, 7),
+      }),
+    });
+  },
+  // kubectl create poddisruptionbudget.
+  'policy/v1/PodDisruptionBudget': (f) => {
+    const spec = msg(f, 2) ?? new Map();
+    return compact({
+      metadata: objectMeta(msg(f, 1)),
+      spec: compact({ minAvailable: intOrString(msg(spec, 1)), selector: labelSelector(msg(spec, 2)), maxUnavailable: intOrString(msg(spec, 3)) }),
+    });
+  },
+  // kubectl create role|clusterrole|rolebinding|clusterrolebinding.
+  'rbac.authorization.k8s.io/v1/Role': (f) => compact({ metadata: objectMeta(msg(f, 1)), rules: msgs(f, 2).map(policyRule) }),
+  'rbac.authorization.k8s.io/v1/ClusterRole': (f) => compact({ metadata: objectMeta(msg(f, 1)), rules: msgs(f, 2).map(policyRule) }),
+  'rbac.authorization.k8s.io/v1/RoleBinding': roleBinding,
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': roleBinding,
+  'authentication.k8s.io/v1/SelfSubjectReview': (f) => compact({ metadata: objectMeta(msg(f, 1)) }),
+  'authentication.k8s.io/v1/TokenReview': (f) => {
+    const spec = msg(f, 2) ?? new Map();
+    return compact({ metadata: objectMeta(msg(f, 1)), spec: compact({ token: str(spec, 1), audiences: strs(spec, 2) }) });
+  },
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': (f) => compact({ metadata: objectMeta(msg(f, 1)), spec: accessSpec(msg(f, 2) ?? new Map()) }),
+  'authorization.k8s.io/v1/SubjectAccessReview': (f) => {
+    const spec = msg(f, 2) ?? new Map();
+    return compact({ metadata: objectMeta(msg(f, 1)), spec: compact({ ...accessSpec(spec), user: str(spec, 3), groups: strs(spec, 4), uid: str(spec, 6) }) });
+  },
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': (f) =>
+    compact({ metadata: objectMeta(msg(f, 1)), spec: compact({ namespace: str(msg(f, 2) ?? new Map(), 1) }) }),
   'apps/v1/Deployment': deployment,
   'v1/Namespace': (f) => compact({ metadata: objectMeta(msg(f, 1)), spec: compact({ finalizers: strs(msg(f, 2) ?? new Map(), 1) }) }),
   'v1/ConfigMap': (f) => compact({ metadata: objectMeta(msg(f, 1)), data: map(f, 2), binaryData: map(f, 3, true), immutable: bool(f, 4) }),

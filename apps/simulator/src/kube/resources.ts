@@ -134,6 +134,19 @@ const BUILT_INS: BuiltIn[] = [
     categories: ['api-extensions'],
   },
   { group: 'coordination.k8s.io', versions: v1, resource: 'leases', kind: 'Lease', namespaced: true },
+  // Create-only reviews, answered and never stored (reviews.ts): kubectl auth whoami / can-i.
+  { group: 'authentication.k8s.io', versions: v1, resource: 'selfsubjectreviews', kind: 'SelfSubjectReview', namespaced: false, verbs: ['create'] },
+  { group: 'authentication.k8s.io', versions: v1, resource: 'tokenreviews', kind: 'TokenReview', namespaced: false, verbs: ['create'] },
+  {
+    group: 'authorization.k8s.io',
+    versions: v1,
+    resource: 'selfsubjectaccessreviews',
+    kind: 'SelfSubjectAccessReview',
+    namespaced: false,
+    verbs: ['create'],
+  },
+  { group: 'authorization.k8s.io', versions: v1, resource: 'selfsubjectrulesreviews', kind: 'SelfSubjectRulesReview', namespaced: false, verbs: ['create'] },
+  { group: 'authorization.k8s.io', versions: v1, resource: 'subjectaccessreviews', kind: 'SubjectAccessReview', namespaced: false, verbs: ['create'] },
   {
     group: 'flowcontrol.apiserver.k8s.io',
     versions: [

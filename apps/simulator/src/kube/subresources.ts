@@ -19,10 +19,14 @@ export interface SubresourceRequest {
   query: URLSearchParams;
 }
 
-/** Answer with `body` (an object) and `status` (default 200, 201 for create); throw KubeApiError for a `Status` error. */
+/**
+ * Answer with `body` (an object) and `status` (default 200, 201 for create); throw KubeApiError
+ * for a `Status` error. With `contentType`, `body` is a string sent as is (`pods/log`: text/plain).
+ */
 export interface SubresourceResponse {
   status?: number;
   body: unknown;
+  contentType?: string;
 }
 
 export interface SubresourceRegistration {

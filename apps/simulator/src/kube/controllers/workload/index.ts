@@ -19,7 +19,8 @@
  * - helm-controller (its own slot): installs HelmCharts as Jobs and labelled Deployments.
  *
  * Subresources (`WORKLOAD_SUBRESOURCES`): `pods/eviction` (PodDisruptionBudgets decide, 429 with
- * the budget named when blocked), `serviceaccounts/token` (TokenRequest) and `scale` of
+ * the budget named when blocked), `serviceaccounts/token` (TokenRequest), `pods/log` (one line
+ * per running container: emulated containers write nothing) and `scale` of
  * Deployments, ReplicaSets and StatefulSets (`kubectl scale`).
  *
  * For whoever creates Nodes (the emulated Cluster API controllers, the GKE emulator):
@@ -43,6 +44,7 @@ import { disruptionBudgetController } from './disruption-budgets';
 import { evictionSubresource } from './eviction';
 import { helmControllerEmulation } from './helm-controller';
 import { kubeletController } from './kubelet';
+import { podLogSubresource } from './logs';
 import { nodeTaintController } from './node-taints';
 import { replicaSetController } from './replicasets';
 import { markActive } from './runtime';
@@ -101,4 +103,9 @@ export const workloadClusterController: EmulatedController = {
  */
 export const WORKLOAD_CONTROLLERS: readonly EmulatedController[] = [workloadClusterController, helmControllerEmulation];
 
-export const WORKLOAD_SUBRESOURCES: readonly SubresourceRegistration[] = [evictionSubresource, tokenRequestSubresource, ...scaleSubresources];
+export const WORKLOAD_SUBRESOURCES: readonly SubresourceRegistration[] = [
+  evictionSubresource,
+  tokenRequestSubresource,
+  podLogSubresource,
+  ...scaleSubresources,
+];

@@ -20,11 +20,28 @@ export function randomSuffix(length = 5): string {
  * decimal digits mapped onto the safe alphabet, as the controllers' `ComputeHash` does. Upstream
  * hashes Go's printed struct; we hash canonical JSON, so values differ from a real cluster's but
  * keep the properties that matter: stable for one template, different when the template changes.
+ * Null, empty-object and empty-list fields are left out, as Go's struct does not tell them from
+ * absent ones: `kubectl rollout undo` writes the old ReplicaSet's template back as Go prints it
+ * (`metadata.creationTimestamp: null`, `resources: {}`), and must find that ReplicaSet again
+ * rather than start a new one.
  */
 export function templateHash(template: unknown, collisionCount = 0): string {
-  let hash = fnv1a32(canonicalJson(template ?? {}));
+  let hash = fnv1a32(canonicalJson(withoutEmpty(template ?? {}) ?? {}));
   if (collisionCount) hash = fnv1a32(String(collisionCount), hash);
   return [...String(hash)].map((digit) => SAFE_ALPHABET[digit.charCodeAt(0) % SAFE_ALPHABET.length]).join('');
+}
+
+function withoutEmpty(value: unknown): unknown {
+  if (value === null) return undefined;
+  if (Array.isArray(value)) {
+    const items = value.map(withoutEmpty);
+    return items.length === 0 ? undefined : items;
+  }
+  if (typeof value !== 'object') return value;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .map(([key, inner]) => [key, withoutEmpty(inner)] as const)
+    .filter(([, inner]) => inner !== undefined);
+  return entries.length === 0 ? undefined : Object.fromEntries(entries);
 }
 
 function fnv1a32(text: string, seed = 0x811c9dc5): number {

@@ -1,6 +1,7 @@
 import { applyPatch, type Operation } from 'fast-json-patch';
 import type { SubresourceRegistration, SubresourceRequest, SubresourceResponse } from '../../subresources';
 import { KubeApiError, type KubeObject } from '../../types';
+import { jsonPatchFailed } from '../../object-rules';
 import { replicasOf, selectorOf } from './model';
 import type { LabelSelector } from './selectors';
 
@@ -69,7 +70,7 @@ function patched(current: Scale, body: unknown): Scale {
     try {
       return applyPatch(structuredClone(current), body as Operation[], true, false).newDocument;
     } catch (error) {
-      throw new KubeApiError(422, 'Invalid', `the JSON patch could not be applied: ${(error as Error).message}`);
+      throw jsonPatchFailed(error);
     }
   }
   if (!body || typeof body !== 'object') throw new KubeApiError(400, 'BadRequest', 'the patch must be a JSON object or a JSON patch array');

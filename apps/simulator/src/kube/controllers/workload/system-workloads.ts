@@ -254,7 +254,69 @@ export function systemObjects(info: Pick<ApiServerInfo, 'distribution'>, caCerti
     kind: 'ServiceAccount',
     metadata: { name, namespace: 'kube-system' },
   }));
-  return [...namespaces, ...SYSTEM_NAMESPACES.flatMap((ns) => namespaceDefaults(ns, caCertificatePem)), ...accounts, ...workloads.map(workloadObject)];
+  return [
+    ...namespaces,
+    ...SYSTEM_NAMESPACES.flatMap((ns) => namespaceDefaults(ns, caCertificatePem)),
+    ...accounts,
+    ...workloads.map(workloadObject),
+    ...systemServices(info.distribution),
+  ];
+}
+
+/**
+ * The Services every cluster has: `default/kubernetes` (kube-apiserver's own, the first address of
+ * the service range) and the cluster DNS (the tenth, what kubelets' `clusterDNS` points at),
+ * labelled `kubernetes.io/cluster-service` so `kubectl cluster-info` lists it. Service ranges:
+ * RKE2's default 10.43.0.0/16, GKE's 34.118.224.0/20, kubeadm's 10.96.0.0/12.
+ */
+function systemServices(distribution: ApiServerInfo['distribution']): KubeObject[] {
+  const prefix = distribution === 'rke2' ? '10.43.0' : distribution === 'gke' ? '34.118.224' : '10.96.0';
+  const service = (namespace: string, name: string, labels: Record<string, string>, spec: Record<string, unknown>): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace, labels },
+    spec: { type: 'ClusterIP', sessionAffinity: 'None', ...spec },
+  });
+  const dnsPorts = [
+    { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
+    { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
+  ];
+  const dns =
+    distribution === 'rke2'
+      ? service(
+          'kube-system',
+          'rke2-coredns-rke2-coredns',
+          {
+            'app.kubernetes.io/instance': 'rke2-coredns',
+            'app.kubernetes.io/name': 'rke2-coredns',
+            'k8s-app': 'kube-dns',
+            'kubernetes.io/cluster-service': 'true',
+            'kubernetes.io/name': 'CoreDNS',
+          },
+          {
+            clusterIP: `${prefix}.10`,
+            selector: { 'app.kubernetes.io/instance': 'rke2-coredns', 'app.kubernetes.io/name': 'rke2-coredns', 'k8s-app': 'kube-dns' },
+            ports: [
+              { name: 'udp-53', port: 53, protocol: 'UDP', targetPort: 53 },
+              { name: 'tcp-53', port: 53, protocol: 'TCP', targetPort: 53 },
+            ],
+          },
+        )
+      : service(
+          'kube-system',
+          'kube-dns',
+          { 'k8s-app': 'kube-dns', 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': distribution === 'gke' ? 'KubeDNS' : 'CoreDNS' },
+          { clusterIP: `${prefix}.10`, selector: { 'k8s-app': 'kube-dns' }, ports: dnsPorts },
+        );
+  return [
+    service(
+      'default',
+      'kubernetes',
+      { component: 'apiserver', provider: 'kubernetes' },
+      { clusterIP: `${prefix}.1`, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: distribution === 'gke' ? 443 : 6443 }] },
+    ),
+    dns,
+  ];
 }
 
 export function namespaceObject(name: string): KubeObject {
