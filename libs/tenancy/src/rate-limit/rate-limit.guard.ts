@@ -105,28 +105,41 @@ export class LeasedRateLimit {
     return connection as LeaseConnection;
   }
 
-  /** Counts one request of `key`; rejects only when Redis cannot be reached. */
-  async take(key: string): Promise<RateLimitDecision> {
+  /**
+   * Counts one request of `key`: the decision itself when this instance's lease answers it (most
+   * requests: no promise, no round trip), else a promise of it, which rejects only when Redis
+   * cannot be reached.
+   */
+  take(key: string): RateLimitDecision | Promise<RateLimitDecision> {
+    return this.fromLease(key) ?? this.takeAfterLeasing(key);
+  }
+
+  private fromLease(key: string): RateLimitDecision | undefined {
+    const now = Date.now();
+    if (now >= this.nextSweepAt) this.sweep(now);
+    const lease = this.leases.get(key);
+    if (!lease || lease.endsAt <= now) return undefined;
+    if (lease.unused > 0) {
+      lease.unused--;
+      return this.decision(lease, now, true);
+    }
+    // Every request of the window has been leased: nobody can get more until it ends.
+    if (lease.leasedInRedis >= this.limit) return this.decision(lease, now, false);
+    return undefined;
+  }
+
+  private async takeAfterLeasing(key: string): Promise<RateLimitDecision> {
     for (;;) {
-      const now = Date.now();
-      if (now >= this.nextSweepAt) this.sweep(now);
-      const lease = this.leases.get(key);
-      if (lease && lease.endsAt > now) {
-        if (lease.unused > 0) {
-          lease.unused--;
-          return this.decision(lease, now, true);
-        }
-        // Every request of the window has been leased: nobody can get more until it ends.
-        if (lease.leasedInRedis >= this.limit) return this.decision(lease, now, false);
-      }
       const inFlight = this.leasing.get(key);
       if (inFlight) {
         await inFlight;
-        continue;
+      } else {
+        const leased = this.lease(key).finally(() => this.leasing.delete(key));
+        this.leasing.set(key, leased);
+        await leased;
       }
-      const leased = this.lease(key).finally(() => this.leasing.delete(key));
-      this.leasing.set(key, leased);
-      await leased;
+      const decision = this.fromLease(key);
+      if (decision) return decision;
     }
   }
 
@@ -183,18 +196,25 @@ export class RateLimitGuard implements CanActivate {
     this.limiter = new LeasedRateLimit(LeasedRateLimit.define(redis.open('rate-limit')), `${redis.prefix}:rl:`, config.rateLimitPerMinute);
   }
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  // Not async: a request its instance's lease answers costs no promise (Nest awaits only promises).
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const route = this.reflector.get<RouteContract | undefined>(ROUTE_CONTRACT, context.getHandler());
     const caller = this.cls.get<Caller | undefined>(CALLER);
     if (!route || route.access === 'public' || !caller) return true;
     const key = caller.kind === 'customer' ? caller.tokenId : (caller.tokenId ?? caller.staffUserId);
-    let decision: RateLimitDecision;
-    try {
-      decision = await this.limiter.take(key);
-    } catch (error) {
-      this.logger.warn({ err: error }, 'rate limiter unavailable; request allowed');
-      return true;
-    }
+    const taken = this.limiter.take(key);
+    if (!(taken instanceof Promise)) return this.answer(context, taken);
+    return taken.then(
+      (decision) => this.answer(context, decision),
+      (error: unknown) => {
+        this.logger.warn({ err: error }, 'rate limiter unavailable; request allowed');
+        return true;
+      },
+    );
+  }
+
+  /** The RateLimit-* headers on the answer; a RateLimitedError (with Retry-After) past the limit. */
+  private answer(context: ExecutionContext, decision: RateLimitDecision): boolean {
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     void reply
       .header('ratelimit-limit', String(decision.limit))
