@@ -135,7 +135,8 @@ export const createBackupSchedule = defineRoute({
   summary: 'Schedule backups of a cluster (cron in its own time zone, retention by count or days)',
   description:
     'Without retention the schedule keeps the newest 5 good backups (RKE2 default). Missed windows (Capstan down) run once, not once each. ' +
-    'Namespaces and label_selector are for workload schedules only. A region outside your residency is refused with 422.',
+    'Namespaces and label_selector are for workload schedules only. A region outside your residency is refused with 422. ' +
+    'RKE2 workload backups and restores need the velero add-on on the cluster (PUT .../addons/velero), else 422 velero-addon-required.',
   tags: ['Backups'],
   access: 'customer:write',
   params: clusterParams,
@@ -204,6 +205,7 @@ export const createBackup = defineRoute({
   method: 'POST',
   path: '/v1/clusters/{cluster_id}/backups',
   summary: 'Take a backup now (an operation)',
+  description: 'RKE2 workload backups and restores need the velero add-on on the cluster (PUT .../addons/velero), else 422 velero-addon-required.',
   tags: ['Backups'],
   access: 'customer:write',
   params: clusterParams,
@@ -264,7 +266,8 @@ export const restoreBackup = defineRoute({
   summary: "Restore one of the cluster's backups (an operation)",
   description:
     'control_plane: an etcd snapshot restored into its own cluster (status restoring, then running). workloads: a workload backup into this ' +
-    'cluster or another of your organisation in the same residency. Never across organisations (404), residency or Kubernetes minors (422).',
+    'cluster or another of your organisation in the same residency. Never across organisations (404), residency or Kubernetes minors (422). ' +
+    'Into an RKE2 cluster, workloads need the velero add-on there (422 velero-addon-required); a snapshot kept on the nodes of a deleted cluster is gone (422 backup-not-restorable).',
   tags: ['Backups'],
   access: 'customer:write',
   params: clusterParams,
