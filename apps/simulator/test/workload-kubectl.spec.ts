@@ -353,13 +353,23 @@ describe('kubectl against an emulated workload cluster', () => {
     expect((await kubectl('get', 'ing', '--no-headers')).stdout).toMatch(/^web\s+haproxy\s+web\.example\.com\s+80, 443\s+\d+s\n$/);
     expect(await kubectl('create', 'quota', 'small', '--hard=pods=10,limits.memory=1Gi')).toMatchObject({ code: 0 });
     expect((await kubectl('get', 'quota', 'small', '-o', 'jsonpath={.spec.hard}')).stdout).toBe('{"limits.memory":"1Gi","pods":"10"}');
+    // The quota controller's bookkeeping: hard and used (pods of earlier tests count).
+    await eventually(async () => {
+      const row = (await kubectl('get', 'quota', 'small', '--no-headers')).stdout;
+      return /^small\s+\d+s\s+pods: \d+\/10\s+limits\.memory: 0\/1Gi\n$/.test(row) && row;
+    }, 'the quota counts the pods');
     expect(await kubectl('create', 'priorityclass', 'high', '--value=1000', '--description=important')).toMatchObject({ code: 0 });
-    expect((await kubectl('get', 'pc', 'high')).stdout).toMatch(
-      /^NAME\s+VALUE\s+GLOBAL-DEFAULT\s+AGE\s+PREEMPTIONPOLICY\nhigh\s+1000\s+false\s+\d+s\s+PreemptLowerPriority\n$/,
+    // kube-apiserver's own two classes are there from the start.
+    expect((await kubectl('get', 'pc')).stdout).toMatch(
+      /^NAME\s+VALUE\s+GLOBAL-DEFAULT\s+AGE\s+PREEMPTIONPOLICY\nhigh\s+1000\s+false\s+\d+s\s+PreemptLowerPriority\nsystem-cluster-critical\s+2000000000\s+false\s+\S+\s+PreemptLowerPriority\nsystem-node-critical\s+2000001000\s/,
     );
     expect(await kubectl('create', 'deployment', 'scaled', '--image=nginx')).toMatchObject({ code: 0 });
     expect(await kubectl('autoscale', 'deployment', 'scaled', '--max=4', '--cpu-percent=60')).toMatchObject({ code: 0 });
     expect((await kubectl('get', 'hpa', 'scaled', '--no-headers')).stdout).toMatch(/^scaled\s+Deployment\/scaled\s+cpu: <unknown>\/60%\s+1\s+4\s+0\s+\d+s\n$/);
+    await eventually(async () => {
+      const row = (await kubectl('get', 'quota', 'small', '--no-headers')).stdout;
+      return /\spods: [1-9]\d*\/10\s/.test(row) && row;
+    }, "the quota counts the Deployment's pod");
     expect((await kubectl('get', 'all', '--no-headers', '-o', 'name')).stdout).toEqual(
       expect.stringContaining('horizontalpodautoscaler.autoscaling/scaled\ncronjob.batch/nightly\n'),
     );

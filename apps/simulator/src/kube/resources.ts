@@ -140,8 +140,9 @@ const BUILT_INS: BuiltIn[] = [
     subresources: ['status'],
     categories: ALL,
   },
-  { group: 'batch', versions: v1, resource: 'jobs', kind: 'Job', namespaced: true, subresources: ['status'], categories: ALL },
+  // kube-apiserver lists a group's resources alphabetically (`kubectl get all` shows cronjobs before jobs).
   { group: 'batch', versions: v1, resource: 'cronjobs', kind: 'CronJob', namespaced: true, shortNames: ['cj'], subresources: ['status'], categories: ALL },
+  { group: 'batch', versions: v1, resource: 'jobs', kind: 'Job', namespaced: true, subresources: ['status'], categories: ALL },
   { group: 'networking.k8s.io', versions: v1, resource: 'networkpolicies', kind: 'NetworkPolicy', namespaced: true, shortNames: ['netpol'] },
   { group: 'networking.k8s.io', versions: v1, resource: 'ingresses', kind: 'Ingress', namespaced: true, shortNames: ['ing'], subresources: ['status'] },
   { group: 'networking.k8s.io', versions: v1, resource: 'ingressclasses', kind: 'IngressClass', namespaced: false },

@@ -402,7 +402,8 @@ const SHAPES: Record<string, Shape> = {
       const metrics = (spec.metrics ?? []).map((m) =>
         m.type === 'Resource' ? `${m.resource?.name ?? ''}: <unknown>/${wanted(m.resource?.target)}` : `<unknown>/${wanted(undefined)}`,
       );
-      if (metrics.length === 0 && spec.targetCPUUtilizationPercentage !== undefined) metrics.push(`cpu: <unknown>/${spec.targetCPUUtilizationPercentage}%`);
+      // Neither metrics nor a v1 CPU target: upstream's defaulting makes it CPU at 80%.
+      if (metrics.length === 0) metrics.push(`cpu: <unknown>/${spec.targetCPUUtilizationPercentage ?? 80}%`);
       const shown = metrics.length > 2 ? `${metrics.slice(0, 2).join(', ')} + ${metrics.length - 2} more...` : metrics.join(', ');
       return [
         hpa.metadata.name,

@@ -15,6 +15,7 @@
  * - kubelet: starts pods (ContainerCreating -> Running/Ready), finishes graceful deletions,
  *   removes pods of deleted nodes and pods a NotReady node's NoExecute taint evicts;
  * - disruption-budgets: PodDisruptionBudget status;
+ * - resource-quotas: ResourceQuota status (hard and used; nothing is refused);
  * - serviceaccount-tokens: revokes a deleted ServiceAccount's tokens.
  * - helm-controller (its own slot): installs HelmCharts as Jobs and labelled Deployments.
  *
@@ -47,6 +48,7 @@ import { kubeletController } from './kubelet';
 import { podLogSubresource } from './logs';
 import { nodeTaintController } from './node-taints';
 import { replicaSetController } from './replicasets';
+import { resourceQuotaController } from './resource-quotas';
 import { markActive } from './runtime';
 import { scaleSubresources } from './scale';
 import { schedulerController } from './scheduler';
@@ -68,6 +70,7 @@ export const WORKLOAD_CONTROLLER_STEPS: readonly EmulatedController[] = [
   schedulerController,
   kubeletController,
   disruptionBudgetController,
+  resourceQuotaController,
   serviceAccountTokenController,
 ];
 
