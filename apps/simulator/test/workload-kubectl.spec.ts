@@ -400,7 +400,7 @@ describe('kubectl against an emulated workload cluster', () => {
       /^lease\.coordination\.k8s\.io\/lock\s+me\s/m,
     ])
       expect(tables).toMatch(line);
-    expect((await kubectl('get', 'events')).stdout).toMatch(
+    expect((await kubectl('get', 'events', '--field-selector', 'reason=Noticed')).stdout).toMatch(
       /^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE\n\d+s\s+Warning\s+Noticed\s+configmap\/noticed\s+seen twice\n$/,
     );
     expect((await kubectl('events', '--for', 'configmap/noticed')).stdout).toMatch(/Warning\s+Noticed\s+ConfigMap\/noticed\s+seen twice/);
@@ -408,6 +408,15 @@ describe('kubectl against an emulated workload cluster', () => {
       /Events:\n\s+Type\s+Reason\s+Age\s+From\s+Message\n[\s-]+\n\s+Warning\s+Noticed\s.*tester\s+seen twice/,
     );
     expect((await kubectl('get', 'events.events.k8s.io')).stderr).toBe('No resources found in default namespace.\n');
+
+    // The emulated scheduler and deployment controller record what they do.
+    expect((await kubectl('describe', 'deployment', 'scaled')).stdout).toMatch(
+      /Normal\s+ScalingReplicaSet\s+\S+\s+deployment-controller\s+Scaled up replica set scaled-[a-z0-9]+ from 0 to 1/,
+    );
+    expect(
+      (await kubectl('events', '--types', 'Normal', '--for', `pod/${(await kubectl('get', 'pods', '-l', 'app=scaled', '-o', 'name')).stdout.trim().slice(4)}`))
+        .stdout,
+    ).toMatch(/Normal\s+Scheduled\s+Pod\/scaled-[a-z0-9]+-[a-z0-9]{5}\s+Successfully assigned default\/scaled-[a-z0-9]+-[a-z0-9]{5} to worker-[abc]/);
 
     // kubectl explain walks upstream 1.32's schemas.
     expect((await kubectl('explain', 'deployment.spec.template')).stdout).toMatch(

@@ -11,7 +11,8 @@
  *   plane) that every node runs;
  * - deployments, replicasets, daemonsets: Deployment -> ReplicaSet -> Pods with rolling updates;
  *   one daemon pod per eligible node;
- * - scheduler: binds pending pods to Ready nodes (nodeSelector, affinity, taints/tolerations);
+ * - scheduler: binds pending pods to Ready nodes (nodeSelector, affinity, taints/tolerations),
+ *   recording `Scheduled`/`FailedScheduling` Events (events.ts; deployments record `ScalingReplicaSet`);
  * - kubelet: starts pods (ContainerCreating -> Running/Ready), finishes graceful deletions,
  *   removes pods of deleted nodes and pods a NotReady node's NoExecute taint evicts;
  * - disruption-budgets: PodDisruptionBudget status;
