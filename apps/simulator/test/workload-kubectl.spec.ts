@@ -337,6 +337,98 @@ describe('kubectl against an emulated workload cluster', () => {
     expect(await kubectl('delete', 'namespace', 'judge', '--wait', '--timeout=30s')).toMatchObject({ code: 0 });
   });
 
+  it('serves the other built-in kinds a 1.32 API server has: generators, tables, events, explain', async () => {
+    // kubectl's generators send these as protobuf; the tables are kube-apiserver's columns.
+    expect(await kubectl('create', 'cronjob', 'nightly', '--image=busybox', '--schedule=0 3 * * *', '--', 'date')).toMatchObject({
+      code: 0,
+      stdout: 'cronjob.batch/nightly created\n',
+    });
+    expect((await kubectl('get', 'cj', '-o', 'wide')).stdout).toMatch(
+      /^NAME\s+SCHEDULE\s+TIMEZONE\s+SUSPEND\s+ACTIVE\s+LAST SCHEDULE\s+AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR\nnightly\s+0 3 \* \* \*\s+<none>\s+False\s+0\s+<none>\s+\d+s\s+nightly\s+busybox\s+<none>\n$/,
+    );
+    expect(await kubectl('create', 'ingress', 'web', '--class=haproxy', '--rule=web.example.com/*=web:80,tls=web-tls')).toMatchObject({ code: 0 });
+    expect((await kubectl('get', 'ing', 'web', '-o', 'jsonpath={.spec}')).stdout).toBe(
+      '{"ingressClassName":"haproxy","rules":[{"host":"web.example.com","http":{"paths":[{"backend":{"service":{"name":"web","port":{"number":80}}},"path":"/","pathType":"Prefix"}]}}],"tls":[{"hosts":["web.example.com"],"secretName":"web-tls"}]}',
+    );
+    expect((await kubectl('get', 'ing', '--no-headers')).stdout).toMatch(/^web\s+haproxy\s+web\.example\.com\s+80, 443\s+\d+s\n$/);
+    expect(await kubectl('create', 'quota', 'small', '--hard=pods=10,limits.memory=1Gi')).toMatchObject({ code: 0 });
+    expect((await kubectl('get', 'quota', 'small', '-o', 'jsonpath={.spec.hard}')).stdout).toBe('{"limits.memory":"1Gi","pods":"10"}');
+    // The quota controller's bookkeeping: hard and used (pods of earlier tests count).
+    await eventually(async () => {
+      const row = (await kubectl('get', 'quota', 'small', '--no-headers')).stdout;
+      return /^small\s+\d+s\s+pods: \d+\/10\s+limits\.memory: 0\/1Gi\n$/.test(row) && row;
+    }, 'the quota counts the pods');
+    expect(await kubectl('create', 'priorityclass', 'high', '--value=1000', '--description=important')).toMatchObject({ code: 0 });
+    // kube-apiserver's own two classes are there from the start.
+    expect((await kubectl('get', 'pc')).stdout).toMatch(
+      /^NAME\s+VALUE\s+GLOBAL-DEFAULT\s+AGE\s+PREEMPTIONPOLICY\nhigh\s+1000\s+false\s+\d+s\s+PreemptLowerPriority\nsystem-cluster-critical\s+2000000000\s+false\s+\S+\s+PreemptLowerPriority\nsystem-node-critical\s+2000001000\s/,
+    );
+    expect(await kubectl('create', 'deployment', 'scaled', '--image=nginx')).toMatchObject({ code: 0 });
+    expect(await kubectl('autoscale', 'deployment', 'scaled', '--max=4', '--cpu-percent=60')).toMatchObject({ code: 0 });
+    expect((await kubectl('get', 'hpa', 'scaled', '--no-headers')).stdout).toMatch(/^scaled\s+Deployment\/scaled\s+cpu: <unknown>\/60%\s+1\s+4\s+0\s+\d+s\n$/);
+    await eventually(async () => {
+      const row = (await kubectl('get', 'quota', 'small', '--no-headers')).stdout;
+      return /\spods: [1-9]\d*\/10\s/.test(row) && row;
+    }, "the quota counts the Deployment's pod");
+    expect((await kubectl('get', 'all', '--no-headers', '-o', 'name')).stdout).toEqual(
+      expect.stringContaining('horizontalpodautoscaler.autoscaling/scaled\ncronjob.batch/nightly\n'),
+    );
+
+    const uid = (await kubectl('create', 'configmap', 'noticed', '-o', 'jsonpath={.metadata.uid}')).stdout;
+    const manifests = join(dir, 'kinds.yaml');
+    await writeFile(
+      manifests,
+      [
+        'apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: fast, annotations: {storageclass.kubernetes.io/is-default-class: "true"}}\nprovisioner: pd.csi.storage.gke.io\nallowVolumeExpansion: true',
+        'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data}\nspec: {accessModes: [ReadWriteOnce], storageClassName: fast, resources: {requests: {storage: 1Gi}}}',
+        'apiVersion: v1\nkind: LimitRange\nmetadata: {name: defaults}\nspec: {limits: [{type: Container, default: {cpu: 500m}}]}',
+        'apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata: {name: haproxy}\nspec: {controller: haproxy.org/ingress-controller/haproxy}',
+        'apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: web-abc, labels: {kubernetes.io/service-name: web}}\naddressType: IPv4\nports: [{name: http, port: 80}]\nendpoints: [{addresses: [10.42.0.5]}, {addresses: [10.42.0.6]}]',
+        'apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {name: lock}\nspec: {holderIdentity: me}',
+        `apiVersion: v1\nkind: Event\nmetadata: {name: noticed.1}\ninvolvedObject: {kind: ConfigMap, name: noticed, namespace: default, apiVersion: v1, uid: ${uid}}\nreason: Noticed\nmessage: seen twice\ntype: Warning\nsource: {component: tester}\nfirstTimestamp: "${new Date(Date.now() - 600_000).toISOString()}"\nlastTimestamp: "${new Date().toISOString()}"\ncount: 2`,
+      ].join('\n---\n'),
+    );
+    expect(await kubectl('apply', '-f', manifests)).toMatchObject({ code: 0 });
+    const tables = (await kubectl('get', 'sc,pvc,limits,ingressclass,endpointslices,leases')).stdout;
+    for (const line of [
+      /^NAME\s+PROVISIONER\s+RECLAIMPOLICY\s+VOLUMEBINDINGMODE\s+ALLOWVOLUMEEXPANSION\s+AGE$/m,
+      /^storageclass\.storage\.k8s\.io\/fast \(default\)\s+pd\.csi\.storage\.gke\.io\s+Delete\s+Immediate\s+true\s/m,
+      /^persistentvolumeclaim\/data\s+Pending\s+fast\s+<unset>\s+\d+s$/m,
+      /^limitrange\/defaults\s+\d{4}-\d\d-\d\dT/m,
+      /^ingressclass\.networking\.k8s\.io\/haproxy\s+haproxy\.org\/ingress-controller\/haproxy\s+<none>\s/m,
+      /^endpointslice\.discovery\.k8s\.io\/web-abc\s+IPv4\s+80\s+10\.42\.0\.5,10\.42\.0\.6\s/m,
+      /^lease\.coordination\.k8s\.io\/lock\s+me\s/m,
+    ])
+      expect(tables).toMatch(line);
+    expect((await kubectl('get', 'events', '--field-selector', 'reason=Noticed')).stdout).toMatch(
+      /^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE\n\d+s\s+Warning\s+Noticed\s+configmap\/noticed\s+seen twice\n$/,
+    );
+    expect((await kubectl('events', '--for', 'configmap/noticed')).stdout).toMatch(/Warning\s+Noticed\s+ConfigMap\/noticed\s+seen twice/);
+    expect((await kubectl('describe', 'configmap', 'noticed')).stdout).toMatch(
+      /Events:\n\s+Type\s+Reason\s+Age\s+From\s+Message\n[\s-]+\n\s+Warning\s+Noticed\s.*tester\s+seen twice/,
+    );
+    expect((await kubectl('get', 'events.events.k8s.io')).stderr).toBe('No resources found in default namespace.\n');
+
+    // The emulated scheduler and deployment controller record what they do.
+    expect((await kubectl('describe', 'deployment', 'scaled')).stdout).toMatch(
+      /Normal\s+ScalingReplicaSet\s+\S+\s+deployment-controller\s+Scaled up replica set scaled-[a-z0-9]+ from 0 to 1/,
+    );
+    expect(
+      (await kubectl('events', '--types', 'Normal', '--for', `pod/${(await kubectl('get', 'pods', '-l', 'app=scaled', '-o', 'name')).stdout.trim().slice(4)}`))
+        .stdout,
+    ).toMatch(/Normal\s+Scheduled\s+Pod\/scaled-[a-z0-9]+-[a-z0-9]{5}\s+Successfully assigned default\/scaled-[a-z0-9]+-[a-z0-9]{5} to worker-[abc]/);
+
+    // kubectl explain walks upstream 1.32's schemas.
+    expect((await kubectl('explain', 'deployment.spec.template')).stdout).toMatch(
+      /FIELD: template <PodTemplateSpec>[\s\S]*FIELDS:\n\s+metadata\s+<ObjectMeta>[\s\S]*spec\s+<PodSpec>/,
+    );
+    expect((await kubectl('explain', 'pod.spec.containers', '--recursive')).stdout).toMatch(
+      /^\s+ports\s+<\[\]ContainerPort>\n\s+containerPort\s+<integer> -required-$/m,
+    );
+    expect((await kubectl('explain', 'ingress.spec')).stdout).toMatch(/ingressClassName\s+<string>[\s\S]*rules\s+<\[\]IngressRule>/);
+    expect((await kubectl('explain', 'cronjob.spec.schedule')).stdout).toContain('The schedule in Cron format');
+  });
+
   async function evict(token: string, pod: string): Promise<{ status: number; body: unknown }> {
     const url = new URL(`${sim.simulator.kube.url}/api/v1/namespaces/default/pods/${pod}/eviction`);
     const payload = JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod, namespace: 'default' } });

@@ -74,11 +74,11 @@ async function route(context: RequestContext): Promise<void> {
     const accept = req.headers.accept ?? '';
     if (accept && !/application\/json|\*\/\*/.test(accept))
       throw new KubeApiError(406, 'NotAcceptable', `only application/json is served for /openapi/v2 by this emulated API server, not ${accept}`);
-    return sendJson(res, 200, openApiV2(index));
+    return sendJson(res, 200, await openApiV2(index));
   }
   const openapi = /^\/openapi\/v3\/(?:api\/([^/]+)|apis\/([^/]+)\/([^/]+))$/.exec(path);
   if (openapi) {
-    const doc = openapi[1] ? openApiV3GroupVersion(index, '', openapi[1]) : openApiV3GroupVersion(index, openapi[2]!, openapi[3]!);
+    const doc = openapi[1] ? await openApiV3GroupVersion(index, '', openapi[1]) : await openApiV3GroupVersion(index, openapi[2]!, openapi[3]!);
     if (!doc) throw pathNotFound();
     return sendJson(res, 200, doc);
   }

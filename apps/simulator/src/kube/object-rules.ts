@@ -135,8 +135,36 @@ export function prepareCreate(
   // kube-apiserver's defaulting of the one field kubectl's generators leave empty.
   if (type.kind === 'Secret' && !object.type) object.type = 'Opaque';
   if (type.kind === 'Service' && type.group === '') object.spec = serviceDefaults((object.spec ?? {}) as Record<string, unknown>);
+  applyDefaults(type, object);
   checkLabels(type, object);
   return object;
+}
+
+/**
+ * k8s.io/api's SetDefaults_* for the kinds served without a controller, so `kubectl get` shows
+ * what it shows upstream (a CronJob's SUSPEND False, a claim's STATUS Pending, a StorageClass's
+ * RECLAIMPOLICY Delete). Only fields left empty are filled.
+ */
+const DEFAULTS: Record<string, { spec?: Record<string, unknown>; top?: Record<string, unknown>; status?: Record<string, unknown> }> = {
+  'batch/CronJob': { spec: { concurrencyPolicy: 'Allow', suspend: false, successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 1 } },
+  'autoscaling/HorizontalPodAutoscaler': { spec: { minReplicas: 1 } },
+  '/PersistentVolumeClaim': { spec: { volumeMode: 'Filesystem' }, status: { phase: 'Pending' } },
+  '/PersistentVolume': { spec: { persistentVolumeReclaimPolicy: 'Retain', volumeMode: 'Filesystem' }, status: { phase: 'Pending' } },
+  'storage.k8s.io/StorageClass': { top: { reclaimPolicy: 'Delete', volumeBindingMode: 'Immediate' } },
+  'scheduling.k8s.io/PriorityClass': { top: { preemptionPolicy: 'PreemptLowerPriority' } },
+};
+
+function applyDefaults(type: ResourceType, object: KubeObject): void {
+  if (type.schemas) return;
+  const defaults = DEFAULTS[`${type.group}/${type.kind}`];
+  if (!defaults) return;
+  const fill = (target: Record<string, unknown>, values: Record<string, unknown> | undefined) => {
+    for (const [key, value] of Object.entries(values ?? {})) if (target[key] === undefined) target[key] = value;
+    return target;
+  };
+  fill(object as Record<string, unknown>, defaults.top);
+  if (defaults.spec) object.spec = fill({ ...(object.spec ?? {}) }, defaults.spec);
+  if (defaults.status) object.status = fill({ ...(object.status ?? {}) }, defaults.status);
 }
 
 /**
@@ -152,6 +180,14 @@ const NO_GENERATION = new Set([
   '/Service',
   '/Endpoints',
   '/Event',
+  '/PersistentVolumeClaim',
+  '/PersistentVolume',
+  '/ResourceQuota',
+  '/LimitRange',
+  'events.k8s.io/Event',
+  'autoscaling/HorizontalPodAutoscaler',
+  'scheduling.k8s.io/PriorityClass',
+  'storage.k8s.io/StorageClass',
   'coordination.k8s.io/Lease',
   'rbac.authorization.k8s.io/Role',
   'rbac.authorization.k8s.io/RoleBinding',

@@ -1,15 +1,107 @@
 import { createHash } from 'node:crypto';
+import upstream from './openapi-data/index.json';
 import type { ResourceIndex, ResourceType } from './resources';
 
 /**
- * `/openapi/v3`: the root index and one document per group/version, written from the resource
- * registry rather than copied from upstream. Each path carries what kubectl reads: the operation's
- * `x-kubernetes-group-version-kind` and its `fieldValidation`/`dryRun`/`fieldManager` query
- * parameters, which is how kubectl 1.32 learns that the server validates fields itself (so
- * `kubectl apply` sends `fieldValidation=Strict` instead of validating against a client-side
- * schema). Schemas are permissive (`x-kubernetes-preserve-unknown-fields`) except a CRD's own
- * `openAPIV3Schema`, which is served as given.
+ * `/openapi/v3`: the root index and one document per group/version; `/openapi/v2`: one document.
+ * Built-in kinds get upstream Kubernetes 1.32's schemas (`openapi-data/`, its README says where
+ * they come from), so `kubectl explain deployment.spec.template` walks real fields; a CRD's
+ * `openAPIV3Schema` is served as given; the kinds upstream does not define (helm-controller's,
+ * k3s') stay permissive (`x-kubernetes-preserve-unknown-fields`). Each path carries what kubectl
+ * reads: the operation's `x-kubernetes-group-version-kind` and its `fieldValidation`/`dryRun`/
+ * `fieldManager` query parameters, which is how kubectl 1.32 learns that the server validates
+ * fields itself (so `kubectl apply` sends `fieldValidation=Strict` instead of validating against a
+ * client-side schema).
+ *
+ * Memory: the definitions are split by Go package (`io.k8s.api.apps.v1`, ...) and a package is
+ * loaded the first time a document needs it, once per process (shared by every API server in it).
  */
+type Schema = Record<string, unknown>;
+
+const PACKAGES: Record<string, () => Promise<Record<string, Schema>>> = {
+  'io.k8s.api.apps.v1': async () => (await import('./openapi-data/io.k8s.api.apps.v1.json')).default,
+  'io.k8s.api.authentication.v1': async () => (await import('./openapi-data/io.k8s.api.authentication.v1.json')).default,
+  'io.k8s.api.authorization.v1': async () => (await import('./openapi-data/io.k8s.api.authorization.v1.json')).default,
+  'io.k8s.api.autoscaling.v1': async () => (await import('./openapi-data/io.k8s.api.autoscaling.v1.json')).default,
+  'io.k8s.api.autoscaling.v2': async () => (await import('./openapi-data/io.k8s.api.autoscaling.v2.json')).default,
+  'io.k8s.api.batch.v1': async () => (await import('./openapi-data/io.k8s.api.batch.v1.json')).default,
+  'io.k8s.api.coordination.v1': async () => (await import('./openapi-data/io.k8s.api.coordination.v1.json')).default,
+  'io.k8s.api.core.v1': async () => (await import('./openapi-data/io.k8s.api.core.v1.json')).default,
+  'io.k8s.api.discovery.v1': async () => (await import('./openapi-data/io.k8s.api.discovery.v1.json')).default,
+  'io.k8s.api.events.v1': async () => (await import('./openapi-data/io.k8s.api.events.v1.json')).default,
+  'io.k8s.api.flowcontrol.v1': async () => (await import('./openapi-data/io.k8s.api.flowcontrol.v1.json')).default,
+  'io.k8s.api.networking.v1': async () => (await import('./openapi-data/io.k8s.api.networking.v1.json')).default,
+  'io.k8s.api.policy.v1': async () => (await import('./openapi-data/io.k8s.api.policy.v1.json')).default,
+  'io.k8s.api.rbac.v1': async () => (await import('./openapi-data/io.k8s.api.rbac.v1.json')).default,
+  'io.k8s.api.scheduling.v1': async () => (await import('./openapi-data/io.k8s.api.scheduling.v1.json')).default,
+  'io.k8s.api.storage.v1': async () => (await import('./openapi-data/io.k8s.api.storage.v1.json')).default,
+  'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1': async () =>
+    (await import('./openapi-data/io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.json')).default,
+  'io.k8s.apimachinery.pkg.api.resource': async () => (await import('./openapi-data/io.k8s.apimachinery.pkg.api.resource.json')).default,
+  'io.k8s.apimachinery.pkg.apis.meta.v1': async () => (await import('./openapi-data/io.k8s.apimachinery.pkg.apis.meta.v1.json')).default,
+  'io.k8s.apimachinery.pkg.util.intstr': async () => (await import('./openapi-data/io.k8s.apimachinery.pkg.util.intstr.json')).default,
+};
+
+/** Where `openapi-data/` comes from (its README). */
+const UPSTREAM_RELEASE = 'kubernetes release-1.32';
+
+const loaded = new Map<string, Record<string, Schema>>();
+
+async function definition(name: string): Promise<Schema | undefined> {
+  const pkg = name.slice(0, name.lastIndexOf('.'));
+  let defs = loaded.get(pkg);
+  if (!defs) {
+    const load = PACKAGES[pkg];
+    if (!load) return undefined;
+    defs = await load();
+    loaded.set(pkg, defs);
+  }
+  return defs[name];
+}
+
+/** The upstream definition name of a served kind (`apps/v1/Deployment` -> `io.k8s.api.apps.v1.Deployment`). */
+function upstreamName(group: string, version: string, kind: string): string | undefined {
+  return (upstream.kinds as Record<string, string>)[`${group ? `${group}/` : ''}${version}/${kind}`];
+}
+
+/** `roots` and every definition they reference, in the v2 form (`#/definitions/...`). */
+async function closure(roots: string[]): Promise<Map<string, Schema>> {
+  const out = new Map<string, Schema>();
+  const stack = [...roots];
+  while (stack.length > 0) {
+    const name = stack.pop()!;
+    if (out.has(name)) continue;
+    const schema = await definition(name);
+    if (!schema) continue;
+    out.set(name, schema);
+    for (const match of JSON.stringify(schema).matchAll(/#\/definitions\/([^"]+)/g)) stack.push(match[1]!);
+  }
+  return out;
+}
+
+/**
+ * A v2 definition in OpenAPI v3 form, as kube-apiserver's builder writes it: references point at
+ * `#/components/schemas/`, and a reference with siblings (description, default) is wrapped in
+ * `allOf`, since v3 ignores a `$ref`'s siblings.
+ */
+function toV3(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(toV3);
+  if (!schema || typeof schema !== 'object') return schema;
+  const out: Schema = {};
+  for (const [key, value] of Object.entries(schema)) out[key] = key === 'x-kubernetes-group-version-kind' ? value : toV3(value);
+  const ref = out['$ref'];
+  if (typeof ref !== 'string') return out;
+  const target = ref.replace('#/definitions/', '#/components/schemas/');
+  const { $ref: _ref, ...siblings } = out;
+  return Object.keys(siblings).length === 0 ? { $ref: target } : { allOf: [{ $ref: target }], ...siblings };
+}
+
+const v3Cache = new Map<string, unknown>();
+function v3Of(name: string, schema: Schema): unknown {
+  let converted = v3Cache.get(name);
+  if (!converted) v3Cache.set(name, (converted = toV3(schema)));
+  return converted;
+}
 export function openApiV3Root(index: ResourceIndex): unknown {
   const paths: Record<string, { serverRelativeURL: string }> = {};
   for (const [group, versions] of index.groupVersions()) {
@@ -23,7 +115,12 @@ export function openApiV3Root(index: ResourceIndex): unknown {
 
 function hashOf(index: ResourceIndex, group: string, version: string): string {
   const types = index.groupVersions().get(group)?.get(version) ?? [];
-  return createHash('sha512').update(JSON.stringify(types)).digest('hex').slice(0, 128).toUpperCase();
+  // The data's origin is part of the hash: kubectl caches documents by it (~/.kube/cache), and must not keep the permissive ones of earlier emulators.
+  return createHash('sha512')
+    .update(`${UPSTREAM_RELEASE}\n${JSON.stringify(types)}`)
+    .digest('hex')
+    .slice(0, 128)
+    .toUpperCase();
 }
 
 const QUERY = (name: string, description: string) => ({ name, in: 'query', description, schema: { type: 'string', uniqueItems: true } });
@@ -34,7 +131,7 @@ const WRITE_PARAMETERS = [
 ];
 
 /** The document of one group/version; null when it is not served. */
-export function openApiV3GroupVersion(index: ResourceIndex, group: string, version: string): unknown {
+export async function openApiV3GroupVersion(index: ResourceIndex, group: string, version: string): Promise<unknown> {
   const types = index.groupVersions().get(group)?.get(version);
   if (!types) return null;
   const prefix = group ? `/apis/${group}/${version}` : `/api/${version}`;
@@ -43,7 +140,7 @@ export function openApiV3GroupVersion(index: ResourceIndex, group: string, versi
   for (const type of types) {
     const gvk = { group: type.group, version, kind: type.kind };
     const schemaName = schemaNameOf(type, version);
-    schemas[schemaName] = schemaOf(type, version);
+    if (!upstreamName(type.group, version, type.kind)) schemas[schemaName] = schemaOf(type, version);
     const ref = { $ref: `#/components/schemas/${schemaName}` };
     const ok = { '200': { description: 'OK', content: { 'application/json': { schema: ref } } } };
     const collection = type.namespaced ? `${prefix}/namespaces/{namespace}/${type.resource}` : `${prefix}/${type.resource}`;
@@ -70,10 +167,14 @@ export function openApiV3GroupVersion(index: ResourceIndex, group: string, versi
       paths[`${item}/status`] = { get: op('get'), put: op('put', { parameters: WRITE_PARAMETERS }), patch: op('patch', { parameters: WRITE_PARAMETERS }) };
     }
   }
+  const roots = types.map((t) => upstreamName(t.group, version, t.kind)).filter((n): n is string => Boolean(n));
+  for (const [name, schema] of await closure(roots)) schemas[name] = v3Of(name, schema);
   return { openapi: '3.0.0', info: { title: 'Kubernetes', version: 'unversioned' }, paths, components: { schemas } };
 }
 
 function schemaNameOf(type: ResourceType, version: string): string {
+  const known = upstreamName(type.group, version, type.kind);
+  if (known) return known;
   const reversed = (type.group || 'core').split('.').reverse().join('.');
   return `io.k8s.api.${reversed}.${version}.${type.kind}`;
 }
@@ -98,18 +199,20 @@ function schemaOf(type: ResourceType, version: string): unknown {
 /**
  * `/openapi/v2` (Swagger 2.0, JSON only): every served kind's definition and its collection and
  * item paths with `x-kubernetes-group-version-kind`, from the same schemas as `/openapi/v3`
- * (its `#/definitions/...` form). kube-apiserver also serves it as protobuf, which kubectl's
+ * (upstream's own `#/definitions/...` form). kube-apiserver also serves it as protobuf, which kubectl's
  * `explain --output=plaintext-openapiv2` asks for only: the emulator answers that with 406.
  */
-export function openApiV2(index: ResourceIndex): unknown {
+export async function openApiV2(index: ResourceIndex): Promise<unknown> {
   const paths: Record<string, unknown> = {};
   const definitions: Record<string, unknown> = {};
+  const roots: string[] = [];
   for (const [group, versions] of index.groupVersions()) {
     for (const [version, types] of versions) {
       const prefix = group ? `/apis/${group}/${version}` : `/api/${version}`;
       for (const type of types) {
         const name = schemaNameOf(type, version);
-        definitions[name] = schemaOf(type, version);
+        if (upstreamName(type.group, version, type.kind)) roots.push(name);
+        else definitions[name] = schemaOf(type, version);
         const gvk = { group: type.group, version, kind: type.kind };
         const ref = { $ref: `#/definitions/${name}` };
         const op = (verb: string) => ({
@@ -126,5 +229,6 @@ export function openApiV2(index: ResourceIndex): unknown {
       }
     }
   }
+  for (const [name, schema] of await closure(roots)) definitions[name] = schema;
   return { swagger: '2.0', info: { title: 'Kubernetes', version: 'unversioned' }, paths, definitions };
 }

@@ -4,8 +4,8 @@ import { KubeApiError } from './types';
  * Request bodies in Kubernetes' protobuf encoding (`application/vnd.kubernetes.protobuf`), for
  * the few kinds kubectl 1.32 sends that way: its typed clients (`kubectl create namespace |
  * configmap | secret | serviceaccount | deployment` (the fields its generator sets), `kubectl
- * create token`, `kubectl drain`'s evictions, `kubectl auth whoami | can-i`'s reviews, `kubectl create service | job | poddisruptionbudget | role |
- * rolebinding | clusterrole | clusterrolebinding`) always
+ * create token`, `kubectl drain`'s evictions, `kubectl auth whoami | can-i`'s reviews, `kubectl create service | job | cronjob | ingress | quota | priorityclass |
+ * poddisruptionbudget | role | rolebinding | clusterrole | clusterrolebinding`, `kubectl autoscale`) always
  * write protobuf, without a JSON fallback. The envelope is `k8s\0` + runtime.Unknown{typeMeta,
  * raw}; field numbers are those of k8s.io/api's generated.proto. Other kinds answer 415.
  * Responses are always JSON, which those clients accept.
@@ -218,6 +218,40 @@ const roleBinding = (f: Fields) => {
   });
 };
 
+/** batch/v1 JobSpec: the fields `kubectl create job|cronjob` set. */
+function jobSpec(spec: Fields): Record<string, unknown> {
+  return compact({
+    parallelism: int(spec, 1),
+    completions: int(spec, 2),
+    activeDeadlineSeconds: int(spec, 3),
+    selector: labelSelector(msg(spec, 4)),
+    template: podTemplate(msg(spec, 6)),
+    backoffLimit: int(spec, 7),
+  });
+}
+
+/** networking/v1 IngressBackend: service (4: name, port {name, number}) or resource (3). */
+function ingressBackend(f: Fields | undefined): Record<string, unknown> | undefined {
+  if (!f) return undefined;
+  const service = msg(f, 4);
+  const port = service ? msg(service, 2) : undefined;
+  const resource = msg(f, 3);
+  return compact({
+    service: service ? compact({ name: str(service, 1), port: port ? compact({ name: str(port, 1), number: int(port, 2) }) : undefined }) : undefined,
+    resource: resource ? compact({ apiGroup: str(resource, 1), kind: str(resource, 2), name: str(resource, 3) }) : undefined,
+  });
+}
+
+/** autoscaling CrossVersionObjectReference (kind, name, apiVersion). */
+const scaleTarget = (f: Fields | undefined) => (f ? compact({ kind: str(f, 1), name: str(f, 2), apiVersion: str(f, 3) }) : undefined);
+
+/** A map<string, resource.Quantity> (Quantity is `{ string = 1 }`). */
+function quantities(f: Fields, n: number): Record<string, string> | undefined {
+  const entries = msgs(f, n);
+  if (entries.length === 0) return undefined;
+  return Object.fromEntries(entries.map((e) => [str(e, 1) ?? '', str(msg(e, 2) ?? new Map(), 1) ?? '']));
+}
+
 const DECODERS: Record<string, (f: Fields) => Record<string, unknown>> = {
   // kubectl create service clusterip|nodeport|loadbalancer|externalname, kubectl expose.
   'v1/Service': (f) => {
@@ -238,17 +272,68 @@ const DECODERS: Record<string, (f: Fields) => Record<string, unknown>> = {
     });
   },
   // kubectl create job.
-  'batch/v1/Job': (f) => {
+  'batch/v1/Job': (f) => compact({ metadata: objectMeta(msg(f, 1)), spec: jobSpec(msg(f, 2) ?? new Map()) }),
+  // kubectl create cronjob.
+  'batch/v1/CronJob': (f) => {
+    const spec = msg(f, 2) ?? new Map();
+    const template = msg(spec, 5);
+    return compact({
+      metadata: objectMeta(msg(f, 1)),
+      spec: compact({
+        schedule: str(spec, 1),
+        startingDeadlineSeconds: int(spec, 2),
+        concurrencyPolicy: str(spec, 3),
+        suspend: bool(spec, 4),
+        jobTemplate: template ? compact({ metadata: objectMeta(msg(template, 1)), spec: jobSpec(msg(template, 2) ?? new Map()) }) : undefined,
+        successfulJobsHistoryLimit: int(spec, 6),
+        failedJobsHistoryLimit: int(spec, 7),
+        timeZone: str(spec, 8),
+      }),
+    });
+  },
+  // kubectl create ingress.
+  'networking.k8s.io/v1/Ingress': (f) => {
     const spec = msg(f, 2) ?? new Map();
     return compact({
       metadata: objectMeta(msg(f, 1)),
       spec: compact({
-        parallelism: int(spec, 1),
-        completions: int(spec, 2),
-        activeDeadlineSeconds: int(spec, 3),
-        selector: labelSelector(msg(spec, 4)),
-        template: podTemplate(msg(spec, 6)),
-        backoffLimit: int(spec, 7),
+        defaultBackend: ingressBackend(msg(spec, 1)),
+        tls: msgs(spec, 2).map((t) => compact({ hosts: strs(t, 1), secretName: str(t, 2) })),
+        rules: msgs(spec, 3).map((r) => {
+          const http = msg(msg(r, 2) ?? new Map(), 1);
+          return compact({
+            host: str(r, 1),
+            http: http ? { paths: msgs(http, 1).map((p) => compact({ path: str(p, 1), pathType: str(p, 3), backend: ingressBackend(msg(p, 2)) })) } : undefined,
+          });
+        }),
+        ingressClassName: str(spec, 4),
+      }),
+    });
+  },
+  // kubectl create quota.
+  'v1/ResourceQuota': (f) => {
+    const spec = msg(f, 2) ?? new Map();
+    return compact({ metadata: objectMeta(msg(f, 1)), spec: compact({ hard: quantities(spec, 1), scopes: strs(spec, 2) }) });
+  },
+  // kubectl create priorityclass.
+  'scheduling.k8s.io/v1/PriorityClass': (f) =>
+    compact({
+      metadata: objectMeta(msg(f, 1)),
+      value: int(f, 2) ?? 0,
+      globalDefault: bool(f, 3),
+      description: str(f, 4),
+      preemptionPolicy: str(f, 5),
+    }),
+  // kubectl autoscale (its typed autoscaling/v1 client).
+  'autoscaling/v1/HorizontalPodAutoscaler': (f) => {
+    const spec = msg(f, 2) ?? new Map();
+    return compact({
+      metadata: objectMeta(msg(f, 1)),
+      spec: compact({
+        scaleTargetRef: scaleTarget(msg(spec, 1)),
+        minReplicas: int(spec, 2),
+        maxReplicas: int(spec, 3),
+        targetCPUUtilizationPercentage: int(spec, 4),
       }),
     });
   },

@@ -36,4 +36,30 @@ describe('Table answers', () => {
     expect(shown(service).Selector).toBeUndefined();
     expect(shown(service, true).Selector).toBe('app=web');
   });
+
+  it('shows an events.k8s.io Event by what it regards, and a quota split into requests and limits', () => {
+    const event = table('events.k8s.io/v1', 'Event', {
+      regarding: { kind: 'Pod', name: 'web-1', fieldPath: 'spec.containers{web}' },
+      note: 'pulled',
+      reason: 'Pulled',
+      type: 'Normal',
+      reportingController: 'kubelet',
+      deprecatedCount: 3,
+      eventTime: '2026-01-01T00:00:00.000000Z',
+    });
+    expect(event.columnDefinitions[0]!.name).toBe('Last Seen');
+    expect(shown(event, true)).toMatchObject({ Object: 'pod/web-1', Subobject: 'spec.containers{web}', Source: 'kubelet', Message: 'pulled', Count: '3' });
+    const quota = table('v1', 'ResourceQuota', { status: { hard: { pods: '10', 'limits.cpu': '2', cpu: '1' }, used: { pods: '3', cpu: '500m' } } });
+    expect(shown(quota)).toMatchObject({ Request: 'cpu: 500m/1, pods: 3/10', Limit: 'limits.cpu: 0/2' });
+  });
+
+  it('marks the default StorageClass, and gives an HPA without metrics the default CPU target', () => {
+    const sc = table('storage.k8s.io/v1', 'StorageClass', {
+      metadata: { name: 'fast', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+      provisioner: 'pd.csi.storage.gke.io',
+    });
+    expect(shown(sc)).toMatchObject({ Name: 'fast (default)', ReclaimPolicy: 'Delete', VolumeBindingMode: 'Immediate', AllowVolumeExpansion: 'false' });
+    const hpa = table('autoscaling/v2', 'HorizontalPodAutoscaler', { spec: { scaleTargetRef: { kind: 'Deployment', name: 'web' }, maxReplicas: 3 } });
+    expect(shown(hpa)).toMatchObject({ Reference: 'Deployment/web', Targets: 'cpu: <unknown>/80%', MinPods: '<unset>', MaxPods: 3 });
+  });
 });

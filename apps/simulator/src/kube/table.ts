@@ -282,6 +282,310 @@ const SHAPES: Record<string, Shape> = {
       ];
     },
   },
+  Event: {
+    // No Name column first: kube-apiserver's event printer leads with LAST SEEN (Name is -o wide).
+    columns: [
+      { name: 'Last Seen', type: 'string', description: 'When the event was last observed' },
+      { name: 'Type', type: 'string', description: 'Normal or Warning' },
+      { name: 'Reason', type: 'string', description: 'Why the event was recorded' },
+      { name: 'Object', type: 'string', description: 'The object the event is about' },
+      { name: 'Subobject', type: 'string', priority: 1, description: 'The field path within the object' },
+      { name: 'Source', type: 'string', priority: 1, description: 'The component that recorded it' },
+      { name: 'Message', type: 'string', description: 'A human-readable description' },
+      { name: 'First Seen', type: 'string', priority: 1, description: 'When the event was first observed' },
+      { name: 'Count', type: 'string', priority: 1, description: 'How often it occurred' },
+      { name: 'Name', type: 'string', priority: 1, description: 'The name of the event' },
+    ],
+    cells(ev) {
+      // core/v1 (involvedObject, message, source, lastTimestamp) or events.k8s.io/v1 (regarding, note, reportingController, deprecated*).
+      type Ref = { kind?: string; name?: string; fieldPath?: string };
+      const e = ev as unknown as Record<string, unknown> & {
+        involvedObject?: Ref;
+        regarding?: Ref;
+        source?: { component?: string; host?: string };
+        series?: { count?: number; lastObservedTime?: string };
+      };
+      const target = e.involvedObject ?? e.regarding ?? {};
+      const component = e.source?.component ?? (e['reportingController'] as string | undefined) ?? '';
+      const host = e.source?.host ?? '';
+      const last = e.series?.lastObservedTime ?? e['lastTimestamp'] ?? e['deprecatedLastTimestamp'] ?? e['eventTime'];
+      const first = e['firstTimestamp'] ?? e['deprecatedFirstTimestamp'] ?? e['eventTime'];
+      const times = e.series?.count ?? e['count'] ?? e['deprecatedCount'] ?? 1;
+      return [
+        relative(last) ?? '<unknown>',
+        (e['type'] as string | undefined) ?? '',
+        (e['reason'] as string | undefined) ?? '',
+        `${(target.kind ?? '').toLowerCase()}/${target.name ?? ''}`,
+        target.fieldPath ?? '',
+        host ? `${component}, ${host}` : component,
+        ((e['message'] ?? e['note']) as string | undefined) ?? '',
+        relative(first) ?? '<unknown>',
+        String(times as number),
+        ev.metadata.name,
+      ];
+    },
+  },
+  EndpointSlice: {
+    columns: [
+      name,
+      { name: 'AddressType', type: 'string', description: 'The type of address carried by the slice' },
+      { name: 'Ports', type: 'string', description: 'The ports exposed' },
+      { name: 'Endpoints', type: 'string', description: 'The addresses of the endpoints' },
+      ageColumn,
+    ],
+    cells(slice) {
+      const ports = ((slice['ports'] as { port?: number; name?: string }[] | undefined) ?? []).map((p) =>
+        p.port !== undefined ? String(p.port) : (p.name ?? '*'),
+      );
+      const addresses = ((slice['endpoints'] as { addresses?: string[] }[] | undefined) ?? []).flatMap((e) => e.addresses ?? []);
+      return [
+        slice.metadata.name,
+        (slice['addressType'] as string | undefined) ?? '',
+        firstThree(ports) || '<unset>',
+        firstThree(addresses) || '<unset>',
+        age(slice),
+      ];
+    },
+  },
+  Lease: {
+    columns: [name, { name: 'Holder', type: 'string', description: 'The holder of the lease' }, ageColumn],
+    cells: (lease) => [lease.metadata.name, (lease.spec?.holderIdentity as string | undefined) ?? '', age(lease)],
+  },
+  CronJob: {
+    columns: [
+      name,
+      { name: 'Schedule', type: 'string', description: 'The schedule in Cron format' },
+      { name: 'Timezone', type: 'string', description: 'The time zone of the schedule' },
+      { name: 'Suspend', type: 'boolean', description: 'Whether later runs are suspended' },
+      { name: 'Active', type: 'integer', description: 'Jobs currently running' },
+      { name: 'Last Schedule', type: 'string', description: 'When a job was last scheduled' },
+      ageColumn,
+      ...templateColumns,
+    ],
+    cells(cj) {
+      const spec = (cj.spec ?? {}) as { schedule?: string; timeZone?: string; suspend?: boolean; jobTemplate?: { spec?: Record<string, unknown> } };
+      const job = { metadata: cj.metadata, spec: spec.jobTemplate?.spec ?? {} } as KubeObject;
+      return [
+        cj.metadata.name,
+        spec.schedule ?? '',
+        spec.timeZone ?? '<none>',
+        spec.suspend === undefined ? '<unset>' : spec.suspend ? 'True' : 'False',
+        ((cj.status?.active as unknown[] | undefined) ?? []).length,
+        relative(cj.status?.lastScheduleTime) ?? '<none>',
+        age(cj),
+        ...templateCells(job),
+      ];
+    },
+  },
+  HorizontalPodAutoscaler: {
+    columns: [
+      name,
+      { name: 'Reference', type: 'string', description: 'The scale target' },
+      { name: 'Targets', type: 'string', description: 'Current and wanted metric values' },
+      { name: 'MinPods', type: 'string', description: 'The lower limit of replicas' },
+      { name: 'MaxPods', type: 'integer', description: 'The upper limit of replicas' },
+      { name: 'Replicas', type: 'integer', description: 'Current replicas' },
+      ageColumn,
+    ],
+    cells(hpa) {
+      type Target = { type?: string; averageUtilization?: number; averageValue?: string; value?: string };
+      type Metric = { type?: string; resource?: { name?: string; target?: Target } };
+      const spec = (hpa.spec ?? {}) as {
+        scaleTargetRef?: { kind?: string; name?: string };
+        minReplicas?: number;
+        maxReplicas?: number;
+        metrics?: Metric[];
+        targetCPUUtilizationPercentage?: number;
+      };
+      const wanted = (t: Target | undefined) => (t?.averageUtilization !== undefined ? `${t.averageUtilization}%` : (t?.averageValue ?? t?.value ?? '<unset>'));
+      // No metrics API is emulated, so the current value is always <unknown>, as upstream before the first scrape.
+      const metrics = (spec.metrics ?? []).map((m) =>
+        m.type === 'Resource' ? `${m.resource?.name ?? ''}: <unknown>/${wanted(m.resource?.target)}` : `<unknown>/${wanted(undefined)}`,
+      );
+      // Neither metrics nor a v1 CPU target: upstream's defaulting makes it CPU at 80%.
+      if (metrics.length === 0) metrics.push(`cpu: <unknown>/${spec.targetCPUUtilizationPercentage ?? 80}%`);
+      const shown = metrics.length > 2 ? `${metrics.slice(0, 2).join(', ')} + ${metrics.length - 2} more...` : metrics.join(', ');
+      return [
+        hpa.metadata.name,
+        `${spec.scaleTargetRef?.kind ?? ''}/${spec.scaleTargetRef?.name ?? ''}`,
+        shown || '<none>',
+        spec.minReplicas === undefined ? '<unset>' : String(spec.minReplicas),
+        spec.maxReplicas ?? 0,
+        (hpa.status?.currentReplicas as number | undefined) ?? 0,
+        age(hpa),
+      ];
+    },
+  },
+  Ingress: {
+    columns: [
+      name,
+      { name: 'Class', type: 'string', description: 'The ingress class' },
+      { name: 'Hosts', type: 'string', description: 'Hosts that incoming requests are matched against' },
+      { name: 'Address', type: 'string', description: 'Addresses of the load balancer' },
+      { name: 'Ports', type: 'string', description: 'Ports of the load balancer' },
+      ageColumn,
+    ],
+    cells(ing) {
+      const spec = (ing.spec ?? {}) as { ingressClassName?: string; rules?: { host?: string }[]; tls?: unknown[] };
+      const hosts = (spec.rules ?? []).map((r) => r.host || '*');
+      const lb = ((ing.status?.loadBalancer as { ingress?: { ip?: string; hostname?: string }[] } | undefined)?.ingress ?? []).map((i) => i.ip || i.hostname);
+      return [ing.metadata.name, spec.ingressClassName ?? '<none>', firstThree(hosts) || '*', lb.join(','), spec.tls?.length ? '80, 443' : '80', age(ing)];
+    },
+  },
+  IngressClass: {
+    columns: [
+      name,
+      { name: 'Controller', type: 'string', description: 'The controller implementing the class' },
+      { name: 'Parameters', type: 'string', description: 'A reference to its parameters' },
+      ageColumn,
+    ],
+    cells(ic) {
+      const params = ic.spec?.parameters as { apiGroup?: string; kind?: string; name?: string } | undefined;
+      const shown = params ? `${params.kind}.${params.apiGroup ?? ''}/${params.name}`.replace(/\.\//, '/') : '<none>';
+      return [ic.metadata.name, (ic.spec?.controller as string | undefined) ?? '', shown, age(ic)];
+    },
+  },
+  NetworkPolicy: {
+    columns: [name, { name: 'Pod-Selector', type: 'string', description: 'The pods the policy applies to' }, ageColumn],
+    cells: (np) => [np.metadata.name, selectorString(np.spec?.podSelector) || '<none>', age(np)],
+  },
+  ResourceQuota: {
+    columns: [
+      name,
+      ageColumn,
+      { name: 'Request', type: 'string', description: 'Used and hard request limits' },
+      { name: 'Limit', type: 'string', description: 'Used and hard limits' },
+    ],
+    cells(quota) {
+      const hard = (quota.status?.hard ?? {}) as Record<string, string>;
+      const used = (quota.status?.used ?? {}) as Record<string, string>;
+      const entries = Object.keys(hard)
+        .sort()
+        .map((k) => [k, `${k}: ${used[k] ?? '0'}/${hard[k]}`] as const);
+      return [
+        quota.metadata.name,
+        age(quota),
+        entries
+          .filter(([k]) => !k.startsWith('limits.'))
+          .map(([, v]) => v)
+          .join(', '),
+        entries
+          .filter(([k]) => k.startsWith('limits.'))
+          .map(([, v]) => v)
+          .join(', '),
+      ];
+    },
+  },
+  LimitRange: {
+    columns: [name, { name: 'Created At', type: 'date', description: 'When the object was created' }],
+    cells: (lr) => [lr.metadata.name, lr.metadata.creationTimestamp ?? null],
+  },
+  PriorityClass: {
+    columns: [
+      name,
+      { name: 'Value', type: 'integer', description: 'The priority of pods of this class' },
+      { name: 'Global-Default', type: 'boolean', description: 'Whether pods without a class get this one' },
+      ageColumn,
+      { name: 'PreemptionPolicy', type: 'string', description: 'Whether its pods preempt lower ones' },
+    ],
+    cells: (pc) => [
+      pc.metadata.name,
+      (pc['value'] as number | undefined) ?? 0,
+      Boolean(pc['globalDefault']),
+      age(pc),
+      (pc['preemptionPolicy'] as string | undefined) ?? '',
+    ],
+  },
+  StorageClass: {
+    columns: [
+      name,
+      { name: 'Provisioner', type: 'string', description: 'The provisioner of its volumes' },
+      { name: 'ReclaimPolicy', type: 'string', description: 'What happens to a released volume' },
+      { name: 'VolumeBindingMode', type: 'string', description: 'When volumes are bound' },
+      { name: 'AllowVolumeExpansion', type: 'string', description: 'Whether claims may grow' },
+      ageColumn,
+    ],
+    cells(sc) {
+      const isDefault = ['storageclass.kubernetes.io/is-default-class', 'storageclass.beta.kubernetes.io/is-default-class'].some(
+        (a) => sc.metadata.annotations?.[a] === 'true',
+      );
+      return [
+        isDefault ? `${sc.metadata.name} (default)` : sc.metadata.name,
+        (sc['provisioner'] as string | undefined) ?? '',
+        (sc['reclaimPolicy'] as string | undefined) ?? 'Delete',
+        (sc['volumeBindingMode'] as string | undefined) ?? 'Immediate',
+        String(Boolean(sc['allowVolumeExpansion'])),
+        age(sc),
+      ];
+    },
+  },
+  PersistentVolumeClaim: {
+    columns: [
+      name,
+      { name: 'Status', type: 'string', description: 'The phase of the claim' },
+      { name: 'Volume', type: 'string', description: 'The volume bound to it' },
+      { name: 'Capacity', type: 'string', description: 'The capacity of that volume' },
+      { name: 'Access Modes', type: 'string', description: 'How the volume may be mounted' },
+      { name: 'StorageClass', type: 'string', description: 'The class of storage asked for' },
+      { name: 'VolumeAttributesClass', type: 'string', description: 'The volume attributes class' },
+      ageColumn,
+      { name: 'VolumeMode', type: 'string', priority: 1, description: 'Filesystem or Block' },
+    ],
+    cells(pvc) {
+      const spec = (pvc.spec ?? {}) as { volumeName?: string; storageClassName?: string; volumeAttributesClassName?: string; volumeMode?: string };
+      const bound = pvc.status?.phase === 'Bound';
+      return [
+        pvc.metadata.name,
+        pvc.metadata.deletionTimestamp ? 'Terminating' : ((pvc.status?.phase as string | undefined) ?? ''),
+        spec.volumeName ?? '',
+        bound ? (((pvc.status?.capacity as Record<string, string> | undefined) ?? {})['storage'] ?? '') : '',
+        bound ? accessModes(pvc.status?.accessModes) : '',
+        spec.storageClassName ?? '<unset>',
+        spec.volumeAttributesClassName ?? '<unset>',
+        age(pvc),
+        spec.volumeMode ?? '<unset>',
+      ];
+    },
+  },
+  PersistentVolume: {
+    columns: [
+      name,
+      { name: 'Capacity', type: 'string', description: 'The size of the volume' },
+      { name: 'Access Modes', type: 'string', description: 'How it may be mounted' },
+      { name: 'Reclaim Policy', type: 'string', description: 'What happens to it once released' },
+      { name: 'Status', type: 'string', description: 'The phase of the volume' },
+      { name: 'Claim', type: 'string', description: 'The claim bound to it' },
+      { name: 'StorageClass', type: 'string', description: 'Its class' },
+      { name: 'VolumeAttributesClass', type: 'string', description: 'The volume attributes class' },
+      { name: 'Reason', type: 'string', description: 'Why it is in that phase' },
+      ageColumn,
+      { name: 'VolumeMode', type: 'string', priority: 1, description: 'Filesystem or Block' },
+    ],
+    cells(pv) {
+      const spec = (pv.spec ?? {}) as {
+        capacity?: Record<string, string>;
+        accessModes?: string[];
+        persistentVolumeReclaimPolicy?: string;
+        claimRef?: { namespace?: string; name?: string };
+        storageClassName?: string;
+        volumeAttributesClassName?: string;
+        volumeMode?: string;
+      };
+      return [
+        pv.metadata.name,
+        spec.capacity?.['storage'] ?? '',
+        accessModes(spec.accessModes),
+        spec.persistentVolumeReclaimPolicy ?? '',
+        pv.metadata.deletionTimestamp ? 'Terminating' : ((pv.status?.phase as string | undefined) ?? ''),
+        spec.claimRef ? `${spec.claimRef.namespace}/${spec.claimRef.name}` : '',
+        spec.storageClassName ?? '',
+        spec.volumeAttributesClassName ?? '<unset>',
+        (pv.status?.reason as string | undefined) ?? '',
+        age(pv),
+        spec.volumeMode ?? '<unset>',
+      ];
+    },
+  },
   CustomResourceDefinition: {
     columns: [name, { name: 'Created At', type: 'date', description: 'When the definition was created' }],
     cells: (crd) => [crd.metadata.name, crd.metadata.creationTimestamp ?? null],
@@ -308,6 +612,28 @@ function templateCells(object: KubeObject): string[] {
     ),
   ];
   return [containers.map((c) => c.name ?? '').join(','), containers.map((c) => c.image ?? '').join(','), parts.join(',') || '<none>'];
+}
+
+/** kubectl's list of at most three, then "+ N more...". */
+function firstThree(items: string[]): string {
+  return items.length > 3 ? `${items.slice(0, 3).join(',')} + ${items.length - 3} more...` : items.join(',');
+}
+
+const ACCESS_MODES: Record<string, string> = { ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' };
+
+function accessModes(modes: unknown): string {
+  return ((modes as string[] | undefined) ?? []).map((m) => ACCESS_MODES[m] ?? m).join(',');
+}
+
+/** A label selector as metav1.FormatLabelSelector writes it; '' when it selects everything. */
+function selectorString(selector: unknown): string {
+  const s = (selector ?? {}) as { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] };
+  return [
+    ...Object.entries(s.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`),
+    ...(s.matchExpressions ?? []).map((e) =>
+      e.operator === 'Exists' ? e.key : e.operator === 'DoesNotExist' ? `!${e.key}` : `${e.key} ${e.operator.toLowerCase()} (${(e.values ?? []).join(',')})`,
+    ),
+  ].join(',');
 }
 
 function readinessGates(pod: KubeObject): string {

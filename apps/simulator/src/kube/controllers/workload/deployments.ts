@@ -19,6 +19,7 @@ import {
 } from './model';
 import { templateHash } from './names';
 import { fenceposts, maxUnavailable, planRecreateStep, planRollingStep, type ReplicaSetState, type RolloutSettings } from './rollout';
+import { recordEvent } from './events';
 import { createIfAbsent, deleteIfPresent, listOptions, racing, reconcileScope, wakeAfter } from './runtime';
 
 /**
@@ -87,6 +88,10 @@ async function syncDeployment(server: ApiServerClient, deployment: KubeObject, o
     }
     fresh = created;
     createdFresh = true;
+    if (replicasOf(created) > 0) {
+      const message = `Scaled up replica set ${created.metadata.name} from 0 to ${replicasOf(created)}`;
+      await recordEvent(server, deployment, { type: 'Normal', reason: 'ScalingReplicaSet', message, component: 'deployment-controller', action: '', now });
+    }
   } else if (fresh && !paused) {
     if (revisionOf(fresh) < maxRevision) {
       // A rollback to an older template makes that ReplicaSet the newest revision again.
@@ -97,7 +102,7 @@ async function syncDeployment(server: ApiServerClient, deployment: KubeObject, o
       const replicas = step.get(rs.metadata.name);
       if (replicas === undefined) continue;
       scaled = true;
-      await racing(() =>
+      const patched = await racing(() =>
         server.mergePatch(refOf(rs), {
           metadata: {
             annotations: {
@@ -108,6 +113,11 @@ async function syncDeployment(server: ApiServerClient, deployment: KubeObject, o
           spec: { replicas },
         }),
       );
+      const before = replicasOf(rs);
+      if (patched && replicas !== before) {
+        const message = `Scaled ${replicas > before ? 'up' : 'down'} replica set ${rs.metadata.name} from ${before} to ${replicas}`;
+        await recordEvent(server, deployment, { type: 'Normal', reason: 'ScalingReplicaSet', message, component: 'deployment-controller', action: '', now });
+      }
     }
   }
 

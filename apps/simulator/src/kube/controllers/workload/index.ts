@@ -11,10 +11,12 @@
  *   plane) that every node runs;
  * - deployments, replicasets, daemonsets: Deployment -> ReplicaSet -> Pods with rolling updates;
  *   one daemon pod per eligible node;
- * - scheduler: binds pending pods to Ready nodes (nodeSelector, affinity, taints/tolerations);
+ * - scheduler: binds pending pods to Ready nodes (nodeSelector, affinity, taints/tolerations),
+ *   recording `Scheduled`/`FailedScheduling` Events (events.ts; deployments record `ScalingReplicaSet`);
  * - kubelet: starts pods (ContainerCreating -> Running/Ready), finishes graceful deletions,
  *   removes pods of deleted nodes and pods a NotReady node's NoExecute taint evicts;
  * - disruption-budgets: PodDisruptionBudget status;
+ * - resource-quotas: ResourceQuota status (hard and used; nothing is refused);
  * - serviceaccount-tokens: revokes a deleted ServiceAccount's tokens.
  * - helm-controller (its own slot): installs HelmCharts as Jobs and labelled Deployments.
  *
@@ -47,6 +49,7 @@ import { kubeletController } from './kubelet';
 import { podLogSubresource } from './logs';
 import { nodeTaintController } from './node-taints';
 import { replicaSetController } from './replicasets';
+import { resourceQuotaController } from './resource-quotas';
 import { markActive } from './runtime';
 import { scaleSubresources } from './scale';
 import { schedulerController } from './scheduler';
@@ -68,6 +71,7 @@ export const WORKLOAD_CONTROLLER_STEPS: readonly EmulatedController[] = [
   schedulerController,
   kubeletController,
   disruptionBudgetController,
+  resourceQuotaController,
   serviceAccountTokenController,
 ];
 

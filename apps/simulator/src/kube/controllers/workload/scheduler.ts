@@ -2,6 +2,7 @@ import type { ApiServerClient, ApiServerInfo, ControllerContext, EmulatedControl
 import { conditionOf, isTerminating, NODE, POD, podSpec, refOf } from './model';
 import { choosePlacement } from './placement';
 import { scheduledCondition, unschedulableCondition } from './pods';
+import { recordEvent } from './events';
 import { racing, reconcileScope } from './runtime';
 
 /**
@@ -26,10 +27,25 @@ export const schedulerController: EmulatedController = {
       const now = context.now();
       if ('node' in placement) {
         const bound = await bind(server, pod, placement.node, now);
-        if (bound) placed.push(bound);
+        if (bound) {
+          placed.push(bound);
+          const message = `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${placement.node}`;
+          await recordEvent(server, bound, { type: 'Normal', reason: 'Scheduled', message, component: 'default-scheduler', action: 'Binding', now });
+        }
       } else if (conditionOf(pod, 'PodScheduled')?.message !== placement.unschedulable) {
         const conditions = [unschedulableCondition(placement.unschedulable, now)];
-        await racing(() => server.mergePatch(refOf(pod), { status: { phase: 'Pending', conditions } }, { subresource: 'status' }));
+        const patched = await racing(() => server.mergePatch(refOf(pod), { status: { phase: 'Pending', conditions } }, { subresource: 'status' }));
+        if (patched) {
+          const message = placement.unschedulable;
+          await recordEvent(server, patched, {
+            type: 'Warning',
+            reason: 'FailedScheduling',
+            message,
+            component: 'default-scheduler',
+            action: 'Scheduling',
+            now,
+          });
+        }
       }
     }
   },

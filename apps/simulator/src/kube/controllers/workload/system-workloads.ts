@@ -260,8 +260,34 @@ export function systemObjects(info: Pick<ApiServerInfo, 'distribution'>, caCerti
     ...accounts,
     ...workloads.map(workloadObject),
     ...systemServices(info.distribution),
+    ...SYSTEM_PRIORITY_CLASSES,
   ];
 }
+
+/**
+ * The PriorityClasses kube-apiserver creates at start on every cluster (its scheduling
+ * post-start hook), which the system workloads above name in `priorityClassName`.
+ */
+const SYSTEM_PRIORITY_CLASSES: KubeObject[] = [
+  {
+    name: 'system-node-critical',
+    value: 2_000_001_000,
+    description: 'Used for system critical pods that must not be moved from their current node.',
+  },
+  {
+    name: 'system-cluster-critical',
+    value: 2_000_000_000,
+    description: 'Used for system critical pods that must run in the cluster, but can be moved to another node if necessary.',
+  },
+].map(({ name, value, description }) => ({
+  apiVersion: 'scheduling.k8s.io/v1',
+  kind: 'PriorityClass',
+  metadata: { name },
+  value,
+  globalDefault: false,
+  description,
+  preemptionPolicy: 'PreemptLowerPriority',
+}));
 
 /**
  * The Services every cluster has: `default/kubernetes` (kube-apiserver's own, the first address of
