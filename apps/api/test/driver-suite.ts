@@ -89,7 +89,10 @@ export class DriverSuite {
  */
 export function onDriverStack<S extends DriverSuite>(suite: S, dirPrefix: string, stack: StackOptions = {}): S {
   beforeAll(async () => {
-    suite.stack = await startStack({ drivers: true, stepDelayMs: 20, ...stack });
+    // A rollout on the emulators ends within seconds: the engine's poll backoff (up to 5 s in
+    // production) would leave each wait idle for seconds after its change is done, so these suites
+    // cap it (docs/operations-engine.md). What a wait observes is the same, only sooner.
+    suite.stack = await startStack({ drivers: true, stepDelayMs: 20, ...stack, env: { WAIT_POLL_MAX_MS: '400', ...stack.env } });
     const org = await seedOrganization(suite.stack.prisma, { maxClusters: 10 });
     suite.token = org.token;
     suite.organizationId = org.organizationId;

@@ -4,16 +4,18 @@ import { externalClusterName } from '@capstan/providers';
 import {
   clusterRequest,
   creationsByName,
+  databaseUrl,
   freePort,
-  migrate,
   PostgresProcess,
   seedOrganization,
   type Stack,
   startStack,
+  templateDatabaseName,
   waitForOperation,
 } from '@capstan/testing';
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,7 +72,15 @@ describe('operations survive losing their dependencies', () => {
     chmodSync(dataDir, 0o755);
     const postgres = new PostgresProcess(join(dataDir, 'pg'), await freePort());
     await postgres.start();
-    migrate(postgres.url);
+    // The migrated template every other test clones, copied onto this server: what \`prisma migrate
+    // deploy\` would build here (the template is built by it), in a second instead of ~13 s.
+    execFileSync('sh', [
+      '-c',
+      'pg_dump --no-owner --no-privileges "$1" | psql -q -v ON_ERROR_STOP=1 "$2"',
+      'copy',
+      databaseUrl(templateDatabaseName()),
+      postgres.url,
+    ]);
     const stack = await startStack({ stepDelayMs: 300, database: { name: 'capstan', url: postgres.url, drop: async () => undefined } });
     try {
       const token = (await seedOrganization(stack.prisma)).token;
