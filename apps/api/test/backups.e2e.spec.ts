@@ -318,25 +318,7 @@ describe('backups and restore', () => {
 
     it('a deleted cluster takes its node-local etcd snapshots with it: marked deleted with the reason; S3 and workload backups stay', async () => {
       const doomed = await insertCluster(owner.organizationId, { name: 'doomed' });
-      const snapshot = async (kind: 'etcd_snapshot' | 'workload', location: string) => {
-        const id = newId('bk');
-        await stack.database
-          .insertInto('backups')
-          .values({
-            id,
-            cluster_id: doomed,
-            organization_id: owner.organizationId,
-            kind,
-            status: 'succeeded',
-            purpose: 'on_demand',
-            region: 'nine-cz41',
-            cluster_version: '1.35.2',
-            location,
-            completed_at: new Date(),
-          })
-          .execute();
-        return id;
-      };
+      const snapshot = (kind: 'etcd_snapshot' | 'workload', location: string) => succeededBackup(doomed, kind, location, '1.35.2');
       const local = await snapshot('etcd_snapshot', 'file:///var/lib/rancher/rke2/server/db/snapshots/doomed-1');
       const offsite = await snapshot('etcd_snapshot', 's3://capstan-etcd/doomed-1');
       const velero = await snapshot('workload', 'velero://doomed');
@@ -382,20 +364,25 @@ describe('backups and restore', () => {
       });
     });
 
-    async function workloadBackup(): Promise<string> {
+    function workloadBackup(): Promise<string> {
+      return succeededBackup(clusterId, 'workload', 'velero://shop', '1.35.0');
+    }
+
+    /** A finished on-demand backup row of the owner's, as the worker leaves one. */
+    async function succeededBackup(cluster: string, kind: 'etcd_snapshot' | 'workload', location: string, clusterVersion: string): Promise<string> {
       const id = newId('bk');
       await stack.database
         .insertInto('backups')
         .values({
           id,
-          cluster_id: clusterId,
+          cluster_id: cluster,
           organization_id: owner.organizationId,
-          kind: 'workload',
+          kind,
           status: 'succeeded',
           purpose: 'on_demand',
           region: 'nine-cz41',
-          cluster_version: '1.35.0',
-          location: 'velero://shop',
+          cluster_version: clusterVersion,
+          location,
           completed_at: new Date(),
         })
         .execute();
