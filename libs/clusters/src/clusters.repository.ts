@@ -3,7 +3,7 @@ import { CompiledOnce, Database, type db, type UnitOfWork } from '@capstan/platf
 import { Injectable } from '@nestjs/common';
 import { type Expression, type SqlBool, sql } from 'kysely';
 import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres';
-import type { ClusterWithRelations, NodePoolRow, WindowRow } from './cluster-view';
+import { CLUSTER_COLUMNS, type ClusterWithRelations, type FetchedNodePool, NODE_POOL_COLUMNS, type NodePoolRow, WINDOW_COLUMNS } from './cluster-view';
 
 export interface ClusterFilter {
   organizationId?: string;
@@ -21,12 +21,22 @@ export interface ClusterFilter {
 function clustersWithRelations(db: UnitOfWork) {
   return db
     .selectFrom('clusters as c')
-    .selectAll('c')
+    .select(CLUSTER_COLUMNS.map((column) => `c.${column}` as const))
     .select((eb) => [
-      jsonArrayFrom(eb.selectFrom('node_pools as p').selectAll('p').whereRef('p.cluster_id', '=', 'c.id').where('p.deleted_at', 'is', null).orderBy('p.id')).as(
-        'node_pools',
-      ),
-      jsonObjectFrom(eb.selectFrom('maintenance_windows as w').selectAll('w').whereRef('w.cluster_id', '=', 'c.id')).as('maintenance_window'),
+      jsonArrayFrom(
+        eb
+          .selectFrom('node_pools as p')
+          .select(NODE_POOL_COLUMNS.map((column) => `p.${column}` as const))
+          .whereRef('p.cluster_id', '=', 'c.id')
+          .where('p.deleted_at', 'is', null)
+          .orderBy('p.id'),
+      ).as('node_pools'),
+      jsonObjectFrom(
+        eb
+          .selectFrom('maintenance_windows as w')
+          .select(WINDOW_COLUMNS.map((column) => `w.${column}` as const))
+          .whereRef('w.cluster_id', '=', 'c.id'),
+      ).as('maintenance_window'),
     ]);
 }
 
@@ -39,14 +49,11 @@ type Fetched = Awaited<ReturnType<ReturnType<typeof clustersWithRelations>['exec
  */
 function revived(row: Fetched): ClusterWithRelations {
   for (const fetched of row.node_pools) {
-    const { created_at, updated_at, deleted_at } = fetched;
-    const pool = fetched as unknown as NodePoolRow;
+    const { created_at, updated_at } = fetched;
+    const pool = fetched as unknown as FetchedNodePool;
     pool.created_at = new Date(created_at);
     pool.updated_at = new Date(updated_at);
-    pool.deleted_at = deleted_at === null ? null : new Date(deleted_at);
   }
-  const fetchedWindow = row.maintenance_window;
-  if (fetchedWindow !== null) (fetchedWindow as unknown as WindowRow).updated_at = new Date(fetchedWindow.updated_at);
   return row as unknown as ClusterWithRelations;
 }
 

@@ -1,7 +1,7 @@
 import { clusterRoutes, type z } from '@capstan/contracts';
 import { PreconditionFailedError } from '@capstan/domain';
 import { etagOf, matchesEtag } from '@capstan/platform';
-import { type ClusterWithRelations, type NodePoolRow, presentMaintenanceWindow } from '../cluster-view';
+import { type ClusterWithRelations, type FetchedNodePool, presentMaintenanceWindow } from '../cluster-view';
 
 /** Request bodies as the route contracts parse them. */
 export type NodePoolSpec = z.infer<typeof clusterRoutes.nodePoolSpec>;
@@ -31,7 +31,7 @@ export function audited(cluster: ClusterWithRelations) {
   };
 }
 
-export function auditedPool(pool: NodePoolRow) {
+export function auditedPool(pool: FetchedNodePool) {
   return {
     name: pool.name,
     machineType: pool.machine_type,
@@ -46,7 +46,7 @@ export function auditedPool(pool: NodePoolRow) {
 }
 
 /** Kept in the operation's params (camelCase, as the operations library reads them) so a cancel can put it back. */
-export function previousPoolOf(pool: NodePoolRow) {
+export function previousPoolOf(pool: FetchedNodePool) {
   return {
     nodeCount: pool.node_count,
     autoscaleMin: pool.autoscale_min,
