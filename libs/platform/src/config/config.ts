@@ -101,6 +101,9 @@ export const environmentSchema = z.object({
     .optional(),
   DATABASE_URL: postgresUrl,
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  // Named (server-side) prepared statements for the hottest reads (CompiledOnce); `false` behind
+  // a pooler that cannot carry them (PgBouncer in transaction mode before 1.21).
+  DATABASE_PREPARED_STATEMENTS: booleanFlag.default(true),
   REDIS_URL: redisUrl,
   REDIS_PREFIX: z
     .string()
@@ -285,6 +288,8 @@ export class DatabaseConfig {
   constructor(
     readonly url: string,
     readonly poolSize: number,
+    /** Whether CompiledOnce statements run as named prepared statements (DATABASE_PREPARED_STATEMENTS). */
+    readonly preparedStatements = true,
   ) {}
 }
 
@@ -550,7 +555,7 @@ export function loadConfig(env: Record<string, string | undefined>): CapstanConf
       e.METRICS_ALLOWED_NETWORKS,
       e.IDEMPOTENCY_LEASE_MS,
     ),
-    database: new DatabaseConfig(e.DATABASE_URL, e.DATABASE_POOL_SIZE),
+    database: new DatabaseConfig(e.DATABASE_URL, e.DATABASE_POOL_SIZE, e.DATABASE_PREPARED_STATEMENTS),
     redis: new RedisConfig(e.REDIS_URL, e.REDIS_PREFIX),
     log: new LogConfig(e.LOG_LEVEL, e.LOG_PRETTY),
     secrets: new SecretsConfig(e.SECRETS_KEYS),

@@ -1,5 +1,5 @@
 import { createTestDatabase, type TestDatabase } from '@capstan/testing';
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { DatabaseConfig } from '../config/config';
 import { CompiledOnce } from './compiled-once';
 import { Database, DatabasePool } from './database';
@@ -79,5 +79,63 @@ describe('CompiledOnce', () => {
     });
     expect(await byName.execute(counting, { name: 'beta' })).toEqual([{ id: 'org_b', name: 'beta' }]);
     expect(seen).toBe(1);
+  });
+
+  describe('as named prepared statements on the root pool', () => {
+    let single: DatabasePool;
+    let one: Database;
+
+    beforeAll(() => {
+      // One connection, so the statements it prepared are the ones pg_prepared_statements lists.
+      single = new DatabasePool(new DatabaseConfig(scratch.url, 1));
+      one = new Database(single);
+    });
+
+    afterAll(() => single.end());
+
+    const prepared = async (on: Database) =>
+      (await sql<{ name: string }>`SELECT name FROM pg_prepared_statements ORDER BY name`.execute(on)).rows.map((r) => r.name);
+
+    it('prepares each statement once per connection, named by its text, and answers as before', async () => {
+      const byResidency = new CompiledOnce((db, p: { residency: string }) =>
+        db.selectFrom('organizations').select('id').where('residency', '=', p.residency).orderBy('id'),
+      );
+      expect(await byResidency.execute(one, { residency: 'CH' })).toEqual([{ id: 'org_a' }, { id: 'org_b' }, { id: 'org_c' }]);
+      expect(await byResidency.execute(one, { residency: 'DE' })).toEqual([]);
+      const names = await prepared(one);
+      expect(names).toHaveLength(1);
+      expect(names[0]).toMatch(/^capstan_[0-9a-f]{16}_0$/);
+      // Another instance of the same text is the same statement, not a second one.
+      const again = new CompiledOnce((db, p: { residency: string }) =>
+        db.selectFrom('organizations').select('id').where('residency', '=', p.residency).orderBy('id'),
+      );
+      expect(await again.execute(one, { residency: 'CH' })).toHaveLength(3);
+      expect(await prepared(one)).toEqual(names);
+    });
+
+    it('prepares nothing when the setting is off (a pooler that cannot carry them)', async () => {
+      const plain = new DatabasePool(new DatabaseConfig(scratch.url, 1, false));
+      try {
+        const db = new Database(plain);
+        expect(await byName.execute(db, { name: 'gamma' })).toEqual([{ id: 'org_c', name: 'gamma' }]);
+        expect(await prepared(db)).toEqual([]);
+      } finally {
+        await plain.end();
+      }
+    });
+
+    it('prepares again when a migration changes the columns under a running statement', async () => {
+      await sql`CREATE TABLE widgets (id text PRIMARY KEY)`.execute(db);
+      await sql`INSERT INTO widgets VALUES ('w1')`.execute(db);
+      const everything = new CompiledOnce((db, p: { id: string }) =>
+        (db as unknown as Kysely<{ widgets: { id: string; colour?: string } }>).selectFrom('widgets').selectAll().where('id', '=', p.id),
+      );
+      expect(await everything.execute(one, { id: 'w1' })).toEqual([{ id: 'w1' }]);
+      await sql`ALTER TABLE widgets ADD COLUMN colour text NOT NULL DEFAULT 'red'`.execute(db);
+      // PostgreSQL refuses the old plan (0A000); the statement is prepared anew and the call answered.
+      expect(await everything.execute(one, { id: 'w1' })).toEqual([{ id: 'w1', colour: 'red' }]);
+      expect(await everything.execute(one, { id: 'w1' })).toEqual([{ id: 'w1', colour: 'red' }]);
+      expect((await prepared(one)).filter((name) => name.endsWith('_1'))).toHaveLength(1);
+    });
   });
 });

@@ -1,12 +1,19 @@
 import { type Compilable, createQueryId, type Kysely, type RootOperationNode } from 'kysely';
+import { createHash } from 'node:crypto';
+import type { DatabaseError } from 'pg';
 import { Database } from './database';
 import type { DB } from './generated/kysely-types';
+
+/** feature_not_supported: "cached plan must not change result type". */
+const CACHED_PLAN_CHANGED = '0A000';
 
 /** Stands for a parameter while the statement is built: a string no real value contains. */
 const placeholder = (name: string) => `\u0000capstan:parameter:${name}\u0000`;
 
 interface Compiled {
   sql: string;
+  /** The prepared statement's name on each connection of the root pool. */
+  name: string;
   query: RootOperationNode;
   /** Per SQL parameter, in order: the name of the value to put there, or a constant of the statement. */
   slots: ({ name: string } | { constant: unknown })[];
@@ -34,9 +41,19 @@ interface Compiled {
  * request's CPU (issue #8). The statement is still Kysely's, built and typed from the schema;
  * only its execution skips the wrapper. In a transaction or on one connection it runs through Kysely,
  * which owns that connection.
+ *
+ * There it also runs as a named prepared statement (DATABASE_PREPARED_STATEMENTS, on by default):
+ * each pooled connection parses and analyses it once, and every later call sends only Bind and
+ * Execute. PostgreSQL's parse and plan of the cluster page (two correlated JSON subqueries) cost
+ * as much as executing it, on the same cores as the API. The name is a digest of the text, so two
+ * processes name a statement alike (pg_stat_statements, logs). A statement whose result columns
+ * change under it (a migration while old processes run) fails once with 0A000 "cached plan must
+ * not change result type"; it is then prepared again under a new name, and the call retried.
  */
 export class CompiledOnce<P extends Record<string, unknown>, R> {
   private compiled?: Compiled;
+  /** Bumped when PostgreSQL refuses the prepared statement's cached plan (see the class comment). */
+  private generation = 0;
 
   constructor(private readonly build: (db: Kysely<DB>, parameters: P) => Compilable<R>) {}
 
@@ -44,13 +61,25 @@ export class CompiledOnce<P extends Record<string, unknown>, R> {
     if (db.getExecutor().plugins.length > 0) return (await db.executeQuery(this.build(db, parameters))).rows;
     const compiled = (this.compiled ??= this.compile(db, Object.keys(parameters)));
     const values = compiled.slots.map((slot) => ('name' in slot ? parameters[slot.name] : slot.constant));
-    if (db instanceof Database) return (await db.pgPool.query({ text: compiled.sql, values })).rows as R[];
+    if (db instanceof Database)
+      return db.preparedStatements ? this.prepared(db, compiled, values) : ((await db.pgPool.query({ text: compiled.sql, values })).rows as R[]);
     const result = await db.executeQuery<R>({ sql: compiled.sql, query: compiled.query, parameters: values, queryId: createQueryId() });
     return result.rows;
   }
 
   async executeTakeFirst(db: Kysely<DB>, parameters: P): Promise<R | undefined> {
     return (await this.execute(db, parameters))[0];
+  }
+
+  private async prepared(db: Database, compiled: Compiled, values: unknown[]): Promise<R[]> {
+    const generation = this.generation;
+    try {
+      return (await db.pgPool.query({ name: `${compiled.name}_${generation}`, text: compiled.sql, values })).rows as R[];
+    } catch (error) {
+      if ((error as DatabaseError).code !== CACHED_PLAN_CHANGED) throw error;
+      if (this.generation === generation) this.generation++;
+      return (await db.pgPool.query({ name: `${compiled.name}_${this.generation}`, text: compiled.sql, values })).rows as R[];
+    }
   }
 
   private compile(db: Kysely<DB>, names: string[]): Compiled {
@@ -66,6 +95,6 @@ export class CompiledOnce<P extends Record<string, unknown>, R> {
     });
     const unused = names.filter((name) => !slots.some((slot) => 'name' in slot && slot.name === name));
     if (unused.length > 0) throw new Error(`CompiledOnce: parameters ${unused.join(', ')} are not in the statement`);
-    return { sql, query, slots };
+    return { sql, query, slots, name: `capstan_${createHash('sha256').update(sql).digest('hex').slice(0, 16)}` };
   }
 }

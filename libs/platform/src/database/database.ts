@@ -28,8 +28,11 @@ function typeParser(oid: number, format?: 'text' | 'binary'): (value: string) =>
 @Injectable()
 export class DatabasePool {
   readonly pool: Pool;
+  /** Whether CompiledOnce may name its statements on this pool's connections (see compiled-once.ts). */
+  readonly preparedStatements: boolean;
 
   constructor(config: DatabaseConfig) {
+    this.preparedStatements = config.preparedStatements;
     this.pool = new Pool({
       ...pgConnectionFromUrl(config.url),
       max: config.poolSize,
@@ -60,9 +63,11 @@ export class DatabasePool {
 export class Database extends Kysely<DB> {
   /** The pg pool under Kysely, for the one thing Kysely cannot build: COPY (see copy.ts). */
   readonly pgPool: Pool;
+  readonly preparedStatements: boolean;
 
   constructor(pool: DatabasePool) {
     super({ dialect: new PostgresDialect({ pool: pool.pool }) });
     this.pgPool = pool.pool;
+    this.preparedStatements = pool.preparedStatements;
   }
 }
