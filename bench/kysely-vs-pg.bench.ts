@@ -4,7 +4,8 @@
  *
  * Four variants per query, interleaved iteration by iteration (in a random order each round) so
  * drift and each call's aftermath hit all of them alike:
- *   app     the app's own call (repository or service method, mapping included) on `Database`;
+ *   app     the app's own call (repository or service method, mapping included) on `Database`
+ *           (its CompiledOnce statements as named prepared statements, as the app runs them);
  *   kysely  the app's statement built with Kysely and run through it, rows unmapped: what the
  *           query layer itself costs (building the SQL string, compiling, the driver);
  *   pg      the same statement, text and parameters as Kysely compiles them, straight through
