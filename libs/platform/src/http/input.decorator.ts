@@ -10,10 +10,22 @@ import { ROUTE_CONTRACT } from './endpoint.decorator';
  * path, query and body is reported at once, each named by its field, as one 400 problem.
  */
 export const Input = createParamDecorator((_: unknown, ctx: ExecutionContext) => {
-  const route = Reflect.getMetadata(ROUTE_CONTRACT, ctx.getHandler()) as RouteContract | undefined;
-  if (!route) throw new Error(`@Input() used on ${ctx.getHandler().name} without @Endpoint()`);
-  return parseRouteInput(route, ctx.switchToHttp().getRequest<FastifyRequest>());
+  return parseRouteInput(contractOf(ctx.getHandler()), ctx.switchToHttp().getRequest<FastifyRequest>());
 });
+
+/** Each handler's contract, read from its metadata once (reflect-metadata walks maps per lookup). */
+const contracts = new WeakMap<object, RouteContract>();
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- what ExecutionContext.getHandler() returns
+function contractOf(handler: Function): RouteContract {
+  let route = contracts.get(handler);
+  if (!route) {
+    route = Reflect.getMetadata(ROUTE_CONTRACT, handler) as RouteContract | undefined;
+    if (!route) throw new Error(`@Input() used on ${handler.name} without @Endpoint()`);
+    contracts.set(handler, route);
+  }
+  return route;
+}
 
 export function parseRouteInput(route: RouteContract, request: Pick<FastifyRequest, 'params' | 'query' | 'body'>) {
   const violations: FieldViolation[] = [];
