@@ -96,8 +96,12 @@ export const createClusterBody = z
     version: z
       .string()
       .max(32)
-      .regex(/^\d+\.\d+(\.\d+(-gke\.\d+)?)?$/, 'must be a Kubernetes version such as 1.35 or 1.35.4')
-      .optional(),
+      .regex(/^v?\d+\.\d+(\.\d+(-gke\.\d+|\+rke2r\d+)?)?$/, 'must be a Kubernetes version such as 1.35, 1.35.4, v1.35.4+rke2r1 or 1.35.4-gke.1200')
+      .optional()
+      .openapi({
+        description:
+          "A minor, or its latest patch in the provider's own spelling (RKE2 `v1.36.4+rke2r1`; GKE `1.35.8-gke.1225000` or its alias `1.35.8`); the default version without it",
+      }),
     release_channel: z.enum(['rapid', 'regular', 'stable', 'extended']).default('regular'),
     auto_upgrade: z.boolean().default(true),
     deletion_protection: z.boolean().default(false),

@@ -1,0 +1,79 @@
+/**
+ * Domain cases only visible through the API (DOMAIN.md): the version strings customers send when
+ * creating a cluster, on the shipped catalogue and the real date, and residency for backups.
+ */
+import { PrismaService } from '@capstan/platform';
+import { clusterRequest, seedOrganization, startTestApi, type TestApi } from '@capstan/testing';
+
+describe('domain cases through the API', () => {
+  let api: TestApi;
+  let prisma: PrismaService;
+
+  beforeAll(async () => {
+    api = await startTestApi();
+    prisma = api.app.get(PrismaService);
+  });
+
+  afterAll(async () => {
+    await api.close();
+  });
+
+  const post = (url: string, token: string, payload: object) => api.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}` }, payload });
+  const gke = (overrides: Record<string, unknown>) =>
+    clusterRequest({ provider: 'gke', region: 'europe-west6', node_pools: [{ name: 'a', machine_type: 'e2-standard-4', count: 1 }], ...overrides });
+
+  describe('version strings at create', () => {
+    it.each([
+      ['rke2', 'v1.36', '1.36.4'],
+      ['rke2', 'v1.36.4+rke2r1', '1.36.4'],
+      ['gke', '1.35.8', '1.35.8-gke.1225000'],
+      ['gke', '1.35.8-gke.1225000', '1.35.8-gke.1225000'],
+    ])('%s "%s" creates the cluster on %s', async (provider, version, current) => {
+      const org = await seedOrganization(prisma, { residency: 'CH' });
+      const body = provider === 'gke' ? gke({ name: 'v', version }) : clusterRequest({ name: 'v', version });
+      const res = await post('/v1/clusters', org.token, body);
+      expect(res.statusCode).toBe(202);
+      expect(res.json().cluster.current_version).toBe(current);
+    });
+
+    it.each([
+      ['rke2', '1.34', 'version-end-of-life'],
+      ['rke2', 'v1.34.9+rke2r1', 'version-end-of-life'],
+      ['rke2', '1.36.3', 'version-not-offered'],
+      ['rke2', '1.36.99', 'version-not-offered'],
+      ['rke2', '1.36.4-gke.1391000', 'version-not-offered'],
+      ['gke', '1.35.8+rke2r1', 'version-not-offered'],
+      ['gke', '1.33.5-gke.1080000', 'version-end-of-life'],
+      ['gke', '1.34', 'version-end-of-life'],
+    ])('%s "%s" is a 422 %s, and nothing is created', async (provider, version, type) => {
+      const org = await seedOrganization(prisma, { residency: 'CH' });
+      const body = provider === 'gke' ? gke({ name: 'v', version }) : clusterRequest({ name: 'v', version });
+      const res = await post('/v1/clusters', org.token, body);
+      expect(res.statusCode).toBe(422);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(res.json().type).toBe(`https://capstan.dev/problems/${type}`);
+      expect(await prisma.cluster.count({ where: { organizationId: org.organizationId } })).toBe(0);
+    });
+
+    it.each(['latest', '1', '1.36.x', 'V1.36', '1.36.4.1', '<script>'])('"%s" is a 400 naming the field', async (version) => {
+      const org = await seedOrganization(prisma);
+      const res = await post('/v1/clusters', org.token, clusterRequest({ name: 'v', version }));
+      expect(res.statusCode).toBe(400);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(JSON.stringify(res.json())).toContain('version');
+    });
+  });
+
+  describe('residency for backups', () => {
+    it('refuses a backup schedule of a CH organisation storing in Frankfurt with a 422 naming the rule', async () => {
+      const org = await seedOrganization(prisma, { residency: 'CH' });
+      const created = await post('/v1/clusters', org.token, gke({ name: 'zrh' }));
+      expect(created.statusCode).toBe(202);
+      const clusterId = created.json().cluster.id as string;
+      const res = await post(`/v1/clusters/${clusterId}/backup-schedules`, org.token, { name: 'nightly', region: 'europe-west3' });
+      expect(res.statusCode).toBe(422);
+      expect(res.json()).toMatchObject({ type: 'https://capstan.dev/problems/data-residency-violation', residency: 'CH', region: 'europe-west3' });
+      expect(await prisma.backupSchedule.count({ where: { clusterId } })).toBe(0);
+    });
+  });
+});
