@@ -2,7 +2,7 @@
  * Domain cases only visible through the API (DOMAIN.md): the version strings customers send when
  * creating a cluster, on the shipped catalogue and the real date, and residency for backups.
  */
-import { PrismaService } from '@capstan/platform';
+import { newId, PrismaService } from '@capstan/platform';
 import { clusterRequest, seedOrganization, startTestApi, type TestApi } from '@capstan/testing';
 
 describe('domain cases through the API', () => {
@@ -61,6 +61,97 @@ describe('domain cases through the API', () => {
       expect(res.statusCode).toBe(400);
       expect(res.headers['content-type']).toContain('application/problem+json');
       expect(JSON.stringify(res.json())).toContain('version');
+    });
+  });
+
+  describe("Backup for GKE's retain days and delete-lock days", () => {
+    const gkeCluster = async () => {
+      const org = await seedOrganization(prisma, { residency: 'CH' });
+      const created = await post('/v1/clusters', org.token, gke({ name: 'locked' }));
+      expect(created.statusCode).toBe(202);
+      return { org, clusterId: created.json().cluster.id as string };
+    };
+    const call = (method: 'PATCH' | 'DELETE', url: string, token: string, payload?: object, headers: Record<string, string> = {}) =>
+      api.app.inject({ method, url, headers: { authorization: `Bearer ${token}`, ...headers }, ...(payload ? { payload } : {}) });
+
+    it('keeps a schedule whose lock fits its retention, and shows it', async () => {
+      const { org, clusterId } = await gkeCluster();
+      const res = await post(`/v1/clusters/${clusterId}/backup-schedules`, org.token, {
+        name: 'daily',
+        kind: 'workload',
+        retain_days: 30,
+        delete_lock_days: 7,
+      });
+      expect(res.statusCode).toBe(201);
+      expect(res.json().retention).toEqual({ count: null, days: 30, delete_lock_days: 7 });
+    });
+
+    it('refuses a lock longer than the retention days with a 422 naming the rule, on create and when a PATCH shortens the retention', async () => {
+      const { org, clusterId } = await gkeCluster();
+      const longer = await post(`/v1/clusters/${clusterId}/backup-schedules`, org.token, {
+        name: 'daily',
+        kind: 'workload',
+        retain_days: 7,
+        delete_lock_days: 14,
+      });
+      expect(longer.statusCode).toBe(422);
+      expect(longer.json()).toMatchObject({
+        type: 'https://capstan.dev/problems/delete-lock-exceeds-retention',
+        rule: 'retain_days must be at least delete_lock_days',
+      });
+      const ok = await post(`/v1/clusters/${clusterId}/backup-schedules`, org.token, {
+        name: 'daily',
+        kind: 'workload',
+        retain_days: 30,
+        delete_lock_days: 14,
+      });
+      const shorter = await call('PATCH', `/v1/clusters/${clusterId}/backup-schedules/${ok.json().id}`, org.token, { retain_days: 10 });
+      expect(shorter.statusCode).toBe(422);
+      expect(shorter.json().type).toBe('https://capstan.dev/problems/delete-lock-exceeds-retention');
+      const beyond = await post(`/v1/clusters/${clusterId}/backup-schedules`, org.token, { name: 'far', kind: 'workload', delete_lock_days: 91 });
+      expect(beyond.statusCode).toBe(400);
+    });
+
+    it('refuses a delete lock on RKE2, which has none', async () => {
+      const org = await seedOrganization(prisma, { residency: 'CH' });
+      const created = await post('/v1/clusters', org.token, clusterRequest({ name: 'rke' }));
+      const res = await post(`/v1/clusters/${created.json().cluster.id}/backup-schedules`, org.token, { name: 'snap', retain_days: 30, delete_lock_days: 7 });
+      expect(res.statusCode).toBe(422);
+      expect(res.json().type).toBe('https://capstan.dev/problems/delete-lock-not-supported');
+    });
+
+    it('refuses to delete an on-demand backup before its lock expires (409), and deletes it once expired', async () => {
+      const { org, clusterId } = await gkeCluster();
+      const backup = (id: string, lockedUntil: Date) =>
+        prisma.backup.create({
+          data: {
+            id,
+            clusterId,
+            organizationId: org.organizationId,
+            kind: 'workload',
+            status: 'succeeded',
+            region: 'europe-west6',
+            clusterVersion: '1.35.8-gke.1225000',
+            purpose: 'on_demand',
+            completedAt: new Date(Date.now() - 86_400_000),
+            deleteLockedUntil: lockedUntil,
+          },
+        });
+      const lockedId = newId('bk');
+      const unlockedId = newId('bk');
+      await backup(lockedId, new Date(Date.now() + 6 * 86_400_000));
+      await backup(unlockedId, new Date(Date.now() - 60_000));
+      const locked = await call('DELETE', `/v1/clusters/${clusterId}/backups/${lockedId}`, org.token);
+      expect(locked.statusCode).toBe(409);
+      expect(locked.json()).toMatchObject({ type: 'https://capstan.dev/problems/backup-delete-locked', rule: 'no deletion before the delete lock expires' });
+      const got = await api.app.inject({
+        method: 'GET',
+        url: `/v1/clusters/${clusterId}/backups/${lockedId}`,
+        headers: { authorization: `Bearer ${org.token}` },
+      });
+      expect(got.json().delete_locked_until).toBe(locked.json().delete_locked_until);
+      const unlocked = await call('DELETE', `/v1/clusters/${clusterId}/backups/${unlockedId}`, org.token);
+      expect(unlocked.statusCode).toBe(202);
     });
   });
 

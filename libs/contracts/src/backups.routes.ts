@@ -26,6 +26,9 @@ const cron = z
 const timeZone = z.string().min(1).max(64).openapi({ description: 'IANA time zone the cron is read in', example: 'Europe/Zurich' });
 const retentionCount = z.number().int().min(1).max(1000).openapi({ description: 'Keep the newest N good backups of the schedule' });
 const retainDays = z.number().int().min(1).max(3650).openapi({ description: 'Keep each backup N days after it finished' });
+const deleteLockDays = z.number().int().min(0).max(90).openapi({
+  description: "GKE only (Backup for GKE's delete lock): nobody, nor retention, deletes a backup for this many days after it finished; at most retain_days",
+});
 
 export const backupScheduleSchema = z
   .object({
@@ -35,7 +38,7 @@ export const backupScheduleSchema = z
     kind: backupKind,
     cron: z.string(),
     time_zone: z.string(),
-    retention: z.object({ count: z.number().int().nullable(), days: z.number().int().nullable() }),
+    retention: z.object({ count: z.number().int().nullable(), days: z.number().int().nullable(), delete_lock_days: z.number().int().nullable() }),
     included_namespaces: z.array(z.string()),
     excluded_namespaces: z.array(z.string()),
     label_selector: z.string().nullable(),
@@ -69,6 +72,7 @@ export const backupSchema = z
     started_at: timestamp.nullable(),
     finished_at: timestamp.nullable(),
     expires_at: timestamp.nullable().openapi({ description: 'When retention removes it (null: by count, or kept until deleted)' }),
+    delete_locked_until: timestamp.nullable().openapi({ description: 'GKE delete lock: it cannot be deleted before this instant' }),
     created_at: timestamp,
   })
   .openapi('Backup');
@@ -81,6 +85,7 @@ export const createBackupScheduleBody = z
     time_zone: timeZone.default('UTC'),
     retention_count: retentionCount.optional(),
     retain_days: retainDays.optional(),
+    delete_lock_days: deleteLockDays.optional(),
     included_namespaces: namespaceList.default([]),
     excluded_namespaces: namespaceList.default([]),
     label_selector: labelSelector.optional(),
@@ -96,6 +101,7 @@ export const updateBackupScheduleBody = z
     time_zone: timeZone.optional(),
     retention_count: retentionCount.nullable().optional(),
     retain_days: retainDays.nullable().optional(),
+    delete_lock_days: deleteLockDays.nullable().optional(),
     included_namespaces: namespaceList.optional(),
     excluded_namespaces: namespaceList.optional(),
     label_selector: labelSelector.nullable().optional(),
@@ -112,6 +118,7 @@ export const createBackupBody = z
     excluded_namespaces: namespaceList.default([]),
     label_selector: labelSelector.optional(),
     retain_days: retainDays.optional().openapi({ description: 'Remove it this many days after it finished; kept until deleted without' }),
+    delete_lock_days: deleteLockDays.optional(),
   })
   .strict()
   .openapi('CreateBackupRequest');
