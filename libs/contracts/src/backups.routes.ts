@@ -143,7 +143,8 @@ export const createBackupSchedule = defineRoute({
   description:
     'Without retention the schedule keeps the newest 5 good backups (RKE2 default). Missed windows (Capstan down) run once, not once each. ' +
     'Namespaces and label_selector are for workload schedules only. A region outside your residency is refused with 422. ' +
-    'RKE2 workload backups and restores need the velero add-on on the cluster (PUT .../addons/velero), else 422 velero-addon-required.',
+    'RKE2 workload backups and restores need the velero add-on on the cluster (PUT .../addons/velero), else 422 velero-addon-required. ' +
+    'delete_lock_days is GKE only (422 delete-lock-not-supported) and at most retain_days (422 delete-lock-exceeds-retention).',
   tags: ['Backups'],
   access: 'customer:write',
   params: clusterParams,
@@ -258,7 +259,7 @@ export const deleteBackup = defineRoute({
   summary: 'Delete an on-demand backup',
   description:
     'The backup expires now and the worker removes it at the provider (its state becomes deleted). Scheduled and pre-upgrade backups ' +
-    'are removed by their retention only (422); a backup still running or read by a restore is refused with 409.',
+    'are removed by their retention only (422); a backup still running, read by a restore or under its GKE delete lock (backup-delete-locked) is refused with 409.',
   tags: ['Backups'],
   access: 'customer:write',
   params: backupParams,
