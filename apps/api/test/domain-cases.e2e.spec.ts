@@ -155,6 +155,38 @@ describe('domain cases through the API', () => {
     });
   });
 
+  describe('surge settings on a node pool change', () => {
+    const runningCluster = async () => {
+      const org = await seedOrganization(prisma, { residency: 'CH' });
+      const created = await post('/v1/clusters', org.token, clusterRequest({ name: 'surge' }));
+      const cluster = created.json().cluster as { id: string; node_pools: { id: string }[] };
+      // as a finished create leaves it
+      await prisma.operation.updateMany({ where: { clusterId: cluster.id }, data: { status: 'succeeded', finishedAt: new Date() } });
+      await prisma.cluster.update({ where: { id: cluster.id }, data: { status: 'running' } });
+      await prisma.nodePool.updateMany({ where: { clusterId: cluster.id }, data: { status: 'running' } });
+      return { org, url: `/v1/clusters/${cluster.id}/node-pools/${cluster.node_pools[0]!.id}` };
+    };
+    const patch = (url: string, token: string, payload: object) =>
+      api.app.inject({ method: 'PATCH', url, headers: { authorization: `Bearer ${token}` }, payload });
+
+    it('refuses max_surge and max_unavailable both 0 with a 400 naming max_surge, whether both are sent or one meets the pool', async () => {
+      const { org, url } = await runningCluster();
+      for (const body of [{ max_surge: 0, max_unavailable: 0 }, { max_surge: 0 }]) {
+        const res = await patch(url, org.token, body);
+        expect(res.statusCode).toBe(400);
+        expect(res.json()).toMatchObject({ type: 'https://capstan.dev/problems/validation-failed', errors: [expect.objectContaining({ field: 'max_surge' })] });
+      }
+      const fine = await patch(url, org.token, { max_surge: 0, max_unavailable: 1 });
+      expect(fine.statusCode).toBe(202);
+    });
+
+    it('refuses autoscaling bounds the wrong way round with a 400', async () => {
+      const { org, url } = await runningCluster();
+      const res = await patch(url, org.token, { autoscaling: { min: 5, max: 2 } });
+      expect(res.statusCode).toBe(400);
+    });
+  });
+
   describe('residency for backups', () => {
     it('refuses a backup schedule of a CH organisation storing in Frankfurt with a 422 naming the rule', async () => {
       const org = await seedOrganization(prisma, { residency: 'CH' });

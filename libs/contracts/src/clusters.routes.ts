@@ -360,6 +360,15 @@ export const updateNodePool = defineRoute({
     })
     .strict()
     .refine((body) => Object.keys(body).length > 0, 'give at least one field to change')
+    .superRefine((body, ctx) => {
+      // The same rules as at create; a value left out is checked against the pool's own in the use case.
+      if (body.autoscaling && body.autoscaling.min > body.autoscaling.max) {
+        ctx.addIssue({ code: 'custom', path: ['autoscaling', 'min'], message: 'must not exceed autoscaling.max' });
+      }
+      if (body.max_surge === 0 && body.max_unavailable === 0) {
+        ctx.addIssue({ code: 'custom', path: ['max_surge'], message: 'max_surge and max_unavailable cannot both be 0' });
+      }
+    })
     .openapi('UpdateNodePoolRequest'),
   responses: { 202: { description: 'Accepted: follow the operation', schema: nodePoolAccepted } },
   errors: [409, 412, 422],
