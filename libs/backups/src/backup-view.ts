@@ -14,7 +14,7 @@ export function presentSchedule(s: BackupScheduleRow) {
     kind: s.kind,
     cron: s.cron,
     time_zone: s.time_zone,
-    retention: { count: s.retention_count, days: s.retain_days },
+    retention: { count: s.retention_count, days: s.retain_days, delete_lock_days: s.delete_lock_days },
     included_namespaces: s.included_namespaces,
     excluded_namespaces: s.excluded_namespaces,
     label_selector: s.label_selector,
@@ -54,6 +54,7 @@ export function presentBackup(b: BackupRow) {
     started_at: iso(b.started_at),
     finished_at: iso(b.completed_at),
     expires_at: iso(b.expires_at),
+    delete_locked_until: iso(b.delete_locked_until),
     created_at: b.created_at.toISOString(),
   };
 }

@@ -76,6 +76,7 @@ export class BackupsController {
       excludedNamespaces: body.excluded_namespaces,
       labelSelector: body.label_selector ?? null,
       retainDays: body.retain_days ?? null,
+      deleteLockDays: body.delete_lock_days ?? null,
     });
     return withLocation(result, `/v1/clusters/${params.cluster_id}/backups/${result.backup.id}`);
   }

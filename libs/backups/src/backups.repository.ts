@@ -13,6 +13,8 @@ export interface BackupOutcome {
   sizeBytes: bigint | null;
   completedAt: Date;
   expiresAt: Date | null;
+  /** Backup for GKE's delete lock (a succeeded backup only). */
+  deleteLockedUntil?: Date | null;
   error: { code: string; message: string } | null;
 }
 
@@ -208,6 +210,7 @@ export class BackupsRepository {
         size_bytes: outcome.sizeBytes,
         completed_at: outcome.completedAt,
         expires_at: outcome.expiresAt,
+        delete_locked_until: outcome.deleteLockedUntil ?? null,
         error: outcome.error ? jsonb(outcome.error) : null,
         updated_at: outcome.completedAt,
       })

@@ -26,6 +26,9 @@ const cron = z
 const timeZone = z.string().min(1).max(64).openapi({ description: 'IANA time zone the cron is read in', example: 'Europe/Zurich' });
 const retentionCount = z.number().int().min(1).max(1000).openapi({ description: 'Keep the newest N good backups of the schedule' });
 const retainDays = z.number().int().min(1).max(3650).openapi({ description: 'Keep each backup N days after it finished' });
+const deleteLockDays = z.number().int().min(0).max(90).openapi({
+  description: "GKE only (Backup for GKE's delete lock): nobody, nor retention, deletes a backup for this many days after it finished; at most retain_days",
+});
 
 export const backupScheduleSchema = z
   .object({
@@ -35,7 +38,7 @@ export const backupScheduleSchema = z
     kind: backupKind,
     cron: z.string(),
     time_zone: z.string(),
-    retention: z.object({ count: z.number().int().nullable(), days: z.number().int().nullable() }),
+    retention: z.object({ count: z.number().int().nullable(), days: z.number().int().nullable(), delete_lock_days: z.number().int().nullable() }),
     included_namespaces: z.array(z.string()),
     excluded_namespaces: z.array(z.string()),
     label_selector: z.string().nullable(),
@@ -69,6 +72,7 @@ export const backupSchema = z
     started_at: timestamp.nullable(),
     finished_at: timestamp.nullable(),
     expires_at: timestamp.nullable().openapi({ description: 'When retention removes it (null: by count, or kept until deleted)' }),
+    delete_locked_until: timestamp.nullable().openapi({ description: 'GKE delete lock: it cannot be deleted before this instant' }),
     created_at: timestamp,
   })
   .openapi('Backup');
@@ -81,6 +85,7 @@ export const createBackupScheduleBody = z
     time_zone: timeZone.default('UTC'),
     retention_count: retentionCount.optional(),
     retain_days: retainDays.optional(),
+    delete_lock_days: deleteLockDays.optional(),
     included_namespaces: namespaceList.default([]),
     excluded_namespaces: namespaceList.default([]),
     label_selector: labelSelector.optional(),
@@ -96,6 +101,7 @@ export const updateBackupScheduleBody = z
     time_zone: timeZone.optional(),
     retention_count: retentionCount.nullable().optional(),
     retain_days: retainDays.nullable().optional(),
+    delete_lock_days: deleteLockDays.nullable().optional(),
     included_namespaces: namespaceList.optional(),
     excluded_namespaces: namespaceList.optional(),
     label_selector: labelSelector.nullable().optional(),
@@ -112,6 +118,7 @@ export const createBackupBody = z
     excluded_namespaces: namespaceList.default([]),
     label_selector: labelSelector.optional(),
     retain_days: retainDays.optional().openapi({ description: 'Remove it this many days after it finished; kept until deleted without' }),
+    delete_lock_days: deleteLockDays.optional(),
   })
   .strict()
   .openapi('CreateBackupRequest');
@@ -136,7 +143,8 @@ export const createBackupSchedule = defineRoute({
   description:
     'Without retention the schedule keeps the newest 5 good backups (RKE2 default). Missed windows (Capstan down) run once, not once each. ' +
     'Namespaces and label_selector are for workload schedules only. A region outside your residency is refused with 422. ' +
-    'RKE2 workload backups and restores need the velero add-on on the cluster (PUT .../addons/velero), else 422 velero-addon-required.',
+    'RKE2 workload backups and restores need the velero add-on on the cluster (PUT .../addons/velero), else 422 velero-addon-required. ' +
+    'delete_lock_days is GKE only (422 delete-lock-not-supported) and at most retain_days (422 delete-lock-exceeds-retention).',
   tags: ['Backups'],
   access: 'customer:write',
   params: clusterParams,
@@ -251,7 +259,7 @@ export const deleteBackup = defineRoute({
   summary: 'Delete an on-demand backup',
   description:
     'The backup expires now and the worker removes it at the provider (its state becomes deleted). Scheduled and pre-upgrade backups ' +
-    'are removed by their retention only (422); a backup still running or read by a restore is refused with 409.',
+    'are removed by their retention only (422); a backup still running, read by a restore or under its GKE delete lock (backup-delete-locked) is refused with 409.',
   tags: ['Backups'],
   access: 'customer:write',
   params: backupParams,

@@ -96,8 +96,12 @@ export const createClusterBody = z
     version: z
       .string()
       .max(32)
-      .regex(/^\d+\.\d+(\.\d+(-gke\.\d+)?)?$/, 'must be a Kubernetes version such as 1.35 or 1.35.4')
-      .optional(),
+      .regex(/^v?\d+\.\d+(\.\d+(-gke\.\d+|\+rke2r\d+)?)?$/, 'must be a Kubernetes version such as 1.35, 1.35.4, v1.35.4+rke2r1 or 1.35.4-gke.1200')
+      .optional()
+      .openapi({
+        description:
+          "A minor, or its latest patch in the provider's own spelling (RKE2 `v1.36.4+rke2r1`; GKE `1.35.8-gke.1225000` or its alias `1.35.8`); the default version without it",
+      }),
     release_channel: z.enum(['rapid', 'regular', 'stable', 'extended']).default('regular'),
     auto_upgrade: z.boolean().default(true),
     deletion_protection: z.boolean().default(false),
@@ -356,6 +360,15 @@ export const updateNodePool = defineRoute({
     })
     .strict()
     .refine((body) => Object.keys(body).length > 0, 'give at least one field to change')
+    .superRefine((body, ctx) => {
+      // The same rules as at create; a value left out is checked against the pool's own in the use case.
+      if (body.autoscaling && body.autoscaling.min > body.autoscaling.max) {
+        ctx.addIssue({ code: 'custom', path: ['autoscaling', 'min'], message: 'must not exceed autoscaling.max' });
+      }
+      if (body.max_surge === 0 && body.max_unavailable === 0) {
+        ctx.addIssue({ code: 'custom', path: ['max_surge'], message: 'max_surge and max_unavailable cannot both be 0' });
+      }
+    })
     .openapi('UpdateNodePoolRequest'),
   responses: { 202: { description: 'Accepted: follow the operation', schema: nodePoolAccepted } },
   errors: [409, 412, 422],

@@ -29,6 +29,8 @@ export interface BackupSpec {
   excludedNamespaces: string[];
   /** Workload backups only: a label selector in Kubernetes syntax, e.g. `app=web,tier!=cache`. */
   labelSelector?: string;
+  /** Backup for GKE's delete lock in days (GKE only; checked before a backup is taken). */
+  deleteLockDays?: number;
 }
 
 export interface ProviderBackup {

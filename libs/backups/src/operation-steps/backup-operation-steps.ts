@@ -1,4 +1,13 @@
-import { backupKindsOffered, expiryOf, LOST_WITH_CLUSTER, lostWithCluster, type OperationType, type UpgradeStepSpec, upgradeStepSpec } from '@capstan/domain';
+import {
+  backupKindsOffered,
+  deleteLockedUntil,
+  expiryOf,
+  LOST_WITH_CLUSTER,
+  lostWithCluster,
+  type OperationType,
+  type UpgradeStepSpec,
+  upgradeStepSpec,
+} from '@capstan/domain';
 import { OperationStepHandlers, type OperationStepProvider, type OperationStepSet, type StepContext, type StepHandler } from '@capstan/operations';
 import { newId } from '@capstan/platform';
 import {
@@ -75,7 +84,7 @@ export class BackupOperationSteps implements OperationStepProvider {
   }
 
   /** Takes the backup at the provider and waits for it; a final failure is recorded on the backup too. */
-  private async take(ctx: StepContext, backup: BackupRow): Promise<ProviderOperation> {
+  private async take(ctx: StepContext, backup: BackupRow, deleteLockDays: number | null): Promise<ProviderOperation> {
     try {
       const driver = this.drivers.driverFor(ctx.cluster.provider);
       await this.backups.markRunning(backup.id, ctx.clock.now());
@@ -87,6 +96,7 @@ export class BackupOperationSteps implements OperationStepProvider {
           includedNamespaces: backup.included_namespaces ?? [],
           excludedNamespaces: backup.excluded_namespaces ?? [],
           ...(backup.label_selector ? { labelSelector: backup.label_selector } : {}),
+          ...(deleteLockDays ? { deleteLockDays } : {}),
         }),
       );
     } catch (error) {
@@ -97,7 +107,7 @@ export class BackupOperationSteps implements OperationStepProvider {
   }
 
   /** Reads the finished backup back from the provider and records what it says. */
-  private async record(ctx: StepContext, backup: BackupRow, retainDays: number | null): Promise<ProviderBackup> {
+  private async record(ctx: StepContext, backup: BackupRow, retainDays: number | null, deleteLockDays: number | null): Promise<ProviderBackup> {
     const driver = this.drivers.driverFor(ctx.cluster.provider);
     const found = await driver.getBackup(externalClusterName(backup.cluster_id), backup.id, backup.kind as BackupKindName);
     const now = ctx.clock.now();
@@ -114,22 +124,23 @@ export class BackupOperationSteps implements OperationStepProvider {
       sizeBytes: found.sizeBytes,
       completedAt,
       expiresAt: expiryOf(completedAt, retainDays),
+      deleteLockedUntil: deleteLockedUntil(completedAt, deleteLockDays),
       error: null,
     });
     return found;
   }
 
   private createBackupSteps(): Record<string, StepHandler> {
-    const params = (ctx: StepContext) => (ctx.operation.params ?? {}) as { backupId?: string; retainDays?: number | null };
+    const params = (ctx: StepContext) => (ctx.operation.params ?? {}) as { backupId?: string; retainDays?: number | null; deleteLockDays?: number | null };
     return {
       take_backup: async (ctx) => {
         const backup = await this.backupOf(params(ctx).backupId);
-        const operation = await this.take(ctx, backup);
+        const operation = await this.take(ctx, backup, params(ctx).deleteLockDays ?? null);
         return { backupId: backup.id, operation };
       },
       record_backup: async (ctx) => {
         const backup = await this.backupOf(params(ctx).backupId);
-        const found = await this.record(ctx, backup, params(ctx).retainDays ?? null);
+        const found = await this.record(ctx, backup, params(ctx).retainDays ?? null, params(ctx).deleteLockDays ?? null);
         return { backupId: backup.id, location: found.location, sizeBytes: found.sizeBytes === null ? null : Number(found.sizeBytes) };
       },
     };
@@ -205,8 +216,8 @@ export class BackupOperationSteps implements OperationStepProvider {
         }));
     if (backup.status === 'succeeded') return { backupId: backup.id, before: spec.to };
     try {
-      const operation = await this.take(ctx, backup);
-      const found = await this.record(ctx, backup, PRE_UPGRADE_KEEP_DAYS);
+      const operation = await this.take(ctx, backup, null);
+      const found = await this.record(ctx, backup, PRE_UPGRADE_KEEP_DAYS, null);
       return { backupId: backup.id, before: spec.to, operation, location: found.location };
     } catch (error) {
       if (error instanceof ProviderError && error.code === 'driver_unavailable') {

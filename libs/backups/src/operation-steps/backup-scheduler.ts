@@ -115,6 +115,7 @@ export class BackupScheduler implements OnApplicationBootstrap, OnModuleDestroy 
           excludedNamespaces: schedule.excluded_namespaces,
           labelSelector: schedule.label_selector,
           retainDays: schedule.retain_days,
+          deleteLockDays: schedule.delete_lock_days,
           scheduleId: schedule.id,
           region: schedule.region,
           claim: (trx) => this.backups.markWindowHandled(trx, schedule.id, found, due.window, due.next),
@@ -175,6 +176,7 @@ export class BackupScheduler implements OnApplicationBootstrap, OnModuleDestroy 
         inUseByRestore:
           r.restore_operation_id !== null && ['pending', 'running', 'needs_attention'].includes(statuses.get(r.restore_operation_id)?.status ?? ''),
         upgradeSucceeded: r.operation_id !== null && statuses.get(r.operation_id)?.status === 'succeeded',
+        deleteLockedUntil: r.delete_locked_until,
       }));
       for (const id of backupsToPrune(retained, policy, now)) if (await this.remove(byId.get(id)!, now)) pruned++;
     }

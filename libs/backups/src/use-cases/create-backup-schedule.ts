@@ -1,5 +1,5 @@
 import type { backupRoutes, RouteInput } from '@capstan/contracts';
-import { assertRegionAllowed, assertWorkloadBackupTool, backupKindFor, ConflictError, validateBackupCron } from '@capstan/domain';
+import { assertDeleteLock, assertRegionAllowed, assertWorkloadBackupTool, backupKindFor, ConflictError, validateBackupCron } from '@capstan/domain';
 import { Clock, Database, newId } from '@capstan/platform';
 import { AuditLog, OrganizationsService } from '@capstan/tenancy';
 import { Injectable } from '@nestjs/common';
@@ -28,6 +28,7 @@ export class CreateBackupSchedule {
     const kind = backupKindFor(cluster.provider, body.kind);
     assertWorkloadFields(kind, body);
     const retention = retentionOf(body.retention_count, body.retain_days);
+    assertDeleteLock(cluster.provider, { deleteLockDays: body.delete_lock_days, retainDays: retention.retain_days });
     const { residency } = await this.organizations.get(requester.organizationId);
     const region = assertRegionAllowed(body.region ?? cluster.region, cluster.provider, residency).id;
     // An RKE2 workload schedule needs the velero add-on now (docs/backups.md, "The model"); one
@@ -49,6 +50,7 @@ export class CreateBackupSchedule {
           cron: spec.cron,
           time_zone: spec.timeZone,
           ...retention,
+          delete_lock_days: body.delete_lock_days || null,
           included_namespaces: body.included_namespaces,
           excluded_namespaces: body.excluded_namespaces,
           label_selector: body.label_selector ?? null,

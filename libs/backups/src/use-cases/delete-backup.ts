@@ -47,6 +47,11 @@ export class DeleteBackup {
             operation_id: backup.restore_operation_id,
           });
       }
+      if (backup.delete_locked_until && now.getTime() < backup.delete_locked_until.getTime())
+        throw new ConflictError('backup-delete-locked', `backup ${backupId} is locked against deletion until ${backup.delete_locked_until.toISOString()}`, {
+          rule: 'no deletion before the delete lock expires',
+          delete_locked_until: backup.delete_locked_until.toISOString(),
+        });
       const expired = await this.backups.expireNow(trx, backupId, now);
       await this.auditLog.record(trx, {
         organizationId: requester.organizationId,

@@ -1,4 +1,4 @@
-import { assertWorkloadBackupTool, backupKindFor, type BackupPurpose } from '@capstan/domain';
+import { assertDeleteLock, assertWorkloadBackupTool, backupKindFor, type BackupPurpose } from '@capstan/domain';
 import { Clock, newId, type UnitOfWork } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
 import { BackupClusterSource, type BackupRequester } from '../backup-cluster-source';
@@ -15,6 +15,8 @@ export interface BackupRequest {
   labelSelector: string | null;
   /** Expire this many days after it finished; null: by the schedule's count, or kept until deleted. */
   retainDays: number | null;
+  /** Backup for GKE's delete lock in days (null or 0: none); at most `retainDays`. */
+  deleteLockDays?: number | null;
   scheduleId?: string;
   /** Where it is stored; the cluster's region by default (the schedule's region was checked against residency). */
   region?: string;
@@ -41,6 +43,7 @@ export class TakeBackup {
   async execute(requester: BackupRequester, clusterId: string, request: BackupRequest) {
     const facts = await this.source.cluster(requester.organizationId, clusterId);
     const kind = backupKindFor(facts.provider, request.kind);
+    assertDeleteLock(facts.provider, { deleteLockDays: request.deleteLockDays, retainDays: request.retainDays });
     assertWorkloadFields(kind, {
       included_namespaces: request.includedNamespaces,
       excluded_namespaces: request.excludedNamespaces,
@@ -79,7 +82,7 @@ export class TakeBackup {
         type: 'create_backup',
         status: null,
         target: { type: 'backup', id: backupId },
-        params: { backupId, retainDays: request.retainDays },
+        params: { backupId, retainDays: request.retainDays, ...(request.deleteLockDays ? { deleteLockDays: request.deleteLockDays } : {}) },
         audit: {
           action: 'backup.create',
           target: { type: 'backup', id: backupId },

@@ -1,5 +1,5 @@
 import type { backupRoutes, RouteInput } from '@capstan/contracts';
-import { PreconditionFailedError, validateBackupCron } from '@capstan/domain';
+import { assertDeleteLock, PreconditionFailedError, validateBackupCron } from '@capstan/domain';
 import { Clock, Database, etagOf, matchesEtag } from '@capstan/platform';
 import { AuditLog, changesBetween } from '@capstan/tenancy';
 import { Injectable } from '@nestjs/common';
@@ -10,7 +10,17 @@ import { assertWorkloadFields, nextWindow, retentionOf } from './schedule-rules'
 
 type Body = RouteInput<typeof backupRoutes.updateBackupSchedule>['body'];
 
-const AUDITED = ['cron', 'time_zone', 'retention_count', 'retain_days', 'included_namespaces', 'excluded_namespaces', 'label_selector', 'paused'] as const;
+const AUDITED = [
+  'cron',
+  'time_zone',
+  'retention_count',
+  'retain_days',
+  'delete_lock_days',
+  'included_namespaces',
+  'excluded_namespaces',
+  'label_selector',
+  'paused',
+] as const;
 
 /**
  * PATCH .../backup-schedules/{schedule_id} under If-Match. A changed cron or zone, or a resumed
@@ -28,7 +38,7 @@ export class UpdateBackupSchedule {
   ) {}
 
   async execute(requester: BackupRequester, clusterId: string, scheduleId: string, ifMatch: string | undefined, body: Body) {
-    await this.source.cluster(requester.organizationId, clusterId);
+    const cluster = await this.source.cluster(requester.organizationId, clusterId);
     const now = this.clock.now();
     return this.db.transaction().execute(async (trx) => {
       const before = await this.backups.scheduleForUpdate(trx, requester.organizationId, clusterId, scheduleId);
@@ -50,12 +60,15 @@ export class UpdateBackupSchedule {
               body.retention_count !== undefined ? body.retention_count : body.retain_days != null ? null : before.retention_count,
               body.retain_days !== undefined ? body.retain_days : body.retention_count != null ? null : before.retain_days,
             );
+      const deleteLockDays = body.delete_lock_days === undefined ? before.delete_lock_days : body.delete_lock_days || null;
+      assertDeleteLock(cluster.provider, { deleteLockDays, retainDays: retention.retain_days });
       const paused = body.paused ?? before.paused;
       const recount = spec.cron !== before.cron || spec.timeZone !== before.time_zone || (before.paused && !paused);
       const after = await this.backups.updateSchedule(trx, scheduleId, {
         cron: spec.cron,
         time_zone: spec.timeZone,
         ...retention,
+        delete_lock_days: deleteLockDays,
         ...merged,
         paused,
         ...(recount ? { last_run_at: now, next_run_at: nextWindow(spec, now), stale_since: null } : {}),

@@ -1,5 +1,5 @@
 import { clusterRoutes, type RouteInput } from '@capstan/contracts';
-import { assertClusterAccepts, assertWithinQuota, clusterStatusDuring, ConflictError, NotFoundError, nodeCountOf } from '@capstan/domain';
+import { assertClusterAccepts, assertWithinQuota, clusterStatusDuring, ConflictError, NotFoundError, nodeCountOf, validateSurge } from '@capstan/domain';
 import { presentOperation } from '@capstan/operations';
 import { changesBetween } from '@capstan/tenancy';
 import { Injectable } from '@nestjs/common';
@@ -42,9 +42,8 @@ export class UpdateNodePool {
       if (autoscaling && autoscaling.min > autoscaling.max) {
         throw new ConflictError('invalid-autoscaling', `autoscaling.min ${autoscaling.min} exceeds autoscaling.max ${autoscaling.max}`);
       }
-      if (next.maxSurge === 0 && next.maxUnavailable === 0) {
-        throw new ConflictError('invalid-surge', 'max_surge and max_unavailable cannot both be 0: an upgrade could never replace a node');
-      }
+      // A bad pair is bad input whichever half the pool already had: a 400 naming max_surge, as at create.
+      validateSurge(next.maxSurge, next.maxUnavailable);
       const growth = nodeCountOf(next) - nodeCountOf(auditedPool(pool));
       if (growth > 0) {
         const usage = await this.usage.usage(requester.organizationId, trx);

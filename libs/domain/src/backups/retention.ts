@@ -8,9 +8,13 @@
  * - By days (Backup for GKE's `retainDays`): a backup expires `days` after it finished
  *   (`expiresAt`), and is pruned at that instant, not a tick later or earlier.
  * - An on-demand backup is pruned only at its own `expiresAt` (none: kept until deleted).
- * - Never pruned, whatever the policy: a backup a restore is reading now, and a backup taken
- *   before an upgrade hop until that upgrade has succeeded (it is the way back if the hop fails).
+ * - Never pruned, whatever the policy: a backup a restore is reading now, a backup taken
+ *   before an upgrade hop until that upgrade has succeeded (it is the way back if the hop fails),
+ *   and a backup under Backup for GKE's delete lock until the lock expires.
  */
+import type { Provider } from '../catalogue/provider';
+import { UnprocessableError } from '../errors/domain-error';
+
 export type BackupPurpose = 'scheduled' | 'on_demand' | 'pre_upgrade';
 export type BackupState = 'pending' | 'running' | 'succeeded' | 'failed' | 'expired' | 'deleted';
 
@@ -26,6 +30,8 @@ export interface RetainedBackup {
   inUseByRestore: boolean;
   /** Pre-upgrade backups: whether the upgrade it guards has succeeded. */
   upgradeSucceeded?: boolean;
+  /** Backup for GKE's delete lock: nobody may delete it before this instant. */
+  deleteLockedUntil?: Date | null;
 }
 
 export interface RetentionPolicy {
@@ -40,10 +46,44 @@ export function expiryOf(completedAt: Date, retainDays: number | null): Date | n
   return retainDays === null ? null : new Date(completedAt.getTime() + retainDays * DAY_MS);
 }
 
-/** Why a backup is kept whatever the policy says, or null when retention may remove it. */
-export function protectionOf(backup: RetainedBackup): string | null {
+/**
+ * The instant a backup that finished at `completedAt` stops being delete-locked (null: never
+ * locked). Backup for GKE counts the lock from the backup's creation; counting from its finish
+ * here keeps Capstan's lock at least as long as the provider's, so Capstan never asks the provider
+ * for a deletion it must refuse.
+ */
+export function deleteLockedUntil(completedAt: Date, deleteLockDays: number | null | undefined): Date | null {
+  return deleteLockDays ? new Date(completedAt.getTime() + deleteLockDays * DAY_MS) : null;
+}
+
+/**
+ * Backup for GKE's rules for a delete lock (docs/backups.md, "Delete lock"): RKE2 has no lock (an
+ * etcd snapshot file or a Velero backup can always be deleted), and a lock may not outlast the
+ * backup's retention in days (GKE: `backupRetainDays` must be at least `backupDeleteLockDays`).
+ */
+export function assertDeleteLock(provider: Provider, spec: { deleteLockDays: number | null | undefined; retainDays: number | null | undefined }): void {
+  if (!spec.deleteLockDays) return;
+  if (provider !== 'gke') {
+    throw new UnprocessableError('delete-lock-not-supported', `delete locks are Backup for GKE's; ${provider} backups have none`, {
+      rule: 'delete locks only on gke',
+      provider,
+    });
+  }
+  if (spec.retainDays != null && spec.retainDays < spec.deleteLockDays) {
+    throw new UnprocessableError(
+      'delete-lock-exceeds-retention',
+      `a backup kept for ${spec.retainDays} days cannot be locked against deletion for ${spec.deleteLockDays} days`,
+      { rule: 'retain_days must be at least delete_lock_days', retain_days: spec.retainDays, delete_lock_days: spec.deleteLockDays },
+    );
+  }
+}
+
+/** Why a backup is kept whatever the policy says at `now`, or null when retention may remove it. */
+export function protectionOf(backup: RetainedBackup, now: Date): string | null {
   if (backup.inUseByRestore) return 'a restore is reading it';
   if (backup.purpose === 'pre_upgrade' && !backup.upgradeSucceeded) return 'it is the way back from an upgrade that has not succeeded yet';
+  if (backup.deleteLockedUntil && now.getTime() < backup.deleteLockedUntil.getTime())
+    return `it is locked against deletion until ${backup.deleteLockedUntil.toISOString()}`;
   return null;
 }
 
@@ -68,7 +108,7 @@ export function backupsToPrune(backups: readonly RetainedBackup[], policy: Reten
     }
   }
   return finished
-    .filter((b) => prune.has(b.id) && protectionOf(b) === null)
+    .filter((b) => prune.has(b.id) && protectionOf(b, now) === null)
     .sort((a, b) => a.completedAt!.getTime() - b.completedAt!.getTime())
     .map((b) => b.id);
 }

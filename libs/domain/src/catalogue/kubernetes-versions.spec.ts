@@ -278,9 +278,13 @@ describe('resolveVersionForCreate', () => {
   });
 
   it('refuses an older patch, pointing at the latest patch of that minor', () => {
-    const error = caught(() => resolveVersionForCreate('gke', '1.9.3', NOW, FIXTURE));
+    const error = caught(() => resolveVersionForCreate('gke', '1.9.2', NOW, FIXTURE));
     expect(error.type).toBe('version-not-offered');
-    expect(error.detail).toBe('Kubernetes 1.9.3 is not offered for gke: only the latest patch of 1.9, 1.9.3-gke.200, is; ask for "1.9" or "1.9.3-gke.200"');
+    expect(error.detail).toBe('Kubernetes 1.9.2 is not offered for gke: only the latest patch of 1.9, 1.9.3-gke.200, is; ask for "1.9" or "1.9.3-gke.200"');
+  });
+
+  it("takes GKE's alias of the latest patch (1.9.3 for 1.9.3-gke.200), as the GKE API does", () => {
+    expect(resolveVersionForCreate('gke', '1.9.3', NOW, FIXTURE)).toMatchObject({ minor: '1.9', patch: '1.9.3-gke.200' });
   });
 
   it('refuses to pick a default when no version is generally supported', () => {

@@ -277,7 +277,7 @@ export function resolveVersionForCreate(
   const wanted = requested.trim().replace(/^v(?=\d)/, '');
   // Echoed into the problem detail, so keep a pasted blob from filling the response.
   const shown = wanted.length > 64 ? `${wanted.slice(0, 64)}…` : wanted;
-  const exact = versions.find((v) => v.minor === wanted || v.latestPatch === wanted);
+  const exact = versions.find((v) => namesOfferedVersion(provider, wanted, v));
   const version = exact ?? (VERSION.test(wanted) ? versions.find((v) => compareMinors(v.minor, wanted) === 0) : undefined);
   if (!version) {
     throw new UnprocessableError('version-not-offered', `Kubernetes ${shown} is not offered for ${provider}; ${offeredSentence(offered)}`, extensions);
@@ -312,6 +312,19 @@ export function resolveVersionForCreate(
     warnings.push(`Kubernetes ${version.minor} is a preview for ${provider} and is not yet generally supported`);
   }
   return { minor: version.minor, patch: version.latestPatch, warnings };
+}
+
+/**
+ * Whether `requested` names `entry`'s minor or its latest patch, in a spelling the provider itself
+ * uses (docs/upgrades.md, "Version strings"): a leading "v"; RKE2's release names, where
+ * "v1.36.4+rke2r1" is upstream 1.36.4 as RKE2 builds it (any revision rN); and GKE's version
+ * aliases, where "1.35.8" is the newest GKE build of 1.35.8, as the GKE API takes it.
+ */
+export function namesOfferedVersion(provider: Provider, requested: string, entry: { minor: string; latestPatch: string }): boolean {
+  let wanted = requested.trim().replace(/^v(?=\d)/, '');
+  if (provider === 'rke2') wanted = wanted.replace(/\+rke2r[1-9]\d*$/, '');
+  if (wanted === entry.minor || wanted === entry.latestPatch) return true;
+  return provider === 'gke' && /^\d+\.\d+\.\d+$/.test(wanted) && entry.latestPatch.startsWith(`${wanted}-gke.`);
 }
 
 function offeredSentence(offered: readonly KubernetesVersion[]): string {

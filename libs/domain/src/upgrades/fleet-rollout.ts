@@ -89,12 +89,24 @@ export function upgradeNeed(
   const nextUsable = next && !next.preview && versionState(next, now) !== 'eol' ? next : undefined;
   const state = entry ? versionState(entry, now) : 'eol';
   if (state === 'eol') {
-    if (!nextUsable) return null;
+    // The next minor may be end of life too (a cluster left on 1.33 when 1.34 has ended as well):
+    // it cannot be a target, but the planner passes through it, one minor per hop, on the way to
+    // the first minor that is still offered. Stopping short would leave the cluster unplanned for good.
+    let m = current.minor + 1;
+    let through = entryOf(m);
+    while (through && !through.preview && versionState(through, now) === 'eol') through = entryOf(++m);
+    const landing = through && !through.preview && versionState(through, now) !== 'eol' ? through : undefined;
+    if (!landing) return null;
+    const passing = m - current.minor - 1;
     return {
       reason: 'end_of_life',
-      target: nextUsable.latestPatch,
+      target: landing.latestPatch,
       minor: true,
-      detail: `Kubernetes ${cluster.controlPlaneVersion} is end of life for ${cluster.provider}`,
+      detail:
+        `Kubernetes ${cluster.controlPlaneVersion} is end of life for ${cluster.provider}` +
+        (passing > 0
+          ? `; the next ${passing === 1 ? 'minor is' : `${passing} minors are`} end of life too, so the upgrade passes through ${passing === 1 ? 'it' : 'them'} to ${landing.minor}`
+          : ''),
     };
   }
   if (!cluster.autoUpgrade) return null;

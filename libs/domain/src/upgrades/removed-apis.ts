@@ -12,16 +12,26 @@ export interface RemovedApi {
   /** The apiVersion to migrate to, or null where the API has no successor. */
   replacement: string | null;
   note?: string;
+  /**
+   * false for request-only kinds (TokenReview, SubjectAccessReview, ...): the API server never
+   * stores them, so no object can be found; only clients that call the removed version break.
+   */
+  persisted?: false;
 }
 
 const rows = (removedIn: string, apiVersion: string, replacement: string | null, kinds: string[], note?: string): RemovedApi[] =>
   kinds.map((kind) => ({ removedIn, apiVersion, kind, replacement, ...(note ? { note } : {}) }));
+
+const REQUEST_ONLY = 'request-only: never stored, so no object is found; clients calling this version break';
+const requestOnly = (removedIn: string, apiVersion: string, replacement: string, kinds: string[]): RemovedApi[] =>
+  kinds.map((kind) => ({ removedIn, apiVersion, kind, replacement, note: REQUEST_ONLY, persisted: false }));
 
 export const REMOVED_APIS: readonly RemovedApi[] = Object.freeze([
   ...rows('1.16', 'extensions/v1beta1', 'apps/v1', ['Deployment', 'DaemonSet', 'ReplicaSet']),
   ...rows('1.16', 'apps/v1beta1', 'apps/v1', ['Deployment', 'StatefulSet', 'ReplicaSet']),
   ...rows('1.16', 'apps/v1beta2', 'apps/v1', ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet']),
   ...rows('1.16', 'extensions/v1beta1', 'networking.k8s.io/v1', ['NetworkPolicy']),
+  ...rows('1.16', 'extensions/v1beta1', 'policy/v1beta1', ['PodSecurityPolicy']),
   ...rows('1.22', 'extensions/v1beta1', 'networking.k8s.io/v1', ['Ingress']),
   ...rows('1.22', 'networking.k8s.io/v1beta1', 'networking.k8s.io/v1', ['Ingress', 'IngressClass']),
   ...rows('1.22', 'apiextensions.k8s.io/v1beta1', 'apiextensions.k8s.io/v1', ['CustomResourceDefinition']),
@@ -30,6 +40,12 @@ export const REMOVED_APIS: readonly RemovedApi[] = Object.freeze([
     'ValidatingWebhookConfiguration',
   ]),
   ...rows('1.22', 'apiregistration.k8s.io/v1beta1', 'apiregistration.k8s.io/v1', ['APIService']),
+  ...requestOnly('1.22', 'authentication.k8s.io/v1beta1', 'authentication.k8s.io/v1', ['TokenReview']),
+  ...requestOnly('1.22', 'authorization.k8s.io/v1beta1', 'authorization.k8s.io/v1', [
+    'SubjectAccessReview',
+    'LocalSubjectAccessReview',
+    'SelfSubjectAccessReview',
+  ]),
   ...rows('1.22', 'certificates.k8s.io/v1beta1', 'certificates.k8s.io/v1', ['CertificateSigningRequest']),
   ...rows('1.22', 'coordination.k8s.io/v1beta1', 'coordination.k8s.io/v1', ['Lease']),
   ...rows('1.22', 'rbac.authorization.k8s.io/v1beta1', 'rbac.authorization.k8s.io/v1', ['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']),
@@ -60,7 +76,30 @@ export interface ClusterObject {
 /** The removal that stops `object` being served by `minor` (a minor after `from`), if any. */
 export function removalAffecting(object: ClusterObject, minor: number, from: number, table: readonly RemovedApi[] = REMOVED_APIS): RemovedApi | undefined {
   return table.find((r) => {
-    const removed = Number(r.removedIn.split('.')[1]);
+    const removed = removedMinor(r);
     return r.apiVersion === object.apiVersion && r.kind === object.kind && removed > from && removed <= minor;
   });
+}
+
+const removedMinor = (row: RemovedApi) => Number(row.removedIn.split('.')[1]);
+
+/**
+ * What `removal`'s objects should move to for a cluster going to `minor`: its replacement, unless
+ * that is itself removed by `minor`, then the replacement's own replacement, and so on (the guide's
+ * 1.26 entry points FlowSchema v1beta1 at v1beta2/v1beta3, both gone by 1.32; advice to migrate
+ * to them would break at the next hop). null, with the last row's note, where the line ends.
+ */
+export function migrationTarget(
+  removal: RemovedApi,
+  minor: number,
+  table: readonly RemovedApi[] = REMOVED_APIS,
+): { replacement: string | null; note?: string } {
+  let row = removal;
+  for (let guard = 0; row.replacement !== null && guard < table.length; guard++) {
+    const replacement = row.replacement;
+    const next = table.find((r) => r.apiVersion === replacement && r.kind === row.kind && removedMinor(r) <= minor);
+    if (!next) break;
+    row = next;
+  }
+  return { replacement: row.replacement, ...(row.note ? { note: row.note } : {}) };
 }

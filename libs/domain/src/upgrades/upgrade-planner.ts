@@ -14,8 +14,8 @@
  */
 import { UnprocessableError } from '../errors/domain-error';
 import { ADDON_CATALOGUE_SEED, type AddonRelease, addonChangesBetween, addonsMissingAt, defaultAddonNames } from '../addons/addon-catalogue';
-import { comparePatches, parseMinor, type Provider, type VersionCatalogueEntry, versionState } from '../catalogue/kubernetes-versions';
-import { type ClusterObject, type RemovedApi, REMOVED_APIS, removalAffecting } from './removed-apis';
+import { comparePatches, namesOfferedVersion, parseMinor, type Provider, type VersionCatalogueEntry, versionState } from '../catalogue/kubernetes-versions';
+import { type ClusterObject, migrationTarget, type RemovedApi, REMOVED_APIS, removalAffecting } from './removed-apis';
 
 /** kubelet may be at most this many minors older than kube-apiserver (Kubernetes 1.28 and later). */
 export const MAX_KUBELET_SKEW = 3;
@@ -160,7 +160,7 @@ export function planUpgrade(input: UpgradePlanInput): UpgradePlan {
   const wanted = input.target.trim().replace(/^v(?=\d)/, '');
   const targetMinor = parseMinor(wanted);
   const targetEntry = offered.find((e) => compareMinorNumbers(e.minor, targetMinor) === 0);
-  if (!targetEntry || (wanted !== targetEntry.minor && wanted !== targetEntry.latestPatch)) {
+  if (!targetEntry || !namesOfferedVersion(input.provider, wanted, targetEntry)) {
     throw new UpgradeRefusedError(
       'version-not-offered',
       'only catalogue versions',
@@ -293,19 +293,21 @@ export function planUpgrade(input: UpgradePlanInput): UpgradePlan {
   } else {
     removedApiScan.note = `${input.objects.length} objects checked against the deprecation guide`;
     for (const o of input.objects) {
-      const removal = removalAffecting(o, targetMinor.minor, current.minor, input.removedApis ?? REMOVED_APIS);
+      const table = input.removedApis ?? REMOVED_APIS;
+      const removal = removalAffecting(o, targetMinor.minor, current.minor, table);
       if (!removal) continue;
       const name = o.namespace ? `${o.namespace}/${o.name}` : o.name;
+      const successor = migrationTarget(removal, targetMinor.minor, table);
       blockers.push({
         kind: 'removed_api',
-        reason: `${o.kind} ${name} uses ${o.apiVersion}, removed in ${removal.removedIn}; ${removal.replacement ? `migrate it to ${removal.replacement}` : (removal.note ?? 'it has no successor')}`,
+        reason: `${o.kind} ${name} uses ${o.apiVersion}, removed in ${removal.removedIn}; ${successor.replacement ? `migrate it to ${successor.replacement}` : (successor.note ?? 'it has no successor')}`,
         details: {
           kind: o.kind,
           namespace: o.namespace ?? null,
           name: o.name,
           api_version: o.apiVersion,
           removed_in: removal.removedIn,
-          replacement: removal.replacement,
+          replacement: successor.replacement,
         },
       });
     }

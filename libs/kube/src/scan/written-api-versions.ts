@@ -1,4 +1,4 @@
-import { type ClusterObject, REMOVED_APIS, type RemovedApi, removalAffecting } from '@capstan/domain';
+import { type ClusterObject, migrationTarget, REMOVED_APIS, type RemovedApi, removalAffecting } from '@capstan/domain';
 
 /**
  * Which API version an object was written with. The API server stores one version and serves every
@@ -89,16 +89,17 @@ export function removedApiFindings(
       const removal = removalAffecting({ apiVersion: written.apiVersion, kind: object.kind, name: object.metadata?.name ?? '' }, to, from, table);
       if (!removal) continue;
       seen.add(written.apiVersion);
+      const successor = migrationTarget(removal, to, table);
       findings.push({
         apiVersion: written.apiVersion,
         kind: object.kind,
         namespace: object.metadata?.namespace ?? null,
         name: object.metadata?.name ?? '',
         removedIn: removal.removedIn,
-        replacement: removal.replacement,
+        replacement: successor.replacement,
         source: written.source,
         ...(written.manager ? { manager: written.manager } : {}),
-        ...(removal.note ? { note: removal.note } : {}),
+        ...(successor.note ? { note: successor.note } : {}),
       });
     }
   }
@@ -109,7 +110,8 @@ export function removedApiFindings(
 export function kindsToScan(from: number, to: number | null, table: readonly RemovedApi[] = REMOVED_APIS): { group: string; kind: string }[] {
   const pairs = new Map<string, { group: string; kind: string }>();
   for (const row of table) {
-    if (!removedBetween(row, from, to)) continue;
+    // request-only kinds have no objects to list (and answer no list)
+    if (row.persisted === false || !removedBetween(row, from, to)) continue;
     // Objects written through an old group (extensions/v1beta1 Ingress) are stored and served under the replacement's.
     for (const apiVersion of [row.apiVersion, row.replacement]) {
       if (!apiVersion) continue;

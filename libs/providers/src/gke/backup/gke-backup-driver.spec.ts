@@ -318,6 +318,14 @@ describe('GkeBackupDriver against the emulated Backup for GKE', () => {
     expect(await driver.getBackup(CLUSTER, 'bk_01jbackupnever00000000000', 'workload')).toBeNull();
   });
 
+  it("sends a delete lock as Backup for GKE's deleteLockDays: the provider refuses to delete the backup while it holds", async () => {
+    const locked = await driver.startBackup(backupSpec('bk_01jbackuplocked0000000000', { deleteLockDays: 7 }));
+    expect(await followed(locked)).toEqual({ done: true });
+    const refused = await refusal(driver.deleteBackup(CLUSTER, 'bk_01jbackuplocked0000000000', 'workload'));
+    expect(refused.message).toContain('locked against deletion');
+    expect(await driver.getBackup(CLUSTER, 'bk_01jbackuplocked0000000000', 'workload')).toMatchObject({ state: 'succeeded' });
+  });
+
   it('deletes a backup, and deleting one that is gone succeeds', async () => {
     await driver.deleteBackup(CLUSTER, 'bk_01jbackupselected00000000', 'workload');
     await eventually(async () => (await driver.getBackup(CLUSTER, 'bk_01jbackupselected00000000', 'workload')) === null, 30_000, 50);

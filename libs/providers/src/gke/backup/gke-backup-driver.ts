@@ -95,7 +95,11 @@ export class GkeBackupDriver extends BackupDriver {
     try {
       const operation = await this.api.call<LongRunningOperation>('POST', `${plan.name}/backups`, {
         query: { backupId },
-        body: { labels: { 'capstan-backup': backupId }, description: `Capstan backup ${spec.backupId}` },
+        body: {
+          labels: { 'capstan-backup': backupId },
+          description: `Capstan backup ${spec.backupId}`,
+          ...(spec.deleteLockDays ? { deleteLockDays: spec.deleteLockDays } : {}),
+        },
       });
       return this.handle(operation.name, spec.cluster);
     } catch (error) {

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "backups" ADD COLUMN     "delete_locked_until" TIMESTAMPTZ(3);
+
