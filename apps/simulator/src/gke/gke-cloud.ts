@@ -287,6 +287,19 @@ export class GkeCloud {
     });
   }
 
+  /** `setResourceLabels`: the labels replace the cluster's, guarded by the fingerprint of the labels the caller read. */
+  async setResourceLabels(key: ClusterKey, labels: Record<string, string>, labelFingerprint: string): Promise<OperationResource> {
+    return this.mutate(key, async (sql, cluster) => {
+      if (labelFingerprint !== cluster.labelFingerprint) {
+        throw failedPrecondition(
+          `Labels could not be set due to fingerprint mismatch: "${labelFingerprint}" is not "${cluster.labelFingerprint}"; read the cluster again`,
+        );
+      }
+      await this.patchCluster(sql, key, { resourceLabels: labels, labelFingerprint: fingerprint(labels) });
+      return this.startOperation(sql, key, null, 'SET_LABELS', { kind: 'reconcileCluster' }, 0.25);
+    });
+  }
+
   // --- node pools ----------------------------------------------------------------------------
 
   async createNodePool(key: ClusterKey, input: NodePoolInput): Promise<OperationResource> {

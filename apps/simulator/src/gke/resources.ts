@@ -15,7 +15,8 @@ export type OperationType =
   | 'CREATE_NODE_POOL'
   | 'DELETE_NODE_POOL'
   | 'SET_NODE_POOL_SIZE'
-  | 'SET_MAINTENANCE_POLICY';
+  | 'SET_MAINTENANCE_POLICY'
+  | 'SET_LABELS';
 
 export interface TimeWindowResource {
   startTime: string;
