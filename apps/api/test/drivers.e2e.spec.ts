@@ -243,6 +243,17 @@ describe('clusters on the real drivers (emulated management cluster and GKE)', (
       body: { deletion_protection: false },
     });
     expect(flag.response.status).toBe(200);
+
+    // and when GKE refuses a change for good, the operation fails and the cluster serves on, saying why
+    expect(await chaos('POST', { match: { call: 'gke.clusters.setResourceLabels', cluster: external }, mode: 'fail_always', retryable: false })).toBe(201);
+    const relabel = await client.PATCH('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: clusterId } }, body: { labels: { team: 'search' } } });
+    expect(relabel.response.status).toBe(202);
+    const refused = await finished((relabel.data as { operation: { id: string } }).operation.id);
+    await chaos('DELETE');
+    expect(refused).toMatchObject({ status: 'failed' });
+    const serving = (await client.GET('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: clusterId } } })).data!;
+    expect(serving).toMatchObject({ status: 'running', status_reason: expect.stringContaining('the provider did not apply the settings') });
+    expect((await gkeCluster(clusterId)).resourceLabels).toMatchObject({ team: 'payments' });
   }, 240_000);
 
   it('creates a cluster at every version the catalogue offers as supported, on both providers', async () => {

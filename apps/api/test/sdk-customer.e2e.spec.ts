@@ -361,6 +361,10 @@ describe('the SDK, as a customer uses it', () => {
     const events = await client.GET('/v1/events', { params: { query: { limit: 100 } } });
     expect(events.data!.items.some((e) => e.source === `/v1/operations/${accepted.operation.id}`)).toBe(true);
 
+    // and it cannot be cancelled (the settings are saved; the way back is another PATCH)
+    const cancel = await client.POST('/v1/operations/{operation_id}/cancel', { params: { path: { operation_id: accepted.operation.id } } });
+    expect(expectProblem(cancel, 409, 'operation-not-cancellable').detail).toContain('PATCH');
+
     // and a second change while it runs is refused, naming it
     const second = await client.PATCH('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: cluster.id } }, body: { labels: { team: 'search' } } });
     expect(expectProblem(second, 409, 'cluster-busy')).toMatchObject({ operation_id: accepted.operation.id, operation_type: 'update_cluster' });

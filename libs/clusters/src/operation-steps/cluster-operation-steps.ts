@@ -244,7 +244,9 @@ const applyClusterSettings: StepHandler = async (ctx) => {
 };
 
 const clusterSettingsApplied: StepWrites<{ clusterId: string; now: Date }> = (db, guard, p) =>
-  db.with('step_cluster', (q) => q.updateTable('clusters').set({ status: 'running', updated_at: p.now }).where('id', '=', p.clusterId).where(guard));
+  db.with('step_cluster', (q) =>
+    q.updateTable('clusters').set({ status: 'running', status_reason: null, updated_at: p.now }).where('id', '=', p.clusterId).where(guard),
+  );
 
 const updateCluster: Record<string, StepHandler> = {
   apply_cluster_settings: applyClusterSettings,
