@@ -211,6 +211,7 @@ export class GkeCloud {
       labelFingerprint: fingerprint(input.resourceLabels),
       releaseChannel: { channel: input.releaseChannel?.channel ?? 'REGULAR' },
       ...(input.maintenancePolicy ? { maintenancePolicy: maintenanceResource(input.maintenancePolicy) } : {}),
+      addonsConfig: { gkeBackupAgentConfig: { enabled: input.addonsConfig?.gkeBackupAgentConfig?.enabled ?? false } },
       // Without application-layer encryption GKE reports DECRYPTED (its default storage encryption still applies).
       databaseEncryption: input.databaseEncryption ?? { state: 'DECRYPTED' },
       conditions: [],

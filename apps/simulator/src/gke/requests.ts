@@ -111,6 +111,8 @@ export const createClusterRequest = z.object({
     resourceLabels: z.record(labelKey, labelValue).default({}),
     releaseChannel: z.object({ channel: enumOf(CHANNELS).default('UNSPECIFIED') }).optional(),
     maintenancePolicy: maintenancePolicy.optional(),
+    // Only the add-on Capstan sets: the Backup for GKE agent (AddonsConfig.gkeBackupAgentConfig).
+    addonsConfig: z.object({ gkeBackupAgentConfig: z.object({ enabled: z.boolean().default(false) }).optional() }).optional(),
     databaseEncryption: z
       .object({
         state: enumOf(['UNKNOWN', 'ENCRYPTED', 'DECRYPTED'] as const),

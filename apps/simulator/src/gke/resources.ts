@@ -57,6 +57,7 @@ export interface ClusterResource {
   labelFingerprint: string;
   releaseChannel: { channel: string };
   maintenancePolicy?: MaintenancePolicyResource;
+  addonsConfig?: { gkeBackupAgentConfig: { enabled: boolean } };
   databaseEncryption?: { state: string; keyName?: string };
   conditions: { code: string; message: string; canonicalCode?: string }[];
   etag: string;

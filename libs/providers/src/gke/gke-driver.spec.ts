@@ -196,6 +196,7 @@ describe('GkeDriver against the emulated GKE', () => {
     expect(raw).toMatchObject({
       resourceLabels: { team: 'payments', 'capstan-managed': 'true' },
       releaseChannel: { channel: 'STABLE' },
+      addonsConfig: { gkeBackupAgentConfig: { enabled: true } },
       maintenancePolicy: {
         window: {
           // 00:30 in Zurich is 23:30 UTC the evening before: the UTC days move back one.

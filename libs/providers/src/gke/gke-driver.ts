@@ -107,6 +107,8 @@ export class GkeDriver extends InfrastructureDriver {
             resourceLabels: clusterLabelsOf(spec.labels),
             releaseChannel: { channel: channelOf(spec.releaseChannel, this.settings.releaseChannel) },
             ...(spec.maintenance ? { maintenancePolicy: maintenancePolicyOf(spec.maintenance, new Date()) } : {}),
+            // Backup for GKE, Capstan's GKE backups, needs its agent in the cluster (docs/gke-driver.md, "Backups").
+            addonsConfig: { gkeBackupAgentConfig: { enabled: true } },
             // Application-layer Secrets encryption with the installation's Cloud KMS key (docs/addons.md, "Security baseline").
             ...(this.settings.databaseEncryptionKey ? { databaseEncryption: { state: 'ENCRYPTED', keyName: this.settings.databaseEncryptionKey } } : {}),
             // GKE starts no cluster without nodes: a small system pool, Capstan's pools come after.
