@@ -428,6 +428,9 @@ export const cancelOperation = defineRoute({
   method: 'POST',
   path: '/v1/operations/{operation_id}/cancel',
   summary: 'Cancel an operation: a pending one at once, a running one at its next step boundary',
+  description:
+    'A finished operation is a 409 `operation-finished`; an `update_cluster` is a 409 `operation-not-cancellable` ' +
+    '(it applies settings already saved: change them back with another PATCH of the cluster).',
   tags: ['Operations'],
   access: 'customer:write',
   params: z.object({ operation_id: idOf('op') }).strict(),
