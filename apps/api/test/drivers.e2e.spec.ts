@@ -6,6 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Client } from 'pg';
 
 const run = promisify(execFile);
 
@@ -127,6 +128,132 @@ describe('clusters on the real drivers (emulated management cluster and GKE)', (
     const deleted = await client.DELETE('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: clusterId } } });
     expect(await finished(deleted.data!.operation.id)).toMatchObject({ status: 'succeeded' });
     expect(await stack.simulator.kube.getApiServer(externalClusterName(clusterId))).toBeNull();
+  }, 240_000);
+
+  /** The cluster as the GKE emulator's REST API answers it (what `gcloud container clusters describe` shows). */
+  async function gkeCluster(clusterId: string) {
+    const token = (await (
+      await fetch(`${stack.simulator.gkeUrl}/token`, {
+        method: 'POST',
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_secret: stack.env.GKE_CLIENT_SECRET! }),
+      })
+    ).json()) as { access_token: string };
+    const response = await fetch(
+      `${stack.simulator.gkeUrl}/v1/projects/${stack.env.GKE_PROJECT}/locations/europe-west6/clusters/${externalClusterName(clusterId)}`,
+      {
+        headers: { authorization: `Bearer ${token.access_token}` },
+      },
+    );
+    expect(response.status).toBe(200);
+    return (await response.json()) as {
+      releaseChannel: { channel: string };
+      resourceLabels: Record<string, string>;
+      maintenancePolicy?: { window: { recurringWindow?: { window: { startTime: string; endTime: string }; recurrence: string } } };
+    };
+  }
+
+  async function chaos(method: 'POST' | 'DELETE', body?: unknown): Promise<number> {
+    const response = await fetch(`${stack.simulator.apiUrl}/v1/chaos/faults`, {
+      method,
+      headers: { ...(body ? { 'content-type': 'application/json' } : {}), authorization: `Bearer ${stack.env.SIMULATOR_API_TOKEN}` },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    return response.status;
+  }
+
+  it("sends a GKE cluster's channel and window with its create, and applies a PATCH of them at GKE through an update_cluster operation", async () => {
+    // given a GKE cluster created with a release channel, a weekend night window and labels
+    const created = await client.POST('/v1/clusters', {
+      body: {
+        name: 'gke-settings',
+        provider: 'gke',
+        region: 'europe-west6',
+        release_channel: 'regular',
+        labels: { team: 'payments' },
+        // GKE asks for 48 h of windows in any 32 days: two 6-hour nights a week give that
+        maintenance_window: { time_zone: 'Europe/Zurich', days: ['SA', 'SU'], start_time: '00:30', duration_minutes: 360 },
+        node_pools: [{ name: 'apps', machine_type: 'e2-standard-4', count: 1 }],
+      },
+    });
+    expect(created.response.status).toBe(202);
+    const clusterId = created.data!.cluster.id;
+    expect(await finished(created.data!.operation.id)).toMatchObject({ status: 'succeeded' });
+    const atCreate = await gkeCluster(clusterId);
+    expect(atCreate.releaseChannel.channel).toBe('REGULAR');
+    expect(atCreate.resourceLabels).toMatchObject({ team: 'payments', 'capstan-managed': 'true' });
+    // 00:30 in Zurich is the evening before in UTC
+    expect(atCreate.maintenancePolicy!.window.recurringWindow!.recurrence).toBe('FREQ=WEEKLY;BYDAY=FR,SA');
+
+    // when the customer moves the channel and the window, and GKE loses its answer to the policy write once
+    const external = externalClusterName(clusterId);
+    expect(await chaos('POST', { match: { call: 'gke.clusters.setMaintenancePolicy', cluster: external }, mode: 'fail_once', at: 'response' })).toBe(201);
+    const current = (await client.GET('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: clusterId } } })).data!;
+    const changed = await client.PATCH('/v1/clusters/{cluster_id}', {
+      params: { path: { cluster_id: clusterId }, header: { 'If-Match': current.etag } },
+      body: {
+        release_channel: 'stable',
+        maintenance_window: { time_zone: 'Europe/Zurich', days: ['TU', 'WE', 'TH'], start_time: '10:00', duration_minutes: 240 },
+      },
+    });
+
+    // then 202: the cluster is updating, and an update_cluster operation applies the change
+    expect(changed.response.status).toBe(202);
+    const accepted = changed.data as { cluster: { status: string; release_channel: string }; operation: { id: string; type: string; target: unknown } };
+    expect(accepted.cluster).toMatchObject({ status: 'updating', release_channel: 'stable' });
+    expect(accepted.operation).toMatchObject({ type: 'update_cluster', target: { type: 'cluster', id: clusterId } });
+    const done = await finished(accepted.operation.id);
+    await chaos('DELETE');
+    expect(done).toMatchObject({ status: 'succeeded' });
+    // the lost answer failed the step once; its retry found the policy GKE had taken and went on
+    const steps = (done as unknown as { steps: { name: string; attempts: number; status: string }[] }).steps;
+    expect(steps.map((step) => [step.name, step.status])).toEqual([
+      ['apply_cluster_settings', 'succeeded'],
+      ['mark_running', 'succeeded'],
+    ]);
+    expect(steps[0]!.attempts).toBeGreaterThan(1);
+
+    // and GKE holds the new channel and window (10:00 Zurich in December is 09:00 UTC), each sent once despite the lost answer
+    const applied = await gkeCluster(clusterId);
+    expect(applied.releaseChannel.channel).toBe('STABLE');
+    expect(applied.maintenancePolicy!.window.recurringWindow!.recurrence).toBe('FREQ=WEEKLY;BYDAY=TU,WE,TH');
+    const window = applied.maintenancePolicy!.window.recurringWindow!.window;
+    expect(Date.parse(window.endTime) - Date.parse(window.startTime)).toBe(240 * 60_000);
+    const zurichHour = Number(
+      new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Zurich', hour: '2-digit', hourCycle: 'h23' }).format(new Date(window.startTime)),
+    );
+    expect(zurichHour).toBe(10);
+    const stats = new Client({ connectionString: stack.db.url });
+    await stats.connect();
+    const { rows } = await stats
+      .query<{ call: string; count: string }>(
+        `SELECT call, count FROM simulator.call_stats WHERE cluster = $1 AND call IN ('gke.clusters.update', 'gke.clusters.setMaintenancePolicy') ORDER BY call`,
+        [external],
+      )
+      .finally(() => stats.end());
+    expect(rows.map((r) => [r.call, Number(r.count)])).toEqual([
+      ['gke.clusters.setMaintenancePolicy', 1],
+      ['gke.clusters.update', 1],
+    ]);
+    const after = (await client.GET('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: clusterId } } })).data!;
+    expect(after).toMatchObject({ status: 'running', release_channel: 'stable' });
+
+    // and a change that is Capstan's alone (deletion protection) answers 200 with no operation
+    const flag = await client.PATCH('/v1/clusters/{cluster_id}', {
+      params: { path: { cluster_id: clusterId }, header: { 'If-Match': after.etag } },
+      body: { deletion_protection: false },
+    });
+    expect(flag.response.status).toBe(200);
+
+    // and when GKE refuses a change for good, the operation fails and the cluster serves on, saying why
+    expect(await chaos('POST', { match: { call: 'gke.clusters.setResourceLabels', cluster: external }, mode: 'fail_always', retryable: false })).toBe(201);
+    const relabel = await client.PATCH('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: clusterId } }, body: { labels: { team: 'search' } } });
+    expect(relabel.response.status).toBe(202);
+    const refused = await finished((relabel.data as { operation: { id: string } }).operation.id);
+    await chaos('DELETE');
+    expect(refused).toMatchObject({ status: 'failed' });
+    const serving = (await client.GET('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: clusterId } } })).data!;
+    expect(serving).toMatchObject({ status: 'running', status_reason: expect.stringContaining('the provider did not apply the settings') });
+    expect((await gkeCluster(clusterId)).resourceLabels).toMatchObject({ team: 'payments' });
   }, 240_000);
 
   it('creates a cluster at every version the catalogue offers as supported, on both providers', async () => {

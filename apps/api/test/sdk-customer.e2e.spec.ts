@@ -8,6 +8,7 @@ import { type SeededOrganization, seedOrganization, startTestApi, type TestApi, 
 
 type CreateClusterRequest = components['schemas']['CreateClusterRequest'];
 type Operation = components['schemas']['Operation'];
+type Cluster = components['schemas']['Cluster'];
 
 /**
  * A customer's day with Capstan, driven through the generated SDK over real HTTP against the real
@@ -275,11 +276,12 @@ describe('the SDK, as a customer uses it', () => {
       body: { labels: { env: 'prod', team: 'payments' } },
     });
 
-    // then
+    // then an RKE2 cluster's labels are Capstan's alone: 200 with the cluster, no operation
     expect(changed.response.status).toBe(200);
-    expect(changed.data!.labels).toEqual({ env: 'prod', team: 'payments' });
-    expect(changed.data!.etag).not.toBe(etag);
-    expect(changed.response.headers.get('etag')).toBe(changed.data!.etag);
+    const updated = changed.data as Cluster;
+    expect(updated.labels).toEqual({ env: 'prod', team: 'payments' });
+    expect(updated.etag).not.toBe(etag);
+    expect(changed.response.headers.get('etag')).toBe(updated.etag);
 
     // and a second change under the old etag is refused, naming the current one
     const stale = await client.PATCH('/v1/clusters/{cluster_id}', {
@@ -287,7 +289,7 @@ describe('the SDK, as a customer uses it', () => {
       body: { labels: { env: 'dev' } },
     });
     const problem = expectProblem(stale, 412, 'precondition-failed');
-    expect(problem.detail).toContain(changed.data!.etag);
+    expect(problem.detail).toContain(updated.etag);
     const unchanged = await client.GET('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: cluster.id } } });
     expect(unchanged.data!.labels).toEqual({ env: 'prod', team: 'payments' });
   });
@@ -311,6 +313,70 @@ describe('the SDK, as a customer uses it', () => {
     }
     const pools = await client.GET('/v1/clusters/{cluster_id}/node-pools', { params: { path: { cluster_id: cluster.id } } });
     expect(pools.data!.items.map((p) => p.name)).toEqual(['default']);
+  });
+
+  it("starts an update_cluster operation for a GKE cluster's channel, window or labels, refused with 409 while another operation holds the cluster", async () => {
+    const gke: Partial<CreateClusterRequest> = {
+      provider: 'gke',
+      region: 'europe-west6',
+      node_pools: [{ name: 'default', machine_type: 'e2-standard-4', count: 1 }],
+    };
+    const window = { time_zone: 'Europe/Zurich', days: ['TU', 'WE', 'TH'] as ('TU' | 'WE' | 'TH')[], start_time: '10:00', duration_minutes: 240 };
+
+    // given a GKE cluster whose create is still pending
+    const { cluster, operation } = await createCluster('gke-settings', gke);
+
+    // when its channel is changed: GKE must apply it, and the create holds the cluster
+    const busy = await client.PATCH('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: cluster.id } }, body: { release_channel: 'stable' } });
+
+    // then 409 naming the create, and nothing changed
+    expect(expectProblem(busy, 409, 'cluster-busy')).toMatchObject({ operation_id: operation.id, operation_type: 'create_cluster' });
+    const unchanged = (await client.GET('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: cluster.id } } })).data!;
+    expect(unchanged.release_channel).toBe('regular');
+    // while a change that is Capstan's alone still answers 200
+    const flag = await client.PATCH('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: cluster.id } }, body: { auto_upgrade: false } });
+    expect(flag.response.status).toBe(200);
+    expect((flag.data as Cluster).auto_upgrade).toBe(false);
+
+    // when the create has finished and the channel and window change under the current etag
+    await finishAsWorkerWould(operation);
+    const running = (await client.GET('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: cluster.id } } })).data!;
+    const changed = await client.PATCH('/v1/clusters/{cluster_id}', {
+      params: { path: { cluster_id: cluster.id }, header: { 'If-Match': running.etag } },
+      body: { release_channel: 'stable', maintenance_window: window },
+    });
+
+    // then 202 with the cluster updating and the operation that applies the change at GKE
+    expect(changed.response.status).toBe(202);
+    const accepted = changed.data as { cluster: Cluster; operation: Operation };
+    expect(accepted.cluster).toMatchObject({ status: 'updating', release_channel: 'stable', maintenance_window: window });
+    expect(accepted.operation).toMatchObject({ type: 'update_cluster', status: 'pending', target: { type: 'cluster', id: cluster.id } });
+    expect(accepted.operation.steps.map((s) => s.name)).toEqual([...plannedSteps('update_cluster')]);
+    const shown = (await client.GET('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: cluster.id } } })).data!;
+    expect(shown).toMatchObject({ status: 'updating', etag: accepted.cluster.etag });
+
+    // and the audit log has the change, the event stream the operation
+    const audit = await client.GET('/v1/audit-events', { params: { query: { target_id: cluster.id, action: 'cluster.update' } } });
+    expect(audit.data!.items[0]!.changes).toMatchObject({ releaseChannel: { before: 'regular', after: 'stable' }, maintenanceWindow: { before: null } });
+    const events = await client.GET('/v1/events', { params: { query: { limit: 100 } } });
+    expect(events.data!.items.some((e) => e.source === `/v1/operations/${accepted.operation.id}`)).toBe(true);
+
+    // and it cannot be cancelled (the settings are saved; the way back is another PATCH)
+    const cancel = await client.POST('/v1/operations/{operation_id}/cancel', { params: { path: { operation_id: accepted.operation.id } } });
+    expect(expectProblem(cancel, 409, 'operation-not-cancellable').detail).toContain('PATCH');
+
+    // and a second change while it runs is refused, naming it
+    const second = await client.PATCH('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: cluster.id } }, body: { labels: { team: 'search' } } });
+    expect(expectProblem(second, 409, 'cluster-busy')).toMatchObject({ operation_id: accepted.operation.id, operation_type: 'update_cluster' });
+
+    // and an RKE2 cluster's window stays Capstan's: 200, no operation
+    const rke2 = await runningCluster('rke2-window');
+    const rke2Window = await client.PATCH('/v1/clusters/{cluster_id}', {
+      params: { path: { cluster_id: rke2.id } },
+      body: { release_channel: 'stable', maintenance_window: { ...window, days: ['TU'] } },
+    });
+    expect(rke2Window.response.status).toBe(200);
+    expect((rke2Window.data as Cluster).status).toBe('running');
   });
 
   it('adds a node pool to a running cluster, then scales it with If-Match: 202 and an operation each time', async () => {
@@ -404,7 +470,7 @@ describe('the SDK, as a customer uses it', () => {
       body: { deletion_protection: false },
     });
     expect(unprotected.response.status).toBe(200);
-    expect(unprotected.data!.deletion_protection).toBe(false);
+    expect((unprotected.data as Cluster).deletion_protection).toBe(false);
     const deleted = await client.DELETE('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: cluster.id } } });
 
     // then

@@ -332,14 +332,29 @@ export function buildProgram(options: RunOptions): Command {
       print('table', cluster.node_pools, cluster.node_pools, poolColumns, stdout);
     } else outOne(cluster);
   });
-  clusters
-    .command('update <cluster-id>')
-    .description('change labels, auto-upgrade, deletion protection or release channel (reads the ETag first)')
-    .option('--label <key=value>', 'replace the labels with these (repeatable)', collect)
-    .option('--auto-upgrade <bool>', 'true or false', (v) => v === 'true')
-    .option('--deletion-protection <bool>', 'true or false', (v) => v === 'true')
-    .option('--release-channel <channel>')
-    .action(async (id: string, opts: { label?: string[]; autoUpgrade?: boolean; deletionProtection?: boolean; releaseChannel?: string }) => {
+  waitOptions(
+    clusters
+      .command('update <cluster-id>')
+      .description(
+        'change labels, auto-upgrade, deletion protection or release channel (reads the ETag first); on GKE, channel and labels are applied by an operation',
+      )
+      .option('--label <key=value>', 'replace the labels with these (repeatable)', collect)
+      .option('--auto-upgrade <bool>', 'true or false', (v) => v === 'true')
+      .option('--deletion-protection <bool>', 'true or false', (v) => v === 'true')
+      .option('--release-channel <channel>'),
+  ).action(
+    async (
+      id: string,
+      opts: {
+        label?: string[];
+        autoUpgrade?: boolean;
+        deletionProtection?: boolean;
+        releaseChannel?: string;
+        wait?: boolean;
+        timeout: number;
+        interval: number;
+      },
+    ) => {
       const api = client();
       const current = await call(api.GET('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: id } } }));
       const body: Schemas['UpdateClusterRequest'] = {
@@ -349,8 +364,13 @@ export function buildProgram(options: RunOptions): Command {
         ...(opts.releaseChannel ? { release_channel: opts.releaseChannel as Schemas['UpdateClusterRequest']['release_channel'] } : {}),
       };
       const updated = await call(api.PATCH('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: id }, header: { 'If-Match': current.etag } }, body }));
-      outOne(updated);
-    });
+      // 202: the provider applies the change (a GKE cluster's channel or labels) through an operation.
+      if (!('operation' in updated) || !opts.wait) return outOne(updated);
+      const operation = await follow(api, updated.operation, opts);
+      assertSucceeded(operation);
+      outOne(operation);
+    },
+  );
   waitOptions(clusters.command('delete <cluster-id>')).action(async (id: string, opts: { wait?: boolean; timeout: number; interval: number }) => {
     const api = client();
     const accepted = await call(api.DELETE('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: id } } }));

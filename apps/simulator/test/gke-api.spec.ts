@@ -253,6 +253,39 @@ describe('the emulated GKE Container API v1', () => {
     expect((await gke('GET', `${parent}/clusters/pools/nodePools/workers`)).status).toBe(404);
   });
 
+  it('sets resource labels as an operation, guarded by the labelFingerprint the caller read, and keeps the backup agent flag', async () => {
+    const created = await gke<{ name: string }>(
+      'POST',
+      `${parent}/clusters`,
+      clusterBody('labelled', { resourceLabels: { team: 'payments' }, addonsConfig: { gkeBackupAgentConfig: { enabled: true } } }),
+    );
+    await operationDone(created.body.name);
+    const read = await gke<{ labelFingerprint: string; addonsConfig: unknown }>('GET', `${parent}/clusters/labelled`);
+    expect(read.body.addonsConfig).toEqual({ gkeBackupAgentConfig: { enabled: true } });
+
+    const set = await gke<{ name: string; operationType: string }>('POST', `${parent}/clusters/labelled:setResourceLabels`, {
+      resourceLabels: { team: 'search' },
+      labelFingerprint: read.body.labelFingerprint,
+    });
+    expect(set.status).toBe(200);
+    expect(set.body.operationType).toBe('SET_LABELS');
+    expect(await operationDone(set.body.name)).toMatchObject({ status: 'DONE' });
+    const after = await gke<{ resourceLabels: Record<string, string>; labelFingerprint: string }>('GET', `${parent}/clusters/labelled`);
+    expect(after.body.resourceLabels).toEqual({ team: 'search' });
+    expect(after.body.labelFingerprint).not.toBe(read.body.labelFingerprint);
+
+    // a write from the stale read is refused, and changes nothing
+    const stale = await gke('POST', `${parent}/clusters/labelled:setResourceLabels`, {
+      resourceLabels: { team: 'ops' },
+      labelFingerprint: read.body.labelFingerprint,
+    });
+    expect(stale.status).toBe(400);
+    expect(errorOf(stale)).toMatchObject({ status: 'FAILED_PRECONDITION', message: expect.stringContaining('fingerprint') });
+    const missing = await gke('POST', `${parent}/clusters/labelled:setResourceLabels`, { resourceLabels: { team: 'ops' } });
+    expect(errorOf(missing)).toMatchObject({ status: 'INVALID_ARGUMENT', message: expect.stringContaining('labelFingerprint') });
+    expect((await gke<{ resourceLabels: unknown }>('GET', `${parent}/clusters/labelled`)).body.resourceLabels).toEqual({ team: 'search' });
+  });
+
   it('runs one operation per cluster: another mutation meanwhile is 400 FAILED_PRECONDITION naming it', async () => {
     const creating = await call<{ name: string; status: string }>(slow, 'POST', `${parent}/clusters`, clusterBody('busy'));
     const cluster = await gke<{ status: string }>('GET', `${parent}/clusters/busy`);

@@ -59,9 +59,19 @@ export class ClustersController {
     return this.clusters.get(caller.organizationId, params.cluster_id);
   }
 
+  /** 200 with the cluster when the change is Capstan's alone; 202 with the cluster and the operation applying it at the provider. */
   @Endpoint(routes.updateCluster)
-  update(@CurrentCustomer() caller: CustomerCaller, @Input() { params, body }: RouteInput<typeof routes.updateCluster>, @Headers('if-match') ifMatch?: string) {
-    return this.updateCluster.execute(requester(caller), params.cluster_id, ifMatch, body);
+  async update(
+    @CurrentCustomer() caller: CustomerCaller,
+    @Input() { params, body }: RouteInput<typeof routes.updateCluster>,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Headers('if-match') ifMatch?: string,
+    @Headers('idempotency-key') key?: string,
+  ) {
+    const { cluster, operation } = await this.updateCluster.execute(requester(caller, key), params.cluster_id, ifMatch, body);
+    if (!operation) return cluster;
+    void reply.status(202);
+    return { cluster, operation };
   }
 
   @Endpoint(routes.deleteCluster)

@@ -274,12 +274,21 @@ export const updateCluster = defineRoute({
   method: 'PATCH',
   path: '/v1/clusters/{cluster_id}',
   summary: "Change a cluster's settings (labels, auto-upgrade, deletion protection, channel, maintenance window)",
+  description:
+    "Answers 200 with the cluster when the change is Capstan's alone. A change the provider must apply (on gke: the release channel, " +
+    "the maintenance window and the labels, which GKE holds as the cluster's own) answers 202 with the cluster (status updating) and " +
+    'the `update_cluster` operation applying it; such a change is refused with 409 while another operation holds the cluster, ' +
+    'or while its status accepts no update_cluster.',
   tags: ['Clusters'],
   access: 'customer:write',
   params: clusterParams,
   body: updateClusterBody,
   conditional: true,
-  responses: { 200: { description: 'The cluster', schema: clusterSchema } },
+  idempotent: true,
+  responses: {
+    200: { description: 'The cluster: nothing had to reach the provider', schema: clusterSchema },
+    202: { description: 'Accepted: the provider applies the change; follow the operation', schema: clusterAccepted },
+  },
   errors: [409, 412],
 });
 
@@ -432,6 +441,9 @@ export const cancelOperation = defineRoute({
   method: 'POST',
   path: '/v1/operations/{operation_id}/cancel',
   summary: 'Cancel an operation: a pending one at once, a running one at its next step boundary',
+  description:
+    'A finished operation is a 409 `operation-finished`; an `update_cluster` is a 409 `operation-not-cancellable` ' +
+    '(it applies settings already saved: change them back with another PATCH of the cluster).',
   tags: ['Operations'],
   access: 'customer:write',
   params: z.object({ operation_id: idOf('op') }).strict(),

@@ -1,4 +1,4 @@
-import { canCancel, ConflictError, NotFoundError, operationTransition, type OperationStatus, type OperationType } from '@capstan/domain';
+import { assertCancellable, canCancel, ConflictError, NotFoundError, operationTransition, type OperationStatus, type OperationType } from '@capstan/domain';
 import { Clock, Database, decodeCursor, type Page, toPage, type UnitOfWork } from '@capstan/platform';
 import { type Actor, AuditLog } from '@capstan/tenancy';
 import { EventsService } from '@capstan/events';
@@ -71,6 +71,7 @@ export class OperationsService {
       if (!canCancel(row.status)) {
         throw new ConflictError('operation-finished', `operation ${id} has already finished (${row.status}); there is nothing to cancel`);
       }
+      assertCancellable(row.type, id);
       const op = operationRef(row);
       const now = this.clock.now();
       const cancelled = await trx

@@ -37,6 +37,17 @@ export interface ExternalClusterSpec {
   maintenance?: ProviderMaintenancePolicy;
 }
 
+/**
+ * The cluster settings a provider that upgrades clusters itself must hold (GKE): what a cluster's
+ * `update_cluster` operation applies (docs/gke-driver.md, "Settings Capstan keeps in step").
+ */
+export interface ProviderClusterSettings {
+  labels: Record<string, string>;
+  /** `rapid`, `regular`, `stable` or `extended`. */
+  releaseChannel: string;
+  maintenance: ProviderMaintenancePolicy;
+}
+
 /** A cluster's maintenance window and exclusions, as Capstan keeps them (docs/upgrades.md). */
 export interface ProviderMaintenancePolicy {
   window: { timeZone: string; days: readonly ('MO' | 'TU' | 'WE' | 'TH' | 'FR' | 'SA' | 'SU')[]; startTime: string; durationMinutes: number } | null;

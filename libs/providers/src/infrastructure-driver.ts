@@ -1,4 +1,4 @@
-import type { ExternalClusterSpec, ExternalNodePoolSpec, ProviderCluster, ProviderNodePool } from './cluster-provider';
+import type { ExternalClusterSpec, ExternalNodePoolSpec, ProviderCluster, ProviderClusterSettings, ProviderNodePool } from './cluster-provider';
 
 /**
  * The infrastructure port: what differs between the provider's own RKE2 (Cluster API + CAPRKE2
@@ -94,6 +94,15 @@ export abstract class InfrastructureDriver {
   /** Applies count, autoscaling, labels, taints and surge settings of `spec` (not its version). */
   abstract updateNodePool(cluster: string, spec: ExternalNodePoolSpec): Promise<ProviderNodePool>;
   abstract deleteNodePool(cluster: string, pool: string): Promise<void>;
+
+  /**
+   * Starts bringing the provider's copy of the cluster's settings (labels, release channel,
+   * maintenance window and exclusions) to `settings`: one change per call, the first that differs,
+   * read from the provider each time, so a repeated call (a lost answer, a restarted worker)
+   * follows or finds what the first one did. Returns the change's operation, or null once nothing
+   * differs. A provider whose upgrades Capstan drives itself (RKE2) holds none of them: null.
+   */
+  abstract applyClusterSettings(cluster: string, settings: ProviderClusterSettings): Promise<ProviderOperation | null>;
 
   /** Capstan's own (admin) access to the cluster's API server. */
   abstract adminAccess(cluster: string): Promise<ClusterAccess>;

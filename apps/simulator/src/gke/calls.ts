@@ -7,6 +7,7 @@ export const GKE_CALLS = [
   'gke.clusters.update',
   'gke.clusters.updateMaster',
   'gke.clusters.setMaintenancePolicy',
+  'gke.clusters.setResourceLabels',
   'gke.nodePools.create',
   'gke.nodePools.get',
   'gke.nodePools.list',

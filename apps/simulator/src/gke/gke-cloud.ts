@@ -211,6 +211,7 @@ export class GkeCloud {
       labelFingerprint: fingerprint(input.resourceLabels),
       releaseChannel: { channel: input.releaseChannel?.channel ?? 'REGULAR' },
       ...(input.maintenancePolicy ? { maintenancePolicy: maintenanceResource(input.maintenancePolicy) } : {}),
+      addonsConfig: { gkeBackupAgentConfig: { enabled: input.addonsConfig?.gkeBackupAgentConfig?.enabled ?? false } },
       // Without application-layer encryption GKE reports DECRYPTED (its default storage encryption still applies).
       databaseEncryption: input.databaseEncryption ?? { state: 'DECRYPTED' },
       conditions: [],
@@ -284,6 +285,19 @@ export class GkeCloud {
       }
       await this.patchCluster(sql, key, { maintenancePolicy: maintenanceResource(policy) });
       return this.startOperation(sql, key, null, 'SET_MAINTENANCE_POLICY', { kind: 'reconcileCluster' }, 0.25);
+    });
+  }
+
+  /** `setResourceLabels`: the labels replace the cluster's, guarded by the fingerprint of the labels the caller read. */
+  async setResourceLabels(key: ClusterKey, labels: Record<string, string>, labelFingerprint: string): Promise<OperationResource> {
+    return this.mutate(key, async (sql, cluster) => {
+      if (labelFingerprint !== cluster.labelFingerprint) {
+        throw failedPrecondition(
+          `Labels could not be set due to fingerprint mismatch: "${labelFingerprint}" is not "${cluster.labelFingerprint}"; read the cluster again`,
+        );
+      }
+      await this.patchCluster(sql, key, { resourceLabels: labels, labelFingerprint: fingerprint(labels) });
+      return this.startOperation(sql, key, null, 'SET_LABELS', { kind: 'reconcileCluster' }, 0.25);
     });
   }
 

@@ -11,6 +11,7 @@ import {
   createClusterRequest,
   createNodePoolRequest,
   parseRequest,
+  setLabelsRequest,
   setMaintenancePolicyRequest,
   setNodePoolAutoscalingRequest,
   setNodePoolSizeRequest,
@@ -233,6 +234,14 @@ function routeOf(request: FastifyRequest, services: GkeApiServices): Route {
     if (verb === 'setMaintenancePolicy' && method === 'POST') {
       const input = parseRequest(setMaintenancePolicyRequest, body);
       return { call: 'gke.clusters.setMaintenancePolicy', cluster: key.cluster, run: () => cloud.setMaintenancePolicy(key, input.maintenancePolicy) };
+    }
+    if (verb === 'setResourceLabels' && method === 'POST') {
+      const input = parseRequest(setLabelsRequest, body);
+      return {
+        call: 'gke.clusters.setResourceLabels',
+        cluster: key.cluster,
+        run: () => cloud.setResourceLabels(key, input.resourceLabels, input.labelFingerprint),
+      };
     }
     throw none();
   }

@@ -111,6 +111,8 @@ export const createClusterRequest = z.object({
     resourceLabels: z.record(labelKey, labelValue).default({}),
     releaseChannel: z.object({ channel: enumOf(CHANNELS).default('UNSPECIFIED') }).optional(),
     maintenancePolicy: maintenancePolicy.optional(),
+    // Only the add-on Capstan sets: the Backup for GKE agent (AddonsConfig.gkeBackupAgentConfig).
+    addonsConfig: z.object({ gkeBackupAgentConfig: z.object({ enabled: z.boolean().default(false) }).optional() }).optional(),
     databaseEncryption: z
       .object({
         state: enumOf(['UNKNOWN', 'ENCRYPTED', 'DECRYPTED'] as const),
@@ -125,6 +127,11 @@ export type CreateClusterInput = z.infer<typeof createClusterRequest>['cluster']
 export const createNodePoolRequest = z.object({ nodePool: nodePoolInput, parent: z.string().optional() });
 export const updateMasterRequest = z.object({ masterVersion: z.string().min(1).max(64), name: z.string().optional() });
 export const setMaintenancePolicyRequest = z.object({ maintenancePolicy, name: z.string().optional() });
+export const setLabelsRequest = z.object({
+  resourceLabels: z.record(labelKey, labelValue).default({}),
+  labelFingerprint: z.string().min(1, 'labelFingerprint is required: read the cluster and send its labelFingerprint'),
+  name: z.string().optional(),
+});
 export const setNodePoolSizeRequest = z.object({ nodeCount: count, name: z.string().optional() });
 export const setNodePoolAutoscalingRequest = z.object({ autoscaling, name: z.string().optional() });
 

@@ -15,7 +15,8 @@ export type OperationType =
   | 'CREATE_NODE_POOL'
   | 'DELETE_NODE_POOL'
   | 'SET_NODE_POOL_SIZE'
-  | 'SET_MAINTENANCE_POLICY';
+  | 'SET_MAINTENANCE_POLICY'
+  | 'SET_LABELS';
 
 export interface TimeWindowResource {
   startTime: string;
@@ -56,6 +57,7 @@ export interface ClusterResource {
   labelFingerprint: string;
   releaseChannel: { channel: string };
   maintenancePolicy?: MaintenancePolicyResource;
+  addonsConfig?: { gkeBackupAgentConfig: { enabled: boolean } };
   databaseEncryption?: { state: string; keyName?: string };
   conditions: { code: string; message: string; canonicalCode?: string }[];
   etag: string;

@@ -11,9 +11,10 @@ import {
   type StepWrites,
 } from '@capstan/operations';
 import { newId } from '@capstan/platform';
-import { type ExternalNodePoolSpec, externalClusterName, externalNodePoolName, ProviderError } from '@capstan/providers';
+import { type ExternalNodePoolSpec, externalClusterName, externalNodePoolName, ProviderError, type ProviderOperation } from '@capstan/providers';
 import { Injectable } from '@nestjs/common';
 import { sql } from 'kysely';
+import { providerSettingsOf } from './provider-settings';
 
 /** How long the admin credential the worker keeps for itself lives; rotated by rotate_credentials. */
 const ADMIN_CREDENTIAL_TTL_SECONDS = 365 * 24 * 3600;
@@ -116,6 +117,8 @@ const clusterRunning: StepWrites<{ clusterId: string; now: Date }> = (db, guard,
 const createCluster: Record<string, StepHandler> = {
   reserve_endpoint: async (ctx) => ({ externalName: clusterName(ctx) }),
   create_control_plane: async (ctx) => {
+    // GKE upgrades by itself from the start: its channel, window and exclusions go with the create.
+    const settings = await providerSettingsOf(ctx.db, ctx.cluster.id, ctx.clock.now());
     const created = await ctx.provider.ensureCluster({
       name: clusterName(ctx),
       flavour: ctx.cluster.provider,
@@ -123,6 +126,8 @@ const createCluster: Record<string, StepHandler> = {
       version: ctx.cluster.desiredVersion,
       labels: ctx.cluster.labels,
       organizationId: ctx.cluster.organizationId,
+      releaseChannel: settings.releaseChannel,
+      maintenance: settings.maintenance,
     });
     return { externalName: created.name };
   },
@@ -203,6 +208,50 @@ const deleteCluster: Record<string, StepHandler> = {
       .set({ status: 'deleted', live_name: null, deleted_at: now, updated_at: now })
       .where('id', '=', ctx.cluster.id)
       .execute();
+  },
+};
+
+/**
+ * update_cluster: the provider's copy of the cluster's settings brought to Capstan's rows, one
+ * change at a time (InfrastructureDriver.applyClusterSettings), each followed to its end. The
+ * settings are read again at every poll and the provider asked again once a change is done, so a
+ * run resumed after a crash, a retry, or a PATCH that came meanwhile converges on what Capstan
+ * holds; nothing is sent twice (the driver follows an open change, and sends none once equal).
+ */
+const applyClusterSettings: StepHandler = async (ctx) => {
+  // The simulated cloud (PROVIDER=simulated) keeps no channel, window or labels of its own.
+  if (ctx.provider.kind === 'simulated') return { changesApplied: 0 };
+  const driver = ctx.infrastructure();
+  const state = ctx.stepState as { operation?: ProviderOperation; applied?: number };
+  await ctx.waitFor(
+    'the provider to apply the cluster settings',
+    async () => {
+      if (state.operation) {
+        const status = await driver.getOperation(state.operation);
+        if (!status.done) return undefined;
+        if (status.error) throw new ProviderError(`applying the cluster settings: ${status.error.message}`, status.error.retryable, status.error.code);
+        state.applied = (state.applied ?? 0) + 1;
+        delete state.operation;
+      }
+      const next = await driver.applyClusterSettings(clusterName(ctx), await providerSettingsOf(ctx.db, ctx.cluster.id, ctx.clock.now()));
+      if (!next) return true;
+      state.operation = next;
+      return undefined;
+    },
+    state,
+  );
+  return { changesApplied: state.applied ?? 0 };
+};
+
+const clusterSettingsApplied: StepWrites<{ clusterId: string; now: Date }> = (db, guard, p) =>
+  db.with('step_cluster', (q) =>
+    q.updateTable('clusters').set({ status: 'running', status_reason: null, updated_at: p.now }).where('id', '=', p.clusterId).where(guard),
+  );
+
+const updateCluster: Record<string, StepHandler> = {
+  apply_cluster_settings: applyClusterSettings,
+  mark_running: async (ctx) => {
+    ctx.writeWithCheckpoint(clusterSettingsApplied, { clusterId: ctx.cluster.id, now: ctx.clock.now() });
   },
 };
 
@@ -315,6 +364,7 @@ export class ClusterOperationSteps implements OperationStepProvider {
         leftovers: (ctx) => [{ kind: 'cluster', cluster: clusterName(ctx) }],
       },
       delete_cluster: { steps: deleteCluster },
+      update_cluster: { steps: updateCluster },
       create_node_pool: {
         steps: nodePools.create_node_pool,
         compensate: deleteCreatedPool,

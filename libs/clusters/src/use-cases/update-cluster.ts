@@ -1,18 +1,47 @@
 import { clusterRoutes, type z } from '@capstan/contracts';
-import { ConflictError } from '@capstan/domain';
+import { assertClusterAccepts, clusterStatusDuring, ConflictError, type Provider } from '@capstan/domain';
+import { presentOperation } from '@capstan/operations';
 import { Clock } from '@capstan/platform';
 import { changesBetween } from '@capstan/tenancy';
 import { Injectable } from '@nestjs/common';
 import { ClusterUnitOfWork, type Requester } from '../cluster-change';
 import { presentCluster } from '../cluster-view';
 import { ClustersRepository } from '../clusters.repository';
-import { updateClusterSettings } from '../cluster-writes';
+import { setClusterStatus, updateClusterSettings } from '../cluster-writes';
 import { assertEtag, audited } from './change-rows';
 import { checkedWindow } from './window-rules';
 
 export type UpdateClusterInput = z.infer<typeof clusterRoutes.updateClusterBody>;
 
-/** PATCH /v1/clusters/{id}: labels, flags, release channel and maintenance window, under If-Match. */
+type AuditedCluster = ReturnType<typeof audited>;
+type ProviderSetting = 'labels' | 'releaseChannel' | 'maintenanceWindow';
+
+/**
+ * The settings each provider holds a copy of and applies itself (docs/gke-driver.md, "Settings
+ * Capstan keeps in step"): GKE upgrades clusters by its release channel, inside its maintenance
+ * policy, and carries the labels as resource labels. Capstan drives RKE2's upgrades itself, so an
+ * RKE2 cluster's settings are Capstan's alone.
+ */
+const PROVIDER_SETTINGS: Readonly<Record<Provider, readonly ProviderSetting[]>> = Object.freeze({
+  gke: ['labels', 'releaseChannel', 'maintenanceWindow'],
+  rke2: [],
+});
+
+/** The settings a change moved that the cluster's provider must apply (none: the change is Capstan's alone). */
+export function settingsForProvider(provider: Provider, before: AuditedCluster, after: AuditedCluster): ProviderSetting[] {
+  return PROVIDER_SETTINGS[provider].filter((field) => JSON.stringify(before[field]) !== JSON.stringify(after[field]));
+}
+
+/** What PATCH answers: the cluster, and the operation applying the change at the provider when it needs one. */
+export type ClusterUpdate = { cluster: ReturnType<typeof presentCluster>; operation: ReturnType<typeof presentOperation> | null };
+
+/**
+ * PATCH /v1/clusters/{id}: labels, flags, release channel and maintenance window, under If-Match.
+ * A change the provider must apply (a GKE cluster's channel, window or labels) is an
+ * `update_cluster` operation, written in the same transaction as the settings, under the
+ * lifecycle's rules (another operation on the cluster is a 409); the cluster is `updating` until
+ * the operation has applied it. Any other change is Capstan's alone and answers at once.
+ */
 @Injectable()
 export class UpdateCluster {
   constructor(
@@ -21,20 +50,33 @@ export class UpdateCluster {
     private readonly clock: Clock,
   ) {}
 
-  async execute(requester: Requester, id: string, ifMatch: string | undefined, input: UpdateClusterInput) {
-    const updated = await this.unitOfWork.run(requester, { clusterId: id }, async ({ trx, cluster, audit }) => {
+  async execute(requester: Requester, id: string, ifMatch: string | undefined, input: UpdateClusterInput): Promise<ClusterUpdate> {
+    return this.unitOfWork.run(requester, { clusterId: id }, async ({ trx, cluster, active, enqueue, audit }) => {
       const before = cluster!;
       assertEtag('cluster', before.id, before.resource_version, ifMatch);
       if (before.status === 'deleting') throw new ConflictError('cluster-state-conflict', `cluster ${id} is being deleted; it can no longer be changed`);
       await updateClusterSettings(trx, id, { ...input, maintenance_window: checkedWindow(before.provider, input.maintenance_window, this.clock.now()) });
-      const after = await this.clusters.get(requester.organizationId, id, trx);
+      let after = await this.clusters.get(requester.organizationId, id, trx);
+      const forProvider = settingsForProvider(before.provider, audited(before), audited(after));
+      let operation = null;
+      if (forProvider.length > 0) {
+        // Throws before the commit: the settings written above go with the refused change.
+        assertClusterAccepts(before, 'update_cluster', active);
+        await setClusterStatus(trx, id, clusterStatusDuring('update_cluster'));
+        operation = await enqueue({
+          clusterId: id,
+          type: 'update_cluster',
+          target: { type: 'cluster', id },
+          params: { change: forProvider, previousClusterStatus: before.status },
+        });
+        after = await this.clusters.get(requester.organizationId, id, trx);
+      }
       await audit({
         action: 'cluster.update',
         target: { type: 'cluster', id },
         changes: changesBetween(audited(before), audited(after), ['labels', 'autoUpgrade', 'deletionProtection', 'releaseChannel', 'maintenanceWindow']),
       });
-      return after;
+      return { cluster: presentCluster(after), operation: operation && presentOperation(operation) };
     });
-    return presentCluster(updated);
   }
 }

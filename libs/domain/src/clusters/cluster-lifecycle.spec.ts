@@ -1,6 +1,7 @@
 import { ConflictError } from '../errors/domain-error';
 import {
   ACTIVE_OPERATION_STATUSES,
+  assertCancellable,
   assertClusterAccepts,
   canCancel,
   ClusterStatus,
@@ -179,6 +180,21 @@ describe('operation status', () => {
 
   it('lets pending, running and paused operations be cancelled, and nothing finished', () => {
     expect(OPERATION_STATUSES.filter(canCancel)).toEqual(['pending', 'running', 'needs_attention']);
+  });
+
+  it('refuses to cancel only update_cluster, whose settings are already saved, pointing to a PATCH instead', () => {
+    const refused = OPERATION_TYPES.filter((type) => {
+      try {
+        assertCancellable(type, 'op_1');
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    expect(refused).toEqual(['update_cluster']);
+    const error = caught(() => assertCancellable('update_cluster', 'op_1'));
+    expect(error.type).toBe('operation-not-cancellable');
+    expect(error.detail).toContain('PATCH /v1/clusters/{cluster_id}');
   });
 
   it('counts pending, running and needs_attention as holding the cluster, the rest as finished', () => {

@@ -180,3 +180,18 @@ export function operationTransition(from: OperationStatus, to: OperationStatus, 
 export function canCancel(status: OperationStatus): boolean {
   return canTransitionOperation(status, 'cancelled');
 }
+
+/**
+ * Refuses to cancel an operation of `type` that has no way back. An `update_cluster` applies the
+ * settings the customer already saved (a GKE cluster's channel, window, labels): cancelling it
+ * would leave those settings saved and the provider on the old ones, so the way back is another
+ * PATCH with the previous values, applied by the next `update_cluster`.
+ */
+export function assertCancellable(type: OperationType, operationId: string): void {
+  if (type !== 'update_cluster') return;
+  throw new ConflictError(
+    'operation-not-cancellable',
+    `operation ${operationId} (update_cluster) applies settings already saved on the cluster and cannot be cancelled; change them back with PATCH /v1/clusters/{cluster_id} once it has finished`,
+    { operation_id: operationId, operation_type: type },
+  );
+}

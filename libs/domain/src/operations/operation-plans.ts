@@ -53,6 +53,7 @@ export function plannedSteps(type: PlannedOperationType): readonly string[] {
  */
 export const ENQUEUEABLE_OPERATION_TYPES = Object.freeze([
   'create_cluster',
+  'update_cluster',
   'delete_cluster',
   'create_node_pool',
   'update_node_pool',

@@ -319,6 +319,10 @@ export class OperationRunner {
     // error, saying why, and accepts another restore (docs/backups.md, "Restore").
     if (op.type === 'restore_backup' && (op.params as { scope?: string } | null)?.scope === 'control_plane')
       return { status: 'failed', error, cluster: { status: 'error', reason } };
+    // Settings the provider did not take: the cluster serves as before, saying why (the saved
+    // settings are applied by a staff retry, or with the next update_cluster, which sends them all).
+    if (op.type === 'update_cluster')
+      return { status: 'failed', error, cluster: { status: 'running', reason: `the provider did not apply the settings: ${reason}` } };
     if (op.targetType === 'node_pool') return { status: 'failed', error, cluster: { status: 'running' }, failedPoolId: op.targetId };
     return { status: 'failed', error };
   }

@@ -82,6 +82,19 @@ describe('GkeDriver against the emulated GKE', () => {
     await eventually(async () => (await by.getOperation(operation)).done, 20_000, 50);
     return by.getOperation(operation);
   };
+  /** The cluster as GKE's REST API answers it (what a customer's gcloud would show). */
+  const rawCluster = async (name: string) => {
+    const token = (
+      (await (await fetch(`${sim.gkeUrl}/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials' }) })).json()) as {
+        access_token: string;
+      }
+    ).access_token;
+    const response = await fetch(`${sim.gkeUrl}/v1/projects/${PROJECT}/locations/europe-west6/clusters/${name}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- GKE's JSON, read field by field in the assertions
+    return (await response.json()) as any;
+  };
   const calls = async (call: string, cluster: string) => {
     const { rows } = await stats.query<{ count: string }>(`SELECT count FROM simulator.call_stats WHERE call = $1 AND cluster = $2`, [call, cluster]);
     return Number(rows[0]?.count ?? 0);
@@ -183,6 +196,7 @@ describe('GkeDriver against the emulated GKE', () => {
     expect(raw).toMatchObject({
       resourceLabels: { team: 'payments', 'capstan-managed': 'true' },
       releaseChannel: { channel: 'STABLE' },
+      addonsConfig: { gkeBackupAgentConfig: { enabled: true } },
       maintenancePolicy: {
         window: {
           // 00:30 in Zurich is 23:30 UTC the evening before: the UTC days move back one.
@@ -195,6 +209,79 @@ describe('GkeDriver against the emulated GKE', () => {
       .window;
     expect(new Date(window.startTime).getUTCHours()).toBe(23);
     expect(Date.parse(window.endTime) - Date.parse(window.startTime)).toBe(300 * 60_000);
+  });
+
+  it('brings a running cluster to new settings one GKE operation at a time, and sends nothing once GKE holds them', async () => {
+    await driver.ensureCluster(clusterSpec('capstan-settings', undefined, { releaseChannel: 'regular' }));
+    await running('capstan-settings');
+    const settings = {
+      labels: { team: 'search', env: 'prod' },
+      releaseChannel: 'stable',
+      maintenance: {
+        window: { timeZone: 'Europe/Zurich', days: ['TU', 'WE'] as const, startTime: '02:00', durationMinutes: 240 },
+        exclusions: [{ name: 'freeze', startsAt: new Date('2027-03-01T00:00:00Z'), endsAt: new Date('2027-03-08T00:00:00Z'), scope: 'no_upgrades' as const }],
+      },
+    };
+
+    // when the settings are applied as the update_cluster step does: each change followed to its end, then asked again
+    const sent: ProviderOperation[] = [];
+    for (
+      let next = await driver.applyClusterSettings('capstan-settings', settings);
+      next;
+      next = await driver.applyClusterSettings('capstan-settings', settings)
+    ) {
+      expectDoneWithoutError(await followed(next));
+      sent.push(next);
+    }
+
+    // then channel, policy and labels went as three changes, each once
+    expect(sent).toHaveLength(3);
+    expect(await calls('gke.clusters.update', 'capstan-settings')).toBe(1);
+    expect(await calls('gke.clusters.setMaintenancePolicy', 'capstan-settings')).toBe(1);
+    expect(await calls('gke.clusters.setResourceLabels', 'capstan-settings')).toBe(1);
+    const raw = await rawCluster('capstan-settings');
+    expect(raw).toMatchObject({
+      releaseChannel: { channel: 'STABLE' },
+      resourceLabels: { team: 'search', env: 'prod', 'capstan-managed': 'true' },
+      maintenancePolicy: {
+        window: {
+          recurringWindow: { recurrence: 'FREQ=WEEKLY;BYDAY=TU,WE' },
+          maintenanceExclusions: { freeze: { startTime: '2027-03-01T00:00:00.000Z', maintenanceExclusionOptions: { scope: 'NO_UPGRADES' } } },
+        },
+      },
+    });
+    expect(new Date(raw.maintenancePolicy.window.recurringWindow.window.startTime).getUTCHours()).toBe(1);
+    expect(raw.resourceLabels).not.toHaveProperty('Team');
+
+    // and a window removed is sent as a policy with exclusions only
+    const windowless = { ...settings, maintenance: { ...settings.maintenance, window: null } };
+    const removal = await driver.applyClusterSettings('capstan-settings', windowless);
+    expectDoneWithoutError(await followed(removal!));
+    expect(await driver.applyClusterSettings('capstan-settings', windowless)).toBeNull();
+    expect((await rawCluster('capstan-settings')).maintenancePolicy.window.recurringWindow).toBeUndefined();
+  });
+
+  it('follows a settings change still running when asked again (a lost answer, a restarted worker) instead of sending another', async () => {
+    await driver.ensureCluster(clusterSpec('capstan-settings-slow'));
+    await running('capstan-settings-slow');
+    // A simulator on the same cloud whose operations take a minute: the change is still running when asked again.
+    const slow = await startSimulator({ databaseUrl: db.url, host: '127.0.0.1', apiPort: 0, kubePort: 0, gkePort: 0, stepDelayMs: 60_000 });
+    const slowDriver = new GkeDriver({ ...settings(), apiEndpoint: slow.gkeUrl, credentials: { kind: 'token-endpoint', url: `${slow.gkeUrl}/token` } });
+    try {
+      const wanted = { labels: { Team: 'Payments' }, releaseChannel: 'rapid', maintenance: { window: null, exclusions: [] } };
+      const first = await slowDriver.applyClusterSettings('capstan-settings-slow', wanted);
+      expect(first).not.toBeNull();
+      const restarted = new GkeDriver({ ...settings(), apiEndpoint: slow.gkeUrl, credentials: { kind: 'token-endpoint', url: `${slow.gkeUrl}/token` } });
+      try {
+        expect(await restarted.applyClusterSettings('capstan-settings-slow', wanted)).toEqual(first);
+      } finally {
+        await restarted.close();
+      }
+      expect(await calls('gke.clusters.update', 'capstan-settings-slow')).toBe(1);
+    } finally {
+      await slowDriver.close();
+      await slow.close();
+    }
   });
 
   it("asks for application-layer Secrets encryption with the installation's KMS key, and for none without one", async () => {

@@ -4,13 +4,25 @@ import {
   type ExternalNodePoolSpec,
   type ProviderCluster,
   ProviderError,
+  type ProviderClusterSettings,
   type ProviderNodePool,
   type ProviderMaintenancePolicy,
 } from '../cluster-provider';
 import { type ClusterAccess, InfrastructureDriver, type ProviderOperation, type ProviderOperationStatus } from '../infrastructure-driver';
 import { listPoolNodes } from './cluster-nodes';
 import { BearerAuthClient, GkeTokenSource } from './gke-auth';
-import { maintenancePolicyOf, nodePoolOf, nodePoolStatus, resourceLabelsOf, RPC, rpcCode, taintsOf, toProviderCluster, toProviderError } from './gke-mapping';
+import {
+  maintenancePolicyOf,
+  nodePoolOf,
+  nodePoolStatus,
+  resourceLabelsOf,
+  RPC,
+  rpcCode,
+  samePolicy,
+  taintsOf,
+  toProviderCluster,
+  toProviderError,
+} from './gke-mapping';
 import { type GkeDriverSettings, type GkeReleaseChannel, locationOf, nodeZoneOf } from './gke-settings';
 
 type Cluster = protos.google.container.v1.ICluster;
@@ -92,9 +104,11 @@ export class GkeDriver extends InfrastructureDriver {
             name: spec.name,
             description: 'Managed by Capstan',
             initialClusterVersion: spec.version,
-            resourceLabels: resourceLabelsOf({ ...spec.labels, 'capstan-managed': 'true' }),
+            resourceLabels: clusterLabelsOf(spec.labels),
             releaseChannel: { channel: channelOf(spec.releaseChannel, this.settings.releaseChannel) },
             ...(spec.maintenance ? { maintenancePolicy: maintenancePolicyOf(spec.maintenance, new Date()) } : {}),
+            // Backup for GKE, Capstan's GKE backups, needs its agent in the cluster (docs/gke-driver.md, "Backups").
+            addonsConfig: { gkeBackupAgentConfig: { enabled: true } },
             // Application-layer Secrets encryption with the installation's Cloud KMS key (docs/addons.md, "Security baseline").
             ...(this.settings.databaseEncryptionKey ? { databaseEncryption: { state: 'ENCRYPTED', keyName: this.settings.databaseEncryptionKey } } : {}),
             // GKE starts no cluster without nodes: a small system pool, Capstan's pools come after.
@@ -150,13 +164,52 @@ export class GkeDriver extends InfrastructureDriver {
 
   /** Writes the cluster's maintenance window and exclusions (GKE applies them to its own upgrades). */
   async setMaintenancePolicy(name: string, policy: ProviderMaintenancePolicy): Promise<ProviderOperation> {
+    return this.sendMaintenancePolicy(await this.requireCluster(name), maintenancePolicyOf(policy, new Date()));
+  }
+
+  /**
+   * One change per call, in this order: the release channel (`clusters.update` with
+   * `desiredReleaseChannel`), the maintenance policy (`setMaintenancePolicy`, read-modify-write
+   * with the `resourceVersion` just read, as GKE requires), the resource labels (`setResourceLabels`
+   * with the `labelFingerprint` just read). GKE runs one operation per cluster at a time, so an
+   * open settings operation on the cluster (the first call's, when its answer was lost) is followed
+   * rather than another sent; what GKE already holds is not sent again.
+   */
+  async applyClusterSettings(name: string, settings: ProviderClusterSettings): Promise<ProviderOperation | null> {
     const cluster = await this.requireCluster(name);
-    const maintenancePolicy = { ...maintenancePolicyOf(policy, new Date()), resourceVersion: cluster.maintenancePolicy?.resourceVersion ?? '' };
+    const target = this.clusterName(cluster);
+    const open = (await this.operations(cluster)).find((o) => SETTINGS_OPERATIONS.has(o.operationType as string) && o.status !== 'DONE' && targets(o, target));
+    if (open) return this.handle(open, name);
+
+    const channel = channelOf(settings.releaseChannel, this.settings.releaseChannel);
+    if (String(cluster.releaseChannel?.channel ?? '') !== channel) {
+      const [operation] = await this.call(
+        () => this.client.updateCluster({ name: target, update: { desiredReleaseChannel: { channel } } }, this.callOptions()),
+        `moving ${name} to the ${channel} release channel`,
+      );
+      return this.handle(operation, name);
+    }
+    const policy = maintenancePolicyOf(settings.maintenance, new Date());
+    if (!samePolicy(cluster.maintenancePolicy, policy)) return this.sendMaintenancePolicy(cluster, policy);
+    const labels = clusterLabelsOf(settings.labels);
+    if (!sameRecord(cluster.resourceLabels ?? {}, labels)) {
+      const [operation] = await this.call(
+        () => this.client.setLabels({ name: target, resourceLabels: labels, labelFingerprint: cluster.labelFingerprint ?? '' }, this.callOptions()),
+        `setting the labels of ${name}`,
+      );
+      return this.handle(operation, name);
+    }
+    return null;
+  }
+
+  private async sendMaintenancePolicy(cluster: Cluster, policy: protos.google.container.v1.IMaintenancePolicy): Promise<ProviderOperation> {
+    // The resourceVersion of the policy just read: GKE refuses the write if another changed it since.
+    const maintenancePolicy = { ...policy, resourceVersion: cluster.maintenancePolicy?.resourceVersion ?? '' };
     const [operation] = await this.call(
       () => this.client.setMaintenancePolicy({ name: this.clusterName(cluster), maintenancePolicy }, this.callOptions()),
-      `setting the maintenance policy of ${name}`,
+      `setting the maintenance policy of ${cluster.name}`,
     );
-    return this.handle(operation, name);
+    return this.handle(operation, cluster.name ?? '');
   }
 
   // --- node pools ----------------------------------------------------------------------------
@@ -545,6 +598,14 @@ export function surgeProgress(operation: Operation): string | null {
   ]
     .filter(Boolean)
     .join('; ');
+}
+
+/** GKE operation types of the changes `applyClusterSettings` sends. */
+const SETTINGS_OPERATIONS = new Set(['UPDATE_CLUSTER', 'SET_MAINTENANCE_POLICY', 'SET_LABELS']);
+
+/** The cluster's labels as GKE resource labels, marked as Capstan's. */
+function clusterLabelsOf(labels: Record<string, string>): Record<string, string> {
+  return resourceLabelsOf({ ...labels, 'capstan-managed': 'true' });
 }
 
 function channelOf(requested: string | undefined, fallback: GkeReleaseChannel): GkeReleaseChannel {

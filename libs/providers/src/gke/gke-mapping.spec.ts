@@ -1,7 +1,18 @@
 import { loadConfig } from '@capstan/platform';
 import { ProviderError } from '../cluster-provider';
 import { operationStatus } from './gke-driver';
-import { clusterStatus, maintenancePolicyOf, nodePoolOf, resourceLabelsOf, RPC, taintsOf, toProviderCluster, toProviderError } from './gke-mapping';
+import {
+  clusterStatus,
+  maintenancePolicyOf,
+  millisOf,
+  nodePoolOf,
+  resourceLabelsOf,
+  RPC,
+  samePolicy,
+  taintsOf,
+  toProviderCluster,
+  toProviderError,
+} from './gke-mapping';
 import { gkeSettingsFrom } from './gke-source';
 
 const gaxError = (code: number, message: string) => Object.assign(new Error(message), { code });
@@ -139,6 +150,58 @@ describe('GKE mapping', () => {
         },
       },
     });
+  });
+
+  it('finds a policy GKE holds equal to the one Capstan would send, whichever week its first occurrence was computed in', () => {
+    const weekend = { timeZone: 'Europe/Zurich', days: ['SA', 'SU'] as const, startTime: '00:30', durationMinutes: 300 };
+    const exclusion = { name: 'year end', startsAt: new Date('2026-12-20T00:00:00Z'), endsAt: new Date('2027-01-04T00:00:00Z'), scope: 'no_upgrades' as const };
+    const sent = maintenancePolicyOf({ window: weekend, exclusions: [exclusion] }, new Date('2026-12-04T12:00:00Z'));
+    // As GKE answers it: timestamps as RFC 3339 strings, a resourceVersion of its own.
+    const held = JSON.parse(JSON.stringify(sent)) as typeof sent;
+    const asString = (t: unknown) => new Date(millisOf(t as never)).toISOString();
+    held.window!.recurringWindow!.window = {
+      startTime: asString(sent.window!.recurringWindow!.window!.startTime) as never,
+      endTime: asString(sent.window!.recurringWindow!.window!.endTime) as never,
+    };
+    const withVersion = { ...held, resourceVersion: 'abc123' };
+
+    // a week later (same UTC offset), the anchor moved but the policy is the same
+    expect(samePolicy(withVersion, maintenancePolicyOf({ window: weekend, exclusions: [exclusion] }, new Date('2026-12-11T12:00:00Z')))).toBe(true);
+    // another start, another length, other days, no window at all: each differs
+    expect(
+      samePolicy(withVersion, maintenancePolicyOf({ window: { ...weekend, startTime: '01:30' }, exclusions: [exclusion] }, new Date('2026-12-04T12:00:00Z'))),
+    ).toBe(false);
+    expect(
+      samePolicy(withVersion, maintenancePolicyOf({ window: { ...weekend, durationMinutes: 240 }, exclusions: [exclusion] }, new Date('2026-12-04T12:00:00Z'))),
+    ).toBe(false);
+    expect(
+      samePolicy(withVersion, maintenancePolicyOf({ window: { ...weekend, days: ['SU'] }, exclusions: [exclusion] }, new Date('2026-12-04T12:00:00Z'))),
+    ).toBe(false);
+    expect(samePolicy(withVersion, maintenancePolicyOf({ window: null, exclusions: [exclusion] }, new Date('2026-12-04T12:00:00Z')))).toBe(false);
+    // an exclusion added, removed, moved or rescoped differs too
+    expect(samePolicy(withVersion, maintenancePolicyOf({ window: weekend, exclusions: [] }, new Date('2026-12-04T12:00:00Z')))).toBe(false);
+    expect(
+      samePolicy(
+        withVersion,
+        maintenancePolicyOf({ window: weekend, exclusions: [{ ...exclusion, scope: 'no_minor_upgrades' }] }, new Date('2026-12-04T12:00:00Z')),
+      ),
+    ).toBe(false);
+    expect(
+      samePolicy(
+        withVersion,
+        maintenancePolicyOf({ window: weekend, exclusions: [{ ...exclusion, endsAt: new Date('2027-01-05T00:00:00Z') }] }, new Date('2026-12-04T12:00:00Z')),
+      ),
+    ).toBe(false);
+    // a cluster GKE holds no policy for equals only an empty one
+    expect(samePolicy(undefined, maintenancePolicyOf({ window: null, exclusions: [] }, new Date()))).toBe(true);
+    expect(samePolicy(undefined, sent)).toBe(false);
+  });
+
+  it('reads GKE timestamps in both forms the client hands over', () => {
+    expect(millisOf('2026-12-04T23:30:00Z')).toBe(Date.parse('2026-12-04T23:30:00Z'));
+    expect(millisOf({ seconds: '1796513400', nanos: 500_000_000 })).toBe(1796513400500);
+    expect(millisOf({ seconds: 1796513400 })).toBe(1796513400000);
+    expect(Number.isNaN(millisOf(undefined))).toBe(true);
   });
 });
 

@@ -159,6 +159,39 @@ export function maintenancePolicyOf(policy: ProviderMaintenancePolicy, now: Date
   };
 }
 
+const DAY_MS = 86_400_000;
+
+/**
+ * Whether GKE's policy already says what `desired` (from `maintenancePolicyOf`) says: the same
+ * weekly days, the same UTC time of day and length, and the same exclusions. The first
+ * occurrence itself is not compared: it is only the anchor GKE repeats, and it moves every week.
+ */
+export function samePolicy(current: MaintenancePolicy | null | undefined, desired: MaintenancePolicy): boolean {
+  const a = current?.window;
+  const b = desired.window;
+  const recurring = (w: typeof a) => {
+    const r = w?.recurringWindow;
+    if (!r?.window) return null;
+    const start = millisOf(r.window.startTime);
+    const end = millisOf(r.window.endTime);
+    return `${r.recurrence ?? ''}@${((start % DAY_MS) + DAY_MS) % DAY_MS}+${end - start}`;
+  };
+  if (recurring(a) !== recurring(b)) return false;
+  const exclusions = (w: typeof a) =>
+    Object.entries(w?.maintenanceExclusions ?? {})
+      .map(([name, e]) => `${name}:${millisOf(e.startTime)}-${millisOf(e.endTime)}:${String(e.maintenanceExclusionOptions?.scope ?? 'NO_UPGRADES')}`)
+      .sort()
+      .join('|');
+  return exclusions(a) === exclusions(b);
+}
+
+/** A protobuf Timestamp as the client hands it over (an RFC 3339 string, or seconds and nanos) in ms. */
+export function millisOf(value: protos.google.protobuf.ITimestamp | string | null | undefined): number {
+  if (value === null || value === undefined) return Number.NaN;
+  if (typeof value === 'string') return Date.parse(value);
+  return Number(String(value.seconds ?? 0)) * 1000 + Math.floor((value.nanos ?? 0) / 1_000_000);
+}
+
 function exclusionName(name: string): string {
   return name.replace(/[^-a-zA-Z0-9_.]/g, '-').slice(0, 63) || 'exclusion';
 }

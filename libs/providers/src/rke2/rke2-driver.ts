@@ -98,6 +98,14 @@ export class Rke2Driver extends InfrastructureDriver {
     }
   }
 
+  /**
+   * Nothing to apply: Capstan drives RKE2 upgrades itself (its window, channel and exclusions stay
+   * in Capstan), and the cluster's labels are Capstan's alone (its objects carry owner labels only).
+   */
+  async applyClusterSettings(): Promise<ProviderOperation | null> {
+    return null;
+  }
+
   async ensureNodePool(cluster: string, spec: ExternalNodePoolSpec): Promise<ProviderNodePool> {
     const owner = await this.liveCluster(cluster, `creating node pool ${spec.name}`);
     const objects = buildNodePoolObjects(cluster, spec, this.settings, ownerLabels(owner));
