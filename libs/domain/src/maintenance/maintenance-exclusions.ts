@@ -52,7 +52,7 @@ export function assertExclusionAllowed(check: ExclusionCheck): void {
     throw refuse(
       'exclusion-in-the-past',
       'an exclusion must not end in the past',
-      `exclusion ${candidate.name} ended at ${candidate.endsAt.toISOString()}, before now`,
+      `exclusion ${candidate.name} ends at ${candidate.endsAt.toISOString()}, which has passed: an exclusion must not end in the past`,
     );
   }
   const live = check.existing.filter((e) => e.endsAt.getTime() > now.getTime());
