@@ -1,5 +1,5 @@
 import { Database, newId } from '@capstan/platform';
-import { seedOrganization, startTestApi, type TestApi } from '@capstan/testing';
+import { seedOrganization, seedStaff, startTestApi, type TestApi } from '@capstan/testing';
 import { sql } from 'kysely';
 
 /**
@@ -189,30 +189,6 @@ describe('maintenance exclusions', () => {
     expect(await db.selectFrom('maintenance_exclusions').select('id').where('cluster_id', '=', rke2).execute()).toEqual([own]);
   });
 
-  it("shows staff's critical-security override on the exclusions it overrode", async () => {
-    const [own] = await db.selectFrom('maintenance_exclusions').select(['id', 'scope', 'starts_at', 'ends_at']).where('cluster_id', '=', rke2).execute();
-    // as StaffSecurityUpgrade records it (docs/upgrades.md, "Advisories")
-    const overridden = [{ scope: own!.scope, starts_at: own!.starts_at.toISOString(), ends_at: own!.ends_at.toISOString() }];
-    await db
-      .insertInto('audit_events')
-      .values({
-        id: newId('aud'),
-        organization_id: owner.organizationId,
-        actor_type: 'staff_user',
-        actor_id: 'stf_01jd3z6q4e5k8w2x9v7b0c1n2m',
-        action: 'cluster.exclusion_override',
-        target_type: 'cluster',
-        target_id: rke2,
-        changes: sql`${JSON.stringify({ advisory: { after: 'CVE-2025-1974' }, operation: { after: 'op_01jd3z6q4e5k8w2x9v7b0c1n2m' }, exclusions: { after: overridden } })}::jsonb`,
-        reason: 'critical advisory',
-      })
-      .execute();
-    const item = (await call('GET', exclusions(rke2))).json().items[0];
-    expect(item.overrides).toEqual([
-      { at: expect.any(String), operation_id: 'op_01jd3z6q4e5k8w2x9v7b0c1n2m', advisory_id: 'CVE-2025-1974', reason: 'critical advisory' },
-    ]);
-  });
-
   it('deletes an RKE2 exclusion (204, audited), after which the upgrade it blocked may start', async () => {
     const [own] = await db.selectFrom('maintenance_exclusions').select('id').where('cluster_id', '=', rke2).execute();
     const deleted = await call('DELETE', `${exclusions(rke2)}/${own!.id}`);
@@ -261,5 +237,49 @@ describe('maintenance exclusions', () => {
     const deleteWhileBusy = await call('DELETE', `${exclusions(gke)}/${exclusion.id}`);
     expect(deleteWhileBusy.statusCode).toBe(409);
     expect((await db.selectFrom('maintenance_exclusions').select('name').where('cluster_id', '=', gke).execute()).map((e) => e.name)).toEqual(['launch']);
+  });
+
+  it("shows staff's critical-security override on the exclusion it ran over, and not on one that was not in force", async () => {
+    // given an exclusion in force and one still to come, and a critical advisory on the cluster's Kubernetes version
+    const inForce = (await call('POST', exclusions(rke2), { name: 'code-freeze', scope: 'no_minor_upgrades', starts_at: at(-hour), ends_at: at(day) })).json();
+    const coming = (await call('POST', exclusions(rke2), { name: 'audit', scope: 'no_upgrades', starts_at: at(5 * day), ends_at: at(6 * day) })).json();
+    await db
+      .insertInto('advisories')
+      .values({
+        id: 'CAPSTAN-TEST-0001',
+        kind: 'cve',
+        component: 'kubernetes',
+        title: 'test advisory on 1.34',
+        severity: 'critical',
+        cvss: 9.8,
+        affected: sql`'[{"introduced":"1.34.0","fixed":"1.34.99"}]'::jsonb`,
+        fixed_in: ['1.35.5'],
+        remedy: 'upgrade to 1.35',
+        published_on: '2026-01-01',
+        sources: ['test'],
+        seeded: false,
+        updated_at: new Date(),
+      })
+      .execute();
+    const staff = await seedStaff(db, 'operator');
+
+    // when staff upgrade the cluster over its exclusions for that advisory
+    const upgraded = await call(
+      'POST',
+      `/admin/v1/clusters/${rke2}/security-upgrade`,
+      { version: '1.35', advisory_id: 'CAPSTAN-TEST-0001', reason: 'critical CVE' },
+      {},
+      staff.token,
+    );
+    expect(upgraded.statusCode).toBe(202);
+    const operationId = upgraded.json().operation.id;
+
+    // then the exclusion in force lists the override (when, the operation, the advisory, why); the coming one does not
+    const items = (await call('GET', exclusions(rke2))).json().items as { id: string; overrides: unknown[] }[];
+    expect(items.find((e) => e.id === inForce.id)!.overrides).toEqual([
+      { at: expect.any(String), operation_id: operationId, advisory_id: 'CAPSTAN-TEST-0001', reason: 'critical CVE' },
+    ]);
+    expect(items.find((e) => e.id === coming.id)!.overrides).toEqual([]);
+    expect((await call('GET', `${exclusions(rke2)}/${inForce.id}`)).json().overrides).toHaveLength(1);
   });
 });
