@@ -237,6 +237,23 @@ describe('maintenance exclusions', () => {
     const deleteWhileBusy = await call('DELETE', `${exclusions(gke)}/${exclusion.id}`);
     expect(deleteWhileBusy.statusCode).toBe(409);
     expect((await db.selectFrom('maintenance_exclusions').select('name').where('cluster_id', '=', gke).execute()).map((e) => e.name)).toEqual(['launch']);
+
+    // an exclusion that has ended is no longer at GKE (only those that have not are sent): deleting it is 204, with no operation
+    const ended = newId('mx');
+    await db
+      .insertInto('maintenance_exclusions')
+      .values({
+        id: ended,
+        cluster_id: gke,
+        name: 'last-month',
+        scope: 'no_upgrades',
+        starts_at: new Date(Date.now() - 40 * day),
+        ends_at: new Date(Date.now() - 35 * day),
+      })
+      .execute();
+    const operationsBefore = await db.selectFrom('operations').select('id').where('cluster_id', '=', gke).execute();
+    expect((await call('DELETE', `${exclusions(gke)}/${ended}`)).statusCode).toBe(204);
+    expect(await db.selectFrom('operations').select('id').where('cluster_id', '=', gke).execute()).toEqual(operationsBefore);
   });
 
   it("shows staff's critical-security override on the exclusion it ran over, and not on one that was not in force", async () => {
