@@ -191,9 +191,12 @@ describe('maintenance exclusions', () => {
 
   it('deletes an RKE2 exclusion (204, audited), after which the upgrade it blocked may start', async () => {
     const [own] = await db.selectFrom('maintenance_exclusions').select('id').where('cluster_id', '=', rke2).execute();
-    const deleted = await call('DELETE', `${exclusions(rke2)}/${own!.id}`);
+    const deleted = await call('DELETE', `${exclusions(rke2)}/${own!.id}`, undefined, { 'idempotency-key': 'mx-delete-1' });
     expect(deleted.statusCode).toBe(204);
     expect(deleted.body).toBe('');
+    // a retry with the same key replays the answer; without one, the exclusion is simply gone
+    const retried = await call('DELETE', `${exclusions(rke2)}/${own!.id}`, undefined, { 'idempotency-key': 'mx-delete-1' });
+    expect([retried.statusCode, retried.headers['idempotent-replayed']]).toEqual([204, 'true']);
     expect((await call('GET', `${exclusions(rke2)}/${own!.id}`)).statusCode).toBe(404);
     expect((await call('DELETE', `${exclusions(rke2)}/${own!.id}`)).statusCode).toBe(404);
     expect(await db.selectFrom('audit_events').select('action').where('target_id', '=', own!.id).orderBy('id').execute()).toEqual([
