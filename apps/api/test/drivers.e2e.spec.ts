@@ -148,7 +148,12 @@ describe('clusters on the real drivers (emulated management cluster and GKE)', (
     return (await response.json()) as {
       releaseChannel: { channel: string };
       resourceLabels: Record<string, string>;
-      maintenancePolicy?: { window: { recurringWindow?: { window: { startTime: string; endTime: string }; recurrence: string } } };
+      maintenancePolicy?: {
+        window: {
+          recurringWindow?: { window: { startTime: string; endTime: string }; recurrence: string };
+          maintenanceExclusions?: Record<string, { startTime: string; endTime: string; maintenanceExclusionOptions?: { scope: string } }>;
+        };
+      };
     };
   }
 
@@ -254,6 +259,52 @@ describe('clusters on the real drivers (emulated management cluster and GKE)', (
     const serving = (await client.GET('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: clusterId } } })).data!;
     expect(serving).toMatchObject({ status: 'running', status_reason: expect.stringContaining('the provider did not apply the settings') });
     expect((await gkeCluster(clusterId)).resourceLabels).toMatchObject({ team: 'payments' });
+  }, 240_000);
+
+  it("brings a GKE cluster's maintenance exclusions to GKE's maintenance policy as the customer adds and removes them", async () => {
+    // given a running GKE cluster with a weekend window
+    const created = await client.POST('/v1/clusters', {
+      body: {
+        name: 'gke-exclusions',
+        provider: 'gke',
+        region: 'europe-west6',
+        maintenance_window: { time_zone: 'Europe/Zurich', days: ['SA', 'SU'], start_time: '00:30', duration_minutes: 360 },
+        node_pools: [{ name: 'apps', machine_type: 'e2-standard-4', count: 1 }],
+      },
+    });
+    expect(created.response.status).toBe(202);
+    const clusterId = created.data!.cluster.id;
+    expect(await finished(created.data!.operation.id)).toMatchObject({ status: 'succeeded' });
+    expect((await gkeCluster(clusterId)).maintenancePolicy?.window.maintenanceExclusions ?? {}).toEqual({});
+
+    // when the customer adds a two-day freeze starting tomorrow
+    const startsAt = new Date(Date.now() + 86_400_000);
+    startsAt.setUTCMilliseconds(0);
+    const endsAt = new Date(startsAt.getTime() + 2 * 86_400_000);
+    const added = await client.POST('/v1/clusters/{cluster_id}/maintenance-exclusions', {
+      params: { path: { cluster_id: clusterId } },
+      body: { name: 'launch-week', scope: 'no_minor_or_node_upgrades', starts_at: startsAt.toISOString(), ends_at: endsAt.toISOString() },
+    });
+
+    // then 202 with the update_cluster operation, and once it has run GKE holds the exclusion with its scope
+    expect(added.response.status).toBe(202);
+    const accepted = added.data as { maintenance_exclusion: { id: string }; operation: { id: string; type: string } };
+    expect(accepted.operation.type).toBe('update_cluster');
+    expect(await finished(accepted.operation.id)).toMatchObject({ status: 'succeeded' });
+    const exclusions = (await gkeCluster(clusterId)).maintenancePolicy!.window.maintenanceExclusions!;
+    expect(Object.keys(exclusions)).toEqual(['launch-week']);
+    expect(exclusions['launch-week']!.maintenanceExclusionOptions?.scope).toBe('NO_MINOR_OR_NODE_UPGRADES');
+    expect(Date.parse(exclusions['launch-week']!.startTime)).toBe(startsAt.getTime());
+    expect(Date.parse(exclusions['launch-week']!.endTime)).toBe(endsAt.getTime());
+    expect((await client.GET('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: clusterId } } })).data!.status).toBe('running');
+
+    // and when the customer removes it, another update_cluster takes it out of GKE's policy
+    const removed = await client.DELETE('/v1/clusters/{cluster_id}/maintenance-exclusions/{exclusion_id}', {
+      params: { path: { cluster_id: clusterId, exclusion_id: accepted.maintenance_exclusion.id } },
+    });
+    expect(removed.response.status).toBe(202);
+    expect(await finished((removed.data as { operation: { id: string } }).operation.id)).toMatchObject({ status: 'succeeded' });
+    expect((await gkeCluster(clusterId)).maintenancePolicy?.window.maintenanceExclusions ?? {}).toEqual({});
   }, 240_000);
 
   it('creates a cluster at every version the catalogue offers as supported, on both providers', async () => {

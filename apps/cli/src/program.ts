@@ -12,6 +12,7 @@ import { assertSucceeded, watchOperation } from './progress';
 type Schemas = components['schemas'];
 type Cluster = Schemas['Cluster'];
 type NodePool = Schemas['NodePool'];
+type MaintenanceExclusion = Schemas['MaintenanceExclusion'];
 type Operation = Schemas['Operation'];
 type NodePoolSpec = Schemas['NodePoolSpec'];
 type Backup = Schemas['Backup'];
@@ -94,6 +95,14 @@ const backupColumns: Column<Backup>[] = [
   ['FINISHED', (b) => b.finished_at],
   ['EXPIRES', (b) => b.expires_at],
   ['ERROR', (b) => b.error?.message],
+];
+const exclusionColumns: Column<MaintenanceExclusion>[] = [
+  ['ID', (e) => e.id],
+  ['NAME', (e) => e.name],
+  ['SCOPE', (e) => e.scope],
+  ['STARTS', (e) => e.starts_at],
+  ['ENDS', (e) => e.ends_at],
+  ['OVERRIDES', (e) => e.overrides.map((o) => `${o.at} ${o.advisory_id ?? ''}`.trim()).join('; ')],
 ];
 const scheduleColumns: Column<BackupSchedule>[] = [
   ['ID', (s) => s.id],
@@ -430,6 +439,50 @@ export function buildProgram(options: RunOptions): Command {
           stdout,
         );
     });
+
+  // ---- maintenance exclusions (docs/upgrades.md, "Maintenance exclusions") -----------------
+  const exclusions = clusters
+    .command('exclusions')
+    .description("a cluster's maintenance exclusions: spans in which automatic upgrades of a scope do not start");
+  exclusions.command('list <cluster-id>').action(async (clusterId: string) => {
+    const list = await call(client().GET('/v1/clusters/{cluster_id}/maintenance-exclusions', { params: { path: { cluster_id: clusterId } } }));
+    out(list, list.items, exclusionColumns);
+  });
+  waitOptions(
+    exclusions
+      .command('add <cluster-id> <name>')
+      .description('on gke, an operation applies it at GKE (--wait follows it)')
+      .requiredOption('--scope <scope>', 'no_upgrades, no_minor_upgrades or no_minor_or_node_upgrades')
+      .requiredOption('--start <time>', 'RFC 3339, e.g. 2026-11-27T00:00:00Z')
+      .requiredOption('--end <time>', 'RFC 3339, after --start'),
+  ).action(async (clusterId: string, name: string, opts: { scope: string; start: string; end: string; wait?: boolean; timeout: number; interval: number }) => {
+    const api = client();
+    const body: Schemas['CreateMaintenanceExclusionRequest'] = {
+      name,
+      scope: opts.scope as Schemas['CreateMaintenanceExclusionRequest']['scope'],
+      starts_at: opts.start,
+      ends_at: opts.end,
+    };
+    const answer = await call(api.POST('/v1/clusters/{cluster_id}/maintenance-exclusions', { params: { path: { cluster_id: clusterId } }, body }));
+    if (!('operation' in answer) || !opts.wait) return outOne(answer);
+    assertSucceeded(await follow(api, answer.operation, opts));
+    outOne(answer.maintenance_exclusion);
+  });
+  waitOptions(exclusions.command('delete <cluster-id> <exclusion-id>').description('on gke, an operation removes it at GKE (--wait follows it)')).action(
+    async (clusterId: string, exclusionId: string, opts: { wait?: boolean; timeout: number; interval: number }) => {
+      const api = client();
+      const answer = await call(
+        api.DELETE('/v1/clusters/{cluster_id}/maintenance-exclusions/{exclusion_id}', {
+          params: { path: { cluster_id: clusterId, exclusion_id: exclusionId } },
+        }),
+      );
+      if (!answer) return void stderr.write(`exclusion ${exclusionId} deleted\n`);
+      if (!opts.wait) return outOne(answer);
+      const operation = await follow(api, answer.operation, opts);
+      assertSucceeded(operation);
+      outOne(operation);
+    },
+  );
 
   // ---- node pools --------------------------------------------------------------------------
   const pools = program.command('node-pools').description("a cluster's node pools");

@@ -125,6 +125,54 @@ describe('the capstan CLI: backups, restores, add-ons and upgrades', () => {
     expect((await capstan('backups', 'schedules', 'list', clusterId)).stdout).not.toContain(schedule.id);
   }, 60_000);
 
+  it('adds, lists and deletes a maintenance exclusion; one that ended is refused naming the rule (exit 1)', async () => {
+    const start = new Date(Date.now() + 86_400_000).toISOString();
+    const end = new Date(Date.now() + 3 * 86_400_000).toISOString();
+    const added = await capstan(
+      '-o',
+      'json',
+      'clusters',
+      'exclusions',
+      'add',
+      clusterId,
+      'launch',
+      '--scope',
+      'no_minor_upgrades',
+      '--start',
+      start,
+      '--end',
+      end,
+    );
+    expect(added.code).toBe(0);
+    // an RKE2 cluster's exclusion is Capstan's alone: the answer is the exclusion itself
+    const exclusion = JSON.parse(added.stdout) as { id: string; scope: string };
+    expect(exclusion).toMatchObject({ id: expect.stringMatching(/^mx_/), scope: 'no_minor_upgrades' });
+    const listed = await capstan('clusters', 'exclusions', 'list', clusterId);
+    expect(listed.stdout).toMatch(/launch.*no_minor_upgrades/);
+    const past = new Date(Date.now() - 86_400_000).toISOString();
+    const refused = await capstan(
+      'clusters',
+      'exclusions',
+      'add',
+      clusterId,
+      'late',
+      '--scope',
+      'no_upgrades',
+      '--start',
+      past,
+      '--end',
+      past.replace(/Z$/, '') + 'Z',
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('ends_at');
+    const ended = new Date(Date.now() - 3_600_000).toISOString();
+    const inPast = await capstan('clusters', 'exclusions', 'add', clusterId, 'late', '--scope', 'no_upgrades', '--start', past, '--end', ended);
+    expect(inPast.code).toBe(1);
+    expect(inPast.stderr).toContain('must not end in the past');
+    expect((await capstan('clusters', 'exclusions', 'delete', clusterId, exclusion.id)).code).toBe(0);
+    expect((await capstan('clusters', 'exclusions', 'list', clusterId)).stdout).not.toContain(exclusion.id);
+  }, 60_000);
+
   it('lists the add-ons, enables one with a setting and removes it; an always-on one is refused', async () => {
     const listed = await capstan('addons', 'list', clusterId);
     expect(listed.code).toBe(0);

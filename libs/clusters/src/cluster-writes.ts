@@ -6,7 +6,8 @@ import { type MaintenanceWindowSpec, type NodePoolSpec, toPoolCounts } from './u
 import type { NodePoolChange } from './use-cases/update-node-pool';
 
 /*
- * Every write of the clusters library's tables (clusters, node_pools, maintenance_windows), each
+ * Every write of the clusters library's tables (clusters, node_pools, maintenance_windows,
+ * maintenance_exclusions), each
  * inside the unit of work of the use case that calls it (docs/architecture.md, Table owners).
  * Reads are ClustersRepository's. Statements Prisma filled `updated_at` in by itself set it here.
  */
@@ -172,4 +173,31 @@ function poolRow(organizationId: string, pool: NodePoolSpec, version: string) {
 
 function windowRow(window: MaintenanceWindowSpec) {
   return { time_zone: window.time_zone, days: window.days, start_time: window.start_time, duration_minutes: window.duration_minutes, updated_at: new Date() };
+}
+
+/** A new maintenance exclusion of the cluster. */
+export async function insertMaintenanceExclusion(
+  trx: UnitOfWork,
+  clusterId: string,
+  exclusion: { name: string; scope: db.ExclusionScope; startsAt: Date; endsAt: Date },
+  now: Date,
+): Promise<string> {
+  const id = newId('mx');
+  await trx
+    .insertInto('maintenance_exclusions')
+    .values({
+      id,
+      cluster_id: clusterId,
+      name: exclusion.name,
+      scope: exclusion.scope,
+      starts_at: exclusion.startsAt,
+      ends_at: exclusion.endsAt,
+      created_at: now,
+    })
+    .execute();
+  return id;
+}
+
+export async function deleteMaintenanceExclusion(trx: UnitOfWork, clusterId: string, id: string): Promise<void> {
+  await trx.deleteFrom('maintenance_exclusions').where('id', '=', id).where('cluster_id', '=', clusterId).execute();
 }

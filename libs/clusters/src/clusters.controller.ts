@@ -6,12 +6,15 @@ import { Controller, Headers, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { Requester } from './cluster-change';
 import { CreateCluster } from './use-cases/create-cluster';
+import { CreateMaintenanceExclusion } from './use-cases/create-maintenance-exclusion';
 import { CreateNodePool } from './use-cases/create-node-pool';
 import { CreateVersion } from './use-cases/create-version';
 import { DeleteCluster } from './use-cases/delete-cluster';
+import { DeleteMaintenanceExclusion } from './use-cases/delete-maintenance-exclusion';
 import { DeleteNodePool } from './use-cases/delete-node-pool';
 import { IssueKubeconfig } from './use-cases/issue-kubeconfig';
 import { ReadClusters } from './use-cases/read-clusters';
+import { ReadMaintenanceExclusions } from './use-cases/read-maintenance-exclusions';
 import { ReadVersions } from './use-cases/read-versions';
 import { UpdateCluster } from './use-cases/update-cluster';
 import { UpdateNodePool } from './use-cases/update-node-pool';
@@ -33,6 +36,9 @@ export class ClustersController {
     private readonly createPool: CreateNodePool,
     private readonly updatePool: UpdateNodePool,
     private readonly deletePool: DeleteNodePool,
+    private readonly exclusions: ReadMaintenanceExclusions,
+    private readonly createExclusion: CreateMaintenanceExclusion,
+    private readonly deleteExclusion: DeleteMaintenanceExclusion,
   ) {}
 
   @Endpoint(routes.createCluster)
@@ -127,6 +133,48 @@ export class ClustersController {
     @Headers('idempotency-key') key?: string,
   ) {
     return this.deletePool.execute(requester(caller, key), params.cluster_id, params.node_pool_id);
+  }
+
+  @Endpoint(routes.listMaintenanceExclusions)
+  listMaintenanceExclusions(@CurrentCustomer() caller: CustomerCaller, @Input() { params }: RouteInput<typeof routes.listMaintenanceExclusions>) {
+    return this.exclusions.list(caller.organizationId, params.cluster_id);
+  }
+
+  /** 201 with the exclusion on rke2 (Capstan's alone); 202 with the exclusion and the operation applying it on gke. */
+  @Endpoint(routes.createMaintenanceExclusion)
+  async createMaintenanceExclusion(
+    @CurrentCustomer() caller: CustomerCaller,
+    @Input() { params, body }: RouteInput<typeof routes.createMaintenanceExclusion>,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Headers('idempotency-key') key?: string,
+  ) {
+    const { exclusion, operation } = await this.createExclusion.execute(requester(caller, key), params.cluster_id, body);
+    const location = `/v1/clusters/${params.cluster_id}/maintenance-exclusions/${exclusion.id}`;
+    if (!operation) return withLocation(exclusion, location);
+    void reply.status(202);
+    return withLocation({ maintenance_exclusion: exclusion, operation }, location);
+  }
+
+  @Endpoint(routes.getMaintenanceExclusion)
+  getMaintenanceExclusion(@CurrentCustomer() caller: CustomerCaller, @Input() { params }: RouteInput<typeof routes.getMaintenanceExclusion>) {
+    return this.exclusions.get(caller.organizationId, params.cluster_id, params.exclusion_id);
+  }
+
+  /** 204 on rke2 (or for an exclusion that had ended); 202 with the operation taking it out of GKE's policy. */
+  @Endpoint(routes.deleteMaintenanceExclusion)
+  async deleteMaintenanceExclusion(
+    @CurrentCustomer() caller: CustomerCaller,
+    @Input() { params }: RouteInput<typeof routes.deleteMaintenanceExclusion>,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Headers('idempotency-key') key?: string,
+  ) {
+    const { operation } = await this.deleteExclusion.execute(requester(caller, key), params.cluster_id, params.exclusion_id);
+    if (!operation) {
+      void reply.status(204);
+      return undefined;
+    }
+    void reply.status(202);
+    return { operation };
   }
 }
 

@@ -10,6 +10,9 @@ import { CreateCluster } from './use-cases/create-cluster';
 import { CreateNodePool } from './use-cases/create-node-pool';
 import { DeleteCluster } from './use-cases/delete-cluster';
 import { DeleteNodePool } from './use-cases/delete-node-pool';
+import { CreateMaintenanceExclusion } from './use-cases/create-maintenance-exclusion';
+import { DeleteMaintenanceExclusion } from './use-cases/delete-maintenance-exclusion';
+import { ReadMaintenanceExclusions } from './use-cases/read-maintenance-exclusions';
 import { IssueKubeconfig } from './use-cases/issue-kubeconfig';
 import { ReadClusters } from './use-cases/read-clusters';
 import { ReadFleetClusters } from './use-cases/read-fleet-clusters';
@@ -42,6 +45,9 @@ import { SimulatorController } from './simulator.controller';
     CreateNodePool,
     UpdateNodePool,
     DeleteNodePool,
+    ReadMaintenanceExclusions,
+    CreateMaintenanceExclusion,
+    DeleteMaintenanceExclusion,
     VersionCatalogueRepository,
     VersionCatalogueSeeder,
     ReadVersions,

@@ -148,11 +148,26 @@ export class ClustersRepository {
     return uow
       .selectFrom('maintenance_exclusions as e')
       .innerJoin('clusters as c', 'c.id', 'e.cluster_id')
-      .select(['e.id', 'e.name', 'e.scope', 'e.starts_at', 'e.ends_at'])
+      .select(['e.id', 'e.cluster_id', 'e.name', 'e.scope', 'e.starts_at', 'e.ends_at', 'e.created_at'])
       .where('e.cluster_id', '=', clusterId)
       .where('c.organization_id', '=', organizationId)
       .orderBy('e.starts_at')
+      .orderBy('e.id')
       .execute();
+  }
+
+  /** One exclusion of the organisation's cluster; anything else is `NotFoundError`. */
+  async maintenanceExclusion(organizationId: string, clusterId: string, id: string, uow: UnitOfWork = this.db) {
+    const row = await uow
+      .selectFrom('maintenance_exclusions as e')
+      .innerJoin('clusters as c', 'c.id', 'e.cluster_id')
+      .select(['e.id', 'e.cluster_id', 'e.name', 'e.scope', 'e.starts_at', 'e.ends_at', 'e.created_at'])
+      .where('e.id', '=', id)
+      .where('e.cluster_id', '=', clusterId)
+      .where('c.organization_id', '=', organizationId)
+      .executeTakeFirst();
+    if (!row) throw new NotFoundError('maintenance exclusion', id);
+    return row;
   }
 
   /** Locks the live cluster row for the rest of the transaction `trx`, then reads it. */

@@ -396,6 +396,119 @@ export const deleteNodePool = defineRoute({
   errors: [409],
 });
 
+const exclusionScope = z.enum(['no_upgrades', 'no_minor_upgrades', 'no_minor_or_node_upgrades']).openapi({
+  description:
+    'no_upgrades: no automatic upgrade at all; no_minor_upgrades: patches only; no_minor_or_node_upgrades: control-plane patches only (node pools untouched)',
+});
+
+export const createMaintenanceExclusionBody = z
+  .object({
+    name: dnsLabel,
+    scope: exclusionScope,
+    starts_at: timestamp,
+    ends_at: timestamp,
+  })
+  .strict()
+  .openapi('CreateMaintenanceExclusionRequest');
+
+export const maintenanceExclusionSchema = z
+  .object({
+    id: z.string(),
+    cluster_id: z.string(),
+    name: z.string(),
+    scope: exclusionScope,
+    starts_at: timestamp,
+    ends_at: timestamp,
+    created_at: timestamp,
+    overrides: z
+      .array(
+        z.object({
+          at: timestamp,
+          operation_id: z.string().nullable(),
+          advisory_id: z.string().nullable(),
+          reason: z.string().nullable(),
+        }),
+      )
+      .openapi({
+        description:
+          "Staff's critical-security upgrades that ran over this exclusion while it was in force (the cluster.exclusion_override audit events), oldest first",
+      }),
+  })
+  .openapi('MaintenanceExclusion');
+
+const exclusionAccepted = z.object({ maintenance_exclusion: maintenanceExclusionSchema, operation: operationSchema }).openapi('MaintenanceExclusionOperation');
+const exclusionParams = z.object({ cluster_id: idOf('cl'), exclusion_id: idOf('mx') }).strict();
+
+const providerApplies =
+  "On gke, where GKE holds the exclusions in the cluster's maintenance policy, the change answers 202 with the `update_cluster` " +
+  'operation applying it (the cluster is updating until it is done; 409 while another operation holds the cluster). On rke2 only Capstan ' +
+  'honours exclusions and the change is complete at once.';
+
+export const listMaintenanceExclusions = defineRoute({
+  operationId: 'listMaintenanceExclusions',
+  method: 'GET',
+  path: '/v1/clusters/{cluster_id}/maintenance-exclusions',
+  summary: "A cluster's maintenance exclusions, earliest start first (ended ones included)",
+  tags: ['Clusters'],
+  access: 'customer:read',
+  params: clusterParams,
+  responses: { 200: { description: 'The exclusions', schema: z.object({ items: z.array(maintenanceExclusionSchema) }).openapi('MaintenanceExclusionList') } },
+});
+
+export const createMaintenanceExclusion = defineRoute({
+  operationId: 'createMaintenanceExclusion',
+  method: 'POST',
+  path: '/v1/clusters/{cluster_id}/maintenance-exclusions',
+  summary: 'Add a maintenance exclusion: a span in which automatic upgrades of its scope do not start',
+  description:
+    'Refused with 422 naming the rule when it ends in the past, overlaps an exclusion of the same scope, or (on gke) breaks a limit of ' +
+    "GKE's: no_upgrades at most 30 days, at most 3 in any 32 days, leaving 48 h of maintenance window in any 32 days; the other scopes " +
+    "end at the latest when the cluster's version leaves support. Names are unique per cluster (409). " +
+    providerApplies,
+  tags: ['Clusters'],
+  access: 'customer:write',
+  params: clusterParams,
+  body: createMaintenanceExclusionBody,
+  idempotent: true,
+  responses: {
+    201: {
+      description: 'The exclusion (rke2: Capstan alone honours it)',
+      schema: maintenanceExclusionSchema,
+      headers: { Location: 'The new exclusion (/v1/clusters/{cluster_id}/maintenance-exclusions/{exclusion_id})' },
+    },
+    202: { description: 'Accepted: GKE applies the exclusion; follow the operation', schema: exclusionAccepted },
+  },
+  errors: [409, 422],
+});
+
+export const getMaintenanceExclusion = defineRoute({
+  operationId: 'getMaintenanceExclusion',
+  method: 'GET',
+  path: '/v1/clusters/{cluster_id}/maintenance-exclusions/{exclusion_id}',
+  summary: 'One maintenance exclusion',
+  tags: ['Clusters'],
+  access: 'customer:read',
+  params: exclusionParams,
+  responses: { 200: { description: 'The exclusion', schema: maintenanceExclusionSchema } },
+});
+
+export const deleteMaintenanceExclusion = defineRoute({
+  operationId: 'deleteMaintenanceExclusion',
+  method: 'DELETE',
+  path: '/v1/clusters/{cluster_id}/maintenance-exclusions/{exclusion_id}',
+  summary: 'Remove a maintenance exclusion',
+  description: providerApplies,
+  tags: ['Clusters'],
+  access: 'customer:write',
+  params: exclusionParams,
+  idempotent: true,
+  responses: {
+    204: { description: 'Deleted (rke2)' },
+    202: { description: 'Accepted: GKE removes the exclusion; follow the operation', schema: accepted },
+  },
+  errors: [409],
+});
+
 export const getKubeconfig = defineRoute({
   operationId: 'getKubeconfig',
   method: 'GET',

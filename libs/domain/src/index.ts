@@ -8,6 +8,7 @@ export * from './upgrades/removed-apis';
 export * from './upgrades/upgrade-planner';
 export * from './upgrades/upgrade-execution';
 export * from './maintenance/maintenance-window';
+export * from './maintenance/maintenance-exclusions';
 export * from './catalogue/regions';
 export * from './catalogue/machine-types';
 export * from './clusters/names';

@@ -10,6 +10,7 @@ export interface OwnedObjects {
   webhookId: string;
   scheduleId: string;
   backupId: string;
+  exclusionId?: string;
 }
 
 /** Fills `{param}` placeholders with the ids of `objects`. */
@@ -23,6 +24,8 @@ export function pathFor(route: RouteContract, objects: OwnedObjects): string {
     webhook_id: objects.webhookId,
     schedule_id: objects.scheduleId,
     backup_id: objects.backupId,
+    // an exclusion id under the cluster: another organisation's cluster is not found before it is looked at
+    exclusion_id: objects.exclusionId ?? 'mx_01jd3z6q4e5k8w2x9v7b0c1n2m',
     // the version catalogue is shared by every organisation: its keys are names, not owned ids
     provider: 'rke2',
     minor: '1.36',
@@ -109,6 +112,8 @@ export const SAMPLE_BODIES: Record<string, unknown> = {
   rollbackUpgrade: {},
   cancelOperation: {},
   adminCreateBoardSession: {},
+  // Far ahead and 2 days long: within every provider's limits whatever the test clock says.
+  createMaintenanceExclusion: { name: 'black-friday', scope: 'no_upgrades', starts_at: '2099-11-27T00:00:00.000Z', ends_at: '2099-11-29T00:00:00.000Z' },
   createWebhook: { url: 'https://hooks.example.com/capstan', event_types: ['dev.capstan.operation.succeeded'], description: 'CI notifications' },
 };
 

@@ -64,7 +64,8 @@ export class StaffSecurityUpgrade {
         actor,
         action: 'cluster.exclusion_override',
         target: { type: 'cluster', id: clusterId },
-        changes: { advisory: { after: advisory.id }, operation: { after: operation.id } },
+        // The exclusions overridden, so each exclusion can show the overrides it suffered (GET .../maintenance-exclusions).
+        changes: { advisory: { after: advisory.id }, operation: { after: operation.id }, exclusions: { after: overridden } },
         reason: body.reason,
       });
       await this.events.record(trx, {
