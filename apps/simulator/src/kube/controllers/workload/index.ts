@@ -15,6 +15,8 @@
  *   recording `Scheduled`/`FailedScheduling` Events (events.ts; deployments record `ScalingReplicaSet`);
  * - kubelet: starts pods (ContainerCreating -> Running/Ready), finishes graceful deletions,
  *   removes pods of deleted nodes and pods a NotReady node's NoExecute taint evicts;
+ * - endpoints: Endpoints and EndpointSlices of Services (with a selector: from the pods; without:
+ *   mirrored from Endpoints someone wrote; `default/kubernetes`: the API servers' addresses);
  * - disruption-budgets: PodDisruptionBudget status;
  * - resource-quotas: ResourceQuota status (hard and used; nothing is refused);
  * - serviceaccount-tokens: revokes a deleted ServiceAccount's tokens.
@@ -43,6 +45,7 @@ import { clusterBootstrapController } from './cluster-bootstrap';
 import { daemonSetController } from './daemonsets';
 import { deploymentController } from './deployments';
 import { disruptionBudgetController } from './disruption-budgets';
+import { endpointsController } from './endpoints';
 import { evictionSubresource } from './eviction';
 import { helmControllerEmulation } from './helm-controller';
 import { kubeletController } from './kubelet';
@@ -70,13 +73,25 @@ export const WORKLOAD_CONTROLLER_STEPS: readonly EmulatedController[] = [
   daemonSetController,
   schedulerController,
   kubeletController,
+  endpointsController,
   disruptionBudgetController,
   resourceQuotaController,
   serviceAccountTokenController,
 ];
 
 /** The kinds the steps act on; changes to others (ConfigMaps, CRs) do not wake a cluster up. */
-const WORKLOAD_KINDS = new Set(['Namespace', 'Node', 'Pod', 'Deployment', 'ReplicaSet', 'DaemonSet', 'StatefulSet', 'PodDisruptionBudget', 'ServiceAccount']);
+const WORKLOAD_KINDS = new Set([
+  'Namespace',
+  'Node',
+  'Pod',
+  'Deployment',
+  'ReplicaSet',
+  'DaemonSet',
+  'StatefulSet',
+  'PodDisruptionBudget',
+  'ServiceAccount',
+  'Service',
+]);
 
 /**
  * One controller for the runner: a pass runs every step in turn on a server. The runner then
