@@ -61,6 +61,8 @@ export interface SimulatorOptions {
    * caller's own setup (main.ts writes the management kubeconfig first). Default true.
    */
   readyAtStart?: boolean;
+  /** How long an emulated API server keeps an Event after its last occurrence (kube-apiserver's `--event-ttl`); default 3600. */
+  eventTtlSeconds?: number;
   /** How often the emulated Kubernetes controllers run without an event; default min(1 s, max(50 ms, stepDelayMs)). */
   kubeTickMs?: number;
 }
@@ -138,6 +140,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
         new VeleroController(veleroBackups),
       ],
       stepDelayMs: options.stepDelayMs,
+      eventTtlMs: (options.eventTtlSeconds ?? 3600) * 1000,
       tickMs: options.kubeTickMs ?? Math.min(1000, Math.max(50, options.stepDelayMs)),
       log,
     });

@@ -19,7 +19,8 @@
  *   mirrored from Endpoints someone wrote; `default/kubernetes`: the API servers' addresses);
  * - disruption-budgets: PodDisruptionBudget status;
  * - resource-quotas: ResourceQuota status (hard and used; nothing is refused);
- * - serviceaccount-tokens: revokes a deleted ServiceAccount's tokens.
+ * - serviceaccount-tokens: revokes a deleted ServiceAccount's tokens;
+ * - event-ttl: deletes Events an hour (SIMULATOR_EVENT_TTL_SECONDS) after their last occurrence.
  * - helm-controller (its own slot): installs HelmCharts as Jobs and labelled Deployments.
  *
  * Subresources (`WORKLOAD_SUBRESOURCES`): `pods/eviction` (PodDisruptionBudgets decide, 429 with
@@ -46,6 +47,7 @@ import { daemonSetController } from './daemonsets';
 import { deploymentController } from './deployments';
 import { disruptionBudgetController } from './disruption-budgets';
 import { endpointsController } from './endpoints';
+import { eventTtlController } from './events';
 import { evictionSubresource } from './eviction';
 import { helmControllerEmulation } from './helm-controller';
 import { kubeletController } from './kubelet';
@@ -77,6 +79,7 @@ export const WORKLOAD_CONTROLLER_STEPS: readonly EmulatedController[] = [
   disruptionBudgetController,
   resourceQuotaController,
   serviceAccountTokenController,
+  eventTtlController,
 ];
 
 /** The kinds the steps act on; changes to others (ConfigMaps, CRs) do not wake a cluster up. */
