@@ -425,6 +425,12 @@ describe('kubectl against an emulated workload cluster', () => {
     expect((await kubectl('explain', 'pod.spec.containers', '--recursive')).stdout).toMatch(
       /^\s+ports\s+<\[\]ContainerPort>\n\s+containerPort\s+<integer> -required-$/m,
     );
+    // Int-or-string and quantity fields are named by their type, as kube-apiserver's v3 documents make kubectl do.
+    expect((await kubectl('explain', 'deployment.spec.strategy.rollingUpdate')).stdout).toMatch(
+      /\n\s+maxSurge\t<IntOrString>\n[\s\S]*\n\s+maxUnavailable\t<IntOrString>\n/,
+    );
+    expect((await kubectl('explain', 'service.spec.ports.targetPort')).stdout).toMatch(/^FIELD: targetPort <IntOrString>$/m);
+    expect((await kubectl('explain', 'pod.spec.containers.resources.limits')).stdout).toMatch(/^FIELD: limits <map\[string\]Quantity>$/m);
     expect((await kubectl('explain', 'ingress.spec')).stdout).toMatch(/ingressClassName\s+<string>[\s\S]*rules\s+<\[\]IngressRule>/);
     expect((await kubectl('explain', 'cronjob.spec.schedule')).stdout).toContain('The schedule in Cron format');
   });
