@@ -11,6 +11,8 @@
  *   plane) that every node runs;
  * - deployments, replicasets, daemonsets: Deployment -> ReplicaSet -> Pods with rolling updates;
  *   one daemon pod per eligible node;
+ * - jobs: a Job's pods (parallelism, completions, backoffLimit, suspend), counted through the
+ *   job-tracking finalizer, conditions SuccessCriteriaMet/Complete or FailureTarget/Failed;
  * - scheduler: binds pending pods to Ready nodes (nodeSelector, affinity, taints/tolerations),
  *   recording `Scheduled`/`FailedScheduling` Events (events.ts; deployments record `ScalingReplicaSet`);
  * - kubelet: starts pods (ContainerCreating -> Running/Ready), finishes graceful deletions,
@@ -50,6 +52,7 @@ import { endpointsController } from './endpoints';
 import { eventTtlController } from './events';
 import { evictionSubresource } from './eviction';
 import { helmControllerEmulation } from './helm-controller';
+import { jobController } from './jobs';
 import { kubeletController } from './kubelet';
 import { podLogSubresource } from './logs';
 import { nodeTaintController } from './node-taints';
@@ -73,6 +76,7 @@ export const WORKLOAD_CONTROLLER_STEPS: readonly EmulatedController[] = [
   deploymentController,
   replicaSetController,
   daemonSetController,
+  jobController,
   schedulerController,
   kubeletController,
   endpointsController,
