@@ -16,7 +16,7 @@ export interface TestSimulator {
 
 /** A simulator of this test file's own, on its own database, with transitions as fast as asked. */
 export async function startTestSimulator(
-  options: { stepDelayMs?: number; eventTtlSeconds?: number; database?: TestDatabase; timeoutMs?: number } = {},
+  options: { stepDelayMs?: number; eventTtlSeconds?: number; kubeClock?: () => Date; database?: TestDatabase; timeoutMs?: number } = {},
 ): Promise<TestSimulator> {
   const db = options.database ?? (await createTestDatabase());
   const simulator = await startSimulator({
@@ -26,6 +26,7 @@ export async function startTestSimulator(
     kubePort: 0,
     stepDelayMs: options.stepDelayMs ?? 0,
     ...(options.eventTtlSeconds ? { eventTtlSeconds: options.eventTtlSeconds } : {}),
+    ...(options.kubeClock ? { kubeClock: options.kubeClock } : {}),
   });
   const provider = new SimulatedProvider({ apiUrl: simulator.apiUrl, timeoutMs: options.timeoutMs ?? 10_000 });
   const agent = new Agent({ keepAlive: true, maxSockets: 32, ca: simulator.caCertificate });

@@ -11,6 +11,8 @@
  *   plane) that every node runs;
  * - deployments, replicasets, daemonsets: Deployment -> ReplicaSet -> Pods with rolling updates;
  *   one daemon pod per eligible node;
+ * - cronjobs: Jobs at the schedule times of CronJobs (concurrencyPolicy, suspend,
+ *   startingDeadlineSeconds, history limits);
  * - jobs: a Job's pods (parallelism, completions, backoffLimit, suspend), counted through the
  *   job-tracking finalizer, conditions SuccessCriteriaMet/Complete or FailureTarget/Failed;
  * - scheduler: binds pending pods to Ready nodes (nodeSelector, affinity, taints/tolerations),
@@ -45,6 +47,7 @@
 import type { SubresourceRegistration } from '../../subresources';
 import type { EmulatedController } from '../../types';
 import { clusterBootstrapController } from './cluster-bootstrap';
+import { cronJobController } from './cronjobs';
 import { daemonSetController } from './daemonsets';
 import { deploymentController } from './deployments';
 import { disruptionBudgetController } from './disruption-budgets';
@@ -76,6 +79,7 @@ export const WORKLOAD_CONTROLLER_STEPS: readonly EmulatedController[] = [
   deploymentController,
   replicaSetController,
   daemonSetController,
+  cronJobController,
   jobController,
   schedulerController,
   kubeletController,
@@ -98,6 +102,8 @@ const WORKLOAD_KINDS = new Set([
   'PodDisruptionBudget',
   'ServiceAccount',
   'Service',
+  'Job',
+  'CronJob',
 ]);
 
 /**
