@@ -44,8 +44,12 @@ export const endpointsController: EmulatedController = {
     if (context.event && isOwnEcho(context.event)) return;
     const scope = reconcileScope(server, context, ['Service', 'Pod', 'Endpoints', 'EndpointSlice', 'Node'], CONTROLLER);
     if (!scope) return;
-    const [services, endpointsList, slices] = await Promise.all([
-      server.list(SERVICE.apiVersion, SERVICE.kind, listOptions(scope)),
+    const services = await server.list(SERVICE.apiVersion, SERVICE.kind, listOptions(scope));
+    // No Service: a pod, a node or a sweep has nothing to act on (a fleet of empty clusters costs
+    // one list a sweep); a Service, Endpoints or slice event may still leave something to clean up.
+    const kind = context.event?.object.kind;
+    if (services.length === 0 && (kind === undefined || kind === 'Pod' || kind === 'Node')) return;
+    const [endpointsList, slices] = await Promise.all([
       server.list(ENDPOINTS.apiVersion, ENDPOINTS.kind, listOptions(scope)),
       server.list(SLICE.apiVersion, SLICE.kind, listOptions(scope)),
     ]);

@@ -175,8 +175,8 @@ export const eventTtlController: EmulatedController = {
     const now = context.now().getTime();
     const known = expiries.get(server.name);
     if (!known) {
-      // A server this process has not listed yet: list it within half a minute, spread so that a
-      // process starting with a fleet does not list every server's Events at once.
+      // A server this process has not listed yet: Events it records or hears of are noted from
+      // now on; those written before are found by a first list within RECHECK_MS.
       expiries.set(server.name, { earliest: Number.POSITIVE_INFINITY, listedAt: firstListAt(now) });
       return;
     }
@@ -207,4 +207,5 @@ function noteOccurrence(server: string, at: number): void {
   else if (at < known.earliest) known.earliest = at;
 }
 
-const firstListAt = (now: number) => now - RECHECK_MS + Math.random() * 30_000;
+/** Spread over RECHECK_MS: a process starting with a fleet lists each server's Events once in that time, not all at once. */
+const firstListAt = (now: number) => now - Math.random() * RECHECK_MS;
