@@ -393,7 +393,8 @@ describe('kubectl against an emulated workload cluster', () => {
     for (const line of [
       /^NAME\s+PROVISIONER\s+RECLAIMPOLICY\s+VOLUMEBINDINGMODE\s+ALLOWVOLUMEEXPANSION\s+AGE$/m,
       /^storageclass\.storage\.k8s\.io\/fast \(default\)\s+pd\.csi\.storage\.gke\.io\s+Delete\s+Immediate\s+true\s/m,
-      /^persistentvolumeclaim\/data\s+Pending\s+fast\s+<unset>\s+\d+s$/m,
+      // An Immediate class binds at once (a volume provisioned for it): Pending only for a moment.
+      /^persistentvolumeclaim\/data\s+(Pending\s+fast|Bound\s+pvc-[0-9a-f-]+\s+1Gi\s+RWO\s+fast)\s+<unset>\s+\d+s$/m,
       /^limitrange\/defaults\s+\d{4}-\d\d-\d\dT/m,
       /^ingressclass\.networking\.k8s\.io\/haproxy\s+haproxy\.org\/ingress-controller\/haproxy\s+<none>\s/m,
       /^endpointslice\.discovery\.k8s\.io\/web-abc\s+IPv4\s+80\s+10\.42\.0\.5,10\.42\.0\.6\s/m,

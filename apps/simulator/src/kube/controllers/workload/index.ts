@@ -17,6 +17,9 @@
  *   job-tracking finalizer, conditions SuccessCriteriaMet/Complete or FailureTarget/Failed;
  * - scheduler: binds pending pods to Ready nodes (nodeSelector, affinity, taints/tolerations),
  *   recording `Scheduled`/`FailedScheduling` Events (events.ts; deployments record `ScalingReplicaSet`);
+ * - volumes: PersistentVolumeClaims bound to volumes the class's provisioner creates (at once, or
+ *   for WaitForFirstConsumer once a pod using the claim is scheduled); RKE2 has `local-path`,
+ *   GKE `standard-rwo` as default class;
  * - kubelet: starts pods (ContainerCreating -> Running/Ready), finishes graceful deletions,
  *   removes pods of deleted nodes and pods a NotReady node's NoExecute taint evicts;
  * - endpoints: Endpoints and EndpointSlices of Services (with a selector: from the pods; without:
@@ -66,6 +69,7 @@ import { scaleSubresources } from './scale';
 import { schedulerController } from './scheduler';
 import { serviceAccountTokenController, tokenRequestSubresource } from './service-account-tokens';
 import { staticPodController } from './static-pods';
+import { volumeController } from './volumes';
 
 export { deleteNode, isNodeReady, type NodeDescription, nodeObject, setNodeKubeletVersion, setNodeReady } from './nodes';
 export { serviceAccountSubject } from './service-account-tokens';
@@ -82,6 +86,7 @@ export const WORKLOAD_CONTROLLER_STEPS: readonly EmulatedController[] = [
   cronJobController,
   jobController,
   schedulerController,
+  volumeController,
   kubeletController,
   endpointsController,
   disruptionBudgetController,
@@ -104,6 +109,7 @@ const WORKLOAD_KINDS = new Set([
   'Service',
   'Job',
   'CronJob',
+  'PersistentVolumeClaim',
 ]);
 
 /**

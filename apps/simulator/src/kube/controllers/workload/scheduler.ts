@@ -4,6 +4,7 @@ import { choosePlacement } from './placement';
 import { scheduledCondition, unschedulableCondition } from './pods';
 import { recordEvent } from './events';
 import { racing, reconcileScope } from './runtime';
+import { claimsOfPod, SELECTED_NODE_ANNOTATION } from './volumes-model';
 
 /**
  * The default scheduler: binds each pending, unbound pod to a node `choosePlacement` picks, or
@@ -29,6 +30,7 @@ export const schedulerController: EmulatedController = {
         const bound = await bind(server, pod, placement.node, now);
         if (bound) {
           placed.push(bound);
+          await selectNodeForClaims(server, bound, placement.node);
           const message = `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${placement.node}`;
           await recordEvent(server, bound, {
             type: 'Normal',
@@ -89,4 +91,16 @@ async function bind(server: ApiServerClient, pod: KubeObject, node: string, now:
   if (!bound) return undefined;
   const conditions = [scheduledCondition(now)];
   return (await racing(() => server.mergePatch(refOf(bound), { status: { conditions } }, { subresource: 'status' }))) ?? bound;
+}
+
+/**
+ * What the scheduler's volume binding does for WaitForFirstConsumer claims: names the node it put
+ * the pod on in the claim, for the provisioner to provision there (volumes.ts).
+ */
+async function selectNodeForClaims(server: ApiServerClient, pod: KubeObject, node: string): Promise<void> {
+  for (const name of claimsOfPod(pod)) {
+    const claim = await server.get({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: pod.metadata.namespace, name });
+    if (!claim || claim.spec?.['volumeName'] || claim.metadata.annotations?.[SELECTED_NODE_ANNOTATION]) continue;
+    await racing(() => server.mergePatch(refOf(claim), { metadata: { annotations: { [SELECTED_NODE_ANNOTATION]: node } } }));
+  }
 }
