@@ -14,6 +14,7 @@ describe('simulator configuration', () => {
       gkePort: 8091,
       kubeDomain: 'clusters.simulator.capstan.test',
       stepDelayMs: 3000,
+      eventTtlSeconds: 3600,
       apiToken: TOKEN,
     });
     expect(config.options).not.toHaveProperty('advertiseHost');
@@ -33,6 +34,7 @@ describe('simulator configuration', () => {
       SIMULATOR_GKE_PORT: '9091',
       SIMULATOR_KUBE_DOMAIN: 'kube.example.net',
       SIMULATOR_STEP_DELAY_MS: '0',
+      SIMULATOR_EVENT_TTL_SECONDS: '600',
       SIMULATOR_API_TOKEN: TOKEN,
     });
 
@@ -45,6 +47,7 @@ describe('simulator configuration', () => {
       gkePort: 9091,
       kubeDomain: 'kube.example.net',
       stepDelayMs: 0,
+      eventTtlSeconds: 600,
       apiToken: TOKEN,
     });
     expect(config.management).toEqual({ kubeconfigPath: '/var/lib/capstan/simulator/management.kubeconfig', namespace: 'rke2-clusters' });

@@ -42,6 +42,12 @@ const simulatorEnvironment = z.object({
   SIMULATOR_KUBE_DOMAIN: z.string().regex(dnsName, 'must be a lower-case DNS name').default('clusters.simulator.capstan.test'),
   SIMULATOR_API_TOKEN: z.string().regex(/^[A-Za-z0-9._~+/=-]{32,256}$/, 'must be 32 to 256 characters of a bearer token'),
   SIMULATOR_STEP_DELAY_MS: z.coerce.number({ message: 'must be a number' }).int('must be an integer').min(0).max(3_600_000).default(3000),
+  SIMULATOR_EVENT_TTL_SECONDS: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be an integer')
+    .min(1)
+    .max(30 * 86_400)
+    .default(3600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -82,6 +88,7 @@ export function loadSimulatorConfig(env: Record<string, string | undefined> = pr
       gkePort: e.SIMULATOR_GKE_PORT,
       kubeDomain: e.SIMULATOR_KUBE_DOMAIN,
       stepDelayMs: e.SIMULATOR_STEP_DELAY_MS,
+      eventTtlSeconds: e.SIMULATOR_EVENT_TTL_SECONDS,
       apiToken: e.SIMULATOR_API_TOKEN,
     },
     management: {

@@ -61,6 +61,13 @@ export interface SimulatorOptions {
    * caller's own setup (main.ts writes the management kubeconfig first). Default true.
    */
   readyAtStart?: boolean;
+  /** How long an emulated API server keeps an Event after its last occurrence (kube-apiserver's `--event-ttl`); default 3600. */
+  eventTtlSeconds?: number;
+  /**
+   * The emulated controllers' clock (default: the system's). Tests move it forward to reach a
+   * CronJob's next schedule time without waiting for it; it must never go back.
+   */
+  kubeClock?: () => Date;
   /** How often the emulated Kubernetes controllers run without an event; default min(1 s, max(50 ms, stepDelayMs)). */
   kubeTickMs?: number;
 }
@@ -138,6 +145,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
         new VeleroController(veleroBackups),
       ],
       stepDelayMs: options.stepDelayMs,
+      eventTtlMs: (options.eventTtlSeconds ?? 3600) * 1000,
+      ...(options.kubeClock ? { now: options.kubeClock } : {}),
       tickMs: options.kubeTickMs ?? Math.min(1000, Math.max(50, options.stepDelayMs)),
       log,
     });

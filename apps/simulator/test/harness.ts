@@ -15,9 +15,19 @@ export interface TestSimulator {
 }
 
 /** A simulator of this test file's own, on its own database, with transitions as fast as asked. */
-export async function startTestSimulator(options: { stepDelayMs?: number; database?: TestDatabase; timeoutMs?: number } = {}): Promise<TestSimulator> {
+export async function startTestSimulator(
+  options: { stepDelayMs?: number; eventTtlSeconds?: number; kubeClock?: () => Date; database?: TestDatabase; timeoutMs?: number } = {},
+): Promise<TestSimulator> {
   const db = options.database ?? (await createTestDatabase());
-  const simulator = await startSimulator({ databaseUrl: db.url, host: '127.0.0.1', apiPort: 0, kubePort: 0, stepDelayMs: options.stepDelayMs ?? 0 });
+  const simulator = await startSimulator({
+    databaseUrl: db.url,
+    host: '127.0.0.1',
+    apiPort: 0,
+    kubePort: 0,
+    stepDelayMs: options.stepDelayMs ?? 0,
+    ...(options.eventTtlSeconds ? { eventTtlSeconds: options.eventTtlSeconds } : {}),
+    ...(options.kubeClock ? { kubeClock: options.kubeClock } : {}),
+  });
   const provider = new SimulatedProvider({ apiUrl: simulator.apiUrl, timeoutMs: options.timeoutMs ?? 10_000 });
   const agent = new Agent({ keepAlive: true, maxSockets: 32, ca: simulator.caCertificate });
 

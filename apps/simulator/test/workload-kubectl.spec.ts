@@ -393,7 +393,8 @@ describe('kubectl against an emulated workload cluster', () => {
     for (const line of [
       /^NAME\s+PROVISIONER\s+RECLAIMPOLICY\s+VOLUMEBINDINGMODE\s+ALLOWVOLUMEEXPANSION\s+AGE$/m,
       /^storageclass\.storage\.k8s\.io\/fast \(default\)\s+pd\.csi\.storage\.gke\.io\s+Delete\s+Immediate\s+true\s/m,
-      /^persistentvolumeclaim\/data\s+Pending\s+fast\s+<unset>\s+\d+s$/m,
+      // An Immediate class binds at once (a volume provisioned for it): Pending only for a moment.
+      /^persistentvolumeclaim\/data\s+(Pending\s+fast|Bound\s+pvc-[0-9a-f-]+\s+1Gi\s+RWO\s+fast)\s+<unset>\s+\d+s$/m,
       /^limitrange\/defaults\s+\d{4}-\d\d-\d\dT/m,
       /^ingressclass\.networking\.k8s\.io\/haproxy\s+haproxy\.org\/ingress-controller\/haproxy\s+<none>\s/m,
       /^endpointslice\.discovery\.k8s\.io\/web-abc\s+IPv4\s+80\s+10\.42\.0\.5,10\.42\.0\.6\s/m,
@@ -425,6 +426,12 @@ describe('kubectl against an emulated workload cluster', () => {
     expect((await kubectl('explain', 'pod.spec.containers', '--recursive')).stdout).toMatch(
       /^\s+ports\s+<\[\]ContainerPort>\n\s+containerPort\s+<integer> -required-$/m,
     );
+    // Int-or-string and quantity fields are named by their type, as kube-apiserver's v3 documents make kubectl do.
+    expect((await kubectl('explain', 'deployment.spec.strategy.rollingUpdate')).stdout).toMatch(
+      /\n\s+maxSurge\t<IntOrString>\n[\s\S]*\n\s+maxUnavailable\t<IntOrString>\n/,
+    );
+    expect((await kubectl('explain', 'service.spec.ports.targetPort')).stdout).toMatch(/^FIELD: targetPort <IntOrString>$/m);
+    expect((await kubectl('explain', 'pod.spec.containers.resources.limits')).stdout).toMatch(/^FIELD: limits <map\[string\]Quantity>$/m);
     expect((await kubectl('explain', 'ingress.spec')).stdout).toMatch(/ingressClassName\s+<string>[\s\S]*rules\s+<\[\]IngressRule>/);
     expect((await kubectl('explain', 'cronjob.spec.schedule')).stdout).toContain('The schedule in Cron format');
   });

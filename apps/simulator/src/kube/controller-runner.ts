@@ -16,6 +16,8 @@ export interface ControllerRunnerOptions {
   emulator: KubeEmulatorRuntime;
   controllers: readonly EmulatedController[];
   stepDelayMs: number;
+  /** How long Events live after their last occurrence; default one hour. */
+  eventTtlMs?: number;
   tickMs: number;
   log: SimulatorLogger;
   now?: () => Date;
@@ -114,6 +116,7 @@ export class ControllerRunner {
       await controller.reconcile(emulator.server(info.name), latest, {
         emulator,
         stepDelayMs: this.options.stepDelayMs,
+        eventTtlMs: this.options.eventTtlMs ?? 3_600_000,
         now: this.options.now ?? (() => new Date()),
         event,
       });

@@ -136,8 +136,42 @@ export function prepareCreate(
   if (type.kind === 'Secret' && !object.type) object.type = 'Opaque';
   if (type.kind === 'Service' && type.group === '') object.spec = serviceDefaults((object.spec ?? {}) as Record<string, unknown>);
   applyDefaults(type, object);
+  if (type.kind === 'Job' && type.group === 'batch') jobDefaults(object);
   checkLabels(type, object);
   return object;
+}
+
+/**
+ * batch/v1 Job defaulting and the Job strategy's selector generation on create: parallelism and
+ * completions 1 when neither is given, backoffLimit 6, NonIndexed, not suspended, and (without
+ * `manualSelector`) a selector on `batch.kubernetes.io/controller-uid` whose labels the pod
+ * template gets, with the job name.
+ */
+function jobDefaults(job: KubeObject): void {
+  const spec: Record<string, unknown> = { ...job.spec };
+  if (spec['completions'] === undefined && spec['parallelism'] === undefined) spec['completions'] = 1;
+  spec['parallelism'] ??= 1;
+  spec['backoffLimit'] ??= 6;
+  spec['completionMode'] ??= 'NonIndexed';
+  spec['suspend'] ??= false;
+  spec['podReplacementPolicy'] ??= 'TerminatingOrFailed';
+  if (spec['manualSelector'] !== true) {
+    const uid = job.metadata.uid!;
+    const name = job.metadata.name;
+    spec['selector'] = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
+    const template = { ...(spec['template'] as Record<string, unknown> | undefined) };
+    const metadata = { ...(template['metadata'] as { labels?: Record<string, string> } | undefined) };
+    metadata.labels = {
+      ...metadata.labels,
+      'batch.kubernetes.io/controller-uid': uid,
+      'batch.kubernetes.io/job-name': name,
+      'controller-uid': uid,
+      'job-name': name,
+    };
+    template['metadata'] = metadata;
+    spec['template'] = template;
+  }
+  job.spec = spec;
 }
 
 /**

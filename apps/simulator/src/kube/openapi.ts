@@ -96,10 +96,29 @@ function toV3(schema: unknown): unknown {
   return Object.keys(siblings).length === 0 ? { $ref: target } : { allOf: [{ $ref: target }], ...siblings };
 }
 
+/**
+ * Types that declare `OpenAPIV3OneOfTypes` in Go are written without a `type` in v3, as a `oneOf`
+ * of the JSON types they accept (v2 has no oneOf and says `string`). `kubectl explain` reads v3 and,
+ * finding no type, names the field by its reference: `maxSurge <IntOrString>`,
+ * `limits <map[string]Quantity>`, as against kube-apiserver.
+ */
+const V3_ONE_OF: Record<string, string[]> = {
+  'io.k8s.apimachinery.pkg.util.intstr.IntOrString': ['integer', 'string'],
+  'io.k8s.apimachinery.pkg.api.resource.Quantity': ['string', 'number'],
+};
+
 const v3Cache = new Map<string, unknown>();
 function v3Of(name: string, schema: Schema): unknown {
   let converted = v3Cache.get(name);
-  if (!converted) v3Cache.set(name, (converted = toV3(schema)));
+  if (!converted) {
+    converted = toV3(schema);
+    const oneOf = V3_ONE_OF[name];
+    if (oneOf) {
+      const { type: _type, ...rest } = converted as Schema;
+      converted = { ...rest, oneOf: oneOf.map((type) => ({ type })) };
+    }
+    v3Cache.set(name, converted);
+  }
   return converted;
 }
 export function openApiV3Root(index: ResourceIndex): unknown {

@@ -145,6 +145,8 @@ export interface ControllerContext {
   emulator: KubeEmulator;
   /** How long each simulated transition takes (provisioning a machine, a node joining, ...). */
   stepDelayMs: number;
+  /** How long an Event lives after its last occurrence (kube-apiserver's `--event-ttl`, one hour by default). */
+  eventTtlMs?: number;
   now(): Date;
   /** The event that triggered this run, or null for a tick. */
   event: ChangeEvent | null;

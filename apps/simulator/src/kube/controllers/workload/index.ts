@@ -11,13 +11,23 @@
  *   plane) that every node runs;
  * - deployments, replicasets, daemonsets: Deployment -> ReplicaSet -> Pods with rolling updates;
  *   one daemon pod per eligible node;
+ * - cronjobs: Jobs at the schedule times of CronJobs (concurrencyPolicy, suspend,
+ *   startingDeadlineSeconds, history limits);
+ * - jobs: a Job's pods (parallelism, completions, backoffLimit, suspend), counted through the
+ *   job-tracking finalizer, conditions SuccessCriteriaMet/Complete or FailureTarget/Failed;
  * - scheduler: binds pending pods to Ready nodes (nodeSelector, affinity, taints/tolerations),
  *   recording `Scheduled`/`FailedScheduling` Events (events.ts; deployments record `ScalingReplicaSet`);
+ * - volumes: PersistentVolumeClaims bound to volumes the class's provisioner creates (at once, or
+ *   for WaitForFirstConsumer once a pod using the claim is scheduled); RKE2 has `local-path`,
+ *   GKE `standard-rwo` as default class;
  * - kubelet: starts pods (ContainerCreating -> Running/Ready), finishes graceful deletions,
  *   removes pods of deleted nodes and pods a NotReady node's NoExecute taint evicts;
+ * - endpoints: Endpoints and EndpointSlices of Services (with a selector: from the pods; without:
+ *   mirrored from Endpoints someone wrote; `default/kubernetes`: the API servers' addresses);
  * - disruption-budgets: PodDisruptionBudget status;
  * - resource-quotas: ResourceQuota status (hard and used; nothing is refused);
- * - serviceaccount-tokens: revokes a deleted ServiceAccount's tokens.
+ * - serviceaccount-tokens: revokes a deleted ServiceAccount's tokens;
+ * - event-ttl: deletes Events an hour (SIMULATOR_EVENT_TTL_SECONDS) after their last occurrence.
  * - helm-controller (its own slot): installs HelmCharts as Jobs and labelled Deployments.
  *
  * Subresources (`WORKLOAD_SUBRESOURCES`): `pods/eviction` (PodDisruptionBudgets decide, 429 with
@@ -40,11 +50,15 @@
 import type { SubresourceRegistration } from '../../subresources';
 import type { EmulatedController } from '../../types';
 import { clusterBootstrapController } from './cluster-bootstrap';
+import { cronJobController } from './cronjobs';
 import { daemonSetController } from './daemonsets';
 import { deploymentController } from './deployments';
 import { disruptionBudgetController } from './disruption-budgets';
+import { endpointsController } from './endpoints';
+import { eventTtlController } from './events';
 import { evictionSubresource } from './eviction';
 import { helmControllerEmulation } from './helm-controller';
+import { jobController } from './jobs';
 import { kubeletController } from './kubelet';
 import { podLogSubresource } from './logs';
 import { nodeTaintController } from './node-taints';
@@ -55,6 +69,7 @@ import { scaleSubresources } from './scale';
 import { schedulerController } from './scheduler';
 import { serviceAccountTokenController, tokenRequestSubresource } from './service-account-tokens';
 import { staticPodController } from './static-pods';
+import { volumeController } from './volumes';
 
 export { deleteNode, isNodeReady, type NodeDescription, nodeObject, setNodeKubeletVersion, setNodeReady } from './nodes';
 export { serviceAccountSubject } from './service-account-tokens';
@@ -68,15 +83,34 @@ export const WORKLOAD_CONTROLLER_STEPS: readonly EmulatedController[] = [
   deploymentController,
   replicaSetController,
   daemonSetController,
+  cronJobController,
+  jobController,
   schedulerController,
+  volumeController,
   kubeletController,
+  endpointsController,
   disruptionBudgetController,
   resourceQuotaController,
   serviceAccountTokenController,
+  eventTtlController,
 ];
 
 /** The kinds the steps act on; changes to others (ConfigMaps, CRs) do not wake a cluster up. */
-const WORKLOAD_KINDS = new Set(['Namespace', 'Node', 'Pod', 'Deployment', 'ReplicaSet', 'DaemonSet', 'StatefulSet', 'PodDisruptionBudget', 'ServiceAccount']);
+const WORKLOAD_KINDS = new Set([
+  'Namespace',
+  'Node',
+  'Pod',
+  'Deployment',
+  'ReplicaSet',
+  'DaemonSet',
+  'StatefulSet',
+  'PodDisruptionBudget',
+  'ServiceAccount',
+  'Service',
+  'Job',
+  'CronJob',
+  'PersistentVolumeClaim',
+]);
 
 /**
  * One controller for the runner: a pass runs every step in turn on a server. The runner then

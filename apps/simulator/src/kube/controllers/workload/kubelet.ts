@@ -1,13 +1,15 @@
 import type { ApiServerClient, ApiServerInfo, ControllerContext, EmulatedController, KubeObject } from '../../types';
 import { conditionOf, isPodActive, isTerminating, NODE, POD, podPhase, podSpec, refOf, timestamp } from './model';
 import { isNodeReady } from './nodes';
-import { allocatePodIP, creatingStatus, runningStatus } from './pods';
+import { allocatePodIP, creatingStatus, exitCodeOf, finishedStatus, runningStatus, runTimeMs } from './pods';
 import { deleteIfPresent, podStartupMs, racing, reconcileScope, wakeAfter } from './runtime';
 import { type Taint, tolerates, type Toleration } from './selectors';
 
 /**
  * What the kubelets and the node-side controllers do for the pods bound to nodes:
  * - start them: ContainerCreating, then Running and Ready `podStartupMs` after being scheduled;
+ * - end the pods meant to end (restartPolicy Never/OnFailure) after their run time (pods.ts
+ *   `runTimeMs`): Succeeded, or Failed with the exit code a pod's annotation asks for;
  * - finish graceful deletions (the containers stop quickly in emulator time);
  * - pod garbage collection: pods bound to a Node that no longer exists are removed;
  * - taint-based eviction: pods that do not tolerate a NoExecute taint of their node (a NotReady
@@ -71,7 +73,16 @@ async function advance(
   taken: Map<string, Set<string>>,
 ): Promise<number> {
   const phase = podPhase(pod);
-  if (phase === 'Running' && conditionOf(pod, 'Ready')?.status === 'True') return 0;
+  if (phase === 'Running' && conditionOf(pod, 'Ready')?.status === 'True') {
+    // A pod meant to end finishes its run: its containers exit (a Job's pod completes).
+    const runMs = runTimeMs(pod, startupMs);
+    if (runMs === null) return 0;
+    const startedAt = Date.parse((pod.status?.['startTime'] as string | undefined) ?? '') || now.getTime();
+    const left = startedAt + startupMs + runMs - now.getTime();
+    if (left > 0) return left;
+    await racing(() => server.updateStatus({ ...pod, status: finishedStatus(pod, exitCodeOf(pod), now) }));
+    return 0;
+  }
   const scheduledAt = Date.parse(conditionOf(pod, 'PodScheduled')?.lastTransitionTime ?? pod.metadata.creationTimestamp ?? now.toISOString());
   if (now.getTime() - scheduledAt >= startupMs || phase === 'Running') {
     const used = taken.get(node.metadata.name) ?? new Set<string>();

@@ -171,3 +171,53 @@ function imageID(image: string): string {
   const qualified = name.includes('/') && /[.:]/.test(name.split('/')[0]!) ? name : `docker.io/${name.includes('/') ? name : `library/${name}`}`;
   return `${qualified}@sha256:${createHash('sha256').update(image).digest('hex')}`;
 }
+
+/** Annotations a pod (template) may carry to script its emulated run: how long it runs, and how it exits. */
+export const RUN_SECONDS_ANNOTATION = 'simulator.capstan.io/run-seconds';
+export const EXIT_CODE_ANNOTATION = 'simulator.capstan.io/exit-code';
+
+/**
+ * How long a pod that is meant to end (restartPolicy Never or OnFailure: Jobs' pods, `kubectl run
+ * --restart=Never`) runs before its containers exit, in milliseconds, or null for pods that run
+ * until deleted. Emulated containers do nothing, so they finish after the start-up time unless
+ * the `run-seconds` annotation asks for longer.
+ */
+export function runTimeMs(pod: KubeObject, startupMs: number): number | null {
+  const policy = (podSpec(pod).restartPolicy as string | undefined) ?? 'Always';
+  if (policy === 'Always') return null;
+  const seconds = Number(pod.metadata.annotations?.[RUN_SECONDS_ANNOTATION]);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : startupMs;
+}
+
+/** The exit code the `exit-code` annotation asks for; 0 otherwise. */
+export function exitCodeOf(pod: KubeObject): number {
+  const code = Number.parseInt(pod.metadata.annotations?.[EXIT_CODE_ANNOTATION] ?? '0', 10);
+  return Number.isNaN(code) ? 0 : code;
+}
+
+/** Every container exited: Succeeded (exit 0, Completed) or Failed (Error), as the kubelet reports it. */
+export function finishedStatus(pod: KubeObject, exitCode: number, now: Date): Record<string, unknown> {
+  const at = timestamp(now);
+  const succeeded = exitCode === 0;
+  const reason = succeeded ? 'Completed' : 'Error';
+  const previous =
+    (pod.status?.['containerStatuses'] as { name: string; containerID?: string; state?: { running?: { startedAt?: string } } }[] | undefined) ?? [];
+  const notReady = (type: string): Condition => ({ ...condition(type, 'False', at), reason: 'PodCompleted' });
+  return {
+    ...pod.status,
+    phase: succeeded ? 'Succeeded' : 'Failed',
+    conditions: [
+      condition('PodReadyToStartContainers', 'False', at),
+      { ...condition('Initialized', 'True', (pod.status?.['startTime'] as string | undefined) ?? at), reason: 'PodCompleted' },
+      notReady('Ready'),
+      notReady('ContainersReady'),
+      (pod.status?.['conditions'] as Condition[] | undefined)?.find((c) => c.type === 'PodScheduled') ?? scheduledCondition(now),
+    ],
+    containerStatuses: previous.map((c) => ({
+      ...c,
+      ready: false,
+      started: false,
+      state: { terminated: { exitCode, reason, startedAt: c.state?.running?.startedAt ?? at, finishedAt: at, containerID: c.containerID } },
+    })),
+  };
+}

@@ -1,4 +1,5 @@
 import type { ApiServerInfo, KubeObject } from '../../types';
+import { systemStorageClasses } from './volumes-model';
 import type { Toleration } from './selectors';
 
 /**
@@ -261,6 +262,7 @@ export function systemObjects(info: Pick<ApiServerInfo, 'distribution'>, caCerti
     ...workloads.map(workloadObject),
     ...systemServices(info.distribution),
     ...SYSTEM_PRIORITY_CLASSES,
+    ...systemStorageClasses(info.distribution),
   ];
 }
 
