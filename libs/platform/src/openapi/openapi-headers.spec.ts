@@ -18,7 +18,8 @@ describe('response headers and alternative formats in the OpenAPI document', () 
 
   it('a body with an etag: ETag on the answer, and only there', () => {
     expect(headerNames('/v1/clusters/{cluster_id}', 'get', '200')).toEqual(['ETag']);
-    expect(headerNames('/v1/clusters/{cluster_id}', 'patch', '200')).toEqual(['ETag']);
+    // A PATCH is idempotent since it may start an operation (a GKE cluster's settings): replays say so.
+    expect(headerNames('/v1/clusters/{cluster_id}', 'patch', '200')).toEqual(['ETag', 'Idempotent-Replayed']);
     expect(headerNames('/v1/clusters', 'get', '200')).toEqual([]);
   });
 
