@@ -1,7 +1,7 @@
 import { clusterRoutes, type z } from '@capstan/contracts';
-import { assertClusterAccepts, clusterStatusDuring, ConflictError, type Provider } from '@capstan/domain';
+import { assertClusterAccepts, assertWindowKeepsAvailability, clusterStatusDuring, ConflictError, type Provider } from '@capstan/domain';
 import { presentOperation } from '@capstan/operations';
-import { Clock } from '@capstan/platform';
+import { Clock, type TransactionOf } from '@capstan/platform';
 import { changesBetween } from '@capstan/tenancy';
 import { Injectable } from '@nestjs/common';
 import { ClusterUnitOfWork, type Requester } from '../cluster-change';
@@ -55,7 +55,9 @@ export class UpdateCluster {
       const before = cluster!;
       assertEtag('cluster', before.id, before.resource_version, ifMatch);
       if (before.status === 'deleting') throw new ConflictError('cluster-state-conflict', `cluster ${id} is being deleted; it can no longer be changed`);
-      await updateClusterSettings(trx, id, { ...input, maintenance_window: checkedWindow(before.provider, input.maintenance_window, this.clock.now()) });
+      const window = checkedWindow(before.provider, input.maintenance_window, this.clock.now());
+      if (before.provider === 'gke' && window !== undefined) await this.assertExclusionsStillFit(requester.organizationId, id, window, trx);
+      await updateClusterSettings(trx, id, { ...input, maintenance_window: window });
       let after = await this.clusters.get(requester.organizationId, id, trx);
       const forProvider = settingsForProvider(before.provider, audited(before), audited(after));
       let operation = null;
@@ -78,5 +80,16 @@ export class UpdateCluster {
       });
       return { cluster: presentCluster(after), operation: operation && presentOperation(operation) };
     });
+  }
+
+  /** GKE refuses a policy whose window leaves its no_upgrades exclusions too little maintenance time: so does Capstan, first. */
+  private async assertExclusionsStillFit(organizationId: string, id: string, window: UpdateClusterInput['maintenance_window'], trx: TransactionOf) {
+    const exclusions = await this.clusters.maintenanceExclusions(organizationId, id, trx);
+    const spec = window && { timeZone: window.time_zone, days: window.days, startTime: window.start_time, durationMinutes: window.duration_minutes };
+    assertWindowKeepsAvailability(
+      spec ?? null,
+      exclusions.map((e) => ({ name: e.name, scope: e.scope, startsAt: e.starts_at, endsAt: e.ends_at })),
+      this.clock.now(),
+    );
   }
 }

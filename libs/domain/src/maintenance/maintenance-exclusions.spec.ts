@@ -1,6 +1,13 @@
 import { UnprocessableError, ValidationError } from '../errors/domain-error';
 import { caught } from '../test/thrown';
-import { assertExclusionAllowed, type ExclusionCheck, type ExclusionSpan, mostWithinAnySpan, worstAvailabilityMinutes } from './maintenance-exclusions';
+import {
+  assertExclusionAllowed,
+  assertWindowKeepsAvailability,
+  type ExclusionCheck,
+  type ExclusionSpan,
+  mostWithinAnySpan,
+  worstAvailabilityMinutes,
+} from './maintenance-exclusions';
 import type { MaintenanceWindowSpec } from './maintenance-window';
 
 const now = new Date('2026-06-01T00:00:00Z');
@@ -102,5 +109,29 @@ describe('maintenance exclusions', () => {
     expect(withBlocks).toBeLessThanOrEqual((32 - 7) * 300);
     expect(withBlocks).toBeGreaterThanOrEqual((32 - 8) * 300);
     expect(worstAvailabilityMinutes(daily, [], now)).toBe(Infinity);
+  });
+});
+
+describe('a GKE window change under existing exclusions', () => {
+  // Every day 6 h in UTC: 192 h in 32 days without exclusions.
+  const daily: MaintenanceWindowSpec = { timeZone: 'UTC', days: ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'], startTime: '00:00', durationMinutes: 360 };
+  const freeze = span('freeze', 'no_upgrades', 2, 22);
+
+  it('keeps a window that leaves 48 h in any 32 days outside the no_upgrades exclusions', () => {
+    // 12 days outside a 20-day freeze, 6 h each: 72 h
+    expect(() => assertWindowKeepsAvailability(daily, [freeze], now)).not.toThrow();
+    // no window at all: any time is maintenance time
+    expect(() => assertWindowKeepsAvailability(null, [freeze], now)).not.toThrow();
+  });
+
+  it('refuses a window that would leave less, naming the exclusions and the minutes left', () => {
+    // weekends only, 8 h a day: the 12 days outside the freeze hold at most two weekends, 32 h
+    const error = caught(() => assertWindowKeepsAvailability(weekend, [freeze], now));
+    expect(error).toBeInstanceOf(UnprocessableError);
+    expect(error).toMatchObject({ type: 'window-leaves-too-little-maintenance' });
+    expect((error as UnprocessableError).message).toContain('freeze');
+    // the same window is fine once the freeze has ended, and other scopes never count
+    expect(() => assertWindowKeepsAvailability(weekend, [span('old', 'no_upgrades', -30, -10)], now)).not.toThrow();
+    expect(() => assertWindowKeepsAvailability(weekend, [span('minors', 'no_minor_upgrades', 2, 22)], now)).not.toThrow();
   });
 });

@@ -104,6 +104,24 @@ export function assertExclusionAllowed(check: ExclusionCheck): void {
   }
 }
 
+/**
+ * Throws unless a GKE cluster's new maintenance window (null: any time) still leaves 48 h in any
+ * 32 days outside its live `no_upgrades` exclusions: an exclusion that was allowed under the old
+ * window must not become one GKE would refuse because the window shrank under it.
+ */
+export function assertWindowKeepsAvailability(window: MaintenanceWindowSpec | null, exclusions: readonly ExclusionSpan[], now: Date): void {
+  const blocked = exclusions.filter((e) => e.scope === 'no_upgrades' && e.endsAt.getTime() > now.getTime());
+  const available = worstAvailabilityMinutes(window, blocked, now);
+  if (available < MIN_AVAILABILITY_MINUTES_PER_32_DAYS) {
+    throw refuse(
+      'window-leaves-too-little-maintenance',
+      'on gke at least 48 h of maintenance availability in any 32 days, in windows of at least 4 h, outside no_upgrades exclusions',
+      `with the cluster's no_upgrades exclusions (${blocked.map((e) => e.name).join(', ')}), this maintenance window leaves ${Math.floor(available / 60)} h ${Math.round(available % 60)} min in the worst 32 days; delete or shorten an exclusion first`,
+      { available_minutes: Math.round(available) },
+    );
+  }
+}
+
 function overlaps(a: ExclusionSpan, b: ExclusionSpan): boolean {
   return a.startsAt.getTime() < b.endsAt.getTime() && b.startsAt.getTime() < a.endsAt.getTime();
 }
