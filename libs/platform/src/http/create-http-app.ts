@@ -15,6 +15,7 @@ import { ProblemDetailsFilter, sendProblem } from '../errors/problem-details.fil
 import { Metrics } from '../metrics/metrics';
 import { HTTP_REQUEST, StructuredLogger } from '../logging/structured-logger';
 import { buildOpenApiDocument } from '../openapi/openapi-document';
+import { problemClientErrorHandler } from './client-error';
 import { SOURCE_IP } from './request-context';
 import { noneMatchHits } from './etag';
 import { responseHeadersOf } from './response-headers';
@@ -74,6 +75,8 @@ export async function createHttpApp(
     // 400) would otherwise be plain JSON that echoes the decoded path back: problem+json instead.
     routerOptions: { querystringParser: parseQueryString },
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => sendProblem(request, reply, error, frameworkLogger, false),
+    // What Node's parser refuses before routing (headers over 16 KiB: 431) is problem+json too.
+    clientErrorHandler: problemClientErrorHandler,
   });
   // bodyParser off: Nest would add url-encoded forms; Fastify's own JSON parser is all we accept.
   const app = await NestFactory.create<NestFastifyApplication>(rootModule, adapter, { bufferLogs: true, bodyParser: false });
