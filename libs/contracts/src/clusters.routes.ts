@@ -35,7 +35,11 @@ const taint = z
   })
   .strict();
 
-const autoscaling = z.object({ min: z.number().int().min(0).max(1000), max: z.number().int().min(1).max(1000) }).strict();
+// The bounds are checked together here, so a create and a PATCH refuse min > max alike (a 400).
+const autoscaling = z
+  .object({ min: z.number().int().min(0).max(1000), max: z.number().int().min(1).max(1000) })
+  .strict()
+  .refine((bounds) => bounds.min <= bounds.max, { path: ['min'], message: 'must not exceed autoscaling.max' });
 
 /** Either a fixed `count` or `autoscaling` bounds: the surge rules then apply per upgrade. */
 export const nodePoolSpec = z
@@ -53,9 +57,6 @@ export const nodePoolSpec = z
   .superRefine((pool, ctx) => {
     if ((pool.count === undefined) === (pool.autoscaling === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['count'], message: 'give either count or autoscaling' });
-    }
-    if (pool.autoscaling && pool.autoscaling.min > pool.autoscaling.max) {
-      ctx.addIssue({ code: 'custom', path: ['autoscaling', 'min'], message: 'must not exceed autoscaling.max' });
     }
     if (pool.max_surge === 0 && pool.max_unavailable === 0) {
       ctx.addIssue({ code: 'custom', path: ['max_surge'], message: 'max_surge and max_unavailable cannot both be 0' });
