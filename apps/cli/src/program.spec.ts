@@ -5,7 +5,8 @@ import { Writable } from 'node:stream';
 import { freePort } from '@capstan/testing';
 import { parse } from 'yaml';
 import { configPath, readConfig, resolveContext, writeConfig } from './config';
-import { EXIT } from './errors';
+import { EXIT, problemError } from './errors';
+import { fieldRows, printOne } from './output';
 import { mergeKubeconfig, parseNodePool, run } from './program';
 
 function sink(): Writable & { text: string } {
@@ -133,5 +134,74 @@ describe('exit codes for the command line itself', () => {
     });
     expect(code).toBe(EXIT.unreachable);
     expect(stderr.text).toContain('ECONNREFUSED');
+  });
+});
+
+describe('numbers on the command line', () => {
+  const closedApi = async () => ({ CAPSTAN_URL: `http://127.0.0.1:${await freePort()}`, CAPSTAN_TOKEN: 'cap_x' });
+
+  it('refuses a count, limit or interval that is not a number before calling the API (exit 2, not a 400 about null)', async () => {
+    const env = await closedApi();
+    for (const args of [
+      ['node-pools', 'update', 'cl_x', 'np_x', '--count', 'abc'],
+      ['clusters', 'list', '--limit', 'ten'],
+      ['operations', 'watch', 'op_x', '--interval', 'soon'],
+      ['clusters', 'delete', 'cl_x', '--wait', '--interval', 'NaN'],
+    ]) {
+      const stderr = sink();
+      expect(await run(['node', 'capstan', ...args], { env, stdout: sink(), stderr })).toBe(EXIT.usage);
+      expect(stderr.text).toMatch(/expected a (whole )?number/);
+    }
+  });
+
+  it('shows the --wait defaults in seconds, the unit the options take', async () => {
+    const stdout = sink();
+    await run(['node', 'capstan', 'clusters', 'create', '--help'], { env: {}, stdout, stderr: sink() });
+    const help = stdout.text.replace(/\s+/g, ' ');
+    expect(help).toContain('(default: 1800)');
+    expect(help).toMatch(/--interval <seconds> with --wait: how often to ask \(default: 1\)/);
+    expect(help).not.toContain('1800000');
+  });
+});
+
+describe('tables of one object', () => {
+  it('shows nested objects as dotted fields and lists of objects as a count, never a JSON blob', () => {
+    const out = sink();
+    printOne(
+      'table',
+      {
+        id: 'op_1',
+        error_budget: { total_minutes: 223.2, used_minutes: 0 },
+        steps: [{ name: 'a', status: 'succeeded' }],
+        scopes: ['read', 'write'],
+        labels: {},
+      },
+      out,
+    );
+    expect(out.text).not.toContain('{');
+    expect(fieldRows({ error_budget: { total_minutes: 223.2 }, steps: [{ name: 'a' }, { name: 'b' }], scopes: ['read', 'write'] })).toEqual([
+      ['error_budget.total_minutes', 223.2],
+      ['steps', '2 entries (-o json or -o yaml shows them)'],
+      ['scopes', 'read, write'],
+    ]);
+    const json = sink();
+    printOne('json', { error_budget: { total_minutes: 1 } }, json);
+    expect(JSON.parse(json.text)).toEqual({ error_budget: { total_minutes: 1 } });
+  });
+});
+
+describe('problems as the CLI prints them', () => {
+  it('prints a validation problem’s field errors once, not again in its detail', () => {
+    const error = problemError(400, {
+      title: 'The request is not valid',
+      detail: 'cluster_id: must be an id starting with cl_',
+      errors: [{ field: 'cluster_id', message: 'must be an id starting with cl_' }],
+      request_id: 'req_1',
+    } as never);
+    expect(error.message.match(/must be an id/g)).toHaveLength(1);
+    expect(error.message).toContain('request id: req_1');
+    expect(problemError(404, { title: 'Not found', detail: 'cluster cl_x does not exist' } as never).message).toBe(
+      'Not found (404): cluster cl_x does not exist',
+    );
   });
 });
