@@ -155,6 +155,34 @@ describe('HTTP hardening: secrets, security headers, conditional requests, faile
     });
   });
 
+  it('takes a DELETE sent with Content-Type: application/json and no body as bodiless; a write with an empty JSON body is still refused', async () => {
+    const created = await api.app.inject({
+      method: 'POST',
+      url: '/v1/webhooks',
+      headers: customer(),
+      payload: { url: 'https://hooks.example.com/everywhere' },
+    });
+    expect(created.statusCode).toBe(201);
+    const revoked = await api.app.inject({
+      method: 'DELETE',
+      url: `/v1/webhooks/${created.json().id}`,
+      headers: { ...customer(), 'content-type': 'application/json' },
+      payload: '',
+    });
+    expect(revoked.statusCode).toBe(204);
+    const emptyWrite = await api.app.inject({ method: 'POST', url: '/v1/tokens', headers: { ...customer(), 'content-type': 'application/json' }, payload: '' });
+    expect(emptyWrite.statusCode).toBe(400);
+    expect(emptyWrite.headers['content-type']).toMatch(/^application\/problem\+json/);
+    // Fastify's prototype-poisoning check still guards every JSON body.
+    const poisoned = await api.app.inject({
+      method: 'POST',
+      url: '/v1/tokens',
+      headers: { ...customer(), 'content-type': 'application/json' },
+      payload: '{"name":"p","__proto__":{"admin":true}}',
+    });
+    expect(poisoned.statusCode).toBe(400);
+  });
+
   describe('what the HTTP parser refuses before routing', () => {
     /** Writes raw bytes to the listening API and reads the whole answer (the server closes the connection). */
     const raw = (port: number, request: string) =>

@@ -21,6 +21,8 @@ import { noneMatchHits } from './etag';
 import { responseHeadersOf } from './response-headers';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Methods no Capstan route takes a body with. */
+const BODILESS_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
 export const API_VERSION = '0.1.0';
 
 /** A caller's X-Request-Id is kept when it is a plain token; anything else gets a fresh id. */
@@ -104,6 +106,17 @@ export async function createHttpApp(
   });
   // Only JSON bodies are accepted: anything else is a 415 rather than a string to guess at.
   fastify.removeContentTypeParser('text/plain');
+  // A DELETE (or GET) with `Content-Type: application/json` and no body, as clients that set the
+  // header on every request send it, is no body rather than malformed JSON: none of those routes
+  // takes one. Writes keep Fastify's refusal of an empty JSON body. Everything else goes to
+  // Fastify's own parser, with its prototype-poisoning checks.
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    // parseAs 'string' hands a string; the type allows a Buffer for the other mode.
+    if (body === '' && BODILESS_METHODS.has(request.method)) return done(null, undefined);
+    return parseJson(request, String(body), done);
+  });
 
   const metrics = app.get(Metrics);
   metrics.setServiceLabel(service);
