@@ -19,6 +19,8 @@ export const EXIT = {
   timeout: 6,
   /** The API could not be reached at all. */
   unreachable: 7,
+  /** Ctrl-C while `--wait` followed an operation (128 + SIGINT, as shells report it); the operation goes on. */
+  interrupted: 130,
 } as const;
 
 export class CliError extends Error {

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { configPath, readConfig, resolveContext, writeConfig } from './config';
 import { EXIT, problemError } from './errors';
 import { fieldRows, printOne } from './output';
 import { mergeKubeconfig, parseNodePool, run } from './program';
+import { watchOperation } from './progress';
 
 function sink(): Writable & { text: string } {
   const stream = new Writable({
@@ -203,5 +205,34 @@ describe('problems as the CLI prints them', () => {
     expect(problemError(404, { title: 'Not found', detail: 'cluster cl_x does not exist' } as never).message).toBe(
       'Not found (404): cluster cl_x does not exist',
     );
+  });
+});
+
+describe('Ctrl-C while --wait follows an operation', () => {
+  it('stops waiting with exit 130 and says the operation goes on and how to follow it again', async () => {
+    const running = {
+      id: 'op_1',
+      status: 'running',
+      progress: 40,
+      steps: [
+        { name: 'create_pool', status: 'succeeded', started_at: '2026-01-01T00:00:00Z', finished_at: '2026-01-01T00:00:01Z' },
+        { name: 'wait_nodes_ready', status: 'running', started_at: '2026-01-01T00:00:01Z', finished_at: null },
+      ],
+    };
+    let polls = 0;
+    const client = {
+      GET: async () => {
+        polls += 1;
+        return { data: running, error: undefined, response: new Response(null, { status: 200 }) };
+      },
+    };
+    const signals = new EventEmitter();
+    const watching = watchOperation(client as never, 'op_1', { intervalMs: 60_000, timeoutMs: 600_000, stream: sink(), signals: signals as never });
+    // Interrupt during the minute-long pause after the first poll: the wait ends at once.
+    while (polls === 0) await new Promise((resolve) => setImmediate(resolve));
+    signals.emit('SIGINT');
+    await expect(watching).rejects.toMatchObject({ exitCode: EXIT.interrupted, message: expect.stringContaining('capstan operations watch op_1') });
+    expect(signals.listenerCount('SIGINT')).toBe(0);
+    expect(polls).toBe(1);
   });
 });

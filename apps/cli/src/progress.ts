@@ -15,6 +15,24 @@ export interface WatchOptions {
   timeoutMs: number;
   /** Progress goes to stderr so that `-o json` on stdout stays parseable. */
   stream?: NodeJS.WritableStream;
+  /** Where Ctrl-C arrives (the process; a test passes its own emitter). */
+  signals?: Pick<NodeJS.Process, 'once' | 'removeListener'>;
+}
+
+/** Resolves after `ms`, or rejects at once when `interrupted` is. */
+function pause(ms: number, interrupted: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      interrupted.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(interrupted.reason);
+    };
+    if (interrupted.aborted) onAbort();
+    else interrupted.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 function seconds(ms: number): string {
@@ -32,8 +50,20 @@ export async function watchOperation(client: CapstanClient, operationId: string,
   const printed = new Set<string>();
   // The step the live line shows; a new one restarts the spinner (on a non-terminal, one line per step).
   let shown: string | undefined;
+  // Ctrl-C stops the waiting, not the operation: say so, and how to pick it up again (exit 130).
+  const interrupt = new AbortController();
+  const onInterrupt = () =>
+    interrupt.abort(
+      new CliError(
+        `stopped waiting; operation ${operationId} goes on (capstan operations watch ${operationId} follows it, capstan operations cancel ${operationId} stops it)`,
+        EXIT.interrupted,
+      ),
+    );
+  const signals = options.signals ?? process;
+  signals.once('SIGINT', onInterrupt);
   try {
     for (;;) {
+      if (interrupt.signal.aborted) throw interrupt.signal.reason;
       const { data, error, response } = await client.GET('/v1/operations/{operation_id}', { params: { path: { operation_id: operationId } } });
       if (!data) throw problemError(response.status, error);
       const total = data.steps.length;
@@ -65,9 +95,10 @@ export async function watchOperation(client: CapstanClient, operationId: string,
           EXIT.timeout,
         );
       }
-      await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
+      await pause(options.intervalMs, interrupt.signal);
     }
   } finally {
+    signals.removeListener('SIGINT', onInterrupt);
     if (spinner.isSpinning) spinner.stop();
   }
 }
