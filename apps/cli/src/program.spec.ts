@@ -236,3 +236,42 @@ describe('Ctrl-C while --wait follows an operation', () => {
     expect(polls).toBe(1);
   });
 });
+
+describe('--wait through a restarting API', () => {
+  it('keeps polling through dropped connections, 502/503 and 429 until the operation finishes', async () => {
+    const done = { id: 'op_1', status: 'succeeded', progress: 100, steps: [] };
+    const answers: (() => unknown)[] = [
+      () => {
+        throw new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } });
+      },
+      () => ({ data: undefined, error: { title: 'Service unavailable' }, response: new Response(null, { status: 503 }) }),
+      () => ({ data: undefined, error: undefined, response: new Response(null, { status: 502 }) }),
+      () => ({ data: undefined, error: { title: 'Too many requests' }, response: new Response(null, { status: 429 }) }),
+      () => ({ data: done, error: undefined, response: new Response(null, { status: 200 }) }),
+    ];
+    const client = { GET: async () => answers.shift()!() };
+    const progress = sink();
+    const finished = await watchOperation(client as never, 'op_1', {
+      intervalMs: 1,
+      timeoutMs: 600_000,
+      stream: progress,
+      signals: new EventEmitter() as never,
+    });
+    expect(finished.status).toBe('succeeded');
+    expect(answers).toHaveLength(0);
+  });
+
+  it('still stops at once on an answer that will not change by waiting (404)', async () => {
+    const client = { GET: async () => ({ data: undefined, error: { title: 'Not found' }, response: new Response(null, { status: 404 }) }) };
+    await expect(
+      watchOperation(client as never, 'op_1', { intervalMs: 1, timeoutMs: 600_000, stream: sink(), signals: new EventEmitter() as never }),
+    ).rejects.toMatchObject({ exitCode: EXIT.notFound });
+  });
+
+  it('gives up with exit 6 when the API stays away past --timeout', async () => {
+    const client = { GET: async () => ({ data: undefined, error: undefined, response: new Response(null, { status: 503 }) }) };
+    await expect(
+      watchOperation(client as never, 'op_1', { intervalMs: 1, timeoutMs: 20, stream: sink(), signals: new EventEmitter() as never }),
+    ).rejects.toMatchObject({ exitCode: EXIT.timeout });
+  });
+});

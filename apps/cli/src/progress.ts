@@ -19,6 +19,22 @@ export interface WatchOptions {
   signals?: Pick<NodeJS.Process, 'once' | 'removeListener'>;
 }
 
+/** Answers worth another poll rather than giving up: the API busy, restarting or behind a failing proxy. */
+const TRANSIENT_STATUS = new Set([429, 502, 503, 504]);
+
+function timedOut(operationId: string, timeoutMs: number, status: string): CliError {
+  return new CliError(
+    `gave up waiting after ${seconds(timeoutMs)}: operation ${operationId} is still ${status} (see: capstan operations watch ${operationId})`,
+    EXIT.timeout,
+  );
+}
+
+/** fetch says only "fetch failed"; the reason (ECONNREFUSED, ...) is in its cause. */
+function networkCode(error: Error): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? error.message;
+}
+
 /** Resolves after `ms`, or rejects at once when `interrupted` is. */
 function pause(ms: number, interrupted: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -64,7 +80,24 @@ export async function watchOperation(client: CapstanClient, operationId: string,
   try {
     for (;;) {
       if (interrupt.signal.aborted) throw interrupt.signal.reason;
-      const { data, error, response } = await client.GET('/v1/operations/{operation_id}', { params: { path: { operation_id: operationId } } });
+      const answer = await client
+        .GET('/v1/operations/{operation_id}', { params: { path: { operation_id: operationId } } })
+        .catch((failure: unknown) => (failure instanceof Error ? failure : new Error(String(failure))));
+      // The operation runs on whatever happens to this poll: an API restarting, a load balancer's
+      // 502/503, a rate limit or a dropped connection are waited out until --timeout.
+      if (answer instanceof Error || TRANSIENT_STATUS.has(answer.response.status)) {
+        if (Date.now() - started > options.timeoutMs) throw timedOut(operationId, options.timeoutMs, 'unknown (the API is not answering)');
+        const trouble = `the API is not answering (${answer instanceof Error ? networkCode(answer) : `HTTP ${answer.response.status}`})`;
+        const text = `operation ${operationId}: ${trouble}, still waiting · ${seconds(Date.now() - started)} elapsed`;
+        // As for steps: a new line only when the trouble changes (off a terminal, one line each).
+        if (trouble !== shown) {
+          shown = trouble;
+          spinner.start(text);
+        } else spinner.text = text;
+        await pause(options.intervalMs, interrupt.signal);
+        continue;
+      }
+      const { data, error, response } = answer;
       if (!data) throw problemError(response.status, error);
       const total = data.steps.length;
       for (const step of data.steps) {
@@ -88,13 +121,7 @@ export async function watchOperation(client: CapstanClient, operationId: string,
       } else {
         spinner.text = text;
       }
-      if (Date.now() - started > options.timeoutMs) {
-        spinner.stop();
-        throw new CliError(
-          `gave up waiting after ${seconds(options.timeoutMs)}: operation ${operationId} is still ${data.status} (see: capstan operations watch ${operationId})`,
-          EXIT.timeout,
-        );
-      }
+      if (Date.now() - started > options.timeoutMs) throw timedOut(operationId, options.timeoutMs, data.status);
       await pause(options.intervalMs, interrupt.signal);
     }
   } finally {
