@@ -250,6 +250,18 @@ describe('bad input, for every write body', () => {
     expect(wrong.json().errors).toEqual([{ field: 'reason', message: expect.stringContaining('expected string') }]);
   });
 
+  it("names the rule a label key breaks, without echoing the key (zod said only 'Invalid key in record')", async () => {
+    const res = await api.app.inject({
+      method: 'PATCH',
+      url: `/v1/clusters/${objects.clusterId}`,
+      headers: customer(),
+      payload: { labels: { 'tëam<b>': 'a' } },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors).toEqual([{ field: 'labels', message: 'has a key that is not a valid label key' }]);
+    expect(res.body).not.toContain('<b>');
+  });
+
   it('refuses autoscaling bounds with min above max on a node pool update as a 400, as on a create', async () => {
     const res = await api.app.inject({
       method: 'PATCH',

@@ -79,6 +79,11 @@ function describe(error: ZodError, location: string, value: unknown): FieldViola
     if (location === 'body' && issue.path.length === 0 && issue.code === 'invalid_type') {
       return { field: 'body', message: 'a JSON object body is required' };
     }
+    // zod says only "Invalid key in record": give the key's own rule, still without echoing the key.
+    if (issue.code === 'invalid_key') {
+      const rule = issue.issues[0]?.message;
+      return { field: field || location, message: rule ? `has a key that ${rule}` : 'has a key that is not valid' };
+    }
     // A repeated query parameter arrives as an array (parseQueryString): say so, rather than
     // zod's "expected number, received NaN" for `?limit=1&limit=2`.
     if (location === 'query' && issue.path.length === 1 && Array.isArray(valueAt(value, issue.path))) {
