@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { configPath, readConfig, resolveContext, writeConfig } from './config';
 import { EXIT, problemError } from './errors';
 import { fieldRows, printOne } from './output';
-import { mergeKubeconfig, parseNodePool, run } from './program';
+import { mergeKubeconfig, parseNodePool, run, stepError } from './program';
 import { watchOperation } from './progress';
 
 function sink(): Writable & { text: string } {
@@ -273,5 +273,14 @@ describe('--wait through a restarting API', () => {
     await expect(
       watchOperation(client as never, 'op_1', { intervalMs: 1, timeoutMs: 20, stream: sink(), signals: new EventEmitter() as never }),
     ).rejects.toMatchObject({ exitCode: EXIT.timeout });
+  });
+});
+
+describe("a step's error in the steps table", () => {
+  it('says an error on a step that succeeded was an earlier, retried attempt', () => {
+    const error = { code: 'provider_unavailable', message: 'Cluster is running incompatible operation' };
+    expect(stepError({ status: 'succeeded', error })).toBe('retried after: Cluster is running incompatible operation');
+    expect(stepError({ status: 'failed', error })).toBe('Cluster is running incompatible operation');
+    expect(stepError({ status: 'succeeded', error: null })).toBeUndefined();
   });
 });

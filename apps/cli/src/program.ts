@@ -81,8 +81,15 @@ const stepColumns: Column<Operation['steps'][number]>[] = [
   ['ATTEMPTS', (s) => s.attempts],
   ['STARTED', (s) => s.started_at],
   ['FINISHED', (s) => s.finished_at],
-  ['ERROR', (s) => (s.error as { message?: string } | undefined)?.message],
+  ['ERROR', (s) => stepError(s)],
 ];
+
+/** A step's error; on a step that went on to succeed it is an earlier attempt's, and says so. */
+export function stepError(step: Pick<Operation['steps'][number], 'status' | 'error'>): string | undefined {
+  const message = (step.error as { message?: string } | null | undefined)?.message;
+  if (!message) return undefined;
+  return step.status === 'succeeded' ? `retried after: ${message}` : message;
+}
 
 const backupColumns: Column<Backup>[] = [
   ['ID', (b) => b.id],

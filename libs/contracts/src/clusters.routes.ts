@@ -185,7 +185,9 @@ export const operationSchema = z
         attempts: z.number().int(),
         started_at: timestamp.nullable(),
         finished_at: timestamp.nullable(),
-        error: z.unknown().nullable(),
+        error: z.unknown().nullable().openapi({
+          description: "The last attempt's error ({code, message}); on a step that then succeeded, the error of an earlier attempt that was retried",
+        }),
         progress: z
           .object({
             summary: z.string().openapi({ description: 'Where the provider stands, e.g. "1 of 2 machines at 1.36.5; draining node ..."' }),
