@@ -213,6 +213,18 @@ describe('bad input, for every write body', () => {
     expect(badCursor.statusCode).toBe(400);
     expect(badCursor.json().errors[0].field).toBe('cursor');
 
+    // A well-formed cursor of another list (here: after a cluster id, offered to the operations) was answered with an empty page.
+    const clusterCursor = Buffer.from(JSON.stringify({ after: objects.clusterId })).toString('base64url');
+    const otherList = await api.app.inject({
+      method: 'GET',
+      url: `/v1/operations?cursor=${clusterCursor}`,
+      headers: { authorization: `Bearer ${customerToken}` },
+    });
+    expect(otherList.statusCode).toBe(400);
+    expect(otherList.json().errors).toEqual([{ field: 'cursor', message: 'is not a cursor returned by this API' }]);
+    const ownList = await api.app.inject({ method: 'GET', url: `/v1/clusters?cursor=${clusterCursor}`, headers: { authorization: `Bearer ${customerToken}` } });
+    expect(ownList.statusCode).toBe(200);
+
     const badSelector = await api.app.inject({
       method: 'GET',
       url: '/v1/clusters?label_selector=env%20in%20(a)',
