@@ -213,6 +213,18 @@ describe('bad input, for every write body', () => {
     expect(badCursor.statusCode).toBe(400);
     expect(badCursor.json().errors[0].field).toBe('cursor');
 
+    // A well-formed cursor of another list (here: after a cluster id, offered to the operations) was answered with an empty page.
+    const clusterCursor = Buffer.from(JSON.stringify({ after: objects.clusterId })).toString('base64url');
+    const otherList = await api.app.inject({
+      method: 'GET',
+      url: `/v1/operations?cursor=${clusterCursor}`,
+      headers: { authorization: `Bearer ${customerToken}` },
+    });
+    expect(otherList.statusCode).toBe(400);
+    expect(otherList.json().errors).toEqual([{ field: 'cursor', message: 'is not a cursor returned by this API' }]);
+    const ownList = await api.app.inject({ method: 'GET', url: `/v1/clusters?cursor=${clusterCursor}`, headers: { authorization: `Bearer ${customerToken}` } });
+    expect(ownList.statusCode).toBe(200);
+
     const badSelector = await api.app.inject({
       method: 'GET',
       url: '/v1/clusters?label_selector=env%20in%20(a)',
@@ -224,6 +236,55 @@ describe('bad input, for every write body', () => {
 
   const customer = () => ({ authorization: `Bearer ${customerToken}` });
   const staff = () => ({ authorization: `Bearer ${staffToken}` });
+
+  it('says a repeated query parameter must be given once, and a left-out field is required', async () => {
+    const repeated = await api.app.inject({ method: 'GET', url: '/v1/clusters?limit=1&limit=2', headers: customer() });
+    expect(repeated.statusCode).toBe(400);
+    expect(repeated.json().errors).toEqual([{ field: 'limit', message: 'must be given once' }]);
+    const repeatedEnum = await api.app.inject({ method: 'GET', url: '/v1/operations?status=running&status=failed', headers: customer() });
+    expect(repeatedEnum.json().errors).toEqual([{ field: 'status', message: 'must be given once' }]);
+
+    const missing = await api.app.inject({
+      method: 'POST',
+      url: `/admin/v1/organizations/${objects.organizationId}/tokens`,
+      headers: staff(),
+      payload: { name: 'no-reason', scopes: ['read'] },
+    });
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json().errors).toEqual([{ field: 'reason', message: 'is required' }]);
+    // A value of the wrong type still says what was expected.
+    const wrong = await api.app.inject({
+      method: 'POST',
+      url: `/admin/v1/organizations/${objects.organizationId}/tokens`,
+      headers: staff(),
+      payload: { name: 'wrong-reason', scopes: ['read'], reason: 5 },
+    });
+    expect(wrong.json().errors).toEqual([{ field: 'reason', message: expect.stringContaining('expected string') }]);
+  });
+
+  it("names the rule a label key breaks, without echoing the key (zod said only 'Invalid key in record')", async () => {
+    const res = await api.app.inject({
+      method: 'PATCH',
+      url: `/v1/clusters/${objects.clusterId}`,
+      headers: customer(),
+      payload: { labels: { 'tëam<b>': 'a' } },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors).toEqual([{ field: 'labels', message: 'has a key that is not a valid label key' }]);
+    expect(res.body).not.toContain('<b>');
+  });
+
+  it('refuses autoscaling bounds with min above max on a node pool update as a 400, as on a create', async () => {
+    const res = await api.app.inject({
+      method: 'PATCH',
+      url: `/v1/clusters/${objects.clusterId}/node-pools/${objects.nodePoolId}`,
+      headers: customer(),
+      payload: { autoscaling: { min: 5, max: 2 } },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.json().errors).toEqual([{ field: 'autoscaling.min', message: 'must not exceed autoscaling.max' }]);
+  });
   const expectProblem = (res: { statusCode: number; headers: Record<string, unknown>; json(): { status: number } }, status: number) => {
     expect(res.statusCode).toBe(status);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);

@@ -1,5 +1,6 @@
 import { PrismaService } from '@capstan/platform';
 import { clusterRequest, seedOrganization, seedStaff, startTestApi, type TestApi } from '@capstan/testing';
+import { connect } from 'node:net';
 
 const PROBLEMS = 'https://capstan.dev/problems/';
 const METRICS_TOKEN = 'scrape-0123456789abcdef0123456789abcdef';
@@ -151,6 +152,71 @@ describe('HTTP hardening: secrets, security headers, conditional requests, faile
       const scraped = await api.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
       expect(scraped.statusCode).toBe(200);
       expect(scraped.body).toContain('# TYPE');
+    });
+  });
+
+  it('takes a DELETE sent with Content-Type: application/json and no body as bodiless; a write with an empty JSON body is still refused', async () => {
+    const created = await api.app.inject({
+      method: 'POST',
+      url: '/v1/webhooks',
+      headers: customer(),
+      payload: { url: 'https://hooks.example.com/everywhere' },
+    });
+    expect(created.statusCode).toBe(201);
+    const revoked = await api.app.inject({
+      method: 'DELETE',
+      url: `/v1/webhooks/${created.json().id}`,
+      headers: { ...customer(), 'content-type': 'application/json' },
+      payload: '',
+    });
+    expect(revoked.statusCode).toBe(204);
+    const emptyWrite = await api.app.inject({ method: 'POST', url: '/v1/tokens', headers: { ...customer(), 'content-type': 'application/json' }, payload: '' });
+    expect(emptyWrite.statusCode).toBe(400);
+    expect(emptyWrite.headers['content-type']).toMatch(/^application\/problem\+json/);
+    // Fastify's prototype-poisoning check still guards every JSON body.
+    const poisoned = await api.app.inject({
+      method: 'POST',
+      url: '/v1/tokens',
+      headers: { ...customer(), 'content-type': 'application/json' },
+      payload: '{"name":"p","__proto__":{"admin":true}}',
+    });
+    expect(poisoned.statusCode).toBe(400);
+  });
+
+  describe('what the HTTP parser refuses before routing', () => {
+    /** Writes raw bytes to the listening API and reads the whole answer (the server closes the connection). */
+    const raw = (port: number, request: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.end(request));
+        let answer = '';
+        socket.setEncoding('utf8').on('data', (chunk: string) => (answer += chunk));
+        socket.on('close', () => resolve(answer)).on('error', reject);
+      });
+    const split = (answer: string) => {
+      const [head, body] = answer.split('\r\n\r\n');
+      return { statusLine: head!.split('\r\n')[0], head: head!.toLowerCase(), body: JSON.parse(body!) as Record<string, unknown> };
+    };
+    let port: number;
+
+    beforeAll(async () => {
+      await api.app.listen({ host: '127.0.0.1', port: 0 });
+      port = Number(new URL(await api.app.getUrl()).port);
+    });
+
+    it("answers headers over 16 KiB with a 431 problem, not Fastify's own JSON", async () => {
+      const answer = split(await raw(port, `GET /healthz?q=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`));
+      expect(answer.statusLine).toBe('HTTP/1.1 431 Request Header Fields Too Large');
+      expect(answer.head).toContain('content-type: application/problem+json');
+      expect(answer.body).toMatchObject({ type: `${PROBLEMS}request-header-fields-too-large`, status: 431 });
+      expect(answer.body.request_id).toMatch(/^req_/);
+      expect(JSON.stringify(answer.body)).not.toContain('aaaa');
+    });
+
+    it('answers a request that is not HTTP with a 400 problem', async () => {
+      const answer = split(await raw(port, 'NONSENSE\r\n\r\n'));
+      expect(answer.statusLine).toBe('HTTP/1.1 400 Bad Request');
+      expect(answer.head).toContain('content-type: application/problem+json');
+      expect(answer.body).toMatchObject({ type: `${PROBLEMS}malformed-request`, status: 400 });
     });
   });
 });

@@ -19,6 +19,16 @@ describe('API system endpoints', () => {
     expect(ready.json()).toEqual({ status: 'ok', checks: { postgres: { status: 'up' }, redis: { status: 'up' } } });
   });
 
+  it('refuses a query parameter on the probes with a 400 naming it, as every route refuses an unknown field', async () => {
+    for (const url of ['/healthz?verbose=1', '/readyz?x=1&x=2']) {
+      const res = await api.app.inject({ method: 'GET', url });
+      expect(res.statusCode).toBe(400);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.json().errors[0].field).toBe(url.startsWith('/healthz') ? 'verbose' : 'x');
+    }
+    expect((await api.app.inject({ method: 'GET', url: '/readyz?' })).statusCode).toBe(200);
+  });
+
   it('echoes a well-formed X-Request-Id and replaces a malformed one', async () => {
     const kept = await api.app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'trace-123' } });
     expect(kept.headers['x-request-id']).toBe('trace-123');

@@ -19,6 +19,8 @@ export const EXIT = {
   timeout: 6,
   /** The API could not be reached at all. */
   unreachable: 7,
+  /** Ctrl-C while `--wait` followed an operation (128 + SIGINT, as shells report it); the operation goes on. */
+  interrupted: 130,
 } as const;
 
 export class CliError extends Error {
@@ -33,8 +35,11 @@ export class CliError extends Error {
 /** The problem's title and detail, the field errors it lists and its request id, for a person to read. */
 export function problemError(status: number, problem: Partial<Problem> | undefined): CliError {
   const title = problem?.title ?? `HTTP ${status}`;
-  const lines = [`${title} (${status})${problem?.detail ? `: ${problem.detail}` : ''}`];
-  for (const e of problem?.errors ?? []) lines.push(`  ${e.field}: ${e.message}`);
+  const errors = problem?.errors ?? [];
+  // A validation problem's detail is its field errors joined: printed once, one per line.
+  const repeats = errors.length > 0 && problem?.detail === errors.map((e) => `${e.field}: ${e.message}`).join('; ');
+  const lines = [`${title} (${status})${problem?.detail && !repeats ? `: ${problem.detail}` : ''}`];
+  for (const e of errors) lines.push(`  ${e.field}: ${e.message}`);
   if (problem?.request_id) lines.push(`  request id: ${problem.request_id}`);
   const exitCode = status === 401 || status === 403 ? EXIT.auth : status === 404 ? EXIT.notFound : EXIT.apiError;
   return new CliError(lines.join('\n'), exitCode);

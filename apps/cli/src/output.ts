@@ -31,12 +31,31 @@ export function print<T>(format: OutputFormat, data: unknown, rows: T[], columns
   }
 }
 
+const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * An object's fields as table rows a terminal can show: nested objects as dotted fields
+ * (`error_budget.used_minutes`), lists of plain values joined, lists of objects counted. A JSON
+ * blob in a cell would make every row of the table as wide as the longest one.
+ */
+export function fieldRows(data: Record<string, unknown>, prefix = ''): [string, unknown][] {
+  return Object.entries(data).flatMap(([key, value]): [string, unknown][] => {
+    const field = `${prefix}${key}`;
+    if (isPlainObject(value)) return Object.keys(value).length === 0 ? [[field, '']] : fieldRows(value, `${field}.`);
+    if (Array.isArray(value)) {
+      if (value.every((item) => !isPlainObject(item) && !Array.isArray(item))) return [[field, value.map((item) => cell(item)).join(', ')]];
+      return [[field, `${value.length} ${value.length === 1 ? 'entry' : 'entries'} (-o json or -o yaml shows them)`]];
+    }
+    return [[field, value]];
+  });
+}
+
 /** One object as a two-column table (field, value), or the object itself as JSON or YAML. */
 export function printOne(format: OutputFormat, data: Record<string, unknown>, out: NodeJS.WritableStream = process.stdout): void {
   print(
     format,
     data,
-    Object.entries(data),
+    format === 'table' ? fieldRows(data) : [],
     [
       ['FIELD', ([key]) => key],
       ['VALUE', ([, value]) => value],

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,8 +6,10 @@ import { Writable } from 'node:stream';
 import { freePort } from '@capstan/testing';
 import { parse } from 'yaml';
 import { configPath, readConfig, resolveContext, writeConfig } from './config';
-import { EXIT } from './errors';
-import { mergeKubeconfig, parseNodePool, run } from './program';
+import { EXIT, problemError } from './errors';
+import { fieldRows, printOne } from './output';
+import { mergeKubeconfig, parseNodePool, run, stepError } from './program';
+import { watchOperation } from './progress';
 
 function sink(): Writable & { text: string } {
   const stream = new Writable({
@@ -133,5 +136,151 @@ describe('exit codes for the command line itself', () => {
     });
     expect(code).toBe(EXIT.unreachable);
     expect(stderr.text).toContain('ECONNREFUSED');
+  });
+});
+
+describe('numbers on the command line', () => {
+  const closedApi = async () => ({ CAPSTAN_URL: `http://127.0.0.1:${await freePort()}`, CAPSTAN_TOKEN: 'cap_x' });
+
+  it('refuses a count, limit or interval that is not a number before calling the API (exit 2, not a 400 about null)', async () => {
+    const env = await closedApi();
+    for (const args of [
+      ['node-pools', 'update', 'cl_x', 'np_x', '--count', 'abc'],
+      ['clusters', 'list', '--limit', 'ten'],
+      ['operations', 'watch', 'op_x', '--interval', 'soon'],
+      ['clusters', 'delete', 'cl_x', '--wait', '--interval', 'NaN'],
+    ]) {
+      const stderr = sink();
+      expect(await run(['node', 'capstan', ...args], { env, stdout: sink(), stderr })).toBe(EXIT.usage);
+      expect(stderr.text).toMatch(/expected a (whole )?number/);
+    }
+  });
+
+  it('shows the --wait defaults in seconds, the unit the options take', async () => {
+    const stdout = sink();
+    await run(['node', 'capstan', 'clusters', 'create', '--help'], { env: {}, stdout, stderr: sink() });
+    const help = stdout.text.replace(/\s+/g, ' ');
+    expect(help).toContain('(default: 1800)');
+    expect(help).toMatch(/--interval <seconds> with --wait: how often to ask \(default: 1\)/);
+    expect(help).not.toContain('1800000');
+  });
+});
+
+describe('tables of one object', () => {
+  it('shows nested objects as dotted fields and lists of objects as a count, never a JSON blob', () => {
+    const out = sink();
+    printOne(
+      'table',
+      {
+        id: 'op_1',
+        error_budget: { total_minutes: 223.2, used_minutes: 0 },
+        steps: [{ name: 'a', status: 'succeeded' }],
+        scopes: ['read', 'write'],
+        labels: {},
+      },
+      out,
+    );
+    expect(out.text).not.toContain('{');
+    expect(fieldRows({ error_budget: { total_minutes: 223.2 }, steps: [{ name: 'a' }, { name: 'b' }], scopes: ['read', 'write'] })).toEqual([
+      ['error_budget.total_minutes', 223.2],
+      ['steps', '2 entries (-o json or -o yaml shows them)'],
+      ['scopes', 'read, write'],
+    ]);
+    const json = sink();
+    printOne('json', { error_budget: { total_minutes: 1 } }, json);
+    expect(JSON.parse(json.text)).toEqual({ error_budget: { total_minutes: 1 } });
+  });
+});
+
+describe('problems as the CLI prints them', () => {
+  it('prints a validation problem’s field errors once, not again in its detail', () => {
+    const error = problemError(400, {
+      title: 'The request is not valid',
+      detail: 'cluster_id: must be an id starting with cl_',
+      errors: [{ field: 'cluster_id', message: 'must be an id starting with cl_' }],
+      request_id: 'req_1',
+    } as never);
+    expect(error.message.match(/must be an id/g)).toHaveLength(1);
+    expect(error.message).toContain('request id: req_1');
+    expect(problemError(404, { title: 'Not found', detail: 'cluster cl_x does not exist' } as never).message).toBe(
+      'Not found (404): cluster cl_x does not exist',
+    );
+  });
+});
+
+describe('Ctrl-C while --wait follows an operation', () => {
+  it('stops waiting with exit 130 and says the operation goes on and how to follow it again', async () => {
+    const running = {
+      id: 'op_1',
+      status: 'running',
+      progress: 40,
+      steps: [
+        { name: 'create_pool', status: 'succeeded', started_at: '2026-01-01T00:00:00Z', finished_at: '2026-01-01T00:00:01Z' },
+        { name: 'wait_nodes_ready', status: 'running', started_at: '2026-01-01T00:00:01Z', finished_at: null },
+      ],
+    };
+    let polls = 0;
+    const client = {
+      GET: async () => {
+        polls += 1;
+        return { data: running, error: undefined, response: new Response(null, { status: 200 }) };
+      },
+    };
+    const signals = new EventEmitter();
+    const watching = watchOperation(client as never, 'op_1', { intervalMs: 60_000, timeoutMs: 600_000, stream: sink(), signals: signals as never });
+    // Interrupt during the minute-long pause after the first poll: the wait ends at once.
+    while (polls === 0) await new Promise((resolve) => setImmediate(resolve));
+    signals.emit('SIGINT');
+    await expect(watching).rejects.toMatchObject({ exitCode: EXIT.interrupted, message: expect.stringContaining('capstan operations watch op_1') });
+    expect(signals.listenerCount('SIGINT')).toBe(0);
+    expect(polls).toBe(1);
+  });
+});
+
+describe('--wait through a restarting API', () => {
+  it('keeps polling through dropped connections, 502/503 and 429 until the operation finishes', async () => {
+    const done = { id: 'op_1', status: 'succeeded', progress: 100, steps: [] };
+    const answers: (() => unknown)[] = [
+      () => {
+        throw new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } });
+      },
+      () => ({ data: undefined, error: { title: 'Service unavailable' }, response: new Response(null, { status: 503 }) }),
+      () => ({ data: undefined, error: undefined, response: new Response(null, { status: 502 }) }),
+      () => ({ data: undefined, error: { title: 'Too many requests' }, response: new Response(null, { status: 429 }) }),
+      () => ({ data: done, error: undefined, response: new Response(null, { status: 200 }) }),
+    ];
+    const client = { GET: async () => answers.shift()!() };
+    const progress = sink();
+    const finished = await watchOperation(client as never, 'op_1', {
+      intervalMs: 1,
+      timeoutMs: 600_000,
+      stream: progress,
+      signals: new EventEmitter() as never,
+    });
+    expect(finished.status).toBe('succeeded');
+    expect(answers).toHaveLength(0);
+  });
+
+  it('still stops at once on an answer that will not change by waiting (404)', async () => {
+    const client = { GET: async () => ({ data: undefined, error: { title: 'Not found' }, response: new Response(null, { status: 404 }) }) };
+    await expect(
+      watchOperation(client as never, 'op_1', { intervalMs: 1, timeoutMs: 600_000, stream: sink(), signals: new EventEmitter() as never }),
+    ).rejects.toMatchObject({ exitCode: EXIT.notFound });
+  });
+
+  it('gives up with exit 6 when the API stays away past --timeout', async () => {
+    const client = { GET: async () => ({ data: undefined, error: undefined, response: new Response(null, { status: 503 }) }) };
+    await expect(
+      watchOperation(client as never, 'op_1', { intervalMs: 1, timeoutMs: 20, stream: sink(), signals: new EventEmitter() as never }),
+    ).rejects.toMatchObject({ exitCode: EXIT.timeout });
+  });
+});
+
+describe("a step's error in the steps table", () => {
+  it('says an error on a step that succeeded was an earlier, retried attempt', () => {
+    const error = { code: 'provider_unavailable', message: 'Cluster is running incompatible operation' };
+    expect(stepError({ status: 'succeeded', error })).toBe('retried after: Cluster is running incompatible operation');
+    expect(stepError({ status: 'failed', error })).toBe('Cluster is running incompatible operation');
+    expect(stepError({ status: 'succeeded', error: null })).toBeUndefined();
   });
 });

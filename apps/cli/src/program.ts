@@ -82,8 +82,15 @@ const stepColumns: Column<Operation['steps'][number]>[] = [
   ['ATTEMPTS', (s) => s.attempts],
   ['STARTED', (s) => s.started_at],
   ['FINISHED', (s) => s.finished_at],
-  ['ERROR', (s) => (s.error as { message?: string } | undefined)?.message],
+  ['ERROR', (s) => stepError(s)],
 ];
+
+/** A step's error; on a step that went on to succeed it is an earlier attempt's, and says so. */
+export function stepError(step: Pick<Operation['steps'][number], 'status' | 'error'>): string | undefined {
+  const message = (step.error as { message?: string } | null | undefined)?.message;
+  if (!message) return undefined;
+  return step.status === 'succeeded' ? `retried after: ${message}` : message;
+}
 
 const backupColumns: Column<Backup>[] = [
   ['ID', (b) => b.id],
@@ -178,6 +185,24 @@ function positiveSeconds(value: string): number {
   return Number(value) * 1000;
 }
 
+/** `--interval`: seconds, fractions allowed, at least 0.2 (NaN would poll as fast as the event loop). */
+function intervalSeconds(value: string): number {
+  if (!/^\d+(\.\d+)?$/.test(value)) throw new CliError(`--interval: expected a number of seconds, got "${value}"`, EXIT.usage);
+  return Math.max(200, Number(value) * 1000);
+}
+
+/** A whole-number option (`--count`, `--limit`, ...): anything else is a usage error here, not `null` sent to the API. */
+export function wholeNumber(option: string): (value: string) => number {
+  return (value) => {
+    if (!/^\d+$/.test(value)) throw new CliError(`${option}: expected a whole number, got "${value}"`, EXIT.usage);
+    return Number(value);
+  };
+}
+
+// Defaults kept in ms; help shows them in seconds, the unit the options take.
+const waitTimeout = (description: string) => new Option('--timeout <seconds>', description).argParser(positiveSeconds).default(1_800_000, '1800');
+const waitInterval = (description: string) => new Option('--interval <seconds>', description).argParser(intervalSeconds).default(1000, '1');
+
 export interface RunOptions {
   /** The environment (CAPSTAN_URL, CAPSTAN_TOKEN, XDG_CONFIG_HOME, KUBECONFIG): main.ts passes the process's. */
   env: NodeJS.ProcessEnv;
@@ -211,8 +236,14 @@ export function buildProgram(options: RunOptions): Command {
   const waitOptions = (command: Command) =>
     command
       .option('--wait', 'follow the operation until it finishes (exit 5 if it fails)')
-      .option('--timeout <seconds>', 'with --wait: give up after this long (exit 6)', positiveSeconds, 1_800_000)
-      .option('--interval <seconds>', 'with --wait: how often to ask', (v) => Math.max(200, Number(v) * 1000), 1000);
+      .addOption(waitTimeout('with --wait: give up after this long (exit 6)'))
+      .addOption(waitInterval('with --wait: how often to ask'));
+  // A finished operation: as `operations get` shows it in a table (its steps as rows), whole otherwise.
+  const outOperation = (operation: Operation) => {
+    if (globals().output !== 'table') return outOne(operation);
+    print('table', operation, [operation], operationColumns, stdout);
+    print('table', operation.steps, operation.steps, stepColumns, stdout);
+  };
   const follow = async (api: CapstanClient, operation: Operation, opts: { timeout: number; interval: number }) => {
     const finished = await watchOperation(api, operation.id, { intervalMs: opts.interval, timeoutMs: opts.timeout, stream: stderr });
     return finished;
@@ -320,7 +351,10 @@ export function buildProgram(options: RunOptions): Command {
       const operation = await follow(api, created.operation, opts);
       const cluster = await call(api.GET('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: created.cluster.id } } }));
       assertSucceeded(operation);
-      outOne({ cluster, operation });
+      if (globals().output !== 'table') return outOne({ cluster, operation });
+      // The steps were printed as they ran: the table shows the cluster as `clusters get` does.
+      print('table', cluster, [cluster], clusterColumns, stdout);
+      print('table', cluster.node_pools, cluster.node_pools, poolColumns, stdout);
     },
   );
   clusters
@@ -328,7 +362,7 @@ export function buildProgram(options: RunOptions): Command {
     .option('--status <status>')
     .option('--provider <provider>')
     .option('-l, --selector <selector>', 'label selector, e.g. env=prod')
-    .option('--limit <n>', 'page size', (v) => Number(v))
+    .option('--limit <n>', 'page size', wholeNumber('--limit'))
     .action(async (opts: { status?: string; provider?: string; selector?: string; limit?: number }) => {
       const query = { status: opts.status, provider: opts.provider, label_selector: opts.selector, limit: opts.limit } as never;
       const page = await call(client().GET('/v1/clusters', { params: { query } }));
@@ -386,7 +420,7 @@ export function buildProgram(options: RunOptions): Command {
     if (!opts.wait) return outOne(accepted);
     const operation = await follow(api, accepted.operation, opts);
     assertSucceeded(operation);
-    outOne(operation);
+    outOperation(operation);
   });
 
   waitOptions(
@@ -402,7 +436,7 @@ export function buildProgram(options: RunOptions): Command {
     if (!opts.wait) return outOne(accepted);
     const operation = await follow(api, accepted.operation, opts);
     assertSucceeded(operation);
-    outOne(operation);
+    outOperation(operation);
   });
   clusters
     .command('upgrade-plan <cluster-id>')
@@ -502,14 +536,14 @@ export function buildProgram(options: RunOptions): Command {
       if (!opts.wait) return outOne(accepted);
       const operation = await follow(api, accepted.operation, opts);
       assertSucceeded(operation);
-      outOne(operation);
+      outOperation(operation);
     },
   );
   waitOptions(
     pools
       .command('update <cluster-id> <pool-id>')
       .description('scale or change a pool (reads the ETag first)')
-      .option('--count <n>', 'nodes', (v) => Number(v))
+      .option('--count <n>', 'nodes', wholeNumber('--count'))
       .option('--label <key=value>', 'replace the labels (repeatable)', collect),
   ).action(async (clusterId: string, poolId: string, opts: { count?: number; label?: string[]; wait?: boolean; timeout: number; interval: number }) => {
     const api = client();
@@ -525,7 +559,7 @@ export function buildProgram(options: RunOptions): Command {
     if (!opts.wait) return outOne(accepted);
     const operation = await follow(api, accepted.operation, opts);
     assertSucceeded(operation);
-    outOne(operation);
+    outOperation(operation);
   });
   waitOptions(pools.command('delete <cluster-id> <pool-id>')).action(
     async (clusterId: string, poolId: string, opts: { wait?: boolean; timeout: number; interval: number }) => {
@@ -536,7 +570,7 @@ export function buildProgram(options: RunOptions): Command {
       if (!opts.wait) return outOne(accepted);
       const operation = await follow(api, accepted.operation, opts);
       assertSucceeded(operation);
-      outOne(operation);
+      outOperation(operation);
     },
   );
 
@@ -577,7 +611,7 @@ export function buildProgram(options: RunOptions): Command {
     .option('--cluster <cluster-id>')
     .option('--status <status>')
     .option('--type <type>')
-    .option('--limit <n>', 'page size', (v) => Number(v))
+    .option('--limit <n>', 'page size', wholeNumber('--limit'))
     .action(async (opts: { cluster?: string; status?: string; type?: string; limit?: number }) => {
       const query = { cluster_id: opts.cluster, status: opts.status, type: opts.type, limit: opts.limit } as never;
       const page = await call(client().GET('/v1/operations', { params: { query } }));
@@ -585,16 +619,13 @@ export function buildProgram(options: RunOptions): Command {
     });
   operations.command('get <operation-id>').action(async (id: string) => {
     const operation = await call(client().GET('/v1/operations/{operation_id}', { params: { path: { operation_id: id } } }));
-    if (globals().output === 'table') {
-      print('table', operation, [operation], operationColumns, stdout);
-      print('table', operation.steps, operation.steps, stepColumns, stdout);
-    } else outOne(operation);
+    outOperation(operation);
   });
   operations
     .command('watch <operation-id>')
     .description('follow an operation until it finishes (exit 5 if it fails)')
-    .option('--timeout <seconds>', 'give up after this long (exit 6)', positiveSeconds, 1_800_000)
-    .option('--interval <seconds>', 'how often to ask', (v) => Math.max(200, Number(v) * 1000), 1000)
+    .addOption(waitTimeout('give up after this long (exit 6)'))
+    .addOption(waitInterval('how often to ask'))
     .action(async (id: string, opts: { timeout: number; interval: number }) => {
       const operation = await watchOperation(client(), id, { intervalMs: opts.interval, timeoutMs: opts.timeout, stream: stderr });
       assertSucceeded(operation);
@@ -622,7 +653,7 @@ export function buildProgram(options: RunOptions): Command {
     .command('list <cluster-id>')
     .option('--state <state>', 'pending, running, succeeded, failed, expired or deleted')
     .option('--schedule <schedule-id>')
-    .option('--limit <n>', 'page size', (v) => Number(v))
+    .option('--limit <n>', 'page size', wholeNumber('--limit'))
     .action(async (clusterId: string, opts: { state?: string; schedule?: string; limit?: number }) => {
       const query = { state: opts.state, schedule_id: opts.schedule, limit: opts.limit } as never;
       const page = await call(client().GET('/v1/clusters/{cluster_id}/backups', { params: { path: { cluster_id: clusterId }, query } }));
@@ -639,7 +670,7 @@ export function buildProgram(options: RunOptions): Command {
       .option('--namespace <name>', 'workload backups: include this namespace (repeatable; default all)', collect)
       .option('--exclude-namespace <name>', 'workload backups: leave this namespace out (repeatable)', collect)
       .option('--selector <selector>', 'workload backups: only objects with these labels, e.g. app=web')
-      .option('--retain-days <n>', 'remove it this many days after it finished (default: kept until deleted)', (v) => Number(v)),
+      .option('--retain-days <n>', 'remove it this many days after it finished (default: kept until deleted)', wholeNumber('--retain-days')),
   ).action(
     async (
       clusterId: string,
@@ -704,7 +735,7 @@ export function buildProgram(options: RunOptions): Command {
       if (!opts.wait) return outOne(accepted);
       const operation = await follow(api, accepted.operation, opts);
       assertSucceeded(operation);
-      outOne(operation);
+      outOperation(operation);
     },
   );
   const schedules = backups.command('schedules').description("a cluster's backup schedules");
@@ -717,8 +748,8 @@ export function buildProgram(options: RunOptions): Command {
     .option('--kind <kind>', 'etcd_snapshot (RKE2 default) or workload')
     .option('--cron <expression>', 'five fields, read in --time-zone (default 0 */12 * * *)')
     .option('--time-zone <zone>', 'IANA zone, e.g. Europe/Zurich (default UTC)')
-    .option('--keep <n>', 'keep the newest N good backups (default 5)', (v) => Number(v))
-    .option('--retain-days <n>', 'keep each backup N days instead', (v) => Number(v))
+    .option('--keep <n>', 'keep the newest N good backups (default 5)', wholeNumber('--keep'))
+    .option('--retain-days <n>', 'keep each backup N days instead', wholeNumber('--retain-days'))
     .option('--namespace <name>', 'workload schedules: include this namespace (repeatable)', collect)
     .option('--paused', 'create it paused')
     .action(
@@ -765,7 +796,7 @@ export function buildProgram(options: RunOptions): Command {
     if (!opts.wait) return outOne(accepted);
     const operation = await follow(api, accepted.operation, opts);
     assertSucceeded(operation);
-    outOne(operation);
+    outOperation(operation);
   });
   waitOptions(addons.command('disable <cluster-id> <name>').description('remove a default or optional add-on (an operation)')).action(
     async (clusterId: string, name: string, opts: { wait?: boolean; timeout: number; interval: number }) => {
@@ -774,7 +805,7 @@ export function buildProgram(options: RunOptions): Command {
       if (!opts.wait) return outOne(accepted);
       const operation = await follow(api, accepted.operation, opts);
       assertSucceeded(operation);
-      outOne(operation);
+      outOperation(operation);
     },
   );
 
@@ -786,14 +817,15 @@ export function buildProgram(options: RunOptions): Command {
     .option('--month <yyyy-mm>', 'default: this month (UTC)', new Date().toISOString().slice(0, 7))
     .action(async (clusterId: string, opts: { month: string }) => {
       const report = await call(client().GET('/v1/clusters/{cluster_id}/sla', { params: { path: { cluster_id: clusterId }, query: { month: opts.month } } }));
-      const { days: _days, downtime_periods: _downtime, exclusions: _exclusions, ...summary } = report;
+      // The table is the summary; the days, periods, exclusions and the rules' doc links are in -o json.
+      const { days: _days, downtime_periods: _downtime, exclusions: _exclusions, rules: _rules, ...summary } = report;
       outOne(globals().output === 'table' ? summary : report);
     });
   program
     .command('events')
     .description("your organisation's events (CloudEvents)")
     .option('--type <type>')
-    .option('--limit <n>', 'page size', (v) => Number(v))
+    .option('--limit <n>', 'page size', wholeNumber('--limit'))
     .action(async (opts: { type?: string; limit?: number }) => {
       const page = await call(client().GET('/v1/events', { params: { query: { type: opts.type, limit: opts.limit } as never } }));
       out(page, page.items, [
@@ -861,7 +893,7 @@ export function buildProgram(options: RunOptions): Command {
     .description('issue an API token for an organisation (its secret is shown once)')
     .requiredOption('--name <name>')
     .requiredOption('--reason <text>')
-    .option('--expires-in <seconds>', 'lifetime', (v) => Number(v))
+    .option('--expires-in <seconds>', 'lifetime', wholeNumber('--expires-in'))
     .action(async (id: string, opts: { name: string; reason: string; expiresIn?: number }) => {
       const body = { name: opts.name, reason: opts.reason, ...(opts.expiresIn ? { expires_in_seconds: opts.expiresIn } : {}) };
       outOne(await call(client().POST('/admin/v1/organizations/{organization_id}/tokens', { params: { path: { organization_id: id } }, body })));

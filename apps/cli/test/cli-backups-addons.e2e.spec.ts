@@ -184,7 +184,12 @@ describe('the capstan CLI: backups, restores, add-ons and upgrades', () => {
     const refused = await capstan('addons', 'disable', clusterId, 'cilium');
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('always on');
-    expect((await capstan('addons', 'disable', clusterId, 'keda', '--wait', '--interval', '0.2')).code).toBe(0);
+    const disabled = await capstan('addons', 'disable', clusterId, 'keda', '--wait', '--interval', '0.2');
+    expect(disabled.code).toBe(0);
+    // The finished operation as `operations get` shows it: a row, then its steps as rows, no JSON in a cell.
+    expect(disabled.stdout).toMatch(/update_addons.*succeeded.*100%/);
+    expect(disabled.stdout).toMatch(/STEP.*STATUS.*ATTEMPTS/);
+    expect(disabled.stdout).not.toContain('{"');
   }, 120_000);
 
   it('shows the upgrade plan, upgrades with --wait, and refuses to restore the older snapshot onto the new minor', async () => {

@@ -35,7 +35,11 @@ const taint = z
   })
   .strict();
 
-const autoscaling = z.object({ min: z.number().int().min(0).max(1000), max: z.number().int().min(1).max(1000) }).strict();
+// The bounds are checked together here, so a create and a PATCH refuse min > max alike (a 400).
+const autoscaling = z
+  .object({ min: z.number().int().min(0).max(1000), max: z.number().int().min(1).max(1000) })
+  .strict()
+  .refine((bounds) => bounds.min <= bounds.max, { path: ['min'], message: 'must not exceed autoscaling.max' });
 
 /** Either a fixed `count` or `autoscaling` bounds: the surge rules then apply per upgrade. */
 export const nodePoolSpec = z
@@ -53,9 +57,6 @@ export const nodePoolSpec = z
   .superRefine((pool, ctx) => {
     if ((pool.count === undefined) === (pool.autoscaling === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['count'], message: 'give either count or autoscaling' });
-    }
-    if (pool.autoscaling && pool.autoscaling.min > pool.autoscaling.max) {
-      ctx.addIssue({ code: 'custom', path: ['autoscaling', 'min'], message: 'must not exceed autoscaling.max' });
     }
     if (pool.max_surge === 0 && pool.max_unavailable === 0) {
       ctx.addIssue({ code: 'custom', path: ['max_surge'], message: 'max_surge and max_unavailable cannot both be 0' });
@@ -188,7 +189,9 @@ export const operationSchema = z
         attempts: z.number().int(),
         started_at: timestamp.nullable(),
         finished_at: timestamp.nullable(),
-        error: z.unknown().nullable(),
+        error: z.unknown().nullable().openapi({
+          description: "The last attempt's error ({code, message}); on a step that then succeeded, the error of an earlier attempt that was retried",
+        }),
         progress: z
           .object({
             summary: z.string().openapi({ description: 'Where the provider stands, e.g. "1 of 2 machines at 1.36.5; draining node ..."' }),
@@ -370,10 +373,8 @@ export const updateNodePool = defineRoute({
     .strict()
     .refine((body) => Object.keys(body).length > 0, 'give at least one field to change')
     .superRefine((body, ctx) => {
-      // The same rules as at create; a value left out is checked against the pool's own in the use case.
-      if (body.autoscaling && body.autoscaling.min > body.autoscaling.max) {
-        ctx.addIssue({ code: 'custom', path: ['autoscaling', 'min'], message: 'must not exceed autoscaling.max' });
-      }
+      // The same rules as at create (autoscaling bounds are checked by their own schema); a value
+      // left out is checked against the pool's own in the use case.
       if (body.max_surge === 0 && body.max_unavailable === 0) {
         ctx.addIssue({ code: 'custom', path: ['max_surge'], message: 'max_surge and max_unavailable cannot both be 0' });
       }

@@ -8,6 +8,10 @@ const healthReport = z
   })
   .openapi('HealthReport');
 
+// Probes send no parameters; one that is sent is refused like any unknown field (docs/input-rules.md),
+// so a mistyped probe URL (`/readyz?verbose`) is a 400 rather than a silent 200.
+const noQuery = z.object({}).strict();
+
 export const liveness = defineRoute({
   operationId: 'getLiveness',
   method: 'GET',
@@ -15,6 +19,7 @@ export const liveness = defineRoute({
   summary: 'Liveness: the process is up',
   tags: ['System'],
   access: 'public',
+  query: noQuery,
   responses: { 200: { description: 'The process is up', schema: healthReport } },
 });
 
@@ -25,6 +30,7 @@ export const readiness = defineRoute({
   summary: 'Readiness: PostgreSQL and Redis are reachable',
   tags: ['System'],
   access: 'public',
+  query: noQuery,
   responses: { 200: { description: 'Ready to serve', schema: healthReport } },
   errors: [503],
 });

@@ -71,7 +71,7 @@ export class EventsService {
   }
 
   private page(filter: { organizationId?: string; type?: string }, limit: number, cursor: string | undefined): Promise<EventRow[]> {
-    const before = decodeCursor(cursor);
+    const before = decodeCursor(cursor, 'evt');
     let query = this.db.selectFrom('events').selectAll();
     if (filter.organizationId !== undefined) query = query.where('organization_id', '=', filter.organizationId);
     if (filter.type !== undefined) query = query.where('type', '=', filter.type);

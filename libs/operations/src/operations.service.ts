@@ -38,7 +38,7 @@ export class OperationsService {
   }
 
   async list(filter: OperationFilter, limit: number, cursor?: string): Promise<Page<OperationView & { organization_id: string }>> {
-    const before = decodeCursor(cursor);
+    const before = decodeCursor(cursor, 'op');
     let query = operationsWithSteps(this.db);
     if (filter.organizationId !== undefined) query = query.where('o.organization_id', '=', filter.organizationId);
     if (filter.clusterId !== undefined) query = query.where('o.cluster_id', '=', filter.clusterId);

@@ -54,7 +54,7 @@ export class OrphansService {
   constructor(private readonly db: Database) {}
 
   async list(filter: OrphanFilter, limit: number, cursor?: string): Promise<Page<OrphanView>> {
-    const before = decodeCursor(cursor);
+    const before = decodeCursor(cursor, 'orph');
     let query = this.db.selectFrom('orphans').selectAll();
     if (filter.status === 'open') query = query.where('resolved_at', 'is', null);
     if (filter.status === 'resolved') query = query.where('resolved_at', 'is not', null);

@@ -14,7 +14,7 @@ export class ReadBackups {
 
   async schedules(organizationId: string, clusterId: string, limit: number, cursor?: string) {
     await this.source.cluster(organizationId, clusterId);
-    return toPage(await this.backups.schedules(organizationId, clusterId, limit, decodeCursor(cursor)), limit, presentSchedule);
+    return toPage(await this.backups.schedules(organizationId, clusterId, limit, decodeCursor(cursor, 'bks')), limit, presentSchedule);
   }
 
   async schedule(organizationId: string, clusterId: string, scheduleId: string) {
@@ -24,7 +24,7 @@ export class ReadBackups {
 
   async list(organizationId: string, clusterId: string, filter: { state?: BackupState; scheduleId?: string }, limit: number, cursor?: string) {
     await this.source.cluster(organizationId, clusterId);
-    return toPage(await this.backups.backups(organizationId, clusterId, filter, limit, decodeCursor(cursor)), limit, presentBackup);
+    return toPage(await this.backups.backups(organizationId, clusterId, filter, limit, decodeCursor(cursor, 'bk')), limit, presentBackup);
   }
 
   async get(organizationId: string, clusterId: string, backupId: string) {
@@ -33,6 +33,6 @@ export class ReadBackups {
   }
 
   async listForStaff(filter: { state?: BackupState; organizationId?: string; clusterId?: string }, limit: number, cursor?: string) {
-    return toPage(await this.backups.allBackups(filter, limit, decodeCursor(cursor)), limit, presentAdminBackup);
+    return toPage(await this.backups.allBackups(filter, limit, decodeCursor(cursor, 'bk')), limit, presentAdminBackup);
   }
 }

@@ -52,7 +52,7 @@ export class ReadClusters {
         provider: filter.provider,
         labels: filter.labelSelector ? parseLabelSelector(filter.labelSelector) : undefined,
         nameContains: filter.q,
-        after: decodeCursor(cursor),
+        after: decodeCursor(cursor, 'cl'),
       },
       limit,
     );
@@ -60,7 +60,7 @@ export class ReadClusters {
 
   async listNodePools(organizationId: string, clusterId: string, limit: number, cursor?: string) {
     await this.clusters.get(organizationId, clusterId);
-    const rows = await this.clusters.nodePools(organizationId, clusterId, limit, decodeCursor(cursor));
+    const rows = await this.clusters.nodePools(organizationId, clusterId, limit, decodeCursor(cursor, 'np'));
     return toPage(rows, limit, presentNodePool);
   }
 

@@ -2,6 +2,7 @@ import { monthRange } from '../sla/availability';
 import { type ClusterMeteringFacts, meterCluster } from './metering';
 import { invoiceLines, invoiceTotals, type InvoiceCluster } from './invoice';
 import { Money, toCents } from './money';
+import { ADDON_CATALOGUE_SEED } from '../addons/addon-catalogue';
 import { type PriceEntry, seededPrices } from './price-catalogue';
 
 const at = (iso: string) => new Date(iso);
@@ -173,6 +174,25 @@ describe('billing a month from usage intervals', () => {
     expect(
       meterCluster(facts({ runningFrom: null, pools: [{ id: 'np', machineType: 'x', startedAt: null, endedAt: null, nodeCount: 3, resizes: [] }] })),
     ).toEqual([]);
+  });
+
+  it('prices every optional add-on of the catalogue from the seed, so enabling one leaves usage and invoices computable', () => {
+    const optional = ADDON_CATALOGUE_SEED.releases.filter((r) => r.tier === 'optional').map((r) => r.name);
+    expect(optional.length).toBeGreaterThan(0);
+    for (const name of new Set(optional)) {
+      // Installed for exactly 10 hours of November on a cluster running all month.
+      const lines = invoice(
+        '2026-11',
+        facts({
+          runningFrom: at('2026-11-01T00:00:00Z'),
+          addons: [{ name, startedAt: at('2026-11-02T00:00:00Z'), endedAt: at('2026-11-02T10:00:00Z') }],
+        }),
+        { prices: seededPrices() },
+      );
+      const addon = lines.find((l) => l.kind === 'addon');
+      expect(addon).toMatchObject({ sku: name, unitPrice: '0.02' });
+      expect(addon?.amountCents).toBe(20);
+    }
   });
 
   it('seeds node prices from the machine types: monthly list price over 730 hours', () => {

@@ -4,6 +4,7 @@
  * data (node prices from the machine types' monthly list prices), then edited by staff.
  */
 import { UnprocessableError } from '../errors/domain-error';
+import { ADDON_CATALOGUE_SEED } from '../addons/addon-catalogue';
 import { MACHINE_TYPES } from '../catalogue/machine-types';
 import { Money } from './money';
 
@@ -32,13 +33,21 @@ export const HOURS_PER_LIST_MONTH = 730;
 /** Places a seeded hourly price keeps. */
 const SEED_PRICE_PLACES = 6;
 
+/** What one optional add-on costs per hour it is installed (about 14.60 a month). */
+export const OPTIONAL_ADDON_HOURLY_PRICE = '0.02';
+
+/** The add-ons billed per add-on-hour (docs/addons.md): the optional ones of the add-on catalogue seed. */
+const optionalAddonNames = () => [...new Set(ADDON_CATALOGUE_SEED.releases.filter((r) => r.tier === 'optional').map((r) => r.name))].sort();
+
 /**
  * The seed. Revision 1: node-hours at the machine type's monthly list price / 730 h, cluster
- * management fees per provider's SLA tier, backup storage per GiB-month. Effective from the first
- * month Capstan billed.
+ * management fees per provider's SLA tier, backup storage per GiB-month. Revision 2 adds the
+ * optional add-ons, which are billed per add-on-hour: without a price, one enabled add-on made
+ * the organisation's usage and the month's invoices a 422 `price-missing`. Effective from the
+ * first month Capstan billed.
  */
 export const PRICE_CATALOGUE = Object.freeze({
-  revision: 1,
+  revision: 2,
   currency: 'CHF',
   effectiveFrom: new Date('2026-01-01T00:00:00.000Z'),
   source: 'libs/domain/src/billing/price-catalogue.ts (node prices from libs/domain/src/catalogue/machine-types.ts)',
@@ -53,6 +62,7 @@ export const PRICE_CATALOGUE = Object.freeze({
       unitPrice: new Money(m.monthlyPriceCents).dividedBy(100).dividedBy(HOURS_PER_LIST_MONTH).toDecimalPlaces(SEED_PRICE_PLACES).toFixed(),
     })),
     { kind: 'backup_storage', sku: 'backup', unitPrice: '0.025' },
+    ...optionalAddonNames().map((name) => ({ kind: 'addon' as const, sku: name, unitPrice: OPTIONAL_ADDON_HOURLY_PRICE })),
   ] satisfies { kind: UsageKind; sku: string; unitPrice: string }[]),
 });
 

@@ -102,7 +102,7 @@ export class WebhooksService {
 
   /** Oldest first, like API tokens: a short list people scan, not a feed. */
   async list(organizationId: string, limit: number, cursor?: string): Promise<Page<WebhookView>> {
-    const after = decodeCursor(cursor);
+    const after = decodeCursor(cursor, 'wh');
     let query = this.db.selectFrom('webhooks').selectAll().where('organization_id', '=', organizationId).where('disabled_at', 'is', null);
     if (after) query = query.where('id', '>', after);
     const rows = await query
@@ -146,7 +146,7 @@ export class WebhooksService {
     limit: number,
     cursor?: string,
   ): Promise<Page<WebhookDeliveryView>> {
-    const before = decodeCursor(cursor);
+    const before = decodeCursor(cursor, 'whd');
     await this.find(organizationId, webhookId);
     let query = this.db.selectFrom('webhook_deliveries').selectAll().where('webhook_id', '=', webhookId).where('organization_id', '=', organizationId);
     if (filter.status) query = query.where('status', '=', filter.status);

@@ -7,6 +7,7 @@ import { HttpConfig } from '../config/config';
 import { PrismaService } from '../database/prisma.service';
 import { outageLog } from '../errors/dependency-outage';
 import { Endpoint } from '../http/endpoint.decorator';
+import { Input } from '../http/input.decorator';
 import { Metrics } from '../metrics/metrics';
 import { MetricsAccess } from '../metrics/metrics-access';
 import { RedisConnections } from '../redis/redis';
@@ -38,12 +39,12 @@ export class HealthController {
   }
 
   @Endpoint(systemRoutes.liveness)
-  liveness() {
+  liveness(@Input() _input: unknown) {
     return { status: 'ok' as const };
   }
 
   @Endpoint(systemRoutes.readiness)
-  async readiness() {
+  async readiness(@Input() _input: unknown) {
     try {
       const result = await this.health.check([
         () => this.prismaIndicator.pingCheck('postgres', this.prisma, { timeout: CHECK_TIMEOUT_MS }),

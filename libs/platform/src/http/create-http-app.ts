@@ -15,11 +15,14 @@ import { ProblemDetailsFilter, sendProblem } from '../errors/problem-details.fil
 import { Metrics } from '../metrics/metrics';
 import { HTTP_REQUEST, StructuredLogger } from '../logging/structured-logger';
 import { buildOpenApiDocument } from '../openapi/openapi-document';
+import { problemClientErrorHandler } from './client-error';
 import { SOURCE_IP } from './request-context';
 import { noneMatchHits } from './etag';
 import { responseHeadersOf } from './response-headers';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Methods no Capstan route takes a body with. */
+const BODILESS_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
 export const API_VERSION = '0.1.0';
 
 /** A caller's X-Request-Id is kept when it is a plain token; anything else gets a fresh id. */
@@ -74,6 +77,8 @@ export async function createHttpApp(
     // 400) would otherwise be plain JSON that echoes the decoded path back: problem+json instead.
     routerOptions: { querystringParser: parseQueryString },
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => sendProblem(request, reply, error, frameworkLogger, false),
+    // What Node's parser refuses before routing (headers over 16 KiB: 431) is problem+json too.
+    clientErrorHandler: problemClientErrorHandler,
   });
   // bodyParser off: Nest would add url-encoded forms; Fastify's own JSON parser is all we accept.
   const app = await NestFactory.create<NestFastifyApplication>(rootModule, adapter, { bufferLogs: true, bodyParser: false });
@@ -101,6 +106,17 @@ export async function createHttpApp(
   });
   // Only JSON bodies are accepted: anything else is a 415 rather than a string to guess at.
   fastify.removeContentTypeParser('text/plain');
+  // A DELETE (or GET) with `Content-Type: application/json` and no body, as clients that set the
+  // header on every request send it, is no body rather than malformed JSON: none of those routes
+  // takes one. Writes keep Fastify's refusal of an empty JSON body. Everything else goes to
+  // Fastify's own parser, with its prototype-poisoning checks.
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    // parseAs 'string' hands a string; the type allows a Buffer for the other mode.
+    if (body === '' && BODILESS_METHODS.has(request.method)) return done(null, undefined);
+    return parseJson(request, String(body), done);
+  });
 
   const metrics = app.get(Metrics);
   metrics.setServiceLabel(service);

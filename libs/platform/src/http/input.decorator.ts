@@ -40,7 +40,7 @@ export function parseRouteInput(route: RouteContract, request: Pick<FastifyReque
     }
     const result = schema.safeParse(value ?? (location === 'body' ? undefined : {}));
     if (result.success) return result.data;
-    violations.push(...describe(result.error, location));
+    violations.push(...describe(result.error, location, value));
     return undefined;
   };
   const input = {
@@ -68,7 +68,17 @@ function fieldOf(path: readonly PropertyKey[]): string {
   return plain.join('.');
 }
 
-function describe(error: ZodError, location: string): FieldViolation[] {
+/** The value a request gave at an issue's path (undefined where it gave none). */
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let current = value;
+  for (const segment of path) {
+    if (current === null || typeof current !== 'object' || !Object.hasOwn(current, segment)) return undefined;
+    current = (current as Record<PropertyKey, unknown>)[segment];
+  }
+  return current;
+}
+
+function describe(error: ZodError, location: string, value: unknown): FieldViolation[] {
   return error.issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
       const parent = fieldOf(issue.path);
@@ -80,6 +90,20 @@ function describe(error: ZodError, location: string): FieldViolation[] {
     const field = fieldOf(issue.path);
     if (location === 'body' && issue.path.length === 0 && issue.code === 'invalid_type') {
       return { field: 'body', message: 'a JSON object body is required' };
+    }
+    // zod says only "Invalid key in record": give the key's own rule, still without echoing the key.
+    if (issue.code === 'invalid_key') {
+      const rule = issue.issues[0]?.message;
+      return { field: field || location, message: rule ? `has a key that ${rule}` : 'has a key that is not valid' };
+    }
+    // A repeated query parameter arrives as an array (parseQueryString): say so, rather than
+    // zod's "expected number, received NaN" for `?limit=1&limit=2`.
+    if (location === 'query' && issue.path.length === 1 && Array.isArray(valueAt(value, issue.path))) {
+      return { field: field || location, message: 'must be given once' };
+    }
+    // zod's "Invalid input: expected string, received undefined" for a field that was left out.
+    if (issue.code === 'invalid_type' && issue.path.length > 0 && valueAt(value, issue.path) === undefined) {
+      return { field: field || location, message: 'is required' };
     }
     return { field: field || location, message: issue.message };
   });

@@ -1,4 +1,5 @@
 import { ValidationError } from '@capstan/domain';
+import type { IdPrefix } from '../ids';
 
 /**
  * Cursor pagination over time-sortable ids. The cursor is opaque to clients (base64url of the
@@ -8,11 +9,15 @@ export function encodeCursor(lastId: string): string {
   return Buffer.from(JSON.stringify({ after: lastId }), 'utf8').toString('base64url');
 }
 
-export function decodeCursor(cursor: string | undefined): string | undefined {
+/**
+ * The id a cursor points after. `kind` is the id prefix of the list's objects: a cursor of another
+ * list (a cluster id offered to the operations) is refused rather than answered with a wrong page.
+ */
+export function decodeCursor(cursor: string | undefined, kind: IdPrefix): string | undefined {
   if (cursor === undefined) return undefined;
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown };
-    if (typeof value.after === 'string' && /^[a-z]+_[0-9a-z]{26}$/.test(value.after)) return value.after;
+    if (typeof value.after === 'string' && /^[a-z]+_[0-9a-z]{26}$/.test(value.after) && value.after.startsWith(`${kind}_`)) return value.after;
   } catch {
     // fall through to the validation error
   }

@@ -77,7 +77,7 @@ export class SlaReportsService {
   ): Promise<{ month: string; page: Page<ClusterSlaReport> }> {
     const chosen = month ?? currentMonth(now);
     const range = this.reportableMonth(chosen, now);
-    const after = decodeCursor(cursor);
+    const after = decodeCursor(cursor, 'cl');
     const clusters = await this.repository.clustersPresentIn({ organizationId: filter.organizationId, after }, range, limit);
     const reports = await this.reportsOf(clusters.slice(0, limit), chosen, range, now);
     const last = reports[reports.length - 1];
@@ -88,7 +88,7 @@ export class SlaReportsService {
   async breaches(filter: SlaListFilter, month: string | undefined, limit: number, cursor?: string, now = this.clock.now()): Promise<Page<ClusterSlaReport>> {
     const chosen = month ?? currentMonth(now);
     const range = this.reportableMonth(chosen, now);
-    const after = decodeCursor(cursor);
+    const after = decodeCursor(cursor, 'cl');
     // A breach is known only once the report is computed, so the filter runs after it; past months
     // are frozen by the first such call and cost one read per cluster afterwards.
     const all = await this.reportsOf(await this.repository.clustersPresentIn({ organizationId: filter.organizationId, after }, range), chosen, range, now);

@@ -80,7 +80,7 @@ export class AuditLog {
 
   /** Newest first. `organizationId` undefined lists every organisation (staff only). */
   async list(filter: { organizationId?: string; action?: string; targetId?: string }, limit: number, cursor?: string): Promise<Page<AuditEventView>> {
-    const after = decodeCursor(cursor);
+    const after = decodeCursor(cursor, 'aud');
     let query = this.db.selectFrom('audit_events').selectAll();
     if (filter.organizationId !== undefined) query = query.where('organization_id', '=', filter.organizationId);
     if (filter.action !== undefined) query = query.where('action', '=', filter.action);

@@ -58,7 +58,7 @@ export class OrganizationsService {
   }
 
   async list(filter: { q?: string; status?: 'active' | 'suspended' }, limit: number, cursor?: string): Promise<Page<OrganizationView>> {
-    const after = decodeCursor(cursor);
+    const after = decodeCursor(cursor, 'org');
     let query = this.db.selectFrom('organizations').selectAll();
     if (filter.status) query = query.where('status', '=', filter.status);
     if (filter.q) {

@@ -38,7 +38,7 @@ export class TokensService {
   ) {}
 
   async list(organizationId: string, limit: number, cursor?: string): Promise<Page<TokenView>> {
-    const after = decodeCursor(cursor);
+    const after = decodeCursor(cursor, 'tok');
     let query = this.db.selectFrom('api_tokens').select(TOKEN_COLUMNS).where('organization_id', '=', organizationId).where('revoked_at', 'is', null);
     if (after) query = query.where('id', '>', after);
     const rows: TokenRow[] = await query

@@ -21,7 +21,7 @@ export class StaffRollouts {
   ) {}
 
   async list(filter: { state?: db.RolloutState }, limit: number, cursor?: string): Promise<Page<RolloutSummaryView>> {
-    const rows = await this.rollouts.page({ state: filter.state, before: decodeCursor(cursor) }, limit);
+    const rows = await this.rollouts.page({ state: filter.state, before: decodeCursor(cursor, 'ro') }, limit);
     const counts = await this.rollouts.counts(rows.slice(0, limit).map((r) => r.id));
     return toPage(rows, limit, (r) => summary(r, counts.get(r.id) ?? {}));
   }
