@@ -2,8 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ApiServerClient, KubeObject } from '../src/kube/types';
 import { startTestSimulator, type TestSimulator } from './harness';
-import { adminKubectl, type Kubectl, kubectlDir, removeKubectlDir } from './kubectl-support';
-import { addNodes, eventually } from './workload-support';
+import { type Kubectl, kubectlDir, kubectlWorkloadCluster, removeKubectlDir } from './kubectl-support';
+import { eventually } from './workload-support';
 
 /**
  * The CronJob controller judged by the real kubectl. The simulator's controllers run on a clock
@@ -38,10 +38,7 @@ describe('CronJobs on an emulated workload cluster (kubectl)', () => {
     sim = await startTestSimulator({ kubeClock: () => new Date(Date.now() + offsetMs) });
     dir = await kubectlDir('capstan-cron-');
     const kube = sim.simulator.kube;
-    await kube.ensureApiServer({ name: NAME, role: 'workload', distribution: 'rke2', version: '1.32.4+rke2r1' });
-    server = kube.server(NAME);
-    await addNodes(server, ['worker-a'], 'v1.32.4+rke2r1');
-    ({ kubectl } = await adminKubectl(kube, NAME, dir));
+    ({ server, kubectl } = await kubectlWorkloadCluster(kube, NAME, dir, { nodes: ['worker-a'] }));
   });
   afterAll(async () => {
     await sim?.close();

@@ -3,17 +3,8 @@ import { join } from 'node:path';
 import { recordEvent } from '../src/kube/controllers/workload/events';
 import type { ApiServerClient, KubeObject } from '../src/kube/types';
 import { startTestSimulator, type TestSimulator } from './harness';
-import { adminKubectl, type Kubectl, kubectlDir, removeKubectlDir } from './kubectl-support';
-import { addNodes, eventually } from './workload-support';
-
-async function workloadCluster(sim: TestSimulator, name: string, dir: string): Promise<{ server: ApiServerClient; kubectl: Kubectl }> {
-  const kube = sim.simulator.kube;
-  await kube.ensureApiServer({ name, role: 'workload', distribution: 'rke2', version: '1.32.4+rke2r1' });
-  const server = kube.server(name);
-  await addNodes(server, ['worker-a', 'worker-b'], 'v1.32.4+rke2r1');
-  const { kubectl } = await adminKubectl(kube, name, dir, `${name}.kubeconfig`);
-  return { server, kubectl };
-}
+import { type Kubectl, kubectlDir, kubectlWorkloadCluster, removeKubectlDir } from './kubectl-support';
+import { eventually } from './workload-support';
 
 const events = async (kubectl: Kubectl, reason: string): Promise<KubeObject[]> =>
   (JSON.parse((await kubectl('get', 'events', '--field-selector', `reason=${reason}`, '-o', 'json')).stdout) as { items: KubeObject[] }).items;
@@ -39,7 +30,7 @@ describe('Events on an emulated workload cluster (kubectl)', () => {
     let kubectl: Kubectl;
     beforeAll(async () => {
       sim = await startTestSimulator();
-      ({ server, kubectl } = await workloadCluster(sim, 'capstan-events-wl', dir));
+      ({ server, kubectl } = await kubectlWorkloadCluster(sim.simulator.kube, 'capstan-events-wl', dir));
     });
     afterAll(async () => {
       await sim?.close();
@@ -132,7 +123,7 @@ describe('Events on an emulated workload cluster (kubectl)', () => {
     let kubectl: Kubectl;
     beforeAll(async () => {
       sim = await startTestSimulator({ eventTtlSeconds: 2 });
-      ({ kubectl } = await workloadCluster(sim, 'capstan-events-ttl', dir));
+      ({ kubectl } = await kubectlWorkloadCluster(sim.simulator.kube, 'capstan-events-ttl', dir));
     });
     afterAll(async () => {
       await sim?.close();

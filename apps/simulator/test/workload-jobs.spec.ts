@@ -1,9 +1,7 @@
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { ApiServerClient, KubeObject } from '../src/kube/types';
 import { startTestSimulator, type TestSimulator } from './harness';
-import { adminKubectl, type Kubectl, kubectlDir, removeKubectlDir } from './kubectl-support';
-import { addNodes, eventually } from './workload-support';
+import { applyManifest, type Kubectl, kubectlDir, kubectlWorkloadCluster, removeKubectlDir } from './kubectl-support';
+import { eventually } from './workload-support';
 
 /**
  * The Job controller judged by the real kubectl: a Job's pods run and complete, parallelism and
@@ -18,20 +16,13 @@ describe('Jobs on an emulated workload cluster (kubectl)', () => {
   let kubectl: Kubectl;
 
   const job = async (name: string) => JSON.parse((await kubectl('get', 'job', name, '-o', 'json')).stdout) as KubeObject;
-  const apply = async (name: string, manifest: string) => {
-    const file = join(dir, `${name}.yaml`);
-    await writeFile(file, manifest);
-    return kubectl('apply', '-f', file);
-  };
+  const apply = (name: string, manifest: string) => applyManifest(kubectl, dir, name, manifest);
 
   beforeAll(async () => {
     sim = await startTestSimulator();
     dir = await kubectlDir('capstan-jobs-');
     const kube = sim.simulator.kube;
-    await kube.ensureApiServer({ name: NAME, role: 'workload', distribution: 'rke2', version: '1.32.4+rke2r1' });
-    server = kube.server(NAME);
-    await addNodes(server, ['worker-a', 'worker-b'], 'v1.32.4+rke2r1');
-    ({ kubectl } = await adminKubectl(kube, NAME, dir));
+    ({ server, kubectl } = await kubectlWorkloadCluster(kube, NAME, dir));
   });
   afterAll(async () => {
     await sim?.close();

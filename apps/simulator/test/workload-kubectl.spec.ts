@@ -1,10 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { request } from 'node:https';
-import type { ApiServerClient, KubeObject } from '../src/kube/types';
+import type { KubeObject } from '../src/kube/types';
 import { startTestSimulator, type TestSimulator } from './harness';
-import { adminKubectl, type Kubectl, kubectlDir, removeKubectlDir } from './kubectl-support';
-import { addNodes, eventually } from './workload-support';
+import { type Kubectl, kubectlDir, kubectlWorkloadCluster, removeKubectlDir } from './kubectl-support';
+import { eventually } from './workload-support';
 
 /**
  * The real kubectl (1.32) against one emulated workload cluster with three Ready nodes: what a
@@ -14,7 +14,6 @@ import { addNodes, eventually } from './workload-support';
 describe('kubectl against an emulated workload cluster', () => {
   const NAME = 'capstan-kubectl-wl';
   let sim: TestSimulator;
-  let server: ApiServerClient;
   let dir: string;
   let kubectl: Kubectl;
   let adminToken: string;
@@ -31,10 +30,8 @@ describe('kubectl against an emulated workload cluster', () => {
     sim = await startTestSimulator();
     dir = await kubectlDir('capstan-wl-');
     const kube = sim.simulator.kube;
-    await kube.ensureApiServer({ name: NAME, role: 'workload', distribution: 'rke2', version: '1.36.4+rke2r1' });
-    server = kube.server(NAME);
-    await addNodes(server, ['worker-a', 'worker-b', 'worker-c']);
-    ({ kubectl, token: adminToken } = await adminKubectl(kube, NAME, dir));
+    const nodes = ['worker-a', 'worker-b', 'worker-c'];
+    ({ kubectl, token: adminToken } = await kubectlWorkloadCluster(kube, NAME, dir, { version: '1.36.4+rke2r1', nodes }));
   });
   afterAll(async () => {
     await sim?.close();

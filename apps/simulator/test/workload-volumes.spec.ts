@@ -1,9 +1,7 @@
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { ApiServerClient, KubeObject } from '../src/kube/types';
 import { startTestSimulator, type TestSimulator } from './harness';
-import { adminKubectl, type Kubectl, kubectlDir, removeKubectlDir } from './kubectl-support';
-import { addNodes, eventually } from './workload-support';
+import { applyManifest, type Kubectl, kubectlDir, kubectlWorkloadCluster, removeKubectlDir } from './kubectl-support';
+import { eventually } from './workload-support';
 
 /**
  * Volumes judged by the real kubectl: RKE2's default `local-path` class binds a claim when the
@@ -17,21 +15,14 @@ describe('PersistentVolumeClaims on an emulated workload cluster (kubectl)', () 
   let dir: string;
   let kubectl: Kubectl;
 
-  const apply = async (name: string, manifest: string) => {
-    const file = join(dir, `${name}.yaml`);
-    await writeFile(file, manifest);
-    return kubectl('apply', '-f', file);
-  };
+  const apply = (name: string, manifest: string) => applyManifest(kubectl, dir, name, manifest);
   const claim = async (name: string) => JSON.parse((await kubectl('get', 'pvc', name, '-o', 'json')).stdout) as KubeObject;
 
   beforeAll(async () => {
     sim = await startTestSimulator();
     dir = await kubectlDir('capstan-vol-');
     const kube = sim.simulator.kube;
-    await kube.ensureApiServer({ name: NAME, role: 'workload', distribution: 'rke2', version: '1.32.4+rke2r1' });
-    server = kube.server(NAME);
-    await addNodes(server, ['worker-a', 'worker-b'], 'v1.32.4+rke2r1');
-    ({ kubectl } = await adminKubectl(kube, NAME, dir));
+    ({ server, kubectl } = await kubectlWorkloadCluster(kube, NAME, dir));
   });
   afterAll(async () => {
     await sim?.close();
