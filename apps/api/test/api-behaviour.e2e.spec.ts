@@ -1,26 +1,15 @@
-import { PrismaService } from '@capstan/platform';
-import { clusterRequest, seedOrganization, seedToken, startTestApi, type TestApi } from '@capstan/testing';
+import { clusterRequest, seedOrganization, seedToken, useTestApi } from '@capstan/testing';
 
 describe('API behaviour', () => {
-  let api: TestApi;
-  let prisma: PrismaService;
-
-  beforeAll(async () => {
-    api = await startTestApi();
-    prisma = api.app.get(PrismaService);
-  });
-
-  afterAll(async () => {
-    await api.close();
-  });
+  const started = useTestApi();
 
   const post = (url: string, token: string, payload: object, headers: Record<string, string> = {}) =>
-    api.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}`, ...headers }, payload });
-  const get = (url: string, token: string) => api.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
+    started.api.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}`, ...headers }, payload });
+  const get = (url: string, token: string) => started.api.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
 
   describe('Idempotency-Key', () => {
     it('replays the first answer for the same key and body, and creates once', async () => {
-      const org = await seedOrganization(prisma);
+      const org = await seedOrganization(started.prisma);
       const first = await post('/v1/clusters', org.token, clusterRequest({ name: 'idem-a' }), { 'idempotency-key': 'create-idem-a' });
       const again = await post('/v1/clusters', org.token, clusterRequest({ name: 'idem-a' }), { 'idempotency-key': 'create-idem-a' });
       expect(first.statusCode).toBe(202);
@@ -28,12 +17,12 @@ describe('API behaviour', () => {
       expect(again.headers['idempotent-replayed']).toBe('true');
       expect(again.headers.location).toBe(first.headers.location);
       expect(again.json()).toEqual(first.json());
-      expect(await prisma.cluster.count({ where: { organizationId: org.organizationId } })).toBe(1);
-      expect(await prisma.operation.count({ where: { organizationId: org.organizationId } })).toBe(1);
+      expect(await started.prisma.cluster.count({ where: { organizationId: org.organizationId } })).toBe(1);
+      expect(await started.prisma.operation.count({ where: { organizationId: org.organizationId } })).toBe(1);
     });
 
     it('treats the same body with keys in another order as the same request', async () => {
-      const org = await seedOrganization(prisma);
+      const org = await seedOrganization(started.prisma);
       const body = clusterRequest({ name: 'idem-order' });
       const reordered = Object.fromEntries(Object.entries(body).reverse());
       await post('/v1/clusters', org.token, body, { 'idempotency-key': 'k-order' });
@@ -42,28 +31,28 @@ describe('API behaviour', () => {
     });
 
     it('refuses the same key with another body (422)', async () => {
-      const org = await seedOrganization(prisma);
+      const org = await seedOrganization(started.prisma);
       await post('/v1/clusters', org.token, clusterRequest({ name: 'idem-b' }), { 'idempotency-key': 'k-b' });
       const other = await post('/v1/clusters', org.token, clusterRequest({ name: 'idem-c' }), { 'idempotency-key': 'k-b' });
       expect(other.statusCode).toBe(422);
       expect(other.json().type).toBe('https://capstan.dev/problems/idempotency-key-reused');
-      expect(await prisma.cluster.count({ where: { organizationId: org.organizationId } })).toBe(1);
+      expect(await started.prisma.cluster.count({ where: { organizationId: org.organizationId } })).toBe(1);
     });
 
     it('creates once when retries with one key race each other', async () => {
-      const org = await seedOrganization(prisma);
+      const org = await seedOrganization(started.prisma);
       const answers = await Promise.all(
         Array.from({ length: 6 }, () => post('/v1/clusters', org.token, clusterRequest({ name: 'idem-race' }), { 'idempotency-key': 'k-race' })),
       );
       const statuses = answers.map((a) => a.statusCode);
       expect(statuses.every((s) => s === 202 || s === 409)).toBe(true);
       expect(statuses).toContain(202);
-      expect(await prisma.cluster.count({ where: { organizationId: org.organizationId } })).toBe(1);
+      expect(await started.prisma.cluster.count({ where: { organizationId: org.organizationId } })).toBe(1);
     });
 
     it('scopes keys to the organisation', async () => {
-      const a = await seedOrganization(prisma);
-      const b = await seedOrganization(prisma);
+      const a = await seedOrganization(started.prisma);
+      const b = await seedOrganization(started.prisma);
       expect((await post('/v1/clusters', a.token, clusterRequest({ name: 'shared-key' }), { 'idempotency-key': 'same' })).statusCode).toBe(202);
       const other = await post('/v1/clusters', b.token, clusterRequest({ name: 'shared-key' }), { 'idempotency-key': 'same' });
       expect(other.statusCode).toBe(202);
@@ -71,17 +60,17 @@ describe('API behaviour', () => {
     });
 
     it('lets a request that failed be retried with the same key', async () => {
-      const org = await seedOrganization(prisma, { maxClusters: 0 });
+      const org = await seedOrganization(started.prisma, { maxClusters: 0 });
       const refused = await post('/v1/clusters', org.token, clusterRequest({ name: 'later' }), { 'idempotency-key': 'k-retry' });
       expect(refused.statusCode).toBe(422);
-      await prisma.organization.update({ where: { id: org.organizationId }, data: { maxClusters: 1 } });
+      await started.prisma.organization.update({ where: { id: org.organizationId }, data: { maxClusters: 1 } });
       expect((await post('/v1/clusters', org.token, clusterRequest({ name: 'later' }), { 'idempotency-key': 'k-retry' })).statusCode).toBe(202);
     });
   });
 
   describe('quotas', () => {
     it('refuses a cluster over the cluster quota, naming quota and usage', async () => {
-      const org = await seedOrganization(prisma, { maxClusters: 1 });
+      const org = await seedOrganization(started.prisma, { maxClusters: 1 });
       expect((await post('/v1/clusters', org.token, clusterRequest({ name: 'one' }))).statusCode).toBe(202);
       const second = await post('/v1/clusters', org.token, clusterRequest({ name: 'two' }));
       expect(second.statusCode).toBe(422);
@@ -89,7 +78,7 @@ describe('API behaviour', () => {
     });
 
     it('refuses pools and scaling over the node quota', async () => {
-      const org = await seedOrganization(prisma, { maxNodes: 5 });
+      const org = await seedOrganization(started.prisma, { maxNodes: 5 });
       const tooBig = await post(
         '/v1/clusters',
         org.token,
@@ -106,9 +95,9 @@ describe('API behaviour', () => {
       );
       expect(ok.statusCode).toBe(202);
       const { cluster, operation } = ok.json();
-      await prisma.operation.update({ where: { id: operation.id }, data: { status: 'succeeded' } });
-      await prisma.cluster.update({ where: { id: cluster.id }, data: { status: 'running' } });
-      const scale = await api.app.inject({
+      await started.prisma.operation.update({ where: { id: operation.id }, data: { status: 'succeeded' } });
+      await started.prisma.cluster.update({ where: { id: cluster.id }, data: { status: 'running' } });
+      const scale = await started.api.app.inject({
         method: 'PATCH',
         url: `/v1/clusters/${cluster.id}/node-pools/${cluster.node_pools[0].id}`,
         headers: { authorization: `Bearer ${org.token}` },
@@ -119,16 +108,16 @@ describe('API behaviour', () => {
     });
 
     it('lets exactly one of two racing creates take the last slot', async () => {
-      const org = await seedOrganization(prisma, { maxClusters: 1 });
+      const org = await seedOrganization(started.prisma, { maxClusters: 1 });
       const answers = await Promise.all(['race-a', 'race-b', 'race-c'].map((name) => post('/v1/clusters', org.token, clusterRequest({ name }))));
       expect(answers.map((a) => a.statusCode).sort()).toEqual([202, 422, 422]);
-      expect(await prisma.cluster.count({ where: { organizationId: org.organizationId } })).toBe(1);
+      expect(await started.prisma.cluster.count({ where: { organizationId: org.organizationId } })).toBe(1);
     });
 
     // Creates take the organisation's lock last, after writing their rows (docs/architecture.md,
     // "Locks and units of work"): the quota must stay exact however they interleave.
     it('keeps the node quota exact when many creates race for the last nodes', async () => {
-      const org = await seedOrganization(prisma, { maxNodes: 10 });
+      const org = await seedOrganization(started.prisma, { maxNodes: 10 });
       const answers = await Promise.all(
         Array.from({ length: 8 }, (_, i) =>
           post('/v1/clusters', org.token, clusterRequest({ name: `nodes-${i}`, node_pools: [{ name: 'a', machine_type: 'nine-standard-2', count: 3 }] })),
@@ -137,43 +126,43 @@ describe('API behaviour', () => {
       const statuses = answers.map((a) => a.statusCode).sort();
       expect(statuses).toEqual([202, 202, 202, 422, 422, 422, 422, 422]);
       for (const refused of answers.filter((a) => a.statusCode === 422)) expect(refused.json()).toMatchObject({ quota: 'nodes', limit: 10, requested: 3 });
-      const pools = await prisma.nodePool.findMany({ where: { organizationId: org.organizationId } });
+      const pools = await started.prisma.nodePool.findMany({ where: { organizationId: org.organizationId } });
       expect(pools.reduce((sum, p) => sum + p.nodeCount, 0)).toBe(9);
     });
 
     it('lets one of a cluster create and a node-pool create racing for the last nodes through', async () => {
       for (let round = 0; round < 4; round++) {
-        const org = await seedOrganization(prisma, { maxNodes: 4 });
+        const org = await seedOrganization(started.prisma, { maxNodes: 4 });
         const created = (
           await post('/v1/clusters', org.token, clusterRequest({ name: 'base', node_pools: [{ name: 'a', machine_type: 'nine-standard-2', count: 2 }] }))
         ).json();
-        await prisma.operation.update({ where: { id: created.operation.id }, data: { status: 'succeeded' } });
-        await prisma.cluster.update({ where: { id: created.cluster.id }, data: { status: 'running' } });
+        await started.prisma.operation.update({ where: { id: created.operation.id }, data: { status: 'succeeded' } });
+        await started.prisma.cluster.update({ where: { id: created.cluster.id }, data: { status: 'running' } });
         const answers = await Promise.all([
           post('/v1/clusters', org.token, clusterRequest({ name: 'second', node_pools: [{ name: 'a', machine_type: 'nine-standard-2', count: 2 }] })),
           post(`/v1/clusters/${created.cluster.id}/node-pools`, org.token, { name: 'b', machine_type: 'nine-standard-2', count: 2 }),
         ]);
         expect(answers.map((a) => a.statusCode).sort()).toEqual([202, 422]);
-        const pools = await prisma.nodePool.findMany({ where: { organizationId: org.organizationId } });
+        const pools = await started.prisma.nodePool.findMany({ where: { organizationId: org.organizationId } });
         expect(pools.reduce((sum, p) => sum + p.nodeCount, 0)).toBe(4);
       }
     });
 
     it('answers 409 name-taken, not an error, to creates of one name racing each other', async () => {
-      const org = await seedOrganization(prisma);
+      const org = await seedOrganization(started.prisma);
       const answers = await Promise.all(Array.from({ length: 4 }, () => post('/v1/clusters', org.token, clusterRequest({ name: 'same-name' }))));
       expect(answers.map((a) => a.statusCode).sort()).toEqual([202, 409, 409, 409]);
       for (const refused of answers.filter((a) => a.statusCode === 409)) expect(refused.json().type).toBe('https://capstan.dev/problems/name-taken');
-      expect(await prisma.cluster.count({ where: { organizationId: org.organizationId } })).toBe(1);
+      expect(await started.prisma.cluster.count({ where: { organizationId: org.organizationId } })).toBe(1);
     });
   });
 
   describe('one mutating operation per cluster', () => {
     it('answers 409 naming the running operation, even under a race', async () => {
-      const org = await seedOrganization(prisma);
+      const org = await seedOrganization(started.prisma);
       const created = (await post('/v1/clusters', org.token, clusterRequest({ name: 'busy' }))).json();
-      await prisma.operation.update({ where: { id: created.operation.id }, data: { status: 'succeeded' } });
-      await prisma.cluster.update({ where: { id: created.cluster.id }, data: { status: 'running' } });
+      await started.prisma.operation.update({ where: { id: created.operation.id }, data: { status: 'succeeded' } });
+      await started.prisma.cluster.update({ where: { id: created.cluster.id }, data: { status: 'running' } });
       const pool = (name: string) => ({ name, machine_type: 'nine-standard-2', count: 1 });
       const answers = await Promise.all(['p1', 'p2', 'p3', 'p4'].map((name) => post(`/v1/clusters/${created.cluster.id}/node-pools`, org.token, pool(name))));
       const accepted = answers.filter((a) => a.statusCode === 202);
@@ -188,9 +177,13 @@ describe('API behaviour', () => {
     });
 
     it('answers 409 while the creation is still pending', async () => {
-      const org = await seedOrganization(prisma);
+      const org = await seedOrganization(started.prisma);
       const created = (await post('/v1/clusters', org.token, clusterRequest({ name: 'young' }))).json();
-      const del = await api.app.inject({ method: 'DELETE', url: `/v1/clusters/${created.cluster.id}`, headers: { authorization: `Bearer ${org.token}` } });
+      const del = await started.api.app.inject({
+        method: 'DELETE',
+        url: `/v1/clusters/${created.cluster.id}`,
+        headers: { authorization: `Bearer ${org.token}` },
+      });
       expect(del.statusCode).toBe(409);
       expect(del.json().operation_id).toBe(created.operation.id);
     });
@@ -198,36 +191,38 @@ describe('API behaviour', () => {
 
   describe('tokens', () => {
     it('answers 401 for revoked, expired and unknown tokens', async () => {
-      const org = await seedOrganization(prisma);
+      const org = await seedOrganization(started.prisma);
       const extra = await post('/v1/tokens', org.token, { name: 'temp' });
       expect(extra.statusCode).toBe(201);
       const { id, secret } = extra.json();
       expect((await get('/v1/organization', secret)).statusCode).toBe(200);
-      expect((await api.app.inject({ method: 'DELETE', url: `/v1/tokens/${id}`, headers: { authorization: `Bearer ${org.token}` } })).statusCode).toBe(204);
+      expect((await started.api.app.inject({ method: 'DELETE', url: `/v1/tokens/${id}`, headers: { authorization: `Bearer ${org.token}` } })).statusCode).toBe(
+        204,
+      );
       const revoked = await get('/v1/organization', secret);
       expect(revoked.statusCode).toBe(401);
       expect(revoked.json().detail).toBe('the token has been revoked');
 
-      const expired = await seedToken(prisma, org.organizationId, ['read'], new Date(Date.now() - 1000));
+      const expired = await seedToken(started.prisma, org.organizationId, ['read'], new Date(Date.now() - 1000));
       expect((await get('/v1/organization', expired.token)).json().detail).toBe('the token has expired');
       expect((await get('/v1/organization', `cap_${'x'.repeat(43)}`)).statusCode).toBe(401);
     });
 
     it('stores only a hash, shows the secret once, and records last use', async () => {
-      const org = await seedOrganization(prisma);
+      const org = await seedOrganization(started.prisma);
       const created = (await post('/v1/tokens', org.token, { name: 'ci', scopes: ['read'] })).json();
-      const row = await prisma.apiToken.findUniqueOrThrow({ where: { id: created.id } });
+      const row = await started.prisma.apiToken.findUniqueOrThrow({ where: { id: created.id } });
       expect(row.secretHash).not.toContain(created.secret.slice(4));
       expect(JSON.stringify(row)).not.toContain(created.secret);
       const listed = (await get('/v1/tokens', org.token)).json();
       expect(JSON.stringify(listed)).not.toContain(created.secret);
       await get('/v1/organization', created.secret);
       await new Promise((r) => setTimeout(r, 50));
-      expect((await prisma.apiToken.findUniqueOrThrow({ where: { id: created.id } })).lastUsedAt).not.toBeNull();
+      expect((await started.prisma.apiToken.findUniqueOrThrow({ where: { id: created.id } })).lastUsedAt).not.toBeNull();
     });
 
     it('refuses writes with a read-only token (403)', async () => {
-      const org = await seedOrganization(prisma, { scopes: ['read'] });
+      const org = await seedOrganization(started.prisma, { scopes: ['read'] });
       const res = await post('/v1/clusters', org.token, clusterRequest());
       expect(res.statusCode).toBe(403);
       expect(res.json().type).toBe('https://capstan.dev/problems/insufficient-scope');
@@ -236,7 +231,7 @@ describe('API behaviour', () => {
 
   describe('what a create stores', () => {
     it('keeps every field of the request: labels, window, pools with autoscaling, taints and surge', async () => {
-      const org = await seedOrganization(prisma);
+      const org = await seedOrganization(started.prisma);
       const body = clusterRequest({
         name: 'complete',
         labels: { env: 'prod', team: 'payments' },
@@ -285,7 +280,7 @@ describe('API behaviour', () => {
 
   describe('catalogue rules at create', () => {
     it('refuses a region outside the data residency, naming the rule', async () => {
-      const org = await seedOrganization(prisma, { residency: 'CH' });
+      const org = await seedOrganization(started.prisma, { residency: 'CH' });
       const res = await post(
         '/v1/clusters',
         org.token,
@@ -294,11 +289,11 @@ describe('API behaviour', () => {
       expect(res.statusCode).toBe(422);
       expect(res.json().type).toBe('https://capstan.dev/problems/data-residency-violation');
       expect(res.json().detail).toContain('CH');
-      expect(await prisma.cluster.count({ where: { organizationId: org.organizationId } })).toBe(0);
+      expect(await started.prisma.cluster.count({ where: { organizationId: org.organizationId } })).toBe(0);
     });
 
     it('refuses an end-of-life version and a machine type of another provider', async () => {
-      const org = await seedOrganization(prisma);
+      const org = await seedOrganization(started.prisma);
       const eol = await post('/v1/clusters', org.token, clusterRequest({ version: '1.31' }));
       expect(eol.statusCode).toBe(422);
       expect(eol.json().type).toBe('https://capstan.dev/problems/version-end-of-life');
@@ -307,7 +302,7 @@ describe('API behaviour', () => {
     });
 
     it('refuses a second live cluster with the same name (409)', async () => {
-      const org = await seedOrganization(prisma);
+      const org = await seedOrganization(started.prisma);
       await post('/v1/clusters', org.token, clusterRequest({ name: 'twin' }));
       const twin = await post('/v1/clusters', org.token, clusterRequest({ name: 'twin' }));
       expect(twin.statusCode).toBe(409);
@@ -317,7 +312,7 @@ describe('API behaviour', () => {
 
   describe('audit', () => {
     it('records each change with actor, request id and source address in the same transaction', async () => {
-      const org = await seedOrganization(prisma);
+      const org = await seedOrganization(started.prisma);
       const res = await post('/v1/clusters', org.token, clusterRequest({ name: 'audited' }), { 'x-request-id': 'audit-trace-1' });
       const events = (await get('/v1/audit-events?action=cluster.create', org.token)).json().items;
       expect(events).toHaveLength(1);
@@ -332,29 +327,21 @@ describe('API behaviour', () => {
     });
 
     it('writes no audit event for a change that was refused', async () => {
-      const org = await seedOrganization(prisma, { maxClusters: 0 });
+      const org = await seedOrganization(started.prisma, { maxClusters: 0 });
       await post('/v1/clusters', org.token, clusterRequest());
-      expect(await prisma.auditEvent.count({ where: { organizationId: org.organizationId } })).toBe(0);
+      expect(await started.prisma.auditEvent.count({ where: { organizationId: org.organizationId } })).toBe(0);
     });
   });
 });
 
 describe('rate limits', () => {
-  let api: TestApi;
-
-  beforeAll(async () => {
-    api = await startTestApi({ RATE_LIMIT_PER_MINUTE: '3' });
-  });
-
-  afterAll(async () => {
-    await api.close();
-  });
+  const started = useTestApi({ RATE_LIMIT_PER_MINUTE: '3' });
 
   it('announces the limit and answers 429 with Retry-After once it is used up, per token', async () => {
-    const prisma = api.app.get(PrismaService);
+    const prisma = started.prisma;
     const org = await seedOrganization(prisma);
     const other = await seedToken(prisma, org.organizationId, ['read']);
-    const call = (token: string) => api.app.inject({ method: 'GET', url: '/v1/organization', headers: { authorization: `Bearer ${token}` } });
+    const call = (token: string) => started.api.app.inject({ method: 'GET', url: '/v1/organization', headers: { authorization: `Bearer ${token}` } });
     const answers = [await call(org.token), await call(org.token), await call(org.token), await call(org.token)];
     expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200, 429]);
     expect(answers.map((a) => a.headers['ratelimit-remaining'])).toEqual(['2', '1', '0', '0']);

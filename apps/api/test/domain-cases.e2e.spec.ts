@@ -2,23 +2,14 @@
  * Domain cases only visible through the API (DOMAIN.md): the version strings customers send when
  * creating a cluster, on the shipped catalogue and the real date, and residency for backups.
  */
-import { newId, PrismaService } from '@capstan/platform';
-import { clusterRequest, seedOrganization, startTestApi, type TestApi } from '@capstan/testing';
+import { newId } from '@capstan/platform';
+import { clusterRequest, seedOrganization, useTestApi } from '@capstan/testing';
 
 describe('domain cases through the API', () => {
-  let api: TestApi;
-  let prisma: PrismaService;
+  const started = useTestApi();
 
-  beforeAll(async () => {
-    api = await startTestApi();
-    prisma = api.app.get(PrismaService);
-  });
-
-  afterAll(async () => {
-    await api.close();
-  });
-
-  const post = (url: string, token: string, payload: object) => api.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}` }, payload });
+  const post = (url: string, token: string, payload: object) =>
+    started.api.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}` }, payload });
   const gke = (overrides: Record<string, unknown>) =>
     clusterRequest({ provider: 'gke', region: 'europe-west6', node_pools: [{ name: 'a', machine_type: 'e2-standard-4', count: 1 }], ...overrides });
 
@@ -29,7 +20,7 @@ describe('domain cases through the API', () => {
       ['gke', '1.35.8', '1.35.8-gke.1225000'],
       ['gke', '1.35.8-gke.1225000', '1.35.8-gke.1225000'],
     ])('%s "%s" creates the cluster on %s', async (provider, version, current) => {
-      const org = await seedOrganization(prisma, { residency: 'CH' });
+      const org = await seedOrganization(started.prisma, { residency: 'CH' });
       const body = provider === 'gke' ? gke({ name: 'v', version }) : clusterRequest({ name: 'v', version });
       const res = await post('/v1/clusters', org.token, body);
       expect(res.statusCode).toBe(202);
@@ -46,17 +37,17 @@ describe('domain cases through the API', () => {
       ['gke', '1.33.5-gke.1080000', 'version-end-of-life'],
       ['gke', '1.34', 'version-end-of-life'],
     ])('%s "%s" is a 422 %s, and nothing is created', async (provider, version, type) => {
-      const org = await seedOrganization(prisma, { residency: 'CH' });
+      const org = await seedOrganization(started.prisma, { residency: 'CH' });
       const body = provider === 'gke' ? gke({ name: 'v', version }) : clusterRequest({ name: 'v', version });
       const res = await post('/v1/clusters', org.token, body);
       expect(res.statusCode).toBe(422);
       expect(res.headers['content-type']).toContain('application/problem+json');
       expect(res.json().type).toBe(`https://capstan.dev/problems/${type}`);
-      expect(await prisma.cluster.count({ where: { organizationId: org.organizationId } })).toBe(0);
+      expect(await started.prisma.cluster.count({ where: { organizationId: org.organizationId } })).toBe(0);
     });
 
     it.each(['latest', '1', '1.36.x', 'V1.36', '1.36.4.1', '<script>'])('"%s" is a 400 naming the field', async (version) => {
-      const org = await seedOrganization(prisma);
+      const org = await seedOrganization(started.prisma);
       const res = await post('/v1/clusters', org.token, clusterRequest({ name: 'v', version }));
       expect(res.statusCode).toBe(400);
       expect(res.headers['content-type']).toContain('application/problem+json');
@@ -66,13 +57,13 @@ describe('domain cases through the API', () => {
 
   describe("Backup for GKE's retain days and delete-lock days", () => {
     const gkeCluster = async () => {
-      const org = await seedOrganization(prisma, { residency: 'CH' });
+      const org = await seedOrganization(started.prisma, { residency: 'CH' });
       const created = await post('/v1/clusters', org.token, gke({ name: 'locked' }));
       expect(created.statusCode).toBe(202);
       return { org, clusterId: created.json().cluster.id as string };
     };
     const call = (method: 'PATCH' | 'DELETE', url: string, token: string, payload?: object, headers: Record<string, string> = {}) =>
-      api.app.inject({ method, url, headers: { authorization: `Bearer ${token}`, ...headers }, ...(payload ? { payload } : {}) });
+      started.api.app.inject({ method, url, headers: { authorization: `Bearer ${token}`, ...headers }, ...(payload ? { payload } : {}) });
 
     it('keeps a schedule whose lock fits its retention, and shows it', async () => {
       const { org, clusterId } = await gkeCluster();
@@ -113,7 +104,7 @@ describe('domain cases through the API', () => {
     });
 
     it('refuses a delete lock on RKE2, which has none', async () => {
-      const org = await seedOrganization(prisma, { residency: 'CH' });
+      const org = await seedOrganization(started.prisma, { residency: 'CH' });
       const created = await post('/v1/clusters', org.token, clusterRequest({ name: 'rke' }));
       const res = await post(`/v1/clusters/${created.json().cluster.id}/backup-schedules`, org.token, { name: 'snap', retain_days: 30, delete_lock_days: 7 });
       expect(res.statusCode).toBe(422);
@@ -123,7 +114,7 @@ describe('domain cases through the API', () => {
     it('refuses to delete an on-demand backup before its lock expires (409), and deletes it once expired', async () => {
       const { org, clusterId } = await gkeCluster();
       const backup = (id: string, lockedUntil: Date) =>
-        prisma.backup.create({
+        started.prisma.backup.create({
           data: {
             id,
             clusterId,
@@ -144,7 +135,7 @@ describe('domain cases through the API', () => {
       const locked = await call('DELETE', `/v1/clusters/${clusterId}/backups/${lockedId}`, org.token);
       expect(locked.statusCode).toBe(409);
       expect(locked.json()).toMatchObject({ type: 'https://capstan.dev/problems/backup-delete-locked', rule: 'no deletion before the delete lock expires' });
-      const got = await api.app.inject({
+      const got = await started.api.app.inject({
         method: 'GET',
         url: `/v1/clusters/${clusterId}/backups/${lockedId}`,
         headers: { authorization: `Bearer ${org.token}` },
@@ -157,17 +148,17 @@ describe('domain cases through the API', () => {
 
   describe('surge settings on a node pool change', () => {
     const runningCluster = async () => {
-      const org = await seedOrganization(prisma, { residency: 'CH' });
+      const org = await seedOrganization(started.prisma, { residency: 'CH' });
       const created = await post('/v1/clusters', org.token, clusterRequest({ name: 'surge' }));
       const cluster = created.json().cluster as { id: string; node_pools: { id: string }[] };
       // as a finished create leaves it
-      await prisma.operation.updateMany({ where: { clusterId: cluster.id }, data: { status: 'succeeded', finishedAt: new Date() } });
-      await prisma.cluster.update({ where: { id: cluster.id }, data: { status: 'running' } });
-      await prisma.nodePool.updateMany({ where: { clusterId: cluster.id }, data: { status: 'running' } });
+      await started.prisma.operation.updateMany({ where: { clusterId: cluster.id }, data: { status: 'succeeded', finishedAt: new Date() } });
+      await started.prisma.cluster.update({ where: { id: cluster.id }, data: { status: 'running' } });
+      await started.prisma.nodePool.updateMany({ where: { clusterId: cluster.id }, data: { status: 'running' } });
       return { org, url: `/v1/clusters/${cluster.id}/node-pools/${cluster.node_pools[0]!.id}` };
     };
     const patch = (url: string, token: string, payload: object) =>
-      api.app.inject({ method: 'PATCH', url, headers: { authorization: `Bearer ${token}` }, payload });
+      started.api.app.inject({ method: 'PATCH', url, headers: { authorization: `Bearer ${token}` }, payload });
 
     it('refuses max_surge and max_unavailable both 0 with a 400 naming max_surge, whether both are sent or one meets the pool', async () => {
       const { org, url } = await runningCluster();
@@ -189,14 +180,14 @@ describe('domain cases through the API', () => {
 
   describe('residency for backups', () => {
     it('refuses a backup schedule of a CH organisation storing in Frankfurt with a 422 naming the rule', async () => {
-      const org = await seedOrganization(prisma, { residency: 'CH' });
+      const org = await seedOrganization(started.prisma, { residency: 'CH' });
       const created = await post('/v1/clusters', org.token, gke({ name: 'zrh' }));
       expect(created.statusCode).toBe(202);
       const clusterId = created.json().cluster.id as string;
       const res = await post(`/v1/clusters/${clusterId}/backup-schedules`, org.token, { name: 'nightly', region: 'europe-west3' });
       expect(res.statusCode).toBe(422);
       expect(res.json()).toMatchObject({ type: 'https://capstan.dev/problems/data-residency-violation', residency: 'CH', region: 'europe-west3' });
-      expect(await prisma.backupSchedule.count({ where: { clusterId } })).toBe(0);
+      expect(await started.prisma.backupSchedule.count({ where: { clusterId } })).toBe(0);
     });
   });
 });

@@ -1,5 +1,5 @@
 import { Database, newId } from '@capstan/platform';
-import { seedOrganization, seedStaff, startTestApi, type TestApi } from '@capstan/testing';
+import { seedOrganization, seedRunningCluster, seedStaff, startTestApi, type TestApi } from '@capstan/testing';
 import { sql } from 'kysely';
 
 /**
@@ -20,45 +20,17 @@ describe('maintenance exclusions', () => {
   const at = (ms: number) => new Date(Date.now() + ms).toISOString();
 
   async function seedCluster(id: string, provider: 'rke2' | 'gke', version: string) {
-    const now = new Date();
-    await db
-      .insertInto('clusters')
-      .values({
-        id,
-        organization_id: owner.organizationId,
-        name: `shop-${provider}`,
-        live_name: `shop-${provider}`,
-        provider,
-        region: provider === 'gke' ? 'europe-west6' : 'nine-cz41',
-        current_version: version,
-        desired_version: version,
-        status: 'running',
-        labels: sql`'{}'::jsonb`,
-        updated_at: now,
-      })
-      .execute();
-    await db
-      .insertInto('node_pools')
-      .values({
-        id: newId('np'),
-        cluster_id: id,
-        organization_id: owner.organizationId,
-        name: 'default',
-        live_name: 'default',
-        machine_type: provider === 'gke' ? 'e2-standard-4' : 'nine-standard-4',
-        node_count: 2,
-        version,
-        max_surge: 1,
-        max_unavailable: 0,
-        status: 'running' as const,
-        updated_at: now,
-      })
-      .execute();
     // Saturdays and Sundays 6 h each: 48 h or more in any 32 days, as GKE asks
-    await db
-      .insertInto('maintenance_windows')
-      .values({ cluster_id: id, time_zone: 'Europe/Zurich', days: ['SA', 'SU'], start_time: '22:00', duration_minutes: 360, updated_at: now })
-      .execute();
+    const window = { timeZone: 'Europe/Zurich', days: ['SA', 'SU'] as const, startTime: '22:00', durationMinutes: 360 };
+    await seedRunningCluster(db, {
+      id,
+      organizationId: owner.organizationId,
+      name: `shop-${provider}`,
+      provider,
+      version,
+      pools: [{ name: 'default', nodeCount: 2 }],
+      window,
+    });
   }
 
   beforeAll(async () => {

@@ -1,11 +1,8 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { startTestSimulator, type TestSimulator } from './harness';
-
-const run = promisify(execFile);
+import { type Kubectl, kubectlDir, kubectlFor, removeKubectlDir } from './kubectl-support';
 
 /** Waits for `check` to hold, polling; fails after `timeoutMs` with what it last saw. */
 async function eventually<T>(read: () => Promise<T> | T, check: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
@@ -23,17 +20,9 @@ describe('kubectl writes against the emulated API server', () => {
   let sim: TestSimulator;
   let dir: string;
   let kubeconfig: string;
+  let kubectl: Kubectl;
   const children: ChildProcess[] = [];
 
-  const kubectl = async (...args: string[]) => {
-    try {
-      const { stdout, stderr } = await run('kubectl', ['--kubeconfig', kubeconfig, '--request-timeout=20s', ...args], { env: { ...process.env, HOME: dir } });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code: number; stdout: string; stderr: string };
-      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-    }
-  };
   const json = async (...args: string[]) => JSON.parse((await kubectl(...args, '-o', 'json')).stdout) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   const file = async (name: string, text: string) => {
     const path = join(dir, name);
@@ -43,14 +32,13 @@ describe('kubectl writes against the emulated API server', () => {
 
   beforeAll(async () => {
     sim = await startTestSimulator();
-    dir = await mkdtemp(join(tmpdir(), 'capstan-kube-w-'));
-    kubeconfig = join(dir, 'kubeconfig');
-    await writeFile(kubeconfig, sim.simulator.managementKubeconfig);
+    dir = await kubectlDir('capstan-kube-w-');
+    ({ kubectl, kubeconfig } = await kubectlFor(dir, sim.simulator.managementKubeconfig));
   });
   afterAll(async () => {
     for (const child of children) child.kill();
     await sim?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await removeKubectlDir(dir);
   });
 
   it('applies twice: the second apply is a patch that removes what the file no longer has', async () => {

@@ -1,11 +1,7 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { startTestSimulator, type TestSimulator } from './harness';
-
-const run = promisify(execFile);
+import { type Kubectl, kubectlDir, kubectlFor, removeKubectlDir } from './kubectl-support';
 
 /**
  * The real kubectl (1.32) against the emulated management API server, with the kubeconfig
@@ -14,27 +10,16 @@ const run = promisify(execFile);
 describe('kubectl against the emulated management API server', () => {
   let sim: TestSimulator;
   let dir: string;
-  let kubeconfig: string;
-
-  const kubectl = async (...args: string[]) => {
-    try {
-      const { stdout, stderr } = await run('kubectl', ['--kubeconfig', kubeconfig, '--request-timeout=20s', ...args], { env: { ...process.env, HOME: dir } });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code: number; stdout: string; stderr: string };
-      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-    }
-  };
+  let kubectl: Kubectl;
 
   beforeAll(async () => {
     sim = await startTestSimulator();
-    dir = await mkdtemp(join(tmpdir(), 'capstan-kube-'));
-    kubeconfig = join(dir, 'kubeconfig');
-    await writeFile(kubeconfig, sim.simulator.managementKubeconfig);
+    dir = await kubectlDir('capstan-kube-');
+    ({ kubectl } = await kubectlFor(dir, sim.simulator.managementKubeconfig));
   });
   afterAll(async () => {
     await sim?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await removeKubectlDir(dir);
   });
 
   it('answers /readyz and /version in the distribution’s form', async () => {
@@ -127,11 +112,8 @@ describe('kubectl against the emulated management API server', () => {
   });
 
   it('refuses a request without a valid token with a 401 Status', async () => {
-    const bad = join(dir, 'bad-kubeconfig');
-    await writeFile(bad, sim.simulator.managementKubeconfig.replace(/token: .*/, 'token: not-a-token'));
-    const result = await run('kubectl', ['--kubeconfig', bad, 'get', 'ns'], { env: { ...process.env, HOME: dir } }).catch(
-      (error: unknown) => error as { stderr: string },
-    );
+    const bad = await kubectlFor(dir, sim.simulator.managementKubeconfig.replace(/token: .*/, 'token: not-a-token'), 'bad-kubeconfig');
+    const result = await bad.kubectl('get', 'ns');
     expect(result.stderr).toMatch(/Unauthorized|must be logged in/);
   });
 });

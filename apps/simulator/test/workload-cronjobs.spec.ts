@@ -1,14 +1,9 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { kubeconfigYaml } from '../src/kube/kubeconfig';
 import type { ApiServerClient, KubeObject } from '../src/kube/types';
 import { startTestSimulator, type TestSimulator } from './harness';
-import { addNodes, eventually } from './workload-support';
-
-const run = promisify(execFile);
+import { type Kubectl, kubectlDir, kubectlWorkloadCluster, removeKubectlDir } from './kubectl-support';
+import { eventually } from './workload-support';
 
 /**
  * The CronJob controller judged by the real kubectl. The simulator's controllers run on a clock
@@ -22,18 +17,9 @@ describe('CronJobs on an emulated workload cluster (kubectl)', () => {
   let sim: TestSimulator;
   let server: ApiServerClient;
   let dir: string;
-  let kubeconfig: string;
+  let kubectl: Kubectl;
   let pokes = 0;
 
-  const kubectl = async (...args: string[]) => {
-    try {
-      const { stdout, stderr } = await run('kubectl', ['--kubeconfig', kubeconfig, '--request-timeout=20s', ...args], { env: { ...process.env, HOME: dir } });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code: number; stdout: string; stderr: string };
-      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-    }
-  };
   const jobsOf = async (cronJob: string) =>
     (await server.list('batch/v1', 'Job', { namespace: 'default' })).filter((job) =>
       job.metadata.ownerReferences?.some((o) => o.kind === 'CronJob' && o.name === cronJob),
@@ -50,18 +36,13 @@ describe('CronJobs on an emulated workload cluster (kubectl)', () => {
 
   beforeAll(async () => {
     sim = await startTestSimulator({ kubeClock: () => new Date(Date.now() + offsetMs) });
-    dir = await mkdtemp(join(tmpdir(), 'capstan-cron-'));
+    dir = await kubectlDir('capstan-cron-');
     const kube = sim.simulator.kube;
-    await kube.ensureApiServer({ name: NAME, role: 'workload', distribution: 'rke2', version: '1.32.4+rke2r1' });
-    server = kube.server(NAME);
-    await addNodes(server, ['worker-a'], 'v1.32.4+rke2r1');
-    const { token } = await kube.issueToken(NAME, { subject: 'capstan-admin', ttlSeconds: null });
-    kubeconfig = join(dir, 'kubeconfig');
-    await writeFile(kubeconfig, kubeconfigYaml({ name: NAME, url: kube.url, kubeDomain: kube.kubeDomain, caCertificatePem: kube.caCertificatePem, token }));
+    ({ server, kubectl } = await kubectlWorkloadCluster(kube, NAME, dir, { nodes: ['worker-a'] }));
   });
   afterAll(async () => {
     await sim?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await removeKubectlDir(dir);
   });
 
   it('starts a Job at each schedule time, records the times, keeps the history limit, and makes a Job by hand with --from', async () => {

@@ -1,15 +1,10 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { nodeObject, setNodeReady } from '../src/kube/controllers/workload';
-import { kubeconfigYaml } from '../src/kube/kubeconfig';
 import type { ApiServerClient, ChangeEvent, KubeObject } from '../src/kube/types';
 import { startTestSimulator, type TestSimulator } from './harness';
+import { adminKubectl, type Kubectl, kubectlDir, removeKubectlDir } from './kubectl-support';
 import { eventually } from './workload-support';
-
-const run = promisify(execFile);
 
 interface SliceEndpoint {
   addresses: string[];
@@ -30,19 +25,10 @@ describe('Service endpoints on an emulated workload cluster (kubectl)', () => {
   let sim: TestSimulator;
   let server: ApiServerClient;
   let dir: string;
-  let kubeconfig: string;
+  let kubectl: Kubectl;
   const slicesSeen: KubeObject[] = [];
   let unsubscribe: () => void = () => undefined;
 
-  const kubectl = async (...args: string[]) => {
-    try {
-      const { stdout, stderr } = await run('kubectl', ['--kubeconfig', kubeconfig, '--request-timeout=20s', ...args], { env: { ...process.env, HOME: dir } });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code: number; stdout: string; stderr: string };
-      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-    }
-  };
   const json = async <T>(...args: string[]): Promise<T> => JSON.parse((await kubectl(...args, '-o', 'json')).stdout || 'null') as T;
   const webIPs = async () =>
     (await kubectl('get', 'pods', '-l', 'app=web', '--field-selector=status.phase=Running', '-o', 'jsonpath={range .items[*]}{.status.podIP} {end}')).stdout
@@ -54,7 +40,7 @@ describe('Service endpoints on an emulated workload cluster (kubectl)', () => {
 
   beforeAll(async () => {
     sim = await startTestSimulator({ stepDelayMs: 1_000 });
-    dir = await mkdtemp(join(tmpdir(), 'capstan-ep-'));
+    dir = await kubectlDir('capstan-ep-');
     const kube = sim.simulator.kube;
     unsubscribe = kube.onChange((event: ChangeEvent) => {
       if (event.server === NAME && event.object.kind === 'EndpointSlice') slicesSeen.push(event.object);
@@ -73,14 +59,12 @@ describe('Service endpoints on an emulated workload cluster (kubectl)', () => {
       await server.create(
         nodeObject({ name, kubeletVersion: 'v1.32.4+rke2r1', labels: { 'node-role.kubernetes.io/worker': 'true', 'topology.kubernetes.io/zone': 'zone-b' } }),
       );
-    const { token } = await kube.issueToken(NAME, { subject: 'capstan-admin', ttlSeconds: null });
-    kubeconfig = join(dir, 'kubeconfig');
-    await writeFile(kubeconfig, kubeconfigYaml({ name: NAME, url: kube.url, kubeDomain: kube.kubeDomain, caCertificatePem: kube.caCertificatePem, token }));
+    ({ kubectl } = await adminKubectl(kube, NAME, dir));
   });
   afterAll(async () => {
     unsubscribe();
     await sim?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await removeKubectlDir(dir);
   });
 
   it('lists the API server behind default/kubernetes, as Endpoints and as an EndpointSlice', async () => {

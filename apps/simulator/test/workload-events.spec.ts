@@ -1,47 +1,12 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { recordEvent } from '../src/kube/controllers/workload/events';
-import { kubeconfigYaml } from '../src/kube/kubeconfig';
 import type { ApiServerClient, KubeObject } from '../src/kube/types';
 import { startTestSimulator, type TestSimulator } from './harness';
-import { addNodes, eventually } from './workload-support';
+import { type Kubectl, kubectlDir, kubectlWorkloadCluster, removeKubectlDir } from './kubectl-support';
+import { eventually } from './workload-support';
 
-const run = promisify(execFile);
-
-async function workloadCluster(
-  sim: TestSimulator,
-  name: string,
-  dir: string,
-): Promise<{ server: ApiServerClient; kubectl: (...args: string[]) => Promise<Result> }> {
-  const kube = sim.simulator.kube;
-  await kube.ensureApiServer({ name, role: 'workload', distribution: 'rke2', version: '1.32.4+rke2r1' });
-  const server = kube.server(name);
-  await addNodes(server, ['worker-a', 'worker-b'], 'v1.32.4+rke2r1');
-  const { token } = await kube.issueToken(name, { subject: 'capstan-admin', ttlSeconds: null });
-  const kubeconfig = join(dir, `${name}.kubeconfig`);
-  await writeFile(kubeconfig, kubeconfigYaml({ name, url: kube.url, kubeDomain: kube.kubeDomain, caCertificatePem: kube.caCertificatePem, token }));
-  const kubectl = async (...args: string[]): Promise<Result> => {
-    try {
-      const { stdout, stderr } = await run('kubectl', ['--kubeconfig', kubeconfig, '--request-timeout=20s', ...args], { env: { ...process.env, HOME: dir } });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code: number; stdout: string; stderr: string };
-      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-    }
-  };
-  return { server, kubectl };
-}
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-const events = async (kubectl: (...args: string[]) => Promise<Result>, reason: string): Promise<KubeObject[]> =>
+const events = async (kubectl: Kubectl, reason: string): Promise<KubeObject[]> =>
   (JSON.parse((await kubectl('get', 'events', '--field-selector', `reason=${reason}`, '-o', 'json')).stdout) as { items: KubeObject[] }).items;
 
 /**
@@ -53,19 +18,19 @@ const events = async (kubectl: (...args: string[]) => Promise<Result>, reason: s
 describe('Events on an emulated workload cluster (kubectl)', () => {
   let dir: string;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'capstan-events-'));
+    dir = await kubectlDir('capstan-events-');
   });
   afterAll(async () => {
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await removeKubectlDir(dir);
   });
 
   describe('with the default TTL', () => {
     let sim: TestSimulator;
     let server: ApiServerClient;
-    let kubectl: (...args: string[]) => Promise<Result>;
+    let kubectl: Kubectl;
     beforeAll(async () => {
       sim = await startTestSimulator();
-      ({ server, kubectl } = await workloadCluster(sim, 'capstan-events-wl', dir));
+      ({ server, kubectl } = await kubectlWorkloadCluster(sim.simulator.kube, 'capstan-events-wl', dir));
     });
     afterAll(async () => {
       await sim?.close();
@@ -155,10 +120,10 @@ describe('Events on an emulated workload cluster (kubectl)', () => {
 
   describe('with a short TTL', () => {
     let sim: TestSimulator;
-    let kubectl: (...args: string[]) => Promise<Result>;
+    let kubectl: Kubectl;
     beforeAll(async () => {
       sim = await startTestSimulator({ eventTtlSeconds: 2 });
-      ({ kubectl } = await workloadCluster(sim, 'capstan-events-ttl', dir));
+      ({ kubectl } = await kubectlWorkloadCluster(sim.simulator.kube, 'capstan-events-ttl', dir));
     });
     afterAll(async () => {
       await sim?.close();

@@ -1,14 +1,7 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { kubeconfigYaml } from '../src/kube/kubeconfig';
 import type { ApiServerClient, KubeObject } from '../src/kube/types';
 import { startTestSimulator, type TestSimulator } from './harness';
-import { addNodes, eventually } from './workload-support';
-
-const run = promisify(execFile);
+import { applyManifest, type Kubectl, kubectlDir, kubectlWorkloadCluster, removeKubectlDir } from './kubectl-support';
+import { eventually } from './workload-support';
 
 /**
  * The Job controller judged by the real kubectl: a Job's pods run and complete, parallelism and
@@ -20,38 +13,20 @@ describe('Jobs on an emulated workload cluster (kubectl)', () => {
   let sim: TestSimulator;
   let server: ApiServerClient;
   let dir: string;
-  let kubeconfig: string;
+  let kubectl: Kubectl;
 
-  const kubectl = async (...args: string[]) => {
-    try {
-      const { stdout, stderr } = await run('kubectl', ['--kubeconfig', kubeconfig, '--request-timeout=20s', ...args], { env: { ...process.env, HOME: dir } });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code: number; stdout: string; stderr: string };
-      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-    }
-  };
   const job = async (name: string) => JSON.parse((await kubectl('get', 'job', name, '-o', 'json')).stdout) as KubeObject;
-  const apply = async (name: string, manifest: string) => {
-    const file = join(dir, `${name}.yaml`);
-    await writeFile(file, manifest);
-    return kubectl('apply', '-f', file);
-  };
+  const apply = (name: string, manifest: string) => applyManifest(kubectl, dir, name, manifest);
 
   beforeAll(async () => {
     sim = await startTestSimulator();
-    dir = await mkdtemp(join(tmpdir(), 'capstan-jobs-'));
+    dir = await kubectlDir('capstan-jobs-');
     const kube = sim.simulator.kube;
-    await kube.ensureApiServer({ name: NAME, role: 'workload', distribution: 'rke2', version: '1.32.4+rke2r1' });
-    server = kube.server(NAME);
-    await addNodes(server, ['worker-a', 'worker-b'], 'v1.32.4+rke2r1');
-    const { token } = await kube.issueToken(NAME, { subject: 'capstan-admin', ttlSeconds: null });
-    kubeconfig = join(dir, 'kubeconfig');
-    await writeFile(kubeconfig, kubeconfigYaml({ name: NAME, url: kube.url, kubeDomain: kube.kubeDomain, caCertificatePem: kube.caCertificatePem, token }));
+    ({ server, kubectl } = await kubectlWorkloadCluster(kube, NAME, dir));
   });
   afterAll(async () => {
     await sim?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await removeKubectlDir(dir);
   });
 
   it('runs a Job created with kubectl create job to completion', async () => {

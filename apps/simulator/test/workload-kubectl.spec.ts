@@ -1,15 +1,10 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { request } from 'node:https';
-import { promisify } from 'node:util';
-import { kubeconfigYaml } from '../src/kube/kubeconfig';
-import type { ApiServerClient, KubeObject } from '../src/kube/types';
+import type { KubeObject } from '../src/kube/types';
 import { startTestSimulator, type TestSimulator } from './harness';
-import { addNodes, eventually } from './workload-support';
-
-const run = promisify(execFile);
+import { type Kubectl, kubectlDir, kubectlWorkloadCluster, removeKubectlDir } from './kubectl-support';
+import { eventually } from './workload-support';
 
 /**
  * The real kubectl (1.32) against one emulated workload cluster with three Ready nodes: what a
@@ -19,20 +14,10 @@ const run = promisify(execFile);
 describe('kubectl against an emulated workload cluster', () => {
   const NAME = 'capstan-kubectl-wl';
   let sim: TestSimulator;
-  let server: ApiServerClient;
   let dir: string;
-  let kubeconfig: string;
+  let kubectl: Kubectl;
   let adminToken: string;
 
-  const kubectl = async (...args: string[]) => {
-    try {
-      const { stdout, stderr } = await run('kubectl', ['--kubeconfig', kubeconfig, '--request-timeout=20s', ...args], { env: { ...process.env, HOME: dir } });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code: number; stdout: string; stderr: string };
-      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-    }
-  };
   const webPods = async () =>
     (await kubectl('get', 'pods', '-l', 'app=web', '-o', 'wide', '--no-headers')).stdout
       .trim()
@@ -43,19 +28,14 @@ describe('kubectl against an emulated workload cluster', () => {
 
   beforeAll(async () => {
     sim = await startTestSimulator();
-    dir = await mkdtemp(join(tmpdir(), 'capstan-wl-'));
+    dir = await kubectlDir('capstan-wl-');
     const kube = sim.simulator.kube;
-    await kube.ensureApiServer({ name: NAME, role: 'workload', distribution: 'rke2', version: '1.36.4+rke2r1' });
-    server = kube.server(NAME);
-    await addNodes(server, ['worker-a', 'worker-b', 'worker-c']);
-    const { token } = await kube.issueToken(NAME, { subject: 'capstan-admin', ttlSeconds: null });
-    adminToken = token;
-    kubeconfig = join(dir, 'kubeconfig');
-    await writeFile(kubeconfig, kubeconfigYaml({ name: NAME, url: kube.url, kubeDomain: kube.kubeDomain, caCertificatePem: kube.caCertificatePem, token }));
+    const nodes = ['worker-a', 'worker-b', 'worker-c'];
+    ({ kubectl, token: adminToken } = await kubectlWorkloadCluster(kube, NAME, dir, { version: '1.36.4+rke2r1', nodes }));
   });
   afterAll(async () => {
     await sim?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await removeKubectlDir(dir);
   });
 
   it('shows the kube-system pods a real RKE2 cluster runs', async () => {
@@ -182,15 +162,7 @@ describe('kubectl against an emulated workload cluster', () => {
     expect(created.code).toBe(0);
     const token = created.stdout.trim();
     expect(token.length).toBeGreaterThan(20);
-    const asDeployer = ['--token', token, '--kubeconfig', kubeconfig];
-    const get = async () => {
-      try {
-        await run('kubectl', [...asDeployer, 'get', 'ns', '-o', 'name'], { env: { ...process.env, HOME: dir } });
-        return 0;
-      } catch (error) {
-        return (error as { code: number }).code;
-      }
-    };
+    const get = async () => (await kubectl('--token', token, 'get', 'ns', '-o', 'name')).code;
     expect(await get()).toBe(0);
     expect((await kubectl('create', 'token', 'deployer', '--duration=1m')).stderr).toContain('may not specify a duration less than 10 minutes');
     expect((await kubectl('create', 'token', 'nobody')).stderr).toContain('serviceaccounts "nobody" not found');

@@ -1,13 +1,9 @@
 import type { ClusterAccess } from '@capstan/providers';
 import { type ApiServerClient, type KubeObject, kubeconfigYaml, type RunningSimulator, startSimulator } from '@capstan/simulator';
-import { createTestDatabase, type TestDatabase } from '@capstan/testing';
-import { execFile } from 'node:child_process';
+import { createTestDatabase, type KubectlResult, kubectlRunner, type TestDatabase } from '@capstan/testing';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
 
 /** One simulator on this test file's own database, with workload API servers made on demand. */
 export interface EmulatedClusters {
@@ -15,7 +11,7 @@ export interface EmulatedClusters {
   /** A workload API server of `version` (distribution form: `1.31.4+rke2r1`) with Capstan's admin access to it. */
   cluster(name: string, version: string, distribution?: 'rke2' | 'gke'): Promise<{ access: ClusterAccess; server: ApiServerClient }>;
   /** Runs the real kubectl with a kubeconfig for `name` and `token`. */
-  kubectl(name: string, token: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  kubectl(name: string, token: string, ...args: string[]): Promise<KubectlResult>;
   close(): Promise<void>;
 }
 
@@ -38,11 +34,7 @@ export async function startEmulatedClusters(): Promise<EmulatedClusters> {
       const kubeconfig = join(dir, `${name}-${Math.random().toString(36).slice(2)}.yaml`);
       await writeFile(kubeconfig, kubeconfigYaml({ name, url: kube.url, kubeDomain: kube.kubeDomain, caCertificatePem: kube.caCertificatePem, token }));
       try {
-        const { stdout, stderr } = await run('kubectl', ['--kubeconfig', kubeconfig, '--request-timeout=20s', ...args], { env: { ...process.env, HOME: dir } });
-        return { code: 0, stdout, stderr };
-      } catch (error) {
-        const failed = error as { code: number; stdout: string; stderr: string };
-        return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+        return await kubectlRunner(kubeconfig, dir)(...args);
       } finally {
         await rm(kubeconfig, { force: true });
       }

@@ -1,5 +1,5 @@
 import { createApi } from '@capstan/api';
-import type { CapstanConfig } from '@capstan/platform';
+import { type CapstanConfig, PrismaService } from '@capstan/platform';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createTestDatabase, type TestDatabase } from './databases';
 import { testConfig } from './test-config';
@@ -23,6 +23,37 @@ export async function startTestApi(env: Record<string, string> = {}, database?: 
     async close() {
       await app.close();
       if (!database) await db.drop();
+    },
+  };
+}
+
+export interface StartedTestApi {
+  readonly api: TestApi;
+  readonly prisma: PrismaService;
+}
+
+/**
+ * The API started once for the calling describe block (in its beforeAll) and closed after it; read
+ * `api` and `prisma` inside hooks and tests only, as they exist once the beforeAll has run.
+ */
+export function useTestApi(env: Record<string, string> = {}): StartedTestApi {
+  let api: TestApi | undefined;
+  beforeAll(async () => {
+    api = await startTestApi(env);
+  });
+  afterAll(async () => {
+    await api?.close();
+  });
+  const started = () => {
+    if (!api) throw new Error('the test API is read before its beforeAll has started it');
+    return api;
+  };
+  return {
+    get api() {
+      return started();
+    },
+    get prisma() {
+      return started().app.get(PrismaService);
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { MaintenanceWindowSpec } from '@capstan/domain';
 import { newId, type UnitOfWork } from '@capstan/platform';
 import { sql } from 'kysely';
 
@@ -42,6 +43,75 @@ export async function seedFleetCatalogue(db: UnitOfWork, now: Date): Promise<voi
       })),
     )
     .execute();
+}
+
+export interface RunningClusterSeed {
+  id: string;
+  organizationId: string;
+  name: string;
+  provider?: 'rke2' | 'gke';
+  /** The control plane's and every pool's version. */
+  version: string;
+  /** One pool `default` of 3 nodes, surge 1 and unavailable 0, unless given. */
+  pools?: { name: string; nodeCount?: number; maxSurge?: number; maxUnavailable?: number }[];
+  window?: MaintenanceWindowSpec;
+}
+
+/**
+ * One running cluster with its node pools and (when given) its maintenance window, written
+ * straight to the owners' tables as a provisioned cluster would be (test setup only). Regions and
+ * machine types are the provider's usual ones.
+ */
+export async function seedRunningCluster(db: UnitOfWork, seed: RunningClusterSeed, now = new Date()): Promise<void> {
+  const provider = seed.provider ?? 'rke2';
+  await db
+    .insertInto('clusters')
+    .values({
+      id: seed.id,
+      organization_id: seed.organizationId,
+      name: seed.name,
+      live_name: seed.name,
+      provider,
+      region: provider === 'gke' ? 'europe-west6' : 'nine-cz41',
+      current_version: seed.version,
+      desired_version: seed.version,
+      status: 'running',
+      labels: sql`'{}'::jsonb`,
+      updated_at: now,
+    })
+    .execute();
+  await db
+    .insertInto('node_pools')
+    .values(
+      (seed.pools ?? [{ name: 'default' }]).map((pool) => ({
+        id: newId('np'),
+        cluster_id: seed.id,
+        organization_id: seed.organizationId,
+        name: pool.name,
+        live_name: pool.name,
+        machine_type: provider === 'gke' ? 'e2-standard-4' : 'nine-standard-4',
+        node_count: pool.nodeCount ?? 3,
+        version: seed.version,
+        max_surge: pool.maxSurge ?? 1,
+        max_unavailable: pool.maxUnavailable ?? 0,
+        status: 'running' as const,
+        updated_at: now,
+      })),
+    )
+    .execute();
+  if (seed.window) {
+    await db
+      .insertInto('maintenance_windows')
+      .values({
+        cluster_id: seed.id,
+        time_zone: seed.window.timeZone,
+        days: [...seed.window.days],
+        start_time: seed.window.startTime,
+        duration_minutes: seed.window.durationMinutes,
+        updated_at: now,
+      })
+      .execute();
+  }
 }
 
 export interface SeededFleetCluster {

@@ -12,3 +12,4 @@ export * from './https-get';
 export * from './simulator-client';
 export * from './helm-template';
 export * from './fleet-fixtures';
+export * from './kubectl';

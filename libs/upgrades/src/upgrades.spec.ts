@@ -1,5 +1,5 @@
 import { Database, newId } from '@capstan/platform';
-import { seedOrganization, startTestApi, type TestApi } from '@capstan/testing';
+import { seedOrganization, seedRunningCluster, startTestApi, type TestApi } from '@capstan/testing';
 import { sql } from 'kysely';
 
 /**
@@ -38,45 +38,21 @@ describe('upgrade planning routes', () => {
         })),
       )
       .execute();
-    await db
-      .insertInto('clusters')
-      .values({
+    await seedRunningCluster(
+      db,
+      {
         id: clusterId,
-        organization_id: owner.organizationId,
+        organizationId: owner.organizationId,
         name: 'shop',
-        live_name: 'shop',
-        provider: 'rke2',
-        region: 'nine-cz41',
-        current_version: '1.34.2',
-        desired_version: '1.34.2',
-        status: 'running',
-        labels: sql`'{}'::jsonb`,
-        updated_at: now,
-      })
-      .execute();
-    await db
-      .insertInto('node_pools')
-      .values(
-        ['default', 'batch'].map((name, i) => ({
-          id: newId('np'),
-          cluster_id: clusterId,
-          organization_id: owner.organizationId,
-          name,
-          live_name: name,
-          machine_type: 'nine-standard-4',
-          node_count: 3,
-          version: '1.34.2',
-          max_surge: i === 0 ? 1 : 0,
-          max_unavailable: i === 0 ? 0 : 1,
-          status: 'running' as const,
-          updated_at: now,
-        })),
-      )
-      .execute();
-    await db
-      .insertInto('maintenance_windows')
-      .values({ cluster_id: clusterId, time_zone: 'Europe/Zurich', days: ['SA', 'SU'], start_time: '22:00', duration_minutes: 360, updated_at: now })
-      .execute();
+        version: '1.34.2',
+        pools: [
+          { name: 'default', maxSurge: 1, maxUnavailable: 0 },
+          { name: 'batch', maxSurge: 0, maxUnavailable: 1 },
+        ],
+        window: { timeZone: 'Europe/Zurich', days: ['SA', 'SU'], startTime: '22:00', durationMinutes: 360 },
+      },
+      now,
+    );
   });
 
   afterAll(async () => {

@@ -8,7 +8,8 @@ import type { ClusterWithRelations } from '../cluster-view';
 import { insertMaintenanceExclusion } from '../cluster-writes';
 import { ClustersRepository } from '../clusters.repository';
 import { VersionCatalogueRepository } from '../version-catalogue.repository';
-import { assertNotDeleting, providerHoldsExclusions, startSettingsUpdate, windowSpecOf } from './exclusion-changes';
+import { assertNotDeleting, exclusionAuditChanges, providerHoldsExclusions, windowSpecOf } from './exclusion-changes';
+import { startSettingsUpdate } from './settings-update';
 import { presentMaintenanceExclusion } from './read-maintenance-exclusions';
 
 export type CreateMaintenanceExclusionInput = z.infer<typeof clusterRoutes.createMaintenanceExclusionBody>;
@@ -52,13 +53,7 @@ export class CreateMaintenanceExclusion {
       await audit({
         action: 'maintenance_exclusion.create',
         target: { type: 'maintenance_exclusion', id },
-        changes: {
-          cluster: { after: clusterId },
-          name: { after: input.name },
-          scope: { after: input.scope },
-          startsAt: { after: input.starts_at },
-          endsAt: { after: input.ends_at },
-        },
+        changes: exclusionAuditChanges('after', clusterId, { name: input.name, scope: input.scope, startsAt: input.starts_at, endsAt: input.ends_at }),
       });
       const row = await this.clusters.maintenanceExclusion(requester.organizationId, clusterId, id, trx);
       return { exclusion: presentMaintenanceExclusion(row), operation: operation && presentOperation(operation) };

@@ -4,7 +4,8 @@ import { Injectable } from '@nestjs/common';
 import { ClusterUnitOfWork, type Requester } from '../cluster-change';
 import { deleteMaintenanceExclusion } from '../cluster-writes';
 import { ClustersRepository } from '../clusters.repository';
-import { assertNotDeleting, providerHoldsExclusions, startSettingsUpdate } from './exclusion-changes';
+import { assertNotDeleting, exclusionAuditChanges, providerHoldsExclusions } from './exclusion-changes';
+import { startSettingsUpdate } from './settings-update';
 
 /**
  * DELETE /v1/clusters/{id}/maintenance-exclusions/{exclusion}: gone from Capstan's planning at
@@ -30,13 +31,12 @@ export class DeleteMaintenanceExclusion {
       await audit({
         action: 'maintenance_exclusion.delete',
         target: { type: 'maintenance_exclusion', id },
-        changes: {
-          cluster: { before: clusterId },
-          name: { before: exclusion.name },
-          scope: { before: exclusion.scope },
-          startsAt: { before: exclusion.starts_at.toISOString() },
-          endsAt: { before: exclusion.ends_at.toISOString() },
-        },
+        changes: exclusionAuditChanges('before', clusterId, {
+          name: exclusion.name,
+          scope: exclusion.scope,
+          startsAt: exclusion.starts_at.toISOString(),
+          endsAt: exclusion.ends_at.toISOString(),
+        }),
       });
       return { operation: operation && presentOperation(operation) };
     });

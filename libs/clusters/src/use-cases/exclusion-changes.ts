@@ -1,15 +1,5 @@
-import {
-  assertClusterAccepts,
-  clusterStatusDuring,
-  ConflictError,
-  type MaintenanceWindowSpec,
-  normaliseTimeZone,
-  type Provider,
-  type WindowDay,
-} from '@capstan/domain';
-import type { ClusterChange } from '../cluster-change';
+import { ConflictError, type MaintenanceWindowSpec, normaliseTimeZone, type Provider, type WindowDay } from '@capstan/domain';
 import type { ClusterWithRelations } from '../cluster-view';
-import { setClusterStatus } from '../cluster-writes';
 
 /**
  * Whether the provider keeps its own copy of a cluster's maintenance exclusions: GKE holds them in
@@ -27,21 +17,20 @@ export function assertNotDeleting(cluster: ClusterWithRelations): void {
   }
 }
 
-/**
- * The `update_cluster` operation that brings the provider's copy of the cluster's settings to
- * Capstan's rows, as a PATCH of a GKE cluster's window starts it (UpdateCluster): under the
- * lifecycle's rules (another operation on the cluster is a 409, which rolls the change back), the
- * cluster `updating` until it has run. Its step reads every setting again when it runs.
- */
-export async function startSettingsUpdate(change: Pick<ClusterChange, 'trx' | 'active' | 'enqueue'>, cluster: ClusterWithRelations, settings: string[]) {
-  assertClusterAccepts(cluster, 'update_cluster', change.active);
-  await setClusterStatus(change.trx, cluster.id, clusterStatusDuring('update_cluster'));
-  return change.enqueue({
-    clusterId: cluster.id,
-    type: 'update_cluster',
-    target: { type: 'cluster', id: cluster.id },
-    params: { change: settings, previousClusterStatus: cluster.status },
-  });
+/** The audit changes of an exclusion that comes (`after`) or goes (`before`), with the cluster it belongs to. */
+export function exclusionAuditChanges(
+  side: 'before' | 'after',
+  clusterId: string,
+  exclusion: { name: string; scope: string; startsAt: string; endsAt: string },
+): Record<string, { before?: string; after?: string }> {
+  const entry = (value: string) => ({ [side]: value });
+  return {
+    cluster: entry(clusterId),
+    name: entry(exclusion.name),
+    scope: entry(exclusion.scope),
+    startsAt: entry(exclusion.startsAt),
+    endsAt: entry(exclusion.endsAt),
+  };
 }
 
 /** The cluster's window for the domain's rules; none when unset or stored before zones were checked. */

@@ -1,5 +1,5 @@
 import { clusterRoutes, type z } from '@capstan/contracts';
-import { assertClusterAccepts, assertWindowKeepsAvailability, clusterStatusDuring, ConflictError, type Provider } from '@capstan/domain';
+import { assertWindowKeepsAvailability, ConflictError, type Provider } from '@capstan/domain';
 import { presentOperation } from '@capstan/operations';
 import { Clock, type TransactionOf } from '@capstan/platform';
 import { changesBetween } from '@capstan/tenancy';
@@ -7,8 +7,9 @@ import { Injectable } from '@nestjs/common';
 import { ClusterUnitOfWork, type Requester } from '../cluster-change';
 import { presentCluster } from '../cluster-view';
 import { ClustersRepository } from '../clusters.repository';
-import { setClusterStatus, updateClusterSettings } from '../cluster-writes';
+import { updateClusterSettings } from '../cluster-writes';
 import { assertEtag, audited } from './change-rows';
+import { startSettingsUpdate } from './settings-update';
 import { checkedWindow } from './window-rules';
 
 export type UpdateClusterInput = z.infer<typeof clusterRoutes.updateClusterBody>;
@@ -63,14 +64,7 @@ export class UpdateCluster {
       let operation = null;
       if (forProvider.length > 0) {
         // Throws before the commit: the settings written above go with the refused change.
-        assertClusterAccepts(before, 'update_cluster', active);
-        await setClusterStatus(trx, id, clusterStatusDuring('update_cluster'));
-        operation = await enqueue({
-          clusterId: id,
-          type: 'update_cluster',
-          target: { type: 'cluster', id },
-          params: { change: forProvider, previousClusterStatus: before.status },
-        });
+        operation = await startSettingsUpdate({ trx, active, enqueue }, before, forProvider);
         after = await this.clusters.get(requester.organizationId, id, trx);
       }
       await audit({

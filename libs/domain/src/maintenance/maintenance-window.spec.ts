@@ -1,15 +1,8 @@
 import fc from 'fast-check';
 import { ValidationError } from '../errors/domain-error';
 import { caught } from '../test/thrown';
-import { assertEnoughAvailability, type MaintenanceWindowSpec, nextWindow, normaliseTimeZone, occurrences, validateWindow } from './maintenance-window';
-
-const zurich = (days: MaintenanceWindowSpec['days'], startTime: string, durationMinutes: number): MaintenanceWindowSpec => ({
-  timeZone: 'Europe/Zurich',
-  days,
-  startTime,
-  durationMinutes,
-});
-const iso = (o: { startsAt: Date; endsAt: Date }) => [o.startsAt.toISOString(), o.endsAt.toISOString()];
+import { iso, zurich } from '../test/windows';
+import { assertEnoughAvailability, nextWindow, normaliseTimeZone, occurrences, validateWindow } from './maintenance-window';
 
 describe('time zones', () => {
   it('keeps IANA names as IANA spells them', () => {

@@ -1,15 +1,8 @@
 /** Window cases around Europe/Zurich's 2026 DST changes, windows across midnight, and GKE's availability rule. */
 import { caught } from '../test/thrown';
-import { assertEnoughAvailability, type MaintenanceWindowSpec, occurrences } from './maintenance-window';
+import { iso, zurich } from '../test/windows';
+import { assertEnoughAvailability, occurrences } from './maintenance-window';
 import { exclusionCovers } from '../upgrades/fleet-rollout';
-
-const zurich = (days: MaintenanceWindowSpec['days'], startTime: string, durationMinutes: number): MaintenanceWindowSpec => ({
-  timeZone: 'Europe/Zurich',
-  days,
-  startTime,
-  durationMinutes,
-});
-const iso = (o: { startsAt: Date; endsAt: Date }) => [o.startsAt.toISOString(), o.endsAt.toISOString()];
 
 describe('a Saturday 22:00 window of 6 h across midnight and the DST nights', () => {
   const spec = zurich(['SA'], '22:00', 360);

@@ -1,6 +1,6 @@
 import { type MaintenanceWindowSpec, MIN_WINDOW_LEFT_FOR_A_STEP_MS, windowGate } from '@capstan/domain';
 import { Database, newId } from '@capstan/platform';
-import { seedFleetCatalogue, seedOrganization, seedStaff, startTestApi, type TestApi } from '@capstan/testing';
+import { seedFleetCatalogue, seedOrganization, seedRunningCluster, seedStaff, startTestApi, type TestApi } from '@capstan/testing';
 
 /**
  * The fleet's HTTP side on the real API and database: `start: next_window`, staff's rollout
@@ -24,52 +24,9 @@ describe('fleet routes', () => {
     staff = await seedStaff(db, 'operator');
     const now = new Date();
     await seedFleetCatalogue(db, now);
-    for (const id of [withWindow, withoutWindow]) {
-      await db
-        .insertInto('clusters')
-        .values({
-          id,
-          organization_id: owner.organizationId,
-          name: id === withWindow ? 'windowed' : 'unwindowed',
-          live_name: id === withWindow ? 'windowed' : 'unwindowed',
-          provider: 'rke2',
-          region: 'nine-cz41',
-          current_version: '1.35.1',
-          desired_version: '1.35.1',
-          status: 'running',
-          labels: '{}',
-          updated_at: now,
-        })
-        .execute();
-      await db
-        .insertInto('node_pools')
-        .values({
-          id: newId('np'),
-          cluster_id: id,
-          organization_id: owner.organizationId,
-          name: 'default',
-          live_name: 'default',
-          machine_type: 'nine-standard-4',
-          node_count: 3,
-          version: '1.35.1',
-          max_surge: 1,
-          max_unavailable: 0,
-          status: 'running',
-          updated_at: now,
-        })
-        .execute();
-    }
-    await db
-      .insertInto('maintenance_windows')
-      .values({
-        cluster_id: withWindow,
-        time_zone: window.timeZone,
-        days: [...window.days],
-        start_time: window.startTime,
-        duration_minutes: window.durationMinutes,
-        updated_at: now,
-      })
-      .execute();
+    const cluster = { organizationId: owner.organizationId, version: '1.35.1' };
+    await seedRunningCluster(db, { ...cluster, id: withWindow, name: 'windowed', window }, now);
+    await seedRunningCluster(db, { ...cluster, id: withoutWindow, name: 'unwindowed' }, now);
   }, 120_000);
 
   afterAll(async () => {

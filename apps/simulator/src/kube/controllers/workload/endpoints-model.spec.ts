@@ -1,4 +1,5 @@
 import type { KubeObject } from '../../types';
+import { testPod } from '../../../../test/pod-fixture';
 import {
   apiServerEndpoints,
   endpointsLabels,
@@ -34,23 +35,12 @@ function pod(
     spec?: Record<string, unknown>;
   } = {},
 ): KubeObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name,
-      namespace: 'default',
-      uid: `uid-${name}`,
-      labels: options.labels ?? { app: 'web' },
-      ...(options.deleting ? { deletionTimestamp: '2026-12-06T00:00:00Z' } : {}),
-    },
+  return testPod(name, {
+    ready: options.ready ?? true,
+    metadata: { labels: options.labels ?? { app: 'web' }, ...(options.deleting ? { deletionTimestamp: '2026-12-06T00:00:00Z' } : {}) },
     spec: { nodeName: options.node ?? 'n1', containers: [{ name: 'c', ports: options.ports ?? [{ name: 'http', containerPort: 8080 }] }], ...options.spec },
-    status: {
-      phase: options.phase ?? 'Running',
-      ...(ip ? { podIP: ip } : {}),
-      conditions: [{ type: 'Ready', status: (options.ready ?? true) ? 'True' : 'False' }],
-    },
-  };
+    status: { phase: options.phase ?? 'Running', ...(ip ? { podIP: ip } : {}) },
+  });
 }
 
 const noZone = () => undefined;

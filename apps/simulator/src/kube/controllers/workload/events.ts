@@ -70,16 +70,19 @@ export async function recordEvent(server: ApiServerClient, object: KubeObject, e
       uid: metadata.uid,
       resourceVersion: metadata.resourceVersion,
     };
+    const common = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name, namespace },
+      involvedObject,
+      type: event.type,
+      reason: event.reason,
+      message: event.message,
+    };
     const body: KubeObject =
       recorder === 'core'
         ? {
-            apiVersion: 'v1',
-            kind: 'Event',
-            metadata: { name, namespace },
-            involvedObject,
-            type: event.type,
-            reason: event.reason,
-            message: event.message,
+            ...common,
             source: { component: event.component },
             reportingComponent: event.component,
             reportingInstance: '',
@@ -89,13 +92,7 @@ export async function recordEvent(server: ApiServerClient, object: KubeObject, e
             eventTime: null,
           }
         : {
-            apiVersion: 'v1',
-            kind: 'Event',
-            metadata: { name, namespace },
-            involvedObject,
-            type: event.type,
-            reason: event.reason,
-            message: event.message,
+            ...common,
             action: event.action,
             source: { component: event.component },
             reportingComponent: event.component,

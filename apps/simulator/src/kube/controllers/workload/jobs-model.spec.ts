@@ -1,4 +1,5 @@
 import type { KubeObject } from '../../types';
+import { testPod } from '../../../../test/pod-fixture';
 import { JOB_TRACKING_FINALIZER, type JobStatus, planJob } from './jobs-model';
 
 const NOW = new Date('2026-12-06T05:00:00Z');
@@ -14,19 +15,15 @@ function job(spec: Record<string, unknown>, status: JobStatus = {}): KubeObject 
 }
 
 function pod(name: string, phase: string, options: { tracked?: boolean; deleting?: boolean; ready?: boolean } = {}): KubeObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
+  return testPod(name, {
+    ready: options.ready ?? false,
     metadata: {
-      name,
-      namespace: 'default',
-      uid: `uid-${name}`,
       creationTimestamp: `2026-12-06T04:0${name.length % 10}:00Z`,
       ...((options.tracked ?? true) ? { finalizers: [JOB_TRACKING_FINALIZER] } : {}),
       ...(options.deleting ? { deletionTimestamp: '2026-12-06T05:00:30Z' } : {}),
     },
-    status: { phase, conditions: [{ type: 'Ready', status: options.ready ? 'True' : 'False' }] },
-  };
+    status: { phase },
+  });
 }
 
 describe('planJob', () => {

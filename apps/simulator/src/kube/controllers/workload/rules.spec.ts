@@ -1,4 +1,5 @@
 import type { KubeObject } from '../../types';
+import { testPod } from '../../../../test/pod-fixture';
 import { computeDisruptionStatus, decideEviction } from './disruption';
 import { templateHash } from './names';
 import { isNodeReady, nodeObject, withNodeReadiness, withSchedulingTaint } from './nodes';
@@ -13,19 +14,15 @@ function pod(
   options: { labels?: Record<string, string>; ready?: boolean; node?: string; owner?: string; phase?: string; spec?: Record<string, unknown> } = {},
 ): KubeObject {
   const ready = options.ready ?? true;
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
+  return testPod(name, {
+    ready,
     metadata: {
-      name,
-      namespace: 'default',
-      uid: `uid-${name}`,
       labels: options.labels ?? { app: 'web' },
       ...(options.owner ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: options.owner, uid: options.owner, controller: true }] } : {}),
     },
     spec: { containers: [{ name: 'c' }], ...(options.node ? { nodeName: options.node } : {}), ...options.spec },
-    status: { phase: options.phase ?? (ready ? 'Running' : 'Pending'), conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
-  };
+    status: { phase: options.phase ?? (ready ? 'Running' : 'Pending') },
+  });
 }
 
 function pdb(spec: Record<string, unknown>, status?: Record<string, unknown>, generation = 1): KubeObject {
