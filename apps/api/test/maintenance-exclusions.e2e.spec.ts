@@ -274,4 +274,54 @@ describe('maintenance exclusions', () => {
     expect(items.find((e) => e.id === coming.id)!.overrides).toEqual([]);
     expect((await call('GET', `${exclusions(rke2)}/${inForce.id}`)).json().overrides).toHaveLength(1);
   });
+
+  it("refuses a GKE window change that would leave the cluster's no_upgrades exclusions too little maintenance time (422, nothing changed)", async () => {
+    // given a GKE cluster with a daily 6 h window and a 20-day no_upgrades freeze starting tomorrow
+    const id = newId('cl');
+    const daily = { timeZone: 'UTC', days: ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const, startTime: '00:00', durationMinutes: 360 };
+    await seedRunningCluster(db, {
+      id,
+      organizationId: owner.organizationId,
+      name: 'shop-gke-frozen',
+      provider: 'gke',
+      version: '1.34.5-gke.100',
+      window: daily,
+    });
+    await db
+      .insertInto('maintenance_exclusions')
+      .values({
+        id: newId('mx'),
+        cluster_id: id,
+        name: 'freeze',
+        scope: 'no_upgrades',
+        starts_at: new Date(Date.now() + day),
+        ends_at: new Date(Date.now() + 21 * day),
+      })
+      .execute();
+    const patch = (window: object) =>
+      api.app.inject({
+        method: 'PATCH',
+        url: `/v1/clusters/${id}`,
+        headers: { authorization: `Bearer ${owner.token}` },
+        payload: { maintenance_window: window },
+      });
+
+    // when the customer shrinks the window to weekends: the 12 days outside the freeze hold at most 32 h
+    const refused = await patch({ time_zone: 'UTC', days: ['SA', 'SU'], start_time: '00:00', duration_minutes: 480 });
+
+    // then 422 naming the rule and the exclusion, and neither the window nor the cluster changed
+    expect(refused.statusCode).toBe(422);
+    expect(problem(refused)).toMatchObject({
+      type: expect.stringContaining('window-leaves-too-little-maintenance'),
+      detail: expect.stringContaining('freeze'),
+    });
+    const stored = await db.selectFrom('maintenance_windows').select(['days', 'duration_minutes']).where('cluster_id', '=', id).executeTakeFirstOrThrow();
+    expect(stored).toEqual({ days: [...daily.days], duration_minutes: 360 });
+    expect(await db.selectFrom('operations').select('id').where('cluster_id', '=', id).execute()).toEqual([]);
+
+    // a window that keeps enough time is taken, and GKE gets it through update_cluster
+    const taken = await patch({ time_zone: 'UTC', days: ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'], start_time: '01:00', duration_minutes: 300 });
+    expect(taken.statusCode).toBe(202);
+    expect(taken.json()).toMatchObject({ operation: { type: 'update_cluster' } });
+  });
 });
