@@ -183,6 +183,58 @@ describe('HTTP hardening: secrets, security headers, conditional requests, faile
     expect(poisoned.statusCode).toBe(400);
   });
 
+  describe("refusals in our words, not the framework's, and never echoing the input", () => {
+    const write = (contentType: string | undefined, payload: string) =>
+      api.app.inject({ method: 'POST', url: '/v1/tokens', headers: { ...customer(), ...(contentType ? { 'content-type': contentType } : {}) }, payload });
+
+    it('says a 415 wants application/json, whatever type was sent (merge-patch too: no route takes it)', async () => {
+      for (const contentType of ['text/plain', 'application/xml', 'application/x-www-form-urlencoded', 'application/merge-patch+json', undefined]) {
+        const refused = await write(contentType, 'name=<b>x</b>');
+        expect(refused.statusCode).toBe(415);
+        expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(refused.json()).toMatchObject({ type: `${PROBLEMS}unsupported-media-type`, status: 415 });
+        expect(refused.json().detail).toContain('Content-Type: application/json');
+        expect(refused.json().detail).not.toBe('Unsupported Media Type');
+        if (contentType) expect(refused.body).not.toContain(contentType.split('/')[1]);
+        expect(refused.body).not.toContain('<b>');
+      }
+      const patch = await api.app.inject({
+        method: 'PATCH',
+        url: '/v1/clusters/cl_00000000000000000000000000',
+        headers: { ...customer(), 'content-type': 'application/merge-patch+json' },
+        payload: '{}',
+      });
+      expect(patch.statusCode).toBe(415);
+      expect(patch.json().detail).toContain('application/json');
+    });
+
+    it('says malformed JSON is not valid JSON, without quoting it; an empty or oversized body is named as such', async () => {
+      const malformed = await write('application/json', '{"name": "<script>secret-ish</script>');
+      expect(malformed.statusCode).toBe(400);
+      expect(malformed.json()).toMatchObject({ type: `${PROBLEMS}malformed-request`, detail: 'the body is not valid JSON' });
+      expect(malformed.body).not.toContain('script');
+      expect((await write('application/json', '')).json().detail).toBe('the body is empty but the content type is application/json');
+      const big = await write('application/json', JSON.stringify({ name: 'x'.repeat(1_100_000) }));
+      expect(big.statusCode).toBe(413);
+      expect(big.json().detail).toBe('the request body exceeds the size limit');
+    });
+
+    it.each([['1000'], ['0'], ['-1'], ['1.5'], ['abc'], ['1e400'], ['99999999999999999999999']])(
+      'answers limit=%s with one message naming the allowed range',
+      async (limit) => {
+        const refused = await api.app.inject({ method: 'GET', url: `/v1/clusters?limit=${limit}`, headers: customer() });
+        expect(refused.statusCode).toBe(400);
+        expect(refused.json().errors).toEqual([{ field: 'limit', message: 'must be a whole number from 1 to 100' }]);
+        expect(refused.json().detail).toBe('limit: must be a whole number from 1 to 100');
+      },
+    );
+
+    it('still takes every limit in the range', async () => {
+      for (const limit of ['1', '100'])
+        expect((await api.app.inject({ method: 'GET', url: `/v1/clusters?limit=${limit}`, headers: customer() })).statusCode).toBe(200);
+    });
+  });
+
   describe('what the HTTP parser refuses before routing', () => {
     /** Writes raw bytes to the listening API and reads the whole answer (the server closes the connection). */
     const raw = (port: number, request: string) =>

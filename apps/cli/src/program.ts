@@ -199,6 +199,10 @@ export function wholeNumber(option: string): (value: string) => number {
   };
 }
 
+type Provider = Schemas['Cluster']['provider'];
+/** `--provider` on the catalogue lists: a name the API does not know is a usage error here (exit 2). */
+const providerFilter = () => new Option('--provider <provider>', 'only this provider').choices(['rke2', 'gke'] satisfies Provider[]);
+
 // Defaults kept in ms; help shows them in seconds, the unit the options take.
 const waitTimeout = (description: string) => new Option('--timeout <seconds>', description).argParser(positiveSeconds).default(1_800_000, '1800');
 const waitInterval = (description: string) => new Option('--interval <seconds>', description).argParser(intervalSeconds).default(1000, '1');
@@ -835,15 +839,50 @@ export function buildProgram(options: RunOptions): Command {
         ['SUBJECT', (e) => e.subject],
       ]);
     });
+
+  // ---- catalogue: what a cluster can be created with ------------------------------------------
   program
     .command('regions')
-    .option('--provider <provider>')
-    .action(async (opts: { provider?: string }) => {
-      const list = await call(client().GET('/v1/regions', { params: { query: { provider: opts.provider } as never } }));
-      out(list, (list as { items: Record<string, unknown>[] }).items, [
-        ['ID', (r) => r.id ?? r.name],
+    .description('regions per provider, and which your data residency allows')
+    .addOption(providerFilter())
+    .action(async (opts: { provider?: Provider }) => {
+      const list = await call(client().GET('/v1/regions', { params: { query: { provider: opts.provider } } }));
+      out(list, list.items, [
+        ['ID', (r) => r.id],
         ['PROVIDER', (r) => r.provider],
-        ['NAME', (r) => r.display_name ?? r.name],
+        ['NAME', (r) => r.display_name],
+        ['COUNTRY', (r) => r.country],
+        ['ALLOWED', (r) => (r.allowed ? 'yes' : 'no')],
+      ]);
+    });
+  program
+    .command('versions')
+    .description('Kubernetes minors per provider: state, support dates and release channels')
+    .addOption(providerFilter())
+    .action(async (opts: { provider?: Provider }) => {
+      const list = await call(client().GET('/v1/versions', { params: { query: { provider: opts.provider } } }));
+      out(list, list.items, [
+        ['PROVIDER', (v) => v.provider],
+        ['MINOR', (v) => v.minor],
+        ['LATEST PATCH', (v) => v.latest_patch],
+        ['STATE', (v) => v.state],
+        ['DEFAULT', (v) => (v.default_for_new ? 'yes' : '')],
+        ['END OF SUPPORT', (v) => v.end_of_support_at],
+        ['CHANNELS', (v) => v.channels.join(',')],
+      ]);
+    });
+  program
+    .command('machine-types')
+    .description('machine types per provider, with their size and monthly price')
+    .addOption(providerFilter())
+    .action(async (opts: { provider?: Provider }) => {
+      const list = await call(client().GET('/v1/machine-types', { params: { query: { provider: opts.provider } } }));
+      out(list, list.items, [
+        ['ID', (m) => m.id],
+        ['PROVIDER', (m) => m.provider],
+        ['VCPUS', (m) => m.vcpus],
+        ['MEMORY GIB', (m) => m.memory_gib],
+        ['CENTS/MONTH', (m) => m.monthly_price_cents],
       ]);
     });
 

@@ -1,8 +1,8 @@
 import { billingRoutes, type z } from '@capstan/contracts';
-import { centsToUnits, type InvoiceLine, invoiceTotals, monthRange } from '@capstan/domain';
+import { centsToUnits, type InvoiceLine, invoiceTotals, monthRange, PriceMissingError, UnprocessableError } from '@capstan/domain';
 import { Clock } from '@capstan/platform';
 import { OrganizationsService } from '@capstan/tenancy';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { BillingMonths, currentMonth, type MonthInvoice } from './billing-months';
 import { signedDecimal, toCsv } from './exports/csv';
 import { focusCsv } from './exports/focus';
@@ -40,6 +40,8 @@ function totalsOf(lines: readonly InvoiceLine[], currency: string) {
 /** The billing answers of the API, from {@link BillingMonths}: customer usage, staff invoices and exports. */
 @Injectable()
 export class BillingReports {
+  private readonly logger = new Logger('Billing');
+
   constructor(
     private readonly months: BillingMonths,
     private readonly organizations: OrganizationsService,
@@ -49,8 +51,8 @@ export class BillingReports {
   async usage(organizationId: string, month: string | undefined): Promise<UsageView> {
     const now = this.clock.now();
     const chosen = month ?? currentMonth(now);
-    const invoice = await this.months.invoice(chosen, organizationId, now);
-    const projection = await this.months.projection(chosen, organizationId, now);
+    const invoice = await this.forCustomer(organizationId, this.months.invoice(chosen, organizationId, now));
+    const projection = await this.forCustomer(organizationId, this.months.projection(chosen, organizationId, now));
     return {
       month: chosen,
       final: invoice.final,
@@ -62,7 +64,7 @@ export class BillingReports {
   }
 
   async invoices(month: string | undefined, organizationId?: string) {
-    const invoice = await this.months.invoice(month ?? currentMonth(this.clock.now()), organizationId);
+    const invoice = await this.forStaff(this.months.invoice(month ?? currentMonth(this.clock.now()), organizationId));
     const invoices = await this.byOrganization(invoice);
     return {
       month: invoice.month,
@@ -75,7 +77,7 @@ export class BillingReports {
 
   /** One line item per row, then each organisation's `total` row. */
   async invoicesCsv(month: string | undefined, organizationId?: string): Promise<{ month: string; csv: string }> {
-    const invoice = await this.months.invoice(month ?? currentMonth(this.clock.now()), organizationId);
+    const invoice = await this.forStaff(this.months.invoice(month ?? currentMonth(this.clock.now()), organizationId));
     const rows: InvoiceCsvRow[] = [];
     for (const org of await this.byOrganization(invoice)) {
       const base = { organization_id: org.organization_id, organization_name: org.organization_name };
@@ -120,14 +122,14 @@ export class BillingReports {
   }
 
   async focus(month: string | undefined): Promise<{ month: string; csv: string }> {
-    const invoice = await this.months.invoice(month ?? currentMonth(this.clock.now()));
+    const invoice = await this.forStaff(this.months.invoice(month ?? currentMonth(this.clock.now())));
     const names = await this.organizationNames(invoice.lines);
     return { month: invoice.month, csv: focusCsv(invoice.lines, monthRange(invoice.month), names) };
   }
 
   async credits(month: string | undefined): Promise<{ month: string; items: SlaCreditView[] }> {
     const chosen = month ?? currentMonth(this.clock.now());
-    const { invoice, credits } = await this.months.credits(chosen);
+    const { invoice, credits } = await this.forStaff(this.months.credits(chosen));
     return {
       month: chosen,
       items: credits.map((c) => ({
@@ -148,6 +150,40 @@ export class BillingReports {
         final: c.final && invoice.final,
       })),
     };
+  }
+
+  /**
+   * A customer cannot add a price: they read that it is not configured yet and that staff know,
+   * which this log line (error level, with the organisation) makes true.
+   */
+  private async forCustomer<T>(organizationId: string, work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (error) {
+      if (!(error instanceof PriceMissingError)) throw error;
+      this.logger.error(
+        { organizationId, kind: error.usageKind, sku: error.sku, clusterId: error.clusterId, at: error.at.toISOString() },
+        `customer usage cannot be priced: ${error.message}; add the price with POST /admin/v1/prices`,
+      );
+      throw new UnprocessableError(
+        'price-missing',
+        `the price of ${error.usageKind} ${error.sku} is not configured yet (from ${error.at.toISOString()}), so this usage cannot be priced; Capstan's staff have been told and will add it`,
+        error.extensions,
+      );
+    }
+  }
+
+  /** Staff can fix it: the detail names the route that adds the price, and the cluster whose usage needs it. */
+  private async forStaff<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (error) {
+      if (!(error instanceof PriceMissingError)) throw error;
+      throw new UnprocessableError('price-missing', `${error.message}; add one with POST /admin/v1/prices`, {
+        ...error.extensions,
+        cluster_id: error.clusterId,
+      });
+    }
   }
 
   private async byOrganization(invoice: MonthInvoice): Promise<OrganizationInvoiceView[]> {

@@ -23,8 +23,12 @@ export const idOf = (prefix: string) =>
 
 export const timestamp = z.string().datetime().openapi({ example: '2026-11-25T12:00:00.000Z' });
 
+// One message for every way a page size can be wrong (not a number, fractional, out of range or
+// beyond what a number holds), given once: the check that fails first stops the others.
+const PAGE_SIZE = { error: 'must be a whole number from 1 to 100', abort: true } as const;
+
 export const paginationQuery = {
-  limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ description: 'Page size, 1 to 100' }),
+  limit: z.coerce.number(PAGE_SIZE).int(PAGE_SIZE).min(1, PAGE_SIZE).max(100, PAGE_SIZE).default(20).openapi({ description: 'Page size, 1 to 100' }),
   cursor: z.string().max(128).optional().openapi({ description: 'The next_cursor of the previous page' }),
 };
 

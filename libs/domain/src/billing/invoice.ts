@@ -7,6 +7,26 @@ import type { UsageInterval } from './metering';
 import { divideRounded, formatScaled, Money, parseScaled, plainDecimal, QUANTITY_PLACES, toCents } from './money';
 import { PRICE_UNITS, type PriceEntry, priceKey, priceSpans, type UsageKind } from './price-catalogue';
 
+/**
+ * Usage that no price covers (a sku added to a catalogue without its price). The detail is the
+ * fact only: who reads it decides the wording (billing-reports.ts: the customer is told it is not
+ * configured yet, staff are told how to add it).
+ */
+export class PriceMissingError extends UnprocessableError {
+  constructor(
+    readonly usageKind: UsageKind,
+    readonly sku: string,
+    readonly clusterId: string,
+    readonly at: Date,
+  ) {
+    super('price-missing', `${usageKind} ${sku} used by cluster ${clusterId} has no price in effect at ${at.toISOString()}`, {
+      kind: usageKind,
+      sku,
+      at: at.toISOString(),
+    });
+  }
+}
+
 export const SLA_CREDIT_KIND = 'sla_credit';
 export type InvoiceLineKind = UsageKind | typeof SLA_CREDIT_KIND;
 
@@ -126,11 +146,7 @@ export function invoiceLines(input: InvoiceInput): InvoiceLine[] {
       lines.set(lineKey, line);
     }
     if (covered < end) {
-      throw new UnprocessableError(
-        'price-missing',
-        `${interval.kind} ${interval.sku} used by cluster ${interval.clusterId} has no price in effect at ${new Date(covered).toISOString()}; add one with POST /admin/v1/prices`,
-        { kind: interval.kind, sku: interval.sku, at: new Date(covered).toISOString() },
-      );
+      throw new PriceMissingError(interval.kind, interval.sku, interval.clusterId, new Date(covered));
     }
   }
 

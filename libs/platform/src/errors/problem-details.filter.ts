@@ -1,5 +1,5 @@
 import { allRoutes } from '@capstan/contracts';
-import { type ArgumentsHost, Catch, type ExceptionFilter, Logger, NotFoundException } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger, NotFoundException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { outageLog } from './dependency-outage';
 import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, toProblem } from './problem';
@@ -18,11 +18,34 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 }
 
 /**
+ * Fastify's own refusals of a request (media type, body size, empty JSON body), kept by the
+ * `onError` hook: Nest hands the filter only `new HttpException(message, status)` in their place,
+ * which loses the error code and with it our wording (toProblem's describeFastifyError).
+ */
+const fastifyRefusals = new WeakMap<FastifyRequest, Error>();
+
+export function keepFastifyRefusal(request: FastifyRequest, error: Error): void {
+  const status = (error as { statusCode?: unknown }).statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) fastifyRefusals.set(request, error);
+}
+
+/** The Fastify error Nest wrapped into this HttpException, if it was one (same status). */
+function unwrapped(request: FastifyRequest, error: unknown): unknown {
+  if (!(error instanceof HttpException)) return error;
+  const original = fastifyRefusals.get(request);
+  return original && (original as { statusCode?: number }).statusCode === error.getStatus() ? original : error;
+}
+
+/**
  * `withInstance: false` for the router's own refusals (a bad or overlong path): the path is
  * exactly what was wrong, and an answer never reflects hostile input.
  */
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: unknown, logger: Pick<Logger, 'error'>, withInstance = true): void {
-  const { status, problem, unexpected, dependency, retryAfter } = toProblem(error, withInstance ? request.url.split('?')[0] : undefined, String(request.id));
+  const { status, problem, unexpected, dependency, retryAfter } = toProblem(
+    unwrapped(request, error),
+    withInstance ? request.url.split('?')[0] : undefined,
+    String(request.id),
+  );
   if (unexpected) logger.error({ err: error, requestId: request.id }, 'unhandled error');
   if (dependency) outageLog.failed(dependency, error);
   if (reply.sent) return;

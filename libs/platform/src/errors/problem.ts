@@ -159,7 +159,10 @@ function describeHttpException(error: HttpException): string {
 function describeFastifyError(code: string, error: object): string {
   switch (code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return 'request bodies must be application/json';
+      // The one body type any route accepts (none takes merge-patch or forms); the type sent is not echoed.
+      return 'the request body must be JSON, sent with Content-Type: application/json (the only content type accepted)';
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return 'the body is not valid JSON';
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return 'the body is empty but the content type is application/json';
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

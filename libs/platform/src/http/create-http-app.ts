@@ -11,7 +11,7 @@ import type { IncomingMessage } from 'node:http';
 import { CLS_ID, ClsService, type ClsStore } from 'nestjs-cls';
 import type { CapstanConfig } from '../config/config';
 import { outageLog } from '../errors/dependency-outage';
-import { ProblemDetailsFilter, sendProblem } from '../errors/problem-details.filter';
+import { keepFastifyRefusal, ProblemDetailsFilter, sendProblem } from '../errors/problem-details.filter';
 import { Metrics } from '../metrics/metrics';
 import { HTTP_REQUEST, StructuredLogger } from '../logging/structured-logger';
 import { buildOpenApiDocument } from '../openapi/openapi-document';
@@ -102,6 +102,11 @@ export async function createHttpApp(
   });
   fastify.addHook('onRequest', (_request, reply, done) => {
     void reply.headers(security);
+    done();
+  });
+  // Fastify's refusals reach the filter wrapped by Nest; keep the originals for their wording.
+  fastify.addHook('onError', (request, _reply, error, done) => {
+    keepFastifyRefusal(request, error);
     done();
   });
   // Only JSON bodies are accepted: anything else is a 415 rather than a string to guess at.

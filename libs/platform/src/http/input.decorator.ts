@@ -40,7 +40,9 @@ export function parseRouteInput(route: RouteContract, request: Pick<FastifyReque
     }
     const result = schema.safeParse(value ?? (location === 'body' ? undefined : {}));
     if (result.success) return result.data;
-    violations.push(...describe(result.error, location, value));
+    // Two checks of one field can fail alike (zod's int and max on 1e21): say it once.
+    for (const violation of describe(result.error, location, value))
+      if (!violations.some((v) => v.field === violation.field && v.message === violation.message)) violations.push(violation);
     return undefined;
   };
   const input = {
