@@ -14,3 +14,4 @@ export type { NodePoolChange } from './use-cases/update-node-pool';
 export type { MaintenanceWindowSpec, NodePoolSpec } from './use-cases/change-rows';
 export * from './operation-steps';
 export * from './cluster-fleet.module';
+export { ApiServerHealthModule, RecordApiServerHealth, API_SERVER_DOWN_REASON_PREFIX } from './use-cases/record-api-server-health';

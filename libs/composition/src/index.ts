@@ -4,6 +4,7 @@
  */
 export { AddonInventory } from './addon-inventory';
 export { BillingFacts } from './billing-facts';
+export { ClusterHealthFromProbes } from './cluster-health-status';
 export { ClustersForAddons } from './clusters-for-addons';
 export { ClusterRestores, ClustersForBackups } from './clusters-for-backups';
 export { ClustersForFleet } from './clusters-for-fleet';

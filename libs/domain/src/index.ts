@@ -23,6 +23,7 @@ export * from './sla/sla-policy';
 export * from './sla/availability';
 export * from './sla/sla-report';
 export * from './sla/burn-rate';
+export * from './sla/api-server-health';
 export * from './operations/step-lifecycle';
 export * from './billing/money';
 export * from './billing/price-catalogue';

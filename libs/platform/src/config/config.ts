@@ -142,6 +142,7 @@ export const environmentSchema = z.object({
     .string()
     .regex(/^[a-z0-9-]{1,32}$/, 'must be a short lower-case name')
     .default('default'),
+  SLA_DEGRADED_AFTER_MINUTES: z.coerce.number({ message: 'must be a number' }).int().min(1).max(4).default(3),
   RECONCILE_INTERVAL_MS: z.coerce.number({ message: 'must be a number' }).int().min(100).max(3_600_000).default(30_000),
   OIDC_ISSUER: z.string().url('must be a URL').optional(),
   OIDC_AUDIENCE: z.string().min(1).optional(),
@@ -479,6 +480,11 @@ export class SlaMonitorConfig {
     readonly rawProbeRetentionMs: number,
     /** This prober's vantage point (e.g. zrh, fra); replicas of one vantage share the clusters. */
     readonly vantage: string,
+    /**
+     * Consecutive down minutes after which a `running` cluster reads `degraded` (docs/sla.md,
+     * "Cluster status"): longer than a blip, shorter than the 5-minute downtime period.
+     */
+    readonly degradedAfterMinutes = 3,
   ) {}
 }
 
@@ -601,6 +607,7 @@ export function loadConfig(env: Record<string, string | undefined>): CapstanConf
       e.SLA_FLUSH_INTERVAL_MS,
       e.SLA_RAW_PROBE_RETENTION_MS,
       e.SLA_VANTAGE,
+      e.SLA_DEGRADED_AFTER_MINUTES,
     ),
     engine: new EngineConfig(
       e.WORKER_CONCURRENCY,

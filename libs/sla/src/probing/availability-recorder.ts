@@ -206,4 +206,9 @@ export class AvailabilityRecorder {
   trackedClusters(): string[] {
     return [...this.open.keys()];
   }
+
+  /** Clusters whose latest probe from this monitor failed. */
+  downClusters(): string[] {
+    return [...this.open.values()].filter((i) => i.state === 'down').map((i) => i.clusterId);
+  }
 }
