@@ -24,6 +24,9 @@ async function main(): Promise<void> {
       REDIS_PREFIX: options.redisPrefix,
       SECRETS_KEYS: options.secretsKeys,
       RATE_LIMIT_PER_MINUTE: String(options.rateLimitPerMinute),
+      // `DATABASE_PREPARED_STATEMENTS=false node dist/bench/http.bench.js`: the API as it ran before
+      // CompiledOnce named its statements, for a side-by-side of that change.
+      ...(process.env.DATABASE_PREPARED_STATEMENTS ? { DATABASE_PREPARED_STATEMENTS: process.env.DATABASE_PREPARED_STATEMENTS } : {}),
     });
     const app = await createApi(config);
     await app.listen({ host: '127.0.0.1', port: 0 });
