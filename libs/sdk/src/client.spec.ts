@@ -56,18 +56,21 @@ describe('createCapstanClient', () => {
     await client.POST('/v1/clusters', { body: clusterBody });
     await client.POST('/v1/clusters', { body: clusterBody });
     await client.DELETE('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: 'cl_01jd3z6q4e5k8w2x9v7b0c1n2m' } } });
+    // a cluster PATCH may start an operation (a GKE cluster's settings), so it is idempotent too
     await client.PATCH('/v1/clusters/{cluster_id}', { params: { path: { cluster_id: 'cl_01jd3z6q4e5k8w2x9v7b0c1n2m' } }, body: { labels: { env: 'prod' } } });
+    await client.POST('/v1/tokens', { body: { name: 'ci', scopes: ['read'] } });
     await client.GET('/v1/clusters');
     // then
     const keys = requests.map((r) => r.headers.get('idempotency-key'));
-    expect(keys.slice(0, 3)).toEqual([
+    expect(keys.slice(0, 4)).toEqual([
+      expect.stringMatching(/^[0-9a-f-]{36}$/),
       expect.stringMatching(/^[0-9a-f-]{36}$/),
       expect.stringMatching(/^[0-9a-f-]{36}$/),
       expect.stringMatching(/^[0-9a-f-]{36}$/),
     ]);
-    expect(new Set(keys.slice(0, 3)).size).toBe(3);
-    // PATCH /v1/clusters/{id} is guarded by If-Match, not by idempotency keys; GETs need neither.
-    expect(keys.slice(3)).toEqual([null, null]);
+    expect(new Set(keys.slice(0, 4)).size).toBe(4);
+    // A token create is not idempotent on purpose (its secret is shown once); GETs need no key.
+    expect(keys.slice(4)).toEqual([null, null]);
   });
 
   it('keeps a key the call brings, and takes generated keys from the given function', async () => {
