@@ -58,4 +58,40 @@ describe('controller runner', () => {
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(finished).toBe(after);
   });
+
+  it('coalesces the events that arrive during a run per kind, so a later event of another kind never hides one', async () => {
+    // given a controller whose first run is slow, and which acts on HelmCharts only
+    const kinds: string[] = [];
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const controller: EmulatedController = {
+      name: 'kinds',
+      roles: ['workload'],
+      ticks: true,
+      async reconcile(_server, _info, context) {
+        if (context.event) kinds.push(`${context.event.object.kind}/${context.event.object.metadata.name}`);
+        if (kinds.length === 1) await held;
+      },
+    };
+    const runner = new ControllerRunner({ emulator, controllers: [controller], stepDelayMs: 0, tickMs: 60_000, log: silentLogger });
+    runner.start();
+    const server = emulator.server('capstan-runner');
+    try {
+      await server.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'first', namespace: 'default' } });
+      await eventually(() => kinds.length === 1);
+      // when, during that run, a Secret, then two ConfigMaps and then another Secret change
+      await server.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's1', namespace: 'default' } });
+      await server.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c1', namespace: 'default' } });
+      await server.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c2', namespace: 'default' } });
+      await server.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's2', namespace: 'default' } });
+      release();
+      // then one more run per kind, each with its latest event: the ConfigMaps are not hidden by the last Secret
+      await eventually(() => kinds.length >= 3);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(kinds).toEqual(['ConfigMap/first', 'ConfigMap/c2', 'Secret/s2']);
+    } finally {
+      release();
+      await runner.stop();
+    }
+  });
 });

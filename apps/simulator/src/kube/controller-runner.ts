@@ -6,8 +6,9 @@ import type { ApiServerInfo, ChangeEvent, EmulatedController } from './types';
 /**
  * Runs the emulated controllers: for every change event on a server of a role they watch, and
  * for every such server on each tick (so timed transitions advance without events). One run per
- * (controller, server) at a time; events arriving meanwhile are coalesced into one more run with
- * the latest of them (controllers are level-based: they read the world, not the event). Controllers
+ * (controller, server) at a time; events arriving meanwhile are coalesced into one more run per
+ * kind (and namespace) with the latest of its events (controllers are level-based: they read the
+ * world, not the event, but most look only when an event is of a kind they act on). Controllers
  * that act on events only (`ticks: false`, the garbage collector) are edge-based instead: they get
  * every event, in order, or a pod deleted while the collector ran would never release its owner's
  * foreground deletion. `stop` stops new runs and waits for those in flight.
@@ -25,8 +26,15 @@ export interface ControllerRunnerOptions {
 
 interface Slot {
   running: boolean;
-  /** undefined: nothing queued; null: a tick queued; an event: that event queued. */
-  queued: ChangeEvent | null | undefined;
+  /**
+   * Events that arrived during a run, the latest per kind and namespace: the run after sees each
+   * kind that changed. One slot for all kinds would let a later event of a kind a controller
+   * ignores (an Event, an EndpointSlice) replace the HelmChart or Pod it had to act on, which it
+   * then learnt of only at its next idle sweep, minutes later.
+   */
+  queued: Map<string, ChangeEvent>;
+  /** A tick arrived during a run and no event is queued. */
+  tickQueued: boolean;
   /** Events waiting for an event-only controller, oldest first. */
   backlog: ChangeEvent[];
 }
@@ -81,7 +89,7 @@ export class ControllerRunner {
     const key = `${controller.name}\u0000${info.name}`;
     let slot = this.slots.get(key);
     if (!slot) {
-      slot = { running: false, queued: undefined, backlog: [] };
+      slot = { running: false, queued: new Map(), tickQueued: false, backlog: [] };
       this.slots.set(key, slot);
     }
     if (slot.running) {
@@ -90,21 +98,37 @@ export class ControllerRunner {
         return;
       }
       // An event outranks a queued tick: the controller then learns what changed.
-      if (slot.queued === undefined || event !== null) slot.queued = event;
+      if (event) {
+        const kindKey = `${event.object.kind}\u0000${event.object.metadata.namespace ?? ''}`;
+        slot.queued.delete(kindKey);
+        slot.queued.set(kindKey, event);
+        slot.tickQueued = false;
+      } else if (slot.queued.size === 0) slot.tickQueued = true;
       return;
     }
     slot.running = true;
     try {
       let next: ChangeEvent | null | undefined = event;
       while (next !== undefined && !this.work.stopping) {
-        slot.queued = undefined;
         await this.runOnce(controller, info, next);
-        next = controller.ticks === false ? slot.backlog.shift() : slot.queued;
+        next = controller.ticks === false ? slot.backlog.shift() : this.takeQueued(slot);
       }
     } finally {
       slot.running = false;
       this.slots.delete(key);
     }
+  }
+
+  /** The oldest queued kind's latest event, else a queued tick (null), else nothing (undefined). */
+  private takeQueued(slot: Slot): ChangeEvent | null | undefined {
+    const first = slot.queued.entries().next();
+    if (!first.done) {
+      slot.queued.delete(first.value[0]);
+      return first.value[1];
+    }
+    if (!slot.tickQueued) return undefined;
+    slot.tickQueued = false;
+    return null;
   }
 
   private async runOnce(controller: EmulatedController, info: ApiServerInfo, event: ChangeEvent | null): Promise<void> {

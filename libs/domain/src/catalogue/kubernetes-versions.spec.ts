@@ -174,7 +174,7 @@ describe('parseMinor and compareMinors', () => {
       fc.property(part, part, part, part, (a1, a2, b1, b2) => {
         const expected = Math.sign(a1 - b1 || a2 - b2);
         expect(Math.sign(compareMinors(`${a1}.${a2}`, `${b1}.${b2}`))).toBe(expected);
-        expect(Math.sign(compareMinors(`${b1}.${b2}`, `${a1}.${a2}`))).toBe(-expected);
+        expect(Math.sign(compareMinors(`${b1}.${b2}`, `${a1}.${a2}`))).toBe(0 - expected);
       }),
     );
   });

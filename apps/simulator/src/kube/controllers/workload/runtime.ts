@@ -40,7 +40,7 @@ export function reconcileScope(
 
 /**
  * Marks a server busy: every controller sweeps it on ticks for ACTIVE_WINDOW_MS, whichever event
- * each one saw (the runner keeps only the latest of the events that arrive during a pass).
+ * each one saw (the runner keeps the latest event per kind that arrives during a pass).
  */
 export function markActive(server: string): void {
   activeAt.set(server, performance.now());
