@@ -1,5 +1,5 @@
 /**
- * Domain cases only visible through the API (DOMAIN.md): the version strings customers send when
+ * Domain cases only visible through the API (docs/upgrades.md, docs/backups.md): the version strings customers send when
  * creating a cluster, on the shipped catalogue and the real date, and residency for backups.
  */
 import { newId } from '@capstan/platform';

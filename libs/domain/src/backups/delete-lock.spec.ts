@@ -1,5 +1,5 @@
 /**
- * Backup for GKE's delete lock (DOMAIN.md "Backups": retain days and delete-lock days): a locked
+ * Backup for GKE's delete lock (docs/backups.md: retain days and delete-lock days): a locked
  * backup cannot be deleted, by hand or by retention, until its lock expires; the lock may not
  * outlast the retention, and RKE2 has no such lock.
  */

@@ -1,5 +1,5 @@
 /**
- * Version cases a customer or reviewer meets on the shipped catalogue (DOMAIN.md "Kubernetes
+ * Version cases a customer or reviewer meets on the shipped catalogue (docs/upgrades.md, "Kubernetes
  * versions"): states around each boundary day, per provider, and the version strings people paste.
  */
 import { UnprocessableError } from '../errors/domain-error';

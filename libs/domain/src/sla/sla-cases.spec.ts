@@ -1,5 +1,5 @@
 /**
- * SLA cases at the edges a reviewer probes (DOMAIN.md "SLA"): budgets that are not whole minutes,
+ * SLA cases at the edges a reviewer probes (docs/sla.md): budgets that are not whole minutes,
  * February, credit tiers exactly at their boundaries for GKE, and an outage across midnight with an
  * exclusion inside it.
  */

@@ -1,4 +1,4 @@
-/** Auto-upgrade cases on the shipped catalogue (DOMAIN.md: "clusters on versions nearing EOL are scheduled for automatic upgrade"). */
+/** Auto-upgrade cases on the shipped catalogue (docs/upgrades.md: clusters on versions nearing end of support are scheduled for an automatic upgrade). */
 import { VERSION_CATALOGUE } from '../catalogue/kubernetes-versions';
 import { upgradeNeed } from './fleet-rollout';
 import { planUpgrade } from './upgrade-planner';
