@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { seedOrganization, type Stack, startStack, waitForOperation, WORKSPACE_ROOT } from '@capstan/testing';
-
-const CLI = join(WORKSPACE_ROOT, 'dist', 'apps', 'cli', 'src', 'main.js');
+import { seedOrganization, type Stack, startStack, waitForOperation } from '@capstan/testing';
+import { assertCliBuilt, runCapstan, spawnCapstan } from './cli-process';
 
 /**
  * The built `capstan` CLI on the features of the last session (docs/cli.md): backups and their
@@ -18,7 +16,7 @@ describe('the capstan CLI: backups, restores, add-ons and upgrades', () => {
   let clusterId: string;
 
   beforeAll(async () => {
-    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
+    assertCliBuilt();
     stack = await startStack({ drivers: true, stepDelayMs: 20 });
     token = (await seedOrganization(stack.prisma, { maxClusters: 5, maxNodes: 20 })).token;
     home = mkdtempSync(join(tmpdir(), 'capstan-cli-'));
@@ -29,19 +27,7 @@ describe('the capstan CLI: backups, restores, add-ons and upgrades', () => {
     rmSync(home, { recursive: true, force: true });
   });
 
-  function capstan(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args], {
-        env: { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), CAPSTAN_URL: stack.apiUrl, CAPSTAN_TOKEN: token },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c) => (stdout += String(c)));
-      child.stderr.on('data', (c) => (stderr += String(c)));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    });
-  }
+  const capstan = (...args: string[]) => runCapstan({ home, apiUrl: stack.apiUrl, token }, args);
 
   it('creates an RKE2 cluster on 1.35 to work on', async () => {
     const versions = (await (await fetch(`${stack.apiUrl}/v1/versions`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
@@ -85,9 +71,7 @@ describe('the capstan CLI: backups, restores, add-ons and upgrades', () => {
   }, 120_000);
 
   it('stops quietly when its reader goes away early (capstan backups list | head -1), without a stack trace', async () => {
-    const child = spawn(process.execPath, [CLI, 'backups', 'list', clusterId], {
-      env: { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), CAPSTAN_URL: stack.apiUrl, CAPSTAN_TOKEN: token },
-    });
+    const child = spawnCapstan({ home, apiUrl: stack.apiUrl, token }, ['backups', 'list', clusterId]);
     // The reader closes its end before the CLI has its answer to print, as head does after a line.
     child.stdout.destroy();
     let stderr = '';

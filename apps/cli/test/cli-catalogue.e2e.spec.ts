@@ -1,11 +1,9 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { seedOrganization, type Stack, startStack, WORKSPACE_ROOT } from '@capstan/testing';
+import { seedOrganization, type Stack, startStack } from '@capstan/testing';
+import { assertCliBuilt, runCapstan } from './cli-process';
 import { parse } from 'yaml';
-
-const CLI = join(WORKSPACE_ROOT, 'dist', 'apps', 'cli', 'src', 'main.js');
 
 interface Version {
   provider: string;
@@ -34,7 +32,7 @@ describe('the capstan CLI: the catalogue', () => {
   let home: string;
 
   beforeAll(async () => {
-    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
+    assertCliBuilt();
     stack = await startStack();
     token = (await seedOrganization(stack.prisma)).token;
     home = mkdtempSync(join(tmpdir(), 'capstan-cli-'));
@@ -45,19 +43,7 @@ describe('the capstan CLI: the catalogue', () => {
     rmSync(home, { recursive: true, force: true });
   });
 
-  function capstan(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args], {
-        env: { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), CAPSTAN_URL: stack.apiUrl, CAPSTAN_TOKEN: token },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c) => (stdout += String(c)));
-      child.stderr.on('data', (c) => (stderr += String(c)));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    });
-  }
+  const capstan = (...args: string[]) => runCapstan({ home, apiUrl: stack.apiUrl, token }, args);
 
   async function api<T>(path: string): Promise<T[]> {
     const response = await fetch(`${stack.apiUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
