@@ -85,7 +85,13 @@ describe('metrics of the API, the worker and the SLA monitor after a create', ()
     // While it runs, the fleet gauge shows it; once it ended, it no longer does.
     await scrapeUntil(worker, (t) => sample(t, 'capstan_operations', { type: 'create_cluster', status: 'running' }) === 1);
     await waitForOperation(stack.prisma, res.json().operation.id);
-    const done = await scrapeUntil(worker, (t) => (sample(t, 'capstan_operations', { type: 'create_cluster' }) ?? 0) === 0);
+    // BullMQ completes the job just after the run's last write: the queue gauge settles a moment later.
+    const done = await scrapeUntil(
+      worker,
+      (t) =>
+        (sample(t, 'capstan_operations', { type: 'create_cluster' }) ?? 0) === 0 &&
+        sample(t, 'capstan_queue_jobs', { queue: 'operations', state: 'active' }) === 0,
+    );
 
     expect(sample(done, 'capstan_operations_finished_total', finished)).toBe((sample(workerBefore, 'capstan_operations_finished_total', finished) ?? 0) + 1);
     expect(sample(done, 'capstan_operation_duration_seconds_count', finished)).toBe(1);
