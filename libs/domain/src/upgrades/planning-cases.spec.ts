@@ -1,5 +1,5 @@
 /**
- * Skew and planning cases (DOMAIN.md "Version skew and upgrade order", "Removed APIs"), on the
+ * Skew and planning cases (docs/upgrades.md: version skew, upgrade order, removed APIs), on the
  * shipped catalogues where the case is about real versions.
  */
 import { VERSION_CATALOGUE, type VersionCatalogueEntry } from '../catalogue/kubernetes-versions';
