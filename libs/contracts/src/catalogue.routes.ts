@@ -111,7 +111,9 @@ export const adminCreateVersion = defineRoute({
     })
     .strict()
     .openapi('CreateVersionRequest'),
-  responses: { 201: { description: 'The version', schema: versionSchema } },
+  responses: {
+    201: { description: 'The version', schema: versionSchema, headers: { Location: 'The new version (/admin/v1/versions/{provider}/{minor}), to PATCH' } },
+  },
   errors: [409, 422],
 });
 

@@ -485,7 +485,11 @@ export const createMaintenanceExclusion = defineRoute({
       schema: maintenanceExclusionSchema,
       headers: { Location: 'The new exclusion (/v1/clusters/{cluster_id}/maintenance-exclusions/{exclusion_id})' },
     },
-    202: { description: 'Accepted: GKE applies the exclusion; follow the operation', schema: exclusionAccepted },
+    202: {
+      description: 'Accepted: GKE applies the exclusion; follow the operation',
+      schema: exclusionAccepted,
+      headers: { Location: 'The new exclusion (/v1/clusters/{cluster_id}/maintenance-exclusions/{exclusion_id})' },
+    },
   },
   errors: [409, 422],
 });
@@ -528,7 +532,13 @@ export const getKubeconfig = defineRoute({
   access: 'customer:write',
   params: clusterParams,
   query: z.object({ expiry_seconds: z.coerce.number().int().min(600).max(86_400).default(3_600) }).strict(),
-  responses: { 200: { description: 'The kubeconfig (YAML)', contentType: 'application/yaml' } },
+  responses: {
+    200: {
+      description: 'The kubeconfig (YAML)',
+      contentType: 'application/yaml',
+      headers: { 'Cache-Control': '`no-store`: the kubeconfig carries a credential that no cache may keep' },
+    },
+  },
   errors: [409],
 });
 

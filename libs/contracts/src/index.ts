@@ -1,5 +1,6 @@
 export * from './zod';
 export * from './route';
+export * from './tags';
 export * from './problem.schema';
 export * as systemRoutes from './system.routes';
 export * from './common.schema';

@@ -17,6 +17,7 @@ export const liveness = defineRoute({
   method: 'GET',
   path: '/healthz',
   summary: 'Liveness: the process is up',
+  description: 'For orchestrators: answers 200 while the process runs, whatever its dependencies do. No credential needed.',
   tags: ['System'],
   access: 'public',
   query: noQuery,
@@ -28,6 +29,7 @@ export const readiness = defineRoute({
   method: 'GET',
   path: '/readyz',
   summary: 'Readiness: PostgreSQL and Redis are reachable',
+  description: 'For load balancers: 200 while both dependencies answer, 503 naming the one that does not. No credential needed.',
   tags: ['System'],
   access: 'public',
   query: noQuery,
@@ -43,6 +45,12 @@ export const metrics = defineRoute({
   description: 'Open unless METRICS_TOKEN (then a bearer token is required) or METRICS_ALLOWED_NETWORKS (then only those clients) is set.',
   tags: ['System'],
   access: 'public',
-  responses: { 200: { description: 'Prometheus text exposition format', contentType: 'text/plain; version=0.0.4' } },
+  responses: {
+    200: {
+      description: 'Prometheus text exposition format',
+      contentType: 'text/plain; version=0.0.4',
+      headers: { 'Cache-Control': '`no-store`: every scrape reads the current values' },
+    },
+  },
   errors: [401, 403],
 });

@@ -1,5 +1,5 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
-import { problemSchema, type RouteContract } from '@capstan/contracts';
+import { API_TAGS, problemSchema, type RouteAccess, type RouteContract } from '@capstan/contracts';
 import type { ZodObject } from 'zod';
 
 const PROBLEM_DESCRIPTIONS: Record<number, string> = {
@@ -33,11 +33,45 @@ function commonErrors(route: RouteContract): number[] {
   return statuses;
 }
 
-const header = (description: string) => ({ description, schema: { type: 'string' as const } });
+/**
+ * Response headers shared by many answers, described once under components.headers and referred
+ * to: RateLimit-* alone would otherwise be repeated on nearly every response of the document.
+ */
+const SHARED_HEADERS = {
+  'RateLimit-Limit': { description: 'Requests the credential may make in the current one-minute window (RATE_LIMIT_PER_MINUTE)', type: 'integer' },
+  'RateLimit-Remaining': { description: 'Requests left in the current window', type: 'integer' },
+  'RateLimit-Reset': { description: 'Seconds until the current window ends', type: 'integer' },
+  'Retry-After': { description: 'Seconds to wait before trying again', type: 'integer' },
+  'WWW-Authenticate': { description: 'Bearer realm="capstan", with error="invalid_token" when a token was presented (RFC 6750)', type: 'string' },
+  'Cache-Control': { description: '`no-store`: the answer carries a secret (or a credential) that no cache may keep', type: 'string' },
+} as const;
+type SharedHeader = keyof typeof SHARED_HEADERS;
+type HeaderObject = { description: string; required?: boolean; schema: { type: 'string' | 'integer' } } | { $ref: string };
+
+/** A header of one answer; `required` when that answer always carries it (so generated clients may rely on it). */
+const header = (description: string, required = false): HeaderObject => ({ description, ...(required ? { required } : {}), schema: { type: 'string' } });
+const shared = (name: SharedHeader): HeaderObject => ({ $ref: `#/components/headers/${name}` });
 
 /** Answers that carry Retry-After: rate limits (429), outages (503), an Idempotency-Key still in flight (409). */
 function retryAfter(route: RouteContract, status: number): boolean {
   return status === 429 || status === 503 || (status === 409 && route.idempotent === true);
+}
+
+/**
+ * The headers every answer of a route can carry, whatever its status (docs/http-security.md):
+ * RateLimit-* once the caller is known (every status of an authenticated route but 401, which
+ * comes before; a 429 for failed authentications has none, and headers in OpenAPI are optional),
+ * WWW-Authenticate on a 401, Retry-After where the status calls for it, Cache-Control on every
+ * answer of a route that hands out a secret (the header is set before the handler runs).
+ */
+function commonHeaders(route: RouteContract, status: number): Record<string, HeaderObject> {
+  const headers: Record<string, HeaderObject> = {};
+  if (route.access !== 'public' && status !== 401)
+    for (const name of ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'] as const) headers[name] = shared(name);
+  if (status === 401) headers['WWW-Authenticate'] = shared('WWW-Authenticate');
+  if (retryAfter(route, status)) headers['Retry-After'] = shared('Retry-After');
+  if (route.oneTimeSecret) headers['Cache-Control'] = shared('Cache-Control');
+  return headers;
 }
 
 /**
@@ -46,14 +80,38 @@ function retryAfter(route: RouteContract, status: number): boolean {
  * and whatever the contract declares (Location on creates).
  */
 function successHeaders(route: RouteContract, status: number, response: RouteContract['responses'][number]) {
-  const headers: Record<string, ReturnType<typeof header>> = {};
+  const headers: Record<string, HeaderObject> = {};
   if (status < 200 || status > 299) return headers;
-  const shape = (response.schema as { shape?: Record<string, unknown> } | undefined)?.shape;
-  if (shape && 'etag' in shape)
-    headers.ETag = header("The object's version, as in the body: send it as If-Match to update, If-None-Match to read only a change");
+  if (hasEtag(response))
+    headers.ETag = header("The object's version, as in the body: send it as If-Match to update, If-None-Match to read only a change", true);
   if (route.idempotent) headers['Idempotent-Replayed'] = header('`true` when this is the stored answer to an earlier request with the same Idempotency-Key');
-  for (const [name, description] of Object.entries(response.headers ?? {})) headers[name] = header(description);
+  // A contract declares the headers its answer always sends (Location on a create).
+  for (const [name, description] of Object.entries(response.headers ?? {})) headers[name] = header(description, true);
   return headers;
+}
+
+/** A body with an `etag` field: createHttpApp sends it as the ETag header too. */
+function hasEtag(response: RouteContract['responses'][number] | undefined): boolean {
+  const shape = (response?.schema as { shape?: Record<string, unknown> } | undefined)?.shape;
+  return shape !== undefined && 'etag' in shape;
+}
+
+/**
+ * The operation's description: the contract's own, then who may call it, which the security
+ * requirement alone does not say (it names the kind of credential, not the scope or role).
+ */
+function describeOperation(route: RouteContract): string | undefined {
+  const who: Record<RouteAccess, string | undefined> = {
+    public: undefined,
+    'customer:read': "Needs an organisation API token with the `read` scope; it sees its own organisation's objects only (another organisation's is a 404).",
+    'customer:write':
+      "Needs an organisation API token with the `write` scope, of an organisation that is not suspended; it acts on its own organisation's objects only (another organisation's is a 404).",
+    'staff:viewer': 'Staff only: any staff role (viewer, operator or admin).',
+    'staff:operator': 'Staff only: the operator or admin role.',
+    'staff:admin': 'Staff only: the admin role.',
+  };
+  const parts = [route.description, who[route.access]].filter((part): part is string => part !== undefined);
+  return parts.length > 0 ? parts.join('\n\n') : undefined;
 }
 
 /** Builds the OpenAPI 3.1 document from the route contracts: nothing is described twice. */
@@ -70,9 +128,14 @@ export function buildOpenApiDocument(routes: readonly RouteContract[], info: { t
     scheme: 'bearer',
     description: 'A staff OIDC access token (JWT) or a staff API token (`capstaff_...`)',
   });
+  for (const [name, { description, type }] of Object.entries(SHARED_HEADERS)) registry.registerComponent('headers', name, { description, schema: { type } });
 
   for (const route of routes) {
     const responses: RouteConfig['responses'] = {};
+    const withHeaders = (status: number, own: Record<string, HeaderObject>) => {
+      const headers = { ...commonHeaders(route, status), ...own };
+      return Object.keys(headers).length > 0 ? { headers } : {};
+    };
     for (const [status, response] of Object.entries(route.responses)) {
       const content = response.schema
         ? { [response.contentType ?? 'application/json']: { schema: response.schema } }
@@ -81,14 +144,24 @@ export function buildOpenApiDocument(routes: readonly RouteContract[], info: { t
           : undefined;
       // Alternatives are whole documents in another format (e.g. CSV): described as text.
       for (const type of response.alternativeContentTypes ?? []) if (content) content[type] = { schema: { type: 'string' } };
-      const headers = successHeaders(route, Number(status), response);
-      responses[status] = { description: response.description, ...(content ? { content } : {}), ...(Object.keys(headers).length > 0 ? { headers } : {}) };
+      responses[status] = {
+        description: response.description,
+        ...(content ? { content } : {}),
+        ...withHeaders(Number(status), successHeaders(route, Number(status), response)),
+      };
     }
+    // A GET of a versioned object with If-None-Match naming its ETag: 304 without a body.
+    const conditionalRead = route.method === 'GET' && hasEtag(route.responses[200]);
+    if (conditionalRead)
+      responses['304'] = {
+        description: 'Not Modified: the object still has the ETag sent in If-None-Match',
+        ...withHeaders(304, { ETag: header("The object's version, unchanged", true) }),
+      };
     for (const status of new Set([...commonErrors(route), ...(route.errors ?? [])])) {
       responses[String(status)] ??= {
         description: PROBLEM_DESCRIPTIONS[status] ?? 'Error',
         content: { 'application/problem+json': { schema: problem } },
-        ...(retryAfter(route, status) ? { headers: { 'Retry-After': header('Seconds to wait before trying again') } } : {}),
+        ...withHeaders(status, {}),
       };
     }
     const headers = [
@@ -114,13 +187,24 @@ export function buildOpenApiDocument(routes: readonly RouteContract[], info: { t
             },
           ]
         : []),
+      ...(conditionalRead
+        ? [
+            {
+              name: 'If-None-Match',
+              in: 'header' as const,
+              required: false,
+              schema: { type: 'string' as const },
+              description: 'The ETag you last read; 304 without a body if the object has not changed since',
+            },
+          ]
+        : []),
     ];
     registry.registerPath({
       method: route.method.toLowerCase() as RouteConfig['method'],
       path: route.path,
       operationId: route.operationId,
       summary: route.summary,
-      description: route.description,
+      description: describeOperation(route),
       tags: route.tags,
       security: route.access === 'public' ? [] : route.access.startsWith('staff') ? [{ staffCredential: [] }] : [{ customerToken: [] }],
       parameters: headers.length > 0 ? headers : undefined,
@@ -134,9 +218,20 @@ export function buildOpenApiDocument(routes: readonly RouteContract[], info: { t
     });
   }
 
+  // Every tag the routes use, in the order API_TAGS gives (the order /docs shows them in).
+  const used = new Set(routes.flatMap((route) => route.tags));
+  const undescribed = [...used].filter((tag) => !(tag in API_TAGS));
+  if (undescribed.length > 0) throw new Error(`tags without a description in API_TAGS: ${undescribed.join(', ')}`);
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
-    info: { ...info, license: { name: 'Apache-2.0', identifier: 'Apache-2.0' } },
-    servers: [{ url: serverUrl }],
+    info: {
+      ...info,
+      contact: { name: 'Capstan', url: 'https://capstan.dev' },
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+    },
+    servers: [{ url: serverUrl, description: 'This Capstan API' }],
+    tags: Object.entries(API_TAGS)
+      .filter(([name]) => used.has(name))
+      .map(([name, description]) => ({ name, description })),
   });
 }

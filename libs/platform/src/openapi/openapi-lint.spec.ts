@@ -54,6 +54,22 @@ describe('the OpenAPI document', () => {
     expect(await lint()).toEqual([]);
   }, 60_000);
 
+  it('passes @redocly/cli lint with its recommended-strict preset, where every warning is an error', async () => {
+    expect(await lint('--extends', 'recommended-strict')).toEqual([]);
+  }, 60_000);
+
+  it('declares every tag the routes use, with a description, and names a contact', () => {
+    const document = documentOf(allRoutes());
+    const used = new Set(
+      Object.values(document.paths ?? {}).flatMap((item) => Object.values(item as Record<string, { tags?: string[] }>).flatMap((op) => op.tags ?? [])),
+    );
+    expect((document.tags ?? []).map((tag) => tag.name).sort()).toEqual([...used].sort());
+    for (const tag of document.tags ?? []) expect(tag.description).toBeTruthy();
+    expect(document.info.contact?.url).toBeTruthy();
+    // A route whose tag API_TAGS does not describe is refused when the document is built.
+    expect(() => documentOf([{ ...allRoutes()[0]!, tags: ['Undescribed'] }])).toThrow(/Undescribed/);
+  });
+
   it('lists the statuses each route can answer, from what its contract makes possible', () => {
     const paths = documentOf(allRoutes()).paths as Record<string, Record<string, { responses: Record<string, unknown> }>>;
     const statuses = (method: string, path: string) => Object.keys(paths[path]![method]!.responses).sort();
