@@ -1,7 +1,7 @@
 import { type CapstanConfig, PlatformModule } from '@capstan/platform';
 import { WebhooksWorkerModule } from '@capstan/events';
 import { BackupOperationStepsModule } from '@capstan/backups';
-import { ClusterBackupWorkModule, ClusterFleetModule, ClusterOperationStepsModule } from '@capstan/clusters';
+import { ClusterBackupWorkModule, ClusterFleetModule, ClusterOperationStepsModule, GkeDriftCheckModule } from '@capstan/clusters';
 import { ClusterDowntimeModule } from '@capstan/sla';
 import { OperationsEngineModule } from '@capstan/operations';
 import { FleetSchedulerModule, UpgradeOperationStepsModule } from '@capstan/upgrades';
@@ -33,6 +33,8 @@ export class WorkerModule {
         WebhooksWorkerModule,
         // The fleet auto-upgrade scheduler (docs/upgrades.md, "Fleet auto-upgrade").
         FleetSchedulerModule.withSource(ClustersForFleet, [ClusterFleetModule, ClusterDowntimeModule]),
+        // The GKE settings drift check (docs/gke-driver.md, "Drift").
+        GkeDriftCheckModule,
       ],
     };
   }

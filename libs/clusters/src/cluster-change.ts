@@ -25,7 +25,7 @@ export interface ClusterChange {
   /** The change's operation, its outbox message and its event, in this transaction. */
   enqueue(operation: Pick<NewOperation, 'clusterId' | 'type' | 'target' | 'params' | 'steps' | 'notBefore'>): Promise<OperationWithSteps>;
   /** The change's audit event, in this transaction. */
-  audit(entry: Pick<AuditEntry, 'action' | 'target' | 'changes'>): Promise<void>;
+  audit(entry: Pick<AuditEntry, 'action' | 'target' | 'changes' | 'reason'>): Promise<void>;
   /**
    * The organisation's row lock taken as the transaction's last step, for a change that has only
    * added rows no other transaction can see yet (a cluster create); see ClusterUnitOfWork.

@@ -195,6 +195,26 @@ export class ClustersRepository {
     return this.db.selectFrom('clusters').select(['id', 'organization_id']).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
   }
 
+  /**
+   * A page of the live clusters of every organisation on `provider` in one of `statuses`, by id
+   * after `after` (the GKE drift check walks the fleet with it).
+   */
+  async liveOnProvider(
+    provider: db.Provider,
+    statuses: readonly db.ClusterStatus[],
+    after: string | null,
+    limit: number,
+  ): Promise<{ id: string; organization_id: string; status: db.ClusterStatus }[]> {
+    let query = this.db
+      .selectFrom('clusters')
+      .select(['id', 'organization_id', 'status'])
+      .where('provider', '=', provider)
+      .where('status', 'in', [...statuses])
+      .where('deleted_at', 'is', null);
+    if (after) query = query.where('id', '>', after);
+    return query.orderBy('id').limit(limit).execute();
+  }
+
   /** A page of a cluster's live node pools, oldest first, `limit + 1` rows. */
   async nodePools(organizationId: string, clusterId: string, limit: number, after?: string): Promise<NodePoolRow[]> {
     let query = this.db

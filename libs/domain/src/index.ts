@@ -14,6 +14,7 @@ export * from './catalogue/machine-types';
 export * from './clusters/names';
 export * from './clusters/label-selector';
 export * from './clusters/cluster-lifecycle';
+export * from './clusters/settings-drift';
 export * from './tenancy/quotas';
 export * from './sla/sla-tier';
 export * from './node-pools/surge';

@@ -60,6 +60,32 @@ export class OperationHistory {
       .execute();
     return new Map(rows.map((r) => [r.id, { status: r.status, startedAt: r.started_at, finishedAt: r.finished_at }]));
   }
+
+  /**
+   * For each cluster named, the status and end of its latest operation of `type` that `actor`
+   * requested (clusters with none are left out): the GKE drift check holds back after a
+   * correction of its own failed (docs/gke-driver.md, "Drift"). One statement.
+   */
+  async latestRequestedBy(
+    clusterIds: readonly string[],
+    type: db.OperationType,
+    actor: { type: db.ActorType; id: string },
+  ): Promise<Map<string, { status: db.OperationStatus; finishedAt: Date | null }>> {
+    if (clusterIds.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('operations')
+      .distinctOn('cluster_id')
+      .select(['cluster_id', 'status', 'finished_at'])
+      .where('cluster_id', 'in', [...new Set(clusterIds)])
+      .where('type', '=', type)
+      .where('requested_by_type', '=', actor.type)
+      .where('requested_by_id', '=', actor.id)
+      .orderBy('cluster_id')
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .execute();
+    return new Map(rows.map((r) => [r.cluster_id!, { status: r.status, finishedAt: r.finished_at }]));
+  }
 }
 
 function previousNodeCount(params: unknown): number | null {

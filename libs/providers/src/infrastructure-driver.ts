@@ -1,3 +1,4 @@
+import type { ClusterSettingDrift } from '@capstan/domain';
 import type { ExternalClusterSpec, ExternalNodePoolSpec, ProviderCluster, ProviderClusterSettings, ProviderNodePool } from './cluster-provider';
 
 /**
@@ -103,6 +104,14 @@ export abstract class InfrastructureDriver {
    * differs. A provider whose upgrades Capstan drives itself (RKE2) holds none of them: null.
    */
   abstract applyClusterSettings(cluster: string, settings: ProviderClusterSettings): Promise<ProviderOperation | null>;
+
+  /**
+   * Read only: every one of the settings `applyClusterSettings` keeps in step that the provider
+   * holds differently from `settings`, by the same comparison (so a drift found here is exactly
+   * what `applyClusterSettings` would send), in the order it would send them. Empty when nothing
+   * differs, and always for a provider that holds none of them (RKE2).
+   */
+  abstract clusterSettingsDrift(cluster: string, settings: ProviderClusterSettings): Promise<ClusterSettingDrift[]>;
 
   /** Capstan's own (admin) access to the cluster's API server. */
   abstract adminAccess(cluster: string): Promise<ClusterAccess>;

@@ -55,6 +55,21 @@ describe('loadConfig', () => {
     expect(errorFor({ ...valid, REDIS_URL: '' }).setting).toBe('REDIS_URL');
   });
 
+  it('checks GKE drift every 15 minutes unless told otherwise, 0 meaning off, and names a bad interval in one line', () => {
+    expect(loadConfig(valid).gke.driftCheckMinutes).toBe(15);
+    expect(loadConfig({ ...valid, GKE_DRIFT_CHECK_MINUTES: '0' }).gke.driftCheckMinutes).toBe(0);
+    expect(loadConfig({ ...valid, GKE_DRIFT_CHECK_MINUTES: '60' }).gke.driftCheckMinutes).toBe(60);
+    expect(errorFor({ ...valid, GKE_DRIFT_CHECK_MINUTES: '2000' }).message).toBe(
+      'Invalid configuration: GKE_DRIFT_CHECK_MINUTES must be 0 (off) or 1 to 1440 minutes (got "2000")',
+    );
+    expect(errorFor({ ...valid, GKE_DRIFT_CHECK_MINUTES: '7.5' }).message).toBe(
+      'Invalid configuration: GKE_DRIFT_CHECK_MINUTES must be a whole number of minutes (got "7.5")',
+    );
+    expect(errorFor({ ...valid, GKE_DRIFT_CHECK_MINUTES: 'hourly' }).message).toBe(
+      'Invalid configuration: GKE_DRIFT_CHECK_MINUTES must be a number of minutes (got "hourly")',
+    );
+  });
+
   it('refuses ports out of range', () => {
     expect(errorFor({ ...valid, PORT: '70000' }).message).toContain('between 0 and 65535');
   });

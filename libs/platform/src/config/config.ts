@@ -240,6 +240,13 @@ export const environmentSchema = z.object({
   GKE_NODE_ZONES: regionMap('zones').optional(),
   GKE_TLS_SERVER_NAME_FROM_DNS_ENDPOINT: booleanFlag.default(false),
   GKE_REQUEST_TIMEOUT_MS: z.coerce.number({ message: 'must be a number' }).int().min(100).max(600_000).default(30_000),
+  // How often the worker compares GKE's copy of each cluster's settings with Capstan's (docs/gke-driver.md, "Drift").
+  GKE_DRIFT_CHECK_MINUTES: z.coerce
+    .number({ message: 'must be a number of minutes' })
+    .int('must be a whole number of minutes')
+    .min(0, 'must be 0 (off) or 1 to 1440 minutes')
+    .max(1440, 'must be 0 (off) or 1 to 1440 minutes')
+    .default(15),
   GKE_BACKUP_API_ENDPOINT: z
     .string()
     .url('must be a URL')
@@ -389,6 +396,11 @@ export class GkeConfig {
      * "Security baseline"); null: GKE's default encryption at rest only.
      */
     readonly databaseEncryptionKey: string | null = null,
+    /**
+     * Minutes between two drift checks of the GKE clusters' settings (docs/gke-driver.md,
+     * "Drift"); 0 turns the check off.
+     */
+    readonly driftCheckMinutes: number = 15,
   ) {}
 }
 
@@ -599,6 +611,7 @@ export function loadConfig(env: Record<string, string | undefined>): CapstanConf
       e.GKE_REQUEST_TIMEOUT_MS,
       e.GKE_BACKUP_API_ENDPOINT.replace(/\/$/, ''),
       e.GKE_DATABASE_ENCRYPTION_KEY ?? null,
+      e.GKE_DRIFT_CHECK_MINUTES,
     ),
     slaMonitor: new SlaMonitorConfig(
       e.SLA_PROBE_INTERVAL_MS,

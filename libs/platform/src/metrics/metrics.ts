@@ -73,6 +73,18 @@ export class Metrics {
     'code',
   ]);
 
+  // -- GKE settings drift (docs/gke-driver.md, "Drift")
+  readonly gkeDriftChecks = this.counter(
+    'capstan_gke_drift_checks_total',
+    "GKE clusters' settings compared with Capstan's, by result (in_step, corrected, busy, held_back, failed)",
+    ['result'],
+  );
+  readonly gkeSettingsDrift = this.counter(
+    'capstan_gke_settings_drift_total',
+    'Settings found changed at GKE behind Capstan and corrected, by setting (release_channel, maintenance_policy, labels)',
+    ['setting'],
+  );
+
   // -- SLA monitor
   readonly probesSent = this.counter('capstan_probes_total', 'API server probes sent, by result', ['result']);
   readonly probeFailures = this.counter('capstan_probe_failures_total', 'Failed probes by kind of failure', ['kind']);

@@ -284,6 +284,68 @@ describe('GkeDriver against the emulated GKE', () => {
     }
   });
 
+  it('reports a change made at GKE behind its back (as gcloud makes it) without writing, and applyClusterSettings undoes exactly that', async () => {
+    // given a cluster whose settings GKE holds as Capstan sent them
+    const wanted = {
+      labels: { team: 'payments' },
+      releaseChannel: 'regular',
+      maintenance: { window: { timeZone: 'Europe/Zurich', days: ['SA'] as const, startTime: '02:00', durationMinutes: 300 }, exclusions: [] },
+    };
+    await driver.ensureCluster(clusterSpec('capstan-drift', undefined, { releaseChannel: 'regular', labels: wanted.labels, maintenance: wanted.maintenance }));
+    await running('capstan-drift');
+    expect(await driver.clusterSettingsDrift('capstan-drift', wanted)).toEqual([]);
+
+    // when someone moves the channel and adds a label through the Container API, as gcloud or the console do
+    const token = (
+      (await (await fetch(`${sim.gkeUrl}/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials' }) })).json()) as {
+        access_token: string;
+      }
+    ).access_token;
+    const base = `${sim.gkeUrl}/v1/projects/${PROJECT}/locations/europe-west6`;
+    const gcloud = async (method: string, path: string, body: unknown) => {
+      const response = await fetch(`${base}/${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(response.status).toBe(200);
+      const operation = (await response.json()) as { name: string };
+      await eventually(
+        async () =>
+          ((await (await fetch(`${base}/operations/${operation.name}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { status: string })
+            .status === 'DONE',
+        20_000,
+        50,
+      );
+    };
+    await gcloud('PUT', 'clusters/capstan-drift', { update: { desiredReleaseChannel: { channel: 'STABLE' } } });
+    const fingerprint = (await rawCluster('capstan-drift')).labelFingerprint as string;
+    await gcloud('POST', 'clusters/capstan-drift:setResourceLabels', {
+      resourceLabels: { team: 'payments', 'capstan-managed': 'true', owner: 'console' },
+      labelFingerprint: fingerprint,
+    });
+    const before = { update: await calls('gke.clusters.update', 'capstan-drift'), labels: await calls('gke.clusters.setResourceLabels', 'capstan-drift') };
+
+    // then the drift check reports both, in the order they would be sent, and writes nothing
+    expect(await driver.clusterSettingsDrift('capstan-drift', wanted)).toEqual([
+      { setting: 'release_channel', provider: 'STABLE', capstan: 'REGULAR' },
+      { setting: 'labels', provider: 'capstan-managed=true, owner=console, team=payments', capstan: 'capstan-managed=true, team=payments' },
+    ]);
+    expect(await calls('gke.clusters.update', 'capstan-drift')).toBe(before.update);
+    expect(await calls('gke.clusters.setResourceLabels', 'capstan-drift')).toBe(before.labels);
+    expect((await rawCluster('capstan-drift')).releaseChannel.channel).toBe('STABLE');
+
+    // and applying the settings sends exactly those two changes, after which nothing drifts
+    let sent = 0;
+    for (let next = await driver.applyClusterSettings('capstan-drift', wanted); next; next = await driver.applyClusterSettings('capstan-drift', wanted)) {
+      expectDoneWithoutError(await followed(next));
+      sent++;
+    }
+    expect(sent).toBe(2);
+    expect(await calls('gke.clusters.setMaintenancePolicy', 'capstan-drift')).toBe(0);
+    expect(await driver.clusterSettingsDrift('capstan-drift', wanted)).toEqual([]);
+  });
+
   it("asks for application-layer Secrets encryption with the installation's KMS key, and for none without one", async () => {
     const keyName = 'projects/capstan/locations/europe-west6/keyRings/capstan/cryptoKeys/etcd-secrets';
     await new GkeDriver({ ...settings(), databaseEncryptionKey: keyName }).ensureCluster(clusterSpec('capstan-encrypted'));

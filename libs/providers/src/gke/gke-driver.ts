@@ -1,3 +1,4 @@
+import type { ClusterSettingDrift } from '@capstan/domain';
 import { type protos, v1 } from '@google-cloud/container';
 import {
   type ExternalClusterSpec,
@@ -12,18 +13,21 @@ import { type ClusterAccess, InfrastructureDriver, type ProviderOperation, type 
 import { listPoolNodes } from './cluster-nodes';
 import { BearerAuthClient, GkeTokenSource } from './gke-auth';
 import {
+  channelOf,
+  clusterLabelsOf,
+  gkeClusterSettingsOf,
   maintenancePolicyOf,
   nodePoolOf,
   nodePoolStatus,
-  resourceLabelsOf,
   RPC,
   rpcCode,
-  samePolicy,
+  sameRecord,
+  settingsDrift,
   taintsOf,
   toProviderCluster,
   toProviderError,
 } from './gke-mapping';
-import { type GkeDriverSettings, type GkeReleaseChannel, locationOf, nodeZoneOf } from './gke-settings';
+import { type GkeDriverSettings, locationOf, nodeZoneOf } from './gke-settings';
 
 type Cluster = protos.google.container.v1.ICluster;
 type NodePool = protos.google.container.v1.INodePool;
@@ -181,25 +185,37 @@ export class GkeDriver extends InfrastructureDriver {
     const open = (await this.operations(cluster)).find((o) => SETTINGS_OPERATIONS.has(o.operationType as string) && o.status !== 'DONE' && targets(o, target));
     if (open) return this.handle(open, name);
 
-    const channel = channelOf(settings.releaseChannel, this.settings.releaseChannel);
-    if (String(cluster.releaseChannel?.channel ?? '') !== channel) {
-      const [operation] = await this.call(
-        () => this.client.updateCluster({ name: target, update: { desiredReleaseChannel: { channel } } }, this.callOptions()),
-        `moving ${name} to the ${channel} release channel`,
-      );
-      return this.handle(operation, name);
+    const desired = gkeClusterSettingsOf(settings, this.settings.releaseChannel, new Date());
+    const first = settingsDrift(cluster, desired)[0];
+    if (!first) return null;
+    switch (first.setting) {
+      case 'release_channel': {
+        const [operation] = await this.call(
+          () => this.client.updateCluster({ name: target, update: { desiredReleaseChannel: { channel: desired.channel } } }, this.callOptions()),
+          `moving ${name} to the ${desired.channel} release channel`,
+        );
+        return this.handle(operation, name);
+      }
+      case 'maintenance_policy':
+        return this.sendMaintenancePolicy(cluster, desired.policy);
+      case 'labels': {
+        const [operation] = await this.call(
+          () => this.client.setLabels({ name: target, resourceLabels: desired.labels, labelFingerprint: cluster.labelFingerprint ?? '' }, this.callOptions()),
+          `setting the labels of ${name}`,
+        );
+        return this.handle(operation, name);
+      }
     }
-    const policy = maintenancePolicyOf(settings.maintenance, new Date());
-    if (!samePolicy(cluster.maintenancePolicy, policy)) return this.sendMaintenancePolicy(cluster, policy);
-    const labels = clusterLabelsOf(settings.labels);
-    if (!sameRecord(cluster.resourceLabels ?? {}, labels)) {
-      const [operation] = await this.call(
-        () => this.client.setLabels({ name: target, resourceLabels: labels, labelFingerprint: cluster.labelFingerprint ?? '' }, this.callOptions()),
-        `setting the labels of ${name}`,
-      );
-      return this.handle(operation, name);
-    }
-    return null;
+  }
+
+  /**
+   * Read only: the settings GKE holds differently from Capstan's (one GET of the cluster), by the
+   * comparison `applyClusterSettings` makes (`settingsDrift`). Someone's change still running
+   * at GKE is compared as GKE holds the cluster now; the correction then follows it first.
+   */
+  async clusterSettingsDrift(name: string, settings: ProviderClusterSettings): Promise<ClusterSettingDrift[]> {
+    const cluster = await this.requireCluster(name);
+    return settingsDrift(cluster, gkeClusterSettingsOf(settings, this.settings.releaseChannel, new Date()));
   }
 
   private async sendMaintenancePolicy(cluster: Cluster, policy: protos.google.container.v1.IMaintenancePolicy): Promise<ProviderOperation> {
@@ -603,16 +619,6 @@ export function surgeProgress(operation: Operation): string | null {
 /** GKE operation types of the changes `applyClusterSettings` sends. */
 const SETTINGS_OPERATIONS = new Set(['UPDATE_CLUSTER', 'SET_MAINTENANCE_POLICY', 'SET_LABELS']);
 
-/** The cluster's labels as GKE resource labels, marked as Capstan's. */
-function clusterLabelsOf(labels: Record<string, string>): Record<string, string> {
-  return resourceLabelsOf({ ...labels, 'capstan-managed': 'true' });
-}
-
-function channelOf(requested: string | undefined, fallback: GkeReleaseChannel): GkeReleaseChannel {
-  const upper = requested?.toUpperCase();
-  return upper === 'RAPID' || upper === 'REGULAR' || upper === 'STABLE' || upper === 'EXTENDED' ? upper : fallback;
-}
-
 /** The size GKE brings a new pool up to: its initial count in each of its zones, within its autoscaling bounds. */
 function initialSize(pool: NodePool): number {
   let perZone = pool.initialNodeCount ?? 0;
@@ -632,11 +638,6 @@ function regionOf(cluster: Cluster): string {
 
 function targets(operation: Operation, target: string): boolean {
   return (operation.targetLink ?? '').endsWith(`/${target}`);
-}
-
-function sameRecord(a: Record<string, string>, b: Record<string, string>): boolean {
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }
 
 function normalTaints(taints: protos.google.container.v1.INodeTaint[]): string[] {

@@ -3,12 +3,14 @@ import { ProviderError } from '../cluster-provider';
 import { operationStatus } from './gke-driver';
 import {
   clusterStatus,
+  gkeClusterSettingsOf,
   maintenancePolicyOf,
   millisOf,
   nodePoolOf,
   resourceLabelsOf,
   RPC,
   samePolicy,
+  settingsDrift,
   taintsOf,
   toProviderCluster,
   toProviderError,
@@ -202,6 +204,91 @@ describe('GKE mapping', () => {
     expect(millisOf({ seconds: '1796513400', nanos: 500_000_000 })).toBe(1796513400500);
     expect(millisOf({ seconds: 1796513400 })).toBe(1796513400000);
     expect(Number.isNaN(millisOf(undefined))).toBe(true);
+  });
+});
+
+describe('GKE settings drift (the one comparison applyClusterSettings and the drift check share)', () => {
+  const now = new Date('2026-12-04T12:00:00Z');
+  const capstan = {
+    labels: { team: 'payments' },
+    releaseChannel: 'regular',
+    maintenance: {
+      window: { timeZone: 'Europe/Zurich', days: ['SA', 'SU'] as const, startTime: '00:30', durationMinutes: 360 },
+      exclusions: [] as const,
+    },
+  };
+  /** The cluster as GKE holds it once Capstan's settings were sent, answered a week later (another anchor, a resourceVersion). */
+  const inStep = () => {
+    const sent = gkeClusterSettingsOf(capstan, 'REGULAR', now);
+    return {
+      releaseChannel: { channel: sent.channel },
+      resourceLabels: { ...sent.labels },
+      labelFingerprint: 'f1',
+      maintenancePolicy: { ...gkeClusterSettingsOf(capstan, 'REGULAR', new Date('2026-12-11T12:00:00Z')).policy, resourceVersion: 'v7' },
+    };
+  };
+
+  it('finds nothing when GKE holds what Capstan would send', () => {
+    expect(settingsDrift(inStep(), gkeClusterSettingsOf(capstan, 'REGULAR', now))).toEqual([]);
+  });
+
+  it('names each setting GKE holds differently, in the order they are sent, with both values', () => {
+    // given GKE's copy changed behind Capstan's back: another channel, another window, a label added
+    const changed = inStep();
+    changed.releaseChannel = { channel: 'STABLE' };
+    changed.maintenancePolicy = {
+      ...gkeClusterSettingsOf({ ...capstan, maintenance: { ...capstan.maintenance, window: { ...capstan.maintenance.window, days: ['TU'] } } }, 'REGULAR', now)
+        .policy,
+      resourceVersion: 'v8',
+    };
+    changed.resourceLabels = { ...changed.resourceLabels, owner: 'console' };
+
+    // when compared with Capstan's
+    const drift = settingsDrift(changed, gkeClusterSettingsOf(capstan, 'REGULAR', now));
+
+    // then all three, channel first (applyClusterSettings sends the first), each readable
+    expect(drift.map((d) => d.setting)).toEqual(['release_channel', 'maintenance_policy', 'labels']);
+    expect(drift[0]).toEqual({ setting: 'release_channel', provider: 'STABLE', capstan: 'REGULAR' });
+    // 00:30 in Zurich is 23:30 UTC the day before: SA,SU become FR,SA
+    expect(drift[1]).toEqual({
+      setting: 'maintenance_policy',
+      provider: 'window MO 23:30 UTC for 360 min; no exclusions',
+      capstan: 'window FR,SA 23:30 UTC for 360 min; no exclusions',
+    });
+    expect(drift[2]).toEqual({
+      setting: 'labels',
+      provider: 'capstan-managed=true, owner=console, team=payments',
+      capstan: 'capstan-managed=true, team=payments',
+    });
+  });
+
+  it('treats a channel GKE does not report, a policy removed and labels removed as drift', () => {
+    const bare = { releaseChannel: null, maintenancePolicy: null, resourceLabels: {} };
+    const drift = settingsDrift(bare, gkeClusterSettingsOf(capstan, 'REGULAR', now));
+    expect(drift).toEqual([
+      { setting: 'release_channel', provider: 'none', capstan: 'REGULAR' },
+      { setting: 'maintenance_policy', provider: 'no window; no exclusions', capstan: 'window FR,SA 23:30 UTC for 360 min; no exclusions' },
+      { setting: 'labels', provider: 'none', capstan: 'capstan-managed=true, team=payments' },
+    ]);
+  });
+
+  it('names exclusions GKE holds that Capstan does not', () => {
+    const withFreeze = inStep();
+    const freeze = {
+      name: 'console freeze',
+      startsAt: new Date('2027-01-10T00:00:00Z'),
+      endsAt: new Date('2027-01-12T00:00:00Z'),
+      scope: 'no_upgrades' as const,
+    };
+    withFreeze.maintenancePolicy = gkeClusterSettingsOf({ ...capstan, maintenance: { ...capstan.maintenance, exclusions: [freeze] } }, 'REGULAR', now)
+      .policy as never;
+    expect(settingsDrift(withFreeze, gkeClusterSettingsOf(capstan, 'REGULAR', now))).toEqual([
+      {
+        setting: 'maintenance_policy',
+        provider: 'window FR,SA 23:30 UTC for 360 min; exclusions console-freeze (NO_UPGRADES, 2027-01-10T00:00:00.000Z to 2027-01-12T00:00:00.000Z)',
+        capstan: 'window FR,SA 23:30 UTC for 360 min; no exclusions',
+      },
+    ]);
   });
 });
 

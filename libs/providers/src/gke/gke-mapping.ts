@@ -1,6 +1,14 @@
 import type { protos } from '@google-cloud/container';
-import { nextWindow } from '@capstan/domain';
-import { type ExternalNodePoolSpec, type ProviderCluster, type ProviderMaintenancePolicy, type ProviderObjectStatus, ProviderError } from '../cluster-provider';
+import { type ClusterSettingDrift, nextWindow } from '@capstan/domain';
+import {
+  type ExternalNodePoolSpec,
+  type ProviderCluster,
+  type ProviderClusterSettings,
+  type ProviderMaintenancePolicy,
+  type ProviderObjectStatus,
+  ProviderError,
+} from '../cluster-provider';
+import type { GkeReleaseChannel } from './gke-settings';
 
 /**
  * Pure translations between Capstan's port and GKE's Container API v1 resources: statuses,
@@ -183,6 +191,86 @@ export function samePolicy(current: MaintenancePolicy | null | undefined, desire
       .sort()
       .join('|');
   return exclusions(a) === exclusions(b);
+}
+
+/** Capstan's settings in GKE's form: what `applyClusterSettings` sends, and what the drift check compares GKE's with. */
+export interface GkeClusterSettings {
+  channel: GkeReleaseChannel;
+  policy: MaintenancePolicy;
+  labels: Record<string, string>;
+}
+
+/** The release channel asked for, else the installation's (GKE_RELEASE_CHANNEL). */
+export function channelOf(requested: string | undefined, fallback: GkeReleaseChannel): GkeReleaseChannel {
+  const upper = requested?.toUpperCase();
+  return upper === 'RAPID' || upper === 'REGULAR' || upper === 'STABLE' || upper === 'EXTENDED' ? upper : fallback;
+}
+
+/** The cluster's labels as GKE resource labels, marked as Capstan's. */
+export function clusterLabelsOf(labels: Record<string, string>): Record<string, string> {
+  return resourceLabelsOf({ ...labels, 'capstan-managed': 'true' });
+}
+
+export function gkeClusterSettingsOf(settings: ProviderClusterSettings, defaultChannel: GkeReleaseChannel, now: Date): GkeClusterSettings {
+  return {
+    channel: channelOf(settings.releaseChannel, defaultChannel),
+    policy: maintenancePolicyOf(settings.maintenance, now),
+    labels: clusterLabelsOf(settings.labels),
+  };
+}
+
+/**
+ * The one comparison of GKE's copy of a cluster's settings with Capstan's (docs/gke-driver.md,
+ * "Settings Capstan keeps in step", "Drift"): each setting GKE holds differently, in the order
+ * `applyClusterSettings` sends them (channel, maintenance policy, labels; GKE runs one operation
+ * per cluster at a time). It sends the first; the drift check reports them all. Empty: in step.
+ */
+export function settingsDrift(cluster: Cluster, desired: GkeClusterSettings): ClusterSettingDrift[] {
+  const drift: ClusterSettingDrift[] = [];
+  const channel = String(cluster.releaseChannel?.channel ?? '');
+  if (channel !== desired.channel) drift.push({ setting: 'release_channel', provider: channel || 'none', capstan: desired.channel });
+  if (!samePolicy(cluster.maintenancePolicy, desired.policy))
+    drift.push({ setting: 'maintenance_policy', provider: describePolicy(cluster.maintenancePolicy), capstan: describePolicy(desired.policy) });
+  const labels = cluster.resourceLabels ?? {};
+  if (!sameRecord(labels, desired.labels)) drift.push({ setting: 'labels', provider: describeLabels(labels), capstan: describeLabels(desired.labels) });
+  return drift;
+}
+
+export function sameRecord(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
+}
+
+/** A policy for people: `window FR,SA 23:30 UTC for 360 min; exclusions freeze (NO_UPGRADES, 2027-03-01T00:00:00.000Z to ...)`. */
+function describePolicy(policy: MaintenancePolicy | null | undefined): string {
+  const recurring = policy?.window?.recurringWindow;
+  let window = 'no window';
+  if (recurring?.window) {
+    const start = millisOf(recurring.window.startTime);
+    const minutes = Math.round((millisOf(recurring.window.endTime) - start) / 60_000);
+    const days = /BYDAY=([A-Z,]+)/.exec(recurring.recurrence ?? '')?.[1] ?? recurring.recurrence ?? '';
+    const at = Number.isNaN(start) ? '?' : isoOf(start).slice(11, 16);
+    window = `window ${days} ${at} UTC for ${minutes} min`;
+  }
+  const exclusions = Object.entries(policy?.window?.maintenanceExclusions ?? {})
+    .map(([name, e]) => {
+      const scope = String(e.maintenanceExclusionOptions?.scope ?? 'NO_UPGRADES');
+      return `${name} (${scope}, ${isoOf(millisOf(e.startTime))} to ${isoOf(millisOf(e.endTime))})`;
+    })
+    .sort();
+  return `${window}; ${exclusions.length > 0 ? `exclusions ${exclusions.join(', ')}` : 'no exclusions'}`;
+}
+
+/** A time GKE may have left unset (NaN) would throw in toISOString: shown as `?`. */
+function isoOf(ms: number): string {
+  return Number.isNaN(ms) ? '?' : new Date(ms).toISOString();
+}
+
+function describeLabels(labels: Record<string, string>): string {
+  const pairs = Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .sort();
+  return pairs.length > 0 ? pairs.join(', ') : 'none';
 }
 
 /** A protobuf Timestamp as the client hands it over (an RFC 3339 string, or seconds and nanos) in ms. */

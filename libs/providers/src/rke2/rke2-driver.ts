@@ -1,3 +1,4 @@
+import type { ClusterSettingDrift } from '@capstan/domain';
 import { KubeConfig } from '@kubernetes/client-node';
 import { type ExternalClusterSpec, type ExternalNodePoolSpec, type ProviderCluster, ProviderError, type ProviderNodePool } from '../cluster-provider';
 import { type ClusterAccess, InfrastructureDriver, type ProviderOperation, type ProviderOperationStatus } from '../infrastructure-driver';
@@ -104,6 +105,11 @@ export class Rke2Driver extends InfrastructureDriver {
    */
   async applyClusterSettings(): Promise<ProviderOperation | null> {
     return null;
+  }
+
+  /** Nothing can drift: the provider holds none of the settings (see applyClusterSettings). */
+  async clusterSettingsDrift(): Promise<ClusterSettingDrift[]> {
+    return [];
   }
 
   async ensureNodePool(cluster: string, spec: ExternalNodePoolSpec): Promise<ProviderNodePool> {
