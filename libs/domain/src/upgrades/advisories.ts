@@ -31,7 +31,7 @@ export interface Advisory {
 
 /**
  * Order of component versions as releases and image tags spell them ("v1.12.0", "1.12.1-rc.1",
- * "1.35.4-gke.1200"), by semver precedence (semver.org, section 11): numbers first; a pre-release
+ * "controller-v1.12.1", "1.35.4-gke.1200"), by semver precedence (semver.org, section 11): numbers first; a pre-release
  * sorts before its release (1.12.1-rc.1 < 1.12.1: a candidate of the fix is not the fix); build
  * metadata after "+" does not order. GKE's "-gke.N" is not a pre-release but GKE's build N of a
  * released patch (cloud.google.com/kubernetes-engine/versioning), ordered after that patch by N.
@@ -53,7 +53,12 @@ export function compareComponentVersions(a: string, b: string): number {
 }
 
 function componentVersion(v: string): { numbers: number[]; preRelease: string[] | null; gkeBuild: number } {
-  const withoutBuild = v.trim().replace(/^v/i, '').split('+')[0]!;
+  // "v1.12.1", and ingress-nginx's release tags "controller-v1.12.1": the version starts at its first digit
+  const withoutBuild = v
+    .trim()
+    .replace(/^[A-Za-z]+-(?=v?\d)/, '')
+    .replace(/^v/i, '')
+    .split('+')[0]!;
   const dash = withoutBuild.indexOf('-');
   const core = dash < 0 ? withoutBuild : withoutBuild.slice(0, dash);
   const suffix = dash < 0 ? null : withoutBuild.slice(dash + 1);

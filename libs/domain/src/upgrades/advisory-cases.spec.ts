@@ -29,6 +29,7 @@ describe('CVE-2025-1974 (IngressNightmare) by ingress-nginx controller version',
     ['1.12.0-beta.0', 'the 1.12 beta, which the advisory lists'],
     ['1.12.1-rc.1', 'a release candidate of the fix is not the fix'],
     ['1.11.5-rc.0', 'nor one of 1.11.5'],
+    ['controller-v1.12.0', "the project's release tag of 1.12.0"],
   ])('%s is affected (%s)', (version) => {
     expect(versionAffected(version, cve.affected)).toBe(true);
   });
@@ -43,6 +44,7 @@ describe('CVE-2025-1974 (IngressNightmare) by ingress-nginx controller version',
     ['1.13.0', 'a later minor'],
     ['1.13.0-beta.0', 'a pre-release of a later minor'],
     ['1.12.1+build.7', 'the fix with build metadata'],
+    ['controller-v1.12.1', "the project's release tag of the fix"],
   ])('%s is not affected (%s)', (version) => {
     expect(versionAffected(version, cve.affected)).toBe(false);
   });
