@@ -299,8 +299,8 @@ describe('fleet rollouts', () => {
 
   // cloud.google.com/kubernetes-engine/versioning: the Extended channel keeps a minor past its
   // standard support; GKE moves such clusters only shortly before extended support ends.
-  it('moves a Regular-channel GKE cluster past its standard support, and leaves an Extended-channel one on its minor', async () => {
-    // given GKE 1.35 past its standard support (ending in 30 days), 1.36 supported, and one cluster per channel
+  it('moves a Regular-channel GKE cluster once its minor is deprecated, and leaves an Extended-channel one on its minor', async () => {
+    // given GKE 1.35 deprecated (its end of support in 30 days), 1.36 supported, and one cluster per channel
     const day = (offsetDays: number) => new Date(NOW.getTime() + offsetDays * 86_400_000);
     await db.deleteFrom('kubernetes_versions').where('provider', '=', 'gke').execute();
     await db

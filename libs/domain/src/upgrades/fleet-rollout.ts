@@ -112,7 +112,7 @@ export function upgradeNeed(
     };
   }
   if (!cluster.autoUpgrade) return null;
-  // GKE's Extended channel is the customer's choice to stay on a minor past its standard support
+  // GKE's Extended channel is the customer's choice to stay on a minor beyond standard support
   // (cloud.google.com/kubernetes-engine/versioning): no move before the catalogue's end of support.
   // Its end of extended support is not in the catalogue yet, so the end of life above still applies.
   const staysOnMinor = cluster.provider === 'gke' && cluster.releaseChannel === 'extended';
