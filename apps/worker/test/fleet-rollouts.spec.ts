@@ -296,4 +296,66 @@ describe('fleet rollouts', () => {
     const pass = await schedule.execute('tick', { onlyIfCatalogueChanged: true });
     expect(pass.skippedBecauseUnchanged).toBeUndefined();
   }, 120_000);
+
+  // cloud.google.com/kubernetes-engine/versioning: the Extended channel keeps a minor past its
+  // standard support; GKE moves such clusters only shortly before extended support ends.
+  it('moves a Regular-channel GKE cluster once its minor is deprecated, and leaves an Extended-channel one on its minor', async () => {
+    // given GKE 1.35 deprecated (its end of support in 30 days), 1.36 supported, and one cluster per channel
+    const day = (offsetDays: number) => new Date(NOW.getTime() + offsetDays * 86_400_000);
+    await db.deleteFrom('kubernetes_versions').where('provider', '=', 'gke').execute();
+    await db
+      .insertInto('kubernetes_versions')
+      .values(
+        (
+          [
+            ['1.35', '1.35.8-gke.1225000', day(-10), day(30)],
+            ['1.36', '1.36.4-gke.1391000', day(200), day(260)],
+          ] as const
+        ).map(([minor, latest, standardEnds, end]) => ({
+          provider: 'gke' as const,
+          minor,
+          latest_patch: latest,
+          patches: [latest],
+          released_at: day(-400),
+          standard_support_ends_at: standardEnds,
+          end_of_support_at: end,
+          sources: JSON.stringify({ releasedAt: 'test', standardSupportEndsAt: 'test', endOfSupportAt: 'test', latestPatch: 'test' }),
+          updated_at: NOW,
+        })),
+      )
+      .execute();
+    const ids: Record<'regular' | 'extended', string> = { regular: newId('cl'), extended: newId('cl') };
+    for (const channel of ['regular', 'extended'] as const) {
+      const id = ids[channel];
+      await db
+        .insertInto('clusters')
+        .values({
+          id,
+          organization_id: orgs[3]!,
+          name: `gke-${channel}`,
+          live_name: `gke-${channel}`,
+          provider: 'gke',
+          region: 'europe-west6',
+          release_channel: channel,
+          current_version: '1.35.8-gke.1225000',
+          desired_version: '1.35.8-gke.1225000',
+          status: 'running',
+          labels: JSON.stringify({ environment: 'staging' }),
+          updated_at: NOW,
+        })
+        .execute();
+      await db
+        .insertInto('maintenance_windows')
+        .values({ cluster_id: id, time_zone: 'Europe/Zurich', days: ['SA', 'SU'], start_time: '00:00', duration_minutes: 720, updated_at: NOW })
+        .execute();
+    }
+    // when
+    const pass = await schedule.execute('extended channel');
+    // then
+    const rows = await rolloutClusters(pass.rolloutId!);
+    expect(rows.find((r) => r.cluster_id === ids.regular)).toMatchObject({ need_reason: 'end_of_support_near', target_version: '1.36.4-gke.1391000' });
+    expect(rows.find((r) => r.cluster_id === ids.extended)).toBeUndefined();
+    await db.updateTable('upgrade_rollouts').set({ state: 'halted', state_reason: 'test done' }).where('id', '=', pass.rolloutId!).execute();
+    await retire(Object.values(ids));
+  }, 120_000);
 });

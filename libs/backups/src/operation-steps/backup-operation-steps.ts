@@ -62,7 +62,7 @@ export class BackupOperationSteps implements OperationStepProvider {
     return {
       create_backup: { steps: this.createBackupSteps() },
       restore_backup: { steps: this.restoreSteps() },
-      // One more kind for the type libs/upgrades owns: the snapshot before each minor hop.
+      // One more kind for the type libs/upgrades owns: the snapshot before each control-plane hop.
       upgrade_cluster: { steps: { backup_before_hop: (ctx) => this.backupBeforeHop(ctx) } },
       // And one for the type libs/clusters owns: once the control plane is gone, so are the etcd
       // snapshots that lay only on its servers (docs/backups.md, "When a cluster is deleted").
@@ -180,7 +180,7 @@ export class BackupOperationSteps implements OperationStepProvider {
   }
 
   /**
-   * The etcd snapshot before a minor hop's control plane (docs/backups.md, "Before an upgrade"):
+   * The etcd snapshot before a hop's control plane (minor or patch) (docs/backups.md, "Before an upgrade"):
    * the way back if the hop fails, kept until the upgrade succeeded. Its row is found again by
    * (operation, hop) after a crash, so a retry follows the same backup. An installation without a
    * backup driver for the provider upgrades without it and says so on a failed backup row.

@@ -239,9 +239,7 @@ describe('resolveVersionForCreate', () => {
     expect(resolved).toEqual({
       minor: '1.8',
       patch: '1.8.7-gke.300',
-      warnings: [
-        'Kubernetes 1.8 is deprecated for gke: its standard support ended on 2026-11-01, and it reaches end of life on 2027-01-10; plan an upgrade before then',
-      ],
+      warnings: ['Kubernetes 1.8 is deprecated for gke since 2026-11-01, and it reaches end of life on 2027-01-10; plan an upgrade before then'],
     });
   });
 

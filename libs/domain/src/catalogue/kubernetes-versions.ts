@@ -300,7 +300,7 @@ export function resolveVersionForCreate(
   const warnings: string[] = [];
   if (version.state === 'deprecated') {
     warnings.push(
-      `Kubernetes ${version.minor} is deprecated for ${provider}: its standard support ended on ${version.standardSupportEndsAt}, and it reaches end of life on ${version.endOfSupportAt}; plan an upgrade before then`,
+      `Kubernetes ${version.minor} is deprecated for ${provider} since ${version.standardSupportEndsAt}, and it reaches end of life on ${version.endOfSupportAt}; plan an upgrade before then`,
     );
   }
   if (version.state === 'maintenance') {

@@ -29,22 +29,58 @@ export interface Advisory {
   sources: readonly string[];
 }
 
-/** Numeric order of dotted versions ("v1.12.0", "1.11.5-gke.1"): pre-release and build suffixes are ignored. */
+/**
+ * Order of component versions as releases and image tags spell them ("v1.12.0", "1.12.1-rc.1",
+ * "controller-v1.12.1", "1.35.4-gke.1200"), by semver precedence (semver.org, section 11): numbers first; a pre-release
+ * sorts before its release (1.12.1-rc.1 < 1.12.1: a candidate of the fix is not the fix); build
+ * metadata after "+" does not order. GKE's "-gke.N" is not a pre-release but GKE's build N of a
+ * released patch (cloud.google.com/kubernetes-engine/versioning), ordered after that patch by N.
+ */
 export function compareComponentVersions(a: string, b: string): number {
-  const parts = (v: string) =>
-    v
-      .trim()
-      .replace(/^v/i, '')
-      .split(/[-+]/)[0]!
-      .split('.')
-      .map((p) => Number.parseInt(p, 10) || 0);
-  const x = parts(a);
-  const y = parts(b);
-  for (let i = 0; i < Math.max(x.length, y.length); i++) {
-    const d = (x[i] ?? 0) - (y[i] ?? 0);
+  const x = componentVersion(a);
+  const y = componentVersion(b);
+  for (let i = 0; i < Math.max(x.numbers.length, y.numbers.length); i++) {
+    const d = (x.numbers[i] ?? 0) - (y.numbers[i] ?? 0);
     if (d !== 0) return d;
   }
-  return 0;
+  if (x.preRelease === null || y.preRelease === null) {
+    if (x.preRelease !== y.preRelease) return x.preRelease === null ? 1 : -1;
+  } else {
+    const d = comparePreReleases(x.preRelease, y.preRelease);
+    if (d !== 0) return d;
+  }
+  return x.gkeBuild - y.gkeBuild;
+}
+
+function componentVersion(v: string): { numbers: number[]; preRelease: string[] | null; gkeBuild: number } {
+  // "v1.12.1", and ingress-nginx's release tags "controller-v1.12.1": the version starts at its first digit
+  const withoutBuild = v
+    .trim()
+    .replace(/^[A-Za-z]+-(?=v?\d)/, '')
+    .replace(/^v/i, '')
+    .split('+')[0]!;
+  const dash = withoutBuild.indexOf('-');
+  const core = dash < 0 ? withoutBuild : withoutBuild.slice(0, dash);
+  const suffix = dash < 0 ? null : withoutBuild.slice(dash + 1);
+  const numbers = core.split('.').map((p) => Number.parseInt(p, 10) || 0);
+  const gke = suffix === null ? null : /^gke\.(\d+)$/.exec(suffix);
+  if (gke) return { numbers, preRelease: null, gkeBuild: Number(gke[1]) };
+  return { numbers, preRelease: suffix === null ? null : suffix.split('.'), gkeBuild: 0 };
+}
+
+/** semver.org 11.4: identifier by identifier; numeric ones numerically and before alphanumeric ones; a longer set wins a tie. */
+function comparePreReleases(a: readonly string[], b: readonly string[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const p = a[i]!;
+    const q = b[i]!;
+    const pn = /^\d+$/.test(p);
+    const qn = /^\d+$/.test(q);
+    if (pn && qn) {
+      if (Number(p) !== Number(q)) return Number(p) - Number(q);
+    } else if (pn !== qn) return pn ? -1 : 1;
+    else if (p !== q) return p < q ? -1 : 1;
+  }
+  return a.length - b.length;
 }
 
 export function versionAffected(version: string, ranges: readonly AffectedRange[]): boolean {
@@ -86,8 +122,9 @@ export const SEEDED_ADVISORIES: readonly Advisory[] = Object.freeze([
     title: 'IngressNightmare: unauthenticated remote code execution through the ingress-nginx admission controller',
     severity: 'critical',
     cvss: 9.8,
-    // Affected: every release before 1.11.5, and 1.12.0; fixed in 1.11.5 and 1.12.1.
-    affected: [{ fixed: '1.11.5' }, { introduced: '1.12.0', fixed: '1.12.1' }],
+    // Affected: every release before 1.11.5, and 1.12.0 with its pre-releases (GHSA-mgvx-rpfc-9mpv:
+    // ">= 1.12.0-beta.0, < 1.12.1"); fixed in 1.11.5 and 1.12.1.
+    affected: [{ fixed: '1.11.5' }, { introduced: '1.12.0-beta.0', fixed: '1.12.1' }],
     fixedIn: ['1.11.5', '1.12.1'],
     remedy: 'upgrade ingress-nginx to 1.11.5 or 1.12.1 or later, or better migrate to the HAProxy ingress controller (ingress-nginx is retired)',
     publishedOn: '2025-03-24',

@@ -26,6 +26,8 @@ export interface FleetCluster {
   controlPlaneVersion: string;
   /** The customer's consent to patch and minor upgrades; end of life is upgraded regardless. */
   autoUpgrade: boolean;
+  /** The cluster's release channel (`rapid`, `regular`, `stable`, `extended`); absent reads as not `extended`. */
+  releaseChannel?: string;
   labels: Readonly<Record<string, string>>;
   window: MaintenanceWindowSpec | null;
   exclusions: readonly { startsAt: Date; endsAt: Date; scope: ExclusionScope }[];
@@ -72,7 +74,7 @@ export const DEFAULT_FLEET_POLICY: FleetPolicy = Object.freeze({
  * must be offered and not end of life itself, otherwise nothing can be planned (null).
  */
 export function upgradeNeed(
-  cluster: Pick<FleetCluster, 'provider' | 'controlPlaneVersion' | 'autoUpgrade'>,
+  cluster: Pick<FleetCluster, 'provider' | 'controlPlaneVersion' | 'autoUpgrade' | 'releaseChannel'>,
   catalogue: readonly VersionCatalogueEntry[],
   now: Date,
   policy: Pick<FleetPolicy, 'endOfSupportLeadDays'> = DEFAULT_FLEET_POLICY,
@@ -110,8 +112,12 @@ export function upgradeNeed(
     };
   }
   if (!cluster.autoUpgrade) return null;
+  // GKE's Extended channel is the customer's choice to stay on a minor beyond standard support
+  // (cloud.google.com/kubernetes-engine/versioning): no move before the catalogue's end of support.
+  // Its end of extended support is not in the catalogue yet, so the end of life above still applies.
+  const staysOnMinor = cluster.provider === 'gke' && cluster.releaseChannel === 'extended';
   const endsIn = Date.parse(`${entry!.endOfSupportAt}T00:00:00Z`) - now.getTime();
-  if ((state === 'deprecated' || endsIn <= policy.endOfSupportLeadDays * DAY_MS) && nextUsable) {
+  if (!staysOnMinor && (state === 'deprecated' || endsIn <= policy.endOfSupportLeadDays * DAY_MS) && nextUsable) {
     return {
       reason: 'end_of_support_near',
       target: nextUsable.latestPatch,

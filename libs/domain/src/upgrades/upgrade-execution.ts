@@ -5,8 +5,8 @@
  * - First a preflight: the removed-API scan against the target, run again by the worker (objects
  *   may have been written since the request was accepted).
  * - Then per hop, in the planner's order: pools the hop would leave too far behind, an etcd
- *   snapshot before a minor hop's control plane (the way back if the hop fails; docs/backups.md,
- *   "Before an upgrade"), the control plane, each node pool, then the provider's own system pool
+ *   snapshot before the hop's control plane, minor or patch (the way back if the hop fails;
+ *   docs/backups.md, "Before an upgrade"), the control plane, each node pool, then the provider's own system pool
  *   when it has one (GKE's `capstan-system`, after the customer's pools), then the managed add-ons
  *   at the versions that go with the new minor (only when they change).
  * - Last, the cluster is marked upgraded.
@@ -52,8 +52,9 @@ export function upgradeOperationSteps(plan: UpgradePlan, options: UpgradeExecuti
   };
   for (const hop of plan.hops) {
     for (const step of hop.steps) {
-      if (step.kind === 'control_plane' && hop.minor)
-        steps.push({ name: `backup_before_hop:${step.to}`, kind: 'backup_before_hop', from: step.from, to: step.to });
+      // Before every control-plane change, a patch as much as a minor: an etcd restore is the only way
+      // a control plane goes back (docs/upgrades.md, "When an upgrade fails").
+      if (step.kind === 'control_plane') steps.push({ name: `backup_before_hop:${step.to}`, kind: 'backup_before_hop', from: step.from, to: step.to });
       if (step.kind === 'control_plane') steps.push({ name: `upgrade_control_plane:${step.to}`, kind: 'upgrade_control_plane', from: step.from, to: step.to });
       else if (step.kind === 'node_pool' || step.kind === 'node_pool_catch_up')
         steps.push({

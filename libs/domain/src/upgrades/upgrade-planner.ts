@@ -185,6 +185,20 @@ export function planUpgrade(input: UpgradePlanInput): UpgradePlan {
     );
   }
   const sameMinor = targetMinor.minor === current.minor;
+  // An older patch of the same minor is a downgrade too (kube-apiserver never goes back); asked for
+  // by its minor, only when nothing would move: pools behind an ahead control plane may still catch up.
+  if (
+    sameMinor &&
+    comparePatchesSafe(targetEntry.latestPatch, input.controlPlaneVersion) < 0 &&
+    (wanted !== targetEntry.minor || input.pools.every((p) => comparePatchesSafe(targetEntry.latestPatch, p.version) <= 0))
+  ) {
+    throw new UpgradeRefusedError(
+      'version-downgrade',
+      'never downgrade',
+      `the cluster runs ${input.controlPlaneVersion}, newer than ${targetEntry.latestPatch}, the latest patch of ${targetEntry.minor} Capstan offers; Kubernetes does not support going back to an older patch`,
+      { latest_patch: targetEntry.latestPatch },
+    );
+  }
   if (
     sameMinor &&
     comparePatchesSafe(targetEntry.latestPatch, input.controlPlaneVersion) <= 0 &&

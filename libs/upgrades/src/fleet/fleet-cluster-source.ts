@@ -52,6 +52,7 @@ export interface FleetClusterRowShape {
   status: string;
   current_version: string;
   auto_upgrade: boolean;
+  release_channel?: string;
   labels: Record<string, string>;
   node_pools: { id: string; name: string; version: string; max_surge: number; max_unavailable: number }[];
   maintenance_window: { time_zone: string; days: string[]; start_time: string; duration_minutes: number } | null;
@@ -68,6 +69,7 @@ export function fleetClusterFacts(row: FleetClusterRowShape): FleetClusterFacts 
     status: row.status as ClusterStatus,
     controlPlaneVersion: row.current_version,
     autoUpgrade: row.auto_upgrade,
+    releaseChannel: row.release_channel,
     labels: row.labels ?? {},
     pools: row.node_pools.map((p) => ({ id: p.id, name: p.name, version: p.version, maxSurge: p.max_surge, maxUnavailable: p.max_unavailable })),
     window: usableWindow(row.maintenance_window),

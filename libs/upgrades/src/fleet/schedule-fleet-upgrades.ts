@@ -66,7 +66,7 @@ export class ScheduleFleetUpgrades {
       for (const cluster of page) {
         considered++;
         if (cluster.status !== 'running' || busy.has(cluster.id)) continue;
-        const needKey = `${cluster.provider}|${cluster.controlPlaneVersion}|${cluster.autoUpgrade}`;
+        const needKey = `${cluster.provider}|${cluster.controlPlaneVersion}|${cluster.autoUpgrade}|${cluster.releaseChannel === 'extended'}`;
         let need = needs.get(needKey);
         if (need === undefined) needs.set(needKey, (need = upgradeNeed(cluster, catalogue, now, policy)));
         if (!need) continue;
