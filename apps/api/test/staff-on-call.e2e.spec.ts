@@ -1,0 +1,217 @@
+import type { AddressInfo } from 'node:net';
+import { PrismaService } from '@capstan/platform';
+import { type CapstanClient, createCapstanClient, type Problem } from '@capstan/sdk';
+import { seedOrganization, seedStaff, seedToken, startTestApi, type TestApi } from '@capstan/testing';
+
+/**
+ * An on-call week as provider staff live it, through the SDK over real HTTP: a customer's token
+ * leaks and is revoked (by id, or by the leaked secret alone), and the audit log is searched for
+ * who changed what in a time range (docs/staff.md).
+ */
+describe('staff on call: leaked tokens and audit search', () => {
+  let api: TestApi;
+  let prisma: PrismaService;
+  let baseUrl: string;
+  let operator: CapstanClient;
+  let operatorTokenId: string;
+  let viewer: CapstanClient;
+
+  beforeAll(async () => {
+    api = await startTestApi();
+    await api.app.listen({ host: '127.0.0.1', port: 0 });
+    baseUrl = `http://127.0.0.1:${(api.app.getHttpServer().address() as AddressInfo).port}`;
+    prisma = api.app.get(PrismaService);
+    const seededOperator = await seedStaff(prisma, 'operator');
+    operator = createCapstanClient({ baseUrl, token: seededOperator.token });
+    operatorTokenId = (await prisma.staffApiToken.findFirstOrThrow({ where: { staffUserId: seededOperator.staffUserId } })).id;
+    viewer = createCapstanClient({ baseUrl, token: (await seedStaff(prisma, 'viewer')).token });
+  });
+
+  afterAll(async () => {
+    await api.close();
+  });
+
+  function expectProblem(result: { error?: unknown; response: Response }, status: number, slug: string): Problem {
+    expect(result.response.status).toBe(status);
+    expect(result.response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(result.error).toMatchObject({ type: `https://capstan.dev/problems/${slug}`, status });
+    return result.error as Problem;
+  }
+
+  const customerClient = (token: string) => createCapstanClient({ baseUrl, token });
+
+  describe('revoking a token', () => {
+    it("lists an organisation's tokens and revokes one with a reason: it answers 401 at once, the staff actor and reason are audited", async () => {
+      // given an organisation with two tokens, one of which leaked
+      const org = await seedOrganization(prisma, { name: 'leaky-ag' });
+      const kept = await seedToken(prisma, org.organizationId, ['read']);
+      const listed = await viewer.GET('/admin/v1/organizations/{organization_id}/tokens', { params: { path: { organization_id: org.organizationId } } });
+      expect(listed.response.status).toBe(200);
+      expect(listed.data!.items.map((t) => t.id).sort()).toEqual([org.tokenId, kept.tokenId].sort());
+      expect(JSON.stringify(listed.data)).not.toContain(org.token);
+
+      // when staff revoke it
+      const revoked = await operator.POST('/admin/v1/organizations/{organization_id}/tokens/{token_id}/revoke', {
+        params: { path: { organization_id: org.organizationId, token_id: org.tokenId } },
+        body: { reason: 'secret pushed to a public repository, INC-4411' },
+      });
+
+      // then it no longer authenticates, the other token still does, and the list shows only the live one
+      expect(revoked.response.status).toBe(204);
+      const refused = await customerClient(org.token).GET('/v1/organization');
+      expect(refused.response.status).toBe(401);
+      expect((await customerClient(kept.token).GET('/v1/organization')).response.status).toBe(200);
+      const after = await viewer.GET('/admin/v1/organizations/{organization_id}/tokens', { params: { path: { organization_id: org.organizationId } } });
+      expect(after.data!.items.map((t) => t.id)).toEqual([kept.tokenId]);
+
+      // and the audit log names the staff credential and the reason, in the customer's own log too
+      const audit = await customerClient(kept.token).GET('/v1/audit-events', { params: { query: { action: 'token.revoke' } } });
+      expect(audit.data!.items).toEqual([
+        expect.objectContaining({
+          organization_id: org.organizationId,
+          actor: { type: 'staff_token', id: operatorTokenId },
+          target: { type: 'api_token', id: org.tokenId },
+          reason: 'secret pushed to a public repository, INC-4411',
+        }),
+      ]);
+
+      // and a second revoke says it was revoked already, and when
+      const again = await operator.POST('/admin/v1/organizations/{organization_id}/tokens/{token_id}/revoke', {
+        params: { path: { organization_id: org.organizationId, token_id: org.tokenId } },
+        body: { reason: 'double check' },
+      });
+      expect(expectProblem(again, 409, 'token-already-revoked').detail).toMatch(new RegExp(`^API token ${org.tokenId} was revoked already, at \\d{4}-`));
+    });
+
+    it('answers 404 for a token named under another organisation, and for an organisation that does not exist; revokes nothing', async () => {
+      // given two organisations
+      const owner = await seedOrganization(prisma, { name: 'owner-ag' });
+      const other = await seedOrganization(prisma, { name: 'other-ag' });
+
+      // when staff name the owner's token under the other organisation
+      const crossed = await operator.POST('/admin/v1/organizations/{organization_id}/tokens/{token_id}/revoke', {
+        params: { path: { organization_id: other.organizationId, token_id: owner.tokenId } },
+        body: { reason: 'wrong organisation' },
+      });
+
+      // then
+      expectProblem(crossed, 404, 'not-found');
+      expect((await customerClient(owner.token).GET('/v1/organization')).response.status).toBe(200);
+      const missing = 'org_01jd3z6q4e5k8w2x9v7b0c1n2m';
+      expectProblem(await viewer.GET('/admin/v1/organizations/{organization_id}/tokens', { params: { path: { organization_id: missing } } }), 404, 'not-found');
+    });
+
+    it('revokes a leaked secret without knowing whose it is, answering its organisation; the secret is kept nowhere', async () => {
+      // given a secret found in the wild
+      const org = await seedOrganization(prisma, { name: 'found-on-github' });
+
+      // when staff revoke it by the secret alone
+      const revoked = await operator.POST('/admin/v1/tokens/revoke', { body: { secret: org.token, reason: 'GitHub secret scanning alert 982' } });
+
+      // then the answer names the token and the organisation to tell, and the secret is dead
+      expect(revoked.response.status).toBe(200);
+      expect(revoked.data).toMatchObject({ id: org.tokenId, organization_id: org.organizationId, name: 'test', display_prefix: org.token.slice(0, 10) });
+      expect(Date.parse(revoked.data!.revoked_at)).not.toBeNaN();
+      expect((await customerClient(org.token).GET('/v1/organization')).response.status).toBe(401);
+
+      // and the audit event is the staff credential's, with the reason, and never the secret
+      const audit = await viewer.GET('/admin/v1/audit-events', { params: { query: { organization_id: org.organizationId, action: 'token.revoke' } } });
+      expect(audit.data!.items).toEqual([
+        expect.objectContaining({
+          actor: { type: 'staff_token', id: operatorTokenId },
+          target: { type: 'api_token', id: org.tokenId },
+          reason: 'GitHub secret scanning alert 982',
+          changes: { revoked_at: { after: revoked.data!.revoked_at } },
+        }),
+      ]);
+      const rows = await prisma.auditEvent.findMany({ where: { organizationId: org.organizationId } });
+      expect(JSON.stringify(rows)).not.toContain(org.token.slice(4));
+
+      // and once more: revoked already
+      expectProblem(await operator.POST('/admin/v1/tokens/revoke', { body: { secret: org.token, reason: 'again' } }), 409, 'token-already-revoked');
+    });
+
+    it('answers 404 for a well-formed secret Capstan never issued, 400 for anything else, and refuses customers and viewers', async () => {
+      const unknown = `cap_${'A'.repeat(43)}`;
+      const notFound = expectProblem(await operator.POST('/admin/v1/tokens/revoke', { body: { secret: unknown, reason: 'scanner hit' } }), 404, 'not-found');
+      expect(notFound.detail).toBe('no API token has this secret: Capstan never issued it');
+      expect(JSON.stringify(notFound)).not.toContain(unknown);
+      const staffSecret = (await seedStaff(prisma, 'viewer')).token;
+      const malformed = await operator.POST('/admin/v1/tokens/revoke', { body: { secret: staffSecret, reason: 'a staff token' } });
+      expect(malformed.response.status).toBe(400);
+      expect(JSON.stringify(malformed.error)).not.toContain(staffSecret);
+
+      const customer = await seedOrganization(prisma, { name: 'self-revoker' });
+      expectProblem(
+        await customerClient(customer.token).POST('/admin/v1/tokens/revoke', { body: { secret: customer.token, reason: 'mine' } }),
+        403,
+        'staff-route',
+      );
+      expectProblem(
+        await customerClient(customer.token).GET('/admin/v1/organizations/{organization_id}/tokens', {
+          params: { path: { organization_id: customer.organizationId } },
+        }),
+        403,
+        'staff-route',
+      );
+      expectProblem(await viewer.POST('/admin/v1/tokens/revoke', { body: { secret: customer.token, reason: 'viewer tries' } }), 403, 'insufficient-role');
+      expect((await customerClient(customer.token).GET('/v1/organization')).response.status).toBe(200);
+    });
+  });
+
+  describe('searching the audit log', () => {
+    it("finds what one customer's token changed in a time range, across organisations, a page at a time", async () => {
+      // given two organisations whose tokens each create and revoke tokens
+      const acme = await seedOrganization(prisma, { name: 'acme-audit' });
+      const globex = await seedOrganization(prisma, { name: 'globex-audit' });
+      for (const org of [acme, globex]) {
+        const client = customerClient(org.token);
+        for (const name of ['ci-1', 'ci-2', 'ci-3']) {
+          const created = await client.POST('/v1/tokens', { body: { name } });
+          expect(created.response.status).toBe(201);
+        }
+      }
+      const everything = await viewer.GET('/admin/v1/audit-events', { params: { query: { actor_id: acme.tokenId, limit: 100 } } });
+      expect(everything.data!.items).toHaveLength(3);
+      expect(everything.data!.items.every((e) => e.organization_id === acme.organizationId && e.actor.id === acme.tokenId)).toBe(true);
+
+      // when staff ask from the second event's instant on
+      const since = [...everything.data!.items].reverse()[1]!.created_at;
+      const fromSince = await viewer.GET('/admin/v1/audit-events', { params: { query: { actor_id: acme.tokenId, since, limit: 100 } } });
+
+      // then only events at or after it come back (events of one millisecond included alike)
+      const expected = everything.data!.items.filter((e) => Date.parse(e.created_at) >= Date.parse(since)).map((e) => e.id);
+      expect(expected.length).toBeGreaterThanOrEqual(2);
+      expect(fromSince.data!.items.map((e) => e.id)).toEqual(expected);
+
+      // and `until` is exclusive
+      const beforeSince = await viewer.GET('/admin/v1/audit-events', { params: { query: { organization_id: acme.organizationId, until: since, limit: 100 } } });
+      expect(beforeSince.data!.items.every((e) => Date.parse(e.created_at) < Date.parse(since))).toBe(true);
+      expect(beforeSince.data!.items.map((e) => e.id)).toEqual(everything.data!.items.filter((e) => !expected.includes(e.id)).map((e) => e.id));
+
+      // and pages follow the filter
+      const first = await viewer.GET('/admin/v1/audit-events', { params: { query: { actor_id: acme.tokenId, limit: 2 } } });
+      expect(first.data!.items).toHaveLength(2);
+      const second = await viewer.GET('/admin/v1/audit-events', { params: { query: { actor_id: acme.tokenId, limit: 2, cursor: first.data!.next_cursor! } } });
+      expect([...first.data!.items, ...second.data!.items].map((e) => e.id)).toEqual(everything.data!.items.map((e) => e.id));
+      expect(second.data!.next_cursor).toBeNull();
+
+      // and a customer filtering by another organisation's token sees nothing of it
+      const peek = await customerClient(globex.token).GET('/v1/audit-events', { params: { query: { actor_id: acme.tokenId } } });
+      expect(peek.response.status).toBe(200);
+      expect(peek.data!.items).toEqual([]);
+    });
+
+    it('answers 400 naming the field for a range that ends before it starts, or an instant that is not RFC 3339', async () => {
+      const backwards = await viewer.GET('/admin/v1/audit-events', { params: { query: { since: '2026-12-05T00:00:00Z', until: '2026-12-04T00:00:00Z' } } });
+      expect(expectProblem(backwards, 400, 'validation-failed').errors).toEqual([{ field: 'until', message: 'must be after since' }]);
+      const notAnInstant = await viewer.GET('/admin/v1/audit-events', { params: { query: { since: 'yesterday' } } });
+      expect(expectProblem(notAnInstant, 400, 'validation-failed').errors).toEqual([expect.objectContaining({ field: 'since' })]);
+      const customer = await seedOrganization(prisma, { name: 'backwards-customer' });
+      const own = await customerClient(customer.token).GET('/v1/audit-events', {
+        params: { query: { since: '2026-12-05T00:00:00Z', until: '2026-12-05T00:00:00Z' } },
+      });
+      expectProblem(own, 400, 'validation-failed');
+    });
+  });
+});
