@@ -1,14 +1,15 @@
 import type { AddressInfo } from 'node:net';
-import { PrismaService } from '@capstan/platform';
+import { newId, PrismaService } from '@capstan/platform';
 import { type CapstanClient, createCapstanClient, type Problem } from '@capstan/sdk';
 import { seedOrganization, seedStaff, seedToken, startTestApi, type TestApi } from '@capstan/testing';
 
 /**
  * An on-call week as provider staff live it, through the SDK over real HTTP: a customer's token
  * leaks and is revoked (by id, or by the leaked secret alone), and the audit log is searched for
- * who changed what in a time range (docs/staff.md).
+ * who changed what in a time range, and which clusters burn their error budget right now
+ * (docs/staff.md).
  */
-describe('staff on call: leaked tokens and audit search', () => {
+describe('staff on call: leaked tokens, audit search, error budgets burning and stuck operations', () => {
   let api: TestApi;
   let prisma: PrismaService;
   let baseUrl: string;
@@ -212,6 +213,143 @@ describe('staff on call: leaked tokens and audit search', () => {
         params: { query: { since: '2026-12-05T00:00:00Z', until: '2026-12-05T00:00:00Z' } },
       });
       expectProblem(own, 400, 'validation-failed');
+    });
+  });
+
+  describe('error budgets burning now', () => {
+    /** A running cluster of the organisation, probed up since two hours ago and down for the last `downMinutes`. */
+    async function clusterDownFor(organizationId: string, name: string, downMinutes: number): Promise<string> {
+      const id = newId('cl');
+      const now = Date.now();
+      const since = new Date(now - 2 * 3_600_000);
+      await prisma.cluster.create({
+        data: {
+          id,
+          organizationId,
+          name,
+          liveName: name,
+          provider: 'rke2',
+          region: 'nine-cz41',
+          currentVersion: '1.35.2',
+          desiredVersion: '1.35.2',
+          status: 'running',
+          createdAt: since,
+        },
+      });
+      const downFrom = new Date(now - downMinutes * 60_000);
+      await prisma.availabilityInterval.createMany({
+        data: [
+          { clusterId: id, vantage: 'zrh', state: 'up', startedAt: since, endedAt: downFrom },
+          { clusterId: id, vantage: 'zrh', state: 'down', startedAt: downFrom, endedAt: new Date(now) },
+        ],
+      });
+      return id;
+    }
+
+    async function alert(clusterId: string, organizationId: string, severity: 'page' | 'ticket' | null, firingSince: Date | null) {
+      await prisma.slaAlert.create({ data: { clusterId, organizationId, severity, firingSince, updatedAt: new Date() } });
+    }
+
+    it('lists the clusters with a burn-rate alert firing, pages first, each with its month so far; resolved alerts are not listed', async () => {
+      // given a paging cluster, an older ticket, a resolved alert, and a second organisation's page
+      const acme = await seedOrganization(prisma, { name: 'acme-burning' });
+      const globex = await seedOrganization(prisma, { name: 'globex-burning' });
+      const paging = await clusterDownFor(acme.organizationId, 'paging', 40);
+      const ticketed = await clusterDownFor(acme.organizationId, 'ticketed', 10);
+      const resolved = await clusterDownFor(acme.organizationId, 'resolved', 6);
+      const elsewhere = await clusterDownFor(globex.organizationId, 'elsewhere', 30);
+      await alert(paging, acme.organizationId, 'page', new Date(Date.now() - 35 * 60_000));
+      await alert(ticketed, acme.organizationId, 'ticket', new Date(Date.now() - 50 * 60_000));
+      await alert(resolved, acme.organizationId, null, null);
+      await alert(elsewhere, globex.organizationId, 'page', new Date(Date.now() - 20 * 60_000));
+
+      // when a viewer asks across the fleet
+      const fleet = await viewer.GET('/admin/v1/sla/alerts');
+
+      // then pages come first (oldest first), then tickets, each with its budget spent so far
+      expect(fleet.response.status).toBe(200);
+      const mine = fleet.data!.items.filter((i) => [paging, ticketed, resolved, elsewhere].includes(i.cluster_id));
+      expect(mine.map((i) => [i.cluster_id, i.alert.severity])).toEqual([
+        [paging, 'page'],
+        [elsewhere, 'page'],
+        [ticketed, 'ticket'],
+      ]);
+      const page = mine[0]!;
+      expect(page).toMatchObject({ organization_id: acme.organizationId, cluster_name: 'paging', provider: 'rke2', final: false });
+      expect(page.counted_downtime_minutes).toBeGreaterThanOrEqual(38);
+      expect(page.error_budget.used_minutes).toBe(page.counted_downtime_minutes);
+      expect(page.error_budget.remaining_minutes).toBe(page.error_budget.total_minutes - page.error_budget.used_minutes);
+
+      // and one organisation's only, when asked
+      const acmeOnly = await viewer.GET('/admin/v1/sla/alerts', { params: { query: { organization_id: acme.organizationId } } });
+      expect(acmeOnly.data!.items.map((i) => i.cluster_id)).toEqual([paging, ticketed]);
+
+      // and customers are refused
+      expectProblem(await customerClient(acme.token).GET('/admin/v1/sla/alerts'), 403, 'staff-route');
+    });
+  });
+
+  describe('stuck operations', () => {
+    it('lists the running operations created before an instant, across organisations, newest first', async () => {
+      // given running operations of two organisations, two started hours ago and one a minute ago
+      const acme = await seedOrganization(prisma, { name: 'acme-stuck' });
+      const globex = await seedOrganization(prisma, { name: 'globex-stuck' });
+      const now = Date.now();
+      async function running(organizationId: string, minutesAgo: number): Promise<string> {
+        const clusterId = newId('cl');
+        await prisma.cluster.create({
+          data: {
+            id: clusterId,
+            organizationId,
+            name: `c-${clusterId.slice(-6)}`,
+            liveName: `c-${clusterId.slice(-6)}`,
+            provider: 'rke2',
+            region: 'nine-cz41',
+            currentVersion: '1.35.2',
+            desiredVersion: '1.35.2',
+            status: 'updating',
+          },
+        });
+        const id = newId('op');
+        const at = new Date(now - minutesAgo * 60_000);
+        await prisma.operation.create({
+          data: {
+            id,
+            organizationId,
+            clusterId,
+            type: 'update_cluster',
+            status: 'running',
+            targetType: 'cluster',
+            targetId: clusterId,
+            params: {},
+            requestedByType: 'api_token',
+            requestedById: 'tok_seed',
+            createdAt: at,
+            startedAt: at,
+          },
+        });
+        return id;
+      }
+      const acmeStuck = await running(acme.organizationId, 180);
+      const globexStuck = await running(globex.organizationId, 120);
+      const fresh = await running(acme.organizationId, 1);
+
+      // when staff ask for those running for more than an hour
+      const createdBefore = new Date(now - 60 * 60_000).toISOString();
+      const stuck = await viewer.GET('/admin/v1/operations', { params: { query: { status: 'running', created_before: createdBefore, limit: 100 } } });
+
+      // then the two old ones come back, each with its organisation, and not the fresh one
+      expect(stuck.response.status).toBe(200);
+      const ids = stuck.data!.items.map((o) => o.id);
+      expect(ids).toEqual(expect.arrayContaining([acmeStuck, globexStuck]));
+      expect(ids).not.toContain(fresh);
+      expect(stuck.data!.items.every((o) => o.status === 'running' && Date.parse(o.created_at) < Date.parse(createdBefore))).toBe(true);
+      expect(stuck.data!.items.find((o) => o.id === globexStuck)!.organization_id).toBe(globex.organizationId);
+      expect(ids.indexOf(globexStuck)).toBeLessThan(ids.indexOf(acmeStuck));
+
+      // and a word for an instant is a 400 naming the field
+      const bad = await viewer.GET('/admin/v1/operations', { params: { query: { created_before: 'an hour ago' } } });
+      expect(expectProblem(bad, 400, 'validation-failed').errors).toEqual([expect.objectContaining({ field: 'created_before' })]);
     });
   });
 });

@@ -1074,13 +1074,22 @@ export function buildProgram(options: RunOptions): Command {
       .description("the fleet: every organisation's operations")
       .option('--organization <id>')
       .option('--status <status>', 'e.g. failed, needs_attention')
-      .option('--type <type>'),
-  ).action(async (opts: { organization?: string; status?: string; type?: string; limit?: number; cursor?: string }) => {
-    const page = await call(
-      client().GET('/admin/v1/operations', {
-        params: { query: { organization_id: opts.organization, status: opts.status, type: opts.type, limit: opts.limit, cursor: opts.cursor } as never },
-      }),
-    );
+      .option('--type <type>')
+      .option(
+        '--created-before <when>',
+        'only those created before: RFC 3339, or a time ago (2h): with --status running, the stuck ones',
+        instantOption('--created-before'),
+      ),
+  ).action(async (opts: { organization?: string; status?: string; type?: string; createdBefore?: string; limit?: number; cursor?: string }) => {
+    const query = {
+      organization_id: opts.organization,
+      status: opts.status,
+      type: opts.type,
+      created_before: opts.createdBefore,
+      limit: opts.limit,
+      cursor: opts.cursor,
+    } as never;
+    const page = await call(client().GET('/admin/v1/operations', { params: { query } }));
     outPage<Operation>(page, [['ORGANIZATION', (o) => (o as unknown as { organization_id?: string }).organization_id], ...operationColumns]);
   });
   pageOptions(
@@ -1123,6 +1132,23 @@ export function buildProgram(options: RunOptions): Command {
       ['FINAL', (b) => b.final],
     ]);
   });
+  admin
+    .command('alerts')
+    .description('clusters whose error budget is burning now (a burn-rate alert firing), pages first, with their month so far')
+    .option('--organization <id>')
+    .action(async (opts: { organization?: string }) => {
+      const list = await call(client().GET('/admin/v1/sla/alerts', { params: { query: { organization_id: opts.organization } as never } }));
+      out(list, list.items, [
+        ['SEVERITY', (a) => a.alert.severity],
+        ['FIRING SINCE', (a) => a.alert.firing_since],
+        ['ORGANIZATION', (a) => a.organization_id],
+        ['CLUSTER', (a) => a.cluster_id],
+        ['NAME', (a) => a.cluster_name],
+        ['AVAILABILITY %', (a) => a.availability_percent],
+        ['BUDGET USED MIN', (a) => a.error_budget.used_minutes],
+        ['BUDGET LEFT MIN', (a) => a.error_budget.remaining_minutes],
+      ]);
+    });
   admin
     .command('advisories')
     .description('fleet exposure: every advisory (vulnerable or retired component) with the clusters it affects')

@@ -217,6 +217,114 @@ describe('the capstan CLI: staff on call', () => {
     expect((await staff('admin', 'advisories', '--advisory', 'CVE-1999-0001')).code).toBe(4);
   });
 
+  it('alerts: the clusters burning their error budget now, pages first, with the budget used and left', async () => {
+    // given a cluster down for the last 40 minutes with a page firing
+    const org = await seedOrganization(prisma, { name: 'cli-burning' });
+    const id = fixtureId('cl');
+    const now = Date.now();
+    const since = new Date(now - 2 * 3_600_000);
+    await prisma.cluster.create({
+      data: {
+        id,
+        organizationId: org.organizationId,
+        name: 'hot',
+        liveName: 'hot',
+        provider: 'rke2',
+        region: 'nine-cz41',
+        currentVersion: '1.35.2',
+        desiredVersion: '1.35.2',
+        status: 'running',
+        createdAt: since,
+      },
+    });
+    await prisma.availabilityInterval.createMany({
+      data: [
+        { clusterId: id, vantage: 'zrh', state: 'up', startedAt: since, endedAt: new Date(now - 40 * 60_000) },
+        { clusterId: id, vantage: 'zrh', state: 'down', startedAt: new Date(now - 40 * 60_000), endedAt: new Date(now) },
+      ],
+    });
+    const firingSince = new Date(now - 30 * 60_000);
+    await prisma.slaAlert.create({ data: { clusterId: id, organizationId: org.organizationId, severity: 'page', firingSince, updatedAt: new Date() } });
+
+    // when staff ask
+    const listed = await staff('admin', 'alerts', '--organization', org.organizationId);
+
+    // then the row is the API's
+    expect(listed.code).toBe(0);
+    const [header, ...body] = rows(listed.stdout);
+    expect(header).toEqual(['SEVERITY', 'FIRING SINCE', 'ORGANIZATION', 'CLUSTER', 'NAME', 'AVAILABILITY %', 'BUDGET USED MIN', 'BUDGET LEFT MIN']);
+    const expected = await apiGet<{ items: { availability_percent: number; error_budget: { used_minutes: number; remaining_minutes: number } }[] }>(
+      `/admin/v1/sla/alerts?organization_id=${org.organizationId}`,
+    );
+    expect(expected.items).toHaveLength(1);
+    const [alerted] = expected.items;
+    expect(body).toEqual([
+      [
+        'page',
+        firingSince.toISOString(),
+        org.organizationId,
+        id,
+        'hot',
+        String(alerted!.availability_percent),
+        String(alerted!.error_budget.used_minutes),
+        String(alerted!.error_budget.remaining_minutes),
+      ],
+    ]);
+    expect(alerted!.error_budget.used_minutes).toBeGreaterThanOrEqual(38);
+  });
+
+  it('operations --status running --created-before 1h: the stuck ones, with their organisation', async () => {
+    // given one operation running for three hours and one for a minute
+    const org = await seedOrganization(prisma, { name: 'cli-stuck' });
+    const now = Date.now();
+    const ids: string[] = [];
+    for (const minutesAgo of [180, 1]) {
+      const clusterId = fixtureId('cl');
+      const name = `c-${clusterId.slice(-6)}`;
+      await prisma.cluster.create({
+        data: {
+          id: clusterId,
+          organizationId: org.organizationId,
+          name,
+          liveName: name,
+          provider: 'rke2',
+          region: 'nine-cz41',
+          currentVersion: '1.35.2',
+          desiredVersion: '1.35.2',
+          status: 'updating',
+        },
+      });
+      const id = fixtureId('op');
+      const at = new Date(now - minutesAgo * 60_000);
+      await prisma.operation.create({
+        data: {
+          id,
+          organizationId: org.organizationId,
+          clusterId,
+          type: 'update_cluster',
+          status: 'running',
+          targetType: 'cluster',
+          targetId: clusterId,
+          params: {},
+          requestedByType: 'api_token',
+          requestedById: 'tok_seed',
+          createdAt: at,
+          startedAt: at,
+        },
+      });
+      ids.push(id);
+    }
+
+    // when staff ask for the ones running for more than an hour
+    const listed = await staff('admin', 'operations', '--organization', org.organizationId, '--status', 'running', '--created-before', '1h');
+
+    // then only the old one, with its organisation
+    expect(listed.code).toBe(0);
+    const [header, ...body] = rows(listed.stdout);
+    expect(header).toEqual(['ORGANIZATION', 'ID', 'TYPE', 'STATUS', 'PROGRESS', 'CLUSTER', 'CREATED']);
+    expect(body.map((cells) => [cells[0], cells[1], cells[3]])).toEqual([[org.organizationId, ids[0], 'running']]);
+  });
+
   describe('a breached month', () => {
     let globex: string;
     let gamma: string;

@@ -618,7 +618,14 @@ export const adminListOperations = defineRoute({
   summary: 'Operations across every organisation (e.g. status=failed)',
   tags: ['Admin'],
   access: 'staff:viewer',
-  query: operationsQuery.extend({ organization_id: idOf('org').optional() }).strict(),
+  query: operationsQuery
+    .extend({
+      organization_id: idOf('org').optional(),
+      created_before: timestamp.optional().openapi({
+        description: 'Only operations created before this instant (RFC 3339); with status=running or pending, the ones stuck longer than you expect',
+      }),
+    })
+    .strict(),
   responses: { 200: { description: 'A page of operations', schema: page(operationSchema.extend({ organization_id: z.string() }), 'AdminOperationPage') } },
 });
 
