@@ -9,7 +9,7 @@ import { seedOrganization, seedStaff, seedToken, startTestApi, type TestApi } fr
  * who changed what in a time range, and which clusters burn their error budget right now
  * (docs/staff.md).
  */
-describe('staff on call: leaked tokens, audit search, error budgets burning and stuck operations', () => {
+describe('staff on call: leaked tokens, audit search, error budgets burning, stuck operations and versions', () => {
   let api: TestApi;
   let prisma: PrismaService;
   let baseUrl: string;
@@ -350,6 +350,54 @@ describe('staff on call: leaked tokens, audit search, error budgets burning and 
       // and a word for an instant is a 400 naming the field
       const bad = await viewer.GET('/admin/v1/operations', { params: { query: { created_before: 'an hour ago' } } });
       expect(expectProblem(bad, 400, 'validation-failed').errors).toEqual([expect.objectContaining({ field: 'created_before' })]);
+    });
+  });
+
+  describe('clusters on a version', () => {
+    it('lists the clusters of every organisation on a minor (any patch) or on one exact version, never a longer minor that shares the prefix', async () => {
+      // given clusters of two organisations on 1.3x versions
+      const acme = await seedOrganization(prisma, { name: 'acme-versions' });
+      const globex = await seedOrganization(prisma, { name: 'globex-versions' });
+      async function clusterOn(organizationId: string, version: string): Promise<string> {
+        const id = newId('cl');
+        const name = `v-${id.slice(-8)}`;
+        await prisma.cluster.create({
+          data: {
+            id,
+            organizationId,
+            name,
+            liveName: name,
+            provider: 'rke2',
+            region: 'nine-cz41',
+            currentVersion: version,
+            desiredVersion: version,
+            status: 'running',
+          },
+        });
+        return id;
+      }
+      const acmeOld = await clusterOn(acme.organizationId, '1.31.4');
+      const globexOld = await clusterOn(globex.organizationId, '1.31.9');
+      const current = await clusterOn(acme.organizationId, '1.35.2');
+      const lookalike = await clusterOn(globex.organizationId, '1.310.0');
+
+      // when staff ask for the minor 1.31
+      const onMinor = await viewer.GET('/admin/v1/clusters', { params: { query: { version: '1.31', limit: 100 } } });
+
+      // then both organisations' 1.31 clusters, with their organisation, and nothing else
+      expect(onMinor.response.status).toBe(200);
+      const ours = (ids: string[]) => ids.filter((id) => [acmeOld, globexOld, current, lookalike].includes(id));
+      expect(ours(onMinor.data!.items.map((c) => c.id)).sort()).toEqual([acmeOld, globexOld].sort());
+      expect(onMinor.data!.items.every((c) => c.current_version.startsWith('1.31.'))).toBe(true);
+      expect(onMinor.data!.items.find((c) => c.id === globexOld)!.organization_id).toBe(globex.organizationId);
+
+      // and one exact version
+      const exact = await viewer.GET('/admin/v1/clusters', { params: { query: { version: '1.31.9', limit: 100 } } });
+      expect(ours(exact.data!.items.map((c) => c.id))).toEqual([globexOld]);
+
+      // and a version that is not one is a 400 naming the field
+      const bad = await viewer.GET('/admin/v1/clusters', { params: { query: { version: '1.31%' } } });
+      expect(expectProblem(bad, 400, 'validation-failed').errors).toEqual([expect.objectContaining({ field: 'version' })]);
     });
   });
 });

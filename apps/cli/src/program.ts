@@ -1057,15 +1057,18 @@ export function buildProgram(options: RunOptions): Command {
       .description("the fleet: every organisation's clusters")
       .option('--organization <id>')
       .option('--status <status>', 'e.g. degraded, error')
-      .option('--provider <provider>'),
-  ).action(async (opts: { organization?: string; status?: string; provider?: string; limit?: number; cursor?: string }) => {
-    const page = await call(
-      client().GET('/admin/v1/clusters', {
-        params: {
-          query: { organization_id: opts.organization, status: opts.status, provider: opts.provider, limit: opts.limit, cursor: opts.cursor } as never,
-        },
-      }),
-    );
+      .option('--provider <provider>')
+      .option('--version <version>', 'a minor (1.31: any patch) or a version (1.31.4) the control plane runs'),
+  ).action(async (opts: { organization?: string; status?: string; provider?: string; version?: string; limit?: number; cursor?: string }) => {
+    const query = {
+      organization_id: opts.organization,
+      status: opts.status,
+      provider: opts.provider,
+      version: opts.version,
+      limit: opts.limit,
+      cursor: opts.cursor,
+    } as never;
+    const page = await call(client().GET('/admin/v1/clusters', { params: { query } }));
     outPage<Cluster>(page, [['ORGANIZATION', (c) => (c as unknown as { organization_id?: string }).organization_id], ...clusterColumns]);
   });
   pageOptions(

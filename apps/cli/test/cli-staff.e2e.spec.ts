@@ -325,6 +325,38 @@ describe('the capstan CLI: staff on call', () => {
     expect(body.map((cells) => [cells[0], cells[1], cells[3]])).toEqual([[org.organizationId, ids[0], 'running']]);
   });
 
+  it('clusters --version 1.29: the fleet on a minor, each cluster with its organisation', async () => {
+    // given a cluster on 1.29 and one on 1.35
+    const org = await seedOrganization(prisma, { name: 'cli-old-minor' });
+    const ids: Record<string, string> = {};
+    for (const version of ['1.29.15', '1.35.2']) {
+      const id = fixtureId('cl');
+      const name = `v-${id.slice(-8)}`;
+      await prisma.cluster.create({
+        data: {
+          id,
+          organizationId: org.organizationId,
+          name,
+          liveName: name,
+          provider: 'rke2',
+          region: 'nine-cz41',
+          currentVersion: version,
+          desiredVersion: version,
+          status: 'running',
+        },
+      });
+      ids[version] = id;
+    }
+
+    // when staff ask who is on 1.29
+    const listed = await staff('admin', 'clusters', '--organization', org.organizationId, '--version', '1.29');
+
+    // then
+    expect(listed.code).toBe(0);
+    const body = rows(listed.stdout).slice(1);
+    expect(body.map((cells) => [cells[0], cells[1], cells[5]])).toEqual([[org.organizationId, ids['1.29.15'], '1.29.15']]);
+  });
+
   describe('a breached month', () => {
     let globex: string;
     let gamma: string;

@@ -606,6 +606,14 @@ export const adminListClusters = defineRoute({
       status: clusterStatus.optional(),
       provider: providerSchema.optional(),
       q: z.string().max(63).optional(),
+      version: z
+        .string()
+        .max(32)
+        .regex(/^\d+\.\d+(\.\d+)?$/, 'must be a minor (1.31) or a version (1.31.4)')
+        .optional()
+        .openapi({
+          description: 'Only clusters whose control plane runs this minor (1.31: any patch) or this version (1.31.4), e.g. a minor past its end of support',
+        }),
     })
     .strict(),
   responses: { 200: { description: 'A page of clusters', schema: page(clusterSchema.extend({ organization_id: z.string() }), 'AdminClusterPage') } },
