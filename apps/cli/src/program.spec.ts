@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { configPath, readConfig, resolveContext, writeConfig } from './config';
 import { EXIT, problemError } from './errors';
 import { fieldRows, printOne } from './output';
-import { mergeKubeconfig, parseNodePool, run, stepError } from './program';
+import { instantOption, mergeKubeconfig, parseNodePool, run, stepError } from './program';
 import { watchOperation } from './progress';
 
 function sink(): Writable & { text: string } {
@@ -163,6 +163,25 @@ describe('numbers on the command line', () => {
     expect(help).toContain('(default: 1800)');
     expect(help).toMatch(/--interval <seconds> with --wait: how often to ask \(default: 1\)/);
     expect(help).not.toContain('1800000');
+  });
+});
+
+describe('--since and --until', () => {
+  const now = () => new Date('2026-12-06T08:00:00.000Z');
+  const since = instantOption('--since', now);
+
+  it('takes a time ago in minutes, hours or days, and an RFC 3339 instant in any offset, as UTC', () => {
+    expect(since('90m')).toBe('2026-12-06T06:30:00.000Z');
+    expect(since('24h')).toBe('2026-12-05T08:00:00.000Z');
+    expect(since('7d')).toBe('2026-11-29T08:00:00.000Z');
+    expect(since('2026-12-05T09:30:00+01:00')).toBe('2026-12-05T08:30:00.000Z');
+    expect(since('2026-12-05T08:30Z')).toBe('2026-12-05T08:30:00.000Z');
+  });
+
+  it('refuses words, dates without a time and impossible instants as usage errors (exit 2)', () => {
+    for (const value of ['yesterday', '2026-12-05', '24', '1w', '2026-13-40T00:00:00Z']) {
+      expect(() => since(value)).toThrow(expect.objectContaining({ exitCode: EXIT.usage }));
+    }
   });
 });
 

@@ -191,6 +191,24 @@ function intervalSeconds(value: string): number {
   return Math.max(200, Number(value) * 1000);
 }
 
+/**
+ * `--since`/`--until`: an RFC 3339 instant, or a time ago (`90m`, `24h`, `7d`), as on-call staff
+ * think of "yesterday"; anything else is a usage error here rather than a 400 from the API.
+ */
+export function instantOption(option: string, now: () => Date = () => new Date()): (value: string) => string {
+  return (value) => {
+    const ago = /^(\d+)([mhd])$/.exec(value);
+    if (ago) {
+      const unitMs = { m: 60_000, h: 3_600_000, d: 86_400_000 }[ago[2] as 'm' | 'h' | 'd'];
+      return new Date(now().getTime() - Number(ago[1]) * unitMs).toISOString();
+    }
+    if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) && !Number.isNaN(Date.parse(value))) {
+      return new Date(value).toISOString();
+    }
+    throw new CliError(`${option}: expected an RFC 3339 instant (2026-12-05T08:00:00Z) or a time ago (90m, 24h, 7d), got "${value}"`, EXIT.usage);
+  };
+}
+
 /** A whole-number option (`--count`, `--limit`, ...): anything else is a usage error here, not `null` sent to the API. */
 export function wholeNumber(option: string): (value: string) => number {
   return (value) => {
@@ -237,6 +255,18 @@ export function buildProgram(options: RunOptions): Command {
   };
   const out = <T>(data: unknown, rows: T[], columns: Column<T>[]) => print(globals().output, data, rows, columns, stdout);
   const outOne = (data: object) => printOne(globals().output, data as Record<string, unknown>, stdout);
+  /**
+   * A page of a list that takes `--cursor`: in a table, a further page is announced on stderr (a
+   * table of 20 rows must not read as the whole fleet); -o json and yaml carry `next_cursor`.
+   */
+  const outPage = <T>(page: { items: unknown[]; next_cursor: string | null }, columns: Column<T>[]) => {
+    out(page, page.items as T[], columns);
+    if (globals().output === 'table' && page.next_cursor) stderr.write(`more: run again with --cursor ${page.next_cursor}\n`);
+  };
+  const pageOptions = (command: Command) =>
+    command
+      .option('--limit <n>', 'page size (1-100, default 20)', wholeNumber('--limit'))
+      .option('--cursor <cursor>', 'the next page, as the last one printed');
   const waitOptions = (command: Command) =>
     command
       .option('--wait', 'follow the operation until it finishes (exit 5 if it fails)')
@@ -926,8 +956,8 @@ export function buildProgram(options: RunOptions): Command {
         ),
       );
     });
-  admin
-    .command('tokens')
+  const tokens = admin.command('tokens').description("an organisation's API tokens");
+  tokens
     .command('issue <organization-id>')
     .description('issue an API token for an organisation (its secret is shown once)')
     .requiredOption('--name <name>')
@@ -937,57 +967,258 @@ export function buildProgram(options: RunOptions): Command {
       const body = { name: opts.name, reason: opts.reason, ...(opts.expiresIn ? { expires_in_seconds: opts.expiresIn } : {}) };
       outOne(await call(client().POST('/admin/v1/organizations/{organization_id}/tokens', { params: { path: { organization_id: id } }, body })));
     });
-  admin
-    .command('clusters')
-    .description("the fleet: every organisation's clusters")
-    .option('--organization <id>')
-    .option('--status <status>')
-    .option('--provider <provider>')
-    .action(async (opts: { organization?: string; status?: string; provider?: string }) => {
+  pageOptions(tokens.command('list <organization-id>').description("an organisation's live tokens, with when each was last used")).action(
+    async (id: string, opts: { limit?: number; cursor?: string }) => {
       const page = await call(
-        client().GET('/admin/v1/clusters', {
-          params: { query: { organization_id: opts.organization, status: opts.status, provider: opts.provider } as never },
+        client().GET('/admin/v1/organizations/{organization_id}/tokens', {
+          params: { path: { organization_id: id }, query: { limit: opts.limit, cursor: opts.cursor } as never },
         }),
       );
-      out(page, page.items as unknown as Cluster[], [
-        ['ORGANIZATION', (c) => (c as unknown as { organization_id?: string }).organization_id],
-        ...clusterColumns,
+      outPage<Schemas['ApiToken']>(page, [
+        ['ID', (t) => t.id],
+        ['NAME', (t) => t.name],
+        ['PREFIX', (t) => t.display_prefix],
+        ['SCOPES', (t) => t.scopes.join(',')],
+        ['LAST USED', (t) => t.last_used_at],
+        ['EXPIRES', (t) => t.expires_at],
+        ['CREATED', (t) => t.created_at],
+      ]);
+    },
+  );
+  tokens
+    .command('revoke <organization-id> <token-id>')
+    .description('revoke one of its tokens: it answers 401 from now on')
+    .requiredOption('--reason <text>')
+    .action(async (organizationId: string, tokenId: string, opts: { reason: string }) => {
+      await call(
+        client().POST('/admin/v1/organizations/{organization_id}/tokens/{token_id}/revoke', {
+          params: { path: { organization_id: organizationId, token_id: tokenId } },
+          body: { reason: opts.reason },
+        }),
+      );
+      stderr.write(`revoked ${tokenId}\n`);
+    });
+  tokens
+    .command('revoke-leaked')
+    .description('revoke a leaked customer token by its secret, read from stdin (never from the command line, where ps and shell history keep it)')
+    .requiredOption('--reason <text>')
+    .action(async (opts: { reason: string }) => {
+      const secret = (await readStdin()).trim();
+      if (!secret)
+        throw new CliError('revoke-leaked: give the leaked secret on stdin, e.g. pbpaste | capstan admin tokens revoke-leaked --reason ...', EXIT.usage);
+      outOne(await call(client().POST('/admin/v1/tokens/revoke', { body: { secret, reason: opts.reason } })));
+    });
+  pageOptions(
+    admin
+      .command('audit')
+      .description('the audit log across organisations, newest first: who changed what, when and why')
+      .option('--organization <id>')
+      .option('--actor <id>', 'an API token (tok_...), a staff user or token, or a system actor (sla-monitor)')
+      .option('--action <action>', 'e.g. cluster.update, token.revoke')
+      .option('--target <id>', 'the changed object, e.g. cl_...')
+      .option('--since <when>', 'RFC 3339, or a time ago: 90m, 24h, 7d', instantOption('--since'))
+      .option('--until <when>', 'RFC 3339, or a time ago: 90m, 24h, 7d', instantOption('--until')),
+  ).action(
+    async (opts: {
+      organization?: string;
+      actor?: string;
+      action?: string;
+      target?: string;
+      since?: string;
+      until?: string;
+      limit?: number;
+      cursor?: string;
+    }) => {
+      const query = {
+        organization_id: opts.organization,
+        actor_id: opts.actor,
+        action: opts.action,
+        target_id: opts.target,
+        since: opts.since,
+        until: opts.until,
+        limit: opts.limit,
+        cursor: opts.cursor,
+      } as never;
+      const page = await call(client().GET('/admin/v1/audit-events', { params: { query } }));
+      outPage<Schemas['AuditEvent']>(page, [
+        ['TIME', (e) => e.created_at],
+        ['ORGANIZATION', (e) => e.organization_id],
+        ['ACTOR', (e) => `${e.actor.type}:${e.actor.id}`],
+        ['ACTION', (e) => e.action],
+        ['TARGET', (e) => e.target.id],
+        ['CHANGED', (e) => Object.keys(e.changes).join(', ')],
+        ['REASON', (e) => e.reason],
+      ]);
+    },
+  );
+  pageOptions(
+    admin
+      .command('clusters')
+      .description("the fleet: every organisation's clusters")
+      .option('--organization <id>')
+      .option('--status <status>', 'e.g. degraded, error')
+      .option('--provider <provider>')
+      .option('--version <version>', 'a minor (1.31: any patch) or a version (1.31.4) the control plane runs'),
+  ).action(async (opts: { organization?: string; status?: string; provider?: string; version?: string; limit?: number; cursor?: string }) => {
+    const query = {
+      organization_id: opts.organization,
+      status: opts.status,
+      provider: opts.provider,
+      version: opts.version,
+      limit: opts.limit,
+      cursor: opts.cursor,
+    } as never;
+    const page = await call(client().GET('/admin/v1/clusters', { params: { query } }));
+    outPage<Cluster>(page, [['ORGANIZATION', (c) => (c as unknown as { organization_id?: string }).organization_id], ...clusterColumns]);
+  });
+  pageOptions(
+    admin
+      .command('operations')
+      .description("the fleet: every organisation's operations")
+      .option('--organization <id>')
+      .option('--status <status>', 'e.g. failed, needs_attention')
+      .option('--type <type>')
+      .option(
+        '--created-before <when>',
+        'only those created before: RFC 3339, or a time ago (2h): with --status running, the stuck ones',
+        instantOption('--created-before'),
+      ),
+  ).action(async (opts: { organization?: string; status?: string; type?: string; createdBefore?: string; limit?: number; cursor?: string }) => {
+    const query = {
+      organization_id: opts.organization,
+      status: opts.status,
+      type: opts.type,
+      created_before: opts.createdBefore,
+      limit: opts.limit,
+      cursor: opts.cursor,
+    } as never;
+    const page = await call(client().GET('/admin/v1/operations', { params: { query } }));
+    outPage<Operation>(page, [['ORGANIZATION', (o) => (o as unknown as { organization_id?: string }).organization_id], ...operationColumns]);
+  });
+  pageOptions(
+    admin
+      .command('backups')
+      .description('backups across the fleet, newest first')
+      .option('--state <state>', 'e.g. failed')
+      .option('--organization <id>')
+      .option('--cluster <cluster-id>'),
+  ).action(async (opts: { state?: string; organization?: string; cluster?: string; limit?: number; cursor?: string }) => {
+    const page = await call(
+      client().GET('/admin/v1/backups', {
+        params: { query: { state: opts.state, organization_id: opts.organization, cluster_id: opts.cluster, limit: opts.limit, cursor: opts.cursor } as never },
+      }),
+    );
+    outPage<Backup>(page, [['CLUSTER', (b) => b.cluster_id], ...backupColumns]);
+  });
+  pageOptions(
+    admin
+      .command('breaches')
+      .description('clusters of every organisation that missed their SLA target in the month, with the credit owed')
+      .option('--month <yyyy-mm>')
+      .option('--organization <id>'),
+  ).action(async (opts: { month?: string; organization?: string; limit?: number; cursor?: string }) => {
+    const page = await call(
+      client().GET('/admin/v1/sla/breaches', {
+        params: { query: { month: opts.month, organization_id: opts.organization, limit: opts.limit, cursor: opts.cursor } as never },
+      }),
+    );
+    type Breach = Schemas['SlaSummary'] & { organization_id: string };
+    outPage<Breach>(page, [
+      ['ORGANIZATION', (b) => b.organization_id],
+      ['CLUSTER', (b) => b.cluster_id],
+      ['NAME', (b) => b.cluster_name],
+      ['PROVIDER', (b) => b.provider],
+      ['TARGET %', (b) => b.target_percent],
+      ['AVAILABILITY %', (b) => b.availability_percent],
+      ['DOWN MIN', (b) => b.counted_downtime_minutes],
+      ['CREDIT %', (b) => b.credit.percent],
+      ['FINAL', (b) => b.final],
+    ]);
+  });
+  admin
+    .command('alerts')
+    .description('clusters whose error budget is burning now (a burn-rate alert firing), pages first, with their month so far')
+    .option('--organization <id>')
+    .action(async (opts: { organization?: string }) => {
+      const list = await call(client().GET('/admin/v1/sla/alerts', { params: { query: { organization_id: opts.organization } as never } }));
+      out(list, list.items, [
+        ['SEVERITY', (a) => a.alert.severity],
+        ['FIRING SINCE', (a) => a.alert.firing_since],
+        ['ORGANIZATION', (a) => a.organization_id],
+        ['CLUSTER', (a) => a.cluster_id],
+        ['NAME', (a) => a.cluster_name],
+        ['AVAILABILITY %', (a) => a.availability_percent],
+        ['BUDGET USED MIN', (a) => a.error_budget.used_minutes],
+        ['BUDGET LEFT MIN', (a) => a.error_budget.remaining_minutes],
       ]);
     });
   admin
-    .command('operations')
-    .description("the fleet: every organisation's operations")
-    .option('--organization <id>')
-    .option('--status <status>')
-    .option('--type <type>')
-    .action(async (opts: { organization?: string; status?: string; type?: string }) => {
-      const page = await call(
-        client().GET('/admin/v1/operations', { params: { query: { organization_id: opts.organization, status: opts.status, type: opts.type } as never } }),
+    .command('advisories')
+    .description('fleet exposure: every advisory (vulnerable or retired component) with the clusters it affects')
+    .option('--advisory <id>', 'only this advisory, e.g. CVE-2025-1974')
+    .action(async (opts: { advisory?: string }) => {
+      const list = await call(client().GET('/admin/v1/advisories'));
+      const advisories = opts.advisory ? list.items.filter((a) => a.id === opts.advisory) : list.items;
+      if (opts.advisory && advisories.length === 0) throw new CliError(`no advisory ${opts.advisory}`, EXIT.notFound);
+      // One row per affected cluster; an advisory that affects none still gets its row, saying so:
+      // "nobody is exposed" is an answer on-call staff look for, not an absent line.
+      type Exposure = { advisory: (typeof advisories)[number]; cluster?: (typeof advisories)[number]['clusters'][number] };
+      const rows: Exposure[] = advisories.flatMap((advisory) =>
+        advisory.clusters.length === 0 ? [{ advisory }] : advisory.clusters.map((cluster) => ({ advisory, cluster })),
       );
-      out(page, page.items as unknown as Operation[], operationColumns);
+      out({ items: advisories }, rows, [
+        ['ADVISORY', (r) => r.advisory.id],
+        ['SEVERITY', (r) => r.advisory.severity],
+        ['ORGANIZATION', (r) => r.cluster?.organization_id],
+        ['CLUSTER', (r) => r.cluster?.cluster_id ?? 'no cluster affected'],
+        ['NAME', (r) => r.cluster?.name],
+        ['COMPONENT', (r) => (r.cluster ? `${r.cluster.component} ${r.cluster.version}` : r.advisory.component)],
+        ['FIXED IN', (r) => r.advisory.fixed_in.join(', ')],
+      ]);
     });
   admin
-    .command('backups')
-    .description('backups across the fleet, newest first')
-    .option('--state <state>', 'e.g. failed')
-    .option('--organization <id>')
-    .option('--cluster <cluster-id>')
-    .action(async (opts: { state?: string; organization?: string; cluster?: string }) => {
-      const page = await call(
-        client().GET('/admin/v1/backups', { params: { query: { state: opts.state, organization_id: opts.organization, cluster_id: opts.cluster } as never } }),
-      );
-      out(page, page.items as unknown as Backup[], [['CLUSTER', (b) => b.cluster_id], ...backupColumns]);
-    });
-  admin
-    .command('breaches')
-    .description('SLA breaches across the fleet')
-    .option('--month <yyyy-mm>')
-    .action(async (opts: { month?: string }) => {
-      const page = await call(client().GET('/admin/v1/sla/breaches', { params: { query: { month: opts.month } as never } }));
-      outOne(page);
+    .command('credits')
+    .description('SLA credits owed for a month, per cluster, with the minutes and charges behind each (--csv: the file for billing)')
+    .option('--month <yyyy-mm>', 'default: the current month')
+    .option('--csv', 'print the CSV export as the API answers it (RFC 4180), for billing to load')
+    .action(async (opts: { month?: string; csv?: boolean }) => {
+      const api = client();
+      const query = { month: opts.month } as never;
+      if (opts.csv) {
+        const answer = await call(api.GET('/admin/v1/billing/credits', { params: { query }, headers: { accept: 'text/csv' }, parseAs: 'text' }));
+        stdout.write(answer as unknown as string);
+        return;
+      }
+      const list = (await call(api.GET('/admin/v1/billing/credits', { params: { query } }))) as Schemas['SlaCreditList'];
+      out(list, list.items, [
+        ['ORGANIZATION', (c) => c.organization_id],
+        ['CLUSTER', (c) => c.cluster_id],
+        ['NAME', (c) => c.cluster_name],
+        ['AVAILABILITY %', (c) => c.availability_percent],
+        ['DOWN MIN', (c) => c.counted_downtime_minutes],
+        ['CREDIT %', (c) => c.credit_percent],
+        ['CHARGES', (c) => money(c.charges_cents, c.currency)],
+        ['CREDIT', (c) => money(c.credit_amount_cents, c.currency)],
+        ['FINAL', (c) => c.final],
+      ]);
     });
 
   return program;
+}
+
+/** Cents as an amount with its currency, e.g. `1234.50 CHF`. */
+function money(cents: number, currency: string): string {
+  const sign = cents < 0 ? '-' : '';
+  const abs = Math.abs(cents);
+  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')} ${currency}`;
+}
+
+/** All of stdin, for a secret that must not appear on the command line. */
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) return '';
+  let text = '';
+  for await (const chunk of process.stdin) text += String(chunk);
+  return text;
 }
 
 /** Adds the new cluster, user and context (replacing ones of the same name) to an existing kubeconfig. */

@@ -11,6 +11,8 @@ export interface ClusterFilter {
   provider?: db.Provider;
   labels?: LabelRequirement[];
   nameContains?: string;
+  /** A minor (`1.31`: any of its patches) or an exact version (`1.31.4`) the control plane runs. */
+  version?: string;
   after?: string;
 }
 
@@ -95,6 +97,13 @@ function pageOf(db: UnitOfWork, filter: ClusterFilter, rows: number) {
   if (filter.status) query = query.where('c.status', '=', filter.status);
   if (filter.provider) query = query.where('c.provider', '=', filter.provider);
   if (filter.nameContains) query = query.where('c.name', 'like', `%${filter.nameContains.replace(/[\\%_]/g, '\\$&')}%`);
+  if (filter.version) {
+    const version = filter.version;
+    // A minor matches its patches by prefix: '1.3' must not match 1.31.x, hence the dot.
+    query = /^\d+\.\d+$/.test(version)
+      ? query.where((eb) => eb.or([eb('c.current_version', '=', version), eb('c.current_version', 'like', `${version}.%`)]))
+      : query.where('c.current_version', '=', version);
+  }
   if (filter.after) query = query.where('c.id', '>', filter.after);
   for (const requirement of filter.labels ?? []) query = query.where(labelCondition(requirement));
   return query.orderBy('c.id').limit(rows);
@@ -114,7 +123,7 @@ const clusterIdByName = new CompiledOnce((db, p: { organizationId: string; name:
 const pages = new Map<string, CompiledOnce<PageParameters, Fetched>>();
 
 function pageStatement(filter: ClusterFilter): { statement: CompiledOnce<PageParameters, Fetched>; parameters: PageParameters } | undefined {
-  if (filter.nameContains || (filter.labels && filter.labels.length > 0)) return undefined;
+  if (filter.nameContains || filter.version || (filter.labels && filter.labels.length > 0)) return undefined;
   const parameters: Record<string, unknown> = {};
   for (const key of ['organizationId', 'status', 'provider', 'after'] as const) if (filter[key]) parameters[key] = filter[key];
   const shape = Object.keys(parameters).join(',');

@@ -616,6 +616,14 @@ export const adminListClusters = defineRoute({
       status: clusterStatus.optional(),
       provider: providerSchema.optional(),
       q: z.string().max(63).optional(),
+      version: z
+        .string()
+        .max(32)
+        .regex(/^\d+\.\d+(\.\d+)?$/, 'must be a minor (1.31) or a version (1.31.4)')
+        .optional()
+        .openapi({
+          description: 'Only clusters whose control plane runs this minor (1.31: any patch) or this version (1.31.4), e.g. a minor past its end of support',
+        }),
     })
     .strict(),
   responses: { 200: { description: 'A page of clusters', schema: page(clusterSchema.extend({ organization_id: z.string() }), 'AdminClusterPage') } },
@@ -628,7 +636,14 @@ export const adminListOperations = defineRoute({
   summary: 'Operations across every organisation (e.g. status=failed)',
   tags: ['Admin'],
   access: 'staff:viewer',
-  query: operationsQuery.extend({ organization_id: idOf('org').optional() }).strict(),
+  query: operationsQuery
+    .extend({
+      organization_id: idOf('org').optional(),
+      created_before: timestamp.optional().openapi({
+        description: 'Only operations created before this instant (RFC 3339); with status=running or pending, the ones stuck longer than you expect',
+      }),
+    })
+    .strict(),
   responses: { 200: { description: 'A page of operations', schema: page(operationSchema.extend({ organization_id: z.string() }), 'AdminOperationPage') } },
 });
 

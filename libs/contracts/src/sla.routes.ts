@@ -167,3 +167,31 @@ export const adminListSlaBreaches = defineRoute({
   },
   errors: [422],
 });
+
+export const slaAlertSchema = z
+  .object({
+    severity: z
+      .enum(['page', 'ticket'])
+      .openapi({ description: 'page: 14.4x over 1 h or 6x over 6 h; ticket: 3x over 1 day or 1x over 3 days (docs/sla.md, "Burn-rate alerts")' }),
+    firing_since: timestamp.openapi({ description: 'When the alert was raised, or last changed severity' }),
+  })
+  .openapi('SlaAlert');
+
+export const adminListSlaAlerts = defineRoute({
+  operationId: 'adminListSlaAlerts',
+  method: 'GET',
+  path: '/admin/v1/sla/alerts',
+  summary: 'Clusters of every organisation whose error budget is burning now (a burn-rate alert firing), with their month so far',
+  description:
+    'Pages first, then tickets, oldest alert first. Each cluster comes with its SLA summary of the month in progress (availability, ' +
+    'error budget used and left). The whole list in one answer: alerts fire for few clusters at a time.',
+  tags: ['Admin'],
+  access: 'staff:viewer',
+  query: z.object({ organization_id: idOf('org').optional() }).strict(),
+  responses: {
+    200: {
+      description: 'The clusters with an alert firing',
+      schema: z.object({ items: z.array(slaSummarySchema.extend({ organization_id: z.string(), alert: slaAlertSchema })) }).openapi('AdminSlaAlertList'),
+    },
+  },
+});

@@ -76,13 +76,24 @@ export const auditEventSchema = z
   })
   .openapi('AuditEvent');
 
-const auditQuery = z
-  .object({
-    ...paginationQuery,
-    action: z.string().max(100).optional(),
-    target_id: z.string().max(64).optional(),
-  })
-  .strict();
+const auditQueryFields = {
+  ...paginationQuery,
+  action: z.string().max(100).optional(),
+  target_id: z.string().max(64).optional(),
+  actor_id: z
+    .string()
+    .max(100)
+    .optional()
+    .openapi({ description: 'Only events by this actor: an API token (tok_...), a staff user or token, or a system actor such as sla-monitor' }),
+  since: timestamp.optional().openapi({ description: 'Only events at or after this instant (RFC 3339)' }),
+  until: timestamp.optional().openapi({ description: 'Only events before this instant (RFC 3339)' }),
+};
+
+/** A time range must not end before it starts: an empty answer would read as "nothing happened". */
+const orderedRange = (query: { since?: string; until?: string }) => !query.since || !query.until || Date.parse(query.since) < Date.parse(query.until);
+const rangeMessage = { message: 'must be after since', path: ['until'] };
+
+const auditQuery = z.object(auditQueryFields).strict().refine(orderedRange, rangeMessage);
 
 // ------------------------------------------------------------------ customers
 
@@ -265,6 +276,71 @@ export const adminIssueToken = defineRoute({
   responses: { 201: { description: 'The token and its secret', schema: createdTokenSchema } },
 });
 
+const orgTokenParams = z.object({ organization_id: idOf('org'), token_id: idOf('tok') }).strict();
+
+export const adminListTokens = defineRoute({
+  operationId: 'adminListTokens',
+  method: 'GET',
+  path: '/admin/v1/organizations/{organization_id}/tokens',
+  summary: "An organisation's live API tokens (never their secrets), with when each was last used",
+  tags: ['Admin'],
+  access: 'staff:viewer',
+  params: orgParams,
+  query: z.object(paginationQuery).strict(),
+  responses: { 200: { description: 'A page of tokens', schema: page(tokenSchema, 'AdminApiTokenPage') } },
+});
+
+export const adminRevokeToken = defineRoute({
+  operationId: 'adminRevokeToken',
+  method: 'POST',
+  path: '/admin/v1/organizations/{organization_id}/tokens/{token_id}/revoke',
+  summary: "Revoke one of an organisation's API tokens; it answers 401 from now on (audited with the reason)",
+  description: 'A token that is already revoked is a 409 `token-already-revoked` naming when; a token of another organisation is a 404.',
+  tags: ['Admin'],
+  access: 'staff:operator',
+  params: orgTokenParams,
+  body: z.object({ reason }).strict().openapi('AdminRevokeTokenRequest'),
+  responses: { 204: { description: 'Revoked' } },
+  errors: [409],
+});
+
+export const revokedTokenSchema = z
+  .object({
+    id: z.string(),
+    organization_id: z.string(),
+    name: z.string(),
+    display_prefix: z.string(),
+    last_used_at: timestamp.nullable().openapi({ description: 'When the token was last used (to the minute), before it was revoked' }),
+    revoked_at: timestamp,
+  })
+  .openapi('RevokedApiToken');
+
+export const adminRevokeLeakedToken = defineRoute({
+  operationId: 'adminRevokeLeakedToken',
+  method: 'POST',
+  path: '/admin/v1/tokens/revoke',
+  summary: 'Revoke a leaked customer API token by its secret, whichever organisation holds it (audited with the reason)',
+  description:
+    'For a secret found where it should not be (a public repository, a log): the token is found by the hash of the secret, as when it ' +
+    'authenticates, and revoked; the answer names its organisation so the customer can be told. The secret is neither stored nor logged. ' +
+    'A secret Capstan never issued is a 404; a token already revoked is a 409 `token-already-revoked`.',
+  tags: ['Admin'],
+  access: 'staff:operator',
+  body: z
+    .object({
+      secret: z
+        .string()
+        .max(200)
+        .regex(/^cap_[A-Za-z0-9_-]{43}$/, 'must be a customer API token secret (cap_ and 43 characters)')
+        .openapi({ description: 'The leaked secret, cap_...' }),
+      reason,
+    })
+    .strict()
+    .openapi('AdminRevokeLeakedTokenRequest'),
+  responses: { 200: { description: 'The revoked token and its organisation', schema: revokedTokenSchema } },
+  errors: [409],
+});
+
 export const adminListAuditEvents = defineRoute({
   operationId: 'adminListAuditEvents',
   method: 'GET',
@@ -272,7 +348,10 @@ export const adminListAuditEvents = defineRoute({
   summary: 'The audit log across all organisations, newest first',
   tags: ['Admin'],
   access: 'staff:viewer',
-  query: auditQuery.extend({ organization_id: idOf('org').optional() }).strict(),
+  query: z
+    .object({ ...auditQueryFields, organization_id: idOf('org').optional() })
+    .strict()
+    .refine(orderedRange, rangeMessage),
   responses: { 200: { description: 'A page of audit events', schema: page(auditEventSchema, 'AdminAuditEventPage') } },
 });
 

@@ -43,7 +43,7 @@ export class StaffOperationsController {
   @Endpoint(routes.adminListOperations)
   list(@Input() { query }: RouteInput<typeof routes.adminListOperations>) {
     return this.operations.list(
-      { organizationId: query.organization_id, clusterId: query.cluster_id, status: query.status, type: query.type },
+      { organizationId: query.organization_id, clusterId: query.cluster_id, status: query.status, type: query.type, createdBefore: query.created_before },
       query.limit,
       query.cursor,
     );

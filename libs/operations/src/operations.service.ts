@@ -14,6 +14,8 @@ export interface OperationFilter {
   clusterId?: string;
   status?: OperationStatus;
   type?: OperationType;
+  /** Only operations created before this instant (RFC 3339): with a pending or running status, the stuck ones. */
+  createdBefore?: string;
 }
 
 /** Reading, cancelling and (for staff) retrying operations. Running them is the worker's job. */
@@ -44,6 +46,7 @@ export class OperationsService {
     if (filter.clusterId !== undefined) query = query.where('o.cluster_id', '=', filter.clusterId);
     if (filter.status !== undefined) query = query.where('o.status', '=', filter.status);
     if (filter.type !== undefined) query = query.where('o.type', '=', filter.type);
+    if (filter.createdBefore !== undefined) query = query.where('o.created_at', '<', new Date(filter.createdBefore));
     if (before) query = query.where('o.id', '<', before);
     const rows = await query
       .orderBy('o.id', 'desc')

@@ -3,9 +3,13 @@ import { Endpoint, Input, withLocation } from '@capstan/platform';
 import { Controller, Headers } from '@nestjs/common';
 import { actorOf, type CustomerCaller, type StaffCaller } from './auth/caller';
 import { CurrentCustomer, CurrentStaff } from './auth/current-caller';
-import { AuditLog } from './audit/audit-log';
+import { AuditLog, type AuditFilter } from './audit/audit-log';
 import { OrganizationsService } from './organizations/organizations.service';
 import { TokensService } from './tokens/tokens.service';
+
+function auditFilterOf(query: RouteInput<typeof routes.listAuditEvents>['query']): AuditFilter {
+  return { action: query.action, targetId: query.target_id, actorId: query.actor_id, since: query.since, until: query.until };
+}
 
 @Controller()
 export class CustomerTenancyController {
@@ -37,7 +41,7 @@ export class CustomerTenancyController {
 
   @Endpoint(routes.listAuditEvents)
   listAuditEvents(@CurrentCustomer() caller: CustomerCaller, @Input() { query }: RouteInput<typeof routes.listAuditEvents>) {
-    return this.audit.list({ organizationId: caller.organizationId, action: query.action, targetId: query.target_id }, query.limit, query.cursor);
+    return this.audit.list({ ...auditFilterOf(query), organizationId: caller.organizationId }, query.limit, query.cursor);
   }
 }
 
@@ -107,8 +111,23 @@ export class StaffTenancyController {
     );
   }
 
+  @Endpoint(routes.adminListTokens)
+  listTokens(@Input() { params, query }: RouteInput<typeof routes.adminListTokens>) {
+    return this.tokens.listOfOrganization(params.organization_id, query.limit, query.cursor);
+  }
+
+  @Endpoint(routes.adminRevokeToken)
+  revokeToken(@CurrentStaff() staff: StaffCaller, @Input() { params, body }: RouteInput<typeof routes.adminRevokeToken>) {
+    return this.tokens.revoke(actorOf(staff), params.organization_id, params.token_id, body.reason);
+  }
+
+  @Endpoint(routes.adminRevokeLeakedToken)
+  revokeLeakedToken(@CurrentStaff() staff: StaffCaller, @Input() { body }: RouteInput<typeof routes.adminRevokeLeakedToken>) {
+    return this.tokens.revokeLeaked(actorOf(staff), body.secret, body.reason);
+  }
+
   @Endpoint(routes.adminListAuditEvents)
   listAuditEvents(@Input() { query }: RouteInput<typeof routes.adminListAuditEvents>) {
-    return this.audit.list({ organizationId: query.organization_id, action: query.action, targetId: query.target_id }, query.limit, query.cursor);
+    return this.audit.list({ ...auditFilterOf(query), organizationId: query.organization_id }, query.limit, query.cursor);
   }
 }

@@ -1,4 +1,4 @@
-import { Database, newId, type PrismaService, type UnitOfWork } from '@capstan/platform';
+import { Database, type IdPrefix, newId, type PrismaService, type UnitOfWork } from '@capstan/platform';
 import { sql } from 'kysely';
 import { issueSecret, type StaffRole, type TokenScope } from '@capstan/tenancy';
 
@@ -16,6 +16,14 @@ export type FixtureDatabase = UnitOfWork | PrismaService;
 export function kyselyOf(database: FixtureDatabase): UnitOfWork {
   // Duck-typed: a stack's client may come from another copy of the platform module.
   return 'databasePool' in database ? new Database(database.databasePool) : database;
+}
+
+/**
+ * A new id of the given prefix (`cl`, `np`, `op`), as the application makes them, for fixtures
+ * written by suites that cannot import libs/platform themselves (the CLI's: layer rule).
+ */
+export function fixtureId(prefix: IdPrefix): string {
+  return newId(prefix);
 }
 
 /** An organisation with one API token, written straight to the database (test setup only). */

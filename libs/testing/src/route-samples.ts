@@ -68,6 +68,8 @@ export const SAMPLE_BODIES: Record<string, unknown> = {
   adminSuspendOrganization: { reason: 'unpaid invoices' },
   adminResumeOrganization: { reason: 'invoices paid' },
   adminIssueToken: { name: 'first', scopes: ['read', 'write'], reason: 'onboarding' },
+  adminRevokeToken: { reason: 'secret leaked' },
+  adminRevokeLeakedToken: { secret: `cap_${'A'.repeat(43)}`, reason: 'secret scanning alert' },
   adminRetryOperation: { reason: 'provider outage over' },
   adminCancelOperation: { reason: 'customer asked' },
   adminInjectFault: { call: 'ensureNodePool', mode: 'fail_once', reason: 'demo of a failed step' },

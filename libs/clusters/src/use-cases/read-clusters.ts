@@ -33,7 +33,7 @@ export class ReadClusters {
 
   /** Staff's page across organisations, each cluster naming its organisation. */
   async listForStaff(
-    filter: { organizationId?: string; status?: db.ClusterStatus; provider?: db.Provider; q?: string },
+    filter: { organizationId?: string; status?: db.ClusterStatus; provider?: db.Provider; q?: string; version?: string },
     limit: number,
     cursor?: string,
   ): Promise<Page<ReturnType<typeof presentCluster> & { organization_id: string }>> {
@@ -41,7 +41,7 @@ export class ReadClusters {
   }
 
   private rows(
-    filter: { organizationId?: string; status?: db.ClusterStatus; provider?: db.Provider; labelSelector?: string; q?: string },
+    filter: { organizationId?: string; status?: db.ClusterStatus; provider?: db.Provider; labelSelector?: string; q?: string; version?: string },
     limit: number,
     cursor: string | undefined,
   ): Promise<ClusterWithRelations[]> {
@@ -52,6 +52,7 @@ export class ReadClusters {
         provider: filter.provider,
         labels: filter.labelSelector ? parseLabelSelector(filter.labelSelector) : undefined,
         nameContains: filter.q,
+        version: filter.version,
         after: decodeCursor(cursor, 'cl'),
       },
       limit,

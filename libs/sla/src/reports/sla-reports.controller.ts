@@ -30,4 +30,16 @@ export class StaffSlaReportsController {
     const page = await this.sla.breaches({ organizationId: query.organization_id }, query.month, query.limit, query.cursor);
     return { items: page.items.map((r) => ({ ...presentSummary(r), organization_id: r.cluster.organizationId })), next_cursor: page.next_cursor };
   }
+
+  @Endpoint(routes.adminListSlaAlerts)
+  async alerts(@Input() { query }: RouteInput<typeof routes.adminListSlaAlerts>) {
+    const burning = await this.sla.burning({ organizationId: query.organization_id });
+    return {
+      items: burning.map((r) => ({
+        ...presentSummary(r),
+        organization_id: r.cluster.organizationId,
+        alert: { severity: r.alert.severity, firing_since: r.alert.firingSince.toISOString() },
+      })),
+    };
+  }
 }

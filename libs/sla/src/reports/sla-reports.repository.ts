@@ -71,7 +71,11 @@ export class SlaReportsRepository {
    * when a limit is given. A cluster whose creation failed never served anyone: it has no SLA
    * month to report (docs/sla.md, "Clusters created or deleted mid-month"), so it is not listed.
    */
-  clustersPresentIn(filter: { organizationId?: string; after?: string; downSince?: Date }, range: MonthRange, limit?: number): Promise<SlaCluster[]> {
+  clustersPresentIn(
+    filter: { organizationId?: string; after?: string; downSince?: Date; alertFiring?: boolean },
+    range: MonthRange,
+    limit?: number,
+  ): Promise<SlaCluster[]> {
     return (
       this.selectClusters()
         .where('c.created_at', '<', range.end)
@@ -85,10 +89,25 @@ export class SlaReportsRepository {
             eb.selectFrom('availability_intervals').select('cluster_id').where('state', '=', 'down').where('ended_at', '>=', filter.downSince!),
           ),
         )
+        .$if(filter.alertFiring === true, (q) =>
+          q.where('c.id', 'in', (eb) => eb.selectFrom('sla_alerts').select('cluster_id').where('severity', 'is not', null)),
+        )
         .orderBy('c.id')
         .$if(limit !== undefined, (q) => q.limit(limit! + 1))
         .execute()
     );
+  }
+
+  /** The burn-rate alerts firing for these clusters (`sla_alerts`, written by the monitor's BurnRateAlerter). */
+  async firingAlerts(clusterIds: readonly string[]): Promise<{ clusterId: string; severity: 'page' | 'ticket'; firingSince: Date }[]> {
+    if (clusterIds.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('sla_alerts')
+      .select(['cluster_id', 'severity', 'firing_since'])
+      .where('cluster_id', 'in', clusterIds)
+      .where('severity', 'is not', null)
+      .execute();
+    return rows.flatMap((r) => (r.severity && r.firing_since ? [{ clusterId: r.cluster_id, severity: r.severity, firingSince: r.firing_since }] : []));
   }
 
   /** Whether the cluster had run (was probed, or its creation succeeded) before `end`. */

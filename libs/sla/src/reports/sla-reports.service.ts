@@ -111,6 +111,26 @@ export class SlaReportsService {
   }
 
   /**
+   * Clusters whose error budget is burning now (a burn-rate alert firing; docs/sla.md, "Burn-rate
+   * alerts"), each with its month in progress: pages first, then tickets, oldest first. Only
+   * clusters with an alert are computed.
+   */
+  async burning(filter: SlaListFilter, now = this.clock.now()): Promise<(ClusterSlaReport & { alert: { severity: 'page' | 'ticket'; firingSince: Date } })[]> {
+    const month = currentMonth(now);
+    const range = this.reportableMonth(month, now);
+    const clusters = await this.repository.clustersPresentIn({ organizationId: filter.organizationId, alertFiring: true }, range);
+    const [reports, alerts] = await Promise.all([this.reportsOf(clusters, month, range, now), this.repository.firingAlerts(clusters.map((c) => c.id))]);
+    const alertOf = new Map(alerts.map((a) => [a.clusterId, a]));
+    const rank = { page: 0, ticket: 1 } as const;
+    return reports
+      .flatMap((r) => {
+        const alert = alertOf.get(r.cluster.id);
+        return alert ? [{ ...r, alert: { severity: alert.severity, firingSince: alert.firingSince } }] : [];
+      })
+      .sort((a, b) => rank[a.alert.severity] - rank[b.alert.severity] || a.alert.firingSince.getTime() - b.alert.firingSince.getTime());
+  }
+
+  /**
    * Every cluster owed a credit for the month (a breach always falls in a credit tier), in one
    * list so a billing export is complete. The percentage only: billing turns it into money
    * (docs/billing.md), through a port the API binds to this function.

@@ -62,6 +62,18 @@ export function auditEventInsert(db: UnitOfWork, entry: AuditEntry, request: Pic
   });
 }
 
+/** What an audit search narrows to; every field left out matches everything. */
+export interface AuditFilter {
+  /** Undefined lists every organisation (staff only). */
+  organizationId?: string;
+  action?: string;
+  targetId?: string;
+  actorId?: string;
+  /** RFC 3339 instants: `since` inclusive, `until` exclusive. */
+  since?: string;
+  until?: string;
+}
+
 /**
  * Audit events are written inside the transaction of the change they record, so a change without
  * its event (or an event without its change) cannot exist.
@@ -78,13 +90,16 @@ export class AuditLog {
     await auditEventInsert(tx, entry, this.context).execute();
   }
 
-  /** Newest first. `organizationId` undefined lists every organisation (staff only). */
-  async list(filter: { organizationId?: string; action?: string; targetId?: string }, limit: number, cursor?: string): Promise<Page<AuditEventView>> {
+  /** Newest first. */
+  async list(filter: AuditFilter, limit: number, cursor?: string): Promise<Page<AuditEventView>> {
     const after = decodeCursor(cursor, 'aud');
     let query = this.db.selectFrom('audit_events').selectAll();
     if (filter.organizationId !== undefined) query = query.where('organization_id', '=', filter.organizationId);
     if (filter.action !== undefined) query = query.where('action', '=', filter.action);
     if (filter.targetId !== undefined) query = query.where('target_id', '=', filter.targetId);
+    if (filter.actorId !== undefined) query = query.where('actor_id', '=', filter.actorId);
+    if (filter.since !== undefined) query = query.where('created_at', '>=', new Date(filter.since));
+    if (filter.until !== undefined) query = query.where('created_at', '<', new Date(filter.until));
     if (after) query = query.where('id', '<', after);
     const rows = await query
       .orderBy('id', 'desc')
