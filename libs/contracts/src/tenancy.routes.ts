@@ -338,7 +338,7 @@ export const adminRevokeLeakedToken = defineRoute({
     .strict()
     .openapi('AdminRevokeLeakedTokenRequest'),
   responses: { 200: { description: 'The revoked token and its organisation', schema: revokedTokenSchema } },
-  errors: [409],
+  errors: [404, 409],
 });
 
 export const adminListAuditEvents = defineRoute({
