@@ -1,0 +1,74 @@
+import { startTestSimulator, type TestSimulator } from './harness';
+import { applyManifest, type Kubectl, kubectlDir, kubectlWorkloadCluster, removeKubectlDir } from './kubectl-support';
+import { eventually } from './workload-support';
+
+const deploymentYaml = (namespace: string, image: string) =>
+  [
+    'apiVersion: apps/v1',
+    'kind: Deployment',
+    `metadata: { name: web, namespace: ${namespace} }`,
+    'spec:',
+    '  replicas: 2',
+    '  selector: { matchLabels: { app: web } }',
+    '  template:',
+    '    metadata: { labels: { app: web } }',
+    `    spec: { containers: [ { name: web, image: "${image}" } ] }`,
+    '',
+  ].join('\n');
+
+const configMapYaml = (data: string) =>
+  ['apiVersion: v1', 'kind: ConfigMap', 'metadata: { name: settings, namespace: default }', `data: ${data}`, ''].join('\n');
+
+/**
+ * What a customer runs in the first hour on a fresh cluster, judged by the real kubectl 1.32
+ * against the emulated workload API server: rollout history with change causes, diffs that are
+ * empty when nothing would change, and a namespace deleted through Terminating.
+ */
+describe('kubectl in a customer’s first hour on an emulated workload cluster', () => {
+  const NAME = 'capstan-first-hour';
+  let sim: TestSimulator;
+  let dir: string;
+  let kubectl: Kubectl;
+
+  beforeAll(async () => {
+    sim = await startTestSimulator();
+    dir = await kubectlDir('capstan-first-hour-');
+    ({ kubectl } = await kubectlWorkloadCluster(sim.simulator.kube, NAME, dir));
+  });
+  afterAll(async () => {
+    await sim?.close();
+    await removeKubectlDir(dir);
+  });
+
+  it('shows the change cause of each revision in rollout history, annotated after the rollout began too', async () => {
+    expect(await applyManifest(kubectl, dir, 'history', deploymentYaml('default', 'nginx:1.27'))).toMatchObject({ code: 0 });
+    expect(await kubectl('rollout', 'status', 'deployment/web', '--timeout=60s')).toMatchObject({ code: 0 });
+    expect(await kubectl('set', 'image', 'deployment/web', 'web=nginx:1.28')).toMatchObject({ code: 0, stdout: 'deployment.apps/web image updated\n' });
+    expect(await kubectl('annotate', 'deployment/web', 'kubernetes.io/change-cause=upgrade to nginx 1.28')).toMatchObject({ code: 0 });
+    expect(await kubectl('rollout', 'status', 'deployment/web', '--timeout=60s')).toMatchObject({ code: 0 });
+
+    const history = await eventually(async () => {
+      const out = (await kubectl('rollout', 'history', 'deployment/web')).stdout;
+      return /^2\s+upgrade to nginx 1\.28$/m.test(out) && out;
+    }, 'revision 2 with its change cause');
+    expect(history).toMatch(/^REVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+upgrade to nginx 1\.28\n/m);
+
+    // kubectl's undo replaces the Deployment's annotations with the old ReplicaSet's, so the cause goes.
+    expect(await kubectl('rollout', 'undo', 'deployment/web')).toMatchObject({ code: 0, stdout: 'deployment.apps/web rolled back\n' });
+    expect(await kubectl('rollout', 'status', 'deployment/web', '--timeout=60s')).toMatchObject({ code: 0 });
+    expect((await kubectl('rollout', 'history', 'deployment/web')).stdout).toMatch(/^REVISION\s+CHANGE-CAUSE\n2\s+upgrade to nginx 1\.28\n3\s+<none>\n/m);
+    const reused = await kubectl(
+      'get',
+      'rs',
+      '-l',
+      'app=web',
+      '-o',
+      'jsonpath={range .items[*]}{.metadata.annotations.deployment\\.kubernetes\\.io/revision}:{.metadata.annotations.deployment\\.kubernetes\\.io/revision-history}{"\\n"}{end}',
+    );
+    expect(reused.stdout.trim().split('\n').sort()).toEqual(['2:', '3:1']);
+    expect(await kubectl('rollout', 'undo', 'deployment/web', '--to-revision=9')).toMatchObject({
+      code: 1,
+      stderr: 'error: unable to find specified revision 9 in history\n',
+    });
+  });
+});
