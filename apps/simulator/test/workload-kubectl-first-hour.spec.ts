@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { startTestSimulator, type TestSimulator } from './harness';
 import { applyManifest, type Kubectl, kubectlDir, kubectlWorkloadCluster, removeKubectlDir } from './kubectl-support';
 import { eventually } from './workload-support';
@@ -70,5 +72,28 @@ describe('kubectl in a customer’s first hour on an emulated workload cluster',
       code: 1,
       stderr: 'error: unable to find specified revision 9 in history\n',
     });
+  });
+
+  it('diffs nothing (exit 0) against what was just applied, client- and server-side, and only the change otherwise (exit 1)', async () => {
+    expect(await applyManifest(kubectl, dir, 'settings', configMapYaml('{ a: "1", b: "2" }'))).toMatchObject({ code: 0 });
+    const same = join(dir, 'settings.yaml');
+    expect(await kubectl('diff', '-f', same)).toMatchObject({ code: 0, stdout: '' });
+    expect(await kubectl('diff', '-f', join(dir, 'history.yaml'))).toMatchObject({ code: 0, stdout: '' });
+
+    // A server dry run writes nothing: the answer keeps the stored resourceVersion.
+    const stored = (await kubectl('get', 'configmap', 'settings', '-o', 'jsonpath={.metadata.resourceVersion}')).stdout;
+    const changed = join(dir, 'changed.yaml');
+    await writeFile(changed, configMapYaml('{ a: "9", b: "2" }'));
+    const dryRun = await kubectl('apply', '-f', changed, '--dry-run=server', '-o', 'jsonpath={.metadata.resourceVersion} {.data.a}');
+    expect(dryRun).toMatchObject({ code: 0, stdout: `${stored} 9` });
+    expect((await kubectl('get', 'configmap', 'settings', '-o', 'jsonpath={.metadata.resourceVersion} {.data.a}')).stdout).toBe(`${stored} 1`);
+
+    for (const serverSide of [[], ['--server-side']]) {
+      const diff = await kubectl('diff', ...serverSide, '-f', changed);
+      expect(diff.code).toBe(1);
+      const changes = diff.stdout.split('\n').filter((line) => /^[-+] /.test(line));
+      expect(changes).toEqual(['-  a: "1"', '+  a: "9"']);
+    }
+    expect(await kubectl('diff', '--server-side', '-f', same)).toMatchObject({ code: 0, stdout: '' });
   });
 });

@@ -318,6 +318,26 @@ function specOf(object: KubeObject): Record<string, unknown> {
   return rest;
 }
 
+/**
+ * ObjectMeta's maps and lists are `omitempty` in kube-apiserver's Go types: `annotations: {}`
+ * (what kubectl's client-side apply and diff send when a file has none) or `finalizers: []` is not
+ * stored, so it neither shows in what is read back nor counts as a change.
+ */
+export function withoutEmptyMetadata(object: KubeObject): KubeObject {
+  const metadata = { ...object.metadata };
+  const fields = metadata as unknown as Record<string, unknown>;
+  let changed = false;
+  for (const field of ['labels', 'annotations', 'finalizers', 'ownerReferences']) {
+    const value = fields[field];
+    const empty = Array.isArray(value) ? value.length === 0 : !!value && typeof value === 'object' && Object.keys(value).length === 0;
+    if (empty) {
+      delete fields[field];
+      changed = true;
+    }
+  }
+  return changed ? { ...object, metadata } : object;
+}
+
 /** Whether two objects differ in anything but their resourceVersion (an update that changes nothing does not write). */
 export function sameObject(a: KubeObject, b: KubeObject): boolean {
   return deepEqual(

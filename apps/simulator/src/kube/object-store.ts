@@ -1,6 +1,17 @@
 import type { SimulatorDatabase, Sql } from '../database';
 import { parseFieldSelector, parseLabelSelector } from './selectors';
-import { alreadyExists, badRequest, conflict, notFound, prepareCreate, prepareStatusUpdate, prepareUpdate, sameObject, timestamp } from './object-rules';
+import {
+  alreadyExists,
+  badRequest,
+  conflict,
+  notFound,
+  prepareCreate,
+  prepareStatusUpdate,
+  prepareUpdate,
+  sameObject,
+  timestamp,
+  withoutEmptyMetadata,
+} from './object-rules';
 import { joinApiVersion, type ResourceType } from './resources';
 import { KUBE_CHANNEL } from './schema';
 import { type FieldValidation, validateCustomResource } from './crd-validation';
@@ -347,9 +358,14 @@ export class ObjectStore {
         const outcome = await decide(current, tx);
         let result: KubeObject;
         if ('put' in outcome) {
-          const checked = validateCustomResource(type, version, outcome.put, options.fieldValidation ?? 'Ignore');
+          const checked = validateCustomResource(type, version, withoutEmptyMetadata(outcome.put), options.fieldValidation ?? 'Ignore');
           options.warnings?.push(...checked.warnings);
-          result = await tx.put(key, checked.object, current ? 'MODIFIED' : 'ADDED');
+          if (current && sameObject(current, checked.object)) result = current;
+          else {
+            result = await tx.put(key, checked.object, current ? 'MODIFIED' : 'ADDED');
+            // A dry run writes nothing, so no revision: the answer keeps the stored object's (none for a create), as kube-apiserver's does.
+            if (options.dryRun) result = withResourceVersion(result, current?.metadata.resourceVersion);
+          }
         } else if ('remove' in outcome) result = await tx.remove(key, outcome.remove);
         else result = outcome.unchanged;
         await tx.afterWrite(key);
@@ -364,6 +380,11 @@ export class ObjectStore {
       throw error;
     }
   }
+}
+
+function withResourceVersion(object: KubeObject, resourceVersion: string | undefined): KubeObject {
+  const { resourceVersion: _written, ...metadata } = object.metadata;
+  return { ...object, metadata: resourceVersion === undefined ? metadata : { ...metadata, resourceVersion } };
 }
 
 /** Where an object sits in the store: its row key as one string. */
