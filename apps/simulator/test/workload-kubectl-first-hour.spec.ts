@@ -96,4 +96,47 @@ describe('kubectl in a customer’s first hour on an emulated workload cluster',
     }
     expect(await kubectl('diff', '--server-side', '-f', same)).toMatchObject({ code: 0, stdout: '' });
   });
+
+  it('deletes a namespace through Terminating: its contents first, nothing new meanwhile, and the namespace once empty', async () => {
+    expect(await kubectl('create', 'namespace', 'team')).toMatchObject({ code: 0 });
+    expect((await kubectl('get', 'namespace', 'team', '-o', 'jsonpath={.spec.finalizers}')).stdout).toBe('["kubernetes"]');
+    expect(await applyManifest(kubectl, dir, 'team', deploymentYaml('team', 'nginx:1.27'))).toMatchObject({ code: 0 });
+    expect(await kubectl('rollout', 'status', 'deployment/web', '-n', 'team', '--timeout=60s')).toMatchObject({ code: 0 });
+    expect(await kubectl('create', 'configmap', 'held', '-n', 'team')).toMatchObject({ code: 0 });
+    expect(await kubectl('patch', 'configmap', 'held', '-n', 'team', '-p', '{"metadata":{"finalizers":["example.com/hold"]}}')).toMatchObject({ code: 0 });
+
+    expect(await kubectl('delete', 'namespace', 'team', '--wait=false')).toMatchObject({ code: 0, stdout: 'namespace "team" deleted\n' });
+    expect((await kubectl('get', 'namespace', 'team', '--no-headers')).stdout).toMatch(/^team\s+Terminating\s/);
+    expect(await kubectl('create', 'configmap', 'late', '-n', 'team')).toMatchObject({
+      code: 1,
+      stderr:
+        'error: failed to create configmap: configmaps "late" is forbidden: unable to create new content in namespace team because it is being terminated\n',
+    });
+
+    // The namespace controller deletes the rest (pods gracefully) and says what holds the namespace.
+    await eventually(async () => {
+      const out = (await kubectl('get', 'namespace', 'team', '-o', 'jsonpath={.status.conditions[?(@.type=="NamespaceContentRemaining")].message}')).stdout;
+      return out === 'Some resources are remaining: configmaps. has 1 resource instances' && out;
+    }, 'only the held ConfigMap left');
+    expect((await kubectl('get', 'namespace', 'team', '-o', 'jsonpath={.status.conditions[?(@.type=="NamespaceFinalizersRemaining")].message}')).stdout).toBe(
+      'Some content in the namespace has finalizers remaining: example.com/hold in 1 resource instances',
+    );
+    expect(await kubectl('get', 'deployments,replicasets,pods', '-n', 'team', '-o', 'name')).toMatchObject({ code: 0, stdout: '' });
+
+    expect(await kubectl('patch', 'configmap', 'held', '-n', 'team', '--type=json', '-p', '[{"op":"remove","path":"/metadata/finalizers"}]')).toMatchObject({
+      code: 0,
+    });
+    expect(await kubectl('wait', '--for=delete', 'namespace/team', '--timeout=60s')).toMatchObject({ code: 0 });
+    expect(await kubectl('get', 'namespace', 'team')).toMatchObject({ code: 1, stderr: 'Error from server (NotFound): namespaces "team" not found\n' });
+  });
+
+  it('refuses to delete the namespaces kube-apiserver keeps', async () => {
+    for (const name of ['default', 'kube-system', 'kube-public']) {
+      expect(await kubectl('delete', 'namespace', name)).toMatchObject({
+        code: 1,
+        stderr: `Error from server (Forbidden): namespaces "${name}" is forbidden: this namespace may not be deleted\n`,
+      });
+    }
+    expect((await kubectl('get', 'namespace', 'default', '--no-headers')).stdout).toMatch(/^default\s+Active\s/);
+  });
 });

@@ -346,6 +346,15 @@ async function serveSubresource(
         throw methodNotAllowed();
     }
   }
+  if (subresource === 'finalize' && type.group === '' && type.kind === 'Namespace') {
+    if (req.method !== 'PUT') throw methodNotAllowed();
+    const body = await readJson(req);
+    checkShape(body, type, version, namespace);
+    if (body.metadata.name !== name) throw badRequest(`the name of the object (${String(body.metadata.name)}) does not match the name on the URL (${name})`);
+    const finalizers = (body.spec?.['finalizers'] as unknown[] | undefined) ?? [];
+    if (!Array.isArray(finalizers) || finalizers.some((f) => typeof f !== 'string')) throw badRequest('spec.finalizers must be a list of strings');
+    return sendObject(context, 200, type, await emulator.store.finalizeNamespace(info.name, type, version, name, finalizers as string[], writeOptions(query)));
+  }
   const handler = emulator.subresource(type.group, type.resource, subresource);
   if (!handler) throw pathNotFound();
   const verb = ({ GET: 'get', POST: 'create', PUT: 'update', PATCH: 'patch' } as const)[req.method as 'GET' | 'POST' | 'PUT' | 'PATCH'];
