@@ -88,7 +88,11 @@ describe('kubectl in a customer’s first hour on an emulated workload cluster',
     expect(dryRun).toMatchObject({ code: 0, stdout: `${stored} 9` });
     expect((await kubectl('get', 'configmap', 'settings', '-o', 'jsonpath={.metadata.resourceVersion} {.data.a}')).stdout).toBe(`${stored} 1`);
 
-    for (const serverSide of [[], ['--server-side']]) {
+    // Server-side, kubectl's client-side apply owns .data.a (an Update): only a forced diff shows the change.
+    const conflicting = await kubectl('diff', '--server-side', '-f', changed);
+    expect(conflicting.code).toBeGreaterThan(1);
+    expect(conflicting.stderr).toContain('conflict with "kubectl-client-side-apply" using v1: .data.a');
+    for (const serverSide of [[], ['--server-side', '--force-conflicts']]) {
       const diff = await kubectl('diff', ...serverSide, '-f', changed);
       expect(diff.code).toBe(1);
       const changes = diff.stdout.split('\n').filter((line) => /^[-+] /.test(line));
@@ -138,5 +142,39 @@ describe('kubectl in a customer’s first hour on an emulated workload cluster',
       });
     }
     expect((await kubectl('get', 'namespace', 'default', '--no-headers')).stdout).toMatch(/^default\s+Active\s/);
+  });
+
+  it('records who created and changed an object, and a server-side apply over their fields conflicts naming them', async () => {
+    const managers = async () =>
+      (
+        await kubectl(
+          'get',
+          'configmap',
+          'app',
+          '--show-managed-fields',
+          '-o',
+          'jsonpath={range .metadata.managedFields[*]}{.manager}/{.operation}:{.fieldsV1}{"\\n"}{end}',
+        )
+      ).stdout
+        .trim()
+        .split('\n');
+    expect(await kubectl('create', 'configmap', 'app', '--from-literal=a=1', '--from-literal=b=1')).toMatchObject({ code: 0 });
+    expect(await managers()).toEqual(['kubectl-create/Update:{"f:data":{"f:a":{},"f:b":{}}}']);
+
+    const file = join(dir, 'app.yaml');
+    await writeFile(file, ['apiVersion: v1', 'kind: ConfigMap', 'metadata: { name: app, namespace: default }', 'data: { a: "2" }', ''].join('\n'));
+    const refused = await kubectl('apply', '--server-side', '-f', file);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^error: Apply failed with 1 conflict: conflict with "kubectl-create" using v1: \.data\.a\n/);
+    expect((await kubectl('get', 'configmap', 'app', '-o', 'jsonpath={.data.a}')).stdout).toBe('1');
+
+    expect(await kubectl('apply', '--server-side', '--force-conflicts', '-f', file)).toMatchObject({ code: 0, stdout: 'configmap/app serverside-applied\n' });
+    expect(await kubectl('label', 'configmap', 'app', 'team=payments')).toMatchObject({ code: 0 });
+    expect(await managers()).toEqual([
+      'kubectl-create/Update:{"f:data":{"f:b":{}}}',
+      'kubectl/Apply:{"f:data":{"f:a":{}}}',
+      'kubectl-label/Update:{"f:metadata":{"f:labels":{"f:team":{}}}}',
+    ]);
+    expect((await kubectl('get', 'configmap', 'app', '-o', 'jsonpath={.data}')).stdout).toBe('{"a":"2","b":"1"}');
   });
 });

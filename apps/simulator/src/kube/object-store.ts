@@ -15,7 +15,7 @@ import {
 import { joinApiVersion, type ResourceType } from './resources';
 import { KUBE_CHANNEL } from './schema';
 import { type FieldValidation, validateCustomResource } from './crd-validation';
-import { serverSideApply } from './server-side-apply';
+import { recordUpdate, serverSideApply } from './server-side-apply';
 import { KubeApiError, type KubeObject, type WatchEventType } from './types';
 import type { LoggedEvent } from './event-hub';
 
@@ -56,6 +56,8 @@ export interface WriteOptions {
   fieldValidation?: FieldValidation;
   /** Receives the warnings (`Warning` headers) the write produced. */
   warnings?: string[];
+  /** Who writes through the API (not server-side apply): recorded in managedFields as an `Update`. */
+  manager?: string;
 }
 
 /** DeleteOptions.propagationPolicy: who deletes the dependents (ownerReferences), and when. */
@@ -397,6 +399,8 @@ export class ObjectStore {
         let result: KubeObject;
         if ('put' in outcome) {
           const checked = validateCustomResource(type, version, withoutEmptyMetadata(outcome.put), options.fieldValidation ?? 'Ignore');
+          if (options.manager)
+            checked.object = recordUpdate(current, checked.object, options.manager, joinApiVersion(type.group, version), timestamp(this.now()));
           options.warnings?.push(...checked.warnings);
           if (current && sameObject(current, checked.object)) result = current;
           else {
