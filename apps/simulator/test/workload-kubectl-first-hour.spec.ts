@@ -177,4 +177,23 @@ describe('kubectl in a customer’s first hour on an emulated workload cluster',
     ]);
     expect((await kubectl('get', 'configmap', 'app', '-o', 'jsonpath={.data}')).stdout).toBe('{"a":"2","b":"1"}');
   });
+
+  it('lists what an admin may do as kube-apiserver does for cluster-admin: everything, the self reviews and the discovery paths', async () => {
+    const list = await kubectl('auth', 'can-i', '--list');
+    expect(list.code).toBe(0);
+    const rows = list.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/).join(' '));
+    expect(rows.slice(0, 6)).toEqual([
+      'Resources Non-Resource URLs Resource Names Verbs',
+      '*.* [] [] [*]',
+      '[*] [] [*]',
+      'selfsubjectreviews.authentication.k8s.io [] [] [create]',
+      'selfsubjectaccessreviews.authorization.k8s.io [] [] [create]',
+      'selfsubjectrulesreviews.authorization.k8s.io [] [] [create]',
+    ]);
+    expect(rows).toContain('[/readyz] [] [get]');
+    expect(rows).toContain('[/openapi/*] [] [get]');
+  });
 });
