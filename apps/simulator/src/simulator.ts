@@ -14,6 +14,7 @@ import { gkeWorkloads, startGkeEmulator } from './gke';
 import { gkeKubeBridge } from './gke/kube-bridge';
 import { ControllerRunner } from './kube/controller-runner';
 import { GarbageCollector } from './kube/garbage-collector';
+import { NamespaceController } from './kube/namespace-controller';
 import { KUBE_CONTROLLERS, KUBE_SUBRESOURCES } from './kube/controllers';
 import { clusterApiControllers, EtcdBackupController, MachineFaults, subresourceEvictor } from './kube/controllers/capi';
 import { EtcdSnapshots } from './kube/etcd-snapshots';
@@ -139,6 +140,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       emulator,
       controllers: [
         new GarbageCollector(emulator),
+        new NamespaceController(emulator),
         ...KUBE_CONTROLLERS,
         ...clusterApiControllers({ faults: machineFaults, evict: subresourceEvictor(emulator) }),
         new EtcdBackupController(etcdSnapshots),

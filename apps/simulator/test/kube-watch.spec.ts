@@ -67,6 +67,22 @@ describe('watching the emulated API server', () => {
     expect(events.map((e) => e.object.metadata.name)).toEqual(['default', 'kube-node-lease', 'kube-public', 'kube-system']);
   });
 
+  it('streams a list with sendInitialEvents: the current objects, then a bookmark marking their end, whatever the resourceVersion', async () => {
+    const events = await watch(
+      '/api/v1/namespaces?watch=1&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&resourceVersion=1',
+      (seen) => seen.some((e) => e.type === 'BOOKMARK'),
+    );
+    expect(events.slice(0, -1).map((e) => [e.type, e.object.metadata.name])).toEqual([
+      ['ADDED', 'default'],
+      ['ADDED', 'kube-node-lease'],
+      ['ADDED', 'kube-public'],
+      ['ADDED', 'kube-system'],
+    ]);
+    const bookmark = events[events.length - 1]!;
+    expect(bookmark).toMatchObject({ type: 'BOOKMARK', object: { kind: 'Namespace', metadata: { annotations: { 'k8s.io/initial-events-end': 'true' } } } });
+    expect(BigInt(bookmark.object.metadata.resourceVersion!)).toBeGreaterThanOrEqual(BigInt(events[3]!.object.metadata.resourceVersion!));
+  });
+
   it('hears another simulator process’s writes, and answers 410 Expired from before its log begins', async () => {
     // A second process on the same database: its event log starts when it does.
     const other = await startTestSimulator({ database: sim.db });

@@ -237,7 +237,7 @@ async function serveCollection(context: RequestContext, type: ResourceType, vers
     case 'POST': {
       const body = await readJson(req);
       checkShape(body, type, version, namespace);
-      const options = writeOptions(query);
+      const options = { ...writeOptions(query), manager: updateManager(context) };
       const created = await emulator.store.create(info.name, type, version, namespace ?? body.metadata.namespace, body, { keepStatus: false, ...options });
       return sendObject(context, 201, type, created, options.warnings);
     }
@@ -277,7 +277,7 @@ async function serveItem(context: RequestContext, type: ResourceType, version: s
       const body = await readJson(req);
       checkShape(body, type, version, namespace);
       if (body.metadata.name !== name) throw badRequest(`the name of the object (${String(body.metadata.name)}) does not match the name on the URL (${name})`);
-      const options = writeOptions(query);
+      const options = { ...writeOptions(query), manager: updateManager(context) };
       const updated = await emulator.store.update(info.name, type, version, namespace, body, options);
       return sendObject(context, 200, type, updated, options.warnings);
     }
@@ -295,7 +295,7 @@ async function serveItem(context: RequestContext, type: ResourceType, version: s
         return sendObject(context, result.created ? 201 : 200, type, result.object, options.warnings);
       }
       const change = await readPatch(req, type);
-      const patched = await emulator.store.patch(info.name, type, version, namespace, name, change, options);
+      const patched = await emulator.store.patch(info.name, type, version, namespace, name, change, { ...options, manager: updateManager(context) });
       return sendObject(context, 200, type, patched, options.warnings);
     }
     case 'DELETE': {
@@ -346,6 +346,15 @@ async function serveSubresource(
         throw methodNotAllowed();
     }
   }
+  if (subresource === 'finalize' && type.group === '' && type.kind === 'Namespace') {
+    if (req.method !== 'PUT') throw methodNotAllowed();
+    const body = await readJson(req);
+    checkShape(body, type, version, namespace);
+    if (body.metadata.name !== name) throw badRequest(`the name of the object (${String(body.metadata.name)}) does not match the name on the URL (${name})`);
+    const finalizers = (body.spec?.['finalizers'] as unknown[] | undefined) ?? [];
+    if (!Array.isArray(finalizers) || finalizers.some((f) => typeof f !== 'string')) throw badRequest('spec.finalizers must be a list of strings');
+    return sendObject(context, 200, type, await emulator.store.finalizeNamespace(info.name, type, version, name, finalizers as string[], writeOptions(query)));
+  }
   const handler = emulator.subresource(type.group, type.resource, subresource);
   if (!handler) throw pathNotFound();
   const verb = ({ GET: 'get', POST: 'create', PUT: 'update', PATCH: 'patch' } as const)[req.method as 'GET' | 'POST' | 'PUT' | 'PATCH'];
@@ -386,6 +395,18 @@ function writeOptions(query: URLSearchParams): { dryRun: boolean; fieldValidatio
   const value = query.get('fieldValidation') ?? 'Warn';
   if (value !== 'Strict' && value !== 'Warn' && value !== 'Ignore') throw badRequest(`fieldValidation must be one of Strict, Warn, Ignore, not "${value}"`);
   return { dryRun: isDryRun(query), fieldValidation: value, warnings: [] };
+}
+
+/**
+ * The manager a create, update or patch is recorded under in managedFields: the `fieldManager`
+ * parameter (kubectl sends `kubectl-create`, `kubectl-client-side-apply`, ...), else what
+ * kube-apiserver takes, the User-Agent up to its first `/`.
+ */
+function updateManager(context: RequestContext): string {
+  const given = context.query.get('fieldManager');
+  if (given) return given;
+  const agent = context.req.headers['user-agent'] ?? '';
+  return agent.split('/')[0]!.slice(0, 128) || 'unknown';
 }
 
 function isDryRun(query: URLSearchParams): boolean {

@@ -11,6 +11,8 @@ import { KubeApiError, type KubeObject } from './types';
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** Kinds whose names must be DNS labels rather than subdomains. */
+/** The finalizer kube-apiserver gives every namespace (`spec.finalizers`). */
+export const NAMESPACE_FINALIZER = 'kubernetes';
 const LABEL_NAMED = new Set(['Namespace', 'Service']);
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
@@ -131,7 +133,12 @@ export function prepareCreate(
   if (type.kind === 'Namespace') metadata.labels = { ...metadata.labels, 'kubernetes.io/metadata.name': metadata.name };
   const object: KubeObject = { ...input, apiVersion: joinApiVersion(type.group, version), kind: type.kind, metadata };
   if (!keepStatus && type.subresources.includes('status') && type.kind !== 'Node') delete object.status;
-  if (type.kind === 'Namespace') object.status = { phase: 'Active' };
+  if (type.kind === 'Namespace') {
+    // Every namespace carries the `kubernetes` finalizer: the namespace controller removes it once the namespace is empty.
+    const finalizers = ((object.spec?.['finalizers'] as string[] | undefined) ?? []).filter((f) => f !== NAMESPACE_FINALIZER);
+    object.spec = { ...object.spec, finalizers: [...finalizers, NAMESPACE_FINALIZER] };
+    object.status = { phase: 'Active' };
+  }
   // kube-apiserver's defaulting of the one field kubectl's generators leave empty.
   if (type.kind === 'Secret' && !object.type) object.type = 'Opaque';
   if (type.kind === 'Service' && type.group === '') object.spec = serviceDefaults((object.spec ?? {}) as Record<string, unknown>);
@@ -295,6 +302,12 @@ export function prepareUpdate(type: ResourceType, version: string, current: Kube
     else next.status = current.status;
   }
   if (type.kind === 'Service' && type.group === '') keepServiceAllocations(current, next);
+  // A namespace's finalizers change through its `finalize` subresource only.
+  if (type.kind === 'Namespace' && type.group === '') {
+    const { finalizers: _given, ...spec } = next.spec ?? {};
+    const kept = current.spec?.['finalizers'];
+    next.spec = kept === undefined ? spec : { ...spec, finalizers: kept };
+  }
   if (!hasGeneration(type)) delete metadata.generation;
   else if (!deepEqual(specOf(current), specOf(next))) metadata.generation = (current.metadata.generation ?? 1) + 1;
   checkLabels(type, next);
@@ -316,6 +329,26 @@ function specOf(object: KubeObject): Record<string, unknown> {
   delete rest.status;
   delete rest.apiVersion;
   return rest;
+}
+
+/**
+ * ObjectMeta's maps and lists are `omitempty` in kube-apiserver's Go types: `annotations: {}`
+ * (what kubectl's client-side apply and diff send when a file has none) or `finalizers: []` is not
+ * stored, so it neither shows in what is read back nor counts as a change.
+ */
+export function withoutEmptyMetadata(object: KubeObject): KubeObject {
+  const metadata = { ...object.metadata };
+  const fields = metadata as unknown as Record<string, unknown>;
+  let changed = false;
+  for (const field of ['labels', 'annotations', 'finalizers', 'ownerReferences']) {
+    const value = fields[field];
+    const empty = Array.isArray(value) ? value.length === 0 : !!value && typeof value === 'object' && Object.keys(value).length === 0;
+    if (empty) {
+      delete fields[field];
+      changed = true;
+    }
+  }
+  return changed ? { ...object, metadata } : object;
 }
 
 /** Whether two objects differ in anything but their resourceVersion (an update that changes nothing does not write). */

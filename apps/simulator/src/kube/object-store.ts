@@ -1,10 +1,21 @@
 import type { SimulatorDatabase, Sql } from '../database';
 import { parseFieldSelector, parseLabelSelector } from './selectors';
-import { alreadyExists, badRequest, conflict, notFound, prepareCreate, prepareStatusUpdate, prepareUpdate, sameObject, timestamp } from './object-rules';
+import {
+  alreadyExists,
+  badRequest,
+  conflict,
+  notFound,
+  prepareCreate,
+  prepareStatusUpdate,
+  prepareUpdate,
+  sameObject,
+  timestamp,
+  withoutEmptyMetadata,
+} from './object-rules';
 import { joinApiVersion, type ResourceType } from './resources';
 import { KUBE_CHANNEL } from './schema';
 import { type FieldValidation, validateCustomResource } from './crd-validation';
-import { serverSideApply } from './server-side-apply';
+import { recordUpdate, serverSideApply } from './server-side-apply';
 import { KubeApiError, type KubeObject, type WatchEventType } from './types';
 import type { LoggedEvent } from './event-hub';
 
@@ -45,6 +56,8 @@ export interface WriteOptions {
   fieldValidation?: FieldValidation;
   /** Receives the warnings (`Warning` headers) the write produced. */
   warnings?: string[];
+  /** Who writes through the API (not server-side apply): recorded in managedFields as an `Update`. */
+  manager?: string;
 }
 
 /** DeleteOptions.propagationPolicy: who deletes the dependents (ownerReferences), and when. */
@@ -133,7 +146,7 @@ export class ObjectStore {
     const object = prepareCreate(type, version, input, namespace, this.now(), options.keepStatus);
     return this.mutate(server, type, version, object.metadata.namespace, object.metadata.name, options, async (current, tx) => {
       if (current) throw alreadyExists(type, object.metadata.name);
-      if (type.namespaced) await tx.requireActiveNamespace(object.metadata.namespace!);
+      if (type.namespaced) await tx.requireActiveNamespace(object.metadata.namespace!, type, object.metadata.name);
       return { put: object };
     });
   }
@@ -234,7 +247,7 @@ export class ObjectStore {
     const object = await this.mutate(server, type, version, namespace, name, options, async (current, tx) => {
       const now = this.now();
       if (!current) {
-        if (type.namespaced) await tx.requireActiveNamespace(namespace!);
+        if (type.namespaced) await tx.requireActiveNamespace(namespace!, type, name);
         created = true;
         const applied = serverSideApply(null, { ...config, metadata: { ...config.metadata, name } }, apply.manager, apply.force, apiVersion, timestamp(now));
         return { put: prepareCreate(type, version, applied, namespace, now, false) };
@@ -255,16 +268,54 @@ export class ObjectStore {
     name: string,
     options: WriteOptions & { uid?: string; resourceVersion?: string; propagationPolicy?: PropagationPolicy; gracePeriodSeconds?: number } = {},
   ): Promise<KubeObject> {
-    return this.mutate(server, type, version, namespace, name, options, async (current, tx) => {
+    return this.mutate(server, type, version, namespace, name, options, async (current) => {
       if (!current) throw notFound(type, name);
       if (options.uid && options.uid !== current.metadata.uid) throw conflict(type, name);
       if (options.resourceVersion && options.resourceVersion !== current.metadata.resourceVersion) throw conflict(type, name);
-      if (type.kind === 'Namespace') return tx.deleteNamespace(current);
+      if (type.kind === 'Namespace' && type.group === '') {
+        if (IMMORTAL_NAMESPACES.has(name))
+          throw new KubeApiError(403, 'Forbidden', `namespaces "${name}" is forbidden: this namespace may not be deleted`, {
+            name,
+            group: '',
+            kind: 'namespaces',
+          });
+        return terminateNamespace(current, this.now());
+      }
       if (type.kind === 'Pod' && type.group === '') {
         const terminating = terminatePod(current, this.now(), options.gracePeriodSeconds);
         if (terminating) return terminating;
       }
       return markOrRemove(current, this.now(), options.propagationPolicy);
+    });
+  }
+
+  /** Every object in `namespace` (what the namespace controller deletes before the namespace may go). */
+  async namespaceContents(server: string, namespace: string): Promise<StoredRow[]> {
+    const rows = await this.db.query<{ api_group: string; resource: string; body: KubeObject }>(
+      `SELECT api_group, resource, body FROM simulator.kube_objects WHERE server = $1 AND namespace = $2 ORDER BY api_group, resource, name`,
+      [server, namespace],
+    );
+    return rows.map((row) => ({ group: row.api_group, resource: row.resource, object: row.body }));
+  }
+
+  /**
+   * `PUT /api/v1/namespaces/<name>/finalize`: sets `spec.finalizers` and nothing else (the only
+   * way to change them, as upstream); a Terminating namespace left with no finalizer at all goes.
+   */
+  async finalizeNamespace(
+    server: string,
+    type: ResourceType,
+    version: string,
+    name: string,
+    finalizers: string[],
+    options: WriteOptions = {},
+  ): Promise<KubeObject> {
+    return this.mutate(server, type, version, undefined, name, options, (current) => {
+      if (!current) throw notFound(type, name);
+      const next: KubeObject = { ...current, spec: { ...current.spec, finalizers } };
+      if (finalizers.length === 0) delete (next.spec as Record<string, unknown>)['finalizers'];
+      if (next.metadata.deletionTimestamp && finalizers.length === 0 && (next.metadata.finalizers ?? []).length === 0) return Promise.resolve({ remove: next });
+      return Promise.resolve(settle(current, next));
     });
   }
 
@@ -282,7 +333,7 @@ export class ObjectStore {
   ): Promise<{ removed: number; written: number }> {
     let events: LoggedEvent[] = [];
     const counts = await this.db.transaction(async (sql) => {
-      const tx = new WriteTransaction(sql, server, this.instance, this.now);
+      const tx = new WriteTransaction(sql, server, this.instance);
       await tx.lockServer();
       const { rows } = await sql.query<{ api_group: string; resource: string; namespace: string; name: string; body: KubeObject }>(
         `SELECT api_group, resource, namespace, name, body FROM simulator.kube_objects WHERE server = $1 FOR UPDATE`,
@@ -341,15 +392,22 @@ export class ObjectStore {
     let events: LoggedEvent[] = [];
     try {
       const result = await this.db.transaction(async (sql) => {
-        const tx = new WriteTransaction(sql, server, this.instance, this.now);
+        const tx = new WriteTransaction(sql, server, this.instance);
         await tx.lockServer();
         const current = await tx.read(key);
         const outcome = await decide(current, tx);
         let result: KubeObject;
         if ('put' in outcome) {
-          const checked = validateCustomResource(type, version, outcome.put, options.fieldValidation ?? 'Ignore');
+          const checked = validateCustomResource(type, version, withoutEmptyMetadata(outcome.put), options.fieldValidation ?? 'Ignore');
+          if (options.manager)
+            checked.object = recordUpdate(current, checked.object, options.manager, joinApiVersion(type.group, version), timestamp(this.now()));
           options.warnings?.push(...checked.warnings);
-          result = await tx.put(key, checked.object, current ? 'MODIFIED' : 'ADDED');
+          if (current && sameObject(current, checked.object)) result = current;
+          else {
+            result = await tx.put(key, checked.object, current ? 'MODIFIED' : 'ADDED');
+            // A dry run writes nothing, so no revision: the answer keeps the stored object's (none for a create), as kube-apiserver's does.
+            if (options.dryRun) result = withResourceVersion(result, current?.metadata.resourceVersion);
+          }
         } else if ('remove' in outcome) result = await tx.remove(key, outcome.remove);
         else result = outcome.unchanged;
         await tx.afterWrite(key);
@@ -364,6 +422,11 @@ export class ObjectStore {
       throw error;
     }
   }
+}
+
+function withResourceVersion(object: KubeObject, resourceVersion: string | undefined): KubeObject {
+  const { resourceVersion: _written, ...metadata } = object.metadata;
+  return { ...object, metadata: resourceVersion === undefined ? metadata : { ...metadata, resourceVersion } };
 }
 
 /** Where an object sits in the store: its row key as one string. */
@@ -382,7 +445,9 @@ function checkPreconditions(type: ResourceType, current: KubeObject, input: Kube
 function settle(current: KubeObject, next: KubeObject): Outcome {
   // A pod in its grace period stays until its kubelet deletes it (terminatePod).
   const graceful = (next.metadata.deletionGracePeriodSeconds ?? 0) > 0;
-  if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && !graceful) return { remove: next };
+  // A Terminating namespace is also held by its `spec.finalizers` until the namespace controller finalizes it.
+  const namespaceHeld = next.kind === 'Namespace' && ((next.spec?.['finalizers'] as string[] | undefined) ?? []).length > 0;
+  if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && !graceful && !namespaceHeld) return { remove: next };
   if (sameObject(current, next)) return { unchanged: current };
   return { put: next };
 }
@@ -403,6 +468,24 @@ function terminatePod(current: KubeObject, now: Date, gracePeriodSeconds: number
   const marked = current.metadata.deletionTimestamp;
   if (marked && Date.parse(marked) <= deadline.getTime()) return { unchanged: current };
   return { put: { ...current, metadata: { ...current.metadata, deletionTimestamp: timestamp(deadline), deletionGracePeriodSeconds: grace } } };
+}
+
+/** kube-apiserver's NamespaceLifecycle admission refuses to delete these. */
+const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
+
+/**
+ * kube-apiserver's namespace deletion: the first DELETE marks the namespace Terminating (and adds
+ * nothing else); it goes only once its `spec.finalizers` are empty, which the namespace
+ * controller does through `finalize` after deleting everything in it (namespace-controller.ts).
+ */
+function terminateNamespace(current: KubeObject, now: Date): Outcome {
+  const specFinalizers = ((current.spec?.['finalizers'] as string[] | undefined) ?? []).length;
+  if (!current.metadata.deletionTimestamp) {
+    const marked = { ...current, metadata: { ...current.metadata, deletionTimestamp: timestamp(now) }, status: { ...current.status, phase: 'Terminating' } };
+    return specFinalizers > 0 || (current.metadata.finalizers ?? []).length > 0 ? { put: marked } : { remove: marked };
+  }
+  if (specFinalizers > 0) return { unchanged: current };
+  return markOrRemove(current, now);
 }
 
 /**
@@ -426,7 +509,6 @@ export class WriteTransaction {
     readonly sql: Sql,
     readonly server: string,
     private readonly instance: string,
-    private readonly now: () => Date,
   ) {}
 
   async lockServer(): Promise<void> {
@@ -442,15 +524,24 @@ export class WriteTransaction {
     return rows[0]?.body ?? null;
   }
 
-  async requireActiveNamespace(namespace: string): Promise<void> {
+  /** kube-apiserver's NamespaceLifecycle admission: nothing is created in a namespace that is absent or being terminated. */
+  async requireActiveNamespace(namespace: string, type: ResourceType, name: string): Promise<void> {
     const ns = await this.read({ group: '', resource: 'namespaces', namespace: '', name: namespace });
     if (!ns) throw new KubeApiError(404, 'NotFound', `namespaces "${namespace}" not found`, { name: namespace, group: '', kind: 'namespaces' });
     if (ns.metadata.deletionTimestamp) {
-      throw new KubeApiError(403, 'Forbidden', `unable to create new content in namespace ${namespace} because it is being terminated`, {
-        name: namespace,
-        group: '',
-        kind: 'namespaces',
-      });
+      const message = `namespace ${namespace} is being terminated`;
+      const resource = type.group ? `${type.resource}.${type.group}` : type.resource;
+      throw new KubeApiError(
+        403,
+        'Forbidden',
+        `${resource} "${name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
+        {
+          name,
+          group: type.group,
+          kind: type.resource,
+          causes: [{ reason: 'NamespaceTerminating', message, field: 'metadata.namespace' }],
+        },
+      );
     }
   }
 
@@ -488,34 +579,6 @@ export class WriteTransaction {
     const gone: KubeObject = { ...object, metadata: { ...object.metadata, resourceVersion: revision.toString() } };
     await this.announce(key, { server: this.server, type: 'DELETED', object: gone, resourceVersion: revision });
     return gone;
-  }
-
-  /** Deletes what is in the namespace; the namespace goes too unless finalizers hold something. */
-  async deleteNamespace(namespace: KubeObject): Promise<Outcome> {
-    const name = namespace.metadata.name;
-    const { rows } = await this.sql.query<{ api_group: string; resource: string; name: string; body: KubeObject }>(
-      `SELECT api_group, resource, name, body FROM simulator.kube_objects WHERE server = $1 AND namespace = $2 ORDER BY api_group, resource, name FOR UPDATE`,
-      [this.server, name],
-    );
-    let held = false;
-    for (const row of rows) {
-      const key = { group: row.api_group, resource: row.resource, namespace: name, name: row.name };
-      const outcome = markOrRemove(row.body, this.now());
-      if ('remove' in outcome) await this.remove(key, outcome.remove);
-      else {
-        held = true;
-        if ('put' in outcome) await this.put(key, outcome.put, 'MODIFIED');
-      }
-    }
-    if (!held && (namespace.metadata.finalizers ?? []).length === 0) return { remove: namespace };
-    if (namespace.metadata.deletionTimestamp) return { unchanged: namespace };
-    return {
-      put: {
-        ...namespace,
-        metadata: { ...namespace.metadata, deletionTimestamp: timestamp(this.now()) },
-        status: { ...namespace.status, phase: 'Terminating' },
-      },
-    };
   }
 
   /** A terminating namespace whose last object just went goes as well. */

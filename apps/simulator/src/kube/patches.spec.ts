@@ -1,5 +1,5 @@
 import { parseFieldSelector, parseLabelSelector } from './selectors';
-import { serverSideApply } from './server-side-apply';
+import { recordUpdate, serverSideApply } from './server-side-apply';
 import { applyStrategicMergePatch } from './strategic-merge';
 import { KubeApiError, type KubeObject } from './types';
 
@@ -76,6 +76,31 @@ describe('server-side apply (simplified)', () => {
     expect((forced.metadata.managedFields as { manager: string }[]).map((m) => m.manager)).toEqual(['you']);
     // Same value: shared ownership, no conflict.
     expect(serverSideApply(mine, config({ a: '1' }), 'you', false, 'v1', 't1').metadata.managedFields).toHaveLength(2);
+  });
+
+  it('records an updater as owning what it set or changed, taken from other managers, and an apply over it conflicts naming its version', () => {
+    const created = recordUpdate(null, config({ a: '1', b: '2' }), 'kubectl-create', 'v1', 't0');
+    expect(created.metadata.managedFields).toEqual([
+      {
+        manager: 'kubectl-create',
+        operation: 'Update',
+        apiVersion: 'v1',
+        time: 't0',
+        fieldsType: 'FieldsV1',
+        fieldsV1: { 'f:data': { 'f:a': {}, 'f:b': {} } },
+      },
+    ]);
+    // Nothing changed: the entries (and their times) stay, so the write is a no-op.
+    expect(recordUpdate(created, { ...created }, 'kubectl-edit', 'v1', 't1')).toEqual(created);
+
+    const edited = recordUpdate(created, { ...created, data: { a: '9' } }, 'kubectl-edit', 'v1', 't1');
+    expect(edited.metadata.managedFields).toEqual([
+      { manager: 'kubectl-edit', operation: 'Update', apiVersion: 'v1', time: 't1', fieldsType: 'FieldsV1', fieldsV1: { 'f:data': { 'f:a': {} } } },
+    ]);
+    expect(() => serverSideApply(edited, config({ a: '2' }), 'kubectl', false, 'v1', 't2')).toThrow(
+      'Apply failed with 1 conflict: conflict with "kubectl-edit" using v1: .data.a',
+    );
+    expect(serverSideApply(edited, config({ a: '9' }), 'kubectl', false, 'v1', 't2').metadata.managedFields).toHaveLength(2);
   });
 });
 

@@ -83,12 +83,22 @@ export async function answerReview(
         throw badRequest('spec.resourceAttributes: Invalid value: null: exactly one of nonResourceAttributes or resourceAttributes must be specified');
       return answer({ allowed: true, reason: ALLOWED_REASON });
     case 'selfsubjectrulesreviews':
+      // cluster-admin's rules, then those every authenticated user gets from kube-apiserver's
+      // bootstrap roles (system:basic-user, system:discovery, system:public-info-viewer).
       return answer({
         resourceRules: [
           { verbs: ['create'], apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'] },
+          { verbs: ['create'], apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'] },
           { verbs: ['*'], apiGroups: ['*'], resources: ['*'] },
         ],
-        nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
+        nonResourceRules: [
+          { verbs: ['*'], nonResourceURLs: ['*'] },
+          {
+            verbs: ['get'],
+            nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/openapi', '/openapi/*', '/readyz', '/version', '/version/'],
+          },
+          { verbs: ['get'], nonResourceURLs: ['/healthz', '/livez', '/readyz', '/version', '/version/'] },
+        ],
         incomplete: false,
       });
     default:

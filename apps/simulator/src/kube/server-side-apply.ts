@@ -5,12 +5,16 @@ import { KubeApiError, type KubeObject } from './types';
  * leaf fields of the configurations it applied, recorded in `metadata.managedFields` (FieldsV1
  * `f:` form, operation `Apply`). Applying sets the configuration's fields, removes fields this
  * manager applied before and left out now (unless another manager also owns them), and reports a
- * 409 Conflict where another applying manager owns a field with a different value (`force=true`
- * takes it over).
+ * 409 Conflict where another manager owns a field with a different value (`force=true` takes it
+ * over).
  *
- * What is simplified: lists are atomic (owned and replaced whole, never merged by key); writes
- * that are not applies (PUT, other patches) neither record nor take ownership, so conflicts arise
- * between applying managers only.
+ * Other writes through the API (create, PUT, other patches) record an `Update` entry for their
+ * manager (`fieldManager`, else the User-Agent's product) with the fields they changed (see
+ * recordUpdate), and applying over those fields with another value conflicts too, naming the
+ * updater with its version (`conflict with "kubectl-create" using v1: .data.a`).
+ *
+ * What is simplified: lists are atomic (owned and replaced whole, never merged by key); the
+ * emulator's own controllers record no ownership.
  */
 type Path = string[];
 
@@ -128,6 +132,46 @@ function sameValue(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/** How kube-apiserver names a conflicting manager: an updater with the version (and subresource) it wrote through. */
+function conflictingManager(entry: ManagedFieldsEntry): string {
+  const named = JSON.stringify(entry.manager);
+  if (entry.operation !== 'Update') return named;
+  const using = `${named} using ${entry.apiVersion ?? 'v1'}`;
+  return entry.subresource ? `${using} with subresource ${JSON.stringify(entry.subresource)}` : using;
+}
+
+const overlaps = (a: Path, b: Path) => (a.length <= b.length ? a.every((part, i) => b[i] === part) : b.every((part, i) => a[i] === part));
+
+/**
+ * The managedFields after `manager` wrote `next` over `current` with a create, update or
+ * non-apply patch (operation `Update`), as kube-apiserver records them: the manager comes to own
+ * every field it set or changed, which no other manager owns any longer; fields it removed are
+ * nobody's. A write that changes no field leaves them as they were.
+ */
+export function recordUpdate(current: KubeObject | null, next: KubeObject, manager: string, apiVersion: string, now: string): KubeObject {
+  const before = current ? new Map(leafPaths(current).map((p) => [keyOf(p), p])) : new Map<string, Path>();
+  const after = leafPaths(next);
+  const afterKeys = new Set(after.map(keyOf));
+  const changed = after.filter((path) => !current || !sameValue(valueAt(current, path), valueAt(next, path)));
+  const removed = [...before.values()].filter((path) => !afterKeys.has(keyOf(path)));
+  if (changed.length === 0 && removed.length === 0) return next;
+  const given = (next.metadata.managedFields ?? current?.metadata.managedFields ?? []) as ManagedFieldsEntry[];
+  const entries = given.filter(isObject) as ManagedFieldsEntry[];
+  const mine = entries.find((e) => e.manager === manager && e.operation === 'Update' && !e.subresource);
+  const touched = [...changed, ...removed];
+  const kept = (paths: Path[]) => paths.filter((path) => !touched.some((t) => overlaps(t, path)));
+  const managedFields: ManagedFieldsEntry[] = [];
+  for (const entry of entries) {
+    if (entry === mine) continue;
+    const paths = kept(fromFieldsV1(entry.fieldsV1));
+    if (paths.length > 0) managedFields.push({ ...entry, fieldsV1: toFieldsV1(paths) });
+  }
+  const owned = [...kept(mine ? fromFieldsV1(mine.fieldsV1) : []), ...changed];
+  if (owned.length > 0) managedFields.push({ manager, operation: 'Update', apiVersion, time: now, fieldsType: 'FieldsV1', fieldsV1: toFieldsV1(owned) });
+  const { managedFields: _before, ...metadata } = next.metadata;
+  return { ...next, metadata: managedFields.length > 0 ? { ...metadata, managedFields } : metadata };
+}
+
 /**
  * The object after `manager` applies `config` to `current` (null: the object does not exist yet;
  * the result is then the configuration with its managedFields, to be created).
@@ -144,16 +188,16 @@ export function serverSideApply(current: KubeObject | null, config: KubeObject, 
     for (const path of applied) {
       if (sameValue(valueAt(current, path), valueAt(config, path))) continue;
       for (const other of others) {
-        if (!other.entry.operation || other.entry.operation !== 'Apply' || !other.paths.has(keyOf(path))) continue;
+        if (!other.paths.has(keyOf(path))) continue;
         if (force) other.paths.delete(keyOf(path));
-        else conflicts.push({ manager: other.entry.manager, field: `.${path.join('.')}` });
+        else conflicts.push({ manager: conflictingManager(other.entry), field: `.${path.join('.')}` });
       }
     }
   }
   if (conflicts.length > 0) {
-    const list = conflicts.map((c) => `conflict with "${c.manager}": ${c.field}`).join('\n- ');
+    const list = conflicts.map((c) => `conflict with ${c.manager}: ${c.field}`).join('\n- ');
     throw new KubeApiError(409, 'Conflict', `Apply failed with ${conflicts.length} conflict${conflicts.length > 1 ? 's' : ''}: ${list}`, {
-      causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}"`, field: c.field })),
+      causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with ${c.manager}`, field: c.field })),
     });
   }
 

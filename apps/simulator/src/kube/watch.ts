@@ -6,13 +6,16 @@ import { asVersion } from './object-store';
 import { joinApiVersion, splitApiVersion, type ResourceType } from './resources';
 import { parseFieldSelector, parseLabelSelector } from './selectors';
 import { toTable } from './table';
-import type { KubeObject, WatchEventType } from './types';
+import { KubeApiError, type KubeObject, type WatchEventType } from './types';
 
 /**
  * `?watch=1`: a chunked stream of JSON lines `{"type", "object"}` from the emulator's event log.
  * Without a resourceVersion (or "0") it starts with ADDED for every current object, as
  * kube-apiserver does; from a resourceVersion the log no longer reaches back it answers an ERROR
  * event with a 410 `Expired` Status (what kube-apiserver sends, and client-go relists on).
+ * `sendInitialEvents=true` (with `allowWatchBookmarks` and `resourceVersionMatch=NotOlderThan`)
+ * starts with the current objects whatever the resourceVersion and marks their end with a
+ * BOOKMARK annotated `k8s.io/initial-events-end`, as a streaming list does upstream.
  * Simplified: an object that stops matching the selectors is not reported as DELETED.
  */
 const DEFAULT_TIMEOUT_SECONDS = 1800;
@@ -28,6 +31,9 @@ export async function serveWatch(context: RequestContext, type: ResourceType, ve
   const since = query.get('resourceVersion');
   if (since !== null && since !== '' && !/^\d+$/.test(since)) throw badRequest(`invalid resourceVersion "${since}"`);
   const bookmarks = query.get('allowWatchBookmarks') === 'true';
+  const initialEvents = query.get('sendInitialEvents') === 'true';
+  if (initialEvents && (!bookmarks || query.get('resourceVersionMatch') !== 'NotOlderThan'))
+    throw new KubeApiError(422, 'Invalid', 'sendInitialEvents requires allowWatchBookmarks=true and resourceVersionMatch=NotOlderThan');
   const table = wantsTable(req);
   const group = type.group;
 
@@ -86,7 +92,7 @@ export async function serveWatch(context: RequestContext, type: ResourceType, ve
   res.on('close', finish);
 
   try {
-    if (since === null || since === '' || since === '0') {
+    if (initialEvents || since === null || since === '' || since === '0') {
       const current = await emulator.store.list(info.name, type, version, {
         ...(namespace !== undefined ? { namespace } : {}),
         labelSelector: query.get('labelSelector') ?? undefined,
@@ -94,6 +100,11 @@ export async function serveWatch(context: RequestContext, type: ResourceType, ve
       });
       for (const object of current.items) send('ADDED', present(object));
       last = BigInt(current.resourceVersion);
+      // A streaming list (WatchList, on by default in 1.32) ends its initial events with this bookmark.
+      if (initialEvents) {
+        const annotations = { 'k8s.io/initial-events-end': 'true' };
+        send('BOOKMARK', { kind: type.kind, apiVersion: joinApiVersion(type.group, version), metadata: { resourceVersion: last.toString(), annotations } });
+      }
     } else {
       const backlog = emulator.events.since(info.name, BigInt(since));
       if (backlog === 'expired') {

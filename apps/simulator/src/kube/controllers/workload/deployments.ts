@@ -30,6 +30,7 @@ import { createIfAbsent, deleteIfPresent, listOptions, racing, reconcileScope, w
  * Available and Progressing conditions).
  */
 const REVISION = 'deployment.kubernetes.io/revision';
+const REVISION_HISTORY = 'deployment.kubernetes.io/revision-history';
 const HASH = 'pod-template-hash';
 
 export const deploymentController: EmulatedController = {
@@ -92,11 +93,11 @@ async function syncDeployment(server: ApiServerClient, deployment: KubeObject, o
       const message = `Scaled up replica set ${created.metadata.name} from 0 to ${replicasOf(created)}`;
       await recordEvent(server, deployment, { type: 'Normal', reason: 'ScalingReplicaSet', message, component: 'deployment-controller', action: '', now });
     }
-  } else if (fresh && !paused) {
-    if (revisionOf(fresh) < maxRevision) {
-      // A rollback to an older template makes that ReplicaSet the newest revision again.
-      fresh = (await racing(() => server.mergePatch(refOf(fresh!), { metadata: { annotations: { [REVISION]: String(maxRevision + 1) } } }))) ?? fresh;
-    }
+  } else if (fresh) {
+    const annotations = freshAnnotations(deployment, fresh, maxRevision);
+    if (annotations) fresh = (await racing(() => server.mergePatch(refOf(fresh!), { metadata: { annotations } }))) ?? fresh;
+  }
+  if (fresh && !createdFresh && !paused) {
     const step = await plan(server, settings, stateOf(fresh), old);
     for (const rs of owned) {
       const replicas = step.get(rs.metadata.name);
@@ -149,6 +150,43 @@ async function oldPodsRunning(server: ApiServerClient, old: KubeObject[]): Promi
   return pods.filter((pod) => old.some((rs) => isOwnedBy(pod, rs)) && (isPodActive(pod) || isTerminating(pod))).length;
 }
 
+/**
+ * Annotations the deployment controller does not copy from a Deployment to its ReplicaSets (its
+ * own bookkeeping, and kubectl's last-applied configuration); upstream's annotationsToSkip.
+ */
+const NOT_COPIED = new Set([
+  'kubectl.kubernetes.io/last-applied-configuration',
+  REVISION,
+  REVISION_HISTORY,
+  'deployment.kubernetes.io/desired-replicas',
+  'deployment.kubernetes.io/max-replicas',
+  'deprecated.deployment.rollback.to',
+]);
+
+/** The Deployment's own annotations (`kubernetes.io/change-cause` above all), as the ReplicaSets of its revisions carry them. */
+function copiedAnnotations(deployment: KubeObject): Record<string, string> {
+  return Object.fromEntries(Object.entries(deployment.metadata.annotations ?? {}).filter(([key]) => !NOT_COPIED.has(key)));
+}
+
+/**
+ * What the current template's ReplicaSet must be annotated with, or null when it already is: the
+ * Deployment's annotations copied onto it (an annotation added after the rollout started still
+ * reaches `kubectl rollout history`), and, when a rollback makes an older ReplicaSet current again,
+ * the newest revision with the revisions it had before in `revision-history`.
+ */
+function freshAnnotations(deployment: KubeObject, fresh: KubeObject, maxRevision: number): Record<string, string> | null {
+  const current = fresh.metadata.annotations ?? {};
+  const wanted: Record<string, string> = {};
+  for (const [key, value] of Object.entries(copiedAnnotations(deployment))) if (current[key] !== value) wanted[key] = value;
+  const revision = revisionOf(fresh);
+  if (revision < maxRevision) {
+    wanted[REVISION] = String(maxRevision + 1);
+    const history = current[REVISION_HISTORY];
+    wanted[REVISION_HISTORY] = history ? `${history},${revision}` : String(revision);
+  }
+  return Object.keys(wanted).length ? wanted : null;
+}
+
 function newReplicaSet(deployment: KubeObject, hash: string, replicas: number, revision: number, settings: RolloutSettings): KubeObject {
   const template = templateOf(deployment);
   const selector = selectorOf(deployment) ?? {};
@@ -161,6 +199,7 @@ function newReplicaSet(deployment: KubeObject, hash: string, replicas: number, r
       namespace: deployment.metadata.namespace!,
       labels,
       annotations: {
+        ...copiedAnnotations(deployment),
         'deployment.kubernetes.io/desired-replicas': String(settings.replicas),
         'deployment.kubernetes.io/max-replicas': String(settings.replicas + fenceposts(settings).surge),
         [REVISION]: String(revision),

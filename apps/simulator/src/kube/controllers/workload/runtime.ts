@@ -92,7 +92,13 @@ export function listOptions(scope: { namespace?: string }): { namespace?: string
 }
 
 export function isRace(error: unknown): boolean {
-  return error instanceof KubeApiError && (error.code === 404 || error.code === 409);
+  return error instanceof KubeApiError && (error.code === 404 || error.code === 409 || isNamespaceTerminating(error));
+}
+
+/** A create refused because its namespace is being deleted: upstream controllers let it go too (the NamespaceTerminating cause). */
+function isNamespaceTerminating(error: KubeApiError): boolean {
+  const causes = (error.details?.['causes'] as { reason?: string }[] | undefined) ?? [];
+  return error.code === 403 && causes.some((cause) => cause.reason === 'NamespaceTerminating');
 }
 
 /** Runs a write; a lost race is left for the next reconcile, anything else is thrown. */
