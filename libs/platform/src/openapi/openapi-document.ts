@@ -15,7 +15,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   422: 'Valid, but against a rule (quota, residency, version catalogue, idempotency key reuse)',
   429: 'Rate limit exceeded; see RateLimit-* and Retry-After',
   500: 'Internal error; quote request_id',
-  503: 'A dependency (PostgreSQL, Redis) is unreachable; retry after Retry-After seconds',
+  503: 'A dependency (PostgreSQL, Redis, or the cloud the clusters run on), named in `detail`, is unreachable; retry after Retry-After seconds',
 };
 
 /** Statuses any route of this access level can answer, besides its own `errors`. */
