@@ -1,7 +1,5 @@
 import { outageLog, PrismaService } from '@capstan/platform';
-import { seedStaff, startTestApi, type TestApi } from '@capstan/testing';
-import { once } from 'node:events';
-import { type AddressInfo, createServer } from 'node:net';
+import { freePort, seedStaff, startTestApi, type TestApi } from '@capstan/testing';
 
 /**
  * A cloud that does not answer is named as such (docs/dependency-outages.md): with the simulated
@@ -15,10 +13,7 @@ describe('an unreachable simulated cloud', () => {
 
   beforeAll(async () => {
     // A port that was just free: nothing listens on it, so every connection is refused.
-    const probe = createServer().listen(0, '127.0.0.1');
-    await once(probe, 'listening');
-    port = (probe.address() as AddressInfo).port;
-    await new Promise((resolve) => probe.close(resolve));
+    port = await freePort();
     api = await startTestApi({ PROVIDER: 'simulated', SIMULATOR_URL: `http://127.0.0.1:${port}` });
     staff = { authorization: `Bearer ${(await seedStaff(api.app.get(PrismaService), 'admin')).token}` };
   }, 60_000);
