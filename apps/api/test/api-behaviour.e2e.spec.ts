@@ -1,4 +1,4 @@
-import { clusterRequest, seedOrganization, seedToken, useTestApi } from '@capstan/testing';
+import { clusterRequest, eventually, seedOrganization, seedToken, useTestApi } from '@capstan/testing';
 
 describe('API behaviour', () => {
   const started = useTestApi();
@@ -217,8 +217,9 @@ describe('API behaviour', () => {
       const listed = (await get('/v1/tokens', org.token)).json();
       expect(JSON.stringify(listed)).not.toContain(created.secret);
       await get('/v1/organization', created.secret);
-      await new Promise((r) => setTimeout(r, 50));
-      expect((await started.prisma.apiToken.findUniqueOrThrow({ where: { id: created.id } })).lastUsedAt).not.toBeNull();
+      // Last use is written after the answer, off the request's path: wait for it rather than a fixed
+      // 50 ms, which a loaded machine overran.
+      await eventually(async () => (await started.prisma.apiToken.findUniqueOrThrow({ where: { id: created.id } })).lastUsedAt !== null);
     });
 
     it('refuses writes with a read-only token (403)', async () => {

@@ -235,6 +235,19 @@ describe('the OpenAPI document against the real answers, for every route', () =>
     return found;
   }
 
+  /** What is wrong with an answer that should be a 400 problem naming `violation` (empty when it is one). */
+  function refusal(
+    route: RouteContract,
+    res: { statusCode: number; headers: Record<string, unknown>; body: string },
+    violation: { field: string; message: string },
+  ) {
+    const at = `${route.operationId} (${violation.field} ${violation.message}) answered ${res.statusCode}`;
+    if (res.statusCode !== 400) return [`${at}, not 400: ${res.body.slice(0, 200)}`];
+    if (!String(res.headers['content-type']).startsWith('application/problem+json')) return [`${at} as ${String(res.headers['content-type'])}`];
+    const errors = (JSON.parse(res.body) as { errors?: { field: string; message: string }[] }).errors ?? [];
+    return errors.some((e) => e.field === violation.field && e.message === violation.message) ? [] : [`${at} without naming it: ${res.body.slice(0, 200)}`];
+  }
+
   const credentialFor = (route: RouteContract) => (route.access === 'public' ? undefined : route.access.startsWith('staff') ? staffToken : owner.token);
 
   const send = (
@@ -302,7 +315,11 @@ describe('the OpenAPI document against the real answers, for every route', () =>
       found.push(...mismatches(route, 'unknown body field', await send(route, { token, payload: bad })));
       found.push(...mismatches(route, 'not JSON', await send(route, { token, payload: 'name=x', contentType: 'text/plain' })));
     }
-    found.push(...mismatches(route, 'unknown query parameter', await send(route, { token, url: `${pathFor(route, owner)}?surprise=1`, payload: body })));
+    // Every route refuses a query parameter it does not declare, whether or not it declares a query
+    // (docs/input-rules.md, "Unknown fields"): 400, naming it, never a 2xx that ignored it.
+    const unknownQuery = await send(route, { token, url: `${pathFor(route, owner)}?surprise=1`, payload: body });
+    found.push(...mismatches(route, 'unknown query parameter', unknownQuery));
+    found.push(...refusal(route, unknownQuery, { field: 'surprise', message: 'is not a known field' }));
     // Catalogue keys (a provider, a minor, an add-on name) are no ids: only a path with one has a malformed variant.
     const malformed = malformedPath(route);
     if (malformed !== pathFor(route, owner)) found.push(...mismatches(route, 'malformed id', await send(route, { token, url: malformed, payload: body })));

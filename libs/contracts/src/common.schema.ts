@@ -49,3 +49,11 @@ export const etag = z.string().openapi({ example: '"3"' });
  * must be an empty object, so a field meant for another route is a 400 rather than ignored.
  */
 export const noInputBody = z.object({}).strict().openapi('NoInput').optional();
+
+/**
+ * The query of a route that takes no parameters: a parameter that is sent is refused like any
+ * unknown field (docs/input-rules.md, "Unknown fields"), so a misspelt `?watch=` or `?fields=` is a
+ * 400 naming it rather than a 200 that silently ignored it. A route that declares no query is
+ * checked against this one.
+ */
+export const noQuery = z.object({}).strict();

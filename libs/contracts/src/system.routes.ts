@@ -1,3 +1,4 @@
+import { noQuery } from './common.schema';
 import { defineRoute } from './route';
 import { z } from './zod';
 
@@ -7,10 +8,6 @@ const healthReport = z
     checks: z.record(z.string(), z.object({ status: z.enum(['up', 'down']), message: z.string().optional() })).optional(),
   })
   .openapi('HealthReport');
-
-// Probes send no parameters; one that is sent is refused like any unknown field (docs/input-rules.md),
-// so a mistyped probe URL (`/readyz?verbose`) is a 400 rather than a silent 200.
-const noQuery = z.object({}).strict();
 
 export const liveness = defineRoute({
   operationId: 'getLiveness',

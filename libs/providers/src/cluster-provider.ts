@@ -1,3 +1,4 @@
+import type { UnreachableCall } from '@capstan/platform';
 /**
  * The port every cluster provider implements: the simulated cloud (default), RKE2 through Cluster
  * API objects on a management cluster, and GKE through the Container API v1.
@@ -149,6 +150,11 @@ export class ProviderError extends Error {
     message: string,
     readonly retryable: boolean,
     readonly code = 'provider_error',
+    /**
+     * Set when the call got no answer at all: which dependency, so that a request meeting it is
+     * answered 503 naming it rather than taken for a database outage (docs/dependency-outages.md).
+     */
+    readonly unreachable?: UnreachableCall,
   ) {
     super(message);
     this.name = 'ProviderError';

@@ -1,4 +1,4 @@
-import { isPoolExhausted, OutageLog, unreachableDependency } from './dependency-outage';
+import { isPoolExhausted, OutageLog, unreachableCall, unreachableDependency } from './dependency-outage';
 import { toProblem } from './problem';
 
 const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
@@ -16,6 +16,42 @@ describe('which errors are dependency outages', () => {
     ['ioredis closed', new Error('Connection is closed.'), 'redis'],
   ])('%s is an outage of %s', (_, error, dependency) => {
     expect(unreachableDependency(error)).toBe(dependency);
+  });
+
+  it.each([
+    ['the simulated cloud', 'simulated-cloud', 'the simulated cloud'],
+    ['the GKE API', 'gke', 'the GKE API'],
+    ['the management cluster', 'management-cluster', 'the management cluster'],
+  ] as const)('a refused call to %s is an outage of it, not of Postgres, and is named so without its host', (_, dependency, named) => {
+    // What a provider client throws: the socket's message (which reads like pg's) and its mark.
+    const refused = Object.assign(new Error('simulated cloud unreachable: GET /v1/chaos/faults: connect ECONNREFUSED 10.1.2.3:8090'), {
+      code: 'unavailable',
+      unreachable: { dependency, host: 'cloud.internal:8090' },
+    });
+    const wrapped = new Error('listing faults failed', { cause: refused });
+    expect(unreachableDependency(refused)).toBe(dependency);
+    expect(unreachableDependency(wrapped)).toBe(dependency);
+    expect(unreachableCall(wrapped)).toEqual({ dependency, host: 'cloud.internal:8090' });
+    const { status, problem, dependency: recorded, retryAfter } = toProblem(wrapped, '/admin/v1/simulator/faults', 'req_1');
+    expect({ status, recorded, retryAfter }).toEqual({ status: 503, recorded: dependency, retryAfter: 5 });
+    expect(problem).toMatchObject({ type: 'https://capstan.dev/problems/dependency-unavailable', detail: `${named} is unreachable; retry in 5 s` });
+    expect(JSON.stringify(problem)).not.toMatch(/cloud\.internal|10\.1\.2\.3|database/);
+  });
+
+  it('ignores a mark that names no dependency it knows', () => {
+    expect(unreachableCall(Object.assign(new Error('x'), { unreachable: { dependency: 'mainframe' } }))).toBeUndefined();
+  });
+
+  it('logs the host of a dependency called over HTTP, and keeps each outage apart', () => {
+    const log = new OutageLog();
+    const warn = jest.spyOn((log as unknown as { logger: { warn: () => void } }).logger, 'warn').mockImplementation(() => undefined);
+    jest.spyOn((log as unknown as { logger: { log: () => void } }).logger, 'log').mockImplementation(() => undefined);
+    log.failed('simulated-cloud', Object.assign(new Error('refused'), { unreachable: { dependency: 'simulated-cloud', host: 'sim.internal:8090' } }));
+    expect(warn).toHaveBeenCalledWith(expect.objectContaining({ dependency: 'simulated-cloud', host: 'sim.internal:8090' }), expect.any(String));
+    expect(log.isDown('simulated-cloud')).toBe(true);
+    expect(log.isDown('postgres')).toBe(false);
+    log.succeeded('simulated-cloud');
+    expect(log.isDown('simulated-cloud')).toBe(false);
   });
 
   it.each([

@@ -1,6 +1,58 @@
 import { Logger } from '@nestjs/common';
 
-export type Dependency = 'postgres' | 'redis';
+/**
+ * What a request can find unreachable: our own stores, and the cloud the drivers call (the
+ * simulated cloud, the GKE API, the RKE2 management cluster).
+ */
+export type Dependency = 'postgres' | 'redis' | 'simulated-cloud' | 'gke' | 'management-cluster';
+
+/** How an answer names each dependency (never by host: a client is not told our topology). */
+export const DEPENDENCY_NAMES: Record<Dependency, string> = {
+  postgres: 'the database',
+  redis: 'the queue store',
+  'simulated-cloud': 'the simulated cloud',
+  gke: 'the GKE API',
+  'management-cluster': 'the management cluster',
+};
+
+/**
+ * What the client of a dependency called over HTTP attaches (as `unreachable`) to the error of a
+ * call that got no answer: which dependency, and the host of its configured URL, for the log.
+ * Without it a refused socket looks the same whoever refused it, and every one was taken for
+ * Postgres (docs/dependency-outages.md).
+ */
+export interface UnreachableCall {
+  dependency: Dependency;
+  host?: string;
+}
+
+/** The host of a configured URL, for the outage log (no credentials, no path). */
+export function hostOf(url: string): string | undefined {
+  try {
+    return new URL(url).host || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The mark a dependency's client left on the error or on one it wraps, if any. */
+export function unreachableCall(error: unknown): UnreachableCall | undefined {
+  const seen = new Set<unknown>();
+  let current: unknown = error;
+  while (current && typeof current === 'object' && !seen.has(current)) {
+    seen.add(current);
+    const mark = (current as { unreachable?: Partial<UnreachableCall> }).unreachable;
+    if (mark && typeof mark === 'object' && typeof mark.dependency === 'string' && mark.dependency in DEPENDENCY_NAMES) {
+      return { dependency: mark.dependency, ...(typeof mark.host === 'string' ? { host: mark.host } : {}) };
+    }
+    current = next(current);
+  }
+  return undefined;
+}
+
+function next(error: object): unknown {
+  return (error as { cause?: unknown }).cause ?? (error as { meta?: { driverAdapterError?: unknown } }).meta?.driverAdapterError;
+}
 
 /** Seconds a client is told to wait before retrying during an outage: about a reconnect attempt. */
 export const OUTAGE_RETRY_AFTER_SECONDS = 5;
@@ -30,6 +82,10 @@ const REDIS_MESSAGES = /Connection is closed|Reached the max retries per request
  * Walks the error's causes, since Prisma and Kysely wrap the driver's error.
  */
 export function unreachableDependency(error: unknown): Dependency | undefined {
+  // First the mark of the client that made the call: its error carries the socket's message
+  // (`connect ECONNREFUSED ...`), which the patterns below would take for Postgres.
+  const marked = unreachableCall(error);
+  if (marked) return marked.dependency;
   const seen = new Set<unknown>();
   let current: unknown = error;
   while (current && typeof current === 'object' && !seen.has(current)) {
@@ -40,7 +96,7 @@ export function unreachableDependency(error: unknown): Dependency | undefined {
     if (typeof code === 'string' && (PRISMA_CODES.has(code) || POSTGRES_STATES.test(code))) return 'postgres';
     if (name === 'PrismaClientInitializationError' || PG_MESSAGES.test(text)) return 'postgres';
     if (typeof code === 'string' && NETWORK_CODES.has(code)) return /redis|6379/i.test(text) ? 'redis' : 'postgres';
-    current = (current as { cause?: unknown }).cause ?? (current as { meta?: { driverAdapterError?: unknown } }).meta?.driverAdapterError;
+    current = next(current);
   }
   return undefined;
 }
@@ -58,7 +114,7 @@ export function isPoolExhausted(error: unknown): boolean {
     seen.add(current);
     const { code, message } = current as { code?: unknown; message?: unknown };
     if (code === POOL_EXHAUSTED_CODE || (typeof message === 'string' && POOL_EXHAUSTED_MESSAGE.test(message))) return true;
-    current = (current as { cause?: unknown }).cause ?? (current as { meta?: { driverAdapterError?: unknown } }).meta?.driverAdapterError;
+    current = next(current);
   }
   return false;
 }
@@ -76,10 +132,16 @@ export class OutageLog {
     if (this.down.has(dependency)) return;
     this.down.set(dependency, Date.now());
     const reason = error instanceof Error ? `${error.name}: ${String((error as { code?: unknown }).code ?? '')}`.trim() : 'unknown';
-    this.logger.warn({ dependency, reason }, `${dependency} unreachable: answering 503 with Retry-After until it is back`);
+    // The configured host of a dependency called over HTTP: which simulated cloud, GKE endpoint or
+    // management cluster it is (the log is the operator's; the answer never names hosts).
+    const host = unreachableCall(error)?.host;
+    this.logger.warn({ dependency, reason, ...(host ? { host } : {}) }, `${dependency} unreachable: answering 503 with Retry-After until it is back`);
   }
 
-  /** Called when a request that needed Postgres (every authenticated one) succeeded. */
+  /**
+   * Called when a request that needed Postgres (every authenticated one) succeeded, or a call to a
+   * dependency called over HTTP got an answer.
+   */
   succeeded(dependency: Dependency): void {
     const since = this.down.get(dependency);
     if (since === undefined) return;

@@ -1,6 +1,13 @@
 import { DomainError, type ErrorKind } from '@capstan/domain';
 import { HttpException } from '@nestjs/common';
-import { BUSY_RETRY_AFTER_SECONDS, type Dependency, isPoolExhausted, OUTAGE_RETRY_AFTER_SECONDS, unreachableDependency } from './dependency-outage';
+import {
+  BUSY_RETRY_AFTER_SECONDS,
+  type Dependency,
+  DEPENDENCY_NAMES,
+  isPoolExhausted,
+  OUTAGE_RETRY_AFTER_SECONDS,
+  unreachableDependency,
+} from './dependency-outage';
 
 /** RFC 9457 problem details, plus Capstan's `request_id` so support can find the log lines. */
 export interface ProblemDetails {
@@ -96,7 +103,7 @@ export function toProblem(error: unknown, instance?: string, requestId?: string)
         type: PROBLEM_TYPE_BASE + 'dependency-unavailable',
         title: 'A dependency is unavailable',
         status: 503,
-        detail: `${dependency === 'postgres' ? 'the database' : 'the queue store'} is unreachable; retry in ${OUTAGE_RETRY_AFTER_SECONDS} s`,
+        detail: `${DEPENDENCY_NAMES[dependency]} is unreachable; retry in ${OUTAGE_RETRY_AFTER_SECONDS} s`,
         retry_after: OUTAGE_RETRY_AFTER_SECONDS,
         ...base,
       },

@@ -1,8 +1,10 @@
 import type { RouteContract } from '@capstan/contracts';
-import { applyDecorators, Header, HttpCode, RequestMethod, RequestMapping, SetMetadata, UseInterceptors } from '@nestjs/common';
+import { applyDecorators, Header, HttpCode, RequestMethod, RequestMapping, SetMetadata, UseGuards, UseInterceptors } from '@nestjs/common';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
+import { ROUTE_CONTRACT } from './route-contract.metadata';
+import { UndeclaredQueryGuard } from './undeclared-query.guard';
 
-export const ROUTE_CONTRACT = Symbol('capstan:route-contract');
+export { ROUTE_CONTRACT } from './route-contract.metadata';
 
 const METHODS: Record<RouteContract['method'], RequestMethod> = {
   GET: RequestMethod.GET,
@@ -19,8 +21,9 @@ export function toRouterPath(openApiPath: string): string {
 
 /**
  * Mounts a handler from its contract: method, path, success status, the contract itself as
- * metadata for the access guard and the `@Input()` validator, and Idempotency-Key handling on the
- * routes the contract marks idempotent.
+ * metadata for the access guard and the `@Input()` validator, Idempotency-Key handling on the
+ * routes the contract marks idempotent, and the refusal of query parameters on routes that declare
+ * none (their handlers need not take `@Input()`).
  */
 export function Endpoint(route: RouteContract): MethodDecorator {
   const success =
@@ -31,6 +34,7 @@ export function Endpoint(route: RouteContract): MethodDecorator {
     RequestMapping({ path: toRouterPath(route.path), method: METHODS[route.method] }),
     HttpCode(success),
     SetMetadata(ROUTE_CONTRACT, route),
+    ...(route.query ? [] : [UseGuards(new UndeclaredQueryGuard(route))]),
     ...(route.idempotent ? [UseInterceptors(IdempotencyInterceptor)] : []),
     // A secret shown once must not survive in a browser, proxy or CDN cache.
     ...(route.oneTimeSecret ? [Header('cache-control', 'no-store')] : []),

@@ -1,9 +1,9 @@
-import { type RouteContract, textViolations } from '@capstan/contracts';
+import { noQuery, type RouteContract, textViolations } from '@capstan/contracts';
 import { type FieldViolation, ValidationError } from '@capstan/domain';
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { ZodError, ZodType } from 'zod';
-import { ROUTE_CONTRACT } from './endpoint.decorator';
+import { ROUTE_CONTRACT } from './route-contract.metadata';
 
 /**
  * The handler's validated input, parsed with the route contract's schemas. Every violation in
@@ -45,9 +45,12 @@ export function parseRouteInput(route: RouteContract, request: Pick<FastifyReque
       if (!violations.some((v) => v.field === violation.field && v.message === violation.message)) violations.push(violation);
     return undefined;
   };
+  // A route without a query contract takes no parameters: an empty strict contract, so an unknown
+  // one is refused as it is where a contract exists (docs/input-rules.md, "Unknown fields").
+  const query = parse(route.query ?? noQuery, request.query, 'query');
   const input = {
     params: parse(route.params, request.params, 'path'),
-    query: parse(route.query, request.query, 'query'),
+    query: route.query ? query : undefined,
     body: parse(route.body, request.body, 'body'),
   };
   if (violations.length > 0) throw new ValidationError(violations);

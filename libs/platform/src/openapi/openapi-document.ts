@@ -15,13 +15,13 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   422: 'Valid, but against a rule (quota, residency, version catalogue, idempotency key reuse)',
   429: 'Rate limit exceeded; see RateLimit-* and Retry-After',
   500: 'Internal error; quote request_id',
-  503: 'A dependency (PostgreSQL, Redis) is unreachable; retry after Retry-After seconds',
+  503: 'A dependency (PostgreSQL, Redis, or the cloud the clusters run on), named in `detail`, is unreachable; retry after Retry-After seconds',
 };
 
 /** Statuses any route of this access level can answer, besides its own `errors`. */
 function commonErrors(route: RouteContract): number[] {
-  const statuses = [500];
-  if (route.params || route.query || route.body) statuses.push(400);
+  // Every route checks its input: one that declares no query refuses any parameter that is sent.
+  const statuses = [400, 500];
   if (route.body) statuses.push(413, 415);
   // Everything behind a credential reads Postgres: while it is unreachable, 503 with Retry-After.
   if (route.access !== 'public') statuses.push(401, 403, 429, 503);

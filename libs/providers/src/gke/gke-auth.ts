@@ -1,3 +1,4 @@
+import { hostOf, outageLog } from '@capstan/platform';
 import { ProviderError } from '../cluster-provider';
 import type { GkeCredentials } from './gke-settings';
 
@@ -61,7 +62,7 @@ export class GkeTokenSource {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
-      throw new ProviderError(`GKE token endpoint unreachable: ${(error as Error).message}`, true, 'gke_unavailable');
+      throw new ProviderError(`GKE token endpoint unreachable: ${(error as Error).message}`, true, 'gke_unavailable', { dependency: 'gke', host: hostOf(url) });
     }
     const body = (await response.json().catch(() => ({}))) as { access_token?: string; expires_in?: number; error_description?: string };
     if (!response.ok || !body.access_token) {
@@ -96,6 +97,9 @@ export class BearerAuthClient {
     const headers = new Headers(init.headers);
     headers.set('authorization', `Bearer ${await this.tokens.apiToken()}`);
     // google-gax adds node-fetch options (agent, responseType) that the platform fetch ignores.
-    return fetch(url, { method: init.method, headers, body: init.body, signal: init.signal });
+    const response = await fetch(url, { method: init.method, headers, body: init.body, signal: init.signal });
+    // It answered: an outage of it that a request met is over.
+    outageLog.succeeded('gke');
+    return response;
   }
 }

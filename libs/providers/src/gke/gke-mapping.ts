@@ -313,7 +313,8 @@ export function toProviderError(error: unknown, doing: string): ProviderError {
   if (error instanceof ProviderError) return error;
   const code = rpcCode(error);
   const message = `GKE ${doing}: ${(error as Error)?.message ?? String(error)}`;
-  if (code === undefined) return new ProviderError(message, true, 'gke_unreachable');
+  // No RPC status at all: GKE did not answer, which a request meets as the GKE API being down.
+  if (code === undefined) return new ProviderError(message, true, 'gke_unreachable', { dependency: 'gke' });
   const retryable = RETRYABLE_CODES.has(code) || isIncompatibleOperation(error);
   const name =
     Object.entries(RPC)

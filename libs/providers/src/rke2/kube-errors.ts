@@ -7,14 +7,20 @@ export { kubeStatusBody, kubeStatusCode } from '../kube-answers';
  * A failed call to the management cluster as the port's ProviderError. `doing` names the work in
  * words a customer can read ("creating the control plane of capstan-01j..."). Retryable: no answer
  * (network, timeout), 429, 5xx, and 409 Conflict (a concurrent write: read again and retry).
- * Final: every other 4xx, with the API server's own message.
+ * Final: every other 4xx, with the API server's own message. `host`: the management cluster's
+ * configured server, named in the outage log when it does not answer.
  */
-export function toProviderError(error: unknown, doing: string): ProviderError {
+export function toProviderError(error: unknown, doing: string, host?: string): ProviderError {
   if (error instanceof ProviderError) return error;
   const code = kubeStatusCode(error);
   if (code === null) {
     const reason = networkReason(error);
-    if (reason) return new ProviderError(`the management cluster did not answer while ${doing} (${reason}); Capstan retries`, true, 'provider_unavailable');
+    // No answer at all: the management cluster (at its configured host) is what a request met down.
+    if (reason)
+      return new ProviderError(`the management cluster did not answer while ${doing} (${reason}); Capstan retries`, true, 'provider_unavailable', {
+        dependency: 'management-cluster',
+        ...(host ? { host } : {}),
+      });
     // Not an answer and not the network: e.g. the API server does not serve the kind at all.
     const message = error instanceof Error ? error.message.split('\n')[0]!.slice(0, 200) : String(error);
     return new ProviderError(`${doing} failed: ${message}`, false, 'provider_error');

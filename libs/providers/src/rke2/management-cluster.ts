@@ -1,4 +1,5 @@
 import { createConfiguration, type KubeConfig, type KubernetesObject, KubernetesObjectApi, PatchStrategy, ServerConfiguration } from '@kubernetes/client-node';
+import { hostOf, outageLog } from '@capstan/platform';
 import { ProviderError } from '../cluster-provider';
 import { kubeStatusCode, toProviderError } from './kube-errors';
 import type { Manifest } from './manifest';
@@ -21,6 +22,8 @@ const FIELD_MANAGER = 'capstan';
  */
 export class ManagementCluster {
   private readonly api: KubernetesObjectApi;
+  /** The configured server's host, named in the outage log when it does not answer. */
+  private readonly host: string | undefined;
 
   constructor(
     config: KubeConfig,
@@ -29,12 +32,19 @@ export class ManagementCluster {
   ) {
     const cluster = config.getCurrentCluster();
     if (!cluster) throw new Error('the management cluster kubeconfig has no current cluster');
+    this.host = hostOf(cluster.server);
     this.api = new KubernetesObjectApi(
       createConfiguration({
         baseServer: new ServerConfiguration(cluster.server, {}),
         authMethods: { default: config },
         // A request the management cluster never answers must not hold a worker: it fails as retryable.
-        promiseMiddleware: [{ pre: async (context) => (context.setSignal(AbortSignal.timeout(timeoutMs)), context), post: async (response) => response }],
+        // Any answer, even a refusal, means it is reachable: an outage of it that a request met is over.
+        promiseMiddleware: [
+          {
+            pre: async (context) => (context.setSignal(AbortSignal.timeout(timeoutMs)), context),
+            post: async (response) => (outageLog.succeeded('management-cluster'), response),
+          },
+        ],
       }),
     );
   }
@@ -45,7 +55,7 @@ export class ManagementCluster {
       return asManifest(await this.api.read(this.header(key)));
     } catch (error) {
       if (isMissingObject(error)) return null;
-      throw toProviderError(error, doing);
+      throw toProviderError(error, doing, this.host);
     }
   }
 
@@ -54,7 +64,7 @@ export class ManagementCluster {
     try {
       return { object: asManifest(await this.api.create(this.inNamespace(object), undefined, undefined, FIELD_MANAGER)), created: true };
     } catch (error) {
-      if (kubeStatusCode(error) !== 409) throw toProviderError(error, doing);
+      if (kubeStatusCode(error) !== 409) throw toProviderError(error, doing, this.host);
     }
     const existing = await this.get(keyOf(object), doing);
     // Taken a moment ago and gone already (deleted meanwhile): the caller's retry starts over.
@@ -69,7 +79,7 @@ export class ManagementCluster {
       const body = { ...patch, apiVersion: key.apiVersion, kind: key.kind, metadata: { ...((patch.metadata as object) ?? {}), ...this.header(key).metadata } };
       return asManifest(await this.api.patch(body as KubernetesObject, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch));
     } catch (error) {
-      throw toProviderError(error, doing);
+      throw toProviderError(error, doing, this.host);
     }
   }
 
@@ -79,7 +89,7 @@ export class ManagementCluster {
       await this.api.delete(this.header(key), undefined, undefined, undefined, undefined, 'Background');
     } catch (error) {
       if (isMissingObject(error)) return;
-      throw toProviderError(error, doing);
+      throw toProviderError(error, doing, this.host);
     }
   }
 
@@ -88,7 +98,7 @@ export class ManagementCluster {
       const list = await this.api.list(apiVersion, kind, this.namespace, undefined, undefined, undefined, undefined, labelSelector);
       return list.items.map(asManifest);
     } catch (error) {
-      throw toProviderError(error, doing);
+      throw toProviderError(error, doing, this.host);
     }
   }
 

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import { unreachableDependency } from '@capstan/platform';
 import { ProviderError } from '../cluster-provider';
 import { SimulatedProvider } from './simulated-provider';
 
@@ -92,6 +93,23 @@ describe('SimulatedProvider', () => {
   it('gives up after its timeout with a retryable error', async () => {
     answer = { status: 200, body: { items: [] }, delayMs: 500 };
     expect(await rejection(provider.listAddons('capstan-e'))).toMatchObject({ retryable: true, code: 'timeout' });
+  });
+
+  it('says a call that got no answer could not reach the simulated cloud, at its configured host, not the database', async () => {
+    // A port that was just free: nothing listens on it, so the connection is refused.
+    const probe = createTcpServer().listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const closed = new SimulatedProvider({ apiUrl: `http://127.0.0.1:${port}`, timeoutMs: 10_000 });
+    const refused = await rejection(closed.listFaults());
+    // The socket's own words (`connect ECONNREFUSED`) are in the message, which read as Postgres before.
+    expect(refused).toMatchObject({ retryable: true, code: 'unavailable', unreachable: { dependency: 'simulated-cloud', host: `127.0.0.1:${port}` } });
+    expect(unreachableDependency(refused)).toBe('simulated-cloud');
+
+    answer = { status: 200, body: { items: [] }, delayMs: 500 };
+    const slow = await rejection(provider.listAddons('capstan-f'));
+    expect(unreachableDependency(slow)).toBe('simulated-cloud');
   });
 
   it('reads dates in credentials and snapshots as Dates', async () => {

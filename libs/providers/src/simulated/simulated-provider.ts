@@ -1,3 +1,4 @@
+import { hostOf, outageLog, type UnreachableCall } from '@capstan/platform';
 import { type Dispatcher, Pool } from 'undici';
 import {
   type Addon,
@@ -97,10 +98,13 @@ export class SimulatedProvider extends ClusterProvider {
   private readonly basePath: string;
   private readonly timeoutMs: number;
   private readonly authorization: Record<string, string>;
+  /** What a call that gets no answer says it could not reach: the simulated cloud, at its configured host. */
+  private readonly dependency: UnreachableCall;
 
   constructor(options: SimulatedProviderOptions) {
     super();
     const url = new URL(options.apiUrl);
+    this.dependency = { dependency: 'simulated-cloud', host: hostOf(options.apiUrl) };
     this.connections = new Pool(url.origin);
     this.basePath = url.pathname.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -247,8 +251,10 @@ export class SimulatedProvider extends ClusterProvider {
       status = response.statusCode;
       text = await response.body.text();
     } catch (error) {
-      throw unreachable(what, error, this.timeoutMs);
+      throw unreachable(what, error, this.timeoutMs, this.dependency);
     }
+    // It answered: an outage of it that a request met is over.
+    outageLog.succeeded('simulated-cloud');
     if (status >= 200 && status < 300) return (text ? JSON.parse(text) : null) as T;
     if (status === 404 && options.absentIsNull) return null;
 
@@ -311,11 +317,11 @@ function parseError(text: string): ErrorBody {
   }
 }
 
-function unreachable(what: string, error: unknown, timeoutMs: number): ProviderError {
+function unreachable(what: string, error: unknown, timeoutMs: number, dependency: UnreachableCall): ProviderError {
   // By code, not `instanceof`: errors may come from another realm (test sandboxes).
   const { name, code, message } = (typeof error === 'object' && error !== null ? error : {}) as { name?: string; code?: string; message?: string };
   if ((code && TIMEOUT_CODES.has(code)) || name === 'TimeoutError' || name === 'AbortError') {
-    return new ProviderError(`simulated cloud: ${what} timed out after ${timeoutMs} ms`, true, 'timeout');
+    return new ProviderError(`simulated cloud: ${what} timed out after ${timeoutMs} ms`, true, 'timeout', dependency);
   }
-  return new ProviderError(`simulated cloud unreachable: ${what}: ${message ?? String(error)}`, true, 'unavailable');
+  return new ProviderError(`simulated cloud unreachable: ${what}: ${message ?? String(error)}`, true, 'unavailable', dependency);
 }
