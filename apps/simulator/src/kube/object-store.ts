@@ -471,7 +471,7 @@ function terminatePod(current: KubeObject, now: Date, gracePeriodSeconds: number
 }
 
 /** kube-apiserver's NamespaceLifecycle admission refuses to delete these. */
-const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
+export const IMMORTAL_NAMESPACES: ReadonlySet<string> = new Set(['default', 'kube-system', 'kube-public']);
 
 /**
  * kube-apiserver's namespace deletion: the first DELETE marks the namespace Terminating (and adds

@@ -1,4 +1,5 @@
 import type { KubeEmulatorRuntime } from '../../kube/emulator';
+import { IMMORTAL_NAMESPACES } from '../../kube/object-store';
 import { joinApiVersion, type ResourceType } from '../../kube/resources';
 import { KubeApiError, type KubeObject } from '../../kube/types';
 
@@ -142,11 +143,34 @@ export function gkeWorkloads(emulator: KubeEmulatorRuntime): GkeWorkloads {
 
     async deleteNamespaces(cluster, namespaces) {
       const server = emulator.server(cluster);
+      const left: string[] = [];
       for (const name of namespaces) {
+        if (IMMORTAL_NAMESPACES.has(name)) {
+          // The API server refuses to delete `default` (403, as kube-apiserver does): the agent
+          // deletes what is in it instead, which is what DELETE_AND_RESTORE is after.
+          if ((await deleteContents(name)) > 0) left.push(name);
+          continue;
+        }
         await server.delete({ apiVersion: 'v1', kind: 'Namespace', name }).catch(ignoreNotFound);
       }
-      const left = new Set((await server.list('v1', 'Namespace')).map((n) => n.metadata.name));
-      return namespaces.filter((n) => left.has(n));
+      const present = new Set((await server.list('v1', 'Namespace')).map((n) => n.metadata.name));
+      return [...left, ...namespaces.filter((n) => !IMMORTAL_NAMESPACES.has(n) && present.has(n))];
+
+      /** Deletes the namespace's restorable objects; how many are still there (finalizers, grace periods). */
+      async function deleteContents(namespace: string): Promise<number> {
+        let remaining = 0;
+        for (const type of await typesOf(cluster, true)) {
+          const apiVersion = joinApiVersion(type.group, type.versions[0]!);
+          const contents = async () =>
+            (await server.list(apiVersion, type.kind, { namespace })).filter((o) => !PER_NAMESPACE_OBJECTS.has(`${type.kind}/${o.metadata.name}`));
+          for (const object of await contents()) {
+            if (object.metadata.deletionTimestamp) continue;
+            await server.delete({ apiVersion, kind: type.kind, namespace, name: object.metadata.name }).catch(ignoreNotFound);
+          }
+          remaining += (await contents()).length;
+        }
+        return remaining;
+      }
     },
 
     async restore(cluster, objects, onConflict, onClusterConflict) {
