@@ -249,10 +249,12 @@ describe('upgrades node by node on the real drivers', () => {
 
 describe('a drain a PodDisruptionBudget blocks (RKE2)', () => {
   // A short drain timeout: past it, the upgrade asks for a person instead of waiting on. The
-  // budget's block never clears by itself, so the pause comes whatever the timeout; 6 s is still
-  // several times what an unblocked drain takes on the emulators (a whole two-hop upgrade above,
-  // every drain included, takes a few seconds), so only the blocked one is overdue (docs/upgrades.md, "Drains").
-  const h = onDriverStack(new UpgradeSuite(), 'capstan-upgrade-drain-', { env: { UPGRADE_DRAIN_TIMEOUT_MS: '6000' } });
+  // budget's block never clears by itself, so the pause comes whatever the timeout. 20 s is many
+  // times what an unblocked drain takes on the emulators (a whole two-hop upgrade above, every drain
+  // included, takes a few seconds on a quiet machine), so only the blocked one is overdue; 6 s was
+  // not: beside CPU burners the control plane's evicted system pods were still terminating at 6 s,
+  // and the pause named them instead of the budget (docs/upgrades.md, "Drains").
+  const h = onDriverStack(new UpgradeSuite(), 'capstan-upgrade-drain-', { env: { UPGRADE_DRAIN_TIMEOUT_MS: '20000' } });
   let other: Client;
 
   beforeAll(async () => {

@@ -80,7 +80,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     OPERATION_BACKOFF_MS: '100',
     JOB_LOCK_MS: '2000',
     WORKER_PORT: '0',
-    STEP_TIMEOUT_MS: '60000',
+    // A step's wait may run long on a loaded machine: beside CPU burners an emulated RKE2 control
+    // plane created alongside three others answered only after 60 s. No test waits for this to
+    // fail a step; those that test timeouts set their own.
+    STEP_TIMEOUT_MS: '180000',
     ...options.env,
   };
   const config = testConfig(db.url, env);
