@@ -1,7 +1,7 @@
-import { AcceleratedClock } from '@capstan/platform';
+import { AcceleratedClock, Metrics } from '@capstan/platform';
 import { ApiServerHealthWatch } from '@capstan/sla';
 import { startSlaMonitor } from '@capstan/sla-monitor';
-import { eventually, seedOrganization, seedStaff, type Stack, startStack } from '@capstan/testing';
+import { eventually, seedOrganization, seedStaff, type Stack, startStack, waitForOperation } from '@capstan/testing';
 import { monitorConfig, runningCluster } from './monitor-support';
 
 /** 30 simulated seconds per real second: the 3 down minutes that degrade a cluster take 6 s to watch. */
@@ -18,6 +18,7 @@ describe('cluster status from the SLA monitor', () => {
   let down: string;
   let upgrading: string;
   let blip: string;
+  let operated: string;
 
   beforeAll(async () => {
     stack = await startStack();
@@ -26,8 +27,12 @@ describe('cluster status from the SLA monitor', () => {
     down = await runningCluster(stack, customer, 'goes-down');
     upgrading = await runningCluster(stack, customer, 'down-while-upgrading');
     blip = await runningCluster(stack, customer, 'blips');
+    operated = await runningCluster(stack, customer, 'operated-while-down');
     // Simulated time runs in the past hour; the clusters must have existed by then.
-    await stack.prisma.cluster.updateMany({ where: { id: { in: [down, upgrading, blip] } }, data: { createdAt: new Date(Date.now() - 2 * 3_600_000) } });
+    await stack.prisma.cluster.updateMany({
+      where: { id: { in: [down, upgrading, blip, operated] } },
+      data: { createdAt: new Date(Date.now() - 2 * 3_600_000) },
+    });
     clock = new AcceleratedClock(SPEED, new Date(Date.now() - 60 * MINUTE));
     monitor = await startSlaMonitor(monitorConfig(stack), { clock });
   }, 60_000);
@@ -49,7 +54,7 @@ describe('cluster status from the SLA monitor', () => {
   const cluster = async (clusterId: string) => {
     const res = await stack.api.inject({ method: 'GET', url: `/v1/clusters/${clusterId}`, headers: { authorization: `Bearer ${customer}` } });
     expect(res.statusCode).toBe(200);
-    return res.json() as { status: string; status_reason: string | null; etag: string };
+    return res.json() as { status: string; status_reason: string | null; degraded_since: string | null; etag: string; node_pools: { id: string }[] };
   };
   const statusBecomes = (clusterId: string, status: string) => eventually(async () => (await cluster(clusterId)).status === status, 60_000, 200);
   const eventsOf = async (clusterId: string, type: string) =>
@@ -123,5 +128,61 @@ describe('cluster status from the SLA monitor', () => {
     expect(await eventsOf(upgrading, 'dev.capstan.cluster.recovered')).toHaveLength(1);
     const audit = await stack.prisma.auditEvent.findMany({ where: { targetId: down, actorId: 'sla-monitor' }, orderBy: { id: 'asc' } });
     expect(audit.map((a) => a.action)).toEqual(['cluster.degraded', 'cluster.recovered']);
+  }, 180_000);
+
+  it('an operation on a degraded cluster that is still down leaves it degraded with its reason, and no event; up again -> running, one recovered', async () => {
+    const statusChanges = async (to: 'degraded' | 'running') => {
+      const metric = await monitor!.get(Metrics).clusterStatusChanges.get();
+      return metric.values.find((v) => v.labels.to === to)?.value ?? 0;
+    };
+    const degradedBefore = await statusChanges('degraded');
+    const runningBefore = await statusChanges('running');
+    await apiServer(operated, 'down');
+    await statusBecomes(operated, 'degraded');
+    const degraded = await cluster(operated);
+    expect(degraded.status_reason).toMatch(/^API server unreachable since /);
+    // The reason's minute and the view's timestamp are one fact.
+    expect(degraded.degraded_since).toBe(
+      `${degraded.status_reason!.slice('API server unreachable since '.length, 'API server unreachable since '.length + 16)}:00.000Z`,
+    );
+    expect(await statusChanges('degraded')).toBe(degradedBefore + 1);
+
+    // A change Capstan keeps alone (an RKE2 cluster's labels): no operation, the status stays.
+    const labels = await stack.api.inject({
+      method: 'PATCH',
+      url: `/v1/clusters/${operated}`,
+      headers: { authorization: `Bearer ${customer}`, 'if-match': degraded.etag },
+      payload: { labels: { team: 'payments' } },
+    });
+    expect(labels.statusCode).toBe(200);
+    // The answer is the cluster itself (no operation to watch).
+    expect(labels.json()).toMatchObject({ status: 'degraded', status_reason: degraded.status_reason, labels: { team: 'payments' } });
+
+    // A change that runs an operation (scaling a pool) ends while the API server is still down.
+    const scale = await stack.api.inject({
+      method: 'PATCH',
+      url: `/v1/clusters/${operated}/node-pools/${degraded.node_pools[0]!.id}`,
+      headers: { authorization: `Bearer ${customer}` },
+      payload: { count: 4 },
+    });
+    expect(scale.statusCode).toBe(202);
+    await waitForOperation(stack.prisma, scale.json().operation.id, ['succeeded'], 60_000);
+    // At once, not at the monitor's next threshold: the operation's end read the monitor's view.
+    expect(await cluster(operated)).toMatchObject({ status: 'degraded', status_reason: degraded.status_reason, degraded_since: degraded.degraded_since });
+    // Another look by the monitor (as any replica's) announces nothing: nothing changed for the customer.
+    expect((await monitor!.get(ApiServerHealthWatch).evaluate()).filter((c) => c.clusterId === operated)).toEqual([]);
+    expect(await eventsOf(operated, 'dev.capstan.cluster.degraded')).toHaveLength(1);
+    expect(await eventsOf(operated, 'dev.capstan.cluster.recovered')).toEqual([]);
+    expect(await statusChanges('degraded')).toBe(degradedBefore + 1);
+    expect(await statusChanges('running')).toBe(runningBefore);
+
+    await apiServer(operated, 'up');
+    await statusBecomes(operated, 'running');
+    expect(await cluster(operated)).toMatchObject({ status: 'running', status_reason: null, degraded_since: null });
+    expect(await eventsOf(operated, 'dev.capstan.cluster.recovered')).toEqual([
+      expect.objectContaining({ data: expect.objectContaining({ cluster_id: operated, status: 'running' }) }),
+    ]);
+    expect(await eventsOf(operated, 'dev.capstan.cluster.degraded')).toHaveLength(1);
+    expect(await statusChanges('running')).toBe(runningBefore + 1);
   }, 180_000);
 });

@@ -21,6 +21,7 @@ export const CLUSTER_COLUMNS = [
   'release_channel',
   'status',
   'status_reason',
+  'api_server_down_since',
   'current_version',
   'desired_version',
   'endpoint',
@@ -100,6 +101,8 @@ export function presentCluster(cluster: ClusterWithRelations, warnings?: string[
     release_channel: cluster.release_channel,
     status: cluster.status,
     status_reason: cluster.status_reason,
+    // The monitor's view is shown only where it made the status: an operation's own status says what runs.
+    degraded_since: cluster.status === 'degraded' && cluster.api_server_down_since ? cluster.api_server_down_since.toISOString() : null,
     current_version: cluster.current_version,
     desired_version: cluster.desired_version,
     endpoint: cluster.endpoint,

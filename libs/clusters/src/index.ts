@@ -14,6 +14,12 @@ export type { NodePoolChange } from './use-cases/update-node-pool';
 export type { MaintenanceWindowSpec, NodePoolSpec } from './use-cases/change-rows';
 export * from './operation-steps';
 export * from './cluster-fleet.module';
-export { ApiServerHealthModule, RecordApiServerHealth, API_SERVER_DOWN_REASON_PREFIX } from './use-cases/record-api-server-health';
+export {
+  ApiServerHealthModule,
+  RecordApiServerHealth,
+  type ApiServerObservation,
+  type AnnouncedHealthChange,
+  type WatchedCluster,
+} from './use-cases/record-api-server-health';
 export { GkeDriftCheckModule } from './drift/gke-drift.module';
 export { CheckGkeSettingsDrift, GKE_DRIFT_CHECK_ACTOR, type DriftOutcome, type DriftPassResult } from './drift/check-gke-settings-drift';

@@ -1,5 +1,5 @@
 import { RecordApiServerHealth } from '@capstan/clusters';
-import { ClusterHealthStatus } from '@capstan/sla';
+import { type ApiServerObservation, ClusterHealthStatus } from '@capstan/sla';
 import { Injectable } from '@nestjs/common';
 
 /**
@@ -12,15 +12,11 @@ export class ClusterHealthFromProbes extends ClusterHealthStatus {
     super();
   }
 
-  degraded(clusterId: string, reason: string, since: Date) {
-    return this.health.degraded(clusterId, reason, since);
+  observe(clusterId: string, observation: ApiServerObservation) {
+    return this.health.observe(clusterId, observation);
   }
 
-  recovered(clusterId: string) {
-    return this.health.recovered(clusterId);
-  }
-
-  markedDegraded() {
-    return this.health.markedDegraded();
+  watched() {
+    return this.health.watched();
   }
 }

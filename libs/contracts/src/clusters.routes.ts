@@ -159,12 +159,18 @@ export const clusterSchema = z
     status: clusterStatus.openapi({
       description:
         'What the cluster is doing. An operation sets provisioning, updating, upgrading, restoring, deleting and error while it runs or when it fails. ' +
-        'degraded: the SLA monitor saw the API server down for several consecutive minutes (3 by default) while the cluster was running; ' +
-        'it goes back to running once a probe minute is up again. A degraded cluster accepts every change but an upgrade.',
+        'degraded: the SLA monitor saw the API server down for several consecutive minutes (3 by default); ' +
+        'it goes back to running once a probe minute is up again. An operation that ends while the monitor still sees the API server down leaves the cluster degraded, not running. ' +
+        'A degraded cluster accepts every change but an upgrade.',
     }),
     status_reason: z.string().nullable().openapi({
       description:
         'Why the cluster is in its status, when there is more to say: for degraded, what failed and since when (e.g. "API server unreachable since 2026-12-06T05:20Z (down 3 consecutive minutes)"). Null when there is nothing to add (a running cluster).',
+    }),
+    degraded_since: z.string().datetime().nullable().openapi({
+      description:
+        'While the cluster is degraded: since when the SLA monitor has seen its API server unreachable (the start of the run of down minutes, to the minute). Null in every other status.',
+      example: '2026-12-06T05:20:00.000Z',
     }),
     current_version: z.string(),
     desired_version: z.string(),

@@ -1,10 +1,13 @@
-import type { OperationType } from '@capstan/domain';
+import type { ClusterStatus, OperationType } from '@capstan/domain';
 import { jsonb, type Prisma, type UnitOfWork } from '@capstan/platform';
 import { sql } from 'kysely';
+import { clusterStatusColumnsAfter } from './cluster-status-after';
 
 /** What an operation's request changed up front, kept in its params so a cancel can put it back. */
 export interface AnnouncedChange {
   previousClusterStatus?: string;
+  /** A restore's scope (only a control-plane restore takes the cluster's status). */
+  scope?: 'control_plane' | 'workloads';
   previousPool?: {
     nodeCount: number;
     autoscaleMin: number | null;
@@ -17,7 +20,6 @@ export interface AnnouncedChange {
   };
 }
 
-type ClusterStatus = 'provisioning' | 'running' | 'updating' | 'upgrading' | 'restoring' | 'degraded' | 'error' | 'deleting' | 'deleted';
 type PoolStatus = 'provisioning' | 'running' | 'updating' | 'upgrading' | 'error' | 'deleting' | 'deleted';
 
 /**
@@ -88,5 +90,14 @@ export async function restoreAnnouncedState(
     default:
       break;
   }
-  await tx.updateTable('clusters').set({ status: clusterStatus, updated_at: now }).where('id', '=', op.clusterId).execute();
+  // Back to the status before the request, where serving is `running` or `degraded` as the SLA
+  // monitor holds the API server now, not as it did then (docs/operations-engine.md, "Where an
+  // operation leaves its cluster"); work that never took the status leaves it alone.
+  const status = clusterStatusColumnsAfter({ type: op.type, outcome: 'cancelled', previousStatus: clusterStatus, restoreScope: params.scope });
+  if (status)
+    await tx
+      .updateTable('clusters')
+      .set({ ...status, updated_at: now })
+      .where('id', '=', op.clusterId)
+      .execute();
 }

@@ -4,6 +4,7 @@ export * from './operations.service';
 export * from './operations.module';
 export * from './engine';
 export * from './announced-state';
+export * from './cluster-status-after';
 export * from './operation-events';
 export * from './operation-history';
 export * from './orphans.service';

@@ -1,6 +1,7 @@
 import { managedAddonsFor, type OperationType } from '@capstan/domain';
 import {
   type AnnouncedChange,
+  clusterStatusColumnsAfter,
   type EngineNodePool,
   NeedsAttentionError,
   OperationStepHandlers,
@@ -100,6 +101,13 @@ const adminCredential: StepWrites<{ id: string; clusterId: string; organizationI
         ),
     );
 
+/**
+ * Where a successful end leaves the cluster: `running`, or `degraded` with the SLA monitor's
+ * reason while it holds the API server down (`clusterStatusAfterOperation`, libs/domain), decided
+ * by the row as it is written (docs/operations-engine.md, "Where an operation leaves its cluster").
+ */
+const servingAfter = (type: OperationType) => clusterStatusColumnsAfter({ type, outcome: 'succeeded' })!;
+
 const clusterRunning: StepWrites<{ clusterId: string; now: Date }> = (db, guard, p) =>
   db
     .with('step_pools', (q) =>
@@ -111,7 +119,11 @@ const clusterRunning: StepWrites<{ clusterId: string; now: Date }> = (db, guard,
         .where(guard),
     )
     .with('step_cluster', (q) =>
-      q.updateTable('clusters').set({ status: 'running', status_reason: null, updated_at: p.now }).where('id', '=', p.clusterId).where(guard),
+      q
+        .updateTable('clusters')
+        .set({ ...servingAfter('create_cluster'), updated_at: p.now })
+        .where('id', '=', p.clusterId)
+        .where(guard),
     );
 
 const createCluster: Record<string, StepHandler> = {
@@ -245,7 +257,11 @@ const applyClusterSettings: StepHandler = async (ctx) => {
 
 const clusterSettingsApplied: StepWrites<{ clusterId: string; now: Date }> = (db, guard, p) =>
   db.with('step_cluster', (q) =>
-    q.updateTable('clusters').set({ status: 'running', status_reason: null, updated_at: p.now }).where('id', '=', p.clusterId).where(guard),
+    q
+      .updateTable('clusters')
+      .set({ ...servingAfter('update_cluster'), updated_at: p.now })
+      .where('id', '=', p.clusterId)
+      .where(guard),
   );
 
 const updateCluster: Record<string, StepHandler> = {
@@ -260,7 +276,7 @@ const markPoolRunning: StepHandler = async (ctx) => {
   await ctx.db
     .with('pool', (q) => q.updateTable('node_pools').set({ status: 'running', updated_at: now }).where('id', '=', targetPool(ctx).id))
     .updateTable('clusters')
-    .set({ status: 'running', updated_at: now })
+    .set({ ...servingAfter(ctx.operation.type as OperationType), updated_at: now })
     .where('id', '=', ctx.cluster.id)
     .execute();
 };
@@ -309,7 +325,7 @@ const nodePools = {
           q.updateTable('node_pools').set({ status: 'deleted', live_name: null, deleted_at: now, updated_at: now }).where('id', '=', targetPool(ctx).id),
         )
         .updateTable('clusters')
-        .set({ status: 'running', updated_at: now })
+        .set({ ...servingAfter('delete_node_pool'), updated_at: now })
         .where('id', '=', ctx.cluster.id)
         .execute();
     },

@@ -1,3 +1,4 @@
+import { clusterStatusColumnsAfter } from '@capstan/operations';
 import { Clock, Database } from '@capstan/platform';
 import { Injectable } from '@nestjs/common';
 
@@ -26,11 +27,20 @@ export class RecordUpgradeProgress {
       .execute();
   }
 
-  /** The upgrade is over: the cluster serves again at `version`, which it now also desires. */
+  /**
+   * The upgrade is over: the cluster serves again at `version`, which it now also desires; `running`,
+   * or `degraded` while the SLA monitor holds its API server down (docs/operations-engine.md,
+   * "Where an operation leaves its cluster").
+   */
   async upgraded(clusterId: string, version: string): Promise<void> {
     await this.db
       .updateTable('clusters')
-      .set({ status: 'running', status_reason: null, current_version: version, desired_version: version, updated_at: this.clock.now() })
+      .set({
+        ...clusterStatusColumnsAfter({ type: 'upgrade_cluster', outcome: 'succeeded' })!,
+        current_version: version,
+        desired_version: version,
+        updated_at: this.clock.now(),
+      })
       .where('id', '=', clusterId)
       .execute();
   }

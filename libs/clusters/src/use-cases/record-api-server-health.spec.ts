@@ -1,5 +1,6 @@
 import { EventsService } from '@capstan/events';
 import { Database, DatabaseConfig, DatabasePool, ManualClock, newId, RequestContext } from '@capstan/platform';
+import { clusterStatusColumnsAfter } from '@capstan/operations';
 import { AuditLog } from '@capstan/tenancy';
 import { createTestDatabase, seedOrganization, type TestDatabase } from '@capstan/testing';
 import { ClsService } from 'nestjs-cls';
@@ -54,16 +55,29 @@ describe('RecordApiServerHealth', () => {
   const events = (id: string) =>
     db.selectFrom('events').select(['type', 'data']).where('subject', '=', `/v1/clusters/${id}`).orderBy('time').orderBy('id').execute();
 
-  it('degrades a running cluster once however many replicas ask at the same moment, and brings it back once', async () => {
-    const id = await cluster('running');
-    const answers = await Promise.all([1, 2, 3, 4].map(() => health.degraded(id, REASON, new Date('2026-12-06T05:20:00Z'))));
-    expect(answers.filter(Boolean)).toHaveLength(1);
-    expect(await row(id)).toEqual({ status: 'degraded', status_reason: REASON, resource_version: 2 });
-    expect(await health.markedDegraded()).toContain(id);
+  const SINCE = new Date('2026-12-06T05:20:00Z');
+  const DOWN = { state: 'down' as const, since: SINCE, reason: REASON };
+  const UP = { state: 'up' as const };
+  /** An operation's end as the worker writes it: decided by the row's view as it is written. */
+  const operationEnds = (id: string, type: 'update_cluster' | 'scale_node_pool', outcome: 'succeeded' | 'failed' = 'succeeded') =>
+    db
+      .updateTable('clusters')
+      .set({ ...clusterStatusColumnsAfter({ type, outcome, failure: 'quota' })! })
+      .where('id', '=', id)
+      .execute();
+  const setStatus = (id: string, status: 'updating') => db.updateTable('clusters').set({ status }).where('id', '=', id).execute();
 
-    const back = await Promise.all([1, 2, 3].map(() => health.recovered(id)));
-    expect(back.filter(Boolean)).toHaveLength(1);
+  it('degrades a running cluster once however many replicas observe it down at the same moment, and brings it back once', async () => {
+    const id = await cluster('running');
+    const answers = await Promise.all([1, 2, 3, 4].map(() => health.observe(id, DOWN)));
+    expect(answers.filter(Boolean)).toEqual(['degraded']);
+    expect(await row(id)).toEqual({ status: 'degraded', status_reason: REASON, resource_version: 2 });
+    expect(await health.watched()).toContainEqual({ clusterId: id, status: 'degraded', heldDown: true, unannounced: false });
+
+    const back = await Promise.all([1, 2, 3].map(() => health.observe(id, UP)));
+    expect(back.filter(Boolean)).toEqual(['running']);
     expect(await row(id)).toEqual({ status: 'running', status_reason: null, resource_version: 3 });
+    expect((await health.watched()).map((w) => w.clusterId)).not.toContain(id);
     expect((await events(id)).map((e) => e.type)).toEqual(['dev.capstan.cluster.degraded', 'dev.capstan.cluster.recovered']);
     expect((await events(id))[0]!.data).toMatchObject({ cluster_id: id, status: 'degraded', reason: REASON, unreachable_since: '2026-12-06T05:20:00.000Z' });
     const audit = await db.selectFrom('audit_events').select(['action', 'actor_id']).where('target_id', '=', id).orderBy('id').execute();
@@ -73,24 +87,56 @@ describe('RecordApiServerHealth', () => {
     ]);
   });
 
-  it('leaves a cluster in an operation-owned status alone', async () => {
+  it('holds the API server of a cluster in an operation-owned status down without touching its status', async () => {
     const id = await cluster('upgrading');
-    expect(await health.degraded(id, REASON, NOW)).toBe(false);
-    expect(await health.recovered(id)).toBe(false);
+    expect(await health.observe(id, DOWN)).toBeNull();
     expect(await row(id)).toEqual({ status: 'upgrading', status_reason: null, resource_version: 1 });
+    expect(await health.watched()).toContainEqual({ clusterId: id, status: 'upgrading', heldDown: true, unannounced: false });
     expect(await events(id)).toEqual([]);
+  });
+
+  it('an operation that ends on a cluster held down leaves it degraded, announced once at the next look', async () => {
+    const id = await cluster('running');
+    await setStatus(id, 'updating');
+    expect(await health.observe(id, DOWN)).toBeNull();
+    await operationEnds(id, 'scale_node_pool');
+    expect(await row(id)).toMatchObject({ status: 'degraded', status_reason: REASON });
+    expect(await health.watched()).toContainEqual({ clusterId: id, status: 'degraded', heldDown: true, unannounced: true });
+    const told = await Promise.all([1, 2].map(() => health.observe(id, { state: 'undecided' })));
+    expect(told.filter(Boolean)).toEqual(['degraded']);
+    expect((await events(id)).map((e) => e.data)).toEqual([
+      expect.objectContaining({ status: 'degraded', reason: REASON, unreachable_since: SINCE.toISOString() }),
+    ]);
+  });
+
+  it('an operation through a degraded cluster still down leaves it degraded and announces nothing', async () => {
+    const id = await cluster('running');
+    expect(await health.observe(id, DOWN)).toBe('degraded');
+    await setStatus(id, 'updating');
+    await operationEnds(id, 'update_cluster', 'failed');
+    expect(await row(id)).toMatchObject({ status: 'degraded', status_reason: REASON });
+    expect(await health.observe(id, DOWN)).toBeNull();
+    expect((await events(id)).map((e) => e.type)).toEqual(['dev.capstan.cluster.degraded']);
+  });
+
+  it('a degraded cluster that came back during an operation ends running, its recovery announced once', async () => {
+    const id = await cluster('running');
+    expect(await health.observe(id, DOWN)).toBe('degraded');
+    await setStatus(id, 'updating');
+    // Up while the operation holds the status: the view is cleared, the status is the operation's.
+    expect(await health.observe(id, UP)).toBeNull();
+    expect(await row(id)).toMatchObject({ status: 'updating' });
+    await operationEnds(id, 'update_cluster');
+    expect(await row(id)).toMatchObject({ status: 'running', status_reason: null });
+    expect(await health.observe(id, UP)).toBe('running');
+    expect(await health.observe(id, UP)).toBeNull();
+    expect((await events(id)).map((e) => e.type)).toEqual(['dev.capstan.cluster.degraded', 'dev.capstan.cluster.recovered']);
   });
 
   it('brings back only a cluster it degraded itself', async () => {
     const id = await cluster('degraded', 'control plane repair needed');
-    expect(await health.recovered(id)).toBe(false);
-    expect(await health.markedDegraded()).not.toContain(id);
+    await db.updateTable('clusters').set({ degraded_announced: true }).where('id', '=', id).execute();
+    expect(await health.observe(id, UP)).toBeNull();
     expect(await row(id)).toEqual({ status: 'degraded', status_reason: 'control plane repair needed', resource_version: 1 });
-  });
-
-  it('refuses a reason it would not recognise as its own later', async () => {
-    const id = await cluster('running');
-    await expect(health.degraded(id, 'something else', NOW)).rejects.toThrow(/API server unreachable/);
-    expect((await row(id)).status).toBe('running');
   });
 });

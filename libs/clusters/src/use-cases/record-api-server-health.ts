@@ -2,24 +2,48 @@ import { EventRecordingModule, EventsService } from '@capstan/events';
 import { Clock, Database, type UnitOfWork } from '@capstan/platform';
 import { AuditLog } from '@capstan/tenancy';
 import { Injectable, Module } from '@nestjs/common';
-
-/**
- * The status reason the SLA monitor writes, and by which it knows a `degraded` cluster as its own:
- * it brings back to `running` only a cluster it marked, never one degraded for another reason.
- */
-export const API_SERVER_DOWN_REASON_PREFIX = 'API server unreachable';
+import { sql } from 'kysely';
 
 const MONITOR = { type: 'system' as const, id: 'sla-monitor' };
+
+/** What the SLA monitor concludes about a cluster's API server from its latest minutes. */
+export type ApiServerObservation = { state: 'down'; since: Date; reason: string } | { state: 'up' } | { state: 'undecided' };
+
+/** What the monitor holds about a cluster it watches, so it writes only where something can change. */
+export interface WatchedCluster {
+  clusterId: string;
+  status: string;
+  heldDown: boolean;
+  /** Its status changed between `running` and `degraded` and nobody was told yet. */
+  unannounced: boolean;
+}
+
+/** Serving in a status the organisation was not told (`degraded` unannounced, or `running` after an announced `degraded`). */
+const UNANNOUNCED = sql<boolean>`(status IN ('running', 'degraded') AND degraded_announced <> (status = 'degraded'))`;
+
+/** A change between `running` and `degraded` the organisation was told about (its event), whoever made it. */
+export type AnnouncedHealthChange = 'degraded' | 'running';
 
 /**
  * What the SLA monitor records about a cluster's API server (public to other features:
  * docs/architecture.md, "Feature-to-feature calls"; docs/sla.md, "Cluster status").
  *
- * Each change is one conditional UPDATE and, only when it changed a row, its event and audit event
- * in the same transaction. Several monitor replicas (and every vantage point) reach the same
- * conclusion from the same stored minutes; the guard lets exactly one of them write it, and a
- * restarted monitor repeats nothing. Only `running` becomes `degraded`: a cluster in any other
- * status belongs to the operation that set it, which sets it back.
+ * The monitor's view is data on the cluster's row, written in any status: `api_server_down_since`
+ * and `api_server_down_reason` while it holds the API server down. An operation's end reads it to
+ * leave the cluster `degraded` rather than `running` (`clusterStatusAfterOperation`, libs/domain),
+ * and the monitor knows a `degraded` cluster as its own by it, never by the reason's text.
+ *
+ * Each change is a conditional UPDATE, all in one transaction: several monitor replicas (and every
+ * vantage point) reach the same conclusion from the same stored minutes, the guards let exactly
+ * one of them write it, and a restarted monitor repeats nothing. Only `running` becomes `degraded`
+ * and only a `degraded` cluster the monitor holds down becomes `running`: any other status belongs
+ * to the operation that set it, whose end decides from the view.
+ *
+ * The organisation hears of a change once: `degraded_announced` says what it was last told, and
+ * whichever flip made `running` and `degraded` differ from it (the monitor's, or an operation's end
+ * seen at the monitor's next look) is announced with one event, so an operation that passes through
+ * a degraded cluster that is still down announces nothing, and one that ends on a cluster that went
+ * down meanwhile is announced within a few seconds.
  */
 @Injectable()
 export class RecordApiServerHealth {
@@ -30,71 +54,96 @@ export class RecordApiServerHealth {
     private readonly clock: Clock,
   ) {}
 
-  /** `running` -> `degraded` with `reason` (which must start with the prefix above). Returns whether it changed the cluster. */
-  async degraded(clusterId: string, reason: string, since: Date): Promise<boolean> {
-    if (!reason.startsWith(API_SERVER_DOWN_REASON_PREFIX)) throw new Error(`an API server reason starts with "${API_SERVER_DOWN_REASON_PREFIX}"`);
+  /** Records `observation` and announces the flip it (or an operation's end before it) made, if any. */
+  async observe(clusterId: string, observation: ApiServerObservation): Promise<AnnouncedHealthChange | null> {
     return this.db.transaction().execute(async (trx) => {
-      const changed = await this.setStatus(trx, clusterId, { from: 'running', to: 'degraded', reason });
-      if (!changed) return false;
-      await this.record(trx, changed, 'degraded', { reason, unreachable_since: since.toISOString() });
-      return true;
+      if (observation.state === 'down') {
+        await trx
+          .updateTable('clusters')
+          .set({ api_server_down_since: observation.since, api_server_down_reason: observation.reason })
+          .where('id', '=', clusterId)
+          .where('deleted_at', 'is', null)
+          .where('api_server_down_since', 'is', null)
+          .execute();
+        // A cluster an operation left `running` (or one marked before its operation held it) is marked now.
+        await this.flip(trx, clusterId, 'running', 'degraded');
+      } else if (observation.state === 'up') {
+        await this.flip(trx, clusterId, 'degraded', 'running');
+        await trx
+          .updateTable('clusters')
+          .set({ api_server_down_since: null, api_server_down_reason: null })
+          .where('id', '=', clusterId)
+          .where('api_server_down_since', 'is not', null)
+          .execute();
+      }
+      return this.announce(trx, clusterId);
     });
   }
 
-  /** A cluster this monitor marked `degraded` -> `running`, its reason cleared. Returns whether it changed the cluster. */
-  async recovered(clusterId: string): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
-      const changed = await this.setStatus(trx, clusterId, { from: 'degraded', to: 'running', reason: null });
-      if (!changed) return false;
-      await this.record(trx, changed, 'recovered', {});
-      return true;
-    });
-  }
-
-  /** The clusters this monitor marked `degraded` and has not seen recover yet. */
-  async markedDegraded(): Promise<string[]> {
+  /**
+   * The clusters the monitor must look at besides those its probes see down: the ones it holds
+   * down, and the ones whose status changed between `running` and `degraded` unannounced.
+   */
+  async watched(): Promise<WatchedCluster[]> {
     const rows = await this.db
       .selectFrom('clusters')
-      .select('id')
-      .where('status', '=', 'degraded')
+      .select(['id', 'status', sql<boolean>`api_server_down_since IS NOT NULL`.as('held_down'), sql<boolean>`${UNANNOUNCED}`.as('unannounced')])
       .where('deleted_at', 'is', null)
-      .where('status_reason', 'like', `${API_SERVER_DOWN_REASON_PREFIX}%`)
+      .where((eb) => eb.or([eb('api_server_down_since', 'is not', null), UNANNOUNCED]))
       .execute();
-    return rows.map((r) => r.id);
+    return rows.map((r) => ({ clusterId: r.id, status: r.status, heldDown: r.held_down, unannounced: r.unannounced }));
   }
 
-  private async setStatus(trx: UnitOfWork, clusterId: string, change: { from: 'running' | 'degraded'; to: 'running' | 'degraded'; reason: string | null }) {
-    let query = trx
+  /** The monitor's own status change, with its audit event; guarded by the view so it never touches another's `degraded`. */
+  private async flip(trx: UnitOfWork, clusterId: string, from: 'running' | 'degraded', to: 'running' | 'degraded'): Promise<void> {
+    const changed = await trx
       .updateTable('clusters')
-      .set((eb) => ({ status: change.to, status_reason: change.reason, resource_version: eb('resource_version', '+', 1), updated_at: this.clock.now() }))
+      .set((eb) => ({
+        status: to,
+        status_reason: to === 'degraded' ? eb.ref('api_server_down_reason') : null,
+        resource_version: eb('resource_version', '+', 1),
+        updated_at: this.clock.now(),
+      }))
       .where('id', '=', clusterId)
       .where('deleted_at', 'is', null)
-      .where('status', '=', change.from);
-    if (change.from === 'degraded') query = query.where('status_reason', 'like', `${API_SERVER_DOWN_REASON_PREFIX}%`);
-    const row = await query.returning(['organization_id', 'resource_version']).executeTakeFirst();
-    return row ? { clusterId, organizationId: row.organization_id, resourceVersion: row.resource_version } : undefined;
+      .where('status', '=', from)
+      .where('api_server_down_since', 'is not', null)
+      .returning('organization_id')
+      .executeTakeFirst();
+    if (!changed) return;
+    await this.audit.record(trx, {
+      organizationId: changed.organization_id,
+      actor: MONITOR,
+      action: to === 'degraded' ? 'cluster.degraded' : 'cluster.recovered',
+      target: { type: 'cluster', id: clusterId },
+      changes: { status: { before: from, after: to } },
+    });
   }
 
-  private async record(
-    trx: UnitOfWork,
-    changed: { clusterId: string; organizationId: string; resourceVersion: number },
-    what: 'degraded' | 'recovered',
-    data: Record<string, unknown>,
-  ): Promise<void> {
+  private async announce(trx: UnitOfWork, clusterId: string): Promise<AnnouncedHealthChange | null> {
+    const told = await trx
+      .updateTable('clusters')
+      .set({ degraded_announced: sql<boolean>`status = 'degraded'` })
+      .where('id', '=', clusterId)
+      .where('deleted_at', 'is', null)
+      .where(UNANNOUNCED)
+      .returning(['organization_id', 'status', 'status_reason', 'resource_version', 'api_server_down_since'])
+      .executeTakeFirst();
+    if (!told) return null;
+    const degraded = told.status === 'degraded';
     await this.events.record(trx, {
-      organizationId: changed.organizationId,
-      type: `dev.capstan.cluster.${what}`,
-      source: `/v1/clusters/${changed.clusterId}`,
-      subject: `/v1/clusters/${changed.clusterId}`,
-      data: { cluster_id: changed.clusterId, status: what === 'degraded' ? 'degraded' : 'running', resource_version: changed.resourceVersion, ...data },
+      organizationId: told.organization_id,
+      type: degraded ? 'dev.capstan.cluster.degraded' : 'dev.capstan.cluster.recovered',
+      source: `/v1/clusters/${clusterId}`,
+      subject: `/v1/clusters/${clusterId}`,
+      data: {
+        cluster_id: clusterId,
+        status: told.status,
+        resource_version: told.resource_version,
+        ...(degraded ? { reason: told.status_reason, unreachable_since: told.api_server_down_since?.toISOString() ?? null } : {}),
+      },
     });
-    await this.audit.record(trx, {
-      organizationId: changed.organizationId,
-      actor: MONITOR,
-      action: `cluster.${what}`,
-      target: { type: 'cluster', id: changed.clusterId },
-      changes: { status: what === 'degraded' ? { before: 'running', after: 'degraded' } : { before: 'degraded', after: 'running' } },
-    });
+    return degraded ? 'degraded' : 'running';
   }
 }
 

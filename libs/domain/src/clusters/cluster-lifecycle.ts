@@ -195,3 +195,73 @@ export function assertCancellable(type: OperationType, operationId: string): voi
     { operation_id: operationId, operation_type: type },
   );
 }
+
+/**
+ * What the SLA monitor holds about a cluster's API server when an operation ends (docs/sla.md,
+ * "Cluster status"): `down` once its latest minutes made it mark the API server unreachable, with
+ * the reason a degraded cluster shows; `up` otherwise (up again, or never held down).
+ */
+export type ApiServerView = { state: 'down'; reason: string } | { state: 'up' };
+
+export type OperationOutcome = 'succeeded' | 'failed' | 'cancelled';
+
+export interface OperationEnd {
+  type: OperationType;
+  outcome: OperationOutcome;
+  /** A restore's scope: only a control-plane restore takes the cluster's status while it runs. */
+  restoreScope?: 'control_plane' | 'workloads';
+  /** The cluster's status when the operation was requested: a cancel goes back to it. */
+  previousStatus?: ClusterStatus;
+  /** Why a failed operation failed, in words. */
+  failure?: string;
+}
+
+/**
+ * Where an operation's end leaves its cluster: its status and `reason` (absent: the reason it has
+ * stays), or null when the operation never took the cluster's status and leaves it as it is.
+ */
+export type ClusterStatusAfter = { status: ClusterStatus; reason?: string | null } | null;
+
+/** Operations that leave the status as it is while they run (docs/backups.md, docs/addons.md). */
+function takesClusterStatus(end: Pick<OperationEnd, 'type' | 'restoreScope'>): boolean {
+  if (end.type === 'create_backup' || end.type === 'update_addons') return false;
+  if (end.type === 'restore_backup') return end.restoreScope === 'control_plane';
+  return true;
+}
+
+/**
+ * The status an operation's end leaves (docs/sla.md, "Cluster status"; docs/operations-engine.md,
+ * "Where an operation leaves its cluster"), decided from the operation, how it ended and the SLA
+ * monitor's view of the API server. An operation knows what it did, never whether the API server
+ * answers: a cluster it leaves serving is `degraded` with the monitor's reason while the monitor
+ * holds the API server down, `running` otherwise. So a degraded cluster that a PATCH or a scale
+ * passed through stays degraded, and a cluster that went down meanwhile is degraded at once
+ * instead of `running` until the monitor's next threshold.
+ *
+ * - succeeded: serving (a deleted cluster is `deleted`);
+ * - failed: a create or a delete leaves `error`, and so does a control-plane restore (its etcd is
+ *   in a state nobody vouches for); an upgrade, a settings change, node-pool work leave the
+ *   cluster serving, saying why where there is something to say;
+ * - cancelled: back to the status before the request (a cancelled create is gone), where serving
+ *   means `running` or `degraded` as the monitor sees it now, not as it saw it then.
+ */
+export function clusterStatusAfterOperation(end: OperationEnd, apiServer: ApiServerView): ClusterStatusAfter {
+  if (!takesClusterStatus(end)) return null;
+  const serving = (reason: string | null): ClusterStatusAfter =>
+    apiServer.state === 'down' ? { status: 'degraded', reason: apiServer.reason } : { status: 'running', reason };
+  const failure = end.failure ?? 'the operation failed';
+  switch (end.outcome) {
+    case 'succeeded':
+      return end.type === 'delete_cluster' ? { status: 'deleted' } : serving(null);
+    case 'failed':
+      if (end.type === 'create_cluster' || end.type === 'delete_cluster' || end.type === 'restore_backup') return { status: 'error', reason: failure };
+      if (end.type === 'update_cluster') return serving(`the provider did not apply the settings: ${failure}`);
+      if (end.type === 'upgrade_cluster') return serving(failure);
+      return serving(null);
+    case 'cancelled': {
+      if (end.type === 'create_cluster') return { status: 'deleted', reason: 'creation was cancelled' };
+      const previous = end.previousStatus ?? 'running';
+      return previous === 'running' || previous === 'degraded' ? serving(null) : { status: previous };
+    }
+  }
+}

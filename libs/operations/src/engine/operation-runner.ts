@@ -1,4 +1,4 @@
-import { type OperationType, stepKindOf, stepStatusesBefore } from '@capstan/domain';
+import { type ClusterStatusAfter, type OperationType, stepKindOf, stepStatusesBefore } from '@capstan/domain';
 import { ClusterBackends } from '@capstan/kube';
 import { Clock, Database, EngineConfig, Metrics, newId, SecretBox } from '@capstan/platform';
 import { ClusterProviders, externalClusterName, ProviderError } from '@capstan/providers';
@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { operationEvent } from '../operation-events';
 import { instrumentedProvider } from './instrumented-provider';
 import { restoreAnnouncedState } from '../announced-state';
+import { clusterStatusAtEnd } from '../cluster-status-after';
 import {
   boundary,
   claim,
@@ -222,9 +223,11 @@ export class OperationRunner {
    */
   private async undoFailure(op: EngineOperation, set: OperationStepSet, ctx: StepContext, failure: Ending): Promise<Ending> {
     const reason = String(failure.error?.message ?? 'operation failed');
-    // Only a cluster left in error says why; a failed pool leaves its cluster running as it was.
+    // Only a cluster left in error says why; a failed pool leaves its cluster serving as it was.
+    const said = (after: NonNullable<ClusterStatusAfter>, suffix: string) =>
+      after.status === 'error' ? { ...after, reason: `${after.reason ?? reason}; ${suffix}` } : after;
     const withReason = (suffix: string): Ending['cluster'] =>
-      failure.cluster?.status === 'error' ? { ...failure.cluster, reason: `${failure.cluster.reason ?? reason}; ${suffix}` } : failure.cluster;
+      failure.cluster && { ...failure.cluster, ifDown: said(failure.cluster.ifDown, suffix), ifUp: said(failure.cluster.ifUp, suffix) };
     try {
       await set.compensate!(ctx);
       return {
@@ -308,23 +311,25 @@ export class OperationRunner {
     };
   }
 
-  /** Where a failed operation leaves its cluster: never half-way unrecorded. */
+  /**
+   * Where a failed operation leaves its cluster: never half-way unrecorded. The rules are
+   * `clusterStatusAfterOperation` (libs/domain): a create, a delete or a control-plane restore
+   * leaves `error` saying why; work that leaves the cluster serving leaves it `running` or, while
+   * the SLA monitor holds its API server down, `degraded` (docs/operations-engine.md, "Where an
+   * operation leaves its cluster"). A failed upgrade also no longer desires the target it did not
+   * reach (docs/upgrades.md, "When an upgrade fails").
+   */
   private failure(op: EngineOperation, error: Record<string, unknown>): Ending {
-    const reason = String(error.message ?? 'operation failed');
-    if (op.type === 'create_cluster' || op.type === 'delete_cluster') return { status: 'failed', error, cluster: { status: 'error', reason } };
-    // A failed upgrade leaves the cluster at the versions its finished steps recorded, still serving,
-    // and no longer desiring the target it did not reach (docs/upgrades.md, "When an upgrade fails").
-    if (op.type === 'upgrade_cluster') return { status: 'failed', error, cluster: { status: 'running', reason, desiredIsCurrent: true } };
-    // A control-plane restore that failed leaves etcd in a state nobody vouches for: the cluster is in
-    // error, saying why, and accepts another restore (docs/backups.md, "Restore").
-    if (op.type === 'restore_backup' && (op.params as { scope?: string } | null)?.scope === 'control_plane')
-      return { status: 'failed', error, cluster: { status: 'error', reason } };
-    // Settings the provider did not take: the cluster serves as before, saying why (the saved
-    // settings are applied by a staff retry, or with the next update_cluster, which sends them all).
-    if (op.type === 'update_cluster')
-      return { status: 'failed', error, cluster: { status: 'running', reason: `the provider did not apply the settings: ${reason}` } };
-    if (op.targetType === 'node_pool') return { status: 'failed', error, cluster: { status: 'running' }, failedPoolId: op.targetId };
-    return { status: 'failed', error };
+    const failure = String(error.message ?? 'operation failed');
+    const restoreScope = (op.params as { scope?: 'control_plane' | 'workloads' } | null)?.scope;
+    const at = clusterStatusAtEnd({ type: op.type as OperationType, outcome: 'failed', failure, restoreScope });
+    if (!at) return { status: 'failed', error };
+    return {
+      status: 'failed',
+      error,
+      cluster: { ...at, desiredIsCurrent: op.type === 'upgrade_cluster' },
+      ...(op.targetType === 'node_pool' ? { failedPoolId: op.targetId } : {}),
+    };
   }
 
   /**

@@ -1,9 +1,10 @@
-import { ACTIVE_OPERATION_STATUSES, operationTransition, stepStatusesBefore } from '@capstan/domain';
+import { ACTIVE_OPERATION_STATUSES, type ClusterStatus, operationTransition, stepStatusesBefore } from '@capstan/domain';
 import type { NewEvent } from '@capstan/events';
 import { CompiledOnce, type Database, type DB, newId, type Prisma } from '@capstan/platform';
 import { type Compilable, type Expression, expressionBuilder, type Kysely, type QueryCreator, sql, type SqlBool } from 'kysely';
 import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres';
 import { eventValues, type EventValues, newDeliveryIds, type PlainEventValues, withEventValues } from '@capstan/events';
+import type { ClusterStatusAtEnd } from '../cluster-status-after';
 import { operationEventColumns } from '../operation-events';
 import type { EngineCluster, EngineOperation, EngineStep, PendingStepWrites, StepWait, StepWrites, StepWritesAdded } from './step-context';
 
@@ -588,8 +589,8 @@ export interface Ending {
   error: Record<string, unknown> | null;
   /** The last step, when the ending is its success. */
   lastStep?: FinishedStep;
-  /** Where a failure leaves the cluster and the pool it targeted. */
-  cluster?: { status: 'error' | 'running'; reason?: string; /** The desired version becomes what runs (a failed upgrade). */ desiredIsCurrent?: boolean };
+  /** Where a failure leaves the cluster (`clusterStatusAtEnd`) and the pool it targeted. */
+  cluster?: ClusterStatusAtEnd & { /** The desired version becomes what runs (a failed upgrade). */ desiredIsCurrent?: boolean };
   failedPoolId?: string;
   /** A failure for good that was undone (docs/operations-engine.md, Failures for good). */
   undo?: FailureUndo;
@@ -636,8 +637,10 @@ export async function end(db: Database, run: Run, clusterId: string | null, endi
     now,
     clusterId: clusterId ?? '',
     touchesCluster: cluster !== undefined,
-    clusterStatus: cluster?.status ?? 'running',
-    clusterReason: cluster?.reason ?? null,
+    clusterStatusIfDown: cluster?.ifDown.status ?? 'running',
+    clusterReasonIfDown: cluster?.ifDown.reason ?? null,
+    clusterStatusIfUp: cluster?.ifUp.status ?? 'running',
+    clusterReasonIfUp: cluster?.ifUp.reason ?? null,
     desiredIsCurrent: cluster?.desiredIsCurrent === true,
     failedPoolId: ending.failedPoolId ?? '',
     undone: ending.undo !== undefined,
@@ -664,8 +667,11 @@ type EndParameters = EventParameters & {
   now: Date;
   clusterId: string;
   touchesCluster: boolean;
-  clusterStatus: 'error' | 'running';
-  clusterReason: string | null;
+  /** Where the end leaves the cluster if the SLA monitor holds its API server down as the row is written, and if not. */
+  clusterStatusIfDown: ClusterStatus;
+  clusterReasonIfDown: string | null;
+  clusterStatusIfUp: ClusterStatus;
+  clusterReasonIfUp: string | null;
   desiredIsCurrent: boolean;
   failedPoolId: string;
   undone: boolean;
@@ -714,9 +720,13 @@ function endQuery(db: Kysely<DB>, p: EndParameters, writes?: BoundWrites) {
     .with('cluster', (q) =>
       q
         .updateTable('clusters')
-        .set((eb) => ({
-          status: p.clusterStatus,
-          status_reason: eb.fn.coalesce(sql<string>`${p.clusterReason}::text`, 'status_reason'),
+        .set(() => ({
+          // Decided by the row's own view of the monitor as it is written (docs/operations-engine.md,
+          // "Where an operation leaves its cluster"): a degraded cluster shows the monitor's reason.
+          status: sql<ClusterStatus>`(CASE WHEN api_server_down_since IS NOT NULL THEN ${p.clusterStatusIfDown}::text ELSE ${p.clusterStatusIfUp}::text END)::"ClusterStatus"`,
+          status_reason: sql<string | null>`CASE WHEN api_server_down_since IS NOT NULL
+            THEN (CASE WHEN ${p.clusterStatusIfDown}::text = 'degraded' THEN api_server_down_reason ELSE ${p.clusterReasonIfDown}::text END)
+            ELSE ${p.clusterReasonIfUp}::text END`,
           desired_version: sql<string>`CASE WHEN ${p.desiredIsCurrent}::boolean THEN current_version ELSE desired_version END`,
           updated_at: p.now,
         }))

@@ -92,6 +92,11 @@ export class Metrics {
   readonly probeTargets = this.gauge('capstan_probe_targets', 'Clusters this SLA monitor replica probes');
   readonly availabilityIntervalsWritten = this.counter('capstan_availability_intervals_written_total', 'Availability intervals opened in Postgres');
   readonly availabilityFlushFailures = this.counter('capstan_availability_flush_failures_total', 'Availability flushes that failed and will be retried');
+  readonly clusterStatusChanges = this.counter(
+    'capstan_cluster_status_changes_total',
+    'Cluster status changes between running and degraded announced by the SLA monitor (its own, or an operation end it saw), by new status',
+    ['to'],
+  );
   readonly burnRateAlertChanges = this.counter('capstan_sla_burn_rate_alert_changes_total', 'Burn-rate alerts raised, changed or resolved, by new severity', [
     'severity',
   ]);

@@ -1,6 +1,6 @@
 import { apiServerDownReason, apiServerHealth, type MinuteRange, minuteStatesAcrossVantagePoints } from '@capstan/domain';
-import { BackgroundWork, Clock, SlaMonitorConfig } from '@capstan/platform';
-import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { BackgroundWork, Clock, Metrics, SlaMonitorConfig } from '@capstan/platform';
+import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy, Optional } from '@nestjs/common';
 import { SlaReportsRepository } from '../reports/sla-reports.repository';
 import { ProbeScheduler } from './probe-scheduler';
 
@@ -8,18 +8,38 @@ const MINUTE = 60_000;
 /** How far back a run of down minutes is followed to say since when the API server is unreachable. */
 const LOOKBACK_MINUTES = 24 * 60;
 
+/** What the monitor concludes about a cluster's API server, as it records it. */
+export type ApiServerObservation = { state: 'down'; since: Date; reason: string } | { state: 'up' } | { state: 'undecided' };
+
+/** A cluster whose view or announcement the monitor keeps (see `ClusterHealthStatus.watched`). */
+export interface WatchedCluster {
+  clusterId: string;
+  status: string;
+  /** The monitor holds its API server down. */
+  heldDown: boolean;
+  /** Its status changed between `running` and `degraded` and its organisation was not told yet. */
+  unannounced: boolean;
+}
+
 /**
- * The port through which the monitor changes a cluster's status (answered by libs/clusters'
- * `RecordApiServerHealth`, bound in libs/composition: docs/architecture.md, "Feature-to-feature
- * calls"). Each call changes the cluster only from the status it expects and says whether it did.
+ * The port through which the monitor records its view of a cluster's API server and changes the
+ * cluster's status (answered by libs/clusters' `RecordApiServerHealth`, bound in libs/composition:
+ * docs/architecture.md, "Feature-to-feature calls"). Every write is guarded, so replicas that
+ * observe at once change a cluster and announce it once.
  */
 export abstract class ClusterHealthStatus {
-  /** `running` -> `degraded`, with the reason shown to the customer. */
-  abstract degraded(clusterId: string, reason: string, since: Date): Promise<boolean>;
-  /** A cluster the monitor marked `degraded` -> `running`. */
-  abstract recovered(clusterId: string): Promise<boolean>;
-  /** The clusters the monitor marked `degraded`. */
-  abstract markedDegraded(): Promise<string[]>;
+  /** Records the observation (`running` <-> `degraded` where it applies) and returns the change it announced, if any. */
+  abstract observe(clusterId: string, observation: ApiServerObservation): Promise<'degraded' | 'running' | null>;
+  /** The clusters the monitor holds down or whose status change is unannounced. */
+  abstract watched(): Promise<WatchedCluster[]>;
+}
+
+/** Whether recording `observation` can change anything for a cluster the monitor knows as `known`. */
+export function observationMatters(observation: ApiServerObservation, known: WatchedCluster | undefined): boolean {
+  if (known?.unannounced) return true;
+  if (observation.state === 'down') return !known?.heldDown || known.status === 'running';
+  if (observation.state === 'up') return known?.heldDown === true;
+  return false;
 }
 
 export interface ApiServerHealthChange {
@@ -30,7 +50,10 @@ export interface ApiServerHealthChange {
 /**
  * Turns what the probes stored into the cluster's status (docs/sla.md, "Cluster status"): a
  * `running` cluster whose API server was down for `SLA_DEGRADED_AFTER_MINUTES` consecutive minutes
- * becomes `degraded`, and goes back to `running` once a minute is up again.
+ * becomes `degraded`, and goes back to `running` once a minute is up again. What it holds is
+ * recorded in any status, so an operation's end leaves the cluster as the monitor sees it, and
+ * each change between `running` and `degraded`, the monitor's or an operation's, is announced once
+ * (counted by `capstan_cluster_status_changes_total{to}`).
  *
  * It reads the minutes exactly as reports do (every vantage point combined: down only where every
  * location with data saw it down), from the database, never from this replica's memory: every
@@ -48,6 +71,7 @@ export class ApiServerHealthWatch implements OnApplicationBootstrap, OnModuleDes
     private readonly scheduler: ProbeScheduler,
     private readonly config: SlaMonitorConfig,
     private readonly clock: Clock,
+    @Optional() private readonly metrics?: Metrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -59,27 +83,28 @@ export class ApiServerHealthWatch implements OnApplicationBootstrap, OnModuleDes
     await this.work.stop();
   }
 
-  /** Judges this replica's clusters that its probes see down or that are marked degraded; returns what changed. */
+  /** Judges this replica's clusters that its probes see down or that it watches; returns the changes it announced. */
   async evaluate(): Promise<ApiServerHealthChange[]> {
     const now = this.clock.now();
     const end = new Date(Math.floor(now.getTime() / MINUTE) * MINUTE);
     const window: MinuteRange = { start: new Date(end.getTime() - LOOKBACK_MINUTES * MINUTE), end };
     const mine = new Set(this.scheduler.recorder.trackedClusters());
-    const marked = new Set(await this.clusters.markedDegraded());
+    const watched = new Map((await this.clusters.watched()).map((w) => [w.clusterId, w]));
     // Only a cluster this replica's own probes see down can have every vantage point's minutes
     // down, so the candidates come from memory and a healthy fleet costs one small query.
-    const candidates = new Set([...this.scheduler.recorder.downClusters(), ...[...marked].filter((id) => mine.has(id))]);
+    const candidates = new Set([...this.scheduler.recorder.downClusters(), ...[...watched.keys()].filter((id) => mine.has(id))]);
     const changes: ApiServerHealthChange[] = [];
     for (const clusterId of candidates) {
       if (this.work.stopping) break;
       const minutes = minuteStatesAcrossVantagePoints(await this.reports.intervalsByVantage(clusterId, window), window);
       const health = apiServerHealth(minutes, window.start, this.config.degradedAfterMinutes);
-      if (health.state === 'down' && !marked.has(clusterId)) {
-        if (await this.clusters.degraded(clusterId, apiServerDownReason(health.since, health.minutes), health.since)) {
-          changes.push({ clusterId, status: 'degraded' });
-        }
-      } else if (health.state === 'up' && marked.has(clusterId)) {
-        if (await this.clusters.recovered(clusterId)) changes.push({ clusterId, status: 'running' });
+      const observation: ApiServerObservation =
+        health.state === 'down' ? { state: 'down', since: health.since, reason: apiServerDownReason(health.since, health.minutes) } : health;
+      if (!observationMatters(observation, watched.get(clusterId))) continue;
+      const announced = await this.clusters.observe(clusterId, observation);
+      if (announced) {
+        changes.push({ clusterId, status: announced });
+        this.metrics?.clusterStatusChanges.inc({ to: announced });
       }
     }
     return changes;
