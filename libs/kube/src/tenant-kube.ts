@@ -67,8 +67,8 @@ export class TenantKube {
   }
 
   /** Components recognised in the images of every Deployment and DaemonSet (ingress-nginx); see scanWorkloads. */
-  scanWorkloads(): Promise<WorkloadScan> {
-    return scanWorkloads(this.clients);
+  scanWorkloads(pageSize?: number): Promise<WorkloadScan> {
+    return scanWorkloads(this.clients, pageSize);
   }
 
   readDisruptionBudgets(): Promise<PodDisruptionBudgetState[]> {

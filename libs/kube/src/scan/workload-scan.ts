@@ -18,7 +18,7 @@ const PAGE = 500;
  * every Deployment and DaemonSet in every namespace, listed page by page (`limit`/`continue`),
  * their containers' images judged by libs/domain's `detectComponents`. Read only.
  */
-export async function scanWorkloads(clients: TenantClients): Promise<WorkloadScan> {
+export async function scanWorkloads(clients: TenantClients, pageSize = PAGE): Promise<WorkloadScan> {
   const workloads: ScannedWorkload[] = [];
   for (const kind of ['Deployment', 'DaemonSet'] as const) {
     let next: string | undefined;
@@ -30,8 +30,8 @@ export async function scanWorkloads(clients: TenantClients): Promise<WorkloadSca
       try {
         page =
           kind === 'Deployment'
-            ? await clients.apps.listDeploymentForAllNamespaces({ limit: PAGE, _continue: next })
-            : await clients.apps.listDaemonSetForAllNamespaces({ limit: PAGE, _continue: next });
+            ? await clients.apps.listDeploymentForAllNamespaces({ limit: pageSize, _continue: next })
+            : await clients.apps.listDaemonSetForAllNamespaces({ limit: pageSize, _continue: next });
       } catch (error) {
         throw toKubeError(error, `listing ${kind}s in every namespace`);
       }
