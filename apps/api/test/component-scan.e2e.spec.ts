@@ -1,6 +1,8 @@
 import { createCapstanClient } from '@capstan/sdk';
 import { seedOrganization, seedStaff } from '@capstan/testing';
-import { ScanClusterComponents } from '@capstan/upgrades';
+import { COMPONENT_SCAN_JOB, FLEET_QUEUE, ScanClusterComponents } from '@capstan/upgrades';
+import { getQueueToken } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Client, DriverSuite, onDriverStack } from './driver-suite';
@@ -54,6 +56,12 @@ describe('the component scan and the advisories it feeds', () => {
         ])
         .filter(([, found]) => found!.length > 0),
     );
+
+  it('runs once per period for the whole fleet: the worker declares its job scheduler on the fleet queue', async () => {
+    const queue = suite.stack.worker!.get<Queue>(getQueueToken(FLEET_QUEUE));
+    const schedulers = await queue.getJobSchedulers();
+    expect(schedulers.find((s) => s.key === COMPONENT_SCAN_JOB)).toMatchObject({ name: COMPONENT_SCAN_JOB, every: 3_600_000 });
+  });
 
   it('flags an affected ingress-nginx with CVE-2025-1974 and the retirement, a digest-only one as retired with version unknown', async () => {
     const manifest = join(suite.dir, 'ingress-nginx.yaml');
