@@ -1,3 +1,4 @@
+import { Metrics } from '@capstan/platform';
 import { createCapstanClient } from '@capstan/sdk';
 import { seedOrganization, seedStaff } from '@capstan/testing';
 import { COMPONENT_SCAN_JOB, FLEET_QUEUE, ScanClusterComponents } from '@capstan/upgrades';
@@ -167,9 +168,13 @@ describe('the component scan and the advisories it feeds', () => {
       });
       expect(res.response.status).toBe(200);
     };
+    const unreachable = async () =>
+      (await suite.stack.worker!.get(Metrics).componentScans.get()).values.find((v) => v.labels.result === 'unreachable')?.value ?? 0;
+    const counted = await unreachable();
     await apiServer('down');
     try {
       expect((await scan.pass()).clusters[clusterId]).toBe('unreachable');
+      expect(await unreachable()).toBeGreaterThan(counted);
     } finally {
       await apiServer('up');
     }

@@ -1,6 +1,6 @@
 import type { DetectedComponent } from '@capstan/domain';
 import { ClusterBackends, mapConcurrently } from '@capstan/kube';
-import { Clock, Database, jsonb, ProviderConfig } from '@capstan/platform';
+import { Clock, Database, jsonb, Metrics, ProviderConfig } from '@capstan/platform';
 import { externalClusterName } from '@capstan/providers';
 import { Injectable, Logger } from '@nestjs/common';
 import { type FleetClusterFacts, FleetClusterSource } from './fleet-cluster-source';
@@ -118,6 +118,7 @@ export class ScanClusterComponents {
     private readonly scans: ComponentScansRepository,
     private readonly backends: ClusterBackends,
     private readonly providerConfig: ProviderConfig,
+    private readonly metrics: Metrics,
     private readonly clock: Clock,
   ) {}
 
@@ -139,6 +140,7 @@ export class ScanClusterComponents {
         const outcome = outcomes[i]!;
         result[outcome]++;
         result.clusters[cluster.id] = outcome;
+        this.metrics.componentScans.inc({ result: outcome });
       });
       if (page.length < PAGE) break;
       after = page[page.length - 1]!.id;
