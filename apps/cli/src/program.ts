@@ -1172,7 +1172,9 @@ export function buildProgram(options: RunOptions): Command {
         ['ORGANIZATION', (r) => r.cluster?.organization_id],
         ['CLUSTER', (r) => r.cluster?.cluster_id ?? 'no cluster affected'],
         ['NAME', (r) => r.cluster?.name],
-        ['COMPONENT', (r) => (r.cluster ? `${r.cluster.component} ${r.cluster.version}` : r.advisory.component)],
+        ['COMPONENT', (r) => (r.cluster ? `${r.cluster.component} ${r.cluster.version ?? '(version unknown)'}` : r.advisory.component)],
+        // Found by the component scan: where it runs and as of when (a cluster unreachable since keeps its last findings).
+        ['FOUND IN', (r) => (r.cluster?.workload ? `${r.cluster.workload.namespace}/${r.cluster.workload.name} as of ${r.cluster.as_of}` : undefined)],
         ['FIXED IN', (r) => r.advisory.fixed_in.join(', ')],
       ]);
     });

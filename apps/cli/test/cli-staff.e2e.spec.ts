@@ -207,13 +207,14 @@ describe('the capstan CLI: staff on call', () => {
     // then one row per affected cluster, as the API answers
     expect(listed.code).toBe(0);
     const [header, ...body] = rows(listed.stdout);
-    expect(header).toEqual(['ADVISORY', 'SEVERITY', 'ORGANIZATION', 'CLUSTER', 'NAME', 'COMPONENT', 'FIXED IN']);
-    expect(body).toContainEqual(['TEST-old-kubernetes', 'high', org.organizationId, exposed, 'old-prod', 'kubernetes 1.33.2', '1.34.0']);
+    expect(header).toEqual(['ADVISORY', 'SEVERITY', 'ORGANIZATION', 'CLUSTER', 'NAME', 'COMPONENT', 'FOUND IN', 'FIXED IN']);
+    // (FOUND IN: empty for what Capstan installed; the component scan's findings name their workload)
+    expect(body).toContainEqual(['TEST-old-kubernetes', 'high', org.organizationId, exposed, 'old-prod', 'kubernetes 1.33.2', '', '1.34.0']);
     expect(body).toHaveLength(fleet.items.find((a) => a.id === 'TEST-old-kubernetes')!.clusters.length);
 
     // and the ingress-nginx CVE, which no managed stack runs, reads as affecting nobody
     const cve = await staff('admin', 'advisories', '--advisory', 'CVE-2025-1974');
-    expect(rows(cve.stdout).slice(1)).toEqual([['CVE-2025-1974', 'critical', '', 'no cluster affected', '', 'ingress-nginx', '1.11.5, 1.12.1']]);
+    expect(rows(cve.stdout).slice(1)).toEqual([['CVE-2025-1974', 'critical', '', 'no cluster affected', '', 'ingress-nginx', '', '1.11.5, 1.12.1']]);
     expect((await staff('admin', 'advisories', '--advisory', 'CVE-1999-0001')).code).toBe(4);
   });
 

@@ -7,6 +7,7 @@ import { createTestDatabase, seedFleet, seedFleetCatalogue, seedOrganization, te
 import {
   AdvanceRollouts,
   AdvisoriesRepository,
+  ComponentScansRepository,
   ClusterComponentInventory,
   FleetClusterSource,
   type FleetClusterFacts,
@@ -260,7 +261,13 @@ describe('fleet rollouts', () => {
         return Promise.resolve(new Map(clusters.map((c) => [c.id, versions[c.id] ? [{ name: 'ingress-nginx', version: versions[c.id]! }] : []])));
       }
     }
-    const advisories = new ListAdvisories(new AdvisoriesRepository(db), moduleRef.get(FleetClusterSource), new Inventory(), clock);
+    const advisories = new ListAdvisories(
+      new AdvisoriesRepository(db),
+      moduleRef.get(FleetClusterSource),
+      new Inventory(),
+      new ComponentScansRepository(db),
+      clock,
+    );
     const own = await advisories.forOrganization(mine!.organizationId);
     expect(own.items.map((a) => [a.id, a.clusters.map((c) => c.cluster_id)])).toEqual([
       ['RETIRED-ingress-nginx', [mine!.id]],

@@ -107,7 +107,28 @@ export const advisorySchema = z
   })
   .openapi('Advisory');
 
-const affectedCluster = z.object({ cluster_id: z.string(), name: z.string(), component: z.string(), version: z.string() });
+const affectedCluster = z.object({
+  cluster_id: z.string(),
+  name: z.string(),
+  component: z.string(),
+  version: z
+    .string()
+    .nullable()
+    .openapi({ description: 'The version found; null when the image names none (pinned by digest only): "retired, version unknown"' }),
+  source: z.enum(['capstan', 'scan']).openapi({
+    description:
+      "capstan: Kubernetes, Capstan's add-ons and what the distribution bundles; scan: found running in the cluster's Deployments and DaemonSets by the component scan",
+  }),
+  workload: z
+    .object({ kind: z.string(), namespace: z.string(), name: z.string(), image: z.string() })
+    .nullable()
+    .openapi({ description: 'The workload the scan found the component in (null for source capstan)' }),
+  as_of: z.string().nullable().openapi({ description: 'When the scan that found it read the cluster (null for source capstan)' }),
+  last_scan_failed_at: z
+    .string()
+    .nullable()
+    .openapi({ description: 'A later scan could not read the cluster (e.g. its API server was unreachable): when it tried; the finding stands as of as_of' }),
+});
 
 export const listAdvisories = defineRoute({
   operationId: 'listAdvisories',

@@ -32,6 +32,7 @@ export * from './billing/metering';
 export * from './billing/invoice';
 export * from './upgrades/fleet-rollout';
 export * from './upgrades/advisories';
+export * from './upgrades/detected-components';
 export * from './maintenance/bulk-occurrences';
 export * from './sla/scheduled-maintenance';
 export * from './backups/backup-schedule';

@@ -5,6 +5,7 @@ export { toKubeError } from './client/kube-errors';
 export { FIELD_MANAGER } from './client/apply';
 export type { DrainOptions, EvictionBackoff, NodeDrainResult } from './nodes/node-operations';
 export type { RemovedApiScan } from './scan/removed-api-scan';
+export type { WorkloadScan } from './scan/workload-scan';
 export { type RemovedApiFinding, writtenApiVersions } from './scan/written-api-versions';
 export type { AddonInstallResult } from './addons/addons';
 export type { AddonRequest, InstalledAddon } from './addons/helm-charts';
@@ -14,3 +15,4 @@ export { CAPSTAN_NAMESPACE, CUSTOMER_ACCOUNT, OPERATOR_ACCOUNT } from './baselin
 export { DriverBackedProvider } from './driver-backed-provider';
 export { ClusterProvidersModule } from './cluster-providers.module';
 export { ClusterBackends, UnavailableClusterBackends } from './cluster-backends';
+export { mapConcurrently } from './nodes/concurrency';

@@ -11,6 +11,7 @@ import { issueCustomerCredentials, revokeCustomerCredentials } from './credentia
 import { readDisruptionBudgets } from './nodes/disruption-budget-states';
 import { DEFAULT_BACKOFF, type DrainOptions, drainNode, type EvictionBackoff, type NodeDrainResult, setUnschedulable } from './nodes/node-operations';
 import { type RemovedApiScan, scanRemovedApis } from './scan/removed-api-scan';
+import { scanWorkloads, type WorkloadScan } from './scan/workload-scan';
 
 export interface TenantKubeOptions {
   /** Bound on each request to the cluster. */
@@ -63,6 +64,11 @@ export class TenantKube {
   /** Objects written through APIs that the hop to `target` (null: any later minor) removes; see scanRemovedApis. */
   scanRemovedApis(target: string | null): Promise<RemovedApiScan> {
     return scanRemovedApis(this.clients, target);
+  }
+
+  /** Components recognised in the images of every Deployment and DaemonSet (ingress-nginx); see scanWorkloads. */
+  scanWorkloads(pageSize?: number): Promise<WorkloadScan> {
+    return scanWorkloads(this.clients, pageSize);
   }
 
   readDisruptionBudgets(): Promise<PodDisruptionBudgetState[]> {

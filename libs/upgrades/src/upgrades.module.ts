@@ -5,6 +5,7 @@ import { UpgradeClusterSource } from './upgrade-cluster-source';
 import { UpgradesController } from './upgrades.controller';
 import { AdvisoriesController, StaffFleetController } from './fleet/fleet.controller';
 import { AdvisoriesRepository, AdvisorySeeder, ClusterComponentInventory, ListAdvisories, ManagedStackInventory } from './fleet/advisories';
+import { ComponentScansRepository } from './fleet/component-scan';
 import { FleetClusterSource } from './fleet/fleet-cluster-source';
 import { RolloutsRepository } from './fleet/rollouts.repository';
 import { StaffSecurityUpgrade } from './fleet/security-upgrade';
@@ -48,6 +49,7 @@ export class UpgradesModule {
         AuditLog,
         StaffRollouts,
         AdvisoriesRepository,
+        ComponentScansRepository,
         AdvisorySeeder,
         ListAdvisories,
         StaffSecurityUpgrade,

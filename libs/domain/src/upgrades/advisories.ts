@@ -94,16 +94,25 @@ export function versionAffected(version: string, ranges: readonly AffectedRange[
 export interface AdvisoryFinding {
   advisoryId: string;
   component: string;
-  version: string;
+  /** Null when the component was found without a version (an image pinned by digest only). */
+  version: string | null;
   severity: AdvisorySeverity;
 }
 
-/** The advisories a cluster's components fall under. */
-export function findingsFor(components: readonly { name: string; version: string }[], advisories: readonly Advisory[]): AdvisoryFinding[] {
+/**
+ * Whether a component of unknown version falls under the ranges: only a range that covers every
+ * version (a retirement) can say so; a vulnerability's bounded ranges cannot be judged without one.
+ */
+function unknownVersionAffected(ranges: readonly AffectedRange[]): boolean {
+  return ranges.some((r) => r.introduced === undefined && r.fixed === undefined);
+}
+
+/** The advisories a cluster's components fall under (a null version: see unknownVersionAffected). */
+export function findingsFor(components: readonly { name: string; version: string | null }[], advisories: readonly Advisory[]): AdvisoryFinding[] {
   const findings: AdvisoryFinding[] = [];
   for (const a of advisories) {
     for (const c of components) {
-      if (c.name === a.component && versionAffected(c.version, a.affected))
+      if (c.name === a.component && (c.version === null ? unknownVersionAffected(a.affected) : versionAffected(c.version, a.affected)))
         findings.push({ advisoryId: a.id, component: c.name, version: c.version, severity: a.severity });
     }
   }

@@ -1,5 +1,6 @@
 import {
   ApisApi,
+  AppsV1Api,
   CoreApi,
   CoreV1Api,
   createConfiguration,
@@ -13,6 +14,7 @@ import {
 /** The client-node APIs one TenantKube uses, all on one configuration. */
 export interface TenantClients {
   core: CoreV1Api;
+  apps: AppsV1Api;
   policy: PolicyV1Api;
   /** Any kind by apiVersion + kind (CRDs included); finds resource paths by discovery. */
   objects: KubernetesObjectApi;
@@ -36,6 +38,7 @@ export function tenantClients(config: KubeConfig, timeoutMs: number): TenantClie
   });
   return {
     core: new CoreV1Api(configuration),
+    apps: new AppsV1Api(configuration),
     policy: new PolicyV1Api(configuration),
     objects: new KubernetesObjectApi(configuration),
     coreGroup: new CoreApi(configuration),

@@ -79,6 +79,11 @@ export class Metrics {
     "GKE clusters' settings compared with Capstan's, by result (in_step, corrected, busy, held_back, failed)",
     ['result'],
   );
+  readonly componentScans = this.counter(
+    'capstan_component_scans_total',
+    'Clusters read by the component scan for the advisories, by result (scanned, unreachable, skipped)',
+    ['result'],
+  );
   readonly gkeSettingsDrift = this.counter(
     'capstan_gke_settings_drift_total',
     'Settings found changed at GKE behind Capstan and corrected, by setting (release_channel, maintenance_policy, labels)',

@@ -1,7 +1,17 @@
 import type { fleetRoutes, z } from '@capstan/contracts';
-import { type Advisory, type AdvisoryKind, type AdvisorySeverity, findingsFor, managedAddonsFor, NotFoundError, SEEDED_ADVISORIES } from '@capstan/domain';
+import {
+  type Advisory,
+  type AdvisoryKind,
+  type AdvisorySeverity,
+  bundledComponentsFor,
+  findingsFor,
+  managedAddonsFor,
+  NotFoundError,
+  SEEDED_ADVISORIES,
+} from '@capstan/domain';
 import { Clock, Database, jsonb } from '@capstan/platform';
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { ComponentScansRepository } from './component-scan';
 import { type FleetClusterFacts, FleetClusterSource } from './fleet-cluster-source';
 
 /** The `advisories` table (owned by libs/upgrades). */
@@ -124,6 +134,31 @@ function presentAdvisory(a: Advisory): AdvisoryView {
   };
 }
 
+/** One component of a cluster as the advisories judge it, with where Capstan knows it from. */
+interface JudgedComponent {
+  name: string;
+  version: string | null;
+  /** `capstan`: Kubernetes, Capstan's add-ons and what the distribution bundles; `scan`: found running by the component scan. */
+  source: 'capstan' | 'scan';
+  workload: { kind: string; namespace: string; name: string; image: string } | null;
+  /** The scan's time for a component it found (what it says holds as of then); null for Capstan's own. */
+  asOf: Date | null;
+  /** A later scan could not read the cluster (its last findings stand): when it tried. */
+  lastScanFailedAt: Date | null;
+}
+
+type AffectedCluster = {
+  cluster_id: string;
+  organization_id: string;
+  name: string;
+  component: string;
+  version: string | null;
+  source: 'capstan' | 'scan';
+  workload: { kind: string; namespace: string; name: string; image: string } | null;
+  as_of: string | null;
+  last_scan_failed_at: string | null;
+};
+
 /** `GET /v1/advisories` and `GET /admin/v1/advisories`: each advisory with the clusters it affects. */
 @Injectable()
 export class ListAdvisories {
@@ -131,6 +166,7 @@ export class ListAdvisories {
     private readonly advisories: AdvisoriesRepository,
     private readonly source: FleetClusterSource,
     private readonly inventory: ClusterComponentInventory,
+    private readonly scans: ComponentScansRepository,
     private readonly clock: Clock,
   ) {}
 
@@ -155,23 +191,72 @@ export class ListAdvisories {
     return { items: await this.exposure(clusters) };
   }
 
-  /** Whether a critical advisory affects the cluster (the staff override's precondition). */
+  /**
+   * Whether a critical advisory affects the cluster (the staff override's precondition). Only what
+   * moves with the cluster's Kubernetes version counts (Kubernetes, Capstan's add-ons, what the
+   * distribution bundles): an upgrade does not change an ingress-nginx the customer installed, so a
+   * finding of the component scan is no reason to override the customer's exclusions.
+   */
   async affects(cluster: FleetClusterFacts, advisoryId: string): Promise<Advisory | null> {
     const advisory = (await this.advisories.list()).find((a) => a.id === advisoryId);
     if (!advisory) throw new NotFoundError('advisory', advisoryId);
-    const components = (await this.inventory.components([cluster])).get(cluster.id) ?? [];
+    const components = [
+      ...((await this.inventory.components([cluster])).get(cluster.id) ?? []),
+      ...bundledComponentsFor(cluster.provider, cluster.controlPlaneVersion),
+    ];
     return findingsFor(components, [advisory]).length > 0 ? advisory : null;
+  }
+
+  /**
+   * Every component of each cluster: the inventory's (Kubernetes and Capstan's add-ons), what its
+   * distribution bundles at its version (RKE2's etcd), and what the component scan last found
+   * running in it (docs/upgrades.md, "What a cluster runs").
+   */
+  private async components(clusters: readonly FleetClusterFacts[]): Promise<Map<string, JudgedComponent[]>> {
+    const installed = await this.inventory.components(clusters);
+    const scans = await this.scans.ofClusters(clusters.map((c) => c.id));
+    const own = (c: { name: string; version: string }): JudgedComponent => ({ ...c, source: 'capstan', workload: null, asOf: null, lastScanFailedAt: null });
+    return new Map(
+      clusters.map((cluster) => {
+        const scan = scans.get(cluster.id);
+        const failedLater = scan?.lastError && scan.scannedAt ? scan.attemptedAt : null;
+        const detected = (scan?.scannedAt ? scan.components : []).map((d): JudgedComponent => ({
+          name: d.component,
+          version: d.version,
+          source: 'scan',
+          workload: { kind: d.workloadKind, namespace: d.namespace, name: d.workload, image: d.image },
+          asOf: scan!.scannedAt,
+          lastScanFailedAt: failedLater,
+        }));
+        return [
+          cluster.id,
+          [...(installed.get(cluster.id) ?? []).map(own), ...bundledComponentsFor(cluster.provider, cluster.controlPlaneVersion).map(own), ...detected],
+        ];
+      }),
+    );
   }
 
   private async exposure(clusters: readonly FleetClusterFacts[]) {
     const advisories = await this.advisories.list();
-    const components = await this.inventory.components(clusters);
-    const byAdvisory = new Map<string, { cluster_id: string; organization_id: string; name: string; component: string; version: string }[]>();
+    const components = await this.components(clusters);
+    const byAdvisory = new Map<string, AffectedCluster[]>();
     for (const c of clusters) {
-      for (const f of findingsFor(components.get(c.id) ?? [], advisories)) {
-        const list = byAdvisory.get(f.advisoryId) ?? [];
-        list.push({ cluster_id: c.id, organization_id: c.organizationId, name: c.name, component: f.component, version: f.version });
-        byAdvisory.set(f.advisoryId, list);
+      for (const component of components.get(c.id) ?? []) {
+        for (const f of findingsFor([component], advisories)) {
+          const list = byAdvisory.get(f.advisoryId) ?? [];
+          list.push({
+            cluster_id: c.id,
+            organization_id: c.organizationId,
+            name: c.name,
+            component: f.component,
+            version: f.version,
+            source: component.source,
+            workload: component.workload,
+            as_of: component.asOf?.toISOString() ?? null,
+            last_scan_failed_at: component.lastScanFailedAt?.toISOString() ?? null,
+          });
+          byAdvisory.set(f.advisoryId, list);
+        }
       }
     }
     return advisories.map((a) => ({ ...presentAdvisory(a), clusters: byAdvisory.get(a.id) ?? [] }));

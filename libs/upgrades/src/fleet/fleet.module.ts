@@ -1,9 +1,11 @@
 import { EventRecordingModule } from '@capstan/events';
+import { ClusterProvidersModule } from '@capstan/kube';
 import { OperationHistory } from '@capstan/operations';
 import { AuditLog } from '@capstan/tenancy';
 import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Module, type ModuleMetadata, type Type } from '@nestjs/common';
 import { AdvanceRollouts } from './advance-rollouts';
+import { ComponentScansRepository, ScanClusterComponents } from './component-scan';
 import { FleetClusterSource } from './fleet-cluster-source';
 import { FleetPolicyConfig } from './fleet-policy';
 import { FLEET_QUEUE, FleetProcessor, FleetSchedulers } from './fleet-scheduler';
@@ -20,7 +22,7 @@ export class FleetRolloutsModule {
   static withSource(source: Type<FleetClusterSource>, imports: ModuleMetadata['imports'] = []): DynamicModule {
     return {
       module: FleetRolloutsModule,
-      imports: [...(imports ?? []), EventRecordingModule],
+      imports: [...(imports ?? []), EventRecordingModule, ClusterProvidersModule],
       providers: [
         { provide: FleetClusterSource, useClass: source },
         { provide: FleetPolicyConfig, useValue: new FleetPolicyConfig() },
@@ -29,8 +31,10 @@ export class FleetRolloutsModule {
         AuditLog,
         ScheduleFleetUpgrades,
         AdvanceRollouts,
+        ComponentScansRepository,
+        ScanClusterComponents,
       ],
-      exports: [ScheduleFleetUpgrades, AdvanceRollouts, RolloutsRepository],
+      exports: [ScheduleFleetUpgrades, AdvanceRollouts, RolloutsRepository, ScanClusterComponents],
     };
   }
 }

@@ -6,3 +6,4 @@ export * from './advance-rollouts';
 export * from './advisories';
 export * from './fleet.module';
 export * from './fleet-scheduler';
+export * from './component-scan';
