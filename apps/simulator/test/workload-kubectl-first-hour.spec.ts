@@ -178,6 +178,26 @@ describe('kubectl in a customer’s first hour on an emulated workload cluster',
     expect((await kubectl('get', 'configmap', 'app', '-o', 'jsonpath={.data}')).stdout).toBe('{"a":"2","b":"1"}');
   });
 
+  it('refuses a mistyped label or field selector with kube-apiserver’s parser messages', async () => {
+    // kubectl wraps the server's message in what it was looking for.
+    const refused = (label: string, field: string, message: string) =>
+      `Error from server (BadRequest): Unable to find "/v1, Resource=pods" that match label selector "${label}", field selector "${field}": ${message}\n`;
+    expect(await kubectl('get', 'pods', '-l', 'env in (a')).toMatchObject({
+      code: 1,
+      stderr: refused('env in (a', '', "unable to parse requirement: found '', expected: ',' or ')'"),
+    });
+    expect(await kubectl('get', 'pods', '-l', 'a=b,,c')).toMatchObject({
+      code: 1,
+      stderr: refused('a=b,,c', '', "found ',', expected: identifier after ','"),
+    });
+    expect(await kubectl('get', 'pods', '--field-selector', 'spec.nodeNam=worker-a')).toMatchObject({
+      code: 1,
+      stderr: refused('', 'spec.nodeNam=worker-a', 'field label not supported: spec.nodeNam'),
+    });
+    // `in ()` is the set of the empty value: a valid selector that matches nothing here.
+    expect(await kubectl('get', 'pods', '-l', 'a in ()')).toMatchObject({ code: 0, stderr: 'No resources found in default namespace.\n' });
+  });
+
   it('lists what an admin may do as kube-apiserver does for cluster-admin: everything, the self reviews and the discovery paths', async () => {
     const list = await kubectl('auth', 'can-i', '--list');
     expect(list.code).toBe(0);
