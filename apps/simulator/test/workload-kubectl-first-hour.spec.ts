@@ -194,6 +194,35 @@ describe('kubectl in a customer’s first hour on an emulated workload cluster',
       )
     ).stdout;
     expect(managers).toMatch(/^kubectl\/Update\/scale:\{\}$/m);
+    // The deployment controller's status writes are kube-controller-manager's, through status.
+    await eventually(async () => {
+      const out = (
+        await kubectl(
+          'get',
+          'deployment',
+          'scaled',
+          '--show-managed-fields',
+          '-o',
+          'jsonpath={.metadata.managedFields[*].manager}/{.metadata.managedFields[*].subresource}',
+        )
+      ).stdout;
+      return out.includes('kube-controller-manager') && out.endsWith('/scale status');
+    }, 'the deployment controller’s status entry');
+    // Its pods' status is the kubelet's (the scheduler's PodScheduled goes with it: lists are owned whole here).
+    await eventually(async () => {
+      const out = (
+        await kubectl(
+          'get',
+          'pods',
+          '-l',
+          'app=web',
+          '--show-managed-fields',
+          '-o',
+          'jsonpath={.items[*].metadata.managedFields[*].manager}/{.items[*].metadata.managedFields[*].subresource}',
+        )
+      ).stdout;
+      return out.includes('kubelet') && out.includes('status');
+    }, 'a pod status entry of the kubelet');
 
     const refused = await kubectl('apply', '--server-side', '-f', file);
     expect(refused.code).toBe(1);

@@ -3,7 +3,7 @@ import { KubeApiError, type KubeObject } from './types';
 
 /**
  * Label and field selectors in Kubernetes' query syntax, parsed once and matched in memory, with
- * kube-apiserver's errors (400 BadRequest, its message as is; docs/simulator.md, "Selectors").
+ * kube-apiserver's errors (400 BadRequest, its message as is; apps/simulator/README.md, "What is emulated").
  *
  * Labels: a port of the lexer and parser of k8s.io/apimachinery/pkg/labels/selector.go (v0.32,
  * Apache-2.0, Copyright The Kubernetes Authors): `a=b`, `a==b`, `a!=b`, `a in (x,y)`,
