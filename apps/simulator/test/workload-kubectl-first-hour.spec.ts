@@ -178,6 +178,102 @@ describe('kubectl in a customer’s first hour on an emulated workload cluster',
     expect((await kubectl('get', 'configmap', 'app', '-o', 'jsonpath={.data}')).stdout).toBe('{"a":"2","b":"1"}');
   });
 
+  it('records kubectl scale under subresource scale, so a server-side apply of another replica count conflicts naming it', async () => {
+    const file = join(dir, 'scaled.yaml');
+    await writeFile(file, deploymentYaml('default', 'nginx:1.27').replace('name: web,', 'name: scaled,'));
+    expect(await kubectl('apply', '--server-side', '-f', file)).toMatchObject({ code: 0, stdout: 'deployment.apps/scaled serverside-applied\n' });
+    expect(await kubectl('scale', 'deployment/scaled', '--replicas=3')).toMatchObject({ code: 0, stdout: 'deployment.apps/scaled scaled\n' });
+    const managers = (
+      await kubectl(
+        'get',
+        'deployment',
+        'scaled',
+        '--show-managed-fields',
+        '-o',
+        'jsonpath={range .metadata.managedFields[*]}{.manager}/{.operation}/{.subresource}:{.fieldsV1.f:spec.f:replicas}{"\\n"}{end}',
+      )
+    ).stdout;
+    expect(managers).toMatch(/^kubectl\/Update\/scale:\{\}$/m);
+    // The deployment controller's status writes are kube-controller-manager's, through status.
+    await eventually(async () => {
+      const out = (
+        await kubectl(
+          'get',
+          'deployment',
+          'scaled',
+          '--show-managed-fields',
+          '-o',
+          'jsonpath={.metadata.managedFields[*].manager}/{.metadata.managedFields[*].subresource}',
+        )
+      ).stdout;
+      return out.includes('kube-controller-manager') && out.endsWith('/scale status');
+    }, 'the deployment controller’s status entry');
+    // Its pods' status is the kubelet's (the scheduler's PodScheduled goes with it: lists are owned whole here).
+    await eventually(async () => {
+      const out = (
+        await kubectl(
+          'get',
+          'pods',
+          '-l',
+          'app=web',
+          '--show-managed-fields',
+          '-o',
+          'jsonpath={.items[*].metadata.managedFields[*].manager}/{.items[*].metadata.managedFields[*].subresource}',
+        )
+      ).stdout;
+      return out.includes('kubelet') && out.includes('status');
+    }, 'a pod status entry of the kubelet');
+
+    const refused = await kubectl('apply', '--server-side', '-f', file);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^error: Apply failed with 1 conflict: conflict with "kubectl" with subresource "scale" using apps\/v1: \.spec\.replicas\n/);
+    expect((await kubectl('get', 'deployment', 'scaled', '-o', 'jsonpath={.spec.replicas}')).stdout).toBe('3');
+    expect(await kubectl('apply', '--server-side', '--force-conflicts', '-f', file)).toMatchObject({ code: 0 });
+    expect((await kubectl('get', 'deployment', 'scaled', '-o', 'jsonpath={.spec.replicas}')).stdout).toBe('2');
+  });
+
+  it('records a status write under subresource status, apart from the spec’s managers', async () => {
+    expect(await kubectl('create', 'service', 'loadbalancer', 'edge', '--tcp=80:8080')).toMatchObject({ code: 0 });
+    const ingress = '{"status":{"loadBalancer":{"ingress":[{"ip":"203.0.113.7"}]}}}';
+    expect(await kubectl('patch', 'service', 'edge', '--subresource=status', '--type=merge', '-p', ingress)).toMatchObject({
+      code: 0,
+      stdout: 'service/edge patched\n',
+    });
+    const managers = (
+      await kubectl(
+        'get',
+        'service',
+        'edge',
+        '--show-managed-fields',
+        '-o',
+        'jsonpath={range .metadata.managedFields[*]}{.manager}/{.operation}/{.subresource}:{.fieldsV1.f:status}{"\\n"}{end}',
+      )
+    ).stdout
+      .trim()
+      .split('\n');
+    expect(managers).toEqual(['kubectl-create/Update/:', 'kubectl-patch/Update/status:{"f:loadBalancer":{"f:ingress":{}}}']);
+  });
+
+  it('refuses a mistyped label or field selector with kube-apiserver’s parser messages', async () => {
+    // kubectl wraps the server's message in what it was looking for.
+    const refused = (label: string, field: string, message: string) =>
+      `Error from server (BadRequest): Unable to find "/v1, Resource=pods" that match label selector "${label}", field selector "${field}": ${message}\n`;
+    expect(await kubectl('get', 'pods', '-l', 'env in (a')).toMatchObject({
+      code: 1,
+      stderr: refused('env in (a', '', "unable to parse requirement: found '', expected: ',' or ')'"),
+    });
+    expect(await kubectl('get', 'pods', '-l', 'a=b,,c')).toMatchObject({
+      code: 1,
+      stderr: refused('a=b,,c', '', "found ',', expected: identifier after ','"),
+    });
+    expect(await kubectl('get', 'pods', '--field-selector', 'spec.nodeNam=worker-a')).toMatchObject({
+      code: 1,
+      stderr: refused('', 'spec.nodeNam=worker-a', 'field label not supported: spec.nodeNam'),
+    });
+    // `in ()` is the set of the empty value: a valid selector that matches nothing here.
+    expect(await kubectl('get', 'pods', '-l', 'a in ()')).toMatchObject({ code: 0, stderr: 'No resources found in default namespace.\n' });
+  });
+
   it('lists what an admin may do as kube-apiserver does for cluster-admin: everything, the self reviews and the discovery paths', async () => {
     const list = await kubectl('auth', 'can-i', '--list');
     expect(list.code).toBe(0);

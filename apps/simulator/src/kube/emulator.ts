@@ -5,7 +5,7 @@ import type { SimulatorDatabase } from '../database';
 import type { SimulatorLogger } from '../logger';
 import { EventHub, type LoggedEvent } from './event-hub';
 import { applyMergePatch } from './object-rules';
-import { ObjectStore, type PropagationPolicy } from './object-store';
+import { ObjectStore, type PropagationPolicy, type WriteOptions } from './object-store';
 import { builtInResources, crdResource, ResourceIndex, splitApiVersion, type ResourceType } from './resources';
 import { KUBE_CHANNEL } from './schema';
 import type { SubresourceRegistration } from './subresources';
@@ -19,6 +19,7 @@ import {
   type KubeObject,
   type ListOptions,
   type ObjectRef,
+  type WriteAs,
 } from './types';
 
 export interface KubeEmulatorOptions {
@@ -367,25 +368,40 @@ class InProcessClient implements ApiServerClient {
     return this.emulator.store.create(this.name, type, version, object.metadata?.namespace, object, { keepStatus: true });
   }
 
-  async update(object: KubeObject): Promise<KubeObject> {
+  async update(object: KubeObject, options: WriteAs & { subresource?: 'scale' } = {}): Promise<KubeObject> {
     const { type, version } = await this.typeOf(object.apiVersion, object.kind);
-    return this.emulator.store.update(this.name, type, version, object.metadata.namespace, object);
+    return this.emulator.store.update(this.name, type, version, object.metadata.namespace, object, writeOptionsOf(options));
   }
 
-  async updateStatus(object: KubeObject): Promise<KubeObject> {
+  async updateStatus(object: KubeObject, options: WriteAs = {}): Promise<KubeObject> {
     const { type, version } = await this.typeOf(object.apiVersion, object.kind);
-    return this.emulator.store.updateStatus(this.name, type, version, object.metadata.namespace, object);
+    return this.emulator.store.updateStatus(this.name, type, version, object.metadata.namespace, object, writeOptionsOf(options));
   }
 
-  async mergePatch(ref: ObjectRef, patch: Record<string, unknown>, options: { subresource?: 'status' } = {}): Promise<KubeObject> {
+  async mergePatch(ref: ObjectRef, patch: Record<string, unknown>, options: WriteAs & { subresource?: 'status' } = {}): Promise<KubeObject> {
     const { type, version } = await this.typeOf(ref.apiVersion, ref.kind);
-    return this.emulator.store.patch(this.name, type, version, ref.namespace, ref.name, (current) => applyMergePatch(current, patch) as KubeObject, options);
+    return this.emulator.store.patch(
+      this.name,
+      type,
+      version,
+      ref.namespace,
+      ref.name,
+      (current) => applyMergePatch(current, patch) as KubeObject,
+      writeOptionsOf(options),
+    );
   }
 
   async delete(ref: ObjectRef, options: { propagationPolicy?: PropagationPolicy; gracePeriodSeconds?: number } = {}): Promise<void> {
     const { type, version } = await this.typeOf(ref.apiVersion, ref.kind);
     await this.emulator.store.delete(this.name, type, version, ref.namespace, ref.name, options);
   }
+}
+
+function writeOptionsOf(options: WriteAs & { subresource?: 'status' | 'scale' }): WriteOptions {
+  return {
+    ...(options.fieldManager ? { manager: options.fieldManager } : {}),
+    ...(options.subresource ? { subresource: options.subresource } : {}),
+  };
 }
 
 /** Makes the emulator and starts listening for other processes' changes. */

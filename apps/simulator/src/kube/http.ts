@@ -331,7 +331,8 @@ async function serveSubresource(
         checkShape(body, type, version, namespace);
         if (body.metadata.name !== name)
           throw badRequest(`the name of the object (${String(body.metadata.name)}) does not match the name on the URL (${name})`);
-        return sendObject(context, 200, type, await emulator.store.updateStatus(info.name, type, version, namespace, body, writeOptions(query)));
+        const options = { ...writeOptions(query), manager: updateManager(context) };
+        return sendObject(context, 200, type, await emulator.store.updateStatus(info.name, type, version, namespace, body, options), options.warnings);
       }
       case 'PATCH': {
         const change = await readPatch(req, type);
@@ -339,7 +340,11 @@ async function serveSubresource(
           context,
           200,
           type,
-          await emulator.store.patch(info.name, type, version, namespace, name, change, { subresource: 'status', ...writeOptions(query) }),
+          await emulator.store.patch(info.name, type, version, namespace, name, change, {
+            ...writeOptions(query),
+            subresource: 'status',
+            manager: updateManager(context),
+          }),
         );
       }
       default:
@@ -369,6 +374,7 @@ async function serveSubresource(
     name,
     body,
     query,
+    fieldManager: updateManager(context),
   });
   const code = answer.status ?? (verb === 'create' ? 201 : 200);
   if (answer.contentType) {

@@ -58,6 +58,11 @@ export interface WriteOptions {
   warnings?: string[];
   /** Who writes through the API (not server-side apply): recorded in managedFields as an `Update`. */
   manager?: string;
+  /**
+   * The subresource written through: `status` changes status only; both it and `scale` are
+   * recorded as the manager's entry for that subresource (see server-side-apply.ts).
+   */
+  subresource?: 'status' | 'scale';
 }
 
 /** DeleteOptions.propagationPolicy: who deletes the dependents (ownerReferences), and when. */
@@ -174,7 +179,8 @@ export class ObjectStore {
     input: KubeObject,
     options: WriteOptions = {},
   ): Promise<KubeObject> {
-    return this.mutate(server, type, version, namespace ?? input.metadata.namespace, input.metadata.name, options, (current) => {
+    const statusOptions: WriteOptions = { ...options, subresource: 'status' };
+    return this.mutate(server, type, version, namespace ?? input.metadata.namespace, input.metadata.name, statusOptions, (current) => {
       if (!current) throw notFound(type, input.metadata.name);
       checkPreconditions(type, current, input);
       return Promise.resolve(settle(current, prepareStatusUpdate(current, input)));
@@ -212,7 +218,7 @@ export class ObjectStore {
     namespace: string | undefined,
     name: string,
     change: (current: KubeObject) => KubeObject,
-    options: WriteOptions & { subresource?: 'status' } = {},
+    options: WriteOptions = {},
   ): Promise<KubeObject> {
     return this.mutate(server, type, version, namespace, name, options, (current) => {
       if (!current) throw notFound(type, name);
@@ -400,7 +406,14 @@ export class ObjectStore {
         if ('put' in outcome) {
           const checked = validateCustomResource(type, version, withoutEmptyMetadata(outcome.put), options.fieldValidation ?? 'Ignore');
           if (options.manager)
-            checked.object = recordUpdate(current, checked.object, options.manager, joinApiVersion(type.group, version), timestamp(this.now()));
+            checked.object = recordUpdate(
+              current,
+              checked.object,
+              options.manager,
+              joinApiVersion(type.group, version),
+              timestamp(this.now()),
+              options.subresource,
+            );
           options.warnings?.push(...checked.warnings);
           if (current && sameObject(current, checked.object)) result = current;
           else {

@@ -102,6 +102,67 @@ describe('server-side apply (simplified)', () => {
     );
     expect(serverSideApply(edited, config({ a: '9' }), 'kubectl', false, 'v1', 't2').metadata.managedFields).toHaveLength(2);
   });
+
+  const deployment = (replicas: number, image = 'nginx', status?: Record<string, unknown>): KubeObject => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web' },
+    spec: { replicas, template: { spec: { containers: [{ name: 'web', image }] } } },
+    ...(status ? { status } : {}),
+  });
+
+  it('records a scale write as its manager’s entry with subresource scale, which an apply of another replica count conflicts with', () => {
+    const applied = serverSideApply(null, deployment(2), 'kubectl', false, 'apps/v1', 't0');
+    const scaled = recordUpdate(applied, { ...applied, spec: { ...applied.spec, replicas: 3 } }, 'kubectl', 'apps/v1', 't1', 'scale');
+    expect(scaled.metadata.managedFields).toEqual([
+      expect.objectContaining({ manager: 'kubectl', operation: 'Apply', fieldsV1: { 'f:spec': { 'f:template': { 'f:spec': { 'f:containers': {} } } } } }),
+      {
+        manager: 'kubectl',
+        operation: 'Update',
+        apiVersion: 'apps/v1',
+        time: 't1',
+        fieldsType: 'FieldsV1',
+        fieldsV1: { 'f:spec': { 'f:replicas': {} } },
+        subresource: 'scale',
+      },
+    ]);
+    expect(() => serverSideApply(scaled, deployment(4), 'kubectl', false, 'apps/v1', 't2')).toThrow(
+      'Apply failed with 1 conflict: conflict with "kubectl" with subresource "scale" using apps/v1: .spec.replicas',
+    );
+    // Several conflicts are grouped by manager, as kube-apiserver words them.
+    const edited = recordUpdate(
+      scaled,
+      { ...scaled, spec: { ...(scaled.spec as object), template: { spec: { containers: [] } } } },
+      'kubectl-edit',
+      'apps/v1',
+      't3',
+    );
+    expect(() => serverSideApply(edited, deployment(4, 'httpd'), 'kubectl', false, 'apps/v1', 't4')).toThrow(
+      'Apply failed with 2 conflicts: conflicts with "kubectl" with subresource "scale" using apps/v1:\n- .spec.replicas\n' +
+        'conflicts with "kubectl-edit" using apps/v1:\n- .spec.template.spec.containers',
+    );
+  });
+
+  it('records a status write under subresource status owning only status fields, leaving the spec’s owners alone', () => {
+    const applied = serverSideApply(null, deployment(2), 'kubectl', false, 'apps/v1', 't0');
+    const reported = recordUpdate(applied, { ...applied, status: { replicas: 2, readyReplicas: 1 } }, 'kube-controller-manager', 'apps/v1', 't1', 'status');
+    expect(reported.metadata.managedFields).toEqual([
+      applied.metadata.managedFields![0],
+      {
+        manager: 'kube-controller-manager',
+        operation: 'Update',
+        apiVersion: 'apps/v1',
+        time: 't1',
+        fieldsType: 'FieldsV1',
+        fieldsV1: { 'f:status': { 'f:readyReplicas': {}, 'f:replicas': {} } },
+        subresource: 'status',
+      },
+    ]);
+    // A later status write keeps its own entry; a spec write by the same manager is another entry.
+    const again = recordUpdate(reported, { ...reported, status: { replicas: 2, readyReplicas: 2 } }, 'kube-controller-manager', 'apps/v1', 't2', 'status');
+    expect(again.metadata.managedFields).toHaveLength(2);
+    expect(serverSideApply(again, deployment(2), 'kubectl', false, 'apps/v1', 't3').metadata.managedFields).toHaveLength(2);
+  });
 });
 
 describe('selectors', () => {

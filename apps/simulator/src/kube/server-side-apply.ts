@@ -13,8 +13,12 @@ import { KubeApiError, type KubeObject } from './types';
  * recordUpdate), and applying over those fields with another value conflicts too, naming the
  * updater with its version (`conflict with "kubectl-create" using v1: .data.a`).
  *
- * What is simplified: lists are atomic (owned and replaced whole, never merged by key); the
- * emulator's own controllers record no ownership.
+ * Writes through the `status` and `scale` subresources are recorded the same way, in an entry
+ * of their own carrying `subresource` (a status write owns `status` fields, a scale write
+ * `.spec.replicas`), and a conflict names them as kube-apiserver does
+ * (`conflict with "kubectl" with subresource "scale" using apps/v1: .spec.replicas`).
+ *
+ * What is simplified: lists are atomic (owned and replaced whole, never merged by key).
  */
 type Path = string[];
 
@@ -45,14 +49,21 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** The leaf paths of a configuration: scalars, lists and empty maps. */
-export function leafPaths(config: KubeObject): Path[] {
+/**
+ * The leaf paths of a configuration: scalars, lists and empty maps. Status is left out (it is
+ * written through its own subresource), unless `subresource` is `status`: then only status.
+ */
+export function leafPaths(config: KubeObject, subresource?: string): Path[] {
   const paths: Path[] = [];
   const walk = (value: unknown, path: Path) => {
     if (isObject(value) && Object.keys(value).length > 0) {
       for (const [key, child] of Object.entries(value)) walk(child, [...path, key]);
     } else paths.push(path);
   };
+  if (subresource === 'status') {
+    if (config.status !== undefined) walk(config.status, ['status']);
+    return paths;
+  }
   for (const [key, value] of Object.entries(config)) {
     if (IGNORED_TOP.has(key)) continue;
     if (key === 'metadata' && isObject(value)) {
@@ -132,12 +143,19 @@ function sameValue(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** How kube-apiserver names a conflicting manager: an updater with the version (and subresource) it wrote through. */
+/** How kube-apiserver names a conflicting manager: the subresource it wrote through, and an updater's version. */
 function conflictingManager(entry: ManagedFieldsEntry): string {
-  const named = JSON.stringify(entry.manager);
-  if (entry.operation !== 'Update') return named;
-  const using = `${named} using ${entry.apiVersion ?? 'v1'}`;
-  return entry.subresource ? `${using} with subresource ${JSON.stringify(entry.subresource)}` : using;
+  const named = entry.subresource ? `${JSON.stringify(entry.manager)} with subresource ${JSON.stringify(entry.subresource)}` : JSON.stringify(entry.manager);
+  return entry.operation === 'Update' ? `${named} using ${entry.apiVersion ?? 'v1'}` : named;
+}
+
+/** kube-apiserver's message for apply conflicts: one on a line, several grouped by manager (sorted). */
+function conflictMessage(conflicts: { manager: string; field: string }[]): string {
+  if (conflicts.length === 1) return `Apply failed with 1 conflict: conflict with ${conflicts[0]!.manager}: ${conflicts[0]!.field}`;
+  const byManager = new Map<string, string[]>();
+  for (const c of conflicts) byManager.set(c.manager, [...(byManager.get(c.manager) ?? []), c.field]);
+  const lines = [...byManager.keys()].sort().flatMap((manager) => [`conflicts with ${manager}:`, ...byManager.get(manager)!.map((field) => `- ${field}`)]);
+  return `Apply failed with ${conflicts.length} conflicts: ${lines.join('\n')}`;
 }
 
 const overlaps = (a: Path, b: Path) => (a.length <= b.length ? a.every((part, i) => b[i] === part) : b.every((part, i) => a[i] === part));
@@ -148,16 +166,23 @@ const overlaps = (a: Path, b: Path) => (a.length <= b.length ? a.every((part, i)
  * every field it set or changed, which no other manager owns any longer; fields it removed are
  * nobody's. A write that changes no field leaves them as they were.
  */
-export function recordUpdate(current: KubeObject | null, next: KubeObject, manager: string, apiVersion: string, now: string): KubeObject {
-  const before = current ? new Map(leafPaths(current).map((p) => [keyOf(p), p])) : new Map<string, Path>();
-  const after = leafPaths(next);
+export function recordUpdate(
+  current: KubeObject | null,
+  next: KubeObject,
+  manager: string,
+  apiVersion: string,
+  now: string,
+  subresource?: 'status' | 'scale',
+): KubeObject {
+  const before = current ? new Map(leafPaths(current, subresource).map((p) => [keyOf(p), p])) : new Map<string, Path>();
+  const after = leafPaths(next, subresource);
   const afterKeys = new Set(after.map(keyOf));
   const changed = after.filter((path) => !current || !sameValue(valueAt(current, path), valueAt(next, path)));
   const removed = [...before.values()].filter((path) => !afterKeys.has(keyOf(path)));
   if (changed.length === 0 && removed.length === 0) return next;
   const given = (next.metadata.managedFields ?? current?.metadata.managedFields ?? []) as ManagedFieldsEntry[];
   const entries = given.filter(isObject) as ManagedFieldsEntry[];
-  const mine = entries.find((e) => e.manager === manager && e.operation === 'Update' && !e.subresource);
+  const mine = entries.find((e) => e.manager === manager && e.operation === 'Update' && (e.subresource ?? '') === (subresource ?? ''));
   const touched = [...changed, ...removed];
   const kept = (paths: Path[]) => paths.filter((path) => !touched.some((t) => overlaps(t, path)));
   const managedFields: ManagedFieldsEntry[] = [];
@@ -167,7 +192,10 @@ export function recordUpdate(current: KubeObject | null, next: KubeObject, manag
     if (paths.length > 0) managedFields.push({ ...entry, fieldsV1: toFieldsV1(paths) });
   }
   const owned = [...kept(mine ? fromFieldsV1(mine.fieldsV1) : []), ...changed];
-  if (owned.length > 0) managedFields.push({ manager, operation: 'Update', apiVersion, time: now, fieldsType: 'FieldsV1', fieldsV1: toFieldsV1(owned) });
+  if (owned.length > 0) {
+    const entry: ManagedFieldsEntry = { manager, operation: 'Update', apiVersion, time: now, fieldsType: 'FieldsV1', fieldsV1: toFieldsV1(owned) };
+    managedFields.push(subresource ? { ...entry, subresource } : entry);
+  }
   const { managedFields: _before, ...metadata } = next.metadata;
   return { ...next, metadata: managedFields.length > 0 ? { ...metadata, managedFields } : metadata };
 }
@@ -195,8 +223,7 @@ export function serverSideApply(current: KubeObject | null, config: KubeObject, 
     }
   }
   if (conflicts.length > 0) {
-    const list = conflicts.map((c) => `conflict with ${c.manager}: ${c.field}`).join('\n- ');
-    throw new KubeApiError(409, 'Conflict', `Apply failed with ${conflicts.length} conflict${conflicts.length > 1 ? 's' : ''}: ${list}`, {
+    throw new KubeApiError(409, 'Conflict', conflictMessage(conflicts), {
       causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with ${c.manager}`, field: c.field })),
     });
   }

@@ -17,6 +17,8 @@ export interface SubresourceRequest {
   /** The parsed JSON body (null for GET). */
   body: unknown;
   query: URLSearchParams;
+  /** Who writes (the `fieldManager` parameter, else the User-Agent's product), for managedFields; absent for in-process calls. */
+  fieldManager?: string;
 }
 
 /**

@@ -101,6 +101,11 @@ export class KubeApiError extends Error {
   }
 }
 
+/** Who an in-process write is recorded as in managedFields (kube-apiserver's `fieldManager`); unrecorded without. */
+export interface WriteAs {
+  fieldManager?: string;
+}
+
 /** One emulated API server's objects. `apiVersion` is `group/version` or `v1` for the core group. */
 export interface ApiServerClient {
   readonly name: string;
@@ -108,12 +113,15 @@ export interface ApiServerClient {
   list(apiVersion: string, kind: string, options?: ListOptions): Promise<KubeObject[]>;
   /** AlreadyExists when the name is taken; fills uid, resourceVersion, creationTimestamp, generation. */
   create(object: KubeObject): Promise<KubeObject>;
-  /** Replaces spec/metadata (status is kept: it has its own subresource where the kind declares one); Conflict when `metadata.resourceVersion` is given and stale. */
-  update(object: KubeObject): Promise<KubeObject>;
+  /**
+   * Replaces spec/metadata (status is kept: it has its own subresource where the kind declares one); Conflict when `metadata.resourceVersion` is given and stale.
+   * With `fieldManager` the change is recorded in managedFields as that manager's `Update` (through `subresource` `scale` for a scale write).
+   */
+  update(object: KubeObject, options?: WriteAs & { subresource?: 'scale' }): Promise<KubeObject>;
   /** Replaces status only (the `status` subresource); Conflict on a stale resourceVersion when given. */
-  updateStatus(object: KubeObject): Promise<KubeObject>;
+  updateStatus(object: KubeObject, options?: WriteAs): Promise<KubeObject>;
   /** RFC 7386 JSON merge patch of the object (or of its status with `subresource: 'status'`). */
-  mergePatch(ref: ObjectRef, patch: Record<string, unknown>, options?: { subresource?: 'status' }): Promise<KubeObject>;
+  mergePatch(ref: ObjectRef, patch: Record<string, unknown>, options?: WriteAs & { subresource?: 'status' }): Promise<KubeObject>;
   /**
    * With finalizers the object gets `deletionTimestamp` and stays until they are removed; NotFound when absent.
    * Dependents (ownerReferences) go after it (Background, the default), before it (Foreground) or stay (Orphan).

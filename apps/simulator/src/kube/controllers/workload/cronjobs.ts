@@ -5,6 +5,7 @@ import { JOB } from './jobs';
 import { isJobFinished } from './jobs-model';
 import { isOwnedBy, isTerminating, refOf, replacing, sameJson, timestamp } from './model';
 import { createIfAbsent, listOptions, racing, reconcileScope, wakeAfter } from './runtime';
+import { KUBE_CONTROLLER_MANAGER } from './field-managers';
 
 const CRON_JOB = { apiVersion: 'batch/v1', kind: 'CronJob' } as const;
 const CONTROLLER = 'workload/cronjobs';
@@ -113,6 +114,6 @@ async function syncCronJob(server: ApiServerClient, cronJob: KubeObject, owned: 
   if (lastSuccessfulTime) status['lastSuccessfulTime'] = lastSuccessfulTime;
   const comparable = (s: Record<string, unknown>) => ({ ...s, active: ((s['active'] as { uid?: string }[] | undefined) ?? []).map((ref) => ref.uid) });
   if (!sameJson(comparable(cronJob.status ?? {}), comparable(status))) {
-    await racing(() => server.mergePatch(refOf(cronJob), { status: replacing(cronJob.status, status) }, { subresource: 'status' }));
+    await racing(() => server.mergePatch(refOf(cronJob), { status: replacing(cronJob.status, status) }, { ...KUBE_CONTROLLER_MANAGER, subresource: 'status' }));
   }
 }

@@ -24,6 +24,7 @@ import { availableSince } from './replicasets';
 import { scaledValue } from './rollout';
 import { createIfAbsent, deleteIfPresent, listOptions, racing, reconcileScope } from './runtime';
 import { nodeMatchesPod, type Toleration, untoleratedTaint } from './selectors';
+import { KUBE_CONTROLLER_MANAGER } from './field-managers';
 
 /**
  * DaemonSet -> one pod per eligible node. Eligible: the template's node selector and affinity
@@ -164,5 +165,6 @@ async function syncDaemonSet(server: ApiServerClient, ds: KubeObject, nodes: Kub
     observedGeneration: ds.metadata.generation ?? 1,
   };
   for (const key of ['numberAvailable', 'numberUnavailable', 'updatedNumberScheduled']) if (status[key] === 0) delete status[key];
-  if (!sameJson(ds.status ?? {}, status)) await racing(() => server.mergePatch(refOf(ds), { status: replacing(ds.status, status) }, { subresource: 'status' }));
+  if (!sameJson(ds.status ?? {}, status))
+    await racing(() => server.mergePatch(refOf(ds), { status: replacing(ds.status, status) }, { ...KUBE_CONTROLLER_MANAGER, subresource: 'status' }));
 }

@@ -21,6 +21,7 @@ import { templateHash } from './names';
 import { fenceposts, maxUnavailable, planRecreateStep, planRollingStep, type ReplicaSetState, type RolloutSettings } from './rollout';
 import { recordEvent } from './events';
 import { createIfAbsent, deleteIfPresent, listOptions, racing, reconcileScope, wakeAfter } from './runtime';
+import { KUBE_CONTROLLER_MANAGER } from './field-managers';
 
 /**
  * Deployment -> ReplicaSets: the ReplicaSet of the current template (named
@@ -84,7 +85,9 @@ async function syncDeployment(server: ApiServerClient, deployment: KubeObject, o
       // The name is someone else's ReplicaSet (not ours, or a different template): count a collision, try another hash.
       const taken = await server.get({ ...REPLICA_SET, namespace: deployment.metadata.namespace!, name: `${deployment.metadata.name}-${hash}` });
       if (taken && !isOwnedBy(taken, deployment))
-        await racing(() => server.mergePatch(refOf(deployment), { status: { collisionCount: collisionCount + 1 } }, { subresource: 'status' }));
+        await racing(() =>
+          server.mergePatch(refOf(deployment), { status: { collisionCount: collisionCount + 1 } }, { ...KUBE_CONTROLLER_MANAGER, subresource: 'status' }),
+        );
       return;
     }
     fresh = created;
@@ -95,7 +98,7 @@ async function syncDeployment(server: ApiServerClient, deployment: KubeObject, o
     }
   } else if (fresh) {
     const annotations = freshAnnotations(deployment, fresh, maxRevision);
-    if (annotations) fresh = (await racing(() => server.mergePatch(refOf(fresh!), { metadata: { annotations } }))) ?? fresh;
+    if (annotations) fresh = (await racing(() => server.mergePatch(refOf(fresh!), { metadata: { annotations } }, KUBE_CONTROLLER_MANAGER))) ?? fresh;
   }
   if (fresh && !createdFresh && !paused) {
     const step = await plan(server, settings, stateOf(fresh), old);
@@ -104,15 +107,19 @@ async function syncDeployment(server: ApiServerClient, deployment: KubeObject, o
       if (replicas === undefined) continue;
       scaled = true;
       const patched = await racing(() =>
-        server.mergePatch(refOf(rs), {
-          metadata: {
-            annotations: {
-              'deployment.kubernetes.io/desired-replicas': String(settings.replicas),
-              'deployment.kubernetes.io/max-replicas': String(settings.replicas + fenceposts(settings).surge),
+        server.mergePatch(
+          refOf(rs),
+          {
+            metadata: {
+              annotations: {
+                'deployment.kubernetes.io/desired-replicas': String(settings.replicas),
+                'deployment.kubernetes.io/max-replicas': String(settings.replicas + fenceposts(settings).surge),
+              },
             },
+            spec: { replicas },
           },
-          spec: { replicas },
-        }),
+          KUBE_CONTROLLER_MANAGER,
+        ),
       );
       const before = replicasOf(rs);
       if (patched && replicas !== before) {
@@ -124,11 +131,13 @@ async function syncDeployment(server: ApiServerClient, deployment: KubeObject, o
 
   const revision = fresh ? String(revisionOf(fresh)) : undefined;
   if (revision && deployment.metadata.annotations?.[REVISION] !== revision) {
-    await racing(() => server.mergePatch(refOf(deployment), { metadata: { annotations: { [REVISION]: revision } } }));
+    await racing(() => server.mergePatch(refOf(deployment), { metadata: { annotations: { [REVISION]: revision } } }, KUBE_CONTROLLER_MANAGER));
   }
   const status = deploymentStatus(deployment, fresh, old, settings, { createdFresh, scaled, now });
   if (!sameJson(deployment.status ?? {}, status))
-    await racing(() => server.mergePatch(refOf(deployment), { status: replacing(deployment.status, status) }, { subresource: 'status' }));
+    await racing(() =>
+      server.mergePatch(refOf(deployment), { status: replacing(deployment.status, status) }, { ...KUBE_CONTROLLER_MANAGER, subresource: 'status' }),
+    );
   if (isComplete(deployment, status)) await trimHistory(server, deployment, old);
   else {
     const deadlineIn = progressDeadlineInMs(deployment, status, now);

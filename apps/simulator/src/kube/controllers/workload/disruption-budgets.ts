@@ -2,6 +2,7 @@ import type { ApiServerClient, ApiServerInfo, ControllerContext, EmulatedControl
 import { computeDisruptionStatus, DISRUPTED_POD_TIMEOUT_MS } from './disruption';
 import { controllerOf, DEPLOYMENT, isTerminating, PDB, POD, REPLICA_SET, refOf, replacing, replicasOf, sameJson, STATEFUL_SET } from './model';
 import { listOptions, racing, reconcileScope, wakeAfter } from './runtime';
+import { KUBE_CONTROLLER_MANAGER } from './field-managers';
 
 /**
  * The disruption controller: keeps each PodDisruptionBudget's status (currentHealthy,
@@ -28,7 +29,11 @@ export const disruptionBudgetController: EmulatedController = {
       }
       if (!sameJson(pdb.status ?? {}, status)) {
         await racing(() =>
-          server.mergePatch(refOf(pdb), { status: replacing(pdb.status, status as unknown as Record<string, unknown>) }, { subresource: 'status' }),
+          server.mergePatch(
+            refOf(pdb),
+            { status: replacing(pdb.status, status as unknown as Record<string, unknown>) },
+            { ...KUBE_CONTROLLER_MANAGER, subresource: 'status' },
+          ),
         );
       }
     }

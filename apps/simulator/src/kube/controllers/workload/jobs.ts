@@ -4,6 +4,7 @@ import { isJobFinished, JOB_TRACKING_FINALIZER, planJob } from './jobs-model';
 import { controllerOf, controllerReference, isOwnedBy, isTerminating, POD, podPhase, refOf, sameJson, templateOf } from './model';
 import { podFromTemplate } from './pods';
 import { createIfAbsent, deleteIfPresent, listOptions, racing, reconcileScope, wakeAfter } from './runtime';
+import { KUBE_CONTROLLER_MANAGER } from './field-managers';
 
 export const JOB = { apiVersion: 'batch/v1', kind: 'Job' } as const;
 
@@ -53,7 +54,7 @@ async function syncJob(server: ApiServerClient, job: KubeObject, pods: KubeObjec
   const plan = planJob(job, pods, now);
   // Record the newly finished pods as uncounted before anything else, so a crash between steps never loses or doubles a count.
   if (!sameJson(job.status ?? {}, plan.status)) {
-    const written = await racing(() => server.updateStatus({ ...job, status: plan.status as Record<string, unknown> }));
+    const written = await racing(() => server.updateStatus({ ...job, status: plan.status as Record<string, unknown> }, KUBE_CONTROLLER_MANAGER));
     if (!written) return;
   }
   for (const pod of plan.release) {

@@ -4,6 +4,7 @@ import { isNodeReady } from './nodes';
 import { allocatePodIP, creatingStatus, exitCodeOf, finishedStatus, runningStatus, runTimeMs } from './pods';
 import { deleteIfPresent, podStartupMs, racing, reconcileScope, wakeAfter } from './runtime';
 import { type Taint, tolerates, type Toleration } from './selectors';
+import { KUBE_CONTROLLER_MANAGER, KUBELET } from './field-managers';
 
 /**
  * What the kubelets and the node-side controllers do for the pods bound to nodes:
@@ -80,7 +81,7 @@ async function advance(
     const startedAt = Date.parse((pod.status?.['startTime'] as string | undefined) ?? '') || now.getTime();
     const left = startedAt + startupMs + runMs - now.getTime();
     if (left > 0) return left;
-    await racing(() => server.updateStatus({ ...pod, status: finishedStatus(pod, exitCodeOf(pod), now) }));
+    await racing(() => server.updateStatus({ ...pod, status: finishedStatus(pod, exitCodeOf(pod), now) }, KUBELET));
     return 0;
   }
   const scheduledAt = Date.parse(conditionOf(pod, 'PodScheduled')?.lastTransitionTime ?? pod.metadata.creationTimestamp ?? now.toISOString());
@@ -89,10 +90,10 @@ async function advance(
     const ip = (pod.status?.['podIP'] as string | undefined) ?? allocatePodIP(node, used);
     used.add(ip);
     taken.set(node.metadata.name, used);
-    await racing(() => server.updateStatus({ ...pod, status: runningStatus(pod, node, ip, now) }));
+    await racing(() => server.updateStatus({ ...pod, status: runningStatus(pod, node, ip, now) }, KUBELET));
     return 0;
   }
-  if (!pod.status?.['containerStatuses']) await racing(() => server.updateStatus({ ...pod, status: creatingStatus(pod, node, now) }));
+  if (!pod.status?.['containerStatuses']) await racing(() => server.updateStatus({ ...pod, status: creatingStatus(pod, node, now) }, KUBELET));
   return scheduledAt + startupMs - now.getTime();
 }
 
@@ -103,7 +104,7 @@ async function markNotReady(server: ApiServerClient, pod: KubeObject, now: Date)
   const conditions = ((pod.status?.['conditions'] as { type: string }[] | undefined) ?? []).map((c) =>
     c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, status: 'False', lastTransitionTime: at } : c,
   );
-  await racing(() => server.updateStatus({ ...pod, status: { ...pod.status, conditions } }));
+  await racing(() => server.updateStatus({ ...pod, status: { ...pod.status, conditions } }, KUBE_CONTROLLER_MANAGER));
 }
 
 /** Until the containers have stopped: quickly in emulator time, never later than the grace period. */

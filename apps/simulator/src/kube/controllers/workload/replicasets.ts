@@ -17,6 +17,7 @@ import {
 } from './model';
 import { podFromTemplate } from './pods';
 import { createIfAbsent, deleteIfPresent, listOptions, racing, reconcileScope, wakeAfter } from './runtime';
+import { KUBE_CONTROLLER_MANAGER } from './field-managers';
 
 /**
  * ReplicaSet -> Pods: as many active pods as `spec.replicas`, the surplus removed in the order
@@ -70,7 +71,7 @@ async function syncReplicaSet(server: ApiServerClient, rs: KubeObject, owned: Ku
     observedGeneration: rs.metadata.generation ?? 1,
   };
   for (const key of ['readyReplicas', 'availableReplicas', 'fullyLabeledReplicas'] as const) if (status[key] === 0) delete status[key];
-  if (!sameJson(rs.status ?? {}, status)) await racing(() => server.updateStatus({ ...rs, status }));
+  if (!sameJson(rs.status ?? {}, status)) await racing(() => server.updateStatus({ ...rs, status }, KUBE_CONTROLLER_MANAGER));
   const waiting = ready.filter((pod) => !availableSince(pod, minReadySeconds, now)).map((pod) => readySince(pod) + minReadySeconds * 1000 - now.getTime());
   return waiting.length ? Math.max(1, Math.min(...waiting)) : 0;
 }

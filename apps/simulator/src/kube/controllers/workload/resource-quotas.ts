@@ -1,6 +1,7 @@
 import type { ApiServerClient, ApiServerInfo, ControllerContext, EmulatedController, KubeObject } from '../../types';
 import { isPodActive, refOf, replacing, sameJson } from './model';
 import { listOptions, racing, reconcileScope } from './runtime';
+import { KUBE_CONTROLLER_MANAGER } from './field-managers';
 
 /**
  * The resource quota controller's bookkeeping (not its admission: nothing is refused): each
@@ -41,7 +42,9 @@ export const resourceQuotaController: EmulatedController = {
         const hard = (quota.spec?.['hard'] as Record<string, string> | undefined) ?? {};
         const status = { hard, used: Object.fromEntries(Object.keys(hard).map((key) => [key, used.get(key) ?? '0'])) };
         if (!sameJson(quota.status ?? {}, status)) {
-          await racing(() => server.mergePatch(refOf(quota), { status: replacing(quota.status, status) }, { subresource: 'status' }));
+          await racing(() =>
+            server.mergePatch(refOf(quota), { status: replacing(quota.status, status) }, { ...KUBE_CONTROLLER_MANAGER, subresource: 'status' }),
+          );
         }
       }
     }

@@ -57,11 +57,11 @@ async function scale(request: SubresourceRequest, kind: string): Promise<Subreso
     );
   }
   const resourceVersion = wanted.metadata?.resourceVersion;
-  const updated = await request.server.update({
-    ...target,
-    metadata: { ...target.metadata, ...(resourceVersion ? { resourceVersion } : {}) },
-    spec: { ...target.spec, replicas },
-  });
+  // Recorded as the writer's `Update` through subresource `scale`, owning .spec.replicas, as upstream.
+  const updated = await request.server.update(
+    { ...target, metadata: { ...target.metadata, ...(resourceVersion ? { resourceVersion } : {}) }, spec: { ...target.spec, replicas } },
+    { fieldManager: request.fieldManager, subresource: 'scale' },
+  );
   return { body: scaleOf(updated) };
 }
 

@@ -5,6 +5,7 @@ import { scheduledCondition, unschedulableCondition } from './pods';
 import { recordEvent } from './events';
 import { racing, reconcileScope } from './runtime';
 import { claimsOfPod, SELECTED_NODE_ANNOTATION } from './volumes-model';
+import { KUBE_SCHEDULER } from './field-managers';
 
 /**
  * The default scheduler: binds each pending, unbound pod to a node `choosePlacement` picks, or
@@ -44,7 +45,9 @@ export const schedulerController: EmulatedController = {
         }
       } else if (conditionOf(pod, 'PodScheduled')?.message !== placement.unschedulable) {
         const conditions = [unschedulableCondition(placement.unschedulable, now)];
-        const patched = await racing(() => server.mergePatch(refOf(pod), { status: { phase: 'Pending', conditions } }, { subresource: 'status' }));
+        const patched = await racing(() =>
+          server.mergePatch(refOf(pod), { status: { phase: 'Pending', conditions } }, { ...KUBE_SCHEDULER, subresource: 'status' }),
+        );
         if (patched) await failedScheduling(server, patched, placement.unschedulable, now);
       } else if (context.event?.object.kind === 'Node' || now.getTime() - lastAttempt(pod) >= UNSCHEDULABLE_RETRY_MS) {
         // Tried again and failed the same way: the event repeats (its series count grows).
@@ -90,7 +93,7 @@ async function bind(server: ApiServerClient, pod: KubeObject, node: string, now:
   const bound = await racing(() => server.update({ ...pod, spec: { ...pod.spec, nodeName: node } }));
   if (!bound) return undefined;
   const conditions = [scheduledCondition(now)];
-  return (await racing(() => server.mergePatch(refOf(bound), { status: { conditions } }, { subresource: 'status' }))) ?? bound;
+  return (await racing(() => server.mergePatch(refOf(bound), { status: { conditions } }, { ...KUBE_SCHEDULER, subresource: 'status' }))) ?? bound;
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   SELECTED_NODE_ANNOTATION,
   volumeNameFor,
 } from './volumes-model';
+import { KUBE_CONTROLLER_MANAGER } from './field-managers';
 
 const CLAIM = { apiVersion: 'v1', kind: 'PersistentVolumeClaim' } as const;
 const VOLUME = { apiVersion: 'v1', kind: 'PersistentVolume' } as const;
@@ -71,7 +72,7 @@ export const volumeController: EmulatedController = {
         }),
       );
       if (!bound) continue;
-      await racing(() => server.updateStatus({ ...bound, status: boundStatus(volume) }));
+      await racing(() => server.updateStatus({ ...bound, status: boundStatus(volume) }, KUBE_CONTROLLER_MANAGER));
       await record('Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${volume.metadata.name}`, provisionerOf(sc));
     }
 
@@ -82,7 +83,8 @@ export const volumeController: EmulatedController = {
       if (!ref?.uid || claimUids.has(ref.uid) || isTerminating(volume)) continue;
       if (scope.namespace && ref.namespace !== scope.namespace) continue;
       if (volume.spec?.['persistentVolumeReclaimPolicy'] === 'Delete') await releaseAndDelete(server, volume);
-      else if (volume.status?.['phase'] !== 'Released') await racing(() => server.updateStatus({ ...volume, status: { ...volume.status, phase: 'Released' } }));
+      else if (volume.status?.['phase'] !== 'Released')
+        await racing(() => server.updateStatus({ ...volume, status: { ...volume.status, phase: 'Released' } }, KUBE_CONTROLLER_MANAGER));
     }
   },
 };
