@@ -26,6 +26,10 @@ const configMapYaml = (data: string) =>
  * against the emulated workload API server: rollout history with change causes, diffs that are
  * empty when nothing would change, and a namespace deleted through Terminating.
  */
+// Each case runs several kubectl processes and waits for rollouts: beside CPU burners one took
+// over the 30 s default.
+jest.setTimeout(120_000);
+
 describe('kubectl in a customer’s first hour on an emulated workload cluster', () => {
   const NAME = 'capstan-first-hour';
   let sim: TestSimulator;
