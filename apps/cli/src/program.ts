@@ -1180,10 +1180,11 @@ export function buildProgram(options: RunOptions): Command {
     .command('credits')
     .description('SLA credits owed for a month, per cluster, with the minutes and charges behind each (--csv: the file for billing)')
     .option('--month <yyyy-mm>', 'default: the current month')
+    .option('--organization <org-id>', "only this organisation's clusters")
     .option('--csv', 'print the CSV export as the API answers it (RFC 4180), for billing to load')
-    .action(async (opts: { month?: string; csv?: boolean }) => {
+    .action(async (opts: { month?: string; organization?: string; csv?: boolean }) => {
       const api = client();
-      const query = { month: opts.month } as never;
+      const query = { month: opts.month, organization_id: opts.organization } as never;
       if (opts.csv) {
         const answer = await call(api.GET('/admin/v1/billing/credits', { params: { query }, headers: { accept: 'text/csv' }, parseAs: 'text' }));
         stdout.write(answer as unknown as string);

@@ -449,6 +449,13 @@ describe('the capstan CLI: staff on call', () => {
       expect(csv.stdout).toBe(await apiGet<string>('/admin/v1/billing/credits?month=2026-11', operatorToken, 'text/csv'));
       expect(csv.stdout.split('\r\n')[0]).toMatch(/^organization_id,cluster_id,/);
 
+      const own = await staff('admin', 'credits', '--month', '2026-11', '--organization', globex);
+      expect(own.code).toBe(0);
+      expect(rows(own.stdout).slice(1)).toEqual(body);
+      const other = await staff('admin', 'credits', '--month', '2026-11', '--organization', 'org_00000000000000000000000000', '-o', 'json');
+      expect(other.code).toBe(0);
+      expect(JSON.parse(other.stdout)).toEqual({ month: '2026-11', items: [] });
+
       const future = await staff('admin', 'credits', '--month', '2999-01');
       expect(future.code).toBe(1);
     });
