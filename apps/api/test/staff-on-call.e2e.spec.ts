@@ -488,5 +488,84 @@ describe('staff on call: leaked tokens, audit search, error budgets burning, stu
       const bad = await viewer.GET('/admin/v1/clusters', { params: { query: { version: '1.31%' } } });
       expect(expectProblem(bad, 400, 'validation-failed').errors).toEqual([expect.objectContaining({ field: 'version' })]);
     });
+
+    it("shows each cluster's support from the provider's catalogue and filters by it: eol, deprecated (end of support near), supported", async () => {
+      // given catalogue minors of rke2 past end of support, in maintenance mode and supported, dated from today
+      const day = (offset: number) => new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() + offset));
+      const minor = (name: string, maintenanceAt: Date, endOfSupportAt: Date) => ({
+        provider: 'rke2' as const,
+        minor: name,
+        latestPatch: `${name}.0`,
+        patches: [`${name}.0`],
+        releasedAt: day(-400),
+        maintenanceAt,
+        endOfSupportAt,
+        sources: {},
+      });
+      await prisma.kubernetesVersion.createMany({
+        data: [minor('1.91', day(-60), day(-1)), minor('1.92', day(-1), day(60)), minor('1.93', day(300), day(360))],
+      });
+      const org = await seedOrganization(prisma, { name: 'acme-support' });
+      async function clusterOn(provider: 'rke2' | 'gke', version: string): Promise<string> {
+        const id = newId('cl');
+        const name = `s-${id.slice(-8)}`;
+        await prisma.cluster.create({
+          data: {
+            id,
+            organizationId: org.organizationId,
+            name,
+            liveName: name,
+            provider,
+            region: provider === 'rke2' ? 'nine-cz41' : 'europe-west6',
+            currentVersion: version,
+            desiredVersion: version,
+            status: 'running',
+          },
+        });
+        return id;
+      }
+      const past = await clusterOn('rke2', '1.91.7');
+      const near = await clusterOn('rke2', '1.92.3');
+      const current = await clusterOn('rke2', '1.93.0');
+      const otherProvider = await clusterOn('gke', '1.91.2-gke.100');
+      try {
+        // when staff list the organisation's clusters
+        const all = await viewer.GET('/admin/v1/clusters', { params: { query: { organization_id: org.organizationId, limit: 100 } } });
+
+        // then each says where its version stands, and a minor the provider's catalogue lacks is unknown
+        expect(all.response.status).toBe(200);
+        const supportOf = Object.fromEntries(all.data!.items.map((c) => [c.id, c.support]));
+        expect(supportOf).toEqual({
+          [past]: { status: 'eol', state: 'eol', end_of_support_at: day(-1).toISOString().slice(0, 10) },
+          [near]: { status: 'deprecated', state: 'maintenance', end_of_support_at: day(60).toISOString().slice(0, 10) },
+          [current]: { status: 'supported', state: 'supported', end_of_support_at: day(360).toISOString().slice(0, 10) },
+          [otherProvider]: { status: 'unknown', state: null, end_of_support_at: null },
+        });
+
+        // and each filter lists exactly its clusters, paging included
+        for (const [support, expected] of [
+          ['eol', [past]],
+          ['deprecated', [near]],
+          ['supported', [current]],
+        ] as const) {
+          const seen: string[] = [];
+          let cursor: string | undefined;
+          do {
+            const page = await viewer.GET('/admin/v1/clusters', { params: { query: { organization_id: org.organizationId, support, limit: 1, cursor } } });
+            expect(page.response.status).toBe(200);
+            expect(page.data!.items.every((c) => c.support.status === support)).toBe(true);
+            seen.push(...page.data!.items.map((c) => c.id));
+            cursor = page.data!.next_cursor ?? undefined;
+          } while (cursor);
+          expect({ support, seen }).toEqual({ support, seen: [...expected] });
+        }
+
+        // and another word is a 400 naming the field
+        const bad = await viewer.GET('/admin/v1/clusters', { params: { query: { support: 'maintenance' as never } } });
+        expect(expectProblem(bad, 400, 'validation-failed').errors).toEqual([expect.objectContaining({ field: 'support' })]);
+      } finally {
+        await prisma.kubernetesVersion.deleteMany({ where: { provider: 'rke2', minor: { in: ['1.91', '1.92', '1.93'] } } });
+      }
+    });
   });
 });

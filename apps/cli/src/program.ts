@@ -1058,18 +1058,25 @@ export function buildProgram(options: RunOptions): Command {
       .option('--organization <id>')
       .option('--status <status>', 'e.g. degraded, error')
       .option('--provider <provider>')
-      .option('--version <version>', 'a minor (1.31: any patch) or a version (1.31.4) the control plane runs'),
-  ).action(async (opts: { organization?: string; status?: string; provider?: string; version?: string; limit?: number; cursor?: string }) => {
+      .option('--version <version>', 'a minor (1.31: any patch) or a version (1.31.4) the control plane runs')
+      .option('--support <support>', "eol (past end of support), deprecated (end of support near) or supported, from the provider's version catalogue"),
+  ).action(async (opts: { organization?: string; status?: string; provider?: string; version?: string; support?: string; limit?: number; cursor?: string }) => {
     const query = {
       organization_id: opts.organization,
       status: opts.status,
       provider: opts.provider,
       version: opts.version,
+      support: opts.support,
       limit: opts.limit,
       cursor: opts.cursor,
     } as never;
     const page = await call(client().GET('/admin/v1/clusters', { params: { query } }));
-    outPage<Cluster>(page, [['ORGANIZATION', (c) => (c as unknown as { organization_id?: string }).organization_id], ...clusterColumns]);
+    outPage<Schemas['AdminCluster']>(page, [
+      ['ORGANIZATION', (c) => c.organization_id],
+      ...clusterColumns,
+      ['SUPPORT', (c) => c.support.status],
+      ['END OF SUPPORT', (c) => c.support.end_of_support_at],
+    ]);
   });
   pageOptions(
     admin

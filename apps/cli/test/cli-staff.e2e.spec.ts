@@ -357,6 +357,44 @@ describe('the capstan CLI: staff on call', () => {
     expect(body.map((cells) => [cells[0], cells[1], cells[5]])).toEqual([[org.organizationId, ids['1.29.15'], '1.29.15']]);
   });
 
+  it('clusters --support eol: the fleet past end of support, each row with its support and end-of-support day', async () => {
+    // given clusters on 1.31 (past end of support in the catalogue since 2025-11-11) and on 1.37 (supported into 2027)
+    const org = await seedOrganization(prisma, { name: 'cli-eol' });
+    const ids: Record<string, string> = {};
+    for (const version of ['1.31.4', '1.37.0']) {
+      const id = fixtureId('cl');
+      const name = `e-${id.slice(-8)}`;
+      await prisma.cluster.create({
+        data: {
+          id,
+          organizationId: org.organizationId,
+          name,
+          liveName: name,
+          provider: 'rke2',
+          region: 'nine-cz41',
+          currentVersion: version,
+          desiredVersion: version,
+          status: 'running',
+        },
+      });
+      ids[version] = id;
+    }
+
+    // when staff ask which are past end of support
+    const listed = await staff('admin', 'clusters', '--organization', org.organizationId, '--support', 'eol');
+
+    // then only the 1.31 one, with the support columns
+    expect(listed.code).toBe(0);
+    const [header, ...body] = rows(listed.stdout);
+    expect(header!.slice(-2)).toEqual(['SUPPORT', 'END OF SUPPORT']);
+    expect(body.map((cells) => [cells[1], ...cells.slice(-2)])).toEqual([[ids['1.31.4'], 'eol', '2025-11-11']]);
+
+    // and a word the API does not know is refused before anything is listed
+    const bad = await staff('admin', 'clusters', '--support', 'ancient');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/support/);
+  });
+
   describe('a breached month', () => {
     let globex: string;
     let gamma: string;
