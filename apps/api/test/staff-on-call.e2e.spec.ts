@@ -160,6 +160,152 @@ describe('staff on call: leaked tokens, audit search, error budgets burning, stu
     });
   });
 
+  describe('revoking a staff token', () => {
+    /** A staff member of `role` with a live token, and that token's id. */
+    async function staffWithToken(role: 'viewer' | 'operator' | 'admin') {
+      const seeded = await seedStaff(prisma, role);
+      const tokenId = (await prisma.staffApiToken.findFirstOrThrow({ where: { staffUserId: seeded.staffUserId } })).id;
+      return { ...seeded, tokenId, client: createCapstanClient({ baseUrl, token: seeded.token }) };
+    }
+    const stillWorks = async (token: string) => (await createCapstanClient({ baseUrl, token }).GET('/admin/v1/organizations')).response.status;
+
+    it("an admin revokes another staff member's token by id: 401 at once, audited with the reason; again is a 409, an unknown id a 404", async () => {
+      // given an admin and an operator whose token leaked
+      const admin = await staffWithToken('admin');
+      const leaky = await staffWithToken('operator');
+
+      // when the admin revokes it by id
+      const revoked = await admin.client.POST('/admin/v1/staff-tokens/{staff_token_id}/revoke', {
+        params: { path: { staff_token_id: leaky.tokenId } },
+        body: { reason: 'pasted into a public chat, INC-5120' },
+      });
+
+      // then it answers 401 from the next request on, and the answer names whose it was
+      expect(revoked.response.status).toBe(200);
+      expect(revoked.data).toMatchObject({ id: leaky.tokenId, staff_user_id: leaky.staffUserId, revoked_at: expect.any(String) });
+      expect(JSON.stringify(revoked.data)).not.toContain(leaky.token);
+      expect(await stillWorks(leaky.token)).toBe(401);
+      expect(await stillWorks(admin.token)).toBe(200);
+
+      // and the audit log has it with the admin's token and the reason
+      const audit = await viewer.GET('/admin/v1/audit-events', { params: { query: { target_id: leaky.tokenId } } });
+      expect(audit.data!.items).toEqual([
+        expect.objectContaining({
+          organization_id: null,
+          action: 'staff_token.revoke',
+          actor: { type: 'staff_token', id: admin.tokenId },
+          target: { type: 'staff_api_token', id: leaky.tokenId },
+          reason: 'pasted into a public chat, INC-5120',
+        }),
+      ]);
+
+      // and a second revoke says when it was revoked; an id no token has is a 404
+      const again = await admin.client.POST('/admin/v1/staff-tokens/{staff_token_id}/revoke', {
+        params: { path: { staff_token_id: leaky.tokenId } },
+        body: { reason: 'again' },
+      });
+      expect(expectProblem(again, 409, 'token-already-revoked').revoked_at).toBe(revoked.data!.revoked_at);
+      const unknown = await admin.client.POST('/admin/v1/staff-tokens/{staff_token_id}/revoke', {
+        params: { path: { staff_token_id: newId('stok') } },
+        body: { reason: 'typo' },
+      });
+      expectProblem(unknown, 404, 'not-found');
+    });
+
+    it('by id is for admins only: operators and viewers get 403 insufficient-role, customers 403 staff-route; nothing is revoked', async () => {
+      const target = await staffWithToken('viewer');
+      const customer = await seedOrganization(prisma, { name: 'not-staff-revoker' });
+      for (const [client, slug] of [
+        [operator, 'insufficient-role'],
+        [viewer, 'insufficient-role'],
+        [customerClient(customer.token), 'staff-route'],
+      ] as const) {
+        const refused = await client.POST('/admin/v1/staff-tokens/{staff_token_id}/revoke', {
+          params: { path: { staff_token_id: target.tokenId } },
+          body: { reason: 'not mine to revoke' },
+        });
+        expectProblem(refused, 403, slug);
+      }
+      const bySecret = await customerClient(customer.token).POST('/admin/v1/staff-tokens/revoke', {
+        body: { secret: target.token, reason: 'not mine to revoke' },
+      });
+      expectProblem(bySecret, 403, 'staff-route');
+      expect(await stillWorks(target.token)).toBe(200);
+    });
+
+    it("an operator revokes a leaked staff secret without knowing whose it is; a secret never issued is a 404, a customer's secret a 400", async () => {
+      const leaky = await staffWithToken('admin');
+      const revoked = await operator.POST('/admin/v1/staff-tokens/revoke', { body: { secret: leaky.token, reason: 'secret scanning alert 91' } });
+      expect(revoked.response.status).toBe(200);
+      expect(revoked.data).toMatchObject({ id: leaky.tokenId, staff_user_id: leaky.staffUserId });
+      expect(await stillWorks(leaky.token)).toBe(401);
+      const rows = await prisma.auditEvent.findMany({ where: { targetId: leaky.tokenId } });
+      expect(rows).toEqual([expect.objectContaining({ action: 'staff_token.revoke', actorId: operatorTokenId, reason: 'secret scanning alert 91' })]);
+      expect(JSON.stringify(rows)).not.toContain(leaky.token);
+
+      const again = await operator.POST('/admin/v1/staff-tokens/revoke', { body: { secret: leaky.token, reason: 'again' } });
+      expectProblem(again, 409, 'token-already-revoked');
+      const neverIssued = await operator.POST('/admin/v1/staff-tokens/revoke', { body: { secret: `capstaff_${'A'.repeat(43)}`, reason: 'made up' } });
+      expectProblem(neverIssued, 404, 'not-found');
+      const customer = await seedOrganization(prisma, { name: 'wrong-kind-of-secret' });
+      const wrongKind = await operator.POST('/admin/v1/staff-tokens/revoke', { body: { secret: customer.token, reason: 'wrong route' } });
+      expect(expectProblem(wrongKind, 400, 'validation-failed').errors).toEqual([expect.objectContaining({ field: 'secret' })]);
+      const viewerTry = await viewer.POST('/admin/v1/staff-tokens/revoke', { body: { secret: customer.token, reason: 'viewer' } });
+      expectProblem(viewerTry, 403, 'insufficient-role');
+    });
+
+    it('refuses by id the revocation that would leave no enabled admin a way to sign in; a leaked secret is revoked regardless', async () => {
+      // given one admin with one token, every other admin disabled for the test
+      const others = await prisma.staffUser.findMany({ where: { role: 'admin', disabledAt: null }, select: { id: true } });
+      await prisma.staffUser.updateMany({ where: { id: { in: others.map((o) => o.id) } }, data: { disabledAt: new Date() } });
+      try {
+        const last = await staffWithToken('admin');
+
+        // when the admin revokes its own last token by id
+        const own = await last.client.POST('/admin/v1/staff-tokens/{staff_token_id}/revoke', {
+          params: { path: { staff_token_id: last.tokenId } },
+          body: { reason: 'rotating' },
+        });
+
+        // then it is refused, and the token still works
+        expect(expectProblem(own, 409, 'last-admin-credential').detail).toContain(last.tokenId);
+        expect(await stillWorks(last.token)).toBe(200);
+        expect(await prisma.auditEvent.count({ where: { targetId: last.tokenId } })).toBe(0);
+
+        // and with a second token of an admin it goes through (rotation)
+        const second = await staffWithToken('admin');
+        const rotated = await last.client.POST('/admin/v1/staff-tokens/{staff_token_id}/revoke', {
+          params: { path: { staff_token_id: last.tokenId } },
+          body: { reason: 'rotating' },
+        });
+        expect(rotated.response.status).toBe(200);
+        expect(await stillWorks(last.token)).toBe(401);
+
+        // and an admin signing in through OIDC counts as a way in
+        const refused = await second.client.POST('/admin/v1/staff-tokens/{staff_token_id}/revoke', {
+          params: { path: { staff_token_id: second.tokenId } },
+          body: { reason: 'rotating' },
+        });
+        expectProblem(refused, 409, 'last-admin-credential');
+        await prisma.staffUser.update({ where: { id: last.staffUserId }, data: { oidcSubject: `oidc-${last.staffUserId}` } });
+        const withOidc = await second.client.POST('/admin/v1/staff-tokens/{staff_token_id}/revoke', {
+          params: { path: { staff_token_id: second.tokenId } },
+          body: { reason: 'rotating' },
+        });
+        expect(withOidc.response.status).toBe(200);
+
+        // and the last admin token, leaked, is revoked by its secret all the same
+        await prisma.staffUser.update({ where: { id: last.staffUserId }, data: { oidcSubject: null } });
+        const third = await staffWithToken('admin');
+        const leaked = await operator.POST('/admin/v1/staff-tokens/revoke', { body: { secret: third.token, reason: 'leaked, lockout accepted' } });
+        expect(leaked.response.status).toBe(200);
+        expect(await stillWorks(third.token)).toBe(401);
+      } finally {
+        await prisma.staffUser.updateMany({ where: { id: { in: others.map((o) => o.id) } }, data: { disabledAt: null } });
+      }
+    });
+  });
+
   describe('searching the audit log', () => {
     it("finds what one customer's token changed in a time range, across organisations, a page at a time", async () => {
       // given two organisations whose tokens each create and revoke tokens

@@ -1000,13 +1000,31 @@ export function buildProgram(options: RunOptions): Command {
     });
   tokens
     .command('revoke-leaked')
-    .description('revoke a leaked customer token by its secret, read from stdin (never from the command line, where ps and shell history keep it)')
+    .description(
+      'revoke a leaked token by its secret, read from stdin (never from the command line, where ps and shell history keep it): a customer cap_... or a staff capstaff_... token',
+    )
     .requiredOption('--reason <text>')
     .action(async (opts: { reason: string }) => {
       const secret = (await readStdin()).trim();
       if (!secret)
         throw new CliError('revoke-leaked: give the leaked secret on stdin, e.g. pbpaste | capstan admin tokens revoke-leaked --reason ...', EXIT.usage);
-      outOne(await call(client().POST('/admin/v1/tokens/revoke', { body: { secret, reason: opts.reason } })));
+      const body = { secret, reason: opts.reason };
+      // A staff secret has its own route: the customer one refuses it as not a customer secret.
+      if (secret.startsWith('capstaff_')) outOne(await call(client().POST('/admin/v1/staff-tokens/revoke', { body })));
+      else outOne(await call(client().POST('/admin/v1/tokens/revoke', { body })));
+    });
+  admin
+    .command('staff-tokens')
+    .description('staff tokens (capstaff_...): revoke one by id (admins); a leaked secret alone: admin tokens revoke-leaked')
+    .command('revoke <token-id>')
+    .description('revoke a staff token by id (admin role): it answers 401 from now on; refused if no admin would keep a way to sign in')
+    .requiredOption('--reason <text>')
+    .action(async (tokenId: string, opts: { reason: string }) => {
+      outOne(
+        await call(
+          client().POST('/admin/v1/staff-tokens/{staff_token_id}/revoke', { params: { path: { staff_token_id: tokenId } }, body: { reason: opts.reason } }),
+        ),
+      );
     });
   pageOptions(
     admin
