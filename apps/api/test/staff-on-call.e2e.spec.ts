@@ -160,6 +160,152 @@ describe('staff on call: leaked tokens, audit search, error budgets burning, stu
     });
   });
 
+  describe('revoking a staff token', () => {
+    /** A staff member of `role` with a live token, and that token's id. */
+    async function staffWithToken(role: 'viewer' | 'operator' | 'admin') {
+      const seeded = await seedStaff(prisma, role);
+      const tokenId = (await prisma.staffApiToken.findFirstOrThrow({ where: { staffUserId: seeded.staffUserId } })).id;
+      return { ...seeded, tokenId, client: createCapstanClient({ baseUrl, token: seeded.token }) };
+    }
+    const stillWorks = async (token: string) => (await createCapstanClient({ baseUrl, token }).GET('/admin/v1/organizations')).response.status;
+
+    it("an admin revokes another staff member's token by id: 401 at once, audited with the reason; again is a 409, an unknown id a 404", async () => {
+      // given an admin and an operator whose token leaked
+      const admin = await staffWithToken('admin');
+      const leaky = await staffWithToken('operator');
+
+      // when the admin revokes it by id
+      const revoked = await admin.client.POST('/admin/v1/staff-tokens/{staff_token_id}/revoke', {
+        params: { path: { staff_token_id: leaky.tokenId } },
+        body: { reason: 'pasted into a public chat, INC-5120' },
+      });
+
+      // then it answers 401 from the next request on, and the answer names whose it was
+      expect(revoked.response.status).toBe(200);
+      expect(revoked.data).toMatchObject({ id: leaky.tokenId, staff_user_id: leaky.staffUserId, revoked_at: expect.any(String) });
+      expect(JSON.stringify(revoked.data)).not.toContain(leaky.token);
+      expect(await stillWorks(leaky.token)).toBe(401);
+      expect(await stillWorks(admin.token)).toBe(200);
+
+      // and the audit log has it with the admin's token and the reason
+      const audit = await viewer.GET('/admin/v1/audit-events', { params: { query: { target_id: leaky.tokenId } } });
+      expect(audit.data!.items).toEqual([
+        expect.objectContaining({
+          organization_id: null,
+          action: 'staff_token.revoke',
+          actor: { type: 'staff_token', id: admin.tokenId },
+          target: { type: 'staff_api_token', id: leaky.tokenId },
+          reason: 'pasted into a public chat, INC-5120',
+        }),
+      ]);
+
+      // and a second revoke says when it was revoked; an id no token has is a 404
+      const again = await admin.client.POST('/admin/v1/staff-tokens/{staff_token_id}/revoke', {
+        params: { path: { staff_token_id: leaky.tokenId } },
+        body: { reason: 'again' },
+      });
+      expect(expectProblem(again, 409, 'token-already-revoked').revoked_at).toBe(revoked.data!.revoked_at);
+      const unknown = await admin.client.POST('/admin/v1/staff-tokens/{staff_token_id}/revoke', {
+        params: { path: { staff_token_id: newId('stok') } },
+        body: { reason: 'typo' },
+      });
+      expectProblem(unknown, 404, 'not-found');
+    });
+
+    it('by id is for admins only: operators and viewers get 403 insufficient-role, customers 403 staff-route; nothing is revoked', async () => {
+      const target = await staffWithToken('viewer');
+      const customer = await seedOrganization(prisma, { name: 'not-staff-revoker' });
+      for (const [client, slug] of [
+        [operator, 'insufficient-role'],
+        [viewer, 'insufficient-role'],
+        [customerClient(customer.token), 'staff-route'],
+      ] as const) {
+        const refused = await client.POST('/admin/v1/staff-tokens/{staff_token_id}/revoke', {
+          params: { path: { staff_token_id: target.tokenId } },
+          body: { reason: 'not mine to revoke' },
+        });
+        expectProblem(refused, 403, slug);
+      }
+      const bySecret = await customerClient(customer.token).POST('/admin/v1/staff-tokens/revoke', {
+        body: { secret: target.token, reason: 'not mine to revoke' },
+      });
+      expectProblem(bySecret, 403, 'staff-route');
+      expect(await stillWorks(target.token)).toBe(200);
+    });
+
+    it("an operator revokes a leaked staff secret without knowing whose it is; a secret never issued is a 404, a customer's secret a 400", async () => {
+      const leaky = await staffWithToken('admin');
+      const revoked = await operator.POST('/admin/v1/staff-tokens/revoke', { body: { secret: leaky.token, reason: 'secret scanning alert 91' } });
+      expect(revoked.response.status).toBe(200);
+      expect(revoked.data).toMatchObject({ id: leaky.tokenId, staff_user_id: leaky.staffUserId });
+      expect(await stillWorks(leaky.token)).toBe(401);
+      const rows = await prisma.auditEvent.findMany({ where: { targetId: leaky.tokenId } });
+      expect(rows).toEqual([expect.objectContaining({ action: 'staff_token.revoke', actorId: operatorTokenId, reason: 'secret scanning alert 91' })]);
+      expect(JSON.stringify(rows)).not.toContain(leaky.token);
+
+      const again = await operator.POST('/admin/v1/staff-tokens/revoke', { body: { secret: leaky.token, reason: 'again' } });
+      expectProblem(again, 409, 'token-already-revoked');
+      const neverIssued = await operator.POST('/admin/v1/staff-tokens/revoke', { body: { secret: `capstaff_${'A'.repeat(43)}`, reason: 'made up' } });
+      expectProblem(neverIssued, 404, 'not-found');
+      const customer = await seedOrganization(prisma, { name: 'wrong-kind-of-secret' });
+      const wrongKind = await operator.POST('/admin/v1/staff-tokens/revoke', { body: { secret: customer.token, reason: 'wrong route' } });
+      expect(expectProblem(wrongKind, 400, 'validation-failed').errors).toEqual([expect.objectContaining({ field: 'secret' })]);
+      const viewerTry = await viewer.POST('/admin/v1/staff-tokens/revoke', { body: { secret: customer.token, reason: 'viewer' } });
+      expectProblem(viewerTry, 403, 'insufficient-role');
+    });
+
+    it('refuses by id the revocation that would leave no enabled admin a way to sign in; a leaked secret is revoked regardless', async () => {
+      // given one admin with one token, every other admin disabled for the test
+      const others = await prisma.staffUser.findMany({ where: { role: 'admin', disabledAt: null }, select: { id: true } });
+      await prisma.staffUser.updateMany({ where: { id: { in: others.map((o) => o.id) } }, data: { disabledAt: new Date() } });
+      try {
+        const last = await staffWithToken('admin');
+
+        // when the admin revokes its own last token by id
+        const own = await last.client.POST('/admin/v1/staff-tokens/{staff_token_id}/revoke', {
+          params: { path: { staff_token_id: last.tokenId } },
+          body: { reason: 'rotating' },
+        });
+
+        // then it is refused, and the token still works
+        expect(expectProblem(own, 409, 'last-admin-credential').detail).toContain(last.tokenId);
+        expect(await stillWorks(last.token)).toBe(200);
+        expect(await prisma.auditEvent.count({ where: { targetId: last.tokenId } })).toBe(0);
+
+        // and with a second token of an admin it goes through (rotation)
+        const second = await staffWithToken('admin');
+        const rotated = await last.client.POST('/admin/v1/staff-tokens/{staff_token_id}/revoke', {
+          params: { path: { staff_token_id: last.tokenId } },
+          body: { reason: 'rotating' },
+        });
+        expect(rotated.response.status).toBe(200);
+        expect(await stillWorks(last.token)).toBe(401);
+
+        // and an admin signing in through OIDC counts as a way in
+        const refused = await second.client.POST('/admin/v1/staff-tokens/{staff_token_id}/revoke', {
+          params: { path: { staff_token_id: second.tokenId } },
+          body: { reason: 'rotating' },
+        });
+        expectProblem(refused, 409, 'last-admin-credential');
+        await prisma.staffUser.update({ where: { id: last.staffUserId }, data: { oidcSubject: `oidc-${last.staffUserId}` } });
+        const withOidc = await second.client.POST('/admin/v1/staff-tokens/{staff_token_id}/revoke', {
+          params: { path: { staff_token_id: second.tokenId } },
+          body: { reason: 'rotating' },
+        });
+        expect(withOidc.response.status).toBe(200);
+
+        // and the last admin token, leaked, is revoked by its secret all the same
+        await prisma.staffUser.update({ where: { id: last.staffUserId }, data: { oidcSubject: null } });
+        const third = await staffWithToken('admin');
+        const leaked = await operator.POST('/admin/v1/staff-tokens/revoke', { body: { secret: third.token, reason: 'leaked, lockout accepted' } });
+        expect(leaked.response.status).toBe(200);
+        expect(await stillWorks(third.token)).toBe(401);
+      } finally {
+        await prisma.staffUser.updateMany({ where: { id: { in: others.map((o) => o.id) } }, data: { disabledAt: null } });
+      }
+    });
+  });
+
   describe('searching the audit log', () => {
     it("finds what one customer's token changed in a time range, across organisations, a page at a time", async () => {
       // given two organisations whose tokens each create and revoke tokens
@@ -199,6 +345,95 @@ describe('staff on call: leaked tokens, audit search, error budgets burning, stu
 
       // and a customer filtering by another organisation's token sees nothing of it
       const peek = await customerClient(globex.token).GET('/v1/audit-events', { params: { query: { actor_id: acme.tokenId } } });
+      expect(peek.response.status).toBe(200);
+      expect(peek.data!.items).toEqual([]);
+    });
+
+    it('pages through every filter combination finding each match exactly once, newest first, also when ids and instants disagree', async () => {
+      // given events of two organisations and of staff (no organisation), with every mix of actor,
+      // action and target, five instants shared by many events (ties), and ids made in an order
+      // unlike their instants (an id is made when a transaction writes, its instant when it began)
+      const acme = await seedOrganization(prisma, { name: 'acme-paging' });
+      const globex = await seedOrganization(prisma, { name: 'globex-paging' });
+      function targetOf(which: string, organizationId: string): string {
+        return `cl_paging${which}${organizationId.slice(-17)}`;
+      }
+      const instants = [0, 1, 2, 3, 4].map((n) => new Date(Date.UTC(2021, 2, 1, 12, n)));
+      const seeded = Array.from({ length: 72 }, (_, i) => ({
+        id: newId('aud'),
+        organizationId: [acme.organizationId, globex.organizationId, null][i % 3]!,
+        actorType: 'api_token' as const,
+        actorId: ['paging-actor-a', 'paging-actor-b'][Math.floor(i / 3) % 2]!,
+        action: ['paging.create', 'paging.update'][Math.floor(i / 6) % 2]!,
+        targetType: 'cluster',
+        targetId: [targetOf('a', acme.organizationId), targetOf('b', acme.organizationId)][Math.floor(i / 12) % 2]!,
+        createdAt: instants[(i * 7) % 5]!,
+      }));
+      await prisma.auditEvent.createMany({ data: seeded });
+      const newestFirst = (a: (typeof seeded)[number], b: (typeof seeded)[number]) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1);
+      const ours = new Set(seeded.map((e) => e.id));
+      const choices = {
+        organization_id: [acme.organizationId],
+        actor_id: ['paging-actor-b'],
+        action: ['paging.update'],
+        target_id: [seeded[12]!.targetId],
+        since: [instants[1]!.toISOString()],
+        until: [instants[4]!.toISOString()],
+      };
+      const fields = Object.keys(choices) as (keyof typeof choices)[];
+
+      for (let mask = 0; mask < 1 << fields.length; mask++) {
+        const filter: Partial<Record<keyof typeof choices, string>> = {};
+        fields.forEach((field, bit) => {
+          if (mask & (1 << bit)) filter[field] = choices[field][0];
+        });
+        const expected = seeded
+          .filter((e) => filter.organization_id === undefined || e.organizationId === filter.organization_id)
+          .filter((e) => filter.actor_id === undefined || e.actorId === filter.actor_id)
+          .filter((e) => filter.action === undefined || e.action === filter.action)
+          .filter((e) => filter.target_id === undefined || e.targetId === filter.target_id)
+          .filter((e) => filter.since === undefined || e.createdAt.getTime() >= Date.parse(filter.since))
+          .filter((e) => filter.until === undefined || e.createdAt.getTime() < Date.parse(filter.until))
+          .sort(newestFirst)
+          .map((e) => e.id);
+
+        // when staff page through it four at a time
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await viewer.GET('/admin/v1/audit-events', { params: { query: { ...filter, limit: 4, cursor } } });
+          expect(page.response.status).toBe(200);
+          seen.push(...page.data!.items.map((e) => e.id));
+          cursor = page.data!.next_cursor ?? undefined;
+        } while (cursor);
+
+        // then every match comes exactly once, in order (other tests' events may be listed too when
+        // nothing narrows to ours)
+        expect(new Set(seen).size).toBe(seen.length);
+        expect({ filter, ids: seen.filter((id) => ours.has(id)) }).toEqual({ filter, ids: expected });
+      }
+
+      // and the customer's own log pages the same way within its organisation
+      const own: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await customerClient(acme.token).GET('/v1/audit-events', {
+          params: { query: { since: instants[0]!.toISOString(), until: instants[4]!.toISOString(), limit: 3, cursor } },
+        });
+        expect(page.response.status).toBe(200);
+        own.push(...page.data!.items.map((e) => e.id));
+        cursor = page.data!.next_cursor ?? undefined;
+      } while (cursor);
+      const acmeExpected = seeded
+        .filter((e) => e.organizationId === acme.organizationId && e.createdAt.getTime() < instants[4]!.getTime())
+        .sort(newestFirst)
+        .map((e) => e.id);
+      expect(own).toEqual(acmeExpected);
+
+      // and a cursor made from another organisation's event gives the customer nothing of it
+      const foreign = seeded.find((e) => e.organizationId === globex.organizationId)!;
+      const cursorOfForeign = Buffer.from(JSON.stringify({ after: foreign.id })).toString('base64url');
+      const peek = await customerClient(acme.token).GET('/v1/audit-events', { params: { query: { cursor: cursorOfForeign } } });
       expect(peek.response.status).toBe(200);
       expect(peek.data!.items).toEqual([]);
     });
@@ -398,6 +633,85 @@ describe('staff on call: leaked tokens, audit search, error budgets burning, stu
       // and a version that is not one is a 400 naming the field
       const bad = await viewer.GET('/admin/v1/clusters', { params: { query: { version: '1.31%' } } });
       expect(expectProblem(bad, 400, 'validation-failed').errors).toEqual([expect.objectContaining({ field: 'version' })]);
+    });
+
+    it("shows each cluster's support from the provider's catalogue and filters by it: eol, deprecated (end of support near), supported", async () => {
+      // given catalogue minors of rke2 past end of support, in maintenance mode and supported, dated from today
+      const day = (offset: number) => new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() + offset));
+      const minor = (name: string, maintenanceAt: Date, endOfSupportAt: Date) => ({
+        provider: 'rke2' as const,
+        minor: name,
+        latestPatch: `${name}.0`,
+        patches: [`${name}.0`],
+        releasedAt: day(-400),
+        maintenanceAt,
+        endOfSupportAt,
+        sources: {},
+      });
+      await prisma.kubernetesVersion.createMany({
+        data: [minor('1.91', day(-60), day(-1)), minor('1.92', day(-1), day(60)), minor('1.93', day(300), day(360))],
+      });
+      const org = await seedOrganization(prisma, { name: 'acme-support' });
+      async function clusterOn(provider: 'rke2' | 'gke', version: string): Promise<string> {
+        const id = newId('cl');
+        const name = `s-${id.slice(-8)}`;
+        await prisma.cluster.create({
+          data: {
+            id,
+            organizationId: org.organizationId,
+            name,
+            liveName: name,
+            provider,
+            region: provider === 'rke2' ? 'nine-cz41' : 'europe-west6',
+            currentVersion: version,
+            desiredVersion: version,
+            status: 'running',
+          },
+        });
+        return id;
+      }
+      const past = await clusterOn('rke2', '1.91.7');
+      const near = await clusterOn('rke2', '1.92.3');
+      const current = await clusterOn('rke2', '1.93.0');
+      const otherProvider = await clusterOn('gke', '1.91.2-gke.100');
+      try {
+        // when staff list the organisation's clusters
+        const all = await viewer.GET('/admin/v1/clusters', { params: { query: { organization_id: org.organizationId, limit: 100 } } });
+
+        // then each says where its version stands, and a minor the provider's catalogue lacks is unknown
+        expect(all.response.status).toBe(200);
+        const supportOf = Object.fromEntries(all.data!.items.map((c) => [c.id, c.support]));
+        expect(supportOf).toEqual({
+          [past]: { status: 'eol', state: 'eol', end_of_support_at: day(-1).toISOString().slice(0, 10) },
+          [near]: { status: 'deprecated', state: 'maintenance', end_of_support_at: day(60).toISOString().slice(0, 10) },
+          [current]: { status: 'supported', state: 'supported', end_of_support_at: day(360).toISOString().slice(0, 10) },
+          [otherProvider]: { status: 'unknown', state: null, end_of_support_at: null },
+        });
+
+        // and each filter lists exactly its clusters, paging included
+        for (const [support, expected] of [
+          ['eol', [past]],
+          ['deprecated', [near]],
+          ['supported', [current]],
+        ] as const) {
+          const seen: string[] = [];
+          let cursor: string | undefined;
+          do {
+            const page = await viewer.GET('/admin/v1/clusters', { params: { query: { organization_id: org.organizationId, support, limit: 1, cursor } } });
+            expect(page.response.status).toBe(200);
+            expect(page.data!.items.every((c) => c.support.status === support)).toBe(true);
+            seen.push(...page.data!.items.map((c) => c.id));
+            cursor = page.data!.next_cursor ?? undefined;
+          } while (cursor);
+          expect({ support, seen }).toEqual({ support, seen: [...expected] });
+        }
+
+        // and another word is a 400 naming the field
+        const bad = await viewer.GET('/admin/v1/clusters', { params: { query: { support: 'maintenance' as never } } });
+        expect(expectProblem(bad, 400, 'validation-failed').errors).toEqual([expect.objectContaining({ field: 'support' })]);
+      } finally {
+        await prisma.kubernetesVersion.deleteMany({ where: { provider: 'rke2', minor: { in: ['1.91', '1.92', '1.93'] } } });
+      }
     });
   });
 });

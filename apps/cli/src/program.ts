@@ -1000,13 +1000,31 @@ export function buildProgram(options: RunOptions): Command {
     });
   tokens
     .command('revoke-leaked')
-    .description('revoke a leaked customer token by its secret, read from stdin (never from the command line, where ps and shell history keep it)')
+    .description(
+      'revoke a leaked token by its secret, read from stdin (never from the command line, where ps and shell history keep it): a customer cap_... or a staff capstaff_... token',
+    )
     .requiredOption('--reason <text>')
     .action(async (opts: { reason: string }) => {
       const secret = (await readStdin()).trim();
       if (!secret)
         throw new CliError('revoke-leaked: give the leaked secret on stdin, e.g. pbpaste | capstan admin tokens revoke-leaked --reason ...', EXIT.usage);
-      outOne(await call(client().POST('/admin/v1/tokens/revoke', { body: { secret, reason: opts.reason } })));
+      const body = { secret, reason: opts.reason };
+      // A staff secret has its own route: the customer one refuses it as not a customer secret.
+      if (secret.startsWith('capstaff_')) outOne(await call(client().POST('/admin/v1/staff-tokens/revoke', { body })));
+      else outOne(await call(client().POST('/admin/v1/tokens/revoke', { body })));
+    });
+  admin
+    .command('staff-tokens')
+    .description('staff tokens (capstaff_...): revoke one by id (admins); a leaked secret alone: admin tokens revoke-leaked')
+    .command('revoke <token-id>')
+    .description('revoke a staff token by id (admin role): it answers 401 from now on; refused if no admin would keep a way to sign in')
+    .requiredOption('--reason <text>')
+    .action(async (tokenId: string, opts: { reason: string }) => {
+      outOne(
+        await call(
+          client().POST('/admin/v1/staff-tokens/{staff_token_id}/revoke', { params: { path: { staff_token_id: tokenId } }, body: { reason: opts.reason } }),
+        ),
+      );
     });
   pageOptions(
     admin
@@ -1058,18 +1076,25 @@ export function buildProgram(options: RunOptions): Command {
       .option('--organization <id>')
       .option('--status <status>', 'e.g. degraded, error')
       .option('--provider <provider>')
-      .option('--version <version>', 'a minor (1.31: any patch) or a version (1.31.4) the control plane runs'),
-  ).action(async (opts: { organization?: string; status?: string; provider?: string; version?: string; limit?: number; cursor?: string }) => {
+      .option('--version <version>', 'a minor (1.31: any patch) or a version (1.31.4) the control plane runs')
+      .option('--support <support>', "eol (past end of support), deprecated (end of support near) or supported, from the provider's version catalogue"),
+  ).action(async (opts: { organization?: string; status?: string; provider?: string; version?: string; support?: string; limit?: number; cursor?: string }) => {
     const query = {
       organization_id: opts.organization,
       status: opts.status,
       provider: opts.provider,
       version: opts.version,
+      support: opts.support,
       limit: opts.limit,
       cursor: opts.cursor,
     } as never;
     const page = await call(client().GET('/admin/v1/clusters', { params: { query } }));
-    outPage<Cluster>(page, [['ORGANIZATION', (c) => (c as unknown as { organization_id?: string }).organization_id], ...clusterColumns]);
+    outPage<Schemas['AdminCluster']>(page, [
+      ['ORGANIZATION', (c) => c.organization_id],
+      ...clusterColumns,
+      ['SUPPORT', (c) => c.support.status],
+      ['END OF SUPPORT', (c) => c.support.end_of_support_at],
+    ]);
   });
   pageOptions(
     admin
@@ -1182,10 +1207,11 @@ export function buildProgram(options: RunOptions): Command {
     .command('credits')
     .description('SLA credits owed for a month, per cluster, with the minutes and charges behind each (--csv: the file for billing)')
     .option('--month <yyyy-mm>', 'default: the current month')
+    .option('--organization <org-id>', "only this organisation's clusters")
     .option('--csv', 'print the CSV export as the API answers it (RFC 4180), for billing to load')
-    .action(async (opts: { month?: string; csv?: boolean }) => {
+    .action(async (opts: { month?: string; organization?: string; csv?: boolean }) => {
       const api = client();
-      const query = { month: opts.month } as never;
+      const query = { month: opts.month, organization_id: opts.organization } as never;
       if (opts.csv) {
         const answer = await call(api.GET('/admin/v1/billing/credits', { params: { query }, headers: { accept: 'text/csv' }, parseAs: 'text' }));
         stdout.write(answer as unknown as string);

@@ -114,6 +114,41 @@ describe('the capstan CLI: staff on call', () => {
     expect(empty.stderr).toContain('give the leaked secret on stdin');
   });
 
+  it('staff tokens: a leaked capstaff_ secret piped to tokens revoke-leaked is revoked; staff-tokens revoke by id wants an admin', async () => {
+    // given two staff tokens, one of which leaked, and an admin
+    const leaked = await seedStaff(prisma, 'viewer');
+    const other = await seedStaff(prisma, 'viewer');
+    const otherTokenId = (await prisma.staffApiToken.findFirstOrThrow({ where: { staffUserId: other.staffUserId } })).id;
+    const admin = await seedStaff(prisma, 'admin');
+    const status = async (token: string) => (await fetch(`${apiUrl}/admin/v1/organizations`, { headers: { authorization: `Bearer ${token}` } })).status;
+
+    // when the operator pipes the leaked secret in
+    const revoked = await staffWithStdin(`${leaked.token}\n`, 'admin', 'tokens', 'revoke-leaked', '--reason', 'found in a CI log', '-o', 'json');
+
+    // then it is revoked, and the answer names whose it was
+    expect(revoked.code).toBe(0);
+    expect(JSON.parse(revoked.stdout)).toMatchObject({ staff_user_id: leaked.staffUserId });
+    expect(await status(leaked.token)).toBe(401);
+
+    // and by id the operator is refused (exit 3), the admin is not
+    const byOperator = await staff('admin', 'staff-tokens', 'revoke', otherTokenId, '--reason', 'rotating');
+    expect(byOperator.code).toBe(3);
+    expect(await status(other.token)).toBe(200);
+    const byAdmin = await runCapstan({ home, apiUrl, token: admin.token }, [
+      'admin',
+      'staff-tokens',
+      'revoke',
+      otherTokenId,
+      '--reason',
+      'rotating',
+      '-o',
+      'json',
+    ]);
+    expect(byAdmin.code).toBe(0);
+    expect(JSON.parse(byAdmin.stdout)).toMatchObject({ id: otherTokenId, staff_user_id: other.staffUserId });
+    expect(await status(other.token)).toBe(401);
+  });
+
   it('audit: what one organisation changed in the last hour, a page at a time, with the next page announced on stderr', async () => {
     // given three token creations by one customer token
     const org = await seedOrganization(prisma, { name: 'cli-audited' });
@@ -358,6 +393,48 @@ describe('the capstan CLI: staff on call', () => {
     expect(body.map((cells) => [cells[0], cells[1], cells[5]])).toEqual([[org.organizationId, ids['1.29.15'], '1.29.15']]);
   });
 
+  it('clusters --support eol: the fleet past end of support, each row with its support and end-of-support day', async () => {
+    // given a catalogue where rke2 1.33 ended 30 days ago and 1.35 is supported, and a cluster on each
+    await seedFleetCatalogue(kyselyOf(prisma), new Date());
+    const org = await seedOrganization(prisma, { name: 'cli-eol' });
+    const ids: Record<string, string> = {};
+    for (const version of ['1.33.9', '1.35.5']) {
+      const id = fixtureId('cl');
+      const name = `e-${id.slice(-8)}`;
+      await prisma.cluster.create({
+        data: {
+          id,
+          organizationId: org.organizationId,
+          name,
+          liveName: name,
+          provider: 'rke2',
+          region: 'nine-cz41',
+          currentVersion: version,
+          desiredVersion: version,
+          status: 'running',
+        },
+      });
+      ids[version] = id;
+    }
+    const eolDay = (await prisma.kubernetesVersion.findUniqueOrThrow({ where: { provider_minor: { provider: 'rke2', minor: '1.33' } } })).endOfSupportAt
+      .toISOString()
+      .slice(0, 10);
+
+    // when staff ask which are past end of support
+    const listed = await staff('admin', 'clusters', '--organization', org.organizationId, '--support', 'eol');
+
+    // then only the 1.33 one, with the support columns
+    expect(listed.code).toBe(0);
+    const [header, ...body] = rows(listed.stdout);
+    expect(header!.slice(-2)).toEqual(['SUPPORT', 'END OF SUPPORT']);
+    expect(body.map((cells) => [cells[1], ...cells.slice(-2)])).toEqual([[ids['1.33.9'], 'eol', eolDay]]);
+
+    // and a word the API does not know is refused before anything is listed
+    const bad = await staff('admin', 'clusters', '--support', 'ancient');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/support/);
+  });
+
   describe('a breached month', () => {
     let globex: string;
     let gamma: string;
@@ -449,6 +526,13 @@ describe('the capstan CLI: staff on call', () => {
       expect(csv.code).toBe(0);
       expect(csv.stdout).toBe(await apiGet<string>('/admin/v1/billing/credits?month=2026-11', operatorToken, 'text/csv'));
       expect(csv.stdout.split('\r\n')[0]).toMatch(/^organization_id,cluster_id,/);
+
+      const own = await staff('admin', 'credits', '--month', '2026-11', '--organization', globex);
+      expect(own.code).toBe(0);
+      expect(rows(own.stdout).slice(1)).toEqual(body);
+      const other = await staff('admin', 'credits', '--month', '2026-11', '--organization', 'org_00000000000000000000000000', '-o', 'json');
+      expect(other.code).toBe(0);
+      expect(JSON.parse(other.stdout)).toEqual({ month: '2026-11', items: [] });
 
       const future = await staff('admin', 'credits', '--month', '2999-01');
       expect(future.code).toBe(1);

@@ -81,13 +81,17 @@ export class BillingMonths {
     return { chargesCents: invoiceTotals(lines).chargesCents, through: range.end };
   }
 
-  /** The SLA credits of the month with their amounts: each cluster's percentage of its charges. */
+  /**
+   * The SLA credits of the month with their amounts: each cluster's percentage of its charges.
+   * With an organisation, only its clusters, from the same invoice lines its invoice shows.
+   */
   async credits(
     month: string,
+    organizationId?: string,
     now = this.clock.now(),
   ): Promise<{ invoice: MonthInvoice; credits: (SlaCreditFact & { chargesCents: number; creditCents: number })[] }> {
-    const invoice = await this.invoice(month, undefined, now);
-    const facts = await this.facts.slaCredits(month);
+    const invoice = await this.invoice(month, organizationId, now);
+    const facts = await this.facts.slaCredits(month, organizationId);
     const credits = facts.map((fact) => {
       const lines = invoice.lines.filter((l) => l.clusterId === fact.clusterId);
       const { chargesCents, creditsCents } = invoiceTotals(lines);

@@ -127,9 +127,9 @@ export class BillingReports {
     return { month: invoice.month, csv: focusCsv(invoice.lines, monthRange(invoice.month), names) };
   }
 
-  async credits(month: string | undefined): Promise<{ month: string; items: SlaCreditView[] }> {
+  async credits(month: string | undefined, organizationId?: string): Promise<{ month: string; items: SlaCreditView[] }> {
     const chosen = month ?? currentMonth(this.clock.now());
-    const { invoice, credits } = await this.forStaff(this.months.credits(chosen));
+    const { invoice, credits } = await this.forStaff(this.months.credits(chosen, organizationId));
     return {
       month: chosen,
       items: credits.map((c) => ({

@@ -169,6 +169,17 @@ describe('billing API', () => {
         }),
       ]);
       expect(credits.items[0].credit_amount_cents).toBeGreaterThan(0);
+
+      // and one organisation's credits are those rows of its own, the same amounts, in JSON and CSV alike
+      const own = (await get(viewer, `/admin/v1/billing/credits?month=2026-11&organization_id=${globex.organizationId}`)).json();
+      expect(own.items).toEqual(credits.items);
+      const none = (await get(viewer, `/admin/v1/billing/credits?month=2026-11&organization_id=${acme.organizationId}`)).json();
+      expect(none).toEqual({ month: '2026-11', items: [] });
+      const noneCsv = await get(viewer, `/admin/v1/billing/credits?month=2026-11&organization_id=${acme.organizationId}`, { accept: 'text/csv' });
+      expect(parseCsvObjects(noneCsv.body)).toEqual([]);
+      const bad = await get(viewer, '/admin/v1/billing/credits?month=2026-11&organization_id=acme');
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().errors).toEqual([expect.objectContaining({ field: 'organization_id' })]);
       const sla = (await get(globex.token, `/v1/clusters/${ids.gamma}/sla?month=2026-11`)).json();
       expect(sla.credit).toEqual({ percent: 10, availability_percent: expect.any(Number) });
     });

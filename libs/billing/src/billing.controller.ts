@@ -70,7 +70,7 @@ export class StaffBillingController {
     @Res({ passthrough: true }) reply: FastifyReply,
     @Headers('accept') accept?: string,
   ) {
-    const credits = await this.reports.credits(query.month);
+    const credits = await this.reports.credits(query.month, query.organization_id);
     void reply.header('vary', 'accept');
     if (!prefersCsv(accept)) return credits;
     void reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="capstan-credits-${credits.month}.csv"`);

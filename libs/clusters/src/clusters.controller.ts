@@ -239,7 +239,7 @@ export class StaffClustersController {
   @Endpoint(routes.adminListClusters)
   list(@Input() { query }: RouteInput<typeof routes.adminListClusters>) {
     return this.clusters.listForStaff(
-      { organizationId: query.organization_id, status: query.status, provider: query.provider, q: query.q, version: query.version },
+      { organizationId: query.organization_id, status: query.status, provider: query.provider, q: query.q, version: query.version, support: query.support },
       query.limit,
       query.cursor,
     );

@@ -66,7 +66,7 @@ export class ClustersModule {}
  * ClustersModule (the worker serves health and metrics only): the reads and StartBackupOperation.
  */
 @Module({
-  providers: [ClustersRepository, ClusterUnitOfWork, OperationsRepository, AuditLog, ReadClusters, StartBackupOperation],
+  providers: [ClustersRepository, ClusterUnitOfWork, OperationsRepository, AuditLog, VersionCatalogueRepository, ReadClusters, StartBackupOperation],
   exports: [ReadClusters, StartBackupOperation],
 })
 export class ClusterBackupWorkModule {}

@@ -13,6 +13,8 @@ export interface ClusterFilter {
   nameContains?: string;
   /** A minor (`1.31`: any of its patches) or an exact version (`1.31.4`) the control plane runs. */
   version?: string;
+  /** Only clusters whose control plane runs one of these minors of its provider (any patch); none matches nothing. */
+  minors?: readonly { provider: db.Provider; minor: string }[];
   after?: string;
 }
 
@@ -104,6 +106,16 @@ function pageOf(db: UnitOfWork, filter: ClusterFilter, rows: number) {
       ? query.where((eb) => eb.or([eb('c.current_version', '=', version), eb('c.current_version', 'like', `${version}.%`)]))
       : query.where('c.current_version', '=', version);
   }
+  if (filter.minors) {
+    const minors = filter.minors;
+    query = query.where((eb) =>
+      eb.or(
+        minors.map(({ provider, minor }) =>
+          eb.and([eb('c.provider', '=', provider), eb.or([eb('c.current_version', '=', minor), eb('c.current_version', 'like', `${minor}.%`)])]),
+        ),
+      ),
+    );
+  }
   if (filter.after) query = query.where('c.id', '>', filter.after);
   for (const requirement of filter.labels ?? []) query = query.where(labelCondition(requirement));
   return query.orderBy('c.id').limit(rows);
@@ -123,7 +135,7 @@ const clusterIdByName = new CompiledOnce((db, p: { organizationId: string; name:
 const pages = new Map<string, CompiledOnce<PageParameters, Fetched>>();
 
 function pageStatement(filter: ClusterFilter): { statement: CompiledOnce<PageParameters, Fetched>; parameters: PageParameters } | undefined {
-  if (filter.nameContains || filter.version || (filter.labels && filter.labels.length > 0)) return undefined;
+  if (filter.nameContains || filter.version || filter.minors || (filter.labels && filter.labels.length > 0)) return undefined;
   const parameters: Record<string, unknown> = {};
   for (const key of ['organizationId', 'status', 'provider', 'after'] as const) if (filter[key]) parameters[key] = filter[key];
   const shape = Object.keys(parameters).join(',');

@@ -249,7 +249,12 @@ export const adminListCredits = defineRoute({
     '(RFC 4180, header row, columns as in the JSON rows, attachment `capstan-credits-YYYY-MM.csv`).',
   tags: ['Admin'],
   access: 'staff:viewer',
-  query: monthQuery,
+  query: z
+    .object({
+      month: month.optional(),
+      organization_id: idOf('org').optional().openapi({ description: "Only this organisation's clusters (billing one customer, or answering its question)" }),
+    })
+    .strict(),
   responses: {
     200: {
       alternativeContentTypes: ['text/csv'],

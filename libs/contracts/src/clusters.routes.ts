@@ -608,6 +608,24 @@ export const resumeOperation = defineRoute({
 
 // ------------------------------------------------------------------ staff
 
+export const adminClusterSchema = clusterSchema
+  .extend({
+    organization_id: z.string(),
+    support: z
+      .object({
+        status: z.enum(['eol', 'deprecated', 'supported', 'unknown']).openapi({
+          description: 'What the support filter matches; unknown when the catalogue has no entry for the minor',
+        }),
+        state: z
+          .enum(['preview', 'supported', 'maintenance', 'deprecated', 'eol'])
+          .nullable()
+          .openapi({ description: "The catalogue's state of the minor today" }),
+        end_of_support_at: z.string().nullable().openapi({ description: 'The end-of-support day (YYYY-MM-DD) of the minor', example: '2027-02-28' }),
+      })
+      .openapi({ description: "Where the control plane's version stands in the provider's version catalogue today" }),
+  })
+  .openapi('AdminCluster');
+
 export const adminListClusters = defineRoute({
   operationId: 'adminListClusters',
   method: 'GET',
@@ -630,9 +648,17 @@ export const adminListClusters = defineRoute({
         .openapi({
           description: 'Only clusters whose control plane runs this minor (1.31: any patch) or this version (1.31.4), e.g. a minor past its end of support',
         }),
+      support: z
+        .enum(['eol', 'deprecated', 'supported'])
+        .optional()
+        .openapi({
+          description:
+            "Only clusters whose control plane's minor is, in the provider's version catalogue today: past end of support (eol), " +
+            'in maintenance mode or past standard support (deprecated: end of support is near), or supported (preview included)',
+        }),
     })
     .strict(),
-  responses: { 200: { description: 'A page of clusters', schema: page(clusterSchema.extend({ organization_id: z.string() }), 'AdminClusterPage') } },
+  responses: { 200: { description: 'A page of clusters', schema: page(adminClusterSchema, 'AdminClusterPage') } },
 });
 
 export const adminListOperations = defineRoute({

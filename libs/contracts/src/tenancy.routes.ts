@@ -341,6 +341,60 @@ export const adminRevokeLeakedToken = defineRoute({
   errors: [404, 409],
 });
 
+export const revokedStaffTokenSchema = z
+  .object({
+    id: z.string(),
+    staff_user_id: z.string().openapi({ description: 'The staff member whose token it was, to be told' }),
+    name: z.string(),
+    display_prefix: z.string(),
+    last_used_at: timestamp.nullable().openapi({ description: 'When the token was last used (to the minute), before it was revoked' }),
+    revoked_at: timestamp,
+  })
+  .openapi('RevokedStaffToken');
+
+export const adminRevokeStaffToken = defineRoute({
+  operationId: 'adminRevokeStaffToken',
+  method: 'POST',
+  path: '/admin/v1/staff-tokens/{staff_token_id}/revoke',
+  summary: "Revoke a staff token (capstaff_...) by id, another staff member's or your own; it answers 401 from now on (audited with the reason)",
+  description:
+    'Admins only. The id is the actor id of the audit events the token wrote (stok_...). A revocation after which no enabled admin ' +
+    'could sign in (no live staff token, no OIDC identity) is a 409 `last-admin-credential` and changes nothing; a token already ' +
+    'revoked is a 409 `token-already-revoked`; an unknown id is a 404.',
+  tags: ['Admin'],
+  access: 'staff:admin',
+  params: z.object({ staff_token_id: idOf('stok') }).strict(),
+  body: z.object({ reason }).strict().openapi('AdminRevokeStaffTokenRequest'),
+  responses: { 200: { description: 'The revoked token and its staff member', schema: revokedStaffTokenSchema } },
+  errors: [404, 409],
+});
+
+export const adminRevokeLeakedStaffToken = defineRoute({
+  operationId: 'adminRevokeLeakedStaffToken',
+  method: 'POST',
+  path: '/admin/v1/staff-tokens/revoke',
+  summary: 'Revoke a leaked staff token by its secret alone (audited with the reason)',
+  description:
+    'Operators and admins. The token is found by the hash of the secret, as when it authenticates, and revoked, always: a leaked ' +
+    "credential that still works is worse than an admin's lockout, which issuing a new admin credential mends. The secret is " +
+    'neither stored nor logged. A secret Capstan never issued is a 404; a token already revoked is a 409 `token-already-revoked`.',
+  tags: ['Admin'],
+  access: 'staff:operator',
+  body: z
+    .object({
+      secret: z
+        .string()
+        .max(200)
+        .regex(/^capstaff_[A-Za-z0-9_-]{43}$/, 'must be a staff token secret (capstaff_ and 43 characters)')
+        .openapi({ description: 'The leaked secret, capstaff_...' }),
+      reason,
+    })
+    .strict()
+    .openapi('AdminRevokeLeakedStaffTokenRequest'),
+  responses: { 200: { description: 'The revoked token and its staff member', schema: revokedStaffTokenSchema } },
+  errors: [404, 409],
+});
+
 export const adminListAuditEvents = defineRoute({
   operationId: 'adminListAuditEvents',
   method: 'GET',

@@ -4,6 +4,7 @@ export * from './time/utc-day';
 export * from './catalogue/provider';
 export * from './catalogue/kubernetes-versions';
 export * from './catalogue/release-channels';
+export * from './catalogue/version-support';
 export * from './upgrades/removed-apis';
 export * from './upgrades/upgrade-planner';
 export * from './upgrades/upgrade-execution';

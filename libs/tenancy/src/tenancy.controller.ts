@@ -5,6 +5,7 @@ import { actorOf, type CustomerCaller, type StaffCaller } from './auth/caller';
 import { CurrentCustomer, CurrentStaff } from './auth/current-caller';
 import { AuditLog, type AuditFilter } from './audit/audit-log';
 import { OrganizationsService } from './organizations/organizations.service';
+import { StaffTokensService } from './tokens/staff-tokens.service';
 import { TokensService } from './tokens/tokens.service';
 
 function auditFilterOf(query: RouteInput<typeof routes.listAuditEvents>['query']): AuditFilter {
@@ -50,8 +51,19 @@ export class StaffTenancyController {
   constructor(
     private readonly organizations: OrganizationsService,
     private readonly tokens: TokensService,
+    private readonly staffTokens: StaffTokensService,
     private readonly audit: AuditLog,
   ) {}
+
+  @Endpoint(routes.adminRevokeStaffToken)
+  revokeStaffToken(@CurrentStaff() staff: StaffCaller, @Input() { params, body }: RouteInput<typeof routes.adminRevokeStaffToken>) {
+    return this.staffTokens.revoke(actorOf(staff), params.staff_token_id, body.reason);
+  }
+
+  @Endpoint(routes.adminRevokeLeakedStaffToken)
+  revokeLeakedStaffToken(@CurrentStaff() staff: StaffCaller, @Input() { body }: RouteInput<typeof routes.adminRevokeLeakedStaffToken>) {
+    return this.staffTokens.revokeLeaked(actorOf(staff), body.secret, body.reason);
+  }
 
   @Endpoint(routes.adminCreateOrganization)
   async create(@CurrentStaff() staff: StaffCaller, @Input() { body }: RouteInput<typeof routes.adminCreateOrganization>) {

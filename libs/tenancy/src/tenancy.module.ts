@@ -11,6 +11,7 @@ import { OrganizationsService } from './organizations/organizations.service';
 import { FailedAuthLimiter } from './rate-limit/failed-auth-limiter';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { CustomerTenancyController, StaffTenancyController } from './tenancy.controller';
+import { StaffTokensService } from './tokens/staff-tokens.service';
 import { TokensService } from './tokens/tokens.service';
 
 /**
@@ -29,6 +30,7 @@ import { TokensService } from './tokens/tokens.service';
     AuditLog,
     OrganizationsService,
     TokensService,
+    StaffTokensService,
     FailedAuthLimiter,
     BoardSessions,
     { provide: APP_GUARD, useClass: AccessGuard },

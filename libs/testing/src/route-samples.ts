@@ -34,6 +34,8 @@ export function pathFor(route: RouteContract, objects: OwnedObjects): string {
     version: '9.9.9',
     // fleet rollouts are staff's and fleet-wide: no organisation owns one (this one does not exist)
     rollout_id: 'ro_01jd3z6q4e5k8w2x9v7b0c1n2m',
+    // staff tokens are no organisation's either (this one does not exist)
+    staff_token_id: 'stok_01jd3z6q4e5k8w2x9v7b0c1n2m',
   };
   return route.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
     const id = ids[name];
@@ -70,6 +72,8 @@ export const SAMPLE_BODIES: Record<string, unknown> = {
   adminIssueToken: { name: 'first', scopes: ['read', 'write'], reason: 'onboarding' },
   adminRevokeToken: { reason: 'secret leaked' },
   adminRevokeLeakedToken: { secret: `cap_${'A'.repeat(43)}`, reason: 'secret scanning alert' },
+  adminRevokeStaffToken: { reason: 'secret leaked' },
+  adminRevokeLeakedStaffToken: { secret: `capstaff_${'A'.repeat(43)}`, reason: 'secret scanning alert' },
   adminRetryOperation: { reason: 'provider outage over' },
   adminCancelOperation: { reason: 'customer asked' },
   adminInjectFault: { call: 'ensureNodePool', mode: 'fail_once', reason: 'demo of a failed step' },

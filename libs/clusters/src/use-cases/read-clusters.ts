@@ -1,13 +1,18 @@
-import { type db, decodeCursor, type Page, toPage } from '@capstan/platform';
-import { parseLabelSelector } from '@capstan/domain';
+import { Clock, type db, decodeCursor, type Page, toPage } from '@capstan/platform';
+import { minorsWithSupport, parseLabelSelector, type SupportStatus, versionSupport } from '@capstan/domain';
 import { Injectable } from '@nestjs/common';
 import { type ClusterWithRelations, presentCluster, presentNodePool } from '../cluster-view';
 import { ClustersRepository } from '../clusters.repository';
+import { VersionCatalogueRepository } from '../version-catalogue.repository';
 
 /** The cluster and node-pool reads (GET and lists), on the pool: no transaction, no lock. */
 @Injectable()
 export class ReadClusters {
-  constructor(private readonly clusters: ClustersRepository) {}
+  constructor(
+    private readonly clusters: ClustersRepository,
+    private readonly versions: VersionCatalogueRepository,
+    private readonly clock: Clock,
+  ) {}
 
   async get(organizationId: string | undefined, id: string) {
     return presentCluster(await this.clusters.get(organizationId, id));
@@ -31,17 +36,40 @@ export class ReadClusters {
     return toPage(await this.rows(filter, limit, cursor), limit, (row) => presentCluster(row));
   }
 
-  /** Staff's page across organisations, each cluster naming its organisation. */
+  /**
+   * Staff's page across organisations, each cluster naming its organisation and where its version
+   * stands in the provider's catalogue today (docs/staff.md, "Which customers are exposed"). The
+   * support filter becomes the catalogue's minors in that state, so it is one WHERE of the page's
+   * statement like every other filter.
+   */
   async listForStaff(
-    filter: { organizationId?: string; status?: db.ClusterStatus; provider?: db.Provider; q?: string; version?: string },
+    filter: { organizationId?: string; status?: db.ClusterStatus; provider?: db.Provider; q?: string; version?: string; support?: SupportStatus },
     limit: number,
     cursor?: string,
-  ): Promise<Page<ReturnType<typeof presentCluster> & { organization_id: string }>> {
-    return toPage(await this.rows(filter, limit, cursor), limit, (row) => ({ ...presentCluster(row), organization_id: row.organization_id }));
+  ) {
+    const now = this.clock.now();
+    const catalogue = await this.versions.list();
+    const minors = filter.support === undefined ? undefined : minorsWithSupport(catalogue, filter.support, now);
+    return toPage(await this.rows({ ...filter, minors }, limit, cursor), limit, (row) => {
+      const support = versionSupport(catalogue, row.provider, row.current_version, now);
+      return {
+        ...presentCluster(row),
+        organization_id: row.organization_id,
+        support: { status: support.status, state: support.state, end_of_support_at: support.endOfSupportAt },
+      };
+    });
   }
 
   private rows(
-    filter: { organizationId?: string; status?: db.ClusterStatus; provider?: db.Provider; labelSelector?: string; q?: string; version?: string },
+    filter: {
+      organizationId?: string;
+      status?: db.ClusterStatus;
+      provider?: db.Provider;
+      labelSelector?: string;
+      q?: string;
+      version?: string;
+      minors?: { provider: db.Provider; minor: string }[];
+    },
     limit: number,
     cursor: string | undefined,
   ): Promise<ClusterWithRelations[]> {
@@ -53,6 +81,7 @@ export class ReadClusters {
         labels: filter.labelSelector ? parseLabelSelector(filter.labelSelector) : undefined,
         nameContains: filter.q,
         version: filter.version,
+        minors: filter.minors,
         after: decodeCursor(cursor, 'cl'),
       },
       limit,

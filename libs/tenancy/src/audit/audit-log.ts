@@ -90,7 +90,14 @@ export class AuditLog {
     await auditEventInsert(tx, entry, this.context).execute();
   }
 
-  /** Newest first. */
+  /**
+   * Newest first: by `created_at`, then id (events of one transaction share their `created_at`).
+   * The cursor stays the last event's id; the next page starts below that event's
+   * `(created_at, id)`, read in the same statement and within the same organisation (a cursor of
+   * another organisation's event matches nothing). Each filter has an index whose order is this
+   * one (prisma/schema.prisma, `AuditEvent`; docs/staff.md, "What did customer X change"), so a
+   * page reads its rows and stops instead of sorting every match.
+   */
   async list(filter: AuditFilter, limit: number, cursor?: string): Promise<Page<AuditEventView>> {
     const after = decodeCursor(cursor, 'aud');
     let query = this.db.selectFrom('audit_events').selectAll();
@@ -100,8 +107,13 @@ export class AuditLog {
     if (filter.actorId !== undefined) query = query.where('actor_id', '=', filter.actorId);
     if (filter.since !== undefined) query = query.where('created_at', '>=', new Date(filter.since));
     if (filter.until !== undefined) query = query.where('created_at', '<', new Date(filter.until));
-    if (after) query = query.where('id', '<', after);
+    if (after) {
+      let last = this.db.selectFrom('audit_events as last').select(['last.created_at', 'last.id']).where('last.id', '=', after);
+      if (filter.organizationId !== undefined) last = last.where('last.organization_id', '=', filter.organizationId);
+      query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', last.$asTuple('created_at', 'id')));
+    }
     const rows = await query
+      .orderBy('created_at', 'desc')
       .orderBy('id', 'desc')
       .limit(limit + 1)
       .execute();
