@@ -15,6 +15,7 @@ export * from './catalogue/machine-types';
 export * from './clusters/names';
 export * from './clusters/label-selector';
 export * from './clusters/cluster-lifecycle';
+export * from './clusters/api-server-observation';
 export * from './clusters/settings-drift';
 export * from './tenancy/quotas';
 export * from './sla/sla-tier';

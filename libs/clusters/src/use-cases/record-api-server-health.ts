@@ -1,3 +1,4 @@
+import type { ApiServerObservation, WatchedCluster } from '@capstan/domain';
 import { EventRecordingModule, EventsService } from '@capstan/events';
 import { Clock, Database, type UnitOfWork } from '@capstan/platform';
 import { AuditLog } from '@capstan/tenancy';
@@ -6,17 +7,7 @@ import { sql } from 'kysely';
 
 const MONITOR = { type: 'system' as const, id: 'sla-monitor' };
 
-/** What the SLA monitor concludes about a cluster's API server from its latest minutes. */
-export type ApiServerObservation = { state: 'down'; since: Date; reason: string } | { state: 'up' } | { state: 'undecided' };
-
-/** What the monitor holds about a cluster it watches, so it writes only where something can change. */
-export interface WatchedCluster {
-  clusterId: string;
-  status: string;
-  heldDown: boolean;
-  /** Its status changed between `running` and `degraded` and nobody was told yet. */
-  unannounced: boolean;
-}
+export type { ApiServerObservation, WatchedCluster };
 
 /** Serving in a status the organisation was not told (`degraded` unannounced, or `running` after an announced `degraded`). */
 const UNANNOUNCED = sql<boolean>`(status IN ('running', 'degraded') AND degraded_announced <> (status = 'degraded'))`;

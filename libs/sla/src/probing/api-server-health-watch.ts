@@ -1,3 +1,4 @@
+import type { ApiServerObservation, WatchedCluster } from '@capstan/domain';
 import { apiServerDownReason, apiServerHealth, type MinuteRange, minuteStatesAcrossVantagePoints } from '@capstan/domain';
 import { BackgroundWork, Clock, Metrics, SlaMonitorConfig } from '@capstan/platform';
 import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy, Optional } from '@nestjs/common';
@@ -8,18 +9,7 @@ const MINUTE = 60_000;
 /** How far back a run of down minutes is followed to say since when the API server is unreachable. */
 const LOOKBACK_MINUTES = 24 * 60;
 
-/** What the monitor concludes about a cluster's API server, as it records it. */
-export type ApiServerObservation = { state: 'down'; since: Date; reason: string } | { state: 'up' } | { state: 'undecided' };
-
-/** A cluster whose view or announcement the monitor keeps (see `ClusterHealthStatus.watched`). */
-export interface WatchedCluster {
-  clusterId: string;
-  status: string;
-  /** The monitor holds its API server down. */
-  heldDown: boolean;
-  /** Its status changed between `running` and `degraded` and its organisation was not told yet. */
-  unannounced: boolean;
-}
+export type { ApiServerObservation, WatchedCluster };
 
 /**
  * The port through which the monitor records its view of a cluster's API server and changes the
