@@ -2,7 +2,7 @@
  * Where clusters (and their backups and restores) may run.
  *
  * Regions are data with a country each, because an organisation's residency limits the regions it
- * may use (DOMAIN.md "Regions and data residency"). Nine's API names its Swiss locations
+ * may use (docs/regions.md). Nine's API names its Swiss locations
  * `nine-cz41`, `nine-cz42` and `nine-es34`; GKE names are Google Cloud's region ids.
  */
 import { UnprocessableError } from '../errors/domain-error';
@@ -42,7 +42,7 @@ export function regionsAllowed(provider: Provider, residency: string): Region[] 
 
 /**
  * The region a cluster, backup or restore may use. A request outside the organisation's residency
- * is refused as a 422 naming the rule (DOMAIN.md "Regions and data residency"); the same check
+ * is refused as a 422 naming the rule (docs/regions.md); the same check
  * serves clusters, backups and restores so none of them can leak data out of the country.
  */
 export function assertRegionAllowed(regionId: string, provider: Provider, residency: string): Region {

@@ -233,7 +233,7 @@ describe('minuteStatesAcrossVantagePoints', () => {
       interval('down', '2026-11-14T10:00:20Z', '2026-11-14T10:01:00Z'),
       interval('up', '2026-11-14T10:01:00Z', '2026-11-14T10:10:00Z'),
     ];
-    // Then per DOMAIN.md ("at least half of its probes failed at every vantage point") 10:00 is down,
+    // Then per docs/sla.md, "Minute states" ("at least half of its probes failed at every vantage point") 10:00 is down,
     // while merging moment by moment first sees only 20 s of shared downtime and calls it up
     expect(codes(minuteStatesAcrossVantagePoints([zurich, frankfurt], tenMinutes))).toBe('Duuuuuuuuu');
     expect(codes(minuteStates(mergeVantagePoints([zurich, frankfurt]), tenMinutes))).toBe('uuuuuuuuuu');
